@@ -1,0 +1,146 @@
+/* capture.c - pcap files written by libpcap from the event stream.
+ *
+ * Call chain: link.c emits TX (frame starts onto a link direction) and RX
+ * (frame delivered to the far port) -> ln_net_emit -> on_event here ->
+ * optional BPF filter (pcap_offline_filter) -> pcap_dump.  Nothing else in
+ * the engine knows captures exist; ln_net_free and the run drivers reach
+ * them through the net's list (ln_net_flush_captures, ln_capture_close).
+ *
+ * The dead pcap_t is opened with nanosecond precision, so pcap_dump writes
+ * the nanosecond magic and reads tv_usec as nanoseconds: virtual time goes
+ * into the file exactly. */
+/* pcap.h uses the BSD types (u_char, u_int) that strict C11 with only
+ * _POSIX_C_SOURCE hides; glibc shows them under _DEFAULT_SOURCE. */
+#define _DEFAULT_SOURCE
+#include "capture.h"
+
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "net.h"
+
+/* tcpdump's default snap length: whole frames, even 64 KiB reassembly
+ * buffers passed through a loopback-sized MTU. */
+#define SNAPLEN 262144
+
+struct ln_capture {
+    ln_net *net;
+    struct ln_port *port;         /* exactly one of port, link */
+    struct ln_link *link;
+    pcap_t *pd;
+    pcap_dumper_t *dumper;
+    struct bpf_program prog;
+    bool filtered;
+    int sub;                      /* subscription id */
+    uint64_t count;
+    char *path;
+};
+
+#define FAIL(err, errlen, ...) do {                                      \
+    if ((err) && (errlen)) snprintf((err), (errlen), __VA_ARGS__);       \
+} while (0)
+
+static void on_event(const ln_event *ev, void *arg)
+{
+    ln_capture *c = arg;
+    const ln_pkt *p = ev->pkt;
+    if (!p || ev->layer != LN_LAYER_L2) return;
+    if (c->link) {
+        /* A link capture sees each frame once, as it starts onto the wire
+         * in either direction, before the wire loses or damages it. */
+        if (ev->type != LN_EV_TX || ev->link != c->link) return;
+    } else if (ev->port != c->port) {
+        return;
+    }
+    struct pcap_pkthdr h;
+    h.ts.tv_sec = (time_t)(ev->time / LN_SEC);
+    h.ts.tv_usec = (suseconds_t)(ev->time % LN_SEC);   /* nanoseconds in nano mode */
+    h.len = p->len;
+    h.caplen = p->len < SNAPLEN ? p->len : SNAPLEN;
+    if (c->filtered && !pcap_offline_filter(&c->prog, &h, p->data)) return;
+    pcap_dump((u_char *)c->dumper, &h, p->data);
+    c->count++;
+}
+
+static void destroy(ln_capture *c)
+{
+    if (c->dumper) pcap_dump_close(c->dumper);
+    if (c->filtered) pcap_freecode(&c->prog);
+    if (c->pd) pcap_close(c->pd);
+    free(c->path);
+    free(c);
+}
+
+ln_capture *ln_capture_open(ln_net *net, const char *path,
+                            struct ln_port *port, struct ln_link *link,
+                            const char *filter, char *err, size_t errlen)
+{
+    if (!path || !*path) {
+        FAIL(err, errlen, "capture needs a file name");
+        return NULL;
+    }
+    if (!port == !link) {
+        FAIL(err, errlen, "capture \"%s\": give either a port or a link, not %s", path,
+             port ? "both" : "neither");
+        return NULL;
+    }
+    ln_capture *c = calloc(1, sizeof *c);
+    if (!c || !(c->path = strdup(path))) {
+        free(c);
+        FAIL(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->net = net;
+    c->port = port;
+    c->link = link;
+    c->pd = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, SNAPLEN, PCAP_TSTAMP_PRECISION_NANO);
+    if (!c->pd) {
+        FAIL(err, errlen, "capture \"%s\": libpcap could not open a dead handle", path);
+        destroy(c);
+        return NULL;
+    }
+    if (filter && *filter) {
+        if (pcap_compile(c->pd, &c->prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+            FAIL(err, errlen, "capture filter \"%s\": %s", filter, pcap_geterr(c->pd));
+            destroy(c);
+            return NULL;
+        }
+        c->filtered = true;
+    }
+    c->dumper = pcap_dump_open(c->pd, path);
+    if (!c->dumper) {
+        FAIL(err, errlen, "capture \"%s\": %s", path, pcap_geterr(c->pd));
+        destroy(c);
+        return NULL;
+    }
+    int id = ln_net_subscribe(net, LN_EV_MASK(LN_EV_TX) | LN_EV_MASK(LN_EV_RX), on_event, c);
+    if (id <= 0 || ln_net_add_capture(net, c) != 0) {
+        if (id > 0) ln_net_unsubscribe(net, id);
+        FAIL(err, errlen, "out of memory");
+        destroy(c);
+        remove(path);
+        return NULL;
+    }
+    c->sub = id;
+    return c;
+}
+
+uint64_t ln_capture_count(const ln_capture *c) { return c->count; }
+const char *ln_capture_path(const ln_capture *c) { return c->path; }
+
+void ln_capture_flush(ln_capture *c)
+{
+    if (c && c->dumper) pcap_dump_flush(c->dumper);
+}
+
+void ln_capture_close(ln_capture *c)
+{
+    if (!c) return;
+    ln_net_unsubscribe(c->net, c->sub);
+    ln_net_remove_capture(c->net, c);
+    destroy(c);   /* pcap_dump_close flushes */
+}

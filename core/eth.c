@@ -1,0 +1,101 @@
+/* eth.c - Ethernet II framing: the receive entry point of every interface
+ * and the last step before a frame is handed to the link.
+ *
+ * Receive:  link -> port rx = ln_eth_input -> ln_ip_input | ln_arp_input
+ * Transmit: ln_arp_output / arp.c -> ln_eth_output -> ln_iface_xmit -> link
+ *
+ * Frames carry no FCS (as in a capture), so the 60-byte minimum is the
+ * 64-byte Ethernet minimum without it.  802.3 length-field frames and
+ * VLAN tags are not understood and count as unknown ethertypes. */
+#include "eth.h"
+
+#include <string.h>
+
+#include "arp.h"
+#include "ip.h"
+#include "node.h"
+#include "wire.h"
+
+const uint8_t ln_eth_broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+void ln_eth_input(ln_port *port, ln_pkt *frame)
+{
+    ln_iface *ifc = port->owner;
+    ln_node *n = ifc->node;
+    ln_net *net = n->net;
+
+    frame->in_if = ifc;
+    frame->mark = 0;
+    /* An interface that is down does not receive (Linux: the driver is
+     * stopped); the frame still reached the port, so it is a drop. */
+    if (!ifc->up) {
+        ifc->st.rx_dropped++;
+        ln_net_drop(net, n, ifc, frame, LN_LAYER_L2, LN_DROP_IFACE_DOWN);
+        return;
+    }
+    if (frame->len < LN_ETH_HLEN) {
+        ifc->st.rx_errors++;
+        LN_MIB_INC(n, EthInErrors);
+        ln_net_drop(net, n, ifc, frame, LN_LAYER_L2, LN_DROP_TRUNCATED);
+        return;
+    }
+    const uint8_t *h = frame->data;
+    bool group = (h[LN_ETH_DST] & 1) != 0;
+    bool bcast = memcmp(h + LN_ETH_DST, ln_eth_broadcast, 6) == 0;
+    /* No multicast group is ever joined, so the only group address a NIC
+     * filter would pass is broadcast. */
+    if (!bcast && memcmp(h + LN_ETH_DST, ifc->mac, 6) != 0) {
+        LN_MIB_INC(n, EthInOtherHost);
+        /* A NIC filters foreign unicast in hardware, so it never shows in
+         * rx_packets; in promiscuous mode it is received, then dropped by
+         * the stack (Linux: PACKET_OTHERHOST in ip_rcv/arp_rcv). */
+        if (ifc->promisc) {
+            ifc->st.rx_packets++;
+            ifc->st.rx_bytes += frame->len;
+        }
+        ln_net_drop(net, n, ifc, frame, LN_LAYER_L2, LN_DROP_OTHER_HOST);
+        return;
+    }
+    ifc->st.rx_packets++;
+    ifc->st.rx_bytes += frame->len;
+    if (group) frame->mark |= LN_ETH_MARK_MCAST;
+
+    uint16_t type = ln_get16(h + LN_ETH_TYPE);
+    switch (type) {
+    case LN_ETHERTYPE_IPV4:
+        ln_pkt_pull(frame, LN_ETH_HLEN);
+        ln_ip_input(n, ifc, frame);
+        return;
+    case LN_ETHERTYPE_ARP:
+        ln_pkt_pull(frame, LN_ETH_HLEN);
+        ln_arp_input(n, ifc, frame);
+        return;
+    default:
+        LN_MIB_INC(n, EthInUnknownType);
+        ln_net_drop(net, n, ifc, frame, LN_LAYER_L2, LN_DROP_UNKNOWN_ETHERTYPE);
+        return;
+    }
+}
+
+void ln_eth_output(ln_iface *ifc, ln_pkt *pkt, const uint8_t dst[6], uint16_t ethertype)
+{
+    uint8_t *h = ln_pkt_push(pkt, LN_ETH_HLEN);
+    if (!h) {
+        /* Every layer allocates with LN_PKT_HEADROOM, so this means a bug
+         * or a hand-built packet; drop it visibly rather than copy. */
+        ifc->st.tx_dropped++;
+        ln_net_drop(ifc->node->net, ifc->node, ifc, pkt, LN_LAYER_L3, LN_DROP_NO_BUFFER);
+        return;
+    }
+    memcpy(h + LN_ETH_DST, dst, 6);
+    memcpy(h + LN_ETH_SRC, ifc->mac, 6);
+    ln_put16(h + LN_ETH_TYPE, ethertype);
+    if (pkt->len < LN_ETH_MIN_FRAME) {
+        /* Pad with zeros like a NIC does, so captures show the same
+         * trailer Wireshark expects from a real host. */
+        uint32_t pad = LN_ETH_MIN_FRAME - pkt->len;
+        uint8_t *t = ln_pkt_put(pkt, pad);
+        if (t) memset(t, 0, pad);
+    }
+    ln_iface_xmit(ifc, pkt);
+}

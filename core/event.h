@@ -1,0 +1,99 @@
+/* event.h - the event stream: one feed of everything that happens.
+ *
+ * Links emit TX when a frame starts onto the wire and RX when its last bit
+ * arrives; every layer that discards a packet emits DROP with a reason.
+ * Captures, counters in Lua, ladder diagrams and assertions subscribe here
+ * instead of re-deriving what the engine already knows.
+ *
+ * Emitting is cheap when nobody listens: ln_net_wants() is a mask test, and
+ * callers check it before building an event. */
+#ifndef LN_EVENT_H
+#define LN_EVENT_H
+
+#include <stdint.h>
+#include "sim.h"
+#include "pkt.h"
+
+typedef enum {
+    LN_EV_TX,          /* frame starts serialization on a link direction */
+    LN_EV_RX,          /* frame fully received at the far port */
+    LN_EV_DROP,        /* a packet was discarded; see reason */
+    LN_EV_LINK,        /* a link direction went up or down (value = up) */
+    LN_EV_ARP,         /* ARP entry change (value = new state) */
+    LN_EV_ICMP_OUT,    /* an ICMP message was generated (value = type<<8|code) */
+    LN_EV_TCP_STATE,   /* reserved for the transport layer */
+    LN_EV_TCP_CWND,
+    LN_EV_TIMER,
+    LN_EV_USER,        /* emitted by scripts */
+    LN_EV__COUNT
+} ln_ev_type;
+
+#define LN_EV_MASK(t) (1u << (t))
+#define LN_EV_ALL     ((1u << LN_EV__COUNT) - 1)
+
+#define LN_DROP_REASONS(X)                                              \
+    X(NONE,            "none")                                          \
+    X(QUEUE_FULL,      "queue full")                                    \
+    X(LOSS,            "loss")                                          \
+    X(LINK_DOWN,       "link down")                                     \
+    X(LINK_MTU,        "frame exceeds link mtu")                        \
+    X(NO_CARRIER,      "no carrier")                                    \
+    X(IFACE_DOWN,      "interface down")                                \
+    X(TRUNCATED,       "truncated")                                     \
+    X(MALFORMED,       "malformed")                                     \
+    X(BAD_CSUM,        "bad checksum")                                  \
+    X(OTHER_HOST,      "not for this host")                             \
+    X(UNKNOWN_ETHERTYPE, "unknown ethertype")                           \
+    X(UNKNOWN_PROTO,   "unknown protocol")                              \
+    X(NO_ROUTE,        "no route")                                      \
+    X(TTL_EXPIRED,     "ttl expired")                                   \
+    X(FRAG_NEEDED,     "fragmentation needed")                          \
+    X(ARP_FAILED,      "arp resolution failed")                         \
+    X(ARP_QUEUE_FULL,  "arp queue full")                                \
+    X(REASM_TIMEOUT,   "reassembly timeout")                            \
+    X(REASM_OVERLAP,   "overlapping fragment")                          \
+    X(REASM_DUP,       "duplicate fragment")                            \
+    X(REASM_INVALID,   "invalid fragment")                              \
+    X(SWITCH_FILTER,   "filtered by switch")                            \
+    X(NO_LISTENER,     "no listener")                                   \
+    X(FIREWALL,        "firewall")                                      \
+    X(BACKLOG_FULL,    "backlog full")                                  \
+    X(NO_BUFFER,       "no buffer")                                     \
+    X(INJECTED,        "dropped by hook")
+
+typedef enum {
+#define LN_DROP_ENUM(name, word) LN_DROP_##name,
+    LN_DROP_REASONS(LN_DROP_ENUM)
+#undef LN_DROP_ENUM
+    LN_DROP__COUNT
+} ln_drop_reason;
+
+const char *ln_drop_reason_name(ln_drop_reason r);
+const char *ln_ev_type_name(ln_ev_type t);
+
+/* What pkt->data points at in an event. */
+typedef enum { LN_LAYER_NONE, LN_LAYER_L2, LN_LAYER_L3, LN_LAYER_L4 } ln_layer;
+
+struct ln_node;
+struct ln_iface;
+struct ln_port;
+struct ln_link;
+
+typedef struct ln_event {
+    ln_ev_type type;
+    ln_time time;
+    struct ln_node *node;      /* host or router involved, or NULL */
+    struct ln_iface *iface;    /* interface involved, or NULL */
+    struct ln_port *port;      /* TX: sending port, RX: receiving port */
+    struct ln_link *link;      /* link involved, or NULL */
+    int dir;                   /* link direction 0 (a->b) or 1 (b->a) */
+    const ln_pkt *pkt;         /* borrowed, may be NULL */
+    ln_layer layer;            /* what pkt->data points at */
+    ln_drop_reason reason;     /* DROP */
+    int64_t value;             /* type-specific */
+    const char *text;          /* type-specific, may be NULL */
+} ln_event;
+
+typedef void (*ln_ev_fn)(const ln_event *ev, void *arg);
+
+#endif

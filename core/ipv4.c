@@ -1,0 +1,405 @@
+/* ipv4.c - IPv4 input, local delivery, forwarding and output (RFC 791,
+ * RFC 1122 3.2.1, RFC 1812 5.2 for routers), following Linux's
+ * ip_rcv / ip_route_input / ip_forward / ip_output.
+ *
+ * Input:   ln_eth_input -> ln_ip_input -> header checks (ip_rcv_core order)
+ *            -> ours:    ln_reasm_input (fragments) -> node->proto[p]
+ *            -> forward: route, TTL, DF/MTU, TTL-- -> ln_arp_output / ln_ip_fragment
+ *            -> else:    drop OTHER_HOST
+ * Output:  transports, icmp.c -> ln_ip_output -> route + source -> header
+ *            -> ln_arp_output | ln_ip_fragment | loopback timer -> ln_ip_input
+ *
+ * Until a UDP layer registers protocol 17, udp_unbound() answers like a
+ * Linux host with no UDP socket bound (port unreachable).
+ *
+ * IP options are carried but not interpreted (no record route, timestamp or
+ * source routing; Linux hosts drop source-routed packets by default).
+ * ICMP redirects are not sent and ICMP errors are not rate-limited. */
+#include "ip.h"
+
+#include <stdint.h>
+
+#include "arp.h"
+#include "csum.h"
+#include "err.h"
+#include "eth.h"
+#include "icmp.h"
+#include "node.h"
+#include "wire.h"
+
+static bool is_mcast(uint32_t a) { return (a >> 28) == 0xe; }
+static bool is_loopback(uint32_t a) { return (a >> 24) == 127; }
+
+bool ln_ip_is_bcast(const ln_node *n, uint32_t a)
+{
+    if (a == 0xffffffffu) return true;
+    for (uint32_t i = 0; i < n->n_ifaces; i++) {
+        const ln_iface *ifc = n->ifaces[i];
+        /* /31 and /32 have no broadcast address (RFC 3021). */
+        if (ifc->plen != LN_NO_ADDR && ifc->plen < 31 && a == (ifc->addr | ~ln_mask(ifc->plen)))
+            return true;
+    }
+    return false;
+}
+
+bool ln_ip_is_local(const ln_node *n, uint32_t a)
+{
+    return is_loopback(a) || ln_node_has_addr(n, a);
+}
+
+void ln_ip_register(ln_node *n, uint8_t proto,
+                    void (*fn)(ln_node *, ln_pkt *, const ln_ip_info *))
+{
+    n->proto[proto] = fn;
+}
+
+/* Linux removes the routes of an interface that goes down; skipping them
+ * at lookup time has the same effect and brings them back on "up". */
+static bool iface_usable(const ln_route *r, void *arg)
+{
+    (void)arg;
+    return r->iface && r->iface->up;
+}
+
+static const ln_route *route(const ln_node *n, uint32_t dst)
+{
+    return ln_route_lookup_filter(&n->routes, dst, iface_usable, NULL);
+}
+
+/* Any address of the node, for an interface that has none
+ * (inet_select_addr falls back to other interfaces). */
+static uint32_t any_addr(const ln_node *n)
+{
+    for (uint32_t i = 0; i < n->n_ifaces; i++)
+        if (n->ifaces[i]->plen != LN_NO_ADDR) return n->ifaces[i]->addr;
+    return 0;
+}
+
+static uint32_t iface_src(const ln_node *n, const ln_iface *ifc)
+{
+    return ifc->plen != LN_NO_ADDR ? ifc->addr : any_addr(n);
+}
+
+uint32_t ln_ip_src_for(ln_node *n, uint32_t dst)
+{
+    /* A local destination is reached from itself (Linux's local routes
+     * carry the address as their preferred source). */
+    if (ln_ip_is_local(n, dst)) return dst;
+    const ln_route *r = route(n, dst);
+    return r ? iface_src(n, r->iface) : 0;
+}
+
+/* ---- loopback ----------------------------------------------------------- */
+
+/* The packet's own timer carries it to our input at the same instant but
+ * as a separate event, so output never recurses into input (Linux queues
+ * it on lo's backlog the same way).  pkt->mark holds the node until then. */
+static void loop_rx(void *arg)
+{
+    ln_pkt *p = arg;
+    ln_node *n = (ln_node *)(uintptr_t)p->mark;
+    p->mark = 0;
+    ln_ip_input(n, NULL, p);
+}
+
+static void loop_back(ln_node *n, ln_pkt *p)
+{
+    p->in_if = NULL;
+    p->mark = (uint64_t)(uintptr_t)n;
+    ln_timer_init(&p->timer, loop_rx, p);
+    ln_timer_arm_in(&n->net->sim, &p->timer, 0);
+}
+
+/* ---- input -------------------------------------------------------------- */
+
+static void hdr_drop(ln_node *n, ln_iface *ifc, ln_pkt *pkt, ln_drop_reason why)
+{
+    LN_MIB_INC(n, IpInHdrErrors);
+    ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, why);
+}
+
+/* UDP on a host where nothing registered protocol 17: Linux always has
+ * UDP, so it never answers "protocol unreachable" for it; it behaves as a
+ * UDP stack with no socket bound (__udp4_lib_rcv): malformed or badly
+ * checksummed datagrams are dropped quietly, the others get "port
+ * unreachable" (not for broadcasts: ln_icmp_error knows).  The UDP layer
+ * replaces this by registering its handler.  pkt->data is at the IP
+ * header. */
+static void udp_unbound(ln_node *n, ln_iface *ifc, ln_pkt *pkt, const ln_ip_info *ip)
+{
+    const uint8_t *u = pkt->data + ip->hlen;
+    uint32_t avail = pkt->len - ip->hlen;
+    uint32_t ulen = avail >= LN_UDP_HLEN ? ln_get16(u + 4) : 0;
+    if (avail < LN_UDP_HLEN || ulen < LN_UDP_HLEN || ulen > avail) {
+        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_MALFORMED);
+        return;
+    }
+    /* RFC 768: checksum 0 means none was computed. */
+    if (ln_get16(u + 6) != 0 &&
+        ln_csum_fold(ln_csum_partial(u, ulen, ln_csum_pseudo(ip->src, ip->dst, LN_IPPROTO_UDP,
+                                                             (uint16_t)ulen))) != 0) {
+        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_BAD_CSUM);
+        return;
+    }
+    LN_MIB_INC(n, IpInDelivers);
+    ln_icmp_error(n, pkt, LN_ICMP_UNREACH, LN_ICMP_UNREACH_PORT, 0);
+    ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_NO_LISTENER);
+}
+
+/* Deliver a datagram addressed to us (ip_local_deliver). */
+static void deliver(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
+{
+    const uint8_t *h = pkt->data;
+    uint16_t frag = ln_get16(h + LN_IP_FRAG);
+    if (frag & (LN_IP_MF | LN_IP_OFFMASK)) {
+        pkt = ln_reasm_input(n, pkt);
+        if (!pkt) return;
+        h = pkt->data;
+        frag = ln_get16(h + LN_IP_FRAG);
+    }
+    uint16_t hlen = (uint16_t)((h[LN_IP_VHL] & 0x0f) * 4);
+    ln_ip_info info = {
+        .src = ln_get32(h + LN_IP_SRC), .dst = ln_get32(h + LN_IP_DST),
+        .proto = h[LN_IP_PROTO], .ttl = h[LN_IP_TTL], .tos = h[LN_IP_TOS],
+        .id = ln_get16(h + LN_IP_ID), .df = (frag & LN_IP_DF) != 0,
+        .hlen = hlen, .len = ln_get16(h + LN_IP_LEN), .in_if = pkt->in_if,
+    };
+    ln_ip_proto_fn fn = n->proto[info.proto];
+    if (!fn && info.proto == LN_IPPROTO_UDP) {
+        udp_unbound(n, ifc, pkt, &info);
+        return;
+    }
+    if (!fn) {
+        /* RFC 1122 3.2.2.1: protocol unreachable (ln_icmp_error skips it
+         * for broadcasts). */
+        LN_MIB_INC(n, IpInUnknownProtos);
+        ln_icmp_error(n, pkt, LN_ICMP_UNREACH, LN_ICMP_UNREACH_PROTO, 0);
+        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_UNKNOWN_PROTO);
+        return;
+    }
+    LN_MIB_INC(n, IpInDelivers);
+    ln_pkt_pull(pkt, hlen);
+    fn(n, pkt, &info);
+}
+
+/* Forward a datagram for someone else (ip_forward, RFC 1812 5.2).  The
+ * route is looked up first, as Linux does at input (ip_route_input), so a
+ * datagram with TTL 1 and no route gets "net unreachable". */
+static void forward(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
+{
+    uint8_t *h = pkt->data;
+    uint32_t dst = ln_get32(h + LN_IP_DST);
+    uint32_t tot = ln_get16(h + LN_IP_LEN);
+    const ln_route *rt = route(n, dst);
+    if (!rt) {
+        /* Linux counts IpExtInNoRoutes here (not in lunet's MIB list). */
+        ln_icmp_error(n, pkt, LN_ICMP_UNREACH, LN_ICMP_UNREACH_NET, 0);
+        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_NO_ROUTE);
+        return;
+    }
+    /* RFC 1812 5.3.1: a router must not forward a datagram whose TTL
+     * would reach 0; Linux counts it as a header error. */
+    if (h[LN_IP_TTL] <= 1) {
+        LN_MIB_INC(n, IpInHdrErrors);
+        ln_icmp_error(n, pkt, LN_ICMP_TIMXCEED, LN_ICMP_TIMXCEED_TTL, 0);
+        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_TTL_EXPIRED);
+        return;
+    }
+    ln_iface *out = rt->iface;
+    uint32_t nh = rt->gateway ? rt->gateway : dst;
+    uint32_t mtu = out->mtu;
+    uint16_t frag = ln_get16(h + LN_IP_FRAG);
+    /* RFC 1191: too big with DF -> "fragmentation needed" carrying the
+     * next-hop MTU; sent before TTL is decremented, as Linux does. */
+    if (tot > mtu && (frag & LN_IP_DF)) {
+        LN_MIB_INC(n, IpFragFails);
+        ln_icmp_error(n, pkt, LN_ICMP_UNREACH, LN_ICMP_UNREACH_NEEDFRAG, mtu);
+        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_FRAG_NEEDED);
+        return;
+    }
+    /* RFC 1624: patch the checksum for the TTL change instead of
+     * recomputing it (TTL and protocol share a 16-bit word). */
+    uint16_t old = ln_get16(h + LN_IP_TTL);
+    h[LN_IP_TTL]--;
+    ln_put16(h + LN_IP_CSUM, ln_csum_update16(ln_get16(h + LN_IP_CSUM), old, ln_get16(h + LN_IP_TTL)));
+    LN_MIB_INC(n, IpForwDatagrams);
+    if (tot > mtu) ln_ip_fragment(n, out, nh, pkt, mtu);
+    else ln_arp_output(n, out, nh, pkt);
+}
+
+void ln_ip_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
+{
+    LN_MIB_INC(n, IpInReceives);
+    /* Header checks in the order of Linux's ip_rcv_core (RFC 1122 3.2.1.1
+     * -3.2.1.2 require all of them; the order decides which counter a
+     * datagram with several faults lands in). */
+    if (pkt->len < LN_IP_HLEN) {
+        hdr_drop(n, ifc, pkt, LN_DROP_TRUNCATED);
+        return;
+    }
+    uint8_t *h = pkt->data;
+    uint32_t hlen = (uint32_t)(h[LN_IP_VHL] & 0x0f) * 4;
+    if ((h[LN_IP_VHL] >> 4) != 4 || hlen < LN_IP_HLEN) {
+        hdr_drop(n, ifc, pkt, LN_DROP_MALFORMED);
+        return;
+    }
+    if (pkt->len < hlen) {
+        hdr_drop(n, ifc, pkt, LN_DROP_TRUNCATED);
+        return;
+    }
+    /* Linux checks the header checksum before the total length. */
+    if (ln_csum(h, hlen) != 0) {
+        LN_MIB_INC(n, IpExtInCsumErrors);
+        hdr_drop(n, ifc, pkt, LN_DROP_BAD_CSUM);
+        return;
+    }
+    uint32_t tot = ln_get16(h + LN_IP_LEN);
+    if (tot > pkt->len) {
+        LN_MIB_INC(n, IpExtInTruncatedPkts);
+        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_TRUNCATED);
+        return;
+    }
+    if (tot < hlen) {
+        hdr_drop(n, ifc, pkt, LN_DROP_MALFORMED);
+        return;
+    }
+    /* Drop the Ethernet padding: everything above sees exactly the
+     * datagram. */
+    ln_pkt_trim(pkt, tot);
+
+    uint32_t src = ln_get32(h + LN_IP_SRC);
+    uint32_t dst = ln_get32(h + LN_IP_DST);
+    if (ifc) {
+        /* Martians (ip_route_input_slow): impossible sources, our own
+         * address as source, loopback or "this network" destinations.
+         * Linux drops them without an IP MIB counter.  A zero source is
+         * legal only towards the limited broadcast (DHCP discover). */
+        bool bad_src = is_mcast(src) || src == 0xffffffffu || is_loopback(src) ||
+                       (src == 0 && dst != 0xffffffffu) || ln_node_has_addr(n, src);
+        bool bad_dst = is_loopback(dst) || (dst >> 24) == 0;
+        if (bad_src || bad_dst) {
+            ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_MALFORMED);
+            return;
+        }
+    }
+    /* Weak host model (RFC 1122 3.3.4.2, Linux): any of our addresses on
+     * any interface. */
+    if (ln_ip_is_local(n, dst) || ln_ip_is_bcast(n, dst)) {
+        deliver(n, ifc, pkt);
+        return;
+    }
+    /* No multicast group is ever joined and multicast is not routed. */
+    if (is_mcast(dst)) {
+        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_OTHER_HOST);
+        return;
+    }
+    /* Not for us: a host drops it (ip_error: IpInAddrErrors); a router
+     * forwards unicast frames only (ip_forward: pkt_type == PACKET_HOST). */
+    if (!n->forwarding || !ifc || (pkt->mark & LN_ETH_MARK_MCAST)) {
+        LN_MIB_INC(n, IpInAddrErrors);
+        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_OTHER_HOST);
+        return;
+    }
+    forward(n, ifc, pkt);
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t proto,
+                 const ln_ip_opts *opts)
+{
+    ln_ip_opts o = opts ? *opts : (ln_ip_opts){0};
+    /* 0.0.0.0 means this host (ip_route_output_key_hash_rcu: the source,
+     * else 127.0.0.1), which is why `ping 0` works on Linux. */
+    if (dst == 0) dst = src ? src : 0x7f000001u;
+    ln_iface *ifc = NULL;
+    uint32_t nh = dst;
+    bool local = false;
+
+    if (o.oif) {
+        /* SO_BINDTODEVICE-like: Linux refuses a device that is down. */
+        if (!o.oif->up) goto no_route;
+        ifc = o.oif;
+        if (o.nexthop) nh = o.nexthop;
+    } else if (ln_ip_is_local(n, dst)) {
+        local = true;
+    } else {
+        const ln_route *rt = route(n, dst);
+        if (!rt && dst == 0xffffffffu) {
+            /* Limited broadcast without a default route: the first usable
+             * interface, like a DHCP client bound to its only NIC. */
+            for (uint32_t i = 0; i < n->n_ifaces && !ifc; i++)
+                if (n->ifaces[i]->up) ifc = n->ifaces[i];
+            if (!ifc) goto no_route;
+        } else if (!rt) {
+            goto no_route;
+        } else {
+            ifc = rt->iface;
+            if (rt->gateway && dst != 0xffffffffu) nh = rt->gateway;
+        }
+    }
+
+    if (src == 0) {
+        src = local ? dst : iface_src(n, ifc);
+        /* 0.0.0.0 is a legal source only towards the limited broadcast. */
+        if (!src && dst != 0xffffffffu) {
+            ln_pkt_free(pkt);
+            return LN_EADDRNOTAVAIL;
+        }
+    } else if (!o.any_src && !ln_ip_is_local(n, src)) {
+        ln_pkt_free(pkt);
+        return LN_EADDRNOTAVAIL;
+    }
+
+    uint32_t tot = pkt->len + LN_IP_HLEN;
+    /* Loopback MTU is 65536 on Linux, so only the 16-bit length limits. */
+    uint32_t mtu = local ? 65535u : ifc->mtu;
+    if (tot > 65535u || (tot > mtu && o.df_set && o.df)) {
+        /* Linux refuses locally (EMSGSIZE from ip_append_data) without
+         * touching the MIB: nothing was sent. */
+        ln_pkt_free(pkt);
+        return LN_EMSGSIZE;
+    }
+    uint8_t *h = ln_pkt_push(pkt, LN_IP_HLEN);
+    if (!h) {
+        LN_MIB_INC(n, IpOutDiscards);
+        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L4, LN_DROP_NO_BUFFER);
+        return LN_ENOBUFS;
+    }
+    h[LN_IP_VHL] = 0x45;
+    h[LN_IP_TOS] = o.tos;
+    ln_put16(h + LN_IP_LEN, (uint16_t)tot);
+    /* Linux picks IDs per destination (ip_idents hash) and uses 0 or a
+     * per-socket counter for DF datagrams; lunet uses one counter per
+     * node unless the caller supplies its own (id_set). */
+    ln_put16(h + LN_IP_ID, o.id_set ? o.id : n->ip_id++);
+    ln_put16(h + LN_IP_FRAG, (o.df_set && o.df) ? LN_IP_DF : 0);
+    h[LN_IP_TTL] = o.ttl ? o.ttl : n->cfg.ip_default_ttl;
+    h[LN_IP_PROTO] = proto;
+    ln_put16(h + LN_IP_CSUM, 0);
+    ln_put32(h + LN_IP_SRC, src);
+    ln_put32(h + LN_IP_DST, dst);
+    ln_put16(h + LN_IP_CSUM, ln_csum(h, LN_IP_HLEN));
+    pkt->in_if = NULL;                 /* generated here: see ip.h */
+    pkt->mark = 0;
+    LN_MIB_INC(n, IpOutRequests);
+
+    if (local) {
+        loop_back(n, pkt);
+        return 0;
+    }
+    /* A broadcast we send is also received by ourselves (Linux
+     * ip_mc_output loops a copy of RTCF_BROADCAST datagrams back). */
+    if (dst == 0xffffffffu || ln_ip_is_bcast(n, dst)) {
+        ln_pkt *copy = ln_pkt_clone(pkt);
+        if (copy) loop_back(n, copy);
+    }
+    if (tot > mtu) return ln_ip_fragment(n, ifc, nh, pkt, mtu);
+    ln_arp_output(n, ifc, nh, pkt);
+    return 0;
+
+no_route:
+    LN_MIB_INC(n, IpOutNoRoutes);
+    ln_net_drop(n->net, n, NULL, pkt, LN_LAYER_L4, LN_DROP_NO_ROUTE);
+    return LN_ENETUNREACH;
+}

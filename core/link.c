@@ -1,0 +1,539 @@
+/* link.c - point-to-point links: queue, transmitter, wire impairments.
+ *
+ * Call chain (one direction):
+ *
+ *   ln_iface_xmit / switch port
+ *     -> ln_link_send       up? mtu? straight to the transmitter, or queue
+ *     -> tx_start           TX event; busy_until = now + serialization
+ *     -> on_wire            loss, jitter, reorder, duplicate, corrupt
+ *     -> [pkt->timer]       arrive: RX event, far port's rx
+ *   tx_timer (armed only while frames wait) -> tx_kick -> tx_start
+ *
+ * Every frame between tx_start and delivery sits on its direction's flight
+ * list (in the order it left) with its own timer armed: going down walks
+ * that list, disarms each timer and drops the frame, so nothing sent before
+ * a down can arrive after it, even if the direction comes back up first.
+ * Delivery unlinks the frame; that is the list head unless jitter or
+ * reordering let it overtake, so the scan stays short.
+ *
+ * A timer carries one pointer, the packet; the direction it travels on is
+ * kept in pkt->mark (the current holder's scratch) until it is delivered. */
+#include "link.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "event.h"
+#include "net.h"
+#include "node.h"
+#include "wire.h"
+
+/* Longest delay, jitter or reorder_delay accepted: a million seconds is far
+ * beyond any real path (Earth-Mars is ~1300 s) and keeps the arrival-time
+ * arithmetic far from overflow. */
+#define MAX_DELAY (1000000 * LN_SEC)
+#define MIN_MTU   68u             /* RFC 791: every IPv4 link carries 68 */
+#define MAX_MTU   65535u
+
+#define FAIL(err, errlen, ...) do {                                      \
+    if ((err) && (errlen)) snprintf((err), (errlen), __VA_ARGS__);       \
+} while (0)
+
+static inline ln_time sat_add(ln_time a, ln_time b)
+{
+    return a > LN_NEVER - b ? LN_NEVER : a + b;
+}
+
+/* ---- configuration --------------------------------------------------- */
+
+void ln_linkcfg_default(ln_linkcfg *c)
+{
+    memset(c, 0, sizeof *c);
+    c->bandwidth = 1000000000;
+    c->loss.kind = LN_LOSS_NONE;
+    c->queue_pkts = 1000;
+    c->up = true;
+}
+
+/* False for NaN too, which a bare "p < 0 || p > 1" would let through. */
+static bool prob_ok(double p) { return p >= 0.0 && p <= 1.0; }
+
+static int check_prob(const char *what, double p, char *err, size_t errlen)
+{
+    if (prob_ok(p)) return 0;
+    FAIL(err, errlen, "%s %g out of range (0..1)", what, p);
+    return LN_EINVAL;
+}
+
+static int check_time(const char *what, ln_time t, char *err, size_t errlen)
+{
+    if (t <= MAX_DELAY) return 0;
+    FAIL(err, errlen, "%s %.9gs out of range (0..%gs)", what,
+         (double)t / (double)LN_SEC, (double)MAX_DELAY / (double)LN_SEC);
+    return LN_EINVAL;
+}
+
+int ln_linkcfg_check(const ln_linkcfg *c, char *err, size_t errlen)
+{
+    int rc = 0;
+    switch (c->loss.kind) {
+    case LN_LOSS_NONE:
+        break;
+    case LN_LOSS_RANDOM:
+        rc = check_prob("loss", c->loss.rate, err, errlen);
+        break;
+    case LN_LOSS_GE:
+        (void)((rc = check_prob("gilbert-elliott p", c->loss.p, err, errlen)) ||
+               (rc = check_prob("gilbert-elliott r", c->loss.r, err, errlen)) ||
+               (rc = check_prob("gilbert-elliott loss_good", c->loss.loss_good, err, errlen)) ||
+               (rc = check_prob("gilbert-elliott loss_bad", c->loss.loss_bad, err, errlen)));
+        break;
+    default:
+        FAIL(err, errlen, "loss kind %d unknown (use none, random or gilbert-elliott)",
+             (int)c->loss.kind);
+        return LN_EINVAL;
+    }
+    if (rc) return rc;
+    if ((rc = check_prob("corrupt", c->corrupt, err, errlen)) ||
+        (rc = check_prob("duplicate", c->duplicate, err, errlen)) ||
+        (rc = check_prob("reorder", c->reorder, err, errlen)) ||
+        (rc = check_time("delay", c->delay, err, errlen)) ||
+        (rc = check_time("jitter", c->jitter, err, errlen)) ||
+        (rc = check_time("reorder_delay", c->reorder_delay, err, errlen)))
+        return rc;
+    if (c->reorder > 0 && c->reorder_delay == 0) {
+        /* Holding a frame back by nothing reorders nothing: say so rather
+         * than silently doing nothing. */
+        FAIL(err, errlen, "reorder %g needs a reorder_delay above 0", c->reorder);
+        return LN_EINVAL;
+    }
+    if (c->mtu && (c->mtu < MIN_MTU || c->mtu > MAX_MTU)) {
+        FAIL(err, errlen, "mtu %" PRIu32 " out of range (%u..%u, or 0 for no limit)",
+             c->mtu, MIN_MTU, MAX_MTU);
+        return LN_EINVAL;
+    }
+    return 0;
+}
+
+/* Exact ceil(bytes * 8 * 1e9 / bps).  For any frame below ~2.3 GB the
+ * product fits in 64 bits; beyond that 128-bit arithmetic (or a split
+ * quotient/remainder without it) avoids overflow and saturates at
+ * LN_NEVER. */
+ln_time ln_link_txtime(uint64_t bps, uint32_t bytes)
+{
+    if (bps == 0) return 0;
+    uint64_t bits = (uint64_t)bytes * 8;
+    if (bits <= UINT64_MAX / LN_SEC) {
+        uint64_t num = bits * LN_SEC;
+        return num / bps + (num % bps != 0);
+    }
+#ifdef __SIZEOF_INT128__
+    __extension__ typedef unsigned __int128 u128;
+    u128 num = (u128)bits * LN_SEC;
+    u128 t = num / bps + (num % bps != 0);
+    return t >= LN_NEVER ? LN_NEVER : (ln_time)t;
+#else
+    uint64_t q = bits / bps, r = bits % bps;
+    if (q > (LN_NEVER - LN_SEC) / LN_SEC) return LN_NEVER;
+    /* r < bps: split 1e9 = 1e3 * 1e6 so each step stays in range. */
+    uint64_t ns = q * LN_SEC, frac;
+    if (r <= UINT64_MAX / LN_SEC) frac = (r * LN_SEC + bps - 1) / bps;
+    else frac = (uint64_t)((long double)r * LN_SEC / bps) + 1;
+    return sat_add(ns, frac);
+#endif
+}
+
+/* ---- the direction's lists --------------------------------------------- */
+
+static inline ln_linkdir *dir_of(const ln_pkt *p) { return (ln_linkdir *)(uintptr_t)p->mark; }
+
+static void fl_append(ln_linkdir *d, ln_pkt *p)
+{
+    p->next = NULL;
+    if (d->fl_tail) d->fl_tail->next = p;
+    else d->fl_head = p;
+    d->fl_tail = p;
+    d->in_flight++;
+}
+
+static void fl_unlink(ln_linkdir *d, ln_pkt *p)
+{
+    ln_pkt *prev = NULL, *cur = d->fl_head;
+    while (cur != p) {
+        prev = cur;
+        cur = cur->next;
+    }
+    if (prev) prev->next = p->next;
+    else d->fl_head = p->next;
+    if (d->fl_tail == p) d->fl_tail = prev;
+    p->next = NULL;
+    d->in_flight--;
+}
+
+static ln_pkt *q_pop(ln_linkdir *d)
+{
+    ln_pkt *p = d->q_head;
+    d->q_head = p->next;
+    if (!d->q_head) d->q_tail = NULL;
+    p->next = NULL;
+    d->q_len--;
+    d->q_bytes -= p->len;
+    return p;
+}
+
+/* ---- events and drops ---------------------------------------------------- */
+
+/* An interface embeds its port as its first member and is the port's owner,
+ * so owner == port identifies an interface (a switch port's owner is the
+ * switch).  That lets TX/RX events name the node, for filters in Lua. */
+static ln_iface *port_iface(ln_port *p)
+{
+    return p && p->owner == (void *)p ? (ln_iface *)p->owner : NULL;
+}
+
+static void emit(ln_linkdir *d, ln_ev_type type, ln_port *port, const ln_pkt *p)
+{
+    ln_iface *ifc = port_iface(port);
+    ln_event ev = { .type = type, .node = ifc ? ifc->node : NULL, .iface = ifc,
+                    .port = port, .link = d->link, .dir = d->dir, .pkt = p,
+                    .layer = LN_LAYER_L2 };
+    ln_net_emit(d->link->net, &ev);
+}
+
+static void drop(ln_linkdir *d, ln_pkt *p, ln_drop_reason why)
+{
+    ln_net_drop(d->link->net, NULL, NULL, p, LN_LAYER_L2, why);
+}
+
+/* ---- the wire ------------------------------------------------------------ */
+
+static bool lost(ln_linkdir *d)
+{
+    const ln_loss *L = &d->cfg.loss;
+    switch (L->kind) {
+    case LN_LOSS_RANDOM:
+        return ln_rng_chance(&d->rng, L->rate);
+    case LN_LOSS_GE: {
+        /* The state this frame finds decides its fate; then the chain takes
+         * one step.  A bad run lasts 1/r frames on average. */
+        bool bad = d->ge_bad;
+        bool lose = ln_rng_chance(&d->rng, bad ? L->loss_bad : L->loss_good);
+        if (bad) d->ge_bad = !ln_rng_chance(&d->rng, L->r);
+        else d->ge_bad = ln_rng_chance(&d->rng, L->p);
+        return lose;
+    }
+    default:
+        return false;
+    }
+}
+
+/* Flip one bit past the Ethernet header.  A real receiver's FCS check
+ * would discard such a frame; here the IP or transport checksum must catch
+ * it, so for IPv4 the bit lands inside the datagram, not in the padding of
+ * a short frame. */
+static void corrupt(ln_linkdir *d, ln_pkt *p)
+{
+    if (p->len <= LN_ETH_HLEN) return;
+    uint32_t span = p->len - LN_ETH_HLEN;
+    if (span >= LN_IP_HLEN && ln_get16(p->data + LN_ETH_TYPE) == LN_ETHERTYPE_IPV4) {
+        uint16_t tot = ln_get16(p->data + LN_ETH_HLEN + LN_IP_LEN);
+        if (tot >= LN_IP_HLEN && tot < span) span = tot;
+    }
+    uint64_t bit = ln_rng_below(&d->rng, (uint64_t)span * 8);
+    p->data[LN_ETH_HLEN + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    d->st.corrupted++;
+}
+
+static void arrive(void *arg)
+{
+    ln_pkt *p = arg;
+    ln_linkdir *d = dir_of(p);
+    ln_net *net = d->link->net;
+    fl_unlink(d, p);
+    p->mark = 0;
+    d->st.delivered++;
+    d->st.delivered_bytes += p->len;
+    if (ln_net_wants(net, LN_EV_RX)) emit(d, LN_EV_RX, d->to, p);
+    d->to->rx(d->to, p);
+}
+
+/* A lost frame leaves when its last bit would have left the wire. */
+static void vanish(void *arg)
+{
+    ln_pkt *p = arg;
+    ln_linkdir *d = dir_of(p);
+    fl_unlink(d, p);
+    p->mark = 0;
+    d->st.dropped_loss++;
+    drop(d, p, LN_DROP_LOSS);
+}
+
+static void launch(ln_linkdir *d, ln_pkt *p, ln_timer_fn fn, ln_time at)
+{
+    p->mark = (uint64_t)(uintptr_t)d;
+    ln_timer_init(&p->timer, fn, p);
+    fl_append(d, p);
+    ln_timer_arm(&d->link->net->sim, &p->timer, at);
+}
+
+/* Decide the frame's fate as it starts onto the wire.  Draws happen in a
+ * fixed order (loss, jitter, reorder, duplicate, corrupt) and only for
+ * knobs that are set, so the stream, hence the pattern, depends only on the
+ * seed, the link's name and its configuration. */
+static void on_wire(ln_linkdir *d, ln_pkt *p, ln_time txend)
+{
+    const ln_linkcfg *c = &d->cfg;
+    if (c->loss.kind != LN_LOSS_NONE && lost(d)) {
+        launch(d, p, vanish, txend);
+        return;
+    }
+    ln_time at = sat_add(txend, c->delay);
+    if (c->jitter) {
+        /* Uniform in [-jitter, +jitter], but never before the last bit has
+         * been sent. */
+        uint64_t j = ln_rng_below(&d->rng, 2 * c->jitter + 1);
+        if (j >= c->jitter) at = sat_add(at, j - c->jitter);
+        else at = c->delay >= c->jitter - j ? at - (c->jitter - j) : txend;
+    }
+    if (ln_rng_chance(&d->rng, c->reorder)) {
+        at = sat_add(at, c->reorder_delay);
+        d->st.reordered++;
+    }
+    ln_pkt *dup = NULL;
+    if (ln_rng_chance(&d->rng, c->duplicate)) {
+        /* Cloned before corruption: the copy is a second, independent
+         * arrival of what was sent. */
+        dup = ln_pkt_clone(p);
+        if (dup) d->st.duplicated++;
+        else drop(d, NULL, LN_DROP_NO_BUFFER);
+    }
+    if (ln_rng_chance(&d->rng, c->corrupt)) corrupt(d, p);
+    launch(d, p, arrive, at);
+    if (dup) launch(d, dup, arrive, at);   /* same instant, right after */
+}
+
+static void tx_start(ln_linkdir *d, ln_pkt *p)
+{
+    ln_net *net = d->link->net;
+    ln_time txend = sat_add(ln_net_now(net), ln_link_txtime(d->cfg.bandwidth, p->len));
+    d->busy_until = txend;
+    d->st.tx_packets++;
+    d->st.tx_bytes += p->len;
+    if (ln_net_wants(net, LN_EV_TX)) {
+        emit(d, LN_EV_TX, d->from, p);
+        if (!d->cfg.up) {               /* a subscriber took us down */
+            d->st.dropped_down++;
+            drop(d, p, LN_DROP_LINK_DOWN);
+            return;
+        }
+    }
+    on_wire(d, p, txend);
+}
+
+/* tx_timer: the transmitter is free; start what waits. */
+static void tx_kick(void *arg)
+{
+    ln_linkdir *d = arg;
+    ln_net *net = d->link->net;
+    /* Loops only when serialization takes 0 ns (no bandwidth limit, or a
+     * bandwidth just changed to unlimited). */
+    while (d->q_head && d->busy_until <= ln_net_now(net)) tx_start(d, q_pop(d));
+    if (d->q_head && !ln_timer_armed(&d->tx_timer))
+        ln_timer_arm(&net->sim, &d->tx_timer, d->busy_until);
+}
+
+void ln_link_send(ln_linkdir *d, ln_pkt *frame)
+{
+    ln_net *net = d->link->net;
+    const ln_linkcfg *c = &d->cfg;
+    if (!c->up) {
+        d->st.dropped_down++;
+        drop(d, frame, LN_DROP_LINK_DOWN);
+        return;
+    }
+    if (c->mtu && frame->len > LN_ETH_HLEN && frame->len - LN_ETH_HLEN > c->mtu) {
+        d->st.dropped_mtu++;
+        drop(d, frame, LN_DROP_LINK_MTU);
+        return;
+    }
+    if (!d->q_head && d->busy_until <= ln_net_now(net)) {
+        d->st.enqueued++;
+        tx_start(d, frame);
+        return;
+    }
+    /* The limits count frames waiting, not the one being serialized, like
+     * a qdisc in front of a NIC. */
+    if ((c->queue_pkts && d->q_len >= c->queue_pkts) ||
+        (c->queue_bytes && (uint64_t)d->q_bytes + frame->len > c->queue_bytes)) {
+        d->st.dropped_queue++;
+        drop(d, frame, LN_DROP_QUEUE_FULL);
+        return;
+    }
+    frame->next = NULL;
+    if (d->q_tail) d->q_tail->next = frame;
+    else d->q_head = frame;
+    d->q_tail = frame;
+    d->q_len++;
+    d->q_bytes += frame->len;
+    d->st.enqueued++;
+    if (d->q_len > d->st.max_qlen) d->st.max_qlen = d->q_len;
+    if (!ln_timer_armed(&d->tx_timer)) ln_timer_arm(&net->sim, &d->tx_timer, d->busy_until);
+}
+
+/* ---- up, down, reconfiguration ------------------------------------------ */
+
+static void dir_set_up(ln_linkdir *d, bool up)
+{
+    ln_net *net = d->link->net;
+    if (d->cfg.up == up) return;
+    d->cfg.up = up;
+    ln_pkt *fl = NULL, *q = NULL;
+    if (!up) {
+        d->epoch++;
+        ln_timer_cancel(&net->sim, &d->tx_timer);
+        d->busy_until = ln_net_now(net);
+        /* Detach both lists before any DROP is emitted: a subscriber may
+         * touch this direction again (sends are refused while it is down,
+         * and a quick up starts from empty lists). */
+        fl = d->fl_head;
+        d->fl_head = d->fl_tail = NULL;
+        d->in_flight = 0;
+        q = d->q_head;
+        d->q_head = d->q_tail = NULL;
+        d->q_len = d->q_bytes = 0;
+        for (ln_pkt *p = fl; p; p = p->next) ln_timer_cancel(&net->sim, &p->timer);
+    }
+    if (ln_net_wants(net, LN_EV_LINK)) {
+        ln_event ev = { .type = LN_EV_LINK, .port = d->from, .link = d->link,
+                        .dir = d->dir, .value = up };
+        ln_net_emit(net, &ev);
+    }
+    /* Frames on the wire left before those still queued. */
+    for (ln_pkt *lists[2] = { fl, q }, **l = lists; l < lists + 2; l++) {
+        for (ln_pkt *p = *l; p;) {
+            ln_pkt *next = p->next;
+            p->next = NULL;
+            p->mark = 0;
+            d->st.dropped_down++;
+            drop(d, p, LN_DROP_LINK_DOWN);
+            p = next;
+        }
+    }
+}
+
+void ln_link_set_up(ln_link *l, int dir, bool up)
+{
+    for (int i = 0; i < 2; i++)
+        if (dir < 0 || dir == i) dir_set_up(&l->d[i], up);
+}
+
+int ln_link_configure(ln_link *l, int dir, const ln_linkcfg *c, char *err, size_t errlen)
+{
+    if (dir < -1 || dir > 1) {
+        FAIL(err, errlen, "link direction %d out of range (0, 1, or -1 for both)", dir);
+        return LN_EINVAL;
+    }
+    int rc = ln_linkcfg_check(c, err, errlen);
+    if (rc) return rc;
+    for (int i = 0; i < 2; i++) {
+        if (dir >= 0 && dir != i) continue;
+        ln_linkdir *d = &l->d[i];
+        bool was_up = d->cfg.up;
+        d->cfg = *c;
+        d->cfg.up = was_up;
+        if (c->loss.kind != LN_LOSS_GE) d->ge_bad = false;
+        /* A queue longer than a new, smaller limit keeps its frames; only
+         * new arrivals see the limit.  busy_until stands: the frame being
+         * serialized was timed at the old bandwidth. */
+        dir_set_up(d, c->up);
+    }
+    return 0;
+}
+
+/* ---- lifetime ------------------------------------------------------------ */
+
+ln_link *ln_link_new(ln_net *net, ln_port *a, ln_port *b,
+                     const ln_linkcfg *ab, const ln_linkcfg *ba,
+                     char *err, size_t errlen)
+{
+    ln_linkcfg def;
+    if (!a || !b) {
+        FAIL(err, errlen, "a link needs two ports");
+        return NULL;
+    }
+    if (a == b) {
+        FAIL(err, errlen, "cannot link port %s to itself", a->name);
+        return NULL;
+    }
+    if (a->link || b->link) {
+        FAIL(err, errlen, "port %s is already linked", (a->link ? a : b)->name);
+        return NULL;
+    }
+    if (!a->rx || !b->rx) {
+        FAIL(err, errlen, "port %s cannot receive (no rx function)", (a->rx ? b : a)->name);
+        return NULL;
+    }
+    if (!ab) {
+        ln_linkcfg_default(&def);
+        ab = &def;
+    }
+    if (!ba) ba = ab;
+    if (ln_linkcfg_check(ab, err, errlen) || ln_linkcfg_check(ba, err, errlen)) return NULL;
+
+    ln_link *l = calloc(1, sizeof *l);
+    if (!l) {
+        FAIL(err, errlen, "out of memory");
+        return NULL;
+    }
+    l->net = net;
+    l->id = net->n_links;
+    snprintf(l->name, sizeof l->name, "%s<->%s", a->name, b->name);
+    for (int i = 0; i < 2; i++) {
+        ln_linkdir *d = &l->d[i];
+        char label[sizeof l->name + 16];
+        d->link = l;
+        d->dir = i;
+        d->cfg = i ? *ba : *ab;
+        d->from = i ? b : a;
+        d->to = i ? a : b;
+        ln_timer_init(&d->tx_timer, tx_kick, d);
+        snprintf(label, sizeof label, "link:%s:%s", l->name, i ? "ba" : "ab");
+        ln_rng_derive(&d->rng, net->seed, label);
+    }
+    if (ln_net_add_link(net, l) != 0) {
+        free(l);
+        FAIL(err, errlen, "out of memory");
+        return NULL;
+    }
+    a->link = b->link = l;
+    a->out = &l->d[0];
+    b->out = &l->d[1];
+    return l;
+}
+
+/* Called by ln_net_free after the scheduler has been torn down (timers are
+ * disarmed then, so cancelling is a no-op) and before the pool is; the
+ * ports may already be gone, so they are not touched. */
+void ln_link_free(ln_link *l)
+{
+    if (!l) return;
+    for (int i = 0; i < 2; i++) {
+        ln_linkdir *d = &l->d[i];
+        ln_timer_cancel(&l->net->sim, &d->tx_timer);
+        for (ln_pkt *p = d->fl_head; p;) {
+            ln_pkt *next = p->next;
+            ln_timer_cancel(&l->net->sim, &p->timer);
+            ln_pkt_free(p);
+            p = next;
+        }
+        for (ln_pkt *p = d->q_head; p;) {
+            ln_pkt *next = p->next;
+            ln_pkt_free(p);
+            p = next;
+        }
+    }
+    free(l);
+}

@@ -1,0 +1,121 @@
+/* link.h - point-to-point links with per-direction impairments.
+ *
+ * Each direction is a transmitter fed by a drop-tail queue:
+ *
+ *   ln_link_send -> [up? mtu?] -> queue (limit in packets and/or bytes)
+ *     -> serialization (len * 8 / bandwidth; TX event at its start)
+ *     -> wire: loss (Bernoulli or Gilbert-Elliott), corruption, duplication
+ *     -> propagation delay + jitter (+ reorder_delay for reordered frames)
+ *     -> far port's rx (RX event)
+ *
+ * Serialization counts the frame as it appears in a capture (Ethernet
+ * header and padding, no preamble, FCS or inter-frame gap), so 1500 bytes
+ * at 10 Mbit/s take exactly 1.2 ms.  Loss is applied on the wire, after
+ * serialization: a lost frame still used the bandwidth, and its DROP comes
+ * when its last bit would have left.  A frame in flight (or being
+ * serialized) when its direction goes down is lost at once.
+ *
+ * The transmitter is a time (busy_until), not a slot: a frame that starts
+ * serializing goes onto the wire list straight away with its arrival time
+ * already known, and tx_timer is armed only while frames wait in the queue.
+ * An uncongested hop therefore costs one scheduler event per frame.
+ *
+ * Randomness comes from the direction's own stream, derived from the
+ * endpoint names, so each link's pattern depends only on the seed. */
+#ifndef LN_LINK_H
+#define LN_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "pkt.h"
+#include "rand.h"
+#include "sim.h"
+
+struct ln_net;
+struct ln_port;
+
+typedef enum { LN_LOSS_NONE, LN_LOSS_RANDOM, LN_LOSS_GE } ln_loss_kind;
+
+/* Gilbert-Elliott: a two-state Markov chain evaluated per frame.
+ * p = P(good -> bad), r = P(bad -> good), loss_good / loss_bad = loss
+ * probability in each state (classic Gilbert: loss_good 0, loss_bad 1). */
+typedef struct ln_loss {
+    ln_loss_kind kind;
+    double rate;                  /* RANDOM */
+    double p, r, loss_good, loss_bad;   /* GE */
+} ln_loss;
+
+typedef struct ln_linkcfg {
+    uint64_t bandwidth;           /* bits per second; 0 = infinitely fast */
+    ln_time delay;                /* propagation */
+    ln_time jitter;               /* delay varies uniformly in +-jitter */
+    ln_loss loss;
+    double corrupt;               /* probability of flipping one bit */
+    double duplicate;             /* probability of delivering twice */
+    double reorder;               /* probability of holding a frame back */
+    ln_time reorder_delay;        /* how long a reordered frame is held */
+    uint32_t queue_pkts;          /* 0 = no limit in packets */
+    uint32_t queue_bytes;         /* 0 = no limit in bytes */
+    uint32_t mtu;                 /* largest L3 payload; 0 = no limit */
+    bool up;
+} ln_linkcfg;
+
+typedef struct ln_linkdir_stats {
+    uint64_t enqueued, tx_packets, tx_bytes, delivered, delivered_bytes;
+    uint64_t dropped_queue, dropped_loss, dropped_down, dropped_mtu;
+    uint64_t corrupted, duplicated, reordered;
+    uint32_t max_qlen;
+} ln_linkdir_stats;
+
+typedef struct ln_linkdir {
+    struct ln_link *link;
+    int dir;                      /* 0: a->b, 1: b->a */
+    ln_linkcfg cfg;
+    struct ln_port *from, *to;
+    ln_pkt *q_head, *q_tail;      /* waiting for the transmitter */
+    uint32_t q_len, q_bytes;
+    ln_time busy_until;           /* the transmitter serializes until then */
+    ln_timer tx_timer;            /* armed at busy_until while frames wait */
+    ln_pkt *fl_head, *fl_tail;    /* on the wire, in the order they left */
+    bool ge_bad;                  /* Gilbert-Elliott state */
+    uint64_t epoch;               /* bumped when the direction goes down */
+    uint32_t in_flight;
+    ln_rng rng;
+    ln_linkdir_stats st;
+} ln_linkdir;
+
+typedef struct ln_link {
+    struct ln_net *net;
+    uint32_t id;
+    char name[100];               /* "h1.eth0<->r1.eth0" */
+    ln_linkdir d[2];
+    void *ud;                     /* owned by the Lua binding */
+} ln_link;
+
+/* Defaults: 1 Gbit/s, no delay, no impairment, queue 1000 packets (Linux's
+ * txqueuelen), no MTU limit, up. */
+void ln_linkcfg_default(ln_linkcfg *c);
+/* Check a configuration; fills err with what is wrong. */
+int ln_linkcfg_check(const ln_linkcfg *c, char *err, size_t errlen);
+
+/* Join two unattached ports.  ab/ba configure each direction (ba NULL:
+ * same as ab).  Returns NULL and fills err on failure. */
+ln_link *ln_link_new(struct ln_net *net, struct ln_port *a, struct ln_port *b,
+                     const ln_linkcfg *ab, const ln_linkcfg *ba,
+                     char *err, size_t errlen);
+void ln_link_free(ln_link *l);   /* called by ln_net_free */
+
+/* Offer a frame to a direction (called through the sending port).
+ * Consumes frame. */
+void ln_link_send(ln_linkdir *d, ln_pkt *frame);
+/* Change a direction's configuration while the network runs: frames
+ * already queued keep their place; going down drops them and loses those
+ * in flight. */
+int ln_link_configure(ln_link *l, int dir, const ln_linkcfg *c, char *err, size_t errlen);
+void ln_link_set_up(ln_link *l, int dir, bool up);   /* dir -1: both */
+
+/* Serialization time of `bytes` at `bps` (0 bps: 0), rounded up to a ns. */
+ln_time ln_link_txtime(uint64_t bps, uint32_t bytes);
+
+#endif

@@ -1,0 +1,39 @@
+/* mib.h - per-node protocol counters, with Linux's names.
+ *
+ * One flat array per node, indexed by LN_MIB_<name>; the names are the ones
+ * `nstat` prints (netstat -s groups them the same way), so a user can
+ * compare a lunet host with a Linux one line by line.  Later layers (UDP,
+ * TCP) append their counters to the list. */
+#ifndef LN_MIB_H
+#define LN_MIB_H
+
+#include <stdint.h>
+
+#define LN_MIB_LIST(X)                                                    \
+    X(IpInReceives) X(IpInHdrErrors) X(IpInAddrErrors) X(IpForwDatagrams) \
+    X(IpInUnknownProtos) X(IpInDiscards) X(IpInDelivers) X(IpOutRequests) \
+    X(IpOutDiscards) X(IpOutNoRoutes) X(IpReasmTimeout) X(IpReasmReqds)   \
+    X(IpReasmOKs) X(IpReasmFails) X(IpFragOKs) X(IpFragFails)             \
+    X(IpFragCreates) X(IpExtInCsumErrors) X(IpExtInTruncatedPkts)         \
+    X(IcmpInMsgs) X(IcmpInErrors) X(IcmpInCsumErrors)                     \
+    X(IcmpInDestUnreachs) X(IcmpInTimeExcds) X(IcmpInEchos)               \
+    X(IcmpInEchoReps) X(IcmpOutMsgs) X(IcmpOutErrors)                     \
+    X(IcmpOutDestUnreachs) X(IcmpOutTimeExcds) X(IcmpOutEchos)            \
+    X(IcmpOutEchoReps) X(IcmpOutRateLimitHost)                            \
+    X(ArpInRequests) X(ArpInReplies) X(ArpOutRequests) X(ArpOutReplies)   \
+    X(ArpResolveFailed) X(ArpUnresolvedDiscards) X(ArpInErrors)           \
+    X(EthInErrors) X(EthInUnknownType) X(EthInOtherHost)
+
+enum {
+#define LN_MIB_ENUM(name) LN_MIB_##name,
+    LN_MIB_LIST(LN_MIB_ENUM)
+#undef LN_MIB_ENUM
+    LN_MIB__COUNT
+};
+
+extern const char *const ln_mib_names[LN_MIB__COUNT];
+
+#define LN_MIB_INC(node, name)    ((node)->mib[LN_MIB_##name]++)
+#define LN_MIB_ADD(node, name, n) ((node)->mib[LN_MIB_##name] += (n))
+
+#endif

@@ -1,0 +1,173 @@
+/* net.c - the network object: registries, the event stream, drops. */
+#include "net.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+#include "err.h"
+#include "link.h"
+#include "node.h"
+#include "switch.h"
+
+ln_net *ln_net_new(uint64_t seed)
+{
+    ln_net *net = calloc(1, sizeof *net);
+    if (!net) return NULL;
+    net->seed = seed;
+    net->pool = ln_pktpool_new();
+    if (!net->pool || ln_sim_init(&net->sim) != 0) {
+        ln_pktpool_free(net->pool);
+        free(net);
+        return NULL;
+    }
+    net->next_pkt_id = 1;
+    net->next_sub_id = 1;
+    return net;
+}
+
+void ln_net_free(ln_net *net)
+{
+    if (!net) return;
+    while (net->n_caps) ln_capture_close(net->caps[net->n_caps - 1]);
+    /* Disarm every timer first: the objects that own them go next, in any
+     * order, and packets may be freed only once no timer points at them. */
+    ln_sim_destroy(&net->sim);
+    for (uint32_t i = 0; i < net->n_nodes; i++) ln_node_free(net->nodes[i]);
+    for (uint32_t i = 0; i < net->n_links; i++) ln_link_free(net->links[i]);
+    for (uint32_t i = 0; i < net->n_switches; i++) ln_switch_free(net->switches[i]);
+    free(net->nodes);
+    free(net->links);
+    free(net->switches);
+    free(net->caps);
+    free(net->subs);
+    ln_pktpool_free(net->pool);
+    free(net);
+}
+
+/* Append to a growable array of pointers. */
+static int push_ptr(void ***v, uint32_t *n, uint32_t *cap, void *item)
+{
+    if (*n == *cap) {
+        uint32_t ncap = *cap ? *cap * 2 : 8;
+        void **nv = realloc(*v, ncap * sizeof *nv);
+        if (!nv) return LN_ENOMEM;
+        *v = nv;
+        *cap = ncap;
+    }
+    (*v)[(*n)++] = item;
+    return 0;
+}
+
+int ln_net_add_node(ln_net *net, ln_node *n)
+{
+    return push_ptr((void ***)&net->nodes, &net->n_nodes, &net->cap_nodes, n);
+}
+
+int ln_net_add_link(ln_net *net, ln_link *l)
+{
+    return push_ptr((void ***)&net->links, &net->n_links, &net->cap_links, l);
+}
+
+int ln_net_add_switch(ln_net *net, ln_switch *s)
+{
+    return push_ptr((void ***)&net->switches, &net->n_switches, &net->cap_switches, s);
+}
+
+int ln_net_add_capture(ln_net *net, ln_capture *c)
+{
+    return push_ptr((void ***)&net->caps, &net->n_caps, &net->cap_caps, c);
+}
+
+void ln_net_remove_capture(ln_net *net, ln_capture *c)
+{
+    for (uint32_t i = 0; i < net->n_caps; i++) {
+        if (net->caps[i] == c) {
+            memmove(&net->caps[i], &net->caps[i + 1], (net->n_caps - i - 1) * sizeof *net->caps);
+            net->n_caps--;
+            return;
+        }
+    }
+}
+
+void ln_net_flush_captures(ln_net *net)
+{
+    for (uint32_t i = 0; i < net->n_caps; i++) ln_capture_flush(net->caps[i]);
+}
+
+ln_node *ln_net_node(const ln_net *net, const char *name)
+{
+    for (uint32_t i = 0; i < net->n_nodes; i++)
+        if (strcmp(net->nodes[i]->name, name) == 0) return net->nodes[i];
+    return NULL;
+}
+
+static void recompute_mask(ln_net *net)
+{
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < net->n_subs; i++)
+        if (net->subs[i].id) m |= net->subs[i].mask;
+    net->ev_mask = m;
+}
+
+int ln_net_subscribe(ln_net *net, uint32_t mask, ln_ev_fn fn, void *arg)
+{
+    uint32_t i;
+    for (i = 0; i < net->n_subs; i++)
+        if (!net->subs[i].id) break;
+    if (i == net->n_subs) {
+        if (net->n_subs == net->cap_subs) {
+            uint32_t ncap = net->cap_subs ? net->cap_subs * 2 : 8;
+            ln_sub *ns = realloc(net->subs, ncap * sizeof *ns);
+            if (!ns) return LN_ENOMEM;
+            net->subs = ns;
+            net->cap_subs = ncap;
+        }
+        net->n_subs++;
+    }
+    net->subs[i] = (ln_sub){ .mask = mask, .id = net->next_sub_id++, .fn = fn, .arg = arg };
+    recompute_mask(net);
+    return net->subs[i].id;
+}
+
+void ln_net_unsubscribe(ln_net *net, int id)
+{
+    /* Only mark the slot free: an unsubscribe may happen inside emit. */
+    for (uint32_t i = 0; i < net->n_subs; i++)
+        if (net->subs[i].id == id) net->subs[i].id = 0;
+    recompute_mask(net);
+}
+
+void ln_net_emit(ln_net *net, ln_event *ev)
+{
+    ev->time = net->sim.now;
+    uint32_t bit = LN_EV_MASK(ev->type);
+    /* n_subs may grow during the loop (a callback subscribing); new
+     * subscribers see the next event, not this one. */
+    uint32_t n = net->n_subs;
+    for (uint32_t i = 0; i < n; i++) {
+        ln_sub *s = &net->subs[i];
+        if (s->id && (s->mask & bit)) s->fn(ev, s->arg);
+    }
+}
+
+void ln_net_drop(ln_net *net, ln_node *node, ln_iface *iface, ln_pkt *pkt,
+                 ln_layer layer, ln_drop_reason reason)
+{
+    net->drops[reason]++;
+    if (node) node->drops[reason]++;
+    if (ln_net_wants(net, LN_EV_DROP)) {
+        ln_event ev = { .type = LN_EV_DROP, .node = node, .iface = iface,
+                        .port = iface ? &iface->port : NULL, .pkt = pkt,
+                        .layer = pkt ? layer : LN_LAYER_NONE, .reason = reason };
+        ln_net_emit(net, &ev);
+    }
+    ln_pkt_free(pkt);
+}
+
+ln_pkt *ln_net_pkt(ln_net *net, uint32_t len)
+{
+    ln_pkt *p = ln_pkt_alloc(net->pool, len);
+    if (p) p->id = net->next_pkt_id++;
+    return p;
+}

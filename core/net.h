@@ -1,0 +1,85 @@
+/* net.h - the network: one scheduler, one packet pool, the nodes, links and
+ * switches that live in it, and the event stream they all report to.
+ *
+ * Every piece of state hangs off an ln_net: there are no globals, so any
+ * number of networks can live in one process (the test harness gives each
+ * test a fresh one). */
+#ifndef LN_NET_H
+#define LN_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "event.h"
+#include "pkt.h"
+#include "rand.h"
+#include "sim.h"
+
+struct ln_node;
+struct ln_link;
+struct ln_switch;
+struct ln_capture;
+
+typedef struct ln_sub {
+    uint32_t mask;
+    int id;              /* 0 for a free slot */
+    ln_ev_fn fn;
+    void *arg;
+} ln_sub;
+
+typedef struct ln_net {
+    ln_sim sim;
+    uint64_t seed;
+    ln_pktpool *pool;
+    uint64_t next_pkt_id;          /* trace ids for new packets */
+
+    struct ln_node **nodes;   uint32_t n_nodes, cap_nodes;
+    struct ln_link **links;   uint32_t n_links, cap_links;
+    struct ln_switch **switches; uint32_t n_switches, cap_switches;
+
+    ln_sub *subs;  uint32_t n_subs, cap_subs;
+    int next_sub_id;
+    uint32_t ev_mask;              /* union of subscriber masks */
+
+    uint64_t drops[LN_DROP__COUNT];/* every drop in the network, by reason */
+    uint32_t mac_seq;              /* next MAC address suffix */
+    struct ln_capture **caps; uint32_t n_caps, cap_caps;  /* open captures */
+} ln_net;
+
+ln_net *ln_net_new(uint64_t seed);
+/* Frees nodes, links, switches, captures' subscriptions and all packets. */
+void ln_net_free(ln_net *net);
+
+static inline ln_time ln_net_now(const ln_net *net) { return net->sim.now; }
+
+/* Subscribe to the event types in `mask`; returns an id > 0, or LN_ENOMEM. */
+int  ln_net_subscribe(ln_net *net, uint32_t mask, ln_ev_fn fn, void *arg);
+void ln_net_unsubscribe(ln_net *net, int id);
+static inline bool ln_net_wants(const ln_net *net, ln_ev_type t)
+{
+    return (net->ev_mask & LN_EV_MASK(t)) != 0;
+}
+/* Deliver to subscribers; ev->time is filled in here. */
+void ln_net_emit(ln_net *net, ln_event *ev);
+
+/* Discard a packet: count it (net, and node when given), emit DROP when
+ * anybody listens, free it.  Consumes pkt (NULL allowed: count only). */
+void ln_net_drop(ln_net *net, struct ln_node *node, struct ln_iface *iface,
+                 ln_pkt *pkt, ln_layer layer, ln_drop_reason reason);
+
+/* A fresh packet with a new trace id (see ln_pkt_alloc). */
+ln_pkt *ln_net_pkt(ln_net *net, uint32_t len);
+
+/* Lookup by name; NULL when absent. */
+struct ln_node *ln_net_node(const ln_net *net, const char *name);
+
+/* Registration, used by the constructors in node.c, link.c, switch.c. */
+int ln_net_add_node(ln_net *net, struct ln_node *n);
+int ln_net_add_link(ln_net *net, struct ln_link *l);
+int ln_net_add_switch(ln_net *net, struct ln_switch *s);
+int ln_net_add_capture(ln_net *net, struct ln_capture *c);
+void ln_net_remove_capture(ln_net *net, struct ln_capture *c);
+/* Flush every open capture (end of a run, error, interrupt). */
+void ln_net_flush_captures(ln_net *net);
+
+#endif

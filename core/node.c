@@ -1,0 +1,271 @@
+/* node.c - hosts, routers and their interfaces.
+ *
+ * The node owns its stack instance; this file creates and tears it down and
+ * implements the interface operations that sit between the IP layer and
+ * the link: addresses (with their connected routes), up/down, transmit. */
+#include "node.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arp.h"
+#include "err.h"
+#include "eth.h"
+#include "icmp.h"
+#include "ip.h"
+#include "link.h"
+
+void ln_node_cfg_default(ln_node_cfg *c)
+{
+    /* Linux defaults (Documentation/networking/ip-sysctl.rst, neighbour
+     * defaults in net/ipv4/arp.c). */
+    *c = (ln_node_cfg){
+        .ip_default_ttl = 64,
+        .ipfrag_time = 30 * LN_SEC,
+        .ipfrag_high_thresh = 4u << 20,
+        .arp_reachable_time = 30 * LN_SEC,
+        .arp_retrans_time = 1 * LN_SEC,
+        .arp_gc_stale_time = 60 * LN_SEC,
+        .arp_delay_first_probe = 5 * LN_SEC,
+        .arp_mcast_solicit = 3,
+        .arp_ucast_solicit = 3,
+        /* Linux bounds the queue by bytes (unres_qlen_bytes = 212992),
+         * which is about 101 full-size frames. */
+        .arp_unres_qlen = 101,
+        .arp_accept = false,
+        .icmp_echo_ignore_all = false,
+    };
+}
+
+static int name_ok(const char *name, size_t max, char *err, size_t errlen, const char *what)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n >= max) {
+        snprintf(err, errlen, "%s name \"%s\": must be 1 to %zu characters", what, name, max - 1);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char ch = name[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '-')) {
+            snprintf(err, errlen, "%s name \"%s\": character '%c' not allowed (use letters, digits, _ and -)",
+                     what, name, ch);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+ln_node *ln_node_new(ln_net *net, const char *name, bool forwarding, char *err, size_t errlen)
+{
+    if (!name_ok(name, sizeof ((ln_node *)0)->name, err, errlen, "node")) return NULL;
+    if (ln_net_node(net, name)) {
+        snprintf(err, errlen, "node name \"%s\": already used in this network", name);
+        return NULL;
+    }
+    ln_node *n = calloc(1, sizeof *n);
+    if (!n) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    n->net = net;
+    n->id = net->n_nodes;
+    snprintf(n->name, sizeof n->name, "%s", name);
+    n->forwarding = forwarding;
+    char label[64];
+    snprintf(label, sizeof label, "node:%s", name);
+    ln_rng_derive(&n->rng, net->seed, label);
+    ln_node_cfg_default(&n->cfg);
+    ln_rtable_init(&n->routes);
+    ln_arp_init(&n->arp);
+    /* Linux starts IP IDs at a random value; seeded, so still repeatable. */
+    n->ip_id = (uint16_t)ln_rng_next(&n->rng);
+    ln_icmp_attach(n);
+    if (ln_net_add_node(net, n) != 0) {
+        ln_node_free(n);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    return n;
+}
+
+void ln_node_free(ln_node *n)
+{
+    if (!n) return;
+    while (n->icmp_socks) ln_icmp_sock_close(n->icmp_socks);
+    ln_arp_destroy(&n->arp);
+    ln_reasm_free(n);
+    ln_rtable_destroy(&n->routes);
+    for (uint32_t i = 0; i < n->n_ifaces; i++) free(n->ifaces[i]);
+    free(n->ifaces);
+    free(n);
+}
+
+ln_iface *ln_iface_new(ln_node *n, const char *name, char *err, size_t errlen)
+{
+    char auto_name[16];
+    if (!name) {
+        snprintf(auto_name, sizeof auto_name, "eth%u", n->n_ifaces);
+        name = auto_name;
+    }
+    if (!name_ok(name, sizeof ((ln_iface *)0)->name, err, errlen, "interface")) return NULL;
+    if (ln_node_iface(n, name)) {
+        snprintf(err, errlen, "interface \"%s\": %s already has one by that name", name, n->name);
+        return NULL;
+    }
+    ln_iface **v = realloc(n->ifaces, (n->n_ifaces + 1) * sizeof *v);
+    if (!v) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    n->ifaces = v;
+    ln_iface *ifc = calloc(1, sizeof *ifc);
+    if (!ifc) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    ifc->node = n;
+    ifc->index = n->n_ifaces;
+    snprintf(ifc->name, sizeof ifc->name, "%s", name);
+    /* Locally administered, unicast (02:...), numbered in creation order
+     * across the network so captures are stable and easy to read. */
+    uint32_t seq = ++n->net->mac_seq;
+    uint8_t mac[6] = { 0x02, 0x00, (uint8_t)(seq >> 24), (uint8_t)(seq >> 16),
+                       (uint8_t)(seq >> 8), (uint8_t)seq };
+    memcpy(ifc->mac, mac, 6);
+    ifc->plen = LN_NO_ADDR;
+    ifc->mtu = 1500;
+    ifc->up = true;
+    ifc->port.rx = ln_eth_input;
+    ifc->port.owner = ifc;
+    snprintf(ifc->port.name, sizeof ifc->port.name, "%s.%s", n->name, ifc->name);
+    n->ifaces[n->n_ifaces++] = ifc;
+    return ifc;
+}
+
+ln_iface *ln_node_iface(const ln_node *n, const char *name)
+{
+    for (uint32_t i = 0; i < n->n_ifaces; i++)
+        if (strcmp(n->ifaces[i]->name, name) == 0) return n->ifaces[i];
+    return NULL;
+}
+
+int ln_iface_set_addr(ln_iface *ifc, uint32_t addr, uint8_t plen)
+{
+    if (plen != LN_NO_ADDR && plen > 32) return LN_EINVAL;
+    ln_node *n = ifc->node;
+    ln_route_flush_iface(&n->routes, ifc, LN_RT_CONNECTED);
+    ln_arp_flush(n, ifc);
+    ifc->addr = plen == LN_NO_ADDR ? 0 : addr;
+    ifc->plen = plen;
+    if (plen == LN_NO_ADDR) return 0;
+    ln_route r = { .prefix = addr & ln_mask(plen), .plen = plen, .gateway = 0,
+                   .iface = ifc, .metric = 0, .kind = LN_RT_CONNECTED };
+    int rc = ln_route_add(&n->routes, &r);
+    return rc == LN_EEXIST ? 0 : rc;
+}
+
+void ln_iface_set_up(ln_iface *ifc, bool up)
+{
+    if (ifc->up == up) return;
+    ifc->up = up;
+    if (!up) ln_arp_flush(ifc->node, ifc);
+}
+
+void ln_iface_xmit(ln_iface *ifc, ln_pkt *frame)
+{
+    ln_net *net = ifc->node->net;
+    if (!ifc->up) {
+        ifc->st.tx_dropped++;
+        ln_net_drop(net, ifc->node, ifc, frame, LN_LAYER_L2, LN_DROP_IFACE_DOWN);
+        return;
+    }
+    if (!ifc->port.out) {
+        ifc->st.tx_dropped++;
+        ln_net_drop(net, ifc->node, ifc, frame, LN_LAYER_L2, LN_DROP_NO_CARRIER);
+        return;
+    }
+    ifc->st.tx_packets++;
+    ifc->st.tx_bytes += frame->len;
+    ln_link_send(ifc->port.out, frame);
+}
+
+bool ln_node_has_addr(const ln_node *n, uint32_t addr)
+{
+    return ln_node_iface_by_addr(n, addr) != NULL;
+}
+
+ln_iface *ln_node_iface_by_addr(const ln_node *n, uint32_t addr)
+{
+    for (uint32_t i = 0; i < n->n_ifaces; i++) {
+        ln_iface *ifc = n->ifaces[i];
+        if (ifc->plen != LN_NO_ADDR && ifc->addr == addr) return ifc;
+    }
+    return NULL;
+}
+
+char *ln_ip_fmt(uint32_t a, char *buf)
+{
+    snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+    return buf;
+}
+
+char *ln_mac_fmt(const uint8_t m[6], char *buf)
+{
+    snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+    return buf;
+}
+
+int ln_ip_parse(const char *s, uint32_t *addr, uint8_t *plen, char *err, size_t errlen)
+{
+    const char *p = s;
+    uint32_t a = 0;
+    for (int i = 0; i < 4; i++) {
+        if (*p < '0' || *p > '9') {
+            snprintf(err, errlen, "address \"%s\": expected a dotted quad like 10.0.0.1%s", s,
+                     plen ? " or 10.0.0.1/24" : "");
+            return LN_EINVAL;
+        }
+        unsigned v = 0;
+        int digits = 0;
+        while (*p >= '0' && *p <= '9') {
+            v = v * 10 + (unsigned)(*p++ - '0');
+            if (++digits > 3) break;
+        }
+        if (digits > 3 || v > 255) {
+            snprintf(err, errlen, "address \"%s\": octet %u out of range (0..255)", s, v);
+            return LN_EINVAL;
+        }
+        a = a << 8 | v;
+        if (i < 3) {
+            if (*p != '.') {
+                snprintf(err, errlen, "address \"%s\": expected 4 octets separated by dots", s);
+                return LN_EINVAL;
+            }
+            p++;
+        }
+    }
+    uint8_t len = LN_NO_ADDR;
+    if (*p == '/' && plen) {
+        p++;
+        unsigned v = 0;
+        int digits = 0;
+        while (*p >= '0' && *p <= '9' && digits < 3) {
+            v = v * 10 + (unsigned)(*p++ - '0');
+            digits++;
+        }
+        if (digits == 0 || v > 32 || *p) {
+            snprintf(err, errlen, "address \"%s\": prefix length must be 0..32", s);
+            return LN_EINVAL;
+        }
+        len = (uint8_t)v;
+    }
+    if (*p) {
+        snprintf(err, errlen, "address \"%s\": unexpected \"%s\" after the address", s, p);
+        return LN_EINVAL;
+    }
+    *addr = a;
+    if (plen) *plen = len;
+    return 0;
+}

@@ -1,0 +1,129 @@
+/* node.h - hosts and routers, their interfaces, and the ports that links
+ * attach to.
+ *
+ * A host and a router are the same structure; a router has forwarding on.
+ * Each node owns its interfaces and its whole stack instance: ARP table,
+ * routing table, IP identification counter, reassembly queues, protocol
+ * handlers, counters and settings.  Nothing in a node points into another
+ * node: nodes talk only through links (see DESIGN.md, "Beyond one machine").
+ *
+ * A port is where a link attaches.  An interface embeds one; a switch has
+ * one per link.  A link delivers a frame by calling the far port's rx. */
+#ifndef LN_NODE_H
+#define LN_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "arp.h"
+#include "mib.h"
+#include "net.h"
+#include "route.h"
+
+struct ln_linkdir;
+struct ln_link;
+struct ln_port;
+struct ln_ip_info;
+struct ln_icmp_sock;
+struct ln_reasm;
+
+typedef void (*ln_port_rx_fn)(struct ln_port *port, ln_pkt *frame);  /* consumes */
+
+typedef struct ln_port {
+    ln_port_rx_fn rx;
+    void *owner;                  /* ln_iface * or ln_switch * */
+    struct ln_link *link;         /* attached link, or NULL */
+    struct ln_linkdir *out;       /* direction this port transmits into */
+    char name[48];                /* "h1.eth0", "sw1.p3" */
+} ln_port;
+
+typedef struct ln_iface_stats {
+    uint64_t rx_packets, rx_bytes, rx_dropped, rx_errors;
+    uint64_t tx_packets, tx_bytes, tx_dropped;
+} ln_iface_stats;
+
+typedef struct ln_iface {
+    ln_port port;
+    struct ln_node *node;
+    uint32_t index;               /* 0-based position in node->ifaces */
+    char name[16];                /* "eth0" */
+    uint8_t mac[6];
+    uint32_t addr;                /* host byte order; valid when plen <= 32 */
+    uint8_t plen;                 /* prefix length; LN_NO_ADDR when unset */
+    uint32_t mtu;                 /* IP MTU, default 1500 */
+    bool up;
+    bool promisc;
+    ln_iface_stats st;
+} ln_iface;
+
+#define LN_NO_ADDR 0xff
+
+/* Per-node settings, named after the Linux sysctls where one exists. */
+typedef struct ln_node_cfg {
+    uint8_t ip_default_ttl;       /* net.ipv4.ip_default_ttl = 64 */
+    ln_time ipfrag_time;          /* net.ipv4.ipfrag_time = 30 s */
+    uint32_t ipfrag_high_thresh;  /* bytes held by reassembly queues, 4 MiB */
+    ln_time arp_reachable_time;   /* neigh base_reachable_time = 30 s */
+    ln_time arp_retrans_time;     /* neigh retrans_time = 1 s */
+    ln_time arp_gc_stale_time;    /* neigh gc_stale_time = 60 s */
+    ln_time arp_delay_first_probe;/* neigh delay_first_probe_time = 5 s */
+    uint32_t arp_mcast_solicit;   /* broadcast requests before failing = 3 */
+    uint32_t arp_ucast_solicit;   /* unicast probes of a stale entry = 3 */
+    uint32_t arp_unres_qlen;      /* packets queued per unresolved entry */
+    bool arp_accept;              /* create entries from gratuitous ARP */
+    bool icmp_echo_ignore_all;    /* net.ipv4.icmp_echo_ignore_all = 0 */
+} ln_node_cfg;
+
+/* Handler for an IP protocol delivered locally.  pkt->data is at the
+ * transport header (the IP header sits just before it); consumes pkt. */
+typedef void (*ln_ip_proto_fn)(struct ln_node *n, ln_pkt *pkt,
+                               const struct ln_ip_info *ip);
+
+typedef struct ln_node {
+    ln_net *net;
+    uint32_t id;                  /* creation order */
+    char name[32];
+    bool forwarding;              /* router */
+    ln_iface **ifaces; uint32_t n_ifaces;
+    ln_rng rng;                   /* "node:<name>" */
+    ln_node_cfg cfg;
+    ln_rtable routes;
+    ln_arp_table arp;
+    struct ln_reasm *reasm;       /* reassembly queues, owned by ip_frag.c */
+    uint16_t ip_id;               /* next IP identification */
+    ln_ip_proto_fn proto[256];
+    struct ln_icmp_sock *icmp_socks; /* list owned by icmp.c */
+    uint64_t mib[LN_MIB__COUNT];
+    uint64_t drops[LN_DROP__COUNT];
+    void *ud;                     /* owned by the Lua binding */
+} ln_node;
+
+/* Create a host (forwarding off) or router (on) named `name`; the name must
+ * be unique in the network.  Returns NULL and fills err on failure. */
+ln_node *ln_node_new(ln_net *net, const char *name, bool forwarding,
+                     char *err, size_t errlen);
+void ln_node_free(ln_node *n);
+void ln_node_cfg_default(ln_node_cfg *cfg);
+
+/* Add an interface named `name` (NULL: "eth<N>") with the next
+ * deterministic MAC (02:00:00:xx:xx:xx, locally administered). */
+ln_iface *ln_iface_new(ln_node *n, const char *name, char *err, size_t errlen);
+ln_iface *ln_node_iface(const ln_node *n, const char *name);
+/* Set (or with plen == LN_NO_ADDR clear) the address; installs or removes
+ * the connected route. */
+int ln_iface_set_addr(ln_iface *ifc, uint32_t addr, uint8_t plen);
+void ln_iface_set_up(ln_iface *ifc, bool up);
+/* Hand a finished frame to the attached link (consumes); counts tx. */
+void ln_iface_xmit(ln_iface *ifc, ln_pkt *frame);
+/* True if addr is one of the node's own addresses. */
+bool ln_node_has_addr(const ln_node *n, uint32_t addr);
+/* The interface holding addr, or NULL. */
+ln_iface *ln_node_iface_by_addr(const ln_node *n, uint32_t addr);
+
+/* Format helpers: buffers of at least 16 and 18 bytes. */
+char *ln_ip_fmt(uint32_t addr, char *buf);
+char *ln_mac_fmt(const uint8_t mac[6], char *buf);
+/* Parse "a.b.c.d" (and with plen non-NULL, an optional "/len"); returns 0
+ * or fills err with why not ("octet 256 out of range", ...). */
+int ln_ip_parse(const char *s, uint32_t *addr, uint8_t *plen, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,105 @@
+/* pkt.c - the packet pool.
+ *
+ * Two free lists, one per size class.  A packet header and its buffer are
+ * one allocation; every allocation is also linked on `all` so that freeing
+ * the pool reclaims packets still sitting in queues or in flight when a
+ * network is torn down. */
+#include "pkt.h"
+
+#include <stdlib.h>
+
+typedef struct slot {
+    struct slot *all_next;        /* every allocation, for ln_pktpool_free */
+    ln_pkt pkt;
+} slot;
+
+struct ln_pktpool {
+    ln_pkt *free_small, *free_large;
+    slot *all;
+    uint64_t in_use, allocated;
+};
+
+ln_pktpool *ln_pktpool_new(void)
+{
+    return calloc(1, sizeof(ln_pktpool));
+}
+
+void ln_pktpool_free(ln_pktpool *p)
+{
+    if (!p) return;
+    for (slot *s = p->all; s;) {
+        slot *next = s->all_next;
+        free(s);
+        s = next;
+    }
+    free(p);
+}
+
+uint64_t ln_pktpool_in_use(const ln_pktpool *p) { return p->in_use; }
+uint64_t ln_pktpool_allocated(const ln_pktpool *p) { return p->allocated; }
+
+static ln_pkt *grab(ln_pktpool *p, uint32_t cap)
+{
+    ln_pkt **list = cap == LN_PKT_SMALL ? &p->free_small : &p->free_large;
+    ln_pkt *pkt = *list;
+    if (pkt) {
+        *list = pkt->next;
+        return pkt;
+    }
+    slot *s = malloc(sizeof(slot) + cap);
+    if (!s) return NULL;
+    s->all_next = p->all;
+    p->all = s;
+    p->allocated++;
+    pkt = &s->pkt;
+    pkt->buf = (uint8_t *)(s + 1);
+    pkt->cap = cap;
+    pkt->pool = p;
+    return pkt;
+}
+
+ln_pkt *ln_pkt_alloc(ln_pktpool *p, uint32_t len)
+{
+    uint32_t cap;
+    if (len <= LN_PKT_SMALL - LN_PKT_HEADROOM) cap = LN_PKT_SMALL;
+    else if (len <= LN_PKT_LARGE - LN_PKT_HEADROOM) cap = LN_PKT_LARGE;
+    else return NULL;
+    ln_pkt *pkt = grab(p, cap);
+    if (!pkt) return NULL;
+    pkt->data = pkt->buf + LN_PKT_HEADROOM;
+    pkt->len = len;
+    pkt->next = NULL;
+    ln_timer_init(&pkt->timer, NULL, pkt);
+    pkt->id = 0;
+    pkt->mark = 0;
+    pkt->in_if = NULL;
+    p->in_use++;
+    return pkt;
+}
+
+void ln_pkt_free(ln_pkt *pkt)
+{
+    if (!pkt) return;
+    ln_pktpool *p = pkt->pool;
+    /* A packet must not be freed while its timer is armed: the holder that
+     * armed it owns it. */
+    if (ln_timer_armed(&pkt->timer)) abort();
+    ln_pkt **list = pkt->cap == LN_PKT_SMALL ? &p->free_small : &p->free_large;
+    pkt->next = *list;
+    *list = pkt;
+    p->in_use--;
+}
+
+ln_pkt *ln_pkt_clone(const ln_pkt *src)
+{
+    uint32_t head = ln_pkt_headroom(src);
+    ln_pkt *dst = ln_pkt_alloc(src->pool, src->len);
+    if (!dst) return NULL;
+    /* Keep the same headroom when it fits, so a clone can grow headers. */
+    if (head > LN_PKT_HEADROOM && head + src->len <= dst->cap) dst->data = dst->buf + head;
+    memcpy(dst->data, src->data, src->len);
+    dst->id = src->id;
+    dst->mark = src->mark;
+    dst->in_if = src->in_if;
+    return dst;
+}

@@ -1,0 +1,89 @@
+/* pkt.h - packet buffers with headroom, from a per-network pool.
+ *
+ * A packet is one contiguous buffer; `data` points at the first byte of the
+ * current layer's header and `len` counts bytes from there to the end.
+ * Each layer on the way down prepends its header with ln_pkt_push() into the
+ * headroom, without copying; on the way up ln_pkt_pull() strips it (the
+ * bytes stay in the buffer, so an ICMP error can still quote the IP header).
+ *
+ * Ownership: a function that takes an ln_pkt * argument marked "consumes"
+ * owns it from then on, even when it fails; one marked "borrows" does not
+ * keep it past its return.  A packet is in exactly one place at a time, so
+ * it carries the intrusive fields its current holder needs (a queue link and
+ * a timer) instead of allocating them.
+ *
+ * Buffers come from two size classes (a frame-sized one and one big enough
+ * for a reassembled 64 KiB datagram) kept on free lists: after warm-up the
+ * hot path never calls malloc. */
+#ifndef LN_PKT_H
+#define LN_PKT_H
+
+#include <stdint.h>
+#include <string.h>
+#include "sim.h"
+
+#define LN_PKT_HEADROOM 192u     /* Ethernet 14 + IP 60 + TCP 60, rounded up */
+#define LN_PKT_SMALL    2048u    /* buffer size of the small class */
+#define LN_PKT_LARGE    (65536u + LN_PKT_HEADROOM + 64u)
+
+struct ln_iface;
+struct ln_pktpool;
+
+typedef struct ln_pkt {
+    uint8_t *data;              /* current header */
+    uint32_t len;               /* bytes from data to the end */
+    uint32_t cap;               /* size of buf */
+    uint8_t *buf;
+    struct ln_pkt *next;        /* queue link, owned by the current holder */
+    ln_timer timer;             /* for the current holder (e.g. a link) */
+    uint64_t id;                /* trace id: follows the packet across hops */
+    uint64_t mark;              /* scratch for the current holder */
+    struct ln_iface *in_if;     /* interface it arrived on, or NULL */
+    struct ln_pktpool *pool;
+} ln_pkt;
+
+typedef struct ln_pktpool ln_pktpool;
+
+ln_pktpool *ln_pktpool_new(void);
+/* Frees every buffer the pool ever handed out, in use or not. */
+void ln_pktpool_free(ln_pktpool *p);
+/* Buffers currently handed out: a test checks it returns to its start. */
+uint64_t ln_pktpool_in_use(const ln_pktpool *p);
+uint64_t ln_pktpool_allocated(const ln_pktpool *p);   /* ever malloc'ed */
+
+/* A packet whose data holds `len` uninitialised bytes after LN_PKT_HEADROOM
+ * of headroom; NULL if len cannot fit even the large class. */
+ln_pkt *ln_pkt_alloc(ln_pktpool *p, uint32_t len);
+void ln_pkt_free(ln_pkt *pkt);                 /* consumes; NULL is fine */
+/* A deep copy with the same headroom and metadata (new trace id is not
+ * assigned: a duplicate is the same packet twice). */
+ln_pkt *ln_pkt_clone(const ln_pkt *pkt);
+
+static inline uint32_t ln_pkt_headroom(const ln_pkt *p) { return (uint32_t)(p->data - p->buf); }
+static inline uint32_t ln_pkt_tailroom(const ln_pkt *p) { return p->cap - ln_pkt_headroom(p) - p->len; }
+
+/* Prepend n bytes; returns the new data pointer, NULL if no headroom. */
+static inline uint8_t *ln_pkt_push(ln_pkt *p, uint32_t n)
+{
+    if (ln_pkt_headroom(p) < n) return NULL;
+    p->data -= n; p->len += n;
+    return p->data;
+}
+/* Strip n bytes from the front; NULL if the packet is shorter. */
+static inline uint8_t *ln_pkt_pull(ln_pkt *p, uint32_t n)
+{
+    if (p->len < n) return NULL;
+    p->data += n; p->len -= n;
+    return p->data;
+}
+/* Append n bytes at the tail; returns a pointer to them, NULL if no room. */
+static inline uint8_t *ln_pkt_put(ln_pkt *p, uint32_t n)
+{
+    if (ln_pkt_tailroom(p) < n) return NULL;
+    uint8_t *t = p->data + p->len;
+    p->len += n;
+    return t;
+}
+static inline void ln_pkt_trim(ln_pkt *p, uint32_t len) { if (len < p->len) p->len = len; }
+
+#endif

@@ -1,0 +1,30 @@
+/* rand.h - deterministic pseudo-random numbers (xoshiro256**).
+ *
+ * Every consumer of randomness (a link direction, a host) owns its own
+ * stream, derived from the network seed and a stable label such as
+ * "link:h1.eth0-r1.eth0:ab".  Streams derived from labels do not depend on
+ * creation order, so adding a host does not change another link's loss
+ * pattern. */
+#ifndef LN_RAND_H
+#define LN_RAND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct ln_rng { uint64_t s[4]; } ln_rng;
+
+void ln_rng_seed(ln_rng *r, uint64_t seed);
+/* An independent stream for `label` under `seed`. */
+void ln_rng_derive(ln_rng *r, uint64_t seed, const char *label);
+uint64_t ln_rng_next(ln_rng *r);
+/* Uniform in [0, 1) with 53 bits of precision. */
+double ln_rng_double(ln_rng *r);
+/* Uniform in [0, n); 0 when n == 0.  Unbiased (rejection sampling). */
+uint64_t ln_rng_below(ln_rng *r, uint64_t n);
+/* True with probability p; never draws when p <= 0 or p >= 1, so a knob
+ * left at 0 does not perturb the stream. */
+bool ln_rng_chance(ln_rng *r, double p);
+/* 64-bit hash used for labels and keyed hashes (not cryptographic). */
+uint64_t ln_hash64(const void *data, unsigned long len, uint64_t key);
+
+#endif

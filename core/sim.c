@@ -1,0 +1,149 @@
+/* sim.c - the scheduler: a binary min-heap of intrusive timers.
+ *
+ * Keys are (when, seq).  seq grows with every arm, so two timers due at the
+ * same nanosecond fire in the order they were armed, whatever the heap's
+ * shape: determinism does not depend on the heap implementation.  Each
+ * timer remembers its slot, so cancel and re-arm are O(log n) without a
+ * search. */
+#include "sim.h"
+
+#include <stdlib.h>
+
+static inline int before(const ln_timer *a, const ln_timer *b)
+{
+    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+
+static inline void place(ln_sim *s, uint32_t i, ln_timer *t)
+{
+    s->heap[i] = t;
+    t->slot = i;
+}
+
+static void sift_up(ln_sim *s, uint32_t i)
+{
+    ln_timer *t = s->heap[i];
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!before(t, s->heap[parent])) break;
+        place(s, i, s->heap[parent]);
+        i = parent;
+    }
+    place(s, i, t);
+}
+
+static void sift_down(ln_sim *s, uint32_t i)
+{
+    ln_timer *t = s->heap[i];
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= s->len) break;
+        if (c + 1 < s->len && before(s->heap[c + 1], s->heap[c])) c++;
+        if (!before(s->heap[c], t)) break;
+        place(s, i, s->heap[c]);
+        i = c;
+    }
+    place(s, i, t);
+}
+
+int ln_sim_init(ln_sim *s)
+{
+    *s = (ln_sim){0};
+    s->cap = 256;
+    s->heap = malloc(s->cap * sizeof *s->heap);
+    return s->heap ? 0 : -1;
+}
+
+void ln_sim_destroy(ln_sim *s)
+{
+    for (uint32_t i = 0; i < s->len; i++) s->heap[i]->slot = LN_TIMER_IDLE;
+    free(s->heap);
+    s->heap = NULL;
+    s->len = s->cap = 0;
+}
+
+void ln_timer_init(ln_timer *t, ln_timer_fn fn, void *arg)
+{
+    t->when = 0;
+    t->seq = 0;
+    t->slot = LN_TIMER_IDLE;
+    t->fn = fn;
+    t->arg = arg;
+}
+
+static void heap_remove(ln_sim *s, ln_timer *t)
+{
+    uint32_t i = t->slot;
+    ln_timer *last = s->heap[--s->len];
+    t->slot = LN_TIMER_IDLE;
+    if (last == t) return;
+    place(s, i, last);
+    if (i > 0 && before(last, s->heap[(i - 1) / 2])) sift_up(s, i);
+    else sift_down(s, i);
+}
+
+void ln_timer_arm(ln_sim *s, ln_timer *t, ln_time when)
+{
+    if (when < s->now) when = s->now;
+    if (ln_timer_armed(t)) heap_remove(s, t);
+    if (s->len == s->cap) {
+        /* Growth is the only allocation; it stops once the heap has seen
+         * the run's peak number of pending events. */
+        uint32_t ncap = s->cap ? s->cap * 2 : 256;
+        ln_timer **nh = realloc(s->heap, ncap * sizeof *nh);
+        if (!nh) abort();
+        s->heap = nh;
+        s->cap = ncap;
+    }
+    t->when = when;
+    t->seq = s->next_seq++;
+    s->heap[s->len] = t;
+    t->slot = s->len++;
+    sift_up(s, t->slot);
+}
+
+void ln_timer_arm_in(ln_sim *s, ln_timer *t, ln_time delay)
+{
+    ln_time when = s->now + delay;
+    ln_timer_arm(s, t, when < s->now ? LN_NEVER - 1 : when);
+}
+
+void ln_timer_cancel(ln_sim *s, ln_timer *t)
+{
+    if (ln_timer_armed(t)) heap_remove(s, t);
+}
+
+ln_time ln_sim_next(const ln_sim *s)
+{
+    return s->len ? s->heap[0]->when : LN_NEVER;
+}
+
+bool ln_sim_step(ln_sim *s)
+{
+    if (s->len == 0) return false;
+    ln_timer *t = s->heap[0];
+    heap_remove(s, t);
+    s->now = t->when;
+    s->events++;
+    t->fn(t->arg);
+    return true;
+}
+
+uint64_t ln_sim_run_until(ln_sim *s, ln_time until)
+{
+    uint64_t start = s->events;
+    s->stop = false;
+    while (!s->stop && s->len && s->heap[0]->when <= until) ln_sim_step(s);
+    if (!s->stop && until != LN_NEVER && until > s->now) s->now = until;
+    return s->events - start;
+}
+
+uint64_t ln_sim_run(ln_sim *s)
+{
+    uint64_t start = s->events;
+    s->stop = false;
+    while (!s->stop && ln_sim_step(s)) {}
+    return s->events - start;
+}
+
+void ln_sim_stop(ln_sim *s) { s->stop = true; }

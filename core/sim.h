@@ -1,0 +1,75 @@
+/* sim.h - the scheduler: virtual time and timers.
+ *
+ * Virtual time is a 64-bit count of nanoseconds since the start of the run.
+ * Timers sit in a binary min-heap ordered by (when, seq), where seq is the
+ * order in which they were armed: events due at the same instant run in the
+ * order they were scheduled, which is what makes every run deterministic.
+ *
+ * A timer is an intrusive struct owned by whoever embeds it (a packet in
+ * flight, a TCP control block, an ARP entry): arming, re-arming and
+ * cancelling never allocate and cost O(log n).  A callback may arm or cancel
+ * any timer, including its own.
+ *
+ * Nothing here reads a wall clock: the drivers (ln_sim_run*, the realtime
+ * driver in lua/) decide how fast virtual time advances. */
+#ifndef LN_SIM_H
+#define LN_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef uint64_t ln_time;
+
+#define LN_NSEC  ((ln_time)1)
+#define LN_USEC  ((ln_time)1000)
+#define LN_MSEC  ((ln_time)1000000)
+#define LN_SEC   ((ln_time)1000000000)
+#define LN_NEVER UINT64_MAX
+
+typedef void (*ln_timer_fn)(void *arg);
+
+typedef struct ln_timer {
+    ln_time when;
+    uint64_t seq;       /* arming order, breaks ties in `when` */
+    uint32_t slot;      /* index in the heap; LN_TIMER_IDLE when not armed */
+    ln_timer_fn fn;
+    void *arg;
+} ln_timer;
+
+#define LN_TIMER_IDLE UINT32_MAX
+
+typedef struct ln_sim {
+    ln_time now;
+    uint64_t next_seq;
+    uint64_t events;    /* callbacks run since creation */
+    ln_timer **heap;
+    uint32_t len, cap;
+    bool stop;          /* set by ln_sim_stop(); checked between events */
+} ln_sim;
+
+int  ln_sim_init(ln_sim *s);
+void ln_sim_destroy(ln_sim *s);
+
+static inline ln_time ln_sim_now(const ln_sim *s) { return s->now; }
+
+void ln_timer_init(ln_timer *t, ln_timer_fn fn, void *arg);
+static inline bool ln_timer_armed(const ln_timer *t) { return t->slot != LN_TIMER_IDLE; }
+/* Arm (or re-arm) for absolute time `when`; a time in the past means now.
+ * Re-arming takes a new seq, as if cancelled and armed again. */
+void ln_timer_arm(ln_sim *s, ln_timer *t, ln_time when);
+void ln_timer_arm_in(ln_sim *s, ln_timer *t, ln_time delay);
+void ln_timer_cancel(ln_sim *s, ln_timer *t);
+
+/* Time of the earliest armed timer, or LN_NEVER when idle. */
+ln_time ln_sim_next(const ln_sim *s);
+/* Run the earliest event; false if there was none. */
+bool ln_sim_step(ln_sim *s);
+/* Run every event due at or before `until`, then set now = until (unless
+ * stopped early).  Returns the number of events run. */
+uint64_t ln_sim_run_until(ln_sim *s, ln_time until);
+/* Run until no timer is armed or ln_sim_stop() is called. */
+uint64_t ln_sim_run(ln_sim *s);
+/* Make the running ln_sim_run* return after the current event. */
+void ln_sim_stop(ln_sim *s);
+
+#endif

@@ -1,0 +1,272 @@
+/* l_capture.c - net:capture and lunet.Capture: pcap files written by the
+ * engine (core/capture.c) for an interface, a switch port or a link.
+ *
+ * The network owns its captures: a Capture handle is anchored in the Net's
+ * cache, so dropping the handle does not end the capture; the file is
+ * flushed when net:run* returns and closed with the network (explicitly,
+ * at exit, or when collected).  With lunet.pcap_auto (lunet run --pcap DIR)
+ * every interface is captured into lunet.pcap_dir when a run starts.
+ * Relative paths given to net:capture are taken under lunet.pcap_dir. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "capture.h"
+#include "link.h"
+#include "node.h"
+#include "switch.h"
+#include "lunet.h"
+
+/* mkdir -p; returns 0 or errno. */
+static int mkdirs(const char *dir)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s", dir);
+    for (char *s = p + 1; ; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) return errno;
+            *s = c;
+            if (!c) break;
+        }
+    }
+    return 0;
+}
+
+static void ensure_dir(lua_State *L, const char *dir, const char *fname)
+{
+    if (!*dir || strcmp(dir, ".") == 0) return;
+    int e = mkdirs(dir);
+    if (e) luaL_error(L, "%s: cannot create directory \"%s\": %s", fname, dir, strerror(e));
+}
+
+/* "h1.eth0<->r1.eth0" -> "h1.eth0-r1.eth0": no shell metacharacters. */
+static void file_name(char *out, size_t len, const char *name)
+{
+    size_t j = 0;
+    for (size_t i = 0; name[i] && j + 1 < len; i++) {
+        if (strncmp(name + i, "<->", 3) == 0) { out[j++] = '-'; i += 2; continue; }
+        char c = name[i];
+        out[j++] = (c == '/' || c == '<' || c == '>' || c == ' ') ? '-' : c;
+    }
+    out[j] = '\0';
+}
+
+/* A relative dir or file given to net:capture lives under lunet.pcap_dir
+ * ("." unless --pcap or $LUNET_PCAP_DIR say otherwise), so a test run can
+ * send every capture of every script somewhere else. */
+static void under(char *out, size_t len, const char *pdir, const char *p)
+{
+    if (!p) snprintf(out, len, "%s", pdir);
+    else if (p[0] == '/' || strcmp(pdir, ".") == 0 || !*pdir) snprintf(out, len, "%s", p);
+    else snprintf(out, len, "%s/%s", pdir, p);
+}
+
+static void push_capture(lua_State *L, lnl_net *n, const char *path, ln_port *port,
+                         ln_link *link, const char *filter, const char *fname)
+{
+    char err[512];
+    ln_capture *c = ln_capture_open(n->net, path, port, link, filter, err, sizeof err);
+    if (!c) luaL_error(L, "%s: %s", fname, err);
+    lnl_push_uv(L, n);
+    lua_getfield(L, -1, "cache");
+    lnl_capref *r = lua_newuserdatauv(L, sizeof *r, 1);
+    memset(r, 0, sizeof *r);
+    r->c = c;
+    r->n = n;
+    r->target = port ? (const void *)port : (const void *)link;
+    snprintf(r->path, sizeof r->path, "%s", path);
+    r->next = n->caps;
+    n->caps = r;
+    luaL_setmetatable(L, LNL_CAPTURE);
+    lnl_push_net(L, n);
+    lua_setiuservalue(L, -2, 1);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, -3, c);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+}
+
+static bool captured(lnl_net *n, const void *target)
+{
+    for (lnl_capref *r = n->caps; r; r = r->next)
+        if (r->c && r->target == target) return true;
+    return false;
+}
+
+/* Every interface of every node into dir, one file each; pushes an array. */
+static void capture_all(lua_State *L, lnl_net *n, const char *dir, const char *filter,
+                        bool skip_captured, const char *fname)
+{
+    ensure_dir(L, dir, fname);
+    lua_newtable(L);
+    for (uint32_t i = 0; i < n->net->n_nodes; i++) {
+        ln_node *nd = n->net->nodes[i];
+        for (uint32_t j = 0; j < nd->n_ifaces; j++) {
+            ln_iface *ifc = nd->ifaces[j];
+            if (skip_captured && captured(n, &ifc->port)) continue;
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s-%s.pcap", dir, nd->name, ifc->name);
+            push_capture(L, n, path, &ifc->port, NULL, filter, fname);
+            lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+        }
+    }
+}
+
+static const char *const cap_opts[] = {"iface", "link", "port", "switch", "dir", "file", "filter", NULL};
+
+int lnl_net_capture(lua_State *L)
+{
+    const char *F = "net:capture";
+    lnl_net *n = lnl_checknet(L, 1, F);
+    if (lua_isnoneornil(L, 2)) lua_newtable(L), lua_replace(L, 2);
+    lnl_checkopts(L, 2, F, cap_opts);
+    const char *filter = NULL, *file = NULL;
+    if (lnl_optfield(L, 2, "filter")) filter = luaL_checkstring(L, -1);   /* stays on the stack */
+    if (lnl_optfield(L, 2, "file")) file = luaL_checkstring(L, -1);
+    lnl_modfield(L, "pcap_dir");
+    const char *pdir = lua_isstring(L, -1) ? lua_tostring(L, -1) : ".";
+
+    ln_port *port = NULL;
+    ln_link *link = NULL;
+    char base[256];
+    int targets = 0;
+    if (lnl_optfield(L, 2, "iface")) {
+        lnl_handle *h = luaL_testudata(L, -1, LNL_IFACE);
+        if (!h || h->n != n) luaL_error(L, "%s: iface must be an Iface of this network", F);
+        ln_iface *ifc = h->obj;
+        port = &ifc->port;
+        snprintf(base, sizeof base, "%s-%s", ifc->node->name, ifc->name);
+        targets++;
+    }
+    if (lnl_optfield(L, 2, "link")) {
+        lnl_handle *h = luaL_testudata(L, -1, LNL_LINK);
+        if (!h || h->n != n) luaL_error(L, "%s: link must be a Link of this network", F);
+        link = h->obj;
+        file_name(base, sizeof base, link->name);
+        targets++;
+    }
+    if (lnl_optfield(L, 2, "switch")) {
+        lnl_handle *h = luaL_testudata(L, -1, LNL_SWITCH);
+        if (!h || h->n != n) luaL_error(L, "%s: switch must be a Switch of this network", F);
+        ln_switch *sw = h->obj;
+        if (!lnl_optfield(L, 2, "port")) luaL_error(L, "%s: a switch capture needs port = N", F);
+        lua_Integer p = luaL_checkinteger(L, -1);
+        if (p < 1 || p > sw->n_ports)
+            luaL_error(L, "%s: %s has no port %I (ports 1..%d)", F, sw->name, p, (int)sw->n_ports);
+        port = sw->ports[p - 1];
+        snprintf(base, sizeof base, "%s-p%d", sw->name, (int)p);
+        targets++;
+    } else if (lnl_optfield(L, 2, "port")) {
+        luaL_error(L, "%s: port = N needs switch = sw", F);
+    }
+    const char *dir = NULL;
+    if (lnl_optfield(L, 2, "dir")) { dir = luaL_checkstring(L, -1); targets++; }
+    if (targets > 1) luaL_error(L, "%s: give one of iface, link, switch+port or dir", F);
+    if (targets == 0 || dir) {
+        if (file) luaL_error(L, "%s: file names one capture; this captures every interface (use dir)", F);
+        char d[4096];
+        under(d, sizeof d, pdir, dir);
+        capture_all(L, n, d, filter, false, F);
+        return 1;
+    }
+    char path[4096];
+    if (file) {
+        under(path, sizeof path, pdir, file);
+        char *slash = strrchr(path, '/');
+        if (slash && slash != path) {
+            *slash = '\0';
+            ensure_dir(L, path, F);
+            *slash = '/';
+        }
+    } else {
+        ensure_dir(L, pdir, F);
+        snprintf(path, sizeof path, "%s/%s.pcap", pdir, base);
+    }
+    push_capture(L, n, path, port, link, filter, F);
+    return 1;
+}
+
+void lnl_auto_capture(lua_State *L, lnl_net *n)
+{
+    lnl_modfield(L, "pcap_auto");
+    bool on = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (!on) return;
+    lnl_modfield(L, "pcap_dir");
+    const char *pdir = lua_isstring(L, -1) ? lua_tostring(L, -1) : ".";
+    /* Interfaces already captured (by the script, or by an earlier run of
+     * this network) are skipped; lunet test points pcap_dir at a fresh
+     * directory per test. */
+    capture_all(L, n, pdir, NULL, true, "lunet --pcap");
+    lua_pop(L, 2);
+}
+
+/* ---- lunet.Capture ----------------------------------------------------- */
+
+static lnl_capref *checkcap(lua_State *L)
+{
+    lnl_capref *r = luaL_checkudata(L, 1, LNL_CAPTURE);
+    if (r->c && !r->n->net) r->c = NULL;
+    return r;
+}
+
+static int cap_index(lua_State *L)
+{
+    lnl_capref *r = checkcap(L);
+    luaL_getmetafield(L, 1, "__methods");
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
+    const char *k = lua_tostring(L, 2);
+    if (k && strcmp(k, "path") == 0) lua_pushstring(L, r->path);
+    else lua_pushnil(L);
+    return 1;
+}
+
+static int cap_count(lua_State *L)
+{
+    lnl_capref *r = checkcap(L);
+    if (r->c) r->count = ln_capture_count(r->c);
+    lua_pushinteger(L, (lua_Integer)r->count);
+    return 1;
+}
+
+static int cap_flush(lua_State *L)
+{
+    lnl_capref *r = checkcap(L);
+    if (r->c) ln_capture_flush(r->c);
+    return 0;
+}
+
+static int cap_close(lua_State *L)
+{
+    lnl_capref *r = checkcap(L);
+    if (r->c) {
+        r->count = ln_capture_count(r->c);
+        ln_capture_close(r->c);
+        r->c = NULL;
+    }
+    return 0;
+}
+
+static int cap_tostring(lua_State *L)
+{
+    lnl_capref *r = checkcap(L);
+    lua_pushfstring(L, "lunet.Capture(%s%s)", r->path, r->c ? "" : ", closed");
+    return 1;
+}
+
+void lnl_open_capture(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"count", cap_count}, {"flush", cap_flush}, {"close", cap_close}, {NULL, NULL},
+    };
+    static const luaL_Reg meta[] = {
+        {"__index", cap_index}, {"__tostring", cap_tostring}, {"__close", cap_close},
+        {NULL, NULL},
+    };
+    lnl_newclass(L, LNL_CAPTURE, "Capture", methods, meta);
+}

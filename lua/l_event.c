@@ -1,0 +1,235 @@
+/* l_event.c - the event stream seen from Lua (net:on / net:off), and the
+ * one way engine callbacks enter Lua (lnl_protected).
+ *
+ * A network has at most one engine subscription for Lua hooks, with the
+ * union of the hooks' masks (so the engine builds no event nobody wants);
+ * each event is turned into a table once and handed to every hook that
+ * asked for its type, in subscription order.  A hook that raises stops the
+ * simulation; net:run raises the error.  Hooks never run while an error is
+ * pending or while the network is being torn down. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "link.h"
+#include "node.h"
+#include "lunet.h"
+
+void lnl_fail(lua_State *L, lnl_net *n)
+{
+    if (!n->failed && n->net && lnl_push_net(L, n)) {
+        lua_getiuservalue(L, -1, 1);
+        lua_pushvalue(L, -3);
+        lua_setfield(L, -2, "err");
+        lua_pop(L, 2);
+        n->failed = true;
+    } else if (!n->failed) {
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    if (n->net) ln_sim_stop(&n->net->sim);
+}
+
+void lnl_protected(lnl_net *n, lua_CFunction fn, void *arg)
+{
+    lua_State *D = n->cb;
+    if (!lua_checkstack(D, 4)) { if (n->net) ln_sim_stop(&n->net->sim); return; }
+    int top = lua_gettop(D);
+    lua_pushcfunction(D, fn);
+    lua_pushlightuserdata(D, arg);
+    if (lua_pcall(D, 1, 0, 0) != LUA_OK) lnl_fail(D, n);
+    lua_settop(D, top);
+}
+
+/* ---- net:on / net:off -------------------------------------------------- */
+
+static const struct { const char *name; uint32_t mask; } ev_types[] = {
+    {"tx", LN_EV_MASK(LN_EV_TX)},
+    {"rx", LN_EV_MASK(LN_EV_RX)},
+    {"drop", LN_EV_MASK(LN_EV_DROP)},
+    {"link", LN_EV_MASK(LN_EV_LINK)},
+    {"arp", LN_EV_MASK(LN_EV_ARP)},
+    {"icmp", LN_EV_MASK(LN_EV_ICMP_OUT)},
+    {"tcp_state", LN_EV_MASK(LN_EV_TCP_STATE)},
+    {"tcp_cwnd", LN_EV_MASK(LN_EV_TCP_CWND)},
+    {"timer", LN_EV_MASK(LN_EV_TIMER)},
+    {"user", LN_EV_MASK(LN_EV_USER)},
+    {"all", LN_EV_ALL},
+    {NULL, 0},
+};
+
+static const char *type_name(ln_ev_type t)
+{
+    if (t == LN_EV_ICMP_OUT) return "icmp";
+    return ln_ev_type_name(t);
+}
+
+typedef struct dispatch_arg {
+    lnl_net *n;
+    const ln_event *ev;
+} dispatch_arg;
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+    if (!v) return;
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void push_event(lua_State *L, const ln_event *ev)
+{
+    lua_createtable(L, 0, 12);
+    set_str(L, "type", type_name(ev->type));
+    lua_pushinteger(L, (lua_Integer)ev->time);
+    lua_setfield(L, -2, "time");
+    const ln_node *nd = ev->node;
+    if (!nd && ev->iface) nd = ev->iface->node;
+    if (nd) set_str(L, "node", nd->name);
+    if (ev->iface) set_str(L, "iface", ev->iface->name);
+    if (ev->port) set_str(L, "port", ev->port->name);
+    const ln_link *lk = ev->link ? ev->link : ev->port ? ev->port->link : NULL;
+    if (lk) set_str(L, "link", lk->name);
+    if (ev->type == LN_EV_TX || ev->type == LN_EV_RX || ev->type == LN_EV_LINK) {
+        lua_pushinteger(L, ev->dir);
+        lua_setfield(L, -2, "dir");
+    }
+    if (ev->type == LN_EV_DROP) set_str(L, "reason", ln_drop_reason_name(ev->reason));
+    if (ev->pkt) {
+        lua_pushinteger(L, ev->pkt->len);
+        lua_setfield(L, -2, "len");
+        lua_pushinteger(L, (lua_Integer)ev->pkt->id);
+        lua_setfield(L, -2, "id");
+        char sum[256];
+        lnl_summary(ev->pkt->data, ev->pkt->len, (int)ev->layer, ev->pkt->buf, sum, sizeof sum);
+        if (*sum) set_str(L, "summary", sum);
+    }
+    lua_pushinteger(L, (lua_Integer)ev->value);
+    lua_setfield(L, -2, "value");
+    if (ev->type == LN_EV_ARP) set_str(L, "state", ln_arp_state_name((ln_arp_state)ev->value));
+    if (ev->type == LN_EV_LINK) {
+        lua_pushboolean(L, ev->value != 0);
+        lua_setfield(L, -2, "up");
+    }
+    if (ev->type == LN_EV_ICMP_OUT) {
+        lua_pushinteger(L, (lua_Integer)((ev->value >> 8) & 0xff));
+        lua_setfield(L, -2, "icmp_type");
+        lua_pushinteger(L, (lua_Integer)(ev->value & 0xff));
+        lua_setfield(L, -2, "icmp_code");
+    }
+    set_str(L, "text", ev->text);
+}
+
+static int dispatch(lua_State *L)
+{
+    dispatch_arg *a = lua_touserdata(L, 1);
+    lnl_net *n = a->n;
+    uint32_t bit = LN_EV_MASK(a->ev->type);
+    lnl_push_uv(L, n);
+    lua_getfield(L, -1, "hooks");                     /* 3 */
+    bool built = false;
+    n->dispatching++;
+    /* n_hooks may grow while we call (a hook adding a hook): new ones see
+     * the next event. */
+    int count = n->n_hooks;
+    for (int i = 0; i < count && !n->failed && n->net; i++) {
+        lnl_hook h = n->hooks[i];
+        if (!h.id || !(h.mask & bit)) continue;
+        if (!built) { push_event(L, a->ev); built = true; }   /* 4 */
+        lua_rawgeti(L, 3, h.id);
+        lua_pushvalue(L, 4);
+        if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+            n->dispatching--;
+            return lua_error(L);
+        }
+    }
+    n->dispatching--;
+    return 0;
+}
+
+static void on_event(const ln_event *ev, void *arg)
+{
+    lnl_net *n = arg;
+    if (n->failed || !n->net) return;
+    dispatch_arg a = { n, ev };
+    lnl_protected(n, dispatch, &a);
+}
+
+/* Keep the engine subscription's mask equal to the union of the hooks'. */
+static void resubscribe(lnl_net *n)
+{
+    uint32_t m = 0;
+    for (int i = 0; i < n->n_hooks; i++) if (n->hooks[i].id) m |= n->hooks[i].mask;
+    if (m == n->sub_mask && (n->sub_id != 0) == (m != 0)) return;
+    if (n->sub_id) ln_net_unsubscribe(n->net, n->sub_id);
+    n->sub_id = 0;
+    n->sub_mask = m;
+    if (m) {
+        int id = ln_net_subscribe(n->net, m, on_event, n);
+        n->sub_id = id > 0 ? id : 0;
+    }
+}
+
+int lnl_net_on(lua_State *L)
+{
+    lnl_net *n = lnl_checknet(L, 1, "net:on");
+    const char *ty = luaL_checkstring(L, 2);
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    uint32_t mask = 0;
+    for (int i = 0; ev_types[i].name; i++)
+        if (strcmp(ev_types[i].name, ty) == 0) mask = ev_types[i].mask;
+    if (!mask)
+        luaL_error(L, "net:on: event type \"%s\" unknown (known: tx, rx, drop, link, arp, icmp, "
+                      "tcp_state, tcp_cwnd, timer, user, all)", ty);
+    if (!n->dispatching) {                 /* compact removed hooks */
+        int j = 0;
+        for (int i = 0; i < n->n_hooks; i++) if (n->hooks[i].id) n->hooks[j++] = n->hooks[i];
+        n->n_hooks = j;
+    }
+    if (n->n_hooks == n->cap_hooks) {
+        int ncap = n->cap_hooks ? n->cap_hooks * 2 : 8;
+        lnl_hook *nh = realloc(n->hooks, sizeof *nh * (size_t)ncap);
+        if (!nh) luaL_error(L, "net:on: out of memory");
+        n->hooks = nh;
+        n->cap_hooks = ncap;
+    }
+    int id = n->next_hook++;
+    lnl_push_uv(L, n);
+    lua_getfield(L, -1, "hooks");
+    lua_pushvalue(L, 3);
+    lua_rawseti(L, -2, id);
+    lua_pop(L, 2);
+    n->hooks[n->n_hooks++] = (lnl_hook){ id, mask };
+    resubscribe(n);
+    if (!n->sub_id) luaL_error(L, "net:on: out of memory");
+    lua_pushinteger(L, id);
+    return 1;
+}
+
+int lnl_net_off(lua_State *L)
+{
+    lnl_net *n = lnl_checknet(L, 1, "net:off");
+    lua_Integer id = luaL_checkinteger(L, 2);
+    bool found = false;
+    for (int i = 0; i < n->n_hooks; i++)
+        if (n->hooks[i].id == id) { n->hooks[i].id = 0; found = true; }
+    if (found) {
+        lnl_push_uv(L, n);
+        lua_getfield(L, -1, "hooks");
+        lua_pushnil(L);
+        lua_rawseti(L, -2, id);
+        lua_pop(L, 2);
+        resubscribe(n);
+    }
+    lua_pushboolean(L, found);
+    return 1;
+}
+
+/* Network closing: no hook may run any more.  The array itself is freed by
+ * the Net's __gc. */
+void lnl_hooks_clear(lnl_net *n)
+{
+    if (n->sub_id && n->net) ln_net_unsubscribe(n->net, n->sub_id);
+    n->sub_id = 0;
+    n->sub_mask = 0;
+    for (int i = 0; i < n->n_hooks; i++) n->hooks[i].id = 0;
+}

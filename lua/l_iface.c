@@ -1,0 +1,145 @@
+/* l_iface.c - lunet.Iface: one interface of a node (address, MTU, state,
+ * counters, gratuitous ARP, the link it is attached to).
+ *
+ * Fields: name, node, mac, index; everything else is a method. */
+#include <string.h>
+
+#include "arp.h"
+#include "node.h"
+#include "lunet.h"
+
+#define IFC(h) ((ln_iface *)(h)->obj)
+
+static lnl_handle *checkiface(lua_State *L, const char *fname)
+{
+    return lnl_checkhandle(L, 1, LNL_IFACE, fname);
+}
+
+static int iface_index(lua_State *L)
+{
+    lnl_handle *h = luaL_checkudata(L, 1, LNL_IFACE);
+    luaL_getmetafield(L, 1, "__methods");
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
+    const char *k = lua_tostring(L, 2);
+    if (!k || !h->n->net) { lua_pushnil(L); return 1; }
+    ln_iface *ifc = IFC(h);
+    char b[18];
+    if (strcmp(k, "name") == 0) lua_pushstring(L, ifc->name);
+    else if (strcmp(k, "node") == 0) lnl_push_handle(L, h->n, ifc->node, LNL_NODE);
+    else if (strcmp(k, "mac") == 0) lua_pushstring(L, ln_mac_fmt(ifc->mac, b));
+    else if (strcmp(k, "index") == 0) lua_pushinteger(L, (lua_Integer)ifc->index + 1);
+    else lua_pushnil(L);
+    return 1;
+}
+
+static int iface_tostring(lua_State *L)
+{
+    lnl_handle *h = luaL_checkudata(L, 1, LNL_IFACE);
+    if (!h->n->net) lua_pushliteral(L, "lunet.Iface(closed)");
+    else lua_pushfstring(L, "lunet.Iface(%s)", IFC(h)->port.name);
+    return 1;
+}
+
+static int iface_addr(lua_State *L)
+{
+    lnl_handle *h = checkiface(L, "iface:addr");
+    return lnl_iface_addr(L, IFC(h), 2, "iface:addr");
+}
+
+static int iface_ip(lua_State *L)
+{
+    lnl_handle *h = checkiface(L, "iface:ip");
+    char b[16];
+    if (IFC(h)->plen == LN_NO_ADDR) lua_pushnil(L);
+    else lua_pushstring(L, ln_ip_fmt(IFC(h)->addr, b));
+    return 1;
+}
+
+static int iface_mtu(lua_State *L)
+{
+    lnl_handle *h = checkiface(L, "iface:mtu");
+    if (!lua_isnone(L, 2)) {
+        lua_Integer m = luaL_checkinteger(L, 2);
+        /* RFC 791: every IPv4 link must carry 68-byte datagrams. */
+        if (m < 68 || m > 65535) luaL_error(L, "iface:mtu: %I out of range (68..65535)", m);
+        IFC(h)->mtu = (uint32_t)m;
+    }
+    lua_pushinteger(L, IFC(h)->mtu);
+    return 1;
+}
+
+static int iface_up(lua_State *L)
+{
+    ln_iface_set_up(IFC(checkiface(L, "iface:up")), true);
+    return 0;
+}
+
+static int iface_down(lua_State *L)
+{
+    ln_iface_set_up(IFC(checkiface(L, "iface:down")), false);
+    return 0;
+}
+
+static int iface_is_up(lua_State *L)
+{
+    lua_pushboolean(L, IFC(checkiface(L, "iface:is_up"))->up);
+    return 1;
+}
+
+static int iface_promisc(lua_State *L)
+{
+    lnl_handle *h = checkiface(L, "iface:promisc");
+    if (!lua_isnone(L, 2)) {
+        luaL_checktype(L, 2, LUA_TBOOLEAN);
+        IFC(h)->promisc = lua_toboolean(L, 2);
+    }
+    lua_pushboolean(L, IFC(h)->promisc);
+    return 1;
+}
+
+static int iface_stats(lua_State *L)
+{
+    const ln_iface_stats *s = &IFC(checkiface(L, "iface:stats"))->st;
+    lua_createtable(L, 0, 7);
+#define F(name) lua_pushinteger(L, (lua_Integer)s->name); lua_setfield(L, -2, #name);
+    F(rx_packets) F(rx_bytes) F(rx_dropped) F(rx_errors) F(tx_packets) F(tx_bytes) F(tx_dropped)
+#undef F
+    return 1;
+}
+
+static int iface_garp(lua_State *L)
+{
+    lnl_handle *h = checkiface(L, "iface:garp");
+    if (IFC(h)->plen == LN_NO_ADDR)
+        luaL_error(L, "iface:garp: %s has no address to announce", IFC(h)->port.name);
+    int rc = ln_arp_gratuitous(IFC(h));
+    if (rc < 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, ln_strerror(rc));
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int iface_link(lua_State *L)
+{
+    lnl_handle *h = checkiface(L, "iface:link");
+    lnl_push_handle(L, h->n, IFC(h)->port.link, LNL_LINK);
+    return 1;
+}
+
+void lnl_open_iface(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"addr", iface_addr}, {"ip", iface_ip}, {"mtu", iface_mtu},
+        {"up", iface_up}, {"down", iface_down}, {"is_up", iface_is_up},
+        {"promisc", iface_promisc}, {"stats", iface_stats}, {"garp", iface_garp},
+        {"link", iface_link}, {NULL, NULL},
+    };
+    static const luaL_Reg meta[] = {
+        {"__index", iface_index}, {"__tostring", iface_tostring}, {NULL, NULL},
+    };
+    lnl_newclass(L, LNL_IFACE, "Iface", methods, meta);
+}

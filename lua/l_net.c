@@ -1,0 +1,403 @@
+/* l_net.c - lunet.Net: the userdata that owns an ln_net, the handle cache,
+ * and the network-level methods that are not drivers, links, captures or
+ * hooks (those live in l_run.c, l_link.c, l_capture.c, l_event.c).
+ *
+ * Lifetime: handles (Node, Iface, Link, Switch, Capture, Task, IcmpSocket)
+ * keep the Net userdata alive through their user value, so the ln_net is
+ * freed only when nothing in Lua can reach it, or explicitly by net:close()
+ * (also __close, and lnl_close_all at exit).  After that every handle finds
+ * n->net == NULL and raises instead of touching freed memory. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+#include "link.h"
+#include "node.h"
+#include "switch.h"
+#include "lunet.h"
+
+/* ---- handles and the cache --------------------------------------------- */
+
+bool lnl_push_net(lua_State *L, lnl_net *n)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, LNL_REG_BYPTR);
+    lua_rawgetp(L, -1, n);
+    lua_remove(L, -2);
+    return !lua_isnil(L, -1);
+}
+
+void lnl_push_uv(lua_State *L, lnl_net *n)
+{
+    if (!lnl_push_net(L, n)) luaL_error(L, "lunet: network is being collected");
+    lua_getiuservalue(L, -1, 1);
+    lua_remove(L, -2);
+}
+
+void lnl_push_handle(lua_State *L, lnl_net *n, void *obj, const char *tname)
+{
+    if (!obj) { lua_pushnil(L); return; }
+    lnl_push_uv(L, n);
+    lua_getfield(L, -1, "cache");
+    lua_remove(L, -2);
+    if (lua_rawgetp(L, -1, obj) != LUA_TNIL) {
+        lua_remove(L, -2);
+        return;
+    }
+    lua_pop(L, 1);
+    lnl_handle *h = lua_newuserdatauv(L, sizeof *h, 1);
+    h->obj = obj;
+    h->n = n;
+    luaL_setmetatable(L, tname);
+    lnl_push_net(L, n);
+    lua_setiuservalue(L, -2, 1);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, -3, obj);
+    lua_remove(L, -2);
+}
+
+lnl_handle *lnl_checkhandle(lua_State *L, int idx, const char *tname, const char *fname)
+{
+    lnl_handle *h = luaL_checkudata(L, idx, tname);
+    if (!h->n->net) luaL_error(L, "%s: the network is closed", fname);
+    return h;
+}
+
+lnl_net *lnl_checknet(lua_State *L, int idx, const char *fname)
+{
+    lnl_net *n = luaL_checkudata(L, idx, LNL_NET);
+    if (!n->net) luaL_error(L, "%s: the network is closed", fname);
+    return n;
+}
+
+lnl_net *lnl_current_net(lua_State *L)
+{
+    lnl_task *t = lnl_current_task(L);
+    if (t && lnl_task_net(t)->net && lnl_push_net(L, lnl_task_net(t)))
+        return lnl_task_net(t);
+    if (t) lua_pop(L, 1);
+    lnl_net *best = NULL;
+    lua_pushnil(L);                                   /* result slot */
+    lua_getfield(L, LUA_REGISTRYINDEX, LNL_REG_LIVE);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        lnl_net *n = lua_touserdata(L, -1);
+        if (n && n->net && (!best || n->serial > best->serial)) {
+            best = n;
+            lua_pushvalue(L, -1);
+            lua_replace(L, -4);
+        }
+    }
+    lua_pop(L, 1);
+    return best;
+}
+
+/* ---- creation and closing ---------------------------------------------- */
+
+static const char *const net_opts[] = {"seed", "name", NULL};
+
+int lnl_net_new(lua_State *L)
+{
+    uint64_t seed;
+    const char *name = "";
+    if (!lua_isnoneornil(L, 1)) lnl_checkopts(L, 1, "lunet.net", net_opts);
+    if (!lua_isnoneornil(L, 1) && lnl_optfield(L, 1, "seed")) {
+        if (!lua_isinteger(L, -1))
+            luaL_error(L, "lunet.net: seed must be an integer, got %s", luaL_typename(L, -1));
+        seed = (uint64_t)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+    } else {
+        lnl_modfield(L, "default_seed");
+        seed = (uint64_t)luaL_optinteger(L, -1, 1);
+        lua_pop(L, 1);
+    }
+    if (!lua_isnoneornil(L, 1) && lnl_optfield(L, 1, "name")) {
+        name = lua_tostring(L, -1);
+        if (!name || lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "lunet.net: name must be a string");
+        lua_pop(L, 1);
+    }
+    lnl_net *n = lua_newuserdatauv(L, sizeof *n, 1);
+    memset(n, 0, sizeof *n);
+    snprintf(n->name, sizeof n->name, "%s", name);
+    n->next_hook = 1;
+    luaL_setmetatable(L, LNL_NET);
+    n->net = ln_net_new(seed);
+    if (!n->net) luaL_error(L, "lunet.net: out of memory");
+
+    lua_createtable(L, 0, 4);                          /* user value */
+    lua_newtable(L);
+    lua_setfield(L, -2, "cache");
+    lua_newtable(L);
+    lua_setfield(L, -2, "hooks");
+    lua_newtable(L);
+    lua_setfield(L, -2, "tasks");
+    n->cb = lua_newthread(L);
+    lua_setfield(L, -2, "cb");
+    lua_setiuservalue(L, -2, 1);
+
+    lua_getfield(L, LUA_REGISTRYINDEX, LNL_REG_BYPTR);
+    lua_pushvalue(L, -2);
+    lua_rawsetp(L, -2, n);
+    lua_pop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, LNL_REG_LIVE);
+    lua_getfield(L, -1, "serial");   /* a string key: never collected */
+    n->serial = (uint64_t)lua_tointeger(L, -1) + 1;
+    lua_pop(L, 1);
+    lua_pushinteger(L, (lua_Integer)n->serial);
+    lua_setfield(L, -2, "serial");
+    lua_pushvalue(L, -2);
+    lua_pushinteger(L, (lua_Integer)n->serial);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    return 1;
+}
+
+void lnl_net_close(lnl_net *n)
+{
+    if (!n->net) return;
+    /* Order matters: nothing may call back into Lua once we start tearing
+     * down, and the binding's own objects let go of engine objects before
+     * ln_net_free frees them. */
+    lnl_hooks_clear(n);
+    lnl_tasks_abort(n);
+    lnl_socks_close_all(n);
+    for (lnl_capref *c = n->caps; c; c = c->next) {
+        if (c->c) c->count = ln_capture_count(c->c);
+        c->c = NULL;                   /* ln_net_free closes (and flushes) it */
+    }
+    ln_net_free(n->net);
+    n->net = NULL;
+}
+
+void lnl_close_all(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, LNL_REG_LIVE) != LUA_TTABLE) { lua_pop(L, 1); return; }
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TUSERDATA) lnl_net_close(lua_touserdata(L, -1));
+    }
+    lua_pop(L, 1);
+}
+
+static int net_gc(lua_State *L)
+{
+    lnl_net *n = luaL_checkudata(L, 1, LNL_NET);
+    lnl_net_close(n);
+    free(n->hooks);
+    n->hooks = NULL;
+    n->n_hooks = n->cap_hooks = 0;
+    return 0;
+}
+
+static int net_close(lua_State *L)
+{
+    lnl_net *n = luaL_checkudata(L, 1, LNL_NET);
+    if (n->running) luaL_error(L, "net:close: the network is running");
+    lnl_net_close(n);
+    return 0;
+}
+
+static int net_tostring(lua_State *L)
+{
+    lnl_net *n = luaL_checkudata(L, 1, LNL_NET);
+    char t[48];
+    if (!n->net) {
+        lua_pushfstring(L, "lunet.Net(%s%sclosed)", n->name, *n->name ? ", " : "");
+        return 1;
+    }
+    lua_pushfstring(L, "lunet.Net(%s%sseed %I, t=%s, %d nodes)", n->name, *n->name ? ", " : "",
+                    (lua_Integer)n->net->seed, lnl_fmt_time((int64_t)ln_net_now(n->net), t, sizeof t),
+                    (int)n->net->n_nodes);
+    return 1;
+}
+
+static int net_index(lua_State *L)
+{
+    lnl_net *n = luaL_checkudata(L, 1, LNL_NET);
+    luaL_getmetafield(L, 1, "__methods");
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
+    const char *k = lua_tostring(L, 2);
+    if (k && strcmp(k, "name") == 0) { lua_pushstring(L, n->name); return 1; }
+    if (k && strcmp(k, "closed") == 0) { lua_pushboolean(L, n->net == NULL); return 1; }
+    lua_pushnil(L);
+    return 1;
+}
+
+/* ---- nodes and switches ------------------------------------------------ */
+
+static int new_node(lua_State *L, bool router, const char *fname)
+{
+    lnl_net *n = lnl_checknet(L, 1, fname);
+    const char *name = luaL_checkstring(L, 2);
+    char err[160];
+    ln_node *nd = ln_node_new(n->net, name, router, err, sizeof err);
+    if (!nd) luaL_error(L, "%s: %s", fname, err);
+    lnl_push_handle(L, n, nd, LNL_NODE);
+    return 1;
+}
+
+static int net_host(lua_State *L) { return new_node(L, false, "net:host"); }
+static int net_router(lua_State *L) { return new_node(L, true, "net:router"); }
+
+static const char *const switch_opts[] = {"aging", NULL};
+
+static int new_switch(lua_State *L, bool hub, const char *fname)
+{
+    lnl_net *n = lnl_checknet(L, 1, fname);
+    const char *name = luaL_checkstring(L, 2);
+    ln_time aging = 0;
+    bool has_aging = false;
+    if (!lua_isnoneornil(L, 3)) {
+        lnl_checkopts(L, 3, fname, switch_opts);
+        if (lnl_optfield(L, 3, "aging")) {
+            char ctx[48];
+            snprintf(ctx, sizeof ctx, "%s: aging", fname);
+            aging = lnl_checktime(L, -1, ctx);
+            has_aging = true;
+            lua_pop(L, 1);
+        }
+    }
+    for (uint32_t i = 0; i < n->net->n_switches; i++)
+        if (strcmp(n->net->switches[i]->name, name) == 0)
+            luaL_error(L, "%s: name \"%s\" already used by a switch", fname, name);
+    if (ln_net_node(n->net, name))
+        luaL_error(L, "%s: name \"%s\" already used by a node", fname, name);
+    char err[160];
+    ln_switch *s = ln_switch_new(n->net, name, hub, err, sizeof err);
+    if (!s) luaL_error(L, "%s: %s", fname, err);
+    if (has_aging) s->aging = aging;
+    lnl_push_handle(L, n, s, LNL_SWITCH);
+    return 1;
+}
+
+static int net_switch(lua_State *L) { return new_switch(L, false, "net:switch"); }
+static int net_hub(lua_State *L) { return new_switch(L, true, "net:hub"); }
+
+static int net_node(lua_State *L)
+{
+    lnl_net *n = lnl_checknet(L, 1, "net:node");
+    lnl_push_handle(L, n, ln_net_node(n->net, luaL_checkstring(L, 2)), LNL_NODE);
+    return 1;
+}
+
+static int net_nodes(lua_State *L)
+{
+    lnl_net *n = lnl_checknet(L, 1, "net:nodes");
+    lua_createtable(L, (int)n->net->n_nodes, 0);
+    for (uint32_t i = 0; i < n->net->n_nodes; i++) {
+        lnl_push_handle(L, n, n->net->nodes[i], LNL_NODE);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+static int net_switches(lua_State *L)
+{
+    lnl_net *n = lnl_checknet(L, 1, "net:switches");
+    lua_createtable(L, (int)n->net->n_switches, 0);
+    for (uint32_t i = 0; i < n->net->n_switches; i++) {
+        lnl_push_handle(L, n, n->net->switches[i], LNL_SWITCH);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+static int net_links(lua_State *L)
+{
+    lnl_net *n = lnl_checknet(L, 1, "net:links");
+    lua_createtable(L, (int)n->net->n_links, 0);
+    for (uint32_t i = 0; i < n->net->n_links; i++) {
+        lnl_push_handle(L, n, n->net->links[i], LNL_LINK);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+/* ---- counters ---------------------------------------------------------- */
+
+/* Reading an absent reason gives 0 (so d["queue full"] + 1 works); a name
+ * that is no reason at all raises, so a typo does not read as "no drops". */
+static int drops_index(lua_State *L)
+{
+    const char *k = lua_tostring(L, 2);
+    for (int r = 1; k && r < LN_DROP__COUNT; r++) {
+        if (strcmp(k, ln_drop_reason_name((ln_drop_reason)r)) == 0) {
+            lua_pushinteger(L, 0);
+            return 1;
+        }
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int r = 1; r < LN_DROP__COUNT; r++) {
+        if (r > 1) luaL_addstring(&b, ", ");
+        luaL_addstring(&b, ln_drop_reason_name((ln_drop_reason)r));
+    }
+    luaL_pushresult(&b);
+    return luaL_error(L, "drops: no drop reason \"%s\" (known: %s)",
+                      k ? k : luaL_typename(L, 2), lua_tostring(L, -1));
+}
+
+void lnl_push_drops(lua_State *L, const uint64_t *drops)
+{
+    lua_newtable(L);
+    for (int r = 1; r < LN_DROP__COUNT; r++) {
+        if (!drops[r]) continue;
+        lua_pushinteger(L, (lua_Integer)drops[r]);
+        lua_setfield(L, -2, ln_drop_reason_name((ln_drop_reason)r));
+    }
+    if (luaL_newmetatable(L, "lunet.Drops")) {
+        lua_pushcfunction(L, drops_index);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_setmetatable(L, -2);
+}
+
+static int net_drops(lua_State *L)
+{
+    lnl_net *n = lnl_checknet(L, 1, "net:drops");
+    lnl_push_drops(L, n->net->drops);
+    return 1;
+}
+
+static int net_now(lua_State *L)
+{
+    lnl_net *n = lnl_checknet(L, 1, "net:now");
+    lua_pushinteger(L, (lua_Integer)ln_net_now(n->net));
+    return 1;
+}
+
+static int net_seed(lua_State *L)
+{
+    lnl_net *n = lnl_checknet(L, 1, "net:seed");
+    lua_pushinteger(L, (lua_Integer)n->net->seed);
+    return 1;
+}
+
+static int net_spawn(lua_State *L)
+{
+    lnl_net *n = lnl_checknet(L, 1, "net:spawn");
+    return lnl_spawn(L, n, NULL, 2);
+}
+
+void lnl_open_net(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"host", net_host}, {"router", net_router}, {"switch", net_switch},
+        {"hub", net_hub}, {"node", net_node}, {"nodes", net_nodes},
+        {"switches", net_switches}, {"links", net_links},
+        {"link", lnl_net_link}, {"capture", lnl_net_capture},
+        {"on", lnl_net_on}, {"off", lnl_net_off},
+        {"drops", net_drops}, {"now", net_now}, {"seed", net_seed},
+        {"spawn", net_spawn}, {"close", net_close},
+        {NULL, NULL},
+    };
+    static const luaL_Reg meta[] = {
+        {"__gc", net_gc}, {"__close", net_close}, {"__tostring", net_tostring},
+        {"__index", net_index}, {NULL, NULL},
+    };
+    lnl_newclass(L, LNL_NET, "Net", methods, meta);
+}

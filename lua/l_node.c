@@ -1,0 +1,566 @@
+/* l_node.c - lunet.Node: hosts and routers (interfaces, addresses, routes,
+ * neighbours, settings, counters, raw frames, tasks).
+ *
+ * Node handles index like tables: methods first (lunet._methods.Node, which
+ * lunet/apps.lua extends with ping and traceroute), then the fields name,
+ * is_router, net, then interface names (h.eth0). */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arp.h"
+#include "mib.h"
+#include "node.h"
+#include "route.h"
+#include "lunet.h"
+
+static lnl_handle *checknode(lua_State *L, const char *fname)
+{
+    return lnl_checkhandle(L, 1, LNL_NODE, fname);
+}
+#define NODE(h) ((ln_node *)(h)->obj)
+
+uint32_t lnl_checkaddr(lua_State *L, int idx, uint8_t *plen, const char *fname)
+{
+    const char *s = luaL_checkstring(L, idx);
+    uint32_t a;
+    char err[160];
+    if (ln_ip_parse(s, &a, plen, err, sizeof err) != 0) luaL_error(L, "%s: %s", fname, err);
+    return a;
+}
+
+ln_iface *lnl_checkiface_of(lua_State *L, int idx, ln_node *nd, const char *fname)
+{
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        const char *name = lua_tostring(L, idx);
+        ln_iface *ifc = ln_node_iface(nd, name);
+        if (ifc) return ifc;
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        for (uint32_t i = 0; i < nd->n_ifaces; i++) {
+            if (i) luaL_addstring(&b, ", ");
+            luaL_addstring(&b, nd->ifaces[i]->name);
+        }
+        luaL_pushresult(&b);
+        luaL_error(L, "%s: %s has no interface \"%s\" (has: %s)", fname, nd->name, name,
+                   nd->n_ifaces ? lua_tostring(L, -1) : "none");
+    }
+    lnl_handle *h = luaL_testudata(L, idx, LNL_IFACE);
+    if (!h) luaL_error(L, "%s: expected an interface (Iface or name), got %s", fname,
+                       luaL_typename(L, idx));
+    ln_iface *ifc = h->obj;
+    if (ifc->node != nd)
+        luaL_error(L, "%s: interface %s belongs to %s, not %s", fname, ifc->port.name,
+                   ifc->node->name, nd->name);
+    return ifc;
+}
+
+static ln_iface *first_iface(lua_State *L, ln_node *nd, const char *fname)
+{
+    if (!nd->n_ifaces)
+        luaL_error(L, "%s: %s has no interface yet (link it, or use add_iface)", fname, nd->name);
+    return nd->ifaces[0];
+}
+
+static void push_prefix(lua_State *L, uint32_t a, uint8_t plen)
+{
+    char b[16];
+    lua_pushfstring(L, "%s/%d", ln_ip_fmt(a, b), (int)plen);
+}
+
+/* ---- fields ------------------------------------------------------------ */
+
+static int node_index(lua_State *L)
+{
+    lnl_handle *h = luaL_checkudata(L, 1, LNL_NODE);
+    luaL_getmetafield(L, 1, "__methods");
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
+    const char *k = lua_tostring(L, 2);
+    if (!k || !h->n->net) { lua_pushnil(L); return 1; }
+    ln_node *nd = NODE(h);
+    if (strcmp(k, "name") == 0) lua_pushstring(L, nd->name);
+    else if (strcmp(k, "is_router") == 0) lua_pushboolean(L, nd->forwarding);
+    else if (strcmp(k, "net") == 0) lnl_push_net(L, h->n);
+    else lnl_push_handle(L, h->n, ln_node_iface(nd, k), LNL_IFACE);
+    return 1;
+}
+
+static int node_tostring(lua_State *L)
+{
+    lnl_handle *h = luaL_checkudata(L, 1, LNL_NODE);
+    if (!h->n->net) lua_pushliteral(L, "lunet.Node(closed)");
+    else lua_pushfstring(L, "lunet.Node(%s, %s)", NODE(h)->name,
+                         NODE(h)->forwarding ? "router" : "host");
+    return 1;
+}
+
+/* ---- interfaces -------------------------------------------------------- */
+
+static int node_iface(lua_State *L)
+{
+    lnl_handle *h = checknode(L, "node:iface");
+    lnl_push_handle(L, h->n, ln_node_iface(NODE(h), luaL_checkstring(L, 2)), LNL_IFACE);
+    return 1;
+}
+
+static int node_ifaces(lua_State *L)
+{
+    lnl_handle *h = checknode(L, "node:ifaces");
+    ln_node *nd = NODE(h);
+    lua_createtable(L, (int)nd->n_ifaces, 0);
+    for (uint32_t i = 0; i < nd->n_ifaces; i++) {
+        lnl_push_handle(L, h->n, nd->ifaces[i], LNL_IFACE);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+static int node_add_iface(lua_State *L)
+{
+    lnl_handle *h = checknode(L, "node:add_iface");
+    char err[160];
+    ln_iface *ifc = ln_iface_new(NODE(h), luaL_optstring(L, 2, NULL), err, sizeof err);
+    if (!ifc) luaL_error(L, "node:add_iface: %s", err);
+    lnl_push_handle(L, h->n, ifc, LNL_IFACE);
+    return 1;
+}
+
+/* Shared with Iface:addr. */
+int lnl_iface_addr(lua_State *L, ln_iface *ifc, int idx, const char *fname)
+{
+    if (lua_isnone(L, idx)) {
+        if (ifc->plen == LN_NO_ADDR) lua_pushnil(L);
+        else push_prefix(L, ifc->addr, ifc->plen);
+        return 1;
+    }
+    uint32_t a = 0;
+    uint8_t plen = LN_NO_ADDR;
+    if (!(lua_isboolean(L, idx) && !lua_toboolean(L, idx))) {    /* false clears */
+        a = lnl_checkaddr(L, idx, &plen, fname);
+        if (plen == LN_NO_ADDR)
+            luaL_error(L, "%s: address \"%s\": missing prefix length (like %s/24)", fname,
+                       lua_tostring(L, idx), lua_tostring(L, idx));
+    }
+    int rc = ln_iface_set_addr(ifc, a, plen);
+    if (rc != 0) luaL_error(L, "%s: %s", fname, ln_strerror(rc));
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int node_addr(lua_State *L)
+{
+    lnl_handle *h = checknode(L, "node:addr");
+    ln_node *nd = NODE(h);
+    if (lua_gettop(L) >= 3) {
+        ln_iface *ifc = lnl_checkiface_of(L, 2, nd, "node:addr");
+        return lnl_iface_addr(L, ifc, 3, "node:addr");
+    }
+    if (lua_isnoneornil(L, 2) && !nd->n_ifaces) { lua_pushnil(L); return 1; }
+    return lnl_iface_addr(L, first_iface(L, nd, "node:addr"), 2, "node:addr");
+}
+
+static int node_ip(lua_State *L)
+{
+    lnl_handle *h = checknode(L, "node:ip");
+    ln_node *nd = NODE(h);
+    for (uint32_t i = 0; i < nd->n_ifaces; i++) {
+        if (nd->ifaces[i]->plen == LN_NO_ADDR) continue;
+        char b[16];
+        lua_pushstring(L, ln_ip_fmt(nd->ifaces[i]->addr, b));
+        return 1;
+    }
+    lua_pushnil(L);
+    return 1;
+}
+
+/* ---- routes ------------------------------------------------------------ */
+
+static void push_route(lua_State *L, const ln_route *r)
+{
+    char b[16];
+    lua_createtable(L, 0, 5);
+    push_prefix(L, r->prefix, r->plen);
+    lua_setfield(L, -2, "dst");
+    if (r->gateway) {
+        lua_pushstring(L, ln_ip_fmt(r->gateway, b));
+        lua_setfield(L, -2, "via");
+    }
+    if (r->iface) {
+        lua_pushstring(L, r->iface->name);
+        lua_setfield(L, -2, "dev");
+    }
+    lua_pushinteger(L, r->metric);
+    lua_setfield(L, -2, "metric");
+    lua_pushstring(L, r->kind == LN_RT_CONNECTED ? "kernel" : "static");
+    lua_setfield(L, -2, "proto");
+}
+
+static void check_prefix(lua_State *L, int idx, uint32_t *pfx, uint8_t *plen, const char *fname)
+{
+    const char *s = luaL_checkstring(L, idx);
+    if (strcmp(s, "default") == 0) { *pfx = 0; *plen = 0; return; }
+    *pfx = lnl_checkaddr(L, idx, plen, fname);
+    if (*plen == LN_NO_ADDR) *plen = 32;               /* a host route */
+    if (*pfx & ~ln_mask(*plen)) {
+        char b[16];
+        luaL_error(L, "%s: destination \"%s\" has host bits set (did you mean %s/%d?)", fname, s,
+                   ln_ip_fmt(*pfx & ln_mask(*plen), b), (int)*plen);
+    }
+}
+
+static const char *const route_opts[] = {"dev", "via", "metric", NULL};
+
+/* h:route(dst, via), h:route(dst, {dev=, via=, metric=}), h:route(dst, via, {metric=}) */
+static int node_route(lua_State *L)
+{
+    const char *F = "node:route";
+    lnl_handle *h = checknode(L, F);
+    ln_node *nd = NODE(h);
+    ln_route r = {0};
+    r.kind = LN_RT_STATIC;
+    check_prefix(L, 2, &r.prefix, &r.plen, F);
+    int opts = 0;
+    if (lua_type(L, 3) == LUA_TSTRING) {
+        r.gateway = lnl_checkaddr(L, 3, NULL, F);
+        if (!lua_isnoneornil(L, 4)) { luaL_checktype(L, 4, LUA_TTABLE); opts = 4; }
+    } else if (lua_type(L, 3) == LUA_TTABLE) {
+        opts = 3;
+    } else {
+        luaL_error(L, "%s: expected a gateway address or a table {dev=, via=, metric=}, got %s",
+                   F, luaL_typename(L, 3));
+    }
+    if (opts) {
+        lnl_checkopts(L, opts, F, route_opts);
+        if (lnl_optfield(L, opts, "via")) {
+            r.gateway = lnl_checkaddr(L, -1, NULL, F);
+            lua_pop(L, 1);
+        }
+        if (lnl_optfield(L, opts, "dev")) {
+            r.iface = lnl_checkiface_of(L, lua_gettop(L), nd, F);
+            lua_pop(L, 1);
+        }
+        if (lnl_optfield(L, opts, "metric")) {
+            lua_Integer m = luaL_checkinteger(L, -1);
+            if (m < 0 || m > UINT32_MAX) luaL_error(L, "%s: metric %I out of range", F, m);
+            r.metric = (uint32_t)m;
+            lua_pop(L, 1);
+        }
+    }
+    if (!r.iface && !r.gateway)
+        luaL_error(L, "%s: a route needs a gateway or a {dev=} interface", F);
+    char g[16];
+    if (r.gateway && !r.iface) {
+        /* The interface whose connected network holds the gateway, as
+         * `ip route add ... via GW` requires. */
+        for (uint32_t i = 0; i < nd->n_ifaces && !r.iface; i++) {
+            ln_iface *ifc = nd->ifaces[i];
+            if (ifc->plen != LN_NO_ADDR &&
+                (ifc->addr & ln_mask(ifc->plen)) == (r.gateway & ln_mask(ifc->plen)))
+                r.iface = ifc;
+        }
+        if (!r.iface)
+            luaL_error(L, "%s: gateway %s is not on a network connected to %s (address its "
+                          "interface first)", F, ln_ip_fmt(r.gateway, g), nd->name);
+    }
+    int rc = ln_route_add(&nd->routes, &r);
+    if (rc == LN_EEXIST) {
+        luaL_error(L, "%s: %s: the route already exists", F, lua_tostring(L, 2));
+    } else if (rc != 0) {
+        luaL_error(L, "%s: %s", F, ln_strerror(rc));
+    }
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int node_gateway(lua_State *L)
+{
+    lua_settop(L, 2);
+    lua_pushliteral(L, "default");
+    lua_insert(L, 2);
+    return node_route(L);
+}
+
+static int node_unroute(lua_State *L)
+{
+    lnl_handle *h = checknode(L, "node:unroute");
+    uint32_t pfx;
+    uint8_t plen;
+    check_prefix(L, 2, &pfx, &plen, "node:unroute");
+    ln_iface *ifc = lua_isnoneornil(L, 3) ? NULL : lnl_checkiface_of(L, 3, NODE(h), "node:unroute");
+    lua_pushinteger(L, ln_route_del(&NODE(h)->routes, pfx, plen, ifc));
+    return 1;
+}
+
+static int node_routes(lua_State *L)
+{
+    lnl_handle *h = checknode(L, "node:routes");
+    const ln_rtable *t = &NODE(h)->routes;
+    lua_createtable(L, (int)t->n, 0);
+    for (uint32_t i = 0; i < t->n; i++) {
+        push_route(L, &t->v[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+static int node_lookup(lua_State *L)
+{
+    lnl_handle *h = checknode(L, "node:lookup");
+    uint32_t dst = lnl_checkaddr(L, 2, NULL, "node:lookup");
+    const ln_route *r = ln_route_lookup(&NODE(h)->routes, dst);
+    if (r) push_route(L, r);
+    else lua_pushnil(L);
+    return 1;
+}
+
+/* ---- neighbours -------------------------------------------------------- */
+
+static void arp_visit(const ln_arp_entry *e, void *arg)
+{
+    lua_State *L = arg;
+    char b[18];
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, ln_ip_fmt(e->ip, b));
+    lua_setfield(L, -2, "ip");
+    if (e->state != LN_ARP_INCOMPLETE && e->state != LN_ARP_FAILED) {
+        lua_pushstring(L, ln_mac_fmt(e->mac, b));
+        lua_setfield(L, -2, "mac");
+    }
+    if (e->iface) {
+        lua_pushstring(L, e->iface->name);
+        lua_setfield(L, -2, "dev");
+    }
+    lua_pushstring(L, e->permanent ? "PERMANENT" : ln_arp_state_name(e->state));
+    lua_setfield(L, -2, "state");
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+}
+
+static int node_arp(lua_State *L)
+{
+    lnl_handle *h = checknode(L, "node:arp");
+    lua_newtable(L);
+    luaL_checkstack(L, 8, NULL);
+    ln_arp_foreach(NODE(h), arp_visit, L);
+    return 1;
+}
+
+static void check_mac(lua_State *L, int idx, uint8_t mac[6], const char *fname)
+{
+    const char *s = luaL_checkstring(L, idx);
+    unsigned v[6];
+    char tail;
+    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6 ||
+        strlen(s) != 17)
+        luaL_error(L, "%s: MAC address \"%s\": expected six hex bytes like 02:00:00:00:00:01", fname, s);
+    for (int i = 0; i < 6; i++) mac[i] = (uint8_t)v[i];
+}
+
+static int node_arp_set(lua_State *L)
+{
+    const char *F = "node:arp_set";
+    lnl_handle *h = checknode(L, F);
+    ln_node *nd = NODE(h);
+    uint32_t ip = lnl_checkaddr(L, 2, NULL, F);
+    uint8_t mac[6];
+    check_mac(L, 3, mac, F);
+    ln_iface *ifc = NULL;
+    if (!lua_isnoneornil(L, 4)) {
+        ifc = lnl_checkiface_of(L, 4, nd, F);
+    } else {
+        for (uint32_t i = 0; i < nd->n_ifaces && !ifc; i++) {
+            ln_iface *c = nd->ifaces[i];
+            if (c->plen != LN_NO_ADDR && (c->addr & ln_mask(c->plen)) == (ip & ln_mask(c->plen))) ifc = c;
+        }
+        if (!ifc) ifc = first_iface(L, nd, F);
+    }
+    int rc = ln_arp_set(nd, ifc, ip, mac);
+    if (rc != 0) luaL_error(L, "%s: %s", F, ln_strerror(rc));
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int node_arp_flush(lua_State *L)
+{
+    lnl_handle *h = checknode(L, "node:arp_flush");
+    ln_iface *ifc = lua_isnoneornil(L, 2) ? NULL : lnl_checkiface_of(L, 2, NODE(h), "node:arp_flush");
+    ln_arp_flush(NODE(h), ifc);
+    return 0;
+}
+
+/* ---- settings and counters --------------------------------------------- */
+
+static int node_forwarding(lua_State *L)
+{
+    lnl_handle *h = checknode(L, "node:forwarding");
+    if (!lua_isnone(L, 2)) {
+        luaL_checktype(L, 2, LUA_TBOOLEAN);
+        NODE(h)->forwarding = lua_toboolean(L, 2);
+    }
+    lua_pushboolean(L, NODE(h)->forwarding);
+    return 1;
+}
+
+typedef enum { K_U8, K_U32, K_TIME, K_BOOL, K_FORWARD } sysctl_kind;
+
+/* Names are Linux's; times are read in ns and set like any lunet time. */
+static const struct sysctl {
+    const char *name;
+    sysctl_kind kind;
+    size_t off;
+    uint32_t min, max;
+} sysctls[] = {
+    {"net.ipv4.ip_default_ttl", K_U8, offsetof(ln_node_cfg, ip_default_ttl), 1, 255},
+    {"net.ipv4.ip_forward", K_FORWARD, 0, 0, 1},
+    {"net.ipv4.ipfrag_time", K_TIME, offsetof(ln_node_cfg, ipfrag_time), 0, 0},
+    {"net.ipv4.ipfrag_high_thresh", K_U32, offsetof(ln_node_cfg, ipfrag_high_thresh), 0, UINT32_MAX},
+    {"net.ipv4.icmp_echo_ignore_all", K_BOOL, offsetof(ln_node_cfg, icmp_echo_ignore_all), 0, 1},
+    {"net.ipv4.conf.all.arp_accept", K_BOOL, offsetof(ln_node_cfg, arp_accept), 0, 1},
+    {"net.ipv4.neigh.default.base_reachable_time", K_TIME, offsetof(ln_node_cfg, arp_reachable_time), 0, 0},
+    {"net.ipv4.neigh.default.retrans_time", K_TIME, offsetof(ln_node_cfg, arp_retrans_time), 0, 0},
+    {"net.ipv4.neigh.default.gc_stale_time", K_TIME, offsetof(ln_node_cfg, arp_gc_stale_time), 0, 0},
+    {"net.ipv4.neigh.default.delay_first_probe_time", K_TIME, offsetof(ln_node_cfg, arp_delay_first_probe), 0, 0},
+    {"net.ipv4.neigh.default.mcast_solicit", K_U32, offsetof(ln_node_cfg, arp_mcast_solicit), 1, 255},
+    {"net.ipv4.neigh.default.ucast_solicit", K_U32, offsetof(ln_node_cfg, arp_ucast_solicit), 0, 255},
+    {"net.ipv4.neigh.default.unres_qlen", K_U32, offsetof(ln_node_cfg, arp_unres_qlen), 0, 65535},
+    {NULL, 0, 0, 0, 0},
+};
+
+static void push_sysctl(lua_State *L, ln_node *nd, const struct sysctl *s)
+{
+    char *p = (char *)&nd->cfg + s->off;
+    switch (s->kind) {
+    case K_U8: lua_pushinteger(L, *(uint8_t *)p); break;
+    case K_U32: lua_pushinteger(L, *(uint32_t *)p); break;
+    case K_TIME: lua_pushinteger(L, (lua_Integer)*(ln_time *)p); break;
+    case K_BOOL: lua_pushinteger(L, *(bool *)p ? 1 : 0); break;
+    case K_FORWARD: lua_pushinteger(L, nd->forwarding ? 1 : 0); break;
+    }
+}
+
+static int node_sysctl(lua_State *L)
+{
+    const char *F = "node:sysctl";
+    lnl_handle *h = checknode(L, F);
+    ln_node *nd = NODE(h);
+    if (lua_isnoneornil(L, 2)) {                         /* sysctl -a */
+        lua_newtable(L);
+        for (const struct sysctl *s = sysctls; s->name; s++) {
+            push_sysctl(L, nd, s);
+            lua_setfield(L, -2, s->name);
+        }
+        return 1;
+    }
+    const char *k = luaL_checkstring(L, 2);
+    const struct sysctl *s = sysctls;
+    while (s->name && strcmp(s->name, k) != 0) s++;
+    if (!s->name) {
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        for (const struct sysctl *t = sysctls; t->name; t++) {
+            if (t != sysctls) luaL_addstring(&b, ", ");
+            luaL_addstring(&b, t->name);
+        }
+        luaL_pushresult(&b);
+        luaL_error(L, "%s: unknown key \"%s\" (known: %s)", F, k, lua_tostring(L, -1));
+    }
+    if (!lua_isnone(L, 3)) {
+        char *p = (char *)&nd->cfg + s->off;
+        char ctx[96];
+        snprintf(ctx, sizeof ctx, "%s: %s", F, s->name);
+        if (s->kind == K_TIME) {
+            *(ln_time *)p = lnl_checktime(L, 3, ctx);
+        } else {
+            lua_Integer v;
+            if (lua_isboolean(L, 3)) v = lua_toboolean(L, 3);
+            else if (lua_isinteger(L, 3)) v = lua_tointeger(L, 3);
+            else return luaL_error(L, "%s: expected an integer, got %s", ctx, luaL_typename(L, 3));
+            if (v < (lua_Integer)s->min || v > (lua_Integer)s->max)
+                luaL_error(L, "%s: %I out of range (%d..%I)", ctx, v, (int)s->min, (lua_Integer)s->max);
+            switch (s->kind) {
+            case K_U8: *(uint8_t *)p = (uint8_t)v; break;
+            case K_U32: *(uint32_t *)p = (uint32_t)v; break;
+            case K_BOOL: *(bool *)p = v != 0; break;
+            case K_FORWARD: nd->forwarding = v != 0; break;
+            default: break;
+            }
+        }
+    }
+    push_sysctl(L, nd, s);
+    return 1;
+}
+
+static int node_netstat(lua_State *L)
+{
+    lnl_handle *h = checknode(L, "node:netstat");
+    lua_createtable(L, 0, LN_MIB__COUNT);
+    for (int i = 0; i < LN_MIB__COUNT; i++) {
+        lua_pushinteger(L, (lua_Integer)NODE(h)->mib[i]);
+        lua_setfield(L, -2, ln_mib_names[i]);
+    }
+    return 1;
+}
+
+static int node_drops(lua_State *L)
+{
+    lnl_handle *h = checknode(L, "node:drops");
+    lnl_push_drops(L, NODE(h)->drops);
+    return 1;
+}
+
+static int node_spawn(lua_State *L)
+{
+    lnl_handle *h = checknode(L, "node:spawn");
+    return lnl_spawn(L, h->n, NODE(h), 2);
+}
+
+/* ---- raw frames -------------------------------------------------------- */
+
+static ln_pkt *frame_arg(lua_State *L, lnl_handle *h, const char *fname)
+{
+    size_t len;
+    const char *bytes = luaL_checklstring(L, 3, &len);
+    if (len > 65535) luaL_error(L, "%s: frame of %d bytes is too large (max 65535)", fname, (int)len);
+    ln_pkt *p = ln_net_pkt(h->n->net, (uint32_t)len);
+    if (!p) luaL_error(L, "%s: out of packet buffers", fname);
+    memcpy(p->data, bytes, len);
+    return p;
+}
+
+static int node_inject(lua_State *L)
+{
+    lnl_handle *h = checknode(L, "node:inject");
+    ln_iface *ifc = lnl_checkiface_of(L, 2, NODE(h), "node:inject");
+    ln_pkt *p = frame_arg(L, h, "node:inject");
+    p->in_if = ifc;
+    ifc->port.rx(&ifc->port, p);
+    return 0;
+}
+
+static int node_send_frame(lua_State *L)
+{
+    lnl_handle *h = checknode(L, "node:send_frame");
+    ln_iface *ifc = lnl_checkiface_of(L, 2, NODE(h), "node:send_frame");
+    ln_iface_xmit(ifc, frame_arg(L, h, "node:send_frame"));
+    return 0;
+}
+
+void lnl_open_node(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"iface", node_iface}, {"ifaces", node_ifaces}, {"add_iface", node_add_iface},
+        {"addr", node_addr}, {"ip", node_ip},
+        {"route", node_route}, {"gateway", node_gateway}, {"unroute", node_unroute},
+        {"routes", node_routes}, {"lookup", node_lookup},
+        {"arp", node_arp}, {"arp_set", node_arp_set}, {"arp_flush", node_arp_flush},
+        {"forwarding", node_forwarding}, {"sysctl", node_sysctl},
+        {"netstat", node_netstat}, {"drops", node_drops}, {"spawn", node_spawn},
+        {"icmp_socket", lnl_node_icmp_socket},
+        {"inject", node_inject}, {"send_frame", node_send_frame},
+        {NULL, NULL},
+    };
+    static const luaL_Reg meta[] = {
+        {"__index", node_index}, {"__tostring", node_tostring}, {NULL, NULL},
+    };
+    lnl_newclass(L, LNL_NODE, "Node", methods, meta);
+}

@@ -1,0 +1,356 @@
+/* l_task.c - tasks: Lua functions run as coroutines in virtual time, like
+ * OpenResty's light threads.
+ *
+ * A task owns one ln_timer.  Every resume happens from that timer's
+ * callback, inside the scheduler (so inside net:run): spawning arms it for
+ * "now", lunet.sleep arms it for now + t, and a blocking call (IcmpSocket:
+ * receive) arms it for its deadline and lets the event source re-arm it for
+ * "now" (lnl_task_wake).  When the timer fires, the blocking call's builder
+ * pushes the call's results onto the coroutine and it resumes:
+ *
+ *   lunet.sleep / s:receive -> lnl_task_block -> lua_yield
+ *   ... scheduler ... timer -> lnl_protected(resume) -> builder -> lua_resume
+ *
+ * While unfinished, a task is anchored in its network's user value (its
+ * timer must not point into a collected userdata) and linked into the
+ * network's list, so closing the network can disarm it without Lua.  An
+ * error in a task stops the simulation; net:run raises it with the task's
+ * traceback. */
+#include <string.h>
+
+#include "node.h"
+#include "lunet.h"
+
+typedef enum { T_NEW, T_RUNNING, T_BLOCKED, T_YIELDED, T_DONE, T_FAILED, T_KILLED } tstate;
+
+static const char *const state_names[] = {
+    "new", "running", "blocked", "yielded", "done", "failed", "killed",
+};
+
+struct lnl_task {
+    lnl_net *n;
+    ln_node *node;                /* host it runs on, or NULL */
+    ln_timer timer;
+    tstate state;
+    int nargs;                    /* T_NEW: arguments on the coroutine */
+    int nres;                     /* T_DONE: results on the coroutine */
+    lnl_wake_fn wake;             /* T_BLOCKED: builds the call's results */
+    void *wake_arg;
+    struct lnl_task *next, *prev; /* n->tasks, while unfinished */
+};
+
+lnl_net *lnl_task_net(const lnl_task *t) { return t->n; }
+
+static void unlink_task(lnl_task *t)
+{
+    if (t->prev) t->prev->next = t->next;
+    else if (t->n->tasks == t) t->n->tasks = t->next;
+    if (t->next) t->next->prev = t->prev;
+    t->next = t->prev = NULL;
+}
+
+/* The task is over: disarm, unlink, and drop the anchor (needs Lua). */
+static void retire(lua_State *L, lnl_task *t, tstate st)
+{
+    t->state = st;
+    if (t->n->net) ln_timer_cancel(&t->n->net->sim, &t->timer);
+    unlink_task(t);
+    if (t->n->net && lnl_push_net(L, t->n)) {
+        lua_getiuservalue(L, -1, 1);
+        lua_getfield(L, -1, "tasks");
+        lua_pushnil(L);
+        lua_rawsetp(L, -2, t);
+        lua_pop(L, 3);
+    } else {
+        lua_pop(L, 1);
+    }
+}
+
+/* Push the task's coroutine (from the task userdata found by pointer). */
+static lua_State *push_co(lua_State *L, lnl_task *t)
+{
+    lnl_push_uv(L, t->n);
+    lua_getfield(L, -1, "tasks");
+    lua_rawgetp(L, -1, t);
+    lua_getiuservalue(L, -1, 1);
+    lua_State *co = lua_tothread(L, -1);
+    lua_replace(L, -4);
+    lua_pop(L, 2);
+    return co;
+}
+
+/* Runs on the network's callback thread under lua_pcall (lnl_protected). */
+static int resume(lua_State *L)
+{
+    lnl_task *t = lua_touserdata(L, 1);
+    if (t->state == T_DONE || t->state == T_FAILED || t->state == T_KILLED || t->state == T_RUNNING)
+        return 0;
+    lua_State *co = push_co(L, t);
+    int nargs = 0;
+    if (t->state == T_NEW) {
+        nargs = t->nargs;
+    } else if (t->state == T_BLOCKED) {
+        lnl_wake_fn fn = t->wake;
+        t->wake = NULL;
+        if (fn) nargs = fn(co, t, t->wake_arg);
+    }
+    t->state = T_RUNNING;
+    int nres = 0;
+    int st = lua_resume(co, L, nargs, &nres);
+    if (t->state == T_KILLED) return 0;             /* killed itself */
+    if (st == LUA_YIELD) {
+        lua_pop(co, nres);
+        if (t->state == T_RUNNING) {
+            /* A bare coroutine.yield() in a task: let everything else due
+             * now run, then continue. */
+            t->state = T_YIELDED;
+            ln_timer_arm(&t->n->net->sim, &t->timer, ln_net_now(t->n->net));
+        }
+        return 0;
+    }
+    if (st == LUA_OK) {
+        t->nres = nres;
+        retire(L, t, T_DONE);
+        return 0;
+    }
+    retire(L, t, T_FAILED);
+    if (lua_type(co, -1) == LUA_TSTRING) {
+        luaL_traceback(L, co, lua_tostring(co, -1), 0);
+    } else {
+        lua_pushvalue(co, -1);          /* a table (e.g. skip()) goes as is */
+        lua_xmove(co, L, 1);
+    }
+    return lua_error(L);
+}
+
+static void on_timer(void *arg)
+{
+    lnl_task *t = arg;
+    lnl_protected(t->n, resume, t);
+}
+
+int lnl_spawn(lua_State *L, lnl_net *n, ln_node *node, int fidx)
+{
+    luaL_checktype(L, fidx, LUA_TFUNCTION);
+    int top = lua_gettop(L);
+    lnl_task *t = lua_newuserdatauv(L, sizeof *t, 2);
+    memset(t, 0, sizeof *t);
+    t->n = n;
+    t->node = node;
+    t->state = T_NEW;
+    t->nargs = top - fidx;
+    luaL_setmetatable(L, LNL_TASK);
+    lua_State *co = lua_newthread(L);
+    for (int i = fidx; i <= top; i++) lua_pushvalue(L, i);
+    lua_xmove(L, co, top - fidx + 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, LNL_REG_THREADS);
+    lua_pushvalue(L, -2);
+    lua_pushvalue(L, -4);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    lua_setiuservalue(L, -2, 1);
+    lnl_push_net(L, n);
+    lua_setiuservalue(L, -2, 2);
+    lnl_push_uv(L, n);
+    lua_getfield(L, -1, "tasks");
+    lua_pushvalue(L, -3);
+    lua_rawsetp(L, -2, t);
+    lua_pop(L, 2);
+    t->next = n->tasks;
+    if (n->tasks) n->tasks->prev = t;
+    n->tasks = t;
+    ln_timer_init(&t->timer, on_timer, t);
+    ln_timer_arm(&n->net->sim, &t->timer, ln_net_now(n->net));
+    return 1;
+}
+
+lnl_task *lnl_current_task(lua_State *L)
+{
+    if (lua_pushthread(L)) { lua_pop(L, 1); return NULL; }   /* main thread */
+    lua_getfield(L, LUA_REGISTRYINDEX, LNL_REG_THREADS);
+    lua_insert(L, -2);
+    lua_rawget(L, -2);
+    lnl_task *t = luaL_testudata(L, -1, LNL_TASK);
+    lua_pop(L, 2);
+    return t && t->state == T_RUNNING ? t : NULL;
+}
+
+lnl_task *lnl_checktask(lua_State *L, const char *fname)
+{
+    lnl_task *t = lnl_current_task(L);
+    if (!t) luaL_error(L, "%s: not inside a task (use host:spawn)", fname);
+    if (!lua_isyieldable(L))
+        luaL_error(L, "%s: cannot block here (inside a metamethod or a C function)", fname);
+    if (!t->n->net) luaL_error(L, "%s: the network is closed", fname);
+    return t;
+}
+
+int lnl_task_block(lua_State *L, lnl_task *t, ln_time deadline, lnl_wake_fn fn, void *arg)
+{
+    t->state = T_BLOCKED;
+    t->wake = fn;
+    t->wake_arg = arg;
+    if (deadline != LN_NEVER) ln_timer_arm(&t->n->net->sim, &t->timer, deadline);
+    else ln_timer_cancel(&t->n->net->sim, &t->timer);
+    return lua_yield(L, 0);
+}
+
+void lnl_task_wake(lnl_task *t)
+{
+    if (t->state != T_BLOCKED || !t->n->net) return;
+    ln_sim *s = &t->n->net->sim;
+    if (ln_timer_armed(&t->timer) && t->timer.when == s->now) return;
+    ln_timer_arm(s, &t->timer, s->now);
+}
+
+void lnl_tasks_abort(lnl_net *n)
+{
+    while (n->tasks) {
+        lnl_task *t = n->tasks;
+        if (t->state == T_BLOCKED && t->wake) t->wake(NULL, t, t->wake_arg);
+        t->wake = NULL;
+        t->state = T_KILLED;
+        if (n->net) ln_timer_cancel(&n->net->sim, &t->timer);
+        unlink_task(t);
+    }
+}
+
+/* ---- lunet.sleep ------------------------------------------------------- */
+
+static int woke_from_sleep(lua_State *co, lnl_task *t, void *arg)
+{
+    (void)co; (void)t; (void)arg;
+    return 0;
+}
+
+static int l_sleep(lua_State *L)
+{
+    lnl_task *t = lnl_checktask(L, "lunet.sleep");
+    ln_time d = lnl_checktime(L, 1, "lunet.sleep");
+    ln_time now = ln_net_now(t->n->net);
+    return lnl_task_block(L, t, d > LN_NEVER - 1 - now ? LN_NEVER - 1 : now + d,
+                          woke_from_sleep, NULL);
+}
+
+/* ---- lunet.Task methods ------------------------------------------------ */
+
+static lnl_task *checktask_ud(lua_State *L)
+{
+    return luaL_checkudata(L, 1, LNL_TASK);
+}
+
+static bool finished(const lnl_task *t)
+{
+    return t->state == T_DONE || t->state == T_FAILED || t->state == T_KILLED;
+}
+
+static int task_done(lua_State *L)
+{
+    lua_pushboolean(L, finished(checktask_ud(L)));
+    return 1;
+}
+
+static int task_status(lua_State *L)
+{
+    lua_pushstring(L, state_names[checktask_ud(L)->state]);
+    return 1;
+}
+
+static int task_result(lua_State *L)
+{
+    lnl_task *t = checktask_ud(L);
+    if (t->state != T_DONE) return 0;
+    lua_getiuservalue(L, 1, 1);
+    lua_State *co = lua_tothread(L, -1);
+    lua_pop(L, 1);
+    luaL_checkstack(L, t->nres, "Task:result: too many results");
+    int base = lua_gettop(co) - t->nres;
+    for (int i = 1; i <= t->nres; i++) {
+        lua_pushvalue(co, base + i);
+        lua_xmove(co, L, 1);
+    }
+    return t->nres;
+}
+
+static int task_error(lua_State *L)
+{
+    lnl_task *t = checktask_ud(L);
+    if (t->state != T_FAILED) { lua_pushnil(L); return 1; }
+    lua_getiuservalue(L, 1, 1);
+    lua_State *co = lua_tothread(L, -1);
+    lua_pop(L, 1);
+    lua_pushvalue(co, -1);
+    lua_xmove(co, L, 1);
+    return 1;
+}
+
+static int task_kill(lua_State *L)
+{
+    lnl_task *t = checktask_ud(L);
+    if (finished(t)) { lua_pushboolean(L, 0); return 1; }
+    bool self = lnl_current_task(L) == t;
+    if (t->state == T_BLOCKED && t->wake) t->wake(NULL, t, t->wake_arg);
+    t->wake = NULL;
+    retire(L, t, T_KILLED);
+    if (self) {
+        /* Never resumed again: the coroutine is simply left suspended. */
+        if (lua_isyieldable(L)) return lua_yield(L, 0);
+        return luaL_error(L, "Task:kill: task killed");
+    }
+    lua_getiuservalue(L, 1, 1);
+    lua_State *co = lua_tothread(L, -1);
+    /* Run its pending __close handlers, as coroutine.close would. */
+#if LUA_VERSION_RELEASE_NUM >= 50406
+    lua_closethread(co, L);
+#else
+    lua_resetthread(co);
+#endif
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int task_tostring(lua_State *L)
+{
+    lnl_task *t = checktask_ud(L);
+    if (t->node && t->n->net)
+        lua_pushfstring(L, "lunet.Task(%s, %s)", t->node->name, state_names[t->state]);
+    else
+        lua_pushfstring(L, "lunet.Task(%s)", state_names[t->state]);
+    return 1;
+}
+
+static int task_node(lua_State *L)
+{
+    lnl_task *t = checktask_ud(L);
+    if (!t->node || !t->n->net) { lua_pushnil(L); return 1; }
+    lnl_push_handle(L, t->n, t->node, LNL_NODE);
+    return 1;
+}
+
+static int l_current_task(lua_State *L)
+{
+    if (!lnl_current_task(L)) { lua_pushnil(L); return 1; }
+    lua_pushthread(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, LNL_REG_THREADS);
+    lua_insert(L, -2);
+    lua_rawget(L, -2);
+    return 1;
+}
+
+void lnl_open_task(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"done", task_done}, {"result", task_result}, {"error", task_error},
+        {"kill", task_kill}, {"status", task_status}, {"node", task_node},
+        {NULL, NULL},
+    };
+    static const luaL_Reg meta[] = {
+        {"__tostring", task_tostring}, {NULL, NULL},
+    };
+    lnl_newclass(L, LNL_TASK, "Task", methods, meta);
+    lua_pushcfunction(L, l_sleep);
+    lua_setfield(L, -2, "sleep");
+    lua_pushcfunction(L, l_current_task);
+    lua_setfield(L, -2, "current_task");
+}

@@ -1,0 +1,271 @@
+/* l_units.c - units people write ("10ms", "100Mbps", "64KB", "1%") and the
+ * checks on option tables.
+ *
+ * Every parser takes a context string naming what is being set, as the user
+ * wrote it ("link: delay"), so an error reads
+ *     script.lua:7: link: bandwidth "10Mbs": unknown unit (use bps, ...)
+ * luaL_error puts the position of the script's call in front. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lunet.h"
+
+typedef struct unit { const char *name; double scale; } unit;
+
+static const unit time_units[] = {
+    {"ns", 1.0}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9},
+    {NULL, 0},
+};
+#define TIME_USE "use ns, us, ms, s, m, h"
+
+/* Rates: the prefix letter's case is free, "bps" is required. */
+static const unit rate_units[] = {
+    {"bps", 1.0}, {"kbps", 1e3}, {"Kbps", 1e3}, {"mbps", 1e6}, {"Mbps", 1e6},
+    {"gbps", 1e9}, {"Gbps", 1e9}, {"tbps", 1e12}, {"Tbps", 1e12},
+    {NULL, 0},
+};
+#define RATE_USE "use bps, kbps, Mbps, Gbps, Tbps"
+
+/* Sizes are decimal (KB = 1000) unless binary (KiB = 1024); a negative
+ * scale marks packet units. */
+static const unit size_units[] = {
+    {"B", 1.0}, {"KB", 1e3}, {"kB", 1e3}, {"MB", 1e6}, {"GB", 1e9},
+    {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0},
+    {"p", -1.0}, {"pkts", -1.0},
+    {NULL, 0},
+};
+#define SIZE_USE_B "use B, KB, MB, GB, KiB, MiB, GiB"
+#define SIZE_USE   SIZE_USE_B ", p, pkts"
+
+/* Split "1.5ms" into 1.5 and "ms".  Returns NULL when it is fine, else the
+ * reason; *unit_out points into s. */
+static const char *split(const char *s, double *v, const char **unit_out)
+{
+    const char *p = s;
+    while (isspace((unsigned char)*p)) p++;
+    if (*p == '-') return "must not be negative";
+    if (*p == '+') p++;
+    /* Only plain decimal numbers: strtod alone would take "inf", "nan" and
+     * hexadecimal, none of which is a sensible amount of time. */
+    if (!isdigit((unsigned char)*p) && !(*p == '.' && isdigit((unsigned char)p[1])))
+        return "expected a number followed by a unit";
+    const char *q = p;
+    while (isdigit((unsigned char)*q)) q++;
+    if (*q == '.') { q++; while (isdigit((unsigned char)*q)) q++; }
+    if ((*q == 'e' || *q == 'E') &&
+        (isdigit((unsigned char)q[1]) ||
+         ((q[1] == '-' || q[1] == '+') && isdigit((unsigned char)q[2])))) {
+        q += 2;
+        while (isdigit((unsigned char)*q)) q++;
+    }
+    char num[64];
+    size_t n = (size_t)(q - p);
+    if (n >= sizeof num) return "number too long";
+    memcpy(num, p, n);
+    num[n] = '\0';
+    errno = 0;
+    *v = strtod(num, NULL);
+    if (errno == ERANGE || !isfinite(*v)) return "out of range";
+    while (isspace((unsigned char)*q)) q++;
+    *unit_out = q;
+    return NULL;
+}
+
+/* Find the unit: exact match, ignoring trailing spaces. */
+static const unit *find_unit(const unit *tab, const char *u)
+{
+    size_t n = strlen(u);
+    while (n && isspace((unsigned char)u[n - 1])) n--;
+    for (const unit *t = tab; t->name; t++)
+        if (strlen(t->name) == n && memcmp(t->name, u, n) == 0) return t;
+    return NULL;
+}
+
+/* Parse the value at idx: a number times num_scale, or a string with one
+ * of `tab`'s units.  *scale_out receives the unit's scale (or num_scale). */
+static double parse(lua_State *L, int idx, const char *ctx, const char *kind,
+                    const unit *tab, const char *use, double num_scale,
+                    double *scale_out)
+{
+    int t = lua_type(L, idx);
+    if (t == LUA_TNUMBER) {
+        double v = lua_tonumber(L, idx);
+        if (!isfinite(v)) luaL_error(L, "%s %s: not a finite number", ctx, lua_tostring(L, idx));
+        if (v < 0) luaL_error(L, "%s %s: must not be negative", ctx, lua_tostring(L, idx));
+        *scale_out = num_scale;
+        return v * fabs(num_scale);
+    }
+    if (t != LUA_TSTRING)
+        luaL_error(L, "%s: expected a %s (a string with a unit, or a number), got %s",
+                   ctx, kind, luaL_typename(L, idx));
+    const char *s = lua_tostring(L, idx);
+    double v;
+    const char *u = NULL;
+    const char *why = split(s, &v, &u);
+    if (why) luaL_error(L, "%s \"%s\": %s (%s)", ctx, s, why, use);
+    if (*u == '\0') luaL_error(L, "%s \"%s\": missing unit (%s)", ctx, s, use);
+    const unit *un = find_unit(tab, u);
+    if (!un) luaL_error(L, "%s \"%s\": unknown unit (%s)", ctx, s, use);
+    *scale_out = un->scale;
+    return v * fabs(un->scale);
+}
+
+/* Round to an integer, refusing values that do not fit in 63 bits. */
+static uint64_t to_u64(lua_State *L, int idx, const char *ctx, double v)
+{
+    if (v >= 9.2e18) luaL_error(L, "%s %s: too large", ctx, luaL_tolstring(L, idx, NULL));
+    return (uint64_t)llround(v);
+}
+
+ln_time lnl_checktime(lua_State *L, int idx, const char *ctx)
+{
+    double sc;
+    double v = parse(L, idx, ctx, "time", time_units, TIME_USE, 1e9, &sc);
+    return to_u64(L, idx, ctx, v);
+}
+
+uint64_t lnl_checkrate(lua_State *L, int idx, const char *ctx)
+{
+    double sc;
+    double v = parse(L, idx, ctx, "rate", rate_units, RATE_USE, 1.0, &sc);
+    return to_u64(L, idx, ctx, v);
+}
+
+uint64_t lnl_checksize(lua_State *L, int idx, const char *ctx, bool *pkts, bool num_is_pkts)
+{
+    double sc;
+    double v = parse(L, idx, ctx, "size", size_units, pkts ? SIZE_USE : SIZE_USE_B,
+                     num_is_pkts ? -1.0 : 1.0, &sc);
+    if (sc < 0 && !pkts)
+        luaL_error(L, "%s \"%s\": a packet count is not a size in bytes (%s)", ctx,
+                   lua_tostring(L, idx), SIZE_USE_B);
+    if (pkts) *pkts = sc < 0;
+    return to_u64(L, idx, ctx, v);
+}
+
+double lnl_checkprob(lua_State *L, int idx, const char *ctx)
+{
+    int t = lua_type(L, idx);
+    if (t == LUA_TNUMBER) {
+        double v = lua_tonumber(L, idx);
+        if (!(v >= 0.0 && v <= 1.0))
+            luaL_error(L, "%s %s: out of range (a number in 0..1, or a percentage like \"1%%\")",
+                       ctx, lua_tostring(L, idx));
+        return v;
+    }
+    if (t != LUA_TSTRING)
+        luaL_error(L, "%s: expected a probability (a number in 0..1 or a percentage like \"1%%\"), got %s",
+                   ctx, luaL_typename(L, idx));
+    const char *s = lua_tostring(L, idx);
+    double v;
+    const char *u = NULL;
+    const char *why = split(s, &v, &u);
+    if (why) luaL_error(L, "%s \"%s\": %s (use a number in 0..1 or a percentage like \"1%%\")", ctx, s, why);
+    if (strcmp(u, "%") != 0)
+        luaL_error(L, "%s \"%s\": expected a percentage like \"1%%\" or a number in 0..1", ctx, s);
+    if (v > 100.0) luaL_error(L, "%s \"%s\": out of range (0%%..100%%)", ctx, s);
+    return v / 100.0;
+}
+
+void lnl_checkopts(lua_State *L, int idx, const char *ctx, const char *const known[])
+{
+    idx = lua_absindex(L, idx);
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        bool ok = false;
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            const char *k = lua_tostring(L, -1);
+            for (int i = 0; known[i]; i++)
+                if (strcmp(k, known[i]) == 0) { ok = true; break; }
+        }
+        if (!ok) {
+            luaL_Buffer b;
+            luaL_buffinit(L, &b);
+            for (int i = 0; known[i]; i++) {
+                if (i) luaL_addstring(&b, ", ");
+                luaL_addstring(&b, known[i]);
+            }
+            luaL_pushresult(&b);
+            if (lua_type(L, -2) == LUA_TSTRING)
+                luaL_error(L, "%s: option \"%s\" unknown (known: %s)", ctx,
+                           lua_tostring(L, -2), lua_tostring(L, -1));
+            const char *list = lua_tostring(L, -1);
+            luaL_error(L, "%s: option [%s] unknown (known: %s)", ctx,
+                       luaL_tolstring(L, -2, NULL), list);
+        }
+    }
+}
+
+bool lnl_optfield(lua_State *L, int idx, const char *k)
+{
+    if (lua_getfield(L, idx, k) != LUA_TNIL) return true;
+    lua_pop(L, 1);
+    return false;
+}
+
+char *lnl_fmt_time(int64_t ns, char *buf, size_t len)
+{
+    const char *sign = ns < 0 ? "-" : "";
+    uint64_t a = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+    if (a == 0) snprintf(buf, len, "0s");
+    else if (a < LN_USEC) snprintf(buf, len, "%s%lluns", sign, (unsigned long long)a);
+    else if (a < LN_MSEC) snprintf(buf, len, "%s%.3fus", sign, (double)a / 1e3);
+    else if (a < LN_SEC) snprintf(buf, len, "%s%.3fms", sign, (double)a / 1e6);
+    else snprintf(buf, len, "%s%.3fs", sign, (double)a / 1e9);
+    return buf;
+}
+
+/* ---- module functions -------------------------------------------------- */
+
+static int l_time(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_pushinteger(L, (lua_Integer)lnl_checktime(L, 1, "lunet.time"));
+    return 1;
+}
+
+static int l_rate(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_pushinteger(L, (lua_Integer)lnl_checkrate(L, 1, "lunet.rate"));
+    return 1;
+}
+
+static int l_size(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_pushinteger(L, (lua_Integer)lnl_checksize(L, 1, "lunet.size", NULL, false));
+    return 1;
+}
+
+static int l_prob(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_pushnumber(L, lnl_checkprob(L, 1, "lunet.prob"));
+    return 1;
+}
+
+static int l_fmt_time(lua_State *L)
+{
+    char buf[48];
+    lua_Integer ns;
+    if (lua_isinteger(L, 1)) ns = lua_tointeger(L, 1);
+    else ns = (lua_Integer)llround(luaL_checknumber(L, 1));
+    lua_pushstring(L, lnl_fmt_time(ns, buf, sizeof buf));
+    return 1;
+}
+
+void lnl_open_units(lua_State *L)
+{
+    static const luaL_Reg f[] = {
+        {"time", l_time}, {"rate", l_rate}, {"size", l_size}, {"prob", l_prob},
+        {"fmt_time", l_fmt_time}, {NULL, NULL},
+    };
+    luaL_setfuncs(L, f, 0);
+}

@@ -1,0 +1,212 @@
+/* lunet.h - internals shared by the files of the Lua binding (lua/l_*.c).
+ *
+ * The binding is a thin layer of userdata over the engine in core/:
+ *
+ *   lunet.Net      owns an ln_net (the only userdata that owns engine state)
+ *   lunet.Node, lunet.Iface, lunet.Link, lunet.Switch, lunet.Capture
+ *                  handles onto objects the ln_net owns; each keeps the Net
+ *                  userdata alive (user value 1) and is cached per object in
+ *                  the Net's user value, so one object has one handle
+ *   lunet.Task     a coroutine driven by scheduler timers (l_task.c)
+ *   lunet.IcmpSocket  a queue of ICMP messages a task can wait on (l_icmp.c)
+ *
+ * Lua never runs directly inside an engine callback: timers and event hooks
+ * go through lnl_protected(), which runs the Lua part under lua_pcall on the
+ * network's callback thread and turns an error into "stop the simulation
+ * and raise it from net:run".  This is what lets engine code (which has no
+ * idea Lua exists) never be unwound by a longjmp. */
+#ifndef LUNET_H
+#define LUNET_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#include "err.h"
+#include "net.h"
+#include "sim.h"
+
+#define LNL_VERSION "0.1.0"
+
+/* Registry metatable names. */
+#define LNL_NET     "lunet.Net"
+#define LNL_NODE    "lunet.Node"
+#define LNL_IFACE   "lunet.Iface"
+#define LNL_LINK    "lunet.Link"
+#define LNL_SWITCH  "lunet.Switch"
+#define LNL_CAPTURE "lunet.Capture"
+#define LNL_SOCK    "lunet.IcmpSocket"
+#define LNL_TASK    "lunet.Task"
+
+/* Registry keys of the binding's own tables. */
+#define LNL_REG_MODULE  "lunet.module"   /* the module table */
+#define LNL_REG_BYPTR   "lunet.byptr"    /* lightuserdata lnl_net* -> Net (weak) */
+#define LNL_REG_LIVE    "lunet.live"     /* Net -> creation number (weak keys) */
+#define LNL_REG_THREADS "lunet.threads"  /* coroutine -> Task (weak keys) */
+
+struct lnl_sock;
+struct lnl_capref;
+
+typedef struct lnl_hook {
+    int id;                    /* 0: removed, compacted when not dispatching */
+    uint32_t mask;
+} lnl_hook;
+
+/* The C side of a lunet.Net userdata. */
+typedef struct lnl_net {
+    ln_net *net;               /* NULL once closed: every handle checks this */
+    uint64_t serial;           /* creation number: "most recent network" */
+    char name[32];
+    lua_State *cb;             /* callback thread, anchored in the user value */
+    /* Lua hooks (net:on): functions in uv.hooks[id], order and masks here. */
+    lnl_hook *hooks; int n_hooks, cap_hooks, next_hook;
+    int sub_id;                /* our one engine subscription, 0 when none */
+    uint32_t sub_mask;
+    int dispatching;           /* depth of hook dispatch */
+    bool running;              /* inside net:run* */
+    bool failed;               /* an error waits in uv.err for net:run */
+    bool interrupted;          /* Ctrl-C stopped the last run */
+    struct lnl_sock *socks;    /* open ICMP sockets, closed before the net */
+    struct lnl_capref *caps;   /* capture handles, detached before the net */
+    struct lnl_task *tasks;    /* unfinished tasks (their timers are armed) */
+} lnl_net;
+
+/* Handle userdata for Node, Iface, Link, Switch. */
+typedef struct lnl_handle {
+    void *obj;
+    lnl_net *n;
+} lnl_handle;
+
+/* Capture handle: the capture may be closed (or the net freed) under it. */
+typedef struct lnl_capref {
+    struct ln_capture *c;      /* NULL when closed */
+    lnl_net *n;
+    struct lnl_capref *next;
+    const void *target;        /* port or link watched (auto-capture skips it) */
+    uint64_t count;            /* frames, kept after close */
+    char path[4096];
+} lnl_capref;
+
+/* ---- l_module.c --------------------------------------------------------- */
+int  luaopen_lunet(lua_State *L);
+/* Push field `k` of the module table. */
+int  lnl_modfield(lua_State *L, const char *k);
+/* Build a method table + metatable named tname; __index dispatches to
+ * `index` (or to the methods when NULL); methods also go to lunet._methods. */
+void lnl_newclass(lua_State *L, const char *tname, const char *short_name,
+                  const luaL_Reg *methods, const luaL_Reg *meta);
+/* Push the method table of a class (for __index functions). */
+void lnl_getmethods(lua_State *L, const char *short_name);
+
+/* ---- l_net.c ------------------------------------------------------------ */
+void lnl_open_net(lua_State *L);
+int  lnl_net_new(lua_State *L);               /* lunet.net{...} */
+lnl_net *lnl_checknet(lua_State *L, int idx, const char *fname);
+/* Push the Net userdata / its user value table; false if it is gone. */
+bool lnl_push_net(lua_State *L, lnl_net *n);
+void lnl_push_uv(lua_State *L, lnl_net *n);
+/* Push the cached handle for obj (creating it with metatable tname). */
+void lnl_push_handle(lua_State *L, lnl_net *n, void *obj, const char *tname);
+/* Check a handle argument and that its network is still open. */
+lnl_handle *lnl_checkhandle(lua_State *L, int idx, const char *tname, const char *fname);
+/* The network the running task belongs to, else the most recently created
+ * open one; pushes it and returns its lnl_net, or pushes nil and returns
+ * NULL. */
+lnl_net *lnl_current_net(lua_State *L);
+/* Free the engine side of a network (idempotent; runs no Lua code). */
+void lnl_net_close(lnl_net *n);
+/* Close every open network (at exit, so captures are complete). */
+void lnl_close_all(lua_State *L);
+/* A drop-reason table: non-zero counters; absent known reasons read 0. */
+void lnl_push_drops(lua_State *L, const uint64_t *drops);
+
+/* ---- l_node.c, l_iface.c, l_link.c, l_switch.c, l_capture.c ------------- */
+void lnl_open_node(lua_State *L);
+void lnl_open_iface(lua_State *L);
+void lnl_open_link(lua_State *L);
+void lnl_open_switch(lua_State *L);
+void lnl_open_capture(lua_State *L);
+int  lnl_net_link(lua_State *L);              /* net:link(A, B, opts) */
+int  lnl_net_capture(lua_State *L);           /* net:capture(opts) */
+/* Auto-capture every interface of the network into lunet.pcap_dir (when
+ * lunet.pcap_auto is set, e.g. by --pcap). */
+void lnl_auto_capture(lua_State *L, lnl_net *n);
+/* Resolve an interface argument: an Iface of node `nd`, or its name. */
+struct ln_iface *lnl_checkiface_of(lua_State *L, int idx, struct ln_node *nd, const char *fname);
+/* Get or set an interface address from argument idx (Iface:addr, Node:addr). */
+int lnl_iface_addr(lua_State *L, struct ln_iface *ifc, int idx, const char *fname);
+/* Parse an address; raises "<fname>: address ...: why". */
+uint32_t lnl_checkaddr(lua_State *L, int idx, uint8_t *plen, const char *fname);
+
+/* ---- l_units.c ---------------------------------------------------------- */
+/* Each parser raises "<ctx> \"<input>\": <why>" on bad input; ctx is what
+ * the user wrote, e.g. "link: delay". */
+ln_time  lnl_checktime(lua_State *L, int idx, const char *ctx);
+uint64_t lnl_checkrate(lua_State *L, int idx, const char *ctx);
+/* Sizes: bytes, or packets when *pkts is non-NULL and a packet unit
+ * (p, pkts) was used; a bare number is bytes, or packets if num_is_pkts. */
+uint64_t lnl_checksize(lua_State *L, int idx, const char *ctx, bool *pkts, bool num_is_pkts);
+double   lnl_checkprob(lua_State *L, int idx, const char *ctx);
+/* Raise if the table at idx has a key not in known (NULL-terminated). */
+void lnl_checkopts(lua_State *L, int idx, const char *ctx, const char *const known[]);
+/* Field helpers: push t[k]; return true when it is not nil (pops nil). */
+bool lnl_optfield(lua_State *L, int idx, const char *k);
+/* "1.200ms"-style formatting into buf (at least 32 bytes). */
+char *lnl_fmt_time(int64_t ns, char *buf, size_t len);
+void lnl_open_units(lua_State *L);            /* lunet.time/rate/size/... */
+
+/* ---- l_task.c ----------------------------------------------------------- */
+typedef struct lnl_task lnl_task;
+void lnl_open_task(lua_State *L);
+int  lnl_spawn(lua_State *L, lnl_net *n, struct ln_node *node, int fidx);
+/* The task running on L, or NULL (pushes nothing). */
+lnl_task *lnl_current_task(lua_State *L);
+lnl_net *lnl_task_net(const lnl_task *t);
+/* Block the current task until lnl_task_wake (or its timer at `deadline`,
+ * LN_NEVER for none) and return what the waker's builder pushes.
+ * `builder(co, arg)` runs on the task's stack when it resumes and returns
+ * the number of values it pushed. */
+typedef int (*lnl_wake_fn)(lua_State *co, lnl_task *t, void *arg);
+int  lnl_task_block(lua_State *L, lnl_task *t, ln_time deadline, lnl_wake_fn fn, void *arg);
+/* Make a blocked task resume at the current virtual time (through its
+ * timer, so resumes only ever happen from the scheduler). */
+void lnl_task_wake(lnl_task *t);
+/* Kill every task of a network without running Lua (network closing). */
+void lnl_tasks_abort(lnl_net *n);
+/* Raise "<fname>: not inside a task (use host:spawn)" unless L is a task
+ * that can yield; returns the task. */
+lnl_task *lnl_checktask(lua_State *L, const char *fname);
+
+/* ---- l_icmp.c ----------------------------------------------------------- */
+void lnl_open_icmp(lua_State *L);
+int  lnl_node_icmp_socket(lua_State *L);
+void lnl_socks_close_all(lnl_net *n);
+
+/* ---- l_event.c ---------------------------------------------------------- */
+int  lnl_net_on(lua_State *L);
+int  lnl_net_off(lua_State *L);
+void lnl_hooks_clear(lnl_net *n);
+/* Run fn(L, arg) as Lua under lua_pcall on the network's callback thread;
+ * an error stops the simulation and is kept for net:run to raise. */
+void lnl_protected(lnl_net *n, lua_CFunction fn, void *arg);
+/* Record an error value (on top of L, popped) to be raised by net:run. */
+void lnl_fail(lua_State *L, lnl_net *n);
+
+/* ---- l_decode.c --------------------------------------------------------- */
+/* One-line tcpdump-like summary of a frame/packet; every length checked. */
+void lnl_summary(const uint8_t *p, uint32_t len, int layer,
+                 const uint8_t *buf_start, char *out, size_t outlen);
+
+/* ---- l_run.c / realtime.c ----------------------------------------------- */
+/* The one global of the binding: set by the SIGINT handler of the CLI (or
+ * the realtime driver), polled between events by the drivers. */
+extern volatile sig_atomic_t lnl_interrupt;
+void lnl_open_run(lua_State *L);              /* adds run/run_until/step/stop */
+/* Pace the simulation to the wall clock until `until`; returns false when
+ * Ctrl-C stopped it. */
+bool lnl_realtime_run(lnl_net *n, ln_time until);
+
+#endif

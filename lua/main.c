@@ -1,0 +1,303 @@
+/* main.c - the lunet command: `lunet run`, `lunet test`, `lunet version`,
+ * `lunet help`.
+ *
+ * Shaped like lua.c: everything runs inside a protected C function (pmain)
+ * under lua_pcall, a message handler adds the traceback, and the SIGINT
+ * handler only sets a flag and a hook (a signal handler may not touch the
+ * Lua state otherwise).  The drivers poll the flag between events, so
+ * Ctrl-C also stops a long run that never enters Lua.  At exit every
+ * network is closed before lua_close, so captures are complete even after
+ * an error or an interrupt. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "lunet.h"
+
+#define PROG "lunet"
+
+/* The state the SIGINT handler hooks: lua.c's one global, for the same
+ * reason (a signal handler gets no argument). */
+static lua_State *globalL = NULL;
+
+static const char *const usage_text =
+    "usage: lunet <command> [options]\n"
+    "\n"
+    "  lunet run [--seed N] [--realtime] [--pcap DIR] FILE.lua [ARGS...]\n"
+    "      run a scenario script (expect/eventually/test are globals)\n"
+    "  lunet test [--seed N] [--filter PAT] [--tap] [--junit FILE] [--pcap DIR] [-v] PATH...\n"
+    "      run scenario tests (files, or directories searched for *.lua)\n"
+    "  lunet version\n"
+    "  lunet help\n"
+    "\n"
+    "  --seed N      seed of networks made without one (default 1)\n"
+    "  --realtime    pace virtual time to the wall clock (Ctrl-C stops cleanly)\n"
+    "  --pcap DIR    capture every interface into DIR (also $LUNET_PCAP_DIR)\n"
+    "\n"
+    "Environment: LUNET_PCAP_DIR (capture directory), LUNET_LUA_DIR (load\n"
+    "lunet/*.lua from there instead of the copies built in).\n";
+
+static void lstop(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    luaL_error(L, "interrupted!");
+}
+
+static void laction(int sig)
+{
+    signal(sig, SIG_DFL);             /* a second Ctrl-C kills, as in lua.c */
+    lnl_interrupt = 1;
+    lua_sethook(globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+static int msghandler(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+static int docall(lua_State *L, int narg, int nres)
+{
+    int base = lua_gettop(L) - narg;
+    lua_pushcfunction(L, msghandler);
+    lua_insert(L, base);
+    globalL = L;
+    signal(SIGINT, laction);
+    int status = lua_pcall(L, narg, nres, base);
+    signal(SIGINT, SIG_DFL);
+    lua_remove(L, base);
+    return status;
+}
+
+typedef struct opts {
+    const char *cmd;
+    long long seed;
+    bool has_seed, realtime;
+    const char *pcap;
+    const char *script;
+    int first_arg;                    /* argv index of the script's first argument */
+    int argc;
+    char **argv;
+    int exit_code;
+} opts;
+
+static int usage_error(const char *fmt, const char *what)
+{
+    fprintf(stderr, PROG ": ");
+    fprintf(stderr, fmt, what);
+    fprintf(stderr, " (see lunet help)\n");
+    return 2;
+}
+
+static bool parse_seed(const char *s, long long *out)
+{
+    char *end;
+    if (!s || !*s) return false;
+    long long v = strtoll(s, &end, 10);
+    if (*end || v < 0) return false;
+    *out = v;
+    return true;
+}
+
+/* lunet run's options, up to the script name. */
+static int parse_run(opts *o, int i)
+{
+    for (; i < o->argc; i++) {
+        const char *a = o->argv[i];
+        const char *val = NULL;
+        if (strncmp(a, "--seed=", 7) == 0) val = a + 7, a = "--seed";
+        else if (strncmp(a, "--pcap=", 7) == 0) val = a + 7, a = "--pcap";
+        if (strcmp(a, "--seed") == 0) {
+            if (!val) val = i + 1 < o->argc ? o->argv[++i] : NULL;
+            if (!parse_seed(val, &o->seed)) return usage_error("--seed needs a non-negative integer, got %s", val ? val : "nothing");
+            o->has_seed = true;
+        } else if (strcmp(a, "--pcap") == 0) {
+            if (!val) val = i + 1 < o->argc ? o->argv[++i] : NULL;
+            if (!val) return usage_error("%s needs a directory", "--pcap");
+            o->pcap = val;
+        } else if (strcmp(a, "--realtime") == 0) {
+            o->realtime = true;
+        } else if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error("unknown option %s", a);
+        } else {
+            break;
+        }
+    }
+    if (i >= o->argc) return usage_error("%s: no script given", "run");
+    o->script = o->argv[i];
+    o->first_arg = i + 1;
+    return 0;
+}
+
+/* lunet.* settings from the command line. */
+static void configure(lua_State *L, const opts *o)
+{
+    lua_getglobal(L, "lunet");
+    if (o->has_seed) {
+        lua_pushinteger(L, (lua_Integer)o->seed);
+        lua_setfield(L, -2, "default_seed");
+    }
+    lua_pushboolean(L, o->realtime);
+    lua_setfield(L, -2, "realtime");
+    if (o->pcap) {
+        lua_pushstring(L, o->pcap);
+        lua_setfield(L, -2, "pcap_dir");
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "pcap_auto");
+    }
+    lua_pop(L, 1);
+}
+
+/* arg as in lua.c: arg[0] the script, arg[1..] its arguments, negative
+ * indices the command line before it; lunet.args the arguments only. */
+static void set_args(lua_State *L, const opts *o)
+{
+    int script = o->first_arg - 1;
+    lua_createtable(L, o->argc - o->first_arg, script + 1);
+    for (int i = 0; i < o->argc; i++) {
+        lua_pushstring(L, o->argv[i]);
+        lua_rawseti(L, -2, i - script);
+    }
+    lua_setglobal(L, "arg");
+    lua_getglobal(L, "lunet");
+    lua_createtable(L, o->argc - o->first_arg, 0);
+    for (int i = o->first_arg; i < o->argc; i++) {
+        lua_pushstring(L, o->argv[i]);
+        lua_rawseti(L, -2, i - o->first_arg + 1);
+    }
+    lua_setfield(L, -2, "args");
+    lua_pop(L, 1);
+}
+
+static void report(lua_State *L, int status)
+{
+    if (status == LUA_OK) return;
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, PROG ": %s\n", msg ? msg : "(error object is not a string)");
+    fflush(stderr);
+    lua_pop(L, 1);
+}
+
+static int cmd_run(lua_State *L, opts *o)
+{
+    configure(L, o);
+    set_args(L, o);
+    /* expect / eventually / test as globals */
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "lunet.test");
+    int st = docall(L, 1, 1);
+    if (st == LUA_OK) {
+        lua_getfield(L, -1, "install_globals");
+        lua_remove(L, -2);
+        st = docall(L, 0, 0);
+    }
+    if (st != LUA_OK) { report(L, st); return 1; }
+    st = luaL_loadfile(L, o->script);
+    if (st == LUA_OK) {
+        int n = o->argc - o->first_arg;
+        luaL_checkstack(L, n, "too many script arguments");
+        for (int i = o->first_arg; i < o->argc; i++) lua_pushstring(L, o->argv[i]);
+        st = docall(L, n, 0);
+    }
+    report(L, st);
+    return st == LUA_OK ? 0 : 1;
+}
+
+static int cmd_test(lua_State *L, opts *o, int first)
+{
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "lunet.test");
+    int st = docall(L, 1, 1);
+    if (st != LUA_OK) { report(L, st); return 1; }
+    lua_getfield(L, -1, "main");
+    lua_remove(L, -2);
+    /* The test module parses its own options (the same table a Lua caller
+     * would pass); opts carries what the C side already knows. */
+    lua_createtable(L, o->argc - first, 0);
+    for (int i = first; i < o->argc; i++) {
+        lua_pushstring(L, o->argv[i]);
+        lua_rawseti(L, -2, i - first + 1);
+    }
+    lua_createtable(L, 0, 1);
+    lua_pushstring(L, PROG " test");
+    lua_setfield(L, -2, "prog");
+    st = docall(L, 2, 1);
+    if (st != LUA_OK) { report(L, st); return 1; }
+    int code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : (lua_toboolean(L, -1) ? 0 : 1);
+    lua_pop(L, 1);
+    return code;
+}
+
+static int pmain(lua_State *L)
+{
+    opts *o = lua_touserdata(L, 1);
+    luaL_checkversion(L);
+    luaL_openlibs(L);
+    lua_gc(L, LUA_GCRESTART);
+    lua_gc(L, LUA_GCGEN, 0, 0);
+    luaL_requiref(L, "lunet", luaopen_lunet, 1);
+    lua_pop(L, 1);
+    if (strcmp(o->cmd, "run") == 0) {
+        int rc = parse_run(o, 2);
+        o->exit_code = rc ? rc : cmd_run(L, o);
+    } else {
+        o->exit_code = cmd_test(L, o, 2);
+    }
+    /* Close networks now, while the state is whole: captures complete
+     * before anything else is torn down. */
+    lnl_close_all(L);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    opts o = { .argc = argc, .argv = argv };
+    const char *cmd = argc > 1 ? argv[1] : "help";
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-v") == 0) {
+        printf(PROG " %s (%s)\n", LNL_VERSION, LUA_RELEASE);
+        return 0;
+    }
+    if (strcmp(cmd, "repl") == 0) {
+        fprintf(stderr, PROG ": repl is not implemented yet (use lunet run --realtime)\n");
+        return 2;
+    }
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "test") != 0) {
+        if (cmd[0] == '-') return usage_error("unknown option %s", cmd);
+        return usage_error("unknown command \"%s\"", cmd);
+    }
+    o.cmd = cmd;
+    lua_State *L = luaL_newstate();
+    if (!L) {
+        fprintf(stderr, PROG ": cannot create the Lua state: not enough memory\n");
+        return 1;
+    }
+    lua_gc(L, LUA_GCSTOP);
+    lua_pushcfunction(L, pmain);
+    lua_pushlightuserdata(L, &o);
+    int st = lua_pcall(L, 1, 0, 0);
+    if (st != LUA_OK) {
+        report(L, st);
+        o.exit_code = 1;
+    }
+    lnl_close_all(L);
+    lua_close(L);
+    return o.exit_code;
+}

@@ -1,0 +1,5 @@
+# Extra tests, included by tests/tests.cmake when present.
+
+# Exit codes and output formats of `lunet test` and `lunet run`.
+add_test(NAME cli.exit_codes
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/run_cli_tests.sh $<TARGET_FILE:lunet>)

@@ -1,0 +1,89 @@
+-- link_updown.lua - a link taken down loses the pings sent meanwhile and
+-- brings them back when up again; its delay can change while it runs.
+local run_task = require("lunet.test").run_task
+
+local S = 1000000000
+
+local function setup(net, knobs)
+  local lab = lunet.topology("two_hosts", net, knobs)
+  -- static ARP: only echo traffic on the link
+  lab.h1:arp_set(lab.h2_ip, lab.h2.eth0.mac, "eth0")
+  lab.h2:arp_set(lab.h1_ip, lab.h1.eth0.mac, "eth0")
+  return lab
+end
+
+local function seqs(r)
+  local t = {}
+  for _, rep in ipairs(r.replies) do t[#t + 1] = rep.seq end
+  table.sort(t)
+  return t
+end
+
+test("down at 2.5 s, up at 5.5 s: pings 4, 5, 6 are lost", function(net)
+  local lab = setup(net, {delay = "10ms"})
+  net:spawn(function()
+    lunet.sleep("2500ms")
+    lab.link:down()
+    expect(lab.link:is_up()):falsy()
+    lunet.sleep("3s")
+    lab.link:up()
+  end)
+  local r = run_task(net, lab.h1, function()
+    return lab.h1:ping(lab.h2_ip, {count = 10, quiet = true})
+  end)
+  expect(r.sent):eq(10)
+  expect(seqs(r)):eq({1, 2, 3, 7, 8, 9, 10})
+  expect(lab.link:is_up()):truthy()
+  local d = net:drops()
+  expect(d["link down"] + d["no carrier"], "drops while down"):eq(3)
+end)
+
+test("a frame in flight when the link goes down is lost", function(net)
+  local lab = setup(net, {delay = "100ms"})
+  net:spawn(function()
+    lunet.sleep("50ms")            -- the first echo request is on the wire
+    lab.link:down()
+    lunet.sleep("100ms")
+    lab.link:up()
+  end)
+  local r = run_task(net, lab.h1, function()
+    return lab.h1:ping(lab.h2_ip, {count = 2, quiet = true})
+  end)
+  expect(seqs(r)):eq({2})
+end)
+
+test("one direction down: requests arrive, replies are lost", function(net)
+  local lab = setup(net, {delay = "10ms"})
+  net:spawn(function()
+    lunet.sleep("500ms")
+    lab.link:down("ba")
+  end)
+  local r = run_task(net, lab.h1, function()
+    return lab.h1:ping(lab.h2_ip, {count = 3, quiet = true})
+  end)
+  expect(seqs(r)):eq({1})
+  expect(lab.h2:netstat().IcmpInEchos):eq(3)
+  expect(lab.link:stats().ba.dropped_down):eq(2)
+end)
+
+test("set{delay=} at run time changes the rtt", function(net)
+  local lab = setup(net, {delay = "10ms"})
+  local tx = (98 * 8 * S + lunet.rate("1Gbps") - 1) // lunet.rate("1Gbps")
+  net:spawn(function()
+    lunet.sleep("2500ms")
+    lab.link:set{delay = "50ms"}
+    lunet.sleep("2s")
+    lab.link:set{ab = {delay = "5ms"}}
+  end)
+  local r = run_task(net, lab.h1, function()
+    return lab.h1:ping(lab.h2_ip, {count = 6, quiet = true})
+  end)
+  local rtt = {}
+  for _, rep in ipairs(r.replies) do rtt[rep.seq] = rep.rtt end
+  local ms = 1000000
+  for i = 1, 3 do expect(rtt[i], "ping " .. i):eq(2 * (tx + 10 * ms)) end
+  for i = 4, 5 do expect(rtt[i], "ping " .. i):eq(2 * (tx + 50 * ms)) end
+  expect(rtt[6], "ping 6 (ab 5 ms, ba 50 ms)"):eq(2 * tx + 5 * ms + 50 * ms)
+  expect(lab.link:get("ab").delay):eq(5 * ms)
+  expect(lab.link:get("ba").delay):eq(50 * ms)
+end)

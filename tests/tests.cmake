@@ -1,0 +1,39 @@
+# Unit tests: every tests/unit/test_*.c is one executable linked with the engine.
+file(GLOB UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
+foreach(src ${UNIT_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
+  target_link_libraries(${name} PRIVATE lunetcore)
+  add_test(NAME unit.${name} COMMAND ${name})
+endforeach()
+
+# Scenario tests: each tests/scenarios/*.lua runs through `lunet test`.
+file(GLOB SCENARIOS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/scenarios/*.lua)
+foreach(src ${SCENARIOS})
+  get_filename_component(name ${src} NAME_WE)
+  add_test(NAME scenario.${name} COMMAND lunet test ${src}
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(scenario.${name} PROPERTIES ENVIRONMENT "LUNET_PCAP_DIR=${CMAKE_BINARY_DIR}/pcap")
+endforeach()
+
+# The demonstrations under scripts/ are scenarios too.
+file(GLOB DEMOS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/scripts/*.lua)
+foreach(src ${DEMOS})
+  get_filename_component(name ${src} NAME_WE)
+  add_test(NAME script.${name} COMMAND lunet test ${src}
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(script.${name} PROPERTIES ENVIRONMENT "LUNET_PCAP_DIR=${CMAKE_BINARY_DIR}/pcap")
+endforeach()
+
+if(EXISTS ${CMAKE_SOURCE_DIR}/tests/extra.cmake)
+  include(${CMAKE_SOURCE_DIR}/tests/extra.cmake)
+endif()
+
+# Benchmarks print figures; they are built but not run by ctest (make bench).
+file(GLOB BENCHES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/bench/bench_*.c)
+foreach(src ${BENCHES})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_link_libraries(${name} PRIVATE lunetcore)
+endforeach()
