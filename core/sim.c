@@ -1,4 +1,8 @@
-/* sim.c - the scheduler: a binary min-heap of intrusive timers.
+/* sim.c - the scheduler: a 4-ary min-heap of intrusive timers.
+ *
+ * Four children per node halve the depth of a binary heap, and the four
+ * siblings compared on the way down share a cache line or two: with 100k
+ * pending timers this is markedly faster than a binary heap.
  *
  * Keys are (when, seq).  seq grows with every arm, so two timers due at the
  * same nanosecond fire in the order they were armed, whatever the heap's
@@ -24,7 +28,7 @@ static void sift_up(ln_sim *s, uint32_t i)
 {
     ln_timer *t = s->heap[i];
     while (i > 0) {
-        uint32_t parent = (i - 1) / 2;
+        uint32_t parent = (i - 1) / 4;
         if (!before(t, s->heap[parent])) break;
         place(s, i, s->heap[parent]);
         i = parent;
@@ -36,9 +40,12 @@ static void sift_down(ln_sim *s, uint32_t i)
 {
     ln_timer *t = s->heap[i];
     for (;;) {
-        uint32_t c = 2 * i + 1;
-        if (c >= s->len) break;
-        if (c + 1 < s->len && before(s->heap[c + 1], s->heap[c])) c++;
+        uint32_t first = 4 * i + 1;
+        if (first >= s->len) break;
+        uint32_t last = first + 4 < s->len ? first + 4 : s->len;
+        uint32_t c = first;
+        for (uint32_t k = first + 1; k < last; k++)
+            if (before(s->heap[k], s->heap[c])) c = k;
         if (!before(s->heap[c], t)) break;
         place(s, i, s->heap[c]);
         i = c;
@@ -78,7 +85,7 @@ static void heap_remove(ln_sim *s, ln_timer *t)
     t->slot = LN_TIMER_IDLE;
     if (last == t) return;
     place(s, i, last);
-    if (i > 0 && before(last, s->heap[(i - 1) / 2])) sift_up(s, i);
+    if (i > 0 && before(last, s->heap[(i - 1) / 4])) sift_up(s, i);
     else sift_down(s, i);
 }
 

@@ -1,7 +1,7 @@
 /* sim.h - the scheduler: virtual time and timers.
  *
  * Virtual time is a 64-bit count of nanoseconds since the start of the run.
- * Timers sit in a binary min-heap ordered by (when, seq), where seq is the
+ * Timers sit in a min-heap ordered by (when, seq), where seq is the
  * order in which they were armed: events due at the same instant run in the
  * order they were scheduled, which is what makes every run deterministic.
  *

@@ -32,10 +32,9 @@ static const char *const ge_opts[] = {"model", "p", "r", "loss_bad", "loss_good"
 static double prob_field(lua_State *L, int t, const char *k, const char *ctx, double dflt)
 {
     if (!lnl_optfield(L, t, k)) return dflt;
-    char c[96];
-    snprintf(c, sizeof c, "%s.%s", ctx, k);
-    double v = lnl_checkprob(L, -1, c);
-    lua_pop(L, 1);
+    lua_pushfstring(L, "%s.%s", ctx, k);
+    double v = lnl_checkprob(L, -2, lua_tostring(L, -1));
+    lua_pop(L, 2);
     return v;
 }
 
