@@ -21,9 +21,9 @@ typedef enum {
     LN_EV_LINK,        /* a link direction went up or down (value = up) */
     LN_EV_ARP,         /* ARP entry change (value = new state) */
     LN_EV_ICMP_OUT,    /* an ICMP message was generated (value = type<<8|code) */
-    LN_EV_TCP_STATE,   /* reserved for the transport layer */
-    LN_EV_TCP_CWND,
-    LN_EV_TIMER,
+    LN_EV_TCP_STATE,   /* value = old state, value2 = new state, text = new name */
+    LN_EV_TCP_CWND,    /* value = cwnd, value2 = ssthresh (segments), text = why */
+    LN_EV_TIMER,       /* a TCP timer fired: text = "rto", "persist", ... value = backoff */
     LN_EV_USER,        /* emitted by scripts */
     LN_EV__COUNT
 } ln_ev_type;
@@ -59,6 +59,13 @@ typedef enum {
     X(FIREWALL,        "firewall")                                      \
     X(BACKLOG_FULL,    "backlog full")                                  \
     X(NO_BUFFER,       "no buffer")                                     \
+    X(MARTIAN,         "martian address")                               \
+    X(POLICY,          "policy")                                        \
+    X(NO_SOCKET,       "no socket")                                     \
+    X(TCP_OUT_OF_WINDOW, "out of window")                               \
+    X(TCP_BAD_SEGMENT, "invalid tcp segment")                           \
+    X(TCP_PAWS,        "paws")                                          \
+    X(RCVBUF_FULL,     "receive buffer full")                           \
     X(INJECTED,        "dropped by hook")
 
 typedef enum {
@@ -79,6 +86,13 @@ struct ln_iface;
 struct ln_port;
 struct ln_link;
 
+/* A transport flow as the event's subject sees it (local = src). */
+typedef struct ln_flow {
+    uint32_t src, dst;            /* host byte order */
+    uint16_t sport, dport;
+    uint8_t proto;
+} ln_flow;
+
 typedef struct ln_event {
     ln_ev_type type;
     ln_time time;
@@ -91,7 +105,10 @@ typedef struct ln_event {
     ln_layer layer;            /* what pkt->data points at */
     ln_drop_reason reason;     /* DROP */
     int64_t value;             /* type-specific */
+    int64_t value2;            /* type-specific */
     const char *text;          /* type-specific, may be NULL */
+    const void *obj;           /* type-specific object (a TCP socket), or NULL */
+    ln_flow flow;              /* TCP events: the connection, local side first */
 } ln_event;
 
 typedef void (*ln_ev_fn)(const ln_event *ev, void *arg);

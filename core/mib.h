@@ -22,7 +22,36 @@
     X(IcmpOutEchoReps) X(IcmpOutRateLimitHost)                            \
     X(ArpInRequests) X(ArpInReplies) X(ArpOutRequests) X(ArpOutReplies)   \
     X(ArpResolveFailed) X(ArpUnresolvedDiscards) X(ArpInErrors)           \
-    X(EthInErrors) X(EthInUnknownType) X(EthInOtherHost)
+    X(EthInErrors) X(EthInUnknownType) X(EthInOtherHost)                  \
+    X(IpExtInNoRoutes)                                                    \
+    X(TcpActiveOpens) X(TcpPassiveOpens) X(TcpAttemptFails)               \
+    X(TcpEstabResets) X(TcpCurrEstab) X(TcpInSegs) X(TcpOutSegs)          \
+    X(TcpRetransSegs) X(TcpInErrs) X(TcpOutRsts) X(TcpInCsumErrors)       \
+    X(TcpExtSyncookiesSent) X(TcpExtSyncookiesRecv)                       \
+    X(TcpExtSyncookiesFailed) X(TcpExtEmbryonicRsts)                      \
+    X(TcpExtTW) X(TcpExtTWRecycled) X(TcpExtPAWSEstab) X(TcpExtDelayedACKs)\
+    X(TcpExtListenOverflows) X(TcpExtListenDrops)                         \
+    X(TcpExtTCPReqQFullDrop) X(TcpExtTCPReqQFullDoCookies)                \
+    X(TcpExtTCPPureAcks) X(TcpExtTCPHPAcks) X(TcpExtTCPSackRecovery)      \
+    X(TcpExtTCPRenoRecovery) X(TcpExtTCPFastRetrans)                      \
+    X(TcpExtTCPSlowStartRetrans) X(TcpExtTCPTimeouts)                     \
+    X(TcpExtTCPLossProbes) X(TcpExtTCPSynRetrans)                         \
+    X(TcpExtTCPAbortOnData) X(TcpExtTCPAbortOnClose)                      \
+    X(TcpExtTCPAbortOnTimeout) X(TcpExtTCPAbortOnLinger)                  \
+    X(TcpExtTCPSACKReneging) X(TcpExtTCPSackShifted) X(TcpExtTCPSackMerged)\
+    X(TcpExtTCPDSACKOldSent) X(TcpExtTCPDSACKRecv)                        \
+    X(TcpExtTCPOFOQueue) X(TcpExtTCPOFODrop) X(TcpExtTCPRcvCoalesce)      \
+    X(TcpExtTCPWinProbe) X(TcpExtTCPKeepAlive)                            \
+    X(TcpExtTCPChallengeACK) X(TcpExtTCPSYNChallenge)                     \
+    X(TcpExtTCPToZeroWindowAdv) X(TcpExtTCPFromZeroWindowAdv)             \
+    X(TcpExtTCPWantZeroWindowAdv) X(TcpExtTCPTimeWaitOverflow)            \
+    X(TcpExtTCPRcvQDrop) X(TcpExtTCPZeroWindowDrop) X(TcpExtTCPBacklogDrop)\
+    X(TcpExtOutOfWindowIcmps) X(TcpExtLockDroppedIcmps)                   \
+    X(TcpExtTcpTimeoutRehash) X(TcpExtTCPSpuriousRTOs)                    \
+    X(TcpExtTCPFullUndo) X(TcpExtTCPLossUndo) X(TcpExtTCPLostRetransmit)  \
+    X(TcpExtTCPAckCompressed) X(TcpExtTCPOrigDataSent)                    \
+    X(UdpInDatagrams) X(UdpNoPorts) X(UdpInErrors) X(UdpOutDatagrams)     \
+    X(UdpRcvbufErrors) X(UdpSndbufErrors) X(UdpInCsumErrors)
 
 enum {
 #define LN_MIB_ENUM(name) LN_MIB_##name,

@@ -25,6 +25,9 @@ struct ln_port;
 struct ln_ip_info;
 struct ln_icmp_sock;
 struct ln_reasm;
+struct ln_icmp_state;
+struct ln_tcp_stack;
+struct ln_udp_stack;
 
 typedef void (*ln_port_rx_fn)(struct ln_port *port, ln_pkt *frame);  /* consumes */
 
@@ -92,6 +95,9 @@ typedef struct ln_node {
     uint16_t ip_id;               /* next IP identification */
     ln_ip_proto_fn proto[256];
     struct ln_icmp_sock *icmp_socks; /* list owned by icmp.c */
+    struct ln_icmp_state *icmp;   /* rate limits etc., owned by icmp.c */
+    struct ln_tcp_stack *tcp;     /* owned by tcp.c */
+    struct ln_udp_stack *udp;     /* owned by udp.c */
     uint64_t mib[LN_MIB__COUNT];
     uint64_t drops[LN_DROP__COUNT];
     void *ud;                     /* owned by the Lua binding */

@@ -1,0 +1,79 @@
+/* tcp_cc.h - congestion control algorithms behind one small interface,
+ * shaped like Linux's struct tcp_congestion_ops.
+ *
+ * The TCP core owns loss detection and recovery (fast retransmit, SACK
+ * recovery with PRR, RTO); an algorithm only says how cwnd grows on ACKs
+ * and what ssthresh becomes on a loss.  cwnd and ssthresh count segments,
+ * as in Linux (`ss` prints cwnd:10).  The core reports every change of
+ * cwnd or ssthresh on the event stream; algorithms never emit.
+ *
+ *   algorithm   growth                       on loss (ssthresh)
+ *   reno        RFC 5681 slow start + AIMD   max(cwnd/2, 2)
+ *   newreno     same as reno; the core handles partial ACKs per RFC 6582
+ *   cubic       RFC 9438 (Linux's tcp_cubic.c: beta 717/1024, C 0.4,
+ *               fast convergence, TCP-friendly region, HyStart)
+ */
+#ifndef LN_TCP_CC_H
+#define LN_TCP_CC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "sim.h"
+
+/* Linux's tcp_ca_state. */
+typedef enum { LN_CA_OPEN, LN_CA_DISORDER, LN_CA_CWR, LN_CA_RECOVERY, LN_CA_LOSS } ln_ca_state;
+
+/* The state the core and the algorithm share. */
+typedef struct ln_tcp_cc {
+    uint32_t cwnd;              /* segments */
+    uint32_t ssthresh;          /* segments; "infinite" = 0x7fffffff */
+    uint32_t cwnd_cnt;          /* additive-increase counter (snd_cwnd_cnt) */
+    uint32_t cwnd_clamp;        /* upper bound on cwnd */
+    uint32_t in_flight;         /* segments in flight, set by the core before calls */
+    uint32_t mss;               /* bytes */
+    ln_time srtt;               /* smoothed RTT (0 until measured) */
+    ln_time min_rtt;            /* lowest RTT seen */
+    bool app_limited;           /* the sender did not fill cwnd last round */
+    uint64_t priv[10];          /* algorithm-private state (CUBIC's epoch, K, ...) */
+} ln_tcp_cc;
+
+#define LN_TCP_INFINITE_SSTHRESH 0x7fffffffu
+
+/* CA events (Linux's tcp_ca_event). */
+typedef enum { LN_CA_EVENT_TX_START, LN_CA_EVENT_CWND_RESTART, LN_CA_EVENT_LOSS } ln_ca_event;
+
+typedef struct ln_tcp_cc_ops {
+    const char *name;
+    /* Connection established (or cwnd reset): set up priv. */
+    void (*init)(ln_tcp_cc *cc, ln_time now);
+    /* A loss was detected (fast retransmit or RTO): return the new ssthresh.
+     * The core then sets cwnd (PRR in recovery, 1 after RTO). */
+    uint32_t (*ssthresh)(ln_tcp_cc *cc, ln_time now);
+    /* `acked` segments of new data were ACKed while in Open/Disorder state:
+     * grow cwnd (slow start below ssthresh, then the algorithm's rule). */
+    void (*cong_avoid)(ln_tcp_cc *cc, uint32_t acked, ln_time now);
+    /* Every ACK that advanced snd_una: acked segments and an RTT sample (0 if
+     * none, Karn's rule applied by the core). */
+    void (*pkts_acked)(ln_tcp_cc *cc, uint32_t acked, ln_time rtt, ln_time now);
+    /* The core's ca_state changed (LOSS resets CUBIC's epoch). */
+    void (*set_state)(ln_tcp_cc *cc, ln_ca_state state, ln_time now);
+    void (*cwnd_event)(ln_tcp_cc *cc, ln_ca_event ev, ln_time now);
+    /* cwnd to restore when a loss proves spurious (undo). */
+    uint32_t (*undo_cwnd)(ln_tcp_cc *cc);
+    /* RFC 6582 partial-ACK handling in fast recovery without SACK: true for
+     * newreno, false for reno (which leaves recovery on the first new ACK). */
+    bool newreno;
+} ln_tcp_cc_ops;
+
+/* "reno", "newreno", "cubic"; NULL if unknown. */
+const ln_tcp_cc_ops *ln_tcp_cc_find(const char *name);
+/* Space-separated list of known names, for error messages. */
+const char *ln_tcp_cc_names(void);
+
+/* Shared by the algorithms (Linux's tcp_slow_start / tcp_cong_avoid_ai):
+ * slow start returns the acked segments left over once cwnd reaches
+ * ssthresh; AI adds 1 segment per w segments ACKed. */
+uint32_t ln_tcp_slow_start(ln_tcp_cc *cc, uint32_t acked);
+void ln_tcp_cong_avoid_ai(ln_tcp_cc *cc, uint32_t w, uint32_t acked);
+
+#endif

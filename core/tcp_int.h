@@ -1,0 +1,294 @@
+/* tcp_int.h - inside the TCP stack: the control block and the contracts
+ * between the files that implement it.  Users include tcp.h only.
+ *
+ *   tcp.c         sockets, demultiplexing, ports and bind rules, ISNs,
+ *                 state changes, socket lifetime, the user API
+ *   tcp_in.c      ln_tcp_input (IP handler) -> parse -> demux ->
+ *                 ln_tcp_listen_input | ln_tcp_process: RFC 9293 3.10.7
+ *                 in the RFC's order; ACK processing, RTT samples, loss
+ *                 detection (dupacks, SACK), recovery, receive path
+ *   tcp_out.c     ln_tcp_output: the one function that decides what to send
+ *                 next (retransmissions in recovery, new data under cwnd,
+ *                 receive window and Nagle, FIN); control segments (ACK,
+ *                 RST, SYN, probes); window selection
+ *   tcp_timer.c   retransmission (RFC 6298), SYN retries, persist,
+ *                 delayed ACK, keepalive, FIN_WAIT_2, TIME_WAIT
+ *   tcp_listen.c  SYN queue (request sockets), accept queue, SYN cookies
+ *   tcp_wire.c    header and option parsing and building
+ *   tcp_buf.c     rings and the out-of-order queue
+ *   tcp_sack.c    the sender's scoreboard, RFC 6675
+ *   tcp_cc*.c     congestion control algorithms
+ *
+ * Sockets in SYN_RCVD from a passive open are not full sockets: like
+ * Linux's request socks, they are small ln_tcp_req entries owned by
+ * tcp_listen.c until the handshake's ACK arrives; then ln_tcp_child_new()
+ * makes the full socket.  A full socket is in SYN_RCVD only after a
+ * simultaneous open. */
+#ifndef LN_TCP_INT_H
+#define LN_TCP_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "icmp.h"
+#include "node.h"
+#include "sim.h"
+#include "tcp.h"
+#include "tcp_buf.h"
+#include "tcp_cc.h"
+#include "tcp_sack.h"
+#include "tcp_wire.h"
+
+typedef struct ln_tcp_stack ln_tcp_stack;
+typedef struct ln_tcp_req ln_tcp_req;
+
+/* Which job the retransmission timer is doing. */
+typedef enum { LN_RTX_NONE, LN_RTX_RTO, LN_RTX_PERSIST, LN_RTX_PROBE } ln_rtx_kind;
+/* Which job the keepalive timer is doing. */
+typedef enum { LN_KEEP_NONE, LN_KEEP_ALIVE, LN_KEEP_FIN_WAIT_2, LN_KEEP_TIME_WAIT } ln_keep_kind;
+
+/* Socket flags. */
+#define LN_TF_ORPHAN      0x0001u  /* user closed it: the stack frees it at CLOSED */
+#define LN_TF_REUSEADDR   0x0002u
+#define LN_TF_NODELAY     0x0004u
+#define LN_TF_KEEPALIVE   0x0008u
+#define LN_TF_LINGER0     0x0010u
+#define LN_TF_SHUT_RD     0x0020u  /* user will not read */
+#define LN_TF_SHUT_WR     0x0040u  /* user will not write: FIN queued after the data */
+#define LN_TF_FIN_SENT    0x0080u  /* our FIN has a sequence number (snd_max counts it) */
+#define LN_TF_RCVD_FIN    0x0100u  /* peer's FIN consumed into rcv_nxt */
+#define LN_TF_TS          0x0200u  /* timestamps negotiated */
+#define LN_TF_SACK        0x0400u  /* SACK negotiated */
+#define LN_TF_WSCALE      0x0800u  /* window scaling negotiated */
+#define LN_TF_RCVBUF_LOCK 0x1000u  /* SO_RCVBUF set: no autotuning, wscale from it */
+#define LN_TF_SNDBUF_LOCK 0x2000u
+#define LN_TF_PINGPONG    0x4000u  /* interactive: delay ACKs (Linux icsk_ack.pingpong) */
+#define LN_TF_HASHED      0x8000u  /* in the connection hash */
+#define LN_TF_BOUND      0x10000u  /* in the bind hash */
+#define LN_TF_LISTENING  0x20000u  /* in the listener table */
+#define LN_TF_DSACK      0x40000u  /* next ACK carries a D-SACK block (dsack[]) */
+#define LN_TF_FROM_COOKIE 0x80000u /* created from a SYN cookie */
+
+struct ln_tcp_sock {
+    ln_tcp_stack *st;
+    ln_tcp_sock *hnext;             /* connection-hash or listener chain */
+    ln_tcp_sock *bnext;             /* bind-hash chain (by local port) */
+    ln_tcp_sock *prev, *next;       /* every socket of the stack */
+
+    uint32_t laddr, raddr;          /* host order; laddr 0 = any */
+    uint16_t lport, rport;
+    uint8_t state;                  /* ln_tcp_state */
+    uint8_t ca_state;               /* ln_ca_state */
+    uint8_t rtx_kind, keep_kind;
+    uint32_t flags;                 /* LN_TF_* */
+    int16_t error;                  /* pending LN_E* */
+    uint16_t ip_id;                 /* next IP ID: per socket, like Linux */
+
+    /* Send sequence space (RFC 9293 3.3.1). */
+    ln_seq iss;
+    ln_seq snd_una;                 /* SND.UNA: oldest unacknowledged */
+    ln_seq snd_nxt;                 /* SND.NXT: next to send (rewinds after RTO) */
+    ln_seq snd_max;                 /* highest SND.NXT so far */
+    ln_seq snd_wl1, snd_wl2;        /* SEG.SEQ / SEG.ACK of the last window update */
+    uint32_t snd_wnd;               /* SND.WND, bytes, scaled */
+    uint32_t max_window;            /* largest SND.WND seen (sender SWS, RFC 1122 4.2.3.4) */
+
+    /* Receive sequence space. */
+    ln_seq irs;
+    ln_seq rcv_nxt;                 /* RCV.NXT */
+    ln_seq rcv_wup;                 /* RCV.NXT when the window was last advertised */
+    uint32_t rcv_wnd;               /* window last advertised, bytes */
+    uint32_t rcv_ssthresh;          /* Linux's window growth limit */
+    uint32_t window_clamp;          /* largest window we will ever offer */
+
+    /* Options. */
+    uint16_t mss_cache;             /* payload bytes per full segment we send (minus TS) */
+    uint16_t adv_mss;               /* MSS option we advertise (MTU - 40) */
+    uint16_t peer_mss;              /* MSS option received (or base_mss) */
+    uint16_t rcv_mss;               /* estimate of the peer's segment size */
+    uint16_t user_mss;              /* TCP_MAXSEG, 0 if unset */
+    uint8_t snd_wscale, rcv_wscale; /* shifts: peer's, ours */
+    uint32_t ts_recent;             /* TS.Recent (RFC 7323 4.3) */
+    ln_time ts_recent_stamp;        /* when ts_recent was updated (PAWS 24-day rule) */
+    uint32_t ts_offset;             /* random per-connection TSval offset */
+
+    /* RTT and RTO (RFC 6298). */
+    ln_time srtt, rttvar, rto, min_rtt;
+    ln_seq rtt_seq;                 /* segment being timed without timestamps */
+    ln_time rtt_time;
+    uint8_t backoff;                /* RTO doublings */
+    uint8_t retransmits;            /* consecutive timeouts (SYN retries too) */
+    uint8_t probes;                 /* unanswered persist/keepalive probes */
+    uint8_t quick;                  /* quick ACKs left (Linux icsk_ack.quick) */
+
+    /* Congestion control and loss recovery. */
+    ln_tcp_cc cc;
+    const ln_tcp_cc_ops *cc_ops;
+    uint32_t dupacks;
+    ln_seq high_seq;                /* recovery point (RFC 6582 "recover") */
+    uint32_t prr_delivered, prr_out, recover_fs;   /* RFC 6937 PRR */
+    uint32_t prior_cwnd, prior_ssthresh;           /* for undo */
+    uint32_t retrans_out, lost_out; /* segments */
+    ln_tcp_sb sb;
+
+    /* Buffers. */
+    ln_ring snd;                    /* bytes from SND.UNA on (SYN/FIN excluded) */
+    ln_ring rcv;                    /* in-order bytes not read yet */
+    ln_tcp_ofo ofo;
+    ln_tcp_sackblk dsack;           /* D-SACK block to report once (RFC 2883) */
+
+    /* Timers. */
+    ln_timer t_rtx;                 /* RTO, SYN retries, persist */
+    ln_timer t_delack;
+    ln_timer t_keep;                /* keepalive, FIN_WAIT_2, TIME_WAIT */
+    ln_time ato;                    /* delayed-ACK timeout */
+    uint32_t unacked_segs;          /* full segments received since our last ACK */
+    ln_time lrcvtime, lsndtime;     /* last data received / sent */
+    ln_time last_oow_ack;           /* last reply to an out-of-window segment */
+    ln_time keepidle, keepintvl;
+    uint8_t keepcnt;
+
+    /* Listening and accepting. */
+    ln_tcp_sock *listener;          /* a child: its listener until accepted */
+    ln_tcp_sock *acc_head, *acc_tail, *acc_next;   /* accept queue (listener) / link (child) */
+    uint32_t acc_len, backlog;
+    uint32_t syn_qlen;              /* requests of this listener (tcp_listen.c) */
+
+    /* The user. */
+    ln_tcp_notify_fn notify;
+    void *notify_arg;
+
+    /* Statistics (tcp_info). */
+    uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
+    uint32_t segs_out, segs_in, data_segs_out, data_segs_in, total_retrans;
+};
+
+/* A node's TCP stack. */
+struct ln_tcp_stack {
+    ln_node *node;
+    ln_tcp_cfg cfg;
+    ln_tcp_sock **ehash;            /* connections by 4-tuple (any state but LISTEN/CLOSED) */
+    uint32_t ehash_mask, n_conns;
+    ln_tcp_sock **bhash;            /* every bound socket by local port */
+    uint32_t bhash_mask;
+    ln_tcp_sock *listeners;
+    ln_tcp_sock *all;
+    ln_tcp_req **rhash;             /* requests by 4-tuple (tcp_listen.c) */
+    uint32_t rhash_mask, n_reqs;
+    uint64_t isn_key, ts_key, cookie_key[2];
+    uint16_t port_hint;             /* where the ephemeral search starts */
+    ln_time challenge_stamp;        /* per-second challenge ACK budget (RFC 5961 7) */
+    uint32_t challenge_count;
+    uint32_t n_socks, n_estab, n_tw, n_orphans;
+    ln_icmp_sock *icmp;             /* ICMP errors about our segments */
+};
+
+static inline ln_tcp_stack *ln_tcp_stack_of(ln_node *n) { return n->tcp; }
+static inline ln_time ln_tcp_now(const ln_tcp_sock *s) { return ln_net_now(s->st->node->net); }
+
+/* What a request (or a SYN cookie) knows when it becomes a socket. */
+typedef struct ln_tcp_req_params {
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+    ln_seq iss, irs;
+    uint16_t peer_mss;
+    int8_t snd_wscale;              /* peer's shift, -1: no window scaling */
+    uint8_t rcv_wscale;             /* ours, as sent in the SYN-ACK */
+    bool sack, ts;
+    uint32_t ts_recent;
+    uint32_t ts_offset;
+    uint32_t rcv_wnd;               /* window sent in the SYN-ACK */
+    bool from_cookie;
+} ln_tcp_req_params;
+
+/* ---- tcp.c ----------------------------------------------------------- */
+ln_tcp_sock *ln_tcp_sock_new(ln_tcp_stack *st);
+/* Change state; emits LN_EV_TCP_STATE, keeps TcpCurrEstab and the stack's
+ * counts, notifies the user on CLOSED. */
+void ln_tcp_set_state(ln_tcp_sock *s, ln_tcp_state state);
+/* Emit a state change for something that is not a full socket (a request
+ * going LISTEN -> SYN_RCVD), so ladders and timelines show it. */
+void ln_tcp_emit_state(ln_tcp_stack *st, const ln_flow *flow, ln_tcp_state from, ln_tcp_state to);
+void ln_tcp_emit_cwnd(ln_tcp_sock *s, const char *why);
+/* Connection lookup by the segment's 4-tuple (remote = seg source). */
+ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
+                                uint32_t laddr, uint16_t lport);
+ln_tcp_sock *ln_tcp_lookup_listener(ln_tcp_stack *st, uint32_t laddr, uint16_t lport);
+void ln_tcp_hash(ln_tcp_sock *s);          /* into ehash (needs the 4-tuple) */
+void ln_tcp_unhash(ln_tcp_sock *s);
+/* The connection is over: cancel timers, unhash, state CLOSED, notify;
+ * free it if the user has released it. */
+void ln_tcp_done(ln_tcp_sock *s);
+void ln_tcp_notify(ln_tcp_sock *s, unsigned events);
+void ln_tcp_set_error(ln_tcp_sock *s, int err);    /* + notify ERROR|READABLE|WRITABLE */
+/* RFC 6528 ISN (or cfg.fixed_isn). */
+ln_seq ln_tcp_isn(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* Per-connection TSval offset (Linux derives it from a keyed hash). */
+uint32_t ln_tcp_ts_offset(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr);
+/* TSval now: virtual milliseconds + offset. */
+uint32_t ln_tcp_tsval(ln_tcp_stack *st, uint32_t ts_offset);
+/* Initial receive window and our window scale for a new connection. */
+void ln_tcp_select_initial_window(const ln_tcp_sock *s, uint32_t mss, uint32_t *rcv_wnd,
+                                  uint32_t *window_clamp, uint8_t *rcv_wscale);
+/* A full socket for a completed handshake (state SYN_RCVD, hashed, bound
+ * to the listener's port, s->listener set). */
+ln_tcp_sock *ln_tcp_child_new(ln_tcp_sock *listener, const ln_tcp_req_params *p);
+/* May this RFC 5961 challenge ACK go out (per-node budget)? */
+bool ln_tcp_challenge_ok(ln_tcp_stack *st);
+
+/* ---- tcp_in.c -------------------------------------------------------- */
+/* The IP protocol handler (consumes pkt). */
+void ln_tcp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip);
+/* A segment for a full socket in any state but CLOSED and LISTEN
+ * (RFC 9293 3.10.7.3 and on).  Consumes seg->pkt. */
+void ln_tcp_process(ln_tcp_sock *s, ln_tcp_seg *seg);
+
+/* ---- tcp_out.c ------------------------------------------------------- */
+void ln_tcp_output(ln_tcp_sock *s);
+void ln_tcp_send_ack(ln_tcp_sock *s);
+/* Received data: ACK now (quickack, out-of-order, every 2nd full segment)
+ * or arm the delayed-ACK timer. */
+void ln_tcp_ack_soon(ln_tcp_sock *s, bool now);
+int ln_tcp_send_syn(ln_tcp_sock *s);        /* SYN (SYN_SENT) or SYN-ACK (SYN_RCVD) */
+void ln_tcp_send_rst(ln_tcp_sock *s);       /* abort a synchronized connection */
+/* RST answering a segment no socket takes (RFC 9293 3.10.7.1). */
+void ln_tcp_send_rst_reply(ln_tcp_stack *st, const ln_tcp_seg *seg);
+/* A bare control segment with IP ID 0 (SYN-ACKs of requests and cookies,
+ * RSTs, TIME_WAIT ACKs), as Linux sends them. */
+int ln_tcp_send_ctl(ln_tcp_stack *st, const ln_tcp_hdr *h);
+void ln_tcp_send_probe(ln_tcp_sock *s);     /* zero-window / keepalive probe: seq = snd_una - 1 */
+/* The window to advertise now, already scaled; never moves the right edge
+ * left (RFC 9293 3.8.6.2.2; tcp_shrink_window = 0). */
+uint16_t ln_tcp_select_window(ln_tcp_sock *s);
+/* Retransmit the first unacknowledged segment (RTO). */
+void ln_tcp_retransmit_una(ln_tcp_sock *s);
+
+/* ---- tcp_timer.c ----------------------------------------------------- */
+void ln_tcp_timers_init(ln_tcp_sock *s);
+void ln_tcp_timers_cancel(ln_tcp_sock *s);
+/* Arm the retransmission timer for data in flight, or the persist timer
+ * for a zero window with data waiting, or cancel it. */
+void ln_tcp_rearm_rtx(ln_tcp_sock *s);
+void ln_tcp_rtt_sample(ln_tcp_sock *s, ln_time rtt);   /* RFC 6298 2.2-2.3 */
+void ln_tcp_arm_delack(ln_tcp_sock *s);
+void ln_tcp_arm_keepalive(ln_tcp_sock *s);
+void ln_tcp_enter_time_wait(ln_tcp_sock *s);           /* 2 * MSL */
+void ln_tcp_arm_fin_wait_2(ln_tcp_sock *s);            /* orphaned: tcp_fin_timeout */
+ln_time ln_tcp_rto_cur(const ln_tcp_sock *s);          /* rto << backoff, capped */
+
+/* ---- tcp_listen.c ---------------------------------------------------- */
+/* A segment for a listener (SYN, the handshake's ACK, RST).  Consumes
+ * seg->pkt. */
+void ln_tcp_listen_input(ln_tcp_sock *l, ln_tcp_seg *seg);
+/* A child reached ESTABLISHED: queue it for accept and notify. */
+void ln_tcp_accept_enqueue(ln_tcp_sock *l, ln_tcp_sock *child);
+ln_tcp_sock *ln_tcp_accept_dequeue(ln_tcp_sock *l);
+/* The listener closes: drop its requests, reset and free queued children. */
+void ln_tcp_listen_stop(ln_tcp_sock *l);
+void ln_tcp_listen_free_stack(ln_tcp_stack *st);       /* requests at teardown */
+/* SYN cookies (RFC 4987 3.6; Linux's encoding: MSS index in the low bits,
+ * options in the TS value). */
+ln_seq ln_tcp_cookie_make(ln_tcp_stack *st, const ln_tcp_seg *syn, uint16_t *mss_out);
+/* Valid cookie in the ACK? Fills the request parameters. */
+bool ln_tcp_cookie_check(ln_tcp_stack *st, const ln_tcp_seg *ack, ln_tcp_req_params *p);
+
+#endif

@@ -1,0 +1,57 @@
+/* udp.h - UDP sockets (RFC 768, RFC 1122 4.1).
+ *
+ * bind, sendto/recvfrom, connect (filters what is received and lets ICMP
+ * errors reach the socket, as Linux reports them only to connected UDP
+ * sockets: a port unreachable becomes LN_ECONNREFUSED on the next call),
+ * broadcast (needs the broadcast option, as SO_BROADCAST).  Checksums are
+ * verified on input (a zero checksum means none, RFC 768) and always
+ * computed on output.  Closed ports get ICMP port unreachable.
+ *
+ * Datagrams queue on the socket up to its receive buffer (bytes); beyond
+ * that they are dropped and counted (UdpRcvbufErrors). */
+#ifndef LN_UDP_H
+#define LN_UDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sim.h"
+
+struct ln_node;
+
+typedef struct ln_udp_sock ln_udp_sock;
+
+#define LN_UDP_EV_READABLE 0x01u
+#define LN_UDP_EV_ERROR    0x10u
+
+typedef void (*ln_udp_notify_fn)(ln_udp_sock *s, unsigned events, void *arg);
+
+ln_udp_sock *ln_udp_socket(struct ln_node *n);
+void ln_udp_set_notify(ln_udp_sock *s, ln_udp_notify_fn fn, void *arg);
+/* addr 0 = any; port 0 = ephemeral.  LN_EADDRINUSE unless both sockets
+ * set SO_REUSEADDR. */
+int ln_udp_bind(ln_udp_sock *s, uint32_t addr, uint16_t port);
+int ln_udp_connect(ln_udp_sock *s, uint32_t addr, uint16_t port);
+/* dst 0 with a connected socket: send to the peer.  Returns bytes sent or
+ * LN_EMSGSIZE, LN_ENETUNREACH, LN_EACCES-like LN_EINVAL for a broadcast
+ * without the option, LN_ECONNREFUSED (pending error). */
+int64_t ln_udp_sendto(ln_udp_sock *s, const void *data, size_t len, uint32_t dst, uint16_t port);
+/* Next datagram: bytes copied (truncated to len, like recvfrom), or
+ * LN_EAGAIN, or a pending error.  src/port may be NULL.  *full_len gets the
+ * datagram's real size when not NULL. */
+int64_t ln_udp_recvfrom(ln_udp_sock *s, void *buf, size_t len, uint32_t *src, uint16_t *port,
+                        size_t *full_len);
+size_t ln_udp_pending(const ln_udp_sock *s);   /* datagrams queued */
+int ln_udp_error(const ln_udp_sock *s);
+void ln_udp_close(ln_udp_sock *s);
+
+typedef enum { LN_UDP_OPT_BROADCAST, LN_UDP_OPT_REUSEADDR, LN_UDP_OPT_RCVBUF,
+               LN_UDP_OPT_TTL } ln_udp_opt;
+int ln_udp_setopt(ln_udp_sock *s, ln_udp_opt opt, int64_t value);
+
+void ln_udp_local(const ln_udp_sock *s, uint32_t *addr, uint16_t *port);
+void ln_udp_attach(struct ln_node *n);
+void ln_udp_detach(struct ln_node *n);
+void ln_udp_foreach(struct ln_node *n, void (*fn)(ln_udp_sock *s, void *arg), void *arg);
+
+#endif
