@@ -5,7 +5,7 @@
 
 BUILD    ?= build
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
-DEMO     ?= scripts/ping.lua
+DEMO     ?= scripts/handshake.lua
 PCAP_DIR ?= $(BUILD)/pcap
 
 # Debian packages and a file each one provides, to tell whether it is there.
@@ -55,6 +55,7 @@ test: build
 
 bench: build
 	$(BUILD)/bench_engine
+	$(BUILD)/bench_tcp
 
 sanitize: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLUNET_SANITIZE=ON -DLUNET_WERROR=ON

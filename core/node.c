@@ -15,6 +15,8 @@
 #include "icmp.h"
 #include "ip.h"
 #include "link.h"
+#include "tcp.h"
+#include "udp.h"
 
 void ln_node_cfg_default(ln_node_cfg *c)
 {
@@ -82,6 +84,8 @@ ln_node *ln_node_new(ln_net *net, const char *name, bool forwarding, char *err, 
     /* Linux starts IP IDs at a random value; seeded, so still repeatable. */
     n->ip_id = (uint16_t)ln_rng_next(&n->rng);
     ln_icmp_attach(n);
+    ln_udp_attach(n);
+    ln_tcp_attach(n);
     if (ln_net_add_node(net, n) != 0) {
         ln_node_free(n);
         snprintf(err, errlen, "out of memory");
@@ -93,6 +97,8 @@ ln_node *ln_node_new(ln_net *net, const char *name, bool forwarding, char *err, 
 void ln_node_free(ln_node *n)
 {
     if (!n) return;
+    ln_tcp_detach(n);
+    ln_udp_detach(n);
     while (n->icmp_socks) ln_icmp_sock_close(n->icmp_socks);
     ln_arp_destroy(&n->arp);
     ln_reasm_free(n);

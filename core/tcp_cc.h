@@ -18,22 +18,32 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "seq.h"
 #include "sim.h"
 
 /* Linux's tcp_ca_state. */
 typedef enum { LN_CA_OPEN, LN_CA_DISORDER, LN_CA_CWR, LN_CA_RECOVERY, LN_CA_LOSS } ln_ca_state;
 
-/* The state the core and the algorithm share. */
+/* The state the core and the algorithm share.  The core keeps the fields
+ * marked "core" current before every call, as Linux's algorithms read
+ * them from tcp_sock. */
 typedef struct ln_tcp_cc {
     uint32_t cwnd;              /* segments */
     uint32_t ssthresh;          /* segments; "infinite" = 0x7fffffff */
     uint32_t cwnd_cnt;          /* additive-increase counter (snd_cwnd_cnt) */
-    uint32_t cwnd_clamp;        /* upper bound on cwnd */
-    uint32_t in_flight;         /* segments in flight, set by the core before calls */
-    uint32_t mss;               /* bytes */
-    ln_time srtt;               /* smoothed RTT (0 until measured) */
-    ln_time min_rtt;            /* lowest RTT seen */
-    bool app_limited;           /* the sender did not fill cwnd last round */
+    uint32_t cwnd_clamp;        /* upper bound on cwnd (0: none) */
+    uint32_t in_flight;         /* core: most segments in flight during the
+                                 * last window (Linux's max_packets_out) */
+    uint32_t mss;               /* core: bytes */
+    ln_time srtt;               /* core: smoothed RTT (0 until measured) */
+    ln_time min_rtt;            /* core: lowest RTT seen */
+    bool app_limited;           /* core: the sender did not fill cwnd last
+                                 * window (Linux's !is_cwnd_limited) */
+    ln_seq snd_una, snd_nxt;    /* core: after the ACK is applied (CUBIC's
+                                 * HyStart rounds end when snd_una passes
+                                 * the snd_nxt of the round's start) */
+    ln_time lsndtime;           /* core: last data sent, before the send
+                                 * that raises TX_START (CUBIC's idle shift) */
     uint64_t priv[10];          /* algorithm-private state (CUBIC's epoch, K, ...) */
 } ln_tcp_cc;
 
@@ -42,6 +52,8 @@ typedef struct ln_tcp_cc {
 /* CA events (Linux's tcp_ca_event). */
 typedef enum { LN_CA_EVENT_TX_START, LN_CA_EVENT_CWND_RESTART, LN_CA_EVENT_LOSS } ln_ca_event;
 
+/* Every hook is non-NULL (algorithms fill the ones they do not need with
+ * no-ops), so the core calls them unconditionally. */
 typedef struct ln_tcp_cc_ops {
     const char *name;
     /* Connection established (or cwnd reset): set up priv. */
@@ -58,7 +70,9 @@ typedef struct ln_tcp_cc_ops {
     /* The core's ca_state changed (LOSS resets CUBIC's epoch). */
     void (*set_state)(ln_tcp_cc *cc, ln_ca_state state, ln_time now);
     void (*cwnd_event)(ln_tcp_cc *cc, ln_ca_event ev, ln_time now);
-    /* cwnd to restore when a loss proves spurious (undo). */
+    /* cwnd to restore when a loss proves spurious (undo): Linux's
+     * tcp_reno_undo_cwnd, max(cwnd, cwnd when ssthresh() was last called),
+     * for all three. */
     uint32_t (*undo_cwnd)(ln_tcp_cc *cc);
     /* RFC 6582 partial-ACK handling in fast recovery without SACK: true for
      * newreno, false for reno (which leaves recovery on the first new ACK). */
@@ -75,5 +89,12 @@ const char *ln_tcp_cc_names(void);
  * ssthresh; AI adds 1 segment per w segments ACKed. */
 uint32_t ln_tcp_slow_start(ln_tcp_cc *cc, uint32_t acked);
 void ln_tcp_cong_avoid_ai(ln_tcp_cc *cc, uint32_t w, uint32_t acked);
+/* Linux's tcp_is_cwnd_limited: may cwnd grow on this ACK?  True unless
+ * app-limited; in slow start also while cwnd < 2 * in_flight. */
+bool ln_tcp_is_cwnd_limited(const ln_tcp_cc *cc);
+static inline bool ln_tcp_in_slow_start(const ln_tcp_cc *cc) { return cc->cwnd < cc->ssthresh; }
+
+/* The algorithms, for the registry and for tests. */
+extern const ln_tcp_cc_ops ln_tcp_cc_reno, ln_tcp_cc_newreno, ln_tcp_cc_cubic;
 
 #endif

@@ -43,8 +43,11 @@ typedef struct ln_tcp_req ln_tcp_req;
 
 /* Which job the retransmission timer is doing. */
 typedef enum { LN_RTX_NONE, LN_RTX_RTO, LN_RTX_PERSIST, LN_RTX_PROBE } ln_rtx_kind;
-/* Which job the keepalive timer is doing. */
-typedef enum { LN_KEEP_NONE, LN_KEEP_ALIVE, LN_KEEP_FIN_WAIT_2, LN_KEEP_TIME_WAIT } ln_keep_kind;
+/* Which job the keepalive timer is doing (LN_KEEP_FREE: a released socket
+ * is freed from a zero-delay timer, so nothing on the current call stack
+ * still points at it). */
+typedef enum { LN_KEEP_NONE, LN_KEEP_ALIVE, LN_KEEP_FIN_WAIT_2, LN_KEEP_TIME_WAIT,
+               LN_KEEP_FREE } ln_keep_kind;
 
 /* Socket flags. */
 #define LN_TF_ORPHAN      0x0001u  /* user closed it: the stack frees it at CLOSED */
@@ -67,12 +70,39 @@ typedef enum { LN_KEEP_NONE, LN_KEEP_ALIVE, LN_KEEP_FIN_WAIT_2, LN_KEEP_TIME_WAI
 #define LN_TF_LISTENING  0x20000u  /* in the listener table */
 #define LN_TF_DSACK      0x40000u  /* next ACK carries a D-SACK block (dsack[]) */
 #define LN_TF_FROM_COOKIE 0x80000u /* created from a SYN cookie */
+#define LN_TF_PORT_AUTO  0x100000u /* port chosen by connect(): others may share it */
+#define LN_TF_DEAD       0x200000u /* released and CLOSED: waiting to be freed */
+#define LN_TF_PASSIVE    0x400000u /* came from a listener (RFC 9293: passive OPEN) */
+#define LN_TF_QUICKACK   0x800000u /* TCP_QUICKACK set by the user */
+#define LN_TF_CONNECTED 0x1000000u /* CONNECTED was reported (active open done) */
+#define LN_TF_NOSPACE   0x2000000u /* a send found the buffer full: WRITABLE when room */
+#define LN_TF_OFO_FIN   0x4000000u /* a FIN is waiting at ofo_fin_seq */
 
+/* Delayed-ACK engine state, Linux's icsk_ack.pending. */
+#define LN_ACK_SCHED   0x01u       /* an ACK is owed */
+#define LN_ACK_TIMER   0x02u       /* the delayed-ACK timer is armed for it */
+#define LN_ACK_PUSHED  0x04u       /* a small pushed segment arrived */
+#define LN_ACK_PUSHED2 0x08u       /* ... twice */
+#define LN_ACK_NOW     0x10u       /* send it at once (one-shot) */
+#define LN_ACK_COMP    0x20u       /* the timer is the SACK-compression one */
+
+/* When a segment of new data left: per-ACK RTT samples, as Linux takes
+ * them from each skb's timestamp (tcp_clean_rtx_queue). */
+typedef struct ln_tcp_txts {
+    ln_seq end;                     /* sequence number after the segment */
+    uint32_t rtx;                   /* retransmitted since (Karn: no sample) */
+    ln_time t;
+} ln_tcp_txts;
+
+/* The control block.  Kept under 1 KiB without its buffers: the SACK
+ * scoreboard (272 bytes) is allocated the first time SACK blocks arrive,
+ * like the rings on the first byte. */
 struct ln_tcp_sock {
     ln_tcp_stack *st;
     ln_tcp_sock *hnext;             /* connection-hash or listener chain */
     ln_tcp_sock *bnext;             /* bind-hash chain (by local port) */
     ln_tcp_sock *prev, *next;       /* every socket of the stack */
+    ln_tcp_sock *ev_next;           /* stack's list of sockets with held events */
 
     uint32_t laddr, raddr;          /* host order; laddr 0 = any */
     uint16_t lport, rport;
@@ -81,7 +111,10 @@ struct ln_tcp_sock {
     uint8_t rtx_kind, keep_kind;
     uint32_t flags;                 /* LN_TF_* */
     int16_t error;                  /* pending LN_E* */
+    int16_t soft_error;             /* ICMP error kept for a timeout (sk_err_soft) */
     uint16_t ip_id;                 /* next IP ID: per socket, like Linux */
+    uint8_t ev_pending;             /* LN_TCP_EV_* held until the batch ends */
+    uint8_t ack_pending;            /* LN_ACK_* */
 
     /* Send sequence space (RFC 9293 3.3.1). */
     ln_seq iss;
@@ -91,6 +124,7 @@ struct ln_tcp_sock {
     ln_seq snd_wl1, snd_wl2;        /* SEG.SEQ / SEG.ACK of the last window update */
     uint32_t snd_wnd;               /* SND.WND, bytes, scaled */
     uint32_t max_window;            /* largest SND.WND seen (sender SWS, RFC 1122 4.2.3.4) */
+    ln_seq snd_sml;                 /* end of the last small segment sent (Minshall's Nagle) */
 
     /* Receive sequence space. */
     ln_seq irs;
@@ -99,6 +133,12 @@ struct ln_tcp_sock {
     uint32_t rcv_wnd;               /* window last advertised, bytes */
     uint32_t rcv_ssthresh;          /* Linux's window growth limit */
     uint32_t window_clamp;          /* largest window we will ever offer */
+    uint32_t rcvbuf, sndbuf;        /* sk_rcvbuf / sk_sndbuf, bytes */
+    uint8_t scaling_ratio;          /* payload per buffer byte << 8 (tp->scaling_ratio) */
+    uint8_t dup_ack_counter;        /* SACK compression: immediate dupacks so far */
+    uint8_t compressed_ack;         /* SACK compression: ACKs held back */
+    ln_seq compressed_ack_rcv_nxt;  /* SACK compression: RCV.NXT the dupacks are for */
+    ln_seq ofo_fin_seq;             /* sequence number of a FIN that came out of order */
 
     /* Options. */
     uint16_t mss_cache;             /* payload bytes per full segment we send (minus TS) */
@@ -106,15 +146,25 @@ struct ln_tcp_sock {
     uint16_t peer_mss;              /* MSS option received (or base_mss) */
     uint16_t rcv_mss;               /* estimate of the peer's segment size */
     uint16_t user_mss;              /* TCP_MAXSEG, 0 if unset */
+    uint16_t last_seg_size;         /* icsk_ack.last_seg_size */
     uint8_t snd_wscale, rcv_wscale; /* shifts: peer's, ours */
     uint32_t ts_recent;             /* TS.Recent (RFC 7323 4.3) */
     ln_time ts_recent_stamp;        /* when ts_recent was updated (PAWS 24-day rule) */
     uint32_t ts_offset;             /* random per-connection TSval offset */
+    uint32_t rcv_tsecr;             /* TSecr of the last segment (receiver RTT) */
+    ln_seq cwnd_usage_seq;          /* Linux tcp_cwnd_validate: end of the window measured */
+    bool cwnd_limited;              /* the last window was cwnd-limited */
 
-    /* RTT and RTO (RFC 6298). */
+    /* RTT and RTO (RFC 6298, with Linux's estimator). */
     ln_time srtt, rttvar, rto, min_rtt;
     ln_seq rtt_seq;                 /* segment being timed without timestamps */
-    ln_time rtt_time;
+    ln_time rtt_time;               /* when it left (0: none timed) */
+    ln_seq rtt_epoch;               /* Linux's tp->rtt_seq: one mdev_max per window */
+    uint32_t mdev_us, mdev_max_us;  /* Linux's tcp_rtt_estimator state */
+    uint32_t rcv_rtt_us;            /* receiver's RTT estimate x8 (tcp_rcv_rtt_est) */
+    ln_seq rcv_rtt_seq;             /* ... without timestamps: the segment timed */
+    ln_time rcv_rtt_time;
+    ln_time retrans_stamp;          /* when the head was first sent in this episode */
     uint8_t backoff;                /* RTO doublings */
     uint8_t retransmits;            /* consecutive timeouts (SYN retries too) */
     uint8_t probes;                 /* unanswered persist/keepalive probes */
@@ -128,21 +178,27 @@ struct ln_tcp_sock {
     uint32_t prr_delivered, prr_out, recover_fs;   /* RFC 6937 PRR */
     uint32_t prior_cwnd, prior_ssthresh;           /* for undo */
     uint32_t retrans_out, lost_out; /* segments */
-    ln_tcp_sb sb;
+    ln_tcp_sb *sb;                  /* SACK scoreboard, allocated on first use */
+    struct ln_tcp_txts *txq;        /* send times of segments in flight (RTT samples) */
+    uint32_t txq_head, txq_len, txq_cap;
 
     /* Buffers. */
     ln_ring snd;                    /* bytes from SND.UNA on (SYN/FIN excluded) */
     ln_ring rcv;                    /* in-order bytes not read yet */
     ln_tcp_ofo ofo;
     ln_tcp_sackblk dsack;           /* D-SACK block to report once (RFC 2883) */
+    ln_seq rcvq_seq;                /* DRS (tcp_rcv_space_adjust): bytes read at start */
+    uint32_t rcvq_space;            /* DRS: bytes read in the last measured RTT */
+    ln_time rcvq_time;
 
     /* Timers. */
     ln_timer t_rtx;                 /* RTO, SYN retries, persist */
-    ln_timer t_delack;
-    ln_timer t_keep;                /* keepalive, FIN_WAIT_2, TIME_WAIT */
+    ln_timer t_delack;              /* delayed ACK, compressed SACK */
+    ln_timer t_keep;                /* keepalive, FIN_WAIT_2, TIME_WAIT, deferred free */
     ln_time ato;                    /* delayed-ACK timeout */
     uint32_t unacked_segs;          /* full segments received since our last ACK */
     ln_time lrcvtime, lsndtime;     /* last data received / sent */
+    ln_time rcv_tstamp;             /* last acceptable ACK (keepalive idle time) */
     ln_time last_oow_ack;           /* last reply to an out-of-window segment */
     ln_time keepidle, keepintvl;
     uint8_t keepcnt;
@@ -180,6 +236,9 @@ struct ln_tcp_stack {
     uint32_t challenge_count;
     uint32_t n_socks, n_estab, n_tw, n_orphans;
     ln_icmp_sock *icmp;             /* ICMP errors about our segments */
+    ln_rng rng;                     /* "tcp:<node>": keys, IP ID starts */
+    uint32_t batch;                 /* nesting of input/timer/API calls */
+    ln_tcp_sock *ev_head, *ev_tail; /* sockets with notifications held */
 };
 
 static inline ln_tcp_stack *ln_tcp_stack_of(ln_node *n) { return n->tcp; }
@@ -198,6 +257,9 @@ typedef struct ln_tcp_req_params {
     uint32_t ts_offset;
     uint32_t rcv_wnd;               /* window sent in the SYN-ACK */
     bool from_cookie;
+    ln_time synack_time;            /* when the (only) SYN-ACK left, 0 if unknown
+                                     * or retransmitted: the first RTT sample
+                                     * (Linux tcp_synack_rtt_meas) */
 } ln_tcp_req_params;
 
 /* ---- tcp.c ----------------------------------------------------------- */
@@ -235,12 +297,39 @@ ln_tcp_sock *ln_tcp_child_new(ln_tcp_sock *listener, const ln_tcp_req_params *p)
 /* May this RFC 5961 challenge ACK go out (per-node budget)? */
 bool ln_tcp_challenge_ok(ln_tcp_stack *st);
 
+/* Batches: segment input, timers and API calls hold notifications until
+ * the outermost one ends (see tcp.c). */
+void ln_tcp_batch_begin(ln_tcp_stack *st);
+void ln_tcp_batch_end(ln_tcp_stack *st);
+/* LN_EV_TIMER for the socket: text "rto", "persist", ..., value. */
+void ln_tcp_emit_timer(ln_tcp_sock *s, const char *what, int64_t value);
+/* Free now (no table may reach it any more) / drop the buffers of a
+ * socket that will move no more data (TIME_WAIT). */
+void ln_tcp_sock_free(ln_tcp_sock *s);
+void ln_tcp_free_buffers(ln_tcp_sock *s);
+/* Linux's receive-buffer arithmetic: tcp_full_space / tcp_space (payload
+ * the whole buffer / its free part can take), tp->advmss. */
+uint32_t ln_tcp_full_space(const ln_tcp_sock *s);
+uint32_t ln_tcp_space(const ln_tcp_sock *s);
+uint32_t ln_tcp_advmss(const ln_tcp_sock *s);
+/* tcp_sync_mss: mss_cache from our MSS, the peer's and the options. */
+void ln_tcp_sync_mss(ln_tcp_sock *s);
+void ln_tcp_sndbuf_expand(ln_tcp_sock *s);
+/* tcp_init_transfer: buffers and congestion control at ESTABLISHED. */
+void ln_tcp_init_transfer(ln_tcp_sock *s);
+
 /* ---- tcp_in.c -------------------------------------------------------- */
 /* The IP protocol handler (consumes pkt). */
 void ln_tcp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip);
 /* A segment for a full socket in any state but CLOSED and LISTEN
  * (RFC 9293 3.10.7.3 and on).  Consumes seg->pkt. */
 void ln_tcp_process(ln_tcp_sock *s, ln_tcp_seg *seg);
+/* The user read `copied` bytes: window update if it opened a lot
+ * (tcp_cleanup_rbuf), receive-buffer autotuning (tcp_rcv_space_adjust). */
+void ln_tcp_cleanup_rbuf(ln_tcp_sock *s, uint32_t copied);
+void ln_tcp_rcv_space_adjust(ln_tcp_sock *s);
+/* RTO expired (tcp_enter_loss): ssthresh, cwnd 1, everything lost. */
+void ln_tcp_enter_loss(ln_tcp_sock *s);
 
 /* ---- tcp_out.c ------------------------------------------------------- */
 void ln_tcp_output(ln_tcp_sock *s);
@@ -259,8 +348,19 @@ void ln_tcp_send_probe(ln_tcp_sock *s);     /* zero-window / keepalive probe: se
 /* The window to advertise now, already scaled; never moves the right edge
  * left (RFC 9293 3.8.6.2.2; tcp_shrink_window = 0). */
 uint16_t ln_tcp_select_window(ln_tcp_sock *s);
+/* The window the buffer allows now, unscaled, without committing to it
+ * (Linux's __tcp_select_window; it may end quick-ACK mode). */
+uint32_t ln_tcp_raw_window(ln_tcp_sock *s);
 /* Retransmit the first unacknowledged segment (RTO). */
 void ln_tcp_retransmit_una(ln_tcp_sock *s);
+/* Segments in flight (RFC 6675 pipe in segments, Linux's
+ * tcp_packets_in_flight). */
+uint32_t ln_tcp_in_flight(const ln_tcp_sock *s);
+/* End of the data the user queued (FIN excluded). */
+ln_seq ln_tcp_data_end(const ln_tcp_sock *s);
+/* Persist / keepalive timer: send what the window allows, else a probe
+ * (tcp_write_wakeup).  Returns true if a segment left. */
+bool ln_tcp_write_wakeup(ln_tcp_sock *s);
 
 /* ---- tcp_timer.c ----------------------------------------------------- */
 void ln_tcp_timers_init(ln_tcp_sock *s);
@@ -268,6 +368,11 @@ void ln_tcp_timers_cancel(ln_tcp_sock *s);
 /* Arm the retransmission timer for data in flight, or the persist timer
  * for a zero window with data waiting, or cancel it. */
 void ln_tcp_rearm_rtx(ln_tcp_sock *s);
+/* After sending: start the RTO timer if it is not running for data in
+ * flight, or the persist timer if nothing is in flight but data waits. */
+void ln_tcp_ensure_rtx(ln_tcp_sock *s);
+/* Linux's tcp_write_err: the connection timed out. */
+void ln_tcp_write_err(ln_tcp_sock *s);
 void ln_tcp_rtt_sample(ln_tcp_sock *s, ln_time rtt);   /* RFC 6298 2.2-2.3 */
 void ln_tcp_arm_delack(ln_tcp_sock *s);
 void ln_tcp_arm_keepalive(ln_tcp_sock *s);
@@ -288,7 +393,19 @@ void ln_tcp_listen_free_stack(ln_tcp_stack *st);       /* requests at teardown *
 /* SYN cookies (RFC 4987 3.6; Linux's encoding: MSS index in the low bits,
  * options in the TS value). */
 ln_seq ln_tcp_cookie_make(ln_tcp_stack *st, const ln_tcp_seg *syn, uint16_t *mss_out);
-/* Valid cookie in the ACK? Fills the request parameters. */
+/* Valid cookie in the ACK? Fills the request parameters (all but rcv_wnd
+ * and rcv_wscale, which depend on the listener) and counts
+ * TcpExtSyncookiesRecv / TcpExtSyncookiesFailed like Linux. */
 bool ln_tcp_cookie_check(ln_tcp_stack *st, const ln_tcp_seg *ack, ln_tcp_req_params *p);
+/* TSval of a cookie SYN-ACK (Linux cookie_init_timestamp): the clock
+ * rounded down to 64 ms with the peer's WS (0xf: none) and SACK in its
+ * low 6 bits, plus ts_offset. */
+uint32_t ln_tcp_cookie_tsval(ln_tcp_stack *st, int8_t snd_wscale, bool sack, uint32_t ts_offset);
+/* An ICMP error quoting a segment to raddr:rport from laddr:lport with
+ * sequence number seq, for which no connection exists: if a request has
+ * that 4-tuple, handle it as Linux's tcp_req_err (hard: the error aborts,
+ * as tcp_v4_err decides) and return true. */
+bool ln_tcp_listen_icmp(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                        uint16_t rport, ln_seq seq, bool hard);
 
 #endif

@@ -2,9 +2,12 @@
  * RFC 7323, RFC 2018): checked parsing into a segment descriptor, and
  * building headers with options in Linux's order.
  *
- * Option layouts Linux sends, which lunet copies byte for byte:
+ * Option layouts Linux sends (tcp_options_write), which lunet copies byte
+ * for byte:
  *   SYN:       MSS, SACK_PERM, TS, NOP, WS          (20 bytes; without TS:
- *              MSS, NOP, NOP, SACK_PERM, NOP, WS)
+ *              MSS, NOP, NOP, SACK_PERM, NOP, WS; TS without SACK:
+ *              MSS, NOP, NOP, TS, NOP, WS; without WS the NOP, WS word
+ *              is left out)
  *   SYN-ACK:   mirrors the SYN's choices the same way
  *   others:    NOP, NOP, TS   [+ NOP, NOP, SACK blocks] */
 #ifndef LN_TCP_WIRE_H
@@ -19,6 +22,29 @@
 
 #define LN_TCP_HLEN     20
 #define LN_TCP_MAXOPT   40
+
+/* Header field offsets (RFC 9293 3.1). */
+#define LN_TCPH_SPORT    0
+#define LN_TCPH_DPORT    2
+#define LN_TCPH_SEQ      4
+#define LN_TCPH_ACK      8
+#define LN_TCPH_OFF      12     /* data offset in the high nibble, in 32-bit words */
+#define LN_TCPH_FLAGS    13
+#define LN_TCPH_WND      14
+#define LN_TCPH_CSUM     16
+#define LN_TCPH_URP      18
+
+/* Option kinds and lengths. */
+#define LN_TCPOPT_EOL        0
+#define LN_TCPOPT_NOP        1
+#define LN_TCPOPT_MSS        2      /* len 4 */
+#define LN_TCPOPT_WS         3      /* len 3 (RFC 7323 2) */
+#define LN_TCPOPT_SACK_PERM  4      /* len 2 (RFC 2018 2) */
+#define LN_TCPOPT_SACK       5      /* len 2 + 8n (RFC 2018 3) */
+#define LN_TCPOPT_TS         8      /* len 10 (RFC 7323 3) */
+#define LN_TCP_MAX_WSCALE    14     /* RFC 7323 2.3: larger shifts are clamped */
+
+/* Flags (byte 13). */
 #define LN_TCP_FIN 0x01
 #define LN_TCP_SYN 0x02
 #define LN_TCP_RST 0x04
@@ -51,9 +77,16 @@ typedef struct ln_tcp_seg {
 } ln_tcp_seg;
 
 /* Parse and validate (lengths, data offset, checksum over the pseudo
- * header); on success pkt->data points at the payload and seg->pkt = pkt.
- * Returns 0, or a drop reason (LN_DROP_TRUNCATED, LN_DROP_MALFORMED,
- * LN_DROP_BAD_CSUM).  Borrows pkt. */
+ * header); on success pkt->data points at the payload, pkt->len is the
+ * payload length and seg->pkt = pkt.  Returns 0, or a drop reason:
+ * LN_DROP_TRUNCATED (shorter than 20 bytes or than the data offset),
+ * LN_DROP_MALFORMED (data offset below 5), LN_DROP_BAD_CSUM.  Borrows pkt.
+ *
+ * Options follow Linux's tcp_parse_options: a bad option length ends the
+ * parse (what was read stays valid, the segment is not dropped); options
+ * of the wrong size for their kind are skipped; MSS, WS and SACK_PERM
+ * count only on a SYN; an MSS of 0 is ignored; WS above 14 reads as 14.
+ * Whether TS and SACK are honoured (negotiated) is the caller's call. */
 int ln_tcp_parse(ln_pkt *pkt, const ln_ip_info *ip, ln_tcp_seg *seg);
 
 /* What to put in a header we send. */
@@ -64,20 +97,24 @@ typedef struct ln_tcp_hdr {
     uint8_t flags;
     uint16_t wnd;                   /* already scaled down */
     /* options: which to include */
-    bool syn_opts;                  /* SYN/SYN-ACK layout below */
+    bool syn_opts;                  /* SYN/SYN-ACK: mss, sack_perm, ws apply */
     uint16_t mss;                   /* SYN: MSS option value (0: none) */
     bool sack_perm;                 /* SYN: SACK_PERM */
     int8_t ws;                      /* SYN: window scale shift, -1: none */
     bool ts;                        /* TS option */
     uint32_t tsval, tsecr;
-    uint8_t n_sack;                 /* SACK blocks (data segments/ACKs) */
+    uint8_t n_sack;                 /* SACK blocks, a D-SACK first (RFC 2883) */
     ln_tcp_sackblk sack[4];
 } ln_tcp_hdr;
 
-/* Length of the options h asks for (a multiple of 4). */
+/* Length of the options h asks for (a multiple of 4).  Like Linux's
+ * tcp_established_options, SACK blocks are cut to what fits in 40 bytes:
+ * 4 without TS, 3 with it. */
 uint32_t ln_tcp_opt_len(const ln_tcp_hdr *h);
 /* Prepend header + options to pkt (data at the payload, or len 0) and set
- * the checksum over the pseudo header.  Returns 0 or LN_ENOBUFS. */
+ * the checksum over the pseudo header.  The ACK field is written only with
+ * the ACK flag (0 otherwise, as every Linux segment without ACK has it).
+ * Returns 0, LN_ENOBUFS (no headroom) or LN_EMSGSIZE (over 65535 bytes). */
 int ln_tcp_push_hdr(ln_pkt *pkt, const ln_tcp_hdr *h);
 
 #endif

@@ -31,6 +31,8 @@ void ln_udp_set_notify(ln_udp_sock *s, ln_udp_notify_fn fn, void *arg);
 /* addr 0 = any; port 0 = ephemeral.  LN_EADDRINUSE unless both sockets
  * set SO_REUSEADDR. */
 int ln_udp_bind(ln_udp_sock *s, uint32_t addr, uint16_t port);
+/* Set the peer (binds an ephemeral port and the route's source address
+ * if needed); addr 0 dissolves the association (AF_UNSPEC). */
 int ln_udp_connect(ln_udp_sock *s, uint32_t addr, uint16_t port);
 /* dst 0 with a connected socket: send to the peer.  Returns bytes sent or
  * LN_EMSGSIZE, LN_ENETUNREACH, LN_EACCES-like LN_EINVAL for a broadcast
@@ -42,14 +44,25 @@ int64_t ln_udp_sendto(ln_udp_sock *s, const void *data, size_t len, uint32_t dst
 int64_t ln_udp_recvfrom(ln_udp_sock *s, void *buf, size_t len, uint32_t *src, uint16_t *port,
                         size_t *full_len);
 size_t ln_udp_pending(const ln_udp_sock *s);   /* datagrams queued */
+/* Pending error, not cleared (sendto and recvfrom report and clear it). */
 int ln_udp_error(const ln_udp_sock *s);
+/* Frees the socket and whatever it still queues. */
 void ln_udp_close(ln_udp_sock *s);
 
+/* RCVBUF counts payload bytes: a datagram is queued when it fits in what
+ * is left, or when the queue is empty (so one datagram larger than the
+ * buffer still gets through, as on Linux).  Default 212992
+ * (net.core.rmem_default).  TTL 0 = the node's ip_default_ttl. */
 typedef enum { LN_UDP_OPT_BROADCAST, LN_UDP_OPT_REUSEADDR, LN_UDP_OPT_RCVBUF,
                LN_UDP_OPT_TTL } ln_udp_opt;
 int ln_udp_setopt(ln_udp_sock *s, ln_udp_opt opt, int64_t value);
+int ln_udp_getopt(const ln_udp_sock *s, ln_udp_opt opt, int64_t *value);
 
+/* Local and (when connected, else 0/0) remote address and port. */
 void ln_udp_local(const ln_udp_sock *s, uint32_t *addr, uint16_t *port);
+void ln_udp_peer(const ln_udp_sock *s, uint32_t *addr, uint16_t *port);
+size_t ln_udp_queued_bytes(const ln_udp_sock *s);  /* payload bytes queued */
+struct ln_node *ln_udp_node(const ln_udp_sock *s);
 void ln_udp_attach(struct ln_node *n);
 void ln_udp_detach(struct ln_node *n);
 void ln_udp_foreach(struct ln_node *n, void (*fn)(ln_udp_sock *s, void *arg), void *arg);

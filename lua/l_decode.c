@@ -3,7 +3,11 @@
  *
  *   ARP, Request who-has 10.0.0.2 tell 10.0.0.1
  *   10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 1, length 64
- *   10.0.0.1.1024 > 10.0.0.2.80: Flags [S], seq 100, win 65535, length 0
+ *   10.0.0.1.40000 > 10.0.0.2.80: Flags [S], seq 1000, win 64240,
+ *     options [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 10], length 0
+ *   10.0.0.1.5353 > 10.0.0.2.53: UDP, length 5
+ *
+ * lnl_pktinfo_get gives the same fields as numbers for the event tables.
  *
  * The input is whatever an event carries, including malformed and
  * truncated frames, so every field is read only after checking that the
@@ -110,12 +114,36 @@ static void icmp(out *o, const uint8_t *p, uint32_t avail, uint32_t len)
     put(o, ", length %u", len);
 }
 
-static void tcp(out *o, const char *s, const char *d, const uint8_t *p, uint32_t avail, uint32_t len)
+/* TCP options the way tcpdump prints them:
+ * "mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 10". */
+static void tcp_options(out *o, const uint8_t *opt, uint32_t n)
 {
-    if (avail < 20) { put(o, "%s > %s: TCP, truncated", s, d); return; }
-    uint32_t hl = (uint32_t)(p[12] >> 4) * 4;
-    uint8_t fl = p[13];
-    char f[12];
+    put(o, ", options [");
+    for (uint32_t i = 0; i < n;) {
+        uint8_t kind = opt[i];
+        if (i) put(o, ",");
+        if (kind == 0) { put(o, "eol"); break; }
+        if (kind == 1) { put(o, "nop"); i++; continue; }
+        if (i + 1 >= n || opt[i + 1] < 2 || i + opt[i + 1] > n) { put(o, "bad opt"); break; }
+        uint8_t len = opt[i + 1];
+        const uint8_t *v = opt + i + 2;
+        if (kind == 2 && len == 4) put(o, "mss %u", ln_get16(v));
+        else if (kind == 3 && len == 3) put(o, "wscale %u", v[0]);
+        else if (kind == 4 && len == 2) put(o, "sackOK");
+        else if (kind == 8 && len == 10) put(o, "TS val %u ecr %u", ln_get32(v), ln_get32(v + 4));
+        else if (kind == 5 && (len - 2) % 8 == 0) {
+            put(o, "sack %u", (unsigned)(len - 2) / 8);
+            for (uint32_t b = 0; b + 8 <= (uint32_t)len - 2; b += 8)
+                put(o, " {%u:%u}", ln_get32(v + b), ln_get32(v + b + 4));
+        } else put(o, "unknown-%u", kind);
+        i += len;
+    }
+    put(o, "]");
+}
+
+/* tcpdump's flag letters, in its order. */
+static void tcp_flags(uint8_t fl, char f[12])
+{
     int k = 0;
     if (fl & 0x02) f[k++] = 'S';
     if (fl & 0x01) f[k++] = 'F';
@@ -127,12 +155,24 @@ static void tcp(out *o, const char *s, const char *d, const uint8_t *p, uint32_t
     if (fl & 0x10) f[k++] = '.';
     if (!k) f[k++] = 'n', f[k++] = 'o', f[k++] = 'n', f[k++] = 'e';
     f[k] = '\0';
+}
+
+static void tcp(out *o, const char *s, const char *d, const uint8_t *p, uint32_t avail, uint32_t len)
+{
+    if (avail < 20) { put(o, "%s > %s: TCP, truncated", s, d); return; }
+    uint32_t hl = (uint32_t)(p[12] >> 4) * 4;
+    uint8_t fl = p[13];
+    char f[12];
+    tcp_flags(fl, f);
     uint32_t dlen = len >= hl && hl >= 20 ? len - hl : 0;
     uint32_t seq = ln_get32(p + 4);
     put(o, "%s.%u > %s.%u: Flags [%s], seq %u", s, ln_get16(p), d, ln_get16(p + 2), f, seq);
     if (dlen) put(o, ":%u", seq + dlen);
     if (fl & 0x10) put(o, ", ack %u", ln_get32(p + 8));
-    put(o, ", win %u, length %u", ln_get16(p + 14), dlen);
+    put(o, ", win %u", ln_get16(p + 14));
+    if (hl > 20 && hl <= avail) tcp_options(o, p + 20, hl - 20);
+    else if (hl > avail) put(o, ", options [truncated]");
+    put(o, ", length %u", dlen);
 }
 
 static void ipv4(out *o, const uint8_t *p, uint32_t len)
@@ -192,6 +232,39 @@ static void ether(out *o, const uint8_t *p, uint32_t len)
     else put(o, "ethertype 0x%04x, length %u", et, len);
 }
 
+/* The IP header of what an event carries at `layer`, or NULL.  On input
+ * an L4 event's IP header is still in the buffer just before the
+ * transport header (ln_pkt_pull keeps it); on output there is none yet and
+ * the headroom holds stale bytes.  Accept only a header that ends exactly
+ * there, covers exactly this payload and has a valid checksum; otherwise
+ * give nothing rather than something wrong. */
+static const uint8_t *ip_of(const uint8_t *p, uint32_t len, int layer, const uint8_t *buf,
+                            uint32_t *iplen)
+{
+    switch (layer) {
+    case LN_LAYER_L2:
+        if (len < LN_ETH_HLEN || ln_get16(p + LN_ETH_TYPE) != LN_ETHERTYPE_IPV4) return NULL;
+        *iplen = len - LN_ETH_HLEN;
+        return p + LN_ETH_HLEN;
+    case LN_LAYER_L3:
+        *iplen = len;
+        return p;
+    case LN_LAYER_L4:
+        for (uint32_t hl = LN_IP_HLEN; hl <= 60 && buf; hl += 4) {
+            if ((size_t)(p - buf) < hl) break;
+            const uint8_t *q = p - hl;
+            if ((q[0] >> 4) == 4 && (uint32_t)(q[0] & 15) * 4 == hl &&
+                ln_get16(q + LN_IP_LEN) == hl + len && ln_csum(q, hl) == 0) {
+                *iplen = len + hl;
+                return q;
+            }
+        }
+        return NULL;
+    default:
+        return NULL;
+    }
+}
+
 void lnl_summary(const uint8_t *p, uint32_t len, int layer, const uint8_t *buf,
                  char *s, size_t cap)
 {
@@ -199,25 +272,54 @@ void lnl_summary(const uint8_t *p, uint32_t len, int layer, const uint8_t *buf,
     if (!cap) return;
     s[0] = '\0';
     if (!p) return;
-    switch (layer) {
-    case LN_LAYER_L2: ether(&o, p, len); break;
-    case LN_LAYER_L3: ipv4(&o, p, len); break;
-    case LN_LAYER_L4:
-        /* On input the IP header is still in the buffer just before the
-         * transport header (ln_pkt_pull keeps it); on output there is none
-         * yet and the headroom holds stale bytes.  Accept only a header
-         * that ends exactly here, covers exactly this payload and has a
-         * valid checksum; otherwise give no summary rather than a wrong one. */
-        for (uint32_t hl = LN_IP_HLEN; hl <= 60 && buf; hl += 4) {
-            if ((size_t)(p - buf) < hl) break;
-            const uint8_t *q = p - hl;
-            if ((q[0] >> 4) == 4 && (uint32_t)(q[0] & 15) * 4 == hl &&
-                ln_get16(q + LN_IP_LEN) == hl + len && ln_csum(q, hl) == 0) {
-                ipv4(&o, q, len + hl);
-                return;
-            }
-        }
-        break;
-    default: break;
+    if (layer == LN_LAYER_L2) {
+        ether(&o, p, len);
+        return;
     }
+    uint32_t iplen;
+    const uint8_t *ip = ip_of(p, len, layer, buf, &iplen);
+    if (ip) ipv4(&o, ip, iplen);
+}
+
+bool lnl_pktinfo_get(const uint8_t *p, uint32_t len, int layer, const uint8_t *buf, lnl_pktinfo *pi)
+{
+    memset(pi, 0, sizeof *pi);
+    if (!p) return false;
+    uint32_t iplen;
+    const uint8_t *ip = ip_of(p, len, layer, buf, &iplen);
+    if (!ip || iplen < LN_IP_HLEN || (ip[0] >> 4) != 4) return false;
+    uint32_t hl = (uint32_t)(ip[0] & 15) * 4;
+    uint32_t tl = ln_get16(ip + LN_IP_LEN);
+    if (hl < LN_IP_HLEN || hl > iplen || tl < hl) return false;
+    pi->ip = true;
+    pi->src = ln_get32(ip + LN_IP_SRC);
+    pi->dst = ln_get32(ip + LN_IP_DST);
+    pi->proto = ip[LN_IP_PROTO];
+    pi->ttl = ip[LN_IP_TTL];
+    pi->ipid = ln_get16(ip + LN_IP_ID);
+    if (ln_get16(ip + LN_IP_FRAG) & LN_IP_OFFMASK) {
+        pi->frag = true;
+        return true;
+    }
+    uint32_t avail = (tl <= iplen ? tl : iplen) - hl;
+    const uint8_t *l4 = ip + hl;
+    if (pi->proto == LN_IPPROTO_TCP && avail >= 20) {
+        uint32_t thl = (uint32_t)(l4[12] >> 4) * 4;
+        pi->l4 = pi->tcp = true;
+        pi->sport = ln_get16(l4);
+        pi->dport = ln_get16(l4 + 2);
+        pi->seq = ln_get32(l4 + 4);
+        pi->ack = ln_get32(l4 + 8);
+        pi->flags = l4[13];
+        pi->win = ln_get16(l4 + 14);
+        pi->payload = thl >= 20 && tl - hl >= thl ? tl - hl - thl : 0;
+        tcp_flags(pi->flags, pi->flag_letters);
+    } else if (pi->proto == LN_IPPROTO_UDP && avail >= LN_UDP_HLEN) {
+        uint16_t ul = ln_get16(l4 + 4);
+        pi->l4 = true;
+        pi->sport = ln_get16(l4);
+        pi->dport = ln_get16(l4 + 2);
+        pi->payload = ul >= LN_UDP_HLEN ? ul - LN_UDP_HLEN : 0;
+    }
+    return true;
 }

@@ -13,6 +13,7 @@
 
 #include "link.h"
 #include "node.h"
+#include "tcp.h"
 #include "lunet.h"
 
 void lnl_fail(lua_State *L, lnl_net *n)
@@ -50,9 +51,11 @@ static const struct { const char *name; uint32_t mask; } ev_types[] = {
     {"link", LN_EV_MASK(LN_EV_LINK)},
     {"arp", LN_EV_MASK(LN_EV_ARP)},
     {"icmp", LN_EV_MASK(LN_EV_ICMP_OUT)},
-    {"tcp_state", LN_EV_MASK(LN_EV_TCP_STATE)},
-    {"tcp_cwnd", LN_EV_MASK(LN_EV_TCP_CWND)},
+    {"tcp", LN_EV_MASK(LN_EV_TCP_STATE)},
+    {"cwnd", LN_EV_MASK(LN_EV_TCP_CWND)},
     {"timer", LN_EV_MASK(LN_EV_TIMER)},
+    {"tcp_state", LN_EV_MASK(LN_EV_TCP_STATE)},      /* older names */
+    {"tcp_cwnd", LN_EV_MASK(LN_EV_TCP_CWND)},
     {"user", LN_EV_MASK(LN_EV_USER)},
     {"all", LN_EV_ALL},
     {NULL, 0},
@@ -61,6 +64,8 @@ static const struct { const char *name; uint32_t mask; } ev_types[] = {
 static const char *type_name(ln_ev_type t)
 {
     if (t == LN_EV_ICMP_OUT) return "icmp";
+    if (t == LN_EV_TCP_STATE) return "tcp";
+    if (t == LN_EV_TCP_CWND) return "cwnd";
     return ln_ev_type_name(t);
 }
 
@@ -74,6 +79,43 @@ static void set_str(lua_State *L, const char *k, const char *v)
     if (!v) return;
     lua_pushstring(L, v);
     lua_setfield(L, -2, k);
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+}
+
+/* ev.src, ev.sport, ev.flags, ev.seq, ... of an IPv4 packet. */
+static void push_pktinfo(lua_State *L, const ln_event *ev)
+{
+    lnl_pktinfo pi;
+    if (!lnl_pktinfo_get(ev->pkt->data, ev->pkt->len, (int)ev->layer, ev->pkt->buf, &pi)) return;
+    char b[16];
+    set_str(L, "src", ln_ip_fmt(pi.src, b));
+    set_str(L, "dst", ln_ip_fmt(pi.dst, b));
+    set_str(L, "proto", pi.proto == 6 ? "tcp" : pi.proto == 17 ? "udp" : pi.proto == 1 ? "icmp" : "ip");
+    set_int(L, "ttl", pi.ttl);
+    set_int(L, "ipid", pi.ipid);
+    if (!pi.l4) return;
+    set_int(L, "sport", pi.sport);
+    set_int(L, "dport", pi.dport);
+    set_int(L, "payload", pi.payload);
+    if (!pi.tcp) return;
+    set_str(L, "flags", pi.flag_letters);
+    set_int(L, "seq", pi.seq);
+    if (pi.flags & 0x10) set_int(L, "ack", pi.ack);
+    set_int(L, "win", pi.win);
+}
+
+/* "10.0.0.1:40000>10.0.0.2:80", the local side first. */
+static void push_flow(lua_State *L, const ln_flow *f)
+{
+    char a[24], b[24];
+    lua_pushfstring(L, "%s>%s", lnl_fmt_endpoint(f->src, f->sport, false, a),
+                    lnl_fmt_endpoint(f->dst, f->dport, false, b));
+    lua_setfield(L, -2, "flow");
 }
 
 static void push_event(lua_State *L, const ln_event *ev)
@@ -102,6 +144,27 @@ static void push_event(lua_State *L, const ln_event *ev)
         char sum[256];
         lnl_summary(ev->pkt->data, ev->pkt->len, (int)ev->layer, ev->pkt->buf, sum, sizeof sum);
         if (*sum) set_str(L, "summary", sum);
+        push_pktinfo(L, ev);
+    }
+    switch (ev->type) {
+    case LN_EV_TCP_STATE:
+        set_str(L, "from", ln_tcp_state_name((ln_tcp_state)ev->value));
+        set_str(L, "to", ln_tcp_state_name((ln_tcp_state)ev->value2));
+        push_flow(L, &ev->flow);
+        break;
+    case LN_EV_TCP_CWND:
+        set_int(L, "cwnd", (lua_Integer)ev->value);
+        set_int(L, "ssthresh", (lua_Integer)ev->value2);
+        set_str(L, "why", ev->text);
+        push_flow(L, &ev->flow);
+        break;
+    case LN_EV_TIMER:
+        set_str(L, "timer", ev->text);
+        set_int(L, "backoff", (lua_Integer)ev->value);
+        push_flow(L, &ev->flow);
+        break;
+    default:
+        break;
     }
     lua_pushinteger(L, (lua_Integer)ev->value);
     lua_setfield(L, -2, "value");
@@ -179,7 +242,7 @@ int lnl_net_on(lua_State *L)
         if (strcmp(ev_types[i].name, ty) == 0) mask = ev_types[i].mask;
     if (!mask)
         luaL_error(L, "net:on: event type \"%s\" unknown (known: tx, rx, drop, link, arp, icmp, "
-                      "tcp_state, tcp_cwnd, timer, user, all)", ty);
+                      "tcp, cwnd, timer, user, all)", ty);
     if (!n->dispatching) {                 /* compact removed hooks */
         int j = 0;
         for (int i = 0; i < n->n_hooks; i++) if (n->hooks[i].id) n->hooks[j++] = n->hooks[i];

@@ -12,6 +12,8 @@
 #include "mib.h"
 #include "node.h"
 #include "route.h"
+#include "tcp.h"
+#include "tcp_cc.h"
 #include "lunet.h"
 
 static lnl_handle *checknode(lua_State *L, const char *fname)
@@ -401,40 +403,179 @@ static int node_forwarding(lua_State *L)
     return 1;
 }
 
-typedef enum { K_U8, K_U32, K_TIME, K_BOOL, K_FORWARD } sysctl_kind;
+typedef enum { K_U8, K_U32, K_TIME, K_BOOL, K_FORWARD, K_I64, K_STR, K_U32X3, K_PORTS } sysctl_kind;
+
+/* Where a setting lives: the node's own settings or its TCP stack's
+ * (ln_tcp_cfg_of), which also holds ip_local_port_range for UDP. */
+enum { B_NODE, B_TCP };
+
+#define NODE_KEY(name, kind, field, lo, hi) {name, kind, B_NODE, offsetof(ln_node_cfg, field), lo, hi}
+#define TCP_KEY(name, kind, field, lo, hi) {name, kind, B_TCP, offsetof(ln_tcp_cfg, field), lo, hi}
 
 /* Names are Linux's; times are read in ns and set like any lunet time. */
 static const struct sysctl {
     const char *name;
     sysctl_kind kind;
+    int base;
     size_t off;
-    uint32_t min, max;
+    int64_t min, max;
 } sysctls[] = {
-    {"net.ipv4.ip_default_ttl", K_U8, offsetof(ln_node_cfg, ip_default_ttl), 1, 255},
-    {"net.ipv4.ip_forward", K_FORWARD, 0, 0, 1},
-    {"net.ipv4.ipfrag_time", K_TIME, offsetof(ln_node_cfg, ipfrag_time), 0, 0},
-    {"net.ipv4.ipfrag_high_thresh", K_U32, offsetof(ln_node_cfg, ipfrag_high_thresh), 0, UINT32_MAX},
-    {"net.ipv4.icmp_echo_ignore_all", K_BOOL, offsetof(ln_node_cfg, icmp_echo_ignore_all), 0, 1},
-    {"net.ipv4.conf.all.arp_accept", K_BOOL, offsetof(ln_node_cfg, arp_accept), 0, 1},
-    {"net.ipv4.neigh.default.base_reachable_time", K_TIME, offsetof(ln_node_cfg, arp_reachable_time), 0, 0},
-    {"net.ipv4.neigh.default.retrans_time", K_TIME, offsetof(ln_node_cfg, arp_retrans_time), 0, 0},
-    {"net.ipv4.neigh.default.gc_stale_time", K_TIME, offsetof(ln_node_cfg, arp_gc_stale_time), 0, 0},
-    {"net.ipv4.neigh.default.delay_first_probe_time", K_TIME, offsetof(ln_node_cfg, arp_delay_first_probe), 0, 0},
-    {"net.ipv4.neigh.default.mcast_solicit", K_U32, offsetof(ln_node_cfg, arp_mcast_solicit), 1, 255},
-    {"net.ipv4.neigh.default.ucast_solicit", K_U32, offsetof(ln_node_cfg, arp_ucast_solicit), 0, 255},
-    {"net.ipv4.neigh.default.unres_qlen", K_U32, offsetof(ln_node_cfg, arp_unres_qlen), 0, 65535},
-    {NULL, 0, 0, 0, 0},
+    NODE_KEY("net.ipv4.ip_default_ttl", K_U8, ip_default_ttl, 1, 255),
+    {"net.ipv4.ip_forward", K_FORWARD, B_NODE, 0, 0, 1},
+    NODE_KEY("net.ipv4.ipfrag_time", K_TIME, ipfrag_time, 0, 0),
+    NODE_KEY("net.ipv4.ipfrag_high_thresh", K_U32, ipfrag_high_thresh, 0, UINT32_MAX),
+    NODE_KEY("net.ipv4.icmp_echo_ignore_all", K_BOOL, icmp_echo_ignore_all, 0, 1),
+    NODE_KEY("net.ipv4.conf.all.arp_accept", K_BOOL, arp_accept, 0, 1),
+    NODE_KEY("net.ipv4.neigh.default.base_reachable_time", K_TIME, arp_reachable_time, 0, 0),
+    NODE_KEY("net.ipv4.neigh.default.retrans_time", K_TIME, arp_retrans_time, 0, 0),
+    NODE_KEY("net.ipv4.neigh.default.gc_stale_time", K_TIME, arp_gc_stale_time, 0, 0),
+    NODE_KEY("net.ipv4.neigh.default.delay_first_probe_time", K_TIME, arp_delay_first_probe, 0, 0),
+    NODE_KEY("net.ipv4.neigh.default.mcast_solicit", K_U32, arp_mcast_solicit, 1, 255),
+    NODE_KEY("net.ipv4.neigh.default.ucast_solicit", K_U32, arp_ucast_solicit, 0, 255),
+    NODE_KEY("net.ipv4.neigh.default.unres_qlen", K_U32, arp_unres_qlen, 0, 65535),
+    /* TCP (Documentation/networking/ip-sysctl.rst; ranges as Linux checks them) */
+    TCP_KEY("net.ipv4.tcp_syn_retries", K_U32, syn_retries, 1, 127),
+    TCP_KEY("net.ipv4.tcp_synack_retries", K_U32, synack_retries, 0, 255),
+    TCP_KEY("net.ipv4.tcp_syn_linear_timeouts", K_U32, syn_linear_timeouts, 0, 255),
+    TCP_KEY("net.ipv4.tcp_retries1", K_U32, retries1, 0, 255),
+    TCP_KEY("net.ipv4.tcp_retries2", K_U32, retries2, 0, 255),
+    TCP_KEY("net.ipv4.tcp_orphan_retries", K_U32, orphan_retries, 0, 255),
+    TCP_KEY("net.ipv4.tcp_fin_timeout", K_TIME, fin_timeout, 0, 0),
+    TCP_KEY("net.ipv4.tcp_max_syn_backlog", K_U32, max_syn_backlog, 1, 1 << 24),
+    TCP_KEY("net.core.somaxconn", K_U32, somaxconn, 0, 1 << 24),
+    TCP_KEY("net.ipv4.tcp_syncookies", K_U32, syncookies, 0, 2),
+    TCP_KEY("net.ipv4.tcp_sack", K_BOOL, sack, 0, 1),
+    TCP_KEY("net.ipv4.tcp_dsack", K_BOOL, dsack, 0, 1),
+    TCP_KEY("net.ipv4.tcp_timestamps", K_BOOL, timestamps, 0, 1),
+    TCP_KEY("net.ipv4.tcp_window_scaling", K_BOOL, window_scaling, 0, 1),
+    TCP_KEY("net.ipv4.tcp_rmem", K_U32X3, rmem, 1, INT32_MAX),
+    TCP_KEY("net.ipv4.tcp_wmem", K_U32X3, wmem, 1, INT32_MAX),
+    TCP_KEY("net.core.rmem_max", K_U32, rmem_max, 1, INT32_MAX),
+    TCP_KEY("net.core.wmem_max", K_U32, wmem_max, 1, INT32_MAX),
+    TCP_KEY("net.ipv4.tcp_rto_min", K_TIME, rto_min, 0, 0),
+    TCP_KEY("net.ipv4.tcp_rto_max", K_TIME, rto_max, 0, 0),
+    TCP_KEY("net.ipv4.tcp_congestion_control", K_STR, congestion, 0, 0),
+    TCP_KEY("net.ipv4.tcp_reordering", K_U32, reordering, 1, 1024),
+    TCP_KEY("net.ipv4.tcp_keepalive_time", K_TIME, keepalive_time, 0, 0),
+    TCP_KEY("net.ipv4.tcp_keepalive_intvl", K_TIME, keepalive_intvl, 0, 0),
+    TCP_KEY("net.ipv4.tcp_keepalive_probes", K_U32, keepalive_probes, 0, 255),
+    TCP_KEY("net.ipv4.tcp_invalid_ratelimit", K_TIME, invalid_ratelimit, 0, 0),
+    TCP_KEY("net.ipv4.tcp_challenge_ack_limit", K_U32, challenge_ack_limit, 0, UINT32_MAX),
+    TCP_KEY("net.ipv4.ip_local_port_range", K_PORTS, port_lo, 1, 65535),
+    TCP_KEY("net.ipv4.tcp_slow_start_after_idle", K_BOOL, slow_start_after_idle, 0, 1),
+    TCP_KEY("net.ipv4.tcp_max_tw_buckets", K_U32, max_tw_buckets, 0, UINT32_MAX),
+    TCP_KEY("net.ipv4.tcp_base_mss", K_U32, base_mss, 88, 65535),
+    /* lunet's own */
+    TCP_KEY("net.ipv4.tcp_msl", K_TIME, msl, 0, 0),
+    TCP_KEY("net.ipv4.tcp_fixed_isn", K_I64, fixed_isn, -1, UINT32_MAX),
+    TCP_KEY("net.ipv4.tcp_initial_cwnd", K_U32, initial_cwnd, 1, 65535),
+    {NULL, 0, 0, 0, 0, 0},
 };
+
+/* The setting's storage, or NULL (no TCP stack on the node). */
+static char *sysctl_ptr(ln_node *nd, const struct sysctl *s)
+{
+    if (s->base == B_NODE) return (char *)&nd->cfg + s->off;
+    ln_tcp_cfg *c = nd->tcp ? ln_tcp_cfg_of(nd) : NULL;
+    return c ? (char *)c + s->off : NULL;
+}
 
 static void push_sysctl(lua_State *L, ln_node *nd, const struct sysctl *s)
 {
-    char *p = (char *)&nd->cfg + s->off;
+    char *p = sysctl_ptr(nd, s);
+    if (!p) { lua_pushnil(L); return; }
     switch (s->kind) {
     case K_U8: lua_pushinteger(L, *(uint8_t *)p); break;
     case K_U32: lua_pushinteger(L, *(uint32_t *)p); break;
     case K_TIME: lua_pushinteger(L, (lua_Integer)*(ln_time *)p); break;
     case K_BOOL: lua_pushinteger(L, *(bool *)p ? 1 : 0); break;
     case K_FORWARD: lua_pushinteger(L, nd->forwarding ? 1 : 0); break;
+    case K_I64: lua_pushinteger(L, (lua_Integer)*(int64_t *)p); break;
+    case K_STR: lua_pushstring(L, p); break;
+    case K_U32X3:
+        lua_createtable(L, 3, 0);
+        for (int i = 0; i < 3; i++) {
+            lua_pushinteger(L, ((uint32_t *)p)[i]);
+            lua_rawseti(L, -2, i + 1);
+        }
+        break;
+    case K_PORTS: {
+        ln_tcp_cfg *c = ln_tcp_cfg_of(nd);
+        lua_createtable(L, 2, 0);
+        lua_pushinteger(L, c->port_lo);
+        lua_rawseti(L, -2, 1);
+        lua_pushinteger(L, c->port_hi);
+        lua_rawseti(L, -2, 2);
+        break;
+    }
+    }
+}
+
+/* Integer i of the table at idx (1-based), in lo..hi. */
+static lua_Integer table_int(lua_State *L, int idx, int i, int64_t lo, int64_t hi, const char *ctx)
+{
+    lua_rawgeti(L, idx, i);
+    if (!lua_isinteger(L, -1))
+        luaL_error(L, "%s: element %d must be an integer, got %s", ctx, i, luaL_typename(L, -1));
+    lua_Integer v = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (v < lo || v > hi) luaL_error(L, "%s: element %d (%I) out of range (%I..%I)", ctx, i, v,
+                                     (lua_Integer)lo, (lua_Integer)hi);
+    return v;
+}
+
+static void set_sysctl(lua_State *L, ln_node *nd, const struct sysctl *s, int idx, const char *ctx)
+{
+    char *p = sysctl_ptr(nd, s);
+    switch (s->kind) {
+    case K_TIME:
+        *(ln_time *)p = lnl_checktime(L, idx, ctx);
+        return;
+    case K_STR: {
+        const char *v = lua_tostring(L, idx);
+        if (lua_type(L, idx) != LUA_TSTRING)
+            luaL_error(L, "%s: expected a string, got %s", ctx, luaL_typename(L, idx));
+        if (!ln_tcp_cc_find(v))
+            luaL_error(L, "%s: \"%s\" unknown (known: %s)", ctx, v, ln_tcp_cc_names());
+        snprintf(p, sizeof ((ln_tcp_cfg *)0)->congestion, "%s", v);
+        return;
+    }
+    case K_U32X3: {
+        if (!lua_istable(L, idx) || lua_rawlen(L, idx) != 3)
+            luaL_error(L, "%s: expected a table of 3 sizes {min, default, max}", ctx);
+        uint32_t v[3];
+        for (int i = 0; i < 3; i++) v[i] = (uint32_t)table_int(L, idx, i + 1, s->min, s->max, ctx);
+        if (v[0] > v[1] || v[1] > v[2]) luaL_error(L, "%s: expected min <= default <= max", ctx);
+        memcpy(p, v, sizeof v);
+        return;
+    }
+    case K_PORTS: {
+        if (!lua_istable(L, idx) || lua_rawlen(L, idx) != 2)
+            luaL_error(L, "%s: expected a table of 2 ports {low, high}", ctx);
+        lua_Integer lo = table_int(L, idx, 1, s->min, s->max, ctx);
+        lua_Integer hi = table_int(L, idx, 2, s->min, s->max, ctx);
+        if (lo > hi) luaL_error(L, "%s: the low port %I is above the high port %I", ctx, lo, hi);
+        ln_tcp_cfg *c = ln_tcp_cfg_of(nd);
+        c->port_lo = (uint16_t)lo;
+        c->port_hi = (uint16_t)hi;
+        return;
+    }
+    default:
+        break;
+    }
+    lua_Integer v;
+    if (lua_isboolean(L, idx)) v = lua_toboolean(L, idx);
+    else if (lua_isinteger(L, idx)) v = lua_tointeger(L, idx);
+    else luaL_error(L, "%s: expected an integer, got %s", ctx, luaL_typename(L, idx));
+    if (v < s->min || v > s->max)
+        luaL_error(L, "%s: %I out of range (%I..%I)", ctx, v, (lua_Integer)s->min, (lua_Integer)s->max);
+    switch (s->kind) {
+    case K_U8: *(uint8_t *)p = (uint8_t)v; break;
+    case K_U32: *(uint32_t *)p = (uint32_t)v; break;
+    case K_BOOL: *(bool *)p = v != 0; break;
+    case K_FORWARD: nd->forwarding = v != 0; break;
+    case K_I64: *(int64_t *)p = v; break;
+    default: break;
     }
 }
 
@@ -464,27 +605,11 @@ static int node_sysctl(lua_State *L)
         luaL_pushresult(&b);
         luaL_error(L, "%s: unknown key \"%s\" (known: %s)", F, k, lua_tostring(L, -1));
     }
+    if (!sysctl_ptr(nd, s)) luaL_error(L, "%s: %s: %s has no TCP stack", F, s->name, nd->name);
     if (!lua_isnone(L, 3)) {
-        char *p = (char *)&nd->cfg + s->off;
         char ctx[96];
         snprintf(ctx, sizeof ctx, "%s: %s", F, s->name);
-        if (s->kind == K_TIME) {
-            *(ln_time *)p = lnl_checktime(L, 3, ctx);
-        } else {
-            lua_Integer v;
-            if (lua_isboolean(L, 3)) v = lua_toboolean(L, 3);
-            else if (lua_isinteger(L, 3)) v = lua_tointeger(L, 3);
-            else return luaL_error(L, "%s: expected an integer, got %s", ctx, luaL_typename(L, 3));
-            if (v < (lua_Integer)s->min || v > (lua_Integer)s->max)
-                luaL_error(L, "%s: %I out of range (%d..%I)", ctx, v, (int)s->min, (lua_Integer)s->max);
-            switch (s->kind) {
-            case K_U8: *(uint8_t *)p = (uint8_t)v; break;
-            case K_U32: *(uint32_t *)p = (uint32_t)v; break;
-            case K_BOOL: *(bool *)p = v != 0; break;
-            case K_FORWARD: nd->forwarding = v != 0; break;
-            default: break;
-            }
-        }
+        set_sysctl(L, nd, s, 3, ctx);
     }
     push_sysctl(L, nd, s);
     return 1;

@@ -185,14 +185,20 @@ lnl_task *lnl_checktask(lua_State *L, const char *fname)
     return t;
 }
 
-int lnl_task_block(lua_State *L, lnl_task *t, ln_time deadline, lnl_wake_fn fn, void *arg)
+int lnl_task_block_k(lua_State *L, lnl_task *t, ln_time deadline, lnl_wake_fn fn, void *arg,
+                     lua_KContext ctx, lua_KFunction k)
 {
     t->state = T_BLOCKED;
     t->wake = fn;
     t->wake_arg = arg;
     if (deadline != LN_NEVER) ln_timer_arm(&t->n->net->sim, &t->timer, deadline);
     else ln_timer_cancel(&t->n->net->sim, &t->timer);
-    return lua_yield(L, 0);
+    return lua_yieldk(L, 0, ctx, k);
+}
+
+int lnl_task_block(lua_State *L, lnl_task *t, ln_time deadline, lnl_wake_fn fn, void *arg)
+{
+    return lnl_task_block_k(L, t, deadline, fn, arg, 0, NULL);
 }
 
 void lnl_task_wake(lnl_task *t)

@@ -9,6 +9,8 @@
  *                  the Net's user value, so one object has one handle
  *   lunet.Task     a coroutine driven by scheduler timers (l_task.c)
  *   lunet.IcmpSocket  a queue of ICMP messages a task can wait on (l_icmp.c)
+ *   lunet.TcpSocket, lunet.UdpSocket  handles onto engine sockets the user
+ *                  owns; blocking calls yield the task (l_tcp.c, l_udp.c)
  *
  * Lua never runs directly inside an engine callback: timers and event hooks
  * go through lnl_protected(), which runs the Lua part under lua_pcall on the
@@ -40,6 +42,8 @@
 #define LNL_CAPTURE "lunet.Capture"
 #define LNL_SOCK    "lunet.IcmpSocket"
 #define LNL_TASK    "lunet.Task"
+#define LNL_TCP     "lunet.TcpSocket"
+#define LNL_UDP     "lunet.UdpSocket"
 
 /* Registry keys of the binding's own tables. */
 #define LNL_REG_MODULE  "lunet.module"   /* the module table */
@@ -49,6 +53,11 @@
 
 struct lnl_sock;
 struct lnl_capref;
+struct lnl_tsock;
+struct lnl_usock;
+struct lnl_grave;
+struct ln_tcp_sock;
+struct ln_udp_sock;
 
 typedef struct lnl_hook {
     int id;                    /* 0: removed, compacted when not dispatching */
@@ -70,6 +79,9 @@ typedef struct lnl_net {
     bool failed;               /* an error waits in uv.err for net:run */
     bool interrupted;          /* Ctrl-C stopped the last run */
     struct lnl_sock *socks;    /* open ICMP sockets, closed before the net */
+    struct lnl_tsock *tsocks;  /* TCP sockets the user holds (l_tcp.c) */
+    struct lnl_usock *usocks;  /* UDP sockets the user holds (l_udp.c) */
+    struct lnl_grave *grave;   /* sockets collected by __gc, closed from a timer */
     struct lnl_capref *caps;   /* capture handles, detached before the net */
     struct lnl_task *tasks;    /* unfinished tasks (their timers are armed) */
 } lnl_net;
@@ -171,6 +183,11 @@ lnl_net *lnl_task_net(const lnl_task *t);
  * the number of values it pushed. */
 typedef int (*lnl_wake_fn)(lua_State *co, lnl_task *t, void *arg);
 int  lnl_task_block(lua_State *L, lnl_task *t, ln_time deadline, lnl_wake_fn fn, void *arg);
+/* The same, but the blocked C function goes on in `k` when the task
+ * resumes (lua_yieldk), with its stack as it left it plus what the builder
+ * pushed: a socket call retries, and blocks again until it can finish. */
+int  lnl_task_block_k(lua_State *L, lnl_task *t, ln_time deadline, lnl_wake_fn fn, void *arg,
+                      lua_KContext ctx, lua_KFunction k);
 /* Make a blocked task resume at the current virtual time (through its
  * timer, so resumes only ever happen from the scheduler). */
 void lnl_task_wake(lnl_task *t);
@@ -184,6 +201,23 @@ lnl_task *lnl_checktask(lua_State *L, const char *fname);
 void lnl_open_icmp(lua_State *L);
 int  lnl_node_icmp_socket(lua_State *L);
 void lnl_socks_close_all(lnl_net *n);
+
+/* ---- l_tcp.c, l_udp.c ---------------------------------------------------- */
+void lnl_open_tcp(lua_State *L);              /* also h:tcp/listen/connect/sockets */
+void lnl_open_udp(lua_State *L);              /* also h:udp */
+/* Network closing: forget every engine socket (ln_net_free frees them). */
+void lnl_tcp_close_all(lnl_net *n);
+void lnl_udp_close_all(lnl_net *n);
+/* Close an engine socket later, from a timer: __gc and event hooks run
+ * inside engine code, which must not be re-entered. */
+void lnl_grave_tcp(lnl_net *n, struct ln_tcp_sock *s);
+void lnl_grave_udp(lnl_net *n, struct ln_udp_sock *s);
+/* "10.0.0.1:80" into buf (at least 24 bytes); "0.0.0.0:*" for port 0
+ * when star is set. */
+char *lnl_fmt_endpoint(uint32_t addr, uint16_t port, bool star, char *buf);
+/* Raise "<fname>: not allowed inside an event hook (...)" when called from
+ * a net:on hook, where engine code is on the C stack. */
+void lnl_check_not_in_hook(lua_State *L, lnl_net *n, const char *fname);
 
 /* ---- l_event.c ---------------------------------------------------------- */
 int  lnl_net_on(lua_State *L);
@@ -199,6 +233,22 @@ void lnl_fail(lua_State *L, lnl_net *n);
 /* One-line tcpdump-like summary of a frame/packet; every length checked. */
 void lnl_summary(const uint8_t *p, uint32_t len, int layer,
                  const uint8_t *buf_start, char *out, size_t outlen);
+/* The fields of an IPv4/TCP/UDP packet that event tables carry (ev.src,
+ * ev.sport, ev.seq, ...); false if it is not IPv4. */
+typedef struct lnl_pktinfo {
+    bool ip, frag, l4, tcp;       /* frag: not the first fragment (no ports) */
+    uint32_t src, dst;
+    uint8_t proto, ttl;
+    uint16_t ipid;
+    uint16_t sport, dport;        /* l4 */
+    uint8_t flags;                /* tcp */
+    char flag_letters[12];        /* tcpdump's: "S", "S.", "P.", "F." ... */
+    uint32_t seq, ack;
+    uint16_t win;                 /* as on the wire (unscaled) */
+    uint32_t payload;             /* TCP or UDP data bytes */
+} lnl_pktinfo;
+bool lnl_pktinfo_get(const uint8_t *p, uint32_t len, int layer, const uint8_t *buf_start,
+                     lnl_pktinfo *pi);
 
 /* ---- l_run.c / realtime.c ----------------------------------------------- */
 /* The one global of the binding: set by the SIGINT handler of the CLI (or

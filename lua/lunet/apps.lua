@@ -1,4 +1,6 @@
--- lunet.apps - ping and traceroute, installed as Node methods.
+-- lunet.apps - ping and traceroute, installed as Node methods (and the TCP
+-- applications of lunet.tcpapps: echo_server, discard_server, bulk_send,
+-- sink, http_server, http_get).
 --
 -- Both are plain tasks built on the ICMP socket of docs/lua-api.md
 -- (node:icmp_socket(), sock:echo, sock:probe, sock:receive(timeout)); they
@@ -442,5 +444,13 @@ end
 local Node = node_methods()
 Node.ping = M.ping
 Node.traceroute = M.traceroute
+
+-- TCP applications (lunet/tcpapps.lua): echo, discard, bulk transfer, HTTP.
+local tcpapps = require("lunet.tcpapps")
+for _, name in ipairs({"echo_server", "discard_server", "bulk_send", "sink", "http_server",
+                       "http_get"}) do
+  Node[name] = tcpapps[name]
+  M[name] = tcpapps[name]
+end
 
 return M

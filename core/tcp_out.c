@@ -1,0 +1,699 @@
+/* tcp_out.c - everything TCP sends.
+ *
+ * Two send paths, as in lwIP and Linux:
+ *   1. ln_tcp_output: the one function that decides what a connection
+ *      sends next, in a fixed order -- retransmissions of lost segments in
+ *      recovery (RFC 6675 NextSeg, RFC 6582), then new data (or, after an
+ *      RTO, data again from SND.UNA) under cwnd, the peer's window and
+ *      Nagle, then a FIN -- and then arms the retransmission or persist
+ *      timer.  Callers: tcp_in.c after each ACK, ln_tcp_send, timers.
+ *   2. bare control segments: ACKs (ln_tcp_send_ack, also from TIME_WAIT
+ *      with IP ID 0), SYN / SYN-ACK, RSTs (from a socket, or answering a
+ *      segment nobody takes), zero-window and keepalive probes
+ *      (seq = SND.UNA - 1), and ln_tcp_send_ctl for tcp_listen.c.
+ *
+ * Also here: the receive window we advertise (Linux's tcp_select_window,
+ * which is RFC 1122 4.2.3.3 receiver SWS avoidance, never moving the right
+ * edge left) and the bookkeeping every sent segment does (delayed-ACK
+ * state, IP ID, counters, send times for RTT samples).
+ *
+ * Read: RFC 9293 3.8.6 (windows), 3.10 (what each state sends), RFC 1122
+ * 4.2.3.4 (sender SWS, Nagle), RFC 896, RFC 6675 5, RFC 6937 (PRR sets
+ * cwnd in tcp_in.c, this file spends it), RFC 7323 3 (TS on every
+ * segment), RFC 2018 / RFC 2883 (SACK and D-SACK blocks), and Linux's
+ * tcp_output.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "ip.h"
+#include "net.h"
+#include "node.h"
+#include "tcp_int.h"
+#include "wire.h"
+
+static ln_net *net_of(const ln_tcp_sock *s) { return s->st->node->net; }
+static uint32_t umin(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static uint32_t div_up(uint32_t a, uint32_t b) { return b ? (a + b - 1) / b : a; }
+
+/* ---- sizes ------------------------------------------------------------------ */
+
+ln_seq ln_tcp_data_end(const ln_tcp_sock *s)
+{
+    /* Once sent, the FIN sits right after the data: SND.MAX - 1. */
+    if (s->flags & LN_TF_FIN_SENT) return s->snd_max - 1;
+    /* Data starts after the SYN, acknowledged or not (a close in
+     * SYN-RECEIVED queues the FIN at ISS + 1). */
+    return (s->snd_una == s->iss ? s->iss + 1 : s->snd_una) + s->snd.len;
+}
+
+/* tcp_current_mss with tcp_bound_to_half_wnd: never more than half the
+ * largest window the peer offered (RFC 1122 4.2.3.4's spirit: a tiny
+ * window is not filled by one segment). */
+static uint32_t mss_now(const ln_tcp_sock *s)
+{
+    uint32_t mss = s->mss_cache ? s->mss_cache : 536;
+    uint32_t cutoff = s->max_window > 536 ? s->max_window >> 1 : s->max_window;
+    if (cutoff && mss > cutoff) {
+        uint32_t floor = 68 - ((s->flags & LN_TF_TS) ? 32 : 20);
+        mss = cutoff > floor ? cutoff : floor;
+    }
+    return mss;
+}
+
+/* SACKed bytes in [from, to). */
+static uint32_t sacked_between(const ln_tcp_sb *sb, ln_seq from, ln_seq to)
+{
+    uint32_t n = 0;
+    for (int i = 0; i < sb->n; i++) {
+        ln_seq a = ln_seq_max(sb->blk[i].start, from), b = ln_seq_min(sb->blk[i].end, to);
+        if (ln_seq_lt(a, b)) n += (uint32_t)(b - a);
+    }
+    return n;
+}
+
+uint32_t ln_tcp_in_flight(const ln_tcp_sock *s)
+{
+    uint32_t mss = s->mss_cache ? s->mss_cache : 536;
+    if (s->ca_state == LN_CA_LOSS) {
+        /* After an RTO everything outstanding counts as lost (Linux's
+         * tcp_timeout_mark_lost): only what went out again is in flight. */
+        uint32_t bytes = (uint32_t)(s->snd_nxt - s->snd_una);
+        if (s->sb) bytes -= sacked_between(s->sb, s->snd_una, s->snd_nxt);
+        return div_up(bytes, mss);
+    }
+    if (s->sb && (s->sb->n || s->ca_state == LN_CA_RECOVERY))
+        return div_up(ln_tcp_sb_pipe(s->sb, s->snd_una, s->snd_max, mss, s->st->cfg.reordering), mss);
+    /* Without SACK, Linux counts each duplicate ACK as a segment that left
+     * the network (tcp_add_reno_sack): packets_out - sacked_out - lost_out
+     * + retrans_out. */
+    uint32_t segs = div_up((uint32_t)(s->snd_max - s->snd_una), mss);
+    uint32_t gone = s->dupacks + s->lost_out;
+    segs = segs > gone ? segs - gone : 0;
+    return segs + s->retrans_out;
+}
+
+/* ---- the receive window (Linux's __tcp_select_window) ------------------------ */
+
+/* RCV.WND still open from what we last advertised (tcp_receive_window). */
+static uint32_t receive_window(const ln_tcp_sock *s)
+{
+    int32_t w = (int32_t)(s->rcv_wup + s->rcv_wnd - s->rcv_nxt);
+    return w < 0 ? 0 : (uint32_t)w;
+}
+
+/* The window the buffer allows now.  Receiver SWS avoidance (RFC 1122
+ * 4.2.3.3) is Linux's: when less than half the buffer is free the offer
+ * drops to 0 rather than creep up by less than a segment (or 1/16 of the
+ * buffer); without window scaling it moves in whole segments.  Above that
+ * it grows no faster than rcv_ssthresh (tcp_grow_window). */
+uint32_t ln_tcp_raw_window(ln_tcp_sock *s)
+{
+    int32_t mss = s->rcv_mss;
+    int32_t free_space = (int32_t)ln_tcp_space(s);
+    int32_t allowed = (int32_t)ln_tcp_full_space(s);
+    int32_t full = (int32_t)umin(s->window_clamp, (uint32_t)allowed);
+    int32_t ws = s->rcv_wscale, window;
+    if (mss > full) {
+        mss = full;
+        if (mss <= 0) return 0;
+    }
+    if (free_space < (full >> 1)) {
+        s->quick = 0;
+        free_space &= ~((1 << ws) - 1);
+        if (free_space < (allowed >> 4) || free_space < mss) return 0;
+    }
+    if (free_space > (int32_t)s->rcv_ssthresh) free_space = (int32_t)s->rcv_ssthresh;
+    if (ws) {
+        window = free_space;
+        window = (window + (1 << ws) - 1) & ~((1 << ws) - 1);
+    } else {
+        window = (int32_t)s->rcv_wnd;
+        if (window <= free_space - mss || window > free_space)
+            window = free_space / mss * mss;
+        else if (mss == full && free_space > window + (full >> 1))
+            window = free_space;
+    }
+    return (uint32_t)window;
+}
+
+/* Linux's tcp_select_window: RFC 9293 3.8.6.2.2 -- the right edge never
+ * moves left (tcp_shrink_window = 0), so an offer smaller than what is
+ * still open is rounded up to it.  Counts the zero-window transitions. */
+uint16_t ln_tcp_select_window(ln_tcp_sock *s)
+{
+    ln_node *n = s->st->node;
+    uint32_t old = s->rcv_wnd;
+    uint32_t cur = receive_window(s);
+    uint32_t nw = ln_tcp_raw_window(s);
+    uint32_t ws = s->rcv_wscale;
+    if (nw < cur) {
+        if (nw == 0) LN_MIB_INC(n, TcpExtTCPWantZeroWindowAdv);
+        nw = (cur + (1u << ws) - 1) & ~((1u << ws) - 1);
+    }
+    s->rcv_wnd = nw;
+    s->rcv_wup = s->rcv_nxt;
+    uint32_t max = 65535u << ws;
+    if (nw > max) nw = max;
+    nw >>= ws;
+    if (nw == 0) {
+        if (old) LN_MIB_INC(n, TcpExtTCPToZeroWindowAdv);
+    } else if (old == 0) {
+        LN_MIB_INC(n, TcpExtTCPFromZeroWindowAdv);
+    }
+    return (uint16_t)nw;
+}
+
+/* ---- building and sending ------------------------------------------------------- */
+
+/* DF on every segment (Linux does path MTU discovery); the socket's IP ID
+ * counter, or 0 where Linux sends from a timewait sock. */
+static int ip_send(ln_tcp_sock *s, ln_pkt *pkt, bool id0)
+{
+    ln_ip_opts o;
+    memset(&o, 0, sizeof o);
+    o.df = o.df_set = true;
+    o.id_set = true;
+    o.id = id0 ? 0 : s->ip_id++;
+    LN_MIB_INC(s->st->node, TcpOutSegs);
+    s->segs_out++;
+    return ln_ip_output(s->st->node, pkt, s->laddr, s->raddr, LN_IPPROTO_TCP, &o);
+}
+
+/* Header fields and options of a segment after the handshake: TS on every
+ * segment (RFC 7323 3.2), SACK blocks with a D-SACK first (RFC 2883 4). */
+static void fill_hdr(ln_tcp_sock *s, ln_tcp_hdr *h, ln_seq seq, uint8_t flags)
+{
+    memset(h, 0, sizeof *h);
+    h->saddr = s->laddr; h->daddr = s->raddr;
+    h->sport = s->lport; h->dport = s->rport;
+    h->seq = seq;
+    h->ack = s->rcv_nxt;
+    h->flags = flags;
+    h->ws = -1;
+    if (s->flags & LN_TF_TS) {
+        h->ts = true;
+        h->tsval = ln_tcp_tsval(s->st, s->ts_offset);
+        h->tsecr = s->ts_recent;
+    }
+    if ((s->flags & LN_TF_SACK) && (flags & LN_TCP_ACK)) {
+        int n = 0;
+        if (s->flags & LN_TF_DSACK) h->sack[n++] = s->dsack;
+        n += ln_tcp_ofo_sack(&s->ofo, &h->sack[n], 4 - n);
+        h->n_sack = (uint8_t)n;
+    }
+}
+
+/* Linux's tcp_event_ack_sent: an ACK went out, so the delayed one is no
+ * longer owed; each ACK of new data spends one quick ACK. */
+static void ack_sent(ln_tcp_sock *s)
+{
+    if (s->compressed_ack) {
+        LN_MIB_ADD(s->st->node, TcpExtTCPAckCompressed, s->compressed_ack);
+        s->compressed_ack = 0;
+    }
+    if (s->quick) {
+        uint32_t pkts = (s->ack_pending & LN_ACK_SCHED) ? 1 : 0;
+        if (pkts >= s->quick) {
+            s->quick = 0;
+            s->ato = s->st->cfg.delack_min;
+        } else {
+            s->quick = (uint8_t)(s->quick - pkts);
+        }
+    }
+    s->ack_pending = 0;
+    ln_timer_cancel(&net_of(s)->sim, &s->t_delack);
+    s->flags &= ~LN_TF_DSACK;
+}
+
+/* Linux's tcp_event_data_sent: a reply sent within the delayed-ACK time
+ * of the last data received makes the connection interactive (pingpong:
+ * ACKs are delayed to ride on the next reply); sending after an idle
+ * moment tells the algorithm (CA_EVENT_TX_START). */
+static void data_sent(ln_tcp_sock *s, bool was_idle)
+{
+    ln_time now = ln_tcp_now(s);
+    if (was_idle) {
+        s->cc.lsndtime = s->lsndtime;
+        s->cc_ops->cwnd_event(&s->cc, LN_CA_EVENT_TX_START, now);
+    }
+    s->lsndtime = now;
+    if (s->ato && now - s->lrcvtime < s->ato && !(s->flags & LN_TF_QUICKACK))
+        s->flags |= LN_TF_PINGPONG;
+}
+
+/* Remember when [.., end) left, for the RTT sample its ACK will give. */
+static void txq_push(ln_tcp_sock *s, ln_seq end, ln_time t)
+{
+    if (s->txq_len == s->txq_cap) {
+        uint32_t cap = s->txq_cap ? s->txq_cap * 2 : 16;
+        if (cap > 65536) {                     /* enough: forget the oldest */
+            s->txq_head = (s->txq_head + 1) & (s->txq_cap - 1);
+            s->txq_len--;
+        } else {
+            ln_tcp_txts *q = malloc(cap * sizeof *q);
+            if (!q) return;
+            for (uint32_t i = 0; i < s->txq_len; i++)
+                q[i] = s->txq[(s->txq_head + i) & (s->txq_cap - 1)];
+            free(s->txq);
+            s->txq = q;
+            s->txq_cap = cap;
+            s->txq_head = 0;
+        }
+    }
+    ln_tcp_txts *e = &s->txq[(s->txq_head + s->txq_len) & (s->txq_cap - 1)];
+    e->end = end;
+    e->rtx = 0;
+    e->t = t;
+    s->txq_len++;
+}
+
+/* Karn's rule (RFC 6298 3): no RTT sample from a retransmitted segment. */
+static void txq_mark_rtx(ln_tcp_sock *s, ln_seq seq, ln_seq end)
+{
+    for (uint32_t i = 0; i < s->txq_len; i++) {
+        ln_tcp_txts *e = &s->txq[(s->txq_head + i) & (s->txq_cap - 1)];
+        if (ln_seq_le(e->end, seq)) continue;
+        e->rtx = 1;
+        if (ln_seq_ge(e->end, end)) break;
+    }
+}
+
+/* Send one segment of a synchronized connection: data [seq, seq + len)
+ * from the send ring (len may be 0), the flags given; window, ack and
+ * options as they are now. */
+static int xmit(ln_tcp_sock *s, ln_seq seq, uint32_t len, uint8_t flags)
+{
+    ln_pkt *pkt = ln_net_pkt(net_of(s), len);
+    if (!pkt) return LN_ENOBUFS;
+    if (len) ln_ring_peek(&s->snd, (uint32_t)(seq - s->snd_una), pkt->data, len);
+    ln_tcp_hdr h;
+    fill_hdr(s, &h, seq, flags);
+    h.wnd = ln_tcp_select_window(s);
+    int rc = ln_tcp_push_hdr(pkt, &h);
+    if (rc) {
+        ln_pkt_free(pkt);
+        return rc;
+    }
+    if (flags & LN_TCP_ACK) ack_sent(s);
+    return ip_send(s, pkt, false);
+}
+
+/* A retransmission of [seq, seq + len): counters and Karn. */
+static void count_rtx(ln_tcp_sock *s, ln_seq seq, uint32_t len)
+{
+    ln_node *n = s->st->node;
+    LN_MIB_INC(n, TcpRetransSegs);
+    s->total_retrans++;
+    s->bytes_retrans += len;
+    s->retrans_out++;
+    if (s->txq) txq_mark_rtx(s, seq, seq + len + 1);
+    if (s->rtt_time && ln_seq_gt(s->rtt_seq, seq)) s->rtt_time = 0;
+}
+
+/* Is a FIN owed now?  After close()/shutdown() has moved the state on,
+ * until it is sent (or, after an RTO rewound SND.NXT, sent again). */
+static bool fin_due(const ln_tcp_sock *s, ln_seq end)
+{
+    if (!(s->flags & LN_TF_SHUT_WR)) return false;
+    if (s->state != LN_TCP_FIN_WAIT_1 && s->state != LN_TCP_CLOSING && s->state != LN_TCP_LAST_ACK)
+        return false;
+    return !(s->flags & LN_TF_FIN_SENT) || ln_seq_le(s->snd_nxt, end);
+}
+
+/* Send data [seq, seq + len) (and the FIN when it fits right after), as
+ * new data or as a retransmission; advances SND.NXT/SND.MAX. */
+static int send_seg(ln_tcp_sock *s, ln_seq seq, uint32_t len, ln_seq end, uint32_t mss,
+                    bool fin_ok, bool was_idle)
+{
+    ln_time now = ln_tcp_now(s);
+    bool rtx = ln_seq_lt(seq, s->snd_max);
+    bool fin = fin_ok && seq + len == end && fin_due(s, end);
+    uint8_t flags = LN_TCP_ACK;
+    /* PSH: Linux sets it on the last segment of what the application
+     * wrote; lunet on a segment that empties the queue. */
+    if (len && seq + len == end) flags |= LN_TCP_PSH;
+    if (fin) flags |= LN_TCP_FIN;
+    int rc = xmit(s, seq, len, flags);
+    if (rc) return rc;
+    ln_seq nend = seq + len + (fin ? 1 : 0);
+    if (ln_seq_gt(nend, s->snd_nxt) || !rtx) s->snd_nxt = nend;
+    if (ln_seq_gt(nend, s->snd_max)) {
+        /* New sequence space (part of it may be a retransmission). */
+        if (!rtx) {
+            if (s->txq || len) txq_push(s, nend, now);
+            if (!s->rtt_time) {
+                s->rtt_seq = nend;
+                s->rtt_time = now;
+            }
+        }
+        s->snd_max = nend;
+    }
+    if (fin) s->flags |= LN_TF_FIN_SENT;
+    if (rtx) count_rtx(s, seq, len);
+    if (len) {
+        s->data_segs_out++;
+        s->bytes_sent += len;
+        if (!rtx) LN_MIB_INC(s->st->node, TcpExtTCPOrigDataSent);
+        /* Minshall's Nagle (tcp_minshall_update): remember a short one. */
+        if (len < mss) s->snd_sml = seq + len;
+        data_sent(s, was_idle);
+    }
+    return 0;
+}
+
+/* RFC 896 / RFC 1122 4.2.3.4 as Linux's tcp_nagle_check with Minshall's
+ * refinement: a short segment waits only while an earlier short segment
+ * is unacknowledged (not any data at all). */
+static bool nagle_ok(const ln_tcp_sock *s, uint32_t len, uint32_t mss, bool fin)
+{
+    if (len >= mss || fin || (s->flags & LN_TF_NODELAY)) return true;
+    if (s->snd_max == s->snd_una) return true;
+    return !(ln_seq_gt(s->snd_sml, s->snd_una) && ln_seq_le(s->snd_sml, s->snd_max));
+}
+
+/* The next segment to retransmit in fast recovery, or false.  With SACK,
+ * RFC 6675 NextSeg rules 1 and 3 (rule 2, new data, is the caller's next
+ * step; rule 4, the rescue retransmission, lunet does not do).  Without,
+ * the first unacknowledged segment once it is marked lost (RFC 5681 3.2
+ * step 4, and RFC 6582 after each partial ACK). */
+static bool next_rtx(ln_tcp_sock *s, uint32_t mss, ln_seq end, ln_seq wnd_end, ln_seq *seq,
+                     uint32_t *len)
+{
+    if (s->sb && (s->flags & LN_TF_SACK)) {
+        uint32_t nlen = umin(mss, (uint32_t)(end - s->snd_nxt));
+        bool have_new = ln_seq_lt(s->snd_nxt, end) && ln_seq_le(s->snd_nxt + nlen, wnd_end);
+        bool nd;
+        if (!ln_tcp_sb_next_seg(s->sb, s->snd_una, s->snd_max, mss, s->st->cfg.reordering,
+                                have_new, seq, len, &nd))
+            return false;
+        if (ln_seq_gt(*seq + *len, end)) *len = (uint32_t)(end - *seq);
+        return *len > 0;
+    }
+    if (s->lost_out <= s->retrans_out) return false;
+    *seq = s->snd_una;
+    *len = umin(mss, (uint32_t)(end - s->snd_una));
+    return *len > 0;
+}
+
+/* After an RTO, go-back-N skips what the peer SACKed (Linux retransmits
+ * only the skbs marked lost).  Returns where to send from and caps *lim
+ * at the next SACKed block. */
+static ln_seq skip_sacked(const ln_tcp_sb *sb, ln_seq seq, ln_seq *lim)
+{
+    for (int i = 0; i < sb->n; i++) {
+        if (ln_seq_le(sb->blk[i].end, seq)) continue;
+        if (ln_seq_le(sb->blk[i].start, seq)) {
+            seq = sb->blk[i].end;
+            continue;
+        }
+        if (ln_seq_lt(sb->blk[i].start, *lim)) *lim = sb->blk[i].start;
+        break;
+    }
+    return seq;
+}
+
+/* Linux's tcp_cwnd_validate: was the last window cwnd-limited, and the
+ * most segments in flight in it (what the algorithms read). */
+static void cwnd_validate(ln_tcp_sock *s, bool cwnd_limited, uint32_t mss)
+{
+    uint32_t packets_out = div_up((uint32_t)(s->snd_max - s->snd_una), mss);
+    if (!ln_seq_lt(s->snd_una, s->cwnd_usage_seq) || cwnd_limited ||
+        (!s->cwnd_limited && packets_out > s->cc.in_flight)) {
+        s->cwnd_limited = cwnd_limited;
+        s->cc.in_flight = packets_out;
+        s->cwnd_usage_seq = s->snd_max;
+    }
+    s->cc.app_limited = !s->cwnd_limited;
+}
+
+void ln_tcp_output(ln_tcp_sock *s)
+{
+    switch (s->state) {
+    case LN_TCP_ESTABLISHED:
+    case LN_TCP_CLOSE_WAIT:
+    case LN_TCP_FIN_WAIT_1:
+    case LN_TCP_CLOSING:
+    case LN_TCP_LAST_ACK:
+        break;
+    default:
+        return;
+    }
+    if (s->flags & LN_TF_DEAD) return;
+    uint32_t mss = mss_now(s);
+    ln_seq end = ln_tcp_data_end(s);
+    ln_seq wnd_end = s->snd_una + s->snd_wnd;
+    uint32_t in_flight = ln_tcp_in_flight(s);
+    uint32_t cwnd = s->cc.cwnd;
+    bool was_idle = in_flight == 0, sent = false;
+
+    /* 1. Fast recovery: lost segments first. */
+    if (s->ca_state == LN_CA_RECOVERY) {
+        ln_seq seq;
+        uint32_t len;
+        while (in_flight < cwnd && next_rtx(s, mss, end, wnd_end, &seq, &len)) {
+            if (send_seg(s, seq, len, end, mss, true, false)) break;
+            LN_MIB_INC(s->st->node, TcpExtTCPFastRetrans);
+            if (s->sb) s->sb->high_rxt = seq + len;
+            in_flight++;
+            s->prr_out++;
+            sent = true;
+        }
+    }
+
+    /* 2. New data; after an RTO, everything from SND.UNA again. */
+    for (;;) {
+        ln_seq seq = s->snd_nxt, lim = end;
+        bool loss_rtx = s->ca_state == LN_CA_LOSS && ln_seq_lt(seq, s->snd_max);
+        if (loss_rtx && s->sb) {
+            seq = skip_sacked(s->sb, seq, &lim);
+            s->snd_nxt = seq;
+        }
+        if (!ln_seq_lt(seq, end)) break;
+        if (in_flight >= cwnd) break;
+        uint32_t len = umin(mss, (uint32_t)(lim - seq));
+        /* The peer's window (tcp_snd_wnd_test): a segment that does not
+         * fit waits, even a short one -- the persist timer or an ACK
+         * opening the window sends it (sender SWS avoidance). */
+        if (ln_seq_gt(seq + len, wnd_end)) break;
+        bool fin = fin_due(s, end) && seq + len == end && ln_seq_le(seq + len + 1, wnd_end);
+        if (!loss_rtx && !nagle_ok(s, len, mss, fin)) break;
+        if (send_seg(s, seq, len, end, mss, ln_seq_le(seq + len + 1, wnd_end), was_idle)) break;
+        if (loss_rtx && s->retransmits) LN_MIB_INC(s->st->node, TcpExtTCPSlowStartRetrans);
+        was_idle = false;
+        in_flight++;
+        sent = true;
+    }
+
+    /* 3. The FIN on its own, once the data has gone.  Linux is not strict
+     * about cwnd for a lone FIN, but it must fit the window. */
+    if (s->snd_nxt == end && fin_due(s, end) && ln_seq_le(end + 1, wnd_end)) {
+        if (send_seg(s, end, 0, end, mss, true, false) == 0) {
+            in_flight++;
+            sent = true;
+        }
+    }
+
+    if (sent || in_flight >= cwnd) cwnd_validate(s, in_flight >= cwnd, mss);
+    ln_tcp_ensure_rtx(s);
+}
+
+/* ---- control segments ----------------------------------------------------------- */
+
+/* ACKs of a TIME_WAIT or orphaned FIN_WAIT_2 socket: Linux sends them from
+ * a timewait sock (tcp_v4_timewait_ack), with IP ID 0 and the window as it
+ * was, never updated. */
+static void tw_ack(ln_tcp_sock *s)
+{
+    ln_tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.saddr = s->laddr; h.daddr = s->raddr;
+    h.sport = s->lport; h.dport = s->rport;
+    h.seq = s->snd_max;
+    h.ack = s->rcv_nxt;
+    h.flags = LN_TCP_ACK;
+    h.ws = -1;
+    uint32_t w = s->rcv_wnd >> s->rcv_wscale;     /* tw_rcv_wnd, see tw_freeze */
+    h.wnd = (uint16_t)umin(w, 65535);
+    if (s->flags & LN_TF_TS) {
+        h.ts = true;
+        h.tsval = ln_tcp_tsval(s->st, s->ts_offset);
+        h.tsecr = s->ts_recent;
+    }
+    s->segs_out++;
+    ln_tcp_send_ctl(s->st, &h);
+    ack_sent(s);
+}
+
+void ln_tcp_send_ack(ln_tcp_sock *s)
+{
+    if (s->state == LN_TCP_CLOSED || s->state == LN_TCP_LISTEN || (s->flags & LN_TF_DEAD)) return;
+    /* Linux turns an orphaned FIN_WAIT_2 into a timewait sock once its
+     * FIN_WAIT_2 timer runs: from then on it answers like TIME_WAIT. */
+    if (s->state == LN_TCP_TIME_WAIT ||
+        (s->state == LN_TCP_FIN_WAIT_2 && (s->flags & LN_TF_ORPHAN) &&
+         s->keep_kind == LN_KEEP_FIN_WAIT_2)) {
+        tw_ack(s);
+        return;
+    }
+    /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 3.10.7.4); Linux's
+     * SND.NXT is the highest sent, which is SND.MAX here. */
+    xmit(s, s->snd_max, 0, LN_TCP_ACK);
+}
+
+void ln_tcp_ack_soon(ln_tcp_sock *s, bool now)
+{
+    if (now) ln_tcp_send_ack(s);
+    else ln_tcp_arm_delack(s);
+}
+
+int ln_tcp_send_syn(ln_tcp_sock *s)
+{
+    const ln_tcp_cfg *c = &s->st->cfg;
+    ln_pkt *pkt = ln_net_pkt(net_of(s), 0);
+    if (!pkt) return LN_ENOBUFS;
+    ln_tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.saddr = s->laddr; h.daddr = s->raddr;
+    h.sport = s->lport; h.dport = s->rport;
+    h.seq = s->iss;
+    /* RFC 7323 2.2: the window of a SYN is never scaled. */
+    h.wnd = (uint16_t)umin(s->rcv_wnd, 65535);
+    h.syn_opts = true;
+    h.mss = s->adv_mss;
+    if (s->state == LN_TCP_SYN_SENT) {
+        h.flags = LN_TCP_SYN;
+        h.sack_perm = c->sack;
+        h.ws = c->window_scaling ? (int8_t)s->rcv_wscale : -1;
+        h.ts = c->timestamps;
+        h.tsval = ln_tcp_tsval(s->st, s->ts_offset);
+        h.tsecr = 0;
+    } else {
+        /* SYN-ACK of a simultaneous open: the options mirror the SYN. */
+        h.flags = LN_TCP_SYN | LN_TCP_ACK;
+        h.ack = s->rcv_nxt;
+        h.sack_perm = (s->flags & LN_TF_SACK) != 0;
+        h.ws = (s->flags & LN_TF_WSCALE) ? (int8_t)s->rcv_wscale : -1;
+        h.ts = (s->flags & LN_TF_TS) != 0;
+        h.tsval = ln_tcp_tsval(s->st, s->ts_offset);
+        h.tsecr = s->ts_recent;
+    }
+    int rc = ln_tcp_push_hdr(pkt, &h);
+    if (rc) {
+        ln_pkt_free(pkt);
+        return rc;
+    }
+    if (h.flags & LN_TCP_ACK) ack_sent(s);
+    if (s->state == LN_TCP_SYN_SENT || s->state == LN_TCP_SYN_RCVD) s->snd_nxt = s->iss + 1;
+    if (ln_seq_gt(s->iss + 1, s->snd_max)) s->snd_max = s->iss + 1;
+    return ip_send(s, pkt, false);
+}
+
+/* Linux's tcp_send_active_reset: RST|ACK at SND.NXT, from the socket (its
+ * IP ID, TS option and window). */
+void ln_tcp_send_rst(ln_tcp_sock *s)
+{
+    if (s->flags & LN_TF_DEAD) return;
+    ln_pkt *pkt = ln_net_pkt(net_of(s), 0);
+    if (!pkt) return;
+    ln_tcp_hdr h;
+    fill_hdr(s, &h, s->snd_max, LN_TCP_RST | LN_TCP_ACK);
+    h.n_sack = 0;
+    h.wnd = ln_tcp_select_window(s);
+    if (ln_tcp_push_hdr(pkt, &h)) {
+        ln_pkt_free(pkt);
+        return;
+    }
+    LN_MIB_INC(s->st->node, TcpOutRsts);
+    ip_send(s, pkt, false);
+}
+
+/* RFC 9293 3.10.7.1: no connection.  If the segment has an ACK, the
+ * reset takes its sequence number from it; otherwise it is at 0 and
+ * acknowledges the whole segment (a SYN gets RST,ACK ack ISN + 1, window
+ * 0, no options, IP ID 0: reference 5).  Never a reset for a reset. */
+void ln_tcp_send_rst_reply(ln_tcp_stack *st, const ln_tcp_seg *seg)
+{
+    if (seg->flags & LN_TCP_RST) return;
+    ln_tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.saddr = seg->daddr; h.daddr = seg->saddr;
+    h.sport = seg->dport; h.dport = seg->sport;
+    h.ws = -1;
+    if (seg->flags & LN_TCP_ACK) {
+        h.seq = seg->ack;
+        h.flags = LN_TCP_RST;
+    } else {
+        h.seq = 0;
+        h.ack = seg->seq + seg->seg_len;
+        h.flags = LN_TCP_RST | LN_TCP_ACK;
+    }
+    ln_tcp_send_ctl(st, &h);
+}
+
+int ln_tcp_send_ctl(ln_tcp_stack *st, const ln_tcp_hdr *h)
+{
+    ln_node *n = st->node;
+    ln_pkt *pkt = ln_net_pkt(n->net, 0);
+    if (!pkt) return LN_ENOBUFS;
+    int rc = ln_tcp_push_hdr(pkt, h);
+    if (rc) {
+        ln_pkt_free(pkt);
+        return rc;
+    }
+    ln_ip_opts o;
+    memset(&o, 0, sizeof o);
+    o.df = o.df_set = true;
+    o.id_set = true;
+    o.id = 0;
+    LN_MIB_INC(n, TcpOutSegs);
+    if (h->flags & LN_TCP_RST) LN_MIB_INC(n, TcpOutRsts);
+    return ln_ip_output(n, pkt, h->saddr, h->daddr, LN_IPPROTO_TCP, &o);
+}
+
+/* Linux's tcp_xmit_probe_skb: an ACK one below SND.UNA, which the peer
+ * must answer with its current window (reference 8: tshark calls it a
+ * keep-alive). */
+void ln_tcp_send_probe(ln_tcp_sock *s)
+{
+    xmit(s, s->snd_una - 1, 0, LN_TCP_ACK);
+}
+
+/* Linux's tcp_write_wakeup: if the window lets some new data through,
+ * send it (as much as fits, ignoring Nagle: this is the sender SWS
+ * timeout of RFC 1122 4.2.3.4), else a probe. */
+bool ln_tcp_write_wakeup(ln_tcp_sock *s)
+{
+    if (s->state == LN_TCP_CLOSED || s->state == LN_TCP_LISTEN) return false;
+    ln_seq end = ln_tcp_data_end(s), wnd_end = s->snd_una + s->snd_wnd;
+    if (ln_seq_lt(s->snd_nxt, end) && ln_seq_lt(s->snd_nxt, wnd_end) &&
+        s->state >= LN_TCP_ESTABLISHED) {
+        uint32_t mss = mss_now(s);
+        uint32_t len = umin(umin(mss, (uint32_t)(end - s->snd_nxt)), (uint32_t)(wnd_end - s->snd_nxt));
+        return send_seg(s, s->snd_nxt, len, end, mss, ln_seq_le(s->snd_nxt + len + 1, wnd_end),
+                        s->snd_nxt == s->snd_una) == 0;
+    }
+    ln_tcp_send_probe(s);
+    return true;
+}
+
+/* The RTO's retransmission of the head (tcp_retransmit_skb on the first
+ * skb), which goes even beyond the peer's window. */
+void ln_tcp_retransmit_una(ln_tcp_sock *s)
+{
+    if (s->state == LN_TCP_SYN_SENT || s->state == LN_TCP_SYN_RCVD || s->snd_una == s->iss) {
+        if (ln_tcp_send_syn(s) == 0) {
+            s->total_retrans++;
+            LN_MIB_INC(s->st->node, TcpRetransSegs);
+        }
+        return;
+    }
+    ln_seq end = ln_tcp_data_end(s);
+    uint32_t mss = mss_now(s);
+    uint32_t len = umin(mss, (uint32_t)(end - s->snd_una));
+    if (ln_seq_gt(s->snd_una, end)) len = 0;
+    bool fin = (s->flags & LN_TF_FIN_SENT) && s->snd_una + len == end;
+    if (!len && !fin) return;
+    s->snd_nxt = s->snd_una;
+    send_seg(s, s->snd_una, len, end, mss, fin, false);
+}

@@ -1,0 +1,563 @@
+/* udp.c - UDP (RFC 768, RFC 1122 4.1), following Linux's udp.c.
+ *
+ * Input:  ln_ip_input -> deliver -> udp_input (registered for protocol 17)
+ *           -> length and checksum checks (UdpInErrors, UdpInCsumErrors)
+ *           -> broadcast: a copy to every matching socket
+ *           -> unicast:   the best-matching socket (compute_score) or
+ *                         ICMP port unreachable (UdpNoPorts)
+ *           -> enqueue within the receive buffer (UdpRcvbufErrors) -> notify
+ * Output: ln_udp_sendto -> header + checksum -> ln_ip_output (UdpOutDatagrams)
+ * Errors: icmp.c -> on_icmp (our ln_icmp_sock_open_proto handler) -> the
+ *         connected socket's pending error -> notify
+ *
+ * Sockets live on one list per node, newest first, so that among equally
+ * good matches the most recently bound wins, as with Linux's hash chains.
+ * Queued datagrams are the packets themselves (data at the payload, the
+ * sender in pkt->mark): nothing is copied until the user reads. */
+#include "udp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csum.h"
+#include "err.h"
+#include "icmp.h"
+#include "ip.h"
+#include "node.h"
+#include "tcp.h"
+#include "wire.h"
+
+#define RCVBUF_DEFAULT 212992u   /* net.core.rmem_default */
+/* 65535 - 20 (IP header) - 8 (UDP header): the largest payload. */
+#define MAX_PAYLOAD 65507u
+
+struct ln_udp_sock {
+    ln_udp_sock *next;            /* stack->socks, newest first */
+    ln_node *node;
+    uint32_t laddr, raddr;        /* host order; 0 = any / not connected */
+    uint16_t lport, rport;        /* lport 0 = not bound */
+    bool laddr_auto;              /* laddr chosen by connect, not by bind */
+    bool broadcast, reuseaddr;
+    uint8_t ttl;
+    uint32_t rcvbuf;
+    ln_pkt *qhead, *qtail;        /* datagrams, data at the payload */
+    uint32_t qcount;
+    size_t qbytes;
+    int err;                      /* pending error (sk_err), 0 if none */
+    ln_udp_notify_fn fn;
+    void *arg;
+};
+
+typedef struct ln_udp_stack {
+    ln_udp_sock *socks;
+    ln_icmp_sock *icmp;           /* errors quoting our datagrams */
+    ln_rng rng;                   /* ephemeral ports */
+} ln_udp_stack;
+
+static void udp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip);
+static void on_icmp(ln_icmp_sock *is, const ln_icmp_msg *m, void *arg);
+
+/* ---- attach / detach ------------------------------------------------- */
+
+void ln_udp_attach(ln_node *n)
+{
+    ln_udp_stack *st = calloc(1, sizeof *st);
+    if (!st) return;             /* ipv4.c's fallback answers for us */
+    char label[64];
+    snprintf(label, sizeof label, "udp:%s", n->name);
+    ln_rng_derive(&st->rng, n->net->seed, label);
+    st->icmp = ln_icmp_sock_open_proto(n, LN_IPPROTO_UDP, on_icmp, n);
+    n->udp = st;
+    ln_ip_register(n, LN_IPPROTO_UDP, udp_input);
+}
+
+static void free_queue(ln_udp_sock *s)
+{
+    while (s->qhead) {
+        ln_pkt *p = s->qhead;
+        s->qhead = p->next;
+        p->next = NULL;
+        ln_pkt_free(p);
+    }
+    s->qtail = NULL;
+    s->qcount = 0;
+    s->qbytes = 0;
+}
+
+void ln_udp_detach(ln_node *n)
+{
+    ln_udp_stack *st = n->udp;
+    if (!st) return;
+    ln_ip_register(n, LN_IPPROTO_UDP, NULL);
+    while (st->socks) {
+        ln_udp_sock *s = st->socks;
+        st->socks = s->next;
+        free_queue(s);
+        free(s);
+    }
+    ln_icmp_sock_close(st->icmp);
+    free(st);
+    n->udp = NULL;
+}
+
+/* ---- sockets ---------------------------------------------------------- */
+
+ln_udp_sock *ln_udp_socket(ln_node *n)
+{
+    if (!n->udp) return NULL;
+    ln_udp_sock *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->node = n;
+    s->rcvbuf = RCVBUF_DEFAULT;
+    s->next = n->udp->socks;
+    n->udp->socks = s;
+    return s;
+}
+
+void ln_udp_set_notify(ln_udp_sock *s, ln_udp_notify_fn fn, void *arg)
+{
+    s->fn = fn;
+    s->arg = arg;
+}
+
+ln_node *ln_udp_node(const ln_udp_sock *s) { return s->node; }
+
+static void unlink_sock(ln_udp_sock *s)
+{
+    for (ln_udp_sock **pp = &s->node->udp->socks; *pp; pp = &(*pp)->next)
+        if (*pp == s) { *pp = s->next; break; }
+    s->next = NULL;
+}
+
+/* Move to the head of the list: bind order decides ties. */
+static void relink_first(ln_udp_sock *s)
+{
+    unlink_sock(s);
+    s->next = s->node->udp->socks;
+    s->node->udp->socks = s;
+}
+
+void ln_udp_close(ln_udp_sock *s)
+{
+    if (!s) return;
+    unlink_sock(s);
+    free_queue(s);
+    free(s);
+}
+
+/* Would (addr, port) clash with another socket's binding?  Overlapping
+ * addresses (equal, or either one the wildcard) on the same port clash
+ * unless both sockets set SO_REUSEADDR (udp_lib_lport_inuse). */
+static bool in_use(const ln_udp_sock *s, uint32_t addr, uint16_t port, bool reuse)
+{
+    for (const ln_udp_sock *o = s->node->udp->socks; o; o = o->next) {
+        if (o == s || o->lport != port) continue;
+        if (o->laddr && addr && o->laddr != addr) continue;
+        if (reuse && o->reuseaddr) continue;
+        return true;
+    }
+    return false;
+}
+
+static bool port_taken(const ln_udp_sock *s, uint16_t port)
+{
+    for (const ln_udp_sock *o = s->node->udp->socks; o; o = o->next)
+        if (o != s && o->lport == port) return true;
+    return false;
+}
+
+/* An ephemeral port: a random start in ip_local_port_range (shared with
+ * TCP, as in Linux), then the first port nobody uses (udp_lib_get_port). */
+static uint16_t ephemeral(ln_udp_sock *s)
+{
+    uint32_t lo = 32768, hi = 60999;
+    ln_tcp_cfg *tc = s->node->tcp ? ln_tcp_cfg_of(s->node) : NULL;
+    if (tc && tc->port_lo && tc->port_lo <= tc->port_hi) {
+        lo = tc->port_lo;
+        hi = tc->port_hi;
+    }
+    uint32_t range = hi - lo + 1;
+    uint32_t start = (uint32_t)ln_rng_below(&s->node->udp->rng, range);
+    for (uint32_t i = 0; i < range; i++) {
+        uint16_t p = (uint16_t)(lo + (start + i) % range);
+        if (!port_taken(s, p)) return p;
+    }
+    return 0;
+}
+
+int ln_udp_bind(ln_udp_sock *s, uint32_t addr, uint16_t port)
+{
+    if (s->lport) return LN_EINVAL;
+    /* inet_bind: a local or broadcast address, or any. */
+    if (addr && !ln_ip_is_local(s->node, addr) && !ln_ip_is_bcast(s->node, addr))
+        return LN_EADDRNOTAVAIL;
+    if (port == 0) {
+        port = ephemeral(s);
+        if (!port) return LN_EADDRINUSE;
+    } else if (in_use(s, addr, port, s->reuseaddr)) {
+        return LN_EADDRINUSE;
+    }
+    s->laddr = addr;
+    s->lport = port;
+    s->laddr_auto = false;
+    relink_first(s);
+    return 0;
+}
+
+int ln_udp_connect(ln_udp_sock *s, uint32_t addr, uint16_t port)
+{
+    if (addr == 0) {
+        /* udp_disconnect: forget the peer, and a source address that only
+         * connect had chosen. */
+        s->raddr = 0;
+        s->rport = 0;
+        if (s->laddr_auto) s->laddr = 0;
+        s->laddr_auto = false;
+        return 0;
+    }
+    if (port == 0) return LN_EINVAL;
+    if (ln_ip_is_bcast(s->node, addr) && !s->broadcast) return LN_EINVAL;   /* EACCES */
+    uint32_t src = ln_ip_src_for(s->node, addr);
+    if (!src && addr != 0xffffffffu) return LN_ENETUNREACH;
+    if (!s->lport) {
+        int rc = ln_udp_bind(s, 0, 0);
+        if (rc) return rc;
+    }
+    /* ip4_datagram_connect: an unbound address becomes the route's source,
+     * so getsockname shows it and only replies to it match. */
+    if (!s->laddr && src) {
+        s->laddr = src;
+        s->laddr_auto = true;
+    }
+    s->raddr = addr;
+    s->rport = port;
+    return 0;
+}
+
+int ln_udp_setopt(ln_udp_sock *s, ln_udp_opt opt, int64_t v)
+{
+    switch (opt) {
+    case LN_UDP_OPT_BROADCAST: s->broadcast = v != 0; return 0;
+    case LN_UDP_OPT_REUSEADDR: s->reuseaddr = v != 0; return 0;
+    case LN_UDP_OPT_RCVBUF:
+        if (v < 0 || v > INT32_MAX) return LN_EINVAL;
+        s->rcvbuf = (uint32_t)v;
+        return 0;
+    case LN_UDP_OPT_TTL:
+        if (v < 0 || v > 255) return LN_EINVAL;
+        s->ttl = (uint8_t)v;
+        return 0;
+    }
+    return LN_EINVAL;
+}
+
+int ln_udp_getopt(const ln_udp_sock *s, ln_udp_opt opt, int64_t *v)
+{
+    switch (opt) {
+    case LN_UDP_OPT_BROADCAST: *v = s->broadcast; return 0;
+    case LN_UDP_OPT_REUSEADDR: *v = s->reuseaddr; return 0;
+    case LN_UDP_OPT_RCVBUF: *v = s->rcvbuf; return 0;
+    case LN_UDP_OPT_TTL: *v = s->ttl ? s->ttl : s->node->cfg.ip_default_ttl; return 0;
+    }
+    return LN_EINVAL;
+}
+
+void ln_udp_local(const ln_udp_sock *s, uint32_t *addr, uint16_t *port)
+{
+    if (addr) *addr = s->laddr;
+    if (port) *port = s->lport;
+}
+
+void ln_udp_peer(const ln_udp_sock *s, uint32_t *addr, uint16_t *port)
+{
+    if (addr) *addr = s->raddr;
+    if (port) *port = s->rport;
+}
+
+size_t ln_udp_pending(const ln_udp_sock *s) { return s->qcount; }
+size_t ln_udp_queued_bytes(const ln_udp_sock *s) { return s->qbytes; }
+int ln_udp_error(const ln_udp_sock *s) { return s->err; }
+
+void ln_udp_foreach(ln_node *n, void (*fn)(ln_udp_sock *s, void *arg), void *arg)
+{
+    if (!n->udp) return;
+    /* Oldest first, like ss lists by creation; the list is newest first. */
+    uint32_t count = 0;
+    for (ln_udp_sock *s = n->udp->socks; s; s = s->next) count++;
+    if (!count) return;
+    ln_udp_sock **v = malloc(count * sizeof *v);
+    if (!v) return;
+    uint32_t i = count;
+    for (ln_udp_sock *s = n->udp->socks; s; s = s->next) v[--i] = s;
+    /* fn may not close sockets other than the one it is given. */
+    for (i = 0; i < count; i++) fn(v[i], arg);
+    free(v);
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+/* Source address for the pseudo-header: what ln_ip_output will pick. */
+static uint32_t source_for(ln_node *n, uint32_t laddr, uint32_t dst)
+{
+    if (laddr && !ln_ip_is_bcast(n, laddr)) return laddr;
+    uint32_t src = ln_ip_src_for(n, dst);
+    if (!src && dst == 0xffffffffu) {
+        /* The limited broadcast without a route leaves by the first
+         * interface that is up (ln_ip_output). */
+        for (uint32_t i = 0; i < n->n_ifaces && !src; i++)
+            if (n->ifaces[i]->up && n->ifaces[i]->plen != LN_NO_ADDR) src = n->ifaces[i]->addr;
+    }
+    return src;
+}
+
+int64_t ln_udp_sendto(ln_udp_sock *s, const void *data, size_t len, uint32_t dst, uint16_t port)
+{
+    ln_node *n = s->node;
+    if (s->err) {                /* sock_error: report once, then clear */
+        int e = s->err;
+        s->err = 0;
+        return e;
+    }
+    if (dst == 0) {
+        if (!s->rport) return LN_ENOTCONN;
+        dst = s->raddr;
+        port = s->rport;
+    }
+    if (port == 0) return LN_EINVAL;
+    if (len > MAX_PAYLOAD) return LN_EMSGSIZE;
+    if (ln_ip_is_bcast(n, dst) && !s->broadcast) return LN_EINVAL;        /* EACCES */
+    if (!s->lport) {
+        int rc = ln_udp_bind(s, 0, 0);
+        if (rc) return rc;
+    }
+    uint32_t src = source_for(n, s->laddr, dst);
+    if (!src) return LN_ENETUNREACH;
+    ln_pkt *p = ln_net_pkt(n->net, (uint32_t)(LN_UDP_HLEN + len));
+    if (!p) {
+        LN_MIB_INC(n, UdpSndbufErrors);
+        return LN_ENOBUFS;
+    }
+    uint8_t *u = p->data;
+    uint16_t ulen = (uint16_t)(LN_UDP_HLEN + len);
+    ln_put16(u, s->lport);
+    ln_put16(u + 2, port);
+    ln_put16(u + 4, ulen);
+    ln_put16(u + 6, 0);
+    if (len) {
+        if (data) memcpy(u + LN_UDP_HLEN, data, len);
+        else memset(u + LN_UDP_HLEN, 0, len);
+    }
+    uint16_t c = ln_csum_fold(ln_csum_partial(u, ulen, ln_csum_pseudo(src, dst, LN_IPPROTO_UDP, ulen)));
+    /* RFC 768: a computed zero is sent as all ones (zero means "none"). */
+    ln_put16(u + 6, c ? c : 0xffff);
+    ln_ip_opts o = { .ttl = s->ttl };
+    int rc = ln_ip_output(n, p, src, dst, LN_IPPROTO_UDP, &o);
+    if (rc == LN_ENOBUFS) LN_MIB_INC(n, UdpSndbufErrors);
+    if (rc) return rc;
+    LN_MIB_INC(n, UdpOutDatagrams);
+    return (int64_t)len;
+}
+
+/* ---- receive ------------------------------------------------------------ */
+
+int64_t ln_udp_recvfrom(ln_udp_sock *s, void *buf, size_t len, uint32_t *src, uint16_t *port,
+                        size_t *full_len)
+{
+    /* __skb_recv_udp looks at sk_err before the queue. */
+    if (s->err) {
+        int e = s->err;
+        s->err = 0;
+        return e;
+    }
+    ln_pkt *p = s->qhead;
+    if (!p) return LN_EAGAIN;
+    s->qhead = p->next;
+    if (!s->qhead) s->qtail = NULL;
+    p->next = NULL;
+    s->qcount--;
+    s->qbytes -= p->len;
+    size_t n = p->len < len ? p->len : len;
+    if (buf && n) memcpy(buf, p->data, n);
+    if (src) *src = (uint32_t)(p->mark >> 16);
+    if (port) *port = (uint16_t)p->mark;
+    if (full_len) *full_len = p->len;
+    /* Linux counts UdpInDatagrams when the application reads (udp_recvmsg). */
+    LN_MIB_INC(s->node, UdpInDatagrams);
+    ln_pkt_free(p);
+    return (int64_t)n;
+}
+
+/* Queue a datagram (data at the payload) on s, or drop it.  Consumes pkt. */
+static void enqueue(ln_udp_sock *s, ln_pkt *pkt, uint32_t src, uint16_t sport)
+{
+    ln_node *n = s->node;
+    if (s->qcount && s->qbytes + pkt->len > s->rcvbuf) {
+        LN_MIB_INC(n, UdpRcvbufErrors);
+        LN_MIB_INC(n, UdpInErrors);
+        ln_pkt_push(pkt, LN_UDP_HLEN);
+        ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_RCVBUF_FULL);
+        return;
+    }
+    pkt->mark = (uint64_t)src << 16 | sport;
+    pkt->next = NULL;
+    if (s->qtail) s->qtail->next = pkt;
+    else s->qhead = pkt;
+    s->qtail = pkt;
+    s->qcount++;
+    s->qbytes += pkt->len;
+    if (s->fn) s->fn(s, LN_UDP_EV_READABLE, s->arg);
+}
+
+/* compute_score: -1 if s cannot take the datagram, else more for every
+ * field that matched exactly. */
+static int score(const ln_udp_sock *s, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+    if (s->lport != dport) return -1;
+    int sc = 0;
+    if (s->laddr) {
+        if (s->laddr != dst) return -1;
+        sc += 4;
+    }
+    if (s->rport) {
+        if (s->raddr != src || s->rport != sport) return -1;
+        sc += 4;
+    }
+    return sc;
+}
+
+static ln_udp_sock *lookup(ln_node *n, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+    ln_udp_sock *best = NULL;
+    int best_sc = -1;
+    for (ln_udp_sock *s = n->udp->socks; s; s = s->next) {
+        int sc = score(s, src, sport, dst, dport);
+        if (sc > best_sc) { best = s; best_sc = sc; }
+    }
+    return best;
+}
+
+/* __udp_is_mcast_sock for a broadcast: a socket bound to a unicast address
+ * does not hear broadcasts; one bound to the broadcast address or to any
+ * does.  SO_BROADCAST is needed only to send. */
+static bool hears_bcast(const ln_udp_sock *s, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+    if (s->lport != dport) return false;
+    if (s->laddr && s->laddr != dst) return false;
+    if (s->rport && (s->raddr != src || s->rport != sport)) return false;
+    return true;
+}
+
+static void in_error(ln_node *n, ln_pkt *pkt, ln_drop_reason why)
+{
+    LN_MIB_INC(n, UdpInErrors);
+    ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, why);
+}
+
+/* The handler for protocol 17; pkt->data is at the UDP header, the IP
+ * header just before it (__udp4_lib_rcv).  Consumes pkt. */
+static void udp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
+{
+    if (!n->udp) {                       /* cannot happen once registered */
+        ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_NO_LISTENER);
+        return;
+    }
+    const uint8_t *u = pkt->data;
+    if (pkt->len < LN_UDP_HLEN) {
+        in_error(n, pkt, LN_DROP_MALFORMED);
+        return;
+    }
+    uint32_t ulen = ln_get16(u + 4);
+    if (ulen < LN_UDP_HLEN || ulen > pkt->len) {
+        in_error(n, pkt, LN_DROP_MALFORMED);
+        return;
+    }
+    ln_pkt_trim(pkt, ulen);
+    /* RFC 768: checksum 0 means the sender computed none. */
+    if (ln_get16(u + 6) != 0 &&
+        ln_csum_fold(ln_csum_partial(u, ulen, ln_csum_pseudo(ip->src, ip->dst, LN_IPPROTO_UDP,
+                                                             (uint16_t)ulen))) != 0) {
+        LN_MIB_INC(n, UdpInCsumErrors);
+        in_error(n, pkt, LN_DROP_BAD_CSUM);
+        return;
+    }
+    uint16_t sport = ln_get16(u), dport = ln_get16(u + 2);
+
+    if (ln_ip_is_bcast(n, ip->dst)) {
+        /* __udp4_lib_mcast_deliver: every listening socket gets a copy. */
+        ln_udp_sock *last = NULL;
+        for (ln_udp_sock *s = n->udp->socks; s; s = s->next) {
+            if (!hears_bcast(s, ip->src, sport, ip->dst, dport)) continue;
+            if (last) {
+                ln_pkt *c = ln_pkt_clone(pkt);
+                if (!c) {
+                    LN_MIB_INC(n, UdpRcvbufErrors);
+                    LN_MIB_INC(n, UdpInErrors);
+                    ln_net_drop(n->net, n, pkt->in_if, NULL, LN_LAYER_NONE, LN_DROP_NO_BUFFER);
+                } else {
+                    ln_pkt_pull(c, LN_UDP_HLEN);
+                    enqueue(last, c, ip->src, sport);
+                }
+            }
+            last = s;
+        }
+        if (!last) {
+            /* Linux counts these as UdpIgnoredMulti, not NoPorts, and
+             * never answers a broadcast with an ICMP error. */
+            ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_NO_LISTENER);
+            return;
+        }
+        ln_pkt_pull(pkt, LN_UDP_HLEN);
+        enqueue(last, pkt, ip->src, sport);
+        return;
+    }
+
+    ln_udp_sock *s = lookup(n, ip->src, sport, ip->dst, dport);
+    if (!s) {
+        LN_MIB_INC(n, UdpNoPorts);
+        /* ln_icmp_error wants the datagram from its IP header (the bytes
+         * are still in the buffer); it only borrows it. */
+        ln_pkt_push(pkt, ip->hlen);
+        ln_icmp_error(n, pkt, LN_ICMP_UNREACH, LN_ICMP_UNREACH_PORT, 0);
+        ln_pkt_pull(pkt, ip->hlen);
+        ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_NO_LISTENER);
+        return;
+    }
+    ln_pkt_pull(pkt, LN_UDP_HLEN);
+    enqueue(s, pkt, ip->src, sport);
+}
+
+/* ---- ICMP errors ------------------------------------------------------- */
+
+/* icmp_err_convert: the error an ICMP destination unreachable code means,
+ * and whether it is "hard" (reported to a connected socket). */
+static int unreach_err(uint8_t code)
+{
+    switch (code) {
+    case LN_ICMP_UNREACH_NET: case 6: case 9: case 11: return LN_ENETUNREACH;
+    case LN_ICMP_UNREACH_PROTO: return LN_EPROTO;
+    case LN_ICMP_UNREACH_PORT: return LN_ECONNREFUSED;
+    case LN_ICMP_UNREACH_NEEDFRAG: return 0;     /* EMSGSIZE, soft: PMTU only */
+    default: return LN_EHOSTUNREACH;
+    }
+}
+
+/* __udp4_lib_err: find the socket that sent the quoted datagram; without
+ * IP_RECVERR Linux reports only hard errors, and only to connected
+ * sockets (an unconnected socket cannot tell whose error it is). */
+static void on_icmp(ln_icmp_sock *is, const ln_icmp_msg *m, void *arg)
+{
+    (void)is;
+    ln_node *n = arg;
+    if (!n->udp || !m->quote || m->type != LN_ICMP_UNREACH) return;
+    uint32_t qhl = (uint32_t)(m->quote[LN_IP_VHL] & 0x0f) * 4;
+    if (m->quote_len < qhl + 4) return;
+    const uint8_t *l4 = m->quote + qhl;
+    uint16_t sport = ln_get16(l4), dport = ln_get16(l4 + 2);
+    ln_udp_sock *s = lookup(n, m->orig_dst, dport, m->orig_src, sport);
+    if (!s || !s->rport) return;
+    int e = unreach_err(m->code);
+    if (!e) return;
+    s->err = e;
+    if (s->fn) s->fn(s, LN_UDP_EV_ERROR, s->arg);
+}

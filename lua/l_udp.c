@@ -1,0 +1,443 @@
+/* l_udp.c - lunet.UdpSocket: UDP sockets for tasks, on top of core/udp.h,
+ * and h:udp().
+ *
+ * Sending never blocks (UDP has no send buffer to wait for); receiving
+ * blocks the task the same way TcpSocket:receive does (see l_tcp.c): the
+ * socket's notify callback only wakes the waiting task, which retries in
+ * a continuation until a datagram, an error or its deadline.  A second
+ * task waiting on the same socket gets nil, "busy".
+ *
+ * An ICMP error for a connected socket (port unreachable -> "refused")
+ * is returned once, by the next receive or send, as on Linux. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+#include "ip.h"
+#include "udp.h"
+#include "lunet.h"
+
+#define F_PREFIX "UdpSocket:"
+#define MAX_DGRAM 65535    /* more than any UDP payload (65507) */
+
+typedef struct lnl_usock {
+    ln_udp_sock *s;               /* NULL once closed or the network closed */
+    lnl_net *n;
+    ln_node *node;
+    struct lnl_usock *next, *prev;/* n->usocks while s != NULL */
+    lnl_task *waiter;
+    char *buf;                    /* receive buffer (MAX_DGRAM), on first use */
+    size_t cap;
+} lnl_usock;
+
+static void unlink_sock(lnl_usock *k)
+{
+    if (k->prev) k->prev->next = k->next;
+    else if (k->n->usocks == k) k->n->usocks = k->next;
+    if (k->next) k->next->prev = k->prev;
+    k->next = k->prev = NULL;
+}
+
+static void on_notify(ln_udp_sock *s, unsigned events, void *arg)
+{
+    (void)s;
+    (void)events;
+    lnl_usock *k = arg;
+    if (k->waiter) lnl_task_wake(k->waiter);
+}
+
+void lnl_udp_close_all(lnl_net *n)
+{
+    while (n->usocks) {
+        lnl_usock *k = n->usocks;
+        k->s = NULL;
+        unlink_sock(k);
+    }
+}
+
+static void release(lnl_usock *k)
+{
+    if (!k->s) return;
+    ln_udp_set_notify(k->s, NULL, NULL);
+    k->s = NULL;
+    unlink_sock(k);
+    if (k->waiter) lnl_task_wake(k->waiter);
+}
+
+static lnl_usock *checksock(lua_State *L, const char *fname)
+{
+    lnl_usock *k = luaL_checkudata(L, 1, LNL_UDP);
+    if (!k->n->net) luaL_error(L, "%s: the network is closed", fname);
+    return k;
+}
+
+static int fail(lua_State *L, int err)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, ln_strerror(err));
+    return 2;
+}
+
+static int ok_or_fail(lua_State *L, int rc)
+{
+    if (rc < 0) return fail(L, rc);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+static const struct uopt {
+    const char *name;
+    ln_udp_opt opt;
+    char kind;                    /* b: boolean, s: size, i: integer */
+} uopts[] = {
+    {"broadcast", LN_UDP_OPT_BROADCAST, 'b'},
+    {"reuseaddr", LN_UDP_OPT_REUSEADDR, 'b'},
+    {"rcvbuf", LN_UDP_OPT_RCVBUF, 's'},
+    {"ttl", LN_UDP_OPT_TTL, 'i'},
+    {NULL, 0, 0},
+};
+
+static const char *const new_opts[] = {"broadcast", "reuseaddr", "rcvbuf", "ttl", NULL};
+
+static const struct uopt *find_opt(lua_State *L, const char *name, const char *fname)
+{
+    for (const struct uopt *o = uopts; o->name; o++)
+        if (strcmp(o->name, name) == 0) return o;
+    luaL_error(L, "%s: option \"%s\" unknown (known: broadcast, reuseaddr, rcvbuf, ttl)", fname, name);
+    return NULL;
+}
+
+static int set_opt(lua_State *L, ln_udp_sock *s, const struct uopt *o, int idx, const char *fname)
+{
+    char ctx[96];
+    snprintf(ctx, sizeof ctx, "%s: %s", fname, o->name);
+    int64_t v;
+    if (o->kind == 'b') {
+        if (!lua_isboolean(L, idx))
+            luaL_error(L, "%s: expected a boolean, got %s", ctx, luaL_typename(L, idx));
+        v = lua_toboolean(L, idx);
+    } else if (o->kind == 's') {
+        uint64_t b = lnl_checksize(L, idx, ctx, NULL, false);
+        if (b > INT32_MAX) luaL_error(L, "%s: %I bytes is too large", ctx, (lua_Integer)b);
+        v = (int64_t)b;
+    } else {
+        if (!lua_isinteger(L, idx)) luaL_error(L, "%s: expected an integer, got %s", ctx, luaL_typename(L, idx));
+        v = lua_tointeger(L, idx);
+        if (v < 1 || v > 255) luaL_error(L, "%s: %I out of range (1..255)", ctx, (lua_Integer)v);
+    }
+    return ln_udp_setopt(s, o->opt, v);
+}
+
+static int udp_setoption(lua_State *L)
+{
+    const char *F = F_PREFIX "setoption";
+    lnl_usock *k = checksock(L, F);
+    const struct uopt *o = find_opt(L, luaL_checkstring(L, 2), F);
+    luaL_checkany(L, 3);
+    if (!k->s) return fail(L, LN_ECLOSED);
+    return ok_or_fail(L, set_opt(L, k->s, o, 3, F));
+}
+
+static int udp_getoption(lua_State *L)
+{
+    const char *F = F_PREFIX "getoption";
+    lnl_usock *k = checksock(L, F);
+    const struct uopt *o = find_opt(L, luaL_checkstring(L, 2), F);
+    if (!k->s) return fail(L, LN_ECLOSED);
+    int64_t v = 0;
+    int rc = ln_udp_getopt(k->s, o->opt, &v);
+    if (rc < 0) return fail(L, rc);
+    if (o->kind == 'b') lua_pushboolean(L, v != 0);
+    else lua_pushinteger(L, (lua_Integer)v);
+    return 1;
+}
+
+/* ---- bind / connect ------------------------------------------------------- */
+
+static lua_Integer check_port(lua_State *L, int idx, lua_Integer lo, const char *fname)
+{
+    lua_Integer port = luaL_checkinteger(L, idx);
+    if (port < lo || port > 65535)
+        luaL_error(L, "%s: port %I out of range (%I..65535)", fname, port, lo);
+    return port;
+}
+
+static int udp_bind(lua_State *L)
+{
+    const char *F = F_PREFIX "bind";
+    lnl_usock *k = checksock(L, F);
+    uint32_t addr = 0;
+    int pidx = 2;
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        addr = lnl_checkaddr(L, 2, NULL, F);
+        pidx = 3;
+    }
+    lua_Integer port = check_port(L, pidx, 0, F);
+    lnl_check_not_in_hook(L, k->n, F);
+    if (!k->s) return fail(L, LN_ECLOSED);
+    int rc = ln_udp_bind(k->s, addr, (uint16_t)port);
+    if (rc == LN_EINVAL) luaL_error(L, "%s: the socket is already bound", F);
+    return ok_or_fail(L, rc);
+}
+
+static void check_bcast(lua_State *L, lnl_usock *k, uint32_t dst, const char *fname)
+{
+    int64_t on = 0;
+    ln_udp_getopt(k->s, LN_UDP_OPT_BROADCAST, &on);
+    if (!on && ln_ip_is_bcast(k->node, dst)) {
+        char b[16];
+        luaL_error(L, "%s: %s is a broadcast address: set the broadcast option first "
+                      "(u:setoption(\"broadcast\", true), as SO_BROADCAST)", fname, ln_ip_fmt(dst, b));
+    }
+}
+
+/* u:connect(addr, port) sets the peer; u:connect() (or "*") removes it. */
+static int udp_connect(lua_State *L)
+{
+    const char *F = F_PREFIX "connect";
+    lnl_usock *k = checksock(L, F);
+    lnl_check_not_in_hook(L, k->n, F);
+    if (lua_isnoneornil(L, 2) || (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "*") == 0)) {
+        if (!k->s) return fail(L, LN_ECLOSED);
+        return ok_or_fail(L, ln_udp_connect(k->s, 0, 0));
+    }
+    uint32_t addr = lnl_checkaddr(L, 2, NULL, F);
+    lua_Integer port = check_port(L, 3, 1, F);
+    if (!k->s) return fail(L, LN_ECLOSED);
+    check_bcast(L, k, addr, F);
+    return ok_or_fail(L, ln_udp_connect(k->s, addr, (uint16_t)port));
+}
+
+/* ---- send ------------------------------------------------------------------ */
+
+static int do_send(lua_State *L, lnl_usock *k, int didx, uint32_t dst, uint16_t port, const char *fname)
+{
+    size_t len;
+    const char *data = luaL_checklstring(L, didx, &len);
+    lnl_check_not_in_hook(L, k->n, fname);
+    if (!k->s) return fail(L, LN_ECLOSED);
+    if (dst) check_bcast(L, k, dst, fname);
+    int64_t r = ln_udp_sendto(k->s, data, len, dst, port);
+    if (r < 0) return fail(L, (int)r);
+    lua_pushinteger(L, (lua_Integer)r);
+    return 1;
+}
+
+static int udp_sendto(lua_State *L)
+{
+    const char *F = F_PREFIX "sendto";
+    lnl_usock *k = checksock(L, F);
+    luaL_checkstring(L, 2);
+    uint32_t dst = lnl_checkaddr(L, 3, NULL, F);
+    lua_Integer port = check_port(L, 4, 1, F);
+    return do_send(L, k, 2, dst, (uint16_t)port, F);
+}
+
+static int udp_send(lua_State *L)
+{
+    const char *F = F_PREFIX "send";
+    lnl_usock *k = checksock(L, F);
+    return do_send(L, k, 2, 0, 0, F);
+}
+
+/* ---- receive ------------------------------------------------------------------ */
+
+static const char *const recv_opts[] = {"timeout", NULL};
+
+static int woke(lua_State *co, lnl_task *t, void *arg)
+{
+    (void)co;
+    lnl_usock *k = arg;
+    if (k->waiter == t) k->waiter = NULL;
+    return 0;
+}
+
+/* Stack: 1 socket, 2 deadline.  ctx 1: receivefrom (data, ip, port). */
+static int recv_k(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    lua_settop(L, 2);
+    lnl_usock *k = lua_touserdata(L, 1);
+    ln_time deadline = (ln_time)lua_tointeger(L, 2);
+    if (!k->s) return fail(L, LN_ECLOSED);
+    /* Room for the largest datagram, so nothing is ever truncated for a
+     * Lua caller (UDP keeps boundaries). */
+    if (!k->buf) {
+        k->buf = malloc(MAX_DGRAM);
+        if (!k->buf) return luaL_error(L, F_PREFIX "receive: out of memory");
+        k->cap = MAX_DGRAM;
+    }
+    uint32_t src;
+    uint16_t port;
+    int64_t r = ln_udp_recvfrom(k->s, k->buf, k->cap, &src, &port, NULL);
+    if (r >= 0) {
+        lua_pushlstring(L, k->buf, (size_t)r);
+        if (!ctx) return 1;
+        char b[16];
+        lua_pushstring(L, ln_ip_fmt(src, b));
+        lua_pushinteger(L, port);
+        return 3;
+    }
+    if (r != LN_EAGAIN) return fail(L, (int)r);
+    lnl_task *t = lnl_current_task(L);
+    if (!t || !lua_isyieldable(L)) return luaL_error(L, F_PREFIX "receive: cannot block here");
+    if (ln_net_now(k->n->net) >= deadline) return fail(L, LN_ETIMEDOUT);
+    k->waiter = t;
+    return lnl_task_block_k(L, t, deadline, woke, k, ctx, recv_k);
+}
+
+static int start_recv(lua_State *L, lua_KContext ctx, const char *fname)
+{
+    lnl_usock *k = checksock(L, fname);
+    ln_time deadline = LN_NEVER;
+    if (!lua_isnoneornil(L, 2)) {
+        if (!lua_istable(L, 2))
+            luaL_error(L, "%s: options must be a table like {timeout = \"1s\"}, got %s", fname,
+                       luaL_typename(L, 2));
+        lnl_checkopts(L, 2, fname, recv_opts);
+        if (lnl_optfield(L, 2, "timeout")) {
+            char c[64];
+            snprintf(c, sizeof c, "%s: timeout", fname);
+            ln_time d = lnl_checktime(L, -1, c);
+            ln_time now = ln_net_now(k->n->net);
+            deadline = d > LN_NEVER - 1 - now ? LN_NEVER - 1 : now + d;
+            lua_pop(L, 1);
+        }
+    }
+    lnl_task *t = lnl_checktask(L, fname);
+    if (k->waiter && k->waiter != t) return fail(L, LN_EBUSY);
+    lua_settop(L, 1);
+    lua_pushinteger(L, (lua_Integer)deadline);
+    return recv_k(L, LUA_OK, ctx);
+}
+
+static int udp_receive(lua_State *L) { return start_recv(L, 0, F_PREFIX "receive"); }
+static int udp_receivefrom(lua_State *L) { return start_recv(L, 1, F_PREFIX "receivefrom"); }
+
+/* ---- the rest -------------------------------------------------------------------- */
+
+static int udp_close(lua_State *L)
+{
+    lnl_usock *k = luaL_checkudata(L, 1, LNL_UDP);
+    if (k->s && k->n->net) {
+        ln_udp_sock *s = k->s;
+        release(k);
+        if (k->n->dispatching) lnl_grave_udp(k->n, s);
+        else ln_udp_close(s);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int udp_gc(lua_State *L)
+{
+    lnl_usock *k = luaL_checkudata(L, 1, LNL_UDP);
+    if (k->s && k->n->net) {
+        ln_udp_sock *s = k->s;
+        release(k);
+        lnl_grave_udp(k->n, s);
+    }
+    free(k->buf);
+    k->buf = NULL;
+    k->cap = 0;
+    return 0;
+}
+
+static int push_name(lua_State *L, lnl_usock *k, bool peer)
+{
+    if (!k->s) return fail(L, LN_ECLOSED);
+    uint32_t a;
+    uint16_t p;
+    if (peer) ln_udp_peer(k->s, &a, &p);
+    else ln_udp_local(k->s, &a, &p);
+    if (peer && !p) return fail(L, LN_ENOTCONN);
+    char b[16];
+    lua_pushstring(L, ln_ip_fmt(a, b));
+    lua_pushinteger(L, p);
+    return 2;
+}
+
+static int udp_getsockname(lua_State *L) { return push_name(L, checksock(L, F_PREFIX "getsockname"), false); }
+static int udp_getpeername(lua_State *L) { return push_name(L, checksock(L, F_PREFIX "getpeername"), true); }
+
+static int udp_pending(lua_State *L)
+{
+    lnl_usock *k = checksock(L, F_PREFIX "pending");
+    lua_pushinteger(L, k->s ? (lua_Integer)ln_udp_pending(k->s) : 0);
+    return 1;
+}
+
+static int udp_tostring(lua_State *L)
+{
+    lnl_usock *k = luaL_checkudata(L, 1, LNL_UDP);
+    if (!k->s || !k->n->net) {
+        lua_pushliteral(L, "lunet.UdpSocket(closed)");
+        return 1;
+    }
+    uint32_t la, ra;
+    uint16_t lp, rp;
+    ln_udp_local(k->s, &la, &lp);
+    ln_udp_peer(k->s, &ra, &rp);
+    char a[24], b[24];
+    if (rp)
+        lua_pushfstring(L, "lunet.UdpSocket(%s, %s > %s)", k->node->name,
+                        lnl_fmt_endpoint(la, lp, true, a), lnl_fmt_endpoint(ra, rp, true, b));
+    else
+        lua_pushfstring(L, "lunet.UdpSocket(%s, %s)", k->node->name, lnl_fmt_endpoint(la, lp, true, a));
+    return 1;
+}
+
+/* h:udp{broadcast=, reuseaddr=, rcvbuf=, ttl=} */
+static int node_udp(lua_State *L)
+{
+    const char *F = "node:udp";
+    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, F);
+    if (!lua_isnoneornil(L, 2)) lnl_checkopts(L, 2, F, new_opts);
+    lnl_check_not_in_hook(L, h->n, F);
+    ln_udp_sock *s = ln_udp_socket(h->obj);
+    if (!s) luaL_error(L, "%s: out of memory", F);
+    lnl_usock *k = lua_newuserdatauv(L, sizeof *k, 1);
+    memset(k, 0, sizeof *k);
+    k->n = h->n;
+    k->node = h->obj;
+    luaL_setmetatable(L, LNL_UDP);
+    lnl_push_net(L, h->n);
+    lua_setiuservalue(L, -2, 1);
+    k->s = s;
+    k->next = h->n->usocks;
+    if (h->n->usocks) h->n->usocks->prev = k;
+    h->n->usocks = k;
+    ln_udp_set_notify(s, on_notify, k);
+    if (!lua_isnoneornil(L, 2)) {
+        for (const struct uopt *o = uopts; o->name; o++) {
+            if (!lnl_optfield(L, 2, o->name)) continue;
+            int rc = set_opt(L, s, o, lua_gettop(L), F);
+            lua_pop(L, 1);
+            if (rc < 0) return fail(L, rc);
+        }
+    }
+    return 1;
+}
+
+void lnl_open_udp(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"bind", udp_bind}, {"connect", udp_connect}, {"sendto", udp_sendto}, {"send", udp_send},
+        {"receivefrom", udp_receivefrom}, {"receive", udp_receive},
+        {"setoption", udp_setoption}, {"getoption", udp_getoption},
+        {"getsockname", udp_getsockname}, {"getpeername", udp_getpeername},
+        {"pending", udp_pending}, {"close", udp_close},
+        {NULL, NULL},
+    };
+    static const luaL_Reg meta[] = {
+        {"__gc", udp_gc}, {"__close", udp_close}, {"__tostring", udp_tostring}, {NULL, NULL},
+    };
+    lnl_newclass(L, LNL_UDP, "UdpSocket", methods, meta);
+    lnl_getmethods(L, "Node");
+    lua_pushcfunction(L, node_udp);
+    lua_setfield(L, -2, "udp");
+    lua_pop(L, 1);
+}

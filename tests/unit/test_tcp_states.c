@@ -1,0 +1,600 @@
+/* test_tcp_states.c - every transition of RFC 9293's state diagram
+ * (3.3.2, figure 5), with the exact segments each one sends.
+ *
+ * Host a runs the real stack (ISN 1000); b is played by the test (ISN
+ * 2000, ports 80 <-> 40000, timestamps and window scale 10 like Linux).
+ * Each test builds its connection through a real handshake, feeds b's
+ * segments, asserts what a sends and then that nothing more was sent, and
+ * checks no packet buffer leaked. */
+#include "tcp_harness.h"
+
+static th *T;
+
+/* b sends a segment with TS (its clock: 6000 + ms) and window 64 << 10. */
+static void bsend(uint8_t flags, ln_seq seq, ln_seq ack, uint32_t len)
+{
+    uint32_t ecr = 0;
+    for (uint32_t i = T->n; i-- > 0;)
+        if (T->seg[i].src == TH_A && T->seg[i].has_ts) {
+            ecr = T->seg[i].tsval;
+            break;
+        }
+    th_tx x = { .sport = 80, .dport = 40000, .seq = seq, .ack = ack, .flags = flags, .wnd = 64,
+                .len = len, .ts = true, .tsval = 6000 + (uint32_t)(th_now(T) / LN_MSEC), .tsecr = ecr };
+    th_send(T, &x);
+    th_settle(T);
+}
+
+static ln_tcp_sock *setup(th *t, th_notes *n)
+{
+    th_init(t, true);
+    T = t;
+    ln_tcp_sock *s = th_open_active(t, 40000, 80, 1000, 2000, true);
+    if (n) th_watch(s, n);
+    return s;
+}
+
+static uint32_t nsocks(ln_node *n)
+{
+    ln_tcp_stack_info si;
+    ln_tcp_stack_info_get(n, &si);
+    return si.sockets;
+}
+
+/* CLOSED -> SYN_SENT: the SYN, byte for byte Linux's (reference 1). */
+static void test_closed_connect(void)
+{
+    th t;
+    th_init(&t, true);
+    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
+    ln_tcp_sock *s = ln_tcp_socket(t.a);
+    CHECK_EQ(ln_tcp_bind(s, 0, 40000), 0);
+    CHECK_EQ(ln_tcp_connect(s, TH_B, 80), 0);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_SYN_SENT);
+    th_settle(&t);
+    th_seg *g = TH_EXPECT(&t, TH_A, F_S, 1000, 0, 0, 64240);
+    if (g) {
+        uint8_t want[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 3, 10 };
+        ln_put32(want + 8, g->tsval);
+        CHECK_EQ(g->optlen, 20);
+        CHECK(memcmp(g->opt, want, 20) == 0);
+        CHECK(g->df);
+        CHECK_EQ(g->ttl, 64);
+        CHECK_EQ(g->sport, 40000);
+        CHECK_EQ(g->dport, 80);
+    }
+    TH_NONE(&t, TH_A);
+    CHECK_U64(TH_MIB(t.a, TcpActiveOpens), 1);
+    th_free(&t);
+}
+
+/* SYN_SENT -> ESTABLISHED on the SYN-ACK: <SEQ=SND.NXT><ACK=RCV.NXT>,
+ * window 63 x 1024 (reference 2), options NOP NOP TS echoing b. */
+static void test_syn_sent_synack(void)
+{
+    th t;
+    th_init(&t, true);
+    T = &t;
+    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
+    ln_tcp_sock *s = ln_tcp_socket(t.a);
+    th_notes n;
+    th_watch(s, &n);
+    ln_tcp_bind(s, 0, 40000);
+    ln_tcp_connect(s, TH_B, 80);
+    th_settle(&t);
+    th_seg *syn = TH_EXPECT(&t, TH_A, F_S, 1000, 0, 0, 64240);
+    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .ack = 1001, .flags = F_SA, .wnd = 65160,
+                .syn_opts = true, .mss = 1460, .sack_perm = true, .ws = 10, .ts = true,
+                .tsval = 5000, .tsecr = syn ? syn->tsval : 0 };
+    th_send(&t, &x);
+    th_settle(&t);
+    th_seg *g = TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 0, 63);
+    if (g) {
+        CHECK_EQ(g->optlen, 12);
+        CHECK(g->opt[0] == 1 && g->opt[1] == 1 && g->opt[2] == 8);
+        CHECK_EQ(g->tsecr, 5000);
+    }
+    TH_NONE(&t, TH_A);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_ESTABLISHED);
+    CHECK(n.ev & LN_TCP_EV_CONNECTED);
+    CHECK(n.ev & LN_TCP_EV_WRITABLE);
+    CHECK_U64(TH_MIB(t.a, TcpCurrEstab), 1);
+    ln_tcp_info in;
+    ln_tcp_get_info(s, &in);
+    CHECK_EQ(in.snd_wnd, 65160);             /* a SYN's window is never scaled */
+    CHECK_EQ(in.mss, 1448);
+    CHECK_EQ(in.snd_wscale, 10);
+    CHECK_EQ(in.rcv_wscale, 10);
+    CHECK_EQ(in.cwnd, 10);
+    th_free(&t);
+}
+
+/* SYN_SENT + SYN: simultaneous open (RFC 9293 figure 8).  a answers
+ * with SYN,ACK (same ISN) and is in SYN_RCVD; b's SYN,ACK completes it
+ * and gets an ACK. */
+static void test_syn_sent_syn(void)
+{
+    th t;
+    th_init(&t, true);
+    T = &t;
+    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
+    ln_tcp_sock *s = ln_tcp_socket(t.a);
+    th_notes n;
+    th_watch(s, &n);
+    ln_tcp_bind(s, 0, 40000);
+    ln_tcp_connect(s, TH_B, 80);
+    th_settle(&t);
+    TH_EXPECT(&t, TH_A, F_S, 1000, 0, 0, 64240);
+    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .flags = F_S, .wnd = 64240,
+                .syn_opts = true, .mss = 1460, .sack_perm = true, .ws = 10, .ts = true, .tsval = 5000 };
+    th_send(&t, &x);
+    th_settle(&t);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_SYN_RCVD);
+    th_seg *g = TH_EXPECT(&t, TH_A, F_SA, 1000, 2001, 0, 64240);
+    if (g) {
+        CHECK(g->has_mss && g->mss == 1460);
+        CHECK(g->sack_perm && g->has_ts && g->has_ws && g->ws == 10);
+        CHECK_EQ(g->tsecr, 5000);
+    }
+    TH_NONE(&t, TH_A);
+    /* b's SYN,ACK: it acknowledges our SYN; we acknowledge its SYN again. */
+    x.flags = F_SA;
+    x.ack = 1001;
+    x.tsval = 5001;
+    th_send(&t, &x);
+    th_settle(&t);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_ESTABLISHED);
+    TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 0, -1);
+    TH_NONE(&t, TH_A);
+    CHECK(n.ev & LN_TCP_EV_CONNECTED);
+    CHECK_U64(TH_MIB(t.a, TcpActiveOpens), 1);
+    CHECK_U64(TH_MIB(t.a, TcpPassiveOpens), 0);
+    th_free(&t);
+}
+
+/* SYN_RCVD (simultaneous open) + ACK: ESTABLISHED, nothing to send. */
+static void test_syn_rcvd_ack(void)
+{
+    th t;
+    th_init(&t, true);
+    T = &t;
+    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
+    ln_tcp_sock *s = ln_tcp_socket(t.a);
+    ln_tcp_bind(s, 0, 40000);
+    ln_tcp_connect(s, TH_B, 80);
+    th_settle(&t);
+    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .flags = F_S, .wnd = 64240,
+                .syn_opts = true, .mss = 1460, .sack_perm = true, .ws = 10, .ts = true, .tsval = 5000 };
+    th_send(&t, &x);
+    th_settle(&t);
+    th_skip(&t);
+    bsend(F_A, 2001, 1001, 0);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_ESTABLISHED);
+    TH_NONE(&t, TH_A);
+    /* An ACK that does not acknowledge our SYN, in SYN_RCVD, gets a reset
+     * <SEQ=SEG.ACK><CTL=RST> (RFC 9293 3.10.7.4). */
+    th_free(&t);
+    th_init(&t, true);
+    T = &t;
+    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
+    s = ln_tcp_socket(t.a);
+    ln_tcp_bind(s, 0, 40000);
+    ln_tcp_connect(s, TH_B, 80);
+    th_settle(&t);
+    th_send(&t, &x);
+    th_settle(&t);
+    th_skip(&t);
+    bsend(F_A, 2001, 5000, 0);
+    TH_EXPECT(&t, TH_A, F_R, 5000, 0, 0, 0);
+    TH_NONE(&t, TH_A);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_SYN_RCVD);
+    th_free(&t);
+}
+
+/* LISTEN + SYN -> (request) SYN_RCVD -> ESTABLISHED on the ACK: the
+ * SYN-ACK mirrors the SYN, window 65160, IP ID 0 (reference 1). */
+static void test_listen_syn(void)
+{
+    th t;
+    th_init(&t, true);
+    T = &t;
+    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
+    th_notes ln;
+    ln_tcp_sock *l = th_listen(t.a, 40000, &ln);
+    CHECK_EQ(ln_tcp_get_state(l), LN_TCP_LISTEN);
+    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .flags = F_S, .wnd = 64240,
+                .syn_opts = true, .mss = 1460, .sack_perm = true, .ws = 10, .ts = true, .tsval = 5000 };
+    th_send(&t, &x);
+    th_settle(&t);
+    th_seg *g = TH_EXPECT(&t, TH_A, F_SA, 1000, 2001, 0, 65160);
+    if (g) {
+        uint8_t want[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0x13, 0x88, 1, 3, 3, 10 };
+        ln_put32(want + 8, g->tsval);
+        CHECK(g->optlen == 20 && memcmp(g->opt, want, 20) == 0);
+        CHECK_EQ(g->ipid, 0);
+    }
+    TH_NONE(&t, TH_A);
+    CHECK(ln.accepted == NULL);
+    bsend(F_A, 2001, 1001, 0);
+    CHECK(ln.accepted != NULL);
+    if (ln.accepted) {
+        CHECK_EQ(ln_tcp_get_state(ln.accepted), LN_TCP_ESTABLISHED);
+        ln_tcp_info in;
+        ln_tcp_get_info(ln.accepted, &in);
+        CHECK_EQ(in.mss, 1448);
+        CHECK_EQ(in.snd_wnd, 64u << 10);
+    }
+    TH_NONE(&t, TH_A);
+    CHECK_U64(TH_MIB(t.a, TcpPassiveOpens), 1);
+    CHECK_U64(TH_MIB(t.a, TcpCurrEstab), 1);
+    th_free(&t);
+}
+
+/* ESTABLISHED -close-> FIN_WAIT_1 -ACK-> FIN_WAIT_2 -FIN-> TIME_WAIT
+ * -2 MSL-> gone.  The last ACK comes from the orphaned FIN_WAIT_2 with
+ * IP ID 0 (reference 2, four_way_close frame 13). */
+static void test_established_close(void)
+{
+    th t;
+    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_close(s);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_FIN_WAIT_1);
+    th_settle(&t);
+    TH_EXPECT(&t, TH_A, F_FA, 1001, 2001, 0, 63);
+    TH_NONE(&t, TH_A);
+    bsend(F_A, 2001, 1002, 0);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_FIN_WAIT_2);
+    TH_NONE(&t, TH_A);
+    th_run(&t, 200 * LN_MSEC);
+    bsend(F_FA, 2001, 1002, 0);
+    th_seg *g = TH_EXPECT(&t, TH_A, F_A, 1002, 2002, 0, 63);
+    if (g) CHECK_EQ(g->ipid, 0);
+    TH_NONE(&t, TH_A);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_TIME_WAIT);
+    CHECK_EQ(nsocks(t.a), 1);
+    th_run(&t, 60 * LN_SEC - 1);
+    CHECK_EQ(nsocks(t.a), 1);
+    th_run(&t, 1);
+    th_settle(&t);
+    CHECK_EQ(nsocks(t.a), 0);
+    CHECK_U64(TH_MIB(t.a, TcpExtTW), 1);
+    CHECK_U64(TH_MIB(t.a, TcpCurrEstab), 0);
+    TH_NONE(&t, TH_A);
+    th_free(&t);
+}
+
+/* ESTABLISHED + FIN -> CLOSE_WAIT: Linux delays the ACK of a FIN
+ * (pingpong), 40 ms with nothing to carry it; close -> LAST_ACK with our
+ * FIN; its ACK -> CLOSED, and the passive closer keeps no TIME_WAIT. */
+static void test_established_fin(void)
+{
+    th t;
+    th_notes n;
+    ln_tcp_sock *s = setup(&t, &n);
+    bsend(F_PA, 2001, 1001, 100);            /* some data first: quick ACK */
+    TH_EXPECT(&t, TH_A, F_A, 1001, 2101, 0, 63);
+    char buf[200];
+    CHECK_EQ(ln_tcp_recv(s, buf, sizeof buf), 100);
+    bsend(F_FA, 2101, 1001, 0);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_CLOSE_WAIT);
+    CHECK(n.ev & LN_TCP_EV_READABLE);
+    CHECK_EQ(ln_tcp_recv(s, buf, sizeof buf), 0);
+    TH_NONE(&t, TH_A);
+    th_run(&t, 40 * LN_MSEC - 1);
+    TH_NONE(&t, TH_A);
+    th_run(&t, 1);
+    th_seg *g = TH_EXPECT(&t, TH_A, F_A, 1001, 2102, 0, 63);
+    if (g) CHECK_U64(g->t, 40 * LN_MSEC);
+    CHECK_U64(TH_MIB(t.a, TcpExtDelayedACKs), 1);
+    ln_tcp_close(s);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_LAST_ACK);
+    th_settle(&t);
+    TH_EXPECT(&t, TH_A, F_FA, 1001, 2102, 0, 63);
+    bsend(F_A, 2102, 1002, 0);
+    th_settle(&t);
+    CHECK_EQ(nsocks(t.a), 0);
+    TH_NONE(&t, TH_A);
+    CHECK_U64(TH_MIB(t.a, TcpExtTW), 0);
+    th_free(&t);
+}
+
+/* CLOSE_WAIT + close within the delayed-ACK time: the FIN carries the
+ * ACK of the peer's FIN -- Linux's three-segment close (reference 2). */
+static void test_close_wait_close(void)
+{
+    th t;
+    ln_tcp_sock *s = setup(&t, NULL);
+    bsend(F_PA, 2001, 1001, 100);
+    TH_EXPECT(&t, TH_A, F_A, 1001, 2101, 0, 63);
+    char buf[200];
+    ln_tcp_recv(s, buf, sizeof buf);
+    bsend(F_FA, 2101, 1001, 0);
+    th_run(&t, 100 * LN_USEC);
+    ln_tcp_close(s);
+    th_settle(&t);
+    TH_EXPECT(&t, TH_A, F_FA, 1001, 2102, 0, 63);
+    th_run(&t, 100 * LN_MSEC);
+    TH_NONE(&t, TH_A);                        /* no separate ACK, no retransmission yet */
+    bsend(F_A, 2102, 1002, 0);
+    CHECK_EQ(nsocks(t.a), 0);
+    th_free(&t);
+}
+
+/* FIN_WAIT_1 + FIN (not acknowledging ours): simultaneous close ->
+ * CLOSING, ACK at once; then the ACK of our FIN -> TIME_WAIT. */
+static void test_fin_wait_1_fin(void)
+{
+    th t;
+    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_shutdown(s, LN_SHUT_WR);
+    th_settle(&t);
+    TH_EXPECT(&t, TH_A, F_FA, 1001, 2001, 0, 63);
+    bsend(F_FA, 2001, 1001, 0);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_CLOSING);
+    TH_EXPECT(&t, TH_A, F_A, 1002, 2002, 0, 63);
+    TH_NONE(&t, TH_A);
+    bsend(F_A, 2002, 1002, 0);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_TIME_WAIT);
+    TH_NONE(&t, TH_A);
+    th_free(&t);
+}
+
+/* FIN_WAIT_1 + FIN,ACK of our FIN: straight to TIME_WAIT; the ACK comes
+ * from the full socket (its own IP ID, reference 3). */
+static void test_fin_wait_1_finack(void)
+{
+    th t;
+    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_shutdown(s, LN_SHUT_WR);
+    th_settle(&t);
+    th_seg *fin = TH_EXPECT(&t, TH_A, F_FA, 1001, 2001, 0, 63);
+    bsend(F_FA, 2001, 1002, 0);
+    th_seg *g = TH_EXPECT(&t, TH_A, F_A, 1002, 2002, 0, 63);
+    if (g && fin) CHECK_EQ(g->ipid, (uint16_t)(fin->ipid + 1));
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_TIME_WAIT);
+    TH_NONE(&t, TH_A);
+    th_free(&t);
+}
+
+/* Half-close: after shutdown(SHUT_WR) and its ACK, FIN_WAIT_2 still
+ * receives (and ACKs) data; the peer's FIN -> TIME_WAIT and EOF. */
+static void test_fin_wait_2_data(void)
+{
+    th t;
+    th_notes n;
+    ln_tcp_sock *s = setup(&t, &n);
+    ln_tcp_shutdown(s, LN_SHUT_WR);
+    th_settle(&t);
+    TH_EXPECT(&t, TH_A, F_FA, 1001, 2001, 0, 63);
+    bsend(F_A, 2001, 1002, 0);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_FIN_WAIT_2);
+    CHECK_EQ(ln_tcp_send(s, "x", 1), LN_ECLOSED);
+    bsend(F_PA, 2001, 1002, 100);
+    TH_EXPECT(&t, TH_A, F_A, 1002, 2101, 0, 63);
+    char buf[200];
+    CHECK_EQ(ln_tcp_recv(s, buf, sizeof buf), 100);
+    CHECK_EQ(buf[0], (char)(uint8_t)2001);    /* th_send's pattern: (uint8_t)seq */
+    bsend(F_FA, 2101, 1002, 0);
+    TH_EXPECT(&t, TH_A, F_A, 1002, 2102, 0, 63);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_TIME_WAIT);
+    CHECK_EQ(ln_tcp_recv(s, buf, sizeof buf), 0);
+    TH_NONE(&t, TH_A);
+    th_free(&t);
+}
+
+/* CLOSE_WAIT: the other half still sends (half-close from the peer). */
+static void test_close_wait_send(void)
+{
+    th t;
+    ln_tcp_sock *s = setup(&t, NULL);
+    bsend(F_PA, 2001, 1001, 100);
+    TH_EXPECT(&t, TH_A, F_A, 1001, 2101, 0, 63);
+    bsend(F_FA, 2101, 1001, 0);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_CLOSE_WAIT);
+    th_run(&t, 10 * LN_MSEC);
+    CHECK_EQ(ln_tcp_send(s, "hello", 5), 5);
+    th_settle(&t);
+    /* The data carries the ACK of the FIN (pingpong delayed it). */
+    TH_EXPECT(&t, TH_A, F_PA, 1001, 2102, 5, 63);
+    TH_NONE(&t, TH_A);
+    th_free(&t);
+}
+
+/* Retransmissions in FIN_WAIT_1: the FIN again after one RTO. */
+static void test_fin_wait_1_rto(void)
+{
+    th t;
+    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_info in;
+    ln_tcp_get_info(s, &in);
+    CHECK_U64(in.rto, 204 * LN_MSEC);        /* 200 ms + 1 us SRTT, in 4 ms jiffies */
+    ln_time t0 = th_now(&t);
+    ln_tcp_shutdown(s, LN_SHUT_WR);
+    th_settle(&t);
+    TH_EXPECT(&t, TH_A, F_FA, 1001, 2001, 0, 63);
+    th_run(&t, 204 * LN_MSEC);
+    th_seg *g = TH_EXPECT(&t, TH_A, F_FA, 1001, 2001, 0, 63);
+    if (g) CHECK_U64(g->t - t0, 204 * LN_MSEC);
+    TH_NONE(&t, TH_A);
+    CHECK_U64(TH_MIB(t.a, TcpRetransSegs), 1);
+    CHECK_U64(TH_MIB(t.a, TcpExtTCPTimeouts), 1);
+    bsend(F_A, 2001, 1002, 0);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_FIN_WAIT_2);
+    th_run(&t, 10 * LN_SEC);
+    TH_NONE(&t, TH_A);
+    th_free(&t);
+}
+
+/* ESTABLISHED, data lost: the same bytes again after one RTO, then after
+ * two (RFC 6298 5.5). */
+static void test_established_rto(void)
+{
+    th t;
+    ln_tcp_sock *s = setup(&t, NULL);
+    ln_time t0 = th_now(&t);
+    CHECK_EQ(ln_tcp_send(s, "0123456789", 10), 10);
+    th_settle(&t);
+    TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 10, 63);
+    th_run(&t, 204 * LN_MSEC);
+    th_seg *g = TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 10, 63);
+    if (g) CHECK_U64(g->t - t0, 204 * LN_MSEC);
+    th_run(&t, 408 * LN_MSEC);
+    g = TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 10, 63);
+    if (g) CHECK_U64(g->t - t0, 612 * LN_MSEC);
+    TH_NONE(&t, TH_A);
+    bsend(F_A, 2001, 1011, 0);
+    th_run(&t, 5 * LN_SEC);
+    TH_NONE(&t, TH_A);
+    ln_tcp_info in;
+    ln_tcp_get_info(s, &in);
+    CHECK_EQ(in.backoff, 0);
+    CHECK_EQ(in.cwnd, 2);                    /* slow start from 1 after the RTO */
+    th_free(&t);
+}
+
+/* Closing in every state (RFC 9293 3.10.4). */
+static void test_any_close(void)
+{
+    th t;
+    /* CLOSED: nothing to send; the socket goes. */
+    th_init(&t, true);
+    T = &t;
+    ln_tcp_sock *s = ln_tcp_socket(t.a);
+    CHECK_EQ(nsocks(t.a), 1);
+    ln_tcp_close(s);
+    th_settle(&t);
+    CHECK_EQ(nsocks(t.a), 0);
+    TH_NONE(&t, TH_A);
+    th_free(&t);
+
+    /* LISTEN: the listener goes; a SYN then meets a closed port. */
+    th_init(&t, true);
+    T = &t;
+    th_notes ln;
+    ln_tcp_sock *l = th_listen(t.a, 40000, &ln);
+    ln_tcp_close(l);
+    th_settle(&t);
+    CHECK_EQ(nsocks(t.a), 0);
+    bsend(F_S, 2000, 0, 0);
+    TH_EXPECT(&t, TH_A, F_RA, 0, 2001, 0, 0);
+    TH_NONE(&t, TH_A);
+    th_free(&t);
+
+    /* SYN_SENT: just forget it (no RST), an attempt failed. */
+    th_init(&t, true);
+    T = &t;
+    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
+    s = ln_tcp_socket(t.a);
+    ln_tcp_connect(s, TH_B, 80);
+    th_settle(&t);
+    th_skip(&t);
+    ln_tcp_close(s);
+    th_run(&t, 5 * LN_SEC);
+    TH_NONE(&t, TH_A);
+    CHECK_EQ(nsocks(t.a), 0);
+    CHECK_U64(TH_MIB(t.a, TcpAttemptFails), 1);
+    th_free(&t);
+
+    /* FIN_WAIT_1 and CLOSING: close changes nothing, sends nothing. */
+    s = setup(&t, NULL);
+    ln_tcp_shutdown(s, LN_SHUT_WR);
+    th_settle(&t);
+    th_skip(&t);
+    ln_tcp_close(s);
+    th_settle(&t);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_FIN_WAIT_1);
+    bsend(F_FA, 2001, 1001, 0);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_CLOSING);
+    TH_EXPECT(&t, TH_A, F_A, 1002, 2002, 0, 63);
+    TH_NONE(&t, TH_A);
+    bsend(F_A, 2002, 1002, 0);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_TIME_WAIT);
+    th_run(&t, 61 * LN_SEC);
+    CHECK_EQ(nsocks(t.a), 0);
+    th_free(&t);
+
+    /* FIN_WAIT_2 (after shutdown): close orphans it; it lives
+     * tcp_fin_timeout, then goes without a word. */
+    s = setup(&t, NULL);
+    ln_tcp_shutdown(s, LN_SHUT_WR);
+    th_settle(&t);
+    bsend(F_A, 2001, 1002, 0);
+    th_skip(&t);
+    ln_tcp_close(s);
+    th_run(&t, 60 * LN_SEC - 1);
+    CHECK_EQ(nsocks(t.a), 1);
+    th_run(&t, 1);
+    th_settle(&t);
+    CHECK_EQ(nsocks(t.a), 0);
+    TH_NONE(&t, TH_A);
+    th_free(&t);
+
+    /* LAST_ACK: close changes nothing. */
+    s = setup(&t, NULL);
+    bsend(F_FA, 2001, 1001, 0);
+    ln_tcp_shutdown(s, LN_SHUT_WR);
+    th_settle(&t);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_LAST_ACK);
+    th_skip(&t);
+    ln_tcp_close(s);
+    th_settle(&t);
+    TH_NONE(&t, TH_A);
+    bsend(F_A, 2002, 1002, 0);
+    CHECK_EQ(nsocks(t.a), 0);
+    th_free(&t);
+
+    /* TIME_WAIT: nothing sent; the socket lives out its 2 MSL. */
+    s = setup(&t, NULL);
+    ln_tcp_shutdown(s, LN_SHUT_WR);
+    th_settle(&t);
+    bsend(F_FA, 2001, 1002, 0);
+    th_skip(&t);
+    ln_time t0 = th_now(&t);
+    ln_tcp_close(s);
+    th_settle(&t);
+    TH_NONE(&t, TH_A);
+    th_run_until(&t, t0 + 60 * LN_SEC - 1);
+    CHECK_EQ(nsocks(t.a), 1);
+    th_run_until(&t, t0 + 60 * LN_SEC);
+    th_settle(&t);
+    CHECK_EQ(nsocks(t.a), 0);
+    th_free(&t);
+}
+
+/* A retransmitted SYN-ACK in ESTABLISHED (our ACK was lost) is a SYN in
+ * a synchronized state: RFC 5961 4.2 says challenge ACK, which is also
+ * the ACK the peer needs. */
+static void test_established_dup_synack(void)
+{
+    th t;
+    ln_tcp_sock *s = setup(&t, NULL);
+    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .ack = 1001, .flags = F_SA, .wnd = 65160,
+                .syn_opts = true, .mss = 1460, .sack_perm = true, .ws = 10, .ts = true, .tsval = 5000 };
+    th_send(&t, &x);
+    th_settle(&t);
+    TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 0, 63);
+    TH_NONE(&t, TH_A);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_ESTABLISHED);
+    th_free(&t);
+}
+
+int main(void)
+{
+    test_closed_connect();
+    test_syn_sent_synack();
+    test_syn_sent_syn();
+    test_syn_rcvd_ack();
+    test_listen_syn();
+    test_established_close();
+    test_established_fin();
+    test_close_wait_close();
+    test_fin_wait_1_fin();
+    test_fin_wait_1_finack();
+    test_fin_wait_2_data();
+    test_close_wait_send();
+    test_fin_wait_1_rto();
+    test_established_rto();
+    test_any_close();
+    test_established_dup_synack();
+    return check_report("test_tcp_states");
+}
