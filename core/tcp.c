@@ -838,6 +838,8 @@ ln_tcp_sock *ln_tcp_child_new(ln_tcp_sock *l, const ln_tcp_req_params *p)
     s->rcv_nxt = s->rcv_wup = p->irs + 1;
     s->snd_sml = s->snd_una;
     s->rtt_epoch = s->snd_max;
+    s->high_seq = p->iss;
+    s->cwnd_usage_seq = s->snd_max;
 
     if (p->ts) {
         s->flags |= LN_TF_TS;
@@ -963,6 +965,8 @@ int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port)
     s->snd_sml = s->iss;
     s->snd_wl2 = s->iss;
     s->rtt_epoch = s->iss;
+    s->high_seq = s->iss;
+    s->cwnd_usage_seq = s->iss;
     s->rcv_nxt = s->rcv_wup = 0;
     s->rto = c->rto_initial;
     s->backoff = s->retransmits = 0;
@@ -1170,7 +1174,6 @@ void ln_tcp_abort(ln_tcp_sock *s)
 {
     ln_tcp_stack *st = s->st;
     ln_tcp_batch_begin(st);
-    bool was_orphan = (s->flags & LN_TF_ORPHAN) != 0;
     release(s);
     if (s->state == LN_TCP_LISTEN) {
         listener_del(s);
@@ -1182,7 +1185,6 @@ void ln_tcp_abort(ln_tcp_sock *s)
         if (need_reset((ln_tcp_state)s->state)) ln_tcp_send_rst(s);
         ln_tcp_done(s);
     }
-    (void)was_orphan;
     ln_tcp_batch_end(st);
 }
 
@@ -1230,17 +1232,16 @@ int ln_tcp_setopt(ln_tcp_sock *s, ln_tcp_opt opt, int64_t v)
         s->user_mss = (uint16_t)v;
         break;
     case LN_TCP_OPT_QUICKACK:
-        /* TCP_QUICKACK: leave delayed-ACK (pingpong) mode and send an owed
-         * ACK now; 0 enters it. */
+        /* TCP_QUICKACK, as on Linux not a lasting mode: 1 leaves delayed-ACK
+         * (pingpong) mode and sends an owed ACK now, 0 enters it; the
+         * stack switches again by itself as traffic goes on. */
         if (v) {
             s->flags &= ~LN_TF_PINGPONG;
-            s->flags |= LN_TF_QUICKACK;
-            if ((s->ack_pending & LN_ACK_SCHED) && s->state >= LN_TCP_ESTABLISHED &&
-                s->state != LN_TCP_TIME_WAIT)
+            if ((s->ack_pending & LN_ACK_SCHED) &&
+                (s->state == LN_TCP_ESTABLISHED || s->state == LN_TCP_CLOSE_WAIT))
                 ln_tcp_send_ack(s);
         } else {
             s->flags |= LN_TF_PINGPONG;
-            s->flags &= ~LN_TF_QUICKACK;
         }
         break;
     case LN_TCP_OPT_LINGER0: set_flag(s, LN_TF_LINGER0, v); break;
@@ -1328,7 +1329,7 @@ void ln_tcp_get_info(const ln_tcp_sock *s, ln_tcp_info *o)
     o->sack = (s->flags & LN_TF_SACK) != 0;
     o->nodelay = (s->flags & LN_TF_NODELAY) != 0;
     o->srtt = s->srtt;
-    o->rttvar = s->rttvar;
+    o->rttvar = (ln_time)(s->mdev_us >> 2) * LN_USEC;   /* ss's "rtt:srtt/rttvar" */
     o->rto = ln_tcp_rto_cur(s);
     o->min_rtt = s->min_rtt == LN_NEVER ? 0 : s->min_rtt;
     o->backoff = s->backoff;
@@ -1426,8 +1427,8 @@ static void icmp_err(ln_icmp_sock *is, const ln_icmp_msg *m, void *arg)
         LN_MIB_INC(st->node, TcpExtOutOfWindowIcmps);
         return;
     }
+    /* icmp_err_convert: what the user would see. */
     int err;
-    bool fatal = true;
     if (m->type == LN_ICMP_UNREACH) {
         switch (m->code) {
         case LN_ICMP_UNREACH_NEEDFRAG: {
@@ -1450,19 +1451,17 @@ static void icmp_err(ln_icmp_sock *is, const ln_icmp_msg *m, void *arg)
             }
             return;
         }
-        case LN_ICMP_UNREACH_NET: err = LN_ENETUNREACH; fatal = false; break;
-        case LN_ICMP_UNREACH_HOST: err = LN_EHOSTUNREACH; fatal = false; break;
+        case LN_ICMP_UNREACH_NET: err = LN_ENETUNREACH; break;
+        case LN_ICMP_UNREACH_HOST: err = LN_EHOSTUNREACH; break;
         case LN_ICMP_UNREACH_PROTO:
         case LN_ICMP_UNREACH_PORT: err = LN_ECONNREFUSED; break;
         default: err = LN_EHOSTUNREACH; break;
         }
-    } else if (m->type == 11) {
+    } else if (m->type == LN_ICMP_TIMXCEED) {
         err = LN_EHOSTUNREACH;
-        fatal = false;
     } else {
         err = LN_EPROTO;
     }
-    (void)fatal;
     ln_tcp_batch_begin(st);
     if (s->state == LN_TCP_SYN_SENT || s->state == LN_TCP_SYN_RCVD) {
         /* Linux aborts an opening connection on any ICMP error about it

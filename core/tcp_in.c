@@ -559,14 +559,13 @@ void ln_tcp_enter_loss(ln_tcp_sock *s)
     if (s->sb) s->sb->high_rxt = s->snd_una;
     /* Karn: nothing sent before the timeout may give an RTT sample. */
     s->txq_len = 0;
-    s->rtt_time = 0;
     set_ca_state(s, LN_CA_LOSS);
     if (s->state >= LN_TCP_ESTABLISHED) ln_tcp_emit_cwnd(s, "rto");
 }
 
 /* Linux's tcp_fastretrans_alert, reduced to what lunet does: the
  * recovery state machine after an ACK's cumulative and SACK information
- * is in.  Returns how many segments the ACK delivered (PRR's input). */
+ * is in; `acked_segs` + `sacked_segs` is what the ACK delivered (PRR). */
 static void recovery(ln_tcp_sock *s, bool una_advanced, uint32_t acked_segs, uint32_t sacked_segs,
                      bool is_dup)
 {
@@ -593,6 +592,7 @@ static void recovery(ln_tcp_sock *s, bool una_advanced, uint32_t acked_segs, uin
          * acknowledged (Linux's tcp_process_loss). */
         if (una_advanced && !ln_seq_lt(s->snd_una, s->high_seq)) {
             s->dupacks = 0;
+            s->lost_out = s->retrans_out = 0;
             set_ca_state(s, LN_CA_OPEN);
             s->retransmits = 0;
         }

@@ -73,7 +73,6 @@ typedef enum { LN_KEEP_NONE, LN_KEEP_ALIVE, LN_KEEP_FIN_WAIT_2, LN_KEEP_TIME_WAI
 #define LN_TF_PORT_AUTO  0x100000u /* port chosen by connect(): others may share it */
 #define LN_TF_DEAD       0x200000u /* released and CLOSED: waiting to be freed */
 #define LN_TF_PASSIVE    0x400000u /* came from a listener (RFC 9293: passive OPEN) */
-#define LN_TF_QUICKACK   0x800000u /* TCP_QUICKACK set by the user */
 #define LN_TF_CONNECTED 0x1000000u /* CONNECTED was reported (active open done) */
 #define LN_TF_NOSPACE   0x2000000u /* a send found the buffer full: WRITABLE when room */
 #define LN_TF_OFO_FIN   0x4000000u /* a FIN is waiting at ofo_fin_seq */
@@ -157,8 +156,6 @@ struct ln_tcp_sock {
 
     /* RTT and RTO (RFC 6298, with Linux's estimator). */
     ln_time srtt, rttvar, rto, min_rtt;
-    ln_seq rtt_seq;                 /* segment being timed without timestamps */
-    ln_time rtt_time;               /* when it left (0: none timed) */
     ln_seq rtt_epoch;               /* Linux's tp->rtt_seq: one mdev_max per window */
     uint32_t mdev_us, mdev_max_us;  /* Linux's tcp_rtt_estimator state */
     uint32_t rcv_rtt_us;            /* receiver's RTT estimate x8 (tcp_rcv_rtt_est) */
@@ -196,7 +193,6 @@ struct ln_tcp_sock {
     ln_timer t_delack;              /* delayed ACK, compressed SACK */
     ln_timer t_keep;                /* keepalive, FIN_WAIT_2, TIME_WAIT, deferred free */
     ln_time ato;                    /* delayed-ACK timeout */
-    uint32_t unacked_segs;          /* full segments received since our last ACK */
     ln_time lrcvtime, lsndtime;     /* last data received / sent */
     ln_time rcv_tstamp;             /* last acceptable ACK (keepalive idle time) */
     ln_time last_oow_ack;           /* last reply to an out-of-window segment */

@@ -53,6 +53,14 @@ ln_seq ln_tcp_data_end(const ln_tcp_sock *s)
 static uint32_t mss_now(const ln_tcp_sock *s)
 {
     uint32_t mss = s->mss_cache ? s->mss_cache : 536;
+    /* tcp_current_mss: SACK blocks riding on our segments take room from
+     * the data (4 + 8 per block, at most 3 next to a TS option). */
+    if (s->flags & LN_TF_SACK) {
+        uint32_t n = s->ofo.n_sacks + ((s->flags & LN_TF_DSACK) ? 1 : 0);
+        uint32_t max = (s->flags & LN_TF_TS) ? 3 : 4;
+        if (n > max) n = max;
+        if (n && mss > 4 + 8 * n + 48) mss -= 4 + 8 * n;
+    }
     uint32_t cutoff = s->max_window > 536 ? s->max_window >> 1 : s->max_window;
     if (cutoff && mss > cutoff) {
         uint32_t floor = 68 - ((s->flags & LN_TF_TS) ? 32 : 20);
@@ -86,11 +94,14 @@ uint32_t ln_tcp_in_flight(const ln_tcp_sock *s)
         return div_up(ln_tcp_sb_pipe(s->sb, s->snd_una, s->snd_max, mss, s->st->cfg.reordering), mss);
     /* Without SACK, Linux counts each duplicate ACK as a segment that left
      * the network (tcp_add_reno_sack): packets_out - sacked_out - lost_out
-     * + retrans_out. */
+     * + retrans_out, the last two only while fast recovery marks the head
+     * lost and retransmits it. */
     uint32_t segs = div_up((uint32_t)(s->snd_max - s->snd_una), mss);
-    uint32_t gone = s->dupacks + s->lost_out;
+    uint32_t gone = s->dupacks;
+    if (s->ca_state == LN_CA_RECOVERY) gone += s->lost_out;
     segs = segs > gone ? segs - gone : 0;
-    return segs + s->retrans_out;
+    if (s->ca_state == LN_CA_RECOVERY) segs += s->retrans_out;
+    return segs;
 }
 
 /* ---- the receive window (Linux's __tcp_select_window) ------------------------ */
@@ -238,8 +249,7 @@ static void data_sent(ln_tcp_sock *s, bool was_idle)
         s->cc_ops->cwnd_event(&s->cc, LN_CA_EVENT_TX_START, now);
     }
     s->lsndtime = now;
-    if (s->ato && now - s->lrcvtime < s->ato && !(s->flags & LN_TF_QUICKACK))
-        s->flags |= LN_TF_PINGPONG;
+    if (s->ato && now - s->lrcvtime < s->ato) s->flags |= LN_TF_PINGPONG;
 }
 
 /* Remember when [.., end) left, for the RTT sample its ACK will give. */
@@ -308,7 +318,6 @@ static void count_rtx(ln_tcp_sock *s, ln_seq seq, uint32_t len)
     s->bytes_retrans += len;
     s->retrans_out++;
     if (s->txq) txq_mark_rtx(s, seq, seq + len + 1);
-    if (s->rtt_time && ln_seq_gt(s->rtt_seq, seq)) s->rtt_time = 0;
 }
 
 /* Is a FIN owed now?  After close()/shutdown() has moved the state on,
@@ -342,10 +351,6 @@ static int send_seg(ln_tcp_sock *s, ln_seq seq, uint32_t len, ln_seq end, uint32
         /* New sequence space (part of it may be a retransmission). */
         if (!rtx) {
             if (s->txq || len) txq_push(s, nend, now);
-            if (!s->rtt_time) {
-                s->rtt_seq = nend;
-                s->rtt_time = now;
-            }
         }
         s->snd_max = nend;
     }
@@ -477,9 +482,13 @@ void ln_tcp_output(ln_tcp_sock *s)
          * opening the window sends it (sender SWS avoidance). */
         if (ln_seq_gt(seq + len, wnd_end)) break;
         bool fin = fin_due(s, end) && seq + len == end && ln_seq_le(seq + len + 1, wnd_end);
-        if (!loss_rtx && !nagle_ok(s, len, mss, fin)) break;
+        /* Nagle holds back new data only, never a retransmission. */
+        if (!ln_seq_lt(seq, s->snd_max) && !nagle_ok(s, len, mss, fin)) break;
         if (send_seg(s, seq, len, end, mss, ln_seq_le(seq + len + 1, wnd_end), was_idle)) break;
         if (loss_rtx && s->retransmits) LN_MIB_INC(s->st->node, TcpExtTCPSlowStartRetrans);
+        /* PRR counts everything sent during the reduction (RFC 6937
+         * prr_out), new data included. */
+        if (s->ca_state == LN_CA_RECOVERY) s->prr_out++;
         was_idle = false;
         in_flight++;
         sent = true;
@@ -527,7 +536,9 @@ static void tw_ack(ln_tcp_sock *s)
 
 void ln_tcp_send_ack(ln_tcp_sock *s)
 {
-    if (s->state == LN_TCP_CLOSED || s->state == LN_TCP_LISTEN || (s->flags & LN_TF_DEAD)) return;
+    if (s->state == LN_TCP_CLOSED || s->state == LN_TCP_LISTEN || s->state == LN_TCP_SYN_SENT ||
+        (s->flags & LN_TF_DEAD))
+        return;
     /* Linux turns an orphaned FIN_WAIT_2 into a timewait sock once its
      * FIN_WAIT_2 timer runs: from then on it answers like TIME_WAIT. */
     if (s->state == LN_TCP_TIME_WAIT ||

@@ -26,6 +26,7 @@
 #include "check.h"
 #include "err.h"
 #include "eth.h"
+#include "icmp.h"
 #include "ip.h"
 #include "link.h"
 #include "net.h"
@@ -128,11 +129,16 @@ static inline void th_on_tx(const ln_event *ev, void *arg)
     th_parse_opts(s, tc + 20, hl - 20);
 }
 
-/* b's TCP handler when raw: swallow (the test plays b). */
+/* b's TCP handler when raw: swallow (the test plays b), or answer each
+ * segment with the ICMP error set here (type 0: none; info: next-hop MTU
+ * for "fragmentation needed"). */
+static uint8_t th_icmp_type, th_icmp_code;
+static uint32_t th_icmp_info;
+
 static inline void th_sink(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
 {
-    (void)n;
-    (void)ip;
+    if (th_icmp_type && ln_pkt_push(pkt, ip->hlen))
+        ln_icmp_error(n, pkt, th_icmp_type, th_icmp_code, th_icmp_info);
     ln_pkt_free(pkt);
 }
 
@@ -157,6 +163,8 @@ static inline void th_init(th *t, bool raw_b)
     t->seg = calloc(TH_MAXSEG, sizeof *t->seg);
     ln_net_subscribe(t->net, LN_EV_MASK(LN_EV_TX), th_on_tx, t);
     t->raw_b = raw_b;
+    th_icmp_type = th_icmp_code = 0;
+    th_icmp_info = 0;
     if (raw_b) ln_ip_register(t->b, LN_IPPROTO_TCP, th_sink);
     t->pool0 = ln_pktpool_in_use(t->net->pool);
 }

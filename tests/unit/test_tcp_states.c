@@ -68,6 +68,38 @@ static void test_closed_connect(void)
     th_free(&t);
 }
 
+/* The SYN's options follow the node's settings and TCP_MAXSEG, in
+ * Linux's layouts (tcp_options_write): without TS, MSS NOP NOP SACK_PERM
+ * NOP WS; with nothing, MSS alone; TCP_MAXSEG lowers the MSS option. */
+static void test_closed_connect_options(void)
+{
+    th t;
+    th_init(&t, true);
+    ln_tcp_cfg *c = ln_tcp_cfg_of(t.a);
+    c->fixed_isn = 1000;
+    c->timestamps = false;
+    ln_tcp_sock *s = ln_tcp_socket(t.a);
+    ln_tcp_connect(s, TH_B, 80);
+    th_settle(&t);
+    th_seg *g = TH_EXPECT(&t, TH_A, F_S, 1000, 0, 0, 64240);
+    if (g) {
+        static const uint8_t want[12] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 10 };
+        CHECK(g->optlen == 12 && memcmp(g->opt, want, 12) == 0);
+    }
+    c->sack = c->window_scaling = false;
+    s = ln_tcp_socket(t.a);
+    ln_tcp_setopt(s, LN_TCP_OPT_MAXSEG, 1000);
+    ln_tcp_connect(s, TH_B, 81);
+    th_settle(&t);
+    g = TH_EXPECT(&t, TH_A, F_S, 1000, 0, 0, 65000);     /* 65 x 1000 */
+    if (g) {
+        static const uint8_t want[4] = { 2, 4, 0x03, 0xe8 };
+        CHECK(g->optlen == 4 && memcmp(g->opt, want, 4) == 0);
+    }
+    TH_NONE(&t, TH_A);
+    th_free(&t);
+}
+
 /* SYN_SENT -> ESTABLISHED on the SYN-ACK: <SEQ=SND.NXT><ACK=RCV.NXT>,
  * window 63 x 1024 (reference 2), options NOP NOP TS echoing b. */
 static void test_syn_sent_synack(void)
@@ -188,6 +220,66 @@ static void test_syn_rcvd_ack(void)
     TH_EXPECT(&t, TH_A, F_R, 5000, 0, 0, 0);
     TH_NONE(&t, TH_A);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_SYN_RCVD);
+    th_free(&t);
+}
+
+/* A simultaneous open that the peer resets (SYN_RCVD + RST at RCV.NXT):
+ * "connection refused", as it came from SYN_SENT (RFC 9293 3.10.7.4). */
+static void test_syn_rcvd_rst(void)
+{
+    th t;
+    th_init(&t, true);
+    T = &t;
+    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
+    ln_tcp_sock *s = ln_tcp_socket(t.a);
+    ln_tcp_bind(s, 0, 40000);
+    ln_tcp_connect(s, TH_B, 80);
+    th_settle(&t);
+    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .flags = F_S, .wnd = 64240,
+                .syn_opts = true, .mss = 1460, .ws = -1 };
+    th_send(&t, &x);
+    th_settle(&t);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_SYN_RCVD);
+    th_skip(&t);
+    th_tx r = { .sport = 80, .dport = 40000, .seq = 2001, .flags = F_R };
+    th_send(&t, &r);
+    th_settle(&t);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_CLOSED);
+    CHECK_EQ(ln_tcp_error(s), LN_ECONNREFUSED);
+    CHECK_U64(TH_MIB(t.a, TcpAttemptFails), 1);
+    th_run(&t, 5 * LN_SEC);
+    TH_NONE(&t, TH_A);
+    th_free(&t);
+}
+
+/* close() in SYN_RCVD (simultaneous open): FIN_WAIT_1, the FIN right
+ * after the SYN (Linux's tcp_close_state); the peer's ACK of both ->
+ * FIN_WAIT_2. */
+static void test_syn_rcvd_close(void)
+{
+    th t;
+    th_init(&t, true);
+    T = &t;
+    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
+    ln_tcp_sock *s = ln_tcp_socket(t.a);
+    ln_tcp_bind(s, 0, 40000);
+    ln_tcp_connect(s, TH_B, 80);
+    th_settle(&t);
+    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .flags = F_S, .wnd = 64240,
+                .syn_opts = true, .mss = 1460, .ws = -1 };
+    th_send(&t, &x);
+    th_settle(&t);
+    th_skip(&t);
+    ln_tcp_shutdown(s, LN_SHUT_WR);
+    th_settle(&t);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_FIN_WAIT_1);
+    TH_EXPECT(&t, TH_A, F_FA, 1001, 2001, 0, -1);
+    TH_NONE(&t, TH_A);
+    th_tx a = { .sport = 80, .dport = 40000, .seq = 2001, .ack = 1002, .flags = F_A, .wnd = 64240 };
+    th_send(&t, &a);
+    th_settle(&t);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_FIN_WAIT_2);
+    TH_NONE(&t, TH_A);
     th_free(&t);
 }
 
@@ -581,9 +673,12 @@ static void test_established_dup_synack(void)
 int main(void)
 {
     test_closed_connect();
+    test_closed_connect_options();
     test_syn_sent_synack();
     test_syn_sent_syn();
     test_syn_rcvd_ack();
+    test_syn_rcvd_rst();
+    test_syn_rcvd_close();
     test_listen_syn();
     test_established_close();
     test_established_fin();
