@@ -97,7 +97,7 @@ void ln_tcp_cfg_default(ln_tcp_cfg *c)
     c->base_mss = 536;               /* TCP_MSS_DEFAULT, RFC 9293 3.7.1 */
 }
 
-ln_tcp_cfg *ln_tcp_cfg_of(ln_node *n) { return &n->tcp->cfg; }
+ln_tcp_cfg *ln_tcp_cfg_of(ln_node *n) { return n->tcp ? &n->tcp->cfg : NULL; }
 
 /* ---- batches and notifications ---------------------------------------------- */
 
@@ -1420,7 +1420,16 @@ static void icmp_err(ln_icmp_sock *is, const ln_icmp_msg *m, void *arg)
     uint16_t sport = ln_get16(th), dport = ln_get16(th + 2);
     ln_seq seq = ln_get32(th + 4);
     ln_tcp_sock *s = ln_tcp_lookup_conn(st, m->orig_dst, dport, m->orig_src, sport);
-    if (!s || s->state == LN_TCP_TIME_WAIT) return;
+    if (!s) {
+        /* Perhaps about a request's SYN-ACK (Linux's tcp_req_err); the
+         * errors tcp_v4_err calls hard for it drop the request. */
+        bool hard = m->type == LN_ICMP_TIMXCEED || m->type == LN_ICMP_PARAMPROB ||
+                    (m->type == LN_ICMP_UNREACH &&
+                     (m->code == LN_ICMP_UNREACH_NET || m->code == LN_ICMP_UNREACH_HOST));
+        ln_tcp_listen_icmp(st, m->orig_src, sport, m->orig_dst, dport, seq, hard);
+        return;
+    }
+    if (s->state == LN_TCP_TIME_WAIT) return;
     /* Only about something we have in flight (RFC 5927 4.1; Linux counts
      * the rest as OutOfWindowIcmps). */
     if (s->state != LN_TCP_SYN_SENT && !ln_seq_in(seq, s->snd_una, s->snd_max + 1)) {
@@ -1444,7 +1453,7 @@ static void icmp_err(ln_icmp_sock *is, const ln_icmp_msg *m, void *arg)
                 s->cc.mss = s->mss_cache;
                 if (s->state >= LN_TCP_ESTABLISHED && s->snd_nxt != s->snd_una) {
                     s->snd_nxt = s->snd_una;
-                    if (s->txq) s->txq_len = 0;     /* Karn: no samples from these */
+                    ln_tcp_txq_no_samples(s);       /* Karn: no samples from these */
                     ln_tcp_output(s);
                 }
                 ln_tcp_batch_end(st);

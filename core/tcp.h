@@ -189,6 +189,7 @@ typedef struct ln_tcp_cfg {
     uint32_t base_mss;               /* MSS assumed without an MSS option = 536 */
 } ln_tcp_cfg;
 
+/* NULL for a node without a TCP stack. */
 ln_tcp_cfg *ln_tcp_cfg_of(struct ln_node *n);
 void ln_tcp_cfg_default(ln_tcp_cfg *c);
 

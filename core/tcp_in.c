@@ -558,7 +558,7 @@ void ln_tcp_enter_loss(ln_tcp_sock *s)
     s->snd_nxt = s->snd_una;
     if (s->sb) s->sb->high_rxt = s->snd_una;
     /* Karn: nothing sent before the timeout may give an RTT sample. */
-    s->txq_len = 0;
+    ln_tcp_txq_no_samples(s);
     set_ca_state(s, LN_CA_LOSS);
     if (s->state >= LN_TCP_ESTABLISHED) ln_tcp_emit_cwnd(s, "rto");
 }

@@ -89,7 +89,8 @@ typedef enum { LN_KEEP_NONE, LN_KEEP_ALIVE, LN_KEEP_FIN_WAIT_2, LN_KEEP_TIME_WAI
  * them from each skb's timestamp (tcp_clean_rtx_queue). */
 typedef struct ln_tcp_txts {
     ln_seq end;                     /* sequence number after the segment */
-    uint32_t rtx;                   /* retransmitted since (Karn: no sample) */
+    uint32_t rtx : 1;               /* retransmitted since (Karn: no sample) */
+    uint32_t psh : 1;               /* it carried PSH: so do its retransmissions */
     ln_time t;
 } ln_tcp_txts;
 
@@ -347,6 +348,8 @@ uint16_t ln_tcp_select_window(ln_tcp_sock *s);
 /* The window the buffer allows now, unscaled, without committing to it
  * (Linux's __tcp_select_window; it may end quick-ACK mode). */
 uint32_t ln_tcp_raw_window(ln_tcp_sock *s);
+/* Karn's rule for everything in flight (RTO, path MTU change). */
+void ln_tcp_txq_no_samples(ln_tcp_sock *s);
 /* Retransmit the first unacknowledged segment (RTO). */
 void ln_tcp_retransmit_una(ln_tcp_sock *s);
 /* Segments in flight (RFC 6675 pipe in segments, Linux's

@@ -253,7 +253,7 @@ static void data_sent(ln_tcp_sock *s, bool was_idle)
 }
 
 /* Remember when [.., end) left, for the RTT sample its ACK will give. */
-static void txq_push(ln_tcp_sock *s, ln_seq end, ln_time t)
+static void txq_push(ln_tcp_sock *s, ln_seq end, ln_time t, bool psh)
 {
     if (s->txq_len == s->txq_cap) {
         uint32_t cap = s->txq_cap ? s->txq_cap * 2 : 16;
@@ -274,6 +274,7 @@ static void txq_push(ln_tcp_sock *s, ln_seq end, ln_time t)
     ln_tcp_txts *e = &s->txq[(s->txq_head + s->txq_len) & (s->txq_cap - 1)];
     e->end = end;
     e->rtx = 0;
+    e->psh = psh;
     e->t = t;
     s->txq_len++;
 }
@@ -287,6 +288,24 @@ static void txq_mark_rtx(ln_tcp_sock *s, ln_seq seq, ln_seq end)
         e->rtx = 1;
         if (ln_seq_ge(e->end, end)) break;
     }
+}
+
+/* Karn's rule after an RTO or a path-MTU drop: nothing sent so far may
+ * give an RTT sample; the records stay for their PSH flags. */
+void ln_tcp_txq_no_samples(ln_tcp_sock *s)
+{
+    for (uint32_t i = 0; i < s->txq_len; i++) s->txq[(s->txq_head + i) & (s->txq_cap - 1)].rtx = 1;
+}
+
+/* Did the segment that ended at `end` carry PSH?  -1: no record of it. */
+static int txq_psh(const ln_tcp_sock *s, ln_seq end)
+{
+    for (uint32_t i = 0; i < s->txq_len; i++) {
+        const ln_tcp_txts *e = &s->txq[(s->txq_head + i) & (s->txq_cap - 1)];
+        if (e->end == end) return e->psh;
+        if (ln_seq_gt(e->end, end)) break;
+    }
+    return -1;
 }
 
 /* Send one segment of a synchronized connection: data [seq, seq + len)
@@ -340,8 +359,10 @@ static int send_seg(ln_tcp_sock *s, ln_seq seq, uint32_t len, ln_seq end, uint32
     bool fin = fin_ok && seq + len == end && fin_due(s, end);
     uint8_t flags = LN_TCP_ACK;
     /* PSH: Linux sets it on the last segment of what the application
-     * wrote; lunet on a segment that empties the queue. */
-    if (len && seq + len == end) flags |= LN_TCP_PSH;
+     * wrote; lunet on a segment that empties the queue.  A retransmission
+     * keeps the flags of the segment it repeats (as Linux's skb does). */
+    int was_psh = rtx && len ? txq_psh(s, seq + len) : -1;
+    if (len && (was_psh >= 0 ? was_psh : seq + len == end)) flags |= LN_TCP_PSH;
     if (fin) flags |= LN_TCP_FIN;
     int rc = xmit(s, seq, len, flags);
     if (rc) return rc;
@@ -350,7 +371,7 @@ static int send_seg(ln_tcp_sock *s, ln_seq seq, uint32_t len, ln_seq end, uint32
     if (ln_seq_gt(nend, s->snd_max)) {
         /* New sequence space (part of it may be a retransmission). */
         if (!rtx) {
-            if (s->txq || len) txq_push(s, nend, now);
+            if (s->txq || len) txq_push(s, nend, now, (flags & LN_TCP_PSH) != 0);
         }
         s->snd_max = nend;
     }
@@ -474,6 +495,11 @@ void ln_tcp_output(ln_tcp_sock *s)
             seq = skip_sacked(s->sb, seq, &lim);
             s->snd_nxt = seq;
         }
+        /* A retransmission after an RTO stops at SND.MAX: merging bytes
+         * never sent into it would make a "retransmission" of new data
+         * (Linux resends its queued segments, collapsing only ones already
+         * sent), and Wireshark would see an ACK of unseen data. */
+        if (loss_rtx && ln_seq_gt(lim, s->snd_max)) lim = s->snd_max;
         if (!ln_seq_lt(seq, end)) break;
         if (in_flight >= cwnd) break;
         uint32_t len = umin(mss, (uint32_t)(lim - seq));
@@ -701,8 +727,10 @@ void ln_tcp_retransmit_una(ln_tcp_sock *s)
     }
     ln_seq end = ln_tcp_data_end(s);
     uint32_t mss = mss_now(s);
-    uint32_t len = umin(mss, (uint32_t)(end - s->snd_una));
-    if (ln_seq_gt(s->snd_una, end)) len = 0;
+    /* Only what was sent goes again (see the loss loop in ln_tcp_output). */
+    ln_seq sent_end = ln_seq_lt(s->snd_max, end) ? s->snd_max : end;
+    uint32_t len = umin(mss, (uint32_t)(sent_end - s->snd_una));
+    if (ln_seq_gt(s->snd_una, sent_end)) len = 0;
     bool fin = (s->flags & LN_TF_FIN_SENT) && s->snd_una + len == end;
     if (!len && !fin) return;
     s->snd_nxt = s->snd_una;

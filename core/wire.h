@@ -73,6 +73,7 @@ static inline void ln_put32(uint8_t *p, uint32_t v)
 #define LN_ICMP_UNREACH    3
 #define LN_ICMP_ECHO       8
 #define LN_ICMP_TIMXCEED   11
+#define LN_ICMP_PARAMPROB  12
 #define LN_ICMP_UNREACH_NET      0
 #define LN_ICMP_UNREACH_HOST     1
 #define LN_ICMP_UNREACH_PROTO    2

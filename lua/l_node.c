@@ -566,7 +566,7 @@ static void set_sysctl(lua_State *L, ln_node *nd, const struct sysctl *s, int id
     lua_Integer v;
     if (lua_isboolean(L, idx)) v = lua_toboolean(L, idx);
     else if (lua_isinteger(L, idx)) v = lua_tointeger(L, idx);
-    else luaL_error(L, "%s: expected an integer, got %s", ctx, luaL_typename(L, idx));
+    else return (void)luaL_error(L, "%s: expected an integer, got %s", ctx, luaL_typename(L, idx));
     if (v < s->min || v > s->max)
         luaL_error(L, "%s: %I out of range (%I..%I)", ctx, v, (lua_Integer)s->min, (lua_Integer)s->max);
     switch (s->kind) {

@@ -144,6 +144,26 @@ static void test_established_rto_backoff(void)
 /* Zero window (reference 8): probes are ACKs at SND.UNA - 1 without
  * data, one RTO after the zero window, then doubling; answered probes
  * keep the connection alive; the window update lets the data go. */
+/* An RTO retransmits what was sent, with its boundary: bytes queued after
+ * it (held back here by Nagle) are not folded into the retransmission,
+ * which would "retransmit" data never sent (tshark: ACKed unseen segment). */
+static void test_established_rto_keeps_boundary(void)
+{
+    th t;
+    th_notes n;
+    ln_tcp_sock *s = setup(&t, &n);
+    ln_tcp_send(s, "abcd", 4);
+    th_settle(&t);
+    TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 4, 63);
+    ln_tcp_send(s, "efghijklmnopqrstuvwxyz", 22);   /* Nagle: waits for the ACK */
+    th_settle(&t);
+    TH_NONE(&t, TH_A);
+    th_run(&t, 204 * LN_MSEC);
+    TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 4, 63);
+    TH_NONE(&t, TH_A);
+    th_free(&t);
+}
+
 static void test_established_persist(void)
 {
     th t;
@@ -313,6 +333,7 @@ int main(void)
     test_syn_sent_rto_default();
     test_syn_sent_rto_exp();
     test_established_rto_backoff();
+    test_established_rto_keeps_boundary();
     test_established_persist();
     test_established_delack();
     test_time_wait_fin();
