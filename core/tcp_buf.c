@@ -335,6 +335,12 @@ uint32_t ln_tcp_ofo_insert(ln_tcp_ofo *q, ln_seq rcv_nxt, ln_seq seq, ln_pkt *pk
 
     ln_pkt **link = &q->head;
     ln_pkt *prev = NULL;
+    /* During recovery nearly every segment lands above the highest one
+     * held: start there instead of walking a queue as long as the window. */
+    if (q->tail && ln_seq_le(pseq(q->tail), seq)) {
+        prev = q->tail;
+        link = &q->tail->next;
+    }
     while (*link && ln_seq_le(pseq(*link), seq)) {
         prev = *link;
         link = &(*link)->next;
@@ -372,6 +378,7 @@ uint32_t ln_tcp_ofo_insert(ln_tcp_ofo *q, ln_seq rcv_nxt, ln_seq seq, ln_pkt *pk
     pkt->mark = seq;
     pkt->next = *link;
     *link = pkt;
+    if (!pkt->next) q->tail = pkt;
     q->n_segs++;
     q->bytes = q->bytes - removed + pkt->len;
     return pkt->len - removed;
@@ -418,6 +425,7 @@ uint32_t ln_tcp_ofo_drain(ln_tcp_ofo *q, ln_seq rcv_nxt, ln_ring *ring)
         q->n_segs--;
         ln_pkt_free(p);
     }
+    if (!q->head) q->tail = NULL;
     sack_remove(q, nxt);
     set_recent(q);
     return moved;

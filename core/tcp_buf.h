@@ -54,6 +54,7 @@ void ln_ring_set_limit(ln_ring *r, uint32_t limit);
 
 typedef struct ln_tcp_ofo {
     ln_pkt *head;               /* sorted by seq; pkt->mark holds the segment's seq */
+    ln_pkt *tail;               /* last packet: most segments arrive above it */
     uint32_t n_segs;
     uint32_t bytes;             /* payload bytes held */
     ln_seq recent_start, recent_end;   /* block touched by the last insert (= sacks[0]) */

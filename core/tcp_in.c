@@ -643,9 +643,19 @@ static void recovery(ln_tcp_sock *s, bool una_advanced, uint32_t acked_segs, uin
     set_ca_state(s, disorder ? LN_CA_DISORDER : LN_CA_OPEN);
 }
 
+/* RFC 9293 3.10.7.4's window update rule as Linux's tcp_may_update_window:
+ * from a segment that acknowledges something new or is newer than the
+ * last update (SND.WL1), or the same one with a larger (or zero) window. */
+static bool may_update_window(const ln_tcp_sock *s, ln_seq ack, ln_seq seq, uint32_t nwin)
+{
+    return ln_seq_gt(ack, s->snd_una) || ln_seq_gt(seq, s->snd_wl1) ||
+           (seq == s->snd_wl1 && (nwin > s->snd_wnd || !nwin));
+}
+
 /* Linux's tcp_ack (RFC 9293 3.10.7.4 fifth, ESTABLISHED and on).
- * Returns 0 when the segment goes on to the text and FIN steps, -1 when
- * it is to be dropped. */
+ * Returns 0 when the segment goes on to the text and FIN steps, 1 when it
+ * does too but its ACK is an old duplicate (ignored), -1 when it is to be
+ * dropped. */
 static int ack_process(ln_tcp_sock *s, ln_tcp_seg *seg)
 {
     ln_tcp_stack *st = s->st;
@@ -666,19 +676,17 @@ static int ack_process(ln_tcp_sock *s, ln_tcp_seg *seg)
             return -1;
         }
         /* An old duplicate: ignore its ACK, keep its text. */
-        return 0;
+        return 1;
     }
 
     s->rcv_tstamp = now;
     s->probes = 0;
     s->soft_error = 0;
 
-    /* Window update (RFC 9293 3.10.7.4; Linux's tcp_may_update_window):
-     * from a newer segment, or the same one with a larger window. */
+    /* Window update (RFC 9293 3.10.7.4). */
     bool win_update = false;
     uint32_t nwin = (uint32_t)seg->wnd << ((s->flags & LN_TF_WSCALE) ? s->snd_wscale : 0);
-    if (ln_seq_gt(ack, s->snd_una) || ln_seq_gt(seg->seq, s->snd_wl1) ||
-        (seg->seq == s->snd_wl1 && (nwin > s->snd_wnd || !nwin))) {
+    if (may_update_window(s, ack, seg->seq, nwin)) {
         s->snd_wl1 = seg->seq;
         s->snd_wl2 = ack;
         if (s->snd_wnd != nwin) {
@@ -704,10 +712,13 @@ static int ack_process(ln_tcp_sock *s, ln_tcp_seg *seg)
             was_sacked = before - s->sb->sacked;
         }
         if (s->retrans_out && !(s->flags & LN_TF_SACK)) s->retrans_out = 0;
-        if (s->ca_state != LN_CA_LOSS) {
-            s->retransmits = 0;
-            s->retrans_stamp = 0;
-        }
+        /* Linux's tcp_ack clears icsk_retransmits on every ACK that
+         * advances SND.UNA, in Loss too: the next RTO is a new timeout,
+         * which sets ssthresh again (RFC 5681 3.1 eq. 4, tcp_enter_loss).
+         * The episode's start stays until Loss ends (timeouts count from
+         * the first retransmission, as long as retransmitted data is out). */
+        s->retransmits = 0;
+        if (s->ca_state != LN_CA_LOSS) s->retrans_stamp = 0;
         ln_time ca_rtt;
         rtt_from_ack(s, seg, ack, true, &ca_rtt);
         cc_sync(s);
@@ -1066,18 +1077,32 @@ static void syn_sent(ln_tcp_sock *s, ln_tcp_seg *seg)
     seg_done(seg);
 }
 
+/* Linux's tcp_disordered_ack: a pure duplicate ACK at RCV.NXT that would
+ * not update the window, whose TSval is within one RTO's worth of ticks
+ * of TS.Recent (tcp_tsval_replay: icsk_rto * 1200 / HZ, for peers whose
+ * clock runs up to 1200 Hz), is a reordered ACK rather than an old
+ * duplicate.  An old ACK that would change the window (to 0, say) is
+ * not let through: that is what PAWS is for. */
+static bool disordered_ack(const ln_tcp_sock *s, const ln_tcp_seg *seg)
+{
+    if (seg->seg_len || seg->seq != s->rcv_nxt || seg->ack != s->snd_una ||
+        !(seg->flags & LN_TCP_ACK) || (seg->flags & LN_TCP_RST))
+        return false;
+    uint32_t nwin = (uint32_t)seg->wnd << ((s->flags & LN_TF_WSCALE) ? s->snd_wscale : 0);
+    if (may_update_window(s, seg->ack, seg->seq, nwin)) return false;
+    uint64_t replay = (uint64_t)(ln_tcp_rto_cur(s) / (4 * LN_MSEC)) * 1200 / 250;
+    return (int64_t)(int32_t)(s->ts_recent - seg->tsval) <= (int64_t)replay;
+}
+
 /* RFC 7323 5.3 R1 (Linux's tcp_paws_discard): a segment whose TSval is
  * older than TS.Recent is an old duplicate -- unless TS.Recent is over 24
- * days old, or the segment is a pure duplicate ACK (tcp_disordered_ack). */
+ * days old, or the segment is a reordered pure duplicate ACK. */
 static bool paws_reject(const ln_tcp_sock *s, const ln_tcp_seg *seg)
 {
     if (!s->ts_recent) return false;
     if (!paws_tick_older(s->ts_recent, seg->tsval, 1)) return false;
     if (ln_tcp_now(s) - s->ts_recent_stamp >= PAWS_24DAYS) return false;
-    if (!seg->len && seg->seq == s->rcv_nxt && seg->ack == s->snd_una && (seg->flags & LN_TCP_ACK) &&
-        !(seg->flags & (LN_TCP_SYN | LN_TCP_FIN | LN_TCP_RST)))
-        return false;
-    return true;
+    return !disordered_ack(s, seg);
 }
 
 /* RFC 9293 3.10.7.4 first check, as Linux's tcp_sequence: the segment
@@ -1163,11 +1188,14 @@ static void synchronized(ln_tcp_sock *s, ln_tcp_seg *seg)
         return;
     }
 
-    /* RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent. */
-    if (ts && !ln_seq_gt(seg->seq, s->rcv_wup) && !paws_tick_older(s->ts_recent, seg->tsval, 0)) {
-        s->ts_recent = seg->tsval;
-        s->ts_recent_stamp = ln_tcp_now(s);
-    }
+    /* RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent --
+     * but only once its ACK is known to be acceptable (Linux's tcp_ack:
+     * "ts_recent update must be made after we are sure that the packet is
+     * in window"), else a blind segment with a bad ACK and a far-future
+     * TSval would poison TS.Recent and PAWS would then drop the peer's
+     * real segments (RFC 5961 5.2).  Done below, after the ACK checks. */
+    bool ts_update = ts && !ln_seq_gt(seg->seq, s->rcv_wup) &&
+                     !paws_tick_older(s->ts_recent, seg->tsval, 0);
 
     if (s->state == LN_TCP_SYN_RCVD) {
         /* SYN-RECEIVED: an acceptable ACK establishes the connection;
@@ -1178,6 +1206,10 @@ static void synchronized(ln_tcp_sock *s, ln_tcp_seg *seg)
             return;
         }
         ln_time now = ln_tcp_now(s);
+        if (ts_update) {
+            s->ts_recent = seg->tsval;
+            s->ts_recent_stamp = now;
+        }
         s->snd_una = seg->ack;
         s->snd_wnd = (uint32_t)seg->wnd << ((s->flags & LN_TF_WSCALE) ? s->snd_wscale : 0);
         s->max_window = s->snd_wnd;
@@ -1195,9 +1227,17 @@ static void synchronized(ln_tcp_sock *s, ln_tcp_seg *seg)
             seg->seq++;
             s->ack_pending |= LN_ACK_SCHED | LN_ACK_NOW;
         }
-    } else if (ack_process(s, seg) < 0) {
-        seg_drop(st, seg, LN_DROP_TCP_OUT_OF_WINDOW);
-        return;
+    } else {
+        int rc = ack_process(s, seg);
+        if (rc < 0) {
+            seg_drop(st, seg, LN_DROP_TCP_OUT_OF_WINDOW);
+            return;
+        }
+        /* Linux skips the update for an old ACK too (tcp_ack's old_ack). */
+        if (rc == 0 && ts_update) {
+            s->ts_recent = seg->tsval;
+            s->ts_recent_stamp = ln_tcp_now(s);
+        }
     }
 
     /* Our FIN acknowledged? */

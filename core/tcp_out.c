@@ -279,12 +279,30 @@ static void txq_push(ln_tcp_sock *s, ln_seq end, ln_time t, bool psh)
     s->txq_len++;
 }
 
+static inline ln_tcp_txts *txq_at(const ln_tcp_sock *s, uint32_t i)
+{
+    return &s->txq[(s->txq_head + i) & (s->txq_cap - 1)];
+}
+
+/* Index of the first record whose end is after `seq` (txq_len if none):
+ * records are in sending order, so a binary search, which keeps a
+ * go-back-N after an RTO linear in the window instead of quadratic. */
+static uint32_t txq_after(const ln_tcp_sock *s, ln_seq seq)
+{
+    uint32_t lo = 0, hi = s->txq_len;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ln_seq_le(txq_at(s, mid)->end, seq)) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
 /* Karn's rule (RFC 6298 3): no RTT sample from a retransmitted segment. */
 static void txq_mark_rtx(ln_tcp_sock *s, ln_seq seq, ln_seq end)
 {
-    for (uint32_t i = 0; i < s->txq_len; i++) {
-        ln_tcp_txts *e = &s->txq[(s->txq_head + i) & (s->txq_cap - 1)];
-        if (ln_seq_le(e->end, seq)) continue;
+    for (uint32_t i = txq_after(s, seq); i < s->txq_len; i++) {
+        ln_tcp_txts *e = txq_at(s, i);
         e->rtx = 1;
         if (ln_seq_ge(e->end, end)) break;
     }
@@ -300,12 +318,8 @@ void ln_tcp_txq_no_samples(ln_tcp_sock *s)
 /* Did the segment that ended at `end` carry PSH?  -1: no record of it. */
 static int txq_psh(const ln_tcp_sock *s, ln_seq end)
 {
-    for (uint32_t i = 0; i < s->txq_len; i++) {
-        const ln_tcp_txts *e = &s->txq[(s->txq_head + i) & (s->txq_cap - 1)];
-        if (e->end == end) return e->psh;
-        if (ln_seq_gt(e->end, end)) break;
-    }
-    return -1;
+    uint32_t i = txq_after(s, end - 1);
+    return i < s->txq_len && txq_at(s, i)->end == end ? txq_at(s, i)->psh : -1;
 }
 
 /* Send one segment of a synchronized connection: data [seq, seq + len)
@@ -511,7 +525,8 @@ void ln_tcp_output(ln_tcp_sock *s)
         /* Nagle holds back new data only, never a retransmission. */
         if (!ln_seq_lt(seq, s->snd_max) && !nagle_ok(s, len, mss, fin)) break;
         if (send_seg(s, seq, len, end, mss, ln_seq_le(seq + len + 1, wnd_end), was_idle)) break;
-        if (loss_rtx && s->retransmits) LN_MIB_INC(s->st->node, TcpExtTCPSlowStartRetrans);
+        /* tcp_xmit_retransmit_queue: every retransmission in Loss. */
+        if (loss_rtx) LN_MIB_INC(s->st->node, TcpExtTCPSlowStartRetrans);
         /* PRR counts everything sent during the reduction (RFC 6937
          * prr_out), new data included. */
         if (s->ca_state == LN_CA_RECOVERY) s->prr_out++;

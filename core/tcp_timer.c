@@ -330,7 +330,8 @@ static void retransmit_timer(ln_tcp_sock *s)
         if (write_timeout(s)) return;
         /* Each timeout that goes on picks another path (sk_rethink_txhash). */
         LN_MIB_INC(n, TcpExtTcpTimeoutRehash);
-        if (!s->retransmits && s->state >= LN_TCP_ESTABLISHED) {
+        if (!s->retransmits && s->state >= LN_TCP_ESTABLISHED &&
+            !(s->ca_state == LN_CA_LOSS && s->retrans_stamp)) {
             /* The episode began when the head left, about one RTO ago. */
             ln_time rto = ln_tcp_rto_cur(s);
             s->retrans_stamp = now > rto ? now - rto : 0;
