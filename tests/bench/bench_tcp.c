@@ -348,9 +348,11 @@ static void w3_run(const char *name, bool spoof, uint32_t cookies, double scale)
     char extra[400];
     snprintf(extra, sizeof extra,
              "server: %u half-open requests; SyncookiesSent %llu, TCPReqQFullDrop %llu, "
-             "TcpOutRsts(client) %llu; RSS %ld KiB at start, %ld mid-flood, %ld at end",
+             "ListenDrops %llu, TcpOutRsts(client) %llu; RSS %ld KiB at start, %ld mid-flood, "
+             "%ld at end",
              si.requests, (unsigned long long)mib[LN_MIB_TcpExtSyncookiesSent],
              (unsigned long long)mib[LN_MIB_TcpExtTCPReqQFullDrop],
+             (unsigned long long)mib[LN_MIB_TcpExtListenDrops],
              (unsigned long long)t.client->mib[LN_MIB_TcpOutRsts], rss0, f.rss_mid, rss_kb());
     report(name, t.net, &m, extra);
     ln_net_free(t.net);
