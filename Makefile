@@ -15,6 +15,7 @@ DEPS := cmake:/usr/bin/cmake \
         liblua5.4-dev:/usr/include/lua5.4/lua.h \
         libev-dev:/usr/include/ev.h \
         libpcap-dev:/usr/include/pcap/pcap.h \
+        libedit-dev:/usr/include/editline/readline.h \
         tshark:/usr/bin/tshark
 
 .PHONY: all run test build deps bench sanitize clean

@@ -259,4 +259,11 @@ void lnl_open_run(lua_State *L);              /* adds run/run_until/step/stop */
  * Ctrl-C stopped it. */
 bool lnl_realtime_run(lnl_net *n, ln_time until);
 
+/* ---- repl.c (linked into the lunet binary only) ------------------------- */
+/* The interactive loop of `lunet repl`: load script (may be NULL) with its
+ * args, then read and evaluate lines while the networks run in real time.
+ * docall runs a chunk under the CLI's traceback handler. */
+typedef int (*lnl_docall_fn)(lua_State *L, int narg, int nres);
+int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_docall_fn docall);
+
 #endif

@@ -1,5 +1,5 @@
-/* main.c - the lunet command: `lunet run`, `lunet test`, `lunet version`,
- * `lunet help`.
+/* main.c - the lunet command: `lunet run`, `lunet test`, `lunet repl`,
+ * `lunet version`, `lunet help`.
  *
  * Shaped like lua.c: everything runs inside a protected C function (pmain)
  * under lua_pcall, a message handler adds the traceback, and the SIGINT
@@ -7,7 +7,8 @@
  * Lua state otherwise).  The drivers poll the flag between events, so
  * Ctrl-C also stops a long run that never enters Lua.  At exit every
  * network is closed before lua_close, so captures are complete even after
- * an error or an interrupt. */
+ * an error or an interrupt.  The REPL's loop is in repl.c; it runs its Lua
+ * through docall too. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,9 @@ static const char *const usage_text =
     "      run a scenario script (expect/eventually/test are globals)\n"
     "  lunet test [--seed N] [--filter PAT] [--tap] [--junit FILE] [--pcap DIR] [-v] PATH...\n"
     "      run scenario tests (files, or directories searched for *.lua)\n"
+    "  lunet repl [--seed N] [--pcap DIR] [FILE.lua [ARGS...]]\n"
+    "      load FILE.lua (a topology or a script), then a Lua prompt while\n"
+    "      every network runs in real time (.help at the prompt)\n"
     "  lunet version\n"
     "  lunet help\n"
     "\n"
@@ -110,9 +114,11 @@ static bool parse_seed(const char *s, long long *out)
     return true;
 }
 
-/* lunet run's options, up to the script name. */
+/* lunet run's and lunet repl's options, up to the script name (which the
+ * REPL does not need). */
 static int parse_run(opts *o, int i)
 {
+    bool need_script = strcmp(o->cmd, "run") == 0;
     for (; i < o->argc; i++) {
         const char *a = o->argv[i];
         const char *val = NULL;
@@ -137,7 +143,11 @@ static int parse_run(opts *o, int i)
             break;
         }
     }
-    if (i >= o->argc) return usage_error("%s: no script given", "run");
+    if (i >= o->argc) {
+        if (need_script) return usage_error("%s: no script given", "run");
+        o->first_arg = i;
+        return 0;
+    }
     o->script = o->argv[i];
     o->first_arg = i + 1;
     return 0;
@@ -163,10 +173,11 @@ static void configure(lua_State *L, const opts *o)
 }
 
 /* arg as in lua.c: arg[0] the script, arg[1..] its arguments, negative
- * indices the command line before it; lunet.args the arguments only. */
+ * indices the command line before it; lunet.args the arguments only.
+ * Without a script (a bare `lunet repl`), arg[0] is the program. */
 static void set_args(lua_State *L, const opts *o)
 {
-    int script = o->first_arg - 1;
+    int script = o->script ? o->first_arg - 1 : 0;
     lua_createtable(L, o->argc - o->first_arg, script + 1);
     for (int i = 0; i < o->argc; i++) {
         lua_pushstring(L, o->argv[i]);
@@ -192,11 +203,9 @@ static void report(lua_State *L, int status)
     lua_pop(L, 1);
 }
 
-static int cmd_run(lua_State *L, opts *o)
+/* expect / eventually / test as globals, for run and repl. */
+static int install_test_globals(lua_State *L)
 {
-    configure(L, o);
-    set_args(L, o);
-    /* expect / eventually / test as globals */
     lua_getglobal(L, "require");
     lua_pushliteral(L, "lunet.test");
     int st = docall(L, 1, 1);
@@ -205,6 +214,14 @@ static int cmd_run(lua_State *L, opts *o)
         lua_remove(L, -2);
         st = docall(L, 0, 0);
     }
+    return st;
+}
+
+static int cmd_run(lua_State *L, opts *o)
+{
+    configure(L, o);
+    set_args(L, o);
+    int st = install_test_globals(L);
     if (st != LUA_OK) { report(L, st); return 1; }
     st = luaL_loadfile(L, o->script);
     if (st == LUA_OK) {
@@ -215,6 +232,18 @@ static int cmd_run(lua_State *L, opts *o)
     }
     report(L, st);
     return st == LUA_OK ? 0 : 1;
+}
+
+/* The REPL is the wall-clock driver: net:run typed at the prompt (or in
+ * FILE.lua) is paced like `lunet run --realtime`. */
+static int cmd_repl(lua_State *L, opts *o)
+{
+    o->realtime = true;
+    configure(L, o);
+    set_args(L, o);
+    int st = install_test_globals(L);
+    if (st != LUA_OK) { report(L, st); return 1; }
+    return lnl_repl_main(L, o->script, o->argv + o->first_arg, o->argc - o->first_arg, docall);
 }
 
 static int cmd_test(lua_State *L, opts *o, int first)
@@ -254,6 +283,9 @@ static int pmain(lua_State *L)
     if (strcmp(o->cmd, "run") == 0) {
         int rc = parse_run(o, 2);
         o->exit_code = rc ? rc : cmd_run(L, o);
+    } else if (strcmp(o->cmd, "repl") == 0) {
+        int rc = parse_run(o, 2);
+        o->exit_code = rc ? rc : cmd_repl(L, o);
     } else {
         o->exit_code = cmd_test(L, o, 2);
     }
@@ -273,13 +305,14 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-v") == 0) {
         printf(PROG " %s (%s)\n", LNL_VERSION, LUA_RELEASE);
+#ifdef LUNET_HAVE_LIBEDIT
+        printf("repl: line editing and history with libedit\n");
+#else
+        printf("repl: no line editing (built without libedit; install libedit-dev and rebuild)\n");
+#endif
         return 0;
     }
-    if (strcmp(cmd, "repl") == 0) {
-        fprintf(stderr, PROG ": repl is not implemented yet (use lunet run --realtime)\n");
-        return 2;
-    }
-    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "test") != 0) {
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "test") != 0 && strcmp(cmd, "repl") != 0) {
         if (cmd[0] == '-') return usage_error("unknown option %s", cmd);
         return usage_error("unknown command \"%s\"", cmd);
     }

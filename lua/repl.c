@@ -1,0 +1,752 @@
+/* repl.c - `lunet repl`: a Lua prompt over live networks.
+ *
+ * One libev loop (our own, for the reason realtime.c gives) watches:
+ *
+ *   ev_io on stdin     a keystroke for libedit (its readline-compatible
+ *                      callback interface), or a chunk of piped input; each
+ *                      complete line is evaluated as lua.c's REPL does it:
+ *                      `return <line>` first, an `<eof>` syntax error means
+ *                      "more lines" (the >> prompt), errors print with a
+ *                      traceback and the session goes on
+ *   ev_timer tick      the earliest next event of any network, on the wall
+ *                      clock: every network advances in real time while
+ *                      the prompt waits
+ *   ev_signal SIGINT   Ctrl-C at the prompt clears the line
+ *
+ * Pacing: each network has an anchor (virtual time v0 was current at wall
+ * time w0), so at wall time w it should be at v0 + (w - w0).  A batch runs
+ * every event up to that point, within a wall-clock budget so the prompt
+ * stays responsive when a network is busier than real time, and moves an
+ * idle network's clock along, so `net:now()` at the prompt is real time.
+ * Every open network is driven, also one a script kept in a local: the
+ * REPL pins them (REG_PINNED) until they are closed.
+ *
+ * What the user types runs through main.c's docall (pcall, traceback,
+ * lua.c's SIGINT flag and hook), with our SIGINT watcher stopped meanwhile:
+ * a signal has one handler at a time, and `net:run` typed at the prompt
+ * starts realtime.c's own loop, which watches SIGINT itself (libev aborts
+ * if two loops watch one signal).  A batch runs under a plain pcall with
+ * the watcher left on, so Ctrl-C during a batch is Ctrl-C at the prompt;
+ * swapping handlers for every batch would leave moments in which SIGINT
+ * has its default action and kills the process.  Every network is marked
+ * running during a batch, so a hook cannot start a nested net:run.
+ *
+ * Output from a task while the prompt is on screen would land in the line
+ * being typed: print and io.write (wrapped by lunet/repl.lua) call hide()
+ * first, which erases the prompt, and it is drawn again, with what was
+ * typed, after the batch. */
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <ev.h>
+#ifdef LUNET_HAVE_LIBEDIT
+#include <editline/readline.h>
+#endif
+
+#include "lunet.h"
+
+#define PROG "lunet"
+
+/* Registry key: Net -> true, the networks the REPL keeps alive and drives. */
+#define REG_PINNED "lunet.repl.nets"
+
+/* Wall time one batch may take before the loop polls stdin again: 20 ms
+ * keeps typing smooth, and is long enough that an overloaded network still
+ * gets nearly all the CPU. */
+#define BATCH_BUDGET 0.020
+
+/* lua.c's marker of an incomplete statement. */
+#define EOFMARK "<eof>"
+#define MARKLEN (sizeof(EOFMARK) - 1)
+
+/* One network the REPL drives. */
+typedef struct pace {
+    lnl_net *n;
+    uint64_t serial;              /* with n: a new Net at a reused address is new */
+    double w0;                    /* wall time (ev_time) at which ... */
+    ln_time v0;                   /* ... the network's virtual time was v0 */
+    bool seen;
+} pace;
+
+typedef struct repl {
+    lua_State *L;
+    lnl_docall_fn docall;
+    struct ev_loop *loop;
+    ev_io in;
+    ev_timer tick;
+    ev_signal sigint;
+#ifdef LUNET_HAVE_LIBEDIT
+    ev_signal winch;
+    char *line;                   /* from libedit's line callback */
+    bool got_line;
+    char history[4096];           /* history file, "" for none */
+#endif
+    int mod;                      /* registry ref of lunet.repl */
+    bool interactive;             /* stdin is a terminal: prompts */
+    bool editing;                 /* ... and libedit drives it */
+    bool shown;                   /* a prompt waits for input on screen */
+    bool hidden;                  /* output erased it: draw it again */
+    bool done;
+    int exit_code;
+    char *pend; size_t plen, pcap;    /* the incomplete statement so far */
+    char *inb; size_t ilen, icap;     /* plain reader: bytes not yet a line */
+    pace *nets; int n_nets, cap_nets;
+} repl;
+
+/* libedit's line callback takes no argument. */
+static repl *active;
+
+/* ---- output ------------------------------------------------------------ */
+
+static void message(const char *msg)
+{
+    fflush(stdout);
+    fprintf(stderr, PROG ": %s\n", msg ? msg : "(error object is not a string)");
+    fflush(stderr);
+}
+
+/* Print the error on top of the stack and pop it. */
+static void report(lua_State *L)
+{
+    const char *msg = lua_tostring(L, -1);
+    message(msg);
+    lua_pop(L, 1);
+}
+
+/* Erase the prompt before output (see the header comment). */
+static void hide(repl *r)
+{
+    if (!r->shown || r->hidden) return;
+    r->hidden = true;
+    /* libedit redraws the prompt and the typed text from its buffer, so
+     * both go (only the cursor's screen row: a line typed past the right
+     * margin leaves its first rows).  Without libedit the terminal echoed
+     * the text and still holds it: keep it visible, start a new line. */
+    fputs(r->editing ? "\r\033[K" : "\n", stdout);
+    fflush(stdout);
+}
+
+static int l_hide(lua_State *L)
+{
+    hide(lua_touserdata(L, lua_upvalueindex(1)));
+    return 0;
+}
+
+/* The network whose time the prompt shows: the global `net` when it is an
+ * open network, else the newest open one.  Raw accesses only: nothing here
+ * may raise outside docall. */
+static lnl_net *prompt_net(lua_State *L)
+{
+    lua_pushglobaltable(L);
+    lua_pushliteral(L, "net");
+    lua_rawget(L, -2);
+    lnl_net *n = luaL_testudata(L, -1, LNL_NET);
+    lua_pop(L, 2);
+    if (n && n->net) return n;
+    n = lnl_current_net(L);
+    lua_pop(L, 1);
+    return n;
+}
+
+static void make_prompt(repl *r, char *buf, size_t len)
+{
+    if (r->plen) { snprintf(buf, len, ">> "); return; }
+    lnl_net *n = prompt_net(r->L);
+    if (!n) snprintf(buf, len, "lunet> ");
+    else snprintf(buf, len, "lunet %.3fs> ", (double)ln_net_now(n->net) / 1e9);
+}
+
+#ifdef LUNET_HAVE_LIBEDIT
+static void on_line(char *line)
+{
+    active->line = line;
+    active->got_line = true;
+    active->shown = false;
+}
+#endif
+
+/* Show a fresh prompt (with an empty line) and wait for input. */
+static void show_prompt(repl *r)
+{
+    if (!r->interactive || r->done) return;
+    char p[64];
+    make_prompt(r, p, sizeof p);
+    r->hidden = false;
+    r->shown = true;
+#ifdef LUNET_HAVE_LIBEDIT
+    if (r->editing) {
+        /* Installing puts libedit into its raw mode and draws the prompt;
+         * it is undone before each line is handed to on_line. */
+        rl_callback_handler_install(p, on_line);
+        return;
+    }
+#endif
+    fputs(p, stdout);
+    fflush(stdout);
+}
+
+/* Draw the prompt again after output erased it; its time is brought up to
+ * date on the way. */
+static void redraw(repl *r)
+{
+    if (!r->hidden || r->done) return;
+    r->hidden = false;
+    char p[64];
+    make_prompt(r, p, sizeof p);
+#ifdef LUNET_HAVE_LIBEDIT
+    if (r->editing) {
+        rl_set_prompt(p);
+        rl_forced_update_display();   /* prompt + buffer, cursor where it was */
+        return;
+    }
+#endif
+    fputs(p, stdout);
+    fflush(stdout);
+}
+
+/* ---- running Lua --------------------------------------------------------- */
+
+/* docall with our SIGINT watcher stopped (see the header comment).  A
+ * Ctrl-C during the call leaves lnl_interrupt set, and lua.c's hook too if
+ * it came after the last Lua instruction: both are cleared, or the next
+ * batch would stop at once and the next line raise "interrupted!". */
+static int protected(repl *r, int narg, int nres)
+{
+    ev_signal_stop(r->loop, &r->sigint);
+    int st = r->docall(r->L, narg, nres);
+    if (lnl_interrupt) {
+        lua_sethook(r->L, NULL, 0, 0);
+        lnl_interrupt = 0;
+    }
+    ev_signal_start(r->loop, &r->sigint);
+    return st;
+}
+
+/* Push field k of the lunet.repl module. */
+static void push_modfield(repl *r, const char *k)
+{
+    lua_rawgeti(r->L, LUA_REGISTRYINDEX, r->mod);
+    lua_getfield(r->L, -1, k);
+    lua_remove(r->L, -2);
+}
+
+/* ---- pacing the networks --------------------------------------------------- */
+
+static pace *find_pace(repl *r, lnl_net *n)
+{
+    for (int i = 0; i < r->n_nets; i++)
+        if (r->nets[i].n == n && r->nets[i].serial == n->serial) return &r->nets[i];
+    return NULL;
+}
+
+/* Pin every open network, unpin closed ones, and anchor new ones at the
+ * current wall time.  After a line was evaluated, also start --pcap's
+ * captures of interfaces added since (as net:run does when it starts). */
+static void adopt(lua_State *L, repl *r, double now, bool after_eval)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, REG_PINNED);
+    int pinned = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, LNL_REG_LIVE);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        lnl_net *n = luaL_testudata(L, -1, LNL_NET);   /* skips the "serial" key */
+        if (n && n->net) {
+            lua_pushvalue(L, -1);
+            lua_pushboolean(L, 1);
+            lua_rawset(L, pinned);
+        }
+    }
+    lua_pop(L, 1);
+
+    for (int i = 0; i < r->n_nets; i++) r->nets[i].seen = false;
+    lua_pushnil(L);
+    while (lua_next(L, pinned)) {
+        lua_pop(L, 1);
+        lnl_net *n = lua_touserdata(L, -1);
+        if (!n->net) {                         /* closed: let it go */
+            lua_pushvalue(L, -1);
+            lua_pushnil(L);
+            lua_rawset(L, pinned);             /* clearing a field is allowed in lua_next */
+            continue;
+        }
+        pace *p = find_pace(r, n);
+        if (!p) {
+            if (r->n_nets == r->cap_nets) {
+                int cap = r->cap_nets ? 2 * r->cap_nets : 8;
+                pace *np = realloc(r->nets, sizeof *np * (size_t)cap);
+                if (!np) luaL_error(L, "repl: out of memory");
+                r->nets = np;
+                r->cap_nets = cap;
+            }
+            p = &r->nets[r->n_nets++];
+            *p = (pace){ n, n->serial, now, ln_net_now(n->net), false };
+        }
+        p->seen = true;
+        if (after_eval) lnl_auto_capture(L, n);
+    }
+    lua_pop(L, 1);
+    int j = 0;
+    for (int i = 0; i < r->n_nets; i++) if (r->nets[i].seen) r->nets[j++] = r->nets[i];
+    r->n_nets = j;
+}
+
+/* A task or hook failed in the background: print its error (with the
+ * task's traceback) and carry on; under net:run it would have been raised. */
+static void report_failure(lua_State *L, repl *r, lnl_net *n)
+{
+    n->failed = false;
+    lnl_push_uv(L, n);
+    lua_getfield(L, -1, "err");
+    lua_pushnil(L);
+    lua_setfield(L, -3, "err");
+    hide(r);
+    message(luaL_tolstring(L, -1, NULL));
+    lua_pop(L, 3);
+}
+
+/* Run one network's events up to where the wall clock says it should be. */
+static void drive(lua_State *L, repl *r, pace *p, double now, double deadline)
+{
+    lnl_net *n = p->n;
+    if (!n->net) return;                 /* closed by a task of another network */
+    ln_sim *s = &n->net->sim;
+    double dv = (now - p->w0) * 1e9;
+    ln_time target = dv <= 0 ? p->v0 : p->v0 + (ln_time)dv;
+    if (s->now > target) {
+        /* Ahead of the wall clock: someone ran it faster (net:step, or
+         * lunet.realtime = false and net:run).  Real time counts from here. */
+        p->w0 = now;
+        p->v0 = s->now;
+        return;
+    }
+    s->stop = false;
+    bool behind = false;
+    for (unsigned k = 1; !s->stop; k++) {
+        ln_time nx = ln_sim_next(s);
+        if (nx == LN_NEVER || nx > target) break;
+        ln_sim_step(s);
+        if (k % 64 == 0 && ev_time() > deadline) { behind = true; break; }
+    }
+    if (!behind && !s->stop && s->now < target) s->now = target;
+    ln_net_flush_captures(n->net);     /* so Wireshark can follow the files */
+    if (n->failed) report_failure(L, r, n);
+}
+
+/* Protected body of catch_up(): (repl, after_eval). */
+static int l_sync(lua_State *L)
+{
+    repl *r = lua_touserdata(L, 1);
+    bool after_eval = lua_toboolean(L, 2);
+    double now = ev_time();
+    adopt(L, r, now, after_eval);
+    for (int i = 0; i < r->n_nets; i++) r->nets[i].n->running = true;
+    for (int i = 0; i < r->n_nets; i++) drive(L, r, &r->nets[i], now, now + BATCH_BUDGET);
+    return 0;
+}
+
+/* Arm the tick for the earliest next event of any network. */
+static void arm(repl *r)
+{
+    bool any = false;
+    double due = 0;
+    for (int i = 0; i < r->n_nets; i++) {
+        pace *p = &r->nets[i];
+        if (!p->n->net) continue;
+        ln_time nx = ln_sim_next(&p->n->net->sim);
+        if (nx == LN_NEVER) continue;
+        double d = p->w0 + ((double)nx - (double)p->v0) / 1e9;
+        if (!any || d < due) due = d;
+        any = true;
+    }
+    ev_timer_stop(r->loop, &r->tick);
+    if (!any) return;
+    ev_now_update(r->loop);
+    double wait = due - ev_now(r->loop);
+    ev_timer_set(&r->tick, wait > 0 ? wait : 0., 0.);
+    ev_timer_start(r->loop, &r->tick);
+}
+
+/* Bring every network up to the wall clock (a batch), then arm the tick. */
+static void catch_up(repl *r, bool after_eval)
+{
+    lua_State *L = r->L;
+    lua_pushcfunction(L, l_sync);
+    lua_pushlightuserdata(L, r);
+    lua_pushboolean(L, after_eval);
+    int st = lua_pcall(L, 2, 0, 0);      /* see the header comment */
+    for (int i = 0; i < r->n_nets; i++) r->nets[i].n->running = false;
+    if (st != LUA_OK) {
+        hide(r);
+        report(L);
+    }
+    arm(r);
+    redraw(r);
+}
+
+/* ---- lines --------------------------------------------------------------- */
+
+static int incomplete(lua_State *L, int status)
+{
+    if (status != LUA_ERRSYNTAX) return 0;
+    size_t lmsg;
+    const char *msg = lua_tolstring(L, -1, &lmsg);
+    return lmsg >= MARKLEN && strcmp(msg + lmsg - MARKLEN, EOFMARK) == 0;
+}
+
+static void pend_add(repl *r, const char *s, size_t len)
+{
+    if (r->plen + len + 1 > r->pcap) {
+        size_t cap = r->pcap ? r->pcap : 256;
+        while (cap < r->plen + len + 1) cap *= 2;
+        char *np = realloc(r->pend, cap);
+        if (!np) luaL_error(r->L, "repl: out of memory");
+        r->pend = np;
+        r->pcap = cap;
+    }
+    memcpy(r->pend + r->plen, s, len);
+    r->plen += len;
+    r->pend[r->plen] = '\0';
+}
+
+/* Run the chunk on top of the stack and print what it returns, as lua.c
+ * does: print's own tab-separated tostring. */
+static void exec(repl *r, int top)
+{
+    lua_State *L = r->L;
+    catch_up(r, false);                    /* the networks are where time says */
+    int st = protected(r, 0, LUA_MULTRET);
+    if (st == LUA_OK) {
+        int n = lua_gettop(L) - top;
+        if (n > 0) {
+            luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
+            lua_getglobal(L, "print");
+            lua_insert(L, top + 1);
+            if (protected(r, n, 0) != LUA_OK) {
+                message(lua_pushfstring(L, "error calling 'print' (%s)", lua_tostring(L, -1)));
+            }
+        }
+    } else {
+        report(L);
+    }
+    lua_settop(L, top);
+    catch_up(r, true);                     /* new networks join; time went by */
+}
+
+static void dot_command(repl *r, const char *line)
+{
+    lua_State *L = r->L;
+    int top = lua_gettop(L);
+    push_modfield(r, "command");
+    lua_pushstring(L, line);
+    if (protected(r, 1, 1) != LUA_OK) report(L);
+    else if (lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "quit") == 0) r->done = true;
+    lua_settop(L, top);
+}
+
+static void finish(repl *r)
+{
+    if (r->plen) {
+        /* An unfinished statement at EOF: say why, as lua.c would. */
+        if (luaL_loadbuffer(r->L, r->pend, r->plen, "=stdin") != LUA_OK) report(r->L);
+        else lua_pop(r->L, 1);
+        r->plen = 0;
+    }
+    if (r->interactive) { fputs("\n", stdout); fflush(stdout); }
+    r->done = true;
+}
+
+/* A line as lua.c takes it: a dot command, or `return <line>`, or the
+ * line added to the unfinished statement, which runs once it compiles. */
+static void eval_line(repl *r, const char *line)
+{
+    lua_State *L = r->L;
+#ifdef LUNET_HAVE_LIBEDIT
+    if (r->editing && *line) add_history(line);
+#endif
+    if (!r->plen && line[0] == '.' && isalpha((unsigned char)line[1])) {
+        dot_command(r, line);
+        catch_up(r, true);             /* time went by: the prompt shows it */
+        return;
+    }
+    int top = lua_gettop(L);
+    if (!r->plen) {
+        const char *ret = lua_pushfstring(L, "return %s;", line);
+        if (luaL_loadbuffer(L, ret, strlen(ret), "=stdin") == LUA_OK) {
+            lua_remove(L, -2);
+            exec(r, top);
+            return;
+        }
+        lua_pop(L, 2);
+    } else {
+        pend_add(r, "\n", 1);
+    }
+    pend_add(r, line, strlen(line));
+    int st = luaL_loadbuffer(L, r->pend, r->plen, "=stdin");
+    if (incomplete(L, st)) {           /* wait for more lines (>> prompt) */
+        lua_pop(L, 1);
+        return;
+    }
+    r->plen = 0;
+    if (st != LUA_OK) { report(L); return; }
+    exec(r, top);
+}
+
+/* One complete input line (NULL at end of input). */
+static void handle_line(repl *r, const char *line)
+{
+    r->shown = false;
+    if (line) eval_line(r, line);
+    else finish(r);
+}
+
+/* ---- the loop's callbacks -------------------------------------------------- */
+
+/* Ctrl-C at the prompt: drop the line (and an unfinished statement). */
+static void interrupted(repl *r)
+{
+    r->plen = 0;
+    r->ilen = 0;
+    if (!r->interactive) {             /* nobody to give a prompt to: stop */
+        r->exit_code = 130;
+        r->done = true;
+        ev_break(r->loop, EVBREAK_ALL);
+        return;
+    }
+#ifdef LUNET_HAVE_LIBEDIT
+    if (r->editing) {
+        /* Removing and installing again empties libedit's line buffer. */
+        rl_callback_handler_remove();
+        fputs("^C\n", stdout);
+        show_prompt(r);
+        return;
+    }
+#endif
+    tcflush(STDIN_FILENO, TCIFLUSH);   /* what was typed but not read */
+    fputs("\n", stdout);
+    show_prompt(r);
+}
+
+static void on_sigint(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)loop; (void)revents;
+    interrupted(w->data);
+}
+
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop; (void)revents;
+    catch_up(w->data, false);
+}
+
+/* Plain reader: whatever arrived, split into lines. */
+static void read_plain(repl *r)
+{
+    char buf[4096];
+    ssize_t k = read(STDIN_FILENO, buf, sizeof buf);
+    if (k < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (k > 0) {
+        if (r->ilen + (size_t)k > r->icap) {
+            size_t cap = r->icap ? r->icap : 4096;
+            while (cap < r->ilen + (size_t)k) cap *= 2;
+            char *np = realloc(r->inb, cap);
+            if (!np) luaL_error(r->L, "repl: out of memory");
+            r->inb = np;
+            r->icap = cap;
+        }
+        memcpy(r->inb + r->ilen, buf, (size_t)k);
+        r->ilen += (size_t)k;
+    }
+    for (;;) {
+        char *nl = r->ilen ? memchr(r->inb, '\n', r->ilen) : NULL;
+        if (!nl && k > 0) break;
+        if (!nl && r->ilen == 0) { handle_line(r, NULL); break; }   /* end of input */
+        size_t len = nl ? (size_t)(nl - r->inb) : r->ilen;            /* last line, no \n */
+        char *line = malloc(len + 1);
+        if (!line) luaL_error(r->L, "repl: out of memory");
+        memcpy(line, r->inb, len);
+        line[len] = '\0';
+        if (len && line[len - 1] == '\r') line[len - 1] = '\0';
+        size_t used = nl ? len + 1 : len;
+        memmove(r->inb, r->inb + used, r->ilen - used);
+        r->ilen -= used;
+        handle_line(r, line);
+        free(line);
+        if (r->done) break;
+        show_prompt(r);
+    }
+}
+
+static void on_stdin(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)revents;
+    repl *r = w->data;
+#ifdef LUNET_HAVE_LIBEDIT
+    if (r->editing) {
+        /* Readable with nothing to read: the terminal hung up.  libedit
+         * would return without calling on_line, and we would spin. */
+        int avail = 0;
+        if (ioctl(STDIN_FILENO, FIONREAD, &avail) < 0 || avail == 0) {
+            rl_callback_handler_remove();
+            handle_line(r, NULL);
+        } else {
+            rl_callback_read_char();
+            if (r->got_line) {
+                char *line = r->line;
+                r->got_line = false;
+                r->line = NULL;
+                handle_line(r, line);
+                free(line);
+                show_prompt(r);
+            }
+        }
+        if (r->done) ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+#endif
+    read_plain(r);
+    if (r->done) ev_break(loop, EVBREAK_ALL);
+}
+
+#ifdef LUNET_HAVE_LIBEDIT
+static void on_winch(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)loop; (void)w; (void)revents;
+    rl_resize_terminal();
+}
+
+static void editing_start(repl *r)
+{
+    rl_readline_name = "lunet";        /* for ~/.editrc: lunet:bind ... */
+    rl_catch_signals = 0;              /* SIGINT is libev's (see the header) */
+    rl_initialize();
+    using_history();
+    stifle_history(1000);
+    const char *home = getenv("HOME");
+    r->history[0] = '\0';
+    if (home && *home) {
+        snprintf(r->history, sizeof r->history, "%s/.lunet_history", home);
+        read_history(r->history);
+    }
+    ev_signal_init(&r->winch, on_winch, SIGWINCH);
+    ev_signal_start(r->loop, &r->winch);
+}
+
+static void editing_stop(repl *r)
+{
+    ev_signal_stop(r->loop, &r->winch);
+    rl_callback_handler_remove();      /* the terminal back in its normal mode */
+    if (r->history[0]) write_history(r->history);
+}
+#endif
+
+/* ---- entry ----------------------------------------------------------------- */
+
+/* Load FILE.lua (with its arguments) and adopt what it built; false after
+ * reporting an error. */
+static bool load_script(repl *r, const char *script, char **args, int nargs)
+{
+    lua_State *L = r->L;
+    int top = lua_gettop(L);
+    int st = luaL_loadfile(L, script);
+    if (st == LUA_OK) {
+        luaL_checkstack(L, nargs + 2, "too many script arguments");
+        for (int i = 0; i < nargs; i++) lua_pushstring(L, args[i]);
+        st = protected(r, nargs, LUA_MULTRET);
+    }
+    if (st == LUA_OK) {
+        int n = lua_gettop(L) - top;
+        push_modfield(r, "adopt");
+        lua_insert(L, top + 1);
+        lua_pushstring(L, script);
+        lua_insert(L, top + 2);
+        st = protected(r, n + 1, 0);
+    }
+    if (st != LUA_OK) report(L);
+    lua_settop(L, top);
+    return st == LUA_OK;
+}
+
+int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_docall_fn docall)
+{
+    repl *r = calloc(1, sizeof *r);
+    if (!r) { message("repl: out of memory"); return 1; }
+    r->L = L;
+    r->docall = docall;
+    r->mod = LUA_NOREF;
+    r->interactive = isatty(STDIN_FILENO);
+#ifdef LUNET_HAVE_LIBEDIT
+    r->editing = r->interactive && isatty(STDOUT_FILENO);
+#endif
+    active = r;
+    /* A loop of our own, not libev's default one: see realtime.c. */
+    r->loop = ev_loop_new(EVFLAG_AUTO);
+    if (!r->loop) { message("repl: cannot create the event loop"); free(r); return 1; }
+    ev_signal_init(&r->sigint, on_sigint, SIGINT);
+    r->sigint.data = r;
+    ev_signal_start(r->loop, &r->sigint);
+    ev_io_init(&r->in, on_stdin, STDIN_FILENO, EV_READ);
+    r->in.data = r;
+    ev_timer_init(&r->tick, on_tick, 0., 0.);
+    r->tick.data = r;
+
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_PINNED);
+    int top = lua_gettop(L);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "lunet.repl");
+    bool ok = protected(r, 1, 1) == LUA_OK;
+    if (ok) {
+        r->mod = luaL_ref(L, LUA_REGISTRYINDEX);
+        push_modfield(r, "install");
+        lua_pushlightuserdata(L, r);
+        lua_pushcclosure(L, l_hide, 1);
+        ok = protected(r, 1, 0) == LUA_OK;
+    }
+    if (!ok) report(L);
+    lua_settop(L, top);
+    if (ok && r->interactive) {
+#ifdef LUNET_HAVE_LIBEDIT
+        const char *why = r->editing ? "" : " (no line editing: stdout is not a terminal)";
+#else
+        const char *why = " (no line editing: built without libedit)";
+#endif
+        printf(PROG " %s (%s): the networks run in real time; .help for help, "
+               "Ctrl-D to quit%s\n", LNL_VERSION, LUA_RELEASE, why);
+    }
+    if (ok && script) ok = load_script(r, script, args, nargs);
+    if (!ok) r->exit_code = 1;
+
+    if (ok) {
+#ifdef LUNET_HAVE_LIBEDIT
+        if (r->editing) editing_start(r);
+#endif
+        ev_io_start(r->loop, &r->in);
+        catch_up(r, true);
+        show_prompt(r);
+        if (!r->done) ev_run(r->loop, 0);
+#ifdef LUNET_HAVE_LIBEDIT
+        if (r->editing) editing_stop(r);
+#endif
+    }
+
+    ev_io_stop(r->loop, &r->in);
+    ev_timer_stop(r->loop, &r->tick);
+    ev_signal_stop(r->loop, &r->sigint);
+    ev_loop_destroy(r->loop);
+    if (r->mod != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, r->mod);
+    int code = r->exit_code;
+    active = NULL;
+    free(r->pend);
+    free(r->inb);
+    free(r->nets);
+    free(r);
+    return code;
+}
