@@ -237,3 +237,17 @@ int luaopen_lunet(lua_State *L)
     require_ext(L, "lunet.topo");
     return 1;
 }
+
+int lnl_push_err(lua_State *L, int err)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, ln_strerror(err));
+    return 2;
+}
+
+int lnl_push_rc(lua_State *L, int rc)
+{
+    if (rc < 0) return lnl_push_err(L, rc);
+    lua_pushboolean(L, 1);
+    return 1;
+}

@@ -220,19 +220,6 @@ static lnl_tsock *checksock(lua_State *L, const char *fname)
     return k;
 }
 
-static int fail(lua_State *L, int err)
-{
-    lua_pushnil(L);
-    lua_pushstring(L, ln_strerror(err));
-    return 2;
-}
-
-static int ok_or_fail(lua_State *L, int rc)
-{
-    if (rc < 0) return fail(L, rc);
-    lua_pushboolean(L, 1);
-    return 1;
-}
 
 /* Deadline from opts.timeout (opts at idx, may be nil); LN_NEVER if none. */
 static ln_time opt_deadline(lua_State *L, int idx, lnl_net *n, const char *fname,
@@ -267,7 +254,7 @@ static int wait_for(lua_State *L, lnl_tsock *k, bool write, ln_time deadline, lu
 {
     lnl_task *t = lnl_current_task(L);
     if (!t || !lua_isyieldable(L)) return luaL_error(L, "TcpSocket: cannot block here");
-    if (ln_net_now(k->n->net) >= deadline) return fail(L, LN_ETIMEDOUT);
+    if (ln_net_now(k->n->net) >= deadline) return lnl_push_err(L, LN_ETIMEDOUT);
     if (write) k->wwait = t;
     else k->rwait = t;
     return lnl_task_block_k(L, t, deadline, woke, k, ctx, kf);
@@ -280,7 +267,7 @@ static bool enter(lua_State *L, lnl_tsock *k, bool write, const char *fname)
     lnl_task *t = lnl_checktask(L, fname);
     lnl_task *w = write ? k->wwait : k->rwait;
     if (w && w != t) {
-        fail(L, LN_EBUSY);
+        lnl_push_err(L, LN_EBUSY);
         return false;
     }
     return true;
@@ -377,8 +364,8 @@ static int tcp_setoption(lua_State *L)
     const struct topt *o = find_opt(L, luaL_checkstring(L, 2), F);
     luaL_checkany(L, 3);
     lnl_check_not_in_hook(L, k->n, F);
-    if (!k->s) return fail(L, LN_ECLOSED);
-    return ok_or_fail(L, set_opt(L, k->s, o, 3, F));
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
+    return lnl_push_rc(L, set_opt(L, k->s, o, 3, F));
 }
 
 static int tcp_getoption(lua_State *L)
@@ -386,7 +373,7 @@ static int tcp_getoption(lua_State *L)
     const char *F = F_PREFIX "getoption";
     lnl_tsock *k = checksock(L, F);
     const struct topt *o = find_opt(L, luaL_checkstring(L, 2), F);
-    if (!k->s) return fail(L, LN_ECLOSED);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     if (o->kind == O_CC) {
         ln_tcp_info ti;
         ln_tcp_get_info(k->s, &ti);
@@ -395,7 +382,7 @@ static int tcp_getoption(lua_State *L)
     }
     int64_t v = 0;
     int rc = ln_tcp_getopt(k->s, (ln_tcp_opt)o->opt, &v);
-    if (rc < 0) return fail(L, rc);
+    if (rc < 0) return lnl_push_err(L, rc);
     if (o->kind == O_BOOL) lua_pushboolean(L, v != 0);
     else lua_pushinteger(L, (lua_Integer)v);
     return 1;
@@ -422,10 +409,10 @@ static int tcp_bind(lua_State *L)
     const char *F = F_PREFIX "bind";
     lnl_tsock *k = checksock(L, F);
     lnl_check_not_in_hook(L, k->n, F);
-    if (!k->s) return fail(L, LN_ECLOSED);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     int rc = do_bind(L, k, 2, F);
     if (rc == LN_EINVAL) luaL_error(L, "%s: the socket is already bound", F);
-    return ok_or_fail(L, rc);
+    return lnl_push_rc(L, rc);
 }
 
 static int check_backlog(lua_State *L, int idx, const char *fname)
@@ -453,11 +440,11 @@ static int tcp_listen(lua_State *L)
     lnl_tsock *k = checksock(L, F);
     int backlog = check_backlog(L, 2, F);
     lnl_check_not_in_hook(L, k->n, F);
-    if (!k->s) return fail(L, LN_ECLOSED);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     ln_tcp_state st = ln_tcp_get_state(k->s);
     if (st != LN_TCP_CLOSED && st != LN_TCP_LISTEN)
         luaL_error(L, "%s: the socket is %s (only a new socket can listen)", F, ln_tcp_state_name(st));
-    return ok_or_fail(L, start_listen(k, backlog));
+    return lnl_push_rc(L, start_listen(k, backlog));
 }
 
 /* ---- accept ---------------------------------------------------------------------- */
@@ -471,7 +458,7 @@ static int accept_k(lua_State *L, int status, lua_KContext ctx)
     lua_settop(L, 2);
     lnl_tsock *k = lua_touserdata(L, 1);
     ln_time deadline = (ln_time)lua_tointeger(L, 2);
-    if (!k->s) return fail(L, LN_ECLOSED);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     ln_tcp_sock *c = ln_tcp_accept(k->s);
     if (c) {
         push_sock(L, k->n, ln_tcp_node(c), c);
@@ -479,7 +466,7 @@ static int accept_k(lua_State *L, int status, lua_KContext ctx)
     }
     if (ln_tcp_get_state(k->s) != LN_TCP_LISTEN) {
         int e = ln_tcp_error(k->s);
-        return fail(L, e ? e : LN_ECLOSED);
+        return lnl_push_err(L, e ? e : LN_ECLOSED);
     }
     return wait_for(L, k, false, deadline, 0, accept_k);
 }
@@ -490,7 +477,7 @@ static int tcp_accept(lua_State *L)
     lnl_tsock *k = checksock(L, F);
     ln_time deadline = opt_deadline(L, 2, k->n, F, accept_opts);
     if (!enter(L, k, false, F)) return 2;
-    if (!k->s) return fail(L, LN_ECLOSED);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     if (ln_tcp_get_state(k->s) != LN_TCP_LISTEN)
         luaL_error(L, "%s: the socket is not listening (call listen first)", F);
     lua_settop(L, 1);
@@ -544,7 +531,7 @@ static int connect_k(lua_State *L, int status, lua_KContext ctx)
         release(k);
         ln_tcp_close(s);
     }
-    return fail(L, err);
+    return lnl_push_err(L, err);
 }
 
 static const char *const connect_opts[] = {"timeout", NULL};
@@ -559,7 +546,7 @@ static int start_connect(lua_State *L, lnl_tsock *k, uint32_t addr, lua_Integer 
     int rc = ln_tcp_connect(k->s, addr, (uint16_t)port);
     if (rc == LN_EINVAL)
         luaL_error(L, "%s: a socket connects only once (make a new one with h:tcp())", fname);
-    if (rc < 0) return fail(L, rc);
+    if (rc < 0) return lnl_push_err(L, rc);
     lua_settop(L, 1);
     lua_pushinteger(L, (lua_Integer)deadline);
     return connect_k(L, LUA_OK, 0);
@@ -580,7 +567,7 @@ static int tcp_connect(lua_State *L)
     lua_Integer port = check_port(L, 3, F);
     ln_time deadline = opt_deadline(L, 4, k->n, F, connect_opts);
     if (!enter(L, k, true, F)) return 2;
-    if (!k->s) return fail(L, LN_ECLOSED);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     return start_connect(L, k, addr, port, deadline, F);
 }
 
@@ -604,7 +591,7 @@ static int send_k(lua_State *L, int status, lua_KContext ctx)
     size_t off = (size_t)lua_tointeger(L, 4);
     while (off < len) {
         if (!k->s) {
-            fail(L, LN_ECLOSED);
+            lnl_push_err(L, LN_ECLOSED);
             lua_pushinteger(L, (lua_Integer)off);
             return 3;
         }
@@ -621,7 +608,7 @@ static int send_k(lua_State *L, int status, lua_KContext ctx)
             lua_pushinteger(L, (lua_Integer)off);
             return nres + 1;
         }
-        fail(L, r == 0 ? LN_ECLOSED : (int)r);
+        lnl_push_err(L, r == 0 ? LN_ECLOSED : (int)r);
         lua_pushinteger(L, (lua_Integer)off);
         return 3;
     }
@@ -695,19 +682,19 @@ static int recv_end(lua_State *L, lnl_tsock *k, int kind, int64_t r)
             rbuf_take(L, k, k->rlen, 0);
             return 1;
         case P_LINE:
-            if (!k->rlen) return fail(L, LN_ECLOSED);
+            if (!k->rlen) return lnl_push_err(L, LN_ECLOSED);
             push_line(L, k, k->rlen, 0);
             return 1;
         case P_COUNT:
-            if (!k->rlen) return fail(L, LN_ECLOSED);
+            if (!k->rlen) return lnl_push_err(L, LN_ECLOSED);
             rbuf_take(L, k, k->rlen, 0);
             lua_pushstring(L, ln_strerror(LN_ECLOSED));
             return 2;
         default:
-            return fail(L, LN_ECLOSED);
+            return lnl_push_err(L, LN_ECLOSED);
         }
     }
-    fail(L, (int)r);
+    lnl_push_err(L, (int)r);
     rbuf_take(L, k, k->rlen, 0);                  /* what came before it */
     return 3;
 }
@@ -736,7 +723,7 @@ static int recv_step(lua_State *L, lnl_tsock *k, int kind, size_t count)
             if (kind == P_ALL || kind == P_COUNT || kind == P_LINE) {
                 if (k->rlen) return recv_end(L, k, kind, 0);
             }
-            return fail(L, LN_ECLOSED);
+            return lnl_push_err(L, LN_ECLOSED);
         }
         bool eof = false;
         size_t avail = ln_tcp_readable(k->s, &eof);
@@ -816,10 +803,10 @@ static int tcp_shutdown(lua_State *L)
     static const char *const hows[] = {"send", "receive", "both", NULL};
     int how = luaL_checkoption(L, 2, "both", hows);
     lnl_check_not_in_hook(L, k->n, F);
-    if (!k->s) return fail(L, LN_ECLOSED);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     int rc = ln_tcp_shutdown(k->s, how == 0 ? LN_SHUT_WR : how == 1 ? LN_SHUT_RD : LN_SHUT_RDWR);
     wake_all(k);
-    return ok_or_fail(L, rc);
+    return lnl_push_rc(L, rc);
 }
 
 static int tcp_close(lua_State *L)
@@ -956,7 +943,7 @@ static void push_info(lua_State *L, const ln_tcp_info *ti)
 static int tcp_info(lua_State *L)
 {
     lnl_tsock *k = checksock(L, F_PREFIX "info");
-    if (!k->s) return fail(L, LN_ECLOSED);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     ln_tcp_info ti;
     ln_tcp_get_info(k->s, &ti);
     push_info(L, &ti);
@@ -965,12 +952,12 @@ static int tcp_info(lua_State *L)
 
 static int push_name(lua_State *L, lnl_tsock *k, bool peer)
 {
-    if (!k->s) return fail(L, LN_ECLOSED);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     ln_tcp_info ti;
     ln_tcp_get_info(k->s, &ti);
     uint32_t a = peer ? ti.raddr : ti.laddr;
     uint16_t p = peer ? ti.rport : ti.lport;
-    if (peer && !p) return fail(L, LN_ENOTCONN);
+    if (peer && !p) return lnl_push_err(L, LN_ENOTCONN);
     char b[16];
     lua_pushstring(L, ln_ip_fmt(a, b));
     lua_pushinteger(L, p);
@@ -1038,7 +1025,7 @@ static int node_tcp(lua_State *L)
     lnl_check_not_in_hook(L, h->n, F);
     int rc;
     new_sock(L, h, 2, F, &rc);
-    if (rc < 0) return fail(L, rc);
+    if (rc < 0) return lnl_push_err(L, rc);
     return 1;
 }
 
@@ -1077,7 +1064,7 @@ static int node_listen(lua_State *L)
         ln_tcp_sock *s = k->s;
         release(k);
         ln_tcp_close(s);
-        return fail(L, rc);
+        return lnl_push_err(L, rc);
     }
     return 1;
 }
@@ -1104,7 +1091,7 @@ static int node_connect(lua_State *L)
         ln_tcp_sock *s = k->s;
         release(k);
         ln_tcp_close(s);
-        return fail(L, rc);
+        return lnl_push_err(L, rc);
     }
     lua_replace(L, 1);
     lua_settop(L, 1);
@@ -1113,7 +1100,7 @@ static int node_connect(lua_State *L)
         ln_tcp_sock *s = k->s;
         release(k);
         ln_tcp_close(s);
-        return fail(L, r);
+        return lnl_push_err(L, r);
     }
     lua_pushinteger(L, (lua_Integer)deadline);
     return connect_k(L, LUA_OK, 1);

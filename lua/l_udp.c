@@ -72,19 +72,6 @@ static lnl_usock *checksock(lua_State *L, const char *fname)
     return k;
 }
 
-static int fail(lua_State *L, int err)
-{
-    lua_pushnil(L);
-    lua_pushstring(L, ln_strerror(err));
-    return 2;
-}
-
-static int ok_or_fail(lua_State *L, int rc)
-{
-    if (rc < 0) return fail(L, rc);
-    lua_pushboolean(L, 1);
-    return 1;
-}
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -137,8 +124,8 @@ static int udp_setoption(lua_State *L)
     lnl_usock *k = checksock(L, F);
     const struct uopt *o = find_opt(L, luaL_checkstring(L, 2), F);
     luaL_checkany(L, 3);
-    if (!k->s) return fail(L, LN_ECLOSED);
-    return ok_or_fail(L, set_opt(L, k->s, o, 3, F));
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
+    return lnl_push_rc(L, set_opt(L, k->s, o, 3, F));
 }
 
 static int udp_getoption(lua_State *L)
@@ -146,10 +133,10 @@ static int udp_getoption(lua_State *L)
     const char *F = F_PREFIX "getoption";
     lnl_usock *k = checksock(L, F);
     const struct uopt *o = find_opt(L, luaL_checkstring(L, 2), F);
-    if (!k->s) return fail(L, LN_ECLOSED);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     int64_t v = 0;
     int rc = ln_udp_getopt(k->s, o->opt, &v);
-    if (rc < 0) return fail(L, rc);
+    if (rc < 0) return lnl_push_err(L, rc);
     if (o->kind == 'b') lua_pushboolean(L, v != 0);
     else lua_pushinteger(L, (lua_Integer)v);
     return 1;
@@ -177,10 +164,10 @@ static int udp_bind(lua_State *L)
     }
     lua_Integer port = check_port(L, pidx, 0, F);
     lnl_check_not_in_hook(L, k->n, F);
-    if (!k->s) return fail(L, LN_ECLOSED);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     int rc = ln_udp_bind(k->s, addr, (uint16_t)port);
     if (rc == LN_EINVAL) luaL_error(L, "%s: the socket is already bound", F);
-    return ok_or_fail(L, rc);
+    return lnl_push_rc(L, rc);
 }
 
 static void check_bcast(lua_State *L, lnl_usock *k, uint32_t dst, const char *fname)
@@ -201,14 +188,14 @@ static int udp_connect(lua_State *L)
     lnl_usock *k = checksock(L, F);
     lnl_check_not_in_hook(L, k->n, F);
     if (lua_isnoneornil(L, 2) || (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "*") == 0)) {
-        if (!k->s) return fail(L, LN_ECLOSED);
-        return ok_or_fail(L, ln_udp_connect(k->s, 0, 0));
+        if (!k->s) return lnl_push_err(L, LN_ECLOSED);
+        return lnl_push_rc(L, ln_udp_connect(k->s, 0, 0));
     }
     uint32_t addr = lnl_checkaddr(L, 2, NULL, F);
     lua_Integer port = check_port(L, 3, 1, F);
-    if (!k->s) return fail(L, LN_ECLOSED);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     check_bcast(L, k, addr, F);
-    return ok_or_fail(L, ln_udp_connect(k->s, addr, (uint16_t)port));
+    return lnl_push_rc(L, ln_udp_connect(k->s, addr, (uint16_t)port));
 }
 
 /* ---- send ------------------------------------------------------------------ */
@@ -218,10 +205,10 @@ static int do_send(lua_State *L, lnl_usock *k, int didx, uint32_t dst, uint16_t 
     size_t len;
     const char *data = luaL_checklstring(L, didx, &len);
     lnl_check_not_in_hook(L, k->n, fname);
-    if (!k->s) return fail(L, LN_ECLOSED);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     if (dst) check_bcast(L, k, dst, fname);
     int64_t r = ln_udp_sendto(k->s, data, len, dst, port);
-    if (r < 0) return fail(L, (int)r);
+    if (r < 0) return lnl_push_err(L, (int)r);
     lua_pushinteger(L, (lua_Integer)r);
     return 1;
 }
@@ -262,7 +249,7 @@ static int recv_k(lua_State *L, int status, lua_KContext ctx)
     lua_settop(L, 2);
     lnl_usock *k = lua_touserdata(L, 1);
     ln_time deadline = (ln_time)lua_tointeger(L, 2);
-    if (!k->s) return fail(L, LN_ECLOSED);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     /* Room for the largest datagram, so nothing is ever truncated for a
      * Lua caller (UDP keeps boundaries). */
     if (!k->buf) {
@@ -281,10 +268,10 @@ static int recv_k(lua_State *L, int status, lua_KContext ctx)
         lua_pushinteger(L, port);
         return 3;
     }
-    if (r != LN_EAGAIN) return fail(L, (int)r);
+    if (r != LN_EAGAIN) return lnl_push_err(L, (int)r);
     lnl_task *t = lnl_current_task(L);
     if (!t || !lua_isyieldable(L)) return luaL_error(L, F_PREFIX "receive: cannot block here");
-    if (ln_net_now(k->n->net) >= deadline) return fail(L, LN_ETIMEDOUT);
+    if (ln_net_now(k->n->net) >= deadline) return lnl_push_err(L, LN_ETIMEDOUT);
     k->waiter = t;
     return lnl_task_block_k(L, t, deadline, woke, k, ctx, recv_k);
 }
@@ -308,7 +295,7 @@ static int start_recv(lua_State *L, lua_KContext ctx, const char *fname)
         }
     }
     lnl_task *t = lnl_checktask(L, fname);
-    if (k->waiter && k->waiter != t) return fail(L, LN_EBUSY);
+    if (k->waiter && k->waiter != t) return lnl_push_err(L, LN_EBUSY);
     lua_settop(L, 1);
     lua_pushinteger(L, (lua_Integer)deadline);
     return recv_k(L, LUA_OK, ctx);
@@ -348,12 +335,12 @@ static int udp_gc(lua_State *L)
 
 static int push_name(lua_State *L, lnl_usock *k, bool peer)
 {
-    if (!k->s) return fail(L, LN_ECLOSED);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     uint32_t a;
     uint16_t p;
     if (peer) ln_udp_peer(k->s, &a, &p);
     else ln_udp_local(k->s, &a, &p);
-    if (peer && !p) return fail(L, LN_ENOTCONN);
+    if (peer && !p) return lnl_push_err(L, LN_ENOTCONN);
     char b[16];
     lua_pushstring(L, ln_ip_fmt(a, b));
     lua_pushinteger(L, p);
@@ -416,7 +403,7 @@ static int node_udp(lua_State *L)
             if (!lnl_optfield(L, 2, o->name)) continue;
             int rc = set_opt(L, s, o, lua_gettop(L), F);
             lua_pop(L, 1);
-            if (rc < 0) return fail(L, rc);
+            if (rc < 0) return lnl_push_err(L, rc);
         }
     }
     return 1;

@@ -259,6 +259,13 @@ void lnl_open_run(lua_State *L);              /* adds run/run_until/step/stop */
  * Ctrl-C stopped it. */
 bool lnl_realtime_run(lnl_net *n, ln_time until);
 
+/* ---- network outcomes (l_module.c) -------------------------------------- */
+/* Push nil and the word for an LN_E* code (ln_strerror): what every
+ * blocking call returns when the network says no.  Returns 2. */
+int lnl_push_err(lua_State *L, int err);
+/* rc < 0: lnl_push_err; else push true.  Returns the number of values. */
+int lnl_push_rc(lua_State *L, int rc);
+
 /* ---- repl.c (linked into the lunet binary only) ------------------------- */
 /* The interactive loop of `lunet repl`: load script (may be NULL) with its
  * args, then read and evaluate lines while the networks run in real time.
