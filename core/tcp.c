@@ -1359,6 +1359,11 @@ void ln_tcp_get_info(const ln_tcp_sock *s, ln_tcp_info *o)
     o->ca_state = s->ca_state < 5 ? ca_names[s->ca_state] : "open";
     o->cc = s->cc_ops ? s->cc_ops->name : "";
     o->probes = s->probes;
+    if (s->state == LN_TCP_LISTEN) {
+        o->syn_queue = s->syn_qlen;
+        o->accept_queue = s->acc_len;
+        o->backlog = s->backlog;
+    }
     o->error = s->error;
     /* ss's timer column: the first pending of retransmit/persist,
      * timewait, keepalive, delayed ACK. */

@@ -143,14 +143,25 @@ typedef struct ln_tcp_info {
     const char *timer;                /* "on", "persist", "keepalive", "timewait", "delack" or NULL */
     ln_time timer_left;               /* until that timer fires */
     uint32_t probes;                  /* unanswered zero-window/keepalive probes */
+    uint32_t syn_queue;               /* listener: half-open requests */
+    uint32_t accept_queue, backlog;   /* listener: established, not yet accepted */
     int error;
 } ln_tcp_info;
 
 void ln_tcp_get_info(const ln_tcp_sock *s, ln_tcp_info *out);
 
 /* Every socket of the node, listeners, connections in any state, requests
- * excluded (see ln_tcp_stack_info for those counts). */
+ * excluded (ln_tcp_foreach_req lists those). */
 void ln_tcp_foreach(struct ln_node *n, void (*fn)(ln_tcp_sock *s, void *arg), void *arg);
+
+/* A half-open request of a passive open (SYN_RCVD), as `ss` lists SYN-RECV. */
+typedef struct ln_tcp_req_view {
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+    uint32_t retransmits;            /* SYN-ACKs sent again so far */
+    ln_time timer_left;              /* until the next SYN-ACK or expiry */
+} ln_tcp_req_view;
+void ln_tcp_foreach_req(struct ln_node *n, void (*fn)(const ln_tcp_req_view *r, void *arg), void *arg);
 
 /* Per-node settings, named after Linux's sysctls (net.ipv4.tcp_*), with
  * Linux 6.x defaults.  Times in ns. */

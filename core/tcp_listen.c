@@ -761,7 +761,9 @@ static bool req_input(ln_tcp_sock *l, ln_tcp_req *r, ln_tcp_seg *seg)
         if (!(flg & LN_TCP_RST)) ln_tcp_send_rst_reply(st, seg);
         LN_MIB_INC(st->node, TcpExtEmbryonicRsts);
         req_free(r, true);
-        seg_drop(st, seg, LN_DROP_TCP_BAD_SEGMENT);
+        /* The segment did its job (it ended the attempt): consumed, not a
+         * drop, so the event stream does not call it lost. */
+        seg_done(seg);
         return true;
     }
     if (!(flg & LN_TCP_ACK)) {
@@ -911,4 +913,20 @@ void ln_tcp_listen_free_stack(ln_tcp_stack *st)
     st->rhash = NULL;
     st->rhash_mask = 0;
     st->n_reqs = 0;
+}
+
+void ln_tcp_foreach_req(ln_node *n, void (*fn)(const ln_tcp_req_view *r, void *arg), void *arg)
+{
+    ln_tcp_stack *st = n->tcp;
+    if (!st || !st->rhash) return;
+    ln_time now = ln_net_now(n->net);
+    for (uint32_t i = 0; i <= st->rhash_mask; i++) {
+        for (ln_tcp_req *r = st->rhash[i]; r; r = r->hnext) {
+            ln_tcp_req_view v = { .laddr = r->laddr, .raddr = r->raddr, .lport = r->lport,
+                                  .rport = r->rport, .retransmits = r->num_timeout,
+                                  .timer_left = ln_timer_armed(&r->timer) && r->timer.when > now
+                                                    ? r->timer.when - now : 0 };
+            fn(&v, arg);
+        }
+    }
 }

@@ -937,6 +937,11 @@ static void push_info(lua_State *L, const ln_tcp_info *ti)
     setstr(L, "timer", ti->timer);
     if (ti->timer) setint(L, "timer_left", (lua_Integer)ti->timer_left);
     setint(L, "probes", ti->probes);
+    if (ti->state == LN_TCP_LISTEN) {
+        setint(L, "syn_queue", ti->syn_queue);
+        setint(L, "accept_queue", ti->accept_queue);
+        setint(L, "backlog", ti->backlog);
+    }
     if (ti->error) setstr(L, "error", ln_strerror(ti->error));
 }
 
@@ -1128,6 +1133,24 @@ static void list_tcp(ln_tcp_sock *s, void *arg)
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
 }
 
+/* Half-open requests, as `ss -tan` lists SYN-RECV sockets. */
+static void list_req(const ln_tcp_req_view *r, void *arg)
+{
+    lua_State *L = arg;
+    char b[24];
+    lua_createtable(L, 0, 8);
+    setstr(L, "proto", "tcp");
+    setstr(L, "state", ln_tcp_state_name(LN_TCP_SYN_RCVD));
+    setstr(L, "local", lnl_fmt_endpoint(r->laddr, r->lport, true, b));
+    setstr(L, "remote", lnl_fmt_endpoint(r->raddr, r->rport, true, b));
+    setint(L, "recv_q", 0);
+    setint(L, "send_q", 0);
+    setstr(L, "timer", "on");
+    setint(L, "timer_left", (lua_Integer)r->timer_left);
+    setint(L, "retransmits", (lua_Integer)r->retransmits);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+}
+
 static void list_udp(ln_udp_sock *s, void *arg)
 {
     lua_State *L = arg;
@@ -1176,6 +1199,7 @@ static int node_sockets(lua_State *L)
             lua_rawseti(L, -3, i);
             lua_rawseti(L, -2, j);
         }
+        ln_tcp_foreach_req(h->obj, list_req, L);
     }
     if (udp) ln_udp_foreach(h->obj, list_udp, L);
     return 1;

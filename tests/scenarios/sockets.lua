@@ -460,3 +460,27 @@ test("net:on(\"tcp\"), \"cwnd\" and \"timer\" events", function(net)
   expect(cwnds[#cwnds].ssthresh):ge(2)
   expect(type(cwnds[#cwnds].why)):eq("string")
 end)
+
+test("half-open requests: listed as SYN_RCVD, counted on the listener", function(net)
+  local l = lunet.topology("two_hosts", net, {delay = "5ms"})
+  local srv = assert(l.h2:listen(80, {backlog = 4}))
+  l.h1:spawn(function() l.h1:connect(l.h2_ip, 80) end)
+  -- ARP (10 ms) and the SYN (5 ms) have arrived; the handshake's ACK has not
+  net:run("20ms")
+  local half
+  for _, r in ipairs(l.h2:sockets("tcp")) do
+    if r.state == "SYN_RCVD" then half = r end
+  end
+  expect(half, "a SYN_RCVD row"):truthy()
+  expect(half["local"]):eq("10.0.0.2:80")
+  expect(half.remote):matches("^10%.0%.0%.1:%d+$")
+  expect(half.timer_left):gt(0)
+  local info = srv:info()
+  expect(info.syn_queue):eq(1)
+  expect(info.accept_queue):eq(0)
+  expect(info.backlog):eq(4)
+  net:run("1s")
+  info = srv:info()
+  expect(info.syn_queue):eq(0)
+  expect(info.accept_queue):eq(1)
+end)
