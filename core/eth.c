@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "arp.h"
+#include "firewall.h"
 #include "ip.h"
 #include "node.h"
 #include "wire.h"
@@ -59,6 +60,7 @@ void ln_eth_input(ln_port *port, ln_pkt *frame)
     ifc->st.rx_packets++;
     ifc->st.rx_bytes += frame->len;
     if (group) frame->mark |= LN_ETH_MARK_MCAST;
+    if (n->fw && !ln_fw_hook_run(n, LN_FW_IN, ifc, frame)) return;   /* firewall.h */
 
     uint16_t type = ln_get16(h + LN_ETH_TYPE);
     switch (type) {

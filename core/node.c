@@ -12,6 +12,7 @@
 #include "arp.h"
 #include "err.h"
 #include "eth.h"
+#include "firewall.h"
 #include "icmp.h"
 #include "ip.h"
 #include "link.h"
@@ -103,6 +104,7 @@ void ln_node_free(ln_node *n)
     ln_arp_destroy(&n->arp);
     ln_reasm_free(n);
     ln_rtable_destroy(&n->routes);
+    ln_fw_free(n);
     for (uint32_t i = 0; i < n->n_ifaces; i++) free(n->ifaces[i]);
     free(n->ifaces);
     free(n);
@@ -182,6 +184,7 @@ void ln_iface_set_up(ln_iface *ifc, bool up)
 void ln_iface_xmit(ln_iface *ifc, ln_pkt *frame)
 {
     ln_net *net = ifc->node->net;
+    if (ifc->node->fw && !ln_fw_hook_run(ifc->node, LN_FW_OUT, ifc, frame)) return;
     if (!ifc->up) {
         ifc->st.tx_dropped++;
         ln_net_drop(net, ifc->node, ifc, frame, LN_LAYER_L2, LN_DROP_IFACE_DOWN);

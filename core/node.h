@@ -98,6 +98,7 @@ typedef struct ln_node {
     struct ln_icmp_state *icmp;   /* rate limits etc., owned by icmp.c */
     struct ln_tcp_stack *tcp;     /* owned by tcp.c */
     struct ln_udp_stack *udp;     /* owned by udp.c */
+    struct ln_fw *fw;             /* packet filter rules, owned by firewall.c; NULL: none */
     uint64_t mib[LN_MIB__COUNT];
     uint64_t drops[LN_DROP__COUNT];
     void *ud;                     /* owned by the Lua binding */

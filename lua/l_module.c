@@ -202,6 +202,7 @@ int luaopen_lunet(lua_State *L)
     lnl_open_icmp(L);
     lnl_open_tcp(L);                                   /* after Node: adds h:tcp() ... */
     lnl_open_udp(L);
+    lnl_open_firewall(L);                              /* after Node: adds h:firewall() ... */
     lnl_open_task(L);                                  /* also lunet.sleep */
 
     static const luaL_Reg f[] = {

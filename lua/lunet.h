@@ -219,6 +219,9 @@ char *lnl_fmt_endpoint(uint32_t addr, uint16_t port, bool star, char *buf);
  * a net:on hook, where engine code is on the C stack. */
 void lnl_check_not_in_hook(lua_State *L, lnl_net *n, const char *fname);
 
+/* ---- l_firewall.c ------------------------------------------------------- */
+void lnl_open_firewall(lua_State *L);         /* h:firewall/firewall_policy/... */
+
 /* ---- l_event.c ---------------------------------------------------------- */
 int  lnl_net_on(lua_State *L);
 int  lnl_net_off(lua_State *L);
