@@ -692,6 +692,7 @@ ln_tcp_sock *ln_tcp_sock_new(ln_tcp_stack *st)
 {
     ln_tcp_sock *s = calloc(1, sizeof *s);
     if (!s) return NULL;
+    s->retrans_stamp = LN_NEVER;
     const ln_tcp_cfg *c = &st->cfg;
     s->st = st;
     s->state = LN_TCP_CLOSED;

@@ -718,7 +718,7 @@ static int ack_process(ln_tcp_sock *s, ln_tcp_seg *seg)
          * The episode's start stays until Loss ends (timeouts count from
          * the first retransmission, as long as retransmitted data is out). */
         s->retransmits = 0;
-        if (s->ca_state != LN_CA_LOSS) s->retrans_stamp = 0;
+        if (s->ca_state != LN_CA_LOSS) s->retrans_stamp = LN_NEVER;
         ln_time ca_rtt;
         rtt_from_ack(s, seg, ack, true, &ca_rtt);
         cc_sync(s);
@@ -1043,12 +1043,12 @@ static void syn_sent(ln_tcp_sock *s, ln_tcp_seg *seg)
         s->rcv_tsecr = 0;
         /* The first RTT sample: from the SYN's send time unless it was
          * retransmitted (Karn), else from the TS echo. */
-        if (!s->total_retrans && s->retrans_stamp && now >= s->retrans_stamp)
+        if (!s->total_retrans && s->retrans_stamp != LN_NEVER && now >= s->retrans_stamp)
             ln_tcp_rtt_sample(s, now - s->retrans_stamp);
         else if ((s->flags & LN_TF_TS) && seg->tsecr)
             ln_tcp_rtt_sample(s, (ln_time)umax(1, ln_tcp_tsval(st, s->ts_offset) - seg->tsecr) * LN_MSEC);
         if (s->srtt) s->min_rtt = s->srtt;
-        s->retrans_stamp = 0;
+        s->retrans_stamp = LN_NEVER;
         /* tcp_initialize_rcv_mss */
         uint32_t hint = umin(ln_tcp_advmss(s), s->mss_cache);
         hint = umin(hint, s->rcv_wnd / 2);

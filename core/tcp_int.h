@@ -162,7 +162,8 @@ struct ln_tcp_sock {
     uint32_t rcv_rtt_us;            /* receiver's RTT estimate x8 (tcp_rcv_rtt_est) */
     ln_seq rcv_rtt_seq;             /* ... without timestamps: the segment timed */
     ln_time rcv_rtt_time;
-    ln_time retrans_stamp;          /* when the head was first sent in this episode */
+    ln_time retrans_stamp;          /* when the head was first sent in this episode;
+                                     * LN_NEVER when none (0 is a real time) */
     uint8_t backoff;                /* RTO doublings */
     uint8_t retransmits;            /* consecutive timeouts (SYN retries too) */
     uint8_t probes;                 /* unanswered persist/keepalive probes */

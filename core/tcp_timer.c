@@ -270,7 +270,7 @@ static ln_time model_timeout(const ln_tcp_sock *s, uint32_t boundary, ln_time rt
 
 static bool timed_out(const ln_tcp_sock *s, uint32_t boundary, ln_time rto_base)
 {
-    if (!s->retransmits) return false;
+    if (!s->retransmits || s->retrans_stamp == LN_NEVER) return false;
     return ln_tcp_now(s) - s->retrans_stamp >= model_timeout(s, boundary, rto_base);
 }
 
@@ -331,7 +331,7 @@ static void retransmit_timer(ln_tcp_sock *s)
         /* Each timeout that goes on picks another path (sk_rethink_txhash). */
         LN_MIB_INC(n, TcpExtTcpTimeoutRehash);
         if (!s->retransmits && s->state >= LN_TCP_ESTABLISHED &&
-            !(s->ca_state == LN_CA_LOSS && s->retrans_stamp)) {
+            !(s->ca_state == LN_CA_LOSS && s->retrans_stamp != LN_NEVER)) {
             /* The episode began when the head left, about one RTO ago. */
             ln_time rto = ln_tcp_rto_cur(s);
             s->retrans_stamp = now > rto ? now - rto : 0;

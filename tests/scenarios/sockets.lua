@@ -484,3 +484,18 @@ test("half-open requests: listed as SYN_RCVD, counted on the listener", function
   expect(info.syn_queue):eq(0)
   expect(info.accept_queue):eq(1)
 end)
+
+test("the handshake gives the first RTT sample, even for a connect at t=0", function(net)
+  local l = lunet.topology("two_hosts", net, {delay = "11065us"})
+  l.h1:arp_set("10.0.0.2", l.h2.eth0.mac, "eth0")
+  l.h2:arp_set("10.0.0.1", l.h1.eth0.mac, "eth0")
+  l.h1:sysctl("net.ipv4.tcp_timestamps", 0)     -- only the SYN's send time can tell
+  assert(l.h2:listen(80))
+  local s
+  l.h1:spawn(function() s = l.h1:connect("10.0.0.2", 80) end)
+  net:run("1s")
+  local info = s:info()
+  -- two propagation delays plus two 74 B/66 B frames at 1 Gbit/s
+  expect(info.srtt):within(22130000, 22132000)
+  expect(info.rto):eq(224000000)                 -- srtt + 200 ms min, rounded up to 4 ms
+end)
