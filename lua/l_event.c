@@ -14,6 +14,7 @@
 #include "link.h"
 #include "node.h"
 #include "tcp.h"
+#include "wire.h"
 #include "lunet.h"
 
 void lnl_fail(lua_State *L, lnl_net *n)
@@ -141,6 +142,18 @@ static void push_event(lua_State *L, const ln_event *ev)
         lua_setfield(L, -2, "len");
         lua_pushinteger(L, (lua_Integer)ev->pkt->id);
         lua_setfield(L, -2, "id");
+        /* The packet itself, from the layer the event saw it at: scripts
+         * can decode what the summary leaves out (string.unpack). */
+        lua_pushlstring(L, (const char *)ev->pkt->data, ev->pkt->len);
+        lua_setfield(L, -2, "bytes");
+        static const char *const layers[] = { "none", "l2", "l3", "l4" };
+        set_str(L, "layer", layers[ev->layer <= LN_LAYER_L4 ? ev->layer : 0]);
+        if (ev->layer == LN_LAYER_L2 && ev->pkt->len >= LN_ETH_HLEN) {
+            char m[18];
+            set_str(L, "dst_mac", ln_mac_fmt(ev->pkt->data + LN_ETH_DST, m));
+            set_str(L, "src_mac", ln_mac_fmt(ev->pkt->data + LN_ETH_SRC, m));
+            set_int(L, "ethertype", ln_get16(ev->pkt->data + LN_ETH_TYPE));
+        }
         char sum[256];
         lnl_summary(ev->pkt->data, ev->pkt->len, (int)ev->layer, ev->pkt->buf, sum, sizeof sum);
         if (*sum) set_str(L, "summary", sum);
