@@ -29,37 +29,9 @@ local S, MS = lunet.time("1s"), lunet.time("1ms")
 -- raw SYNs
 ------------------------------------------------------------------------
 
-local function mac_bytes(mac)
-  local b = {}
-  for x in mac:gmatch("%x%x") do b[#b + 1] = string.char(tonumber(x, 16)) end
-  return table.concat(b)
-end
-
-local function csum(s)
-  local sum = 0
-  if #s % 2 == 1 then s = s .. "\0" end
-  for i = 1, #s - 1, 2 do sum = sum + (s:byte(i) << 8) + s:byte(i + 1) end
-  while sum > 0xffff do sum = (sum & 0xffff) + (sum >> 16) end
-  return (~sum) & 0xffff
-end
-
--- Ethernet + IPv4 (TTL 64) + TCP SYN with an MSS option; addresses are
--- 32-bit integers.
-local function raw_syn(src_mac, dst_mac, src, dst, sport, dport, isn, ipid)
-  local addrs = string.pack(">I4I4", src, dst)
-  local tcp = string.pack(">I2I2I4I4BBI2I2I2BBI2", sport, dport, isn, 0, 6 << 4, 0x02, 64240, 0, 0,
-                          2, 4, 1460)
-  local c = csum(addrs .. string.pack(">BBI2", 0, 6, #tcp) .. tcp)
-  tcp = tcp:sub(1, 16) .. string.pack(">I2", c) .. tcp:sub(19)
-  local ip = string.pack(">BBI2I2I2BBI2", 0x45, 0, 20 + #tcp, ipid, 0, 64, 6, 0) .. addrs
-  ip = ip:sub(1, 10) .. string.pack(">I2", csum(ip)) .. ip:sub(13)
-  return dst_mac .. src_mac .. "\8\0" .. ip .. tcp
-end
-
-local function ip_num(ip)
-  local a, b, c, d = ip:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
-  return ((tonumber(a) * 256 + tonumber(b)) * 256 + tonumber(c)) * 256 + tonumber(d)
-end
+-- built byte by byte by lunet.attacks, sent with h:send_frame
+local attacks = require "lunet.attacks"
+local mac_bytes, ip_num, raw_syn = attacks.mac_bytes, attacks.ip_num, attacks.tcp_syn
 
 ------------------------------------------------------------------------
 -- one experiment
