@@ -1,8 +1,9 @@
 /* sim.c - the scheduler: a 4-ary min-heap of intrusive timers.
  *
  * Four children per node halve the depth of a binary heap, and the four
- * siblings compared on the way down share a cache line or two: with 100k
- * pending timers this is markedly faster than a binary heap.
+ * siblings compared on the way down share a cache line or two; each slot
+ * holds its timer's key, so comparing never dereferences a timer.  With
+ * 100k pending timers both matter more than the instruction count.
  *
  * Keys are (when, seq).  seq grows with every arm, so two timers due at the
  * same nanosecond fire in the order they were armed, whatever the heap's
@@ -13,44 +14,44 @@
 
 #include <stdlib.h>
 
-static inline int before(const ln_timer *a, const ln_timer *b)
+static inline int before(const ln_heapent *a, const ln_heapent *b)
 {
     return a->when < b->when || (a->when == b->when && a->seq < b->seq);
 }
 
-static inline void place(ln_sim *s, uint32_t i, ln_timer *t)
+static inline void place(ln_sim *s, uint32_t i, ln_heapent e)
 {
-    s->heap[i] = t;
-    t->slot = i;
+    s->heap[i] = e;
+    e.t->slot = i;
 }
 
 static void sift_up(ln_sim *s, uint32_t i)
 {
-    ln_timer *t = s->heap[i];
+    ln_heapent e = s->heap[i];
     while (i > 0) {
         uint32_t parent = (i - 1) / 4;
-        if (!before(t, s->heap[parent])) break;
+        if (!before(&e, &s->heap[parent])) break;
         place(s, i, s->heap[parent]);
         i = parent;
     }
-    place(s, i, t);
+    place(s, i, e);
 }
 
 static void sift_down(ln_sim *s, uint32_t i)
 {
-    ln_timer *t = s->heap[i];
+    ln_heapent e = s->heap[i];
     for (;;) {
         uint32_t first = 4 * i + 1;
         if (first >= s->len) break;
         uint32_t last = first + 4 < s->len ? first + 4 : s->len;
         uint32_t c = first;
         for (uint32_t k = first + 1; k < last; k++)
-            if (before(s->heap[k], s->heap[c])) c = k;
-        if (!before(s->heap[c], t)) break;
+            if (before(&s->heap[k], &s->heap[c])) c = k;
+        if (!before(&s->heap[c], &e)) break;
         place(s, i, s->heap[c]);
         i = c;
     }
-    place(s, i, t);
+    place(s, i, e);
 }
 
 int ln_sim_init(ln_sim *s)
@@ -63,7 +64,7 @@ int ln_sim_init(ln_sim *s)
 
 void ln_sim_destroy(ln_sim *s)
 {
-    for (uint32_t i = 0; i < s->len; i++) s->heap[i]->slot = LN_TIMER_IDLE;
+    for (uint32_t i = 0; i < s->len; i++) s->heap[i].t->slot = LN_TIMER_IDLE;
     free(s->heap);
     s->heap = NULL;
     s->len = s->cap = 0;
@@ -81,11 +82,11 @@ void ln_timer_init(ln_timer *t, ln_timer_fn fn, void *arg)
 static void heap_remove(ln_sim *s, ln_timer *t)
 {
     uint32_t i = t->slot;
-    ln_timer *last = s->heap[--s->len];
+    ln_heapent last = s->heap[--s->len];
     t->slot = LN_TIMER_IDLE;
-    if (last == t) return;
+    if (last.t == t) return;
     place(s, i, last);
-    if (i > 0 && before(last, s->heap[(i - 1) / 4])) sift_up(s, i);
+    if (i > 0 && before(&last, &s->heap[(i - 1) / 4])) sift_up(s, i);
     else sift_down(s, i);
 }
 
@@ -97,14 +98,14 @@ void ln_timer_arm(ln_sim *s, ln_timer *t, ln_time when)
         /* Growth is the only allocation; it stops once the heap has seen
          * the run's peak number of pending events. */
         uint32_t ncap = s->cap ? s->cap * 2 : 256;
-        ln_timer **nh = realloc(s->heap, ncap * sizeof *nh);
+        ln_heapent *nh = realloc(s->heap, ncap * sizeof *nh);
         if (!nh) abort();
         s->heap = nh;
         s->cap = ncap;
     }
     t->when = when;
     t->seq = s->next_seq++;
-    s->heap[s->len] = t;
+    s->heap[s->len] = (ln_heapent){ .when = when, .seq = t->seq, .t = t };
     t->slot = s->len++;
     sift_up(s, t->slot);
 }
@@ -122,13 +123,13 @@ void ln_timer_cancel(ln_sim *s, ln_timer *t)
 
 ln_time ln_sim_next(const ln_sim *s)
 {
-    return s->len ? s->heap[0]->when : LN_NEVER;
+    return s->len ? s->heap[0].when : LN_NEVER;
 }
 
 bool ln_sim_step(ln_sim *s)
 {
     if (s->len == 0) return false;
-    ln_timer *t = s->heap[0];
+    ln_timer *t = s->heap[0].t;
     heap_remove(s, t);
     s->now = t->when;
     s->events++;
@@ -140,7 +141,7 @@ uint64_t ln_sim_run_until(ln_sim *s, ln_time until)
 {
     uint64_t start = s->events;
     s->stop = false;
-    while (!s->stop && s->len && s->heap[0]->when <= until) ln_sim_step(s);
+    while (!s->stop && s->len && s->heap[0].when <= until) ln_sim_step(s);
     if (!s->stop && until != LN_NEVER && until > s->now) s->now = until;
     return s->events - start;
 }

@@ -38,11 +38,19 @@ typedef struct ln_timer {
 
 #define LN_TIMER_IDLE UINT32_MAX
 
+/* A heap slot keeps its timer's key beside the pointer, so comparisons on
+ * the way up and down never touch the timers themselves. */
+typedef struct ln_heapent {
+    ln_time when;
+    uint64_t seq;
+    ln_timer *t;
+} ln_heapent;
+
 typedef struct ln_sim {
     ln_time now;
     uint64_t next_seq;
     uint64_t events;    /* callbacks run since creation */
-    ln_timer **heap;
+    ln_heapent *heap;
     uint32_t len, cap;
     bool stop;          /* set by ln_sim_stop(); checked between events */
 } ln_sim;
