@@ -109,15 +109,7 @@ local function is_port(v)
   return true
 end
 
-local function dst_string(fname, dst)
-  if type(dst) == "string" then return dst end
-  if type(dst) == "userdata" then
-    -- a Node or an Iface: use its (first) address
-    local ok, ip = pcall(function() return dst:ip() end)
-    if ok and type(ip) == "string" then return ip end
-  end
-  error(fname .. ": destination must be an address string like \"10.0.0.2\"", 3)
-end
+local dst_string = require("lunet.util").dst_string
 
 -- iputils' rtt printing: fewer decimals as the time grows.
 local function fmt_rtt(rtt)

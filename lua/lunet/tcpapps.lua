@@ -54,14 +54,7 @@ local function check_port(fname, port)
   end
 end
 
-local function dst_string(fname, dst)
-  if type(dst) == "string" then return dst end
-  if type(dst) == "userdata" then
-    local ok, ip = pcall(function() return dst:ip() end)
-    if ok and type(ip) == "string" then return ip end
-  end
-  error(fname .. ': destination must be an address string like "10.0.0.2"', 3)
-end
+local dst_string = require("lunet.util").dst_string
 
 local function in_task(fname)
   local _, main = coroutine.running()
