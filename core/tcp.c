@@ -248,8 +248,8 @@ void ln_tcp_set_state(ln_tcp_sock *s, ln_tcp_state state)
 
 /* ---- tables: connections, bound ports, listeners ------------------------------- */
 
-static uint32_t ehash_of(const ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
-                         uint32_t laddr, uint16_t lport)
+uint32_t ln_tcp_tuple_hash(const ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
+                           uint32_t laddr, uint16_t lport)
 {
     uint64_t x = ((uint64_t)raddr << 32 | laddr) ^ st->ts_key;
     x ^= ((uint64_t)rport << 16 | lport) * 0x9e3779b97f4a7c15ull;
@@ -270,7 +270,7 @@ static void ehash_grow(ln_tcp_stack *st)
         ln_tcp_sock *s = st->ehash[i], *next;
         for (; s; s = next) {
             next = s->hnext;
-            uint32_t h = ehash_of(st, s->raddr, s->rport, s->laddr, s->lport) & (n - 1);
+            uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & (n - 1);
             s->hnext = t[h];
             t[h] = s;
         }
@@ -285,7 +285,7 @@ void ln_tcp_hash(ln_tcp_sock *s)
     ln_tcp_stack *st = s->st;
     if (s->flags & LN_TF_HASHED) return;
     if (st->n_conns >= st->ehash_mask + 1) ehash_grow(st);
-    uint32_t h = ehash_of(st, s->raddr, s->rport, s->laddr, s->lport) & st->ehash_mask;
+    uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & st->ehash_mask;
     s->hnext = st->ehash[h];
     st->ehash[h] = s;
     st->n_conns++;
@@ -296,7 +296,7 @@ void ln_tcp_unhash(ln_tcp_sock *s)
 {
     ln_tcp_stack *st = s->st;
     if (!(s->flags & LN_TF_HASHED)) return;
-    uint32_t h = ehash_of(st, s->raddr, s->rport, s->laddr, s->lport) & st->ehash_mask;
+    uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & st->ehash_mask;
     for (ln_tcp_sock **pp = &st->ehash[h]; *pp; pp = &(*pp)->hnext) {
         if (*pp == s) {
             *pp = s->hnext;
@@ -311,7 +311,7 @@ void ln_tcp_unhash(ln_tcp_sock *s)
 ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
                                 uint32_t laddr, uint16_t lport)
 {
-    uint32_t h = ehash_of(st, raddr, rport, laddr, lport) & st->ehash_mask;
+    uint32_t h = ln_tcp_tuple_hash(st, raddr, rport, laddr, lport) & st->ehash_mask;
     for (ln_tcp_sock *s = st->ehash[h]; s; s = s->hnext)
         if (s->raddr == raddr && s->rport == rport && s->lport == lport && s->laddr == laddr)
             return s;

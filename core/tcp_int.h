@@ -273,6 +273,10 @@ void ln_tcp_emit_cwnd(ln_tcp_sock *s, const char *why);
 ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
                                 uint32_t laddr, uint16_t lport);
 ln_tcp_sock *ln_tcp_lookup_listener(ln_tcp_stack *st, uint32_t laddr, uint16_t lport);
+/* Keyed hash of a 4-tuple (remote first): the connection table's and the
+ * request table's bucket index. */
+uint32_t ln_tcp_tuple_hash(const ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
+                           uint32_t laddr, uint16_t lport);
 void ln_tcp_hash(ln_tcp_sock *s);          /* into ehash (needs the 4-tuple) */
 void ln_tcp_unhash(ln_tcp_sock *s);
 /* The connection is over: cancel timers, unhash, state CLOSED, notify;

@@ -198,12 +198,7 @@ static bool oow_limited(const ln_tcp_stack *st, const ln_tcp_seg *seg, uint32_t 
 static uint32_t rhash_of(const ln_tcp_stack *st, uint32_t laddr, uint16_t lport,
                          uint32_t raddr, uint16_t rport)
 {
-    uint64_t x = ((uint64_t)raddr << 32 | laddr) ^ st->isn_key;
-    x ^= ((uint64_t)rport << 16 | lport) * 0x9e3779b97f4a7c15ull;
-    x ^= x >> 33; x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return (uint32_t)x;
+    return ln_tcp_tuple_hash(st, raddr, rport, laddr, lport);
 }
 
 static ln_tcp_req *req_lookup(const ln_tcp_stack *st, const ln_tcp_seg *seg)
