@@ -23,8 +23,12 @@ typedef enum {
     LN_EV_ICMP_OUT,    /* an ICMP message was generated (value = type<<8|code) */
     LN_EV_TCP_STATE,   /* value = old state, value2 = new state, text = new name */
     LN_EV_TCP_CWND,    /* value = cwnd, value2 = ssthresh (segments), text = why */
-    LN_EV_TIMER,       /* a TCP timer fired: text = "rto", "persist", ... value = backoff */
+    LN_EV_TIMER,       /* a TCP timer fired: text = "rto", "persist", ... value = backoff;
+                        * "rto": value2 = the timeout armed next (ns), 0 if none */
     LN_EV_USER,        /* emitted by scripts */
+    LN_EV_TCP_RTT,     /* an RTT sample: value = sample, value2 = new SRTT, value3 = new RTO (ns) */
+    LN_EV_QUEUE,       /* a link direction's waiting queue changed: value = frames,
+                        * value2 = bytes waiting (not the one being serialized) */
     LN_EV__COUNT
 } ln_ev_type;
 
@@ -99,13 +103,14 @@ typedef struct ln_event {
     struct ln_node *node;      /* host or router involved, or NULL */
     struct ln_iface *iface;    /* interface involved, or NULL */
     struct ln_port *port;      /* TX: sending port, RX: receiving port */
-    struct ln_link *link;      /* link involved, or NULL */
+    struct ln_link *link;      /* link involved (DROP: dropped by the link), or NULL */
     int dir;                   /* link direction 0 (a->b) or 1 (b->a) */
     const ln_pkt *pkt;         /* borrowed, may be NULL */
     ln_layer layer;            /* what pkt->data points at */
     ln_drop_reason reason;     /* DROP */
     int64_t value;             /* type-specific */
     int64_t value2;            /* type-specific */
+    int64_t value3;            /* type-specific */
     const char *text;          /* type-specific, may be NULL */
     const void *obj;           /* type-specific object (a TCP socket), or NULL */
     ln_flow flow;              /* TCP events: the connection, local side first */

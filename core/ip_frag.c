@@ -90,6 +90,7 @@ int ln_ip_fragment(ln_node *n, ln_iface *ifc, uint32_t nexthop, ln_pkt *pkt, uin
         f->id = pkt->id;                  /* same trace: the same datagram */
         f->in_if = pkt->in_if;
         f->mark = pkt->mark;
+        f->kind = pkt->kind;
         uint8_t *fh = f->data;
         memcpy(fh, hdr, hlen);
         memcpy(fh + hlen, h + hlen + off, len);
@@ -308,6 +309,7 @@ static ln_pkt *fq_assemble(ln_node *n, fq *q)
     out->id = first->id;
     out->mark = first->mark & MARK_KEEP;
     out->in_if = q->in_if;
+    out->kind = first->kind;
     LN_MIB_INC(n, IpReasmOKs);
 
     ln_pkt *p = q->frags;

@@ -4,10 +4,13 @@
  *
  *   ln_iface_xmit / switch port
  *     -> ln_link_send       up? mtu? straight to the transmitter, or queue
+ *                           (QUEUE event)
  *     -> tx_start           TX event; busy_until = now + serialization
  *     -> on_wire            loss, jitter, reorder, duplicate, corrupt
  *     -> [pkt->timer]       arrive: RX event, far port's rx
- *   tx_timer (armed only while frames wait) -> tx_kick -> tx_start
+ *   tx_timer (armed only while frames wait) -> tx_kick -> QUEUE, tx_start
+ *
+ * Drops here go through ln_net_drop_link: they name the link, not a node.
  *
  * Every frame between tx_start and delivery sits on its direction's flight
  * list (in the order it left) with its own timer armed: going down walks
@@ -205,7 +208,18 @@ static void emit(ln_linkdir *d, ln_ev_type type, ln_port *port, const ln_pkt *p)
 
 static void drop(ln_linkdir *d, ln_pkt *p, ln_drop_reason why)
 {
-    ln_net_drop(d->link->net, NULL, NULL, p, LN_LAYER_L2, why);
+    ln_net_drop_link(d->link->net, d->link, d->dir, p, LN_LAYER_L2, why);
+}
+
+/* The waiting queue changed: frames and bytes waiting now.  Callers test
+ * ln_net_wants(LN_EV_QUEUE) first. */
+static void emit_queue(ln_linkdir *d)
+{
+    ln_iface *ifc = port_iface(d->from);
+    ln_event ev = { .type = LN_EV_QUEUE, .node = ifc ? ifc->node : NULL, .iface = ifc,
+                    .port = d->from, .link = d->link, .dir = d->dir,
+                    .value = d->q_len, .value2 = d->q_bytes };
+    ln_net_emit(d->link->net, &ev);
 }
 
 /* ---- the wire ------------------------------------------------------------ */
@@ -340,7 +354,21 @@ static void tx_kick(void *arg)
     ln_net *net = d->link->net;
     /* Loops only when serialization takes 0 ns (no bandwidth limit, or a
      * bandwidth just changed to unlimited). */
-    while (d->q_head && d->busy_until <= ln_net_now(net)) tx_start(d, q_pop(d));
+    while (d->q_head && d->busy_until <= ln_net_now(net)) {
+        ln_pkt *p = q_pop(d);
+        if (ln_net_wants(net, LN_EV_QUEUE)) {
+            uint64_t epoch = d->epoch;
+            emit_queue(d);
+            if (d->epoch != epoch) {
+                /* A subscriber took the direction down: p, out of the
+                 * queue but not yet on the wire, goes with the rest. */
+                d->st.dropped_down++;
+                drop(d, p, LN_DROP_LINK_DOWN);
+                return;
+            }
+        }
+        tx_start(d, p);
+    }
     if (d->q_head && !ln_timer_armed(&d->tx_timer))
         ln_timer_arm(&net->sim, &d->tx_timer, d->busy_until);
 }
@@ -381,6 +409,8 @@ void ln_link_send(ln_linkdir *d, ln_pkt *frame)
     d->st.enqueued++;
     if (d->q_len > d->st.max_qlen) d->st.max_qlen = d->q_len;
     if (!ln_timer_armed(&d->tx_timer)) ln_timer_arm(&net->sim, &d->tx_timer, d->busy_until);
+    /* Last: a subscriber that takes the direction down finds it whole. */
+    if (ln_net_wants(net, LN_EV_QUEUE)) emit_queue(d);
 }
 
 /* ---- up, down, reconfiguration ------------------------------------------ */
@@ -411,6 +441,7 @@ static void dir_set_up(ln_linkdir *d, bool up)
                         .dir = d->dir, .value = up };
         ln_net_emit(net, &ev);
     }
+    if (q && ln_net_wants(net, LN_EV_QUEUE)) emit_queue(d);      /* flushed */
     /* Frames on the wire left before those still queued. */
     for (ln_pkt *lists[2] = { fl, q }, **l = lists; l < lists + 2; l++) {
         for (ln_pkt *p = *l; p;) {

@@ -28,7 +28,7 @@ const char *ln_ev_type_name(ln_ev_type t)
 {
     static const char *const names[LN_EV__COUNT] = {
         "tx", "rx", "drop", "link", "arp", "icmp", "tcp_state", "tcp_cwnd",
-        "timer", "user",
+        "timer", "user", "tcp_rtt", "queue",
     };
     return (unsigned)t < LN_EV__COUNT ? names[t] : "unknown";
 }

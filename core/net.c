@@ -165,6 +165,18 @@ void ln_net_drop(ln_net *net, ln_node *node, ln_iface *iface, ln_pkt *pkt,
     ln_pkt_free(pkt);
 }
 
+void ln_net_drop_link(ln_net *net, ln_link *link, int dir, ln_pkt *pkt, ln_layer layer,
+                      ln_drop_reason reason)
+{
+    net->drops[reason]++;
+    if (ln_net_wants(net, LN_EV_DROP)) {
+        ln_event ev = { .type = LN_EV_DROP, .port = link->d[dir].from, .link = link, .dir = dir,
+                        .pkt = pkt, .layer = pkt ? layer : LN_LAYER_NONE, .reason = reason };
+        ln_net_emit(net, &ev);
+    }
+    ln_pkt_free(pkt);
+}
+
 ln_pkt *ln_net_pkt(ln_net *net, uint32_t len)
 {
     ln_pkt *p = ln_pkt_alloc(net->pool, len);

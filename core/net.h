@@ -66,6 +66,11 @@ void ln_net_emit(ln_net *net, ln_event *ev);
  * anybody listens, free it.  Consumes pkt (NULL allowed: count only). */
 void ln_net_drop(ln_net *net, struct ln_node *node, struct ln_iface *iface,
                  ln_pkt *pkt, ln_layer layer, ln_drop_reason reason);
+/* The same for a discard by a link direction (0 a->b, 1 b->a): counted on
+ * the network only, the DROP carries the link, dir and sending port.
+ * Consumes pkt (NULL allowed). */
+void ln_net_drop_link(ln_net *net, struct ln_link *link, int dir, ln_pkt *pkt,
+                      ln_layer layer, ln_drop_reason reason);
 
 /* A fresh packet with a new trace id (see ln_pkt_alloc). */
 ln_pkt *ln_net_pkt(ln_net *net, uint32_t len);

@@ -73,6 +73,7 @@ ln_pkt *ln_pkt_alloc(ln_pktpool *p, uint32_t len)
     pkt->id = 0;
     pkt->mark = 0;
     pkt->in_if = NULL;
+    pkt->kind = LN_PKT_KIND_NONE;
     p->in_use++;
     return pkt;
 }
@@ -101,5 +102,14 @@ ln_pkt *ln_pkt_clone(const ln_pkt *src)
     dst->id = src->id;
     dst->mark = src->mark;
     dst->in_if = src->in_if;
+    dst->kind = src->kind;
     return dst;
+}
+
+const char *ln_pkt_kind_name(int kind)
+{
+    static const char *const names[LN_PKT_KIND__COUNT] = {
+        NULL, "retransmission", "fast retransmission", "zero window probe", "keep-alive",
+    };
+    return kind > 0 && kind < LN_PKT_KIND__COUNT ? names[kind] : NULL;
 }

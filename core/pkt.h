@@ -29,6 +29,19 @@
 struct ln_iface;
 struct ln_pktpool;
 
+/* What a packet's sender meant it as, where the bytes alone leave it to
+ * guessing (a retransmission looks like the original).  Wireshark's
+ * analysis words are ln_pkt_kind_name's. */
+typedef enum {
+    LN_PKT_KIND_NONE = 0,
+    LN_PKT_KIND_RETRANS,            /* outside fast recovery: after an RTO (the head,
+                                     * SYN, go-back-N), a request's SYN-ACK again */
+    LN_PKT_KIND_FAST_RETRANS,       /* a retransmission in fast recovery */
+    LN_PKT_KIND_ZERO_WINDOW_PROBE,  /* from the persist timer */
+    LN_PKT_KIND_KEEPALIVE,
+    LN_PKT_KIND__COUNT
+} ln_pkt_kind;
+
 typedef struct ln_pkt {
     uint8_t *data;              /* current header */
     uint32_t len;               /* bytes from data to the end */
@@ -40,6 +53,9 @@ typedef struct ln_pkt {
     uint64_t mark;              /* scratch for the current holder */
     struct ln_iface *in_if;     /* interface it arrived on, or NULL */
     struct ln_pktpool *pool;
+    uint8_t kind;               /* what its sender meant it as (LN_PKT_KIND_*); it
+                                 * stays through every hop and events report it,
+                                 * so that pictures need not guess */
 } ln_pkt;
 
 typedef struct ln_pktpool ln_pktpool;
@@ -58,6 +74,9 @@ void ln_pkt_free(ln_pkt *pkt);                 /* consumes; NULL is fine */
 /* A deep copy with the same headroom and metadata (new trace id is not
  * assigned: a duplicate is the same packet twice). */
 ln_pkt *ln_pkt_clone(const ln_pkt *pkt);
+/* "retransmission", "fast retransmission", "zero window probe",
+ * "keep-alive"; NULL for LN_PKT_KIND_NONE (or out of range). */
+const char *ln_pkt_kind_name(int kind);
 
 static inline uint32_t ln_pkt_headroom(const ln_pkt *p) { return (uint32_t)(p->data - p->buf); }
 static inline uint32_t ln_pkt_tailroom(const ln_pkt *p) { return p->cap - ln_pkt_headroom(p) - p->len; }

@@ -187,7 +187,23 @@ void ln_tcp_emit_cwnd(ln_tcp_sock *s, const char *why)
     ln_net_emit(net, &ev);
 }
 
-void ln_tcp_emit_timer(ln_tcp_sock *s, const char *what, int64_t value)
+void ln_tcp_emit_rtt(ln_tcp_sock *s, ln_time rtt)
+{
+    ln_net *net = net_of(s->st);
+    if (!ln_net_wants(net, LN_EV_TCP_RTT)) return;
+    ln_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = LN_EV_TCP_RTT;
+    ev.node = s->st->node;
+    ev.value = (int64_t)rtt;
+    ev.value2 = (int64_t)s->srtt;
+    ev.value3 = (int64_t)s->rto;
+    ev.obj = s;
+    ev.flow = flow_of(s);
+    ln_net_emit(net, &ev);
+}
+
+void ln_tcp_emit_timer(ln_tcp_sock *s, const char *what, int64_t value, int64_t value2)
 {
     ln_net *net = net_of(s->st);
     if (!ln_net_wants(net, LN_EV_TIMER)) return;
@@ -197,6 +213,7 @@ void ln_tcp_emit_timer(ln_tcp_sock *s, const char *what, int64_t value)
     ev.node = s->st->node;
     ev.text = what;
     ev.value = value;
+    ev.value2 = value2;
     ev.obj = s;
     ev.flow = flow_of(s);
     ln_net_emit(net, &ev);

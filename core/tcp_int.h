@@ -269,6 +269,9 @@ void ln_tcp_set_state(ln_tcp_sock *s, ln_tcp_state state);
  * going LISTEN -> SYN_RCVD), so ladders and timelines show it. */
 void ln_tcp_emit_state(ln_tcp_stack *st, const ln_flow *flow, ln_tcp_state from, ln_tcp_state to);
 void ln_tcp_emit_cwnd(ln_tcp_sock *s, const char *why);
+/* LN_EV_TCP_RTT after the estimator took the sample `rtt`: value = rtt,
+ * value2 = SRTT, value3 = RTO as they are now. */
+void ln_tcp_emit_rtt(ln_tcp_sock *s, ln_time rtt);
 /* Connection lookup by the segment's 4-tuple (remote = seg source). */
 ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
                                 uint32_t laddr, uint16_t lport);
@@ -303,8 +306,9 @@ bool ln_tcp_challenge_ok(ln_tcp_stack *st);
  * the outermost one ends (see tcp.c). */
 void ln_tcp_batch_begin(ln_tcp_stack *st);
 void ln_tcp_batch_end(ln_tcp_stack *st);
-/* LN_EV_TIMER for the socket: text "rto", "persist", ..., value. */
-void ln_tcp_emit_timer(ln_tcp_sock *s, const char *what, int64_t value);
+/* LN_EV_TIMER for the socket: text "rto", "persist", ..., value, value2
+ * (the RTO's next timeout, else 0). */
+void ln_tcp_emit_timer(ln_tcp_sock *s, const char *what, int64_t value, int64_t value2);
 /* Free now (no table may reach it any more) / drop the buffers of a
  * socket that will move no more data (TIME_WAIT). */
 void ln_tcp_sock_free(ln_tcp_sock *s);
@@ -344,9 +348,10 @@ void ln_tcp_send_rst(ln_tcp_sock *s);       /* abort a synchronized connection *
 /* RST answering a segment no socket takes (RFC 9293 3.10.7.1). */
 void ln_tcp_send_rst_reply(ln_tcp_stack *st, const ln_tcp_seg *seg);
 /* A bare control segment with IP ID 0 (SYN-ACKs of requests and cookies,
- * RSTs, TIME_WAIT ACKs), as Linux sends them. */
-int ln_tcp_send_ctl(ln_tcp_stack *st, const ln_tcp_hdr *h);
-void ln_tcp_send_probe(ln_tcp_sock *s);     /* zero-window / keepalive probe: seq = snd_una - 1 */
+ * RSTs, TIME_WAIT ACKs), as Linux sends them; kind: LN_PKT_KIND_*. */
+int ln_tcp_send_ctl(ln_tcp_stack *st, const ln_tcp_hdr *h, uint8_t kind);
+/* Zero-window or keepalive probe (seq = snd_una - 1), kind saying which. */
+void ln_tcp_send_probe(ln_tcp_sock *s, uint8_t kind);
 /* The window to advertise now, already scaled; never moves the right edge
  * left (RFC 9293 3.8.6.2.2; tcp_shrink_window = 0). */
 uint16_t ln_tcp_select_window(ln_tcp_sock *s);

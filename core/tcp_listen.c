@@ -278,7 +278,7 @@ static uint32_t young_of(const ln_tcp_stack *st, const ln_tcp_sock *l)
 /* Send the SYN-ACK of r (tcp_make_synack): ISN, ack of the SYN, the
  * request's window unscaled (RFC 7323 2.2), options mirroring the SYN in
  * Linux's order, IP ID 0.  Returns 0 or an LN_E* code. */
-static int send_synack(ln_tcp_stack *st, ln_tcp_req *r, uint32_t tsval)
+static int send_synack(ln_tcp_stack *st, ln_tcp_req *r, uint32_t tsval, uint8_t kind)
 {
     ln_tcp_hdr h;
     memset(&h, 0, sizeof h);
@@ -296,14 +296,14 @@ static int send_synack(ln_tcp_stack *st, ln_tcp_req *r, uint32_t tsval)
     h.tsval = tsval;
     h.tsecr = r->ts_recent;
     r->synack_time = now_of(st);
-    return ln_tcp_send_ctl(st, &h);
+    return ln_tcp_send_ctl(st, &h, kind);
 }
 
 /* Retransmit it (inet_rtx_syn_ack / tcp_rtx_synack): the same segment but
  * for a fresh TSval, counted as a retransmission. */
 static int rtx_synack(ln_tcp_stack *st, ln_tcp_req *r)
 {
-    int err = send_synack(st, r, ln_tcp_tsval(st, r->ts_offset));
+    int err = send_synack(st, r, ln_tcp_tsval(st, r->ts_offset), LN_PKT_KIND_RETRANS);
     if (err == 0) {
         r->flags |= RQ_RETRANS;
         LN_MIB_INC(st->node, TcpRetransSegs);
@@ -331,7 +331,7 @@ static void send_req_ack(ln_tcp_stack *st, const ln_tcp_req *r)
         h.tsval = ln_tcp_tsval(st, r->ts_offset);
         h.tsecr = r->ts_recent;
     }
-    ln_tcp_send_ctl(st, &h);
+    ln_tcp_send_ctl(st, &h, LN_PKT_KIND_NONE);
 }
 
 /* ---- the request timer ---------------------------------------------------------- */
@@ -644,7 +644,7 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
         tmp.iss = ln_tcp_cookie_make(st, seg, &cmss);
         uint32_t tsval = (tmp.flags & RQ_TS)
             ? ln_tcp_cookie_tsval(st, tmp.snd_wscale, tmp.flags & RQ_SACK, tmp.ts_offset) : 0;
-        send_synack(st, &tmp, tsval);
+        send_synack(st, &tmp, tsval, LN_PKT_KIND_NONE);
         seg_done(seg);
         return;
     }
@@ -676,7 +676,7 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
 
     ln_flow f = req_flow(r);
     ln_tcp_emit_state(st, &f, LN_TCP_LISTEN, LN_TCP_SYN_RCVD);
-    send_synack(st, r, ln_tcp_tsval(st, r->ts_offset));
+    send_synack(st, r, ln_tcp_tsval(st, r->ts_offset), LN_PKT_KIND_NONE);
     seg_done(seg);
 }
 

@@ -324,11 +324,13 @@ static int txq_psh(const ln_tcp_sock *s, ln_seq end)
 
 /* Send one segment of a synchronized connection: data [seq, seq + len)
  * from the send ring (len may be 0), the flags given; window, ack and
- * options as they are now. */
-static int xmit(ln_tcp_sock *s, ln_seq seq, uint32_t len, uint8_t flags)
+ * options as they are now.  `kind` (LN_PKT_KIND_*) rides on the packet for
+ * the events. */
+static int xmit(ln_tcp_sock *s, ln_seq seq, uint32_t len, uint8_t flags, uint8_t kind)
 {
     ln_pkt *pkt = ln_net_pkt(net_of(s), len);
     if (!pkt) return LN_ENOBUFS;
+    pkt->kind = kind;
     if (len) ln_ring_peek(&s->snd, (uint32_t)(seq - s->snd_una), pkt->data, len);
     ln_tcp_hdr h;
     fill_hdr(s, &h, seq, flags);
@@ -378,7 +380,11 @@ static int send_seg(ln_tcp_sock *s, ln_seq seq, uint32_t len, ln_seq end, uint32
     int was_psh = rtx && len ? txq_psh(s, seq + len) : -1;
     if (len && (was_psh >= 0 ? was_psh : seq + len == end)) flags |= LN_TCP_PSH;
     if (fin) flags |= LN_TCP_FIN;
-    int rc = xmit(s, seq, len, flags);
+    /* Every retransmission outside fast recovery follows an RTO (Loss), or
+     * a path-MTU drop, which Wireshark also sees as a plain one. */
+    uint8_t kind = !rtx ? LN_PKT_KIND_NONE
+                 : s->ca_state == LN_CA_RECOVERY ? LN_PKT_KIND_FAST_RETRANS : LN_PKT_KIND_RETRANS;
+    int rc = xmit(s, seq, len, flags, kind);
     if (rc) return rc;
     ln_seq nend = seq + len + (fin ? 1 : 0);
     if (ln_seq_gt(nend, s->snd_nxt) || !rtx) s->snd_nxt = nend;
@@ -571,7 +577,7 @@ static void tw_ack(ln_tcp_sock *s)
         h.tsecr = s->ts_recent;
     }
     s->segs_out++;
-    ln_tcp_send_ctl(s->st, &h);
+    ln_tcp_send_ctl(s->st, &h, LN_PKT_KIND_NONE);
     ack_sent(s);
 }
 
@@ -590,7 +596,7 @@ void ln_tcp_send_ack(ln_tcp_sock *s)
     }
     /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 3.10.7.4); Linux's
      * SND.NXT is the highest sent, which is SND.MAX here. */
-    xmit(s, s->snd_max, 0, LN_TCP_ACK);
+    xmit(s, s->snd_max, 0, LN_TCP_ACK, LN_PKT_KIND_NONE);
 }
 
 void ln_tcp_ack_soon(ln_tcp_sock *s, bool now)
@@ -599,11 +605,12 @@ void ln_tcp_ack_soon(ln_tcp_sock *s, bool now)
     else ln_tcp_arm_delack(s);
 }
 
-int ln_tcp_send_syn(ln_tcp_sock *s)
+static int send_syn(ln_tcp_sock *s, uint8_t kind)
 {
     const ln_tcp_cfg *c = &s->st->cfg;
     ln_pkt *pkt = ln_net_pkt(net_of(s), 0);
     if (!pkt) return LN_ENOBUFS;
+    pkt->kind = kind;
     ln_tcp_hdr h;
     memset(&h, 0, sizeof h);
     h.saddr = s->laddr; h.daddr = s->raddr;
@@ -639,6 +646,11 @@ int ln_tcp_send_syn(ln_tcp_sock *s)
     if (s->state == LN_TCP_SYN_SENT || s->state == LN_TCP_SYN_RCVD) s->snd_nxt = s->iss + 1;
     if (ln_seq_gt(s->iss + 1, s->snd_max)) s->snd_max = s->iss + 1;
     return ip_send(s, pkt, false);
+}
+
+int ln_tcp_send_syn(ln_tcp_sock *s)
+{
+    return send_syn(s, LN_PKT_KIND_NONE);
 }
 
 /* Linux's tcp_send_active_reset: RST|ACK at SND.NXT, from the socket (its
@@ -680,14 +692,15 @@ void ln_tcp_send_rst_reply(ln_tcp_stack *st, const ln_tcp_seg *seg)
         h.ack = seg->seq + seg->seg_len;
         h.flags = LN_TCP_RST | LN_TCP_ACK;
     }
-    ln_tcp_send_ctl(st, &h);
+    ln_tcp_send_ctl(st, &h, LN_PKT_KIND_NONE);
 }
 
-int ln_tcp_send_ctl(ln_tcp_stack *st, const ln_tcp_hdr *h)
+int ln_tcp_send_ctl(ln_tcp_stack *st, const ln_tcp_hdr *h, uint8_t kind)
 {
     ln_node *n = st->node;
     ln_pkt *pkt = ln_net_pkt(n->net, 0);
     if (!pkt) return LN_ENOBUFS;
+    pkt->kind = kind;
     int rc = ln_tcp_push_hdr(pkt, h);
     if (rc) {
         ln_pkt_free(pkt);
@@ -705,10 +718,10 @@ int ln_tcp_send_ctl(ln_tcp_stack *st, const ln_tcp_hdr *h)
 
 /* Linux's tcp_xmit_probe_skb: an ACK one below SND.UNA, which the peer
  * must answer with its current window (reference 8: tshark calls it a
- * keep-alive). */
-void ln_tcp_send_probe(ln_tcp_sock *s)
+ * keep-alive, whatever it was sent for; the kind says which). */
+void ln_tcp_send_probe(ln_tcp_sock *s, uint8_t kind)
 {
-    xmit(s, s->snd_una - 1, 0, LN_TCP_ACK);
+    xmit(s, s->snd_una - 1, 0, LN_TCP_ACK, kind);
 }
 
 /* Linux's tcp_write_wakeup: if the window lets some new data through,
@@ -725,7 +738,7 @@ bool ln_tcp_write_wakeup(ln_tcp_sock *s)
         return send_seg(s, s->snd_nxt, len, end, mss, ln_seq_le(s->snd_nxt + len + 1, wnd_end),
                         s->snd_nxt == s->snd_una) == 0;
     }
-    ln_tcp_send_probe(s);
+    ln_tcp_send_probe(s, LN_PKT_KIND_ZERO_WINDOW_PROBE);
     return true;
 }
 
@@ -734,7 +747,7 @@ bool ln_tcp_write_wakeup(ln_tcp_sock *s)
 void ln_tcp_retransmit_una(ln_tcp_sock *s)
 {
     if (s->state == LN_TCP_SYN_SENT || s->state == LN_TCP_SYN_RCVD || s->snd_una == s->iss) {
-        if (ln_tcp_send_syn(s) == 0) {
+        if (send_syn(s, LN_PKT_KIND_RETRANS) == 0) {
             s->total_retrans++;
             LN_MIB_INC(s->st->node, TcpRetransSegs);
         }

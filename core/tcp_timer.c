@@ -38,11 +38,17 @@ static ln_sim *sim_of(const ln_tcp_sock *s) { return &s->st->node->net->sim; }
 static ln_time tmin(ln_time a, ln_time b) { return a < b ? a : b; }
 static ln_time tmax(ln_time a, ln_time b) { return a > b ? a : b; }
 
-ln_time ln_tcp_rto_cur(const ln_tcp_sock *s)
+/* rto doubled `backoff` times, at most rto_max. */
+static ln_time rto_backed_off(const ln_tcp_sock *s, unsigned backoff)
 {
     ln_time max = s->st->cfg.rto_max, rto = s->rto;
-    for (unsigned i = 0; i < s->backoff && rto < max; i++) rto <<= 1;
+    for (unsigned i = 0; i < backoff && rto < max; i++) rto <<= 1;
     return tmin(rto, max);
+}
+
+ln_time ln_tcp_rto_cur(const ln_tcp_sock *s)
+{
+    return rto_backed_off(s, s->backoff);
 }
 
 /* tcp_probe0_when: the persist interval, max(RTO, rto_min) doubled per
@@ -107,6 +113,7 @@ void ln_tcp_rtt_sample(ln_tcp_sock *s, ln_time rtt)
     /* RFC 6298 5.7 / Linux: only a valid sample resets the backoff. */
     s->backoff = 0;
     s->cc.srtt = s->srtt;
+    ln_tcp_emit_rtt(s, rtt);
 }
 
 /* ---- arming -------------------------------------------------------------------- */
@@ -277,8 +284,8 @@ static bool timed_out(const ln_tcp_sock *s, uint32_t boundary, ln_time rto_base)
 /* Linux's tcp_write_timeout (RFC 1122 4.2.3.5 R2): SYNs give up after
  * tcp_syn_retries (+ the linear ones, Linux 6.7+), data after tcp_retries2
  * worth of backoff time; an orphan after tcp_orphan_retries (0 means 8
- * while the RTO still grows). */
-static bool write_timeout(ln_tcp_sock *s)
+ * while the RTO still grows).  Only decides: the caller gives up. */
+static bool write_timeout(const ln_tcp_sock *s)
 {
     const ln_tcp_cfg *c = &s->st->cfg;
     bool expired = false;
@@ -298,12 +305,17 @@ static bool write_timeout(ln_tcp_sock *s)
             if (retry_until == 0 && alive) retry_until = 8;
         }
     }
-    if (!expired) expired = timed_out(s, retry_until, base);
-    if (expired) {
-        ln_tcp_write_err(s);
-        return true;
-    }
-    return false;
+    return expired || timed_out(s, retry_until, base);
+}
+
+/* The backoff once this timeout has retransmitted (`retransmits` counting
+ * it): exponential (RFC 6298 5.5), except for the first
+ * tcp_syn_linear_timeouts SYN retransmissions (Linux 6.7+: 1 s each). */
+static unsigned backoff_after(const ln_tcp_sock *s, unsigned retransmits)
+{
+    if (s->state == LN_TCP_SYN_SENT && retransmits <= s->st->cfg.syn_linear_timeouts)
+        return s->backoff;
+    return s->backoff < 31 ? s->backoff + 1u : s->backoff;
 }
 
 /* Linux's tcp_retransmit_timer. */
@@ -313,13 +325,18 @@ static void retransmit_timer(ln_tcp_sock *s)
     ln_node *n = s->st->node;
     ln_time now = ln_tcp_now(s);
     if (s->snd_max == s->snd_una) return;
-    ln_tcp_emit_timer(s, "rto", s->backoff);
+    /* The receiver shrank its window to 0 over data in flight: the
+     * retransmissions become probes, and the connection does not time
+     * out while the peer answers (for rto_max). */
+    bool probing = s->snd_wnd == 0 && !(s->flags & LN_TF_ORPHAN) && s->state >= LN_TCP_ESTABLISHED;
+    bool give_up = probing ? now - s->rcv_tstamp > c->rto_max : write_timeout(s);
+    /* The event comes before what the timeout causes, yet tells the
+     * timeout armed next (none when giving up). */
+    unsigned next = backoff_after(s, s->retransmits + (probing ? 0u : 1u));
+    ln_tcp_emit_timer(s, "rto", s->backoff, give_up ? 0 : (int64_t)rto_backed_off(s, next));
 
-    if (s->snd_wnd == 0 && !(s->flags & LN_TF_ORPHAN) && s->state >= LN_TCP_ESTABLISHED) {
-        /* The receiver shrank its window to 0 over data in flight: the
-         * retransmissions become probes, and the connection does not time
-         * out while the peer answers (for rto_max). */
-        if (now - s->rcv_tstamp > c->rto_max) {
+    if (probing) {
+        if (give_up) {
             ln_tcp_write_err(s);
             return;
         }
@@ -327,7 +344,10 @@ static void retransmit_timer(ln_tcp_sock *s)
         ln_tcp_retransmit_una(s);
     } else {
         LN_MIB_INC(n, TcpExtTCPTimeouts);
-        if (write_timeout(s)) return;
+        if (give_up) {
+            ln_tcp_write_err(s);
+            return;
+        }
         /* Each timeout that goes on picks another path (sk_rethink_txhash). */
         LN_MIB_INC(n, TcpExtTcpTimeoutRehash);
         if (!s->retransmits && s->state >= LN_TCP_ESTABLISHED &&
@@ -342,11 +362,7 @@ static void retransmit_timer(ln_tcp_sock *s)
             LN_MIB_INC(n, TcpExtTCPSynRetrans);
         ln_tcp_retransmit_una(s);
     }
-    /* Exponential backoff (RFC 6298 5.5), except for the first
-     * tcp_syn_linear_timeouts SYN retransmissions (Linux 6.7+: 1 s each). */
-    if (s->state != LN_TCP_SYN_SENT || s->retransmits > c->syn_linear_timeouts) {
-        if (s->backoff < 31) s->backoff++;
-    }
+    s->backoff = (uint8_t)backoff_after(s, s->retransmits);
     if (s->state == LN_TCP_CLOSED) return;
     arm_rtx(s, LN_RTX_RTO, ln_tcp_rto_cur(s));
 }
@@ -357,7 +373,7 @@ static void retransmit_timer(ln_tcp_sock *s)
 static void probe_timer(ln_tcp_sock *s)
 {
     const ln_tcp_cfg *c = &s->st->cfg;
-    ln_tcp_emit_timer(s, "persist", s->backoff);
+    ln_tcp_emit_timer(s, "persist", s->backoff, 0);
     if (s->snd_max != s->snd_una || !send_pending(s)) {
         s->probes = 0;
         return;
@@ -421,7 +437,7 @@ static void delack_fire(void *arg)
             ln_tcp_send_ack(s);
         }
     } else if (s->ack_pending & LN_ACK_SCHED) {
-        ln_tcp_emit_timer(s, "delack", 0);
+        ln_tcp_emit_timer(s, "delack", 0, 0);
         if (!(s->flags & LN_TF_PINGPONG)) {
             /* The delayed ACK was missed: inflate ato. */
             s->ato = tmin(s->ato << 1, s->rto);
@@ -448,13 +464,13 @@ static void keepalive(ln_tcp_sock *s)
     } else {
         ln_time idle = now - tmax(s->lrcvtime, s->rcv_tstamp);
         if (idle >= s->keepidle) {
-            ln_tcp_emit_timer(s, "keepalive", s->probes);
+            ln_tcp_emit_timer(s, "keepalive", s->probes, 0);
             if (s->probes >= s->keepcnt) {
                 ln_tcp_send_rst(s);
                 ln_tcp_write_err(s);
                 return;
             }
-            ln_tcp_send_probe(s);
+            ln_tcp_send_probe(s, LN_PKT_KIND_KEEPALIVE);
             LN_MIB_INC(s->st->node, TcpExtTCPKeepAlive);
             s->probes++;
             next = s->keepintvl;
@@ -479,14 +495,14 @@ static void keep_fire(void *arg)
     ln_tcp_batch_begin(st);
     switch (kind) {
     case LN_KEEP_TIME_WAIT:
-        ln_tcp_emit_timer(s, "timewait", 0);
+        ln_tcp_emit_timer(s, "timewait", 0, 0);
         LN_MIB_INC(st->node, TcpExtTW);
         ln_tcp_done(s);
         break;
     case LN_KEEP_FIN_WAIT_2:
         /* Linux's timewait sock in its FIN_WAIT_2 substate expires
          * silently. */
-        ln_tcp_emit_timer(s, "fin_wait_2", 0);
+        ln_tcp_emit_timer(s, "fin_wait_2", 0, 0);
         ln_tcp_done(s);
         break;
     case LN_KEEP_ALIVE:

@@ -55,6 +55,8 @@ static const struct { const char *name; uint32_t mask; } ev_types[] = {
     {"tcp", LN_EV_MASK(LN_EV_TCP_STATE)},
     {"cwnd", LN_EV_MASK(LN_EV_TCP_CWND)},
     {"timer", LN_EV_MASK(LN_EV_TIMER)},
+    {"rtt", LN_EV_MASK(LN_EV_TCP_RTT)},
+    {"queue", LN_EV_MASK(LN_EV_QUEUE)},
     {"tcp_state", LN_EV_MASK(LN_EV_TCP_STATE)},      /* older names */
     {"tcp_cwnd", LN_EV_MASK(LN_EV_TCP_CWND)},
     {"user", LN_EV_MASK(LN_EV_USER)},
@@ -67,6 +69,7 @@ static const char *type_name(ln_ev_type t)
     if (t == LN_EV_ICMP_OUT) return "icmp";
     if (t == LN_EV_TCP_STATE) return "tcp";
     if (t == LN_EV_TCP_CWND) return "cwnd";
+    if (t == LN_EV_TCP_RTT) return "rtt";
     return ln_ev_type_name(t);
 }
 
@@ -132,7 +135,8 @@ static void push_event(lua_State *L, const ln_event *ev)
     if (ev->port) set_str(L, "port", ev->port->name);
     const ln_link *lk = ev->link ? ev->link : ev->port ? ev->port->link : NULL;
     if (lk) set_str(L, "link", lk->name);
-    if (ev->type == LN_EV_TX || ev->type == LN_EV_RX || ev->type == LN_EV_LINK) {
+    if (ev->type == LN_EV_TX || ev->type == LN_EV_RX || ev->type == LN_EV_LINK ||
+        ev->type == LN_EV_QUEUE || (ev->type == LN_EV_DROP && ev->link)) {
         lua_pushinteger(L, ev->dir);
         lua_setfield(L, -2, "dir");
     }
@@ -158,6 +162,7 @@ static void push_event(lua_State *L, const ln_event *ev)
         lnl_summary(ev->pkt->data, ev->pkt->len, (int)ev->layer, ev->pkt->buf, sum, sizeof sum);
         if (*sum) set_str(L, "summary", sum);
         push_pktinfo(L, ev);
+        if (ev->pkt->kind) set_str(L, "kind", ln_pkt_kind_name(ev->pkt->kind));
     }
     switch (ev->type) {
     case LN_EV_TCP_STATE:
@@ -174,7 +179,18 @@ static void push_event(lua_State *L, const ln_event *ev)
     case LN_EV_TIMER:
         set_str(L, "timer", ev->text);
         set_int(L, "backoff", (lua_Integer)ev->value);
+        if (ev->value2) set_int(L, "rto", (lua_Integer)ev->value2);
         push_flow(L, &ev->flow);
+        break;
+    case LN_EV_TCP_RTT:
+        set_int(L, "rtt", (lua_Integer)ev->value);
+        set_int(L, "srtt", (lua_Integer)ev->value2);
+        set_int(L, "rto", (lua_Integer)ev->value3);
+        push_flow(L, &ev->flow);
+        break;
+    case LN_EV_QUEUE:
+        set_int(L, "qlen", (lua_Integer)ev->value);
+        set_int(L, "qbytes", (lua_Integer)ev->value2);
         break;
     default:
         break;
@@ -255,7 +271,7 @@ int lnl_net_on(lua_State *L)
         if (strcmp(ev_types[i].name, ty) == 0) mask = ev_types[i].mask;
     if (!mask)
         luaL_error(L, "net:on: event type \"%s\" unknown (known: tx, rx, drop, link, arp, icmp, "
-                      "tcp, cwnd, timer, user, all)", ty);
+                      "tcp, cwnd, timer, rtt, queue, user, all)", ty);
     if (!n->dispatching) {                 /* compact removed hooks */
         int j = 0;
         for (int i = 0; i < n->n_hooks; i++) if (n->hooks[i].id) n->hooks[j++] = n->hooks[i];
