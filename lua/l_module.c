@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lualib.h>
 
@@ -148,6 +149,25 @@ static int l_current_net(lua_State *L)
     return 1;
 }
 
+/* lunet.isatty(stream): "stdin", "stdout", "stderr" or 0, 1, 2.  The facts
+ * only; whether to colour or draw progress is decided by lunet.term and
+ * l_run.c, which add the NO_COLOR / TERM / flag rules. */
+static int l_isatty(lua_State *L)
+{
+    static const char *const names[] = {"stdin", "stdout", "stderr"};
+    int fd = -1;
+    if (lua_type(L, 1) == LUA_TNUMBER) {
+        lua_Integer i = lua_isinteger(L, 1) ? lua_tointeger(L, 1) : -1;
+        if (i >= 0 && i <= 2) fd = (int)i;
+    } else if (lua_type(L, 1) == LUA_TSTRING) {
+        for (int i = 0; i < 3; i++)
+            if (strcmp(lua_tostring(L, 1), names[i]) == 0) fd = i;
+    }
+    if (fd < 0) luaL_argerror(L, 1, "expected \"stdout\", \"stderr\", \"stdin\" or 1, 2, 0");
+    lua_pushboolean(L, isatty(fd));
+    return 1;
+}
+
 static void weak_table(lua_State *L, const char *key, const char *mode)
 {
     lua_newtable(L);
@@ -207,7 +227,7 @@ int luaopen_lunet(lua_State *L)
 
     static const luaL_Reg f[] = {
         {"net", lnl_net_new}, {"now", l_now}, {"current_net", l_current_net},
-        {NULL, NULL},
+        {"isatty", l_isatty}, {NULL, NULL},
     };
     luaL_setfuncs(L, f, 0);
     lnl_open_units(L);
@@ -224,6 +244,10 @@ int luaopen_lunet(lua_State *L)
     lua_setfield(L, -2, "pcap_dir");
     lua_pushinteger(L, 1);
     lua_setfield(L, -2, "default_seed");
+    /* Off unless the CLI turns it on: it is the CLI that stops a run on
+     * Ctrl-C and keeps print from landing on the line (main.c). */
+    lua_pushliteral(L, "never");
+    lua_setfield(L, -2, "progress");
 
     add_searcher(L);
     lua_getglobal(L, "package");

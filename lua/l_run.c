@@ -5,14 +5,24 @@
  * never enters Lua.  Under lunet.realtime the loop is realtime.c's instead.
  * Tasks and hooks run from inside the loop; an error in one stops the
  * simulation (lnl_fail) and is raised here, once the captures are flushed,
- * so the script fails at the task's line. */
+ * so the script fails at the task's line.
+ *
+ * A run that takes more than a second of wall time draws a progress line
+ * on stderr (lunet.progress, set by the CLI): the loop reads the wall
+ * clock every few thousand events; the stacks never do. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lunet.h"
 
-/* The binding's one global (see lunet.h): a signal handler may only touch
- * a volatile sig_atomic_t. */
+/* The binding's globals (see lunet.h): a signal handler may only touch a
+ * volatile sig_atomic_t; the progress line is on the process's one stderr. */
 volatile sig_atomic_t lnl_interrupt = 0;
+bool lnl_progress_shown = false;
+bool lnl_out_midline = false;
 
 static bool realtime_on(lua_State *L)
 {
@@ -60,15 +70,112 @@ static int finish(lua_State *L, lnl_net *n, int nret)
     return nret;
 }
 
-static void drive(lnl_net *n, ln_time until)
+/* ---- the progress line ------------------------------------------------- */
+
+/* A clock read per PG_EVERY events is a vDSO call per few thousand events:
+ * nothing next to the events themselves.  Nothing is drawn in the first
+ * PG_AFTER seconds (most runs end before) nor more often than PG_GAP. */
+#define PG_EVERY 4096u
+#define PG_AFTER 1.0
+#define PG_GAP   0.1
+
+enum { PG_NEVER, PG_AUTO, PG_ALWAYS };
+
+typedef struct progress {
+    int mode;
+    bool drawing;              /* past PG_AFTER and allowed to draw */
+    bool out_tty;              /* stdout on a terminal too (see draw) */
+    double w0, wlast;          /* wall seconds: run start, last draw */
+    uint64_t elast;            /* s->events at the last draw */
+} progress;
+
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* lunet.progress: "always", "auto" (stderr a terminal), anything else is
+ * "never" (a plain require "lunet" has it so). */
+static int progress_mode(lua_State *L)
+{
+    lnl_modfield(L, "progress");
+    const char *m = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "never";
+    int mode = strcmp(m, "always") == 0 ? PG_ALWAYS : strcmp(m, "auto") == 0 ? PG_AUTO : PG_NEVER;
+    lua_pop(L, 1);
+    return mode;
+}
+
+void lnl_progress_erase(void)
+{
+    if (!lnl_progress_shown) return;
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    lnl_progress_shown = false;
+}
+
+static void draw(progress *p, const ln_sim *s, double now)
+{
+    double rate = (double)(s->events - p->elast) / (now - p->wlast);
+    char r[32], line[128];
+    if (rate >= 1e9) snprintf(r, sizeof r, "%.2fG", rate / 1e9);
+    else if (rate >= 1e6) snprintf(r, sizeof r, "%.2fM", rate / 1e6);
+    else if (rate >= 1e3) snprintf(r, sizeof r, "%.1fk", rate / 1e3);
+    else snprintf(r, sizeof r, "%.0f", rate);
+    /* Output the script left without a newline stays: the line goes below
+     * it instead of erasing it. */
+    fflush(stdout);
+    bool nl = lnl_out_midline && p->out_tty;
+    if (nl) lnl_out_midline = false;
+    snprintf(line, sizeof line, "%s\r\033[K  virtual %.3fs  %s events/s  (Ctrl-C stops)",
+             nl ? "\n" : "", (double)s->now / 1e9, r);
+    fputs(line, stderr);
+    fflush(stderr);
+    lnl_progress_shown = true;
+    p->wlast = now;
+    p->elast = s->events;
+}
+
+static void progress_tick(progress *p, const ln_sim *s)
+{
+    double now = wall();
+    if (now - p->w0 < PG_AFTER || now - p->wlast < PG_GAP) return;
+    if (!p->drawing) {
+        /* Decided this late so that only runs this long pay for it;
+         * a dumb terminal has no \033[K. */
+        const char *term = getenv("TERM");
+        if (p->mode == PG_AUTO &&
+            (!isatty(STDERR_FILENO) || (term && strcmp(term, "dumb") == 0))) {
+            p->mode = PG_NEVER;
+            return;
+        }
+        p->drawing = true;
+        p->out_tty = isatty(STDOUT_FILENO);
+    }
+    draw(p, s, now);
+}
+
+static void drive(lnl_net *n, ln_time until, int pg_mode)
 {
     ln_sim *s = &n->net->sim;
+    progress pg = { .mode = pg_mode };
+    if (pg.mode != PG_NEVER) {
+        pg.w0 = pg.wlast = wall();
+        pg.elast = s->events;
+    }
+    unsigned left = PG_EVERY;
     s->stop = false;
     while (!s->stop && !lnl_interrupt) {
         ln_time nx = ln_sim_next(s);
         if (nx == LN_NEVER || nx > until) break;
         ln_sim_step(s);
+        if (--left == 0) {
+            left = PG_EVERY;
+            if (pg.mode != PG_NEVER) progress_tick(&pg, s);
+        }
     }
+    lnl_progress_erase();             /* ended, stopped, failed or interrupted */
     if (!s->stop && !lnl_interrupt && until != LN_NEVER && until > s->now) s->now = until;
 }
 
@@ -77,7 +184,7 @@ static int run_to(lua_State *L, lnl_net *n, ln_time until)
     if (realtime_on(L)) {
         if (!lnl_realtime_run(n, until)) n->interrupted = true;
     } else {
-        drive(n, until);
+        drive(n, until, progress_mode(L));
     }
     lua_pushboolean(L, 1);
     return finish(L, n, 1);

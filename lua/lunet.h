@@ -254,9 +254,17 @@ bool lnl_pktinfo_get(const uint8_t *p, uint32_t len, int layer, const uint8_t *b
                      lnl_pktinfo *pi);
 
 /* ---- l_run.c / realtime.c ----------------------------------------------- */
-/* The one global of the binding: set by the SIGINT handler of the CLI (or
- * the realtime driver), polled between events by the drivers. */
+/* The binding's globals, process-wide by nature.  lnl_interrupt: set by
+ * the SIGINT handler of the CLI (or the realtime driver), polled between
+ * events by the drivers. */
 extern volatile sig_atomic_t lnl_interrupt;
+/* The progress line of net:run (lunet.progress): true while it is on
+ * stderr.  Whatever writes to the terminal calls lnl_progress_erase first
+ * (main.c wraps print and io.write), and sets lnl_out_midline when what it
+ * wrote to stdout did not end a line, so the next line goes below it. */
+extern bool lnl_progress_shown;
+extern bool lnl_out_midline;
+void lnl_progress_erase(void);
 void lnl_open_run(lua_State *L);              /* adds run/run_until/step/stop */
 /* Pace the simulation to the wall clock until `until`; returns false when
  * Ctrl-C stopped it. */

@@ -8,7 +8,13 @@
  * Ctrl-C also stops a long run that never enters Lua.  At exit every
  * network is closed before lua_close, so captures are complete even after
  * an error or an interrupt.  The REPL's loop is in repl.c; it runs its Lua
- * through docall too. */
+ * through docall too.
+ *
+ * Terminal manners: the error line is red when lunet.term says stderr is
+ * coloured (--color, $LUNET_COLOR, NO_COLOR, TERM, isatty: the rules are
+ * term.lua's), and run and test wrap print and io.write so that script
+ * output erases net:run's progress line (l_run.c) instead of being glued
+ * after it. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,22 +35,30 @@ static lua_State *globalL = NULL;
 static const char *const usage_text =
     "usage: lunet <command> [options]\n"
     "\n"
-    "  lunet run [--seed N] [--realtime] [--pcap DIR] FILE.lua [ARGS...]\n"
+    "  lunet run [--seed N] [--realtime] [--pcap DIR] [--color=WHEN] [--progress=WHEN]\n"
+    "            FILE.lua [ARGS...]\n"
     "      run a scenario script (expect/eventually/test are globals)\n"
-    "  lunet test [--seed N] [--filter PAT] [--tap] [--junit FILE] [--pcap DIR] [-v] PATH...\n"
+    "  lunet test [--seed N] [--filter PAT] [--tap] [--junit FILE] [--pcap DIR] [-v]\n"
+    "             [--color=WHEN] [--progress=WHEN] PATH...\n"
     "      run scenario tests (files, or directories searched for *.lua)\n"
-    "  lunet repl [--seed N] [--pcap DIR] [FILE.lua [ARGS...]]\n"
+    "  lunet repl [--seed N] [--pcap DIR] [--color=WHEN] [FILE.lua [ARGS...]]\n"
     "      load FILE.lua (a topology or a script), then a Lua prompt while\n"
     "      every network runs in real time (.help at the prompt)\n"
     "  lunet version\n"
     "  lunet help\n"
     "\n"
-    "  --seed N      seed of networks made without one (default 1)\n"
-    "  --realtime    pace virtual time to the wall clock (Ctrl-C stops cleanly)\n"
-    "  --pcap DIR    capture every interface into DIR (also $LUNET_PCAP_DIR)\n"
+    "  --seed N         seed of networks made without one (default 1)\n"
+    "  --realtime       pace virtual time to the wall clock (Ctrl-C stops cleanly)\n"
+    "  --pcap DIR       capture every interface into DIR (also $LUNET_PCAP_DIR)\n"
+
+    "  --color=WHEN     colour: auto (on a terminal, unless NO_COLOR is set or\n"
+    "                   TERM=dumb; the default), always or never\n"
+    "  --progress=WHEN  a progress line on stderr for runs over a second: auto\n"
+    "                   (when stderr is a terminal; the default), always or never\n"
     "\n"
     "Environment: LUNET_PCAP_DIR (capture directory), LUNET_LUA_DIR (load\n"
-    "lunet/*.lua from there instead of the copies built in).\n";
+    "lunet/*.lua from there instead of the copies built in), LUNET_COLOR and\n"
+    "LUNET_PROGRESS (the default WHEN of --color and --progress), NO_COLOR.\n";
 
 static void lstop(lua_State *L, lua_Debug *ar)
 {
@@ -89,6 +103,7 @@ typedef struct opts {
     long long seed;
     bool has_seed, realtime;
     const char *pcap;
+    const char *color, *progress;     /* "auto", "always", "never" or NULL */
     const char *script;
     int first_arg;                    /* argv index of the script's first argument */
     int argc;
@@ -114,8 +129,13 @@ static bool parse_seed(const char *s, long long *out)
     return true;
 }
 
+static bool is_when(const char *v)
+{
+    return v && (strcmp(v, "auto") == 0 || strcmp(v, "always") == 0 || strcmp(v, "never") == 0);
+}
+
 /* lunet run's and lunet repl's options, up to the script name (which the
- * REPL does not need). */
+ * REPL does not need).  The REPL runs in real time: no --progress. */
 static int parse_run(opts *o, int i)
 {
     bool need_script = strcmp(o->cmd, "run") == 0;
@@ -124,7 +144,17 @@ static int parse_run(opts *o, int i)
         const char *val = NULL;
         if (strncmp(a, "--seed=", 7) == 0) val = a + 7, a = "--seed";
         else if (strncmp(a, "--pcap=", 7) == 0) val = a + 7, a = "--pcap";
-        if (strcmp(a, "--seed") == 0) {
+        else if (strncmp(a, "--color=", 8) == 0) val = a + 8, a = "--color";
+        else if (need_script && strncmp(a, "--progress=", 11) == 0) val = a + 11, a = "--progress";
+        bool color = strcmp(a, "--color") == 0;
+        if (color || (need_script && strcmp(a, "--progress") == 0)) {
+            if (!val) val = i + 1 < o->argc ? o->argv[++i] : NULL;
+            if (!is_when(val))
+                return usage_error(color ? "--color needs auto, always or never, got %s"
+                                         : "--progress needs auto, always or never, got %s",
+                                   val ? val : "nothing");
+            *(color ? &o->color : &o->progress) = val;
+        } else if (strcmp(a, "--seed") == 0) {
             if (!val) val = i + 1 < o->argc ? o->argv[++i] : NULL;
             if (!parse_seed(val, &o->seed)) return usage_error("--seed needs a non-negative integer, got %s", val ? val : "nothing");
             o->has_seed = true;
@@ -169,6 +199,111 @@ static void configure(lua_State *L, const opts *o)
         lua_pushboolean(L, 1);
         lua_setfield(L, -2, "pcap_auto");
     }
+    if (o->color) {                   /* else lunet.term reads $LUNET_COLOR */
+        lua_pushstring(L, o->color);
+        lua_setfield(L, -2, "color");
+    }
+    if (o->progress) {
+        lua_pushstring(L, o->progress);
+        lua_setfield(L, -2, "progress");
+    }
+    lua_pop(L, 1);
+}
+
+/* lunet.progress before any flag: $LUNET_PROGRESS, else auto (an unknown
+ * word too, as lunet.term treats $LUNET_COLOR). */
+static void progress_default(lua_State *L)
+{
+    const char *e = getenv("LUNET_PROGRESS");
+    lua_getglobal(L, "lunet");
+    lua_pushstring(L, is_when(e) ? e : "auto");
+    lua_setfield(L, -2, "progress");
+    lua_pop(L, 1);
+}
+
+/* ---- output beside the progress line -------------------------------------
+ *
+ * print, io.write and file:write on stdout or stderr erase net:run's
+ * progress line first (it is drawn again at its next tick), and note
+ * whether stdout was left in the middle of a line.  The wrappers check
+ * their arguments themselves, so that a bad call still reads "file:line:
+ * bad argument #1 to 'write'": an error raised from inside a function they
+ * call would name neither. */
+
+/* luaB_print, with the erase: lua_writestring is stdout. */
+static int out_print(lua_State *L)
+{
+    lnl_progress_erase();
+    int n = lua_gettop(L);
+    for (int i = 1; i <= n; i++) {
+        size_t l;
+        const char *s = luaL_tolstring(L, i, &l);
+        if (i > 1) lua_writestring("\t", 1);
+        lua_writestring(s, l);
+        lua_pop(L, 1);
+    }
+    lua_writeline();
+    lnl_out_midline = false;
+    return 0;
+}
+
+/* Check the values first..top as io.write does; true when the last
+ * non-empty one does not end a line. */
+static bool check_values(lua_State *L, int first, bool midline)
+{
+    for (int i = first, top = lua_gettop(L); i <= top; i++) {
+        if (lua_type(L, i) == LUA_TNUMBER) { midline = true; continue; }
+        size_t l;
+        const char *s = luaL_checklstring(L, i, &l);
+        if (l) midline = s[l - 1] != '\n';
+    }
+    return midline;
+}
+
+/* Call upvalue 1 (the original) with our arguments, return its results. */
+static int call_original(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* io.write: taken to go to stdout, which it does unless io.output moved. */
+static int out_io_write(lua_State *L)
+{
+    lnl_out_midline = check_values(L, 1, lnl_out_midline);
+    lnl_progress_erase();
+    return call_original(L);
+}
+
+static int out_file_write(lua_State *L)
+{
+    luaL_Stream *p = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+    if (!p->closef) return luaL_error(L, "attempt to use a closed file");
+    bool mid = check_values(L, 2, lnl_out_midline);
+    if (p->f == stdout) lnl_out_midline = mid;
+    if (p->f == stdout || p->f == stderr) lnl_progress_erase();
+    return call_original(L);
+}
+
+static void wrap(lua_State *L, const char *k, lua_CFunction f)
+{
+    lua_getfield(L, -1, k);
+    lua_pushcclosure(L, f, 1);
+    lua_setfield(L, -2, k);
+}
+
+static void wrap_output(lua_State *L)
+{
+    lua_pushcfunction(L, out_print);
+    lua_setglobal(L, "print");
+    if (lua_getglobal(L, "io") == LUA_TTABLE) wrap(L, "write", out_io_write);
+    lua_pop(L, 1);
+    if (luaL_getmetatable(L, LUA_FILEHANDLE) == LUA_TTABLE) {
+        if (lua_getfield(L, -1, "__index") == LUA_TTABLE) wrap(L, "write", out_file_write);
+        lua_pop(L, 1);
+    }
     lua_pop(L, 1);
 }
 
@@ -194,11 +329,44 @@ static void set_args(lua_State *L, const opts *o)
     lua_pop(L, 1);
 }
 
+static int stderr_color_k(lua_State *L)
+{
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "lunet.term");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "color");
+    lua_pushliteral(L, "stderr");
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+/* term.color("stderr"), so that the rules stay in term.lua; false when it
+ * cannot be asked (the state is broken, the module is missing). */
+static bool stderr_color(lua_State *L)
+{
+    if (!lua_checkstack(L, 4)) return false;
+    lua_pushcfunction(L, stderr_color_k);
+    bool on = lua_pcall(L, 0, 1, 0) == LUA_OK && lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return on;
+}
+
+/* "lunet: <error>" on stderr, its first line red when stderr is coloured
+ * (the traceback after it stays plain). */
 static void report(lua_State *L, int status)
 {
     if (status == LUA_OK) return;
+    lnl_progress_erase();
+    fflush(stdout);
     const char *msg = lua_tostring(L, -1);
-    fprintf(stderr, PROG ": %s\n", msg ? msg : "(error object is not a string)");
+    if (!msg) msg = "(error object is not a string)";
+    if (stderr_color(L)) {
+        const char *nl = strchr(msg, '\n');
+        int len = nl ? (int)(nl - msg) : (int)strlen(msg);
+        fprintf(stderr, "\033[31m" PROG ": %.*s\033[0m%s\n", len, msg, nl ? nl : "");
+    } else {
+        fprintf(stderr, PROG ": %s\n", msg);
+    }
     fflush(stderr);
     lua_pop(L, 1);
 }
@@ -280,6 +448,10 @@ static int pmain(lua_State *L)
     lua_gc(L, LUA_GCGEN, 0, 0);
     luaL_requiref(L, "lunet", luaopen_lunet, 1);
     lua_pop(L, 1);
+    if (strcmp(o->cmd, "repl") != 0) {    /* the REPL has its own (repl.lua) */
+        progress_default(L);
+        wrap_output(L);
+    }
     if (strcmp(o->cmd, "run") == 0) {
         int rc = parse_run(o, 2);
         o->exit_code = rc ? rc : cmd_run(L, o);

@@ -6,8 +6,8 @@
  * scheduler run each event, so a run paced to the wall clock executes the
  * same events in the same order as an as-fast-as-possible run.  Ctrl-C is
  * an ev_signal: it ends the run cleanly (captures are flushed by net:run)
- * instead of killing the process.  This is the only file that reads a
- * clock. */
+ * instead of killing the process.  Only drivers read a clock: this file,
+ * the REPL's loop and l_run.c's progress line. */
 #include <signal.h>
 #include <string.h>
 

@@ -23,10 +23,16 @@
 -- Captures: --pcap DIR turns on lunet.pcap_auto and gives every file its own
 -- DIR/<path of the file without .lua>/ (and every test a subdirectory named
 -- after it) as lunet.pcap_dir, so tests do not overwrite each other's pcaps.
+--
+-- Colour: the one-line results and the summary are painted through
+-- lunet.term (on a terminal only, --color=WORD overrides); TAP and JUnit
+-- never are.
 
 local M = {}
 
 local SELF = debug.getinfo(1, "S").source
+
+local term = require("lunet.term")
 
 local function L()
   return package.loaded["lunet"] or rawget(_G, "lunet")
@@ -376,11 +382,11 @@ function M.test(name, fn)
   if net.close then pcall(net.close, net) end
   local why = not ok and skip_reason(err)
   if why then
-    print("skip " .. name .. ": " .. why)
+    print(term.paint("stdout", "yellow", "skip") .. " " .. name .. ": " .. why)
   elseif not ok then
     error(err, 0)
   else
-    print("ok   " .. name)
+    print(term.paint("stdout", "green", "ok") .. "   " .. name)
   end
 end
 
@@ -483,7 +489,10 @@ local function clock()
   return os.clock()
 end
 
-local USAGE = "usage: lunet test [--seed N] [--filter PATTERN] [--tap] [--junit FILE] [--pcap DIR] [-v] PATH..."
+local USAGE = "usage: lunet test [--seed N] [--filter PATTERN] [--tap] [--junit FILE] [--pcap DIR] [-v]\n" ..
+              "                  [--color=auto|always|never] [--progress=auto|always|never] PATH..."
+
+local MODES = { auto = true, always = true, never = true }
 
 local function parse_args(args)
   local o = { seed = nil, paths = {} }
@@ -508,13 +517,18 @@ local function parse_args(args)
     elseif a == "--tap" then o.tap = true
     elseif a == "--junit" then o.junit = val()
     elseif a == "--pcap" then o.pcap = val()
+    elseif a == "--color" or a == "--progress" then
+      local v = val()
+      if not MODES[v] then error(a .. ": " .. v .. " is not auto, always or never", 0) end
+      o[a:sub(3)] = v
     elseif a == "-v" or a == "--verbose" then o.verbose = true
     elseif a == "-h" or a == "--help" then o.help = true
     elseif a == "--" then
       for j = i + 1, #args do o.paths[#o.paths + 1] = args[j] end
       break
     elseif a:sub(1, 1) == "-" and a ~= "-" then
-      error("unknown option " .. a .. " (known: --seed, --filter, --tap, --junit, --pcap, -v)", 0)
+      error("unknown option " .. a .. " (known: --seed, --filter, --tap, --junit, --pcap, -v, " ..
+            "--color, --progress)", 0)
     else
       o.paths[#o.paths + 1] = a
     end
@@ -523,31 +537,43 @@ local function parse_args(args)
   return o
 end
 
+-- "lunet test: msg" on stderr, red like main.c's error line.
+local function complain(msg, usage)
+  io.stderr:write(term.paint("stderr", "red", "lunet test: " .. msg), "\n",
+                  usage and (USAGE .. "\n") or "")
+end
+
 function M.main(args)
   args = args or {}
   local ok, o = pcall(parse_args, args)
+  if ok and o.color then
+    local lunet = L()
+    if lunet then lunet.color = o.color end
+    term.reset()
+  end
   if not ok then
-    io.stderr:write("lunet test: ", tostring(o), "\n", USAGE, "\n")
+    complain(tostring(o), true)
     return 2
   end
   if o.help then print(USAGE); return 0 end
   if #o.paths == 0 then
-    io.stderr:write("lunet test: no PATH given\n", USAGE, "\n")
+    complain("no PATH given", true)
     return 2
   end
   if o.filter then
     local okp, perr = pcall(string.find, "", o.filter)
     if not okp then
-      io.stderr:write("lunet test: --filter: bad pattern: ", tostring(perr), "\n")
+      complain("--filter: bad pattern: " .. tostring(perr))
       return 2
     end
   end
 
   local lunet = L()
   if not lunet then
-    io.stderr:write("lunet test: the lunet module is not loaded\n")
+    complain("the lunet module is not loaded")
     return 2
   end
+  if o.progress then lunet.progress = o.progress end
   M.install_globals(_G)
   local seed = o.seed or math.tointeger(lunet.default_seed) or 1
   M.set_seed(seed)
@@ -579,6 +605,7 @@ function M.main(args)
   local tap_n = 0
 
   local function out(s) io.stdout:write(s, "\n"); io.stdout:flush() end
+  local function paint(style, s) return term.paint("stdout", style, s) end
 
   local function report(r)
     results[#results + 1] = r
@@ -605,11 +632,11 @@ function M.main(args)
       end
     else
       if r.status == "ok" then
-        out(string.format("ok   %s (%.3fs)", full, r.time))
+        out(string.format("%s   %s (%.3fs)", paint("green", "ok"), full, r.time))
       elseif r.status == "skip" then
-        out(string.format("skip %s: %s", full, r.msg))
+        out(string.format("%s %s: %s", paint("yellow", "skip"), full, r.msg))
       else
-        out("FAIL " .. full)
+        out(paint("red", "FAIL") .. " " .. full)
         out(indent(r.msg, "    "))
         if o.verbose and r.trace then out(indent(r.trace, "    ")) end
       end
@@ -775,12 +802,18 @@ function M.main(args)
     else failed = failed + 1 end
   end
 
-  local summary = string.format("%d passed, %d failed", passed, failed)
-  if skipped > 0 then summary = summary .. string.format(", %d skipped", skipped) end
   if o.tap then
+    local summary = string.format("%d passed, %d failed", passed, failed)
+    if skipped > 0 then summary = summary .. string.format(", %d skipped", skipped) end
     out("1.." .. tap_n)
     out("# " .. summary)
   else
+    local function count(n, word, style)
+      local s = n .. " " .. word
+      return n > 0 and paint(style, s) or s
+    end
+    local summary = count(passed, "passed", "green") .. ", " .. count(failed, "failed", "red")
+    if skipped > 0 then summary = summary .. ", " .. count(skipped, "skipped", "yellow") end
     out(summary)
   end
 
@@ -821,7 +854,7 @@ function M.main(args)
     x[#x + 1] = "</testsuites>"
     local f, err = io.open(o.junit, "w")
     if not f then
-      io.stderr:write("lunet test: --junit: ", tostring(err), "\n")
+      complain("--junit: " .. tostring(err))
       return 2
     end
     f:write(table.concat(x, "\n"), "\n")
