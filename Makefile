@@ -1,12 +1,13 @@
 # lunet - the two commands:
 #   make run    install missing build deps (apt), build, run the default demo
 #   make test   install missing build deps, build, run every test through ctest
-# Other targets: build, deps, bench, sanitize, clean.
+# Other targets: build, deps, bench, sanitize, gallery, clean.
 
 BUILD    ?= build
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO     ?= scripts/handshake.lua
 PCAP_DIR ?= $(BUILD)/pcap
+REPORT_DIR ?= $(BUILD)/report
 
 # Debian packages and a file each one provides, to tell whether it is there.
 DEPS := cmake:/usr/bin/cmake \
@@ -18,7 +19,7 @@ DEPS := cmake:/usr/bin/cmake \
         libedit-dev:/usr/include/editline/readline.h \
         tshark:/usr/bin/tshark
 
-.PHONY: all run test build deps bench sanitize clean
+.PHONY: all run test build deps bench sanitize gallery clean
 
 all: build
 
@@ -49,7 +50,7 @@ build: deps $(BUILD)/CMakeCache.txt
 
 run: build
 	@mkdir -p $(PCAP_DIR)
-	$(BUILD)/lunet run --pcap $(PCAP_DIR) $(DEMO)
+	$(BUILD)/lunet run --pcap $(PCAP_DIR) --report $(REPORT_DIR) $(DEMO)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
@@ -62,6 +63,11 @@ sanitize: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLUNET_SANITIZE=ON -DLUNET_WERROR=ON
 	cmake --build build-asan -j$(JOBS)
 	cd build-asan && ctest --output-on-failure -j$(JOBS)
+
+# The README's pictures (docs/gallery) and the golden pictures of the
+# tests (tests/golden), drawn again: review the diff before committing.
+gallery: build
+	LUNET_UPDATE_GOLDEN=1 $(BUILD)/lunet test tests/scenarios/golden.lua
 
 clean:
 	rm -rf $(BUILD) build-asan

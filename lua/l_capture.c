@@ -86,8 +86,29 @@ static void push_capture(lua_State *L, lnl_net *n, const char *path, ln_port *po
     lua_setiuservalue(L, -2, 1);
     lua_pushvalue(L, -1);
     lua_rawsetp(L, -3, c);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, -3, r);          /* found again by net:captures() after close */
     lua_replace(L, -3);
     lua_pop(L, 1);
+}
+
+/* net:captures(): every capture this network made, open or closed, in
+ * the order they were made (what a report links to). */
+int lnl_net_captures(lua_State *L)
+{
+    lnl_net *n = lnl_checknet(L, 1, "net:captures");
+    int count = 0;
+    for (lnl_capref *r = n->caps; r; r = r->next) count++;
+    lua_createtable(L, count, 0);
+    lnl_push_uv(L, n);
+    lua_getfield(L, -1, "cache");
+    int i = count;
+    for (lnl_capref *r = n->caps; r; r = r->next) {   /* newest first */
+        lua_rawgetp(L, -1, r);
+        lua_rawseti(L, -4, i--);
+    }
+    lua_pop(L, 2);
+    return 1;
 }
 
 static bool captured(lnl_net *n, const void *target)
@@ -97,7 +118,39 @@ static bool captured(lnl_net *n, const void *target)
     return false;
 }
 
-/* Every interface of every node into dir, one file each; pushes an array. */
+/* A file name for an automatic capture that no earlier automatic capture
+ * of this process used: a script that makes several networks with the
+ * same node names (one per experiment) must not overwrite the first
+ * one's files.  The first keeps <node>-<iface>.pcap; later ones are
+ * prefixed with their network's name (and number, if that is taken too). */
+static void auto_path(lua_State *L, lnl_net *n, const char *dir, const ln_node *nd,
+                      const ln_iface *ifc, char *path, size_t len)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "lunet.auto_pcaps") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, "lunet.auto_pcaps");
+    }
+    for (int k = 0; ; k++) {
+        if (k == 0) snprintf(path, len, "%s/%s-%s.pcap", dir, nd->name, ifc->name);
+        else if (k == 1) snprintf(path, len, "%s/%s-%s-%s.pcap", dir, n->name, nd->name, ifc->name);
+        else snprintf(path, len, "%s/%s%llu-%s-%s.pcap", dir, n->name,
+                      (unsigned long long)n->serial + (unsigned long long)k, nd->name, ifc->name);
+        if (lua_getfield(L, -1, path) == LUA_TNIL) {
+            lua_pop(L, 1);
+            break;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, path);
+    lua_pop(L, 1);
+}
+
+/* Every interface of every node into dir, one file each; pushes an array.
+ * skip_captured: the automatic capture (--pcap), which leaves alone what
+ * the script captures itself. */
 static void capture_all(lua_State *L, lnl_net *n, const char *dir, const char *filter,
                         bool skip_captured, const char *fname)
 {
@@ -109,7 +162,8 @@ static void capture_all(lua_State *L, lnl_net *n, const char *dir, const char *f
             ln_iface *ifc = nd->ifaces[j];
             if (skip_captured && captured(n, &ifc->port)) continue;
             char path[4096];
-            snprintf(path, sizeof path, "%s/%s-%s.pcap", dir, nd->name, ifc->name);
+            if (skip_captured) auto_path(L, n, dir, nd, ifc, path, sizeof path);
+            else snprintf(path, sizeof path, "%s/%s-%s.pcap", dir, nd->name, ifc->name);
             push_capture(L, n, path, &ifc->port, NULL, filter, fname);
             lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
         }
@@ -259,8 +313,20 @@ static int cap_tostring(lua_State *L)
     return 1;
 }
 
+/* lunet.mkdir(path): mkdir -p, for reports and captures; raises with the
+ * system's reason. */
+static int l_mkdir(lua_State *L)
+{
+    ensure_dir(L, luaL_checkstring(L, 1), "lunet.mkdir");
+    return 0;
+}
+
 void lnl_open_capture(lua_State *L)
 {
+    lua_getfield(L, LUA_REGISTRYINDEX, LNL_REG_MODULE);
+    lua_pushcfunction(L, l_mkdir);
+    lua_setfield(L, -2, "mkdir");
+    lua_pop(L, 1);
     static const luaL_Reg methods[] = {
         {"count", cap_count}, {"flush", cap_flush}, {"close", cap_close}, {NULL, NULL},
     };

@@ -391,7 +391,7 @@ void lnl_open_net(lua_State *L)
         {"host", net_host}, {"router", net_router}, {"switch", net_switch},
         {"hub", net_hub}, {"node", net_node}, {"nodes", net_nodes},
         {"switches", net_switches}, {"links", net_links},
-        {"link", lnl_net_link}, {"capture", lnl_net_capture},
+        {"link", lnl_net_link}, {"capture", lnl_net_capture}, {"captures", lnl_net_captures},
         {"on", lnl_net_on}, {"off", lnl_net_off},
         {"drops", net_drops}, {"now", net_now}, {"seed", net_seed},
         {"spawn", net_spawn}, {"close", net_close},

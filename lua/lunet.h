@@ -143,6 +143,7 @@ void lnl_open_switch(lua_State *L);
 void lnl_open_capture(lua_State *L);
 int  lnl_net_link(lua_State *L);              /* net:link(A, B, opts) */
 int  lnl_net_capture(lua_State *L);           /* net:capture(opts) */
+int  lnl_net_captures(lua_State *L);          /* net:captures() */
 /* Auto-capture every interface of the network into lunet.pcap_dir (when
  * lunet.pcap_auto is set, e.g. by --pcap). */
 void lnl_auto_capture(lua_State *L, lnl_net *n);

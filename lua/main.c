@@ -35,8 +35,8 @@ static lua_State *globalL = NULL;
 static const char *const usage_text =
     "usage: lunet <command> [options]\n"
     "\n"
-    "  lunet run [--seed N] [--realtime] [--pcap DIR] [--color=WHEN] [--progress=WHEN]\n"
-    "            FILE.lua [ARGS...]\n"
+    "  lunet run [--seed N] [--realtime] [--pcap DIR] [--report DIR] [--color=WHEN]\n"
+    "            [--progress=WHEN] FILE.lua [ARGS...]\n"
     "      run a scenario script (expect/eventually/test are globals)\n"
     "  lunet test [--seed N] [--filter PAT] [--tap] [--junit FILE] [--pcap DIR] [-v]\n"
     "             [--color=WHEN] [--progress=WHEN] PATH...\n"
@@ -50,7 +50,9 @@ static const char *const usage_text =
     "  --seed N         seed of networks made without one (default 1)\n"
     "  --realtime       pace virtual time to the wall clock (Ctrl-C stops cleanly)\n"
     "  --pcap DIR       capture every interface into DIR (also $LUNET_PCAP_DIR)\n"
-
+    "  --report DIR     write DIR/index.html: ladders, state timelines, plots,\n"
+    "                   counters, output and pcaps of the run (pcaps go to DIR\n"
+    "                   unless --pcap says otherwise)\n"
     "  --color=WHEN     colour: auto (on a terminal, unless NO_COLOR is set or\n"
     "                   TERM=dumb; the default), always or never\n"
     "  --progress=WHEN  a progress line on stderr for runs over a second: auto\n"
@@ -103,6 +105,7 @@ typedef struct opts {
     long long seed;
     bool has_seed, realtime;
     const char *pcap;
+    const char *report;               /* --report DIR, or NULL */
     const char *color, *progress;     /* "auto", "always", "never" or NULL */
     const char *script;
     int first_arg;                    /* argv index of the script's first argument */
@@ -146,6 +149,7 @@ static int parse_run(opts *o, int i)
         else if (strncmp(a, "--pcap=", 7) == 0) val = a + 7, a = "--pcap";
         else if (strncmp(a, "--color=", 8) == 0) val = a + 8, a = "--color";
         else if (need_script && strncmp(a, "--progress=", 11) == 0) val = a + 11, a = "--progress";
+        else if (need_script && strncmp(a, "--report=", 9) == 0) val = a + 9, a = "--report";
         bool color = strcmp(a, "--color") == 0;
         if (color || (need_script && strcmp(a, "--progress") == 0)) {
             if (!val) val = i + 1 < o->argc ? o->argv[++i] : NULL;
@@ -154,6 +158,10 @@ static int parse_run(opts *o, int i)
                                          : "--progress needs auto, always or never, got %s",
                                    val ? val : "nothing");
             *(color ? &o->color : &o->progress) = val;
+        } else if (need_script && strcmp(a, "--report") == 0) {
+            if (!val) val = i + 1 < o->argc ? o->argv[++i] : NULL;
+            if (!val || !*val) return usage_error("%s needs a directory", "--report");
+            o->report = val;
         } else if (strcmp(a, "--seed") == 0) {
             if (!val) val = i + 1 < o->argc ? o->argv[++i] : NULL;
             if (!parse_seed(val, &o->seed)) return usage_error("--seed needs a non-negative integer, got %s", val ? val : "nothing");
@@ -195,6 +203,12 @@ static void configure(lua_State *L, const opts *o)
     lua_setfield(L, -2, "realtime");
     if (o->pcap) {
         lua_pushstring(L, o->pcap);
+        lua_setfield(L, -2, "pcap_dir");
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "pcap_auto");
+    }
+    if (o->report && !o->pcap) {      /* the report links to every interface's pcap */
+        lua_pushstring(L, o->report);
         lua_setfield(L, -2, "pcap_dir");
         lua_pushboolean(L, 1);
         lua_setfield(L, -2, "pcap_auto");
@@ -385,11 +399,58 @@ static int install_test_globals(lua_State *L)
     return st;
 }
 
+/* Push lunet.report's function `name` (begin or finish). */
+static int push_report_fn(lua_State *L, const char *name)
+{
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "lunet.report");
+    int st = docall(L, 1, 1);
+    if (st != LUA_OK) return st;
+    lua_getfield(L, -1, name);
+    lua_remove(L, -2);
+    return LUA_OK;
+}
+
+/* --report: record from before the script's first line. */
+static int report_begin(lua_State *L, const opts *o)
+{
+    int st = push_report_fn(L, "begin");
+    if (st != LUA_OK) return st;
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, o->report);
+    lua_setfield(L, -2, "dir");
+    lua_pushstring(L, o->script);
+    lua_setfield(L, -2, "title");
+    st = docall(L, 1, 0);
+    return st;
+}
+
+/* --report: write the page (also after a failure, whose message it shows)
+ * and say where it is. */
+static int report_finish(lua_State *L, const char *err)
+{
+    int st = push_report_fn(L, "finish");
+    if (st != LUA_OK) return st;
+    if (err) lua_pushstring(L, err);
+    else lua_pushnil(L);
+    st = docall(L, 1, 1);
+    if (st != LUA_OK) return st;
+    const char *path = lua_tostring(L, -1);
+    if (path) {
+        lnl_progress_erase();
+        printf("report: %s\n", path);
+        fflush(stdout);
+    }
+    lua_pop(L, 1);
+    return LUA_OK;
+}
+
 static int cmd_run(lua_State *L, opts *o)
 {
     configure(L, o);
     set_args(L, o);
     int st = install_test_globals(L);
+    if (st == LUA_OK && o->report) st = report_begin(L, o);
     if (st != LUA_OK) { report(L, st); return 1; }
     st = luaL_loadfile(L, o->script);
     if (st == LUA_OK) {
@@ -397,6 +458,15 @@ static int cmd_run(lua_State *L, opts *o)
         luaL_checkstack(L, n, "too many script arguments");
         for (int i = o->first_arg; i < o->argc; i++) lua_pushstring(L, o->argv[i]);
         st = docall(L, n, 0);
+    }
+    if (o->report) {
+        /* the message stays on the stack, under the report's calls */
+        const char *err = st != LUA_OK ? lua_tostring(L, -1) : NULL;
+        int rst = report_finish(L, st != LUA_OK ? (err ? err : "(error object is not a string)") : NULL);
+        if (rst != LUA_OK) {
+            report(L, rst);
+            if (st == LUA_OK) return 1;
+        }
     }
     report(L, st);
     return st == LUA_OK ? 0 : 1;

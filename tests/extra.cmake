@@ -10,3 +10,16 @@ add_test(NAME cli.repl COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/repl_test.sh $
 add_test(NAME cli.color COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/color_test.sh $<TARGET_FILE:lunet>)
 add_test(NAME cli.progress COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/progress_test.sh $<TARGET_FILE:lunet>)
 set_tests_properties(cli.color cli.progress PROPERTIES SKIP_RETURN_CODE 77)
+
+# lunet run --report: the page, its links, its bytes from one process to the next.
+add_test(NAME cli.report COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/report_test.sh $<TARGET_FILE:lunet>)
+
+# The report of scripts/handshake.lua in headless Chromium: no console
+# errors, nothing loaded, one ladder arrow per captured TCP segment, and a
+# screenshot to look at in the build directory. Chromium is installed with
+# apt-get when running as root; otherwise exit 77, which ctest reports as
+# skipped. The timeout leaves room for that install.
+add_test(NAME browser.report
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/browser/report_test.sh $<TARGET_FILE:lunet>
+                 ${CMAKE_BINARY_DIR}/report-handshake.png)
+set_tests_properties(browser.report PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)

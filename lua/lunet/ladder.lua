@@ -1,14 +1,17 @@
 -- lunet.ladder - ladder (sequence) diagrams of TCP conversations, drawn from
--- the event stream.
+-- the event stream: as text on the terminal, or as SVG.
 --
 --   local ladder = require "lunet.ladder"
 --   local lad = ladder.new(net, {hosts = {client, server}, ports = {80}})
 --   ... run ...
 --   lad:print()            -- or lad:lines() for the text
+--   lad:svg()              -- the same as an SVG picture (a string)
+--   lad:write_svg(path)    -- ... written to a file
 --   lad:segments()         -- what was recorded, for assertions
 --   lad:states(host)       -- the TCP states a host went through, in order
 --   lad:note("text")       -- a comment row at the current virtual time
 --   lad:stop()             -- stop recording
+--   ladder.from_trace(tr, {conn = c})   -- one connection of a lunet.trace
 --
 -- One column per host; a row per segment, drawn when the segment starts
 -- onto the wire, as an arrow from the sender's column to the receiver's
@@ -18,64 +21,54 @@
 -- arrive end in "X" with the reason of the drop; a segment whose sequence
 -- range was sent before is marked "(retransmission)".
 --
--- Nothing here re-derives what the engine knows: segments come from "tx"
--- events (the sending host's interface), their fate from "rx" and "drop"
--- events carrying the same packet id, states from "tcp" events.
+-- The recording is lunet.trace's: segments come from "tx" events (the
+-- sending host's interface), their fate from "rx" and "drop" events
+-- carrying the same packet id, states from "tcp" events.  The SVG drawing
+-- is in lunet.ladder_svg.
 --
 -- Options of ladder.new:
 --   hosts    = {Node|name, ...}   the columns, left to right (required)
 --   ports    = {80, ...}          only connections with one of these ports
 --   relative = false              seq/ack relative to each side's ISN
 --   win      = false              show the advertised window
---   width    = 80                 total width of the drawing
+--   width    = 80                 total width of the text drawing
+
+local trace = require "lunet.trace"
 
 local M = {}
 local Ladder = {}
 Ladder.__index = Ladder
 
-local FLAG_WORDS = {   -- tcpdump letter -> the word textbooks use, in order
-  {"S", "SYN"}, {"F", "FIN"}, {"R", "RST"}, {"P", "PSH"}, {"U", "URG"},
-  {"E", "ECE"}, {"W", "CWR"}, {".", "ACK"},
-}
+M.flag_words = trace.flag_words
 
-local function flag_words(letters)
-  local w = {}
-  for _, fw in ipairs(FLAG_WORDS) do
-    if letters:find(fw[1], 1, true) then w[#w + 1] = fw[2] end
+local OPTIONS = {"hosts", "ports", "relative", "win", "width"}
+
+local function check_opts(opts, fname, known)
+  local set = {}
+  for _, k in ipairs(known) do set[k] = true end
+  for k in pairs(opts) do
+    if not set[k] then
+      error(string.format('%s: option "%s" unknown (known: %s)', fname, tostring(k),
+                          table.concat(known, ", ")), 3)
+    end
   end
-  return table.concat(w, ",")
-end
-M.flag_words = flag_words
-
-local function host_name(h, fname)
-  if type(h) == "string" then return h end
-  local ok, name = pcall(function() return h.name end)
-  if ok and type(name) == "string" then return name end
-  error(fname .. ": expected a host (Node or name), got " .. type(h), 3)
 end
 
-local function port_of(endpoint)
-  return tonumber(endpoint:match(":(%d+)$"))
+local function new_ladder(tr, opts)
+  return setmetatable({
+    tr = tr, cols = {}, col_of = {}, col_of_addr = {},
+    relative = opts.relative or false, win = opts.win or false, width = opts.width or 80,
+  }, Ladder)
 end
 
 function M.new(net, opts)
   if type(opts) ~= "table" or type(opts.hosts) ~= "table" or #opts.hosts == 0 then
     error("ladder.new: expected {hosts = {h1, h2, ...}} (the columns, left to right)", 2)
   end
-  local known = {hosts = true, ports = true, relative = true, win = true, width = true}
-  for k in pairs(opts) do
-    if not known[k] then
-      error(string.format('ladder.new: option "%s" unknown (known: hosts, ports, relative, win, width)',
-                          tostring(k)), 2)
-    end
-  end
-  local self = setmetatable({
-    net = net, rows = {}, segs = {}, by_id = {}, st = {}, cols = {}, col_of = {},
-    owner = {}, ports = nil, relative = opts.relative or false, win = opts.win or false,
-    width = opts.width or 80, sent = {}, isn = {}, ids = {},
-  }, Ladder)
+  check_opts(opts, "ladder.new", OPTIONS)
+  local self = new_ladder(trace.new(net, {hosts = opts.hosts, ports = opts.ports}), opts)
   for i, h in ipairs(opts.hosts) do
-    local name = host_name(h, "ladder.new")
+    local name = trace.host_name(h, "ladder.new")
     local node = type(h) == "string" and net:node(h) or h
     if not node then error("ladder.new: no host named " .. name, 2) end
     self.cols[i] = {name = name, addrs = {}}
@@ -84,89 +77,100 @@ function M.new(net, opts)
       local ip = ifc:ip()
       if ip then
         self.cols[i].addrs[#self.cols[i].addrs + 1] = ip
-        self.owner[ip] = name
+        self.col_of_addr[ip] = i
       end
     end
   end
-  if opts.ports then
-    self.ports = {}
-    for _, p in ipairs(opts.ports) do self.ports[p] = true end
-  end
-  local function wanted(sport, dport)
-    return not self.ports or self.ports[sport] or self.ports[dport]
-  end
-  self.ids[#self.ids + 1] = net:on("tx", function(ev)
-    if ev.proto ~= "tcp" or not ev.sport or not self.col_of[ev.node or ""] then return end
-    if self.owner[ev.src] ~= ev.node then return end        -- forwarded, not sent
-    if not wanted(ev.sport, ev.dport) then return end
-    self:_segment(ev)
-  end)
-  self.ids[#self.ids + 1] = net:on("rx", function(ev)
-    local s = self.by_id[ev.id or -1]
-    if s and ev.node == s.to then s.rx_time = ev.time end
-  end)
-  self.ids[#self.ids + 1] = net:on("drop", function(ev)
-    -- on the way, or by the receiver (a bad checksum, out of window): the
-    -- segment did not do its job either way
-    local s = self.by_id[ev.id or -1]
-    if s and not s.lost then s.lost = ev.reason or "dropped" end
-  end)
-  self.ids[#self.ids + 1] = net:on("tcp", function(ev)
-    if not self.col_of[ev.node or ""] or not ev.flow then return end
-    local a, b = ev.flow:match("^(.-)>(.*)$")
-    if not wanted(port_of(a or "") or -1, port_of(b or "") or -1) then return end
-    local rec = {time = ev.time, host = ev.node, from = ev.from, to = ev.to, flow = ev.flow}
-    self.st[#self.st + 1] = rec
-    self.rows[#self.rows + 1] = {kind = "state", time = ev.time, rec = rec}
-  end)
   return self
 end
 
-function Ladder:_segment(ev)
-  local to = self.owner[ev.dst]
-  local flags = flag_words(ev.flags or "")
-  local s = {
-    time = ev.time, from = ev.node, to = to, src = ev.src, dst = ev.dst,
-    sport = ev.sport, dport = ev.dport, flags = flags, letters = ev.flags,
-    seq = ev.seq, ack = ev.ack, len = ev.payload or 0, win = ev.win, id = ev.id,
-    syn = ev.flags:find("S", 1, true) ~= nil, fin = ev.flags:find("F", 1, true) ~= nil,
-    rst = ev.flags:find("R", 1, true) ~= nil,
-  }
-  -- each direction's ISN, for relative numbers
-  local dir = ev.src .. ":" .. ev.sport .. ">" .. ev.dst .. ":" .. ev.dport
-  if s.syn then self.isn[dir] = s.seq end
-  -- a segment covering sequence space already sent is a retransmission
-  local span = s.len + (s.syn and 1 or 0) + (s.fin and 1 or 0)
-  if span > 0 then
-    local key = dir .. "#" .. s.seq .. "#" .. span
-    if self.sent[key] then s.retransmission = true end
-    self.sent[key] = true
+-- A ladder of one connection of a trace: a column per endpoint, named
+-- after the host that owns its address (or the address alone, for a
+-- spoofed one).
+function M.from_trace(tr, opts)
+  opts = opts or {}
+  check_opts(opts, "ladder.from_trace", {"conn", "relative", "win", "width"})
+  local c = opts.conn
+  if type(c) ~= "table" or not c.a then
+    error("ladder.from_trace: expected {conn = a connection of the trace (tr.conns[i])}", 2)
   end
-  s.dir = dir
-  self.segs[#self.segs + 1] = s
-  if ev.id then self.by_id[ev.id] = s end
-  self.rows[#self.rows + 1] = {kind = "seg", time = ev.time, seg = s}
+  local self = new_ladder(tr, opts)
+  self.conn = c
+  for i, side in ipairs({"a", "b"}) do
+    local e = c[side]
+    self.cols[i] = {name = e.node or e.addr, addrs = {e.addr}, port = e.port, side = side}
+  end
+  return self
 end
 
-function Ladder:stop()
-  for _, id in ipairs(self.ids) do self.net:off(id) end
-  self.ids = {}
+function Ladder:stop() self.tr:stop() end
+function Ladder:note(text) self.tr:note(text) end
+
+-- Columns of a segment's sender and receiver (the receiver may be nil:
+-- a host without a column).
+function Ladder:seg_cols(s)
+  if self.conn then
+    if s.conn ~= self.conn then return nil end
+    return s.side == "a" and 1 or 2, s.side == "a" and 2 or 1
+  end
+  local a = self.col_of[s.from]
+  return a, s.to and self.col_of[s.to] or self.col_of_addr[s.dst]
 end
 
-function Ladder:note(text)
-  self.rows[#self.rows + 1] = {kind = "note", time = self.net:now(), text = tostring(text)}
+-- Column of a state change, or nil.
+function Ladder:state_col(r)
+  if self.conn then
+    if r.conn ~= self.conn then return nil end
+    return r.side == "a" and 1 or 2
+  end
+  return self.col_of[r.host]
+end
+
+-- The rows to draw: segments, state changes and notes, in event order.
+-- Each row is {kind = "seg"|"state"|"note", time=, seg=|state=|note=}.
+function Ladder:rows()
+  local out = {}
+  for _, r in ipairs(self.tr.log) do
+    local what = r.what
+    if what == "seg" then
+      if self:seg_cols(r) then out[#out + 1] = {kind = what, time = r.time, seg = r} end
+    elseif what == "state" then
+      if self:state_col(r) then out[#out + 1] = {kind = what, time = r.time, state = r} end
+    else
+      out[#out + 1] = {kind = what, time = r.time, note = r}
+    end
+  end
+  return out
+end
+
+function Ladder:_segs()
+  local out = {}
+  for _, row in ipairs(self:rows()) do
+    if row.kind == "seg" then out[#out + 1] = row.seg end
+  end
+  return out
 end
 
 -- The recorded segments, in send order: {time=, from=, to=, flags="SYN,ACK",
 -- seq=, ack=|nil, len=, win=, lost=reason|nil, rx_time=|nil,
--- retransmission=bool, label="SYN,ACK seq=2000 ack=1001", ...}.
+-- retransmission=bool, kind=, label="SYN,ACK seq=2000 ack=1001", ...}.
 function Ladder:segments()
   local out = {}
-  for i, s in ipairs(self.segs) do
+  for i, s in ipairs(self:_segs()) do
     local c = {}
     for k, v in pairs(s) do c[k] = v end
+    for k in pairs(trace.DERIVED) do c[k] = s[k] end
     c.label = self:label(s)
     out[i] = c
+  end
+  return out
+end
+
+-- State changes as recorded: {time=, host=, from=, to=, flow=}.
+function Ladder:transitions()
+  local out = {}
+  for _, row in ipairs(self:rows()) do
+    if row.kind == "state" then out[#out + 1] = row.state end
   end
   return out
 end
@@ -175,9 +179,9 @@ end
 -- each new state (repeats in a row collapsed, so a listener closing after
 -- its connection does not add a second CLOSED).
 function Ladder:states(host)
-  local name = host_name(host, "ladder:states")
+  local name = trace.host_name(host, "ladder:states")
   local out = {}
-  for _, r in ipairs(self.st) do
+  for _, r in ipairs(self:transitions()) do
     if r.host == name then
       if #out == 0 then out[1] = r.from end
       if out[#out] ~= r.to then out[#out + 1] = r.to end
@@ -186,46 +190,57 @@ function Ladder:states(host)
   return out
 end
 
--- The state changes as recorded: {time=, host=, from=, to=, flow=}.
-function Ladder:transitions()
-  local out = {}
-  for i, r in ipairs(self.st) do out[i] = r end
-  return out
+-- seq or ack as shown: raw, or relative to the ISN of that direction.
+function Ladder:num(s, v, of_sender)
+  if not self.relative or v == nil or not s.conn then return v end
+  local side = of_sender and s.side or trace.other(s.side)
+  return trace.rel(s.conn, side, v) or v
 end
 
 function Ladder:label(s)
-  local function rel(v, dir)
-    if not self.relative or v == nil then return v end
-    local isn = self.isn[dir]
-    if not isn then return v end
-    return (v - isn) % 4294967296
-  end
-  local back = s.dst .. ":" .. s.dport .. ">" .. s.src .. ":" .. s.sport
-  local parts = {s.flags ~= "" and s.flags or "none", "seq=" .. rel(s.seq, s.dir)}
-  if s.ack then parts[#parts + 1] = "ack=" .. rel(s.ack, back) end
+  local parts = {s.flags ~= "" and s.flags or "none", "seq=" .. self:num(s, s.seq, true)}
+  if s.ack then parts[#parts + 1] = "ack=" .. self:num(s, s.ack, false) end
   if s.len > 0 then parts[#parts + 1] = "len=" .. s.len end
   if self.win then parts[#parts + 1] = "win=" .. s.win end
   return table.concat(parts, " ")
 end
 
 ------------------------------------------------------------------------
--- drawing
+-- text
 ------------------------------------------------------------------------
 
 local MARGIN = 11            -- "%10.6f" and a space
 
-local function put(line, x, text)
-  -- write text into the char array `line` at 1-based column x
+-- A line is an array of characters plus the style of each; styles become
+-- colours only when printing to a terminal.
+local function blank(width)
+  local t = {st = {}}
+  for i = 1, width do t[i] = " " end
+  return t
+end
+
+local function put(line, x, text, style)
   for i = 1, #text do
     local c = x + i - 1
-    if c >= 1 then line[c] = text:sub(i, i) end
+    if c >= 1 then line[c] = text:sub(i, i); line.st[c] = style end
   end
 end
 
-local function blank(width)
-  local t = {}
-  for i = 1, width do t[i] = " " end
-  return t
+-- The line as a string, trailing blanks cut; paint(style, text) colours
+-- runs of one style.
+local function render(line, paint)
+  local n = #line
+  while n > 0 and line[n] == " " do n = n - 1 end
+  if not paint then return table.concat(line, "", 1, n) end
+  local out, i = {}, 1
+  while i <= n do
+    local st, j = line.st[i], i
+    while j < n and line.st[j + 1] == st do j = j + 1 end
+    local run = table.concat(line, "", i, j)
+    out[#out + 1] = st and paint(st, run) or run
+    i = j + 1
+  end
+  return table.concat(out)
 end
 
 function Ladder:_layout()
@@ -247,124 +262,160 @@ local function fmt_t(ns)
   return string.format("%10.6f ", ns / 1e9)
 end
 
-local function trim(line)
-  return (table.concat(line):gsub("%s+$", ""))
+-- The style of a segment's arrow: what a reader should notice first.
+function M.seg_style(s)
+  if s.lost then return "red" end
+  if s.retransmission then return "yellow" end
+  if s.kind then return "magenta" end
+  if s.rst then return "bold red" end
+  if s.syn or s.fin then return "green" end
+  return nil
 end
 
-function Ladder:lines()
+-- Lines of the text drawing.  opts.paint(style, text), when given,
+-- colours arrows by fate and states in bold.
+function Ladder:lines(opts)
+  local paint = opts and opts.paint
   local xs = self:_layout()
   local width = self.width
   local out = {}
+  local function emit(l) out[#out + 1] = render(l, paint) end
   local function rails()
     local l = blank(width)
     for _, x in ipairs(xs) do l[x] = "|" end
     return l
   end
-  local function centred(l, x, text)
-    put(l, x - (#text - 1) // 2, text)
+  local function centred(l, x, text, style)
+    put(l, x - (#text - 1) // 2, text, style)
   end
   -- header: names, addresses, initial states
   local h1, h2, h3 = blank(width), blank(width), blank(width)
   put(h1, 1, "  time (s)")
   local initial = {}
-  for _, r in ipairs(self.st) do
-    if not initial[r.host] then initial[r.host] = r.from end
+  local rows = self:rows()
+  for _, row in ipairs(rows) do
+    if row.kind == "state" then
+      local i = self:state_col(row.state)
+      if not initial[i] then initial[i] = row.state.from end
+    end
   end
   for i, c in ipairs(self.cols) do
-    centred(h1, xs[i], c.name)
+    centred(h1, xs[i], c.name, "bold")
     centred(h2, xs[i], c.addrs[1] or "")
-    centred(h3, xs[i], initial[c.name] or "CLOSED")
+    centred(h3, xs[i], initial[i] or "CLOSED", "cyan")
   end
-  out[#out + 1] = trim(h1)
-  out[#out + 1] = trim(h2)
-  out[#out + 1] = trim(h3)
-  for _, row in ipairs(self.rows) do
+  emit(h1); emit(h2); emit(h3)
+  for _, row in ipairs(rows) do
     local l = rails()
-    put(l, 1, fmt_t(row.time))
+    put(l, 1, fmt_t(row.time), "dim")
     if row.kind == "state" then
-      local i = self.col_of[row.rec.host]
-      centred(l, xs[i], row.rec.to)
-      out[#out + 1] = trim(l)
+      centred(l, xs[self:state_col(row.state)], row.state.to, "cyan")
+      emit(l)
     elseif row.kind == "note" then
-      local text = "-- " .. row.text
-      local l2 = rails()
-      put(l2, 1, fmt_t(row.time))
       -- a note runs across the rails, like a comment in the margin
-      put(l2, MARGIN + 1, string.rep(" ", width - MARGIN))
-      put(l2, MARGIN + 2, text)
-      out[#out + 1] = trim(l2)
+      put(l, MARGIN + 1, string.rep(" ", width - MARGIN))
+      put(l, MARGIN + 2, "-- " .. row.note.text, "dim")
+      emit(l)
     else
-      local s = row.seg
-      local a, b = self.col_of[s.from], s.to and self.col_of[s.to]
-      local label = self:label(s)
-      if s.retransmission then label = label .. " (retransmission)" end
-      if not b then
-        -- to a host without a column: a stub arrow off the side
-        local x = xs[a]
-        local right = a < #xs or x + 20 <= width
-        local text = right and ("|--" .. label .. "-->") or ("<--" .. label .. "--|")
-        put(l, right and x or (x - #text + 1), text)
-        out[#out + 1] = trim(l)
-      else
-        local x1, x2 = xs[a], xs[b]
-        local lo, hi = math.min(x1, x2), math.max(x1, x2)
-        local span = hi - lo - 1                    -- characters between the rails
-        local shaft = {}
-        for i = 1, span do shaft[i] = "-" end
-        if x2 > x1 then shaft[span] = ">" else shaft[1] = "<" end
-        local text = " " .. label .. " "
-        local lost_at
-        if s.lost then
-          -- the arrow breaks off two thirds of the way, or just after its
-          -- label when that is longer
-          local cut = math.max(2, math.floor(span * 2 / 3), #text + 6)
-          if cut > span - 1 then cut = math.max(2, math.floor(span * 2 / 3)) end
-          if x2 > x1 then
-            lost_at = cut
-            for i = cut + 1, span do shaft[i] = " " end
-          else
-            lost_at = span - cut + 1
-            for i = 1, lost_at - 1 do shaft[i] = " " end
-          end
-          shaft[lost_at] = "X"
-        end
-        -- the part of the shaft that is drawn, without its two ends
-        local from_i, to_i = 2, span - 1
-        if lost_at then
-          if x2 > x1 then to_i = lost_at - 1 else from_i = lost_at + 1 end
-        end
-        local room = to_i - from_i + 1
-        if #text <= room then
-          -- centred in it
-          local start = from_i + (room - #text) // 2
-          for i = 1, #text do shaft[start + i - 1] = text:sub(i, i) end
-        else
-          -- too long for the gap: the label goes on its own line above
-          local l0 = rails()
-          put(l0, lo + 2, label)
-          out[#out + 1] = trim(l0)
-        end
-        if s.lost then
-          -- say why in the blank part of the shaft, next to the X
-          local why = "(" .. s.lost .. ")"
-          if x2 > x1 and span - lost_at - 1 >= #why then
-            for i = 1, #why do shaft[lost_at + 1 + i] = why:sub(i, i) end
-          elseif x2 < x1 and lost_at - 2 >= #why then
-            local start = lost_at - 1 - #why
-            for i = 1, #why do shaft[start + i - 1] = why:sub(i, i) end
-          end
-        end
-        put(l, lo + 1, table.concat(shaft))
-        out[#out + 1] = trim(l)
-      end
+      self:_text_seg(row.seg, xs, l, rails, emit)
     end
   end
   return out
 end
 
+function Ladder:_text_seg(s, xs, l, rails, emit)
+  local width = self.width
+  local a, b = self:seg_cols(s)
+  local style = M.seg_style(s)
+  local label = self:label(s)
+  if s.retransmission then label = label .. " (retransmission)"
+  elseif s.kind then label = label .. " (" .. s.kind .. ")" end
+  if not b then
+    -- to a host without a column: a stub arrow off the side
+    local x = xs[a]
+    local right = a < #xs or x + 20 <= width
+    local text = right and ("|--" .. label .. "-->") or ("<--" .. label .. "--|")
+    put(l, right and x or (x - #text + 1), text, style)
+    emit(l)
+    return
+  end
+  local x1, x2 = xs[a], xs[b]
+  local lo, hi = math.min(x1, x2), math.max(x1, x2)
+  local span = hi - lo - 1                    -- characters between the rails
+  local shaft = {}
+  for i = 1, span do shaft[i] = "-" end
+  if x2 > x1 then shaft[span] = ">" else shaft[1] = "<" end
+  local text = " " .. label .. " "
+  local lost_at
+  if s.lost then
+    -- the arrow breaks off two thirds of the way, or just after its
+    -- label when that is longer
+    local cut = math.max(2, math.floor(span * 2 / 3), #text + 6)
+    if cut > span - 1 then cut = math.max(2, math.floor(span * 2 / 3)) end
+    if x2 > x1 then
+      lost_at = cut
+      for i = cut + 1, span do shaft[i] = " " end
+    else
+      lost_at = span - cut + 1
+      for i = 1, lost_at - 1 do shaft[i] = " " end
+    end
+    shaft[lost_at] = "X"
+  end
+  -- the part of the shaft that is drawn, without its two ends
+  local from_i, to_i = 2, span - 1
+  if lost_at then
+    if x2 > x1 then to_i = lost_at - 1 else from_i = lost_at + 1 end
+  end
+  local room = to_i - from_i + 1
+  if #text <= room then
+    -- centred in it
+    local start = from_i + (room - #text) // 2
+    for i = 1, #text do shaft[start + i - 1] = text:sub(i, i) end
+  else
+    -- too long for the gap: the label goes on its own line above
+    local l0 = rails()
+    put(l0, lo + 2, label, style)
+    emit(l0)
+  end
+  if s.lost then
+    -- say why in the blank part of the shaft, next to the X
+    local why = "(" .. s.lost .. ")"
+    if x2 > x1 and span - lost_at - 1 >= #why then
+      for i = 1, #why do shaft[lost_at + 1 + i] = why:sub(i, i) end
+    elseif x2 < x1 and lost_at - 2 >= #why then
+      local start = lost_at - 1 - #why
+      for i = 1, #why do shaft[start + i - 1] = why:sub(i, i) end
+    end
+  end
+  put(l, lo + 1, table.concat(shaft), style)
+  emit(l)
+end
+
+-- Print the text drawing; on a terminal (lunet.term's rules: NO_COLOR,
+-- --color) arrows are coloured by fate.  out: a print-like function.
 function Ladder:print(out)
+  local paint
+  if not out then
+    local ok, term = pcall(require, "lunet.term")
+    if ok and term.color("stdout") then
+      paint = function(style, text) return term.paint("stdout", style, text) end
+    end
+  end
   out = out or print
-  for _, l in ipairs(self:lines()) do out(l) end
+  for _, l in ipairs(self:lines({paint = paint})) do out(l) end
+end
+
+------------------------------------------------------------------------
+-- SVG (lunet.ladder_svg)
+------------------------------------------------------------------------
+
+function Ladder:svg(opts)
+  return require("lunet.ladder_svg").draw(self, opts or {})
+end
+
+function Ladder:write_svg(path, opts)
+  if type(path) ~= "string" then error("ladder:write_svg: expected a file path", 2) end
+  return require("lunet.svg").write_file(path, self:svg(opts), "ladder:write_svg")
 end
 
 return M

@@ -102,6 +102,18 @@ run run_bad "$LUNET" run --color=yes $FIX/script_ok.lua
 if [ $rc -eq 2 ] && has run_bad "--color needs auto, always or never, got yes"; then pass "run --color=yes: usage error"
 else fail "run --color=yes: exit $rc" "$(show run_bad)"; fi
 
+# --- the text ladder ----------------------------------------------------------------
+# (the handshake demo; its pcaps go to $TMP, not the source tree)
+pty lad_tty env LUNET_PCAP_DIR="$TMP" "$LUNET" run scripts/handshake.lua
+if [ $rc -eq 0 ] && has lad_tty "|${ESC}[32m-------------------- SYN seq=1000 ------------------->${ESC}[0m|" &&
+   has lad_tty "${ESC}[36mESTABLISHED${ESC}[0m"
+then pass "ladder on a tty: SYN arrow green, states cyan"
+else fail "ladder on a tty: exit $rc" "$(show lad_tty)"; fi
+pty lad_nc env NO_COLOR=1 LUNET_PCAP_DIR="$TMP" "$LUNET" run scripts/handshake.lua
+plain lad_nc "ladder: NO_COLOR=1 on a tty"
+run lad_piped env LUNET_PCAP_DIR="$TMP" "$LUNET" run scripts/handshake.lua
+plain lad_piped "ladder piped"
+
 # --- repl takes --color --------------------------------------------------------------
 echo 'print("color:", require("lunet.term").color("stdout"))' |
   "$LUNET" repl --color=always >"$TMP/repl.out" 2>&1
