@@ -27,7 +27,9 @@
 -- is in lunet.ladder_svg.
 --
 -- Options of ladder.new:
---   hosts    = {Node|name, ...}   the columns, left to right (required)
+--   hosts    = {Node|Switch|name, ...}   the columns, left to right
+--                                (required); a router or switch among them
+--                                shows each segment's arrival and departure
 --   ports    = {80, ...}          only connections with one of these ports
 --   relative = false              seq/ack relative to each side's ISN
 --   win      = false              show the advertised window
@@ -66,14 +68,24 @@ function M.new(net, opts)
     error("ladder.new: expected {hosts = {h1, h2, ...}} (the columns, left to right)", 2)
   end
   check_opts(opts, "ladder.new", OPTIONS)
-  local self = new_ladder(trace.new(net, {hosts = opts.hosts, ports = opts.ports}), opts)
+  -- columns: hosts, and routers and switches a segment passes through
+  local cols, relays = {}, false
   for i, h in ipairs(opts.hosts) do
     local name = trace.host_name(h, "ladder.new")
-    local node = type(h) == "string" and net:node(h) or h
-    if not node then error("ladder.new: no host named " .. name, 2) end
-    self.cols[i] = {name = name, addrs = {}}
-    self.col_of[name] = i
-    for _, ifc in ipairs(node:ifaces()) do
+    local node = net:node(name)
+    local switch
+    if not node then
+      for _, sw in ipairs(net:switches()) do if sw.name == name then switch = sw end end
+      if not switch then error("ladder.new: no host, router or switch named " .. name, 2) end
+    end
+    cols[i] = {name = name, node = node}
+    relays = relays or switch ~= nil or node.is_router
+  end
+  local self = new_ladder(trace.new(net, {hosts = opts.hosts, ports = opts.ports, paths = relays}), opts)
+  for i, col in ipairs(cols) do
+    self.cols[i] = {name = col.name, addrs = {}}
+    self.col_of[col.name] = i
+    for _, ifc in ipairs(col.node and col.node:ifaces() or {}) do
       local ip = ifc:ip()
       if ip then
         self.cols[i].addrs[#self.cols[i].addrs + 1] = ip

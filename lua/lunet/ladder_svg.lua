@@ -46,19 +46,19 @@ local CSS = table.concat({
   ".lunet-ladder .noteline{stroke:#c5ced6;stroke-dasharray:2 3}",
   ".lunet-ladder .st rect{stroke-width:1}",
   ".lunet-ladder .st text{font-size:10px}",
-  ".lunet-ladder .seg line{stroke:#24425e;stroke-width:1.4}",
+  ".lunet-ladder .seg line,.lunet-ladder .seg polyline{stroke:#24425e;stroke-width:1.4}",
   ".lunet-ladder .seg polygon{fill:#24425e}",
-  ".lunet-ladder .seg.ctl line{stroke:#2e7d32}.lunet-ladder .seg.ctl polygon{fill:#2e7d32}",
-  ".lunet-ladder .seg.rst line{stroke:#8e1b1b}.lunet-ladder .seg.rst polygon{fill:#8e1b1b}",
-  ".lunet-ladder .seg.rtx line{stroke:#d35400;stroke-width:2}.lunet-ladder .seg.rtx polygon{fill:#d35400}",
+  ".lunet-ladder .seg.ctl line,.lunet-ladder .seg.ctl polyline{stroke:#2e7d32}.lunet-ladder .seg.ctl polygon{fill:#2e7d32}",
+  ".lunet-ladder .seg.rst line,.lunet-ladder .seg.rst polyline{stroke:#8e1b1b}.lunet-ladder .seg.rst polygon{fill:#8e1b1b}",
+  ".lunet-ladder .seg.rtx line,.lunet-ladder .seg.rtx polyline{stroke:#d35400;stroke-width:2}.lunet-ladder .seg.rtx polygon{fill:#d35400}",
   ".lunet-ladder .seg.rtx .lbl{fill:#a04000}",
-  ".lunet-ladder .seg.probe line{stroke:#7b1fa2;stroke-dasharray:6 3}.lunet-ladder .seg.probe polygon{fill:#7b1fa2}",
+  ".lunet-ladder .seg.probe line,.lunet-ladder .seg.probe polyline{stroke:#7b1fa2;stroke-dasharray:6 3}.lunet-ladder .seg.probe polygon{fill:#7b1fa2}",
   ".lunet-ladder .seg.probe .lbl{fill:#6a1b9a}",
-  ".lunet-ladder .seg.lost line{stroke:#c62828;stroke-dasharray:5 3}",
-  ".lunet-ladder .seg .x{stroke:#c62828;stroke-width:2.2}",
+  ".lunet-ladder .seg.lost line,.lunet-ladder .seg.lost polyline{stroke:#c62828;stroke-dasharray:5 3}",
+  ".lunet-ladder .seg .x{stroke:#c62828;stroke-width:2.2;stroke-dasharray:none}",
   ".lunet-ladder .seg .why{fill:#c62828;font-size:10px}",
   ".lunet-ladder .seg .opt{fill:#56707f;font-size:10px}",
-  ".lunet-ladder .seg:hover line{stroke-width:3}",
+  ".lunet-ladder .seg:hover line,.lunet-ladder .seg:hover polyline{stroke-width:3}",
   ".lunet-ladder .flat{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}",
 }, "\n")
 
@@ -106,6 +106,10 @@ local function fate(s)
     local where = s.lost_node or s.lost_link
     return "dropped: " .. s.lost .. (where and (" at " .. where) or "") ..
            " at t=" .. string.format("%.6f", s.lost_time / 1e9) .. " s"
+  end
+  if s.rx_time and s.discarded then
+    return "arrived at t=" .. string.format("%.6f", s.rx_time / 1e9) ..
+           " s; discarded as " .. s.discarded .. " and answered with an ACK, as a probe is meant to be"
   end
   if s.rx_time then return "arrived at t=" .. string.format("%.6f", s.rx_time / 1e9) .. " s" end
   return "not seen arriving"
@@ -212,6 +216,15 @@ function M._draw(lad, opts, show_opts)
       local s = r.seg
       local a, b = lad:seg_cols(s)
       local g = {s = s, a = a, b = b, tx = item(s.time, (s.syn and s.opts and show_opts) and ROOM_TX + 10 or ROOM_TX)}
+      -- routers and switches drawn as columns: where it arrived and when
+      -- it left again (the time in between is its wait in their queue)
+      for _, hop in ipairs(s.path or {}) do
+        local col = lad.col_of[hop.node]
+        if b and col and (col - a) * (b - col) > 0 then
+          g.via = g.via or {}
+          g.via[#g.via + 1] = {col = col, rx = item(hop.rx, 6), tx = hop.tx and item(hop.tx, 6)}
+        end
+      end
       if b and s.rx_time and not (s.lost and s.lost_node ~= s.to) then
         -- room: clear of a state box drawn just before (half a box),
         -- and of another arrowhead
@@ -362,21 +375,44 @@ end
 function M._arrow(c, lad, g, xs, Y, label, show_opts)
   local s = g.s
   local x1, y1 = xs[g.a], Y(g.tx)
+  -- the path: from the sender, through the columns it crossed, to where
+  -- it arrived or died
+  local pts = {x1, y1}
+  for _, v in ipairs(g.via or {}) do
+    pts[#pts + 1] = xs[v.col]; pts[#pts + 1] = Y(v.rx)
+    if v.tx then pts[#pts + 1] = xs[v.col]; pts[#pts + 1] = Y(v.tx) end
+  end
   local x2, y2
   if g.b and g.rx then
     x2, y2 = xs[g.b], Y(g.rx)
-    if s.lost and g.f then x2 = g.at_col and xs[g.at_col] or x1 + (xs[g.b] - x1) * g.f end
+    if s.lost and g.f then
+      if g.at_col then
+        x2 = xs[g.at_col]
+      elseif g.via then
+        -- on the wire after the last column it crossed: half way on
+        local lx = pts[#pts - 1]
+        x2 = lx + (xs[g.b] - lx) * 0.5
+      else
+        x2 = x1 + (xs[g.b] - x1) * g.f
+      end
+    end
   else
     -- to an address without a column: a short arrow off the side
     local dir = (g.a < #xs) and 1 or -1
     x2, y2 = x1 + dir * 120, y1 + 14
   end
+  if pts[#pts - 1] ~= x2 or pts[#pts] ~= y2 then pts[#pts + 1] = x2; pts[#pts + 1] = y2 end
   local tip = (s.summary or label) .. "\n" .. fate(s)
   c:open("g", string.format('class="%s" data-id="%s" data-t="%s"', seg_class(s), s.id or "",
                             string.format("%.9f", s.time / 1e9)))
   c:title(tip)
-  c:line(x1, y1, x2, y2)
-  local dx, dy = x2 - x1, y2 - y1
+  if #pts == 4 then c:line(x1, y1, x2, y2) else c:poly("polyline", pts, 'fill="none"') end
+  -- the head points along the last leg, the label along the first
+  local px, py = pts[#pts - 3], pts[#pts - 2]
+  local hl = math.sqrt((x2 - px) ^ 2 + (y2 - py) ^ 2)
+  local hx_, hy_ = (x2 - px) / hl, (y2 - py) / hl
+  local fx, fy = pts[3], pts[4]
+  local dx, dy = fx - x1, fy - y1
   local len = math.sqrt(dx * dx + dy * dy)
   local ux, uy = dx / len, dy / len
   if s.lost then
@@ -387,8 +423,8 @@ function M._arrow(c, lad, g, xs, Y, label, show_opts)
     c:text(x2 + (right and 9 or -9), y2 + 4, s.lost, string.format('class="why" text-anchor="%s"',
                                                                  right and "start" or "end"))
   else
-    local hx, hy = x2 - ux * 9, y2 - uy * 9
-    c:poly("polygon", {x2, y2, hx - uy * 4, hy + ux * 4, hx + uy * 4, hy - ux * 4})
+    local hx, hy = x2 - hx_ * 9, y2 - hy_ * 9
+    c:poly("polygon", {x2, y2, hx - hy_ * 4, hy + hx_ * 4, hx + hy_ * 4, hy - hx_ * 4})
   end
   if not (g.b and g.rx) then
     c:text(x2 + (dx >= 0 and 4 or -4), y2 + 4, s.dst, string.format('class="addr" text-anchor="%s"',
@@ -410,8 +446,8 @@ function M._arrow(c, lad, g, xs, Y, label, show_opts)
   end
   -- the label reads left to right along the line, near the sender, so
   -- that arrows crossing in opposite directions keep theirs apart
-  local lx, ly, rx, ry = x1, y1, x2, y2
-  if lx > rx then lx, ly, rx, ry = x2, y2, x1, y1 end
+  local lx, ly, rx, ry = x1, y1, fx, fy
+  if lx > rx then lx, ly, rx, ry = fx, fy, x1, y1 end
   local ang = math.deg(math.atan(ry - ly, rx - lx))
   local w = svg.text_width(label, FONT)
   if s.syn and s.opts and show_opts then w = math.max(w, svg.text_width(syn_options(s.opts), SMALL)) end

@@ -30,6 +30,9 @@
 --   max_segments = n          stop recording segments after n (counted
 --                             in tr.segs_skipped); default unlimited
 --   queues = true             also record link queues and link drops
+--   paths = true              also record each segment's hops: s.path =
+--                             {{node=, rx=, tx=}, ...} for every router or
+--                             switch it crossed (arrival and departure)
 
 local M = {}
 local Trace = {}
@@ -107,9 +110,16 @@ M.tcp_options = tcp_options
 
 local function endpoint(addr, port) return addr .. ":" .. port end
 
+-- The node a frame is at: a host's or router's interface, or a switch
+-- port or a link's sending port ("sw1.p3", "h1.eth0": events of
+-- switches and links name no node).
+local function hop_node(ev)
+  return ev.node or (ev.port and ev.port:match("^(.-)%.")) or nil
+end
+
 function M.new(net, opts)
   opts = opts or {}
-  local known = {hosts = true, ports = true, max_segments = true, queues = true}
+  local known = {hosts = true, ports = true, max_segments = true, queues = true, paths = true}
   for k in pairs(opts) do
     if not known[k] then
       local names = {}
@@ -124,7 +134,7 @@ function M.new(net, opts)
     by_id = {}, conn_of = {}, owner_cache = {}, router = {},
     qdirs = {}, qlist = {}, ids = {}, segs_skipped = 0,
     max_segments = opts.max_segments, hosts = nil, ports = nil,
-    start = net:now(), record_queues = opts.queues or false,
+    start = net:now(), record_queues = opts.queues or false, record_paths = opts.paths or false,
   }, Trace)
   if opts.hosts then
     self.hosts = {}
@@ -138,7 +148,17 @@ function M.new(net, opts)
   on("tx", function(ev) if ev.proto == "tcp" and ev.sport then self:_tx(ev) end end)
   on("rx", function(ev)
     local s = self.by_id[ev.id or -1]
-    if s and not s.rx_time and ev.node == s.to then s.rx_time = ev.time end
+    if not s then return end
+    if ev.node == s.to then
+      if not s.rx_time then s.rx_time = ev.time end
+    elseif self.record_paths then
+      local at = hop_node(ev)
+      if at then
+        local p = s.path or {}
+        s.path = p
+        p[#p + 1] = {node = at, rx = ev.time}
+      end
+    end
   end)
   on("drop", function(ev) self:_drop(ev) end)
   on("tcp", function(ev) self:_state(ev) end)
@@ -320,7 +340,14 @@ end
 
 function Trace:_tx(ev)
   local s = self.by_id[ev.id or -1]
-  if s then s.hops = s.hops + 1; return end
+  if s then
+    s.hops = s.hops + 1
+    -- leaving a router or switch it arrived at (the first copy a hub or
+    -- a flooding switch sends)
+    local p = s.path
+    if p and #p > 0 and not p[#p].tx and p[#p].node == hop_node(ev) then p[#p].tx = ev.time end
+    return
+  end
   local node = ev.node
   if not node then return end
   -- a router passing the segment on is not its sender (a host sending
@@ -331,13 +358,6 @@ function Trace:_tx(ev)
   self:_new_seg(ev, node, false)
 end
 
--- The node a link drop happened at: the sending side of the link, named
--- in the port ("h1.eth0").
-local function drop_node(ev)
-  if ev.node then return ev.node end
-  return ev.port and ev.port:match("^(.-)%.") or nil
-end
-
 function Trace:_drop(ev)
   if self.record_queues and ev.link then
     local q = self:_qdir(ev.link, ev.dir or 0)
@@ -346,14 +366,22 @@ function Trace:_drop(ev)
   if ev.proto ~= "tcp" or not ev.sport then return end
   local s = self.by_id[ev.id or -1]
   if s then
+    -- A zero-window probe or keep-alive carries an old sequence number on
+    -- purpose: the receiver discards it and answers with an ACK, which is
+    -- all it was for (RFC 9293 3.8.6.1, 3.8.4).  Not a loss.
+    if s.kind and (s.kind == "zero window probe" or s.kind == "keep-alive") and
+       ev.reason == "out of window" and hop_node(ev) == s.to then
+      s.discarded = ev.reason
+      return
+    end
     if not s.lost then
       s.lost = ev.reason or "dropped"
-      s.death = {time = ev.time, node = drop_node(ev), link = ev.link, hop = s.hops}
+      s.death = {time = ev.time, node = hop_node(ev), link = ev.link, hop = s.hops}
     end
     return
   end
   -- never left: born from its drop, if its sender dropped it
-  local node = drop_node(ev)
+  local node = hop_node(ev)
   if not node or not ev.src or self:owner(ev.src) ~= node then return end
   if self.hosts and not self.hosts[node] then return end
   if not self:_wanted(ev.sport, ev.dport) then return end

@@ -52,6 +52,14 @@ local function vertices(root, name)
   return set, n
 end
 
+-- where an arrow ends: its line's x2, or its polyline's last point
+local function end_x(g)
+  for _, el in ipairs(g.kids) do
+    if el.name == "line" and el.attrs.class ~= "x" then return tonumber(el.attrs.x2) end
+    if el.name == "polyline" then return tonumber(el.attrs.points:match("([%d.]+),[%d.]+$")) end
+  end
+end
+
 local function point(p, x, y) return svg.num(p:px(x)) .. "," .. svg.num(p:py(y)) end
 
 test("ladder svg: an arrow per segment, slanted, states marked, TIME_WAIT cut short", function(net)
@@ -148,7 +156,7 @@ test("ladder svg: a router as a column, queue drops drawn at its lifeline", func
   local full, at_r1, at_server = 0, 0, 0
   for _, g in ipairs(dead) do
     local why = xml.by_class(g, "why")[1].text
-    local x2 = tonumber(xml.find_all(g, function(el) return el.name == "line" end)[1].attrs.x2)
+    local x2 = end_x(g)
     if why == "queue full" then
       full = full + 1
       if x2 == xs.r1 then at_r1 = at_r1 + 1 end
@@ -162,6 +170,71 @@ test("ladder svg: a router as a column, queue drops drawn at its lifeline", func
   expect(full + at_server, "the others end at the server"):eq(#dead)
   -- forwarded copies are not segments of their own
   expect(#xml.by_class(root, "seg")):eq(#lad:segments())
+  -- a delivered segment bends at r1: it arrives there, waits in r1's
+  -- queue, leaves, arrives at the server
+  local bent, waited = 0, 0
+  for _, g in ipairs(xml.by_class(root, "seg")) do
+    local pl = xml.find_all(g, function(el) return el.name == "polyline" end)[1]
+    if pl and not g.attrs.class:find("lost", 1, true) then
+      local ys = {}
+      for x, y in pl.attrs.points:gmatch("([%d.]+),([%d.]+)") do
+        if tonumber(x) == xs.r1 then ys[#ys + 1] = tonumber(y) end
+      end
+      if #ys == 2 then
+        bent = bent + 1
+        expect(ys[2] >= ys[1], "leaves r1 after it arrived"):eq(true)
+        if ys[2] > ys[1] + 1 then waited = waited + 1 end
+      end
+    end
+  end
+  expect(bent, "segments drawn through r1"):ge(20)
+  expect(waited, "some waited in r1's queue"):ge(5)
+end)
+
+test("ladder svg: zero-window probes styled apart; a bad checksum dies at the receiver", function(net)
+  local client, server = net:host("client"), net:host("server")
+  local l = net:link(client, server, {bandwidth = "10Mbps", delay = "5ms",
+                                      ip = {"10.0.0.1/24", "10.0.0.2/24"}})
+  for _, h in ipairs{client, server} do h:sysctl("net.ipv4.tcp_window_scaling", false) end
+  local listener = assert(server:listen(80, {rcvbuf = 4096}))
+  server:spawn(function()
+    local c = listener:accept()
+    lunet.sleep("2s")                  -- the window closes, the client probes
+    while c:receive() do end
+    c:close()
+  end)
+  local damaged = false
+  net:on("tx", function(ev)
+    -- one data segment after the window opened again has a bit flipped
+    if ev.link ~= l.name or ev.node ~= "client" then return end
+    local flip = not damaged and ev.time > 2e9 and (ev.payload or 0) > 0
+    damaged = damaged or flip
+    l:set{ab = {corrupt = flip and 1 or 0}}
+  end)
+  client:spawn(function()
+    local s = assert(client:connect("10.0.0.2", 80))
+    s:send(20000)
+    s:close()
+  end)
+  local lad = ladder.new(net, {hosts = {client, server}, relative = true, win = true})
+  net:run()
+  listener:close()
+  local root = parse(lad:svg(), "the ladder")
+  local xs = {}
+  for _, t in ipairs(xml.by_class(root, "host")) do xs[t.text] = tonumber(t.attrs.x) end
+  local probes = xml.by_class(root, "seg probe")
+  expect(#probes, "zero-window probes"):ge(2)
+  for _, g in ipairs(probes) do
+    expect(xml.by_class(g, "lbl")[1].text):matches("%(zero window probe%)$")
+  end
+  local bad = 0
+  for _, g in ipairs(xml.by_class(root, "seg lost")) do
+    if xml.by_class(g, "why")[1].text == "bad checksum" then
+      bad = bad + 1
+      expect(end_x(g), "dies at the server's lifeline"):eq(xs.server)
+    end
+  end
+  expect(bad, "the damaged segment"):eq(1)
 end)
 
 test("state timeline: a bar per state of each side", function(net)
