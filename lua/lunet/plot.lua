@@ -11,7 +11,8 @@
 --
 -- Axes: {label=, unit=, time = true (values in ns, shown in s, ms or µs
 -- by the range), si = true (k, M, G prefixes on the unit), min=, max=,
--- zero = true (include 0, the default for y)}.
+-- zero = true (include 0, the default for y), integer = true (ticks on
+-- whole numbers: counts)}.
 --
 -- Series kinds: "line" (through the points), "step" (each value holds
 -- until the next; extend = true carries the last one to the right edge),
@@ -85,12 +86,14 @@ function Plot:mark(m)
   return m
 end
 
--- "Nice" tick spacing: 1, 2, 2.5 or 5 times a power of ten, about n ticks.
-local function nice_step(span, n)
+-- "Nice" tick spacing: 1, 2, 2.5 or 5 times a power of ten, about n
+-- ticks; for counts, whole numbers only (no 2.5).
+local function nice_step(span, n, integer)
   if span <= 0 then return 1 end
   local raw = span / n
+  if integer and raw < 1 then return 1 end
   local p = 10 ^ math.floor(math.log(raw, 10))
-  for _, m in ipairs({1, 2, 2.5, 5, 10}) do
+  for _, m in ipairs(integer and p < 10 and {1, 2, 5, 10} or {1, 2, 2.5, 5, 10}) do
     if raw <= m * p * 1.0000001 then return m * p end
   end
   return 10 * p
@@ -202,11 +205,15 @@ function Plot:svg()
   local pw, ph = W - L - R, H - T - B
   local x0, x1 = self:_range(self.xa, "x", true)
   local y0, y1 = self:_range(self.ya, "y", false)
+  -- a little room on both sides, so that nothing is drawn on the frame
+  local pad = (x1 - x0) * 0.015
+  if not self.xa.min then x0 = x0 - pad end
+  if not self.xa.max then x1 = x1 + pad end
   local xdiv, xunit = axis_unit(self.xa, x0, x1)
   local ydiv, yunit = axis_unit(self.ya, y0, y1)
   -- a little headroom, then round the y range out to whole ticks
   if not self.ya.max then y1 = y1 + (y1 - y0) * 0.04 end
-  local ystep = nice_step((y1 - y0) / ydiv, 5) * ydiv
+  local ystep = nice_step((y1 - y0) / ydiv, 5, self.ya.integer) * ydiv
   y0 = math.floor(y0 / ystep + 1e-9) * ystep
   y1 = math.ceil(y1 / ystep - 1e-9) * ystep
   if y1 <= y0 then y1 = y0 + ystep end

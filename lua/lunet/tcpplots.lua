@@ -58,7 +58,8 @@ function M.cwnd(c, side, opts)
   if #evs == 0 then return nil end
   local _, hi = active_range(c)
   local p = plot.new{title = opts.title or ("cwnd and ssthresh of " .. side_name(c, side)),
-                     x = {label = "time", time = true}, y = {label = "window", unit = "segments"},
+                     x = {label = "time", time = true},
+                     y = {label = "window", unit = "segments", integer = true},
                      width = opts.width, height = opts.height}
   local xs, ys, sx, sy = {}, {}, {}, {}
   for i, e in ipairs(evs) do
@@ -233,7 +234,7 @@ function M.queue(q, opts)
   opts = opts or {}
   local xs, ys = q.t, q.qlen
   local p = plot.new{title = opts.title or ("queue of " .. q.link .. (q.dir == 0 and " (a→b)" or " (b→a)")),
-                     x = {label = "time", time = true}, y = {label = "frames waiting", unit = ""},
+                     x = {label = "time", time = true}, y = {label = "frames waiting", integer = true},
                      width = opts.width, height = opts.height or 240}
   if #xs > 0 then p:add{name = "queue length", kind = "step", x = xs, y = ys, color = BLUE} end
   if #q.drops > 0 then
