@@ -224,6 +224,7 @@ int luaopen_lunet(lua_State *L)
     lnl_open_udp(L);
     lnl_open_firewall(L);                              /* after Node: adds h:firewall() ... */
     lnl_open_task(L);                                  /* also lunet.sleep */
+    lnl_open_filter(L);                                /* lunet.filter */
 
     static const luaL_Reg f[] = {
         {"net", lnl_net_new}, {"now", l_now}, {"current_net", l_current_net},

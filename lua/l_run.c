@@ -35,7 +35,8 @@ static bool realtime_on(lua_State *L)
 static lnl_net *begin(lua_State *L, const char *fname)
 {
     lnl_net *n = lnl_checknet(L, 1, fname);
-    if (lnl_current_task(L))
+    lnl_task *t = lnl_current_task(L);
+    if (t && !lnl_task_is_sync(t))
         luaL_error(L, "%s: cannot drive the network from inside a task "
                       "(tasks run while the script's net:run drives it)", fname);
     if (n->running) luaL_error(L, "%s: the network is already running", fname);
@@ -52,6 +53,7 @@ static int finish(lua_State *L, lnl_net *n, int nret)
     if (n->net) ln_net_flush_captures(n->net);
     if (n->failed) {
         n->failed = false;
+        lnl_interrupt = 0;              /* a Ctrl-C that stopped a task is spent */
         lnl_push_uv(L, n);
         lua_getfield(L, -1, "err");
         lua_pushnil(L);

@@ -32,6 +32,7 @@ struct lnl_task {
     ln_node *node;                /* host it runs on, or NULL */
     ln_timer timer;
     tstate state;
+    bool sync;                    /* in its first part, run by lnl_task_run_now */
     int nargs;                    /* T_NEW: arguments on the coroutine */
     int nres;                     /* T_DONE: results on the coroutine */
     lnl_wake_fn wake;             /* T_BLOCKED: builds the call's results */
@@ -79,6 +80,19 @@ static lua_State *push_co(lua_State *L, lnl_task *t)
     return co;
 }
 
+/* The coroutine being resumed, for a SIGINT handler: a hook set on the
+ * main thread does not reach a running coroutine (see lunet.h). */
+lua_State *volatile lnl_running_co = NULL;
+
+static int resume_co(lua_State *co, lua_State *from, int nargs, int *nres)
+{
+    lua_State *outer = lnl_running_co;
+    lnl_running_co = co;
+    int st = lua_resume(co, from, nargs, nres);
+    lnl_running_co = outer;
+    return st;
+}
+
 /* Runs on the network's callback thread under lua_pcall (lnl_protected). */
 static int resume(lua_State *L)
 {
@@ -96,7 +110,7 @@ static int resume(lua_State *L)
     }
     t->state = T_RUNNING;
     int nres = 0;
-    int st = lua_resume(co, L, nargs, &nres);
+    int st = resume_co(co, L, nargs, &nres);
     if (t->state == T_KILLED) return 0;             /* killed itself */
     if (st == LUA_YIELD) {
         lua_pop(co, nres);
@@ -129,7 +143,9 @@ static void on_timer(void *arg)
     lnl_protected(t->n, resume, t);
 }
 
-int lnl_spawn(lua_State *L, lnl_net *n, ln_node *node, int fidx)
+/* A new task for the function at fidx and the arguments after it, anchored
+ * in its network; pushes the Task.  Not started. */
+static lnl_task *new_task(lua_State *L, lnl_net *n, ln_node *node, int fidx)
 {
     luaL_checktype(L, fidx, LUA_TFUNCTION);
     int top = lua_gettop(L);
@@ -160,8 +176,68 @@ int lnl_spawn(lua_State *L, lnl_net *n, ln_node *node, int fidx)
     if (n->tasks) n->tasks->prev = t;
     n->tasks = t;
     ln_timer_init(&t->timer, on_timer, t);
+    return t;
+}
+
+int lnl_spawn(lua_State *L, lnl_net *n, ln_node *node, int fidx)
+{
+    lnl_task *t = new_task(L, n, node, fidx);
     ln_timer_arm(&n->net->sim, &t->timer, ln_net_now(n->net));
     return 1;
+}
+
+/* Run the function at fidx as a task of n, its first part now, from the
+ * caller (lunet repl's prompt: a line that blocks waits in virtual time
+ * like any task; one that does not is done when this returns, and may
+ * even drive a network, which a task resumed by the scheduler may not).
+ * Pushes the Task, then nil or, when the first part failed, its error
+ * with the task's traceback (the task is "failed"). */
+int lnl_task_run_now(lua_State *L, lnl_net *n, int fidx)
+{
+    lnl_task *t = new_task(L, n, NULL, fidx);
+    int tidx = lua_gettop(L);
+    lua_getiuservalue(L, tidx, 1);
+    lua_State *co = lua_tothread(L, -1);
+    lua_pop(L, 1);
+    t->state = T_RUNNING;
+    t->sync = true;
+    int nres = 0;
+    int st = resume_co(co, L, t->nargs, &nres);
+    t->sync = false;
+    if (t->state == T_KILLED) { lua_pushnil(L); return 2; }
+    if (st == LUA_YIELD) {
+        lua_pop(co, nres);
+        if (t->state == T_RUNNING) {               /* a bare yield: go on later */
+            t->state = T_YIELDED;
+            ln_timer_arm(&n->net->sim, &t->timer, ln_net_now(n->net));
+        }
+        lua_pushnil(L);
+        return 2;
+    }
+    if (st == LUA_OK) {
+        t->nres = nres;
+        retire(L, t, T_DONE);
+        lua_pushnil(L);
+        return 2;
+    }
+    retire(L, t, T_FAILED);
+    if (lua_type(co, -1) == LUA_TSTRING) luaL_traceback(L, co, lua_tostring(co, -1), 0);
+    else lua_pushliteral(L, "(error object is not a string)");
+    return 2;
+}
+
+bool lnl_task_is_sync(const lnl_task *t) { return t && t->sync; }
+
+/* Tasks that will run again without anything from outside: new, yielded,
+ * or blocked with a deadline (a sleep, a ping's wait), not one waiting
+ * for a connection with none. */
+bool lnl_tasks_busy(const lnl_net *n)
+{
+    for (const lnl_task *t = n->tasks; t; t = t->next)
+        if (t->state == T_NEW || t->state == T_YIELDED ||
+            (t->state == T_BLOCKED && ln_timer_armed(&t->timer)))
+            return true;
+    return false;
 }
 
 lnl_task *lnl_current_task(lua_State *L)
@@ -232,6 +308,9 @@ static int woke_from_sleep(lua_State *co, lnl_task *t, void *arg)
 static int l_sleep(lua_State *L)
 {
     lnl_task *t = lnl_checktask(L, "lunet.sleep");
+    /* lunet.sleep(): until the task is killed (no timer: the network may
+     * go idle around it) */
+    if (lua_isnoneornil(L, 1)) return lnl_task_block(L, t, LN_NEVER, woke_from_sleep, NULL);
     ln_time d = lnl_checktime(L, 1, "lunet.sleep");
     ln_time now = ln_net_now(t->n->net);
     return lnl_task_block(L, t, d > LN_NEVER - 1 - now ? LN_NEVER - 1 : now + d,
@@ -334,6 +413,14 @@ static int task_node(lua_State *L)
     return 1;
 }
 
+/* lunet._task_now(net, fn, ...): lnl_task_run_now for lunet repl's
+ * prompt (internal: the name may change). */
+static int l_task_now(lua_State *L)
+{
+    lnl_net *n = lnl_checknet(L, 1, "lunet._task_now");
+    return lnl_task_run_now(L, n, 2);
+}
+
 static int l_current_task(lua_State *L)
 {
     if (!lnl_current_task(L)) { lua_pushnil(L); return 1; }
@@ -359,4 +446,6 @@ void lnl_open_task(lua_State *L)
     lua_setfield(L, -2, "sleep");
     lua_pushcfunction(L, l_current_task);
     lua_setfield(L, -2, "current_task");
+    lua_pushcfunction(L, l_task_now);
+    lua_setfield(L, -2, "_task_now");
 }

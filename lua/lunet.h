@@ -174,9 +174,17 @@ void lnl_open_units(lua_State *L);            /* lunet.time/rate/size/... */
 /* ---- l_task.c ----------------------------------------------------------- */
 typedef struct lnl_task lnl_task;
 void lnl_open_task(lua_State *L);
+void lnl_open_filter(lua_State *L);           /* lunet.filter (l_filter.c) */
 int  lnl_spawn(lua_State *L, lnl_net *n, struct ln_node *node, int fidx);
 /* The task running on L, or NULL (pushes nothing). */
 lnl_task *lnl_current_task(lua_State *L);
+/* Run the function at fidx (arguments after it) as a task of n, its first
+ * part now; pushes the Task and nil, or its error with a traceback. */
+int  lnl_task_run_now(lua_State *L, lnl_net *n, int fidx);
+/* In that first part (which may drive a network, as the caller could). */
+bool lnl_task_is_sync(const lnl_task *t);
+/* A task of n will run again by itself (not waiting on I/O forever). */
+bool lnl_tasks_busy(const lnl_net *n);
 lnl_net *lnl_task_net(const lnl_task *t);
 /* Block the current task until lnl_task_wake (or its timer at `deadline`,
  * LN_NEVER for none) and return what the waker's builder pushes.
@@ -259,6 +267,9 @@ bool lnl_pktinfo_get(const uint8_t *p, uint32_t len, int layer, const uint8_t *b
  * the SIGINT handler of the CLI (or the realtime driver), polled between
  * events by the drivers. */
 extern volatile sig_atomic_t lnl_interrupt;
+/* The task coroutine running now, or NULL: a SIGINT handler hooks it too,
+ * since a hook set on the main thread does not reach it. */
+extern lua_State *volatile lnl_running_co;
 /* The progress line of net:run (lunet.progress): true while it is on
  * stderr.  Whatever writes to the terminal calls lnl_progress_erase first
  * (main.c wraps print and io.write), and sets lnl_out_midline when what it

@@ -73,7 +73,11 @@ static void laction(int sig)
 {
     signal(sig, SIG_DFL);             /* a second Ctrl-C kills, as in lua.c */
     lnl_interrupt = 1;
-    lua_sethook(globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    /* A task caught in a loop runs on its own coroutine, which the main
+     * thread's hook does not reach (lua_sethook is signal-safe): stop it
+     * there, and its error, with its traceback, ends the run. */
+    lua_State *co = lnl_running_co;
+    lua_sethook(co ? co : globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
 static int msghandler(lua_State *L)

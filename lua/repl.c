@@ -50,6 +50,7 @@
 #include <editline/readline.h>
 #endif
 
+#include "node.h"
 #include "lunet.h"
 
 #define PROG "lunet"
@@ -81,6 +82,7 @@ typedef struct repl {
     struct ev_loop *loop;
     ev_io in;
     ev_timer tick;
+    ev_timer eofw;                /* the end of the wait at end of input */
     ev_signal sigint;
 #ifdef LUNET_HAVE_LIBEDIT
     ev_signal winch;
@@ -94,10 +96,18 @@ typedef struct repl {
     bool shown;                   /* a prompt waits for input on screen */
     bool hidden;                  /* output erased it: draw it again */
     bool done;
+    bool waiting;                 /* a line runs as a task: no prompt until it ends */
+    bool paused;                  /* pause(): virtual time stands still */
+    double speed;                 /* speed(x): virtual seconds per wall second */
+    bool eof;                     /* input ended: leave once the tasks are done */
+    bool in_eof;                  /* read() said end of input (piped) */
+    double eof_deadline;          /* ... or at this wall time */
     int exit_code;
     char *pend; size_t plen, pcap;    /* the incomplete statement so far */
     char *inb; size_t ilen, icap;     /* plain reader: bytes not yet a line */
     pace *nets; int n_nets, cap_nets;
+    const char *script;           /* the file loaded, for rewind */
+    char **args; int nargs;
 } repl;
 
 /* libedit's line callback takes no argument. */
@@ -159,8 +169,11 @@ static void make_prompt(repl *r, char *buf, size_t len)
 {
     if (r->plen) { snprintf(buf, len, ">> "); return; }
     lnl_net *n = prompt_net(r->L);
-    if (!n) snprintf(buf, len, "lunet> ");
-    else snprintf(buf, len, "lunet %.3fs> ", (double)ln_net_now(n->net) / 1e9);
+    char mode[32] = "";
+    if (r->paused) snprintf(mode, sizeof mode, " paused");
+    else if (r->speed != 1.0) snprintf(mode, sizeof mode, " x%g", r->speed);
+    if (!n) snprintf(buf, len, "lunet%s> ", mode);
+    else snprintf(buf, len, "lunet %.3fs%s> ", (double)ln_net_now(n->net) / 1e9, mode);
 }
 
 #ifdef LUNET_HAVE_LIBEDIT
@@ -175,7 +188,7 @@ static void on_line(char *line)
 /* Show a fresh prompt (with an empty line) and wait for input. */
 static void show_prompt(repl *r)
 {
-    if (!r->interactive || r->done) return;
+    if (!r->interactive || r->done || r->waiting || r->eof) return;
     char p[64];
     make_prompt(r, p, sizeof p);
     r->hidden = false;
@@ -196,7 +209,7 @@ static void show_prompt(repl *r)
  * date on the way. */
 static void redraw(repl *r)
 {
-    if (!r->hidden || r->done) return;
+    if (!r->hidden || r->done || r->waiting || r->eof) return;
     r->hidden = false;
     char p[64];
     make_prompt(r, p, sizeof p);
@@ -318,7 +331,12 @@ static void drive(lua_State *L, repl *r, pace *p, double now, double deadline)
     lnl_net *n = p->n;
     if (!n->net) return;                 /* closed by a task of another network */
     ln_sim *s = &n->net->sim;
-    double dv = (now - p->w0) * 1e9;
+    if (r->paused) {                     /* held where it is */
+        p->w0 = now;
+        p->v0 = s->now;
+        return;
+    }
+    double dv = (now - p->w0) * 1e9 * r->speed;
     ln_time target = dv <= 0 ? p->v0 : p->v0 + (ln_time)dv;
     if (s->now > target) {
         /* Ahead of the wall clock: someone ran it faster (net:step, or
@@ -357,12 +375,13 @@ static void arm(repl *r)
 {
     bool any = false;
     double due = 0;
+    if (r->paused) { ev_timer_stop(r->loop, &r->tick); return; }
     for (int i = 0; i < r->n_nets; i++) {
         pace *p = &r->nets[i];
         if (!p->n->net) continue;
         ln_time nx = ln_sim_next(&p->n->net->sim);
         if (nx == LN_NEVER) continue;
-        double d = p->w0 + ((double)nx - (double)p->v0) / 1e9;
+        double d = p->w0 + ((double)nx - (double)p->v0) / 1e9 / r->speed;
         if (!any || d < due) due = d;
         any = true;
     }
@@ -373,6 +392,8 @@ static void arm(repl *r)
     ev_timer_set(&r->tick, wait > 0 ? wait : 0., 0.);
     ev_timer_start(r->loop, &r->tick);
 }
+
+static void poll_tasks(repl *r);
 
 /* Bring every network up to the wall clock (a batch), then arm the tick. */
 static void catch_up(repl *r, bool after_eval)
@@ -388,7 +409,194 @@ static void catch_up(repl *r, bool after_eval)
         report(L);
     }
     arm(r);
+    poll_tasks(r);
     redraw(r);
+}
+
+/* ---- time control: pause, resume, speed, step, now --------------------------
+ *
+ * Closures over the repl (upvalue 1), installed as globals by repl.lua.
+ * Pausing holds every network's virtual time; speed(x) runs x virtual
+ * seconds per wall second (0.1 slow motion, 10 fast forward); both
+ * re-anchor the pacing so that time goes on from where it stands. */
+
+static repl *self_of(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
+
+static void reanchor(repl *r)
+{
+    double now = ev_time();
+    for (int i = 0; i < r->n_nets; i++) {
+        pace *p = &r->nets[i];
+        if (!p->n->net) continue;
+        p->w0 = now;
+        p->v0 = ln_net_now(p->n->net);
+    }
+}
+
+/* The prompt's network, or an error that says there is none. */
+static lnl_net *check_prompt_net(lua_State *L, const char *fname)
+{
+    lnl_net *n = prompt_net(L);
+    if (!n) luaL_error(L, "%s: no network (make one: net = lunet.net{})", fname);
+    return n;
+}
+
+static int l_pause(lua_State *L)
+{
+    repl *r = self_of(L);
+    catch_up(r, false);                 /* up to now, then hold */
+    r->paused = true;
+    arm(r);
+    return 0;
+}
+
+static int l_resume(lua_State *L)
+{
+    repl *r = self_of(L);
+    r->paused = false;
+    reanchor(r);
+    arm(r);
+    return 0;
+}
+
+static int l_speed(lua_State *L)
+{
+    repl *r = self_of(L);
+    if (lua_isnoneornil(L, 1)) { lua_pushnumber(L, r->speed); return 1; }
+    double x = luaL_checknumber(L, 1);
+    if (!(x >= 1e-6 && x <= 1e6))
+        luaL_error(L, "speed: %g out of range (a factor in 0.000001..1000000: 0.1 is slow "
+                      "motion, 10 fast forward, 1 real time)", x);
+    catch_up(r, false);
+    r->speed = x;
+    reanchor(r);
+    arm(r);
+    return 0;
+}
+
+typedef struct step_watch {
+    bool seen;
+    char line[320];
+} step_watch;
+
+/* The first packet event of a step(), as a line like tcpdump's. */
+static void on_step_event(const ln_event *ev, void *arg)
+{
+    step_watch *w = arg;
+    if (w->seen || !ev->pkt) return;
+    w->seen = true;
+    char sum[256];
+    lnl_summary(ev->pkt->data, ev->pkt->len, (int)ev->layer, ev->pkt->buf, sum, sizeof sum);
+    /* tcpdump names the protocol of an IPv4 frame: "IP 10.0.0.1 > ..." */
+    bool ip = ev->layer == LN_LAYER_L2 && ev->pkt->len >= 14 &&
+              ev->pkt->data[12] == 0x08 && ev->pkt->data[13] == 0x00;
+    const char *where = ev->iface ? ev->iface->name : ev->port ? ev->port->name : "?";
+    const char *node = ev->iface && ev->iface->node ? ev->iface->node->name : "";
+    snprintf(w->line, sizeof w->line, "%.6f %.40s%s%.40s %s %s%.220s", (double)ev->time / 1e9, node,
+             *node ? "." : "", where, ev->type == LN_EV_TX ? "Out" : "In ", ip ? "IP " : "", sum);
+}
+
+/* step("10ms"): run the prompt's network that much further now; step():
+ * up to its next packet on a wire (sent or received), which it returns as
+ * a tcpdump-like line (nil when nothing is left to happen). */
+static int l_step(lua_State *L)
+{
+    repl *r = self_of(L);
+    lnl_net *n = check_prompt_net(L, "step");
+    if (n->running) luaL_error(L, "step: the network is already running");
+    ln_sim *s = &n->net->sim;
+    int nres = 0;
+    n->running = true;
+    s->stop = false;
+    if (!lua_isnoneornil(L, 1)) {
+        ln_time d = lnl_checktime(L, 1, "step");
+        ln_time until = s->now + d;
+        while (!s->stop && !lnl_interrupt) {
+            ln_time nx = ln_sim_next(s);
+            if (nx == LN_NEVER || nx > until) break;
+            ln_sim_step(s);
+        }
+        if (!s->stop && !lnl_interrupt && s->now < until) s->now = until;
+    } else {
+        step_watch w = { false, "" };
+        int id = ln_net_subscribe(n->net, LN_EV_MASK(LN_EV_TX) | LN_EV_MASK(LN_EV_RX), on_step_event, &w);
+        if (id < 0) { n->running = false; luaL_error(L, "step: out of memory"); }
+        while (!w.seen && !s->stop && !lnl_interrupt && ln_sim_step(s)) {}
+        ln_net_unsubscribe(n->net, id);
+        if (w.seen) lua_pushstring(L, w.line);
+        else lua_pushnil(L);
+        nres = 1;
+    }
+    n->running = false;
+    ln_net_flush_captures(n->net);
+    reanchor(r);
+    arm(r);
+    if (n->failed) report_failure(L, r, n);
+    return nres;
+}
+
+/* now(): the prompt network's virtual time, with its unit. */
+static int l_now(lua_State *L)
+{
+    lnl_net *n = check_prompt_net(L, "now");
+    char b[48];
+    lua_pushstring(L, lnl_fmt_time((int64_t)ln_net_now(n->net), b, sizeof b));
+    return 1;
+}
+
+/* ---- rewind ----------------------------------------------------------------
+ *
+ * rewind(t) (repl.lua) only asks; once the line that asked is over, every
+ * network is closed, the file is loaded again (same seed, so the same
+ * network), and the lines typed before t run again at their times, as
+ * fast as possible (repl.lua's replay_to, lunet.session); then time stands
+ * still at t. */
+
+static bool load_script(repl *r, const char *script, char **args, int nargs);
+
+static void do_rewind(repl *r, lua_Integer t)
+{
+    lua_State *L = r->L;
+    int top = lua_gettop(L);
+    hide(r);
+    lnl_close_all(L);                      /* captures flushed and closed */
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_PINNED);
+    lua_pushnil(L);                        /* the same pcap names again */
+    lua_setfield(L, LUA_REGISTRYINDEX, "lunet.auto_pcaps");
+    r->n_nets = 0;
+    push_modfield(r, "reset");
+    if (protected(r, 0, 0) != LUA_OK) report(L);
+    r->paused = true;                      /* nothing moves until replayed */
+    bool ok = !r->script || load_script(r, r->script, r->args, r->nargs);
+    if (ok) {
+        catch_up(r, true);                 /* pin it, start --pcap's captures */
+        push_modfield(r, "replay_to");
+        lua_pushinteger(L, t);
+        if (protected(r, 1, 0) != LUA_OK) report(L);
+    }
+    lua_settop(L, top);
+    reanchor(r);
+    arm(r);
+    char b[48];
+    lnl_net *n = prompt_net(L);
+    printf("rewound to %s: paused (resume() goes on, step() one packet at a time)\n",
+           lnl_fmt_time(n && n->net ? (int64_t)ln_net_now(n->net) : (int64_t)t, b, sizeof b));
+    fflush(stdout);
+}
+
+/* A rewind asked for by the line that just ended. */
+static void check_rewind(repl *r)
+{
+    lua_State *L = r->L;
+    int top = lua_gettop(L);
+    push_modfield(r, "take_rewind");
+    if (lua_pcall(L, 0, 1, 0) == LUA_OK && lua_isinteger(L, -1)) {
+        lua_Integer t = lua_tointeger(L, -1);
+        lua_settop(L, top);
+        do_rewind(r, t);
+    }
+    lua_settop(L, top);
 }
 
 /* ---- lines --------------------------------------------------------------- */
@@ -416,28 +624,31 @@ static void pend_add(repl *r, const char *s, size_t len)
     r->pend[r->plen] = '\0';
 }
 
-/* Run the chunk on top of the stack and print what it returns, as lua.c
- * does: print's own tab-separated tostring. */
-static void exec(repl *r, int top)
+static void check_rewind(repl *r);
+
+/* Run the chunk on top of the stack as lunet.repl's start() decides: a
+ * task of the prompt's network, whose first part runs now (a line that
+ * blocks then waits in virtual time, the prompt with it, or in the
+ * background with a trailing &), or, with no network, plainly as lua.c
+ * does.  Results print readably (repl.lua's format). */
+static void exec(repl *r, int top, const char *line, bool background)
 {
     lua_State *L = r->L;
     catch_up(r, false);                    /* the networks are where time says */
-    int st = protected(r, 0, LUA_MULTRET);
-    if (st == LUA_OK) {
-        int n = lua_gettop(L) - top;
-        if (n > 0) {
-            luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
-            lua_getglobal(L, "print");
-            lua_insert(L, top + 1);
-            if (protected(r, n, 0) != LUA_OK) {
-                message(lua_pushfstring(L, "error calling 'print' (%s)", lua_tostring(L, -1)));
-            }
-        }
-    } else {
+    push_modfield(r, "start");
+    lua_insert(L, top + 1);                /* start, chunk */
+    lua_pushstring(L, line);
+    lua_pushboolean(L, background);
+    int st = protected(r, 3, 1);
+    if (st != LUA_OK) {
         report(L);
+    } else if (lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "wait") == 0) {
+        r->waiting = true;
+        ev_io_stop(r->loop, &r->in);       /* the next line waits for this one */
     }
     lua_settop(L, top);
     catch_up(r, true);                     /* new networks join; time went by */
+    if (!r->waiting) check_rewind(r);
 }
 
 static void dot_command(repl *r, const char *line)
@@ -451,6 +662,10 @@ static void dot_command(repl *r, const char *line)
     lua_settop(L, top);
 }
 
+/* At the end of input, how long (wall seconds) tasks still at work may
+ * take before the session ends anyway. */
+#define EOF_WAIT 30.0
+
 static void finish(repl *r)
 {
     if (r->plen) {
@@ -460,28 +675,72 @@ static void finish(repl *r)
         r->plen = 0;
     }
     if (r->interactive) { fputs("\n", stdout); fflush(stdout); }
-    r->done = true;
+    /* Piped input that started work (a ping in the background, a task
+     * spawned by a line) sees it end before the session does. */
+    r->eof = true;
+    r->eof_deadline = ev_time() + EOF_WAIT;
+    ev_io_stop(r->loop, &r->in);
+    poll_tasks(r);
 }
 
 /* A line as lua.c takes it: a dot command, or `return <line>`, or the
  * line added to the unfinished statement, which runs once it compiles. */
-static void eval_line(repl *r, const char *line)
+/* A trailing " &": run the line in the background.  (No Lua statement
+ * ends in &, a binary operator.) */
+static bool strip_background(char *line)
+{
+    size_t n = strlen(line);
+    while (n && isspace((unsigned char)line[n - 1])) n--;
+    if (!n || line[n - 1] != '&') return false;
+    n--;
+    while (n && isspace((unsigned char)line[n - 1])) n--;
+    line[n] = '\0';
+    return true;
+}
+
+/* A command word line (`h1 ping h2`, `nodes`): lunet.repl's command()
+ * gives a function to run like a line of Lua, or nil.  Pushes it. */
+static bool command_fn(repl *r, const char *line)
+{
+    lua_State *L = r->L;
+    push_modfield(r, "command_fn");
+    lua_pushstring(L, line);
+    if (protected(r, 1, 1) != LUA_OK) {
+        report(L);
+        lua_pushboolean(L, 0);         /* handled: the error was the answer */
+        return true;
+    }
+    if (lua_isnil(L, -1)) { lua_pop(L, 1); return false; }
+    return true;
+}
+
+static void eval_line(repl *r, const char *text)
 {
     lua_State *L = r->L;
 #ifdef LUNET_HAVE_LIBEDIT
-    if (r->editing && *line) add_history(line);
+    if (r->editing && *text) add_history(text);
 #endif
-    if (!r->plen && line[0] == '.' && isalpha((unsigned char)line[1])) {
-        dot_command(r, line);
+    if (!r->plen && text[0] == '.' && isalpha((unsigned char)text[1])) {
+        dot_command(r, text);
         catch_up(r, true);             /* time went by: the prompt shows it */
         return;
     }
+    char *line = strdup(text);
+    if (!line) luaL_error(L, "repl: out of memory");
+    bool bg = !r->plen && strip_background(line);
     int top = lua_gettop(L);
+    if (!r->plen && command_fn(r, line)) {
+        if (lua_isfunction(L, -1)) exec(r, top, line, bg);
+        lua_settop(L, top);
+        free(line);
+        return;
+    }
     if (!r->plen) {
         const char *ret = lua_pushfstring(L, "return %s;", line);
         if (luaL_loadbuffer(L, ret, strlen(ret), "=stdin") == LUA_OK) {
             lua_remove(L, -2);
-            exec(r, top);
+            exec(r, top, line, bg);
+            free(line);
             return;
         }
         lua_pop(L, 2);
@@ -489,6 +748,7 @@ static void eval_line(repl *r, const char *line)
         pend_add(r, "\n", 1);
     }
     pend_add(r, line, strlen(line));
+    free(line);
     int st = luaL_loadbuffer(L, r->pend, r->plen, "=stdin");
     if (incomplete(L, st)) {           /* wait for more lines (>> prompt) */
         lua_pop(L, 1);
@@ -496,7 +756,7 @@ static void eval_line(repl *r, const char *line)
     }
     r->plen = 0;
     if (st != LUA_OK) { report(L); return; }
-    exec(r, top);
+    exec(r, top, r->pend, bg);
 }
 
 /* One complete input line (NULL at end of input). */
@@ -512,6 +772,18 @@ static void handle_line(repl *r, const char *line)
 /* Ctrl-C at the prompt: drop the line (and an unfinished statement). */
 static void interrupted(repl *r)
 {
+    if (r->waiting && r->interactive) {
+        /* Ctrl-C stops the line the prompt waits for, not the session */
+        lua_State *L = r->L;
+        int top = lua_gettop(L);
+        push_modfield(r, "interrupt");
+        if (lua_pcall(L, 0, 0, 0) != LUA_OK) report(L);
+        lua_settop(L, top);
+        fputs("\n", stdout);          /* the terminal echoed the ^C itself */
+        fflush(stdout);
+        poll_tasks(r);
+        return;
+    }
     r->plen = 0;
     r->ilen = 0;
     if (!r->interactive) {             /* nobody to give a prompt to: stop */
@@ -546,6 +818,31 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
     catch_up(w->data, false);
 }
 
+/* Hand the complete lines read so far to handle_line, until one makes the
+ * prompt wait (the rest wait with it); at_eof: what is left is the last
+ * line, then the end. */
+static void process_lines(repl *r, bool at_eof)
+{
+    for (;;) {
+        if (r->done || r->waiting || r->eof) return;
+        char *nl = r->ilen ? memchr(r->inb, '\n', r->ilen) : NULL;
+        if (!nl && !at_eof) return;
+        if (!nl && r->ilen == 0) { handle_line(r, NULL); return; }   /* end of input */
+        size_t len = nl ? (size_t)(nl - r->inb) : r->ilen;            /* last line, no \n */
+        char *line = malloc(len + 1);
+        if (!line) luaL_error(r->L, "repl: out of memory");
+        memcpy(line, r->inb, len);
+        line[len] = '\0';
+        if (len && line[len - 1] == '\r') line[len - 1] = '\0';
+        size_t used = nl ? len + 1 : len;
+        memmove(r->inb, r->inb + used, r->ilen - used);
+        r->ilen -= used;
+        handle_line(r, line);
+        free(line);
+        show_prompt(r);
+    }
+}
+
 /* Plain reader: whatever arrived, split into lines. */
 static void read_plain(repl *r)
 {
@@ -563,25 +860,67 @@ static void read_plain(repl *r)
         }
         memcpy(r->inb + r->ilen, buf, (size_t)k);
         r->ilen += (size_t)k;
+    } else {
+        r->in_eof = true;
     }
-    for (;;) {
-        char *nl = r->ilen ? memchr(r->inb, '\n', r->ilen) : NULL;
-        if (!nl && k > 0) break;
-        if (!nl && r->ilen == 0) { handle_line(r, NULL); break; }   /* end of input */
-        size_t len = nl ? (size_t)(nl - r->inb) : r->ilen;            /* last line, no \n */
-        char *line = malloc(len + 1);
-        if (!line) luaL_error(r->L, "repl: out of memory");
-        memcpy(line, r->inb, len);
-        line[len] = '\0';
-        if (len && line[len - 1] == '\r') line[len - 1] = '\0';
-        size_t used = nl ? len + 1 : len;
-        memmove(r->inb, r->inb + used, r->ilen - used);
-        r->ilen -= used;
-        handle_line(r, line);
-        free(line);
-        if (r->done) break;
-        show_prompt(r);
+    process_lines(r, r->in_eof);
+}
+
+/* Whether tasks started at the prompt, or by what it ran, still have work
+ * to do (repl.lua's jobs, or tasks with a deadline or due now). */
+static bool tasks_busy(repl *r)
+{
+    for (int i = 0; i < r->n_nets; i++)
+        if (r->nets[i].n->net && lnl_tasks_busy(r->nets[i].n)) return true;
+    return false;
+}
+
+/* After every batch: report tasks that ended (repl.lua's poll); when the
+ * line the prompt waited for is over, take input again; at the end of
+ * input, end the session once nothing is left to do. */
+static void poll_tasks(repl *r)
+{
+    lua_State *L = r->L;
+    int top = lua_gettop(L);
+    push_modfield(r, "poll");
+    bool still = false;
+    if (lua_pcall(L, 0, 1, 0) == LUA_OK) still = lua_toboolean(L, -1);
+    else report(L);
+    lua_settop(L, top);
+    if (r->waiting && !still) {
+        r->waiting = false;
+        check_rewind(r);
+        if (r->eof || r->done) {
+            /* nothing to read */
+        } else if (r->ilen || r->in_eof) {
+            process_lines(r, r->in_eof);   /* lines read while it ran */
+        } else {
+            ev_io_start(r->loop, &r->in);
+        }
+        if (!r->waiting && !r->eof && !r->done) {
+            if (!r->in_eof) ev_io_start(r->loop, &r->in);
+            show_prompt(r);
+        }
     }
+    if (r->eof && !r->done && !r->waiting) {
+        double now = ev_time();
+        if (!tasks_busy(r) || now >= r->eof_deadline) {
+            if (now >= r->eof_deadline)
+                message("input ended; tasks still running after 30 s stopped there");
+            r->done = true;
+            ev_break(r->loop, EVBREAK_ALL);
+        } else {
+            ev_timer_stop(r->loop, &r->eofw);
+            ev_timer_set(&r->eofw, r->eof_deadline - now, 0.);
+            ev_timer_start(r->loop, &r->eofw);
+        }
+    }
+}
+
+static void on_eof_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop; (void)revents;
+    poll_tasks(w->data);
 }
 
 static void on_stdin(struct ev_loop *loop, ev_io *w, int revents)
@@ -616,6 +955,65 @@ static void on_stdin(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 #ifdef LUNET_HAVE_LIBEDIT
+/* ---- Tab completion: repl.lua's complete() gives the words, libedit
+ * shows them ------------------------------------------------------------- */
+
+static char **cands;              /* this completion's words, for the generator */
+static int n_cands;
+
+static void free_cands(void)
+{
+    for (int i = 0; i < n_cands; i++) free(cands[i]);
+    free(cands);
+    cands = NULL;
+    n_cands = 0;
+}
+
+static char *cand_gen(const char *text, int state)
+{
+    (void)text;
+    return state < n_cands ? strdup(cands[state]) : NULL;
+}
+
+/* Protected: (text, line before it) -> repl.lua's complete -> cands. */
+static int l_complete(lua_State *L)
+{
+    repl *r = lua_touserdata(L, 1);
+    push_modfield(r, "complete");
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 3);
+    lua_call(L, 2, 1);
+    int n = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
+    cands = calloc((size_t)n + 1, sizeof *cands);
+    if (!cands) return 0;
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        const char *w = lua_tostring(L, -1);
+        if (w && (cands[n_cands] = strdup(w))) n_cands++;
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+static char **complete(const char *text, int start, int end)
+{
+    (void)end;
+    rl_attempted_completion_over = 1;   /* no file names */
+    repl *r = active;
+    if (!r) return NULL;
+    free_cands();
+    lua_State *L = r->L;
+    int top = lua_gettop(L);
+    lua_pushcfunction(L, l_complete);
+    lua_pushlightuserdata(L, r);
+    lua_pushstring(L, text);
+    lua_pushlstring(L, rl_line_buffer ? rl_line_buffer : "", rl_line_buffer ? (size_t)start : 0);
+    if (lua_pcall(L, 3, 0, 0) != LUA_OK) free_cands();
+    lua_settop(L, top);
+    if (n_cands == 0) return NULL;
+    return rl_completion_matches(text, cand_gen);
+}
+
 static void on_winch(struct ev_loop *loop, ev_signal *w, int revents)
 {
     (void)loop; (void)w; (void)revents;
@@ -627,6 +1025,9 @@ static void editing_start(repl *r)
     rl_readline_name = "lunet";        /* for ~/.editrc: lunet:bind ... */
     rl_catch_signals = 0;              /* SIGINT is libev's (see the header) */
     rl_initialize();
+    /* "h1:pi" and "net.na" are one word to complete */
+    rl_basic_word_break_characters = " \t\n\"'`@$><=;|&{(,+-*/%^~#[]";
+    rl_attempted_completion_function = complete;
     using_history();
     stifle_history(1000);
     const char *home = getenv("HOME");
@@ -641,6 +1042,7 @@ static void editing_start(repl *r)
 
 static void editing_stop(repl *r)
 {
+    free_cands();
     ev_signal_stop(r->loop, &r->winch);
     rl_callback_handler_remove();      /* the terminal back in its normal mode */
     if (r->history[0]) write_history(r->history);
@@ -681,6 +1083,7 @@ int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_
     r->L = L;
     r->docall = docall;
     r->mod = LUA_NOREF;
+    r->speed = 1.0;
     r->interactive = isatty(STDIN_FILENO);
 #ifdef LUNET_HAVE_LIBEDIT
     r->editing = r->interactive && isatty(STDOUT_FILENO);
@@ -696,6 +1099,8 @@ int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_
     r->in.data = r;
     ev_timer_init(&r->tick, on_tick, 0., 0.);
     r->tick.data = r;
+    ev_timer_init(&r->eofw, on_eof_timer, 0., 0.);
+    r->eofw.data = r;
 
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, REG_PINNED);
@@ -708,7 +1113,17 @@ int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_
         push_modfield(r, "install");
         lua_pushlightuserdata(L, r);
         lua_pushcclosure(L, l_hide, 1);
-        ok = protected(r, 1, 0) == LUA_OK;
+        static const luaL_Reg timefns[] = {
+            {"pause", l_pause}, {"resume", l_resume}, {"speed", l_speed}, {"step", l_step},
+            {"now", l_now}, {NULL, NULL},
+        };
+        lua_createtable(L, 0, 5);
+        for (const luaL_Reg *f = timefns; f->name; f++) {
+            lua_pushlightuserdata(L, r);
+            lua_pushcclosure(L, f->func, 1);
+            lua_setfield(L, -2, f->name);
+        }
+        ok = protected(r, 2, 0) == LUA_OK;
     }
     if (!ok) report(L);
     lua_settop(L, top);
@@ -720,6 +1135,17 @@ int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_
 #endif
         printf(PROG " %s (%s): the networks run in real time; .help for help, "
                "Ctrl-D to quit%s\n", LNL_VERSION, LUA_RELEASE, why);
+    }
+    r->script = script;
+    r->args = args;
+    r->nargs = nargs;
+    if (ok) {
+        top = lua_gettop(L);
+        push_modfield(r, "set_origin");
+        lua_pushstring(L, script ? script : "");
+        for (int i = 0; i < nargs; i++) lua_pushstring(L, args[i]);
+        if (protected(r, nargs + 1, 0) != LUA_OK) report(L);
+        lua_settop(L, top);
     }
     if (ok && script) ok = load_script(r, script, args, nargs);
     if (!ok) r->exit_code = 1;
@@ -739,6 +1165,7 @@ int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_
 
     ev_io_stop(r->loop, &r->in);
     ev_timer_stop(r->loop, &r->tick);
+    ev_timer_stop(r->loop, &r->eofw);
     ev_signal_stop(r->loop, &r->sigint);
     ev_loop_destroy(r->loop);
     if (r->mod != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, r->mod);

@@ -16,10 +16,14 @@ add_test(NAME cli.report COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/report_test.
 
 # The report of scripts/handshake.lua in headless Chromium: no console
 # errors, nothing loaded, one ladder arrow per captured TCP segment, and a
-# screenshot to look at in the build directory. Chromium is installed with
-# apt-get when running as root; otherwise exit 77, which ctest reports as
-# skipped. The timeout leaves room for that install.
+# screenshot to look at in the build directory. Without Chromium (.ci/run
+# installs it) exit 77, which ctest reports as skipped.
 add_test(NAME browser.report
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/browser/report_test.sh $<TARGET_FILE:lunet>
                  ${CMAKE_BINARY_DIR}/report-handshake.png)
-set_tests_properties(browser.report PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
+set_tests_properties(browser.report PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+
+# lunet repl on a real terminal (tmux): commands, completion, time control,
+# rewind, Ctrl-C and Ctrl-D.  Exit 77 (skipped) without tmux.
+add_test(NAME cli.repl_live COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/repl_live_test.sh $<TARGET_FILE:lunet>)
+set_tests_properties(cli.repl_live PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)

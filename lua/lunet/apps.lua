@@ -179,6 +179,29 @@ local PING_OPTS = {
   timeout = is_time, df = is_bool, quiet = is_bool,
 }
 
+-- The statistics lines of a ping, as iputils prints them.
+local function ping_summary(r)
+  local line = string.format("%d packets transmitted, %d received", r.sent, r.received)
+  if r.duplicates > 0 then line = line .. string.format(", +%d duplicates", r.duplicates) end
+  if #r.errors > 0 then line = line .. string.format(", +%d errors", #r.errors) end
+  line = line .. string.format(", %g%% packet loss, time %dms", r.loss * 100, r.time // 1000000)
+  local out = {line}
+  if r.received > 0 then
+    out[2] = string.format("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms",
+                           r.min / 1e6, r.avg / 1e6, r.max / 1e6, r.mdev / 1e6)
+  end
+  return out
+end
+
+-- A ping's result prints as its statistics (at the REPL's prompt, with
+-- tostring); its fields are the numbers.
+local PingResult = {__tostring = function(r)
+  local s = string.format("ping %s: %d sent, %d received, %g%% loss", r.dst, r.sent, r.received,
+                          r.loss * 100)
+  if r.received > 0 then s = s .. string.format(", rtt avg %.3f ms", r.avg / 1e6) end
+  return s
+end}
+
 function M.ping(h, dst, opts)
   opts = check_opts("ping", opts, PING_OPTS)
   dst = dst_string("ping", dst)
@@ -294,16 +317,9 @@ function M.ping(h, dst, opts)
 
   out("")
   out(string.format("--- %s ping statistics ---", dst))
-  local line = string.format("%d packets transmitted, %d received", r.sent, r.received)
-  if r.duplicates > 0 then line = line .. string.format(", +%d duplicates", r.duplicates) end
-  if #r.errors > 0 then line = line .. string.format(", +%d errors", #r.errors) end
-  line = line .. string.format(", %g%% packet loss, time %dms", r.loss * 100, r.time // 1000000)
-  out(line)
-  if r.received > 0 then
-    out(string.format("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms",
-                      r.min / 1e6, r.avg / 1e6, r.max / 1e6, r.mdev / 1e6))
-  end
-  return r
+  for _, l in ipairs(ping_summary(r)) do out(l) end
+  r.dst = dst
+  return setmetatable(r, PingResult)
 end
 
 ------------------------------------------------------------------------

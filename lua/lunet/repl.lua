@@ -3,8 +3,11 @@
 -- commands, and the output wrappers that keep the prompt tidy.
 --
 -- The event plumbing (the libev loop, pacing every network to the wall
--- clock, line editing, Ctrl-C) is in lua/repl.c, which calls:
---   M.install(hide)        once, before the file is loaded
+-- clock, line editing, Ctrl-C, pause/resume/speed/step/now) is in
+-- lua/repl.c, which calls:
+--   M.install(hide, timefns)  once, before the file is loaded
+--   M.start(fn, line, bg)  for each line (or command) to run
+--   M.poll()               after every batch of events; M.interrupt() on Ctrl-C
 --   M.adopt(path, ...)     after the file ran, with what it returned
 --   M.command(line)        for a line like ".help"; "quit" ends the session
 
@@ -12,27 +15,28 @@ local lunet = package.loaded["lunet"] or rawget(_G, "lunet") or require("lunet")
 
 local M = {}
 
-M.help_text = [[
-lunet repl: every network keeps running in real time while you type.
-  nodes()                   the nodes of `net`, their interfaces and links
-  h1:spawn(function() h1:ping("10.0.0.2", {count = 3}) end)
-                            ping runs as a task: it prints as the network
-                            advances, and the prompt stays free
-  t = h1:spawn(fn)          t:status(), t:result(), t:kill()
-  ss(h1)                    sockets of a host, like ss -tuan (ss() for all)
-  show(h1:routes())         print a table; also h1:arp(), h1:netstat(),
-                            h1:sockets(), link:stats(), net:drops()
-  net:run("2s")             run 2 s of virtual time now (the prompt waits;
-                            Ctrl-C stops it)
-  net:on("drop", function(ev) print(ev.summary, ev.reason) end)
-  net:capture{}             a pcap per interface (or start with --pcap DIR)
-  .help  .nodes  .quit      help() and nodes() too; Ctrl-C clears the line,
-                            Ctrl-D quits (captures are flushed)
-The prompt shows the virtual time of `net`.  The whole API: docs/lua-api.md.
+-- What `help` adds to the commands' text (lunet.commands): the prompt's
+-- own helpers.
+M.help_extra = [[
+Time (the prompt shows it; "paused" or "x10" when not real time):
+  pause()  resume()      hold virtual time, let it go on
+  speed(0.1)  speed(10)  slow motion, fast forward (speed(1): real time)
+  step()  step("10ms")   to the next packet (printed like tcpdump), or 10 ms on
+  now()                  the virtual time of `net`
+Session: history() the lines typed and when; save("s.lua") a script that
+replays them (lunet run s.lua); rewind("2s") back to 2 s: the network is
+built again and the lines replayed (same packets, same output), paused.
+jobs() the lines running in the background; nodes(), ss(h1), show(v).
 ]]
 
 function M.help()
-  io.write(M.help_text)
+  local ok, commands = pcall(require, "lunet.commands")
+  if ok then
+    commands.extra_help = M.help_extra
+    io.write(commands.help_text())
+  else
+    io.write(M.help_extra)
+  end
 end
 
 local function is_net(v)
@@ -56,6 +60,8 @@ local function current_net(net)
   if is_net(g) and not g.closed then return g end
   return lunet.current_net()
 end
+
+M.current_net = current_net
 
 -- "h2.eth0" for an interface, the switch's name for a switch port.
 local function end_name(e)
@@ -129,9 +135,19 @@ local function key_less(a, b)
   return tostring(a) < tostring(b)
 end
 
+-- Fields that hold a time in ns (ping's and the sockets' results, events,
+-- link settings): shown with a unit, 10157000 as 10.157ms.
+local TIME_KEYS = {
+  time = true, rtt = true, srtt = true, rto = true, rttvar = true, min = true, max = true,
+  avg = true, mdev = true, timer_left = true, delay = true, jitter = true, age = true,
+  interval = true, timeout = true, elapsed = true, duration = true, rx_time = true,
+}
+
 -- show(v): a table as nested Lua-like text (sorted keys, arrays inline).
-local function fmt(v, indent, depth, seen)
+local function fmt(v, indent, depth, seen, key)
   if type(v) == "string" then return string.format("%q", v) end
+  if math.type(v) == "integer" and TIME_KEYS[key] and v >= 0 then return lunet.fmt_time(v) end
+  if type(v) == "number" and TIME_KEYS[key] and v >= 0 then return lunet.fmt_time(math.floor(v + 0.5)) end
   if type(v) ~= "table" then return tostring(v) end
   if seen[v] then return "<cycle>" end
   if depth > 4 then return "{...}" end
@@ -148,7 +164,7 @@ local function fmt(v, indent, depth, seen)
   end
   for _, k in ipairs(keys) do
     local kk = is_ident(k) and k or "[" .. fmt(k, indent, depth + 1, seen) .. "]"
-    parts[#parts + 1] = kk .. " = " .. fmt(v[k], indent .. "  ", depth + 1, seen)
+    parts[#parts + 1] = kk .. " = " .. fmt(v[k], indent .. "  ", depth + 1, seen, k)
   end
   seen[v] = nil
   local len = 0
@@ -164,6 +180,278 @@ end
 function M.show(...)
   local n = select("#", ...)
   for i = 1, n do print(fmt((select(i, ...)), "", 1, {})) end
+end
+
+-- What a line at the prompt returned: scalars on one line, tab-separated
+-- as lua.c prints them, tables readably (show's format).
+function M.print_values(...)
+  local n = select("#", ...)
+  if n == 0 then return end
+  local parts, multi = {}, false
+  for i = 1, n do
+    local v = select(i, ...)
+    local mt = type(v) == "table" and getmetatable(v)
+    local p
+    if type(v) == "string" then p = v                       -- as lua.c prints it
+    elseif mt and mt.__tostring then p = tostring(v)        -- a result that sums itself up
+    else p = fmt(v, "", 1, {}) end
+    parts[i] = p
+    if p:find("\n", 1, true) then multi = true end
+  end
+  print(table.concat(parts, multi and "\n" or "\t"))
+end
+
+------------------------------------------------------------------------
+-- lines as tasks
+------------------------------------------------------------------------
+
+-- repl.c runs every line through start(): as a task of the prompt's
+-- network, its first part now, so that a line that blocks (a ping, a
+-- connect, lunet.sleep) waits in virtual time while the network runs, and
+-- the prompt waits with it ("wait"), unless the line ended in & (a
+-- background job, reported by poll() when it ends).  Without a network
+-- nothing can block: the line runs plainly.
+local fg, jobs, next_job = nil, {}, 1
+
+-- The session so far, for rewind(), history() and save(): every line that
+-- ran, with the virtual time it ran at (lunet.session).
+local history = {}
+local origin = {file = nil, args = {}}
+local rewind_to = nil
+
+local function report(err)
+  io.stderr:write("lunet: " .. tostring(err) .. "\n")
+end
+
+local function record(line, background)
+  local session = require "lunet.session"
+  if session.is_control(line) then return end
+  local net = current_net()
+  history[#history + 1] = {t = net and not net.closed and net:now() or 0, line = line,
+                           bg = background or nil}
+end
+
+-- repl.c: the file the session started from, and its arguments.
+function M.set_origin(file, ...)
+  origin = {file = file, args = {...}}
+end
+
+function M.start(fn, line, background)
+  record(line, background)
+  local net = current_net()
+  if not net or net.closed then
+    local r = table.pack(xpcall(fn, debug.traceback))
+    if not r[1] then report(r[2]); return "done" end
+    M.print_values(table.unpack(r, 2, r.n))
+    return "done"
+  end
+  local t, err = lunet._task_now(net, fn)
+  if err then report(err); return "done" end
+  if t:done() then
+    if t:status() == "done" then M.print_values(t:result()) end
+    return "done"
+  end
+  if background then
+    local j = {n = next_job, task = t, line = line}
+    next_job = next_job + 1
+    jobs[#jobs + 1] = j
+    print(string.format("[%d] %s &", j.n, line))
+    return "done"
+  end
+  fg = {task = t, line = line}
+  return "wait"
+end
+
+-- After every batch: background jobs that ended say so; returns whether
+-- the prompt still waits for its line.  (A task's error is printed by
+-- repl.c as it happens.)
+function M.poll()
+  local k = 1
+  while k <= #jobs do
+    local j = jobs[k]
+    if j.task:done() then
+      table.remove(jobs, k)
+      local st = j.task:status()
+      print(string.format("[%d] %s  %s", j.n, st == "done" and "done" or st, j.line))
+      if st == "done" then M.print_values(j.task:result()) end
+    else
+      k = k + 1
+    end
+  end
+  if fg and fg.task:done() then
+    local t = fg.task
+    fg = nil
+    if t:status() == "done" then M.print_values(t:result()) end
+  end
+  return fg ~= nil
+end
+
+-- Ctrl-C while the prompt waits: the line's task is killed.
+function M.interrupt()
+  if fg then
+    fg.task:kill()
+    fg = nil
+  end
+end
+
+-- history(): what was typed, with the virtual time each line ran at.
+function M.history()
+  if #history == 0 then print("nothing recorded yet") end
+  for i, rec in ipairs(history) do
+    print(string.format("%3d  %12s  %s%s", i, lunet.fmt_time(rec.t), rec.line, rec.bg and " &" or ""))
+  end
+end
+
+-- save(file): a script that replays the session headless (lunet run file).
+function M.save(path)
+  if type(path) ~= "string" then error("save: expected a file name, like save(\"session.lua\")", 2) end
+  local text = require("lunet.session").script{file = origin.file, args = origin.args,
+                                                 seed = lunet.default_seed, lines = history}
+  local f, err = io.open(path, "w")
+  if not f then error("save: cannot write " .. path .. ": " .. tostring(err), 2) end
+  f:write(text)
+  f:close()
+  print(string.format("saved %d lines to %s (replay: lunet run %s)", #history, path, path))
+end
+
+-- rewind(t): back to virtual time t.  The network is built again from the
+-- same file and seed and the lines typed before t run again at their
+-- times; then time stands still there (resume() goes on).  repl.c does it
+-- once the line that asked has finished (take_rewind, replay_to).
+function M.rewind(t)
+  local net = current_net()
+  if not net then error("rewind: no network", 2) end
+  local target = lunet.time(t)
+  if target > net:now() then
+    error(string.format("rewind: %s is ahead of now (%s): rewind goes back", lunet.fmt_time(target),
+                        lunet.fmt_time(net:now())), 2)
+  end
+  rewind_to = target
+  print(string.format("rewinding to %s", lunet.fmt_time(target)))
+end
+
+function M.take_rewind()
+  local t = rewind_to
+  rewind_to = nil
+  return t
+end
+
+-- Before the network is built again: forget what the old one exported,
+-- and every job.
+function M.reset()
+  for _, name in ipairs(M.exported or {}) do rawset(_G, name, nil) end
+  M.exported = {}
+  fg, jobs = nil, {}
+end
+
+-- Run the recorded lines up to virtual time t on the rebuilt network.
+-- Lines still running at t go on as background jobs.
+function M.replay_to(t)
+  local session = require "lunet.session"
+  local lines = history
+  history = {}
+  local tasks, check = session.pending(M.print_values)
+  session.run_lines(current_net, lines, t, function(fn, line, bg)
+    record(line, bg)
+    local net = current_net()
+    if not net then M.print_values(fn()) return end
+    local task, err = lunet._task_now(net, fn)
+    if err then report(err) return end
+    if task:done() then
+      if task:status() == "done" then M.print_values(task:result()) end
+    else
+      tasks[#tasks + 1] = task
+      tasks[task] = line
+    end
+  end, check)
+  for _, task in ipairs(tasks) do
+    local j = {n = next_job, task = task, line = tasks[task]}
+    next_job = next_job + 1
+    jobs[#jobs + 1] = j
+    print(string.format("[%d] %s &  (still running at %s)", j.n, j.line, lunet.fmt_time(t)))
+  end
+end
+
+-- jobs(): the background lines still running; jobs(n):kill() stops one.
+function M.jobs(n)
+  if n then
+    for _, j in ipairs(jobs) do if j.n == n then return j.task end end
+    return nil
+  end
+  if #jobs == 0 then print("no background jobs") end
+  for _, j in ipairs(jobs) do
+    print(string.format("[%d] %-8s %s &", j.n, j.task:status(), j.line))
+  end
+end
+
+------------------------------------------------------------------------
+-- Tab completion
+------------------------------------------------------------------------
+
+local KEYWORDS = {"and", "break", "do", "else", "elseif", "end", "false", "for", "function",
+                  "goto", "if", "in", "local", "nil", "not", "or", "repeat", "return", "then",
+                  "true", "until", "while"}
+
+-- The names a value offers after "." (fields) or ":" (methods).
+local function members(v, colon)
+  local out = {}
+  local function add_keys(t, only_functions)
+    if type(t) ~= "table" then return end
+    for k, x in pairs(t) do
+      if is_ident(k) and (not only_functions or type(x) == "function") then out[k] = true end
+    end
+  end
+  if type(v) == "table" then add_keys(v, colon) end
+  local mt = getmetatable(v)
+  if type(mt) == "table" then
+    add_keys(mt.__methods, false)
+    if type(mt.__index) == "table" then add_keys(mt.__index, colon) end
+  end
+  if type(v) == "string" then add_keys(string, true) end
+  return out
+end
+
+-- complete(text, before): the words that could stand for `text` (what is
+-- typed up to the cursor since the last break) given the line before
+-- it: "h1:pi" -> "h1:ping"; "net.na" -> "net.name"; a first word ->
+-- globals, keywords and command words.  Sorted, each the whole word.
+function M.complete(text, before)
+  local base, sep, part = text:match("^(.*)([.:])([%w_]*)$")
+  local found = {}
+  if base then
+    -- walk a.b.c through the globals, without calling anything
+    local v = _G
+    for name in base:gmatch("[^.:]+") do
+      if not is_ident(name) then return {} end
+      local ok, x = pcall(function() return v[name] end)
+      if not ok or x == nil then return {} end
+      v = x
+    end
+    for k in pairs(members(v, sep == ":")) do
+      if k:sub(1, #part) == part then found[#found + 1] = base .. sep .. k end
+    end
+  else
+    local pool = {}
+    for k in pairs(_G) do if is_ident(k) then pool[k] = true end end
+    for _, k in ipairs(KEYWORDS) do pool[k] = true end
+    local ok, commands = pcall(require, "lunet.commands")
+    if ok and before:match("^%s*$") then
+      for _, w in ipairs(commands.words()) do pool[w] = true end
+    end
+    for k in pairs(pool) do
+      if k:sub(1, #text) == text then found[#found + 1] = k end
+    end
+  end
+  table.sort(found)
+  return found
+end
+
+-- A command line (`h1 ping h2`, `nodes`; lunet.commands) as a function
+-- to run like a line of Lua, or nil when the line is Lua.
+function M.command_fn(line)
+  local ok, commands = pcall(require, "lunet.commands")
+  if not ok then return nil end
+  return commands.parse(line, _G)
 end
 
 -- The file's things become globals: a topology file (one that returns
@@ -206,6 +494,7 @@ function M.adopt(path, first, ...)
   if #exported > 0 then
     print(path .. ": " .. table.concat(exported, ", "))
   end
+  M.exported = exported
 end
 
 local COMMANDS = {
@@ -229,7 +518,7 @@ end
 -- erases the prompt first (repl.c draws it again afterwards); `hide` does
 -- nothing unless a prompt is on screen.  Also installs the helpers as
 -- globals.
-function M.install(hide)
+function M.install(hide, timefns)
   local print0, write0 = print, io.write
   _G.print = function(...)
     hide()
@@ -248,9 +537,17 @@ function M.install(hide)
     end
   end
   _G.help = M.help
+  local okc, commands = pcall(require, "lunet.commands")
+  if okc then commands.extra_help = M.help_extra end
   _G.nodes = M.nodes
   _G.ss = M.ss
   _G.show = M.show
+  _G.jobs = M.jobs
+  _G.history = M.history
+  _G.save = M.save
+  _G.rewind = M.rewind
+  -- time control (repl.c): pause(), resume(), speed(x), step([t]), now()
+  for k, f in pairs(timefns or {}) do _G[k] = f end
 end
 
 return M

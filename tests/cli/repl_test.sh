@@ -60,7 +60,7 @@ check "session: the session goes on after an error" s.out '^after error$'
 check "session: multi-line statement" s.out $'^loop\t2$'
 check "session: a background task's error is printed" s.err '^lunet: stdin:1: task boom$'
 check "session: ... and the session goes on" s.out '^after task error$'
-check "session: .help" s.out 'nodes\(\) +the nodes of `net`'
+check "session: .help" s.out '^  ping SRC DST \[count=3\]'
 check "session: nodes()" s.out '^  eth0 +10\.0\.0\.1/24 +02:00:00:00:00:01  -> h2\.eth0$'
 check "session: ss()" s.out '^Node +Netid +State'
 if has s.out '^lunet [0-9.]+s> |^>> '; then fail "session: prompts printed without a terminal" "$(show s.out)"
