@@ -11,7 +11,10 @@
  *   ev_timer tick      the earliest next event of any network, on the wall
  *                      clock: every network advances in real time while
  *                      the prompt waits
- *   ev_signal SIGINT   Ctrl-C at the prompt clears the line
+ *   ev_async intr      Ctrl-C (our own SIGINT handler, see "Ctrl-C"): at
+ *                      the prompt it clears the line, while a line runs it
+ *                      stops that line, and a task caught in a loop is
+ *                      stopped where it is
  *
  * Pacing: each network has an anchor (virtual time v0 was current at wall
  * time w0), so at wall time w it should be at v0 + (w - w0).  A batch runs
@@ -22,13 +25,11 @@
  * REPL pins them (REG_PINNED) until they are closed.
  *
  * What the user types runs through main.c's docall (pcall, traceback,
- * lua.c's SIGINT flag and hook), with our SIGINT watcher stopped meanwhile:
- * a signal has one handler at a time, and `net:run` typed at the prompt
- * starts realtime.c's own loop, which watches SIGINT itself (libev aborts
- * if two loops watch one signal).  A batch runs under a plain pcall with
- * the watcher left on, so Ctrl-C during a batch is Ctrl-C at the prompt;
- * swapping handlers for every batch would leave moments in which SIGINT
- * has its default action and kills the process.  Every network is marked
+ * lua.c's SIGINT flag and hook), which has its own SIGINT handler for the
+ * call (and `net:run` typed at the prompt starts realtime.c's loop, which
+ * watches SIGINT itself); ours is set again after it.  A batch runs under
+ * a plain pcall with our handler on, so Ctrl-C during a batch is Ctrl-C at
+ * the prompt, and stops a task caught in a loop.  Every network is marked
  * running during a batch, so a hook cannot start a nested net:run.
  *
  * Output from a task while the prompt is on screen would land in the line
@@ -83,7 +84,7 @@ typedef struct repl {
     ev_io in;
     ev_timer tick;
     ev_timer eofw;                /* the end of the wait at end of input */
-    ev_signal sigint;
+    ev_async intr;                /* Ctrl-C, from our own SIGINT handler */
 #ifdef LUNET_HAVE_LIBEDIT
     ev_signal winch;
     char *line;                   /* from libedit's line callback */
@@ -226,19 +227,52 @@ static void redraw(repl *r)
 
 /* ---- running Lua --------------------------------------------------------- */
 
-/* docall with our SIGINT watcher stopped (see the header comment).  A
- * Ctrl-C during the call leaves lnl_interrupt set, and lua.c's hook too if
- * it came after the last Lua instruction: both are cleared, or the next
- * batch would stop at once and the next line raise "interrupted!". */
+/* ---- Ctrl-C -------------------------------------------------------------
+ *
+ * Outside docall, SIGINT is ours, not a libev watcher's: a watcher runs
+ * from the loop, which a task caught in a loop during a batch never gives
+ * back to.  The handler stops such a task where it is (a hook on its
+ * coroutine, as main.c's does for lunet run; lua_sethook is signal-safe)
+ * and wakes the loop (ev_async_send is too), which then does what Ctrl-C
+ * means at the prompt. */
+
+static void repl_lstop(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    luaL_error(L, "interrupted!");
+}
+
+static void on_sigint_raw(int sig)
+{
+    (void)sig;
+    lua_State *co = lnl_running_co;
+    if (co) lua_sethook(co, repl_lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    if (active) ev_async_send(active->loop, &active->intr);
+}
+
+static void own_sigint(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint_raw;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+/* docall, which sets its own SIGINT handler for the call and leaves the
+ * default one after it: ours goes back.  A Ctrl-C during the call leaves
+ * lnl_interrupt set, and lua.c's hook too if it came after the last Lua
+ * instruction: both are cleared, or the next batch would stop at once and
+ * the next line raise "interrupted!". */
 static int protected(repl *r, int narg, int nres)
 {
-    ev_signal_stop(r->loop, &r->sigint);
     int st = r->docall(r->L, narg, nres);
     if (lnl_interrupt) {
         lua_sethook(r->L, NULL, 0, 0);
         lnl_interrupt = 0;
     }
-    ev_signal_start(r->loop, &r->sigint);
+    own_sigint();
     return st;
 }
 
@@ -806,7 +840,7 @@ static void interrupted(repl *r)
     show_prompt(r);
 }
 
-static void on_sigint(struct ev_loop *loop, ev_signal *w, int revents)
+static void on_sigint(struct ev_loop *loop, ev_async *w, int revents)
 {
     (void)loop; (void)revents;
     interrupted(w->data);
@@ -1092,9 +1126,10 @@ int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_
     /* A loop of our own, not libev's default one: see realtime.c. */
     r->loop = ev_loop_new(EVFLAG_AUTO);
     if (!r->loop) { message("repl: cannot create the event loop"); free(r); return 1; }
-    ev_signal_init(&r->sigint, on_sigint, SIGINT);
-    r->sigint.data = r;
-    ev_signal_start(r->loop, &r->sigint);
+    ev_async_init(&r->intr, on_sigint);
+    r->intr.data = r;
+    ev_async_start(r->loop, &r->intr);
+    own_sigint();
     ev_io_init(&r->in, on_stdin, STDIN_FILENO, EV_READ);
     r->in.data = r;
     ev_timer_init(&r->tick, on_tick, 0., 0.);
@@ -1166,7 +1201,8 @@ int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_
     ev_io_stop(r->loop, &r->in);
     ev_timer_stop(r->loop, &r->tick);
     ev_timer_stop(r->loop, &r->eofw);
-    ev_signal_stop(r->loop, &r->sigint);
+    ev_async_stop(r->loop, &r->intr);
+    signal(SIGINT, SIG_DFL);
     ev_loop_destroy(r->loop);
     if (r->mod != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, r->mod);
     int code = r->exit_code;
