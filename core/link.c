@@ -8,7 +8,7 @@
  *     -> tx_start           TX event; busy_until = now + serialization
  *     -> on_wire            loss, jitter, reorder, duplicate, corrupt
  *     -> [pkt->timer]       arrive: RX event, far port's rx
- *   tx_timer (armed only while frames wait) -> tx_kick -> QUEUE, tx_start
+ *   tx_timer (armed only while frames wait) -> tx_kick -> tx_start, QUEUE
  *
  * Drops here go through ln_net_drop_link: they name the link, not a node.
  *
@@ -355,19 +355,11 @@ static void tx_kick(void *arg)
     /* Loops only when serialization takes 0 ns (no bandwidth limit, or a
      * bandwidth just changed to unlimited). */
     while (d->q_head && d->busy_until <= ln_net_now(net)) {
-        ln_pkt *p = q_pop(d);
-        if (ln_net_wants(net, LN_EV_QUEUE)) {
-            uint64_t epoch = d->epoch;
-            emit_queue(d);
-            if (d->epoch != epoch) {
-                /* A subscriber took the direction down: p, out of the
-                 * queue but not yet on the wire, goes with the rest. */
-                d->st.dropped_down++;
-                drop(d, p, LN_DROP_LINK_DOWN);
-                return;
-            }
-        }
-        tx_start(d, p);
+        /* The frame is on the wire (busy_until set) before anybody hears
+         * that the queue shrank: a subscriber that sends on this direction
+         * must find the transmitter busy. */
+        tx_start(d, q_pop(d));
+        if (ln_net_wants(net, LN_EV_QUEUE)) emit_queue(d);
     }
     if (d->q_head && !ln_timer_armed(&d->tx_timer))
         ln_timer_arm(&net->sim, &d->tx_timer, d->busy_until);

@@ -43,6 +43,8 @@ typedef struct ln_net {
 
     uint64_t drops[LN_DROP__COUNT];/* every drop in the network, by reason */
     uint32_t mac_seq;              /* next MAC address suffix */
+    uint64_t topo_gen;             /* bumped by every new node, interface or
+                                    * address: lets observers cache lookups */
     struct ln_capture **caps; uint32_t n_caps, cap_caps;  /* open captures */
 } ln_net;
 

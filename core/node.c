@@ -92,6 +92,7 @@ ln_node *ln_node_new(ln_net *net, const char *name, bool forwarding, char *err, 
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    net->topo_gen++;
     return n;
 }
 
@@ -148,6 +149,7 @@ ln_iface *ln_iface_new(ln_node *n, const char *name, char *err, size_t errlen)
     ifc->port.rx = ln_eth_input;
     ifc->port.owner = ifc;
     snprintf(ifc->port.name, sizeof ifc->port.name, "%s.%s", n->name, ifc->name);
+    n->net->topo_gen++;
     n->ifaces[n->n_ifaces++] = ifc;
     return ifc;
 }
@@ -161,6 +163,7 @@ ln_iface *ln_node_iface(const ln_node *n, const char *name)
 
 int ln_iface_set_addr(ln_iface *ifc, uint32_t addr, uint8_t plen)
 {
+    ifc->node->net->topo_gen++;
     if (plen != LN_NO_ADDR && plen > 32) return LN_EINVAL;
     ln_node *n = ifc->node;
     ln_route_flush_iface(&n->routes, ifc, LN_RT_CONNECTED);

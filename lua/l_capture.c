@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "link.h"
@@ -135,8 +136,7 @@ static void auto_path(lua_State *L, lnl_net *n, const char *dir, const ln_node *
     for (int k = 0; ; k++) {
         if (k == 0) snprintf(path, len, "%s/%s-%s.pcap", dir, nd->name, ifc->name);
         else if (k == 1) snprintf(path, len, "%s/%s-%s-%s.pcap", dir, n->name, nd->name, ifc->name);
-        else snprintf(path, len, "%s/%s%llu-%s-%s.pcap", dir, n->name,
-                      (unsigned long long)n->serial + (unsigned long long)k, nd->name, ifc->name);
+        else snprintf(path, len, "%s/%s-%s-%s-%d.pcap", dir, n->name, nd->name, ifc->name, k);
         if (lua_getfield(L, -1, path) == LUA_TNIL) {
             lua_pop(L, 1);
             break;
@@ -321,11 +321,23 @@ static int l_mkdir(lua_State *L)
     return 0;
 }
 
+/* lunet.getcwd(): the working directory ($PWD may be stale), for the
+ * relative links of a report. */
+static int l_getcwd(lua_State *L)
+{
+    char buf[4096];
+    if (!getcwd(buf, sizeof buf)) return luaL_error(L, "lunet.getcwd: %s", strerror(errno));
+    lua_pushstring(L, buf);
+    return 1;
+}
+
 void lnl_open_capture(lua_State *L)
 {
     lua_getfield(L, LUA_REGISTRYINDEX, LNL_REG_MODULE);
     lua_pushcfunction(L, l_mkdir);
     lua_setfield(L, -2, "mkdir");
+    lua_pushcfunction(L, l_getcwd);
+    lua_setfield(L, -2, "getcwd");
     lua_pop(L, 1);
     static const luaL_Reg methods[] = {
         {"count", cap_count}, {"flush", cap_flush}, {"close", cap_close}, {NULL, NULL},

@@ -385,6 +385,15 @@ static int net_spawn(lua_State *L)
     return lnl_spawn(L, n, NULL, 2);
 }
 
+/* lunet._topo_gen(net): changes whenever a node, an interface or an
+ * address is added (lunet.trace caches who owns an address by it). */
+static int l_topo_gen(lua_State *L)
+{
+    lnl_net *n = lnl_checknet(L, 1, "lunet._topo_gen");
+    lua_pushinteger(L, (lua_Integer)n->net->topo_gen);
+    return 1;
+}
+
 void lnl_open_net(lua_State *L)
 {
     static const luaL_Reg methods[] = {
@@ -402,4 +411,6 @@ void lnl_open_net(lua_State *L)
         {"__index", net_index}, {NULL, NULL},
     };
     lnl_newclass(L, LNL_NET, "Net", methods, meta);
+    lua_pushcfunction(L, l_topo_gen);
+    lua_setfield(L, -2, "_topo_gen");
 }

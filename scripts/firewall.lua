@@ -28,7 +28,10 @@ server:gateway("10.0.2.254")
 client:sysctl("net.ipv4.tcp_syn_retries", RETRIES)
 client:sysctl("net.ipv4.tcp_syn_linear_timeouts", 0)
 local caps = net:capture{}
-for _, p in ipairs{22, 80} do assert(server:listen(p)) end
+-- (kept in a table: a listening socket nobody holds is closed when the
+-- garbage collector finds it, as a process's socket is when its fd goes)
+local listeners = {}
+for _, p in ipairs{22, 80} do listeners[p] = assert(server:listen(p)) end
 
 -- The times the client sends SYNs, per attempt.
 local syns

@@ -4,6 +4,7 @@
 add_test(NAME cli.exit_codes
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/run_cli_tests.sh $<TARGET_FILE:lunet>)
 add_test(NAME cli.repl COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/repl_test.sh $<TARGET_FILE:lunet>)
+set_tests_properties(cli.repl PROPERTIES TIMEOUT 180)
 
 # Colour and the progress line, through a pseudo-terminal (script(1)); exit
 # 77 when no pseudo-terminal can be had, which ctest reports as skipped.

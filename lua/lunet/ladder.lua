@@ -43,18 +43,9 @@ Ladder.__index = Ladder
 
 M.flag_words = trace.flag_words
 
-local OPTIONS = {"hosts", "ports", "relative", "win", "width"}
+local check_opts = require("lunet.util").check_opts
 
-local function check_opts(opts, fname, known)
-  local set = {}
-  for _, k in ipairs(known) do set[k] = true end
-  for k in pairs(opts) do
-    if not set[k] then
-      error(string.format('%s: option "%s" unknown (known: %s)', fname, tostring(k),
-                          table.concat(known, ", ")), 3)
-    end
-  end
-end
+local OPTIONS = {hosts = true, ports = true, relative = true, win = true, width = true}
 
 local function new_ladder(tr, opts)
   return setmetatable({
@@ -67,7 +58,7 @@ function M.new(net, opts)
   if type(opts) ~= "table" or type(opts.hosts) ~= "table" or #opts.hosts == 0 then
     error("ladder.new: expected {hosts = {h1, h2, ...}} (the columns, left to right)", 2)
   end
-  check_opts(opts, "ladder.new", OPTIONS)
+  check_opts("ladder.new", opts, OPTIONS)
   -- columns: hosts, and routers and switches a segment passes through
   local cols, relays = {}, false
   for i, h in ipairs(opts.hosts) do
@@ -78,12 +69,12 @@ function M.new(net, opts)
       for _, sw in ipairs(net:switches()) do if sw.name == name then switch = sw end end
       if not switch then error("ladder.new: no host, router or switch named " .. name, 2) end
     end
-    cols[i] = {name = name, node = node}
-    relays = relays or switch ~= nil or node.is_router
+    cols[i] = {name = name, node = node, relay = switch ~= nil or node.is_router}
+    relays = relays or cols[i].relay
   end
   local self = new_ladder(trace.new(net, {hosts = opts.hosts, ports = opts.ports, paths = relays}), opts)
   for i, col in ipairs(cols) do
-    self.cols[i] = {name = col.name, addrs = {}}
+    self.cols[i] = {name = col.name, addrs = {}, relay = col.relay}
     self.col_of[col.name] = i
     for _, ifc in ipairs(col.node and col.node:ifaces() or {}) do
       local ip = ifc:ip()
@@ -101,7 +92,7 @@ end
 -- spoofed one).
 function M.from_trace(tr, opts)
   opts = opts or {}
-  check_opts(opts, "ladder.from_trace", {"conn", "relative", "win", "width"})
+  check_opts("ladder.from_trace", opts, {conn = true, relative = true, win = true, width = true})
   local c = opts.conn
   if type(c) ~= "table" or not c.a then
     error("ladder.from_trace: expected {conn = a connection of the trace (tr.conns[i])}", 2)
@@ -213,7 +204,8 @@ function Ladder:label(s)
   local parts = {s.flags ~= "" and s.flags or "none", "seq=" .. self:num(s, s.seq, true)}
   if s.ack then parts[#parts + 1] = "ack=" .. self:num(s, s.ack, false) end
   if s.len > 0 then parts[#parts + 1] = "len=" .. s.len end
-  if self.win then parts[#parts + 1] = "win=" .. s.win end
+  -- the window as the peer reads it: scaled once both SYNs agreed on it
+  if self.win then parts[#parts + 1] = "win=" .. trace.window(s) end
   return table.concat(parts, " ")
 end
 

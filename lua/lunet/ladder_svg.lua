@@ -55,6 +55,7 @@ local CSS = table.concat({
   ".lunet-ladder .seg.probe line,.lunet-ladder .seg.probe polyline{stroke:#7b1fa2;stroke-dasharray:6 3}.lunet-ladder .seg.probe polygon{fill:#7b1fa2}",
   ".lunet-ladder .seg.probe .lbl{fill:#6a1b9a}",
   ".lunet-ladder .seg.lost line,.lunet-ladder .seg.lost polyline{stroke:#c62828;stroke-dasharray:5 3}",
+  ".lunet-ladder .seg.inflight line,.lunet-ladder .seg.inflight polyline{stroke:#8a99a8;stroke-dasharray:2 3}",
   ".lunet-ladder .seg .x{stroke:#c62828;stroke-width:2.2;stroke-dasharray:none}",
   ".lunet-ladder .seg .why{fill:#c62828;font-size:10px}",
   ".lunet-ladder .seg .opt{fill:#56707f;font-size:10px}",
@@ -93,6 +94,7 @@ M.syn_options = syn_options
 
 local function seg_class(s)
   if s.lost then return "seg lost" end
+  if not s.rx_time and not s.discarded and s.to then return "seg inflight" end
   if s.retransmission then return "seg rtx" end
   if s.kind then return "seg probe" end
   if s.rst then return "seg rst" end
@@ -229,6 +231,10 @@ function M._draw(lad, opts, show_opts)
         -- room: clear of a state box drawn just before (half a box),
         -- and of another arrowhead
         g.rx = item(s.rx_time, 12)
+      elseif b and not s.lost then
+        -- not seen arriving (still on its way when the trace ended):
+        -- drawn to where it would arrive, dashed
+        g.rx = item(s.time + math.floor(typical), 6)
       elseif b and s.lost then
         g.f = death_fraction(s, hops_of_dir)
         -- a router drawn as a column: the cross sits on its lifeline
@@ -348,7 +354,10 @@ function M._draw(lad, opts, show_opts)
     c:text(x, y + 3.5, name, 'text-anchor="middle"')
     c:close("g")
   end
-  for i = 1, ncol do state_box(xs[i], y0 + 56, initial[i] or "CLOSED") end
+  -- (a router or switch drawn as a column has no TCP state of its own)
+  for i = 1, ncol do
+    if initial[i] or not lad.cols[i].relay then state_box(xs[i], y0 + 56, initial[i] or "CLOSED") end
+  end
 
   for _, g in ipairs(geo) do
     if g.st then

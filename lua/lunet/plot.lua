@@ -46,13 +46,7 @@ local CSS = table.concat({
 local NEW_OPTS = {title = true, x = true, y = true, width = true, height = true, note = true}
 
 function M.new(opts)
-  opts = opts or {}
-  for k in pairs(opts) do
-    if not NEW_OPTS[k] then
-      error(string.format('plot.new: option "%s" unknown (known: height, note, title, width, x, y)',
-                          tostring(k)), 2)
-    end
-  end
+  opts = require("lunet.util").check_opts("plot.new", opts, NEW_OPTS)
   return setmetatable({
     title = opts.title, note = opts.note, xa = opts.x or {}, ya = opts.y or {},
     width = opts.width or 720, height = opts.height or 300,

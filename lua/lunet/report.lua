@@ -18,6 +18,7 @@
 -- per ladder, default 160), max_segments (segments recorded per network,
 -- default 100,000; the pcaps keep everything).
 
+local lunet = package.loaded["lunet"] or rawget(_G, "lunet") or require("lunet")
 local svg = require "lunet.svg"
 local trace = require "lunet.trace"
 local ladder = require "lunet.ladder"
@@ -30,18 +31,10 @@ Report.__index = Report
 
 local esc = svg.esc
 
-local NEW_OPTS = {"max_conns", "max_ladder", "max_segments", "title"}
+local NEW_OPTS = {max_conns = true, max_ladder = true, max_segments = true, title = true}
 
 function M.new(opts)
-  opts = opts or {}
-  local set = {}
-  for _, k in ipairs(NEW_OPTS) do set[k] = true end
-  for k in pairs(opts) do
-    if not set[k] then
-      error(string.format('report.new: option "%s" unknown (known: %s)', tostring(k),
-                          table.concat(NEW_OPTS, ", ")), 2)
-    end
-  end
+  opts = require("lunet.util").check_opts("report.new", opts, NEW_OPTS)
   return setmetatable({
     title = opts.title or "lunet report", max_conns = opts.max_conns or 12,
     max_ladder = opts.max_ladder or 160, max_segments = opts.max_segments or 100000,
@@ -56,11 +49,16 @@ local function counters(net)
   return out
 end
 
+-- The network of a watched entry, or nil once it is gone: a report holds
+-- its networks weakly, so a script that makes many lets them (and their
+-- captures' files) go.
+local function net_of(w) return w.ref[1] end
+
 function Report:watch(net)
   for _, w in ipairs(self.nets) do
-    if w.net == net then return w end
+    if net_of(w) == net then return w end
   end
-  local w = {net = net, name = net.name, seed = net:seed(),
+  local w = {ref = setmetatable({net}, {__mode = "v"}), name = net.name, seed = net:seed(),
              tr = trace.new(net, {queues = true, max_segments = self.max_segments}),
              before = counters(net)}
   self.nets[#self.nets + 1] = w
@@ -78,8 +76,8 @@ end
 -- links, counters, captures.  Taken at write time, or when the script
 -- closes the network before that.
 local function snapshot(w)
-  local net = w.net
-  if net.closed then return end
+  local net = net_of(w)
+  if not net or net.closed then return end
   local s = {now = net:now(), nodes = {}, links = {}, caps = {}, after = counters(net)}
   for _, nd in ipairs(net:nodes()) do
     local ifs = {}
@@ -100,7 +98,7 @@ end
 
 function Report:snapshot(net)
   for _, w in ipairs(self.nets) do
-    if w.net == net then snapshot(w) end
+    if net_of(w) == net then snapshot(w) end
   end
 end
 
@@ -168,8 +166,12 @@ end
 
 local function abs(p)
   if p:sub(1, 1) == "/" then return p end
-  local cwd = os.getenv("PWD") or "."
-  return cwd .. "/" .. p
+  return lunet.getcwd() .. "/" .. p
+end
+
+-- A relative path as a URL: every byte but the safe ones %-escaped.
+local function url_path(p)
+  return (p:gsub("[^%w/._~-]", function(c) return string.format("%%%02X", c:byte()) end))
 end
 
 function M.relpath(path, dir)
@@ -256,7 +258,9 @@ function Report:_net(b, w, nid)
     b[#b + 1] = string.format('<p class="meta">Virtual time at the end: %.6f s. %s, %s, %s, %s recorded%s.</p>',
       s.now / 1e9, count(#s.nodes, "node"), count(#s.links, "link"), count(#tr.conns, "TCP connection"),
       count(#tr.segs, "segment"),
-      tr.segs_skipped > 0 and string.format(" (%d more not recorded: the limit is %d)", tr.segs_skipped, self.max_segments) or "")
+      (tr.segs_skipped > 0 or tr.samples_skipped > 0) and
+        string.format(" (recording stopped at %d per series: %d segments and %d samples not recorded, so the pictures end early; the pcaps have everything)",
+                      self.max_segments, tr.segs_skipped, tr.samples_skipped) or "")
     -- topology
     b[#b + 1] = "<h3>Topology</h3><table><tr><th>node</th><th>kind</th><th>interfaces</th></tr>"
     for _, nd in ipairs(s.nodes) do
@@ -317,6 +321,9 @@ function Report:_net(b, w, nid)
       figure(b, tp.queue(q):svg())
     end
     b[#b + 1] = "</div>"
+    if #qs > 12 then
+      b[#b + 1] = string.format('<p class="muted">%d more link directions queued or dropped; the first 12 are drawn.</p>', #qs - 12)
+    end
   end
   -- counters
   if s then
@@ -347,9 +354,7 @@ end
 
 -- The page as a string; dir is where it will live (for relative links).
 function Report:html(dir)
-  for _, w in ipairs(self.nets) do
-    if not w.net.closed then snapshot(w) end
-  end
+  for _, w in ipairs(self.nets) do snapshot(w) end
   local b = {}
   b[#b + 1] = '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"/>'
   b[#b + 1] = '<meta name="viewport" content="width=device-width, initial-scale=1"/>'
@@ -377,6 +382,7 @@ function Report:html(dir)
   for i, w in ipairs(self.nets) do self:_net(b, w, i) end
   -- output
   local text = require("lunet.term").strip(table.concat(self.out))   -- a coloured ladder
+  if self.out_len > 1048576 then text = text .. "\n[... output cut at 1 MiB]\n" end
   b[#b + 1] = '<section id="output"><h2>Output</h2>'
   if text == "" then b[#b + 1] = '<p class="muted">The script printed nothing.</p>'
   else b[#b + 1] = "<pre>" .. esc(text) .. "</pre>" end
@@ -388,7 +394,8 @@ function Report:html(dir)
     for _, cp in ipairs(w.snap and w.snap.caps or {}) do
       if not any then b[#b + 1] = "<ul>"; any = true end
       local href = dir and M.relpath(cp.path, dir) or cp.path
-      b[#b + 1] = string.format('<li><a href="%s">%s</a> (%d frames)</li>', esc(href), esc(href), cp.count)
+      b[#b + 1] = string.format('<li><a href="%s">%s</a> (%d frames)</li>', esc(url_path(href)), esc(href),
+                                cp.count)
     end
   end
   if any then
@@ -425,12 +432,31 @@ function M.begin(opts)
     rep:watch(n)
     return n
   end
-  -- a network closed by the script is read just before it goes
+  -- a network is read after each run and just before the script closes
+  -- it (the report does not keep it alive: see net_of)
   local methods = lunet._methods.Net
-  sv.close = methods.close
+  sv.close, sv.run, sv.run_until = methods.close, methods.run, methods.run_until
   methods.close = function(n, ...)
     rep:snapshot(n)
     return sv.close(n, ...)
+  end
+  local function after(n, ...)
+    rep:snapshot(n)
+    return ...
+  end
+  methods.run = function(n, ...) return after(n, sv.run(n, ...)) end
+  methods.run_until = function(n, ...) return after(n, sv.run_until(n, ...)) end
+  local mt = debug.getregistry()["lunet.Net"]
+  sv.mt_close = mt.__close
+  mt.__close = function(n, ...)
+    rep:snapshot(n)
+    return sv.mt_close(n, ...)
+  end
+  -- a script that ends with os.exit still gets its page
+  sv.exit = os.exit
+  os.exit = function(...)
+    M.finish(nil)
+    return sv.exit(...)
   end
   sv.print = print
   print = function(...)
@@ -467,7 +493,10 @@ function M.finish(err)
   local c = cli
   cli = nil
   lunet.net = c.saved.net
-  lunet._methods.Net.close = c.saved.close
+  local methods = lunet._methods.Net
+  methods.close, methods.run, methods.run_until = c.saved.close, c.saved.run, c.saved.run_until
+  debug.getregistry()["lunet.Net"].__close = c.saved.mt_close
+  os.exit = c.saved.exit
   print, io.write = c.saved.print, c.saved.write
   getmetatable(io.stdout).__index.write = c.saved.fwrite
   c.rep.err = err

@@ -22,6 +22,9 @@ local ESC = {["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", 
 function M.esc(s)
   s = tostring(s)
   s = s:gsub("[%z\1-\8\11\12\14-\31]", "?")
+  -- XML is UTF-8 here: bytes that are not (a note built from raw bytes)
+  -- become "?" too
+  if not utf8.len(s) then s = s:gsub("[\128-\255]", "?") end
   return (s:gsub("[&<>\"']", ESC))
 end
 

@@ -31,22 +31,7 @@ local lunet = package.loaded["lunet"] or rawget(_G, "lunet") or require("lunet")
 
 local M = {}
 
-local function check_opts(fname, opts, known)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(fname .. ": options must be a table, got " .. type(opts), 3)
-  end
-  local names = {}
-  for k in pairs(known) do names[#names + 1] = k end
-  table.sort(names)
-  for k in pairs(opts) do
-    if not known[k] then
-      error(string.format('%s: option "%s" unknown (known: %s)', fname, tostring(k),
-                          table.concat(names, ", ")), 3)
-    end
-  end
-  return opts
-end
+local check_opts = require("lunet.util").check_opts
 
 local function check_port(fname, port)
   if math.type(port) ~= "integer" or port < 1 or port > 65535 then

@@ -172,15 +172,24 @@ function M.throughput(c, side, opts)
     return i
   end
   local any, acked = false, nil
+  -- where side's data ends (relative): the FIN's number is past it
+  local data_end = 1
+  for _, s in ipairs(c.segs) do
+    if s.side == side and s.len > 0 then
+      data_end = math.max(data_end, trace.rel(c, side, s.seq) + s.len)
+    end
+  end
   for _, s in ipairs(c.segs) do
     if s.side == side and s.len > 0 then
       local i = bin(s.time)
       sent[i] = sent[i] + s.len
       any = true
-    elseif s.side ~= side and s.ack and c.isn[side] then
-      local a = trace.rel(c, side, s.ack)
+    elseif s.side ~= side and s.ack and s.rx_time and (c.isn[side] or c.base[side]) then
+      -- new data acknowledged, when the ACK came back; not the SYN's or
+      -- the FIN's sequence number, which carry no data
+      local a = math.min(trace.rel(c, side, s.ack), data_end)
       if acked and a > acked then
-        local i = bin(s.time)
+        local i = bin(s.rx_time)
         good[i] = good[i] + (a - acked)
       end
       if not acked or a > acked then acked = a end
@@ -206,18 +215,35 @@ function M.throughput(c, side, opts)
 end
 
 -- RTT samples as the stack took them, SRTT and the RTO it derived
--- (RFC 6298), and each RTO expiry with the timeout armed after backoff.
+-- (RFC 6298), and each RTO expiry with the timeout armed after backoff
+-- (the RTO line doubles there).
 function M.rtt(c, side, opts)
   opts = opts or {}
   local evs = c.rtt[side]
   if #evs == 0 then return nil end
-  local xs, rs, ss, os = {}, {}, {}, {}
-  for i, e in ipairs(evs) do xs[i], rs[i], ss[i], os[i] = e.time, e.rtt, e.srtt, e.rto end
+  local xs, rs, ss = {}, {}, {}
+  for i, e in ipairs(evs) do xs[i], rs[i], ss[i] = e.time, e.rtt, e.srtt end
+  -- the RTO: set by each sample, doubled by each expiry (the timer event
+  -- tells the timeout armed next), in time order
+  local ox, oy = {}, {}
+  local ri, ti, timers = 1, 1, c.timers[side]
+  while ri <= #evs or ti <= #timers do
+    local r, t = evs[ri], timers[ti]
+    if t and (t.timer ~= "rto" or not t.rto) then
+      ti = ti + 1
+    elseif t and (not r or t.time < r.time) then
+      ox[#ox + 1], oy[#oy + 1] = t.time, t.rto
+      ti = ti + 1
+    else
+      ox[#ox + 1], oy[#oy + 1] = r.time, r.rto
+      ri = ri + 1
+    end
+  end
   local p = plot.new{title = opts.title or ("RTT, SRTT and RTO of " .. side_name(c, side)),
                      x = {label = "time", time = true}, y = {label = "time", time = true},
                      width = opts.width, height = opts.height}
   local _, hi = active_range(c)
-  local o = p:add{name = "RTO", kind = "step", x = xs, y = os, color = RED, extend = true}
+  local o = p:add{name = "RTO", kind = "step", x = ox, y = oy, color = RED, extend = true}
   o.x_end = hi
   local s = p:add{name = "SRTT", kind = "step", x = xs, y = ss, color = BLUE, extend = true}
   s.x_end = hi

@@ -28,11 +28,15 @@
 --                             state changes (default: every host)
 --   ports = {80, ...}         only connections with one of these ports
 --   max_segments = n          stop recording segments after n (counted
---                             in tr.segs_skipped); default unlimited
+--                             in tr.segs_skipped), and each series of
+--                             samples (a queue, a side's cwnd, ...) after
+--                             n too (tr.samples_skipped); default unlimited
 --   queues = true             also record link queues and link drops
 --   paths = true              also record each segment's hops: s.path =
 --                             {{node=, rx=, tx=}, ...} for every router or
 --                             switch it crossed (arrival and departure)
+
+local lunet = package.loaded["lunet"] or rawget(_G, "lunet") or require("lunet")
 
 local M = {}
 local Trace = {}
@@ -119,20 +123,15 @@ end
 
 function M.new(net, opts)
   opts = opts or {}
-  local known = {hosts = true, ports = true, max_segments = true, queues = true, paths = true}
-  for k in pairs(opts) do
-    if not known[k] then
-      local names = {}
-      for n in pairs(known) do names[#names + 1] = n end
-      table.sort(names)
-      error(string.format('trace.new: option "%s" unknown (known: %s)', tostring(k),
-                          table.concat(names, ", ")), 2)
-    end
-  end
+  require("lunet.util").check_opts("trace.new", opts,
+    {hosts = true, ports = true, max_segments = true, queues = true, paths = true})
   local self = setmetatable({
-    net = net, segs = {}, conns = {}, transitions = {}, log = {}, notes = {},
-    by_id = {}, conn_of = {}, owner_cache = {}, router = {},
-    qdirs = {}, qlist = {}, ids = {}, segs_skipped = 0,
+    -- the network, held weakly: a report keeps its traces after a script
+    -- let its networks go (and their captures close)
+    netref = setmetatable({net}, {__mode = "v"}),
+    segs = {}, conns = {}, transitions = {}, log = {}, notes = {},
+    by_id = {}, conn_of = {}, owner_map = {}, router = {},
+    qdirs = {}, qlist = {}, ids = {}, segs_skipped = 0, samples_skipped = 0,
     max_segments = opts.max_segments, hosts = nil, ports = nil,
     start = net:now(), record_queues = opts.queues or false, record_paths = opts.paths or false,
   }, Trace)
@@ -151,6 +150,10 @@ function M.new(net, opts)
     if not s then return end
     if ev.node == s.to then
       if not s.rx_time then s.rx_time = ev.time end
+      -- a copy (a duplicate) arriving: the segment lives unless every copy
+      -- that arrives dies too (see _drop)
+      s.rx_n = (s.rx_n or 0) + 1
+      if s.lost then s.lost, s.death = nil, nil end
     elseif self.record_paths then
       local at = hop_node(ev)
       if at then
@@ -171,41 +174,52 @@ function M.new(net, opts)
   return self
 end
 
+-- The network, or nil once it is gone.
+function Trace:net()
+  return self.netref[1]
+end
+
 function Trace:stop()
-  for _, id in ipairs(self.ids) do self.net:off(id) end
+  local net = self:net()
+  if net and not net.closed then
+    for _, id in ipairs(self.ids) do net:off(id) end
+  end
   self.ids = {}
 end
 
 function Trace:note(text)
-  local n = {what = "note", time = self.net:now(), text = tostring(text)}
+  local n = {what = "note", time = self:net():now(), text = tostring(text)}
   self.notes[#self.notes + 1] = n
   self.log[#self.log + 1] = n
   return n
 end
 
--- The node that owns an address, or false.  A miss is remembered until
--- the network has another node (spoofed sources must not cost a scan per
--- segment).
+-- The node that owns an address, or false.  The map is built again only
+-- when the network gained a node, an interface or an address
+-- (lunet._topo_gen): spoofed sources must not cost a scan per segment.
 function Trace:owner(addr)
-  local c = self.owner_cache[addr]
-  if c then return c end
-  local nodes = self.net:nodes()
-  if c == false and self.owner_nodes == #nodes then return false end
-  self.owner_nodes = #nodes
-  for _, nd in ipairs(nodes) do
-    for _, ifc in ipairs(nd:ifaces()) do
-      local ip = ifc:ip()
-      if ip then self.owner_cache[ip] = nd.name end
+  local net = self:net()
+  if not net or net.closed then return self.owner_map[addr] or false end
+  local gen = lunet._topo_gen(net)
+  if gen ~= self.owner_gen then
+    self.owner_gen = gen
+    local map = {}
+    for _, nd in ipairs(net:nodes()) do
+      for _, ifc in ipairs(nd:ifaces()) do
+        local ip = ifc:ip()
+        if ip and map[ip] == nil then map[ip] = nd.name end
+      end
     end
+    self.owner_map = map
   end
-  if not self.owner_cache[addr] then self.owner_cache[addr] = false end
-  return self.owner_cache[addr]
+  return self.owner_map[addr] or false
 end
 
 function Trace:is_router(name)
   local r = self.router[name]
   if r == nil then
-    local nd = self.net:node(name)
+    local net = self:net()
+    local nd = net and net:node(name)
     r = nd and nd.is_router or false
     self.router[name] = r
   end
@@ -218,19 +232,32 @@ end
 
 -- The connection of an endpoint pair, created on first sight.  `a` is the
 -- side that opened it when that is known (a SYN without ACK, or the side
--- entering SYN_SENT), else the side seen first.
-function Trace:_conn(la, lp, ra, rp, time, opener)
+-- entering SYN_SENT), else the side seen first.  A new SYN on a pair whose
+-- conversation is over (or with another ISN), or a side entering SYN_SENT
+-- again after CLOSED, starts a new connection: the same four-tuple used
+-- again (Wireshark's "port numbers reused").  syn_seq: the ISN of a SYN
+-- without ACK being sent now.
+function Trace:_conn(la, lp, ra, rp, time, opener, syn_seq)
   local l, r = endpoint(la, lp), endpoint(ra, rp)
   local key = l < r and (l .. "|" .. r) or (r .. "|" .. l)
   local c = self.conn_of[key]
-  if c then return c, (c.a.ep == l) and "a" or "b" end
+  if c then
+    local side = (c.a.ep == l) and "a" or "b"
+    local again = false
+    if syn_seq and c.isn[side] and (c.isn[side] ~= syn_seq or c.done) then again = true end
+    if opener and not syn_seq then
+      local st = c.states[side]
+      if #st > 0 and (st[#st].to == "CLOSED" or c.done) then again = true end
+    end
+    if not again then return c, side end
+  end
   c = {
     id = #self.conns + 1, key = key, first = time, last = time,
     a = {ep = l, addr = la, port = lp, node = self:owner(la) or nil},
     b = {ep = r, addr = ra, port = rp, node = self:owner(ra) or nil},
     segs = {}, states = {a = {}, b = {}}, cwnd = {a = {}, b = {}}, rtt = {a = {}, b = {}},
-    timers = {a = {}, b = {}}, isn = {}, opts = {}, bytes = {a = 0, b = 0},
-    rtx = {a = 0, b = 0}, opened_by_a = opener or false, sent = {a = {}, b = {}},
+    timers = {a = {}, b = {}}, isn = {}, base = {}, opts = {}, bytes = {a = 0, b = 0},
+    rtx = {a = 0, b = 0}, sent = {a = {}, b = {}},
   }
   self.conn_of[key] = c
   self.conns[#self.conns + 1] = c
@@ -308,7 +335,8 @@ function Trace:_new_seg(ev, from, lost)
     time = ev.time, from = from, to = self:owner(ev.dst) or nil, letters = letters, seq = ev.seq, ack = ev.ack, len = ev.payload or 0, win = ev.win, id = ev.id,
     kind = ev.kind, hops = lost and 0 or 1,
   }, Seg)
-  local c, side = self:_conn(ev.src, ev.sport, ev.dst, ev.dport, s.time, syn and not s.ack)
+  local c, side = self:_conn(ev.src, ev.sport, ev.dst, ev.dport, s.time, syn and not s.ack,
+                             syn and not s.ack and s.seq or nil)
   s.conn, s.side = c, side
   c.segs[#c.segs + 1] = s
   c.last = s.time
@@ -319,8 +347,11 @@ function Trace:_new_seg(ev, from, lost)
       s.sack = o.sack
     end
   end
-  -- each direction's ISN, for relative numbers
+  -- each direction's ISN, for relative numbers; without its SYN (a trace
+  -- started late) the first sequence number seen, as Wireshark does
   if syn then c.isn[side] = s.seq end
+  if not c.base[side] then c.base[side] = s.seq end
+  if s.fin or letters:find("R", 1, true) then c.done = true end
   -- a segment covering sequence space already sent is a retransmission
   local span = s.len + (syn and 1 or 0) + (fin and 1 or 0)
   if span > 0 then
@@ -366,13 +397,26 @@ function Trace:_drop(ev)
   if ev.proto ~= "tcp" or not ev.sport then return end
   local s = self.by_id[ev.id or -1]
   if s then
+    local at = hop_node(ev)
     -- A zero-window probe or keep-alive carries an old sequence number on
     -- purpose: the receiver discards it and answers with an ACK, which is
     -- all it was for (RFC 9293 3.8.6.1, 3.8.4).  Not a loss.
     if s.kind and (s.kind == "zero window probe" or s.kind == "keep-alive") and
-       ev.reason == "out of window" and hop_node(ev) == s.to then
+       ev.reason == "out of window" and at == s.to then
       s.discarded = ev.reason
       return
+    end
+    -- Copies that were never the receiver's (a hub repeats a frame to
+    -- every port, a switch floods it) die elsewhere without it dying.
+    if at ~= s.to and (ev.reason == "not for this host" or ev.reason == "filtered by switch") then
+      return
+    end
+    if at == s.to then
+      -- the receiver discarded a copy: lost only if no copy got through
+      s.dead_n = (s.dead_n or 0) + 1
+      if s.dead_n < (s.rx_n or 0) then return end
+    elseif (s.rx_n or 0) > 0 then
+      return                       -- a duplicate died on the way; one arrived
     end
     if not s.lost then
       s.lost = ev.reason or "dropped"
@@ -425,6 +469,10 @@ function Trace:_sample(ev, what)
   if not la then return end
   local c, side = self:_conn(la, lp, ra, rp, ev.time, false)
   local list = c[what][side]
+  if self.max_segments and #list >= self.max_segments then
+    self.samples_skipped = self.samples_skipped + 1
+    return
+  end
   if what == "cwnd" then
     list[#list + 1] = {time = ev.time, cwnd = ev.cwnd, ssthresh = ev.ssthresh, why = ev.why}
   elseif what == "rtt" then
@@ -451,6 +499,10 @@ function Trace:_queue(ev)
   if not ev.link then return end
   local q = self:_qdir(ev.link, ev.dir or 0)
   local n = #q.t + 1
+  if self.max_segments and n > self.max_segments then
+    self.samples_skipped = self.samples_skipped + 1
+    return
+  end
   q.t[n], q.qlen[n], q.qbytes[n] = ev.time, ev.qlen, ev.qbytes
   if ev.qlen > q.max then q.max = ev.qlen end
 end
@@ -475,9 +527,10 @@ function M.window(s)
   return s.win
 end
 
--- seq or ack relative to the ISN of direction `side` (nil: unknown ISN).
+-- seq or ack relative to the ISN of direction `side` (or, without its
+-- SYN, to the first sequence number seen of it).
 function M.rel(c, side, v)
-  local isn = c.isn[side]
+  local isn = c.isn[side] or c.base[side]
   if v == nil or not isn then return v end
   return (v - isn) % 4294967296
 end

@@ -1,5 +1,5 @@
--- lunet.util - small argument helpers shared by the Lua application
--- modules (apps, tcpapps).
+-- lunet.util - small argument helpers shared by the Lua modules (the
+-- applications, the pictures).
 
 local M = {}
 
@@ -12,6 +12,26 @@ function M.dst_string(fname, dst)
     if ok and type(ip) == "string" then return ip end
   end
   error(fname .. ': destination must be an address string like "10.0.0.2"', 3)
+end
+
+-- Check an options table against the known names (a set: name -> true):
+-- nil gives {}; an unknown name raises, listing the known ones, at the
+-- level of the caller's caller (the user's line).
+function M.check_opts(fname, opts, known)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(fname .. ": options must be a table, got " .. type(opts), 3)
+  end
+  for k in pairs(opts) do
+    if not known[k] then
+      local names = {}
+      for n in pairs(known) do names[#names + 1] = tostring(n) end
+      table.sort(names)
+      error(string.format('%s: option "%s" unknown (known: %s)', fname, tostring(k),
+                          table.concat(names, ", ")), 3)
+    end
+  end
+  return opts
 end
 
 return M

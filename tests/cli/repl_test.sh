@@ -128,8 +128,19 @@ expect(rb"\^C\r\nlunet \d+\.\d{3}s> $")
 os.write(fd, b"print('x' .. 1)\r")
 expect(rb"\r\nx1\r\n")
 os.write(fd, b"\x04")                            # Ctrl-D: exit
-_, st = os.waitpid(pid, 0)
-print("exit", os.waitstatus_to_exitcode(st))
+# wait at most 10 s, reading what it prints (a full pty would block it)
+end = time.time() + 10
+while time.time() < end:
+    p, st = os.waitpid(pid, os.WNOHANG)
+    if p:
+        print("exit", os.waitstatus_to_exitcode(st))
+        raise SystemExit(0)
+    r, _, _ = select.select([fd], [], [], 0.1)
+    if r:
+        try: buf += os.read(fd, 4096)
+        except OSError: pass
+os.kill(pid, 9)
+raise SystemExit("no exit 10 s after Ctrl-D; the screen ended with %r" % buf[-400:])
 EOF
   if grep -q '^exit 0$' "$TMP/tty.out"; then pass "terminal: prompt, result, Ctrl-C, Ctrl-D"
   else fail "terminal session" "$(show tty.out)"; fi

@@ -66,6 +66,17 @@ n=$(ls "$TMP/c1"/*.pcap | wc -l)
 if [ "$n" -eq 20 ]; then pass "20 pcaps for 5 networks of 4 interfaces, none overwritten"
 else fail "$n pcaps" "$(ls "$TMP/c1")"; fi
 
+# --- every demonstration with --report: the same outcome as without ----------------
+# (recording must not change what happens: a script's assertions still hold)
+bad=""
+for f in "$SRC"/scripts/*.lua; do
+  name=$(basename "$f" .lua)
+  "$LUNET" run --report "$TMP/demo-$name" "$f" >"$TMP/demo-$name.out" 2>&1 || bad="$bad $name"
+  [ -s "$TMP/demo-$name/index.html" ] || bad="$bad $name(no page)"
+done
+if [ -z "$bad" ]; then pass "every script in scripts/ passes with --report and gets its page"
+else fail "scripts failing with --report:$bad" "$(tail -5 "$TMP/demo-${bad%% *}.out" 2>/dev/null)"; fi
+
 # --- a failing script ------------------------------------------------------------
 cat > "$TMP/fails.lua" <<'LUA'
 local net = lunet.net{}
