@@ -131,6 +131,7 @@ bool ln_sim_step(ln_sim *s)
     if (s->len == 0) return false;
     ln_timer *t = s->heap[0].t;
     heap_remove(s, t);
+    s->stuck = t->when == s->now ? s->stuck + 1 : 0;
     s->now = t->when;
     s->events++;
     t->fn(t->arg);

@@ -50,6 +50,8 @@ typedef struct ln_sim {
     ln_time now;
     uint64_t next_seq;
     uint64_t events;    /* callbacks run since creation */
+    uint64_t stuck;     /* events in a row at one instant: drivers see a
+                         * livelock (time that never moves) here */
     ln_heapent *heap;
     uint32_t len, cap;
     bool stop;          /* set by ln_sim_stop(); checked between events */

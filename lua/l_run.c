@@ -21,6 +21,7 @@
 /* The binding's globals (see lunet.h): a signal handler may only touch a
  * volatile sig_atomic_t; the progress line is on the process's one stderr. */
 volatile sig_atomic_t lnl_interrupt = 0;
+volatile sig_atomic_t lnl_timed_out = 0;
 bool lnl_progress_shown = false;
 bool lnl_out_midline = false;
 
@@ -46,6 +47,21 @@ static lnl_net *begin(lua_State *L, const char *fname)
     return n;
 }
 
+/* lunet.livelock: how many events in a row at one virtual instant mean
+ * that time will never move again (a task yielding in a loop, two hooks
+ * answering each other); 0 turns the check off.  Legitimate work at one
+ * instant is far less: even a transfer over a zero-delay, unlimited link
+ * advances time with every packet. */
+#define LIVELOCK_DEFAULT 10000000
+
+static int livelock_limit(lua_State *L)
+{
+    lnl_modfield(L, "livelock");
+    int lim = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : LIVELOCK_DEFAULT;
+    lua_pop(L, 1);
+    return lim < 0 ? 0 : lim;
+}
+
 /* End of a run: flush captures, then raise what a task or hook raised. */
 static int finish(lua_State *L, lnl_net *n, int nret)
 {
@@ -62,7 +78,17 @@ static int finish(lua_State *L, lnl_net *n, int nret)
     }
     if (lnl_interrupt) {
         lnl_interrupt = 0;
+        if (lnl_timed_out) return luaL_error(L, "timeout: the wall-clock limit of --timeout ran out");
         return luaL_error(L, "interrupted!");
+    }
+    if (n->livelocked) {
+        n->livelocked = false;
+        char b[48];
+        return luaL_error(L, "livelock: virtual time stuck at %s for %d events in a row (nothing "
+                             "lets time pass); the task that ran last: %s (lunet.livelock sets "
+                             "the limit, 0 turns the check off)",
+                          lnl_fmt_time((int64_t)ln_net_now(n->net), b, sizeof b),
+                          livelock_limit(L), *lnl_last_task ? lnl_last_task : "none");
     }
     if (n->interrupted) {                 /* realtime Ctrl-C: a clean stop */
         lua_pushboolean(L, 0);
@@ -158,7 +184,7 @@ static void progress_tick(progress *p, const ln_sim *s)
     draw(p, s, now);
 }
 
-static void drive(lnl_net *n, ln_time until, int pg_mode)
+static void drive(lnl_net *n, ln_time until, int pg_mode, uint64_t stuck_limit)
 {
     ln_sim *s = &n->net->sim;
     progress pg = { .mode = pg_mode };
@@ -175,6 +201,7 @@ static void drive(lnl_net *n, ln_time until, int pg_mode)
         if (--left == 0) {
             left = PG_EVERY;
             if (pg.mode != PG_NEVER) progress_tick(&pg, s);
+            if (stuck_limit && s->stuck >= stuck_limit) { n->livelocked = true; break; }
         }
     }
     lnl_progress_erase();             /* ended, stopped, failed or interrupted */
@@ -186,7 +213,7 @@ static int run_to(lua_State *L, lnl_net *n, ln_time until)
     if (realtime_on(L)) {
         if (!lnl_realtime_run(n, until)) n->interrupted = true;
     } else {
-        drive(n, until, progress_mode(L));
+        drive(n, until, progress_mode(L), (uint64_t)livelock_limit(L));
     }
     lua_pushboolean(L, 1);
     return finish(L, n, 1);

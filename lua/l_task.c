@@ -16,6 +16,7 @@
  * network's list, so closing the network can disarm it without Lua.  An
  * error in a task stops the simulation; net:run raises it with the task's
  * traceback. */
+#include <stdio.h>
 #include <string.h>
 
 #include "node.h"
@@ -38,6 +39,7 @@ struct lnl_task {
     lnl_wake_fn wake;             /* T_BLOCKED: builds the call's results */
     void *wake_arg;
     struct lnl_task *next, *prev; /* n->tasks, while unfinished */
+    char where[80];               /* "h1, script.lua:12": for livelock reports */
 };
 
 lnl_net *lnl_task_net(const lnl_task *t) { return t->n; }
@@ -84,8 +86,13 @@ static lua_State *push_co(lua_State *L, lnl_task *t)
  * main thread does not reach a running coroutine (see lunet.h). */
 lua_State *volatile lnl_running_co = NULL;
 
-static int resume_co(lua_State *co, lua_State *from, int nargs, int *nres)
+/* Which task ran last, for a livelock report (copied: the task may be
+ * gone by then). */
+char lnl_last_task[80] = "";
+
+static int resume_co(lnl_task *t, lua_State *co, lua_State *from, int nargs, int *nres)
 {
+    memcpy(lnl_last_task, t->where, sizeof lnl_last_task);
     lua_State *outer = lnl_running_co;
     lnl_running_co = co;
     int st = lua_resume(co, from, nargs, nres);
@@ -110,7 +117,7 @@ static int resume(lua_State *L)
     }
     t->state = T_RUNNING;
     int nres = 0;
-    int st = resume_co(co, L, nargs, &nres);
+    int st = resume_co(t, co, L, nargs, &nres);
     if (t->state == T_KILLED) return 0;             /* killed itself */
     if (st == LUA_YIELD) {
         lua_pop(co, nres);
@@ -149,10 +156,15 @@ static lnl_task *new_task(lua_State *L, lnl_net *n, ln_node *node, int fidx)
 {
     luaL_checktype(L, fidx, LUA_TFUNCTION);
     int top = lua_gettop(L);
+    lua_Debug ar;
+    lua_pushvalue(L, fidx);
+    lua_getinfo(L, ">S", &ar);
     lnl_task *t = lua_newuserdatauv(L, sizeof *t, 2);
     memset(t, 0, sizeof *t);
     t->n = n;
     t->node = node;
+    snprintf(t->where, sizeof t->where, "%.31s%s%.40s:%d", node ? node->name : "", node ? ", " : "",
+             ar.short_src, ar.linedefined);
     t->state = T_NEW;
     t->nargs = top - fidx;
     luaL_setmetatable(L, LNL_TASK);
@@ -202,7 +214,7 @@ int lnl_task_run_now(lua_State *L, lnl_net *n, int fidx)
     t->state = T_RUNNING;
     t->sync = true;
     int nres = 0;
-    int st = resume_co(co, L, t->nargs, &nres);
+    int st = resume_co(t, co, L, t->nargs, &nres);
     t->sync = false;
     if (t->state == T_KILLED) { lua_pushnil(L); return 2; }
     if (st == LUA_YIELD) {

@@ -78,6 +78,7 @@ typedef struct lnl_net {
     bool running;              /* inside net:run* */
     bool failed;               /* an error waits in uv.err for net:run */
     bool interrupted;          /* Ctrl-C stopped the last run */
+    bool livelocked;           /* the last run stopped: time did not move */
     struct lnl_sock *socks;    /* open ICMP sockets, closed before the net */
     struct lnl_tsock *tsocks;  /* TCP sockets the user holds (l_tcp.c) */
     struct lnl_usock *usocks;  /* UDP sockets the user holds (l_udp.c) */
@@ -270,6 +271,10 @@ extern volatile sig_atomic_t lnl_interrupt;
 /* The task coroutine running now, or NULL: a SIGINT handler hooks it too,
  * since a hook set on the main thread does not reach it. */
 extern lua_State *volatile lnl_running_co;
+/* "h1, script.lua:12": the task resumed last (a livelock names it). */
+extern char lnl_last_task[80];
+/* Set with lnl_interrupt by `--timeout` (main.c): the stop is a timeout. */
+extern volatile sig_atomic_t lnl_timed_out;
 /* The progress line of net:run (lunet.progress): true while it is on
  * stderr.  Whatever writes to the terminal calls lnl_progress_erase first
  * (main.c wraps print and io.write), and sets lnl_out_midline when what it

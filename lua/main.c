@@ -17,6 +17,7 @@
  * after it. */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,11 +36,11 @@ static lua_State *globalL = NULL;
 static const char *const usage_text =
     "usage: lunet <command> [options]\n"
     "\n"
-    "  lunet run [--seed N] [--realtime] [--pcap DIR] [--report DIR] [--color=WHEN]\n"
-    "            [--progress=WHEN] FILE.lua [ARGS...]\n"
+    "  lunet run [--seed N] [--realtime] [--pcap DIR] [--report DIR] [--timeout T]\n"
+    "            [--color=WHEN] [--progress=WHEN] FILE.lua [ARGS...]\n"
     "      run a scenario script (expect/eventually/test are globals)\n"
     "  lunet test [--seed N] [--filter PAT] [--tap] [--junit FILE] [--pcap DIR] [-v]\n"
-    "             [--color=WHEN] [--progress=WHEN] PATH...\n"
+    "             [--timeout T] [--color=WHEN] [--progress=WHEN] PATH...\n"
     "      run scenario tests (files, or directories searched for *.lua)\n"
     "  lunet repl [--seed N] [--pcap DIR] [--color=WHEN] [FILE.lua [ARGS...]]\n"
     "      load FILE.lua (a topology or a script), then a Lua prompt while\n"
@@ -50,6 +51,8 @@ static const char *const usage_text =
     "  --seed N         seed of networks made without one (default 1)\n"
     "  --realtime       pace virtual time to the wall clock (Ctrl-C stops cleanly)\n"
     "  --pcap DIR       capture every interface into DIR (also $LUNET_PCAP_DIR)\n"
+    "  --timeout T      stop after T of wall-clock time (run: exit 124; test: that\n"
+    "                   test fails and the next one runs)\n"
     "  --report DIR     write DIR/index.html: ladders, state timelines, plots,\n"
     "                   counters, output and pcaps of the run (pcaps go to DIR\n"
     "                   unless --pcap says otherwise)\n"
@@ -78,6 +81,56 @@ static void laction(int sig)
      * there, and its error, with its traceback, ends the run. */
     lua_State *co = lnl_running_co;
     lua_sethook(co ? co : globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+/* ---- --timeout: a wall-clock limit -----------------------------------------
+ *
+ * SIGALRM stops whatever runs, as Ctrl-C does (the drivers see
+ * lnl_interrupt between events; Lua code, the main thread's or a task's,
+ * gets a hook), with lnl_timed_out telling the two apart.  lunet test arms
+ * it per test through lunet._alarm. */
+
+static void ltimeout(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    luaL_error(L, "timeout: the wall-clock limit of --timeout ran out");
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    lnl_timed_out = 1;
+    lnl_interrupt = 1;
+    lua_State *co = lnl_running_co;
+    lua_sethook(co ? co : globalL, ltimeout, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+/* Arm (seconds > 0) or disarm (0) the limit; either way the previous
+ * one's marks are cleared. */
+static void set_alarm(lua_State *L, double seconds)
+{
+    struct itimerval it;
+    memset(&it, 0, sizeof it);
+    if (seconds > 0) {
+        it.it_value.tv_sec = (time_t)seconds;
+        it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
+        if (!it.it_value.tv_sec && !it.it_value.tv_usec) it.it_value.tv_usec = 1;
+        signal(SIGALRM, on_alarm);
+    }
+    setitimer(ITIMER_REAL, &it, NULL);
+    if (lnl_timed_out) {
+        lnl_timed_out = 0;
+        lnl_interrupt = 0;
+        lua_sethook(L, NULL, 0, 0);
+    }
+}
+
+/* lunet._alarm(seconds): set_alarm for lunet test's --timeout. */
+static int l_alarm(lua_State *L)
+{
+    set_alarm(L, luaL_checknumber(L, 1));
+    return 0;
 }
 
 static int msghandler(lua_State *L)
@@ -110,6 +163,7 @@ typedef struct opts {
     bool has_seed, realtime;
     const char *pcap;
     const char *report;               /* --report DIR, or NULL */
+    const char *timeout;              /* --timeout T (run), or NULL */
     const char *color, *progress;     /* "auto", "always", "never" or NULL */
     const char *script;
     int first_arg;                    /* argv index of the script's first argument */
@@ -154,6 +208,7 @@ static int parse_run(opts *o, int i)
         else if (strncmp(a, "--color=", 8) == 0) val = a + 8, a = "--color";
         else if (need_script && strncmp(a, "--progress=", 11) == 0) val = a + 11, a = "--progress";
         else if (need_script && strncmp(a, "--report=", 9) == 0) val = a + 9, a = "--report";
+        else if (need_script && strncmp(a, "--timeout=", 10) == 0) val = a + 10, a = "--timeout";
         bool color = strcmp(a, "--color") == 0;
         if (color || (need_script && strcmp(a, "--progress") == 0)) {
             if (!val) val = i + 1 < o->argc ? o->argv[++i] : NULL;
@@ -162,6 +217,10 @@ static int parse_run(opts *o, int i)
                                          : "--progress needs auto, always or never, got %s",
                                    val ? val : "nothing");
             *(color ? &o->color : &o->progress) = val;
+        } else if (need_script && strcmp(a, "--timeout") == 0) {
+            if (!val) val = i + 1 < o->argc ? o->argv[++i] : NULL;
+            if (!val || !*val) return usage_error("%s needs a time, like 30s", "--timeout");
+            o->timeout = val;
         } else if (need_script && strcmp(a, "--report") == 0) {
             if (!val) val = i + 1 < o->argc ? o->argv[++i] : NULL;
             if (!val || !*val) return usage_error("%s needs a directory", "--report");
@@ -456,6 +515,20 @@ static int cmd_run(lua_State *L, opts *o)
     int st = install_test_globals(L);
     if (st == LUA_OK && o->report) st = report_begin(L, o);
     if (st != LUA_OK) { report(L, st); return 1; }
+    if (o->timeout) {
+        /* the limit in lunet's own time syntax ("30s", "2m", 30) */
+        lua_getglobal(L, "lunet");
+        lua_getfield(L, -1, "time");
+        lua_pushstring(L, o->timeout);
+        if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+            fprintf(stderr, PROG ": --timeout %s: %s\n", o->timeout, lua_tostring(L, -1));
+            lua_pop(L, 2);
+            return 2;
+        }
+        double secs = (double)lua_tointeger(L, -1) / 1e9;
+        lua_pop(L, 2);
+        set_alarm(L, secs);
+    }
     st = luaL_loadfile(L, o->script);
     if (st == LUA_OK) {
         int n = o->argc - o->first_arg;
@@ -463,6 +536,8 @@ static int cmd_run(lua_State *L, opts *o)
         for (int i = o->first_arg; i < o->argc; i++) lua_pushstring(L, o->argv[i]);
         st = docall(L, n, 0);
     }
+    bool timed_out = lnl_timed_out;
+    if (o->timeout) set_alarm(L, 0);
     if (o->report) {
         /* the message stays on the stack, under the report's calls */
         const char *err = st != LUA_OK ? lua_tostring(L, -1) : NULL;
@@ -473,6 +548,7 @@ static int cmd_run(lua_State *L, opts *o)
         }
     }
     report(L, st);
+    if (st != LUA_OK && timed_out) return 124;   /* as timeout(1) */
     return st == LUA_OK ? 0 : 1;
 }
 
@@ -521,6 +597,8 @@ static int pmain(lua_State *L)
     lua_gc(L, LUA_GCRESTART);
     lua_gc(L, LUA_GCGEN, 0, 0);
     luaL_requiref(L, "lunet", luaopen_lunet, 1);
+    lua_pushcfunction(L, l_alarm);
+    lua_setfield(L, -2, "_alarm");
     lua_pop(L, 1);
     if (strcmp(o->cmd, "repl") != 0) {    /* the REPL has its own (repl.lua) */
         progress_default(L);

@@ -490,7 +490,7 @@ local function clock()
 end
 
 local USAGE = "usage: lunet test [--seed N] [--filter PATTERN] [--tap] [--junit FILE] [--pcap DIR] [-v]\n" ..
-              "                  [--color=auto|always|never] [--progress=auto|always|never] PATH..."
+              "                  [--timeout T] [--color=auto|always|never] [--progress=auto|always|never] PATH..."
 
 local MODES = { auto = true, always = true, never = true }
 
@@ -514,6 +514,11 @@ local function parse_args(args)
       if not n or n < 0 then error("--seed: " .. v .. " is not a non-negative integer", 0) end
       o.seed = n
     elseif a == "--filter" then o.filter = val()
+    elseif a == "--timeout" then
+      local v = val()
+      local ok, ns = pcall(L().time, v)
+      if not ok or ns <= 0 then error("--timeout: " .. v .. " is not a time like 30s", 0) end
+      o.timeout = ns / 1e9
     elseif a == "--tap" then o.tap = true
     elseif a == "--junit" then o.junit = val()
     elseif a == "--pcap" then o.pcap = val()
@@ -528,7 +533,7 @@ local function parse_args(args)
       break
     elseif a:sub(1, 1) == "-" and a ~= "-" then
       error("unknown option " .. a .. " (known: --seed, --filter, --tap, --junit, --pcap, -v, " ..
-            "--color, --progress)", 0)
+            "--timeout, --color, --progress)", 0)
     else
       o.paths[#o.paths + 1] = a
     end
@@ -652,6 +657,15 @@ function M.main(args)
     end
     return { msg = msg, trace = clean_traceback(debug.traceback("", 2)) }
   end
+  -- --timeout: a wall-clock limit per test (lunet._alarm, from the CLI):
+  -- a test that runs out fails with a timeout and the next one runs
+  local function timed(fn, ...)
+    local alarm = o.timeout and lunet._alarm
+    if alarm then alarm(o.timeout) end
+    local r = table.pack(xpcall(fn, handler, ...))
+    if alarm then alarm(0) end
+    return table.unpack(r, 1, r.n)
+  end
 
   local function outcome(file, name, okr, err, t0)
     local r = { file = file, name = name, time = clock() - t0 }
@@ -741,7 +755,7 @@ function M.main(args)
     local t0 = clock()
     local okc, cerr
     if chunk then
-      okc, cerr = xpcall(chunk, handler)
+      okc, cerr = timed(chunk)
     else
       okc, cerr = false, { msg = lerr }
     end
@@ -774,7 +788,7 @@ function M.main(args)
             local okt, terr
             if okn then
               current_net = net
-              okt, terr = xpcall(t.fn, handler, net)
+              okt, terr = timed(t.fn, net)
               -- close now (not at some later GC) so its captures are complete
               if net.close then pcall(net.close, net) end
             else

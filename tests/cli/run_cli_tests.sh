@@ -77,6 +77,35 @@ else fail "directory: exit $rc" "$(show dir)"; fi
 run missing "$LUNET" test $FIX/no_such_file.lua
 if [ $rc -ne 0 ]; then pass "missing path: exit $rc"; else fail "missing path: exit 0" "$(show missing)"; fi
 
+# --- runaway scripts: --timeout, Ctrl-C, livelock ------------------------------------
+# (not *.lua: `lunet test` of a directory must never pick them up)
+RUN=tests/cli/runaway
+start=$(date +%s)
+run timeout "$LUNET" run --timeout 1s $RUN/runaway_task.fixture
+if [ $rc -eq 124 ] && has timeout "timeout: the wall-clock limit of --timeout ran out" &&
+   has timeout "runaway_task.fixture:6" && [ $(( $(date +%s) - start )) -le 5 ]
+then pass "run --timeout: a task in a loop stopped, exit 124, at the task's line"
+else fail "run --timeout: exit $rc" "$(show timeout)"; fi
+run test_timeout "$LUNET" test --timeout 0.5s $RUN/slow_tests.fixture
+if [ $rc -ne 0 ] && [ "$(last_line test_timeout)" = "1 passed, 1 failed" ] &&
+   has test_timeout "^FAIL $RUN/slow_tests.fixture: slow$"
+then pass "test --timeout: the slow test fails, the next one runs"
+else fail "test --timeout: exit $rc" "$(show test_timeout)"; fi
+"$LUNET" run $RUN/runaway_task.fixture >"$TMP/sigint.out" 2>&1 &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid
+rc=$?
+if [ $rc -eq 1 ] && has sigint "interrupted!" && has sigint "runaway_task.fixture:6"; then
+  pass "run: Ctrl-C stops a task in a loop, at its line"
+else fail "run: Ctrl-C on a task in a loop: exit $rc" "$(show sigint)"; fi
+run livelock "$LUNET" run $RUN/livelock.fixture
+if [ $rc -eq 1 ] && has livelock "livelock: virtual time stuck at 1.000s for 100000 events" &&
+   has livelock "the task that ran last: h, $RUN/livelock.fixture:5"
+then pass "run: a livelock is reported, with the task that causes it"
+else fail "run: livelock: exit $rc" "$(show livelock)"; fi
+
 # --- TAP ---------------------------------------------------------------------------
 run tap "$LUNET" test --tap $FIX/failing.lua
 if [ $rc -ne 0 ]; then pass "tap: exit $rc"; else fail "tap: exit 0" "$(show tap)"; fi
