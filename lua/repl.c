@@ -810,11 +810,11 @@ static void interrupted(repl *r)
         /* Ctrl-C stops the line the prompt waits for, not the session */
         lua_State *L = r->L;
         int top = lua_gettop(L);
-        push_modfield(r, "interrupt");
-        if (lua_pcall(L, 0, 0, 0) != LUA_OK) report(L);
-        lua_settop(L, top);
         fputs("\n", stdout);          /* the terminal echoed the ^C itself */
         fflush(stdout);
+        push_modfield(r, "interrupt");  /* what the line prints as it ends follows */
+        if (lua_pcall(L, 0, 0, 0) != LUA_OK) report(L);
+        lua_settop(L, top);
         poll_tasks(r);
         return;
     }
