@@ -171,19 +171,27 @@ void ln_tcp_emit_state(ln_tcp_stack *st, const ln_flow *flow, ln_tcp_state from,
     ln_net_emit(net, &ev);
 }
 
+/* A socket's event, the fields every one has set (the caller checked
+ * ln_net_wants). */
+static ln_event sock_event(ln_tcp_sock *s, ln_ev_type type)
+{
+    ln_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = type;
+    ev.node = s->st->node;
+    ev.obj = s;
+    ev.flow = flow_of(s);
+    return ev;
+}
+
 void ln_tcp_emit_cwnd(ln_tcp_sock *s, const char *why)
 {
     ln_net *net = net_of(s->st);
     if (!ln_net_wants(net, LN_EV_TCP_CWND)) return;
-    ln_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = LN_EV_TCP_CWND;
-    ev.node = s->st->node;
+    ln_event ev = sock_event(s, LN_EV_TCP_CWND);
     ev.value = s->cc.cwnd;
     ev.value2 = s->cc.ssthresh;
     ev.text = why;
-    ev.obj = s;
-    ev.flow = flow_of(s);
     ln_net_emit(net, &ev);
 }
 
@@ -191,15 +199,10 @@ void ln_tcp_emit_rtt(ln_tcp_sock *s, ln_time rtt)
 {
     ln_net *net = net_of(s->st);
     if (!ln_net_wants(net, LN_EV_TCP_RTT)) return;
-    ln_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = LN_EV_TCP_RTT;
-    ev.node = s->st->node;
+    ln_event ev = sock_event(s, LN_EV_TCP_RTT);
     ev.value = (int64_t)rtt;
     ev.value2 = (int64_t)s->srtt;
     ev.value3 = (int64_t)s->rto;
-    ev.obj = s;
-    ev.flow = flow_of(s);
     ln_net_emit(net, &ev);
 }
 
@@ -207,15 +210,10 @@ void ln_tcp_emit_timer(ln_tcp_sock *s, const char *what, int64_t value, int64_t 
 {
     ln_net *net = net_of(s->st);
     if (!ln_net_wants(net, LN_EV_TIMER)) return;
-    ln_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = LN_EV_TIMER;
-    ev.node = s->st->node;
+    ln_event ev = sock_event(s, LN_EV_TIMER);
     ev.text = what;
     ev.value = value;
     ev.value2 = value2;
-    ev.obj = s;
-    ev.flow = flow_of(s);
     ln_net_emit(net, &ev);
 }
 
