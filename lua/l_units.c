@@ -22,13 +22,18 @@ static const unit time_units[] = {
 };
 #define TIME_USE "use ns, us, ms, s, m, h"
 
-/* Rates: the prefix letter's case is free, "bps" is required. */
+/* Rates: the prefix letter's case is free; "bps", or "bit" as tc writes
+ * it ("10mbit"), or "bit/s" as lunet prints it ("10 Mbit/s"). */
 static const unit rate_units[] = {
     {"bps", 1.0}, {"kbps", 1e3}, {"Kbps", 1e3}, {"mbps", 1e6}, {"Mbps", 1e6},
     {"gbps", 1e9}, {"Gbps", 1e9}, {"tbps", 1e12}, {"Tbps", 1e12},
+    {"bit", 1.0}, {"kbit", 1e3}, {"Kbit", 1e3}, {"mbit", 1e6}, {"Mbit", 1e6},
+    {"gbit", 1e9}, {"Gbit", 1e9}, {"tbit", 1e12}, {"Tbit", 1e12},
+    {"bit/s", 1.0}, {"kbit/s", 1e3}, {"Kbit/s", 1e3}, {"mbit/s", 1e6}, {"Mbit/s", 1e6},
+    {"gbit/s", 1e9}, {"Gbit/s", 1e9}, {"tbit/s", 1e12}, {"Tbit/s", 1e12},
     {NULL, 0},
 };
-#define RATE_USE "use bps, kbps, Mbps, Gbps, Tbps"
+#define RATE_USE "use bps, kbps, Mbps, Gbps, Tbps, or Mbit, Mbit/s, ..."
 
 /* Sizes are decimal (KB = 1000) unless binary (KiB = 1024); a negative
  * scale marks packet units. */
@@ -87,15 +92,21 @@ static const unit *find_unit(const unit *tab, const char *u)
 
 /* Parse the value at idx: a number times num_scale, or a string with one
  * of `tab`'s units.  *scale_out receives the unit's scale (or num_scale). */
+/* A number stands for num_unit ("seconds"): the errors about it say so,
+ * since 5 meant as milliseconds is the likely slip. */
 static double parse(lua_State *L, int idx, const char *ctx, const char *kind,
-                    const unit *tab, const char *use, double num_scale,
+                    const unit *tab, const char *use, double num_scale, const char *num_unit,
                     double *scale_out)
 {
     int t = lua_type(L, idx);
     if (t == LUA_TNUMBER) {
         double v = lua_tonumber(L, idx);
-        if (!isfinite(v)) luaL_error(L, "%s %s: not a finite number", ctx, lua_tostring(L, idx));
-        if (v < 0) luaL_error(L, "%s %s: must not be negative", ctx, lua_tostring(L, idx));
+        if (!isfinite(v))
+            luaL_error(L, "%s %s: not a finite number (a number is taken in %s)", ctx,
+                       lua_tostring(L, idx), num_unit);
+        if (v < 0)
+            luaL_error(L, "%s %s: must not be negative (a number is taken in %s)", ctx,
+                       lua_tostring(L, idx), num_unit);
         *scale_out = num_scale;
         return v * fabs(num_scale);
     }
@@ -115,36 +126,42 @@ static double parse(lua_State *L, int idx, const char *ctx, const char *kind,
 }
 
 /* Round to an integer, refusing values that do not fit in 63 bits. */
-static uint64_t to_u64(lua_State *L, int idx, const char *ctx, double v)
+static uint64_t to_u64(lua_State *L, int idx, const char *ctx, double v, const char *num_unit)
 {
-    if (v >= 9.2e18) luaL_error(L, "%s %s: too large", ctx, luaL_tolstring(L, idx, NULL));
+    if (v >= 9.2e18) {
+        if (lua_type(L, idx) == LUA_TNUMBER)
+            luaL_error(L, "%s %s: too large (a number is taken in %s)", ctx,
+                       luaL_tolstring(L, idx, NULL), num_unit);
+        luaL_error(L, "%s %s: too large", ctx, luaL_tolstring(L, idx, NULL));
+    }
     return (uint64_t)llround(v);
 }
 
 ln_time lnl_checktime(lua_State *L, int idx, const char *ctx)
 {
     double sc;
-    double v = parse(L, idx, ctx, "time", time_units, TIME_USE, 1e9, &sc);
-    return to_u64(L, idx, ctx, v);
+    double v = parse(L, idx, ctx, "time", time_units, TIME_USE, 1e9, "seconds", &sc);
+    return to_u64(L, idx, ctx, v, "seconds");
 }
 
 uint64_t lnl_checkrate(lua_State *L, int idx, const char *ctx)
 {
     double sc;
-    double v = parse(L, idx, ctx, "rate", rate_units, RATE_USE, 1.0, &sc);
-    return to_u64(L, idx, ctx, v);
+    double v = parse(L, idx, ctx, "rate", rate_units, RATE_USE, 1.0, "bit/s", &sc);
+    return to_u64(L, idx, ctx, v, "bit/s");
 }
 
 uint64_t lnl_checksize(lua_State *L, int idx, const char *ctx, bool *pkts, bool num_is_pkts)
 {
     double sc;
+    const char *num_unit = num_is_pkts ? "packets" : "bytes";
     double v = parse(L, idx, ctx, "size", size_units, pkts ? SIZE_USE : SIZE_USE_B,
-                     num_is_pkts ? -1.0 : 1.0, &sc);
+                     num_is_pkts ? -1.0 : 1.0, num_unit, &sc);
     if (sc < 0 && !pkts)
         luaL_error(L, "%s \"%s\": a packet count is not a size in bytes (%s)", ctx,
                    lua_tostring(L, idx), SIZE_USE_B);
     if (pkts) *pkts = sc < 0;
-    return to_u64(L, idx, ctx, v);
+    return to_u64(L, idx, ctx, v, num_unit);
 }
 
 double lnl_checkprob(lua_State *L, int idx, const char *ctx)

@@ -28,3 +28,6 @@ set_tests_properties(browser.report PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
 # rewind, Ctrl-C and Ctrl-D.  Exit 77 (skipped) without tmux.
 add_test(NAME cli.repl_live COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/repl_live_test.sh $<TARGET_FILE:lunet>)
 set_tests_properties(cli.repl_live PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+
+# The same script and seed give the same pcaps and output from two processes.
+add_test(NAME cli.determinism COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/determinism_test.sh $<TARGET_FILE:lunet>)

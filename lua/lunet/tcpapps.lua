@@ -266,7 +266,12 @@ function M.http_server(h, port, opts)
     body = tostring(body)
     local head = {string.format("HTTP/1.1 %d %s", status, REASONS[status] or "Status"),
                   "Content-Length: " .. #body, "Connection: close"}
-    for k, v in pairs(extra or {}) do head[#head + 1] = k .. ": " .. v end
+    -- the handler's headers in name order: pairs() order changes from one
+    -- process to the next, and these bytes go on the wire
+    local names = {}
+    for k in pairs(extra or {}) do names[#names + 1] = k end
+    table.sort(names, function(a, b) return tostring(a) < tostring(b) end)
+    for _, k in ipairs(names) do head[#head + 1] = k .. ": " .. tostring(extra[k]) end
     c:send(table.concat(head, "\r\n") .. "\r\n\r\n" .. body)
     srv.bytes = srv.bytes + #body
     -- the client reads to EOF; our FIN comes after the response

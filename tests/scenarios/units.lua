@@ -44,8 +44,25 @@ test("rate: prefix case is free, bps is required", function()
   expect(lunet.rate("1.5Tbps")):eq(1500000000000)
   expect(lunet.rate(2400)):eq(2400)
   raises_plain(function() lunet.rate("10Mbs") end,
-               'lunet.rate "10Mbs": unknown unit (use bps, kbps, Mbps, Gbps, Tbps)')
+               'lunet.rate "10Mbs": unknown unit (use bps, kbps, Mbps, Gbps, Tbps, or Mbit, Mbit/s, ...)')
   raises_plain(function() lunet.rate("10MBps") end, "unknown unit")
+end)
+
+test("rate: as tc writes it and as lunet prints it", function()
+  expect(lunet.rate("10Mbit")):eq(10000000)
+  expect(lunet.rate("10mbit")):eq(10000000)
+  expect(lunet.rate("10 Mbit/s")):eq(10000000)
+  expect(lunet.rate("956.39 Mbit/s")):eq(956390000)
+  expect(lunet.rate("64kbit")):eq(64000)
+  expect(lunet.rate("1 Gbit/s")):eq(1000000000)
+  expect(lunet.rate("9600bit")):eq(9600)
+end)
+
+test("a number where a unit is expected: errors say which unit it was taken in", function()
+  raises_plain(function() lunet.time(-5) end, "must not be negative (a number is taken in seconds)")
+  raises_plain(function() lunet.time(1e12) end, "too large (a number is taken in seconds)")
+  raises_plain(function() lunet.rate(-1) end, "(a number is taken in bit/s)")
+  raises_plain(function() lunet.size(-1) end, "(a number is taken in bytes)")
 end)
 
 test("size: decimal, binary, and packets only where packets make sense", function()
@@ -89,7 +106,7 @@ test("link options: unknown ones are named, with the known ones", function(net)
     'link: option "bandwith" unknown (known: bandwidth, delay, jitter, loss, corrupt, ' ..
     'duplicate, reorder, reorder_delay, queue, mtu, up, ab, ba, ip)')
   raises_plain(function() net:link(h1, h2, { bandwidth = "10Mbs" }) end,
-    'link: bandwidth "10Mbs": unknown unit (use bps, kbps, Mbps, Gbps, Tbps)')
+    'link: bandwidth "10Mbs": unknown unit (use bps, kbps, Mbps, Gbps, Tbps, or Mbit, Mbit/s, ...)')
   raises_plain(function() net:link(h1, h2, { ab = { delya = "1ms" } }) end,
     'link: ab: option "delya" unknown')
   raises_plain(function() net:link(h1, h2, { loss = "2" }) end, 'link: loss "2"')
