@@ -196,8 +196,16 @@ static int sock_receive(lua_State *L)
     lnl_sock *k = luaL_checkudata(L, 1, LNL_SOCK);
     lnl_task *t = lnl_checktask(L, "IcmpSocket:receive");
     ln_time deadline = LN_NEVER;
-    if (!lua_isnoneornil(L, 2)) {
-        ln_time d = lnl_checktime(L, 2, "IcmpSocket:receive: timeout");
+    /* {timeout = t} as every socket takes it; a bare t as it always has */
+    int at = 2;
+    if (lua_istable(L, 2)) {
+        static const char *const known[] = {"timeout", NULL};
+        lnl_checkopts(L, 2, "IcmpSocket:receive", known);
+        lua_getfield(L, 2, "timeout");
+        at = lua_gettop(L);
+    }
+    if (!lua_isnoneornil(L, at)) {
+        ln_time d = lnl_checktime(L, at, "IcmpSocket:receive: timeout");
         ln_time now = ln_net_now(k->n->net);
         deadline = d > LN_NEVER - 1 - now ? LN_NEVER - 1 : now + d;
     }
