@@ -1,13 +1,17 @@
 # lunet - the two commands:
-#   make run    install missing build deps (apt), build, run the default demo
-#   make test   install missing build deps, build, run every test through ctest
-# Other targets: build, deps, bench, sanitize, gallery, clean.
+#   make run    install missing build deps (apt), build lunet, run the default demo
+#   make test   install missing build deps, build everything, run every test through ctest
+# Other targets: build, lunet, deps, bench, install, uninstall, sanitize,
+# gallery, clean.
 
 BUILD    ?= build
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO     ?= scripts/handshake.lua
 PCAP_DIR ?= $(BUILD)/pcap
 REPORT_DIR ?= $(BUILD)/report
+PREFIX   ?= /usr/local
+# DESTDIR (staged installs) is read from the command line or the environment.
+BENCHES  := bench_engine bench_tcp
 
 # Debian packages and a file each one provides, to tell whether it is there.
 DEPS := cmake:/usr/bin/cmake \
@@ -19,7 +23,7 @@ DEPS := cmake:/usr/bin/cmake \
         libedit-dev:/usr/include/editline/readline.h \
         tshark:/usr/bin/tshark
 
-.PHONY: all run test build deps bench sanitize gallery clean
+.PHONY: all run test build lunet deps bench install uninstall sanitize gallery clean
 
 all: build
 
@@ -45,19 +49,37 @@ deps:
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
 
+# Everything: lunet, the Lua module, the unit tests and the benchmarks.
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS)
 
-run: build
+# The binary alone: what run and gallery need, without the two dozen test
+# programs and the second copy of the engine in lunet.so.
+lunet: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS) --target lunet
+
+run: lunet
 	@mkdir -p $(PCAP_DIR)
 	$(BUILD)/lunet run --pcap $(PCAP_DIR) --report $(REPORT_DIR) $(DEMO)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
-bench: build
-	$(BUILD)/bench_engine
-	$(BUILD)/bench_tcp
+bench: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS) --target $(BENCHES)
+	for b in $(BENCHES); do $(BUILD)/$$b || exit 1; done
+
+# Installs what `cmake --install` lists in $(BUILD)/install_manifest.txt:
+# the binary, lunet.so for a stock lua5.4, the man pages, the completions,
+# the examples.  Build as yourself first (make lunet), then sudo make install.
+install: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS) --target lunet lunet_module
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+# Exactly what the last install put there, under its DESTDIR unless
+# another is given.
+uninstall:
+	DESTDIR="$(DESTDIR)" cmake -DLUNET_BUILD_DIR=$(BUILD) -P cmake/uninstall.cmake
 
 sanitize: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLUNET_SANITIZE=ON -DLUNET_WERROR=ON
@@ -66,7 +88,7 @@ sanitize: deps
 
 # The README's pictures (docs/gallery) and the golden pictures of the
 # tests (tests/golden), drawn again: review the diff before committing.
-gallery: build
+gallery: lunet
 	LUNET_UPDATE_GOLDEN=1 $(BUILD)/lunet test tests/scenarios/golden.lua
 
 clean:

@@ -225,6 +225,7 @@ int luaopen_lunet(lua_State *L)
     lnl_open_firewall(L);                              /* after Node: adds h:firewall() ... */
     lnl_open_task(L);                                  /* also lunet.sleep */
     lnl_open_filter(L);                                /* lunet.filter */
+    lnl_open_clock(L);                                 /* lunet.wallclock, for lunet test */
 
     static const luaL_Reg f[] = {
         {"net", lnl_net_new}, {"now", l_now}, {"current_net", l_current_net},
