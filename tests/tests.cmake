@@ -9,11 +9,15 @@ foreach(src ${UNIT_TESTS})
 endforeach()
 
 # Scenario tests: each tests/scenarios/*.lua runs through `lunet test`.
+# They run in the build directory, not the source tree: a test finds its
+# files from its own path (debug.getinfo(1, "S").source), never from the
+# working directory, and running elsewhere keeps that true.  Their
+# captures go to build/pcap/ to be looked at afterwards.
 file(GLOB SCENARIOS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/scenarios/*.lua)
 foreach(src ${SCENARIOS})
   get_filename_component(name ${src} NAME_WE)
   add_test(NAME scenario.${name} COMMAND lunet test ${src}
-           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+           WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
   set_tests_properties(scenario.${name} PROPERTIES ENVIRONMENT "LUNET_PCAP_DIR=${CMAKE_BINARY_DIR}/pcap")
 endforeach()
 
@@ -22,7 +26,7 @@ file(GLOB DEMOS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/scripts/*.lua)
 foreach(src ${DEMOS})
   get_filename_component(name ${src} NAME_WE)
   add_test(NAME script.${name} COMMAND lunet test ${src}
-           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+           WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
   set_tests_properties(script.${name} PROPERTIES ENVIRONMENT "LUNET_PCAP_DIR=${CMAKE_BINARY_DIR}/pcap")
 endforeach()
 

@@ -8,9 +8,11 @@ LUNET=${1:?usage: run_cli_tests.sh PATH/TO/lunet}
 case $LUNET in /*) ;; *) LUNET=$PWD/$LUNET ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE/../.."                       # the source tree: paths as users write them
+ROOT=$PWD
 FIX=tests/cli/fixtures
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+unset LUNET_PCAP_DIR                   # where captures go is checked below
 
 fails=0
 pass() { echo "ok   $1"; }
@@ -24,8 +26,8 @@ run() {
   rc=$?
 }
 last_line() { tail -n 1 "$TMP/$1.out"; }
-has() { grep -qE -- "$2" "$TMP/$1.out"; }
-show() { sed 's/^/      | /' "$TMP/$1.out" | head -40; }
+has() { grep -aqE -- "$2" "$TMP/$1.out"; }
+show() { sed 's/^/      | /' "$TMP/$1.out" | head -40 | tr -d '\000'; }
 
 # --- a passing file ----------------------------------------------------------
 run passing "$LUNET" test $FIX/passing.lua
@@ -74,8 +76,14 @@ run dir "$LUNET" test $FIX
 if [ $rc -ne 0 ] && has dir "^FAIL $FIX/failing.lua: fails$" && has dir "^ok   $FIX/passing.lua: one"
 then pass "directory: recursed, exit $rc"
 else fail "directory: exit $rc" "$(show dir)"; fi
-run missing "$LUNET" test $FIX/no_such_file.lua
-if [ $rc -ne 0 ]; then pass "missing path: exit $rc"; else fail "missing path: exit 0" "$(show missing)"; fi
+
+# --- a missing path is a usage error, not a failing test ---------------------------
+# (changed on purpose: it used to be reported as a failing test, exit 1)
+run missing "$LUNET" test $FIX/passing.lua $FIX/no_such_file.lua
+if [ $rc -eq 2 ] && has missing "^lunet test: $FIX/no_such_file.lua: No such file or directory$" &&
+   ! has missing "^ok " && ! has missing "passed"
+then pass "missing path: exit 2, the path named, nothing run"
+else fail "missing path: exit $rc" "$(show missing)"; fi
 
 # --- runaway scripts: --timeout, Ctrl-C, livelock ------------------------------------
 # (not *.lua: `lunet test` of a directory must never pick them up)
@@ -97,7 +105,10 @@ sleep 1
 kill -INT $pid
 wait $pid
 rc=$?
-if [ $rc -eq 1 ] && has sigint "interrupted!" && has sigint "runaway_task.fixture:6"; then
+# (the exit code and the words are main.c's to choose: 1 and "interrupted!"
+# before, 130 and "interrupted at t=..." now; tests/cli/faults_signals_test.sh
+# checks them exactly)
+if [ $rc -ne 0 ] && has sigint "interrupted" && has sigint "runaway_task.fixture:6"; then
   pass "run: Ctrl-C stops a task in a loop, at its line"
 else fail "run: Ctrl-C on a task in a loop: exit $rc" "$(show sigint)"; fi
 run livelock "$LUNET" run $RUN/livelock.fixture
@@ -126,7 +137,8 @@ run junit "$LUNET" test --junit "$TMP/junit.xml" $FIX/failing.lua $FIX/passing.l
 J=$TMP/junit.xml
 if [ $rc -ne 0 ] && [ -s "$J" ]; then pass "junit: file written, exit $rc"
 else fail "junit: exit $rc, file $(ls -l "$J" 2>&1)" "$(show junit)"; fi
-if grep -q "<testsuite name=\"$FIX/failing.lua\" tests=\"4\" failures=\"2\" errors=\"0\" skipped=\"1\"" "$J" &&
+# (changed on purpose: the Lua error of "errors <&>..." is an <error> now, not a <failure>)
+if grep -q "<testsuite name=\"$FIX/failing.lua\" tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\"" "$J" &&
    grep -q "<testsuite name=\"$FIX/passing.lua\" tests=\"3\" failures=\"0\"" "$J" &&
    grep -q '<testcase classname="[^"]*" name="fails" time="[0-9.]*">' "$J" &&
    grep -q '<failure message="[^"]*failing.lua:4: at t=[^"]*expected 2 to equal 3"' "$J" &&
@@ -135,11 +147,160 @@ if grep -q "<testsuite name=\"$FIX/failing.lua\" tests=\"4\" failures=\"2\" erro
    grep -q 'bad &lt;tag&gt; &amp; &quot;quote&quot;' "$J"
 then pass "junit: suites, cases, failure, skipped, escaping"
 else fail "junit: content" "$(sed 's/^/      | /' "$J" | head -30)"; fi
-if command -v python3 >/dev/null 2>&1; then
-  if python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$J" 2>"$TMP/xml.err"
-  then pass "junit: well-formed XML"
-  else fail "junit: not well-formed" "$(cat "$TMP/xml.err")"; fi
-fi
+
+# JUnit read back by a real XML parser: <failure> for a failed expect,
+# <error> for a Lua error, a timeout and a missing matcher, <skipped>, the
+# tests' output in <system-out> (also what XML 1.0 forbids, made harmless),
+# and durations in wall-clock time.
+run junit2 "$LUNET" test --junit "$TMP/junit2.xml" $FIX/failing.lua $FIX/noisy.lua $FIX/no_matcher.lua $FIX/sleeper.lua
+run junit3 "$LUNET" test --timeout 0.5s --junit "$TMP/junit3.xml" tests/cli/runaway/slow_tests.fixture
+if ! python3 -c 'import xml.etree.ElementTree' 2>/dev/null; then
+  echo "skip junit: no python3 with xml.etree here: the XML is not parsed"
+elif python3 - "$J" "$TMP/junit2.xml" "$TMP/junit3.xml" "$FIX" >"$TMP/xml.err" 2>&1 <<'PY'
+import sys, xml.etree.ElementTree as ET
+j1, j2, j3, fix = sys.argv[1:5]
+ET.parse(j1)                                  # well-formed
+root = ET.parse(j2).getroot()
+bad = []
+def need(cond, what):
+    if not cond: bad.append(what)
+suites = {s.get("name"): s for s in root.iter("testsuite")}
+def case(suite, name):
+    s = suites.get(fix + "/" + suite)
+    for c in (s.iter("testcase") if s is not None else []):
+        if c.get("name") == name: return c
+    bad.append("no testcase %s: %s" % (suite, name))
+    return ET.Element("missing")
+f = suites.get(fix + "/failing.lua")
+need(f is not None and (f.get("failures"), f.get("errors"), f.get("skipped")) == ("1", "1", "1"),
+     "failing.lua: failures=1 errors=1 skipped=1")
+need((root.get("failures"), root.get("errors")) == ("2", "3"), "testsuites: failures=2 errors=3, got %s %s" % (root.get("failures"), root.get("errors")))
+c = case("failing.lua", "fails")
+need(c.find("failure") is not None and c.find("error") is None, "fails: a <failure>")
+need(c.find("failure") is not None and c.find("failure").get("type") == "expect", "fails: type expect")
+c = case("failing.lua", "errors <&>\"'")
+need(c.find("error") is not None and c.find("failure") is None, "errors: an <error>")
+need(c.find("error") is not None and 'bad <tag> & "quote"' in c.find("error").text, "errors: the message, unescaped")
+need(case("failing.lua", "skipped").find("skipped") is not None, "skipped: <skipped>")
+c = case("noisy.lua", "prints and fails")
+out = c.find("system-out")
+need(c.find("failure") is not None, "noisy: a <failure>")
+need(out is not None and "first line from the failing test\nio.write 42 1.5\nio.stdout:write\nio.stderr:write\n" == out.text,
+     "noisy: <system-out> holds what the failing test printed, got %r" % (out is not None and out.text))
+out = case("noisy.lua", "prints and passes").find("system-out")
+need(out is not None and "NOISE from a passing test" in out.text, "noisy: a passing test's <system-out>")
+out = case("noisy.lua", "prints what XML 1.0 forbids").find("system-out")
+need(out is not None and "<&>\"' ]]>" in out.text and "fine: \u00e9 \u2713" in out.text and "red" in out.text and "\x1b" not in out.text,
+     "noisy: forbidden characters replaced, the rest kept: %r" % (out is not None and out.text))
+s = suites.get(fix + "/noisy.lua")
+need(s is not None and s.find("system-out") is not None and "loading noisy.lua" in s.find("system-out").text,
+     "noisy: what loading the file printed, in the suite's <system-out>")
+c = case("no_matcher.lua", "no matcher")
+need(c.find("error") is not None and "has no matcher" in c.find("error").get("message"), "no_matcher: an <error>")
+c = case("sleeper.lua", "sleeps")
+need(float(c.get("time")) >= 0.3, "sleeper: time=%s, want >= 0.3 (wall clock)" % c.get("time"))
+slow = [c for c in ET.parse(j3).getroot().iter("testcase") if c.get("name") == "slow"]
+need(slow and slow[0].find("error") is not None and slow[0].find("error").get("type") == "timeout"
+     and "timeout" in slow[0].find("error").get("message"), "timeout: an <error type=timeout>")
+for b in bad: print(b)
+sys.exit(1 if bad else 0)
+PY
+then pass "junit: parsed; failure vs error (timeout, no matcher), skipped, system-out, wall time"
+else fail "junit: parsed content" "$(cat "$TMP/xml.err")" "$(sed 's/^/      | /' "$TMP/junit2.xml" | head -60)"; fi
+
+# --- quiet by default: what a test prints shows only when it fails ------------------
+run quiet "$LUNET" test $FIX/noisy.lua
+if [ $rc -eq 1 ] && ! has quiet "NOISE" && ! has quiet "loading noisy.lua" &&
+   [ "$(last_line quiet)" = "3 passed, 1 failed" ]
+then pass "quiet: a passing test's output and the file's are not shown"
+else fail "quiet: exit $rc" "$(show quiet)"; fi
+# the FAIL line, the message, then the output indented, in that order
+if [ "$(grep -a -A 6 "^FAIL $FIX/noisy.lua: prints and fails$" "$TMP/quiet.out" | sed 's/ ([0-9.]*s)$//')" = "FAIL $FIX/noisy.lua: prints and fails
+    $FIX/noisy.lua:12: at t=0s: sum: expected 2 to equal 3
+    | first line from the failing test
+    | io.write 42 1.5
+    | io.stdout:write
+    | io.stderr:write
+ok   $FIX/noisy.lua: prints what XML 1.0 forbids" ]
+then pass "quiet: a failing test's output follows its FAIL line and message, indented"
+else fail "quiet: the failing test's block" "$(show quiet)"; fi
+if ! grep -vE '^(ok   |FAIL |skip |    |[0-9]+ passed, )' "$TMP/quiet.out" | grep -q .; then
+  pass "quiet: every line is a result, an indented detail or the summary"
+else fail "quiet: stray lines" "$(show quiet)"; fi
+run verbose "$LUNET" test -v $FIX/noisy.lua
+noise_at=$(grep -an '^NOISE from a passing test$' "$TMP/verbose.out" | cut -d: -f1)
+ok_at=$(grep -an "^ok   $FIX/noisy.lua: prints and passes" "$TMP/verbose.out" | cut -d: -f1)
+if [ $rc -eq 1 ] && has verbose "^loading noisy.lua$" && has verbose "^first line from the failing test$" &&
+   [ -n "$noise_at" ] && [ -n "$ok_at" ] && [ "$noise_at" -lt "$ok_at" ]
+then pass "-v: every test's output, as it comes (before its result line)"
+else fail "-v: output" "$(show verbose)"; fi
+
+# --- durations are wall-clock time ------------------------------------------------
+run sleeper "$LUNET" test $FIX/sleeper.lua
+secs=$(sed -n "s|^ok   $FIX/sleeper.lua: sleeps (\([0-9.]*\)s)$|\1|p" "$TMP/sleeper.out")
+if [ $rc -eq 0 ] && [ -n "$secs" ] && awk -v s="$secs" 'BEGIN { exit !(s >= 0.3 && s < 10) }'
+then pass "duration: a test sleeping 0.3 s of wall time shows ${secs}s"
+else fail "duration: exit $rc, '${secs}'s (want >= 0.3)" "$(show sleeper)"; fi
+
+# --- expect() without a matcher fails --------------------------------------------
+run nomatch "$LUNET" test $FIX/no_matcher.lua
+if [ $rc -eq 1 ] && has nomatch "^FAIL $FIX/no_matcher.lua: no matcher$" &&
+   has nomatch "^    expect\(\.\.\.\) at $FIX/no_matcher.lua:3 has no matcher \(use :eq, :truthy, \.\.\.\)$" &&
+   has nomatch "^    expect\(\.\.\.\) at $FIX/no_matcher.lua:5 has no matcher .*; also at $FIX/no_matcher.lua:6$" &&
+   has nomatch "^ok   $FIX/no_matcher.lua: matchers on later lines" &&
+   [ "$(last_line nomatch)" = "1 passed, 2 failed" ]
+then pass "no matcher: the test fails naming the line(s); matchers on later lines are fine"
+else fail "no matcher: exit $rc" "$(show nomatch)"; fi
+run nomatch_script "$LUNET" test $FIX/script_no_matcher.lua
+if [ $rc -eq 1 ] && has nomatch_script "^    expect\(\.\.\.\) at $FIX/script_no_matcher.lua:4 has no matcher"
+then pass "no matcher: in a script without test() too"
+else fail "no matcher in a script: exit $rc" "$(show nomatch_script)"; fi
+run nomatch_run "$LUNET" run $FIX/no_matcher.lua
+if [ $rc -eq 1 ] && has nomatch_run "expect\(\.\.\.\) at $FIX/no_matcher.lua:3 has no matcher"
+then pass "no matcher: test() under lunet run raises too"
+else fail "no matcher under lunet run: exit $rc" "$(show nomatch_run)"; fi
+
+# --- any working directory, nothing left in it ------------------------------------
+# From an empty directory: the demonstrations pass, print one line each,
+# and leave the directory empty (their captures went to a temporary
+# directory, under $TMPDIR, removed at the end).
+EMPTY=$TMP/empty; TMPD=$TMP/tmpdir
+mkdir -p "$EMPTY" "$TMPD"
+(cd "$EMPTY" && TMPDIR=$TMPD "$LUNET" test "$ROOT/scripts") >"$TMP/elsewhere.out" 2>&1
+rc=$?
+n_scripts=$(ls "$ROOT"/scripts/*.lua | wc -l)
+if [ $rc -eq 0 ] && [ "$(wc -l <"$TMP/elsewhere.out")" -eq $((n_scripts + 1)) ] &&
+   [ "$(last_line elsewhere)" = "$n_scripts passed, 0 failed" ]
+then pass "scripts/ from another directory: $n_scripts passed, one line each"
+else fail "scripts/ from another directory: exit $rc" "$(show elsewhere)"; fi
+if [ -z "$(ls -A "$EMPTY")" ] && [ -z "$(ls -A "$TMPD")" ]; then
+  pass "nothing left in the current directory, the temporary one removed"
+else fail "files left behind" "$(cd "$TMP" && find empty tmpdir | head -20)"; fi
+# scenario tests find their files from their own place, by any path
+rel=$(realpath --relative-to="$EMPTY" "$ROOT/tests/scenarios/topologies.lua" 2>/dev/null)
+(cd "$EMPTY" && "$LUNET" test "$ROOT/tests/scenarios/topologies.lua" ${rel:+"$rel"} "$ROOT/tests/scenarios/golden.lua") >"$TMP/scen.out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && [ -z "$(ls -A "$EMPTY")" ]; then
+  pass "scenarios from another directory (absolute${rel:+ and relative} paths)"
+else fail "scenarios from another directory: exit $rc" "$(show scen)"; fi
+
+# --- where captures go -----------------------------------------------------------
+(cd "$EMPTY" && TMPDIR=$TMPD "$LUNET" test -v "$ROOT/$FIX/captures.lua") >"$TMP/cap.out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && has cap "^pcap_dir=$TMPD/lunet-test\.[^/]+$" && [ -z "$(ls -A "$EMPTY")" ] && [ -z "$(ls -A "$TMPD")" ]
+then pass "captures: in a temporary directory while the tests run, gone after"
+else fail "captures (default): exit $rc" "$(show cap)" "$(cd "$TMP" && find empty tmpdir | head)"; fi
+(cd "$EMPTY" && "$LUNET" test --pcap "$TMP/pc" "$ROOT/$FIX/captures.lua") >"$TMP/cap_pcap.out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && [ -s "$TMP/pc/${ROOT#/}/$FIX/captures/captures/one.pcap" ] &&
+   [ -s "$TMP/pc/${ROOT#/}/$FIX/captures/captures/sub/a-eth0.pcap" ] && [ -z "$(ls -A "$EMPTY")" ]
+then pass "captures: --pcap DIR keeps them in DIR/<file path>/<test>/"
+else fail "captures (--pcap): exit $rc" "$(show cap_pcap)" "$(find "$TMP/pc" | head)"; fi
+(cd "$EMPTY" && LUNET_PCAP_DIR=$TMP/envpc "$LUNET" test "$ROOT/$FIX/captures.lua") >"$TMP/cap_env.out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && [ -s "$TMP/envpc/one.pcap" ] && [ -s "$TMP/envpc/sub/a-eth0.pcap" ] && [ -z "$(ls -A "$EMPTY")" ]
+then pass "captures: \$LUNET_PCAP_DIR keeps them there"
+else fail "captures (\$LUNET_PCAP_DIR): exit $rc" "$(show cap_env)" "$(find "$TMP/envpc" | head)"; fi
 
 # --- lunet run -----------------------------------------------------------------
 run run_err "$LUNET" run $FIX/script_error.lua

@@ -2,6 +2,10 @@
 -- ARP requests 1 s apart (mcast_solicit = 3, retrans_time = 1 s), then the
 -- queued packets fail with "Destination Host Unreachable" from the sender's
 -- own address.
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 local function is_arp_request(summary)
@@ -12,7 +16,7 @@ end
 local S = 1000000000
 
 local function setup(net)
-  local lab = lunet.topology("two_hosts", net, {delay = "1ms"})
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {delay = "1ms"})
   local requests = {}
   net:on("tx", function(ev)
     if ev.node == "h1" and is_arp_request(ev.summary) then requests[#requests + 1] = ev.time end

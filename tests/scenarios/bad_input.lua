@@ -4,6 +4,10 @@
 --
 -- Frames are handed to h2's receive path with h2:inject("eth0", bytes), as
 -- if they came off the wire.
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 ---- building frames ------------------------------------------------------
@@ -73,7 +77,7 @@ end
 ---- the lab --------------------------------------------------------------
 
 local function lab_for(net)
-  local lab = lunet.topology("two_hosts", net, {delay = "1ms"})
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {delay = "1ms"})
   local drops = {}
   net:on("drop", function(ev)
     if ev.node == "h2" then drops[#drops + 1] = ev.reason end

@@ -1,6 +1,10 @@
 -- determinism.lua - the same script and seed give byte-identical pcaps;
 -- another seed gives another loss pattern; adding unrelated hosts and links
 -- changes nothing on the others.
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 local function tmpdir()
@@ -25,7 +29,7 @@ local KNOBS = {bandwidth = "10Mbps", delay = "2ms", jitter = "500us", loss = "20
 -- Ping across a lossy, jittery link; return the bytes of h2's capture.
 local function scenario(seed, path, extra)
   local net = lunet.net{seed = seed}
-  local lab = lunet.topology("two_hosts", net, KNOBS)
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, KNOBS)
   if extra then
     -- an unrelated pair of hosts with its own lossy link and traffic
     local h3, h4 = net:host("h3"), net:host("h4")
@@ -72,7 +76,7 @@ end)
 -- recovery, timers, random ISNs and timestamps all come out the same.
 local function tcp_scenario(seed, path)
   local net = lunet.net{seed = seed}
-  local lab = lunet.topology("two_hosts", net, {bandwidth = "20Mbps", delay = "5ms",
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {bandwidth = "20Mbps", delay = "5ms",
                                                 loss = "5%", reorder = "2%",
                                                 reorder_delay = "1ms"})
   local cap = net:capture{iface = lab.h1.eth0, file = path}

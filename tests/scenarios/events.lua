@@ -1,8 +1,12 @@
 -- events.lua - what a frame event carries besides its summary: the bytes
 -- as seen at that layer, the Ethernet addresses and type, decoded fields.
 
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
+
 test("tx events carry the frame's bytes, MACs and ethertype", function(net)
-  local lab = lunet.topology("two_hosts", net, {})
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {})
   local echo
   net:on("tx", function(ev)
     if not echo and ev.proto == "icmp" then echo = ev end

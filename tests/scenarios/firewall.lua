@@ -4,12 +4,16 @@
 -- rule and the out hook; policies; counters; the errors raised for misuse.
 --
 --   h1 10.0.1.1 ---- r1 ---- h2 10.0.2.1     (router_chain, n = 1, 1 ms links)
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 local SYN80 = "tcp dst port 80 and tcp[tcpflags] & tcp-syn != 0"
 
 local function lab(net)
-  local l = lunet.topology("router_chain", net, {n = 1, link = {delay = "1ms"}})
+  local l = lunet.topology(TOPO .. "router_chain.lua", net, {n = 1, link = {delay = "1ms"}})
   -- two SYN retries with the classic doubling (no linear timeouts):
   -- 1 s + 2 s + the last 4 s wait = 7 s to "timeout"
   l.h1:sysctl("net.ipv4.tcp_syn_retries", 2)

@@ -1,6 +1,10 @@
 -- fragments.lua - IPv4 fragmentation and reassembly: at the source, in
 -- transit at a router with a smaller MTU, and "fragmentation needed" when
 -- DF forbids it.
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 local function txtime(bw, bytes)
@@ -16,7 +20,7 @@ end
 local function delta(a, b, k) return (a[k] or 0) - (b[k] or 0) end
 
 test("4000-byte pings over MTU 1500: 3 fragments each way, reassembled", function(net)
-  local lab = lunet.topology("two_hosts", net, {bandwidth = "10Mbps", delay = "1ms"})
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {bandwidth = "10Mbps", delay = "1ms"})
   local r = ping(net, lab.h1, lab.h2_ip, {count = 2, size = 4000})
   expect(r.received):eq(2)
   expect(r.replies[1].len, "reply ICMP data bytes"):eq(4000)
@@ -37,7 +41,7 @@ test("4000-byte pings over MTU 1500: 3 fragments each way, reassembled", functio
 end)
 
 test("DF and too big for the first hop: local 'frag needed'", function(net)
-  local lab = lunet.topology("two_hosts", net, {delay = "1ms"})
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {delay = "1ms"})
   local r = ping(net, lab.h1, lab.h2_ip, {count = 1, size = 4000, df = true})
   expect(r.received):eq(0)
   expect(#r.errors):eq(1)
@@ -49,7 +53,7 @@ test("DF and too big for the first hop: local 'frag needed'", function(net)
 end)
 
 test("a router fragments onto a link with a smaller MTU", function(net)
-  local lab = lunet.topology("router_chain", net, {n = 1, link = {delay = "1ms"}, links = {[2] = {mtu = 1000}}})
+  local lab = lunet.topology(TOPO .. "router_chain.lua", net, {n = 1, link = {delay = "1ms"}, links = {[2] = {mtu = 1000}}})
   expect(lab.r1.eth1:mtu()):eq(1000)
   expect(lab.h2.eth0:mtu()):eq(1000)
   local r = ping(net, lab.h1, lab.h2_ip, {count = 2, size = 1400})
@@ -67,7 +71,7 @@ test("a router fragments onto a link with a smaller MTU", function(net)
 end)
 
 test("DF through a router with a smaller MTU: frag needed from the router", function(net)
-  local lab = lunet.topology("router_chain", net, {n = 1, link = {delay = "1ms"}, links = {[2] = {mtu = 1000}}})
+  local lab = lunet.topology(TOPO .. "router_chain.lua", net, {n = 1, link = {delay = "1ms"}, links = {[2] = {mtu = 1000}}})
   local r = ping(net, lab.h1, lab.h2_ip, {count = 1, size = 1400, df = true})
   expect(r.received):eq(0)
   expect(#r.errors):eq(1)

@@ -1,6 +1,10 @@
 -- harness.lua - the assertion library itself: every matcher passes and
 -- fails as documented, failure messages name this file's line and the
 -- virtual time, eventually() works in and outside tasks.
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local T = require("lunet.test")
 local run_task = T.run_task
 
@@ -63,7 +67,7 @@ test("each matcher's failure", function()
 end)
 
 test("eventually, outside a task: drives the network", function(net)
-  local lab = lunet.topology("two_hosts", net, {delay = "10ms"})
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {delay = "10ms"})
   local done = false
   lab.h1:spawn(function() lab.h1:ping(lab.h2_ip, {count = 1, quiet = true}); done = true end)
   eventually(function() return done end, "1s")
@@ -75,7 +79,7 @@ test("eventually, outside a task: drives the network", function(net)
 end)
 
 test("eventually, inside a task: sleeps 1 ms at a time", function(net)
-  local lab = lunet.topology("two_hosts", net, {delay = "10ms"})
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {delay = "10ms"})
   local flag = false
   net:spawn(function() lunet.sleep("300ms"); flag = true end)
   local t = run_task(net, lab.h1, function()

@@ -1,11 +1,15 @@
 -- link_updown.lua - a link taken down loses the pings sent meanwhile and
 -- brings them back when up again; its delay can change while it runs.
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 local S = 1000000000
 
 local function setup(net, knobs)
-  local lab = lunet.topology("two_hosts", net, knobs)
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, knobs)
   -- static ARP: only echo traffic on the link
   lab.h1:arp_set(lab.h2_ip, lab.h2.eth0.mac, "eth0")
   lab.h2:arp_set(lab.h1_ip, lab.h1.eth0.mac, "eth0")

@@ -3,12 +3,16 @@
 --
 -- ARP entries are set statically so that only echo requests cross the
 -- lossy direction (h1 -> h2); replies travel the clean one.
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 local N = 2000
 
 local function setup(net, loss)
-  local lab = lunet.topology("two_hosts", net, {bandwidth = "100Mbps", delay = "1ms",
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {bandwidth = "100Mbps", delay = "1ms",
                                                 ab = {loss = loss}})
   lab.h1:arp_set(lab.h2_ip, lab.h2.eth0.mac, "eth0")
   lab.h2:arp_set(lab.h1_ip, lab.h1.eth0.mac, "eth0")

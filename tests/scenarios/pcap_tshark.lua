@@ -5,6 +5,10 @@
 --
 -- tshark 4.0 has no icmp.check_checksum preference: ICMP checksums are
 -- always verified.  IP and UDP verification must be switched on.
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 local FILTER = '_ws.malformed or ip.checksum.status == "Bad" or icmp.checksum.status == "Bad"'
@@ -70,7 +74,7 @@ end
 
 test("ping, large ping (fragments), and a DF refusal", function(net)
   local dir = setup()
-  local lab = lunet.topology("router_chain", net, {n = 1, link = {delay = "1ms"}, links = {[2] = {mtu = 1000}}})
+  local lab = lunet.topology(TOPO .. "router_chain.lua", net, {n = 1, link = {delay = "1ms"}, links = {[2] = {mtu = 1000}}})
   local caps = capture_all(net, dir, "ping")
   run_task(net, lab.h1, function()
     lab.h1:ping(lab.h2_ip, {count = 3, interval = "100ms", quiet = true})
@@ -84,7 +88,7 @@ end)
 
 test("traceroute, icmp and udp", function(net)
   local dir = setup()
-  local lab = lunet.topology("router_chain", net, {n = 3, link = {delay = "1ms"}})
+  local lab = lunet.topology(TOPO .. "router_chain.lua", net, {n = 3, link = {delay = "1ms"}})
   local caps = capture_all(net, dir, "tr")
   run_task(net, lab.h1, function()
     lab.h1:traceroute(lab.h2_ip, {quiet = true})
@@ -96,7 +100,7 @@ end)
 
 test("arp on a switched lan, through a router", function(net)
   local dir = setup()
-  local lab = lunet.topology("lan_router", net, {hosts = 3, lan = {delay = "100us"}, wan = {delay = "5ms"}})
+  local lab = lunet.topology(TOPO .. "lan_router.lua", net, {hosts = 3, lan = {delay = "100us"}, wan = {delay = "5ms"}})
   local caps = capture_all(net, dir, "lan")
   run_task(net, lab.h1, function()
     lab.h1:ping("10.0.1.2", {count = 2, interval = "100ms", quiet = true})
@@ -109,7 +113,7 @@ end)
 
 test("a corrupting link: tshark must see bad checksums", function(net)
   local dir = setup()
-  local lab = lunet.topology("two_hosts", net, {delay = "1ms", corrupt = "30%"})
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {delay = "1ms", corrupt = "30%"})
   lab.h1:arp_set(lab.h2_ip, lab.h2.eth0.mac, "eth0")
   lab.h2:arp_set(lab.h1_ip, lab.h1.eth0.mac, "eth0")
   local cap = net:capture{iface = lab.h2.eth0, file = dir .. "/corrupt-h2.pcap"}

@@ -6,6 +6,10 @@
 -- hosts add no processing time.  The first ping also pays for ARP on every
 -- hop of the forward path (each next hop learns the sender from the request
 -- addressed to it, so the way back needs no ARP).
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 local function txtime(bw, bytes)
@@ -23,7 +27,7 @@ local function by_seq(r)
 end
 
 test("one link: rtt = 2 x (txtime(98 B) + delay)", function(net)
-  local lab = lunet.topology("two_hosts", net, {bandwidth = "10Mbps", delay = "5ms"})
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {bandwidth = "10Mbps", delay = "5ms"})
   local r = run_task(net, lab.h1, function()
     return lab.h1:ping(lab.h2_ip, {count = 3, quiet = true})
   end)
@@ -39,7 +43,7 @@ test("one link: rtt = 2 x (txtime(98 B) + delay)", function(net)
 end)
 
 test("one link, 1000-byte pings, asymmetric link", function(net)
-  local lab = lunet.topology("two_hosts", net, {ab = {bandwidth = "2Mbps", delay = "3ms"},
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {ab = {bandwidth = "2Mbps", delay = "3ms"},
                                                 ba = {bandwidth = "50Mbps", delay = "7ms"}})
   local r = run_task(net, lab.h1, function()
     return lab.h1:ping(lab.h2_ip, {count = 2, size = 1000, quiet = true})
@@ -55,7 +59,7 @@ test("across two routers: sum over the three hops, both ways", function(net)
     {bandwidth = "1Mbps", delay = "10ms"},
     {bandwidth = "100Mbps", delay = "500us"},
   }
-  local lab = lunet.topology("router_chain", net, {n = 2, links = links})
+  local lab = lunet.topology(TOPO .. "router_chain.lua", net, {n = 2, links = links})
   local r = run_task(net, lab.h1, function()
     return lab.h1:ping(lab.h2_ip, {count = 3, quiet = true})
   end)
@@ -74,7 +78,7 @@ test("across two routers: sum over the three hops, both ways", function(net)
 end)
 
 test("infinite bandwidth: only propagation", function(net)
-  local lab = lunet.topology("two_hosts", net, {bandwidth = 0, delay = "1ms"})
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {bandwidth = 0, delay = "1ms"})
   local r = run_task(net, lab.h1, function()
     return lab.h1:ping(lab.h2_ip, {count = 2, quiet = true})
   end)

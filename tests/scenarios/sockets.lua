@@ -2,10 +2,14 @@
 -- the words of network outcomes (timeout, refused, reset, closed, busy),
 -- receive patterns, half-close, <close>, info fields, the sockets listing,
 -- sysctl round trips, and the errors raised for misuse.
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 local function lab(net, opts)
-  return lunet.topology("two_hosts", net, opts or {delay = "1ms"})
+  return lunet.topology(TOPO .. "two_hosts.lua", net, opts or {delay = "1ms"})
 end
 
 test("connect, send, receive patterns, close", function(net)
@@ -462,7 +466,7 @@ test("net:on(\"tcp\"), \"cwnd\" and \"timer\" events", function(net)
 end)
 
 test("half-open requests: listed as SYN_RCVD, counted on the listener", function(net)
-  local l = lunet.topology("two_hosts", net, {delay = "5ms"})
+  local l = lunet.topology(TOPO .. "two_hosts.lua", net, {delay = "5ms"})
   local srv = assert(l.h2:listen(80, {backlog = 4}))
   l.h1:spawn(function() l.h1:connect(l.h2_ip, 80) end)
   -- ARP (10 ms) and the SYN (5 ms) have arrived; the handshake's ACK has not
@@ -486,7 +490,7 @@ test("half-open requests: listed as SYN_RCVD, counted on the listener", function
 end)
 
 test("the handshake gives the first RTT sample, even for a connect at t=0", function(net)
-  local l = lunet.topology("two_hosts", net, {delay = "11065us"})
+  local l = lunet.topology(TOPO .. "two_hosts.lua", net, {delay = "11065us"})
   l.h1:arp_set("10.0.0.2", l.h2.eth0.mac, "eth0")
   l.h2:arp_set("10.0.0.1", l.h1.eth0.mac, "eth0")
   l.h1:sysctl("net.ipv4.tcp_timestamps", 0)     -- only the SYN's send time can tell

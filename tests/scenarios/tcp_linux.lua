@@ -9,12 +9,16 @@
 --   window update when the reader wakes up.
 --
 --   h1 (client) 10.0.0.1 ===== 100 Mbit/s, 5 ms ===== h2 (server) 10.0.0.2
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 local US, MS, S = lunet.time("1us"), lunet.time("1ms"), lunet.time("1s")
 
 local function lab(net, opts)
-  local l = lunet.topology("two_hosts", net, opts or {bandwidth = "100Mbps", delay = "5ms"})
+  local l = lunet.topology(TOPO .. "two_hosts.lua", net, opts or {bandwidth = "100Mbps", delay = "5ms"})
   l.h1:arp_set(l.h2_ip, l.h2.eth0.mac, "eth0")
   l.h2:arp_set(l.h1_ip, l.h1.eth0.mac, "eth0")
   return l

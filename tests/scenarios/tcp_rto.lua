@@ -9,6 +9,10 @@
 -- transmissions still show as TX events (a link that is down refuses
 -- frames before they are sent).  ARP entries are static, so nothing but
 -- TCP is on the wire and no ARP timeout interferes.
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 local MS, S = lunet.time("1ms"), lunet.time("1s")
@@ -32,7 +36,7 @@ local function expect_interval(got, nominal, label)
 end
 
 local function lab(net)
-  local l = lunet.topology("two_hosts", net, {delay = "1ms"})
+  local l = lunet.topology(TOPO .. "two_hosts.lua", net, {delay = "1ms"})
   l.h1:arp_set(l.h2_ip, l.h2.eth0.mac, "eth0")
   l.h2:arp_set(l.h1_ip, l.h1.eth0.mac, "eth0")
   return l

@@ -11,6 +11,10 @@
 -- reordering, and D-SACKs (RFC 2883, Linux's tcp_dsack=1) for duplicates.
 --
 --   h1 10.0.0.1 ===== 10 Mbit/s, 5 ms each way (impaired) ===== h2 10.0.0.2
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 local BYTES = 1000000
@@ -46,7 +50,7 @@ end
 local function transfer(net, opts, sysctls, data, max_seconds)
   local link = {bandwidth = "10Mbps", delay = "5ms"}
   for k, v in pairs(opts or {}) do link[k] = v end
-  local l = lunet.topology("two_hosts", net, link)
+  local l = lunet.topology(TOPO .. "two_hosts.lua", net, link)
   -- static ARP: nothing but TCP on the wire, so every impairment hits TCP
   l.h1:arp_set(l.h2_ip, l.h2.eth0.mac, "eth0")
   l.h2:arp_set(l.h1_ip, l.h1.eth0.mac, "eth0")

@@ -6,6 +6,10 @@
 -- both hosts' interfaces: a handshake with a little data and a close, a
 -- bulk transfer over a link that loses, reorders and duplicates frames,
 -- and a zero-window episode.  Skipped when tshark is not installed.
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 local FILTER = '_ws.malformed or tcp.analysis.ack_lost_segment or tcp.checksum.status == "Bad"'
@@ -100,7 +104,7 @@ end)
 
 test("handshake, a request and its echo, close, TIME_WAIT", function(net)
   local dir = setup()
-  local l = lunet.topology("two_hosts", net, {bandwidth = "10Mbps", delay = "5ms"})
+  local l = lunet.topology(TOPO .. "two_hosts.lua", net, {bandwidth = "10Mbps", delay = "5ms"})
   local caps = capture_all(net, dir, "handshake")
   local srv = assert(l.h2:listen(80))
   l.h2:spawn(function()
@@ -126,7 +130,7 @@ end)
 -- hosts, in a network of its own with `seed`.
 local function lossy_run(dir, seed, link, sysctls, tag)
   local net = lunet.net{seed = seed}
-  local l = lunet.topology("two_hosts", net, link)
+  local l = lunet.topology(TOPO .. "two_hosts.lua", net, link)
   for k, v in pairs(sysctls or {}) do
     l.h1:sysctl(k, v)
     l.h2:sysctl(k, v)
@@ -177,7 +181,7 @@ end)
 
 test("zero window, probes and the window update", function(net)
   local dir = setup()
-  local l = lunet.topology("two_hosts", net, {bandwidth = "100Mbps", delay = "1ms"})
+  local l = lunet.topology(TOPO .. "two_hosts.lua", net, {bandwidth = "100Mbps", delay = "1ms"})
   local caps = capture_all(net, dir, "zerowin")
   local srv = assert(l.h2:listen(5001, {rcvbuf = 4096}))
   local got
@@ -200,7 +204,7 @@ end)
 
 test("the check is not blind: a corrupting link's frames are flagged", function(net)
   local dir = setup()
-  local l = lunet.topology("two_hosts", net, {bandwidth = "10Mbps", delay = "5ms", corrupt = "5%"})
+  local l = lunet.topology(TOPO .. "two_hosts.lua", net, {bandwidth = "10Mbps", delay = "5ms", corrupt = "5%"})
   local cap = net:capture{iface = l.h2.eth0, file = dir .. "/corrupt-h2-eth0.pcap"}
   l.h2:spawn(function() l.h2:sink(5001, {quiet = true}) end)
   run_task(net, l.h1, function()

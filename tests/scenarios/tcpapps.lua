@@ -2,11 +2,15 @@
 -- diagram (lunet/ladder.lua): bulk transfer with iperf-like figures and a
 -- content hash, echo, HTTP, and a ladder that shows a lost segment and its
 -- retransmission.
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 local ladder = require("lunet.ladder")
 
 test("bulk_send to a sink: every byte arrives, in order, near the link rate", function(net)
-  local l = lunet.topology("two_hosts", net, {bandwidth = "10Mbps", delay = "5ms"})
+  local l = lunet.topology(TOPO .. "two_hosts.lua", net, {bandwidth = "10Mbps", delay = "5ms"})
   local sr
   l.h2:spawn(function() sr = l.h2:sink(5001, {quiet = true}) end)
   local r = run_task(net, l.h1, function()
@@ -22,7 +26,7 @@ test("bulk_send to a sink: every byte arrives, in order, near the link rate", fu
 end)
 
 test("bulk_send with loss: retransmissions, and still the exact bytes", function(net)
-  local l = lunet.topology("two_hosts", net, {bandwidth = "10Mbps", delay = "5ms", loss = "1%"})
+  local l = lunet.topology(TOPO .. "two_hosts.lua", net, {bandwidth = "10Mbps", delay = "5ms", loss = "1%"})
   local data = "0123456789abcdef"
   local sr
   l.h2:spawn(function() sr = l.h2:sink(5001, {quiet = true}) end)
@@ -36,7 +40,7 @@ test("bulk_send with loss: retransmissions, and still the exact bytes", function
 end)
 
 test("echo_server, discard_server, http_server and http_get", function(net)
-  local l = lunet.topology("two_hosts", net, {delay = "1ms"})
+  local l = lunet.topology(TOPO .. "two_hosts.lua", net, {delay = "1ms"})
   local echo = l.h2:echo_server(7)
   local discard = l.h2:discard_server(9)
   l.h2:http_server(80, {handler = function(req)
@@ -72,7 +76,7 @@ test("echo_server, discard_server, http_server and http_get", function(net)
 end)
 
 test("applications check their arguments", function(net)
-  local l = lunet.topology("two_hosts", net, {})
+  local l = lunet.topology(TOPO .. "two_hosts.lua", net, {})
   expect(function() l.h1:echo_server(0) end):raises("echo_server: port must be an integer in 1..65535")
   expect(function() l.h1:echo_server(7, {lingr = "1s"}) end):raises('echo_server: option "lingr" unknown')
   expect(function() l.h1:bulk_send(l.h2_ip, 5001) end):raises("bulk_send: not inside a task")
@@ -80,7 +84,7 @@ test("applications check their arguments", function(net)
 end)
 
 test("ladder: a lost segment breaks off with X, its retransmission is marked", function(net)
-  local l = lunet.topology("two_hosts", net, {delay = "5ms"})
+  local l = lunet.topology(TOPO .. "two_hosts.lua", net, {delay = "5ms"})
   l.h1:sysctl("net.ipv4.tcp_fixed_isn", 1000)
   l.h2:sysctl("net.ipv4.tcp_fixed_isn", 2000)
   local srv = assert(l.h2:listen(80))

@@ -1,6 +1,10 @@
 -- topologies.lua - the shipped topologies build, and connect what they say:
 -- every node reaches every address.  lunet.topology reports where it
 -- looked when a name is unknown.
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 -- Ping every address of every node from every host and router; returns
@@ -29,7 +33,7 @@ local function unreachable(net)
 end
 
 test("two_hosts", function(net)
-  local lab = lunet.topology("two_hosts", net, {delay = "1ms", bandwidth = "10Mbps"})
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {delay = "1ms", bandwidth = "10Mbps"})
   expect(lab.h1:ip()):eq("10.0.0.1")
   expect(lab.h2:ip()):eq("10.0.0.2")
   expect(lab.link:get("ab").delay):eq(1000000)
@@ -40,7 +44,7 @@ end)
 test("router_chain: everything reaches everything, n = 1..4", function(net)
   for n = 1, 4 do
     local sub = lunet.net{}
-    local lab = lunet.topology("router_chain", sub, {n = n, link = {delay = "1ms"}})
+    local lab = lunet.topology(TOPO .. "router_chain.lua", sub, {n = n, link = {delay = "1ms"}})
     expect(#lab.routers):eq(n)
     expect(#lab.links):eq(n + 1)
     expect(#lab.hops):eq(n + 1)
@@ -51,15 +55,15 @@ test("router_chain: everything reaches everything, n = 1..4", function(net)
 end)
 
 test("router_chain: per-link knobs override the common ones", function(net)
-  local lab = lunet.topology("router_chain", net, {n = 2, link = {delay = "1ms"}, links = {[3] = {delay = "7ms"}}})
+  local lab = lunet.topology(TOPO .. "router_chain.lua", net, {n = 2, link = {delay = "1ms"}, links = {[3] = {delay = "7ms"}}})
   expect(lab.links[1]:get("ab").delay):eq(1000000)
   expect(lab.links[3]:get("ab").delay):eq(7000000)
-  expect(function() lunet.topology("router_chain", lunet.net{}, {routers = 2}) end)
+  expect(function() lunet.topology(TOPO .. "router_chain.lua", lunet.net{}, {routers = 2}) end)
     :raises('option "routers" unknown %(known: link, links, n%)')
 end)
 
 test("lan_router", function(net)
-  local lab = lunet.topology("lan_router", net, {hosts = 4, wan = {delay = "5ms"}})
+  local lab = lunet.topology(TOPO .. "lan_router.lua", net, {hosts = 4, wan = {delay = "5ms"}})
   expect(#lab.hosts):eq(4)
   expect(lab.h4:ip()):eq("10.0.1.4")
   expect(lab.remote:ip()):eq(lab.remote_ip)
@@ -73,6 +77,6 @@ test("unknown topology: the error lists where it looked", function(net)
 end)
 
 test("a path works as a name", function(net)
-  local lab = lunet.topology("topologies/two_hosts.lua", net, {})
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {})
   expect(lab.h1.name):eq("h1")
 end)

@@ -1,5 +1,9 @@
 -- traceroute.lua - every router of a chain is listed, in order, by
 -- traceroute in ICMP and UDP mode, and the routers' ICMP counters agree.
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 local function trace(net, lab, opts)
@@ -40,7 +44,7 @@ local function check_counters(lab, probes)
 end
 
 test("icmp mode: every router in order", function(net)
-  local lab = lunet.topology("router_chain", net, {n = 4, link = {delay = "1ms"}})
+  local lab = lunet.topology(TOPO .. "router_chain.lua", net, {n = 4, link = {delay = "1ms"}})
   local hops = trace(net, lab, {quiet = true})
   check_path(lab, hops, 3)
   check_counters(lab, 3)
@@ -49,7 +53,7 @@ test("icmp mode: every router in order", function(net)
 end)
 
 test("udp mode: every router in order, port unreachable at the end", function(net)
-  local lab = lunet.topology("router_chain", net, {n = 4, link = {delay = "1ms"}})
+  local lab = lunet.topology(TOPO .. "router_chain.lua", net, {n = 4, link = {delay = "1ms"}})
   local hops = trace(net, lab, {mode = "udp", quiet = true})
   -- h2 has no UDP socket on 33434+: it must say "port unreachable" (a
   -- plain end of the trace), not !P or !H
@@ -61,7 +65,7 @@ test("udp mode: every router in order, port unreachable at the end", function(ne
 end)
 
 test("one probe per hop, first_ttl", function(net)
-  local lab = lunet.topology("router_chain", net, {n = 3, link = {delay = "1ms"}})
+  local lab = lunet.topology(TOPO .. "router_chain.lua", net, {n = 3, link = {delay = "1ms"}})
   local hops = trace(net, lab, {probes = 1, first_ttl = 2, quiet = true})
   expect(hops[1].ttl):eq(2)
   expect(hops[1].addr):eq(lab.hops[2])
@@ -70,7 +74,7 @@ test("one probe per hop, first_ttl", function(net)
 end)
 
 test("max_hops stops a trace short of the destination", function(net)
-  local lab = lunet.topology("router_chain", net, {n = 3, link = {delay = "1ms"}})
+  local lab = lunet.topology(TOPO .. "router_chain.lua", net, {n = 3, link = {delay = "1ms"}})
   local hops = trace(net, lab, {max_hops = 2, quiet = true})
   expect(#hops):eq(2)
   expect(hops.reached):falsy()
@@ -78,7 +82,7 @@ test("max_hops stops a trace short of the destination", function(net)
 end)
 
 test("no route at a router: !N and the trace stops", function(net)
-  local lab = lunet.topology("router_chain", net, {n = 3, link = {delay = "1ms"}})
+  local lab = lunet.topology(TOPO .. "router_chain.lua", net, {n = 3, link = {delay = "1ms"}})
   local hops = run_task(net, lab.h1, function()
     return lab.h1:traceroute("10.0.99.1", {quiet = true})
   end)
@@ -90,7 +94,7 @@ test("no route at a router: !N and the trace stops", function(net)
 end)
 
 test("bad options are refused with the known ones listed", function(net)
-  local lab = lunet.topology("two_hosts", net, {})
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {})
   expect(function() lab.h1:traceroute("10.0.0.2", {hops = 3}) end):raises("known: first_ttl, max_hops")
   expect(function() lab.h1:traceroute("10.0.0.2", {mode = "tcp"}) end):raises('must be "icmp" or "udp"')
   expect(function() lab.h1:ping("10.0.0.2", {cout = 3}) end):raises('option "cout" unknown %(known: count, df')

@@ -2,10 +2,14 @@
 -- receive blocks in virtual time, a closed port answers with ICMP port
 -- unreachable (which a connected socket reports as "refused"), broadcast
 -- needs the option, the counters move like Linux's, and misuse raises.
+
+-- The repository's topologies/, found from this file's own place: the test
+-- passes from any working directory.
+local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
 local run_task = require("lunet.test").run_task
 
 local function lab(net, opts)
-  return lunet.topology("two_hosts", net, opts or {delay = "1ms"})
+  return lunet.topology(TOPO .. "two_hosts.lua", net, opts or {delay = "1ms"})
 end
 
 test("echo: datagrams keep their boundaries and the sender's address", function(net)
