@@ -8,12 +8,18 @@
  *
  * The dead pcap_t is opened with nanosecond precision, so pcap_dump writes
  * the nanosecond magic and reads tv_usec as nanoseconds: virtual time goes
- * into the file exactly. */
+ * into the file exactly.
+ *
+ * pcap_dump and pcap_dump_close report nothing, so errors are read from the
+ * stdio stream under the dumper (pcap_dump_file): its error flag after each
+ * frame (a flag test, no system call: the hot path stays a buffered
+ * fwrite), pcap_dump_flush's result, and fclose's. */
 /* pcap.h uses the BSD types (u_char, u_int) that strict C11 with only
  * _POSIX_C_SOURCE hides; glibc shows them under _DEFAULT_SOURCE. */
 #define _DEFAULT_SOURCE
 #include "capture.h"
 
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,22 +39,33 @@ struct ln_capture {
     struct ln_link *link;
     pcap_t *pd;
     pcap_dumper_t *dumper;
+    FILE *f;                      /* pcap_dump_file(dumper) */
     struct bpf_program prog;
     bool filtered;
     int sub;                      /* subscription id */
     uint64_t count;
     char *path;
+    int err;                      /* errno of the first failure; 0 while fine */
+    const char *failed;           /* what failed first: "write", "close" */
 };
 
 #define FAIL(err, errlen, ...) do {                                      \
     if ((err) && (errlen)) snprintf((err), (errlen), __VA_ARGS__);       \
 } while (0)
 
+/* Keep the first failure: later ones are its consequences. */
+static void fail(ln_capture *c, const char *what, int e)
+{
+    if (c->err) return;
+    c->err = e ? e : EIO;
+    c->failed = what;
+}
+
 static void on_event(const ln_event *ev, void *arg)
 {
     ln_capture *c = arg;
     const ln_pkt *p = ev->pkt;
-    if (!p || ev->layer != LN_LAYER_L2) return;
+    if (!p || ev->layer != LN_LAYER_L2 || c->err) return;   /* a failed file takes no more */
     if (c->link) {
         /* A link capture sees each frame once, as it starts onto the wire
          * in either direction, before the wire loses or damages it. */
@@ -63,12 +80,32 @@ static void on_event(const ln_event *ev, void *arg)
     h.caplen = p->len < SNAPLEN ? p->len : SNAPLEN;
     if (c->filtered && !pcap_offline_filter(&c->prog, &h, p->data)) return;
     pcap_dump((u_char *)c->dumper, &h, p->data);
+    if (ferror(c->f)) {
+        /* A full stdio buffer went to write(2), which failed: the
+         * file now ends in the middle of a record. */
+        fail(c, "write", errno);
+        ln_sim_stop(&c->net->sim);
+        return;
+    }
     c->count++;
+}
+
+/* Flush and close the file, keeping the first failure. */
+static void close_file(ln_capture *c)
+{
+    if (!c->dumper) return;
+    if (!c->err && (pcap_dump_flush(c->dumper) != 0 || ferror(c->f))) fail(c, "write", errno);
+    /* pcap_dump_close is fclose(pcap_dump_file(dumper)) without the
+     * result (the dumper is the stream in every libpcap); closing the
+     * stream ourselves keeps it. */
+    if (fclose(c->f) != 0) fail(c, "close", errno);
+    c->dumper = NULL;
+    c->f = NULL;
 }
 
 static void destroy(ln_capture *c)
 {
-    if (c->dumper) pcap_dump_close(c->dumper);
+    close_file(c);
     if (c->filtered) pcap_freecode(&c->prog);
     if (c->pd) pcap_close(c->pd);
     free(c->path);
@@ -117,6 +154,7 @@ ln_capture *ln_capture_open(ln_net *net, const char *path,
         destroy(c);
         return NULL;
     }
+    c->f = pcap_dump_file(c->dumper);
     int id = ln_net_subscribe(net, LN_EV_MASK(LN_EV_TX) | LN_EV_MASK(LN_EV_RX), on_event, c);
     if (id <= 0 || ln_net_add_capture(net, c) != 0) {
         if (id > 0) ln_net_unsubscribe(net, id);
@@ -132,15 +170,39 @@ ln_capture *ln_capture_open(ln_net *net, const char *path,
 uint64_t ln_capture_count(const ln_capture *c) { return c->count; }
 const char *ln_capture_path(const ln_capture *c) { return c->path; }
 
-void ln_capture_flush(ln_capture *c)
+static void describe(const ln_capture *c, char *err, size_t errlen)
 {
-    if (c && c->dumper) pcap_dump_flush(c->dumper);
+    FAIL(err, errlen, "capture \"%s\": %s failed: %s (the file is incomplete)", c->path,
+         c->failed, strerror(c->err));
+}
+
+int ln_capture_status(const ln_capture *c, char *err, size_t errlen)
+{
+    if (!c->err) return 0;
+    describe(c, err, errlen);
+    return -1;
+}
+
+int ln_capture_flush(ln_capture *c)
+{
+    if (!c) return 0;
+    if (!c->err && c->dumper && (pcap_dump_flush(c->dumper) != 0 || ferror(c->f)))
+        fail(c, "write", errno);
+    return c->err ? -1 : 0;
+}
+
+int ln_capture_finish(ln_capture *c, char *err, size_t errlen)
+{
+    if (!c) return 0;
+    ln_net_unsubscribe(c->net, c->sub);
+    ln_net_remove_capture(c->net, c);
+    close_file(c);
+    int rc = ln_capture_status(c, err, errlen);
+    destroy(c);
+    return rc;
 }
 
 void ln_capture_close(ln_capture *c)
 {
-    if (!c) return;
-    ln_net_unsubscribe(c->net, c->sub);
-    ln_net_remove_capture(c->net, c);
-    destroy(c);   /* pcap_dump_close flushes */
+    ln_capture_finish(c, NULL, 0);
 }

@@ -491,6 +491,13 @@ ln_link *ln_link_new(ln_net *net, ln_port *a, ln_port *b,
         FAIL(err, errlen, "cannot link port %s to itself", a->name);
         return NULL;
     }
+    if (a->owner && a->owner == b->owner) {
+        /* Two ports of one switch: a cable from a switch to itself is a
+         * loop that floods every broadcast round forever. */
+        FAIL(err, errlen, "cannot link %s to %s: both are ports of the same device", a->name,
+             b->name);
+        return NULL;
+    }
     if (a->link || b->link) {
         FAIL(err, errlen, "port %s is already linked", (a->link ? a : b)->name);
         return NULL;

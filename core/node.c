@@ -267,6 +267,12 @@ int ln_ip_parse(const char *s, uint32_t *addr, uint8_t *plen, char *err, size_t 
             v = v * 10 + (unsigned)(*p++ - '0');
             digits++;
         }
+        if (digits > 0 && *p && !(*p >= '0' && *p <= '9')) {
+            /* "10.0.0.1/24/5", "10.0.0.1/24x": a length, then junk */
+            snprintf(err, errlen, "address \"%s\": malformed: unexpected \"%s\" after the prefix "
+                     "length (use a.b.c.d/len)", s, p);
+            return LN_EINVAL;
+        }
         if (digits == 0 || v > 32 || *p) {
             snprintf(err, errlen, "address \"%s\": prefix length must be 0..32", s);
             return LN_EINVAL;
@@ -274,7 +280,8 @@ int ln_ip_parse(const char *s, uint32_t *addr, uint8_t *plen, char *err, size_t 
         len = (uint8_t)v;
     }
     if (*p) {
-        snprintf(err, errlen, "address \"%s\": unexpected \"%s\" after the address", s, p);
+        snprintf(err, errlen, "address \"%s\": malformed: unexpected \"%s\" after the address "
+                 "(use a.b.c.d%s)", s, p, plen ? " or a.b.c.d/len" : "");
         return LN_EINVAL;
     }
     *addr = a;

@@ -6,7 +6,12 @@
  * flushed when net:run* returns and closed with the network (explicitly,
  * at exit, or when collected).  With lunet.pcap_auto (lunet run --pcap DIR)
  * every interface is captured into lunet.pcap_dir when a run starts.
- * Relative paths given to net:capture are taken under lunet.pcap_dir. */
+ * Relative paths given to net:capture are taken under lunet.pcap_dir.
+ *
+ * A capture that cannot write (a full disk) is an error naming the file:
+ * raised by the net:run that hit it (lnl_captures_flush, from l_run.c), by
+ * Capture:flush and Capture:close, or at the latest at exit
+ * (lnl_captures_close_all, from main.c), each failure once. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -291,7 +296,12 @@ static int cap_count(lua_State *L)
 static int cap_flush(lua_State *L)
 {
     lnl_capref *r = checkcap(L);
-    if (r->c) ln_capture_flush(r->c);
+    char err[4200];
+    if (r->c && ln_capture_flush(r->c) != 0) {
+        ln_capture_status(r->c, err, sizeof err);
+        r->reported = true;
+        return luaL_error(L, "Capture:flush: %s", err);
+    }
     return 0;
 }
 
@@ -299,11 +309,70 @@ static int cap_close(lua_State *L)
 {
     lnl_capref *r = checkcap(L);
     if (r->c) {
+        char err[4200];
         r->count = ln_capture_count(r->c);
-        ln_capture_close(r->c);
+        int rc = ln_capture_finish(r->c, err, sizeof err);
         r->c = NULL;
+        if (rc != 0) {
+            r->reported = true;
+            return luaL_error(L, "Capture:close: %s", err);
+        }
     }
     return 0;
+}
+
+bool lnl_captures_flush(lua_State *L, lnl_net *n)
+{
+    if (!n->net) return false;
+    ln_net_flush_captures(n->net);
+    for (lnl_capref *r = n->caps; r; r = r->next) {
+        char err[4200];
+        if (!r->c || r->reported || ln_capture_status(r->c, err, sizeof err) == 0) continue;
+        r->reported = true;
+        lua_pushstring(L, err);
+        return true;
+    }
+    return false;
+}
+
+int lnl_captures_close_all(lua_State *L)
+{
+    lua_newtable(L);                  /* the messages, in order */
+    int msgs = lua_gettop(L), failed = 0;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, LNL_REG_LIVE) == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pop(L, 1);
+            lnl_net *n = lua_type(L, -1) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
+            if (!n || !n->net) continue;
+            for (lnl_capref *r = n->caps; r; r = r->next) {
+                if (!r->c) continue;
+                char err[4200];
+                r->count = ln_capture_count(r->c);
+                int rc = ln_capture_finish(r->c, err, sizeof err);
+                r->c = NULL;
+                if (rc == 0 || r->reported) continue;
+                r->reported = true;
+                lua_pushstring(L, err);
+                lua_rawseti(L, msgs, ++failed);
+            }
+        }
+    }
+    lua_settop(L, msgs);
+    if (!failed) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= failed; i++) {
+        if (i > 1) luaL_addchar(&b, '\n');
+        lua_rawgeti(L, msgs, i);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    lua_remove(L, msgs);
+    return failed;
 }
 
 static int cap_tostring(lua_State *L)

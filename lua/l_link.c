@@ -115,6 +115,7 @@ static void parse_cfgs(lua_State *L, int idx, ln_linkcfg *ab, ln_linkcfg *ba, co
     lnl_checkopts(L, idx, fname, known);
     apply(L, idx, ab, fname);
     apply(L, idx, ba, fname);
+    ln_linkcfg common[2] = {*ab, *ba};   /* before the per-direction overrides */
     static const char *const dn[2] = {"ab", "ba"};
     ln_linkcfg *cfg[2] = {ab, ba};
     for (int d = 0; d < 2; d++) {
@@ -125,9 +126,16 @@ static void parse_cfgs(lua_State *L, int idx, ln_linkcfg *ab, ln_linkcfg *ba, co
         apply(L, lua_gettop(L), cfg[d], ctx);
         lua_pop(L, 1);
     }
-    char err[200];
-    for (int d = 0; d < 2; d++)
-        if (ln_linkcfg_check(cfg[d], err, sizeof err) != 0) luaL_error(L, "%s: %s: %s", fname, dn[d], err);
+    /* A fault the options for both directions already had is reported
+     * without a direction: naming "ab" for a delay written once for the
+     * whole link would send the user looking for an ab table. */
+    char err[200], cerr[200];
+    for (int d = 0; d < 2; d++) {
+        if (ln_linkcfg_check(cfg[d], err, sizeof err) == 0) continue;
+        if (ln_linkcfg_check(&common[d], cerr, sizeof cerr) != 0 && strcmp(cerr, err) == 0)
+            luaL_error(L, "%s: %s", fname, err);
+        luaL_error(L, "%s: %s: %s", fname, dn[d], err);
+    }
 }
 
 /* ---- net:link ---------------------------------------------------------- */
@@ -160,6 +168,9 @@ int lnl_net_link(lua_State *L)
     check_endpoint(L, 2, n, &e[0], "A");
     check_endpoint(L, 3, n, &e[1], "B");
     if (e[0].ifc && e[0].ifc == e[1].ifc) luaL_error(L, "link: A and B are the same interface");
+    if (e[0].sw && e[0].sw == e[1].sw)
+        luaL_error(L, "link: A and B are the same switch (%s): a cable from a switch to itself is "
+                      "a loop that floods every broadcast round forever", e[0].sw->name);
     ln_linkcfg cfg[2];
     ln_linkcfg_default(&cfg[0]);
     ln_linkcfg_default(&cfg[1]);

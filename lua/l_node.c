@@ -252,6 +252,13 @@ static int node_route(lua_State *L)
     if (!r.iface && !r.gateway)
         luaL_error(L, "%s: a route needs a gateway or a {dev=} interface", F);
     char g[16];
+    if (r.gateway && ln_node_has_addr(nd, r.gateway)) {
+        /* Linux refuses it too ("Nexthop has invalid gateway"): packets
+         * sent to ourselves as the next hop would go nowhere. */
+        luaL_error(L, "%s: gateway %s is %s's own address (a gateway is another host on a "
+                      "connected network; for an on-link route use {dev = ...})",
+                   F, ln_ip_fmt(r.gateway, g), nd->name);
+    }
     if (r.gateway && !r.iface) {
         /* The interface whose connected network holds the gateway, as
          * `ip route add ... via GW` requires. */

@@ -100,6 +100,7 @@ typedef struct lnl_capref {
     struct lnl_capref *next;
     const void *target;        /* port or link watched (auto-capture skips it) */
     uint64_t count;            /* frames, kept after close */
+    bool reported;             /* its write error was raised already */
     char path[4096];
 } lnl_capref;
 
@@ -154,6 +155,14 @@ struct ln_iface *lnl_checkiface_of(lua_State *L, int idx, struct ln_node *nd, co
 int lnl_iface_addr(lua_State *L, struct ln_iface *ifc, int idx, const char *fname);
 /* Parse an address; raises "<fname>: address ...: why". */
 uint32_t lnl_checkaddr(lua_State *L, int idx, uint8_t *plen, const char *fname);
+/* Flush every open capture of n; if one failed and nobody was told yet,
+ * push its message ("capture \"x.pcap\": write failed: ..."), mark it told
+ * and return true. */
+bool lnl_captures_flush(lua_State *L, lnl_net *n);
+/* At exit: close every open capture of every network; push the failures
+ * nobody was told of, one per line, and return how many (0: nothing
+ * pushed). */
+int  lnl_captures_close_all(lua_State *L);
 
 /* ---- l_units.c ---------------------------------------------------------- */
 /* Each parser raises "<ctx> \"<input>\": <why>" on bad input; ctx is what
@@ -176,6 +185,7 @@ void lnl_open_units(lua_State *L);            /* lunet.time/rate/size/... */
 typedef struct lnl_task lnl_task;
 void lnl_open_task(lua_State *L);
 void lnl_open_filter(lua_State *L);           /* lunet.filter (l_filter.c) */
+void lnl_open_clock(lua_State *L);            /* lunet.wallclock (l_clock.c) */
 int  lnl_spawn(lua_State *L, lnl_net *n, struct ln_node *node, int fidx);
 /* The task running on L, or NULL (pushes nothing). */
 lnl_task *lnl_current_task(lua_State *L);
@@ -265,8 +275,8 @@ bool lnl_pktinfo_get(const uint8_t *p, uint32_t len, int layer, const uint8_t *b
 
 /* ---- l_run.c / realtime.c ----------------------------------------------- */
 /* The binding's globals, process-wide by nature.  lnl_interrupt: set by
- * the SIGINT handler of the CLI (or the realtime driver), polled between
- * events by the drivers. */
+ * the CLI's handlers of SIGINT, SIGTERM, SIGHUP and --timeout's SIGALRM
+ * (or the realtime driver), polled between events by the drivers. */
 extern volatile sig_atomic_t lnl_interrupt;
 /* The task coroutine running now, or NULL: a SIGINT handler hooks it too,
  * since a hook set on the main thread does not reach it. */
@@ -275,6 +285,21 @@ extern lua_State *volatile lnl_running_co;
 extern char lnl_last_task[80];
 /* Set with lnl_interrupt by `--timeout` (main.c): the stop is a timeout. */
 extern volatile sig_atomic_t lnl_timed_out;
+/* Set with lnl_interrupt by the CLI's handler of SIGINT, SIGTERM and
+ * SIGHUP (or by the realtime driver's own SIGINT watcher): which signal
+ * stopped the run.  An interrupt ends the script: it stays set, and every
+ * net:run raises at once, until the process exits with 128 + it. */
+extern volatile sig_atomic_t lnl_signal;
+/* True while the CLI's signal handlers are on (they wake the realtime
+ * driver through lnl_realtime_wake); otherwise that driver watches SIGINT
+ * itself, for a plain require "lunet". */
+extern volatile sig_atomic_t lnl_cli_signals;
+/* "SIGINT", "SIGTERM", "SIGHUP"; NULL for another signal. */
+const char *lnl_signal_name(int sig);
+/* "interrupted at t=1.234s", "terminated at t=1.234s (SIGTERM)", with
+ * " in the task at x.lua:7" when where is given, pushed; n (NULL: no time)
+ * is the network that stopped. */
+const char *lnl_push_stop_message(lua_State *L, lnl_net *n, int sig, const char *where);
 /* The progress line of net:run (lunet.progress): true while it is on
  * stderr.  Whatever writes to the terminal calls lnl_progress_erase first
  * (main.c wraps print and io.write), and sets lnl_out_midline when what it
@@ -284,8 +309,11 @@ extern bool lnl_out_midline;
 void lnl_progress_erase(void);
 void lnl_open_run(lua_State *L);              /* adds run/run_until/step/stop */
 /* Pace the simulation to the wall clock until `until`; returns false when
- * Ctrl-C stopped it. */
+ * a signal (lnl_signal) stopped it. */
 bool lnl_realtime_run(lnl_net *n, ln_time until);
+/* Wake a realtime run waiting for its next event (async-signal-safe: the
+ * CLI's signal handlers call it). */
+void lnl_realtime_wake(void);
 
 /* ---- network outcomes (l_module.c) -------------------------------------- */
 /* Push nil and the word for an LN_E* code (ln_strerror): what every

@@ -2,12 +2,19 @@
  * `lunet version`, `lunet help`.
  *
  * Shaped like lua.c: everything runs inside a protected C function (pmain)
- * under lua_pcall, a message handler adds the traceback, and the SIGINT
- * handler only sets a flag and a hook (a signal handler may not touch the
- * Lua state otherwise).  The drivers poll the flag between events, so
- * Ctrl-C also stops a long run that never enters Lua.  At exit every
- * network is closed before lua_close, so captures are complete even after
- * an error or an interrupt.  The REPL's loop is in repl.c; it runs its Lua
+ * under lua_pcall, a message handler adds the traceback, and the handler
+ * of SIGINT, SIGTERM and SIGHUP (Ctrl-C; kill, timeout(1), systemd and
+ * docker stop; a closed terminal) only sets flags and a hook (a signal
+ * handler may not touch the Lua state otherwise).  The drivers poll the
+ * flag between events, so a signal also stops a long run that never
+ * enters Lua; the realtime driver is woken.  The script ends with one line,
+ * "lunet: interrupted at t=1.234s" (or "terminated at ... (SIGTERM)"),
+ * naming the task's line when the signal stopped a task caught in a loop,
+ * and exit status 128 + the signal, as a shell reports a process the
+ * signal killed.  At exit every capture is closed and checked (a write
+ * that failed is an error naming the file, and a non-zero exit), then every
+ * network before lua_close, so captures end on a whole record even after
+ * an error or a signal.  The REPL's loop is in repl.c; it runs its Lua
  * through docall too.
  *
  * Terminal manners: the error line is red when lunet.term says stderr is
@@ -29,9 +36,27 @@
 
 #define PROG "lunet"
 
-/* The state the SIGINT handler hooks: lua.c's one global, for the same
+/* The state the signal handler hooks: lua.c's one global, for the same
  * reason (a signal handler gets no argument). */
 static lua_State *globalL = NULL;
+
+/* lunet repl: Ctrl-C stops the line with lua.c's "interrupted!", not the
+ * session, so no "at t=" line is made for it. */
+static bool in_repl = false;
+
+/* The signals that end a script cleanly (SIGALRM is --timeout's).
+ * SIGTERM or SIGHUP ignored when lunet started (nohup) stays ignored, as
+ * daemons leave it; SIGINT is always caught, as lua.c does (a shell
+ * without job control starts background commands with it ignored, and
+ * `kill -INT` must still stop them). */
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+#define N_STOP_SIGNALS (int)(sizeof stop_signals / sizeof stop_signals[0])
+static bool ignored[N_STOP_SIGNALS];
+
+/* Instructions a task may still run after a signal before it counts as
+ * caught in a loop: a few milliseconds of Lua, far more than one resume
+ * of a task that waits on the network takes. */
+#define LOOP_COUNT 1000000
 
 static const char *const usage_text =
     "usage: lunet <command> [options]\n"
@@ -65,22 +90,38 @@ static const char *const usage_text =
     "lunet/*.lua from there instead of the copies built in), LUNET_COLOR and\n"
     "LUNET_PROGRESS (the default WHEN of --color and --progress), NO_COLOR.\n";
 
+/* The hook a signal sets: stop the Lua code running, saying where it was
+ * ("interrupted at t=1.000s in the task at x.lua:7"), the line that
+ * matters when a task was caught in a loop. */
 static void lstop(lua_State *L, lua_Debug *ar)
 {
-    (void)ar;
     lua_sethook(L, NULL, 0, 0);
-    luaL_error(L, "interrupted!");
+    if (in_repl && lnl_signal != SIGTERM && lnl_signal != SIGHUP) luaL_error(L, "interrupted!");
+    char where[160] = "";
+    if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+        snprintf(where, sizeof where, "%s%s:%d", lnl_current_task(L) ? "in the task at " : "in ",
+                 ar->short_src, ar->currentline);
+    lnl_net *n = lnl_current_net(L);
+    lua_pop(L, 1);
+    lnl_push_stop_message(L, n, lnl_signal, where);
+    lua_error(L);
 }
 
 static void laction(int sig)
 {
-    signal(sig, SIG_DFL);             /* a second Ctrl-C kills, as in lua.c */
+    signal(sig, SIG_DFL);             /* a second one kills, as Ctrl-C in lua.c */
+    if (!lnl_signal) lnl_signal = sig;
     lnl_interrupt = 1;
     /* A task caught in a loop runs on its own coroutine, which the main
      * thread's hook does not reach (lua_sethook is signal-safe): stop it
-     * there, and its error, with its traceback, ends the run. */
+     * there, and its error ends the run.  A task that is merely running
+     * when the signal comes is left to yield, so the run stops between
+     * events: only one still running LOOP_COUNT instructions later is
+     * taken to be caught in a loop. */
     lua_State *co = lnl_running_co;
-    lua_sethook(co ? co : globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    if (co) lua_sethook(co, lstop, LUA_MASKCOUNT, LOOP_COUNT);
+    else lua_sethook(globalL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    lnl_realtime_wake();              /* ev_async_send: signal-safe too */
 }
 
 /* ---- --timeout: a wall-clock limit -----------------------------------------
@@ -133,6 +174,17 @@ static int l_alarm(lua_State *L)
     return 0;
 }
 
+/* lunet._stop_signal(): the name of the signal that asked lunet to stop
+ * ("SIGINT", "SIGTERM"), nil while none came; lunet test ends its run. */
+static int l_stop_signal(lua_State *L)
+{
+    if (!lnl_signal) return 0;
+    const char *nm = lnl_signal_name(lnl_signal);
+    if (nm) lua_pushstring(L, nm);
+    else lua_pushfstring(L, "signal %d", (int)lnl_signal);
+    return 1;
+}
+
 static int msghandler(lua_State *L)
 {
     const char *msg = lua_tostring(L, 1);
@@ -150,9 +202,15 @@ static int docall(lua_State *L, int narg, int nres)
     lua_pushcfunction(L, msghandler);
     lua_insert(L, base);
     globalL = L;
-    signal(SIGINT, laction);
+    sig_atomic_t outer = lnl_cli_signals;
+    for (int i = 0; i < N_STOP_SIGNALS; i++)      /* not again once it came: a second kills */
+        if (!ignored[i] && lnl_signal != stop_signals[i]) signal(stop_signals[i], laction);
+    lnl_cli_signals = 1;
     int status = lua_pcall(L, narg, nres, base);
-    signal(SIGINT, SIG_DFL);
+    lnl_cli_signals = outer;
+    for (int i = 0; i < N_STOP_SIGNALS; i++)
+        if (!ignored[i]) signal(stop_signals[i], SIG_DFL);
+    if (lnl_signal) lua_sethook(L, NULL, 0, 0);   /* one set after the last instruction */
     lua_remove(L, base);
     return status;
 }
@@ -437,6 +495,15 @@ static void report(lua_State *L, int status)
     fflush(stdout);
     const char *msg = lua_tostring(L, -1);
     if (!msg) msg = "(error object is not a string)";
+    if (lnl_signal && !lnl_timed_out) {
+        /* A signal's stop is one line, where it stopped: no traceback. */
+        const char *nl = strchr(msg, '\n');
+        if (nl) {
+            lua_pushlstring(L, msg, (size_t)(nl - msg));
+            lua_remove(L, -2);
+            msg = lua_tostring(L, -1);
+        }
+    }
     if (stderr_color(L)) {
         const char *nl = strchr(msg, '\n');
         int len = nl ? (int)(nl - msg) : (int)strlen(msg);
@@ -445,6 +512,20 @@ static void report(lua_State *L, int status)
         fprintf(stderr, PROG ": %s\n", msg);
     }
     fflush(stderr);
+    lua_pop(L, 1);
+}
+
+/* Each line of the string on top (popped) as an error line of its own. */
+static void report_lines(lua_State *L)
+{
+    const char *p = lua_tostring(L, -1);
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        lua_pushlstring(L, p, len);
+        report(L, LUA_ERRRUN);
+        p = nl ? nl + 1 : NULL;
+    }
     lua_pop(L, 1);
 }
 
@@ -508,6 +589,18 @@ static int report_finish(lua_State *L, const char *err)
     return LUA_OK;
 }
 
+/* After a signal: 128 + its number, as a shell shows a process it killed;
+ * a script that caught the stop and ended anyway still says it stopped. */
+static int signal_status(lua_State *L, int code)
+{
+    if (!lnl_signal) return code;
+    if (code == 0) {
+        lnl_push_stop_message(L, NULL, lnl_signal, NULL);
+        report(L, LUA_ERRRUN);
+    }
+    return 128 + lnl_signal;
+}
+
 static int cmd_run(lua_State *L, opts *o)
 {
     configure(L, o);
@@ -549,19 +642,21 @@ static int cmd_run(lua_State *L, opts *o)
     }
     report(L, st);
     if (st != LUA_OK && timed_out) return 124;   /* as timeout(1) */
-    return st == LUA_OK ? 0 : 1;
+    return signal_status(L, st == LUA_OK ? 0 : 1);
 }
 
 /* The REPL is the wall-clock driver: net:run typed at the prompt (or in
  * FILE.lua) is paced like `lunet run --realtime`. */
 static int cmd_repl(lua_State *L, opts *o)
 {
+    in_repl = true;
     o->realtime = true;
     configure(L, o);
     set_args(L, o);
     int st = install_test_globals(L);
     if (st != LUA_OK) { report(L, st); return 1; }
-    return lnl_repl_main(L, o->script, o->argv + o->first_arg, o->argc - o->first_arg, docall);
+    int code = lnl_repl_main(L, o->script, o->argv + o->first_arg, o->argc - o->first_arg, docall);
+    return signal_status(L, code);   /* SIGTERM, SIGHUP: the session ended */
 }
 
 static int cmd_test(lua_State *L, opts *o, int first)
@@ -586,7 +681,7 @@ static int cmd_test(lua_State *L, opts *o, int first)
     if (st != LUA_OK) { report(L, st); return 1; }
     int code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : (lua_toboolean(L, -1) ? 0 : 1);
     lua_pop(L, 1);
-    return code;
+    return signal_status(L, code);
 }
 
 static int pmain(lua_State *L)
@@ -599,6 +694,8 @@ static int pmain(lua_State *L)
     luaL_requiref(L, "lunet", luaopen_lunet, 1);
     lua_pushcfunction(L, l_alarm);
     lua_setfield(L, -2, "_alarm");
+    lua_pushcfunction(L, l_stop_signal);
+    lua_setfield(L, -2, "_stop_signal");
     lua_pop(L, 1);
     if (strcmp(o->cmd, "repl") != 0) {    /* the REPL has its own (repl.lua) */
         progress_default(L);
@@ -613,8 +710,13 @@ static int pmain(lua_State *L)
     } else {
         o->exit_code = cmd_test(L, o, 2);
     }
-    /* Close networks now, while the state is whole: captures complete
-     * before anything else is torn down. */
+    /* Close captures and networks now, while the state is whole: captures
+     * complete before anything else is torn down.  A capture that could not
+     * write and nobody heard of yet is an error now. */
+    if (lnl_captures_close_all(L) > 0) {
+        report_lines(L);
+        if (o->exit_code == 0) o->exit_code = 1;
+    }
     lnl_close_all(L);
     return 0;
 }
@@ -641,6 +743,11 @@ int main(int argc, char **argv)
         return usage_error("unknown command \"%s\"", cmd);
     }
     o.cmd = cmd;
+    for (int i = 0; i < N_STOP_SIGNALS; i++) {
+        struct sigaction sa;
+        ignored[i] = stop_signals[i] != SIGINT && sigaction(stop_signals[i], NULL, &sa) == 0 &&
+                     sa.sa_handler == SIG_IGN;
+    }
     lua_State *L = luaL_newstate();
     if (!L) {
         fprintf(stderr, PROG ": cannot create the Lua state: not enough memory\n");

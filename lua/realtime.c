@@ -1,13 +1,18 @@
 /* realtime.c - the wall-clock driver (libev), used by net:run* when
- * lunet.realtime is true (lunet run --realtime, later the REPL).
+ * lunet.realtime is true (lunet run --realtime, net:run typed in the REPL).
  *
  * Virtual time stays the only time the stacks see: this driver merely waits
  * (an ev_timer for the next event's wall-clock due time) before letting the
  * scheduler run each event, so a run paced to the wall clock executes the
- * same events in the same order as an as-fast-as-possible run.  Ctrl-C is
- * an ev_signal: it ends the run cleanly (captures are flushed by net:run)
- * instead of killing the process.  Only drivers read a clock: this file,
- * the REPL's loop and l_run.c's progress line. */
+ * same events in the same order as an as-fast-as-possible run.
+ *
+ * Signals: under the lunet command, SIGINT, SIGTERM and SIGHUP belong to
+ * main.c's handler, which sets lnl_interrupt and hooks a task caught in a
+ * loop; it wakes this loop through an ev_async (lnl_realtime_wake), so the
+ * run stops between two events and net:run raises, as the other driver's
+ * does.  In a plain `require "lunet"` nobody handles them: an ev_signal
+ * watches SIGINT instead, with the same outcome.  Only drivers read a
+ * clock: this file, the REPL's loop and l_run.c's progress line. */
 #include <signal.h>
 #include <string.h>
 
@@ -15,9 +20,12 @@
 
 #include "lunet.h"
 
-typedef struct rt_state {
-    bool interrupted;
-} rt_state;
+/* The running loop and its wake-up, for lnl_realtime_wake: a signal
+ * handler gets no argument.  rt_loop is NULL when no realtime run is going
+ * on; it is set after rt_wake and cleared before, so a handler that sees
+ * a loop sees its watcher. */
+static struct ev_loop *volatile rt_loop;
+static ev_async *volatile rt_wake;
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -25,11 +33,25 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     ev_break(loop, EVBREAK_ONE);
 }
 
+static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
+{
+    (void)w; (void)revents;
+    ev_break(loop, EVBREAK_ONE);
+}
+
+/* Without the CLI: Ctrl-C stops the run as the CLI's handler would. */
 static void on_sigint(struct ev_loop *loop, ev_signal *w, int revents)
 {
-    (void)revents;
-    ((rt_state *)w->data)->interrupted = true;
+    (void)w; (void)revents;
+    if (!lnl_signal) lnl_signal = SIGINT;
+    lnl_interrupt = 1;
     ev_break(loop, EVBREAK_ONE);
+}
+
+void lnl_realtime_wake(void)
+{
+    struct ev_loop *loop = rt_loop;
+    if (loop) ev_async_send(loop, rt_wake);
 }
 
 bool lnl_realtime_run(lnl_net *n, ln_time until)
@@ -39,16 +61,25 @@ bool lnl_realtime_run(lnl_net *n, ln_time until)
     struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
     if (!loop) return true;
     ln_sim *s = &n->net->sim;
-    rt_state st = { false };
 
-    /* libev resets SIGINT to SIG_DFL when its watcher stops: keep the CLI's
-     * handler to put back afterwards. */
+    ev_async wake;
+    ev_async_init(&wake, on_wake);
+    ev_async_start(loop, &wake);
+    struct ev_loop *outer_loop = rt_loop;
+    ev_async *outer_wake = rt_wake;
+    rt_loop = NULL;
+    rt_wake = &wake;
+    rt_loop = loop;
+    /* libev resets SIGINT to SIG_DFL when its watcher stops: keep the
+     * handler there was to put back afterwards. */
+    bool own_sigint = !lnl_cli_signals;
     struct sigaction old;
-    sigaction(SIGINT, NULL, &old);
     ev_signal sig;
-    ev_signal_init(&sig, on_sigint, SIGINT);
-    sig.data = &st;
-    ev_signal_start(loop, &sig);
+    if (own_sigint) {
+        sigaction(SIGINT, NULL, &old);
+        ev_signal_init(&sig, on_sigint, SIGINT);
+        ev_signal_start(loop, &sig);
+    }
     ev_timer tm;
     ev_timer_init(&tm, on_timer, 0., 0.);
 
@@ -57,7 +88,7 @@ bool lnl_realtime_run(lnl_net *n, ln_time until)
     ln_time v0 = s->now;
     unsigned spin = 0;
     s->stop = false;
-    while (!s->stop && !st.interrupted && !lnl_interrupt) {
+    while (!s->stop && !lnl_interrupt) {
         ln_time nx = ln_sim_next(s);
         bool idle = nx == LN_NEVER || nx > until;
         if (idle && until == LN_NEVER) break;
@@ -72,16 +103,34 @@ bool lnl_realtime_run(lnl_net *n, ln_time until)
             ev_timer_stop(loop, &tm);
             ev_now_update(loop);
             if (ev_now(loop) < due) continue;   /* woken early: a signal */
-        } else if (++spin % 1024 == 0) {
-            /* Behind the wall clock: still notice Ctrl-C now and then. */
+        } else if (own_sigint && ++spin % 1024 == 0) {
+            /* Behind the wall clock: still notice Ctrl-C now and then
+             * (the CLI's handler sets lnl_interrupt itself). */
             ev_run(loop, EVRUN_NOWAIT);
-            if (st.interrupted) break;
+            if (lnl_interrupt) break;
         }
         if (idle) { s->now = until; break; }
         ln_sim_step(s);
     }
-    ev_signal_stop(loop, &sig);
+    if (lnl_interrupt) {
+        /* Stopped while waiting: virtual time is where the wall clock got
+         * to (never past the next event or `until`), so the stop line
+         * tells the time the user saw. */
+        ev_now_update(loop);
+        double dv = (ev_now(loop) - w0) * 1e9;
+        ln_time nx = ln_sim_next(s), cap = nx < until ? nx : until;
+        ln_time v = dv > 0 ? v0 + (ln_time)dv : v0;
+        if (v > cap) v = cap;
+        if (v > s->now) s->now = v;
+    }
+    rt_loop = NULL;
+    rt_wake = outer_wake;
+    rt_loop = outer_loop;
+    if (own_sigint) {
+        ev_signal_stop(loop, &sig);
+        sigaction(SIGINT, &old, NULL);
+    }
+    ev_async_stop(loop, &wake);
     ev_loop_destroy(loop);
-    sigaction(SIGINT, &old, NULL);
-    return !st.interrupted;
+    return !lnl_interrupt;
 }

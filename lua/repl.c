@@ -14,7 +14,9 @@
  *   ev_async intr      Ctrl-C (our own SIGINT handler, see "Ctrl-C"): at
  *                      the prompt it clears the line, while a line runs it
  *                      stops that line, and a task caught in a loop is
- *                      stopped where it is
+ *                      stopped where it is; SIGTERM or SIGHUP (kill, a
+ *                      closed terminal) ends the session cleanly: captures
+ *                      closed whole, exit status 128 + the signal
  *
  * Pacing: each network has an anchor (virtual time v0 was current at wall
  * time w0), so at wall time w it should be at v0 + (w - w0).  A batch runs
@@ -251,6 +253,21 @@ static void on_sigint_raw(int sig)
     if (active) ev_async_send(active->loop, &active->intr);
 }
 
+/* SIGTERM, SIGHUP: the session ends (interrupted() sees lnl_signal); a
+ * task caught in a loop is stopped first, and a second signal kills. */
+static void on_term_raw(int sig)
+{
+    signal(sig, SIG_DFL);
+    if (!lnl_signal) lnl_signal = sig;
+    lnl_interrupt = 1;
+    on_sigint_raw(sig);
+}
+
+static bool ending_signal(void)
+{
+    return lnl_signal == SIGTERM || lnl_signal == SIGHUP;
+}
+
 static void own_sigint(void)
 {
     struct sigaction sa;
@@ -258,6 +275,16 @@ static void own_sigint(void)
     sa.sa_handler = on_sigint_raw;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_term_raw;
+    static const int term[] = { SIGTERM, SIGHUP };
+    for (int i = 0; i < 2; i++) {
+        /* not again once it came (a second kills), nor when it is
+         * ignored (nohup; main.c leaves it so) */
+        struct sigaction cur;
+        if (lnl_signal == term[i] || sigaction(term[i], NULL, &cur) != 0 || cur.sa_handler == SIG_IGN)
+            continue;
+        sigaction(term[i], &sa, NULL);
+    }
 }
 
 /* docall, which sets its own SIGINT handler for the call and leaves the
@@ -268,9 +295,15 @@ static void own_sigint(void)
 static int protected(repl *r, int narg, int nres)
 {
     int st = r->docall(r->L, narg, nres);
-    if (lnl_interrupt) {
+    if (ending_signal()) {
+        /* SIGTERM or SIGHUP during the call (main.c's handler took it):
+         * the loop ends the session at its next turn. */
+        lua_sethook(r->L, NULL, 0, 0);
+        ev_async_send(r->loop, &r->intr);
+    } else if (lnl_interrupt) {
         lua_sethook(r->L, NULL, 0, 0);
         lnl_interrupt = 0;
+        lnl_signal = 0;               /* Ctrl-C stopped the line, not the session */
     }
     own_sigint();
     return st;
@@ -803,9 +836,27 @@ static void handle_line(repl *r, const char *line)
 
 /* ---- the loop's callbacks -------------------------------------------------- */
 
+/* SIGTERM or SIGHUP: end the session, saying so; pmain then closes every
+ * capture whole. */
+static void terminated(repl *r)
+{
+    hide(r);
+    lua_State *L = r->L;
+    lnl_net *n = prompt_net(L);
+    message(lnl_push_stop_message(L, n, lnl_signal, NULL));
+    lua_pop(L, 1);
+    r->exit_code = 128 + lnl_signal;
+    r->done = true;
+    ev_break(r->loop, EVBREAK_ALL);
+}
+
 /* Ctrl-C at the prompt: drop the line (and an unfinished statement). */
 static void interrupted(repl *r)
 {
+    if (ending_signal()) {
+        terminated(r);
+        return;
+    }
     if (r->waiting && r->interactive) {
         /* Ctrl-C stops the line the prompt waits for, not the session */
         lua_State *L = r->L;
@@ -1203,6 +1254,12 @@ int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_
     ev_timer_stop(r->loop, &r->eofw);
     ev_async_stop(r->loop, &r->intr);
     signal(SIGINT, SIG_DFL);
+    static const int term[] = { SIGTERM, SIGHUP };
+    for (int i = 0; i < 2; i++) {
+        struct sigaction cur;      /* ours go; an ignored one stays ignored */
+        if (sigaction(term[i], NULL, &cur) == 0 && cur.sa_handler == on_term_raw)
+            signal(term[i], SIG_DFL);
+    }
     ev_loop_destroy(r->loop);
     if (r->mod != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, r->mod);
     int code = r->exit_code;

@@ -31,3 +31,16 @@ set_tests_properties(cli.repl_live PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
 
 # The same script and seed give the same pcaps and output from two processes.
 add_test(NAME cli.determinism COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/determinism_test.sh $<TARGET_FILE:lunet>)
+
+# How lunet ends when told to (issue 8): SIGINT, SIGTERM and SIGHUP stop
+# `lunet run` (either driver) and `lunet repl` with one line, exit 128 +
+# the signal and whole pcaps; a capture that cannot write fails the run.
+add_test(NAME cli.faults_signals COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/faults_signals_test.sh $<TARGET_FILE:lunet>)
+set_tests_properties(cli.faults_signals PROPERTIES TIMEOUT 180)
+
+# make install, used as a user would (issue 8): cmake --install into a
+# temporary DESTDIR, then the installed lunet, require "lunet" from a stock
+# lua5.4, man -l on both pages, the bash and zsh completions, and
+# uninstall.  Builds nothing; exit 77 (skipped) without lua5.4 or man.
+add_test(NAME install COMMAND bash ${CMAKE_SOURCE_DIR}/tests/install/install_test.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(install PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)

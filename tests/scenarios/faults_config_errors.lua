@@ -1,0 +1,75 @@
+-- faults_config_errors.lua - configuration mistakes are refused with a
+-- message that says what was wrong (issue 8, faults 4 and 6).
+
+local function err_of(fn)
+  local ok, e = pcall(fn)
+  expect(ok, "raised"):eq(false)
+  return tostring(e)
+end
+
+test("a route via the node's own address is refused, as Linux does", function(net)
+  local h1, h2 = net:host("h1"), net:host("h2")
+  net:link(h1, h2, {ip = {"10.0.0.1/24", "10.0.0.2/24"}})
+  local e = err_of(function() h1:route("10.9.0.0/16", "10.0.0.1") end)
+  expect(e):matches("node:route: gateway 10%.0%.0%.1 is h1's own address")
+  e = err_of(function() h1:route("default", "10.0.0.1") end)
+  expect(e):matches("gateway 10%.0%.0%.1 is h1's own address")
+  e = err_of(function() h1:route("10.9.0.0/16", {via = "10.0.0.1", dev = "eth0"}) end)
+  expect(e):matches("gateway 10%.0%.0%.1 is h1's own address")
+  expect(#h1:routes(), "nothing added"):eq(1)
+  -- a real gateway still works
+  h1:route("10.9.0.0/16", "10.0.0.2")
+  expect(#h1:routes()):eq(2)
+end)
+
+test("an address with junk after the prefix length is malformed, not a bad length", function(net)
+  local h = net:host("h")
+  net:link(h, net:host("g"))
+  local e = err_of(function() h:addr("10.0.0.1/24/5") end)
+  expect(e):matches('address "10%.0%.0%.1/24/5": malformed')
+  expect(e):matches("a%.b%.c%.d/len")
+  expect(e:find("prefix length must be", 1, true), "not a prefix-length complaint"):is_nil()
+  e = err_of(function() h:route("10.1.0.0/16/8", {dev = "eth0"}) end)
+  expect(e):matches("malformed")
+  -- a real bad length still says so
+  e = err_of(function() h:addr("10.0.0.1/33") end)
+  expect(e):matches("prefix length must be 0%.%.32")
+  e = err_of(function() h:addr("10.0.0.1/") end)
+  expect(e):matches("prefix length")
+end)
+
+test("a bad option given for both directions names no direction", function(net)
+  local a, b = net:host("a"), net:host("b")
+  local e = err_of(function() net:link(a, b, {delay = "2000000s"}) end)
+  expect(e):matches("link: delay")
+  expect(e:find("ab:", 1, true), "no ab: in " .. e):is_nil()
+  expect(e:find("ba:", 1, true), "no ba: in " .. e):is_nil()
+  e = err_of(function() net:link(a, b, {reorder = "5%"}) end)
+  expect(e:find("ab:", 1, true), "no ab: in " .. e):is_nil()
+  -- one written inside ba is named so
+  e = err_of(function() net:link(a, b, {ba = {delay = "2000000s"}}) end)
+  expect(e):matches("link: ba: delay")
+  e = err_of(function() net:link(a, b, {ab = {jitter = "2000000s"}}) end)
+  expect(e):matches("link: ab: jitter")
+  -- common reorder with a reorder_delay in each direction is fine
+  net:link(a, b, {reorder = "5%", ab = {reorder_delay = "1ms"}, ba = {reorder_delay = "2ms"}})
+  -- and l:set says the same
+  local l = net:link(a, b)
+  e = err_of(function() l:set{delay = "2000000s"} end)
+  expect(e:find("ab:", 1, true), "no ab: in " .. e):is_nil()
+  e = err_of(function() l:set{ba = {delay = "2000000s"}} end)
+  expect(e):matches("ba: delay")
+end)
+
+test("a switch linked to itself is refused, like an interface", function(net)
+  local sw = net:switch("sw")
+  local e = err_of(function() net:link(sw, sw) end)
+  expect(e):matches("link: A and B are the same switch")
+  expect(sw:ports(), "no port left behind"):eq(0)
+  local h = net:host("h")
+  local i = h:add_iface("eth5")
+  e = err_of(function() net:link(i, i) end)
+  expect(e):matches("link: A and B are the same interface")
+  -- two switches are fine
+  net:link(sw, net:switch("sw2"))
+end)
