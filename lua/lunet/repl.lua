@@ -459,6 +459,31 @@ end
 -- `net`, and what it returns (h1, h2, link, ...) is exported; a script's
 -- newest network becomes `net` and its nodes are exported by name.  A
 -- global the file set itself is never replaced.
+-- Options for a topology from the command line's arguments:
+-- `lunet repl topologies/router_chain.lua n=5 link.delay=1ms` gives
+-- {n = 5, link = {delay = "1ms"}}.  Numbers and true/false are converted;
+-- everything else stays a string (units are the topology's to parse).
+function M.topology_opts(args)
+  local opts = {}
+  for _, a in ipairs(args) do
+    local key, val = a:match("^([%a_][%w_.]*)=(.*)$")
+    if not key then
+      error(string.format('topology option "%s": expected key=value (like n=5 or link.delay=1ms)', a), 0)
+    end
+    local v
+    if val == "true" then v = true elseif val == "false" then v = false
+    else v = math.tointeger(tonumber(val)) or tonumber(val) or val end
+    local t, parts = opts, {}
+    for part in key:gmatch("[^.]+") do parts[#parts + 1] = part end
+    for i = 1, #parts - 1 do
+      t[parts[i]] = type(t[parts[i]]) == "table" and t[parts[i]] or {}
+      t = t[parts[i]]
+    end
+    t[parts[#parts]] = v
+  end
+  return opts
+end
+
 function M.adopt(path, first, ...)
   local exported = {}
   local function export(name, v)
@@ -472,7 +497,7 @@ function M.adopt(path, first, ...)
     local stem = path:match("([^/]+)%.lua$") or path
     local net = lunet.net{ name = stem }
     export("net", net)
-    things = first(net, {})
+    things = first(net, M.topology_opts(lunet.args or {}))
   elseif type(first) == "table" then
     things = first
   end
