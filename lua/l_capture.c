@@ -177,6 +177,14 @@ static void capture_all(lua_State *L, lnl_net *n, const char *dir, const char *f
 
 static const char *const cap_opts[] = {"iface", "link", "port", "switch", "dir", "file", "filter", NULL};
 
+/* The string field k of net:capture's options, at the top of the stack. */
+static const char *string_field(lua_State *L, const char *fname, const char *k)
+{
+    if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "%s: %s must be a string, got %s", fname, k, luaL_typename(L, -1));
+    return lua_tostring(L, -1);
+}
+
 int lnl_net_capture(lua_State *L)
 {
     const char *F = "net:capture";
@@ -184,8 +192,8 @@ int lnl_net_capture(lua_State *L)
     if (lua_isnoneornil(L, 2)) lua_newtable(L), lua_replace(L, 2);
     lnl_checkopts(L, 2, F, cap_opts);
     const char *filter = NULL, *file = NULL;
-    if (lnl_optfield(L, 2, "filter")) filter = luaL_checkstring(L, -1);   /* stays on the stack */
-    if (lnl_optfield(L, 2, "file")) file = luaL_checkstring(L, -1);
+    if (lnl_optfield(L, 2, "filter")) filter = string_field(L, F, "filter");   /* stays on the stack */
+    if (lnl_optfield(L, 2, "file")) file = string_field(L, F, "file");
     lnl_modfield(L, "pcap_dir");
     const char *pdir = lua_isstring(L, -1) ? lua_tostring(L, -1) : ".";
 
@@ -213,7 +221,9 @@ int lnl_net_capture(lua_State *L)
         if (!h || h->n != n) luaL_error(L, "%s: switch must be a Switch of this network", F);
         ln_switch *sw = h->obj;
         if (!lnl_optfield(L, 2, "port")) luaL_error(L, "%s: a switch capture needs port = N", F);
-        lua_Integer p = luaL_checkinteger(L, -1);
+        if (!lua_isinteger(L, -1))
+            luaL_error(L, "%s: port must be an integer, got %s", F, luaL_typename(L, -1));
+        lua_Integer p = lua_tointeger(L, -1);
         if (p < 1 || p > sw->n_ports)
             luaL_error(L, "%s: %s has no port %I (ports 1..%d)", F, sw->name, p, (int)sw->n_ports);
         port = sw->ports[p - 1];
@@ -223,7 +233,7 @@ int lnl_net_capture(lua_State *L)
         luaL_error(L, "%s: port = N needs switch = sw", F);
     }
     const char *dir = NULL;
-    if (lnl_optfield(L, 2, "dir")) { dir = luaL_checkstring(L, -1); targets++; }
+    if (lnl_optfield(L, 2, "dir")) { dir = string_field(L, F, "dir"); targets++; }
     if (targets > 1) luaL_error(L, "%s: give one of iface, link, switch+port or dir", F);
     if (targets == 0 || dir) {
         if (file) luaL_error(L, "%s: file names one capture; this captures every interface (use dir)", F);
@@ -266,16 +276,16 @@ void lnl_auto_capture(lua_State *L, lnl_net *n)
 
 /* ---- lunet.Capture ----------------------------------------------------- */
 
-static lnl_capref *checkcap(lua_State *L)
+static lnl_capref *checkcap(lua_State *L, const char *fname)
 {
-    lnl_capref *r = luaL_checkudata(L, 1, LNL_CAPTURE);
+    lnl_capref *r = lnl_checkudata(L, 1, LNL_CAPTURE, fname);
     if (r->c && !r->n->net) r->c = NULL;
     return r;
 }
 
 static int cap_index(lua_State *L)
 {
-    lnl_capref *r = checkcap(L);
+    lnl_capref *r = checkcap(L, "Capture:__index");
     luaL_getmetafield(L, 1, "__methods");
     lua_pushvalue(L, 2);
     if (lua_rawget(L, -2) != LUA_TNIL) return 1;
@@ -287,7 +297,7 @@ static int cap_index(lua_State *L)
 
 static int cap_count(lua_State *L)
 {
-    lnl_capref *r = checkcap(L);
+    lnl_capref *r = checkcap(L, "Capture:count");
     if (r->c) r->count = ln_capture_count(r->c);
     lua_pushinteger(L, (lua_Integer)r->count);
     return 1;
@@ -295,7 +305,7 @@ static int cap_count(lua_State *L)
 
 static int cap_flush(lua_State *L)
 {
-    lnl_capref *r = checkcap(L);
+    lnl_capref *r = checkcap(L, "Capture:flush");
     char err[4200];
     if (r->c && ln_capture_flush(r->c) != 0) {
         ln_capture_status(r->c, err, sizeof err);
@@ -307,7 +317,7 @@ static int cap_flush(lua_State *L)
 
 static int cap_close(lua_State *L)
 {
-    lnl_capref *r = checkcap(L);
+    lnl_capref *r = checkcap(L, "Capture:close");
     if (r->c) {
         char err[4200];
         r->count = ln_capture_count(r->c);
@@ -377,7 +387,7 @@ int lnl_captures_close_all(lua_State *L)
 
 static int cap_tostring(lua_State *L)
 {
-    lnl_capref *r = checkcap(L);
+    lnl_capref *r = checkcap(L, "Capture:__tostring");
     lua_pushfstring(L, "lunet.Capture(%s%s)", r->path, r->c ? "" : ", closed");
     return 1;
 }
@@ -386,7 +396,7 @@ static int cap_tostring(lua_State *L)
  * system's reason. */
 static int l_mkdir(lua_State *L)
 {
-    ensure_dir(L, luaL_checkstring(L, 1), "lunet.mkdir");
+    ensure_dir(L, lnl_checkstring(L, 1, "lunet.mkdir"), "lunet.mkdir");
     return 0;
 }
 

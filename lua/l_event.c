@@ -264,14 +264,14 @@ static void resubscribe(lnl_net *n)
 int lnl_net_on(lua_State *L)
 {
     lnl_net *n = lnl_checknet(L, 1, "net:on");
-    const char *ty = luaL_checkstring(L, 2);
-    luaL_checktype(L, 3, LUA_TFUNCTION);
+    const char *ty = lnl_checkstring(L, 2, "net:on");
+    if (!lua_isfunction(L, 3)) lnl_typeerror(L, 3, "net:on", "function");
     uint32_t mask = 0;
     for (int i = 0; ev_types[i].name; i++)
         if (strcmp(ev_types[i].name, ty) == 0) mask = ev_types[i].mask;
     if (!mask)
-        luaL_error(L, "net:on: event type \"%s\" unknown (known: tx, rx, drop, link, arp, icmp, "
-                      "tcp, cwnd, timer, rtt, queue, user, all)", ty);
+        lnl_argerror(L, 2, "net:on", "event type \"%s\" unknown (known: tx, rx, drop, link, arp, "
+                                     "icmp, tcp, cwnd, timer, rtt, queue, user, all)", ty);
     if (!n->dispatching) {                 /* compact removed hooks */
         int j = 0;
         for (int i = 0; i < n->n_hooks; i++) if (n->hooks[i].id) n->hooks[j++] = n->hooks[i];
@@ -300,7 +300,7 @@ int lnl_net_on(lua_State *L)
 int lnl_net_off(lua_State *L)
 {
     lnl_net *n = lnl_checknet(L, 1, "net:off");
-    lua_Integer id = luaL_checkinteger(L, 2);
+    lua_Integer id = lnl_checkinteger(L, 2, "net:off");
     bool found = false;
     for (int i = 0; i < n->n_hooks; i++)
         if (n->hooks[i].id == id) { n->hooks[i].id = 0; found = true; }

@@ -31,10 +31,17 @@ static int checkword(lua_State *L, int idx, const char *fname, const char *what,
         luaL_addstring(&b, names[i]);
     }
     luaL_pushresult(&b);
-    if (lua_type(L, idx) == LUA_TSTRING)
-        return luaL_error(L, "%s: %s \"%s\" unknown (allowed: %s)", fname, what, s,
-                          lua_tostring(L, -1));
-    return luaL_error(L, "%s: %s must be one of %s, got %s", fname, what, lua_tostring(L, -1),
+    const char *allowed = lua_tostring(L, -1);
+    /* idx > 0: an argument (h:firewall_policy("in")); else a field of
+     * h:firewall's options, at the top of the stack. */
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        if (idx > 0) return lnl_argerror(L, idx, fname, "%s \"%s\" unknown (allowed: %s)", what, s, allowed);
+        return luaL_error(L, "%s: %s \"%s\" unknown (allowed: %s)", fname, what, s, allowed);
+    }
+    if (idx > 0)
+        return lnl_argerror(L, idx, fname, "%s must be one of %s, got %s", what, allowed,
+                            luaL_typename(L, idx));
+    return luaL_error(L, "%s: %s must be one of %s, got %s", fname, what, allowed,
                       luaL_typename(L, idx));
 }
 
@@ -79,7 +86,7 @@ static int node_firewall(lua_State *L)
         with = checkwith(L, -1, F);
     }
     const char *iface = NULL;
-    if (lnl_optfield(L, 2, "iface")) iface = lnl_checkiface_of(L, -1, nd, F)->name;
+    if (lnl_optfield(L, 2, "iface")) iface = lnl_checkiface_of(L, -1, nd, "node:firewall: iface")->name;
 
     char err[512];
     int rc = ln_fw_add(nd, hook, iface, filter, act, with, err, sizeof err);

@@ -84,7 +84,7 @@ static void on_msg(ln_icmp_sock *s, const ln_icmp_msg *m, void *arg)
 
 static lnl_sock *checksock(lua_State *L, const char *fname)
 {
-    lnl_sock *k = luaL_checkudata(L, 1, LNL_SOCK);
+    lnl_sock *k = lnl_checkudata(L, 1, LNL_SOCK, fname);
     if (!k->n->net) luaL_error(L, "%s: the network is closed", fname);
     return k;
 }
@@ -92,8 +92,9 @@ static lnl_sock *checksock(lua_State *L, const char *fname)
 int lnl_node_icmp_socket(lua_State *L)
 {
     lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, "node:icmp_socket");
-    lua_Integer id = luaL_optinteger(L, 2, 0);
-    if (id < 0 || id > 65535) luaL_error(L, "node:icmp_socket: id %I out of range (1..65535)", id);
+    lua_Integer id = lua_isnoneornil(L, 2) ? 0 : lnl_checkinteger(L, 2, "node:icmp_socket");
+    if (id < 0 || id > 65535)
+        lnl_argerror(L, 2, "node:icmp_socket", "id %I out of range (1..65535, or 0 for any)", id);
     lnl_sock *k = lua_newuserdatauv(L, sizeof *k, 1);
     memset(k, 0, sizeof *k);
     k->n = h->n;
@@ -193,19 +194,23 @@ static int recv_wake(lua_State *co, lnl_task *t, void *arg)
 
 static int sock_receive(lua_State *L)
 {
-    lnl_sock *k = luaL_checkudata(L, 1, LNL_SOCK);
-    lnl_task *t = lnl_checktask(L, "IcmpSocket:receive");
+    const char *F = "IcmpSocket:receive";
+    lnl_sock *k = lnl_checkudata(L, 1, LNL_SOCK, F);
+    lnl_task *t = lnl_checktask(L, F);
     ln_time deadline = LN_NEVER;
     /* {timeout = t} as every socket takes it; a bare t as it always has */
-    int at = 2;
+    ln_time d = LN_NEVER;
     if (lua_istable(L, 2)) {
         static const char *const known[] = {"timeout", NULL};
-        lnl_checkopts(L, 2, "IcmpSocket:receive", known);
-        lua_getfield(L, 2, "timeout");
-        at = lua_gettop(L);
+        lnl_checkopts(L, 2, F, known);
+        if (lnl_optfield(L, 2, "timeout")) {
+            d = lnl_checktime(L, -1, "IcmpSocket:receive: timeout");
+            lua_pop(L, 1);
+        }
+    } else if (!lua_isnoneornil(L, 2)) {
+        d = lnl_argtime(L, 2, F, "timeout");
     }
-    if (!lua_isnoneornil(L, at)) {
-        ln_time d = lnl_checktime(L, at, "IcmpSocket:receive: timeout");
+    if (d != LN_NEVER) {
         ln_time now = ln_net_now(k->n->net);
         deadline = d > LN_NEVER - 1 - now ? LN_NEVER - 1 : now + d;
     }
@@ -248,7 +253,7 @@ static int sock_echo(lua_State *L)
 {
     const char *F = "IcmpSocket:echo";
     lnl_sock *k = checksock(L, F);
-    uint32_t dst = lnl_checkaddr(L, 2, NULL, F);
+    uint32_t dst = lnl_argaddr(L, 2, NULL, F);
     if (!lua_isnoneornil(L, 3)) lnl_checkopts(L, 3, F, echo_opts);
     lua_Integer seq = int_opt(L, 3, "seq", k->next_seq, 0, 65535, F);
     /* 65507 = 65535 - 20 (IP) - 8 (ICMP), what ping -s accepts. */
@@ -268,7 +273,7 @@ static int sock_probe(lua_State *L)
 {
     const char *F = "IcmpSocket:probe";
     lnl_sock *k = checksock(L, F);
-    uint32_t dst = lnl_checkaddr(L, 2, NULL, F);
+    uint32_t dst = lnl_argaddr(L, 2, NULL, F);
     if (!lua_isnoneornil(L, 3)) lnl_checkopts(L, 3, F, probe_opts);
     lua_Integer port = int_opt(L, 3, "port", 33434, 1, 65535, F);
     lua_Integer size = int_opt(L, 3, "size", 32, 0, 65507, F);
@@ -279,7 +284,7 @@ static int sock_probe(lua_State *L)
 
 static int sock_close(lua_State *L)
 {
-    lnl_sock *k = luaL_checkudata(L, 1, LNL_SOCK);
+    lnl_sock *k = lnl_checkudata(L, 1, LNL_SOCK, "IcmpSocket:close");
     close_sock(k);
     return 0;
 }

@@ -60,9 +60,9 @@ static int iface_mtu(lua_State *L)
 {
     lnl_handle *h = checkiface(L, "iface:mtu");
     if (!lua_isnone(L, 2)) {
-        lua_Integer m = luaL_checkinteger(L, 2);
+        lua_Integer m = lnl_checkinteger(L, 2, "iface:mtu");
         /* RFC 791: every IPv4 link must carry 68-byte datagrams. */
-        if (m < 68 || m > 65535) luaL_error(L, "iface:mtu: %I out of range (68..65535)", m);
+        if (m < 68 || m > 65535) lnl_argerror(L, 2, "iface:mtu", "%I out of range (68..65535)", m);
         IFC(h)->mtu = (uint32_t)m;
     }
     lua_pushinteger(L, IFC(h)->mtu);
@@ -91,7 +91,7 @@ static int iface_promisc(lua_State *L)
 {
     lnl_handle *h = checkiface(L, "iface:promisc");
     if (!lua_isnone(L, 2)) {
-        luaL_checktype(L, 2, LUA_TBOOLEAN);
+        if (!lua_isboolean(L, 2)) lnl_typeerror(L, 2, "iface:promisc", "boolean");
         IFC(h)->promisc = lua_toboolean(L, 2);
     }
     lua_pushboolean(L, IFC(h)->promisc);

@@ -17,15 +17,15 @@
 
 static const char *const link_opts[] = {
     "bandwidth", "delay", "jitter", "loss", "corrupt", "duplicate", "reorder",
-    "reorder_delay", "queue", "mtu", "up", "ab", "ba", "ip", NULL,
+    "reorder_delay", "queue", "queue_bytes", "mtu", "up", "ab", "ba", "ip", NULL,
 };
 static const char *const set_opts[] = {
     "bandwidth", "delay", "jitter", "loss", "corrupt", "duplicate", "reorder",
-    "reorder_delay", "queue", "mtu", "up", "ab", "ba", NULL,
+    "reorder_delay", "queue", "queue_bytes", "mtu", "up", "ab", "ba", NULL,
 };
 static const char *const dir_opts[] = {
     "bandwidth", "delay", "jitter", "loss", "corrupt", "duplicate", "reorder",
-    "reorder_delay", "queue", "mtu", "up", NULL,
+    "reorder_delay", "queue", "queue_bytes", "mtu", "up", NULL,
 };
 static const char *const ge_opts[] = {"model", "p", "r", "loss_bad", "loss_good", "rate", NULL};
 
@@ -92,6 +92,18 @@ static void apply(lua_State *L, int idx, ln_linkcfg *c, const char *fname)
         c->queue_bytes = pkts ? 0 : (uint32_t)q;
         lua_pop(L, 1);
     }
+    /* queue = "64KB" under the name link:get reports a byte limit by, so
+     * it can be written back: a number here is bytes. */
+    if (lnl_optfield(L, idx, "queue_bytes")) {
+        if (lua_getfield(L, idx, "queue") != LUA_TNIL)
+            luaL_error(L, "%s: give queue or queue_bytes, not both (one limit replaces the other)", fname);
+        lua_pop(L, 1);
+        uint64_t q = lnl_checksize(L, -1, CTX("queue_bytes"), NULL, false);
+        if (q > UINT32_MAX) luaL_error(L, "%s: too large", ctx);
+        c->queue_pkts = 0;
+        c->queue_bytes = (uint32_t)q;
+        lua_pop(L, 1);
+    }
     if (lnl_optfield(L, idx, "mtu")) {
         if (!lua_isinteger(L, -1)) luaL_error(L, "%s: expected an integer, got %s", CTX("mtu"), luaL_typename(L, -1));
         lua_Integer m = lua_tointeger(L, -1);
@@ -153,8 +165,9 @@ static void check_endpoint(lua_State *L, int idx, lnl_net *n, endpoint *e, const
     if ((h = luaL_testudata(L, idx, LNL_NODE))) e->node = h->obj;
     else if ((h = luaL_testudata(L, idx, LNL_IFACE))) e->ifc = h->obj;
     else if ((h = luaL_testudata(L, idx, LNL_SWITCH))) e->sw = h->obj;
-    else luaL_error(L, "link: %s must be a Node, an Iface or a Switch, got %s", side, luaL_typename(L, idx));
-    if (h->n != n) luaL_error(L, "link: %s belongs to another network", side);
+    else lnl_argerror(L, idx, "net:link", "%s must be a Node, an Iface or a Switch, got %s", side,
+                      luaL_typename(L, idx));
+    if (h->n != n) lnl_argerror(L, idx, "net:link", "%s belongs to another network", side);
     if (!n->net) luaL_error(L, "link: the network is closed");
     if (e->ifc && e->ifc->port.link)
         luaL_error(L, "link: %s: interface %s is already attached to %s", side, e->ifc->port.name,
@@ -163,7 +176,7 @@ static void check_endpoint(lua_State *L, int idx, lnl_net *n, endpoint *e, const
 
 int lnl_net_link(lua_State *L)
 {
-    lnl_net *n = lnl_checknet(L, 1, "link");
+    lnl_net *n = lnl_checknet(L, 1, "net:link");
     endpoint e[2];
     check_endpoint(L, 2, n, &e[0], "A");
     check_endpoint(L, 3, n, &e[1], "B");
@@ -270,17 +283,18 @@ static int check_dir(lua_State *L, int idx, const char *fname, bool allow_both)
         if (allow_both) return -1;
         return 0;
     }
-    const char *s = luaL_checkstring(L, idx);
-    if (strcmp(s, "ab") == 0) return 0;
-    if (strcmp(s, "ba") == 0) return 1;
-    return luaL_error(L, "%s: direction \"%s\" unknown (use \"ab\" or \"ba\")", fname, s);
+    const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : NULL;
+    if (s && strcmp(s, "ab") == 0) return 0;
+    if (s && strcmp(s, "ba") == 0) return 1;
+    if (!s) return lnl_typeerror(L, idx, fname, "direction \"ab\" or \"ba\"");
+    return lnl_argerror(L, idx, fname, "direction \"%s\" unknown (use \"ab\" or \"ba\")", s);
 }
 
 static int link_set(lua_State *L)
 {
     lnl_handle *h = checklink(L, "link:set");
     ln_link *l = LINK(h);
-    luaL_checktype(L, 2, LUA_TTABLE);
+    if (!lua_istable(L, 2)) lnl_typeerror(L, 2, "link:set", "table of options");
     ln_linkcfg cfg[2] = { l->d[0].cfg, l->d[1].cfg };
     parse_cfgs(L, 2, &cfg[0], &cfg[1], "link:set", set_opts);
     char err[200];
@@ -291,14 +305,16 @@ static int link_set(lua_State *L)
     return 1;
 }
 
+/* A direction's settings in the units a number means in link:set
+ * (seconds, bit/s, bytes, 0..1), so l:set(l:get("ab")) changes nothing. */
 static int link_get(lua_State *L)
 {
     lnl_handle *h = checklink(L, "link:get");
     const ln_linkcfg *c = &LINK(h)->d[check_dir(L, 2, "link:get", false)].cfg;
     lua_createtable(L, 0, 12);
     lua_pushinteger(L, (lua_Integer)c->bandwidth); lua_setfield(L, -2, "bandwidth");
-    lua_pushinteger(L, (lua_Integer)c->delay); lua_setfield(L, -2, "delay");
-    lua_pushinteger(L, (lua_Integer)c->jitter); lua_setfield(L, -2, "jitter");
+    lnl_push_time(L, c->delay); lua_setfield(L, -2, "delay");
+    lnl_push_time(L, c->jitter); lua_setfield(L, -2, "jitter");
     if (c->loss.kind == LN_LOSS_GE) {
         lua_createtable(L, 0, 5);
         lua_pushliteral(L, "gilbert"); lua_setfield(L, -2, "model");
@@ -313,11 +329,11 @@ static int link_get(lua_State *L)
     lua_pushnumber(L, c->corrupt); lua_setfield(L, -2, "corrupt");
     lua_pushnumber(L, c->duplicate); lua_setfield(L, -2, "duplicate");
     lua_pushnumber(L, c->reorder); lua_setfield(L, -2, "reorder");
-    lua_pushinteger(L, (lua_Integer)c->reorder_delay); lua_setfield(L, -2, "reorder_delay");
-    /* queue is packets (a bare number means packets in set); queue_bytes
-     * is the byte limit when one is set. */
-    if (c->queue_pkts) { lua_pushinteger(L, c->queue_pkts); lua_setfield(L, -2, "queue"); }
+    lnl_push_time(L, c->reorder_delay); lua_setfield(L, -2, "reorder_delay");
+    /* One limit, as link:set makes it: queue in packets (what a bare
+     * number means there; 0 is no limit), or queue_bytes. */
     if (c->queue_bytes) { lua_pushinteger(L, c->queue_bytes); lua_setfield(L, -2, "queue_bytes"); }
+    else { lua_pushinteger(L, c->queue_pkts); lua_setfield(L, -2, "queue"); }
     lua_pushinteger(L, c->mtu); lua_setfield(L, -2, "mtu");
     lua_pushboolean(L, c->up); lua_setfield(L, -2, "up");
     return 1;

@@ -1,10 +1,12 @@
-/* l_module.c - luaopen_lunet: the module table, the class helper, and the
- * package searcher for the Lua modules embedded in the binary.
+/* l_module.c - luaopen_lunet: the module table, the class helper, the
+ * argument-error helper every l_*.c raises through, and the package
+ * searcher for the Lua modules embedded in the binary.
  *
  * Load order: registry tables, the classes (each l_*.c registers its own),
  * the module functions, the searcher, then package.loaded.lunet is set
  * *before* lunet.apps and lunet.topo are required, since they require
  * "lunet" themselves and would otherwise recurse into this loader. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,7 +165,7 @@ static int l_isatty(lua_State *L)
         for (int i = 0; i < 3; i++)
             if (strcmp(lua_tostring(L, 1), names[i]) == 0) fd = i;
     }
-    if (fd < 0) luaL_argerror(L, 1, "expected \"stdout\", \"stderr\", \"stdin\" or 1, 2, 0");
+    if (fd < 0) lnl_argerror(L, 1, "lunet.isatty", "expected \"stdout\", \"stderr\", \"stdin\" or 1, 2, 0");
     lua_pushboolean(L, isatty(fd));
     return 1;
 }
@@ -277,4 +279,57 @@ int lnl_push_rc(lua_State *L, int rc)
     if (rc < 0) return lnl_push_err(L, rc);
     lua_pushboolean(L, 1);
     return 1;
+}
+
+/* ---- argument errors ---------------------------------------------------- */
+
+int lnl_argerror(lua_State *L, int arg, const char *fname, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *msg = lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    /* Counted as luaL_argerror counts: in h:x(a) the user sees a as #1, so
+     * a method call does not count self. */
+    lua_Debug ar;
+    if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.namewhat &&
+        strcmp(ar.namewhat, "method") == 0) {
+        arg--;
+        if (arg == 0) return luaL_error(L, "calling '%s' on bad self (%s)", fname, msg);
+    }
+    return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, fname, msg);
+}
+
+int lnl_typeerror(lua_State *L, int arg, const char *fname, const char *expected)
+{
+    const char *got;
+    if (luaL_getmetafield(L, arg, "__name") == LUA_TSTRING) got = lua_tostring(L, -1);
+    else if (lua_type(L, arg) == LUA_TLIGHTUSERDATA) got = "light userdata";
+    else got = luaL_typename(L, arg);
+    return lnl_argerror(L, arg, fname, "%s expected, got %s", expected, got);
+}
+
+const char *lnl_checkstring(lua_State *L, int arg, const char *fname)
+{
+    const char *s = lua_tostring(L, arg);
+    if (!s) lnl_typeerror(L, arg, fname, "string");
+    return s;
+}
+
+lua_Integer lnl_checkinteger(lua_State *L, int arg, const char *fname)
+{
+    int isnum;
+    lua_Integer v = lua_tointegerx(L, arg, &isnum);
+    if (!isnum) {
+        if (lua_isnumber(L, arg)) lnl_argerror(L, arg, fname, "number has no integer representation");
+        else lnl_typeerror(L, arg, fname, "number");
+    }
+    return v;
+}
+
+void *lnl_checkudata(lua_State *L, int arg, const char *tname, const char *fname)
+{
+    void *p = luaL_testudata(L, arg, tname);
+    if (!p) lnl_typeerror(L, arg, fname, tname);
+    return p;
 }

@@ -58,14 +58,14 @@ void lnl_push_handle(lua_State *L, lnl_net *n, void *obj, const char *tname)
 
 lnl_handle *lnl_checkhandle(lua_State *L, int idx, const char *tname, const char *fname)
 {
-    lnl_handle *h = luaL_checkudata(L, idx, tname);
+    lnl_handle *h = lnl_checkudata(L, idx, tname, fname);
     if (!h->n->net) luaL_error(L, "%s: the network is closed", fname);
     return h;
 }
 
 lnl_net *lnl_checknet(lua_State *L, int idx, const char *fname)
 {
-    lnl_net *n = luaL_checkudata(L, idx, LNL_NET);
+    lnl_net *n = lnl_checkudata(L, idx, LNL_NET, fname);
     if (!n->net) luaL_error(L, "%s: the network is closed", fname);
     return n;
 }
@@ -196,7 +196,7 @@ static int net_gc(lua_State *L)
 
 static int net_close(lua_State *L)
 {
-    lnl_net *n = luaL_checkudata(L, 1, LNL_NET);
+    lnl_net *n = lnl_checkudata(L, 1, LNL_NET, "net:close");
     if (n->running) luaL_error(L, "net:close: the network is running");
     lnl_net_close(n);
     return 0;
@@ -234,7 +234,7 @@ static int net_index(lua_State *L)
 static int new_node(lua_State *L, bool router, const char *fname)
 {
     lnl_net *n = lnl_checknet(L, 1, fname);
-    const char *name = luaL_checkstring(L, 2);
+    const char *name = lnl_checkstring(L, 2, fname);
     char err[160];
     ln_node *nd = ln_node_new(n->net, name, router, err, sizeof err);
     if (!nd) luaL_error(L, "%s: %s", fname, err);
@@ -250,7 +250,7 @@ static const char *const switch_opts[] = {"aging", NULL};
 static int new_switch(lua_State *L, bool hub, const char *fname)
 {
     lnl_net *n = lnl_checknet(L, 1, fname);
-    const char *name = luaL_checkstring(L, 2);
+    const char *name = lnl_checkstring(L, 2, fname);
     ln_time aging = 0;
     bool has_aging = false;
     if (!lua_isnoneornil(L, 3)) {
@@ -282,7 +282,7 @@ static int net_hub(lua_State *L) { return new_switch(L, true, "net:hub"); }
 static int net_node(lua_State *L)
 {
     lnl_net *n = lnl_checknet(L, 1, "net:node");
-    lnl_push_handle(L, n, ln_net_node(n->net, luaL_checkstring(L, 2)), LNL_NODE);
+    lnl_push_handle(L, n, ln_net_node(n->net, lnl_checkstring(L, 2, "net:node")), LNL_NODE);
     return 1;
 }
 
@@ -382,7 +382,7 @@ static int net_seed(lua_State *L)
 static int net_spawn(lua_State *L)
 {
     lnl_net *n = lnl_checknet(L, 1, "net:spawn");
-    return lnl_spawn(L, n, NULL, 2);
+    return lnl_spawn(L, n, NULL, 2, "net:spawn");
 }
 
 /* lunet._topo_gen(net): changes whenever a node, an interface or an

@@ -4,6 +4,7 @@
  * Node handles index like tables: methods first (lunet._methods.Node, which
  * lunet/apps.lua extends with ping and traceroute), then the fields name,
  * is_router, net, then interface names (h.eth0). */
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,16 +23,40 @@ static lnl_handle *checknode(lua_State *L, const char *fname)
 }
 #define NODE(h) ((ln_node *)(h)->obj)
 
-uint32_t lnl_checkaddr(lua_State *L, int idx, uint8_t *plen, const char *fname)
+/* An error about a value: positional argument arg of fname, or with arg 0
+ * an options-table field, "<fname>: <msg>" (fname then names the field,
+ * "node:route: dev"). */
+static int bad_value(lua_State *L, int arg, const char *fname, const char *fmt, ...)
 {
-    const char *s = luaL_checkstring(L, idx);
+    va_list ap;
+    va_start(ap, fmt);
+    const char *msg = lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    if (arg > 0) return lnl_argerror(L, arg, fname, "%s", msg);
+    return luaL_error(L, "%s: %s", fname, msg);
+}
+
+static uint32_t check_addr(lua_State *L, int idx, int arg, uint8_t *plen, const char *fname)
+{
+    const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : NULL;
+    if (!s) bad_value(L, arg, fname, "expected an address string, got %s", luaL_typename(L, idx));
     uint32_t a;
     char err[160];
-    if (ln_ip_parse(s, &a, plen, err, sizeof err) != 0) luaL_error(L, "%s: %s", fname, err);
+    if (ln_ip_parse(s, &a, plen, err, sizeof err) != 0) bad_value(L, arg, fname, "%s", err);
     return a;
 }
 
-ln_iface *lnl_checkiface_of(lua_State *L, int idx, ln_node *nd, const char *fname)
+uint32_t lnl_argaddr(lua_State *L, int arg, uint8_t *plen, const char *fname)
+{
+    return check_addr(L, arg, arg, plen, fname);
+}
+
+uint32_t lnl_checkaddr(lua_State *L, int idx, uint8_t *plen, const char *ctx)
+{
+    return check_addr(L, idx, 0, plen, ctx);
+}
+
+static ln_iface *iface_of(lua_State *L, int idx, int arg, ln_node *nd, const char *fname)
 {
     if (lua_type(L, idx) == LUA_TSTRING) {
         const char *name = lua_tostring(L, idx);
@@ -44,17 +69,27 @@ ln_iface *lnl_checkiface_of(lua_State *L, int idx, ln_node *nd, const char *fnam
             luaL_addstring(&b, nd->ifaces[i]->name);
         }
         luaL_pushresult(&b);
-        luaL_error(L, "%s: %s has no interface \"%s\" (has: %s)", fname, nd->name, name,
-                   nd->n_ifaces ? lua_tostring(L, -1) : "none");
+        bad_value(L, arg, fname, "%s has no interface \"%s\" (has: %s)", nd->name, name,
+                  nd->n_ifaces ? lua_tostring(L, -1) : "none");
     }
     lnl_handle *h = luaL_testudata(L, idx, LNL_IFACE);
-    if (!h) luaL_error(L, "%s: expected an interface (Iface or name), got %s", fname,
-                       luaL_typename(L, idx));
+    if (!h) bad_value(L, arg, fname, "expected an interface (Iface or name), got %s",
+                      luaL_typename(L, idx));
     ln_iface *ifc = h->obj;
     if (ifc->node != nd)
-        luaL_error(L, "%s: interface %s belongs to %s, not %s", fname, ifc->port.name,
-                   ifc->node->name, nd->name);
+        bad_value(L, arg, fname, "interface %s belongs to %s, not %s", ifc->port.name,
+                  ifc->node->name, nd->name);
     return ifc;
+}
+
+ln_iface *lnl_argiface(lua_State *L, int arg, ln_node *nd, const char *fname)
+{
+    return iface_of(L, arg, arg, nd, fname);
+}
+
+ln_iface *lnl_checkiface_of(lua_State *L, int idx, ln_node *nd, const char *ctx)
+{
+    return iface_of(L, idx, 0, nd, ctx);
 }
 
 static ln_iface *first_iface(lua_State *L, ln_node *nd, const char *fname)
@@ -102,7 +137,7 @@ static int node_tostring(lua_State *L)
 static int node_iface(lua_State *L)
 {
     lnl_handle *h = checknode(L, "node:iface");
-    lnl_push_handle(L, h->n, ln_node_iface(NODE(h), luaL_checkstring(L, 2)), LNL_IFACE);
+    lnl_push_handle(L, h->n, ln_node_iface(NODE(h), lnl_checkstring(L, 2, "node:iface")), LNL_IFACE);
     return 1;
 }
 
@@ -122,7 +157,8 @@ static int node_add_iface(lua_State *L)
 {
     lnl_handle *h = checknode(L, "node:add_iface");
     char err[160];
-    ln_iface *ifc = ln_iface_new(NODE(h), luaL_optstring(L, 2, NULL), err, sizeof err);
+    const char *name = lua_isnoneornil(L, 2) ? NULL : lnl_checkstring(L, 2, "node:add_iface");
+    ln_iface *ifc = ln_iface_new(NODE(h), name, err, sizeof err);
     if (!ifc) luaL_error(L, "node:add_iface: %s", err);
     lnl_push_handle(L, h->n, ifc, LNL_IFACE);
     return 1;
@@ -139,10 +175,10 @@ int lnl_iface_addr(lua_State *L, ln_iface *ifc, int idx, const char *fname)
     uint32_t a = 0;
     uint8_t plen = LN_NO_ADDR;
     if (!(lua_isboolean(L, idx) && !lua_toboolean(L, idx))) {    /* false clears */
-        a = lnl_checkaddr(L, idx, &plen, fname);
+        a = lnl_argaddr(L, idx, &plen, fname);
         if (plen == LN_NO_ADDR)
-            luaL_error(L, "%s: address \"%s\": missing prefix length (like %s/24)", fname,
-                       lua_tostring(L, idx), lua_tostring(L, idx));
+            lnl_argerror(L, idx, fname, "address \"%s\": missing prefix length (like %s/24)",
+                         lua_tostring(L, idx), lua_tostring(L, idx));
     }
     int rc = ln_iface_set_addr(ifc, a, plen);
     if (rc != 0) luaL_error(L, "%s: %s", fname, ln_strerror(rc));
@@ -155,7 +191,7 @@ static int node_addr(lua_State *L)
     lnl_handle *h = checknode(L, "node:addr");
     ln_node *nd = NODE(h);
     if (lua_gettop(L) >= 3) {
-        ln_iface *ifc = lnl_checkiface_of(L, 2, nd, "node:addr");
+        ln_iface *ifc = lnl_argiface(L, 2, nd, "node:addr");
         return lnl_iface_addr(L, ifc, 3, "node:addr");
     }
     if (lua_isnoneornil(L, 2) && !nd->n_ifaces) { lua_pushnil(L); return 1; }
@@ -200,14 +236,14 @@ static void push_route(lua_State *L, const ln_route *r)
 
 static void check_prefix(lua_State *L, int idx, uint32_t *pfx, uint8_t *plen, const char *fname)
 {
-    const char *s = luaL_checkstring(L, idx);
+    const char *s = lnl_checkstring(L, idx, fname);
     if (strcmp(s, "default") == 0) { *pfx = 0; *plen = 0; return; }
-    *pfx = lnl_checkaddr(L, idx, plen, fname);
+    *pfx = lnl_argaddr(L, idx, plen, fname);
     if (*plen == LN_NO_ADDR) *plen = 32;               /* a host route */
     if (*pfx & ~ln_mask(*plen)) {
         char b[16];
-        luaL_error(L, "%s: destination \"%s\" has host bits set (did you mean %s/%d?)", fname, s,
-                   ln_ip_fmt(*pfx & ln_mask(*plen), b), (int)*plen);
+        lnl_argerror(L, idx, fname, "destination \"%s\" has host bits set (did you mean %s/%d?)", s,
+                     ln_ip_fmt(*pfx & ln_mask(*plen), b), (int)*plen);
     }
 }
 
@@ -224,27 +260,30 @@ static int node_route(lua_State *L)
     check_prefix(L, 2, &r.prefix, &r.plen, F);
     int opts = 0;
     if (lua_type(L, 3) == LUA_TSTRING) {
-        r.gateway = lnl_checkaddr(L, 3, NULL, F);
-        if (!lua_isnoneornil(L, 4)) { luaL_checktype(L, 4, LUA_TTABLE); opts = 4; }
+        r.gateway = lnl_argaddr(L, 3, NULL, F);
+        if (!lua_isnoneornil(L, 4)) opts = 4;
     } else if (lua_type(L, 3) == LUA_TTABLE) {
         opts = 3;
     } else {
-        luaL_error(L, "%s: expected a gateway address or a table {dev=, via=, metric=}, got %s",
-                   F, luaL_typename(L, 3));
+        lnl_argerror(L, 3, F, "expected a gateway address or a table {dev=, via=, metric=}, got %s",
+                     luaL_typename(L, 3));
     }
     if (opts) {
         lnl_checkopts(L, opts, F, route_opts);
         if (lnl_optfield(L, opts, "via")) {
-            r.gateway = lnl_checkaddr(L, -1, NULL, F);
+            r.gateway = lnl_checkaddr(L, -1, NULL, "node:route: via");
             lua_pop(L, 1);
         }
         if (lnl_optfield(L, opts, "dev")) {
-            r.iface = lnl_checkiface_of(L, lua_gettop(L), nd, F);
+            r.iface = lnl_checkiface_of(L, lua_gettop(L), nd, "node:route: dev");
             lua_pop(L, 1);
         }
         if (lnl_optfield(L, opts, "metric")) {
-            lua_Integer m = luaL_checkinteger(L, -1);
-            if (m < 0 || m > UINT32_MAX) luaL_error(L, "%s: metric %I out of range", F, m);
+            if (!lua_isinteger(L, -1))
+                luaL_error(L, "%s: metric must be an integer, got %s", F, luaL_typename(L, -1));
+            lua_Integer m = lua_tointeger(L, -1);
+            if (m < 0 || m > UINT32_MAX) luaL_error(L, "%s: metric %I out of range (0..%I)", F, m,
+                                                    (lua_Integer)UINT32_MAX);
             r.metric = (uint32_t)m;
             lua_pop(L, 1);
         }
@@ -284,6 +323,10 @@ static int node_route(lua_State *L)
 
 static int node_gateway(lua_State *L)
 {
+    /* Checked here first: node_route sees it one argument later, and
+     * would name its own function. */
+    checknode(L, "node:gateway");
+    lnl_argaddr(L, 2, NULL, "node:gateway");
     lua_settop(L, 2);
     lua_pushliteral(L, "default");
     lua_insert(L, 2);
@@ -296,7 +339,7 @@ static int node_unroute(lua_State *L)
     uint32_t pfx;
     uint8_t plen;
     check_prefix(L, 2, &pfx, &plen, "node:unroute");
-    ln_iface *ifc = lua_isnoneornil(L, 3) ? NULL : lnl_checkiface_of(L, 3, NODE(h), "node:unroute");
+    ln_iface *ifc = lua_isnoneornil(L, 3) ? NULL : lnl_argiface(L, 3, NODE(h), "node:unroute");
     lua_pushinteger(L, ln_route_del(&NODE(h)->routes, pfx, plen, ifc));
     return 1;
 }
@@ -316,7 +359,7 @@ static int node_routes(lua_State *L)
 static int node_lookup(lua_State *L)
 {
     lnl_handle *h = checknode(L, "node:lookup");
-    uint32_t dst = lnl_checkaddr(L, 2, NULL, "node:lookup");
+    uint32_t dst = lnl_argaddr(L, 2, NULL, "node:lookup");
     const ln_route *r = ln_route_lookup(&NODE(h)->routes, dst);
     if (r) push_route(L, r);
     else lua_pushnil(L);
@@ -356,12 +399,12 @@ static int node_arp(lua_State *L)
 
 static void check_mac(lua_State *L, int idx, uint8_t mac[6], const char *fname)
 {
-    const char *s = luaL_checkstring(L, idx);
+    const char *s = lnl_checkstring(L, idx, fname);
     unsigned v[6];
     char tail;
     if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6 ||
         strlen(s) != 17)
-        luaL_error(L, "%s: MAC address \"%s\": expected six hex bytes like 02:00:00:00:00:01", fname, s);
+        lnl_argerror(L, idx, fname, "MAC address \"%s\": expected six hex bytes like 02:00:00:00:00:01", s);
     for (int i = 0; i < 6; i++) mac[i] = (uint8_t)v[i];
 }
 
@@ -370,12 +413,12 @@ static int node_arp_set(lua_State *L)
     const char *F = "node:arp_set";
     lnl_handle *h = checknode(L, F);
     ln_node *nd = NODE(h);
-    uint32_t ip = lnl_checkaddr(L, 2, NULL, F);
+    uint32_t ip = lnl_argaddr(L, 2, NULL, F);
     uint8_t mac[6];
     check_mac(L, 3, mac, F);
     ln_iface *ifc = NULL;
     if (!lua_isnoneornil(L, 4)) {
-        ifc = lnl_checkiface_of(L, 4, nd, F);
+        ifc = lnl_argiface(L, 4, nd, F);
     } else {
         for (uint32_t i = 0; i < nd->n_ifaces && !ifc; i++) {
             ln_iface *c = nd->ifaces[i];
@@ -392,7 +435,7 @@ static int node_arp_set(lua_State *L)
 static int node_arp_flush(lua_State *L)
 {
     lnl_handle *h = checknode(L, "node:arp_flush");
-    ln_iface *ifc = lua_isnoneornil(L, 2) ? NULL : lnl_checkiface_of(L, 2, NODE(h), "node:arp_flush");
+    ln_iface *ifc = lua_isnoneornil(L, 2) ? NULL : lnl_argiface(L, 2, NODE(h), "node:arp_flush");
     ln_arp_flush(NODE(h), ifc);
     return 0;
 }
@@ -403,7 +446,7 @@ static int node_forwarding(lua_State *L)
 {
     lnl_handle *h = checknode(L, "node:forwarding");
     if (!lua_isnone(L, 2)) {
-        luaL_checktype(L, 2, LUA_TBOOLEAN);
+        if (!lua_isboolean(L, 2)) lnl_typeerror(L, 2, "node:forwarding", "boolean");
         NODE(h)->forwarding = lua_toboolean(L, 2);
     }
     lua_pushboolean(L, NODE(h)->forwarding);
@@ -419,7 +462,8 @@ enum { B_NODE, B_TCP };
 #define NODE_KEY(name, kind, field, lo, hi) {name, kind, B_NODE, offsetof(ln_node_cfg, field), lo, hi}
 #define TCP_KEY(name, kind, field, lo, hi) {name, kind, B_TCP, offsetof(ln_tcp_cfg, field), lo, hi}
 
-/* Names are Linux's; times are read in ns and set like any lunet time. */
+/* Names are Linux's; times are set like any lunet time and read back in
+ * seconds, what a number means when set. */
 static const struct sysctl {
     const char *name;
     sysctl_kind kind;
@@ -494,7 +538,7 @@ static void push_sysctl(lua_State *L, ln_node *nd, const struct sysctl *s)
     switch (s->kind) {
     case K_U8: lua_pushinteger(L, *(uint8_t *)p); break;
     case K_U32: lua_pushinteger(L, *(uint32_t *)p); break;
-    case K_TIME: lua_pushinteger(L, (lua_Integer)*(ln_time *)p); break;
+    case K_TIME: lnl_push_time(L, *(ln_time *)p); break;
     case K_BOOL: lua_pushinteger(L, *(bool *)p ? 1 : 0); break;
     case K_FORWARD: lua_pushinteger(L, nd->forwarding ? 1 : 0); break;
     case K_I64: lua_pushinteger(L, (lua_Integer)*(int64_t *)p); break;
@@ -518,50 +562,63 @@ static void push_sysctl(lua_State *L, ln_node *nd, const struct sysctl *s)
     }
 }
 
+/* A bad value for key s: argument arg of fname, the key named first. */
+static int bad_sysctl(lua_State *L, int arg, const char *fname, const struct sysctl *s,
+                      const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *msg = lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    return lnl_argerror(L, arg, fname, "%s: %s", s->name, msg);
+}
+
 /* Integer i of the table at idx (1-based), in lo..hi. */
-static lua_Integer table_int(lua_State *L, int idx, int i, int64_t lo, int64_t hi, const char *ctx)
+static lua_Integer table_int(lua_State *L, int idx, int i, const struct sysctl *s, const char *fname)
 {
     lua_rawgeti(L, idx, i);
     if (!lua_isinteger(L, -1))
-        luaL_error(L, "%s: element %d must be an integer, got %s", ctx, i, luaL_typename(L, -1));
+        bad_sysctl(L, idx, fname, s, "element %d must be an integer, got %s", i, luaL_typename(L, -1));
     lua_Integer v = lua_tointeger(L, -1);
     lua_pop(L, 1);
-    if (v < lo || v > hi) luaL_error(L, "%s: element %d (%I) out of range (%I..%I)", ctx, i, v,
-                                     (lua_Integer)lo, (lua_Integer)hi);
+    if (v < s->min || v > s->max)
+        bad_sysctl(L, idx, fname, s, "element %d (%I) out of range (%I..%I)", i, v,
+                   (lua_Integer)s->min, (lua_Integer)s->max);
     return v;
 }
 
-static void set_sysctl(lua_State *L, ln_node *nd, const struct sysctl *s, int idx, const char *ctx)
+/* Set key s from argument idx of fname. */
+static void set_sysctl(lua_State *L, ln_node *nd, const struct sysctl *s, int idx, const char *fname)
 {
     char *p = sysctl_ptr(nd, s);
     switch (s->kind) {
     case K_TIME:
-        *(ln_time *)p = lnl_checktime(L, idx, ctx);
+        *(ln_time *)p = lnl_argtime(L, idx, fname, s->name);
         return;
     case K_STR: {
         const char *v = lua_tostring(L, idx);
         if (lua_type(L, idx) != LUA_TSTRING)
-            luaL_error(L, "%s: expected a string, got %s", ctx, luaL_typename(L, idx));
+            bad_sysctl(L, idx, fname, s, "expected a string, got %s", luaL_typename(L, idx));
         if (!ln_tcp_cc_find(v))
-            luaL_error(L, "%s: \"%s\" unknown (known: %s)", ctx, v, ln_tcp_cc_names());
+            bad_sysctl(L, idx, fname, s, "\"%s\" unknown (known: %s)", v, ln_tcp_cc_names());
         snprintf(p, sizeof ((ln_tcp_cfg *)0)->congestion, "%s", v);
         return;
     }
     case K_U32X3: {
         if (!lua_istable(L, idx) || lua_rawlen(L, idx) != 3)
-            luaL_error(L, "%s: expected a table of 3 sizes {min, default, max}", ctx);
+            bad_sysctl(L, idx, fname, s, "expected a table of 3 sizes {min, default, max}");
         uint32_t v[3];
-        for (int i = 0; i < 3; i++) v[i] = (uint32_t)table_int(L, idx, i + 1, s->min, s->max, ctx);
-        if (v[0] > v[1] || v[1] > v[2]) luaL_error(L, "%s: expected min <= default <= max", ctx);
+        for (int i = 0; i < 3; i++) v[i] = (uint32_t)table_int(L, idx, i + 1, s, fname);
+        if (v[0] > v[1] || v[1] > v[2]) bad_sysctl(L, idx, fname, s, "expected min <= default <= max");
         memcpy(p, v, sizeof v);
         return;
     }
     case K_PORTS: {
         if (!lua_istable(L, idx) || lua_rawlen(L, idx) != 2)
-            luaL_error(L, "%s: expected a table of 2 ports {low, high}", ctx);
-        lua_Integer lo = table_int(L, idx, 1, s->min, s->max, ctx);
-        lua_Integer hi = table_int(L, idx, 2, s->min, s->max, ctx);
-        if (lo > hi) luaL_error(L, "%s: the low port %I is above the high port %I", ctx, lo, hi);
+            bad_sysctl(L, idx, fname, s, "expected a table of 2 ports {low, high}");
+        lua_Integer lo = table_int(L, idx, 1, s, fname);
+        lua_Integer hi = table_int(L, idx, 2, s, fname);
+        if (lo > hi) bad_sysctl(L, idx, fname, s, "the low port %I is above the high port %I", lo, hi);
         ln_tcp_cfg *c = ln_tcp_cfg_of(nd);
         c->port_lo = (uint16_t)lo;
         c->port_hi = (uint16_t)hi;
@@ -573,9 +630,10 @@ static void set_sysctl(lua_State *L, ln_node *nd, const struct sysctl *s, int id
     lua_Integer v;
     if (lua_isboolean(L, idx)) v = lua_toboolean(L, idx);
     else if (lua_isinteger(L, idx)) v = lua_tointeger(L, idx);
-    else return (void)luaL_error(L, "%s: expected an integer, got %s", ctx, luaL_typename(L, idx));
+    else return (void)bad_sysctl(L, idx, fname, s, "expected an integer, got %s", luaL_typename(L, idx));
     if (v < s->min || v > s->max)
-        luaL_error(L, "%s: %I out of range (%I..%I)", ctx, v, (lua_Integer)s->min, (lua_Integer)s->max);
+        bad_sysctl(L, idx, fname, s, "%I out of range (%I..%I)", v, (lua_Integer)s->min,
+                   (lua_Integer)s->max);
     switch (s->kind) {
     case K_U8: *(uint8_t *)p = (uint8_t)v; break;
     case K_U32: *(uint32_t *)p = (uint32_t)v; break;
@@ -599,7 +657,7 @@ static int node_sysctl(lua_State *L)
         }
         return 1;
     }
-    const char *k = luaL_checkstring(L, 2);
+    const char *k = lnl_checkstring(L, 2, F);
     const struct sysctl *s = sysctls;
     while (s->name && strcmp(s->name, k) != 0) s++;
     if (!s->name) {
@@ -610,14 +668,10 @@ static int node_sysctl(lua_State *L)
             luaL_addstring(&b, t->name);
         }
         luaL_pushresult(&b);
-        luaL_error(L, "%s: unknown key \"%s\" (known: %s)", F, k, lua_tostring(L, -1));
+        lnl_argerror(L, 2, F, "unknown key \"%s\" (known: %s)", k, lua_tostring(L, -1));
     }
     if (!sysctl_ptr(nd, s)) luaL_error(L, "%s: %s: %s has no TCP stack", F, s->name, nd->name);
-    if (!lua_isnone(L, 3)) {
-        char ctx[96];
-        snprintf(ctx, sizeof ctx, "%s: %s", F, s->name);
-        set_sysctl(L, nd, s, 3, ctx);
-    }
+    if (!lua_isnone(L, 3)) set_sysctl(L, nd, s, 3, F);
     push_sysctl(L, nd, s);
     return 1;
 }
@@ -643,7 +697,7 @@ static int node_drops(lua_State *L)
 static int node_spawn(lua_State *L)
 {
     lnl_handle *h = checknode(L, "node:spawn");
-    return lnl_spawn(L, h->n, NODE(h), 2);
+    return lnl_spawn(L, h->n, NODE(h), 2, "node:spawn");
 }
 
 /* ---- raw frames -------------------------------------------------------- */

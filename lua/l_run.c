@@ -410,7 +410,7 @@ static int net_run(lua_State *L)
     lnl_net *n = checkdrive(L, "net:run");
     ln_time until = LN_NEVER;
     if (!lua_isnoneornil(L, 2)) {
-        ln_time d = lnl_checktime(L, 2, "net:run");
+        ln_time d = lnl_argtime(L, 2, "net:run", NULL);
         ln_time now = ln_net_now(n->net);
         until = d > LN_NEVER - 1 - now ? LN_NEVER - 1 : now + d;
     }
@@ -421,10 +421,10 @@ static int net_run(lua_State *L)
 static int net_run_until(lua_State *L)
 {
     lnl_net *n = checkdrive(L, "net:run_until");
-    ln_time t = lnl_checktime(L, 2, "net:run_until");
+    ln_time t = lnl_argtime(L, 2, "net:run_until", NULL);
     if (t < ln_net_now(n->net)) {
         char a[48], b[48];
-        luaL_error(L, "net:run_until: %s is in the past (now %s)",
+        lnl_argerror(L, 2, "net:run_until", "%s is in the past (now %s)",
                    lnl_fmt_time((int64_t)t, a, sizeof a),
                    lnl_fmt_time((int64_t)ln_net_now(n->net), b, sizeof b));
     }

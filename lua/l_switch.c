@@ -71,8 +71,8 @@ static int sw_flush(lua_State *L)
 static int sw_aging(lua_State *L)
 {
     lnl_handle *h = checksw(L, "switch:aging");
-    if (!lua_isnone(L, 2)) SW(h)->aging = lnl_checktime(L, 2, "switch:aging");
-    lua_pushinteger(L, (lua_Integer)SW(h)->aging);
+    if (!lua_isnone(L, 2)) SW(h)->aging = lnl_argtime(L, 2, "switch:aging", NULL);
+    lnl_push_time(L, SW(h)->aging);
     return 1;
 }
 

@@ -152,9 +152,9 @@ static void on_timer(void *arg)
 
 /* A new task for the function at fidx and the arguments after it, anchored
  * in its network; pushes the Task.  Not started. */
-static lnl_task *new_task(lua_State *L, lnl_net *n, ln_node *node, int fidx)
+static lnl_task *new_task(lua_State *L, lnl_net *n, ln_node *node, int fidx, const char *fname)
 {
-    luaL_checktype(L, fidx, LUA_TFUNCTION);
+    if (!lua_isfunction(L, fidx)) lnl_typeerror(L, fidx, fname, "function");
     int top = lua_gettop(L);
     lua_Debug ar;
     lua_pushvalue(L, fidx);
@@ -191,9 +191,9 @@ static lnl_task *new_task(lua_State *L, lnl_net *n, ln_node *node, int fidx)
     return t;
 }
 
-int lnl_spawn(lua_State *L, lnl_net *n, ln_node *node, int fidx)
+int lnl_spawn(lua_State *L, lnl_net *n, ln_node *node, int fidx, const char *fname)
 {
-    lnl_task *t = new_task(L, n, node, fidx);
+    lnl_task *t = new_task(L, n, node, fidx, fname);
     ln_timer_arm(&n->net->sim, &t->timer, ln_net_now(n->net));
     return 1;
 }
@@ -206,7 +206,7 @@ int lnl_spawn(lua_State *L, lnl_net *n, ln_node *node, int fidx)
  * with the task's traceback (the task is "failed"). */
 int lnl_task_run_now(lua_State *L, lnl_net *n, int fidx)
 {
-    lnl_task *t = new_task(L, n, NULL, fidx);
+    lnl_task *t = new_task(L, n, NULL, fidx, "lunet._task_now");
     int tidx = lua_gettop(L);
     lua_getiuservalue(L, tidx, 1);
     lua_State *co = lua_tothread(L, -1);
@@ -323,7 +323,7 @@ static int l_sleep(lua_State *L)
     /* lunet.sleep(): until the task is killed (no timer: the network may
      * go idle around it) */
     if (lua_isnoneornil(L, 1)) return lnl_task_block(L, t, LN_NEVER, woke_from_sleep, NULL);
-    ln_time d = lnl_checktime(L, 1, "lunet.sleep");
+    ln_time d = lnl_argtime(L, 1, "lunet.sleep", NULL);
     ln_time now = ln_net_now(t->n->net);
     return lnl_task_block(L, t, d > LN_NEVER - 1 - now ? LN_NEVER - 1 : now + d,
                           woke_from_sleep, NULL);
@@ -331,9 +331,9 @@ static int l_sleep(lua_State *L)
 
 /* ---- lunet.Task methods ------------------------------------------------ */
 
-static lnl_task *checktask_ud(lua_State *L)
+static lnl_task *checktask_ud(lua_State *L, const char *fname)
 {
-    return luaL_checkudata(L, 1, LNL_TASK);
+    return lnl_checkudata(L, 1, LNL_TASK, fname);
 }
 
 static bool finished(const lnl_task *t)
@@ -343,19 +343,19 @@ static bool finished(const lnl_task *t)
 
 static int task_done(lua_State *L)
 {
-    lua_pushboolean(L, finished(checktask_ud(L)));
+    lua_pushboolean(L, finished(checktask_ud(L, "Task:done")));
     return 1;
 }
 
 static int task_status(lua_State *L)
 {
-    lua_pushstring(L, state_names[checktask_ud(L)->state]);
+    lua_pushstring(L, state_names[checktask_ud(L, "Task:status")->state]);
     return 1;
 }
 
 static int task_result(lua_State *L)
 {
-    lnl_task *t = checktask_ud(L);
+    lnl_task *t = checktask_ud(L, "Task:result");
     if (t->state != T_DONE) return 0;
     lua_getiuservalue(L, 1, 1);
     lua_State *co = lua_tothread(L, -1);
@@ -371,7 +371,7 @@ static int task_result(lua_State *L)
 
 static int task_error(lua_State *L)
 {
-    lnl_task *t = checktask_ud(L);
+    lnl_task *t = checktask_ud(L, "Task:error");
     if (t->state != T_FAILED) { lua_pushnil(L); return 1; }
     lua_getiuservalue(L, 1, 1);
     lua_State *co = lua_tothread(L, -1);
@@ -383,7 +383,7 @@ static int task_error(lua_State *L)
 
 static int task_kill(lua_State *L)
 {
-    lnl_task *t = checktask_ud(L);
+    lnl_task *t = checktask_ud(L, "Task:kill");
     if (finished(t)) { lua_pushboolean(L, 0); return 1; }
     bool self = lnl_current_task(L) == t;
     if (t->state == T_BLOCKED && t->wake) t->wake(NULL, t, t->wake_arg);
@@ -409,7 +409,7 @@ static int task_kill(lua_State *L)
 
 static int task_tostring(lua_State *L)
 {
-    lnl_task *t = checktask_ud(L);
+    lnl_task *t = checktask_ud(L, "Task:__tostring");
     if (t->node && t->n->net)
         lua_pushfstring(L, "lunet.Task(%s, %s)", t->node->name, state_names[t->state]);
     else
@@ -419,7 +419,7 @@ static int task_tostring(lua_State *L)
 
 static int task_node(lua_State *L)
 {
-    lnl_task *t = checktask_ud(L);
+    lnl_task *t = checktask_ud(L, "Task:node");
     if (!t->node || !t->n->net) { lua_pushnil(L); return 1; }
     lnl_push_handle(L, t->n, t->node, LNL_NODE);
     return 1;

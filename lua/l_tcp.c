@@ -29,6 +29,7 @@
  * call into the stack (a collection may run inside an event hook, with TCP
  * code on the C stack), so it queues the socket in the network's grave,
  * which a zero-delay timer closes from the scheduler. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,7 +216,7 @@ static lnl_tsock *push_sock(lua_State *L, lnl_net *n, ln_node *node, ln_tcp_sock
 
 static lnl_tsock *checksock(lua_State *L, const char *fname)
 {
-    lnl_tsock *k = luaL_checkudata(L, 1, LNL_TCP);
+    lnl_tsock *k = lnl_checkudata(L, 1, LNL_TCP, fname);
     if (!k->n->net) luaL_error(L, "%s: the network is closed", fname);
     return k;
 }
@@ -227,7 +228,8 @@ static ln_time opt_deadline(lua_State *L, int idx, lnl_net *n, const char *fname
 {
     if (lua_isnoneornil(L, idx)) return LN_NEVER;
     if (!lua_istable(L, idx))
-        luaL_error(L, "%s: options must be a table, got %s", fname, luaL_typename(L, idx));
+        lnl_argerror(L, idx, fname, "options must be a table like {timeout = \"1s\"}, got %s",
+                     luaL_typename(L, idx));
     lnl_checkopts(L, idx, fname, known);
     if (!lnl_optfield(L, idx, "timeout")) return LN_NEVER;
     char ctx[64];
@@ -300,16 +302,33 @@ static const struct topt {
 static const char OPT_NAMES[] = "nodelay, reuseaddr, keepalive, keepidle, keepintvl, keepcnt, "
                                 "rcvbuf, sndbuf, maxseg, quickack, linger0, congestion";
 
-static const struct topt *find_opt(lua_State *L, const char *name, const char *fname)
+/* The option named by argument arg of fname. */
+static const struct topt *find_opt(lua_State *L, int arg, const char *fname)
 {
+    const char *name = lnl_checkstring(L, arg, fname);
     for (const struct topt *o = topts; o->name; o++)
         if (strcmp(o->name, name) == 0) return o;
-    luaL_error(L, "%s: option \"%s\" unknown (known: %s)", fname, name, OPT_NAMES);
+    lnl_argerror(L, arg, fname, "option \"%s\" unknown (known: %s)", name, OPT_NAMES);
     return NULL;
 }
 
-/* Apply option o with the value at idx; returns an LN_E* code. */
-static int set_opt(lua_State *L, ln_tcp_sock *s, const struct topt *o, int idx, const char *fname)
+/* A bad value for option o: argument arg of fname (s:setoption), or with
+ * arg 0 a field of an options table (h:tcp{...}). */
+static int bad_opt(lua_State *L, int arg, const char *fname, const struct topt *o,
+                   const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *msg = lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    if (arg > 0) return lnl_argerror(L, arg, fname, "%s: %s", o->name, msg);
+    return luaL_error(L, "%s: %s: %s", fname, o->name, msg);
+}
+
+/* Apply option o with the value at idx, argument arg of fname (or 0: a
+ * field); returns an LN_E* code. */
+static int set_opt(lua_State *L, ln_tcp_sock *s, const struct topt *o, int idx, int arg,
+                   const char *fname)
 {
     char ctx[96];
     snprintf(ctx, sizeof ctx, "%s: %s", fname, o->name);
@@ -317,26 +336,29 @@ static int set_opt(lua_State *L, ln_tcp_sock *s, const struct topt *o, int idx, 
     switch (o->kind) {
     case O_BOOL:
         if (!lua_isboolean(L, idx))
-            luaL_error(L, "%s: expected a boolean, got %s", ctx, luaL_typename(L, idx));
+            bad_opt(L, arg, fname, o, "expected a boolean, got %s", luaL_typename(L, idx));
         v = lua_toboolean(L, idx);
         break;
     case O_TIME:
-        v = lnl_checktime(L, idx, ctx);
+        v = (int64_t)(arg ? lnl_argtime(L, arg, fname, o->name) : lnl_checktime(L, idx, ctx));
         break;
     case O_INT:
         if (!lua_isinteger(L, idx) || lua_tointeger(L, idx) < 0)
-            luaL_error(L, "%s: expected a non-negative integer, got %s", ctx,
-                       lua_isinteger(L, idx) ? "a negative one" : luaL_typename(L, idx));
+            bad_opt(L, arg, fname, o, "expected a non-negative integer, got %s",
+                    lua_isinteger(L, idx) ? "a negative one" : luaL_typename(L, idx));
         v = lua_tointeger(L, idx);
         break;
     case O_SIZE:
-        v = (int64_t)lnl_checksize(L, idx, ctx, NULL, false);
+        v = (int64_t)(arg ? lnl_argsize(L, arg, fname, o->name) : lnl_checksize(L, idx, ctx, NULL, false));
         break;
     case O_CC: {
-        const char *name = luaL_checkstring(L, idx);
+        if (lua_type(L, idx) != LUA_TSTRING)
+            bad_opt(L, arg, fname, o, "expected a name (%s), got %s", ln_tcp_cc_names(),
+                    luaL_typename(L, idx));
+        const char *name = lua_tostring(L, idx);
         int rc = ln_tcp_set_cc(s, name);
         if (rc == LN_ENOENT)
-            luaL_error(L, "%s: \"%s\" unknown (known: %s)", ctx, name, ln_tcp_cc_names());
+            bad_opt(L, arg, fname, o, "\"%s\" unknown (known: %s)", name, ln_tcp_cc_names());
         return rc;
     }
     }
@@ -350,7 +372,7 @@ static int apply_opts(lua_State *L, ln_tcp_sock *s, int idx, const char *fname)
     if (lua_isnoneornil(L, idx)) return 0;
     for (const struct topt *o = topts; o->name; o++) {
         if (!lnl_optfield(L, idx, o->name)) continue;
-        int rc = set_opt(L, s, o, lua_gettop(L), fname);
+        int rc = set_opt(L, s, o, lua_gettop(L), 0, fname);
         lua_pop(L, 1);
         if (rc < 0) return rc;
     }
@@ -361,18 +383,17 @@ static int tcp_setoption(lua_State *L)
 {
     const char *F = F_PREFIX "setoption";
     lnl_tsock *k = checksock(L, F);
-    const struct topt *o = find_opt(L, luaL_checkstring(L, 2), F);
-    luaL_checkany(L, 3);
+    const struct topt *o = find_opt(L, 2, F);
     lnl_check_not_in_hook(L, k->n, F);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
-    return lnl_push_rc(L, set_opt(L, k->s, o, 3, F));
+    return lnl_push_rc(L, set_opt(L, k->s, o, 3, 3, F));
 }
 
 static int tcp_getoption(lua_State *L)
 {
     const char *F = F_PREFIX "getoption";
     lnl_tsock *k = checksock(L, F);
-    const struct topt *o = find_opt(L, luaL_checkstring(L, 2), F);
+    const struct topt *o = find_opt(L, 2, F);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     if (o->kind == O_CC) {
         ln_tcp_info ti;
@@ -383,7 +404,9 @@ static int tcp_getoption(lua_State *L)
     int64_t v = 0;
     int rc = ln_tcp_getopt(k->s, (ln_tcp_opt)o->opt, &v);
     if (rc < 0) return lnl_push_err(L, rc);
+    /* What setoption takes back: a time in seconds, not the stack's ns. */
     if (o->kind == O_BOOL) lua_pushboolean(L, v != 0);
+    else if (o->kind == O_TIME) lnl_push_time(L, (ln_time)v);
     else lua_pushinteger(L, (lua_Integer)v);
     return 1;
 }
@@ -396,11 +419,11 @@ static int do_bind(lua_State *L, lnl_tsock *k, int idx, const char *fname)
     uint32_t addr = 0;
     int pidx = idx;
     if (lua_type(L, idx) == LUA_TSTRING) {
-        addr = lnl_checkaddr(L, idx, NULL, fname);
+        addr = lnl_argaddr(L, idx, NULL, fname);
         pidx = idx + 1;
     }
-    lua_Integer port = luaL_checkinteger(L, pidx);
-    if (port < 0 || port > 65535) luaL_error(L, "%s: port %I out of range (0..65535)", fname, port);
+    lua_Integer port = lnl_checkinteger(L, pidx, fname);
+    if (port < 0 || port > 65535) lnl_argerror(L, pidx, fname, "port %I out of range (0..65535)", port);
     return ln_tcp_bind(k->s, addr, (uint16_t)port);
 }
 
@@ -415,13 +438,20 @@ static int tcp_bind(lua_State *L)
     return lnl_push_rc(L, rc);
 }
 
-static int check_backlog(lua_State *L, int idx, const char *fname)
+/* The backlog at idx: argument arg of fname, or with arg 0 the field
+ * {backlog =} of h:listen. */
+static int check_backlog(lua_State *L, int idx, int arg, const char *fname)
 {
     if (lua_isnoneornil(L, idx)) return 128;
-    if (!lua_isinteger(L, idx)) luaL_error(L, "%s: backlog must be an integer, got %s", fname,
-                                           luaL_typename(L, idx));
+    if (!lua_isinteger(L, idx)) {
+        if (arg) lnl_typeerror(L, arg, fname, "integer backlog");
+        luaL_error(L, "%s: backlog must be an integer, got %s", fname, luaL_typename(L, idx));
+    }
     lua_Integer b = lua_tointeger(L, idx);
-    if (b < 0 || b > 65535) luaL_error(L, "%s: backlog %I out of range (0..65535)", fname, b);
+    if (b < 0 || b > 65535) {
+        if (arg) lnl_argerror(L, arg, fname, "backlog %I out of range (0..65535)", b);
+        luaL_error(L, "%s: backlog %I out of range (0..65535)", fname, b);
+    }
     return (int)b;
 }
 
@@ -438,7 +468,7 @@ static int tcp_listen(lua_State *L)
 {
     const char *F = F_PREFIX "listen";
     lnl_tsock *k = checksock(L, F);
-    int backlog = check_backlog(L, 2, F);
+    int backlog = check_backlog(L, 2, 2, F);
     lnl_check_not_in_hook(L, k->n, F);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     ln_tcp_state st = ln_tcp_get_state(k->s);
@@ -554,8 +584,8 @@ static int start_connect(lua_State *L, lnl_tsock *k, uint32_t addr, lua_Integer 
 
 static lua_Integer check_port(lua_State *L, int idx, const char *fname)
 {
-    lua_Integer port = luaL_checkinteger(L, idx);
-    if (port < 1 || port > 65535) luaL_error(L, "%s: port %I out of range (1..65535)", fname, port);
+    lua_Integer port = lnl_checkinteger(L, idx, fname);
+    if (port < 1 || port > 65535) lnl_argerror(L, idx, fname, "port %I out of range (1..65535)", port);
     return port;
 }
 
@@ -563,7 +593,7 @@ static int tcp_connect(lua_State *L)
 {
     const char *F = F_PREFIX "connect";
     lnl_tsock *k = checksock(L, F);
-    uint32_t addr = lnl_checkaddr(L, 2, NULL, F);
+    uint32_t addr = lnl_argaddr(L, 2, NULL, F);
     lua_Integer port = check_port(L, 3, F);
     ln_time deadline = opt_deadline(L, 4, k->n, F, connect_opts);
     if (!enter(L, k, true, F)) return 2;
@@ -622,10 +652,10 @@ static int tcp_send(lua_State *L)
     lnl_tsock *k = checksock(L, F);
     if (lua_type(L, 2) == LUA_TNUMBER) {
         if (!lua_isinteger(L, 2) || lua_tointeger(L, 2) < 0)
-            luaL_error(L, "%s: a byte count must be a non-negative integer", F);
+            lnl_argerror(L, 2, F, "a byte count must be a non-negative integer");
     } else if (lua_type(L, 2) != LUA_TSTRING) {
-        luaL_error(L, "%s: expected a string (or a byte count of generated data), got %s", F,
-                   luaL_typename(L, 2));
+        lnl_argerror(L, 2, F, "expected a string (or a byte count of generated data), got %s",
+                     luaL_typename(L, 2));
     }
     ln_time deadline = opt_deadline(L, 3, k->n, F, io_opts);
     if (!enter(L, k, true, F)) return 2;
@@ -770,16 +800,16 @@ static int tcp_receive(lua_State *L)
         oidx = 2;
     } else if (lua_isinteger(L, 2)) {
         count = lua_tointeger(L, 2);
-        if (count < 0) luaL_error(L, "%s: byte count %I is negative", F, count);
+        if (count < 0) lnl_argerror(L, 2, F, "byte count %I is negative", count);
         kind = P_COUNT;
     } else if (lua_type(L, 2) == LUA_TSTRING) {
         const char *p = lua_tostring(L, 2);
         if (strcmp(p, "*l") == 0 || strcmp(p, "l") == 0) kind = P_LINE;
         else if (strcmp(p, "*a") == 0 || strcmp(p, "a") == 0) kind = P_ALL;
-        else luaL_error(L, "%s: pattern \"%s\" unknown (use a byte count, \"*l\" or \"*a\")", F, p);
+        else lnl_argerror(L, 2, F, "pattern \"%s\" unknown (use a byte count, \"*l\" or \"*a\")", p);
     } else if (!lua_isnoneornil(L, 2)) {
-        luaL_error(L, "%s: pattern must be a byte count, \"*l\" or \"*a\", got %s", F,
-                   luaL_typename(L, 2));
+        lnl_argerror(L, 2, F, "pattern must be a byte count, \"*l\" or \"*a\", got %s",
+                     luaL_typename(L, 2));
     }
     ln_time deadline = opt_deadline(L, oidx, k->n, F, io_opts);
     if (!enter(L, k, false, F)) return 2;
@@ -801,7 +831,13 @@ static int tcp_shutdown(lua_State *L)
     const char *F = F_PREFIX "shutdown";
     lnl_tsock *k = checksock(L, F);
     static const char *const hows[] = {"send", "receive", "both", NULL};
-    int how = luaL_checkoption(L, 2, "both", hows);
+    int how = 2;
+    if (!lua_isnoneornil(L, 2)) {
+        const char *w = lnl_checkstring(L, 2, F);
+        for (how = 0; hows[how] && strcmp(hows[how], w) != 0; how++) continue;
+        if (!hows[how])
+            lnl_argerror(L, 2, F, "\"%s\" unknown (use \"send\", \"receive\" or \"both\")", w);
+    }
     lnl_check_not_in_hook(L, k->n, F);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     int rc = ln_tcp_shutdown(k->s, how == 0 ? LN_SHUT_WR : how == 1 ? LN_SHUT_RD : LN_SHUT_RDWR);
@@ -811,7 +847,7 @@ static int tcp_shutdown(lua_State *L)
 
 static int tcp_close(lua_State *L)
 {
-    lnl_tsock *k = luaL_checkudata(L, 1, LNL_TCP);
+    lnl_tsock *k = lnl_checkudata(L, 1, LNL_TCP, F_PREFIX "close");
     if (k->s && k->n->net) {
         ln_tcp_sock *s = k->s;
         release(k);
@@ -856,7 +892,7 @@ static int tcp_gc(lua_State *L)
 
 static int tcp_state(lua_State *L)
 {
-    lnl_tsock *k = luaL_checkudata(L, 1, LNL_TCP);
+    lnl_tsock *k = lnl_checkudata(L, 1, LNL_TCP, F_PREFIX "state");
     lua_pushstring(L, k->s && k->n->net ? ln_tcp_state_name(ln_tcp_get_state(k->s)) : "CLOSED");
     return 1;
 }
@@ -1044,18 +1080,18 @@ static int node_listen(lua_State *L)
 {
     const char *F = "node:listen";
     lnl_handle *h = checknode(L, F);
-    lua_Integer port = luaL_checkinteger(L, 2);
-    if (port < 0 || port > 65535) luaL_error(L, "%s: port %I out of range (0..65535)", F, port);
+    lua_Integer port = lnl_checkinteger(L, 2, F);
+    if (port < 0 || port > 65535) lnl_argerror(L, 2, F, "port %I out of range (0..65535)", port);
     int backlog = 128;
     uint32_t addr = 0;
     if (!lua_isnoneornil(L, 3)) {
         lnl_checkopts(L, 3, F, listen_opts);
         if (lnl_optfield(L, 3, "backlog")) {
-            backlog = check_backlog(L, lua_gettop(L), F);
+            backlog = check_backlog(L, lua_gettop(L), 0, F);
             lua_pop(L, 1);
         }
         if (lnl_optfield(L, 3, "addr")) {
-            addr = lnl_checkaddr(L, lua_gettop(L), NULL, F);
+            addr = lnl_checkaddr(L, lua_gettop(L), NULL, "node:listen: addr");
             lua_pop(L, 1);
         }
     }
@@ -1084,7 +1120,7 @@ static int node_connect(lua_State *L)
 {
     const char *F = "node:connect";
     lnl_handle *h = checknode(L, F);
-    uint32_t addr = lnl_checkaddr(L, 2, NULL, F);
+    uint32_t addr = lnl_argaddr(L, 2, NULL, F);
     lua_Integer port = check_port(L, 3, F);
     if (!lua_isnoneornil(L, 4)) lnl_checkopts(L, 4, F, hconnect_opts);
     ln_time deadline = opt_deadline(L, 4, h->n, F, hconnect_opts);
@@ -1178,15 +1214,23 @@ static int node_sockets(lua_State *L)
     const char *F = "node:sockets";
     lnl_handle *h = checknode(L, F);
     bool tcp = true, udp = true;
+    const char *p = NULL;
     if (lua_type(L, 2) == LUA_TSTRING) {
-        const char *p = lua_tostring(L, 2);
-        if (strcmp(p, "tcp") == 0) udp = false;
-        else if (strcmp(p, "udp") == 0) tcp = false;
-        else luaL_error(L, "%s: protocol \"%s\" unknown (use \"tcp\" or \"udp\")", F, p);
-    } else if (!lua_isnoneornil(L, 2)) {
+        p = lua_tostring(L, 2);
+    } else if (lua_istable(L, 2)) {
         lnl_checkopts(L, 2, F, sockets_opts);
-        luaL_error(L, "%s: expected \"tcp\" or \"udp\"", F);
+        if (lnl_optfield(L, 2, "proto")) {
+            p = lua_tostring(L, -1);
+            if (lua_type(L, -1) != LUA_TSTRING || (strcmp(p, "tcp") != 0 && strcmp(p, "udp") != 0))
+                luaL_error(L, "%s: proto: expected \"tcp\" or \"udp\", got %s", F,
+                           luaL_tolstring(L, -1, NULL));
+        }
+    } else if (!lua_isnoneornil(L, 2)) {
+        lnl_argerror(L, 2, F, "expected \"tcp\", \"udp\" or {proto = ...}, got %s", luaL_typename(L, 2));
     }
+    if (p && strcmp(p, "tcp") == 0) udp = false;
+    else if (p && strcmp(p, "udp") == 0) tcp = false;
+    else if (p) lnl_argerror(L, 2, F, "protocol \"%s\" unknown (use \"tcp\" or \"udp\")", p);
     lua_newtable(L);
     luaL_checkstack(L, 10, NULL);
     if (tcp) {
@@ -1212,15 +1256,17 @@ static int node_sockets(lua_State *L)
 static int l_hash(lua_State *L)
 {
     uint64_t h = 0xcbf29ce484222325u;                 /* FNV offset basis */
-    if (!lua_isnoneornil(L, 2)) h = (uint64_t)luaL_checkinteger(L, 2);
+    const char *F = "lunet.hash";
+    if (!lua_isnoneornil(L, 2)) h = (uint64_t)lnl_checkinteger(L, 2, F);
     const uint64_t prime = 0x100000001b3u;
     if (lua_type(L, 1) == LUA_TNUMBER) {
-        lua_Integer n = luaL_checkinteger(L, 1);
-        if (n < 0) luaL_error(L, "lunet.hash: byte count %I is negative", n);
+        lua_Integer n = lnl_checkinteger(L, 1, F);
+        if (n < 0) lnl_argerror(L, 1, F, "byte count %I is negative", n);
         for (lua_Integer i = 0; i < n; i++) h = (h ^ (uint8_t)i) * prime;
     } else {
         size_t len;
-        const unsigned char *p = (const unsigned char *)luaL_checklstring(L, 1, &len);
+        if (lua_type(L, 1) != LUA_TSTRING) lnl_typeerror(L, 1, F, "string or byte count");
+        const unsigned char *p = (const unsigned char *)lua_tolstring(L, 1, &len);
         for (size_t i = 0; i < len; i++) h = (h ^ p[i]) * prime;
     }
     lua_pushinteger(L, (lua_Integer)h);

@@ -9,6 +9,7 @@
  *
  * An ICMP error for a connected socket (port unreachable -> "refused")
  * is returned once, by the next receive or send, as on Linux. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,7 @@ static void release(lnl_usock *k)
 
 static lnl_usock *checksock(lua_State *L, const char *fname)
 {
-    lnl_usock *k = luaL_checkudata(L, 1, LNL_UDP);
+    lnl_usock *k = lnl_checkudata(L, 1, LNL_UDP, fname);
     if (!k->n->net) luaL_error(L, "%s: the network is closed", fname);
     return k;
 }
@@ -89,31 +90,50 @@ static const struct uopt {
 
 static const char *const new_opts[] = {"broadcast", "reuseaddr", "rcvbuf", "ttl", NULL};
 
-static const struct uopt *find_opt(lua_State *L, const char *name, const char *fname)
+/* The option named by argument arg of fname. */
+static const struct uopt *find_opt(lua_State *L, int arg, const char *fname)
 {
+    const char *name = lnl_checkstring(L, arg, fname);
     for (const struct uopt *o = uopts; o->name; o++)
         if (strcmp(o->name, name) == 0) return o;
-    luaL_error(L, "%s: option \"%s\" unknown (known: broadcast, reuseaddr, rcvbuf, ttl)", fname, name);
+    lnl_argerror(L, arg, fname, "option \"%s\" unknown (known: broadcast, reuseaddr, rcvbuf, ttl)", name);
     return NULL;
 }
 
-static int set_opt(lua_State *L, ln_udp_sock *s, const struct uopt *o, int idx, const char *fname)
+/* A bad value for option o: argument arg of fname (u:setoption), or with
+ * arg 0 a field of h:udp{...}. */
+static int bad_opt(lua_State *L, int arg, const char *fname, const struct uopt *o,
+                   const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *msg = lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    if (arg > 0) return lnl_argerror(L, arg, fname, "%s: %s", o->name, msg);
+    return luaL_error(L, "%s: %s: %s", fname, o->name, msg);
+}
+
+/* Apply option o with the value at idx, argument arg of fname (or 0: a
+ * field); returns an LN_E* code. */
+static int set_opt(lua_State *L, ln_udp_sock *s, const struct uopt *o, int idx, int arg,
+                   const char *fname)
 {
     char ctx[96];
     snprintf(ctx, sizeof ctx, "%s: %s", fname, o->name);
     int64_t v;
     if (o->kind == 'b') {
         if (!lua_isboolean(L, idx))
-            luaL_error(L, "%s: expected a boolean, got %s", ctx, luaL_typename(L, idx));
+            bad_opt(L, arg, fname, o, "expected a boolean, got %s", luaL_typename(L, idx));
         v = lua_toboolean(L, idx);
     } else if (o->kind == 's') {
-        uint64_t b = lnl_checksize(L, idx, ctx, NULL, false);
-        if (b > INT32_MAX) luaL_error(L, "%s: %I bytes is too large", ctx, (lua_Integer)b);
+        uint64_t b = arg ? lnl_argsize(L, arg, fname, o->name) : lnl_checksize(L, idx, ctx, NULL, false);
+        if (b > INT32_MAX) bad_opt(L, arg, fname, o, "%I bytes is too large", (lua_Integer)b);
         v = (int64_t)b;
     } else {
-        if (!lua_isinteger(L, idx)) luaL_error(L, "%s: expected an integer, got %s", ctx, luaL_typename(L, idx));
+        if (!lua_isinteger(L, idx))
+            bad_opt(L, arg, fname, o, "expected an integer, got %s", luaL_typename(L, idx));
         v = lua_tointeger(L, idx);
-        if (v < 1 || v > 255) luaL_error(L, "%s: %I out of range (1..255)", ctx, (lua_Integer)v);
+        if (v < 1 || v > 255) bad_opt(L, arg, fname, o, "%I out of range (1..255)", (lua_Integer)v);
     }
     return ln_udp_setopt(s, o->opt, v);
 }
@@ -122,17 +142,16 @@ static int udp_setoption(lua_State *L)
 {
     const char *F = F_PREFIX "setoption";
     lnl_usock *k = checksock(L, F);
-    const struct uopt *o = find_opt(L, luaL_checkstring(L, 2), F);
-    luaL_checkany(L, 3);
+    const struct uopt *o = find_opt(L, 2, F);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
-    return lnl_push_rc(L, set_opt(L, k->s, o, 3, F));
+    return lnl_push_rc(L, set_opt(L, k->s, o, 3, 3, F));
 }
 
 static int udp_getoption(lua_State *L)
 {
     const char *F = F_PREFIX "getoption";
     lnl_usock *k = checksock(L, F);
-    const struct uopt *o = find_opt(L, luaL_checkstring(L, 2), F);
+    const struct uopt *o = find_opt(L, 2, F);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     int64_t v = 0;
     int rc = ln_udp_getopt(k->s, o->opt, &v);
@@ -146,9 +165,9 @@ static int udp_getoption(lua_State *L)
 
 static lua_Integer check_port(lua_State *L, int idx, lua_Integer lo, const char *fname)
 {
-    lua_Integer port = luaL_checkinteger(L, idx);
+    lua_Integer port = lnl_checkinteger(L, idx, fname);
     if (port < lo || port > 65535)
-        luaL_error(L, "%s: port %I out of range (%I..65535)", fname, port, lo);
+        lnl_argerror(L, idx, fname, "port %I out of range (%I..65535)", port, lo);
     return port;
 }
 
@@ -159,7 +178,7 @@ static int udp_bind(lua_State *L)
     uint32_t addr = 0;
     int pidx = 2;
     if (lua_type(L, 2) == LUA_TSTRING) {
-        addr = lnl_checkaddr(L, 2, NULL, F);
+        addr = lnl_argaddr(L, 2, NULL, F);
         pidx = 3;
     }
     lua_Integer port = check_port(L, pidx, 0, F);
@@ -191,7 +210,7 @@ static int udp_connect(lua_State *L)
         if (!k->s) return lnl_push_err(L, LN_ECLOSED);
         return lnl_push_rc(L, ln_udp_connect(k->s, 0, 0));
     }
-    uint32_t addr = lnl_checkaddr(L, 2, NULL, F);
+    uint32_t addr = lnl_argaddr(L, 2, NULL, F);
     lua_Integer port = check_port(L, 3, 1, F);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     check_bcast(L, k, addr, F);
@@ -200,10 +219,30 @@ static int udp_connect(lua_State *L)
 
 /* ---- send ------------------------------------------------------------------ */
 
-static int do_send(lua_State *L, lnl_usock *k, int didx, uint32_t dst, uint16_t port, const char *fname)
+static const char *const send_opts[] = {"timeout", NULL};
+
+/* The data at didx and the options at oidx: {timeout =} as every socket
+ * call takes them.  A UDP send never waits (a datagram that does not fit
+ * is dropped, as on Linux), so the timeout has nothing to bound, but a bad
+ * one still raises. */
+static int do_send(lua_State *L, lnl_usock *k, int didx, int oidx, uint32_t dst, uint16_t port,
+                   const char *fname)
 {
     size_t len;
-    const char *data = luaL_checklstring(L, didx, &len);
+    if (lua_type(L, didx) != LUA_TSTRING) lnl_typeerror(L, didx, fname, "string");
+    const char *data = lua_tolstring(L, didx, &len);
+    if (!lua_isnoneornil(L, oidx)) {
+        if (!lua_istable(L, oidx))
+            lnl_argerror(L, oidx, fname, "options must be a table like {timeout = \"1s\"}, got %s",
+                         luaL_typename(L, oidx));
+        lnl_checkopts(L, oidx, fname, send_opts);
+        if (lnl_optfield(L, oidx, "timeout")) {
+            char c[64];
+            snprintf(c, sizeof c, "%s: timeout", fname);
+            lnl_checktime(L, -1, c);
+            lua_pop(L, 1);
+        }
+    }
     lnl_check_not_in_hook(L, k->n, fname);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     if (dst) check_bcast(L, k, dst, fname);
@@ -217,17 +256,17 @@ static int udp_sendto(lua_State *L)
 {
     const char *F = F_PREFIX "sendto";
     lnl_usock *k = checksock(L, F);
-    luaL_checkstring(L, 2);
-    uint32_t dst = lnl_checkaddr(L, 3, NULL, F);
+    if (lua_type(L, 2) != LUA_TSTRING) lnl_typeerror(L, 2, F, "string");
+    uint32_t dst = lnl_argaddr(L, 3, NULL, F);
     lua_Integer port = check_port(L, 4, 1, F);
-    return do_send(L, k, 2, dst, (uint16_t)port, F);
+    return do_send(L, k, 2, 5, dst, (uint16_t)port, F);
 }
 
 static int udp_send(lua_State *L)
 {
     const char *F = F_PREFIX "send";
     lnl_usock *k = checksock(L, F);
-    return do_send(L, k, 2, 0, 0, F);
+    return do_send(L, k, 2, 3, 0, 0, F);
 }
 
 /* ---- receive ------------------------------------------------------------------ */
@@ -282,8 +321,8 @@ static int start_recv(lua_State *L, lua_KContext ctx, const char *fname)
     ln_time deadline = LN_NEVER;
     if (!lua_isnoneornil(L, 2)) {
         if (!lua_istable(L, 2))
-            luaL_error(L, "%s: options must be a table like {timeout = \"1s\"}, got %s", fname,
-                       luaL_typename(L, 2));
+            lnl_argerror(L, 2, fname, "options must be a table like {timeout = \"1s\"}, got %s",
+                         luaL_typename(L, 2));
         lnl_checkopts(L, 2, fname, recv_opts);
         if (lnl_optfield(L, 2, "timeout")) {
             char c[64];
@@ -308,7 +347,7 @@ static int udp_receivefrom(lua_State *L) { return start_recv(L, 1, F_PREFIX "rec
 
 static int udp_close(lua_State *L)
 {
-    lnl_usock *k = luaL_checkudata(L, 1, LNL_UDP);
+    lnl_usock *k = lnl_checkudata(L, 1, LNL_UDP, F_PREFIX "close");
     if (k->s && k->n->net) {
         ln_udp_sock *s = k->s;
         release(k);
@@ -401,7 +440,7 @@ static int node_udp(lua_State *L)
     if (!lua_isnoneornil(L, 2)) {
         for (const struct uopt *o = uopts; o->name; o++) {
             if (!lnl_optfield(L, 2, o->name)) continue;
-            int rc = set_opt(L, s, o, lua_gettop(L), F);
+            int rc = set_opt(L, s, o, lua_gettop(L), 0, F);
             lua_pop(L, 1);
             if (rc < 0) return lnl_push_err(L, rc);
         }

@@ -1,13 +1,20 @@
 /* l_units.c - units people write ("10ms", "100Mbps", "64KB", "1%") and the
  * checks on option tables.
  *
- * Every parser takes a context string naming what is being set, as the user
- * wrote it ("link: delay"), so an error reads
+ * A bare number is always the base unit: seconds, bit/s, bytes, 0..1, and
+ * getters read values back in the same units (lnl_push_time), so what is
+ * read can be written back.
+ *
+ * A field parser (lnl_check*) takes a context string naming what is being
+ * set, as the user wrote it ("link: delay"), so an error reads
  *     script.lua:7: link: bandwidth "10Mbs": unknown unit (use bps, ...)
- * luaL_error puts the position of the script's call in front. */
+ * luaL_error puts the position of the script's call in front.  A
+ * positional argument (lnl_arg*) is reported through lnl_argerror:
+ *     script.lua:7: bad argument #1 to 'net:run' ("5 parsecs": unknown ...) */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,11 +97,36 @@ static const unit *find_unit(const unit *tab, const char *u)
     return NULL;
 }
 
+/* What a value is, for its error: a field of an options table (fname
+ * NULL; ctx names it as the user wrote it, "link: delay"), or positional
+ * argument `arg` of `fname` (ctx, when set, names what it sets:
+ * "net.ipv4.tcp_fin_timeout"). */
+typedef struct where {
+    const char *ctx;
+    const char *fname;
+    int arg;
+} where;
+
+/* Raise an error about the value.  A `valued` message starts with the
+ * value ("-5: must not be negative"), so a field reads "link: delay -5: ...";
+ * any other reads "link: delay: expected ...". */
+static int bad(lua_State *L, const where *w, bool valued, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *msg = lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    const char *sep = valued ? " " : ": ";
+    if (!w->fname) return luaL_error(L, "%s%s%s", w->ctx, sep, msg);
+    if (!w->ctx) return lnl_argerror(L, w->arg, w->fname, "%s", msg);
+    return lnl_argerror(L, w->arg, w->fname, "%s%s%s", w->ctx, sep, msg);
+}
+
 /* Parse the value at idx: a number times num_scale, or a string with one
- * of `tab`'s units.  *scale_out receives the unit's scale (or num_scale). */
-/* A number stands for num_unit ("seconds"): the errors about it say so,
+ * of `tab`'s units.  *scale_out receives the unit's scale (or num_scale).
+ * A number stands for num_unit ("seconds"): the errors about it say so,
  * since 5 meant as milliseconds is the likely slip. */
-static double parse(lua_State *L, int idx, const char *ctx, const char *kind,
+static double parse(lua_State *L, int idx, const where *w, const char *kind,
                     const unit *tab, const char *use, double num_scale, const char *num_unit,
                     double *scale_out)
 {
@@ -102,96 +134,139 @@ static double parse(lua_State *L, int idx, const char *ctx, const char *kind,
     if (t == LUA_TNUMBER) {
         double v = lua_tonumber(L, idx);
         if (!isfinite(v))
-            luaL_error(L, "%s %s: not a finite number (a number is taken in %s)", ctx,
-                       lua_tostring(L, idx), num_unit);
+            bad(L, w, true, "%s: not a finite number (a number is taken in %s)",
+                lua_tostring(L, idx), num_unit);
         if (v < 0)
-            luaL_error(L, "%s %s: must not be negative (a number is taken in %s)", ctx,
-                       lua_tostring(L, idx), num_unit);
+            bad(L, w, true, "%s: must not be negative (a number is taken in %s)",
+                lua_tostring(L, idx), num_unit);
         *scale_out = num_scale;
         return v * fabs(num_scale);
     }
     if (t != LUA_TSTRING)
-        luaL_error(L, "%s: expected a %s (a string with a unit, or a number), got %s",
-                   ctx, kind, luaL_typename(L, idx));
+        bad(L, w, false, "expected a %s (a string with a unit, or a number in %s), got %s",
+            kind, num_unit, luaL_typename(L, idx));
     const char *s = lua_tostring(L, idx);
     double v;
     const char *u = NULL;
     const char *why = split(s, &v, &u);
-    if (why) luaL_error(L, "%s \"%s\": %s (%s)", ctx, s, why, use);
-    if (*u == '\0') luaL_error(L, "%s \"%s\": missing unit (%s)", ctx, s, use);
+    if (why) bad(L, w, true, "\"%s\": %s (%s)", s, why, use);
+    if (*u == '\0') bad(L, w, true, "\"%s\": missing unit (%s)", s, use);
     const unit *un = find_unit(tab, u);
-    if (!un) luaL_error(L, "%s \"%s\": unknown unit (%s)", ctx, s, use);
+    if (!un) bad(L, w, true, "\"%s\": unknown unit (%s)", s, use);
     *scale_out = un->scale;
     return v * fabs(un->scale);
 }
 
 /* Round to an integer, refusing values that do not fit in 63 bits. */
-static uint64_t to_u64(lua_State *L, int idx, const char *ctx, double v, const char *num_unit)
+static uint64_t to_u64(lua_State *L, int idx, const where *w, double v, const char *num_unit)
 {
     if (v >= 9.2e18) {
         if (lua_type(L, idx) == LUA_TNUMBER)
-            luaL_error(L, "%s %s: too large (a number is taken in %s)", ctx,
-                       luaL_tolstring(L, idx, NULL), num_unit);
-        luaL_error(L, "%s %s: too large", ctx, luaL_tolstring(L, idx, NULL));
+            bad(L, w, true, "%s: too large (a number is taken in %s)",
+                luaL_tolstring(L, idx, NULL), num_unit);
+        bad(L, w, true, "%s: too large", luaL_tolstring(L, idx, NULL));
     }
     return (uint64_t)llround(v);
 }
 
-ln_time lnl_checktime(lua_State *L, int idx, const char *ctx)
+static ln_time check_time(lua_State *L, int idx, const where *w)
 {
     double sc;
-    double v = parse(L, idx, ctx, "time", time_units, TIME_USE, 1e9, "seconds", &sc);
-    return to_u64(L, idx, ctx, v, "seconds");
+    double v = parse(L, idx, w, "time", time_units, TIME_USE, 1e9, "seconds", &sc);
+    return to_u64(L, idx, w, v, "seconds");
 }
 
-uint64_t lnl_checkrate(lua_State *L, int idx, const char *ctx)
+static uint64_t check_rate(lua_State *L, int idx, const where *w)
 {
     double sc;
-    double v = parse(L, idx, ctx, "rate", rate_units, RATE_USE, 1.0, "bit/s", &sc);
-    return to_u64(L, idx, ctx, v, "bit/s");
+    double v = parse(L, idx, w, "rate", rate_units, RATE_USE, 1.0, "bit/s", &sc);
+    return to_u64(L, idx, w, v, "bit/s");
 }
 
-uint64_t lnl_checksize(lua_State *L, int idx, const char *ctx, bool *pkts, bool num_is_pkts)
+static uint64_t check_size(lua_State *L, int idx, const where *w, bool *pkts, bool num_is_pkts)
 {
     double sc;
     const char *num_unit = num_is_pkts ? "packets" : "bytes";
-    double v = parse(L, idx, ctx, "size", size_units, pkts ? SIZE_USE : SIZE_USE_B,
+    double v = parse(L, idx, w, "size", size_units, pkts ? SIZE_USE : SIZE_USE_B,
                      num_is_pkts ? -1.0 : 1.0, num_unit, &sc);
     if (sc < 0 && !pkts)
-        luaL_error(L, "%s \"%s\": a packet count is not a size in bytes (%s)", ctx,
-                   lua_tostring(L, idx), SIZE_USE_B);
+        bad(L, w, true, "\"%s\": a packet count is not a size in bytes (%s)",
+            lua_tostring(L, idx), SIZE_USE_B);
     if (pkts) *pkts = sc < 0;
-    return to_u64(L, idx, ctx, v, num_unit);
+    return to_u64(L, idx, w, v, num_unit);
 }
 
-double lnl_checkprob(lua_State *L, int idx, const char *ctx)
+static double check_prob(lua_State *L, int idx, const where *w)
 {
     int t = lua_type(L, idx);
     if (t == LUA_TNUMBER) {
         double v = lua_tonumber(L, idx);
         if (!(v >= 0.0 && v <= 1.0))
-            luaL_error(L, "%s %s: out of range (a number in 0..1, or a percentage like \"1%%\")",
-                       ctx, lua_tostring(L, idx));
+            bad(L, w, true, "%s: out of range (a number in 0..1, or a percentage like \"1%%\")",
+                lua_tostring(L, idx));
         return v;
     }
     if (t != LUA_TSTRING)
-        luaL_error(L, "%s: expected a probability (a number in 0..1 or a percentage like \"1%%\"), got %s",
-                   ctx, luaL_typename(L, idx));
+        bad(L, w, false, "expected a probability (a number in 0..1 or a percentage like \"1%%\"), got %s",
+            luaL_typename(L, idx));
     const char *s = lua_tostring(L, idx);
     double v;
     const char *u = NULL;
     const char *why = split(s, &v, &u);
-    if (why) luaL_error(L, "%s \"%s\": %s (use a number in 0..1 or a percentage like \"1%%\")", ctx, s, why);
+    if (why) bad(L, w, true, "\"%s\": %s (use a number in 0..1 or a percentage like \"1%%\")", s, why);
     if (strcmp(u, "%") != 0)
-        luaL_error(L, "%s \"%s\": expected a percentage like \"1%%\" or a number in 0..1", ctx, s);
-    if (v > 100.0) luaL_error(L, "%s \"%s\": out of range (0%%..100%%)", ctx, s);
+        bad(L, w, true, "\"%s\": expected a percentage like \"1%%\" or a number in 0..1", s);
+    if (v > 100.0) bad(L, w, true, "\"%s\": out of range (0%%..100%%)", s);
     return v / 100.0;
+}
+
+ln_time lnl_checktime(lua_State *L, int idx, const char *ctx)
+{
+    return check_time(L, idx, &(where){ctx, NULL, 0});
+}
+
+uint64_t lnl_checkrate(lua_State *L, int idx, const char *ctx)
+{
+    return check_rate(L, idx, &(where){ctx, NULL, 0});
+}
+
+uint64_t lnl_checksize(lua_State *L, int idx, const char *ctx, bool *pkts, bool num_is_pkts)
+{
+    return check_size(L, idx, &(where){ctx, NULL, 0}, pkts, num_is_pkts);
+}
+
+double lnl_checkprob(lua_State *L, int idx, const char *ctx)
+{
+    return check_prob(L, idx, &(where){ctx, NULL, 0});
+}
+
+ln_time lnl_argtime(lua_State *L, int arg, const char *fname, const char *what)
+{
+    return check_time(L, arg, &(where){what, fname, arg});
+}
+
+uint64_t lnl_argsize(lua_State *L, int arg, const char *fname, const char *what)
+{
+    return check_size(L, arg, &(where){what, fname, arg}, NULL, false);
+}
+
+void lnl_push_time(lua_State *L, ln_time ns)
+{
+    /* Whole seconds stay an integer: 60 reads back as 60, as Linux's
+     * tcp_fin_timeout does, and prints without a ".0". */
+    if (ns % LN_SEC == 0 && ns / LN_SEC <= (ln_time)LUA_MAXINTEGER)
+        lua_pushinteger(L, (lua_Integer)(ns / LN_SEC));
+    else
+        lua_pushnumber(L, (lua_Number)ns / 1e9);
 }
 
 void lnl_checkopts(lua_State *L, int idx, const char *ctx, const char *const known[])
 {
+    if (!lua_istable(L, idx)) {
+        if (idx > 0) lnl_typeerror(L, idx, ctx, "table of options");
+        luaL_error(L, "%s: expected a table of options, got %s", ctx, luaL_typename(L, idx));
+    }
     idx = lua_absindex(L, idx);
-    luaL_checktype(L, idx, LUA_TTABLE);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         lua_pop(L, 1);
@@ -242,29 +317,25 @@ char *lnl_fmt_time(int64_t ns, char *buf, size_t len)
 
 static int l_time(lua_State *L)
 {
-    luaL_checkany(L, 1);
-    lua_pushinteger(L, (lua_Integer)lnl_checktime(L, 1, "lunet.time"));
+    lua_pushinteger(L, (lua_Integer)check_time(L, 1, &(where){NULL, "lunet.time", 1}));
     return 1;
 }
 
 static int l_rate(lua_State *L)
 {
-    luaL_checkany(L, 1);
-    lua_pushinteger(L, (lua_Integer)lnl_checkrate(L, 1, "lunet.rate"));
+    lua_pushinteger(L, (lua_Integer)check_rate(L, 1, &(where){NULL, "lunet.rate", 1}));
     return 1;
 }
 
 static int l_size(lua_State *L)
 {
-    luaL_checkany(L, 1);
-    lua_pushinteger(L, (lua_Integer)lnl_checksize(L, 1, "lunet.size", NULL, false));
+    lua_pushinteger(L, (lua_Integer)check_size(L, 1, &(where){NULL, "lunet.size", 1}, NULL, false));
     return 1;
 }
 
 static int l_prob(lua_State *L)
 {
-    luaL_checkany(L, 1);
-    lua_pushnumber(L, lnl_checkprob(L, 1, "lunet.prob"));
+    lua_pushnumber(L, check_prob(L, 1, &(where){NULL, "lunet.prob", 1}));
     return 1;
 }
 
@@ -273,7 +344,8 @@ static int l_fmt_time(lua_State *L)
     char buf[48];
     lua_Integer ns;
     if (lua_isinteger(L, 1)) ns = lua_tointeger(L, 1);
-    else ns = (lua_Integer)llround(luaL_checknumber(L, 1));
+    else if (lua_type(L, 1) == LUA_TNUMBER) ns = (lua_Integer)llround(lua_tonumber(L, 1));
+    else return lnl_typeerror(L, 1, "lunet.fmt_time", "number of nanoseconds");
     lua_pushstring(L, lnl_fmt_time(ns, buf, sizeof buf));
     return 1;
 }

@@ -149,12 +149,17 @@ int  lnl_net_captures(lua_State *L);          /* net:captures() */
 /* Auto-capture every interface of the network into lunet.pcap_dir (when
  * lunet.pcap_auto is set, e.g. by --pcap). */
 void lnl_auto_capture(lua_State *L, lnl_net *n);
-/* Resolve an interface argument: an Iface of node `nd`, or its name. */
-struct ln_iface *lnl_checkiface_of(lua_State *L, int idx, struct ln_node *nd, const char *fname);
+/* Resolve an interface: an Iface of node `nd`, or its name; positional
+ * argument arg of fname, or (lnl_checkiface_of) a field ctx names. */
+struct ln_iface *lnl_argiface(lua_State *L, int arg, struct ln_node *nd, const char *fname);
+struct ln_iface *lnl_checkiface_of(lua_State *L, int idx, struct ln_node *nd, const char *ctx);
 /* Get or set an interface address from argument idx (Iface:addr, Node:addr). */
 int lnl_iface_addr(lua_State *L, struct ln_iface *ifc, int idx, const char *fname);
-/* Parse an address; raises "<fname>: address ...: why". */
-uint32_t lnl_checkaddr(lua_State *L, int idx, uint8_t *plen, const char *fname);
+/* Parse an address (plen may be NULL: no prefix allowed); positional
+ * argument arg of fname, or (lnl_checkaddr) a field, raising
+ * "<ctx>: address ...: why". */
+uint32_t lnl_argaddr(lua_State *L, int arg, uint8_t *plen, const char *fname);
+uint32_t lnl_checkaddr(lua_State *L, int idx, uint8_t *plen, const char *ctx);
 /* Flush every open capture of n; if one failed and nobody was told yet,
  * push its message ("capture \"x.pcap\": write failed: ..."), mark it told
  * and return true. */
@@ -165,15 +170,25 @@ bool lnl_captures_flush(lua_State *L, lnl_net *n);
 int  lnl_captures_close_all(lua_State *L);
 
 /* ---- l_units.c ---------------------------------------------------------- */
-/* Each parser raises "<ctx> \"<input>\": <why>" on bad input; ctx is what
- * the user wrote, e.g. "link: delay". */
+/* A bare number is the base unit: seconds, bit/s, bytes, 0..1.  Each field
+ * parser raises "<ctx> \"<input>\": <why>" on bad input; ctx is what the
+ * user wrote, e.g. "link: delay". */
 ln_time  lnl_checktime(lua_State *L, int idx, const char *ctx);
 uint64_t lnl_checkrate(lua_State *L, int idx, const char *ctx);
 /* Sizes: bytes, or packets when *pkts is non-NULL and a packet unit
  * (p, pkts) was used; a bare number is bytes, or packets if num_is_pkts. */
 uint64_t lnl_checksize(lua_State *L, int idx, const char *ctx, bool *pkts, bool num_is_pkts);
 double   lnl_checkprob(lua_State *L, int idx, const char *ctx);
-/* Raise if the table at idx has a key not in known (NULL-terminated). */
+/* The same for positional argument arg of fname, through lnl_argerror;
+ * what (may be NULL) names what it sets ("net.ipv4.tcp_fin_timeout"). */
+ln_time  lnl_argtime(lua_State *L, int arg, const char *fname, const char *what);
+uint64_t lnl_argsize(lua_State *L, int arg, const char *fname, const char *what);
+/* Push a time as getters return it: seconds, what a number means when
+ * set (an integer when whole, else a float), so it can be written back. */
+void lnl_push_time(lua_State *L, ln_time ns);
+/* Raise if the table at idx has a key not in known (NULL-terminated), or
+ * is not a table: idx > 0 is an argument of the function ctx names, idx
+ * < 0 a table that is itself a field ("link: ab"). */
 void lnl_checkopts(lua_State *L, int idx, const char *ctx, const char *const known[]);
 /* Field helpers: push t[k]; return true when it is not nil (pops nil). */
 bool lnl_optfield(lua_State *L, int idx, const char *k);
@@ -186,7 +201,7 @@ typedef struct lnl_task lnl_task;
 void lnl_open_task(lua_State *L);
 void lnl_open_filter(lua_State *L);           /* lunet.filter (l_filter.c) */
 void lnl_open_clock(lua_State *L);            /* lunet.wallclock (l_clock.c) */
-int  lnl_spawn(lua_State *L, lnl_net *n, struct ln_node *node, int fidx);
+int  lnl_spawn(lua_State *L, lnl_net *n, struct ln_node *node, int fidx, const char *fname);
 /* The task running on L, or NULL (pushes nothing). */
 lnl_task *lnl_current_task(lua_State *L);
 /* Run the function at fidx (arguments after it) as a task of n, its first
@@ -321,6 +336,22 @@ void lnl_realtime_wake(void);
 int lnl_push_err(lua_State *L, int err);
 /* rc < 0: lnl_push_err; else push true.  Returns the number of values. */
 int lnl_push_rc(lua_State *L, int rc);
+
+/* ---- argument errors (l_module.c) --------------------------------------- */
+/* Every bad positional argument is raised here, worded as luaL_argerror
+ * words it but with the function's name as lunet writes it (luaL_argerror
+ * guesses names, and through __index it guesses "set" for link:set):
+ *     bad argument #2 to 'link:get' (direction "xy" unknown (use ...))
+ * A method call counts from the first argument after self, and a bad self
+ * reads "calling 'link:get' on bad self (...)".  A bad field of an options
+ * table is not an argument error: it is raised as "<fname>: <field> ...". */
+int lnl_argerror(lua_State *L, int arg, const char *fname, const char *fmt, ...);
+/* "<expected> expected, got <type or __name>", through lnl_argerror. */
+int lnl_typeerror(lua_State *L, int arg, const char *fname, const char *expected);
+/* luaL_checkstring, luaL_checkinteger and luaL_checkudata through it. */
+const char *lnl_checkstring(lua_State *L, int arg, const char *fname);
+lua_Integer lnl_checkinteger(lua_State *L, int arg, const char *fname);
+void *lnl_checkudata(lua_State *L, int arg, const char *tname, const char *fname);
 
 /* ---- repl.c (linked into the lunet binary only) ------------------------- */
 /* The interactive loop of `lunet repl`: load script (may be NULL) with its

@@ -530,10 +530,11 @@ static int l_speed(lua_State *L)
 {
     repl *r = self_of(L);
     if (lua_isnoneornil(L, 1)) { lua_pushnumber(L, r->speed); return 1; }
-    double x = luaL_checknumber(L, 1);
+    if (lua_type(L, 1) != LUA_TNUMBER) lnl_typeerror(L, 1, "speed", "number");
+    double x = lua_tonumber(L, 1);
     if (!(x >= 1e-6 && x <= 1e6))
-        luaL_error(L, "speed: %g out of range (a factor in 0.000001..1000000: 0.1 is slow "
-                      "motion, 10 fast forward, 1 real time)", x);
+        lnl_argerror(L, 1, "speed", "%f out of range (a factor in 0.000001..1000000: 0.1 is slow "
+                                    "motion, 10 fast forward, 1 real time)", x);
     catch_up(r, false);
     r->speed = x;
     reanchor(r);
@@ -570,13 +571,16 @@ static int l_step(lua_State *L)
 {
     repl *r = self_of(L);
     lnl_net *n = check_prompt_net(L, "step");
+    /* Read before the network is marked running: a bad one raises with
+     * nothing changed. */
+    bool timed = !lua_isnoneornil(L, 1);
+    ln_time d = timed ? lnl_argtime(L, 1, "step", NULL) : 0;
     if (n->running) luaL_error(L, "step: the network is already running");
     ln_sim *s = &n->net->sim;
     int nres = 0;
     n->running = true;
     s->stop = false;
-    if (!lua_isnoneornil(L, 1)) {
-        ln_time d = lnl_checktime(L, 1, "step");
+    if (timed) {
         ln_time until = s->now + d;
         while (!s->stop && !lnl_interrupt) {
             ln_time nx = ln_sim_next(s);

@@ -108,7 +108,7 @@ for _, r in ipairs(lad:transitions()) do
   if r.host == "client" and r.to == "TIME_WAIT" then tw_start = r.time end
   if r.host == "client" and r.from == "TIME_WAIT" and r.to == "CLOSED" then tw_end = r.time end
 end
-local msl = client:sysctl("net.ipv4.tcp_msl")
+local msl = lunet.time(client:sysctl("net.ipv4.tcp_msl"))   -- ns, as event times
 print(string.format("  TIME_WAIT: the client, which closed first, waits 2 MSL = %s before", T(2 * msl)))
 print("  CLOSED, in case its last ACK is lost and the server's FIN comes again.")
 print("  One second after its close, `ss -tan` on the client shows:")

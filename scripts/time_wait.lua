@@ -59,7 +59,7 @@ do
   local net, client, server, link = lab("time_wait_lost_ack")
   client:sysctl("net.ipv4.tcp_fixed_isn", 1000)
   server:sysctl("net.ipv4.tcp_fixed_isn", 2000)
-  local two_msl = 2 * client:sysctl("net.ipv4.tcp_msl")
+  local two_msl = 2 * lunet.time(client:sysctl("net.ipv4.tcp_msl"))   -- ns, as event times
   for _, c in ipairs(net:capture{dir = "time_wait"}) do pcaps[#pcaps + 1] = c end
   local listener = assert(server:listen(80))
   local lad = ladder.new(net, {hosts = {client, server}, ports = {80}})
@@ -168,7 +168,7 @@ end
 do
   local N, EVERY = 100, 0.1                 -- 10 requests a second for 10 s
   local net, client, server = lab("time_wait_busy")
-  local two_msl = 2 * server:sysctl("net.ipv4.tcp_msl")
+  local two_msl = 2 * lunet.time(server:sysctl("net.ipv4.tcp_msl"))   -- ns, as event times
   server:http_server(80, {handler = function() return "hi\n" end})
   local ok = 0
   for i = 0, N - 1 do
@@ -243,7 +243,7 @@ end
 -- At 2 s a new server tries bind(80) with SO_REUSEADDR new_ra.
 local function restart(old_ra, new_ra)
   local net, client, server = lab("time_wait_restart")
-  local two_msl = 2 * server:sysctl("net.ipv4.tcp_msl")
+  local two_msl = 2 * lunet.time(server:sysctl("net.ipv4.tcp_msl"))   -- ns, as event times
   local listener = assert(server:listen(80, {reuseaddr = old_ra}))
   local conns = {}
   server:spawn(function()

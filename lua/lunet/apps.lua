@@ -82,7 +82,11 @@ end
 
 local function is_time(v)
   local ok, r = pcall(lunet.time, v)
-  if not ok then return false, tostring(r):gsub("^.-:%d+: ", "") end
+  if not ok then
+    -- the why, without the position and lunet.time's "bad argument" wrapper
+    local m = tostring(r):gsub("^.-:%d+: ", "")
+    return false, m:match("^bad argument #%d+ to '[^']*' %((.*)%)$") or m
+  end
   if r < 0 then return false, "must not be negative" end
   return true
 end

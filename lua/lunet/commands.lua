@@ -173,8 +173,11 @@ end
 -- option values
 ------------------------------------------------------------------------
 
+-- An error without its position, and without the "bad argument #1 to
+-- 'lunet.time' (...)" wrapper: the command says itself what was wrong.
 local function strip_msg(e)
-  return (tostring(e):gsub("^[^\n]-:%d+: ", ""))
+  local m = tostring(e):gsub("^[^\n]-:%d+: ", "")
+  return m:match("^bad argument #%d+ to '[^']*' %((.*)%)$") or m
 end
 
 -- A time: "200ms", "1.5s", or a plain number of seconds -> ns.
@@ -322,10 +325,15 @@ local function fmt_pct(p)
   return string.format("%g%%", p * 100)
 end
 
+-- link:get's times are seconds (what a number means in link:set)
+local function fmt_secs(s)
+  return fmt_dur(math.floor(s * S + 0.5))
+end
+
 -- One direction's settings: "10 Mbit/s, 5 ms, loss 1%, queue 100".
 local function fmt_cfg(c)
-  local t = { fmt_rate(c.bandwidth), fmt_dur(c.delay) }
-  if c.jitter ~= 0 then t[#t + 1] = "jitter " .. fmt_dur(c.jitter) end
+  local t = { fmt_rate(c.bandwidth), fmt_secs(c.delay) }
+  if c.jitter ~= 0 then t[#t + 1] = "jitter " .. fmt_secs(c.jitter) end
   if type(c.loss) == "table" then
     t[#t + 1] = string.format("loss gilbert(p=%g, r=%g, bad %s, good %s)", c.loss.p, c.loss.r,
                               fmt_pct(c.loss.loss_bad), fmt_pct(c.loss.loss_good))
@@ -335,9 +343,9 @@ local function fmt_cfg(c)
   if c.corrupt ~= 0 then t[#t + 1] = "corrupt " .. fmt_pct(c.corrupt) end
   if c.duplicate ~= 0 then t[#t + 1] = "duplicate " .. fmt_pct(c.duplicate) end
   if c.reorder ~= 0 then
-    t[#t + 1] = string.format("reorder %s (%s)", fmt_pct(c.reorder), fmt_dur(c.reorder_delay))
+    t[#t + 1] = string.format("reorder %s (%s)", fmt_pct(c.reorder), fmt_secs(c.reorder_delay))
   end
-  if c.queue then t[#t + 1] = "queue " .. c.queue end
+  if c.queue and c.queue ~= 0 then t[#t + 1] = "queue " .. c.queue end   -- 0: no limit
   if c.queue_bytes then t[#t + 1] = "queue " .. c.queue_bytes .. " B" end
   if c.mtu and c.mtu ~= 0 then t[#t + 1] = "mtu " .. c.mtu end
   t[#t + 1] = c.up and "up" or "down"

@@ -279,9 +279,10 @@ function Report:_net(b, w, nid)
           if type(loss) == "table" then loss = loss.rate or loss.model or "?" end
           local q = (cfg.queue_bytes and cfg.queue_bytes > 0) and (cfg.queue_bytes .. " B") or
                     ((cfg.queue or cfg.queue_pkts or 0) .. " frames")
+          local delay_ns = math.floor((cfg.delay or 0) * 1e9 + 0.5)   -- link:get gives seconds
           b[#b + 1] = string.format(
             '<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class="n">%d</td><td class="n">%d</td><td class="n">%d / %d / %d</td><td class="n">%d</td></tr>',
-            esc(l.name), d == "ab" and "a→b" or "b→a", fmt_rate(cfg.bandwidth), svg.fmt_dur(cfg.delay or 0),
+            esc(l.name), d == "ab" and "a→b" or "b→a", fmt_rate(cfg.bandwidth), svg.fmt_dur(delay_ns),
             type(loss) == "number" and fmt_pct(loss) or esc(tostring(loss)), esc(q), cfg.up and "yes" or "no",
             st.tx_packets or 0, st.delivered or 0, st.dropped_queue or 0, st.dropped_loss or 0,
             st.dropped_down or 0, st.max_qlen or 0)

@@ -352,7 +352,10 @@ local function to_ns(x, what)
   local lunet = L()
   if math.type(x) == "integer" and not lunet then return x end
   local ok, ns = pcall(lunet.time, x)
-  if not ok then error(what .. ": " .. tostring(ns), 3) end
+  if not ok then
+    local m = tostring(ns)          -- without lunet.time's "bad argument" wrapper
+    error(what .. ": " .. (m:match("^bad argument #%d+ to '[^']*' %((.*)%)$") or m), 3)
+  end
   return ns
 end
 

@@ -86,7 +86,7 @@ local function tw_duration(net, first, msl)
     l.h1:sysctl("net.ipv4.tcp_msl", msl)
     l.h2:sysctl("net.ipv4.tcp_msl", msl)
   end
-  local two_msl = 2 * l.h1:sysctl("net.ipv4.tcp_msl")
+  local two_msl = 2 * lunet.time(l.h1:sysctl("net.ipv4.tcp_msl"))   -- ns, as event times
   local tr = transitions(net)
   exchange(net, l, first, 80)
   net:run("2s")
@@ -112,7 +112,7 @@ end
 
 test("client closes first: the client holds TIME_WAIT for 2 MSL = 60 s", function(net)
   local l = tw_duration(net, "client")
-  expect(l.h1:sysctl("net.ipv4.tcp_msl"), "default MSL"):eq(30 * S)
+  expect(l.h1:sysctl("net.ipv4.tcp_msl"), "default MSL (seconds)"):eq(30)
   expect(l.h1:netstat().TcpExtTW, "TcpExtTW (TIME_WAIT sockets that ended by their timer)"):eq(1)
 end)
 
