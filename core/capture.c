@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf.h"
 #include "event.h"
 #include "net.h"
 
@@ -40,8 +41,7 @@ struct ln_capture {
     pcap_t *pd;
     pcap_dumper_t *dumper;
     FILE *f;                      /* pcap_dump_file(dumper) */
-    struct bpf_program prog;
-    bool filtered;
+    ln_bpf *bpf;                  /* NULL: every frame */
     int sub;                      /* subscription id */
     uint64_t count;
     char *path;
@@ -78,7 +78,7 @@ static void on_event(const ln_event *ev, void *arg)
     h.ts.tv_usec = (suseconds_t)(ev->time % LN_SEC);   /* nanoseconds in nano mode */
     h.len = p->len;
     h.caplen = p->len < SNAPLEN ? p->len : SNAPLEN;
-    if (c->filtered && !pcap_offline_filter(&c->prog, &h, p->data)) return;
+    if (c->bpf && !ln_bpf_match(c->bpf, p->data, p->len)) return;
     pcap_dump((u_char *)c->dumper, &h, p->data);
     if (ferror(c->f)) {
         /* A full stdio buffer went to write(2), which failed: the
@@ -106,7 +106,7 @@ static void close_file(ln_capture *c)
 static void destroy(ln_capture *c)
 {
     close_file(c);
-    if (c->filtered) pcap_freecode(&c->prog);
+    ln_bpf_free(c->bpf);
     if (c->pd) pcap_close(c->pd);
     free(c->path);
     free(c);
@@ -141,12 +141,12 @@ ln_capture *ln_capture_open(ln_net *net, const char *path,
         return NULL;
     }
     if (filter && *filter) {
-        if (pcap_compile(c->pd, &c->prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-            FAIL(err, errlen, "capture filter \"%s\": %s", filter, pcap_geterr(c->pd));
+        char why[256];
+        if (!(c->bpf = ln_bpf_new(filter, why, sizeof why))) {
+            FAIL(err, errlen, "capture filter \"%s\": %s", filter, why);
             destroy(c);
             return NULL;
         }
-        c->filtered = true;
     }
     c->dumper = pcap_dump_open(c->pd, path);
     if (!c->dumper) {

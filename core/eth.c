@@ -13,6 +13,7 @@
 
 #include "arp.h"
 #include "firewall.h"
+#include "intercept.h"
 #include "ip.h"
 #include "node.h"
 #include "wire.h"
@@ -60,9 +61,28 @@ void ln_eth_input(ln_port *port, ln_pkt *frame)
     ifc->st.rx_packets++;
     ifc->st.rx_bytes += frame->len;
     if (group) frame->mark |= LN_ETH_MARK_MCAST;
+    /* Interception before the firewall, as Linux runs tc ingress (netem)
+     * before netfilter's PREROUTING. */
+    if (n->ic[LN_IC_IN]) {
+        ln_ic_node_run(n, LN_IC_IN, ifc, frame);          /* intercept.h */
+        return;
+    }
+    ln_eth_input_cont(ifc, frame);
+}
+
+void ln_eth_input_cont(ln_iface *ifc, ln_pkt *frame)
+{
+    ln_node *n = ifc->node;
+    ln_net *net = n->net;
+    if (frame->len < LN_ETH_HLEN) {          /* a hook rewrote it that short */
+        ifc->st.rx_errors++;
+        LN_MIB_INC(n, EthInErrors);
+        ln_net_drop(net, n, ifc, frame, LN_LAYER_L2, LN_DROP_TRUNCATED);
+        return;
+    }
     if (n->fw && !ln_fw_hook_run(n, LN_FW_IN, ifc, frame)) return;   /* firewall.h */
 
-    uint16_t type = ln_get16(h + LN_ETH_TYPE);
+    uint16_t type = ln_get16(frame->data + LN_ETH_TYPE);
     switch (type) {
     case LN_ETHERTYPE_IPV4:
         ln_pkt_pull(frame, LN_ETH_HLEN);
@@ -77,6 +97,32 @@ void ln_eth_input(ln_port *port, ln_pkt *frame)
         ln_net_drop(net, n, ifc, frame, LN_LAYER_L2, LN_DROP_UNKNOWN_ETHERTYPE);
         return;
     }
+}
+
+uint32_t ln_eth_corrupt(ln_rng *r, ln_pkt *p, uint32_t bits)
+{
+    if (p->len <= LN_ETH_HLEN || bits == 0) return 0;
+    uint32_t span = p->len - LN_ETH_HLEN;
+    if (span >= LN_IP_HLEN && ln_get16(p->data + LN_ETH_TYPE) == LN_ETHERTYPE_IPV4) {
+        uint16_t tot = ln_get16(p->data + LN_ETH_HLEN + LN_IP_LEN);
+        if (tot >= LN_IP_HLEN && tot < span) span = tot;
+    }
+    uint64_t n = (uint64_t)span * 8;
+    if (bits > LN_ETH_CORRUPT_MAX) bits = LN_ETH_CORRUPT_MAX;
+    if (bits > n) bits = (uint32_t)n;
+    /* Distinct bits (a bit flipped twice would undo itself), by Floyd's
+     * sampling: exactly one draw per bit, so a single bit costs the one
+     * draw a corrupting link has always made. */
+    uint64_t chosen[LN_ETH_CORRUPT_MAX];
+    uint32_t k = 0;
+    for (uint64_t j = n - bits; j < n; j++) {
+        uint64_t t = ln_rng_below(r, j + 1);
+        for (uint32_t i = 0; i < k; i++)
+            if (chosen[i] == t) { t = j; break; }
+        chosen[k++] = t;
+        p->data[LN_ETH_HLEN + t / 8] ^= (uint8_t)(1u << (t % 8));
+    }
+    return bits;
 }
 
 void ln_eth_output(ln_iface *ifc, ln_pkt *pkt, const uint8_t dst[6], uint16_t ethertype)

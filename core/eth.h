@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "pkt.h"
+#include "rand.h"
 
 struct ln_iface;
 struct ln_port;
@@ -22,6 +23,17 @@ extern const uint8_t ln_eth_broadcast[6];
 /* Port rx for interfaces: checks length, destination MAC (ours, broadcast,
  * or anything when promiscuous), dispatches on ethertype. Consumes frame. */
 void ln_eth_input(struct ln_port *port, ln_pkt *frame);
+/* The rest of ln_eth_input once the interception hooks of the node's
+ * input let the frame go (intercept.c resumes held frames here):
+ * firewall IN, then ARP or IP.  Consumes frame. */
+void ln_eth_input_cont(struct ln_iface *ifc, ln_pkt *frame);
+#define LN_ETH_CORRUPT_MAX 256u   /* bits per call: beyond that a frame is noise */
+/* Flip `bits` distinct bits of a frame past its Ethernet header, chosen
+ * with r (so a run repeats).  For IPv4 they land inside the datagram, not
+ * in the padding of a short frame, so a checksum catches them.  Returns
+ * the bits flipped: fewer when the frame has fewer, 0 without a payload;
+ * at most LN_ETH_CORRUPT_MAX. */
+uint32_t ln_eth_corrupt(ln_rng *r, ln_pkt *frame, uint32_t bits);
 /* Prepend the Ethernet header (src = ifc's MAC), pad to 60 bytes, send.
  * Consumes pkt (data at the L3 header). */
 void ln_eth_output(struct ln_iface *ifc, ln_pkt *pkt, const uint8_t dst[6], uint16_t ethertype);

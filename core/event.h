@@ -70,7 +70,7 @@ typedef enum {
     X(TCP_BAD_SEGMENT, "invalid tcp segment")                           \
     X(TCP_PAWS,        "paws")                                          \
     X(RCVBUF_FULL,     "receive buffer full")                           \
-    X(INJECTED,        "dropped by hook")
+    X(INTERCEPT,       "intercept")
 
 typedef enum {
 #define LN_DROP_ENUM(name, word) LN_DROP_##name,

@@ -10,16 +10,13 @@
  * growable array per hook; the engine never edits them, only the API
  * does, so iterating while a reply is sent (which re-enters the OUT hook
  * of the same node) is safe. */
-/* pcap.h uses the BSD types (u_char, u_int) that strict C11 with only
- * _POSIX_C_SOURCE hides; glibc shows them under _DEFAULT_SOURCE. */
-#define _DEFAULT_SOURCE
 #include "firewall.h"
 
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf.h"
 #include "err.h"
 #include "eth.h"
 #include "icmp.h"
@@ -28,9 +25,6 @@
 #include "node.h"
 #include "tcp_wire.h"
 #include "wire.h"
-
-/* Whole frames: a filter may look anywhere in a 64 KiB datagram. */
-#define SNAPLEN 65535
 
 const char *const ln_fw_hook_names[] = { "in", "out", NULL };
 const char *const ln_fw_action_names[] = { "accept", "drop", "reject", NULL };
@@ -41,8 +35,7 @@ const char *const ln_fw_reject_names[] = {
 
 typedef struct rule {
     ln_fw_rule_info info;         /* info.iface / info.filter owned here */
-    struct bpf_program prog;
-    bool compiled;                /* false for the empty filter: match all */
+    ln_bpf *bpf;
 } rule;
 
 typedef struct chain {
@@ -52,7 +45,6 @@ typedef struct chain {
 
 struct ln_fw {
     chain hooks[LN_FW__HOOKS];
-    pcap_t *pd;                   /* dead handle: pcap_compile needs one */
 };
 
 static struct ln_fw *fw_get(ln_node *n)
@@ -60,15 +52,13 @@ static struct ln_fw *fw_get(ln_node *n)
     if (n->fw) return n->fw;
     struct ln_fw *fw = calloc(1, sizeof *fw);
     if (!fw) return NULL;
-    fw->pd = pcap_open_dead(DLT_EN10MB, SNAPLEN);
-    if (!fw->pd) { free(fw); return NULL; }
     n->fw = fw;
     return fw;
 }
 
 static void rule_clear(rule *r)
 {
-    if (r->compiled) pcap_freecode(&r->prog);
+    ln_bpf_free(r->bpf);
     free((char *)r->info.iface);
     free((char *)r->info.filter);
 }
@@ -96,15 +86,12 @@ int ln_fw_add(ln_node *n, ln_fw_hook hook, const char *iface, const char *filter
     struct ln_fw *fw = fw_get(n);
     if (!fw) { snprintf(err, errlen, "out of memory"); return LN_ENOMEM; }
     rule r = { .info = { .action = action, .with = with } };
-    if (*filter) {
-        /* optimize=1 as tcpdump does; the netmask only matters for "ip
-         * broadcast", which needs a real interface anyway. */
-        if (pcap_compile(fw->pd, &r.prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-            snprintf(err, errlen, "filter \"%s\": %s", filter, pcap_geterr(fw->pd));
-            if (fresh) maybe_release(n);
-            return LN_EINVAL;
-        }
-        r.compiled = true;
+    char why[256];
+    r.bpf = ln_bpf_new(filter, why, sizeof why);
+    if (!r.bpf) {
+        snprintf(err, errlen, "filter \"%s\": %s", filter, why);
+        if (fresh) maybe_release(n);
+        return LN_EINVAL;
     }
     r.info.filter = strdup(filter);
     r.info.iface = iface ? strdup(iface) : NULL;
@@ -174,7 +161,6 @@ void ln_fw_free(ln_node *n)
         for (uint32_t i = 0; i < fw->hooks[h].n; i++) rule_clear(&fw->hooks[h].v[i]);
         free(fw->hooks[h].v);
     }
-    pcap_close(fw->pd);
     free(fw);
     n->fw = NULL;
 }
@@ -251,10 +237,7 @@ static void reject(ln_node *n, const rule *r, ln_pkt *frame)
 static bool match(const rule *r, const ln_iface *ifc, const ln_pkt *frame)
 {
     if (r->info.iface && strcmp(r->info.iface, ifc->name) != 0) return false;
-    if (!r->compiled) return true;
-    struct pcap_pkthdr h = { .len = frame->len,
-                             .caplen = frame->len < SNAPLEN ? frame->len : SNAPLEN };
-    return pcap_offline_filter(&r->prog, &h, frame->data) != 0;
+    return ln_bpf_match(r->bpf, frame->data, frame->len);
 }
 
 bool ln_fw_hook_run(ln_node *n, ln_fw_hook hook, ln_iface *ifc, ln_pkt *frame)

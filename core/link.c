@@ -3,7 +3,8 @@
  * Call chain (one direction):
  *
  *   ln_iface_xmit / switch port
- *     -> ln_link_send       up? mtu? straight to the transmitter, or queue
+ *     -> ln_link_send       [d->ic: interception hooks, intercept.h]
+ *     -> ln_link_send_cont  up? mtu? straight to the transmitter, or queue
  *                           (QUEUE event)
  *     -> tx_start           TX event; busy_until = now + serialization
  *     -> on_wire            loss, jitter, reorder, duplicate, corrupt
@@ -29,7 +30,9 @@
 #include <string.h>
 
 #include "err.h"
+#include "eth.h"
 #include "event.h"
+#include "intercept.h"
 #include "net.h"
 #include "node.h"
 #include "wire.h"
@@ -246,19 +249,10 @@ static bool lost(ln_linkdir *d)
 
 /* Flip one bit past the Ethernet header.  A real receiver's FCS check
  * would discard such a frame; here the IP or transport checksum must catch
- * it, so for IPv4 the bit lands inside the datagram, not in the padding of
- * a short frame. */
+ * it (ln_eth_corrupt aims inside the IPv4 datagram for that). */
 static void corrupt(ln_linkdir *d, ln_pkt *p)
 {
-    if (p->len <= LN_ETH_HLEN) return;
-    uint32_t span = p->len - LN_ETH_HLEN;
-    if (span >= LN_IP_HLEN && ln_get16(p->data + LN_ETH_TYPE) == LN_ETHERTYPE_IPV4) {
-        uint16_t tot = ln_get16(p->data + LN_ETH_HLEN + LN_IP_LEN);
-        if (tot >= LN_IP_HLEN && tot < span) span = tot;
-    }
-    uint64_t bit = ln_rng_below(&d->rng, (uint64_t)span * 8);
-    p->data[LN_ETH_HLEN + bit / 8] ^= (uint8_t)(1u << (bit % 8));
-    d->st.corrupted++;
+    if (ln_eth_corrupt(&d->rng, p, 1)) d->st.corrupted++;
 }
 
 static void arrive(void *arg)
@@ -366,6 +360,16 @@ static void tx_kick(void *arg)
 }
 
 void ln_link_send(ln_linkdir *d, ln_pkt *frame)
+{
+    /* One pointer test when the direction has no hook. */
+    if (d->ic) {
+        ln_ic_link_run(d, frame);
+        return;
+    }
+    ln_link_send_cont(d, frame);
+}
+
+void ln_link_send_cont(ln_linkdir *d, ln_pkt *frame)
 {
     ln_net *net = d->link->net;
     const ln_linkcfg *c = &d->cfg;

@@ -2,7 +2,7 @@
  *
  * Each direction is a transmitter fed by a drop-tail queue:
  *
- *   ln_link_send -> [up? mtu?] -> queue (limit in packets and/or bytes)
+ *   ln_link_send -> [interception hooks] -> [up? mtu?] -> queue (limit in packets and/or bytes)
  *     -> serialization (len * 8 / bandwidth; TX event at its start)
  *     -> wire: loss (Bernoulli or Gilbert-Elliott), corruption, duplication
  *     -> propagation delay + jitter (+ reorder_delay for reordered frames)
@@ -83,6 +83,7 @@ typedef struct ln_linkdir {
     uint32_t in_flight;
     ln_rng rng;
     ln_linkdir_stats st;
+    struct ln_ic_chain *ic;       /* interception hooks, owned by intercept.c; NULL: none */
 } ln_linkdir;
 
 typedef struct ln_link {
@@ -109,6 +110,9 @@ void ln_link_free(ln_link *l);   /* called by ln_net_free */
 /* Offer a frame to a direction (called through the sending port).
  * Consumes frame. */
 void ln_link_send(ln_linkdir *d, ln_pkt *frame);
+/* The same past the direction's interception hooks (intercept.c resumes
+ * the frames they let go here).  Consumes frame. */
+void ln_link_send_cont(ln_linkdir *d, ln_pkt *frame);
 /* Change a direction's configuration while the network runs: frames
  * already queued keep their place; going down drops them and loses those
  * in flight. */

@@ -6,6 +6,7 @@
 
 #include "capture.h"
 #include "err.h"
+#include "intercept.h"
 #include "link.h"
 #include "node.h"
 #include "switch.h"
@@ -33,6 +34,7 @@ void ln_net_free(ln_net *net)
     /* Disarm every timer first: the objects that own them go next, in any
      * order, and packets may be freed only once no timer points at them. */
     ln_sim_destroy(&net->sim);
+    ln_ic_free_all(net);            /* before the nodes and links it hangs off */
     for (uint32_t i = 0; i < net->n_nodes; i++) ln_node_free(net->nodes[i]);
     for (uint32_t i = 0; i < net->n_links; i++) ln_link_free(net->links[i]);
     for (uint32_t i = 0; i < net->n_switches; i++) ln_switch_free(net->switches[i]);

@@ -46,6 +46,7 @@ typedef struct ln_net {
     uint64_t topo_gen;             /* bumped by every new node, interface or
                                     * address: lets observers cache lookups */
     struct ln_capture **caps; uint32_t n_caps, cap_caps;  /* open captures */
+    struct ln_ic_set *ic;          /* interception hooks, owned by intercept.c */
 } ln_net;
 
 ln_net *ln_net_new(uint64_t seed);

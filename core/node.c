@@ -14,6 +14,7 @@
 #include "eth.h"
 #include "firewall.h"
 #include "icmp.h"
+#include "intercept.h"
 #include "ip.h"
 #include "link.h"
 #include "tcp.h"
@@ -186,8 +187,20 @@ void ln_iface_set_up(ln_iface *ifc, bool up)
 
 void ln_iface_xmit(ln_iface *ifc, ln_pkt *frame)
 {
+    ln_node *n = ifc->node;
+    if (n->fw && !ln_fw_hook_run(n, LN_FW_OUT, ifc, frame)) return;
+    /* Interception after the firewall, as Linux's egress qdisc (netem)
+     * comes after netfilter's POSTROUTING. */
+    if (n->ic[LN_IC_OUT]) {
+        ln_ic_node_run(n, LN_IC_OUT, ifc, frame);
+        return;
+    }
+    ln_iface_xmit_cont(ifc, frame);
+}
+
+void ln_iface_xmit_cont(ln_iface *ifc, ln_pkt *frame)
+{
     ln_net *net = ifc->node->net;
-    if (ifc->node->fw && !ln_fw_hook_run(ifc->node, LN_FW_OUT, ifc, frame)) return;
     if (!ifc->up) {
         ifc->st.tx_dropped++;
         ln_net_drop(net, ifc->node, ifc, frame, LN_LAYER_L2, LN_DROP_IFACE_DOWN);

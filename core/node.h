@@ -99,6 +99,8 @@ typedef struct ln_node {
     struct ln_tcp_stack *tcp;     /* owned by tcp.c */
     struct ln_udp_stack *udp;     /* owned by udp.c */
     struct ln_fw *fw;             /* packet filter rules, owned by firewall.c; NULL: none */
+    struct ln_ic_chain *ic[2];    /* interception hooks on input (LN_IC_IN) and output
+                                   * (LN_IC_OUT), owned by intercept.c; NULL: none */
     uint64_t mib[LN_MIB__COUNT];
     uint64_t drops[LN_DROP__COUNT];
     void *ud;                     /* owned by the Lua binding */
@@ -119,8 +121,12 @@ ln_iface *ln_node_iface(const ln_node *n, const char *name);
  * the connected route. */
 int ln_iface_set_addr(ln_iface *ifc, uint32_t addr, uint8_t plen);
 void ln_iface_set_up(ln_iface *ifc, bool up);
-/* Hand a finished frame to the attached link (consumes); counts tx. */
+/* Hand a finished frame to the attached link (consumes); counts tx.
+ * Runs the firewall's OUT hook, then the node's interception hooks. */
 void ln_iface_xmit(ln_iface *ifc, ln_pkt *frame);
+/* The rest of ln_iface_xmit past the interception hooks (intercept.c
+ * resumes the frames they let go here).  Consumes frame. */
+void ln_iface_xmit_cont(ln_iface *ifc, ln_pkt *frame);
 /* True if addr is one of the node's own addresses. */
 bool ln_node_has_addr(const ln_node *n, uint32_t addr);
 /* The interface holding addr, or NULL. */

@@ -1,64 +1,55 @@
 /* l_filter.c - lunet.filter(expr): a tcpdump filter expression, compiled
- * by libpcap as captures and firewall rules compile theirs, to match the
- * frames events carry (ev.bytes of "tx" and "rx" events: Ethernet frames).
+ * by libpcap as captures and firewall rules compile theirs (core/bpf.h),
+ * to match the frames events carry (ev.bytes of "tx" and "rx" events:
+ * Ethernet frames).
  *
  *   local f = lunet.filter("tcp port 80")   -- raises on a bad expression
  *   f:match(ev.bytes)                      -- true or false
  *
  * lunet repl's `tcpdump h1 tcp port 80` is built on it. */
-#define _DEFAULT_SOURCE               /* pcap.h needs the BSD u_int names */
 #include <string.h>
 
-#include <pcap/pcap.h>
-
+#include "bpf.h"
 #include "lunet.h"
 
 #define LNL_FILTER "lunet.Filter"
-#define SNAPLEN 65535
 
 typedef struct lnl_filter {
-    pcap_t *pd;                   /* dead handle: pcap_compile needs one */
-    struct bpf_program prog;
-    bool compiled;
+    ln_bpf *bpf;                  /* NULL once collected (or if compiling failed) */
 } lnl_filter;
 
 static int filter_new(lua_State *L)
 {
-    const char *expr = luaL_checkstring(L, 1);
+    const char *expr = lnl_checkstring(L, 1, "lunet.filter");
     lnl_filter *f = lua_newuserdatauv(L, sizeof *f, 1);
-    memset(f, 0, sizeof *f);
+    f->bpf = NULL;
     luaL_setmetatable(L, LNL_FILTER);
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1);          /* the text, for tostring */
-    f->pd = pcap_open_dead(DLT_EN10MB, SNAPLEN);
-    if (!f->pd) return luaL_error(L, "lunet.filter: out of memory");
-    if (pcap_compile(f->pd, &f->prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0)
-        return luaL_error(L, "lunet.filter: \"%s\": %s (tcpdump's filter syntax, e.g. "
-                             "\"tcp port 80\", \"icmp or arp\", \"host 10.0.0.2\")",
-                          expr, pcap_geterr(f->pd));
-    f->compiled = true;
+    char err[256];
+    f->bpf = ln_bpf_new(expr, err, sizeof err);
+    if (!f->bpf)
+        return lnl_argerror(L, 1, "lunet.filter", "\"%s\": %s (tcpdump's filter syntax, e.g. "
+                               "\"tcp port 80\", \"icmp or arp\", \"host 10.0.0.2\")", expr, err);
     return 1;
 }
 
 static int filter_match(lua_State *L)
 {
-    lnl_filter *f = luaL_checkudata(L, 1, LNL_FILTER);
+    lnl_filter *f = lnl_checkudata(L, 1, LNL_FILTER, "Filter:match");
     size_t len;
-    const char *bytes = luaL_checklstring(L, 2, &len);
-    struct pcap_pkthdr h;
-    memset(&h, 0, sizeof h);
-    h.caplen = h.len = (bpf_u_int32)len;
-    lua_pushboolean(L, f->compiled && pcap_offline_filter(&f->prog, &h, (const u_char *)bytes) != 0);
+    if (lua_type(L, 2) != LUA_TSTRING) lnl_typeerror(L, 2, "Filter:match", "string of frame bytes");
+    const char *bytes = lua_tolstring(L, 2, &len);
+    lua_pushboolean(L, f->bpf && len <= UINT32_MAX &&
+                       ln_bpf_match(f->bpf, (const uint8_t *)bytes, (uint32_t)len));
     return 1;
 }
 
 static int filter_gc(lua_State *L)
 {
     lnl_filter *f = luaL_checkudata(L, 1, LNL_FILTER);
-    if (f->compiled) pcap_freecode(&f->prog);
-    if (f->pd) pcap_close(f->pd);
-    f->compiled = false;
-    f->pd = NULL;
+    ln_bpf_free(f->bpf);
+    f->bpf = NULL;
     return 0;
 }
 

@@ -225,6 +225,7 @@ int luaopen_lunet(lua_State *L)
     lnl_open_tcp(L);                                   /* after Node: adds h:tcp() ... */
     lnl_open_udp(L);
     lnl_open_firewall(L);                              /* after Node: adds h:firewall() ... */
+    lnl_open_intercept(L);                             /* after Net: adds net:intercept() */
     lnl_open_task(L);                                  /* also lunet.sleep */
     lnl_open_filter(L);                                /* lunet.filter */
     lnl_open_clock(L);                                 /* lunet.wallclock, for lunet test */

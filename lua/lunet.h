@@ -256,6 +256,7 @@ void lnl_check_not_in_hook(lua_State *L, lnl_net *n, const char *fname);
 
 /* ---- l_firewall.c ------------------------------------------------------- */
 void lnl_open_firewall(lua_State *L);         /* h:firewall/firewall_policy/... */
+void lnl_open_intercept(lua_State *L);        /* net:intercept, lunet.Intercept (l_intercept.c) */
 
 /* ---- l_event.c ---------------------------------------------------------- */
 int  lnl_net_on(lua_State *L);

@@ -134,7 +134,7 @@ test("errors name the command and what is allowed", function(net)
   expect(raises(env, "ifconfig h1 eth7")):eq("ifconfig: h1 has no interface eth7 (interfaces: eth0)")
   expect(raises(env, "netstat h1 [x")):matches("^netstat: pattern %[x: .*missing")
   expect(raises(env, "help frobnicate")):matches("^help: no command frobnicate %(commands: arp dump ")
-  expect(raises(env, "tcpdump h1 tcp prt 80")):matches('^tcpdump: lunet.filter: "tcp prt 80": .*syntax error')
+  expect(raises(env, "tcpdump h1 tcp prt 80")):matches('^tcpdump: "tcp prt 80": .*syntax error')
 end)
 
 test("help and words", function(net)
