@@ -16,6 +16,7 @@
 #include "tcp.h"
 #include "wire.h"
 #include "lunet.h"
+#include "packet.h"
 
 void lnl_fail(lua_State *L, lnl_net *n)
 {
@@ -122,6 +123,23 @@ static void push_flow(lua_State *L, const ln_flow *f)
     lua_setfield(L, -2, "flow");
 }
 
+/* ev.packet: the dissection of ev.bytes, made on first read (most hooks
+ * never look) and then kept in the table. */
+static int event_index(lua_State *L)
+{
+    if (lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "packet") != 0) return 0;
+    lua_getfield(L, 1, "bytes");
+    lua_getfield(L, 1, "layer");
+    size_t n;
+    const char *b = lua_tolstring(L, -2, &n);
+    const char *layer = lua_tostring(L, -1);
+    if (!b || !layer || (strcmp(layer, "l2") != 0 && strcmp(layer, "l3") != 0)) return 0;
+    lnl_dissect_push(L, (const uint8_t *)b, (uint32_t)n, layer[1] == '2' ? LNL_AT_ETH : LNL_AT_IP);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 1, "packet");
+    return 1;
+}
+
 static void push_event(lua_State *L, const ln_event *ev)
 {
     lua_createtable(L, 0, 12);
@@ -163,6 +181,11 @@ static void push_event(lua_State *L, const ln_event *ev)
         if (*sum) set_str(L, "summary", sum);
         push_pktinfo(L, ev);
         if (ev->pkt->kind) set_str(L, "kind", ln_pkt_kind_name(ev->pkt->kind));
+        if (luaL_newmetatable(L, "lunet.Event")) {
+            lua_pushcfunction(L, event_index);
+            lua_setfield(L, -2, "__index");
+        }
+        lua_setmetatable(L, -2);
     }
     switch (ev->type) {
     case LN_EV_TCP_STATE:

@@ -705,28 +705,19 @@ static int node_spawn(lua_State *L)
 static ln_pkt *frame_arg(lua_State *L, lnl_handle *h, const char *fname)
 {
     size_t len;
-    const char *bytes = luaL_checklstring(L, 3, &len);
-    if (len > 65535) luaL_error(L, "%s: frame of %d bytes is too large (max 65535)", fname, (int)len);
+    if (lua_type(L, 3) != LUA_TSTRING) lnl_typeerror(L, 3, fname, "string of frame bytes");
+    const char *bytes = lua_tolstring(L, 3, &len);
+    if (len > 65535) lnl_argerror(L, 3, fname, "frame of %d bytes is too large (max 65535)", (int)len);
     ln_pkt *p = ln_net_pkt(h->n->net, (uint32_t)len);
     if (!p) luaL_error(L, "%s: out of packet buffers", fname);
     memcpy(p->data, bytes, len);
     return p;
 }
 
-static int node_inject(lua_State *L)
-{
-    lnl_handle *h = checknode(L, "node:inject");
-    ln_iface *ifc = lnl_checkiface_of(L, 2, NODE(h), "node:inject");
-    ln_pkt *p = frame_arg(L, h, "node:inject");
-    p->in_if = ifc;
-    ifc->port.rx(&ifc->port, p);
-    return 0;
-}
-
 static int node_send_frame(lua_State *L)
 {
     lnl_handle *h = checknode(L, "node:send_frame");
-    ln_iface *ifc = lnl_checkiface_of(L, 2, NODE(h), "node:send_frame");
+    ln_iface *ifc = lnl_argiface(L, 2, NODE(h), "node:send_frame");
     ln_iface_xmit(ifc, frame_arg(L, h, "node:send_frame"));
     return 0;
 }
@@ -742,7 +733,7 @@ void lnl_open_node(lua_State *L)
         {"forwarding", node_forwarding}, {"sysctl", node_sysctl},
         {"netstat", node_netstat}, {"drops", node_drops}, {"spawn", node_spawn},
         {"icmp_socket", lnl_node_icmp_socket},
-        {"inject", node_inject}, {"send_frame", node_send_frame},
+        {"send_frame", node_send_frame},   /* inject, deliver: l_inject.c */
         {NULL, NULL},
     };
     static const luaL_Reg meta[] = {

@@ -201,6 +201,7 @@ typedef struct lnl_task lnl_task;
 void lnl_open_task(lua_State *L);
 void lnl_open_filter(lua_State *L);           /* lunet.filter (l_filter.c) */
 void lnl_open_clock(lua_State *L);            /* lunet.wallclock (l_clock.c) */
+void lnl_open_rng(lua_State *L);              /* net:rng (l_rng.c) */
 int  lnl_spawn(lua_State *L, lnl_net *n, struct ln_node *node, int fidx, const char *fname);
 /* The task running on L, or NULL (pushes nothing). */
 lnl_task *lnl_current_task(lua_State *L);

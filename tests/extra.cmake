@@ -44,3 +44,23 @@ set_tests_properties(cli.faults_signals PROPERTIES TIMEOUT 180)
 # uninstall.  Builds nothing; exit 77 (skipped) without lua5.4 or man.
 add_test(NAME install COMMAND bash ${CMAKE_SOURCE_DIR}/tests/install/install_test.sh ${CMAKE_BINARY_DIR})
 set_tests_properties(install PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+
+# Fuzz targets (tests/fuzz/fuzz_*.c): each runs under ctest through
+# fuzz_replay.c's generated and mutated inputs (with the sanitizers in the
+# sanitizer build); with clang, -DLUNET_FUZZ=ON also builds the libFuzzer
+# binaries (./fuzz_dissect CORPUS_DIR).
+option(LUNET_FUZZ "Build libFuzzer targets (needs clang)" OFF)
+file(GLOB FUZZ_TARGETS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)
+list(REMOVE_ITEM FUZZ_TARGETS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_replay.c)
+foreach(src ${FUZZ_TARGETS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name}_replay ${src} ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_replay.c)
+  target_link_libraries(${name}_replay PRIVATE lunetlua)
+  add_test(NAME fuzz.${name} COMMAND ${name}_replay)
+  if(LUNET_FUZZ)
+    add_executable(${name} ${src})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(${name} PRIVATE lunetlua)
+  endif()
+endforeach()

@@ -291,6 +291,21 @@ function Expect:raises(pat)
   return self
 end
 
+-- expect(sock):state("TIME_WAIT"): a TCP socket's state, by its RFC 9293
+-- name (as sock:info().state and ss print it).
+function Expect:state(want)
+  local v = self.v
+  local ok, info = pcall(function() return v:info() end)
+  if not ok or type(info) ~= "table" or not info.state then
+    if tostring(v):find("%(closed%)") then
+      fail("expected " .. fmt(v) .. " to be in state " .. fmt(want) .. ", but it was closed by the script "
+           .. "(what the stack still holds, such as TIME_WAIT, is in h:sockets())", self.label)
+    end
+    fail("expected " .. fmt(v) .. " to be a socket (for state)", self.label)
+  end
+  return check(self, info.state == want, "be in state", fmt(want) .. " (it is " .. info.state .. ")")
+end
+
 -- `expect(a == b)` alone checks nothing, and would pass in silence.  So
 -- every expectation is noted here with where it was made until one of its
 -- matchers runs, and the end of a test (the runner's, or test() under
@@ -469,7 +484,81 @@ function M.test(name, fn)
   end
 end
 
-local GLOBALS = { "expect", "eventually", "test", "skip" }
+------------------------------------------------------------------------
+-- Event logs: record(net) keeps the events of a network so a test can ask
+-- questions of them afterwards ("frames dropped with reason backlog full",
+-- "the flags between h1 and h2 in order", "RSTs from h2").
+------------------------------------------------------------------------
+
+local Log = {}
+Log.__index = Log
+
+-- Does event e have every field of the query q?  A value may be a
+-- function (a predicate on the field); `where` is one on the whole event;
+-- a Node, Iface or Link stands for its name.
+local function event_matches(e, q)
+  for k, want in pairs(q) do
+    if k ~= "where" then
+      local got = e[k]
+      if type(want) == "function" then
+        if not want(got) then return false end
+      else
+        if type(want) == "userdata" and want.name then want = want.name end
+        if got ~= want then return false end
+      end
+    end
+  end
+  -- last, so that it sees only events the fields already chose
+  return q.where == nil or q.where(e) and true or false
+end
+
+-- log:select(q) -> the matching events, in order; log:count(q) -> how many
+function Log:select(q)
+  local out = {}
+  for _, e in ipairs(self.events) do
+    if event_matches(e, q or {}) then out[#out + 1] = e end
+  end
+  return out
+end
+function Log:count(q) return #self:select(q) end
+
+-- log:flags(a, b) -> the TCP flags of the segments a and b sent each other,
+-- in the order they were sent ({"S", "S.", ".", "P.", ...}); with
+-- {arrows = true}: {"a > b S", "b > a S.", ...}.
+function Log:flags(a, b, o)
+  a = type(a) == "userdata" and a.name or a
+  b = type(b) == "userdata" and b.name or b
+  local ip = {}
+  local net = self.net
+  for _, n in ipairs(net:nodes()) do if n.name == a or n.name == b then ip[n.name] = n:ip() end end
+  local out = {}
+  for _, e in ipairs(self.events) do
+    if e.type == "tx" and e.proto == "tcp" and (e.node == a or e.node == b) and e.layer == "l2" then
+      local other = e.node == a and b or a
+      if e.dst == ip[other] and e.src == ip[e.node] then
+        out[#out + 1] = (o and o.arrows) and (e.node .. " > " .. other .. " " .. e.flags) or e.flags
+      end
+    end
+  end
+  return out
+end
+
+function Log:stop()
+  if self.id then self.net:off(self.id); self.id = nil end
+  return self
+end
+
+Log.__tostring = function(l) return "lunet.test.Log(" .. #l.events .. " events)" end
+
+-- record(net [, type]) -> a Log of the events of `type` ("all" by default,
+-- or one of net:on's types) from now on.
+function M.record(net, ty)
+  local log = setmetatable({ net = net, events = {} }, Log)
+  log.id = net:on(ty or "all", function(e) log.events[#log.events + 1] = e end)
+  return log
+end
+
+local GLOBALS = { "expect", "eventually", "test", "skip", "record" }
 
 function M.install_globals(env)
   env = env or _G

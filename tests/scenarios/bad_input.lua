@@ -2,7 +2,7 @@
 -- once, with a reason, counted like Linux counts it, and the host still
 -- answers pings afterwards.
 --
--- Frames are handed to h2's receive path with h2:inject("eth0", bytes), as
+-- Frames are handed to h2's receive path with h2:deliver("eth0", bytes), as
 -- if they came off the wire.
 
 -- The repository's topologies/, found from this file's own place: the test
@@ -92,7 +92,7 @@ end
 -- Inject one frame into h2, let it settle; return the drop reasons it caused.
 local function inject(net, lab, bytes)
   local before = #lab.drops
-  lab.h2:inject("eth0", bytes)
+  lab.h2:deliver("eth0", bytes)
   net:run("1ms")
   local out = {}
   for i = before + 1, #lab.drops do out[#out + 1] = lab.drops[i] end
