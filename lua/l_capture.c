@@ -10,8 +10,9 @@
  *
  * A capture that cannot write (a full disk) is an error naming the file:
  * raised by the net:run that hit it (lnl_captures_flush, from l_run.c), by
- * Capture:flush and Capture:close, or at the latest at exit
- * (lnl_captures_close_all, from main.c), each failure once. */
+ * Capture:flush and Capture:close, by net:close (lnl_captures_finish), or
+ * at the latest at exit (lnl_captures_close_all, from main.c), each
+ * failure once. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -345,6 +346,54 @@ bool lnl_captures_flush(lua_State *L, lnl_net *n)
     return false;
 }
 
+/* Finish n's captures, appending each failure not yet reported to the
+ * table at msgs; returns how many there were. */
+static int finish_net(lua_State *L, lnl_net *n, int msgs)
+{
+    int failed = 0;
+    for (lnl_capref *r = n->caps; r; r = r->next) {
+        if (!r->c) continue;
+        char err[4200];
+        r->count = ln_capture_count(r->c);
+        int rc = ln_capture_finish(r->c, err, sizeof err);
+        r->c = NULL;
+        if (rc == 0 || r->reported) continue;
+        r->reported = true;
+        lua_pushstring(L, err);
+        lua_rawseti(L, msgs, (lua_Integer)lua_rawlen(L, msgs) + 1);
+        failed++;
+    }
+    return failed;
+}
+
+/* The messages of the table at msgs, one per line, replacing it. */
+static void join_lines(lua_State *L, int msgs)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    lua_Integer k = (lua_Integer)lua_rawlen(L, msgs);
+    for (lua_Integer i = 1; i <= k; i++) {
+        if (i > 1) luaL_addchar(&b, '\n');
+        lua_rawgeti(L, msgs, i);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    lua_remove(L, msgs);
+}
+
+int lnl_captures_finish(lua_State *L, lnl_net *n)
+{
+    if (!n->net) return 0;
+    lua_newtable(L);
+    int msgs = lua_gettop(L);
+    if (!finish_net(L, n, msgs)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    join_lines(L, msgs);
+    return 1;
+}
+
 int lnl_captures_close_all(lua_State *L)
 {
     lua_newtable(L);                  /* the messages, in order */
@@ -354,18 +403,7 @@ int lnl_captures_close_all(lua_State *L)
         while (lua_next(L, -2)) {
             lua_pop(L, 1);
             lnl_net *n = lua_type(L, -1) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
-            if (!n || !n->net) continue;
-            for (lnl_capref *r = n->caps; r; r = r->next) {
-                if (!r->c) continue;
-                char err[4200];
-                r->count = ln_capture_count(r->c);
-                int rc = ln_capture_finish(r->c, err, sizeof err);
-                r->c = NULL;
-                if (rc == 0 || r->reported) continue;
-                r->reported = true;
-                lua_pushstring(L, err);
-                lua_rawseti(L, msgs, ++failed);
-            }
+            if (n && n->net) failed += finish_net(L, n, msgs);
         }
     }
     lua_settop(L, msgs);
@@ -373,15 +411,7 @@ int lnl_captures_close_all(lua_State *L)
         lua_pop(L, 1);
         return 0;
     }
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    for (int i = 1; i <= failed; i++) {
-        if (i > 1) luaL_addchar(&b, '\n');
-        lua_rawgeti(L, msgs, i);
-        luaL_addvalue(&b);
-    }
-    luaL_pushresult(&b);
-    lua_remove(L, msgs);
+    join_lines(L, msgs);
     return failed;
 }
 

@@ -198,7 +198,11 @@ static int net_close(lua_State *L)
 {
     lnl_net *n = lnl_checkudata(L, 1, LNL_NET, "net:close");
     if (n->running) luaL_error(L, "net:close: the network is running");
+    /* Close the captures first, while their failures can still be told:
+     * a pcap cut short by a full disk is an error here, not at exit. */
+    int failed = lnl_captures_finish(L, n);
     lnl_net_close(n);
+    if (failed) luaL_error(L, "net:close: %s", lua_tostring(L, -1));
     return 0;
 }
 

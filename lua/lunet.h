@@ -168,6 +168,9 @@ bool lnl_captures_flush(lua_State *L, lnl_net *n);
  * nobody was told of, one per line, and return how many (0: nothing
  * pushed). */
 int  lnl_captures_close_all(lua_State *L);
+/* Finish the captures of one network (net:close): 1 with the failures
+ * not yet reported pushed as one message, else 0. */
+int  lnl_captures_finish(lua_State *L, lnl_net *n);
 
 /* ---- l_units.c ---------------------------------------------------------- */
 /* A bare number is the base unit: seconds, bit/s, bytes, 0..1.  Each field

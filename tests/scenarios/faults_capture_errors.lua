@@ -49,3 +49,14 @@ test("a capture that works is not disturbed by one that fails", function(net)
   expect(good:count() > 0, "frames on h2"):eq(true)
   os.remove(good.path)
 end)
+
+test("net:close raises when a capture's last writes fail, once", function()
+  local net = lunet.net{}
+  local h1 = two_hosts(net)
+  net:capture{iface = h1.eth0, file = "/dev/full"}
+  local e = err_of(function() net:close() end)
+  expect(e):matches('net:close: capture "/dev/full": write failed: No space left on device')
+  -- the network is closed all the same, and a second close is quiet
+  expect(tostring(net)):matches("closed")
+  net:close()
+end)
