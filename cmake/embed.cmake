@@ -15,4 +15,6 @@ foreach(f ${mods})
   math(EXPR i "${i} + 1")
 endforeach()
 string(APPEND table "  {NULL, NULL, 0}\n};\n")
-file(WRITE ${OUT} "${body}${table}")
+# written aside and renamed: a reader never sees half a file
+file(WRITE ${OUT}.tmp "${body}${table}")
+file(RENAME ${OUT}.tmp ${OUT})
