@@ -23,7 +23,7 @@ DEPS := cmake:/usr/bin/cmake \
         libedit-dev:/usr/include/editline/readline.h \
         tshark:/usr/bin/tshark
 
-.PHONY: all run test build lunet deps bench install uninstall sanitize gallery clean
+.PHONY: all run test build lunet deps bench install uninstall sanitize gallery clean wireshark-profile
 
 all: build
 
@@ -80,6 +80,16 @@ install: deps $(BUILD)/CMakeCache.txt
 # another is given.
 uninstall:
 	DESTDIR="$(DESTDIR)" cmake -DLUNET_BUILD_DIR=$(BUILD) -P cmake/uninstall.cmake
+
+# lunet's Wireshark profile (colouring for retransmissions, zero windows,
+# RSTs and SYN floods; absolute sequence numbers; checksums validated)
+# into your Wireshark configuration: pick it under Edit > Configuration
+# Profiles, or `wireshark -C lunet`, `tshark -C lunet`.
+WIRESHARK_PROFILES ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/wireshark/profiles
+wireshark-profile:
+	mkdir -p "$(WIRESHARK_PROFILES)/lunet"
+	cp share/wireshark/lunet/colorfilters share/wireshark/lunet/preferences "$(WIRESHARK_PROFILES)/lunet/"
+	@echo "installed: $(WIRESHARK_PROFILES)/lunet (wireshark -C lunet)"
 
 sanitize: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLUNET_SANITIZE=ON -DLUNET_WERROR=ON

@@ -64,3 +64,10 @@ foreach(src ${FUZZ_TARGETS})
     target_link_libraries(${name} PRIVATE lunetlua)
   endif()
 endforeach()
+
+# The classroom scenarios' knobs, --help and --lang zh (issue 10).
+add_test(NAME cli.knobs COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/knobs_test.sh $<TARGET_FILE:lunet>)
+set_tests_properties(cli.knobs PROPERTIES TIMEOUT 600)
+add_test(NAME cli.classroom COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/classroom_test.sh $<TARGET_FILE:lunet>)
+add_test(NAME cli.wireshark_profile COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/wireshark_profile_test.sh $<TARGET_FILE:lunet>)
+set_tests_properties(cli.wireshark_profile PROPERTIES SKIP_RETURN_CODE 77)

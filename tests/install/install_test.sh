@@ -132,6 +132,12 @@ else
   if [ $? -eq 0 ]; then ok "lua5.4: two hosts and a ping"; else fail "lua5.4: a ping"; printf '%s\n' "$out" | sed 's/^/    /'; fi
 fi
 
+# --- the Wireshark profile -------------------------------------------------
+for f in colorfilters preferences; do
+  if [ -s "$root/share/lunet/wireshark/lunet/$f" ]; then ok "wireshark profile: $f"
+  else fail "wireshark profile: $f not installed"; fi
+done
+
 # --- man pages ------------------------------------------------------------
 for page in man1/lunet.1 man7/lunet-lua.7; do
   f=$root/share/man/$page
