@@ -45,6 +45,16 @@ static bool realtime_on(lua_State *L)
     return rt;
 }
 
+/* lunet.speed (lunet run --speed X): virtual seconds per wall second of a
+ * realtime run; 1 when unset. */
+static double realtime_speed(lua_State *L)
+{
+    lnl_modfield(L, "speed");
+    double x = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 1.0;
+    lua_pop(L, 1);
+    return x > 0 ? x : 1.0;
+}
+
 /* The network at 1, if the caller may drive it now; changes nothing. */
 static lnl_net *checkdrive(lua_State *L, const char *fname)
 {
@@ -395,7 +405,7 @@ static int run_to(lua_State *L, lnl_net *n, ln_time until)
     livelock_seen ls;
     memset(&ls, 0, sizeof ls);
     if (realtime_on(L)) {
-        if (!lnl_realtime_run(n, until)) n->interrupted = true;
+        if (!lnl_realtime_run(n, until, realtime_speed(L))) n->interrupted = true;
     } else {
         drive(n, until, progress_mode(L), (uint64_t)livelock_limit(L), &ls);
     }

@@ -330,7 +330,7 @@ void lnl_progress_erase(void);
 void lnl_open_run(lua_State *L);              /* adds run/run_until/step/stop */
 /* Pace the simulation to the wall clock until `until`; returns false when
  * a signal (lnl_signal) stopped it. */
-bool lnl_realtime_run(lnl_net *n, ln_time until);
+bool lnl_realtime_run(lnl_net *n, ln_time until, double speed);   /* speed: virtual s per wall s */
 /* Wake a realtime run waiting for its next event (async-signal-safe: the
  * CLI's signal handlers call it). */
 void lnl_realtime_wake(void);

@@ -62,10 +62,11 @@ static const char *const usage_text =
     "usage: lunet <command> [options]\n"
     "\n"
     "  lunet run [--seed N] [--realtime] [--pcap DIR] [--report DIR] [--timeout T]\n"
-    "            [--color=WHEN] [--progress=WHEN] FILE.lua [ARGS...]\n"
+    "            [--step] [--speed X] [--lang LANG] [--color=WHEN] [--progress=WHEN]\n"
+    "            FILE.lua [ARGS...]\n"
     "      run a scenario script (expect/eventually/test are globals)\n"
     "  lunet test [--seed N] [--filter PAT] [--tap] [--junit FILE] [--pcap DIR] [-v]\n"
-    "             [--timeout T] [--color=WHEN] [--progress=WHEN] PATH...\n"
+    "             [--timeout T] [--lang LANG] [--color=WHEN] [--progress=WHEN] PATH...\n"
     "      run scenario tests (files, or directories searched for *.lua)\n"
     "  lunet repl [--seed N] [--pcap DIR] [--color=WHEN] [FILE.lua [ARGS...]]\n"
     "      load FILE.lua (a topology or a script), then a Lua prompt while\n"
@@ -81,6 +82,13 @@ static const char *const usage_text =
     "  --report DIR     write DIR/index.html: ladders, state timelines, plots,\n"
     "                   counters, output and pcaps of the run (pcaps go to DIR\n"
     "                   unless --pcap says otherwise)\n"
+    "  --step           pause after each packet a host sends, printed as a ladder\n"
+    "                   row (Enter continues, c runs to the end)\n"
+    "  --speed X        play the run in real time, X virtual seconds per wall\n"
+    "                   second (0.01: slow motion; implies --realtime)\n"
+    "  --lang LANG      language of the scenarios' explanations: en (the default)\n"
+    "                   or zh (also $LUNET_LANG); FILE.lua --help lists a\n"
+    "                   scenario's what-if knobs (key=value arguments)\n"
     "  --color=WHEN     colour: auto (on a terminal, unless NO_COLOR is set or\n"
     "                   TERM=dumb; the default), always or never\n"
     "  --progress=WHEN  a progress line on stderr for runs over a second: auto\n"
@@ -88,7 +96,8 @@ static const char *const usage_text =
     "\n"
     "Environment: LUNET_PCAP_DIR (capture directory), LUNET_LUA_DIR (load\n"
     "lunet/*.lua from there instead of the copies built in), LUNET_COLOR and\n"
-    "LUNET_PROGRESS (the default WHEN of --color and --progress), NO_COLOR.\n";
+    "LUNET_PROGRESS (the default WHEN of --color and --progress), LUNET_LANG,\n"
+    "NO_COLOR.\n";
 
 /* The hook a signal sets: stop the Lua code running, saying where it was
  * ("interrupted at t=1.000s in the task at x.lua:7"), the line that
@@ -218,11 +227,13 @@ static int docall(lua_State *L, int narg, int nres)
 typedef struct opts {
     const char *cmd;
     long long seed;
-    bool has_seed, realtime;
+    bool has_seed, realtime, step;
+    double speed;                     /* --speed X, or 0 */
     const char *pcap;
     const char *report;               /* --report DIR, or NULL */
     const char *timeout;              /* --timeout T (run), or NULL */
     const char *color, *progress;     /* "auto", "always", "never" or NULL */
+    const char *lang;                 /* --lang: "en" or "zh", or NULL */
     const char *script;
     int first_arg;                    /* argv index of the script's first argument */
     int argc;
@@ -264,6 +275,8 @@ static int parse_run(opts *o, int i)
         if (strncmp(a, "--seed=", 7) == 0) val = a + 7, a = "--seed";
         else if (strncmp(a, "--pcap=", 7) == 0) val = a + 7, a = "--pcap";
         else if (strncmp(a, "--color=", 8) == 0) val = a + 8, a = "--color";
+        else if (strncmp(a, "--lang=", 7) == 0) val = a + 7, a = "--lang";
+        else if (need_script && strncmp(a, "--speed=", 8) == 0) val = a + 8, a = "--speed";
         else if (need_script && strncmp(a, "--progress=", 11) == 0) val = a + 11, a = "--progress";
         else if (need_script && strncmp(a, "--report=", 9) == 0) val = a + 9, a = "--report";
         else if (need_script && strncmp(a, "--timeout=", 10) == 0) val = a + 10, a = "--timeout";
@@ -291,6 +304,22 @@ static int parse_run(opts *o, int i)
             if (!val) val = i + 1 < o->argc ? o->argv[++i] : NULL;
             if (!val) return usage_error("%s needs a directory", "--pcap");
             o->pcap = val;
+        } else if (strcmp(a, "--lang") == 0) {
+            if (!val) val = i + 1 < o->argc ? o->argv[++i] : NULL;
+            if (!val || (strcmp(val, "en") != 0 && strcmp(val, "zh") != 0))
+                return usage_error("--lang needs en or zh, got %s", val ? val : "nothing");
+            o->lang = val;
+        } else if (need_script && strcmp(a, "--speed") == 0) {
+            if (!val) val = i + 1 < o->argc ? o->argv[++i] : NULL;
+            char *end = NULL;
+            double x = val ? strtod(val, &end) : 0;
+            if (!val || end == val || *end || !(x >= 1e-6 && x <= 1e6))
+                return usage_error("--speed needs a factor in 0.000001..1000000 (0.01 is slow motion), got %s",
+                                   val ? val : "nothing");
+            o->speed = x;
+            o->realtime = true;
+        } else if (need_script && strcmp(a, "--step") == 0) {
+            o->step = true;
         } else if (strcmp(a, "--realtime") == 0) {
             o->realtime = true;
         } else if (strcmp(a, "--") == 0) {
@@ -322,6 +351,28 @@ static void configure(lua_State *L, const opts *o)
     }
     lua_pushboolean(L, o->realtime);
     lua_setfield(L, -2, "realtime");
+    if (o->speed > 0) {
+        lua_pushnumber(L, o->speed);
+        lua_setfield(L, -2, "speed");
+    }
+    if (o->step) {
+        /* every network the script makes steps: wrap lunet.net */
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "step");
+        if (luaL_dostring(L, "local make = lunet.net\n"
+                             "lunet.net = function(...)\n"
+                             "  local n = make(...)\n"
+                             "  require('lunet.step').attach(n)\n"
+                             "  return n\n"
+                             "end") != LUA_OK) {
+            fprintf(stderr, PROG ": --step: %s\n", lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+    }
+    if (o->lang) {                        /* else lunet.scenario reads $LUNET_LANG */
+        lua_pushstring(L, o->lang);
+        lua_setfield(L, -2, "lang");
+    }
     if (o->pcap) {
         lua_pushstring(L, o->pcap);
         lua_setfield(L, -2, "pcap_dir");

@@ -54,8 +54,9 @@ void lnl_realtime_wake(void)
     if (loop) ev_async_send(loop, rt_wake);
 }
 
-bool lnl_realtime_run(lnl_net *n, ln_time until)
+bool lnl_realtime_run(lnl_net *n, ln_time until, double speed)
 {
+    if (!(speed > 0)) speed = 1.0;
     /* A loop of our own, not libev's default one: the default loop reaps
      * child processes (SIGCHLD), which would break a script's io.popen. */
     struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
@@ -93,7 +94,7 @@ bool lnl_realtime_run(lnl_net *n, ln_time until)
         bool idle = nx == LN_NEVER || nx > until;
         if (idle && until == LN_NEVER) break;
         ln_time target = idle ? until : nx;
-        double due = w0 + (double)(target - v0) / 1e9;
+        double due = w0 + (double)(target - v0) / 1e9 / speed;
         ev_now_update(loop);
         double wait = due - ev_now(loop);
         if (wait > 0) {
@@ -117,7 +118,7 @@ bool lnl_realtime_run(lnl_net *n, ln_time until)
          * to (never past the next event or `until`), so the stop line
          * tells the time the user saw. */
         ev_now_update(loop);
-        double dv = (ev_now(loop) - w0) * 1e9;
+        double dv = (ev_now(loop) - w0) * 1e9 * speed;
         ln_time nx = ln_sim_next(s), cap = nx < until ? nx : until;
         ln_time v = dv > 0 ? v0 + (ln_time)dv : v0;
         if (v > cap) v = cap;

@@ -756,7 +756,7 @@ end
 ------------------------------------------------------------------------
 
 local USAGE = "usage: lunet test [--seed N] [--filter PATTERN] [--tap] [--junit FILE] [--pcap DIR] [-v]\n" ..
-              "                  [--timeout T] [--color=auto|always|never] [--progress=auto|always|never] PATH..."
+              "                  [--timeout T] [--lang en|zh] [--color=auto|always|never] [--progress=auto|always|never] PATH..."
 
 local MODES = { auto = true, always = true, never = true }
 
@@ -785,6 +785,10 @@ local function parse_args(args)
       local ok, ns = pcall(L().time, v)
       if not ok or ns <= 0 then error("--timeout: " .. v .. " is not a time like 30s", 0) end
       o.timeout = ns / 1e9
+    elseif a == "--lang" then
+      local v = val()
+      if v ~= "en" and v ~= "zh" then error("--lang: " .. v .. " is not en or zh", 0) end
+      L().lang = v
     elseif a == "--tap" then o.tap = true
     elseif a == "--junit" then o.junit = val()
     elseif a == "--pcap" then o.pcap = val()
@@ -799,7 +803,7 @@ local function parse_args(args)
       break
     elseif a:sub(1, 1) == "-" and a ~= "-" then
       error("unknown option " .. a .. " (known: --seed, --filter, --tap, --junit, --pcap, -v, " ..
-            "--timeout, --color, --progress)", 0)
+            "--timeout, --lang, --color, --progress)", 0)
     else
       o.paths[#o.paths + 1] = a
     end

@@ -7,9 +7,9 @@
 
 # Options of each command; a trailing "=" marks one that takes a value
 # (lunet takes it after "=" or as the next word).
-_lunet_opts_run='--seed= --realtime --pcap= --report= --timeout= --color= --progress= --'
-_lunet_opts_test='--seed= --filter= --tap --junit= --pcap= -v --verbose --timeout= --color= --progress= --help --'
-_lunet_opts_repl='--seed= --pcap= --color= --'
+_lunet_opts_run='--seed= --realtime --step --speed= --lang= --pcap= --report= --timeout= --color= --progress= --'
+_lunet_opts_test='--seed= --filter= --tap --junit= --pcap= -v --verbose --timeout= --lang= --color= --progress= --help --'
+_lunet_opts_repl='--seed= --pcap= --lang= --color= --'
 
 # COMPREPLY: the values of option $1 that start with $2.  (The helpers
 # set COMPREPLY themselves: compopt in a $(...) subshell would be lost.)
@@ -19,6 +19,8 @@ _lunet_value()
     case $1 in
         --color|--progress)
             COMPREPLY=($(compgen -W $'auto\nalways\nnever' -- "$2")) ;;
+        --lang)
+            COMPREPLY=($(compgen -W $'en\nzh' -- "$2")) ;;
         --pcap|--report)
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -d -- "$2")) ;;
