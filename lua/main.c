@@ -76,7 +76,9 @@ static const char *const usage_text =
     "\n"
     "  --seed N         seed of networks made without one (default 1)\n"
     "  --realtime       pace virtual time to the wall clock (Ctrl-C stops cleanly)\n"
-    "  --pcap DIR       capture every interface into DIR (also $LUNET_PCAP_DIR)\n"
+    "  --pcap DIR       capture every interface into DIR (also $LUNET_PCAP_DIR); a\n"
+    "                   script's own relative captures go there too, else (run)\n"
+    "                   to $TMPDIR/lunet/SCRIPT/, never into the current directory\n"
     "  --timeout T      stop after T of wall-clock time (run: exit 124; test: that\n"
     "                   test fails and the next one runs)\n"
     "  --report DIR     write DIR/index.html: ladders, state timelines, plots,\n"
@@ -378,6 +380,21 @@ static void configure(lua_State *L, const opts *o)
         lua_setfield(L, -2, "pcap_dir");
         lua_pushboolean(L, 1);
         lua_setfield(L, -2, "pcap_auto");
+    }
+    const char *env_pd = getenv("LUNET_PCAP_DIR");
+    if (!o->pcap && !o->report && (!env_pd || !*env_pd) && o->script && strcmp(o->cmd, "run") == 0) {
+        /* Nothing lands in the user's current directory unless asked: a
+         * script's relative captures go to $TMPDIR/lunet/<script>/, which
+         * stays after the run for Wireshark (the script prints the paths). */
+        const char *tmp = getenv("TMPDIR");
+        const char *base = strrchr(o->script, '/');
+        base = base ? base + 1 : o->script;
+        size_t stem = strlen(base);
+        if (stem > 4 && strcmp(base + stem - 4, ".lua") == 0) stem -= 4;
+        lua_pushfstring(L, "%s/lunet/%s", tmp && *tmp ? tmp : "/tmp", "");
+        lua_pushlstring(L, base, stem);
+        lua_concat(L, 2);
+        lua_setfield(L, -2, "pcap_dir");
     }
     if (o->report && !o->pcap) {      /* the report links to every interface's pcap */
         lua_pushstring(L, o->report);

@@ -15,7 +15,7 @@
 --   }
 --   sc.k.data                        -- the knob's value (parsed)
 --   sc:say{en = "...", zh = "..."}   -- one explanation, in lunet.lang
---   sc:say{en = "seq %d", zh = "序号 %d"}, x   -- with string.format arguments
+--   sc:say({en = "seq %d", zh = "序号 %d"}, x)   -- with string.format arguments
 --   sc:claim("the server's FIN merges with its ACK", got, want)
 --
 -- Knobs: `lunet run scripts/x.lua key=value ...`; `--help` (or `help`)
@@ -126,7 +126,8 @@ function M.new(o)
     if k.try == nil then error("lunet.scenario: knob " .. tostring(k[1]) .. " has no try value", 2) end
     by[k[1]] = k
     local d = k.default
-    sc.k[k[1]] = type(d) == "string" and k.kind and parse(k, d) or d
+    if type(d) == "string" and (k.kind or k.values) then d = parse(k, d) end   -- may be false
+    sc.k[k[1]] = d
   end
   local args = o.args or rawget(lunet, "args") or {}
   for _, a in ipairs(args) do

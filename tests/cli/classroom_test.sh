@@ -68,5 +68,15 @@ rc=$?
 if [ $rc -eq 2 ] && grep -q -- '--lang needs en or zh, got fr' "$TMP/bad"; then pass "--lang fr: usage error"
 else fail "--lang fr: exit $rc" "$(cat "$TMP/bad")"; fi
 
+# nothing lands in the current directory: a script's captures go to
+# $TMPDIR/lunet/<script>/ unless --pcap or $LUNET_PCAP_DIR say otherwise
+mkdir -p "$TMP/cwd" "$TMP/tmpdir"
+(cd "$TMP/cwd" && env -u LUNET_PCAP_DIR TMPDIR="$TMP/tmpdir" "$LUNET" run "$OLDPWD/scripts/handshake.lua") >"$TMP/cwd.out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && [ -z "$(ls -A "$TMP/cwd")" ] && [ -s "$TMP/tmpdir/lunet/handshake/client-eth0.pcap" ] &&
+   grep -q "pcap: $TMP/tmpdir/lunet/handshake/client-eth0.pcap" "$TMP/cwd.out"
+then pass "run: captures go to \$TMPDIR/lunet/handshake, nothing into the current directory"
+else fail "run: captures: exit $rc" "$(ls -A "$TMP/cwd")" "$(grep pcap "$TMP/cwd.out")"; fi
+
 echo
 [ $fails -eq 0 ] && echo "all passed" || { echo "$fails check(s) failed"; exit 1; }
