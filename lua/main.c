@@ -62,7 +62,7 @@ static const char *const usage_text =
     "usage: lunet <command> [options]\n"
     "\n"
     "  lunet run [--seed N] [--realtime] [--pcap DIR] [--report DIR] [--timeout T]\n"
-    "            [--step] [--speed X] [--lang LANG] [--color=WHEN] [--progress=WHEN]\n"
+    "            [--step] [--speed X] [--quiz] [--lang LANG] [--color=WHEN] [--progress=WHEN]\n"
     "            FILE.lua [ARGS...]\n"
     "      run a scenario script (expect/eventually/test are globals)\n"
     "  lunet test [--seed N] [--filter PAT] [--tap] [--junit FILE] [--pcap DIR] [-v]\n"
@@ -88,6 +88,8 @@ static const char *const usage_text =
     "                   row (Enter continues, c runs to the end)\n"
     "  --speed X        play the run in real time, X virtual seconds per wall\n"
     "                   second (0.01: slow motion; implies --realtime)\n"
+    "  --quiz           blank the seq, ack and states of the ladders and ask for\n"
+    "                   them on stdin (Enter alone shows the answer), then a score\n"
     "  --lang LANG      language of the scenarios' explanations: en (the default)\n"
     "                   or zh (also $LUNET_LANG); FILE.lua --help lists a\n"
     "                   scenario's what-if knobs (key=value arguments)\n"
@@ -229,7 +231,7 @@ static int docall(lua_State *L, int narg, int nres)
 typedef struct opts {
     const char *cmd;
     long long seed;
-    bool has_seed, realtime, step;
+    bool has_seed, realtime, step, quiz;
     double speed;                     /* --speed X, or 0 */
     const char *pcap;
     const char *report;               /* --report DIR, or NULL */
@@ -322,6 +324,8 @@ static int parse_run(opts *o, int i)
             o->realtime = true;
         } else if (need_script && strcmp(a, "--step") == 0) {
             o->step = true;
+        } else if (need_script && strcmp(a, "--quiz") == 0) {
+            o->quiz = true;
         } else if (strcmp(a, "--realtime") == 0) {
             o->realtime = true;
         } else if (strcmp(a, "--") == 0) {
@@ -356,6 +360,10 @@ static void configure(lua_State *L, const opts *o)
     if (o->speed > 0) {
         lua_pushnumber(L, o->speed);
         lua_setfield(L, -2, "speed");
+    }
+    if (o->quiz) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "quiz");
     }
     if (o->step) {
         /* every network the script makes steps: wrap lunet.net */

@@ -200,9 +200,24 @@ function Ladder:num(s, v, of_sender)
   return trace.rel(s.conn, side, v) or v
 end
 
+-- In a quiz (self.quiz, a list being filled by lines()), a number or a
+-- state is replaced by [n] and its answer noted, to be asked afterwards.
+function Ladder:blank(value, what)
+  local q = self.quiz
+  if not q then return value end
+  q[#q + 1] = {answer = tostring(value), what = what}
+  return "[" .. #q .. "]"
+end
+
 function Ladder:label(s)
-  local parts = {s.flags ~= "" and s.flags or "none", "seq=" .. self:num(s, s.seq, true)}
-  if s.ack then parts[#parts + 1] = "ack=" .. self:num(s, s.ack, false) end
+  local when = string.format("%.6f", (s.time or 0) / 1e9)
+  local flags = s.flags ~= "" and s.flags or "none"
+  local parts = {flags, "seq=" .. self:blank(self:num(s, s.seq, true),
+                                             string.format("seq of %s's %s at %s", s.from, flags, when))}
+  if s.ack then
+    parts[#parts + 1] = "ack=" .. self:blank(self:num(s, s.ack, false),
+                                             string.format("ack of %s's %s at %s", s.from, flags, when))
+  end
   if s.len > 0 then parts[#parts + 1] = "len=" .. s.len end
   -- the window as the peer reads it: scaled once both SYNs agreed on it
   if self.win then parts[#parts + 1] = "win=" .. trace.window(s) end
@@ -313,7 +328,9 @@ function Ladder:lines(opts)
     local l = rails()
     put(l, 1, fmt_t(row.time), "dim")
     if row.kind == "state" then
-      centred(l, xs[self:state_col(row.state)], row.state.to, "cyan")
+      local st = row.state
+      centred(l, xs[self:state_col(st)],
+              self:blank(st.to, string.format("state of %s at %.6f", st.host, (row.time or 0) / 1e9)), "cyan")
       emit(l)
     elseif row.kind == "note" then
       -- a note runs across the rails, like a comment in the margin
@@ -406,7 +423,56 @@ function Ladder:print(out)
     end
   end
   out = out or print
+  if rawget(lunet, "quiz") then return self:quiz_print(out) end
   for _, l in ipairs(self:lines({paint = paint})) do out(l) end
+end
+
+-- lunet run --quiz: the ladder with its sequence numbers, acknowledgement
+-- numbers and states blanked, then a question per blank on standard input
+-- (an empty line reveals the answer; the end of input reveals the rest),
+-- and the score.  Answers are compared as numbers, or as state names with
+-- case, '-' and '_' ignored (SYN-SENT is SYN_SENT).
+local function normal(s)
+  s = (s or ""):gsub("^%s+", ""):gsub("%s+$", "")
+  local n = tonumber(s)
+  if n then return tostring(math.tointeger(n) or n) end
+  return (s:upper():gsub("[-_ ]", ""))
+end
+
+function Ladder:quiz_print(out, input)
+  input = input or io.stdin
+  self.quiz = {}
+  local lines = self:lines({})
+  local q = self.quiz
+  self.quiz = nil
+  for _, l in ipairs(lines) do out(l) end
+  out("")
+  out(string.format("Quiz: %d blanks. Type each answer and Enter (Enter alone shows it).", #q))
+  local right, eof = 0, false
+  local echo = not lunet.isatty("stdin")      -- a terminal shows the Enter itself
+  for i, b in ipairs(q) do
+    local got
+    if not eof then
+      io.stdout:write(string.format("  [%d] %s = ", i, b.what))
+      io.stdout:flush()
+      got = input:read("l")
+      if got == nil then eof = true end
+      if got == nil or echo then io.stdout:write((got or "") .. "\n") end
+    end
+    if eof then
+      out(string.format("  [%d] %s = %s", i, b.what, b.answer))
+    elseif normal(got) == "" then
+      out(string.format("      it is %s", b.answer))
+    elseif normal(got) == normal(b.answer) then
+      right = right + 1
+      out("      right")
+    else
+      out(string.format("      no: it is %s", b.answer))
+    end
+  end
+  out(string.format("Score: %d of %d", right, #q))
+  out("")
+  return right, #q
 end
 
 ------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 
 # Options of each command; a trailing "=" marks one that takes a value
 # (lunet takes it after "=" or as the next word).
-_lunet_opts_run='--seed= --realtime --step --speed= --lang= --pcap= --report= --timeout= --color= --progress= --'
+_lunet_opts_run='--seed= --realtime --step --speed= --quiz --lang= --pcap= --report= --timeout= --color= --progress= --'
 _lunet_opts_test='--seed= --filter= --tap --junit= --pcap= -v --verbose --timeout= --lang= --color= --progress= --help --'
 _lunet_opts_repl='--seed= --pcap= --lang= --color= --'
 

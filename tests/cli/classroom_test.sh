@@ -68,6 +68,20 @@ rc=$?
 if [ $rc -eq 2 ] && grep -q -- '--lang needs en or zh, got fr' "$TMP/bad"; then pass "--lang fr: usage error"
 else fail "--lang fr: exit $rc" "$(cat "$TMP/bad")"; fi
 
+# --quiz: the ladder's numbers and states blanked, answers read and marked
+printf 'syn_sent\n1000\nSYN-RCVD\n2000\n9\n\n' |
+  "$LUNET" run --quiz scripts/handshake.lua isn=1000 >"$TMP/quiz" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q -- '-- SYN seq=\[2\] --' "$TMP/quiz" && ! grep -q 'SYN seq=1000 -' "$TMP/quiz" &&
+   [ "$(grep -c '^      right$' "$TMP/quiz")" -eq 4 ] && grep -q '^      no: it is 1001$' "$TMP/quiz" &&
+   grep -q '^      it is ESTABLISHED$' "$TMP/quiz" && grep -q '^Score: 4 of 32$' "$TMP/quiz"
+then pass "--quiz: blanks, answers marked, score"
+else fail "--quiz: exit $rc" "$(grep -A3 -m1 'Quiz' "$TMP/quiz")" "$(grep Score "$TMP/quiz")"; fi
+a1=$("$LUNET" run --quiz --seed 1 scripts/handshake.lua </dev/null 2>&1 | grep -m1 "^  \[2\]")
+a2=$("$LUNET" run --quiz --seed 2 scripts/handshake.lua </dev/null 2>&1 | grep -m1 "^  \[2\]")
+if [ -n "$a1" ] && [ -n "$a2" ] && [ "$a1" != "$a2" ]; then pass "--quiz: another seed, other numbers ($a1 / $a2)"
+else fail "--quiz: seeds 1 and 2 gave \"$a1\" and \"$a2\""; fi
+
 # nothing lands in the current directory: a script's captures go to
 # $TMPDIR/lunet/<script>/ unless --pcap or $LUNET_PCAP_DIR say otherwise
 mkdir -p "$TMP/cwd" "$TMP/tmpdir"
