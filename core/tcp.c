@@ -1472,11 +1472,8 @@ static void icmp_err(ln_icmp_sock *is, const ln_icmp_msg *m, void *arg)
                 ln_tcp_batch_begin(st);
                 s->mss_cache = (uint16_t)umax(mss, 48);
                 s->cc.mss = s->mss_cache;
-                if (s->state >= LN_TCP_ESTABLISHED && s->snd_nxt != s->snd_una) {
-                    s->snd_nxt = s->snd_una;
-                    ln_tcp_txq_no_samples(s);       /* Karn: no samples from these */
-                    ln_tcp_output(s);
-                }
+                if (s->state >= LN_TCP_ESTABLISHED && s->snd_max != s->snd_una)
+                    ln_tcp_simple_retransmit(s);
                 ln_tcp_batch_end(st);
             }
             return;

@@ -563,6 +563,30 @@ void ln_tcp_enter_loss(ln_tcp_sock *s)
     if (s->state >= LN_TCP_ESTABLISHED) ln_tcp_emit_cwnd(s, "rto");
 }
 
+/* Path MTU went down (tcp_simple_retransmit): what is in flight was cut
+ * for the old MSS and is lost, but no congestion was seen, so cwnd stays
+ * ("we do not increase the amount of data in the network, units changed",
+ * Linux's comment); the loss state only makes go-back-N resend it now, in
+ * the new size, within cwnd. */
+void ln_tcp_simple_retransmit(ln_tcp_sock *s)
+{
+    if (s->ca_state != LN_CA_LOSS) {
+        cc_sync(s);
+        s->high_seq = s->snd_max;
+        /* tcp_current_ssthresh: not below 3/4 of cwnd outside recovery */
+        uint32_t three_q = (s->cc.cwnd >> 1) + (s->cc.cwnd >> 2);
+        if (s->ca_state < LN_CA_CWR && s->cc.ssthresh < three_q) s->cc.ssthresh = three_q;
+        s->prior_ssthresh = 0;
+        set_ca_state(s, LN_CA_LOSS);
+    }
+    s->dupacks = 0;
+    s->lost_out = s->retrans_out = 0;
+    s->snd_nxt = s->snd_una;
+    if (s->sb) s->sb->high_rxt = s->snd_una;
+    ln_tcp_txq_no_samples(s);               /* Karn: no samples from these */
+    ln_tcp_output(s);
+}
+
 /* Linux's tcp_fastretrans_alert, reduced to what lunet does: the
  * recovery state machine after an ACK's cumulative and SACK information
  * is in; `acked_segs` + `sacked_segs` is what the ACK delivered (PRR). */

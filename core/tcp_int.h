@@ -336,6 +336,9 @@ void ln_tcp_cleanup_rbuf(ln_tcp_sock *s, uint32_t copied);
 void ln_tcp_rcv_space_adjust(ln_tcp_sock *s);
 /* RTO expired (tcp_enter_loss): ssthresh, cwnd 1, everything lost. */
 void ln_tcp_enter_loss(ln_tcp_sock *s);
+/* Path MTU fell (tcp_simple_retransmit): resend what is in flight at the
+ * new MSS now, cwnd unchanged. */
+void ln_tcp_simple_retransmit(ln_tcp_sock *s);
 
 /* ---- tcp_out.c ------------------------------------------------------- */
 void ln_tcp_output(ln_tcp_sock *s);

@@ -403,6 +403,42 @@ static void test_established_icmp_needfrag(void)
     ln_tcp_get_info(s, &in);
     CHECK_EQ(in.mss, 948);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_ESTABLISHED);
+    /* tcp_simple_retransmit: resent on the ICMP, not by the RTO, and the
+     * congestion window kept: the units changed, not the congestion */
+    th_free(&t);
+}
+
+/* A whole first flight (cwnd 10) too big for the path: the first ICMP
+ * error resends from SND.UNA at the new size at once, as Linux's
+ * tcp_simple_retransmit, although 10 old segments are still counted
+ * outstanding; the RTO never fires and cwnd is kept. */
+static void test_established_icmp_needfrag_full_flight(void)
+{
+    th t;
+    ln_tcp_sock *s = setup(&t, NULL);
+    th_icmp_type = LN_ICMP_UNREACH;
+    th_icmp_code = LN_ICMP_UNREACH_NEEDFRAG;
+    th_icmp_info = 1000;
+    static char data[10 * 1448];
+    ln_tcp_send(s, data, sizeof data);
+    th_settle(&t);
+    th_icmp_type = 0;
+    for (int i = 0; i < 10; i++) TH_EXPECT(&t, TH_A, i == 9 ? F_PA : F_A, 1001 + 1448 * i, 2001, 1448, 63);
+    /* then the same bytes again, 948 at a time, sent on the first error's
+     * arrival: ten of them (cwnd), with no timer in between */
+    th_seg *first = th_next(&t, TH_A);
+    CHECK(first != NULL);
+    if (first) {
+        CHECK_EQ(first->seq, 1001);
+        CHECK_EQ(first->len, 948);
+    }
+    uint32_t more = th_pending(&t, TH_A);
+    CHECK_EQ(more, 9);
+    CHECK_U64(TH_MIB(t.a, TcpExtTCPTimeouts), 0);
+    ln_tcp_info in;
+    ln_tcp_get_info(s, &in);
+    CHECK_EQ(in.cwnd, 10);
+    CHECK_EQ(in.mss, 948);
     th_free(&t);
 }
 
@@ -448,6 +484,7 @@ int main(void)
     test_closed_bad_checksum();
     test_syn_sent_icmp();
     test_established_icmp_needfrag();
+    test_established_icmp_needfrag_full_flight();
     test_established_memory();
     return check_report("test_tcp_rst");
 }
