@@ -1469,7 +1469,12 @@ static bool tw_process(ln_tcp_sock *s, ln_tcp_seg *seg)
         if (paws || (f & LN_TCP_ACK)) ln_tcp_enter_time_wait(s);
         if (!oow_limited(s, seg)) ln_tcp_send_ack(s);
     }
-    seg_done(seg);
+    /* Data here is an old duplicate (or a PAWS reject): dropped with its
+     * reason, as ESTABLISHED drops one; a bare ACK, a RST or a FIN again
+     * was handled. */
+    if (paws) seg_drop(st, seg, LN_DROP_TCP_PAWS);
+    else if (seg->len) seg_drop(st, seg, LN_DROP_TCP_OUT_OF_WINDOW);
+    else seg_done(seg);
     return false;
 }
 

@@ -483,6 +483,8 @@ sc:claim({en = "A: the old copy arrives in TIME_WAIT", zh = "A：旧副本在 TI
 sc:claim({en = "A: TIME_WAIT answers it with an ACK of where the connection ended",
           zh = "A：TIME_WAIT 以连接结束处的 ACK 回应"},
          a.answer, {flags = ".", seq = 1001 + #REQ + 1, ack = 2001 + #REPLY[1] + 1, tw_left = 2 * K.msl})
+sc:claim({en = "A: TIME_WAIT drops the old data, counted as out of window",
+          zh = "A：TIME_WAIT 丢弃旧数据，记为不在窗口内"}, fate(a), K.ts == "on" and "paws" or "out of window")
 sc:claim({en = "A: the server has no socket and resets at RCV.NXT", zh = "A：服务器没有套接字，在 RCV.NXT 处复位"},
          a.rst and a.rst.seq, 2001 + #REPLY[1] + 1)
 sc:claim({en = "A: the RST ends TIME_WAIT (RFC 1337 assassination)", zh = "A：RST 结束了 TIME_WAIT（RFC 1337 暗杀）"},
