@@ -51,7 +51,7 @@
     X(TcpExtTCPFullUndo) X(TcpExtTCPLossUndo) X(TcpExtTCPLostRetransmit)  \
     X(TcpExtTCPAckCompressed) X(TcpExtTCPOrigDataSent)                    \
     X(UdpInDatagrams) X(UdpNoPorts) X(UdpInErrors) X(UdpOutDatagrams)     \
-    X(UdpRcvbufErrors) X(UdpSndbufErrors) X(UdpInCsumErrors)
+    X(UdpRcvbufErrors) X(UdpSndbufErrors) X(UdpInCsumErrors) X(UdpIgnoredMulti)
 
 enum {
 #define LN_MIB_ENUM(name) LN_MIB_##name,

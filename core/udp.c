@@ -504,6 +504,7 @@ static void udp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
         if (!last) {
             /* Linux counts these as UdpIgnoredMulti, not NoPorts, and
              * never answers a broadcast with an ICMP error. */
+            LN_MIB_INC(n, UdpIgnoredMulti);
             ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_NO_LISTENER);
             return;
         }
