@@ -101,7 +101,8 @@ local function parse(k, s)
     if not ok then fail("%s=%s: a time like 10ms is needed", k[1], s) end
     return t
   elseif kind == "size" then
-    local ok, v = pcall(lunet.size, s)
+    -- a bare number on the command line is bytes, as a number is to lunet.size
+    local ok, v = pcall(lunet.size, math.tointeger(tonumber(s)) or s)
     if not ok then fail("%s=%s: a size like 4096 or 64KB is needed", k[1], s) end
     return v
   elseif kind == "boolean" then

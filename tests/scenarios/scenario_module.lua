@@ -12,6 +12,7 @@ local KNOBS = {
   {"cookies", default = true, try = "off", kind = "boolean", help = {en = "SYN cookies", zh = "SYN cookies"}},
   {"cc", default = "cubic", try = "reno", values = {"cubic", "reno"}, help = {en = "congestion control", zh = "拥塞控制"}},
   {"ts", default = "off", try = "on", kind = "boolean", help = {en = "timestamps", zh = "时间戳"}},
+  {"rcvbuf", default = "64KB", try = "4096", kind = "size", help = {en = "receive buffer", zh = "接收缓冲区"}},
 }
 
 local function make(args, lang)
@@ -28,27 +29,28 @@ test("defaults are the textbook's, parsed by kind", function()
   local ok, sc, lines = make({})
   expect(ok):eq(true)
   expect(sc.textbook):eq(true)
-  expect(sc.k):eq{data = 3, loss = 0.0, delay = lunet.time("5ms"), cookies = true, cc = "cubic", ts = false}
+  expect(sc.k):eq{data = 3, loss = 0.0, delay = lunet.time("5ms"), cookies = true, cc = "cubic", ts = false, rcvbuf = 65536}
   expect(lines[1]):eq("Demo")
   expect(lines[2]):matches("^Times are virtual")
 end)
 
 test("key=value arguments change knobs, and the run says which", function()
-  local ok, sc, lines = make({"data=7", "loss=5%", "delay=50ms", "cookies=off", "cc=reno"})
+  local ok, sc, lines = make({"data=7", "loss=5%", "delay=50ms", "cookies=off", "cc=reno", "rcvbuf=4096"})
   expect(ok):eq(true)
   expect(sc.textbook):eq(false)
-  expect(sc.k):eq{data = 7, loss = 0.05, delay = lunet.time("50ms"), cookies = false, cc = "reno", ts = false}
-  expect(lines[2]):eq("Knobs changed: data=7 loss=5% delay=50ms cookies=off cc=reno")
+  expect(sc.k):eq{data = 7, loss = 0.05, delay = lunet.time("50ms"), cookies = false, cc = "reno", ts = false, rcvbuf = 4096}
+  expect(lines[2]):eq("Knobs changed: data=7 loss=5% delay=50ms cookies=off cc=reno rcvbuf=4096")
 end)
 
 test("bad knobs name what is allowed", function()
   local function err(a) local ok, e = make({a}); expect(ok):eq(false); return e end
-  expect(err("nope=1")):eq('demo: knob "nope" unknown (known: data, loss, delay, cookies, cc, ts)')
+  expect(err("nope=1")):eq('demo: knob "nope" unknown (known: data, loss, delay, cookies, cc, ts, rcvbuf)')
   expect(err("data=11")):eq("data=11: out of range (0..10)")
   expect(err("data=x")):eq("data=x: an integer is needed")
   expect(err("cc=bbr")):eq("cc=bbr: allowed values are cubic, reno")
   expect(err("cookies=maybe")):eq("cookies=maybe: on or off is needed")
   expect(err("delay=soon")):eq("delay=soon: a time like 10ms is needed")
+  expect(err("rcvbuf=big")):eq("rcvbuf=big: a size like 4096 or 64KB is needed")
   expect(err("verbose")):matches('argument "verbose": knobs are key=value')
 end)
 
