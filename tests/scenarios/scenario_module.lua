@@ -29,7 +29,7 @@ test("defaults are the textbook's, parsed by kind", function()
   local ok, sc, lines = make({})
   expect(ok):eq(true)
   expect(sc.textbook):eq(true)
-  expect(sc.k):eq{data = 3, loss = 0.0, delay = lunet.time("5ms"), cookies = true, cc = "cubic", ts = false, rcvbuf = 65536}
+  expect(sc.k):eq{data = 3, loss = 0.0, delay = lunet.time("5ms"), cookies = true, cc = "cubic", ts = false, rcvbuf = lunet.size("64KB")}
   expect(lines[1]):eq("Demo")
   expect(lines[2]):matches("^Times are virtual")
 end)
