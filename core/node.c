@@ -242,6 +242,17 @@ char *ln_mac_fmt(const uint8_t m[6], char *buf)
     return buf;
 }
 
+bool ln_mac_parse(const char *s, uint8_t mac[6])
+{
+    unsigned v[6];
+    char tail;
+    if (strlen(s) != 17 ||
+        sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
+        return false;
+    for (int i = 0; i < 6; i++) mac[i] = (uint8_t)v[i];
+    return true;
+}
+
 int ln_ip_parse(const char *s, uint32_t *addr, uint8_t *plen, char *err, size_t errlen)
 {
     const char *p = s;

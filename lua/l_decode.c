@@ -21,6 +21,7 @@
 #include "node.h"
 #include "wire.h"
 #include "lunet.h"
+#include "packet.h"
 
 typedef struct out {
     char *s;
@@ -141,29 +142,13 @@ static void tcp_options(out *o, const uint8_t *opt, uint32_t n)
     put(o, "]");
 }
 
-/* tcpdump's flag letters, in its order. */
-static void tcp_flags(uint8_t fl, char f[12])
-{
-    int k = 0;
-    if (fl & 0x02) f[k++] = 'S';
-    if (fl & 0x01) f[k++] = 'F';
-    if (fl & 0x04) f[k++] = 'R';
-    if (fl & 0x08) f[k++] = 'P';
-    if (fl & 0x20) f[k++] = 'U';
-    if (fl & 0x40) f[k++] = 'E';
-    if (fl & 0x80) f[k++] = 'W';
-    if (fl & 0x10) f[k++] = '.';
-    if (!k) f[k++] = 'n', f[k++] = 'o', f[k++] = 'n', f[k++] = 'e';
-    f[k] = '\0';
-}
-
 static void tcp(out *o, const char *s, const char *d, const uint8_t *p, uint32_t avail, uint32_t len)
 {
     if (avail < 20) { put(o, "%s > %s: TCP, truncated", s, d); return; }
     uint32_t hl = (uint32_t)(p[12] >> 4) * 4;
     uint8_t fl = p[13];
     char f[12];
-    tcp_flags(fl, f);
+    lnl_tcp_flags_fmt(fl, f);
     uint32_t dlen = len >= hl && hl >= 20 ? len - hl : 0;
     uint32_t seq = ln_get32(p + 4);
     put(o, "%s.%u > %s.%u: Flags [%s], seq %u", s, ln_get16(p), d, ln_get16(p + 2), f, seq);
@@ -313,7 +298,7 @@ bool lnl_pktinfo_get(const uint8_t *p, uint32_t len, int layer, const uint8_t *b
         pi->flags = l4[13];
         pi->win = ln_get16(l4 + 14);
         pi->payload = thl >= 20 && tl - hl >= thl ? tl - hl - thl : 0;
-        tcp_flags(pi->flags, pi->flag_letters);
+        lnl_tcp_flags_fmt(pi->flags, pi->flag_letters);
     } else if (pi->proto == LN_IPPROTO_UDP && avail >= LN_UDP_HLEN) {
         uint16_t ul = ln_get16(l4 + 4);
         pi->l4 = true;

@@ -140,6 +140,14 @@ static int event_index(lua_State *L)
     return 1;
 }
 
+void lnl_open_event_meta(lua_State *L)
+{
+    luaL_newmetatable(L, LNL_EVENT);
+    lua_pushcfunction(L, event_index);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
+
 static void push_event(lua_State *L, const ln_event *ev)
 {
     lua_createtable(L, 0, 12);
@@ -181,11 +189,7 @@ static void push_event(lua_State *L, const ln_event *ev)
         if (*sum) set_str(L, "summary", sum);
         push_pktinfo(L, ev);
         if (ev->pkt->kind) set_str(L, "kind", ln_pkt_kind_name(ev->pkt->kind));
-        if (luaL_newmetatable(L, "lunet.Event")) {
-            lua_pushcfunction(L, event_index);
-            lua_setfield(L, -2, "__index");
-        }
-        lua_setmetatable(L, -2);
+        luaL_setmetatable(L, LNL_EVENT);       /* made once by lnl_open_event_meta */
     }
     switch (ev->type) {
     case LN_EV_TCP_STATE:

@@ -261,6 +261,8 @@ void lnl_open_packet(lua_State *L)
     lua_setmetatable(L, -2);
     lua_setfield(L, LUA_REGISTRYINDEX, LNL_REG_AUTO);
 
+    lnl_open_event_meta(L);
+
     lua_pushcfunction(L, l_packet);
     lua_setfield(L, -2, "packet");
     lua_pushcfunction(L, l_dissect);

@@ -304,6 +304,16 @@ int lnl_argerror(lua_State *L, int arg, const char *fname, const char *fmt, ...)
     return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, fname, msg);
 }
 
+int lnl_opterror(lua_State *L, int arg, const char *fname, const char *opt, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *msg = lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    if (arg > 0) return lnl_argerror(L, arg, fname, "%s: %s", opt, msg);
+    return luaL_error(L, "%s: %s: %s", fname, opt, msg);
+}
+
 int lnl_typeerror(lua_State *L, int arg, const char *fname, const char *expected)
 {
     const char *got;

@@ -400,12 +400,8 @@ static int node_arp(lua_State *L)
 static void check_mac(lua_State *L, int idx, uint8_t mac[6], const char *fname)
 {
     const char *s = lnl_checkstring(L, idx, fname);
-    unsigned v[6];
-    char tail;
-    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6 ||
-        strlen(s) != 17)
+    if (!ln_mac_parse(s, mac))
         lnl_argerror(L, idx, fname, "MAC address \"%s\": expected six hex bytes like 02:00:00:00:00:01", s);
-    for (int i = 0; i < 6; i++) mac[i] = (uint8_t)v[i];
 }
 
 static int node_arp_set(lua_State *L)

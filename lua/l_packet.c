@@ -184,25 +184,12 @@ static bool fip(bctx *c, int t, const char *layer, const char *k, uint32_t *a)
     return true;
 }
 
-static bool parse_mac(const char *s, uint8_t mac[6])
-{
-    unsigned v[6];
-    char end;
-    if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) != 6)
-        return false;
-    for (int i = 0; i < 6; i++) {
-        if (v[i] > 255) return false;
-        mac[i] = (uint8_t)v[i];
-    }
-    return true;
-}
-
 static bool fmac(bctx *c, int t, const char *layer, const char *k, uint8_t mac[6])
 {
     lua_State *L = c->L;
     int ty = rawfield(L, t, k);
     if (ty == LUA_TNIL) { lua_pop(L, 1); return false; }
-    if (ty != LUA_TSTRING || !parse_mac(lua_tostring(L, -1), mac))
+    if (ty != LUA_TSTRING || !ln_mac_parse(lua_tostring(L, -1), mac))
         luaL_error(L, "%s: %s.%s must be a MAC address like \"02:00:00:00:00:01\", got %s", c->fname,
                    layer, k, ty == LUA_TSTRING ? lua_pushfstring(L, "\"%s\"", lua_tostring(L, -1))
                                                : luaL_typename(L, -1));

@@ -312,19 +312,6 @@ static const struct topt *find_opt(lua_State *L, int arg, const char *fname)
     return NULL;
 }
 
-/* A bad value for option o: argument arg of fname (s:setoption), or with
- * arg 0 a field of an options table (h:tcp{...}). */
-static int bad_opt(lua_State *L, int arg, const char *fname, const struct topt *o,
-                   const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    const char *msg = lua_pushvfstring(L, fmt, ap);
-    va_end(ap);
-    if (arg > 0) return lnl_argerror(L, arg, fname, "%s: %s", o->name, msg);
-    return luaL_error(L, "%s: %s: %s", fname, o->name, msg);
-}
-
 /* Apply option o with the value at idx, argument arg of fname (or 0: a
  * field); returns an LN_E* code. */
 static int set_opt(lua_State *L, ln_tcp_sock *s, const struct topt *o, int idx, int arg,
@@ -336,7 +323,7 @@ static int set_opt(lua_State *L, ln_tcp_sock *s, const struct topt *o, int idx, 
     switch (o->kind) {
     case O_BOOL:
         if (!lua_isboolean(L, idx))
-            bad_opt(L, arg, fname, o, "expected a boolean, got %s", luaL_typename(L, idx));
+            lnl_opterror(L, arg, fname, o->name, "expected a boolean, got %s", luaL_typename(L, idx));
         v = lua_toboolean(L, idx);
         break;
     case O_TIME:
@@ -344,7 +331,7 @@ static int set_opt(lua_State *L, ln_tcp_sock *s, const struct topt *o, int idx, 
         break;
     case O_INT:
         if (!lua_isinteger(L, idx) || lua_tointeger(L, idx) < 0)
-            bad_opt(L, arg, fname, o, "expected a non-negative integer, got %s",
+            lnl_opterror(L, arg, fname, o->name, "expected a non-negative integer, got %s",
                     lua_isinteger(L, idx) ? "a negative one" : luaL_typename(L, idx));
         v = lua_tointeger(L, idx);
         break;
@@ -353,12 +340,12 @@ static int set_opt(lua_State *L, ln_tcp_sock *s, const struct topt *o, int idx, 
         break;
     case O_CC: {
         if (lua_type(L, idx) != LUA_TSTRING)
-            bad_opt(L, arg, fname, o, "expected a name (%s), got %s", ln_tcp_cc_names(),
+            lnl_opterror(L, arg, fname, o->name, "expected a name (%s), got %s", ln_tcp_cc_names(),
                     luaL_typename(L, idx));
         const char *name = lua_tostring(L, idx);
         int rc = ln_tcp_set_cc(s, name);
         if (rc == LN_ENOENT)
-            bad_opt(L, arg, fname, o, "\"%s\" unknown (known: %s)", name, ln_tcp_cc_names());
+            lnl_opterror(L, arg, fname, o->name, "\"%s\" unknown (known: %s)", name, ln_tcp_cc_names());
         return rc;
     }
     }

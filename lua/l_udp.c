@@ -100,19 +100,6 @@ static const struct uopt *find_opt(lua_State *L, int arg, const char *fname)
     return NULL;
 }
 
-/* A bad value for option o: argument arg of fname (u:setoption), or with
- * arg 0 a field of h:udp{...}. */
-static int bad_opt(lua_State *L, int arg, const char *fname, const struct uopt *o,
-                   const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    const char *msg = lua_pushvfstring(L, fmt, ap);
-    va_end(ap);
-    if (arg > 0) return lnl_argerror(L, arg, fname, "%s: %s", o->name, msg);
-    return luaL_error(L, "%s: %s: %s", fname, o->name, msg);
-}
-
 /* Apply option o with the value at idx, argument arg of fname (or 0: a
  * field); returns an LN_E* code. */
 static int set_opt(lua_State *L, ln_udp_sock *s, const struct uopt *o, int idx, int arg,
@@ -123,17 +110,17 @@ static int set_opt(lua_State *L, ln_udp_sock *s, const struct uopt *o, int idx, 
     int64_t v;
     if (o->kind == 'b') {
         if (!lua_isboolean(L, idx))
-            bad_opt(L, arg, fname, o, "expected a boolean, got %s", luaL_typename(L, idx));
+            lnl_opterror(L, arg, fname, o->name, "expected a boolean, got %s", luaL_typename(L, idx));
         v = lua_toboolean(L, idx);
     } else if (o->kind == 's') {
         uint64_t b = arg ? lnl_argsize(L, arg, fname, o->name) : lnl_checksize(L, idx, ctx, NULL, false);
-        if (b > INT32_MAX) bad_opt(L, arg, fname, o, "%I bytes is too large", (lua_Integer)b);
+        if (b > INT32_MAX) lnl_opterror(L, arg, fname, o->name, "%I bytes is too large", (lua_Integer)b);
         v = (int64_t)b;
     } else {
         if (!lua_isinteger(L, idx))
-            bad_opt(L, arg, fname, o, "expected an integer, got %s", luaL_typename(L, idx));
+            lnl_opterror(L, arg, fname, o->name, "expected an integer, got %s", luaL_typename(L, idx));
         v = lua_tointeger(L, idx);
-        if (v < 1 || v > 255) bad_opt(L, arg, fname, o, "%I out of range (1..255)", (lua_Integer)v);
+        if (v < 1 || v > 255) lnl_opterror(L, arg, fname, o->name, "%I out of range (1..255)", (lua_Integer)v);
     }
     return ln_udp_setopt(s, o->opt, v);
 }

@@ -351,6 +351,10 @@ int lnl_push_rc(lua_State *L, int rc);
  * reads "calling 'link:get' on bad self (...)".  A bad field of an options
  * table is not an argument error: it is raised as "<fname>: <field> ...". */
 int lnl_argerror(lua_State *L, int arg, const char *fname, const char *fmt, ...);
+/* A bad value for socket option opt: positional argument arg of fname
+ * (s:setoption(name, value)), or with arg 0 a field of an options table
+ * (h:tcp{...}), raised as "<fname>: <opt>: <why>". */
+int lnl_opterror(lua_State *L, int arg, const char *fname, const char *opt, const char *fmt, ...);
 /* "<expected> expected, got <type or __name>", through lnl_argerror. */
 int lnl_typeerror(lua_State *L, int arg, const char *fname, const char *expected);
 /* luaL_checkstring, luaL_checkinteger and luaL_checkudata through it. */

@@ -21,6 +21,7 @@
 #define LNL_PACKET    "lunet.Packet"      /* built bytes (userdata) */
 #define LNL_DISSECTED "lunet.Dissected"   /* metatable of dissect's tables */
 #define LNL_REG_AUTO  "lunet.auto"        /* layer table -> {field = value} (weak keys) */
+#define LNL_EVENT     "lunet.Event"       /* event tables: ev.packet dissected on first read */
 
 /* Where a packet's bytes start. */
 typedef enum { LNL_AT_ETH, LNL_AT_IP } lnl_at;
@@ -60,5 +61,6 @@ lnl_packet *lnl_packet_build(lua_State *L, int idx, const char *fname, const lnl
 const uint8_t *lnl_packet_arg(lua_State *L, int idx, const char *fname, uint32_t *len, lnl_at *at);
 
 void lnl_open_packet(lua_State *L);   /* lunet.packet, lunet.dissect, h:inject */
+void lnl_open_event_meta(lua_State *L);   /* l_event.c: the metatable of event tables */
 
 #endif

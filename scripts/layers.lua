@@ -120,19 +120,7 @@ udp80:close()
 local path = {}
 for _, c in ipairs(caps) do c:flush(); path[c.path:match("([^/]+)%.pcap$")] = c.path end
 
--- A pcap file: a 24-byte header, then a 16-byte header before each frame.
-local function frames(file)
-  local f = assert(io.open(file, "rb"))
-  local data = f:read("a")
-  f:close()
-  local out, pos = {}, 25
-  while pos + 16 <= #data do
-    local len = string.unpack("<I4", data, pos + 8)
-    out[#out + 1] = data:sub(pos + 16, pos + 15 + len)
-    pos = pos + 16 + len
-  end
-  return out
-end
+local frames = require("lunet.util").pcap_frames
 
 local function mac(b, i)
   return string.format("%02x:%02x:%02x:%02x:%02x:%02x", b:byte(i, i + 5))

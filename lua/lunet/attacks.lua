@@ -16,6 +16,8 @@
 -- The frame builders of the first version stay for scripts that use them:
 -- attacks.tcp_syn, mac_bytes, ip_num, csum.
 
+local util = require "lunet.util"
+
 local M = {}
 
 ---------------------------------------------------------------------------
@@ -25,17 +27,12 @@ local function fail(fname, fmt, ...)
   error(string.format("attacks.%s: " .. fmt, fname, ...), 3)
 end
 
+-- Options of attacks.<fname>, checked at the user's line (level 4:
+-- this function and the attack stand in between).
 local function check(fname, o, known)
-  if type(o) ~= "table" then fail(fname, "expected a table of options, got %s", type(o)) end
-  for k in pairs(o) do
-    if not known[k] then
-      local list = {}
-      for n in pairs(known) do list[#list + 1] = n end
-      table.sort(list)
-      fail(fname, "option %q unknown (known: %s)", tostring(k), table.concat(list, ", "))
-    end
-  end
-  if o.from == nil and known.from then fail(fname, "from (the attacking host) missing") end
+  if type(o) ~= "table" then error(string.format("attacks.%s: expected a table of options, got %s", fname, type(o)), 4) end
+  util.check_opts("attacks." .. fname, o, known, 4)
+  if o.from == nil and known.from then error("attacks." .. fname .. ": from (the attacking host) missing", 4) end
 end
 
 local function set(list)
@@ -74,14 +71,7 @@ local function pacing(fname, o, default_count)
   return count, 1 / rate, rate
 end
 
-local function ip_num(ip)
-  local a, b, c, d = tostring(ip):match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
-  if not a then return nil end
-  return ((tonumber(a) * 256 + tonumber(b)) * 256 + tonumber(c)) * 256 + tonumber(d)
-end
-local function ip_str(n)
-  return string.format("%d.%d.%d.%d", n >> 24 & 255, n >> 16 & 255, n >> 8 & 255, n & 255)
-end
+local ip_num, ip_str = util.ip_num, util.ip_str
 
 -- A source-address chooser for spoof = nil/false (the host's own),
 -- "random", "10.99.0.0/16" (a prefix) or {"1.2.3.4", ...} (a list).

@@ -37,6 +37,7 @@
 
 local lunet = package.loaded["lunet"] or rawget(_G, "lunet") or require("lunet")
 local tcpapps = require("lunet.tcpapps")
+local util = require("lunet.util")
 
 local M = {}
 
@@ -540,14 +541,7 @@ local function mask_of(plen)
   return plen == 0 and 0 or (0xffffffff << (32 - plen)) & 0xffffffff
 end
 
-local function ip_num(ip)
-  local a, b, c, d = ip:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
-  return ((tonumber(a) * 256 + tonumber(b)) * 256 + tonumber(c)) * 256 + tonumber(d)
-end
-
-local function ip_str(n)
-  return string.format("%d.%d.%d.%d", (n >> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255)
-end
+local ip_num, ip_str = util.ip_num, util.ip_str
 
 -- net-tools' "(1.2 KB)": decimal units, one decimal.
 local function fmt_human(n)

@@ -16,11 +16,13 @@ end
 
 -- Check an options table against the known names (a set: name -> true):
 -- nil gives {}; an unknown name raises, listing the known ones, at the
--- level of the caller's caller (the user's line).
-function M.check_opts(fname, opts, known)
+-- level of the caller's caller (the user's line), or `level` when a
+-- helper stands in between.
+function M.check_opts(fname, opts, known, level)
+  level = level or 3
   if opts == nil then return {} end
   if type(opts) ~= "table" then
-    error(fname .. ": options must be a table, got " .. type(opts), 3)
+    error(fname .. ": options must be a table, got " .. type(opts), level)
   end
   for k in pairs(opts) do
     if not known[k] then
@@ -28,10 +30,35 @@ function M.check_opts(fname, opts, known)
       for n in pairs(known) do names[#names + 1] = tostring(n) end
       table.sort(names)
       error(string.format('%s: option "%s" unknown (known: %s)', fname, tostring(k),
-                          table.concat(names, ", ")), 3)
+                          table.concat(names, ", ")), level)
     end
   end
   return opts
+end
+
+-- Dotted-quad addresses and their 32-bit numbers (nil for a bad string).
+function M.ip_num(ip)
+  local a, b, c, d = tostring(ip):match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  if not a then return nil end
+  return ((tonumber(a) * 256 + tonumber(b)) * 256 + tonumber(c)) * 256 + tonumber(d)
+end
+
+function M.ip_str(n)
+  return string.format("%d.%d.%d.%d", (n >> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255)
+end
+
+-- The frames of a classic pcap file (as lunet writes them), as strings.
+function M.pcap_frames(path)
+  local f = assert(io.open(path, "rb"))
+  local data = f:read("a")
+  f:close()
+  local out, pos = {}, 25                   -- after the 24-byte file header
+  while pos + 16 <= #data do
+    local len = string.unpack("<I4", data, pos + 8)
+    out[#out + 1] = data:sub(pos + 16, pos + 15 + len)
+    pos = pos + 16 + len
+  end
+  return out
 end
 
 return M

@@ -161,20 +161,6 @@ test("on-path RST injection: the exact sequence number resets the connection", f
   expect(ss:info().state, "reset by the forged RST"):eq("CLOSED")
 end)
 
--- The frames of a pcap file, dissected (the classic format lunet writes).
-local function pcap_frames(path)
-  local f = assert(io.open(path, "rb"))
-  local data = f:read("a")
-  f:close()
-  local frames, pos = {}, 25
-  while pos + 16 <= #data + 1 do
-    local incl = string.unpack("<I4", data, pos + 8)
-    frames[#frames + 1] = lunet.dissect(data:sub(pos + 16, pos + 15 + incl))
-    pos = pos + 16 + incl
-  end
-  return frames
-end
-
 test("ARP spoofing: the victim's traffic for the server goes through the attacker", function(net)
   local a, c, s = lan(net)
   run_task(net, c, function() c:ping(s:ip(), {count = 1, quiet = true}) end)   -- c knows s's MAC
@@ -202,7 +188,8 @@ test("ARP spoofing: the victim's traffic for the server goes through the attacke
   -- the pcap at the attacker: each request arrives from c addressed to the
   -- attacker's MAC, and leaves again towards s's
   local into, onward = 0, 0
-  for _, d in ipairs(pcap_frames(dir .. "/attacker.pcap")) do
+  for _, f in ipairs(require("lunet.util").pcap_frames(dir .. "/attacker.pcap")) do
+    local d = lunet.dissect(f)
     if d.icmp and d.icmp.type == 8 and d.ip.dst == s:ip() then
       if d.eth.src == c.eth0.mac and d.eth.dst == a.eth0.mac then into = into + 1 end
       if d.eth.src == a.eth0.mac and d.eth.dst == s.eth0.mac then onward = onward + 1 end
