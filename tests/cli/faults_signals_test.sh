@@ -285,9 +285,12 @@ else fail "capture failure at exit: exit $rc" "$(show full_exit.out)"; fi
 # --- Ctrl-C through a terminal (script(1)), when one can be had ------------------------
 if command -v script >/dev/null 2>&1 &&
    script -qfec "test -t 0 && test -t 1" /dev/null </dev/null >/dev/null 2>&1; then
-  # script forwards its stdin to the terminal: ^C there is the terminal's Ctrl-C
+  # script forwards its stdin to the terminal: ^C there is the terminal's Ctrl-C.
+  # The ^C reaches the whole foreground group, the shell script(1) starts too;
+  # a non-interactive dash (CI's /bin/sh) would die of it before printing the
+  # exit status, so that shell catches SIGINT (lunet still gets the default).
   { sleep 1.5; printf '\003'; sleep 3; } |
-    TERM=xterm script -qfec "$(printf '%q ' "$LUNET" run --realtime --pcap "$TMP/pty" scripts/ping.lua); echo \"[exit \$?]\"" /dev/null \
+    TERM=xterm script -qfec "trap : INT; $(printf '%q ' "$LUNET" run --realtime --pcap "$TMP/pty" scripts/ping.lua); echo \"[exit \$?]\"" /dev/null \
     >"$TMP/pty.out" 2>&1
   if has pty.out 'lunet: interrupted at t=1\.[0-9]+s' && has pty.out '\[exit 130\]' && ! has pty.out 'traceback'
   then pass "pty: Ctrl-C on --realtime scripts/ping.lua: one line, exit 130"
