@@ -30,6 +30,7 @@
 #include "err.h"
 #include "eth.h"
 #include "icmp.h"
+#include "igmp.h"
 #include "ip.h"
 #include "node.h"
 #include "wire.h"
@@ -470,9 +471,8 @@ void ln_arp_output(ln_node *n, ln_iface *ifc, uint32_t nexthop, ln_pkt *pkt)
         return;
     }
     if ((nexthop >> 28) == 0xe) {
-        /* RFC 1112 6.4: 01:00:5e + low 23 bits of the group. */
-        uint8_t mac[6] = { 0x01, 0x00, 0x5e, (uint8_t)((nexthop >> 16) & 0x7f),
-                           (uint8_t)(nexthop >> 8), (uint8_t)nexthop };
+        uint8_t mac[6];
+        ln_mc_mac(nexthop, mac);
         ln_eth_output(ifc, pkt, mac, LN_ETHERTYPE_IPV4);
         return;
     }

@@ -26,7 +26,8 @@
     X(LN_ECLOSED,       -16, "closed")                 \
     X(LN_EBUSY,         -17, "busy")                   \
     X(LN_EAGAIN,        -18, "would block")            \
-    X(LN_EPROTO,        -19, "protocol error")
+    X(LN_EPROTO,        -19, "protocol error")        \
+    X(LN_ENODEV,        -20, "no such device")
 
 enum {
 #define LN_ERR_ENUM(name, val, word) name = (val),

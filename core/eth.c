@@ -13,6 +13,7 @@
 
 #include "arp.h"
 #include "firewall.h"
+#include "igmp.h"
 #include "intercept.h"
 #include "ip.h"
 #include "node.h"
@@ -44,9 +45,11 @@ void ln_eth_input(ln_port *port, ln_pkt *frame)
     const uint8_t *h = frame->data;
     bool group = (h[LN_ETH_DST] & 1) != 0;
     bool bcast = memcmp(h + LN_ETH_DST, ln_eth_broadcast, 6) == 0;
-    /* No multicast group is ever joined, so the only group address a NIC
-     * filter would pass is broadcast. */
-    if (!bcast && memcmp(h + LN_ETH_DST, ifc->mac, 6) != 0) {
+    /* The NIC's filter: our address, broadcast, and the group addresses of
+     * the multicast groups joined on this interface (igmp.h). */
+    bool ours = bcast || (group ? ln_igmp_mac_member(ifc, h + LN_ETH_DST)
+                                : memcmp(h + LN_ETH_DST, ifc->mac, 6) == 0);
+    if (!ours) {
         LN_MIB_INC(n, EthInOtherHost);
         /* A NIC filters foreign unicast in hardware, so it never shows in
          * rx_packets; in promiscuous mode it is received, then dropped by

@@ -45,6 +45,13 @@ typedef struct ln_ip_opts {
     uint16_t id;                  /* (TCP keeps a per-socket ID, like Linux) */
     bool any_src;                 /* allow a source that is not ours (raw
                                    * socket with IP_HDRINCL: spoofing) */
+    bool ttl_set;                 /* use `ttl` even when 0 (multicast TTL 0:
+                                   * this host only) */
+    bool mc_loop;                 /* multicast: a copy to this host too, if
+                                   * the interface is a member (IP_MULTICAST_LOOP) */
+    const uint8_t *hdr_opt;       /* IP options, hdr_opt_len bytes: a multiple
+                                   * of 4, at most 40 */
+    uint8_t hdr_opt_len;
 } ln_ip_opts;
 
 /* Datagram arrived on ifc (NULL: loopback), data at the IP header.
@@ -60,6 +67,10 @@ int ln_ip_output(struct ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst,
 
 /* Source address the node would use towards dst (0 if no route). */
 uint32_t ln_ip_src_for(struct ln_node *n, uint32_t dst);
+/* The interface a multicast datagram to group leaves by, and a join without
+ * an interface joins on: the route's, else the first interface that is up
+ * with an address (NULL if none). */
+struct ln_iface *ln_ip_mcast_iface(struct ln_node *n, uint32_t group);
 
 /* True for 255.255.255.255 and for the directed broadcast address of any
  * of n's subnets (RFC 1122 3.2.1.3, RFC 919). */

@@ -13,17 +13,20 @@
  * Linux host with no UDP socket bound (port unreachable).
  *
  * IP options are carried but not interpreted (no record route, timestamp or
- * source routing; Linux hosts drop source-routed packets by default).
+ * source routing; Linux hosts drop source-routed packets by default); the
+ * only ones lunet sends are IGMP's Router Alert (igmp.c).
  * ICMP redirects are not sent and ICMP errors are not rate-limited. */
 #include "ip.h"
 
 #include <stdint.h>
+#include <string.h>
 
 #include "arp.h"
 #include "csum.h"
 #include "err.h"
 #include "eth.h"
 #include "icmp.h"
+#include "igmp.h"
 #include "node.h"
 #include "wire.h"
 
@@ -80,11 +83,28 @@ static uint32_t iface_src(const ln_node *n, const ln_iface *ifc)
     return ifc->plen != LN_NO_ADDR ? ifc->addr : any_addr(n);
 }
 
+ln_iface *ln_ip_mcast_iface(ln_node *n, uint32_t group)
+{
+    const ln_route *r = route(n, group);
+    if (r) return r->iface;
+    /* Linux needs a route here (a default one, or 224.0.0.0/4), else
+     * ENETUNREACH / ENODEV; lunet's LAN hosts often have none, so, as for
+     * the limited broadcast, the first interface that is up and
+     * addressed, like a host with a single NIC. */
+    for (uint32_t i = 0; i < n->n_ifaces; i++)
+        if (n->ifaces[i]->up && n->ifaces[i]->plen != LN_NO_ADDR) return n->ifaces[i];
+    return NULL;
+}
+
 uint32_t ln_ip_src_for(ln_node *n, uint32_t dst)
 {
     /* A local destination is reached from itself (Linux's local routes
      * carry the address as their preferred source). */
     if (ln_ip_is_local(n, dst)) return dst;
+    if (is_mcast(dst)) {
+        ln_iface *ifc = ln_ip_mcast_iface(n, dst);
+        return ifc ? iface_src(n, ifc) : 0;
+    }
     const ln_route *r = route(n, dst);
     return r ? iface_src(n, r->iface) : 0;
 }
@@ -284,13 +304,26 @@ void ln_ip_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
     }
     /* Weak host model (RFC 1122 3.3.4.2, Linux): any of our addresses on
      * any interface. */
-    if (ln_ip_is_local(n, dst) || ln_ip_is_bcast(n, dst)) {
+    if (ln_ip_is_local(n, dst)) {
         deliver(n, ifc, pkt);
         return;
     }
-    /* No multicast group is ever joined and multicast is not routed. */
+    if (ln_ip_is_bcast(n, dst)) {
+        LN_MIB_INC(n, IpExtInBcastPkts);
+        deliver(n, ifc, pkt);
+        return;
+    }
     if (is_mcast(dst)) {
-        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_OTHER_HOST);
+        /* ip_check_mc_rcu: a group this interface joined (the Ethernet
+         * filter passes 32 groups per MAC address, this is exact); a copy
+         * we looped back ourselves was checked on the way out.  Multicast
+         * is not routed (no multicast routing daemon). */
+        if (ifc && !ln_igmp_member(ifc, dst)) {
+            ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_OTHER_HOST);
+            return;
+        }
+        LN_MIB_INC(n, IpExtInMcastPkts);
+        deliver(n, ifc, pkt);
         return;
     }
     /* Not for us: a host drops it (ip_error: IpInAddrErrors); a router
@@ -323,6 +356,11 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
         if (o.nexthop) nh = o.nexthop;
     } else if (ln_ip_is_local(n, dst)) {
         local = true;
+    } else if (is_mcast(dst)) {
+        /* A group is never behind a gateway: the frame goes to the
+         * group's MAC address on the chosen interface. */
+        ifc = ln_ip_mcast_iface(n, dst);
+        if (!ifc) goto no_route;
     } else {
         const ln_route *rt = route(n, dst);
         if (!rt && dst == 0xffffffffu) {
@@ -351,7 +389,12 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
         return LN_EADDRNOTAVAIL;
     }
 
-    uint32_t tot = pkt->len + LN_IP_HLEN;
+    uint32_t hlen = LN_IP_HLEN + o.hdr_opt_len;
+    if (o.hdr_opt_len % 4 || o.hdr_opt_len > 40) {
+        ln_pkt_free(pkt);
+        return LN_EINVAL;
+    }
+    uint32_t tot = pkt->len + hlen;
     /* Loopback MTU is 65536 on Linux, so only the 16-bit length limits. */
     uint32_t mtu = local ? 65535u : ifc->mtu;
     if (tot > 65535u || (tot > mtu && o.df_set && o.df)) {
@@ -360,13 +403,13 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
         ln_pkt_free(pkt);
         return LN_EMSGSIZE;
     }
-    uint8_t *h = ln_pkt_push(pkt, LN_IP_HLEN);
+    uint8_t *h = ln_pkt_push(pkt, hlen);
     if (!h) {
         LN_MIB_INC(n, IpOutDiscards);
         ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L4, LN_DROP_NO_BUFFER);
         return LN_ENOBUFS;
     }
-    h[LN_IP_VHL] = 0x45;
+    h[LN_IP_VHL] = (uint8_t)(0x40 | hlen / 4);
     h[LN_IP_TOS] = o.tos;
     ln_put16(h + LN_IP_LEN, (uint16_t)tot);
     /* Linux picks IDs per destination (ip_idents hash) and uses 0 or a
@@ -374,12 +417,13 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
      * node unless the caller supplies its own (id_set). */
     ln_put16(h + LN_IP_ID, o.id_set ? o.id : n->ip_id++);
     ln_put16(h + LN_IP_FRAG, (o.df_set && o.df) ? LN_IP_DF : 0);
-    h[LN_IP_TTL] = o.ttl ? o.ttl : n->cfg.ip_default_ttl;
+    h[LN_IP_TTL] = (o.ttl || o.ttl_set) ? o.ttl : n->cfg.ip_default_ttl;
     h[LN_IP_PROTO] = proto;
     ln_put16(h + LN_IP_CSUM, 0);
     ln_put32(h + LN_IP_SRC, src);
     ln_put32(h + LN_IP_DST, dst);
-    ln_put16(h + LN_IP_CSUM, ln_csum(h, LN_IP_HLEN));
+    if (o.hdr_opt_len) memcpy(h + LN_IP_HLEN, o.hdr_opt, o.hdr_opt_len);
+    ln_put16(h + LN_IP_CSUM, ln_csum(h, hlen));
     pkt->in_if = NULL;                 /* generated here: see ip.h */
     pkt->mark = 0;
     LN_MIB_INC(n, IpOutRequests);
@@ -391,8 +435,17 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
     /* A broadcast we send is also received by ourselves (Linux
      * ip_mc_output loops a copy of RTCF_BROADCAST datagrams back). */
     if (dst == 0xffffffffu || ln_ip_is_bcast(n, dst)) {
+        LN_MIB_INC(n, IpExtOutBcastPkts);
         ln_pkt *copy = ln_pkt_clone(pkt);
         if (copy) loop_back(n, copy);
+    } else if (is_mcast(dst)) {
+        /* ip_mc_output: with IP_MULTICAST_LOOP, a copy for the sockets of
+         * this host when the interface is a member. */
+        LN_MIB_INC(n, IpExtOutMcastPkts);
+        if (o.mc_loop && ln_igmp_member(ifc, dst)) {
+            ln_pkt *copy = ln_pkt_clone(pkt);
+            if (copy) loop_back(n, copy);
+        }
     }
     if (tot > mtu) return ln_ip_fragment(n, ifc, nh, pkt, mtu);
     ln_arp_output(n, ifc, nh, pkt);

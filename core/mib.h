@@ -23,7 +23,8 @@
     X(ArpInRequests) X(ArpInReplies) X(ArpOutRequests) X(ArpOutReplies)   \
     X(ArpResolveFailed) X(ArpUnresolvedDiscards) X(ArpInErrors)           \
     X(EthInErrors) X(EthInUnknownType) X(EthInOtherHost)                  \
-    X(IpExtInNoRoutes)                                                    \
+    X(IpExtInNoRoutes) X(IpExtInMcastPkts) X(IpExtOutMcastPkts)           \
+    X(IpExtInBcastPkts) X(IpExtOutBcastPkts)                              \
     X(TcpActiveOpens) X(TcpPassiveOpens) X(TcpAttemptFails)               \
     X(TcpEstabResets) X(TcpCurrEstab) X(TcpInSegs) X(TcpOutSegs)          \
     X(TcpRetransSegs) X(TcpInErrs) X(TcpOutRsts) X(TcpInCsumErrors)       \

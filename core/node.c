@@ -14,6 +14,7 @@
 #include "eth.h"
 #include "firewall.h"
 #include "icmp.h"
+#include "igmp.h"
 #include "intercept.h"
 #include "ip.h"
 #include "link.h"
@@ -86,6 +87,7 @@ ln_node *ln_node_new(ln_net *net, const char *name, bool forwarding, char *err, 
     /* Linux starts IP IDs at a random value; seeded, so still repeatable. */
     n->ip_id = (uint16_t)ln_rng_next(&n->rng);
     ln_icmp_attach(n);
+    ln_igmp_attach(n);
     ln_udp_attach(n);
     ln_tcp_attach(n);
     if (ln_net_add_node(net, n) != 0) {
@@ -107,7 +109,10 @@ void ln_node_free(ln_node *n)
     ln_reasm_free(n);
     ln_rtable_destroy(&n->routes);
     ln_fw_free(n);
-    for (uint32_t i = 0; i < n->n_ifaces; i++) free(n->ifaces[i]);
+    for (uint32_t i = 0; i < n->n_ifaces; i++) {
+        ln_igmp_iface_free(n->ifaces[i]);
+        free(n->ifaces[i]);
+    }
     free(n->ifaces);
     free(n);
 }
@@ -183,6 +188,7 @@ void ln_iface_set_up(ln_iface *ifc, bool up)
     if (ifc->up == up) return;
     ifc->up = up;
     if (!up) ln_arp_flush(ifc->node, ifc);
+    else ln_igmp_iface_up(ifc);
 }
 
 void ln_iface_xmit(ln_iface *ifc, ln_pkt *frame)

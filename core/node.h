@@ -56,6 +56,7 @@ typedef struct ln_iface {
     bool up;
     bool promisc;
     ln_iface_stats st;
+    struct ln_igmp_if *igmp;      /* multicast groups, owned by igmp.c; NULL: none */
 } ln_iface;
 
 #define LN_NO_ADDR 0xff

@@ -2,7 +2,7 @@
  *
  * Input:  ln_ip_input -> deliver -> udp_input (registered for protocol 17)
  *           -> length and checksum checks (UdpInErrors, UdpInCsumErrors)
- *           -> broadcast: a copy to every matching socket
+ *           -> broadcast, multicast: a copy to every matching socket
  *           -> unicast:   the best-matching socket (compute_score) or
  *                         ICMP port unreachable (UdpNoPorts)
  *           -> enqueue within the receive buffer (UdpRcvbufErrors) -> notify
@@ -23,6 +23,7 @@
 #include "csum.h"
 #include "err.h"
 #include "icmp.h"
+#include "igmp.h"
 #include "ip.h"
 #include "node.h"
 #include "tcp.h"
@@ -40,6 +41,11 @@ struct ln_udp_sock {
     bool laddr_auto;              /* laddr chosen by connect, not by bind */
     bool broadcast, reuseaddr;
     uint8_t ttl;
+    uint8_t mc_ttl;               /* IP_MULTICAST_TTL, default 1 */
+    bool mc_loop, mc_all;         /* IP_MULTICAST_LOOP, IP_MULTICAST_ALL: default on */
+    ln_iface *mc_if;              /* IP_MULTICAST_IF; NULL: the route's */
+    struct mreq *groups;          /* memberships, newest first */
+    uint32_t n_groups;
     uint32_t rcvbuf;
     ln_pkt *qhead, *qtail;        /* datagrams, data at the payload */
     uint32_t qcount;
@@ -47,6 +53,13 @@ struct ln_udp_sock {
     int err;                      /* pending error (sk_err), 0 if none */
     ln_udp_notify_fn fn;
     void *arg;
+};
+
+/* One IP_ADD_MEMBERSHIP of a socket (Linux ip_mc_socklist). */
+struct mreq {
+    struct mreq *next;
+    uint32_t group;
+    ln_iface *ifc;
 };
 
 typedef struct ln_udp_stack {
@@ -85,6 +98,18 @@ static void free_queue(ln_udp_sock *s)
     s->qbytes = 0;
 }
 
+/* The node is going away with its interfaces: forget the memberships
+ * without reporting (ln_igmp_iface_free drops the groups). */
+static void free_groups(ln_udp_sock *s)
+{
+    while (s->groups) {
+        struct mreq *m = s->groups;
+        s->groups = m->next;
+        free(m);
+    }
+    s->n_groups = 0;
+}
+
 void ln_udp_detach(ln_node *n)
 {
     ln_udp_stack *st = n->udp;
@@ -94,6 +119,7 @@ void ln_udp_detach(ln_node *n)
         ln_udp_sock *s = st->socks;
         st->socks = s->next;
         free_queue(s);
+        free_groups(s);
         free(s);
     }
     ln_icmp_sock_close(st->icmp);
@@ -110,6 +136,9 @@ ln_udp_sock *ln_udp_socket(ln_node *n)
     if (!s) return NULL;
     s->node = n;
     s->rcvbuf = RCVBUF_DEFAULT;
+    s->mc_ttl = 1;
+    s->mc_loop = true;
+    s->mc_all = true;
     s->next = n->udp->socks;
     n->udp->socks = s;
     return s;
@@ -143,6 +172,8 @@ void ln_udp_close(ln_udp_sock *s)
     if (!s) return;
     unlink_sock(s);
     free_queue(s);
+    /* ip_mc_drop_socket: closing leaves every group it joined. */
+    while (s->groups) ln_udp_leave(s, s->groups->group, s->groups->ifc);
     free(s);
 }
 
@@ -189,8 +220,9 @@ static uint16_t ephemeral(ln_udp_sock *s)
 int ln_udp_bind(ln_udp_sock *s, uint32_t addr, uint16_t port)
 {
     if (s->lport) return LN_EINVAL;
-    /* inet_bind: a local or broadcast address, or any. */
-    if (addr && !ln_ip_is_local(s->node, addr) && !ln_ip_is_bcast(s->node, addr))
+    /* inet_bind: a local, broadcast or multicast address, or any. */
+    if (addr && !ln_ip_is_local(s->node, addr) && !ln_ip_is_bcast(s->node, addr) &&
+        !ln_ip_is_mcast(addr))
         return LN_EADDRNOTAVAIL;
     if (port == 0) {
         port = ephemeral(s);
@@ -248,6 +280,16 @@ int ln_udp_setopt(ln_udp_sock *s, ln_udp_opt opt, int64_t v)
         if (v < 0 || v > 255) return LN_EINVAL;
         s->ttl = (uint8_t)v;
         return 0;
+    case LN_UDP_OPT_MCAST_TTL:
+        if (v < 0 || v > 255) return LN_EINVAL;
+        s->mc_ttl = (uint8_t)v;
+        return 0;
+    case LN_UDP_OPT_MCAST_LOOP: s->mc_loop = v != 0; return 0;
+    case LN_UDP_OPT_MCAST_ALL: s->mc_all = v != 0; return 0;
+    case LN_UDP_OPT_MCAST_IF:
+        if (v < 0 || (uint64_t)v > s->node->n_ifaces) return LN_ENODEV;
+        s->mc_if = v ? s->node->ifaces[v - 1] : NULL;
+        return 0;
     }
     return LN_EINVAL;
 }
@@ -259,8 +301,65 @@ int ln_udp_getopt(const ln_udp_sock *s, ln_udp_opt opt, int64_t *v)
     case LN_UDP_OPT_REUSEADDR: *v = s->reuseaddr; return 0;
     case LN_UDP_OPT_RCVBUF: *v = s->rcvbuf; return 0;
     case LN_UDP_OPT_TTL: *v = s->ttl ? s->ttl : s->node->cfg.ip_default_ttl; return 0;
+    case LN_UDP_OPT_MCAST_TTL: *v = s->mc_ttl; return 0;
+    case LN_UDP_OPT_MCAST_LOOP: *v = s->mc_loop; return 0;
+    case LN_UDP_OPT_MCAST_ALL: *v = s->mc_all; return 0;
+    case LN_UDP_OPT_MCAST_IF: *v = s->mc_if ? s->mc_if->index + 1 : 0; return 0;
     }
     return LN_EINVAL;
+}
+
+/* ---- multicast membership ------------------------------------------- */
+
+int ln_udp_join(ln_udp_sock *s, uint32_t group, ln_iface *ifc)
+{
+    if (!ln_ip_is_mcast(group)) return LN_EINVAL;
+    /* ip_mc_find_dev: no interface given, the route's. */
+    if (!ifc) ifc = ln_ip_mcast_iface(s->node, group);
+    if (!ifc) return LN_ENODEV;
+    for (struct mreq *m = s->groups; m; m = m->next)
+        if (m->group == group && m->ifc == ifc) return LN_EADDRINUSE;
+    if (s->n_groups >= LN_MC_MAX_MEMBERSHIPS) return LN_ENOBUFS;
+    struct mreq *m = malloc(sizeof *m);
+    if (!m) return LN_ENOMEM;
+    int rc = ln_igmp_join(ifc, group);
+    if (rc) {
+        free(m);
+        return rc;
+    }
+    *m = (struct mreq){ .next = s->groups, .group = group, .ifc = ifc };
+    s->groups = m;
+    s->n_groups++;
+    return 0;
+}
+
+int ln_udp_leave(ln_udp_sock *s, uint32_t group, ln_iface *ifc)
+{
+    for (struct mreq **pp = &s->groups; *pp; pp = &(*pp)->next) {
+        struct mreq *m = *pp;
+        if (m->group != group || (ifc && m->ifc != ifc)) continue;
+        *pp = m->next;
+        s->n_groups--;
+        ln_igmp_leave(m->ifc, group);
+        free(m);
+        return 0;
+    }
+    return LN_EADDRNOTAVAIL;
+}
+
+void ln_udp_foreach_group(const ln_udp_sock *s, void (*fn)(uint32_t, ln_iface *, void *), void *arg)
+{
+    uint32_t i = s->n_groups;
+    const struct mreq *v[LN_MC_MAX_MEMBERSHIPS];
+    for (const struct mreq *m = s->groups; m && i; m = m->next) v[--i] = m;
+    for (i = 0; i < s->n_groups; i++) fn(v[i]->group, v[i]->ifc, arg);
+}
+
+static bool joined(const ln_udp_sock *s, uint32_t group, const ln_iface *ifc)
+{
+    for (const struct mreq *m = s->groups; m; m = m->next)
+        if (m->group == group && (!ifc || m->ifc == ifc)) return true;
+    return false;
 }
 
 void ln_udp_local(const ln_udp_sock *s, uint32_t *addr, uint16_t *port)
@@ -300,7 +399,9 @@ void ln_udp_foreach(ln_node *n, void (*fn)(ln_udp_sock *s, void *arg), void *arg
 /* Source address for the pseudo-header: what ln_ip_output will pick. */
 static uint32_t source_for(ln_node *n, uint32_t laddr, uint32_t dst)
 {
-    if (laddr && !ln_ip_is_bcast(n, laddr)) return laddr;
+    /* A socket bound to a broadcast or group address sends from the
+     * route's source. */
+    if (laddr && !ln_ip_is_bcast(n, laddr) && !ln_ip_is_mcast(laddr)) return laddr;
     uint32_t src = ln_ip_src_for(n, dst);
     if (!src && dst == 0xffffffffu) {
         /* The limited broadcast without a route leaves by the first
@@ -331,7 +432,14 @@ int64_t ln_udp_sendto(ln_udp_sock *s, const void *data, size_t len, uint32_t dst
         int rc = ln_udp_bind(s, 0, 0);
         if (rc) return rc;
     }
-    uint32_t src = source_for(n, s->laddr, dst);
+    bool mcast = ln_ip_is_mcast(dst);
+    uint32_t src;
+    if (mcast && s->mc_if && (!s->laddr || ln_ip_is_mcast(s->laddr))) {
+        ln_iface *ifc = s->mc_if;
+        src = ifc->plen != LN_NO_ADDR ? ifc->addr : source_for(n, 0, dst);
+    } else {
+        src = source_for(n, s->laddr, dst);
+    }
     if (!src) return LN_ENETUNREACH;
     ln_pkt *p = ln_net_pkt(n->net, (uint32_t)(LN_UDP_HLEN + len));
     if (!p) {
@@ -352,6 +460,12 @@ int64_t ln_udp_sendto(ln_udp_sock *s, const void *data, size_t len, uint32_t dst
     /* RFC 768: a computed zero is sent as all ones (zero means "none"). */
     ln_put16(u + 6, c ? c : 0xffff);
     ln_ip_opts o = { .ttl = s->ttl };
+    if (mcast) {
+        /* IP_MULTICAST_TTL replaces the unicast TTL; 0 keeps it on this
+         * host (with the loop option). */
+        o = (ln_ip_opts){ .ttl = s->mc_ttl, .ttl_set = true, .mc_loop = s->mc_loop,
+                          .oif = s->mc_if };
+    }
     int rc = ln_ip_output(n, p, src, dst, LN_IPPROTO_UDP, &o);
     if (rc == LN_ENOBUFS) LN_MIB_INC(n, UdpSndbufErrors);
     if (rc) return rc;
@@ -437,14 +551,18 @@ static ln_udp_sock *lookup(ln_node *n, uint32_t src, uint16_t sport, uint32_t ds
     return best;
 }
 
-/* __udp_is_mcast_sock for a broadcast: a socket bound to a unicast address
- * does not hear broadcasts; one bound to the broadcast address or to any
- * does.  SO_BROADCAST is needed only to send. */
-static bool hears_bcast(const ln_udp_sock *s, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+/* __udp_is_mcast_sock: a socket bound to a unicast address does not hear
+ * broadcasts or multicasts; one bound to the group or broadcast address,
+ * or to any, does.  SO_BROADCAST is needed only to send.  For a group,
+ * ip_mc_sf_allow: a socket that joined it, or any socket while
+ * IP_MULTICAST_ALL is on (Linux's default: the host's membership is
+ * enough). */
+static bool hears_group(const ln_udp_sock *s, const ln_ip_info *ip, uint16_t sport, uint16_t dport)
 {
     if (s->lport != dport) return false;
-    if (s->laddr && s->laddr != dst) return false;
-    if (s->rport && (s->raddr != src || s->rport != sport)) return false;
+    if (s->laddr && s->laddr != ip->dst) return false;
+    if (s->rport && (s->raddr != ip->src || s->rport != sport)) return false;
+    if (ln_ip_is_mcast(ip->dst) && !s->mc_all && !joined(s, ip->dst, ip->in_if)) return false;
     return true;
 }
 
@@ -483,11 +601,11 @@ static void udp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
     }
     uint16_t sport = ln_get16(u), dport = ln_get16(u + 2);
 
-    if (ln_ip_is_bcast(n, ip->dst)) {
+    if (ln_ip_is_bcast(n, ip->dst) || ln_ip_is_mcast(ip->dst)) {
         /* __udp4_lib_mcast_deliver: every listening socket gets a copy. */
         ln_udp_sock *last = NULL;
         for (ln_udp_sock *s = n->udp->socks; s; s = s->next) {
-            if (!hears_bcast(s, ip->src, sport, ip->dst, dport)) continue;
+            if (!hears_group(s, ip, sport, dport)) continue;
             if (last) {
                 ln_pkt *c = ln_pkt_clone(pkt);
                 if (!c) {
@@ -503,7 +621,7 @@ static void udp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
         }
         if (!last) {
             /* Linux counts these as UdpIgnoredMulti, not NoPorts, and
-             * never answers a broadcast with an ICMP error. */
+             * never answers a broadcast or multicast with an ICMP error. */
             LN_MIB_INC(n, UdpIgnoredMulti);
             ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_NO_LISTENER);
             return;

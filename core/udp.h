@@ -3,7 +3,8 @@
  * bind, sendto/recvfrom, connect (filters what is received and lets ICMP
  * errors reach the socket, as Linux reports them only to connected UDP
  * sockets: a port unreachable becomes LN_ECONNREFUSED on the next call),
- * broadcast (needs the broadcast option, as SO_BROADCAST).  Checksums are
+ * broadcast (needs the broadcast option, as SO_BROADCAST), multicast
+ * (sending needs nothing; receiving needs a membership, ln_udp_join).  Checksums are
  * verified on input (a zero checksum means none, RFC 768) and always
  * computed on output.  Closed ports get ICMP port unreachable.
  *
@@ -18,6 +19,7 @@
 #include "sim.h"
 
 struct ln_node;
+struct ln_iface;
 
 typedef struct ln_udp_sock ln_udp_sock;
 
@@ -53,10 +55,28 @@ void ln_udp_close(ln_udp_sock *s);
  * is left, or when the queue is empty (so one datagram larger than the
  * buffer still gets through, as on Linux).  Default 212992
  * (net.core.rmem_default).  TTL 0 = the node's ip_default_ttl. */
+/* Multicast options, as Linux's IP_MULTICAST_*: TTL (default 1), LOOP
+ * (default 1: this host's own sockets get a copy when it is a member), IF
+ * (the interface index + 1 to send by, 0: the route's), ALL (default 1: a
+ * socket bound to the port hears every group the host joined, not only
+ * its own). */
 typedef enum { LN_UDP_OPT_BROADCAST, LN_UDP_OPT_REUSEADDR, LN_UDP_OPT_RCVBUF,
-               LN_UDP_OPT_TTL } ln_udp_opt;
+               LN_UDP_OPT_TTL, LN_UDP_OPT_MCAST_TTL, LN_UDP_OPT_MCAST_LOOP,
+               LN_UDP_OPT_MCAST_IF, LN_UDP_OPT_MCAST_ALL } ln_udp_opt;
 int ln_udp_setopt(ln_udp_sock *s, ln_udp_opt opt, int64_t value);
 int ln_udp_getopt(const ln_udp_sock *s, ln_udp_opt opt, int64_t *value);
+
+/* IP_ADD_MEMBERSHIP: join group on ifc (NULL: ln_ip_mcast_iface's).
+ * LN_EINVAL (not a multicast address), LN_EADDRINUSE (already joined
+ * there), LN_ENODEV (no interface), LN_ENOBUFS (LN_MC_MAX_MEMBERSHIPS
+ * already).  Closing the socket leaves its groups. */
+int ln_udp_join(ln_udp_sock *s, uint32_t group, struct ln_iface *ifc);
+/* IP_DROP_MEMBERSHIP: LN_EADDRNOTAVAIL if s has not joined group there
+ * (ifc NULL: on whichever interface it joined it). */
+int ln_udp_leave(ln_udp_sock *s, uint32_t group, struct ln_iface *ifc);
+/* The memberships of s, oldest first. */
+void ln_udp_foreach_group(const ln_udp_sock *s,
+                          void (*fn)(uint32_t group, struct ln_iface *ifc, void *arg), void *arg);
 
 /* Local and (when connected, else 0/0) remote address and port. */
 void ln_udp_local(const ln_udp_sock *s, uint32_t *addr, uint16_t *port);

@@ -58,6 +58,7 @@ static inline void ln_put32(uint8_t *p, uint32_t v)
 #define LN_IP_MF           0x2000
 #define LN_IP_OFFMASK      0x1fff
 #define LN_IPPROTO_ICMP    1
+#define LN_IPPROTO_IGMP    2
 #define LN_IPPROTO_TCP     6
 #define LN_IPPROTO_UDP     17
 

@@ -160,6 +160,36 @@ static void tcp(out *o, const char *s, const char *d, const uint8_t *p, uint32_t
     put(o, ", length %u", dlen);
 }
 
+/* As tcpdump prints IGMP (print-igmp.c), for the messages lunet's hosts
+ * send and hear. */
+static void igmp(out *o, const uint8_t *p, uint32_t avail)
+{
+    if (avail < 8) { put(o, "igmp, truncated"); return; }
+    char g[16];
+    ln_ip_fmt(ln_get32(p + 4), g);
+    switch (p[0]) {
+    case 0x11:
+        if (avail < 12) {
+            put(o, "igmp query v%d", p[1] ? 2 : 1);
+            if (ln_get32(p + 4)) put(o, " [gaddr %s]", g);
+            break;
+        }
+        put(o, "igmp query v3");
+        if (ln_get32(p + 4)) put(o, " [gaddr %s]", g);
+        {
+            uint8_t c = p[1];
+            uint32_t t = c < 128 ? c : ((uint32_t)(c & 0x0f) | 0x10) << (((c >> 4) & 7) + 3);
+            if (t != 100) put(o, " [max resp time %u.%us]", t / 10, t % 10);
+        }
+        break;
+    case 0x12: put(o, "igmp v1 report %s", g); break;
+    case 0x16: put(o, "igmp v2 report %s", g); break;
+    case 0x17: put(o, "igmp leave %s", g); break;
+    case 0x22: put(o, "igmp v3 report, %u group record(s)", ln_get16(p + 6)); break;
+    default: put(o, "igmp-%u", p[0]); break;
+    }
+}
+
 static void ipv4(out *o, const uint8_t *p, uint32_t len)
 {
     if (len < LN_IP_HLEN) { put(o, "IP truncated, length %u", len); return; }
@@ -199,6 +229,10 @@ static void ipv4(out *o, const uint8_t *p, uint32_t len)
         break;
     case LN_IPPROTO_TCP:
         tcp(o, s, d, l4, avail, plen);
+        break;
+    case LN_IPPROTO_IGMP:
+        put(o, "%s > %s: ", s, d);
+        igmp(o, l4, avail);
         break;
     default:
         put(o, "%s > %s: ip-proto-%u %u", s, d, proto, plen);

@@ -100,7 +100,8 @@ static void push_pktinfo(lua_State *L, const ln_event *ev)
     char b[16];
     set_str(L, "src", ln_ip_fmt(pi.src, b));
     set_str(L, "dst", ln_ip_fmt(pi.dst, b));
-    set_str(L, "proto", pi.proto == 6 ? "tcp" : pi.proto == 17 ? "udp" : pi.proto == 1 ? "icmp" : "ip");
+    set_str(L, "proto", pi.proto == 6 ? "tcp" : pi.proto == 17 ? "udp" : pi.proto == 1 ? "icmp"
+                        : pi.proto == 2 ? "igmp" : "ip");
     set_int(L, "ttl", pi.ttl);
     set_int(L, "ipid", pi.ipid);
     if (!pi.l4) return;

@@ -1,10 +1,11 @@
 /* l_iface.c - lunet.Iface: one interface of a node (address, MTU, state,
- * counters, gratuitous ARP, the link it is attached to).
+ * counters, gratuitous ARP, the link it is attached to, multicast groups).
  *
  * Fields: name, node, mac, index; everything else is a method. */
 #include <string.h>
 
 #include "arp.h"
+#include "igmp.h"
 #include "node.h"
 #include "lunet.h"
 
@@ -123,6 +124,37 @@ static int iface_garp(lua_State *L)
     return 1;
 }
 
+struct groups_ctx { lua_State *L; lua_Integer i; };
+
+static bool push_group(uint32_t group, uint32_t users, void *arg)
+{
+    struct groups_ctx *c = arg;
+    char b[18];
+    uint8_t mac[6];
+    lua_createtable(c->L, 0, 3);
+    lua_pushstring(c->L, ln_ip_fmt(group, b));
+    lua_setfield(c->L, -2, "group");
+    ln_mc_mac(group, mac);
+    lua_pushstring(c->L, ln_mac_fmt(mac, b));
+    lua_setfield(c->L, -2, "mac");
+    lua_pushinteger(c->L, (lua_Integer)users);
+    lua_setfield(c->L, -2, "users");
+    lua_rawseti(c->L, -2, ++c->i);
+    return true;
+}
+
+/* ifc:groups(): the multicast groups the interface receives, in address
+ * order, {group=, mac=, users=} (users: sockets that joined; 224.0.0.1 is
+ * always there, joined by the host itself), like `ip maddr show dev`. */
+static int iface_groups(lua_State *L)
+{
+    lnl_handle *h = checkiface(L, "iface:groups");
+    lua_newtable(L);
+    struct groups_ctx c = { L, 0 };
+    ln_igmp_foreach(IFC(h), push_group, &c);
+    return 1;
+}
+
 static int iface_link(lua_State *L)
 {
     lnl_handle *h = checkiface(L, "iface:link");
@@ -136,7 +168,7 @@ void lnl_open_iface(lua_State *L)
         {"addr", iface_addr}, {"ip", iface_ip}, {"mtu", iface_mtu},
         {"up", iface_up}, {"down", iface_down}, {"is_up", iface_is_up},
         {"promisc", iface_promisc}, {"stats", iface_stats}, {"garp", iface_garp},
-        {"link", iface_link}, {NULL, NULL},
+        {"link", iface_link}, {"groups", iface_groups}, {NULL, NULL},
     };
     static const luaL_Reg meta[] = {
         {"__index", iface_index}, {"__tostring", iface_tostring}, {NULL, NULL},

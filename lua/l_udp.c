@@ -14,8 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node.h"
+#include "igmp.h"
 #include "ip.h"
+#include "node.h"
 #include "udp.h"
 #include "lunet.h"
 
@@ -79,16 +80,23 @@ static lnl_usock *checksock(lua_State *L, const char *fname)
 static const struct uopt {
     const char *name;
     ln_udp_opt opt;
-    char kind;                    /* b: boolean, s: size, i: integer */
+    char kind;     /* b: boolean, s: size, i: TTL 1..255, t: TTL 0..255, f: interface */
 } uopts[] = {
     {"broadcast", LN_UDP_OPT_BROADCAST, 'b'},
     {"reuseaddr", LN_UDP_OPT_REUSEADDR, 'b'},
     {"rcvbuf", LN_UDP_OPT_RCVBUF, 's'},
     {"ttl", LN_UDP_OPT_TTL, 'i'},
+    {"multicast_ttl", LN_UDP_OPT_MCAST_TTL, 't'},
+    {"multicast_loop", LN_UDP_OPT_MCAST_LOOP, 'b'},
+    {"multicast_if", LN_UDP_OPT_MCAST_IF, 'f'},
+    {"multicast_all", LN_UDP_OPT_MCAST_ALL, 'b'},
     {NULL, 0, 0},
 };
 
-static const char *const new_opts[] = {"broadcast", "reuseaddr", "rcvbuf", "ttl", NULL};
+#define KNOWN_OPTS "broadcast, reuseaddr, rcvbuf, ttl, multicast_ttl, multicast_loop, " \
+                   "multicast_if, multicast_all"
+static const char *const new_opts[] = {"broadcast", "reuseaddr", "rcvbuf", "ttl", "multicast_ttl",
+                                       "multicast_loop", "multicast_if", "multicast_all", NULL};
 
 /* The option named by argument arg of fname. */
 static const struct uopt *find_opt(lua_State *L, int arg, const char *fname)
@@ -96,8 +104,28 @@ static const struct uopt *find_opt(lua_State *L, int arg, const char *fname)
     const char *name = lnl_checkstring(L, arg, fname);
     for (const struct uopt *o = uopts; o->name; o++)
         if (strcmp(o->name, name) == 0) return o;
-    lnl_argerror(L, arg, fname, "option \"%s\" unknown (known: broadcast, reuseaddr, rcvbuf, ttl)", name);
+    lnl_argerror(L, arg, fname, "option \"%s\" unknown (known: " KNOWN_OPTS ")", name);
     return NULL;
+}
+
+/* An interface of nd named by the value at idx: an Iface, its name, or one
+ * of its addresses (as IP_MULTICAST_IF and IP_ADD_MEMBERSHIP take it).
+ * Errors name argument arg of fname, or socket option opt when not NULL. */
+static ln_iface *iface_arg(lua_State *L, int idx, int arg, ln_node *nd, const char *fname,
+                           const char *opt)
+{
+    uint32_t a;
+    if (lua_type(L, idx) == LUA_TSTRING && ln_ip_parse(lua_tostring(L, idx), &a, NULL, NULL, 0) == 0) {
+        ln_iface *ifc = ln_node_iface_by_addr(nd, a);
+        if (ifc) return ifc;
+        char b[16];
+        if (opt) lnl_opterror(L, arg, fname, opt, "%s has no interface with address %s", nd->name, ln_ip_fmt(a, b));
+        lnl_argerror(L, arg, fname, "%s has no interface with address %s", nd->name, ln_ip_fmt(a, b));
+    }
+    if (!opt) return lnl_argiface(L, arg, nd, fname);
+    char ctx[96];
+    snprintf(ctx, sizeof ctx, "%s: %s", fname, opt);
+    return lnl_checkiface_of(L, idx, nd, ctx);
 }
 
 /* Apply option o with the value at idx, argument arg of fname (or 0: a
@@ -116,11 +144,16 @@ static int set_opt(lua_State *L, ln_udp_sock *s, const struct uopt *o, int idx, 
         uint64_t b = arg ? lnl_argsize(L, arg, fname, o->name) : lnl_checksize(L, idx, ctx, NULL, false);
         if (b > INT32_MAX) lnl_opterror(L, arg, fname, o->name, "%I bytes is too large", (lua_Integer)b);
         v = (int64_t)b;
+    } else if (o->kind == 'f') {
+        /* nil or false: back to the route's interface */
+        v = lua_isnil(L, idx) || (lua_isboolean(L, idx) && !lua_toboolean(L, idx))
+                ? 0 : (int64_t)iface_arg(L, idx, arg, ln_udp_node(s), fname, o->name)->index + 1;
     } else {
+        int lo = o->kind == 't' ? 0 : 1;
         if (!lua_isinteger(L, idx))
             lnl_opterror(L, arg, fname, o->name, "expected an integer, got %s", luaL_typename(L, idx));
         v = lua_tointeger(L, idx);
-        if (v < 1 || v > 255) lnl_opterror(L, arg, fname, o->name, "%I out of range (1..255)", (lua_Integer)v);
+        if (v < lo || v > 255) lnl_opterror(L, arg, fname, o->name, "%I out of range (%d..255)", (lua_Integer)v, lo);
     }
     return ln_udp_setopt(s, o->opt, v);
 }
@@ -144,7 +177,76 @@ static int udp_getoption(lua_State *L)
     int rc = ln_udp_getopt(k->s, o->opt, &v);
     if (rc < 0) return lnl_push_err(L, rc);
     if (o->kind == 'b') lua_pushboolean(L, v != 0);
+    else if (o->kind == 'f' && v) lua_pushstring(L, k->node->ifaces[v - 1]->name);
+    else if (o->kind == 'f') lua_pushnil(L);
     else lua_pushinteger(L, (lua_Integer)v);
+    return 1;
+}
+
+/* ---- multicast groups ------------------------------------------------------ */
+
+static uint32_t group_arg(lua_State *L, int arg, const char *fname)
+{
+    uint32_t g = lnl_argaddr(L, arg, NULL, fname);
+    if (!ln_ip_is_mcast(g)) {
+        char b[16];
+        lnl_argerror(L, arg, fname, "%s is not a multicast group (224.0.0.0 to 239.255.255.255)",
+                     ln_ip_fmt(g, b));
+    }
+    return g;
+}
+
+/* u:join(group [, iface]): IP_ADD_MEMBERSHIP; true, or nil and why. */
+static int udp_join(lua_State *L)
+{
+    const char *F = F_PREFIX "join";
+    lnl_usock *k = checksock(L, F);
+    uint32_t g = group_arg(L, 2, F);
+    ln_iface *ifc = lua_isnoneornil(L, 3) ? NULL : iface_arg(L, 3, 3, k->node, F, NULL);
+    lnl_check_not_in_hook(L, k->n, F);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
+    int rc = ln_udp_join(k->s, g, ifc);
+    if (rc == LN_ENOBUFS)
+        luaL_error(L, "%s: a socket joins at most %d groups (Linux's igmp_max_memberships)", F,
+                   LN_MC_MAX_MEMBERSHIPS);
+    if (rc == LN_ENODEV)
+        luaL_error(L, "%s: %s has no interface that is up with an address to join on", F, k->node->name);
+    return lnl_push_rc(L, rc);
+}
+
+/* u:leave(group [, iface]): IP_DROP_MEMBERSHIP; true, or nil and why. */
+static int udp_leave(lua_State *L)
+{
+    const char *F = F_PREFIX "leave";
+    lnl_usock *k = checksock(L, F);
+    uint32_t g = group_arg(L, 2, F);
+    ln_iface *ifc = lua_isnoneornil(L, 3) ? NULL : iface_arg(L, 3, 3, k->node, F, NULL);
+    lnl_check_not_in_hook(L, k->n, F);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
+    return lnl_push_rc(L, ln_udp_leave(k->s, g, ifc));
+}
+
+struct group_list { lua_State *L; lua_Integer i; };
+
+static void push_group(uint32_t group, ln_iface *ifc, void *arg)
+{
+    struct group_list *gl = arg;
+    char b[16];
+    lua_createtable(gl->L, 0, 2);
+    lua_pushstring(gl->L, ln_ip_fmt(group, b));
+    lua_setfield(gl->L, -2, "group");
+    lua_pushstring(gl->L, ifc->name);
+    lua_setfield(gl->L, -2, "iface");
+    lua_rawseti(gl->L, -2, ++gl->i);
+}
+
+/* u:groups(): {{group=, iface=}, ...}, in the order they were joined. */
+static int udp_groups(lua_State *L)
+{
+    lnl_usock *k = checksock(L, F_PREFIX "groups");
+    lua_newtable(L);
+    struct group_list gl = { L, 0 };
+    if (k->s) ln_udp_foreach_group(k->s, push_group, &gl);
     return 1;
 }
 
@@ -403,7 +505,8 @@ static int udp_tostring(lua_State *L)
     return 1;
 }
 
-/* h:udp{broadcast=, reuseaddr=, rcvbuf=, ttl=} */
+/* h:udp{broadcast=, reuseaddr=, rcvbuf=, ttl=, multicast_ttl=, multicast_loop=,
+ *       multicast_if=, multicast_all=} */
 static int node_udp(lua_State *L)
 {
     const char *F = "node:udp";
@@ -443,6 +546,7 @@ void lnl_open_udp(lua_State *L)
         {"setoption", udp_setoption}, {"getoption", udp_getoption},
         {"getsockname", udp_getsockname}, {"getpeername", udp_getpeername},
         {"pending", udp_pending}, {"close", udp_close},
+        {"join", udp_join}, {"leave", udp_leave}, {"groups", udp_groups},
         {NULL, NULL},
     };
     static const luaL_Reg meta[] = {

@@ -14,11 +14,13 @@
 --        datagrams with boundaries, header 20+ or 8 bytes.
 --   C.   One-to-many: a speaker and 3 receivers (knob receivers) and a
 --        bystander on one switch (100 Mbit/s, 1 ms links).  The speaker
---        sends 5 short datagrams once, to the subnet's broadcast address;
---        then the same 5 to every receiver over TCP, one connection each.
---        (Multicast would be the other one-to-many: lunet's stack joins no
---        multicast group and speaks no IGMP -- core/eth.c and core/ipv4.c
---        drop group addresses -- so this lab shows broadcast.)
+--        sends 5 short datagrams once, to the subnet's broadcast address
+--        (at 0 s); then once more to the multicast group 239.1.2.3, which
+--        the receivers joined at 0.5 s (IGMPv3 reports) and the bystander
+--        did not (at 0.6 s); then the same 5 to every receiver over TCP, one
+--        connection each (from 1.5 s).  The switch does no IGMP snooping,
+--        so it floods group frames like broadcasts; the bystander's card
+--        filters them by MAC address.
 --   D.   Congestion control or none: a TCP sender and a UDP sender share
 --        one router link of 10 Mbit/s, 10 ms (queue 30 frames) towards one
 --        receiver.  TCP sends as fast as it may from 0 to 6 s; UDP sends a
@@ -344,6 +346,7 @@ local news = {}
 for j = 1, NEWS do news[j] = string.format("news %d: the lab closes at %d pm\n", j, j) end
 local NEWS_BYTES = #table.concat(news)
 local BCAST = "10.0.1.255"
+local GROUP = "239.1.2.3"                        -- administratively scoped (RFC 2365)
 
 local many = lunet.net{name = "tcp_vs_udp_many"}
 local sw = many:switch("sw")
@@ -368,21 +371,25 @@ end
 local mcaps = {many:capture{iface = speaker.eth0, file = "tcp_vs_udp/many-speaker-eth0.pcap"},
                many:capture{iface = quiet.eth0, file = "tcp_vs_udp/many-quiet-eth0.pcap"}}
 
-local sent = {udp = {frames = 0, bytes = 0}, tcp = {frames = 0, bytes = 0}}
-local quiet_heard, quiet_dropped = 0, 0
+-- What the speaker sends, and what the bystander does with it, by phase.
+local phase = "bcast"
+local sent = {bcast = {frames = 0, bytes = 0}, mcast = {frames = 0, bytes = 0},
+              tcp = {frames = 0, bytes = 0}}
+local quiet_heard = {bcast = 0, mcast = 0}     -- at its card
+local quiet_dropped = {bcast = 0, mcast = 0}   -- by its UDP: no socket on the port
+local quiet_filtered = {bcast = 0, mcast = 0}  -- by its card: not its MAC address
 many:on("tx", function(ev)
-  if ev.node == "speaker" and sent[ev.proto] then
-    local s = sent[ev.proto]
-    s.frames, s.bytes = s.frames + 1, s.bytes + ev.payload
-  end
+  if ev.node ~= "speaker" then return end
+  local s = ev.proto == "tcp" and sent.tcp or ev.proto == "udp" and sent[phase]
+  if s then s.frames, s.bytes = s.frames + 1, s.bytes + ev.payload end
 end)
 many:on("rx", function(ev)
-  if ev.node == "quiet" and ev.proto == "udp" then quiet_heard = quiet_heard + 1 end
+  if ev.node == "quiet" and ev.proto == "udp" then quiet_heard[phase] = quiet_heard[phase] + 1 end
 end)
 many:on("drop", function(ev)
-  if ev.node == "quiet" and ev.proto == "udp" and ev.reason == "no listener" then
-    quiet_dropped = quiet_dropped + 1
-  end
+  if ev.node ~= "quiet" or ev.proto ~= "udp" then return end
+  if ev.reason == "no listener" then quiet_dropped[phase] = quiet_dropped[phase] + 1 end
+  if ev.reason == "not for this host" then quiet_filtered[phase] = quiet_filtered[phase] + 1 end
 end)
 
 for _, r in ipairs(rx) do
@@ -390,11 +397,12 @@ for _, r in ipairs(rx) do
   local u = h:udp()
   assert(u:bind(PORT))
   r.udp = u
+  r.got = {bcast = {}, mcast = {}}
   h:spawn(function()
-    while true do
-      local d, from = u:receivefrom({timeout = "400ms"})
+    while true do                  -- until the socket closes
+      local d, from = u:receivefrom()
       if not d then break end
-      r.got[#r.got + 1] = d
+      table.insert(r.got[phase], d)
       r.from = from
     end
   end)
@@ -415,10 +423,24 @@ speaker:spawn(function()
 end)
 many:run("500ms")
 local flooded = sw:stats().flooded
-local udp_sent = {frames = sent.udp.frames, bytes = sent.udp.bytes}
 local quiet_ns = quiet:netstat()
 
--- 0.5 s: the same news over TCP: one connection per receiver
+-- 0.5 s: the receivers join the group (IP_ADD_MEMBERSHIP); each tells the
+-- routers with an IGMPv3 report, sent twice.  0.6 s: the news, to the group.
+phase = "mcast"
+for _, r in ipairs(rx) do assert(r.udp:join(GROUP)) end
+speaker:spawn(function()
+  lunet.sleep("100ms")
+  local u = speaker:udp()          -- no option needed to send to a group
+  for j = 1, NEWS do assert(u:sendto(news[j], GROUP, PORT)) end
+  u:close()
+end)
+many:run("1.5s")
+local quiet_mcast_ns = quiet:netstat()
+local groups = rx[1].host.eth0:groups()
+
+-- 1.5 s: the same news over TCP: one connection per receiver
+phase = "tcp"
 local tcp_ok = 0
 for _, r in ipairs(rx) do
   speaker:spawn(function()
@@ -437,36 +459,56 @@ sc:say({en = "C. One to many: the speaker 10.0.1.10, %d receivers and a bystande
 sc:say({en = "on one switch. It sends %d short messages (%d bytes) to all receivers.",
         zh = "接在同一台交换机上。它要把 %d 条短消息（%d 字节）发给所有接收方。"}, NEWS, NEWS_BYTES)
 print()
-local function row2(a, b, c) print("  " .. pad(a, 30) .. " " .. pad(tostring(b), 18) .. " " .. tostring(c)) end
-row2("", L("UDP broadcast", "UDP 广播"),
+local function row3(a, b, c, d)
+  print("  " .. pad(a, 30) .. " " .. pad(tostring(b), 14) .. " " .. pad(tostring(c), 14) .. " " .. tostring(d))
+end
+row3("", L("UDP broadcast", "UDP 广播"), L("UDP multicast", "UDP 多播"),
      sc:t({en = "TCP, %d connections", zh = "TCP，%d 条连接"}, K.receivers))
-row2(L("frames the speaker sent", "发言者发出的帧"), udp_sent.frames, sent.tcp.frames)
-row2(L("data bytes the speaker sent", "发言者发出的数据字节"), udp_sent.bytes, sent.tcp.bytes)
-local got = {}
-for i, r in ipairs(rx) do got[i] = #r.got end
-row2(L("messages each receiver got", "每个接收方收到的消息"), table.concat(got, " "),
-     L("all, as a stream", "全部（作为字节流）"))
+row3(L("frames the speaker sent", "发言者发出的帧"), sent.bcast.frames, sent.mcast.frames, sent.tcp.frames)
+row3(L("data bytes the speaker sent", "发言者发出的数据字节"), sent.bcast.bytes, sent.mcast.bytes,
+     sent.tcp.bytes)
+local got_b, got_m = {}, {}
+for i, r in ipairs(rx) do got_b[i], got_m[i] = #r.got.bcast, #r.got.mcast end
+row3(L("messages each receiver got", "每个接收方收到的消息"), table.concat(got_b, " "),
+     table.concat(got_m, " "), L("all, as a stream", "全部（作为字节流）"))
+row3(L("frames at the bystander's card", "到达旁观者网卡的帧"), quiet_heard.bcast, quiet_heard.mcast, 0)
+row3(L("of them, up to its UDP", "其中送到其 UDP 的"), quiet_dropped.bcast, quiet_dropped.mcast, 0)
 print()
 sc:say({en = "UDP can send one datagram to a broadcast address (%s:%d): the switch",
         zh = "UDP 可以把一个数据报发往广播地址（%s:%d）：交换机把"}, BCAST, PORT)
 sc:say({en = "floods each frame to every port (%d frames flooded), and every host bound to",
         zh = "每一帧泛洪到所有端口（泛洪了 %d 帧），绑定了该端口的每台主机"}, flooded)
 sc:say({en = "the port reads its copy: %d frames on the speaker's link reach %d receivers.",
-        zh = "都读到自己的一份：发言者链路上的 %d 帧到达了 %d 个接收方。"}, udp_sent.frames, K.receivers)
+        zh = "都读到自己的一份：发言者链路上的 %d 帧到达了 %d 个接收方。"}, sent.bcast.frames, K.receivers)
+sc:say({en = "A broadcast reaches everybody, wanted or not: quiet's card took all %d and its",
+        zh = "广播到达每一台主机，无论它想不想要：quiet 的网卡收下了全部 %d 帧，"}, quiet_heard.bcast)
+sc:say({en = "stack dropped them, %d with no socket on the port, and answered none: no ICMP",
+        zh = "协议栈又把它们丢弃了（%d 个，该端口上没有套接字），且一个也没有回应："}, quiet_dropped.bcast)
+sc:say{en = "port unreachable for a broadcast (Linux counts them as UdpIgnoredMulti).",
+       zh = "不会用 ICMP 端口不可达回应广播（Linux 把它们计入 UdpIgnoredMulti）。"}
+print()
+sc:say({en = "Multicast sends to a group (%s) instead: only hosts that joined it take it.",
+        zh = "多播（组播）则发往一个组（%s）：只有加入了该组的主机才会收下。"}, GROUP)
+sc:say{en = "Joining (IP_ADD_MEMBERSHIP) does two things: the card now accepts the group's",
+       zh = "加入组（IP_ADD_MEMBERSHIP）做两件事：网卡从此接收该组的"}
+sc:say({en = "MAC address %s (01:00:5e + the group's low 23 bits), and the host",
+        zh = "MAC 地址 %s（01:00:5e 加上组地址的低 23 位），并且主机"}, groups[#groups].mac)
+sc:say{en = "sends an IGMPv3 report to 224.0.0.22 so that routers learn of it (twice,",
+       zh = "向 224.0.0.22 发送 IGMPv3 报告，让路由器知道（发两次，"}
+sc:say{en = "as Linux does: IGMP has no acknowledgment).",
+       zh = "和 Linux 一样：IGMP 没有确认）。"}
+sc:say({en = "This switch does no IGMP snooping, so it still floods the group's frames; but",
+        zh = "这台交换机不做 IGMP 侦听，所以仍然泛洪该组的帧；但"})
+sc:say({en = "quiet's card filtered all %d (EthInOtherHost): its stack never saw them.",
+        zh = "quiet 的网卡把 %d 帧全部过滤掉了（EthInOtherHost）：它的协议栈根本没看见。"},
+       quiet_filtered.mcast)
+sc:say{en = "The group datagrams leave with TTL 1 (IP_MULTICAST_TTL): they stay on the LAN.",
+       zh = "组播数据报的 TTL 为 1（IP_MULTICAST_TTL）：它们不会离开本局域网。"}
+print()
 sc:say{en = "TCP is point to point only: one connection per receiver, each with its",
        zh = "TCP 只能点到点：每个接收方一条连接，每条都有自己的"}
 sc:say({en = "handshake, ACKs and close; the speaker sends the data %d times (%d frames).",
         zh = "握手、确认和挥手；发言者把数据发送了 %d 遍（%d 帧）。"}, K.receivers, sent.tcp.frames)
-sc:say({en = "A broadcast reaches everybody, wanted or not: quiet's card took all %d and its",
-        zh = "广播到达每一台主机，无论它想不想要：quiet 的网卡收下了全部 %d 帧，"}, quiet_heard)
-sc:say({en = "stack dropped them, %d with no socket on the port, and answered none: no ICMP",
-        zh = "协议栈又把它们丢弃了（%d 个，该端口上没有套接字），且一个也没有回应："}, quiet_dropped)
-sc:say{en = "port unreachable for a broadcast (Linux counts them as UdpIgnoredMulti).",
-       zh = "不会用 ICMP 端口不可达回应广播（Linux 把它们计入 UdpIgnoredMulti）。"}
-sc:say{en = "Multicast sends to a group instead: only the hosts that joined it (IGMP)",
-       zh = "多播（组播）则发往一个组：只有加入了该组（IGMP）的主机才会收下。"}
-sc:say{en = "take it. lunet's stack joins no multicast group, so this lab shows broadcast.",
-       zh = "lunet 的协议栈不加入任何多播组，所以本实验演示的是广播。"}
 print()
 for _, c in ipairs(mcaps) do
   c:flush()
@@ -474,25 +516,34 @@ for _, c in ipairs(mcaps) do
 end
 print()
 
-expect(udp_sent.frames, "C: one frame per broadcast datagram"):eq(NEWS)
-expect(udp_sent.bytes, "C: the news once"):eq(NEWS_BYTES)
+expect(sent.bcast.frames, "C: one frame per broadcast datagram"):eq(NEWS)
+expect(sent.bcast.bytes, "C: the news once"):eq(NEWS_BYTES)
 expect(flooded, "C: the switch flooded each broadcast frame"):eq(NEWS)
+expect(sent.mcast.frames, "C: one frame per multicast datagram"):eq(NEWS)
+expect(sent.mcast.bytes, "C: the news once more"):eq(NEWS_BYTES)
 for i, r in ipairs(rx) do
-  expect(#r.got, "C: datagrams receiver " .. i .. " read"):eq(NEWS)
-  expect(table.concat(r.got), "C: receiver " .. i .. "'s datagrams"):eq(table.concat(news))
+  expect(#r.got.bcast, "C: broadcast datagrams receiver " .. i .. " read"):eq(NEWS)
+  expect(table.concat(r.got.bcast), "C: receiver " .. i .. "'s broadcast datagrams"):eq(table.concat(news))
+  expect(table.concat(r.got.mcast), "C: receiver " .. i .. "'s group datagrams"):eq(table.concat(news))
   expect(r.from, "C: receiver " .. i .. " heard the speaker"):eq("10.0.1.10")
   expect(r.stream, "C: receiver " .. i .. "'s TCP stream"):eq(table.concat(news))
 end
-expect(quiet_heard, "C: the bystander's card got every broadcast"):eq(NEWS)
-expect(quiet_dropped, "C: and its stack dropped them"):eq(NEWS)
+expect(groups[#groups].group, "C: the receivers' card joined the group"):eq(GROUP)
+expect(groups[#groups].mac, "C: at the group's MAC address"):eq("01:00:5e:01:02:03")
+expect(quiet_heard.bcast, "C: the bystander's card got every broadcast"):eq(NEWS)
+expect(quiet_dropped.bcast, "C: and its stack dropped them"):eq(NEWS)
 expect(quiet_ns.UdpNoPorts, "C: not as a port without a socket"):eq(0)
 expect(quiet_ns.IcmpOutDestUnreachs, "C: no port unreachable for a broadcast"):eq(0)
+expect(quiet_heard.mcast, "C: the switch flooded the group's frames to the bystander"):eq(NEWS)
+expect(quiet_filtered.mcast, "C: its card filtered every one"):eq(NEWS)
+expect(quiet_dropped.mcast, "C: none went up to its UDP"):eq(0)
+expect(quiet_mcast_ns.UdpIgnoredMulti, "C: so UDP never saw them"):eq(quiet_ns.UdpIgnoredMulti)
 expect(tcp_ok, "C: TCP connections that delivered"):eq(K.receivers)
 expect(spk.TcpActiveOpens, "C: one connection per receiver"):eq(K.receivers)
 expect(sent.tcp.bytes, "C: TCP carried the news once per receiver"):eq(K.receivers * NEWS_BYTES)
 expect(sent.tcp.frames, "C: handshake, data, close: at least 4 frames a connection"):ge(4 * K.receivers)
 sc:claim({en = "C: TCP needed more frames than the broadcast", zh = "C：TCP 需要的帧比广播多"},
-         sent.tcp.frames > udp_sent.frames, true)
+         sent.tcp.frames > sent.bcast.frames, true)
 
 ------------------------------------------------------------------------
 -- D: a shared bottleneck

@@ -647,6 +647,24 @@ CMDS.route = {
   end,
 }
 
+CMDS.maddr = {
+  usage = "maddr NODE", help = "multicast groups joined, like ip maddr", host_first = true,
+  build = function(ctx)
+    want_args(ctx, 1, 1)
+    local n = node_arg(ctx, ctx.args[1], "node")
+    return function()
+      for i, ifc in ipairs(n:ifaces()) do
+        out(string.format("%d:\t%s", i, ifc.name))
+        local gs = ifc:groups()
+        for _, g in ipairs(gs) do out("\tlink  " .. g.mac) end
+        for _, g in ipairs(gs) do
+          out("\tinet  " .. g.group .. (g.users > 1 and " users " .. g.users or ""))
+        end
+      end
+    end
+  end,
+}
+
 CMDS.arp = {
   usage = "arp NODE", help = "the ARP cache, like ip neigh", host_first = true,
   build = function(ctx)

@@ -84,7 +84,7 @@ test("commands and Lua: which line is which", function(net)
     "help", "nodes", "net", "links", "dump", "pingall", "ss", "iperf",
     "help ping", "ping h1 h2", "h1 ping h2", "ping h1 10.0.2.1", "ping h1 h2 count=2",
     "ping h1 h2 -c 2", "h1 ping -c2 h3", "  ping   h1 h2  ", "ping h1 h2 &", "h1 ifconfig",
-    "ifconfig h1", "ifconfig h1 eth0", "route h1", "h1 route", "arp h1", "ss h1", "h2 ss",
+    "ifconfig h1", "ifconfig h1 eth0", "route h1", "h1 route", "arp h1", "maddr h1", "h1 maddr", "ss h1", "h2 ss",
     "netstat h1", "netstat h1 ^Icmp", "h1 netstat Ip%a+", "link h1 s1 down", "link s1 h1 up",
     "iperf h1 h3", "h1 iperf h3 seconds=1", "tcpdump h1", "h1 tcpdump", "tcpdump s1",
     "pingall count=2", "pingall timeout=200ms",
@@ -140,8 +140,8 @@ end)
 test("help and words", function(net)
   local env = setup(net)
   local words = commands.words()
-  expect(words):eq({"arp", "dump", "help", "ifconfig", "iperf", "link", "links", "net", "netstat",
-                    "nodes", "ping", "pingall", "route", "ss", "tcpdump"})
+  expect(words):eq({"arp", "dump", "help", "ifconfig", "iperf", "link", "links", "maddr", "net",
+                    "netstat", "nodes", "ping", "pingall", "route", "ss", "tcpdump"})
   local text = commands.help_text()
   for _, w in ipairs(words) do
     expect(text, "help mentions " .. w):matches("\n  " .. w .. "[ \n]")
@@ -252,6 +252,15 @@ test("ifconfig, route, arp, ss, netstat", function(net)
   local all = run(env, "netstat h1")
   expect(all[1]):eq("#kernel")
   expect(all):contains("IpOutRequests                   1")
+  expect(run(env, "maddr h1")):eq({"1:\teth0", "\tlink  01:00:5e:00:00:01", "\tinet  224.0.0.1"})
+  local u1, u2 = env.h1:udp(), env.h1:udp()
+  expect(u1:join("239.1.2.3")):eq(true)
+  expect(u2:join("239.1.2.3")):eq(true)
+  expect(run(env, "h1 maddr")):eq({
+    "1:\teth0", "\tlink  01:00:5e:00:00:01", "\tlink  01:00:5e:01:02:03",
+    "\tinet  224.0.0.1", "\tinet  239.1.2.3 users 2",
+  })
+  u1:close(); u2:close()
 
   local srv = env.h2:listen(80)
   expect(run(env, "ss h2")):eq({

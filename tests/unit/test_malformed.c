@@ -241,8 +241,9 @@ static void test_ethernet(void)
     EXPECT_DROP(w, LN_DROP_OTHER_HOST, rx(w, f, 60));
     CHECK_U64(w->ifc->st.rx_packets, 1);
     w->ifc->promisc = false;
-    /* A multicast MAC we never joined. */
-    const uint8_t mc[6] = { 0x01, 0x00, 0x5e, 0, 0, 1 };
+    /* A multicast MAC we never joined (224.0.0.2, all routers: 224.0.0.1
+     * would pass, every host is in it). */
+    const uint8_t mc[6] = { 0x01, 0x00, 0x5e, 0, 0, 2 };
     memcpy(f, mc, 6);
     EXPECT_DROP(w, LN_DROP_OTHER_HOST, rx(w, f, 60));
     /* IPv6, and an 802.3 length field. */
