@@ -147,10 +147,10 @@ static void report(ln_iface *ifc, const uint32_t *groups, uint32_t count, uint8_
     static const uint8_t router_alert[4] = { 0x94, 0x04, 0x00, 0x00 };
     ln_ip_opts o = { .ttl = 1, .tos = 0xc0, .df = true, .df_set = true, .oif = ifc,
                      .hdr_opt = router_alert, .hdr_opt_len = sizeof router_alert };
-    /* RFC 3376 4.2.13: an interface without an address reports from
-     * 0.0.0.0. */
-    uint32_t src = ifc->plen != LN_NO_ADDR ? ifc->addr : 0;
-    ln_ip_output(n, p, src, LN_MC_IGMPV3_ROUTERS, LN_IPPROTO_IGMP, &o);
+    /* The interface's address; without one, as Linux's route lookup
+     * picks it, another of the host's, and 0.0.0.0 when it has none
+     * (RFC 3376 4.2.13 allows it). */
+    ln_ip_output(n, p, 0, LN_MC_IGMPV3_ROUTERS, LN_IPPROTO_IGMP, &o);
 }
 
 static void free_group(ln_igmp_if *st, ln_mc_group *g)

@@ -294,8 +294,12 @@ void ln_ip_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
          * address as source, loopback or "this network" destinations.
          * Linux drops them without an IP MIB counter.  A zero source is
          * legal only towards the limited broadcast (DHCP discover). */
+        /* ip_mc_validate_source also lets 0.0.0.0 send IGMP and to the
+         * local groups 224.0.0.x: a snooping switch queries from it. */
+        bool zero_ok = dst == 0xffffffffu || (dst >> 8) == 0xe00000u ||
+                       (is_mcast(dst) && h[LN_IP_PROTO] == LN_IPPROTO_IGMP);
         bool bad_src = is_mcast(src) || src == 0xffffffffu || is_loopback(src) ||
-                       (src == 0 && dst != 0xffffffffu) || ln_node_has_addr(n, src);
+                       (src == 0 && !zero_ok) || ln_node_has_addr(n, src);
         bool bad_dst = is_loopback(dst) || (dst >> 24) == 0;
         if (bad_src || bad_dst) {
             ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_MALFORMED);
@@ -379,8 +383,9 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
 
     if (src == 0) {
         src = local ? dst : iface_src(n, ifc);
-        /* 0.0.0.0 is a legal source only towards the limited broadcast. */
-        if (!src && dst != 0xffffffffu) {
+        /* 0.0.0.0 is a legal source only towards the limited broadcast
+         * and groups (a host with no address yet: DHCP, IGMP). */
+        if (!src && dst != 0xffffffffu && !is_mcast(dst)) {
             ln_pkt_free(pkt);
             return LN_EADDRNOTAVAIL;
         }
@@ -445,6 +450,12 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
         if (o.mc_loop && ln_igmp_member(ifc, dst)) {
             ln_pkt *copy = ln_pkt_clone(pkt);
             if (copy) loop_back(n, copy);
+        }
+        /* TTL 0: for this host only (ip_mc_output frees it after the
+         * loop copy). */
+        if (h[LN_IP_TTL] == 0) {
+            ln_pkt_free(pkt);
+            return 0;
         }
     }
     if (tot > mtu) return ln_ip_fragment(n, ifc, nh, pkt, mtu);

@@ -45,9 +45,25 @@ static const uint8_t udp_frag[] = {
     1, 0x46,0,0,0x24, 0,9,0x20,0, 0x40,0x11,0,0, 10,0,0,1, 10,0,0,2, 0x94,4,0,0,
     0x13,0x89,0x00,0x35, 0,8,0,0, 'x','y','z','w',
 };
+/* IGMPv3 general query to 224.0.0.1 with Router Alert, 1 s to answer. */
+static const uint8_t igmp_query[] = {
+    1, 0x46,0xc0,0x00,0x24, 0,0,0x40,0, 0x01,0x02,0,0, 10,0,0,1, 224,0,0,1, 0x94,4,0,0,
+    0x11,10,0,0, 0,0,0,0, 0x02,125,0,0,
+};
+/* The same query for one group, sent to it, as RFC 3376 4.1.12 has it. */
+static const uint8_t igmp_gquery[] = {
+    1, 0x46,0xc0,0x00,0x24, 0,1,0x40,0, 0x01,0x02,0,0, 10,0,0,1, 239,1,2,3, 0x94,4,0,0,
+    0x11,10,0,0, 239,1,2,3, 0x02,125,0,0,
+};
+static const uint8_t udp_group[] = {
+    1, 0x45,0,0,0x24, 0,2,0,0, 0x01,0x11,0,0, 10,0,0,1, 239,1,2,3,
+    0x13,0x89,0x00,0x35, 0,16,0,0, 'm','u','l','t','i','c','a','s',
+};
 static const struct { const uint8_t *p; size_t n; } seeds[] = {
     {syn, sizeof syn}, {ack_sack, sizeof ack_sack}, {arp, sizeof arp},
     {icmp_err, sizeof icmp_err}, {udp_frag, sizeof udp_frag},
+    {igmp_query, sizeof igmp_query}, {igmp_gquery, sizeof igmp_gquery},
+    {udp_group, sizeof udp_group},
 };
 
 static int run_file(const char *path)
