@@ -364,6 +364,137 @@ static void icmp(dctx *d, const uint8_t *p, uint32_t n, bool whole)
     payload(d, p + LN_ICMP_HLEN, n - LN_ICMP_HLEN);
 }
 
+/* k IPv4 addresses from p as a list, set as field `name`. */
+static void ip_list(lua_State *L, const char *name, const uint8_t *p, uint32_t k)
+{
+    lua_createtable(L, (int)k, 0);
+    char b[16];
+    for (uint32_t i = 0; i < k; i++) {
+        lua_pushstring(L, ln_ip_fmt(ln_get32(p + 4 * i), b));
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, name);
+}
+
+/* The group records of a v3 report (RFC 3376 4.2.4), on top of the layer
+ * table; returns the bytes they took.  A record cut short keeps what it
+ * has and ends the list. */
+static uint32_t igmp_records(dctx *d, const uint8_t *p, uint32_t n, uint32_t count)
+{
+    lua_State *L = d->L;
+    uint32_t off = 0, i = 0;
+    bool cut = false;
+    lua_createtable(L, count < 64 ? (int)count : 64, 0);
+    for (; i < count && !cut; i++) {
+        if (n - off < 8) break;
+        const uint8_t *r = p + off;
+        uint32_t aux = (uint32_t)r[1] * 4, nsrc = ln_get16(r + 2);
+        lua_createtable(L, 0, 6);
+        seti(L, "record_type", r[0]);
+        seti(L, "aux_data_len", r[1]);
+        seti(L, "num_src", nsrc);
+        setip(L, "maddr", r + 4);
+        off += 8;
+        uint32_t k = (n - off) / 4 < nsrc ? (n - off) / 4 : nsrc;
+        ip_list(L, "sources", p + off, k);
+        off += 4 * k;
+        if (k == nsrc) {
+            autofield(L, "num_src");
+            if (aux <= n - off) {
+                if (aux) setl(L, "aux_data", p + off, aux);
+                autofield(L, "aux_data_len");
+                off += aux;
+            } else cut = true;
+        } else cut = true;
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "records");
+    if (cut) {
+        if (!d->quoted) malformed(d, "igmp: group record %u runs past the %u bytes present", i, n + 8);
+    } else if (i < count) {
+        if (!d->quoted)
+            malformed(d, "igmp: num_grp_recs %u, but only %u group records are present", count, i);
+    } else {
+        autofield(L, "num_grp_recs");
+    }
+    return off;
+}
+
+/* IGMP (RFC 1112, 2236, 3376), laid out as Wireshark's packet-igmp.c reads
+ * it: the type says the version, except for a query, where the length does
+ * (RFC 3376 7.1).  msg_len is the length the IP header claims, which picks
+ * the query's version even when the capture cut the message short. */
+static void igmp(dctx *d, const uint8_t *p, uint32_t n, uint32_t msg_len, bool whole)
+{
+    lua_State *L = d->L;
+    if (n < 4) {
+        if (!d->quoted) malformed(d, "igmp: %u bytes, shorter than the 8-byte header", n);
+        payload(d, p, n);
+        return;
+    }
+    uint8_t type = p[0];
+    int ver = type == 0x11 ? (msg_len >= 12 ? 3 : p[1] ? 2 : 1)
+            : type == 0x12 ? 1 : type == 0x16 || type == 0x17 ? 2 : type == 0x22 ? 3 : 0;
+    layer(d, "igmp");
+    if (ver) seti(L, "version", ver);
+    seti(L, "type", type);
+    if (type == 0x11 && ver == 3) seti(L, "max_resp", lnl_igmp_code_time(p[1]));
+    else if (ver == 1 || ver == 2) seti(L, "max_resp", p[1]);
+    else if (type != 0x22) seti(L, "code", p[1]);
+    seti(L, "checksum", ln_get16(p + 2));
+    /* Over the whole message, as RFC 2236 2.3 and Linux's igmp_rcv have it
+     * (Wireshark sums only 8 bytes of a v1/v2 message: the same unless
+     * something follows). */
+    if (whole) checksum_status(L, ln_csum(p, n) == 0 ? "good" : "bad");
+    else sets(L, "checksum_status", "unverified");
+    uint32_t used = 4;
+    if (ver == 1 || ver == 2) {
+        if (n < 8) {
+            if (!d->quoted) malformed(d, "igmp: %u bytes, shorter than the 8-byte message", n);
+        } else {
+            setip(L, "maddr", p + 4);
+            used = 8;
+        }
+        if (type == 0x11 && msg_len > 8)
+            malformed(d, "igmp: a %u-byte query, neither v1/v2 (8 bytes) nor v3 (12 or more, RFC 3376 7.1)",
+                      msg_len);
+    } else if (ver == 3 && type == 0x11) {
+        if (n >= 8) setip(L, "maddr", p + 4), used = 8;
+        if (n >= 10) {
+            setb(L, "s", p[8] & 0x08);
+            seti(L, "qrv", p[8] & 0x07);
+            if (p[8] >> 4) seti(L, "reserved", p[8] >> 4);
+            seti(L, "qqic", p[9]);
+            used = 10;
+        }
+        if (n < 12) {
+            if (!d->quoted) malformed(d, "igmp: %u bytes, shorter than the 12-byte v3 query", n);
+        } else {
+            uint32_t nsrc = ln_get16(p + 10), fit = (n - 12) / 4, k = fit < nsrc ? fit : nsrc;
+            seti(L, "num_src", nsrc);
+            ip_list(L, "sources", p + 12, k);
+            if (k == nsrc) autofield(L, "num_src");
+            else if (!d->quoted)
+                malformed(d, "igmp: num_src %u, but only %u source addresses are present", nsrc, k);
+            used = 12 + 4 * k;
+        }
+    } else if (type == 0x22) {
+        /* Reserved: byte 1 and bytes 4-5, kept so the bytes survive a
+         * rebuild (a receiver ignores them, RFC 3376 4.2.1). */
+        uint32_t resv = (uint32_t)p[1] << 16 | (n >= 6 ? ln_get16(p + 4) : 0);
+        if (resv) seti(L, "reserved", resv);
+        if (n < 8) {
+            if (!d->quoted) malformed(d, "igmp: %u bytes, shorter than the 8-byte v3 report header", n);
+        } else {
+            uint32_t count = ln_get16(p + 6);
+            seti(L, "num_grp_recs", count);
+            used = 8 + igmp_records(d, p + 8, n - 8, count);
+        }
+    }
+    lua_pop(L, 1);
+    payload(d, p + used, n - used);
+}
+
 static void ipv4(dctx *d, const uint8_t *p, uint32_t len, uint32_t *used)
 {
     lua_State *L = d->L;
@@ -427,6 +558,7 @@ static void ipv4(dctx *d, const uint8_t *p, uint32_t len, uint32_t *used)
     case LN_IPPROTO_TCP: tcp(d, p, l4, n, whole); break;
     case LN_IPPROTO_UDP: udp(d, p, l4, n, whole); break;
     case LN_IPPROTO_ICMP: icmp(d, l4, n, whole); break;
+    case LN_IPPROTO_IGMP: igmp(d, l4, n, tot >= hl ? tot - hl : n, whole); break;
     default: payload(d, l4, n);
     }
 }

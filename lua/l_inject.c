@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "arp.h"
+#include "igmp.h"
+#include "ip.h"
 #include "net.h"
 #include "node.h"
 #include "route.h"
@@ -123,6 +125,14 @@ static int l_dissect(lua_State *L)
  * (the iface argument, when given, fixes the interface). */
 static bool route_to(ln_node *nd, uint32_t dst, ln_iface *want, ln_iface **ifc, uint32_t *nexthop)
 {
+    if (ln_ip_is_mcast(dst)) {
+        /* As the stack sends to a group (ln_ip_output): the interface its
+         * route or the host's first names, the group itself as next hop,
+         * never a gateway. */
+        *ifc = want ? want : ln_ip_mcast_iface(nd, dst);
+        *nexthop = dst;
+        return *ifc != NULL;
+    }
     const ln_route *r = ln_route_lookup(&nd->routes, dst);
     if (r && (!want || r->iface == want)) {
         *ifc = r->iface;
@@ -172,7 +182,10 @@ static int node_inject(lua_State *L)
             memcpy(def.src_mac, ifc->mac, 6);
             if (ifc->plen != LN_NO_ADDR) def.have_src_ip = true, def.src_ip = ifc->addr;
             ln_arp_entry *e = routed ? ln_arp_lookup(nd, ifc, nexthop) : NULL;
-            if (e && e->state != LN_ARP_INCOMPLETE && e->state != LN_ARP_FAILED && e->state != LN_ARP_NONE) {
+            if (routed && ln_ip_is_mcast(nexthop)) {
+                def.have_dst_mac = true;          /* no ARP for a group: RFC 1112 6.4 */
+                ln_mc_mac(nexthop, def.dst_mac);
+            } else if (e && e->state != LN_ARP_INCOMPLETE && e->state != LN_ARP_FAILED && e->state != LN_ARP_NONE) {
                 def.have_dst_mac = true;
                 memcpy(def.dst_mac, e->mac, 6);
             } else {

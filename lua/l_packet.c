@@ -36,7 +36,7 @@ typedef struct bctx {
     uint32_t len;
 } bctx;
 
-static const char *const top_fields[] = {"eth", "arp", "ip", "icmp", "udp", "tcp", "payload",
+static const char *const top_fields[] = {"eth", "arp", "ip", "icmp", "igmp", "udp", "tcp", "payload",
                                          "trailer", "layers", "malformed", NULL};
 static const char *const eth_fields[] = {"dst", "src", "type", "padding", NULL};
 static const char *const arp_fields[] = {"hw_type", "proto_type", "hw_size", "proto_size", "opcode",
@@ -54,6 +54,11 @@ static const char *const udp_fields[] = {"srcport", "dstport", "length", "checks
 static const char *const icmp_fields[] = {"type", "code", "checksum", "checksum_status", "ident",
                                           "seq", "mtu", "redir_gw", "pointer", "unused", "quote",
                                           NULL};
+static const char *const igmp_fields[] = {"version", "type", "max_resp", "code", "checksum",
+                                          "checksum_status", "maddr", "s", "qrv", "qqic", "num_src",
+                                          "sources", "reserved", "num_grp_recs", "records", NULL};
+static const char *const igmp_rec_fields[] = {"record_type", "aux_data_len", "num_src", "maddr",
+                                              "sources", "aux_data", NULL};
 
 static void known(bctx *c, int t, const char *layer, const char *const names[])
 {
@@ -408,6 +413,213 @@ static void build_icmp(bctx *c, int t, uint32_t *csum_off, bool *csum_given)
     if (*csum_given) ln_put16(h + 2, (uint16_t)v);
 }
 
+/* ---- IGMP ------------------------------------------------------------------ */
+
+/* The fields of each IGMP layout: one of another layout is an error rather
+ * than a value silently left out of the bytes. */
+static const char *const igmp_v12_fields[] = {"version", "type", "max_resp", "checksum",
+                                              "checksum_status", "maddr", NULL};
+static const char *const igmp_v3q_fields[] = {"version", "type", "max_resp", "checksum",
+                                              "checksum_status", "maddr", "s", "qrv", "qqic",
+                                              "num_src", "sources", "reserved", NULL};
+static const char *const igmp_v3r_fields[] = {"version", "type", "checksum", "checksum_status",
+                                              "reserved", "num_grp_recs", "records", NULL};
+static const char *const igmp_other_fields[] = {"type", "code", "checksum", "checksum_status", NULL};
+
+static void igmp_only(bctx *c, int t, const char *what, const char *const names[])
+{
+    lua_State *L = c->L;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        const char *k = lua_tostring(L, -1);     /* a string: known() let it through */
+        bool ok = false;
+        for (int i = 0; names[i] && !ok; i++) ok = strcmp(k, names[i]) == 0;
+        if (ok) continue;
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        for (int i = 0; names[i]; i++) {
+            if (strcmp(names[i], "checksum_status") == 0) continue;
+            if (luaL_bufflen(&b)) luaL_addstring(&b, ", ");
+            luaL_addstring(&b, names[i]);
+        }
+        luaL_pushresult(&b);
+        luaL_error(L, "%s: igmp.%s is not a field of %s (its fields: %s)", c->fname, k, what, lua_tostring(L, -1));
+    }
+}
+
+/* The list `sources` of the table at t, appended as addresses; returns
+ * how many. */
+static uint32_t igmp_sources(bctx *c, int t, const char *where)
+{
+    lua_State *L = c->L;
+    int ty = rawfield(L, t, "sources");
+    uint32_t k = 0;
+    if (ty == LUA_TTABLE) {
+        lua_Integer cnt = (lua_Integer)lua_rawlen(L, -1);
+        for (lua_Integer i = 1; i <= cnt; i++) {
+            uint32_t a = 0;
+            uint8_t plen = 0;
+            char err[64];
+            int et = lua_rawgeti(L, -1, i);
+            if (et != LUA_TSTRING || ln_ip_parse(lua_tostring(L, -1), &a, &plen, err, sizeof err) != 0 ||
+                plen != LN_NO_ADDR)
+                luaL_error(L, "%s: %s.sources[%I] must be an IPv4 address like \"10.0.0.1\", got %s", c->fname,
+                           where, i, et == LUA_TSTRING ? lua_pushfstring(L, "\"%s\"", lua_tostring(L, -1))
+                                                       : luaL_typename(L, -1));
+            lua_pop(L, 1);
+            ln_put32(room(c, 4), a);
+            k++;
+        }
+    } else if (ty != LUA_TNIL) {
+        luaL_error(L, "%s: %s.sources must be a list of IPv4 addresses, got %s", c->fname, where,
+                   luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);
+    return k;
+}
+
+/* Tenths of a second as a v3 Max Resp Code (RFC 3376 4.1.1), exactly:
+ * igmp.max_resp holds the time (packet.h), and a time the code cannot
+ * hold is refused, naming the two nearest that it can. */
+static uint8_t igmp_time_code(bctx *c, lua_Integer tenths)
+{
+    if (tenths < 128) return (uint8_t)tenths;
+    lua_Integer below = 0, above = 0;
+    for (unsigned code = 128; code < 256; code++) {
+        lua_Integer t = (lua_Integer)lnl_igmp_code_time((uint8_t)code);
+        if (t == tenths) return (uint8_t)code;
+        if (t < tenths && t > below) below = t;
+        if (t > tenths && (!above || t < above)) above = t;
+    }
+    luaL_error(c->L, "%s: igmp.max_resp %I (tenths of a second) cannot be coded: from 128 on, a v3 query "
+               "codes (16 + mant) << (exp + 3) (RFC 3376 4.1.1); the nearest are %I and %I",
+               c->fname, tenths, below, above);
+    return 0;
+}
+
+/* One group record (RFC 3376 4.2.4) from the table at t. */
+static void igmp_record(bctx *c, int t, const char *where)
+{
+    lua_State *L = c->L;
+    lua_Integer v;
+    uint32_t start = c->len;
+    uint8_t *r = room(c, 8);
+    if (!fint(c, t, where, "record_type", 0, 255, &v, false))
+        luaL_error(L, "%s: %s.record_type missing (1 MODE_IS_INCLUDE, 2 MODE_IS_EXCLUDE, 3 CHANGE_TO_INCLUDE_MODE, "
+                   "4 CHANGE_TO_EXCLUDE_MODE, 5 ALLOW_NEW_SOURCES, 6 BLOCK_OLD_SOURCES)", c->fname, where);
+    r[0] = (uint8_t)v;
+    uint32_t g;
+    if (!fip(c, t, where, "maddr", &g)) luaL_error(L, "%s: %s.maddr missing", c->fname, where);
+    ln_put32(r + 4, g);
+    uint32_t k = igmp_sources(c, t, where);
+    size_t al = 0;
+    const char *aux = fbytes(c, t, where, "aux_data", &al);
+    if (al > 255 * 4)
+        luaL_error(L, "%s: %s.aux_data: %d bytes; aux_data_len counts at most 255 words of 4", c->fname, where,
+                   (int)al);
+    uint32_t words = ((uint32_t)al + 3) / 4;     /* whole words, zero-padded (RFC 3376 4.2.6) */
+    if (al) memcpy(room(c, words * 4), aux, al);
+    r = c->b + start;
+    if (!fint(c, t, where, "num_src", 0, 65535, &v, true)) v = k;
+    ln_put16(r + 2, (uint16_t)v);
+    if (!fint(c, t, where, "aux_data_len", 0, 255, &v, true)) v = words;
+    r[1] = (uint8_t)v;
+}
+
+static void build_igmp(bctx *c, int t, uint32_t *csum_off, bool *csum_given)
+{
+    lua_State *L = c->L;
+    lua_Integer v, ver = 0;
+    uint32_t start = c->len, g = 0;
+    /* A query unless told otherwise, as Scapy's IGMP(); the version of a
+     * query is its layout (RFC 3376 7.1), every other type has one. */
+    lua_Integer type = fint_or(c, t, "igmp", "type", 0, 255, 0x11);
+    bool have_ver = fint(c, t, "igmp", "version", 1, 3, &ver, false);
+    int lv = type == 0x11 ? (have_ver ? (int)ver : 3)
+           : type == 0x12 ? 1 : type == 0x16 || type == 0x17 ? 2 : type == 0x22 ? 3 : 0;
+    char what[96];
+    if (have_ver && lv && ver != lv) {
+        snprintf(what, sizeof what, "0x%02x", (int)type);     /* lua_pushfstring has no %x */
+        luaL_error(L, "%s: igmp.version %I does not go with type %s, a version %d message (only a query, "
+                   "0x11, comes in every version)", c->fname, ver, what, lv);
+    }
+    uint8_t *h;
+    if (lv == 1 || lv == 2) {
+        snprintf(what, sizeof what, "a v%d %s (type 0x%02x)", lv,
+                 type == 0x11 ? "Membership Query" : type == 0x17 ? "Leave Group" : "Membership Report", (int)type);
+        igmp_only(c, t, what, igmp_v12_fields);
+        h = room(c, 8);
+        h[0] = (uint8_t)type;
+        lua_Integer mr = fint_or(c, t, "igmp", "max_resp", 0, 255, type == 0x11 && lv == 2 ? 100 : 0);
+        /* The byte tells v1 and v2 queries apart (RFC 2236 4): a table
+         * that says one and builds the other would not come back. */
+        if (type == 0x11 && (lv == 1) != (mr == 0))
+            luaL_error(L, "%s: igmp.max_resp %I in a version %d query: 0 makes a query version 1, anything "
+                       "else version 2 (RFC 2236 4)", c->fname, mr, lv);
+        h[1] = (uint8_t)mr;
+        if (!fip(c, t, "igmp", "maddr", &g) && type != 0x11)
+            luaL_error(L, "%s: igmp.maddr missing (the group %s)", c->fname,
+                       type == 0x17 ? "left" : "reported");
+        ln_put32(h + 4, g);
+    } else if (lv == 3 && type == 0x11) {
+        igmp_only(c, t, "a v3 Membership Query (type 0x11)", igmp_v3q_fields);
+        h = room(c, 12);
+        h[0] = 0x11;
+        /* 10 s, robustness 2, 125 s: RFC 3376 8.3, 8.1, 8.2's defaults. */
+        h[1] = igmp_time_code(c, fint_or(c, t, "igmp", "max_resp", 0, 31744, 100));
+        fip(c, t, "igmp", "maddr", &g);               /* 0.0.0.0: a general query */
+        ln_put32(h + 4, g);
+        h[8] = (uint8_t)(fint_or(c, t, "igmp", "reserved", 0, 15, 0) << 4 |
+                         (fbool(c, t, "igmp", "s") ? 0x08 : 0) | fint_or(c, t, "igmp", "qrv", 0, 7, 2));
+        h[9] = (uint8_t)fint_or(c, t, "igmp", "qqic", 0, 255, 125);
+        uint32_t k = igmp_sources(c, t, "igmp");
+        if (!fint(c, t, "igmp", "num_src", 0, 65535, &v, true)) v = k;
+        ln_put16(c->b + start + 10, (uint16_t)v);
+    } else if (lv == 3) {
+        igmp_only(c, t, "a v3 Membership Report (type 0x22)", igmp_v3r_fields);
+        h = room(c, 8);
+        h[0] = 0x22;
+        lua_Integer resv = fint_or(c, t, "igmp", "reserved", 0, 0xffffff, 0);
+        h[1] = (uint8_t)(resv >> 16);
+        ln_put16(h + 4, (uint16_t)resv);
+        uint32_t nrec = 0;
+        int ty = rawfield(L, t, "records");
+        if (ty == LUA_TTABLE) {
+            int rl = lua_absindex(L, -1);
+            lua_Integer cnt = (lua_Integer)lua_rawlen(L, rl);
+            for (lua_Integer i = 1; i <= cnt; i++) {
+                char where[48];
+                snprintf(where, sizeof where, "igmp.records[%lld]", (long long)i);
+                if (lua_rawgeti(L, rl, i) != LUA_TTABLE)
+                    luaL_error(L, "%s: %s must be a table {record_type=, maddr=, sources=}, got %s", c->fname,
+                               where, luaL_typename(L, -1));
+                int rt = lua_absindex(L, -1);
+                known(c, rt, where, igmp_rec_fields);
+                igmp_record(c, rt, where);
+                lua_pop(L, 1);
+                nrec++;
+            }
+        } else if (ty != LUA_TNIL) {
+            luaL_error(L, "%s: igmp.records must be a list of group records, got %s", c->fname,
+                       luaL_typename(L, -1));
+        }
+        lua_pop(L, 1);
+        if (!fint(c, t, "igmp", "num_grp_recs", 0, 65535, &v, true)) v = nrec;
+        ln_put16(c->b + start + 6, (uint16_t)v);
+    } else {
+        snprintf(what, sizeof what, "type 0x%02x (not a membership message: type, code, checksum, then "
+                 "the payload)", (int)type);
+        igmp_only(c, t, what, igmp_other_fields);
+        h = room(c, 4);
+        h[0] = (uint8_t)type;
+        h[1] = (uint8_t)fint_or(c, t, "igmp", "code", 0, 255, 0);
+    }
+    *csum_off = start + 2;
+    *csum_given = fint(c, t, "igmp", "checksum", 0, 65535, &v, true);
+    if (*csum_given) ln_put16(c->b + start + 2, (uint16_t)v);
+}
+
 static void build_arp(bctx *c, int t, const uint8_t *eth_src)
 {
     lua_State *L = c->L;
@@ -457,10 +669,11 @@ static void build_ip(bctx *c, int top, int t)
     else room(c, padded);
 
     /* The transport layer, if any: at most one. */
-    static const char *const l4n[] = {"icmp", "udp", "tcp"};
-    static const uint8_t l4p[] = {LN_IPPROTO_ICMP, LN_IPPROTO_UDP, LN_IPPROTO_TCP};
+    enum { L4_ICMP, L4_IGMP, L4_UDP, L4_TCP, L4_N };
+    static const char *const l4n[L4_N] = {"icmp", "igmp", "udp", "tcp"};
+    static const uint8_t l4p[L4_N] = {LN_IPPROTO_ICMP, LN_IPPROTO_IGMP, LN_IPPROTO_UDP, LN_IPPROTO_TCP};
     int which = -1;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < L4_N; i++) {
         int ty = rawfield(L, top, l4n[i]);
         lua_pop(L, 1);
         if (ty == LUA_TNIL) continue;
@@ -471,11 +684,12 @@ static void build_ip(bctx *c, int top, int t)
     uint32_t l4 = c->len, csum_off = 0;
     bool csum_given = true, ulen_given = true;
     if (which >= 0) {
-        static const char *const *names[] = {icmp_fields, udp_fields, tcp_fields};
+        static const char *const *names[L4_N] = {icmp_fields, igmp_fields, udp_fields, tcp_fields};
         sub(c, top, l4n[which], names[which]);
         int lt = lua_absindex(L, -1);
-        if (which == 0) build_icmp(c, lt, &csum_off, &csum_given);
-        else if (which == 1) build_udp(c, lt, &csum_off, &csum_given, &ulen_given);
+        if (which == L4_ICMP) build_icmp(c, lt, &csum_off, &csum_given);
+        else if (which == L4_IGMP) build_igmp(c, lt, &csum_off, &csum_given);
+        else if (which == L4_UDP) build_udp(c, lt, &csum_off, &csum_given, &ulen_given);
         else build_tcp(c, lt, &csum_off, &csum_given);
         lua_pop(L, 1);
     }
@@ -513,7 +727,7 @@ static void build_ip(bctx *c, int top, int t)
     h[LN_IP_TTL] = (uint8_t)fint_or(c, t, "ip", "ttl", 0, 255, 64);
     lua_Integer proto;
     if (!fint(c, t, "ip", "proto", 0, 255, &proto, false)) {
-        if (which < 0) luaL_error(L, "%s: ip.proto missing (no icmp, udp or tcp layer to take it from)", c->fname);
+        if (which < 0) luaL_error(L, "%s: ip.proto missing (no icmp, igmp, udp or tcp layer to take it from)", c->fname);
         proto = l4p[which];
     }
     h[LN_IP_PROTO] = (uint8_t)proto;
@@ -531,14 +745,15 @@ static void build_ip(bctx *c, int top, int t)
     /* Transport length and checksum over what was built (RFC 768, RFC 9293
      * 3.1); the pseudo-header takes the addresses as written. */
     uint32_t n4 = end - l4;
-    if (which == 1 && !ulen_given) ln_put16(c->b + l4 + 4, (uint16_t)n4);
+    if (which == L4_UDP && !ulen_given) ln_put16(c->b + l4 + 4, (uint16_t)n4);
     if (which >= 0 && !csum_given) {
         uint16_t s;
-        if (which == 0) s = ln_csum(c->b + l4, n4);
+        /* ICMP and IGMP sum the message alone (RFC 792, RFC 3376 4.1.2). */
+        if (which == L4_ICMP || which == L4_IGMP) s = ln_csum(c->b + l4, n4);
         else {
             uint32_t ps = ln_csum_pseudo(src, dst, l4p[which], (uint16_t)n4);
             s = ln_csum_fold(ln_csum_partial(c->b + l4, n4, ps));
-            if (which == 1 && s == 0) s = 0xffff;   /* RFC 768: 0 means none */
+            if (which == L4_UDP && s == 0) s = 0xffff;   /* RFC 768: 0 means none */
         }
         ln_put16(c->b + csum_off, s);
     }
@@ -577,8 +792,8 @@ lnl_packet *lnl_packet_build(lua_State *L, int idx, const char *fname, const lnl
     lua_pop(L, 2);
     if (has_arp && has_ip) luaL_error(L, "%s: both arp and ip: a frame carries one of them", fname);
     if (has_arp) {
-        for (int i = 0; i < 3; i++) {
-            static const char *const l4n[] = {"icmp", "udp", "tcp"};
+        for (int i = 0; i < 4; i++) {
+            static const char *const l4n[] = {"icmp", "igmp", "udp", "tcp"};
             if (rawfield(L, idx, l4n[i]) != LUA_TNIL)
                 luaL_error(L, "%s: %s needs an ip layer, not arp", fname, l4n[i]);
             lua_pop(L, 1);

@@ -41,6 +41,15 @@ void lnl_dissect_push(lua_State *L, const uint8_t *p, uint32_t len, lnl_at at);
 /* tcpdump's letters for the 8 flag bits ("none" for no flag). */
 void lnl_tcp_flags_fmt(uint8_t flags, char out[12]);
 
+/* An IGMPv3 Max Resp Code in tenths of a second (RFC 3376 4.1.1): what
+ * Wireshark shows as igmp.max_resp, so igmp.max_resp holds this and the
+ * builder codes it back (every code has its own value, 0 to 31744). */
+static inline uint32_t lnl_igmp_code_time(uint8_t code)
+{
+    if (code < 128) return code;
+    return ((uint32_t)(code & 0x0f) | 0x10) << (((code >> 4) & 7) + 3);
+}
+
 /* What host:inject fills in when the table leaves it out (it looks at
  * ip.dst first to pick the interface and the next hop). */
 typedef struct lnl_pkt_defaults {

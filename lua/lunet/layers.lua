@@ -5,11 +5,13 @@
 --   L3  IPv4      10.0.0.1 > 10.0.0.2, ttl 64, id 0, len 44, checksum 0x66cb [good]
 --   L4  TCP       40000 > 80, flags [S], seq 1000, win 64240, options [mss 1460], ...
 --   L7  payload   5 bytes "hello"
+--
+-- IGMP, like ICMP, is carried by IP but belongs to the network layer: L3.
 
 local M = {}
 
 local ETHERTYPES = { [0x0800] = "IPv4", [0x0806] = "ARP", [0x86dd] = "IPv6" }
-local PROTOS = { [1] = "ICMP", [6] = "TCP", [17] = "UDP" }
+local PROTOS = { [1] = "ICMP", [2] = "IGMP", [6] = "TCP", [17] = "UDP" }
 local ICMP_TYPES = {
   [0] = "echo reply", [3] = "destination unreachable", [4] = "source quench", [5] = "redirect",
   [8] = "echo request", [11] = "time exceeded", [12] = "parameter problem",
@@ -17,6 +19,16 @@ local ICMP_TYPES = {
 }
 local UNREACH = { [0] = "net", [1] = "host", [2] = "protocol", [3] = "port",
                   [4] = "fragmentation needed", [13] = "administratively prohibited" }
+
+-- Wireshark's names for the IGMP types (packet-igmp.c), and RFC 3376
+-- 4.2.12's record types in words.
+local IGMP_TYPES = {
+  [0x11] = "Membership Query", [0x12] = "Membership Report", [0x13] = "DVMRP",
+  [0x14] = "PIM Routing Message", [0x16] = "Membership Report", [0x17] = "Leave Group",
+  [0x1e] = "Traceroute Response", [0x1f] = "Traceroute Query or Request", [0x22] = "Membership Report",
+}
+local IGMP_RECORDS = { "mode is include", "mode is exclude", "change to include", "change to exclude",
+                       "allow new sources", "block old sources" }
 
 local function status(l)
   return l.checksum_status and string.format("checksum 0x%04x [%s]", l.checksum, l.checksum_status)
@@ -84,6 +96,39 @@ local LINES = {
     if l.mtu then s = s .. ", mtu " .. l.mtu end
     if l.redir_gw then s = s .. ", gateway " .. l.redir_gw end
     return "L3", "ICMP", s .. ", " .. status(l)
+  end,
+  igmp = function(l)
+    local s = (l.version and "v" .. l.version .. " " or "")
+        .. (IGMP_TYPES[l.type] or string.format("type 0x%02x", l.type))
+    local function sources(list)
+      return list and #list > 0 and " {" .. table.concat(list, ", ") .. "}" or ""
+    end
+    if l.type == 0x11 and l.version then
+      if l.maddr == "0.0.0.0" then s = s .. ", general"
+      elseif l.maddr then s = s .. ", specific for group " .. l.maddr end
+      s = s .. sources(l.sources)
+      s = s .. string.format(", max resp %d.%ds", l.max_resp // 10, l.max_resp % 10)
+      if l.qrv then s = s .. string.format(", qrv %d, qqic %d", l.qrv, l.qqic) end
+      if l.s then s = s .. ", suppress" end
+    elseif l.type == 0x22 then
+      local recs = l.records or {}
+      if l.num_grp_recs then
+        s = s .. string.format(", %d group record%s", l.num_grp_recs, l.num_grp_recs == 1 and "" or "s")
+      end
+      local shown = {}
+      for i, r in ipairs(recs) do
+        if i > 4 then shown[#shown + 1] = "..."; break end
+        shown[#shown + 1] = r.maddr .. " " .. (IGMP_RECORDS[r.record_type] or ("record type " .. r.record_type))
+                            .. sources(r.sources)
+      end
+      if #shown > 0 then s = s .. ": " .. table.concat(shown, ", ") end
+    elseif l.version then
+      if l.maddr then s = s .. " " .. l.maddr end
+      if l.max_resp ~= 0 then s = s .. string.format(", max resp %d.%ds", l.max_resp // 10, l.max_resp % 10) end
+    elseif l.code ~= 0 then
+      s = s .. ", code " .. l.code
+    end
+    return "L3", "IGMP", s .. ", " .. status(l)
   end,
   udp = function(l)
     return "L4", "UDP", string.format("%d > %d, length %d, %s", l.srcport, l.dstport, l.length, status(l))
