@@ -38,4 +38,8 @@ enum {
 /* The word for an error code; "unknown error" for anything else. */
 const char *ln_strerror(int err);
 
+/* Print "lunet: internal error: <message>" and abort (fatal.c): for
+ * broken invariants and failures nothing can recover from. */
+_Noreturn void ln_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -22,6 +22,7 @@
 #include "err.h"
 #include "eth.h"
 #include "node.h"
+#include "udp.h"
 #include "wire.h"
 
 #define ICMP_TIMESTAMP      13
@@ -243,21 +244,12 @@ int ln_icmp_udp_probe(ln_icmp_sock *s, uint32_t dst, uint16_t port, uint32_t siz
     ln_pkt *p = ln_net_pkt(n->net, LN_UDP_HLEN + size);
     if (!p) return LN_ENOBUFS;
     uint8_t *d = p->data;
-    uint16_t ulen = (uint16_t)(LN_UDP_HLEN + size);
-    ln_put16(d, s->id);
-    ln_put16(d + 2, port);
-    ln_put16(d + 4, ulen);
-    ln_put16(d + 6, 0);
     /* traceroute's payload: "@ABCDEFG..." */
     for (uint32_t i = 0; i < size; i++) d[LN_UDP_HLEN + i] = (uint8_t)(0x40 + (i & 0x3f));
     /* The pseudo-header needs the source now; ln_ip_output picks the same
      * one for src 0, and fails the same way when there is none. */
     uint32_t src = ln_ip_src_for(n, dst);
-    if (src) {
-        uint16_t c = ln_csum_fold(ln_csum_partial(d, ulen, ln_csum_pseudo(src, dst, LN_IPPROTO_UDP, ulen)));
-        /* RFC 768: a computed 0 is sent as all ones (0 means "none"). */
-        ln_put16(d + 6, c ? c : 0xffff);
-    }
+    ln_udp_fill_header(d, s->id, port, (uint16_t)(LN_UDP_HLEN + size), src, dst);
     ln_ip_opts o = { .ttl = ttl };
     return ln_ip_output(n, p, src, dst, LN_IPPROTO_UDP, &o);
 }

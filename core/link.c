@@ -192,17 +192,9 @@ static ln_pkt *q_pop(ln_linkdir *d)
 
 /* ---- events and drops ---------------------------------------------------- */
 
-/* An interface embeds its port as its first member and is the port's owner,
- * so owner == port identifies an interface (a switch port's owner is the
- * switch).  That lets TX/RX events name the node, for filters in Lua. */
-static ln_iface *port_iface(ln_port *p)
-{
-    return p && p->owner == (void *)p ? (ln_iface *)p->owner : NULL;
-}
-
 static void emit(ln_linkdir *d, ln_ev_type type, ln_port *port, const ln_pkt *p)
 {
-    ln_iface *ifc = port_iface(port);
+    ln_iface *ifc = ln_port_iface(port);
     ln_event ev = { .type = type, .node = ifc ? ifc->node : NULL, .iface = ifc,
                     .port = port, .link = d->link, .dir = d->dir, .pkt = p,
                     .layer = LN_LAYER_L2 };
@@ -218,7 +210,7 @@ static void drop(ln_linkdir *d, ln_pkt *p, ln_drop_reason why)
  * ln_net_wants(LN_EV_QUEUE) first. */
 static void emit_queue(ln_linkdir *d)
 {
-    ln_iface *ifc = port_iface(d->from);
+    ln_iface *ifc = ln_port_iface(d->from);
     ln_event ev = { .type = LN_EV_QUEUE, .node = ifc ? ifc->node : NULL, .iface = ifc,
                     .port = d->from, .link = d->link, .dir = d->dir,
                     .value = d->q_len, .value2 = d->q_bytes };

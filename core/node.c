@@ -153,6 +153,7 @@ ln_iface *ln_iface_new(ln_node *n, const char *name, char *err, size_t errlen)
     ifc->mtu = 1500;
     ifc->up = true;
     ifc->port.rx = ln_eth_input;
+    ifc->port.kind = LN_PORT_IFACE;
     ifc->port.owner = ifc;
     snprintf(ifc->port.name, sizeof ifc->port.name, "%s.%s", n->name, ifc->name);
     n->net->topo_gen++;

@@ -17,27 +17,15 @@
 #include "arp.h"
 #include "mib.h"
 #include "net.h"
+#include "port.h"
 #include "route.h"
 
-struct ln_linkdir;
-struct ln_link;
-struct ln_port;
 struct ln_ip_info;
 struct ln_icmp_sock;
 struct ln_reasm;
 struct ln_icmp_state;
 struct ln_tcp_stack;
 struct ln_udp_stack;
-
-typedef void (*ln_port_rx_fn)(struct ln_port *port, ln_pkt *frame);  /* consumes */
-
-typedef struct ln_port {
-    ln_port_rx_fn rx;
-    void *owner;                  /* ln_iface * or ln_switch * */
-    struct ln_link *link;         /* attached link, or NULL */
-    struct ln_linkdir *out;       /* direction this port transmits into */
-    char name[48];                /* "h1.eth0", "sw1.p3" */
-} ln_port;
 
 typedef struct ln_iface_stats {
     uint64_t rx_packets, rx_bytes, rx_dropped, rx_errors;

@@ -8,6 +8,8 @@
 
 #include <stdlib.h>
 
+#include "err.h"
+
 typedef struct slot {
     struct slot *all_next;        /* every allocation, for ln_pktpool_free */
     ln_pkt pkt;
@@ -84,7 +86,8 @@ void ln_pkt_free(ln_pkt *pkt)
     ln_pktpool *p = pkt->pool;
     /* A packet must not be freed while its timer is armed: the holder that
      * armed it owns it. */
-    if (ln_timer_armed(&pkt->timer)) abort();
+    if (ln_timer_armed(&pkt->timer))
+        ln_fatal("packet %llu freed while its timer is armed", (unsigned long long)pkt->id);
     ln_pkt **list = pkt->cap == LN_PKT_SMALL ? &p->free_small : &p->free_large;
     pkt->next = *list;
     *list = pkt;

@@ -14,6 +14,8 @@
 
 #include <stdlib.h>
 
+#include "err.h"
+
 static inline int before(const ln_heapent *a, const ln_heapent *b)
 {
     return a->when < b->when || (a->when == b->when && a->seq < b->seq);
@@ -99,7 +101,7 @@ void ln_timer_arm(ln_sim *s, ln_timer *t, ln_time when)
          * the run's peak number of pending events. */
         uint32_t ncap = s->cap ? s->cap * 2 : 256;
         ln_heapent *nh = realloc(s->heap, ncap * sizeof *nh);
-        if (!nh) abort();
+        if (!nh) ln_fatal("out of memory growing the timer heap to %u timers", ncap);
         s->heap = nh;
         s->cap = ncap;
     }

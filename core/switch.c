@@ -303,6 +303,7 @@ ln_port *ln_switch_add_port(ln_switch *s)
     if (!sp) return NULL;
     sp->index = s->n_ports;
     sp->port.rx = sw_rx;
+    sp->port.kind = LN_PORT_SWITCH;
     sp->port.owner = s;
     snprintf(sp->port.name, sizeof sp->port.name, "%s.p%u", s->name, (unsigned)(sp->index + 1));
     s->ports[s->n_ports++] = &sp->port;

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "node.h"
+#include "port.h"
 #include "sim.h"
 
 typedef struct ln_fdb_entry {

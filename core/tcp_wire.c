@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "csum.h"
+#include "drop.h"
 #include "err.h"
-#include "event.h"
 #include "wire.h"
 
 /* Linux's tcp_parse_options, minus the socket: it stops at EOL, at a kind
@@ -86,7 +86,7 @@ static void parse_opts(const uint8_t *p, uint32_t n, bool syn, ln_tcp_seg *seg)
     }
 }
 
-int ln_tcp_parse(ln_pkt *pkt, const ln_ip_info *ip, ln_tcp_seg *seg)
+ln_drop_reason ln_tcp_parse(ln_pkt *pkt, const ln_ip_info *ip, ln_tcp_seg *seg)
 {
     memset(seg, 0, sizeof *seg);
     const uint8_t *h = pkt->data;
@@ -124,7 +124,7 @@ int ln_tcp_parse(ln_pkt *pkt, const ln_ip_info *ip, ln_tcp_seg *seg)
     seg->len = pkt->len;
     seg->seg_len = seg->len + !!(seg->flags & LN_TCP_SYN) + !!(seg->flags & LN_TCP_FIN);
     seg->pkt = pkt;
-    return 0;
+    return LN_DROP_NONE;
 }
 
 /* SACK blocks that fit after `used` option bytes: Linux's

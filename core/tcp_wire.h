@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "drop.h"
 #include "ip.h"
 #include "pkt.h"
 #include "seq.h"
@@ -78,7 +79,7 @@ typedef struct ln_tcp_seg {
 
 /* Parse and validate (lengths, data offset, checksum over the pseudo
  * header); on success pkt->data points at the payload, pkt->len is the
- * payload length and seg->pkt = pkt.  Returns 0, or a drop reason:
+ * payload length and seg->pkt = pkt.  Returns LN_DROP_NONE (0), or why not:
  * LN_DROP_TRUNCATED (shorter than 20 bytes or than the data offset),
  * LN_DROP_MALFORMED (data offset below 5), LN_DROP_BAD_CSUM.  Borrows pkt.
  *
@@ -87,7 +88,7 @@ typedef struct ln_tcp_seg {
  * of the wrong size for their kind are skipped; MSS, WS and SACK_PERM
  * count only on a SYN; an MSS of 0 is ignored; WS above 14 reads as 14.
  * Whether TS and SACK are honoured (negotiated) is the caller's call. */
-int ln_tcp_parse(ln_pkt *pkt, const ln_ip_info *ip, ln_tcp_seg *seg);
+ln_drop_reason ln_tcp_parse(ln_pkt *pkt, const ln_ip_info *ip, ln_tcp_seg *seg);
 
 /* What to put in a header we send. */
 typedef struct ln_tcp_hdr {

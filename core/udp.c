@@ -396,6 +396,19 @@ void ln_udp_foreach(ln_node *n, void (*fn)(ln_udp_sock *s, void *arg), void *arg
 
 /* ---- output ------------------------------------------------------------- */
 
+void ln_udp_fill_header(uint8_t *u, uint16_t sport, uint16_t dport, uint16_t ulen, uint32_t src,
+                        uint32_t dst)
+{
+    ln_put16(u, sport);
+    ln_put16(u + 2, dport);
+    ln_put16(u + 4, ulen);
+    ln_put16(u + 6, 0);
+    if (!src) return;
+    uint16_t c = ln_csum_fold(ln_csum_partial(u, ulen, ln_csum_pseudo(src, dst, LN_IPPROTO_UDP, ulen)));
+    /* RFC 768: a computed zero is sent as all ones (zero means "none"). */
+    ln_put16(u + 6, c ? c : 0xffff);
+}
+
 /* Source address for the pseudo-header: what ln_ip_output will pick. */
 static uint32_t source_for(ln_node *n, uint32_t laddr, uint32_t dst)
 {
@@ -447,18 +460,11 @@ int64_t ln_udp_sendto(ln_udp_sock *s, const void *data, size_t len, uint32_t dst
         return LN_ENOBUFS;
     }
     uint8_t *u = p->data;
-    uint16_t ulen = (uint16_t)(LN_UDP_HLEN + len);
-    ln_put16(u, s->lport);
-    ln_put16(u + 2, port);
-    ln_put16(u + 4, ulen);
-    ln_put16(u + 6, 0);
     if (len) {
         if (data) memcpy(u + LN_UDP_HLEN, data, len);
         else memset(u + LN_UDP_HLEN, 0, len);
     }
-    uint16_t c = ln_csum_fold(ln_csum_partial(u, ulen, ln_csum_pseudo(src, dst, LN_IPPROTO_UDP, ulen)));
-    /* RFC 768: a computed zero is sent as all ones (zero means "none"). */
-    ln_put16(u + 6, c ? c : 0xffff);
+    ln_udp_fill_header(u, s->lport, port, (uint16_t)(LN_UDP_HLEN + len), src, dst);
     ln_ip_opts o = { .ttl = s->ttl };
     if (mcast) {
         /* IP_MULTICAST_TTL replaces the unicast TTL; 0 keeps it on this

@@ -78,6 +78,13 @@ int ln_udp_leave(ln_udp_sock *s, uint32_t group, struct ln_iface *ifc);
 void ln_udp_foreach_group(const ln_udp_sock *s,
                           void (*fn)(uint32_t group, struct ln_iface *ifc, void *arg), void *arg);
 
+/* Write the 8-byte header at u, in front of the ulen - 8 payload bytes
+ * already there, with the checksum over the pseudo-header of src and dst
+ * (src 0: none yet, the checksum is left 0, "not computed").  The one
+ * place a UDP header is built: sockets and traceroute's probes. */
+void ln_udp_fill_header(uint8_t *u, uint16_t sport, uint16_t dport, uint16_t ulen, uint32_t src,
+                        uint32_t dst);
+
 /* Local and (when connected, else 0/0) remote address and port. */
 void ln_udp_local(const ln_udp_sock *s, uint32_t *addr, uint16_t *port);
 void ln_udp_peer(const ln_udp_sock *s, uint32_t *addr, uint16_t *port);

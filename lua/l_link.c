@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "eth.h"
 #include "link.h"
 #include "node.h"
 #include "switch.h"
@@ -248,7 +247,7 @@ static lnl_handle *checklink(lua_State *L, const char *fname)
 static void push_end(lua_State *L, lnl_net *n, ln_port *p)
 {
     if (!p) lua_pushnil(L);
-    else if (p->rx == ln_eth_input) lnl_push_handle(L, n, p->owner, LNL_IFACE);
+    else if (p->kind == LN_PORT_IFACE) lnl_push_handle(L, n, p->owner, LNL_IFACE);
     else lnl_push_handle(L, n, p->owner, LNL_SWITCH);
 }
 

@@ -23,7 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "eth.h"
 #include "link.h"
 #include "node.h"
 #include "lunet.h"
@@ -303,7 +302,7 @@ static void progress_tick(progress *p, const ln_sim *s)
 
 static bool switch_port(const ln_port *p)
 {
-    return p && p->rx != ln_eth_input;
+    return p && p->kind == LN_PORT_SWITCH;
 }
 
 /* Every link the sample saw a frame start onto, in order, up to a bound. */

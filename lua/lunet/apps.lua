@@ -56,29 +56,8 @@ end
 local function ns(x) return lunet.time(x) end
 local function nsarg(n) return string.format("%dns", n) end
 
--- Validate an options table against `known` = {name = checker}; unknown
--- options list the known ones.  Raised at the level of the app's caller.
-local function check_opts(fname, opts, known)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(fname .. ": options must be a table, got " .. type(opts), 3)
-  end
-  local names = {}
-  for k in pairs(known) do names[#names + 1] = k end
-  table.sort(names)
-  for k, v in pairs(opts) do
-    local chk = known[k]
-    if not chk then
-      error(string.format('%s: option "%s" unknown (known: %s)', fname, tostring(k),
-                          table.concat(names, ", ")), 3)
-    end
-    local ok, why = chk(v)
-    if not ok then
-      error(string.format("%s: option %s: %s", fname, k, why), 3)
-    end
-  end
-  return opts
-end
+-- Options: lunet.util's check, with a checker per name.
+local check_opts = require("lunet.util").check_opts
 
 local function is_time(v)
   local ok, r = pcall(lunet.time, v)

@@ -14,23 +14,33 @@ function M.dst_string(fname, dst)
   error(fname .. ': destination must be an address string like "10.0.0.2"', 3)
 end
 
--- Check an options table against the known names (a set: name -> true):
--- nil gives {}; an unknown name raises, listing the known ones, at the
--- level of the caller's caller (the user's line), or `level` when a
--- helper stands in between.
+-- Check an options table against the known names: a set (name -> true),
+-- or name -> checker(value) returning true or false, why.  nil gives {};
+-- an unknown name raises, listing the known ones, at the level of the
+-- caller's caller (the user's line), or `level` when a helper stands in
+-- between.  Options are checked in name order, so that of two bad ones the
+-- same is always reported (pairs' order changes from run to run).
 function M.check_opts(fname, opts, known, level)
   level = level or 3
   if opts == nil then return {} end
   if type(opts) ~= "table" then
     error(fname .. ": options must be a table, got " .. type(opts), level)
   end
-  for k in pairs(opts) do
-    if not known[k] then
+  local keys = {}
+  for k in pairs(opts) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do
+    local chk = known[k]
+    if not chk then
       local names = {}
       for n in pairs(known) do names[#names + 1] = tostring(n) end
       table.sort(names)
       error(string.format('%s: option "%s" unknown (known: %s)', fname, tostring(k),
                           table.concat(names, ", ")), level)
+    end
+    if type(chk) == "function" then
+      local ok, why = chk(opts[k])
+      if not ok then error(string.format("%s: option %s: %s", fname, k, why), level) end
     end
   end
   return opts
