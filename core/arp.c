@@ -33,6 +33,7 @@
 #include "igmp.h"
 #include "ip.h"
 #include "node.h"
+#include "trace.h"
 #include "wire.h"
 
 /* Linux arp_tbl locktime: 100 jiffies. */
@@ -220,6 +221,11 @@ static void set_state(ln_arp_entry *e, ln_arp_state st)
     ln_node *n = e->node;
     const ln_node_cfg *c = &n->cfg;
     ln_time now = ln_net_now(n->net);
+    if (LN_TRACE_ON(n->net, LN_TR_ARP) && st != e->state) {
+        char a[16];
+        ln_trace_emit(n->net, LN_TR_ARP, n->name, "%s: %s %s -> %s", e->iface->name, ln_ip_fmt(e->ip, a),
+                      ln_arp_state_name(e->state), ln_arp_state_name(st));
+    }
     e->state = st;
     ln_timer_cancel(sim_of(n), &e->timer);
     if (!e->permanent) {
@@ -288,6 +294,12 @@ static void solicit(ln_arp_entry *e)
     if (!spa) spa = ifc->plen != LN_NO_ADDR ? ifc->addr : ln_ip_src_for(n, e->ip);
     const uint8_t *dst = e->state == LN_ARP_INCOMPLETE ? ln_eth_broadcast : e->mac;
     e->probes++;
+    if (LN_TRACE_ON(n->net, LN_TR_ARP)) {
+        char a[16], b[16];
+        ln_trace_emit(n->net, LN_TR_ARP, n->name, "%s: who-has %s tell %s (%s, try %u, %u queued)", ifc->name,
+                      ln_ip_fmt(e->ip, a), ln_ip_fmt(spa, b),
+                      e->state == LN_ARP_INCOMPLETE ? "broadcast" : "unicast probe", e->probes, e->q_len);
+    }
     /* Linux leaves the target hardware address zero in every request. */
     send_arp(n, ifc, LN_ARP_REQUEST, spa, zero_mac, e->ip, dst);
 }
@@ -334,6 +346,11 @@ static void fail(ln_arp_entry *e)
 {
     ln_node *n = e->node;
     ln_iface *ifc = e->iface;
+    if (LN_TRACE_ON(n->net, LN_TR_ARP)) {
+        char a[16];
+        ln_trace_emit(n->net, LN_TR_ARP, n->name, "%s: %s unresolved after %u requests: %u queued packets dropped, "
+                      "host unreachable", ifc->name, ln_ip_fmt(e->ip, a), e->probes, e->q_len);
+    }
     ln_pkt *q = e->q_head;
     e->q_head = e->q_tail = NULL;
     e->q_len = 0;
@@ -562,6 +579,11 @@ void ln_arp_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
         if (!e) e = create(n, ifc, sip);
         if (!e) return;
         update(e, sha, LN_ARP_STALE, true);
+        if (LN_TRACE_ON(n->net, LN_TR_ARP)) {
+            char ta[16], sa[16], m[18];
+            ln_trace_emit(n->net, LN_TR_ARP, n->name, "%s: %s is-at %s, to %s (asked by it: kept as STALE)",
+                          ifc->name, ln_ip_fmt(tip, ta), ln_mac_fmt(ifc->mac, m), ln_ip_fmt(sip, sa));
+        }
         send_arp(n, ifc, LN_ARP_REPLY, tip, sha, sip, sha);
         return;
     }
@@ -572,7 +594,14 @@ void ln_arp_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
     bool garp = sip == tip && (op == LN_ARP_REQUEST || memcmp(tha, sha, 6) == 0);
     ln_arp_entry *e = find(&n->arp, ifc, sip);
     if (!e && n->cfg.arp_accept && (garp || op == LN_ARP_REPLY)) e = create(n, ifc, sip);
-    if (!e) return;
+    if (!e) {
+        if (LN_TRACE_ON(n->net, LN_TR_ARP) && (garp || op == LN_ARP_REPLY)) {
+            char sa[16];
+            ln_trace_emit(n->net, LN_TR_ARP, n->name, "%s: %s about %s ignored: no entry, arp_accept off",
+                          ifc->name, garp ? "gratuitous ARP" : "unsolicited reply", ln_ip_fmt(sip, sa));
+        }
+        return;
+    }
     /* Broadcast replies and requests do not prove reachability. */
     ln_arp_state st = (op == LN_ARP_REPLY && !l2_group) ? LN_ARP_REACHABLE : LN_ARP_STALE;
     bool override = garp || ln_net_now(n->net) >= e->updated + ARP_LOCKTIME;

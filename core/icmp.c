@@ -22,6 +22,7 @@
 #include "err.h"
 #include "eth.h"
 #include "node.h"
+#include "trace.h"
 #include "udp.h"
 #include "wire.h"
 
@@ -110,6 +111,15 @@ static int send_msg(ln_node *n, ln_pkt *p, uint32_t src, uint32_t dst, const ln_
 
 /* ---- errors we send ------------------------------------------------------ */
 
+/* Why an error was not sent, for the trace (RFC 1122 3.2.2's rules). */
+static void not_sent(ln_node *n, uint8_t type, uint8_t code, uint32_t about, const char *why)
+{
+    if (!LN_TRACE_ON(n->net, LN_TR_ICMP)) return;
+    char a[16];
+    ln_trace_emit(n->net, LN_TR_ICMP, n->name, "no %s about a datagram from %s: %s", describe(type, code),
+                  ln_ip_fmt(about, a), why);
+}
+
 void ln_icmp_error(ln_node *n, const ln_pkt *orig, uint8_t type, uint8_t code, uint32_t info)
 {
     const uint8_t *h = orig->data;
@@ -122,21 +132,31 @@ void ln_icmp_error(ln_node *n, const ln_pkt *orig, uint8_t type, uint8_t code, u
     uint32_t src = ln_get32(h + LN_IP_SRC), dst = ln_get32(h + LN_IP_DST);
 
     /* RFC 1122 3.2.2: no error about a fragment other than the first ... */
-    if (ln_get16(h + LN_IP_FRAG) & LN_IP_OFFMASK) return;
+    if (ln_get16(h + LN_IP_FRAG) & LN_IP_OFFMASK) {
+        not_sent(n, type, code, src, "a later fragment");
+        return;
+    }
     /* ... a datagram sent to a broadcast or multicast address, at the IP
      * or the link layer ... */
-    if (ln_ip_is_bcast(n, dst) || is_mcast(dst)) return;
-    if (orig->in_if && (orig->mark & LN_ETH_MARK_MCAST)) return;
+    if (ln_ip_is_bcast(n, dst) || is_mcast(dst) || (orig->in_if && (orig->mark & LN_ETH_MARK_MCAST))) {
+        not_sent(n, type, code, src, "sent to a broadcast or multicast address");
+        return;
+    }
     /* ... or from an address that does not name one host (zero,
      * broadcast, multicast, class E, loopback from outside). */
-    if (src == 0 || (src >> 28) >= 0xe || ln_ip_is_bcast(n, src)) return;
-    if ((src >> 24) == 127 && orig->in_if) return;
+    if (src == 0 || (src >> 28) >= 0xe || ln_ip_is_bcast(n, src) || ((src >> 24) == 127 && orig->in_if)) {
+        not_sent(n, type, code, src, "its source names no single host");
+        return;
+    }
     /* ... and never about an ICMP error (3.2.2.1); Linux treats unknown
      * types as errors and gives up if it cannot read the type. */
     if (is_error_type(type) && h[LN_IP_PROTO] == LN_IPPROTO_ICMP) {
         if (len < hlen + 1) return;
         uint8_t inner = h[hlen];
-        if (inner > ICMP_MAXTYPE || is_error_type(inner)) return;
+        if (inner > ICMP_MAXTYPE || is_error_type(inner)) {
+            not_sent(n, type, code, src, "never about an ICMP error");
+            return;
+        }
     }
 
     uint32_t quote = len < ICMP_ERR_ROOM ? len : ICMP_ERR_ROOM;

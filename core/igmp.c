@@ -22,6 +22,7 @@
 #include "err.h"
 #include "ip.h"
 #include "node.h"
+#include "trace.h"
 #include "wire.h"
 
 /* RFC 3376 4.2.12 record types. */
@@ -141,6 +142,12 @@ static void report(ln_iface *ifc, const uint32_t *groups, uint32_t count, uint8_
         ln_put32(rec + 4, groups[i]);
     }
     ln_put16(r + 2, ln_csum(r, len));
+    if (LN_TRACE_ON(n->net, LN_TR_IGMP)) {
+        static const char *const kind[] = { "", "", "is-exclude", "to-include (leave)", "to-exclude (join)" };
+        char a[16];
+        ln_trace_emit(n->net, LN_TR_IGMP, n->name, "%s: v3 report, %u record(s) %s, first %s", ifc->name, count,
+                      type < 5 ? kind[type] : "?", ln_ip_fmt(groups[0], a));
+    }
     /* RFC 2113 Router Alert, so routers look at a datagram that is not
      * addressed to them; TOS 0xc0 (internetwork control) and DF as Linux's
      * igmpv3_newpack sets them. */
@@ -295,8 +302,16 @@ static void heard_query(ln_node *n, ln_iface *ifc, const uint8_t *q)
     if (max == 0) max = LN_MSEC;
     ln_sim *sim = &n->net->sim;
     ln_time when = ln_sim_now(sim) + (ln_time)ln_rng_below(&st->rng, max);
-    if (!ln_timer_armed(&st->query_timer) || when < st->query_timer.when)
-        ln_timer_arm(sim, &st->query_timer, when);
+    bool sooner = !ln_timer_armed(&st->query_timer) || when < st->query_timer.when;
+    if (LN_TRACE_ON(n->net, LN_TR_IGMP)) {
+        char a[16];
+        ln_time due = sooner ? when : st->query_timer.when;
+        ln_trace_emit(n->net, LN_TR_IGMP, n->name, "%s: %s query, answer at %llu.%09llu (max %llu ms)%s", ifc->name,
+                      group ? ln_ip_fmt(group, a) : "general", (unsigned long long)(due / LN_SEC),
+                      (unsigned long long)(due % LN_SEC), (unsigned long long)(max / LN_MSEC),
+                      sooner ? "" : ", an answer already due sooner");
+    }
+    if (sooner) ln_timer_arm(sim, &st->query_timer, when);
 }
 
 /* Protocol 2; pkt->data at the IGMP message.  Consumes pkt. */

@@ -28,6 +28,7 @@
 #include "icmp.h"
 #include "igmp.h"
 #include "node.h"
+#include "trace.h"
 #include "wire.h"
 
 static bool is_mcast(uint32_t a) { return (a >> 28) == 0xe; }
@@ -212,6 +213,11 @@ static void forward(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
     uint32_t tot = ln_get16(h + LN_IP_LEN);
     const ln_route *rt = route(n, dst);
     if (!rt) {
+        if (LN_TRACE_ON(n->net, LN_TR_IP)) {
+            char a[16];
+            ln_trace_emit(n->net, LN_TR_IP, n->name, "forward to %s: no route, net unreachable",
+                          ln_ip_fmt(dst, a));
+        }
         /* Linux counts IpExtInNoRoutes here (not in lunet's MIB list). */
         ln_icmp_error(n, pkt, LN_ICMP_UNREACH, LN_ICMP_UNREACH_NET, 0);
         ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_NO_ROUTE);
@@ -220,6 +226,11 @@ static void forward(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
     /* RFC 1812 5.3.1: a router must not forward a datagram whose TTL
      * would reach 0; Linux counts it as a header error. */
     if (h[LN_IP_TTL] <= 1) {
+        if (LN_TRACE_ON(n->net, LN_TR_IP)) {
+            char a[16], b[16];
+            ln_trace_emit(n->net, LN_TR_IP, n->name, "forward %s > %s: ttl %u, time exceeded",
+                          ln_ip_fmt(ln_get32(h + LN_IP_SRC), a), ln_ip_fmt(dst, b), h[LN_IP_TTL]);
+        }
         LN_MIB_INC(n, IpInHdrErrors);
         ln_icmp_error(n, pkt, LN_ICMP_TIMXCEED, LN_ICMP_TIMXCEED_TTL, 0);
         ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_TTL_EXPIRED);
@@ -229,6 +240,13 @@ static void forward(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
     uint32_t nh = rt->gateway ? rt->gateway : dst;
     uint32_t mtu = out->mtu;
     uint16_t frag = ln_get16(h + LN_IP_FRAG);
+    if (LN_TRACE_ON(n->net, LN_TR_IP)) {
+        char a[16], b[16], c[16];
+        ln_trace_emit(n->net, LN_TR_IP, n->name, "forward %s > %s: %s -> %s, next hop %s, ttl %u%s",
+                      ln_ip_fmt(ln_get32(h + LN_IP_SRC), a), ln_ip_fmt(dst, b), ifc ? ifc->name : "lo",
+                      out->name, ln_ip_fmt(nh, c), h[LN_IP_TTL],
+                      tot > mtu ? (frag & LN_IP_DF ? ", too big with DF" : ", to fragment") : "");
+    }
     /* RFC 1191: too big with DF -> "fragmentation needed" carrying the
      * next-hop MTU; sent before TTL is decremented, as Linux does. */
     if (tot > mtu && (frag & LN_IP_DF)) {
@@ -302,6 +320,11 @@ void ln_ip_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
                        (src == 0 && !zero_ok) || ln_node_has_addr(n, src);
         bool bad_dst = is_loopback(dst) || (dst >> 24) == 0;
         if (bad_src || bad_dst) {
+            if (LN_TRACE_ON(n->net, LN_TR_IP)) {
+                char a[16], b[16];
+                ln_trace_emit(n->net, LN_TR_IP, n->name, "martian %s %s > %s on %s", bad_src ? "source" : "destination",
+                              ln_ip_fmt(src, a), ln_ip_fmt(dst, b), ifc->name);
+            }
             ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_MALFORMED);
             return;
         }
@@ -463,6 +486,11 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
     return 0;
 
 no_route:
+    if (LN_TRACE_ON(n->net, LN_TR_IP)) {
+        char a[16];
+        ln_trace_emit(n->net, LN_TR_IP, n->name, "send to %s: %s", ln_ip_fmt(dst, a),
+                      o.oif ? "interface down" : "no route, network unreachable");
+    }
     LN_MIB_INC(n, IpOutNoRoutes);
     ln_net_drop(n->net, n, NULL, pkt, LN_LAYER_L4, LN_DROP_NO_ROUTE);
     return LN_ENETUNREACH;

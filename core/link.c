@@ -35,6 +35,7 @@
 #include "intercept.h"
 #include "net.h"
 #include "node.h"
+#include "trace.h"
 #include "wire.h"
 
 /* Longest delay, jitter or reorder_delay accepted: a million seconds is far
@@ -244,7 +245,11 @@ static bool lost(ln_linkdir *d)
  * it (ln_eth_corrupt aims inside the IPv4 datagram for that). */
 static void corrupt(ln_linkdir *d, ln_pkt *p)
 {
-    if (ln_eth_corrupt(&d->rng, p, 1)) d->st.corrupted++;
+    if (ln_eth_corrupt(&d->rng, p, 1)) {
+        d->st.corrupted++;
+        LN_TRACE(d->link->net, LN_TR_LINK, d->from->name, "frame %llu: one bit flipped",
+                 (unsigned long long)p->id);
+    }
 }
 
 static void arrive(void *arg)
@@ -287,6 +292,9 @@ static void on_wire(ln_linkdir *d, ln_pkt *p, ln_time txend)
 {
     const ln_linkcfg *c = &d->cfg;
     if (c->loss.kind != LN_LOSS_NONE && lost(d)) {
+        LN_TRACE(d->link->net, LN_TR_LINK, d->from->name, "frame %llu lost on the wire%s",
+                 (unsigned long long)p->id,
+                 c->loss.kind == LN_LOSS_GE ? (d->ge_bad ? " (Gilbert-Elliott, now bad)" : " (Gilbert-Elliott, now good)") : "");
         launch(d, p, vanish, txend);
         return;
     }
@@ -301,12 +309,15 @@ static void on_wire(ln_linkdir *d, ln_pkt *p, ln_time txend)
     if (ln_rng_chance(&d->rng, c->reorder)) {
         at = sat_add(at, c->reorder_delay);
         d->st.reordered++;
+        LN_TRACE(d->link->net, LN_TR_LINK, d->from->name, "frame %llu held back %llu us (reorder)",
+                 (unsigned long long)p->id, (unsigned long long)(c->reorder_delay / LN_USEC));
     }
     ln_pkt *dup = NULL;
     if (ln_rng_chance(&d->rng, c->duplicate)) {
         /* Cloned before corruption: the copy is a second, independent
          * arrival of what was sent. */
         dup = ln_pkt_clone(p);
+        LN_TRACE(d->link->net, LN_TR_LINK, d->from->name, "frame %llu duplicated", (unsigned long long)p->id);
         if (dup) d->st.duplicated++;
         else drop(d, NULL, LN_DROP_NO_BUFFER);
     }

@@ -47,6 +47,9 @@ typedef struct ln_net {
                                     * address: lets observers cache lookups */
     struct ln_capture **caps; uint32_t n_caps, cap_caps;  /* open captures */
     struct ln_ic_set *ic;          /* interception hooks, owned by intercept.c */
+    uint32_t trace_mask;           /* debug trace: 1 << ln_trace_sub (trace.h) */
+    void (*trace_fn)(const char *line, void *arg);   /* NULL: stderr */
+    void *trace_arg;
 } ln_net;
 
 ln_net *ln_net_new(uint64_t seed);

@@ -17,6 +17,7 @@
 #include "arp.h"
 #include "mib.h"
 #include "net.h"
+#include "addr.h"
 #include "port.h"
 #include "route.h"
 
@@ -47,7 +48,6 @@ typedef struct ln_iface {
     struct ln_igmp_if *igmp;      /* multicast groups, owned by igmp.c; NULL: none */
 } ln_iface;
 
-#define LN_NO_ADDR 0xff
 
 /* Per-node settings, named after the Linux sysctls where one exists. */
 typedef struct ln_node_cfg {
@@ -120,14 +120,5 @@ void ln_iface_xmit_cont(ln_iface *ifc, ln_pkt *frame);
 bool ln_node_has_addr(const ln_node *n, uint32_t addr);
 /* The interface holding addr, or NULL. */
 ln_iface *ln_node_iface_by_addr(const ln_node *n, uint32_t addr);
-
-/* Format helpers: buffers of at least 16 and 18 bytes. */
-char *ln_ip_fmt(uint32_t addr, char *buf);
-char *ln_mac_fmt(const uint8_t mac[6], char *buf);
-/* "02:00:00:00:00:01" (exactly six two-digit hex bytes) into mac. */
-bool ln_mac_parse(const char *s, uint8_t mac[6]);
-/* Parse "a.b.c.d" (and with plen non-NULL, an optional "/len"); returns 0
- * or fills err with why not ("octet 256 out of range", ...). */
-int ln_ip_parse(const char *s, uint32_t *addr, uint8_t *plen, char *err, size_t errlen);
 
 #endif

@@ -16,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "err.h"
 #include "link.h"
 #include "net.h"
+#include "trace.h"
 #include "wire.h"
 
 #define FDB_INITIAL 64u                 /* slots; power of two */
@@ -134,6 +136,11 @@ static void learn(ln_switch *s, const uint8_t mac[6], uint32_t port, ln_time now
             s->st.learned++;
         } else if (e->port != port) {
             s->st.moved++;
+            if (LN_TRACE_ON(s->net, LN_TR_SWITCH)) {
+                char m[18];
+                ln_trace_emit(s->net, LN_TR_SWITCH, s->name, "%s moved from port %u to %u", ln_mac_fmt(mac, m),
+                              e->port, port);
+            }
         }
         e->port = port;
         e->seen = now;
@@ -154,6 +161,10 @@ static void learn(ln_switch *s, const uint8_t mac[6], uint32_t port, ln_time now
         /* Not learning on allocation failure is safe: the MAC is flooded. */
         if (fdb_rehash(s, s->fdb_size * 2, now) != 0) return;
         fdb_slot(s, mac, &slot);
+    }
+    if (LN_TRACE_ON(s->net, LN_TR_SWITCH)) {
+        char m[18];
+        ln_trace_emit(s->net, LN_TR_SWITCH, s->name, "learned %s on port %u", ln_mac_fmt(mac, m), port);
     }
     ln_fdb_entry *e = &s->fdb[slot];
     memcpy(e->mac, mac, 6);
@@ -212,6 +223,12 @@ static void sw_rx(ln_port *port, ln_pkt *frame)
     if (s->hub) {
         flood(s, in->index, frame);
         return;
+    }
+    if (LN_TRACE_ON(s->net, LN_TR_SWITCH) && (frame->data[LN_ETH_DST] & 1) == 0 &&
+        !fdb_find(s, frame->data + LN_ETH_DST, ln_net_now(s->net))) {
+        char m[18];
+        ln_trace_emit(s->net, LN_TR_SWITCH, s->name, "%s unknown: flooding from port %u",
+                      ln_mac_fmt(frame->data + LN_ETH_DST, m), in->index);
     }
     const uint8_t *dst = frame->data + LN_ETH_DST, *src = frame->data + LN_ETH_SRC;
     ln_time now = ln_net_now(s->net);

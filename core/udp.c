@@ -27,6 +27,7 @@
 #include "ip.h"
 #include "node.h"
 #include "tcp.h"
+#include "trace.h"
 #include "wire.h"
 
 #define RCVBUF_DEFAULT 212992u   /* net.core.rmem_default */
@@ -513,6 +514,11 @@ static void enqueue(ln_udp_sock *s, ln_pkt *pkt, uint32_t src, uint16_t sport)
 {
     ln_node *n = s->node;
     if (s->qcount && s->qbytes + pkt->len > s->rcvbuf) {
+        if (LN_TRACE_ON(n->net, LN_TR_UDP)) {
+            char a[16];
+            ln_trace_emit(n->net, LN_TR_UDP, n->name, "port %u: %u bytes from %s do not fit (%zu of %u queued)",
+                          s->lport, pkt->len, ln_ip_fmt(src, a), s->qbytes, s->rcvbuf);
+        }
         LN_MIB_INC(n, UdpRcvbufErrors);
         LN_MIB_INC(n, UdpInErrors);
         ln_pkt_push(pkt, LN_UDP_HLEN);
@@ -626,6 +632,11 @@ static void udp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
             last = s;
         }
         if (!last) {
+            if (LN_TRACE_ON(n->net, LN_TR_UDP)) {
+                char a[16], b[16];
+                ln_trace_emit(n->net, LN_TR_UDP, n->name, "%s.%u > %s.%u: nobody listens, ignored (no ICMP for "
+                              "broadcast or multicast)", ln_ip_fmt(ip->src, a), sport, ln_ip_fmt(ip->dst, b), dport);
+            }
             /* Linux counts these as UdpIgnoredMulti, not NoPorts, and
              * never answers a broadcast or multicast with an ICMP error. */
             LN_MIB_INC(n, UdpIgnoredMulti);
@@ -639,6 +650,11 @@ static void udp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
 
     ln_udp_sock *s = lookup(n, ip->src, sport, ip->dst, dport);
     if (!s) {
+        if (LN_TRACE_ON(n->net, LN_TR_UDP)) {
+            char a[16], b[16];
+            ln_trace_emit(n->net, LN_TR_UDP, n->name, "%s.%u > %s.%u: no socket, port unreachable",
+                          ln_ip_fmt(ip->src, a), sport, ln_ip_fmt(ip->dst, b), dport);
+        }
         LN_MIB_INC(n, UdpNoPorts);
         /* ln_icmp_error wants the datagram from its IP header (the bytes
          * are still in the buffer); it only borrows it. */

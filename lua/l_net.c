@@ -15,6 +15,7 @@
 #include "link.h"
 #include "node.h"
 #include "switch.h"
+#include "trace.h"
 #include "lunet.h"
 
 /* ---- handles and the cache --------------------------------------------- */
@@ -93,9 +94,36 @@ lnl_net *lnl_current_net(lua_State *L)
     return best;
 }
 
+/* net:trace("arp,ip" | "all" | "") sets the debug trace (trace.h);
+ * net:trace() returns what is on, as the same kind of list. */
+static int net_trace(lua_State *L)
+{
+    const char *F = "net:trace";
+    lnl_net *n = lnl_checknet(L, 1, F);
+    if (!n->net) luaL_error(L, "%s: the network is closed", F);
+    if (!lua_isnoneornil(L, 2)) {
+        char err[200];
+        uint32_t mask;
+        if (ln_trace_parse(lnl_checkstring(L, 2, F), &mask, err, sizeof err) != 0)
+            lnl_argerror(L, 2, F, "%s", err);
+        n->net->trace_mask = mask;
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    bool first = true;
+    for (int i = 0; i < LN_TR__COUNT; i++) {
+        if (!LN_TRACE_ON(n->net, i)) continue;
+        if (!first) luaL_addchar(&b, ',');
+        luaL_addstring(&b, ln_trace_name((ln_trace_sub)i));
+        first = false;
+    }
+    luaL_pushresult(&b);
+    return 1;
+}
+
 /* ---- creation and closing ---------------------------------------------- */
 
-static const char *const net_opts[] = {"seed", "name", NULL};
+static const char *const net_opts[] = {"seed", "name", "trace", NULL};
 
 int lnl_net_new(lua_State *L)
 {
@@ -125,6 +153,17 @@ int lnl_net_new(lua_State *L)
     luaL_setmetatable(L, LNL_NET);
     n->net = ln_net_new(seed);
     if (!n->net) luaL_error(L, "lunet.net: out of memory");
+    /* The debug trace: {trace = "arp,ip"}, else $LUNET_TRACE (--trace). */
+    const char *tr = getenv("LUNET_TRACE"), *from = "LUNET_TRACE";
+    if (!lua_isnoneornil(L, 1) && lnl_optfield(L, 1, "trace")) {
+        tr = lua_tostring(L, -1), from = "lunet.net: trace";
+        if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "lunet.net: trace must be a string like \"arp,ip\"");
+        lua_pop(L, 1);
+    }
+    if (tr) {
+        char err[200];
+        if (ln_trace_parse(tr, &n->net->trace_mask, err, sizeof err) != 0) luaL_error(L, "%s: %s", from, err);
+    }
 
     lua_createtable(L, 0, 4);                          /* user value */
     lua_newtable(L);
@@ -406,7 +445,7 @@ void lnl_open_net(lua_State *L)
         {"switches", net_switches}, {"links", net_links},
         {"link", lnl_net_link}, {"capture", lnl_net_capture}, {"captures", lnl_net_captures},
         {"on", lnl_net_on}, {"off", lnl_net_off},
-        {"drops", net_drops}, {"now", net_now}, {"seed", net_seed},
+        {"drops", net_drops}, {"now", net_now}, {"seed", net_seed}, {"trace", net_trace},
         {"spawn", net_spawn}, {"close", net_close},
         {NULL, NULL},
     };

@@ -32,6 +32,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "trace.h"
 #include "lunet.h"
 
 #define PROG "lunet"
@@ -62,13 +63,13 @@ static const char *const usage_text =
     "usage: lunet <command> [options]\n"
     "\n"
     "  lunet run [--seed N] [--realtime] [--pcap DIR] [--report DIR] [--timeout T]\n"
-    "            [--step] [--speed X] [--quiz] [--lang LANG] [--color=WHEN] [--progress=WHEN]\n"
-    "            FILE.lua [ARGS...]\n"
+    "            [--step] [--speed X] [--quiz] [--lang LANG] [--trace LIST] [--color=WHEN]\n"
+    "            [--progress=WHEN] FILE.lua [ARGS...]\n"
     "      run a scenario script (expect/eventually/test are globals)\n"
     "  lunet test [--seed N] [--filter PAT] [--tap] [--junit FILE] [--pcap DIR] [-v]\n"
     "             [--timeout T] [--lang LANG] [--color=WHEN] [--progress=WHEN] PATH...\n"
     "      run scenario tests (files, or directories searched for *.lua)\n"
-    "  lunet repl [--seed N] [--pcap DIR] [--color=WHEN] [FILE.lua [ARGS...]]\n"
+    "  lunet repl [--seed N] [--pcap DIR] [--trace LIST] [--color=WHEN] [FILE.lua [ARGS...]]\n"
     "      load FILE.lua (a topology or a script), then a Lua prompt while\n"
     "      every network runs in real time (.help at the prompt)\n"
     "  lunet version\n"
@@ -93,6 +94,9 @@ static const char *const usage_text =
     "  --lang LANG      language of the scenarios' explanations: en (the default)\n"
     "                   or zh (also $LUNET_LANG); FILE.lua --help lists a\n"
     "                   scenario's what-if knobs (key=value arguments)\n"
+    "  --trace LIST     debug trace of the stack's decisions on stderr, one line\n"
+    "                   each (time, node, subsystem): LIST of link, switch, arp,\n"
+    "                   ip, icmp, igmp, udp, tcp, or all (also $LUNET_TRACE)\n"
     "  --color=WHEN     colour: auto (on a terminal, unless NO_COLOR is set or\n"
     "                   TERM=dumb; the default), always or never\n"
     "  --progress=WHEN  a progress line on stderr for runs over a second: auto\n"
@@ -101,7 +105,7 @@ static const char *const usage_text =
     "Environment: LUNET_PCAP_DIR (capture directory), LUNET_LUA_DIR (load\n"
     "lunet/*.lua from there instead of the copies built in), LUNET_COLOR and\n"
     "LUNET_PROGRESS (the default WHEN of --color and --progress), LUNET_LANG,\n"
-    "NO_COLOR.\n";
+    "LUNET_TRACE, NO_COLOR.\n";
 
 /* The hook a signal sets: stop the Lua code running, saying where it was
  * ("interrupted at t=1.000s in the task at x.lua:7"), the line that
@@ -308,6 +312,16 @@ static int parse_run(opts *o, int i)
             if (!val) val = i + 1 < o->argc ? o->argv[++i] : NULL;
             if (!val) return usage_error("%s needs a directory", "--pcap");
             o->pcap = val;
+        } else if (strcmp(a, "--trace") == 0 || strncmp(a, "--trace=", 8) == 0) {
+            /* (not folded into `a` like the others: GCC then warns about
+             * every longer option name compared after it) */
+            val = a[7] == '=' ? a + 8 : i + 1 < o->argc ? o->argv[++i] : NULL;
+            uint32_t mask;
+            char err[200];
+            if (!val) return usage_error("%s needs subsystems, like arp,ip (or all)", "--trace");
+            if (ln_trace_parse(val, &mask, err, sizeof err) != 0) return usage_error("--trace: %s", err);
+            /* Every network the script makes reads it (l_net.c). */
+            setenv("LUNET_TRACE", val, 1);
         } else if (strcmp(a, "--lang") == 0) {
             if (!val) val = i + 1 < o->argc ? o->argv[++i] : NULL;
             if (!val || (strcmp(val, "en") != 0 && strcmp(val, "zh") != 0))

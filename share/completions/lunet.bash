@@ -7,9 +7,9 @@
 
 # Options of each command; a trailing "=" marks one that takes a value
 # (lunet takes it after "=" or as the next word).
-_lunet_opts_run='--seed= --realtime --step --speed= --quiz --lang= --pcap= --report= --timeout= --color= --progress= --'
+_lunet_opts_run='--seed= --realtime --step --speed= --quiz --lang= --trace= --pcap= --report= --timeout= --color= --progress= --'
 _lunet_opts_test='--seed= --filter= --tap --junit= --pcap= -v --verbose --timeout= --lang= --color= --progress= --help --'
-_lunet_opts_repl='--seed= --pcap= --lang= --color= --'
+_lunet_opts_repl='--seed= --pcap= --lang= --trace= --color= --'
 
 # COMPREPLY: the values of option $1 that start with $2.  (The helpers
 # set COMPREPLY themselves: compopt in a $(...) subshell would be lost.)
@@ -21,6 +21,11 @@ _lunet_value()
             COMPREPLY=($(compgen -W $'auto\nalways\nnever' -- "$2")) ;;
         --lang)
             COMPREPLY=($(compgen -W $'en\nzh' -- "$2")) ;;
+        --trace)
+            # a comma-separated list: complete the word after the last comma
+            local done=${2%,*} word=${2##*,}
+            [[ $2 == *,* ]] && done="$done," || done=""
+            COMPREPLY=($(compgen -P "$done" -W $'link\nswitch\narp\nip\nicmp\nigmp\nudp\ntcp\nall' -- "$word")) ;;
         --pcap|--report)
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -d -- "$2")) ;;
