@@ -538,7 +538,7 @@ static void bottleneck_case(int flows, const char *cc, double min_total, double 
     th t;
     th_init(&t, false);
     T = &t;
-    ln_net_unsubscribe(t.net, 1);            /* no capture: long run */
+    ln_net_unsubscribe(t.net, t.sub);        /* no capture: long run */
     ln_linkcfg lc;
     ln_linkcfg_default(&lc);
     lc.bandwidth = 20000000;
