@@ -483,7 +483,9 @@ static inline th_tx th_bsyn(void)
 /* Each builder takes a fresh harness (raw b) to its state the way a peer
  * would, asserting every segment a sends on the way and the state it
  * ends in, and consumes those segments: a test starts in the state with
- * nothing unread. */
+ * nothing unread.  On the conventional connection the windows are
+ * asserted too: 64240 before the handshake, 63 (x 1024) after it, as
+ * Linux's (reference 1, 2). */
 
 static inline void th_in_state(ln_tcp_sock *s, ln_tcp_state want)
 {
@@ -516,7 +518,13 @@ static inline ln_tcp_sock *th_open_active(th *t, uint16_t lport, uint16_t port, 
 }
 
 /* The conventional connection, from here on. */
-static inline ln_tcp_sock *th_syn_sent(th *t) { return th_connect(t, TH_PORT_A, TH_PORT_B, TH_ISS_A); }
+static inline ln_tcp_sock *th_syn_sent(th *t)
+{
+    ln_tcp_sock *s = th_connect(t, TH_PORT_A, TH_PORT_B, TH_ISS_A);
+    th_seg *syn = th_last(t);
+    CHECK(syn && syn->wnd == 64240);
+    return s;
+}
 
 static inline ln_tcp_sock *th_established(th *t)
 {
@@ -529,7 +537,7 @@ static inline ln_tcp_sock *th_syn_rcvd(th *t)
     ln_tcp_sock *s = th_syn_sent(t);
     th_tx x = th_bsyn();
     th_deliver(t, &x);
-    TH_EXPECT(t, th_addr(t, 0), F_SA, TH_ISS_A, TH_ISS_B + 1, 0, -1);
+    TH_EXPECT(t, th_addr(t, 0), F_SA, TH_ISS_A, TH_ISS_B + 1, 0, 64240);
     th_in_state(s, LN_TCP_SYN_RCVD);
     return s;
 }
@@ -540,7 +548,7 @@ static inline ln_tcp_sock *th_fin_wait_1(th *t)
     ln_tcp_sock *s = th_established(t);
     ln_tcp_shutdown(s, LN_SHUT_WR);
     th_settle(t);
-    TH_EXPECT(t, th_addr(t, 0), F_FA, TH_ISS_A + 1, TH_ISS_B + 1, 0, -1);
+    TH_EXPECT(t, th_addr(t, 0), F_FA, TH_ISS_A + 1, TH_ISS_B + 1, 0, 63);
     th_in_state(s, LN_TCP_FIN_WAIT_1);
     return s;
 }
@@ -559,28 +567,29 @@ static inline ln_tcp_sock *th_time_wait(th *t)
 {
     ln_tcp_sock *s = th_fin_wait_1(t);
     th_bsend(t, F_FA, TH_ISS_B + 1, TH_ISS_A + 2, 0);
-    TH_EXPECT(t, th_addr(t, 0), F_A, TH_ISS_A + 2, TH_ISS_B + 2, 0, -1);
+    TH_EXPECT(t, th_addr(t, 0), F_A, TH_ISS_A + 2, TH_ISS_B + 2, 0, 63);
     th_in_state(s, LN_TCP_TIME_WAIT);
     return s;
 }
 
-/* b's FIN.  a's ACK of it waits (Linux delays it: pingpong), so nothing
- * is sent yet, and the delayed-ACK timer runs. */
+/* b's FIN: a's ACK, at once here, right after the handshake (after data
+ * it would wait: test_established_fin). */
 static inline ln_tcp_sock *th_close_wait(th *t)
 {
     ln_tcp_sock *s = th_established(t);
     th_bsend(t, F_FA, TH_ISS_B + 1, TH_ISS_A + 1, 0);
+    TH_EXPECT(t, th_addr(t, 0), F_A, TH_ISS_A + 1, TH_ISS_B + 2, 0, 63);
     th_in_state(s, LN_TCP_CLOSE_WAIT);
     return s;
 }
 
-/* shutdown(SHUT_WR) in CLOSE_WAIT: a's FIN, carrying the ACK of b's. */
+/* shutdown(SHUT_WR) in CLOSE_WAIT: a's FIN. */
 static inline ln_tcp_sock *th_last_ack(th *t)
 {
     ln_tcp_sock *s = th_close_wait(t);
     ln_tcp_shutdown(s, LN_SHUT_WR);
     th_settle(t);
-    TH_EXPECT(t, th_addr(t, 0), F_FA, TH_ISS_A + 1, TH_ISS_B + 2, 0, -1);
+    TH_EXPECT(t, th_addr(t, 0), F_FA, TH_ISS_A + 1, TH_ISS_B + 2, 0, 63);
     th_in_state(s, LN_TCP_LAST_ACK);
     return s;
 }

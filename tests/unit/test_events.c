@@ -7,27 +7,14 @@
 
 static th *T;
 
-static uint32_t last_tsval(void)
+/* b's ACK, with window wnd and the SACK blocks given. */
+static void back(ln_seq ack, uint16_t wnd, int n_sack, const ln_tcp_sackblk *sack)
 {
-    for (uint32_t i = T->n; i-- > 0;)
-        if (T->seg[i].src == TH_A && T->seg[i].has_ts) return T->seg[i].tsval;
-    return 0;
-}
-
-static void bsend_full(uint8_t flags, ln_seq seq, ln_seq ack, uint16_t wnd, int n_sack,
-                       const ln_tcp_sackblk *sack)
-{
-    th_tx x = { .sport = 80, .dport = 40000, .seq = seq, .ack = ack, .flags = flags, .wnd = wnd,
-                .ts = true, .tsval = 6000 + (uint32_t)(th_now(T) / LN_MSEC),
-                .tsecr = last_tsval(), .n_sack = (uint8_t)n_sack };
+    th_tx x = th_bseg(T, F_A, 2001, ack, 0);
+    x.wnd = wnd;
+    x.n_sack = (uint8_t)n_sack;
     for (int i = 0; i < n_sack; i++) x.sack[i] = sack[i];
-    th_send(T, &x);
-    th_settle(T);
-}
-
-static void bsend(uint8_t flags, ln_seq seq, ln_seq ack)
-{
-    bsend_full(flags, seq, ack, 64, 0, NULL);
+    th_deliver(T, &x);
 }
 
 /* ---- recorders ------------------------------------------------------------------- */
@@ -104,18 +91,10 @@ static void test_established_rtt_events(void)
 {
     th t;
     setup(&t, LN_EV_MASK(LN_EV_TCP_RTT));
-    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
-    ln_tcp_sock *s = ln_tcp_socket(t.a);
-    ln_tcp_bind(s, 0, 40000);
-    ln_tcp_connect(s, TH_B, 80);
-    th_settle(&t);
-    th_seg *syn = TH_EXPECT(&t, TH_A, F_S, 1000, 0, 0, 64240);
+    ln_tcp_sock *s = th_syn_sent(&t);
     th_run(&t, 30 * LN_MSEC);
-    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .ack = 1001, .flags = F_SA,
-                .wnd = 65160, .syn_opts = true, .mss = 1460, .sack_perm = true, .ws = 10,
-                .ts = true, .tsval = 5000, .tsecr = syn ? syn->tsval : 0 };
-    th_send(&t, &x);
-    th_settle(&t);
+    th_tx x = th_bsynack(&t);
+    th_deliver(&t, &x);
     TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 0, -1);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_ESTABLISHED);
     CHECK_EQ(n_recs, 1);
@@ -127,10 +106,10 @@ static void test_established_rtt_events(void)
     TH_EXPECT(&t, TH_A, F_A, 1001 + 1448, 2001, 1448, -1);
     TH_EXPECT(&t, TH_A, F_PA, 1001 + 2896, 2001, 104, -1);
     th_run(&t, 20 * LN_MSEC);
-    bsend(F_A, 2001, 1001 + 1448);
+    th_bsend(&t, F_A, 2001, 1001 + 1448, 0);
     CHECK_EQ(n_recs, 2);
     th_run(&t, 10 * LN_MSEC);
-    bsend(F_A, 2001, 1001 + 3000);
+    th_bsend(&t, F_A, 2001, 1001 + 3000, 0);
     TH_NONE(&t, TH_A);
     CHECK_EQ(n_recs, 3);
 
@@ -197,7 +176,7 @@ static void test_established_rto_kind(void)
 {
     th t;
     setup(&t, LN_EV_MASK(LN_EV_TIMER));
-    ln_tcp_sock *s = th_open_active(&t, 40000, 80, 1000, 2000, true);
+    ln_tcp_sock *s = th_established(&t);
     ln_time t0 = th_now(&t);
     static char data[4000];
     CHECK_EQ(ln_tcp_send(s, data, 3000), 3000);
@@ -227,13 +206,13 @@ static void test_established_rto_kind(void)
     /* The head acknowledged: the rest from SND.UNA, still retransmissions
      * (Loss), then new data, which is not. */
     rec_reset();
-    bsend(F_A, 2001, 1001 + 1448);
+    th_bsend(&t, F_A, 2001, 1001 + 1448, 0);
     g = TH_EXPECT(&t, TH_A, F_A, 1001 + 1448, 2001, 1448, 63);
     CHECK_EQ(kind_of(g), LN_PKT_KIND_RETRANS);
     g = TH_EXPECT(&t, TH_A, F_PA, 1001 + 2896, 2001, 104, 63);
     CHECK_EQ(kind_of(g), LN_PKT_KIND_RETRANS);
     TH_NONE(&t, TH_A);
-    bsend(F_A, 2001, 1001 + 3000);
+    th_bsend(&t, F_A, 2001, 1001 + 3000, 0);
     CHECK_EQ(ln_tcp_send(s, data, 100), 100);
     th_settle(&t);
     g = TH_EXPECT(&t, TH_A, F_PA, 1001 + 3000, 2001, 100, 63);
@@ -249,7 +228,7 @@ static void test_established_fast_retransmit_kind(void)
 {
     th t;
     setup(&t, 0);
-    ln_tcp_sock *s = th_open_active(&t, 40000, 80, 1000, 2000, true);
+    ln_tcp_sock *s = th_established(&t);
     static char data[14480];
     CHECK_EQ(ln_tcp_send(s, data, sizeof data), (int64_t)sizeof data);
     th_settle(&t);
@@ -259,7 +238,7 @@ static void test_established_fast_retransmit_kind(void)
     }
     ln_tcp_sackblk b = { 1001 + 1448, 1001 + 2 * 1448 };
     for (int i = 0; i < 3; i++) {
-        bsend_full(F_A, 2001, 1001, 64, 1, &b);
+        back(1001, 64, 1, &b);
         b.end += 1448;
     }
     th_seg *g = TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 1448, 63);
@@ -275,12 +254,12 @@ static void test_established_zero_window_probe_kind(void)
 {
     th t;
     setup(&t, LN_EV_MASK(LN_EV_TIMER));
-    ln_tcp_sock *s = th_open_active(&t, 40000, 80, 1000, 2000, true);
+    ln_tcp_sock *s = th_established(&t);
     ln_tcp_send(s, "0123456789", 10);
     th_settle(&t);
     th_seg *g = TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 10, 63);
     CHECK_EQ(kind_of(g), LN_PKT_KIND_NONE);
-    bsend_full(F_A, 2001, 1011, 0, 0, NULL);      /* all acked, window 0 */
+    back(1011, 0, 0, NULL);                       /* all acked, window 0 */
     CHECK_EQ(ln_tcp_send(s, NULL, 3000), 3000);
     th_run(&t, 204 * LN_MSEC);
     g = TH_EXPECT(&t, TH_A, F_A, 1010, 2001, 0, 63);
@@ -298,7 +277,7 @@ static void test_established_keepalive_kind(void)
 {
     th t;
     setup(&t, LN_EV_MASK(LN_EV_TIMER));
-    ln_tcp_sock *s = th_open_active(&t, 40000, 80, 1000, 2000, true);
+    ln_tcp_sock *s = th_established(&t);
     ln_tcp_setopt(s, LN_TCP_OPT_KEEPIDLE, 10 * LN_SEC);
     ln_tcp_setopt(s, LN_TCP_OPT_KEEPALIVE, 1);
     th_run(&t, 10 * LN_SEC);
