@@ -3,7 +3,7 @@
  * sent as (retransmission, fast retransmission, probes), the timeout an
  * RTO arms next; and that none of it changes the wire, nor is built, when
  * nobody listens. */
-#include "tcp_harness.h"
+#include "tcp_conn.h"
 
 static th *T;
 

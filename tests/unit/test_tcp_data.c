@@ -7,7 +7,7 @@
  *
  * Two kinds of setups: both hosts running the stack (a = client, ISN
  * 1000; b = server, ISN 2000), or a alone with b played by the test. */
-#include "tcp_harness.h"
+#include "tcp_conn.h"
 
 static th *T;
 

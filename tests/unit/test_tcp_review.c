@@ -3,7 +3,7 @@
  *
  * a runs the stack (ISN 1000); b is played by the test (ISN 2000), with
  * timestamps, SACK and window scaling unless a test says otherwise. */
-#include "tcp_harness.h"
+#include "tcp_conn.h"
 
 static th *T;
 

@@ -3,7 +3,7 @@
  * 3.10.7 with RFC 5961's blind-attack rules, as Linux applies them.
  *
  * a runs the stack (ISN 1000); b is played by the test (ISN 2000). */
-#include "tcp_harness.h"
+#include "tcp_conn.h"
 
 static th *T;
 

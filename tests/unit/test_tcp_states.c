@@ -6,7 +6,7 @@
  * Each test builds its connection through a real handshake, feeds b's
  * segments, asserts what a sends and then that nothing more was sent, and
  * checks no packet buffer leaked. */
-#include "tcp_harness.h"
+#include "tcp_conn.h"
 
 static th *T;
 

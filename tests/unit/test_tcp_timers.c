@@ -4,7 +4,7 @@
  *
  * lunet fires timers exactly when due; Linux rounds up to its timer wheel
  * (reference 0), so its captures show 1.02 s where lunet shows 1 s. */
-#include "tcp_harness.h"
+#include "tcp_conn.h"
 
 static th *T;
 
