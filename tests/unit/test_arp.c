@@ -18,7 +18,7 @@
 
 /* ---- harness ----------------------------------------------------------------- */
 
-/* Two hosts on one link, or (world_net) the wire settings for routers. */
+/* Two hosts on one link, or (world_routed) the wire settings for a router. */
 static const world_cfg hosts = { .seed = 1, .name = { "h1", "h2" },
                                  .addr = { IP(10, 0, 0, 1), IP(10, 0, 0, 2) }, .delay = 100 * LN_USEC };
 
@@ -270,14 +270,9 @@ static void test_failure(void)
 /* A router that cannot resolve the next hop tells the remote sender. */
 static void test_failure_via_router(void)
 {
-    world *w = logged(world_net(&hosts));
-    ln_node *a = world_node(w, "a", false), *r = world_node(w, "r", true), *b = world_node(w, "b", false);
-    ln_iface *ia = world_iface(a, IP(10, 0, 1, 1), 24);
-    ln_iface *r0 = world_iface(r, IP(10, 0, 1, 254), 24), *r1 = world_iface(r, IP(10, 0, 2, 254), 24);
-    ln_iface *ib = world_iface(b, IP(10, 0, 2, 1), 24);
-    world_wire(w, ia, r0);
-    world_wire(w, r1, ib);
-    world_route(a, ia, 0, 0, IP(10, 0, 1, 254));
+    world *w = logged(world_routed(&hosts));
+    ln_node *a = w->a, *r = w->r;
+    ln_iface *r1 = w->rb;
     ln_icmp_sock *s = ln_icmp_sock_open(a, 0, on_icmp, NULL);
     CHECK_EQ(ln_icmp_echo(s, IP(10, 0, 2, 99), 7, 56, 0, false), 0);
     world_run_until(w, 5 * LN_SEC);
@@ -487,15 +482,9 @@ static void test_permanent(void)
 
 static void test_router_errors(void)
 {
-    world *w = logged(world_net(&hosts));
-    ln_node *a = world_node(w, "a", false), *r = world_node(w, "r", true), *b = world_node(w, "b", false);
-    ln_iface *ia = world_iface(a, IP(10, 0, 1, 1), 24);
-    ln_iface *r0 = world_iface(r, IP(10, 0, 1, 254), 24), *r1 = world_iface(r, IP(10, 0, 2, 254), 24);
-    ln_iface *ib = world_iface(b, IP(10, 0, 2, 1), 24);
-    world_wire(w, ia, r0);
-    world_wire(w, r1, ib);
-    world_route(a, ia, 0, 0, IP(10, 0, 1, 254));
-    world_route(b, ib, 0, 0, IP(10, 0, 2, 254));
+    world *w = logged(world_routed(&hosts));
+    ln_node *a = w->a, *r = w->r, *b = w->b;
+    ln_iface *ia = w->ia;
     ln_icmp_sock *s = ln_icmp_sock_open(a, 0, on_icmp, NULL);
 
     /* TTL 1: the router says "time to live exceeded". */

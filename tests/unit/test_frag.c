@@ -18,7 +18,7 @@
 
 /* ---- a tiny harness ------------------------------------------------------- */
 
-/* a and b on one link, or (world_net) the wire settings for a router. */
+/* a and b on one link, or (world_routed) the wire settings for a router. */
 static const world_cfg hosts = { .seed = 7, .addr = { IP(10, 0, 0, 1), IP(10, 0, 0, 2) },
                                  .delay = 100 * LN_USEC };
 
@@ -419,16 +419,10 @@ static void test_memory_limit(void)
 
 static void test_router(void)
 {
-    world *w = fresh(world_net(&hosts));
-    ln_node *a = world_node(w, "a", false), *rt = world_node(w, "r", true), *b = world_node(w, "b", false);
-    ln_iface *ia = world_iface(a, IP(10, 0, 1, 1), 24);
-    ln_iface *r0 = world_iface(rt, IP(10, 0, 1, 254), 24), *r1 = world_iface(rt, IP(10, 0, 2, 254), 24);
-    ln_iface *ib = world_iface(b, IP(10, 0, 2, 1), 24);
-    world_wire(w, ia, r0);
-    world_wire(w, r1, ib);
+    world *w = fresh(world_routed(&hosts));
+    ln_node *a = w->a, *rt = w->r, *b = w->b;
+    ln_iface *r1 = w->rb;
     r1->mtu = 576;
-    world_route(a, ia, 0, 0, IP(10, 0, 1, 254));
-    world_route(b, ib, 0, 0, IP(10, 0, 2, 254));
     ln_ip_register(b, PROTO_TEST, sink);
 
     /* 3 fragments from a, each split again by the router for MTU 576. */

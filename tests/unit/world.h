@@ -1,7 +1,8 @@
 /* world.h - a network for unit tests, and a record of what happened on it.
  *
- *   world_new():  a (addr[0]) <--- one wire ---> b (addr[1])
- *   world_net():  nothing yet; build with world_node, world_iface, world_wire
+ *   world_new():     a (addr[0]) <--- one wire ---> b (addr[1])
+ *   world_routed():  a <---> r <---> b, r forwarding between two /24s
+ *   world_net():     nothing yet; build with world_node, world_iface, world_wire
  *
  * Tests assert what went over the wire, so unless the world is quiet it
  * keeps a copy of every frame that starts onto a wire (LN_EV_TX), counts
@@ -35,7 +36,8 @@ typedef struct world_cfg {
     uint32_t addr[2];               /* in a /24; 0: the interface has none */
     ln_time delay;                  /* of every wire */
     bool unlimited;                 /* bandwidth 0, like a veth: no serialization */
-    const ln_linkcfg *link;         /* the whole configuration instead */
+    const ln_linkcfg *link;         /* instead of delay and unlimited (read
+                                     * while world_new builds the wire) */
     bool static_arp;                /* a and b know each other's MAC */
     bool quiet;                     /* subscribe to nothing (a test that records
                                      * its own way, or checks the silence) */
@@ -44,9 +46,11 @@ typedef struct world_cfg {
 typedef struct world {
     world_cfg cfg;
     ln_net *net;
-    ln_node *a, *b;                 /* world_new only */
+    ln_node *a, *b;                 /* world_new, world_routed */
     ln_iface *ia, *ib;
-    ln_link *link;
+    ln_link *link;                  /* a's */
+    ln_node *r;                     /* world_routed: the router */
+    ln_iface *ra, *rb;              /* its interfaces on a's and b's side */
     world_frame *tx; int n_tx, cap_tx;
     uint64_t drops[LN_DROP__COUNT], n_drops;
     int icmp_out[1 << 16], n_icmp_out;
@@ -138,6 +142,25 @@ static inline world *world_new(const world_cfg *c)
         CHECK_EQ(ln_arp_set(w->a, w->ia, c->addr[1], w->ib->mac), 0);
         CHECK_EQ(ln_arp_set(w->b, w->ib, c->addr[0], w->ia->mac), 0);
     }
+    return w;
+}
+
+/* a (10.0.1.1) -- r (10.0.1.254 | 10.0.2.254, forwarding) -- b (10.0.2.1),
+ * a and b routing everything through r. */
+static inline world *world_routed(const world_cfg *c)
+{
+    world *w = world_net(c);
+    w->a = world_node(w, "a", false);
+    w->r = world_node(w, "r", true);
+    w->b = world_node(w, "b", false);
+    w->ia = world_iface(w->a, IP(10, 0, 1, 1), 24);
+    w->ra = world_iface(w->r, IP(10, 0, 1, 254), 24);
+    w->rb = world_iface(w->r, IP(10, 0, 2, 254), 24);
+    w->ib = world_iface(w->b, IP(10, 0, 2, 1), 24);
+    w->link = world_wire(w, w->ia, w->ra);
+    world_wire(w, w->rb, w->ib);
+    world_route(w->a, w->ia, 0, 0, IP(10, 0, 1, 254));
+    world_route(w->b, w->ib, 0, 0, IP(10, 0, 2, 254));
     return w;
 }
 
