@@ -108,7 +108,10 @@ static inline ln_tcp_sock *th_syn_sent(th *t)
 
 static inline ln_tcp_sock *th_established(th *t)
 {
-    return th_open_active(t, TH_PORT_A, TH_PORT_B, TH_ISS_A, TH_ISS_B, true);
+    ln_tcp_sock *s = th_open_active(t, TH_PORT_A, TH_PORT_B, TH_ISS_A, TH_ISS_B, true);
+    th_seg *ack = th_last(t);
+    CHECK(ack && ack->wnd == 63);
+    return s;
 }
 
 /* b's SYN crosses a's (simultaneous open): a's SYN,ACK. */

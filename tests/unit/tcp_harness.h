@@ -65,7 +65,7 @@ typedef struct th_seg {
 
 typedef struct th {
     world *w;
-    ln_net *net;                    /* the world's, for short */
+    ln_net *net;                    /* net ... link: the world's, for short */
     ln_node *a, *b;
     ln_iface *ia, *ib;
     ln_link *link;
@@ -158,7 +158,7 @@ static inline void th_sink(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
     ln_pkt_free(pkt);
 }
 
-/* A and B on an instant wire with static ARP (seed 42). */
+/* TH_A and TH_B on an instant wire, static ARP, seed 42. */
 static inline world_cfg th_world(void)
 {
     world_cfg c = { .seed = 42, .addr = { TH_A, TH_B }, .unlimited = true, .static_arp = true };
@@ -200,7 +200,7 @@ static inline void th_run_until(th *t, ln_time when) { ln_sim_run_until(&t->net-
 /* Let everything due now happen (zero-delay hops, deferred frees). */
 static inline void th_settle(th *t) { th_run(t, 0); }
 
-/* The next segment sent by addr (TH_A or TH_B), or NULL. */
+/* The next segment sent by addr (a's or b's), or NULL. */
 static inline th_seg *th_next(th *t, uint32_t from)
 {
     int k = th_side(t, from);
