@@ -2,10 +2,12 @@
  *
  *   a (10.0.0.1, "client") <--- link, no delay, infinitely fast ---> b (10.0.0.2)
  *
- * ARP entries are static, so the wire carries TCP only.  Every frame that
- * starts onto the link is captured (LN_EV_TX) and parsed into a th_seg;
- * tests then take a's (or b's) segments one by one and assert them
- * exactly, and finally that nothing more was sent.
+ * The network is a world (world.h); th_init_on puts the two hosts on
+ * another one (addresses, link, ARP).  By default ARP entries are static,
+ * so the wire carries TCP only.  Every TCP frame that starts onto the
+ * link is captured (LN_EV_TX) and parsed into a th_seg; tests then take
+ * a's (or b's) segments one by one and assert them exactly, and finally
+ * that nothing more was sent.
  *
  * With `raw_b`, b's TCP is replaced by a sink: b sends only what the test
  * builds (th_send: header fields, options, payload, through ln_tcp_push_hdr
@@ -14,7 +16,10 @@
  * tests against the reference captures).
  *
  * th_free() aborts every socket, lets the network drain, and checks that
- * the packet pool is back where it started: no buffer leaked. */
+ * the packet pool is back where it started: no buffer leaked.
+ *
+ * tcp_conn.h builds on this: the ISN 1000/2000 connection most tests use,
+ * b's side of it, and a connection brought to any state. */
 #ifndef LN_TCP_HARNESS_H
 #define LN_TCP_HARNESS_H
 
@@ -22,22 +27,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arp.h"
-#include "check.h"
 #include "err.h"
 #include "eth.h"
 #include "icmp.h"
 #include "ip.h"
-#include "link.h"
-#include "net.h"
-#include "node.h"
 #include "tcp.h"
 #include "tcp_int.h"
-#include "wire.h"
+#include "world.h"
 
 #define TH_A 0x0a000001u            /* 10.0.0.1 */
 #define TH_B 0x0a000002u            /* 10.0.0.2 */
-#define TH_MAXSEG 4096
+#define TH_MAXSEG 4096              /* segments th_init captures */
 
 typedef struct th_seg {
     ln_time t;
@@ -56,21 +56,30 @@ typedef struct th_seg {
     uint32_t tsval, tsecr;
     uint8_t n_sack;
     ln_tcp_sackblk sack[4];
+    uint8_t hdr[20];                /* the fixed header as sent */
     uint8_t opt[40];
     uint8_t optlen;
+    uint8_t ts_at;                  /* where TSval sits in opt, if has_ts */
+    uint8_t kind;                   /* LN_PKT_KIND_*: what a sent it as */
 } th_seg;
 
 typedef struct th {
-    ln_net *net;
+    world *w;
+    ln_net *net;                    /* net ... link: the world's, for short */
     ln_node *a, *b;
     ln_iface *ia, *ib;
     ln_link *link;
     th_seg *seg;
-    uint32_t n;                     /* captured */
+    uint32_t n, max;                /* captured, room for */
     uint32_t cur[2];                /* next unread segment from a / from b */
+    int sub;                        /* the capture's subscription */
     uint64_t pool0;
     bool raw_b;
 } th;
+
+/* 0 for a's address, 1 for b's. */
+static inline int th_side(const th *t, uint32_t addr) { return addr == t->w->cfg.addr[0] ? 0 : 1; }
+static inline uint32_t th_addr(const th *t, int side) { return t->w->cfg.addr[side]; }
 
 static inline void th_parse_opts(th_seg *s, const uint8_t *p, uint32_t n)
 {
@@ -85,7 +94,12 @@ static inline void th_parse_opts(th_seg *s, const uint8_t *p, uint32_t n)
         if (k == 2 && sz == 4) { s->has_mss = true; s->mss = ln_get16(p + 2); }
         if (k == 3 && sz == 3) { s->has_ws = true; s->ws = p[2]; }
         if (k == 4 && sz == 2) s->sack_perm = true;
-        if (k == 8 && sz == 10) { s->has_ts = true; s->tsval = ln_get32(p + 2); s->tsecr = ln_get32(p + 6); }
+        if (k == 8 && sz == 10) {
+            s->has_ts = true;
+            s->ts_at = (uint8_t)(s->optlen - n + 2);
+            s->tsval = ln_get32(p + 2);
+            s->tsecr = ln_get32(p + 6);
+        }
         if (k == 5 && sz >= 10) {
             s->n_sack = (uint8_t)((sz - 2) / 8);
             for (int i = 0; i < s->n_sack && i < 4; i++) {
@@ -110,10 +124,12 @@ static inline void th_on_tx(const ln_event *ev, void *arg)
     uint32_t ihl = (uint32_t)(ip[0] & 15) * 4, tot = ln_get16(ip + LN_IP_LEN);
     const uint8_t *tc = ip + ihl;
     uint32_t hl = (uint32_t)(tc[12] >> 4) * 4;
-    if (t->n >= TH_MAXSEG) return;
+    if (t->n >= t->max) return;
     th_seg *s = &t->seg[t->n++];
     memset(s, 0, sizeof *s);
     s->t = ev->time;
+    s->kind = p->kind;
+    memcpy(s->hdr, tc, sizeof s->hdr);
     s->src = ln_get32(ip + LN_IP_SRC);
     s->dst = ln_get32(ip + LN_IP_DST);
     s->ipid = ln_get16(ip + LN_IP_ID);
@@ -142,31 +158,40 @@ static inline void th_sink(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
     ln_pkt_free(pkt);
 }
 
-static inline void th_init(th *t, bool raw_b)
+/* TH_A and TH_B on an instant wire, static ARP, seed 42. */
+static inline world_cfg th_world(void)
+{
+    world_cfg c = { .seed = 42, .addr = { TH_A, TH_B }, .unlimited = true, .static_arp = true };
+    return c;
+}
+
+/* The harness on the two hosts of `c`, capturing up to max segments. */
+static inline void th_init_on(th *t, const world_cfg *c, bool raw_b, uint32_t max)
 {
     memset(t, 0, sizeof *t);
-    char err[128];
-    t->net = ln_net_new(42);
-    t->a = ln_node_new(t->net, "a", false, err, sizeof err);
-    t->b = ln_node_new(t->net, "b", false, err, sizeof err);
-    t->ia = ln_iface_new(t->a, NULL, err, sizeof err);
-    t->ib = ln_iface_new(t->b, NULL, err, sizeof err);
-    ln_iface_set_addr(t->ia, TH_A, 24);
-    ln_iface_set_addr(t->ib, TH_B, 24);
-    ln_linkcfg lc;
-    ln_linkcfg_default(&lc);
-    lc.bandwidth = 0;
-    lc.delay = 0;
-    t->link = ln_link_new(t->net, &t->ia->port, &t->ib->port, &lc, NULL, err, sizeof err);
-    ln_arp_set(t->a, t->ia, TH_B, t->ib->mac);
-    ln_arp_set(t->b, t->ib, TH_A, t->ia->mac);
-    t->seg = calloc(TH_MAXSEG, sizeof *t->seg);
-    ln_net_subscribe(t->net, LN_EV_MASK(LN_EV_TX), th_on_tx, t);
+    world_cfg q = *c;
+    q.quiet = true;                 /* the harness records TCP its own way */
+    t->w = world_new(&q);
+    t->net = t->w->net;
+    t->a = t->w->a;
+    t->b = t->w->b;
+    t->ia = t->w->ia;
+    t->ib = t->w->ib;
+    t->link = t->w->link;
+    t->max = max;
+    t->seg = calloc(max, sizeof *t->seg);
+    t->sub = ln_net_subscribe(t->net, LN_EV_MASK(LN_EV_TX), th_on_tx, t);
     t->raw_b = raw_b;
     th_icmp_type = th_icmp_code = 0;
     th_icmp_info = 0;
     if (raw_b) ln_ip_register(t->b, LN_IPPROTO_TCP, th_sink);
     t->pool0 = ln_pktpool_in_use(t->net->pool);
+}
+
+static inline void th_init(th *t, bool raw_b)
+{
+    world_cfg c = th_world();
+    th_init_on(t, &c, raw_b, TH_MAXSEG);
 }
 
 static inline ln_time th_now(const th *t) { return ln_net_now(t->net); }
@@ -175,10 +200,10 @@ static inline void th_run_until(th *t, ln_time when) { ln_sim_run_until(&t->net-
 /* Let everything due now happen (zero-delay hops, deferred frees). */
 static inline void th_settle(th *t) { th_run(t, 0); }
 
-/* The next segment sent by addr (TH_A or TH_B), or NULL. */
+/* The next segment sent by addr (a's or b's), or NULL. */
 static inline th_seg *th_next(th *t, uint32_t from)
 {
-    int k = from == TH_A ? 0 : 1;
+    int k = th_side(t, from);
     while (t->cur[k] < t->n && t->seg[t->cur[k]].src != from) t->cur[k]++;
     if (t->cur[k] >= t->n) return NULL;
     return &t->seg[t->cur[k]++];
@@ -186,7 +211,7 @@ static inline th_seg *th_next(th *t, uint32_t from)
 
 static inline uint32_t th_pending(th *t, uint32_t from)
 {
-    int k = from == TH_A ? 0 : 1;
+    int k = th_side(t, from);
     uint32_t c = 0;
     for (uint32_t i = t->cur[k]; i < t->n; i++)
         if (t->seg[i].src == from) c++;
@@ -197,6 +222,22 @@ static inline uint32_t th_pending(th *t, uint32_t from)
 static inline void th_skip(th *t)
 {
     t->cur[0] = t->cur[1] = t->n;
+}
+
+/* The latest segment a sent, read or not; or NULL. */
+static inline th_seg *th_last(th *t)
+{
+    for (uint32_t i = t->n; i-- > 0;)
+        if (th_side(t, t->seg[i].src) == 0) return &t->seg[i];
+    return NULL;
+}
+
+/* a's latest TSval, for b to echo; 0 before any. */
+static inline uint32_t th_last_tsval(const th *t)
+{
+    for (uint32_t i = t->n; i-- > 0;)
+        if (th_side(t, t->seg[i].src) == 0 && t->seg[i].has_ts) return t->seg[i].tsval;
+    return 0;
 }
 
 /* What b sends in raw mode. */
@@ -215,14 +256,19 @@ typedef struct th_tx {
     int8_t ws;                      /* -1: none (0 means shift 0) */
     uint8_t n_sack;
     ln_tcp_sackblk sack[4];
-    uint32_t from, to;              /* default b -> a */
+    uint32_t from, to;              /* default b -> a; from may be anybody's */
+    bool no_df;                     /* as a raw socket without path MTU discovery */
 } th_tx;
 
-static inline int th_send(th *t, const th_tx *x)
+/* must: CHECK that each step worked (the segment left); without it a
+ * test may send what the stack refuses to build or route. */
+static inline int th_send_(th *t, const th_tx *x, bool must)
 {
-    uint32_t from = x->from ? x->from : TH_B, to = x->to ? x->to : TH_A;
-    ln_node *n = from == TH_A ? t->a : t->b;
+    uint32_t from = x->from ? x->from : th_addr(t, 1), to = x->to ? x->to : th_addr(t, 0);
+    ln_node *n = from == th_addr(t, 0) ? t->a : t->b;
     ln_pkt *p = ln_net_pkt(t->net, x->len);
+    if (must) CHECK(p != NULL);
+    if (!p) return -1;
     for (uint32_t i = 0; i < x->len; i++)
         p->data[i] = x->data ? ((const uint8_t *)x->data)[i] : (uint8_t)(x->seq + i);
     ln_tcp_hdr h;
@@ -241,14 +287,28 @@ static inline int th_send(th *t, const th_tx *x)
     h.tsecr = x->tsecr;
     h.n_sack = x->n_sack;
     memcpy(h.sack, x->sack, sizeof h.sack);
-    if (ln_tcp_push_hdr(p, &h)) {
+    int rc = ln_tcp_push_hdr(p, &h);
+    if (must) CHECK_EQ(rc, 0);
+    if (rc) {
         ln_pkt_free(p);
         return -1;
     }
     ln_ip_opts o;
     memset(&o, 0, sizeof o);
-    o.df = o.df_set = true;
-    return ln_ip_output(n, p, from, to, LN_IPPROTO_TCP, &o);
+    o.df = o.df_set = !x->no_df;
+    o.any_src = true;
+    rc = ln_ip_output(n, p, from, to, LN_IPPROTO_TCP, &o);
+    if (must) CHECK_EQ(rc, 0);
+    return rc;
+}
+static inline int th_send(th *t, const th_tx *x) { return th_send_(t, x, false); }
+static inline void th_send_ok(th *t, const th_tx *x) { th_send_(t, x, true); }
+
+/* Send x and let a answer whatever it answers at once (b's side). */
+static inline void th_deliver(th *t, const th_tx *x)
+{
+    th_send(t, x);
+    th_settle(t);
 }
 
 /* Assert the next segment from `from`: flags, seq, ack, payload length
@@ -260,7 +320,7 @@ static inline th_seg *th_expect_(th *t, uint32_t from, uint8_t flags, ln_seq seq
     if (!s) {
         check_fail++;
         fprintf(stderr, "%s:%d: expected a segment from %s, none was sent\n", file, line,
-                from == TH_A ? "a" : "b");
+                th_side(t, from) ? "b" : "a");
         return NULL;
     }
     bool ok = s->flags == flags && s->seq == seq && (!(flags & LN_TCP_ACK) || s->ack == ack) &&
@@ -369,32 +429,7 @@ static inline void th_free(th *t)
     CHECK_U64(ln_pktpool_in_use(t->net->pool), t->pool0 + ofo);
     CHECK_U64(ofo, 0);
     free(t->seg);
-    ln_net_free(t->net);
-}
-
-/* ---- common setups ----------------------------------------------------------------- */
-
-/* An active open on a to b:port with ISN iss; b (raw) answers with ISN
- * irs and a full Linux option set; a's SYN and ACK are consumed.  Returns
- * a's socket in ESTABLISHED. */
-static inline ln_tcp_sock *th_open_active(th *t, uint16_t lport, uint16_t port, ln_seq iss, ln_seq irs,
-                                          bool opts)
-{
-    ln_tcp_cfg_of(t->a)->fixed_isn = iss;
-    ln_tcp_sock *s = ln_tcp_socket(t->a);
-    ln_tcp_bind(s, 0, lport);
-    ln_tcp_connect(s, TH_B, port);
-    th_settle(t);
-    th_seg *syn = th_next(t, TH_A);
-    th_tx x = { .sport = port, .dport = lport, .seq = irs, .ack = iss + 1,
-                .flags = LN_TCP_SYN | LN_TCP_ACK, .wnd = 65160, .syn_opts = true,
-                .mss = 1460, .sack_perm = opts, .ws = opts ? 10 : -1, .ts = opts,
-                .tsval = 5000, .tsecr = syn ? syn->tsval : 0 };
-    if (!opts) x.wnd = 64240;
-    th_send(t, &x);
-    th_settle(t);
-    th_next(t, TH_A);                  /* the ACK */
-    return s;
+    world_release(t->w);
 }
 
 #endif

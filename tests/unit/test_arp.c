@@ -9,142 +9,51 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arp.h"
-#include "check.h"
 #include "csum.h"
 #include "err.h"
 #include "eth.h"
 #include "icmp.h"
 #include "ip.h"
-#include "link.h"
-#include "net.h"
-#include "node.h"
-#include "wire.h"
-
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+#include "world.h"
 
 /* ---- harness ----------------------------------------------------------------- */
 
-typedef struct frame { ln_time t; const ln_port *port; uint32_t len; uint8_t *b; } frame;
+/* Two hosts on one link, or (world_routed) the wire settings for a router. */
+static const world_cfg hosts = { .seed = 1, .name = { "h1", "h2" },
+                                 .addr = { IP(10, 0, 0, 1), IP(10, 0, 0, 2) }, .delay = 100 * LN_USEC };
 
 typedef struct arpev { ln_time t; const ln_node *node; int state; char text[64]; } arpev;
 
-typedef struct world {
-    ln_net *net;
-    frame *tx; int n_tx, cap_tx;
-    arpev arp[256]; int n_arp;
-    uint64_t drops[LN_DROP__COUNT];
-    int icmp_out[65536];
-    int msgs;
-    ln_icmp_msg msg[64];
-} world;
+static struct { arpev ev[256]; int n; } arps;           /* LN_EV_ARP, in order */
+static struct { ln_icmp_msg m[64]; int n; } icmp;       /* what our ICMP socket heard */
 
-static void on_event(const ln_event *ev, void *arg)
+static void on_arp(const ln_event *ev, void *arg)
 {
-    world *w = arg;
-    switch (ev->type) {
-    case LN_EV_TX: {
-        if (w->n_tx == w->cap_tx) {
-            w->cap_tx = w->cap_tx ? w->cap_tx * 2 : 64;
-            w->tx = realloc(w->tx, (size_t)w->cap_tx * sizeof *w->tx);
-        }
-        frame *f = &w->tx[w->n_tx++];
-        f->t = ev->time;
-        f->port = ev->port;
-        f->len = ev->pkt->len;
-        f->b = malloc(f->len);
-        memcpy(f->b, ev->pkt->data, f->len);
-        break;
+    if (arps.n < 256) {
+        arpev *a = &arps.ev[arps.n++];
+        a->t = ev->time;
+        a->node = ev->node;
+        a->state = (int)ev->value;
+        snprintf(a->text, sizeof a->text, "%s", ev->text ? ev->text : "");
     }
-    case LN_EV_DROP: w->drops[ev->reason]++; break;
-    case LN_EV_ICMP_OUT: w->icmp_out[ev->value & 0xffff]++; break;
-    case LN_EV_ARP:
-        if (w->n_arp < 256) {
-            arpev *a = &w->arp[w->n_arp++];
-            a->t = ev->time;
-            a->node = ev->node;
-            a->state = (int)ev->value;
-            snprintf(a->text, sizeof a->text, "%s", ev->text ? ev->text : "");
-        }
-        break;
-    default: break;
-    }
-}
-
-static world *world_new(void)
-{
-    world *w = calloc(1, sizeof *w);
-    w->net = ln_net_new(1);
-    ln_net_subscribe(w->net, LN_EV_ALL, on_event, w);
-    return w;
-}
-
-static void world_free(world *w)
-{
-    ln_sim_run(&w->net->sim);
-    CHECK_U64(ln_pktpool_in_use(w->net->pool), 0);
-    ln_net_free(w->net);
-    for (int i = 0; i < w->n_tx; i++) free(w->tx[i].b);
-    free(w->tx);
-    free(w);
-}
-
-static ln_node *node(world *w, const char *name, bool fwd)
-{
-    char err[128];
-    ln_node *n = ln_node_new(w->net, name, fwd, err, sizeof err);
-    CHECK(n != NULL);
-    return n;
-}
-
-static ln_iface *iface(ln_node *n, uint32_t addr, uint8_t plen)
-{
-    char err[128];
-    ln_iface *ifc = ln_iface_new(n, NULL, err, sizeof err);
-    CHECK(ifc != NULL);
-    CHECK_EQ(ln_iface_set_addr(ifc, addr, plen), 0);
-    return ifc;
-}
-
-static void wire(world *w, ln_iface *a, ln_iface *b)
-{
-    char err[128];
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
-    c.delay = 100 * LN_USEC;
-    CHECK(ln_link_new(w->net, &a->port, &b->port, &c, NULL, err, sizeof err) != NULL);
-}
-
-static void gateway(ln_node *n, ln_iface *ifc, uint32_t gw)
-{
-    ln_route r = { .prefix = 0, .plen = 0, .gateway = gw, .iface = ifc, .kind = LN_RT_STATIC };
-    CHECK_EQ(ln_route_add(&n->routes, &r), 0);
 }
 
 static void on_icmp(ln_icmp_sock *s, const ln_icmp_msg *m, void *arg)
 {
-    world *w = arg;
-    if (w->msgs < 64) w->msg[w->msgs] = *m;
-    w->msgs++;
+    if (icmp.n < 64) icmp.m[icmp.n] = *m;
+    icmp.n++;
 }
 
-static void run_until(world *w, ln_time t) { ln_sim_run_until(&w->net->sim, t); }
-
-/* Frames sent from `port`, optionally only one ethertype (0: all). */
-static int frames_from(const world *w, const ln_port *port, uint16_t type, const frame **out, int max)
+/* w, with the ARP and ICMP logs started afresh. */
+static world *logged(world *w)
 {
-    int n = 0;
-    for (int i = 0; i < w->n_tx; i++) {
-        const frame *f = &w->tx[i];
-        if (f->port != port) continue;
-        if (type && ln_get16(f->b + LN_ETH_TYPE) != type) continue;
-        if (n < max) out[n] = f;
-        n++;
-    }
-    return n;
+    memset(&arps, 0, sizeof arps);
+    memset(&icmp, 0, sizeof icmp);
+    ln_net_subscribe(w->net, LN_EV_MASK(LN_EV_ARP), on_arp, NULL);
+    return w;
 }
 
-static const uint8_t *arp_of(const frame *f) { return f->b + LN_ETH_HLEN; }
+static const uint8_t *arp_of(const world_frame *f) { return f->b + LN_ETH_HLEN; }
 static const uint8_t zero6[6];
 
 static ln_arp_state state_of(ln_node *n, uint32_t ip)
@@ -182,13 +91,12 @@ typedef struct pair { world *w; ln_node *h1, *h2; ln_iface *i1, *i2; ln_icmp_soc
 static pair pair_new(void)
 {
     pair p;
-    p.w = world_new();
-    p.h1 = node(p.w, "h1", false);
-    p.h2 = node(p.w, "h2", false);
-    p.i1 = iface(p.h1, IP(10, 0, 0, 1), 24);
-    p.i2 = iface(p.h2, IP(10, 0, 0, 2), 24);
-    wire(p.w, p.i1, p.i2);
-    p.s = ln_icmp_sock_open(p.h1, 0, on_icmp, p.w);
+    p.w = logged(world_new(&hosts));
+    p.h1 = p.w->a;
+    p.h2 = p.w->b;
+    p.i1 = p.w->ia;
+    p.i2 = p.w->ib;
+    p.s = ln_icmp_sock_open(p.h1, 0, on_icmp, NULL);
     CHECK(p.s != NULL);
     return p;
 }
@@ -200,10 +108,10 @@ static void test_request_reply(void)
     pair p = pair_new();
     world *w = p.w;
     CHECK_EQ(ln_icmp_echo(p.s, IP(10, 0, 0, 2), 1, 56, 0, false), 0);
-    run_until(w, LN_SEC);
+    world_run_until(w, LN_SEC);
 
-    const frame *f1[8], *f2[8];
-    int n1 = frames_from(w, &p.i1->port, 0, f1, 8), n2 = frames_from(w, &p.i2->port, 0, f2, 8);
+    const world_frame *f1[8], *f2[8];
+    int n1 = world_frames(w, &p.i1->port, 0, f1, 8), n2 = world_frames(w, &p.i2->port, 0, f2, 8);
     CHECK_EQ(n1, 2);
     CHECK_EQ(n2, 2);
     if (n1 == 2 && n2 == 2) {
@@ -237,14 +145,14 @@ static void test_request_reply(void)
         CHECK_EQ(ln_get16(f2[1]->b + 12), LN_ETHERTYPE_IPV4);
         CHECK(memcmp(f2[1]->b, p.i1->mac, 6) == 0);
     }
-    CHECK_EQ(w->msgs, 1);
-    CHECK(!w->msg[0].error);
-    CHECK_EQ(w->msg[0].type, LN_ICMP_ECHOREPLY);
-    CHECK_EQ(w->msg[0].from, IP(10, 0, 0, 2));
-    CHECK_EQ(w->msg[0].seq, 1);
-    CHECK_EQ(w->msg[0].len, 56);
-    CHECK_U64(w->msg[0].sent, 0);
-    CHECK_EQ(w->msg[0].ttl, 64);
+    CHECK_EQ(icmp.n, 1);
+    CHECK(!icmp.m[0].error);
+    CHECK_EQ(icmp.m[0].type, LN_ICMP_ECHOREPLY);
+    CHECK_EQ(icmp.m[0].from, IP(10, 0, 0, 2));
+    CHECK_EQ(icmp.m[0].seq, 1);
+    CHECK_EQ(icmp.m[0].len, 56);
+    CHECK_U64(icmp.m[0].sent, 0);
+    CHECK_EQ(icmp.m[0].ttl, 64);
 
     /* h1 heard a unicast reply: REACHABLE.  h2 learnt h1 from the request
      * (STALE, like Linux) and used it for the reply: DELAY. */
@@ -258,20 +166,20 @@ static void test_request_reply(void)
     CHECK_U64(p.h2->mib[LN_MIB_ArpOutReplies], 1);
 
     /* The events name the change. */
-    CHECK(w->n_arp >= 2);
-    CHECK(w->arp[0].node == p.h1 && w->arp[0].state == LN_ARP_INCOMPLETE);
-    CHECK(strcmp(w->arp[0].text, "who-has 10.0.0.2") == 0);
+    CHECK(arps.n >= 2);
+    CHECK(arps.ev[0].node == p.h1 && arps.ev[0].state == LN_ARP_INCOMPLETE);
+    CHECK(strcmp(arps.ev[0].text, "who-has 10.0.0.2") == 0);
     int found = 0;
-    for (int i = 0; i < w->n_arp; i++)
-        if (w->arp[i].node == p.h1 && w->arp[i].state == LN_ARP_REACHABLE &&
-            strcmp(w->arp[i].text, "10.0.0.2 is-at 02:00:00:00:00:02") == 0) found++;
+    for (int i = 0; i < arps.n; i++)
+        if (arps.ev[i].node == p.h1 && arps.ev[i].state == LN_ARP_REACHABLE &&
+            strcmp(arps.ev[i].text, "10.0.0.2 is-at 02:00:00:00:00:02") == 0) found++;
     CHECK_EQ(found, 1);
 
     /* 5 s later h2's DELAY ends unconfirmed: one unicast probe to h1's
      * MAC, h1 answers, h2 is REACHABLE (the probe Linux sends after a
      * ping). */
-    run_until(w, 6 * LN_SEC);
-    n2 = frames_from(w, &p.i2->port, LN_ETHERTYPE_ARP, f2, 8);
+    world_run_until(w, 6 * LN_SEC);
+    n2 = world_frames(w, &p.i2->port, LN_ETHERTYPE_ARP, f2, 8);
     CHECK_EQ(n2, 2);
     if (n2 == 2) {
         CHECK(memcmp(f2[1]->b, p.i1->mac, 6) == 0);
@@ -289,9 +197,9 @@ static void test_queue_flush(void)
     pair p = pair_new();
     for (uint16_t seq = 1; seq <= 3; seq++) CHECK_EQ(ln_icmp_echo(p.s, IP(10, 0, 0, 2), seq, 56, 0, false), 0);
     CHECK_EQ(ln_arp_lookup(p.h1, p.i1, IP(10, 0, 0, 2))->q_len, 3);
-    run_until(p.w, LN_SEC);
-    CHECK_EQ(p.w->msgs, 3);
-    for (int i = 0; i < 3 && i < p.w->msgs; i++) CHECK_EQ(p.w->msg[i].seq, i + 1);
+    world_run_until(p.w, LN_SEC);
+    CHECK_EQ(icmp.n, 3);
+    for (int i = 0; i < 3 && i < icmp.n; i++) CHECK_EQ(icmp.m[i].seq, i + 1);
     CHECK_U64(p.h1->mib[LN_MIB_ArpOutRequests], 1);       /* one request for all */
     world_free(p.w);
 
@@ -299,13 +207,13 @@ static void test_queue_flush(void)
     p = pair_new();
     p.h1->cfg.arp_unres_qlen = 2;
     for (uint16_t seq = 1; seq <= 5; seq++) CHECK_EQ(ln_icmp_echo(p.s, IP(10, 0, 0, 2), seq, 56, 0, false), 0);
-    run_until(p.w, LN_SEC);
+    world_run_until(p.w, LN_SEC);
     CHECK_U64(p.h1->mib[LN_MIB_ArpUnresolvedDiscards], 3);
     CHECK_U64(p.w->drops[LN_DROP_ARP_QUEUE_FULL], 3);
-    CHECK_EQ(p.w->msgs, 2);
-    if (p.w->msgs == 2) {
-        CHECK_EQ(p.w->msg[0].seq, 4);
-        CHECK_EQ(p.w->msg[1].seq, 5);
+    CHECK_EQ(icmp.n, 2);
+    if (icmp.n == 2) {
+        CHECK_EQ(icmp.m[0].seq, 4);
+        CHECK_EQ(icmp.m[1].seq, 5);
     }
     world_free(p.w);
 }
@@ -316,15 +224,15 @@ static void test_failure(void)
     world *w = p.w;
     uint32_t ghost = IP(10, 0, 0, 99);
     CHECK_EQ(ln_icmp_echo(p.s, ghost, 1, 56, 0, false), 0);
-    run_until(w, 500 * LN_MSEC);
+    world_run_until(w, 500 * LN_MSEC);
     CHECK_EQ(ln_icmp_echo(p.s, ghost, 2, 56, 0, false), 0);
-    run_until(w, 2900 * LN_MSEC);
+    world_run_until(w, 2900 * LN_MSEC);
     CHECK_EQ(state_of(p.h1, ghost), LN_ARP_INCOMPLETE);
-    CHECK_EQ(w->msgs, 0);
-    run_until(w, 3 * LN_SEC);
+    CHECK_EQ(icmp.n, 0);
+    world_run_until(w, 3 * LN_SEC);
     /* Three broadcasts, one per second, then failure at 3 s. */
-    const frame *f[8];
-    int n = frames_from(w, &p.i1->port, LN_ETHERTYPE_ARP, f, 8);
+    const world_frame *f[8];
+    int n = world_frames(w, &p.i1->port, LN_ETHERTYPE_ARP, f, 8);
     CHECK_EQ(n, 3);
     for (int i = 0; i < n && i < 3; i++) {
         CHECK_U64(f[i]->t, (uint64_t)i * LN_SEC);
@@ -337,24 +245,24 @@ static void test_failure(void)
     /* Each queued echo's sender (us) hears "host unreachable" from our own
      * address, as ping shows "From 10.0.0.1 ... Destination Host
      * Unreachable".  The errors loop back, nothing goes on the wire. */
-    CHECK_EQ(w->msgs, 2);
-    for (int i = 0; i < 2 && i < w->msgs; i++) {
-        CHECK(w->msg[i].error);
-        CHECK_EQ(w->msg[i].type, LN_ICMP_UNREACH);
-        CHECK_EQ(w->msg[i].code, LN_ICMP_UNREACH_HOST);
-        CHECK_EQ(w->msg[i].from, IP(10, 0, 0, 1));
-        CHECK_EQ(w->msg[i].orig_dst, ghost);
-        CHECK_EQ(w->msg[i].seq, i + 1);
-        CHECK_EQ(w->msg[i].orig_proto, LN_IPPROTO_ICMP);
+    CHECK_EQ(icmp.n, 2);
+    for (int i = 0; i < 2 && i < icmp.n; i++) {
+        CHECK(icmp.m[i].error);
+        CHECK_EQ(icmp.m[i].type, LN_ICMP_UNREACH);
+        CHECK_EQ(icmp.m[i].code, LN_ICMP_UNREACH_HOST);
+        CHECK_EQ(icmp.m[i].from, IP(10, 0, 0, 1));
+        CHECK_EQ(icmp.m[i].orig_dst, ghost);
+        CHECK_EQ(icmp.m[i].seq, i + 1);
+        CHECK_EQ(icmp.m[i].orig_proto, LN_IPPROTO_ICMP);
     }
-    CHECK_EQ(frames_from(w, &p.i1->port, LN_ETHERTYPE_IPV4, f, 8), 0);
+    CHECK_EQ(world_frames(w, &p.i1->port, LN_ETHERTYPE_IPV4, f, 8), 0);
     CHECK_U64(p.h1->mib[LN_MIB_IcmpOutDestUnreachs], 2);
     CHECK_U64(p.h1->mib[LN_MIB_IcmpInDestUnreachs], 2);
     /* The next packet starts over: three more requests. */
     CHECK_EQ(ln_icmp_echo(p.s, ghost, 3, 56, 0, false), 0);
-    run_until(w, 10 * LN_SEC);
-    CHECK_EQ(frames_from(w, &p.i1->port, LN_ETHERTYPE_ARP, f, 8), 6);
-    CHECK_EQ(w->msgs, 3);
+    world_run_until(w, 10 * LN_SEC);
+    CHECK_EQ(world_frames(w, &p.i1->port, LN_ETHERTYPE_ARP, f, 8), 6);
+    CHECK_EQ(icmp.n, 3);
     CHECK_U64(p.h1->mib[LN_MIB_ArpResolveFailed], 2);
     world_free(w);
 }
@@ -362,28 +270,23 @@ static void test_failure(void)
 /* A router that cannot resolve the next hop tells the remote sender. */
 static void test_failure_via_router(void)
 {
-    world *w = world_new();
-    ln_node *a = node(w, "a", false), *r = node(w, "r", true), *b = node(w, "b", false);
-    ln_iface *ia = iface(a, IP(10, 0, 1, 1), 24);
-    ln_iface *r0 = iface(r, IP(10, 0, 1, 254), 24), *r1 = iface(r, IP(10, 0, 2, 254), 24);
-    ln_iface *ib = iface(b, IP(10, 0, 2, 1), 24);
-    wire(w, ia, r0);
-    wire(w, r1, ib);
-    gateway(a, ia, IP(10, 0, 1, 254));
-    ln_icmp_sock *s = ln_icmp_sock_open(a, 0, on_icmp, w);
+    world *w = logged(world_routed(&hosts));
+    ln_node *a = w->a, *r = w->r;
+    ln_iface *r1 = w->rb;
+    ln_icmp_sock *s = ln_icmp_sock_open(a, 0, on_icmp, NULL);
     CHECK_EQ(ln_icmp_echo(s, IP(10, 0, 2, 99), 7, 56, 0, false), 0);
-    run_until(w, 5 * LN_SEC);
-    CHECK_EQ(w->msgs, 1);
-    CHECK(w->msg[0].error);
-    CHECK_EQ(w->msg[0].type, LN_ICMP_UNREACH);
-    CHECK_EQ(w->msg[0].code, LN_ICMP_UNREACH_HOST);
-    CHECK_EQ(w->msg[0].from, IP(10, 0, 1, 254));
-    CHECK_EQ(w->msg[0].seq, 7);
+    world_run_until(w, 5 * LN_SEC);
+    CHECK_EQ(icmp.n, 1);
+    CHECK(icmp.m[0].error);
+    CHECK_EQ(icmp.m[0].type, LN_ICMP_UNREACH);
+    CHECK_EQ(icmp.m[0].code, LN_ICMP_UNREACH_HOST);
+    CHECK_EQ(icmp.m[0].from, IP(10, 0, 1, 254));
+    CHECK_EQ(icmp.m[0].seq, 7);
     CHECK_U64(r->mib[LN_MIB_ArpResolveFailed], 1);
     CHECK_U64(r->mib[LN_MIB_IpForwDatagrams], 1);
     /* The router asked three times on the far side. */
-    const frame *f[8];
-    CHECK_EQ(frames_from(w, &r1->port, LN_ETHERTYPE_ARP, f, 8), 3);
+    const world_frame *f[8];
+    CHECK_EQ(world_frames(w, &r1->port, LN_ETHERTYPE_ARP, f, 8), 3);
     world_free(w);
 }
 
@@ -395,25 +298,25 @@ static void test_aging(void)
     world *w = p.w;
     uint32_t h2 = IP(10, 0, 0, 2);
     CHECK_EQ(ln_icmp_echo(p.s, h2, 1, 56, 0, false), 0);
-    run_until(w, 29 * LN_SEC);
+    world_run_until(w, 29 * LN_SEC);
     CHECK_EQ(state_of(p.h1, h2), LN_ARP_REACHABLE);
     /* reachable_time after the confirmation (the reply at ~0.2 ms). */
-    run_until(w, 31 * LN_SEC);
+    world_run_until(w, 31 * LN_SEC);
     CHECK_EQ(state_of(p.h1, h2), LN_ARP_STALE);
     /* First use of a STALE entry: sent at once to the cached MAC, DELAY. */
     int before = w->n_tx;
     CHECK_EQ(ln_icmp_echo(p.s, h2, 2, 56, 0, false), 0);
     CHECK_EQ(state_of(p.h1, h2), LN_ARP_DELAY);
-    run_until(w, 32 * LN_SEC);
-    CHECK_EQ(w->msgs, 2);
+    world_run_until(w, 32 * LN_SEC);
+    CHECK_EQ(icmp.n, 2);
     CHECK(w->n_tx > before);
     /* No upper-layer confirmation: after 5 s a unicast probe, answered. */
-    run_until(w, 36 * LN_SEC + 500 * LN_MSEC);
+    world_run_until(w, 36 * LN_SEC + 500 * LN_MSEC);
     CHECK_EQ(state_of(p.h1, h2), LN_ARP_REACHABLE);
-    const frame *f[16];
-    int n = frames_from(w, &p.i1->port, LN_ETHERTYPE_ARP, f, 16);
+    const world_frame *f[16];
+    int n = world_frames(w, &p.i1->port, LN_ETHERTYPE_ARP, f, 16);
     CHECK(n >= 2);
-    const frame *probe = NULL;
+    const world_frame *probe = NULL;
     for (int i = 0; i < n && i < 16; i++)
         if (f[i]->t >= 36 * LN_SEC && ln_get16(arp_of(f[i]) + LN_ARP_OPER) == LN_ARP_REQUEST) probe = f[i];
     CHECK(probe != NULL);
@@ -424,21 +327,21 @@ static void test_aging(void)
 
     /* Now let it go STALE again and take h2 away: DELAY, then three
      * unicast probes one second apart, then FAILED. */
-    run_until(w, 70 * LN_SEC);
+    world_run_until(w, 70 * LN_SEC);
     CHECK_EQ(state_of(p.h1, h2), LN_ARP_STALE);
     ln_iface_set_up(p.i2, false);
     uint64_t req0 = p.h1->mib[LN_MIB_ArpOutRequests];
     CHECK_EQ(ln_icmp_echo(p.s, h2, 3, 56, 0, false), 0);
     CHECK_EQ(state_of(p.h1, h2), LN_ARP_DELAY);
-    run_until(w, 75 * LN_SEC);
+    world_run_until(w, 75 * LN_SEC);
     CHECK_EQ(state_of(p.h1, h2), LN_ARP_PROBE);
-    run_until(w, 77 * LN_SEC + LN_MSEC);
+    world_run_until(w, 77 * LN_SEC + LN_MSEC);
     CHECK_EQ(state_of(p.h1, h2), LN_ARP_PROBE);
     CHECK_U64(p.h1->mib[LN_MIB_ArpOutRequests] - req0, 3);
-    run_until(w, 78 * LN_SEC);
+    world_run_until(w, 78 * LN_SEC);
     CHECK_EQ(state_of(p.h1, h2), LN_ARP_FAILED);
     CHECK_U64(p.h1->mib[LN_MIB_ArpResolveFailed], 1);
-    n = frames_from(w, &p.i1->port, LN_ETHERTYPE_ARP, f, 16);
+    n = world_frames(w, &p.i1->port, LN_ETHERTYPE_ARP, f, 16);
     int ucast = 0;
     for (int i = 0; i < n && i < 16; i++)
         if (f[i]->t >= 75 * LN_SEC && memcmp(f[i]->b, p.i2->mac, 6) == 0) ucast++;
@@ -454,11 +357,11 @@ static void test_gc(void)
     uint32_t h2 = IP(10, 0, 0, 2);
     CHECK_EQ(ln_icmp_echo(p.s, h2, 1, 56, 0, false), 0);
     /* Used at 0, STALE at 30 s, removed gc_stale_time after its last use. */
-    run_until(p.w, 59 * LN_SEC);
+    world_run_until(p.w, 59 * LN_SEC);
     CHECK_EQ(state_of(p.h1, h2), LN_ARP_STALE);
-    run_until(p.w, 61 * LN_SEC);
+    world_run_until(p.w, 61 * LN_SEC);
     CHECK(ln_arp_lookup(p.h1, NULL, h2) == NULL);
-    CHECK_EQ(p.w->arp[p.w->n_arp - 1].state, LN_ARP_NONE);
+    CHECK_EQ(arps.ev[arps.n - 1].state, LN_ARP_NONE);
     world_free(p.w);
 }
 
@@ -470,9 +373,9 @@ static void test_gratuitous(void)
     world *w = p.w;
     uint32_t h2 = IP(10, 0, 0, 2);
     CHECK_EQ(ln_arp_gratuitous(p.i2), 0);
-    run_until(w, LN_SEC);
-    const frame *f[4];
-    CHECK_EQ(frames_from(w, &p.i2->port, LN_ETHERTYPE_ARP, f, 4), 1);
+    world_run_until(w, LN_SEC);
+    const world_frame *f[4];
+    CHECK_EQ(world_frames(w, &p.i2->port, LN_ETHERTYPE_ARP, f, 4), 1);
     const uint8_t *a = arp_of(f[0]);
     CHECK(memcmp(f[0]->b, ln_eth_broadcast, 6) == 0);
     CHECK_EQ(ln_get16(a + LN_ARP_OPER), LN_ARP_REQUEST);
@@ -488,21 +391,21 @@ static void test_gratuitous(void)
     /* arp_accept = 1: created, STALE. */
     p.h1->cfg.arp_accept = true;
     CHECK_EQ(ln_arp_gratuitous(p.i2), 0);
-    run_until(w, 2 * LN_SEC);
+    world_run_until(w, 2 * LN_SEC);
     CHECK_EQ(state_of(p.h1, h2), LN_ARP_STALE);
 
     /* An existing entry follows a new MAC announced gratuitously, even
      * within locktime (a NIC swap, or an ARP spoofer). */
     p.h1->cfg.arp_accept = false;
     CHECK_EQ(ln_icmp_echo(p.s, h2, 1, 56, 0, false), 0);
-    run_until(w, 3 * LN_SEC);
+    world_run_until(w, 3 * LN_SEC);
     CHECK_EQ(state_of(p.h1, h2), LN_ARP_DELAY);        /* used, not yet confirmed */
     p.i2->mac[5] = 0x99;
     CHECK_EQ(ln_arp_gratuitous(p.i2), 0);
-    run_until(w, 3 * LN_SEC + 10 * LN_MSEC);
+    world_run_until(w, 3 * LN_SEC + 10 * LN_MSEC);
     ln_arp_entry *e = ln_arp_lookup(p.h1, NULL, h2);
     CHECK(e && e->mac[5] == 0x99 && e->state == LN_ARP_STALE);
-    CHECK(strcmp(w->arp[w->n_arp - 1].text, "10.0.0.2 is-at 02:00:00:00:00:99") == 0);
+    CHECK(strcmp(arps.ev[arps.n - 1].text, "10.0.0.2 is-at 02:00:00:00:00:99") == 0);
     CHECK_EQ(ln_arp_gratuitous(p.i1), 0);       /* and the API's error paths */
     ln_iface_set_up(p.i1, false);
     CHECK_EQ(ln_arp_gratuitous(p.i1), LN_ENETDOWN);
@@ -516,7 +419,7 @@ static void test_locktime(void)
     uint32_t h2 = IP(10, 0, 0, 2);
     const uint8_t evil[6] = { 0x02, 0x66, 0x66, 0x66, 0x66, 0x66 };
     CHECK_EQ(ln_icmp_echo(p.s, h2, 1, 56, 0, false), 0);
-    run_until(w, 500 * LN_MSEC);
+    world_run_until(w, 500 * LN_MSEC);
     CHECK_EQ(state_of(p.h1, h2), LN_ARP_REACHABLE);
     /* A competing reply within 1 s of the last update is ignored (Linux
      * keeps the first of several replies). */
@@ -524,12 +427,12 @@ static void test_locktime(void)
     ln_arp_entry *e = ln_arp_lookup(p.h1, NULL, h2);
     CHECK(e && memcmp(e->mac, p.i2->mac, 6) == 0);
     /* Later, the same forged reply wins: ARP has no authentication. */
-    run_until(w, 2 * LN_SEC);
+    world_run_until(w, 2 * LN_SEC);
     p.i1->port.rx(&p.i1->port, arp_frame(w, p.i1->mac, LN_ARP_REPLY, evil, h2, p.i1->mac, IP(10, 0, 0, 1)));
     e = ln_arp_lookup(p.h1, NULL, h2);
     CHECK(e && memcmp(e->mac, evil, 6) == 0 && e->state == LN_ARP_REACHABLE);
     /* A broadcast reply only proves the binding weakly: STALE. */
-    run_until(w, 4 * LN_SEC);
+    world_run_until(w, 4 * LN_SEC);
     p.i1->port.rx(&p.i1->port, arp_frame(w, ln_eth_broadcast, LN_ARP_REPLY, p.i2->mac, h2, p.i1->mac, IP(10, 0, 0, 1)));
     e = ln_arp_lookup(p.h1, NULL, h2);
     CHECK(e && memcmp(e->mac, p.i2->mac, 6) == 0 && e->state == LN_ARP_STALE);
@@ -539,10 +442,10 @@ static void test_locktime(void)
     /* An RFC 5227 probe for our address is answered, nothing learnt. */
     int before = w->n_tx;
     p.i1->port.rx(&p.i1->port, arp_frame(w, ln_eth_broadcast, LN_ARP_REQUEST, evil, 0, zero6, IP(10, 0, 0, 1)));
-    run_until(w, 5 * LN_SEC);
+    world_run_until(w, 5 * LN_SEC);
     CHECK_EQ(w->n_tx, before + 1);
     if (w->n_tx == before + 1) {
-        const frame *f = &w->tx[before];
+        const world_frame *f = &w->tx[before];
         CHECK(memcmp(f->b, evil, 6) == 0);
         CHECK_EQ(ln_get16(arp_of(f) + LN_ARP_OPER), LN_ARP_REPLY);
         CHECK_EQ(ln_get32(arp_of(f) + LN_ARP_TPA), 0);
@@ -559,8 +462,8 @@ static void test_permanent(void)
     uint32_t h2 = IP(10, 0, 0, 2);
     CHECK_EQ(ln_arp_set(p.h1, NULL, h2, p.i2->mac), 0);
     CHECK_EQ(ln_icmp_echo(p.s, h2, 1, 56, 0, false), 0);
-    run_until(w, 1000 * LN_SEC);
-    CHECK_EQ(w->msgs, 1);
+    world_run_until(w, 1000 * LN_SEC);
+    CHECK_EQ(icmp.n, 1);
     CHECK_EQ(p.h1->mib[LN_MIB_ArpOutRequests], 0);
     ln_arp_entry *e = ln_arp_lookup(p.h1, p.i1, h2);
     CHECK(e && e->permanent && e->state == LN_ARP_REACHABLE);
@@ -579,62 +482,56 @@ static void test_permanent(void)
 
 static void test_router_errors(void)
 {
-    world *w = world_new();
-    ln_node *a = node(w, "a", false), *r = node(w, "r", true), *b = node(w, "b", false);
-    ln_iface *ia = iface(a, IP(10, 0, 1, 1), 24);
-    ln_iface *r0 = iface(r, IP(10, 0, 1, 254), 24), *r1 = iface(r, IP(10, 0, 2, 254), 24);
-    ln_iface *ib = iface(b, IP(10, 0, 2, 1), 24);
-    wire(w, ia, r0);
-    wire(w, r1, ib);
-    gateway(a, ia, IP(10, 0, 1, 254));
-    gateway(b, ib, IP(10, 0, 2, 254));
-    ln_icmp_sock *s = ln_icmp_sock_open(a, 0, on_icmp, w);
+    world *w = logged(world_routed(&hosts));
+    ln_node *a = w->a, *r = w->r, *b = w->b;
+    ln_iface *ia = w->ia;
+    ln_icmp_sock *s = ln_icmp_sock_open(a, 0, on_icmp, NULL);
 
     /* TTL 1: the router says "time to live exceeded". */
     CHECK_EQ(ln_icmp_echo(s, IP(10, 0, 2, 1), 1, 56, 1, false), 0);
-    run_until(w, LN_SEC);
-    CHECK_EQ(w->msgs, 1);
-    CHECK(w->msg[0].error && w->msg[0].type == LN_ICMP_TIMXCEED && w->msg[0].code == 0);
-    CHECK_EQ(w->msg[0].from, IP(10, 0, 1, 254));
-    CHECK_EQ(w->msg[0].seq, 1);
+    world_run_until(w, LN_SEC);
+    CHECK_EQ(icmp.n, 1);
+    CHECK(icmp.m[0].error && icmp.m[0].type == LN_ICMP_TIMXCEED && icmp.m[0].code == 0);
+    CHECK_EQ(icmp.m[0].from, IP(10, 0, 1, 254));
+    CHECK_EQ(icmp.m[0].seq, 1);
     CHECK_U64(r->mib[LN_MIB_IpInHdrErrors], 1);
     CHECK_U64(w->drops[LN_DROP_TTL_EXPIRED], 1);
     /* TTL 2 gets through; the reply's TTL was decremented once. */
     CHECK_EQ(ln_icmp_echo(s, IP(10, 0, 2, 1), 2, 56, 2, false), 0);
-    run_until(w, 2 * LN_SEC);
-    CHECK_EQ(w->msgs, 2);
-    CHECK(!w->msg[1].error && w->msg[1].seq == 2 && w->msg[1].ttl == 63);
+    world_run_until(w, 2 * LN_SEC);
+    CHECK_EQ(icmp.n, 2);
+    CHECK(!icmp.m[1].error && icmp.m[1].seq == 2 && icmp.m[1].ttl == 63);
     /* The router's far address answers from itself (weak host). */
     CHECK_EQ(ln_icmp_echo(s, IP(10, 0, 2, 254), 3, 56, 0, false), 0);
-    run_until(w, 3 * LN_SEC);
-    CHECK_EQ(w->msgs, 3);
-    CHECK(!w->msg[2].error && w->msg[2].from == IP(10, 0, 2, 254) && w->msg[2].ttl == 64);
+    world_run_until(w, 3 * LN_SEC);
+    CHECK_EQ(icmp.n, 3);
+    CHECK(!icmp.m[2].error && icmp.m[2].from == IP(10, 0, 2, 254) && icmp.m[2].ttl == 64);
     /* No route at the router: "net unreachable". */
     CHECK_EQ(ln_icmp_echo(s, IP(192, 168, 9, 9), 4, 56, 0, false), 0);
-    run_until(w, 4 * LN_SEC);
-    CHECK_EQ(w->msgs, 4);
-    CHECK(w->msg[3].error && w->msg[3].type == LN_ICMP_UNREACH && w->msg[3].code == LN_ICMP_UNREACH_NET);
+    world_run_until(w, 4 * LN_SEC);
+    CHECK_EQ(icmp.n, 4);
+    CHECK(icmp.m[3].error && icmp.m[3].type == LN_ICMP_UNREACH && icmp.m[3].code == LN_ICMP_UNREACH_NET);
     CHECK_U64(w->drops[LN_DROP_NO_ROUTE], 1);
     /* No route at the host: an error code, IpOutNoRoutes, nothing sent. */
     ln_route_del(&a->routes, 0, 0, NULL);
     CHECK_EQ(ln_icmp_echo(s, IP(192, 168, 9, 9), 5, 56, 0, false), LN_ENETUNREACH);
     CHECK_U64(a->mib[LN_MIB_IpOutNoRoutes], 1);
-    gateway(a, ia, IP(10, 0, 1, 254));
+    world_route(a, ia, 0, 0, IP(10, 0, 1, 254));
     /* A traceroute-style UDP probe to b: no socket there, so "port
      * unreachable"; the socket matches the probe's source port. */
     CHECK_EQ(ln_icmp_udp_probe(s, IP(10, 0, 2, 1), 33434, 32, 0), 0);
-    run_until(w, 5 * LN_SEC);
-    CHECK_EQ(w->msgs, 5);
-    CHECK(w->msg[4].error && w->msg[4].type == LN_ICMP_UNREACH && w->msg[4].code == LN_ICMP_UNREACH_PORT);
-    CHECK_EQ(w->msg[4].id, s->id);
-    CHECK_EQ(w->msg[4].seq, 33434);
-    CHECK_EQ(w->msg[4].from, IP(10, 0, 2, 1));
-    CHECK_EQ(w->msg[4].orig_proto, LN_IPPROTO_UDP);
+    world_run_until(w, 5 * LN_SEC);
+    CHECK_EQ(icmp.n, 5);
+    CHECK(icmp.m[4].error && icmp.m[4].type == LN_ICMP_UNREACH && icmp.m[4].code == LN_ICMP_UNREACH_PORT);
+    CHECK_EQ(icmp.m[4].id, s->id);
+    CHECK_EQ(icmp.m[4].seq, 33434);
+    CHECK_EQ(icmp.m[4].from, IP(10, 0, 2, 1));
+    CHECK_EQ(icmp.m[4].orig_proto, LN_IPPROTO_UDP);
     CHECK_U64(b->mib[LN_MIB_IpInUnknownProtos], 0);
     CHECK_U64(w->drops[LN_DROP_NO_LISTENER], 1);
     /* The probe's UDP checksum is right (pseudo-header included). */
-    const frame *f[16];
-    int n = frames_from(w, &ia->port, LN_ETHERTYPE_IPV4, f, 16);
+    const world_frame *f[16];
+    int n = world_frames(w, &ia->port, LN_ETHERTYPE_IPV4, f, 16);
     const uint8_t *udp = NULL;
     for (int i = 0; i < n && i < 16; i++)
         if (f[i]->b[LN_ETH_HLEN + LN_IP_PROTO] == LN_IPPROTO_UDP) udp = f[i]->b + LN_ETH_HLEN;
@@ -656,7 +553,7 @@ static void test_router_errors(void)
     ln_put16(e->data + 2, ln_csum(e->data, 36));
     ln_ip_opts o = { .ttl = 1 };
     CHECK_EQ(ln_ip_output(a, e, 0, IP(10, 0, 2, 1), LN_IPPROTO_ICMP, &o), 0);
-    run_until(w, 6 * LN_SEC);
+    world_run_until(w, 6 * LN_SEC);
     CHECK_U64(r->mib[LN_MIB_IcmpOutMsgs], out0);
     CHECK_U64(w->drops[LN_DROP_TTL_EXPIRED], 2);
     ln_icmp_sock_close(s);

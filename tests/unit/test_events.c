@@ -3,52 +3,25 @@
  * sent as (retransmission, fast retransmission, probes), the timeout an
  * RTO arms next; and that none of it changes the wire, nor is built, when
  * nobody listens. */
-#include "tcp_harness.h"
+#include "tcp_conn.h"
 
 static th *T;
 
-static uint32_t last_tsval(void)
+/* b's ACK, with window wnd and the SACK blocks given. */
+static void back(ln_seq ack, uint16_t wnd, int n_sack, const ln_tcp_sackblk *sack)
 {
-    for (uint32_t i = T->n; i-- > 0;)
-        if (T->seg[i].src == TH_A && T->seg[i].has_ts) return T->seg[i].tsval;
-    return 0;
-}
-
-static void bsend_full(uint8_t flags, ln_seq seq, ln_seq ack, uint16_t wnd, int n_sack,
-                       const ln_tcp_sackblk *sack)
-{
-    th_tx x = { .sport = 80, .dport = 40000, .seq = seq, .ack = ack, .flags = flags, .wnd = wnd,
-                .ts = true, .tsval = 6000 + (uint32_t)(th_now(T) / LN_MSEC),
-                .tsecr = last_tsval(), .n_sack = (uint8_t)n_sack };
+    th_tx x = th_bseg(T, F_A, 2001, ack, 0);
+    x.wnd = wnd;
+    x.n_sack = (uint8_t)n_sack;
     for (int i = 0; i < n_sack; i++) x.sack[i] = sack[i];
-    th_send(T, &x);
-    th_settle(T);
-}
-
-static void bsend(uint8_t flags, ln_seq seq, ln_seq ack)
-{
-    bsend_full(flags, seq, ack, 64, 0, NULL);
+    th_deliver(T, &x);
 }
 
 /* ---- recorders ------------------------------------------------------------------- */
 
-/* The kind of each captured segment: the harness's TX hook runs first
- * (it subscribed first), so a new entry in T->seg is this event's. */
-static uint8_t kinds[TH_MAXSEG];
-static uint32_t kinds_seen;
-
-static void on_tx_kind(const ln_event *ev, void *arg)
-{
-    th *t = arg;
-    if (t->n > kinds_seen) {
-        kinds[t->n - 1] = ev->pkt->kind;
-        kinds_seen = t->n;
-    }
-}
-
 static int kind_of(const th_seg *g)
 {
-    return g ? kinds[g - T->seg] : -1;
+    return g ? g->kind : -1;
 }
 
 typedef struct rec {
@@ -98,15 +71,12 @@ static void on_rec(const ln_event *ev, void *arg)
 
 static void rec_reset(void) { n_recs = 0; }
 
-/* A raw-b harness recording segment kinds and the given event types. */
+/* A raw-b harness recording the given event types. */
 static void setup(th *t, uint32_t mask)
 {
     th_init(t, true);
     T = t;
-    kinds_seen = 0;
-    memset(kinds, 0xff, sizeof kinds);
     rec_reset();
-    ln_net_subscribe(t->net, LN_EV_MASK(LN_EV_TX), on_tx_kind, t);
     if (mask) ln_net_subscribe(t->net, mask, on_rec, NULL);
 }
 
@@ -121,18 +91,10 @@ static void test_established_rtt_events(void)
 {
     th t;
     setup(&t, LN_EV_MASK(LN_EV_TCP_RTT));
-    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
-    ln_tcp_sock *s = ln_tcp_socket(t.a);
-    ln_tcp_bind(s, 0, 40000);
-    ln_tcp_connect(s, TH_B, 80);
-    th_settle(&t);
-    th_seg *syn = TH_EXPECT(&t, TH_A, F_S, 1000, 0, 0, 64240);
+    ln_tcp_sock *s = th_syn_sent(&t);
     th_run(&t, 30 * LN_MSEC);
-    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .ack = 1001, .flags = F_SA,
-                .wnd = 65160, .syn_opts = true, .mss = 1460, .sack_perm = true, .ws = 10,
-                .ts = true, .tsval = 5000, .tsecr = syn ? syn->tsval : 0 };
-    th_send(&t, &x);
-    th_settle(&t);
+    th_tx x = th_bsynack(&t);
+    th_deliver(&t, &x);
     TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 0, -1);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_ESTABLISHED);
     CHECK_EQ(n_recs, 1);
@@ -144,10 +106,10 @@ static void test_established_rtt_events(void)
     TH_EXPECT(&t, TH_A, F_A, 1001 + 1448, 2001, 1448, -1);
     TH_EXPECT(&t, TH_A, F_PA, 1001 + 2896, 2001, 104, -1);
     th_run(&t, 20 * LN_MSEC);
-    bsend(F_A, 2001, 1001 + 1448);
+    th_bsend(&t, F_A, 2001, 1001 + 1448, 0);
     CHECK_EQ(n_recs, 2);
     th_run(&t, 10 * LN_MSEC);
-    bsend(F_A, 2001, 1001 + 3000);
+    th_bsend(&t, F_A, 2001, 1001 + 3000, 0);
     TH_NONE(&t, TH_A);
     CHECK_EQ(n_recs, 3);
 
@@ -214,7 +176,7 @@ static void test_established_rto_kind(void)
 {
     th t;
     setup(&t, LN_EV_MASK(LN_EV_TIMER));
-    ln_tcp_sock *s = th_open_active(&t, 40000, 80, 1000, 2000, true);
+    ln_tcp_sock *s = th_established(&t);
     ln_time t0 = th_now(&t);
     static char data[4000];
     CHECK_EQ(ln_tcp_send(s, data, 3000), 3000);
@@ -244,13 +206,13 @@ static void test_established_rto_kind(void)
     /* The head acknowledged: the rest from SND.UNA, still retransmissions
      * (Loss), then new data, which is not. */
     rec_reset();
-    bsend(F_A, 2001, 1001 + 1448);
+    th_bsend(&t, F_A, 2001, 1001 + 1448, 0);
     g = TH_EXPECT(&t, TH_A, F_A, 1001 + 1448, 2001, 1448, 63);
     CHECK_EQ(kind_of(g), LN_PKT_KIND_RETRANS);
     g = TH_EXPECT(&t, TH_A, F_PA, 1001 + 2896, 2001, 104, 63);
     CHECK_EQ(kind_of(g), LN_PKT_KIND_RETRANS);
     TH_NONE(&t, TH_A);
-    bsend(F_A, 2001, 1001 + 3000);
+    th_bsend(&t, F_A, 2001, 1001 + 3000, 0);
     CHECK_EQ(ln_tcp_send(s, data, 100), 100);
     th_settle(&t);
     g = TH_EXPECT(&t, TH_A, F_PA, 1001 + 3000, 2001, 100, 63);
@@ -266,7 +228,7 @@ static void test_established_fast_retransmit_kind(void)
 {
     th t;
     setup(&t, 0);
-    ln_tcp_sock *s = th_open_active(&t, 40000, 80, 1000, 2000, true);
+    ln_tcp_sock *s = th_established(&t);
     static char data[14480];
     CHECK_EQ(ln_tcp_send(s, data, sizeof data), (int64_t)sizeof data);
     th_settle(&t);
@@ -276,7 +238,7 @@ static void test_established_fast_retransmit_kind(void)
     }
     ln_tcp_sackblk b = { 1001 + 1448, 1001 + 2 * 1448 };
     for (int i = 0; i < 3; i++) {
-        bsend_full(F_A, 2001, 1001, 64, 1, &b);
+        back(1001, 64, 1, &b);
         b.end += 1448;
     }
     th_seg *g = TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 1448, 63);
@@ -292,12 +254,12 @@ static void test_established_zero_window_probe_kind(void)
 {
     th t;
     setup(&t, LN_EV_MASK(LN_EV_TIMER));
-    ln_tcp_sock *s = th_open_active(&t, 40000, 80, 1000, 2000, true);
+    ln_tcp_sock *s = th_established(&t);
     ln_tcp_send(s, "0123456789", 10);
     th_settle(&t);
     th_seg *g = TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 10, 63);
     CHECK_EQ(kind_of(g), LN_PKT_KIND_NONE);
-    bsend_full(F_A, 2001, 1011, 0, 0, NULL);      /* all acked, window 0 */
+    back(1011, 0, 0, NULL);                       /* all acked, window 0 */
     CHECK_EQ(ln_tcp_send(s, NULL, 3000), 3000);
     th_run(&t, 204 * LN_MSEC);
     g = TH_EXPECT(&t, TH_A, F_A, 1010, 2001, 0, 63);
@@ -315,7 +277,7 @@ static void test_established_keepalive_kind(void)
 {
     th t;
     setup(&t, LN_EV_MASK(LN_EV_TIMER));
-    ln_tcp_sock *s = th_open_active(&t, 40000, 80, 1000, 2000, true);
+    ln_tcp_sock *s = th_established(&t);
     ln_tcp_setopt(s, LN_TCP_OPT_KEEPIDLE, 10 * LN_SEC);
     ln_tcp_setopt(s, LN_TCP_OPT_KEEPALIVE, 1);
     th_run(&t, 10 * LN_SEC);
@@ -503,9 +465,7 @@ static void test_link_queue_and_drops(void)
  * Frames are tapped at the receiving ports (not through events), so a run
  * without subscribers can be compared with one that takes everything. */
 typedef struct duo {
-    ln_net *net;
-    ln_node *a, *b;
-    ln_iface *ia, *ib;
+    world *w;
     uint64_t hash, frames, received, sent;
     ln_tcp_sock *c;
     uint64_t evs[LN_EV__COUNT];
@@ -518,9 +478,9 @@ static ln_port_rx_fn eth_rx;
 
 static void tap_rx(ln_port *port, ln_pkt *frame)
 {
-    uint64_t h = D->hash ^ (port == &D->ia->port ? 1 : 2);
+    uint64_t h = D->hash ^ (port == &D->w->ia->port ? 1 : 2);
     for (uint32_t i = 0; i < frame->len; i++) h = (h ^ frame->data[i]) * 0x100000001b3ull;
-    h = (h ^ (uint64_t)ln_net_now(D->net)) * 0x100000001b3ull;
+    h = (h ^ (uint64_t)ln_net_now(D->w->net)) * 0x100000001b3ull;
     D->hash = h;
     D->frames++;
     eth_rx(port, frame);
@@ -568,16 +528,8 @@ static void on_any(const ln_event *ev, void *arg)
 
 static void duo_run(duo *d, bool listen)
 {
-    char err[128];
     memset(d, 0, sizeof *d);
     D = d;
-    d->net = ln_net_new(11);
-    d->a = ln_node_new(d->net, "a", false, err, sizeof err);
-    d->b = ln_node_new(d->net, "b", false, err, sizeof err);
-    d->ia = ln_iface_new(d->a, NULL, err, sizeof err);
-    d->ib = ln_iface_new(d->b, NULL, err, sizeof err);
-    ln_iface_set_addr(d->ia, TH_A, 24);
-    ln_iface_set_addr(d->ib, TH_B, 24);
     ln_linkcfg lc;
     ln_linkcfg_default(&lc);
     lc.bandwidth = 10000000;
@@ -585,45 +537,44 @@ static void duo_run(duo *d, bool listen)
     lc.queue_pkts = 8;
     lc.loss.kind = LN_LOSS_RANDOM;
     lc.loss.rate = 0.01;
-    ln_link_new(d->net, &d->ia->port, &d->ib->port, &lc, NULL, err, sizeof err);
-    ln_arp_set(d->a, d->ia, TH_B, d->ib->mac);
-    ln_arp_set(d->b, d->ib, TH_A, d->ia->mac);
-    eth_rx = d->ia->port.rx;
-    d->ia->port.rx = tap_rx;
-    d->ib->port.rx = tap_rx;
-    if (listen) ln_net_subscribe(d->net, LN_EV_ALL, on_any, d);
-    ln_tcp_sock *l = ln_tcp_socket(d->b);
+    world_cfg c = { .seed = 11, .addr = { TH_A, TH_B }, .link = &lc, .static_arp = true, .quiet = true };
+    d->w = world_new(&c);
+    eth_rx = d->w->ia->port.rx;
+    d->w->ia->port.rx = tap_rx;
+    d->w->ib->port.rx = tap_rx;
+    if (listen) ln_net_subscribe(d->w->net, LN_EV_ALL, on_any, d);
+    ln_tcp_sock *l = ln_tcp_socket(d->w->b);
     ln_tcp_bind(l, 0, 5001);
     ln_tcp_listen(l, 16);
     ln_tcp_set_notify(l, duo_listener, d);
-    d->c = ln_tcp_socket(d->a);
+    d->c = ln_tcp_socket(d->w->a);
     ln_tcp_set_notify(d->c, duo_client, d);
     ln_tcp_connect(d->c, TH_B, 5001);
-    ln_sim_run_until(&d->net->sim, 60 * LN_SEC);
+    ln_sim_run_until(&d->w->net->sim, 60 * LN_SEC);
 }
 
 static void test_nobody_listening_same_wire(void)
 {
     static duo quiet, loud;
     duo_run(&quiet, false);
-    CHECK_EQ(quiet.net->ev_mask, 0);
-    CHECK(!ln_net_wants(quiet.net, LN_EV_QUEUE) && !ln_net_wants(quiet.net, LN_EV_TCP_RTT));
+    CHECK_EQ(quiet.w->net->ev_mask, 0);
+    CHECK(!ln_net_wants(quiet.w->net, LN_EV_QUEUE) && !ln_net_wants(quiet.w->net, LN_EV_TCP_RTT));
     duo_run(&loud, true);
     CHECK_U64(quiet.received, DUO_BYTES);
     CHECK_U64(loud.received, quiet.received);
     CHECK_U64(loud.frames, quiet.frames);
     CHECK_U64(loud.hash, quiet.hash);
-    CHECK(memcmp(loud.net->drops, quiet.net->drops, sizeof quiet.net->drops) == 0);
-    CHECK_U64(TH_MIB(loud.a, TcpRetransSegs), TH_MIB(quiet.a, TcpRetransSegs));
+    CHECK(memcmp(loud.w->net->drops, quiet.w->net->drops, sizeof quiet.w->net->drops) == 0);
+    CHECK_U64(TH_MIB(loud.w->a, TcpRetransSegs), TH_MIB(quiet.w->a, TcpRetransSegs));
     /* The run exercised what the events now carry. */
     CHECK(loud.evs[LN_EV_TCP_RTT] > 0);
     CHECK(loud.evs[LN_EV_QUEUE] > 0);
     CHECK(loud.kinded > 0);
-    CHECK(loud.net->drops[LN_DROP_LOSS] > 0 && loud.net->drops[LN_DROP_QUEUE_FULL] > 0);
-    CHECK_U64(loud.link_drops, loud.net->drops[LN_DROP_LOSS] + loud.net->drops[LN_DROP_QUEUE_FULL]);
-    CHECK(TH_MIB(quiet.a, TcpRetransSegs) > 0);
-    ln_net_free(quiet.net);
-    ln_net_free(loud.net);
+    CHECK(loud.w->net->drops[LN_DROP_LOSS] > 0 && loud.w->net->drops[LN_DROP_QUEUE_FULL] > 0);
+    CHECK_U64(loud.link_drops, loud.w->net->drops[LN_DROP_LOSS] + loud.w->net->drops[LN_DROP_QUEUE_FULL]);
+    CHECK(TH_MIB(quiet.w->a, TcpRetransSegs) > 0);
+    world_release(quiet.w);
+    world_release(loud.w);
 }
 
 int main(void)

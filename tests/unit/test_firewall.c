@@ -11,82 +11,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arp.h"
-#include "check.h"
 #include "csum.h"
 #include "err.h"
 #include "event.h"
 #include "firewall.h"
 #include "icmp.h"
-#include "link.h"
-#include "net.h"
-#include "node.h"
 #include "tcp_wire.h"
-#include "wire.h"
+#include "world.h"
 
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 #define H1 IP(10, 0, 0, 1)
 #define H2 IP(10, 0, 0, 2)
 
 /* ---- harness ----------------------------------------------------------------- */
 
-typedef struct frame { const ln_port *port; uint32_t len; uint8_t b[1600]; } frame;
-
-typedef struct world {
-    ln_net *net;
-    ln_node *h1, *h2;
-    ln_iface *i1, *i2;
-    frame tx[32]; int n_tx;
-    uint64_t drops[LN_DROP__COUNT];
-} world;
-
-static void on_event(const ln_event *ev, void *arg)
-{
-    world *w = arg;
-    if (ev->type == LN_EV_DROP) w->drops[ev->reason]++;
-    if (ev->type == LN_EV_TX && w->n_tx < 32) {
-        frame *f = &w->tx[w->n_tx++];
-        f->port = ev->port;
-        f->len = ev->pkt->len < sizeof f->b ? ev->pkt->len : (uint32_t)sizeof f->b;
-        memcpy(f->b, ev->pkt->data, f->len);
-    }
-}
-
-static world *world_new_arp(bool static_arp)
-{
-    char err[128];
-    world *w = calloc(1, sizeof *w);
-    w->net = ln_net_new(1);
-    ln_net_subscribe(w->net, LN_EV_MASK(LN_EV_TX) | LN_EV_MASK(LN_EV_DROP), on_event, w);
-    w->h1 = ln_node_new(w->net, "h1", false, err, sizeof err);
-    w->h2 = ln_node_new(w->net, "h2", false, err, sizeof err);
-    w->i1 = ln_iface_new(w->h1, NULL, err, sizeof err);
-    w->i2 = ln_iface_new(w->h2, NULL, err, sizeof err);
-    CHECK(w->h1 && w->h2 && w->i1 && w->i2);
-    CHECK_EQ(ln_iface_set_addr(w->i1, H1, 24), 0);
-    CHECK_EQ(ln_iface_set_addr(w->i2, H2, 24), 0);
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
-    c.delay = 100 * LN_USEC;
-    CHECK(ln_link_new(w->net, &w->i1->port, &w->i2->port, &c, NULL, err, sizeof err) != NULL);
-    if (static_arp) {
-        CHECK_EQ(ln_arp_set(w->h1, w->i1, H2, w->i2->mac), 0);
-        CHECK_EQ(ln_arp_set(w->h2, w->i2, H1, w->i1->mac), 0);
-    }
-    return w;
-}
-
-static world *world_new(void) { return world_new_arp(true); }
-
-static void world_free(world *w)
-{
-    ln_sim_run(&w->net->sim);
-    CHECK_U64(ln_pktpool_in_use(w->net->pool), 0);
-    ln_net_free(w->net);
-    free(w);
-}
-
-static void run(world *w) { ln_sim_run_until(&w->net->sim, w->net->sim.now + LN_SEC); }
+static const world_cfg hosts = { .seed = 1, .name = { "h1", "h2" }, .addr = { H1, H2 },
+                                 .delay = 100 * LN_USEC, .static_arp = true };
 
 /* Prepend IPv4 and Ethernet headers (h1 -> h2) to pkt (data at L4). */
 static void ip_eth(world *w, ln_pkt *p, uint8_t proto)
@@ -105,8 +44,8 @@ static void ip_eth(world *w, ln_pkt *p, uint8_t proto)
     ln_put16(ip + LN_IP_CSUM, ln_csum(ip, LN_IP_HLEN));
     uint8_t *e = ln_pkt_push(p, LN_ETH_HLEN);
     if (!e) return;
-    memcpy(e + LN_ETH_DST, w->i2->mac, 6);
-    memcpy(e + LN_ETH_SRC, w->i1->mac, 6);
+    memcpy(e + LN_ETH_DST, w->ib->mac, 6);
+    memcpy(e + LN_ETH_SRC, w->ia->mac, 6);
     ln_put16(e + LN_ETH_TYPE, LN_ETHERTYPE_IPV4);
 }
 
@@ -136,15 +75,12 @@ static ln_pkt *udp_frame(world *w, uint16_t dport)
     return p;
 }
 
-static void inject(world *w, ln_pkt *p) { w->i2->port.rx(&w->i2->port, p); }
+static void inject(world *w, ln_pkt *p) { w->ib->port.rx(&w->ib->port, p); }
 
 /* Frames h2 transmitted. */
-static int from_h2(const world *w, const frame **out, int max)
+static int from_h2(const world *w, const world_frame **out, int max)
 {
-    int n = 0;
-    for (int i = 0; i < w->n_tx; i++)
-        if (w->tx[i].port == &w->i2->port && n < max) out[n++] = &w->tx[i];
-    return n;
+    return world_frames(w, &w->ib->port, 0, out, max);
 }
 
 static int add(world *w, ln_node *n, ln_fw_hook hook, const char *filter, ln_fw_action a,
@@ -160,24 +96,24 @@ static int add(world *w, ln_node *n, ln_fw_hook hook, const char *filter, ln_fw_
 
 static void test_drop_counted(void)
 {
-    world *w = world_new();
-    CHECK(w->h2->fw == NULL);
-    CHECK_EQ(add(w, w->h2, LN_FW_IN, "tcp dst port 80 and tcp[tcpflags] & tcp-syn != 0",
+    world *w = world_new(&hosts);
+    CHECK(w->b->fw == NULL);
+    CHECK_EQ(add(w, w->b, LN_FW_IN, "tcp dst port 80 and tcp[tcpflags] & tcp-syn != 0",
                  LN_FW_DROP, LN_FW_PORT_UNREACH), 0);
     ln_pkt *p = tcp_frame(w, 80, LN_TCP_SYN, 1000, 0, 0);
     uint32_t len = p->len;
     inject(w, p);
-    run(w);
-    const frame *f[4];
+    world_run_for(w, LN_SEC);
+    const world_frame *f[4];
     CHECK_EQ(from_h2(w, f, 4), 0);    /* silent: without the rule h2 would RST */
     CHECK_U64(w->drops[LN_DROP_FIREWALL], 1);
-    CHECK_U64(w->h2->drops[LN_DROP_FIREWALL], 1);
-    const ln_fw_rule_info *r = ln_fw_rule(w->h2, LN_FW_IN, 0);
+    CHECK_U64(w->b->drops[LN_DROP_FIREWALL], 1);
+    const ln_fw_rule_info *r = ln_fw_rule(w->b, LN_FW_IN, 0);
     CHECK_U64(r->packets, 1);
     CHECK_U64(r->bytes, len);
     /* a segment the filter does not select goes on: the closed port RSTs */
     inject(w, tcp_frame(w, 81, LN_TCP_SYN, 1000, 0, 0));
-    run(w);
+    world_run_for(w, LN_SEC);
     CHECK_EQ(from_h2(w, f, 4), 1);
     CHECK_U64(r->packets, 1);
     world_free(w);
@@ -185,34 +121,34 @@ static void test_drop_counted(void)
 
 static void test_accept_before_drop(void)
 {
-    world *w = world_new();
-    CHECK_EQ(add(w, w->h2, LN_FW_IN, "tcp dst port 22", LN_FW_ACCEPT, 0), 0);
-    CHECK_EQ(add(w, w->h2, LN_FW_IN, "tcp", LN_FW_DROP, 0), 1);
-    CHECK_EQ(ln_fw_count(w->h2, LN_FW_IN), 2);
+    world *w = world_new(&hosts);
+    CHECK_EQ(add(w, w->b, LN_FW_IN, "tcp dst port 22", LN_FW_ACCEPT, 0), 0);
+    CHECK_EQ(add(w, w->b, LN_FW_IN, "tcp", LN_FW_DROP, 0), 1);
+    CHECK_EQ(ln_fw_count(w->b, LN_FW_IN), 2);
     inject(w, tcp_frame(w, 22, LN_TCP_SYN, 1, 0, 0));
     inject(w, tcp_frame(w, 80, LN_TCP_SYN, 1, 0, 0));
-    run(w);
-    const frame *f[4];
+    world_run_for(w, LN_SEC);
+    const world_frame *f[4];
     CHECK_EQ(from_h2(w, f, 4), 1);    /* the RST about port 22 only */
     CHECK_EQ(ln_get16(f[0]->b + LN_ETH_HLEN + LN_IP_HLEN + LN_TCPH_SPORT), 22);
-    CHECK_U64(ln_fw_rule(w->h2, LN_FW_IN, 0)->packets, 1);
-    CHECK_U64(ln_fw_rule(w->h2, LN_FW_IN, 1)->packets, 1);
+    CHECK_U64(ln_fw_rule(w->b, LN_FW_IN, 0)->packets, 1);
+    CHECK_U64(ln_fw_rule(w->b, LN_FW_IN, 1)->packets, 1);
     CHECK_U64(w->drops[LN_DROP_FIREWALL], 1);
     world_free(w);
 }
 
 static void test_reject_icmp_port_unreachable(void)
 {
-    world *w = world_new();
-    CHECK_EQ(add(w, w->h2, LN_FW_IN, "udp", LN_FW_REJECT, LN_FW_PORT_UNREACH), 0);
+    world *w = world_new(&hosts);
+    CHECK_EQ(add(w, w->b, LN_FW_IN, "udp", LN_FW_REJECT, LN_FW_PORT_UNREACH), 0);
     /* a listening UDP socket would make no difference: the rule runs first */
     inject(w, udp_frame(w, 53));
-    run(w);
-    const frame *f[4];
+    world_run_for(w, LN_SEC);
+    const world_frame *f[4];
     CHECK_EQ(from_h2(w, f, 4), 1);
     const uint8_t *ip = f[0]->b + LN_ETH_HLEN;
     CHECK_EQ(ln_get16(f[0]->b + LN_ETH_TYPE), LN_ETHERTYPE_IPV4);
-    CHECK(memcmp(f[0]->b + LN_ETH_DST, w->i1->mac, 6) == 0);
+    CHECK(memcmp(f[0]->b + LN_ETH_DST, w->ia->mac, 6) == 0);
     CHECK_EQ(ip[LN_IP_PROTO], LN_IPPROTO_ICMP);
     CHECK_U64(ln_get32(ip + LN_IP_SRC), H2);
     CHECK_U64(ln_get32(ip + LN_IP_DST), H1);
@@ -238,11 +174,11 @@ static void test_reject_other_icmp_codes(void)
         { LN_FW_NET_UNREACH, LN_ICMP_UNREACH_NET },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        world *w = world_new();
-        CHECK_EQ(add(w, w->h2, LN_FW_IN, "udp", LN_FW_REJECT, cases[i].with), 0);
+        world *w = world_new(&hosts);
+        CHECK_EQ(add(w, w->b, LN_FW_IN, "udp", LN_FW_REJECT, cases[i].with), 0);
         inject(w, udp_frame(w, 53));
-        run(w);
-        const frame *f[4];
+        world_run_for(w, LN_SEC);
+        const world_frame *f[4];
         CHECK_EQ(from_h2(w, f, 4), 1);
         CHECK_EQ(f[0]->b[LN_ETH_HLEN + LN_IP_HLEN + LN_ICMP_CODE], cases[i].code);
         world_free(w);
@@ -253,11 +189,11 @@ static void test_reject_other_icmp_codes(void)
  * with ACK -> <SEQ=SEG.ACK><CTL=RST>; never a RST about a RST. */
 static void test_reject_tcp_reset(void)
 {
-    world *w = world_new();
-    CHECK_EQ(add(w, w->h2, LN_FW_IN, "tcp port 80", LN_FW_REJECT, LN_FW_TCP_RESET), 0);
+    world *w = world_new(&hosts);
+    CHECK_EQ(add(w, w->b, LN_FW_IN, "tcp port 80", LN_FW_REJECT, LN_FW_TCP_RESET), 0);
     inject(w, tcp_frame(w, 80, LN_TCP_SYN, 1000, 0, 0));
-    run(w);
-    const frame *f[4];
+    world_run_for(w, LN_SEC);
+    const world_frame *f[4];
     CHECK_EQ(from_h2(w, f, 4), 1);
     const uint8_t *ip = f[0]->b + LN_ETH_HLEN, *t = ip + LN_IP_HLEN;
     CHECK_EQ(ip[LN_IP_PROTO], LN_IPPROTO_TCP);
@@ -281,7 +217,7 @@ static void test_reject_tcp_reset(void)
     /* a RST is not answered, and a FIN,ACK counts the FIN */
     inject(w, tcp_frame(w, 80, LN_TCP_RST, 1011, 0, 0));
     inject(w, tcp_frame(w, 80, LN_TCP_FIN, 2000, 0, 3));
-    run(w);
+    world_run_for(w, LN_SEC);
     CHECK_EQ(from_h2(w, f, 4), 3);
     t = f[1]->b + LN_ETH_HLEN + LN_IP_HLEN;
     CHECK_EQ(t[LN_TCPH_FLAGS], LN_TCP_RST);
@@ -290,41 +226,41 @@ static void test_reject_tcp_reset(void)
     t = f[2]->b + LN_ETH_HLEN + LN_IP_HLEN;
     CHECK_EQ(t[LN_TCPH_FLAGS], LN_TCP_RST | LN_TCP_ACK);
     CHECK_U64(ln_get32(t + LN_TCPH_ACK), 2004);
-    CHECK_U64(ln_fw_rule(w->h2, LN_FW_IN, 0)->packets, 4);
+    CHECK_U64(ln_fw_rule(w->b, LN_FW_IN, 0)->packets, 4);
     CHECK_U64(w->drops[LN_DROP_FIREWALL], 4);
 
     /* tcp-reset on something that is not TCP: a silent drop */
-    ln_fw_flush(w->h2, LN_FW_IN);
-    CHECK_EQ(add(w, w->h2, LN_FW_IN, "udp", LN_FW_REJECT, LN_FW_TCP_RESET), 0);
+    ln_fw_flush(w->b, LN_FW_IN);
+    CHECK_EQ(add(w, w->b, LN_FW_IN, "udp", LN_FW_REJECT, LN_FW_TCP_RESET), 0);
     inject(w, udp_frame(w, 53));
-    run(w);
+    world_run_for(w, LN_SEC);
     CHECK_EQ(from_h2(w, f, 4), 3);
     world_free(w);
 }
 
 static void test_policy_drop(void)
 {
-    world *w = world_new();
-    CHECK_EQ(ln_fw_set_policy(w->h2, LN_FW_IN, LN_FW_REJECT), LN_EINVAL);
-    CHECK_EQ(ln_fw_set_policy(w->h2, LN_FW_IN, LN_FW_DROP), 0);
-    CHECK(w->h2->fw != NULL);
-    CHECK_EQ(ln_fw_policy(w->h2, LN_FW_IN), LN_FW_DROP);
+    world *w = world_new(&hosts);
+    CHECK_EQ(ln_fw_set_policy(w->b, LN_FW_IN, LN_FW_REJECT), LN_EINVAL);
+    CHECK_EQ(ln_fw_set_policy(w->b, LN_FW_IN, LN_FW_DROP), 0);
+    CHECK(w->b->fw != NULL);
+    CHECK_EQ(ln_fw_policy(w->b, LN_FW_IN), LN_FW_DROP);
     inject(w, tcp_frame(w, 80, LN_TCP_SYN, 1, 0, 0));
     inject(w, udp_frame(w, 53));
-    run(w);
-    const frame *f[4];
+    world_run_for(w, LN_SEC);
+    const world_frame *f[4];
     CHECK_EQ(from_h2(w, f, 4), 0);
     CHECK_U64(w->drops[LN_DROP_FIREWALL], 2);
     /* an accept rule opens a hole in the policy */
-    CHECK_EQ(add(w, w->h2, LN_FW_IN, "udp", LN_FW_ACCEPT, 0), 0);
+    CHECK_EQ(add(w, w->b, LN_FW_IN, "udp", LN_FW_ACCEPT, 0), 0);
     inject(w, udp_frame(w, 53));       /* closed port: h2's own ICMP error */
-    run(w);
+    world_run_for(w, LN_SEC);
     CHECK_EQ(from_h2(w, f, 4), 1);
     /* back to accept with no rules: the firewall is gone (zero cost) */
-    ln_fw_flush(w->h2, -1);
-    CHECK(w->h2->fw != NULL);
-    CHECK_EQ(ln_fw_set_policy(w->h2, LN_FW_IN, LN_FW_ACCEPT), 0);
-    CHECK(w->h2->fw == NULL);
+    ln_fw_flush(w->b, -1);
+    CHECK(w->b->fw != NULL);
+    CHECK_EQ(ln_fw_set_policy(w->b, LN_FW_IN, LN_FW_ACCEPT), 0);
+    CHECK(w->b->fw == NULL);
     world_free(w);
 }
 
@@ -336,23 +272,23 @@ static void on_echo_reply(ln_icmp_sock *s, const ln_icmp_msg *m, void *arg)
 
 static void test_out_hook(void)
 {
-    world *w = world_new();
+    world *w = world_new(&hosts);
     int replies = 0;
-    ln_icmp_sock *s = ln_icmp_sock_open(w->h1, 0, on_icmp, &replies);
-    CHECK_EQ(add(w, w->h1, LN_FW_OUT, "icmp[icmptype] == icmp-echo", LN_FW_DROP, 0), 0);
+    ln_icmp_sock *s = ln_icmp_sock_open(w->a, 0, on_icmp, &replies);
+    CHECK_EQ(add(w, w->a, LN_FW_OUT, "icmp[icmptype] == icmp-echo", LN_FW_DROP, 0), 0);
     CHECK_EQ(ln_icmp_echo(s, H2, 1, 56, 0, false), 0);
-    run(w);
+    world_run_for(w, LN_SEC);
     CHECK_EQ(w->n_tx, 0);             /* nothing reached the wire */
     CHECK_EQ(replies, 0);
-    CHECK_U64(w->h1->drops[LN_DROP_FIREWALL], 1);
-    CHECK_U64(w->i1->st.tx_packets, 0);
-    CHECK_U64(ln_fw_rule(w->h1, LN_FW_OUT, 0)->packets, 1);
+    CHECK_U64(w->a->drops[LN_DROP_FIREWALL], 1);
+    CHECK_U64(w->ia->st.tx_packets, 0);
+    CHECK_U64(ln_fw_rule(w->a, LN_FW_OUT, 0)->packets, 1);
     /* the in hook of the same node is not involved */
-    CHECK_EQ(ln_fw_count(w->h1, LN_FW_IN), 0);
-    ln_fw_flush(w->h1, LN_FW_OUT);
-    CHECK(w->h1->fw == NULL);
+    CHECK_EQ(ln_fw_count(w->a, LN_FW_IN), 0);
+    ln_fw_flush(w->a, LN_FW_OUT);
+    CHECK(w->a->fw == NULL);
     CHECK_EQ(ln_icmp_echo(s, H2, 2, 56, 0, false), 0);
-    run(w);
+    world_run_for(w, LN_SEC);
     CHECK_EQ(replies, 1);
     ln_icmp_sock_close(s);
     world_free(w);
@@ -361,12 +297,12 @@ static void test_out_hook(void)
 /* REJECT on the out hook of the sender: the error is delivered locally. */
 static void test_out_hook_reject_local(void)
 {
-    world *w = world_new();
+    world *w = world_new(&hosts);
     int msgs = 0;
-    ln_icmp_sock *s = ln_icmp_sock_open(w->h1, 0, on_icmp, &msgs);
-    CHECK_EQ(add(w, w->h1, LN_FW_OUT, "icmp", LN_FW_REJECT, LN_FW_ADMIN_PROHIB), 0);
+    ln_icmp_sock *s = ln_icmp_sock_open(w->a, 0, on_icmp, &msgs);
+    CHECK_EQ(add(w, w->a, LN_FW_OUT, "icmp", LN_FW_REJECT, LN_FW_ADMIN_PROHIB), 0);
     CHECK_EQ(ln_icmp_echo(s, H2, 1, 56, 0, false), 0);
-    run(w);
+    world_run_for(w, LN_SEC);
     CHECK_EQ(w->n_tx, 0);
     CHECK_EQ(msgs, 1);                /* the admin-prohibited error, to ourselves */
     ln_icmp_sock_close(s);
@@ -375,22 +311,24 @@ static void test_out_hook_reject_local(void)
 
 static void test_bad_filter_and_arp(void)
 {
-    world *w = world_new_arp(false);
+    world_cfg c = hosts;
+    c.static_arp = false;             /* the "arp" rule needs ARP on the wire */
+    world *w = world_new(&c);
     char err[256] = "";
-    CHECK(ln_fw_add(w->h2, LN_FW_IN, NULL, "tcp port", LN_FW_DROP, 0, err, sizeof err) < 0);
+    CHECK(ln_fw_add(w->b, LN_FW_IN, NULL, "tcp port", LN_FW_DROP, 0, err, sizeof err) < 0);
     CHECK(strstr(err, "syntax error") != NULL);
-    CHECK(w->h2->fw == NULL);         /* a failed first rule leaves nothing behind */
+    CHECK(w->b->fw == NULL);         /* a failed first rule leaves nothing behind */
     /* "arp" matches ARP frames: h1 broadcasts a request, h2 never answers */
-    CHECK_EQ(add(w, w->h2, LN_FW_IN, "arp", LN_FW_DROP, 0), 0);
+    CHECK_EQ(add(w, w->b, LN_FW_IN, "arp", LN_FW_DROP, 0), 0);
     /* interface-restricted rule that does not apply to eth0 */
-    CHECK_EQ(ln_fw_add(w->h2, LN_FW_IN, "eth1", "", LN_FW_DROP, 0, err, sizeof err), 1);
+    CHECK_EQ(ln_fw_add(w->b, LN_FW_IN, "eth1", "", LN_FW_DROP, 0, err, sizeof err), 1);
     int replies = 0;
-    ln_icmp_sock *s = ln_icmp_sock_open(w->h1, 0, on_echo_reply, &replies);
+    ln_icmp_sock *s = ln_icmp_sock_open(w->a, 0, on_echo_reply, &replies);
     CHECK_EQ(ln_icmp_echo(s, H2, 1, 56, 0, false), 0);
     ln_sim_run_until(&w->net->sim, 5 * LN_SEC);
     CHECK_EQ(replies, 0);
-    CHECK_U64(ln_fw_rule(w->h2, LN_FW_IN, 0)->packets, 3);   /* arp_mcast_solicit */
-    CHECK_U64(ln_fw_rule(w->h2, LN_FW_IN, 1)->packets, 0);
+    CHECK_U64(ln_fw_rule(w->b, LN_FW_IN, 0)->packets, 3);   /* arp_mcast_solicit */
+    CHECK_U64(ln_fw_rule(w->b, LN_FW_IN, 1)->packets, 0);
     ln_icmp_sock_close(s);
     world_free(w);                    /* rules freed by ln_node_free */
 }

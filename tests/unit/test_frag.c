@@ -8,28 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
 #include "csum.h"
 #include "err.h"
 #include "icmp.h"
 #include "ip.h"
-#include "link.h"
-#include "net.h"
-#include "node.h"
-#include "wire.h"
+#include "world.h"
 
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 #define PROTO_TEST 253      /* RFC 3692 experimentation */
 
 /* ---- a tiny harness ------------------------------------------------------- */
 
-typedef struct frame { ln_time t; const ln_port *port; uint32_t len; uint8_t *b; } frame;
+/* a and b on one link, or (world_routed) the wire settings for a router. */
+static const world_cfg hosts = { .seed = 7, .addr = { IP(10, 0, 0, 1), IP(10, 0, 0, 2) },
+                                 .delay = 100 * LN_USEC };
 
-typedef struct world {
-    ln_net *net;
-    frame *tx; int n_tx, cap_tx;          /* frames as they start onto a wire */
-    uint64_t drops[LN_DROP__COUNT];
-    int icmp_out[256 * 256];              /* type<<8|code */
+static struct {
     /* what the test protocol handler received */
     int delivered;
     uint32_t last_len;
@@ -38,100 +31,37 @@ typedef struct world {
     /* what an ICMP socket received */
     int icmp_msgs;
     ln_icmp_msg last_msg;
-} world;
+} got;
 
-static void on_event(const ln_event *ev, void *arg)
+/* w, with nothing received yet. */
+static world *fresh(world *w)
 {
-    world *w = arg;
-    if (ev->type == LN_EV_TX) {
-        if (w->n_tx == w->cap_tx) {
-            w->cap_tx = w->cap_tx ? w->cap_tx * 2 : 64;
-            w->tx = realloc(w->tx, (size_t)w->cap_tx * sizeof *w->tx);
-        }
-        frame *f = &w->tx[w->n_tx++];
-        f->t = ev->time;
-        f->port = ev->port;
-        f->len = ev->pkt->len;
-        f->b = malloc(f->len);
-        memcpy(f->b, ev->pkt->data, f->len);
-    } else if (ev->type == LN_EV_DROP) {
-        w->drops[ev->reason]++;
-    } else if (ev->type == LN_EV_ICMP_OUT) {
-        w->icmp_out[ev->value & 0xffff]++;
-    }
-}
-
-static world *world_new(void)
-{
-    world *w = calloc(1, sizeof *w);
-    w->net = ln_net_new(7);
-    ln_net_subscribe(w->net, LN_EV_MASK(LN_EV_TX) | LN_EV_MASK(LN_EV_DROP) | LN_EV_MASK(LN_EV_ICMP_OUT),
-                     on_event, w);
+    memset(&got, 0, sizeof got);
     return w;
-}
-
-static void world_free(world *w)
-{
-    /* Everything has been delivered, dropped or timed out by now. */
-    ln_sim_run(&w->net->sim);
-    CHECK_U64(ln_pktpool_in_use(w->net->pool), 0);
-    ln_net_free(w->net);
-    for (int i = 0; i < w->n_tx; i++) free(w->tx[i].b);
-    free(w->tx);
-    free(w);
-}
-
-static ln_node *node(world *w, const char *name, bool fwd)
-{
-    char err[128];
-    ln_node *n = ln_node_new(w->net, name, fwd, err, sizeof err);
-    CHECK(n != NULL);
-    n->ud = w;
-    return n;
-}
-
-static ln_iface *iface(ln_node *n, uint32_t addr, uint8_t plen)
-{
-    char err[128];
-    ln_iface *ifc = ln_iface_new(n, NULL, err, sizeof err);
-    CHECK(ifc != NULL);
-    CHECK_EQ(ln_iface_set_addr(ifc, addr, plen), 0);
-    return ifc;
-}
-
-static void wire(world *w, ln_iface *a, ln_iface *b)
-{
-    char err[128];
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
-    c.delay = 100 * LN_USEC;
-    CHECK(ln_link_new(w->net, &a->port, &b->port, &c, NULL, err, sizeof err) != NULL);
 }
 
 static void sink(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
 {
-    world *w = n->ud;
-    w->delivered++;
-    w->last_len = pkt->len;
-    memcpy(w->last, pkt->data, pkt->len);
-    w->last_ip = *ip;
+    got.delivered++;
+    got.last_len = pkt->len;
+    memcpy(got.last, pkt->data, pkt->len);
+    got.last_ip = *ip;
     ln_pkt_free(pkt);
 }
 
 static void on_icmp(ln_icmp_sock *s, const ln_icmp_msg *m, void *arg)
 {
-    world *w = arg;
-    w->icmp_msgs++;
-    w->last_msg = *m;
+    got.icmp_msgs++;
+    got.last_msg = *m;
 }
 
 static uint8_t pattern(uint32_t i) { return (uint8_t)(i * 7 + 3); }
 
-static bool payload_ok(const world *w, uint32_t len)
+static bool payload_ok(uint32_t len)
 {
-    if (w->last_len != len) return false;
+    if (got.last_len != len) return false;
     for (uint32_t i = 0; i < len; i++)
-        if (w->last[i] != pattern(i)) return false;
+        if (got.last[i] != pattern(i)) return false;
     return true;
 }
 
@@ -166,10 +96,9 @@ static void inject(ln_node *n, ln_iface *ifc, ln_pkt *p)
 
 static void check_fragments(uint32_t mtu, int want_n, const uint32_t *want_len)
 {
-    world *w = world_new();
-    ln_node *a = node(w, "a", false), *b = node(w, "b", false);
-    ln_iface *ia = iface(a, IP(10, 0, 0, 1), 24), *ib = iface(b, IP(10, 0, 0, 2), 24);
-    wire(w, ia, ib);
+    world *w = fresh(world_new(&hosts));
+    ln_node *a = w->a, *b = w->b;
+    ln_iface *ia = w->ia;
     ia->mtu = mtu;
     ln_ip_register(b, PROTO_TEST, sink);
 
@@ -183,7 +112,7 @@ static void check_fragments(uint32_t mtu, int want_n, const uint32_t *want_len)
     uint32_t next_off = 0;
     uint16_t id = 0;
     for (int i = 0; i < w->n_tx; i++) {
-        frame *f = &w->tx[i];
+        const world_frame *f = &w->tx[i];
         if (f->port != &ia->port || ln_get16(f->b + LN_ETH_TYPE) != LN_ETHERTYPE_IPV4) continue;
         const uint8_t *h = f->b + LN_ETH_HLEN;
         uint16_t tot = ln_get16(h + LN_IP_LEN), frag = ln_get16(h + LN_IP_FRAG);
@@ -208,9 +137,9 @@ static void check_fragments(uint32_t mtu, int want_n, const uint32_t *want_len)
     CHECK_U64(a->mib[LN_MIB_IpFragCreates], (uint64_t)want_n);
     CHECK_U64(a->mib[LN_MIB_IpOutRequests], 1);
     /* The far end puts it back together. */
-    CHECK_EQ(w->delivered, 1);
-    CHECK(payload_ok(w, 3980));
-    CHECK_EQ(w->last_ip.len, 4000);
+    CHECK_EQ(got.delivered, 1);
+    CHECK(payload_ok(3980));
+    CHECK_EQ(got.last_ip.len, 4000);
     CHECK_U64(b->mib[LN_MIB_IpReasmReqds], (uint64_t)want_n);
     CHECK_U64(b->mib[LN_MIB_IpReasmOKs], 1);
     CHECK_EQ(ln_reasm_pending(b), 0);
@@ -232,9 +161,9 @@ static void test_fragment_576(void)
 
 static void test_df_too_big(void)
 {
-    world *w = world_new();
-    ln_node *a = node(w, "a", false);
-    iface(a, IP(10, 0, 0, 1), 24);
+    world *w = fresh(world_net(&hosts));
+    ln_node *a = world_node(w, "a", false);
+    world_iface(a, IP(10, 0, 0, 1), 24);
     ln_pkt *p = ln_net_pkt(w->net, 1481);
     memset(p->data, 0, 1481);
     ln_ip_opts o = { .df = true, .df_set = true };
@@ -254,9 +183,9 @@ typedef struct rx { world *w; ln_node *b; ln_iface *ib; } rx;
 static rx rx_new(void)
 {
     rx r;
-    r.w = world_new();
-    r.b = node(r.w, "b", false);
-    r.ib = iface(r.b, IP(10, 0, 0, 2), 24);
+    r.w = fresh(world_net(&hosts));
+    r.b = world_node(r.w, "b", false);
+    r.ib = world_iface(r.b, IP(10, 0, 0, 2), 24);
     ln_ip_register(r.b, PROTO_TEST, sink);
     return r;
 }
@@ -278,15 +207,15 @@ static void reassemble_in(const int *order, int n, const uint32_t *off, const ui
     rx r = rx_new();
     for (int i = 0; i < n; i++) {
         int k = order[i];
-        CHECK_EQ(r.w->delivered, 0);
+        CHECK_EQ(got.delivered, 0);
         inject(r.b, r.ib, mkfrag(r.w, IP(10, 0, 0, 1), IP(10, 0, 0, 2), 77, off[k], len[k],
                                  off[k] + len[k] < total));
     }
-    CHECK_EQ(r.w->delivered, 1);
-    CHECK(payload_ok(r.w, total));
-    CHECK_EQ(r.w->last_ip.id, 77);
-    CHECK_EQ(r.w->last_ip.len, total + LN_IP_HLEN);
-    CHECK(!r.w->last_ip.df);
+    CHECK_EQ(got.delivered, 1);
+    CHECK(payload_ok(total));
+    CHECK_EQ(got.last_ip.id, 77);
+    CHECK_EQ(got.last_ip.len, total + LN_IP_HLEN);
+    CHECK(!got.last_ip.df);
     CHECK_U64(r.b->mib[LN_MIB_IpReasmOKs], 1);
     CHECK_U64(r.b->mib[LN_MIB_IpReasmFails], 0);
     CHECK_U64(r.b->mib[LN_MIB_IpReasmReqds], (uint64_t)n);
@@ -342,8 +271,8 @@ static void test_duplicates(void)
     inject(r.b, r.ib, mkfrag(r.w, s, d, 5, 1000, 800, true));
     CHECK_U64(r.w->drops[LN_DROP_REASM_DUP], 2);
     inject(r.b, r.ib, mkfrag(r.w, s, d, 5, 2960, 1020, false));
-    CHECK_EQ(r.w->delivered, 1);
-    CHECK(payload_ok(r.w, 3980));
+    CHECK_EQ(got.delivered, 1);
+    CHECK(payload_ok(3980));
     CHECK_U64(r.b->mib[LN_MIB_IpReasmFails], 0);
     /* A duplicate of the last fragment after completion starts a new
      * queue, which then times out without ICMP (no first fragment). */
@@ -380,16 +309,15 @@ static void test_overlap(void)
      * completes. */
     inject(r.b, r.ib, mkfrag(r.w, s, d, 3, 2960, 1020, false));
     CHECK_EQ(ln_reasm_pending(r.b), 1);
-    CHECK_EQ(r.w->delivered, 0);
+    CHECK_EQ(got.delivered, 0);
     world_free(r.w);
 }
 
 static void test_timeout(void)
 {
-    world *w = world_new();
-    ln_node *a = node(w, "a", false), *b = node(w, "b", false);
-    ln_iface *ia = iface(a, IP(10, 0, 0, 1), 24), *ib = iface(b, IP(10, 0, 0, 2), 24);
-    wire(w, ia, ib);
+    world *w = fresh(world_new(&hosts));
+    ln_node *a = w->a, *b = w->b;
+    ln_iface *ib = w->ib;
     ln_ip_register(b, PROTO_TEST, sink);
     uint32_t s = IP(10, 0, 0, 1), d = IP(10, 0, 0, 2);
     ln_sim *sim = &w->net->sim;
@@ -420,7 +348,7 @@ static void test_timeout(void)
     CHECK_U64(b->mib[LN_MIB_IcmpOutTimeExcds], 1);
     CHECK_U64(a->mib[LN_MIB_IcmpInTimeExcds], 1);
     /* The error as it left b: IP header + 8 + quote of 548 octets. */
-    const frame *err = NULL;
+    const world_frame *err = NULL;
     for (int i = 0; i < w->n_tx; i++)
         if (w->tx[i].port == &ib->port && ln_get16(w->tx[i].b + LN_ETH_TYPE) == LN_ETHERTYPE_IPV4)
             err = &w->tx[i];
@@ -458,7 +386,7 @@ static void test_malformed_fragments(void)
     CHECK_EQ(ln_reasm_pending(r.b), 0);
     /* Data beyond a known end. */
     inject(r.b, r.ib, mkfrag(r.w, s, d, 22, 0, 16, false));
-    CHECK_EQ(r.w->delivered, 1);                             /* just "0 + last": a whole datagram */
+    CHECK_EQ(got.delivered, 1);                             /* just "0 + last": a whole datagram */
     inject(r.b, r.ib, mkfrag(r.w, s, d, 23, 16, 16, false));
     inject(r.b, r.ib, mkfrag(r.w, s, d, 23, 32, 16, true));
     CHECK_U64(r.w->drops[LN_DROP_REASM_INVALID], 6);
@@ -470,7 +398,7 @@ static void test_malformed_fragments(void)
     CHECK_U64(r.w->drops[LN_DROP_REASM_INVALID], 8);
     CHECK_EQ(ln_reasm_pending(r.b), 0);
     CHECK_U64(r.b->mib[LN_MIB_IpReasmFails], 5);
-    CHECK_EQ(r.w->delivered, 1);
+    CHECK_EQ(got.delivered, 1);
     world_free(r.w);
 }
 
@@ -491,19 +419,10 @@ static void test_memory_limit(void)
 
 static void test_router(void)
 {
-    world *w = world_new();
-    ln_node *a = node(w, "a", false), *rt = node(w, "r", true), *b = node(w, "b", false);
-    ln_iface *ia = iface(a, IP(10, 0, 1, 1), 24);
-    ln_iface *r0 = iface(rt, IP(10, 0, 1, 254), 24), *r1 = iface(rt, IP(10, 0, 2, 254), 24);
-    ln_iface *ib = iface(b, IP(10, 0, 2, 1), 24);
-    wire(w, ia, r0);
-    wire(w, r1, ib);
+    world *w = fresh(world_routed(&hosts));
+    ln_node *a = w->a, *rt = w->r, *b = w->b;
+    ln_iface *r1 = w->rb;
     r1->mtu = 576;
-    ln_route def = { .prefix = 0, .plen = 0, .gateway = IP(10, 0, 1, 254), .iface = ia };
-    CHECK_EQ(ln_route_add(&a->routes, &def), 0);
-    def.gateway = IP(10, 0, 2, 254);
-    def.iface = ib;
-    CHECK_EQ(ln_route_add(&b->routes, &def), 0);
     ln_ip_register(b, PROTO_TEST, sink);
 
     /* 3 fragments from a, each split again by the router for MTU 576. */
@@ -511,9 +430,9 @@ static void test_router(void)
     for (uint32_t i = 0; i < 3980; i++) p->data[i] = pattern(i);
     CHECK_EQ(ln_ip_output(a, p, 0, IP(10, 0, 2, 1), PROTO_TEST, NULL), 0);
     ln_sim_run_until(&w->net->sim, LN_SEC);
-    CHECK_EQ(w->delivered, 1);
-    CHECK(payload_ok(w, 3980));
-    CHECK_EQ(w->last_ip.ttl, 63);
+    CHECK_EQ(got.delivered, 1);
+    CHECK(payload_ok(3980));
+    CHECK_EQ(got.last_ip.ttl, 63);
     CHECK_U64(rt->mib[LN_MIB_IpForwDatagrams], 3);
     CHECK_U64(rt->mib[LN_MIB_IpFragOKs], 3);
     /* 1480 -> 552+552+376, twice; 1020 -> 552+468. */
@@ -521,7 +440,7 @@ static void test_router(void)
     CHECK_U64(b->mib[LN_MIB_IpReasmReqds], 8);
     int on_r1 = 0;
     for (int i = 0; i < w->n_tx; i++) {
-        const frame *f = &w->tx[i];
+        const world_frame *f = &w->tx[i];
         if (f->port != &r1->port || ln_get16(f->b + LN_ETH_TYPE) != LN_ETHERTYPE_IPV4) continue;
         CHECK(ln_get16(f->b + LN_ETH_HLEN + LN_IP_LEN) <= 576);
         CHECK_EQ(ln_csum(f->b + LN_ETH_HLEN, LN_IP_HLEN), 0);
@@ -531,30 +450,30 @@ static void test_router(void)
 
     /* DF: the router answers "fragmentation needed, next-hop MTU 576",
      * which reaches the pinging socket on a. */
-    ln_icmp_sock *s = ln_icmp_sock_open(a, 0, on_icmp, w);
+    ln_icmp_sock *s = ln_icmp_sock_open(a, 0, on_icmp, NULL);
     CHECK(s != NULL);
     CHECK_EQ(ln_icmp_echo(s, IP(10, 0, 2, 1), 1, 1000, 0, true), 0);
     ln_sim_run_until(&w->net->sim, 2 * LN_SEC);
-    CHECK_EQ(w->icmp_msgs, 1);
-    CHECK(w->last_msg.error);
-    CHECK_EQ(w->last_msg.type, LN_ICMP_UNREACH);
-    CHECK_EQ(w->last_msg.code, LN_ICMP_UNREACH_NEEDFRAG);
-    CHECK_EQ(w->last_msg.mtu, 576);
-    CHECK_EQ(w->last_msg.from, IP(10, 0, 1, 254));
-    CHECK_EQ(w->last_msg.seq, 1);
-    CHECK_EQ(w->last_msg.orig_dst, IP(10, 0, 2, 1));
+    CHECK_EQ(got.icmp_msgs, 1);
+    CHECK(got.last_msg.error);
+    CHECK_EQ(got.last_msg.type, LN_ICMP_UNREACH);
+    CHECK_EQ(got.last_msg.code, LN_ICMP_UNREACH_NEEDFRAG);
+    CHECK_EQ(got.last_msg.mtu, 576);
+    CHECK_EQ(got.last_msg.from, IP(10, 0, 1, 254));
+    CHECK_EQ(got.last_msg.seq, 1);
+    CHECK_EQ(got.last_msg.orig_dst, IP(10, 0, 2, 1));
     CHECK_U64(rt->mib[LN_MIB_IpFragFails], 1);
     CHECK_U64(w->drops[LN_DROP_FRAG_NEEDED], 1);
     /* Without DF the router fragments the echo, b reassembles and
      * answers; the reply fits every MTU on the way back. */
     CHECK_EQ(ln_icmp_echo(s, IP(10, 0, 2, 1), 2, 1000, 0, false), 0);
     ln_sim_run_until(&w->net->sim, 3 * LN_SEC);
-    CHECK_EQ(w->icmp_msgs, 2);
-    CHECK(!w->last_msg.error);
-    CHECK_EQ(w->last_msg.type, LN_ICMP_ECHOREPLY);
-    CHECK_EQ(w->last_msg.seq, 2);
-    CHECK_EQ(w->last_msg.len, 1000);
-    CHECK_EQ(w->last_msg.ttl, 63);
+    CHECK_EQ(got.icmp_msgs, 2);
+    CHECK(!got.last_msg.error);
+    CHECK_EQ(got.last_msg.type, LN_ICMP_ECHOREPLY);
+    CHECK_EQ(got.last_msg.seq, 2);
+    CHECK_EQ(got.last_msg.len, 1000);
+    CHECK_EQ(got.last_msg.ttl, 63);
     CHECK_U64(b->mib[LN_MIB_IpReasmOKs], 2);
     CHECK_U64(a->mib[LN_MIB_IpReasmReqds], 0);
     ln_icmp_sock_close(s);

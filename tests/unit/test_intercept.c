@@ -12,15 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
 #include "err.h"
 #include "eth.h"
 #include "event.h"
 #include "intercept.h"
-#include "link.h"
-#include "net.h"
-#include "node.h"
-#include "wire.h"
+#include "world.h"
 
 #define ETYPE 0x88b5              /* IEEE local experimental */
 
@@ -135,43 +131,29 @@ static void test_set_frame(void)
 
 /* ---- the hooks at work ----------------------------------------------------------- */
 
-typedef struct world {
-    ln_net *net;
-    ln_node *h1, *h2;
-    ln_iface *i1, *i2;
-    ln_link *link;
-    ln_time rx_time[16];
-    uint8_t rx_tag[16];           /* byte 14 of each frame h2 received */
-    int n_rx;
-    uint64_t drops[LN_DROP__COUNT];
-} world;
+static const world_cfg hosts = { .seed = 1, .name = { "h1", "h2" }, .delay = 100 * LN_USEC,
+                                 .unlimited = true };  /* arrival = send + delay */
 
-static void on_event(const ln_event *ev, void *arg)
+static struct {
+    ln_time time[16];
+    uint8_t tag[16];              /* byte 14 of each frame h2 received */
+    int n;
+} arrived;
+
+static void on_rx(const ln_event *ev, void *arg)
 {
     world *w = arg;
-    if (ev->type == LN_EV_DROP) w->drops[ev->reason]++;
-    if (ev->type == LN_EV_RX && ev->node == w->h2 && w->n_rx < 16) {
-        w->rx_time[w->n_rx] = ev->time;
-        w->rx_tag[w->n_rx++] = ev->pkt->len > 14 ? ev->pkt->data[14] : 0;
+    if (ev->node == w->b && arrived.n < 16) {
+        arrived.time[arrived.n] = ev->time;
+        arrived.tag[arrived.n++] = ev->pkt->len > 14 ? ev->pkt->data[14] : 0;
     }
 }
 
-static world *world_new(void)
+static world *hosts_new(void)
 {
-    char err[128];
-    world *w = calloc(1, sizeof *w);
-    w->net = ln_net_new(1);
-    ln_net_subscribe(w->net, LN_EV_MASK(LN_EV_RX) | LN_EV_MASK(LN_EV_DROP), on_event, w);
-    w->h1 = ln_node_new(w->net, "h1", false, err, sizeof err);
-    w->h2 = ln_node_new(w->net, "h2", false, err, sizeof err);
-    w->i1 = ln_iface_new(w->h1, NULL, err, sizeof err);
-    w->i2 = ln_iface_new(w->h2, NULL, err, sizeof err);
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
-    c.bandwidth = 0;                  /* no serialization: arrival = send + delay */
-    c.delay = 100 * LN_USEC;
-    w->link = ln_link_new(w->net, &w->i1->port, &w->i2->port, &c, NULL, err, sizeof err);
-    CHECK(w->link != NULL);
+    world *w = world_new(&hosts);
+    memset(&arrived, 0, sizeof arrived);
+    ln_net_subscribe(w->net, LN_EV_MASK(LN_EV_RX), on_rx, w);
     return w;
 }
 
@@ -180,19 +162,11 @@ static void send_tag(world *w, uint8_t tag)
 {
     ln_pkt *p = ln_net_pkt(w->net, 60);
     memset(p->data, 0, 60);
-    memcpy(p->data + LN_ETH_DST, w->i2->mac, 6);
-    memcpy(p->data + LN_ETH_SRC, w->i1->mac, 6);
+    memcpy(p->data + LN_ETH_DST, w->ib->mac, 6);
+    memcpy(p->data + LN_ETH_SRC, w->ia->mac, 6);
     ln_put16(p->data + LN_ETH_TYPE, ETYPE);
     p->data[14] = tag;
-    ln_iface_xmit(w->i1, p);
-}
-
-static void world_free(world *w)
-{
-    ln_sim_run(&w->net->sim);
-    CHECK_U64(ln_pktpool_in_use(w->net->pool), 0);
-    ln_net_free(w->net);
-    free(w);
+    ln_iface_xmit(w->ia, p);
 }
 
 static ln_ic *add_link(world *w, ln_ic_cfg *c)
@@ -213,7 +187,7 @@ static ln_ic *add_node(world *w, ln_node *n, ln_ic_cfg *c)
 
 static void test_drop_nth(void)
 {
-    world *w = world_new();
+    world *w = hosts_new();
     ln_ic_cfg c;
     ln_ic_cfg_default(&c);
     c.dir = 0;
@@ -224,9 +198,9 @@ static void test_drop_nth(void)
     CHECK(w->link->d[1].ic == NULL);              /* only a->b */
     for (uint8_t t = 1; t <= 3; t++) send_tag(w, t);
     ln_sim_run(&w->net->sim);
-    CHECK_EQ(w->n_rx, 2);
-    CHECK_EQ(w->rx_tag[0], 1);
-    CHECK_EQ(w->rx_tag[1], 3);
+    CHECK_EQ(arrived.n, 2);
+    CHECK_EQ(arrived.tag[0], 1);
+    CHECK_EQ(arrived.tag[1], 3);
     CHECK_U64(w->drops[LN_DROP_INTERCEPT], 1);
     CHECK_U64(w->net->drops[LN_DROP_INTERCEPT], 1);
     CHECK_U64(ln_ic_get_info(ic)->matched, 3);
@@ -240,39 +214,39 @@ static void test_drop_nth(void)
 
 static void test_delay_and_order(void)
 {
-    world *w = world_new();
+    world *w = hosts_new();
     ln_ic_cfg c;
     ln_ic_cfg_default(&c);
     c.action = LN_IC_DELAY;
     c.delay = 3 * LN_MSEC;
     c.dir = LN_IC_OUT;
     c.nth = 1;
-    add_node(w, w->h1, &c);
+    add_node(w, w->a, &c);
     for (uint8_t t = 1; t <= 2; t++) send_tag(w, t);
     ln_sim_run(&w->net->sim);
-    CHECK_EQ(w->n_rx, 2);
-    CHECK_EQ(w->rx_tag[0], 2);                   /* the held one is overtaken */
-    CHECK_U64(w->rx_time[0], 100 * LN_USEC);
-    CHECK_EQ(w->rx_tag[1], 1);
-    CHECK_U64(w->rx_time[1], 3 * LN_MSEC + 100 * LN_USEC);
+    CHECK_EQ(arrived.n, 2);
+    CHECK_EQ(arrived.tag[0], 2);                   /* the held one is overtaken */
+    CHECK_U64(arrived.time[0], 100 * LN_USEC);
+    CHECK_EQ(arrived.tag[1], 1);
+    CHECK_U64(arrived.time[1], 3 * LN_MSEC + 100 * LN_USEC);
     world_free(w);
 }
 
 static void test_duplicate(void)
 {
-    world *w = world_new();
+    world *w = hosts_new();
     ln_ic_cfg c;
     ln_ic_cfg_default(&c);
     c.action = LN_IC_DUPLICATE;
     c.copies = 2;
     c.dir = LN_IC_IN;
-    add_node(w, w->h2, &c);
+    add_node(w, w->b, &c);
     send_tag(w, 5);
     ln_sim_run(&w->net->sim);
     /* one arrival; the copies are made inside h2, each reaching the stack */
-    CHECK_EQ(w->n_rx, 1);
+    CHECK_EQ(arrived.n, 1);
     CHECK_U64(w->drops[LN_DROP_UNKNOWN_ETHERTYPE], 3);
-    CHECK_U64(w->h2->mib[LN_MIB_EthInUnknownType], 3);
+    CHECK_U64(w->b->mib[LN_MIB_EthInUnknownType], 3);
     world_free(w);
 }
 
@@ -297,7 +271,7 @@ static bool rewrite_fn(void *arg, const ln_ic_ctx *ctx, ln_pkt **frame)
 
 static void test_rewrite(void)
 {
-    world *w = world_new();
+    world *w = hosts_new();
     ln_ic_cfg c;
     ln_ic_cfg_default(&c);
     c.action = LN_IC_REWRITE;
@@ -309,8 +283,8 @@ static void test_rewrite(void)
     send_tag(w, 2);
     ln_sim_run(&w->net->sim);
     CHECK_EQ(rewrites, 2);
-    CHECK_EQ(w->n_rx, 1);
-    CHECK_EQ(w->rx_tag[0], 99);
+    CHECK_EQ(arrived.n, 1);
+    CHECK_EQ(arrived.tag[0], 99);
     CHECK_U64(w->link->d[0].st.tx_bytes, 3000);
     CHECK_U64(w->drops[LN_DROP_INTERCEPT], 1);
     world_free(w);
@@ -328,61 +302,61 @@ static bool remove_self(void *arg, const ln_ic_ctx *ctx, ln_pkt **frame)
 
 static void test_remove_in_callback(void)
 {
-    world *w = world_new();
+    world *w = hosts_new();
     ln_ic_cfg c;
     ln_ic_cfg_default(&c);
     c.action = LN_IC_OBSERVE;
     c.fn = remove_self;
     c.dir = LN_IC_IN;
     observed = 0;
-    self_ic = add_node(w, w->h2, &c);
+    self_ic = add_node(w, w->b, &c);
     ln_ic_cfg_default(&c);
     c.action = LN_IC_CORRUPT;
     c.dir = LN_IC_IN;
     c.bits = 1;
-    ln_ic *after = add_node(w, w->h2, &c);      /* still runs after the removal */
+    ln_ic *after = add_node(w, w->b, &c);      /* still runs after the removal */
     send_tag(w, 1);
     send_tag(w, 2);
     ln_sim_run(&w->net->sim);
     CHECK_EQ(observed, 1);
-    CHECK_EQ(w->n_rx, 2);
+    CHECK_EQ(arrived.n, 2);
     CHECK_U64(ln_ic_get_info(after)->acted, 2);
     CHECK_EQ(ln_ic_count(w->net), 1);
     ln_ic_remove(after);
-    CHECK(w->h2->ic[LN_IC_IN] == NULL);
+    CHECK(w->b->ic[LN_IC_IN] == NULL);
     world_free(w);
 }
 
 static void test_window_and_iface(void)
 {
-    world *w = world_new();
+    world *w = hosts_new();
     char err[256];
     ln_ic_cfg c;
     ln_ic_cfg_default(&c);
     c.from = 1 * LN_MSEC;
     c.until = 2 * LN_MSEC;
     c.iface = "eth0";
-    add_node(w, w->h1, &c);
+    add_node(w, w->a, &c);
     send_tag(w, 1);                                           /* t = 0: before */
     ln_sim_run_until(&w->net->sim, 1 * LN_MSEC);
     send_tag(w, 2);                                           /* t = 1 ms: inside */
     ln_sim_run_until(&w->net->sim, 2 * LN_MSEC);
     send_tag(w, 3);                                           /* t = 2 ms: after */
     ln_sim_run(&w->net->sim);
-    CHECK_EQ(w->n_rx, 2);
-    CHECK_EQ(w->rx_tag[0], 1);
-    CHECK_EQ(w->rx_tag[1], 3);
+    CHECK_EQ(arrived.n, 2);
+    CHECK_EQ(arrived.tag[0], 1);
+    CHECK_EQ(arrived.tag[1], 3);
     /* refusals name what is wrong */
     c.iface = "eth7";
-    CHECK(ln_ic_add_node(w->h1, &c, err, sizeof err) == NULL);
+    CHECK(ln_ic_add_node(w->a, &c, err, sizeof err) == NULL);
     CHECK(strstr(err, "no interface \"eth7\"") != NULL);
     c.iface = NULL;
     c.filter = "tcp port";
-    CHECK(ln_ic_add_node(w->h1, &c, err, sizeof err) == NULL);
+    CHECK(ln_ic_add_node(w->a, &c, err, sizeof err) == NULL);
     CHECK(strncmp(err, "filter \"tcp port\": ", 19) == 0);
     c.filter = NULL;
     c.until = c.from;
-    CHECK(ln_ic_add_node(w->h1, &c, err, sizeof err) == NULL);
+    CHECK(ln_ic_add_node(w->a, &c, err, sizeof err) == NULL);
     ln_ic_cfg_default(&c);
     c.action = LN_IC_OBSERVE;
     CHECK(ln_ic_add_link(w->link, &c, err, sizeof err) == NULL);     /* no function */
@@ -394,7 +368,7 @@ static void test_window_and_iface(void)
  * and no timer left pointing at them. */
 static void test_free_while_held(void)
 {
-    world *w = world_new();
+    world *w = hosts_new();
     ln_ic_cfg c;
     ln_ic_cfg_default(&c);
     c.action = LN_IC_DELAY;
@@ -402,10 +376,9 @@ static void test_free_while_held(void)
     add_link(w, &c);
     for (uint8_t t = 1; t <= 3; t++) send_tag(w, t);
     ln_sim_run_until(&w->net->sim, LN_SEC);
-    CHECK_EQ(w->n_rx, 0);
+    CHECK_EQ(arrived.n, 0);
     CHECK_U64(ln_pktpool_in_use(w->net->pool), 3);
-    ln_net_free(w->net);
-    free(w);
+    world_release(w);
 }
 
 int main(void)

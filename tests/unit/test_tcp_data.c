@@ -7,40 +7,25 @@
  *
  * Two kinds of setups: both hosts running the stack (a = client, ISN
  * 1000; b = server, ISN 2000), or a alone with b played by the test. */
-#include "tcp_harness.h"
+#include "tcp_conn.h"
 
 static th *T;
 
-static uint32_t last_tsval(void)
-{
-    for (uint32_t i = T->n; i-- > 0;)
-        if (T->seg[i].src == TH_A && T->seg[i].has_ts) return T->seg[i].tsval;
-    return 0;
-}
-
-static void bsend_sack(uint8_t flags, ln_seq seq, ln_seq ack, uint32_t len, int n_sack,
-                       const ln_tcp_sackblk *sack)
-{
-    th_tx x = { .sport = 80, .dport = 40000, .seq = seq, .ack = ack, .flags = flags, .wnd = 64,
-                .len = len, .ts = true, .tsval = 6000 + (uint32_t)(th_now(T) / LN_MSEC),
-                .tsecr = last_tsval(), .n_sack = (uint8_t)n_sack };
-    for (int i = 0; i < n_sack; i++) x.sack[i] = sack[i];
-    th_send(T, &x);
-    th_settle(T);
-}
-
-static void bsend(uint8_t flags, ln_seq seq, ln_seq ack, uint32_t len)
-{
-    bsend_sack(flags, seq, ack, len, 0, NULL);
-}
-
-static ln_tcp_sock *setup(th *t, th_notes *n)
+static th *start(th *t)
 {
     th_init(t, true);
-    T = t;
-    ln_tcp_sock *s = th_open_active(t, 40000, 80, 1000, 2000, true);
-    if (n) th_watch(s, n);
-    return s;
+    return T = t;
+}
+
+static void bsend(uint8_t flags, ln_seq seq, ln_seq ack, uint32_t len) { th_bsend(T, flags, seq, ack, len); }
+
+/* b's ACK carrying one SACK block. */
+static void bsack(ln_seq seq, ln_seq ack, ln_tcp_sackblk b)
+{
+    th_tx x = th_bseg(T, F_A, seq, ack, 0);
+    x.n_sack = 1;
+    x.sack[0] = b;
+    th_deliver(T, &x);
 }
 
 /* Both hosts real: b listens on 5001, a connects.  Returns a's socket;
@@ -170,7 +155,7 @@ static void test_close_wait_delayed_ack(void)
 static void test_established_ack_every_second(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     bsend(LN_TCP_ACK, 2001, 1001, 1448);
     TH_EXPECT(&t, TH_A, F_A, 1001, 3449, 0, 66);        /* quick; window grows (reference 4) */
     bsend(LN_TCP_ACK, 3449, 1001, 1448);
@@ -198,7 +183,7 @@ static void test_established_ack_every_second(void)
 static void test_established_nagle(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     ln_tcp_send(s, "a", 1);
     th_settle(&t);
     TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 1, 63);
@@ -315,7 +300,7 @@ static void test_established_zero_window(void)
 static void test_established_ofo(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     bsend(LN_TCP_ACK, 3449, 1001, 1448);                  /* 2001..3449 missing */
     th_seg *g = TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 0, -1);
     if (g) {
@@ -359,7 +344,7 @@ static void on_cwnd(const ln_event *ev, void *arg)
 static void test_established_sack_on_data(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     bsend(LN_TCP_ACK, 3449, 1001, 1448);                  /* one hole: one block */
     TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 0, -1);
     bsend(LN_TCP_ACK, 6345, 1001, 1448);                  /* two blocks */
@@ -384,7 +369,7 @@ static void test_established_sack_on_data(void)
 static void test_established_fast_retransmit(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     static char data[14480];
     CHECK_EQ(ln_tcp_send(s, data, sizeof data), (int64_t)sizeof data);
     th_settle(&t);
@@ -392,13 +377,13 @@ static void test_established_fast_retransmit(void)
         TH_EXPECT(&t, TH_A, i == 9 ? F_PA : F_A, 1001 + 1448u * i, 2001, 1448, 63);
     TH_NONE(&t, TH_A);
     ln_tcp_sackblk b = { 1001 + 1448, 1001 + 2 * 1448 };
-    bsend_sack(F_A, 2001, 1001, 0, 1, &b);
+    bsack(2001, 1001, b);
     TH_NONE(&t, TH_A);
     b.end += 1448;
-    bsend_sack(F_A, 2001, 1001, 0, 1, &b);
+    bsack(2001, 1001, b);
     TH_NONE(&t, TH_A);
     b.end += 1448;
-    bsend_sack(F_A, 2001, 1001, 0, 1, &b);
+    bsack(2001, 1001, b);
     TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 1448, 63);
     TH_NONE(&t, TH_A);
     CHECK_U64(TH_MIB(t.a, TcpExtTCPFastRetrans), 1);
@@ -426,9 +411,7 @@ static void test_established_fast_retransmit(void)
 static void test_established_fast_retransmit_newreno(void)
 {
     th t;
-    th_init(&t, true);
-    T = &t;
-    strcpy(ln_tcp_cfg_of(t.a)->congestion, "newreno");
+    strcpy(ln_tcp_cfg_of(start(&t)->a)->congestion, "newreno");
     ln_tcp_sock *s = th_open_active(&t, 40000, 80, 1000, 2000, false);
     static char data[14600];
     CHECK_EQ(ln_tcp_send(s, data, sizeof data), (int64_t)sizeof data);
@@ -463,9 +446,7 @@ static void test_established_fast_retransmit_newreno(void)
 static void wrap_case(bool opts, const char *cc)
 {
     th t;
-    th_init(&t, true);
-    T = &t;
-    strcpy(ln_tcp_cfg_of(t.a)->congestion, cc);
+    strcpy(ln_tcp_cfg_of(start(&t)->a)->congestion, cc);
     const ln_seq iss = 0xfffff000u, irs = 0xffffff00u;
     ln_tcp_sock *s = th_open_active(&t, 40000, 80, iss, irs, opts);
     uint32_t mss = opts ? 1448 : 1460;
@@ -538,7 +519,7 @@ static void bottleneck_case(int flows, const char *cc, double min_total, double 
     th t;
     th_init(&t, false);
     T = &t;
-    ln_net_unsubscribe(t.net, 1);            /* no capture: long run */
+    ln_net_unsubscribe(t.net, t.sub);        /* no capture: long run */
     ln_linkcfg lc;
     ln_linkcfg_default(&lc);
     lc.bandwidth = 20000000;

@@ -12,7 +12,7 @@
  *   the OFO queue's byte count matches its packets;
  *   cwnd >= 1 and segments in flight stay sane once established;
  * and at the end th_free finds no packet leaked (ASan/UBSan find the rest). */
-#include "tcp_harness.h"
+#include "tcp_conn.h"
 
 static th *T;
 static uint64_t rng_state;

@@ -8,180 +8,61 @@
  * Spoofed SYNs leave C from 10.99.1.x; S routes 10.99.1.0/24 back via C,
  * which does not forward and drops the SYN-ACKs, so nobody answers them.
  * Every test checks the exact segments S sent, and that no packet leaked. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "tcp_harness.h"
 
-#include "check.h"
-#include "err.h"
-#include "ip.h"
-#include "link.h"
-#include "net.h"
-#include "node.h"
-#include "tcp.h"
-#include "tcp_int.h"
-#include "wire.h"
-
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 #define C_ADDR IP(10, 99, 0, 1)
 #define S_ADDR IP(10, 99, 0, 2)
 #define SPOOF(x) IP(10, 99, 1, (x))
 #define PORT 5008
 #define LINK_DELAY (10 * LN_USEC)
 
-/* ---- harness ----------------------------------------------------------------- */
+/* ---- the reference's topology on the harness ----------------------------------- */
 
-typedef struct frame { ln_time t; const ln_port *port; uint32_t len; uint8_t *b; } frame;
+/* a is S, the stack under test; b is C, which both connects (a real
+ * stack) and sends hand-made segments (th_send_ok). */
+static const world_cfg veth = { .seed = 1, .name = { "s", "c" }, .addr = { S_ADDR, C_ADDR },
+                                .delay = LINK_DELAY, .unlimited = true };
+#define MAXSEG 16384                /* a flood's SYNs and SYN-ACKs */
 
-typedef struct world {
-    ln_net *net;
-    ln_node *c, *s;
-    ln_iface *ic, *is;
-    frame *tx; int n_tx, cap_tx;
-    int states[LN_TCP__NSTATES][LN_TCP__NSTATES];   /* on S: from -> to */
-    uint64_t drops[LN_DROP__COUNT];
-} world;
+static int states[LN_TCP__NSTATES][LN_TCP__NSTATES];   /* on S: from -> to */
 
-static void on_event(const ln_event *ev, void *arg)
+static void on_state(const ln_event *ev, void *arg)
 {
-    world *w = arg;
-    if (ev->type == LN_EV_TX) {
-        if (w->n_tx == w->cap_tx) {
-            w->cap_tx = w->cap_tx ? w->cap_tx * 2 : 256;
-            w->tx = realloc(w->tx, (size_t)w->cap_tx * sizeof *w->tx);
-        }
-        frame *f = &w->tx[w->n_tx++];
-        f->t = ev->time;
-        f->port = ev->port;
-        f->len = ev->pkt->len;
-        f->b = malloc(f->len);
-        memcpy(f->b, ev->pkt->data, f->len);
-    } else if (ev->type == LN_EV_DROP) {
-        w->drops[ev->reason]++;
-    } else if (ev->type == LN_EV_TCP_STATE && ev->node == w->s) {
-        if (ev->value >= 0 && ev->value < LN_TCP__NSTATES &&
-            ev->value2 >= 0 && ev->value2 < LN_TCP__NSTATES)
-            w->states[ev->value][ev->value2]++;
-    }
+    th *t = arg;
+    if (ev->node == t->a && ev->value >= 0 && ev->value < LN_TCP__NSTATES &&
+        ev->value2 >= 0 && ev->value2 < LN_TCP__NSTATES)
+        states[ev->value][ev->value2]++;
 }
 
-static ln_iface *iface(ln_node *n, uint32_t addr)
+static th *listen_new(uint32_t syncookies)
 {
-    char err[128];
-    ln_iface *ifc = ln_iface_new(n, NULL, err, sizeof err);
-    CHECK(ifc != NULL);
-    CHECK_EQ(ln_iface_set_addr(ifc, addr, 24), 0);
-    return ifc;
+    th *t = malloc(sizeof *t);
+    th_init_on(t, &veth, false, MAXSEG);
+    memset(states, 0, sizeof states);
+    ln_net_subscribe(t->net, LN_EV_MASK(LN_EV_TCP_STATE), on_state, t);
+    world_route(t->a, t->ia, SPOOF(0), 24, C_ADDR);
+    ln_tcp_cfg_of(t->a)->syncookies = syncookies;
+    return t;
 }
 
-static world *world_new(uint32_t syncookies)
+/* Every request has died by the time the network runs dry. */
+static void listen_free(th *t)
 {
-    char err[128];
-    world *w = calloc(1, sizeof *w);
-    w->net = ln_net_new(1);
-    ln_net_subscribe(w->net, LN_EV_ALL, on_event, w);
-    w->c = ln_node_new(w->net, "c", false, err, sizeof err);
-    w->s = ln_node_new(w->net, "s", false, err, sizeof err);
-    w->ic = iface(w->c, C_ADDR);
-    w->is = iface(w->s, S_ADDR);
-    ln_linkcfg lc;
-    ln_linkcfg_default(&lc);
-    lc.delay = LINK_DELAY;
-    lc.bandwidth = 0;                       /* a veth: no serialization time */
-    CHECK(ln_link_new(w->net, &w->ic->port, &w->is->port, &lc, NULL, err, sizeof err) != NULL);
-    ln_route r = { .prefix = IP(10, 99, 1, 0), .plen = 24, .gateway = C_ADDR,
-                   .iface = w->is, .kind = LN_RT_STATIC };
-    CHECK_EQ(ln_route_add(&w->s->routes, &r), 0);
-    ln_tcp_cfg_of(w->s)->syncookies = syncookies;
-    return w;
+    ln_sim_run(&t->net->sim);
+    CHECK_EQ(ln_tcp_stack_of(t->a)->n_reqs, 0);
+    th_free(t);
+    free(t);
 }
 
-static void world_free(world *w)
-{
-    ln_sim_run(&w->net->sim);
-    CHECK_EQ(ln_tcp_stack_of(w->s)->n_reqs, 0);
-    CHECK_U64(ln_pktpool_in_use(w->net->pool), 0);
-    ln_net_free(w->net);
-    for (int i = 0; i < w->n_tx; i++) free(w->tx[i].b);
-    free(w->tx);
-    free(w);
-}
-
-static void run_until(world *w, ln_time t) { ln_sim_run_until(&w->net->sim, t); }
-static ln_time now(const world *w) { return ln_net_now(w->net); }
-static uint64_t mib(const ln_node *n, int idx) { return n->mib[idx]; }
-#define MIB(n, name) mib((n), LN_MIB_##name)
-
-/* A TCP segment as it went onto the wire. */
-typedef struct tview {
-    ln_time t;
-    uint32_t src, dst;
-    uint16_t ipid;
-    bool df;
-    uint8_t ttl;
-    uint16_t sport, dport;
-    uint32_t seq, ack;
-    uint8_t flags;
-    uint16_t win;
-    const uint8_t *tcp;         /* TCP header */
-    uint32_t hlen;              /* TCP header + options */
-    const uint8_t *opt;
-    uint32_t optlen;
-    bool has_ts;
-    uint32_t tsval, tsecr, ts_at;   /* ts_at: offset of TSval in the TCP header */
-} tview;
-
-static bool tview_of(const frame *f, tview *v)
-{
-    memset(v, 0, sizeof *v);
-    if (f->len < LN_ETH_HLEN + LN_IP_HLEN + 20) return false;
-    if (ln_get16(f->b + 12) != LN_ETHERTYPE_IPV4) return false;
-    const uint8_t *ip = f->b + LN_ETH_HLEN;
-    if (ip[LN_IP_PROTO] != LN_IPPROTO_TCP) return false;
-    uint32_t ihl = (uint32_t)(ip[0] & 0x0f) * 4;
-    const uint8_t *t = ip + ihl;
-    v->t = f->t;
-    v->src = ln_get32(ip + LN_IP_SRC);
-    v->dst = ln_get32(ip + LN_IP_DST);
-    v->ipid = ln_get16(ip + LN_IP_ID);
-    v->df = (ln_get16(ip + LN_IP_FRAG) & LN_IP_DF) != 0;
-    v->ttl = ip[LN_IP_TTL];
-    v->sport = ln_get16(t);
-    v->dport = ln_get16(t + 2);
-    v->seq = ln_get32(t + 4);
-    v->ack = ln_get32(t + 8);
-    v->hlen = (uint32_t)(t[12] >> 4) * 4;
-    v->flags = t[13];
-    v->win = ln_get16(t + 14);
-    v->tcp = t;
-    v->opt = t + 20;
-    v->optlen = v->hlen - 20;
-    for (uint32_t i = 0; i < v->optlen;) {
-        uint8_t k = v->opt[i];
-        if (k == 0) break;
-        if (k == 1) { i++; continue; }
-        if (i + 1 >= v->optlen || v->opt[i + 1] < 2) break;
-        if (k == 8 && v->opt[i + 1] == 10) {
-            v->has_ts = true;
-            v->tsval = ln_get32(v->opt + i + 2);
-            v->tsecr = ln_get32(v->opt + i + 6);
-            v->ts_at = 20 + i + 2;
-        }
-        i += v->opt[i + 1];
-    }
-    return true;
-}
-
-/* TCP segments S sent (to dst, or to anybody with dst 0), in order. */
-static int s_segs(const world *w, uint32_t dst, tview *out, int max)
+/* The segments S sent (to dst, or to anybody with dst 0), from the
+ * first: these tests look back over them rather than consume them. */
+static int s_segs(const th *t, uint32_t dst, th_seg *out, int max)
 {
     int n = 0;
-    for (int i = 0; i < w->n_tx; i++) {
-        tview v;
-        if (w->tx[i].port != &w->is->port || !tview_of(&w->tx[i], &v)) continue;
-        if (dst && v.dst != dst) continue;
-        if (n < max) out[n] = v;
+    for (uint32_t i = 0; i < t->n; i++) {
+        const th_seg *g = &t->seg[i];
+        if (g->src != S_ADDR || (dst && g->dst != dst)) continue;
+        if (n < max) out[n] = *g;
         n++;
     }
     return n;
@@ -201,40 +82,31 @@ typedef struct rawseg {
     bool df;
 } rawseg;
 
-static void send_raw(world *w, const rawseg *r)
+static void send_raw(th *t, const rawseg *r)
 {
-    ln_tcp_hdr h;
-    memset(&h, 0, sizeof h);
-    h.saddr = r->src; h.daddr = S_ADDR;
-    h.sport = r->sport; h.dport = PORT;
-    h.seq = r->seq; h.ack = r->ack;
-    h.flags = r->flags;
-    h.wnd = (r->flags & LN_TCP_SYN) ? 64240 : 502;
-    h.ws = -1;
+    th_tx x = { .from = r->src, .to = S_ADDR, .sport = r->sport, .dport = PORT, .seq = r->seq,
+                .ack = r->ack, .flags = r->flags, .wnd = (r->flags & LN_TCP_SYN) ? 64240 : 502,
+                .ws = -1, .no_df = !r->df };
     if (r->full || r->mss_only) {
-        h.syn_opts = true;
-        h.mss = 1460;
+        x.syn_opts = true;
+        x.mss = 1460;
     }
     if (r->full) {
-        h.sack_perm = true;
-        h.ws = 10;
+        x.sack_perm = true;
+        x.ws = 10;
     }
     if (r->full || r->ts) {
-        h.ts = true;
-        h.tsval = r->tsval;
-        h.tsecr = r->tsecr;
+        x.ts = true;
+        x.tsval = r->tsval;
+        x.tsecr = r->tsecr;
     }
-    ln_pkt *p = ln_net_pkt(w->net, 0);
-    CHECK(p != NULL);
-    CHECK_EQ(ln_tcp_push_hdr(p, &h), 0);
-    ln_ip_opts o = { .any_src = true, .df = r->df, .df_set = r->df };
-    CHECK_EQ(ln_ip_output(w->c, p, r->src, S_ADDR, LN_IPPROTO_TCP, &o), 0);
+    th_send_ok(t, &x);
 }
 
 /* ---- a server that accepts and closes whatever completes (the reference's) --- */
 
 typedef struct server {
-    world *w;
+    th *h;
     ln_tcp_sock *l;
     ln_timer t;
     bool auto_accept;
@@ -257,16 +129,16 @@ static void srv_notify(ln_tcp_sock *s, unsigned ev, void *arg)
 {
     server *sv = arg;
     if ((ev & LN_TCP_EV_ACCEPT) && sv->auto_accept && !ln_timer_armed(&sv->t))
-        ln_timer_arm(&sv->w->net->sim, &sv->t, now(sv->w));
+        ln_timer_arm(&sv->h->net->sim, &sv->t, th_now(sv->h));
 }
 
-static void server_start(server *sv, world *w, int backlog, bool auto_accept)
+static void server_start(server *sv, th *t, int backlog, bool auto_accept)
 {
     memset(sv, 0, sizeof *sv);
-    sv->w = w;
+    sv->h = t;
     sv->auto_accept = auto_accept;
     ln_timer_init(&sv->t, srv_accept_all, sv);
-    sv->l = ln_tcp_socket(w->s);
+    sv->l = ln_tcp_socket(t->a);
     CHECK(sv->l != NULL);
     ln_tcp_set_notify(sv->l, srv_notify, sv);
     CHECK_EQ(ln_tcp_bind(sv->l, 0, PORT), 0);
@@ -275,7 +147,7 @@ static void server_start(server *sv, world *w, int backlog, bool auto_accept)
 
 static void server_stop(server *sv)
 {
-    ln_timer_cancel(&sv->w->net->sim, &sv->t);
+    ln_timer_cancel(&sv->h->net->sim, &sv->t);
     ln_tcp_set_notify(sv->l, NULL, NULL);
     ln_tcp_close(sv->l);
 }
@@ -283,7 +155,7 @@ static void server_stop(server *sv)
 /* ---- a client that connects, then closes ------------------------------------ */
 
 typedef struct client {
-    world *w;
+    th *h;
     ln_tcp_sock *s;
     ln_timer t;
     ln_time started, connected;
@@ -304,45 +176,45 @@ static void cli_notify(ln_tcp_sock *s, unsigned ev, void *arg)
 {
     client *c = arg;
     if (ev & LN_TCP_EV_CONNECTED) {
-        c->connected = now(c->w);
-        if (!c->keep) ln_timer_arm(&c->w->net->sim, &c->t, now(c->w));
+        c->connected = th_now(c->h);
+        if (!c->keep) ln_timer_arm(&c->h->net->sim, &c->t, th_now(c->h));
     }
     if (ev & LN_TCP_EV_ERROR) c->err = ln_tcp_error(s);
 }
 
-static void client_start(client *c, world *w, bool keep)
+static void client_start(client *c, th *t, bool keep)
 {
     memset(c, 0, sizeof *c);
-    c->w = w;
+    c->h = t;
     c->keep = keep;
     ln_timer_init(&c->t, cli_close, c);
-    c->s = ln_tcp_socket(w->c);
+    c->s = ln_tcp_socket(t->b);
     CHECK(c->s != NULL);
     ln_tcp_set_notify(c->s, cli_notify, c);
-    c->started = now(w);
+    c->started = th_now(t);
     CHECK_EQ(ln_tcp_connect(c->s, S_ADDR, PORT), 0);
 }
 
 static void client_stop(client *c)
 {
-    ln_timer_cancel(&c->w->net->sim, &c->t);
+    ln_timer_cancel(&c->h->net->sim, &c->t);
     cli_close(c);
 }
 
 /* C sends 100 bytes; the window field of S's answer (quickack: at once).
  * Reference 1: a server advertises 64 (x 1024) after a normal handshake,
  * 63 after a cookie one (reference 9). */
-static int first_window(world *w, client *c)
+static int first_window(th *t, client *c)
 {
-    tview v[8];
-    int before = s_segs(w, C_ADDR, v, 8);
+    th_seg v[8];
+    int before = s_segs(t, C_ADDR, v, 8);
     CHECK_EQ(ln_tcp_send(c->s, NULL, 100), 100);
-    run_until(w, now(w) + 10 * LN_MSEC);
-    int n = s_segs(w, C_ADDR, v, 8);
+    th_run_until(t, th_now(t) + 10 * LN_MSEC);
+    int n = s_segs(t, C_ADDR, v, 8);
     CHECK(n > before && n <= 8);
     if (n <= before || n > 8) return -1;
     CHECK_EQ(v[before].ack - v[0].ack, 100);  /* v[0]: the SYN-ACK */
-    return v[before].win;
+    return v[before].wnd;
 }
 
 /* ---- SYN -> SYN-ACK ------------------------------------------------------------- */
@@ -351,67 +223,67 @@ static int first_window(world *w, client *c)
  * and window 65160 (45 x 1448), IP ID 0, DF, TTL 64. */
 static void test_listen_syn_full_options(void)
 {
-    world *w = world_new(1);
+    th *t = listen_new(1);
     server sv;
-    server_start(&sv, w, 16, false);
+    server_start(&sv, t, 16, false);
     rawseg r = { .src = SPOOF(5), .sport = 40000, .seq = 1000000, .flags = LN_TCP_SYN,
                  .full = true, .tsval = 777, .df = true };
-    send_raw(w, &r);
-    run_until(w, 500 * LN_MSEC);
+    send_raw(t, &r);
+    th_run_until(t, 500 * LN_MSEC);
 
-    tview v[4];
-    CHECK_EQ(s_segs(w, 0, v, 4), 1);
+    th_seg v[4];
+    CHECK_EQ(s_segs(t, 0, v, 4), 1);
     CHECK_EQ(v[0].src, S_ADDR);
     CHECK_EQ(v[0].dst, SPOOF(5));
     CHECK_EQ(v[0].sport, PORT);
     CHECK_EQ(v[0].dport, 40000);
     CHECK_EQ(v[0].flags, LN_TCP_SYN | LN_TCP_ACK);
     CHECK_EQ(v[0].ack, 1000001);
-    CHECK_EQ(v[0].win, 65160);
+    CHECK_EQ(v[0].wnd, 65160);
     CHECK_EQ(v[0].ipid, 0);
     CHECK(v[0].df);
     CHECK_EQ(v[0].ttl, 64);
-    CHECK_EQ(v[0].hlen, 40);
+    CHECK_EQ(20 + v[0].optlen, 40);
     static const uint8_t head[] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10 };
     static const uint8_t tail[] = { 1, 3, 3, 10 };
     CHECK(v[0].optlen == 20 && memcmp(v[0].opt, head, 8) == 0 && memcmp(v[0].opt + 16, tail, 4) == 0);
     CHECK(v[0].has_ts);
     CHECK_EQ(v[0].tsecr, 777);
-    ln_tcp_stack *st = ln_tcp_stack_of(w->s);
+    ln_tcp_stack *st = ln_tcp_stack_of(t->a);
     uint32_t off = ln_tcp_ts_offset(st, S_ADDR, SPOOF(5));
     CHECK_EQ(v[0].tsval - off, (uint32_t)(LINK_DELAY / LN_MSEC));
     CHECK_EQ(st->n_reqs, 1);
     CHECK_EQ(sv.l->syn_qlen, 1);
-    CHECK_EQ(w->states[LN_TCP_LISTEN][LN_TCP_SYN_RCVD], 1);
-    CHECK_U64(MIB(w->s, TcpPassiveOpens), 0);
+    CHECK_EQ(states[LN_TCP_LISTEN][LN_TCP_SYN_RCVD], 1);
+    CHECK_U64(TH_MIB(t->a, TcpPassiveOpens), 0);
     server_stop(&sv);
     CHECK_EQ(st->n_reqs, 0);
-    CHECK_EQ(s_segs(w, 0, v, 4), 1);        /* the request died silently */
-    world_free(w);
+    CHECK_EQ(s_segs(t, 0, v, 4), 1);        /* the request died silently */
+    listen_free(t);
 }
 
 /* An MSS-only SYN (the flood's) gets MSS 1460 alone and window 64240. */
 static void test_listen_syn_mss_only(void)
 {
-    world *w = world_new(1);
+    th *t = listen_new(1);
     server sv;
-    server_start(&sv, w, 16, false);
+    server_start(&sv, t, 16, false);
     rawseg r = { .src = SPOOF(6), .sport = 17586, .seq = 1399756255u, .flags = LN_TCP_SYN,
                  .mss_only = true };
-    send_raw(w, &r);
-    run_until(w, 500 * LN_MSEC);
-    tview v[4];
-    CHECK_EQ(s_segs(w, 0, v, 4), 1);
+    send_raw(t, &r);
+    th_run_until(t, 500 * LN_MSEC);
+    th_seg v[4];
+    CHECK_EQ(s_segs(t, 0, v, 4), 1);
     CHECK_EQ(v[0].flags, LN_TCP_SYN | LN_TCP_ACK);
     CHECK_EQ(v[0].ack, 1399756256u);
-    CHECK_EQ(v[0].win, 64240);
-    CHECK_EQ(v[0].hlen, 24);
+    CHECK_EQ(v[0].wnd, 64240);
+    CHECK_EQ(20 + v[0].optlen, 24);
     static const uint8_t mss[] = { 2, 4, 0x05, 0xb4 };
     CHECK(memcmp(v[0].opt, mss, 4) == 0);
     CHECK_EQ(v[0].ipid, 0);
     CHECK(v[0].df);
     server_stop(&sv);
-    world_free(w);
+    listen_free(t);
 }
 
 /* Reference 6 (synack_retries): 5 retransmissions 1, 2, 4, 8, 16 s apart,
@@ -422,76 +294,75 @@ static void test_listen_syn_mss_only(void)
  * exactly, whatever the phase, and the others within their bucket. */
 static void test_syn_rcvd_synack_retransmission(void)
 {
-    world *w = world_new(1);
+    th *t = listen_new(1);
     server sv;
-    server_start(&sv, w, 16, false);
-    ln_tcp_stack *st = ln_tcp_stack_of(w->s);
+    server_start(&sv, t, 16, false);
+    ln_tcp_stack *st = ln_tcp_stack_of(t->a);
     rawseg r = { .src = SPOOF(205), .sport = 17586, .seq = 5000, .flags = LN_TCP_SYN,
                  .full = true, .tsval = 42 };
-    send_raw(w, &r);
-    run_until(w, 63 * LN_SEC);
+    send_raw(t, &r);
+    th_run_until(t, 63 * LN_SEC);
     CHECK_EQ(st->n_reqs, 1);                /* "about 63 s" nominal ... */
-    run_until(w, 66200 * LN_MSEC);
+    th_run_until(t, 66200 * LN_MSEC);
     CHECK_EQ(st->n_reqs, 0);                /* ... "about 65.5 s" in fact */
-    run_until(w, 200 * LN_SEC);
+    th_run_until(t, 200 * LN_SEC);
 
-    tview v[8];
-    int n = s_segs(w, 0, v, 8);
+    th_seg v[8];
+    int n = s_segs(t, 0, v, 8);
     CHECK_EQ(n, 6);
     static const ln_time lo[] = { 1000, 2016, 4000, 8192, 16128 };   /* ms */
     static const ln_time hi[] = { 1032, 2016, 4256, 8192, 16128 };
     for (int i = 1; i < n && i < 6; i++) {
         ln_time gap = v[i].t - v[i - 1].t;
         CHECK(gap >= lo[i - 1] * LN_MSEC && gap <= hi[i - 1] * LN_MSEC);
-        CHECK_EQ(v[i].hlen, v[0].hlen);
+        CHECK_EQ(v[i].optlen, v[0].optlen);
         CHECK_EQ(v[i].ipid, 0);
         CHECK_EQ(v[i].seq, v[0].seq);
         CHECK_EQ(v[i].tsval - v[0].tsval,
                  (uint32_t)(v[i].t / LN_MSEC) - (uint32_t)(v[0].t / LN_MSEC));
         /* Byte for byte the same but for the checksum and TSval. */
-        bool same = true;
-        for (uint32_t k = 0; k < v[0].hlen; k++) {
-            if (k == 16 || k == 17) continue;
-            if (k >= v[0].ts_at && k < v[0].ts_at + 4) continue;
-            if (v[i].tcp[k] != v[0].tcp[k]) same = false;
+        bool same = memcmp(v[i].hdr, v[0].hdr, 16) == 0 && memcmp(v[i].hdr + 18, v[0].hdr + 18, 2) == 0;
+        for (uint32_t k = 0; k < v[0].optlen; k++) {
+            if (k >= v[0].ts_at && k < v[0].ts_at + 4u) continue;
+            if (v[i].opt[k] != v[0].opt[k]) same = false;
         }
         CHECK(same);
     }
-    CHECK_U64(MIB(w->s, TcpExtTCPSynRetrans), 5);
-    CHECK_U64(MIB(w->s, TcpRetransSegs), 5);
-    CHECK_U64(MIB(w->s, TcpExtTCPTimeouts), 6);
+    CHECK_U64(TH_MIB(t->a, TcpExtTCPSynRetrans), 5);
+    CHECK_U64(TH_MIB(t->a, TcpRetransSegs), 5);
+    CHECK_U64(TH_MIB(t->a, TcpExtTCPTimeouts), 6);
     CHECK_EQ(sv.l->syn_qlen, 0);
-    CHECK_EQ(w->states[LN_TCP_LISTEN][LN_TCP_SYN_RCVD], 1);
-    CHECK_EQ(w->states[LN_TCP_SYN_RCVD][LN_TCP_CLOSED], 1);
+    CHECK_EQ(states[LN_TCP_LISTEN][LN_TCP_SYN_RCVD], 1);
+    CHECK_EQ(states[LN_TCP_SYN_RCVD][LN_TCP_CLOSED], 1);
     server_stop(&sv);
-    world_free(w);
+    listen_free(t);
 }
 
 /* A retransmitted SYN gets the SYN-ACK again at once and restarts the
  * timer, at most once per 500 ms (tcp_check_req, tcp_oow_rate_limited). */
 static void test_syn_rcvd_dup_syn(void)
 {
-    world *w = world_new(1);
+    th *t = listen_new(1);
     server sv;
-    server_start(&sv, w, 16, false);
+    server_start(&sv, t, 16, false);
     rawseg r = { .src = SPOOF(9), .sport = 1234, .seq = 77, .flags = LN_TCP_SYN, .mss_only = true };
-    send_raw(w, &r);
-    run_until(w, 200 * LN_MSEC);
-    send_raw(w, &r);
-    run_until(w, 300 * LN_MSEC);
-    send_raw(w, &r);                        /* within 500 ms of the last answer */
-    run_until(w, 1000 * LN_MSEC);
-    tview v[8];
-    CHECK_EQ(s_segs(w, 0, v, 8), 2);
+    send_raw(t, &r);
+    th_run_until(t, 200 * LN_MSEC);
+    send_raw(t, &r);
+    th_run_until(t, 300 * LN_MSEC);
+    send_raw(t, &r);                        /* within 500 ms of the last answer */
+    th_run_until(t, 1000 * LN_MSEC);
+    th_seg v[8];
+    CHECK_EQ(s_segs(t, 0, v, 8), 2);
     CHECK_U64(v[1].t, 200 * LN_MSEC + LINK_DELAY);   /* at once */
     CHECK_EQ(v[1].seq, v[0].seq);
-    CHECK_U64(MIB(w->s, TcpExtTCPSynRetrans), 1);
-    run_until(w, 1300 * LN_MSEC);           /* the timer restarted at 0.2 s */
-    CHECK_EQ(s_segs(w, 0, v, 8), 3);
+    CHECK_U64(TH_MIB(t->a, TcpExtTCPSynRetrans), 1);
+    th_run_until(t, 1300 * LN_MSEC);           /* the timer restarted at 0.2 s */
+    CHECK_EQ(s_segs(t, 0, v, 8), 3);
     CHECK(v[2].t - v[1].t >= LN_SEC && v[2].t - v[1].t <= 1032 * LN_MSEC);
-    CHECK_EQ(ln_tcp_stack_of(w->s)->n_reqs, 1);
+    CHECK_EQ(ln_tcp_stack_of(t->a)->n_reqs, 1);
     server_stop(&sv);
-    world_free(w);
+    listen_free(t);
 }
 
 /* RST in the window kills the request (EmbryonicRsts); an RST out of it,
@@ -499,48 +370,48 @@ static void test_syn_rcvd_dup_syn(void)
  * gets a RST and leaves the request alone. */
 static void test_syn_rcvd_rst_and_bad_ack(void)
 {
-    world *w = world_new(1);
+    th *t = listen_new(1);
     server sv;
-    server_start(&sv, w, 16, false);
-    ln_tcp_stack *st = ln_tcp_stack_of(w->s);
+    server_start(&sv, t, 16, false);
+    ln_tcp_stack *st = ln_tcp_stack_of(t->a);
     rawseg syn = { .src = SPOOF(10), .sport = 1000, .seq = 500, .flags = LN_TCP_SYN, .mss_only = true };
-    send_raw(w, &syn);
-    run_until(w, 10 * LN_MSEC);
-    tview v[8];
-    CHECK_EQ(s_segs(w, 0, v, 8), 1);
+    send_raw(t, &syn);
+    th_run_until(t, 10 * LN_MSEC);
+    th_seg v[8];
+    CHECK_EQ(s_segs(t, 0, v, 8), 1);
     uint32_t iss = v[0].seq;
 
     rawseg bad = { .src = SPOOF(10), .sport = 1000, .seq = 501, .ack = iss + 7, .flags = LN_TCP_ACK };
-    send_raw(w, &bad);
-    run_until(w, 20 * LN_MSEC);
-    CHECK_EQ(s_segs(w, 0, v, 8), 2);
+    send_raw(t, &bad);
+    th_run_until(t, 20 * LN_MSEC);
+    CHECK_EQ(s_segs(t, 0, v, 8), 2);
     CHECK_EQ(v[1].flags, LN_TCP_RST);
     CHECK_EQ(v[1].seq, iss + 7);
     CHECK_EQ(st->n_reqs, 1);
-    CHECK_U64(MIB(w->s, TcpExtSyncookiesFailed), 0);   /* no cookies sent lately */
+    CHECK_U64(TH_MIB(t->a, TcpExtSyncookiesFailed), 0);   /* no cookies sent lately */
 
     rawseg far = { .src = SPOOF(10), .sport = 1000, .seq = 501 + 200000, .flags = LN_TCP_RST };
-    send_raw(w, &far);
-    run_until(w, 30 * LN_MSEC);
+    send_raw(t, &far);
+    th_run_until(t, 30 * LN_MSEC);
     CHECK_EQ(st->n_reqs, 1);
-    CHECK_EQ(s_segs(w, 0, v, 8), 2);
+    CHECK_EQ(s_segs(t, 0, v, 8), 2);
 
     rawseg alone = { .src = SPOOF(11), .sport = 1000, .seq = 1, .flags = LN_TCP_RST };
-    send_raw(w, &alone);
-    run_until(w, 40 * LN_MSEC);
-    CHECK_EQ(s_segs(w, 0, v, 8), 2);
+    send_raw(t, &alone);
+    th_run_until(t, 40 * LN_MSEC);
+    CHECK_EQ(s_segs(t, 0, v, 8), 2);
 
     rawseg rst = { .src = SPOOF(10), .sport = 1000, .seq = 501, .flags = LN_TCP_RST };
-    send_raw(w, &rst);
-    run_until(w, 50 * LN_MSEC);
+    send_raw(t, &rst);
+    th_run_until(t, 50 * LN_MSEC);
     CHECK_EQ(st->n_reqs, 0);
-    CHECK_U64(MIB(w->s, TcpExtEmbryonicRsts), 1);
-    CHECK_U64(MIB(w->s, TcpAttemptFails), 1);
-    CHECK_EQ(w->states[LN_TCP_SYN_RCVD][LN_TCP_CLOSED], 1);
-    run_until(w, 5 * LN_SEC);
-    CHECK_EQ(s_segs(w, 0, v, 8), 2);        /* no more SYN-ACKs */
+    CHECK_U64(TH_MIB(t->a, TcpExtEmbryonicRsts), 1);
+    CHECK_U64(TH_MIB(t->a, TcpAttemptFails), 1);
+    CHECK_EQ(states[LN_TCP_SYN_RCVD][LN_TCP_CLOSED], 1);
+    th_run_until(t, 5 * LN_SEC);
+    CHECK_EQ(s_segs(t, 0, v, 8), 2);        /* no more SYN-ACKs */
     server_stop(&sv);
-    world_free(w);
+    listen_free(t);
 }
 
 /* An unacceptable segment for a request gets an ACK (<SEQ=ISS+1><ACK=
@@ -549,29 +420,29 @@ static void test_syn_rcvd_rst_and_bad_ack(void)
  * and about our ISN (tcp_req_err). */
 static void test_syn_rcvd_out_of_window_and_icmp(void)
 {
-    world *w = world_new(1);
+    th *t = listen_new(1);
     server sv;
-    server_start(&sv, w, 16, false);
-    ln_tcp_stack *st = ln_tcp_stack_of(w->s);
+    server_start(&sv, t, 16, false);
+    ln_tcp_stack *st = ln_tcp_stack_of(t->a);
     rawseg syn = { .src = SPOOF(30), .sport = 3000, .seq = 9000, .flags = LN_TCP_SYN,
                    .full = true, .tsval = 100 };
-    send_raw(w, &syn);
-    run_until(w, 10 * LN_MSEC);
-    tview v[8];
-    CHECK_EQ(s_segs(w, 0, v, 8), 1);
+    send_raw(t, &syn);
+    th_run_until(t, 10 * LN_MSEC);
+    th_seg v[8];
+    CHECK_EQ(s_segs(t, 0, v, 8), 1);
     uint32_t iss = v[0].seq;
 
     rawseg oow = { .src = SPOOF(30), .sport = 3000, .seq = 9001 + 100000, .ack = iss + 1,
                    .flags = LN_TCP_ACK, .ts = true, .tsval = 101, .tsecr = v[0].tsval };
-    send_raw(w, &oow);
-    run_until(w, 20 * LN_MSEC);
-    send_raw(w, &oow);                      /* rate-limited */
-    run_until(w, 30 * LN_MSEC);
-    CHECK_EQ(s_segs(w, 0, v, 8), 2);
+    send_raw(t, &oow);
+    th_run_until(t, 20 * LN_MSEC);
+    send_raw(t, &oow);                      /* rate-limited */
+    th_run_until(t, 30 * LN_MSEC);
+    CHECK_EQ(s_segs(t, 0, v, 8), 2);
     CHECK_EQ(v[1].flags, LN_TCP_ACK);
     CHECK_EQ(v[1].seq, iss + 1);
     CHECK_EQ(v[1].ack, 9001);
-    CHECK_EQ(v[1].win, 65160 >> 10);
+    CHECK_EQ(v[1].wnd, 65160 >> 10);
     CHECK(v[1].has_ts);
     CHECK_EQ(v[1].tsecr, 100);
     CHECK_EQ(v[1].ipid, 0);
@@ -579,34 +450,34 @@ static void test_syn_rcvd_out_of_window_and_icmp(void)
 
     rawseg synfin = { .src = SPOOF(31), .sport = 3001, .seq = 1,
                       .flags = LN_TCP_SYN | LN_TCP_FIN, .mss_only = true };
-    send_raw(w, &synfin);
-    run_until(w, 40 * LN_MSEC);
-    CHECK_EQ(s_segs(w, 0, v, 8), 2);
+    send_raw(t, &synfin);
+    th_run_until(t, 40 * LN_MSEC);
+    CHECK_EQ(s_segs(t, 0, v, 8), 2);
     CHECK_EQ(st->n_reqs, 1);
 
     CHECK(!ln_tcp_listen_icmp(st, S_ADDR, PORT, SPOOF(30), 3001, iss, true));  /* no such request */
     CHECK(ln_tcp_listen_icmp(st, S_ADDR, PORT, SPOOF(30), 3000, iss + 5, true));
-    CHECK_U64(MIB(w->s, TcpExtOutOfWindowIcmps), 1);
+    CHECK_U64(TH_MIB(t->a, TcpExtOutOfWindowIcmps), 1);
     CHECK(ln_tcp_listen_icmp(st, S_ADDR, PORT, SPOOF(30), 3000, iss, false));
     CHECK_EQ(st->n_reqs, 1);
-    uint64_t drops = MIB(w->s, TcpExtListenDrops);
+    uint64_t drops = TH_MIB(t->a, TcpExtListenDrops);
     CHECK(ln_tcp_listen_icmp(st, S_ADDR, PORT, SPOOF(30), 3000, iss, true));
     CHECK_EQ(st->n_reqs, 0);
-    CHECK_U64(MIB(w->s, TcpExtListenDrops), drops + 1);
+    CHECK_U64(TH_MIB(t->a, TcpExtListenDrops), drops + 1);
     server_stop(&sv);
-    world_free(w);
+    listen_free(t);
 }
 
 /* ---- the handshake and the accept queue ---------------------------------------- */
 
 static void test_listen_handshake_accept(void)
 {
-    world *w = world_new(1);
+    th *t = listen_new(1);
     server sv;
-    server_start(&sv, w, 16, false);
+    server_start(&sv, t, 16, false);
     client c;
-    client_start(&c, w, true);
-    run_until(w, 10 * LN_MSEC);
+    client_start(&c, t, true);
+    th_run_until(t, 10 * LN_MSEC);
     CHECK(c.connected > 0);
     CHECK_EQ(ln_tcp_get_state(c.s), LN_TCP_ESTABLISHED);
     CHECK_EQ(sv.l->acc_len, 1);
@@ -627,19 +498,19 @@ static void test_listen_handshake_accept(void)
         CHECK_EQ(ai.rcv_wscale, 10);
     }
     CHECK(ln_tcp_accept(sv.l) == NULL);
-    CHECK_EQ(first_window(w, &c), 64);
+    CHECK_EQ(first_window(t, &c), 64);
     CHECK_EQ(sv.l->acc_len, 0);
     CHECK_EQ(sv.l->syn_qlen, 0);
-    CHECK_EQ(ln_tcp_stack_of(w->s)->n_reqs, 0);
-    CHECK_U64(MIB(w->s, TcpPassiveOpens), 1);
-    CHECK_EQ(w->states[LN_TCP_LISTEN][LN_TCP_SYN_RCVD], 1);
-    CHECK_EQ(w->states[LN_TCP_SYN_RCVD][LN_TCP_ESTABLISHED], 1);
-    tview v[8];
-    CHECK_EQ(s_segs(w, 0, v, 8), 2);        /* the SYN-ACK, the ACK of the data */
+    CHECK_EQ(ln_tcp_stack_of(t->a)->n_reqs, 0);
+    CHECK_U64(TH_MIB(t->a, TcpPassiveOpens), 1);
+    CHECK_EQ(states[LN_TCP_LISTEN][LN_TCP_SYN_RCVD], 1);
+    CHECK_EQ(states[LN_TCP_SYN_RCVD][LN_TCP_ESTABLISHED], 1);
+    th_seg v[8];
+    CHECK_EQ(s_segs(t, 0, v, 8), 2);        /* the SYN-ACK, the ACK of the data */
     if (a) ln_tcp_close(a);
     client_stop(&c);
     server_stop(&sv);
-    world_free(w);
+    listen_free(t);
 }
 
 /* backlog 1 holds 2 connections (sk_acceptq_is_full: acc_len > backlog),
@@ -650,27 +521,27 @@ static void test_listen_handshake_accept(void)
  * queue is full is dropped at once. */
 static void test_listen_accept_overflow(void)
 {
-    world *w = world_new(1);
+    th *t = listen_new(1);
     server sv;
-    server_start(&sv, w, 1, false);
+    server_start(&sv, t, 1, false);
     client c[4];
-    client_start(&c[0], w, true);
-    run_until(w, now(w) + 10 * LN_MSEC);
+    client_start(&c[0], t, true);
+    th_run_until(t, th_now(t) + 10 * LN_MSEC);
     CHECK_EQ(sv.l->acc_len, 1);
-    for (int i = 1; i < 3; i++) client_start(&c[i], w, true);
-    run_until(w, now(w) + 10 * LN_MSEC);
+    for (int i = 1; i < 3; i++) client_start(&c[i], t, true);
+    th_run_until(t, th_now(t) + 10 * LN_MSEC);
     CHECK_EQ(sv.l->acc_len, 2);
-    CHECK_U64(MIB(w->s, TcpExtSyncookiesSent), 0);
-    CHECK_U64(MIB(w->s, TcpExtListenOverflows), 1);
-    CHECK_U64(MIB(w->s, TcpExtListenDrops), 1);
+    CHECK_U64(TH_MIB(t->a, TcpExtSyncookiesSent), 0);
+    CHECK_U64(TH_MIB(t->a, TcpExtListenOverflows), 1);
+    CHECK_U64(TH_MIB(t->a, TcpExtListenDrops), 1);
     CHECK_EQ(sv.l->syn_qlen, 1);
     CHECK_EQ(ln_tcp_get_state(c[2].s), LN_TCP_ESTABLISHED);    /* it thinks so */
 
     /* A new SYN now: dropped, the accept queue being full. */
-    client_start(&c[3], w, true);
-    run_until(w, now(w) + 10 * LN_MSEC);
-    CHECK_U64(MIB(w->s, TcpExtListenOverflows), 2);
-    CHECK_U64(MIB(w->s, TcpExtListenDrops), 2);
+    client_start(&c[3], t, true);
+    th_run_until(t, th_now(t) + 10 * LN_MSEC);
+    CHECK_U64(TH_MIB(t->a, TcpExtListenOverflows), 2);
+    CHECK_U64(TH_MIB(t->a, TcpExtListenDrops), 2);
     CHECK_EQ(sv.l->syn_qlen, 1);
     CHECK_EQ(ln_tcp_get_state(c[3].s), LN_TCP_SYN_SENT);
     client_stop(&c[3]);                     /* no SYN retransmission to muddle what follows */
@@ -678,50 +549,50 @@ static void test_listen_accept_overflow(void)
     ln_tcp_sock *a = ln_tcp_accept(sv.l);
     CHECK(a != NULL);
     CHECK_EQ(sv.l->acc_len, 1);
-    run_until(w, 1100 * LN_MSEC);           /* the request's SYN-ACK at ~1 s */
+    th_run_until(t, 1100 * LN_MSEC);           /* the request's SYN-ACK at ~1 s */
     CHECK_EQ(sv.l->acc_len, 2);
     CHECK_EQ(sv.l->syn_qlen, 0);
-    CHECK_U64(MIB(w->s, TcpPassiveOpens), 3);
+    CHECK_U64(TH_MIB(t->a, TcpPassiveOpens), 3);
     if (a) ln_tcp_close(a);
     for (int i = 0; i < 4; i++) client_stop(&c[i]);
     server_stop(&sv);
-    world_free(w);
+    listen_free(t);
 }
 
 /* inet_csk_listen_stop(): closing the listener resets every connection in
  * its accept queue and drops its requests without a word. */
 static void test_listen_close_resets_children(void)
 {
-    world *w = world_new(1);
+    th *t = listen_new(1);
     server sv;
-    server_start(&sv, w, 16, false);
+    server_start(&sv, t, 16, false);
     client c[2];
-    for (int i = 0; i < 2; i++) client_start(&c[i], w, true);
+    for (int i = 0; i < 2; i++) client_start(&c[i], t, true);
     rawseg syn = { .src = SPOOF(20), .sport = 999, .seq = 1, .flags = LN_TCP_SYN, .mss_only = true };
-    send_raw(w, &syn);
-    run_until(w, 10 * LN_MSEC);
+    send_raw(t, &syn);
+    th_run_until(t, 10 * LN_MSEC);
     CHECK_EQ(sv.l->acc_len, 2);
-    CHECK_EQ(ln_tcp_stack_of(w->s)->n_reqs, 1);
-    tview v[16];
-    int before = s_segs(w, 0, v, 16);
-    uint64_t rsts = MIB(w->s, TcpOutRsts);
+    CHECK_EQ(ln_tcp_stack_of(t->a)->n_reqs, 1);
+    th_seg v[16];
+    int before = s_segs(t, 0, v, 16);
+    uint64_t rsts = TH_MIB(t->a, TcpOutRsts);
     server_stop(&sv);
-    CHECK_EQ(ln_tcp_stack_of(w->s)->n_reqs, 0);
-    run_until(w, now(w) + 10 * LN_MSEC);
-    int n = s_segs(w, 0, v, 16);
+    CHECK_EQ(ln_tcp_stack_of(t->a)->n_reqs, 0);
+    th_run_until(t, th_now(t) + 10 * LN_MSEC);
+    int n = s_segs(t, 0, v, 16);
     CHECK_EQ(n - before, 2);
     for (int i = before; i < n && i < 16; i++) {
         CHECK_EQ(v[i].dst, C_ADDR);
         CHECK(v[i].flags & LN_TCP_RST);
     }
-    CHECK_U64(MIB(w->s, TcpOutRsts) - rsts, 2);
+    CHECK_U64(TH_MIB(t->a, TcpOutRsts) - rsts, 2);
     for (int i = 0; i < 2; i++) {
         CHECK_EQ(c[i].err, LN_ECONNRESET);
         client_stop(&c[i]);
     }
-    run_until(w, 10 * LN_SEC);
-    CHECK_EQ(s_segs(w, SPOOF(20), v, 16), 1);   /* no SYN-ACK retransmission */
-    world_free(w);
+    th_run_until(t, 10 * LN_SEC);
+    CHECK_EQ(s_segs(t, SPOOF(20), v, 16), 1);   /* no SYN-ACK retransmission */
+    listen_free(t);
 }
 
 /* ---- SYN cookies ------------------------------------------------------------------ */
@@ -754,9 +625,9 @@ static ln_tcp_seg ack_seg(const ln_tcp_seg *syn, uint32_t ack)
 
 static void test_cookie_roundtrip(void)
 {
-    world *w = world_new(1);
-    ln_tcp_stack *st = ln_tcp_stack_of(w->s);
-    run_until(w, 500 * LN_MSEC);
+    th *t = listen_new(1);
+    ln_tcp_stack *st = ln_tcp_stack_of(t->a);
+    th_run_until(t, 500 * LN_MSEC);
 
     ln_tcp_seg syn = syn_seg(C_ADDR, 41726, 0xfffffff0u, 1460);
     uint16_t mss = 0;
@@ -777,7 +648,7 @@ static void test_cookie_roundtrip(void)
     CHECK_EQ(p.rport, 41726);
     CHECK(!p.ts && !p.sack);
     CHECK_EQ(p.snd_wscale, -1);          /* no TS: WS and SACK are lost */
-    CHECK_U64(MIB(w->s, TcpExtSyncookiesRecv), 1);
+    CHECK_U64(TH_MIB(t->a, TcpExtSyncookiesRecv), 1);
 
     /* Forged: a wrong ack, another port, another sequence number.  (A
      * cookie one below is still "valid" with the next smaller MSS: the
@@ -792,7 +663,7 @@ static void test_cookie_roundtrip(void)
     bad = ack_seg(&syn, c + 1);
     bad.seq += 5;
     CHECK(!ln_tcp_cookie_check(st, &bad, &p));
-    CHECK_U64(MIB(w->s, TcpExtSyncookiesFailed), 4);
+    CHECK_U64(TH_MIB(t->a, TcpExtSyncookiesFailed), 4);
     bad = ack_seg(&syn, c);
     CHECK(ln_tcp_cookie_check(st, &bad, &p));
     CHECK_EQ(p.peer_mss, 1440);
@@ -812,22 +683,22 @@ static void test_cookie_roundtrip(void)
 
     /* Valid this minute and the next (MAX_SYNCOOKIE_AGE 2), never 2
      * minutes after it was made. */
-    run_until(w, 60 * LN_SEC + 400 * LN_MSEC);
+    th_run_until(t, 60 * LN_SEC + 400 * LN_MSEC);
     CHECK(ln_tcp_cookie_check(st, &ack, &p));
-    run_until(w, 119 * LN_SEC);
+    th_run_until(t, 119 * LN_SEC);
     CHECK(ln_tcp_cookie_check(st, &ack, &p));
-    run_until(w, 120 * LN_SEC + 500 * LN_MSEC);
+    th_run_until(t, 120 * LN_SEC + 500 * LN_MSEC);
     CHECK(!ln_tcp_cookie_check(st, &ack, &p));
-    world_free(w);
+    listen_free(t);
 }
 
 /* cookie_init_timestamp: WS and SACK ride in the TSval's low 6 bits and
  * come back in the TSecr; the TSval never runs ahead of the clock. */
 static void test_cookie_timestamp_options(void)
 {
-    world *w = world_new(1);
-    ln_tcp_stack *st = ln_tcp_stack_of(w->s);
-    run_until(w, 12345 * LN_MSEC + 678 * LN_USEC);
+    th *t = listen_new(1);
+    ln_tcp_stack *st = ln_tcp_stack_of(t->a);
+    th_run_until(t, 12345 * LN_MSEC + 678 * LN_USEC);
     uint32_t off = ln_tcp_ts_offset(st, S_ADDR, C_ADDR);
     uint32_t clock = ln_tcp_tsval(st, 0);
 
@@ -855,7 +726,7 @@ static void test_cookie_timestamp_options(void)
         CHECK_EQ(p.snd_wscale, cases[i].ws);
     }
     /* SACK in the cookie while the host has SACK off: refused (Linux). */
-    ln_tcp_cfg_of(w->s)->sack = false;
+    ln_tcp_cfg_of(t->a)->sack = false;
     ln_tcp_seg syn = syn_seg(C_ADDR, 60000, 1, 1460);
     ln_tcp_seg ack = ack_seg(&syn, ln_tcp_cookie_make(st, &syn, NULL) + 1);
     ack.has_ts = true;
@@ -863,7 +734,7 @@ static void test_cookie_timestamp_options(void)
     ack.tsecr = ln_tcp_cookie_tsval(st, 10, true, off);
     ln_tcp_req_params p;
     CHECK(!ln_tcp_cookie_check(st, &ack, &p));
-    world_free(w);
+    listen_free(t);
 }
 
 /* A legitimate connect through a cookie (tcp_syncookies = 2): a normal-
@@ -871,27 +742,27 @@ static void test_cookie_timestamp_options(void)
  * and SACK; the connection keeps wscale and SACK, no request is kept. */
 static void test_listen_cookie_connection(void)
 {
-    world *w = world_new(2);
+    th *t = listen_new(2);
     server sv;
-    server_start(&sv, w, 16, false);
-    ln_tcp_stack *st = ln_tcp_stack_of(w->s);
+    server_start(&sv, t, 16, false);
+    ln_tcp_stack *st = ln_tcp_stack_of(t->a);
     client c;
-    client_start(&c, w, true);
-    run_until(w, 10 * LN_MSEC);
+    client_start(&c, t, true);
+    th_run_until(t, 10 * LN_MSEC);
     CHECK(c.connected > 0);
     CHECK_EQ(st->n_reqs, 0);
-    CHECK_EQ(w->states[LN_TCP_LISTEN][LN_TCP_SYN_RCVD], 0);
-    tview v[4];
-    CHECK(s_segs(w, 0, v, 4) >= 1);
+    CHECK_EQ(states[LN_TCP_LISTEN][LN_TCP_SYN_RCVD], 0);
+    th_seg v[4];
+    CHECK(s_segs(t, 0, v, 4) >= 1);
     CHECK_EQ(v[0].flags, LN_TCP_SYN | LN_TCP_ACK);
-    CHECK_EQ(v[0].win, 65160);
-    CHECK_EQ(v[0].hlen, 40);
+    CHECK_EQ(v[0].wnd, 65160);
+    CHECK_EQ(20 + v[0].optlen, 40);
     CHECK_EQ(v[0].ipid, 0);
     uint32_t off = ln_tcp_ts_offset(st, S_ADDR, C_ADDR);
     CHECK_EQ((v[0].tsval - off) & 0x3f, 10 | 0x10);
-    CHECK_U64(MIB(w->s, TcpExtSyncookiesSent), 1);
-    CHECK_U64(MIB(w->s, TcpExtTCPReqQFullDoCookies), 1);
-    CHECK_U64(MIB(w->s, TcpExtSyncookiesRecv), 1);
+    CHECK_U64(TH_MIB(t->a, TcpExtSyncookiesSent), 1);
+    CHECK_U64(TH_MIB(t->a, TcpExtTCPReqQFullDoCookies), 1);
+    CHECK_U64(TH_MIB(t->a, TcpExtSyncookiesRecv), 1);
     ln_tcp_sock *a = ln_tcp_accept(sv.l);
     CHECK(a != NULL);
     if (a) {
@@ -902,20 +773,20 @@ static void test_listen_cookie_connection(void)
         CHECK(ai.ts && ai.sack);
         CHECK_EQ(ai.snd_wscale, 10);
         CHECK_EQ(ai.mss, 1448);
-        CHECK_EQ(first_window(w, &c), 63);
+        CHECK_EQ(first_window(t, &c), 63);
         ln_tcp_close(a);
     }
-    CHECK_U64(MIB(w->s, TcpPassiveOpens), 1);
+    CHECK_U64(TH_MIB(t->a, TcpPassiveOpens), 1);
 
     /* Cookies went out lately, so a stray ACK is checked as one: it fails
      * (SyncookiesFailed) and gets its RST. */
     rawseg stray = { .src = SPOOF(40), .sport = 4000, .seq = 1, .ack = 12345, .flags = LN_TCP_ACK };
-    int before = s_segs(w, 0, v, 4);
-    send_raw(w, &stray);
-    run_until(w, now(w) + 10 * LN_MSEC);
-    CHECK_U64(MIB(w->s, TcpExtSyncookiesFailed), 1);
-    tview all[16];
-    int n = s_segs(w, 0, all, 16);
+    int before = s_segs(t, 0, v, 4);
+    send_raw(t, &stray);
+    th_run_until(t, th_now(t) + 10 * LN_MSEC);
+    CHECK_U64(TH_MIB(t->a, TcpExtSyncookiesFailed), 1);
+    th_seg all[16];
+    int n = s_segs(t, 0, all, 16);
     CHECK_EQ(n, before + 1);
     if (n == before + 1 && n <= 16) {
         CHECK_EQ(all[n - 1].flags, LN_TCP_RST);
@@ -923,13 +794,13 @@ static void test_listen_cookie_connection(void)
     }
     client_stop(&c);
     server_stop(&sv);
-    world_free(w);
+    listen_free(t);
 }
 
 /* ---- SYN floods: reference 9 ---------------------------------------------------- */
 
 typedef struct flood {
-    world *w;
+    th *h;
     ln_rng rng;
     ln_timer t;
     int sent, total;
@@ -942,9 +813,9 @@ static void flood_next(void *arg)
                  .sport = (uint16_t)(1024 + ln_rng_below(&f->rng, 64512)),
                  .seq = (uint32_t)ln_rng_next(&f->rng),
                  .flags = LN_TCP_SYN, .mss_only = true };
-    send_raw(f->w, &r);
+    send_raw(f->h, &r);
     if (++f->sent < f->total)
-        ln_timer_arm(&f->w->net->sim, &f->t, (ln_time)f->sent * LN_SEC / 150);
+        ln_timer_arm(&f->h->net->sim, &f->t, (ln_time)f->sent * LN_SEC / 150);
 }
 
 typedef struct flood_result {
@@ -969,44 +840,44 @@ static flood_result run_flood(uint32_t cookies)
 {
     flood_result res;
     memset(&res, 0, sizeof res);
-    world *w = world_new(cookies);
+    th *t = listen_new(cookies);
     server sv;
-    server_start(&sv, w, 16, true);
-    flood f = { .w = w, .total = 2000 };
+    server_start(&sv, t, 16, true);
+    flood f = { .h = t, .total = 2000 };
     ln_rng_seed(&f.rng, 7);
     ln_timer_init(&f.t, flood_next, &f);
-    ln_timer_arm(&w->net->sim, &f.t, 0);
+    ln_timer_arm(&t->net->sim, &f.t, 0);
 
     client c1, c2;
     bool c2_started = false;
-    run_until(w, LN_SEC);
-    client_start(&c1, w, false);
-    for (ln_time t = LN_SEC; t < 22300 * LN_MSEC; t += 10 * LN_MSEC) {
-        run_until(w, t);
-        if (t == 5 * LN_SEC) res.half_open_5s = ln_tcp_stack_of(w->s)->n_reqs;
-        if (!c2_started && f.sent == f.total && t >= 13370 * LN_MSEC && c1.connected &&
-            t >= c1.connected + 40 * LN_MSEC) {
-            client_start(&c2, w, false);
+    th_run_until(t, LN_SEC);
+    client_start(&c1, t, false);
+    for (ln_time at = LN_SEC; at < 22300 * LN_MSEC; at += 10 * LN_MSEC) {
+        th_run_until(t, at);
+        if (at == 5 * LN_SEC) res.half_open_5s = ln_tcp_stack_of(t->a)->n_reqs;
+        if (!c2_started && f.sent == f.total && at >= 13370 * LN_MSEC && c1.connected &&
+            at >= c1.connected + 40 * LN_MSEC) {
+            client_start(&c2, t, false);
             c2_started = true;
         }
     }
-    run_until(w, 22300 * LN_MSEC);
-    res.reqqfull_drop = MIB(w->s, TcpExtTCPReqQFullDrop);
-    res.listen_drops = MIB(w->s, TcpExtListenDrops);
-    res.docookies = MIB(w->s, TcpExtTCPReqQFullDoCookies);
-    res.cookies_sent = MIB(w->s, TcpExtSyncookiesSent);
-    res.cookies_recv = MIB(w->s, TcpExtSyncookiesRecv);
-    res.cookies_failed = MIB(w->s, TcpExtSyncookiesFailed);
-    res.overflows = MIB(w->s, TcpExtListenOverflows);
-    res.synretrans = MIB(w->s, TcpExtTCPSynRetrans);
-    res.timeouts = MIB(w->s, TcpExtTCPTimeouts);
-    res.passive = MIB(w->s, TcpPassiveOpens);
-    tview v;
-    uint64_t *keys = malloc((size_t)w->n_tx * sizeof *keys);
-    for (int i = 0; i < w->n_tx; i++)
-        if (w->tx[i].port == &w->is->port && tview_of(&w->tx[i], &v) &&
-            (v.dst >> 8) == (SPOOF(0) >> 8) && v.flags == (LN_TCP_SYN | LN_TCP_ACK))
-            keys[res.synacks_spoofed++] = (uint64_t)v.dst << 32 | (uint64_t)v.dport << 16;
+    th_run_until(t, 22300 * LN_MSEC);
+    res.reqqfull_drop = TH_MIB(t->a, TcpExtTCPReqQFullDrop);
+    res.listen_drops = TH_MIB(t->a, TcpExtListenDrops);
+    res.docookies = TH_MIB(t->a, TcpExtTCPReqQFullDoCookies);
+    res.cookies_sent = TH_MIB(t->a, TcpExtSyncookiesSent);
+    res.cookies_recv = TH_MIB(t->a, TcpExtSyncookiesRecv);
+    res.cookies_failed = TH_MIB(t->a, TcpExtSyncookiesFailed);
+    res.overflows = TH_MIB(t->a, TcpExtListenOverflows);
+    res.synretrans = TH_MIB(t->a, TcpExtTCPSynRetrans);
+    res.timeouts = TH_MIB(t->a, TcpExtTCPTimeouts);
+    res.passive = TH_MIB(t->a, TcpPassiveOpens);
+    uint64_t *keys = malloc((size_t)(t->n ? t->n : 1) * sizeof *keys);
+    for (uint32_t i = 0; i < t->n; i++) {
+        const th_seg *g = &t->seg[i];
+        if (g->src == S_ADDR && (g->dst >> 8) == (SPOOF(0) >> 8) && g->flags == F_SA)
+            keys[res.synacks_spoofed++] = (uint64_t)g->dst << 32 | (uint64_t)g->dport << 16;
+    }
     /* SYN-ACKs per request: the same 4-tuple (random ports make repeats
      * of a 4-tuple among the 2000 SYNs unlikely). */
     qsort(keys, (size_t)res.synacks_spoofed, sizeof *keys, cmp_u64);
@@ -1023,7 +894,7 @@ static flood_result run_flood(uint32_t cookies)
     client_stop(&c1);
     if (c2_started) client_stop(&c2);
     server_stop(&sv);
-    world_free(w);
+    listen_free(t);
     printf("  cookies=%u: half-open@5s %u, SYN-ACKs to spoofed %d, ReqQFullDrop %llu, "
            "ListenDrops %llu, ReqQFullDoCookies %llu, SyncookiesSent/Recv/Failed %llu/%llu/%llu, "
            "ListenOverflows %llu, TCPSynRetrans %llu, TCPTimeouts %llu, PassiveOpens %llu, "

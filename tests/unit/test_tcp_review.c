@@ -3,40 +3,19 @@
  *
  * a runs the stack (ISN 1000); b is played by the test (ISN 2000), with
  * timestamps, SACK and window scaling unless a test says otherwise. */
-#include "tcp_harness.h"
+#include "tcp_conn.h"
 
 static th *T;
 
-static uint32_t last_tsval(void)
+static th *start(th *t)
 {
-    for (uint32_t i = T->n; i-- > 0;)
-        if (T->seg[i].src == TH_A && T->seg[i].has_ts) return T->seg[i].tsval;
-    return 0;
+    th_init(t, true);
+    return T = t;
 }
 
 static uint32_t b_tsval(void) { return 6000 + (uint32_t)(th_now(T) / LN_MSEC); }
 
-static void bsend_x(th_tx *x)
-{
-    x->sport = 80;
-    x->dport = 40000;
-    th_send(T, x);
-    th_settle(T);
-}
-
-static void bsend(uint8_t flags, ln_seq seq, ln_seq ack, uint32_t len)
-{
-    th_tx x = { .seq = seq, .ack = ack, .flags = flags, .len = len, .wnd = 64, .ts = true,
-                .tsval = b_tsval(), .tsecr = last_tsval() };
-    bsend_x(&x);
-}
-
-static ln_tcp_sock *setup(th *t)
-{
-    th_init(t, true);
-    T = t;
-    return th_open_active(t, 40000, 80, 1000, 2000, true);
-}
+static void bsend(uint8_t flags, ln_seq seq, ln_seq ack, uint32_t len) { th_bsend(T, flags, seq, ack, len); }
 
 /* RFC 7323 4.3 / RFC 5961 5.2, Linux's tcp_ack ("ts_recent update must be
  * made after we are sure that the packet is in window"): a segment whose
@@ -47,11 +26,11 @@ static ln_tcp_sock *setup(th *t)
 static void test_established_bad_ack_keeps_ts_recent(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t);
+    ln_tcp_sock *s = th_established(start(&t));
     /* ACK of data never sent (beyond SND.NXT): dropped silently. */
-    th_tx x = { .seq = 2001, .ack = 1001 + 100000, .flags = F_A, .wnd = 64, .ts = true,
-                .tsval = b_tsval() + 1000000, .tsecr = last_tsval() };
-    bsend_x(&x);
+    th_tx x = th_bseg(&t, F_A, 2001, 1001 + 100000, 0);
+    x.tsval += 1000000;
+    th_deliver(&t, &x);
     TH_NONE(&t, TH_A);
     /* The peer's real data, with its real clock, is accepted. */
     bsend(F_PA, 2001, 1001, 10);
@@ -62,9 +41,9 @@ static void test_established_bad_ack_keeps_ts_recent(void)
 
     /* An ACK older than SND.UNA - MAX.SND.WND: a challenge ACK, which
      * echoes the TS.Recent of the real peer, not the forged TSval. */
-    th_tx y = { .seq = 2011, .ack = 1001 - 200000, .flags = F_A, .wnd = 64, .ts = true,
-                .tsval = b_tsval() + 2000000, .tsecr = last_tsval() };
-    bsend_x(&y);
+    th_tx y = th_bseg(&t, F_A, 2011, 1001 - 200000, 0);
+    y.tsval += 2000000;
+    th_deliver(&t, &y);
     g = TH_EXPECT(&t, TH_A, F_A, 1001, 2011, 0, -1);
     if (g) CHECK_EQ(g->tsecr, b_tsval());
     th_run(&t, LN_SEC);
@@ -84,14 +63,15 @@ static void test_established_bad_ack_keeps_ts_recent(void)
 static void test_established_paws_old_window_update(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t);
+    ln_tcp_sock *s = th_established(start(&t));
     th_run(&t, 100 * LN_SEC);
     bsend(F_PA, 2001, 1001, 10);            /* TS.Recent = 106000 */
     TH_EXPECT(&t, TH_A, F_A, 1001, 2011, 0, -1);
     /* An old duplicate ACK from 100 s ago that would close the window. */
-    th_tx x = { .seq = 2011, .ack = 1001, .flags = F_A, .wnd = 0, .ts = true,
-                .tsval = b_tsval() - 100000, .tsecr = last_tsval() };
-    bsend_x(&x);
+    th_tx x = th_bseg(&t, F_A, 2011, 1001, 0);
+    x.tsval -= 100000;
+    x.wnd = 0;
+    th_deliver(&t, &x);
     CHECK_U64(TH_MIB(t.a, TcpExtPAWSEstab), 1);
     TH_EXPECT(&t, TH_A, F_A, 1001, 2011, 0, -1);    /* the dupack PAWS sends */
     CHECK_EQ(s->snd_wnd, 64u << 10);
@@ -106,9 +86,9 @@ static void test_established_paws_old_window_update(void)
     th_run(&t, 10 * LN_MSEC);
     bsend(F_A, 2011, 1101, 0);
     TH_NONE(&t, TH_A);
-    th_tx y = { .seq = 2011, .ack = 1101, .flags = F_A, .wnd = 64, .ts = true,
-                .tsval = b_tsval() - 50, .tsecr = last_tsval() };
-    bsend_x(&y);
+    th_tx y = th_bseg(&t, F_A, 2011, 1101, 0);
+    y.tsval -= 50;
+    th_deliver(&t, &y);
     CHECK_U64(TH_MIB(t.a, TcpExtPAWSEstab), 1);
     TH_NONE(&t, TH_A);
     th_free(&t);
@@ -123,7 +103,7 @@ static void test_established_paws_old_window_update(void)
 static void test_loss_progress_then_rto_new_ssthresh(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t);
+    ln_tcp_sock *s = th_established(start(&t));
     ln_tcp_info in;
     ln_tcp_send(s, NULL, 10 * 1448);
     th_settle(&t);

@@ -3,38 +3,24 @@
  * 3.10.7 with RFC 5961's blind-attack rules, as Linux applies them.
  *
  * a runs the stack (ISN 1000); b is played by the test (ISN 2000). */
-#include "tcp_harness.h"
+#include "tcp_conn.h"
 
 static th *T;
 
-static uint32_t last_tsval(void)
-{
-    for (uint32_t i = T->n; i-- > 0;)
-        if (T->seg[i].src == TH_A && T->seg[i].has_ts) return T->seg[i].tsval;
-    return 0;
-}
-
-static void bsend_ts(uint8_t flags, ln_seq seq, ln_seq ack, uint32_t len, bool ts)
-{
-    th_tx x = { .sport = 80, .dport = 40000, .seq = seq, .ack = ack, .flags = flags, .wnd = 64,
-                .len = len, .ts = ts, .tsval = 6000 + (uint32_t)(th_now(T) / LN_MSEC),
-                .tsecr = last_tsval() };
-    th_send(T, &x);
-    th_settle(T);
-}
-
-static void bsend(uint8_t flags, ln_seq seq, ln_seq ack, uint32_t len)
-{
-    bsend_ts(flags, seq, ack, len, true);
-}
-
-static ln_tcp_sock *setup(th *t, th_notes *n)
+static th *start(th *t)
 {
     th_init(t, true);
-    T = t;
-    ln_tcp_sock *s = th_open_active(t, 40000, 80, 1000, 2000, true);
-    if (n) th_watch(s, n);
-    return s;
+    return T = t;
+}
+
+static void bsend(uint8_t flags, ln_seq seq, ln_seq ack, uint32_t len) { th_bsend(T, flags, seq, ack, len); }
+
+/* The same without a timestamp. */
+static void bsend_nots(uint8_t flags, ln_seq seq, ln_seq ack)
+{
+    th_tx x = th_bseg(T, flags, seq, ack, 0);
+    x.ts = false;
+    th_deliver(T, &x);
 }
 
 /* CLOSED + SYN: RST,ACK seq 0 ack ISN + 1, window 0, no options, IP ID
@@ -42,8 +28,7 @@ static ln_tcp_sock *setup(th *t, th_notes *n)
 static void test_closed_syn(void)
 {
     th t;
-    th_init(&t, true);
-    T = &t;
+    start(&t);
     th_tx x = { .sport = 50620, .dport = 5099, .seq = 1744966232u, .flags = F_S, .wnd = 64240,
                 .syn_opts = true, .mss = 1460, .sack_perm = true, .ws = 10, .ts = true, .tsval = 7 };
     th_send(&t, &x);
@@ -69,8 +54,7 @@ static void test_closed_syn(void)
 static void test_closed_ack(void)
 {
     th t;
-    th_init(&t, true);
-    T = &t;
+    start(&t);
     bsend(F_A, 5000, 7777, 0);
     TH_EXPECT(&t, TH_A, F_R, 7777, 0, 0, 0);
     bsend(LN_TCP_PSH, 5000, 0, 10);
@@ -115,14 +99,7 @@ static void test_syn_sent_refused(void)
 static void test_syn_sent_rst(void)
 {
     th t;
-    th_init(&t, true);
-    T = &t;
-    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
-    ln_tcp_sock *s = ln_tcp_socket(t.a);
-    ln_tcp_bind(s, 0, 40000);
-    ln_tcp_connect(s, TH_B, 80);
-    th_settle(&t);
-    th_skip(&t);
+    ln_tcp_sock *s = th_syn_sent(start(&t));
     bsend(F_R, 0, 0, 0);                     /* no ACK: ignored */
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_SYN_SENT);
     bsend(F_RA, 0, 5000, 0);                 /* bad ACK: ignored, not answered */
@@ -144,8 +121,9 @@ static void test_established_rst_exact(void)
 {
     th t;
     th_notes n;
-    ln_tcp_sock *s = setup(&t, &n);
-    bsend_ts(F_R, 2001, 0, 0, false);
+    ln_tcp_sock *s = th_established(start(&t));
+    th_watch(s, &n);
+    bsend_nots(F_R, 2001, 0);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_CLOSED);
     CHECK_EQ(ln_tcp_error(s), LN_ECONNRESET);
     CHECK(n.ev & LN_TCP_EV_ERROR);
@@ -164,19 +142,19 @@ static void test_established_rst_exact(void)
 static void test_established_rst_in_window(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
-    bsend_ts(F_R, 2001 + 100, 0, 0, false);
+    ln_tcp_sock *s = th_established(start(&t));
+    bsend_nots(F_R, 2001 + 100, 0);
     TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 0, 63);
     TH_NONE(&t, TH_A);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_ESTABLISHED);
     CHECK_U64(TH_MIB(t.a, TcpExtTCPChallengeACK), 1);
     th_run(&t, 100 * LN_MSEC);
-    bsend_ts(F_R, 2001 + 200, 0, 0, false);
+    bsend_nots(F_R, 2001 + 200, 0);
     TH_NONE(&t, TH_A);
     th_run(&t, 500 * LN_MSEC);
-    bsend_ts(F_RA, 2001 + 300, 1001, 0, false);
+    bsend_nots(F_RA, 2001 + 300, 1001);
     TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 0, 63);
-    bsend_ts(F_R, 2001 + 200000, 0, 0, false);  /* beyond the window */
+    bsend_nots(F_R, 2001 + 200000, 0);  /* beyond the window */
     TH_NONE(&t, TH_A);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_ESTABLISHED);
     CHECK_U64(TH_MIB(t.a, TcpExtTCPChallengeACK), 2);
@@ -188,7 +166,7 @@ static void test_established_rst_in_window(void)
 static void test_established_syn(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     bsend(F_S, 2001 + 500, 0, 0);
     TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 0, 63);
     TH_NONE(&t, TH_A);
@@ -209,7 +187,7 @@ static void test_established_syn(void)
 static void test_established_bad_ack(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     CHECK_EQ(ln_tcp_send(s, "0123456789", 10), 10);
     th_settle(&t);
     TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 10, 63);
@@ -234,13 +212,9 @@ static void test_established_bad_ack(void)
 static void test_time_wait_rst(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
-    ln_tcp_shutdown(s, LN_SHUT_WR);
-    th_settle(&t);
-    bsend(F_FA, 2001, 1002, 0);
+    ln_tcp_sock *s = th_time_wait(start(&t));
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_TIME_WAIT);
-    th_skip(&t);
-    bsend_ts(F_R, 2002, 0, 0, false);
+    bsend_nots(F_R, 2002, 0);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_CLOSED);
     CHECK_EQ(ln_tcp_error(s), 0);             /* nothing to report in TIME_WAIT */
     TH_NONE(&t, TH_A);
@@ -252,7 +226,7 @@ static void test_time_wait_rst(void)
 static void test_established_close_unread(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     bsend(F_PA, 2001, 1001, 100);
     TH_EXPECT(&t, TH_A, F_A, 1001, 2101, 0, 63);
     ln_tcp_close(s);
@@ -265,7 +239,7 @@ static void test_established_close_unread(void)
     CHECK_U64(TH_MIB(t.a, TcpEstabResets), 1);
     th_free(&t);
 
-    s = setup(&t, NULL);
+    s = th_established(start(&t));
     ln_tcp_setopt(s, LN_TCP_OPT_LINGER0, 1);
     ln_tcp_close(s);
     th_settle(&t);
@@ -278,7 +252,7 @@ static void test_established_close_unread(void)
 static void test_established_abort(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     ln_tcp_abort(s);
     th_settle(&t);
     TH_EXPECT(&t, TH_A, F_RA, 1001, 2001, 0, 63);
@@ -291,11 +265,8 @@ static void test_established_abort(void)
 static void test_fin_wait_2_orphan_data(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_fin_wait_2(start(&t));
     ln_tcp_close(s);
-    th_settle(&t);
-    bsend(F_A, 2001, 1002, 0);
-    th_skip(&t);
     bsend(F_PA, 2001, 1002, 10);
     TH_EXPECT(&t, TH_A, F_R, 1002, 0, 0, 0);
     TH_NONE(&t, TH_A);
@@ -309,7 +280,7 @@ static void test_fin_wait_2_orphan_data(void)
 static void test_established_paws(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     bsend(F_PA, 2001, 1001, 10);             /* TS.Recent = 6000 */
     TH_EXPECT(&t, TH_A, F_A, 1001, 2011, 0, 63);
     th_tx x = { .sport = 80, .dport = 40000, .seq = 2011, .ack = 1001, .flags = F_PA, .wnd = 64,
@@ -328,8 +299,7 @@ static void test_established_paws(void)
 static void test_closed_bad_checksum(void)
 {
     th t;
-    th_init(&t, true);
-    T = &t;
+    start(&t);
     ln_pkt *p = ln_net_pkt(t.net, 0);
     ln_tcp_hdr h;
     memset(&h, 0, sizeof h);
@@ -360,8 +330,7 @@ static void test_syn_sent_icmp(void)
     };
     for (int i = 0; i < 2; i++) {
         th t;
-        th_init(&t, true);
-        T = &t;
+        start(&t);
         th_icmp_type = LN_ICMP_UNREACH;
         th_icmp_code = cases[i].code;
         ln_tcp_sock *s = ln_tcp_socket(t.a);
@@ -385,7 +354,7 @@ static void test_syn_sent_icmp(void)
 static void test_established_icmp_needfrag(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     th_icmp_type = LN_ICMP_UNREACH;
     th_icmp_code = LN_ICMP_UNREACH_NEEDFRAG;
     th_icmp_info = 1000;
@@ -415,7 +384,7 @@ static void test_established_icmp_needfrag(void)
 static void test_established_icmp_needfrag_full_flight(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     th_icmp_type = LN_ICMP_UNREACH;
     th_icmp_code = LN_ICMP_UNREACH_NEEDFRAG;
     th_icmp_info = 1000;
@@ -448,7 +417,7 @@ static void test_established_memory(void)
 {
     th t;
     CHECK(ln_tcp_sock_size() < 1024);
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     ln_tcp_stack_info si;
     ln_tcp_stack_info_get(t.a, &si);
     CHECK_U64(si.mem_buffers, 0);            /* nothing allocated before data */

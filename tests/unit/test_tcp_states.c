@@ -6,33 +6,17 @@
  * Each test builds its connection through a real handshake, feeds b's
  * segments, asserts what a sends and then that nothing more was sent, and
  * checks no packet buffer leaked. */
-#include "tcp_harness.h"
+#include "tcp_conn.h"
 
 static th *T;
 
-/* b sends a segment with TS (its clock: 6000 + ms) and window 64 << 10. */
-static void bsend(uint8_t flags, ln_seq seq, ln_seq ack, uint32_t len)
-{
-    uint32_t ecr = 0;
-    for (uint32_t i = T->n; i-- > 0;)
-        if (T->seg[i].src == TH_A && T->seg[i].has_ts) {
-            ecr = T->seg[i].tsval;
-            break;
-        }
-    th_tx x = { .sport = 80, .dport = 40000, .seq = seq, .ack = ack, .flags = flags, .wnd = 64,
-                .len = len, .ts = true, .tsval = 6000 + (uint32_t)(th_now(T) / LN_MSEC), .tsecr = ecr };
-    th_send(T, &x);
-    th_settle(T);
-}
-
-static ln_tcp_sock *setup(th *t, th_notes *n)
+static th *start(th *t)
 {
     th_init(t, true);
-    T = t;
-    ln_tcp_sock *s = th_open_active(t, 40000, 80, 1000, 2000, true);
-    if (n) th_watch(s, n);
-    return s;
+    return T = t;
 }
+
+static void bsend(uint8_t flags, ln_seq seq, ln_seq ack, uint32_t len) { th_bsend(T, flags, seq, ack, len); }
 
 static uint32_t nsocks(ln_node *n)
 {
@@ -105,21 +89,11 @@ static void test_closed_connect_options(void)
 static void test_syn_sent_synack(void)
 {
     th t;
-    th_init(&t, true);
-    T = &t;
-    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
-    ln_tcp_sock *s = ln_tcp_socket(t.a);
+    ln_tcp_sock *s = th_syn_sent(start(&t));
     th_notes n;
     th_watch(s, &n);
-    ln_tcp_bind(s, 0, 40000);
-    ln_tcp_connect(s, TH_B, 80);
-    th_settle(&t);
-    th_seg *syn = TH_EXPECT(&t, TH_A, F_S, 1000, 0, 0, 64240);
-    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .ack = 1001, .flags = F_SA, .wnd = 65160,
-                .syn_opts = true, .mss = 1460, .sack_perm = true, .ws = 10, .ts = true,
-                .tsval = 5000, .tsecr = syn ? syn->tsval : 0 };
-    th_send(&t, &x);
-    th_settle(&t);
+    th_tx x = th_bsynack(&t);
+    th_deliver(&t, &x);
     th_seg *g = TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 0, 63);
     if (g) {
         CHECK_EQ(g->optlen, 12);
@@ -147,20 +121,11 @@ static void test_syn_sent_synack(void)
 static void test_syn_sent_syn(void)
 {
     th t;
-    th_init(&t, true);
-    T = &t;
-    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
-    ln_tcp_sock *s = ln_tcp_socket(t.a);
+    ln_tcp_sock *s = th_syn_sent(start(&t));
     th_notes n;
     th_watch(s, &n);
-    ln_tcp_bind(s, 0, 40000);
-    ln_tcp_connect(s, TH_B, 80);
-    th_settle(&t);
-    TH_EXPECT(&t, TH_A, F_S, 1000, 0, 0, 64240);
-    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .flags = F_S, .wnd = 64240,
-                .syn_opts = true, .mss = 1460, .sack_perm = true, .ws = 10, .ts = true, .tsval = 5000 };
-    th_send(&t, &x);
-    th_settle(&t);
+    th_tx x = th_bsyn();
+    th_deliver(&t, &x);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_SYN_RCVD);
     th_seg *g = TH_EXPECT(&t, TH_A, F_SA, 1000, 2001, 0, 64240);
     if (g) {
@@ -173,8 +138,7 @@ static void test_syn_sent_syn(void)
     x.flags = F_SA;
     x.ack = 1001;
     x.tsval = 5001;
-    th_send(&t, &x);
-    th_settle(&t);
+    th_deliver(&t, &x);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_ESTABLISHED);
     TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 0, -1);
     TH_NONE(&t, TH_A);
@@ -188,34 +152,14 @@ static void test_syn_sent_syn(void)
 static void test_syn_rcvd_ack(void)
 {
     th t;
-    th_init(&t, true);
-    T = &t;
-    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
-    ln_tcp_sock *s = ln_tcp_socket(t.a);
-    ln_tcp_bind(s, 0, 40000);
-    ln_tcp_connect(s, TH_B, 80);
-    th_settle(&t);
-    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .flags = F_S, .wnd = 64240,
-                .syn_opts = true, .mss = 1460, .sack_perm = true, .ws = 10, .ts = true, .tsval = 5000 };
-    th_send(&t, &x);
-    th_settle(&t);
-    th_skip(&t);
+    ln_tcp_sock *s = th_syn_rcvd(start(&t));
     bsend(F_A, 2001, 1001, 0);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_ESTABLISHED);
     TH_NONE(&t, TH_A);
     /* An ACK that does not acknowledge our SYN, in SYN_RCVD, gets a reset
      * <SEQ=SEG.ACK><CTL=RST> (RFC 9293 3.10.7.4). */
     th_free(&t);
-    th_init(&t, true);
-    T = &t;
-    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
-    s = ln_tcp_socket(t.a);
-    ln_tcp_bind(s, 0, 40000);
-    ln_tcp_connect(s, TH_B, 80);
-    th_settle(&t);
-    th_send(&t, &x);
-    th_settle(&t);
-    th_skip(&t);
+    s = th_syn_rcvd(start(&t));
     bsend(F_A, 2001, 5000, 0);
     TH_EXPECT(&t, TH_A, F_R, 5000, 0, 0, 0);
     TH_NONE(&t, TH_A);
@@ -228,17 +172,10 @@ static void test_syn_rcvd_ack(void)
 static void test_syn_rcvd_rst(void)
 {
     th t;
-    th_init(&t, true);
-    T = &t;
-    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
-    ln_tcp_sock *s = ln_tcp_socket(t.a);
-    ln_tcp_bind(s, 0, 40000);
-    ln_tcp_connect(s, TH_B, 80);
-    th_settle(&t);
+    ln_tcp_sock *s = th_syn_sent(start(&t));
     th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .flags = F_S, .wnd = 64240,
                 .syn_opts = true, .mss = 1460, .ws = -1 };
-    th_send(&t, &x);
-    th_settle(&t);
+    th_deliver(&t, &x);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_SYN_RCVD);
     th_skip(&t);
     th_tx r = { .sport = 80, .dport = 40000, .seq = 2001, .flags = F_R };
@@ -258,17 +195,10 @@ static void test_syn_rcvd_rst(void)
 static void test_syn_rcvd_close(void)
 {
     th t;
-    th_init(&t, true);
-    T = &t;
-    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
-    ln_tcp_sock *s = ln_tcp_socket(t.a);
-    ln_tcp_bind(s, 0, 40000);
-    ln_tcp_connect(s, TH_B, 80);
-    th_settle(&t);
+    ln_tcp_sock *s = th_syn_sent(start(&t));
     th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .flags = F_S, .wnd = 64240,
                 .syn_opts = true, .mss = 1460, .ws = -1 };
-    th_send(&t, &x);
-    th_settle(&t);
+    th_deliver(&t, &x);
     th_skip(&t);
     ln_tcp_shutdown(s, LN_SHUT_WR);
     th_settle(&t);
@@ -288,16 +218,13 @@ static void test_syn_rcvd_close(void)
 static void test_listen_syn(void)
 {
     th t;
-    th_init(&t, true);
-    T = &t;
+    start(&t);
     ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
     th_notes ln;
     ln_tcp_sock *l = th_listen(t.a, 40000, &ln);
     CHECK_EQ(ln_tcp_get_state(l), LN_TCP_LISTEN);
-    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .flags = F_S, .wnd = 64240,
-                .syn_opts = true, .mss = 1460, .sack_perm = true, .ws = 10, .ts = true, .tsval = 5000 };
-    th_send(&t, &x);
-    th_settle(&t);
+    th_tx x = th_bsyn();
+    th_deliver(&t, &x);
     th_seg *g = TH_EXPECT(&t, TH_A, F_SA, 1000, 2001, 0, 65160);
     if (g) {
         uint8_t want[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0x13, 0x88, 1, 3, 3, 10 };
@@ -328,7 +255,7 @@ static void test_listen_syn(void)
 static void test_established_close(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     ln_tcp_close(s);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_FIN_WAIT_1);
     th_settle(&t);
@@ -362,7 +289,8 @@ static void test_established_fin(void)
 {
     th t;
     th_notes n;
-    ln_tcp_sock *s = setup(&t, &n);
+    ln_tcp_sock *s = th_established(start(&t));
+    th_watch(s, &n);
     bsend(F_PA, 2001, 1001, 100);            /* some data first: quick ACK */
     TH_EXPECT(&t, TH_A, F_A, 1001, 2101, 0, 63);
     char buf[200];
@@ -395,7 +323,7 @@ static void test_established_fin(void)
 static void test_close_wait_close(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     bsend(F_PA, 2001, 1001, 100);
     TH_EXPECT(&t, TH_A, F_A, 1001, 2101, 0, 63);
     char buf[200];
@@ -417,10 +345,7 @@ static void test_close_wait_close(void)
 static void test_fin_wait_1_fin(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
-    ln_tcp_shutdown(s, LN_SHUT_WR);
-    th_settle(&t);
-    TH_EXPECT(&t, TH_A, F_FA, 1001, 2001, 0, 63);
+    ln_tcp_sock *s = th_fin_wait_1(start(&t));
     bsend(F_FA, 2001, 1001, 0);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_CLOSING);
     TH_EXPECT(&t, TH_A, F_A, 1002, 2002, 0, 63);
@@ -436,10 +361,8 @@ static void test_fin_wait_1_fin(void)
 static void test_fin_wait_1_finack(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
-    ln_tcp_shutdown(s, LN_SHUT_WR);
-    th_settle(&t);
-    th_seg *fin = TH_EXPECT(&t, TH_A, F_FA, 1001, 2001, 0, 63);
+    ln_tcp_sock *s = th_fin_wait_1(start(&t));
+    th_seg *fin = th_last(&t);
     bsend(F_FA, 2001, 1002, 0);
     th_seg *g = TH_EXPECT(&t, TH_A, F_A, 1002, 2002, 0, 63);
     if (g && fin) CHECK_EQ(g->ipid, (uint16_t)(fin->ipid + 1));
@@ -454,11 +377,8 @@ static void test_fin_wait_2_data(void)
 {
     th t;
     th_notes n;
-    ln_tcp_sock *s = setup(&t, &n);
-    ln_tcp_shutdown(s, LN_SHUT_WR);
-    th_settle(&t);
-    TH_EXPECT(&t, TH_A, F_FA, 1001, 2001, 0, 63);
-    bsend(F_A, 2001, 1002, 0);
+    ln_tcp_sock *s = th_fin_wait_2(start(&t));
+    th_watch(s, &n);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_FIN_WAIT_2);
     CHECK_EQ(ln_tcp_send(s, "x", 1), LN_ECLOSED);
     bsend(F_PA, 2001, 1002, 100);
@@ -478,7 +398,7 @@ static void test_fin_wait_2_data(void)
 static void test_close_wait_send(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     bsend(F_PA, 2001, 1001, 100);
     TH_EXPECT(&t, TH_A, F_A, 1001, 2101, 0, 63);
     bsend(F_FA, 2101, 1001, 0);
@@ -496,14 +416,11 @@ static void test_close_wait_send(void)
 static void test_fin_wait_1_rto(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_fin_wait_1(start(&t));
     ln_tcp_info in;
     ln_tcp_get_info(s, &in);
     CHECK_U64(in.rto, 204 * LN_MSEC);        /* 200 ms + 1 us SRTT, in 4 ms jiffies */
     ln_time t0 = th_now(&t);
-    ln_tcp_shutdown(s, LN_SHUT_WR);
-    th_settle(&t);
-    TH_EXPECT(&t, TH_A, F_FA, 1001, 2001, 0, 63);
     th_run(&t, 204 * LN_MSEC);
     th_seg *g = TH_EXPECT(&t, TH_A, F_FA, 1001, 2001, 0, 63);
     if (g) CHECK_U64(g->t - t0, 204 * LN_MSEC);
@@ -522,7 +439,7 @@ static void test_fin_wait_1_rto(void)
 static void test_established_rto(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     ln_time t0 = th_now(&t);
     CHECK_EQ(ln_tcp_send(s, "0123456789", 10), 10);
     th_settle(&t);
@@ -549,8 +466,7 @@ static void test_any_close(void)
 {
     th t;
     /* CLOSED: nothing to send; the socket goes. */
-    th_init(&t, true);
-    T = &t;
+    start(&t);
     ln_tcp_sock *s = ln_tcp_socket(t.a);
     CHECK_EQ(nsocks(t.a), 1);
     ln_tcp_close(s);
@@ -560,8 +476,7 @@ static void test_any_close(void)
     th_free(&t);
 
     /* LISTEN: the listener goes; a SYN then meets a closed port. */
-    th_init(&t, true);
-    T = &t;
+    start(&t);
     th_notes ln;
     ln_tcp_sock *l = th_listen(t.a, 40000, &ln);
     ln_tcp_close(l);
@@ -573,13 +488,7 @@ static void test_any_close(void)
     th_free(&t);
 
     /* SYN_SENT: just forget it (no RST), an attempt failed. */
-    th_init(&t, true);
-    T = &t;
-    ln_tcp_cfg_of(t.a)->fixed_isn = 1000;
-    s = ln_tcp_socket(t.a);
-    ln_tcp_connect(s, TH_B, 80);
-    th_settle(&t);
-    th_skip(&t);
+    s = th_syn_sent(start(&t));
     ln_tcp_close(s);
     th_run(&t, 5 * LN_SEC);
     TH_NONE(&t, TH_A);
@@ -588,10 +497,7 @@ static void test_any_close(void)
     th_free(&t);
 
     /* FIN_WAIT_1 and CLOSING: close changes nothing, sends nothing. */
-    s = setup(&t, NULL);
-    ln_tcp_shutdown(s, LN_SHUT_WR);
-    th_settle(&t);
-    th_skip(&t);
+    s = th_fin_wait_1(start(&t));
     ln_tcp_close(s);
     th_settle(&t);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_FIN_WAIT_1);
@@ -607,11 +513,7 @@ static void test_any_close(void)
 
     /* FIN_WAIT_2 (after shutdown): close orphans it; it lives
      * tcp_fin_timeout, then goes without a word. */
-    s = setup(&t, NULL);
-    ln_tcp_shutdown(s, LN_SHUT_WR);
-    th_settle(&t);
-    bsend(F_A, 2001, 1002, 0);
-    th_skip(&t);
+    s = th_fin_wait_2(start(&t));
     ln_tcp_close(s);
     th_run(&t, 60 * LN_SEC - 1);
     CHECK_EQ(nsocks(t.a), 1);
@@ -622,12 +524,8 @@ static void test_any_close(void)
     th_free(&t);
 
     /* LAST_ACK: close changes nothing. */
-    s = setup(&t, NULL);
-    bsend(F_FA, 2001, 1001, 0);
-    ln_tcp_shutdown(s, LN_SHUT_WR);
-    th_settle(&t);
+    s = th_last_ack(start(&t));
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_LAST_ACK);
-    th_skip(&t);
     ln_tcp_close(s);
     th_settle(&t);
     TH_NONE(&t, TH_A);
@@ -636,11 +534,7 @@ static void test_any_close(void)
     th_free(&t);
 
     /* TIME_WAIT: nothing sent; the socket lives out its 2 MSL. */
-    s = setup(&t, NULL);
-    ln_tcp_shutdown(s, LN_SHUT_WR);
-    th_settle(&t);
-    bsend(F_FA, 2001, 1002, 0);
-    th_skip(&t);
+    s = th_time_wait(start(&t));
     ln_time t0 = th_now(&t);
     ln_tcp_close(s);
     th_settle(&t);
@@ -659,11 +553,9 @@ static void test_any_close(void)
 static void test_established_dup_synack(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
-    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .ack = 1001, .flags = F_SA, .wnd = 65160,
-                .syn_opts = true, .mss = 1460, .sack_perm = true, .ws = 10, .ts = true, .tsval = 5000 };
-    th_send(&t, &x);
-    th_settle(&t);
+    ln_tcp_sock *s = th_established(start(&t));
+    th_tx x = th_bsynack(&t);
+    th_deliver(&t, &x);
     TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 0, 63);
     TH_NONE(&t, TH_A);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_ESTABLISHED);

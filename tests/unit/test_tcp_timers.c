@@ -4,38 +4,24 @@
  *
  * lunet fires timers exactly when due; Linux rounds up to its timer wheel
  * (reference 0), so its captures show 1.02 s where lunet shows 1 s. */
-#include "tcp_harness.h"
+#include "tcp_conn.h"
 
 static th *T;
 
-static uint32_t last_tsval(void)
-{
-    for (uint32_t i = T->n; i-- > 0;)
-        if (T->seg[i].src == TH_A && T->seg[i].has_ts) return T->seg[i].tsval;
-    return 0;
-}
-
-static void bsend_w(uint8_t flags, ln_seq seq, ln_seq ack, uint32_t len, uint16_t wnd)
-{
-    th_tx x = { .sport = 80, .dport = 40000, .seq = seq, .ack = ack, .flags = flags, .wnd = wnd,
-                .len = len, .ts = true, .tsval = 6000 + (uint32_t)(th_now(T) / LN_MSEC),
-                .tsecr = last_tsval() };
-    th_send(T, &x);
-    th_settle(T);
-}
-
-static void bsend(uint8_t flags, ln_seq seq, ln_seq ack, uint32_t len)
-{
-    bsend_w(flags, seq, ack, len, 64);
-}
-
-static ln_tcp_sock *setup(th *t, th_notes *n)
+static th *start(th *t)
 {
     th_init(t, true);
-    T = t;
-    ln_tcp_sock *s = th_open_active(t, 40000, 80, 1000, 2000, true);
-    if (n) th_watch(s, n);
-    return s;
+    return T = t;
+}
+
+static void bsend(uint8_t flags, ln_seq seq, ln_seq ack, uint32_t len) { th_bsend(T, flags, seq, ack, len); }
+
+/* An ACK from b advertising wnd. */
+static void back_w(ln_seq seq, ln_seq ack, uint16_t wnd)
+{
+    th_tx x = th_bseg(T, F_A, seq, ack, 0);
+    x.wnd = wnd;
+    th_deliver(T, &x);
 }
 
 /* Connect to a host that never answers; SYNs at `at` (seconds), failure
@@ -43,9 +29,7 @@ static ln_tcp_sock *setup(th *t, th_notes *n)
 static void syn_schedule(uint32_t retries, uint32_t linear, const double *at, int n_at, double fail)
 {
     th t;
-    th_init(&t, true);
-    T = &t;
-    ln_tcp_cfg *c = ln_tcp_cfg_of(t.a);
+    ln_tcp_cfg *c = ln_tcp_cfg_of(start(&t)->a);
     c->fixed_isn = 1000;
     c->syn_retries = retries;
     c->syn_linear_timeouts = linear;
@@ -118,7 +102,8 @@ static void test_established_rto_backoff(void)
 {
     th t;
     th_notes n;
-    ln_tcp_sock *s = setup(&t, &n);
+    ln_tcp_sock *s = th_established(start(&t));
+    th_watch(s, &n);
     ln_time t0 = th_now(&t);
     ln_tcp_send(s, "0123456789", 10);
     th_settle(&t);
@@ -151,7 +136,8 @@ static void test_established_rto_keeps_boundary(void)
 {
     th t;
     th_notes n;
-    ln_tcp_sock *s = setup(&t, &n);
+    ln_tcp_sock *s = th_established(start(&t));
+    th_watch(s, &n);
     ln_tcp_send(s, "abcd", 4);
     th_settle(&t);
     TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 4, 63);
@@ -167,11 +153,11 @@ static void test_established_rto_keeps_boundary(void)
 static void test_established_persist(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     ln_tcp_send(s, "0123456789", 10);
     th_settle(&t);
     TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 10, 63);
-    bsend_w(F_A, 2001, 1011, 0, 0);          /* all acked, window 0 */
+    back_w(2001, 1011, 0);          /* all acked, window 0 */
     ln_time t0 = th_now(&t);
     CHECK_EQ(ln_tcp_send(s, NULL, 3000), 3000);
     th_settle(&t);
@@ -185,7 +171,7 @@ static void test_established_persist(void)
         th_run_until(&t, t0 + due);
         th_seg *g = TH_EXPECT(&t, TH_A, F_A, 1010, 2001, 0, 63);
         if (g) CHECK_U64(g->t - t0, due);
-        if (i != 2) bsend_w(F_A, 2001, 1011, 0, 0);   /* answered, still closed */
+        if (i != 2) back_w(2001, 1011, 0);   /* answered, still closed */
         iv *= 2;
     }
     TH_NONE(&t, TH_A);
@@ -193,7 +179,7 @@ static void test_established_persist(void)
     ln_tcp_get_info(s, &in);
     CHECK_EQ(in.backoff, 6);
     /* The window opens: data at once, the persist timer gone. */
-    bsend_w(F_A, 2001, 1011, 0, 64);
+    back_w(2001, 1011, 64);
     TH_EXPECT(&t, TH_A, F_A, 1011, 2001, 1448, 63);
     TH_EXPECT(&t, TH_A, F_A, 1011 + 1448, 2001, 1448, 63);
     TH_EXPECT(&t, TH_A, F_PA, 1011 + 2896, 2001, 3000 - 2896, 63);
@@ -208,7 +194,7 @@ static void test_established_persist(void)
 static void test_established_delack(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     bsend(F_PA, 2001, 1001, 100);            /* the first data: ACKed at once */
     TH_EXPECT(&t, TH_A, F_A, 1001, 2101, 0, 63);
     th_run(&t, LN_MSEC);
@@ -248,7 +234,7 @@ static void test_established_delack(void)
 static void test_time_wait_fin(void)
 {
     th t;
-    ln_tcp_sock *s = setup(&t, NULL);
+    ln_tcp_sock *s = th_established(start(&t));
     ln_tcp_close(s);
     th_settle(&t);
     TH_EXPECT(&t, TH_A, F_FA, 1001, 2001, 0, 63);
@@ -274,10 +260,9 @@ static void test_time_wait_fin(void)
     th_free(&t);
 
     /* 2 MSL follows cfg.msl. */
-    th_init(&t, true);
-    T = &t;
+    start(&t);
     ln_tcp_cfg_of(t.a)->msl = 5 * LN_SEC;
-    s = th_open_active(&t, 40000, 80, 1000, 2000, true);
+    s = th_established(&t);
     ln_tcp_close(s);
     th_settle(&t);
     bsend(F_FA, 2001, 1002, 0);
@@ -300,7 +285,8 @@ static void test_established_keepalive(void)
 {
     th t;
     th_notes n;
-    ln_tcp_sock *s = setup(&t, &n);
+    ln_tcp_sock *s = th_established(start(&t));
+    th_watch(s, &n);
     ln_time t0 = th_now(&t);
     ln_tcp_setopt(s, LN_TCP_OPT_KEEPIDLE, 10 * LN_SEC);
     ln_tcp_setopt(s, LN_TCP_OPT_KEEPINTVL, 2 * LN_SEC);

@@ -10,85 +10,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
 #include "csum.h"
 #include "err.h"
 #include "eth.h"
 #include "icmp.h"
 #include "ip.h"
-#include "link.h"
-#include "net.h"
-#include "node.h"
 #include "udp.h"
-#include "wire.h"
+#include "world.h"
 
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 #define H1 IP(10, 0, 0, 1)
 #define H2 IP(10, 0, 0, 2)
 #define BCAST IP(10, 0, 0, 255)
+#define PORT_UNREACH (LN_ICMP_UNREACH << 8 | LN_ICMP_UNREACH_PORT)
 
-typedef struct world {
-    ln_net *net;
-    ln_node *h1, *h2;
-    ln_iface *i1, *i2;
-    uint64_t drops[LN_DROP__COUNT];
-    int icmp_out;                 /* ICMP messages generated */
-    int icmp_port_unreach;
-    int readable, errors;         /* notify callbacks seen */
-} world;
+static const world_cfg hosts = { .seed = 5, .name = { "h1", "h2" }, .addr = { H1, H2 },
+                                 .delay = LN_MSEC };
 
-static void on_event(const ln_event *ev, void *arg)
-{
-    world *w = arg;
-    if (ev->type == LN_EV_DROP) w->drops[ev->reason]++;
-    if (ev->type == LN_EV_ICMP_OUT) {
-        w->icmp_out++;
-        if (ev->value == (LN_ICMP_UNREACH << 8 | LN_ICMP_UNREACH_PORT)) w->icmp_port_unreach++;
-    }
-}
+static struct { int readable, errors; } notified;   /* socket notifications */
 
 static void on_notify(ln_udp_sock *s, unsigned ev, void *arg)
 {
     (void)s;
-    world *w = arg;
-    if (ev & LN_UDP_EV_READABLE) w->readable++;
-    if (ev & LN_UDP_EV_ERROR) w->errors++;
+    (void)arg;
+    if (ev & LN_UDP_EV_READABLE) notified.readable++;
+    if (ev & LN_UDP_EV_ERROR) notified.errors++;
 }
 
-static world *world_new(void)
+static world *hosts_new(void)
 {
-    char err[128];
-    world *w = calloc(1, sizeof *w);
-    w->net = ln_net_new(5);
-    ln_net_subscribe(w->net, LN_EV_MASK(LN_EV_DROP) | LN_EV_MASK(LN_EV_ICMP_OUT), on_event, w);
-    w->h1 = ln_node_new(w->net, "h1", false, err, sizeof err);
-    w->h2 = ln_node_new(w->net, "h2", false, err, sizeof err);
-    w->i1 = ln_iface_new(w->h1, NULL, err, sizeof err);
-    w->i2 = ln_iface_new(w->h2, NULL, err, sizeof err);
-    CHECK_EQ(ln_iface_set_addr(w->i1, H1, 24), 0);
-    CHECK_EQ(ln_iface_set_addr(w->i2, H2, 24), 0);
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
-    c.delay = LN_MSEC;
-    CHECK(ln_link_new(w->net, &w->i1->port, &w->i2->port, &c, NULL, err, sizeof err) != NULL);
-    return w;
+    memset(&notified, 0, sizeof notified);
+    return world_new(&hosts);
 }
 
-static void world_free(world *w)
-{
-    ln_sim_run(&w->net->sim);
-    CHECK_U64(ln_pktpool_in_use(w->net->pool), 0);
-    ln_net_free(w->net);
-    free(w);
-}
-
-static void run(world *w) { ln_sim_run(&w->net->sim); }
-
-static ln_udp_sock *sock(world *w, ln_node *n)
+static ln_udp_sock *sock(ln_node *n)
 {
     ln_udp_sock *s = ln_udp_socket(n);
     CHECK(s != NULL);
-    ln_udp_set_notify(s, on_notify, w);
+    ln_udp_set_notify(s, on_notify, NULL);
     return s;
 }
 
@@ -96,8 +54,8 @@ static ln_udp_sock *sock(world *w, ln_node *n)
 
 static void test_bind_rules(void)
 {
-    world *w = world_new();
-    ln_udp_sock *a = sock(w, w->h1), *b = sock(w, w->h1), *c = sock(w, w->h1);
+    world *w = hosts_new();
+    ln_udp_sock *a = sock(w->a), *b = sock(w->a), *c = sock(w->a);
     CHECK_EQ(ln_udp_bind(a, 0, 5000), 0);
     CHECK_EQ(ln_udp_bind(a, 0, 5001), LN_EINVAL);              /* already bound */
     CHECK_EQ(ln_udp_bind(b, 0, 5000), LN_EADDRINUSE);          /* any vs any */
@@ -112,9 +70,9 @@ static void test_bind_rules(void)
     ln_udp_close(c);
 
     /* SO_REUSEADDR on both sockets lets them share; on one only, not. */
-    a = sock(w, w->h1);
-    b = sock(w, w->h1);
-    c = sock(w, w->h1);
+    a = sock(w->a);
+    b = sock(w->a);
+    c = sock(w->a);
     CHECK_EQ(ln_udp_setopt(a, LN_UDP_OPT_REUSEADDR, 1), 0);
     CHECK_EQ(ln_udp_bind(a, 0, 6000), 0);
     CHECK_EQ(ln_udp_bind(b, 0, 6000), LN_EADDRINUSE);
@@ -125,7 +83,7 @@ static void test_bind_rules(void)
     /* Ephemeral ports come from ip_local_port_range, all different. */
     uint16_t seen[50];
     for (int i = 0; i < 50; i++) {
-        ln_udp_sock *e = sock(w, w->h1);
+        ln_udp_sock *e = sock(w->a);
         CHECK_EQ(ln_udp_bind(e, 0, 0), 0);
         uint16_t p;
         ln_udp_local(e, NULL, &p);
@@ -140,18 +98,18 @@ static void test_bind_rules(void)
 
 static void test_echo(void)
 {
-    world *w = world_new();
-    ln_udp_sock *srv = sock(w, w->h2), *cli = sock(w, w->h1);
+    world *w = hosts_new();
+    ln_udp_sock *srv = sock(w->b), *cli = sock(w->a);
     CHECK_EQ(ln_udp_bind(srv, 0, 7), 0);
     CHECK_EQ(ln_udp_sendto(cli, "hello", 5, H2, 7), 5);
     CHECK_EQ(ln_udp_sendto(cli, "", 0, H2, 7), 0);              /* empty datagrams exist */
     uint16_t cport;
     ln_udp_local(cli, NULL, &cport);
     CHECK(cport >= 32768);                                       /* autobound */
-    run(w);
+    world_run(w);
     CHECK_EQ(ln_udp_pending(srv), 2);
     CHECK_EQ(ln_udp_queued_bytes(srv), 5);
-    CHECK_EQ(w->readable, 2);
+    CHECK_EQ(notified.readable, 2);
 
     char buf[64];
     uint32_t src;
@@ -166,21 +124,21 @@ static void test_echo(void)
     CHECK_EQ(ln_udp_recvfrom(srv, buf, sizeof buf, &src, &sport, &full), 0);
     CHECK_EQ(full, 0);
     CHECK_EQ(ln_udp_recvfrom(srv, buf, sizeof buf, NULL, NULL, NULL), LN_EAGAIN);
-    CHECK_U64(w->h2->mib[LN_MIB_UdpInDatagrams], 2);
+    CHECK_U64(w->b->mib[LN_MIB_UdpInDatagrams], 2);
 
     CHECK_EQ(ln_udp_sendto(srv, "world", 5, src, sport), 5);
-    run(w);
+    world_run(w);
     CHECK_EQ(ln_udp_recvfrom(cli, buf, sizeof buf, &src, &sport, NULL), 5);
     CHECK(memcmp(buf, "world", 5) == 0);
     CHECK_U64(src, H2);
     CHECK_EQ(sport, 7);
-    CHECK_U64(w->h1->mib[LN_MIB_UdpOutDatagrams], 2);
-    CHECK_U64(w->h2->mib[LN_MIB_UdpOutDatagrams], 1);
-    CHECK_U64(w->h1->mib[LN_MIB_UdpInDatagrams], 1);
-    CHECK_U64(w->h1->mib[LN_MIB_UdpNoPorts] + w->h2->mib[LN_MIB_UdpNoPorts], 0);
+    CHECK_U64(w->a->mib[LN_MIB_UdpOutDatagrams], 2);
+    CHECK_U64(w->b->mib[LN_MIB_UdpOutDatagrams], 1);
+    CHECK_U64(w->a->mib[LN_MIB_UdpInDatagrams], 1);
+    CHECK_U64(w->a->mib[LN_MIB_UdpNoPorts] + w->b->mib[LN_MIB_UdpNoPorts], 0);
 
     /* Connected: send without an address, only the peer's datagrams match. */
-    ln_udp_sock *c2 = sock(w, w->h1), *other = sock(w, w->h2);
+    ln_udp_sock *c2 = sock(w->a), *other = sock(w->b);
     CHECK_EQ(ln_udp_sendto(c2, "x", 1, 0, 0), LN_ENOTCONN);
     CHECK_EQ(ln_udp_connect(c2, H2, 7), 0);
     uint32_t la;
@@ -189,10 +147,10 @@ static void test_echo(void)
     CHECK_U64(la, H1);                                          /* the route's source */
     CHECK_EQ(ln_udp_sendto(c2, "ping", 4, 0, 0), 4);
     CHECK_EQ(ln_udp_sendto(other, "spoof", 5, H1, lp), 5);      /* wrong source port */
-    run(w);
+    world_run(w);
     CHECK_EQ(ln_udp_recvfrom(srv, buf, sizeof buf, &src, &sport, NULL), 4);
     CHECK_EQ(ln_udp_pending(c2), 0);
-    CHECK_U64(w->h1->mib[LN_MIB_UdpNoPorts], 1);               /* the "spoof" */
+    CHECK_U64(w->a->mib[LN_MIB_UdpNoPorts], 1);               /* the "spoof" */
     world_free(w);
 }
 
@@ -200,26 +158,26 @@ static void test_echo(void)
 
 static void test_port_unreachable(void)
 {
-    world *w = world_new();
-    ln_udp_sock *c = sock(w, w->h1), *u = sock(w, w->h1);
+    world *w = hosts_new();
+    ln_udp_sock *c = sock(w->a), *u = sock(w->a);
     CHECK_EQ(ln_udp_connect(c, H2, 9999), 0);
     CHECK_EQ(ln_udp_sendto(c, "anyone?", 7, 0, 0), 7);
     CHECK_EQ(ln_udp_sendto(u, "anyone?", 7, H2, 9999), 7);     /* unconnected */
-    run(w);
-    CHECK_EQ(w->icmp_port_unreach, 2);
-    CHECK_U64(w->h2->mib[LN_MIB_UdpNoPorts], 2);
-    CHECK_U64(w->h2->mib[LN_MIB_IcmpOutDestUnreachs], 2);
+    world_run(w);
+    CHECK_EQ(w->icmp_out[PORT_UNREACH], 2);
+    CHECK_U64(w->b->mib[LN_MIB_UdpNoPorts], 2);
+    CHECK_U64(w->b->mib[LN_MIB_IcmpOutDestUnreachs], 2);
     CHECK_U64(w->drops[LN_DROP_NO_LISTENER], 2);
     /* Only the connected socket hears about it (Linux without IP_RECVERR). */
     CHECK_EQ(ln_udp_error(c), LN_ECONNREFUSED);
     CHECK_EQ(ln_udp_error(u), 0);
-    CHECK_EQ(w->errors, 1);
+    CHECK_EQ(notified.errors, 1);
     char buf[16];
     CHECK_EQ(ln_udp_recvfrom(c, buf, sizeof buf, NULL, NULL, NULL), LN_ECONNREFUSED);
     CHECK_EQ(ln_udp_recvfrom(c, buf, sizeof buf, NULL, NULL, NULL), LN_EAGAIN);   /* cleared */
     /* ... and reported by the next send if nobody read it. */
     CHECK_EQ(ln_udp_sendto(c, "again", 5, 0, 0), 5);
-    run(w);
+    world_run(w);
     CHECK_EQ(ln_udp_sendto(c, "again", 5, 0, 0), LN_ECONNREFUSED);
     CHECK_EQ(ln_udp_recvfrom(u, buf, sizeof buf, NULL, NULL, NULL), LN_EAGAIN);
     world_free(w);
@@ -232,8 +190,8 @@ static void inject(world *w, const uint8_t *udp, uint32_t len)
 {
     ln_pkt *p = ln_net_pkt(w->net, LN_ETH_HLEN + LN_IP_HLEN + len);
     uint8_t *f = p->data;
-    memcpy(f, w->i2->mac, 6);
-    memcpy(f + 6, w->i1->mac, 6);
+    memcpy(f, w->ib->mac, 6);
+    memcpy(f + 6, w->ia->mac, 6);
     ln_put16(f + 12, LN_ETHERTYPE_IPV4);
     uint8_t *ip = f + LN_ETH_HLEN;
     memset(ip, 0, LN_IP_HLEN);
@@ -245,8 +203,8 @@ static void inject(world *w, const uint8_t *udp, uint32_t len)
     ln_put32(ip + LN_IP_DST, H2);
     ln_put16(ip + LN_IP_CSUM, ln_csum(ip, LN_IP_HLEN));
     memcpy(ip + LN_IP_HLEN, udp, len);
-    p->in_if = w->i2;
-    w->i2->port.rx(&w->i2->port, p);
+    p->in_if = w->ib;
+    w->ib->port.rx(&w->ib->port, p);
 }
 
 static void udp_hdr(uint8_t *u, uint16_t sport, uint16_t dport, const char *payload, bool csum)
@@ -265,8 +223,8 @@ static void udp_hdr(uint8_t *u, uint16_t sport, uint16_t dport, const char *payl
 
 static void test_checksum_and_length(void)
 {
-    world *w = world_new();
-    ln_udp_sock *s = sock(w, w->h2);
+    world *w = hosts_new();
+    ln_udp_sock *s = sock(w->b);
     CHECK_EQ(ln_udp_bind(s, 0, 53), 0);
     uint8_t u[64];
 
@@ -279,8 +237,8 @@ static void test_checksum_and_length(void)
     inject(w, u, 13);
     CHECK_EQ(ln_udp_pending(s), 1);
     CHECK_U64(w->drops[LN_DROP_BAD_CSUM], 1);
-    CHECK_U64(w->h2->mib[LN_MIB_UdpInCsumErrors], 1);
-    CHECK_U64(w->h2->mib[LN_MIB_UdpInErrors], 1);
+    CHECK_U64(w->b->mib[LN_MIB_UdpInCsumErrors], 1);
+    CHECK_U64(w->b->mib[LN_MIB_UdpInErrors], 1);
 
     udp_hdr(u, 1234, 53, "nocsum", false);          /* checksum 0: none computed */
     inject(w, u, 14);
@@ -291,8 +249,8 @@ static void test_checksum_and_length(void)
     inject(w, u, 13);
     inject(w, u, 5);                                /* not even a header */
     CHECK_U64(w->drops[LN_DROP_MALFORMED], 2);
-    CHECK_U64(w->h2->mib[LN_MIB_UdpInErrors], 3);
-    CHECK_EQ(w->icmp_out, 0);                       /* no ICMP for any of these */
+    CHECK_U64(w->b->mib[LN_MIB_UdpInErrors], 3);
+    CHECK_EQ(w->n_icmp_out, 0);                       /* no ICMP for any of these */
 
     /* A UDP length shorter than the IP payload: the rest is ignored. */
     udp_hdr(u, 1234, 53, "abcdef", true);
@@ -316,9 +274,9 @@ static void test_checksum_and_length(void)
 
 static void test_broadcast(void)
 {
-    world *w = world_new();
-    ln_udp_sock *any = sock(w, w->h2), *uni = sock(w, w->h2), *bc = sock(w, w->h2);
-    ln_udp_sock *tx = sock(w, w->h1);
+    world *w = hosts_new();
+    ln_udp_sock *any = sock(w->b), *uni = sock(w->b), *bc = sock(w->b);
+    ln_udp_sock *tx = sock(w->a);
     CHECK_EQ(ln_udp_setopt(any, LN_UDP_OPT_REUSEADDR, 1), 0);
     CHECK_EQ(ln_udp_setopt(uni, LN_UDP_OPT_REUSEADDR, 1), 0);
     CHECK_EQ(ln_udp_setopt(bc, LN_UDP_OPT_REUSEADDR, 1), 0);
@@ -332,7 +290,7 @@ static void test_broadcast(void)
     CHECK_EQ(ln_udp_setopt(tx, LN_UDP_OPT_BROADCAST, 1), 0);
     CHECK_EQ(ln_udp_sendto(tx, "hi all", 6, BCAST, 67), 6);
     CHECK_EQ(ln_udp_sendto(tx, "hi all", 6, 0xffffffffu, 67), 6);
-    run(w);
+    world_run(w);
     /* Every socket that hears broadcasts got one copy of each (a socket
      * bound to the unicast address hears none; the one bound to
      * 10.0.0.255 hears only the directed broadcast). */
@@ -341,17 +299,17 @@ static void test_broadcast(void)
     CHECK_EQ(ln_udp_pending(bc), 1);
     /* Broadcasts nobody listens to: dropped, no ICMP, no UdpNoPorts. */
     CHECK_EQ(ln_udp_sendto(tx, "nobody", 6, BCAST, 68), 6);
-    run(w);
-    CHECK_EQ(w->icmp_out, 0);
-    CHECK_U64(w->h2->mib[LN_MIB_UdpNoPorts], 0);
-    CHECK_U64(w->h2->mib[LN_MIB_UdpIgnoredMulti], 1);       /* what Linux counts instead */
-    CHECK_U64(w->h2->drops[LN_DROP_NO_LISTENER], 1);
+    world_run(w);
+    CHECK_EQ(w->n_icmp_out, 0);
+    CHECK_U64(w->b->mib[LN_MIB_UdpNoPorts], 0);
+    CHECK_U64(w->b->mib[LN_MIB_UdpIgnoredMulti], 1);       /* what Linux counts instead */
+    CHECK_U64(w->b->drops[LN_DROP_NO_LISTENER], 1);
     /* The sender hears its own broadcasts too (Linux loops a copy back):
      * three of them, with nobody listening on h1. */
-    CHECK_U64(w->h1->drops[LN_DROP_NO_LISTENER], 3);
+    CHECK_U64(w->a->drops[LN_DROP_NO_LISTENER], 3);
     /* Unicast to the port goes to the best match: the specific address. */
     CHECK_EQ(ln_udp_sendto(tx, "just you", 8, H2, 67), 8);
-    run(w);
+    world_run(w);
     CHECK_EQ(ln_udp_pending(uni), 1);
     CHECK_EQ(ln_udp_pending(any), 2);
     ln_udp_close(any);             /* queued copies are freed with the sockets */
@@ -364,8 +322,8 @@ static void test_broadcast(void)
 
 static void test_queue_limit(void)
 {
-    world *w = world_new();
-    ln_udp_sock *s = sock(w, w->h2), *tx = sock(w, w->h1);
+    world *w = hosts_new();
+    ln_udp_sock *s = sock(w->b), *tx = sock(w->a);
     CHECK_EQ(ln_udp_bind(s, 0, 9), 0);
     CHECK_EQ(ln_udp_setopt(s, LN_UDP_OPT_RCVBUF, 250), 0);
     int64_t v;
@@ -374,10 +332,10 @@ static void test_queue_limit(void)
     char data[100];
     memset(data, 'x', sizeof data);
     for (int i = 0; i < 5; i++) CHECK_EQ(ln_udp_sendto(tx, data, sizeof data, H2, 9), 100);
-    run(w);
+    world_run(w);
     CHECK_EQ(ln_udp_pending(s), 2);                 /* 200 bytes fit, 300 would not */
-    CHECK_U64(w->h2->mib[LN_MIB_UdpRcvbufErrors], 3);
-    CHECK_U64(w->h2->mib[LN_MIB_UdpInErrors], 3);
+    CHECK_U64(w->b->mib[LN_MIB_UdpRcvbufErrors], 3);
+    CHECK_U64(w->b->mib[LN_MIB_UdpInErrors], 3);
     CHECK_U64(w->drops[LN_DROP_RCVBUF_FULL], 3);
     /* An empty queue takes one datagram larger than the buffer. */
     char buf[400];
@@ -386,14 +344,14 @@ static void test_queue_limit(void)
     char big[300];
     memset(big, 'y', sizeof big);
     CHECK_EQ(ln_udp_sendto(tx, big, sizeof big, H2, 9), 300);
-    run(w);
+    world_run(w);
     CHECK_EQ(ln_udp_pending(s), 1);
     /* Too big for any datagram. */
     static char huge[65508];
     CHECK_EQ(ln_udp_sendto(tx, huge, sizeof huge, H2, 9), LN_EMSGSIZE);
     CHECK_EQ(ln_udp_sendto(tx, huge, sizeof huge - 1, H2, 9), 65507);   /* fragmented */
     ln_udp_setopt(s, LN_UDP_OPT_RCVBUF, 1 << 20);
-    run(w);
+    world_run(w);
     CHECK_EQ(ln_udp_pending(s), 2);
     ln_udp_close(s);
     world_free(w);
@@ -403,12 +361,12 @@ static void test_queue_limit(void)
 
 static void test_loopback_and_unreachable(void)
 {
-    world *w = world_new();
-    ln_udp_sock *a = sock(w, w->h1), *b = sock(w, w->h1);
+    world *w = hosts_new();
+    ln_udp_sock *a = sock(w->a), *b = sock(w->a);
     CHECK_EQ(ln_udp_bind(a, 0, 4000), 0);
     CHECK_EQ(ln_udp_sendto(b, "self", 4, IP(127, 0, 0, 1), 4000), 4);
     CHECK_EQ(ln_udp_sendto(b, "self", 4, H1, 4000), 4);
-    run(w);
+    world_run(w);
     CHECK_EQ(ln_udp_pending(a), 2);
     CHECK_EQ(ln_udp_sendto(b, "far", 3, IP(192, 168, 1, 1), 4000), LN_ENETUNREACH);
     CHECK_EQ(ln_udp_connect(b, IP(192, 168, 1, 1), 4000), LN_ENETUNREACH);
