@@ -8,30 +8,9 @@ local run_task = require("lunet.test").run_task
 
 local MAC1, MAC2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
 
--- Every field t sets, compared with what dissect gave back (d), recursing
--- into layer tables and option lists.  Returns the first difference.
-local function covers(t, d, path)
-  if type(t) == "userdata" then t = t:bytes() end
-  if type(t) ~= "table" then
-    if t ~= d then return string.format("%s: set %q, dissected %q", path, tostring(t), tostring(d)) end
-    return nil
-  end
-  if type(d) ~= "table" then return path .. ": missing from the dissection" end
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = tostring(k) end
-  table.sort(keys)
-  for _, ks in ipairs(keys) do
-    local k = tonumber(ks) or ks
-    local diff = covers(t[k], d[k], path .. "." .. ks)
-    if diff then return diff end
-  end
-end
-
-local function roundtrip(name, t)
-  local d = lunet.dissect(lunet.packet(t))
-  expect(covers(t, d, "pkt"), name .. ": a field that did not come back"):eq(nil)
-  return d
-end
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local RT = dofile(here .. "../lib/roundtrip.lua")
+local roundtrip = RT.check
 
 local CASES = {
   tcp_syn = {

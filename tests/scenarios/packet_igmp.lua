@@ -12,28 +12,10 @@ local run_task = require("lunet.test").run_task
 
 local MAC1 = "02:00:00:00:00:01"
 
--- Every field t sets, compared with what dissect gave back (as in
--- packet.lua).  Returns the first difference.
-local function covers(t, d, path)
-  if type(t) == "userdata" then t = t:bytes() end
-  if type(t) ~= "table" then
-    if t ~= d then return string.format("%s: set %q, dissected %q", path, tostring(t), tostring(d)) end
-    return nil
-  end
-  if type(d) ~= "table" then return path .. ": missing from the dissection" end
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = tostring(k) end
-  table.sort(keys)
-  for _, ks in ipairs(keys) do
-    local k = tonumber(ks) or ks
-    local diff = covers(t[k], d[k], path .. "." .. ks)
-    if diff then return diff end
-  end
-end
-
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local RT = dofile(here .. "../lib/roundtrip.lua")
 local function roundtrip(name, t)
-  local d = lunet.dissect(lunet.packet(t))
-  expect(covers(t, d, "pkt"), name .. ": a field that did not come back"):eq(nil)
+  local d = RT.check(name, t)
   expect(d.malformed, name):is_nil()
   return d
 end
