@@ -35,6 +35,41 @@ void lnl_push_uv(lua_State *L, lnl_net *n)
     lua_remove(L, -2);
 }
 
+/* Open sockets are held by their network, not only by the script: a
+ * socket nobody closes stays open until its network closes, as a leaked
+ * descriptor stays open until the process exits.  Closing it when the
+ * collector found it unreachable would put a FIN or RST on the wire at a
+ * moment that depends on the collector (and on Lua's per-process string
+ * hash seed), and the same script would give other pcaps. */
+void lnl_anchor(lua_State *L, lnl_net *n, int idx, const void *key)
+{
+    idx = lua_absindex(L, idx);
+    lnl_push_uv(L, n);
+    if (lua_getfield(L, -1, "anchors") == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, "anchors");
+    }
+    lua_pushvalue(L, idx);
+    lua_rawsetp(L, -2, key);
+    lua_pop(L, 2);
+}
+
+void lnl_unanchor(lua_State *L, lnl_net *n, const void *key)
+{
+    if (!lnl_push_net(L, n)) {                /* the network is being collected */
+        lua_pop(L, 1);
+        return;
+    }
+    lua_getiuservalue(L, -1, 1);
+    if (lua_type(L, -1) == LUA_TTABLE && lua_getfield(L, -1, "anchors") == LUA_TTABLE) {
+        lua_pushnil(L);
+        lua_rawsetp(L, -2, key);
+    }
+    lua_settop(L, lua_gettop(L) - 3);
+}
+
 void lnl_push_handle(lua_State *L, lnl_net *n, void *obj, const char *tname)
 {
     if (!obj) { lua_pushnil(L); return; }

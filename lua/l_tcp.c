@@ -25,10 +25,13 @@
  * reads slowly still closes the advertised window as it would on Linux.
  *
  * Lifetime: the userdata owns the engine socket until close() or abort()
- * hands it back to the stack (ln_tcp_close/ln_tcp_abort).  __gc cannot
- * call into the stack (a collection may run inside an event hook, with TCP
- * code on the C stack), so it queues the socket in the network's grave,
- * which a zero-delay timer closes from the scheduler. */
+ * hands it back to the stack (ln_tcp_close/ln_tcp_abort).  Until then the
+ * network holds the userdata (lnl_anchor), so an open socket is never
+ * collected and nothing reaches the wire at a moment the collector picks;
+ * one nobody closes stays open until its network closes.  A close during
+ * event dispatch cannot call into the stack (TCP code may be on the C
+ * stack), so it queues the socket in the network's grave, which a
+ * zero-delay timer closes from the scheduler. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,9 +179,10 @@ static void on_notify(ln_tcp_sock *s, unsigned events, void *arg)
 
 /* The socket leaves the user: forget the engine pointer, wake waiters so
  * they read "closed". */
-static void release(lnl_tsock *k)
+static void release(lua_State *L, lnl_tsock *k)
 {
     if (!k->s) return;
+    lnl_unanchor(L, k->n, k);
     ln_tcp_set_notify(k->s, NULL, NULL);
     k->s = NULL;
     unlink_sock(k);
@@ -211,6 +215,7 @@ static lnl_tsock *push_sock(lua_State *L, lnl_net *n, ln_node *node, ln_tcp_sock
     if (n->tsocks) n->tsocks->prev = k;
     n->tsocks = k;
     ln_tcp_set_notify(s, on_notify, k);
+    lnl_anchor(L, n, -1, k);
     return k;
 }
 
@@ -536,7 +541,7 @@ static int connect_k(lua_State *L, int status, lua_KContext ctx)
             /* Our timeout, not the stack's: abandon the attempt (the
              * socket is closed), as OpenResty does. */
             ln_tcp_sock *s = k->s;
-            release(k);
+            release(L, k);
             ln_tcp_abort(s);
             err = LN_ETIMEDOUT;
         } else {
@@ -545,7 +550,7 @@ static int connect_k(lua_State *L, int status, lua_KContext ctx)
     }
     if (ctx && k->s) {
         ln_tcp_sock *s = k->s;
-        release(k);
+        release(L, k);
         ln_tcp_close(s);
     }
     return lnl_push_err(L, err);
@@ -837,7 +842,7 @@ static int tcp_close(lua_State *L)
     lnl_tsock *k = lnl_checkudata(L, 1, LNL_TCP, F_PREFIX "close");
     if (k->s && k->n->net) {
         ln_tcp_sock *s = k->s;
-        release(k);
+        release(L, k);
         if (k->n->dispatching) lnl_grave_tcp(k->n, s);
         else ln_tcp_close(s);
     }
@@ -855,7 +860,7 @@ static int tcp_abort(lua_State *L)
     lnl_check_not_in_hook(L, k->n, F);
     if (k->s) {
         ln_tcp_sock *s = k->s;
-        release(k);
+        release(L, k);
         ln_tcp_abort(s);
     }
     lua_pushboolean(L, 1);
@@ -867,7 +872,7 @@ static int tcp_gc(lua_State *L)
     lnl_tsock *k = luaL_checkudata(L, 1, LNL_TCP);
     if (k->s && k->n->net) {
         ln_tcp_sock *s = k->s;
-        release(k);
+        release(L, k);
         lnl_grave_tcp(k->n, s);
     }
     free(k->rbuf);
@@ -1090,7 +1095,7 @@ static int node_listen(lua_State *L)
     if (rc == 0) rc = start_listen(k, backlog);
     if (rc < 0) {
         ln_tcp_sock *s = k->s;
-        release(k);
+        release(L, k);
         ln_tcp_close(s);
         return lnl_push_err(L, rc);
     }
@@ -1117,7 +1122,7 @@ static int node_connect(lua_State *L)
     lnl_tsock *k = new_sock(L, h, 4, F, &rc);      /* at 5 */
     if (rc < 0) {
         ln_tcp_sock *s = k->s;
-        release(k);
+        release(L, k);
         ln_tcp_close(s);
         return lnl_push_err(L, rc);
     }
@@ -1126,7 +1131,7 @@ static int node_connect(lua_State *L)
     int r = ln_tcp_connect(k->s, addr, (uint16_t)port);
     if (r < 0) {
         ln_tcp_sock *s = k->s;
-        release(k);
+        release(L, k);
         ln_tcp_close(s);
         return lnl_push_err(L, r);
     }

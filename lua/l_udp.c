@@ -58,9 +58,10 @@ void lnl_udp_close_all(lnl_net *n)
     }
 }
 
-static void release(lnl_usock *k)
+static void release(lua_State *L, lnl_usock *k)
 {
     if (!k->s) return;
+    lnl_unanchor(L, k->n, k);
     ln_udp_set_notify(k->s, NULL, NULL);
     k->s = NULL;
     unlink_sock(k);
@@ -439,7 +440,7 @@ static int udp_close(lua_State *L)
     lnl_usock *k = lnl_checkudata(L, 1, LNL_UDP, F_PREFIX "close");
     if (k->s && k->n->net) {
         ln_udp_sock *s = k->s;
-        release(k);
+        release(L, k);
         if (k->n->dispatching) lnl_grave_udp(k->n, s);
         else ln_udp_close(s);
     }
@@ -452,7 +453,7 @@ static int udp_gc(lua_State *L)
     lnl_usock *k = luaL_checkudata(L, 1, LNL_UDP);
     if (k->s && k->n->net) {
         ln_udp_sock *s = k->s;
-        release(k);
+        release(L, k);
         lnl_grave_udp(k->n, s);
     }
     free(k->buf);
@@ -527,6 +528,7 @@ static int node_udp(lua_State *L)
     if (h->n->usocks) h->n->usocks->prev = k;
     h->n->usocks = k;
     ln_udp_set_notify(s, on_notify, k);
+    lnl_anchor(L, h->n, -1, k);              /* see lnl_anchor: held while open */
     if (!lua_isnoneornil(L, 2)) {
         for (const struct uopt *o = uopts; o->name; o++) {
             if (!lnl_optfield(L, 2, o->name)) continue;

@@ -122,6 +122,11 @@ lnl_net *lnl_checknet(lua_State *L, int idx, const char *fname);
 /* Push the Net userdata / its user value table; false if it is gone. */
 bool lnl_push_net(lua_State *L, lnl_net *n);
 void lnl_push_uv(lua_State *L, lnl_net *n);
+/* The network holds the socket userdata at idx (under key) until
+ * lnl_unanchor: an open socket is never collected while its network
+ * lives, so nothing reaches the wire at a moment the collector picks. */
+void lnl_anchor(lua_State *L, lnl_net *n, int idx, const void *key);
+void lnl_unanchor(lua_State *L, lnl_net *n, const void *key);
 /* Push the cached handle for obj (creating it with metatable tname). */
 void lnl_push_handle(lua_State *L, lnl_net *n, void *obj, const char *tname);
 /* Check a handle argument and that its network is still open. */

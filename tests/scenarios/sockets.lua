@@ -397,7 +397,7 @@ test("UDP and TCP appear together in h:sockets()", function(net)
   u:close()
 end)
 
-test("a socket the GC finds open is closed; hooks may close, not change, sockets", function(net)
+test("an open socket nobody holds stays open; hooks may close, not change, sockets", function(net)
   local l = lab(net)
   local srv = assert(l.h2:listen(80))
   local got
@@ -409,7 +409,10 @@ test("a socket the GC finds open is closed; hooks may close, not change, sockets
     collectgarbage()
     lunet.sleep("100ms")
   end)
-  expect(got, "the server saw the FIN of the collected socket"):eq({nil, "closed"})
+  -- Its network holds it, as a process holds a leaked descriptor: a FIN
+  -- at collection time would depend on the collector, not on the script.
+  expect(got, "no FIN reached the server"):is_nil()
+  expect(l.h1:sockets("tcp")[1].state):eq("ESTABLISHED")
 
   local c2
   l.h2:spawn(function() c2 = srv:accept() end)
