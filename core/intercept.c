@@ -175,10 +175,22 @@ static ln_ic *next_after(const struct ln_ic_chain *c, uint64_t after)
     return NULL;
 }
 
+static void free_all(void *net);
+
+/* The network's hooks, made on first use; the network frees them before
+ * the nodes and links they hang off (LN_OWN_HOOKS). */
 static struct ln_ic_set *set_get(ln_net *net)
 {
-    if (!net->ic && (net->ic = calloc(1, sizeof *net->ic))) net->ic->next_id = 1;
-    return net->ic;
+    if (net->ic) return net->ic;
+    struct ln_ic_set *set = calloc(1, sizeof *set);
+    if (!set) return NULL;
+    if (ln_net_own(net, net, free_all, LN_OWN_HOOKS) != 0) {
+        free(set);
+        return NULL;
+    }
+    set->next_id = 1;
+    net->ic = set;
+    return set;
 }
 
 static void hook_free(ln_ic *ic)
@@ -326,8 +338,11 @@ ln_ic *ln_ic_at(const ln_net *net, uint32_t i)
     return i < ln_ic_count(net) ? net->ic->v[i] : NULL;
 }
 
-void ln_ic_free_all(ln_net *net)
+/* Every hook and held frame record, when the network is freed (after the
+ * scheduler is torn down; the pool frees the held packets themselves). */
+static void free_all(void *arg)
 {
+    ln_net *net = arg;
     struct ln_ic_set *s = net->ic;
     if (!s) return;
     for (uint32_t i = 0; i < s->n; i++) {
@@ -365,7 +380,7 @@ static void cont(const point *pt, ln_pkt *frame)
 static void drop(const point *pt, ln_pkt *frame, ln_drop_reason why)
 {
     ln_net *net = net_of(pt);
-    if (pt->d) ln_net_drop_link(net, pt->d->link, pt->d->dir, frame, LN_LAYER_L2, why);
+    if (pt->d) ln_link_drop(net, pt->d->link, pt->d->dir, frame, LN_LAYER_L2, why);
     else ln_net_drop(net, pt->n, pt->ifc, frame, LN_LAYER_L2, why);
 }
 

@@ -117,9 +117,6 @@ uint32_t ln_ic_count(const struct ln_net *net);
 ln_ic *ln_ic_at(const struct ln_net *net, uint32_t i);
 /* "h1.eth0<->h2.eth0:ab", "h1.eth0:in": where a callback's frame is. */
 char *ln_ic_where(const ln_ic_ctx *ctx, char *buf, size_t len);
-/* Free every hook and held frame record (ln_net_free, after the scheduler
- * is torn down; the pool frees the held packets themselves). */
-void ln_ic_free_all(struct ln_net *net);
 
 /* The points.  Call only when the chain pointer is set; consume frame. */
 void ln_ic_link_run(struct ln_linkdir *d, ln_pkt *frame);

@@ -11,7 +11,7 @@
  *     -> [pkt->timer]       arrive: RX event, far port's rx
  *   tx_timer (armed only while frames wait) -> tx_kick -> tx_start, QUEUE
  *
- * Drops here go through ln_net_drop_link: they name the link, not a node.
+ * Drops here go through ln_link_drop: they name the link, not a node.
  *
  * Every frame between tx_start and delivery sits on its direction's flight
  * list (in the order it left) with its own timer armed: going down walks
@@ -202,9 +202,21 @@ static void emit(ln_linkdir *d, ln_ev_type type, ln_port *port, const ln_pkt *p)
     ln_net_emit(d->link->net, &ev);
 }
 
+void ln_link_drop(ln_net *net, ln_link *link, int dir, ln_pkt *pkt, ln_layer layer,
+                      ln_drop_reason reason)
+{
+    net->drops[reason]++;
+    if (ln_net_wants(net, LN_EV_DROP)) {
+        ln_event ev = { .type = LN_EV_DROP, .port = link->d[dir].from, .link = link, .dir = dir,
+                        .pkt = pkt, .layer = pkt ? layer : LN_LAYER_NONE, .reason = reason };
+        ln_net_emit(net, &ev);
+    }
+    ln_pkt_free(pkt);
+}
+
 static void drop(ln_linkdir *d, ln_pkt *p, ln_drop_reason why)
 {
-    ln_net_drop_link(d->link->net, d->link, d->dir, p, LN_LAYER_L2, why);
+    ln_link_drop(d->link->net, d->link, d->dir, p, LN_LAYER_L2, why);
 }
 
 /* The waiting queue changed: frames and bytes waiting now.  Callers test
@@ -485,6 +497,8 @@ int ln_link_configure(ln_link *l, int dir, const ln_linkcfg *c, char *err, size_
 
 /* ---- lifetime ------------------------------------------------------------ */
 
+static void link_fin(void *l) { ln_link_free(l); }
+
 ln_link *ln_link_new(ln_net *net, ln_port *a, ln_port *b,
                      const ln_linkcfg *ab, const ln_linkcfg *ba,
                      char *err, size_t errlen)
@@ -540,7 +554,7 @@ ln_link *ln_link_new(ln_net *net, ln_port *a, ln_port *b,
         snprintf(label, sizeof label, "link:%s:%s", l->name, i ? "ba" : "ab");
         ln_rng_derive(&d->rng, net->seed, label);
     }
-    if (ln_net_add_link(net, l) != 0) {
+    if (ln_net_add_link(net, l, link_fin) != 0) {
         free(l);
         FAIL(err, errlen, "out of memory");
         return NULL;

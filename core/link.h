@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "event.h"
 #include "pkt.h"
 #include "rand.h"
 #include "sim.h"
@@ -121,5 +122,11 @@ void ln_link_set_up(ln_link *l, int dir, bool up);   /* dir -1: both */
 
 /* Serialization time of `bytes` at `bps` (0 bps: 0), rounded up to a ns. */
 ln_time ln_link_txtime(uint64_t bps, uint32_t bytes);
+
+/* A discard by a link direction (0 a->b, 1 b->a): counted on the network
+ * only (no node owns the wire), the DROP carries the link, dir and
+ * sending port.  Consumes pkt (NULL allowed). */
+void ln_link_drop(struct ln_net *net, ln_link *link, int dir, ln_pkt *pkt, ln_layer layer,
+                      ln_drop_reason reason);
 
 #endif

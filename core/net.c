@@ -1,4 +1,8 @@
-/* net.c - the network object: registries, the event stream, drops. */
+/* net.c - the network object: registries, the event stream, drops.
+ *
+ * It knows the objects that live in it only by pointer: each constructor
+ * registers its object with a finalizer (ln_net_own), so nothing here
+ * includes link.h, switch.h or intercept.h to tear a network down. */
 #include "net.h"
 
 #include <stdlib.h>
@@ -6,10 +10,7 @@
 
 #include "capture.h"
 #include "err.h"
-#include "intercept.h"
-#include "link.h"
 #include "node.h"
-#include "switch.h"
 
 ln_net *ln_net_new(uint64_t seed)
 {
@@ -34,10 +35,10 @@ void ln_net_free(ln_net *net)
     /* Disarm every timer first: the objects that own them go next, in any
      * order, and packets may be freed only once no timer points at them. */
     ln_sim_destroy(&net->sim);
-    ln_ic_free_all(net);            /* before the nodes and links it hangs off */
-    for (uint32_t i = 0; i < net->n_nodes; i++) ln_node_free(net->nodes[i]);
-    for (uint32_t i = 0; i < net->n_links; i++) ln_link_free(net->links[i]);
-    for (uint32_t i = 0; i < net->n_switches; i++) ln_switch_free(net->switches[i]);
+    for (int stage = 0; stage < LN_OWN__STAGES; stage++)
+        for (uint32_t i = 0; i < net->n_owned; i++)
+            if (net->owned[i].stage == stage) net->owned[i].fin(net->owned[i].obj);
+    free(net->owned);
     free(net->nodes);
     free(net->links);
     free(net->switches);
@@ -61,19 +62,43 @@ static int push_ptr(void ***v, uint32_t *n, uint32_t *cap, void *item)
     return 0;
 }
 
-int ln_net_add_node(ln_net *net, ln_node *n)
+int ln_net_own(ln_net *net, void *obj, ln_finalizer fin, int stage)
 {
-    return push_ptr((void ***)&net->nodes, &net->n_nodes, &net->cap_nodes, n);
+    if (net->n_owned == net->cap_owned) {
+        uint32_t ncap = net->cap_owned ? net->cap_owned * 2 : 16;
+        ln_owned *nv = realloc(net->owned, ncap * sizeof *nv);
+        if (!nv) return LN_ENOMEM;
+        net->owned = nv;
+        net->cap_owned = ncap;
+    }
+    net->owned[net->n_owned++] = (ln_owned){ .obj = obj, .fin = fin, .stage = (uint8_t)stage };
+    return 0;
 }
 
-int ln_net_add_link(ln_net *net, ln_link *l)
+/* Listed in v and owned, or neither. */
+static int add_owned(ln_net *net, void ***v, uint32_t *n, uint32_t *cap, void *obj, ln_finalizer fin)
 {
-    return push_ptr((void ***)&net->links, &net->n_links, &net->cap_links, l);
+    if (ln_net_own(net, obj, fin, LN_OWN_OBJECTS) != 0) return LN_ENOMEM;
+    if (push_ptr(v, n, cap, obj) != 0) {
+        net->n_owned--;
+        return LN_ENOMEM;
+    }
+    return 0;
 }
 
-int ln_net_add_switch(ln_net *net, ln_switch *s)
+int ln_net_add_node(ln_net *net, ln_node *n, ln_finalizer fin)
 {
-    return push_ptr((void ***)&net->switches, &net->n_switches, &net->cap_switches, s);
+    return add_owned(net, (void ***)&net->nodes, &net->n_nodes, &net->cap_nodes, n, fin);
+}
+
+int ln_net_add_link(ln_net *net, struct ln_link *l, ln_finalizer fin)
+{
+    return add_owned(net, (void ***)&net->links, &net->n_links, &net->cap_links, l, fin);
+}
+
+int ln_net_add_switch(ln_net *net, struct ln_switch *s, ln_finalizer fin)
+{
+    return add_owned(net, (void ***)&net->switches, &net->n_switches, &net->cap_switches, s, fin);
 }
 
 int ln_net_add_capture(ln_net *net, ln_capture *c)
@@ -95,13 +120,6 @@ void ln_net_remove_capture(ln_net *net, ln_capture *c)
 void ln_net_flush_captures(ln_net *net)
 {
     for (uint32_t i = 0; i < net->n_caps; i++) ln_capture_flush(net->caps[i]);
-}
-
-ln_node *ln_net_node(const ln_net *net, const char *name)
-{
-    for (uint32_t i = 0; i < net->n_nodes; i++)
-        if (strcmp(net->nodes[i]->name, name) == 0) return net->nodes[i];
-    return NULL;
 }
 
 static void recompute_mask(ln_net *net)
@@ -162,18 +180,6 @@ void ln_net_drop(ln_net *net, ln_node *node, ln_iface *iface, ln_pkt *pkt,
         ln_event ev = { .type = LN_EV_DROP, .node = node, .iface = iface,
                         .port = iface ? &iface->port : NULL, .pkt = pkt,
                         .layer = pkt ? layer : LN_LAYER_NONE, .reason = reason };
-        ln_net_emit(net, &ev);
-    }
-    ln_pkt_free(pkt);
-}
-
-void ln_net_drop_link(ln_net *net, ln_link *link, int dir, ln_pkt *pkt, ln_layer layer,
-                      ln_drop_reason reason)
-{
-    net->drops[reason]++;
-    if (ln_net_wants(net, LN_EV_DROP)) {
-        ln_event ev = { .type = LN_EV_DROP, .port = link->d[dir].from, .link = link, .dir = dir,
-                        .pkt = pkt, .layer = pkt ? layer : LN_LAYER_NONE, .reason = reason };
         ln_net_emit(net, &ev);
     }
     ln_pkt_free(pkt);

@@ -27,6 +27,13 @@ typedef struct ln_sub {
     void *arg;
 } ln_sub;
 
+/* Something the network frees when it is freed (ln_net_own). */
+typedef void (*ln_finalizer)(void *obj);
+typedef struct ln_owned { void *obj; ln_finalizer fin; uint8_t stage; } ln_owned;
+/* Stages, run in this order once every timer is disarmed: what hangs off
+ * nodes and links (interception hooks) goes before them. */
+enum { LN_OWN_HOOKS, LN_OWN_OBJECTS, LN_OWN__STAGES };
+
 typedef struct ln_net {
     ln_sim sim;
     uint64_t seed;
@@ -47,6 +54,7 @@ typedef struct ln_net {
                                     * address: lets observers cache lookups */
     struct ln_capture **caps; uint32_t n_caps, cap_caps;  /* open captures */
     struct ln_ic_set *ic;          /* interception hooks, owned by intercept.c */
+    ln_owned *owned; uint32_t n_owned, cap_owned;   /* ln_net_own */
     uint32_t trace_mask;           /* debug trace: 1 << ln_trace_sub (trace.h) */
     void (*trace_fn)(const char *line, void *arg);   /* NULL: stderr */
     void *trace_arg;
@@ -72,22 +80,24 @@ void ln_net_emit(ln_net *net, ln_event *ev);
  * anybody listens, free it.  Consumes pkt (NULL allowed: count only). */
 void ln_net_drop(ln_net *net, struct ln_node *node, struct ln_iface *iface,
                  ln_pkt *pkt, ln_layer layer, ln_drop_reason reason);
-/* The same for a discard by a link direction (0 a->b, 1 b->a): counted on
- * the network only, the DROP carries the link, dir and sending port.
- * Consumes pkt (NULL allowed). */
-void ln_net_drop_link(ln_net *net, struct ln_link *link, int dir, ln_pkt *pkt,
-                      ln_layer layer, ln_drop_reason reason);
 
 /* A fresh packet with a new trace id (see ln_pkt_alloc). */
 ln_pkt *ln_net_pkt(ln_net *net, uint32_t len);
 
-/* Lookup by name; NULL when absent. */
+/* Lookup by name; NULL when absent (node.c). */
 struct ln_node *ln_net_node(const ln_net *net, const char *name);
 
-/* Registration, used by the constructors in node.c, link.c, switch.c. */
-int ln_net_add_node(ln_net *net, struct ln_node *n);
-int ln_net_add_link(ln_net *net, struct ln_link *l);
-int ln_net_add_switch(ln_net *net, struct ln_switch *s);
+/* The network frees obj with fin when it is freed, at the given stage,
+ * in the order of registration: how nodes, links, switches and hooks are
+ * torn down without net.c knowing their types.  0 or LN_ENOMEM. */
+int ln_net_own(ln_net *net, void *obj, ln_finalizer fin, int stage);
+
+/* Registration, used by the constructors in node.c, link.c, switch.c:
+ * listed (for lookups) and owned (freed with fin).  0, or LN_ENOMEM with
+ * nothing registered. */
+int ln_net_add_node(ln_net *net, struct ln_node *n, ln_finalizer fin);
+int ln_net_add_link(ln_net *net, struct ln_link *l, ln_finalizer fin);
+int ln_net_add_switch(ln_net *net, struct ln_switch *s, ln_finalizer fin);
 int ln_net_add_capture(ln_net *net, struct ln_capture *c);
 void ln_net_remove_capture(ln_net *net, struct ln_capture *c);
 /* Flush every open capture (end of a run, error, interrupt). */

@@ -62,6 +62,15 @@ static int name_ok(const char *name, size_t max, char *err, size_t errlen, const
     return 1;
 }
 
+static void node_fin(void *n) { ln_node_free(n); }
+
+ln_node *ln_net_node(const ln_net *net, const char *name)
+{
+    for (uint32_t i = 0; i < net->n_nodes; i++)
+        if (strcmp(net->nodes[i]->name, name) == 0) return net->nodes[i];
+    return NULL;
+}
+
 ln_node *ln_node_new(ln_net *net, const char *name, bool forwarding, char *err, size_t errlen)
 {
     if (!name_ok(name, sizeof ((ln_node *)0)->name, err, errlen, "node")) return NULL;
@@ -90,7 +99,7 @@ ln_node *ln_node_new(ln_net *net, const char *name, bool forwarding, char *err, 
     ln_igmp_attach(n);
     ln_udp_attach(n);
     ln_tcp_attach(n);
-    if (ln_net_add_node(net, n) != 0) {
+    if (ln_net_add_node(net, n, node_fin) != 0) {
         ln_node_free(n);
         snprintf(err, errlen, "out of memory");
         return NULL;

@@ -253,6 +253,8 @@ static void sw_rx(ln_port *port, ln_pkt *frame)
 
 /* ---- public API ----------------------------------------------------------- */
 
+static void switch_fin(void *s) { ln_switch_free(s); }
+
 ln_switch *ln_switch_new(ln_net *net, const char *name, bool hub,
                          char *err, size_t errlen)
 {
@@ -287,7 +289,7 @@ ln_switch *ln_switch_new(ln_net *net, const char *name, bool hub,
     s->hub = hub;
     s->fdb_size = FDB_INITIAL;
     s->aging = AGING_DEFAULT;
-    if (ln_net_add_switch(net, s) != 0) {
+    if (ln_net_add_switch(net, s, switch_fin) != 0) {
         free(s->fdb);
         free(s);
         FAIL(err, errlen, "out of memory");
