@@ -32,9 +32,7 @@
 
 #define SOCK_MIN_RCVBUF 2304u       /* Linux: 2 * (2048 + sizeof(sk_buff)) */
 #define SOCK_MIN_SNDBUF 4608u
-#define TCP_MIN_MSS     88u
 #define MAX_TCP_WINDOW  32767u
-#define TCPOLEN_TS_ALIGNED 12u
 
 static const char *const state_names[LN_TCP__NSTATES] = {
     "CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1",
@@ -526,163 +524,12 @@ bool ln_tcp_challenge_ok(ln_tcp_stack *st)
     return true;
 }
 
-/* ---- windows and segment sizes ---------------------------------------------------- */
-
-uint32_t ln_tcp_full_space(const ln_tcp_sock *s)
-{
-    return (uint32_t)(((uint64_t)s->rcvbuf * s->scaling_ratio) >> 8);
-}
-
-/* tcp_space(): what the free part of the receive buffer can hold in
- * payload.  lunet charges queued payload at the same ratio it learnt from
- * the first full segment, so this is full_space less the bytes held. */
-uint32_t ln_tcp_space(const ln_tcp_sock *s)
-{
-    uint32_t full = ln_tcp_full_space(s);
-    uint32_t held = s->rcv.len + s->ofo.bytes;
-    return full > held ? full - held : 0;
-}
-
-static int ilog2(uint32_t v)
-{
-    int r = -1;
-    while (v) {
-        v >>= 1;
-        r++;
-    }
-    return r;
-}
-
-/* Linux's tcp_select_initial_window: a whole number of segments up to
- * the buffer, never more than 65535 unscaled; the scale is chosen for the
- * largest buffer autotuning could reach (tcp_rmem[2], rmem_max), capped by
- * the clamp (a locked SO_RCVBUF: 0). */
-static void initial_window(const ln_tcp_sock *s, uint32_t space, uint32_t mss, uint32_t *rcv_wnd,
-                           uint32_t *clamp, bool wscale_ok, uint8_t *rcv_wscale)
-{
-    const ln_tcp_cfg *c = &s->st->cfg;
-    if (*clamp == 0) *clamp = 65535u << LN_TCP_MAX_WSCALE;
-    space = umin(*clamp, space);
-    if (space > mss && mss) space = space / mss * mss;
-    *rcv_wnd = umin(space, 65535u);
-    *rcv_wscale = 0;
-    if (wscale_ok) {
-        space = umax(space, c->rmem[2]);
-        space = umax(space, c->rmem_max);
-        space = umin(space, *clamp);
-        int ws = ilog2(space) - 15;
-        *rcv_wscale = (uint8_t)(ws < 0 ? 0 : ws > LN_TCP_MAX_WSCALE ? LN_TCP_MAX_WSCALE : ws);
-    }
-    *clamp = umin(65535u << *rcv_wscale, *clamp);
-}
-
-/* With a locked SO_RCVBUF the window never exceeds the buffer
- * (tcp_connect_init, tcp_openreq_init_rwin). */
-static uint32_t clamp_for(const ln_tcp_sock *s, uint32_t clamp)
-{
-    uint32_t full = ln_tcp_full_space(s);
-    if ((s->flags & LN_TF_RCVBUF_LOCK) && (clamp == 0 || clamp > full)) clamp = full;
-    return clamp;
-}
-
-void ln_tcp_select_initial_window(const ln_tcp_sock *s, uint32_t mss, uint32_t *rcv_wnd,
-                                  uint32_t *window_clamp, uint8_t *rcv_wscale)
-{
-    *window_clamp = clamp_for(s, *window_clamp);
-    initial_window(s, ln_tcp_full_space(s), mss, rcv_wnd, window_clamp,
-                   s->st->cfg.window_scaling, rcv_wscale);
-}
-
-/* tp->advmss: the MSS we announced less the TS option when it is in use
- * (Linux subtracts TCPOLEN_TSTAMP_ALIGNED once timestamps are agreed). */
-uint32_t ln_tcp_advmss(const ln_tcp_sock *s)
-{
-    return s->adv_mss - ((s->flags & LN_TF_TS) ? TCPOLEN_TS_ALIGNED : 0);
-}
-
-/* The MTU of the route to raddr (loopback: IP's 65535), 0 if none. */
-static uint32_t route_mtu(ln_node *n, uint32_t raddr)
-{
-    if (ln_ip_is_local(n, raddr)) return 65535;
-    const ln_route *rt = ln_route_lookup(&n->routes, raddr);
-    return rt && rt->iface ? rt->iface->mtu : 0;
-}
-
-/* ipv4_default_advmss (MTU - 40, at least 256) lowered by TCP_MAXSEG. */
-static uint16_t adv_mss_for(const ln_tcp_sock *s, uint32_t mtu)
-{
-    uint32_t mss = mtu > 40 + 256 ? mtu - 40 : 256;
-    if (s->user_mss && s->user_mss < mss) mss = s->user_mss;
-    return (uint16_t)mss;
-}
-
-/* tcp_sync_mss: what one of our segments carries, the smaller of our
- * path's and the peer's MSS, less the options every segment has. */
-void ln_tcp_sync_mss(ln_tcp_sock *s)
-{
-    uint32_t mss = umin(s->adv_mss, s->peer_mss ? s->peer_mss : s->st->cfg.base_mss);
-    if (s->user_mss) mss = umin(mss, s->user_mss);
-    if (s->flags & LN_TF_TS) mss -= TCPOLEN_TS_ALIGNED;
-    if (mss < 48) mss = 48;
-    s->mss_cache = (uint16_t)mss;
-    s->cc.mss = mss;
-}
-
-/* tcp_initialize_rcv_mss: a guess of the peer's segment size until data
- * shows it, at most 536. */
-static void init_rcv_mss(ln_tcp_sock *s)
-{
-    uint32_t hint = umin(ln_tcp_advmss(s), s->mss_cache);
-    hint = umin(hint, s->rcv_wnd / 2);
-    hint = umin(hint, 536);
-    s->rcv_mss = (uint16_t)umax(hint, TCP_MIN_MSS);
-}
-
-/* tcp_sndbuf_expand: room for twice the window in worst-case skbs
- * (Linux's per-segment memory: 4352 bytes for a 1500 MTU). */
-void ln_tcp_sndbuf_expand(ln_tcp_sock *s)
-{
-    if (s->flags & LN_TF_SNDBUF_LOCK) return;
-    uint32_t per_mss = umax(s->peer_mss, s->mss_cache) + 320 + 320;
-    uint32_t p2 = 1;
-    while (p2 < per_mss) p2 <<= 1;
-    per_mss = p2 + 256;
-    uint32_t segs = umax(s->st->cfg.initial_cwnd, s->cc.cwnd);
-    segs = umax(segs, s->st->cfg.reordering + 1);
-    uint64_t mem = 2ull * segs * per_mss;
-    if (mem > s->st->cfg.wmem[2]) mem = s->st->cfg.wmem[2];
-    if (mem > s->sndbuf) {
-        s->sndbuf = (uint32_t)mem;
-        ln_ring_set_limit(&s->snd, s->sndbuf);
-    }
-}
-
-/* tcp_init_buffer_space: at ESTABLISHED, the window clamp keeps one
- * segment of the buffer in reserve (tcp_app_win), which is why the first
- * window after the handshake is 64088 rounded up to 63 x 1024. */
-static void init_buffer_space(ln_tcp_sock *s)
-{
-    uint32_t advmss = ln_tcp_advmss(s);
-    ln_tcp_sndbuf_expand(s);
-    s->rcvq_time = ln_tcp_now(s);
-    s->rcvq_seq = s->rcv_nxt;
-    uint32_t maxwin = ln_tcp_full_space(s);
-    if (s->window_clamp >= maxwin) {
-        s->window_clamp = maxwin;
-        if (maxwin > 4 * advmss) s->window_clamp = umax(maxwin, 4 * advmss);
-    }
-    if (s->window_clamp > 2 * advmss && s->window_clamp + advmss > maxwin)
-        s->window_clamp = umax(2 * advmss, maxwin - advmss);
-    s->rcv_ssthresh = umin(s->rcv_ssthresh, s->window_clamp);
-    s->rcvq_space = umin(umin(s->rcv_ssthresh, s->rcv_wnd), s->st->cfg.initial_cwnd * advmss);
-}
-
 /* Linux's tcp_init_transfer: buffers and congestion control start when
  * the connection is established (either side). */
 void ln_tcp_init_transfer(ln_tcp_sock *s)
 {
     ln_time now = ln_tcp_now(s);
-    init_buffer_space(s);
+    ln_tcp_init_buffer_space(s);
     s->cc.ssthresh = LN_TCP_INFINITE_SSTHRESH;
     s->cc.cwnd_cnt = 0;
     /* RFC 6928 / tcp_init_cwnd; RFC 6298 5.7: after a retransmitted SYN
@@ -869,20 +716,20 @@ ln_tcp_sock *ln_tcp_child_new(ln_tcp_sock *l, const ln_tcp_req_params *p)
         s->snd_wscale = (uint8_t)p->snd_wscale;
         s->rcv_wscale = p->rcv_wscale;
     }
-    uint32_t mtu = route_mtu(st->node, s->raddr);
-    s->adv_mss = adv_mss_for(s, mtu ? mtu : 1500);
+    uint32_t mtu = ln_tcp_route_mtu(st->node, s->raddr);
+    s->adv_mss = ln_tcp_adv_mss_for(s, mtu ? mtu : 1500);
     s->peer_mss = p->peer_mss;
     ln_tcp_sync_mss(s);
 
     /* req->rsk_window_clamp as tcp_openreq_init_rwin left it. */
-    uint32_t clamp = clamp_for(s, l->window_clamp), wnd;
+    uint32_t clamp = l->window_clamp, wnd;
     uint8_t ws;
-    initial_window(s, ln_tcp_full_space(s), ln_tcp_advmss(s), &wnd, &clamp,
-                   p->snd_wscale >= 0 && st->cfg.window_scaling, &ws);
+    ln_tcp_initial_window(s, ln_tcp_advmss(s), p->snd_wscale >= 0 && st->cfg.window_scaling, &wnd,
+                          &clamp, &ws);
     s->window_clamp = clamp;
     s->rcv_wnd = p->rcv_wnd;
     s->rcv_ssthresh = p->rcv_wnd;
-    init_rcv_mss(s);
+    ln_tcp_init_rcv_mss(s);
 
     /* The first RTT sample comes from the handshake (tcp_synack_rtt_meas). */
     if (p->synack_time && p->synack_time <= now) ln_tcp_rtt_sample(s, now - p->synack_time);
@@ -940,7 +787,7 @@ int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port)
     if (s->error) return LN_EINVAL;                 /* a used socket is not reusable */
     if (port == 0) return LN_EINVAL;
     if (addr == 0) addr = 0x7f000001u;              /* Linux: 0.0.0.0 means this host */
-    uint32_t mtu = route_mtu(n, addr);
+    uint32_t mtu = ln_tcp_route_mtu(n, addr);
     uint32_t laddr = s->laddr ? s->laddr : ln_ip_src_for(n, addr);
     if (!mtu || !laddr) return LN_ENETUNREACH;
 
@@ -967,14 +814,12 @@ int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port)
 
     /* tcp_connect_init */
     const ln_tcp_cfg *c = &st->cfg;
-    s->adv_mss = adv_mss_for(s, mtu);
+    s->adv_mss = ln_tcp_adv_mss_for(s, mtu);
     s->peer_mss = 0;
     s->iss = ln_tcp_isn(st, s->laddr, s->lport, s->raddr, s->rport);
     s->ts_offset = c->timestamps ? ln_tcp_ts_offset(st, s->laddr, s->raddr) : 0;
     s->ip_id = (uint16_t)ln_rng_next(&st->rng);
-    s->window_clamp = clamp_for(s, s->window_clamp);
-    initial_window(s, ln_tcp_full_space(s), s->adv_mss, &s->rcv_wnd, &s->window_clamp,
-                   c->window_scaling, &s->rcv_wscale);
+    ln_tcp_select_initial_window(s, s->adv_mss, &s->rcv_wnd, &s->window_clamp, &s->rcv_wscale);
     s->rcv_ssthresh = s->rcv_wnd;
     s->snd_una = s->iss;
     s->snd_nxt = s->snd_max = s->iss;
@@ -986,7 +831,7 @@ int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port)
     s->rcv_nxt = s->rcv_wup = 0;
     s->rto = c->rto_initial;
     s->backoff = s->retransmits = 0;
-    s->mss_cache = (uint16_t)(s->adv_mss - (c->timestamps ? TCPOLEN_TS_ALIGNED : 0));
+    s->mss_cache = (uint16_t)(s->adv_mss - (c->timestamps ? LN_TCPOLEN_TS_ALIGNED : 0));
     s->cc.mss = s->mss_cache;
 
     ln_tcp_hash(s);
@@ -1244,7 +1089,7 @@ int ln_tcp_setopt(ln_tcp_sock *s, ln_tcp_opt opt, int64_t v)
         s->keepcnt = (uint8_t)v;
         break;
     case LN_TCP_OPT_MAXSEG:
-        if (v && (v < TCP_MIN_MSS || v > MAX_TCP_WINDOW)) { rc = LN_EINVAL; break; }
+        if (v && (v < LN_TCP_MIN_MSS || v > MAX_TCP_WINDOW)) { rc = LN_EINVAL; break; }
         s->user_mss = (uint16_t)v;
         break;
     case LN_TCP_OPT_QUICKACK:
@@ -1467,7 +1312,7 @@ static void icmp_err(ln_icmp_sock *is, const ln_icmp_msg *m, void *arg)
              * tcp_simple_retransmit). */
             uint32_t mtu = m->mtu;
             if (mtu < 68 || mtu >= 0xffff) return;
-            uint32_t mss = mtu - 40 - ((s->flags & LN_TF_TS) ? TCPOLEN_TS_ALIGNED : 0);
+            uint32_t mss = mtu - 40 - ((s->flags & LN_TF_TS) ? LN_TCPOLEN_TS_ALIGNED : 0);
             if (mss < s->mss_cache) {
                 ln_tcp_batch_begin(st);
                 s->mss_cache = (uint16_t)umax(mss, 48);

@@ -40,8 +40,6 @@
 #include "wire.h"
 
 #define TCP_MAX_QUICKACKS   16u     /* Linux: quick ACKs at the start */
-#define TCP_MIN_MSS         88u
-#define TCP_MSS_DEFAULT     536u
 #define TCP_COMP_SACK_NR    44u     /* tcp_comp_sack_nr */
 #define TCP_COMP_SACK_DELAY LN_MSEC /* tcp_comp_sack_delay_ns */
 #define TCP_FASTRETRANS_THRESH 3u
@@ -166,19 +164,6 @@ static ln_seq copied_seq(const ln_tcp_sock *s)
     return s->rcv_nxt - s->rcv.len - ((s->flags & LN_TF_RCVD_FIN) ? 1 : 0);
 }
 
-static uint32_t receive_window(const ln_tcp_sock *s)
-{
-    int32_t w = (int32_t)(s->rcv_wup + s->rcv_wnd - s->rcv_nxt);
-    return w < 0 ? 0 : (uint32_t)w;
-}
-
-/* ---- the receiver's model of its buffer and of the peer (Linux) ----------------------- */
-
-static uint32_t win_from_space(const ln_tcp_sock *s, uint32_t space)
-{
-    return (uint32_t)(((uint64_t)space * s->scaling_ratio) >> 8);
-}
-
 /* Linux's tcp_measure_rcv_mss: learn the peer's segment size, and from
  * the first full one the payload/buffer ratio the window is computed with
  * (scaling_ratio: 128 until then, 160 for a 1448-byte segment). */
@@ -192,8 +177,8 @@ static void measure_rcv_mss(ln_tcp_sock *s, const ln_tcp_seg *seg)
             if (!ratio) ratio = 1;
             if (ratio != s->scaling_ratio) {
                 s->scaling_ratio = (uint8_t)umin(ratio, 255);
-                /* tcp_set_window_clamp(win_from_space(rcvbuf)) */
-                uint32_t clamp = umax(win_from_space(s, s->rcvbuf), 2304 / 2);
+                /* tcp_set_window_clamp(ln_tcp_win_from_space(rcvbuf)) */
+                uint32_t clamp = umax(ln_tcp_win_from_space(s, s->rcvbuf), 2304 / 2);
                 if (clamp < s->window_clamp) s->rcv_ssthresh = umin(s->rcv_ssthresh, clamp);
                 s->window_clamp = clamp;
                 if (s->window_clamp < s->rcvq_space) s->rcvq_space = s->window_clamp;
@@ -207,7 +192,7 @@ static void measure_rcv_mss(ln_tcp_sock *s, const ln_tcp_seg *seg)
     uint32_t hlen = 20 + ((s->flags & LN_TF_TS) ? 12 : 0);
     uint32_t tot = len + seg->hlen;
     bool remnant = (seg->flags & (LN_TCP_FIN | LN_TCP_URG | LN_TCP_SYN | LN_TCP_PSH)) != 0;
-    if (tot >= TCP_MSS_DEFAULT + 20 || (tot >= TCP_MIN_MSS + 20 && !remnant)) {
+    if (tot >= LN_TCP_MSS_DEFAULT + 20 || (tot >= LN_TCP_MIN_MSS + 20 && !remnant)) {
         uint32_t l = tot - hlen;
         s->last_seg_size = (uint16_t)l;
         if (l == lss) {
@@ -227,11 +212,11 @@ static void grow_window(ln_tcp_sock *s, uint32_t len)
     int32_t room = (int32_t)umin(s->window_clamp, ln_tcp_space(s)) - (int32_t)s->rcv_ssthresh;
     if (room <= 0) return;
     uint32_t truesize = len + TRUESIZE_OVERHEAD, incr = 0;
-    if (win_from_space(s, truesize) <= len) {
+    if (ln_tcp_win_from_space(s, truesize) <= len) {
         incr = 2 * ln_tcp_advmss(s);
     } else {
-        uint32_t t = win_from_space(s, truesize) >> 1;
-        uint32_t w = win_from_space(s, s->st->cfg.rmem[2]) >> 1;
+        uint32_t t = ln_tcp_win_from_space(s, truesize) >> 1;
+        uint32_t w = ln_tcp_win_from_space(s, s->st->cfg.rmem[2]) >> 1;
         while (s->rcv_ssthresh <= w) {
             if (t <= len) {
                 incr = 2u * s->rcv_mss;
@@ -340,7 +325,7 @@ void ln_tcp_rcv_space_adjust(ln_tcp_sock *s)
             if (rcvbuf > s->st->cfg.rmem[2]) rcvbuf = s->st->cfg.rmem[2];
             if (rcvbuf > s->rcvbuf) {
                 s->rcvbuf = (uint32_t)rcvbuf;
-                s->window_clamp = win_from_space(s, s->rcvbuf);
+                s->window_clamp = ln_tcp_win_from_space(s, s->rcvbuf);
                 ln_ring_set_limit(&s->rcv, s->rcvbuf);
             }
         }
@@ -366,7 +351,7 @@ void ln_tcp_cleanup_rbuf(ln_tcp_sock *s, uint32_t copied)
             now = true;
     }
     if (copied > 0 && !now && !(s->flags & LN_TF_RCVD_FIN)) {
-        uint32_t cur = receive_window(s);
+        uint32_t cur = ln_tcp_receive_window(s);
         if (2 * cur <= s->window_clamp) {
             uint32_t nw = ln_tcp_raw_window(s);
             if (nw && nw >= 2 * cur) now = true;
@@ -852,7 +837,7 @@ static void data_queue_ofo(ln_tcp_sock *s, ln_tcp_seg *seg, ln_seq seq)
     LN_MIB_INC(st->node, TcpExtTCPOFOQueue);
     s->ack_pending |= LN_ACK_SCHED;
     uint32_t len = seg->pkt->len;
-    ln_seq wnd_end = s->rcv_nxt + receive_window(s);
+    ln_seq wnd_end = s->rcv_nxt + ln_tcp_receive_window(s);
     if (ln_seq_gt(seq + len, wnd_end)) {
         ln_pkt_trim(seg->pkt, (uint32_t)(wnd_end - seq));
         len = seg->pkt->len;
@@ -919,7 +904,7 @@ static void data_queue(ln_tcp_sock *s, ln_tcp_seg *seg)
         return;
     }
     if (seq == s->rcv_nxt) {
-        if (receive_window(s) == 0 && len) {
+        if (ln_tcp_receive_window(s) == 0 && len) {
             /* Zero window: nothing fits.  Drop and ACK at once with the
              * (zero) window, as Linux does. */
             LN_MIB_INC(st->node, TcpExtTCPZeroWindowDrop);
@@ -941,7 +926,7 @@ static void data_queue(ln_tcp_sock *s, ln_tcp_seg *seg)
         seg_done(seg);
         return;
     }
-    if (!ln_seq_lt(seq, s->rcv_nxt + receive_window(s))) {
+    if (!ln_seq_lt(seq, s->rcv_nxt + ln_tcp_receive_window(s))) {
         enter_quickack(s);
         s->ack_pending |= LN_ACK_SCHED;
         seg_drop(st, seg, LN_DROP_TCP_OUT_OF_WINDOW);
@@ -952,7 +937,7 @@ static void data_queue(ln_tcp_sock *s, ln_tcp_seg *seg)
         dsack_set(s, seq, s->rcv_nxt, true);
         ln_pkt_pull(seg->pkt, (uint32_t)(s->rcv_nxt - seq));
         seg->seq = s->rcv_nxt;
-        if (receive_window(s) == 0) {
+        if (ln_tcp_receive_window(s) == 0) {
             enter_quickack(s);
             s->ack_pending |= LN_ACK_SCHED;
             seg_drop(st, seg, LN_DROP_RCVBUF_FULL);
@@ -1073,11 +1058,7 @@ static void syn_sent(ln_tcp_sock *s, ln_tcp_seg *seg)
             ln_tcp_rtt_sample(s, (ln_time)umax(1, ln_tcp_tsval(st, s->ts_offset) - seg->tsecr) * LN_MSEC);
         if (s->srtt) s->min_rtt = s->srtt;
         s->retrans_stamp = LN_NEVER;
-        /* tcp_initialize_rcv_mss */
-        uint32_t hint = umin(ln_tcp_advmss(s), s->mss_cache);
-        hint = umin(hint, s->rcv_wnd / 2);
-        hint = umin(hint, TCP_MSS_DEFAULT);
-        s->rcv_mss = (uint16_t)umax(hint, TCP_MIN_MSS);
+        ln_tcp_init_rcv_mss(s);
         s->lrcvtime = now;
         established(s);
         /* RFC 9293: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.  Data in a
@@ -1093,9 +1074,7 @@ static void syn_sent(ln_tcp_sock *s, ln_tcp_seg *seg)
     s->max_window = s->snd_wnd;
     s->snd_wl1 = seg->seq;
     s->snd_wl2 = s->snd_una;
-    uint32_t hint = umin(ln_tcp_advmss(s), s->mss_cache);
-    hint = umin(umin(hint, s->rcv_wnd / 2), TCP_MSS_DEFAULT);
-    s->rcv_mss = (uint16_t)umax(hint, TCP_MIN_MSS);
+    ln_tcp_init_rcv_mss(s);
     ln_tcp_set_state(s, LN_TCP_SYN_RCVD);
     ln_tcp_send_syn(s);
     seg_done(seg);
@@ -1135,7 +1114,7 @@ static bool paws_reject(const ln_tcp_sock *s, const ln_tcp_seg *seg)
 static bool seq_acceptable(const ln_tcp_sock *s, const ln_tcp_seg *seg)
 {
     ln_seq end = seg->seq + seg->seg_len;
-    return !ln_seq_lt(end, s->rcv_wup) && !ln_seq_gt(seg->seq, s->rcv_nxt + receive_window(s));
+    return !ln_seq_lt(end, s->rcv_wup) && !ln_seq_gt(seg->seq, s->rcv_nxt + ln_tcp_receive_window(s));
 }
 
 /* RFC 9293 3.10.7.4: every synchronized state (and SYN-RECEIVED). */
@@ -1396,7 +1375,7 @@ static bool tw_process(ln_tcp_sock *s, ln_tcp_seg *seg)
 
     if (s->state == LN_TCP_FIN_WAIT_2) {
         /* Orphaned FIN-WAIT-2: we closed, the peer may still talk. */
-        if (paws || !in_window(seg->seq, end, s->rcv_nxt, s->rcv_nxt + receive_window(s))) {
+        if (paws || !in_window(seg->seq, end, s->rcv_nxt, s->rcv_nxt + ln_tcp_receive_window(s))) {
             if (!(f & LN_TCP_RST) && !oow_limited(s, seg)) ln_tcp_send_ack(s);
             seg_drop(st, seg, paws ? LN_DROP_TCP_PAWS : LN_DROP_TCP_OUT_OF_WINDOW);
             return false;

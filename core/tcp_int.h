@@ -77,6 +77,11 @@ typedef enum { LN_KEEP_NONE, LN_KEEP_ALIVE, LN_KEEP_FIN_WAIT_2, LN_KEEP_TIME_WAI
 #define LN_TF_NOSPACE   0x2000000u /* a send found the buffer full: WRITABLE when room */
 #define LN_TF_OFO_FIN   0x4000000u /* a FIN is waiting at ofo_fin_seq */
 
+/* Sizes with Linux's names (include/net/tcp.h). */
+#define LN_TCP_MIN_MSS        88u   /* TCP_MIN_MSS: the smallest MSS we use */
+#define LN_TCP_MSS_DEFAULT   536u   /* TCP_MSS_DEFAULT, RFC 9293 3.7.1 */
+#define LN_TCPOLEN_TS_ALIGNED 12u   /* TCPOLEN_TSTAMP_ALIGNED: the TS option, padded */
+
 /* Delayed-ACK engine state, Linux's icsk_ack.pending. */
 #define LN_ACK_SCHED   0x01u       /* an ACK is owed */
 #define LN_ACK_TIMER   0x02u       /* the delayed-ACK timer is armed for it */
@@ -293,9 +298,6 @@ ln_seq ln_tcp_isn(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t rad
 uint32_t ln_tcp_ts_offset(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr);
 /* TSval now: virtual milliseconds + offset. */
 uint32_t ln_tcp_tsval(ln_tcp_stack *st, uint32_t ts_offset);
-/* Initial receive window and our window scale for a new connection. */
-void ln_tcp_select_initial_window(const ln_tcp_sock *s, uint32_t mss, uint32_t *rcv_wnd,
-                                  uint32_t *window_clamp, uint8_t *rcv_wscale);
 /* A full socket for a completed handshake (state SYN_RCVD, hashed, bound
  * to the listener's port, s->listener set). */
 ln_tcp_sock *ln_tcp_child_new(ln_tcp_sock *listener, const ln_tcp_req_params *p);
@@ -313,16 +315,50 @@ void ln_tcp_emit_timer(ln_tcp_sock *s, const char *what, int64_t value, int64_t 
  * socket that will move no more data (TIME_WAIT). */
 void ln_tcp_sock_free(ln_tcp_sock *s);
 void ln_tcp_free_buffers(ln_tcp_sock *s);
-/* Linux's receive-buffer arithmetic: tcp_full_space / tcp_space (payload
- * the whole buffer / its free part can take), tp->advmss. */
+/* tcp_init_transfer: buffers and congestion control at ESTABLISHED. */
+void ln_tcp_init_transfer(ln_tcp_sock *s);
+
+/* ---- tcp_win.c ------------------------------------------------------- */
+/* Linux's receive-buffer arithmetic: tcp_win_from_space (payload `space`
+ * bytes of buffer hold), tcp_full_space / tcp_space (payload the whole
+ * buffer / its free part can take). */
+uint32_t ln_tcp_win_from_space(const ln_tcp_sock *s, uint32_t space);
 uint32_t ln_tcp_full_space(const ln_tcp_sock *s);
 uint32_t ln_tcp_space(const ln_tcp_sock *s);
+/* RCV.WND still open from what we last advertised (tcp_receive_window). */
+uint32_t ln_tcp_receive_window(const ln_tcp_sock *s);
+/* The window the buffer allows now, unscaled, without committing to it
+ * (Linux's __tcp_select_window; it may end quick-ACK mode). */
+uint32_t ln_tcp_raw_window(ln_tcp_sock *s);
+/* The window to advertise now, already scaled; never moves the right edge
+ * left (RFC 9293 3.8.6.2.2; tcp_shrink_window = 0). */
+uint16_t ln_tcp_select_window(ln_tcp_sock *s);
+/* Initial receive window and our window scale for a new connection
+ * (tcp_select_initial_window; scaling as the node's settings say, or as
+ * the caller says). */
+void ln_tcp_select_initial_window(const ln_tcp_sock *s, uint32_t mss, uint32_t *rcv_wnd,
+                                  uint32_t *window_clamp, uint8_t *rcv_wscale);
+void ln_tcp_initial_window(const ln_tcp_sock *s, uint32_t mss, bool wscale_ok, uint32_t *rcv_wnd,
+                           uint32_t *window_clamp, uint8_t *rcv_wscale);
+/* tcp_init_buffer_space: the window clamp and DRS state at ESTABLISHED. */
+void ln_tcp_init_buffer_space(ln_tcp_sock *s);
+/* SEG.WND in bytes (scaled once window scaling is agreed). */
+uint32_t ln_tcp_seg_wnd(const ln_tcp_sock *s, const ln_tcp_seg *seg);
+/* The MTU of the route to raddr (loopback: 65535), 0 if there is none;
+ * the MSS we announce over it (ipv4_default_advmss, TCP_MAXSEG). */
+uint32_t ln_tcp_route_mtu(ln_node *n, uint32_t raddr);
+uint16_t ln_tcp_adv_mss_for(const ln_tcp_sock *s, uint32_t mtu);
+/* tp->advmss: our announced MSS less the TS option when it is used. */
 uint32_t ln_tcp_advmss(const ln_tcp_sock *s);
 /* tcp_sync_mss: mss_cache from our MSS, the peer's and the options. */
 void ln_tcp_sync_mss(ln_tcp_sock *s);
+/* tcp_current_mss: a segment's payload now (SACK blocks, half the
+ * largest window the peer offered). */
+uint32_t ln_tcp_current_mss(const ln_tcp_sock *s);
+/* tcp_initialize_rcv_mss: rcv_mss until the peer's data shows it. */
+void ln_tcp_init_rcv_mss(ln_tcp_sock *s);
+/* tcp_sndbuf_expand: room for twice the congestion window. */
 void ln_tcp_sndbuf_expand(ln_tcp_sock *s);
-/* tcp_init_transfer: buffers and congestion control at ESTABLISHED. */
-void ln_tcp_init_transfer(ln_tcp_sock *s);
 
 /* ---- tcp_in.c -------------------------------------------------------- */
 /* The IP protocol handler (consumes pkt). */
@@ -355,12 +391,6 @@ void ln_tcp_send_rst_reply(ln_tcp_stack *st, const ln_tcp_seg *seg);
 int ln_tcp_send_ctl(ln_tcp_stack *st, const ln_tcp_hdr *h, uint8_t kind);
 /* Zero-window or keepalive probe (seq = snd_una - 1), kind saying which. */
 void ln_tcp_send_probe(ln_tcp_sock *s, uint8_t kind);
-/* The window to advertise now, already scaled; never moves the right edge
- * left (RFC 9293 3.8.6.2.2; tcp_shrink_window = 0). */
-uint16_t ln_tcp_select_window(ln_tcp_sock *s);
-/* The window the buffer allows now, unscaled, without committing to it
- * (Linux's __tcp_select_window; it may end quick-ACK mode). */
-uint32_t ln_tcp_raw_window(ln_tcp_sock *s);
 /* Karn's rule for everything in flight (RTO, path MTU change). */
 void ln_tcp_txq_no_samples(ln_tcp_sock *s);
 /* Retransmit the first unacknowledged segment (RTO). */

@@ -81,7 +81,6 @@ static const uint16_t msstab[] = { 536, 1300, 1440, 1460 };
 #define TS_OPT_WSCALE_MASK 0x0fu
 #define TS_OPT_SACK  0x10u
 #define TS_OPT_ECN   0x20u
-#define TCPOLEN_TSTAMP_ALIGNED 12
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -154,18 +153,8 @@ static bool synq_recent_overflow(const ln_tcp_sock *l)
  * dropped. */
 static uint16_t adv_mss_to(const ln_tcp_sock *l, uint32_t raddr)
 {
-    ln_node *n = l->st->node;
-    uint32_t mtu;
-    if (ln_ip_is_local(n, raddr)) {
-        mtu = 65535;
-    } else {
-        const ln_route *rt = ln_route_lookup(&n->routes, raddr);
-        if (!rt || !rt->iface) return 0;
-        mtu = rt->iface->mtu;
-    }
-    uint32_t mss = mtu > 40 + 256 ? mtu - 40 : 256;
-    if (l->user_mss && l->user_mss < mss) mss = l->user_mss;
-    return (uint16_t)mss;
+    uint32_t mtu = ln_tcp_route_mtu(l->st->node, raddr);
+    return mtu ? ln_tcp_adv_mss_for(l, mtu) : 0;
 }
 
 /* RFC 9293 3.10.7.4 acceptability, as Linux's tcp_in_window(). */
@@ -575,7 +564,7 @@ static bool req_from_syn(ln_tcp_sock *l, const ln_tcp_seg *seg, bool want_cookie
      * 64240 = 44 x 1460 without). */
     uint32_t wnd = 0, clamp = l->window_clamp;
     uint8_t wscale = 0;
-    ln_tcp_select_initial_window(l, r->adv_mss - (ts ? TCPOLEN_TSTAMP_ALIGNED : 0),
+    ln_tcp_select_initial_window(l, r->adv_mss - (ts ? LN_TCPOLEN_TS_ALIGNED : 0),
                                  &wnd, &clamp, &wscale);
     r->rcv_wnd = umin(wnd, 65535);
     r->rcv_wscale = ws >= 0 ? wscale : 0;
