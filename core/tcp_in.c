@@ -98,6 +98,20 @@ static bool oow_limited(ln_tcp_sock *s, const ln_tcp_seg *seg)
     return oow_rate_limited(s);
 }
 
+/* RFC 5961 7: a per-second budget for the node, Linux's
+ * tcp_challenge_ack_limit. */
+bool ln_tcp_challenge_ok(ln_tcp_stack *st)
+{
+    ln_time now = ln_net_now(st->node->net);
+    if (now - st->challenge_stamp >= LN_SEC || st->challenge_stamp == 0) {
+        st->challenge_stamp = now ? now : 1;
+        st->challenge_count = 0;
+    }
+    if (st->challenge_count >= st->cfg.challenge_ack_limit) return false;
+    st->challenge_count++;
+    return true;
+}
+
 /* RFC 5961 7: a challenge ACK, rate-limited per socket and per node. */
 static void challenge_ack(ln_tcp_sock *s)
 {

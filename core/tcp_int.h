@@ -277,32 +277,14 @@ void ln_tcp_emit_cwnd(ln_tcp_sock *s, const char *why);
 /* LN_EV_TCP_RTT after the estimator took the sample `rtt`: value = rtt,
  * value2 = SRTT, value3 = RTO as they are now. */
 void ln_tcp_emit_rtt(ln_tcp_sock *s, ln_time rtt);
-/* Connection lookup by the segment's 4-tuple (remote = seg source). */
-ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
-                                uint32_t laddr, uint16_t lport);
-ln_tcp_sock *ln_tcp_lookup_listener(ln_tcp_stack *st, uint32_t laddr, uint16_t lport);
-/* Keyed hash of a 4-tuple (remote first): the connection table's and the
- * request table's bucket index. */
-uint32_t ln_tcp_tuple_hash(const ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
-                           uint32_t laddr, uint16_t lport);
-void ln_tcp_hash(ln_tcp_sock *s);          /* into ehash (needs the 4-tuple) */
-void ln_tcp_unhash(ln_tcp_sock *s);
 /* The connection is over: cancel timers, unhash, state CLOSED, notify;
  * free it if the user has released it. */
 void ln_tcp_done(ln_tcp_sock *s);
 void ln_tcp_notify(ln_tcp_sock *s, unsigned events);
 void ln_tcp_set_error(ln_tcp_sock *s, int err);    /* + notify ERROR|READABLE|WRITABLE */
-/* RFC 6528 ISN (or cfg.fixed_isn). */
-ln_seq ln_tcp_isn(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
-/* Per-connection TSval offset (Linux derives it from a keyed hash). */
-uint32_t ln_tcp_ts_offset(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr);
-/* TSval now: virtual milliseconds + offset. */
-uint32_t ln_tcp_tsval(ln_tcp_stack *st, uint32_t ts_offset);
 /* A full socket for a completed handshake (state SYN_RCVD, hashed, bound
  * to the listener's port, s->listener set). */
 ln_tcp_sock *ln_tcp_child_new(ln_tcp_sock *listener, const ln_tcp_req_params *p);
-/* May this RFC 5961 challenge ACK go out (per-node budget)? */
-bool ln_tcp_challenge_ok(ln_tcp_stack *st);
 
 /* Batches: segment input, timers and API calls hold notifications until
  * the outermost one ends (see tcp.c). */
@@ -317,6 +299,38 @@ void ln_tcp_sock_free(ln_tcp_sock *s);
 void ln_tcp_free_buffers(ln_tcp_sock *s);
 /* tcp_init_transfer: buffers and congestion control at ESTABLISHED. */
 void ln_tcp_init_transfer(ln_tcp_sock *s);
+
+/* ---- tcp_table.c ----------------------------------------------------- */
+/* Connection lookup by the segment's 4-tuple (remote = seg source). */
+ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
+                                uint32_t laddr, uint16_t lport);
+ln_tcp_sock *ln_tcp_lookup_listener(ln_tcp_stack *st, uint32_t laddr, uint16_t lport);
+/* Keyed hash of a 4-tuple (remote first): the connection table's and the
+ * request table's bucket index. */
+uint32_t ln_tcp_tuple_hash(const ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
+                           uint32_t laddr, uint16_t lport);
+void ln_tcp_hash(ln_tcp_sock *s);          /* into ehash (needs the 4-tuple) */
+void ln_tcp_unhash(ln_tcp_sock *s);
+void ln_tcp_listener_add(ln_tcp_sock *l);
+void ln_tcp_listener_del(ln_tcp_sock *l);  /* no-op if not listening */
+/* The bind hash: every socket that owns a local port. */
+void ln_tcp_bind_add(ln_tcp_sock *s);
+void ln_tcp_bind_del(ln_tcp_sock *s);      /* no-op if not bound */
+/* Would s on addr:port clash with another socket (inet_bind_conflict)? */
+bool ln_tcp_bind_conflict(const ln_tcp_sock *s, uint32_t addr, uint16_t port);
+/* An ephemeral port for connect() to raddr:rport, 0 if none is free. */
+uint16_t ln_tcp_connect_port(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr, uint16_t rport);
+/* RFC 6528 ISN (or cfg.fixed_isn). */
+ln_seq ln_tcp_isn(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* Per-connection TSval offset (Linux derives it from a keyed hash). */
+uint32_t ln_tcp_ts_offset(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr);
+/* TSval now: virtual milliseconds + offset. */
+uint32_t ln_tcp_tsval(ln_tcp_stack *st, uint32_t ts_offset);
+
+/* ---- tcp_icmp.c ------------------------------------------------------ */
+/* ICMP errors quoting our segments (tcp_v4_err); ln_tcp_attach registers
+ * it with the stack as `arg`. */
+void ln_tcp_icmp_err(ln_icmp_sock *is, const ln_icmp_msg *m, void *arg);
 
 /* ---- tcp_win.c ------------------------------------------------------- */
 /* Linux's receive-buffer arithmetic: tcp_win_from_space (payload `space`
@@ -361,6 +375,8 @@ void ln_tcp_init_rcv_mss(ln_tcp_sock *s);
 void ln_tcp_sndbuf_expand(ln_tcp_sock *s);
 
 /* ---- tcp_in.c -------------------------------------------------------- */
+/* May this RFC 5961 challenge ACK go out (per-node budget)? */
+bool ln_tcp_challenge_ok(ln_tcp_stack *st);
 /* The IP protocol handler (consumes pkt). */
 void ln_tcp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip);
 /* A segment for a full socket in any state but CLOSED and LISTEN

@@ -28,8 +28,6 @@
  * __tcp_select_window, tcp_select_window, tcp_sync_mss, tcp_current_mss)
  * and tcp_input.c (tcp_init_buffer_space, tcp_sndbuf_expand,
  * tcp_initialize_rcv_mss), whose arithmetic lunet copies. */
-#include <stdlib.h>
-#include <string.h>
 
 #include "ip.h"
 #include "net.h"
