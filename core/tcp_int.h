@@ -375,22 +375,53 @@ void ln_tcp_init_rcv_mss(ln_tcp_sock *s);
 void ln_tcp_sndbuf_expand(ln_tcp_sock *s);
 
 /* ---- tcp_in.c -------------------------------------------------------- */
-/* May this RFC 5961 challenge ACK go out (per-node budget)? */
-bool ln_tcp_challenge_ok(ln_tcp_stack *st);
 /* The IP protocol handler (consumes pkt). */
 void ln_tcp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip);
 /* A segment for a full socket in any state but CLOSED and LISTEN
  * (RFC 9293 3.10.7.3 and on).  Consumes seg->pkt. */
 void ln_tcp_process(ln_tcp_sock *s, ln_tcp_seg *seg);
-/* The user read `copied` bytes: window update if it opened a lot
- * (tcp_cleanup_rbuf), receive-buffer autotuning (tcp_rcv_space_adjust). */
-void ln_tcp_cleanup_rbuf(ln_tcp_sock *s, uint32_t copied);
-void ln_tcp_rcv_space_adjust(ln_tcp_sock *s);
+/* The end of a segment: a drop (counted, with its reason, the DROP event
+ * showing the TCP header) or used up.  Both consume seg->pkt. */
+void ln_tcp_seg_drop(ln_tcp_stack *st, ln_tcp_seg *seg, ln_drop_reason why);
+void ln_tcp_seg_done(ln_tcp_seg *seg);
+/* Does [seq, end) fall in the window [s_win, e_win] (tcp_in_window)? */
+bool ln_tcp_in_window(ln_seq seq, ln_seq end, ln_seq s_win, ln_seq e_win);
+/* May this RFC 5961 challenge ACK go out (per-node budget)? */
+bool ln_tcp_challenge_ok(ln_tcp_stack *st);
+/* An RFC 5961 challenge ACK, within the per-socket and node budgets. */
+void ln_tcp_challenge_ack(ln_tcp_sock *s);
+
+/* ---- tcp_ack.c ------------------------------------------------------- */
+/* RFC 9293 3.10.7.4 fifth for ESTABLISHED and on (Linux's tcp_ack).
+ * Returns 0 when the segment goes on to the text and FIN steps, 1 when
+ * it does too but its ACK is an old duplicate (ignored), -1 when it is to
+ * be dropped. */
+int ln_tcp_ack(ln_tcp_sock *s, ln_tcp_seg *seg);
+/* RFC 9293 3.10.7.4's window update rule (tcp_may_update_window). */
+bool ln_tcp_may_update_window(const ln_tcp_sock *s, ln_seq ack, ln_seq seq, uint32_t nwin);
 /* RTO expired (tcp_enter_loss): ssthresh, cwnd 1, everything lost. */
 void ln_tcp_enter_loss(ln_tcp_sock *s);
 /* Path MTU fell (tcp_simple_retransmit): resend what is in flight at the
  * new MSS now, cwnd unchanged. */
 void ln_tcp_simple_retransmit(ln_tcp_sock *s);
+
+/* ---- tcp_rcv.c ------------------------------------------------------- */
+/* RFC 9293 3.10.7.4 seventh and eighth (Linux's tcp_data_queue): the
+ * segment's text into the receive or out-of-order queue, its FIN once in
+ * order.  Consumes seg->pkt. */
+void ln_tcp_data_queue(ln_tcp_sock *s, ln_tcp_seg *seg);
+/* After a segment: ACK now, later (delayed-ACK timer) or compressed
+ * (Linux's __tcp_ack_snd_check). */
+void ln_tcp_ack_snd_check(ln_tcp_sock *s);
+/* An ACK for an unacceptable segment, with a D-SACK for old data
+ * (tcp_send_dupack). */
+void ln_tcp_send_dupack(ln_tcp_sock *s, const ln_tcp_seg *seg);
+/* The receiver's RTT from a timestamp echo (tcp_rcv_rtt_measure_ts). */
+void ln_tcp_rcv_rtt_measure_ts(ln_tcp_sock *s, const ln_tcp_seg *seg);
+/* The user read `copied` bytes: window update if it opened a lot
+ * (tcp_cleanup_rbuf), receive-buffer autotuning (tcp_rcv_space_adjust). */
+void ln_tcp_cleanup_rbuf(ln_tcp_sock *s, uint32_t copied);
+void ln_tcp_rcv_space_adjust(ln_tcp_sock *s);
 
 /* ---- tcp_out.c ------------------------------------------------------- */
 void ln_tcp_output(ln_tcp_sock *s);

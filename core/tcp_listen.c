@@ -97,30 +97,11 @@ static ln_flow req_flow(const ln_tcp_req *r)
     return f;
 }
 
-/* Discard the segment's packet.  After parsing, data points at the
- * payload; the header bytes are still in front of it, so step back to
- * make the DROP event show the TCP header (LN_LAYER_L4). */
-static void seg_drop(ln_tcp_stack *st, ln_tcp_seg *seg, ln_drop_reason why)
-{
-    ln_pkt *p = seg->pkt;
-    seg->pkt = NULL;
-    if (!p) return;
-    if (ln_pkt_headroom(p) >= seg->hlen) ln_pkt_push(p, seg->hlen);
-    ln_net_drop(net_of(st), st->node, p->in_if, p, LN_LAYER_L4, why);
-}
-
-/* A segment used up normally (not a drop). */
-static void seg_done(ln_tcp_seg *seg)
-{
-    ln_pkt_free(seg->pkt);
-    seg->pkt = NULL;
-}
-
 /* Linux tcp_listendrop(): every segment a listener refuses counts. */
 static void listen_drop(ln_tcp_sock *l, ln_tcp_seg *seg, ln_drop_reason why)
 {
     LN_MIB_INC(l->st->node, TcpExtListenDrops);
-    seg_drop(l->st, seg, why);
+    ln_tcp_seg_drop(l->st, seg, why);
 }
 
 /* sk_acceptq_is_full(): "full" only once it holds more than backlog. */
@@ -155,14 +136,6 @@ static uint16_t adv_mss_to(const ln_tcp_sock *l, uint32_t raddr)
 {
     uint32_t mtu = ln_tcp_route_mtu(l->st->node, raddr);
     return mtu ? ln_tcp_adv_mss_for(l, mtu) : 0;
-}
-
-/* RFC 9293 3.10.7.4 acceptability, as Linux's tcp_in_window(). */
-static bool in_window(ln_seq seq, ln_seq end, ln_seq s_win, ln_seq e_win)
-{
-    if (seq == s_win) return true;
-    if (ln_seq_gt(end, s_win) && ln_seq_lt(seq, e_win)) return true;
-    return seq == e_win && seq == end;
 }
 
 /* Linux tcp_oow_rate_limited(): at most one reply to an out-of-window
@@ -634,7 +607,7 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
         uint32_t tsval = (tmp.flags & RQ_TS)
             ? ln_tcp_cookie_tsval(st, tmp.snd_wscale, tmp.flags & RQ_SACK, tmp.ts_offset) : 0;
         send_synack(st, &tmp, tsval, LN_PKT_KIND_NONE);
-        seg_done(seg);
+        ln_tcp_seg_done(seg);
         return;
     }
 
@@ -666,7 +639,7 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
     ln_flow f = req_flow(r);
     ln_tcp_emit_state(st, &f, LN_TCP_LISTEN, LN_TCP_SYN_RCVD);
     send_synack(st, r, ln_tcp_tsval(st, r->ts_offset), LN_PKT_KIND_NONE);
-    seg_done(seg);
+    ln_tcp_seg_done(seg);
 }
 
 /* ---- segments for a request ----------------------------------------------------------- */
@@ -714,7 +687,7 @@ static bool req_input(ln_tcp_sock *l, ln_tcp_req *r, ln_tcp_seg *seg)
     if (seg->seq == r->irs && flg == LN_TCP_SYN && !paws) {
         if (!oow_limited(st, seg, &r->last_oow) && rtx_synack(st, r) == 0)
             req_arm(st, r);
-        seg_done(seg);
+        ln_tcp_seg_done(seg);
         return true;
     }
 
@@ -725,11 +698,11 @@ static bool req_input(ln_tcp_sock *l, ln_tcp_req *r, ln_tcp_seg *seg)
 
     /* First check the sequence number: out of window gets an ACK. */
     ln_seq rcv_nxt = r->irs + 1;
-    if (paws || !in_window(seg->seq, seg->seq + seg->seg_len, rcv_nxt, rcv_nxt + r->rcv_wnd)) {
+    if (paws || !ln_tcp_in_window(seg->seq, seg->seq + seg->seg_len, rcv_nxt, rcv_nxt + r->rcv_wnd)) {
         if (!(flg & LN_TCP_RST) && !oow_limited(st, seg, &r->last_oow))
             send_req_ack(st, r);
         if (paws) LN_MIB_INC(st->node, TcpExtPAWSEstab);
-        seg_drop(st, seg, paws ? LN_DROP_TCP_PAWS : LN_DROP_TCP_OUT_OF_WINDOW);
+        ln_tcp_seg_drop(st, seg, paws ? LN_DROP_TCP_PAWS : LN_DROP_TCP_OUT_OF_WINDOW);
         return true;
     }
 
@@ -747,11 +720,11 @@ static bool req_input(ln_tcp_sock *l, ln_tcp_req *r, ln_tcp_seg *seg)
         req_free(r, true);
         /* The segment did its job (it ended the attempt): consumed, not a
          * drop, so the event stream does not call it lost. */
-        seg_done(seg);
+        ln_tcp_seg_done(seg);
         return true;
     }
     if (!(flg & LN_TCP_ACK)) {
-        seg_drop(st, seg, LN_DROP_TCP_BAD_SEGMENT);
+        ln_tcp_seg_drop(st, seg, LN_DROP_TCP_BAD_SEGMENT);
         return true;
     }
 
@@ -818,12 +791,12 @@ void ln_tcp_listen_input(ln_tcp_sock *l, ln_tcp_seg *seg)
         /* RFC 9293 3.10.7.2: an ACK in LISTEN gets <SEQ=SEG.ACK><CTL=RST>;
          * nothing answers a RST. */
         if (!(seg->flags & LN_TCP_RST)) ln_tcp_send_rst_reply(st, seg);
-        seg_drop(st, seg, LN_DROP_NO_SOCKET);
+        ln_tcp_seg_drop(st, seg, LN_DROP_NO_SOCKET);
         return;
     }
     /* An RST is ignored; SYN with FIN makes no sense (Linux drops it). */
     if ((seg->flags & (LN_TCP_RST | LN_TCP_SYN | LN_TCP_FIN)) != LN_TCP_SYN) {
-        seg_drop(st, seg, LN_DROP_TCP_BAD_SEGMENT);
+        ln_tcp_seg_drop(st, seg, LN_DROP_TCP_BAD_SEGMENT);
         return;
     }
     conn_request(l, seg);
