@@ -278,80 +278,167 @@ static bool seq_acceptable(const ln_tcp_sock *s, const ln_tcp_seg *seg)
     return !ln_seq_lt(end, s->rcv_wup) && !ln_seq_gt(seg->seq, s->rcv_nxt + ln_tcp_receive_window(s));
 }
 
-/* RFC 9293 3.10.7.4: every synchronized state (and SYN-RECEIVED). */
-static void synchronized(ln_tcp_sock *s, ln_tcp_seg *seg)
+/* A SYN where none belongs (RFC 5961 4.2): a challenge ACK, so that a
+ * peer that really restarted resets the old connection with the RST it
+ * sends back, and a blind attacker learns nothing. */
+static void syn_challenge(ln_tcp_sock *s)
+{
+    LN_MIB_INC(s->st->node, TcpExtTCPSYNChallenge);
+    ln_tcp_challenge_ack(s);
+}
+
+/* RFC 7323 5.3: PAWS, which comes before the sequence number check.
+ * Returns false if the segment was dropped. */
+static bool check_paws(ln_tcp_sock *s, ln_tcp_seg *seg, bool ts)
+{
+    uint8_t f = seg->flags;
+    if (!ts || (f & LN_TCP_RST) || !paws_reject(s, seg)) return true;
+    if (f & LN_TCP_SYN) {
+        syn_challenge(s);
+    } else {
+        LN_MIB_INC(s->st->node, TcpExtPAWSEstab);
+        if (!oow_limited(s, seg)) ln_tcp_send_dupack(s, seg);
+    }
+    ln_tcp_seg_drop(s->st, seg, LN_DROP_TCP_PAWS);
+    return false;
+}
+
+/* RFC 9293 3.10.7.4 first: the sequence number.  Unacceptable: an ACK
+ * (rate-limited for bare segments), unless it is a RST; a SYN gets a
+ * challenge ACK (RFC 5961 4.2). */
+static bool check_seq(ln_tcp_sock *s, ln_tcp_seg *seg)
+{
+    uint8_t f = seg->flags;
+    if (seq_acceptable(s, seg)) return true;
+    if (!(f & LN_TCP_RST)) {
+        if (f & LN_TCP_SYN) syn_challenge(s);
+        else if (!oow_limited(s, seg)) ln_tcp_send_dupack(s, seg);
+    }
+    ln_tcp_seg_drop(s->st, seg, LN_DROP_TCP_OUT_OF_WINDOW);
+    return false;
+}
+
+/* RFC 9293 3.10.7.4 second: the RST (RFC 5961 3.2).  Exactly at RCV.NXT
+ * it resets; anywhere else in the window it only draws a challenge ACK,
+ * so a blind attacker must guess the sequence number exactly. */
+static bool check_rst(ln_tcp_sock *s, ln_tcp_seg *seg)
+{
+    if (!(seg->flags & LN_TCP_RST)) return true;
+    if (seg->seq == s->rcv_nxt) {
+        reset(s);
+        ln_tcp_seg_done(seg);
+    } else {
+        ln_tcp_challenge_ack(s);
+        ln_tcp_seg_drop(s->st, seg, LN_DROP_TCP_OUT_OF_WINDOW);
+    }
+    return false;
+}
+
+/* RFC 9293 3.10.7.4 fourth: a SYN in a synchronized state (RFC 5961 4.2,
+ * replacing RFC 793's reset) draws a challenge ACK.  The exception is the
+ * SYN-ACK that completes a simultaneous open (it acknowledges our SYN
+ * exactly): *simul_synack says so. */
+static bool check_syn(ln_tcp_sock *s, ln_tcp_seg *seg, bool *simul_synack)
+{
+    uint8_t f = seg->flags;
+    *simul_synack = false;
+    if (!(f & LN_TCP_SYN)) return true;
+    *simul_synack = s->state == LN_TCP_SYN_RCVD && !(s->flags & LN_TF_PASSIVE) &&
+                    (f & LN_TCP_ACK) && seg->seq + 1 == s->rcv_nxt && seg->ack == s->snd_max;
+    if (*simul_synack) return true;
+    syn_challenge(s);
+    ln_tcp_seg_drop(s->st, seg, LN_DROP_TCP_BAD_SEGMENT);
+    return false;
+}
+
+/* RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent. */
+static void ts_recent_update(ln_tcp_sock *s, const ln_tcp_seg *seg)
+{
+    s->ts_recent = seg->tsval;
+    s->ts_recent_stamp = ln_tcp_now(s);
+}
+
+/* RFC 9293 3.10.7.4 fifth, SYN-RECEIVED: an acceptable ACK establishes
+ * the connection; another gets <SEQ=SEG.ACK><CTL=RST>. */
+static bool ack_syn_rcvd(ln_tcp_sock *s, ln_tcp_seg *seg, bool ts, bool ts_update, bool simul_synack)
 {
     ln_tcp_stack *st = s->st;
-    ln_node *n = st->node;
-    uint8_t f = seg->flags;
-    bool ts = (s->flags & LN_TF_TS) && seg->has_ts;
-
-    /* RFC 7323 5.3: PAWS comes before the sequence number check. */
-    if (ts && !(f & LN_TCP_RST) && paws_reject(s, seg)) {
-        if (f & LN_TCP_SYN) {
-            LN_MIB_INC(n, TcpExtTCPSYNChallenge);
-            ln_tcp_challenge_ack(s);
-        } else {
-            LN_MIB_INC(n, TcpExtPAWSEstab);
-            if (!oow_limited(s, seg)) ln_tcp_send_dupack(s, seg);
-        }
-        ln_tcp_seg_drop(st, seg, LN_DROP_TCP_PAWS);
-        return;
-    }
-
-    /* First, the sequence number.  Unacceptable: an ACK (rate-limited for
-     * bare segments), unless it is a RST; a SYN gets a challenge ACK
-     * (RFC 5961 4.2). */
-    if (!seq_acceptable(s, seg)) {
-        if (!(f & LN_TCP_RST)) {
-            if (f & LN_TCP_SYN) {
-                LN_MIB_INC(n, TcpExtTCPSYNChallenge);
-                ln_tcp_challenge_ack(s);
-            } else if (!oow_limited(s, seg)) {
-                ln_tcp_send_dupack(s, seg);
-            }
-        }
-        ln_tcp_seg_drop(st, seg, LN_DROP_TCP_OUT_OF_WINDOW);
-        return;
-    }
-
-    /* Second, the RST (RFC 5961 3.2): exactly at RCV.NXT resets; anywhere
-     * else in the window only draws a challenge ACK, so a blind attacker
-     * must guess the sequence number exactly. */
-    if (f & LN_TCP_RST) {
-        if (seg->seq == s->rcv_nxt) {
-            reset(s);
-            ln_tcp_seg_done(seg);
-        } else {
-            ln_tcp_challenge_ack(s);
-            ln_tcp_seg_drop(st, seg, LN_DROP_TCP_OUT_OF_WINDOW);
-        }
-        return;
-    }
-
-    /* Third, security and precedence: lunet has none. */
-
-    /* Fourth, a SYN in a synchronized state (RFC 5961 4.2, replacing RFC
-     * 793's reset): challenge ACK.  The exception is the SYN-ACK that
-     * completes a simultaneous open (it acknowledges our SYN exactly). */
-    bool simul_synack = false;
-    if (f & LN_TCP_SYN) {
-        simul_synack = s->state == LN_TCP_SYN_RCVD && !(s->flags & LN_TF_PASSIVE) &&
-                       (f & LN_TCP_ACK) && seg->seq + 1 == s->rcv_nxt && seg->ack == s->snd_max;
-        if (!simul_synack) {
-            LN_MIB_INC(n, TcpExtTCPSYNChallenge);
-            ln_tcp_challenge_ack(s);
-            ln_tcp_seg_drop(st, seg, LN_DROP_TCP_BAD_SEGMENT);
-            return;
-        }
-    }
-
-    /* Fifth, the ACK bit: without it, drop. */
-    if (!(f & LN_TCP_ACK)) {
+    if (!(ln_seq_gt(seg->ack, s->snd_una) && ln_seq_le(seg->ack, s->snd_max))) {
+        ln_tcp_send_rst_reply(st, seg);
         ln_tcp_seg_drop(st, seg, LN_DROP_TCP_BAD_SEGMENT);
-        return;
+        return false;
     }
+    ln_time now = ln_tcp_now(s);
+    if (ts_update) ts_recent_update(s, seg);
+    s->snd_una = seg->ack;
+    s->snd_wnd = ln_tcp_seg_wnd(s, seg);
+    s->max_window = s->snd_wnd;
+    s->snd_wl1 = seg->seq;
+    s->snd_wl2 = seg->ack;
+    s->rcv_tstamp = now;
+    if (!s->srtt && ts && seg->tsecr) {
+        int32_t d = (int32_t)(ln_tcp_tsval(st, s->ts_offset) - seg->tsecr);
+        if (d >= 0) ln_tcp_rtt_sample(s, (ln_time)(d ? d : 1) * LN_MSEC);
+    }
+    if (s->srtt) s->min_rtt = s->srtt;
+    established(s);
+    if (simul_synack) {
+        /* Its SYN is ours already: the SYN-ACK itself needs an ACK. */
+        seg->seq++;
+        s->ack_pending |= LN_ACK_SCHED | LN_ACK_NOW;
+    }
+    return true;
+}
 
+/* RFC 9293 3.10.7.4 fifth, what an ACK of our FIN does in FIN-WAIT-1,
+ * CLOSING and LAST-ACK.  Returns false if the segment was used up. */
+static bool ack_of_fin(ln_tcp_sock *s, ln_tcp_seg *seg)
+{
+    uint8_t f = seg->flags;
+    bool fin_acked = (s->flags & LN_TF_FIN_SENT) && s->snd_una == s->snd_max;
+    if (!fin_acked) return true;
+    switch (s->state) {
+    case LN_TCP_FIN_WAIT_1:
+        ln_tcp_set_state(s, LN_TCP_FIN_WAIT_2);
+        ln_timer_cancel(&net_of(s)->sim, &s->t_rtx);
+        s->rtx_kind = LN_RTX_NONE;
+        if (s->flags & LN_TF_ORPHAN) {
+            /* Linux: nobody will read more; new data after close, or a FIN
+             * beyond what we have, ends it (TCPAbortOnData). */
+            if (seg->seg_len && ln_seq_gt(seg->seq + seg->seg_len - ((f & LN_TCP_FIN) ? 1 : 0), s->rcv_nxt)) {
+                LN_MIB_INC(s->st->node, TcpExtTCPAbortOnData);
+                ln_tcp_send_rst_reply(s->st, seg);
+                ln_tcp_done(s);
+                ln_tcp_seg_done(seg);
+                return false;
+            }
+            if (!(f & LN_TCP_FIN)) ln_tcp_arm_fin_wait_2(s);
+        } else {
+            ln_tcp_notify(s, LN_TCP_EV_WRITABLE);
+        }
+        return true;
+    case LN_TCP_CLOSING:
+        /* RFC 9293: CLOSING, our FIN acknowledged: TIME-WAIT. */
+        ln_tcp_enter_time_wait(s);
+        ln_tcp_seg_done(seg);
+        return false;
+    case LN_TCP_LAST_ACK:
+        /* The last ACK: done, no TIME-WAIT for the passive closer. */
+        ln_tcp_done(s);
+        ln_tcp_seg_done(seg);
+        return false;
+    default:
+        return true;
+    }
+}
+
+/* RFC 9293 3.10.7.4 fifth: the ACK field.  Without the ACK bit, drop. */
+static bool check_ack(ln_tcp_sock *s, ln_tcp_seg *seg, bool ts, bool simul_synack)
+{
+    if (!(seg->flags & LN_TCP_ACK)) {
+        ln_tcp_seg_drop(s->st, seg, LN_DROP_TCP_BAD_SEGMENT);
+        return false;
+    }
     /* RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent --
      * but only once its ACK is known to be acceptable (Linux's tcp_ack:
      * "ts_recent update must be made after we are sure that the packet is
@@ -360,97 +447,26 @@ static void synchronized(ln_tcp_sock *s, ln_tcp_seg *seg)
      * real segments (RFC 5961 5.2).  Done below, after the ACK checks. */
     bool ts_update = ts && !ln_seq_gt(seg->seq, s->rcv_wup) &&
                      !paws_tick_older(s->ts_recent, seg->tsval, 0);
-
     if (s->state == LN_TCP_SYN_RCVD) {
-        /* SYN-RECEIVED: an acceptable ACK establishes the connection;
-         * another gets <SEQ=SEG.ACK><CTL=RST>. */
-        if (!(ln_seq_gt(seg->ack, s->snd_una) && ln_seq_le(seg->ack, s->snd_max))) {
-            ln_tcp_send_rst_reply(st, seg);
-            ln_tcp_seg_drop(st, seg, LN_DROP_TCP_BAD_SEGMENT);
-            return;
-        }
-        ln_time now = ln_tcp_now(s);
-        if (ts_update) {
-            s->ts_recent = seg->tsval;
-            s->ts_recent_stamp = now;
-        }
-        s->snd_una = seg->ack;
-        s->snd_wnd = ln_tcp_seg_wnd(s, seg);
-        s->max_window = s->snd_wnd;
-        s->snd_wl1 = seg->seq;
-        s->snd_wl2 = seg->ack;
-        s->rcv_tstamp = now;
-        if (!s->srtt && ts && seg->tsecr) {
-            int32_t d = (int32_t)(ln_tcp_tsval(st, s->ts_offset) - seg->tsecr);
-            if (d >= 0) ln_tcp_rtt_sample(s, (ln_time)(d ? d : 1) * LN_MSEC);
-        }
-        if (s->srtt) s->min_rtt = s->srtt;
-        established(s);
-        if (simul_synack) {
-            /* Its SYN is ours already: the SYN-ACK itself needs an ACK. */
-            seg->seq++;
-            s->ack_pending |= LN_ACK_SCHED | LN_ACK_NOW;
-        }
+        if (!ack_syn_rcvd(s, seg, ts, ts_update, simul_synack)) return false;
     } else {
         int rc = ln_tcp_ack(s, seg);
         if (rc < 0) {
-            ln_tcp_seg_drop(st, seg, LN_DROP_TCP_OUT_OF_WINDOW);
-            return;
+            ln_tcp_seg_drop(s->st, seg, LN_DROP_TCP_OUT_OF_WINDOW);
+            return false;
         }
         /* Linux skips the update for an old ACK too (tcp_ack's old_ack). */
-        if (rc == 0 && ts_update) {
-            s->ts_recent = seg->tsval;
-            s->ts_recent_stamp = ln_tcp_now(s);
-        }
+        if (rc == 0 && ts_update) ts_recent_update(s, seg);
     }
+    return ack_of_fin(s, seg);
+}
 
-    /* Our FIN acknowledged? */
-    bool fin_acked = (s->flags & LN_TF_FIN_SENT) && s->snd_una == s->snd_max;
-    switch (s->state) {
-    case LN_TCP_FIN_WAIT_1:
-        if (!fin_acked) break;
-        ln_tcp_set_state(s, LN_TCP_FIN_WAIT_2);
-        ln_timer_cancel(&net_of(s)->sim, &s->t_rtx);
-        s->rtx_kind = LN_RTX_NONE;
-        if (s->flags & LN_TF_ORPHAN) {
-            /* Linux: nobody will read more; new data after close, or a FIN
-             * beyond what we have, ends it (TCPAbortOnData). */
-            if (seg->seg_len && ln_seq_gt(seg->seq + seg->seg_len - ((f & LN_TCP_FIN) ? 1 : 0), s->rcv_nxt)) {
-                LN_MIB_INC(n, TcpExtTCPAbortOnData);
-                ln_tcp_send_rst_reply(st, seg);
-                ln_tcp_done(s);
-                ln_tcp_seg_done(seg);
-                return;
-            }
-            if (!(f & LN_TCP_FIN)) ln_tcp_arm_fin_wait_2(s);
-        } else {
-            ln_tcp_notify(s, LN_TCP_EV_WRITABLE);
-        }
-        break;
-    case LN_TCP_CLOSING:
-        if (fin_acked) {
-            /* RFC 9293: CLOSING, our FIN acknowledged: TIME-WAIT. */
-            ln_tcp_enter_time_wait(s);
-            ln_tcp_seg_done(seg);
-            return;
-        }
-        break;
-    case LN_TCP_LAST_ACK:
-        if (fin_acked) {
-            /* The last ACK: done, no TIME-WAIT for the passive closer. */
-            ln_tcp_done(s);
-            ln_tcp_seg_done(seg);
-            return;
-        }
-        break;
-    default:
-        break;
-    }
-
-    /* Sixth, URG: not supported (the pointer is ignored, the data is
-     * delivered inline). */
-
-    /* Seventh, the text; eighth, the FIN (in data_queue, once in order). */
+/* RFC 9293 3.10.7.4 seventh, the segment text, and eighth, the FIN
+ * (tcp_rcv.c processes it once it is in order, after the text before
+ * it).  Returns false if the connection ended here. */
+static bool process_text(ln_tcp_sock *s, ln_tcp_seg *seg, bool ts)
+{
+    uint8_t f = seg->flags;
     switch (s->state) {
     case LN_TCP_CLOSE_WAIT:
     case LN_TCP_CLOSING:
@@ -469,12 +485,12 @@ static void synchronized(ln_tcp_sock *s, ln_tcp_seg *seg)
             ln_seq_gt(seg->seq + seg->seg_len - ((f & LN_TCP_FIN) ? 1 : 0), s->rcv_nxt)) {
             /* RFC 2525 2.17 / Linux: data for a socket that will not read
              * any more: reset. */
-            LN_MIB_INC(n, TcpExtTCPAbortOnData);
-            ln_tcp_send_rst_reply(st, seg);
+            LN_MIB_INC(s->st->node, TcpExtTCPAbortOnData);
+            ln_tcp_send_rst_reply(s->st, seg);
             if (!(s->flags & LN_TF_ORPHAN)) ln_tcp_set_error(s, LN_ECONNRESET);
             ln_tcp_done(s);
             ln_tcp_seg_done(seg);
-            return;
+            return false;
         }
         /* fall through */
     case LN_TCP_ESTABLISHED:
@@ -485,6 +501,26 @@ static void synchronized(ln_tcp_sock *s, ln_tcp_seg *seg)
         ln_tcp_seg_done(seg);
         break;
     }
+    return true;
+}
+
+/* RFC 9293 3.10.7.4: every synchronized state (and SYN-RECEIVED), one
+ * step of the RFC's order after the other; a step returns false when it
+ * used the segment up. */
+static void synchronized(ln_tcp_sock *s, ln_tcp_seg *seg)
+{
+    bool ts = (s->flags & LN_TF_TS) && seg->has_ts;
+    bool simul_synack;
+
+    if (!check_paws(s, seg, ts)) return;
+    if (!check_seq(s, seg)) return;                         /* first */
+    if (!check_rst(s, seg)) return;                         /* second */
+    /* Third, security and precedence: lunet has none. */
+    if (!check_syn(s, seg, &simul_synack)) return;          /* fourth */
+    if (!check_ack(s, seg, ts, simul_synack)) return;       /* fifth */
+    /* Sixth, URG: not supported (the pointer is ignored, the data is
+     * delivered inline). */
+    if (!process_text(s, seg, ts)) return;                  /* seventh, eighth */
     if (s->state == LN_TCP_CLOSED || (s->flags & LN_TF_DEAD)) return;
 
     /* Then send what the ACK allows, and the ACK the data asks for
