@@ -293,121 +293,131 @@ bool ln_tcp_may_update_window(const ln_tcp_sock *s, ln_seq ack, ln_seq seq, uint
            (seq == s->snd_wl1 && (nwin > s->snd_wnd || !nwin));
 }
 
-/* Linux's tcp_ack (RFC 9293 3.10.7.4 fifth, ESTABLISHED and on).
- * Returns 0 when the segment goes on to the text and FIN steps, 1 when it
- * does too but its ACK is an old duplicate (ignored), -1 when it is to be
- * dropped. */
-int ln_tcp_ack(ln_tcp_sock *s, ln_tcp_seg *seg)
+/* RFC 5961 5.2: an ACK is acceptable only if SND.UNA - MAX.SND.WND <=
+ * SEG.ACK <= SND.NXT.  Beyond SND.NXT: RFC 9293 says ACK and drop; Linux
+ * drops silently in ESTABLISHED and challenges in the other states.
+ * Returns ln_tcp_ack's codes: -1 drop, 1 old duplicate, 0 acceptable. */
+static int ack_acceptable(ln_tcp_sock *s, ln_seq ack)
 {
-    ln_tcp_stack *st = s->st;
-    ln_time now = ln_tcp_now(s);
-    ln_seq ack = seg->ack, prior_una = s->snd_una;
-    uint32_t mss = s->mss_cache;
-
-    /* RFC 5961 5.2: acceptable only if SND.UNA - MAX.SND.WND <= SEG.ACK
-     * <= SND.NXT.  Beyond SND.NXT: RFC 9293 says ACK and drop; Linux
-     * drops silently in ESTABLISHED and challenges in the other states. */
     if (ln_seq_gt(ack, s->snd_max)) {
         if (s->state != LN_TCP_ESTABLISHED) ln_tcp_challenge_ack(s);
         return -1;
     }
-    if (ln_seq_lt(ack, prior_una)) {
-        if (ln_seq_lt(ack, prior_una - umax(s->max_window, 1))) {
+    if (ln_seq_lt(ack, s->snd_una)) {
+        if (ln_seq_lt(ack, s->snd_una - umax(s->max_window, 1))) {
             ln_tcp_challenge_ack(s);
             return -1;
         }
         /* An old duplicate: ignore its ACK, keep its text. */
         return 1;
     }
+    return 0;
+}
 
-    s->rcv_tstamp = now;
-    s->probes = 0;
-    s->soft_error = 0;
-
-    /* Window update (RFC 9293 3.10.7.4). */
-    bool win_update = false;
+/* The window update of RFC 9293 3.10.7.4 (SND.WND, SND.WL1, SND.WL2).
+ * Returns true if SND.WND changed, which makes the ACK no duplicate. */
+static bool update_window(ln_tcp_sock *s, const ln_tcp_seg *seg)
+{
     uint32_t nwin = ln_tcp_seg_wnd(s, seg);
-    if (ln_tcp_may_update_window(s, ack, seg->seq, nwin)) {
-        s->snd_wl1 = seg->seq;
-        s->snd_wl2 = ack;
-        if (s->snd_wnd != nwin) {
-            win_update = true;
-            s->snd_wnd = nwin;
-            if (nwin > s->max_window) s->max_window = nwin;
-        }
-    }
+    if (!ln_tcp_may_update_window(s, seg->ack, seg->seq, nwin)) return false;
+    s->snd_wl1 = seg->seq;
+    s->snd_wl2 = seg->ack;
+    if (s->snd_wnd == nwin) return false;
+    s->snd_wnd = nwin;
+    if (nwin > s->max_window) s->max_window = nwin;
+    return true;
+}
 
-    /* The cumulative ACK. */
-    uint32_t acked = (uint32_t)(ack - prior_una), data_acked = 0, was_sacked = 0;
-    uint32_t cwnd0 = s->cc.cwnd, ssth0 = s->cc.ssthresh;
-    if (acked) {
-        data_acked = umin(acked, s->snd.len);
-        if (data_acked) ln_ring_read(&s->snd, NULL, data_acked);
-        s->snd_una = ack;
-        if (ln_seq_lt(s->snd_nxt, ack)) s->snd_nxt = ack;
-        s->bytes_acked += data_acked;
-        if (s->sb) {
-            /* Bytes SACKed earlier were counted as delivered then. */
-            uint32_t before = s->sb->sacked;
-            ln_tcp_sb_ack(s->sb, ack);
-            was_sacked = before - s->sb->sacked;
-        }
-        if (s->retrans_out && !(s->flags & LN_TF_SACK)) s->retrans_out = 0;
-        /* Linux's tcp_ack clears icsk_retransmits on every ACK that
-         * advances SND.UNA, in Loss too: the next RTO is a new timeout,
-         * which sets ssthresh again (RFC 5681 3.1 eq. 4, tcp_enter_loss).
-         * The episode's start stays until Loss ends (timeouts count from
-         * the first retransmission, as long as retransmitted data is out). */
-        s->retransmits = 0;
-        if (s->ca_state != LN_CA_LOSS) s->retrans_stamp = LN_NEVER;
-        ln_time ca_rtt;
-        rtt_from_ack(s, seg, ack, true, &ca_rtt);
-        cc_sync(s);
-        s->cc_ops->pkts_acked(&s->cc, div_up(acked, mss), ca_rtt, now);
-        if ((s->flags & LN_TF_NOSPACE) && ln_ring_room(&s->snd) >= s->snd.len / 2) {
-            s->flags &= ~LN_TF_NOSPACE;
-            ln_tcp_notify(s, LN_TCP_EV_WRITABLE);
-        }
+/* The cumulative ACK moved SND.UNA on by `acked` (Linux's
+ * tcp_clean_rtx_queue): the send ring, the scoreboard, the RTT sample,
+ * the algorithm's pkts_acked, a writable notification.  Returns the data
+ * bytes acknowledged (SYN and FIN excluded); *was_sacked gets the bytes
+ * of them that SACK had already reported delivered. */
+static uint32_t clean_acked(ln_tcp_sock *s, const ln_tcp_seg *seg, uint32_t acked, uint32_t mss,
+                            ln_time now, uint32_t *was_sacked)
+{
+    ln_seq ack = seg->ack;
+    uint32_t data_acked = umin(acked, s->snd.len);
+    if (data_acked) ln_ring_read(&s->snd, NULL, data_acked);
+    s->snd_una = ack;
+    if (ln_seq_lt(s->snd_nxt, ack)) s->snd_nxt = ack;
+    s->bytes_acked += data_acked;
+    if (s->sb) {
+        /* Bytes SACKed earlier were counted as delivered then. */
+        uint32_t before = s->sb->sacked;
+        ln_tcp_sb_ack(s->sb, ack);
+        *was_sacked = before - s->sb->sacked;
     }
+    if (s->retrans_out && !(s->flags & LN_TF_SACK)) s->retrans_out = 0;
+    /* Linux's tcp_ack clears icsk_retransmits on every ACK that
+     * advances SND.UNA, in Loss too: the next RTO is a new timeout,
+     * which sets ssthresh again (RFC 5681 3.1 eq. 4, tcp_enter_loss).
+     * The episode's start stays until Loss ends (timeouts count from
+     * the first retransmission, as long as retransmitted data is out). */
+    s->retransmits = 0;
+    if (s->ca_state != LN_CA_LOSS) s->retrans_stamp = LN_NEVER;
+    ln_time ca_rtt;
+    rtt_from_ack(s, seg, ack, true, &ca_rtt);
+    cc_sync(s);
+    s->cc_ops->pkts_acked(&s->cc, div_up(acked, mss), ca_rtt, now);
+    if ((s->flags & LN_TF_NOSPACE) && ln_ring_room(&s->snd) >= s->snd.len / 2) {
+        s->flags &= ~LN_TF_NOSPACE;
+        ln_tcp_notify(s, LN_TCP_EV_WRITABLE);
+    }
+    return data_acked;
+}
 
-    /* SACK blocks (RFC 2018, RFC 6675 Update()); a D-SACK (RFC 2883)
-     * only counts. */
+/* SACK blocks (RFC 2018, RFC 6675 Update()) into the scoreboard,
+ * allocated on first use; a D-SACK (RFC 2883) only counts.  Returns the
+ * bytes newly SACKed. */
+static uint32_t sack_update(ln_tcp_sock *s, const ln_tcp_seg *seg)
+{
     uint32_t newly_sacked = 0;
-    if ((s->flags & LN_TF_SACK) && seg->n_sack) {
-        if (!s->sb) {
-            s->sb = malloc(sizeof *s->sb);
-            if (s->sb) ln_tcp_sb_reset(s->sb, s->snd_una);
-        }
-        if (s->sb) {
-            if (ln_tcp_sb_update(s->sb, s->snd_una, s->snd_max, seg->sack, seg->n_sack, &newly_sacked))
-                LN_MIB_INC(st->node, TcpExtTCPDSACKRecv);
-        }
+    if (!(s->flags & LN_TF_SACK) || !seg->n_sack) return 0;
+    if (!s->sb) {
+        s->sb = malloc(sizeof *s->sb);
+        if (s->sb) ln_tcp_sb_reset(s->sb, s->snd_una);
     }
+    if (s->sb) {
+        if (ln_tcp_sb_update(s->sb, s->snd_una, s->snd_max, seg->sack, seg->n_sack, &newly_sacked))
+            LN_MIB_INC(s->st->node, TcpExtTCPDSACKRecv);
+    }
+    return newly_sacked;
+}
 
-    /* RFC 5681 2: a duplicate ACK acknowledges nothing new, carries no
-     * data, does not change the window, while data is outstanding; with
-     * SACK only new SACK information counts (RFC 6675 2). */
+/* RFC 5681 2: a duplicate ACK acknowledges nothing new, carries no
+ * data, does not change the window, while data is outstanding; with
+ * SACK only new SACK information counts (RFC 6675 2). */
+static bool is_dupack(const ln_tcp_sock *s, const ln_tcp_seg *seg, uint32_t acked, bool win_update,
+                      uint32_t newly_sacked)
+{
     bool is_dup = !acked && !seg->len && !(seg->flags & (LN_TCP_SYN | LN_TCP_FIN)) && !win_update &&
                   s->snd_max != s->snd_una;
     if ((s->flags & LN_TF_SACK) && !newly_sacked) is_dup = false;
-    uint32_t acked_segs = div_up(acked > was_sacked ? acked - was_sacked : 0, mss);
-    uint32_t sacked_segs = div_up(newly_sacked, mss);
-    if (acked || is_dup || newly_sacked) recovery(s, acked != 0, acked_segs, sacked_segs, is_dup);
+    return is_dup;
+}
 
-    /* Grow cwnd on new data acknowledged, outside cwnd reduction (Linux's
-     * tcp_cong_control -> tcp_cong_avoid). */
+/* Grow cwnd on new data acknowledged, outside cwnd reduction (Linux's
+ * tcp_cong_control -> tcp_cong_avoid); report any change of cwnd or
+ * ssthresh this ACK made (cwnd0, ssth0: as they were before it). */
+static void cong_control(ln_tcp_sock *s, uint32_t data_acked, uint32_t delivered_segs, uint32_t cwnd0,
+                         uint32_t ssth0, ln_time now)
+{
     if (data_acked && s->ca_state != LN_CA_RECOVERY && s->ca_state != LN_CA_CWR) {
         cc_sync(s);
-        s->cc_ops->cong_avoid(&s->cc, acked_segs + sacked_segs, now);
+        s->cc_ops->cong_avoid(&s->cc, delivered_segs, now);
     }
     if (s->cc.cwnd != cwnd0 || s->cc.ssthresh != ssth0) {
         if (s->cc.cwnd > cwnd0) ln_tcp_sndbuf_expand(s);
         ln_tcp_emit_cwnd(s, "ack");
     }
+}
 
-    /* Timers: RFC 6298 5.2/5.3 on new data acknowledged; the persist
-     * timer restarts on every ACK while the window stays shut (Linux's
-     * tcp_ack_probe), and stops once it opens. */
+/* Timers: RFC 6298 5.2/5.3 on new data acknowledged; the persist timer
+ * restarts on every ACK while the window stays shut (Linux's
+ * tcp_ack_probe), and stops once it opens. */
+static void ack_timers(ln_tcp_sock *s, uint32_t acked, uint32_t mss)
+{
     if (acked) {
         ln_tcp_rearm_rtx(s);
     } else if (s->snd_max == s->snd_una && ln_timer_armed(&s->t_rtx) && s->rtx_kind == LN_RTX_PERSIST) {
@@ -422,5 +432,33 @@ int ln_tcp_ack(ln_tcp_sock *s, ln_tcp_seg *seg)
             ln_tcp_rearm_rtx(s);
         }
     }
+}
+
+/* Linux's tcp_ack (RFC 9293 3.10.7.4 fifth, ESTABLISHED and on). */
+int ln_tcp_ack(ln_tcp_sock *s, ln_tcp_seg *seg)
+{
+    ln_time now = ln_tcp_now(s);
+    ln_seq prior_una = s->snd_una;
+    uint32_t mss = s->mss_cache;
+    int rc = ack_acceptable(s, seg->ack);
+    if (rc) return rc;
+
+    s->rcv_tstamp = now;
+    s->probes = 0;
+    s->soft_error = 0;
+    bool win_update = update_window(s, seg);
+
+    uint32_t acked = (uint32_t)(seg->ack - prior_una), data_acked = 0, was_sacked = 0;
+    uint32_t cwnd0 = s->cc.cwnd, ssth0 = s->cc.ssthresh;
+    if (acked) data_acked = clean_acked(s, seg, acked, mss, now, &was_sacked);
+    uint32_t newly_sacked = sack_update(s, seg);
+
+    bool is_dup = is_dupack(s, seg, acked, win_update, newly_sacked);
+    uint32_t acked_segs = div_up(acked > was_sacked ? acked - was_sacked : 0, mss);
+    uint32_t sacked_segs = div_up(newly_sacked, mss);
+    if (acked || is_dup || newly_sacked) recovery(s, acked != 0, acked_segs, sacked_segs, is_dup);
+
+    cong_control(s, data_acked, acked_segs + sacked_segs, cwnd0, ssth0, now);
+    ack_timers(s, acked, mss);
     return 0;
 }
