@@ -1,27 +1,31 @@
-/* tcp_in.c - everything TCP receives: demultiplexing, the RFC 9293 state
- * machine, ACK processing with RTT samples, loss detection and recovery,
- * and the receive path with its delayed-ACK policy.
+/* tcp_in.c - where a segment goes when it arrives: demultiplexing, and
+ * the RFC 9293 3.10.7 state walk for a connection (SYN-SENT, then every
+ * synchronized state in the RFC's order of checks), and TIME-WAIT.  What
+ * an acceptable ACK does is in tcp_ack.c, what the text and FIN do in
+ * tcp_rcv.c.
  *
  * Read, in this order:
  *   RFC 9293 3.10.7 (SEGMENT ARRIVES: this file follows it step by step),
- *     3.5 (open, simultaneous open), 3.6 (close), 3.8.6 (windows)
- *   RFC 5961 (RST and SYN acceptance, challenge ACKs, ACK range)
- *   RFC 7323 (PAWS, TS.Recent), RFC 2018 and RFC 2883 (SACK, D-SACK)
- *   RFC 5681 (dupacks, fast retransmit), RFC 6675 (SACK recovery),
- *   RFC 6582 (NewReno), RFC 6937 (PRR), RFC 6298 (RTT samples, Karn)
- *   RFC 1122 4.2.3.2 (delayed ACKs), RFC 2525 2.17 (data after close)
- * and where the RFCs leave a choice, Linux's tcp_input.c, tcp_minisocks.c
- * and tcp_ipv4.c, which is what lunet copies.
+ *     3.5 (open, simultaneous open), 3.6 (close)
+ *   RFC 5961 (RST and SYN acceptance, challenge ACKs)
+ *   RFC 7323 5 (PAWS), RFC 1122 4.2.2.13 (TIME-WAIT reopened by a SYN),
+ *   RFC 2525 2.17 (data after close)
+ * and where the RFCs leave a choice, Linux's tcp_input.c
+ * (tcp_rcv_state_process, tcp_validate_incoming), tcp_minisocks.c
+ * (tcp_timewait_state_process) and tcp_ipv4.c (tcp_v4_rcv), which is
+ * what lunet copies.
  *
  * Call chain:
  *   ln_ip_input -> deliver -> ln_tcp_input (parse, checksum, demux)
  *     -> TIME_WAIT / orphaned FIN_WAIT_2:   tw_process (tcp_timewait_state_process)
  *     -> connection:                        ln_tcp_process
  *          SYN_SENT:       syn_sent (3.10.7.3)
- *          synchronized:   established (3.10.7.4): PAWS, sequence, RST,
- *                          SYN, ACK (ack_process -> sack, rtt, recovery,
- *                          cwnd), text (data_queue -> ofo), FIN (fin)
- *          then ln_tcp_output (tcp_out.c) and ack_snd_check
+ *          synchronized:   synchronized (3.10.7.4), one function a step:
+ *                          check_paws, check_seq (first), check_rst
+ *                          (second), check_syn (fourth), check_ack (fifth:
+ *                          ln_tcp_ack in tcp_ack.c), process_text (seventh
+ *                          and eighth: ln_tcp_data_queue in tcp_rcv.c)
+ *          then ln_tcp_output (tcp_out.c) and ln_tcp_ack_snd_check (tcp_rcv.c)
  *     -> listener:                          ln_tcp_listen_input (tcp_listen.c)
  *     -> nobody:                            RST (3.10.7.1)
  *
@@ -240,6 +244,8 @@ static void syn_sent(ln_tcp_sock *s, ln_tcp_seg *seg)
     ln_tcp_send_syn(s);
     ln_tcp_seg_done(seg);
 }
+
+/* ---- synchronized states (RFC 9293 3.10.7.4) ------------------------------ */
 
 /* Linux's tcp_disordered_ack: a pure duplicate ACK at RCV.NXT that would
  * not update the window, whose TSval is within one RTO's worth of ticks

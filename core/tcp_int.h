@@ -1,19 +1,28 @@
 /* tcp_int.h - inside the TCP stack: the control block and the contracts
  * between the files that implement it.  Users include tcp.h only.
  *
- *   tcp.c         sockets, demultiplexing, ports and bind rules, ISNs,
- *                 state changes, socket lifetime, the user API
+ *   tcp.c         the user calls and a socket's life: birth (connect, a
+ *                 passive open's child), state changes, notifications,
+ *                 events, the end; the per-node stack
+ *   tcp_table.c   connection, listener and bind tables, bind rules,
+ *                 ephemeral ports, ISNs and TS offsets
+ *   tcp_opt.c     node settings, socket options, tcp_info, ss counts
  *   tcp_in.c      ln_tcp_input (IP handler) -> parse -> demux ->
  *                 ln_tcp_listen_input | ln_tcp_process: RFC 9293 3.10.7
- *                 in the RFC's order; ACK processing, RTT samples, loss
- *                 detection (dupacks, SACK), recovery, receive path
+ *                 in the RFC's order, one function per step; TIME_WAIT
+ *   tcp_ack.c     the fifth step for ESTABLISHED and on: ACK range, send
+ *                 window, RTT samples, SACK, loss recovery, PRR, cwnd
+ *   tcp_rcv.c     the seventh and eighth steps: receive and OFO queues,
+ *                 FIN, delayed / quick / compressed ACKs, DRS
+ *   tcp_win.c     window and MSS arithmetic, one function per quantity
  *   tcp_out.c     ln_tcp_output: the one function that decides what to send
  *                 next (retransmissions in recovery, new data under cwnd,
  *                 receive window and Nagle, FIN); control segments (ACK,
- *                 RST, SYN, probes); window selection
+ *                 RST, SYN, probes)
  *   tcp_timer.c   retransmission (RFC 6298), SYN retries, persist,
  *                 delayed ACK, keepalive, FIN_WAIT_2, TIME_WAIT
  *   tcp_listen.c  SYN queue (request sockets), accept queue, SYN cookies
+ *   tcp_icmp.c    ICMP errors about our segments (path MTU, unreachables)
  *   tcp_wire.c    header and option parsing and building
  *   tcp_buf.c     rings and the out-of-order queue
  *   tcp_sack.c    the sender's scoreboard, RFC 6675

@@ -28,7 +28,12 @@
  * socket: a flood costs about 100 bytes per queued SYN, and nothing at all
  * once cookies take over.  Requests live in no list of their listener;
  * the rare whole-listener operations (close, the young count under flood)
- * walk the table. */
+ * walk the table.
+ *
+ * Near 900 lines, on purpose: the request table, its timer, SYN cookies
+ * and the accept queue are one state machine (a request becomes a cookie
+ * under flood, a cookie becomes a request's child), and its helpers are
+ * private to it; split apart they would need a header of internals. */
 #include <stdlib.h>
 #include <string.h>
 

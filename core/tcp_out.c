@@ -6,20 +6,20 @@
  *      recovery (RFC 6675 NextSeg, RFC 6582), then new data (or, after an
  *      RTO, data again from SND.UNA) under cwnd, the peer's window and
  *      Nagle, then a FIN -- and then arms the retransmission or persist
- *      timer.  Callers: tcp_in.c after each ACK, ln_tcp_send, timers.
+ *      timer.  Callers: tcp_in.c after each segment, ln_tcp_send, timers.
  *   2. bare control segments: ACKs (ln_tcp_send_ack, also from TIME_WAIT
  *      with IP ID 0), SYN / SYN-ACK, RSTs (from a socket, or answering a
  *      segment nobody takes), zero-window and keepalive probes
  *      (seq = SND.UNA - 1), and ln_tcp_send_ctl for tcp_listen.c.
  *
- * Also here: the receive window we advertise (Linux's tcp_select_window,
- * which is RFC 1122 4.2.3.3 receiver SWS avoidance, never moving the right
- * edge left) and the bookkeeping every sent segment does (delayed-ACK
- * state, IP ID, counters, send times for RTT samples).
+ * Also here: the bookkeeping every sent segment does (delayed-ACK state,
+ * IP ID, counters, send times for RTT samples).  The window each segment
+ * advertises and the segment size come from tcp_win.c
+ * (ln_tcp_select_window, ln_tcp_current_mss).
  *
  * Read: RFC 9293 3.8.6 (windows), 3.10 (what each state sends), RFC 1122
  * 4.2.3.4 (sender SWS, Nagle), RFC 896, RFC 6675 5, RFC 6937 (PRR sets
- * cwnd in tcp_in.c, this file spends it), RFC 7323 3 (TS on every
+ * cwnd in tcp_ack.c, this file spends it), RFC 7323 3 (TS on every
  * segment), RFC 2018 / RFC 2883 (SACK and D-SACK blocks), and Linux's
  * tcp_output.c. */
 #include <stdlib.h>
