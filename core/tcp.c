@@ -1,20 +1,22 @@
-/* tcp.c - TCP sockets: the user API, the per-node stack (tables, ports,
- * bind rules, ISNs, timestamps), state changes, notifications and socket
- * lifetime.
+/* tcp.c - TCP sockets: the user calls (socket, listen, connect, accept,
+ * send, recv, shutdown, close, abort), a socket's life from birth (by
+ * connect or from a listener's handshake) to its free, state changes,
+ * notifications and events, and the per-node stack (attach, detach).
  *
  * Place in the call chain:
- *   users (Lua binding, C) -> ln_tcp_socket/bind/listen/connect/send/recv/
- *     close ... -> ln_tcp_output (tcp_out.c), tcp_in.c's receive helpers
- *   tcp_in.c demultiplexing -> ln_tcp_lookup_conn / ln_tcp_lookup_listener
- *   tcp_listen.c -> ln_tcp_child_new, ln_tcp_select_initial_window, ISNs
- *   every state change -> ln_tcp_set_state (counters, events)
- *   ICMP errors quoting our segments -> icmp_err (tcp_v4_err)
+ *   users (Lua binding, C) -> ln_tcp_socket/listen/connect/send/recv/
+ *     close ... -> ln_tcp_output (tcp_out.c), tcp_rcv.c's read-side
+ *     helpers; tables and ports in tcp_table.c, windows in tcp_win.c
+ *   tcp_listen.c -> ln_tcp_child_new (the passive open's full socket)
+ *   tcp_in.c, tcp_timer.c, tcp_icmp.c -> ln_tcp_set_state (counters,
+ *     events), ln_tcp_done (the end), ln_tcp_set_error, ln_tcp_notify
+ *   settings and socket options: tcp_opt.c
  *
- * Read: RFC 9293 3.3.2 (states), 3.4.1 and RFC 6528 (ISNs), RFC 7323 5.4
- * (TS clock), RFC 1122 4.2.2.13 (close with unread data), RFC 5961 7
- * (challenge ACK budget), and Linux's inet_connection_sock.c /
- * inet_hashtables.c (bind conflicts, ephemeral ports), tcp.c (close,
- * shutdown, options) and tcp_output.c tcp_select_initial_window.
+ * Read: RFC 9293 3.3.2 (states), 3.5 and 3.6 (open, close), RFC 1122
+ * 4.2.2.13 (close with unread data), RFC 5681 4.1 (restart after idle),
+ * and Linux's tcp.c (tcp_close, tcp_shutdown, tcp_set_state), tcp_input.c
+ * (tcp_init_transfer), tcp_minisocks.c (tcp_create_openreq_child) and
+ * tcp_ipv4.c (tcp_v4_connect).
  *
  * Notifications are held while the stack is busy (segment input, timers,
  * API calls: a "batch") and delivered when it ends, so a callback always
@@ -26,15 +28,8 @@
 #include "ip.h"
 #include "net.h"
 #include "node.h"
-#include "route.h"
 #include "tcp_int.h"
 #include "wire.h"
-
-#define SOCK_MIN_RCVBUF 2304u       /* Linux: 2 * (2048 + sizeof(sk_buff)) */
-#define SOCK_MIN_SNDBUF 4608u
-#define TCP_MIN_MSS     88u
-#define MAX_TCP_WINDOW  32767u
-#define TCPOLEN_TS_ALIGNED 12u
 
 static const char *const state_names[LN_TCP__NSTATES] = {
     "CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1",
@@ -49,55 +44,6 @@ const char *ln_tcp_state_name(ln_tcp_state s)
 static ln_net *net_of(const ln_tcp_stack *st) { return st->node->net; }
 static uint32_t umin(uint32_t a, uint32_t b) { return a < b ? a : b; }
 static uint32_t umax(uint32_t a, uint32_t b) { return a > b ? a : b; }
-
-/* ---- settings ------------------------------------------------------------ */
-
-void ln_tcp_cfg_default(ln_tcp_cfg *c)
-{
-    /* Linux 6.x defaults (Documentation/networking/ip-sysctl.rst, and the
-     * reference kernel's sysctl.txt). */
-    memset(c, 0, sizeof *c);
-    c->syn_retries = 6;
-    c->synack_retries = 5;
-    c->syn_linear_timeouts = 4;
-    c->retries1 = 3;
-    c->retries2 = 15;
-    c->orphan_retries = 0;
-    c->fin_timeout = 60 * LN_SEC;
-    c->msl = 30 * LN_SEC;
-    c->max_syn_backlog = 2048;
-    c->somaxconn = 4096;
-    c->syncookies = 1;
-    c->sack = c->dsack = c->timestamps = c->window_scaling = true;
-    c->rmem[0] = 4096; c->rmem[1] = 131072; c->rmem[2] = 33554432;
-    c->wmem[0] = 4096; c->wmem[1] = 16384; c->wmem[2] = 4194304;
-    c->rmem_max = c->wmem_max = 4194304;
-    c->rto_min = 200 * LN_MSEC;
-    c->rto_max = 120 * LN_SEC;
-    c->rto_initial = 1 * LN_SEC;
-    c->delack_min = 40 * LN_MSEC;
-    c->delack_max = 200 * LN_MSEC;
-    /* Debian and most distributions build cubic as the default (the
-     * reference kernel's bbr is the exception, see its notes 0). */
-    strcpy(c->congestion, "cubic");
-    c->initial_cwnd = 10;
-    c->reordering = 3;
-    c->keepalive_time = 7200 * LN_SEC;
-    c->keepalive_intvl = 75 * LN_SEC;
-    c->keepalive_probes = 9;
-    c->invalid_ratelimit = 500 * LN_MSEC;
-    /* Linux 6.x: INT_MAX (the global limit is off; the per-socket 500 ms
-     * limit does the work). */
-    c->challenge_ack_limit = 0x7fffffffu;
-    c->port_lo = 32768;
-    c->port_hi = 60999;
-    c->slow_start_after_idle = true;
-    c->max_tw_buckets = 131072;
-    c->fixed_isn = -1;
-    c->base_mss = 536;               /* TCP_MSS_DEFAULT, RFC 9293 3.7.1 */
-}
-
-ln_tcp_cfg *ln_tcp_cfg_of(ln_node *n) { return n->tcp ? &n->tcp->cfg : NULL; }
 
 /* ---- batches and notifications ---------------------------------------------- */
 
@@ -261,428 +207,12 @@ void ln_tcp_set_state(ln_tcp_sock *s, ln_tcp_state state)
     }
 }
 
-/* ---- tables: connections, bound ports, listeners ------------------------------- */
-
-uint32_t ln_tcp_tuple_hash(const ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
-                           uint32_t laddr, uint16_t lport)
-{
-    uint64_t x = ((uint64_t)raddr << 32 | laddr) ^ st->ts_key;
-    x ^= ((uint64_t)rport << 16 | lport) * 0x9e3779b97f4a7c15ull;
-    x ^= x >> 33; x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return (uint32_t)x;
-}
-
-/* Double the connection table when it holds as many sockets as buckets:
- * chains stay short, and the rehash is amortised O(1) per connection. */
-static void ehash_grow(ln_tcp_stack *st)
-{
-    uint32_t old = st->ehash_mask + 1, n = old * 2;
-    ln_tcp_sock **t = calloc(n, sizeof *t);
-    if (!t) return;                     /* keep the old one: longer chains only */
-    for (uint32_t i = 0; i < old; i++) {
-        ln_tcp_sock *s = st->ehash[i], *next;
-        for (; s; s = next) {
-            next = s->hnext;
-            uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & (n - 1);
-            s->hnext = t[h];
-            t[h] = s;
-        }
-    }
-    free(st->ehash);
-    st->ehash = t;
-    st->ehash_mask = n - 1;
-}
-
-void ln_tcp_hash(ln_tcp_sock *s)
-{
-    ln_tcp_stack *st = s->st;
-    if (s->flags & LN_TF_HASHED) return;
-    if (st->n_conns >= st->ehash_mask + 1) ehash_grow(st);
-    uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & st->ehash_mask;
-    s->hnext = st->ehash[h];
-    st->ehash[h] = s;
-    st->n_conns++;
-    s->flags |= LN_TF_HASHED;
-}
-
-void ln_tcp_unhash(ln_tcp_sock *s)
-{
-    ln_tcp_stack *st = s->st;
-    if (!(s->flags & LN_TF_HASHED)) return;
-    uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & st->ehash_mask;
-    for (ln_tcp_sock **pp = &st->ehash[h]; *pp; pp = &(*pp)->hnext) {
-        if (*pp == s) {
-            *pp = s->hnext;
-            break;
-        }
-    }
-    s->hnext = NULL;
-    st->n_conns--;
-    s->flags &= ~LN_TF_HASHED;
-}
-
-ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
-                                uint32_t laddr, uint16_t lport)
-{
-    uint32_t h = ln_tcp_tuple_hash(st, raddr, rport, laddr, lport) & st->ehash_mask;
-    for (ln_tcp_sock *s = st->ehash[h]; s; s = s->hnext)
-        if (s->raddr == raddr && s->rport == rport && s->lport == lport && s->laddr == laddr)
-            return s;
-    return NULL;
-}
-
-/* Listeners are few: a list, the exact address preferred over the
- * wildcard (Linux's compute_score). */
-ln_tcp_sock *ln_tcp_lookup_listener(ln_tcp_stack *st, uint32_t laddr, uint16_t lport)
-{
-    ln_tcp_sock *wild = NULL;
-    for (ln_tcp_sock *l = st->listeners; l; l = l->hnext) {
-        if (l->lport != lport) continue;
-        if (l->laddr == laddr) return l;
-        if (l->laddr == 0 && !wild) wild = l;
-    }
-    return wild;
-}
-
-static void listener_add(ln_tcp_sock *l)
-{
-    l->hnext = l->st->listeners;
-    l->st->listeners = l;
-    l->flags |= LN_TF_LISTENING;
-}
-
-static void listener_del(ln_tcp_sock *l)
-{
-    if (!(l->flags & LN_TF_LISTENING)) return;
-    for (ln_tcp_sock **pp = &l->st->listeners; *pp; pp = &(*pp)->hnext) {
-        if (*pp == l) {
-            *pp = l->hnext;
-            break;
-        }
-    }
-    l->hnext = NULL;
-    l->flags &= ~LN_TF_LISTENING;
-}
-
-static ln_tcp_sock **bucket(const ln_tcp_stack *st, uint16_t port)
-{
-    return &st->bhash[port & st->bhash_mask];
-}
-
-static void bind_add(ln_tcp_sock *s)
-{
-    ln_tcp_sock **b = bucket(s->st, s->lport);
-    s->bnext = *b;
-    *b = s;
-    s->flags |= LN_TF_BOUND;
-}
-
-static void bind_del(ln_tcp_sock *s)
-{
-    if (!(s->flags & LN_TF_BOUND)) return;
-    for (ln_tcp_sock **pp = bucket(s->st, s->lport); *pp; pp = &(*pp)->bnext) {
-        if (*pp == s) {
-            *pp = s->bnext;
-            break;
-        }
-    }
-    s->bnext = NULL;
-    s->flags &= ~LN_TF_BOUND;
-}
-
-/* Linux's inet_bind_conflict, without SO_REUSEPORT and devices: another
- * socket on the port whose address overlaps ours conflicts unless both
- * have SO_REUSEADDR and the other is not listening.  TIME_WAIT sockets
- * keep their flag (inherited from the listener), so a restarted server
- * rebinds only if the old one and the new one both set it (reference
- * 10). */
-static bool bind_conflict(const ln_tcp_sock *s, uint32_t addr, uint16_t port)
-{
-    for (const ln_tcp_sock *o = *bucket(s->st, port); o; o = o->bnext) {
-        if (o == s || o->lport != port || (o->flags & LN_TF_DEAD)) continue;
-        if (addr && o->laddr && addr != o->laddr) continue;
-        if ((s->flags & LN_TF_REUSEADDR) && (o->flags & LN_TF_REUSEADDR) &&
-            o->state != LN_TCP_LISTEN)
-            continue;
-        return true;
-    }
-    return false;
-}
-
-/* bind(port 0), Linux's inet_csk_find_open_port: the range from a
- * pseudo-random offset, odd ports first (connect() prefers even ones, so
- * the two rarely compete). */
-static uint16_t bind_ephemeral(ln_tcp_sock *s, uint32_t addr)
-{
-    ln_tcp_stack *st = s->st;
-    uint32_t lo = st->cfg.port_lo, hi = st->cfg.port_hi;
-    if (hi < lo) return 0;
-    uint32_t range = hi - lo + 1;
-    uint32_t off = (uint32_t)ln_rng_below(&st->rng, range);
-    for (int parity = 1; parity >= 0; parity--) {
-        for (uint32_t i = 0; i < range; i++) {
-            uint32_t port = lo + (off + i) % range;
-            if ((port & 1u) != (uint32_t)parity) continue;
-            if (!bind_conflict(s, addr, (uint16_t)port)) return (uint16_t)port;
-        }
-    }
-    return 0;
-}
-
-int ln_tcp_bind(ln_tcp_sock *s, uint32_t addr, uint16_t port)
-{
-    ln_tcp_stack *st = s->st;
-    if ((s->flags & LN_TF_BOUND) || s->state != LN_TCP_CLOSED) return LN_EINVAL;
-    if (addr && !ln_ip_is_local(st->node, addr)) return LN_EADDRNOTAVAIL;
-    if (port == 0) {
-        port = bind_ephemeral(s, addr);
-        if (!port) return LN_EADDRNOTAVAIL;
-    } else if (bind_conflict(s, addr, port)) {
-        return LN_EADDRINUSE;
-    }
-    s->laddr = addr;
-    s->lport = port;
-    bind_add(s);
-    return 0;
-}
-
-/* May connect() use lport towards raddr:rport?  Ports that bind() took
- * are never shared (Linux: a bucket with fastreuse >= 0); a port other
- * connections chose is, as long as the 4-tuple is new (TIME_WAIT
- * included: lunet does not reuse TIME_WAIT 4-tuples, tcp_tw_reuse's
- * loopback case aside). */
-static bool port_ok_for_connect(const ln_tcp_stack *st, uint32_t laddr, uint16_t lport,
-                                uint32_t raddr, uint16_t rport)
-{
-    for (const ln_tcp_sock *o = *bucket(st, lport); o; o = o->bnext) {
-        if (o->lport != lport || (o->flags & LN_TF_DEAD)) continue;
-        if (!(o->flags & LN_TF_PORT_AUTO)) return false;
-    }
-    return !ln_tcp_lookup_conn((ln_tcp_stack *)st, raddr, rport, laddr, lport);
-}
-
-/* connect() without a port: Linux's __inet_hash_connect, even ports
- * first from an offset that depends on the destination and moves on
- * after each use (its table_perturb), so consecutive connections get
- * spread-out but repeatable ports. */
-static uint16_t connect_ephemeral(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr, uint16_t rport)
-{
-    uint32_t lo = st->cfg.port_lo, hi = st->cfg.port_hi;
-    if (hi < lo) return 0;
-    uint32_t range = hi - lo + 1;
-    uint32_t w[3] = { laddr, raddr, rport };
-    uint32_t off = (uint32_t)ln_hash64(w, sizeof w, st->isn_key) + st->port_hint;
-    for (uint32_t parity = 0; parity < 2; parity++) {
-        for (uint32_t i = 0; i < range; i++) {
-            uint32_t port = lo + (off + i) % range;
-            if ((port & 1u) != parity) continue;
-            if (port_ok_for_connect(st, laddr, (uint16_t)port, raddr, rport)) {
-                st->port_hint = (uint16_t)(st->port_hint + i + 2);
-                return (uint16_t)port;
-            }
-        }
-    }
-    return 0;
-}
-
-/* ---- ISNs and timestamps ---------------------------------------------------------- */
-
-/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 us clock.  Linux hashes
- * with siphash and a 64 ns clock; lunet follows the RFC's clock. */
-ln_seq ln_tcp_isn(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
-{
-    if (st->cfg.fixed_isn >= 0) return (ln_seq)st->cfg.fixed_isn;
-    uint32_t w[3] = { laddr, raddr, (uint32_t)lport << 16 | rport };
-    uint32_t f = (uint32_t)ln_hash64(w, sizeof w, st->isn_key);
-    return f + (uint32_t)(ln_net_now(net_of(st)) / (4 * LN_USEC));
-}
-
-/* Linux's secure_tcp_ts_off: a keyed hash of the address pair, so TSvals
- * reveal neither uptime nor other connections' clocks. */
-uint32_t ln_tcp_ts_offset(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr)
-{
-    uint32_t w[2] = { laddr, raddr };
-    return (uint32_t)ln_hash64(w, sizeof w, st->ts_key);
-}
-
-/* RFC 7323 5.4: a clock of 1 ms ticks (Linux's tcp_clock_ms). */
-uint32_t ln_tcp_tsval(ln_tcp_stack *st, uint32_t ts_offset)
-{
-    return (uint32_t)(ln_net_now(net_of(st)) / LN_MSEC) + ts_offset;
-}
-
-bool ln_tcp_challenge_ok(ln_tcp_stack *st)
-{
-    /* RFC 5961 7: a per-second budget, Linux's tcp_challenge_ack_limit. */
-    ln_time now = ln_net_now(net_of(st));
-    if (now - st->challenge_stamp >= LN_SEC || st->challenge_stamp == 0) {
-        st->challenge_stamp = now ? now : 1;
-        st->challenge_count = 0;
-    }
-    if (st->challenge_count >= st->cfg.challenge_ack_limit) return false;
-    st->challenge_count++;
-    return true;
-}
-
-/* ---- windows and segment sizes ---------------------------------------------------- */
-
-uint32_t ln_tcp_full_space(const ln_tcp_sock *s)
-{
-    return (uint32_t)(((uint64_t)s->rcvbuf * s->scaling_ratio) >> 8);
-}
-
-/* tcp_space(): what the free part of the receive buffer can hold in
- * payload.  lunet charges queued payload at the same ratio it learnt from
- * the first full segment, so this is full_space less the bytes held. */
-uint32_t ln_tcp_space(const ln_tcp_sock *s)
-{
-    uint32_t full = ln_tcp_full_space(s);
-    uint32_t held = s->rcv.len + s->ofo.bytes;
-    return full > held ? full - held : 0;
-}
-
-static int ilog2(uint32_t v)
-{
-    int r = -1;
-    while (v) {
-        v >>= 1;
-        r++;
-    }
-    return r;
-}
-
-/* Linux's tcp_select_initial_window: a whole number of segments up to
- * the buffer, never more than 65535 unscaled; the scale is chosen for the
- * largest buffer autotuning could reach (tcp_rmem[2], rmem_max), capped by
- * the clamp (a locked SO_RCVBUF: 0). */
-static void initial_window(const ln_tcp_sock *s, uint32_t space, uint32_t mss, uint32_t *rcv_wnd,
-                           uint32_t *clamp, bool wscale_ok, uint8_t *rcv_wscale)
-{
-    const ln_tcp_cfg *c = &s->st->cfg;
-    if (*clamp == 0) *clamp = 65535u << LN_TCP_MAX_WSCALE;
-    space = umin(*clamp, space);
-    if (space > mss && mss) space = space / mss * mss;
-    *rcv_wnd = umin(space, 65535u);
-    *rcv_wscale = 0;
-    if (wscale_ok) {
-        space = umax(space, c->rmem[2]);
-        space = umax(space, c->rmem_max);
-        space = umin(space, *clamp);
-        int ws = ilog2(space) - 15;
-        *rcv_wscale = (uint8_t)(ws < 0 ? 0 : ws > LN_TCP_MAX_WSCALE ? LN_TCP_MAX_WSCALE : ws);
-    }
-    *clamp = umin(65535u << *rcv_wscale, *clamp);
-}
-
-/* With a locked SO_RCVBUF the window never exceeds the buffer
- * (tcp_connect_init, tcp_openreq_init_rwin). */
-static uint32_t clamp_for(const ln_tcp_sock *s, uint32_t clamp)
-{
-    uint32_t full = ln_tcp_full_space(s);
-    if ((s->flags & LN_TF_RCVBUF_LOCK) && (clamp == 0 || clamp > full)) clamp = full;
-    return clamp;
-}
-
-void ln_tcp_select_initial_window(const ln_tcp_sock *s, uint32_t mss, uint32_t *rcv_wnd,
-                                  uint32_t *window_clamp, uint8_t *rcv_wscale)
-{
-    *window_clamp = clamp_for(s, *window_clamp);
-    initial_window(s, ln_tcp_full_space(s), mss, rcv_wnd, window_clamp,
-                   s->st->cfg.window_scaling, rcv_wscale);
-}
-
-/* tp->advmss: the MSS we announced less the TS option when it is in use
- * (Linux subtracts TCPOLEN_TSTAMP_ALIGNED once timestamps are agreed). */
-uint32_t ln_tcp_advmss(const ln_tcp_sock *s)
-{
-    return s->adv_mss - ((s->flags & LN_TF_TS) ? TCPOLEN_TS_ALIGNED : 0);
-}
-
-/* The MTU of the route to raddr (loopback: IP's 65535), 0 if none. */
-static uint32_t route_mtu(ln_node *n, uint32_t raddr)
-{
-    if (ln_ip_is_local(n, raddr)) return 65535;
-    const ln_route *rt = ln_route_lookup(&n->routes, raddr);
-    return rt && rt->iface ? rt->iface->mtu : 0;
-}
-
-/* ipv4_default_advmss (MTU - 40, at least 256) lowered by TCP_MAXSEG. */
-static uint16_t adv_mss_for(const ln_tcp_sock *s, uint32_t mtu)
-{
-    uint32_t mss = mtu > 40 + 256 ? mtu - 40 : 256;
-    if (s->user_mss && s->user_mss < mss) mss = s->user_mss;
-    return (uint16_t)mss;
-}
-
-/* tcp_sync_mss: what one of our segments carries, the smaller of our
- * path's and the peer's MSS, less the options every segment has. */
-void ln_tcp_sync_mss(ln_tcp_sock *s)
-{
-    uint32_t mss = umin(s->adv_mss, s->peer_mss ? s->peer_mss : s->st->cfg.base_mss);
-    if (s->user_mss) mss = umin(mss, s->user_mss);
-    if (s->flags & LN_TF_TS) mss -= TCPOLEN_TS_ALIGNED;
-    if (mss < 48) mss = 48;
-    s->mss_cache = (uint16_t)mss;
-    s->cc.mss = mss;
-}
-
-/* tcp_initialize_rcv_mss: a guess of the peer's segment size until data
- * shows it, at most 536. */
-static void init_rcv_mss(ln_tcp_sock *s)
-{
-    uint32_t hint = umin(ln_tcp_advmss(s), s->mss_cache);
-    hint = umin(hint, s->rcv_wnd / 2);
-    hint = umin(hint, 536);
-    s->rcv_mss = (uint16_t)umax(hint, TCP_MIN_MSS);
-}
-
-/* tcp_sndbuf_expand: room for twice the window in worst-case skbs
- * (Linux's per-segment memory: 4352 bytes for a 1500 MTU). */
-void ln_tcp_sndbuf_expand(ln_tcp_sock *s)
-{
-    if (s->flags & LN_TF_SNDBUF_LOCK) return;
-    uint32_t per_mss = umax(s->peer_mss, s->mss_cache) + 320 + 320;
-    uint32_t p2 = 1;
-    while (p2 < per_mss) p2 <<= 1;
-    per_mss = p2 + 256;
-    uint32_t segs = umax(s->st->cfg.initial_cwnd, s->cc.cwnd);
-    segs = umax(segs, s->st->cfg.reordering + 1);
-    uint64_t mem = 2ull * segs * per_mss;
-    if (mem > s->st->cfg.wmem[2]) mem = s->st->cfg.wmem[2];
-    if (mem > s->sndbuf) {
-        s->sndbuf = (uint32_t)mem;
-        ln_ring_set_limit(&s->snd, s->sndbuf);
-    }
-}
-
-/* tcp_init_buffer_space: at ESTABLISHED, the window clamp keeps one
- * segment of the buffer in reserve (tcp_app_win), which is why the first
- * window after the handshake is 64088 rounded up to 63 x 1024. */
-static void init_buffer_space(ln_tcp_sock *s)
-{
-    uint32_t advmss = ln_tcp_advmss(s);
-    ln_tcp_sndbuf_expand(s);
-    s->rcvq_time = ln_tcp_now(s);
-    s->rcvq_seq = s->rcv_nxt;
-    uint32_t maxwin = ln_tcp_full_space(s);
-    if (s->window_clamp >= maxwin) {
-        s->window_clamp = maxwin;
-        if (maxwin > 4 * advmss) s->window_clamp = umax(maxwin, 4 * advmss);
-    }
-    if (s->window_clamp > 2 * advmss && s->window_clamp + advmss > maxwin)
-        s->window_clamp = umax(2 * advmss, maxwin - advmss);
-    s->rcv_ssthresh = umin(s->rcv_ssthresh, s->window_clamp);
-    s->rcvq_space = umin(umin(s->rcv_ssthresh, s->rcv_wnd), s->st->cfg.initial_cwnd * advmss);
-}
-
 /* Linux's tcp_init_transfer: buffers and congestion control start when
  * the connection is established (either side). */
 void ln_tcp_init_transfer(ln_tcp_sock *s)
 {
     ln_time now = ln_tcp_now(s);
-    init_buffer_space(s);
+    ln_tcp_init_buffer_space(s);
     s->cc.ssthresh = LN_TCP_INFINITE_SSTHRESH;
     s->cc.cwnd_cnt = 0;
     /* RFC 6928 / tcp_init_cwnd; RFC 6298 5.7: after a retransmitted SYN
@@ -744,8 +274,8 @@ void ln_tcp_sock_free(ln_tcp_sock *s)
     ln_tcp_stack *st = s->st;
     ln_tcp_timers_cancel(s);
     ln_tcp_unhash(s);
-    bind_del(s);
-    listener_del(s);
+    ln_tcp_bind_del(s);
+    ln_tcp_listener_del(s);
     if (s->ev_pending) {
         ln_tcp_sock *prev = NULL;
         for (ln_tcp_sock *x = st->ev_head; x; prev = x, x = x->ev_next) {
@@ -794,8 +324,8 @@ static void free_later(ln_tcp_sock *s)
     s->flags |= LN_TF_DEAD;
     ln_tcp_timers_cancel(s);
     ln_tcp_unhash(s);
-    bind_del(s);
-    listener_del(s);
+    ln_tcp_bind_del(s);
+    ln_tcp_listener_del(s);
     s->keep_kind = LN_KEEP_FREE;
     ln_timer_arm_in(&net_of(s->st)->sim, &s->t_keep, 0);
 }
@@ -808,11 +338,11 @@ void ln_tcp_done(ln_tcp_sock *s)
     ln_tcp_timers_cancel(s);
     ln_tcp_set_state(s, LN_TCP_CLOSED);
     ln_tcp_unhash(s);
-    listener_del(s);
+    ln_tcp_listener_del(s);
     /* A port connect() or listen() picked goes back to the pool; one the
      * user bound stays with the socket until it is closed (Linux's
      * SOCK_BINDPORT_LOCK). */
-    if ((s->flags & (LN_TF_PORT_AUTO | LN_TF_PASSIVE)) || (s->flags & LN_TF_ORPHAN)) bind_del(s);
+    if ((s->flags & (LN_TF_PORT_AUTO | LN_TF_PASSIVE)) || (s->flags & LN_TF_ORPHAN)) ln_tcp_bind_del(s);
     s->flags |= LN_TF_SHUT_RD | LN_TF_SHUT_WR;
     if (s->flags & LN_TF_ORPHAN) {
         free_later(s);
@@ -869,20 +399,20 @@ ln_tcp_sock *ln_tcp_child_new(ln_tcp_sock *l, const ln_tcp_req_params *p)
         s->snd_wscale = (uint8_t)p->snd_wscale;
         s->rcv_wscale = p->rcv_wscale;
     }
-    uint32_t mtu = route_mtu(st->node, s->raddr);
-    s->adv_mss = adv_mss_for(s, mtu ? mtu : 1500);
+    uint32_t mtu = ln_tcp_route_mtu(st->node, s->raddr);
+    s->adv_mss = ln_tcp_adv_mss_for(s, mtu ? mtu : 1500);
     s->peer_mss = p->peer_mss;
     ln_tcp_sync_mss(s);
 
     /* req->rsk_window_clamp as tcp_openreq_init_rwin left it. */
-    uint32_t clamp = clamp_for(s, l->window_clamp), wnd;
+    uint32_t clamp = l->window_clamp, wnd;
     uint8_t ws;
-    initial_window(s, ln_tcp_full_space(s), ln_tcp_advmss(s), &wnd, &clamp,
-                   p->snd_wscale >= 0 && st->cfg.window_scaling, &ws);
+    ln_tcp_initial_window(s, ln_tcp_advmss(s), p->snd_wscale >= 0 && st->cfg.window_scaling, &wnd,
+                          &clamp, &ws);
     s->window_clamp = clamp;
     s->rcv_wnd = p->rcv_wnd;
     s->rcv_ssthresh = p->rcv_wnd;
-    init_rcv_mss(s);
+    ln_tcp_init_rcv_mss(s);
 
     /* The first RTT sample comes from the handshake (tcp_synack_rtt_meas). */
     if (p->synack_time && p->synack_time <= now) ln_tcp_rtt_sample(s, now - p->synack_time);
@@ -890,7 +420,7 @@ ln_tcp_sock *ln_tcp_child_new(ln_tcp_sock *l, const ln_tcp_req_params *p)
     s->state = LN_TCP_SYN_RCVD;             /* the request already showed LISTEN -> SYN_RCVD */
     s->listener = l;
     ln_tcp_hash(s);
-    bind_add(s);
+    ln_tcp_bind_add(s);
     return s;
 }
 
@@ -922,12 +452,12 @@ int ln_tcp_listen(ln_tcp_sock *s, int backlog)
         int rc = ln_tcp_bind(s, 0, 0);
         if (rc) return rc;
         s->flags |= LN_TF_PORT_AUTO;
-    } else if (bind_conflict(s, s->laddr, s->lport)) {
+    } else if (ln_tcp_bind_conflict(s, s->laddr, s->lport)) {
         /* inet_csk_get_port again at listen(): two listeners never share. */
         return LN_EADDRINUSE;
     }
     s->backlog = (uint32_t)(backlog < 0 ? 0 : umin((uint32_t)backlog, st->cfg.somaxconn));
-    listener_add(s);
+    ln_tcp_listener_add(s);
     ln_tcp_set_state(s, LN_TCP_LISTEN);
     return 0;
 }
@@ -940,13 +470,13 @@ int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port)
     if (s->error) return LN_EINVAL;                 /* a used socket is not reusable */
     if (port == 0) return LN_EINVAL;
     if (addr == 0) addr = 0x7f000001u;              /* Linux: 0.0.0.0 means this host */
-    uint32_t mtu = route_mtu(n, addr);
+    uint32_t mtu = ln_tcp_route_mtu(n, addr);
     uint32_t laddr = s->laddr ? s->laddr : ln_ip_src_for(n, addr);
     if (!mtu || !laddr) return LN_ENETUNREACH;
 
     ln_tcp_batch_begin(st);
     if (!(s->flags & LN_TF_BOUND)) {
-        uint16_t p = connect_ephemeral(st, laddr, addr, port);
+        uint16_t p = ln_tcp_connect_port(st, laddr, addr, port);
         if (!p) {
             ln_tcp_batch_end(st);
             return LN_EADDRNOTAVAIL;
@@ -954,7 +484,7 @@ int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port)
         s->lport = p;
         s->flags |= LN_TF_PORT_AUTO;
         s->laddr = laddr;
-        bind_add(s);
+        ln_tcp_bind_add(s);
     } else {
         if (ln_tcp_lookup_conn(st, addr, port, laddr, s->lport)) {
             ln_tcp_batch_end(st);
@@ -967,14 +497,12 @@ int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port)
 
     /* tcp_connect_init */
     const ln_tcp_cfg *c = &st->cfg;
-    s->adv_mss = adv_mss_for(s, mtu);
+    s->adv_mss = ln_tcp_adv_mss_for(s, mtu);
     s->peer_mss = 0;
     s->iss = ln_tcp_isn(st, s->laddr, s->lport, s->raddr, s->rport);
     s->ts_offset = c->timestamps ? ln_tcp_ts_offset(st, s->laddr, s->raddr) : 0;
     s->ip_id = (uint16_t)ln_rng_next(&st->rng);
-    s->window_clamp = clamp_for(s, s->window_clamp);
-    initial_window(s, ln_tcp_full_space(s), s->adv_mss, &s->rcv_wnd, &s->window_clamp,
-                   c->window_scaling, &s->rcv_wscale);
+    ln_tcp_select_initial_window(s, s->adv_mss, &s->rcv_wnd, &s->window_clamp, &s->rcv_wscale);
     s->rcv_ssthresh = s->rcv_wnd;
     s->snd_una = s->iss;
     s->snd_nxt = s->snd_max = s->iss;
@@ -986,7 +514,7 @@ int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port)
     s->rcv_nxt = s->rcv_wup = 0;
     s->rto = c->rto_initial;
     s->backoff = s->retransmits = 0;
-    s->mss_cache = (uint16_t)(s->adv_mss - (c->timestamps ? TCPOLEN_TS_ALIGNED : 0));
+    s->mss_cache = (uint16_t)(s->adv_mss - (c->timestamps ? LN_TCPOLEN_TS_ALIGNED : 0));
     s->cc.mss = s->mss_cache;
 
     ln_tcp_hash(s);
@@ -1147,7 +675,7 @@ int ln_tcp_close(ln_tcp_sock *s)
     release(s);
     s->flags |= LN_TF_SHUT_RD;
     if (s->state == LN_TCP_LISTEN) {
-        listener_del(s);
+        ln_tcp_listener_del(s);
         ln_tcp_listen_stop(s);
         ln_tcp_done(s);
         ln_tcp_batch_end(st);
@@ -1192,7 +720,7 @@ void ln_tcp_abort(ln_tcp_sock *s)
     ln_tcp_batch_begin(st);
     release(s);
     if (s->state == LN_TCP_LISTEN) {
-        listener_del(s);
+        ln_tcp_listener_del(s);
         ln_tcp_listen_stop(s);
         ln_tcp_done(s);
     } else if (s->state == LN_TCP_CLOSED) {
@@ -1206,302 +734,6 @@ void ln_tcp_abort(ln_tcp_sock *s)
 
 int ln_tcp_error(const ln_tcp_sock *s) { return s->error; }
 ln_tcp_state ln_tcp_get_state(const ln_tcp_sock *s) { return (ln_tcp_state)s->state; }
-
-static int set_flag(ln_tcp_sock *s, uint32_t flag, int64_t v)
-{
-    if (v) s->flags |= flag;
-    else s->flags &= ~flag;
-    return 0;
-}
-
-int ln_tcp_setopt(ln_tcp_sock *s, ln_tcp_opt opt, int64_t v)
-{
-    const ln_tcp_cfg *c = &s->st->cfg;
-    int rc = 0;
-    ln_tcp_batch_begin(s->st);
-    switch (opt) {
-    case LN_TCP_OPT_NODELAY:
-        set_flag(s, LN_TF_NODELAY, v);
-        if (v) ln_tcp_output(s);            /* TCP_NODELAY pushes what waits */
-        break;
-    case LN_TCP_OPT_REUSEADDR: set_flag(s, LN_TF_REUSEADDR, v); break;
-    case LN_TCP_OPT_KEEPALIVE:
-        set_flag(s, LN_TF_KEEPALIVE, v);
-        if (v) ln_tcp_arm_keepalive(s);
-        else if (s->keep_kind == LN_KEEP_ALIVE) ln_timer_cancel(&net_of(s->st)->sim, &s->t_keep);
-        break;
-    case LN_TCP_OPT_KEEPIDLE:
-        if (v < (int64_t)LN_SEC || v > 32767 * (int64_t)LN_SEC) { rc = LN_EINVAL; break; }
-        s->keepidle = (ln_time)v;
-        if (s->flags & LN_TF_KEEPALIVE) ln_tcp_arm_keepalive(s);
-        break;
-    case LN_TCP_OPT_KEEPINTVL:
-        if (v < (int64_t)LN_SEC || v > 32767 * (int64_t)LN_SEC) { rc = LN_EINVAL; break; }
-        s->keepintvl = (ln_time)v;
-        break;
-    case LN_TCP_OPT_KEEPCNT:
-        if (v < 1 || v > 127) { rc = LN_EINVAL; break; }
-        s->keepcnt = (uint8_t)v;
-        break;
-    case LN_TCP_OPT_MAXSEG:
-        if (v && (v < TCP_MIN_MSS || v > MAX_TCP_WINDOW)) { rc = LN_EINVAL; break; }
-        s->user_mss = (uint16_t)v;
-        break;
-    case LN_TCP_OPT_QUICKACK:
-        /* TCP_QUICKACK, as on Linux not a lasting mode: 1 leaves delayed-ACK
-         * (pingpong) mode and sends an owed ACK now, 0 enters it; the
-         * stack switches again by itself as traffic goes on. */
-        if (v) {
-            s->flags &= ~LN_TF_PINGPONG;
-            if ((s->ack_pending & LN_ACK_SCHED) &&
-                (s->state == LN_TCP_ESTABLISHED || s->state == LN_TCP_CLOSE_WAIT))
-                ln_tcp_send_ack(s);
-        } else {
-            s->flags |= LN_TF_PINGPONG;
-        }
-        break;
-    case LN_TCP_OPT_LINGER0: set_flag(s, LN_TF_LINGER0, v); break;
-    case LN_TCP_OPT_RCVBUF: {
-        /* sock_setsockopt SO_RCVBUF: capped at rmem_max, doubled for
-         * overhead, locked (no autotuning). */
-        if (v < 0) { rc = LN_EINVAL; break; }
-        uint64_t b = (uint64_t)v > c->rmem_max ? c->rmem_max : (uint64_t)v;
-        s->rcvbuf = (uint32_t)umax((uint32_t)(b * 2), SOCK_MIN_RCVBUF);
-        s->flags |= LN_TF_RCVBUF_LOCK;
-        ln_ring_set_limit(&s->rcv, s->rcvbuf);
-        break;
-    }
-    case LN_TCP_OPT_SNDBUF: {
-        if (v < 0) { rc = LN_EINVAL; break; }
-        uint64_t b = (uint64_t)v > c->wmem_max ? c->wmem_max : (uint64_t)v;
-        s->sndbuf = (uint32_t)umax((uint32_t)(b * 2), SOCK_MIN_SNDBUF);
-        s->flags |= LN_TF_SNDBUF_LOCK;
-        ln_ring_set_limit(&s->snd, s->sndbuf);
-        break;
-    }
-    default:
-        rc = LN_EINVAL;
-    }
-    ln_tcp_batch_end(s->st);
-    return rc;
-}
-
-int ln_tcp_getopt(const ln_tcp_sock *s, ln_tcp_opt opt, int64_t *v)
-{
-    switch (opt) {
-    case LN_TCP_OPT_NODELAY: *v = (s->flags & LN_TF_NODELAY) != 0; return 0;
-    case LN_TCP_OPT_REUSEADDR: *v = (s->flags & LN_TF_REUSEADDR) != 0; return 0;
-    case LN_TCP_OPT_KEEPALIVE: *v = (s->flags & LN_TF_KEEPALIVE) != 0; return 0;
-    case LN_TCP_OPT_KEEPIDLE: *v = (int64_t)s->keepidle; return 0;
-    case LN_TCP_OPT_KEEPINTVL: *v = (int64_t)s->keepintvl; return 0;
-    case LN_TCP_OPT_KEEPCNT: *v = s->keepcnt; return 0;
-    case LN_TCP_OPT_MAXSEG:
-        /* TCP_MAXSEG reads the current MSS once connected. */
-        *v = s->state >= LN_TCP_ESTABLISHED ? s->mss_cache : (s->user_mss ? s->user_mss : 536);
-        return 0;
-    case LN_TCP_OPT_QUICKACK: *v = !(s->flags & LN_TF_PINGPONG); return 0;
-    case LN_TCP_OPT_LINGER0: *v = (s->flags & LN_TF_LINGER0) != 0; return 0;
-    case LN_TCP_OPT_RCVBUF: *v = s->rcvbuf; return 0;
-    case LN_TCP_OPT_SNDBUF: *v = s->sndbuf; return 0;
-    default: return LN_EINVAL;
-    }
-}
-
-int ln_tcp_set_cc(ln_tcp_sock *s, const char *name)
-{
-    const ln_tcp_cc_ops *ops = ln_tcp_cc_find(name);
-    if (!ops) return LN_ENOENT;
-    s->cc_ops = ops;
-    /* tcp_reinit_congestion_control: a running connection starts the new
-     * algorithm's state afresh, cwnd and ssthresh stay. */
-    if (s->state >= LN_TCP_ESTABLISHED && s->state != LN_TCP_TIME_WAIT)
-        ops->init(&s->cc, ln_tcp_now(s));
-    return 0;
-}
-
-static const char *const ca_names[] = { "open", "disorder", "cwr", "recovery", "loss" };
-
-void ln_tcp_get_info(const ln_tcp_sock *s, ln_tcp_info *o)
-{
-    memset(o, 0, sizeof *o);
-    ln_time now = ln_tcp_now(s);
-    o->state = (ln_tcp_state)s->state;
-    o->laddr = s->laddr; o->raddr = s->raddr;
-    o->lport = s->lport; o->rport = s->rport;
-    o->iss = s->iss; o->irs = s->irs;
-    o->snd_una = s->snd_una; o->snd_nxt = s->snd_nxt; o->snd_max = s->snd_max;
-    o->rcv_nxt = s->rcv_nxt;
-    o->snd_wnd = s->snd_wnd;
-    o->rcv_wnd = s->rcv_wnd;
-    o->cwnd = s->cc.cwnd;
-    o->ssthresh = s->cc.ssthresh;
-    o->mss = s->mss_cache;
-    o->rcv_mss = s->rcv_mss;
-    o->adv_mss = ln_tcp_advmss(s);
-    bool ws = (s->flags & LN_TF_WSCALE) != 0;
-    o->snd_wscale = ws ? s->snd_wscale : 0xff;
-    o->rcv_wscale = ws ? s->rcv_wscale : 0xff;
-    o->ts = (s->flags & LN_TF_TS) != 0;
-    o->sack = (s->flags & LN_TF_SACK) != 0;
-    o->nodelay = (s->flags & LN_TF_NODELAY) != 0;
-    o->srtt = s->srtt;
-    o->rttvar = (ln_time)(s->mdev_us >> 2) * LN_USEC;   /* ss's "rtt:srtt/rttvar" */
-    o->rto = ln_tcp_rto_cur(s);
-    o->min_rtt = s->min_rtt == LN_NEVER ? 0 : s->min_rtt;
-    o->backoff = s->backoff;
-    o->retransmits = s->retransmits;
-    o->total_retrans = s->total_retrans;
-    uint32_t mss = s->mss_cache ? s->mss_cache : 536;
-    o->unacked = (uint32_t)((s->snd_max - s->snd_una + mss - 1) / mss);
-    o->sacked = s->sb ? (s->sb->sacked + mss - 1) / mss : 0;
-    o->lost = s->lost_out;
-    o->retrans_out = s->retrans_out;
-    o->bytes_acked = s->bytes_acked;
-    o->bytes_received = s->bytes_received;
-    o->bytes_sent = s->bytes_sent;
-    o->bytes_retrans = s->bytes_retrans;
-    o->segs_out = s->segs_out;
-    o->segs_in = s->segs_in;
-    o->data_segs_out = s->data_segs_out;
-    o->data_segs_in = s->data_segs_in;
-    if (s->state == LN_TCP_LISTEN) {
-        /* ss: Recv-Q is the accept queue, Send-Q the backlog. */
-        o->recv_q = s->acc_len;
-        o->send_q = s->backlog;
-    } else {
-        o->send_q = s->snd.len;
-        o->recv_q = s->rcv.len;
-    }
-    o->ca_state = s->ca_state < 5 ? ca_names[s->ca_state] : "open";
-    o->cc = s->cc_ops ? s->cc_ops->name : "";
-    o->probes = s->probes;
-    if (s->state == LN_TCP_LISTEN) {
-        o->syn_queue = s->syn_qlen;
-        o->accept_queue = s->acc_len;
-        o->backlog = s->backlog;
-    }
-    o->error = s->error;
-    /* ss's timer column: the first pending of retransmit/persist,
-     * timewait, keepalive, delayed ACK. */
-    const ln_timer *t = NULL;
-    if (ln_timer_armed(&s->t_rtx)) {
-        t = &s->t_rtx;
-        o->timer = s->rtx_kind == LN_RTX_PERSIST ? "persist" : "on";
-    } else if (ln_timer_armed(&s->t_keep) && s->keep_kind != LN_KEEP_FREE) {
-        t = &s->t_keep;
-        o->timer = s->keep_kind == LN_KEEP_ALIVE ? "keepalive" : "timewait";
-    } else if (ln_timer_armed(&s->t_delack)) {
-        t = &s->t_delack;
-        o->timer = "delack";
-    }
-    if (t) o->timer_left = t->when > now ? t->when - now : 0;
-}
-
-void ln_tcp_foreach(ln_node *n, void (*fn)(ln_tcp_sock *s, void *arg), void *arg)
-{
-    if (!n->tcp) return;
-    ln_tcp_sock *next;
-    for (ln_tcp_sock *s = n->tcp->all; s; s = next) {
-        next = s->next;
-        if (!(s->flags & LN_TF_DEAD)) fn(s, arg);
-    }
-}
-
-void ln_tcp_stack_info_get(ln_node *n, ln_tcp_stack_info *o)
-{
-    memset(o, 0, sizeof *o);
-    ln_tcp_stack *st = n->tcp;
-    if (!st) return;
-    for (ln_tcp_sock *s = st->all; s; s = s->next) {
-        if (s->flags & LN_TF_DEAD) continue;
-        o->sockets++;
-        if (s->state == LN_TCP_LISTEN) o->listeners++;
-        if (s->state == LN_TCP_ESTABLISHED) o->established++;
-        if (s->state == LN_TCP_TIME_WAIT) o->time_wait++;
-        if (s->flags & LN_TF_ORPHAN) o->orphans++;
-        o->mem_buffers += s->snd.cap + s->rcv.cap + s->ofo.bytes;
-        if (s->sb) o->mem_buffers += sizeof *s->sb;
-        o->mem_buffers += (uint64_t)s->txq_cap * sizeof(ln_tcp_txts);
-    }
-    o->requests = st->n_reqs;
-}
-
-size_t ln_tcp_sock_size(void) { return sizeof(ln_tcp_sock); }
-
-/* ---- ICMP errors about our segments (Linux's tcp_v4_err) ------------------------------ */
-
-static void icmp_err(ln_icmp_sock *is, const ln_icmp_msg *m, void *arg)
-{
-    ln_tcp_stack *st = arg;
-    (void)is;
-    const uint8_t *q = m->quote;
-    uint32_t qhl = (uint32_t)(q[LN_IP_VHL] & 0x0f) * 4;
-    if (m->quote_len < qhl + 8) return;
-    const uint8_t *th = q + qhl;
-    uint16_t sport = ln_get16(th), dport = ln_get16(th + 2);
-    ln_seq seq = ln_get32(th + 4);
-    ln_tcp_sock *s = ln_tcp_lookup_conn(st, m->orig_dst, dport, m->orig_src, sport);
-    if (!s) {
-        /* Perhaps about a request's SYN-ACK (Linux's tcp_req_err); the
-         * errors tcp_v4_err calls hard for it drop the request. */
-        bool hard = m->type == LN_ICMP_TIMXCEED || m->type == LN_ICMP_PARAMPROB ||
-                    (m->type == LN_ICMP_UNREACH &&
-                     (m->code == LN_ICMP_UNREACH_NET || m->code == LN_ICMP_UNREACH_HOST));
-        ln_tcp_listen_icmp(st, m->orig_src, sport, m->orig_dst, dport, seq, hard);
-        return;
-    }
-    if (s->state == LN_TCP_TIME_WAIT) return;
-    /* Only about something we have in flight (RFC 5927 4.1; Linux counts
-     * the rest as OutOfWindowIcmps). */
-    if (s->state != LN_TCP_SYN_SENT && !ln_seq_in(seq, s->snd_una, s->snd_max + 1)) {
-        LN_MIB_INC(st->node, TcpExtOutOfWindowIcmps);
-        return;
-    }
-    /* icmp_err_convert: what the user would see. */
-    int err;
-    if (m->type == LN_ICMP_UNREACH) {
-        switch (m->code) {
-        case LN_ICMP_UNREACH_NEEDFRAG: {
-            /* RFC 1191 path MTU discovery: smaller segments from now on,
-             * and what is in flight goes again (tcp_v4_mtu_reduced,
-             * tcp_simple_retransmit). */
-            uint32_t mtu = m->mtu;
-            if (mtu < 68 || mtu >= 0xffff) return;
-            uint32_t mss = mtu - 40 - ((s->flags & LN_TF_TS) ? TCPOLEN_TS_ALIGNED : 0);
-            if (mss < s->mss_cache) {
-                ln_tcp_batch_begin(st);
-                s->mss_cache = (uint16_t)umax(mss, 48);
-                s->cc.mss = s->mss_cache;
-                if (s->state >= LN_TCP_ESTABLISHED && s->snd_max != s->snd_una)
-                    ln_tcp_simple_retransmit(s);
-                ln_tcp_batch_end(st);
-            }
-            return;
-        }
-        case LN_ICMP_UNREACH_NET: err = LN_ENETUNREACH; break;
-        case LN_ICMP_UNREACH_HOST: err = LN_EHOSTUNREACH; break;
-        case LN_ICMP_UNREACH_PROTO:
-        case LN_ICMP_UNREACH_PORT: err = LN_ECONNREFUSED; break;
-        default: err = LN_EHOSTUNREACH; break;
-        }
-    } else if (m->type == LN_ICMP_TIMXCEED) {
-        err = LN_EHOSTUNREACH;
-    } else {
-        err = LN_EPROTO;
-    }
-    ln_tcp_batch_begin(st);
-    if (s->state == LN_TCP_SYN_SENT || s->state == LN_TCP_SYN_RCVD) {
-        /* Linux aborts an opening connection on any ICMP error about it
-         * (tcp_done_with_error): connect() fails at once. */
-        ln_tcp_set_error(s, err);
-        ln_tcp_done(s);
-    } else {
-        /* Established: only remembered (sk_err_soft), reported if the
-         * connection times out; Linux aborts only with IP_RECVERR. */
-        s->soft_error = (int16_t)err;
-    }
-    ln_tcp_batch_end(st);
-}
 
 /* ---- the node's stack -------------------------------------------------------------------- */
 
@@ -1533,7 +765,7 @@ void ln_tcp_attach(ln_node *n)
     }
     n->tcp = st;
     ln_ip_register(n, LN_IPPROTO_TCP, ln_tcp_input);
-    st->icmp = ln_icmp_sock_open_proto(n, LN_IPPROTO_TCP, icmp_err, st);
+    st->icmp = ln_icmp_sock_open_proto(n, LN_IPPROTO_TCP, ln_tcp_icmp_err, st);
 }
 
 void ln_tcp_detach(ln_node *n)

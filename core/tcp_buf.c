@@ -3,8 +3,8 @@
  *
  * Place in the call chain:
  *   ln_tcp_send (tcp.c) -> ln_ring_write (send ring); tcp_out.c peeks
- *     segments out of it; ACK processing (tcp_in.c) -> ln_ring_read(NULL)
- *   tcp_in.c receive path -> ln_ring_write (in-order data, receive ring)
+ *     segments out of it; ACK processing (tcp_ack.c) -> ln_ring_read(NULL)
+ *   tcp_rcv.c receive path -> ln_ring_write (in-order data, receive ring)
  *     or ln_tcp_ofo_insert (above RCV.NXT), then ln_tcp_ofo_drain;
  *     tcp_out.c -> ln_tcp_ofo_sack for the ACK's SACK option
  *   ln_tcp_recv (tcp.c) -> ln_ring_read (receive ring)

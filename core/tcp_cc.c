@@ -3,7 +3,7 @@
  *
  * Place in the call chain:
  *   ln_tcp_set_cc / socket creation (tcp.c) -> ln_tcp_cc_find
- *   tcp_in.c ACK processing -> ops->cong_avoid -> ln_tcp_slow_start,
+ *   tcp_ack.c ACK processing -> ops->cong_avoid -> ln_tcp_slow_start,
  *                                                ln_tcp_cong_avoid_ai
  *
  * Read: RFC 5681 3.1 (slow start and congestion avoidance), RFC 3465

@@ -1,7 +1,7 @@
 /* tcp_cc_cubic.c - "cubic": a port of Linux 6.x's net/ipv4/tcp_cubic.c
  * (CUBIC with HyStart), the default congestion control of Linux.
  *
- * Place in the call chain: tcp_in.c ACK processing -> ops->pkts_acked
+ * Place in the call chain: tcp_ack.c ACK processing -> ops->pkts_acked
  * (RTT samples: delay_min, HyStart) -> ops->cong_avoid (growth); loss
  * detection -> ops->ssthresh; ca_state changes -> ops->set_state; the
  * first send after idle -> ops->cwnd_event(TX_START).

@@ -1,7 +1,7 @@
 /* tcp_cc_reno.c - "reno" and "newreno": RFC 5681 slow start and AIMD, as
  * Linux's tcp_reno_cong_avoid, tcp_reno_ssthresh and tcp_reno_undo_cwnd.
  *
- * Place in the call chain: tcp_in.c -> ops->cong_avoid / ssthresh /
+ * Place in the call chain: tcp_ack.c -> ops->cong_avoid / ssthresh /
  * undo_cwnd; the two differ only in the `newreno` flag, which tells the
  * core to handle partial ACKs in fast recovery as RFC 6582 says (without
  * SACK); the growth and the reduction are the same.

@@ -1,19 +1,28 @@
 /* tcp_int.h - inside the TCP stack: the control block and the contracts
  * between the files that implement it.  Users include tcp.h only.
  *
- *   tcp.c         sockets, demultiplexing, ports and bind rules, ISNs,
- *                 state changes, socket lifetime, the user API
+ *   tcp.c         the user calls and a socket's life: birth (connect, a
+ *                 passive open's child), state changes, notifications,
+ *                 events, the end; the per-node stack
+ *   tcp_table.c   connection, listener and bind tables, bind rules,
+ *                 ephemeral ports, ISNs and TS offsets
+ *   tcp_opt.c     node settings, socket options, tcp_info, ss counts
  *   tcp_in.c      ln_tcp_input (IP handler) -> parse -> demux ->
  *                 ln_tcp_listen_input | ln_tcp_process: RFC 9293 3.10.7
- *                 in the RFC's order; ACK processing, RTT samples, loss
- *                 detection (dupacks, SACK), recovery, receive path
+ *                 in the RFC's order, one function per step; TIME_WAIT
+ *   tcp_ack.c     the fifth step for ESTABLISHED and on: ACK range, send
+ *                 window, RTT samples, SACK, loss recovery, PRR, cwnd
+ *   tcp_rcv.c     the seventh and eighth steps: receive and OFO queues,
+ *                 FIN, delayed / quick / compressed ACKs, DRS
+ *   tcp_win.c     window and MSS arithmetic, one function per quantity
  *   tcp_out.c     ln_tcp_output: the one function that decides what to send
  *                 next (retransmissions in recovery, new data under cwnd,
  *                 receive window and Nagle, FIN); control segments (ACK,
- *                 RST, SYN, probes); window selection
+ *                 RST, SYN, probes)
  *   tcp_timer.c   retransmission (RFC 6298), SYN retries, persist,
  *                 delayed ACK, keepalive, FIN_WAIT_2, TIME_WAIT
  *   tcp_listen.c  SYN queue (request sockets), accept queue, SYN cookies
+ *   tcp_icmp.c    ICMP errors about our segments (path MTU, unreachables)
  *   tcp_wire.c    header and option parsing and building
  *   tcp_buf.c     rings and the out-of-order queue
  *   tcp_sack.c    the sender's scoreboard, RFC 6675
@@ -76,6 +85,11 @@ typedef enum { LN_KEEP_NONE, LN_KEEP_ALIVE, LN_KEEP_FIN_WAIT_2, LN_KEEP_TIME_WAI
 #define LN_TF_CONNECTED 0x1000000u /* CONNECTED was reported (active open done) */
 #define LN_TF_NOSPACE   0x2000000u /* a send found the buffer full: WRITABLE when room */
 #define LN_TF_OFO_FIN   0x4000000u /* a FIN is waiting at ofo_fin_seq */
+
+/* Sizes with Linux's names (include/net/tcp.h). */
+#define LN_TCP_MIN_MSS        88u   /* TCP_MIN_MSS: the smallest MSS we use */
+#define LN_TCP_MSS_DEFAULT   536u   /* TCP_MSS_DEFAULT, RFC 9293 3.7.1 */
+#define LN_TCPOLEN_TS_ALIGNED 12u   /* TCPOLEN_TSTAMP_ALIGNED: the TS option, padded */
 
 /* Delayed-ACK engine state, Linux's icsk_ack.pending. */
 #define LN_ACK_SCHED   0x01u       /* an ACK is owed */
@@ -272,35 +286,14 @@ void ln_tcp_emit_cwnd(ln_tcp_sock *s, const char *why);
 /* LN_EV_TCP_RTT after the estimator took the sample `rtt`: value = rtt,
  * value2 = SRTT, value3 = RTO as they are now. */
 void ln_tcp_emit_rtt(ln_tcp_sock *s, ln_time rtt);
-/* Connection lookup by the segment's 4-tuple (remote = seg source). */
-ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
-                                uint32_t laddr, uint16_t lport);
-ln_tcp_sock *ln_tcp_lookup_listener(ln_tcp_stack *st, uint32_t laddr, uint16_t lport);
-/* Keyed hash of a 4-tuple (remote first): the connection table's and the
- * request table's bucket index. */
-uint32_t ln_tcp_tuple_hash(const ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
-                           uint32_t laddr, uint16_t lport);
-void ln_tcp_hash(ln_tcp_sock *s);          /* into ehash (needs the 4-tuple) */
-void ln_tcp_unhash(ln_tcp_sock *s);
 /* The connection is over: cancel timers, unhash, state CLOSED, notify;
  * free it if the user has released it. */
 void ln_tcp_done(ln_tcp_sock *s);
 void ln_tcp_notify(ln_tcp_sock *s, unsigned events);
 void ln_tcp_set_error(ln_tcp_sock *s, int err);    /* + notify ERROR|READABLE|WRITABLE */
-/* RFC 6528 ISN (or cfg.fixed_isn). */
-ln_seq ln_tcp_isn(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
-/* Per-connection TSval offset (Linux derives it from a keyed hash). */
-uint32_t ln_tcp_ts_offset(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr);
-/* TSval now: virtual milliseconds + offset. */
-uint32_t ln_tcp_tsval(ln_tcp_stack *st, uint32_t ts_offset);
-/* Initial receive window and our window scale for a new connection. */
-void ln_tcp_select_initial_window(const ln_tcp_sock *s, uint32_t mss, uint32_t *rcv_wnd,
-                                  uint32_t *window_clamp, uint8_t *rcv_wscale);
 /* A full socket for a completed handshake (state SYN_RCVD, hashed, bound
  * to the listener's port, s->listener set). */
 ln_tcp_sock *ln_tcp_child_new(ln_tcp_sock *listener, const ln_tcp_req_params *p);
-/* May this RFC 5961 challenge ACK go out (per-node budget)? */
-bool ln_tcp_challenge_ok(ln_tcp_stack *st);
 
 /* Batches: segment input, timers and API calls hold notifications until
  * the outermost one ends (see tcp.c). */
@@ -313,16 +306,82 @@ void ln_tcp_emit_timer(ln_tcp_sock *s, const char *what, int64_t value, int64_t 
  * socket that will move no more data (TIME_WAIT). */
 void ln_tcp_sock_free(ln_tcp_sock *s);
 void ln_tcp_free_buffers(ln_tcp_sock *s);
-/* Linux's receive-buffer arithmetic: tcp_full_space / tcp_space (payload
- * the whole buffer / its free part can take), tp->advmss. */
+/* tcp_init_transfer: buffers and congestion control at ESTABLISHED. */
+void ln_tcp_init_transfer(ln_tcp_sock *s);
+
+/* ---- tcp_table.c ----------------------------------------------------- */
+/* Connection lookup by the segment's 4-tuple (remote = seg source). */
+ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
+                                uint32_t laddr, uint16_t lport);
+ln_tcp_sock *ln_tcp_lookup_listener(ln_tcp_stack *st, uint32_t laddr, uint16_t lport);
+/* Keyed hash of a 4-tuple (remote first): the connection table's and the
+ * request table's bucket index. */
+uint32_t ln_tcp_tuple_hash(const ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
+                           uint32_t laddr, uint16_t lport);
+void ln_tcp_hash(ln_tcp_sock *s);          /* into ehash (needs the 4-tuple) */
+void ln_tcp_unhash(ln_tcp_sock *s);
+void ln_tcp_listener_add(ln_tcp_sock *l);
+void ln_tcp_listener_del(ln_tcp_sock *l);  /* no-op if not listening */
+/* The bind hash: every socket that owns a local port. */
+void ln_tcp_bind_add(ln_tcp_sock *s);
+void ln_tcp_bind_del(ln_tcp_sock *s);      /* no-op if not bound */
+/* Would s on addr:port clash with another socket (inet_bind_conflict)? */
+bool ln_tcp_bind_conflict(const ln_tcp_sock *s, uint32_t addr, uint16_t port);
+/* An ephemeral port for connect() to raddr:rport, 0 if none is free. */
+uint16_t ln_tcp_connect_port(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr, uint16_t rport);
+/* RFC 6528 ISN (or cfg.fixed_isn). */
+ln_seq ln_tcp_isn(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* Per-connection TSval offset (Linux derives it from a keyed hash). */
+uint32_t ln_tcp_ts_offset(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr);
+/* TSval now: virtual milliseconds + offset. */
+uint32_t ln_tcp_tsval(ln_tcp_stack *st, uint32_t ts_offset);
+
+/* ---- tcp_icmp.c ------------------------------------------------------ */
+/* ICMP errors quoting our segments (tcp_v4_err); ln_tcp_attach registers
+ * it with the stack as `arg`. */
+void ln_tcp_icmp_err(ln_icmp_sock *is, const ln_icmp_msg *m, void *arg);
+
+/* ---- tcp_win.c ------------------------------------------------------- */
+/* Linux's receive-buffer arithmetic: tcp_win_from_space (payload `space`
+ * bytes of buffer hold), tcp_full_space / tcp_space (payload the whole
+ * buffer / its free part can take). */
+uint32_t ln_tcp_win_from_space(const ln_tcp_sock *s, uint32_t space);
 uint32_t ln_tcp_full_space(const ln_tcp_sock *s);
 uint32_t ln_tcp_space(const ln_tcp_sock *s);
+/* RCV.WND still open from what we last advertised (tcp_receive_window). */
+uint32_t ln_tcp_receive_window(const ln_tcp_sock *s);
+/* The window the buffer allows now, unscaled, without committing to it
+ * (Linux's __tcp_select_window; it may end quick-ACK mode). */
+uint32_t ln_tcp_raw_window(ln_tcp_sock *s);
+/* The window to advertise now, already scaled; never moves the right edge
+ * left (RFC 9293 3.8.6.2.2; tcp_shrink_window = 0). */
+uint16_t ln_tcp_select_window(ln_tcp_sock *s);
+/* Initial receive window and our window scale for a new connection
+ * (tcp_select_initial_window; scaling as the node's settings say, or as
+ * the caller says). */
+void ln_tcp_select_initial_window(const ln_tcp_sock *s, uint32_t mss, uint32_t *rcv_wnd,
+                                  uint32_t *window_clamp, uint8_t *rcv_wscale);
+void ln_tcp_initial_window(const ln_tcp_sock *s, uint32_t mss, bool wscale_ok, uint32_t *rcv_wnd,
+                           uint32_t *window_clamp, uint8_t *rcv_wscale);
+/* tcp_init_buffer_space: the window clamp and DRS state at ESTABLISHED. */
+void ln_tcp_init_buffer_space(ln_tcp_sock *s);
+/* SEG.WND in bytes (scaled once window scaling is agreed). */
+uint32_t ln_tcp_seg_wnd(const ln_tcp_sock *s, const ln_tcp_seg *seg);
+/* The MTU of the route to raddr (loopback: 65535), 0 if there is none;
+ * the MSS we announce over it (ipv4_default_advmss, TCP_MAXSEG). */
+uint32_t ln_tcp_route_mtu(ln_node *n, uint32_t raddr);
+uint16_t ln_tcp_adv_mss_for(const ln_tcp_sock *s, uint32_t mtu);
+/* tp->advmss: our announced MSS less the TS option when it is used. */
 uint32_t ln_tcp_advmss(const ln_tcp_sock *s);
 /* tcp_sync_mss: mss_cache from our MSS, the peer's and the options. */
 void ln_tcp_sync_mss(ln_tcp_sock *s);
+/* tcp_current_mss: a segment's payload now (SACK blocks, half the
+ * largest window the peer offered). */
+uint32_t ln_tcp_current_mss(const ln_tcp_sock *s);
+/* tcp_initialize_rcv_mss: rcv_mss until the peer's data shows it. */
+void ln_tcp_init_rcv_mss(ln_tcp_sock *s);
+/* tcp_sndbuf_expand: room for twice the congestion window. */
 void ln_tcp_sndbuf_expand(ln_tcp_sock *s);
-/* tcp_init_transfer: buffers and congestion control at ESTABLISHED. */
-void ln_tcp_init_transfer(ln_tcp_sock *s);
 
 /* ---- tcp_in.c -------------------------------------------------------- */
 /* The IP protocol handler (consumes pkt). */
@@ -330,15 +389,48 @@ void ln_tcp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip);
 /* A segment for a full socket in any state but CLOSED and LISTEN
  * (RFC 9293 3.10.7.3 and on).  Consumes seg->pkt. */
 void ln_tcp_process(ln_tcp_sock *s, ln_tcp_seg *seg);
-/* The user read `copied` bytes: window update if it opened a lot
- * (tcp_cleanup_rbuf), receive-buffer autotuning (tcp_rcv_space_adjust). */
-void ln_tcp_cleanup_rbuf(ln_tcp_sock *s, uint32_t copied);
-void ln_tcp_rcv_space_adjust(ln_tcp_sock *s);
+/* The end of a segment: a drop (counted, with its reason, the DROP event
+ * showing the TCP header) or used up.  Both consume seg->pkt. */
+void ln_tcp_seg_drop(ln_tcp_stack *st, ln_tcp_seg *seg, ln_drop_reason why);
+void ln_tcp_seg_done(ln_tcp_seg *seg);
+/* Does [seq, end) fall in the window [s_win, e_win] (tcp_in_window)? */
+bool ln_tcp_in_window(ln_seq seq, ln_seq end, ln_seq s_win, ln_seq e_win);
+/* May this RFC 5961 challenge ACK go out (per-node budget)? */
+bool ln_tcp_challenge_ok(ln_tcp_stack *st);
+/* An RFC 5961 challenge ACK, within the per-socket and node budgets. */
+void ln_tcp_challenge_ack(ln_tcp_sock *s);
+
+/* ---- tcp_ack.c ------------------------------------------------------- */
+/* RFC 9293 3.10.7.4 fifth for ESTABLISHED and on (Linux's tcp_ack).
+ * Returns 0 when the segment goes on to the text and FIN steps, 1 when
+ * it does too but its ACK is an old duplicate (ignored), -1 when it is to
+ * be dropped. */
+int ln_tcp_ack(ln_tcp_sock *s, ln_tcp_seg *seg);
+/* RFC 9293 3.10.7.4's window update rule (tcp_may_update_window). */
+bool ln_tcp_may_update_window(const ln_tcp_sock *s, ln_seq ack, ln_seq seq, uint32_t nwin);
 /* RTO expired (tcp_enter_loss): ssthresh, cwnd 1, everything lost. */
 void ln_tcp_enter_loss(ln_tcp_sock *s);
 /* Path MTU fell (tcp_simple_retransmit): resend what is in flight at the
  * new MSS now, cwnd unchanged. */
 void ln_tcp_simple_retransmit(ln_tcp_sock *s);
+
+/* ---- tcp_rcv.c ------------------------------------------------------- */
+/* RFC 9293 3.10.7.4 seventh and eighth (Linux's tcp_data_queue): the
+ * segment's text into the receive or out-of-order queue, its FIN once in
+ * order.  Consumes seg->pkt. */
+void ln_tcp_data_queue(ln_tcp_sock *s, ln_tcp_seg *seg);
+/* After a segment: ACK now, later (delayed-ACK timer) or compressed
+ * (Linux's __tcp_ack_snd_check). */
+void ln_tcp_ack_snd_check(ln_tcp_sock *s);
+/* An ACK for an unacceptable segment, with a D-SACK for old data
+ * (tcp_send_dupack). */
+void ln_tcp_send_dupack(ln_tcp_sock *s, const ln_tcp_seg *seg);
+/* The receiver's RTT from a timestamp echo (tcp_rcv_rtt_measure_ts). */
+void ln_tcp_rcv_rtt_measure_ts(ln_tcp_sock *s, const ln_tcp_seg *seg);
+/* The user read `copied` bytes: window update if it opened a lot
+ * (tcp_cleanup_rbuf), receive-buffer autotuning (tcp_rcv_space_adjust). */
+void ln_tcp_cleanup_rbuf(ln_tcp_sock *s, uint32_t copied);
+void ln_tcp_rcv_space_adjust(ln_tcp_sock *s);
 
 /* ---- tcp_out.c ------------------------------------------------------- */
 void ln_tcp_output(ln_tcp_sock *s);
@@ -355,12 +447,6 @@ void ln_tcp_send_rst_reply(ln_tcp_stack *st, const ln_tcp_seg *seg);
 int ln_tcp_send_ctl(ln_tcp_stack *st, const ln_tcp_hdr *h, uint8_t kind);
 /* Zero-window or keepalive probe (seq = snd_una - 1), kind saying which. */
 void ln_tcp_send_probe(ln_tcp_sock *s, uint8_t kind);
-/* The window to advertise now, already scaled; never moves the right edge
- * left (RFC 9293 3.8.6.2.2; tcp_shrink_window = 0). */
-uint16_t ln_tcp_select_window(ln_tcp_sock *s);
-/* The window the buffer allows now, unscaled, without committing to it
- * (Linux's __tcp_select_window; it may end quick-ACK mode). */
-uint32_t ln_tcp_raw_window(ln_tcp_sock *s);
 /* Karn's rule for everything in flight (RTO, path MTU change). */
 void ln_tcp_txq_no_samples(ln_tcp_sock *s);
 /* Retransmit the first unacknowledged segment (RTO). */

@@ -28,7 +28,12 @@
  * socket: a flood costs about 100 bytes per queued SYN, and nothing at all
  * once cookies take over.  Requests live in no list of their listener;
  * the rare whole-listener operations (close, the young count under flood)
- * walk the table. */
+ * walk the table.
+ *
+ * Near 900 lines, on purpose: the request table, its timer, SYN cookies
+ * and the accept queue are one state machine (a request becomes a cookie
+ * under flood, a cookie becomes a request's child), and its helpers are
+ * private to it; split apart they would need a header of internals. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,7 +86,6 @@ static const uint16_t msstab[] = { 536, 1300, 1440, 1460 };
 #define TS_OPT_WSCALE_MASK 0x0fu
 #define TS_OPT_SACK  0x10u
 #define TS_OPT_ECN   0x20u
-#define TCPOLEN_TSTAMP_ALIGNED 12
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -98,30 +102,11 @@ static ln_flow req_flow(const ln_tcp_req *r)
     return f;
 }
 
-/* Discard the segment's packet.  After parsing, data points at the
- * payload; the header bytes are still in front of it, so step back to
- * make the DROP event show the TCP header (LN_LAYER_L4). */
-static void seg_drop(ln_tcp_stack *st, ln_tcp_seg *seg, ln_drop_reason why)
-{
-    ln_pkt *p = seg->pkt;
-    seg->pkt = NULL;
-    if (!p) return;
-    if (ln_pkt_headroom(p) >= seg->hlen) ln_pkt_push(p, seg->hlen);
-    ln_net_drop(net_of(st), st->node, p->in_if, p, LN_LAYER_L4, why);
-}
-
-/* A segment used up normally (not a drop). */
-static void seg_done(ln_tcp_seg *seg)
-{
-    ln_pkt_free(seg->pkt);
-    seg->pkt = NULL;
-}
-
 /* Linux tcp_listendrop(): every segment a listener refuses counts. */
 static void listen_drop(ln_tcp_sock *l, ln_tcp_seg *seg, ln_drop_reason why)
 {
     LN_MIB_INC(l->st->node, TcpExtListenDrops);
-    seg_drop(l->st, seg, why);
+    ln_tcp_seg_drop(l->st, seg, why);
 }
 
 /* sk_acceptq_is_full(): "full" only once it holds more than backlog. */
@@ -154,26 +139,8 @@ static bool synq_recent_overflow(const ln_tcp_sock *l)
  * dropped. */
 static uint16_t adv_mss_to(const ln_tcp_sock *l, uint32_t raddr)
 {
-    ln_node *n = l->st->node;
-    uint32_t mtu;
-    if (ln_ip_is_local(n, raddr)) {
-        mtu = 65535;
-    } else {
-        const ln_route *rt = ln_route_lookup(&n->routes, raddr);
-        if (!rt || !rt->iface) return 0;
-        mtu = rt->iface->mtu;
-    }
-    uint32_t mss = mtu > 40 + 256 ? mtu - 40 : 256;
-    if (l->user_mss && l->user_mss < mss) mss = l->user_mss;
-    return (uint16_t)mss;
-}
-
-/* RFC 9293 3.10.7.4 acceptability, as Linux's tcp_in_window(). */
-static bool in_window(ln_seq seq, ln_seq end, ln_seq s_win, ln_seq e_win)
-{
-    if (seq == s_win) return true;
-    if (ln_seq_gt(end, s_win) && ln_seq_lt(seq, e_win)) return true;
-    return seq == e_win && seq == end;
+    uint32_t mtu = ln_tcp_route_mtu(l->st->node, raddr);
+    return mtu ? ln_tcp_adv_mss_for(l, mtu) : 0;
 }
 
 /* Linux tcp_oow_rate_limited(): at most one reply to an out-of-window
@@ -575,7 +542,7 @@ static bool req_from_syn(ln_tcp_sock *l, const ln_tcp_seg *seg, bool want_cookie
      * 64240 = 44 x 1460 without). */
     uint32_t wnd = 0, clamp = l->window_clamp;
     uint8_t wscale = 0;
-    ln_tcp_select_initial_window(l, r->adv_mss - (ts ? TCPOLEN_TSTAMP_ALIGNED : 0),
+    ln_tcp_select_initial_window(l, r->adv_mss - (ts ? LN_TCPOLEN_TS_ALIGNED : 0),
                                  &wnd, &clamp, &wscale);
     r->rcv_wnd = umin(wnd, 65535);
     r->rcv_wscale = ws >= 0 ? wscale : 0;
@@ -645,7 +612,7 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
         uint32_t tsval = (tmp.flags & RQ_TS)
             ? ln_tcp_cookie_tsval(st, tmp.snd_wscale, tmp.flags & RQ_SACK, tmp.ts_offset) : 0;
         send_synack(st, &tmp, tsval, LN_PKT_KIND_NONE);
-        seg_done(seg);
+        ln_tcp_seg_done(seg);
         return;
     }
 
@@ -677,7 +644,7 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
     ln_flow f = req_flow(r);
     ln_tcp_emit_state(st, &f, LN_TCP_LISTEN, LN_TCP_SYN_RCVD);
     send_synack(st, r, ln_tcp_tsval(st, r->ts_offset), LN_PKT_KIND_NONE);
-    seg_done(seg);
+    ln_tcp_seg_done(seg);
 }
 
 /* ---- segments for a request ----------------------------------------------------------- */
@@ -725,7 +692,7 @@ static bool req_input(ln_tcp_sock *l, ln_tcp_req *r, ln_tcp_seg *seg)
     if (seg->seq == r->irs && flg == LN_TCP_SYN && !paws) {
         if (!oow_limited(st, seg, &r->last_oow) && rtx_synack(st, r) == 0)
             req_arm(st, r);
-        seg_done(seg);
+        ln_tcp_seg_done(seg);
         return true;
     }
 
@@ -736,11 +703,11 @@ static bool req_input(ln_tcp_sock *l, ln_tcp_req *r, ln_tcp_seg *seg)
 
     /* First check the sequence number: out of window gets an ACK. */
     ln_seq rcv_nxt = r->irs + 1;
-    if (paws || !in_window(seg->seq, seg->seq + seg->seg_len, rcv_nxt, rcv_nxt + r->rcv_wnd)) {
+    if (paws || !ln_tcp_in_window(seg->seq, seg->seq + seg->seg_len, rcv_nxt, rcv_nxt + r->rcv_wnd)) {
         if (!(flg & LN_TCP_RST) && !oow_limited(st, seg, &r->last_oow))
             send_req_ack(st, r);
         if (paws) LN_MIB_INC(st->node, TcpExtPAWSEstab);
-        seg_drop(st, seg, paws ? LN_DROP_TCP_PAWS : LN_DROP_TCP_OUT_OF_WINDOW);
+        ln_tcp_seg_drop(st, seg, paws ? LN_DROP_TCP_PAWS : LN_DROP_TCP_OUT_OF_WINDOW);
         return true;
     }
 
@@ -758,11 +725,11 @@ static bool req_input(ln_tcp_sock *l, ln_tcp_req *r, ln_tcp_seg *seg)
         req_free(r, true);
         /* The segment did its job (it ended the attempt): consumed, not a
          * drop, so the event stream does not call it lost. */
-        seg_done(seg);
+        ln_tcp_seg_done(seg);
         return true;
     }
     if (!(flg & LN_TCP_ACK)) {
-        seg_drop(st, seg, LN_DROP_TCP_BAD_SEGMENT);
+        ln_tcp_seg_drop(st, seg, LN_DROP_TCP_BAD_SEGMENT);
         return true;
     }
 
@@ -829,12 +796,12 @@ void ln_tcp_listen_input(ln_tcp_sock *l, ln_tcp_seg *seg)
         /* RFC 9293 3.10.7.2: an ACK in LISTEN gets <SEQ=SEG.ACK><CTL=RST>;
          * nothing answers a RST. */
         if (!(seg->flags & LN_TCP_RST)) ln_tcp_send_rst_reply(st, seg);
-        seg_drop(st, seg, LN_DROP_NO_SOCKET);
+        ln_tcp_seg_drop(st, seg, LN_DROP_NO_SOCKET);
         return;
     }
     /* An RST is ignored; SYN with FIN makes no sense (Linux drops it). */
     if ((seg->flags & (LN_TCP_RST | LN_TCP_SYN | LN_TCP_FIN)) != LN_TCP_SYN) {
-        seg_drop(st, seg, LN_DROP_TCP_BAD_SEGMENT);
+        ln_tcp_seg_drop(st, seg, LN_DROP_TCP_BAD_SEGMENT);
         return;
     }
     conn_request(l, seg);

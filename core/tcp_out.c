@@ -6,20 +6,20 @@
  *      recovery (RFC 6675 NextSeg, RFC 6582), then new data (or, after an
  *      RTO, data again from SND.UNA) under cwnd, the peer's window and
  *      Nagle, then a FIN -- and then arms the retransmission or persist
- *      timer.  Callers: tcp_in.c after each ACK, ln_tcp_send, timers.
+ *      timer.  Callers: tcp_in.c after each segment, ln_tcp_send, timers.
  *   2. bare control segments: ACKs (ln_tcp_send_ack, also from TIME_WAIT
  *      with IP ID 0), SYN / SYN-ACK, RSTs (from a socket, or answering a
  *      segment nobody takes), zero-window and keepalive probes
  *      (seq = SND.UNA - 1), and ln_tcp_send_ctl for tcp_listen.c.
  *
- * Also here: the receive window we advertise (Linux's tcp_select_window,
- * which is RFC 1122 4.2.3.3 receiver SWS avoidance, never moving the right
- * edge left) and the bookkeeping every sent segment does (delayed-ACK
- * state, IP ID, counters, send times for RTT samples).
+ * Also here: the bookkeeping every sent segment does (delayed-ACK state,
+ * IP ID, counters, send times for RTT samples).  The window each segment
+ * advertises and the segment size come from tcp_win.c
+ * (ln_tcp_select_window, ln_tcp_current_mss).
  *
  * Read: RFC 9293 3.8.6 (windows), 3.10 (what each state sends), RFC 1122
  * 4.2.3.4 (sender SWS, Nagle), RFC 896, RFC 6675 5, RFC 6937 (PRR sets
- * cwnd in tcp_in.c, this file spends it), RFC 7323 3 (TS on every
+ * cwnd in tcp_ack.c, this file spends it), RFC 7323 3 (TS on every
  * segment), RFC 2018 / RFC 2883 (SACK and D-SACK blocks), and Linux's
  * tcp_output.c. */
 #include <stdlib.h>
@@ -45,28 +45,6 @@ ln_seq ln_tcp_data_end(const ln_tcp_sock *s)
     /* Data starts after the SYN, acknowledged or not (a close in
      * SYN-RECEIVED queues the FIN at ISS + 1). */
     return (s->snd_una == s->iss ? s->iss + 1 : s->snd_una) + s->snd.len;
-}
-
-/* tcp_current_mss with tcp_bound_to_half_wnd: never more than half the
- * largest window the peer offered (RFC 1122 4.2.3.4's spirit: a tiny
- * window is not filled by one segment). */
-static uint32_t mss_now(const ln_tcp_sock *s)
-{
-    uint32_t mss = s->mss_cache ? s->mss_cache : 536;
-    /* tcp_current_mss: SACK blocks riding on our segments take room from
-     * the data (4 + 8 per block, at most 3 next to a TS option). */
-    if (s->flags & LN_TF_SACK) {
-        uint32_t n = s->ofo.n_sacks + ((s->flags & LN_TF_DSACK) ? 1 : 0);
-        uint32_t max = (s->flags & LN_TF_TS) ? 3 : 4;
-        if (n > max) n = max;
-        if (n && mss > 4 + 8 * n + 48) mss -= 4 + 8 * n;
-    }
-    uint32_t cutoff = s->max_window > 536 ? s->max_window >> 1 : s->max_window;
-    if (cutoff && mss > cutoff) {
-        uint32_t floor = 68 - ((s->flags & LN_TF_TS) ? 32 : 20);
-        mss = cutoff > floor ? cutoff : floor;
-    }
-    return mss;
 }
 
 /* SACKed bytes in [from, to). */
@@ -102,77 +80,6 @@ uint32_t ln_tcp_in_flight(const ln_tcp_sock *s)
     segs = segs > gone ? segs - gone : 0;
     if (s->ca_state == LN_CA_RECOVERY) segs += s->retrans_out;
     return segs;
-}
-
-/* ---- the receive window (Linux's __tcp_select_window) ------------------------ */
-
-/* RCV.WND still open from what we last advertised (tcp_receive_window). */
-static uint32_t receive_window(const ln_tcp_sock *s)
-{
-    int32_t w = (int32_t)(s->rcv_wup + s->rcv_wnd - s->rcv_nxt);
-    return w < 0 ? 0 : (uint32_t)w;
-}
-
-/* The window the buffer allows now.  Receiver SWS avoidance (RFC 1122
- * 4.2.3.3) is Linux's: when less than half the buffer is free the offer
- * drops to 0 rather than creep up by less than a segment (or 1/16 of the
- * buffer); without window scaling it moves in whole segments.  Above that
- * it grows no faster than rcv_ssthresh (tcp_grow_window). */
-uint32_t ln_tcp_raw_window(ln_tcp_sock *s)
-{
-    int32_t mss = s->rcv_mss;
-    int32_t free_space = (int32_t)ln_tcp_space(s);
-    int32_t allowed = (int32_t)ln_tcp_full_space(s);
-    int32_t full = (int32_t)umin(s->window_clamp, (uint32_t)allowed);
-    int32_t ws = s->rcv_wscale, window;
-    if (mss > full) {
-        mss = full;
-        if (mss <= 0) return 0;
-    }
-    if (free_space < (full >> 1)) {
-        s->quick = 0;
-        free_space &= ~((1 << ws) - 1);
-        if (free_space < (allowed >> 4) || free_space < mss) return 0;
-    }
-    if (free_space > (int32_t)s->rcv_ssthresh) free_space = (int32_t)s->rcv_ssthresh;
-    if (ws) {
-        window = free_space;
-        window = (window + (1 << ws) - 1) & ~((1 << ws) - 1);
-    } else {
-        window = (int32_t)s->rcv_wnd;
-        if (window <= free_space - mss || window > free_space)
-            window = free_space / mss * mss;
-        else if (mss == full && free_space > window + (full >> 1))
-            window = free_space;
-    }
-    return (uint32_t)window;
-}
-
-/* Linux's tcp_select_window: RFC 9293 3.8.6.2.2 -- the right edge never
- * moves left (tcp_shrink_window = 0), so an offer smaller than what is
- * still open is rounded up to it.  Counts the zero-window transitions. */
-uint16_t ln_tcp_select_window(ln_tcp_sock *s)
-{
-    ln_node *n = s->st->node;
-    uint32_t old = s->rcv_wnd;
-    uint32_t cur = receive_window(s);
-    uint32_t nw = ln_tcp_raw_window(s);
-    uint32_t ws = s->rcv_wscale;
-    if (nw < cur) {
-        if (nw == 0) LN_MIB_INC(n, TcpExtTCPWantZeroWindowAdv);
-        nw = (cur + (1u << ws) - 1) & ~((1u << ws) - 1);
-    }
-    s->rcv_wnd = nw;
-    s->rcv_wup = s->rcv_nxt;
-    uint32_t max = 65535u << ws;
-    if (nw > max) nw = max;
-    nw >>= ws;
-    if (nw == 0) {
-        if (old) LN_MIB_INC(n, TcpExtTCPToZeroWindowAdv);
-    } else if (old == 0) {
-        LN_MIB_INC(n, TcpExtTCPFromZeroWindowAdv);
-    }
-    return (uint16_t)nw;
 }
 
 /* ---- building and sending ------------------------------------------------------- */
@@ -486,7 +393,7 @@ void ln_tcp_output(ln_tcp_sock *s)
         return;
     }
     if (s->flags & LN_TF_DEAD) return;
-    uint32_t mss = mss_now(s);
+    uint32_t mss = ln_tcp_current_mss(s);
     ln_seq end = ln_tcp_data_end(s);
     ln_seq wnd_end = s->snd_una + s->snd_wnd;
     uint32_t in_flight = ln_tcp_in_flight(s);
@@ -733,7 +640,7 @@ bool ln_tcp_write_wakeup(ln_tcp_sock *s)
     ln_seq end = ln_tcp_data_end(s), wnd_end = s->snd_una + s->snd_wnd;
     if (ln_seq_lt(s->snd_nxt, end) && ln_seq_lt(s->snd_nxt, wnd_end) &&
         s->state >= LN_TCP_ESTABLISHED) {
-        uint32_t mss = mss_now(s);
+        uint32_t mss = ln_tcp_current_mss(s);
         uint32_t len = umin(umin(mss, (uint32_t)(end - s->snd_nxt)), (uint32_t)(wnd_end - s->snd_nxt));
         return send_seg(s, s->snd_nxt, len, end, mss, ln_seq_le(s->snd_nxt + len + 1, wnd_end),
                         s->snd_nxt == s->snd_una) == 0;
@@ -754,7 +661,7 @@ void ln_tcp_retransmit_una(ln_tcp_sock *s)
         return;
     }
     ln_seq end = ln_tcp_data_end(s);
-    uint32_t mss = mss_now(s);
+    uint32_t mss = ln_tcp_current_mss(s);
     /* Only what was sent goes again (see the loss loop in ln_tcp_output). */
     ln_seq sent_end = ln_seq_lt(s->snd_max, end) ? s->snd_max : end;
     uint32_t len = umin(mss, (uint32_t)(sent_end - s->snd_una));

@@ -209,8 +209,7 @@ void ln_tcp_arm_keepalive(ln_tcp_sock *s)
  * may still come. */
 static void tw_freeze(ln_tcp_sock *s)
 {
-    int32_t w = (int32_t)(s->rcv_wup + s->rcv_wnd - s->rcv_nxt);
-    s->rcv_wnd = w < 0 ? 0 : (uint32_t)w;
+    s->rcv_wnd = ln_tcp_receive_window(s);
     s->rcv_wup = s->rcv_nxt;
 }
 

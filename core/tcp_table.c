@@ -1,0 +1,285 @@
+/* tcp_table.c - where a segment finds its socket and a socket its port:
+ * the connection table (by 4-tuple), the listeners, the bound ports with
+ * Linux's bind rules and ephemeral port choice, and the values derived
+ * from a 4-tuple with the stack's secret keys (ISNs, TS offsets).
+ *
+ * Place in the call chain:
+ *   ln_tcp_input (tcp_in.c), ICMP errors (tcp_icmp.c) -> ln_tcp_lookup_conn,
+ *     ln_tcp_lookup_listener
+ *   tcp.c: connect, listen, close, a passive child, the end of a
+ *     connection -> ln_tcp_hash / ln_tcp_unhash, ln_tcp_bind_add / _del,
+ *     ln_tcp_listener_add / _del, ln_tcp_connect_port, ln_tcp_isn
+ *   users -> ln_tcp_bind
+ *   tcp_listen.c -> ln_tcp_tuple_hash (its request table), ln_tcp_isn,
+ *     ln_tcp_ts_offset
+ *
+ * Read: Linux's inet_hashtables.c (__inet_hash_connect, the lookups),
+ * inet_connection_sock.c (inet_csk_bind_conflict, inet_csk_find_open_port),
+ * RFC 6056 (ephemeral ports), RFC 6528 (ISNs), RFC 7323 5.4 (the TS
+ * clock). */
+#include <stdlib.h>
+
+#include "err.h"
+#include "ip.h"
+#include "net.h"
+#include "node.h"
+#include "tcp_int.h"
+
+static ln_net *net_of(const ln_tcp_stack *st) { return st->node->net; }
+
+
+/* ---- connections ------------------------------------------------------- */
+
+uint32_t ln_tcp_tuple_hash(const ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
+                           uint32_t laddr, uint16_t lport)
+{
+    uint64_t x = ((uint64_t)raddr << 32 | laddr) ^ st->ts_key;
+    x ^= ((uint64_t)rport << 16 | lport) * 0x9e3779b97f4a7c15ull;
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return (uint32_t)x;
+}
+
+/* Double the connection table when it holds as many sockets as buckets:
+ * chains stay short, and the rehash is amortised O(1) per connection. */
+static void ehash_grow(ln_tcp_stack *st)
+{
+    uint32_t old = st->ehash_mask + 1, n = old * 2;
+    ln_tcp_sock **t = calloc(n, sizeof *t);
+    if (!t) return;                     /* keep the old one: longer chains only */
+    for (uint32_t i = 0; i < old; i++) {
+        ln_tcp_sock *s = st->ehash[i], *next;
+        for (; s; s = next) {
+            next = s->hnext;
+            uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & (n - 1);
+            s->hnext = t[h];
+            t[h] = s;
+        }
+    }
+    free(st->ehash);
+    st->ehash = t;
+    st->ehash_mask = n - 1;
+}
+
+void ln_tcp_hash(ln_tcp_sock *s)
+{
+    ln_tcp_stack *st = s->st;
+    if (s->flags & LN_TF_HASHED) return;
+    if (st->n_conns >= st->ehash_mask + 1) ehash_grow(st);
+    uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & st->ehash_mask;
+    s->hnext = st->ehash[h];
+    st->ehash[h] = s;
+    st->n_conns++;
+    s->flags |= LN_TF_HASHED;
+}
+
+void ln_tcp_unhash(ln_tcp_sock *s)
+{
+    ln_tcp_stack *st = s->st;
+    if (!(s->flags & LN_TF_HASHED)) return;
+    uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & st->ehash_mask;
+    for (ln_tcp_sock **pp = &st->ehash[h]; *pp; pp = &(*pp)->hnext) {
+        if (*pp == s) {
+            *pp = s->hnext;
+            break;
+        }
+    }
+    s->hnext = NULL;
+    st->n_conns--;
+    s->flags &= ~LN_TF_HASHED;
+}
+
+ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
+                                uint32_t laddr, uint16_t lport)
+{
+    uint32_t h = ln_tcp_tuple_hash(st, raddr, rport, laddr, lport) & st->ehash_mask;
+    for (ln_tcp_sock *s = st->ehash[h]; s; s = s->hnext)
+        if (s->raddr == raddr && s->rport == rport && s->lport == lport && s->laddr == laddr)
+            return s;
+    return NULL;
+}
+
+/* ---- listeners --------------------------------------------------------- */
+
+/* Listeners are few: a list, the exact address preferred over the
+ * wildcard (Linux's compute_score). */
+ln_tcp_sock *ln_tcp_lookup_listener(ln_tcp_stack *st, uint32_t laddr, uint16_t lport)
+{
+    ln_tcp_sock *wild = NULL;
+    for (ln_tcp_sock *l = st->listeners; l; l = l->hnext) {
+        if (l->lport != lport) continue;
+        if (l->laddr == laddr) return l;
+        if (l->laddr == 0 && !wild) wild = l;
+    }
+    return wild;
+}
+
+void ln_tcp_listener_add(ln_tcp_sock *l)
+{
+    l->hnext = l->st->listeners;
+    l->st->listeners = l;
+    l->flags |= LN_TF_LISTENING;
+}
+
+void ln_tcp_listener_del(ln_tcp_sock *l)
+{
+    if (!(l->flags & LN_TF_LISTENING)) return;
+    for (ln_tcp_sock **pp = &l->st->listeners; *pp; pp = &(*pp)->hnext) {
+        if (*pp == l) {
+            *pp = l->hnext;
+            break;
+        }
+    }
+    l->hnext = NULL;
+    l->flags &= ~LN_TF_LISTENING;
+}
+
+/* ---- bound ports and bind rules ---------------------------------------- */
+
+static ln_tcp_sock **bucket(const ln_tcp_stack *st, uint16_t port)
+{
+    return &st->bhash[port & st->bhash_mask];
+}
+
+void ln_tcp_bind_add(ln_tcp_sock *s)
+{
+    ln_tcp_sock **b = bucket(s->st, s->lport);
+    s->bnext = *b;
+    *b = s;
+    s->flags |= LN_TF_BOUND;
+}
+
+void ln_tcp_bind_del(ln_tcp_sock *s)
+{
+    if (!(s->flags & LN_TF_BOUND)) return;
+    for (ln_tcp_sock **pp = bucket(s->st, s->lport); *pp; pp = &(*pp)->bnext) {
+        if (*pp == s) {
+            *pp = s->bnext;
+            break;
+        }
+    }
+    s->bnext = NULL;
+    s->flags &= ~LN_TF_BOUND;
+}
+
+/* Linux's inet_bind_conflict, without SO_REUSEPORT and devices: another
+ * socket on the port whose address overlaps ours conflicts unless both
+ * have SO_REUSEADDR and the other is not listening.  TIME_WAIT sockets
+ * keep their flag (inherited from the listener), so a restarted server
+ * rebinds only if the old one and the new one both set it (reference
+ * 10). */
+bool ln_tcp_bind_conflict(const ln_tcp_sock *s, uint32_t addr, uint16_t port)
+{
+    for (const ln_tcp_sock *o = *bucket(s->st, port); o; o = o->bnext) {
+        if (o == s || o->lport != port || (o->flags & LN_TF_DEAD)) continue;
+        if (addr && o->laddr && addr != o->laddr) continue;
+        if ((s->flags & LN_TF_REUSEADDR) && (o->flags & LN_TF_REUSEADDR) &&
+            o->state != LN_TCP_LISTEN)
+            continue;
+        return true;
+    }
+    return false;
+}
+
+/* bind(port 0), Linux's inet_csk_find_open_port: the range from a
+ * pseudo-random offset, odd ports first (connect() prefers even ones, so
+ * the two rarely compete). */
+static uint16_t bind_ephemeral(ln_tcp_sock *s, uint32_t addr)
+{
+    ln_tcp_stack *st = s->st;
+    uint32_t lo = st->cfg.port_lo, hi = st->cfg.port_hi;
+    if (hi < lo) return 0;
+    uint32_t range = hi - lo + 1;
+    uint32_t off = (uint32_t)ln_rng_below(&st->rng, range);
+    for (int parity = 1; parity >= 0; parity--) {
+        for (uint32_t i = 0; i < range; i++) {
+            uint32_t port = lo + (off + i) % range;
+            if ((port & 1u) != (uint32_t)parity) continue;
+            if (!ln_tcp_bind_conflict(s, addr, (uint16_t)port)) return (uint16_t)port;
+        }
+    }
+    return 0;
+}
+
+int ln_tcp_bind(ln_tcp_sock *s, uint32_t addr, uint16_t port)
+{
+    ln_tcp_stack *st = s->st;
+    if ((s->flags & LN_TF_BOUND) || s->state != LN_TCP_CLOSED) return LN_EINVAL;
+    if (addr && !ln_ip_is_local(st->node, addr)) return LN_EADDRNOTAVAIL;
+    if (port == 0) {
+        port = bind_ephemeral(s, addr);
+        if (!port) return LN_EADDRNOTAVAIL;
+    } else if (ln_tcp_bind_conflict(s, addr, port)) {
+        return LN_EADDRINUSE;
+    }
+    s->laddr = addr;
+    s->lport = port;
+    ln_tcp_bind_add(s);
+    return 0;
+}
+
+/* May connect() use lport towards raddr:rport?  Ports that bind() took
+ * are never shared (Linux: a bucket with fastreuse >= 0); a port other
+ * connections chose is, as long as the 4-tuple is new (TIME_WAIT
+ * included: lunet does not reuse TIME_WAIT 4-tuples, tcp_tw_reuse's
+ * loopback case aside). */
+static bool port_ok_for_connect(const ln_tcp_stack *st, uint32_t laddr, uint16_t lport,
+                                uint32_t raddr, uint16_t rport)
+{
+    for (const ln_tcp_sock *o = *bucket(st, lport); o; o = o->bnext) {
+        if (o->lport != lport || (o->flags & LN_TF_DEAD)) continue;
+        if (!(o->flags & LN_TF_PORT_AUTO)) return false;
+    }
+    return !ln_tcp_lookup_conn((ln_tcp_stack *)st, raddr, rport, laddr, lport);
+}
+
+/* connect() without a port: Linux's __inet_hash_connect, even ports
+ * first from an offset that depends on the destination and moves on
+ * after each use (its table_perturb), so consecutive connections get
+ * spread-out but repeatable ports. */
+uint16_t ln_tcp_connect_port(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr, uint16_t rport)
+{
+    uint32_t lo = st->cfg.port_lo, hi = st->cfg.port_hi;
+    if (hi < lo) return 0;
+    uint32_t range = hi - lo + 1;
+    uint32_t w[3] = { laddr, raddr, rport };
+    uint32_t off = (uint32_t)ln_hash64(w, sizeof w, st->isn_key) + st->port_hint;
+    for (uint32_t parity = 0; parity < 2; parity++) {
+        for (uint32_t i = 0; i < range; i++) {
+            uint32_t port = lo + (off + i) % range;
+            if ((port & 1u) != parity) continue;
+            if (port_ok_for_connect(st, laddr, (uint16_t)port, raddr, rport)) {
+                st->port_hint = (uint16_t)(st->port_hint + i + 2);
+                return (uint16_t)port;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- ISNs and timestamps ----------------------------------------------- */
+
+/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 us clock.  Linux hashes
+ * with siphash and a 64 ns clock; lunet follows the RFC's clock. */
+ln_seq ln_tcp_isn(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+    if (st->cfg.fixed_isn >= 0) return (ln_seq)st->cfg.fixed_isn;
+    uint32_t w[3] = { laddr, raddr, (uint32_t)lport << 16 | rport };
+    uint32_t f = (uint32_t)ln_hash64(w, sizeof w, st->isn_key);
+    return f + (uint32_t)(ln_net_now(net_of(st)) / (4 * LN_USEC));
+}
+
+/* Linux's secure_tcp_ts_off: a keyed hash of the address pair, so TSvals
+ * reveal neither uptime nor other connections' clocks. */
+uint32_t ln_tcp_ts_offset(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr)
+{
+    uint32_t w[2] = { laddr, raddr };
+    return (uint32_t)ln_hash64(w, sizeof w, st->ts_key);
+}
+
+/* RFC 7323 5.4: a clock of 1 ms ticks (Linux's tcp_clock_ms). */
+uint32_t ln_tcp_tsval(ln_tcp_stack *st, uint32_t ts_offset)
+{
+    return (uint32_t)(ln_net_now(net_of(st)) / LN_MSEC) + ts_offset;
+}
