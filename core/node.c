@@ -40,6 +40,8 @@ void ln_node_cfg_default(ln_node_cfg *c)
         .arp_unres_qlen = 101,
         .arp_accept = false,
         .icmp_echo_ignore_all = false,
+        .port_lo = 32768,
+        .port_hi = 60999,
     };
 }
 

@@ -63,6 +63,8 @@ typedef struct ln_node_cfg {
     uint32_t arp_unres_qlen;      /* packets queued per unresolved entry */
     bool arp_accept;              /* create entries from gratuitous ARP */
     bool icmp_echo_ignore_all;    /* net.ipv4.icmp_echo_ignore_all = 0 */
+    uint16_t port_lo, port_hi;    /* net.ipv4.ip_local_port_range = 32768 60999:
+                                   * an inet setting, TCP's and UDP's ephemeral ports */
 } ln_node_cfg;
 
 /* Handler for an IP protocol delivered locally.  pkt->data is at the

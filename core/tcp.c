@@ -21,6 +21,8 @@
  * Notifications are held while the stack is busy (segment input, timers,
  * API calls: a "batch") and delivered when it ends, so a callback always
  * sees a consistent socket and may call back into the API. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,6 +165,17 @@ void ln_tcp_emit_timer(ln_tcp_sock *s, const char *what, int64_t value, int64_t 
     ln_net_emit(net, &ev);
 }
 
+void ln_tcp_trace(const ln_tcp_sock *s, const char *fmt, ...)
+{
+    char msg[400], a[16], b[16];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ln_trace_emit(s->st->node->net, LN_TR_TCP, s->st->node->name, "%s:%u>%s:%u %s",
+                  ln_ip_fmt(s->laddr, a), s->lport, ln_ip_fmt(s->raddr, b), s->rport, msg);
+}
+
 /* Linux's tcp_set_state: the MIB gauges and counters follow the state. */
 void ln_tcp_set_state(ln_tcp_sock *s, ln_tcp_state state)
 {
@@ -170,6 +183,7 @@ void ln_tcp_set_state(ln_tcp_sock *s, ln_tcp_state state)
     ln_tcp_stack *st = s->st;
     ln_node *n = st->node;
     if (old == state) return;
+    LN_TCP_TRACE(s, "%s -> %s", ln_tcp_state_name(old), ln_tcp_state_name(state));
     switch (state) {
     case LN_TCP_ESTABLISHED:
         LN_MIB_INC(n, TcpCurrEstab);

@@ -193,7 +193,6 @@ typedef struct ln_tcp_cfg {
     uint32_t keepalive_probes;       /* tcp_keepalive_probes = 9 */
     ln_time invalid_ratelimit;       /* tcp_invalid_ratelimit = 500 ms */
     uint32_t challenge_ack_limit;    /* tcp_challenge_ack_limit (per second, per node) */
-    uint16_t port_lo, port_hi;       /* ip_local_port_range = 32768 60999 */
     bool slow_start_after_idle;      /* tcp_slow_start_after_idle = 1 */
     uint32_t max_tw_buckets;         /* tcp_max_tw_buckets = 131072 */
     int64_t fixed_isn;               /* lunet: -1 = RFC 6528 ISNs; else every ISN */

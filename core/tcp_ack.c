@@ -111,6 +111,8 @@ static void enter_recovery(ln_tcp_sock *s, bool sacking)
     s->retrans_out = 0;
     if (s->sb) s->sb->high_rxt = s->snd_una;
     s->lost_out = sacking ? 0 : 1;       /* without SACK: the head is lost */
+    LN_TCP_TRACE(s, "fast recovery (%s) at %u: cwnd %u, ssthresh %u, recover %u",
+                 sacking ? "SACK" : "3 duplicate ACKs", s->snd_una, s->prior_cwnd, s->cc.ssthresh, s->high_seq);
     set_ca_state(s, LN_CA_RECOVERY);
 }
 

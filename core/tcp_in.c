@@ -109,8 +109,12 @@ bool ln_tcp_challenge_ok(ln_tcp_stack *st)
 /* RFC 5961 7: a challenge ACK, rate-limited per socket and per node. */
 void ln_tcp_challenge_ack(ln_tcp_sock *s)
 {
-    if (oow_rate_limited(s)) return;
-    if (!ln_tcp_challenge_ok(s->st)) return;
+    if (oow_rate_limited(s) || !ln_tcp_challenge_ok(s->st)) {
+        LN_TCP_TRACE(s, "challenge ACK not sent: rate limit (tcp_invalid_ratelimit, "
+                        "tcp_challenge_ack_limit)");
+        return;
+    }
+    LN_TCP_TRACE(s, "challenge ACK (RFC 5961): ack %u", s->rcv_nxt);
     LN_MIB_INC(s->st->node, TcpExtTCPChallengeACK);
     ln_tcp_send_ack(s);
 }
@@ -299,6 +303,8 @@ static bool check_paws(ln_tcp_sock *s, ln_tcp_seg *seg, bool ts)
 {
     uint8_t f = seg->flags;
     if (!ts || (f & LN_TCP_RST) || !paws_reject(s, seg)) return true;
+    LN_TCP_TRACE(s, "PAWS: TSval %u older than TS.Recent %u: dropped (RFC 7323 5.3)", seg->tsval,
+                 s->ts_recent);
     if (f & LN_TCP_SYN) {
         syn_challenge(s);
     } else {
@@ -316,6 +322,8 @@ static bool check_seq(ln_tcp_sock *s, ln_tcp_seg *seg)
 {
     uint8_t f = seg->flags;
     if (seq_acceptable(s, seg)) return true;
+    LN_TCP_TRACE(s, "seq %u len %u outside the window %u+%u: dropped%s", seg->seq, seg->len, s->rcv_nxt,
+                 s->rcv_wnd, (f & LN_TCP_RST) ? "" : ", duplicate ACK (rate-limited)");
     if (!(f & LN_TCP_RST)) {
         if (f & LN_TCP_SYN) syn_challenge(s);
         else if (!oow_limited(s, seg)) ln_tcp_send_dupack(s, seg);
@@ -331,9 +339,12 @@ static bool check_rst(ln_tcp_sock *s, ln_tcp_seg *seg)
 {
     if (!(seg->flags & LN_TCP_RST)) return true;
     if (seg->seq == s->rcv_nxt) {
+        LN_TCP_TRACE(s, "RST at RCV.NXT %u: reset", seg->seq);
         reset(s);
         ln_tcp_seg_done(seg);
     } else {
+        LN_TCP_TRACE(s, "RST at %u, in the window but not RCV.NXT %u: challenge (RFC 5961 3.2)", seg->seq,
+                     s->rcv_nxt);
         ln_tcp_challenge_ack(s);
         ln_tcp_seg_drop(s->st, seg, LN_DROP_TCP_OUT_OF_WINDOW);
     }
@@ -352,6 +363,7 @@ static bool check_syn(ln_tcp_sock *s, ln_tcp_seg *seg, bool *simul_synack)
     *simul_synack = s->state == LN_TCP_SYN_RCVD && !(s->flags & LN_TF_PASSIVE) &&
                     (f & LN_TCP_ACK) && seg->seq + 1 == s->rcv_nxt && seg->ack == s->snd_max;
     if (*simul_synack) return true;
+    LN_TCP_TRACE(s, "SYN in %s: challenge ACK, not a reset (RFC 5961 4.2)", ln_tcp_state_name(s->state));
     syn_challenge(s);
     ln_tcp_seg_drop(s->st, seg, LN_DROP_TCP_BAD_SEGMENT);
     return false;

@@ -46,6 +46,7 @@
 #include "tcp_cc.h"
 #include "tcp_sack.h"
 #include "tcp_wire.h"
+#include "trace.h"
 
 typedef struct ln_tcp_stack ln_tcp_stack;
 typedef struct ln_tcp_req ln_tcp_req;
@@ -505,5 +506,13 @@ uint32_t ln_tcp_cookie_tsval(ln_tcp_stack *st, int8_t snd_wscale, bool sack, uin
  * as tcp_v4_err decides) and return true. */
 bool ln_tcp_listen_icmp(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
                         uint16_t rport, ln_seq seq, bool hard);
+
+/* The debug trace (trace.h) for a connection: "10.0.0.1:40000>10.0.0.2:80
+ * <message>".  The arguments are evaluated only when "tcp" is on. */
+#define LN_TCP_TRACE(s, ...)                                                        \
+    do {                                                                            \
+        if (LN_TRACE_ON((s)->st->node->net, LN_TR_TCP)) ln_tcp_trace((s), __VA_ARGS__); \
+    } while (0)
+void ln_tcp_trace(const ln_tcp_sock *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

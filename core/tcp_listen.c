@@ -581,6 +581,9 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
      * Then cookies if enabled, else a silent drop (tcp_syn_flood_action);
      * tcp_syncookies = 2 sends cookies always and keeps no request. */
     if (cfg->syncookies == 2 || l->syn_qlen > l->backlog) {
+        LN_TCP_TRACE(l, "SYN from %u.%u.%u.%u:%u: SYN queue full (%u > backlog %u): %s", seg->saddr >> 24,
+                     (seg->saddr >> 16) & 255, (seg->saddr >> 8) & 255, seg->saddr & 255, seg->sport,
+                     l->syn_qlen, l->backlog, cfg->syncookies ? "SYN cookie" : "dropped (tcp_syncookies 0)");
         if (!cfg->syncookies) {
             LN_MIB_INC(st->node, TcpExtTCPReqQFullDrop);
             listen_drop(l, seg, LN_DROP_BACKLOG_FULL);
@@ -591,6 +594,7 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
     }
     /* No room to accept the connection even if it completes. */
     if (acceptq_full(l)) {
+        LN_TCP_TRACE(l, "SYN dropped: the accept queue is full (nobody calls accept fast enough)");
         LN_MIB_INC(st->node, TcpExtListenOverflows);
         listen_drop(l, seg, LN_DROP_BACKLOG_FULL);
         return;

@@ -66,8 +66,6 @@ void ln_tcp_cfg_default(ln_tcp_cfg *c)
     /* Linux 6.x: INT_MAX (the global limit is off; the per-socket 500 ms
      * limit does the work). */
     c->challenge_ack_limit = 0x7fffffffu;
-    c->port_lo = 32768;
-    c->port_hi = 60999;
     c->slow_start_after_idle = true;
     c->max_tw_buckets = 131072;
     c->fixed_isn = -1;

@@ -188,7 +188,7 @@ bool ln_tcp_bind_conflict(const ln_tcp_sock *s, uint32_t addr, uint16_t port)
 static uint16_t bind_ephemeral(ln_tcp_sock *s, uint32_t addr)
 {
     ln_tcp_stack *st = s->st;
-    uint32_t lo = st->cfg.port_lo, hi = st->cfg.port_hi;
+    uint32_t lo = st->node->cfg.port_lo, hi = st->node->cfg.port_hi;
     if (hi < lo) return 0;
     uint32_t range = hi - lo + 1;
     uint32_t off = (uint32_t)ln_rng_below(&st->rng, range);
@@ -240,7 +240,7 @@ static bool port_ok_for_connect(const ln_tcp_stack *st, uint32_t laddr, uint16_t
  * spread-out but repeatable ports. */
 uint16_t ln_tcp_connect_port(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr, uint16_t rport)
 {
-    uint32_t lo = st->cfg.port_lo, hi = st->cfg.port_hi;
+    uint32_t lo = st->node->cfg.port_lo, hi = st->node->cfg.port_hi;
     if (hi < lo) return 0;
     uint32_t range = hi - lo + 1;
     uint32_t w[3] = { laddr, raddr, rport };

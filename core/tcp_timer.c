@@ -332,6 +332,8 @@ static void retransmit_timer(ln_tcp_sock *s)
     /* The event comes before what the timeout causes, yet tells the
      * timeout armed next (none when giving up). */
     unsigned next = backoff_after(s, s->retransmits + (probing ? 0u : 1u));
+    LN_TCP_TRACE(s, "retransmission timeout in %s (backoff %u): %s", ln_tcp_state_name(s->state), s->backoff,
+                 give_up ? "giving up" : probing ? "zero-window probe" : "retransmit from SND.UNA, cwnd 1");
     ln_tcp_emit_timer(s, "rto", s->backoff, give_up ? 0 : (int64_t)rto_backed_off(s, next));
 
     if (probing) {

@@ -26,7 +26,6 @@
 #include "igmp.h"
 #include "ip.h"
 #include "node.h"
-#include "tcp.h"
 #include "trace.h"
 #include "wire.h"
 
@@ -199,16 +198,13 @@ static bool port_taken(const ln_udp_sock *s, uint16_t port)
     return false;
 }
 
-/* An ephemeral port: a random start in ip_local_port_range (shared with
- * TCP, as in Linux), then the first port nobody uses (udp_lib_get_port). */
+/* An ephemeral port: a random start in ip_local_port_range (the node's,
+ * shared with TCP as in Linux), then the first port nobody uses
+ * (udp_lib_get_port). */
 static uint16_t ephemeral(ln_udp_sock *s)
 {
-    uint32_t lo = 32768, hi = 60999;
-    ln_tcp_cfg *tc = s->node->tcp ? ln_tcp_cfg_of(s->node) : NULL;
-    if (tc && tc->port_lo && tc->port_lo <= tc->port_hi) {
-        lo = tc->port_lo;
-        hi = tc->port_hi;
-    }
+    uint32_t lo = s->node->cfg.port_lo, hi = s->node->cfg.port_hi;
+    if (!lo || lo > hi) return 0;
     uint32_t range = hi - lo + 1;
     uint32_t start = (uint32_t)ln_rng_below(&s->node->udp->rng, range);
     for (uint32_t i = 0; i < range; i++) {

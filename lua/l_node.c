@@ -451,8 +451,8 @@ static int node_forwarding(lua_State *L)
 
 typedef enum { K_U8, K_U32, K_TIME, K_BOOL, K_FORWARD, K_I64, K_STR, K_U32X3, K_PORTS } sysctl_kind;
 
-/* Where a setting lives: the node's own settings or its TCP stack's
- * (ln_tcp_cfg_of), which also holds ip_local_port_range for UDP. */
+/* Where a setting lives: the node's own settings (inet ones such as
+ * ip_local_port_range too) or its TCP stack's (ln_tcp_cfg_of). */
 enum { B_NODE, B_TCP };
 
 #define NODE_KEY(name, kind, field, lo, hi) {name, kind, B_NODE, offsetof(ln_node_cfg, field), lo, hi}
@@ -508,7 +508,7 @@ static const struct sysctl {
     TCP_KEY("net.ipv4.tcp_keepalive_probes", K_U32, keepalive_probes, 0, 255),
     TCP_KEY("net.ipv4.tcp_invalid_ratelimit", K_TIME, invalid_ratelimit, 0, 0),
     TCP_KEY("net.ipv4.tcp_challenge_ack_limit", K_U32, challenge_ack_limit, 0, UINT32_MAX),
-    TCP_KEY("net.ipv4.ip_local_port_range", K_PORTS, port_lo, 1, 65535),
+    NODE_KEY("net.ipv4.ip_local_port_range", K_PORTS, port_lo, 1, 65535),
     TCP_KEY("net.ipv4.tcp_slow_start_after_idle", K_BOOL, slow_start_after_idle, 0, 1),
     TCP_KEY("net.ipv4.tcp_max_tw_buckets", K_U32, max_tw_buckets, 0, UINT32_MAX),
     TCP_KEY("net.ipv4.tcp_base_mss", K_U32, base_mss, 88, 65535),
@@ -547,7 +547,7 @@ static void push_sysctl(lua_State *L, ln_node *nd, const struct sysctl *s)
         }
         break;
     case K_PORTS: {
-        ln_tcp_cfg *c = ln_tcp_cfg_of(nd);
+        const ln_node_cfg *c = &nd->cfg;
         lua_createtable(L, 2, 0);
         lua_pushinteger(L, c->port_lo);
         lua_rawseti(L, -2, 1);
@@ -615,9 +615,8 @@ static void set_sysctl(lua_State *L, ln_node *nd, const struct sysctl *s, int id
         lua_Integer lo = table_int(L, idx, 1, s, fname);
         lua_Integer hi = table_int(L, idx, 2, s, fname);
         if (lo > hi) bad_sysctl(L, idx, fname, s, "the low port %I is above the high port %I", lo, hi);
-        ln_tcp_cfg *c = ln_tcp_cfg_of(nd);
-        c->port_lo = (uint16_t)lo;
-        c->port_hi = (uint16_t)hi;
+        nd->cfg.port_lo = (uint16_t)lo;
+        nd->cfg.port_hi = (uint16_t)hi;
         return;
     }
     default:

@@ -59,6 +59,27 @@ if has err3 'h2 udp: 10\.0\.1\.1\.[0-9]+ > 10\.0\.2\.1\.9: no socket, port unrea
 then pass "LUNET_TRACE=icmp,udp"
 else fail "LUNET_TRACE" "$(head -10 err3)"; fi
 
+cat >tcp.lua <<'LUA'
+local net = lunet.net{}
+local a, b = net:host("a"), net:host("b")
+net:link(a, b, {ip = {"10.0.0.1/24", "10.0.0.2/24"}, delay = "5ms"})
+local l = b:listen(80)
+b:spawn(function() local c = l:accept(); c:receive("*a"); c:close() end)
+a:spawn(function()
+  local s = assert(a:connect("10.0.0.2", 80))
+  s:send("hello")
+  s:close()
+end)
+net:run("2s")
+LUA
+LUNET_TRACE=tcp "$LUNET" run --color=never tcp.lua >/dev/null 2>errt
+if has errt '^trace 0\.000000000 a tcp: 10\.0\.0\.1:[0-9]+>10\.0\.0\.2:80 CLOSED -> SYN_SENT$' &&
+   has errt ' a tcp: 10\.0\.0\.1:[0-9]+>10\.0\.0\.2:80 SYN_SENT -> ESTABLISHED$' &&
+   has errt ' b tcp: 10\.0\.0\.2:80>10\.0\.0\.1:[0-9]+ LAST_ACK -> CLOSED$' &&
+   has errt ' a tcp: .* FIN_WAIT_2 -> TIME_WAIT$'
+then pass "tcp: the states each connection goes through, with its endpoints"
+else fail "tcp trace" "$(head -20 errt)"; fi
+
 "$LUNET" run --color=never lab.lua >/dev/null 2>err4
 if [ ! -s err4 ]; then pass "off by default: stderr empty"
 else fail "trace off" "$(head -5 err4)"; fi

@@ -663,9 +663,8 @@ static void test_closed_connect_ephemeral(void)
 {
     th t;
     th_init(&t, true);
-    ln_tcp_cfg *c = ln_tcp_cfg_of(t.a);
-    c->port_lo = 40000;
-    c->port_hi = 40001;
+    t.a->cfg.port_lo = 40000;                 /* ip_local_port_range, an inet setting */
+    t.a->cfg.port_hi = 40001;
     ln_tcp_sock *s1 = ln_tcp_socket(t.a), *s2 = ln_tcp_socket(t.a), *s3 = ln_tcp_socket(t.a);
     CHECK_EQ(ln_tcp_connect(s1, TH_B, 80), 0);
     CHECK_EQ(ln_tcp_connect(s2, TH_B, 80), 0);
