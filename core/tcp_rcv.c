@@ -63,6 +63,15 @@ static void enter_quickack(ln_tcp_sock *s)
     s->ato = s->st->cfg.delack_min;
 }
 
+/* A segment that must be answered now (old, out of window, or no room):
+ * quick-ACK mode and an ACK scheduled for the end of this input, as
+ * Linux's tcp_enter_quickack_mode + inet_csk_schedule_ack. */
+static void ack_at_once(ln_tcp_sock *s)
+{
+    enter_quickack(s);
+    s->ack_pending |= LN_ACK_SCHED;
+}
+
 static bool in_quickack(const ln_tcp_sock *s)
 {
     return s->quick && !(s->flags & LN_TF_PINGPONG);
@@ -463,8 +472,7 @@ void ln_tcp_data_queue(ln_tcp_sock *s, ln_tcp_seg *seg)
             /* Zero window: nothing fits.  Drop and ACK at once with the
              * (zero) window, as Linux does. */
             LN_MIB_INC(st->node, TcpExtTCPZeroWindowDrop);
-            enter_quickack(s);
-            s->ack_pending |= LN_ACK_SCHED;
+            ack_at_once(s);
             ln_tcp_seg_drop(st, seg, LN_DROP_RCVBUF_FULL);
             return;
         }
@@ -476,14 +484,12 @@ void ln_tcp_data_queue(ln_tcp_sock *s, ln_tcp_seg *seg)
         /* All old: a retransmission of what we have.  D-SACK it (RFC 2883)
          * and ACK at once. */
         if (len) dsack_set(s, seq, seq + len, true);
-        enter_quickack(s);
-        s->ack_pending |= LN_ACK_SCHED;
+        ack_at_once(s);
         ln_tcp_seg_done(seg);
         return;
     }
     if (!ln_seq_lt(seq, s->rcv_nxt + ln_tcp_receive_window(s))) {
-        enter_quickack(s);
-        s->ack_pending |= LN_ACK_SCHED;
+        ack_at_once(s);
         ln_tcp_seg_drop(st, seg, LN_DROP_TCP_OUT_OF_WINDOW);
         return;
     }
@@ -493,8 +499,7 @@ void ln_tcp_data_queue(ln_tcp_sock *s, ln_tcp_seg *seg)
         ln_pkt_pull(seg->pkt, (uint32_t)(s->rcv_nxt - seq));
         seg->seq = s->rcv_nxt;
         if (ln_tcp_receive_window(s) == 0) {
-            enter_quickack(s);
-            s->ack_pending |= LN_ACK_SCHED;
+            ack_at_once(s);
             ln_tcp_seg_drop(st, seg, LN_DROP_RCVBUF_FULL);
             return;
         }
