@@ -2,7 +2,7 @@
 #   make run    install missing build deps (apt), build lunet, run the default demo
 #   make test   install missing build deps, build everything, run every test through ctest
 # Other targets: build, lunet, deps, bench, install, uninstall, sanitize,
-# gallery, clean.
+# fuzz, gallery, clean.
 
 BUILD    ?= build
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
@@ -23,7 +23,7 @@ DEPS := cmake:/usr/bin/cmake \
         libedit-dev:/usr/include/editline/readline.h \
         tshark:/usr/bin/tshark
 
-.PHONY: all run test build lunet deps bench install uninstall sanitize gallery clean wireshark-profile
+.PHONY: all run test build lunet deps bench install uninstall sanitize fuzz gallery clean wireshark-profile
 
 all: build
 
@@ -96,10 +96,54 @@ sanitize: deps
 	cmake --build build-asan -j$(JOBS)
 	cd build-asan && ctest --output-on-failure -j$(JOBS)
 
+# libFuzzer: clang builds tests/fuzz/fuzz_*.c in $(FUZZ_BUILD) (the engine
+# instrumented, with ASan and UBSan), then runs each target for
+# FUZZ_SECONDS on a scratch copy of its corpus (tests/fuzz/corpus/<target>,
+# plus tests/fuzz/regress/<target>, which libFuzzer only reads), and prints
+# its last status line: runs, coverage, corpus size.  Fails if any target
+# crashes, leaks or hangs; what it found is in $(FUZZ_BUILD)/crashes/<target>/
+# (move it to tests/fuzz/regress/<target>/ once fixed: ctest replays it).
+# Installs clang and libFuzzer (apt) when root and they are missing.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(filter-out fuzz_replay,$(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c))))
+FUZZ_PROBE   := echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | \
+                clang -fsanitize=fuzzer -x c - -o /dev/null >/dev/null 2>&1
+
+fuzz: deps
+	@if ! { $(FUZZ_PROBE); }; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "lunet: installing clang and libFuzzer"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends clang || exit 1; \
+	    $(FUZZ_PROBE) || apt-get install -y -qq --no-install-recommends libclang-rt-dev || exit 1; \
+	  else \
+	    echo "lunet: make fuzz needs clang with libFuzzer"; \
+	    echo "run:   sudo apt-get install clang libclang-rt-dev"; \
+	    exit 1; \
+	  fi; \
+	fi
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLUNET_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target $(FUZZ_TARGETS)
+	@fail=""; \
+	for t in $(FUZZ_TARGETS); do \
+	  corpus=$(FUZZ_BUILD)/corpus/$$t; crashes=$(FUZZ_BUILD)/crashes/$$t; log=$(FUZZ_BUILD)/logs/$$t.log; \
+	  rm -rf $$corpus; mkdir -p $$corpus $$crashes $(FUZZ_BUILD)/logs; \
+	  [ -d tests/fuzz/corpus/$$t ] && cp tests/fuzz/corpus/$$t/* $$corpus/; \
+	  extra=""; [ -d tests/fuzz/regress/$$t ] && extra=tests/fuzz/regress/$$t; \
+	  if $(FUZZ_BUILD)/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=25 -print_final_stats=1 \
+	       -artifact_prefix=$$crashes/ $$corpus $$extra >$$log 2>&1; then \
+	    printf '%-14s %s\n' "$$t" "$$(grep -a 'DONE' $$log | tail -1 | tr -s ' \t' ' ')"; \
+	  else \
+	    echo "$$t: FAILED (log: $$log)"; tail -40 $$log; ls -l $$crashes; fail="$$fail $$t"; \
+	  fi; \
+	done; \
+	if [ -n "$$fail" ]; then echo "fuzz: failed:$$fail"; exit 1; fi
+
 # The README's pictures (docs/gallery) and the golden pictures of the
 # tests (tests/golden), drawn again: review the diff before committing.
 gallery: lunet
 	LUNET_UPDATE_GOLDEN=1 $(BUILD)/lunet test tests/scenarios/golden.lua
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan $(FUZZ_BUILD)

@@ -45,22 +45,57 @@ set_tests_properties(cli.faults_signals PROPERTIES TIMEOUT 180)
 add_test(NAME install COMMAND bash ${CMAKE_SOURCE_DIR}/tests/install/install_test.sh ${CMAKE_BINARY_DIR})
 set_tests_properties(install PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
 
-# Fuzz targets (tests/fuzz/fuzz_*.c): each runs under ctest through
-# fuzz_replay.c's generated and mutated inputs (with the sanitizers in the
-# sanitizer build); with clang, -DLUNET_FUZZ=ON also builds the libFuzzer
-# binaries (./fuzz_dissect CORPUS_DIR).
+# Fuzz targets (tests/fuzz/fuzz_*.c): each runs under ctest as fuzz.X
+# through fuzz_replay.c, seeded from its corpus tests/fuzz/corpus/X (prefixes
+# and deterministic mutations; the built-in frames when there is none) and
+# replaying each crash kept in tests/fuzz/regress/X, with the sanitizers in
+# the sanitizer build.  With clang, -DLUNET_FUZZ=ON also builds the
+# libFuzzer binaries (make fuzz runs them): the engine and binding are then
+# built with coverage instrumentation and ASan/UBSan too, or libFuzzer
+# would see only the entry point's own branches.
 option(LUNET_FUZZ "Build libFuzzer targets (needs clang)" OFF)
 file(GLOB FUZZ_TARGETS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)
 list(REMOVE_ITEM FUZZ_TARGETS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_replay.c)
+# A new corpus or regression directory changes fuzz.X's command line.
+file(GLOB_RECURSE FUZZ_INPUTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/*
+     ${CMAKE_SOURCE_DIR}/tests/fuzz/regress/*)
+# Mutations per seed under ctest: about 10 s each in the sanitizer build.
+set(FUZZ_RUNS_fuzz_dissect 1500)
+set(FUZZ_RUNS_fuzz_stack 2500)
+set(FUZZ_RUNS_fuzz_router 2500)
+set(FUZZ_RUNS_fuzz_session 1500)
+set(FUZZ_RUNS_fuzz_parse 5000)
+set(FUZZ_SAN -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+if(LUNET_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "LUNET_FUZZ needs clang (libFuzzer): cmake -DCMAKE_C_COMPILER=clang, or make fuzz")
+  endif()
+  foreach(lib lunetcore lunetlua)
+    target_compile_options(${lib} PRIVATE -fsanitize=fuzzer-no-link ${FUZZ_SAN})
+  endforeach()
+  # Whatever links the instrumented engine needs the sanitizer runtimes.
+  target_link_options(lunetcore INTERFACE -fsanitize=address,undefined)
+endif()
 foreach(src ${FUZZ_TARGETS})
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name}_replay ${src} ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_replay.c)
   target_link_libraries(${name}_replay PRIVATE lunetlua)
-  add_test(NAME fuzz.${name} COMMAND ${name}_replay)
+  set(args "")
+  if(EXISTS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name})
+    list(APPEND args --mutate ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name})
+    if(DEFINED FUZZ_RUNS_${name})
+      list(PREPEND args --runs ${FUZZ_RUNS_${name}})
+    endif()
+  endif()
+  if(EXISTS ${CMAKE_SOURCE_DIR}/tests/fuzz/regress/${name})
+    list(APPEND args ${CMAKE_SOURCE_DIR}/tests/fuzz/regress/${name})
+  endif()
+  add_test(NAME fuzz.${name} COMMAND ${name}_replay ${args})
+  set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 300)
   if(LUNET_FUZZ)
     add_executable(${name} ${src})
-    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
-    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer ${FUZZ_SAN})
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer ${FUZZ_SAN})
     target_link_libraries(${name} PRIVATE lunetlua)
   endif()
 endforeach()
@@ -71,3 +106,6 @@ set_tests_properties(cli.knobs PROPERTIES TIMEOUT 600)
 add_test(NAME cli.classroom COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/classroom_test.sh $<TARGET_FILE:lunet>)
 add_test(NAME cli.wireshark_profile COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/wireshark_profile_test.sh $<TARGET_FILE:lunet>)
 set_tests_properties(cli.wireshark_profile PROPERTIES SKIP_RETURN_CODE 77)
+
+# The debug trace: --trace, $LUNET_TRACE, net:trace() (issue 11).
+add_test(NAME cli.trace COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/trace_test.sh $<TARGET_FILE:lunet>)
