@@ -24,10 +24,9 @@
 --           that never answer (the server routes them to 10.0.0.66, which
 --           forwards nothing): the queue fills the same way.
 --   B. The spoofed flood against tcp_syncookies = 0, then 1 (Linux's
---      default): raw frames built byte by byte here (Ethernet + IPv4 +
---      TCP, checksums in Lua, as in tests/scenarios/tcp_synflood.lua) and
---      sent with h:send_frame, each from a random address of 10.99.0.0/16
---      with a random port and ISN.  Every SYN leaves a half-open
+--      default): lunet.attacks.syn_flood (as tests/scenarios/tcp_synflood.lua
+--      uses it) sends SYNs evenly spaced, each from a random address of
+--      10.99.0.0/16 with a random port and ISN.  Every SYN leaves a half-open
 --      connection (SYN_RCVD) until the server gives up on it, seconds
 --      later.  With cookies the server answers a SYN that finds the queue
 --      full anyway and keeps nothing.
@@ -269,40 +268,19 @@ print()
 -- B. the spoofed flood against tcp_syncookies = 0 and 1
 ------------------------------------------------------------------------
 
--- raw SYNs, built byte by byte by lunet.attacks, sent with h:send_frame
-local mac_bytes, ip_num, raw_syn = attacks.mac_bytes, attacks.ip_num, attacks.tcp_syn
 
 local function experiment(syncookies)
   local net, r, h = lab("syn_flood", syncookies)
   local attacker, server = h.attacker, h.server
   local cap = net:capture{iface = server.eth0, file = "syn_flood-cookies" .. syncookies .. ".pcap"}
 
-  -- the attacker
+  -- the attacker: lunet.attacks builds every SYN (random port, ISN and IP
+  -- ID; an MSS option), evenly spaced
   r.flood_sent = 0
   attacker:spawn(function()
-    local smac, dmac = mac_bytes(attacker.eth0.mac), mac_bytes(server.eth0.mac)
-    local dst, base, own = ip_num("10.0.0.2"), ip_num("10.99.0.0"), ip_num("10.0.0.66")
-    local rng = 0x2545F491                            -- xorshift32, fixed seed
-    local function rand()
-      rng = rng ~ ((rng << 13) & 0xffffffff)
-      rng = rng ~ (rng >> 17)
-      rng = rng ~ ((rng << 5) & 0xffffffff)
-      return rng
-    end
-    local gap = GAP .. "ns"
-    for _ = 1, RATE * FLOOD do
-      local x = rand()
-      local src = base + 1 + (x & 0xffff) % 65534      -- 10.99.0.1 .. 10.99.255.254
-      if K.spoof == "none" then
-        src = own
-      elseif K.spoof == "random" then                  -- unicast, not 0/8, 10/8, 127/8
-        repeat src = rand() until src >> 24 ~= 0 and src >> 24 ~= 10 and src >> 24 ~= 127 and src >> 24 < 224
-      end
-      local sport = 1024 + (x >> 16) % 64000
-      attacker:send_frame(attacker.eth0, raw_syn(smac, dmac, src, dst, sport, 80, rand(), x & 0xffff))
-      r.flood_sent = r.flood_sent + 1
-      lunet.sleep(gap)
-    end
+    local f = attacks.syn_flood{from = attacker, to = "10.0.0.2", port = 80, rate = RATE,
+                                duration = FLOOD .. "s", spoof = SPOOF[K.spoof]}
+    r.flood_sent = f.sent
   end)
 
   for _, at in ipairs(ROWS) do

@@ -6,8 +6,8 @@
 --
 -- The attacker sends 10,000 SYNs a second for 3 s from random addresses of
 -- 10.99.0.0/16 (random ports and ISNs, an MSS option only, like the
--- reference's raw SYNs), built byte by byte here (Ethernet + IPv4 + TCP,
--- checksums computed in Lua) and sent with h:send_frame.  The server
+-- reference's raw SYNs), made by lunet.attacks.syn_flood, as
+-- scripts/syn_flood.lua makes its flood.  The server
 -- routes 10.99.0.0/16 to the attacker, a host that does not forward: the
 -- SYN-ACKs go nowhere.
 --
@@ -29,9 +29,7 @@ local BACKLOG = 16
 -- raw frames
 ------------------------------------------------------------------------
 
--- built byte by byte by lunet.attacks, sent with h:send_frame
 local attacks = require "lunet.attacks"
-local mac_bytes, ip_num, raw_syn = attacks.mac_bytes, attacks.ip_num, attacks.tcp_syn
 
 ------------------------------------------------------------------------
 -- the lab
@@ -79,32 +77,14 @@ local function lab(net, syncookies)
   return t
 end
 
--- The attacker's task: RATE SYNs a second for FLOOD seconds, starting now.
+-- The attacker's task: RATE SYNs a second for FLOOD seconds, starting now,
+-- from random addresses of 10.99.0.0/16 (lunet.attacks, as scripts/syn_flood.lua).
 local function flood(t)
-  local a, sv = t.attacker, t.server
-  local smac, dmac = mac_bytes(a.eth0.mac), mac_bytes(sv.eth0.mac)
-  local dst = ip_num("10.0.0.2")
-  local base = ip_num("10.99.0.0")
-  local rng = 0x2545F491                   -- xorshift32, fixed seed
-  local function rand()
-    rng = rng ~ ((rng << 13) & 0xffffffff)
-    rng = rng ~ (rng >> 17)
-    rng = rng ~ ((rng << 5) & 0xffffffff)
-    return rng
-  end
   t.flood_sent = 0
-  return a:spawn(function()
-    local per_ms = RATE // 1000
-    for _ = 1, FLOOD * 1000 do
-      for _ = 1, per_ms do
-        local r = rand()
-        local host = 1 + (r & 0xffff) % 65534            -- 10.99.0.1 .. 10.99.255.254
-        local sport = 1024 + (r >> 16) % 64000
-        a:send_frame(a.eth0, raw_syn(smac, dmac, base + host, dst, sport, 80, rand(), r & 0xffff))
-        t.flood_sent = t.flood_sent + 1
-      end
-      lunet.sleep("1ms")
-    end
+  return t.attacker:spawn(function()
+    local r = attacks.syn_flood{from = t.attacker, to = "10.0.0.2", port = 80, rate = RATE,
+                                duration = FLOOD .. "s", spoof = "10.99.0.0/16"}
+    t.flood_sent = r.sent
   end)
 end
 
