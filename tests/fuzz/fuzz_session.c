@@ -101,11 +101,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 1 << 20) return 0;
 
     ln_net *net = ln_net_new(1);
-    ln_node *peer = fz_node(net, "peer", false);
-    ln_node *h = fz_node(net, "h", false);
-    ln_iface *pi = fz_iface(peer, FZ_IP(10, 0, 0, 1), 24, 0);
-    ln_iface *hi = fz_iface(h, FZ_IP(10, 0, 0, 2), 24, 0);
-    fz_link(net, pi, hi);
+    fz_pair w = fz_two_hosts(net);
+    ln_node *peer = w.peer, *h = w.h;
+    ln_iface *pi = w.pi, *hi = w.hi;
     ln_tcp_cfg_of(peer)->fixed_isn = PEER_ISN;
     ln_tcp_cfg_of(h)->fixed_isn = H_ISN;
     fz_socks s;

@@ -72,6 +72,21 @@ static inline void fz_link(ln_net *net, ln_iface *a, ln_iface *b)
     if (!ln_link_new(net, &a->port, &b->port, &c, NULL, err, sizeof err)) fz_die("link", err);
 }
 
+/* The two-host world of fuzz_stack and fuzz_session: peer 10.0.0.1 and
+ * h 10.0.0.2 (MACs ...:01 and ...:02, as the seeds expect) on one wire. */
+typedef struct fz_pair { ln_node *peer, *h; ln_iface *pi, *hi; } fz_pair;
+
+static inline fz_pair fz_two_hosts(ln_net *net)
+{
+    fz_pair w;
+    w.peer = fz_node(net, "peer", false);
+    w.h = fz_node(net, "h", false);
+    w.pi = fz_iface(w.peer, FZ_IP(10, 0, 0, 1), 24, 0);
+    w.hi = fz_iface(w.h, FZ_IP(10, 0, 0, 2), 24, 0);
+    fz_link(net, w.pi, w.hi);
+    return w;
+}
+
 static inline void fz_route(ln_node *n, uint32_t prefix, uint8_t plen, uint32_t gw, ln_iface *ifc)
 {
     ln_route r = {.prefix = prefix, .plen = plen, .gateway = gw, .iface = ifc, .kind = LN_RT_STATIC};
