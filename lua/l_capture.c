@@ -287,10 +287,8 @@ static lnl_capref *checkcap(lua_State *L, const char *fname)
 static int cap_index(lua_State *L)
 {
     lnl_capref *r = checkcap(L, "Capture:__index");
-    luaL_getmetafield(L, 1, "__methods");
-    lua_pushvalue(L, 2);
-    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
-    const char *k = lua_tostring(L, 2);
+    const char *k;
+    if (lnl_index_method(L, &k)) return 1;
     if (k && strcmp(k, "path") == 0) lua_pushstring(L, r->path);
     else lua_pushnil(L);
     return 1;

@@ -302,10 +302,8 @@ static int sock_gc(lua_State *L)
 static int sock_index(lua_State *L)
 {
     lnl_sock *k = luaL_checkudata(L, 1, LNL_SOCK);
-    luaL_getmetafield(L, 1, "__methods");
-    lua_pushvalue(L, 2);
-    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
-    const char *f = lua_tostring(L, 2);
+    const char *f;
+    if (lnl_index_method(L, &f)) return 1;
     if (f && strcmp(f, "id") == 0) lua_pushinteger(L, k->id);
     else if (f && strcmp(f, "pending") == 0) lua_pushinteger(L, k->len);
     else lua_pushnil(L);

@@ -19,10 +19,8 @@ static lnl_handle *checkiface(lua_State *L, const char *fname)
 static int iface_index(lua_State *L)
 {
     lnl_handle *h = luaL_checkudata(L, 1, LNL_IFACE);
-    luaL_getmetafield(L, 1, "__methods");
-    lua_pushvalue(L, 2);
-    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
-    const char *k = lua_tostring(L, 2);
+    const char *k;
+    if (lnl_index_method(L, &k)) return 1;
     if (!k || !h->n->net) { lua_pushnil(L); return 1; }
     ln_iface *ifc = IFC(h);
     char b[18];

@@ -485,10 +485,8 @@ static int ic_remove(lua_State *L)
 static int ic_index(lua_State *L)
 {
     lnl_ic *h = checkic(L);
-    luaL_getmetafield(L, 1, "__methods");
-    lua_pushvalue(L, 2);
-    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
-    const char *k = lua_tostring(L, 2);
+    const char *k;
+    if (lnl_index_method(L, &k)) return 1;
     if (!k) return 0;
     uint64_t m, a;
     if (strcmp(k, "matched") == 0 || strcmp(k, "acted") == 0) {

@@ -254,10 +254,8 @@ static void push_end(lua_State *L, lnl_net *n, ln_port *p)
 static int link_index(lua_State *L)
 {
     lnl_handle *h = luaL_checkudata(L, 1, LNL_LINK);
-    luaL_getmetafield(L, 1, "__methods");
-    lua_pushvalue(L, 2);
-    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
-    const char *k = lua_tostring(L, 2);
+    const char *k;
+    if (lnl_index_method(L, &k)) return 1;
     if (!k || !h->n->net) { lua_pushnil(L); return 1; }
     ln_link *l = LINK(h);
     if (strcmp(k, "name") == 0) lua_pushstring(L, l->name);

@@ -38,6 +38,16 @@ void lnl_getmethods(lua_State *L, const char *short_name)
     lua_pop(L, 1);
 }
 
+bool lnl_index_method(lua_State *L, const char **k)
+{
+    luaL_getmetafield(L, 1, "__methods");
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, -2) != LUA_TNIL) return true;
+    lua_pop(L, 2);
+    *k = lua_tostring(L, 2);
+    return false;
+}
+
 void lnl_newclass(lua_State *L, const char *tname, const char *short_name,
                   const luaL_Reg *methods, const luaL_Reg *meta)
 {

@@ -297,10 +297,8 @@ static int net_tostring(lua_State *L)
 static int net_index(lua_State *L)
 {
     lnl_net *n = luaL_checkudata(L, 1, LNL_NET);
-    luaL_getmetafield(L, 1, "__methods");
-    lua_pushvalue(L, 2);
-    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
-    const char *k = lua_tostring(L, 2);
+    const char *k;
+    if (lnl_index_method(L, &k)) return 1;
     if (k && strcmp(k, "name") == 0) { lua_pushstring(L, n->name); return 1; }
     if (k && strcmp(k, "closed") == 0) { lua_pushboolean(L, n->net == NULL); return 1; }
     lua_pushnil(L);

@@ -110,10 +110,8 @@ static void push_prefix(lua_State *L, uint32_t a, uint8_t plen)
 static int node_index(lua_State *L)
 {
     lnl_handle *h = luaL_checkudata(L, 1, LNL_NODE);
-    luaL_getmetafield(L, 1, "__methods");
-    lua_pushvalue(L, 2);
-    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
-    const char *k = lua_tostring(L, 2);
+    const char *k;
+    if (lnl_index_method(L, &k)) return 1;
     if (!k || !h->n->net) { lua_pushnil(L); return 1; }
     ln_node *nd = NODE(h);
     if (strcmp(k, "name") == 0) lua_pushstring(L, nd->name);

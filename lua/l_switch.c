@@ -16,10 +16,8 @@ static lnl_handle *checksw(lua_State *L, const char *fname)
 static int sw_index(lua_State *L)
 {
     lnl_handle *h = luaL_checkudata(L, 1, LNL_SWITCH);
-    luaL_getmetafield(L, 1, "__methods");
-    lua_pushvalue(L, 2);
-    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
-    const char *k = lua_tostring(L, 2);
+    const char *k;
+    if (lnl_index_method(L, &k)) return 1;
     if (!k || !h->n->net) { lua_pushnil(L); return 1; }
     if (strcmp(k, "name") == 0) lua_pushstring(L, SW(h)->name);
     else if (strcmp(k, "is_hub") == 0) lua_pushboolean(L, SW(h)->hub);

@@ -108,6 +108,10 @@ typedef struct lnl_capref {
 int  luaopen_lunet(lua_State *L);
 /* Push field `k` of the module table. */
 int  lnl_modfield(lua_State *L, const char *k);
+/* The start of every __index: true, with the method pushed, when key 2
+ * names a method of the object at 1 (its metatable's __methods); else
+ * false, with the key as a string (NULL if it is none) in *k. */
+bool lnl_index_method(lua_State *L, const char **k);
 /* Build a method table + metatable named tname; __index dispatches to
  * `index` (or to the methods when NULL); methods also go to lunet._methods. */
 void lnl_newclass(lua_State *L, const char *tname, const char *short_name,
