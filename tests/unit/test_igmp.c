@@ -3,10 +3,11 @@
  * Ethernet and IP filters, delivery to sockets (loop, MCAST_ALL, TTL),
  * malformed IGMP, ln_udp_join's errors and repeatable report times.
  *
- * Three hosts h1..h3 (10.0.0.1..3/24) hang off one switch; every frame a
- * host puts on a link is logged with its time, so reports are checked as
- * the bytes that were sent, not as what the code meant to send.  Queries
- * and malformed IGMP are handed to h1's port as if a router sent them. */
+ * Three hosts h1..h3 (10.0.0.1..3/24) hang off one switch (world_lan);
+ * every frame a host puts on a link is logged with its time, so reports
+ * are checked as the bytes that were sent, not as what the code meant to
+ * send.  Queries and malformed IGMP are handed to h1's port as if a router
+ * sent them. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,8 @@
 #include "switch.h"
 #include "udp.h"
 #include "wire.h"
+#include "world.h"
 
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 #define H1 IP(10, 0, 0, 1)
 #define H2 IP(10, 0, 0, 2)
 #define ROUTER IP(10, 0, 0, 254)
@@ -38,89 +39,29 @@ enum { TO_IN = 3, TO_EX = 4, IS_EX = 2 };   /* RFC 3376 4.2.12 */
 static const uint8_t router_mac[6] = { 0x02, 0xaa, 0, 0, 0, 0xfe };
 static const uint8_t g1_mac[6] = { 0x01, 0x00, 0x5e, 0x01, 0x02, 0x03 };
 
-typedef struct txrec {
-    ln_time t;
-    int host;
-    uint32_t len;
-    uint8_t b[256];
-} txrec;
-
-typedef struct world {
-    ln_net *net;
-    ln_node *h[3];
-    ln_iface *i[3];
-    txrec tx[512];
-    int ntx;
-    uint64_t drops[3][4][LN_DROP__COUNT];   /* host, layer, reason */
-    uint64_t n_drops[3];
-    int icmp_out[3];
-} world;
-
-static int host_of(const world *w, const ln_node *n)
+/* h1..h3 on one switch, every wire 1 ms. */
+static world *igmp_world(uint64_t seed)
 {
-    for (int k = 0; k < 3; k++)
-        if (w->h[k] == n) return k;
+    return world_lan(&(world_cfg){ .seed = seed, .delay = LN_MSEC }, 3);
+}
+
+/* The index of the host that sent f, or -1 (a switch). */
+static int host_of(const world *w, const world_frame *f)
+{
+    for (int k = 0; k < w->n_hosts; k++)
+        if (f->node == w->h[k]) return k;
     return -1;
 }
 
-static void on_event(const ln_event *ev, void *arg)
-{
-    world *w = arg;
-    if (ev->type == LN_EV_TX) {
-        for (int k = 0; k < 3; k++) {
-            if (ev->port != &w->i[k]->port) continue;
-            CHECK(w->ntx < (int)(sizeof w->tx / sizeof w->tx[0]));
-            if (w->ntx >= (int)(sizeof w->tx / sizeof w->tx[0])) return;
-            txrec *r = &w->tx[w->ntx++];
-            r->t = ev->time;
-            r->host = k;
-            r->len = ev->pkt->len < sizeof r->b ? ev->pkt->len : (uint32_t)sizeof r->b;
-            memcpy(r->b, ev->pkt->data, r->len);
-        }
-    } else if (ev->type == LN_EV_DROP) {
-        int k = host_of(w, ev->node);
-        if (k < 0) return;
-        w->drops[k][ev->layer][ev->reason]++;
-        w->n_drops[k]++;
-    } else if (ev->type == LN_EV_ICMP_OUT) {
-        int k = host_of(w, ev->node);
-        if (k >= 0) w->icmp_out[k]++;
-    }
-}
+/* Frames the hosts sent (the switch's copies not counted). */
+static int host_frames(const world *w) { return world_node_frames(w, NULL, 0, NULL, 0); }
 
-static world *world_new(uint64_t seed)
+/* Drops at h[k], at one layer (WORLD_ANY: all) for one reason
+ * (LN_DROP_NONE: any). */
+static uint64_t drops(const world *w, int k, int layer, ln_drop_reason reason)
 {
-    char err[128];
-    world *w = calloc(1, sizeof *w);
-    w->net = ln_net_new(seed);
-    ln_net_subscribe(w->net, LN_EV_MASK(LN_EV_TX) | LN_EV_MASK(LN_EV_DROP) | LN_EV_MASK(LN_EV_ICMP_OUT),
-                     on_event, w);
-    ln_switch *sw = ln_switch_new(w->net, "sw", false, err, sizeof err);
-    CHECK(sw != NULL);
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
-    c.delay = LN_MSEC;
-    for (int k = 0; k < 3; k++) {
-        char name[8] = "h1";
-        name[1] = (char)('1' + k);
-        w->h[k] = ln_node_new(w->net, name, false, err, sizeof err);
-        w->i[k] = ln_iface_new(w->h[k], NULL, err, sizeof err);
-        CHECK_EQ(ln_iface_set_addr(w->i[k], IP(10, 0, 0, 1 + k), 24), 0);
-        CHECK(ln_link_new(w->net, &w->i[k]->port, ln_switch_add_port(sw), &c, NULL, err, sizeof err) != NULL);
-    }
-    return w;
+    return world_node_drops(w, w->h[k], layer, reason);
 }
-
-static void world_free(world *w)
-{
-    ln_sim_run(&w->net->sim);
-    CHECK_U64(ln_pktpool_in_use(w->net->pool), 0);
-    ln_net_free(w->net);
-    free(w);
-}
-
-static ln_time now(const world *w) { return ln_net_now(w->net); }
-static void run_for(world *w, ln_time dt) { ln_sim_run_until(&w->net->sim, now(w) + dt); }
 
 static ln_udp_sock *bound(ln_node *n, uint16_t port)
 {
@@ -139,7 +80,7 @@ typedef struct report {
     uint32_t group[24];
 } report;
 
-static bool is_igmp(const txrec *r)
+static bool is_igmp(const world_frame *r)
 {
     return r->len >= 14 + 24 && ln_get16(r->b + 12) == LN_ETHERTYPE_IPV4 &&
            r->b[14 + LN_IP_PROTO] == LN_IPPROTO_IGMP;
@@ -147,18 +88,18 @@ static bool is_igmp(const txrec *r)
 
 /* Everything RFC 3376 4.2 and Linux's igmpv3_newpack fix in a report
  * frame; returns the record count. */
-static uint16_t check_report_frame(const world *w, const txrec *r)
+static uint16_t check_report_frame(const world *w, int host, const world_frame *r)
 {
     const uint8_t *f = r->b, *ip = f + 14, *g = ip + 24;
     uint8_t mac[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x16 };
     CHECK(memcmp(f, mac, 6) == 0);
-    CHECK(memcmp(f + 6, w->i[r->host]->mac, 6) == 0);
+    CHECK(memcmp(f + 6, w->ih[host]->mac, 6) == 0);
     CHECK_EQ(ip[LN_IP_VHL], 0x46);
     CHECK_EQ(ip[LN_IP_TOS], 0xc0);
     CHECK_EQ(ln_get16(ip + LN_IP_FRAG), LN_IP_DF);
     CHECK_EQ(ip[LN_IP_TTL], 1);
     CHECK_EQ(ip[LN_IP_PROTO], 2);
-    CHECK_U64(ln_get32(ip + LN_IP_SRC), IP(10, 0, 0, 1 + r->host));
+    CHECK_U64(ln_get32(ip + LN_IP_SRC), IP(10, 0, 0, 1 + host));
     CHECK_U64(ln_get32(ip + LN_IP_DST), IP(224, 0, 0, 22));
     static const uint8_t ra[4] = { 0x94, 0x04, 0x00, 0x00 };
     CHECK(memcmp(ip + 20, ra, 4) == 0);
@@ -183,11 +124,11 @@ static uint16_t check_report_frame(const world *w, const txrec *r)
 static int reports(const world *w, int host, ln_time from, ln_time to, report *out, int max)
 {
     int n = 0;
-    for (int k = 0; k < w->ntx; k++) {
-        const txrec *r = &w->tx[k];
-        if (r->host != host || r->t < from || r->t >= to || !is_igmp(r)) continue;
+    for (int k = 0; k < w->n_tx; k++) {
+        const world_frame *r = &w->tx[k];
+        if (r->port != &w->ih[host]->port || r->t < from || r->t >= to || !is_igmp(r)) continue;
         CHECK_EQ(r->b[14 + 24], 0x22);
-        uint16_t nrec = check_report_frame(w, r);
+        uint16_t nrec = check_report_frame(w, host, r);
         if (n < max) {
             report *p = &out[n];
             p->t = r->t;
@@ -209,11 +150,11 @@ static int count_reports(const world *w, int host, ln_time from)
 }
 
 /* The last frame `host` sent. */
-static const txrec *last_tx(const world *w, int host)
+static const world_frame *last_tx(const world *w, int host)
 {
-    for (int k = w->ntx - 1; k >= 0; k--)
-        if (w->tx[k].host == host) return &w->tx[k];
-    return NULL;
+    const world_frame *f = world_last_frame(w, &w->ih[host]->port, 0);
+    CHECK(f != NULL);
+    return f;
 }
 
 /* ---- what a router would send ------------------------------------------- */
@@ -241,7 +182,7 @@ static void inject_igmp_from(world *w, uint32_t src, uint32_t dst, const uint8_t
     ip[21] = 0x04;
     ln_put16(ip + LN_IP_CSUM, ln_csum(ip, 24));
     memcpy(ip + 24, igmp, len);
-    w->i[0]->port.rx(&w->i[0]->port, p);
+    w->ih[0]->port.rx(&w->ih[0]->port, p);
 }
 
 static void inject_igmp(world *w, uint32_t dst, const uint8_t *igmp, uint32_t len)
@@ -267,7 +208,7 @@ static uint32_t query(uint8_t *q, uint8_t mrc, uint32_t group, uint16_t nsrc, ui
 static void send_to(world *w, ln_udp_sock *s, uint32_t group, uint16_t port, const char *msg)
 {
     CHECK_EQ(ln_udp_sendto(s, msg, strlen(msg), group, port), (int64_t)strlen(msg));
-    run_for(w, 10 * LN_MSEC);
+    world_run_for(w, 10 * LN_MSEC);
 }
 
 typedef struct listing {
@@ -297,16 +238,17 @@ static listing groups_of(const ln_iface *ifc)
 
 static void test_join_report(void)
 {
-    world *w = world_new(1);
+    world *w = igmp_world(1);
     ln_udp_sock *s = ln_udp_socket(w->h[0]);
-    CHECK(!ln_igmp_member(w->i[0], G1));
+    CHECK(!ln_igmp_member(w->ih[0], G1));
     CHECK_EQ(ln_udp_join(s, G1, NULL), 0);
-    CHECK(ln_igmp_member(w->i[0], G1));
-    CHECK_EQ(w->ntx, 1);                        /* the first report goes at once */
-    run_for(w, 5 * LN_SEC);
-    CHECK_EQ(w->ntx, 2);                        /* nothing else on the LAN */
+    CHECK(ln_igmp_member(w->ih[0], G1));
+    CHECK_EQ(host_frames(w), 1);                /* the first report goes at once */
+    world_run_for(w, 5 * LN_SEC);
+    const world_frame *sent[4];
+    CHECK_EQ(world_node_frames(w, NULL, 0, sent, 4), 2);   /* nothing else on the LAN */
 
-    const uint8_t *f = w->tx[0].b, *ip = f + 14, *g = ip + 24;
+    const uint8_t *f = sent[0]->b, *ip = f + 14, *g = ip + 24;
     const uint8_t routers_mac[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x16 };   /* 224.0.0.22 */
     CHECK(memcmp(f, routers_mac, 6) == 0);
     CHECK_EQ(ln_get16(f + 12), 0x0800);
@@ -337,43 +279,43 @@ static void test_join_report(void)
     CHECK_EQ(r[1].type[0], TO_EX);
     CHECK_U64(r[1].group[0], G1);
     /* The repetition is the same message: only the IP ID differs. */
-    CHECK(memcmp(w->tx[0].b + 14 + 24, w->tx[1].b + 14 + 24, 16) == 0);
+    CHECK(memcmp(sent[0]->b + 14 + 24, sent[1]->b + 14 + 24, 16) == 0);
     /* 224.0.0.22 is for routers: the other hosts' NICs filter it. */
-    CHECK_U64(w->drops[1][LN_LAYER_L2][LN_DROP_OTHER_HOST], 2);
+    CHECK_U64(drops(w, 1, LN_LAYER_L2, LN_DROP_OTHER_HOST), 2);
     CHECK_U64(w->h[2]->mib[LN_MIB_EthInOtherHost], 2);
-    CHECK_U64(w->n_drops[0], 0);
+    CHECK_U64(drops(w, 0, WORLD_ANY, LN_DROP_NONE), 0);
     world_free(w);
 }
 
 static void test_shared_membership(void)
 {
-    world *w = world_new(2);
+    world *w = igmp_world(2);
     ln_udp_sock *a = ln_udp_socket(w->h[0]), *b = ln_udp_socket(w->h[0]);
     CHECK_EQ(ln_udp_join(a, G1, NULL), 0);
-    run_for(w, 5 * LN_SEC);
+    world_run_for(w, 5 * LN_SEC);
     CHECK_EQ(count_reports(w, 0, 0), 2);
 
-    ln_time t = now(w);
-    CHECK_EQ(ln_udp_join(b, G1, w->i[0]), 0);          /* already a member: silent */
-    listing l = groups_of(w->i[0]);
+    ln_time t = world_now(w);
+    CHECK_EQ(ln_udp_join(b, G1, w->ih[0]), 0);          /* already a member: silent */
+    listing l = groups_of(w->ih[0]);
     CHECK_EQ(l.n, 2);
     CHECK_EQ(l.users[1], 2);
-    run_for(w, 5 * LN_SEC);
+    world_run_for(w, 5 * LN_SEC);
     CHECK_EQ(count_reports(w, 0, t), 0);
 
     CHECK_EQ(ln_udp_leave(a, G1, NULL), 0);             /* b still wants it */
     CHECK_EQ(ln_udp_leave(a, G1, NULL), LN_EADDRNOTAVAIL);
-    CHECK(ln_igmp_member(w->i[0], G1));
-    l = groups_of(w->i[0]);
+    CHECK(ln_igmp_member(w->ih[0], G1));
+    l = groups_of(w->ih[0]);
     CHECK_EQ(l.users[1], 1);
-    run_for(w, 5 * LN_SEC);
+    world_run_for(w, 5 * LN_SEC);
     CHECK_EQ(count_reports(w, 0, t), 0);
 
-    t = now(w);
-    CHECK_EQ(ln_udp_leave(b, G1, w->i[0]), 0);
-    CHECK(!ln_igmp_member(w->i[0], G1));                /* at once, not after the reports */
+    t = world_now(w);
+    CHECK_EQ(ln_udp_leave(b, G1, w->ih[0]), 0);
+    CHECK(!ln_igmp_member(w->ih[0], G1));                /* at once, not after the reports */
     CHECK_EQ(count_reports(w, 0, t), 1);
-    run_for(w, 5 * LN_SEC);
+    world_run_for(w, 5 * LN_SEC);
     report r[4];
     CHECK_EQ(reports(w, 0, t, LN_NEVER, r, 4), 2);
     for (int k = 0; k < 2; k++) {
@@ -383,7 +325,7 @@ static void test_shared_membership(void)
     }
     CHECK_U64(r[0].t, t);
     CHECK(r[1].t > t && r[1].t < t + LN_SEC);
-    l = groups_of(w->i[0]);
+    l = groups_of(w->ih[0]);
     CHECK_EQ(l.n, 1);
     CHECK_U64(l.group[0], ALL_HOSTS);
     CHECK_EQ(l.users[0], 0);
@@ -392,16 +334,16 @@ static void test_shared_membership(void)
 
 static void test_close_leaves(void)
 {
-    world *w = world_new(3);
+    world *w = igmp_world(3);
     ln_udp_sock *s = ln_udp_socket(w->h[0]);
     CHECK_EQ(ln_udp_join(s, G1, NULL), 0);
     CHECK_EQ(ln_udp_join(s, G2, NULL), 0);
-    run_for(w, 5 * LN_SEC);
-    ln_time t = now(w);
+    world_run_for(w, 5 * LN_SEC);
+    ln_time t = world_now(w);
     ln_udp_close(s);
-    CHECK(!ln_igmp_member(w->i[0], G1));
-    CHECK(!ln_igmp_member(w->i[0], G2));
-    run_for(w, 5 * LN_SEC);
+    CHECK(!ln_igmp_member(w->ih[0], G1));
+    CHECK(!ln_igmp_member(w->ih[0], G2));
+    world_run_for(w, 5 * LN_SEC);
     report r[8];
     CHECK_EQ(reports(w, 0, t, LN_NEVER, r, 8), 4);
     int g1 = 0, g2 = 0;
@@ -413,7 +355,7 @@ static void test_close_leaves(void)
     }
     CHECK_EQ(g1, 2);
     CHECK_EQ(g2, 2);
-    CHECK_EQ(groups_of(w->i[0]).n, 1);
+    CHECK_EQ(groups_of(w->ih[0]).n, 1);
     world_free(w);
 }
 
@@ -421,7 +363,7 @@ static void test_close_leaves(void)
 
 static void test_filters(void)
 {
-    world *w = world_new(4);
+    world *w = igmp_world(4);
     ln_udp_sock *rx = bound(w->h[0], 5000), *tx = ln_udp_socket(w->h[1]);
     char buf[32];
     uint32_t src;
@@ -430,13 +372,13 @@ static void test_filters(void)
     /* Not joined: the NIC filter drops it, as for another host's MAC. */
     send_to(w, tx, G1, 5000, "one");
     CHECK(memcmp(last_tx(w, 1)->b, g1_mac, 6) == 0);
-    CHECK_U64(w->drops[0][LN_LAYER_L2][LN_DROP_OTHER_HOST], 1);
+    CHECK_U64(drops(w, 0, LN_LAYER_L2, LN_DROP_OTHER_HOST), 1);
     CHECK_U64(w->h[0]->mib[LN_MIB_EthInOtherHost], 1);
     CHECK_U64(w->h[0]->mib[LN_MIB_IpInReceives], 0);
     CHECK_EQ(ln_udp_pending(rx), 0);
 
     CHECK_EQ(ln_udp_join(rx, G1, NULL), 0);
-    run_for(w, 5 * LN_SEC);
+    world_run_for(w, 5 * LN_SEC);
     send_to(w, tx, G1, 5000, "two");
     CHECK_EQ(ln_udp_recvfrom(rx, buf, sizeof buf, &src, &sport, NULL), 3);
     CHECK(memcmp(buf, "two", 3) == 0);
@@ -445,15 +387,15 @@ static void test_filters(void)
     CHECK_EQ(sport, txport);
     CHECK_U64(w->h[0]->mib[LN_MIB_IpExtInMcastPkts], 1);
     CHECK_U64(w->h[0]->mib[LN_MIB_UdpInDatagrams], 1);
-    CHECK_U64(w->drops[2][LN_LAYER_L2][LN_DROP_OTHER_HOST], 4);   /* h3: 2 reports, 2 datagrams */
+    CHECK_U64(drops(w, 2, LN_LAYER_L2, LN_DROP_OTHER_HOST), 4);   /* h3: 2 reports, 2 datagrams */
 
     /* Same MAC, other group: through the NIC, stopped by IP. */
-    uint64_t rxp = w->i[0]->st.rx_packets, other = w->h[0]->mib[LN_MIB_EthInOtherHost];
+    uint64_t rxp = w->ih[0]->st.rx_packets, other = w->h[0]->mib[LN_MIB_EthInOtherHost];
     send_to(w, tx, G1_ALIAS, 5000, "three");
     CHECK(memcmp(last_tx(w, 1)->b, g1_mac, 6) == 0);
-    CHECK_U64(w->i[0]->st.rx_packets, rxp + 1);
+    CHECK_U64(w->ih[0]->st.rx_packets, rxp + 1);
     CHECK_U64(w->h[0]->mib[LN_MIB_EthInOtherHost], other);
-    CHECK_U64(w->drops[0][LN_LAYER_L3][LN_DROP_OTHER_HOST], 1);
+    CHECK_U64(drops(w, 0, LN_LAYER_L3, LN_DROP_OTHER_HOST), 1);
     CHECK_EQ(ln_udp_pending(rx), 0);
     CHECK_U64(w->h[0]->mib[LN_MIB_IpExtInMcastPkts], 1);
     world_free(w);
@@ -461,42 +403,42 @@ static void test_filters(void)
 
 static void test_all_hosts(void)
 {
-    world *w = world_new(5);
+    world *w = igmp_world(5);
     ln_udp_sock *rx = bound(w->h[0], 5001), *tx = ln_udp_socket(w->h[1]);
-    listing l = groups_of(w->i[0]);
+    listing l = groups_of(w->ih[0]);
     CHECK_EQ(l.n, 1);
     CHECK_U64(l.group[0], ALL_HOSTS);
     CHECK_EQ(l.users[0], 0);
-    CHECK(ln_igmp_member(w->i[0], ALL_HOSTS));
+    CHECK(ln_igmp_member(w->ih[0], ALL_HOSTS));
 
     send_to(w, tx, ALL_HOSTS, 5001, "hello");
     const uint8_t all_mac[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
     CHECK(memcmp(last_tx(w, 1)->b, all_mac, 6) == 0);
     CHECK_EQ(ln_udp_pending(rx), 1);
-    CHECK_U64(w->n_drops[0], 0);
+    CHECK_U64(drops(w, 0, WORLD_ANY, LN_DROP_NONE), 0);
 
     /* Listed in address order, 224.0.0.1 first; joining it by a socket
      * adds a user but is never reported (RFC 3376 6). */
     ln_udp_sock *j = ln_udp_socket(w->h[0]);
-    ln_time t = now(w);
+    ln_time t = world_now(w);
     CHECK_EQ(ln_udp_join(j, G2, NULL), 0);
     CHECK_EQ(ln_udp_join(j, IP(224, 0, 0, 251), NULL), 0);
     CHECK_EQ(ln_udp_join(j, G1, NULL), 0);
     CHECK_EQ(ln_udp_join(j, ALL_HOSTS, NULL), 0);
-    l = groups_of(w->i[0]);
+    l = groups_of(w->ih[0]);
     CHECK_EQ(l.n, 4);
     CHECK_U64(l.group[0], ALL_HOSTS);
     CHECK_EQ(l.users[0], 1);
     CHECK_U64(l.group[1], IP(224, 0, 0, 251));
     CHECK_U64(l.group[2], G1);
     CHECK_U64(l.group[3], G2);
-    run_for(w, 5 * LN_SEC);
+    world_run_for(w, 5 * LN_SEC);
     CHECK_EQ(count_reports(w, 0, t), 6);                 /* three groups, twice */
-    t = now(w);
+    t = world_now(w);
     CHECK_EQ(ln_udp_leave(j, ALL_HOSTS, NULL), 0);
-    CHECK(ln_igmp_member(w->i[0], ALL_HOSTS));
-    CHECK_EQ(groups_of(w->i[0]).users[0], 0);
-    run_for(w, 5 * LN_SEC);
+    CHECK(ln_igmp_member(w->ih[0], ALL_HOSTS));
+    CHECK_EQ(groups_of(w->ih[0]).users[0], 0);
+    world_run_for(w, 5 * LN_SEC);
     CHECK_EQ(count_reports(w, 0, t), 0);
     ln_udp_close(rx);
     world_free(w);
@@ -504,11 +446,11 @@ static void test_all_hosts(void)
 
 static void test_send_to_group(void)
 {
-    world *w = world_new(6);
+    world *w = igmp_world(6);
     ln_udp_sock *s = bound(w->h[0], 6000), *r = bound(w->h[1], 6000), *n = bound(w->h[2], 6000);
     CHECK_EQ(ln_udp_join(s, G1, NULL), 0);
     CHECK_EQ(ln_udp_join(r, G1, NULL), 0);
-    run_for(w, 5 * LN_SEC);
+    world_run_for(w, 5 * LN_SEC);
 
     int64_t v;
     CHECK_EQ(ln_udp_getopt(s, LN_UDP_OPT_MCAST_TTL, &v), 0);
@@ -541,9 +483,9 @@ static void test_send_to_group(void)
     CHECK_EQ(ln_udp_pending(r), 3);
 
     /* h3 is no member: its own socket gets no copy, the members do. */
-    int sent = w->ntx;
+    int sent = host_frames(w);
     send_to(w, n, G1, 6000, "d");
-    CHECK_EQ(w->ntx, sent + 1);
+    CHECK_EQ(host_frames(w), sent + 1);
     CHECK(memcmp(last_tx(w, 2)->b, g1_mac, 6) == 0);
     CHECK_EQ(ln_udp_pending(n), 0);
     CHECK_EQ(ln_udp_pending(s), 3);
@@ -556,11 +498,11 @@ static void test_send_to_group(void)
 
 static void test_mcast_all(void)
 {
-    world *w = world_new(7);
+    world *w = igmp_world(7);
     ln_udp_sock *joined = bound(w->h[0], 7000), *other = bound(w->h[0], 7000);
     ln_udp_sock *tx = ln_udp_socket(w->h[1]);
     CHECK_EQ(ln_udp_join(joined, G1, NULL), 0);
-    run_for(w, 5 * LN_SEC);
+    world_run_for(w, 5 * LN_SEC);
     int64_t v;
     CHECK_EQ(ln_udp_getopt(other, LN_UDP_OPT_MCAST_ALL, &v), 0);
     CHECK_EQ(v, 1);
@@ -584,19 +526,19 @@ static void test_mcast_all(void)
 
 static void test_no_icmp_for_groups(void)
 {
-    world *w = world_new(8);
+    world *w = igmp_world(8);
     ln_udp_sock *s = bound(w->h[0], 7000), *tx = ln_udp_socket(w->h[1]);
     CHECK_EQ(ln_udp_join(s, G1, NULL), 0);
-    run_for(w, 5 * LN_SEC);
+    world_run_for(w, 5 * LN_SEC);
     send_to(w, tx, G1, 9999, "anyone?");
-    CHECK_EQ(w->icmp_out[0], 0);
+    CHECK_EQ(world_node_icmp_out(w, w->h[0], WORLD_ANY), 0);
     CHECK_U64(w->h[0]->mib[LN_MIB_UdpIgnoredMulti], 1);
     CHECK_U64(w->h[0]->mib[LN_MIB_UdpNoPorts], 0);
-    CHECK_U64(w->drops[0][LN_LAYER_L4][LN_DROP_NO_LISTENER], 1);
+    CHECK_U64(drops(w, 0, LN_LAYER_L4, LN_DROP_NO_LISTENER), 1);
     CHECK_EQ(ln_udp_pending(s), 0);
     /* The same to h1's own address does get the port unreachable. */
     send_to(w, tx, H1, 9999, "anyone?");
-    CHECK_EQ(w->icmp_out[0], 1);
+    CHECK_EQ(world_node_icmp_out(w, w->h[0], WORLD_ANY), 1);
     CHECK_U64(w->h[0]->mib[LN_MIB_UdpNoPorts], 1);
     world_free(w);
 }
@@ -605,19 +547,19 @@ static void test_no_icmp_for_groups(void)
 
 static void test_queries(void)
 {
-    world *w = world_new(9);
+    world *w = igmp_world(9);
     ln_udp_sock *s = ln_udp_socket(w->h[0]);
     CHECK_EQ(ln_udp_join(s, G2, NULL), 0);
     CHECK_EQ(ln_udp_join(s, G1, NULL), 0);
     CHECK_EQ(ln_udp_join(s, ALL_HOSTS, NULL), 0);
-    run_for(w, 5 * LN_SEC);
+    world_run_for(w, 5 * LN_SEC);
     uint8_t q[32];
     report r[4];
 
     /* General query, 10 s to answer: one report of every group but 224.0.0.1. */
-    ln_time t = now(w);
+    ln_time t = world_now(w);
     inject_igmp(w, ALL_HOSTS, q, query(q, 100, 0, 0, 12));
-    run_for(w, 11 * LN_SEC);
+    world_run_for(w, 11 * LN_SEC);
     CHECK_EQ(reports(w, 0, t, LN_NEVER, r, 4), 1);
     CHECK(r[0].t >= t && r[0].t < t + 10 * LN_SEC);
     CHECK_EQ(r[0].nrec, 2);
@@ -625,25 +567,25 @@ static void test_queries(void)
     CHECK_EQ(r[0].type[1], IS_EX);
     CHECK_U64(r[0].group[0], G1);
     CHECK_U64(r[0].group[1], G2);
-    CHECK_U64(w->n_drops[0], 0);
+    CHECK_U64(drops(w, 0, WORLD_ANY, LN_DROP_NONE), 0);
 
     /* Group-specific, for a group h1 is not in: no answer. */
-    t = now(w);
+    t = world_now(w);
     inject_igmp(w, ALL_HOSTS, q, query(q, 100, IP(239, 9, 9, 9), 0, 12));
-    run_for(w, 11 * LN_SEC);
+    world_run_for(w, 11 * LN_SEC);
     CHECK_EQ(count_reports(w, 0, t), 0);
 
     /* ... and for one it is in, sent to the group: just that group, and
      * within its 1 s. */
-    t = now(w);
+    t = world_now(w);
     inject_igmp(w, G2, q, query(q, 10, G2, 0, 12));
-    run_for(w, 11 * LN_SEC);
+    world_run_for(w, 11 * LN_SEC);
     CHECK_EQ(reports(w, 0, t, LN_NEVER, r, 4), 1);
     CHECK(r[0].t >= t && r[0].t < t + LN_SEC);
     CHECK_EQ(r[0].nrec, 1);
     CHECK_EQ(r[0].type[0], IS_EX);
     CHECK_U64(r[0].group[0], G2);
-    CHECK_U64(w->n_drops[0], 0);
+    CHECK_U64(drops(w, 0, WORLD_ANY, LN_DROP_NONE), 0);
     world_free(w);
 }
 
@@ -653,35 +595,35 @@ static void test_queries(void)
  * address reports from 0.0.0.0 (RFC 3376 4.2.13). */
 static void test_zero_corners(void)
 {
-    world *w = world_new(12);
+    world *w = igmp_world(12);
     ln_udp_sock *s = bound(w->h[0], 6000), *r = bound(w->h[1], 6000);
     CHECK_EQ(ln_udp_join(s, G1, NULL), 0);
     CHECK_EQ(ln_udp_join(r, G1, NULL), 0);
-    run_for(w, 5 * LN_SEC);
+    world_run_for(w, 5 * LN_SEC);
     CHECK_EQ(ln_udp_setopt(s, LN_UDP_OPT_MCAST_TTL, 0), 0);
-    int sent = w->ntx;
+    int sent = host_frames(w);
     send_to(w, s, G1, 6000, "here only");
-    CHECK_EQ(w->ntx, sent);                       /* nothing on the wire */
+    CHECK_EQ(host_frames(w), sent);                       /* nothing on the wire */
     CHECK_EQ(ln_udp_pending(s), 1);               /* the loop copy */
     CHECK_EQ(ln_udp_pending(r), 0);
 
     uint8_t q[32];
     report rep[2];
-    ln_time t = now(w);
-    uint64_t drops = w->n_drops[0];
+    ln_time t = world_now(w);
+    uint64_t dropped = drops(w, 0, WORLD_ANY, LN_DROP_NONE);
     inject_igmp_from(w, 0, ALL_HOSTS, q, query(q, 10, 0, 0, 12));
-    run_for(w, 2 * LN_SEC);
+    world_run_for(w, 2 * LN_SEC);
     CHECK_EQ(reports(w, 0, t, LN_NEVER, rep, 2), 1);
-    CHECK_U64(w->n_drops[0], drops);
+    CHECK_U64(drops(w, 0, WORLD_ANY, LN_DROP_NONE), dropped);
 
-    ln_iface_set_addr(w->i[2], 0, LN_NO_ADDR);    /* h3: no address at all */
-    t = now(w);
-    CHECK_EQ(ln_igmp_join(w->i[2], G2), 0);
-    run_for(w, 2 * LN_SEC);
+    ln_iface_set_addr(w->ih[2], 0, LN_NO_ADDR);    /* h3: no address at all */
+    t = world_now(w);
+    CHECK_EQ(ln_igmp_join(w->ih[2], G2), 0);
+    world_run_for(w, 2 * LN_SEC);
     int from_zero = 0;
-    for (int i = 0; i < w->ntx; i++) {
-        const txrec *x = &w->tx[i];
-        if (x->host == 2 && x->t >= t && is_igmp(x) && ln_get32(x->b + 14 + LN_IP_SRC) == 0)
+    for (int i = 0; i < w->n_tx; i++) {
+        const world_frame *x = &w->tx[i];
+        if (x->node == w->h[2] && x->t >= t && is_igmp(x) && ln_get32(x->b + 14 + LN_IP_SRC) == 0)
             from_zero++;
     }
     CHECK_EQ(from_zero, 2);
@@ -692,36 +634,36 @@ static void test_zero_corners(void)
 
 static void test_malformed_igmp(void)
 {
-    world *w = world_new(10);
+    world *w = igmp_world(10);
     ln_udp_sock *s = ln_udp_socket(w->h[0]);
     CHECK_EQ(ln_udp_join(s, G1, NULL), 0);
-    run_for(w, 5 * LN_SEC);
-    ln_time t = now(w);
+    world_run_for(w, 5 * LN_SEC);
+    ln_time t = world_now(w);
     uint8_t q[32];
 
     query(q, 100, 0, 0, 12);
     inject_igmp(w, ALL_HOSTS, q, 6);
-    CHECK_U64(w->drops[0][LN_LAYER_L4][LN_DROP_TRUNCATED], 1);
+    CHECK_U64(drops(w, 0, LN_LAYER_L4, LN_DROP_TRUNCATED), 1);
 
     query(q, 100, 0, 0, 12);
     q[2] ^= 0x10;
     inject_igmp(w, ALL_HOSTS, q, 12);
-    CHECK_U64(w->drops[0][LN_LAYER_L4][LN_DROP_BAD_CSUM], 1);
+    CHECK_U64(drops(w, 0, LN_LAYER_L4, LN_DROP_BAD_CSUM), 1);
 
     inject_igmp(w, ALL_HOSTS, q, query(q, 100, 0, 1, 12));     /* 1 source, none there */
     inject_igmp(w, ALL_HOSTS, q, query(q, 100, 0, 3, 20));     /* 3 sources, room for 2 */
     inject_igmp(w, ALL_HOSTS, q, query(q, 100, H2, 0, 12));    /* "group" 10.0.0.2 */
-    CHECK_U64(w->drops[0][LN_LAYER_L4][LN_DROP_MALFORMED], 3);
-    CHECK_U64(w->n_drops[0], 5);
-    run_for(w, 11 * LN_SEC);
+    CHECK_U64(drops(w, 0, LN_LAYER_L4, LN_DROP_MALFORMED), 3);
+    CHECK_U64(drops(w, 0, WORLD_ANY, LN_DROP_NONE), 5);
+    world_run_for(w, 11 * LN_SEC);
     CHECK_EQ(count_reports(w, 0, t), 0);
 
     /* A query whose sources fit exactly is fine: the control for the
      * above, answered as usual. */
-    t = now(w);
+    t = world_now(w);
     inject_igmp(w, ALL_HOSTS, q, query(q, 100, 0, 2, 20));
-    CHECK_U64(w->n_drops[0], 5);
-    run_for(w, 11 * LN_SEC);
+    CHECK_U64(drops(w, 0, WORLD_ANY, LN_DROP_NONE), 5);
+    world_run_for(w, 11 * LN_SEC);
     report r[2];
     CHECK_EQ(reports(w, 0, t, LN_NEVER, r, 2), 1);
     CHECK_U64(r[0].group[0], G1);
@@ -740,22 +682,22 @@ static void list_group(uint32_t group, ln_iface *ifc, void *arg)
 
 static void test_join_errors(void)
 {
-    world *w = world_new(11);
+    world *w = igmp_world(11);
     ln_udp_sock *s = ln_udp_socket(w->h[0]), *t = ln_udp_socket(w->h[0]);
     CHECK_EQ(ln_udp_join(s, H2, NULL), LN_EINVAL);
     CHECK_EQ(ln_udp_join(s, 0, NULL), LN_EINVAL);
     CHECK_EQ(ln_udp_join(s, 0xffffffffu, NULL), LN_EINVAL);
-    CHECK_EQ(w->ntx, 0);
+    CHECK_EQ(host_frames(w), 0);
     CHECK_EQ(ln_udp_join(s, G1, NULL), 0);
     CHECK_EQ(ln_udp_join(s, G1, NULL), LN_EADDRINUSE);
-    CHECK_EQ(ln_udp_join(s, G1, w->i[0]), LN_EADDRINUSE);
-    CHECK_EQ(groups_of(w->i[0]).users[1], 1);           /* the refusals added no user */
+    CHECK_EQ(ln_udp_join(s, G1, w->ih[0]), LN_EADDRINUSE);
+    CHECK_EQ(groups_of(w->ih[0]).users[1], 1);           /* the refusals added no user */
     for (uint32_t k = 1; k < LN_MC_MAX_MEMBERSHIPS; k++)
         CHECK_EQ(ln_udp_join(s, IP(239, 2, 0, k), NULL), 0);
-    int sent = w->ntx;
+    int sent = host_frames(w);
     CHECK_EQ(ln_udp_join(s, IP(239, 3, 0, 1), NULL), LN_ENOBUFS);
-    CHECK_EQ(w->ntx, sent);
-    CHECK(!ln_igmp_member(w->i[0], IP(239, 3, 0, 1)));
+    CHECK_EQ(host_frames(w), sent);
+    CHECK(!ln_igmp_member(w->ih[0], IP(239, 3, 0, 1)));
     CHECK_EQ(ln_udp_join(t, IP(239, 3, 0, 1), NULL), 0);   /* the limit is per socket */
     CHECK_EQ(ln_udp_leave(s, IP(239, 9, 9, 9), NULL), LN_EADDRNOTAVAIL);
     CHECK_EQ(ln_udp_leave(s, IP(239, 3, 0, 1), NULL), LN_EADDRNOTAVAIL);
@@ -776,20 +718,21 @@ static void test_join_errors(void)
 
 static int schedule(uint64_t seed, ln_time *times, int max)
 {
-    world *w = world_new(seed);
+    world *w = igmp_world(seed);
     ln_udp_sock *a = ln_udp_socket(w->h[0]), *b = ln_udp_socket(w->h[1]);
     CHECK_EQ(ln_udp_join(a, G1, NULL), 0);
     CHECK_EQ(ln_udp_join(a, G2, NULL), 0);
     CHECK_EQ(ln_udp_join(b, G1, NULL), 0);
-    run_for(w, 2 * LN_SEC);
+    world_run_for(w, 2 * LN_SEC);
     CHECK_EQ(ln_udp_leave(a, G2, NULL), 0);
-    run_for(w, 2 * LN_SEC);
+    world_run_for(w, 2 * LN_SEC);
     uint8_t q[12];
     inject_igmp(w, ALL_HOSTS, q, query(q, 100, 0, 0, 12));
-    run_for(w, 11 * LN_SEC);
+    world_run_for(w, 11 * LN_SEC);
     int n = 0;
-    for (int k = 0; k < w->ntx; k++)
-        if (is_igmp(&w->tx[k]) && n < max) times[n++] = w->tx[k].t * 4 + (ln_time)w->tx[k].host;
+    for (int k = 0; k < w->n_tx; k++)
+        if (host_of(w, &w->tx[k]) >= 0 && is_igmp(&w->tx[k]) && n < max)
+            times[n++] = w->tx[k].t * 4 + (ln_time)host_of(w, &w->tx[k]);
     world_free(w);
     return n;
 }

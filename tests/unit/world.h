@@ -2,13 +2,19 @@
  *
  *   world_new():     a (addr[0]) <--- one wire ---> b (addr[1])
  *   world_routed():  a <---> r <---> b, r forwarding between two /24s
- *   world_net():     nothing yet; build with world_node, world_iface, world_wire
+ *   world_lan(c, n): h1..hn (10.0.0.1..n/24), each on its own wire to one
+ *                    switch
+ *   world_net():     nothing yet; build with world_node, world_iface,
+ *                    world_wire, world_switch, world_wire_ports
  *
  * Tests assert what went over the wire, so unless the world is quiet it
- * keeps a copy of every frame that starts onto a wire (LN_EV_TX), counts
- * every drop by reason (LN_EV_DROP) and every ICMP message a node sends
- * (LN_EV_ICMP_OUT, by type << 8 | code).  A test that wants other events
- * subscribes to them itself.
+ * keeps a copy of every frame that starts onto a wire (LN_EV_TX, with the
+ * sending node, NULL from a switch), counts every drop by reason
+ * (LN_EV_DROP) and every ICMP message a node sends (LN_EV_ICMP_OUT, by
+ * type << 8 | code).  It also notes which node dropped what at which layer
+ * and which node sent which ICMP message, for world_node_drops and
+ * world_node_icmp_out.  A test that wants other events subscribes to them
+ * itself.
  *
  * The builders CHECK what they create, so a broken topology fails where
  * it was built rather than as a puzzling assertion later.  world_free()
@@ -16,6 +22,7 @@
 #ifndef LN_TEST_WORLD_H
 #define LN_TEST_WORLD_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,11 +31,31 @@
 #include "link.h"
 #include "net.h"
 #include "node.h"
+#include "switch.h"
 #include "wire.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
-typedef struct world_frame { ln_time t; const ln_port *port; uint32_t len; uint8_t *b; } world_frame;
+typedef struct world_frame {
+    ln_time t;
+    const ln_port *port;
+    const ln_node *node;            /* the sender, NULL for a switch port */
+    uint32_t len;
+    uint8_t *b;
+} world_frame;
+
+/* A drop (LN_EV_DROP) or an ICMP message sent (LN_EV_ICMP_OUT), and where. */
+typedef struct world_note {
+    ln_ev_type type;
+    ln_time t;
+    const ln_node *node;            /* NULL: a link or a switch */
+    ln_layer layer;                 /* DROP */
+    ln_drop_reason reason;          /* DROP */
+    int icmp;                       /* ICMP_OUT: type << 8 | code */
+} world_note;
+
+#define WORLD_LAN_MAX 16
+#define WORLD_ANY (-1)              /* any layer, any ICMP type and code */
 
 typedef struct world_cfg {
     uint64_t seed;
@@ -51,10 +78,26 @@ typedef struct world {
     ln_link *link;                  /* a's */
     ln_node *r;                     /* world_routed: the router */
     ln_iface *ra, *rb;              /* its interfaces on a's and b's side */
+    ln_switch *sw;                  /* world_lan */
+    int n_hosts;                    /* world_lan: h[0..n_hosts) */
+    ln_node *h[WORLD_LAN_MAX];
+    ln_iface *ih[WORLD_LAN_MAX];    /* h[k]'s interface */
+    world_note *note; int n_notes, cap_notes;
     world_frame *tx; int n_tx, cap_tx;
     uint64_t drops[LN_DROP__COUNT], n_drops;
     int icmp_out[1 << 16], n_icmp_out;
 } world;
+
+static inline void world_note_add(world *w, const ln_event *ev)
+{
+    if (w->n_notes == w->cap_notes) {
+        w->cap_notes = w->cap_notes ? w->cap_notes * 2 : 256;
+        w->note = realloc(w->note, (size_t)w->cap_notes * sizeof *w->note);
+    }
+    w->note[w->n_notes++] = (world_note){ .type = ev->type, .t = ev->time, .node = ev->node,
+                                          .layer = ev->layer, .reason = ev->reason,
+                                          .icmp = (int)(ev->value & 0xffff) };
+}
 
 static inline void world_on_event(const ln_event *ev, void *arg)
 {
@@ -67,6 +110,7 @@ static inline void world_on_event(const ln_event *ev, void *arg)
         world_frame *f = &w->tx[w->n_tx++];
         f->t = ev->time;
         f->port = ev->port;
+        f->node = ev->node;
         f->len = ev->pkt->len;
         f->b = malloc(f->len ? f->len : 1);
         memcpy(f->b, ev->pkt->data, f->len);
@@ -74,9 +118,11 @@ static inline void world_on_event(const ln_event *ev, void *arg)
         CHECK(ev->reason != LN_DROP_NONE);      /* every drop says why */
         w->drops[ev->reason]++;
         w->n_drops++;
+        world_note_add(w, ev);
     } else if (ev->type == LN_EV_ICMP_OUT) {
         w->icmp_out[ev->value & 0xffff]++;
         w->n_icmp_out++;
+        world_note_add(w, ev);
     }
 }
 
@@ -110,17 +156,31 @@ static inline ln_iface *world_iface(ln_node *n, uint32_t addr, uint8_t plen)
     return ifc;
 }
 
-static inline ln_link *world_wire(world *w, ln_iface *x, ln_iface *y)
+static inline ln_switch *world_switch(world *w, const char *name)
+{
+    char err[128];
+    ln_switch *s = ln_switch_new(w->net, name, false, err, sizeof err);
+    CHECK(s != NULL);
+    return s;
+}
+
+/* A wire between any two ports, e.g. an interface's and
+ * ln_switch_add_port(s). */
+static inline ln_link *world_wire_ports(world *w, ln_port *x, ln_port *y)
 {
     char err[128];
     ln_linkcfg c;
     ln_linkcfg_default(&c);
     c.delay = w->cfg.delay;
     if (w->cfg.unlimited) c.bandwidth = 0;
-    ln_link *l = ln_link_new(w->net, &x->port, &y->port, w->cfg.link ? w->cfg.link : &c, NULL,
-                             err, sizeof err);
+    ln_link *l = ln_link_new(w->net, x, y, w->cfg.link ? w->cfg.link : &c, NULL, err, sizeof err);
     CHECK(l != NULL);
     return l;
+}
+
+static inline ln_link *world_wire(world *w, ln_iface *x, ln_iface *y)
+{
+    return world_wire_ports(w, &x->port, &y->port);
 }
 
 static inline void world_route(ln_node *n, ln_iface *ifc, uint32_t prefix, uint8_t plen, uint32_t gw)
@@ -164,6 +224,38 @@ static inline world *world_routed(const world_cfg *c)
     return w;
 }
 
+/* h1 (10.0.0.1) .. hn (10.0.0.n), /24, each wired to a port of switch "sw"
+ * in turn.  a, ia, link are h1's; b, ib h2's.  static_arp: every host knows
+ * every other's MAC. */
+static inline world *world_lan(const world_cfg *c, int n)
+{
+    CHECK(n >= 1 && n <= WORLD_LAN_MAX);
+    if (n < 1) n = 1;
+    if (n > WORLD_LAN_MAX) n = WORLD_LAN_MAX;
+    world *w = world_net(c);
+    w->sw = world_switch(w, "sw");
+    w->n_hosts = n;
+    for (int k = 0; k < n; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "h%d", k + 1);
+        w->h[k] = world_node(w, name, false);
+        w->ih[k] = world_iface(w->h[k], IP(10, 0, 0, 1 + k), 24);
+        ln_link *l = world_wire_ports(w, &w->ih[k]->port, ln_switch_add_port(w->sw));
+        if (k == 0) w->link = l;
+    }
+    if (c->static_arp)
+        for (int j = 0; j < n; j++)
+            for (int k = 0; k < n; k++)
+                if (j != k) CHECK_EQ(ln_arp_set(w->h[j], w->ih[j], IP(10, 0, 0, 1 + k), w->ih[k]->mac), 0);
+    w->a = w->h[0];
+    w->ia = w->ih[0];
+    if (n > 1) {
+        w->b = w->h[1];
+        w->ib = w->ih[1];
+    }
+    return w;
+}
+
 static inline ln_time world_now(const world *w) { return ln_net_now(w->net); }
 static inline void world_run(world *w) { ln_sim_run(&w->net->sim); }
 static inline void world_run_until(world *w, ln_time t) { ln_sim_run_until(&w->net->sim, t); }
@@ -189,6 +281,50 @@ static inline int world_frames(const world *w, const ln_port *port, uint16_t typ
     return n;
 }
 
+/* Frames sent by `node`'s interfaces (NULL: by any node, none of a
+ * switch's), only of one ethertype unless 0: how many, and the first `max`
+ * of them in out. */
+static inline int world_node_frames(const world *w, const ln_node *node, uint16_t type,
+                                    const world_frame **out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < w->n_tx; i++) {
+        const world_frame *f = &w->tx[i];
+        if (!f->node || (node && f->node != node) || !world_frame_is(f, NULL, type)) continue;
+        if (n < max) out[n] = f;
+        n++;
+    }
+    return n;
+}
+
+/* Drops by `node` (NULL: anywhere) at `layer` (WORLD_ANY: any) for `reason`
+ * (LN_DROP_NONE: any). */
+static inline uint64_t world_node_drops(const world *w, const ln_node *node, int layer,
+                                        ln_drop_reason reason)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < w->n_notes; i++) {
+        const world_note *e = &w->note[i];
+        n += e->type == LN_EV_DROP && (!node || e->node == node) &&
+             (layer == WORLD_ANY || (int)e->layer == layer) &&
+             (reason == LN_DROP_NONE || e->reason == reason);
+    }
+    return n;
+}
+
+/* ICMP messages `node` (NULL: any) sent of `icmp` (type << 8 | code;
+ * WORLD_ANY: any). */
+static inline int world_node_icmp_out(const world *w, const ln_node *node, int icmp)
+{
+    int n = 0;
+    for (int i = 0; i < w->n_notes; i++) {
+        const world_note *e = &w->note[i];
+        n += e->type == LN_EV_ICMP_OUT && (!node || e->node == node) &&
+             (icmp == WORLD_ANY || e->icmp == icmp);
+    }
+    return n;
+}
+
 /* The latest such frame, or NULL. */
 static inline const world_frame *world_last_frame(const world *w, const ln_port *port, uint16_t type)
 {
@@ -204,6 +340,7 @@ static inline void world_release(world *w)
     ln_net_free(w->net);
     for (int i = 0; i < w->n_tx; i++) free(w->tx[i].b);
     free(w->tx);
+    free(w->note);
     free(w);
 }
 
