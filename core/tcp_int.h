@@ -21,7 +21,10 @@
  *                 RST, SYN, probes)
  *   tcp_timer.c   retransmission (RFC 6298), SYN retries, persist,
  *                 delayed ACK, keepalive, FIN_WAIT_2, TIME_WAIT
- *   tcp_listen.c  SYN queue (request sockets), accept queue, SYN cookies
+ *   tcp_listen.c  SYN queue (request sockets), accept queue; when SYN
+ *                 cookies are used
+ *   tcp_cookie.c  SYN cookies: making and checking them, the TSval that
+ *                 carries the options
  *   tcp_icmp.c    ICMP errors about our segments (path MTU, unreachables)
  *   tcp_wire.c    header and option parsing and building
  *   tcp_buf.c     rings and the out-of-order queue
@@ -489,8 +492,22 @@ ln_tcp_sock *ln_tcp_accept_dequeue(ln_tcp_sock *l);
 /* The listener closes: drop its requests, reset and free queued children. */
 void ln_tcp_listen_stop(ln_tcp_sock *l);
 void ln_tcp_listen_free_stack(ln_tcp_stack *st);       /* requests at teardown */
+/* An ICMP error quoting a segment to raddr:rport from laddr:lport with
+ * sequence number seq, for which no connection exists: if a request has
+ * that 4-tuple, handle it as Linux's tcp_req_err (hard: the error aborts,
+ * as tcp_v4_err decides) and return true. */
+bool ln_tcp_listen_icmp(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                        uint16_t rport, ln_seq seq, bool hard);
+
+/* ---- tcp_cookie.c ---------------------------------------------------- */
 /* SYN cookies (RFC 4987 3.6; Linux's encoding: MSS index in the low bits,
- * options in the TS value). */
+ * options in the TS value).  A cookie is valid in the minute it was made
+ * and the next; tcp_listen.c checks ACKs as cookies only for as long
+ * after its last SYN-queue overflow (tcp_synq_no_recent_overflow). */
+#define LN_TCP_COOKIE_PERIOD (60 * LN_SEC) /* TCP_SYNCOOKIE_PERIOD: the counter ticks per minute */
+#define LN_TCP_COOKIE_AGE    2             /* MAX_SYNCOOKIE_AGE: this minute and the last */
+/* The cookie for syn: the SYN-ACK's ISN; *mss_out (if not NULL) gets
+ * the MSS it carries. */
 ln_seq ln_tcp_cookie_make(ln_tcp_stack *st, const ln_tcp_seg *syn, uint16_t *mss_out);
 /* Valid cookie in the ACK? Fills the request parameters (all but rcv_wnd
  * and rcv_wscale, which depend on the listener) and counts
@@ -500,12 +517,6 @@ bool ln_tcp_cookie_check(ln_tcp_stack *st, const ln_tcp_seg *ack, ln_tcp_req_par
  * rounded down to 64 ms with the peer's WS (0xf: none) and SACK in its
  * low 6 bits, plus ts_offset. */
 uint32_t ln_tcp_cookie_tsval(ln_tcp_stack *st, int8_t snd_wscale, bool sack, uint32_t ts_offset);
-/* An ICMP error quoting a segment to raddr:rport from laddr:lport with
- * sequence number seq, for which no connection exists: if a request has
- * that 4-tuple, handle it as Linux's tcp_req_err (hard: the error aborts,
- * as tcp_v4_err decides) and return true. */
-bool ln_tcp_listen_icmp(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                        uint16_t rport, ln_seq seq, bool hard);
 
 /* The debug trace (trace.h) for a connection: "10.0.0.1:40000>10.0.0.2:80
  * <message>".  The arguments are evaluated only when "tcp" is on. */

@@ -1,11 +1,12 @@
 /* tcp_listen.c - the passive side of the handshake: the SYN queue (request
- * sockets), SYN cookies and the accept queue.
+ * sockets) and the accept queue, and the decision to answer with a SYN
+ * cookie instead of a request (tcp_cookie.c makes and checks them).
  *
- * Read with: RFC 9293 3.5 and 3.10.7.2 (LISTEN), RFC 4987 (SYN flooding;
- * 3.6 cookies), RFC 7323 (options in the SYN-ACK), and Linux, whose
- * behaviour this file copies: net/ipv4/tcp_input.c tcp_conn_request(),
- * tcp_minisocks.c tcp_check_req(), inet_connection_sock.c
- * reqsk_timer_handler() and inet_csk_listen_stop(), syncookies.c.
+ * Read with: RFC 9293 3.5 and 3.10.7.2 (LISTEN), RFC 4987 (SYN flooding),
+ * RFC 7323 (options in the SYN-ACK), and Linux, whose behaviour this
+ * file copies: net/ipv4/tcp_input.c tcp_conn_request(), tcp_minisocks.c
+ * tcp_check_req(), inet_connection_sock.c reqsk_timer_handler() and
+ * inet_csk_listen_stop(), cookie_v4_check() in syncookies.c.
  *
  * Call chain:
  *   ln_tcp_input (tcp_in.c): no connection for the 4-tuple, a listener
@@ -16,9 +17,13 @@
  *                              (tcp_in.c) -> ESTABLISHED ->
  *                              ln_tcp_accept_enqueue (here)
  *        RST                -> ignored (RFC 9293 3.10.7.2)
- *        ACK                -> a SYN cookie -> child as above, or RST
+ *        ACK                -> ln_tcp_cookie_check (tcp_cookie.c), if this
+ *                              listener sent cookies lately -> child as
+ *                              above, or RST
  *        SYN                -> conn_request (tcp_conn_request): a request
- *                              and its SYN-ACK, a cookie SYN-ACK, or a drop
+ *                              and its SYN-ACK, a cookie SYN-ACK
+ *                              (ln_tcp_cookie_make, ln_tcp_cookie_tsval),
+ *                              or a drop
  *   req_timer (reqsk_timer_handler): SYN-ACK retransmissions 1, 2, 4, 8,
  *     16 s, pruning under flood, silent expiry
  *   ln_tcp_accept (tcp.c) -> ln_tcp_accept_dequeue
@@ -28,12 +33,7 @@
  * socket: a flood costs about 100 bytes per queued SYN, and nothing at all
  * once cookies take over.  Requests live in no list of their listener;
  * the rare whole-listener operations (close, the young count under flood)
- * walk the table.
- *
- * Near 900 lines, on purpose: the request table, its timer, SYN cookies
- * and the accept queue are one state machine (a request becomes a cookie
- * under flood, a cookie becomes a request's child), and its helpers are
- * private to it; split apart they would need a header of internals. */
+ * walk the table. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,19 +73,6 @@ struct ln_tcp_req {
 
 /* A flood with cookies off keeps up to backlog + 1 of these per listener. */
 _Static_assert(sizeof(struct ln_tcp_req) <= 128, "a request must stay small");
-
-/* Linux's msstab (syncookies.c): the MSS values a cookie can carry, by
- * the 2-bit index hidden in its low bits. */
-static const uint16_t msstab[] = { 536, 1300, 1440, 1460 };
-
-#define COOKIEBITS   24                 /* low bits: hash + MSS index */
-#define COOKIEMASK   ((1u << COOKIEBITS) - 1)
-#define COOKIE_PERIOD (60 * LN_SEC)     /* TCP_SYNCOOKIE_PERIOD: the counter ticks per minute */
-#define COOKIE_AGE   2                  /* MAX_SYNCOOKIE_AGE: this minute and the last */
-#define TSBITS       6                  /* cookie_init_timestamp: options in TSval's low bits */
-#define TS_OPT_WSCALE_MASK 0x0fu
-#define TS_OPT_SACK  0x10u
-#define TS_OPT_ECN   0x20u
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -129,7 +116,8 @@ static void synq_overflow(ln_tcp_sock *l)
 static bool synq_recent_overflow(const ln_tcp_sock *l)
 {
     ln_time now = ln_tcp_now(l) + 1;
-    return l->ts_recent_stamp != 0 && now - l->ts_recent_stamp <= COOKIE_AGE * COOKIE_PERIOD;
+    return l->ts_recent_stamp != 0 &&
+           now - l->ts_recent_stamp <= LN_TCP_COOKIE_AGE * LN_TCP_COOKIE_PERIOD;
 }
 
 /* The MSS we advertise to raddr: the route's MTU - 40 (Linux
@@ -394,113 +382,6 @@ static void req_timer(void *arg)
     }
     r->num_timeout++;
     req_arm(st, r);
-}
-
-/* ---- SYN cookies (RFC 4987 3.6; Linux syncookies.c) ------------------------------- */
-
-static uint32_t cookie_count(const ln_tcp_stack *st)
-{
-    return (uint32_t)(now_of(st) / COOKIE_PERIOD);
-}
-
-/* Keyed hash of the connection (peer first, as the SYN sees it) and the
- * minute counter; key 0 or 1 of the stack's cookie_key (Linux uses
- * siphash with syncookie_secret[c]). */
-static uint32_t cookie_hash(const ln_tcp_stack *st, uint32_t saddr, uint32_t daddr,
-                            uint16_t sport, uint16_t dport, uint32_t count, int c)
-{
-    uint32_t w[4] = { saddr, daddr, (uint32_t)sport << 16 | dport, count };
-    return (uint32_t)ln_hash64(w, sizeof w, st->cookie_key[c]);
-}
-
-/* secure_tcp_syn_cookie():
- *   hash(key1) + SYN.SEQ + (count << 24) + ((hash(count, key2) + mssind) mod 2^24)
- * The top 8 bits carry the minute, the low 24 a hash that hides the MSS
- * index; the client's sequence number makes every cookie different. */
-ln_seq ln_tcp_cookie_make(ln_tcp_stack *st, const ln_tcp_seg *syn, uint16_t *mss_out)
-{
-    uint32_t mss = syn->has_mss && syn->mss ? syn->mss : st->cfg.base_mss;
-    uint32_t idx;
-    /* __cookie_v4_init_sequence: the largest table entry not above the
-     * peer's MSS (536 when even that is too much). */
-    for (idx = 3; idx; idx--)
-        if (mss >= msstab[idx]) break;
-    if (mss_out) *mss_out = msstab[idx];
-    uint32_t count = cookie_count(st);
-    return cookie_hash(st, syn->saddr, syn->daddr, syn->sport, syn->dport, 0, 0) +
-           syn->seq + (count << COOKIEBITS) +
-           ((cookie_hash(st, syn->saddr, syn->daddr, syn->sport, syn->dport, count, 1) + idx)
-            & COOKIEMASK);
-}
-
-/* check_tcp_syn_cookie(): the MSS index, or -1 if the cookie is forged
- * or older than 2 minutes.  The ACK acknowledges cookie + 1 and carries
- * SYN.SEQ + 1. */
-static int cookie_mss_index(const ln_tcp_stack *st, const ln_tcp_seg *ack)
-{
-    uint32_t cookie = ack->ack - 1, sseq = ack->seq - 1;
-    uint32_t count = cookie_count(st);
-    cookie -= cookie_hash(st, ack->saddr, ack->daddr, ack->sport, ack->dport, 0, 0) + sseq;
-    uint32_t diff = (count - (cookie >> COOKIEBITS)) & (0xffffffffu >> COOKIEBITS);
-    if (diff >= COOKIE_AGE) return -1;
-    uint32_t idx = (cookie - cookie_hash(st, ack->saddr, ack->daddr, ack->sport, ack->dport,
-                                         count - diff, 1)) & COOKIEMASK;
-    return idx < sizeof msstab / sizeof msstab[0] ? (int)idx : -1;
-}
-
-/* cookie_init_timestamp(): the SYN-ACK's TSval with the options the cookie
- * cannot hold in its low 6 bits (peer's WS, 0xf for none; SACK; ECN,
- * which lunet never negotiates), rounded down so it is not ahead of the
- * clock: the next TSval simply jumps forward. */
-uint32_t ln_tcp_cookie_tsval(ln_tcp_stack *st, int8_t snd_wscale, bool sack, uint32_t ts_offset)
-{
-    uint32_t now = ln_tcp_tsval(st, 0);
-    uint32_t opts = snd_wscale >= 0 ? (uint32_t)snd_wscale : TS_OPT_WSCALE_MASK;
-    if (sack) opts |= TS_OPT_SACK;
-    uint32_t ts = (now >> TSBITS) << TSBITS | opts;
-    if ((int32_t)(ts - now) > 0) ts -= 1u << TSBITS;
-    return ts + ts_offset;
-}
-
-/* cookie_tcp_check() + cookie_timestamp_decode(): count SyncookiesFailed
- * for a bad cookie, SyncookiesRecv for a good one, then read the options
- * back from the echoed TSval.  Without timestamps, window scaling and
- * SACK are lost, as on Linux.  rcv_wnd and rcv_wscale depend on the
- * listener: ln_tcp_listen_input fills them in. */
-bool ln_tcp_cookie_check(ln_tcp_stack *st, const ln_tcp_seg *ack, ln_tcp_req_params *p)
-{
-    const ln_tcp_cfg *cfg = &st->cfg;
-    int idx = cookie_mss_index(st, ack);
-    if (idx < 0) {
-        LN_MIB_INC(st->node, TcpExtSyncookiesFailed);
-        return false;
-    }
-    LN_MIB_INC(st->node, TcpExtSyncookiesRecv);
-
-    memset(p, 0, sizeof *p);
-    p->laddr = ack->daddr; p->raddr = ack->saddr;
-    p->lport = ack->dport; p->rport = ack->sport;
-    p->iss = ack->ack - 1;
-    p->irs = ack->seq - 1;
-    p->peer_mss = msstab[idx];
-    p->snd_wscale = -1;
-    p->from_cookie = true;
-
-    bool saw_ts = ack->has_ts && cfg->timestamps;
-    if (!saw_ts) return true;               /* no options to recover */
-    uint32_t tsoff = 0, tsecr = ack->tsecr;
-    if (tsecr) {
-        tsoff = ln_tcp_ts_offset(st, ack->daddr, ack->saddr);
-        tsecr -= tsoff;
-    }
-    p->ts = true;
-    p->ts_recent = ack->tsval;
-    p->ts_offset = tsoff;
-    p->sack = (tsecr & TS_OPT_SACK) != 0;
-    if (p->sack && !cfg->sack) return false;
-    if ((tsecr & TS_OPT_WSCALE_MASK) == TS_OPT_WSCALE_MASK) return true;
-    p->snd_wscale = (int8_t)(tsecr & TS_OPT_WSCALE_MASK);
-    return cfg->window_scaling;
 }
 
 /* ---- a request from a SYN --------------------------------------------------------- */

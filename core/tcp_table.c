@@ -12,6 +12,7 @@
  *   users -> ln_tcp_bind
  *   tcp_listen.c -> ln_tcp_tuple_hash (its request table), ln_tcp_isn,
  *     ln_tcp_ts_offset
+ *   tcp_cookie.c -> ln_tcp_ts_offset
  *
  * Read: Linux's inet_hashtables.c (__inet_hash_connect, the lookups),
  * inet_connection_sock.c (inet_csk_bind_conflict, inet_csk_find_open_port),
