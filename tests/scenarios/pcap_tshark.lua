@@ -8,42 +8,23 @@
 
 -- The repository's topologies/, found from this file's own place: the test
 -- passes from any working directory.
-local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local TOPO = here .. "../../topologies/"
 local run_task = require("lunet.test").run_task
+local ts = dofile(here .. "../lib/tshark.lua")
+local q, sh, capture_all = ts.q, ts.sh, ts.capture_all
 
 local FILTER = '_ws.malformed or ip.checksum.status == "Bad" or icmp.checksum.status == "Bad"'
             .. ' or udp.checksum.status == "Bad" or _ws.expert.severity >= "error"'
 local PREFS = "-o ip.check_checksum:TRUE -o udp.check_checksum:TRUE"
 
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function have_tshark()
-  return os.execute("command -v tshark >/dev/null 2>&1") == true
-end
+local have_tshark = ts.have
 
 local function tmpdir()
   local p = os.tmpname()
   os.remove(p)
   assert(os.execute("mkdir -p " .. q(p)))
   return p
-end
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd, "r"))
-  local out = p:read("a")
-  local ok, _, code = p:close()
-  return out, ok, code
-end
-
--- A capture per interface of every node, into dir.
-local function capture_all(net, dir, tag)
-  local caps = {}
-  for _, node in ipairs(net:nodes()) do
-    for _, ifc in ipairs(node:ifaces()) do
-      caps[#caps + 1] = net:capture{iface = ifc, file = string.format("%s/%s-%s-%s.pcap", dir, tag, node.name, ifc.name)}
-    end
-  end
-  return caps
 end
 
 -- What tshark flags in a file (the matching packet lines), and how many

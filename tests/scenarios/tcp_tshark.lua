@@ -9,24 +9,19 @@
 
 -- The repository's topologies/, found from this file's own place: the test
 -- passes from any working directory.
-local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local TOPO = here .. "../../topologies/"
 local run_task = require("lunet.test").run_task
+local ts = dofile(here .. "../lib/tshark.lua")
+local q, sh, capture_all = ts.q, ts.sh, ts.capture_all
 
 local FILTER = '_ws.malformed or tcp.analysis.ack_lost_segment or tcp.checksum.status == "Bad"'
             .. ' or ip.checksum.status == "Bad"'
 local PREFS = "-o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE"
 
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd, "r"))
-  local out = p:read("a")
-  local ok, _, code = p:close()
-  return out, ok, code
-end
 
 local function need_tshark()
-  if os.execute("command -v tshark >/dev/null 2>&1") ~= true then skip("tshark not installed") end
+  if not ts.have() then skip("tshark not installed") end
 end
 
 local function setup()
@@ -37,16 +32,6 @@ local function setup()
   local dir = lunet.pcap_dir .. "/tcp_tshark-" .. base:match("[^/]+$")
   assert(os.execute("mkdir -p " .. q(dir)))
   return dir
-end
-
-local function capture_all(net, dir, tag)
-  local caps = {}
-  for _, node in ipairs(net:nodes()) do
-    for _, ifc in ipairs(node:ifaces()) do
-      caps[#caps + 1] = net:capture{iface = ifc, file = string.format("%s/%s-%s-%s.pcap", dir, tag, node.name, ifc.name)}
-    end
-  end
-  return caps
 end
 
 -- One tshark pass over a capture: how many frames it read, and the frames
