@@ -179,9 +179,7 @@ end
 sc:say({en = "%s drops for reason \"firewall\": %d", zh = "%s 因 \"firewall\" 丢弃的帧：%d"}, K.where,
        fw:drops().firewall or 0)
 print()
-for _, c in ipairs(caps) do
-  sc:say({en = "pcap: %s (%d frames)", zh = "pcap：%s（%d 帧）"}, c.path, c:count())
-end
+sc:pcaps(caps)
 
 ------------------------------------------------------------------------
 -- the claims above, checked

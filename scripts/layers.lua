@@ -326,11 +326,11 @@ sc:say{en = "  TCP port 80 and UDP port 80 on the server are two different socke
 sc:say{en = "  the connection is told apart from the listener by the remote end.",
        zh = "  连接与监听套接字靠远端的地址和端口区分。"}
 print()
+local used = {}
 for _, c in ipairs(caps) do
-  if c:count() > 0 then
-    sc:say({en = "pcap: %s (%d frames)", zh = "pcap：%s（%d 帧）"}, c.path, c:count())
-  end
+  if c:count() > 0 then used[#used + 1] = c end
 end
+sc:pcaps(used)
 
 ------------------------------------------------------------------------
 -- the claims above, checked

@@ -880,7 +880,4 @@ sc:claim({en = "cubic: HyStart ends slow start before the first loss", zh = "cub
 sc:claim({en = "both keep the link busy (over 9 Mbit/s)", zh = "两者都让链路保持繁忙（超过 9 Mbit/s）"}, busy, true)
 sc:claim({en = "cubic retransmits fewer segments than reno", zh = "cubic 重传的报文段比 reno 少"}, fewer, true)
 
-for _, c in ipairs(pcaps) do
-  c:flush()
-  sc:say({en = "pcap: %s (%d frames)", zh = "pcap：%s（%d 帧）"}, c.path, c:count())
-end
+sc:pcaps(pcaps)

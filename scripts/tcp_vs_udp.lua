@@ -298,10 +298,7 @@ else
           zh = "这次没有丢失，所以没有重传；但确认仍然用了 %d 个回程分组。"}, wire.tcp.s)
 end
 print()
-for _, c in ipairs(caps) do
-  c:flush()
-  sc:say({en = "pcap: %s (%d frames)", zh = "pcap：%s（%d 帧）"}, c.path, c:count())
-end
+sc:pcaps(caps)
 print()
 
 -- A: no connection, no replies, an 8-byte header, whole datagrams
@@ -510,10 +507,7 @@ sc:say{en = "TCP is point to point only: one connection per receiver, each with 
 sc:say({en = "handshake, ACKs and close; the speaker sends the data %d times (%d frames).",
         zh = "握手、确认和挥手；发言者把数据发送了 %d 遍（%d 帧）。"}, K.receivers, sent.tcp.frames)
 print()
-for _, c in ipairs(mcaps) do
-  c:flush()
-  sc:say({en = "pcap: %s (%d frames)", zh = "pcap：%s（%d 帧）"}, c.path, c:count())
-end
+sc:pcaps(mcaps)
 print()
 
 expect(sent.bcast.frames, "C: one frame per broadcast datagram"):eq(NEWS)

@@ -179,6 +179,15 @@ function Scenario:say(t, ...)
   self.out(s)
 end
 
+-- The captures a scenario made, flushed, one "pcap: PATH (N frames)" line
+-- each, in the scenario's language.
+function Scenario:pcaps(caps)
+  for _, c in ipairs(caps) do
+    c:flush()
+    self:say({en = "pcap: %s (%d frames)", zh = "pcap：%s（%d 帧）"}, c.path, c:count())
+  end
+end
+
 -- The text in the scenario's language (for ladders' notes and the like).
 function Scenario:t(t, ...)
   local s = text(t, self.lang)
