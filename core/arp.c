@@ -487,7 +487,7 @@ void ln_arp_output(ln_node *n, ln_iface *ifc, uint32_t nexthop, ln_pkt *pkt)
         ln_eth_output(ifc, pkt, ln_eth_broadcast, LN_ETHERTYPE_IPV4);
         return;
     }
-    if ((nexthop >> 28) == 0xe) {
+    if (ln_ip_is_mcast(nexthop)) {
         uint8_t mac[6];
         ln_mc_mac(nexthop, mac);
         ln_eth_output(ifc, pkt, mac, LN_ETHERTYPE_IPV4);
@@ -553,7 +553,7 @@ void ln_arp_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
     /* arp_process: requests about loopback or multicast addresses are bogus;
      * so is a group address as sender hardware address (it would poison
      * the cache with a MAC that no host owns). */
-    if ((tip >> 28) == 0xe || (tip >> 24) == 127 || (sip >> 28) == 0xe || (sip >> 24) == 127 ||
+    if (ln_ip_is_mcast(tip) || (tip >> 24) == 127 || ln_ip_is_mcast(sip) || (sip >> 24) == 127 ||
         (sha[0] & 1)) {
         arp_drop(n, ifc, pkt, LN_DROP_MALFORMED);
         return;

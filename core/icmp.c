@@ -36,7 +36,6 @@
 /* IPTOS_PREC_INTERNETCONTROL: Linux sends errors with precedence 6. */
 #define TOS_INTERNETCONTROL 0xc0
 
-static bool is_mcast(uint32_t a) { return (a >> 28) == 0xe; }
 
 /* Linux's icmp_pointers[].error: everything but the query messages, and
  * unknown types, counts as an error (RFC 1122 3.2.2 "think about it"). */
@@ -138,7 +137,7 @@ void ln_icmp_error(ln_node *n, const ln_pkt *orig, uint8_t type, uint8_t code, u
     }
     /* ... a datagram sent to a broadcast or multicast address, at the IP
      * or the link layer ... */
-    if (ln_ip_is_bcast(n, dst) || is_mcast(dst) || (orig->in_if && (orig->mark & LN_ETH_MARK_MCAST))) {
+    if (ln_ip_is_bcast(n, dst) || ln_ip_is_mcast(dst) || (orig->in_if && (orig->mark & LN_ETH_MARK_MCAST))) {
         not_sent(n, type, code, src, "sent to a broadcast or multicast address");
         return;
     }
@@ -423,7 +422,7 @@ void ln_icmp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
     /* RFC 1122 3.2.2.6 / 3.2.2.8: echo and timestamp requests to a
      * broadcast MAY be ignored, and Linux does; other messages to a
      * broadcast are not accepted at all. */
-    if (ln_ip_is_bcast(n, ip->dst) || is_mcast(ip->dst)) {
+    if (ln_ip_is_bcast(n, ip->dst) || ln_ip_is_mcast(ip->dst)) {
         if (type != LN_ICMP_ECHO && type != ICMP_TIMESTAMP && type != ICMP_ADDRESS &&
             type != ICMP_ADDRESSREPLY) {
             in_error(n, pkt, LN_DROP_OTHER_HOST);

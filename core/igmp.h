@@ -32,8 +32,6 @@ struct ln_iface;
 /* Linux's net.ipv4.igmp_max_memberships: groups one socket may join. */
 #define LN_MC_MAX_MEMBERSHIPS 20
 
-static inline bool ln_ip_is_mcast(uint32_t a) { return (a >> 28) == 0xe; }
-
 /* RFC 1112 6.4: the Ethernet address a group's datagrams are sent to. */
 void ln_mc_mac(uint32_t group, uint8_t mac[6]);
 

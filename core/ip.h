@@ -72,6 +72,9 @@ uint32_t ln_ip_src_for(struct ln_node *n, uint32_t dst);
  * with an address (NULL if none). */
 struct ln_iface *ln_ip_mcast_iface(struct ln_node *n, uint32_t group);
 
+/* True for a multicast group address, 224.0.0.0/4 (class D, RFC 1112). */
+static inline bool ln_ip_is_mcast(uint32_t addr) { return (addr >> 28) == 0xe; }
+
 /* True for 255.255.255.255 and for the directed broadcast address of any
  * of n's subnets (RFC 1122 3.2.1.3, RFC 919). */
 bool ln_ip_is_bcast(const struct ln_node *n, uint32_t addr);

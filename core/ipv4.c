@@ -31,7 +31,6 @@
 #include "trace.h"
 #include "wire.h"
 
-static bool is_mcast(uint32_t a) { return (a >> 28) == 0xe; }
 static bool is_loopback(uint32_t a) { return (a >> 24) == 127; }
 
 bool ln_ip_is_bcast(const ln_node *n, uint32_t a)
@@ -102,7 +101,7 @@ uint32_t ln_ip_src_for(ln_node *n, uint32_t dst)
     /* A local destination is reached from itself (Linux's local routes
      * carry the address as their preferred source). */
     if (ln_ip_is_local(n, dst)) return dst;
-    if (is_mcast(dst)) {
+    if (ln_ip_is_mcast(dst)) {
         ln_iface *ifc = ln_ip_mcast_iface(n, dst);
         return ifc ? iface_src(n, ifc) : 0;
     }
@@ -315,8 +314,8 @@ void ln_ip_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
         /* ip_mc_validate_source also lets 0.0.0.0 send IGMP and to the
          * local groups 224.0.0.x: a snooping switch queries from it. */
         bool zero_ok = dst == 0xffffffffu || (dst >> 8) == 0xe00000u ||
-                       (is_mcast(dst) && h[LN_IP_PROTO] == LN_IPPROTO_IGMP);
-        bool bad_src = is_mcast(src) || src == 0xffffffffu || is_loopback(src) ||
+                       (ln_ip_is_mcast(dst) && h[LN_IP_PROTO] == LN_IPPROTO_IGMP);
+        bool bad_src = ln_ip_is_mcast(src) || src == 0xffffffffu || is_loopback(src) ||
                        (src == 0 && !zero_ok) || ln_node_has_addr(n, src);
         bool bad_dst = is_loopback(dst) || (dst >> 24) == 0;
         if (bad_src || bad_dst) {
@@ -340,7 +339,7 @@ void ln_ip_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
         deliver(n, ifc, pkt);
         return;
     }
-    if (is_mcast(dst)) {
+    if (ln_ip_is_mcast(dst)) {
         /* ip_check_mc_rcu: a group this interface joined (the Ethernet
          * filter passes 32 groups per MAC address, this is exact); a copy
          * we looped back ourselves was checked on the way out.  Multicast
@@ -383,7 +382,7 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
         if (o.nexthop) nh = o.nexthop;
     } else if (ln_ip_is_local(n, dst)) {
         local = true;
-    } else if (is_mcast(dst)) {
+    } else if (ln_ip_is_mcast(dst)) {
         /* A group is never behind a gateway: the frame goes to the
          * group's MAC address on the chosen interface. */
         ifc = ln_ip_mcast_iface(n, dst);
@@ -408,7 +407,7 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
         src = local ? dst : iface_src(n, ifc);
         /* 0.0.0.0 is a legal source only towards the limited broadcast
          * and groups (a host with no address yet: DHCP, IGMP). */
-        if (!src && dst != 0xffffffffu && !is_mcast(dst)) {
+        if (!src && dst != 0xffffffffu && !ln_ip_is_mcast(dst)) {
             ln_pkt_free(pkt);
             return LN_EADDRNOTAVAIL;
         }
@@ -466,7 +465,7 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
         LN_MIB_INC(n, IpExtOutBcastPkts);
         ln_pkt *copy = ln_pkt_clone(pkt);
         if (copy) loop_back(n, copy);
-    } else if (is_mcast(dst)) {
+    } else if (ln_ip_is_mcast(dst)) {
         /* ip_mc_output: with IP_MULTICAST_LOOP, a copy for the sockets of
          * this host when the interface is a member. */
         LN_MIB_INC(n, IpExtOutMcastPkts);

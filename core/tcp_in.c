@@ -679,7 +679,7 @@ void ln_tcp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
 {
     ln_tcp_stack *st = n->tcp;
     /* Linux keeps only segments addressed to this host (PACKET_HOST). */
-    if (!st || ln_ip_is_bcast(n, ip->dst) || (ip->dst >> 28) == 0xe) {
+    if (!st || ln_ip_is_bcast(n, ip->dst) || ln_ip_is_mcast(ip->dst)) {
         ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_OTHER_HOST);
         return;
     }

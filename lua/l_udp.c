@@ -94,8 +94,6 @@ static const struct uopt {
     {NULL, 0, 0},
 };
 
-#define KNOWN_OPTS "broadcast, reuseaddr, rcvbuf, ttl, multicast_ttl, multicast_loop, " \
-                   "multicast_if, multicast_all"
 static const char *const new_opts[] = {"broadcast", "reuseaddr", "rcvbuf", "ttl", "multicast_ttl",
                                        "multicast_loop", "multicast_if", "multicast_all", NULL};
 
@@ -103,9 +101,15 @@ static const char *const new_opts[] = {"broadcast", "reuseaddr", "rcvbuf", "ttl"
 static const struct uopt *find_opt(lua_State *L, int arg, const char *fname)
 {
     const char *name = lnl_checkstring(L, arg, fname);
-    for (const struct uopt *o = uopts; o->name; o++)
+    luaL_Buffer known;
+    luaL_buffinit(L, &known);
+    for (const struct uopt *o = uopts; o->name; o++) {
         if (strcmp(o->name, name) == 0) return o;
-    lnl_argerror(L, arg, fname, "option \"%s\" unknown (known: " KNOWN_OPTS ")", name);
+        if (o != uopts) luaL_addstring(&known, ", ");
+        luaL_addstring(&known, o->name);
+    }
+    luaL_pushresult(&known);
+    lnl_argerror(L, arg, fname, "option \"%s\" unknown (known: %s)", name, lua_tostring(L, -1));
     return NULL;
 }
 
