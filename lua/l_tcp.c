@@ -42,19 +42,10 @@
 #include "tcp_cc.h"
 #include "udp.h"
 #include "lunet.h"
+#include "l_tcp.h"
 
 #define F_PREFIX "TcpSocket:"
 
-typedef struct lnl_tsock {
-    ln_tcp_sock *s;               /* NULL once released or the network closed */
-    lnl_net *n;
-    ln_node *node;
-    struct lnl_tsock *next, *prev;/* n->tsocks while s != NULL */
-    lnl_task *rwait, *wwait;      /* tasks blocked reading / writing */
-    char *rbuf;                   /* read-ahead: bytes taken from the stack */
-    size_t rlen, rcap;
-    bool was_listening;
-} lnl_tsock;
 
 /* ---- helpers shared with l_udp.c --------------------------------------- */
 
@@ -179,7 +170,7 @@ static void on_notify(ln_tcp_sock *s, unsigned events, void *arg)
 
 /* The socket leaves the user: forget the engine pointer, wake waiters so
  * they read "closed". */
-static void release(lua_State *L, lnl_tsock *k)
+void lnl_tcp_release(lua_State *L, lnl_tsock *k)
 {
     if (!k->s) return;
     lnl_unanchor(L, k->n, k);
@@ -201,7 +192,7 @@ void lnl_tcp_close_all(lnl_net *n)
 }
 
 /* Wrap an engine socket the user owns in a new userdata. */
-static lnl_tsock *push_sock(lua_State *L, lnl_net *n, ln_node *node, ln_tcp_sock *s)
+lnl_tsock *lnl_tcp_push(lua_State *L, lnl_net *n, ln_node *node, ln_tcp_sock *s)
 {
     lnl_tsock *k = lua_newuserdatauv(L, sizeof *k, 1);
     memset(k, 0, sizeof *k);
@@ -219,7 +210,7 @@ static lnl_tsock *push_sock(lua_State *L, lnl_net *n, ln_node *node, ln_tcp_sock
     return k;
 }
 
-static lnl_tsock *checksock(lua_State *L, const char *fname)
+lnl_tsock *lnl_tcp_check(lua_State *L, const char *fname)
 {
     lnl_tsock *k = lnl_checkudata(L, 1, LNL_TCP, fname);
     if (!k->n->net) luaL_error(L, "%s: the network is closed", fname);
@@ -374,7 +365,7 @@ static int apply_opts(lua_State *L, ln_tcp_sock *s, int idx, const char *fname)
 static int tcp_setoption(lua_State *L)
 {
     const char *F = F_PREFIX "setoption";
-    lnl_tsock *k = checksock(L, F);
+    lnl_tsock *k = lnl_tcp_check(L, F);
     const struct topt *o = find_opt(L, 2, F);
     lnl_check_not_in_hook(L, k->n, F);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
@@ -384,7 +375,7 @@ static int tcp_setoption(lua_State *L)
 static int tcp_getoption(lua_State *L)
 {
     const char *F = F_PREFIX "getoption";
-    lnl_tsock *k = checksock(L, F);
+    lnl_tsock *k = lnl_tcp_check(L, F);
     const struct topt *o = find_opt(L, 2, F);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     if (o->kind == O_CC) {
@@ -422,7 +413,7 @@ static int do_bind(lua_State *L, lnl_tsock *k, int idx, const char *fname)
 static int tcp_bind(lua_State *L)
 {
     const char *F = F_PREFIX "bind";
-    lnl_tsock *k = checksock(L, F);
+    lnl_tsock *k = lnl_tcp_check(L, F);
     lnl_check_not_in_hook(L, k->n, F);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     int rc = do_bind(L, k, 2, F);
@@ -459,7 +450,7 @@ static int start_listen(lnl_tsock *k, int backlog)
 static int tcp_listen(lua_State *L)
 {
     const char *F = F_PREFIX "listen";
-    lnl_tsock *k = checksock(L, F);
+    lnl_tsock *k = lnl_tcp_check(L, F);
     int backlog = check_backlog(L, 2, 2, F);
     lnl_check_not_in_hook(L, k->n, F);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
@@ -471,6 +462,20 @@ static int tcp_listen(lua_State *L)
 
 /* ---- accept ---------------------------------------------------------------------- */
 
+int lnl_tcp_accept_step(lua_State *L, lnl_tsock *k, int not_listening)
+{
+    ln_tcp_sock *c = ln_tcp_accept(k->s);
+    if (c) {
+        lnl_tcp_push(L, k->n, ln_tcp_node(c), c);
+        return 1;
+    }
+    if (ln_tcp_get_state(k->s) != LN_TCP_LISTEN) {
+        int e = ln_tcp_error(k->s);
+        return lnl_push_err(L, e ? e : not_listening);
+    }
+    return 0;
+}
+
 static const char *const accept_opts[] = {"timeout", NULL};
 
 static int accept_k(lua_State *L, int status, lua_KContext ctx)
@@ -481,22 +486,15 @@ static int accept_k(lua_State *L, int status, lua_KContext ctx)
     lnl_tsock *k = lua_touserdata(L, 1);
     ln_time deadline = (ln_time)lua_tointeger(L, 2);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
-    ln_tcp_sock *c = ln_tcp_accept(k->s);
-    if (c) {
-        push_sock(L, k->n, ln_tcp_node(c), c);
-        return 1;
-    }
-    if (ln_tcp_get_state(k->s) != LN_TCP_LISTEN) {
-        int e = ln_tcp_error(k->s);
-        return lnl_push_err(L, e ? e : LN_ECLOSED);
-    }
+    int n = lnl_tcp_accept_step(L, k, LN_ECLOSED);
+    if (n) return n;
     return wait_for(L, k, false, deadline, 0, accept_k);
 }
 
 static int tcp_accept(lua_State *L)
 {
     const char *F = F_PREFIX "accept";
-    lnl_tsock *k = checksock(L, F);
+    lnl_tsock *k = lnl_tcp_check(L, F);
     ln_time deadline = opt_deadline(L, 2, k->n, F, accept_opts);
     if (!enter(L, k, false, F)) return 2;
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
@@ -541,7 +539,7 @@ static int connect_k(lua_State *L, int status, lua_KContext ctx)
             /* Our timeout, not the stack's: abandon the attempt (the
              * socket is closed), as OpenResty does. */
             ln_tcp_sock *s = k->s;
-            release(L, k);
+            lnl_tcp_release(L, k);
             ln_tcp_abort(s);
             err = LN_ETIMEDOUT;
         } else {
@@ -550,7 +548,7 @@ static int connect_k(lua_State *L, int status, lua_KContext ctx)
     }
     if (ctx && k->s) {
         ln_tcp_sock *s = k->s;
-        release(L, k);
+        lnl_tcp_release(L, k);
         ln_tcp_close(s);
     }
     return lnl_push_err(L, err);
@@ -584,7 +582,7 @@ static lua_Integer check_port(lua_State *L, int idx, const char *fname)
 static int tcp_connect(lua_State *L)
 {
     const char *F = F_PREFIX "connect";
-    lnl_tsock *k = checksock(L, F);
+    lnl_tsock *k = lnl_tcp_check(L, F);
     uint32_t addr = lnl_argaddr(L, 2, NULL, F);
     lua_Integer port = check_port(L, 3, F);
     ln_time deadline = opt_deadline(L, 4, k->n, F, connect_opts);
@@ -641,7 +639,7 @@ static int send_k(lua_State *L, int status, lua_KContext ctx)
 static int tcp_send(lua_State *L)
 {
     const char *F = F_PREFIX "send";
-    lnl_tsock *k = checksock(L, F);
+    lnl_tsock *k = lnl_tcp_check(L, F);
     if (lua_type(L, 2) == LUA_TNUMBER) {
         if (!lua_isinteger(L, 2) || lua_tointeger(L, 2) < 0)
             lnl_argerror(L, 2, F, "a byte count must be a non-negative integer");
@@ -663,7 +661,7 @@ enum { P_COUNT, P_LINE, P_ALL, P_ANY };
 
 #define LINE_CHUNK 4096
 
-static bool rbuf_reserve(lnl_tsock *k, size_t extra)
+bool lnl_tcp_rbuf_reserve(lnl_tsock *k, size_t extra)
 {
     if (k->rcap - k->rlen >= extra) return true;
     size_t nc = k->rcap ? k->rcap : 256;
@@ -676,7 +674,7 @@ static bool rbuf_reserve(lnl_tsock *k, size_t extra)
 }
 
 /* Push the first n read-ahead bytes (dropping `skip` more after them). */
-static void rbuf_take(lua_State *L, lnl_tsock *k, size_t n, size_t skip)
+void lnl_tcp_rbuf_take(lua_State *L, lnl_tsock *k, size_t n, size_t skip)
 {
     lua_pushlstring(L, k->rbuf ? k->rbuf : "", n);
     size_t used = n + skip;
@@ -692,7 +690,7 @@ static void push_line(lua_State *L, lnl_tsock *k, size_t n, size_t skip)
         len--;
         skip++;
     }
-    rbuf_take(L, k, len, skip);
+    lnl_tcp_rbuf_take(L, k, len, skip);
 }
 
 /* Results for the pattern once EOF (r == 0) or an error (r < 0) ends it. */
@@ -701,7 +699,7 @@ static int recv_end(lua_State *L, lnl_tsock *k, int kind, int64_t r)
     if (r == 0) {
         switch (kind) {
         case P_ALL:
-            rbuf_take(L, k, k->rlen, 0);
+            lnl_tcp_rbuf_take(L, k, k->rlen, 0);
             return 1;
         case P_LINE:
             if (!k->rlen) return lnl_push_err(L, LN_ECLOSED);
@@ -709,7 +707,7 @@ static int recv_end(lua_State *L, lnl_tsock *k, int kind, int64_t r)
             return 1;
         case P_COUNT:
             if (!k->rlen) return lnl_push_err(L, LN_ECLOSED);
-            rbuf_take(L, k, k->rlen, 0);
+            lnl_tcp_rbuf_take(L, k, k->rlen, 0);
             lua_pushstring(L, ln_strerror(LN_ECLOSED));
             return 2;
         default:
@@ -717,7 +715,7 @@ static int recv_end(lua_State *L, lnl_tsock *k, int kind, int64_t r)
         }
     }
     lnl_push_err(L, (int)r);
-    rbuf_take(L, k, k->rlen, 0);                  /* what came before it */
+    lnl_tcp_rbuf_take(L, k, k->rlen, 0);                  /* what came before it */
     return 3;
 }
 
@@ -728,7 +726,7 @@ static int recv_step(lua_State *L, lnl_tsock *k, int kind, size_t count)
     for (;;) {
         switch (kind) {
         case P_COUNT:
-            if (k->rlen >= count) { rbuf_take(L, k, count, 0); return 1; }
+            if (k->rlen >= count) { lnl_tcp_rbuf_take(L, k, count, 0); return 1; }
             break;
         case P_LINE: {
             char *nl = k->rlen ? memchr(k->rbuf, '\n', k->rlen) : NULL;
@@ -736,7 +734,7 @@ static int recv_step(lua_State *L, lnl_tsock *k, int kind, size_t count)
             break;
         }
         case P_ANY:
-            if (k->rlen) { rbuf_take(L, k, k->rlen, 0); return 1; }
+            if (k->rlen) { lnl_tcp_rbuf_take(L, k, k->rlen, 0); return 1; }
             break;
         default:
             break;
@@ -754,7 +752,7 @@ static int recv_step(lua_State *L, lnl_tsock *k, int kind, size_t count)
         size_t want = kind == P_COUNT ? count - k->rlen : kind == P_LINE ? LINE_CHUNK : avail;
         if (want > avail) want = avail;
         if (!want) want = 1;
-        if (!rbuf_reserve(k, want)) return luaL_error(L, F_PREFIX "receive: out of memory");
+        if (!lnl_tcp_rbuf_reserve(k, want)) return luaL_error(L, F_PREFIX "receive: out of memory");
         int64_t r = ln_tcp_recv(k->s, k->rbuf + k->rlen, want);
         if (r > 0) {
             k->rlen += (size_t)r;
@@ -784,7 +782,7 @@ static int recv_k(lua_State *L, int status, lua_KContext ctx)
 static int tcp_receive(lua_State *L)
 {
     const char *F = F_PREFIX "receive";
-    lnl_tsock *k = checksock(L, F);
+    lnl_tsock *k = lnl_tcp_check(L, F);
     int kind = P_ANY;
     lua_Integer count = 0;
     int oidx = 3;
@@ -821,7 +819,7 @@ static int tcp_receive(lua_State *L)
 static int tcp_shutdown(lua_State *L)
 {
     const char *F = F_PREFIX "shutdown";
-    lnl_tsock *k = checksock(L, F);
+    lnl_tsock *k = lnl_tcp_check(L, F);
     static const char *const hows[] = {"send", "receive", "both", NULL};
     int how = 2;
     if (!lua_isnoneornil(L, 2)) {
@@ -842,7 +840,7 @@ static int tcp_close(lua_State *L)
     lnl_tsock *k = lnl_checkudata(L, 1, LNL_TCP, F_PREFIX "close");
     if (k->s && k->n->net) {
         ln_tcp_sock *s = k->s;
-        release(L, k);
+        lnl_tcp_release(L, k);
         if (k->n->dispatching) lnl_grave_tcp(k->n, s);
         else ln_tcp_close(s);
     }
@@ -856,11 +854,11 @@ static int tcp_close(lua_State *L)
 static int tcp_abort(lua_State *L)
 {
     const char *F = F_PREFIX "abort";
-    lnl_tsock *k = checksock(L, F);
+    lnl_tsock *k = lnl_tcp_check(L, F);
     lnl_check_not_in_hook(L, k->n, F);
     if (k->s) {
         ln_tcp_sock *s = k->s;
-        release(L, k);
+        lnl_tcp_release(L, k);
         ln_tcp_abort(s);
     }
     lua_pushboolean(L, 1);
@@ -872,7 +870,7 @@ static int tcp_gc(lua_State *L)
     lnl_tsock *k = luaL_checkudata(L, 1, LNL_TCP);
     if (k->s && k->n->net) {
         ln_tcp_sock *s = k->s;
-        release(L, k);
+        lnl_tcp_release(L, k);
         lnl_grave_tcp(k->n, s);
     }
     free(k->rbuf);
@@ -975,7 +973,7 @@ static void push_info(lua_State *L, const ln_tcp_info *ti)
 
 static int tcp_info(lua_State *L)
 {
-    lnl_tsock *k = checksock(L, F_PREFIX "info");
+    lnl_tsock *k = lnl_tcp_check(L, F_PREFIX "info");
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     ln_tcp_info ti;
     ln_tcp_get_info(k->s, &ti);
@@ -999,12 +997,12 @@ static int push_name(lua_State *L, lnl_tsock *k, bool peer)
 
 static int tcp_getsockname(lua_State *L)
 {
-    return push_name(L, checksock(L, F_PREFIX "getsockname"), false);
+    return push_name(L, lnl_tcp_check(L, F_PREFIX "getsockname"), false);
 }
 
 static int tcp_getpeername(lua_State *L)
 {
-    return push_name(L, checksock(L, F_PREFIX "getpeername"), true);
+    return push_name(L, lnl_tcp_check(L, F_PREFIX "getpeername"), true);
 }
 
 static int tcp_tostring(lua_State *L)
@@ -1044,7 +1042,7 @@ static lnl_tsock *new_sock(lua_State *L, lnl_handle *h, int oidx, const char *fn
 {
     ln_tcp_sock *s = ln_tcp_socket(h->obj);
     if (!s) luaL_error(L, "%s: out of memory (or no TCP on %s)", fname, ((ln_node *)h->obj)->name);
-    lnl_tsock *k = push_sock(L, h->n, h->obj, s);
+    lnl_tsock *k = lnl_tcp_push(L, h->n, h->obj, s);
     *rc = apply_opts(L, s, oidx, fname);
     return k;
 }
@@ -1095,7 +1093,7 @@ static int node_listen(lua_State *L)
     if (rc == 0) rc = start_listen(k, backlog);
     if (rc < 0) {
         ln_tcp_sock *s = k->s;
-        release(L, k);
+        lnl_tcp_release(L, k);
         ln_tcp_close(s);
         return lnl_push_err(L, rc);
     }
@@ -1122,7 +1120,7 @@ static int node_connect(lua_State *L)
     lnl_tsock *k = new_sock(L, h, 4, F, &rc);      /* at 5 */
     if (rc < 0) {
         ln_tcp_sock *s = k->s;
-        release(L, k);
+        lnl_tcp_release(L, k);
         ln_tcp_close(s);
         return lnl_push_err(L, rc);
     }
@@ -1131,7 +1129,7 @@ static int node_connect(lua_State *L)
     int r = ln_tcp_connect(k->s, addr, (uint16_t)port);
     if (r < 0) {
         ln_tcp_sock *s = k->s;
-        release(L, k);
+        lnl_tcp_release(L, k);
         ln_tcp_close(s);
         return lnl_push_err(L, r);
     }
@@ -1289,4 +1287,5 @@ void lnl_open_tcp(lua_State *L)
     lnl_getmethods(L, "Node");
     luaL_setfuncs(L, node_methods, 0);
     lua_pop(L, 1);
+    lnl_open_tcp_nb(L);
 }

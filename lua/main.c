@@ -72,6 +72,10 @@ static const char *const usage_text =
     "  lunet repl [--seed N] [--pcap DIR] [--trace LIST] [--color=WHEN] [FILE.lua [ARGS...]]\n"
     "      load FILE.lua (a topology or a script), then a Lua prompt while\n"
     "      every network runs in real time (.help at the prompt)\n"
+    "  lunet packetdrill [--tolerance_usecs=N] [-D NAME=VALUE] [--pcap DIR] [--ladder] [-v]\n"
+    "                    [packetdrill's address and --mtu options] FILE.pkt...\n"
+    "      run packetdrill scripts against lunet's TCP in virtual time (--help lists\n"
+    "      the options)\n"
     "  lunet version\n"
     "  lunet help\n"
     "\n"
@@ -749,10 +753,12 @@ static int cmd_repl(lua_State *L, opts *o)
     return signal_status(L, code);   /* SIGTERM, SIGHUP: the session ended */
 }
 
-static int cmd_test(lua_State *L, opts *o, int first)
+/* `lunet test` and `lunet packetdrill`: a Lua module's main(args, opts)
+ * parses its own options and returns the exit code. */
+static int cmd_module(lua_State *L, opts *o, int first, const char *module)
 {
     lua_getglobal(L, "require");
-    lua_pushliteral(L, "lunet.test");
+    lua_pushstring(L, module);
     int st = docall(L, 1, 1);
     if (st != LUA_OK) { report(L, st); return 1; }
     lua_getfield(L, -1, "main");
@@ -765,7 +771,7 @@ static int cmd_test(lua_State *L, opts *o, int first)
         lua_rawseti(L, -2, i - first + 1);
     }
     lua_createtable(L, 0, 1);
-    lua_pushstring(L, PROG " test");
+    lua_pushfstring(L, PROG " %s", o->cmd);
     lua_setfield(L, -2, "prog");
     st = docall(L, 2, 1);
     if (st != LUA_OK) { report(L, st); return 1; }
@@ -797,8 +803,10 @@ static int pmain(lua_State *L)
     } else if (strcmp(o->cmd, "repl") == 0) {
         int rc = parse_run(o, 2);
         o->exit_code = rc ? rc : cmd_repl(L, o);
+    } else if (strcmp(o->cmd, "packetdrill") == 0) {
+        o->exit_code = cmd_module(L, o, 2, "lunet.packetdrill");
     } else {
-        o->exit_code = cmd_test(L, o, 2);
+        o->exit_code = cmd_module(L, o, 2, "lunet.test");
     }
     /* Close captures and networks now, while the state is whole: captures
      * complete before anything else is torn down.  A capture that could not
@@ -828,7 +836,8 @@ int main(int argc, char **argv)
 #endif
         return 0;
     }
-    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "test") != 0 && strcmp(cmd, "repl") != 0) {
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "test") != 0 && strcmp(cmd, "repl") != 0 &&
+        strcmp(cmd, "packetdrill") != 0) {
         if (cmd[0] == '-') return usage_error("unknown option %s", cmd);
         return usage_error("unknown command \"%s\"", cmd);
     }

@@ -30,6 +30,15 @@ foreach(src ${DEMOS})
   set_tests_properties(script.${name} PROPERTIES ENVIRONMENT "LUNET_PCAP_DIR=${CMAKE_BINARY_DIR}/pcap")
 endforeach()
 
+# TCP specifications in packetdrill's language, run by `lunet packetdrill`
+# (the tool's own failure cases are checked by scenarios/packetdrill.lua).
+file(GLOB PKT_SCRIPTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/packetdrill/*.pkt)
+foreach(src ${PKT_SCRIPTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_test(NAME packetdrill.${name} COMMAND lunet packetdrill ${src}
+           WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+endforeach()
+
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/extra.cmake)
   include(${CMAKE_SOURCE_DIR}/tests/extra.cmake)
 endif()

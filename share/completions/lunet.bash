@@ -10,6 +10,7 @@
 _lunet_opts_run='--seed= --realtime --step --speed= --quiz --lang= --trace= --pcap= --report= --timeout= --color= --progress= --'
 _lunet_opts_test='--seed= --filter= --tap --junit= --pcap= -v --verbose --timeout= --lang= --color= --progress= --help --'
 _lunet_opts_repl='--seed= --pcap= --lang= --trace= --color= --'
+_lunet_opts_packetdrill='--tolerance_usecs= --tolerance_percent= --local_ip= --remote_ip= --gateway_ip= --netmask_ip= --bind_port= --connect_port= --mtu= --ip_version= --strict_segments --seed= --pcap= --ladder -D -v --verbose --help'
 
 # COMPREPLY: the values of option $1 that start with $2.  (The helpers
 # set COMPREPLY themselves: compopt in a $(...) subshell would be lost.)
@@ -57,7 +58,17 @@ _lunet()
         if [[ $cur == -* ]]; then
             COMPREPLY=($(compgen -W $'--help\n--version' -- "$cur"))
         else
-            COMPREPLY=($(compgen -W $'run\ntest\nrepl\nversion\nhelp' -- "$cur"))
+            COMPREPLY=($(compgen -W $'run\ntest\nrepl\npacketdrill\nversion\nhelp' -- "$cur"))
+        fi
+        return 0
+    fi
+    if [[ $cmd == packetdrill ]]; then
+        if [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W "${_lunet_opts_packetdrill// /$'\n'}" -- "$cur"))
+            [[ ${#COMPREPLY[@]} == 1 && ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2>/dev/null
+        else
+            compopt -o filenames 2>/dev/null
+            COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.pkt' -- "$cur"))
         fi
         return 0
     fi

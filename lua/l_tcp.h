@@ -1,0 +1,41 @@
+/* l_tcp.h - the TcpSocket userdata, shared by l_tcp.c (the blocking,
+ * task-facing calls) and l_tcp_nb.c (the non-blocking ones). */
+#ifndef LNL_TCP_H
+#define LNL_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "node.h"
+#include "tcp.h"
+#include "lunet.h"
+
+typedef struct lnl_tsock {
+    ln_tcp_sock *s;               /* NULL once released or the network closed */
+    lnl_net *n;
+    ln_node *node;
+    struct lnl_tsock *next, *prev;/* n->tsocks while s != NULL */
+    lnl_task *rwait, *wwait;      /* tasks blocked reading / writing */
+    char *rbuf;                   /* read-ahead: bytes taken from the stack */
+    size_t rlen, rcap;
+    bool was_listening;
+} lnl_tsock;
+
+/* The socket at argument 1 of fname; raises if its network is closed. */
+lnl_tsock *lnl_tcp_check(lua_State *L, const char *fname);
+/* Wrap an engine socket the user owns in a new userdata (pushed). */
+lnl_tsock *lnl_tcp_push(lua_State *L, lnl_net *n, ln_node *node, ln_tcp_sock *s);
+/* The socket leaves the user: forget the engine pointer, wake waiters. */
+void lnl_tcp_release(lua_State *L, lnl_tsock *k);
+/* Take the next connection of listener k: pushes it (1), or nil and the
+ * socket's error or not_listening when k is no longer listening (2);
+ * 0 when none waits. */
+int lnl_tcp_accept_step(lua_State *L, lnl_tsock *k, int not_listening);
+/* The read-ahead buffer: room for extra more bytes; push the first n. */
+bool lnl_tcp_rbuf_reserve(lnl_tsock *k, size_t extra);
+void lnl_tcp_rbuf_take(lua_State *L, lnl_tsock *k, size_t n, size_t skip);
+
+/* Adds the try_* methods to TcpSocket (l_tcp_nb.c). */
+void lnl_open_tcp_nb(lua_State *L);
+
+#endif
