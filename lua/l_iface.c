@@ -99,11 +99,13 @@ static int iface_promisc(lua_State *L)
 
 static int iface_stats(lua_State *L)
 {
-    const ln_iface_stats *s = &IFC(checkiface(L, "iface:stats"))->st;
-    lua_createtable(L, 0, 7);
-#define F(name) lua_pushinteger(L, (lua_Integer)s->name); lua_setfield(L, -2, #name);
-    F(rx_packets) F(rx_bytes) F(rx_dropped) F(rx_errors) F(tx_packets) F(tx_bytes) F(tx_dropped)
-#undef F
+#define C(field) LNL_COUNTER(ln_iface_stats, field)
+    static const lnl_counter counters[] = {
+        C(rx_packets), C(rx_bytes), C(rx_dropped), C(rx_errors), C(tx_packets), C(tx_bytes),
+        C(tx_dropped), {NULL, 0},
+    };
+#undef C
+    lnl_push_counters(L, &IFC(checkiface(L, "iface:stats"))->st, counters);
     return 1;
 }
 

@@ -301,110 +301,141 @@ static bool parse_action(lua_State *L, int idx, ln_ic_cfg *c)
     return false;
 }
 
-static int net_intercept(lua_State *L)
-{
-    lnl_net *n = lnl_checknet(L, 1, F);
-    lnl_check_not_in_hook(L, n, F);
-    static const char *const known[] = {
-        "on", "dir", "iface", "filter", "action", "fn", "raw", "nth", "count", "every",
-        "from", "until", NULL,
-    };
-    lnl_checkopts(L, 2, F, known);
+/* What net:intercept's options say, and the stack slots of the values
+ * the handle keeps as user values: what it is on, the filter string
+ * (cfg.filter points into it) and the function (0: none). */
+typedef struct ic_opts {
     ln_ic_cfg cfg;
-    ln_ic_cfg_default(&cfg);
+    lnl_handle *link, *node;      /* one of them: what the hook is on */
+    int on, filter, fn;
+    bool raw;
+} ic_opts;
 
+/* on = a Link or a Node of this network. */
+static void opt_on(lua_State *L, lnl_net *n, ic_opts *o)
+{
     if (!lnl_optfield(L, 2, "on")) luaL_error(L, "%s: on missing (a Link, or a Node: host or router)", F);
-    int on = lua_gettop(L);
-    lnl_handle *lk = luaL_testudata(L, on, LNL_LINK), *nd = luaL_testudata(L, on, LNL_NODE);
-    if (!lk && !nd) {
-        const char *got = luaL_getmetafield(L, on, "__name") == LUA_TSTRING ? lua_tostring(L, -1)
-                                                                          : luaL_typename(L, on);
+    o->on = lua_gettop(L);
+    o->link = luaL_testudata(L, o->on, LNL_LINK);
+    o->node = luaL_testudata(L, o->on, LNL_NODE);
+    if (!o->link && !o->node) {
+        const char *got = luaL_getmetafield(L, o->on, "__name") == LUA_TSTRING ? lua_tostring(L, -1)
+                                                                             : luaL_typename(L, o->on);
         luaL_error(L, "%s: on must be a Link or a Node (host or router), got %s", F, got);
     }
-    if ((lk ? lk : nd)->n != n) luaL_error(L, "%s: on belongs to another network", F);
-    bool on_link = lk != NULL;
+    if ((o->link ? o->link : o->node)->n != n) luaL_error(L, "%s: on belongs to another network", F);
+}
 
+/* dir, and iface (on a node only). */
+static void opt_where(lua_State *L, ic_opts *o)
+{
+    bool on_link = o->link != NULL;
     if (lnl_optfield(L, 2, "dir")) {
-        cfg.dir = checkdir(L, lua_gettop(L), on_link);
+        o->cfg.dir = checkdir(L, lua_gettop(L), on_link);
         lua_pop(L, 1);
     }
     if (lnl_optfield(L, 2, "iface")) {
         if (on_link) luaL_error(L, "%s: iface is for a hook on a node (a link has its own two ends)", F);
-        cfg.iface = lnl_checkiface_of(L, lua_gettop(L), nd->obj, "net:intercept: iface")->name;
+        o->cfg.iface = lnl_checkiface_of(L, lua_gettop(L), o->node->obj, "net:intercept: iface")->name;
         lua_pop(L, 1);
     }
+}
+
+/* filter: a tcpdump expression; "" (every frame) when absent. */
+static void opt_filter(lua_State *L, ic_opts *o)
+{
     lua_pushliteral(L, "");
     if (lnl_optfield(L, 2, "filter")) {
         if (lua_type(L, -1) != LUA_TSTRING)
             luaL_error(L, "%s: filter must be a string (%s), got %s", F, HINT, luaL_typename(L, -1));
         lua_remove(L, -2);
     }
-    int filter = lua_gettop(L);              /* stays: cfg.filter points into it */
-    cfg.filter = lua_tostring(L, filter);
+    o->filter = lua_gettop(L);
+    o->cfg.filter = lua_tostring(L, o->filter);
+}
 
+/* action, and what its callback gets: the function (in the action table
+ * or as fn, never both) and raw. */
+static void opt_action(lua_State *L, ic_opts *o)
+{
     if (!lnl_optfield(L, 2, "action"))
         luaL_error(L, "%s: action missing (drop, duplicate, corrupt, observe, rewrite, or a table "
                       "such as {delay = \"50ms\"})", F);
-    int fn = parse_action(L, lua_gettop(L), &cfg) ? lua_gettop(L) : 0;
-    bool wants_fn = cfg.action == LN_IC_OBSERVE || cfg.action == LN_IC_REWRITE;
+    o->fn = parse_action(L, lua_gettop(L), &o->cfg) ? lua_gettop(L) : 0;
+    bool wants_fn = o->cfg.action == LN_IC_OBSERVE || o->cfg.action == LN_IC_REWRITE;
     if (lnl_optfield(L, 2, "fn")) {
         if (!wants_fn)
             luaL_error(L, "%s: fn is for the observe and rewrite actions, not %s", F,
-                       ln_ic_action_names[cfg.action]);
-        if (fn) luaL_error(L, "%s: the function is given twice (in action and as fn)", F);
+                       ln_ic_action_names[o->cfg.action]);
+        if (o->fn) luaL_error(L, "%s: the function is given twice (in action and as fn)", F);
         if (!lua_isfunction(L, -1))
             luaL_error(L, "%s: fn must be a function(pkt, ctx), got %s", F, luaL_typename(L, -1));
-        fn = lua_gettop(L);
+        o->fn = lua_gettop(L);
     }
-    if (wants_fn && !fn)
+    if (wants_fn && !o->fn)
         luaL_error(L, "%s: action \"%s\" needs a function: fn = function(pkt, ctx) ... end", F,
-                   ln_ic_action_names[cfg.action]);
-    bool raw = false;
+                   ln_ic_action_names[o->cfg.action]);
     if (lnl_optfield(L, 2, "raw")) {
         if (!lua_isboolean(L, -1)) luaL_error(L, "%s: raw must be true or false", F);
-        raw = lua_toboolean(L, -1);
+        o->raw = lua_toboolean(L, -1);
         lua_pop(L, 1);
     }
-    if (lnl_optfield(L, 2, "nth")) { cfg.nth = checkcount(L, -1, "nth"); lua_pop(L, 1); }
-    if (lnl_optfield(L, 2, "count")) { cfg.count = checkcount(L, -1, "count"); lua_pop(L, 1); }
-    if (lnl_optfield(L, 2, "every")) { cfg.every = checkcount(L, -1, "every"); lua_pop(L, 1); }
-    if (lnl_optfield(L, 2, "from")) { cfg.from = checktime(L, lua_gettop(L), "from"); lua_pop(L, 1); }
-    if (lnl_optfield(L, 2, "until")) { cfg.until = checktime(L, lua_gettop(L), "until"); lua_pop(L, 1); }
-    if (cfg.until <= cfg.from)
-        luaL_error(L, "%s: until must come after from (the window is from <= t < until)", F);
+}
 
+/* Which matches act: nth, count, every, and the window from <= t < until. */
+static void opt_when(lua_State *L, ln_ic_cfg *cfg)
+{
+    if (lnl_optfield(L, 2, "nth")) { cfg->nth = checkcount(L, -1, "nth"); lua_pop(L, 1); }
+    if (lnl_optfield(L, 2, "count")) { cfg->count = checkcount(L, -1, "count"); lua_pop(L, 1); }
+    if (lnl_optfield(L, 2, "every")) { cfg->every = checkcount(L, -1, "every"); lua_pop(L, 1); }
+    if (lnl_optfield(L, 2, "from")) { cfg->from = checktime(L, lua_gettop(L), "from"); lua_pop(L, 1); }
+    if (lnl_optfield(L, 2, "until")) { cfg->until = checktime(L, lua_gettop(L), "until"); lua_pop(L, 1); }
+    if (cfg->until <= cfg->from)
+        luaL_error(L, "%s: until must come after from (the window is from <= t < until)", F);
+}
+
+/* The handle, on the stack, holding what the hook needs alive; a callback
+ * action gets on_frame with the handle as its argument. */
+static lnl_ic *push_handle(lua_State *L, lnl_net *n, ic_opts *o)
+{
     lnl_ic *h = lua_newuserdatauv(L, sizeof *h, UV__COUNT);
     memset(h, 0, sizeof *h);
     luaL_setmetatable(L, LNL_INTERCEPT);
     h->n = n;
-    h->action = cfg.action;
-    h->dir = cfg.dir;
-    h->on_link = on_link;
-    h->raw = raw;
-    if (on_link) {
-        snprintf(h->on, sizeof h->on, "%s", ((ln_link *)lk->obj)->name);
+    h->action = o->cfg.action;
+    h->dir = o->cfg.dir;
+    h->on_link = o->link != NULL;
+    h->raw = o->raw;
+    if (h->on_link) {
+        snprintf(h->on, sizeof h->on, "%s", ((ln_link *)o->link->obj)->name);
     } else {
-        snprintf(h->on, sizeof h->on, "%s%s%s", ((ln_node *)nd->obj)->name, cfg.iface ? "." : "",
-                 cfg.iface ? cfg.iface : "");
+        snprintf(h->on, sizeof h->on, "%s%s%s", ((ln_node *)o->node->obj)->name,
+                 o->cfg.iface ? "." : "", o->cfg.iface ? o->cfg.iface : "");
     }
     lnl_push_net(L, n);
     lua_setiuservalue(L, -2, UV_NET);
-    if (fn) {
-        lua_pushvalue(L, fn);
+    if (o->fn) {
+        lua_pushvalue(L, o->fn);
         lua_setiuservalue(L, -2, UV_FN);
     }
-    lua_pushvalue(L, filter);
+    lua_pushvalue(L, o->filter);
     lua_setiuservalue(L, -2, UV_FILTER);
-    lua_pushvalue(L, on);
+    lua_pushvalue(L, o->on);
     lua_setiuservalue(L, -2, UV_ON);
-    if (wants_fn) {
-        cfg.fn = on_frame;
-        cfg.arg = h;
+    if (o->cfg.action == LN_IC_OBSERVE || o->cfg.action == LN_IC_REWRITE) {
+        o->cfg.fn = on_frame;
+        o->cfg.arg = h;
     }
+    return h;
+}
 
+/* Add the hook to the engine and anchor the handle (on top of the stack)
+ * in uv.intercepts[id] while the hook lives. */
+static void install(lua_State *L, lnl_net *n, lnl_ic *h, const ic_opts *o)
+{
     char err[512];
-    ln_ic *ic = on_link ? ln_ic_add_link(lk->obj, &cfg, err, sizeof err)
-                        : ln_ic_add_node(nd->obj, &cfg, err, sizeof err);
+    ln_ic *ic = o->link ? ln_ic_add_link(o->link->obj, &o->cfg, err, sizeof err)
+                        : ln_ic_add_node(o->node->obj, &o->cfg, err, sizeof err);
     if (!ic) {
         if (strncmp(err, "filter \"", 8) == 0) luaL_error(L, "%s: %s (%s)", F, err, HINT);
         luaL_error(L, "%s: %s", F, err);
@@ -421,6 +452,29 @@ static int net_intercept(lua_State *L)
     lua_pushvalue(L, -3);
     lua_rawseti(L, -2, (lua_Integer)h->id);
     lua_pop(L, 2);
+}
+
+/* net:intercept{...}: the options in the order their errors are checked,
+ * then the handle, then the hook. */
+static int net_intercept(lua_State *L)
+{
+    lnl_net *n = lnl_checknet(L, 1, F);
+    lnl_check_not_in_hook(L, n, F);
+    static const char *const known[] = {
+        "on", "dir", "iface", "filter", "action", "fn", "raw", "nth", "count", "every",
+        "from", "until", NULL,
+    };
+    lnl_checkopts(L, 2, F, known);
+    ic_opts o;
+    memset(&o, 0, sizeof o);
+    ln_ic_cfg_default(&o.cfg);
+    opt_on(L, n, &o);
+    opt_where(L, &o);
+    opt_filter(L, &o);
+    opt_action(L, &o);
+    opt_when(L, &o.cfg);
+    lnl_ic *h = push_handle(L, n, &o);
+    install(L, n, h, &o);
     return 1;
 }
 

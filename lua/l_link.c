@@ -358,13 +358,16 @@ static int link_is_up(lua_State *L)
 
 static void push_dirstats(lua_State *L, const ln_linkdir *d)
 {
-    const ln_linkdir_stats *s = &d->st;
-    lua_createtable(L, 0, 14);
-#define F(name) lua_pushinteger(L, (lua_Integer)s->name); lua_setfield(L, -2, #name);
-    F(enqueued) F(tx_packets) F(tx_bytes) F(delivered) F(delivered_bytes) F(dropped_queue)
-    F(dropped_loss) F(dropped_down) F(dropped_mtu) F(corrupted) F(duplicated) F(reordered)
-    F(max_qlen)
-#undef F
+#define C(field) LNL_COUNTER(ln_linkdir_stats, field)
+    static const lnl_counter counters[] = {
+        C(enqueued), C(tx_packets), C(tx_bytes), C(delivered), C(delivered_bytes),
+        C(dropped_queue), C(dropped_loss), C(dropped_down), C(dropped_mtu), C(corrupted),
+        C(duplicated), C(reordered), {NULL, 0},
+    };
+#undef C
+    lnl_push_counters(L, &d->st, counters);
+    lua_pushinteger(L, d->st.max_qlen);      /* a high-water mark, not a uint64_t counter */
+    lua_setfield(L, -2, "max_qlen");
     lua_pushinteger(L, d->q_len);
     lua_setfield(L, -2, "qlen");
     lua_pushinteger(L, d->q_bytes);

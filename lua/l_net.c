@@ -434,6 +434,19 @@ void lnl_push_drops(lua_State *L, const uint64_t *drops)
     lua_setmetatable(L, -2);
 }
 
+void lnl_push_counters(lua_State *L, const void *st, const lnl_counter *c)
+{
+    int n = 0;
+    while (c[n].name) n++;
+    lua_createtable(L, 0, n);
+    for (; c->name; c++) {
+        uint64_t v;
+        memcpy(&v, (const char *)st + c->off, sizeof v);
+        lua_pushinteger(L, (lua_Integer)v);
+        lua_setfield(L, -2, c->name);
+    }
+}
+
 static int net_drops(lua_State *L)
 {
     lnl_net *n = lnl_checknet(L, 1, "net:drops");

@@ -655,49 +655,72 @@ static void build_arp(bctx *c, int t, const uint8_t *eth_src)
 
 /* ---- IPv4 -------------------------------------------------------------------- */
 
-static void build_ip(bctx *c, int top, int t)
+/* The transport layers a table may hold under ip: at most one. */
+enum { L4_ICMP, L4_IGMP, L4_UDP, L4_TCP, L4_N };
+static const char *const l4_name[L4_N] = {"icmp", "igmp", "udp", "tcp"};
+static const uint8_t l4_proto[L4_N] = {LN_IPPROTO_ICMP, LN_IPPROTO_IGMP, LN_IPPROTO_UDP, LN_IPPROTO_TCP};
+
+/* The transport layer as built: build_ip fills in its length and checksum
+ * once the payload and the addresses are known, unless the table gave them. */
+typedef struct l4_built {
+    int which;                    /* L4_*, or -1: none */
+    uint32_t off, csum_off;       /* where it starts in c->b; where its checksum sits */
+    bool csum_given, ulen_given;
+} l4_built;
+
+/* Room for the fixed header and ip.options (padded to 32 bits); returns
+ * the options' padded length. */
+static uint32_t ip_reserve(bctx *c, int t)
 {
-    lua_State *L = c->L;
-    lua_Integer v;
-    uint32_t start = c->len;
     room(c, LN_IP_HLEN);
     size_t ol = 0;
     const char *opt = fbytes(c, t, "ip", "options", &ol);
-    if (ol > 40) luaL_error(L, "%s: ip.options: %d bytes (the header holds 40)", c->fname, (int)ol);
+    if (ol > 40) luaL_error(c->L, "%s: ip.options: %d bytes (the header holds 40)", c->fname, (int)ol);
     uint32_t padded = ((uint32_t)ol + 3) & ~3u;
     if (ol) memcpy(room(c, padded), opt, ol);
     else room(c, padded);
+    return padded;
+}
 
-    /* The transport layer, if any: at most one. */
-    enum { L4_ICMP, L4_IGMP, L4_UDP, L4_TCP, L4_N };
-    static const char *const l4n[L4_N] = {"icmp", "igmp", "udp", "tcp"};
-    static const uint8_t l4p[L4_N] = {LN_IPPROTO_ICMP, LN_IPPROTO_IGMP, LN_IPPROTO_UDP, LN_IPPROTO_TCP};
+/* Which transport layer the table has (L4_*, or -1), refusing two. */
+static int l4_which(bctx *c, int top)
+{
     int which = -1;
     for (int i = 0; i < L4_N; i++) {
-        int ty = rawfield(L, top, l4n[i]);
-        lua_pop(L, 1);
+        int ty = rawfield(c->L, top, l4_name[i]);
+        lua_pop(c->L, 1);
         if (ty == LUA_TNIL) continue;
         if (which >= 0)
-            luaL_error(L, "%s: both %s and %s: a packet has one transport layer", c->fname, l4n[which], l4n[i]);
+            luaL_error(c->L, "%s: both %s and %s: a packet has one transport layer", c->fname,
+                       l4_name[which], l4_name[i]);
         which = i;
     }
-    uint32_t l4 = c->len, csum_off = 0;
-    bool csum_given = true, ulen_given = true;
-    if (which >= 0) {
-        static const char *const *names[L4_N] = {icmp_fields, igmp_fields, udp_fields, tcp_fields};
-        sub(c, top, l4n[which], names[which]);
-        int lt = lua_absindex(L, -1);
-        if (which == L4_ICMP) build_icmp(c, lt, &csum_off, &csum_given);
-        else if (which == L4_IGMP) build_igmp(c, lt, &csum_off, &csum_given);
-        else if (which == L4_UDP) build_udp(c, lt, &csum_off, &csum_given, &ulen_given);
-        else build_tcp(c, lt, &csum_off, &csum_given);
-        lua_pop(L, 1);
-    }
-    size_t pl = 0;
-    const char *pay = fbytes(c, top, "", "payload", &pl);
-    put_bytes(c, pay, pl);
-    uint32_t end = c->len;
+    return which;
+}
 
+static void build_l4(bctx *c, int top, l4_built *l4)
+{
+    static const char *const *names[L4_N] = {icmp_fields, igmp_fields, udp_fields, tcp_fields};
+    l4->off = c->len;
+    l4->csum_off = 0;
+    l4->csum_given = l4->ulen_given = true;
+    if (l4->which < 0) return;
+    sub(c, top, l4_name[l4->which], names[l4->which]);
+    int lt = lua_absindex(c->L, -1);
+    if (l4->which == L4_ICMP) build_icmp(c, lt, &l4->csum_off, &l4->csum_given);
+    else if (l4->which == L4_IGMP) build_igmp(c, lt, &l4->csum_off, &l4->csum_given);
+    else if (l4->which == L4_UDP) build_udp(c, lt, &l4->csum_off, &l4->csum_given, &l4->ulen_given);
+    else build_tcp(c, lt, &l4->csum_off, &l4->csum_given);
+    lua_pop(c->L, 1);
+}
+
+/* The IPv4 header at start, over a datagram that ends at end, fields in
+ * header order; returns the addresses for the transport checksum. */
+static void ip_header(bctx *c, int t, uint32_t start, uint32_t end, uint32_t padded, int which,
+                      uint32_t *src, uint32_t *dst)
+{
+    lua_State *L = c->L;
+    lua_Integer v;
     uint8_t *h = c->b + start;
     h[LN_IP_VHL] = (uint8_t)(fint_or(c, t, "ip", "version", 0, 15, 4) << 4);
     lua_Integer hl = LN_IP_HLEN + padded;
@@ -728,35 +751,54 @@ static void build_ip(bctx *c, int top, int t)
     lua_Integer proto;
     if (!fint(c, t, "ip", "proto", 0, 255, &proto, false)) {
         if (which < 0) luaL_error(L, "%s: ip.proto missing (no icmp, igmp, udp or tcp layer to take it from)", c->fname);
-        proto = l4p[which];
+        proto = l4_proto[which];
     }
     h[LN_IP_PROTO] = (uint8_t)proto;
-    uint32_t src, dst;
-    if (!fip(c, t, "ip", "dst", &dst)) luaL_error(L, "%s: ip.dst missing", c->fname);
-    if (!fip(c, t, "ip", "src", &src)) {
+    if (!fip(c, t, "ip", "dst", dst)) luaL_error(L, "%s: ip.dst missing", c->fname);
+    if (!fip(c, t, "ip", "src", src)) {
         if (!c->def || !c->def->have_src_ip) luaL_error(L, "%s: ip.src missing", c->fname);
-        src = c->def->src_ip;
+        *src = c->def->src_ip;
     }
-    ln_put32(h + LN_IP_SRC, src);
-    ln_put32(h + LN_IP_DST, dst);
+    ln_put32(h + LN_IP_SRC, *src);
+    ln_put32(h + LN_IP_DST, *dst);
     if (fint(c, t, "ip", "checksum", 0, 65535, &v, true)) ln_put16(h + LN_IP_CSUM, (uint16_t)v);
     else ln_put16(h + LN_IP_CSUM, ln_csum(h, hl <= end - start ? (size_t)hl : end - start));
+}
 
-    /* Transport length and checksum over what was built (RFC 768, RFC 9293
-     * 3.1); the pseudo-header takes the addresses as written. */
-    uint32_t n4 = end - l4;
-    if (which == L4_UDP && !ulen_given) ln_put16(c->b + l4 + 4, (uint16_t)n4);
-    if (which >= 0 && !csum_given) {
-        uint16_t s;
-        /* ICMP and IGMP sum the message alone (RFC 792, RFC 3376 4.1.2). */
-        if (which == L4_ICMP || which == L4_IGMP) s = ln_csum(c->b + l4, n4);
-        else {
-            uint32_t ps = ln_csum_pseudo(src, dst, l4p[which], (uint16_t)n4);
-            s = ln_csum_fold(ln_csum_partial(c->b + l4, n4, ps));
-            if (which == L4_UDP && s == 0) s = 0xffff;   /* RFC 768: 0 means none */
-        }
-        ln_put16(c->b + csum_off, s);
+/* Transport length and checksum over what was built (RFC 768, RFC 9293
+ * 3.1); the pseudo-header takes the addresses as written. */
+static void l4_finish(bctx *c, const l4_built *l4, uint32_t end, uint32_t src, uint32_t dst)
+{
+    uint32_t n4 = end - l4->off;
+    if (l4->which == L4_UDP && !l4->ulen_given) ln_put16(c->b + l4->off + 4, (uint16_t)n4);
+    if (l4->which < 0 || l4->csum_given) return;
+    uint16_t s;
+    /* ICMP and IGMP sum the message alone (RFC 792, RFC 3376 4.1.2). */
+    if (l4->which == L4_ICMP || l4->which == L4_IGMP) s = ln_csum(c->b + l4->off, n4);
+    else {
+        uint32_t ps = ln_csum_pseudo(src, dst, l4_proto[l4->which], (uint16_t)n4);
+        s = ln_csum_fold(ln_csum_partial(c->b + l4->off, n4, ps));
+        if (l4->which == L4_UDP && s == 0) s = 0xffff;   /* RFC 768: 0 means none */
     }
+    ln_put16(c->b + l4->csum_off, s);
+}
+
+/* An IPv4 datagram from the ip table t and its siblings in top (the
+ * transport layer, payload).  The header is written last, since its length
+ * and checksum cover what follows; fields are read in the order their
+ * errors are reported. */
+static void build_ip(bctx *c, int top, int t)
+{
+    uint32_t start = c->len;
+    uint32_t padded = ip_reserve(c, t);
+    l4_built l4 = { .which = l4_which(c, top) };
+    build_l4(c, top, &l4);
+    size_t pl = 0;
+    const char *pay = fbytes(c, top, "", "payload", &pl);
+    put_bytes(c, pay, pl);
+    uint32_t end = c->len, src, dst;
+    ip_header(c, t, start, end, padded, l4.which, &src, &dst);
+    l4_finish(c, &l4, end, src, dst);
 }
 
 /* ---- the whole packet -------------------------------------------------------- */
@@ -792,10 +834,9 @@ lnl_packet *lnl_packet_build(lua_State *L, int idx, const char *fname, const lnl
     lua_pop(L, 2);
     if (has_arp && has_ip) luaL_error(L, "%s: both arp and ip: a frame carries one of them", fname);
     if (has_arp) {
-        for (int i = 0; i < 4; i++) {
-            static const char *const l4n[] = {"icmp", "igmp", "udp", "tcp"};
-            if (rawfield(L, idx, l4n[i]) != LUA_TNIL)
-                luaL_error(L, "%s: %s needs an ip layer, not arp", fname, l4n[i]);
+        for (int i = 0; i < L4_N; i++) {
+            if (rawfield(L, idx, l4_name[i]) != LUA_TNIL)
+                luaL_error(L, "%s: %s needs an ip layer, not arp", fname, l4_name[i]);
             lua_pop(L, 1);
         }
     }

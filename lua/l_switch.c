@@ -76,11 +76,12 @@ static int sw_aging(lua_State *L)
 
 static int sw_stats(lua_State *L)
 {
-    const ln_switch_stats *s = &SW(checksw(L, "switch:stats"))->st;
-    lua_createtable(L, 0, 7);
-#define F(name) lua_pushinteger(L, (lua_Integer)s->name); lua_setfield(L, -2, #name);
-    F(rx) F(forwarded) F(flooded) F(filtered) F(learned) F(moved) F(aged)
-#undef F
+#define C(field) LNL_COUNTER(ln_switch_stats, field)
+    static const lnl_counter counters[] = {
+        C(rx), C(forwarded), C(flooded), C(filtered), C(learned), C(moved), C(aged), {NULL, 0},
+    };
+#undef C
+    lnl_push_counters(L, &SW(checksw(L, "switch:stats"))->st, counters);
     return 1;
 }
 

@@ -22,6 +22,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <lua.h>
@@ -145,6 +146,14 @@ void lnl_net_close(lnl_net *n);
 void lnl_close_all(lua_State *L);
 /* A drop-reason table: non-zero counters; absent known reasons read 0. */
 void lnl_push_drops(lua_State *L, const uint64_t *drops);
+/* One uint64_t counter of an engine stats struct, named in Lua as in C:
+ * LNL_COUNTER(ln_iface_stats, rx_packets).  A field of another type does
+ * not compile, so a struct that changes cannot be read wrong. */
+typedef struct lnl_counter { const char *name; size_t off; } lnl_counter;
+#define LNL_COUNTER(type, field) { #field, _Generic(((type *)0)->field, uint64_t: offsetof(type, field)) }
+/* A new table {name = value} of the counters c (up to a NULL name) of the
+ * struct at st: what iface:stats, link:stats and switch:stats return. */
+void lnl_push_counters(lua_State *L, const void *st, const lnl_counter *c);
 
 /* ---- l_node.c, l_iface.c, l_link.c, l_switch.c, l_capture.c ------------- */
 void lnl_open_node(lua_State *L);

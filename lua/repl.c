@@ -1165,10 +1165,12 @@ static bool load_script(repl *r, const char *script, char **args, int nargs)
     return st == LUA_OK;
 }
 
-int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_docall_fn docall)
+/* The REPL's state, its own event loop and its watchers (not started
+ * yet), and our SIGINT handler in place; NULL after saying why not. */
+static repl *repl_new(lua_State *L, lnl_docall_fn docall)
 {
     repl *r = calloc(1, sizeof *r);
-    if (!r) { message("repl: out of memory"); return 1; }
+    if (!r) { message("repl: out of memory"); return NULL; }
     r->L = L;
     r->docall = docall;
     r->mod = LUA_NOREF;
@@ -1180,7 +1182,12 @@ int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_
     active = r;
     /* A loop of our own, not libev's default one: see realtime.c. */
     r->loop = ev_loop_new(EVFLAG_AUTO);
-    if (!r->loop) { message("repl: cannot create the event loop"); free(r); return 1; }
+    if (!r->loop) {
+        message("repl: cannot create the event loop");
+        active = NULL;
+        free(r);
+        return NULL;
+    }
     ev_async_init(&r->intr, on_sigint);
     r->intr.data = r;
     ev_async_start(r->loop, &r->intr);
@@ -1191,7 +1198,15 @@ int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_
     r->tick.data = r;
     ev_timer_init(&r->eofw, on_eof_timer, 0., 0.);
     r->eofw.data = r;
+    return r;
+}
 
+/* require "lunet.repl" and install it with the C functions it drives
+ * (hide, and the clock: pause, resume, speed, step, now); false after
+ * reporting an error. */
+static bool load_module(repl *r)
+{
+    lua_State *L = r->L;
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, REG_PINNED);
     int top = lua_gettop(L);
@@ -1217,42 +1232,52 @@ int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_
     }
     if (!ok) report(L);
     lua_settop(L, top);
-    if (ok && r->interactive) {
+    return ok;
+}
+
+static void greet(const repl *r)
+{
 #ifdef LUNET_HAVE_LIBEDIT
-        const char *why = r->editing ? "" : " (no line editing: stdout is not a terminal)";
+    const char *why = r->editing ? "" : " (no line editing: stdout is not a terminal)";
 #else
-        const char *why = " (no line editing: built without libedit)";
+    (void)r;
+    const char *why = " (no line editing: built without libedit)";
 #endif
-        printf(PROG " %s (%s): the networks run in real time; .help for help, "
-               "Ctrl-D to quit%s\n", LNL_VERSION, LUA_RELEASE, why);
-    }
-    r->script = script;
-    r->args = args;
-    r->nargs = nargs;
-    if (ok) {
-        top = lua_gettop(L);
-        push_modfield(r, "set_origin");
-        lua_pushstring(L, script ? script : "");
-        for (int i = 0; i < nargs; i++) lua_pushstring(L, args[i]);
-        if (protected(r, nargs + 1, 0) != LUA_OK) report(L);
-        lua_settop(L, top);
-    }
-    if (ok && script) ok = load_script(r, script, args, nargs);
-    if (!ok) r->exit_code = 1;
+    printf(PROG " %s (%s): the networks run in real time; .help for help, "
+           "Ctrl-D to quit%s\n", LNL_VERSION, LUA_RELEASE, why);
+}
 
-    if (ok) {
-#ifdef LUNET_HAVE_LIBEDIT
-        if (r->editing) editing_start(r);
-#endif
-        ev_io_start(r->loop, &r->in);
-        catch_up(r, true);
-        show_prompt(r);
-        if (!r->done) ev_run(r->loop, 0);
-#ifdef LUNET_HAVE_LIBEDIT
-        if (r->editing) editing_stop(r);
-#endif
-    }
+/* Tell the module what the session started from (the script and its
+ * arguments, "" for none); an error here is reported, not fatal. */
+static void set_origin(repl *r)
+{
+    lua_State *L = r->L;
+    int top = lua_gettop(L);
+    push_modfield(r, "set_origin");
+    lua_pushstring(L, r->script ? r->script : "");
+    for (int i = 0; i < r->nargs; i++) lua_pushstring(L, r->args[i]);
+    if (protected(r, r->nargs + 1, 0) != LUA_OK) report(L);
+    lua_settop(L, top);
+}
 
+/* Read, evaluate and keep the networks running until Ctrl-D or .quit. */
+static void run_loop(repl *r)
+{
+#ifdef LUNET_HAVE_LIBEDIT
+    if (r->editing) editing_start(r);
+#endif
+    ev_io_start(r->loop, &r->in);
+    catch_up(r, true);
+    show_prompt(r);
+    if (!r->done) ev_run(r->loop, 0);
+#ifdef LUNET_HAVE_LIBEDIT
+    if (r->editing) editing_stop(r);
+#endif
+}
+
+/* Stop the watchers, give the signals back, free r; returns the exit code. */
+static int repl_free(repl *r)
+{
     ev_io_stop(r->loop, &r->in);
     ev_timer_stop(r->loop, &r->tick);
     ev_timer_stop(r->loop, &r->eofw);
@@ -1265,7 +1290,7 @@ int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_
             signal(term[i], SIG_DFL);
     }
     ev_loop_destroy(r->loop);
-    if (r->mod != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, r->mod);
+    if (r->mod != LUA_NOREF) luaL_unref(r->L, LUA_REGISTRYINDEX, r->mod);
     int code = r->exit_code;
     active = NULL;
     free(r->pend);
@@ -1273,4 +1298,20 @@ int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_
     free(r->nets);
     free(r);
     return code;
+}
+
+int lnl_repl_main(lua_State *L, const char *script, char **args, int nargs, lnl_docall_fn docall)
+{
+    repl *r = repl_new(L, docall);
+    if (!r) return 1;
+    bool ok = load_module(r);
+    if (ok && r->interactive) greet(r);
+    r->script = script;
+    r->args = args;
+    r->nargs = nargs;
+    if (ok) set_origin(r);
+    if (ok && script) ok = load_script(r, script, args, nargs);
+    if (!ok) r->exit_code = 1;
+    if (ok) run_loop(r);
+    return repl_free(r);
 }

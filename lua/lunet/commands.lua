@@ -622,65 +622,57 @@ local function sorted_routes(n)
   return rs
 end
 
-CMDS.route = {
-  usage = "route NODE", help = "the routing table, like ip route", host_first = true,
-  build = function(ctx)
-    want_args(ctx, 1, 1)
-    local n = node_arg(ctx, ctx.args[1], "node")
-    return function()
-      for _, r in ipairs(sorted_routes(n)) do
-        local t = { r.dst == "0.0.0.0/0" and "default" or r.dst }
-        if r.via then t[#t + 1] = "via " .. r.via end
-        t[#t + 1] = "dev " .. r.dev
-        if r.proto == "kernel" then
-          t[#t + 1] = "proto kernel scope link"
-          local ifc = n:iface(r.dev)
-          local src = ifc and ifc:ip()
-          if src then t[#t + 1] = "src " .. src end
-        elseif not r.via then
-          t[#t + 1] = "scope link"
-        end
-        if r.metric and r.metric ~= 0 then t[#t + 1] = "metric " .. r.metric end
-        out(table.concat(t, " "))
-      end
-    end
-  end,
-}
+-- A command that shows one table of a host or router, the way an ip
+-- subcommand does: "NAME NODE", show(n) printing it when the command runs.
+local function node_table(name, help, show)
+  return {
+    usage = name .. " NODE", help = help, host_first = true,
+    build = function(ctx)
+      want_args(ctx, 1, 1)
+      local n = node_arg(ctx, ctx.args[1], "node")
+      return function() show(n) end
+    end,
+  }
+end
 
-CMDS.maddr = {
-  usage = "maddr NODE", help = "multicast groups joined, like ip maddr", host_first = true,
-  build = function(ctx)
-    want_args(ctx, 1, 1)
-    local n = node_arg(ctx, ctx.args[1], "node")
-    return function()
-      for i, ifc in ipairs(n:ifaces()) do
-        out(string.format("%d:\t%s", i, ifc.name))
-        local gs = ifc:groups()
-        for _, g in ipairs(gs) do out("\tlink  " .. g.mac) end
-        for _, g in ipairs(gs) do
-          out("\tinet  " .. g.group .. (g.users > 1 and " users " .. g.users or ""))
-        end
-      end
+CMDS.route = node_table("route", "the routing table, like ip route", function(n)
+  for _, r in ipairs(sorted_routes(n)) do
+    local t = { r.dst == "0.0.0.0/0" and "default" or r.dst }
+    if r.via then t[#t + 1] = "via " .. r.via end
+    t[#t + 1] = "dev " .. r.dev
+    if r.proto == "kernel" then
+      t[#t + 1] = "proto kernel scope link"
+      local ifc = n:iface(r.dev)
+      local src = ifc and ifc:ip()
+      if src then t[#t + 1] = "src " .. src end
+    elseif not r.via then
+      t[#t + 1] = "scope link"
     end
-  end,
-}
+    if r.metric and r.metric ~= 0 then t[#t + 1] = "metric " .. r.metric end
+    out(table.concat(t, " "))
+  end
+end)
 
-CMDS.arp = {
-  usage = "arp NODE", help = "the ARP cache, like ip neigh", host_first = true,
-  build = function(ctx)
-    want_args(ctx, 1, 1)
-    local n = node_arg(ctx, ctx.args[1], "node")
-    return function()
-      for _, e in ipairs(n:arp()) do
-        local t = { e.ip }
-        if e.dev then t[#t + 1] = "dev " .. e.dev end
-        if e.mac then t[#t + 1] = "lladdr " .. e.mac end
-        t[#t + 1] = e.state
-        out(table.concat(t, " "))
-      end
+CMDS.maddr = node_table("maddr", "multicast groups joined, like ip maddr", function(n)
+  for i, ifc in ipairs(n:ifaces()) do
+    out(string.format("%d:\t%s", i, ifc.name))
+    local gs = ifc:groups()
+    for _, g in ipairs(gs) do out("\tlink  " .. g.mac) end
+    for _, g in ipairs(gs) do
+      out("\tinet  " .. g.group .. (g.users > 1 and " users " .. g.users or ""))
     end
-  end,
-}
+  end
+end)
+
+CMDS.arp = node_table("arp", "the ARP cache, like ip neigh", function(n)
+  for _, e in ipairs(n:arp()) do
+    local t = { e.ip }
+    if e.dev then t[#t + 1] = "dev " .. e.dev end
+    if e.mac then t[#t + 1] = "lladdr " .. e.mac end
+    t[#t + 1] = e.state
+    out(table.concat(t, " "))
+  end
+end)
 
 -- ss's names for TCP states.
 local SS_STATE = {

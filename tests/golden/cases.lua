@@ -6,17 +6,36 @@
 -- Returns an array of {name=, draw=function() return svg_string end,
 -- gallery = path under the repository root, for the README's pictures}.
 
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local conv = dofile(here .. "../lib/conversation.lua")
 local ladder = require "lunet.ladder"
 local trace = require "lunet.trace"
 local tp = require "lunet.tcpplots"
 local timeline = require "lunet.timeline"
 
+-- A network of its own (seed 1): client 10.0.0.1 and server 10.0.0.2 on
+-- one link with the options `link`.  Returns net, client, server, link.
+local function pair(name, link)
+  local net = lunet.net{seed = 1, name = name}
+  local client, server = net:host("client"), net:host("server")
+  link.ip = {"10.0.0.1/24", "10.0.0.2/24"}
+  return net, client, server, net:link(client, server, link)
+end
+
+-- The client of the echo pictures: a line out, its echo back, close;
+-- connected() runs as soon as connect returns.
+local function hello(client, connected)
+  local s = assert(client:connect("10.0.0.2", 80))
+  if connected then connected() end
+  s:send("hello\n")
+  s:receive("*l")
+  s:close()
+end
+
 -- The textbook conversation of scripts/handshake.lua: ISNs 1000 and 2000,
 -- one line echoed, the server closing 200 ms after the client.
 local function handshake()
-  local net = lunet.net{seed = 1, name = "handshake"}
-  local client, server = net:host("client"), net:host("server")
-  net:link(client, server, {bandwidth = "10Mbps", delay = "5ms", ip = {"10.0.0.1/24", "10.0.0.2/24"}})
+  local net, client, server = pair("handshake", {bandwidth = "10Mbps", delay = "5ms"})
   client:sysctl("net.ipv4.tcp_fixed_isn", 1000)
   server:sysctl("net.ipv4.tcp_fixed_isn", 2000)
   local listener = assert(server:listen(80))
@@ -31,11 +50,7 @@ local function handshake()
     c:close()
   end)
   client:spawn(function()
-    local s = assert(client:connect("10.0.0.2", 80))
-    lad:note("client app: connect() returned")
-    s:send("hello\n")
-    s:receive("*l")
-    s:close()
+    hello(client, function() lad:note("client app: connect() returned") end)
   end)
   net:run()
   listener:close()
@@ -45,22 +60,11 @@ end
 -- 300 kB through a 2 Mbit/s link with an 8-frame queue: slow start,
 -- overflow, SACK recovery.
 local function bulk()
-  local net = lunet.net{seed = 1, name = "bulk"}
-  local client, server = net:host("client"), net:host("server")
-  net:link(client, server, {bandwidth = "2Mbps", delay = "5ms", queue = 8,
-                            ip = {"10.0.0.1/24", "10.0.0.2/24"}})
+  local net, client, server = pair("bulk", {bandwidth = "2Mbps", delay = "5ms", queue = 8})
   local listener = assert(server:listen(80))
   local tr = trace.new(net, {queues = true})
-  server:spawn(function()
-    local c = listener:accept()
-    while c:receive() do end
-    c:close()
-  end)
-  client:spawn(function()
-    local s = assert(client:connect("10.0.0.2", 80))
-    s:send(300000)
-    s:close()
-  end)
+  server:spawn(function() conv.sink(listener) end)
+  client:spawn(function() conv.send(client, "10.0.0.2", 300000) end)
   net:run()
   listener:close()
   return tr, net
@@ -68,17 +72,8 @@ end
 
 -- One data segment lost on the wire, repaired by the RTO.
 local function loss()
-  local net = lunet.net{seed = 1, name = "loss"}
-  local client, server = net:host("client"), net:host("server")
-  local l = net:link(client, server, {bandwidth = "10Mbps", delay = "5ms",
-                                      ip = {"10.0.0.1/24", "10.0.0.2/24"}})
-  local lost = false
-  net:on("tx", function(ev)
-    if ev.link ~= l.name or ev.node ~= "client" then return end
-    local drop = not lost and (ev.payload or 0) > 0
-    lost = lost or drop
-    l:set{ab = {loss = drop and 1 or 0}}
-  end)
+  local net, client, server, l = pair("loss", {bandwidth = "10Mbps", delay = "5ms"})
+  conv.lose_first_data(net, l, "client")
   local listener = assert(server:listen(80))
   local lad = ladder.new(net, {hosts = {client, server}, relative = true, win = true})
   server:spawn(function()
@@ -87,12 +82,7 @@ local function loss()
     c:receive()
     c:close()
   end)
-  client:spawn(function()
-    local s = assert(client:connect("10.0.0.2", 80))
-    s:send("hello\n")
-    s:receive("*l")
-    s:close()
-  end)
+  client:spawn(function() hello(client) end)
   net:run()
   listener:close()
   return lad, net

@@ -9,20 +9,14 @@
 -- ARP entries are static, so nothing but the frames under test crosses the
 -- wire and every ping RTT is exact (virtual time).
 
--- The repository's topologies/, found from this file's own place: the test
--- passes from any working directory.
-local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local two_hosts = dofile(here .. "../lib/two_hosts.lua")
 local run_task = require("lunet.test").run_task
 
 local MS, S = lunet.time("1ms"), lunet.time("1s")
 local ECHO = "icmp[icmptype] == icmp-echo"
 
-local function lab(net)
-  local l = lunet.topology(TOPO .. "two_hosts.lua", net, {bandwidth = "10Mbps", delay = "5ms"})
-  l.h1:arp_set(l.h2_ip, l.h2.eth0.mac, "eth0")
-  l.h2:arp_set(l.h1_ip, l.h1.eth0.mac, "eth0")
-  return l
-end
+local function lab(net) return two_hosts.static_arp(net, {bandwidth = "10Mbps", delay = "5ms"}) end
 
 -- 98-byte echo frames, 5 ms and 78.4 us of serialization each way.
 local RTT = 2 * (5 * MS + (98 * 8 * 1000000000 + 9999999) // 10000000)

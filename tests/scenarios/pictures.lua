@@ -4,6 +4,7 @@
 
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local xml = dofile(here .. "../lib/xml.lua")
+local conv = dofile(here .. "../lib/conversation.lua")
 local ladder = require "lunet.ladder"
 local trace = require "lunet.trace"
 local tp = require "lunet.tcpplots"
@@ -28,16 +29,10 @@ local function pair(net, opts)
   server:sysctl("net.ipv4.tcp_fixed_isn", 2000)
   local listener = assert(server:listen(80))
   server:spawn(function()
-    local c = listener:accept()
-    while c:receive() do end
-    c:close()
+    conv.sink(listener)
     listener:close()
   end)
-  client:spawn(function()
-    local s = assert(client:connect("10.0.0.2", 80))
-    if opts.bytes then s:send(opts.bytes) else s:send("hello\n") end
-    s:close()
-  end)
+  client:spawn(function() conv.send(client, "10.0.0.2", opts.bytes or "hello\n") end)
   return client, server, l
 end
 
@@ -101,13 +96,7 @@ end)
 
 test("ladder svg: a lost segment ends where it died, its retransmission is styled apart", function(net)
   local client, server, l = pair(net, {bytes = 3000})
-  local lost = false
-  net:on("tx", function(ev)
-    if ev.link ~= l.name or ev.node ~= "client" then return end
-    local drop = not lost and (ev.payload or 0) > 0
-    lost = lost or drop
-    l:set{ab = {loss = drop and 1 or 0}}
-  end)
+  conv.lose_first_data(net, l, "client")
   local lad = ladder.new(net, {hosts = {client, server}, relative = true})
   net:run()
   local root = parse(lad:svg(), "the ladder")
@@ -136,16 +125,8 @@ test("ladder svg: a router as a column, queue drops drawn at its lifeline", func
   client:route("default", "10.0.1.254")
   server:route("default", "10.0.2.254")
   local listener = assert(server:listen(80))
-  server:spawn(function()
-    local c = listener:accept()
-    while c:receive() do end
-    c:close()
-  end)
-  client:spawn(function()
-    local s = assert(client:connect("10.0.2.1", 80))
-    s:send(60000)
-    s:close()
-  end)
+  server:spawn(function() conv.sink(listener) end)
+  client:spawn(function() conv.send(client, "10.0.2.1", 60000) end)
   local lad = ladder.new(net, {hosts = {client, r1, server}})
   net:run()
   listener:close()

@@ -12,6 +12,23 @@ local function lab(net, opts)
   return lunet.topology(TOPO .. "two_hosts.lua", net, opts or {delay = "1ms"})
 end
 
+-- Runs connect() as a task on h1: {what it returned, its error word, how
+-- long it took}.
+local function timed(net, l, connect)
+  return run_task(net, l.h1, function()
+    local t0 = lunet.now()
+    local s, err = connect()
+    return {s, err, lunet.now() - t0}
+  end)
+end
+
+-- r (from timed) says the call failed with `word` after `after`.
+local function failed(r, word, after)
+  expect(r[1]):is_nil()
+  expect(r[2]):eq(word)
+  expect(r[3]):eq(lunet.time(after))
+end
+
 test("connect, send, receive patterns, close", function(net)
   local l = lab(net)
   local srv = assert(l.h2:listen(7000))
@@ -63,14 +80,8 @@ end)
 test("host unreachable: nobody answers ARP", function(net)
   local l = lab(net)
   l.link:down("ab")
-  local r = run_task(net, l.h1, function()
-    local t0 = lunet.now()
-    local ok, err = l.h1:tcp():connect(l.h2_ip, 80)
-    return {ok, err, lunet.now() - t0}
-  end)
-  expect(r[1]):is_nil()
-  expect(r[2]):eq("host unreachable")
-  expect(r[3]):eq(lunet.time("3s"))               -- 3 ARP requests, 1 s apart
+  local r = timed(net, l, function() return l.h1:tcp():connect(l.h2_ip, 80) end)
+  failed(r, "host unreachable", "3s")             -- 3 ARP requests, 1 s apart
 end)
 
 test("refused: nobody listens on the port", function(net)
@@ -92,14 +103,8 @@ end
 test("timeouts: connect to a silent host, accept, receive", function(net)
   local l = lab(net)
   silence(l)                                     -- the SYNs vanish
-  local r = run_task(net, l.h1, function()
-    local t0 = lunet.now()
-    local s, err = l.h1:connect(l.h2_ip, 80, {timeout = "3s"})
-    return {s, err, lunet.now() - t0}
-  end)
-  expect(r[1]):is_nil()
-  expect(r[2]):eq("timeout")
-  expect(r[3]):eq(lunet.time("3s"))
+  local r = timed(net, l, function() return l.h1:connect(l.h2_ip, 80, {timeout = "3s"}) end)
+  failed(r, "timeout", "3s")
   l.link:up()
   local srv = assert(l.h2:listen(7002))
   local a = run_task(net, l.h2, function() return {srv:accept({timeout = "500ms"})} end)
@@ -111,23 +116,15 @@ test("timeouts: connect to a silent host, accept, receive", function(net)
     local d, err = s:receive(1, {timeout = "250ms"})
     return {d, err, lunet.now() - t0}
   end)
-  expect(rr[1]):is_nil()
-  expect(rr[2]):eq("timeout")
-  expect(rr[3]):eq(lunet.time("250ms"))
+  failed(rr, "timeout", "250ms")
 end)
 
 test("the stack gives up a connect after tcp_syn_retries", function(net)
   local l = lab(net)
   l.h1:sysctl("net.ipv4.tcp_syn_retries", 2)
   silence(l)
-  local r = run_task(net, l.h1, function()
-    local t0 = lunet.now()
-    local ok, err = l.h1:tcp():connect(l.h2_ip, 80)
-    return {ok, err, lunet.now() - t0}
-  end)
-  expect(r[1]):is_nil()
-  expect(r[2]):eq("timeout")
-  expect(r[3]):eq(lunet.time("7s"))               -- 1 s + 2 s + 4 s
+  local r = timed(net, l, function() return l.h1:tcp():connect(l.h2_ip, 80) end)
+  failed(r, "timeout", "7s")                      -- 1 s + 2 s + 4 s
 end)
 
 test("reset: the peer aborts", function(net)

@@ -10,18 +10,14 @@
 --
 --   h1 (client) 10.0.0.1 ===== 100 Mbit/s, 5 ms ===== h2 (server) 10.0.0.2
 
--- The repository's topologies/, found from this file's own place: the test
--- passes from any working directory.
-local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local two_hosts = dofile(here .. "../lib/two_hosts.lua")
 local run_task = require("lunet.test").run_task
 
 local US, MS, S = lunet.time("1us"), lunet.time("1ms"), lunet.time("1s")
 
 local function lab(net, opts)
-  local l = lunet.topology(TOPO .. "two_hosts.lua", net, opts or {bandwidth = "100Mbps", delay = "5ms"})
-  l.h1:arp_set(l.h2_ip, l.h2.eth0.mac, "eth0")
-  l.h2:arp_set(l.h1_ip, l.h1.eth0.mac, "eth0")
-  return l
+  return two_hosts.static_arp(net, opts or {bandwidth = "100Mbps", delay = "5ms"})
 end
 
 -- Every TCP segment sent, with who sent it ("C" for h1, "S" for h2), and
@@ -63,6 +59,35 @@ end
 local function tsval(summary) return tonumber(summary:match("TS val (%d+)")) end
 local function tsecr(summary) return tonumber(summary:match("ecr (%d+)")) end
 
+-- h2 listens on 5001 (with `opts`) and runs serve(c, listener) on the
+-- first connection it accepts.  Returns the listener.
+local function serve_once(l, serve, opts)
+  local srv = assert(l.h2:listen(5001, opts))
+  l.h2:spawn(function() serve(srv:accept(), srv) end)
+  return srv
+end
+
+-- The client of sections 2 to 4: it connects to 5001, sends 100 bytes,
+-- reads back what talk(s) reads, closes, and 100 ms later lists both
+-- hosts' sockets.  Returns {info=, got=, c_list=, s_list=}.
+local function ask(net, l, talk)
+  return run_task(net, l.h1, function()
+    local s = assert(l.h1:connect(l.h2_ip, 5001))
+    local info = s:info()
+    s:send(string.rep("q", 100))
+    local got = talk(s)
+    s:close()
+    lunet.sleep("100ms")
+    return {info = info, got = got, c_list = l.h1:sockets("tcp"), s_list = l.h2:sockets("tcp")}
+  end)
+end
+
+-- a new array: the elements of a, then those of b
+local function concat(a, b)
+  local t = table.move(a, 1, #a, 1, {})
+  return table.move(b, 1, #b, #t + 1, t)
+end
+
 ------------------------------------------------------------------------
 -- 2. handshake_close: the client closes first, the server at once
 ------------------------------------------------------------------------
@@ -71,10 +96,8 @@ local function tsecr(summary) return tonumber(summary:match("ecr (%d+)")) end
 -- EOF close after `pause` (nil: at once)
 local function echo_once(net, l, pause)
   local rec = recorder(net)
-  local srv = assert(l.h2:listen(5001))
   local server_state
-  l.h2:spawn(function()
-    local c = srv:accept()
+  serve_once(l, function(c)
     c:send(c:receive(100))
     local d, err = c:receive()
     assert(d == nil and err == "closed")
@@ -84,15 +107,7 @@ local function echo_once(net, l, pause)
     end
     c:close()
   end)
-  local r = run_task(net, l.h1, function()
-    local s = assert(l.h1:connect(l.h2_ip, 5001))
-    local info = s:info()
-    s:send(string.rep("q", 100))
-    local echo = s:receive(100)
-    s:close()
-    lunet.sleep("100ms")
-    return {info = info, echo = echo, c_list = l.h1:sockets("tcp"), s_list = l.h2:sockets("tcp")}
-  end)
+  local r = ask(net, l, function(s) return s:receive(100) end)
   net:run("1s")
   r.rec, r.server_state = rec, server_state
   r.iss_c, r.iss_s = r.info.iss, r.info.irs
@@ -100,24 +115,29 @@ local function echo_once(net, l, pause)
   return r
 end
 
+-- What the echo connection sends up to the client's FIN, whichever way
+-- the server closes.
+local ECHO_TO_CLIENT_FIN = {
+  "C S seq=0",
+  "S S. seq=0 ack=1",
+  "C . seq=1 ack=1",
+  "C P. seq=1 ack=1 len=100",
+  "S . seq=1 ack=101",                      -- quickack: the data is ACKed at once...
+  "S P. seq=1 ack=101 len=100",             -- ...then the echo
+  "C . seq=101 ack=101",                    -- the client ACKs the echo at once
+  "C F. seq=101 ack=101",
+}
+
 test("handshake and close: SYN, SYN-ACK, first windows, quickack, three-segment close", function(net)
   local l = lab(net)
   local r = echo_once(net, l)
   local segs = r.rec.segs
-  expect(r.echo):eq(string.rep("q", 100))
+  expect(r.got):eq(string.rep("q", 100))
   -- the ten segments of handshake_close.pcap
-  expect(r.shape):eq({
-    "C S seq=0",
-    "S S. seq=0 ack=1",
-    "C . seq=1 ack=1",
-    "C P. seq=1 ack=1 len=100",
-    "S . seq=1 ack=101",                    -- quickack: the data is ACKed at once...
-    "S P. seq=1 ack=101 len=100",           -- ...then the echo
-    "C . seq=101 ack=101",                  -- the client ACKs the echo at once
-    "C F. seq=101 ack=101",
+  expect(r.shape):eq(concat(ECHO_TO_CLIENT_FIN, {
     "S F. seq=101 ack=102",                 -- the ACK of the client's FIN rides on the server's FIN
     "C . seq=102 ack=102",
-  })
+  }))
   local syn, synack, ack = segs[1], segs[2], segs[3]
   -- SYN: window 64240, options in Linux's order
   expect(syn.win, "SYN window"):eq(64240)
@@ -164,19 +184,11 @@ test("four-segment close: the server waits 200 ms, its stack ACKs the FIN after 
   local l = lab(net)
   local r = echo_once(net, l, "200ms")
   local segs = r.rec.segs
-  expect(r.shape):eq({
-    "C S seq=0",
-    "S S. seq=0 ack=1",
-    "C . seq=1 ack=1",
-    "C P. seq=1 ack=1 len=100",
-    "S . seq=1 ack=101",
-    "S P. seq=1 ack=101 len=100",
-    "C . seq=101 ack=101",
-    "C F. seq=101 ack=101",
+  expect(r.shape):eq(concat(ECHO_TO_CLIENT_FIN, {
     "S . seq=101 ack=102",                  -- the delayed ACK of the FIN, alone
     "S F. seq=101 ack=102",                 -- 200 ms after EOF
     "C . seq=102 ack=102",
-  })
+  }))
   local fin_rx = state_time(r.rec, "h2", "CLOSE_WAIT")     -- the FIN arrived
   expect(segs[9].time - fin_rx, "delayed ACK of the FIN (40 ms, Linux 40.4-43.5 ms)"):within(40 * MS, 44 * MS)
   expect(segs[10].time - fin_rx, "the server's FIN, 200 ms after EOF"):near(200 * MS, MS)
@@ -188,9 +200,7 @@ end)
 
 test("the client in FIN_WAIT_2 shows a timewait timer, the server CLOSE_WAIT", function(net)
   local l = lab(net)
-  local srv = assert(l.h2:listen(5001))
-  l.h2:spawn(function()
-    local c = srv:accept()
+  serve_once(l, function(c)
     c:receive("*a")
     lunet.sleep("1s")
     c:close()
@@ -217,23 +227,13 @@ end)
 test("server closes first: its FIN follows the data, the client's FIN,ACK ACKs it, the server holds TIME_WAIT", function(net)
   local l = lab(net)
   local rec = recorder(net)
-  local srv = assert(l.h2:listen(5001))
-  l.h2:spawn(function()
-    local c = srv:accept()
+  serve_once(l, function(c, srv)
     c:receive(100)
     c:send(string.rep("r", 1000))
     c:close()
     srv:close()
   end)
-  local r = run_task(net, l.h1, function()
-    local s = assert(l.h1:connect(l.h2_ip, 5001))
-    local info = s:info()
-    s:send(string.rep("q", 100))
-    local got = s:receive("*a")
-    s:close()
-    lunet.sleep("100ms")
-    return {info = info, got = got, c_list = l.h1:sockets("tcp"), s_list = l.h2:sockets("tcp")}
-  end)
+  local r = ask(net, l, function(s) return s:receive("*a") end)
   expect(#r.got):eq(1000)
   local sh = shape(rec, r.info.iss, r.info.irs)
   expect(sh):eq({
@@ -266,24 +266,15 @@ end)
 test("half-close: the ACK of the client's FIN rides on the server's data", function(net)
   local l = lab(net)
   local rec = recorder(net)
-  local srv = assert(l.h2:listen(5001))
-  l.h2:spawn(function()
-    local c = srv:accept()
+  serve_once(l, function(c)
     local req = c:receive("*a")           -- the 100 bytes and the FIN
     assert(#req == 100)
     c:send(51200)
     c:close()
   end)
-  local r = run_task(net, l.h1, function()
-    local s = assert(l.h1:connect(l.h2_ip, 5001))
-    local info = s:info()
-    s:send(string.rep("q", 100))
+  local r = ask(net, l, function(s)
     s:shutdown("send")
-    local got = s:receive("*a")
-    local st = s:state()
-    s:close()
-    lunet.sleep("100ms")
-    return {info = info, got = got, c_list = l.h1:sockets("tcp")}
+    return s:receive("*a")
   end)
   expect(#r.got, "bytes the client read after its FIN"):eq(51200)
   expect(lunet.hash(r.got)):eq(lunet.hash(51200))
@@ -374,16 +365,14 @@ end)
 test("zero window: SO_RCVBUF 4096, reader asleep 3 s: window 0, probes, window update", function(net)
   local l = lab(net, {bandwidth = "100Mbps", delay = "1ms"})
   local rec = recorder(net)
-  local srv = assert(l.h2:listen(5001, {rcvbuf = 4096}))
-  expect(srv:getoption("rcvbuf"), "SO_RCVBUF 4096 reads back doubled"):eq(8192)
   local got, read_at
-  l.h2:spawn(function()
-    local c = srv:accept()
+  local srv = serve_once(l, function(c)
     lunet.sleep("3s")
     read_at = lunet.now()
     got = c:receive("*a")
     c:close()
-  end)
+  end, {rcvbuf = 4096})
+  expect(srv:getoption("rcvbuf"), "SO_RCVBUF 4096 reads back doubled"):eq(8192)
   local info
   run_task(net, l.h1, function()
     local s = assert(l.h1:connect(l.h2_ip, 5001))

@@ -7,20 +7,14 @@
 --
 --   h1 (client) 10.0.0.1 ===== 10 Mbit/s, 5 ms ===== h2 (server) 10.0.0.2
 
--- The repository's topologies/, found from this file's own place: the test
--- passes from any working directory.
-local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local two_hosts = dofile(here .. "../lib/two_hosts.lua")
 local run_task = require("lunet.test").run_task
 
 local MS, S = lunet.time("1ms"), lunet.time("1s")
 local function secs(ns) return ns / 1e9 end
 
-local function lab(net)
-  local l = lunet.topology(TOPO .. "two_hosts.lua", net, {bandwidth = "10Mbps", delay = "5ms"})
-  l.h1:arp_set(l.h2_ip, l.h2.eth0.mac, "eth0")
-  l.h2:arp_set(l.h1_ip, l.h1.eth0.mac, "eth0")
-  return l
-end
+local function lab(net) return two_hosts.static_arp(net, {bandwidth = "10Mbps", delay = "5ms"}) end
 
 -- State changes of every TCP socket: {time, node, from, to, flow}.
 local function transitions(net)
@@ -192,25 +186,34 @@ end)
 -- rebinding a port held by TIME_WAIT (reference 10)
 ------------------------------------------------------------------------
 
--- An old server on 0.0.0.0:8080 (SO_REUSEADDR old_ra) answers one request
--- and closes first: 10.0.0.2:8080 is in TIME_WAIT.  Its listener is
--- closed.  Returns the lab once that state is reached.
-local function old_server(net, old_ra)
-  local l = lab(net)
-  local srv = assert(l.h2:listen(8080, {reuseaddr = old_ra}))
+-- A server on 0.0.0.0:8080 (SO_REUSEADDR reuse) echoes h1's "hello";
+-- `first` ("server" or "client") closes first, the other side when it
+-- reads the end of the stream; the listener closes too.  Runs 1 s: the
+-- first closer is then in TIME_WAIT, the other side gone.
+local function hello(net, l, first, reuse)
+  local srv = assert(l.h2:listen(8080, {reuseaddr = reuse}))
   l.h2:spawn(function()
     local c = srv:accept()
     c:send(c:receive(5))
-    c:close()                      -- the server closes first
+    if first == "client" then c:receive("*a") end
+    c:close()
     srv:close()
   end)
   l.h1:spawn(function()
     local s = assert(l.h1:connect(l.h2_ip, 8080))
     s:send("hello")
-    s:receive("*a")
+    if first == "server" then s:receive("*a") else s:receive(5) end
     s:close()
   end)
   net:run("1s")
+end
+
+-- An old server (SO_REUSEADDR old_ra) that answered one request and
+-- closed first: 10.0.0.2:8080 is in TIME_WAIT.  Returns the lab once that
+-- state is reached.
+local function old_server(net, old_ra)
+  local l = lab(net)
+  hello(net, l, "server", old_ra)
   local tw = tcp_sockets(l.h2, "TIME_WAIT")
   expect(#tw, "the old server's TIME_WAIT entry"):eq(1)
   expect(tw[1]["local"]):eq("10.0.0.2:8080")
@@ -272,21 +275,7 @@ end)
 
 test("control: the client closed first, the server can rebind at once", function(net)
   local l = lab(net)
-  local srv = assert(l.h2:listen(8080))
-  l.h2:spawn(function()
-    local c = srv:accept()
-    c:send(c:receive(5))
-    c:receive("*a")
-    c:close()
-    srv:close()
-  end)
-  l.h1:spawn(function()
-    local s = assert(l.h1:connect(l.h2_ip, 8080))
-    s:send("hello")
-    s:receive(5)
-    s:close()
-  end)
-  net:run("1s")
+  hello(net, l, "client")
   expect(#tcp_sockets(l.h2), "server sockets"):eq(0)
   expect(#tcp_sockets(l.h1, "TIME_WAIT"), "client TIME_WAIT"):eq(1)
   local ok, err = try_bind(l, false)

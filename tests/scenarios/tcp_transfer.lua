@@ -12,9 +12,8 @@
 --
 --   h1 10.0.0.1 ===== 10 Mbit/s, 5 ms each way (impaired) ===== h2 10.0.0.2
 
--- The repository's topologies/, found from this file's own place: the test
--- passes from any working directory.
-local TOPO = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "../../topologies/"
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local two_hosts = dofile(here .. "../lib/two_hosts.lua")
 local run_task = require("lunet.test").run_task
 
 local BYTES = 1000000
@@ -50,10 +49,8 @@ end
 local function transfer(net, opts, sysctls, data, max_seconds)
   local link = {bandwidth = "10Mbps", delay = "5ms"}
   for k, v in pairs(opts or {}) do link[k] = v end
-  local l = lunet.topology(TOPO .. "two_hosts.lua", net, link)
   -- static ARP: nothing but TCP on the wire, so every impairment hits TCP
-  l.h1:arp_set(l.h2_ip, l.h2.eth0.mac, "eth0")
-  l.h2:arp_set(l.h1_ip, l.h1.eth0.mac, "eth0")
+  local l = two_hosts.static_arp(net, link)
   for k, v in pairs(sysctls or {}) do
     l.h1:sysctl(k, v)
     l.h2:sysctl(k, v)

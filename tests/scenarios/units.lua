@@ -10,16 +10,22 @@ local function raises_plain(fn, text, label)
          (label or text) .. ": got " .. tostring(err)):truthy()
 end
 
+-- parser(input) == want for each {input, want} of cases, in order; a
+-- failure names the parser and the input.
+local function parses(name, parser, cases)
+  for _, c in ipairs(cases) do
+    local arg = type(c[1]) == "string" and '"' .. c[1] .. '"' or tostring(c[1])
+    expect(parser(c[1]), name .. "(" .. arg .. ")"):eq(c[2])
+  end
+end
+
 test("time: units and numbers", function()
-  expect(lunet.time("1.2ms")):eq(1200000)
-  expect(lunet.time("20ns")):eq(20)
-  expect(lunet.time("250us")):eq(250000)
-  expect(lunet.time("1.5s")):eq(1500000000)
-  expect(lunet.time("2m")):eq(120 * 1000000000)
-  expect(lunet.time("1h")):eq(3600 * 1000000000)
-  expect(lunet.time(" 10 ms ")):eq(10000000)
-  expect(lunet.time(0.25)):eq(250000000)     -- a number is seconds
-  expect(lunet.time(0)):eq(0)
+  parses("lunet.time", lunet.time, {
+    {"1.2ms", 1200000}, {"20ns", 20}, {"250us", 250000}, {"1.5s", 1500000000},
+    {"2m", 120 * 1000000000}, {"1h", 3600 * 1000000000}, {" 10 ms ", 10000000},
+    {0.25, 250000000},                       -- a number is seconds
+    {0, 0},
+  })
   expect(math.type(lunet.time("1ms"))):eq("integer")
 end)
 
@@ -35,27 +41,20 @@ test("time: errors say what is allowed", function()
 end)
 
 test("rate: prefix case is free, bps is required", function()
-  expect(lunet.rate("10Mbps")):eq(10000000)
-  expect(lunet.rate("10mbps")):eq(10000000)
-  expect(lunet.rate("1Gbps")):eq(1000000000)
-  expect(lunet.rate("64kbps")):eq(64000)
-  expect(lunet.rate("64Kbps")):eq(64000)
-  expect(lunet.rate("9600bps")):eq(9600)
-  expect(lunet.rate("1.5Tbps")):eq(1500000000000)
-  expect(lunet.rate(2400)):eq(2400)
+  parses("lunet.rate", lunet.rate, {
+    {"10Mbps", 10000000}, {"10mbps", 10000000}, {"1Gbps", 1000000000}, {"64kbps", 64000},
+    {"64Kbps", 64000}, {"9600bps", 9600}, {"1.5Tbps", 1500000000000}, {2400, 2400},
+  })
   raises_plain(function() lunet.rate("10Mbs") end,
                [[to 'lunet.rate' ("10Mbs": unknown unit (use bps, kbps, Mbps, Gbps, Tbps, or Mbit, Mbit/s, ...))]])
   raises_plain(function() lunet.rate("10MBps") end, "unknown unit")
 end)
 
 test("rate: as tc writes it and as lunet prints it", function()
-  expect(lunet.rate("10Mbit")):eq(10000000)
-  expect(lunet.rate("10mbit")):eq(10000000)
-  expect(lunet.rate("10 Mbit/s")):eq(10000000)
-  expect(lunet.rate("956.39 Mbit/s")):eq(956390000)
-  expect(lunet.rate("64kbit")):eq(64000)
-  expect(lunet.rate("1 Gbit/s")):eq(1000000000)
-  expect(lunet.rate("9600bit")):eq(9600)
+  parses("lunet.rate", lunet.rate, {
+    {"10Mbit", 10000000}, {"10mbit", 10000000}, {"10 Mbit/s", 10000000},
+    {"956.39 Mbit/s", 956390000}, {"64kbit", 64000}, {"1 Gbit/s", 1000000000}, {"9600bit", 9600},
+  })
 end)
 
 test("a number where a unit is expected: errors say which unit it was taken in", function()
@@ -66,11 +65,10 @@ test("a number where a unit is expected: errors say which unit it was taken in",
 end)
 
 test("size: decimal, binary, and packets only where packets make sense", function()
-  expect(lunet.size("1500B")):eq(1500)
-  expect(lunet.size("64KB")):eq(64000)
-  expect(lunet.size("1MiB")):eq(1048576)
-  expect(lunet.size("2GiB")):eq(2 * 1024 * 1024 * 1024)
-  expect(lunet.size(100)):eq(100)
+  parses("lunet.size", lunet.size, {
+    {"1500B", 1500}, {"64KB", 64000}, {"1MiB", 1048576}, {"2GiB", 2 * 1024 * 1024 * 1024},
+    {100, 100},
+  })
   raises_plain(function() lunet.size("100p") end, "a packet count is not a size in bytes")
   raises_plain(function() lunet.size("1Kb") end,
                [[to 'lunet.size' ("1Kb": unknown unit (use B, KB, MB, GB, KiB, MiB, GiB))]])
@@ -86,11 +84,10 @@ test("probability: percent or 0..1", function()
 end)
 
 test("fmt_time", function()
-  expect(lunet.fmt_time(0)):eq("0s")
-  expect(lunet.fmt_time(20)):eq("20ns")
-  expect(lunet.fmt_time(1200000)):eq("1.200ms")
-  expect(lunet.fmt_time(3000200000)):eq("3.000s")
-  expect(lunet.fmt_time(lunet.time("250us"))):eq("250.000us")
+  parses("lunet.fmt_time", lunet.fmt_time, {
+    {0, "0s"}, {20, "20ns"}, {1200000, "1.200ms"}, {3000200000, "3.000s"},
+    {lunet.time("250us"), "250.000us"},
+  })
 end)
 
 test("errors carry the script's position", function(net)

@@ -125,15 +125,32 @@ static inline ln_tcp_sock *th_syn_rcvd(th *t)
     return s;
 }
 
+/* The two moves that close the conventional connection, each asserting
+ * what a sends at once and the state s is left in, and returning s: a's
+ * shutdown(SHUT_WR) sends its FIN (acknowledging rcv_nxt); b's FIN
+ * (acknowledging `ack` of a's sequence space) gets a's ACK straight away,
+ * from a's SND.NXT = ack. */
+static inline ln_tcp_sock *th_shut_wr(th *t, ln_tcp_sock *s, ln_seq rcv_nxt, ln_tcp_state want)
+{
+    ln_tcp_shutdown(s, LN_SHUT_WR);
+    th_settle(t);
+    TH_EXPECT(t, th_addr(t, 0), F_FA, TH_ISS_A + 1, rcv_nxt, 0, 63);
+    th_in_state(s, want);
+    return s;
+}
+
+static inline ln_tcp_sock *th_bfin(th *t, ln_tcp_sock *s, ln_seq ack, ln_tcp_state want)
+{
+    th_bsend(t, F_FA, TH_ISS_B + 1, ack, 0);
+    TH_EXPECT(t, th_addr(t, 0), F_A, ack, TH_ISS_B + 2, 0, 63);
+    th_in_state(s, want);
+    return s;
+}
+
 /* shutdown(SHUT_WR): a's FIN.  (close() would orphan the socket.) */
 static inline ln_tcp_sock *th_fin_wait_1(th *t)
 {
-    ln_tcp_sock *s = th_established(t);
-    ln_tcp_shutdown(s, LN_SHUT_WR);
-    th_settle(t);
-    TH_EXPECT(t, th_addr(t, 0), F_FA, TH_ISS_A + 1, TH_ISS_B + 1, 0, 63);
-    th_in_state(s, LN_TCP_FIN_WAIT_1);
-    return s;
+    return th_shut_wr(t, th_established(t), TH_ISS_B + 1, LN_TCP_FIN_WAIT_1);
 }
 
 /* b acknowledges a's FIN. */
@@ -148,33 +165,20 @@ static inline ln_tcp_sock *th_fin_wait_2(th *t)
 /* b's FIN,ACK of a's FIN: a's ACK. */
 static inline ln_tcp_sock *th_time_wait(th *t)
 {
-    ln_tcp_sock *s = th_fin_wait_1(t);
-    th_bsend(t, F_FA, TH_ISS_B + 1, TH_ISS_A + 2, 0);
-    TH_EXPECT(t, th_addr(t, 0), F_A, TH_ISS_A + 2, TH_ISS_B + 2, 0, 63);
-    th_in_state(s, LN_TCP_TIME_WAIT);
-    return s;
+    return th_bfin(t, th_fin_wait_1(t), TH_ISS_A + 2, LN_TCP_TIME_WAIT);
 }
 
 /* b's FIN: a's ACK, at once here, right after the handshake (after data
  * it would wait: test_established_fin). */
 static inline ln_tcp_sock *th_close_wait(th *t)
 {
-    ln_tcp_sock *s = th_established(t);
-    th_bsend(t, F_FA, TH_ISS_B + 1, TH_ISS_A + 1, 0);
-    TH_EXPECT(t, th_addr(t, 0), F_A, TH_ISS_A + 1, TH_ISS_B + 2, 0, 63);
-    th_in_state(s, LN_TCP_CLOSE_WAIT);
-    return s;
+    return th_bfin(t, th_established(t), TH_ISS_A + 1, LN_TCP_CLOSE_WAIT);
 }
 
 /* shutdown(SHUT_WR) in CLOSE_WAIT: a's FIN. */
 static inline ln_tcp_sock *th_last_ack(th *t)
 {
-    ln_tcp_sock *s = th_close_wait(t);
-    ln_tcp_shutdown(s, LN_SHUT_WR);
-    th_settle(t);
-    TH_EXPECT(t, th_addr(t, 0), F_FA, TH_ISS_A + 1, TH_ISS_B + 2, 0, 63);
-    th_in_state(s, LN_TCP_LAST_ACK);
-    return s;
+    return th_shut_wr(t, th_close_wait(t), TH_ISS_B + 2, LN_TCP_LAST_ACK);
 }
 
 #endif

@@ -109,6 +109,20 @@ static void send_ab(rig *r, uint32_t len, uint32_t seq)
     ln_link_send(r->a.port.out, frame(r->net, len, seq, false));
 }
 
+/* n frames of len bytes from a, numbered first, first + 1, ... */
+static void send_n(rig *r, uint32_t n, uint32_t len, uint32_t first)
+{
+    for (uint32_t i = 0; i < n; i++) send_ab(r, len, first + i);
+}
+
+/* The default link, for a test to change what it is about. */
+static ln_linkcfg linkcfg(void)
+{
+    ln_linkcfg c;
+    ln_linkcfg_default(&c);
+    return c;
+}
+
 /* ---- serialization arithmetic -------------------------------------------- */
 
 static void test_txtime(void)
@@ -232,8 +246,7 @@ static void log_ev(const ln_event *ev, void *arg)
 
 static void test_timing(void)
 {
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
+    ln_linkcfg c = linkcfg();
     c.bandwidth = 10000000;
     c.delay = 5 * LN_MSEC;
     rig r;
@@ -256,7 +269,7 @@ static void test_timing(void)
      * of each frame's serialization. */
     ln_time t0 = ln_net_now(r.net);
     g.n = 0;
-    for (uint32_t i = 0; i < 3; i++) send_ab(&r, 1500, 10 + i);
+    send_n(&r, 3, 1500, 10);
     CHECK_EQ(r.a.port.out->q_len, 2);
     ln_sim_run(&r.net->sim);
     CHECK_EQ(r.b.n, 4);
@@ -293,8 +306,7 @@ static void test_timing(void)
 /* Events per hop: an uncongested frame costs one scheduler event. */
 static void test_event_cost(void)
 {
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
+    ln_linkcfg c = linkcfg();
     c.delay = LN_MSEC;
     rig r;
     rig_open(&r, 1, &c, NULL);
@@ -311,13 +323,12 @@ static void test_event_cost(void)
 
 static void test_drop_tail(void)
 {
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
+    ln_linkcfg c = linkcfg();
     c.bandwidth = 10000000;
     c.queue_pkts = 2;
     rig r;
     rig_open(&r, 1, &c, NULL);
-    for (uint32_t i = 0; i < 5; i++) send_ab(&r, 1500, i);   /* 1 sending + 2 waiting */
+    send_n(&r, 5, 1500, 0);   /* 1 sending + 2 waiting */
     ln_sim_run(&r.net->sim);
     ln_linkdir *d = r.a.port.out;
     CHECK_EQ(r.b.n, 3);
@@ -331,7 +342,7 @@ static void test_drop_tail(void)
     c.queue_pkts = 0;
     c.queue_bytes = 3000;
     CHECK_EQ(ln_link_configure(r.l, 0, &c, NULL, 0), 0);
-    for (uint32_t i = 0; i < 6; i++) send_ab(&r, 1000, 100 + i);
+    send_n(&r, 6, 1000, 100);
     CHECK_EQ(d->q_len, 3);
     CHECK_EQ(d->q_bytes, 3000);
     ln_sim_run(&r.net->sim);
@@ -339,7 +350,7 @@ static void test_drop_tail(void)
     CHECK_U64(d->st.dropped_queue, 4);
     CHECK_U64(r.net->drops[LN_DROP_QUEUE_FULL], 4);
     /* A smaller frame still fits where a bigger one did not. */
-    for (uint32_t i = 0; i < 3; i++) send_ab(&r, 1000, 200 + i);   /* 1 sending, 2000 B waiting */
+    send_n(&r, 3, 1000, 200);   /* 1 sending, 2000 B waiting */
     send_ab(&r, 1001, 300);
     send_ab(&r, 60, 301);
     ln_sim_run(&r.net->sim);
@@ -351,8 +362,7 @@ static void test_drop_tail(void)
 
 static void test_mtu(void)
 {
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
+    ln_linkcfg c = linkcfg();
     c.mtu = 1500;
     rig r;
     rig_open(&r, 1, &c, NULL);
@@ -405,8 +415,7 @@ static void test_loss(void)
 {
     enum { N = 100000 };
     uint8_t *p1 = malloc(N), *p2 = malloc(N), *p3 = malloc(N);
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
+    ln_linkcfg c = linkcfg();
     c.bandwidth = 0;
     c.queue_pkts = 0;
     c.loss.kind = LN_LOSS_RANDOM;
@@ -489,8 +498,7 @@ static void test_independence(void)
     }
     CHECK(memcmp(first, second, N) == 0);
 
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
+    ln_linkcfg c = linkcfg();
     c.bandwidth = 10000000;
     c.loss.kind = LN_LOSS_RANDOM;
     c.loss.rate = 1;
@@ -511,8 +519,7 @@ static void test_independence(void)
 
 static void test_corrupt(void)
 {
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
+    ln_linkcfg c = linkcfg();
     c.corrupt = 1;
     rig r;
     rig_open(&r, 3, &c, NULL);
@@ -541,13 +548,12 @@ static void test_corrupt(void)
 
 static void test_duplicate(void)
 {
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
+    ln_linkcfg c = linkcfg();
     c.duplicate = 1;
     c.delay = LN_MSEC;
     rig r;
     rig_open(&r, 3, &c, NULL);
-    for (uint32_t i = 0; i < 10; i++) send_ab(&r, 200, i);
+    send_n(&r, 10, 200, 0);
     ln_sim_run(&r.net->sim);
     CHECK_EQ(r.b.n, 20);
     for (uint32_t i = 0; i < 10; i++) {
@@ -563,15 +569,14 @@ static void test_duplicate(void)
 
 static void test_reorder(void)
 {
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
+    ln_linkcfg c = linkcfg();
     c.bandwidth = 100000000;
     c.delay = LN_MSEC;
     c.reorder = 0.3;
     c.reorder_delay = 2 * LN_MSEC;
     rig r;
     rig_open(&r, 9, &c, NULL);
-    for (uint32_t i = 0; i < 1000; i++) send_ab(&r, 1000, i);
+    send_n(&r, 1000, 1000, 0);
     ln_sim_run(&r.net->sim);
     CHECK_EQ(r.b.n, 1000);
     uint32_t inversions = 0;
@@ -593,15 +598,14 @@ static void test_reorder(void)
 
 static void test_jitter(void)
 {
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
+    ln_linkcfg c = linkcfg();
     c.bandwidth = 0;
     c.queue_pkts = 0;
     c.delay = LN_MSEC;
     c.jitter = 2 * LN_MSEC;
     rig r;
     rig_open(&r, 11, &c, NULL);
-    for (uint32_t i = 0; i < 10000; i++) send_ab(&r, 100, i);
+    send_n(&r, 10000, 100, 0);
     ln_sim_run(&r.net->sim);
     CHECK_EQ(r.b.n, 10000);
     ln_time lo = LN_NEVER, hi = 0;
@@ -622,8 +626,7 @@ static void test_jitter(void)
 
 static void test_up_down(void)
 {
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
+    ln_linkcfg c = linkcfg();
     c.bandwidth = 10000000;
     c.delay = 10 * LN_MSEC;
     rig r;
@@ -634,7 +637,7 @@ static void test_up_down(void)
 
     /* At 3 ms: frames 0 and 1 on the wire, 2 being serialized, 3 and 4
      * queued.  All five are lost. */
-    for (uint32_t i = 0; i < 5; i++) send_ab(&r, 1500, i);
+    send_n(&r, 5, 1500, 0);
     ln_sim_run_until(&r.net->sim, 3 * LN_MSEC);
     CHECK_EQ(d->in_flight, 3);
     CHECK_EQ(d->q_len, 2);
@@ -697,14 +700,13 @@ static void test_up_down(void)
 /* Tearing the net down with frames queued and in flight frees them. */
 static void test_teardown(void)
 {
-    ln_linkcfg c;
-    ln_linkcfg_default(&c);
+    ln_linkcfg c = linkcfg();
     c.bandwidth = 1000000;
     c.delay = LN_SEC;
     c.duplicate = 0.5;
     rig r;
     rig_open(&r, 1, &c, NULL);
-    for (uint32_t i = 0; i < 50; i++) send_ab(&r, 1500, i);
+    send_n(&r, 50, 1500, 0);
     ln_sim_run_until(&r.net->sim, 100 * LN_MSEC);
     CHECK(r.a.port.out->in_flight > 0);
     CHECK(r.a.port.out->q_len > 0);

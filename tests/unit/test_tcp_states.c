@@ -25,6 +25,41 @@ static uint32_t nsocks(ln_node *n)
     return si.sockets;
 }
 
+/* a's one socket lives until `when` exactly, then goes. */
+static void gone_at(th *t, ln_time when)
+{
+    th_run_until(t, when - 1);
+    CHECK_EQ(nsocks(t->a), 1);
+    th_run_until(t, when);
+    th_settle(t);
+    CHECK_EQ(nsocks(t->a), 0);
+}
+
+/* b's 100 bytes (ACKed at once, a quick ACK), read by the application,
+ * then b's FIN: CLOSE_WAIT, with the ACK of the FIN left to the
+ * delayed-ACK timer, since the exchange made the connection interactive. */
+static void data_then_fin(ln_tcp_sock *s)
+{
+    bsend(F_PA, 2001, 1001, 100);
+    TH_EXPECT(T, TH_A, F_A, 1001, 2101, 0, 63);
+    char buf[200];
+    CHECK_EQ(ln_tcp_recv(s, buf, sizeof buf), 100);
+    bsend(F_FA, 2101, 1001, 0);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_CLOSE_WAIT);
+}
+
+/* FIN_WAIT_1 + b's FIN, not acknowledging ours: a simultaneous close.
+ * CLOSING, with an ACK at once; then b's ACK of our FIN: TIME_WAIT. */
+static void simultaneous_close(ln_tcp_sock *s)
+{
+    bsend(F_FA, 2001, 1001, 0);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_CLOSING);
+    TH_EXPECT(T, TH_A, F_A, 1002, 2002, 0, 63);
+    TH_NONE(T, TH_A);
+    bsend(F_A, 2002, 1002, 0);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_TIME_WAIT);
+}
+
 /* CLOSED -> SYN_SENT: the SYN, byte for byte Linux's (reference 1). */
 static void test_closed_connect(void)
 {
@@ -167,17 +202,25 @@ static void test_syn_rcvd_ack(void)
     th_free(&t);
 }
 
+/* A simultaneous open with a peer that sends MSS alone: SYN_RCVD, with
+ * a's SYN,ACK already consumed. */
+static ln_tcp_sock *syn_rcvd_mss_only(th *t)
+{
+    ln_tcp_sock *s = th_syn_sent(t);
+    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .flags = F_S, .wnd = 64240,
+                .syn_opts = true, .mss = 1460, .ws = -1 };
+    th_deliver(t, &x);
+    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_SYN_RCVD);
+    th_skip(t);
+    return s;
+}
+
 /* A simultaneous open that the peer resets (SYN_RCVD + RST at RCV.NXT):
  * "connection refused", as it came from SYN_SENT (RFC 9293 3.10.7.4). */
 static void test_syn_rcvd_rst(void)
 {
     th t;
-    ln_tcp_sock *s = th_syn_sent(start(&t));
-    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .flags = F_S, .wnd = 64240,
-                .syn_opts = true, .mss = 1460, .ws = -1 };
-    th_deliver(&t, &x);
-    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_SYN_RCVD);
-    th_skip(&t);
+    ln_tcp_sock *s = syn_rcvd_mss_only(start(&t));
     th_tx r = { .sport = 80, .dport = 40000, .seq = 2001, .flags = F_R };
     th_send(&t, &r);
     th_settle(&t);
@@ -195,11 +238,7 @@ static void test_syn_rcvd_rst(void)
 static void test_syn_rcvd_close(void)
 {
     th t;
-    ln_tcp_sock *s = th_syn_sent(start(&t));
-    th_tx x = { .sport = 80, .dport = 40000, .seq = 2000, .flags = F_S, .wnd = 64240,
-                .syn_opts = true, .mss = 1460, .ws = -1 };
-    th_deliver(&t, &x);
-    th_skip(&t);
+    ln_tcp_sock *s = syn_rcvd_mss_only(start(&t));
     ln_tcp_shutdown(s, LN_SHUT_WR);
     th_settle(&t);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_FIN_WAIT_1);
@@ -271,11 +310,7 @@ static void test_established_close(void)
     TH_NONE(&t, TH_A);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_TIME_WAIT);
     CHECK_EQ(nsocks(t.a), 1);
-    th_run(&t, 60 * LN_SEC - 1);
-    CHECK_EQ(nsocks(t.a), 1);
-    th_run(&t, 1);
-    th_settle(&t);
-    CHECK_EQ(nsocks(t.a), 0);
+    gone_at(&t, th_now(&t) + 60 * LN_SEC);
     CHECK_U64(TH_MIB(t.a, TcpExtTW), 1);
     CHECK_U64(TH_MIB(t.a, TcpCurrEstab), 0);
     TH_NONE(&t, TH_A);
@@ -291,13 +326,9 @@ static void test_established_fin(void)
     th_notes n;
     ln_tcp_sock *s = th_established(start(&t));
     th_watch(s, &n);
-    bsend(F_PA, 2001, 1001, 100);            /* some data first: quick ACK */
-    TH_EXPECT(&t, TH_A, F_A, 1001, 2101, 0, 63);
-    char buf[200];
-    CHECK_EQ(ln_tcp_recv(s, buf, sizeof buf), 100);
-    bsend(F_FA, 2101, 1001, 0);
-    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_CLOSE_WAIT);
+    data_then_fin(s);
     CHECK(n.ev & LN_TCP_EV_READABLE);
+    char buf[1];
     CHECK_EQ(ln_tcp_recv(s, buf, sizeof buf), 0);
     TH_NONE(&t, TH_A);
     th_run(&t, 40 * LN_MSEC - 1);
@@ -324,11 +355,7 @@ static void test_close_wait_close(void)
 {
     th t;
     ln_tcp_sock *s = th_established(start(&t));
-    bsend(F_PA, 2001, 1001, 100);
-    TH_EXPECT(&t, TH_A, F_A, 1001, 2101, 0, 63);
-    char buf[200];
-    ln_tcp_recv(s, buf, sizeof buf);
-    bsend(F_FA, 2101, 1001, 0);
+    data_then_fin(s);
     th_run(&t, 100 * LN_USEC);
     ln_tcp_close(s);
     th_settle(&t);
@@ -346,12 +373,7 @@ static void test_fin_wait_1_fin(void)
 {
     th t;
     ln_tcp_sock *s = th_fin_wait_1(start(&t));
-    bsend(F_FA, 2001, 1001, 0);
-    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_CLOSING);
-    TH_EXPECT(&t, TH_A, F_A, 1002, 2002, 0, 63);
-    TH_NONE(&t, TH_A);
-    bsend(F_A, 2002, 1002, 0);
-    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_TIME_WAIT);
+    simultaneous_close(s);
     TH_NONE(&t, TH_A);
     th_free(&t);
 }
@@ -399,10 +421,7 @@ static void test_close_wait_send(void)
 {
     th t;
     ln_tcp_sock *s = th_established(start(&t));
-    bsend(F_PA, 2001, 1001, 100);
-    TH_EXPECT(&t, TH_A, F_A, 1001, 2101, 0, 63);
-    bsend(F_FA, 2101, 1001, 0);
-    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_CLOSE_WAIT);
+    data_then_fin(s);
     th_run(&t, 10 * LN_MSEC);
     CHECK_EQ(ln_tcp_send(s, "hello", 5), 5);
     th_settle(&t);
@@ -501,12 +520,7 @@ static void test_any_close(void)
     ln_tcp_close(s);
     th_settle(&t);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_FIN_WAIT_1);
-    bsend(F_FA, 2001, 1001, 0);
-    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_CLOSING);
-    TH_EXPECT(&t, TH_A, F_A, 1002, 2002, 0, 63);
-    TH_NONE(&t, TH_A);
-    bsend(F_A, 2002, 1002, 0);
-    CHECK_EQ(ln_tcp_get_state(s), LN_TCP_TIME_WAIT);
+    simultaneous_close(s);
     th_run(&t, 61 * LN_SEC);
     CHECK_EQ(nsocks(t.a), 0);
     th_free(&t);
@@ -515,11 +529,7 @@ static void test_any_close(void)
      * tcp_fin_timeout, then goes without a word. */
     s = th_fin_wait_2(start(&t));
     ln_tcp_close(s);
-    th_run(&t, 60 * LN_SEC - 1);
-    CHECK_EQ(nsocks(t.a), 1);
-    th_run(&t, 1);
-    th_settle(&t);
-    CHECK_EQ(nsocks(t.a), 0);
+    gone_at(&t, th_now(&t) + 60 * LN_SEC);
     TH_NONE(&t, TH_A);
     th_free(&t);
 
@@ -539,11 +549,7 @@ static void test_any_close(void)
     ln_tcp_close(s);
     th_settle(&t);
     TH_NONE(&t, TH_A);
-    th_run_until(&t, t0 + 60 * LN_SEC - 1);
-    CHECK_EQ(nsocks(t.a), 1);
-    th_run_until(&t, t0 + 60 * LN_SEC);
-    th_settle(&t);
-    CHECK_EQ(nsocks(t.a), 0);
+    gone_at(&t, t0 + 60 * LN_SEC);
     th_free(&t);
 }
 
