@@ -56,26 +56,15 @@ static void reno_pkts_acked(ln_tcp_cc *cc, uint32_t acked, ln_time rtt, ln_time 
 static void reno_set_state(ln_tcp_cc *cc, ln_ca_state state, ln_time now) {}
 static void reno_cwnd_event(ln_tcp_cc *cc, ln_ca_event ev, ln_time now) {}
 
-const ln_tcp_cc_ops ln_tcp_cc_reno = {
-    .name = "reno",
-    .init = reno_init,
-    .ssthresh = reno_ssthresh,
-    .cong_avoid = reno_cong_avoid,
-    .pkts_acked = reno_pkts_acked,
-    .set_state = reno_set_state,
-    .cwnd_event = reno_cwnd_event,
-    .undo_cwnd = reno_undo_cwnd,
-    .newreno = false,
-};
+/* Reno and NewReno share every hook; the flag tells recovery (tcp_ack.c)
+ * whether a partial ACK keeps it going (RFC 6582). */
+#define RENO_OPS(nm, nr)                                                        \
+    {                                                                          \
+        .name = nm, .init = reno_init, .ssthresh = reno_ssthresh,              \
+        .cong_avoid = reno_cong_avoid, .pkts_acked = reno_pkts_acked,          \
+        .set_state = reno_set_state, .cwnd_event = reno_cwnd_event,            \
+        .undo_cwnd = reno_undo_cwnd, .newreno = nr,                            \
+    }
 
-const ln_tcp_cc_ops ln_tcp_cc_newreno = {
-    .name = "newreno",
-    .init = reno_init,
-    .ssthresh = reno_ssthresh,
-    .cong_avoid = reno_cong_avoid,
-    .pkts_acked = reno_pkts_acked,
-    .set_state = reno_set_state,
-    .cwnd_event = reno_cwnd_event,
-    .undo_cwnd = reno_undo_cwnd,
-    .newreno = true,
-};
+const ln_tcp_cc_ops ln_tcp_cc_reno = RENO_OPS("reno", false);
+const ln_tcp_cc_ops ln_tcp_cc_newreno = RENO_OPS("newreno", true);

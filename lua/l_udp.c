@@ -437,6 +437,48 @@ static int start_recv(lua_State *L, lua_KContext ctx, const char *fname)
 static int udp_receive(lua_State *L) { return start_recv(L, 0, F_PREFIX "receive"); }
 static int udp_receivefrom(lua_State *L) { return start_recv(L, 1, F_PREFIX "receivefrom"); }
 
+/* u:try_receive(n): the next datagram cut to n bytes, as recvfrom(2)
+ * cuts it, with its source -- data, ip, port -- or nil, "would block" (or
+ * the pending error) at once: usable outside tasks (lunet packetdrill). */
+static int udp_try_receive(lua_State *L)
+{
+    const char *F = F_PREFIX "try_receive";
+    lnl_usock *k = checksock(L, F);
+    lua_Integer n = lnl_checkinteger(L, 2, F);
+    if (n < 0 || n > MAX_DGRAM) lnl_argerror(L, 2, F, "byte count %I out of range (0..%d)", n, MAX_DGRAM);
+    lnl_check_not_in_hook(L, k->n, F);
+    if (!k->s) return lnl_push_err(L, LN_ECLOSED);
+    if (!k->buf) {
+        k->buf = malloc(MAX_DGRAM);
+        if (!k->buf) return luaL_error(L, "%s: out of memory", F);
+        k->cap = MAX_DGRAM;
+    }
+    uint32_t src;
+    uint16_t port;
+    int64_t r = ln_udp_recvfrom(k->s, k->buf, (size_t)n, &src, &port, NULL);
+    if (r < 0) return lnl_push_err(L, (int)r);
+    char b[16];
+    lua_pushlstring(L, k->buf, (size_t)r);
+    lua_pushstring(L, ln_ip_fmt(src, b));
+    lua_pushinteger(L, port);
+    return 3;
+}
+
+/* u:poll(): {readable = datagrams queued, error = word or nil}. */
+static int udp_poll(lua_State *L)
+{
+    lnl_usock *k = checksock(L, F_PREFIX "poll");
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, k->s ? (lua_Integer)ln_udp_pending(k->s) : 0);
+    lua_setfield(L, -2, "readable");
+    int e = k->s ? ln_udp_error(k->s) : 0;
+    if (e) {
+        lua_pushstring(L, ln_strerror(e));
+        lua_setfield(L, -2, "error");
+    }
+    return 1;
+}
+
 /* ---- the rest -------------------------------------------------------------------- */
 
 static int udp_close(lua_State *L)
@@ -548,7 +590,8 @@ void lnl_open_udp(lua_State *L)
 {
     static const luaL_Reg methods[] = {
         {"bind", udp_bind}, {"connect", udp_connect}, {"sendto", udp_sendto}, {"send", udp_send},
-        {"receivefrom", udp_receivefrom}, {"receive", udp_receive},
+        {"receivefrom", udp_receivefrom},
+        {"try_receive", udp_try_receive}, {"poll", udp_poll}, {"receive", udp_receive},
         {"setoption", udp_setoption}, {"getoption", udp_getoption},
         {"getsockname", udp_getsockname}, {"getpeername", udp_getpeername},
         {"pending", udp_pending}, {"close", udp_close},

@@ -193,6 +193,11 @@ function Run:mine(d)
   local c, cfg = self.conn, self.cfg
   if not c or not d.ip or d.ip.src ~= cfg.local_ip or d.ip.dst ~= cfg.remote_ip then return false end
   if d.icmp then return true end
+  if c.proto == "udp" then
+    if not d.udp or d.udp.dstport ~= c.rport then return false end
+    c.lport = c.lport or d.udp.srcport
+    return d.udp.srcport == c.lport
+  end
   if not d.tcp then return false end
   if c.mode == "connecting" then
     local f = type(d.tcp.flags) == "string" and d.tcp.flags or ""
@@ -219,7 +224,6 @@ end
 
 function Run:inbound(ev)
   local p, cfg = ev.packet, self.cfg
-  if p.proto == "udp" then error({skip = "unsupported: UDP packets (UDP system calls are not modelled yet)"}, 0) end
   if p.proto == "tcp" and p.flags:find("S", 1, true) and not p.flags:find(".", 1, true)
       and (not self.conn or self.conn.mode == "listen") then
     local c = self:new_conn("passive")
@@ -234,7 +238,8 @@ function Run:inbound(ev)
     self.conn.script_remote_isn = p.seq
   end
   self:wait_for(ev, "inbound packet")
-  local ok, frame = pcall(p.proto == "icmp" and ppkt.inbound_icmp or ppkt.inbound, p, self.conn, cfg)
+  local build = p.proto == "icmp" and ppkt.inbound_icmp or p.proto == "udp" and ppkt.inbound_udp or ppkt.inbound
+  local ok, frame = pcall(build, p, self.conn, cfg)
   if not ok then
     if type(frame) == "table" and frame.script then fail_at(ev.line, "error handling packet: " .. frame.script) end
     error(frame, 0)
@@ -267,11 +272,31 @@ function Run:gather(ev, want, deadline)
   return ppkt.aggregate(list), first
 end
 
+-- An outbound UDP datagram or ICMP message: its length, or its type and
+-- code, and its time.
+function Run:outbound_other(ev, p)
+  local horizon = (ev.at_end or ev.at) + self.cfg.tolerance_usecs + SNIFF_HORIZON
+  local q = self:sniff(horizon)
+  local want = ppkt.script_text(p)
+  if not q then
+    fail_at(ev.line, string.format("error handling packet: expected outbound packet at %s sec, but the host " ..
+                                   "sent nothing by %s sec\nscript packet: %9s %s", secs(ev.at), secs(horizon),
+                                   secs(ev.at), want))
+  end
+  local t = q.t // 1000
+  local got = ppkt.frame_text(q.d)
+  local dump = string.format("\nscript packet: %9s %s\nactual packet: %9s %s", secs(ev.at), want, secs(t), got)
+  local why = ppkt.compare_other(p, q.d)
+  if why then fail_at(ev.line, "error handling packet: " .. why .. dump) end
+  self:check_time(ev, t, "outbound packet")
+  self:row("out", got, t)
+end
+
 function Run:outbound(ev)
   local p = ev.packet
-  if p.proto ~= "tcp" then error({skip = "unsupported: outbound " .. p.proto .. " packets in a script"}, 0) end
   local c = self.conn
   if not c then fail_at(ev.line, "error handling packet: no matching socket for script packet") end
+  if p.proto ~= "tcp" then return self:outbound_other(ev, p) end
   local want = ppkt.from_script(p)
   local syn = p.flags:find("S", 1, true)
   if syn then c.script_local_isn = p.seq end
@@ -441,6 +466,17 @@ function Run:go(script)
     self:new_conn("listen")
   end
   proc.on_accept = function(f) proc.sut = f end
+  proc.on_udp = function(f)
+    local c = self.conn
+    if not c or c.proto ~= "udp" or proc.sut ~= f then
+      c = self:new_conn("udp")
+      c.proto, c.lport = "udp", nil
+      proc.sut = f
+    end
+    local _, port = f.sock:getsockname()
+    if port and port ~= 0 then c.lport = port end
+    if f.peer then c.rport = f.peer[2] end
+  end
   proc.on_connect = function(f)
     local c = self:new_conn("connecting")
     c.lport = nil

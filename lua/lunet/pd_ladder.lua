@@ -27,7 +27,8 @@ local function fmt_expr(e)
   if e.k == "struct" then
     local t = {}
     for i, f in ipairs(e.v) do
-      t[i] = f.name == "..." and "..." or (f.name .. "=" .. fmt_expr(f.value))
+      if type(f.name) == "number" then t[i] = fmt_expr(f.value)
+      else t[i] = f.name .. (f.arg and ("(" .. fmt_expr(f.arg) .. ")") or "") .. "=" .. fmt_expr(f.value) end
     end
     return "{" .. table.concat(t, ", ") .. "}"
   end

@@ -84,7 +84,9 @@ function M.script_text(p)
   if p.proto == "udp" then return string.format("udp (%d)", p.len) end
   local t = string.format("icmp type %d code %d", p.icmp_type or 0, p.icmp_code or 0)
   if p.mtu then t = t .. " mtu " .. p.mtu end
-  if p.quote then t = t .. string.format(" [%d:%d(%d)]", p.quote.seq or 0, p.quote.end_seq or 0, p.quote.len) end
+  local q = p.quote
+  if q and q.proto == "udp" then t = t .. string.format(" [udp (%d)]", q.len)
+  elseif q then t = t .. string.format(" [%d:%d(%d)]", q.seq, q.end_seq, q.len) end
   return t
 end
 
@@ -161,21 +163,69 @@ function M.inbound(p, conn, cfg)
   }
 end
 
--- An ICMP error from the remote side quoting a segment the host sent.
+-- A datagram from the script to the connection's socket.
+function M.inbound_udp(p, conn, cfg)
+  return {
+    eth = {src = cfg.remote_mac, dst = cfg.local_mac},
+    ip = {src = cfg.remote_ip, dst = cfg.local_ip, ttl = 64},
+    udp = {srcport = conn.rport, dstport = conn.lport or cfg.bind_port},
+    payload = string.rep("\0", p.len),
+  }
+end
+
+-- An ICMP error from the remote side quoting a segment (or a datagram)
+-- the host sent.
 function M.inbound_icmp(p, conn, cfg)
   local loff = (conn.live_local_isn or 0) - (conn.script_local_isn or 0)
-  local inner = lunet.packet{
-    ip = {src = cfg.local_ip, dst = cfg.remote_ip, ttl = 64},
-    tcp = {srcport = conn.lport, dstport = conn.rport, seq = add32(p.quote and p.quote.seq or 0, loff),
-           flags = ".", window = 0},
-    payload = string.rep("\0", p.quote and p.quote.len or 0),
-  }
+  local q = p.quote or {proto = conn.proto == "udp" and "udp" or "tcp", len = 0}
+  local l4 = q.proto == "udp" and {udp = {srcport = conn.lport or cfg.bind_port, dstport = conn.rport}}
+    or {tcp = {srcport = conn.lport, dstport = conn.rport, seq = add32(q.seq or 0, loff), flags = ".", window = 0}}
+  if q.proto == "udp" then l4.udp.length = 8 + (q.len or 0) end
+  -- The quote holds the headers only (RFC 792: the IP header and at
+  -- least 8 bytes), its IP length the whole datagram's, as a router
+  -- writes it; the message then fits any MTU.
+  local hl = q.proto == "udp" and 28 or 40
+  local spec = {ip = {src = cfg.local_ip, dst = cfg.remote_ip, ttl = 64, flags_df = true, len = hl + (q.len or 0)}}
+  for k, v in pairs(l4) do spec[k] = v end
+  local inner = lunet.packet(spec)
   return {
     eth = {src = cfg.remote_mac, dst = cfg.local_mac},
     ip = {src = cfg.remote_ip, dst = cfg.local_ip, ttl = 64},
     icmp = {type = p.icmp_type, code = p.icmp_code, mtu = p.mtu},
     payload = inner:bytes(),
   }
+end
+
+local function field(name, want, got)
+  return string.format("live packet field %s: expected: %s (0x%x) vs actual: %s (0x%x)",
+                       name, want, want, got, got)
+end
+
+-- A frame the host sent, as text: TCP as a segment (live numbers), UDP
+-- and ICMP as the script writes them.
+function M.frame_text(d)
+  if d.tcp then return M.text(M.from_frame(d)) end
+  if d.udp then return string.format("udp (%d)", #(d.payload or "")) end
+  if d.icmp then return string.format("icmp type %d code %d", d.icmp.type or -1, d.icmp.code or -1) end
+  return "?"
+end
+
+-- An outbound UDP or ICMP packet against the script's: nil when it
+-- matches, else what differs.
+function M.compare_other(p, d)
+  if p.proto == "udp" then
+    if not d.udp then return "expected a UDP datagram, the host sent " .. M.frame_text(d) end
+    local len = #(d.payload or "")
+    if len ~= p.len then
+      return string.format("live packet payload: expected %d bytes vs actual %d bytes", p.len, len)
+    end
+    if d.payload ~= string.rep("\0", len) then return "incorrect outbound data payload" end
+    return nil
+  end
+  if not d.icmp then return "expected an ICMP message, the host sent " .. M.frame_text(d) end
+  if d.icmp.type ~= p.icmp_type then return field("icmp_type", p.icmp_type, d.icmp.type) end
+  if d.icmp.code ~= p.icmp_code then return field("icmp_code", p.icmp_code, d.icmp.code) end
+  return nil
 end
 
 -- ---- comparing outbound segments ------------------------------------------------
@@ -207,10 +257,6 @@ function M.to_script(live, conn, script)
   return s
 end
 
-local function field(name, want, got)
-  return string.format("live packet field %s: expected: %s (0x%x) vs actual: %s (0x%x)",
-                       name, want, want, got, got)
-end
 
 local function has(flags, c) return flags:find(c, 1, true) ~= nil end
 

@@ -247,9 +247,10 @@ local function term(s)
     local fields = {}
     if not s:accept("op", "}") then
       repeat
-        if s:is("op", "...") then
-          s:take()
-          fields[#fields + 1] = {name = "...", value = {k = "ellipsis"}}
+        local nxt = s.toks[s.pos + 1]
+        if not (s:is("id") and nxt and nxt.k == "op" and (nxt.v == "=" or nxt.v == "(")) then
+          -- a positional member, as in msg_iov(1)=[{..., 1000}]
+          fields[#fields + 1] = {name = #fields + 1, value = expr(s)}
         else
           local name = s:expect("id", nil, "a field name").v
           local arg

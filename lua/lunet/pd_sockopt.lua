@@ -131,7 +131,7 @@ function M.get(f, level, opt, call, take_error)
     local e = take_error(f)
     got = e and require("lunet.pd_sys").ERRNO[e] or 0
   elseif level == S.SOL_SOCKET and opt == S.SO_TYPE then
-    got = S.SOCK_STREAM
+    got = f.kind == "udp" and S.SOCK_DGRAM or S.SOCK_STREAM
   else
     local h = find(level, opt)
     if not h then unsupported("getsockopt %s", name_of(level, opt)) end

@@ -109,7 +109,9 @@ local function value(e)
   end
   if e.k == "struct" then
     local t = {}
-    for _, f in ipairs(e.v) do if f.name ~= "..." then t[f.name] = value(f.value) end end
+    for _, f in ipairs(e.v) do
+      if f.value.k ~= "ellipsis" or type(f.name) == "string" then t[f.name] = value(f.value) end
+    end
     return t
   end
   bad("cannot use this value here")
@@ -117,6 +119,10 @@ end
 M.value = value
 
 local function int_arg(call, i, what)
+  return M.int_arg(call, i, what)
+end
+
+function M.int_arg(call, i, what)
   local e = call.args[i]
   if not e then bad("%s() needs %s as argument %d", call.name, what, i) end
   local v = value(e)
@@ -198,10 +204,11 @@ function calls.socket(p, call, want)
   if domain == SYM.AF_INET6 then unsupported("IPv6 sockets (AF_INET6)") end
   if domain ~= nil and domain ~= SYM.AF_INET then return fail("EAFNOSUPPORT") end
   local base = ty & ~(SYM.SOCK_NONBLOCK | SYM.SOCK_CLOEXEC)
-  if base == SYM.SOCK_DGRAM then unsupported("UDP sockets (SOCK_DGRAM) in system calls") end
-  if base ~= SYM.SOCK_STREAM then unsupported("socket type %d", base) end
+  if base ~= SYM.SOCK_STREAM and base ~= SYM.SOCK_DGRAM then unsupported("socket type %d", base) end
   local n = p:alloc(want)
-  p.fds[n] = {sock = p.cfg.host:tcp(), nonblock = (ty & SYM.SOCK_NONBLOCK) ~= 0, n = n}
+  local udp = base == SYM.SOCK_DGRAM
+  p.fds[n] = {sock = udp and p.cfg.host:udp() or p.cfg.host:tcp(), kind = udp and "udp" or "tcp",
+              nonblock = (ty & SYM.SOCK_NONBLOCK) ~= 0, n = n}
   return ok(n)
 end
 
@@ -409,7 +416,7 @@ function calls.poll(p, call)
   for i, e in ipairs(list.v) do
     local t = value(e)
     local f = p.fds[t.fd]
-    local m = f and poll_mask(f) or SYM.POLLNVAL
+    local m = f and (f.kind == "udp" and require("lunet.pd_udp").poll_mask(f) or poll_mask(f)) or SYM.POLLNVAL
     m = m & ((t.events or 0) | SYM.POLLERR | SYM.POLLHUP | SYM.POLLNVAL)
     got[i] = m
     if m ~= 0 then count = count + 1 end
@@ -432,22 +439,69 @@ function calls.poll(p, call)
   return ok(count)
 end
 
+-- sendmsg/recvmsg without ancillary data: the iovec lengths add up to a
+-- send or recv of that many bytes.
+local function msg_call(call, as)
+  local m = call.args[2] and value(call.args[2])
+  if type(m) ~= "table" then bad("%s() needs a msghdr like {msg_iov(1)=[{..., 1000}], msg_flags=0}", call.name) end
+  for _, f in ipairs(call.args[2].v) do
+    if f.name == "msg_control" and f.value.k ~= "ellipsis" and not (f.value.k == "list" and #f.value.v == 0) then
+      unsupported("%s() with ancillary data (msg_control)", call.name)
+    end
+  end
+  local total = 0
+  for _, iov in ipairs(m.msg_iov or {}) do
+    local len = type(iov) == "table" and (iov.iov_len or iov[2]) or nil
+    if math.type(len) ~= "integer" then bad("%s(): an iovec needs a length, like {..., 1000}", call.name) end
+    total = total + len
+  end
+  return {name = as, args = {call.args[1], {k = "ellipsis"}, {k = "num", v = total}, call.args[3] or {k = "num", v = 0}},
+          ret = call.ret}
+end
+
 local UNSUPPORTED_CALLS = {
   epoll_create = "epoll", epoll_ctl = "epoll", epoll_wait = "epoll", sendfile = "sendfile",
-  splice = "splice", open = "files", pipe = "pipes", sendmsg = "sendmsg (cmsg)", recvmsg = "recvmsg (cmsg)",
+  splice = "splice", open = "files", pipe = "pipes",
   getsockname = "getsockname", getpeername = "getpeername", ioctl = "ioctl",
   socketpair = "socketpair", select = "select",
 }
 
 -- Run (or retry) one call.  want: the descriptor the script expects (for
 -- calls that make one).
+-- A call on a UDP descriptor: lunet.pd_udp's, or the common ones.
+function Proc:udp_call(call, f, n)
+  local udp = require "lunet.pd_udp"
+  local name = call.name
+  if udp[name] and name ~= "poll_mask" and name ~= "take_error" and name ~= "setsockopt" then
+    return udp[name](self, call, f, n)
+  end
+  if name == "setsockopt" then
+    return udp.setsockopt(self, call, f, int_arg(call, 2, "a level"), int_arg(call, 3, "an option"), optval(call, 4))
+  end
+  if name == "getsockopt" then
+    local level, opt = int_arg(call, 2, "a level"), int_arg(call, 3, "an option")
+    if level ~= SYM.SOL_SOCKET or (opt ~= SYM.SO_ERROR and opt ~= SYM.SO_TYPE) then
+      unsupported("getsockopt level %d option %d on a UDP socket", level, opt)
+    end
+    return sockopt.get(f, level, opt, call, udp.take_error)
+  end
+  if name == "listen" or name == "accept" or name == "accept4" then return fail("EOPNOTSUPP") end
+  if name == "fcntl" then return calls.fcntl(self, call) end
+  unsupported("%s on a UDP socket", name)
+end
+
 function Proc:call(call)
+  if call.name == "sendmsg" then return self:call(msg_call(call, "send")) end
+  if call.name == "recvmsg" then return self:call(msg_call(call, "recv")) end
   local fn = calls[call.name]
   if not fn then
     if UNSUPPORTED_CALLS[call.name] then unsupported("system call %s (%s)", call.name, UNSUPPORTED_CALLS[call.name]) end
     unsupported("system call %s", call.name)
   end
   local want = call.ret and call.ret.k == "num" and call.ret.v or nil
+  local a1 = call.args[1]
+  local f = call.name ~= "poll" and a1 and a1.k == "num" and self.fds[a1.v]
+  if f and f.kind == "udp" then return self:udp_call(call, f, a1.v) end
   return fn(self, call, want)
 end
 

@@ -160,3 +160,39 @@ test("a run of several scripts sums up, and fails if one fails", function()
   expect(lines[#lines]):eq("1 passed, 1 failed, 1 skipped")
   expect(lines[1]:match("^pass  ")):truthy()
 end)
+
+-- Every specification's run, captured, is clean in tshark: no malformed
+-- frame, no bad checksum, no error-level expert note.
+test("--pcap: every run's capture is clean in tshark", function()
+  local ts = dofile(here .. "/../lib/tshark.lua")
+  if not ts.have() then skip("tshark not installed") end
+  local dir = os.tmpname()
+  os.remove(dir)
+  local scripts = {}
+  for f in io.popen("ls " .. ts.q(here .. "/../packetdrill") .. "/*.pkt"):lines() do scripts[#scripts + 1] = f end
+  local args = {"--pcap", dir}
+  for _, f in ipairs(scripts) do args[#args + 1] = f end
+  expect(pd.main(args, {out = function() end})):eq(0)
+  local filter = '_ws.malformed or ip.checksum.status == "Bad" or tcp.checksum.status == "Bad"'
+              .. ' or udp.checksum.status == "Bad" or _ws.expert.severity >= "error"'
+  local prefs = "-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE"
+  -- One tshark run over all of them (tshark takes a while to start).
+  local pcaps = {}
+  for i, f in ipairs(scripts) do
+    pcaps[i] = dir .. "/" .. f:match("([^/]+)%.pkt$") .. ".pcap"
+    local fh = assert(io.open(pcaps[i], "rb"))
+    expect(fh:seek("end") > 24, pcaps[i] .. " has frames"):truthy()
+    fh:close()
+  end
+  local quoted = {}
+  for i, p in ipairs(pcaps) do quoted[i] = ts.q(p) end
+  local merged = dir .. "/all.pcap"
+  local _, ok = ts.sh("mergecap -F pcap -w " .. ts.q(merged) .. " " .. table.concat(quoted, " ") .. " 2>&1")
+  expect(ok, "mergecap"):truthy()
+  expect(ts.sh(string.format("tshark -r %s %s -Y %s 2>/dev/null", ts.q(merged), prefs, ts.q(filter)))):eq("")
+  local frames = ts.sh("tshark -r " .. ts.q(merged) .. " 2>/dev/null")
+  expect(select(2, frames:gsub("\n", "")) > 100, "frames in the runs"):truthy()
+  for _, p in ipairs(pcaps) do os.remove(p) end
+  os.remove(merged)
+  os.remove(dir)
+end)
