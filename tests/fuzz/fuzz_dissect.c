@@ -16,6 +16,7 @@
 #include <lualib.h>
 
 #include "lunet.h"
+#include "fuzz_lua.h"
 #include "packet.h"
 
 static lua_State *L;
@@ -44,12 +45,7 @@ static int one(lua_State *S)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!L) {
-        L = luaL_newstate();
-        luaL_openlibs(L);
-        luaL_requiref(L, "lunet", luaopen_lunet, 1);
-        lua_pop(L, 1);
-    }
+    if (!L) L = fuzz_lua();
     if (size > 70000) return 0;
     lua_pushcfunction(L, one);
     lua_pushlightuserdata(L, (void *)data);

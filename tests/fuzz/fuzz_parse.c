@@ -40,6 +40,7 @@
 
 #include "bpf.h"
 #include "lunet.h"
+#include "fuzz_lua.h"
 #include "node.h"
 
 /* The executable's definitions come before the C library's for libpcap
@@ -129,12 +130,7 @@ static lua_State *L;
 /* lunet.<fn>(s) under pcall: errors are answers, crashes are bugs. */
 static void unit(const char *fn, const char *s)
 {
-    if (!L) {
-        L = luaL_newstate();
-        luaL_openlibs(L);
-        luaL_requiref(L, "lunet", luaopen_lunet, 1);
-        lua_pop(L, 1);
-    }
+    if (!L) L = fuzz_lua();
     lua_getglobal(L, "lunet");
     lua_getfield(L, -1, fn);
     lua_pushstring(L, s);

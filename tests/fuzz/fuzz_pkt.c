@@ -17,16 +17,14 @@
 #include <lualib.h>
 
 #include "lunet.h"
+#include "fuzz_lua.h"
 
 static lua_State *L;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!L) {
-        L = luaL_newstate();
-        luaL_openlibs(L);
-        luaL_requiref(L, "lunet", luaopen_lunet, 1);
-        lua_pop(L, 1);
+        L = fuzz_lua();
         lua_getglobal(L, "require");
         lua_pushliteral(L, "lunet.pd_parse");
         if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
