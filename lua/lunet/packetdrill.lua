@@ -76,10 +76,14 @@ function Run:build_net()
   local plen = prefix_len(cfg.netmask_ip)
   -- An ideal wire (no delay, no serialisation): what the script sends
   -- arrives at its time, what the host sends is seen at once.
-  local link = net:link(host, peer, {mtu = cfg.mtu, bandwidth = 0, delay = 0,
+  -- The wire takes any size: the script may send segments larger than
+  -- the MTU, as a tun device takes them (GRO-sized).  The host keeps its
+  -- own MTU for what it sends.
+  local link = net:link(host, peer, {mtu = 65535, bandwidth = 0, delay = 0,
                                      ip = {cfg.local_ip .. "/" .. plen, cfg.gateway_ip .. "/" .. plen}})
   local ifc = host:ifaces()[1]
   local pifc = peer:ifaces()[1]
+  ifc:mtu(cfg.mtu)
   if not same_subnet(cfg.local_ip, cfg.remote_ip, plen) then host:route("default", cfg.gateway_ip) end
   -- As on packetdrill's tun device, no ARP: the neighbours are known.
   host:arp_set(cfg.gateway_ip, pifc.mac, ifc.name)
@@ -397,14 +401,41 @@ end
 
 -- ---- commands and code ---------------------------------------------------------------
 
+-- A command line, at the current time; line is the script's (or nil
+-- for an --init_scripts file, named by where).
+function Run:run_command(line, command, where)
+  self:row("cmd", "`" .. command .. "`")
+  local ok, err = pcall(pcmd.run, self.host, command)
+  if ok then return end
+  if type(err) == "table" and err.unsupported then
+    error({skip = "unsupported: " .. err.unsupported .. (where and (" (in " .. where .. ")") or ""), line = line}, 0)
+  end
+  if type(err) == "table" and err.script then
+    fail_at(line or 0, err.script .. (where and (" (in " .. where .. ")") or ""))
+  end
+  error(err, 0)
+end
+
 function Run:command(ev)
   self:wait_for(ev, "command")
-  self:row("cmd", "`" .. ev.command .. "`")
-  local ok, err = pcall(pcmd.run, self.host, ev.command)
-  if ok then return end
-  if type(err) == "table" and err.unsupported then error({skip = "unsupported: " .. err.unsupported, line = ev.line}, 0) end
-  if type(err) == "table" and err.script then fail_at(ev.line, err.script) end
-  error(err, 0)
+  self:run_command(ev.line, ev.command)
+end
+
+-- packetdrill's --init_scripts: files of commands run before the script
+-- (defaults.sh is known by name: packetdrill's usual defaults).
+function Run:init_scripts()
+  for path in tostring(self.cfg.init_scripts or ""):gmatch("[^,]+") do
+    if path:match("defaults%.sh$") then
+      self:run_command(nil, path, path)
+    else
+      local fh = io.open(path, "r")
+      if not fh then error({usage = "--init_scripts: cannot open " .. path}, 0) end
+      for l in fh:lines() do
+        if l:match("%S") and not l:match("^%s*#") then self:run_command(nil, l, path) end
+      end
+      fh:close()
+    end
+  end
 end
 
 function Run:code(ev)
@@ -482,6 +513,8 @@ function Run:go(script)
     c.lport = nil
     proc.sut = f
   end
+  self:init_scripts()
+  for _, c in ipairs(script.init or {}) do self:run_command(c.line, c.command) end
   if #script.events > 0 and script.events[1].time.kind == "abs" and script.events[1].time.us ~= 0 then
     fail_at(script.events[1].line, "first event should be at time 0")
   end
@@ -499,9 +532,8 @@ end
 
 local NUMERIC = {tolerance_usecs = true, tolerance_percent = true, mtu = true, bind_port = true,
                  connect_port = true, tcp_ts_tick_usecs = true, seed = true}
-local STRINGS = {local_ip = true, remote_ip = true, gateway_ip = true, netmask_ip = true, ip_version = true}
-local IGNORED = {speed = "the link is a virtual wire", non_fatal = nil, dry_run = nil,
-                 verbose = nil, debug = "use --trace", init_scripts = nil}
+local STRINGS = {local_ip = true, remote_ip = true, gateway_ip = true, netmask_ip = true, ip_version = true,
+                 init_scripts = true}
 
 -- Apply one option "--name=value" (or name, value) to cfg / opts.
 local function set_option(cfg, opts, name, value, where)
@@ -528,8 +560,9 @@ local function set_option(cfg, opts, name, value, where)
     local k, v = tostring(value):match("^([%a_][%w_]*)=(.*)$")
     if not k then usage("-D needs NAME=VALUE, got " .. tostring(value)) end
     opts.defs[k] = v
-  elseif IGNORED[name] ~= nil or name == "speed" then
-    return
+  elseif name == "speed" then
+    return                      -- the link is an ideal wire
+
   else
     usage("unknown option --" .. name .. " (see lunet packetdrill --help)")
   end
@@ -628,6 +661,8 @@ plays the remote peer, the host under test is a fresh lunet host.
   --ip_version=ipv4      (IPv6 is not supported yet)
   --strict_segments      no aggregation of MSS-sized segments into the
                          script's larger (TSO) ones
+  --init_scripts=F,...   command files run before each script
+                         (.../defaults.sh: packetdrill's usual defaults)
   -D NAME=VALUE          define NAME for the scripts
   --seed N               the network's seed (ISNs, ...)
   --pcap DIR             capture each script's run to DIR/NAME.pcap

@@ -476,7 +476,7 @@ function M.parse(text, src, defs)
   text = define(text, defs)
   local lx = new_lexer(text, src)
   local script = {options = {}, events = {}}
-  local started = false
+  local started, started_events = false, false
   while true do
     -- option lines before the first event
     lx:skip()
@@ -491,6 +491,14 @@ function M.parse(text, src, defs)
         started = true
         local s = setmetatable({toks = toks, pos = 1, src = src, line = line}, Stream)
         local ev = {line = toks[1].line}
+        if not started_events and #toks == 1 and toks[1].k == "cmd" then
+          -- packetdrill's init command: a `command` before the first
+          -- event, without a time, run before the script starts.
+          script.init = script.init or {}
+          script.init[#script.init + 1] = {line = ev.line, command = toks[1].v}
+          goto next_line
+        end
+        started_events = true
         ev.time = event_time(s)
         local t = s:peek()
         if not t then s:err("an event needs something after its time") end
@@ -518,6 +526,7 @@ function M.parse(text, src, defs)
         end
         script.events[#script.events + 1] = ev
       end
+      ::next_line::
       if eof then break end
     end
   end

@@ -126,6 +126,31 @@ test("script errors name the file and line", function()
   end
 end)
 
+test("an init command: a `command` before the first event, without a time", function()
+  local s = parse.parse("// x\n`sysctl -q net.ipv4.tcp_sack=0`\n0 socket(..., SOCK_STREAM, 0) = 3", "t.pkt")
+  expect(s.init[1].command):eq("sysctl -q net.ipv4.tcp_sack=0")
+  expect(s.init[1].line):eq(2)
+  expect(#s.events):eq(1)
+end)
+
+test("--init_scripts: command files run before each script", function()
+  local f = os.tmpname()
+  local fh = assert(io.open(f, "w"))
+  fh:write("# the host offers no SACK\nsysctl -q net.ipv4.tcp_sack=0\n")
+  fh:close()
+  local script = os.tmpname()
+  fh = assert(io.open(script, "w"))
+  fh:write("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n",
+           "+0 < S 0:0(0) win 1000 <mss 1460,sackOK>\n+0 > S. 0:0(0) ack 1 <mss 1460>\n")
+  fh:close()
+  local lines = {}
+  expect(pd.main({"--init_scripts=" .. f, script}, {out = function(l) lines[#lines + 1] = l end})):eq(0)
+  expect(pd.main({"--init_scripts=/nonexistent/x.sh", script}, {out = function(l) lines[#lines + 1] = l end})):eq(1)
+  expect(lines[#lines - 1]:find("cannot open /nonexistent/x.sh", 1, true) ~= nil, lines[#lines - 1]):truthy()
+  os.remove(f)
+  os.remove(script)
+end)
+
 test("-D definitions replace whole names", function()
   local s = parse.parse("0 < S 0:0(0) win WIN <mss MSS>", "t.pkt", {WIN = "999", MSS = "1234"})
   expect(s.events[1].packet.win):eq(999)
