@@ -456,6 +456,22 @@ static void queue_in_order(ln_tcp_sock *s, ln_tcp_seg *seg)
     else if ((s->flags & LN_TF_OFO_FIN) && s->ofo_fin_seq == s->rcv_nxt) fin(s);
 }
 
+/* In-order text, unless the window is zero: then nothing fits, and the
+ * segment is dropped and ACKed at once with the (zero) window, as Linux
+ * does.  zero_window_drop: count it as TCPZeroWindowDrop (a segment that
+ * started at RCV.NXT with data; the tail of a partly old one is not). */
+static void queue_unless_full(ln_tcp_sock *s, ln_tcp_seg *seg, bool zero_window_drop)
+{
+    if (ln_tcp_receive_window(s) == 0 && (seg->pkt->len || !zero_window_drop)) {
+        if (zero_window_drop) LN_MIB_INC(s->st->node, TcpExtTCPZeroWindowDrop);
+        ack_at_once(s);
+        ln_tcp_seg_drop(s->st, seg, LN_DROP_RCVBUF_FULL);
+        return;
+    }
+    queue_in_order(s, seg);
+    ln_tcp_seg_done(seg);
+}
+
 /* RFC 9293 3.10.7.4 seventh (Linux's tcp_data_queue). */
 void ln_tcp_data_queue(ln_tcp_sock *s, ln_tcp_seg *seg)
 {
@@ -468,16 +484,7 @@ void ln_tcp_data_queue(ln_tcp_sock *s, ln_tcp_seg *seg)
         return;
     }
     if (seq == s->rcv_nxt) {
-        if (ln_tcp_receive_window(s) == 0 && len) {
-            /* Zero window: nothing fits.  Drop and ACK at once with the
-             * (zero) window, as Linux does. */
-            LN_MIB_INC(st->node, TcpExtTCPZeroWindowDrop);
-            ack_at_once(s);
-            ln_tcp_seg_drop(st, seg, LN_DROP_RCVBUF_FULL);
-            return;
-        }
-        queue_in_order(s, seg);
-        ln_tcp_seg_done(seg);
+        queue_unless_full(s, seg, len != 0);
         return;
     }
     if (!ln_seq_gt(seq + len + (has_fin ? 1 : 0), s->rcv_nxt)) {
@@ -498,13 +505,7 @@ void ln_tcp_data_queue(ln_tcp_sock *s, ln_tcp_seg *seg)
         dsack_set(s, seq, s->rcv_nxt, true);
         ln_pkt_pull(seg->pkt, (uint32_t)(s->rcv_nxt - seq));
         seg->seq = s->rcv_nxt;
-        if (ln_tcp_receive_window(s) == 0) {
-            ack_at_once(s);
-            ln_tcp_seg_drop(st, seg, LN_DROP_RCVBUF_FULL);
-            return;
-        }
-        queue_in_order(s, seg);
-        ln_tcp_seg_done(seg);
+        queue_unless_full(s, seg, false);
         return;
     }
     data_queue_ofo(s, seg, seq);
