@@ -668,6 +668,7 @@ plays the remote peer, the host under test is a fresh lunet host.
   --pcap DIR             capture each script's run to DIR/NAME.pcap
   --ladder               print a ladder diagram of each run
   -v, --verbose          print every packet and call as it runs
+  --color=WHEN           colour the verdicts: auto (on a terminal), always, never
 ]]
 
 function M.main(args, o)
@@ -687,6 +688,13 @@ function M.main(args, o)
         opts.verbose = true
       elseif a == "--ladder" then
         opts.ladder = true
+      elseif a:match("^%-%-color=") then
+        local w = a:match("=(.*)$")
+        if w ~= "auto" and w ~= "always" and w ~= "never" then
+          error({usage = "--color needs auto, always or never, got " .. w}, 0)
+        end
+        lunet.color = w
+        require("lunet.term").reset()
       elseif a == "--pcap" or a:match("^%-%-pcap=") then
         local v = a:match("^%-%-pcap=(.*)$")
         if not v then i = i + 1; v = args[i] end
@@ -729,15 +737,19 @@ function M.main(args, o)
     return 2
   end
   local n = {pass = 0, fail = 0, skip = 0}
+  -- Coloured on a terminal as lunet test colours (lunet.term's rules);
+  -- a caller's own out() gets plain text.
+  local paint = o.out and function(_, t) return t end
+    or function(style, t) return require("lunet.term").paint("stdout", style, t) end
   for _, f in ipairs(files) do
     local status, msg = M.run_file(f, cfg, opts)
     n[status] = n[status] + 1
     if status == "pass" then
-      opts.out("pass  " .. f)
+      opts.out(paint("green", "pass") .. "  " .. f)
     elseif status == "skip" then
-      opts.out("skip  " .. msg)
+      opts.out(paint("yellow", "skip") .. "  " .. msg)
     else
-      opts.out("FAIL  " .. (msg:gsub("\n", "\n      ")))
+      opts.out(paint("red", "FAIL") .. "  " .. (msg:gsub("\n", "\n      ")))
     end
   end
   local line = string.format("%d passed, %d failed", n.pass, n.fail)

@@ -10,7 +10,7 @@
 _lunet_opts_run='--seed= --realtime --step --speed= --quiz --lang= --trace= --pcap= --report= --timeout= --color= --progress= --'
 _lunet_opts_test='--seed= --filter= --tap --junit= --pcap= -v --verbose --timeout= --lang= --color= --progress= --help --'
 _lunet_opts_repl='--seed= --pcap= --lang= --trace= --color= --'
-_lunet_opts_packetdrill='--tolerance_usecs= --tolerance_percent= --local_ip= --remote_ip= --gateway_ip= --netmask_ip= --bind_port= --connect_port= --mtu= --ip_version= --init_scripts= --strict_segments --seed= --pcap= --ladder -D -v --verbose --help'
+_lunet_opts_packetdrill='--tolerance_usecs= --tolerance_percent= --local_ip= --remote_ip= --gateway_ip= --netmask_ip= --bind_port= --connect_port= --mtu= --ip_version= --init_scripts= --strict_segments --seed= --pcap= --ladder --color= -D -v --verbose --help'
 
 # COMPREPLY: the values of option $1 that start with $2.  (The helpers
 # set COMPREPLY themselves: compopt in a $(...) subshell would be lost.)
