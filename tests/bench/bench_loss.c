@@ -22,7 +22,7 @@
 #include "net.h"
 #include "node.h"
 #include "tcp.h"
-#include "tcp_int.h"
+#include "mib.h"
 #include "wire.h"
 
 #define BYTES 2000000u
