@@ -51,6 +51,9 @@
     X(TcpExtTcpTimeoutRehash) X(TcpExtTCPSpuriousRTOs)                    \
     X(TcpExtTCPFullUndo) X(TcpExtTCPLossUndo) X(TcpExtTCPLostRetransmit)  \
     X(TcpExtTCPAckCompressed) X(TcpExtTCPOrigDataSent)                    \
+    X(TcpExtTCPLossProbeRecovery) X(TcpExtTCPDSACKOfoRecv)                \
+    X(TcpExtTCPDSACKRecvSegs) X(TcpExtTCPDSACKIgnoredNoUndo)              \
+    X(TcpExtTCPDSACKUndo) X(TcpExtTCPPartialUndo)                         \
     X(UdpInDatagrams) X(UdpNoPorts) X(UdpInErrors) X(UdpOutDatagrams)     \
     X(UdpRcvbufErrors) X(UdpSndbufErrors) X(UdpInCsumErrors) X(UdpIgnoredMulti)
 

@@ -188,6 +188,9 @@ typedef struct ln_tcp_cfg {
     char congestion[16];             /* tcp_congestion_control = "cubic" */
     uint32_t initial_cwnd;           /* TCP_INIT_CWND = 10 (RFC 6928) */
     uint32_t reordering;             /* tcp_reordering = 3 (DupThresh) */
+    uint32_t recovery;               /* tcp_recovery = 1: bit 0 RACK loss detection */
+    uint32_t early_retrans;          /* tcp_early_retrans = 3: tail-loss probes (3, 4) */
+    uint32_t frto;                   /* tcp_frto = 2: F-RTO (RFC 5682), SACK-enhanced */
     ln_time keepalive_time;          /* tcp_keepalive_time = 7200 s */
     ln_time keepalive_intvl;         /* tcp_keepalive_intvl = 75 s */
     uint32_t keepalive_probes;       /* tcp_keepalive_probes = 9 */

@@ -38,22 +38,26 @@ static uint32_t div_up(uint32_t a, uint32_t b) { return b ? (a + b - 1) / b : a;
 /* RTT samples from the send times of the newly acknowledged segments
  * (Linux's tcp_clean_rtx_queue): seq_rtt from the oldest (sets the RTO),
  * ca_rtt from the newest (min_rtt, the algorithm); none if any was
- * retransmitted (Karn's rule, RFC 6298 3), then the TS echo is used. */
+ * retransmitted (Karn's rule, RFC 6298 3), then the TS echo is used.
+ * Each record leaving also goes through RACK (tcp_rack.c). */
 static void rtt_from_ack(ln_tcp_sock *s, const ln_tcp_seg *seg, ln_seq ack, bool acked_data,
-                         ln_time *ca_rtt)
+                         ln_time *ca_rtt, ln_seq prior_una, ln_seq prior_fack, ln_tcp_ackstate *as)
 {
     ln_time now = ln_tcp_now(s), first = 0, last = 0;
     bool rtx = false, any = false;
+    ln_seq start = prior_una;
     while (s->txq_len) {
         ln_tcp_txts *e = &s->txq[s->txq_head];
         if (ln_seq_gt(e->end, ack)) break;
         if (e->rtx) {
             rtx = true;
-        } else {
+        } else if (!e->sacked) {
             if (!any) first = e->t;
             last = e->t;
             any = true;
         }
+        ln_tcp_rack_acked(s, e, start, prior_fack, as);
+        start = e->end;
         s->txq_head = (s->txq_head + 1) & (s->txq_cap - 1);
         s->txq_len--;
     }
@@ -86,41 +90,84 @@ static void cc_sync(ln_tcp_sock *s)
     s->cc.mss = s->mss_cache;
 }
 
-static void set_ca_state(ln_tcp_sock *s, ln_ca_state st)
+void ln_tcp_set_ca_state(ln_tcp_sock *s, ln_ca_state st)
 {
     if (s->ca_state == st) return;
     s->ca_state = (uint8_t)st;
     s->cc_ops->set_state(&s->cc, st, ln_tcp_now(s));
 }
+#define set_ca_state ln_tcp_set_ca_state
 
-/* RFC 5681 3.2 / RFC 6675 5 step 4: enter fast recovery (Linux's
- * tcp_enter_recovery + tcp_init_cwnd_reduction). */
-static void enter_recovery(ln_tcp_sock *s, bool sacking)
+/* Linux's tcp_current_ssthresh: what undo may restore. */
+static uint32_t current_ssthresh(const ln_tcp_sock *s)
+{
+    if (s->ca_state == LN_CA_CWR || s->ca_state == LN_CA_RECOVERY) return s->cc.ssthresh;
+    return umax(s->cc.ssthresh, (s->cc.cwnd >> 1) + (s->cc.cwnd >> 2));
+}
+
+/* Linux's tcp_init_cwnd_reduction: a new ssthresh, PRR from zero; a
+ * probe's episode is over. */
+static void init_cwnd_reduction(ln_tcp_sock *s)
+{
+    cc_sync(s);
+    s->prior_cwnd = s->cc.cwnd;
+    s->cc.ssthresh = s->cc_ops->ssthresh(&s->cc, ln_tcp_now(s));
+    s->cc.cwnd_cnt = 0;
+    s->prr_delivered = s->prr_out = 0;
+    s->high_seq = s->snd_max;            /* RFC 6582 "recover" */
+    s->rack.tlp_on = 0;
+}
+
+/* RFC 5681 3.2 / RFC 6675 5 step 4 / RFC 8985 6: enter fast recovery
+ * (Linux's tcp_enter_recovery + tcp_init_cwnd_reduction). */
+void ln_tcp_enter_recovery(ln_tcp_sock *s, bool sacking)
 {
     ln_node *n = s->st->node;
     if (sacking) LN_MIB_INC(n, TcpExtTCPSackRecovery);
     else LN_MIB_INC(n, TcpExtTCPRenoRecovery);
     cc_sync(s);
-    s->prior_ssthresh = s->cc.ssthresh;
-    s->prior_cwnd = s->cc.cwnd;
-    s->cc.ssthresh = s->cc_ops->ssthresh(&s->cc, ln_tcp_now(s));
-    s->cc.cwnd_cnt = 0;
-    s->prr_delivered = s->prr_out = 0;
-    s->recover_fs = s->prior_cwnd;
-    s->high_seq = s->snd_max;            /* RFC 6582 "recover" */
-    s->retrans_out = 0;
-    if (s->sb) s->sb->high_rxt = s->snd_una;
-    s->lost_out = sacking ? 0 : 1;       /* without SACK: the head is lost */
+    s->prior_ssthresh = current_ssthresh(s);
+    ln_tcp_init_undo(s);
+    init_cwnd_reduction(s);
+    if (!ln_tcp_rack_on(s)) {
+        /* RFC 6675 / NewReno: lunet's counts start again; RACK keeps its
+         * per-segment marks. */
+        s->retrans_out = 0;
+        if (s->sb) s->sb->high_rxt = s->snd_una;
+        s->lost_out = sacking ? 0 : 1;   /* without SACK: the head is lost */
+    }
     LN_TCP_TRACE(s, "fast recovery (%s) at %u: cwnd %u, ssthresh %u, recover %u",
                  sacking ? "SACK" : "3 duplicate ACKs", s->snd_una, s->prior_cwnd, s->cc.ssthresh, s->high_seq);
     set_ca_state(s, LN_CA_RECOVERY);
+}
+#define enter_recovery ln_tcp_enter_recovery
+
+void ln_tcp_cwr_once(ln_tcp_sock *s)
+{
+    init_cwnd_reduction(s);
+    set_ca_state(s, LN_CA_CWR);
+    if (s->cc.ssthresh < LN_TCP_INFINITE_SSTHRESH) s->cc.cwnd = s->cc.ssthresh;
+    ln_tcp_try_keep_open(s);
+    ln_tcp_emit_cwnd(s, "tlp recovery");
+}
+
+void ln_tcp_try_keep_open(ln_tcp_sock *s)
+{
+    bool any_rtx = s->retrans_out || (s->txq_len && ln_tcp_txq_at(s, 0)->ever);
+    ln_ca_state st = (s->sacked_out || s->lost_out || any_rtx) ? LN_CA_DISORDER : LN_CA_OPEN;
+    if (!any_rtx) s->rack.undo_ts_on = 0;    /* tcp_try_to_open: retrans_stamp = 0 */
+    if (!ln_tcp_rack_on(s)) st = s->sb && s->sb->n ? LN_CA_DISORDER : LN_CA_OPEN;
+    if (s->ca_state != st) {
+        set_ca_state(s, st);
+        s->high_seq = s->snd_max;
+    }
 }
 
 /* RFC 6937 PRR as Linux's tcp_cwnd_reduction: while the pipe is above
  * ssthresh, send in proportion to what is delivered (ssthresh /
  * RecoverFS); below it, slow-start back up to ssthresh.  The first ACK
  * always allows the fast retransmit. */
-static void prr(ln_tcp_sock *s, uint32_t newly, bool una_advanced)
+void ln_tcp_cwnd_reduction(ln_tcp_sock *s, uint32_t newly, bool una_advanced)
 {
     if (!newly || !s->prior_cwnd) {
         if (s->prr_out) return;
@@ -142,14 +189,21 @@ static void prr(ln_tcp_sock *s, uint32_t newly, bool una_advanced)
     s->cc.cwnd = in_flight + (uint32_t)sndcnt;
     if (!s->cc.cwnd) s->cc.cwnd = 1;
 }
+#define prr ln_tcp_cwnd_reduction
 
 /* Leave recovery: cwnd = ssthresh (Linux's tcp_end_cwnd_reduction,
  * RFC 6582 step 3 "full acknowledgment", RFC 6675 5 step "exits"). */
 static void end_recovery(ln_tcp_sock *s)
 {
-    if (s->cc.ssthresh < LN_TCP_INFINITE_SSTHRESH) s->cc.cwnd = s->cc.ssthresh;
+    /* Linux: unless the reduction was undone (undo_marker cleared). */
+    bool undone = ln_tcp_rack_on(s) && !s->rack.undo_on;
+    if (s->cc.ssthresh < LN_TCP_INFINITE_SSTHRESH && !undone) s->cc.cwnd = s->cc.ssthresh;
     s->cc.cwnd_cnt = 0;
     s->dupacks = 0;
+    if (ln_tcp_rack_on(s)) {
+        ln_tcp_try_keep_open(s);
+        return;
+    }
     s->lost_out = s->retrans_out = 0;
     set_ca_state(s, s->sb && s->sb->n ? LN_CA_DISORDER : LN_CA_OPEN);
 }
@@ -159,19 +213,27 @@ void ln_tcp_enter_loss(ln_tcp_sock *s)
     ln_time now = ln_tcp_now(s);
     cc_sync(s);
     /* A new loss episode (not a repeated timeout) gets a new ssthresh. */
+    bool new_recovery = s->ca_state < LN_CA_RECOVERY;
     if (s->ca_state <= LN_CA_DISORDER || s->snd_una == s->high_seq ||
         (s->ca_state == LN_CA_LOSS && !s->retransmits)) {
-        s->prior_ssthresh = s->cc.ssthresh;
+        s->prior_ssthresh = current_ssthresh(s);
+        s->prior_cwnd = s->cc.cwnd;
         s->cc.ssthresh = s->cc_ops->ssthresh(&s->cc, now);
         s->cc_ops->cwnd_event(&s->cc, LN_CA_EVENT_LOSS, now);
+        ln_tcp_init_undo(s);
     }
+    /* RFC 5682 3.1 step 1 as Linux: F-RTO unless a recovery was already
+     * under way (repeated timeouts of the same SND.UNA excepted, 3.2). */
+    s->rack.frto = s->st->cfg.frto && (new_recovery || s->retransmits) && s->state >= LN_TCP_ESTABLISHED;
+    s->rack.frto_new = 0;
+    s->rack.tlp_on = 0;
     /* Everything outstanding is lost: cwnd = 1 (RFC 5681 3.1 eq. 5), and
      * retransmission goes back to SND.UNA. */
     s->cc.cwnd = 1;
     s->cc.cwnd_cnt = 0;
     s->high_seq = s->snd_max;
     s->dupacks = 0;
-    s->lost_out = s->retrans_out = 0;
+    ln_tcp_rack_clear_marks(s);
     s->snd_nxt = s->snd_una;
     if (s->sb) s->sb->high_rxt = s->snd_una;
     /* Karn: nothing sent before the timeout may give an RTT sample. */
@@ -197,7 +259,8 @@ void ln_tcp_simple_retransmit(ln_tcp_sock *s)
         set_ca_state(s, LN_CA_LOSS);
     }
     s->dupacks = 0;
-    s->lost_out = s->retrans_out = 0;
+    ln_tcp_rack_clear_marks(s);
+    s->rack.frto = s->rack.frto_new = 0;
     s->snd_nxt = s->snd_una;
     if (s->sb) s->sb->high_rxt = s->snd_una;
     ln_tcp_txq_no_samples(s);               /* Karn: no samples from these */
@@ -284,6 +347,48 @@ static void recovery(ln_tcp_sock *s, bool una_advanced, uint32_t acked_segs, uin
     set_ca_state(s, disorder ? LN_CA_DISORDER : LN_CA_OPEN);
 }
 
+/* Linux's tcp_fastretrans_alert with RACK (RFC 8985 6.2, tcp_recovery =
+ * 1): losses are what RACK marks (the DupThresh rule is inside its
+ * reordering window, tcp_rack.c), cwnd falls by PRR, and what proves
+ * spurious is undone (tcp_undo.c).  `delivered`: segments this ACK
+ * delivered, for PRR. */
+static void rack_recovery(ln_tcp_sock *s, ln_tcp_ackstate *as, uint32_t delivered)
+{
+    bool una_adv = as->una_advanced;
+    if (s->ca_state == LN_CA_LOSS) {
+        /* RACK waits for the go-back-N of the RTO (lunet's Loss). */
+        ln_tcp_process_loss(s, as);
+        return;
+    }
+    if (s->ca_state == LN_CA_CWR && !ln_seq_lt(s->snd_una, s->high_seq) && s->snd_una != s->high_seq)
+        ln_tcp_try_keep_open(s);
+    if (s->ca_state == LN_CA_RECOVERY && !ln_seq_lt(s->snd_una, s->high_seq)) {
+        /* RFC 6675 5 / RFC 6582: everything sent before it is in. */
+        ln_tcp_try_undo_recovery(s, as);
+        end_recovery(s);
+        ln_tcp_emit_cwnd(s, "recovered");
+    }
+    if (s->ca_state == LN_CA_RECOVERY) {
+        if (una_adv && ln_tcp_try_undo_partial(s, as)) return;
+        if (ln_tcp_try_undo_dsack(s)) ln_tcp_try_keep_open(s);
+        if (ln_tcp_rack_mark_lost(s, as)) as->reo_armed = true;
+        if (s->ca_state == LN_CA_RECOVERY) {
+            prr(s, delivered, una_adv);
+            return;
+        }
+    } else if (s->ca_state <= LN_CA_DISORDER) {
+        ln_tcp_try_undo_dsack(s);
+        if (ln_tcp_rack_mark_lost(s, as)) as->reo_armed = true;
+    }
+    if (!s->lost_out) {
+        if (s->ca_state != LN_CA_CWR) ln_tcp_try_keep_open(s);
+        return;
+    }
+    enter_recovery(s, true);
+    prr(s, delivered ? delivered : 1, una_adv);
+    ln_tcp_emit_cwnd(s, "recovery");
+}
+
 /* ---- the ACK ----------------------------------------------------------- */
 
 /* RFC 9293 3.10.7.4's window update rule as Linux's tcp_may_update_window:
@@ -336,8 +441,9 @@ static bool update_window(ln_tcp_sock *s, const ln_tcp_seg *seg)
  * bytes acknowledged (SYN and FIN excluded); *was_sacked gets the bytes
  * of them that SACK had already reported delivered. */
 static uint32_t clean_acked(ln_tcp_sock *s, const ln_tcp_seg *seg, uint32_t acked, uint32_t mss,
-                            ln_time now, uint32_t *was_sacked)
+                            ln_time now, uint32_t *was_sacked, ln_seq prior_fack, ln_tcp_ackstate *as)
 {
+    ln_seq prior_una = s->snd_una;
     ln_seq ack = seg->ack;
     uint32_t data_acked = umin(acked, s->snd.len);
     if (data_acked) ln_ring_read(&s->snd, NULL, data_acked);
@@ -359,7 +465,7 @@ static uint32_t clean_acked(ln_tcp_sock *s, const ln_tcp_seg *seg, uint32_t acke
     s->retransmits = 0;
     if (s->ca_state != LN_CA_LOSS) s->retrans_stamp = LN_NEVER;
     ln_time ca_rtt;
-    rtt_from_ack(s, seg, ack, true, &ca_rtt);
+    rtt_from_ack(s, seg, ack, true, &ca_rtt, prior_una, prior_fack, as);
     cc_sync(s);
     s->cc_ops->pkts_acked(&s->cc, div_up(acked, mss), ca_rtt, now);
     if ((s->flags & LN_TF_NOSPACE) && ln_ring_room(&s->snd) >= s->snd.len / 2) {
@@ -370,9 +476,9 @@ static uint32_t clean_acked(ln_tcp_sock *s, const ln_tcp_seg *seg, uint32_t acke
 }
 
 /* SACK blocks (RFC 2018, RFC 6675 Update()) into the scoreboard,
- * allocated on first use; a D-SACK (RFC 2883) only counts.  Returns the
- * bytes newly SACKed. */
-static uint32_t sack_update(ln_tcp_sock *s, const ln_tcp_seg *seg)
+ * allocated on first use, and RACK's per-segment marks; a D-SACK (RFC
+ * 2883) goes to tcp_undo.c.  Returns the bytes newly SACKed. */
+static uint32_t sack_update(ln_tcp_sock *s, const ln_tcp_seg *seg, ln_seq prior_fack, ln_tcp_ackstate *as)
 {
     uint32_t newly_sacked = 0;
     if (!(s->flags & LN_TF_SACK) || !seg->n_sack) return 0;
@@ -380,10 +486,10 @@ static uint32_t sack_update(ln_tcp_sock *s, const ln_tcp_seg *seg)
         s->sb = malloc(sizeof *s->sb);
         if (s->sb) ln_tcp_sb_reset(s->sb, s->snd_una);
     }
-    if (s->sb) {
-        if (ln_tcp_sb_update(s->sb, s->snd_una, s->snd_max, seg->sack, seg->n_sack, &newly_sacked))
-            LN_MIB_INC(s->st->node, TcpExtTCPDSACKRecv);
-    }
+    if (!s->sb) return 0;
+    int dsack = ln_tcp_sb_update(s->sb, s->snd_una, s->snd_max, seg->sack, seg->n_sack, &newly_sacked);
+    if (dsack) ln_tcp_undo_dsack(s, &seg->sack[0], seg->ack, as);
+    if (ln_tcp_rack_on(s)) ln_tcp_rack_sacked(s, seg->sack + dsack, seg->n_sack - dsack, prior_fack, as);
     return newly_sacked;
 }
 
@@ -415,13 +521,16 @@ static void cong_control(ln_tcp_sock *s, uint32_t data_acked, uint32_t delivered
     }
 }
 
-/* Timers: RFC 6298 5.2/5.3 on new data acknowledged; the persist timer
- * restarts on every ACK while the window stays shut (Linux's
- * tcp_ack_probe), and stops once it opens. */
-static void ack_timers(ln_tcp_sock *s, uint32_t acked, uint32_t mss)
+/* Timers: RFC 6298 5.2/5.3 on new data acknowledged -- or, in Open,
+ * the tail-loss probe's timeout (RFC 8985 7.2, Linux's
+ * tcp_set_xmit_timer), unless RACK just armed its reordering timer; the
+ * persist timer restarts on every ACK while the window stays shut
+ * (Linux's tcp_ack_probe), and stops once it opens. */
+static void ack_timers(ln_tcp_sock *s, uint32_t acked, uint32_t mss, const ln_tcp_ackstate *as)
 {
     if (acked) {
-        ln_tcp_rearm_rtx(s);
+        if (as->reo_armed) return;
+        if (s->snd_max == s->snd_una || !ln_tcp_schedule_loss_probe(s, true)) ln_tcp_rearm_rtx(s);
     } else if (s->snd_max == s->snd_una && ln_timer_armed(&s->t_rtx) && s->rtx_kind == LN_RTX_PERSIST) {
         ln_seq end = ln_tcp_data_end(s);
         uint32_t next = umin(mss, (uint32_t)(end - s->snd_nxt));
@@ -436,31 +545,60 @@ static void ack_timers(ln_tcp_sock *s, uint32_t acked, uint32_t mss)
     }
 }
 
+/* Linux's header prediction (tcp_rcv_established): a pure ACK that
+ * moves SND.UNA, with nothing but timestamps, the window unchanged and
+ * nothing out of order, takes the fast path (TCPHPAcks); other pure ACKs
+ * the slow one (TCPPureAcks). */
+static void count_pure_ack(ln_tcp_sock *s, const ln_tcp_seg *seg, ln_seq prior_una, uint32_t prior_wnd)
+{
+    if (seg->len || (seg->flags & (LN_TCP_SYN | LN_TCP_FIN))) return;
+    uint32_t hlen = 20 + ((s->flags & LN_TF_TS) ? LN_TCPOLEN_TS_ALIGNED : 0);
+    bool fast = s->state == LN_TCP_ESTABLISHED && seg->hlen == hlen && seg->seq == s->rcv_nxt &&
+                !(seg->flags & ~(LN_TCP_ACK | LN_TCP_PSH)) && ln_tcp_seg_wnd(s, seg) == prior_wnd &&
+                !s->ofo.head && s->rcv_wnd && ln_seq_gt(seg->ack, prior_una);
+    if (fast) LN_MIB_INC(s->st->node, TcpExtTCPHPAcks);
+    else LN_MIB_INC(s->st->node, TcpExtTCPPureAcks);
+}
+
 /* Linux's tcp_ack (RFC 9293 3.10.7.4 fifth, ESTABLISHED and on). */
 int ln_tcp_ack(ln_tcp_sock *s, ln_tcp_seg *seg)
 {
     ln_time now = ln_tcp_now(s);
     ln_seq prior_una = s->snd_una;
-    uint32_t mss = s->mss_cache;
+    uint32_t mss = s->mss_cache, prior_wnd = s->snd_wnd;
     int rc = ack_acceptable(s, seg->ack);
     if (rc) return rc;
 
     s->rcv_tstamp = now;
     s->probes = 0;
     s->soft_error = 0;
+    count_pure_ack(s, seg, prior_una, prior_wnd);
     bool win_update = update_window(s, seg);
 
+    ln_tcp_ackstate as = { .tsecr = (s->flags & LN_TF_TS) && seg->has_ts ? seg->tsecr : 0 };
+    ln_seq prior_fack = s->sb ? ln_tcp_sb_high_sacked(s->sb, prior_una) : prior_una;
     uint32_t acked = (uint32_t)(seg->ack - prior_una), data_acked = 0, was_sacked = 0;
     uint32_t cwnd0 = s->cc.cwnd, ssth0 = s->cc.ssthresh;
-    if (acked) data_acked = clean_acked(s, seg, acked, mss, now, &was_sacked);
-    uint32_t newly_sacked = sack_update(s, seg);
+    if (acked) data_acked = clean_acked(s, seg, acked, mss, now, &was_sacked, prior_fack, &as);
+    uint32_t newly_sacked = sack_update(s, seg, prior_fack, &as);
 
     bool is_dup = is_dupack(s, seg, acked, win_update, newly_sacked);
     uint32_t acked_segs = div_up(acked > was_sacked ? acked - was_sacked : 0, mss);
     uint32_t sacked_segs = div_up(newly_sacked, mss);
-    if (acked || is_dup || newly_sacked) recovery(s, acked != 0, acked_segs, sacked_segs, is_dup);
+    as.una_advanced = acked != 0;
+    as.not_dup = acked || seg->len || win_update;
+    as.is_dup = is_dup;
+    if (ln_tcp_rack_on(s)) {
+        ln_tcp_rack_update_reo_wnd(s, &as);
+        ln_tcp_process_tlp_ack(s, seg->ack, &as);
+        /* tcp_ack_is_dubious: anything but a plain ACK of new data in Open. */
+        if (!as.not_dup || as.data_sacked || as.dsack || s->ca_state != LN_CA_OPEN)
+            rack_recovery(s, &as, acked_segs + sacked_segs);
+    } else if (acked || is_dup || newly_sacked) {
+        recovery(s, acked != 0, acked_segs, sacked_segs, is_dup);
+    }
 
     cong_control(s, data_acked, acked_segs + sacked_segs, cwnd0, ssth0, now);
-    ack_timers(s, acked, mss);
+    ack_timers(s, acked, mss, &as);
     return 0;
 }

@@ -29,6 +29,10 @@
  *   tcp_wire.c    header and option parsing and building
  *   tcp_buf.c     rings and the out-of-order queue
  *   tcp_sack.c    the sender's scoreboard, RFC 6675
+ *   tcp_rack.c    RACK-TLP (RFC 8985): per-segment loss marking by time,
+ *                 the reordering timer, tail-loss probes
+ *   tcp_undo.c    undoing spurious retransmissions (D-SACK, Eifel) and
+ *                 F-RTO (RFC 5682)
  *   tcp_cc*.c     congestion control algorithms
  *
  * Sockets in SYN_RCVD from a passive open are not full sockets: like
@@ -54,8 +58,10 @@
 typedef struct ln_tcp_stack ln_tcp_stack;
 typedef struct ln_tcp_req ln_tcp_req;
 
-/* Which job the retransmission timer is doing. */
-typedef enum { LN_RTX_NONE, LN_RTX_RTO, LN_RTX_PERSIST, LN_RTX_PROBE } ln_rtx_kind;
+/* Which job the retransmission timer is doing: Linux's icsk_pending
+ * (ICSK_TIME_RETRANS, ICSK_TIME_PROBE0, ICSK_TIME_LOSS_PROBE,
+ * ICSK_TIME_REO_TIMEOUT share one timer there too). */
+typedef enum { LN_RTX_NONE, LN_RTX_RTO, LN_RTX_PERSIST, LN_RTX_PROBE, LN_RTX_REO } ln_rtx_kind;
 /* Which job the keepalive timer is doing (LN_KEEP_FREE: a released socket
  * is freed from a zero-delay timer, so nothing on the current call stack
  * still points at it). */
@@ -103,14 +109,47 @@ typedef enum { LN_KEEP_NONE, LN_KEEP_ALIVE, LN_KEEP_FIN_WAIT_2, LN_KEEP_TIME_WAI
 #define LN_ACK_NOW     0x10u       /* send it at once (one-shot) */
 #define LN_ACK_COMP    0x20u       /* the timer is the SACK-compression one */
 
-/* When a segment of new data left: per-ACK RTT samples, as Linux takes
- * them from each skb's timestamp (tcp_clean_rtx_queue). */
+/* One segment of new data in flight, in sequence order: what Linux keeps
+ * in each skb of its retransmission queue.  Its send time gives the RTT
+ * samples (tcp_clean_rtx_queue) and RACK's clock (RFC 8985 5.2); its
+ * flags are Linux's TCPCB_* "sacked" bits, and the socket's sacked_out,
+ * lost_out and retrans_out count them (SACK connections; without SACK
+ * lost_out and retrans_out are NewReno's counts of the head). */
 typedef struct ln_tcp_txts {
     ln_seq end;                     /* sequence number after the segment */
-    uint32_t rtx : 1;               /* retransmitted since (Karn: no sample) */
+    uint32_t rtx : 1;               /* retransmitted since (Karn: no sample;
+                                     * TCPCB_EVER_RETRANS) */
     uint32_t psh : 1;               /* it carried PSH: so do its retransmissions */
-    ln_time t;
+    uint32_t sacked : 1;            /* TCPCB_SACKED_ACKED */
+    uint32_t lost : 1;              /* TCPCB_LOST: marked lost, to be resent */
+    uint32_t retrans : 1;           /* TCPCB_SACKED_RETRANS: a resent copy is in flight */
+    uint32_t ever : 1;              /* TCPCB_EVER_RETRANS: really sent again */
+    ln_time t;                      /* last (re)transmission */
 } ln_tcp_txts;
+
+/* RACK-TLP state (RFC 8985 5.2 and 7; Linux's tp->rack, tlp_*, undo_*,
+ * frto).  Times are virtual, RTTs in us as Linux keeps them. */
+typedef struct ln_tcp_rack {
+    ln_time xmit_ts;                /* RACK.xmit_ts: latest send time delivered */
+    ln_seq end_seq;                 /* RACK.end_seq */
+    uint32_t rtt_us;                /* RACK.rtt */
+    ln_seq reo_seq;                 /* SND.MAX when reo_wnd last grew (rack.last_delivered) */
+    ln_seq tlp_high_seq;            /* TLP.end_seq: SND.NXT when the probe left */
+    ln_seq undo_marker;             /* SND.UNA when the reduction began (valid: undo_on) */
+    int32_t undo_retrans;           /* retransmissions not yet D-SACKed (-1: none sent) */
+    uint32_t undo_tsval;            /* TSval of the episode's first retransmission */
+    uint8_t reo_steps;              /* RACK.reo_wnd_mult */
+    uint8_t reo_persist;            /* RACK.reo_wnd_persist */
+    uint8_t reord_seen;             /* reordering events seen (tp->reord_seen, capped) */
+    uint8_t advanced : 1;           /* RACK.xmit_ts moved: look for losses */
+    uint8_t dsack_seen : 1;         /* a D-SACK arrived since reo_wnd last changed */
+    uint8_t tlp_on : 1;             /* a probe is out (tlp_high_seq valid) */
+    uint8_t tlp_retrans : 1;        /* ... and it was a retransmission */
+    uint8_t undo_on : 1;            /* undo_marker valid */
+    uint8_t frto : 1;               /* F-RTO in progress (RFC 5682 3.1) */
+    uint8_t frto_new : 1;           /* F-RTO step 2b: send new data next */
+    uint8_t undo_ts_on : 1;         /* undo_tsval valid */
+} ln_tcp_rack;
 
 /* The control block.  Kept under 1 KiB without its buffers: the SACK
  * scoreboard (272 bytes) is allocated the first time SACK blocks arrive,
@@ -192,9 +231,11 @@ struct ln_tcp_sock {
     const ln_tcp_cc_ops *cc_ops;
     uint32_t dupacks;
     ln_seq high_seq;                /* recovery point (RFC 6582 "recover") */
-    uint32_t prr_delivered, prr_out, recover_fs;   /* RFC 6937 PRR */
+    uint32_t prr_delivered, prr_out;               /* RFC 6937 PRR */
     uint32_t prior_cwnd, prior_ssthresh;           /* for undo */
     uint32_t retrans_out, lost_out; /* segments */
+    uint32_t sacked_out;            /* segments (SACK: txq entries SACKed) */
+    ln_tcp_rack rack;
     ln_tcp_sb *sb;                  /* SACK scoreboard, allocated on first use */
     struct ln_tcp_txts *txq;        /* send times of segments in flight (RTT samples) */
     uint32_t txq_head, txq_len, txq_cap;
@@ -277,6 +318,40 @@ typedef struct ln_tcp_req_params {
                                      * or retransmitted: the first RTT sample
                                      * (Linux tcp_synack_rtt_meas) */
 } ln_tcp_req_params;
+
+/* What one ACK did, for the loss-recovery rules (Linux's FLAG_* bits of
+ * tcp_ack). */
+typedef struct ln_tcp_ackstate {
+    uint32_t tsecr;                 /* its TSecr, 0 if none */
+    ln_seq newest_end;              /* end of the latest segment it delivered ... */
+    bool delivered;                 /* ... if it delivered any */
+    bool una_advanced;              /* FLAG_SND_UNA_ADVANCED */
+    bool not_dup;                   /* FLAG_NOT_DUP: data, window update or new ACK */
+    bool data_sacked;               /* FLAG_DATA_SACKED */
+    bool dsack;                     /* FLAG_DSACKING_ACK */
+    bool dsack_tlp;                 /* FLAG_DSACK_TLP: the D-SACK is the probe's */
+    bool orig_sack_acked;           /* FLAG_ORIG_SACK_ACKED */
+    bool lost_retrans;              /* FLAG_LOST_RETRANS */
+    bool reo_armed;                 /* RACK armed its timer (no FLAG_SET_XMIT_TIMER) */
+    bool is_dup;                    /* a duplicate ACK (RFC 5681 2) */
+} ln_tcp_ackstate;
+
+/* The send-time records (txq) of tcp_out.c: the i-th from SND.UNA, and
+ * the index of the first whose end is after seq (txq_len if none). */
+static inline ln_tcp_txts *ln_tcp_txq_at(const ln_tcp_sock *s, uint32_t i)
+{
+    return &s->txq[(s->txq_head + i) & (s->txq_cap - 1)];
+}
+static inline uint32_t ln_tcp_txq_after(const ln_tcp_sock *s, ln_seq seq)
+{
+    uint32_t lo = 0, hi = s->txq_len;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ln_seq_le(ln_tcp_txq_at(s, mid)->end, seq)) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
 
 /* ---- tcp.c ----------------------------------------------------------- */
 ln_tcp_sock *ln_tcp_sock_new(ln_tcp_stack *st);
@@ -417,6 +492,68 @@ void ln_tcp_enter_loss(ln_tcp_sock *s);
 /* Path MTU fell (tcp_simple_retransmit): resend what is in flight at the
  * new MSS now, cwnd unchanged. */
 void ln_tcp_simple_retransmit(ln_tcp_sock *s);
+/* Enter fast recovery (tcp_enter_recovery + tcp_init_cwnd_reduction). */
+void ln_tcp_enter_recovery(ln_tcp_sock *s, bool sacking);
+/* RFC 6937 PRR (tcp_cwnd_reduction): cwnd for what `newly` delivered. */
+void ln_tcp_cwnd_reduction(ln_tcp_sock *s, uint32_t newly, bool una_advanced);
+/* A loss repaired by a tail-loss probe: one reduction, over at once
+ * (tcp_init_cwnd_reduction, CWR, tcp_end_cwnd_reduction). */
+void ln_tcp_cwr_once(ln_tcp_sock *s);
+/* Open, or Disorder while SACKed, lost or retransmitted segments are
+ * out (tcp_try_keep_open). */
+void ln_tcp_try_keep_open(ln_tcp_sock *s);
+void ln_tcp_set_ca_state(ln_tcp_sock *s, ln_ca_state st);
+
+/* ---- tcp_rack.c ------------------------------------------------------ */
+/* RACK on for this connection: SACK and tcp_recovery bit 0. */
+bool ln_tcp_rack_on(const ln_tcp_sock *s);
+/* Linux's packets_out and tcp_packets_in_flight, in segments. */
+uint32_t ln_tcp_rack_packets_out(const ln_tcp_sock *s);
+uint32_t ln_tcp_rack_in_flight(const ln_tcp_sock *s);
+/* [seq, end) left again now: its records' send times; with `mark`, a
+ * copy in flight (retrans_out). */
+void ln_tcp_rack_sent(ln_tcp_sock *s, ln_seq seq, ln_seq end, bool mark);
+/* The cumulative ACK took record e (which began at start) off the queue;
+ * prior_fack: the highest SACKed sequence before this ACK. */
+void ln_tcp_rack_acked(ln_tcp_sock *s, const ln_tcp_txts *e, ln_seq start, ln_seq prior_fack,
+                       ln_tcp_ackstate *as);
+/* The ACK's SACK blocks (D-SACK excluded): mark the records they cover. */
+void ln_tcp_rack_sacked(ln_tcp_sock *s, const ln_tcp_sackblk *b, int n, ln_seq prior_fack,
+                        ln_tcp_ackstate *as);
+/* RFC 8985 6.2 step 5 if RACK advanced; arms the reordering timer (and
+ * returns true) when some segment may yet be lost. */
+bool ln_tcp_rack_mark_lost(ln_tcp_sock *s, ln_tcp_ackstate *as);
+/* The reordering timer fired (RFC 8985 6.3). */
+void ln_tcp_rack_reo_timeout(ln_tcp_sock *s);
+/* RFC 8985 6.2 step 4: the reordering window after D-SACKs. */
+void ln_tcp_rack_update_reo_wnd(ln_tcp_sock *s, const ln_tcp_ackstate *as);
+/* The first segment marked lost and not yet resent: [*seq, *end). */
+bool ln_tcp_rack_next_lost(const ln_tcp_sock *s, ln_seq *seq, ln_seq *end);
+/* Forget lost and retransmitted marks (RTO, path MTU: go-back-N). */
+void ln_tcp_rack_clear_marks(ln_tcp_sock *s);
+/* RFC 8985 7.2: arm the probe timeout instead of the RTO (advancing: on
+ * an ACK of new data).  False if no probe applies. */
+bool ln_tcp_schedule_loss_probe(ln_tcp_sock *s, bool advancing);
+/* RFC 8985 7.3: the probe timeout fired. */
+void ln_tcp_send_loss_probe(ln_tcp_sock *s);
+/* RFC 8985 7.4: does this ACK end the probe's episode, and how? */
+void ln_tcp_process_tlp_ack(ln_tcp_sock *s, ln_seq ack, const ln_tcp_ackstate *as);
+
+/* ---- tcp_undo.c ------------------------------------------------------ */
+/* A reduction begins: remember where (tcp_init_undo). */
+void ln_tcp_init_undo(ln_tcp_sock *s);
+/* A retransmission left: one more to be proven spurious. */
+void ln_tcp_undo_note_rtx(ln_tcp_sock *s);
+/* The ACK's first block is a D-SACK (RFC 2883): count it, note what it
+ * proves (tcp_check_dsack, tcp_dsack_seen). */
+void ln_tcp_undo_dsack(ln_tcp_sock *s, const ln_tcp_sackblk *b, ln_seq ack, ln_tcp_ackstate *as);
+/* Linux's tcp_try_undo_dsack, tcp_try_undo_recovery, tcp_try_undo_partial. */
+bool ln_tcp_try_undo_dsack(ln_tcp_sock *s);
+bool ln_tcp_try_undo_recovery(ln_tcp_sock *s, const ln_tcp_ackstate *as);
+bool ln_tcp_try_undo_partial(ln_tcp_sock *s, const ln_tcp_ackstate *as);
+/* An ACK in Loss (after an RTO): F-RTO (RFC 5682), undo, the end of Loss
+ * (tcp_process_loss). */
+void ln_tcp_process_loss(ln_tcp_sock *s, const ln_tcp_ackstate *as);
 
 /* ---- tcp_rcv.c ------------------------------------------------------- */
 /* RFC 9293 3.10.7.4 seventh and eighth (Linux's tcp_data_queue): the
@@ -455,6 +592,11 @@ void ln_tcp_send_probe(ln_tcp_sock *s, uint8_t kind);
 void ln_tcp_txq_no_samples(ln_tcp_sock *s);
 /* Retransmit the first unacknowledged segment (RTO). */
 void ln_tcp_retransmit_una(ln_tcp_sock *s);
+/* Tail-loss probe: one segment of new data if the peer's window allows
+ * (1 sent, 0 none, -1 failed), or the last segment sent again (true if
+ * it left). */
+int ln_tcp_send_probe_data(ln_tcp_sock *s);
+bool ln_tcp_retransmit_tail(ln_tcp_sock *s);
 /* Segments in flight (RFC 6675 pipe in segments, Linux's
  * tcp_packets_in_flight). */
 uint32_t ln_tcp_in_flight(const ln_tcp_sock *s);
@@ -481,6 +623,9 @@ void ln_tcp_arm_keepalive(ln_tcp_sock *s);
 void ln_tcp_enter_time_wait(ln_tcp_sock *s);           /* 2 * MSL */
 void ln_tcp_arm_fin_wait_2(ln_tcp_sock *s);            /* orphaned: tcp_fin_timeout */
 ln_time ln_tcp_rto_cur(const ln_tcp_sock *s);          /* rto << backoff, capped */
+/* When Linux's timer wheel (HZ = 250) fires a timer armed `delay` from
+ * `now`: rounded up to the bucket of its level (reference 0). */
+ln_time ln_tcp_wheel_expiry(ln_time now, ln_time delay);
 
 /* ---- tcp_listen.c ---------------------------------------------------- */
 /* A segment for a listener (SYN, the handshake's ACK, RST).  Consumes

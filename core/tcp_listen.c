@@ -301,35 +301,16 @@ static ln_time req_timeout(const ln_tcp_stack *st, const ln_tcp_req *r)
     return t < st->cfg.rto_max ? t : st->cfg.rto_max;
 }
 
-/* When a Linux timer armed `delay` from `now` really fires: the timer
- * wheel (kernel/time/timer.c calc_wheel_index) files it in a bucket whose
- * granularity grows with the delay and rounds the expiry *up* to the next
- * bucket boundary.  At the reference kernel's HZ = 250 that is 4 ms under
- * 252 ms, 32 ms under 2.016 s, 256 ms under 16.128 s, 2.048 s under
- * 129 s, so the nominal 1, 2, 4, 8, 16 s become about 1.02, 2.02, 4.1,
- * 8.2, 16.1 s (reference 0, "timer slack").  The request timers follow
- * it because the flood's outcome depends on it: requests armed within
- * one 256 ms bucket expire together, so pruning removes a batch of them
+/* The request timers follow Linux's timer wheel (ln_tcp_wheel_expiry)
+ * because the flood's outcome depends on it: requests armed within one
+ * 256 ms bucket expire together, so pruning removes a batch of them
  * before the flood can refill a single slot, which is what gives
  * reference 9's 26 requests and 1982 / 68 / 86 (exact timers give 20
- * requests and 1988 / 62 / 74).  Virtual time 0 is jiffy 0. */
-#define JIFFY (4 * LN_MSEC)
-static ln_time wheel_expiry(ln_time now, ln_time delay)
-{
-    uint64_t clk = now / JIFFY;
-    uint64_t expires = clk + (delay + JIFFY - 1) / JIFFY;
-    uint64_t delta = expires - clk;
-    unsigned lvl = 0;
-    /* LVL_START(n) = 63 << 3(n - 1): 63, 504, 4032, 32256, ... jiffies */
-    while (lvl < 7 && delta >= (uint64_t)63 << (3 * lvl)) lvl++;
-    unsigned shift = 3 * lvl;                   /* LVL_SHIFT: 8^lvl jiffies */
-    return (((expires >> shift) + 1) << shift) * JIFFY;
-}
-
+ * requests and 1988 / 62 / 74). */
 static void req_arm(ln_tcp_stack *st, ln_tcp_req *r)
 {
     ln_time now = now_of(st);
-    ln_timer_arm(&net_of(st)->sim, &r->timer, wheel_expiry(now, req_timeout(st, r)));
+    ln_timer_arm(&net_of(st)->sim, &r->timer, ln_tcp_wheel_expiry(now, req_timeout(st, r)));
 }
 
 static void emit_timer(ln_tcp_stack *st, const ln_tcp_req *r)

@@ -59,6 +59,9 @@ void ln_tcp_cfg_default(ln_tcp_cfg *c)
     strcpy(c->congestion, "cubic");
     c->initial_cwnd = 10;
     c->reordering = 3;
+    c->recovery = 1;
+    c->early_retrans = 3;
+    c->frto = 2;
     c->keepalive_time = 7200 * LN_SEC;
     c->keepalive_intvl = 75 * LN_SEC;
     c->keepalive_probes = 9;

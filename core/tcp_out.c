@@ -63,11 +63,14 @@ uint32_t ln_tcp_in_flight(const ln_tcp_sock *s)
     uint32_t mss = s->mss_cache ? s->mss_cache : 536;
     if (s->ca_state == LN_CA_LOSS) {
         /* After an RTO everything outstanding counts as lost (Linux's
-         * tcp_timeout_mark_lost): only what went out again is in flight. */
-        uint32_t bytes = (uint32_t)(s->snd_nxt - s->snd_una);
-        if (s->sb) bytes -= sacked_between(s->sb, s->snd_una, s->snd_nxt);
+         * tcp_timeout_mark_lost): only what went out again is in flight --
+         * or, while F-RTO sends new data (RFC 5682 step 2.b), that data. */
+        ln_seq from = s->rack.frto_new && ln_seq_lt(s->snd_una, s->high_seq) ? s->high_seq : s->snd_una;
+        uint32_t bytes = ln_seq_gt(s->snd_nxt, from) ? (uint32_t)(s->snd_nxt - from) : 0;
+        if (s->sb && bytes) bytes -= sacked_between(s->sb, from, s->snd_nxt);
         return div_up(bytes, mss);
     }
+    if (ln_tcp_rack_on(s)) return ln_tcp_rack_in_flight(s);
     if (s->sb && (s->sb->n || s->ca_state == LN_CA_RECOVERY))
         return div_up(ln_tcp_sb_pipe(s->sb, s->snd_una, s->snd_max, mss, s->st->cfg.reordering), mss);
     /* Without SACK, Linux counts each duplicate ACK as a segment that left
@@ -85,15 +88,18 @@ uint32_t ln_tcp_in_flight(const ln_tcp_sock *s)
 /* ---- building and sending ------------------------------------------------------- */
 
 /* DF on every segment (Linux does path MTU discovery); the socket's IP ID
- * counter, or 0 where Linux sends from a timewait sock. */
-static int ip_send(ln_tcp_sock *s, ln_pkt *pkt, bool id0)
+ * counter, or 0 where Linux sends from a timewait sock.  TcpOutSegs
+ * leaves out segments that only repeat sequence space, as Linux's
+ * __tcp_transmit_skb does (RFC 1213 tcpOutSegs: "excluding those
+ * containing only retransmitted octets"). */
+static int ip_send(ln_tcp_sock *s, ln_pkt *pkt, bool id0, bool count)
 {
     ln_ip_opts o;
     memset(&o, 0, sizeof o);
     o.df = o.df_set = true;
     o.id_set = true;
     o.id = id0 ? 0 : s->ip_id++;
-    LN_MIB_INC(s->st->node, TcpOutSegs);
+    if (count) LN_MIB_INC(s->st->node, TcpOutSegs);
     s->segs_out++;
     return ln_ip_output(s->st->node, pkt, s->laddr, s->raddr, LN_IPPROTO_TCP, &o);
 }
@@ -179,37 +185,18 @@ static void txq_push(ln_tcp_sock *s, ln_seq end, ln_time t, bool psh)
         }
     }
     ln_tcp_txts *e = &s->txq[(s->txq_head + s->txq_len) & (s->txq_cap - 1)];
+    memset(e, 0, sizeof *e);
     e->end = end;
-    e->rtx = 0;
     e->psh = psh;
     e->t = t;
     s->txq_len++;
 }
 
-static inline ln_tcp_txts *txq_at(const ln_tcp_sock *s, uint32_t i)
-{
-    return &s->txq[(s->txq_head + i) & (s->txq_cap - 1)];
-}
-
-/* Index of the first record whose end is after `seq` (txq_len if none):
- * records are in sending order, so a binary search, which keeps a
- * go-back-N after an RTO linear in the window instead of quadratic. */
-static uint32_t txq_after(const ln_tcp_sock *s, ln_seq seq)
-{
-    uint32_t lo = 0, hi = s->txq_len;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (ln_seq_le(txq_at(s, mid)->end, seq)) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
-
 /* Karn's rule (RFC 6298 3): no RTT sample from a retransmitted segment. */
 static void txq_mark_rtx(ln_tcp_sock *s, ln_seq seq, ln_seq end)
 {
-    for (uint32_t i = txq_after(s, seq); i < s->txq_len; i++) {
-        ln_tcp_txts *e = txq_at(s, i);
+    for (uint32_t i = ln_tcp_txq_after(s, seq); i < s->txq_len; i++) {
+        ln_tcp_txts *e = ln_tcp_txq_at(s, i);
         e->rtx = 1;
         if (ln_seq_ge(e->end, end)) break;
     }
@@ -225,8 +212,8 @@ void ln_tcp_txq_no_samples(ln_tcp_sock *s)
 /* Did the segment that ended at `end` carry PSH?  -1: no record of it. */
 static int txq_psh(const ln_tcp_sock *s, ln_seq end)
 {
-    uint32_t i = txq_after(s, end - 1);
-    return i < s->txq_len && txq_at(s, i)->end == end ? txq_at(s, i)->psh : -1;
+    uint32_t i = ln_tcp_txq_after(s, end - 1);
+    return i < s->txq_len && ln_tcp_txq_at(s, i)->end == end ? ln_tcp_txq_at(s, i)->psh : -1;
 }
 
 /* Send one segment of a synchronized connection: data [seq, seq + len)
@@ -248,16 +235,23 @@ static int xmit(ln_tcp_sock *s, ln_seq seq, uint32_t len, uint8_t flags, uint8_t
         return rc;
     }
     if (flags & LN_TCP_ACK) ack_sent(s);
-    return ip_send(s, pkt, false);
+    ln_seq send = seq + len + ((flags & LN_TCP_FIN) ? 1 : 0);
+    return ip_send(s, pkt, false, send == seq || ln_seq_gt(send, s->snd_max));
 }
 
-/* A retransmission of [seq, seq + len): counters and Karn. */
+/* A retransmission of [seq, seq + len): counters, Karn, and the
+ * records' send times; outside Loss, RACK's copy in flight. */
 static void count_rtx(ln_tcp_sock *s, ln_seq seq, uint32_t len)
 {
     ln_node *n = s->st->node;
     LN_MIB_INC(n, TcpRetransSegs);
     s->total_retrans++;
     s->bytes_retrans += len;
+    ln_tcp_undo_note_rtx(s);
+    if (ln_tcp_rack_on(s)) {
+        if (s->txq) ln_tcp_rack_sent(s, seq, seq + len + 1, s->ca_state != LN_CA_LOSS);
+        return;
+    }
     s->retrans_out++;
     if (s->txq) txq_mark_rtx(s, seq, seq + len + 1);
 }
@@ -333,6 +327,14 @@ static bool nagle_ok(const ln_tcp_sock *s, uint32_t len, uint32_t mss, bool fin)
 static bool next_rtx(ln_tcp_sock *s, uint32_t mss, ln_seq end, ln_seq wnd_end, ln_seq *seq,
                      uint32_t *len)
 {
+    if (ln_tcp_rack_on(s)) {
+        /* Linux's tcp_xmit_retransmit_queue: the segments marked lost. */
+        ln_seq lend;
+        if (!ln_tcp_rack_next_lost(s, seq, &lend)) return false;
+        if (ln_seq_gt(lend, end)) lend = end;
+        *len = ln_seq_gt(lend, *seq) ? umin(mss, (uint32_t)(lend - *seq)) : 0;
+        return *len > 0;
+    }
     if (s->sb && (s->flags & LN_TF_SACK)) {
         uint32_t nlen = umin(mss, (uint32_t)(end - s->snd_nxt));
         bool have_new = ln_seq_lt(s->snd_nxt, end) && ln_seq_le(s->snd_nxt + nlen, wnd_end);
@@ -398,20 +400,25 @@ void ln_tcp_output(ln_tcp_sock *s)
     ln_seq wnd_end = s->snd_una + s->snd_wnd;
     uint32_t in_flight = ln_tcp_in_flight(s);
     uint32_t cwnd = s->cc.cwnd;
-    bool was_idle = in_flight == 0, sent = false;
+    bool was_idle = in_flight == 0, sent = false, sent_new = false;
 
     /* 1. Fast recovery: lost segments first. */
     if (s->ca_state == LN_CA_RECOVERY) {
         ln_seq seq;
         uint32_t len;
+        bool head = false;
         while (in_flight < cwnd && next_rtx(s, mss, end, wnd_end, &seq, &len)) {
             if (send_seg(s, seq, len, end, mss, true, false)) break;
             LN_MIB_INC(s->st->node, TcpExtTCPFastRetrans);
             if (s->sb) s->sb->high_rxt = seq + len;
+            head |= seq == s->snd_una;
             in_flight++;
             s->prr_out++;
             sent = true;
         }
+        /* tcp_xmit_retransmit_queue: the head went again, the RTO starts
+         * over (unless RACK's timer is waiting). */
+        if (head && s->rtx_kind != LN_RTX_REO) ln_tcp_rearm_rtx(s);
     }
 
     /* 2. New data; after an RTO, everything from SND.UNA again. */
@@ -446,6 +453,7 @@ void ln_tcp_output(ln_tcp_sock *s)
         was_idle = false;
         in_flight++;
         sent = true;
+        sent_new |= !loss_rtx;
     }
 
     /* 3. The FIN on its own, once the data has gone.  Linux is not strict
@@ -458,7 +466,46 @@ void ln_tcp_output(ln_tcp_sock *s)
     }
 
     if (sent || in_flight >= cwnd) cwnd_validate(s, in_flight >= cwnd, mss);
+    /* New data restarts the tail-loss probe's timeout (RFC 8985 7.2,
+     * Linux's tcp_write_xmit); a probe timeout that no longer applies
+     * gives way to the RTO (tcp_event_new_data_sent). */
+    if (sent_new && !ln_tcp_schedule_loss_probe(s, false) && s->rtx_kind == LN_RTX_PROBE)
+        ln_tcp_rearm_rtx(s);
     ln_tcp_ensure_rtx(s);
+}
+
+int ln_tcp_send_probe_data(ln_tcp_sock *s)
+{
+    ln_seq end = ln_tcp_data_end(s), wnd_end = s->snd_una + s->snd_wnd;
+    if (s->state < LN_TCP_ESTABLISHED || !ln_seq_lt(s->snd_max, end)) return 0;
+    uint32_t mss = ln_tcp_current_mss(s);
+    uint32_t len = umin(mss, (uint32_t)(end - s->snd_max));
+    /* tcp_snd_wnd_test: the segment must fit the peer's window. */
+    if (ln_seq_gt(s->snd_max + len, wnd_end)) return 0;
+    /* Linux's tcp_write_xmit with push_one = 2: past cwnd and Nagle. */
+    s->snd_nxt = s->snd_max;
+    return send_seg(s, s->snd_max, len, end, mss, ln_seq_le(s->snd_max + len + 1, wnd_end), false) ? -1 : 1;
+}
+
+bool ln_tcp_retransmit_tail(ln_tcp_sock *s)
+{
+    if (!s->txq_len || s->state < LN_TCP_ESTABLISHED) return false;
+    ln_seq end = ln_tcp_data_end(s), last = ln_tcp_txq_at(s, s->txq_len - 1)->end;
+    ln_seq start = s->txq_len > 1 ? ln_tcp_txq_at(s, s->txq_len - 2)->end : s->snd_una;
+    if (ln_seq_lt(start, s->snd_una)) start = s->snd_una;
+    ln_seq dend = ln_seq_lt(last, end) ? last : end;     /* the FIN is not data */
+    uint32_t mss = ln_tcp_current_mss(s);
+    uint32_t len = ln_seq_gt(dend, start) ? umin(mss, (uint32_t)(dend - start)) : 0;
+    ln_seq seq = dend - len;
+    bool fin = (s->flags & LN_TF_FIN_SENT) && last == s->snd_max;
+    if (!len && !fin) return false;
+    /* Linux's tcp_send_loss_probe: the last MSS of the last skb, as it
+     * went (its FIN too), through the normal retransmission path. */
+    ln_seq nxt = s->snd_nxt;
+    s->snd_nxt = seq;
+    int rc = send_seg(s, seq, len, end, mss, fin, false);
+    if (ln_seq_gt(nxt, s->snd_nxt)) s->snd_nxt = nxt;
+    return rc == 0;
 }
 
 /* ---- control segments ----------------------------------------------------------- */
@@ -551,8 +598,9 @@ static int send_syn(ln_tcp_sock *s, uint8_t kind)
     }
     if (h.flags & LN_TCP_ACK) ack_sent(s);
     if (s->state == LN_TCP_SYN_SENT || s->state == LN_TCP_SYN_RCVD) s->snd_nxt = s->iss + 1;
+    bool first = ln_seq_gt(s->iss + 1, s->snd_max) || s->snd_max == s->iss;
     if (ln_seq_gt(s->iss + 1, s->snd_max)) s->snd_max = s->iss + 1;
-    return ip_send(s, pkt, false);
+    return ip_send(s, pkt, false, first && kind != LN_PKT_KIND_RETRANS);
 }
 
 int ln_tcp_send_syn(ln_tcp_sock *s)
@@ -576,7 +624,7 @@ void ln_tcp_send_rst(ln_tcp_sock *s)
         return;
     }
     LN_MIB_INC(s->st->node, TcpOutRsts);
-    ip_send(s, pkt, false);
+    ip_send(s, pkt, false, true);
 }
 
 /* RFC 9293 3.10.7.1: no connection.  If the segment has an ACK, the

@@ -419,6 +419,9 @@ static void data_queue_ofo(ln_tcp_sock *s, ln_tcp_seg *seg, ln_seq seq)
                 extends = true;
         if (!extends) ln_tcp_send_ack(s);
     }
+    /* Linux's tcp_ooo_try_coalesce: a segment right after the last
+     * out-of-order one joins its skb. */
+    if (s->ofo.n_sacks && s->ofo.sacks[0].end == seq) LN_MIB_INC(st->node, TcpExtTCPRcvCoalesce);
     ln_pkt *p = seg->pkt;
     seg->pkt = NULL;
     ln_tcp_ofo_insert(&s->ofo, s->rcv_nxt, seq, p);
@@ -432,6 +435,9 @@ static void queue_in_order(ln_tcp_sock *s, ln_tcp_seg *seg)
     ln_pkt *p = seg->pkt;
     uint32_t len = p->len;
     if (len) {
+        /* Linux's tcp_queue_rcv: data joins an unread tail skb
+         * (tcp_try_coalesce) rather than a new one. */
+        if (s->rcv.len) LN_MIB_INC(s->st->node, TcpExtTCPRcvCoalesce);
         uint32_t w = ln_ring_write(&s->rcv, p->data, len);
         if (w < len) {
             /* The buffer is full (the peer overran what we offered). */

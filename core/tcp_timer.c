@@ -20,8 +20,11 @@
  * 4.2.2.17 (probing zero windows), 4.2.3.2 (delayed ACK), 4.2.3.6
  * (keepalive), 4.2.3.5 (R1/R2: giving up), and Linux's tcp_timer.c.
  *
- * Timers fire exactly when due.  Linux's fire later, rounded up to its
- * timer wheel (reference 0): a 1 s RTO is seen at 1.01-1.03 s there. */
+ * Timers fire when due, in whole jiffies where Linux keeps them so (the
+ * RTO, the probe and reordering timeouts of tcp_rack.c).  Linux's fire
+ * later still, rounded up to its timer wheel (reference 0): a 1 s RTO is
+ * seen at 1.01-1.03 s there.  Only the listener's SYN-ACK timers follow
+ * the wheel so far (ln_tcp_wheel_expiry, tcp_listen.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,10 +121,37 @@ void ln_tcp_rtt_sample(ln_tcp_sock *s, ln_time rtt)
 
 /* ---- arming -------------------------------------------------------------------- */
 
+/* When a Linux timer armed `delay` from `now` really fires: the timer
+ * wheel (kernel/time/timer.c calc_wheel_index) files it in a bucket whose
+ * granularity grows with the delay and rounds the expiry *up* to the next
+ * bucket boundary.  At the reference kernel's HZ = 250 that is 4 ms under
+ * 252 ms, 32 ms under 2.016 s, 256 ms under 16.128 s, 2.048 s under
+ * 129 s, so the nominal 1, 2, 4, 8, 16 s become about 1.02, 2.02, 4.1,
+ * 8.2, 16.1 s (reference 0, "timer slack").  Virtual time 0 is jiffy 0. */
+ln_time ln_tcp_wheel_expiry(ln_time now, ln_time delay)
+{
+    uint64_t clk = now / JIFFY;
+    uint64_t expires = clk + (delay + JIFFY - 1) / JIFFY;
+    uint64_t delta = expires - clk;
+    unsigned lvl = 0;
+    /* LVL_START(n) = 63 << 3(n - 1): 63, 504, 4032, 32256, ... jiffies */
+    while (lvl < 7 && delta >= (uint64_t)63 << (3 * lvl)) lvl++;
+    unsigned shift = 3 * lvl;                   /* LVL_SHIFT: 8^lvl jiffies */
+    return (((expires >> shift) + 1) << shift) * JIFFY;
+}
+
 static void arm_rtx(ln_tcp_sock *s, ln_rtx_kind kind, ln_time delay)
 {
     s->rtx_kind = (uint8_t)kind;
     ln_timer_arm_in(sim_of(s), &s->t_rtx, delay);
+}
+
+/* The retransmission timer is at work for data in flight: the RTO, or
+ * RACK-TLP's probe or reordering timeout standing in for it. */
+static bool rtx_for_data(const ln_tcp_sock *s)
+{
+    return ln_timer_armed(&s->t_rtx) &&
+           (s->rtx_kind == LN_RTX_RTO || s->rtx_kind == LN_RTX_PROBE || s->rtx_kind == LN_RTX_REO);
 }
 
 /* Data (or a FIN) waits that nothing in flight will bring out. */
@@ -153,11 +183,10 @@ void ln_tcp_rearm_rtx(ln_tcp_sock *s)
 void ln_tcp_ensure_rtx(ln_tcp_sock *s)
 {
     if (s->snd_max != s->snd_una) {
-        if (!ln_timer_armed(&s->t_rtx) || s->rtx_kind != LN_RTX_RTO)
-            arm_rtx(s, LN_RTX_RTO, ln_tcp_rto_cur(s));
+        if (!rtx_for_data(s)) arm_rtx(s, LN_RTX_RTO, ln_tcp_rto_cur(s));
     } else if (send_pending(s)) {
         if (!ln_timer_armed(&s->t_rtx)) arm_rtx(s, LN_RTX_PERSIST, probe0_when(s));
-    } else if (ln_timer_armed(&s->t_rtx) && s->rtx_kind == LN_RTX_RTO) {
+    } else if (rtx_for_data(s)) {
         ln_timer_cancel(sim_of(s), &s->t_rtx);
         s->rtx_kind = LN_RTX_NONE;
     }
@@ -351,6 +380,7 @@ static void retransmit_timer(ln_tcp_sock *s)
         }
         /* Each timeout that goes on picks another path (sk_rethink_txhash). */
         LN_MIB_INC(n, TcpExtTcpTimeoutRehash);
+        s->rack.tlp_on = 0;                 /* tcp_retransmit_timer ends a TLP episode */
         if (!s->retransmits && s->state >= LN_TCP_ESTABLISHED &&
             !(s->ca_state == LN_CA_LOSS && s->retrans_stamp != LN_NEVER)) {
             /* The episode began when the head left, about one RTO ago. */
@@ -418,6 +448,8 @@ static void rtx_fire(void *arg)
     s->rtx_kind = LN_RTX_NONE;
     ln_tcp_batch_begin(st);
     if (kind == LN_RTX_PERSIST) probe_timer(s);
+    else if (kind == LN_RTX_PROBE) ln_tcp_send_loss_probe(s);
+    else if (kind == LN_RTX_REO) ln_tcp_rack_reo_timeout(s);
     else retransmit_timer(s);
     ln_tcp_batch_end(st);
 }

@@ -297,6 +297,10 @@ do
   local net, client, server = l.net, l.client, l.server
   local SEGS, MSS = 6, 1448            -- 1460 - 12 bytes of timestamps
   local BYTES = SEGS * MSS
+  -- Linux would repair a lost tail with a tail-loss probe (RFC 8985 7)
+  -- before the RTO; this act is about the RTO, so the probe is off, as
+  -- net.ipv4.tcp_early_retrans = 0 does on Linux.
+  client:sysctl("net.ipv4.tcp_early_retrans", 0)
   -- r1 drops the Nth segment that carries data on its way to the server:
   -- a fault put into the network by net:intercept, as netem would on a
   -- router.  (The filter: IP total length - IP header - TCP header > 0.)

@@ -169,9 +169,12 @@ static void test_syn_sent_rto_kind(void)
     th_free(&t);
 }
 
-/* After an RTO: the head goes again as a retransmission, then the rest
- * from SND.UNA in Loss; new data after that is original.  The timer
- * event says 408 ms, and the next one comes 408 ms later. */
+/* A stalled flight first gets a tail-loss probe (RFC 8985 7: the last
+ * segment again, 2 SRTT + 2 ms = one 4 ms jiffy on this instant link),
+ * then the RTO from the probe on.  After an RTO: the head goes again as a
+ * retransmission, then the rest from SND.UNA in Loss; new data after
+ * that is original.  The timer event says 408 ms, and the next one comes
+ * 408 ms later. */
 static void test_established_rto_kind(void)
 {
     th t;
@@ -187,21 +190,25 @@ static void test_established_rto_kind(void)
     CHECK_EQ(kind_of(g), LN_PKT_KIND_NONE);
     g = TH_EXPECT(&t, TH_A, F_PA, 1001 + 2896, 2001, 104, 63);
     CHECK_EQ(kind_of(g), LN_PKT_KIND_NONE);
-    th_run_until(&t, t0 + 204 * LN_MSEC + 408 * LN_MSEC);
-    g = TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 1448, 63);
-    if (g) CHECK_U64(g->t - t0, 204 * LN_MSEC);
+    th_run_until(&t, t0 + 4 * LN_MSEC + 204 * LN_MSEC + 408 * LN_MSEC);
+    g = TH_EXPECT(&t, TH_A, F_PA, 1001 + 2896, 2001, 104, 63);
+    if (g) CHECK_U64(g->t - t0, 4 * LN_MSEC);
     CHECK_EQ(kind_of(g), LN_PKT_KIND_RETRANS);
     g = TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 1448, 63);
-    if (g) CHECK_U64(g->t - t0, 612 * LN_MSEC);
+    if (g) CHECK_U64(g->t - t0, 208 * LN_MSEC);
+    CHECK_EQ(kind_of(g), LN_PKT_KIND_RETRANS);
+    g = TH_EXPECT(&t, TH_A, F_A, 1001, 2001, 1448, 63);
+    if (g) CHECK_U64(g->t - t0, 616 * LN_MSEC);
     CHECK_EQ(kind_of(g), LN_PKT_KIND_RETRANS);
     TH_NONE(&t, TH_A);
-    CHECK_EQ(n_recs, 2);
-    for (uint32_t i = 0; i < n_recs && i < 2; i++) {
+    CHECK_EQ(n_recs, 3);
+    CHECK(n_recs > 0 && recs[0].text && strcmp(recs[0].text, "probe") == 0);
+    for (uint32_t i = 1; i < n_recs && i < 3; i++) {
         CHECK(recs[i].text && strcmp(recs[i].text, "rto") == 0);
-        CHECK_EQ(recs[i].value, i);
-        CHECK_EQ(recs[i].value2, (int64_t)(408 * LN_MSEC) << i);
+        CHECK_EQ(recs[i].value, i - 1);
+        CHECK_EQ(recs[i].value2, (int64_t)(408 * LN_MSEC) << (i - 1));
     }
-    if (n_recs == 2) CHECK_U64(recs[1].time, recs[0].time + (ln_time)recs[0].value2);
+    if (n_recs == 3) CHECK_U64(recs[2].time, recs[1].time + (ln_time)recs[1].value2);
 
     /* The head acknowledged: the rest from SND.UNA, still retransmissions
      * (Loss), then new data, which is not. */

@@ -253,11 +253,20 @@ static void test_established_zero_window(void)
     TH_EXPECT(&t, TH_A, F_A, 3897, 2001, 1448, 63);              /* the window is full */
     TH_NONE(&t, TH_A);
     TH_NONE(&t, TH_B);
+    /* The flight stalls: a tail-loss probe re-sends the last segment after
+     * 2 SRTT + 2 ms, one jiffy here (reference 8: 4.4-7 ms). */
     th_run(&t, 40 * LN_MSEC);
+    th_seg *tlp = TH_EXPECT(&t, TH_A, F_A, 3897, 2001, 1448, 63);
+    if (tlp) CHECK_U64(tlp->t - t0, 4 * LN_MSEC);
+    CHECK_U64(TH_MIB(t.a, TcpExtTCPLossProbes), 1);
+    /* ... answered, with the delayed ACK, by window 0 and a D-SACK for it. */
     th_seg *z = TH_EXPECT(&t, TH_B, F_A, 2001, 5345, 0, 0);     /* delayed, zero window */
     if (z) CHECK_U64(z->t - t0, 40 * LN_MSEC);
+    if (z) CHECK(z->n_sack == 1 && z->sack[0].start == 3897 && z->sack[0].end == 5345);
     CHECK_U64(TH_MIB(t.b, TcpExtTCPToZeroWindowAdv), 1);
     CHECK_U64(TH_MIB(t.b, TcpExtDelayedACKs), 1);
+    CHECK_U64(TH_MIB(t.b, TcpExtTCPDSACKOldSent), 1);
+    CHECK_U64(TH_MIB(t.a, TcpExtTCPDSACKRecv), 1);
     /* Probes: SND.UNA - 1, no data; the 2nd is not answered (500 ms
      * limit), the 1st and 3rd are, with window 0. */
     th_run_until(&t, t0 + 2 * LN_SEC);

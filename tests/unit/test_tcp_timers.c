@@ -108,9 +108,10 @@ static void test_syn_sent_rto_exp(void)
     syn_schedule(3, 0, at, 4, 15);
 }
 
-/* ESTABLISHED, the peer gone: RTO 204 ms doubling to rto_max (120 s);
- * tcp_retries2 = 15 allows 924.6 s of this (tcp_model_timeout): 15
- * retransmissions, then ETIMEDOUT at 928.692 s. */
+/* ESTABLISHED, the peer gone: a tail-loss probe at 204 ms (RFC 8985 7.2:
+ * 2 SRTT + 200 ms for one segment, capped by the RTO), then RTO 204 ms
+ * from it doubling to rto_max (120 s); tcp_retries2 = 15 allows 924.6 s
+ * of this (tcp_model_timeout): 15 RTO retransmissions, then ETIMEDOUT. */
 static void test_established_rto_backoff(void)
 {
     th t;
@@ -122,7 +123,9 @@ static void test_established_rto_backoff(void)
     th_settle(&t);
     TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 10, 63);
     th_run(&t, 1000 * LN_SEC);
-    ln_time due = 0, rto = 204 * LN_MSEC;
+    ln_time due = 204 * LN_MSEC, rto = 204 * LN_MSEC;
+    th_seg *p = TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 10, 63);
+    if (p) CHECK_U64(p->t - t0, due);
     for (int i = 0; i < 15; i++) {
         due += rto;
         th_seg *g = TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 10, 63);
@@ -132,7 +135,8 @@ static void test_established_rto_backoff(void)
     TH_NONE(&t, TH_A);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_CLOSED);
     CHECK_EQ(ln_tcp_error(s), LN_ETIMEDOUT);
-    CHECK_U64(TH_MIB(t.a, TcpRetransSegs), 15);
+    CHECK_U64(TH_MIB(t.a, TcpRetransSegs), 16);
+    CHECK_U64(TH_MIB(t.a, TcpExtTCPLossProbes), 1);
     CHECK_U64(TH_MIB(t.a, TcpExtTCPTimeouts), 16);
     CHECK_U64(TH_MIB(t.a, TcpExtTCPAbortOnTimeout), 1);
     CHECK_U64(TH_MIB(t.a, TcpEstabResets), 1);
@@ -141,7 +145,9 @@ static void test_established_rto_backoff(void)
 
 /* An RTO retransmits what was sent, with its boundary: bytes queued after
  * it (held back here by Nagle) are not folded into the retransmission,
- * which would "retransmit" data never sent (tshark: ACKed unseen segment). */
+ * which would "retransmit" data never sent (tshark: ACKed unseen segment).
+ * The tail-loss probe before it sends those bytes as new data (RFC 8985
+ * 7.3, past Nagle as Linux's tcp_send_loss_probe). */
 static void test_established_rto_keeps_boundary(void)
 {
     th t;
@@ -153,7 +159,11 @@ static void test_established_rto_keeps_boundary(void)
     th_settle(&t);
     TH_NONE(&t, TH_A);
     th_run(&t, 204 * LN_MSEC);
-    TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 4, 63);
+    TH_EXPECT(&t, TH_A, F_PA, 1005, 2001, 22, 63);
+    /* Both were sent now: the RTO resends them as one (Linux collapses
+     * small skbs on retransmission, tcp_retrans_try_collapse). */
+    th_run(&t, 204 * LN_MSEC);
+    TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 26, 63);
     TH_NONE(&t, TH_A);
     th_free(&t);
 }
