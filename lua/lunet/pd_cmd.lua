@@ -12,7 +12,8 @@
 --
 -- Settings lunet does not model are accepted when the value asks for what
 -- lunet does anyway (tcp_ecn=0, tcp_recovery=1, ...), and reported as
--- unsupported otherwise.
+-- unsupported otherwise (tcp_recovery, tcp_early_retrans and tcp_frto are
+-- lunet's own sysctls since RACK-TLP).
 
 local M = {}
 
@@ -42,6 +43,7 @@ local MAP = {
   tcp_keepalive_time = secs, tcp_keepalive_intvl = secs, tcp_keepalive_probes = num,
   tcp_invalid_ratelimit = ms, tcp_challenge_ack_limit = num, tcp_slow_start_after_idle = num,
   tcp_max_tw_buckets = num, tcp_base_mss = num,
+  tcp_recovery = num, tcp_early_retrans = num, tcp_frto = num,
 }
 local RENAMED = {
   tcp_rto_min_us = {"net.ipv4.tcp_rto_min", us}, tcp_rto_max_ms = {"net.ipv4.tcp_rto_max", ms},
@@ -52,8 +54,7 @@ local RENAMED = {
 
 -- Settings lunet does not have, and the values that mean what it does.
 local FIXED = {
-  tcp_ecn = {["0"] = true}, tcp_fack = {["0"] = true}, tcp_recovery = {["1"] = true},
-  tcp_early_retrans = {["3"] = true, ["4"] = true}, tcp_frto = {["2"] = true},
+  tcp_ecn = {["0"] = true}, tcp_fack = {["0"] = true},
   tcp_tso_win_divisor = "any", tcp_pacing_ss_ratio = "any", tcp_pacing_ca_ratio = "any",
   tcp_notsent_lowat = {["4294967295"] = true}, tcp_fastopen = "any", tcp_fastopen_key = "any",
   tcp_min_tso_segs = "any", tcp_autocorking = {["0"] = true}, tcp_mtu_probing = {["0"] = true},
@@ -98,6 +99,9 @@ function M.defaults(host)
   M.sysctl(host, "net.ipv4.tcp_congestion_control", "cubic")
   M.sysctl(host, "net.ipv4.tcp_slow_start_after_idle", 0)
   M.sysctl(host, "net.ipv4.tcp_syncookies", 1)
+  M.sysctl(host, "net.ipv4.tcp_frto", 2)
+  M.sysctl(host, "net.ipv4.tcp_early_retrans", 4)
+  M.sysctl(host, "net.ipv4.tcp_recovery", 1)
 end
 
 -- Shell words, with quotes and $((arithmetic)) as scripts write them.
