@@ -290,10 +290,10 @@ function Run:outbound_other(ev, p)
   local t = q.t // 1000
   local got = ppkt.frame_text(q.d)
   local dump = string.format("\nscript packet: %9s %s\nactual packet: %9s %s", secs(ev.at), want, secs(t), got)
+  self:row("out", got, t)
   local why = ppkt.compare_other(p, q.d)
   if why then fail_at(ev.line, "error handling packet: " .. why .. dump) end
   self:check_time(ev, t, "outbound packet")
-  self:row("out", got, t)
 end
 
 function Run:outbound(ev)
@@ -314,6 +314,7 @@ function Run:outbound(ev)
   if syn and live.flags:find("S", 1, true) then c.live_local_isn = live.seq end
   local actual = ppkt.to_script(live, c, want)
   local t = first.t // 1000
+  self:row("out", ppkt.text(actual), t)
   local why = ppkt.compare(want, actual)
   local dump = string.format("\nscript packet: %9s %s\nactual packet: %9s %s", secs(ev.at), ppkt.text(want),
                              secs(t), ppkt.text(actual))
@@ -323,7 +324,6 @@ function Run:outbound(ev)
     if type(err) == "table" and err.fail then err.fail = "error handling packet: " .. err.fail .. dump end
     error(err, 0)
   end
-  self:row("out", ppkt.text(actual), t)
   self:verbose("outbound", ev, nil, actual, t)
 end
 
