@@ -359,6 +359,9 @@ function Run:finish(pend)
     text = string.format("%s   (blocked %s s)", text, secs(pend.done_at - pend.started):gsub("0+$", ""))
   end
   self:row("call", text, pend.done_at)
+  if self.opts.verbose then
+    self.out(string.format("%s:%d: %s %s", self.src, ev.line, secs(pend.done_at), text))
+  end
   local want_ret = call.ret.k ~= "ellipsis" and psys.value(call.ret) or nil
   local want = {ret = want_ret, errno = call.errno}
   if r.mismatch then fail_at(ev.line, string.format("%s: %s", call.name, r.mismatch)) end
@@ -395,7 +398,6 @@ function Run:syscall(ev)
   local pend = {ev = ev, call = ev.syscall, started = self:now_us()}
   self.pending = pend
   self:retry()
-  self:verbose("syscall", ev)
   if not ev.block_end then self:await() end
 end
 
@@ -463,9 +465,7 @@ function Run:verbose(kind, ev, pkt, seg, t)
   if kind == "outbound" then
     self.out(string.format("%s:%d: %s outbound: %s", self.src, ev.line, at, ppkt.text(seg)))
   elseif kind == "inbound" then
-    self.out(string.format("%s:%d: %s inbound:  %s", self.src, ev.line, at, ppkt.text(ppkt.from_frame(pkt:dissect()))))
-  else
-    self.out(string.format("%s:%d: %s %s()", self.src, ev.line, at, ev.syscall.name))
+    self.out(string.format("%s:%d: %s inbound:  %s", self.src, ev.line, at, ppkt.script_text(ev.packet)))
   end
 end
 
