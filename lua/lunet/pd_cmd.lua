@@ -42,6 +42,7 @@ local MAP = {
   tcp_keepalive_time = secs, tcp_keepalive_intvl = secs, tcp_keepalive_probes = num,
   tcp_invalid_ratelimit = ms, tcp_challenge_ack_limit = num, tcp_slow_start_after_idle = num,
   tcp_max_tw_buckets = num, tcp_base_mss = num,
+  tcp_recovery = num, tcp_early_retrans = num, tcp_frto = num,
 }
 local RENAMED = {
   tcp_rto_min_us = {"net.ipv4.tcp_rto_min", us}, tcp_rto_max_ms = {"net.ipv4.tcp_rto_max", ms},
@@ -52,8 +53,7 @@ local RENAMED = {
 
 -- Settings lunet does not have, and the values that mean what it does.
 local FIXED = {
-  tcp_ecn = {["0"] = true}, tcp_fack = {["0"] = true}, tcp_recovery = {["1"] = true},
-  tcp_early_retrans = {["3"] = true, ["4"] = true}, tcp_frto = {["2"] = true},
+  tcp_ecn = {["0"] = true}, tcp_fack = {["0"] = true},
   tcp_tso_win_divisor = "any", tcp_pacing_ss_ratio = "any", tcp_pacing_ca_ratio = "any",
   tcp_notsent_lowat = {["4294967295"] = true}, tcp_fastopen = "any", tcp_fastopen_key = "any",
   tcp_min_tso_segs = "any", tcp_autocorking = {["0"] = true}, tcp_mtu_probing = {["0"] = true},
