@@ -429,7 +429,7 @@ ln_tcp_sock *ln_tcp_child_new(ln_tcp_sock *l, const ln_tcp_req_params *p)
     ln_tcp_init_rcv_mss(s);
 
     /* The first RTT sample comes from the handshake (tcp_synack_rtt_meas). */
-    if (p->synack_time && p->synack_time <= now) ln_tcp_rtt_sample(s, now - p->synack_time);
+    if (p->synack_time != LN_NEVER && p->synack_time <= now) ln_tcp_rtt_sample(s, now - p->synack_time);
 
     s->state = LN_TCP_SYN_RCVD;             /* the request already showed LISTEN -> SYN_RCVD */
     s->listener = l;

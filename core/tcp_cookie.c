@@ -128,6 +128,7 @@ bool ln_tcp_cookie_check(ln_tcp_stack *st, const ln_tcp_seg *ack, ln_tcp_req_par
     p->peer_mss = msstab[idx];
     p->snd_wscale = -1;
     p->from_cookie = true;
+    p->synack_time = LN_NEVER;          /* no handshake RTT from a cookie */
 
     bool saw_ts = ack->has_ts && cfg->timestamps;
     if (!saw_ts) return true;               /* no options to recover */

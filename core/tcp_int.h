@@ -314,9 +314,10 @@ typedef struct ln_tcp_req_params {
     uint32_t ts_offset;
     uint32_t rcv_wnd;               /* window sent in the SYN-ACK */
     bool from_cookie;
-    ln_time synack_time;            /* when the (only) SYN-ACK left, 0 if unknown
-                                     * or retransmitted: the first RTT sample
-                                     * (Linux tcp_synack_rtt_meas) */
+    ln_time synack_time;            /* when the (only) SYN-ACK left, LN_NEVER if
+                                     * unknown or retransmitted (0 is a real
+                                     * time): the first RTT sample (Linux
+                                     * tcp_synack_rtt_meas) */
 } ln_tcp_req_params;
 
 /* What one ACK did, for the loss-recovery rules (Linux's FLAG_* bits of

@@ -428,7 +428,7 @@ static void params_of_req(const ln_tcp_req *r, ln_tcp_req_params *p)
     p->from_cookie = false;
     /* The handshake's RTT, unless the SYN-ACK was sent more than once
      * (Karn); a cookie gives none, its connection samples the TS echo. */
-    p->synack_time = (r->flags & RQ_RETRANS) ? 0 : r->synack_time;
+    p->synack_time = (r->flags & RQ_RETRANS) ? LN_NEVER : r->synack_time;
 }
 
 /* Linux tcp_conn_request(): a SYN for a listener with no request for it. */

@@ -239,21 +239,26 @@ static int xmit(ln_tcp_sock *s, ln_seq seq, uint32_t len, uint8_t flags, uint8_t
     return ip_send(s, pkt, false, send == seq || ln_seq_gt(send, s->snd_max));
 }
 
-/* A retransmission of [seq, seq + len): counters, Karn, and the
- * records' send times; outside Loss, RACK's copy in flight. */
-static void count_rtx(ln_tcp_sock *s, ln_seq seq, uint32_t len)
+/* A retransmission of [seq, seq + len) and, with `fin`, the FIN after
+ * it: counters, Karn, and the records' send times; outside Loss, RACK's
+ * copy in flight.  The range ends exactly where the segment ends: one
+ * byte more would reach into the next record and mark a segment that
+ * never went again as retransmitted (retrans_out one too high, no RTT
+ * sample from it). */
+static void count_rtx(ln_tcp_sock *s, ln_seq seq, uint32_t len, bool fin)
 {
+    ln_seq end = seq + len + (fin ? 1 : 0);
     ln_node *n = s->st->node;
     LN_MIB_INC(n, TcpRetransSegs);
     s->total_retrans++;
     s->bytes_retrans += len;
     ln_tcp_undo_note_rtx(s);
     if (ln_tcp_rack_on(s)) {
-        if (s->txq) ln_tcp_rack_sent(s, seq, seq + len + 1, s->ca_state != LN_CA_LOSS);
+        if (s->txq) ln_tcp_rack_sent(s, seq, end, s->ca_state != LN_CA_LOSS);
         return;
     }
     s->retrans_out++;
-    if (s->txq) txq_mark_rtx(s, seq, seq + len + 1);
+    if (s->txq) txq_mark_rtx(s, seq, end);
 }
 
 /* Is a FIN owed now?  After close()/shutdown() has moved the state on,
@@ -297,7 +302,7 @@ static int send_seg(ln_tcp_sock *s, ln_seq seq, uint32_t len, ln_seq end, uint32
         s->snd_max = nend;
     }
     if (fin) s->flags |= LN_TF_FIN_SENT;
-    if (rtx) count_rtx(s, seq, len);
+    if (rtx) count_rtx(s, seq, len, fin);
     if (len) {
         s->data_segs_out++;
         s->bytes_sent += len;

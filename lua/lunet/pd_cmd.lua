@@ -11,7 +11,7 @@
 --                                              nothing to do here
 --
 -- Settings lunet does not model are accepted when the value asks for what
--- lunet does anyway (tcp_ecn=0, tcp_recovery=1, ...), and reported as
+-- lunet does anyway (tcp_ecn=0, tcp_fack=0, ...), and reported as
 -- unsupported otherwise (tcp_recovery, tcp_early_retrans and tcp_frto are
 -- lunet's own sysctls since RACK-TLP).
 

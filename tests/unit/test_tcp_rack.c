@@ -62,6 +62,37 @@ static void send_segs(ln_tcp_sock *s, uint32_t n, uint32_t expect_now)
 
 static void info(ln_tcp_sock *s, ln_tcp_info *in) { ln_tcp_get_info(s, in); }
 
+/* Two holes below three SACKed segments: both are lost at once (no
+ * reordering window once DupThresh segments are SACKed), and PRR lets both
+ * go (pipe 10 - 3 - 2 = 5, ssthresh 7: sndcnt min(3, 7 - 5) = 2).  Each
+ * retransmission marks its own record only: the first must not take the
+ * second for a copy in flight (retrans_out 2, lost_out 2 afterwards). */
+static void test_established_rack_two_holes(void)
+{
+    th t;
+    ln_tcp_sock *s = established_10ms(start(&t));
+    send_segs(s, 10, 10);
+    th_run(&t, 10 * LN_MSEC);
+    ln_tcp_sackblk b = blk(2, 5);
+    back(SEG(0), &b, 1);
+    TH_EXPECT(&t, TH_A, F_A, SEG(0), TH_ISS_B + 1, MSS, -1);
+    TH_EXPECT(&t, TH_A, F_A, SEG(1), TH_ISS_B + 1, MSS, -1);
+    TH_NONE(&t, TH_A);
+    ln_tcp_info in;
+    info(s, &in);
+    CHECK_EQ(in.retrans_out, 2);
+    CHECK_EQ(in.lost, 2);
+    CHECK_U64(TH_MIB(t.a, TcpExtTCPFastRetrans), 2);
+    /* Both retransmissions arrive: no lost retransmission is seen. */
+    th_run(&t, 10 * LN_MSEC);
+    back(SEG(10), NULL, 0);
+    info(s, &in);
+    CHECK_EQ(in.retrans_out, 0);
+    CHECK_EQ(in.lost, 0);
+    CHECK_U64(TH_MIB(t.a, TcpExtTCPLostRetransmit), 0);
+    th_free(&t);
+}
+
 /* RFC 8985 6.2-6.3: one SACK, one RTT after the flight left, above a
  * hole.  Not DupThresh SACKs, so the reordering window (min_RTT / 4 =
  * 2.5 ms) applies: the hole is lost 2.5 ms later; Linux arms the timer in
@@ -345,6 +376,7 @@ int main(void)
 {
     test_established_rack_reo_timer();
     test_established_rack_dupthresh();
+    test_established_rack_two_holes();
     test_established_rack_lost_retransmit();
     test_established_tlp_last_segment();
     test_established_tlp_new_data();

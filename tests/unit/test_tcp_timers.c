@@ -53,7 +53,7 @@ static void syn_schedule(uint32_t retries, uint32_t linear, const double *at, in
     ln_tcp_info in;
     ln_tcp_get_info(s, &in);
     CHECK_U64(in.rto, LN_SEC);
-    th_run(&t, (ln_time)(fail * LN_SEC) - 1);
+    th_run(&t, (ln_time)(fail * LN_SEC + 0.5) - 1);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_SYN_SENT);
     CHECK_EQ(ln_tcp_error(s), 0);
     th_run(&t, 1);
@@ -86,26 +86,38 @@ static void syn_schedule(uint32_t retries, uint32_t linear, const double *at, in
     th_free(&t);
 }
 
-/* syn_retries 3 with the 4 linear timeouts of Linux 6.7+: 8 SYNs at 0, 1,
- * 2, 3, 4, 5, 7, 11 s, failure at 19 s (syn_retries.pcap). */
+/* The SYN's timer follows Linux's timer wheel (HZ 250) as the SYN-ACK's
+ * does: an expiry is rounded up to its level's bucket, 32 ms for 1-2 s
+ * timers, 256 ms up to 16 s, 2.048 s beyond (reference 0).  The wheel's
+ * jiffies start at 0 here, so the schedule is exact; Linux's phase is
+ * random, so its times differ within a bucket. */
+
+/* syn_retries 3 with the 4 linear timeouts of Linux 6.7+: 8 SYNs at
+ * nominal 0, 1, 2, 3, 4, 5, 7, 11 s, failure at 19 s; on the wheel 1.024,
+ * 2.048, 3.072, 4.096, 5.12, 7.136, 11.264 and 19.456 s (syn_retries.pcap:
+ * 1.03, 2.05, 3.07, 4.10, 5.12, 7.14, 11.36, failure at 19.55 s). */
 static void test_syn_sent_rto_3_linear(void)
 {
-    static const double at[] = { 0, 1, 2, 3, 4, 5, 7, 11 };
-    syn_schedule(3, 4, at, 8, 19);
+    static const double at[] = { 0, 1.024, 2.048, 3.072, 4.096, 5.12, 7.136, 11.264 };
+    syn_schedule(3, 4, at, 8, 19.456);
 }
 
-/* The defaults (6 + 4 linear): 11 SYNs, failure at 131 s. */
+/* The defaults (6 + 4 linear): 11 SYNs, failure at nominal 131 s; on the
+ * wheel 135.168 s (syn_retries_default.pcap: 1.02, ..., 19.58, 35.71,
+ * 67.97, failure at 133.5 s: the 2.048 s buckets fall differently). */
 static void test_syn_sent_rto_default(void)
 {
-    static const double at[] = { 0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67 };
-    syn_schedule(6, 4, at, 11, 131);
+    static const double at[] = { 0, 1.024, 2.048, 3.072, 4.096, 5.12, 7.136, 11.264, 19.456, 35.584, 69.632 };
+    syn_schedule(6, 4, at, 11, 135.168);
 }
 
-/* Classic exponential (linear 0): 0, 1, 3, 7, failure at 15 s. */
+/* Classic exponential (linear 0): nominal 0, 1, 3, 7, failure at 15 s;
+ * on the wheel 1.024, 3.04, 7.168, 15.36 (syn_retries_exp.pcap: 1.01,
+ * 3.02, 7.25, failure at 15.44 s). */
 static void test_syn_sent_rto_exp(void)
 {
-    static const double at[] = { 0, 1, 3, 7 };
-    syn_schedule(3, 0, at, 4, 15);
+    static const double at[] = { 0, 1.024, 3.04, 7.168 };
+    syn_schedule(3, 0, at, 4, 15.36);
 }
 
 /* ESTABLISHED, the peer gone: a tail-loss probe at 204 ms (RFC 8985 7.2:
