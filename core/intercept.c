@@ -26,7 +26,7 @@
 #include "node.h"
 
 const char *const ln_ic_action_names[] = {
-    "drop", "delay", "duplicate", "corrupt", "observe", "rewrite", NULL,
+    "drop", "delay", "duplicate", "corrupt", "observe", "rewrite", "lose", NULL,
 };
 
 struct ln_ic_chain {
@@ -244,6 +244,12 @@ static ln_ic *add(ln_net *net, ln_link *l, ln_node *n, const ln_ic_cfg *cfg,
     ln_iface *ifc = NULL;
     if (cfg->iface && l) {
         snprintf(err, errlen, "iface is for hooks on a node, not on a link");
+        return NULL;
+    }
+    if (cfg->action == LN_IC_LOSE && !l) {
+        /* A node's frames meet a wire only after its hooks, and one it
+         * received has left the wire already. */
+        snprintf(err, errlen, "lose is for hooks on a link (it loses a frame on the wire)");
         return NULL;
     }
     if (cfg->iface && !(ifc = ln_node_iface(n, cfg->iface))) {
@@ -493,6 +499,9 @@ static void run(point pt, ln_pkt *frame, uint64_t after)
             return;
         case LN_IC_CORRUPT:
             ln_eth_corrupt(&ic->rng, frame, ic->info.cfg.bits);
+            break;
+        case LN_IC_LOSE:
+            frame->wire_lose = 1;               /* link.c's on_wire acts on it */
             break;
         case LN_IC_OBSERVE:
         case LN_IC_REWRITE:

@@ -20,7 +20,8 @@
  * selected by nth / every / count.  A frame a hook lets go (observed,
  * corrupted, rewritten, each copy of a duplicate, a delayed frame when its
  * time comes) continues with the next hook of the point, then where it
- * was going.  A dropped frame is a DROP event with reason INTERCEPT.
+ * was going.  A dropped frame is a DROP event with reason INTERCEPT; a
+ * lost one (LOSE) is sent and lost on the wire, a DROP with reason LOSS.
  *
  * Randomness (which bits to corrupt) comes from the hook's own stream,
  * derived from the seed and the hook's number, so a run repeats. */
@@ -41,6 +42,8 @@ struct ln_linkdir;
 
 typedef enum {
     LN_IC_DROP, LN_IC_DELAY, LN_IC_DUPLICATE, LN_IC_CORRUPT, LN_IC_OBSERVE, LN_IC_REWRITE,
+    LN_IC_LOSE,         /* links only: the frame goes through the queue and onto
+                         * the wire, and is lost there like the link's own loss */
     LN_IC__ACTIONS
 } ln_ic_action;
 

@@ -1,4 +1,5 @@
-/* link.c - point-to-point links: queue, transmitter, wire impairments.
+/* link.c - point-to-point links: configuration, and each direction's
+ * sender half (queue, transmitter, wire impairments).
  *
  * Call chain (one direction):
  *
@@ -8,20 +9,19 @@
  *                           (QUEUE event)
  *     -> tx_start           TX event; busy_until = now + serialization
  *     -> on_wire            loss, jitter, reorder, duplicate, corrupt
- *     -> [pkt->timer]       arrive: RX event, far port's rx
+ *     -> ln_linkrx_accept   the receiver half (link_rx.c): RX at arrival
+ *        or vanish          a lost frame's DROP when its last bit leaves
  *   tx_timer (armed only while frames wait) -> tx_kick -> tx_start, QUEUE
  *
  * Drops here go through ln_link_drop: they name the link, not a node.
  *
- * Every frame between tx_start and delivery sits on its direction's flight
- * list (in the order it left) with its own timer armed: going down walks
- * that list, disarms each timer and drops the frame, so nothing sent before
- * a down can arrive after it, even if the direction comes back up first.
- * Delivery unlinks the frame; that is the list head unless jitter or
- * reordering let it overtake, so the scan stays short.
- *
- * A timer carries one pointer, the packet; the direction it travels on is
- * kept in pkt->mark (the current holder's scratch) until it is delivered. */
+ * A frame lost on the wire stays with the sender until its last bit has
+ * left (the lost list, in the order frames left); every other frame is the
+ * receiver half's from the moment it starts onto the wire.  Going down
+ * bumps the epoch, drops what the sender holds (lost and queued frames)
+ * and tells the receiver half, which drops what is on its way: nothing
+ * sent before a down can arrive after it, even if the direction comes back
+ * up first. */
 #include "link.h"
 
 #include <inttypes.h>
@@ -33,6 +33,7 @@
 #include "eth.h"
 #include "event.h"
 #include "intercept.h"
+#include "link_int.h"
 #include "net.h"
 #include "node.h"
 #include "trace.h"
@@ -109,8 +110,24 @@ int ln_linkcfg_check(const ln_linkcfg *c, char *err, size_t errlen)
         (rc = check_prob("reorder", c->reorder, err, errlen)) ||
         (rc = check_time("delay", c->delay, err, errlen)) ||
         (rc = check_time("jitter", c->jitter, err, errlen)) ||
-        (rc = check_time("reorder_delay", c->reorder_delay, err, errlen)))
+        (rc = check_time("reorder_delay", c->reorder_delay, err, errlen)) ||
+        (rc = check_time("min_delay", c->min_delay, err, errlen)))
         return rc;
+    if (c->min_delay && (c->delay < c->jitter || c->delay - c->jitter < c->min_delay)) {
+        /* Jitter may take up to `jitter` off the delay: the least a frame
+         * can spend on the wire is the difference. */
+        if (c->jitter)
+            FAIL(err, errlen, "delay %.9gs with jitter %.9gs can deliver %.9gs after sending, "
+                 "below min_delay %.9gs", (double)c->delay / (double)LN_SEC,
+                 (double)c->jitter / (double)LN_SEC,
+                 c->delay > c->jitter ? (double)(c->delay - c->jitter) / (double)LN_SEC : 0.0,
+                 (double)c->min_delay / (double)LN_SEC);
+        else
+            FAIL(err, errlen, "delay %.9gs below min_delay %.9gs (the least delay this link "
+                 "declared)", (double)c->delay / (double)LN_SEC,
+                 (double)c->min_delay / (double)LN_SEC);
+        return LN_EINVAL;
+    }
     if (c->reorder > 0 && c->reorder_delay == 0) {
         /* Holding a frame back by nothing reorders nothing: say so rather
          * than silently doing nothing. */
@@ -153,32 +170,7 @@ ln_time ln_link_txtime(uint64_t bps, uint32_t bytes)
 #endif
 }
 
-/* ---- the direction's lists --------------------------------------------- */
-
-static inline ln_linkdir *dir_of(const ln_pkt *p) { return (ln_linkdir *)(uintptr_t)p->mark; }
-
-static void fl_append(ln_linkdir *d, ln_pkt *p)
-{
-    p->next = NULL;
-    if (d->fl_tail) d->fl_tail->next = p;
-    else d->fl_head = p;
-    d->fl_tail = p;
-    d->in_flight++;
-}
-
-static void fl_unlink(ln_linkdir *d, ln_pkt *p)
-{
-    ln_pkt *prev = NULL, *cur = d->fl_head;
-    while (cur != p) {
-        prev = cur;
-        cur = cur->next;
-    }
-    if (prev) prev->next = p->next;
-    else d->fl_head = p->next;
-    if (d->fl_tail == p) d->fl_tail = prev;
-    p->next = NULL;
-    d->in_flight--;
-}
+/* ---- the queue ------------------------------------------------------------ */
 
 static ln_pkt *q_pop(ln_linkdir *d)
 {
@@ -264,36 +256,31 @@ static void corrupt(ln_linkdir *d, ln_pkt *p)
     }
 }
 
-static void arrive(void *arg)
-{
-    ln_pkt *p = arg;
-    ln_linkdir *d = dir_of(p);
-    ln_net *net = d->link->net;
-    fl_unlink(d, p);
-    p->mark = 0;
-    d->st.delivered++;
-    d->st.delivered_bytes += p->len;
-    if (ln_net_wants(net, LN_EV_RX)) emit(d, LN_EV_RX, d->to, p);
-    d->to->rx(d->to, p);
-}
-
-/* A lost frame leaves when its last bit would have left the wire. */
+/* A lost frame leaves when its last bit would have left the wire; lost
+ * frames vanish in the order they left, so this is the list head. */
 static void vanish(void *arg)
 {
     ln_pkt *p = arg;
-    ln_linkdir *d = dir_of(p);
-    fl_unlink(d, p);
+    ln_linkdir *d = (ln_linkdir *)(uintptr_t)p->mark;
+    ln_pktlist_unlink(&d->lost_head, &d->lost_tail, p);
     p->mark = 0;
     d->st.dropped_loss++;
     drop(d, p, LN_DROP_LOSS);
 }
 
-static void launch(ln_linkdir *d, ln_pkt *p, ln_timer_fn fn, ln_time at)
+static void lose(ln_linkdir *d, ln_pkt *p, ln_time txend)
 {
     p->mark = (uint64_t)(uintptr_t)d;
-    ln_timer_init(&p->timer, fn, p);
-    fl_append(d, p);
-    ln_timer_arm(&d->link->net->sim, &p->timer, at);
+    ln_timer_init(&p->timer, vanish, p);
+    ln_pktlist_append(&d->lost_head, &d->lost_tail, p);
+    ln_timer_arm(&d->link->net->sim, &p->timer, txend);
+}
+
+/* Hand a frame to the receiver half, stamped with the epoch it leaves in. */
+static void launch(ln_linkdir *d, ln_pkt *p, ln_time at)
+{
+    p->epoch = d->epoch;
+    ln_linkrx_accept(d, p, at);
 }
 
 /* Decide the frame's fate as it starts onto the wire.  Draws happen in a
@@ -303,11 +290,20 @@ static void launch(ln_linkdir *d, ln_pkt *p, ln_timer_fn fn, ln_time at)
 static void on_wire(ln_linkdir *d, ln_pkt *p, ln_time txend)
 {
     const ln_linkcfg *c = &d->cfg;
+    if (p->wire_lose) {
+        /* Chosen by an interception hook, not by the link's model: no draw,
+         * so the link's own pattern is the same with or without the hook. */
+        p->wire_lose = 0;
+        LN_TRACE(d->link->net, LN_TR_LINK, d->from->name, "frame %llu lost on the wire (intercept)",
+                 (unsigned long long)p->id);
+        lose(d, p, txend);
+        return;
+    }
     if (c->loss.kind != LN_LOSS_NONE && lost(d)) {
         LN_TRACE(d->link->net, LN_TR_LINK, d->from->name, "frame %llu lost on the wire%s",
                  (unsigned long long)p->id,
                  c->loss.kind == LN_LOSS_GE ? (d->ge_bad ? " (Gilbert-Elliott, now bad)" : " (Gilbert-Elliott, now good)") : "");
-        launch(d, p, vanish, txend);
+        lose(d, p, txend);
         return;
     }
     ln_time at = sat_add(txend, c->delay);
@@ -334,8 +330,8 @@ static void on_wire(ln_linkdir *d, ln_pkt *p, ln_time txend)
         else drop(d, NULL, LN_DROP_NO_BUFFER);
     }
     if (ln_rng_chance(&d->rng, c->corrupt)) corrupt(d, p);
-    launch(d, p, arrive, at);
-    if (dup) launch(d, dup, arrive, at);   /* same instant, right after */
+    launch(d, p, at);
+    if (dup) launch(d, dup, at);   /* same instant, right after */
 }
 
 static void tx_start(ln_linkdir *d, ln_pkt *p)
@@ -345,14 +341,9 @@ static void tx_start(ln_linkdir *d, ln_pkt *p)
     d->busy_until = txend;
     d->st.tx_packets++;
     d->st.tx_bytes += p->len;
-    if (ln_net_wants(net, LN_EV_TX)) {
-        emit(d, LN_EV_TX, d->from, p);
-        if (!d->cfg.up) {               /* a subscriber took us down */
-            d->st.dropped_down++;
-            drop(d, p, LN_DROP_LINK_DOWN);
-            return;
-        }
-    }
+    /* A subscriber that takes the direction down does so after this
+     * event (ln_net_defer): the frame is on its way by then. */
+    if (ln_net_wants(net, LN_EV_TX)) emit(d, LN_EV_TX, d->from, p);
     on_wire(d, p, txend);
 }
 
@@ -426,12 +417,24 @@ void ln_link_send_cont(ln_linkdir *d, ln_pkt *frame)
 
 /* ---- up, down, reconfiguration ------------------------------------------ */
 
+static void drop_list(ln_linkdir *d, ln_pkt *p)
+{
+    while (p) {
+        ln_pkt *next = p->next;
+        p->next = NULL;
+        p->mark = 0;
+        d->st.dropped_down++;
+        drop(d, p, LN_DROP_LINK_DOWN);
+        p = next;
+    }
+}
+
 static void dir_set_up(ln_linkdir *d, bool up)
 {
     ln_net *net = d->link->net;
     if (d->cfg.up == up) return;
     d->cfg.up = up;
-    ln_pkt *fl = NULL, *q = NULL;
+    ln_pkt *lost = NULL, *q = NULL;
     if (!up) {
         d->epoch++;
         ln_timer_cancel(&net->sim, &d->tx_timer);
@@ -439,13 +442,12 @@ static void dir_set_up(ln_linkdir *d, bool up)
         /* Detach both lists before any DROP is emitted: a subscriber may
          * touch this direction again (sends are refused while it is down,
          * and a quick up starts from empty lists). */
-        fl = d->fl_head;
-        d->fl_head = d->fl_tail = NULL;
-        d->in_flight = 0;
+        lost = d->lost_head;
+        d->lost_head = d->lost_tail = NULL;
+        for (ln_pkt *p = lost; p; p = p->next) ln_timer_cancel(&net->sim, &p->timer);
         q = d->q_head;
         d->q_head = d->q_tail = NULL;
         d->q_len = d->q_bytes = 0;
-        for (ln_pkt *p = fl; p; p = p->next) ln_timer_cancel(&net->sim, &p->timer);
     }
     if (ln_net_wants(net, LN_EV_LINK)) {
         ln_event ev = { .type = LN_EV_LINK, .port = d->from, .link = d->link,
@@ -453,26 +455,38 @@ static void dir_set_up(ln_linkdir *d, bool up)
         ln_net_emit(net, &ev);
     }
     if (q && ln_net_wants(net, LN_EV_QUEUE)) emit_queue(d);      /* flushed */
-    /* Frames on the wire left before those still queued. */
-    for (ln_pkt *lists[2] = { fl, q }, **l = lists; l < lists + 2; l++) {
-        for (ln_pkt *p = *l; p;) {
-            ln_pkt *next = p->next;
-            p->next = NULL;
-            p->mark = 0;
-            d->st.dropped_down++;
-            drop(d, p, LN_DROP_LINK_DOWN);
-            p = next;
-        }
-    }
+    if (up) return;
+    /* In the order they left: on their way to the far end, then lost ones
+     * still leaving the wire (those are the latest: the transmitter sends
+     * one frame at a time), then those still queued.  The far end hears
+     * of it min_delay later, though (its drops come then): a run split
+     * across processes cannot tell it sooner, so one process does not
+     * either. */
+    ln_linkrx_notice(d, d->epoch, sat_add(ln_net_now(net), d->cfg.min_delay));
+    drop_list(d, lost);
+    drop_list(d, q);
+}
+
+typedef struct updown { ln_link *l; int dir; bool up; } updown;
+
+static void set_up_now(ln_net *net, const void *data)
+{
+    const updown *u = data;
+    (void)net;
+    for (int i = 0; i < 2; i++)
+        if (u->dir < 0 || u->dir == i) dir_set_up(&u->l->d[i], u->up);
 }
 
 void ln_link_set_up(ln_link *l, int dir, bool up)
 {
+    updown u = { .l = l, .dir = dir, .up = up };
     for (int i = 0; i < 2; i++)
-        if (dir < 0 || dir == i) dir_set_up(&l->d[i], up);
+        if (dir < 0 || dir == i) l->d[i].want.up = up;
+    ln_net_defer(l->net, set_up_now, &u, sizeof u);
 }
 
-int ln_link_configure(ln_link *l, int dir, const ln_linkcfg *c, char *err, size_t errlen)
+/* Whether c may replace direction dir's (-1: both) configuration now. */
+static int configure_check(const ln_link *l, int dir, const ln_linkcfg *c, char *err, size_t errlen)
 {
     if (dir < -1 || dir > 1) {
         FAIL(err, errlen, "link direction %d out of range (0, 1, or -1 for both)", dir);
@@ -480,6 +494,31 @@ int ln_link_configure(ln_link *l, int dir, const ln_linkcfg *c, char *err, size_
     }
     int rc = ln_linkcfg_check(c, err, errlen);
     if (rc) return rc;
+    for (int i = 0; i < 2; i++) {
+        if (dir >= 0 && dir != i) continue;
+        if (c->min_delay < l->d[i].want.min_delay) {
+            /* Another process may already be running min_delay ahead on
+             * the promise: it can be kept longer, never taken back. */
+            FAIL(err, errlen, "min_delay %.9gs below the %.9gs declared for %s (%s): it may "
+                 "be raised, never lowered", (double)c->min_delay / (double)LN_SEC,
+                 (double)l->d[i].want.min_delay / (double)LN_SEC, l->name, i ? "ba" : "ab");
+            return LN_EINVAL;
+        }
+    }
+    return 0;
+}
+
+typedef struct reconf { ln_link *l; int dir; ln_linkcfg c; } reconf;
+
+static void configure_now(ln_net *net, const void *data)
+{
+    const reconf *r = data;
+    ln_link *l = r->l;
+    int dir = r->dir;
+    const ln_linkcfg *c = &r->c;
+    (void)net;
+    /* Checked when asked, against what was asked before it (want), so it
+     * holds now: requests apply in the order they were made. */
     for (int i = 0; i < 2; i++) {
         if (dir >= 0 && dir != i) continue;
         ln_linkdir *d = &l->d[i];
@@ -492,6 +531,18 @@ int ln_link_configure(ln_link *l, int dir, const ln_linkcfg *c, char *err, size_
          * serialized was timed at the old bandwidth. */
         dir_set_up(d, c->up);
     }
+}
+
+const ln_linkcfg *ln_link_cfg(const ln_link *l, int dir) { return &l->d[dir].want; }
+
+int ln_link_configure(ln_link *l, int dir, const ln_linkcfg *c, char *err, size_t errlen)
+{
+    int rc = configure_check(l, dir, c, err, errlen);
+    if (rc) return rc;
+    for (int i = 0; i < 2; i++)
+        if (dir < 0 || dir == i) l->d[i].want = *c;
+    reconf r = { .l = l, .dir = dir, .c = *c };
+    ln_net_defer(l->net, configure_now, &r, sizeof r);
     return 0;
 }
 
@@ -548,9 +599,11 @@ ln_link *ln_link_new(ln_net *net, ln_port *a, ln_port *b,
         d->link = l;
         d->dir = i;
         d->cfg = i ? *ba : *ab;
+        d->want = d->cfg;
         d->from = i ? b : a;
         d->to = i ? a : b;
         ln_timer_init(&d->tx_timer, tx_kick, d);
+        ln_linkrx_init(d);
         snprintf(label, sizeof label, "link:%s:%s", l->name, i ? "ba" : "ab");
         ln_rng_derive(&d->rng, net->seed, label);
     }
@@ -574,7 +627,7 @@ void ln_link_free(ln_link *l)
     for (int i = 0; i < 2; i++) {
         ln_linkdir *d = &l->d[i];
         ln_timer_cancel(&l->net->sim, &d->tx_timer);
-        for (ln_pkt *p = d->fl_head; p;) {
+        for (ln_pkt *p = d->lost_head; p;) {
             ln_pkt *next = p->next;
             ln_timer_cancel(&l->net->sim, &p->timer);
             ln_pkt_free(p);
@@ -585,6 +638,15 @@ void ln_link_free(ln_link *l)
             ln_pkt_free(p);
             p = next;
         }
+        ln_linkrx_free(d);
     }
     free(l);
+}
+
+void ln_link_stats(const ln_linkdir *d, ln_linkdir_stats *st)
+{
+    *st = d->st;
+    st->delivered = d->rx.st.delivered;
+    st->delivered_bytes = d->rx.st.delivered_bytes;
+    st->dropped_down += d->rx.st.dropped_down;
 }

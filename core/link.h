@@ -13,10 +13,35 @@
  * at 10 Mbit/s take exactly 1.2 ms.  Loss is applied on the wire, after
  * serialization: a lost frame still used the bandwidth, and its DROP comes
  * when its last bit would have left.  A frame in flight (or being
- * serialized) when its direction goes down is lost at once.
+ * serialized) when its direction goes down is lost: at once, or, on a link
+ * that declares a min_delay, when the news reaches the far end (below).
+ *
+ * Two halves.  A direction is a sender half (configuration, queue,
+ * transmitter, impairments, randomness: the sending port's node owns it)
+ * and a receiver half (ln_linkrx: frames on their way, their arrival: the
+ * receiving port's node owns it).  They meet in two calls only: the sender
+ * hands a frame over with its arrival time (ln_linkrx_accept), and tells
+ * the receiver that the direction went down (a notice carrying the new
+ * epoch).  Neither writes the other's fields, so the two halves can live
+ * in different processes (docs/parallel.md): the call becomes a message.
+ *
+ * Epochs.  The sender bumps its epoch when the direction goes down and
+ * stamps every frame with the epoch it left in.  The receiver drops, with
+ * LN_DROP_LINK_DOWN, what it holds from older epochs when a notice comes,
+ * and any frame from an older epoch that arrives after it.  The notice
+ * comes at once, or min_delay after the down when the link declares a
+ * min_delay: a link that may join two processes needs that lookahead, and
+ * a one-process run must do what a split run can, so both do the same.
+ *
+ * min_delay.  A direction may declare the least time any frame spends on
+ * it (delay - jitter, serialization aside): the lookahead when the link is
+ * cut between processes.  A configuration that could deliver sooner is an
+ * error, and min_delay can be raised while the network runs, never
+ * lowered.  0 (the default) declares nothing: zero-delay links stay
+ * allowed.
  *
  * The transmitter is a time (busy_until), not a slot: a frame that starts
- * serializing goes onto the wire list straight away with its arrival time
+ * serializing is handed to the receiver straight away with its arrival time
  * already known, and tx_timer is armed only while frames wait in the queue.
  * An uncongested hop therefore costs one scheduler event per frame.
  *
@@ -59,9 +84,13 @@ typedef struct ln_linkcfg {
     uint32_t queue_pkts;          /* 0 = no limit in packets */
     uint32_t queue_bytes;         /* 0 = no limit in bytes */
     uint32_t mtu;                 /* largest L3 payload; 0 = no limit */
+    ln_time min_delay;            /* declared least delay - jitter (the lookahead
+                                   * across processes); 0 = none declared */
     bool up;
 } ln_linkcfg;
 
+/* A direction's counters as users read them (ln_link_stats): the sender
+ * half's and the receiver half's, summed. */
 typedef struct ln_linkdir_stats {
     uint64_t enqueued, tx_packets, tx_bytes, delivered, delivered_bytes;
     uint64_t dropped_queue, dropped_loss, dropped_down, dropped_mtu;
@@ -69,22 +98,55 @@ typedef struct ln_linkdir_stats {
     uint32_t max_qlen;
 } ln_linkdir_stats;
 
+/* What only the receiver half counts. */
+typedef struct ln_linkrx_stats {
+    uint64_t delivered, delivered_bytes;
+    uint64_t dropped_down;        /* in flight when the direction went down */
+    uint64_t dropped_stale;       /* of those, found stale only on arrival */
+} ln_linkrx_stats;
+
+/* A down the receiver has yet to hear of: at `at`, frames older than
+ * `epoch` are lost. */
+typedef struct ln_linknotice {
+    ln_time at;
+    uint32_t epoch;
+} ln_linknotice;
+
+/* The receiver half: state only code running at the far port touches. */
+typedef struct ln_linkrx {
+    struct ln_linkdir *d;         /* for the link's name and ports (read only) */
+    ln_pkt *fl_head, *fl_tail;    /* on their way here, in the order they left */
+    uint32_t in_flight;
+    uint32_t epoch;               /* the sender's epoch as this end knows it */
+    ln_linknotice *nt;            /* downs not heard of yet, in time order */
+    uint32_t n_nt, cap_nt;
+    ln_timer nt_timer;            /* armed at nt[0].at */
+    ln_linkrx_stats st;
+} ln_linkrx;
+
+/* A direction.  Every field but rx is the sender half's: only code running
+ * at the sending port touches it. */
 typedef struct ln_linkdir {
     struct ln_link *link;
     int dir;                      /* 0: a->b, 1: b->a */
-    ln_linkcfg cfg;
+    ln_linkcfg cfg;               /* in effect */
+    ln_linkcfg want;              /* as last asked for: cfg, or what cfg becomes
+                                   * after the current event (ln_net_defer) */
     struct ln_port *from, *to;
     ln_pkt *q_head, *q_tail;      /* waiting for the transmitter */
     uint32_t q_len, q_bytes;
     ln_time busy_until;           /* the transmitter serializes until then */
     ln_timer tx_timer;            /* armed at busy_until while frames wait */
-    ln_pkt *fl_head, *fl_tail;    /* on the wire, in the order they left */
+    ln_pkt *lost_head, *lost_tail;/* lost on the wire, vanishing when their last
+                                   * bit leaves, in the order they left */
     bool ge_bad;                  /* Gilbert-Elliott state */
-    uint64_t epoch;               /* bumped when the direction goes down */
-    uint32_t in_flight;
+    uint32_t epoch;               /* bumped when the direction goes down; frames
+                                   * carry it (ln_pkt.epoch).  Compared wrap-safe,
+                                   * so 2^31 downs in flight at once would alias */
     ln_rng rng;
-    ln_linkdir_stats st;
+    ln_linkdir_stats st;          /* the sender's counters (delivered: 0) */
     struct ln_ic_chain *ic;       /* interception hooks, owned by intercept.c; NULL: none */
+    ln_linkrx rx;                 /* the receiver half */
 } ln_linkdir;
 
 typedef struct ln_link {
@@ -98,7 +160,8 @@ typedef struct ln_link {
 /* Defaults: 1 Gbit/s, no delay, no impairment, queue 1000 packets (Linux's
  * txqueuelen), no MTU limit, up. */
 void ln_linkcfg_default(ln_linkcfg *c);
-/* Check a configuration; fills err with what is wrong. */
+/* Check a configuration; fills err with what is wrong (including a delay
+ * that could beat min_delay). */
 int ln_linkcfg_check(const ln_linkcfg *c, char *err, size_t errlen);
 
 /* Join two unattached ports.  ab/ba configure each direction (ba NULL:
@@ -116,9 +179,23 @@ void ln_link_send(ln_linkdir *d, ln_pkt *frame);
 void ln_link_send_cont(ln_linkdir *d, ln_pkt *frame);
 /* Change a direction's configuration while the network runs: frames
  * already queued keep their place; going down drops them and loses those
- * in flight. */
+ * in flight.  Lowering min_delay, or a delay below it, is LN_EINVAL.
+ * Asked from inside an event subscriber, the change is checked at once and
+ * takes effect after the current event (ln_net_defer): subscribers
+ * observe. */
 int ln_link_configure(ln_link *l, int dir, const ln_linkcfg *c, char *err, size_t errlen);
-void ln_link_set_up(ln_link *l, int dir, bool up);   /* dir -1: both */
+void ln_link_set_up(ln_link *l, int dir, bool up);   /* dir -1: both; deferred alike */
+/* Direction dir's configuration as last asked for: what it is, or what it
+ * becomes after the current event.  A partial change starts from this. */
+const ln_linkcfg *ln_link_cfg(const ln_link *l, int dir);
+
+/* The receiver half's entry: `frame` (stamped with the epoch it left in)
+ * arrives at `at`, not before now.  In one process the sender calls it as
+ * the frame starts onto the wire.  Consumes frame. */
+void ln_linkrx_accept(ln_linkdir *d, ln_pkt *frame, ln_time at);
+
+/* A direction's counters, both halves summed. */
+void ln_link_stats(const ln_linkdir *d, ln_linkdir_stats *st);
 
 /* Serialization time of `bytes` at `bps` (0 bps: 0), rounded up to a ns. */
 ln_time ln_link_txtime(uint64_t bps, uint32_t bytes);

@@ -12,6 +12,23 @@
 #include "err.h"
 #include "node.h"
 
+/* The changes subscribers asked for, in the order asked; those asked
+ * while they run (a hook that reacts to the LINK event of a change) join
+ * the end of the same pass. */
+static void run_deferred(void *arg)
+{
+    ln_net *net = arg;
+    if (net->draining) return;
+    net->draining = true;
+    for (uint32_t i = 0; i < net->n_deferred; i++) {
+        ln_deferred d = net->deferred[i];   /* the array may move meanwhile */
+        d.fn(net, d.data);
+        free(d.data);
+    }
+    net->n_deferred = 0;
+    net->draining = false;
+}
+
 ln_net *ln_net_new(uint64_t seed)
 {
     ln_net *net = calloc(1, sizeof *net);
@@ -25,6 +42,9 @@ ln_net *ln_net_new(uint64_t seed)
     }
     net->next_pkt_id = 1;
     net->next_sub_id = 1;
+    net->sim.after = run_deferred;
+    net->sim.after_arg = net;
+    ln_timer_init(&net->defer_timer, run_deferred, net);
     return net;
 }
 
@@ -44,6 +64,8 @@ void ln_net_free(ln_net *net)
     free(net->switches);
     free(net->caps);
     free(net->subs);
+    for (uint32_t i = 0; i < net->n_deferred; i++) free(net->deferred[i].data);
+    free(net->deferred);
     ln_pktpool_free(net->pool);
     free(net);
 }
@@ -165,10 +187,37 @@ void ln_net_emit(ln_net *net, ln_event *ev)
     /* n_subs may grow during the loop (a callback subscribing); new
      * subscribers see the next event, not this one. */
     uint32_t n = net->n_subs;
+    net->emitting++;
     for (uint32_t i = 0; i < n; i++) {
         ln_sub *s = &net->subs[i];
         if (s->id && (s->mask & bit)) s->fn(ev, s->arg);
     }
+    net->emitting--;
+}
+
+void ln_net_defer(ln_net *net, ln_defer_fn fn, const void *data, size_t len)
+{
+    if (!net->emitting) {
+        fn(net, data);
+        return;
+    }
+    if (net->n_deferred == net->cap_deferred) {
+        uint32_t ncap = net->cap_deferred ? net->cap_deferred * 2 : 8;
+        ln_deferred *nv = realloc(net->deferred, ncap * sizeof *nv);
+        if (!nv) ln_fatal("out of memory deferring a change asked for in a subscriber");
+        net->deferred = nv;
+        net->cap_deferred = ncap;
+    }
+    void *copy = malloc(len ? len : 1);
+    if (!copy) ln_fatal("out of memory deferring a change asked for in a subscriber");
+    if (len) memcpy(copy, data, len);
+    net->deferred[net->n_deferred++] = (ln_deferred){ .fn = fn, .data = copy };
+    /* Inside a scheduler event the scheduler runs the changes once it
+     * returns.  Outside any (a script's top level), the code that emitted
+     * is still running when the emit returns: the changes become the next
+     * event, at the same instant. */
+    if (net->sim.in_event) ln_sim_after(&net->sim);
+    else if (!ln_timer_armed(&net->defer_timer)) ln_timer_arm(&net->sim, &net->defer_timer, net->sim.now);
 }
 
 void ln_net_drop(ln_net *net, ln_node *node, ln_iface *iface, ln_pkt *pkt,

@@ -15,6 +15,7 @@
 #include "rand.h"
 #include "sim.h"
 
+struct ln_net;
 struct ln_node;
 struct ln_link;
 struct ln_switch;
@@ -26,6 +27,11 @@ typedef struct ln_sub {
     ln_ev_fn fn;
     void *arg;
 } ln_sub;
+
+/* A change asked for inside an event subscriber, run after the event
+ * (ln_net_defer); data is the caller's bytes, copied. */
+typedef void (*ln_defer_fn)(struct ln_net *net, const void *data);
+typedef struct ln_deferred { ln_defer_fn fn; void *data; } ln_deferred;
 
 /* Something the network frees when it is freed (ln_net_own). */
 typedef void (*ln_finalizer)(void *obj);
@@ -47,6 +53,10 @@ typedef struct ln_net {
     ln_sub *subs;  uint32_t n_subs, cap_subs;
     int next_sub_id;
     uint32_t ev_mask;              /* union of subscriber masks */
+    uint32_t emitting;             /* subscribers running (nested emits) */
+    ln_deferred *deferred; uint32_t n_deferred, cap_deferred;   /* ln_net_defer */
+    bool draining;                 /* running the deferred changes */
+    ln_timer defer_timer;          /* runs them when asked outside any event */
 
     uint64_t drops[LN_DROP__COUNT];/* every drop in the network, by reason */
     uint32_t mac_seq;              /* next MAC address suffix */
@@ -75,6 +85,15 @@ static inline bool ln_net_wants(const ln_net *net, ln_ev_type t)
 }
 /* Deliver to subscribers; ev->time is filled in here. */
 void ln_net_emit(ln_net *net, ln_event *ev);
+
+/* Subscribers observe.  A change to the network asked for while one runs
+ * (a link taken down in a hook) must not happen under the feet of the code
+ * that emitted the event, nor depend on where that code was: the change
+ * runs after the current event, before the next one, in the order asked
+ * (asked outside any scheduler event, as the next event at this instant).
+ * Outside subscribers fn runs at once.  data (len bytes) is copied. */
+void ln_net_defer(ln_net *net, ln_defer_fn fn, const void *data, size_t len);
+static inline bool ln_net_observing(const ln_net *net) { return net->emitting != 0; }
 
 /* Discard a packet: count it (net, and node when given), emit DROP when
  * anybody listens, free it.  Consumes pkt (NULL allowed: count only). */

@@ -195,12 +195,25 @@ int ln_iface_set_addr(ln_iface *ifc, uint32_t addr, uint8_t plen)
     return rc == LN_EEXIST ? 0 : rc;
 }
 
+typedef struct iface_updown { ln_iface *ifc; bool up; } iface_updown;
+
+static void iface_set_up_now(ln_net *net, const void *data)
+{
+    const iface_updown *u = data;
+    ln_iface *ifc = u->ifc;
+    (void)net;
+    if (ifc->up == u->up) return;
+    ifc->up = u->up;
+    if (!u->up) ln_arp_flush(ifc->node, ifc);
+    else ln_igmp_iface_up(ifc);
+}
+
+/* Asked for inside a subscriber, it happens after the current event
+ * (ln_net_defer), like a link's up and down. */
 void ln_iface_set_up(ln_iface *ifc, bool up)
 {
-    if (ifc->up == up) return;
-    ifc->up = up;
-    if (!up) ln_arp_flush(ifc->node, ifc);
-    else ln_igmp_iface_up(ifc);
+    iface_updown u = { .ifc = ifc, .up = up };
+    ln_net_defer(ifc->node->net, iface_set_up_now, &u, sizeof u);
 }
 
 void ln_iface_xmit(ln_iface *ifc, ln_pkt *frame)

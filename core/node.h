@@ -111,6 +111,8 @@ ln_iface *ln_node_iface(const ln_node *n, const char *name);
 /* Set (or with plen == LN_NO_ADDR clear) the address; installs or removes
  * the connected route. */
 int ln_iface_set_addr(ln_iface *ifc, uint32_t addr, uint8_t plen);
+/* Asked for inside an event subscriber, takes effect after the current
+ * event (ln_net_defer). */
 void ln_iface_set_up(ln_iface *ifc, bool up);
 /* Hand a finished frame to the attached link (consumes); counts tx.
  * Runs the firewall's OUT hook, then the node's interception hooks. */

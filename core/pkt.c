@@ -76,6 +76,8 @@ ln_pkt *ln_pkt_alloc(ln_pktpool *p, uint32_t len)
     pkt->mark = 0;
     pkt->in_if = NULL;
     pkt->kind = LN_PKT_KIND_NONE;
+    pkt->epoch = 0;
+    pkt->wire_lose = 0;
     p->in_use++;
     return pkt;
 }
@@ -106,6 +108,8 @@ ln_pkt *ln_pkt_clone(const ln_pkt *src)
     dst->mark = src->mark;
     dst->in_if = src->in_if;
     dst->kind = src->kind;
+    dst->epoch = src->epoch;
+    dst->wire_lose = src->wire_lose;
     return dst;
 }
 

@@ -56,6 +56,12 @@ typedef struct ln_pkt {
     uint8_t kind;               /* what its sender meant it as (LN_PKT_KIND_*); it
                                  * stays through every hop and events report it,
                                  * so that pictures need not guess */
+    uint8_t wire_lose;          /* an interception hook chose it to be lost on
+                                 * the link's wire (intercept.h LN_IC_LOSE) */
+    uint32_t epoch;             /* on a link: the direction's epoch when it left
+                                 * (link.h), so a down it missed still drops it.
+                                 * Beside kind and wire_lose it fills padding:
+                                 * the struct stays 112 bytes */
 } ln_pkt;
 
 typedef struct ln_pktpool ln_pktpool;

@@ -136,7 +136,13 @@ bool ln_sim_step(ln_sim *s)
     s->stuck = t->when == s->now ? s->stuck + 1 : 0;
     s->now = t->when;
     s->events++;
+    s->in_event = true;
     t->fn(t->arg);
+    s->in_event = false;
+    if (s->after_due && s->after) {
+        s->after_due = false;
+        s->after(s->after_arg);
+    }
     return true;
 }
 

@@ -55,6 +55,11 @@ typedef struct ln_sim {
     ln_heapent *heap;
     uint32_t len, cap;
     bool stop;          /* set by ln_sim_stop(); checked between events */
+    bool in_event;      /* a callback is running */
+    bool after_due;     /* run after() once the current event returns */
+    void (*after)(void *arg);   /* set by the owner (the network: deferred
+                                 * changes, ln_net_defer) */
+    void *after_arg;
 } ln_sim;
 
 int  ln_sim_init(ln_sim *s);
@@ -72,6 +77,9 @@ void ln_timer_cancel(ln_sim *s, ln_timer *t);
 
 /* Time of the earliest armed timer, or LN_NEVER when idle. */
 ln_time ln_sim_next(const ln_sim *s);
+/* Ask for s->after to run once the current event returns, before the next
+ * one: the owner's changes that must not happen inside it. */
+static inline void ln_sim_after(ln_sim *s) { s->after_due = true; }
 /* Run the earliest event; false if there was none. */
 bool ln_sim_step(ln_sim *s);
 /* Run every event due at or before `until`, then set now = until (unless

@@ -227,14 +227,14 @@ static int checkdir(lua_State *L, int idx, bool on_link)
                       on_link ? "link" : "node", a, b);
 }
 
-/* action = "drop" | "duplicate" | "corrupt" | "observe" | "rewrite", or a
- * table with one of drop=true, delay=, duplicate=n, corrupt=bits,
- * observe=fn, rewrite=fn.  Leaves a function it found on the stack and
+/* action = "drop" | "duplicate" | "corrupt" | "observe" | "rewrite" |
+ * "lose", or a table with one of drop=true, delay=, duplicate=n,
+ * corrupt=bits, observe=fn, rewrite=fn, lose=true.  Leaves a function it found on the stack and
  * returns true then. */
 static bool parse_action(lua_State *L, int idx, ln_ic_cfg *c)
 {
     static const char *const words[] = {
-        "drop", "delay", "duplicate", "corrupt", "observe", "rewrite", NULL,
+        "drop", "delay", "duplicate", "corrupt", "observe", "rewrite", "lose", NULL,
     };
     if (lua_type(L, idx) == LUA_TSTRING) {
         const char *s = lua_tostring(L, idx);
@@ -246,11 +246,11 @@ static bool parse_action(lua_State *L, int idx, ln_ic_cfg *c)
             return false;
         }
         luaL_error(L, "%s: action \"%s\" unknown (allowed: drop, duplicate, corrupt, observe, "
-                      "rewrite, or a table: {delay = \"50ms\"}, {duplicate = n}, {corrupt = bits}, "
+                      "rewrite, lose, or a table: {delay = \"50ms\"}, {duplicate = n}, {corrupt = bits}, "
                       "{rewrite = fn}, {observe = fn})", F, s);
     }
     if (!lua_istable(L, idx))
-        luaL_error(L, "%s: action must be a string (drop, duplicate, corrupt, observe, rewrite) or "
+        luaL_error(L, "%s: action must be a string (drop, duplicate, corrupt, observe, rewrite, lose) or "
                       "a table such as {delay = \"50ms\"}, got %s", F, luaL_typename(L, idx));
     lnl_checkopts(L, idx, "net:intercept: action", words);
     int found = -1;
@@ -263,7 +263,7 @@ static bool parse_action(lua_State *L, int idx, ln_ic_cfg *c)
     }
     if (found < 0)
         luaL_error(L, "%s: action table is empty (give one of drop, delay, duplicate, corrupt, "
-                      "observe, rewrite)", F);
+                      "observe, rewrite, lose)", F);
     c->action = (ln_ic_action)found;
     lua_getfield(L, idx, words[found]);
     int v = lua_gettop(L);
@@ -292,9 +292,9 @@ static bool parse_action(lua_State *L, int idx, ln_ic_cfg *c)
             luaL_error(L, "%s: %s must be a function(pkt, ctx), got %s", F, words[found],
                        luaL_typename(L, v));
         return true;                      /* the function stays on the stack */
-    default:                              /* drop = true */
+    default:                              /* drop = true, lose = true */
         if (lua_toboolean(L, v) != 1 || !lua_isboolean(L, v))
-            luaL_error(L, "%s: action {drop = ...} takes true", F);
+            luaL_error(L, "%s: action {%s = ...} takes true", F, words[found]);
         break;
     }
     lua_pop(L, 1);
@@ -359,7 +359,7 @@ static void opt_filter(lua_State *L, ic_opts *o)
 static void opt_action(lua_State *L, ic_opts *o)
 {
     if (!lnl_optfield(L, 2, "action"))
-        luaL_error(L, "%s: action missing (drop, duplicate, corrupt, observe, rewrite, or a table "
+        luaL_error(L, "%s: action missing (drop, duplicate, corrupt, observe, rewrite, lose, or a table "
                       "such as {delay = \"50ms\"})", F);
     o->fn = parse_action(L, lua_gettop(L), &o->cfg) ? lua_gettop(L) : 0;
     bool wants_fn = o->cfg.action == LN_IC_OBSERVE || o->cfg.action == LN_IC_REWRITE;

@@ -16,15 +16,15 @@
 
 static const char *const link_opts[] = {
     "bandwidth", "delay", "jitter", "loss", "corrupt", "duplicate", "reorder",
-    "reorder_delay", "queue", "queue_bytes", "mtu", "up", "ab", "ba", "ip", NULL,
+    "reorder_delay", "queue", "queue_bytes", "mtu", "min_delay", "up", "ab", "ba", "ip", NULL,
 };
 static const char *const set_opts[] = {
     "bandwidth", "delay", "jitter", "loss", "corrupt", "duplicate", "reorder",
-    "reorder_delay", "queue", "queue_bytes", "mtu", "up", "ab", "ba", NULL,
+    "reorder_delay", "queue", "queue_bytes", "mtu", "min_delay", "up", "ab", "ba", NULL,
 };
 static const char *const dir_opts[] = {
     "bandwidth", "delay", "jitter", "loss", "corrupt", "duplicate", "reorder",
-    "reorder_delay", "queue", "queue_bytes", "mtu", "up", NULL,
+    "reorder_delay", "queue", "queue_bytes", "mtu", "min_delay", "up", NULL,
 };
 static const char *const ge_opts[] = {"model", "p", "r", "loss_bad", "loss_good", "rate", NULL};
 
@@ -77,6 +77,10 @@ static void apply(lua_State *L, int idx, ln_linkcfg *c, const char *fname)
     if (lnl_optfield(L, idx, "jitter")) { c->jitter = lnl_checktime(L, -1, CTX("jitter")); lua_pop(L, 1); }
     if (lnl_optfield(L, idx, "reorder_delay")) {
         c->reorder_delay = lnl_checktime(L, -1, CTX("reorder_delay"));
+        lua_pop(L, 1);
+    }
+    if (lnl_optfield(L, idx, "min_delay")) {
+        c->min_delay = lnl_checktime(L, -1, CTX("min_delay"));
         lua_pop(L, 1);
     }
     if (lnl_optfield(L, idx, "loss")) { parse_loss(L, -1, &c->loss, CTX("loss")); lua_pop(L, 1); }
@@ -292,7 +296,7 @@ static int link_set(lua_State *L)
     lnl_handle *h = checklink(L, "link:set");
     ln_link *l = LINK(h);
     if (!lua_istable(L, 2)) lnl_typeerror(L, 2, "link:set", "table of options");
-    ln_linkcfg cfg[2] = { l->d[0].cfg, l->d[1].cfg };
+    ln_linkcfg cfg[2] = { *ln_link_cfg(l, 0), *ln_link_cfg(l, 1) };
     parse_cfgs(L, 2, &cfg[0], &cfg[1], "link:set", set_opts);
     char err[200];
     for (int d = 0; d < 2; d++)
@@ -307,8 +311,8 @@ static int link_set(lua_State *L)
 static int link_get(lua_State *L)
 {
     lnl_handle *h = checklink(L, "link:get");
-    const ln_linkcfg *c = &LINK(h)->d[check_dir(L, 2, "link:get", false)].cfg;
-    lua_createtable(L, 0, 12);
+    const ln_linkcfg *c = ln_link_cfg(LINK(h), check_dir(L, 2, "link:get", false));
+    lua_createtable(L, 0, 13);
     lua_pushinteger(L, (lua_Integer)c->bandwidth); lua_setfield(L, -2, "bandwidth");
     lnl_push_time(L, c->delay); lua_setfield(L, -2, "delay");
     lnl_push_time(L, c->jitter); lua_setfield(L, -2, "jitter");
@@ -332,6 +336,7 @@ static int link_get(lua_State *L)
     if (c->queue_bytes) { lua_pushinteger(L, c->queue_bytes); lua_setfield(L, -2, "queue_bytes"); }
     else { lua_pushinteger(L, c->queue_pkts); lua_setfield(L, -2, "queue"); }
     lua_pushinteger(L, c->mtu); lua_setfield(L, -2, "mtu");
+    lnl_push_time(L, c->min_delay); lua_setfield(L, -2, "min_delay");
     lua_pushboolean(L, c->up); lua_setfield(L, -2, "up");
     return 1;
 }
@@ -352,7 +357,7 @@ static int link_is_up(lua_State *L)
     lnl_handle *h = checklink(L, "link:is_up");
     int d = check_dir(L, 2, "link:is_up", true);
     ln_link *l = LINK(h);
-    lua_pushboolean(L, d < 0 ? l->d[0].cfg.up && l->d[1].cfg.up : l->d[d].cfg.up);
+    lua_pushboolean(L, d < 0 ? ln_link_cfg(l, 0)->up && ln_link_cfg(l, 1)->up : ln_link_cfg(l, d)->up);
     return 1;
 }
 
@@ -365,8 +370,10 @@ static void push_dirstats(lua_State *L, const ln_linkdir *d)
         C(duplicated), C(reordered), {NULL, 0},
     };
 #undef C
-    lnl_push_counters(L, &d->st, counters);
-    lua_pushinteger(L, d->st.max_qlen);      /* a high-water mark, not a uint64_t counter */
+    ln_linkdir_stats st;
+    ln_link_stats(d, &st);
+    lnl_push_counters(L, &st, counters);
+    lua_pushinteger(L, st.max_qlen);      /* a high-water mark, not a uint64_t counter */
     lua_setfield(L, -2, "max_qlen");
     lua_pushinteger(L, d->q_len);
     lua_setfield(L, -2, "qlen");

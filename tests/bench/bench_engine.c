@@ -161,7 +161,7 @@ static void bench_flood(uint64_t requests, uint32_t routers)
 
     uint64_t hops0 = 0;
     for (uint32_t i = 0; i < net->n_links; i++)
-        hops0 += net->links[i]->d[0].st.delivered + net->links[i]->d[1].st.delivered;
+        hops0 += net->links[i]->d[0].rx.st.delivered + net->links[i]->d[1].rx.st.delivered;
     uint64_t ev0 = net->sim.events, alloc0 = ln_pktpool_allocated(net->pool);
     ln_time v0 = ln_net_now(net);
     long rss0 = peak_rss_kb();
@@ -176,7 +176,7 @@ static void bench_flood(uint64_t requests, uint32_t routers)
 
     uint64_t hops = 0;
     for (uint32_t i = 0; i < net->n_links; i++)
-        hops += net->links[i]->d[0].st.delivered + net->links[i]->d[1].st.delivered;
+        hops += net->links[i]->d[0].rx.st.delivered + net->links[i]->d[1].rx.st.delivered;
     hops -= hops0;
     uint64_t ev = net->sim.events - ev0;
     printf("ping flood: %u routers, %llu echo requests, %llu replies, %.3f ms virtual\n", routers,

@@ -140,7 +140,7 @@ static uint64_t link_hops(ln_net *net)
 {
     uint64_t h = 0;
     for (uint32_t i = 0; i < net->n_links; i++)
-        h += net->links[i]->d[0].st.delivered + net->links[i]->d[1].st.delivered;
+        h += net->links[i]->d[0].rx.st.delivered + net->links[i]->d[1].rx.st.delivered;
     return h;
 }
 

@@ -24,14 +24,14 @@ function M.send(host, dst, data)
   s:close()
 end
 
+-- A TCP segment with data: the IP total length beyond both headers.
+local DATA = "tcp and ip[2:2] - ((ip[0] & 0xf) << 2) - ((tcp[12] & 0xf0) >> 2) > 0"
+
+-- An interception hook decides when the frame is offered to the link;
+-- an event hook could not: what it asks for happens after the event.
 function M.lose_first_data(net, l, node)
-  local lost = false
-  net:on("tx", function(ev)
-    if ev.link ~= l.name or ev.node ~= node then return end
-    local drop = not lost and (ev.payload or 0) > 0
-    lost = lost or drop
-    l:set{ab = {loss = drop and 1 or 0}}
-  end)
+  local dir = l.a.node.name == node and "ab" or "ba"
+  net:intercept{on = l, dir = dir, filter = DATA, action = "lose", nth = 1}
 end
 
 return M

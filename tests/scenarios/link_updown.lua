@@ -92,3 +92,50 @@ test("set{delay=} at run time changes the rtt", function(net)
   expect(lab.link:get("ab").delay):eq(0.005)
   expect(lab.link:get("ba").delay):eq(0.05)
 end)
+
+-- Subscribers observe: a hook that takes the link down asks for it, and
+-- the down happens after the event that ran the hook, at the same instant.
+-- The echo request's arrival at h2 runs h2's stack, which sends the reply
+-- in the same event: it goes onto the wire, then the down loses it.
+test("a hook's link:down takes effect after the event", function(net)
+  local lab = setup(net, {delay = "10ms"})
+  local order, inside = {}, nil
+  net:on("all", function(ev)
+    if ev.type == "tx" or ev.type == "rx" or ev.type == "link" or ev.type == "drop" then
+      order[#order + 1] = ev.type .. "@" .. ev.time
+    end
+    if ev.type == "rx" and inside == nil then
+      lab.link:down("ba")
+      inside = lab.link:is_up("ba")     -- what was asked for: down
+    end
+  end)
+  local r = run_task(net, lab.h1, function()
+    return lab.h1:ping(lab.h2_ip, {count = 1, quiet = true})
+  end)
+  expect(inside):eq(false)
+  expect(#r.replies):eq(0)
+  local t = order[2]:match("@(%d+)")
+  expect(order):eq({order[1], "rx@" .. t, "tx@" .. t, "link@" .. t, "drop@" .. t})
+  expect(lab.link:stats().ba.tx_packets):eq(1)
+  expect(lab.link:stats().ba.dropped_down):eq(1)
+end)
+
+test("min_delay: the least delay a link promises, never broken", function(net)
+  local h1, h2 = net:host("h1"), net:host("h2")
+  expect(function() net:link(h1, h2, {delay = "1ms", min_delay = "5ms"}) end)
+    :raises("link: delay 0.001s below min_delay 0.005s")
+  expect(function() net:link(h1, h2, {delay = "5ms", jitter = "1ms", min_delay = "5ms"}) end)
+    :raises("link: delay 0.005s with jitter 0.001s can deliver 0.004s after sending, below min_delay 0.005s")
+  local l = net:link(h1, h2, {delay = "10ms", min_delay = "5ms"})
+  expect(l:get("ab").min_delay):eq(0.005)
+  expect(function() l:set{delay = "2ms"} end):raises("link:set: delay 0.002s below min_delay 0.005s")
+  expect(l:get("ab").delay):eq(0.01)
+  expect(function() l:set{ba = {min_delay = "1ms"}} end)
+    :raises("link:set: min_delay 0.001s below the 0.005s declared for h1.eth0<%->h2.eth0 %(ba%)")
+  l:set{min_delay = "8ms"}
+  expect(l:get("ba").min_delay):eq(0.008)
+  l:set(l:get("ab"))                     -- a round trip changes nothing
+  -- zero-delay links stay allowed when nothing is declared
+  local h3 = net:host("h3")
+  expect(net:link(h1, h3, {delay = 0}):get("ab").min_delay):eq(0)
+end)

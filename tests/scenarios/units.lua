@@ -101,7 +101,7 @@ test("link options: unknown ones are named, with the known ones", function(net)
   local h1, h2 = net:host("h1"), net:host("h2")
   raises_plain(function() net:link(h1, h2, { bandwith = "1Mbps" }) end,
     'link: option "bandwith" unknown (known: bandwidth, delay, jitter, loss, corrupt, ' ..
-    'duplicate, reorder, reorder_delay, queue, queue_bytes, mtu, up, ab, ba, ip)')
+    'duplicate, reorder, reorder_delay, queue, queue_bytes, mtu, min_delay, up, ab, ba, ip)')
   raises_plain(function() net:link(h1, h2, { bandwidth = "10Mbs" }) end,
     'link: bandwidth "10Mbs": unknown unit (use bps, kbps, Mbps, Gbps, Tbps, or Mbit, Mbit/s, ...)')
   raises_plain(function() net:link(h1, h2, { ab = { delya = "1ms" } }) end,

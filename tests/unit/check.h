@@ -9,6 +9,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 static int check_pass, check_fail;
 
@@ -32,6 +33,14 @@ static int check_pass, check_fail;
     else { check_fail++;                                                   \
         fprintf(stderr, "%s:%d: CHECK_U64 failed: %s == %s (%" PRIu64 " vs %" PRIu64 ")\n", \
                 __FILE__, __LINE__, #a, #b, check_a_, check_b_); }         \
+} while (0)
+
+#define CHECK_STR(a, b) do {                                               \
+    const char *check_a_ = (a), *check_b_ = (b);                           \
+    if (check_a_ && strcmp(check_a_, check_b_) == 0) check_pass++;         \
+    else { check_fail++;                                                   \
+        fprintf(stderr, "%s:%d: CHECK_STR failed: %s\n  got  \"%s\"\n  want \"%s\"\n", \
+                __FILE__, __LINE__, #a, check_a_ ? check_a_ : "(null)", check_b_); } \
 } while (0)
 
 static inline int check_report(const char *name)

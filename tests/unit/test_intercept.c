@@ -212,6 +212,35 @@ static void test_drop_nth(void)
     world_free(w);
 }
 
+/* lose: the chosen frame is sent (a TX, the bandwidth used) and lost on
+ * the wire, reason LOSS, as the link's own loss would lose it; not
+ * allowed on a node, whose frames meet no wire through the hook. */
+static void test_lose_on_wire(void)
+{
+    world *w = hosts_new();
+    ln_ic_cfg c;
+    ln_ic_cfg_default(&c);
+    c.action = LN_IC_LOSE;
+    c.dir = 0;
+    c.nth = 2;
+    c.filter = "ether proto 0x88b5";
+    ln_ic *ic = add_link(w, &c);
+    for (uint8_t t = 1; t <= 3; t++) send_tag(w, t);
+    ln_sim_run(&w->net->sim);
+    CHECK_EQ(arrived.n, 2);
+    CHECK_EQ(arrived.tag[0], 1);
+    CHECK_EQ(arrived.tag[1], 3);
+    CHECK_U64(w->link->d[0].st.tx_packets, 3);
+    CHECK_U64(w->link->d[0].st.dropped_loss, 1);
+    CHECK_U64(w->drops[LN_DROP_LOSS], 1);
+    CHECK_U64(w->drops[LN_DROP_INTERCEPT], 0);
+    CHECK_U64(ln_ic_get_info(ic)->acted, 1);
+    char err[256];
+    CHECK(ln_ic_add_node(w->a, &c, err, sizeof err) == NULL);
+    CHECK(strcmp(err, "lose is for hooks on a link (it loses a frame on the wire)") == 0);
+    world_free(w);
+}
+
 static void test_delay_and_order(void)
 {
     world *w = hosts_new();
@@ -387,6 +416,7 @@ int main(void)
     test_corrupt_bits();
     test_set_frame();
     test_drop_nth();
+    test_lose_on_wire();
     test_delay_and_order();
     test_duplicate();
     test_rewrite();
