@@ -111,6 +111,8 @@ typedef enum {
     LN_TCP_OPT_MAXSEG,         /* bytes: TCP_MAXSEG, before connect/listen */
     LN_TCP_OPT_QUICKACK,       /* bool */
     LN_TCP_OPT_LINGER0,        /* bool: SO_LINGER {1, 0}: close sends RST */
+    LN_TCP_OPT_CORK,           /* bool: TCP_CORK, partial segments wait */
+    LN_TCP_OPT_USER_TIMEOUT,   /* ns, 0 = off: TCP_USER_TIMEOUT (kept in ms, as Linux) */
     LN_TCP_OPT__COUNT
 } ln_tcp_opt;
 

@@ -92,6 +92,7 @@ typedef enum { LN_KEEP_NONE, LN_KEEP_ALIVE, LN_KEEP_FIN_WAIT_2, LN_KEEP_TIME_WAI
 #define LN_TF_PORT_AUTO  0x100000u /* port chosen by connect(): others may share it */
 #define LN_TF_DEAD       0x200000u /* released and CLOSED: waiting to be freed */
 #define LN_TF_PASSIVE    0x400000u /* came from a listener (RFC 9293: passive OPEN) */
+#define LN_TF_CORK       0x800000u /* TCP_CORK: only full segments (and a FIN) go */
 #define LN_TF_CONNECTED 0x1000000u /* CONNECTED was reported (active open done) */
 #define LN_TF_NOSPACE   0x2000000u /* a send found the buffer full: WRITABLE when room */
 #define LN_TF_OFO_FIN   0x4000000u /* a FIN is waiting at ofo_fin_seq */
@@ -259,6 +260,7 @@ struct ln_tcp_sock {
     ln_time last_oow_ack;           /* last reply to an out-of-window segment */
     ln_time keepidle, keepintvl;
     uint8_t keepcnt;
+    uint32_t user_timeout_ms;       /* TCP_USER_TIMEOUT (icsk_user_timeout), 0: off */
 
     /* Listening and accepting. */
     ln_tcp_sock *listener;          /* a child: its listener until accepted */

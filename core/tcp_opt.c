@@ -133,6 +133,17 @@ int ln_tcp_setopt(ln_tcp_sock *s, ln_tcp_opt opt, int64_t v)
         }
         break;
     case LN_TCP_OPT_LINGER0: set_flag(s, LN_TF_LINGER0, v); break;
+    case LN_TCP_OPT_CORK:
+        /* Linux's __tcp_sock_set_cork: uncorking pushes what waits, under
+         * the usual Nagle rule (TCP_NODELAY lets everything go). */
+        set_flag(s, LN_TF_CORK, v);
+        if (!v) ln_tcp_output(s);
+        break;
+    case LN_TCP_OPT_USER_TIMEOUT:
+        /* Linux keeps milliseconds, at most INT_MAX; negative is EINVAL. */
+        if (v < 0 || v / (int64_t)LN_MSEC > INT32_MAX) { rc = LN_EINVAL; break; }
+        s->user_timeout_ms = (uint32_t)(v / (int64_t)LN_MSEC);
+        break;
     case LN_TCP_OPT_RCVBUF: {
         /* sock_setsockopt SO_RCVBUF: capped at rmem_max, doubled for
          * overhead, locked (no autotuning). */
@@ -173,6 +184,8 @@ int ln_tcp_getopt(const ln_tcp_sock *s, ln_tcp_opt opt, int64_t *v)
         return 0;
     case LN_TCP_OPT_QUICKACK: *v = !(s->flags & LN_TF_PINGPONG); return 0;
     case LN_TCP_OPT_LINGER0: *v = (s->flags & LN_TF_LINGER0) != 0; return 0;
+    case LN_TCP_OPT_CORK: *v = (s->flags & LN_TF_CORK) != 0; return 0;
+    case LN_TCP_OPT_USER_TIMEOUT: *v = (int64_t)s->user_timeout_ms * (int64_t)LN_MSEC; return 0;
     case LN_TCP_OPT_RCVBUF: *v = s->rcvbuf; return 0;
     case LN_TCP_OPT_SNDBUF: *v = s->sndbuf; return 0;
     default: return LN_EINVAL;

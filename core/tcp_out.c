@@ -316,10 +316,15 @@ static int send_seg(ln_tcp_sock *s, ln_seq seq, uint32_t len, ln_seq end, uint32
 
 /* RFC 896 / RFC 1122 4.2.3.4 as Linux's tcp_nagle_check with Minshall's
  * refinement: a short segment waits only while an earlier short segment
- * is unacknowledged (not any data at all). */
+ * is unacknowledged (not any data at all).  TCP_CORK holds every short
+ * segment, TCP_NODELAY or not (TCP_NAGLE_CORK is tested first); the
+ * persist timer sends it if nothing else does (tcp_check_probe_timer:
+ * the cork's "200 ms ceiling" of tcp(7) is that timer, max(RTO, rto_min)). */
 static bool nagle_ok(const ln_tcp_sock *s, uint32_t len, uint32_t mss, bool fin)
 {
-    if (len >= mss || fin || (s->flags & LN_TF_NODELAY)) return true;
+    if (len >= mss || fin) return true;
+    if (s->flags & LN_TF_CORK) return false;
+    if (s->flags & LN_TF_NODELAY) return true;
     if (s->snd_max == s->snd_una) return true;
     return !(ln_seq_gt(s->snd_sml, s->snd_una) && ln_seq_le(s->snd_sml, s->snd_max));
 }

@@ -344,7 +344,26 @@ static bool write_timeout(const ln_tcp_sock *s)
             if (retry_until == 0 && alive) retry_until = 8;
         }
     }
-    return expired || timed_out(s, retry_until, base);
+    if (expired) return true;
+    /* TCP_USER_TIMEOUT stands in for the backoff model
+     * (retransmits_timed_out with a timeout): data unacknowledged that
+     * long since the episode began gives up, whatever the retries. */
+    if (s->user_timeout_ms)
+        return s->retransmits && s->retrans_stamp != LN_NEVER &&
+               ln_tcp_now(s) - s->retrans_stamp >= (ln_time)s->user_timeout_ms * LN_MSEC;
+    return timed_out(s, retry_until, base);
+}
+
+/* Linux's tcp_clamp_rto_to_user_timeout: after a timeout, the next one
+ * comes no later than the user timeout's end (at once, one jiffy, if it
+ * has passed), so the connection gives up on time. */
+static ln_time clamp_to_user_timeout(const ln_tcp_sock *s, ln_time rto)
+{
+    if (!s->user_timeout_ms || s->retrans_stamp == LN_NEVER) return rto;
+    ln_time limit = (ln_time)s->user_timeout_ms * LN_MSEC, elapsed = ln_tcp_now(s) - s->retrans_stamp;
+    if (elapsed >= limit) return JIFFY;
+    ln_time left = (limit - elapsed + JIFFY - 1) / JIFFY * JIFFY;   /* msecs_to_jiffies */
+    return tmin(rto, left);
 }
 
 /* The backoff once this timeout has retransmitted (`retransmits` counting
@@ -406,7 +425,7 @@ static void retransmit_timer(ln_tcp_sock *s)
     }
     s->backoff = (uint8_t)backoff_after(s, s->retransmits);
     if (s->state == LN_TCP_CLOSED) return;
-    arm_rtx(s, LN_RTX_RTO, ln_tcp_rto_cur(s));
+    arm_rtx(s, LN_RTX_RTO, clamp_to_user_timeout(s, ln_tcp_rto_cur(s)));
 }
 
 /* Linux's tcp_probe_timer / tcp_send_probe0 (RFC 9293 3.8.6.1, RFC 1122
@@ -509,7 +528,12 @@ static void keepalive(ln_tcp_sock *s)
         ln_time idle = now - tmax(s->lrcvtime, s->rcv_tstamp);
         if (idle >= s->keepidle) {
             ln_tcp_emit_timer(s, "keepalive", s->probes, 0);
-            if (s->probes >= s->keepcnt) {
+            /* TCP_USER_TIMEOUT bounds keepalive too: once that long without
+             * a word from the peer, and a probe sent, instead of keepcnt
+             * probes (tcp_keepalive_timer). */
+            bool dead = s->user_timeout_ms ? s->probes > 0 && idle >= (ln_time)s->user_timeout_ms * LN_MSEC
+                                           : s->probes >= s->keepcnt;
+            if (dead) {
                 ln_tcp_send_rst(s);
                 ln_tcp_write_err(s);
                 return;

@@ -291,12 +291,15 @@ static const struct topt {
     {"maxseg", LN_TCP_OPT_MAXSEG, O_INT},
     {"quickack", LN_TCP_OPT_QUICKACK, O_BOOL},
     {"linger0", LN_TCP_OPT_LINGER0, O_BOOL},
+    {"cork", LN_TCP_OPT_CORK, O_BOOL},
+    {"user_timeout", LN_TCP_OPT_USER_TIMEOUT, O_TIME},
     {"congestion", -1, O_CC},
     {NULL, 0, 0},
 };
 
 static const char OPT_NAMES[] = "nodelay, reuseaddr, keepalive, keepidle, keepintvl, keepcnt, "
-                                "rcvbuf, sndbuf, maxseg, quickack, linger0, congestion";
+                                "rcvbuf, sndbuf, maxseg, quickack, linger0, cork, user_timeout, "
+                                "congestion";
 
 /* The option named by argument arg of fname. */
 static const struct topt *find_opt(lua_State *L, int arg, const char *fname)
@@ -1034,7 +1037,7 @@ static lnl_handle *checknode(lua_State *L, const char *fname)
 
 static const char *const tcp_new_opts[] = {
     "nodelay", "reuseaddr", "keepalive", "keepidle", "keepintvl", "keepcnt", "rcvbuf", "sndbuf",
-    "maxseg", "quickack", "linger0", "congestion", NULL,
+    "maxseg", "quickack", "linger0", "cork", "user_timeout", "congestion", NULL,
 };
 
 /* A new socket on the node, with the options in the table at oidx. */
@@ -1062,7 +1065,7 @@ static int node_tcp(lua_State *L)
 
 static const char *const listen_opts[] = {
     "backlog", "addr", "nodelay", "reuseaddr", "keepalive", "keepidle", "keepintvl", "keepcnt",
-    "rcvbuf", "sndbuf", "maxseg", "quickack", "linger0", "congestion", NULL,
+    "rcvbuf", "sndbuf", "maxseg", "quickack", "linger0", "cork", "user_timeout", "congestion", NULL,
 };
 
 /* h:listen(port, {backlog=, addr=, <socket options>}) -> listening socket */
@@ -1102,7 +1105,7 @@ static int node_listen(lua_State *L)
 
 static const char *const hconnect_opts[] = {
     "timeout", "nodelay", "reuseaddr", "keepalive", "keepidle", "keepintvl", "keepcnt", "rcvbuf",
-    "sndbuf", "maxseg", "quickack", "linger0", "congestion", NULL,
+    "sndbuf", "maxseg", "quickack", "linger0", "cork", "user_timeout", "congestion", NULL,
 };
 
 /* h:connect(addr, port, {timeout=, <socket options>}) -> socket | nil, word */

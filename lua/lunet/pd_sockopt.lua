@@ -1,8 +1,8 @@
 -- lunet.pd_sockopt - setsockopt(2) and getsockopt(2) of a packetdrill
 -- script, on TcpSocket options, with Linux's units and answers: buffer
 -- sizes are doubled on set and read back doubled (sock_setsockopt),
--- keepalive times are seconds, TCP_MAXSEG reads the current MSS once
--- connected.
+-- keepalive times are seconds, TCP_USER_TIMEOUT milliseconds, TCP_MAXSEG
+-- reads the current MSS once connected.
 
 local M = {}
 
@@ -76,6 +76,16 @@ local function build()
   add(S.SOL_TCP, S.TCP_KEEPIDLE, "TCP_KEEPIDLE", secs_opt("keepidle"))
   add(S.SOL_TCP, S.TCP_KEEPINTVL, "TCP_KEEPINTVL", secs_opt("keepintvl"))
   add(S.SOL_TCP, S.TCP_KEEPCNT, "TCP_KEEPCNT", int_opt("keepcnt"))
+  add(S.SOL_TCP, S.TCP_CORK, "TCP_CORK", bool_opt("cork"))
+  -- Milliseconds, as Linux keeps it; negative is EINVAL.
+  add(S.SOL_TCP, S.TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT", {
+    set = function(s, v)
+      v = int(v, "TCP_USER_TIMEOUT")
+      if v < 0 then return nil, "invalid argument" end
+      return s:setoption("user_timeout", v / 1000)
+    end,
+    get = function(s) return math.floor(s:getoption("user_timeout") * 1000 + 0.5) end,
+  })
   add(S.SOL_TCP, S.TCP_CONGESTION, "TCP_CONGESTION", {
     set = function(s, v)
       if type(v) ~= "string" then bad('TCP_CONGESTION takes a name like "cubic"') end
