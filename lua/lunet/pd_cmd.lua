@@ -87,21 +87,16 @@ end
 
 -- packetdrill's usual defaults (its common defaults.sh): production
 -- settings that differ from a fresh kernel's.
+local DEFAULTS = {
+  {"tcp_rmem", "4096 540000 15728640"}, {"tcp_wmem", "4096 262144 4194304"},
+  {"tcp_timestamps", 1}, {"tcp_syn_retries", 5}, {"tcp_synack_retries", 5}, {"tcp_sack", 1},
+  {"tcp_dsack", 1}, {"tcp_reordering", 3}, {"tcp_congestion_control", "cubic"},
+  {"tcp_slow_start_after_idle", 0}, {"tcp_syncookies", 1}, {"tcp_frto", 2},
+  {"tcp_early_retrans", 4}, {"tcp_recovery", 1},
+}
+
 function M.defaults(host)
-  M.sysctl(host, "net.ipv4.tcp_rmem", "4096 540000 15728640")
-  M.sysctl(host, "net.ipv4.tcp_wmem", "4096 262144 4194304")
-  M.sysctl(host, "net.ipv4.tcp_timestamps", 1)
-  M.sysctl(host, "net.ipv4.tcp_syn_retries", 5)
-  M.sysctl(host, "net.ipv4.tcp_synack_retries", 5)
-  M.sysctl(host, "net.ipv4.tcp_sack", 1)
-  M.sysctl(host, "net.ipv4.tcp_dsack", 1)
-  M.sysctl(host, "net.ipv4.tcp_reordering", 3)
-  M.sysctl(host, "net.ipv4.tcp_congestion_control", "cubic")
-  M.sysctl(host, "net.ipv4.tcp_slow_start_after_idle", 0)
-  M.sysctl(host, "net.ipv4.tcp_syncookies", 1)
-  M.sysctl(host, "net.ipv4.tcp_frto", 2)
-  M.sysctl(host, "net.ipv4.tcp_early_retrans", 4)
-  M.sysctl(host, "net.ipv4.tcp_recovery", 1)
+  for _, kv in ipairs(DEFAULTS) do M.sysctl(host, "net.ipv4." .. kv[1], kv[2]) end
 end
 
 -- Shell words, with quotes and $((arithmetic)) as scripts write them.
