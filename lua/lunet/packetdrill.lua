@@ -736,6 +736,16 @@ function M.main(args, o)
     io.stderr:write("lunet packetdrill: no script given\n", M.USAGE)
     return 2
   end
+  -- A script that is not there is a usage error (exit 2, nothing runs),
+  -- as a missing PATH is for lunet test.
+  for _, f in ipairs(files) do
+    local fh, why = io.open(f, "r")
+    if not fh then
+      io.stderr:write("lunet packetdrill: ", why, "\n")
+      return 2
+    end
+    fh:close()
+  end
   local n = {pass = 0, fail = 0, skip = 0}
   -- Coloured on a terminal as lunet test colours (lunet.term's rules);
   -- a caller's own out() gets plain text.

@@ -175,6 +175,7 @@ test("usage errors: exit 2 with what is wrong", function()
   expect(pd.main({"--nosuch=1", "x.pkt"}, {out = out})):eq(2)
   expect(pd.main({}, {out = out})):eq(2)
   expect(pd.main({"--local_ip=1.2.3"}, {out = out})):eq(2)
+  expect(pd.main({"/nonexistent/x.pkt"}, {out = out})):eq(2)
 end)
 
 test("a run of several scripts sums up, and fails if one fails", function()
