@@ -272,6 +272,7 @@ static void lose(ln_linkdir *d, ln_pkt *p, ln_time txend)
 {
     p->mark = (uint64_t)(uintptr_t)d;
     ln_timer_init(&p->timer, vanish, p);
+    ln_timer_own(&p->timer, d->from->actor);   /* the sender's event */
     ln_pktlist_append(&d->lost_head, &d->lost_tail, p);
     ln_timer_arm(&d->link->net->sim, &p->timer, txend);
 }
@@ -603,6 +604,9 @@ ln_link *ln_link_new(ln_net *net, ln_port *a, ln_port *b,
         d->from = i ? b : a;
         d->to = i ? a : b;
         ln_timer_init(&d->tx_timer, tx_kick, d);
+        /* The sender half is the sending port's actor's, whoever (a hook,
+         * the script) re-arms it. */
+        ln_timer_own(&d->tx_timer, d->from->actor);
         ln_linkrx_init(d);
         snprintf(label, sizeof label, "link:%s:%s", l->name, i ? "ba" : "ab");
         ln_rng_derive(&d->rng, net->seed, label);

@@ -69,6 +69,9 @@ void ln_linkrx_accept(ln_linkdir *d, ln_pkt *p, ln_time at)
     ln_linkrx *rx = &d->rx;
     p->mark = (uint64_t)(uintptr_t)d;
     ln_timer_init(&p->timer, arrive, p);
+    /* An arrival is the receiver's event, created by the sender's: in a
+     * split run it is armed on the receiver's rank. */
+    ln_timer_own(&p->timer, d->to->actor);
     ln_pktlist_append(&rx->fl_head, &rx->fl_tail, p);
     rx->in_flight++;
     ln_timer_arm(&d->link->net->sim, &p->timer, at);
@@ -145,6 +148,7 @@ void ln_linkrx_init(ln_linkdir *d)
 {
     d->rx = (ln_linkrx){ .d = d };
     ln_timer_init(&d->rx.nt_timer, notice_due, d);
+    ln_timer_own(&d->rx.nt_timer, d->to->actor);
 }
 
 /* Called by ln_link_free once every timer is disarmed. */

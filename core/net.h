@@ -45,6 +45,8 @@ typedef struct ln_net {
     uint64_t seed;
     ln_pktpool *pool;
     uint64_t next_pkt_id;          /* trace ids for new packets */
+    uint32_t n_actors;             /* actor ids given out (sim.h): nodes and
+                                    * switches from 1, in creation order */
 
     struct ln_node **nodes;   uint32_t n_nodes, cap_nodes;
     struct ln_link **links;   uint32_t n_links, cap_links;
@@ -102,6 +104,10 @@ void ln_net_drop(ln_net *net, struct ln_node *node, struct ln_iface *iface,
 
 /* A fresh packet with a new trace id (see ln_pkt_alloc). */
 ln_pkt *ln_net_pkt(ln_net *net, uint32_t len);
+
+/* The next actor id (sim.h): every node and switch takes one when it is
+ * created, so ids follow the script, never the run. */
+static inline uint32_t ln_net_new_actor(ln_net *net) { return ++net->n_actors; }
 
 /* Lookup by name; NULL when absent (node.c). */
 struct ln_node *ln_net_node(const ln_net *net, const char *name);

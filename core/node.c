@@ -87,6 +87,7 @@ ln_node *ln_node_new(ln_net *net, const char *name, bool forwarding, char *err, 
     }
     n->net = net;
     n->id = net->n_nodes;
+    n->actor = ln_net_new_actor(net);
     snprintf(n->name, sizeof n->name, "%s", name);
     n->forwarding = forwarding;
     char label[64];
@@ -166,6 +167,7 @@ ln_iface *ln_iface_new(ln_node *n, const char *name, char *err, size_t errlen)
     ifc->port.rx = ln_eth_input;
     ifc->port.kind = LN_PORT_IFACE;
     ifc->port.owner = ifc;
+    ifc->port.actor = n->actor;
     snprintf(ifc->port.name, sizeof ifc->port.name, "%s.%s", n->name, ifc->name);
     n->net->topo_gen++;
     n->ifaces[n->n_ifaces++] = ifc;

@@ -75,6 +75,8 @@ typedef void (*ln_ip_proto_fn)(struct ln_node *n, ln_pkt *pkt,
 typedef struct ln_node {
     ln_net *net;
     uint32_t id;                  /* creation order */
+    uint32_t actor;               /* scheduler actor id (sim.h), from the
+                                   * creation order of nodes and switches */
     char name[32];
     bool forwarding;              /* router */
     ln_iface **ifaces; uint32_t n_ifaces;

@@ -22,6 +22,8 @@ typedef struct ln_port {
     ln_port_rx_fn rx;
     ln_port_kind kind;
     void *owner;                  /* ln_iface * or ln_switch *, as kind says */
+    uint32_t actor;               /* the node's or switch's actor id (sim.h):
+                                   * what a link's half at this port runs as */
     struct ln_link *link;         /* attached link, or NULL */
     struct ln_linkdir *out;       /* direction this port transmits into */
     char name[48];                /* "h1.eth0", "sw1.p3" */

@@ -5,11 +5,10 @@
  * holds its timer's key, so comparing never dereferences a timer.  With
  * 100k pending timers both matter more than the instruction count.
  *
- * Keys are (when, seq).  seq grows with every arm, so two timers due at the
- * same nanosecond fire in the order they were armed, whatever the heap's
- * shape: determinism does not depend on the heap implementation.  Each
- * timer remembers its slot, so cancel and re-arm are O(log n) without a
- * search. */
+ * Keys are (when, owner, creator, seq), see sim.h for why.  seq grows with
+ * every arm, so no two keys are equal: the order of events is total and
+ * does not depend on the heap's shape.  Each timer remembers its slot, so
+ * cancel and re-arm are O(log n) without a search. */
 #include "sim.h"
 
 #include <stdlib.h>
@@ -18,7 +17,9 @@
 
 static inline int before(const ln_heapent *a, const ln_heapent *b)
 {
-    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+    if (a->when != b->when) return a->when < b->when;
+    if (a->who != b->who) return a->who < b->who;
+    return a->seq < b->seq;
 }
 
 static inline void place(ln_sim *s, uint32_t i, ln_heapent e)
@@ -75,7 +76,7 @@ void ln_sim_destroy(ln_sim *s)
 void ln_timer_init(ln_timer *t, ln_timer_fn fn, void *arg)
 {
     t->when = 0;
-    t->seq = 0;
+    t->owner = LN_ACTOR_RUNNING;
     t->slot = LN_TIMER_IDLE;
     t->fn = fn;
     t->arg = arg;
@@ -92,7 +93,7 @@ static void heap_remove(ln_sim *s, ln_timer *t)
     else sift_down(s, i);
 }
 
-void ln_timer_arm(ln_sim *s, ln_timer *t, ln_time when)
+void ln_timer_arm_as(ln_sim *s, ln_timer *t, ln_time when, uint32_t creator, uint64_t seq)
 {
     if (when < s->now) when = s->now;
     if (ln_timer_armed(t)) heap_remove(s, t);
@@ -106,10 +107,16 @@ void ln_timer_arm(ln_sim *s, ln_timer *t, ln_time when)
         s->cap = ncap;
     }
     t->when = when;
-    t->seq = s->next_seq++;
-    s->heap[s->len] = (ln_heapent){ .when = when, .seq = t->seq, .t = t };
+    uint32_t owner = t->owner == LN_ACTOR_RUNNING ? s->actor : t->owner;
+    s->heap[s->len] = (ln_heapent){
+        .when = when, .who = (uint64_t)owner << 32 | creator, .seq = seq, .t = t };
     t->slot = s->len++;
     sift_up(s, t->slot);
+}
+
+void ln_timer_arm(ln_sim *s, ln_timer *t, ln_time when)
+{
+    ln_timer_arm_as(s, t, when, s->actor, s->next_seq++);
 }
 
 void ln_timer_arm_in(ln_sim *s, ln_timer *t, ln_time delay)
@@ -132,17 +139,23 @@ bool ln_sim_step(ln_sim *s)
 {
     if (s->len == 0) return false;
     ln_timer *t = s->heap[0].t;
+    uint32_t owner = (uint32_t)(s->heap[0].who >> 32);
     heap_remove(s, t);
     s->stuck = t->when == s->now ? s->stuck + 1 : 0;
     s->now = t->when;
     s->events++;
     s->in_event = true;
+    /* The event's owner is the running actor until the deferred changes
+     * it asked for have run: they are its doing too. */
+    uint32_t outer = s->actor;
+    s->actor = owner;
     t->fn(t->arg);
     s->in_event = false;
     if (s->after_due && s->after) {
         s->after_due = false;
         s->after(s->after_arg);
     }
+    s->actor = outer;
     return true;
 }
 

@@ -1,9 +1,29 @@
 /* sim.h - the scheduler: virtual time and timers.
  *
  * Virtual time is a 64-bit count of nanoseconds since the start of the run.
- * Timers sit in a min-heap ordered by (when, seq), where seq is the
- * order in which they were armed: events due at the same instant run in the
- * order they were scheduled, which is what makes every run deterministic.
+ * Timers sit in a min-heap ordered by the key
+ *
+ *     (when, owner, creator, seq)
+ *
+ * Every event belongs to an *actor*: a node, a switch, or the network
+ * itself (LN_ACTOR_NET: the script's top level and global work).  The owner
+ * is the actor whose state the event changes; the creator is the actor
+ * whose event armed it (the running actor, ln_sim_actor); seq is the
+ * arming order.  Events due at the same instant run by owner, then creator,
+ * then arming order.  Actor ids come from the script (creation order), and
+ * the events one actor arms are armed in the order of its own events, so
+ * the order of simultaneous events does not depend on how the run
+ * interleaved different actors: it stays the same when the actors are split
+ * across processes (docs/parallel.md, rule 4).  Same script + same seed =
+ * same order, always.
+ *
+ * Who owns a timer: ln_timer_init gives it LN_ACTOR_RUNNING, "whoever arms
+ * it", which is right for a node's own timers (TCP, ARP, reassembly,
+ * IGMP), since only the node's events arm them.  A timer armed on behalf of
+ * another actor names its owner with ln_timer_own: a link arrival or a
+ * down notice belongs to the receiving port's actor, a link transmitter to
+ * the sending port's, a Lua task to its host (LN_ACTOR_NET for a task with
+ * no host).
  *
  * A timer is an intrusive struct owned by whoever embeds it (a packet in
  * flight, a TCP control block, an ARP entry): arming, re-arming and
@@ -28,10 +48,15 @@ typedef uint64_t ln_time;
 
 typedef void (*ln_timer_fn)(void *arg);
 
+/* Actor ids: the network is 0; nodes and switches are numbered from 1 in
+ * the order the script creates them (ln_net_new_actor). */
+#define LN_ACTOR_NET     0u
+#define LN_ACTOR_RUNNING UINT32_MAX   /* owner: the actor that arms the timer */
+
 typedef struct ln_timer {
     ln_time when;
-    uint64_t seq;       /* arming order, breaks ties in `when` */
     uint32_t slot;      /* index in the heap; LN_TIMER_IDLE when not armed */
+    uint32_t owner;     /* actor the event belongs to, or LN_ACTOR_RUNNING */
     ln_timer_fn fn;
     void *arg;
 } ln_timer;
@@ -39,16 +64,21 @@ typedef struct ln_timer {
 #define LN_TIMER_IDLE UINT32_MAX
 
 /* A heap slot keeps its timer's key beside the pointer, so comparisons on
- * the way up and down never touch the timers themselves. */
+ * the way up and down never touch the timers themselves.  32 bytes, two
+ * to a cache line: owner and creator share one word (owner in the high
+ * half), so a tie at `when` costs one more comparison, two at worst. */
 typedef struct ln_heapent {
     ln_time when;
-    uint64_t seq;
+    uint64_t who;       /* owner << 32 | creator */
+    uint64_t seq;       /* arming order */
     ln_timer *t;
 } ln_heapent;
 
 typedef struct ln_sim {
     ln_time now;
     uint64_t next_seq;
+    uint32_t actor;     /* owner of the running event; LN_ACTOR_NET outside
+                         * events (the script's top level) */
     uint64_t events;    /* callbacks run since creation */
     uint64_t stuck;     /* events in a row at one instant: drivers see a
                          * livelock (time that never moves) here */
@@ -68,11 +98,23 @@ void ln_sim_destroy(ln_sim *s);
 static inline ln_time ln_sim_now(const ln_sim *s) { return s->now; }
 
 void ln_timer_init(ln_timer *t, ln_timer_fn fn, void *arg);
+/* The actor the timer's events belong to (see the top of this file); set
+ * before arming.  Takes effect at the next arm. */
+static inline void ln_timer_own(ln_timer *t, uint32_t actor) { t->owner = actor; }
+/* The actor whose event is running (the creator of what it arms):
+ * LN_ACTOR_NET outside events. */
+static inline uint32_t ln_sim_actor(const ln_sim *s) { return s->actor; }
 static inline bool ln_timer_armed(const ln_timer *t) { return t->slot != LN_TIMER_IDLE; }
 /* Arm (or re-arm) for absolute time `when`; a time in the past means now.
- * Re-arming takes a new seq, as if cancelled and armed again. */
+ * Re-arming takes a new key (the running actor as creator, a new seq), as
+ * if cancelled and armed again. */
 void ln_timer_arm(ln_sim *s, ln_timer *t, ln_time when);
 void ln_timer_arm_in(ln_sim *s, ln_timer *t, ln_time delay);
+/* Arm with the creator and seq of an event armed elsewhere: what a frame
+ * from another process carries (the creator's rank took seq from its
+ * next_seq).  Keys stay comparable because events of one (owner, creator)
+ * pair are all armed on the creator's rank. */
+void ln_timer_arm_as(ln_sim *s, ln_timer *t, ln_time when, uint32_t creator, uint64_t seq);
 void ln_timer_cancel(ln_sim *s, ln_timer *t);
 
 /* Time of the earliest armed timer, or LN_NEVER when idle. */

@@ -285,6 +285,7 @@ ln_switch *ln_switch_new(ln_net *net, const char *name, bool hub,
     }
     s->net = net;
     s->id = net->n_switches;
+    s->actor = ln_net_new_actor(net);
     snprintf(s->name, sizeof s->name, "%s", name);
     s->hub = hub;
     s->fdb_size = FDB_INITIAL;
@@ -324,6 +325,7 @@ ln_port *ln_switch_add_port(ln_switch *s)
     sp->port.rx = sw_rx;
     sp->port.kind = LN_PORT_SWITCH;
     sp->port.owner = s;
+    sp->port.actor = s->actor;
     snprintf(sp->port.name, sizeof sp->port.name, "%s.p%u", s->name, (unsigned)(sp->index + 1));
     s->ports[s->n_ports++] = &sp->port;
     return &sp->port;

@@ -30,6 +30,7 @@ typedef struct ln_switch_stats {
 typedef struct ln_switch {
     struct ln_net *net;
     uint32_t id;
+    uint32_t actor;               /* scheduler actor id (sim.h), see ln_node */
     char name[32];
     bool hub;
     ln_port **ports; uint32_t n_ports, cap_ports;

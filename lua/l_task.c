@@ -188,6 +188,9 @@ static lnl_task *new_task(lua_State *L, lnl_net *n, ln_node *node, int fidx, con
     if (n->tasks) n->tasks->prev = t;
     n->tasks = t;
     ln_timer_init(&t->timer, on_timer, t);
+    /* Every resume is this timer's event: the task runs as its host's actor
+     * (a task with no host as the network's), whoever woke it. */
+    ln_timer_own(&t->timer, node ? node->actor : LN_ACTOR_NET);
     return t;
 }
 

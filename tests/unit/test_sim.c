@@ -42,7 +42,8 @@ static void test_order_and_ties(void)
     }
     CHECK_U64(ln_sim_next(&s), 0);
     ln_sim_run(&s);
-    /* Same instant: insertion order (1, 3, 4). */
+    /* Same instant, same owner and creator (the network): arming order
+     * (1, 3, 4). */
     int want[6] = { 5, 1, 3, 4, 2, 0 };
     CHECK_EQ(r.n, 6);
     for (int i = 0; i < 6; i++) CHECK_EQ(r.log[i], want[i]);
@@ -111,18 +112,28 @@ static void test_run_until_and_step(void)
     ln_sim_destroy(&s);
 }
 
-/* Random arm/cancel/re-arm against a brute-force model. */
+/* Random arm/cancel/re-arm against a brute-force model: timers of five
+ * owners, armed from the top level, must fire by (when, owner, arming
+ * order). */
+enum { N_RAND = 2000, N_OWNERS = 5 };
 static ln_sim *g_sim;
+static ln_timer *g_t;
+static uint64_t armseq[N_RAND], next_armseq;
 static ln_time last_when;
+static uint32_t last_owner;
 static uint64_t last_seq;
 static int order_ok = 1, fired;
 static void fire_check(void *arg)
 {
     ln_timer *t = arg;
-    if (t->when < last_when || (t->when == last_when && t->seq < last_seq)) order_ok = 0;
-    if (t->when != ln_sim_now(g_sim)) order_ok = 0;
+    uint64_t seq = armseq[t - g_t];
+    if (t->when < last_when) order_ok = 0;
+    if (t->when == last_when && (t->owner < last_owner ||
+                                 (t->owner == last_owner && seq < last_seq))) order_ok = 0;
+    if (t->when != ln_sim_now(g_sim) || ln_sim_actor(g_sim) != t->owner) order_ok = 0;
     last_when = t->when;
-    last_seq = t->seq;
+    last_owner = t->owner;
+    last_seq = seq;
     fired++;
 }
 
@@ -131,16 +142,23 @@ static void test_random_model(void)
     ln_sim s;
     ln_sim_init(&s);
     g_sim = &s;
-    enum { N = 2000 };
+    enum { N = N_RAND };
     ln_timer *t = calloc(N, sizeof *t);
+    g_t = t;
     ln_rng r;
     ln_rng_seed(&r, 42);
-    for (int i = 0; i < N; i++) ln_timer_init(&t[i], fire_check, &t[i]);
+    for (int i = 0; i < N; i++) {
+        ln_timer_init(&t[i], fire_check, &t[i]);
+        ln_timer_own(&t[i], 1 + (uint32_t)ln_rng_below(&r, N_OWNERS));
+    }
     int armed = 0;
     for (int round = 0; round < 20000; round++) {
-        ln_timer *x = &t[ln_rng_below(&r, N)];
-        if (ln_rng_chance(&r, 0.3)) ln_timer_cancel(&s, x);
-        else ln_timer_arm(&s, x, ln_rng_below(&r, 1000));
+        uint32_t i = (uint32_t)ln_rng_below(&r, N);
+        if (ln_rng_chance(&r, 0.3)) ln_timer_cancel(&s, &t[i]);
+        else {
+            ln_timer_arm(&s, &t[i], ln_rng_below(&r, 1000));
+            armseq[i] = next_armseq++;
+        }
     }
     for (int i = 0; i < N; i++) armed += ln_timer_armed(&t[i]);
     CHECK_EQ(s.len, armed);
@@ -149,6 +167,123 @@ static void test_random_model(void)
     CHECK_EQ(fired, armed);
     free(t);
     ln_sim_destroy(&s);
+}
+
+/* Four actors, two partitions' worth ({1, 2} and {3, 4}).  At t = 10 each
+ * actor's start event sends a message to every other actor (an arrival at
+ * t = 20, owned by the receiver) and arms a local timer at t = 20.  Whatever
+ * order the actors were created and armed in, and whether the four run in
+ * one scheduler or in two exchanging their cross messages as a split run
+ * would, every actor sees the same events in the same order. */
+enum { N_ACT = 4, LOG_MAX = 64 };
+typedef struct plog { int v[LOG_MAX]; int n; } plog;
+typedef struct pmsg { ln_timer t; int tag; plog *log; ln_sim **sim; } pmsg;
+typedef struct pact {
+    uint32_t id;
+    ln_timer start;
+    pmsg local, msg[N_ACT + 1];   /* msg[i]: from actor i, owned by this one */
+    plog *log;
+} pact;
+typedef struct pout { ln_time when; uint32_t to, from; uint64_t seq; } pout;
+typedef struct pworld {
+    pact *act[N_ACT + 1];         /* by id */
+    ln_sim *sim_of[N_ACT + 1];    /* scheduler running each actor */
+    pout out[N_ACT * N_ACT];
+    int n_out;                    /* cross messages waiting for the window's end */
+} pworld;
+static pworld *g_w;
+
+static void p_note(plog *l, int v) { if (l->n < LOG_MAX) l->v[l->n++] = v; }
+static void p_msg(void *arg)
+{
+    pmsg *m = arg;
+    CHECK_EQ(ln_sim_actor(*m->sim), (uint32_t)m->tag / 100);   /* the owner runs */
+    /* time, then the tag: owner, sender, kind (1 local, 2 message) */
+    p_note(m->log, (int)ln_sim_now(*m->sim) * 1000 + m->tag);
+}
+static void p_start(void *arg)
+{
+    pact *a = arg;
+    ln_sim *s = g_w->sim_of[a->id];
+    CHECK_EQ(ln_sim_actor(s), a->id);
+    p_note(a->log, (int)ln_sim_now(s) * 1000 + (int)a->id * 100);
+    ln_timer_arm(s, &a->local.t, 20);
+    for (uint32_t to = 1; to <= N_ACT; to++) {
+        if (to == a->id) continue;
+        pmsg *m = &g_w->act[to]->msg[a->id];
+        if (g_w->sim_of[to] == s) { ln_timer_arm(s, &m->t, 20); continue; }
+        /* Another partition: a message carrying the key's creator part. */
+        g_w->out[g_w->n_out++] = (pout){ 20, to, a->id, s->next_seq++ };
+    }
+}
+
+/* Runs the scenario; order[] is the creation and arming order, split
+ * puts actors 3 and 4 in a second scheduler.  Each actor's log is in
+ * logs[id]. */
+static void p_run(const uint32_t order[N_ACT], bool split, plog logs[N_ACT + 1])
+{
+    ln_sim sa, sb;
+    ln_sim_init(&sa);
+    ln_sim_init(&sb);
+    pworld w = {0};
+    g_w = &w;
+    pact *mem = calloc(N_ACT, sizeof *mem);
+    for (int k = 0; k < N_ACT; k++) {
+        uint32_t id = order[k];
+        pact *a = &mem[k];              /* memory in creation order too */
+        *a = (pact){ .id = id, .log = &logs[id] };
+        w.act[id] = a;
+        w.sim_of[id] = split && id > 2 ? &sb : &sa;
+        ln_timer_init(&a->start, p_start, a);
+        ln_timer_own(&a->start, id);
+        ln_sim **sim = &w.sim_of[id];
+        a->local = (pmsg){ .tag = (int)id * 100 + (int)id * 10 + 1, .log = a->log, .sim = sim };
+        ln_timer_init(&a->local.t, p_msg, &a->local);
+        for (uint32_t from = 1; from <= N_ACT; from++) {
+            pmsg *m = &a->msg[from];
+            *m = (pmsg){ .tag = (int)id * 100 + (int)from * 10 + 2, .log = a->log, .sim = sim };
+            ln_timer_init(&m->t, p_msg, m);
+            ln_timer_own(&m->t, id);    /* an arrival belongs to the receiver */
+        }
+    }
+    for (int k = 0; k < N_ACT; k++) ln_timer_arm(w.sim_of[order[k]], &w.act[order[k]]->start, 10);
+    /* A window up to the lookahead (10), then the messages cross. */
+    ln_sim_run_until(&sa, 15);
+    ln_sim_run_until(&sb, 15);
+    for (int i = 0; i < w.n_out; i++) {
+        pact *to = w.act[w.out[i].to];
+        ln_timer_arm_as(w.sim_of[to->id], &to->msg[w.out[i].from].t, w.out[i].when,
+                        w.out[i].from, w.out[i].seq);
+    }
+    ln_sim_run(&sa);
+    ln_sim_run(&sb);
+    free(mem);
+    ln_sim_destroy(&sa);
+    ln_sim_destroy(&sb);
+}
+
+static void test_partition_independent_order(void)
+{
+    static const uint32_t orders[][N_ACT] = {
+        { 1, 2, 3, 4 }, { 4, 3, 2, 1 }, { 3, 1, 4, 2 }, { 2, 4, 1, 3 },
+    };
+    plog ref[N_ACT + 1] = {0};
+    p_run(orders[0], false, ref);
+    /* Actor 2 at t = 20: by creator (1, then its own local timer, then 3
+     * and 4), whatever the arming order was. */
+    int want2[] = { 10200, 20212, 20221, 20232, 20242 };
+    CHECK_EQ(ref[2].n, 5);
+    for (int i = 0; i < 5; i++) CHECK_EQ(ref[2].v[i], want2[i]);
+    for (size_t o = 0; o < sizeof orders / sizeof orders[0]; o++) {
+        for (int split = 0; split < 2; split++) {
+            plog got[N_ACT + 1] = {0};
+            p_run(orders[o], split, got);
+            for (int id = 1; id <= N_ACT; id++) {
+                CHECK_EQ(got[id].n, ref[id].n);
+                CHECK(memcmp(got[id].v, ref[id].v, sizeof got[id].v) == 0);
+            }
+        }
+    }
 }
 
 static void test_rng(void)
@@ -216,6 +351,7 @@ int main(void)
     test_cancel_and_rearm();
     test_run_until_and_step();
     test_random_model();
+    test_partition_independent_order();
     test_rng();
     test_pool();
     return check_report("test_sim");
