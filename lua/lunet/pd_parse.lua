@@ -182,6 +182,19 @@ function Stream:expect(k, v, what)
 end
 function Stream:done() return self.pos > #self.toks end
 
+-- A whole number in 0..max (2^32 - 1 unless given): sequence numbers,
+-- windows, lengths and option values are integers on the wire.
+function Stream:int(what, max)
+  max = max or 4294967295
+  local t = self:expect("num", nil, what)
+  local v = math.tointeger(t.v)
+  if not v or v < 0 or v > max then
+    self.pos = self.pos - 1
+    self:err("%s must be a whole number in 0..%d, found %s", what, max, t.text or tostring(t.v))
+  end
+  return v
+end
+
 -- ---- times --------------------------------------------------------------------
 
 local function usecs(t, s)
@@ -292,19 +305,19 @@ local function tcp_options(s)
     if name == "nop" or name == "eol" or name == "sackOK" then
       opts[#opts + 1] = {name}
     elseif name == "mss" or name == "wscale" then
-      opts[#opts + 1] = {name, s:expect("num", nil, "a number after " .. name).v}
+      opts[#opts + 1] = {name, s:int("the " .. name, 65535)}
     elseif name == "TS" then
       s:expect("id", "val", "'val'")
-      local val = s:expect("num", nil, "the TS val").v
+      local val = s:int("the TS val")
       s:expect("id", "ecr", "'ecr'")
-      local ecr = s:expect("num", nil, "the TS ecr").v
+      local ecr = s:int("the TS ecr")
       opts[#opts + 1] = {"TS", val, ecr}
     elseif name == "sack" then
       local blocks = {}
       while s:is("num") do
-        local l = s:take().v
+        local l = s:int("a SACK block's start")
         s:expect("op", ":", "':' in a SACK block like 1:1001")
-        local r = s:expect("num", nil, "a SACK block's end").v
+        local r = s:int("a SACK block's end")
         blocks[#blocks + 1] = {l, r}
       end
       if #blocks == 0 then s:err("sack needs blocks like 1:1001") end
@@ -322,11 +335,11 @@ end
 
 -- seq:end(len): the segment's sequence space, relative to the ISN.
 local function seq_range(s)
-  local a = s:expect("num", nil, "a sequence range like 1:1001(1000)").v
+  local a = s:int("a sequence range like 1:1001(1000)")
   s:expect("op", ":", "':' in a sequence range like 1:1001(1000)")
-  local b = s:expect("num", nil, "the end of the sequence range").v
+  local b = s:int("the end of the sequence range")
   s:expect("op", "(", "'(' and the length")
-  local len = s:expect("num", nil, "the segment's length").v
+  local len = s:int("the segment's length", 65535)
   s:expect("op", ")")
   if (b - a) % 4294967296 ~= len then
     s:err("sequence range %d:%d does not hold %d bytes", a, b, len)
@@ -372,11 +385,11 @@ local function icmp_packet(s, p)
   p.icmp_type = ICMP_TYPES[ty]
   p.icmp_code = 0
   if s:is("id") and ICMP_CODES[s:peek().v] then p.icmp_code = ICMP_CODES[s:take().v] end
-  if s:accept("id", "mtu") then p.mtu = s:expect("num", nil, "the MTU").v end
+  if s:accept("id", "mtu") then p.mtu = s:int("the MTU", 65535) end
   if s:accept("op", "[") then
     if s:accept("id", "udp") then
       s:expect("op", "(")
-      p.quote = {proto = "udp", len = s:expect("num").v}
+      p.quote = {proto = "udp", len = s:int("the UDP payload length", 65507)}
       s:expect("op", ")")
     else
       local a, b, len = seq_range(s)
@@ -395,7 +408,7 @@ local function packet(s, dir)
   if s:accept("id", "udp") then
     p.proto = "udp"
     s:expect("op", "(", "'(' and the UDP payload length")
-    p.len = s:expect("num", nil, "the UDP payload length").v
+    p.len = s:int("the UDP payload length", 65507)
     s:expect("op", ")")
     return p
   end
@@ -409,11 +422,11 @@ local function packet(s, dir)
   p.seq, p.end_seq, p.len = seq_range(s)
   while not s:done() do
     if s:accept("id", "ack") then
-      p.ack = s:expect("num", nil, "the ACK number").v
+      p.ack = s:int("the ACK number")
     elseif s:accept("id", "win") then
-      p.win = s:expect("num", nil, "the window").v
+      p.win = s:int("the window", 65535)
     elseif s:accept("id", "urg") then
-      p.urg = s:expect("num", nil, "the urgent pointer").v
+      p.urg = s:int("the urgent pointer", 65535)
     elseif s:is("op", "<") or s:is("op", "<...>") then
       p.options = tcp_options(s)
     else

@@ -118,6 +118,10 @@ test("script errors name the file and line", function()
     {"0 %{ x", "t.pkt:1: code block %{ is never closed"},
     {"0 < S 0:0(0) <md5 1>", "t.pkt:1: unsupported: TCP option md5"},
     {"0.2~0.1 < S 0:0(0)", "t.pkt:1: time range 0.2~0.1 ends before it starts"},
+    -- found by fuzz_pkt: numbers that must be whole
+    {"0 > . 4.02:4002(0) ack 2", "t.pkt:1: a sequence range like 1:1001(1000) must be a whole number in 0..4294967295, found 4.02"},
+    {"0 < . 1:1(0) win 70000", "t.pkt:1: the window must be a whole number in 0..65535, found 70000"},
+    {"0 < S 0:0(0) <mss 1.5>", "t.pkt:1: the mss must be a whole number in 0..65535, found 1.5"},
   }
   for _, c in ipairs(cases) do
     local ok, err = pcall(parse.parse, c[1], "t.pkt")
