@@ -537,6 +537,7 @@ static void ack_timers(ln_tcp_sock *s, uint32_t acked, uint32_t mss, const ln_tc
         if (ln_seq_le(s->snd_nxt + next, s->snd_una + s->snd_wnd)) {
             s->backoff = 0;
             s->probes = 0;
+            s->probes_tstamp_ms = 0;      /* tcp_ack_probe: the window opened */
             ln_timer_cancel(&net_of(s)->sim, &s->t_rtx);
             s->rtx_kind = LN_RTX_NONE;
         } else {

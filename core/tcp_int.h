@@ -226,6 +226,8 @@ struct ln_tcp_sock {
     uint8_t retransmits;            /* consecutive timeouts (SYN retries too) */
     uint8_t probes;                 /* unanswered persist/keepalive probes */
     uint8_t quick;                  /* quick ACKs left (Linux icsk_ack.quick) */
+    uint32_t probes_tstamp_ms;      /* first zero-window probe of this stall, in
+                                     * virtual ms; 0: none (icsk_probes_tstamp) */
 
     /* Congestion control and loss recovery. */
     ln_tcp_cc cc;

@@ -64,6 +64,23 @@ static ln_time probe0_when(const ln_tcp_sock *s)
     return tmin(t, max);
 }
 
+static uint32_t now_ms(const ln_tcp_sock *s) { return (uint32_t)(ln_tcp_now(s) / LN_MSEC); }
+
+/* Linux's tcp_clamp_probe0_to_user_timeout: with TCP_USER_TIMEOUT, the
+ * next probe comes no later than the moment the timeout runs out (and no
+ * sooner than TCP_TIMEOUT_MIN, 2 jiffies). */
+static ln_time clamp_probe0(const ln_tcp_sock *s, ln_time when)
+{
+    if (!s->user_timeout_ms || !s->probes_tstamp_ms) return when;
+    int32_t elapsed = (int32_t)(now_ms(s) - s->probes_tstamp_ms);
+    if (elapsed < 0) elapsed = 0;
+    ln_time left = ((ln_time)s->user_timeout_ms - elapsed) * LN_MSEC;
+    return tmin(tmax(left, 2 * JIFFY), when);     /* TCP_TIMEOUT_MIN */
+}
+
+/* When the persist timer fires next (tcp_send_probe0, tcp_ack_probe). */
+static ln_time persist_when(const ln_tcp_sock *s) { return clamp_probe0(s, probe0_when(s)); }
+
 /* ---- RTT estimator (Linux's tcp_rtt_estimator, which is RFC 6298 with
  * the variance term floored at rto_min and relaxed once per window) ------ */
 
@@ -184,7 +201,7 @@ void ln_tcp_rearm_rtx(ln_tcp_sock *s)
     if (s->snd_max != s->snd_una) {
         arm_rtx(s, LN_RTX_RTO, ln_tcp_rto_cur(s));
     } else if (send_pending(s)) {
-        arm_rtx(s, LN_RTX_PERSIST, probe0_when(s));
+        arm_rtx(s, LN_RTX_PERSIST, persist_when(s));
     } else {
         ln_timer_cancel(sim_of(s), &s->t_rtx);
         s->rtx_kind = LN_RTX_NONE;
@@ -196,7 +213,7 @@ void ln_tcp_ensure_rtx(ln_tcp_sock *s)
     if (s->snd_max != s->snd_una) {
         if (!rtx_for_data(s)) arm_rtx(s, LN_RTX_RTO, ln_tcp_rto_cur(s));
     } else if (send_pending(s)) {
-        if (!ln_timer_armed(&s->t_rtx)) arm_rtx(s, LN_RTX_PERSIST, probe0_when(s));
+        if (!ln_timer_armed(&s->t_rtx)) arm_rtx(s, LN_RTX_PERSIST, persist_when(s));
     } else if (rtx_for_data(s)) {
         ln_timer_cancel(sim_of(s), &s->t_rtx);
         s->rtx_kind = LN_RTX_NONE;
@@ -437,6 +454,18 @@ static void probe_timer(ln_tcp_sock *s)
     ln_tcp_emit_timer(s, "persist", s->backoff, 0);
     if (s->snd_max != s->snd_una || !send_pending(s)) {
         s->probes = 0;
+        s->probes_tstamp_ms = 0;
+        return;
+    }
+    /* RFC 1122 4.2.2.17 keeps a zero window open as long as the peer
+     * answers the probes; TCP_USER_TIMEOUT bounds that time even so, from
+     * the first probe (Linux's icsk_probes_tstamp, "tcp: fix
+     * TCP_USER_TIMEOUT with zero window"). */
+    if (!s->probes_tstamp_ms) {
+        s->probes_tstamp_ms = now_ms(s);
+    } else if (s->user_timeout_ms &&
+               (int32_t)(now_ms(s) - s->probes_tstamp_ms) >= (int32_t)s->user_timeout_ms) {
+        ln_tcp_write_err(s);
         return;
     }
     uint32_t max_probes = c->retries2;
@@ -461,13 +490,14 @@ static void probe_timer(ln_tcp_sock *s)
     if (s->snd_max != s->snd_una || !send_pending(s)) {
         /* The window had opened: data went out, the RTO takes over. */
         s->probes = 0;
+        s->probes_tstamp_ms = 0;
         s->backoff = 0;
         ln_tcp_ensure_rtx(s);
         return;
     }
     s->probes++;
     if (s->backoff < c->retries2 && s->backoff < 31) s->backoff++;
-    arm_rtx(s, LN_RTX_PERSIST, probe0_when(s));
+    arm_rtx(s, LN_RTX_PERSIST, persist_when(s));
 }
 
 static void rtx_fire(void *arg)
