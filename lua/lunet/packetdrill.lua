@@ -48,6 +48,20 @@ local SNIFF_HORIZON = 60 * 1000000   -- µs past an expected packet to keep look
 -- A failure of the script (at a line) or a skip, raised as a table.
 local function fail_at(line, msg) error({fail = msg, line = line}, 0) end
 
+-- Call fn(...); a lunet.pd_err report it raises becomes a skip or a
+-- failure at the event's line (prefix and suffix wrap its words), any
+-- other error goes on as it is.
+local function guarded(line, prefix, suffix, fn, ...)
+  local res = table.pack(pcall(fn, ...))
+  if res[1] then return table.unpack(res, 2, res.n) end
+  local err = res[2]
+  if type(err) == "table" and err.unsupported then
+    error({skip = "unsupported: " .. err.unsupported .. suffix, line = line}, 0)
+  end
+  if type(err) == "table" and err.script then fail_at(line or 0, prefix .. err.script .. suffix) end
+  error(err, 0)
+end
+
 -- ---- the network -----------------------------------------------------------------
 
 local function prefix_len(mask)
@@ -243,11 +257,7 @@ function Run:inbound(ev)
   end
   self:wait_for(ev, "inbound packet")
   local build = p.proto == "icmp" and ppkt.inbound_icmp or p.proto == "udp" and ppkt.inbound_udp or ppkt.inbound
-  local ok, frame = pcall(build, p, self.conn, cfg)
-  if not ok then
-    if type(frame) == "table" and frame.script then fail_at(ev.line, "error handling packet: " .. frame.script) end
-    error(frame, 0)
-  end
+  local frame = guarded(ev.line, "error handling packet: ", "", build, p, self.conn, cfg)
   local pkt = lunet.packet(frame)
   self.peer:send_frame(self.pifc, pkt:bytes())
   -- Let it arrive and be processed now, before the next event.
@@ -330,11 +340,7 @@ end
 -- ---- system calls -----------------------------------------------------------------
 
 function Run:try(pend)
-  local ok, r = pcall(self.proc.call, self.proc, pend.call)
-  if ok then return r end
-  if type(r) == "table" and r.unsupported then error({skip = "unsupported: " .. r.unsupported, line = pend.ev.line}, 0) end
-  if type(r) == "table" and r.script then fail_at(pend.ev.line, r.script) end
-  error(r, 0)
+  return guarded(pend.ev.line, "", "", self.proc.call, self.proc, pend.call)
 end
 
 function Run:retry()
@@ -407,15 +413,7 @@ end
 -- for an --init_scripts file, named by where).
 function Run:run_command(line, command, where)
   self:row("cmd", "`" .. command .. "`")
-  local ok, err = pcall(pcmd.run, self.host, command)
-  if ok then return end
-  if type(err) == "table" and err.unsupported then
-    error({skip = "unsupported: " .. err.unsupported .. (where and (" (in " .. where .. ")") or ""), line = line}, 0)
-  end
-  if type(err) == "table" and err.script then
-    fail_at(line or 0, err.script .. (where and (" (in " .. where .. ")") or ""))
-  end
-  error(err, 0)
+  guarded(line, "", where and (" (in " .. where .. ")") or "", pcmd.run, self.host, command)
 end
 
 function Run:command(ev)
@@ -449,11 +447,7 @@ function Run:code(ev)
   if not info then fail_at(ev.line, "the socket under test is closed") end
   local env = pcode.tcpi(info)
   for k, v in pairs(psys.SYM) do if k:match("^TCP_CA_") then env[k] = v end end
-  local ok, why = pcall(pcode.run, ev.code, env)
-  if not ok then
-    if type(why) == "table" and why.unsupported then error({skip = "unsupported: " .. why.unsupported, line = ev.line}, 0) end
-    error(why, 0)
-  end
+  local why = guarded(ev.line, "", "", pcode.run, ev.code, env)
   if why then fail_at(ev.line, why) end
 end
 

@@ -17,8 +17,8 @@
 
 local M = {}
 
-local function unsupported(fmt, ...) error({unsupported = string.format(fmt, ...)}, 0) end
-local function bad(fmt, ...) error({script = string.format(fmt, ...)}, 0) end
+local unsupported = require("lunet.pd_err").unsupported
+local bad = require("lunet.pd_err").bad
 
 -- Linux sysctl -> how to set it on the host: a lunet sysctl name and a
 -- conversion of the value (Linux's unit to lunet's).

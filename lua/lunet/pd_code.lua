@@ -13,7 +13,7 @@
 
 local M = {}
 
-local function unsupported(fmt, ...) error({unsupported = string.format(fmt, ...)}, 0) end
+local unsupported = require("lunet.pd_err").unsupported
 
 -- TCP_INFO from TcpSocket:info(), in Linux's units (times in µs).
 function M.tcpi(info)

@@ -11,9 +11,7 @@ local function sym() SYM = SYM or require("lunet.pd_sys").SYM; return SYM end
 
 local function fail(name) return {ret = -1, errno = name} end
 local function ok(n) return {ret = n or 0} end
-
-local function unsupported(fmt, ...) error({unsupported = string.format(fmt, ...)}, 0) end
-local function bad(fmt, ...) error({script = string.format(fmt, ...)}, 0) end
+local unsupported, bad = require("lunet.pd_err").unsupported, require("lunet.pd_err").bad
 
 local function int(v, name)
   if math.type(v) ~= "integer" then bad("%s takes an integer value like [1]", name) end

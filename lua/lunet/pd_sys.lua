@@ -74,15 +74,12 @@ M.errno_of = errno_of
 
 local function fail(name) return {ret = -1, errno = name} end
 local function ok(n) return {ret = n or 0} end
+M.fail, M.ok = fail, ok
 
--- Raised for what lunet does not model; the runner counts the script as
--- skipped.  Every other error in a call is the script's.
-local function unsupported(fmt, ...)
-  error({unsupported = string.format(fmt, ...)}, 0)
-end
-M.unsupported = unsupported
-local function bad(fmt, ...) error({script = string.format(fmt, ...)}, 0) end
-M.bad = bad
+-- What lunet does not model skips the script; every other error in a
+-- call is the script's (lunet.pd_err).
+local unsupported, bad = require("lunet.pd_err").unsupported, require("lunet.pd_err").bad
+M.unsupported, M.bad = unsupported, bad
 
 -- ---- values of expressions -------------------------------------------------------
 
@@ -504,5 +501,7 @@ function Proc:call(call)
   if f and f.kind == "udp" then return self:udp_call(call, f, a1.v) end
   return fn(self, call, want)
 end
+
+M.take_error, M.payload = take_error, payload
 
 return M

@@ -8,26 +8,9 @@ local M = {}
 
 local function sys() return require "lunet.pd_sys" end
 
-local function fail(name) return {ret = -1, errno = name} end
-local function ok(n) return {ret = n or 0} end
-
-local function take_error(f)
-  local p = f.sock:poll()
-  if p.error and p.error ~= f.err_taken then
-    f.err_taken = p.error
-    return sys().errno_of(p.error)
-  end
-  f.err_taken = p.error
-end
-
--- Bytes of the buffer argument: ... is zeros, as packetdrill's buffers are.
-local function payload(call, bi, li)
-  local S = sys()
-  local len = S.int_arg(call, li, "a length")
-  local e = call.args[bi]
-  if e and e.k == "str" then return e.v:sub(1, len) .. string.rep("\0", len - #e.v) end
-  return string.rep("\0", len)
-end
+local function fail(name) return sys().fail(name) end
+local function ok(n) return sys().ok(n) end
+local function payload(call, bi, li) return sys().payload(call, bi, li) end
 
 function M.bind(p, call, f)
   local ip, port = p:sockaddr(call, 2, p.cfg.local_ip, p.cfg.bind_port)
@@ -116,6 +99,6 @@ function M.setsockopt(p, call, f, level, opt, v)
   return ok()
 end
 
-function M.take_error(f) return take_error(f) end
+function M.take_error(f) return sys().take_error(f) end
 
 return M
