@@ -214,6 +214,9 @@ void ln_tcp_enter_loss(ln_tcp_sock *s)
     cc_sync(s);
     /* A new loss episode (not a repeated timeout) gets a new ssthresh. */
     bool new_recovery = s->ca_state < LN_CA_RECOVERY;
+    bool rack = ln_tcp_rack_on(s);
+    /* Linux marks first, so undo counts only retransmissions not lost. */
+    if (rack) ln_tcp_rack_timeout_mark_lost(s);
     if (s->ca_state <= LN_CA_DISORDER || s->snd_una == s->high_seq ||
         (s->ca_state == LN_CA_LOSS && !s->retransmits)) {
         s->prior_ssthresh = current_ssthresh(s);
@@ -227,14 +230,18 @@ void ln_tcp_enter_loss(ln_tcp_sock *s)
     s->rack.frto = s->st->cfg.frto && (new_recovery || s->retransmits) && s->state >= LN_TCP_ESTABLISHED;
     s->rack.frto_new = 0;
     s->rack.tlp_on = 0;
-    /* Everything outstanding is lost: cwnd = 1 (RFC 5681 3.1 eq. 5), and
-     * retransmission goes back to SND.UNA. */
-    s->cc.cwnd = 1;
+    /* RFC 5681 3.1 eq. 5: cwnd = 1, or as Linux one more than what is
+     * still in flight (RACK did not mark the latest segments lost).
+     * With RACK the marked segments are resent in order; without it
+     * everything outstanding is, from SND.UNA (go-back-N). */
+    s->cc.cwnd = rack ? ln_tcp_rack_in_flight(s) + 1 : 1;
     s->cc.cwnd_cnt = 0;
     s->high_seq = s->snd_max;
     s->dupacks = 0;
-    ln_tcp_rack_clear_marks(s);
-    s->snd_nxt = s->snd_una;
+    if (!rack) {
+        ln_tcp_rack_clear_marks(s);
+        s->snd_nxt = s->snd_una;
+    }
     if (s->sb) s->sb->high_rxt = s->snd_una;
     /* Karn: nothing sent before the timeout may give an RTT sample. */
     ln_tcp_txq_no_samples(s);
@@ -245,10 +252,13 @@ void ln_tcp_enter_loss(ln_tcp_sock *s)
 /* Path MTU went down (tcp_simple_retransmit): what is in flight was cut
  * for the old MSS and is lost, but no congestion was seen, so cwnd stays
  * ("we do not increase the amount of data in the network, units changed",
- * Linux's comment); the loss state only makes go-back-N resend it now, in
- * the new size, within cwnd. */
+ * Linux's comment); the loss state only makes it go again now, in the new
+ * size, within cwnd: the segments too big for the path with RACK, else
+ * everything from SND.UNA (go-back-N). */
 void ln_tcp_simple_retransmit(ln_tcp_sock *s)
 {
+    bool rack = ln_tcp_rack_on(s);
+    if (rack && !ln_tcp_rack_mark_oversized(s, ln_tcp_current_mss(s))) return;
     if (s->ca_state != LN_CA_LOSS) {
         cc_sync(s);
         s->high_seq = s->snd_max;
@@ -259,9 +269,11 @@ void ln_tcp_simple_retransmit(ln_tcp_sock *s)
         set_ca_state(s, LN_CA_LOSS);
     }
     s->dupacks = 0;
-    ln_tcp_rack_clear_marks(s);
     s->rack.frto = s->rack.frto_new = 0;
-    s->snd_nxt = s->snd_una;
+    if (!rack) {
+        ln_tcp_rack_clear_marks(s);
+        s->snd_nxt = s->snd_una;
+    }
     if (s->sb) s->sb->high_rxt = s->snd_una;
     ln_tcp_txq_no_samples(s);               /* Karn: no samples from these */
     ln_tcp_output(s);
@@ -356,9 +368,12 @@ static void rack_recovery(ln_tcp_sock *s, ln_tcp_ackstate *as, uint32_t delivere
 {
     bool una_adv = as->una_advanced;
     if (s->ca_state == LN_CA_LOSS) {
-        /* RACK waits for the go-back-N of the RTO (lunet's Loss). */
+        /* tcp_fastretrans_alert's Loss case: RACK looks for lost
+         * retransmissions too; one found starts fast recovery at once
+         * (a second reduction), else Loss goes on. */
         ln_tcp_process_loss(s, as);
-        return;
+        if (ln_tcp_rack_mark_lost(s, as)) as->reo_armed = true;
+        if (s->ca_state != LN_CA_OPEN && !as->lost_retrans) return;
     }
     if (s->ca_state == LN_CA_CWR && !ln_seq_lt(s->snd_una, s->high_seq) && s->snd_una != s->high_seq)
         ln_tcp_try_keep_open(s);
@@ -373,7 +388,9 @@ static void rack_recovery(ln_tcp_sock *s, ln_tcp_ackstate *as, uint32_t delivere
         if (ln_tcp_try_undo_dsack(s)) ln_tcp_try_keep_open(s);
         if (ln_tcp_rack_mark_lost(s, as)) as->reo_armed = true;
         if (s->ca_state == LN_CA_RECOVERY) {
-            prr(s, delivered, una_adv);
+            /* tcp_cwnd_reduction: the +1 for an ACK that moves SND.UNA
+             * only when it revealed no new loss. */
+            prr(s, delivered, una_adv && !as->newly_lost);
             return;
         }
     } else if (s->ca_state <= LN_CA_DISORDER) {
@@ -385,7 +402,7 @@ static void rack_recovery(ln_tcp_sock *s, ln_tcp_ackstate *as, uint32_t delivere
         return;
     }
     enter_recovery(s, true);
-    prr(s, delivered ? delivered : 1, una_adv);
+    prr(s, delivered ? delivered : 1, una_adv && !as->newly_lost);
     ln_tcp_emit_cwnd(s, "recovery");
 }
 

@@ -96,6 +96,7 @@ typedef enum { LN_KEEP_NONE, LN_KEEP_ALIVE, LN_KEEP_FIN_WAIT_2, LN_KEEP_TIME_WAI
 #define LN_TF_CONNECTED 0x1000000u /* CONNECTED was reported (active open done) */
 #define LN_TF_NOSPACE   0x2000000u /* a send found the buffer full: WRITABLE when room */
 #define LN_TF_OFO_FIN   0x4000000u /* a FIN is waiting at ofo_fin_seq */
+#define LN_TF_PROBE_RTX 0x8000000u /* a tail-loss probe is resending: no copy counted in retrans_out */
 
 /* Sizes with Linux's names (include/net/tcp.h). */
 #define LN_TCP_MIN_MSS        88u   /* TCP_MIN_MSS: the smallest MSS we use */
@@ -337,6 +338,7 @@ typedef struct ln_tcp_ackstate {
     bool dsack_tlp;                 /* FLAG_DSACK_TLP: the D-SACK is the probe's */
     bool orig_sack_acked;           /* FLAG_ORIG_SACK_ACKED */
     bool lost_retrans;              /* FLAG_LOST_RETRANS */
+    bool newly_lost;                /* it marked segments lost (Linux's rs->losses > 0) */
     bool reo_armed;                 /* RACK armed its timer (no FLAG_SET_XMIT_TIMER) */
     bool is_dup;                    /* a duplicate ACK (RFC 5681 2) */
 } ln_tcp_ackstate;
@@ -516,7 +518,7 @@ bool ln_tcp_rack_on(const ln_tcp_sock *s);
 uint32_t ln_tcp_rack_packets_out(const ln_tcp_sock *s);
 uint32_t ln_tcp_rack_in_flight(const ln_tcp_sock *s);
 /* [seq, end) left again now: its records' send times; with `mark`, a
- * copy in flight (retrans_out). */
+ * copy in flight (retrans_out) as Linux's tcp_retransmit_skb counts it. */
 void ln_tcp_rack_sent(ln_tcp_sock *s, ln_seq seq, ln_seq end, bool mark);
 /* The cumulative ACK took record e (which began at start) off the queue;
  * prior_fack: the highest SACKed sequence before this ACK. */
@@ -532,10 +534,15 @@ bool ln_tcp_rack_mark_lost(ln_tcp_sock *s, ln_tcp_ackstate *as);
 void ln_tcp_rack_reo_timeout(ln_tcp_sock *s);
 /* RFC 8985 6.2 step 4: the reordering window after D-SACKs. */
 void ln_tcp_rack_update_reo_wnd(ln_tcp_sock *s, const ln_tcp_ackstate *as);
-/* The first segment marked lost and not yet resent: [*seq, *end). */
-bool ln_tcp_rack_next_lost(const ln_tcp_sock *s, ln_seq *seq, ln_seq *end);
-/* Forget lost and retransmitted marks (RTO, path MTU: go-back-N). */
+/* The txq index of the first segment marked lost and not yet resent,
+ * or -1. */
+int ln_tcp_rack_next_lost(const ln_tcp_sock *s);
+/* Forget lost and retransmitted marks (go-back-N without SACK). */
 void ln_tcp_rack_clear_marks(ln_tcp_sock *s);
+/* An RTO: mark the head and what timed out lost (tcp_timeout_mark_lost). */
+void ln_tcp_rack_timeout_mark_lost(ln_tcp_sock *s);
+/* The path MTU fell below mss: mark longer segments lost; any lost? */
+bool ln_tcp_rack_mark_oversized(ln_tcp_sock *s, uint32_t mss);
 /* RFC 8985 7.2: arm the probe timeout instead of the RTO (advancing: on
  * an ACK of new data).  False if no probe applies. */
 bool ln_tcp_schedule_loss_probe(ln_tcp_sock *s, bool advancing);
@@ -593,8 +600,19 @@ void ln_tcp_send_rst_reply(ln_tcp_stack *st, const ln_tcp_seg *seg);
 int ln_tcp_send_ctl(ln_tcp_stack *st, const ln_tcp_hdr *h, uint8_t kind);
 /* Zero-window or keepalive probe (seq = snd_una - 1), kind saying which. */
 void ln_tcp_send_probe(ln_tcp_sock *s, uint8_t kind);
-/* Karn's rule for everything in flight (RTO, path MTU change). */
+/* The send-time records (tcp_txq.c).  Push: [.., end) left at t. */
+void ln_tcp_txq_push(ln_tcp_sock *s, ln_seq end, ln_time t, bool psh);
+/* Karn's rule (RFC 6298 3): [seq, end) went again; and for everything in
+ * flight (RTO, path MTU change). */
+void ln_tcp_txq_mark_rtx(ln_tcp_sock *s, ln_seq seq, ln_seq end);
 void ln_tcp_txq_no_samples(ln_tcp_sock *s);
+/* Did the segment that ended at `end` carry PSH?  -1: no record of it. */
+int ln_tcp_txq_psh(const ln_tcp_sock *s, ln_seq end);
+/* Cut record i at `at` (false: no room); merge the short records after
+ * it into it while they fit `room` from seq (see tcp_txq.c). */
+bool ln_tcp_txq_split(ln_tcp_sock *s, uint32_t i, ln_seq at);
+void ln_tcp_txq_collapse(ln_tcp_sock *s, uint32_t i, ln_seq seq, uint32_t room, ln_seq end, uint32_t *len,
+                         bool *fin);
 /* Retransmit the first unacknowledged segment (RTO). */
 void ln_tcp_retransmit_una(ln_tcp_sock *s);
 /* Tail-loss probe: one segment of new data if the peer's window allows

@@ -61,6 +61,8 @@ static uint32_t sacked_between(const ln_tcp_sb *sb, ln_seq from, ln_seq to)
 uint32_t ln_tcp_in_flight(const ln_tcp_sock *s)
 {
     uint32_t mss = s->mss_cache ? s->mss_cache : 536;
+    /* With RACK, Loss too counts by the per-segment marks, as Linux. */
+    if (ln_tcp_rack_on(s)) return ln_tcp_rack_in_flight(s);
     if (s->ca_state == LN_CA_LOSS) {
         /* After an RTO everything outstanding counts as lost (Linux's
          * tcp_timeout_mark_lost): only what went out again is in flight --
@@ -70,7 +72,6 @@ uint32_t ln_tcp_in_flight(const ln_tcp_sock *s)
         if (s->sb && bytes) bytes -= sacked_between(s->sb, from, s->snd_nxt);
         return div_up(bytes, mss);
     }
-    if (ln_tcp_rack_on(s)) return ln_tcp_rack_in_flight(s);
     if (s->sb && (s->sb->n || s->ca_state == LN_CA_RECOVERY))
         return div_up(ln_tcp_sb_pipe(s->sb, s->snd_una, s->snd_max, mss, s->st->cfg.reordering), mss);
     /* Without SACK, Linux counts each duplicate ACK as a segment that left
@@ -165,57 +166,6 @@ static void data_sent(ln_tcp_sock *s, bool was_idle)
     if (s->ato && now - s->lrcvtime < s->ato) s->flags |= LN_TF_PINGPONG;
 }
 
-/* Remember when [.., end) left, for the RTT sample its ACK will give. */
-static void txq_push(ln_tcp_sock *s, ln_seq end, ln_time t, bool psh)
-{
-    if (s->txq_len == s->txq_cap) {
-        uint32_t cap = s->txq_cap ? s->txq_cap * 2 : 16;
-        if (cap > 65536) {                     /* enough: forget the oldest */
-            s->txq_head = (s->txq_head + 1) & (s->txq_cap - 1);
-            s->txq_len--;
-        } else {
-            ln_tcp_txts *q = malloc(cap * sizeof *q);
-            if (!q) return;
-            for (uint32_t i = 0; i < s->txq_len; i++)
-                q[i] = s->txq[(s->txq_head + i) & (s->txq_cap - 1)];
-            free(s->txq);
-            s->txq = q;
-            s->txq_cap = cap;
-            s->txq_head = 0;
-        }
-    }
-    ln_tcp_txts *e = &s->txq[(s->txq_head + s->txq_len) & (s->txq_cap - 1)];
-    memset(e, 0, sizeof *e);
-    e->end = end;
-    e->psh = psh;
-    e->t = t;
-    s->txq_len++;
-}
-
-/* Karn's rule (RFC 6298 3): no RTT sample from a retransmitted segment. */
-static void txq_mark_rtx(ln_tcp_sock *s, ln_seq seq, ln_seq end)
-{
-    for (uint32_t i = ln_tcp_txq_after(s, seq); i < s->txq_len; i++) {
-        ln_tcp_txts *e = ln_tcp_txq_at(s, i);
-        e->rtx = 1;
-        if (ln_seq_ge(e->end, end)) break;
-    }
-}
-
-/* Karn's rule after an RTO or a path-MTU drop: nothing sent so far may
- * give an RTT sample; the records stay for their PSH flags. */
-void ln_tcp_txq_no_samples(ln_tcp_sock *s)
-{
-    for (uint32_t i = 0; i < s->txq_len; i++) s->txq[(s->txq_head + i) & (s->txq_cap - 1)].rtx = 1;
-}
-
-/* Did the segment that ended at `end` carry PSH?  -1: no record of it. */
-static int txq_psh(const ln_tcp_sock *s, ln_seq end)
-{
-    uint32_t i = ln_tcp_txq_after(s, end - 1);
-    return i < s->txq_len && ln_tcp_txq_at(s, i)->end == end ? ln_tcp_txq_at(s, i)->psh : -1;
-}
-
 /* Send one segment of a synchronized connection: data [seq, seq + len)
  * from the send ring (len may be 0), the flags given; window, ack and
  * options as they are now.  `kind` (LN_PKT_KIND_*) rides on the packet for
@@ -240,8 +190,8 @@ static int xmit(ln_tcp_sock *s, ln_seq seq, uint32_t len, uint8_t flags, uint8_t
 }
 
 /* A retransmission of [seq, seq + len) and, with `fin`, the FIN after
- * it: counters, Karn, and the records' send times; outside Loss, RACK's
- * copy in flight.  The range ends exactly where the segment ends: one
+ * it: counters, Karn, and the records' send times; RACK's copy in
+ * flight.  The range ends exactly where the segment ends: one
  * byte more would reach into the next record and mark a segment that
  * never went again as retransmitted (retrans_out one too high, no RTT
  * sample from it). */
@@ -252,13 +202,13 @@ static void count_rtx(ln_tcp_sock *s, ln_seq seq, uint32_t len, bool fin)
     LN_MIB_INC(n, TcpRetransSegs);
     s->total_retrans++;
     s->bytes_retrans += len;
-    ln_tcp_undo_note_rtx(s);
+    if (!(s->flags & LN_TF_PROBE_RTX)) ln_tcp_undo_note_rtx(s);
     if (ln_tcp_rack_on(s)) {
-        if (s->txq) ln_tcp_rack_sent(s, seq, end, s->ca_state != LN_CA_LOSS);
+        if (s->txq) ln_tcp_rack_sent(s, seq, end, !(s->flags & LN_TF_PROBE_RTX));
         return;
     }
     s->retrans_out++;
-    if (s->txq) txq_mark_rtx(s, seq, end);
+    if (s->txq) ln_tcp_txq_mark_rtx(s, seq, end);
 }
 
 /* Is a FIN owed now?  After close()/shutdown() has moved the state on,
@@ -283,7 +233,7 @@ static int send_seg(ln_tcp_sock *s, ln_seq seq, uint32_t len, ln_seq end, uint32
     /* PSH: Linux sets it on the last segment of what the application
      * wrote; lunet on a segment that empties the queue.  A retransmission
      * keeps the flags of the segment it repeats (as Linux's skb does). */
-    int was_psh = rtx && len ? txq_psh(s, seq + len) : -1;
+    int was_psh = rtx && len ? ln_tcp_txq_psh(s, seq + len) : -1;
     if (len && (was_psh >= 0 ? was_psh : seq + len == end)) flags |= LN_TCP_PSH;
     if (fin) flags |= LN_TCP_FIN;
     /* Every retransmission outside fast recovery follows an RTO (Loss), or
@@ -297,7 +247,7 @@ static int send_seg(ln_tcp_sock *s, ln_seq seq, uint32_t len, ln_seq end, uint32
     if (ln_seq_gt(nend, s->snd_max)) {
         /* New sequence space (part of it may be a retransmission). */
         if (!rtx) {
-            if (s->txq || len) txq_push(s, nend, now, (flags & LN_TCP_PSH) != 0);
+            if (s->txq || len) ln_tcp_txq_push(s, nend, now, (flags & LN_TCP_PSH) != 0);
         }
         s->snd_max = nend;
     }
@@ -312,6 +262,19 @@ static int send_seg(ln_tcp_sock *s, ln_seq seq, uint32_t len, ln_seq end, uint32
         data_sent(s, was_idle);
     }
     return 0;
+}
+
+/* Send [seq, seq + len) again, and with `fin_ok` the FIN if it follows:
+ * the FIN rides with the last segment as it did the first time (Linux
+ * resends the skb that carries it).  SND.NXT, which fin_due reads, is
+ * where this one starts, then back where it was if that is further. */
+static int resend(ln_tcp_sock *s, ln_seq seq, uint32_t len, bool fin_ok)
+{
+    ln_seq nxt = s->snd_nxt;
+    s->snd_nxt = seq;
+    int rc = send_seg(s, seq, len, ln_tcp_data_end(s), ln_tcp_current_mss(s), fin_ok, false);
+    if (ln_seq_gt(nxt, s->snd_nxt)) s->snd_nxt = nxt;
+    return rc;
 }
 
 /* RFC 896 / RFC 1122 4.2.3.4 as Linux's tcp_nagle_check with Minshall's
@@ -329,22 +292,48 @@ static bool nagle_ok(const ln_tcp_sock *s, uint32_t len, uint32_t mss, bool fin)
     return !(ln_seq_gt(s->snd_sml, s->snd_una) && ln_seq_le(s->snd_sml, s->snd_max));
 }
 
-/* The next segment to retransmit in fast recovery, or false.  With SACK,
- * RFC 6675 NextSeg rules 1 and 3 (rule 2, new data, is the caller's next
- * step; rule 4, the rescue retransmission, lunet does not do).  Without,
- * the first unacknowledged segment once it is marked lost (RFC 5681 3.2
- * step 4, and RFC 6582 after each partial ACK). */
-static bool next_rtx(ln_tcp_sock *s, uint32_t mss, ln_seq end, ln_seq wnd_end, ln_seq *seq,
-                     uint32_t *len)
+/* What resending txq record i sends: [*seq, *seq + *len), cut to one MSS
+ * (tcp_fragment) if the path MTU fell since it went, and its FIN. */
+static bool record_range(ln_tcp_sock *s, uint32_t i, uint32_t mss, ln_seq end, ln_seq *seq, uint32_t *len,
+                         bool *fin)
 {
-    if (ln_tcp_rack_on(s)) {
-        /* Linux's tcp_xmit_retransmit_queue: the segments marked lost. */
-        ln_seq lend;
-        if (!ln_tcp_rack_next_lost(s, seq, &lend)) return false;
-        if (ln_seq_gt(lend, end)) lend = end;
-        *len = ln_seq_gt(lend, *seq) ? umin(mss, (uint32_t)(lend - *seq)) : 0;
-        return *len > 0;
+    ln_seq lend = ln_tcp_txq_at(s, i)->end;
+    *seq = i ? ln_tcp_txq_at(s, i - 1)->end : s->snd_una;
+    if (ln_seq_lt(*seq, s->snd_una)) *seq = s->snd_una;
+    *fin = ln_seq_gt(lend, end) && (s->flags & LN_TF_FIN_SENT);
+    if (ln_seq_gt(lend, end)) lend = end;
+    *len = ln_seq_gt(lend, *seq) ? (uint32_t)(lend - *seq) : 0;
+    if (*len > mss) {
+        ln_tcp_txq_split(s, i, *seq + mss);
+        *len = mss;
+        *fin = false;
+    } else {
+        /* tcp_retrans_try_collapse's room: one MSS, within the window. */
+        ln_seq wnd_end = s->snd_una + s->snd_wnd;
+        uint32_t room = ln_seq_gt(wnd_end, *seq) ? umin(mss, (uint32_t)(wnd_end - *seq)) : mss;
+        ln_tcp_txq_collapse(s, i, *seq, room, end, len, fin);
     }
+    return *len > 0 || *fin;
+}
+
+/* Linux's tcp_xmit_retransmit_queue: the first segment marked lost. */
+static bool next_lost(ln_tcp_sock *s, uint32_t mss, ln_seq end, ln_seq *seq, uint32_t *len, bool *fin)
+{
+    int i = ln_tcp_rack_next_lost(s);
+    return i >= 0 && record_range(s, (uint32_t)i, mss, end, seq, len, fin);
+}
+
+/* The next segment to retransmit in fast recovery, or false.  With
+ * RACK, what it marked lost; else with SACK, RFC 6675 NextSeg rules 1
+ * and 3 (rule 2, new data, is the caller's next step; rule 4, the rescue
+ * retransmission, lunet does not do).  Without, the first unacknowledged
+ * segment once it is marked lost (RFC 5681 3.2 step 4, and RFC 6582
+ * after each partial ACK). */
+static bool next_rtx(ln_tcp_sock *s, uint32_t mss, ln_seq end, ln_seq wnd_end, ln_seq *seq,
+                     uint32_t *len, bool *fin)
+{
+    *fin = false;
+    if (ln_tcp_rack_on(s)) return next_lost(s, mss, end, seq, len, fin);
     if (s->sb && (s->flags & LN_TF_SACK)) {
         uint32_t nlen = umin(mss, (uint32_t)(end - s->snd_nxt));
         bool have_new = ln_seq_lt(s->snd_nxt, end) && ln_seq_le(s->snd_nxt + nlen, wnd_end);
@@ -361,8 +350,8 @@ static bool next_rtx(ln_tcp_sock *s, uint32_t mss, ln_seq end, ln_seq wnd_end, l
     return *len > 0;
 }
 
-/* After an RTO, go-back-N skips what the peer SACKed (Linux retransmits
- * only the skbs marked lost).  Returns where to send from and caps *lim
+/* After an RTO without RACK, go-back-N skips what the peer SACKed (Linux
+ * retransmits only the skbs marked lost).  Returns where to send from and caps *lim
  * at the next SACKed block. */
 static ln_seq skip_sacked(const ln_tcp_sb *sb, ln_seq seq, ln_seq *lim)
 {
@@ -392,6 +381,33 @@ static void cwnd_validate(ln_tcp_sock *s, bool cwnd_limited, uint32_t mss)
     s->cc.app_limited = !s->cwnd_limited;
 }
 
+/* Linux's tcp_xmit_retransmit_queue: in fast recovery, and after an RTO
+ * with RACK (without it Loss is go-back-N, ln_tcp_output's step 2), the
+ * segments marked lost, as cwnd allows.  F-RTO's step 2.b sends new data
+ * instead (REXMIT_NEW). */
+static bool retransmit_lost(ln_tcp_sock *s, uint32_t mss, ln_seq end, ln_seq wnd_end, uint32_t *in_flight,
+                            uint32_t cwnd)
+{
+    bool loss = s->ca_state == LN_CA_LOSS && ln_tcp_rack_on(s) && !s->rack.frto_new;
+    if (s->ca_state != LN_CA_RECOVERY && !loss) return false;
+    ln_seq seq;
+    uint32_t len;
+    bool fin, head = false, sent = false;
+    while (*in_flight < cwnd && next_rtx(s, mss, end, wnd_end, &seq, &len, &fin)) {
+        if (resend(s, seq, len, fin || !ln_tcp_rack_on(s))) break;
+        s->st->node->mib[loss ? LN_MIB_TcpExtTCPSlowStartRetrans : LN_MIB_TcpExtTCPFastRetrans]++;
+        if (s->sb) s->sb->high_rxt = seq + len;
+        head |= seq == s->snd_una;
+        (*in_flight)++;
+        if (!loss) s->prr_out++;
+        sent = true;
+    }
+    /* The head went again: the RTO starts over (unless RACK's timer is
+     * waiting). */
+    if (head && s->rtx_kind != LN_RTX_REO) ln_tcp_rearm_rtx(s);
+    return sent;
+}
+
 void ln_tcp_output(ln_tcp_sock *s)
 {
     switch (s->state) {
@@ -412,26 +428,11 @@ void ln_tcp_output(ln_tcp_sock *s)
     uint32_t cwnd = s->cc.cwnd;
     bool was_idle = in_flight == 0, sent = false, sent_new = false;
 
-    /* 1. Fast recovery: lost segments first. */
-    if (s->ca_state == LN_CA_RECOVERY) {
-        ln_seq seq;
-        uint32_t len;
-        bool head = false;
-        while (in_flight < cwnd && next_rtx(s, mss, end, wnd_end, &seq, &len)) {
-            if (send_seg(s, seq, len, end, mss, true, false)) break;
-            LN_MIB_INC(s->st->node, TcpExtTCPFastRetrans);
-            if (s->sb) s->sb->high_rxt = seq + len;
-            head |= seq == s->snd_una;
-            in_flight++;
-            s->prr_out++;
-            sent = true;
-        }
-        /* tcp_xmit_retransmit_queue: the head went again, the RTO starts
-         * over (unless RACK's timer is waiting). */
-        if (head && s->rtx_kind != LN_RTX_REO) ln_tcp_rearm_rtx(s);
-    }
+    /* 1. Recovery, and Loss with RACK: lost segments first. */
+    sent = retransmit_lost(s, mss, end, wnd_end, &in_flight, cwnd);
 
-    /* 2. New data; after an RTO, everything from SND.UNA again. */
+    /* 2. New data; after an RTO without RACK, everything from SND.UNA
+     * again. */
     for (;;) {
         ln_seq seq = s->snd_nxt, lim = end;
         bool loss_rtx = s->ca_state == LN_CA_LOSS && ln_seq_lt(seq, s->snd_max);
@@ -510,11 +511,11 @@ bool ln_tcp_retransmit_tail(ln_tcp_sock *s)
     bool fin = (s->flags & LN_TF_FIN_SENT) && last == s->snd_max;
     if (!len && !fin) return false;
     /* Linux's tcp_send_loss_probe: the last MSS of the last skb, as it
-     * went (its FIN too), through the normal retransmission path. */
-    ln_seq nxt = s->snd_nxt;
-    s->snd_nxt = seq;
-    int rc = send_seg(s, seq, len, end, mss, fin, false);
-    if (ln_seq_gt(nxt, s->snd_nxt)) s->snd_nxt = nxt;
+     * went (its FIN too), through __tcp_retransmit_skb, which leaves
+     * retrans_out alone (the probe is tracked by TLP's own state). */
+    s->flags |= LN_TF_PROBE_RTX;
+    int rc = resend(s, seq, len, fin);
+    s->flags &= ~LN_TF_PROBE_RTX;
     return rc == 0;
 }
 
@@ -718,14 +719,20 @@ void ln_tcp_retransmit_una(ln_tcp_sock *s)
         }
         return;
     }
-    ln_seq end = ln_tcp_data_end(s);
-    uint32_t mss = ln_tcp_current_mss(s);
+    ln_seq end = ln_tcp_data_end(s), seq;
+    uint32_t mss = ln_tcp_current_mss(s), len;
+    bool fin;
+    /* With RACK the head is marked lost (ln_tcp_rack_timeout_mark_lost):
+     * resend it as the queue holds it, cut to the MSS if need be. */
+    if (ln_tcp_rack_on(s) && s->txq_len) {
+        if (record_range(s, 0, mss, end, &seq, &len, &fin)) resend(s, seq, len, fin);
+        return;
+    }
     /* Only what was sent goes again (see the loss loop in ln_tcp_output). */
     ln_seq sent_end = ln_seq_lt(s->snd_max, end) ? s->snd_max : end;
-    uint32_t len = umin(mss, (uint32_t)(sent_end - s->snd_una));
+    len = umin(mss, (uint32_t)(sent_end - s->snd_una));
     if (ln_seq_gt(s->snd_una, sent_end)) len = 0;
-    bool fin = (s->flags & LN_TF_FIN_SENT) && s->snd_una + len == end;
+    fin = (s->flags & LN_TF_FIN_SENT) && s->snd_una + len == end;
     if (!len && !fin) return;
-    s->snd_nxt = s->snd_una;
-    send_seg(s, s->snd_una, len, end, mss, fin, false);
+    resend(s, s->snd_una, len, fin);
 }

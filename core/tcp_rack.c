@@ -20,7 +20,9 @@
  *             -> ln_tcp_process_tlp_ack (7.4), ack_timers ->
  *               ln_tcp_schedule_loss_probe (7.2)
  *   tcp_out.c send_seg -> ln_tcp_rack_sent (6.1: a segment's send time)
- *             ln_tcp_output -> ln_tcp_rack_next_lost (what recovery resends)
+ *             ln_tcp_output -> ln_tcp_rack_next_lost (what recovery and
+ *               Loss resend)
+ *   tcp_ack.c ln_tcp_enter_loss -> ln_tcp_rack_timeout_mark_lost (an RTO)
  *   tcp_timer.c rtx_fire -> ln_tcp_rack_reo_timeout (6.3),
  *                           ln_tcp_send_loss_probe (7.3)
  *
@@ -206,6 +208,9 @@ static ln_time reo_wnd(const ln_tcp_sock *s)
 static void mark_lost(ln_tcp_sock *s, ln_tcp_txts *e, ln_tcp_ackstate *as)
 {
     if (e->sacked) return;
+    if (!e->lost || e->retrans) {
+        if (as) as->newly_lost = true;  /* tcp_notify_skb_loss_event: tp->lost grows */
+    }
     if (!e->lost) {
         e->lost = 1;
         s->lost_out++;
@@ -293,17 +298,50 @@ void ln_tcp_rack_update_reo_wnd(ln_tcp_sock *s, const ln_tcp_ackstate *as)
     }
 }
 
-bool ln_tcp_rack_next_lost(const ln_tcp_sock *s, ln_seq *seq, ln_seq *end)
+int ln_tcp_rack_next_lost(const ln_tcp_sock *s)
 {
-    if (s->lost_out <= s->retrans_out) return false;
+    if (s->lost_out <= s->retrans_out) return -1;
     for (uint32_t i = 0; i < s->txq_len; i++) {
         const ln_tcp_txts *e = ln_tcp_txq_at(s, i);
-        if (!e->lost || e->retrans || e->sacked) continue;
-        *seq = entry_start(s, i);
-        *end = e->end;
-        return true;
+        if (e->lost && !e->retrans && !e->sacked) return (int)i;
     }
-    return false;
+    return -1;
+}
+
+/* Linux's tcp_timeout_mark_lost, RACK's part of an RTO (RFC 8985 6.3
+ * leaves it open; Linux marks by time): the head is lost, and so is
+ * every segment sent more than RACK.rtt ago (reordering window 0); the
+ * few sent since may still be delivered.  A head the peer SACKed means
+ * it reneged (RFC 2018 8): its SACKs no longer count. */
+void ln_tcp_rack_timeout_mark_lost(ln_tcp_sock *s)
+{
+    ln_time now = ln_tcp_now(s), rtt = (ln_time)s->rack.rtt_us * LN_USEC;
+    bool reneged = s->txq_len && ln_tcp_txq_at(s, 0)->sacked;
+    if (reneged) {
+        LN_MIB_INC(s->st->node, TcpExtTCPSACKReneging);
+        s->sacked_out = 0;
+    }
+    for (uint32_t i = 0; i < s->txq_len; i++) {
+        ln_tcp_txts *e = ln_tcp_txq_at(s, i);
+        if (reneged) e->sacked = 0;
+        else if (i > 0 && now - e->t < rtt) continue;
+        mark_lost(s, e, NULL);
+    }
+}
+
+/* Linux's tcp_simple_retransmit after the path MTU fell: what no longer
+ * fits one segment is lost (it was dropped on the way); the rest may
+ * still arrive.  Returns whether anything is lost. */
+bool ln_tcp_rack_mark_oversized(ln_tcp_sock *s, uint32_t mss)
+{
+    ln_seq data_end = ln_tcp_data_end(s);
+    for (uint32_t i = 0; i < s->txq_len; i++) {
+        ln_tcp_txts *e = ln_tcp_txq_at(s, i);
+        ln_seq end = ln_seq_gt(e->end, data_end) ? data_end : e->end;
+        ln_seq start = entry_start(s, i);
+        if (ln_seq_gt(end, start) && (uint32_t)(end - start) > mss) mark_lost(s, e, NULL);
+    }
+    return s->lost_out != 0;
 }
 
 void ln_tcp_rack_clear_marks(ln_tcp_sock *s)

@@ -159,13 +159,14 @@ static bool try_undo_loss(ln_tcp_sock *s, const ln_tcp_ackstate *as, bool frto_u
     return true;
 }
 
-/* Back to go-back-N from SND.UNA: F-RTO saw the loss was real. */
+/* F-RTO saw the loss was real: resend what is marked lost (with RACK),
+ * or go back to SND.UNA (go-back-N). */
 static void frto_real_loss(ln_tcp_sock *s)
 {
     s->rack.frto = 0;
     if (s->rack.frto_new) {
         s->rack.frto_new = 0;
-        s->snd_nxt = s->snd_una;
+        if (!ln_tcp_rack_on(s)) s->snd_nxt = s->snd_una;
     }
 }
 
