@@ -102,6 +102,7 @@ typedef enum { LN_KEEP_NONE, LN_KEEP_ALIVE, LN_KEEP_FIN_WAIT_2, LN_KEEP_TIME_WAI
 #define LN_TCP_MIN_MSS        88u   /* TCP_MIN_MSS: the smallest MSS we use */
 #define LN_TCP_MSS_DEFAULT   536u   /* TCP_MSS_DEFAULT, RFC 9293 3.7.1 */
 #define LN_TCPOLEN_TS_ALIGNED 12u   /* TCPOLEN_TSTAMP_ALIGNED: the TS option, padded */
+#define LN_TCP_SOCK_MIN_RCVBUF 2304u /* SOCK_MIN_RCVBUF: one 2048-byte skb and its sk_buff */
 
 /* Delayed-ACK engine state, Linux's icsk_ack.pending. */
 #define LN_ACK_SCHED   0x01u       /* an ACK is owed */
@@ -434,6 +435,9 @@ void ln_tcp_icmp_err(ln_icmp_sock *is, const ln_icmp_msg *m, void *arg);
 uint32_t ln_tcp_win_from_space(const ln_tcp_sock *s, uint32_t space);
 uint32_t ln_tcp_full_space(const ln_tcp_sock *s);
 uint32_t ln_tcp_space(const ln_tcp_sock *s);
+/* tcp_set_window_clamp: the largest window we will offer, at least
+ * SOCK_MIN_RCVBUF / 2; rcv_ssthresh follows it down, or up to rcv_wnd. */
+void ln_tcp_set_window_clamp(ln_tcp_sock *s, uint32_t val);
 /* RCV.WND still open from what we last advertised (tcp_receive_window). */
 uint32_t ln_tcp_receive_window(const ln_tcp_sock *s);
 /* The window the buffer allows now, unscaled, without committing to it

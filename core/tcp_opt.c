@@ -20,7 +20,6 @@
 #include "tcp_int.h"
 
 
-#define SOCK_MIN_RCVBUF 2304u       /* Linux: 2 * (2048 + sizeof(sk_buff)) */
 #define SOCK_MIN_SNDBUF 4608u
 #define MAX_TCP_WINDOW  32767u
 
@@ -149,7 +148,7 @@ int ln_tcp_setopt(ln_tcp_sock *s, ln_tcp_opt opt, int64_t v)
          * overhead, locked (no autotuning). */
         if (v < 0) { rc = LN_EINVAL; break; }
         uint64_t b = (uint64_t)v > c->rmem_max ? c->rmem_max : (uint64_t)v;
-        s->rcvbuf = (uint32_t)umax((uint32_t)(b * 2), SOCK_MIN_RCVBUF);
+        s->rcvbuf = (uint32_t)umax((uint32_t)(b * 2), LN_TCP_SOCK_MIN_RCVBUF);
         s->flags |= LN_TF_RCVBUF_LOCK;
         ln_ring_set_limit(&s->rcv, s->rcvbuf);
         break;

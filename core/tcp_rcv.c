@@ -127,10 +127,7 @@ static void measure_rcv_mss(ln_tcp_sock *s, const ln_tcp_seg *seg)
             if (!ratio) ratio = 1;
             if (ratio != s->scaling_ratio) {
                 s->scaling_ratio = (uint8_t)umin(ratio, 255);
-                /* tcp_set_window_clamp(tcp_win_from_space(rcvbuf)) */
-                uint32_t clamp = umax(ln_tcp_win_from_space(s, s->rcvbuf), 2304 / 2);
-                if (clamp < s->window_clamp) s->rcv_ssthresh = umin(s->rcv_ssthresh, clamp);
-                s->window_clamp = clamp;
+                ln_tcp_set_window_clamp(s, ln_tcp_win_from_space(s, s->rcvbuf));
                 if (s->window_clamp < s->rcvq_space) s->rcvq_space = s->window_clamp;
             }
         }

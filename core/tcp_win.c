@@ -2,7 +2,8 @@
  * quantity, used by every other TCP file.
  *
  *   the receive buffer    ln_tcp_win_from_space, ln_tcp_full_space,
- *                         ln_tcp_space (payload a buffer can hold)
+ *                         ln_tcp_space (payload a buffer can hold),
+ *                         ln_tcp_set_window_clamp (and rcv_ssthresh with it)
  *   the receive window    ln_tcp_receive_window (what is still open of the
  *                         last offer), ln_tcp_raw_window (what the buffer
  *                         allows now), ln_tcp_select_window (the offer that
@@ -62,6 +63,27 @@ uint32_t ln_tcp_space(const ln_tcp_sock *s)
     uint32_t full = ln_tcp_full_space(s);
     uint32_t held = s->rcv.len + s->ofo.bytes;
     return full > held ? full - held : 0;
+}
+
+/* Linux's tcp_set_window_clamp (net/ipv4/tcp.c), which
+ * tcp_measure_rcv_mss calls when a segment changes the scaling ratio
+ * (6.14 on, "tcp: adjust rcvq_space after updating scaling ratio"; it
+ * used to write window_clamp alone).  Never below SOCK_MIN_RCVBUF / 2.
+ * Shrinking the clamp pulls rcv_ssthresh down with it
+ * (__tcp_adjust_rcv_ssthresh; lunet has no SO_RESERVE_MEM).  Raising it
+ * lifts rcv_ssthresh to the window already offered, rcv_wnd, which
+ * __tcp_select_window rounded up to the scale's granularity: growth
+ * (tcp_grow_window) then starts from the 63 x 1024 = 64512 the peer was
+ * offered, not the 64088 behind it, so the fourth step is 75 x 1024, not
+ * 74 (half_close.pcap and loss_recovery.pcap: 66, 69, 72, 75, ...). */
+void ln_tcp_set_window_clamp(ln_tcp_sock *s, uint32_t val)
+{
+    uint32_t old = s->window_clamp;
+    uint32_t clamp = umax(val, LN_TCP_SOCK_MIN_RCVBUF / 2);
+    if (clamp == old) return;
+    s->window_clamp = clamp;
+    if (clamp < old) s->rcv_ssthresh = umin(s->rcv_ssthresh, clamp);
+    else s->rcv_ssthresh = umax(s->rcv_ssthresh, umin(s->rcv_wnd, clamp));
 }
 
 /* ---- the receive window ------------------------------------------------ */

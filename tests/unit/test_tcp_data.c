@@ -177,6 +177,59 @@ static void test_established_ack_every_second(void)
     th_free(&t);
 }
 
+/* The window offered grows by two segments per full segment received
+ * (Linux's tcp_grow_window), from the 63 x 1024 = 64512 already offered,
+ * not from the 64088 behind it: the first full segment sets the scaling
+ * ratio (160), which raises the window clamp to 80 x 1024, and
+ * tcp_set_window_clamp then lifts rcv_ssthresh to rcv_wnd.  A reader that
+ * keeps up sees loss_recovery.pcap's 66 69 72 75 78 (half_close.pcap
+ * agrees on 66 69 72 75), then the clamp less the segment being ACKed.
+ * With nothing read the free buffer caps the fifth offer, and the right
+ * edge does not move left (75 x 1024 less a segment, rounded up). */
+static void test_established_window_growth(void)
+{
+    static const long reading[] = {66, 69, 72, 75, 78, 79};
+    static const long unread[] = {66, 69, 72, 75, 74};
+    char buf[1448];
+    th t;
+    ln_tcp_sock *s = th_established(start(&t));
+    ln_seq seq = 2001;
+    for (size_t i = 0; i < sizeof reading / sizeof reading[0]; i++, seq += 1448) {
+        bsend(LN_TCP_ACK, seq, 1001, 1448);
+        TH_EXPECT(&t, TH_A, F_A, 1001, seq + 1448, 0, reading[i]);
+        CHECK_EQ(ln_tcp_recv(s, buf, sizeof buf), 1448);
+    }
+    TH_NONE(&t, TH_A);
+    th_free(&t);
+
+    s = th_established(start(&t));
+    seq = 2001;
+    for (size_t i = 0; i < sizeof unread / sizeof unread[0]; i++, seq += 1448) {
+        bsend(LN_TCP_ACK, seq, 1001, 1448);
+        TH_EXPECT(&t, TH_A, F_A, 1001, seq + 1448, 0, unread[i]);
+    }
+    TH_NONE(&t, TH_A);
+    CHECK_EQ(ln_tcp_readable(s, NULL), 5 * 1448);
+    th_free(&t);
+
+    /* A passive open has offered only its SYN-ACK's 65160 when the first
+     * full segment comes, so growth starts there: 65160 + 2896 is 67 x
+     * 1024 rounded up (no reference capture shows a passive receiver of
+     * full segments; this is the same rule). */
+    th_notes ln;
+    ln_tcp_sock *c = pair(&t, &ln);
+    th_settle(&t);
+    th_run(&t, 200 * LN_USEC);
+    th_skip(&t);
+    memset(buf, 'p', sizeof buf);
+    CHECK_EQ(ln_tcp_send(c, buf, sizeof buf), 1448);
+    th_settle(&t);
+    TH_EXPECT(&t, TH_A, F_PA, 1001, 2001, 1448, 63);
+    TH_EXPECT(&t, TH_B, F_A, 2001, 2449, 0, 67);
+    TH_NONE(&t, TH_B);
+    th_free(&t);
+}
+
 /* Nagle (RFC 896, Linux with Minshall's variant): a short segment waits
  * while an earlier short one is unacknowledged; full segments go;
  * TCP_NODELAY sends everything at once. */
@@ -699,6 +752,7 @@ int main(void)
     test_established_echo_close();
     test_close_wait_delayed_ack();
     test_established_ack_every_second();
+    test_established_window_growth();
     test_established_nagle();
     test_established_zero_window();
     test_established_ofo();
