@@ -197,7 +197,11 @@ static void emit(ln_linkdir *d, ln_ev_type type, ln_port *port, const ln_pkt *p)
 void ln_link_drop(ln_net *net, ln_link *link, int dir, ln_pkt *pkt, ln_layer layer,
                       ln_drop_reason reason)
 {
-    net->drops[reason]++;
+    /* The running actor's share, as in ln_net_drop: the sending port's
+     * actor for what the sender half drops in its events, the receiving
+     * port's for the receiver half's, whoever asked for a down for what
+     * the down flushes. */
+    ln_net_counts(net)->drops[reason]++;
     if (ln_net_wants(net, LN_EV_DROP)) {
         ln_event ev = { .type = LN_EV_DROP, .port = link->d[dir].from, .link = link, .dir = dir,
                         .pkt = pkt, .layer = pkt ? layer : LN_LAYER_NONE, .reason = reason };
@@ -251,8 +255,8 @@ static void corrupt(ln_linkdir *d, ln_pkt *p)
 {
     if (ln_eth_corrupt(&d->rng, p, 1)) {
         d->st.corrupted++;
-        LN_TRACE(d->link->net, LN_TR_LINK, d->from->name, "frame %llu: one bit flipped",
-                 (unsigned long long)p->id);
+        LN_TRACE(d->link->net, LN_TR_LINK, d->from->name, "frame " LN_PKT_ID_FMT ": one bit flipped",
+                 LN_PKT_ID_ARGS(p->id));
     }
 }
 
@@ -295,14 +299,14 @@ static void on_wire(ln_linkdir *d, ln_pkt *p, ln_time txend)
         /* Chosen by an interception hook, not by the link's model: no draw,
          * so the link's own pattern is the same with or without the hook. */
         p->wire_lose = 0;
-        LN_TRACE(d->link->net, LN_TR_LINK, d->from->name, "frame %llu lost on the wire (intercept)",
-                 (unsigned long long)p->id);
+        LN_TRACE(d->link->net, LN_TR_LINK, d->from->name,
+                 "frame " LN_PKT_ID_FMT " lost on the wire (intercept)", LN_PKT_ID_ARGS(p->id));
         lose(d, p, txend);
         return;
     }
     if (c->loss.kind != LN_LOSS_NONE && lost(d)) {
-        LN_TRACE(d->link->net, LN_TR_LINK, d->from->name, "frame %llu lost on the wire%s",
-                 (unsigned long long)p->id,
+        LN_TRACE(d->link->net, LN_TR_LINK, d->from->name,
+                 "frame " LN_PKT_ID_FMT " lost on the wire%s", LN_PKT_ID_ARGS(p->id),
                  c->loss.kind == LN_LOSS_GE ? (d->ge_bad ? " (Gilbert-Elliott, now bad)" : " (Gilbert-Elliott, now good)") : "");
         lose(d, p, txend);
         return;
@@ -318,15 +322,17 @@ static void on_wire(ln_linkdir *d, ln_pkt *p, ln_time txend)
     if (ln_rng_chance(&d->rng, c->reorder)) {
         at = sat_add(at, c->reorder_delay);
         d->st.reordered++;
-        LN_TRACE(d->link->net, LN_TR_LINK, d->from->name, "frame %llu held back %llu us (reorder)",
-                 (unsigned long long)p->id, (unsigned long long)(c->reorder_delay / LN_USEC));
+        LN_TRACE(d->link->net, LN_TR_LINK, d->from->name,
+                 "frame " LN_PKT_ID_FMT " held back %llu us (reorder)",
+                 LN_PKT_ID_ARGS(p->id), (unsigned long long)(c->reorder_delay / LN_USEC));
     }
     ln_pkt *dup = NULL;
     if (ln_rng_chance(&d->rng, c->duplicate)) {
         /* Cloned before corruption: the copy is a second, independent
          * arrival of what was sent. */
         dup = ln_pkt_clone(p);
-        LN_TRACE(d->link->net, LN_TR_LINK, d->from->name, "frame %llu duplicated", (unsigned long long)p->id);
+        LN_TRACE(d->link->net, LN_TR_LINK, d->from->name, "frame " LN_PKT_ID_FMT " duplicated",
+                 LN_PKT_ID_ARGS(p->id));
         if (dup) d->st.duplicated++;
         else drop(d, NULL, LN_DROP_NO_BUFFER);
     }

@@ -11,6 +11,7 @@
 #include "capture.h"
 #include "err.h"
 #include "node.h"
+#include "switch.h"
 
 /* The changes subscribers asked for, in the order asked; those asked
  * while they run (a hook that reacts to the LINK event of a change) join
@@ -35,12 +36,15 @@ ln_net *ln_net_new(uint64_t seed)
     if (!net) return NULL;
     net->seed = seed;
     net->pool = ln_pktpool_new();
-    if (!net->pool || ln_sim_init(&net->sim) != 0) {
+    net->cap_actors = 16;
+    net->actors = calloc(net->cap_actors, sizeof *net->actors);
+    if (!net->pool || !net->actors || ln_sim_init(&net->sim) != 0) {
         ln_pktpool_free(net->pool);
+        free(net->actors);
         free(net);
         return NULL;
     }
-    net->next_pkt_id = 1;
+    net->actors[LN_ACTOR_NET] = &net->counts;
     net->next_sub_id = 1;
     net->sim.after = run_deferred;
     net->sim.after_arg = net;
@@ -62,6 +66,7 @@ void ln_net_free(ln_net *net)
     free(net->nodes);
     free(net->links);
     free(net->switches);
+    free(net->actors);
     free(net->caps);
     free(net->subs);
     for (uint32_t i = 0; i < net->n_deferred; i++) free(net->deferred[i].data);
@@ -108,9 +113,30 @@ static int add_owned(ln_net *net, void ***v, uint32_t *n, uint32_t *cap, void *o
     return 0;
 }
 
+/* Put an actor's counters at its id in net->actors, growing the table. */
+static int add_actor(ln_net *net, uint32_t actor, ln_actor_counts *c)
+{
+    if (actor >= net->cap_actors) {
+        uint32_t ncap = net->cap_actors * 2 > actor ? net->cap_actors * 2 : actor + 1;
+        ln_actor_counts **nv = realloc(net->actors, ncap * sizeof *nv);
+        if (!nv) return LN_ENOMEM;
+        /* An id whose creation failed keeps NULL: nothing runs as it. */
+        memset(nv + net->cap_actors, 0, (ncap - net->cap_actors) * sizeof *nv);
+        net->actors = nv;
+        net->cap_actors = ncap;
+    }
+    net->actors[actor] = c;
+    return 0;
+}
+
 int ln_net_add_node(ln_net *net, ln_node *n, ln_finalizer fin)
 {
-    return add_owned(net, (void ***)&net->nodes, &net->n_nodes, &net->cap_nodes, n, fin);
+    if (add_actor(net, n->actor, &n->counts) != 0) return LN_ENOMEM;
+    if (add_owned(net, (void ***)&net->nodes, &net->n_nodes, &net->cap_nodes, n, fin) != 0) {
+        net->actors[n->actor] = NULL;
+        return LN_ENOMEM;
+    }
+    return 0;
 }
 
 int ln_net_add_link(ln_net *net, struct ln_link *l, ln_finalizer fin)
@@ -118,9 +144,14 @@ int ln_net_add_link(ln_net *net, struct ln_link *l, ln_finalizer fin)
     return add_owned(net, (void ***)&net->links, &net->n_links, &net->cap_links, l, fin);
 }
 
-int ln_net_add_switch(ln_net *net, struct ln_switch *s, ln_finalizer fin)
+int ln_net_add_switch(ln_net *net, ln_switch *s, ln_finalizer fin)
 {
-    return add_owned(net, (void ***)&net->switches, &net->n_switches, &net->cap_switches, s, fin);
+    if (add_actor(net, s->actor, &s->counts) != 0) return LN_ENOMEM;
+    if (add_owned(net, (void ***)&net->switches, &net->n_switches, &net->cap_switches, s, fin) != 0) {
+        net->actors[s->actor] = NULL;
+        return LN_ENOMEM;
+    }
+    return 0;
 }
 
 int ln_net_add_capture(ln_net *net, ln_capture *c)
@@ -223,7 +254,11 @@ void ln_net_defer(ln_net *net, ln_defer_fn fn, const void *data, size_t len)
 void ln_net_drop(ln_net *net, ln_node *node, ln_iface *iface, ln_pkt *pkt,
                  ln_layer layer, ln_drop_reason reason)
 {
-    net->drops[reason]++;
+    /* The running actor's share, not node's: a drop is counted by the
+     * event that made it, whichever node it concerns (node is NULL for a
+     * switch's drops, and need not be the running actor when the script
+     * or another node's hook reached into it). */
+    ln_net_counts(net)->drops[reason]++;
     if (node) node->drops[reason]++;
     if (ln_net_wants(net, LN_EV_DROP)) {
         ln_event ev = { .type = LN_EV_DROP, .node = node, .iface = iface,
@@ -234,9 +269,32 @@ void ln_net_drop(ln_net *net, ln_node *node, ln_iface *iface, ln_pkt *pkt,
     ln_pkt_free(pkt);
 }
 
+/* Reading sums over every actor: reads are rare (net:drops(), tests, a
+ * report), drops are not. */
+void ln_net_drops(const ln_net *net, uint64_t *out)
+{
+    memset(out, 0, LN_DROP__COUNT * sizeof *out);
+    for (uint32_t a = 0; a < net->cap_actors; a++) {
+        const ln_actor_counts *c = net->actors[a];
+        if (!c) continue;
+        for (int r = 0; r < LN_DROP__COUNT; r++) out[r] += c->drops[r];
+    }
+}
+
+uint64_t ln_net_drop_total(const ln_net *net, ln_drop_reason reason)
+{
+    uint64_t n = 0;
+    for (uint32_t a = 0; a < net->cap_actors; a++)
+        if (net->actors[a]) n += net->actors[a]->drops[reason];
+    return n;
+}
+
 ln_pkt *ln_net_pkt(ln_net *net, uint32_t len)
 {
     ln_pkt *p = ln_pkt_alloc(net->pool, len);
-    if (p) p->id = net->next_pkt_id++;
+    if (p) {
+        uint32_t actor = ln_sim_actor(&net->sim);
+        p->id = ln_pkt_id(actor, ++net->actors[actor]->pkts);
+    }
     return p;
 }

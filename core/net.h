@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "actor.h"
 #include "event.h"
 #include "pkt.h"
 #include "rand.h"
@@ -44,9 +45,12 @@ typedef struct ln_net {
     ln_sim sim;
     uint64_t seed;
     ln_pktpool *pool;
-    uint64_t next_pkt_id;          /* trace ids for new packets */
     uint32_t n_actors;             /* actor ids given out (sim.h): nodes and
                                     * switches from 1, in creation order */
+    ln_actor_counts counts;        /* the network's own share (actor 0) */
+    ln_actor_counts **actors;      /* every actor's share, by actor id (NULL
+                                    * for an id whose creation failed) */
+    uint32_t cap_actors;
 
     struct ln_node **nodes;   uint32_t n_nodes, cap_nodes;
     struct ln_link **links;   uint32_t n_links, cap_links;
@@ -60,7 +64,6 @@ typedef struct ln_net {
     bool draining;                 /* running the deferred changes */
     ln_timer defer_timer;          /* runs them when asked outside any event */
 
-    uint64_t drops[LN_DROP__COUNT];/* every drop in the network, by reason */
     uint32_t mac_seq;              /* next MAC address suffix */
     uint64_t topo_gen;             /* bumped by every new node, interface or
                                     * address: lets observers cache lookups */
@@ -97,17 +100,34 @@ void ln_net_emit(ln_net *net, ln_event *ev);
 void ln_net_defer(ln_net *net, ln_defer_fn fn, const void *data, size_t len);
 static inline bool ln_net_observing(const ln_net *net) { return net->emitting != 0; }
 
-/* Discard a packet: count it (net, and node when given), emit DROP when
- * anybody listens, free it.  Consumes pkt (NULL allowed: count only). */
+/* The running actor's share of the network's counters (actor.h): where an
+ * event adds to a whole-network total. */
+static inline ln_actor_counts *ln_net_counts(ln_net *net)
+{
+    return net->actors[ln_sim_actor(&net->sim)];
+}
+
+/* Discard a packet: count it (the running actor's share of the network's
+ * totals, and node's own when given), emit DROP when anybody listens, free
+ * it.  Consumes pkt (NULL allowed: count only). */
 void ln_net_drop(ln_net *net, struct ln_node *node, struct ln_iface *iface,
                  ln_pkt *pkt, ln_layer layer, ln_drop_reason reason);
+/* Drops in the whole network, by reason: every actor's share summed into
+ * out[LN_DROP__COUNT]; and one reason's total. */
+void ln_net_drops(const ln_net *net, uint64_t *out);
+uint64_t ln_net_drop_total(const ln_net *net, ln_drop_reason reason);
 
-/* A fresh packet with a new trace id (see ln_pkt_alloc). */
+/* A fresh packet with a new trace id (pkt.h): the running actor's and its
+ * next count (see ln_pkt_alloc). */
 ln_pkt *ln_net_pkt(ln_net *net, uint32_t len);
 
 /* The next actor id (sim.h): every node and switch takes one when it is
- * created, so ids follow the script, never the run. */
-static inline uint32_t ln_net_new_actor(ln_net *net) { return ++net->n_actors; }
+ * created, so ids follow the script, never the run.  0 when none is left
+ * (trace ids hold the actor in LN_PKT_ID_ACTOR_MAX). */
+static inline uint32_t ln_net_new_actor(ln_net *net)
+{
+    return net->n_actors < LN_PKT_ID_ACTOR_MAX ? ++net->n_actors : 0;
+}
 
 /* Lookup by name; NULL when absent (node.c). */
 struct ln_node *ln_net_node(const ln_net *net, const char *name);
@@ -118,7 +138,8 @@ struct ln_node *ln_net_node(const ln_net *net, const char *name);
 int ln_net_own(ln_net *net, void *obj, ln_finalizer fin, int stage);
 
 /* Registration, used by the constructors in node.c, link.c, switch.c:
- * listed (for lookups) and owned (freed with fin).  0, or LN_ENOMEM with
+ * listed (for lookups) and owned (freed with fin); a node's or switch's
+ * counters (actor.h) reachable by its actor id.  0, or LN_ENOMEM with
  * nothing registered. */
 int ln_net_add_node(ln_net *net, struct ln_node *n, ln_finalizer fin);
 int ln_net_add_link(ln_net *net, struct ln_link *l, ln_finalizer fin);

@@ -88,6 +88,12 @@ ln_node *ln_node_new(ln_net *net, const char *name, bool forwarding, char *err, 
     n->net = net;
     n->id = net->n_nodes;
     n->actor = ln_net_new_actor(net);
+    if (!n->actor) {
+        free(n);
+        snprintf(err, errlen, "node \"%s\": too many nodes and switches (%u at most)",
+                 name, (unsigned)LN_PKT_ID_ACTOR_MAX);
+        return NULL;
+    }
     snprintf(n->name, sizeof n->name, "%s", name);
     n->forwarding = forwarding;
     char label[64];

@@ -95,7 +95,10 @@ typedef struct ln_node {
     struct ln_ic_chain *ic[2];    /* interception hooks on input (LN_IC_IN) and output
                                    * (LN_IC_OUT), owned by intercept.c; NULL: none */
     uint64_t mib[LN_MIB__COUNT];
-    uint64_t drops[LN_DROP__COUNT];
+    uint64_t drops[LN_DROP__COUNT];  /* drops of this node's packets (ln_net_drop's
+                                      * node), whoever's event made them */
+    ln_actor_counts counts;       /* this actor's share of the network's counters
+                                   * (actor.h), written only by its own events */
     void *ud;                     /* owned by the Lua binding */
 } ln_node;
 

@@ -89,7 +89,7 @@ void ln_pkt_free(ln_pkt *pkt)
     /* A packet must not be freed while its timer is armed: the holder that
      * armed it owns it. */
     if (ln_timer_armed(&pkt->timer))
-        ln_fatal("packet %llu freed while its timer is armed", (unsigned long long)pkt->id);
+        ln_fatal("packet " LN_PKT_ID_FMT " freed while its timer is armed", LN_PKT_ID_ARGS(pkt->id));
     ln_pkt **list = pkt->cap == LN_PKT_SMALL ? &p->free_small : &p->free_large;
     pkt->next = *list;
     *list = pkt;

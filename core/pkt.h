@@ -18,6 +18,7 @@
 #ifndef LN_PKT_H
 #define LN_PKT_H
 
+#include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
 #include "sim.h"
@@ -28,6 +29,35 @@
 
 struct ln_iface;
 struct ln_pktpool;
+
+/* Trace ids.  An id is made by the actor whose event creates the packet
+ * (ln_net_pkt: the running actor, sim.h), from that actor's own count:
+ *
+ *     id = actor << 40 | n        n = 1, 2, 3, ... for each actor
+ *
+ * so it does not depend on how a run interleaves actors, nor on which
+ * process of a split run makes it (docs/parallel.md, rule 4).  It stays
+ * one integer, so events carry it and Lua tables key on it as before.
+ * Actors get 23 bits, which keeps every id a positive Lua integer (8
+ * million nodes and switches); the count gets 40 (a trillion packets from
+ * one actor, over a day of one busy core), past which it wraps and old
+ * ids come back: they follow a packet, they do not name it forever.
+ * People read an id as "actor.n" (LN_PKT_ID_FMT, lunet.trace_id): "3.17"
+ * is actor 3's 17th packet; the script's own packets (actor 0, the
+ * network) are 0.1, 0.2, ... whose integers are plain 1, 2, ... */
+#define LN_PKT_ID_SHIFT     40
+#define LN_PKT_ID_COUNT     ((UINT64_C(1) << LN_PKT_ID_SHIFT) - 1)   /* mask */
+#define LN_PKT_ID_ACTOR_MAX ((UINT32_C(1) << (63 - LN_PKT_ID_SHIFT)) - 1)
+
+static inline uint64_t ln_pkt_id(uint32_t actor, uint64_t n)
+{
+    return (uint64_t)actor << LN_PKT_ID_SHIFT | (n & LN_PKT_ID_COUNT);
+}
+static inline uint32_t ln_pkt_id_actor(uint64_t id) { return (uint32_t)(id >> LN_PKT_ID_SHIFT); }
+static inline uint64_t ln_pkt_id_count(uint64_t id) { return id & LN_PKT_ID_COUNT; }
+/* printf("frame " LN_PKT_ID_FMT, LN_PKT_ID_ARGS(p->id)) prints "frame 3.17". */
+#define LN_PKT_ID_FMT "%" PRIu32 ".%" PRIu64
+#define LN_PKT_ID_ARGS(id) ln_pkt_id_actor(id), ln_pkt_id_count(id)
 
 /* What a packet's sender meant it as, where the bytes alone leave it to
  * guessing (a retransmission looks like the original).  Wireshark's
@@ -49,7 +79,7 @@ typedef struct ln_pkt {
     uint8_t *buf;
     struct ln_pkt *next;        /* queue link, owned by the current holder */
     ln_timer timer;             /* for the current holder (e.g. a link) */
-    uint64_t id;                /* trace id: follows the packet across hops */
+    uint64_t id;                /* trace id (above): follows the packet across hops */
     uint64_t mark;              /* scratch for the current holder */
     struct ln_iface *in_if;     /* interface it arrived on, or NULL */
     struct ln_pktpool *pool;

@@ -286,6 +286,13 @@ ln_switch *ln_switch_new(ln_net *net, const char *name, bool hub,
     s->net = net;
     s->id = net->n_switches;
     s->actor = ln_net_new_actor(net);
+    if (!s->actor) {
+        free(s->fdb);
+        free(s);
+        FAIL(err, errlen, "switch \"%s\": too many nodes and switches (%u at most)",
+             name, (unsigned)LN_PKT_ID_ACTOR_MAX);
+        return NULL;
+    }
     snprintf(s->name, sizeof s->name, "%s", name);
     s->hub = hub;
     s->fdb_size = FDB_INITIAL;

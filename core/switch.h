@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "actor.h"
 #include "port.h"
 #include "sim.h"
 
@@ -41,6 +42,8 @@ typedef struct ln_switch {
     ln_time fdb_swept;            /* when full: next purge of aged entries */
     ln_time aging;
     ln_switch_stats st;
+    ln_actor_counts counts;       /* this actor's share of the network's counters
+                                   * (actor.h), written only by its own events */
     void *ud;                     /* owned by the Lua binding */
 } ln_switch;
 

@@ -156,6 +156,21 @@ static int l_now(lua_State *L)
     return 1;
 }
 
+/* lunet.trace_id(id): a trace id (ev.id) as people read it, "3.17" for
+ * actor 3's 17th packet, then the actor and the count (pkt.h).  The
+ * encoding lives in C only, so pictures call this instead of shifting. */
+static int l_trace_id(lua_State *L)
+{
+    lua_Integer id = lnl_checkinteger(L, 1, "lunet.trace_id");
+    if (id < 0)
+        lnl_argerror(L, 1, "lunet.trace_id", "expected a trace id (an integer, 0 or more), got %I", id);
+    uint64_t u = (uint64_t)id;
+    lua_pushfstring(L, "%I.%I", (lua_Integer)ln_pkt_id_actor(u), (lua_Integer)ln_pkt_id_count(u));
+    lua_pushinteger(L, (lua_Integer)ln_pkt_id_actor(u));
+    lua_pushinteger(L, (lua_Integer)ln_pkt_id_count(u));
+    return 3;
+}
+
 static int l_current_net(lua_State *L)
 {
     lnl_current_net(L);
@@ -245,7 +260,7 @@ int luaopen_lunet(lua_State *L)
 
     static const luaL_Reg f[] = {
         {"net", lnl_net_new}, {"now", l_now}, {"current_net", l_current_net},
-        {"isatty", l_isatty}, {NULL, NULL},
+        {"isatty", l_isatty}, {"trace_id", l_trace_id}, {NULL, NULL},
     };
     luaL_setfuncs(L, f, 0);
     lnl_open_units(L);

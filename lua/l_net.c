@@ -450,7 +450,9 @@ void lnl_push_counters(lua_State *L, const void *st, const lnl_counter *c)
 static int net_drops(lua_State *L)
 {
     lnl_net *n = lnl_checknet(L, 1, "net:drops");
-    lnl_push_drops(L, n->net->drops);
+    uint64_t drops[LN_DROP__COUNT];
+    ln_net_drops(n->net, drops);
+    lnl_push_drops(L, drops);
     return 1;
 }
 

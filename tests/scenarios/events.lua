@@ -28,3 +28,29 @@ test("tx events carry the frame's bytes, MACs and ethertype", function(net)
   expect(proto):eq(1)
   expect(echo.bytes:sub(1, 6)):eq(string.char(2, 0, 0, 0, 0, 2))
 end)
+
+test("trace ids: the maker's actor and its own count, the same on every hop", function(net)
+  local lab = lunet.topology(TOPO .. "two_hosts.lua", net, {})
+  local tx, rx = {}, {}
+  net:on("tx", function(ev) tx[#tx + 1] = ev end)
+  net:on("rx", function(ev) rx[ev.id] = ev end)
+  -- from the script itself (actor 0, the network), then from h1's task
+  -- (h1 is actor 1, h2 actor 2: creation order)
+  lab.h1:inject{ip = {dst = lab.h2_ip, proto = 17}, payload = "x"}
+  lab.h1:spawn(function() lab.h1:ping(lab.h2_ip, {count = 1, quiet = true}) end)
+  net:run("1s")                  -- before ARP's entries go stale and are probed
+  local seen = {}
+  for _, ev in ipairs(tx) do
+    local s, actor, n = lunet.trace_id(ev.id)
+    expect(s):eq(actor .. "." .. n)
+    expect(ev.id):eq(actor << 40 | n)
+    expect(rx[ev.id], "the frame arrived under the same id"):truthy()
+    seen[#seen + 1] = (ev.proto or "arp") .. " " .. s
+  end
+  -- The script's inject made the datagram (0.1) and, to resolve h2, the
+  -- ARP request (0.2), which goes first; h2's reply is its first packet.
+  -- Then h1's echo request and h2's echo reply.
+  expect(table.concat(seen, ", ")):eq("arp 0.2, arp 2.1, udp 0.1, icmp 1.1, icmp 2.2")
+  expect(select(2, pcall(lunet.trace_id, -1))):matches("0 or more%), got %-1")
+  expect(select(2, pcall(lunet.trace_id, "x"))):matches("lunet.trace_id")
+end)

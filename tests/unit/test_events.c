@@ -427,7 +427,7 @@ static void test_link_queue_and_drops(void)
     }
     CHECK(n_recs && recs[n_recs - 1].type == LN_EV_QUEUE && recs[n_recs - 1].value == 0 &&
           recs[n_recs - 1].value2 == 0);
-    CHECK_U64(net->drops[LN_DROP_QUEUE_FULL], 1);
+    CHECK_U64(ln_net_drop_total(net, LN_DROP_QUEUE_FULL), 1);
     CHECK_U64(a->drops[LN_DROP_QUEUE_FULL], 0);
 
     /* Going down flushes the queue: LINK, QUEUE 0, then the drops (the
@@ -446,7 +446,7 @@ static void test_link_queue_and_drops(void)
         if (down[i] == LN_EV_DROP) CHECK_EQ(recs[i].reason, LN_DROP_LINK_DOWN);
     }
     ln_link_set_up(l, 0, true);
-    CHECK_U64(net->drops[LN_DROP_LINK_DOWN], 3);
+    CHECK_U64(ln_net_drop_total(net, LN_DROP_LINK_DOWN), 3);
     CHECK_U64(a->drops[LN_DROP_LINK_DOWN], 0);
 
     /* Loss on the other direction: the drop names the link, direction 1
@@ -466,7 +466,7 @@ static void test_link_queue_and_drops(void)
         CHECK(recs[0].node == NULL && recs[0].iface == NULL && recs[0].has_pkt);
         CHECK_U64(recs[0].time - t0, 800000);
     }
-    CHECK_U64(net->drops[LN_DROP_LOSS], 1);
+    CHECK_U64(ln_net_drop_total(net, LN_DROP_LOSS), 1);
     CHECK_U64(a->drops[LN_DROP_LOSS], 0);
     CHECK_U64(ln_pktpool_in_use(net->pool), pool0);
     ln_net_free(net);
@@ -578,14 +578,18 @@ static void test_nobody_listening_same_wire(void)
     CHECK_U64(loud.received, quiet.received);
     CHECK_U64(loud.frames, quiet.frames);
     CHECK_U64(loud.hash, quiet.hash);
-    CHECK(memcmp(loud.w->net->drops, quiet.w->net->drops, sizeof quiet.w->net->drops) == 0);
+    uint64_t loud_drops[LN_DROP__COUNT], quiet_drops[LN_DROP__COUNT];
+    ln_net_drops(loud.w->net, loud_drops);
+    ln_net_drops(quiet.w->net, quiet_drops);
+    CHECK(memcmp(loud_drops, quiet_drops, sizeof quiet_drops) == 0);
     CHECK_U64(TH_MIB(loud.w->a, TcpRetransSegs), TH_MIB(quiet.w->a, TcpRetransSegs));
     /* The run exercised what the events now carry. */
     CHECK(loud.evs[LN_EV_TCP_RTT] > 0);
     CHECK(loud.evs[LN_EV_QUEUE] > 0);
     CHECK(loud.kinded > 0);
-    CHECK(loud.w->net->drops[LN_DROP_LOSS] > 0 && loud.w->net->drops[LN_DROP_QUEUE_FULL] > 0);
-    CHECK_U64(loud.link_drops, loud.w->net->drops[LN_DROP_LOSS] + loud.w->net->drops[LN_DROP_QUEUE_FULL]);
+    CHECK(ln_net_drop_total(loud.w->net, LN_DROP_LOSS) > 0 && ln_net_drop_total(loud.w->net, LN_DROP_QUEUE_FULL) > 0);
+    CHECK_U64(loud.link_drops, ln_net_drop_total(loud.w->net, LN_DROP_LOSS) +
+                               ln_net_drop_total(loud.w->net, LN_DROP_QUEUE_FULL));
     CHECK(TH_MIB(quiet.w->a, TcpRetransSegs) > 0);
     world_release(quiet.w);
     world_release(loud.w);

@@ -202,7 +202,7 @@ static void test_drop_nth(void)
     CHECK_EQ(arrived.tag[0], 1);
     CHECK_EQ(arrived.tag[1], 3);
     CHECK_U64(w->drops[LN_DROP_INTERCEPT], 1);
-    CHECK_U64(w->net->drops[LN_DROP_INTERCEPT], 1);
+    CHECK_U64(ln_net_drop_total(w->net, LN_DROP_INTERCEPT), 1);
     CHECK_U64(ln_ic_get_info(ic)->matched, 3);
     CHECK_U64(ln_ic_get_info(ic)->acted, 1);
     CHECK_EQ(ln_ic_count(w->net), 1);

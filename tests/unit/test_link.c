@@ -344,7 +344,7 @@ static void test_drop_tail(void)
     CHECK_EQ(r.b.seq[2], 2);
     CHECK_U64(d->st.dropped_queue, 2);
     CHECK_U64(d->st.enqueued, 3);
-    CHECK_U64(r.net->drops[LN_DROP_QUEUE_FULL], 2);
+    CHECK_U64(ln_net_drop_total(r.net, LN_DROP_QUEUE_FULL), 2);
 
     /* In bytes: 1000-byte frames against a 3000-byte queue. */
     c.queue_pkts = 0;
@@ -356,7 +356,7 @@ static void test_drop_tail(void)
     ln_sim_run(&r.net->sim);
     CHECK_EQ(r.b.n, 7);
     CHECK_U64(d->st.dropped_queue, 4);
-    CHECK_U64(r.net->drops[LN_DROP_QUEUE_FULL], 4);
+    CHECK_U64(ln_net_drop_total(r.net, LN_DROP_QUEUE_FULL), 4);
     /* A smaller frame still fits where a bigger one did not. */
     send_n(&r, 3, 1000, 200);   /* 1 sending, 2000 B waiting */
     send_ab(&r, 1001, 300);
@@ -381,7 +381,7 @@ static void test_mtu(void)
     CHECK_EQ(r.b.n, 2);
     CHECK_EQ(r.b.seq[0], 1);
     CHECK_U64(r.a.port.out->st.dropped_mtu, 1);
-    CHECK_U64(r.net->drops[LN_DROP_LINK_MTU], 1);
+    CHECK_U64(ln_net_drop_total(r.net, LN_DROP_LINK_MTU), 1);
     rig_close(&r);
 }
 
@@ -404,7 +404,7 @@ static void loss_pattern(uint64_t seed, const ln_linkcfg *c, uint32_t n, uint8_t
     uint64_t nlost = 0;
     for (uint32_t i = 0; i < n; i++) nlost += lost[i];
     CHECK_U64(r.a.port.out->st.dropped_loss, nlost);
-    CHECK_U64(r.net->drops[LN_DROP_LOSS], nlost);
+    CHECK_U64(ln_net_drop_total(r.net, LN_DROP_LOSS), nlost);
     rig_close(&r);
 }
 
@@ -656,7 +656,7 @@ static void test_up_down(void)
     CHECK_EQ(d->q_len, 0);
     CHECK_U64(d->epoch, 1);
     CHECK_U64(stats_of(d).dropped_down, 5);
-    CHECK_U64(r.net->drops[LN_DROP_LINK_DOWN], 5);
+    CHECK_U64(ln_net_drop_total(r.net, LN_DROP_LINK_DOWN), 5);
     CHECK_EQ(g.n, 1);
     CHECK(g.type[0] == LN_EV_LINK && g.dir[0] == 0);
     CHECK_U64(ln_pktpool_in_use(r.net->pool), 0);

@@ -154,7 +154,7 @@ static void test_learn_forward_flood(void)
     CHECK_EQ(xmit(&r, 0, other, BCAST, 7), 0x6);           /* learn `other` on p1 */
     CHECK_EQ(xmit(&r, 0, MAC[0], other, 8), 0x0);
     CHECK_U64(s->st.filtered, 1);
-    CHECK_U64(r.net->drops[LN_DROP_SWITCH_FILTER], 1);
+    CHECK_U64(ln_net_drop_total(r.net, LN_DROP_SWITCH_FILTER), 1);
 
     /* A station that moves is relearned on its new port. */
     CHECK_EQ(xmit(&r, 2, MAC[0], BCAST, 9), 0x3);
@@ -167,7 +167,7 @@ static void test_learn_forward_flood(void)
     memset(p->data, 0xff, 10);
     ln_link_send(r.h[0].port.out, p);
     ln_sim_run(&r.net->sim);
-    CHECK_U64(r.net->drops[LN_DROP_TRUNCATED], 1);
+    CHECK_U64(ln_net_drop_total(r.net, LN_DROP_TRUNCATED), 1);
 
     /* foreach sees the live entries: MAC[0..2] and `other`. */
     int count = 0;
@@ -310,7 +310,7 @@ static void test_unlinked(void)
     rig_open(&r, "sw1", false);
     ln_switch_add_port(r.sw);                       /* p4, no link */
     CHECK_EQ(xmit(&r, 0, MAC[0], BCAST, 1), 0x6);
-    CHECK_U64(r.net->drops[LN_DROP_NO_CARRIER], 0);
+    CHECK_U64(ln_net_drop_total(r.net, LN_DROP_NO_CARRIER), 0);
     rig_close(&r);
 
     char err[64];
@@ -322,7 +322,7 @@ static void test_unlinked(void)
     memset(p->data, 0xff, 60);
     ln_link_send(h.port.out, p);
     ln_sim_run(&net->sim);
-    CHECK_U64(net->drops[LN_DROP_NO_CARRIER], 1);
+    CHECK_U64(ln_net_drop_total(net, LN_DROP_NO_CARRIER), 1);
     CHECK_U64(ln_pktpool_in_use(net->pool), 0);
     ln_net_free(net);
 }
