@@ -11,7 +11,7 @@ PCAP_DIR ?= $(BUILD)/pcap
 REPORT_DIR ?= $(BUILD)/report
 PREFIX   ?= /usr/local
 # DESTDIR (staged installs) is read from the command line or the environment.
-BENCHES  := bench_engine bench_tcp
+BENCHES  := bench_engine bench_tcp bench_partition
 
 # Debian packages and a file each one provides, to tell whether it is there.
 DEPS := cmake:/usr/bin/cmake \

@@ -27,7 +27,8 @@
     X(LN_EBUSY,         -17, "busy")                   \
     X(LN_EAGAIN,        -18, "would block")            \
     X(LN_EPROTO,        -19, "protocol error")        \
-    X(LN_ENODEV,        -20, "no such device")
+    X(LN_ENODEV,        -20, "no such device")         \
+    X(LN_ENOTSUP,       -21, "not supported")
 
 enum {
 #define LN_ERR_ENUM(name, val, word) name = (val),
