@@ -45,4 +45,9 @@ void ln_linkrx_free(ln_linkdir *d);   /* frees what is in flight */
  * left, and any older frame that still turns up. */
 void ln_linkrx_notice(ln_linkdir *d, uint32_t epoch, ln_time at);
 
+/* The same, from another process (dist.c): the order key made there, and
+ * no routing (the receiver half is this process's). */
+void ln_linkrx_notice_as(ln_linkdir *d, uint32_t epoch, ln_time at, uint32_t creator, uint64_t seq);
+void ln_linkrx_accept_as(ln_linkdir *d, ln_pkt *p, ln_time at, uint32_t creator, uint64_t seq);
+
 #endif

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dist.h"
 #include "err.h"
 #include "event.h"
 #include "link_int.h"
@@ -64,7 +65,7 @@ static void arrive(void *arg)
     d->to->rx(d->to, p);
 }
 
-void ln_linkrx_accept(ln_linkdir *d, ln_pkt *p, ln_time at)
+void ln_linkrx_accept_as(ln_linkdir *d, ln_pkt *p, ln_time at, uint32_t creator, uint64_t seq)
 {
     ln_linkrx *rx = &d->rx;
     p->mark = (uint64_t)(uintptr_t)d;
@@ -74,7 +75,19 @@ void ln_linkrx_accept(ln_linkdir *d, ln_pkt *p, ln_time at)
     ln_timer_own(&p->timer, d->to->actor);
     ln_pktlist_append(&rx->fl_head, &rx->fl_tail, p);
     rx->in_flight++;
-    ln_timer_arm(&d->link->net->sim, &p->timer, at);
+    ln_timer_arm_as(&d->link->net->sim, &p->timer, at, creator, seq);
+}
+
+void ln_linkrx_accept(ln_linkdir *d, ln_pkt *p, ln_time at)
+{
+    ln_net *net = d->link->net;
+    if (net->dist && ln_dist_accept(net->dist, d, p, at)) return;
+    /* The arrival's creator is the sending port's actor, whoever runs:
+     * the script (actor 0) sends from a host on every process of a split
+     * run, but only the host's own process has the real copy, so only
+     * that host's count may number what it sends. */
+    uint32_t from = d->from->actor;
+    ln_linkrx_accept_as(d, p, at, from, ln_sim_take_seq_of(&net->sim, from));
 }
 
 /* The direction went down and came back (or not) in `epoch`: whatever is
@@ -126,6 +139,13 @@ static void notice_due(void *arg)
 
 void ln_linkrx_notice(ln_linkdir *d, uint32_t epoch, ln_time at)
 {
+    ln_net *net = d->link->net;
+    if (net->dist && ln_dist_notice(net->dist, d, epoch, at)) return;
+    ln_linkrx_notice_as(d, epoch, at, d->from->actor, UINT64_MAX);
+}
+
+void ln_linkrx_notice_as(ln_linkdir *d, uint32_t epoch, ln_time at, uint32_t creator, uint64_t seq)
+{
     ln_linkrx *rx = &d->rx;
     if (at <= ln_net_now(d->link->net) && rx->n_nt == 0) {
         hear(d, epoch);
@@ -141,7 +161,12 @@ void ln_linkrx_notice(ln_linkdir *d, uint32_t epoch, ln_time at)
         rx->cap_nt = ncap;
     }
     rx->nt[rx->n_nt++] = (ln_linknotice){ .at = at, .epoch = epoch };
-    if (!ln_timer_armed(&rx->nt_timer)) ln_timer_arm(&d->link->net->sim, &rx->nt_timer, at);
+    if (!ln_timer_armed(&rx->nt_timer)) {
+        ln_sim *s = &d->link->net->sim;
+        /* Local: the sender's next seq, taken only when it arms
+         * (UINT64_MAX asks for that); from another rank: the key made there. */
+        ln_timer_arm_as(s, &rx->nt_timer, at, creator, seq == UINT64_MAX ? ln_sim_take_seq_of(s, creator) : seq);
+    }
 }
 
 void ln_linkrx_init(ln_linkdir *d)

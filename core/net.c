@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "dist.h"
 #include "err.h"
 #include "node.h"
 #include "switch.h"
@@ -52,6 +53,18 @@ ln_net *ln_net_new(uint64_t seed)
     return net;
 }
 
+void ln_net_set_dist(ln_net *net, ln_dist *d)
+{
+    ln_dist_free(net->dist);
+    net->dist = d;
+    ln_sim_set_remote(&net->sim, d ? d->remote : NULL, d ? d->n_actors + 1 : 0);
+}
+
+bool ln_net_local(const ln_net *net, uint32_t actor)
+{
+    return ln_dist_local(net->dist, actor);
+}
+
 void ln_net_free(ln_net *net)
 {
     if (!net) return;
@@ -67,6 +80,7 @@ void ln_net_free(ln_net *net)
     free(net->links);
     free(net->switches);
     free(net->actors);
+    ln_dist_free(net->dist);
     free(net->caps);
     free(net->subs);
     for (uint32_t i = 0; i < net->n_deferred; i++) free(net->deferred[i].data);

@@ -68,6 +68,7 @@ typedef struct ln_net {
     uint64_t topo_gen;             /* bumped by every new node, interface or
                                     * address: lets observers cache lookups */
     struct ln_capture **caps; uint32_t n_caps, cap_caps;  /* open captures */
+    struct ln_dist *dist;          /* split across processes (dist.h), or NULL */
     struct ln_ic_set *ic;          /* interception hooks, owned by intercept.c */
     ln_owned *owned; uint32_t n_owned, cap_owned;   /* ln_net_own */
     uint32_t trace_mask;           /* debug trace: 1 << ln_trace_sub (trace.h) */
@@ -128,6 +129,12 @@ static inline uint32_t ln_net_new_actor(ln_net *net)
 {
     return net->n_actors < LN_PKT_ID_ACTOR_MAX ? ++net->n_actors : 0;
 }
+
+/* Split the network (dist.h): from now on this process runs only its own
+ * actors' events.  The network owns d (NULL: whole again). */
+void ln_net_set_dist(ln_net *net, struct ln_dist *d);
+/* Is the actor's state this process's to run (always, unsplit)? */
+bool ln_net_local(const ln_net *net, uint32_t actor);
 
 /* Lookup by name; NULL when absent (node.c). */
 struct ln_node *ln_net_node(const ln_net *net, const char *name);

@@ -12,6 +12,7 @@
 #include "sim.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "err.h"
 
@@ -69,8 +70,10 @@ void ln_sim_destroy(ln_sim *s)
 {
     for (uint32_t i = 0; i < s->len; i++) s->heap[i].t->slot = LN_TIMER_IDLE;
     free(s->heap);
+    free(s->aseq);
     s->heap = NULL;
-    s->len = s->cap = 0;
+    s->aseq = NULL;
+    s->len = s->cap = s->n_aseq = 0;
 }
 
 void ln_timer_init(ln_timer *t, ln_timer_fn fn, void *arg)
@@ -108,15 +111,37 @@ void ln_timer_arm_as(ln_sim *s, ln_timer *t, ln_time when, uint32_t creator, uin
     }
     t->when = when;
     uint32_t owner = t->owner == LN_ACTOR_RUNNING ? s->actor : t->owner;
+    if (s->remote && owner < s->n_remote && s->remote[owner]) return;   /* inert here */
     s->heap[s->len] = (ln_heapent){
         .when = when, .who = (uint64_t)owner << 32 | creator, .seq = seq, .t = t };
     t->slot = s->len++;
     sift_up(s, t->slot);
 }
 
+/* A count per creator, not one for the process: the order of two events
+ * of one (owner, creator) pair is the order the creator armed them, and
+ * that count is the same whichever process runs the creator, where a
+ * process-wide count would depend on what else that process ran.  In one
+ * process the two orders agree, since ties compare owner and creator
+ * first. */
+uint64_t ln_sim_take_seq(ln_sim *s) { return ln_sim_take_seq_of(s, s->actor); }
+
+uint64_t ln_sim_take_seq_of(ln_sim *s, uint32_t c)
+{
+    if (c >= s->n_aseq) {
+        uint32_t n = c < 15 ? 16 : c * 2 + 1;
+        uint64_t *a = realloc(s->aseq, n * sizeof *a);
+        if (!a) ln_fatal("out of memory for the arming counts of %u actors", n);
+        memset(a + s->n_aseq, 0, (n - s->n_aseq) * sizeof *a);
+        s->aseq = a;
+        s->n_aseq = n;
+    }
+    return s->aseq[c]++;
+}
+
 void ln_timer_arm(ln_sim *s, ln_timer *t, ln_time when)
 {
-    ln_timer_arm_as(s, t, when, s->actor, s->next_seq++);
+    ln_timer_arm_as(s, t, when, s->actor, ln_sim_take_seq(s));
 }
 
 void ln_timer_arm_in(ln_sim *s, ln_timer *t, ln_time delay)
@@ -177,3 +202,22 @@ uint64_t ln_sim_run(ln_sim *s)
 }
 
 void ln_sim_stop(ln_sim *s) { s->stop = true; }
+
+/* A split (dist.h): timers armed before it for actors another process
+ * runs are forgotten here, as ln_timer_arm would not have armed them. */
+void ln_sim_set_remote(ln_sim *s, const uint8_t *remote, uint32_t n)
+{
+    s->remote = remote;
+    s->n_remote = n;
+    if (!remote) return;
+    uint32_t j = 0;
+    for (uint32_t i = 0; i < s->len; i++) {
+        uint32_t owner = (uint32_t)(s->heap[i].who >> 32);
+        if (owner < n && remote[owner]) s->heap[i].t->slot = LN_TIMER_IDLE;
+        else s->heap[j++] = s->heap[i];
+    }
+    s->len = j;
+    for (uint32_t i = 0; i < s->len; i++) s->heap[i].t->slot = i;
+    for (uint32_t i = s->len / 4 + 1; i-- > 0;)
+        if (i < s->len) sift_down(s, i);
+}

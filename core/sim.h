@@ -76,7 +76,11 @@ typedef struct ln_heapent {
 
 typedef struct ln_sim {
     ln_time now;
-    uint64_t next_seq;
+    uint64_t *aseq;     /* per creator actor: its arming count, the key's seq */
+    uint32_t n_aseq;
+    const uint8_t *remote;  /* a split run (dist.h): remote[actor] set when another
+                             * process runs that actor's events; NULL otherwise */
+    uint32_t n_remote;
     uint32_t actor;     /* owner of the running event; LN_ACTOR_NET outside
                          * events (the script's top level) */
     uint64_t events;    /* callbacks run since creation */
@@ -106,15 +110,24 @@ static inline void ln_timer_own(ln_timer *t, uint32_t actor) { t->owner = actor;
 static inline uint32_t ln_sim_actor(const ln_sim *s) { return s->actor; }
 static inline bool ln_timer_armed(const ln_timer *t) { return t->slot != LN_TIMER_IDLE; }
 /* Arm (or re-arm) for absolute time `when`; a time in the past means now.
- * Re-arming takes a new key (the running actor as creator, a new seq), as
- * if cancelled and armed again. */
+ * Re-arming takes a new key (the running actor as creator, the creator's
+ * next seq), as if cancelled and armed again.  In a split run a timer
+ * whose owner another process runs is not armed at all: that actor's
+ * copy here is inert (dist.h). */
 void ln_timer_arm(ln_sim *s, ln_timer *t, ln_time when);
 void ln_timer_arm_in(ln_sim *s, ln_timer *t, ln_time delay);
 /* Arm with the creator and seq of an event armed elsewhere: what a frame
- * from another process carries (the creator's rank took seq from its
- * next_seq).  Keys stay comparable because events of one (owner, creator)
- * pair are all armed on the creator's rank. */
+ * from another process carries (ln_sim_take_seq there).  Keys stay
+ * comparable because a creator's seqs are its own count, taken on the
+ * one process that runs its events. */
 void ln_timer_arm_as(ln_sim *s, ln_timer *t, ln_time when, uint32_t creator, uint64_t seq);
+/* The running actor's next seq, as ln_timer_arm would take it; and a
+ * given creator's. */
+uint64_t ln_sim_take_seq(ln_sim *s);
+uint64_t ln_sim_take_seq_of(ln_sim *s, uint32_t creator);
+/* A split run (dist.h): remote[actor] set for the actors another process
+ * runs; their timers armed already are dropped, later ones not armed. */
+void ln_sim_set_remote(ln_sim *s, const uint8_t *remote, uint32_t n);
 void ln_timer_cancel(ln_sim *s, ln_timer *t);
 
 /* Time of the earliest armed timer, or LN_NEVER when idle. */

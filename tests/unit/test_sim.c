@@ -213,7 +213,7 @@ static void p_start(void *arg)
         pmsg *m = &g_w->act[to]->msg[a->id];
         if (g_w->sim_of[to] == s) { ln_timer_arm(s, &m->t, 20); continue; }
         /* Another partition: a message carrying the key's creator part. */
-        g_w->out[g_w->n_out++] = (pout){ 20, to, a->id, s->next_seq++ };
+        g_w->out[g_w->n_out++] = (pout){ 20, to, a->id, ln_sim_take_seq(s) };
     }
 }
 
