@@ -14,6 +14,9 @@ PREFIX   ?= /usr/local
 BENCHES  := bench_engine bench_tcp bench_partition
 
 # Debian packages and a file each one provides, to tell whether it is there.
+# Open MPI (lunet run --ranks) and METIS (its partitioner) are optional for
+# the build, but make installs them so that the split-run tests run.
+MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 DEPS := cmake:/usr/bin/cmake \
         pkg-config:/usr/bin/pkg-config \
         gcc:/usr/bin/gcc \
@@ -21,6 +24,9 @@ DEPS := cmake:/usr/bin/cmake \
         libev-dev:/usr/include/ev.h \
         libpcap-dev:/usr/include/pcap/pcap.h \
         libedit-dev:/usr/include/editline/readline.h \
+        libopenmpi-dev:/usr/lib/$(MULTIARCH)/openmpi/include/mpi.h \
+        openmpi-bin:/usr/bin/mpirun \
+        libmetis-dev:/usr/include/metis.h \
         tshark:/usr/bin/tshark
 
 .PHONY: all run test build lunet deps bench install uninstall sanitize fuzz gallery clean wireshark-profile
@@ -68,6 +74,8 @@ test: build
 bench: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS) --target $(BENCHES)
 	for b in $(BENCHES); do $(BUILD)/$$b || exit 1; done
+	cmake --build $(BUILD) -j$(JOBS) --target lunet
+	bash tests/bench/bench_ranks.sh $(BUILD)/lunet
 
 # Installs what `cmake --install` lists in $(BUILD)/install_manifest.txt:
 # the binary, lunet.so for a stock lua5.4, the man pages, the completions,

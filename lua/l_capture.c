@@ -164,6 +164,7 @@ static void capture_all(lua_State *L, lnl_net *n, const char *dir, const char *f
     lua_newtable(L);
     for (uint32_t i = 0; i < n->net->n_nodes; i++) {
         ln_node *nd = n->net->nodes[i];
+        if (!ln_net_local(n->net, nd->actor)) continue;   /* its own rank captures it */
         for (uint32_t j = 0; j < nd->n_ifaces; j++) {
             ln_iface *ifc = nd->ifaces[j];
             if (skip_captured && captured(n, &ifc->port)) continue;
@@ -190,6 +191,9 @@ int lnl_net_capture(lua_State *L)
 {
     const char *F = "net:capture";
     lnl_net *n = lnl_checknet(L, 1, F);
+    if (lnl_rank_ctx && lnl_rank_ctx->size > 1)
+        luaL_error(L, "%s: not in a run split across ranks yet: use lunet run --ranks --pcap DIR "
+                      "(each rank writes its own interfaces' captures)", F);
     if (lua_isnoneornil(L, 2)) lua_newtable(L), lua_replace(L, 2);
     lnl_checkopts(L, 2, F, cap_opts);
     const char *filter = NULL, *file = NULL;

@@ -242,6 +242,7 @@ int luaopen_lunet(lua_State *L)
 
     lnl_open_net(L);
     lnl_open_run(L);
+    lnl_open_dist(L);
     lnl_open_node(L);
     lnl_open_iface(L);
     lnl_open_link(L);

@@ -69,7 +69,8 @@ static lnl_net *checkdrive(lua_State *L, const char *fname)
 /* Mark n running: from here on every way out goes through finish(). */
 static void begin(lua_State *L, lnl_net *n)
 {
-    lnl_auto_capture(L, n);
+    lnl_dist_prepare(L, n);                  /* a ranked run splits first: */
+    lnl_auto_capture(L, n);                  /* each rank captures its own */
     n->running = true;
     n->interrupted = false;
 }
@@ -403,7 +404,15 @@ static int run_to(lua_State *L, lnl_net *n, ln_time until)
 {
     livelock_seen ls;
     memset(&ls, 0, sizeof ls);
-    if (realtime_on(L)) {
+    if (n->net->dist) {
+        uint32_t by;
+        if (!lnl_dist_drive(n, until, &by) && !n->failed && !lnl_interrupt) {
+            n->running = false;
+            ln_net_flush_captures(n->net);
+            return luaL_error(L, "net:run: rank %d stopped the run (its error is in its output)",
+                              (int)by - 1);
+        }
+    } else if (realtime_on(L)) {
         if (!lnl_realtime_run(n, until, realtime_speed(L))) n->interrupted = true;
     } else {
         drive(n, until, progress_mode(L), (uint64_t)livelock_limit(L), &ls);
@@ -444,6 +453,7 @@ static int net_run_until(lua_State *L)
 static int net_step(lua_State *L)
 {
     lnl_net *n = checkdrive(L, "net:step");
+    if (lnl_rank_ctx) luaL_error(L, "net:step: not in a ranked run (ranks move in windows: use net:run)");
     begin(L, n);
     n->net->sim.stop = false;
     lua_pushboolean(L, ln_sim_step(&n->net->sim));

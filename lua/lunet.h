@@ -346,6 +346,28 @@ extern bool lnl_progress_shown;
 extern bool lnl_out_midline;
 void lnl_progress_erase(void);
 void lnl_open_run(lua_State *L);              /* adds run/run_until/step/stop */
+
+/* ---- l_dist.c, l_mpi.c: lunet run --ranks ----------------------------- */
+struct ln_dist;
+/* The ranks of a split run and their two collectives. */
+typedef struct lnl_ranks {
+    uint32_t rank, size;
+    /* Every rank: *next becomes the least, *stop the largest. */
+    void (*agree)(ln_time *next, uint32_t *stop);
+    /* Every rank: send the outboxes, deliver what the others sent. */
+    int (*exchange)(struct ln_dist *d);
+} lnl_ranks;
+extern const lnl_ranks *lnl_rank_ctx;        /* NULL unless lunet run --ranks */
+void lnl_open_dist(lua_State *L);             /* net:partition, rank, owns, dist_stats */
+/* At the first net:run of a ranked run: split the network. */
+void lnl_dist_prepare(lua_State *L, lnl_net *n);
+/* The windowed driver; false when some rank stopped the run
+ * (*stopped_by: that rank + 1). */
+bool lnl_dist_drive(lnl_net *n, ln_time until, uint32_t *stopped_by);
+/* l_mpi.c: start MPI and set lnl_rank_ctx (0), or fill err (not built
+ * with MPI); end it after the script (status: its exit status). */
+int lnl_mpi_init(int *argc, char ***argv, char *err, size_t errlen);
+void lnl_mpi_finish(int status);
 /* Pace the simulation to the wall clock until `until`; returns false when
  * a signal (lnl_signal) stopped it. */
 bool lnl_realtime_run(lnl_net *n, ln_time until, double speed);   /* speed: virtual s per wall s */

@@ -34,6 +34,7 @@
 
 #include "trace.h"
 #include "lunet.h"
+#include "partition.h"
 
 #define PROG "lunet"
 
@@ -64,7 +65,7 @@ static const char *const usage_text =
     "\n"
     "  lunet run [--seed N] [--realtime] [--pcap DIR] [--report DIR] [--timeout T]\n"
     "            [--step] [--speed X] [--quiz] [--lang LANG] [--trace LIST] [--color=WHEN]\n"
-    "            [--progress=WHEN] FILE.lua [ARGS...]\n"
+    "            [--progress=WHEN] [--ranks] FILE.lua [ARGS...]\n"
     "      run a scenario script (expect/eventually/test are globals)\n"
     "  lunet test [--seed N] [--filter PAT] [--tap] [--junit FILE] [--pcap DIR] [-v]\n"
     "             [--timeout T] [--lang LANG] [--color=WHEN] [--progress=WHEN] PATH...\n"
@@ -81,6 +82,8 @@ static const char *const usage_text =
     "\n"
     "  --seed N         seed of networks made without one (default 1)\n"
     "  --realtime       pace virtual time to the wall clock (Ctrl-C stops cleanly)\n"
+    "  --ranks          under mpirun: split the network across the ranks, each\n"
+    "                   running its own part (docs/parallel.md)\n"
     "  --pcap DIR       capture every interface into DIR (also $LUNET_PCAP_DIR); a\n"
     "                   script's own relative captures go there too, else (run)\n"
     "                   to $TMPDIR/lunet/SCRIPT/, never into the current directory\n"
@@ -239,7 +242,7 @@ static int docall(lua_State *L, int narg, int nres)
 typedef struct opts {
     const char *cmd;
     long long seed;
-    bool has_seed, realtime, step, quiz;
+    bool has_seed, realtime, step, quiz, ranks;
     double speed;                     /* --speed X, or 0 */
     const char *pcap;
     const char *report;               /* --report DIR, or NULL */
@@ -346,6 +349,8 @@ static int parse_run(opts *o, int i)
             o->quiz = true;
         } else if (strcmp(a, "--realtime") == 0) {
             o->realtime = true;
+        } else if (strcmp(o->cmd, "run") == 0 && strcmp(a, "--ranks") == 0) {
+            o->ranks = true;
         } else if (strcmp(a, "--") == 0) {
             i++;
             break;
@@ -697,6 +702,18 @@ static int signal_status(lua_State *L, int code)
 
 static int cmd_run(lua_State *L, opts *o)
 {
+    if (o->ranks) {
+        char err[256];
+        if (o->realtime || o->step || o->quiz || o->report)
+            return usage_error("%s: --ranks runs in virtual time, without --realtime, --speed, --step, "
+                               "--quiz or --report", "run");
+        int ac = o->argc;                   /* MPI may rewrite its copies */
+        char **av = o->argv;
+        if (lnl_mpi_init(&ac, &av, err, sizeof err) != 0) {
+            fprintf(stderr, PROG " run --ranks: %s\n", err);
+            return 2;
+        }
+    }
     configure(L, o);
     set_args(L, o);
     int st = install_test_globals(L);
@@ -834,6 +851,12 @@ int main(int argc, char **argv)
 #else
         printf("repl: no line editing (built without libedit; install libedit-dev and rebuild)\n");
 #endif
+#ifdef LUNET_HAVE_MPI
+        printf("split runs: lunet run --ranks with MPI, partitions by %s\n",
+               ln_partition_method_name(LN_PART_AUTO));
+#else
+        printf("split runs: none (built without MPI; install libopenmpi-dev and rebuild)\n");
+#endif
         return 0;
     }
     if (strcmp(cmd, "run") != 0 && strcmp(cmd, "test") != 0 && strcmp(cmd, "repl") != 0 &&
@@ -862,5 +885,6 @@ int main(int argc, char **argv)
     }
     lnl_close_all(L);
     lua_close(L);
+    lnl_mpi_finish(o.exit_code);
     return o.exit_code;
 }
