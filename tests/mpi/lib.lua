@@ -21,6 +21,13 @@ function M.dump(net, out, nodes)
   end
 end
 
+-- net:link between a and b with addresses ips and the options of o.
+function M.link(net, a, b, ips, o)
+  local t = {ip = ips}
+  for k, v in pairs(o) do t[k] = v end
+  return net:link(a, b, t)
+end
+
 -- The run's own figures on stderr, for the benchmark and for humans.
 function M.stats(net)
   local s = net:dist_stats()

@@ -14,11 +14,7 @@ local attacker, client = net:host("attacker"), net:host("client")
 local server = net:host("server")
 local r1, r2 = net:router("r1"), net:router("r2")
 local lan = {bandwidth = "1Gbps", delay = "200us"}
-local function link(a, b, ips, o)
-  local t = {ip = ips}
-  for k, v in pairs(o) do t[k] = v end
-  return net:link(a, b, t)
-end
+local function link(a, b, ips, o) return lib.link(net, a, b, ips, o) end
 link(attacker, r1, {"10.1.0.66/24", "10.1.0.254/24"}, lan)
 link(client, r1, {"10.1.1.1/24", "10.1.1.254/24"}, lan)
 link(r1, r2, {"10.9.0.1/30", "10.9.0.2/30"}, {bandwidth = "100Mbps", delay = "5ms", min_delay = "5ms"})

@@ -11,11 +11,7 @@ local net = lunet.net{seed = 7}
 local h1, h2, h3, h4 = net:host("h1"), net:host("h2"), net:host("h3"), net:host("h4")
 local r1, r2 = net:router("r1"), net:router("r2")
 local lan = {bandwidth = "100Mbps", delay = "100us"}
-local function link(a, b, ips, o)
-  local t = {ip = ips}
-  for k, v in pairs(o) do t[k] = v end
-  return net:link(a, b, t)
-end
+local function link(a, b, ips, o) return lib.link(net, a, b, ips, o) end
 link(h1, r1, {"10.1.0.1/24", "10.1.0.254/24"}, lan)
 link(h3, r1, {"10.1.1.1/24", "10.1.1.254/24"}, lan)
 link(r1, r2, {"10.9.0.1/30", "10.9.0.2/30"},
