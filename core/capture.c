@@ -170,6 +170,23 @@ ln_capture *ln_capture_open(ln_net *net, const char *path,
 uint64_t ln_capture_count(const ln_capture *c) { return c->count; }
 const char *ln_capture_path(const ln_capture *c) { return c->path; }
 
+const struct ln_port *ln_capture_port(const ln_capture *c) { return c->port; }
+const struct ln_link *ln_capture_link(const ln_capture *c) { return c->link; }
+
+int ln_capture_move(ln_capture *c, const char *path)
+{
+    char *p = strdup(path);
+    if (!p) return ENOMEM;
+    if (rename(c->path, path) != 0) {
+        int e = errno;
+        free(p);
+        return e;
+    }
+    free(c->path);
+    c->path = p;
+    return 0;
+}
+
 static void describe(const ln_capture *c, char *err, size_t errlen)
 {
     FAIL(err, errlen, "capture \"%s\": %s failed: %s (the file is incomplete)", c->path,

@@ -32,6 +32,11 @@ ln_capture *ln_capture_open(struct ln_net *net, const char *path,
 /* Frames written so far (a frame whose write failed is not counted). */
 uint64_t ln_capture_count(const ln_capture *c);
 const char *ln_capture_path(const ln_capture *c);
+/* What it watches: a port, or a link (the other is NULL). */
+const struct ln_port *ln_capture_port(const ln_capture *c);
+const struct ln_link *ln_capture_link(const ln_capture *c);
+/* Rename its file (open, being written) to path: 0, or an errno. */
+int ln_capture_move(ln_capture *c, const char *path);
 /* 0 while every frame reached the file; after a failed write, flush or
  * close: -1, and err (when given) says which file and why, e.g.
  * `capture "x.pcap": write failed: No space left on device`. */

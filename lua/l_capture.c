@@ -72,18 +72,48 @@ static void under(char *out, size_t len, const char *pdir, const char *p)
     else snprintf(out, len, "%s/%s", pdir, p);
 }
 
+/* In a split run: does this rank run the capture's target?  A link both
+ * of whose ends are here; a link between ranks cannot be captured whole
+ * by either. */
+static bool target_here(lua_State *L, ln_net *net, const ln_port *port, const ln_link *link,
+                        const char *fname)
+{
+    if (port) return ln_net_local(net, port->actor);
+    bool a = ln_net_local(net, link->d[0].from->actor), b = ln_net_local(net, link->d[1].from->actor);
+    if (a != b)
+        luaL_error(L, "%s: link %s joins two ranks of this split run, and neither sees both "
+                      "directions: capture an interface at either end", fname, link->name);
+    return a;
+}
+
+/* A pending capture's file until the split (see lnl_capref.pending). */
+static void part_path(char *out, size_t n, const char *path)
+{
+    snprintf(out, n, "%s.rank%d.part", path, lnl_rank_ctx ? (int)lnl_rank_ctx->rank : 0);
+}
+
 static void push_capture(lua_State *L, lnl_net *n, const char *path, ln_port *port,
                          ln_link *link, const char *filter, const char *fname)
 {
-    char err[512];
-    ln_capture *c = ln_capture_open(n->net, path, port, link, filter, err, sizeof err);
-    if (!c) luaL_error(L, "%s: %s", fname, err);
+    char err[512], tmp[4200];
+    /* A split run: the rank that runs the target writes the file.  Before
+     * the split nobody knows which: every rank writes its own part file,
+     * and the split keeps one (lnl_captures_split). */
+    bool pending = lnl_rank_ctx && lnl_rank_ctx->size > 1 && !n->net->dist;
+    bool elsewhere = n->net->dist && !target_here(L, n->net, port, link, fname);
+    ln_capture *c = NULL;
+    if (!elsewhere) {
+        if (pending) part_path(tmp, sizeof tmp, path);
+        c = ln_capture_open(n->net, pending ? tmp : path, port, link, filter, err, sizeof err);
+        if (!c) luaL_error(L, "%s: %s", fname, err);
+    }
     lnl_push_uv(L, n);
     lua_getfield(L, -1, "cache");
     lnl_capref *r = lua_newuserdatauv(L, sizeof *r, 1);
     memset(r, 0, sizeof *r);
     r->c = c;
     r->n = n;
+    r->pending = pending;
     r->target = port ? (const void *)port : (const void *)link;
     snprintf(r->path, sizeof r->path, "%s", path);
     r->next = n->caps;
@@ -91,8 +121,10 @@ static void push_capture(lua_State *L, lnl_net *n, const char *path, ln_port *po
     luaL_setmetatable(L, LNL_CAPTURE);
     lnl_push_net(L, n);
     lua_setiuservalue(L, -2, 1);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, -3, c);
+    if (c) {
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, -3, c);
+    }
     lua_pushvalue(L, -1);
     lua_rawsetp(L, -3, r);          /* found again by net:captures() after close */
     lua_replace(L, -3);
@@ -191,9 +223,6 @@ int lnl_net_capture(lua_State *L)
 {
     const char *F = "net:capture";
     lnl_net *n = lnl_checknet(L, 1, F);
-    if (lnl_rank_ctx && lnl_rank_ctx->size > 1)
-        luaL_error(L, "%s: not in a run split across ranks yet: use lunet run --ranks --pcap DIR "
-                      "(each rank writes its own interfaces' captures)", F);
     if (lua_isnoneornil(L, 2)) lua_newtable(L), lua_replace(L, 2);
     lnl_checkopts(L, 2, F, cap_opts);
     const char *filter = NULL, *file = NULL;
@@ -262,6 +291,32 @@ int lnl_net_capture(lua_State *L)
     }
     push_capture(L, n, path, port, link, filter, F);
     return 1;
+}
+
+void lnl_captures_split(lua_State *L, lnl_net *n)
+{
+    for (lnl_capref *r = n->caps; r; r = r->next) {
+        if (!r->pending) continue;
+        r->pending = false;
+        if (!r->c) continue;                 /* closed already: nothing kept */
+        char tmp[4200];
+        part_path(tmp, sizeof tmp, r->path);
+        const ln_port *port = ln_capture_port(r->c);
+        const ln_link *link = ln_capture_link(r->c);
+        if (target_here(L, n->net, port, link, "net:capture")) {
+            int e = ln_capture_move(r->c, r->path);
+            if (e) luaL_error(L, "net:capture: cannot move %s to %s: %s", tmp, r->path, strerror(e));
+            continue;
+        }
+        lnl_push_uv(L, n);
+        lua_getfield(L, -1, "cache");
+        lua_pushnil(L);
+        lua_rawsetp(L, -2, r->c);
+        lua_pop(L, 2);
+        ln_capture_close(r->c);
+        r->c = NULL;
+        unlink(tmp);
+    }
 }
 
 void lnl_auto_capture(lua_State *L, lnl_net *n)

@@ -133,6 +133,7 @@ void lnl_dist_prepare(lua_State *L, lnl_net *n)
     if (!d) luaL_error(L, "net:run: cannot split the network across %d ranks: %s", (int)nranks(), err);
     lua_pop(L, 1);
     ln_net_set_dist(net, d);
+    lnl_captures_split(L, n);
 }
 
 /* Windows until `until` (LN_NEVER: until no rank has events).  Every

@@ -102,6 +102,9 @@ typedef struct lnl_capref {
     const void *target;        /* port or link watched (auto-capture skips it) */
     uint64_t count;            /* frames, kept after close */
     bool reported;             /* its write error was raised already */
+    bool pending;              /* a split run, not split yet: writing to
+                                * path.rankN.part until the split says
+                                * which rank keeps it (l_dist.c) */
     char path[4096];
 } lnl_capref;
 
@@ -361,6 +364,9 @@ extern const lnl_ranks *lnl_rank_ctx;        /* NULL unless lunet run --ranks */
 void lnl_open_dist(lua_State *L);             /* net:partition, rank, owns, dist_stats */
 /* At the first net:run of a ranked run: split the network. */
 void lnl_dist_prepare(lua_State *L, lnl_net *n);
+/* After the split: each pending capture is kept by the rank that runs
+ * its target (renamed into place) and dropped by the others (l_capture.c). */
+void lnl_captures_split(lua_State *L, lnl_net *n);
 /* The windowed driver; false when some rank stopped the run
  * (*stopped_by: that rank + 1). */
 bool lnl_dist_drive(lnl_net *n, ln_time until, uint32_t *stopped_by);

@@ -33,6 +33,10 @@ for k = 1, B do
     nodes[#nodes + 1] = h
   end
 end
+-- explicit captures besides --pcap's: an interface, a link, a switch port
+net:capture{iface = server.eth0, file = "explicit-server.pcap"}
+net:capture{link = net:links()[1], file = "explicit-link1.pcap"}
+net:capture{switch = net:switches()[2], port = 1, file = "explicit-sw2-p1.pcap"}
 for k = 1, B do
   for j = 1, H do
     local h, peer = hosts[k][j], ("10.%d.0.%d"):format(k % B + 1, j)

@@ -23,13 +23,20 @@ do
   if rank == 0 then print("ok   a cut link without min_delay is refused, naming it") end
 end
 
--- explicit captures: --pcap is the way
+-- a capture of a link between ranks; net:step
 do
-  local net = lunet.net{seed = 1}
-  local a = net:host("a")
-  raises("net:capture", function() net:capture{iface = a.eth0} end, "use lunet run --ranks --pcap DIR")
+  local net = lunet.net{seed = 1, }
+  local a, b = net:host("a"), net:host("b")
+  local l = net:link(a, b, {ip = {"10.0.0.1/24", "10.0.0.2/24"}, delay = "1ms", min_delay = "1ms"})
+  local dir = os.tmpname()
+  os.remove(dir)
+  net:capture{link = l, file = dir .. ".pcap"}
+  raises("cut link capture", function() net:run("10ms") end,
+         "joins two ranks of this split run, and neither sees both directions")
+  os.remove(dir .. ".pcap.rank0.part")
+  os.remove(dir .. ".pcap.rank1.part")
   raises("net:step", function() net:step() end, "not in a ranked run")
-  if rank == 0 then print("ok   net:capture and net:step say what to use instead") end
+  if rank == 0 then print("ok   a link between ranks cannot be captured whole; net:step says to use net:run") end
 end
 
 -- a topology that grows after the split
