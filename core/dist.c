@@ -185,12 +185,19 @@ void ln_dist_clear_outboxes(ln_dist *d)
     for (uint32_t r = 0; r < d->nranks; r++) d->out[r].len = 0;
 }
 
-static int deliver_one(ln_dist *d, const msg_hdr *h, const uint8_t *bytes)
+/* Every field is another process's word: the direction must run from an
+ * actor of the sending rank to one of ours, and the key must be the one
+ * route() makes (the sender's actor, a real count), or the record is
+ * refused before anything is armed. */
+static int deliver_one(ln_dist *d, uint32_t from, const msg_hdr *h, const uint8_t *bytes)
 {
     ln_net *net = d->net;
     if (h->link >= net->n_links || h->dir > 1) return LN_EINVAL;
     ln_linkdir *dir = &net->links[h->link]->d[h->dir];
     if (!ln_dist_local(d, dir->to->actor)) return LN_EINVAL;
+    uint32_t sender = dir->from->actor;
+    if (sender > d->n_actors || d->rank_of[sender] != from || from == d->rank) return LN_EINVAL;
+    if (h->creator != sender || h->seq == UINT64_MAX) return LN_EINVAL;
     if (h->type == MSG_NOTICE) {
         ln_linkrx_notice_as(dir, h->epoch, h->at, h->creator, h->seq);
         return 0;
@@ -214,7 +221,6 @@ static int deliver_one(ln_dist *d, const msg_hdr *h, const uint8_t *bytes)
 
 int ln_dist_deliver(ln_dist *d, uint32_t from, const uint8_t *buf, size_t len)
 {
-    (void)from;
     size_t off = 0;
     while (off < len) {
         msg_hdr h;
@@ -222,7 +228,7 @@ int ln_dist_deliver(ln_dist *d, uint32_t from, const uint8_t *buf, size_t len)
         memcpy(&h, buf + off, sizeof h);
         off += sizeof h;
         if (len - off < h.len) return LN_EINVAL;
-        int rc = deliver_one(d, &h, buf + off);
+        int rc = deliver_one(d, from, &h, buf + off);
         if (rc) return rc;
         off += h.len;
         d->st.msgs_in++;

@@ -854,6 +854,8 @@ static uint8_t *damaged(const pair *x, void (*fn)(wire_hdr *h, void *arg), void 
 }
 
 static void set_type(wire_hdr *h, void *v) { h->type = (uint8_t)*(int *)v; }
+static void set_creator(wire_hdr *h, void *v) { h->creator = *(uint32_t *)v; }
+static void set_seq(wire_hdr *h, void *v) { h->seq = *(uint64_t *)v; }
 static void set_dir(wire_hdr *h, void *v) { h->dir = (uint8_t)*(int *)v; }
 static void set_link(wire_hdr *h, void *v) { h->link = *(uint32_t *)v; }
 static void set_len(wire_hdr *h, void *v) { h->len = *(uint32_t *)v; }
@@ -910,6 +912,21 @@ static void test_deliver_refuses(void)
         check_refused("unknown type", p1, b, x.n_good, LN_EINVAL);
         free(b);
     }
+    /* A key route() never makes: another creator than the sending port's
+     * actor (one past the actors: the scheduler would size its counts by
+     * it), or the "take one" seq. */
+    uint32_t creators[] = { ACT_R, 0, UINT32_MAX };
+    for (size_t i = 0; i < 3; i++) {
+        uint8_t *b = damaged(&x, set_creator, &creators[i]);
+        check_refused("creator not the sender", p1, b, x.n_good, LN_EINVAL);
+        free(b);
+    }
+    uint64_t take = UINT64_MAX;
+    uint8_t *bs = damaged(&x, set_seq, &take);
+    check_refused("seq UINT64_MAX", p1, bs, x.n_good, LN_EINVAL);
+    free(bs);
+    /* From a rank that does not run the sender (rank 1 itself). */
+    CHECK_EQ(ln_dist_deliver(p1->w->net->dist, 1, x.good, x.n_good), LN_EINVAL);
     /* For an actor this rank does not own: a's frame to r handed to rank 0
      * (which owns a, not r), r's direction to a handed to rank 1. */
     check_refused("receiver on another rank", &x.p[0], x.good, x.n_good, LN_EINVAL);
