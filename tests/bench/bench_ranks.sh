@@ -15,7 +15,7 @@ if ! command -v mpirun >/dev/null 2>&1; then
 fi
 cores=$(nproc 2>/dev/null || echo 1)
 echo "split run: tests/bench/wan_sites.lua $* on 1, 2, 4 ranks ($cores cores here)"
-printf "%5s %8s %12s %14s %9s %12s %10s\n" ranks "wall s" "events" "events/s/rank" windows "msgs/rank" lookahead
+printf "%5s %8s %12s %14s %9s %12s %10s %14s\n" ranks "wall s" "events" "events/s/rank" windows "msgs/rank" lookahead "peak MB/rank"
 base=""
 for np in 1 2 4; do
   if [ $np = 1 ]; then
@@ -25,8 +25,8 @@ for np in 1 2 4; do
   fi
   if ! echo "$out" | grep -q "^rank"; then echo "bench_ranks: $np ranks failed:"; echo "$out"; exit 1; fi
   echo "$out" | grep "^rank" | awk -v np=$np '
-    { wall = ($4 > wall) ? $4 : wall; ev += $6; win = $8; msgs += $10; la = $16 }
-    END { printf "%5d %8.3f %12d %14.0f %9d %12.0f %10s\n", np, wall, ev, ev / np / wall, win, msgs / np, la }'
+    { wall = ($4 > wall) ? $4 : wall; ev += $6; win = $8; msgs += $10; la = $16; rss = ($18 > rss) ? $18 : rss }
+    END { printf "%5d %8.3f %12d %14.0f %9d %12.0f %10s %14.1f\n", np, wall, ev, ev / np / wall, win, msgs / np, la, rss / 1024 }'
 done
 [ "$cores" -lt 4 ] && echo "(4 ranks on $cores cores: oversubscribed, ranks take turns)"
 exit 0

@@ -49,6 +49,14 @@ local t0 = lunet.wallclock()
 net:run(o.seconds .. "s")
 local wall = lunet.wallclock() - t0
 local st = net:dist_stats()
-print(("rank %d/%d wall %.3f events %d windows %d msgs_out %d msgs_in %d actors %d lookahead %s"):format(
+-- peak resident memory (Linux's VmHWM, kB): what the whole topology as
+-- data costs a rank that runs only its part
+local rss = 0
+local f = io.open("/proc/self/status")
+if f then
+  for line in f:lines() do rss = tonumber(line:match("^VmHWM:%s+(%d+)")) or rss end
+  f:close()
+end
+print(("rank %d/%d wall %.3f events %d windows %d msgs_out %d msgs_in %d actors %d lookahead %s rss_kb %d"):format(
   st.rank, st.ranks, wall, st.events, st.windows or 0, st.msgs_out or 0, st.msgs_in or 0,
-  st.actors or (S * (H + 2)), st.lookahead and lunet.fmt_time(st.lookahead) or "-"))
+  st.actors or (S * (H + 2)), st.lookahead and lunet.fmt_time(st.lookahead) or "-", rss))
