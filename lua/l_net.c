@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "dist.h"
 #include "link.h"
 #include "node.h"
 #include "switch.h"
@@ -96,6 +97,17 @@ lnl_handle *lnl_checkhandle(lua_State *L, int idx, const char *tname, const char
 {
     lnl_handle *h = lnl_checkudata(L, idx, tname, fname);
     if (!h->n->net) luaL_error(L, "%s: the network is closed", fname);
+    /* A split run (docs/parallel.md, rule 5): while the network runs, a
+     * host is driven from its own rank only.  Elsewhere its copy is inert:
+     * what a hook or a network task did to it would happen nowhere. */
+    if (h->n->running && h->n->net->dist && strcmp(tname, LNL_NODE) == 0) {
+        const ln_node *nd = h->obj;
+        const ln_dist *d = h->n->net->dist;
+        if (!ln_dist_local(d, nd->actor))
+            luaL_error(L, "%s: %s runs on rank %d, this is rank %d: in a split run a host is driven "
+                          "from its own rank (its own tasks, hooks on its events) while the network runs",
+                       fname, nd->name, (int)d->rank_of[nd->actor], (int)d->rank);
+    }
     return h;
 }
 

@@ -50,3 +50,22 @@ do
   raises("grown topology", function() net:run("10ms") end, "added after the network was split")
   if rank == 0 then print("ok   nodes added after the split are refused") end
 end
+
+-- a network task (it runs on every rank) driving a host of another rank
+do
+  local net = lunet.net{seed = 1}
+  local a, b = net:host("a"), net:host("b")
+  net:link(a, b, {ip = {"10.0.0.1/24", "10.0.0.2/24"}, delay = "1ms", min_delay = "1ms"})
+  local err
+  net:spawn(function()
+    local ok, e = pcall(function() return b:netstat() end)
+    if not ok then err = e end
+  end)
+  net:run("10ms")
+  if net:owns(b) then
+    assert(not err, "b's own rank drives it: " .. tostring(err))
+  else
+    assert(err and tostring(err):find("b runs on rank 1, this is rank 0", 1, true), tostring(err))
+  end
+  if rank == 0 then print("ok   a network task cannot drive another rank's host") end
+end
