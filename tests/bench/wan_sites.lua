@@ -4,24 +4,29 @@
 -- one site along the ring.  Run by tests/bench/bench_ranks.sh on 1, 2 and
 -- 4 ranks; prints one line per rank:
 --   rank R/N wall W events E windows K msgs_out M msgs_in I actors A lookahead L
--- Arguments: key=value (sites, hosts, bytes, seconds).
-local o = {sites = 8, hosts = 16, bytes = 2000000, seconds = 10}
+-- Arguments: key=value (sites, hosts, bytes, seconds; lanmin=1 declares
+-- min_delay on the LAN links too, so the partitioner may cut them and
+-- must prefer the WAN links, whose lookahead is longer).
+local o = {sites = 8, hosts = 16, bytes = 2000000, seconds = 10, lanmin = 0}
 for _, a in ipairs(arg) do
   local k, v = a:match("^(%w+)=(%d+)$")
-  if not k or not o[k] then error("wan_sites.lua: key=value with sites, hosts, bytes or seconds, got " .. a) end
+  if not k or not o[k] then error("wan_sites.lua: key=value with sites, hosts, bytes, seconds or lanmin, got " .. a) end
   o[k] = tonumber(v)
 end
 local net = lunet.net{seed = 3}
 local S, H = o.sites, o.hosts
+local lan_min = o.lanmin ~= 0 and "20us" or nil
 local routers, hosts = {}, {}
 for s = 1, S do
   local r, sw = net:router("r" .. s), net:switch("sw" .. s)
   routers[s] = r
-  net:link(r, sw, {ip = {("10.%d.0.254/24"):format(s)}, bandwidth = "10Gbps", delay = "20us"})
+  net:link(r, sw, {ip = {("10.%d.0.254/24"):format(s)}, bandwidth = "10Gbps", delay = "20us",
+                   min_delay = lan_min})
   hosts[s] = {}
   for j = 1, H do
     local h = net:host(("h%d_%d"):format(s, j))
-    net:link(h, sw, {ip = {("10.%d.0.%d/24"):format(s, j)}, bandwidth = "1Gbps", delay = "20us"})
+    net:link(h, sw, {ip = {("10.%d.0.%d/24"):format(s, j)}, bandwidth = "1Gbps", delay = "20us",
+                     min_delay = lan_min})
     h:route("default", ("10.%d.0.254"):format(s))
     hosts[s][j] = h
   end
