@@ -196,7 +196,7 @@ static int deliver_one(ln_dist *d, uint32_t from, const msg_hdr *h, const uint8_
     ln_linkdir *dir = &net->links[h->link]->d[h->dir];
     if (!ln_dist_local(d, dir->to->actor)) return LN_EINVAL;
     uint32_t sender = dir->from->actor;
-    if (sender > d->n_actors || d->rank_of[sender] != from || from == d->rank) return LN_EINVAL;
+    if (sender > d->n_actors || d->rank_of[sender] != from) return LN_EINVAL;
     if (h->creator != sender || h->seq == UINT64_MAX) return LN_EINVAL;
     if (h->type == MSG_NOTICE) {
         ln_linkrx_notice_as(dir, h->epoch, h->at, h->creator, h->seq);
@@ -221,6 +221,7 @@ static int deliver_one(ln_dist *d, uint32_t from, const msg_hdr *h, const uint8_
 
 int ln_dist_deliver(ln_dist *d, uint32_t from, const uint8_t *buf, size_t len)
 {
+    if (from >= d->nranks || from == d->rank) return LN_EINVAL;
     size_t off = 0;
     while (off < len) {
         msg_hdr h;
