@@ -176,8 +176,10 @@ int lnl_net_new(lua_State *L)
 {
     uint64_t seed;
     const char *name = "";
-    if (!lua_isnoneornil(L, 1)) lnl_checkopts(L, 1, "lunet.net", net_opts);
-    if (!lua_isnoneornil(L, 1) && lnl_optfield(L, 1, "seed")) {
+    /* Decided once: the new userdata lands at index 1 when no table came. */
+    const bool opts = !lua_isnoneornil(L, 1);
+    if (opts) lnl_checkopts(L, 1, "lunet.net", net_opts);
+    if (opts && lnl_optfield(L, 1, "seed")) {
         if (!lua_isinteger(L, -1))
             luaL_error(L, "lunet.net: seed must be an integer, got %s", luaL_typename(L, -1));
         seed = (uint64_t)lua_tointeger(L, -1);
@@ -187,7 +189,7 @@ int lnl_net_new(lua_State *L)
         seed = (uint64_t)luaL_optinteger(L, -1, 1);
         lua_pop(L, 1);
     }
-    if (!lua_isnoneornil(L, 1) && lnl_optfield(L, 1, "name")) {
+    if (opts && lnl_optfield(L, 1, "name")) {
         name = lua_tostring(L, -1);
         if (!name || lua_type(L, -1) != LUA_TSTRING)
             luaL_error(L, "lunet.net: name must be a string");
@@ -202,7 +204,7 @@ int lnl_net_new(lua_State *L)
     if (!n->net) luaL_error(L, "lunet.net: out of memory");
     /* The debug trace: {trace = "arp,ip"}, else $LUNET_TRACE (--trace). */
     const char *tr = getenv("LUNET_TRACE"), *from = "LUNET_TRACE";
-    if (!lua_isnoneornil(L, 1) && lnl_optfield(L, 1, "trace")) {
+    if (opts && lnl_optfield(L, 1, "trace")) {
         tr = lua_tostring(L, -1), from = "lunet.net: trace";
         if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "lunet.net: trace must be a string like \"arp,ip\"");
         lua_pop(L, 1);

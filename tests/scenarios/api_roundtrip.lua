@@ -287,3 +287,14 @@ test("units people write, and a number says which unit it was taken in", functio
     :matches("%(a number is taken in packets%)")
   expect(err_of(function() lunet.size(-1) end)):matches("%(a number is taken in bytes%)")
 end)
+
+test("every options table may be left out, lunet.net's included", function()
+  -- lunet.net() once read its own new userdata as the options table
+  local bare = lunet.net()
+  local h = bare:host("h")
+  expect(h.name):eq("h")
+  expect(bare:now()):eq(0)
+  bare:close()
+  local named = lunet.net(nil)
+  named:close()
+end)
