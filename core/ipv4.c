@@ -3,7 +3,7 @@
  * ip_rcv / ip_route_input / ip_forward / ip_output.
  *
  * Input:   ln_eth_input -> ln_ip_input -> header checks (ip_rcv_core order)
- *            -> ours:    ln_reasm_input (fragments) -> node->proto[p]
+ *            -> ours:    ln_reasm_input (fragments) -> node's handler for p
  *            -> forward: route, TTL, DF/MTU, TTL-- -> ln_arp_output / ln_ip_fragment
  *            -> else:    drop OTHER_HOST
  * Output:  transports, icmp.c -> ln_ip_output -> route + source -> header
@@ -53,7 +53,14 @@ bool ln_ip_is_local(const ln_node *n, uint32_t a)
 void ln_ip_register(ln_node *n, uint8_t proto,
                     void (*fn)(ln_node *, ln_pkt *, const ln_ip_info *))
 {
-    n->proto[proto] = fn;
+    uint8_t slot = n->proto_slot[proto];
+    if (!slot) {
+        if (!fn) return;
+        if (n->n_protos == LN_NODE_MAX_PROTOS)
+            ln_fatal("ln_ip_register: more than %d protocols", LN_NODE_MAX_PROTOS);
+        n->proto_slot[proto] = slot = ++n->n_protos;
+    }
+    n->proto_fn[slot - 1] = fn;
 }
 
 /* Linux removes the routes of an interface that goes down; skipping them
@@ -184,7 +191,8 @@ static void deliver(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
         .id = ln_get16(h + LN_IP_ID), .df = (frag & LN_IP_DF) != 0,
         .hlen = hlen, .len = ln_get16(h + LN_IP_LEN), .in_if = pkt->in_if,
     };
-    ln_ip_proto_fn fn = n->proto[info.proto];
+    const uint8_t slot = n->proto_slot[info.proto];
+    ln_ip_proto_fn fn = slot ? n->proto_fn[slot - 1] : NULL;
     if (!fn && info.proto == LN_IPPROTO_UDP) {
         udp_unbound(n, ifc, pkt, &info);
         return;

@@ -72,6 +72,8 @@ typedef struct ln_node_cfg {
 typedef void (*ln_ip_proto_fn)(struct ln_node *n, ln_pkt *pkt,
                                const struct ln_ip_info *ip);
 
+#define LN_NODE_MAX_PROTOS 8       /* handlers per node: ICMP, IGMP, TCP, UDP so far */
+
 typedef struct ln_node {
     ln_net *net;
     uint32_t id;                  /* creation order */
@@ -86,7 +88,11 @@ typedef struct ln_node {
     ln_arp_table arp;
     struct ln_reasm *reasm;       /* reassembly queues, owned by ip_frag.c */
     uint16_t ip_id;               /* next IP identification */
-    ln_ip_proto_fn proto[256];
+    uint8_t proto_slot[256];      /* IP protocol -> 1 + index in proto_fn; 0: none.
+                                   * A byte per protocol, not a pointer: a host
+                                   * registers four, and it is 1.8 KB per node */
+    ln_ip_proto_fn proto_fn[LN_NODE_MAX_PROTOS];
+    uint8_t n_protos;             /* slots taken (a slot stays its protocol's) */
     struct ln_icmp_sock *icmp_socks; /* list owned by icmp.c */
     struct ln_icmp_state *icmp;   /* rate limits etc., owned by icmp.c */
     struct ln_tcp_stack *tcp;     /* owned by tcp.c */

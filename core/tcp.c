@@ -767,16 +767,9 @@ void ln_tcp_attach(ln_node *n)
     st->ts_key = ln_rng_next(&st->rng);
     st->cookie_key[0] = ln_rng_next(&st->rng);
     st->cookie_key[1] = ln_rng_next(&st->rng);
-    st->ehash_mask = 63;
-    st->ehash = calloc(st->ehash_mask + 1, sizeof *st->ehash);
-    st->bhash_mask = 1023;
-    st->bhash = calloc(st->bhash_mask + 1, sizeof *st->bhash);
-    if (!st->ehash || !st->bhash) {
-        free(st->ehash);
-        free(st->bhash);
-        free(st);
-        return;
-    }
+    /* The connection and port tables come with the first socket that
+     * needs them (tcp_table.c): most hosts of a large network, and every
+     * host another rank runs in a split run, never bind a port. */
     n->tcp = st;
     ln_ip_register(n, LN_IPPROTO_TCP, ln_tcp_input);
     st->icmp = ln_icmp_sock_open_proto(n, LN_IPPROTO_TCP, ln_tcp_icmp_err, st);

@@ -46,7 +46,7 @@ uint32_t ln_tcp_tuple_hash(const ln_tcp_stack *st, uint32_t raddr, uint16_t rpor
  * chains stay short, and the rehash is amortised O(1) per connection. */
 static void ehash_grow(ln_tcp_stack *st)
 {
-    uint32_t old = st->ehash_mask + 1, n = old * 2;
+    uint32_t old = st->ehash ? st->ehash_mask + 1 : 0, n = old ? old * 2 : 64;
     ln_tcp_sock **t = calloc(n, sizeof *t);
     if (!t) return;                     /* keep the old one: longer chains only */
     for (uint32_t i = 0; i < old; i++) {
@@ -67,7 +67,8 @@ void ln_tcp_hash(ln_tcp_sock *s)
 {
     ln_tcp_stack *st = s->st;
     if (s->flags & LN_TF_HASHED) return;
-    if (st->n_conns >= st->ehash_mask + 1) ehash_grow(st);
+    if (!st->ehash || st->n_conns >= st->ehash_mask + 1) ehash_grow(st);
+    if (!st->ehash) ln_fatal("tcp: out of memory for the connection table");
     uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & st->ehash_mask;
     s->hnext = st->ehash[h];
     st->ehash[h] = s;
@@ -94,6 +95,7 @@ void ln_tcp_unhash(ln_tcp_sock *s)
 ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
                                 uint32_t laddr, uint16_t lport)
 {
+    if (!st->ehash) return NULL;
     uint32_t h = ln_tcp_tuple_hash(st, raddr, rport, laddr, lport) & st->ehash_mask;
     for (ln_tcp_sock *s = st->ehash[h]; s; s = s->hnext)
         if (s->raddr == raddr && s->rport == rport && s->lport == lport && s->laddr == laddr)
@@ -138,14 +140,23 @@ void ln_tcp_listener_del(ln_tcp_sock *l)
 
 /* ---- bound ports and bind rules ---------------------------------------- */
 
-static ln_tcp_sock **bucket(const ln_tcp_stack *st, uint16_t port)
+/* Before the first bind every chain is the empty one. */
+static ln_tcp_sock *const no_sockets = NULL;
+
+static ln_tcp_sock *const *chain(const ln_tcp_stack *st, uint16_t port)
 {
-    return &st->bhash[port & st->bhash_mask];
+    return st->bhash ? &st->bhash[port & st->bhash_mask] : &no_sockets;
 }
 
 void ln_tcp_bind_add(ln_tcp_sock *s)
 {
-    ln_tcp_sock **b = bucket(s->st, s->lport);
+    ln_tcp_stack *st = s->st;
+    if (!st->bhash) {
+        st->bhash_mask = 1023;
+        st->bhash = calloc(st->bhash_mask + 1, sizeof *st->bhash);
+        if (!st->bhash) ln_fatal("tcp: out of memory for the port table");
+    }
+    ln_tcp_sock **b = &st->bhash[s->lport & st->bhash_mask];
     s->bnext = *b;
     *b = s;
     s->flags |= LN_TF_BOUND;
@@ -154,7 +165,7 @@ void ln_tcp_bind_add(ln_tcp_sock *s)
 void ln_tcp_bind_del(ln_tcp_sock *s)
 {
     if (!(s->flags & LN_TF_BOUND)) return;
-    for (ln_tcp_sock **pp = bucket(s->st, s->lport); *pp; pp = &(*pp)->bnext) {
+    for (ln_tcp_sock **pp = &s->st->bhash[s->lport & s->st->bhash_mask]; *pp; pp = &(*pp)->bnext) {
         if (*pp == s) {
             *pp = s->bnext;
             break;
@@ -172,7 +183,7 @@ void ln_tcp_bind_del(ln_tcp_sock *s)
  * 10). */
 bool ln_tcp_bind_conflict(const ln_tcp_sock *s, uint32_t addr, uint16_t port)
 {
-    for (const ln_tcp_sock *o = *bucket(s->st, port); o; o = o->bnext) {
+    for (const ln_tcp_sock *o = *chain(s->st, port); o; o = o->bnext) {
         if (o == s || o->lport != port || (o->flags & LN_TF_DEAD)) continue;
         if (addr && o->laddr && addr != o->laddr) continue;
         if ((s->flags & LN_TF_REUSEADDR) && (o->flags & LN_TF_REUSEADDR) &&
@@ -228,7 +239,7 @@ int ln_tcp_bind(ln_tcp_sock *s, uint32_t addr, uint16_t port)
 static bool port_ok_for_connect(const ln_tcp_stack *st, uint32_t laddr, uint16_t lport,
                                 uint32_t raddr, uint16_t rport)
 {
-    for (const ln_tcp_sock *o = *bucket(st, lport); o; o = o->bnext) {
+    for (const ln_tcp_sock *o = *chain(st, lport); o; o = o->bnext) {
         if (o->lport != lport || (o->flags & LN_TF_DEAD)) continue;
         if (!(o->flags & LN_TF_PORT_AUTO)) return false;
     }
