@@ -16,12 +16,13 @@ struct ln_linkdir;
 
 typedef void (*ln_port_rx_fn)(struct ln_port *port, ln_pkt *frame);  /* consumes */
 
-typedef enum { LN_PORT_IFACE, LN_PORT_SWITCH } ln_port_kind;
+/* LN_PORT_EXT: the far end of a bridge to a real network (ext.h). */
+typedef enum { LN_PORT_IFACE, LN_PORT_SWITCH, LN_PORT_EXT } ln_port_kind;
 
 typedef struct ln_port {
     ln_port_rx_fn rx;
     ln_port_kind kind;
-    void *owner;                  /* ln_iface * or ln_switch *, as kind says */
+    void *owner;                  /* ln_iface *, ln_switch * or ln_ext *, as kind says */
     uint32_t actor;               /* the node's or switch's actor id (sim.h):
                                    * what a link's half at this port runs as */
     struct ln_link *link;         /* attached link, or NULL */

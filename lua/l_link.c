@@ -10,6 +10,7 @@
 #include "link.h"
 #include "node.h"
 #include "switch.h"
+#include "ext.h"
 #include "lunet.h"
 
 #define LINK(h) ((ln_link *)(h)->obj)
@@ -159,6 +160,7 @@ typedef struct endpoint {
     ln_node *node;          /* a new interface will be made on it */
     ln_iface *ifc;          /* an existing unattached interface */
     ln_switch *sw;          /* a new switch port */
+    ln_ext *ext;            /* a bridge's external port (l_bridge.c) */
 } endpoint;
 
 static void check_endpoint(lua_State *L, int idx, lnl_net *n, endpoint *e, const char *side)
@@ -168,6 +170,7 @@ static void check_endpoint(lua_State *L, int idx, lnl_net *n, endpoint *e, const
     if ((h = luaL_testudata(L, idx, LNL_NODE))) e->node = h->obj;
     else if ((h = luaL_testudata(L, idx, LNL_IFACE))) e->ifc = h->obj;
     else if ((h = luaL_testudata(L, idx, LNL_SWITCH))) e->sw = h->obj;
+    else if ((h = luaL_testudata(L, idx, LNL_BRIDGE))) e->ext = h->obj;
     else lnl_argerror(L, idx, "net:link", "%s must be a Node, an Iface or a Switch, got %s", side,
                       luaL_typename(L, idx));
     if (h->n != n) lnl_argerror(L, idx, "net:link", "%s belongs to another network", side);
@@ -175,6 +178,9 @@ static void check_endpoint(lua_State *L, int idx, lnl_net *n, endpoint *e, const
     if (e->ifc && e->ifc->port.link)
         luaL_error(L, "link: %s: interface %s is already attached to %s", side, e->ifc->port.name,
                    e->ifc->port.link->name);
+    if (e->ext && e->ext->port.link)
+        luaL_error(L, "link: %s: bridge %s is already attached to %s", side, e->ext->port.name,
+                   e->ext->port.link->name);
 }
 
 int lnl_net_link(lua_State *L)
@@ -204,6 +210,7 @@ int lnl_net_link(lua_State *L)
         for (int i = 0; i < 2; i++) {
             if (lua_rawgeti(L, t, i + 1) != LUA_TNIL) {
                 if (e[i].sw) luaL_error(L, "link: ip[%d]: a switch port has no address", i + 1);
+                if (e[i].ext) luaL_error(L, "link: ip[%d]: a bridge has no address", i + 1);
                 addr[i] = lnl_checkaddr(L, -1, &plen[i], "link: ip");
                 if (plen[i] == LN_NO_ADDR)
                     luaL_error(L, "link: ip[%d]: address \"%s\": missing prefix length (like %s/24)",
@@ -226,6 +233,8 @@ int lnl_net_link(lua_State *L)
         if (e[i].sw) {
             port[i] = ln_switch_add_port(e[i].sw);
             if (!port[i]) luaL_error(L, "link: out of memory");
+        } else if (e[i].ext) {
+            port[i] = &e[i].ext->port;
         } else {
             port[i] = &e[i].ifc->port;
         }
@@ -252,6 +261,7 @@ static void push_end(lua_State *L, lnl_net *n, ln_port *p)
 {
     if (!p) lua_pushnil(L);
     else if (p->kind == LN_PORT_IFACE) lnl_push_handle(L, n, p->owner, LNL_IFACE);
+    else if (p->kind == LN_PORT_EXT) lnl_push_handle(L, n, p->owner, LNL_BRIDGE);
     else lnl_push_handle(L, n, p->owner, LNL_SWITCH);
 }
 

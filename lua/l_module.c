@@ -247,6 +247,7 @@ int luaopen_lunet(lua_State *L)
     lnl_open_iface(L);
     lnl_open_link(L);
     lnl_open_switch(L);
+    lnl_open_bridge(L);                                /* after Net: adds net:bridge() */
     lnl_open_capture(L);
     lnl_open_icmp(L);
     lnl_open_tcp(L);                                   /* after Node: adds h:tcp() ... */

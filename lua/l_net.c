@@ -253,6 +253,7 @@ void lnl_net_close(lnl_net *n)
     lnl_socks_close_all(n);
     lnl_tcp_close_all(n);
     lnl_udp_close_all(n);
+    lnl_bridges_close_all(n);
     for (lnl_capref *c = n->caps; c; c = c->next) {
         if (c->c) c->count = ln_capture_count(c->c);
         c->c = NULL;                   /* ln_net_free closes (and flushes) it */

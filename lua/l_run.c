@@ -412,7 +412,9 @@ static int run_to(lua_State *L, lnl_net *n, ln_time until)
             return luaL_error(L, "net:run: rank %d stopped the run (its error is in its output)",
                               (int)by - 1);
         }
-    } else if (realtime_on(L)) {
+    } else if (realtime_on(L) || lnl_bridged(n)) {
+        /* A bridged network always goes by the wall clock: the real hosts
+         * behind it do not wait for virtual time. */
         if (!lnl_realtime_run(n, until, realtime_speed(L))) n->interrupted = true;
     } else {
         drive(n, until, progress_mode(L), (uint64_t)livelock_limit(L), &ls);

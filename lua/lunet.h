@@ -45,6 +45,7 @@
 #define LNL_TASK    "lunet.Task"
 #define LNL_TCP     "lunet.TcpSocket"
 #define LNL_UDP     "lunet.UdpSocket"
+#define LNL_BRIDGE  "lunet.Bridge"
 
 /* Registry keys of the binding's own tables. */
 #define LNL_REG_MODULE  "lunet.module"   /* the module table */
@@ -86,6 +87,7 @@ typedef struct lnl_net {
     struct lnl_grave *grave;   /* sockets collected by __gc, closed from a timer */
     struct lnl_capref *caps;   /* capture handles, detached before the net */
     struct lnl_task *tasks;    /* unfinished tasks (their timers are armed) */
+    struct lnl_bridge *bridges;/* open bridges to real networks (l_bridge.c) */
 } lnl_net;
 
 /* Handle userdata for Node, Iface, Link, Switch. */
@@ -282,6 +284,21 @@ void lnl_check_not_in_hook(lua_State *L, lnl_net *n, const char *fname);
 /* ---- l_firewall.c ------------------------------------------------------- */
 void lnl_open_firewall(lua_State *L);         /* h:firewall/firewall_policy/... */
 void lnl_open_intercept(lua_State *L);        /* net:intercept, lunet.Intercept (l_intercept.c) */
+
+/* ---- l_bridge.c --------------------------------------------------------- */
+struct ev_loop;
+void lnl_open_bridge(lua_State *L);
+/* True while n has an open bridge: its runs go by the wall clock. */
+bool lnl_bridged(const lnl_net *n);
+/* Watch every open bridge of n on loop: ready(arg) when one holds frames.
+ * Idempotent; bridges opened since the last call are added. */
+void lnl_bridges_watch(lnl_net *n, struct ev_loop *loop, void (*ready)(void *arg), void *arg);
+void lnl_bridges_unwatch(lnl_net *n);
+/* Start what the devices hold (at most budget frames) onto the bridges'
+ * links at the current virtual time, which the driver has brought up to
+ * the wall clock.  A device that fails fails the run (net:run raises). */
+unsigned lnl_bridges_drain(lnl_net *n, unsigned budget);
+void lnl_bridges_close_all(lnl_net *n);
 
 /* ---- l_event.c ---------------------------------------------------------- */
 int  lnl_net_on(lua_State *L);

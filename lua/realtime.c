@@ -54,9 +54,36 @@ void lnl_realtime_wake(void)
     if (loop) ev_async_send(loop, rt_wake);
 }
 
+/* A bridge holds frames: stop waiting (rt_io says why). */
+static void on_bridge(void *arg)
+{
+    bool *io = arg;
+    *io = true;
+    struct ev_loop *loop = rt_loop;
+    if (loop) ev_break(loop, EVBREAK_ONE);
+}
+
+/* Frames from a bridge enter at the wall clock's virtual time: the events
+ * due by then run first, so time never goes back and nothing jumps the
+ * queue.  Not past `until`: what comes later waits for the next run. */
+static void take_bridged(lnl_net *n, struct ev_loop *loop, double w0, ln_time v0, ln_time until)
+{
+    ln_sim *s = &n->net->sim;
+    ev_now_update(loop);
+    double dv = (ev_now(loop) - w0) * 1e9;
+    ln_time vw = dv > 0 ? v0 + (ln_time)dv : v0;
+    if (vw > until) vw = until;
+    while (!s->stop && !n->failed && ln_sim_next(s) <= vw) ln_sim_step(s);
+    if (s->stop || n->failed) return;
+    if (vw > s->now) s->now = vw;
+    lnl_bridges_drain(n, 1024);
+}
+
 bool lnl_realtime_run(lnl_net *n, ln_time until, double speed)
 {
-    if (!(speed > 0)) speed = 1.0;
+    /* The real side of a bridge keeps its own time. */
+    bool bridged = lnl_bridged(n);
+    if (!(speed > 0) || bridged) speed = 1.0;
     /* A loop of our own, not libev's default one: the default loop reaps
      * child processes (SIGCHLD), which would break a script's io.popen. */
     struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
@@ -83,36 +110,47 @@ bool lnl_realtime_run(lnl_net *n, ln_time until, double speed)
     }
     ev_timer tm;
     ev_timer_init(&tm, on_timer, 0., 0.);
+    bool io = false;
+    if (bridged) lnl_bridges_watch(n, loop, on_bridge, &io);
 
     ev_now_update(loop);
     double w0 = ev_now(loop);
     ln_time v0 = s->now;
     unsigned spin = 0;
     s->stop = false;
-    while (!s->stop && !lnl_interrupt) {
+    while (!s->stop && !lnl_interrupt && !n->failed) {
+        if (io) {
+            io = false;
+            take_bridged(n, loop, w0, v0, until);
+            continue;
+        }
         ln_time nx = ln_sim_next(s);
         bool idle = nx == LN_NEVER || nx > until;
-        if (idle && until == LN_NEVER) break;
+        /* Nothing left to do, unless the real side may still send: a
+         * bridged network runs until `until`, or until stopped. */
+        if (idle && until == LN_NEVER && !bridged) break;
         ln_time target = idle ? until : nx;
-        double due = w0 + (double)(target - v0) / 1e9 / speed;
+        double due = target == LN_NEVER ? 0 : w0 + (double)(target - v0) / 1e9 / speed;
         ev_now_update(loop);
-        double wait = due - ev_now(loop);
+        double wait = target == LN_NEVER ? 1.0 : due - ev_now(loop);
         if (wait > 0) {
             ev_timer_set(&tm, wait, 0.);
             ev_timer_start(loop, &tm);
             ev_run(loop, EVRUN_ONCE);
             ev_timer_stop(loop, &tm);
             ev_now_update(loop);
-            if (ev_now(loop) < due) continue;   /* woken early: a signal */
-        } else if (own_sigint && ++spin % 1024 == 0) {
-            /* Behind the wall clock: still notice Ctrl-C now and then
-             * (the CLI's handler sets lnl_interrupt itself). */
+            if (target == LN_NEVER || ev_now(loop) < due) continue;   /* woken early */
+        } else if ((bridged || own_sigint) && ++spin % (bridged ? 64 : 1024) == 0) {
+            /* Behind the wall clock: still notice Ctrl-C and the bridges
+             * now and then (the CLI's handler sets lnl_interrupt itself). */
             ev_run(loop, EVRUN_NOWAIT);
             if (lnl_interrupt) break;
+            if (io) continue;
         }
         if (idle) { s->now = until; break; }
         ln_sim_step(s);
     }
+    if (bridged) lnl_bridges_unwatch(n);
     if (lnl_interrupt) {
         /* Stopped while waiting: virtual time is where the wall clock got
          * to (never past the next event or `until`), so the stop line
