@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bpf.h"
 #include "event.h"
@@ -45,6 +47,8 @@ struct ln_capture {
     int sub;                      /* subscription id */
     uint64_t count;
     char *path;
+    bool live;                    /* a stream (stdout, a FIFO, a terminal): each
+                                   * frame is flushed, so a reader sees it at once */
     int err;                      /* errno of the first failure; 0 while fine */
     const char *failed;           /* what failed first: "write", "close" */
 };
@@ -80,6 +84,7 @@ static void on_event(const ln_event *ev, void *arg)
     h.caplen = p->len < SNAPLEN ? p->len : SNAPLEN;
     if (c->bpf && !ln_bpf_match(c->bpf, p->data, p->len)) return;
     pcap_dump((u_char *)c->dumper, &h, p->data);
+    if (c->live) fflush(c->f);
     if (ferror(c->f)) {
         /* A full stdio buffer went to write(2), which failed: the
          * file now ends in the middle of a record. */
@@ -148,19 +153,38 @@ ln_capture *ln_capture_open(ln_net *net, const char *path,
             return NULL;
         }
     }
-    c->dumper = pcap_dump_open(c->pd, path);
+    if (strcmp(path, "-") == 0) {
+        /* Standard output, for `lunet run ... | wireshark -k -i -`: a
+         * descriptor of our own, so the caller may point stdout elsewhere. */
+        int fd = dup(STDOUT_FILENO);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (!f) {
+            FAIL(err, errlen, "capture to standard output: %s", strerror(errno));
+            if (fd >= 0) close(fd);
+            destroy(c);
+            return NULL;
+        }
+        c->dumper = pcap_dump_fopen(c->pd, f);
+        if (!c->dumper) fclose(f);
+    } else {
+        c->dumper = pcap_dump_open(c->pd, path);
+    }
     if (!c->dumper) {
         FAIL(err, errlen, "capture \"%s\": %s", path, pcap_geterr(c->pd));
         destroy(c);
         return NULL;
     }
     c->f = pcap_dump_file(c->dumper);
+    struct stat sb;
+    c->live = fstat(fileno(c->f), &sb) == 0 && !S_ISREG(sb.st_mode);
+    if (c->live) fflush(c->f);              /* the file header, for the reader */
     int id = ln_net_subscribe(net, LN_EV_MASK(LN_EV_TX) | LN_EV_MASK(LN_EV_RX), on_event, c);
     if (id <= 0 || ln_net_add_capture(net, c) != 0) {
         if (id > 0) ln_net_unsubscribe(net, id);
         FAIL(err, errlen, "out of memory");
+        bool regular = !c->live;
         destroy(c);
-        remove(path);
+        if (regular) remove(path);
         return NULL;
     }
     c->sub = id;

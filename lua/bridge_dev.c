@@ -42,6 +42,12 @@ static const char *privilege_hint(void)
                                  "sudo setcap cap_net_admin+ep $(command -v lunet))";
 }
 
+static const char *pcap_privilege_hint(void)
+{
+    return geteuid() == 0 ? "" : " (run as root, or give lunet both: "
+                                 "sudo setcap cap_net_raw,cap_net_admin+ep $(command -v lunet))";
+}
+
 int lnl_dev_open_tap(lnl_dev *d, const char *name, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
@@ -103,7 +109,7 @@ int lnl_dev_open_pcap(lnl_dev *d, const char *name, char *err, size_t errlen)
     if (rc < 0) {
         if (rc == PCAP_ERROR_PERM_DENIED)
             snprintf(err, errlen, "device %s: capturing needs CAP_NET_RAW and CAP_NET_ADMIN%s", name,
-                     privilege_hint());
+                     pcap_privilege_hint());
         else if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
             snprintf(err, errlen, "device %s: no such interface (ip link lists them)", name);
         else

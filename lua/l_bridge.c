@@ -278,6 +278,60 @@ static int net_bridge(lua_State *L)
     return 1;
 }
 
+/* ---- lunet --bridge ------------------------------------------------------- */
+
+/* The command line's bridges (lunet.bridge_auto, "NODE:TAP[:TAP_ADDR[:ADDR]]"),
+ * made when a network first runs (or, in the REPL, once the script has
+ * built it).  Each network gets them once. */
+void lnl_auto_bridge(lua_State *L, lnl_net *n)
+{
+    if (lnl_modfield(L, "bridge_auto") != LUA_TTABLE) { lua_pop(L, 1); return; }
+    int specs = lua_gettop(L);
+    lnl_push_uv(L, n);
+    bool done = lua_getfield(L, -1, "cli_bridged") != LUA_TNIL;
+    lua_pop(L, 1);
+    if (done) { lua_pop(L, 2); return; }
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "cli_bridged");
+    lua_pop(L, 1);
+    for (lua_Integer i = 1; lua_rawgeti(L, specs, i) == LUA_TSTRING; i++) {
+        const char *spec = lua_tostring(L, -1);
+        char buf[256], *field[4] = {NULL, NULL, NULL, NULL};
+        snprintf(buf, sizeof buf, "%s", spec);
+        int nf = 0;
+        for (char *p = buf; p && nf < 4; nf++) {
+            field[nf] = p;
+            p = strchr(p, ':');
+            if (p) *p++ = '\0';
+        }
+        ln_node *nd = ln_net_node(n->net, field[0]);
+        ln_switch *sw = NULL;
+        for (uint32_t k = 0; !nd && k < n->net->n_switches; k++)
+            if (strcmp(n->net->switches[k]->name, field[0]) == 0) sw = n->net->switches[k];
+        if (!nd && !sw)
+            luaL_error(L, "lunet --bridge %s: this network has no host, router or switch named \"%s\"",
+                       spec, field[0]);
+        lua_pushcfunction(L, net_bridge);
+        lnl_push_net(L, n);
+        lnl_push_handle(L, n, nd ? (void *)nd : (void *)sw, nd ? LNL_NODE : LNL_SWITCH);
+        lua_createtable(L, 0, 3);
+        lua_pushstring(L, field[1]);
+        lua_setfield(L, -2, "tap");
+        if (field[2] && *field[2]) {
+            lua_pushstring(L, field[2]);
+            lua_setfield(L, -2, "tap_ip");
+        }
+        if (field[3] && *field[3]) {
+            lua_pushstring(L, field[3]);
+            lua_setfield(L, -2, "ip");
+        }
+        if (lua_pcall(L, 3, 1, 0) != LUA_OK)
+            luaL_error(L, "lunet --bridge %s: %s", spec, lua_tostring(L, -1));
+        lua_pop(L, 2);                  /* the bridge, the spec */
+    }
+    lua_pop(L, 2);                      /* nil, the specs */
+}
+
 /* ---- lunet.Bridge ---------------------------------------------------------- */
 
 static lnl_bridge *checkbridge(lua_State *L, const char *fname, lnl_handle **hp)

@@ -277,6 +277,19 @@ int lnl_net_capture(lua_State *L)
         return 1;
     }
     char path[4096];
+    if (file && strcmp(file, "-") == 0) {
+        /* A live stream on standard output (wireshark -k -i -): the
+         * capture takes it, and what the script prints goes to stderr
+         * from here on, so it cannot land inside the pcap stream. */
+        if (lnl_rank_ctx && lnl_rank_ctx->size > 1)
+            luaL_error(L, "%s: file \"-\" (standard output) is one stream: not in a split run "
+                          "(each rank writes its own files)", F);
+        push_capture(L, n, "-", port, link, filter, F);
+        fflush(stdout);
+        if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+            luaL_error(L, "%s: standard output: %s", F, strerror(errno));
+        return 1;
+    }
     if (file) {
         under(path, sizeof path, pdir, file);
         char *slash = strrchr(path, '/');

@@ -70,6 +70,7 @@ static lnl_net *checkdrive(lua_State *L, const char *fname)
 static void begin(lua_State *L, lnl_net *n)
 {
     lnl_dist_prepare(L, n);                  /* a ranked run splits first: */
+    lnl_auto_bridge(L, n);                   /* before: --pcap captures it too */
     lnl_auto_capture(L, n);                  /* each rank captures its own */
     n->running = true;
     n->interrupted = false;

@@ -299,6 +299,9 @@ void lnl_bridges_unwatch(lnl_net *n);
  * the wall clock.  A device that fails fails the run (net:run raises). */
 unsigned lnl_bridges_drain(lnl_net *n, unsigned budget);
 void lnl_bridges_close_all(lnl_net *n);
+/* lunet run/repl --bridge: bridge what the command line asked for, once
+ * per network. */
+void lnl_auto_bridge(lua_State *L, lnl_net *n);
 
 /* ---- l_event.c ---------------------------------------------------------- */
 int  lnl_net_on(lua_State *L);

@@ -249,6 +249,8 @@ typedef struct opts {
     const char *timeout;              /* --timeout T (run), or NULL */
     const char *color, *progress;     /* "auto", "always", "never" or NULL */
     const char *lang;                 /* --lang: "en" or "zh", or NULL */
+    const char *bridge[8];            /* --bridge NODE:TAP[:TAP_ADDR[:ADDR]] */
+    int n_bridge;
     const char *script;
     int first_arg;                    /* argv index of the script's first argument */
     int argc;
@@ -349,6 +351,14 @@ static int parse_run(opts *o, int i)
             o->quiz = true;
         } else if (strcmp(a, "--realtime") == 0) {
             o->realtime = true;
+        } else if (strcmp(a, "--bridge") == 0 || strncmp(a, "--bridge=", 9) == 0) {
+            val = a[8] == '=' ? a + 9 : i + 1 < o->argc ? o->argv[++i] : NULL;
+            if (!val || !strchr(val, ':'))
+                return usage_error("--bridge needs NODE:TAP[:TAP_ADDR/LEN[:NODE_ADDR/LEN]], like "
+                                   "sw1:lunet0:10.0.0.254/24, got %s", val ? val : "nothing");
+            if (o->n_bridge == (int)(sizeof o->bridge / sizeof o->bridge[0]))
+                return usage_error("%s: at most 8 bridges on the command line", "--bridge");
+            o->bridge[o->n_bridge++] = val;
         } else if (strcmp(o->cmd, "run") == 0 && strcmp(a, "--ranks") == 0) {
             o->ranks = true;
         } else if (strcmp(a, "--") == 0) {
@@ -380,6 +390,14 @@ static void configure(lua_State *L, const opts *o)
     }
     lua_pushboolean(L, o->realtime);
     lua_setfield(L, -2, "realtime");
+    if (o->n_bridge) {                /* l_bridge.c's lnl_auto_bridge applies them */
+        lua_createtable(L, o->n_bridge, 0);
+        for (int i = 0; i < o->n_bridge; i++) {
+            lua_pushstring(L, o->bridge[i]);
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_setfield(L, -2, "bridge_auto");
+    }
     if (o->speed > 0) {
         lua_pushnumber(L, o->speed);
         lua_setfield(L, -2, "speed");
@@ -704,9 +722,9 @@ static int cmd_run(lua_State *L, opts *o)
 {
     if (o->ranks) {
         char err[256];
-        if (o->realtime || o->step || o->quiz || o->report)
+        if (o->realtime || o->step || o->quiz || o->report || o->n_bridge)
             return usage_error("%s: --ranks runs in virtual time, without --realtime, --speed, --step, "
-                               "--quiz or --report", "run");
+                               "--quiz, --report or --bridge", "run");
         int ac = o->argc;                   /* MPI may rewrite its copies */
         char **av = o->argv;
         if (lnl_mpi_init(&ac, &av, err, sizeof err) != 0) {

@@ -329,6 +329,16 @@ static pace *find_pace(repl *r, lnl_net *n)
 /* Pin every open network, unpin closed ones, and anchor new ones at the
  * current wall time.  After a line was evaluated, also start --pcap's
  * captures of interfaces added since (as net:run does when it starts). */
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* A bridge holds frames: a batch now, as if the tick were due (drive()
+ * brings the network up to the wall clock, then lets the frames in). */
+static void on_bridge(void *arg)
+{
+    repl *r = arg;
+    ev_feed_event(r->loop, &r->tick, EV_TIMER);
+}
+
 static void adopt(lua_State *L, repl *r, double now, bool after_eval)
 {
     lua_getfield(L, LUA_REGISTRYINDEX, REG_PINNED);
@@ -370,7 +380,14 @@ static void adopt(lua_State *L, repl *r, double now, bool after_eval)
             *p = (pace){ n, n->serial, now, ln_net_now(n->net), false };
         }
         p->seen = true;
-        if (after_eval) lnl_auto_capture(L, n);
+        if (after_eval) {
+            lnl_auto_bridge(L, n);
+            lnl_auto_capture(L, n);
+        }
+        /* Bridges wake the loop with frames; paused, they wait in the
+         * device (a watcher would fire on them forever). */
+        if (r->paused) lnl_bridges_unwatch(n);
+        else lnl_bridges_watch(n, r->loop, on_bridge, r);
     }
     lua_pop(L, 1);
     int j = 0;
@@ -421,6 +438,7 @@ static void drive(lua_State *L, repl *r, pace *p, double now, double deadline)
         if (k % 64 == 0 && ev_time() > deadline) { behind = true; break; }
     }
     if (!behind && !s->stop && s->now < target) s->now = target;
+    if (!behind && !s->stop) lnl_bridges_drain(n, 1024);
     ln_net_flush_captures(n->net);     /* so Wireshark can follow the files */
     if (n->failed) report_failure(L, r, n);
 }
@@ -442,7 +460,12 @@ static void arm(repl *r)
 {
     bool any = false;
     double due = 0;
-    if (r->paused) { ev_timer_stop(r->loop, &r->tick); return; }
+    if (r->paused) {
+        for (int i = 0; i < r->n_nets; i++)
+            if (r->nets[i].n->net) lnl_bridges_unwatch(r->nets[i].n);
+        ev_timer_stop(r->loop, &r->tick);
+        return;
+    }
     for (int i = 0; i < r->n_nets; i++) {
         pace *p = &r->nets[i];
         if (!p->n->net) continue;
@@ -1278,6 +1301,8 @@ static void run_loop(repl *r)
 /* Stop the watchers, give the signals back, free r; returns the exit code. */
 static int repl_free(repl *r)
 {
+    for (int i = 0; i < r->n_nets; i++)
+        if (r->nets[i].n->net) lnl_bridges_unwatch(r->nets[i].n);
     ev_io_stop(r->loop, &r->in);
     ev_timer_stop(r->loop, &r->tick);
     ev_timer_stop(r->loop, &r->eofw);
