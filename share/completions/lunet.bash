@@ -7,9 +7,9 @@
 
 # Options of each command; a trailing "=" marks one that takes a value
 # (lunet takes it after "=" or as the next word).
-_lunet_opts_run='--seed= --realtime --ranks --step --speed= --quiz --lang= --trace= --pcap= --report= --timeout= --color= --progress= --'
+_lunet_opts_run='--seed= --realtime --ranks --bridge= --step --speed= --quiz --lang= --trace= --pcap= --report= --timeout= --color= --progress= --'
 _lunet_opts_test='--seed= --filter= --tap --junit= --pcap= -v --verbose --timeout= --lang= --color= --progress= --help --'
-_lunet_opts_repl='--seed= --pcap= --lang= --trace= --color= --'
+_lunet_opts_repl='--seed= --bridge= --pcap= --lang= --trace= --color= --'
 _lunet_opts_packetdrill='--tolerance_usecs= --tolerance_percent= --local_ip= --remote_ip= --gateway_ip= --netmask_ip= --bind_port= --connect_port= --mtu= --ip_version= --init_scripts= --strict_segments --seed= --pcap= --ladder --color= -D -v --verbose --help'
 
 # COMPREPLY: the values of option $1 that start with $2.  (The helpers
