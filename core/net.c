@@ -79,6 +79,7 @@ void ln_net_free(ln_net *net)
     free(net->nodes);
     free(net->links);
     free(net->switches);
+    free(net->names);
     free(net->actors);
     ln_dist_free(net->dist);
     free(net->caps);
@@ -143,13 +144,86 @@ static int add_actor(ln_net *net, uint32_t actor, ln_actor_counts *c)
     return 0;
 }
 
+/* ---- names ------------------------------------------------------------- */
+
+#define LN_NAME_SWITCH 0x80000000u
+#define LN_NAME_EMPTY  0xffffffffu
+
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;                  /* FNV-1a */
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+static const char *name_at(const ln_net *net, uint32_t v)
+{
+    return v & LN_NAME_SWITCH ? net->switches[v & ~LN_NAME_SWITCH]->name : net->nodes[v]->name;
+}
+
+/* The slot holding name, or the empty slot where it would go. */
+static uint32_t name_slot(const ln_net *net, const char *name)
+{
+    uint32_t i = name_hash(name) & net->names_mask;
+    while (net->names[i] != LN_NAME_EMPTY && strcmp(name_at(net, net->names[i]), name) != 0)
+        i = (i + 1) & net->names_mask;
+    return i;
+}
+
+static uint32_t name_find(const ln_net *net, const char *name)
+{
+    return net->names ? net->names[name_slot(net, name)] : LN_NAME_EMPTY;
+}
+
+/* Room for one more name, so that adding it after the object is in its
+ * array cannot fail. */
+static int names_reserve(ln_net *net)
+{
+    if (net->names && 2 * (net->n_names + 1) <= net->names_mask + 1) return 0;
+    uint32_t cap = net->names ? 2 * (net->names_mask + 1) : 64;
+    uint32_t *old = net->names, old_cap = old ? net->names_mask + 1 : 0;
+    uint32_t *t = malloc(cap * sizeof *t);
+    if (!t) return LN_ENOMEM;
+    memset(t, 0xff, cap * sizeof *t);
+    net->names = t;
+    net->names_mask = cap - 1;
+    for (uint32_t i = 0; i < old_cap; i++)
+        if (old[i] != LN_NAME_EMPTY) t[name_slot(net, name_at(net, old[i]))] = old[i];
+    free(old);
+    return 0;
+}
+
+static void names_add(ln_net *net, uint32_t v)
+{
+    net->names[name_slot(net, name_at(net, v))] = v;
+    net->n_names++;
+}
+
+ln_node *ln_net_node(const ln_net *net, const char *name)
+{
+    uint32_t v = name_find(net, name);
+    return v == LN_NAME_EMPTY || (v & LN_NAME_SWITCH) ? NULL : net->nodes[v];
+}
+
+ln_switch *ln_net_switch(const ln_net *net, const char *name)
+{
+    uint32_t v = name_find(net, name);
+    return v == LN_NAME_EMPTY || !(v & LN_NAME_SWITCH) ? NULL : net->switches[v & ~LN_NAME_SWITCH];
+}
+
+bool ln_net_name_taken(const ln_net *net, const char *name)
+{
+    return name_find(net, name) != LN_NAME_EMPTY;
+}
+
 int ln_net_add_node(ln_net *net, ln_node *n, ln_finalizer fin)
 {
-    if (add_actor(net, n->actor, &n->counts) != 0) return LN_ENOMEM;
+    if (names_reserve(net) != 0 || add_actor(net, n->actor, &n->counts) != 0) return LN_ENOMEM;
     if (add_owned(net, (void ***)&net->nodes, &net->n_nodes, &net->cap_nodes, n, fin) != 0) {
         net->actors[n->actor] = NULL;
         return LN_ENOMEM;
     }
+    names_add(net, net->n_nodes - 1);
     return 0;
 }
 
@@ -160,11 +234,12 @@ int ln_net_add_link(ln_net *net, struct ln_link *l, ln_finalizer fin)
 
 int ln_net_add_switch(ln_net *net, ln_switch *s, ln_finalizer fin)
 {
-    if (add_actor(net, s->actor, &s->counts) != 0) return LN_ENOMEM;
+    if (names_reserve(net) != 0 || add_actor(net, s->actor, &s->counts) != 0) return LN_ENOMEM;
     if (add_owned(net, (void ***)&net->switches, &net->n_switches, &net->cap_switches, s, fin) != 0) {
         net->actors[s->actor] = NULL;
         return LN_ENOMEM;
     }
+    names_add(net, LN_NAME_SWITCH | (net->n_switches - 1));
     return 0;
 }
 

@@ -55,6 +55,10 @@ typedef struct ln_net {
     struct ln_node **nodes;   uint32_t n_nodes, cap_nodes;
     struct ln_link **links;   uint32_t n_links, cap_links;
     struct ln_switch **switches; uint32_t n_switches, cap_switches;
+    /* Nodes and switches by name (they share one name space): open
+     * addressing, never more than half full; a node's entry holds its
+     * index in nodes, a switch's LN_NAME_SWITCH | its index. */
+    uint32_t *names; uint32_t names_mask, n_names;
 
     ln_sub *subs;  uint32_t n_subs, cap_subs;
     int next_sub_id;
@@ -138,6 +142,10 @@ bool ln_net_local(const ln_net *net, uint32_t actor);
 
 /* Lookup by name; NULL when absent (node.c). */
 struct ln_node *ln_net_node(const ln_net *net, const char *name);
+/* The switch named name, or NULL; in constant time, as ln_net_node. */
+struct ln_switch *ln_net_switch(const ln_net *net, const char *name);
+/* Is name taken by a node or a switch? */
+bool ln_net_name_taken(const ln_net *net, const char *name);
 
 /* The network frees obj with fin when it is freed, at the given stage,
  * in the order of registration: how nodes, links, switches and hooks are

@@ -66,17 +66,10 @@ static int name_ok(const char *name, size_t max, char *err, size_t errlen, const
 
 static void node_fin(void *n) { ln_node_free(n); }
 
-ln_node *ln_net_node(const ln_net *net, const char *name)
-{
-    for (uint32_t i = 0; i < net->n_nodes; i++)
-        if (strcmp(net->nodes[i]->name, name) == 0) return net->nodes[i];
-    return NULL;
-}
-
 ln_node *ln_node_new(ln_net *net, const char *name, bool forwarding, char *err, size_t errlen)
 {
     if (!name_ok(name, sizeof ((ln_node *)0)->name, err, errlen, "node")) return NULL;
-    if (ln_net_node(net, name)) {
+    if (ln_net_name_taken(net, name)) {
         snprintf(err, errlen, "node name \"%s\": already used in this network", name);
         return NULL;
     }

@@ -269,10 +269,7 @@ ln_switch *ln_switch_new(ln_net *net, const char *name, bool hub,
     }
     /* Port names, and through them link names and random streams, must be
      * unique, so a switch may not share a name with a node or a switch. */
-    bool taken = ln_net_node(net, name) != NULL;
-    for (uint32_t i = 0; !taken && i < net->n_switches; i++)
-        taken = strcmp(net->switches[i]->name, name) == 0;
-    if (taken) {
+    if (ln_net_name_taken(net, name)) {
         FAIL(err, errlen, "name \"%s\" already in use", name);
         return NULL;
     }

@@ -305,9 +305,7 @@ void lnl_auto_bridge(lua_State *L, lnl_net *n)
             if (p) *p++ = '\0';
         }
         ln_node *nd = ln_net_node(n->net, field[0]);
-        ln_switch *sw = NULL;
-        for (uint32_t k = 0; !nd && k < n->net->n_switches; k++)
-            if (strcmp(n->net->switches[k]->name, field[0]) == 0) sw = n->net->switches[k];
+        ln_switch *sw = nd ? NULL : ln_net_switch(n->net, field[0]);
         if (!nd && !sw)
             luaL_error(L, "lunet --bridge %s: this network has no host, router or switch named \"%s\"",
                        spec, field[0]);

@@ -354,9 +354,8 @@ static int new_switch(lua_State *L, bool hub, const char *fname)
             lua_pop(L, 1);
         }
     }
-    for (uint32_t i = 0; i < n->net->n_switches; i++)
-        if (strcmp(n->net->switches[i]->name, name) == 0)
-            luaL_error(L, "%s: name \"%s\" already used by a switch", fname, name);
+    if (ln_net_switch(n->net, name))
+        luaL_error(L, "%s: name \"%s\" already used by a switch", fname, name);
     if (ln_net_node(n->net, name))
         luaL_error(L, "%s: name \"%s\" already used by a node", fname, name);
     char err[160];
