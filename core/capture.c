@@ -47,8 +47,8 @@ struct ln_capture {
     int sub;                      /* subscription id */
     uint64_t count;
     char *path;
-    bool live;                    /* a stream (stdout, a FIFO, a terminal): each
-                                   * frame is flushed, so a reader sees it at once */
+    bool live;                    /* a pipe or a socket (wireshark -k -i -, a FIFO):
+                                   * each frame is flushed, so a reader sees it at once */
     int err;                      /* errno of the first failure; 0 while fine */
     const char *failed;           /* what failed first: "write", "close" */
 };
@@ -176,7 +176,7 @@ ln_capture *ln_capture_open(ln_net *net, const char *path,
     }
     c->f = pcap_dump_file(c->dumper);
     struct stat sb;
-    c->live = fstat(fileno(c->f), &sb) == 0 && !S_ISREG(sb.st_mode);
+    c->live = fstat(fileno(c->f), &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode));
     if (c->live) fflush(c->f);              /* the file header, for the reader */
     int id = ln_net_subscribe(net, LN_EV_MASK(LN_EV_TX) | LN_EV_MASK(LN_EV_RX), on_event, c);
     if (id <= 0 || ln_net_add_capture(net, c) != 0) {

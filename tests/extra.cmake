@@ -10,7 +10,8 @@ set_tests_properties(cli.repl PROPERTIES TIMEOUT 180)
 # 77 when no pseudo-terminal can be had, which ctest reports as skipped.
 add_test(NAME cli.color COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/color_test.sh $<TARGET_FILE:lunet>)
 add_test(NAME cli.progress COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/progress_test.sh $<TARGET_FILE:lunet>)
-set_tests_properties(cli.color cli.progress PROPERTIES SKIP_RETURN_CODE 77)
+add_test(NAME cli.pcap_stream COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/pcap_stream_test.sh $<TARGET_FILE:lunet>)
+set_tests_properties(cli.color cli.progress cli.pcap_stream PROPERTIES SKIP_RETURN_CODE 77)
 
 # lunet run --report: the page, its links, its bytes from one process to the next.
 add_test(NAME cli.report COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/report_test.sh $<TARGET_FILE:lunet>)
