@@ -789,7 +789,7 @@ void ln_tcp_detach(ln_node *n)
         ln_tcp_sock_free(s);
     }
     free(st->ehash);
-    free(st->bhash);
+    ln_tcp_ports_free(st);
     free(st);
     n->tcp = NULL;
 }

@@ -160,7 +160,8 @@ typedef struct ln_tcp_rack {
 struct ln_tcp_sock {
     ln_tcp_stack *st;
     ln_tcp_sock *hnext;             /* connection-hash or listener chain */
-    ln_tcp_sock *bnext;             /* bind-hash chain (by local port) */
+    ln_tcp_sock *bnext, **bpprev;   /* the other owners of its local port (ln_tcp_port):
+                                     * unlinked in O(1), however many share it */
     ln_tcp_sock *prev, *next;       /* every socket of the stack */
     ln_tcp_sock *ev_next;           /* stack's list of sockets with held events */
 
@@ -287,8 +288,9 @@ struct ln_tcp_stack {
     ln_tcp_cfg cfg;
     ln_tcp_sock **ehash;            /* connections by 4-tuple (any state but LISTEN/CLOSED) */
     uint32_t ehash_mask, n_conns;
-    ln_tcp_sock **bhash;            /* every bound socket by local port */
-    uint32_t bhash_mask;
+    struct ln_tcp_port **bhash;     /* bound ports (tcp_table.c), each with its owners */
+    uint32_t bhash_mask, n_ports;
+    struct ln_tcp_port *port_free;  /* emptied ports, reused: no malloc per connect */
     ln_tcp_sock *listeners;
     ln_tcp_sock *all;
     ln_tcp_req **rhash;             /* requests by 4-tuple (tcp_listen.c) */
@@ -412,6 +414,7 @@ void ln_tcp_listener_del(ln_tcp_sock *l);  /* no-op if not listening */
 /* The bind hash: every socket that owns a local port. */
 void ln_tcp_bind_add(ln_tcp_sock *s);
 void ln_tcp_bind_del(ln_tcp_sock *s);      /* no-op if not bound */
+void ln_tcp_ports_free(ln_tcp_stack *st);  /* the port table, at detach */
 /* Would s on addr:port clash with another socket (inet_bind_conflict)? */
 bool ln_tcp_bind_conflict(const ln_tcp_sock *s, uint32_t addr, uint16_t port);
 /* An ephemeral port for connect() to raddr:rport, 0 if none is free. */

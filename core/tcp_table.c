@@ -140,39 +140,102 @@ void ln_tcp_listener_del(ln_tcp_sock *l)
 
 /* ---- bound ports and bind rules ---------------------------------------- */
 
-/* Before the first bind every chain is the empty one. */
-static ln_tcp_sock *const no_sockets = NULL;
+/* A bound port and the sockets on it: Linux's inet_bind_bucket.  A port's
+ * owners are found without walking anyone else's (a server's listening
+ * port may hold a million accepted connections), and a socket leaves its
+ * port in constant time. */
+typedef struct ln_tcp_port {
+    struct ln_tcp_port *next;       /* hash chain, or the free list */
+    ln_tcp_sock *owners;
+    uint32_t n_owners;
+    uint16_t port;
+} ln_tcp_port;
 
-static ln_tcp_sock *const *chain(const ln_tcp_stack *st, uint16_t port)
+static ln_tcp_port *port_find(const ln_tcp_stack *st, uint16_t port)
 {
-    return st->bhash ? &st->bhash[port & st->bhash_mask] : &no_sockets;
+    if (!st->bhash) return NULL;
+    for (ln_tcp_port *p = st->bhash[port & st->bhash_mask]; p; p = p->next)
+        if (p->port == port) return p;
+    return NULL;
+}
+
+/* Double the table when it holds as many ports as buckets. */
+static int ports_grow(ln_tcp_stack *st)
+{
+    uint32_t old = st->bhash ? st->bhash_mask + 1 : 0, n = old ? old * 2 : 64;
+    ln_tcp_port **t = calloc(n, sizeof *t);
+    if (!t) return old ? 0 : -1;            /* keep the old one: longer chains only */
+    for (uint32_t i = 0; i < old; i++) {
+        for (ln_tcp_port *p = st->bhash[i], *next; p; p = next) {
+            next = p->next;
+            p->next = t[p->port & (n - 1)];
+            t[p->port & (n - 1)] = p;
+        }
+    }
+    free(st->bhash);
+    st->bhash = t;
+    st->bhash_mask = n - 1;
+    return 0;
 }
 
 void ln_tcp_bind_add(ln_tcp_sock *s)
 {
     ln_tcp_stack *st = s->st;
-    if (!st->bhash) {
-        st->bhash_mask = 1023;
-        st->bhash = calloc(st->bhash_mask + 1, sizeof *st->bhash);
-        if (!st->bhash) ln_fatal("tcp: out of memory for the port table");
+    ln_tcp_port *p = port_find(st, s->lport);
+    if (!p) {
+        if ((!st->bhash || st->n_ports >= st->bhash_mask + 1) && ports_grow(st) != 0)
+            ln_fatal("tcp: out of memory for the port table");
+        if ((p = st->port_free)) st->port_free = p->next;
+        else if (!(p = malloc(sizeof *p))) ln_fatal("tcp: out of memory for a port");
+        p->owners = NULL;
+        p->n_owners = 0;
+        p->port = s->lport;
+        p->next = st->bhash[s->lport & st->bhash_mask];
+        st->bhash[s->lport & st->bhash_mask] = p;
+        st->n_ports++;
     }
-    ln_tcp_sock **b = &st->bhash[s->lport & st->bhash_mask];
-    s->bnext = *b;
-    *b = s;
+    s->bnext = p->owners;
+    if (p->owners) p->owners->bpprev = &s->bnext;
+    s->bpprev = &p->owners;
+    p->owners = s;
+    p->n_owners++;
     s->flags |= LN_TF_BOUND;
 }
 
 void ln_tcp_bind_del(ln_tcp_sock *s)
 {
     if (!(s->flags & LN_TF_BOUND)) return;
-    for (ln_tcp_sock **pp = &s->st->bhash[s->lport & s->st->bhash_mask]; *pp; pp = &(*pp)->bnext) {
-        if (*pp == s) {
-            *pp = s->bnext;
-            break;
+    ln_tcp_stack *st = s->st;
+    *s->bpprev = s->bnext;
+    if (s->bnext) s->bnext->bpprev = s->bpprev;
+    s->bnext = NULL;
+    s->bpprev = NULL;
+    s->flags &= ~LN_TF_BOUND;
+    ln_tcp_port **pp = &st->bhash[s->lport & st->bhash_mask];
+    while ((*pp)->port != s->lport) pp = &(*pp)->next;
+    ln_tcp_port *p = *pp;
+    if (--p->n_owners) return;
+    *pp = p->next;                          /* the last owner left: the port is free */
+    p->next = st->port_free;
+    st->port_free = p;
+    st->n_ports--;
+}
+
+void ln_tcp_ports_free(ln_tcp_stack *st)
+{
+    for (uint32_t i = 0; st->bhash && i <= st->bhash_mask; i++) {
+        for (ln_tcp_port *p = st->bhash[i], *next; p; p = next) {
+            next = p->next;
+            free(p);
         }
     }
-    s->bnext = NULL;
-    s->flags &= ~LN_TF_BOUND;
+    for (ln_tcp_port *p = st->port_free, *next; p; p = next) {
+        next = p->next;
+        free(p);
+    }
+    free(st->bhash);
+    st->bhash = NULL;
+    st->port_free = NULL;
 }
 
 /* Linux's inet_bind_conflict, without SO_REUSEPORT and devices: another
@@ -183,8 +246,9 @@ void ln_tcp_bind_del(ln_tcp_sock *s)
  * 10). */
 bool ln_tcp_bind_conflict(const ln_tcp_sock *s, uint32_t addr, uint16_t port)
 {
-    for (const ln_tcp_sock *o = *chain(s->st, port); o; o = o->bnext) {
-        if (o == s || o->lport != port || (o->flags & LN_TF_DEAD)) continue;
+    const ln_tcp_port *p = port_find(s->st, port);
+    for (const ln_tcp_sock *o = p ? p->owners : NULL; o; o = o->bnext) {
+        if (o == s || (o->flags & LN_TF_DEAD)) continue;
         if (addr && o->laddr && addr != o->laddr) continue;
         if ((s->flags & LN_TF_REUSEADDR) && (o->flags & LN_TF_REUSEADDR) &&
             o->state != LN_TCP_LISTEN)
@@ -239,8 +303,9 @@ int ln_tcp_bind(ln_tcp_sock *s, uint32_t addr, uint16_t port)
 static bool port_ok_for_connect(const ln_tcp_stack *st, uint32_t laddr, uint16_t lport,
                                 uint32_t raddr, uint16_t rport)
 {
-    for (const ln_tcp_sock *o = *chain(st, lport); o; o = o->bnext) {
-        if (o->lport != lport || (o->flags & LN_TF_DEAD)) continue;
+    const ln_tcp_port *p = port_find(st, lport);
+    for (const ln_tcp_sock *o = p ? p->owners : NULL; o; o = o->bnext) {
+        if (o->flags & LN_TF_DEAD) continue;
         if (!(o->flags & LN_TF_PORT_AUTO)) return false;
     }
     return !ln_tcp_lookup_conn((ln_tcp_stack *)st, raddr, rport, laddr, lport);
