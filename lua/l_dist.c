@@ -37,7 +37,8 @@ static uint32_t check_actor(lua_State *L, int idx, const char *fname, const char
         if (name) *name = ((ln_switch *)h->obj)->name;
         return ((ln_switch *)h->obj)->actor;
     }
-    lnl_argerror(L, idx, fname, "a node or a switch expected, got %s", luaL_typename(L, idx));
+    lnl_argerror(L, idx, fname, "a node or a switch%s expected, got %s",
+                 strcmp(fname, "net:owns") == 0 ? " (or an interface, a link)" : "", luaL_typename(L, idx));
     return 0;
 }
 
@@ -190,13 +191,23 @@ static int net_rank(lua_State *L)
     return 2;
 }
 
-/* Does this rank run x's events (always true unsplit)? */
+/* Does this rank run x's events (always true unsplit)?  An interface's
+ * are its node's; a link's are its two ends' (true when this rank runs
+ * both: what a task or a hook may change while the network runs). */
 static int net_owns(lua_State *L)
 {
     lnl_net *n = lnl_checknet(L, 1, "net:owns");
-    uint32_t a = check_actor(L, 2, "net:owns", NULL);
-    if (n->net->dist) lua_pushboolean(L, ln_net_local(n->net, a));
-    else lua_pushboolean(L, 1);
+    uint32_t a, b;
+    lnl_handle *h;
+    if ((h = luaL_testudata(L, 2, LNL_IFACE)) && h->obj) {
+        a = b = ((ln_iface *)h->obj)->port.actor;
+    } else if ((h = luaL_testudata(L, 2, LNL_LINK)) && h->obj) {
+        a = ((ln_link *)h->obj)->d[0].from->actor;
+        b = ((ln_link *)h->obj)->d[0].to->actor;
+    } else {
+        a = b = check_actor(L, 2, "net:owns", NULL);
+    }
+    lua_pushboolean(L, !n->net->dist || (ln_net_local(n->net, a) && ln_net_local(n->net, b)));
     return 1;
 }
 

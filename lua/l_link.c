@@ -243,9 +243,11 @@ int lnl_net_link(lua_State *L)
 
 /* ---- lunet.Link -------------------------------------------------------- */
 
-static lnl_handle *checklink(lua_State *L, const char *fname)
+/* A link is its two ends': in a split run the rule is lnl_access's for
+ * a link (a link cut between ranks is every rank's between runs). */
+static lnl_handle *checklink(lua_State *L, const char *fname, lnl_access acc)
 {
-    return lnl_checkhandle(L, 1, LNL_LINK, fname);
+    return lnl_checkhandle(L, 1, LNL_LINK, fname, acc);
 }
 
 static void push_end(lua_State *L, lnl_net *n, ln_port *p)
@@ -293,7 +295,7 @@ static int check_dir(lua_State *L, int idx, const char *fname, bool allow_both)
 
 static int link_set(lua_State *L)
 {
-    lnl_handle *h = checklink(L, "link:set");
+    lnl_handle *h = checklink(L, "link:set", LNL_DRIVE);
     ln_link *l = LINK(h);
     if (!lua_istable(L, 2)) lnl_typeerror(L, 2, "link:set", "table of options");
     ln_linkcfg cfg[2] = { *ln_link_cfg(l, 0), *ln_link_cfg(l, 1) };
@@ -310,7 +312,7 @@ static int link_set(lua_State *L)
  * (seconds, bit/s, bytes, 0..1), so l:set(l:get("ab")) changes nothing. */
 static int link_get(lua_State *L)
 {
-    lnl_handle *h = checklink(L, "link:get");
+    lnl_handle *h = checklink(L, "link:get", LNL_OBSERVE);
     const ln_linkcfg *c = ln_link_cfg(LINK(h), check_dir(L, 2, "link:get", false));
     lua_createtable(L, 0, 13);
     lua_pushinteger(L, (lua_Integer)c->bandwidth); lua_setfield(L, -2, "bandwidth");
@@ -343,7 +345,7 @@ static int link_get(lua_State *L)
 
 static int link_updown(lua_State *L, bool up, const char *fname)
 {
-    lnl_handle *h = checklink(L, fname);
+    lnl_handle *h = checklink(L, fname, LNL_DRIVE);
     ln_link_set_up(LINK(h), check_dir(L, 2, fname, true), up);
     lua_settop(L, 1);
     return 1;
@@ -354,7 +356,7 @@ static int link_down(lua_State *L) { return link_updown(L, false, "link:down"); 
 
 static int link_is_up(lua_State *L)
 {
-    lnl_handle *h = checklink(L, "link:is_up");
+    lnl_handle *h = checklink(L, "link:is_up", LNL_OBSERVE);
     int d = check_dir(L, 2, "link:is_up", true);
     ln_link *l = LINK(h);
     lua_pushboolean(L, d < 0 ? ln_link_cfg(l, 0)->up && ln_link_cfg(l, 1)->up : ln_link_cfg(l, d)->up);
@@ -383,7 +385,7 @@ static void push_dirstats(lua_State *L, const ln_linkdir *d)
 
 static int link_stats(lua_State *L)
 {
-    lnl_handle *h = checklink(L, "link:stats");
+    lnl_handle *h = checklink(L, "link:stats", LNL_OBSERVE);
     lua_createtable(L, 0, 2);
     push_dirstats(L, &LINK(h)->d[0]);
     lua_setfield(L, -2, "ab");

@@ -20,7 +20,7 @@ rc=$?
 echo "$out"
 [ $rc = 0 ] || { echo "FAIL: exit $rc"; exit 1; }
 n=$(echo "$out" | grep -c "^ok ")
-[ "$n" = 4 ] || { echo "FAIL: $n of 4 checks passed"; exit 1; }
+[ "$n" = 8 ] || { echo "FAIL: $n of 8 checks passed"; exit 1; }
 # --realtime and --ranks do not mix: a usage error (2)
 "$LUNET" run --ranks --realtime "$DIR/errors.lua" >/dev/null 2>&1
 rc=$?
