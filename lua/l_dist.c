@@ -152,6 +152,21 @@ void lnl_dist_prepare(lua_State *L, lnl_net *n)
     lnl_captures_split(L, n);
 }
 
+/* The end of a run, on every rank: each learns what the others' halves of
+ * the links cut between them counted (one reduction for all of them, in
+ * link order), so that l:stats() reads the same on every rank. */
+static void sum_cut_counts(ln_dist *d, const lnl_ranks *rk)
+{
+    size_t len = ln_dist_counts_len(d);
+    if (!len) return;                 /* nothing cut: the same on every rank */
+    uint64_t *v = malloc(len * sizeof *v);
+    if (!v) ln_fatal("out of memory for the counters of %u cut links", d->cut_links);
+    ln_dist_counts_pack(d, v);
+    rk->sum(v, len);
+    ln_dist_counts_set(d, v);
+    free(v);
+}
+
 /* Windows until `until` (LN_NEVER: until no rank has events).  Every
  * rank goes through the same rounds: a stop anywhere (an error, Ctrl-C)
  * ends the run everywhere at the next agreement. */
@@ -171,6 +186,8 @@ bool lnl_dist_drive(lnl_net *n, ln_time until, uint32_t *stopped_by)
         uint32_t stop = (s->stop || n->failed || lnl_interrupt) ? d->rank + 1 : 0;
         rk->agree(&next, &stop);
         if (stop) {
+            /* Every rank saw the stop in this same round: all sum. */
+            sum_cut_counts(d, rk);
             *stopped_by = stop;
             return false;
         }
@@ -179,6 +196,7 @@ bool lnl_dist_drive(lnl_net *n, ln_time until, uint32_t *stopped_by)
         while (!s->stop && !n->failed && s->len && ln_sim_next(s) < end) ln_sim_step(s);
         d->st.windows++;
     }
+    sum_cut_counts(d, rk);
     if (until != LN_NEVER && until > s->now) s->now = until;
     return true;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dist.h"
 #include "link.h"
 #include "node.h"
 #include "switch.h"
@@ -363,7 +364,7 @@ static int link_is_up(lua_State *L)
     return 1;
 }
 
-static void push_dirstats(lua_State *L, const ln_linkdir *d)
+static void push_dirstats(lua_State *L, const ln_net *net, const ln_linkdir *d)
 {
 #define C(field) LNL_COUNTER(ln_linkdir_stats, field)
     static const lnl_counter counters[] = {
@@ -373,13 +374,17 @@ static void push_dirstats(lua_State *L, const ln_linkdir *d)
     };
 #undef C
     ln_linkdir_stats st;
-    ln_link_stats(d, &st);
+    uint32_t q_len = d->q_len, q_bytes = d->q_bytes;
+    /* A split run: the halves another rank runs as that rank counted them
+     * at the end of the last run (lnl_dist_drive sums them). */
+    if (net->dist) ln_dist_link_stats(net->dist, d, &st, &q_len, &q_bytes);
+    else ln_link_stats(d, &st);
     lnl_push_counters(L, &st, counters);
     lua_pushinteger(L, st.max_qlen);      /* a high-water mark, not a uint64_t counter */
     lua_setfield(L, -2, "max_qlen");
-    lua_pushinteger(L, d->q_len);
+    lua_pushinteger(L, q_len);
     lua_setfield(L, -2, "qlen");
-    lua_pushinteger(L, d->q_bytes);
+    lua_pushinteger(L, q_bytes);
     lua_setfield(L, -2, "qbytes");
 }
 
@@ -387,9 +392,9 @@ static int link_stats(lua_State *L)
 {
     lnl_handle *h = checklink(L, "link:stats", LNL_OBSERVE);
     lua_createtable(L, 0, 2);
-    push_dirstats(L, &LINK(h)->d[0]);
+    push_dirstats(L, h->n->net, &LINK(h)->d[0]);
     lua_setfield(L, -2, "ab");
-    push_dirstats(L, &LINK(h)->d[1]);
+    push_dirstats(L, h->n->net, &LINK(h)->d[1]);
     lua_setfield(L, -2, "ba");
     return 1;
 }

@@ -386,6 +386,9 @@ typedef struct lnl_ranks {
     void (*agree)(ln_time *next, uint32_t *stop);
     /* Every rank: send the outboxes, deliver what the others sent. */
     int (*exchange)(struct ln_dist *d);
+    /* Every rank: v becomes the element-wise sum of every rank's v (the
+     * counters of the links cut between ranks, at the end of a run). */
+    void (*sum)(uint64_t *v, size_t n);
 } lnl_ranks;
 extern const lnl_ranks *lnl_rank_ctx;        /* NULL unless lunet run --ranks */
 void lnl_open_dist(lua_State *L);             /* net:partition, rank, owns, dist_stats */
