@@ -188,6 +188,18 @@ int lnl_net_link(lua_State *L)
     if (e[0].sw && e[0].sw == e[1].sw)
         luaL_error(L, "link: A and B are the same switch (%s): a cable from a switch to itself is "
                       "a loop that floods every broadcast round forever", e[0].sw->name);
+    const ln_dist *d = n->net->dist;
+    if (d) {
+        /* The split fixed which links are cut, their lookahead and the
+         * counters the ranks sum: a new link between ranks would have none. */
+        uint32_t act[2];
+        for (int i = 0; i < 2; i++)
+            act[i] = e[i].node ? e[i].node->actor : e[i].ifc ? e[i].ifc->port.actor : e[i].sw->actor;
+        if (act[0] <= d->n_actors && act[1] <= d->n_actors && d->rank_of[act[0]] != d->rank_of[act[1]])
+            luaL_error(L, "link: its ends run on ranks %d and %d, and the network is split already (the "
+                          "first net:run splits it, fixing the links between ranks: make them before)",
+                       (int)d->rank_of[act[0]], (int)d->rank_of[act[1]]);
+    }
     ln_linkcfg cfg[2];
     ln_linkcfg_default(&cfg[0]);
     ln_linkcfg_default(&cfg[1]);

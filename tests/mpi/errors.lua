@@ -214,3 +214,15 @@ do
   assert(r0 == r1, "the cut link reads otherwise on the two ranks:\n" .. r0 .. "\n--\n" .. r1)
   if rank == 0 then print("ok   a cut link reads the same on both ranks between runs") end
 end
+
+-- a link between ranks made after the split has no lookahead
+do
+  local net = lunet.net{seed = 1}
+  local a, b = net:host("a"), net:host("b")
+  net:link(a, b, {ip = {"10.0.0.1/24", "10.0.0.2/24"}, delay = "1ms", min_delay = "1ms"})
+  net:partition{{a}, {b}}
+  net:run("1ms")
+  raises("late cut link", function() net:link(a, b, {delay = "1ms", min_delay = "1ms"}) end,
+         "its ends run on ranks 0 and 1, and the network is split already")
+  if rank == 0 then print("ok   a link between ranks made after the split is refused") end
+end

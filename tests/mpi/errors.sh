@@ -22,7 +22,7 @@ rc=$?
 echo "$out"
 [ $rc = 0 ] || { echo "FAIL: exit $rc"; exit 1; }
 n=$(echo "$out" | grep -c "^ok ")
-[ "$n" = 9 ] || { echo "FAIL: $n of 9 checks passed"; exit 1; }
+[ "$n" = 10 ] || { echo "FAIL: $n of 10 checks passed"; exit 1; }
 # --realtime and --ranks do not mix: a usage error (2)
 "$LUNET" run --ranks --realtime "$DIR/errors.lua" /nonexistent >/dev/null 2>&1
 rc=$?
