@@ -1,11 +1,13 @@
 /* dist.c - the split network's bookkeeping: who runs which actor, the
- * messages that cross, and the windows (dist.h, docs/parallel.md).
+ * messages that cross, the windows, and the counters of cut links as the
+ * other processes counted them (dist.h, docs/parallel.md).
  *
  * Why an inert copy's frame is dropped rather than delivered: every
  * process runs the script's own code (actor 0), so a script that sends
  * from h1 at its top level makes every copy of h1 send.  Only h1's own
  * process may deliver that frame, or the far end would see it once per
  * process; the others' copies go nowhere. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,116 @@ typedef struct msg_hdr {
     uint32_t head;                  /* headroom, kept so later hops see the same buffer */
     uint32_t len;
 } msg_hdr;
+
+/* ---- counters of cut links ------------------------------------------------ */
+
+/* One direction of a cut link as both its halves counted it, wherever
+ * they run. */
+struct ln_dist_halves {
+    ln_linkdir_stats tx;            /* the sender half's (delivered: 0) */
+    uint32_t q_len, q_bytes;        /* its queue */
+    ln_linkrx_stats rx;             /* the receiver half's */
+};
+
+/* A direction's values in the summed vector: the sender half's counters,
+ * its high-water mark and queue, then the receiver half's counters. */
+#define STAT(f) offsetof(ln_linkdir_stats, f)
+static const size_t tx_off[] = {
+    STAT(enqueued), STAT(tx_packets), STAT(tx_bytes), STAT(delivered), STAT(delivered_bytes),
+    STAT(dropped_queue), STAT(dropped_loss), STAT(dropped_down), STAT(dropped_mtu),
+    STAT(corrupted), STAT(duplicated), STAT(reordered),
+};
+#undef STAT
+#define RXSTAT(f) offsetof(ln_linkrx_stats, f)
+static const size_t rx_off[] = {
+    RXSTAT(delivered), RXSTAT(delivered_bytes), RXSTAT(dropped_down), RXSTAT(dropped_stale),
+};
+#undef RXSTAT
+#define N_TX (sizeof tx_off / sizeof tx_off[0])
+#define N_RX (sizeof rx_off / sizeof rx_off[0])
+enum { DIR_VALS = N_TX + 3 + N_RX };       /* + max_qlen, q_len, q_bytes */
+
+static uint64_t get64(const void *base, size_t off)
+{
+    uint64_t v;
+    memcpy(&v, (const char *)base + off, sizeof v);
+    return v;
+}
+
+static void put64(void *base, size_t off, uint64_t v) { memcpy((char *)base + off, &v, sizeof v); }
+
+static void halves_of(const ln_linkdir *dir, struct ln_dist_halves *h)
+{
+    h->tx = dir->st;
+    h->q_len = dir->q_len;
+    h->q_bytes = dir->q_bytes;
+    h->rx = dir->rx.st;
+}
+
+static void halves_pack(const struct ln_dist_halves *h, bool tx, bool rx, uint64_t *v)
+{
+    memset(v, 0, DIR_VALS * sizeof *v);
+    if (tx) {
+        for (size_t i = 0; i < N_TX; i++) v[i] = get64(&h->tx, tx_off[i]);
+        v[N_TX] = h->tx.max_qlen;
+        v[N_TX + 1] = h->q_len;
+        v[N_TX + 2] = h->q_bytes;
+    }
+    if (rx)
+        for (size_t i = 0; i < N_RX; i++) v[N_TX + 3 + i] = get64(&h->rx, rx_off[i]);
+}
+
+static void halves_unpack(const uint64_t *v, struct ln_dist_halves *h)
+{
+    for (size_t i = 0; i < N_TX; i++) put64(&h->tx, tx_off[i], v[i]);
+    h->tx.max_qlen = (uint32_t)v[N_TX];
+    h->q_len = (uint32_t)v[N_TX + 1];
+    h->q_bytes = (uint32_t)v[N_TX + 2];
+    for (size_t i = 0; i < N_RX; i++) put64(&h->rx, rx_off[i], v[N_TX + 3 + i]);
+}
+
+size_t ln_dist_counts_len(const ln_dist *d) { return (size_t)d->cut_links * 2 * DIR_VALS; }
+
+void ln_dist_counts_pack(const ln_dist *d, uint64_t *v)
+{
+    for (uint32_t i = 0; i < d->n_links; i++) {
+        uint32_t c = d->cut_of[i];
+        if (c == UINT32_MAX) continue;
+        for (int k = 0; k < 2; k++) {
+            const ln_linkdir *dir = &d->net->links[i]->d[k];
+            struct ln_dist_halves now;
+            halves_of(dir, &now);
+            halves_pack(&now, ln_dist_local(d, dir->from->actor), ln_dist_local(d, dir->to->actor),
+                        v + (2 * (size_t)c + (size_t)k) * DIR_VALS);
+        }
+    }
+}
+
+void ln_dist_counts_set(ln_dist *d, const uint64_t *v)
+{
+    for (size_t j = 0; j < 2 * (size_t)d->cut_links; j++) halves_unpack(v + j * DIR_VALS, &d->halves[j]);
+}
+
+void ln_dist_link_stats(const ln_dist *d, const ln_linkdir *dir, ln_linkdir_stats *st, uint32_t *q_len,
+                        uint32_t *q_bytes)
+{
+    uint32_t id = dir->link->id;
+    uint32_t c = id < d->n_links ? d->cut_of[id] : UINT32_MAX;
+    const struct ln_dist_halves *h = c == UINT32_MAX ? NULL : &d->halves[2 * c + (uint32_t)dir->dir];
+    const ln_linkdir_stats *tx = &dir->st;
+    const ln_linkrx_stats *rx = &dir->rx.st;
+    *q_len = dir->q_len;
+    *q_bytes = dir->q_bytes;
+    if (h && !ln_dist_local(d, dir->from->actor)) {
+        tx = &h->tx;
+        *q_len = h->q_len;
+        *q_bytes = h->q_bytes;
+    }
+    if (h && !ln_dist_local(d, dir->to->actor)) rx = &h->rx;
+    ln_link_stats_sum(tx, rx, st);
+}
+
+/* ---- the split ---------------------------------------------------------------- */
 
 ln_dist *ln_dist_new(ln_net *net, uint32_t rank, uint32_t nranks, const uint32_t *rank_of,
                      char *err, size_t errlen)
@@ -78,10 +190,23 @@ ln_dist *ln_dist_new(ln_net *net, uint32_t rank, uint32_t nranks, const uint32_t
     d->rank_of = calloc(net->n_actors + 1, sizeof *d->rank_of);
     d->remote = calloc(net->n_actors + 1, 1);
     d->out = calloc(nranks, sizeof *d->out);
-    if (!d->rank_of || !d->remote || !d->out) goto oom;
+    d->n_links = net->n_links;
+    d->cut_of = calloc(net->n_links + 1, sizeof *d->cut_of);
+    d->halves = calloc(2 * (size_t)cut + 1, sizeof *d->halves);
+    if (!d->rank_of || !d->remote || !d->out || !d->cut_of || !d->halves) goto oom;
     for (uint32_t a = 1; a <= net->n_actors; a++) {
         d->rank_of[a] = rank_of[a];
         d->remote[a] = rank_of[a] != rank;
+    }
+    /* Until the first run ends, the other processes' halves are what every
+     * process's copy holds: the split comes before any process runs. */
+    for (uint32_t i = 0, c = 0; i < net->n_links; i++) {
+        ln_link *l = net->links[i];
+        d->cut_of[i] = UINT32_MAX;
+        if (rank_of[l->d[0].from->actor] == rank_of[l->d[0].to->actor]) continue;
+        d->cut_of[i] = c;
+        for (int k = 0; k < 2; k++) halves_of(&l->d[k], &d->halves[2 * c + (uint32_t)k]);
+        c++;
     }
     return d;
 oom:
@@ -98,6 +223,8 @@ void ln_dist_free(ln_dist *d)
     free(d->out);
     free(d->rank_of);
     free(d->remote);
+    free(d->cut_of);
+    free(d->halves);
     free(d);
 }
 

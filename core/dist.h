@@ -25,7 +25,9 @@
 
 struct ln_net;
 struct ln_linkdir;
+struct ln_linkdir_stats;
 struct ln_pkt;
+struct ln_dist_halves;          /* dist.c */
 
 typedef struct ln_dist_stats {
     uint64_t msgs_out, msgs_in;     /* frames and notices sent, received */
@@ -43,6 +45,11 @@ typedef struct ln_dist {
     ln_time lookahead;              /* least min_delay of a cut direction;
                                      * LN_NEVER when nothing is cut */
     uint32_t cut_links;
+    uint32_t n_links;               /* links at the split (later ones are never cut) */
+    uint32_t *cut_of;               /* by link id < n_links: its place among the cut
+                                     * links, in creation order; UINT32_MAX if not cut */
+    struct ln_dist_halves *halves;  /* per cut link, ab then ba: both halves' counters
+                                     * as of the last ln_dist_counts_set */
     struct { uint8_t *buf; size_t len, cap; } *out;   /* one per rank */
     ln_dist_stats st;
 } ln_dist;
@@ -72,6 +79,23 @@ bool ln_dist_notice(ln_dist *d, struct ln_linkdir *dir, uint32_t epoch, ln_time 
  * (global_next) may run: events strictly before the returned time.  A
  * message made in it arrives no sooner than global_next + lookahead. */
 ln_time ln_dist_window_end(const ln_dist *d, ln_time global_next, ln_time until);
+
+/* Counters of the links cut between processes.  Each process counts only
+ * the halves it runs, so at the end of a run each fills v
+ * (ln_dist_counts_len values: cut links in creation order, so that every
+ * process lays it out alike) with its own halves' counters and zeros for
+ * the others', the processes sum their vectors element by element (one
+ * reduction; each value comes from exactly one process, so the sum is
+ * that value), and each keeps the result (ln_dist_counts_set). */
+size_t ln_dist_counts_len(const ln_dist *d);
+void ln_dist_counts_pack(const ln_dist *d, uint64_t *v);
+void ln_dist_counts_set(ln_dist *d, const uint64_t *v);
+/* Direction dir's counters as ln_link_stats sums them, and its queue
+ * (frames, bytes): the halves this process runs as they are now, another
+ * process's as of the last ln_dist_counts_set (or of the split, when every
+ * process's copy was the same). */
+void ln_dist_link_stats(const ln_dist *d, const struct ln_linkdir *dir, struct ln_linkdir_stats *st,
+                        uint32_t *q_len, uint32_t *q_bytes);
 
 /* What this process sends rank r after a window, and emptying them. */
 const uint8_t *ln_dist_outbox(const ln_dist *d, uint32_t r, size_t *len);

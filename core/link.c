@@ -653,10 +653,15 @@ void ln_link_free(ln_link *l)
     free(l);
 }
 
+void ln_link_stats_sum(const ln_linkdir_stats *tx, const ln_linkrx_stats *rx, ln_linkdir_stats *st)
+{
+    *st = *tx;
+    st->delivered = rx->delivered;
+    st->delivered_bytes = rx->delivered_bytes;
+    st->dropped_down += rx->dropped_down;
+}
+
 void ln_link_stats(const ln_linkdir *d, ln_linkdir_stats *st)
 {
-    *st = d->st;
-    st->delivered = d->rx.st.delivered;
-    st->delivered_bytes = d->rx.st.delivered_bytes;
-    st->dropped_down += d->rx.st.dropped_down;
+    ln_link_stats_sum(&d->st, &d->rx.st, st);
 }

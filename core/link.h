@@ -196,6 +196,9 @@ void ln_linkrx_accept(ln_linkdir *d, ln_pkt *frame, ln_time at);
 
 /* A direction's counters, both halves summed. */
 void ln_link_stats(const ln_linkdir *d, ln_linkdir_stats *st);
+/* The same sum from a sender half's counters and a receiver half's, kept
+ * anywhere (dist.c keeps another process's halves). */
+void ln_link_stats_sum(const ln_linkdir_stats *tx, const ln_linkrx_stats *rx, ln_linkdir_stats *st);
 
 /* Serialization time of `bytes` at `bps` (0 bps: 0), rounded up to a ns. */
 ln_time ln_link_txtime(uint64_t bps, uint32_t bytes);

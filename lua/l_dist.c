@@ -37,7 +37,8 @@ static uint32_t check_actor(lua_State *L, int idx, const char *fname, const char
         if (name) *name = ((ln_switch *)h->obj)->name;
         return ((ln_switch *)h->obj)->actor;
     }
-    lnl_argerror(L, idx, fname, "a node or a switch expected, got %s", luaL_typename(L, idx));
+    lnl_argerror(L, idx, fname, "a node or a switch%s expected, got %s",
+                 strcmp(fname, "net:owns") == 0 ? " (or an interface, a link)" : "", luaL_typename(L, idx));
     return 0;
 }
 
@@ -151,6 +152,21 @@ void lnl_dist_prepare(lua_State *L, lnl_net *n)
     lnl_captures_split(L, n);
 }
 
+/* The end of a run, on every rank: each learns what the others' halves of
+ * the links cut between them counted (one reduction for all of them, in
+ * link order), so that l:stats() reads the same on every rank. */
+static void sum_cut_counts(ln_dist *d, const lnl_ranks *rk)
+{
+    size_t len = ln_dist_counts_len(d);
+    if (!len) return;                 /* nothing cut: the same on every rank */
+    uint64_t *v = malloc(len * sizeof *v);
+    if (!v) ln_fatal("out of memory for the counters of %u cut links", d->cut_links);
+    ln_dist_counts_pack(d, v);
+    rk->sum(v, len);
+    ln_dist_counts_set(d, v);
+    free(v);
+}
+
 /* Windows until `until` (LN_NEVER: until no rank has events).  Every
  * rank goes through the same rounds: a stop anywhere (an error, Ctrl-C)
  * ends the run everywhere at the next agreement. */
@@ -170,6 +186,8 @@ bool lnl_dist_drive(lnl_net *n, ln_time until, uint32_t *stopped_by)
         uint32_t stop = (s->stop || n->failed || lnl_interrupt) ? d->rank + 1 : 0;
         rk->agree(&next, &stop);
         if (stop) {
+            /* Every rank saw the stop in this same round: all sum. */
+            sum_cut_counts(d, rk);
             *stopped_by = stop;
             return false;
         }
@@ -178,6 +196,7 @@ bool lnl_dist_drive(lnl_net *n, ln_time until, uint32_t *stopped_by)
         while (!s->stop && !n->failed && s->len && ln_sim_next(s) < end) ln_sim_step(s);
         d->st.windows++;
     }
+    sum_cut_counts(d, rk);
     if (until != LN_NEVER && until > s->now) s->now = until;
     return true;
 }
@@ -190,13 +209,23 @@ static int net_rank(lua_State *L)
     return 2;
 }
 
-/* Does this rank run x's events (always true unsplit)? */
+/* Does this rank run x's events (always true unsplit)?  An interface's
+ * are its node's; a link's are its two ends' (true when this rank runs
+ * both: what a task or a hook may change while the network runs). */
 static int net_owns(lua_State *L)
 {
     lnl_net *n = lnl_checknet(L, 1, "net:owns");
-    uint32_t a = check_actor(L, 2, "net:owns", NULL);
-    if (n->net->dist) lua_pushboolean(L, ln_net_local(n->net, a));
-    else lua_pushboolean(L, 1);
+    uint32_t a, b;
+    lnl_handle *h;
+    if ((h = luaL_testudata(L, 2, LNL_IFACE)) && h->obj) {
+        a = b = ((ln_iface *)h->obj)->port.actor;
+    } else if ((h = luaL_testudata(L, 2, LNL_LINK)) && h->obj) {
+        a = ((ln_link *)h->obj)->d[0].from->actor;
+        b = ((ln_link *)h->obj)->d[0].to->actor;
+    } else {
+        a = b = check_actor(L, 2, "net:owns", NULL);
+    }
+    lua_pushboolean(L, !n->net->dist || (ln_net_local(n->net, a) && ln_net_local(n->net, b)));
     return 1;
 }
 

@@ -60,7 +60,7 @@ static ln_fw_reject checkwith(lua_State *L, int idx, const char *fname)
 static int node_firewall(lua_State *L)
 {
     const char *F = "node:firewall";
-    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, F);
+    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, F, LNL_DRIVE);
     ln_node *nd = h->obj;
     lnl_check_not_in_hook(L, h->n, F);
     static const char *const known[] = { "hook", "filter", "action", "with", "iface", NULL };
@@ -98,7 +98,7 @@ static int node_firewall(lua_State *L)
 static int node_firewall_policy(lua_State *L)
 {
     const char *F = "node:firewall_policy";
-    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, F);
+    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, F, lua_isnoneornil(L, 3) ? LNL_OBSERVE : LNL_DRIVE);
     ln_node *nd = h->obj;
     ln_fw_hook hook = (ln_fw_hook)checkword(L, 2, F, "hook", ln_fw_hook_names);
     if (!lua_isnoneornil(L, 3)) {
@@ -114,7 +114,7 @@ static int node_firewall_policy(lua_State *L)
 static int node_firewall_rules(lua_State *L)
 {
     const char *F = "node:firewall_rules";
-    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, F);
+    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, F, LNL_OBSERVE);   /* with its packet counts */
     ln_node *nd = h->obj;
     int only = lua_isnoneornil(L, 2) ? -1 : checkword(L, 2, F, "hook", ln_fw_hook_names);
     lua_newtable(L);
@@ -153,7 +153,7 @@ static int node_firewall_rules(lua_State *L)
 static int node_firewall_flush(lua_State *L)
 {
     const char *F = "node:firewall_flush";
-    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, F);
+    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, F, LNL_DRIVE);
     lnl_check_not_in_hook(L, h->n, F);
     int only = lua_isnoneornil(L, 2) ? -1 : checkword(L, 2, F, "hook", ln_fw_hook_names);
     ln_fw_flush(h->obj, only);

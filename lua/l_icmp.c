@@ -82,16 +82,19 @@ static void on_msg(ln_icmp_sock *s, const ln_icmp_msg *m, void *arg)
     if (k->waiter) lnl_task_wake(k->waiter);
 }
 
-static lnl_sock *checksock(lua_State *L, const char *fname)
+/* A socket is its host's state: in a split run, its host's rank's only
+ * (lnl_access). */
+static lnl_sock *checksock(lua_State *L, const char *fname, lnl_access acc)
 {
     lnl_sock *k = lnl_checkudata(L, 1, LNL_SOCK, fname);
-    if (!k->n->net) luaL_error(L, "%s: the network is closed", fname);
+    lnl_checkowner(L, k->n, k->node, fname, acc);
     return k;
 }
 
 int lnl_node_icmp_socket(lua_State *L)
 {
-    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, "node:icmp_socket");
+    /* Which ids are free is the host's state. */
+    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, "node:icmp_socket", LNL_OBSERVE);
     lua_Integer id = lua_isnoneornil(L, 2) ? 0 : lnl_checkinteger(L, 2, "node:icmp_socket");
     if (id < 0 || id > 65535)
         lnl_argerror(L, 2, "node:icmp_socket", "id %I out of range (1..65535, or 0 for any)", id);
@@ -196,6 +199,7 @@ static int sock_receive(lua_State *L)
 {
     const char *F = "IcmpSocket:receive";
     lnl_sock *k = lnl_checkudata(L, 1, LNL_SOCK, F);
+    if (k->n->net) lnl_checkowner(L, k->n, k->node, F, LNL_OBSERVE);
     lnl_task *t = lnl_checktask(L, F);
     ln_time deadline = LN_NEVER;
     /* {timeout = t} as every socket takes it; a bare t as it always has */
@@ -252,7 +256,7 @@ static int result(lua_State *L, int rc, lua_Integer ok)
 static int sock_echo(lua_State *L)
 {
     const char *F = "IcmpSocket:echo";
-    lnl_sock *k = checksock(L, F);
+    lnl_sock *k = checksock(L, F, LNL_OBSERVE);
     uint32_t dst = lnl_argaddr(L, 2, NULL, F);
     if (!lua_isnoneornil(L, 3)) lnl_checkopts(L, 3, F, echo_opts);
     lua_Integer seq = int_opt(L, 3, "seq", k->next_seq, 0, 65535, F);
@@ -272,7 +276,7 @@ static int sock_echo(lua_State *L)
 static int sock_probe(lua_State *L)
 {
     const char *F = "IcmpSocket:probe";
-    lnl_sock *k = checksock(L, F);
+    lnl_sock *k = checksock(L, F, LNL_OBSERVE);
     uint32_t dst = lnl_argaddr(L, 2, NULL, F);
     if (!lua_isnoneornil(L, 3)) lnl_checkopts(L, 3, F, probe_opts);
     lua_Integer port = int_opt(L, 3, "port", 33434, 1, 65535, F);
@@ -285,6 +289,7 @@ static int sock_probe(lua_State *L)
 static int sock_close(lua_State *L)
 {
     lnl_sock *k = lnl_checkudata(L, 1, LNL_SOCK, "IcmpSocket:close");
+    if (k->n->net) lnl_checkowner(L, k->n, k->node, "IcmpSocket:close", LNL_DRIVE);
     close_sock(k);
     return 0;
 }
@@ -304,9 +309,14 @@ static int sock_index(lua_State *L)
     lnl_sock *k = luaL_checkudata(L, 1, LNL_SOCK);
     const char *f;
     if (lnl_index_method(L, &f)) return 1;
-    if (f && strcmp(f, "id") == 0) lua_pushinteger(L, k->id);
-    else if (f && strcmp(f, "pending") == 0) lua_pushinteger(L, k->len);
-    else lua_pushnil(L);
+    if (f && strcmp(f, "id") == 0) {
+        lua_pushinteger(L, k->id);
+    } else if (f && strcmp(f, "pending") == 0) {
+        if (k->n->net) lnl_checkowner(L, k->n, k->node, "IcmpSocket.pending", LNL_OBSERVE);
+        lua_pushinteger(L, k->len);
+    } else {
+        lua_pushnil(L);
+    }
     return 1;
 }
 

@@ -11,9 +11,11 @@
 
 #define IFC(h) ((ln_iface *)(h)->obj)
 
-static lnl_handle *checkiface(lua_State *L, const char *fname)
+/* An interface is its node's: the rule of a split run is its node's
+ * (lnl_access). */
+static lnl_handle *checkiface(lua_State *L, const char *fname, lnl_access acc)
 {
-    return lnl_checkhandle(L, 1, LNL_IFACE, fname);
+    return lnl_checkhandle(L, 1, LNL_IFACE, fname, acc);
 }
 
 static int iface_index(lua_State *L)
@@ -42,13 +44,13 @@ static int iface_tostring(lua_State *L)
 
 static int iface_addr(lua_State *L)
 {
-    lnl_handle *h = checkiface(L, "iface:addr");
+    lnl_handle *h = checkiface(L, "iface:addr", lua_isnone(L, 2) ? LNL_DESCRIBE : LNL_RESHAPE);
     return lnl_iface_addr(L, IFC(h), 2, "iface:addr");
 }
 
 static int iface_ip(lua_State *L)
 {
-    lnl_handle *h = checkiface(L, "iface:ip");
+    lnl_handle *h = checkiface(L, "iface:ip", LNL_DESCRIBE);
     char b[16];
     if (IFC(h)->plen == LN_NO_ADDR) lua_pushnil(L);
     else lua_pushstring(L, ln_ip_fmt(IFC(h)->addr, b));
@@ -57,7 +59,7 @@ static int iface_ip(lua_State *L)
 
 static int iface_mtu(lua_State *L)
 {
-    lnl_handle *h = checkiface(L, "iface:mtu");
+    lnl_handle *h = checkiface(L, "iface:mtu", lua_isnone(L, 2) ? LNL_DESCRIBE : LNL_RESHAPE);
     if (!lua_isnone(L, 2)) {
         lua_Integer m = lnl_checkinteger(L, 2, "iface:mtu");
         /* RFC 791: every IPv4 link must carry 68-byte datagrams. */
@@ -70,25 +72,25 @@ static int iface_mtu(lua_State *L)
 
 static int iface_up(lua_State *L)
 {
-    ln_iface_set_up(IFC(checkiface(L, "iface:up")), true);
+    ln_iface_set_up(IFC(checkiface(L, "iface:up", LNL_DRIVE)), true);
     return 0;
 }
 
 static int iface_down(lua_State *L)
 {
-    ln_iface_set_up(IFC(checkiface(L, "iface:down")), false);
+    ln_iface_set_up(IFC(checkiface(L, "iface:down", LNL_DRIVE)), false);
     return 0;
 }
 
 static int iface_is_up(lua_State *L)
 {
-    lua_pushboolean(L, IFC(checkiface(L, "iface:is_up"))->up);
+    lua_pushboolean(L, IFC(checkiface(L, "iface:is_up", LNL_OBSERVE))->up);
     return 1;
 }
 
 static int iface_promisc(lua_State *L)
 {
-    lnl_handle *h = checkiface(L, "iface:promisc");
+    lnl_handle *h = checkiface(L, "iface:promisc", lua_isnone(L, 2) ? LNL_OBSERVE : LNL_DRIVE);
     if (!lua_isnone(L, 2)) {
         if (!lua_isboolean(L, 2)) lnl_typeerror(L, 2, "iface:promisc", "boolean");
         IFC(h)->promisc = lua_toboolean(L, 2);
@@ -105,13 +107,13 @@ static int iface_stats(lua_State *L)
         C(tx_dropped), {NULL, 0},
     };
 #undef C
-    lnl_push_counters(L, &IFC(checkiface(L, "iface:stats"))->st, counters);
+    lnl_push_counters(L, &IFC(checkiface(L, "iface:stats", LNL_OBSERVE))->st, counters);
     return 1;
 }
 
 static int iface_garp(lua_State *L)
 {
-    lnl_handle *h = checkiface(L, "iface:garp");
+    lnl_handle *h = checkiface(L, "iface:garp", LNL_OBSERVE);
     if (IFC(h)->plen == LN_NO_ADDR)
         luaL_error(L, "iface:garp: %s has no address to announce", IFC(h)->port.name);
     int rc = ln_arp_gratuitous(IFC(h));
@@ -148,7 +150,7 @@ static bool push_group(uint32_t group, uint32_t users, void *arg)
  * always there, joined by the host itself), like `ip maddr show dev`. */
 static int iface_groups(lua_State *L)
 {
-    lnl_handle *h = checkiface(L, "iface:groups");
+    lnl_handle *h = checkiface(L, "iface:groups", LNL_OBSERVE);
     lua_newtable(L);
     struct groups_ctx c = { L, 0 };
     ln_igmp_foreach(IFC(h), push_group, &c);
@@ -157,7 +159,7 @@ static int iface_groups(lua_State *L)
 
 static int iface_link(lua_State *L)
 {
-    lnl_handle *h = checkiface(L, "iface:link");
+    lnl_handle *h = checkiface(L, "iface:link", LNL_DESCRIBE);
     lnl_push_handle(L, h->n, IFC(h)->port.link, LNL_LINK);
     return 1;
 }

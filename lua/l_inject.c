@@ -163,7 +163,9 @@ static bool peek_ip(lua_State *L, int t, const char *layer, const char *k, uint3
 static int node_inject(lua_State *L)
 {
     static const char F[] = "node:inject";
-    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, F);
+    /* It fills the frame from the host's routes and ARP cache, which only
+     * its own rank has as they are. */
+    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, F, LNL_OBSERVE);
     ln_node *nd = h->obj;
     ln_iface *want = lua_isnoneornil(L, 3) ? NULL : lnl_argiface(L, 3, nd, F);
     ln_iface *ifc = want;
@@ -235,7 +237,7 @@ static int node_inject(lua_State *L)
 static int node_deliver(lua_State *L)
 {
     static const char F[] = "node:deliver";
-    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, F);
+    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, F, LNL_DRIVE);
     ln_iface *ifc = lnl_argiface(L, 2, h->obj, F);
     uint32_t len;
     lnl_at at;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dist.h"
 #include "link.h"
 #include "node.h"
 #include "switch.h"
@@ -193,6 +194,18 @@ int lnl_net_link(lua_State *L)
     if (e[0].sw && e[0].sw == e[1].sw)
         luaL_error(L, "link: A and B are the same switch (%s): a cable from a switch to itself is "
                       "a loop that floods every broadcast round forever", e[0].sw->name);
+    const ln_dist *d = n->net->dist;
+    if (d) {
+        /* The split fixed which links are cut, their lookahead and the
+         * counters the ranks sum: a new link between ranks would have none. */
+        uint32_t act[2];
+        for (int i = 0; i < 2; i++)
+            act[i] = e[i].node ? e[i].node->actor : e[i].ifc ? e[i].ifc->port.actor : e[i].sw->actor;
+        if (act[0] <= d->n_actors && act[1] <= d->n_actors && d->rank_of[act[0]] != d->rank_of[act[1]])
+            luaL_error(L, "link: its ends run on ranks %d and %d, and the network is split already (the "
+                          "first net:run splits it, fixing the links between ranks: make them before)",
+                       (int)d->rank_of[act[0]], (int)d->rank_of[act[1]]);
+    }
     ln_linkcfg cfg[2];
     ln_linkcfg_default(&cfg[0]);
     ln_linkcfg_default(&cfg[1]);
@@ -252,9 +265,11 @@ int lnl_net_link(lua_State *L)
 
 /* ---- lunet.Link -------------------------------------------------------- */
 
-static lnl_handle *checklink(lua_State *L, const char *fname)
+/* A link is its two ends': in a split run the rule is lnl_access's for
+ * a link (a link cut between ranks is every rank's between runs). */
+static lnl_handle *checklink(lua_State *L, const char *fname, lnl_access acc)
 {
-    return lnl_checkhandle(L, 1, LNL_LINK, fname);
+    return lnl_checkhandle(L, 1, LNL_LINK, fname, acc);
 }
 
 static void push_end(lua_State *L, lnl_net *n, ln_port *p)
@@ -303,7 +318,7 @@ static int check_dir(lua_State *L, int idx, const char *fname, bool allow_both)
 
 static int link_set(lua_State *L)
 {
-    lnl_handle *h = checklink(L, "link:set");
+    lnl_handle *h = checklink(L, "link:set", LNL_DRIVE);
     ln_link *l = LINK(h);
     if (!lua_istable(L, 2)) lnl_typeerror(L, 2, "link:set", "table of options");
     ln_linkcfg cfg[2] = { *ln_link_cfg(l, 0), *ln_link_cfg(l, 1) };
@@ -320,7 +335,7 @@ static int link_set(lua_State *L)
  * (seconds, bit/s, bytes, 0..1), so l:set(l:get("ab")) changes nothing. */
 static int link_get(lua_State *L)
 {
-    lnl_handle *h = checklink(L, "link:get");
+    lnl_handle *h = checklink(L, "link:get", LNL_OBSERVE);
     const ln_linkcfg *c = ln_link_cfg(LINK(h), check_dir(L, 2, "link:get", false));
     lua_createtable(L, 0, 13);
     lua_pushinteger(L, (lua_Integer)c->bandwidth); lua_setfield(L, -2, "bandwidth");
@@ -353,7 +368,7 @@ static int link_get(lua_State *L)
 
 static int link_updown(lua_State *L, bool up, const char *fname)
 {
-    lnl_handle *h = checklink(L, fname);
+    lnl_handle *h = checklink(L, fname, LNL_DRIVE);
     ln_link_set_up(LINK(h), check_dir(L, 2, fname, true), up);
     lua_settop(L, 1);
     return 1;
@@ -364,14 +379,14 @@ static int link_down(lua_State *L) { return link_updown(L, false, "link:down"); 
 
 static int link_is_up(lua_State *L)
 {
-    lnl_handle *h = checklink(L, "link:is_up");
+    lnl_handle *h = checklink(L, "link:is_up", LNL_OBSERVE);
     int d = check_dir(L, 2, "link:is_up", true);
     ln_link *l = LINK(h);
     lua_pushboolean(L, d < 0 ? ln_link_cfg(l, 0)->up && ln_link_cfg(l, 1)->up : ln_link_cfg(l, d)->up);
     return 1;
 }
 
-static void push_dirstats(lua_State *L, const ln_linkdir *d)
+static void push_dirstats(lua_State *L, const ln_net *net, const ln_linkdir *d)
 {
 #define C(field) LNL_COUNTER(ln_linkdir_stats, field)
     static const lnl_counter counters[] = {
@@ -381,23 +396,27 @@ static void push_dirstats(lua_State *L, const ln_linkdir *d)
     };
 #undef C
     ln_linkdir_stats st;
-    ln_link_stats(d, &st);
+    uint32_t q_len = d->q_len, q_bytes = d->q_bytes;
+    /* A split run: the halves another rank runs as that rank counted them
+     * at the end of the last run (lnl_dist_drive sums them). */
+    if (net->dist) ln_dist_link_stats(net->dist, d, &st, &q_len, &q_bytes);
+    else ln_link_stats(d, &st);
     lnl_push_counters(L, &st, counters);
     lua_pushinteger(L, st.max_qlen);      /* a high-water mark, not a uint64_t counter */
     lua_setfield(L, -2, "max_qlen");
-    lua_pushinteger(L, d->q_len);
+    lua_pushinteger(L, q_len);
     lua_setfield(L, -2, "qlen");
-    lua_pushinteger(L, d->q_bytes);
+    lua_pushinteger(L, q_bytes);
     lua_setfield(L, -2, "qbytes");
 }
 
 static int link_stats(lua_State *L)
 {
-    lnl_handle *h = checklink(L, "link:stats");
+    lnl_handle *h = checklink(L, "link:stats", LNL_OBSERVE);
     lua_createtable(L, 0, 2);
-    push_dirstats(L, &LINK(h)->d[0]);
+    push_dirstats(L, h->n->net, &LINK(h)->d[0]);
     lua_setfield(L, -2, "ab");
-    push_dirstats(L, &LINK(h)->d[1]);
+    push_dirstats(L, h->n->net, &LINK(h)->d[1]);
     lua_setfield(L, -2, "ba");
     return 1;
 }

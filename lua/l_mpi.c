@@ -1,13 +1,16 @@
 /* l_mpi.c - the transport of `lunet run --ranks`: Open MPI.
  *
- * Two collectives per window, both on MPI_COMM_WORLD:
+ * Two collectives per window, and one per run, all on MPI_COMM_WORLD:
  *   agree     one MPI_Allreduce of {next event, stop}: the least next
  *             event time of all ranks (the window's start) and whether
  *             any rank stopped (the largest rank + 1 that did);
  *   exchange  MPI_Alltoall of the outbox sizes, then MPI_Alltoallv of the
  *             outboxes themselves; each rank then arms what it received,
  *             sender by sender in rank order (the order does not matter:
- *             each message carries its own order key).
+ *             each message carries its own order key);
+ *   sum       at the end of a run, one MPI_Allreduce (MPI_SUM) of the
+ *             counters of every link cut between ranks, each value from
+ *             the one rank that runs its half (the others give 0).
  * Only the lunet binary links MPI (lunet.so does not), and only `run
  * --ranks` starts it.  Built without MPI, --ranks says how to get it. */
 #include <stdio.h>
@@ -30,6 +33,18 @@ static void agree(ln_time *next, uint32_t *stop)
     MPI_Allreduce(in, out, 2, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
     *next = out[0];
     *stop = (uint32_t)(UINT64_MAX - out[1]);
+}
+
+static void sum(uint64_t *v, size_t n)
+{
+    /* MPI counts are ints: a vector longer than that goes in slices (all
+     * ranks have the same n, so all make the same calls). */
+    while (n) {
+        int k = n > (size_t)INT32_MAX ? INT32_MAX : (int)n;
+        MPI_Allreduce(MPI_IN_PLACE, v, k, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+        v += k;
+        n -= (size_t)k;
+    }
 }
 
 static int exchange(ln_dist *d)
@@ -80,7 +95,8 @@ int lnl_mpi_init(int *argc, char ***argv, char *err, size_t errlen)
     int r, n;
     MPI_Comm_rank(MPI_COMM_WORLD, &r);
     MPI_Comm_size(MPI_COMM_WORLD, &n);
-    ranks = (lnl_ranks){ .rank = (uint32_t)r, .size = (uint32_t)n, .agree = agree, .exchange = exchange };
+    ranks = (lnl_ranks){ .rank = (uint32_t)r, .size = (uint32_t)n, .agree = agree, .exchange = exchange,
+                         .sum = sum };
     lnl_rank_ctx = &ranks;
     started = true;
     return 0;

@@ -93,22 +93,90 @@ void lnl_push_handle(lua_State *L, lnl_net *n, void *obj, const char *tname)
     lua_remove(L, -2);
 }
 
-lnl_handle *lnl_checkhandle(lua_State *L, int idx, const char *tname, const char *fname)
+/* ---- the rule of a split run (lunet.h, lnl_access) ----------------------- */
+
+/* What a rank may do with an actor, or with a link between actors a and
+ * b, of a split network; raises if not.  name and noun ("host", "switch",
+ * "link") say what the method was called on. */
+static void split_rule(lua_State *L, const lnl_net *n, const char *fname, lnl_access acc,
+                       const char *name, const char *noun, uint32_t a, uint32_t b)
+{
+    const ln_dist *d = n->net->dist;
+    int here = (int)d->rank;
+    if (acc == LNL_DESCRIBE) return;
+    if (acc == LNL_RESHAPE) {
+        /* Every rank reads it as topology, so every rank must make the
+         * change: only the script's top level runs on all of them. */
+        if (n->running)
+            luaL_error(L, "%s: in a split run %s's interfaces, addresses, MTUs and forwarding change "
+                          "only from the script's top level, between net:run calls (every rank knows "
+                          "them, and a task or a hook runs on one rank only)", fname, name);
+        return;
+    }
+    if (ln_dist_local(d, a) && ln_dist_local(d, b)) return;
+    /* Between runs the top level runs on every rank alike: a change
+     * there is made by every copy, and the owner's is the real one. */
+    if (acc == LNL_DRIVE && !n->running) return;
+    int ra = a <= d->n_actors ? (int)d->rank_of[a] : here;
+    int rb = b <= d->n_actors ? (int)d->rank_of[b] : here;
+    if (ra != rb) {
+        /* A link cut between ranks: its settings change only from the top
+         * level (below), and its counters are summed at the end of every
+         * run, so between runs every rank has all of it. */
+        if (!n->running) return;
+        if (acc == LNL_OBSERVE)
+            luaL_error(L, "%s: %s joins ranks %d and %d: while the network runs each rank has only "
+                          "the halves it runs (a direction's sender half on the sending end's rank, "
+                          "its receiver half on the other's); read it between net:run calls, when "
+                          "every rank has the whole link", fname, name, ra < rb ? ra : rb, ra < rb ? rb : ra);
+        luaL_error(L, "%s: %s joins ranks %d and %d: while the network runs a link changes only on a "
+                      "rank that runs both its ends (the change must reach both halves of a direction, "
+                      "and every rank's copy must agree); change it from the script's top level, "
+                      "between net:run calls, which every rank runs", fname, name,
+                   ra < rb ? ra : rb, ra < rb ? rb : ra);
+    }
+    if (acc == LNL_OBSERVE)
+        luaL_error(L, "%s: %s runs on rank %d, this is rank %d: in a split run only a %s's own rank "
+                      "has its state (the copy here stopped at the split); guard with net:owns(%s)",
+                   fname, name, ra, here, noun, name);
+    luaL_error(L, "%s: %s runs on rank %d, this is rank %d: in a split run a %s is driven from its own "
+                  "rank (its own tasks, hooks on its events) while the network runs; guard with "
+                  "net:owns(%s)", fname, name, ra, here, noun, name);
+}
+
+lnl_handle *lnl_checkhandle(lua_State *L, int idx, const char *tname, const char *fname, lnl_access acc)
 {
     lnl_handle *h = lnl_checkudata(L, idx, tname, fname);
     if (!h->n->net) luaL_error(L, "%s: the network is closed", fname);
-    /* A split run (docs/parallel.md, rule 5): while the network runs, a
-     * host is driven from its own rank only.  Elsewhere its copy is inert:
-     * what a hook or a network task did to it would happen nowhere. */
-    if (h->n->running && h->n->net->dist && strcmp(tname, LNL_NODE) == 0) {
+    /* Unsplit: one pointer test, and nothing else. */
+    if (!h->n->net->dist || acc == LNL_DESCRIBE) return h;
+    if (strcmp(tname, LNL_NODE) == 0) {
         const ln_node *nd = h->obj;
-        const ln_dist *d = h->n->net->dist;
-        if (!ln_dist_local(d, nd->actor))
-            luaL_error(L, "%s: %s runs on rank %d, this is rank %d: in a split run a host is driven "
-                          "from its own rank (its own tasks, hooks on its events) while the network runs",
-                       fname, nd->name, (int)d->rank_of[nd->actor], (int)d->rank);
+        split_rule(L, h->n, fname, acc, nd->name, "host", nd->actor, nd->actor);
+    } else if (strcmp(tname, LNL_IFACE) == 0) {
+        const ln_iface *ifc = h->obj;
+        split_rule(L, h->n, fname, acc, ifc->node->name, "host", ifc->port.actor, ifc->port.actor);
+    } else if (strcmp(tname, LNL_SWITCH) == 0) {
+        const ln_switch *sw = h->obj;
+        split_rule(L, h->n, fname, acc, sw->name, "switch", sw->actor, sw->actor);
+    } else if (strcmp(tname, LNL_LINK) == 0) {
+        const ln_link *l = h->obj;
+        split_rule(L, h->n, fname, acc, l->name, "link", l->d[0].from->actor, l->d[0].to->actor);
     }
     return h;
+}
+
+void lnl_checkowner(lua_State *L, lnl_net *n, const ln_node *nd, const char *fname, lnl_access acc)
+{
+    if (!n->net) luaL_error(L, "%s: the network is closed", fname);
+    if (nd && n->net->dist) split_rule(L, n, fname, acc, nd->name, "host", nd->actor, nd->actor);
+}
+
+int lnl_remote_rank(const lnl_net *n, const ln_node *nd)
+{
+    const ln_dist *d = n->net ? n->net->dist : NULL;
+    if (!d || !nd || ln_dist_local(d, nd->actor)) return -1;
+    return (int)d->rank_of[nd->actor];
 }
 
 lnl_net *lnl_checknet(lua_State *L, int idx, const char *fname)

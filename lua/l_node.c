@@ -17,9 +17,9 @@
 #include "tcp_cc.h"
 #include "lunet.h"
 
-static lnl_handle *checknode(lua_State *L, const char *fname)
+static lnl_handle *checknode(lua_State *L, const char *fname, lnl_access acc)
 {
-    return lnl_checkhandle(L, 1, LNL_NODE, fname);
+    return lnl_checkhandle(L, 1, LNL_NODE, fname, acc);
 }
 #define NODE(h) ((ln_node *)(h)->obj)
 
@@ -134,14 +134,14 @@ static int node_tostring(lua_State *L)
 
 static int node_iface(lua_State *L)
 {
-    lnl_handle *h = checknode(L, "node:iface");
+    lnl_handle *h = checknode(L, "node:iface", LNL_DESCRIBE);
     lnl_push_handle(L, h->n, ln_node_iface(NODE(h), lnl_checkstring(L, 2, "node:iface")), LNL_IFACE);
     return 1;
 }
 
 static int node_ifaces(lua_State *L)
 {
-    lnl_handle *h = checknode(L, "node:ifaces");
+    lnl_handle *h = checknode(L, "node:ifaces", LNL_DESCRIBE);
     ln_node *nd = NODE(h);
     lua_createtable(L, (int)nd->n_ifaces, 0);
     for (uint32_t i = 0; i < nd->n_ifaces; i++) {
@@ -153,7 +153,7 @@ static int node_ifaces(lua_State *L)
 
 static int node_add_iface(lua_State *L)
 {
-    lnl_handle *h = checknode(L, "node:add_iface");
+    lnl_handle *h = checknode(L, "node:add_iface", LNL_RESHAPE);
     char err[160];
     const char *name = lua_isnoneornil(L, 2) ? NULL : lnl_checkstring(L, 2, "node:add_iface");
     ln_iface *ifc = ln_iface_new(NODE(h), name, err, sizeof err);
@@ -186,7 +186,8 @@ int lnl_iface_addr(lua_State *L, ln_iface *ifc, int idx, const char *fname)
 
 static int node_addr(lua_State *L)
 {
-    lnl_handle *h = checknode(L, "node:addr");
+    /* Reading an address describes the topology; setting one reshapes it. */
+    lnl_handle *h = checknode(L, "node:addr", lua_gettop(L) >= 2 ? LNL_RESHAPE : LNL_DESCRIBE);
     ln_node *nd = NODE(h);
     if (lua_gettop(L) >= 3) {
         ln_iface *ifc = lnl_argiface(L, 2, nd, "node:addr");
@@ -198,7 +199,7 @@ static int node_addr(lua_State *L)
 
 static int node_ip(lua_State *L)
 {
-    lnl_handle *h = checknode(L, "node:ip");
+    lnl_handle *h = checknode(L, "node:ip", LNL_DESCRIBE);
     ln_node *nd = NODE(h);
     for (uint32_t i = 0; i < nd->n_ifaces; i++) {
         if (nd->ifaces[i]->plen == LN_NO_ADDR) continue;
@@ -251,7 +252,7 @@ static const char *const route_opts[] = {"dev", "via", "metric", NULL};
 static int node_route(lua_State *L)
 {
     const char *F = "node:route";
-    lnl_handle *h = checknode(L, F);
+    lnl_handle *h = checknode(L, F, LNL_DRIVE);
     ln_node *nd = NODE(h);
     ln_route r = {0};
     r.kind = LN_RT_STATIC;
@@ -323,7 +324,7 @@ static int node_gateway(lua_State *L)
 {
     /* Checked here first: node_route sees it one argument later, and
      * would name its own function. */
-    checknode(L, "node:gateway");
+    checknode(L, "node:gateway", LNL_DRIVE);
     lnl_argaddr(L, 2, NULL, "node:gateway");
     lua_settop(L, 2);
     lua_pushliteral(L, "default");
@@ -333,7 +334,7 @@ static int node_gateway(lua_State *L)
 
 static int node_unroute(lua_State *L)
 {
-    lnl_handle *h = checknode(L, "node:unroute");
+    lnl_handle *h = checknode(L, "node:unroute", LNL_DRIVE);
     uint32_t pfx;
     uint8_t plen;
     check_prefix(L, 2, &pfx, &plen, "node:unroute");
@@ -344,7 +345,7 @@ static int node_unroute(lua_State *L)
 
 static int node_routes(lua_State *L)
 {
-    lnl_handle *h = checknode(L, "node:routes");
+    lnl_handle *h = checknode(L, "node:routes", LNL_OBSERVE);
     const ln_rtable *t = &NODE(h)->routes;
     lua_createtable(L, (int)t->n, 0);
     for (uint32_t i = 0; i < t->n; i++) {
@@ -356,7 +357,7 @@ static int node_routes(lua_State *L)
 
 static int node_lookup(lua_State *L)
 {
-    lnl_handle *h = checknode(L, "node:lookup");
+    lnl_handle *h = checknode(L, "node:lookup", LNL_OBSERVE);
     uint32_t dst = lnl_argaddr(L, 2, NULL, "node:lookup");
     const ln_route *r = ln_route_lookup(&NODE(h)->routes, dst);
     if (r) push_route(L, r);
@@ -388,7 +389,7 @@ static void arp_visit(const ln_arp_entry *e, void *arg)
 
 static int node_arp(lua_State *L)
 {
-    lnl_handle *h = checknode(L, "node:arp");
+    lnl_handle *h = checknode(L, "node:arp", LNL_OBSERVE);
     lua_newtable(L);
     luaL_checkstack(L, 8, NULL);
     ln_arp_foreach(NODE(h), arp_visit, L);
@@ -405,7 +406,7 @@ static void check_mac(lua_State *L, int idx, uint8_t mac[6], const char *fname)
 static int node_arp_set(lua_State *L)
 {
     const char *F = "node:arp_set";
-    lnl_handle *h = checknode(L, F);
+    lnl_handle *h = checknode(L, F, LNL_DRIVE);
     ln_node *nd = NODE(h);
     uint32_t ip = lnl_argaddr(L, 2, NULL, F);
     uint8_t mac[6];
@@ -428,7 +429,7 @@ static int node_arp_set(lua_State *L)
 
 static int node_arp_flush(lua_State *L)
 {
-    lnl_handle *h = checknode(L, "node:arp_flush");
+    lnl_handle *h = checknode(L, "node:arp_flush", LNL_DRIVE);
     ln_iface *ifc = lua_isnoneornil(L, 2) ? NULL : lnl_argiface(L, 2, NODE(h), "node:arp_flush");
     ln_arp_flush(NODE(h), ifc);
     return 0;
@@ -438,7 +439,8 @@ static int node_arp_flush(lua_State *L)
 
 static int node_forwarding(lua_State *L)
 {
-    lnl_handle *h = checknode(L, "node:forwarding");
+    /* Whether a node forwards is whether it is a router: topology. */
+    lnl_handle *h = checknode(L, "node:forwarding", lua_isnone(L, 2) ? LNL_DESCRIBE : LNL_RESHAPE);
     if (!lua_isnone(L, 2)) {
         if (!lua_isboolean(L, 2)) lnl_typeerror(L, 2, "node:forwarding", "boolean");
         NODE(h)->forwarding = lua_toboolean(L, 2);
@@ -643,9 +645,10 @@ static void set_sysctl(lua_State *L, ln_node *nd, const struct sysctl *s, int id
 static int node_sysctl(lua_State *L)
 {
     const char *F = "node:sysctl";
-    lnl_handle *h = checknode(L, F);
+    lnl_handle *h = checknode(L, F, LNL_DESCRIBE);      /* the key decides, below */
     ln_node *nd = NODE(h);
     if (lua_isnoneornil(L, 2)) {                         /* sysctl -a */
+        checknode(L, F, LNL_OBSERVE);
         lua_newtable(L);
         for (const struct sysctl *s = sysctls; s->name; s++) {
             push_sysctl(L, nd, s);
@@ -666,6 +669,10 @@ static int node_sysctl(lua_State *L)
         luaL_pushresult(&b);
         lnl_argerror(L, 2, F, "unknown key \"%s\" (known: %s)", k, lua_tostring(L, -1));
     }
+    /* A setting its tasks may change is the host's state; ip_forward is
+     * whether it is a router, which every rank knows. */
+    if (s->kind == K_FORWARD) checknode(L, F, lua_isnone(L, 3) ? LNL_DESCRIBE : LNL_RESHAPE);
+    else checknode(L, F, lua_isnone(L, 3) ? LNL_OBSERVE : LNL_DRIVE);
     if (!sysctl_ptr(nd, s)) luaL_error(L, "%s: %s: %s has no TCP stack", F, s->name, nd->name);
     if (!lua_isnone(L, 3)) set_sysctl(L, nd, s, 3, F);
     push_sysctl(L, nd, s);
@@ -674,7 +681,7 @@ static int node_sysctl(lua_State *L)
 
 static int node_netstat(lua_State *L)
 {
-    lnl_handle *h = checknode(L, "node:netstat");
+    lnl_handle *h = checknode(L, "node:netstat", LNL_OBSERVE);
     lua_createtable(L, 0, LN_MIB__COUNT);
     for (int i = 0; i < LN_MIB__COUNT; i++) {
         lua_pushinteger(L, (lua_Integer)NODE(h)->mib[i]);
@@ -685,14 +692,14 @@ static int node_netstat(lua_State *L)
 
 static int node_drops(lua_State *L)
 {
-    lnl_handle *h = checknode(L, "node:drops");
+    lnl_handle *h = checknode(L, "node:drops", LNL_OBSERVE);
     lnl_push_drops(L, NODE(h)->drops);
     return 1;
 }
 
 static int node_spawn(lua_State *L)
 {
-    lnl_handle *h = checknode(L, "node:spawn");
+    lnl_handle *h = checknode(L, "node:spawn", LNL_DRIVE);
     return lnl_spawn(L, h->n, NODE(h), 2, "node:spawn");
 }
 
@@ -712,7 +719,7 @@ static ln_pkt *frame_arg(lua_State *L, lnl_handle *h, const char *fname)
 
 static int node_send_frame(lua_State *L)
 {
-    lnl_handle *h = checknode(L, "node:send_frame");
+    lnl_handle *h = checknode(L, "node:send_frame", LNL_DRIVE);
     ln_iface *ifc = lnl_argiface(L, 2, NODE(h), "node:send_frame");
     ln_iface_xmit(ifc, frame_arg(L, h, "node:send_frame"));
     return 0;

@@ -8,9 +8,9 @@
 
 #define SW(h) ((ln_switch *)(h)->obj)
 
-static lnl_handle *checksw(lua_State *L, const char *fname)
+static lnl_handle *checksw(lua_State *L, const char *fname, lnl_access acc)
 {
-    return lnl_checkhandle(L, 1, LNL_SWITCH, fname);
+    return lnl_checkhandle(L, 1, LNL_SWITCH, fname, acc);
 }
 
 static int sw_index(lua_State *L)
@@ -52,7 +52,7 @@ static void fdb_visit(const ln_fdb_entry *e, void *arg)
 
 static int sw_fdb(lua_State *L)
 {
-    lnl_handle *h = checksw(L, "switch:fdb");
+    lnl_handle *h = checksw(L, "switch:fdb", LNL_OBSERVE);
     fdb_ctx c = { L, ln_net_now(h->n->net) };
     lua_newtable(L);
     luaL_checkstack(L, 8, NULL);
@@ -62,13 +62,13 @@ static int sw_fdb(lua_State *L)
 
 static int sw_flush(lua_State *L)
 {
-    ln_switch_flush(SW(checksw(L, "switch:flush")));
+    ln_switch_flush(SW(checksw(L, "switch:flush", LNL_DRIVE)));
     return 0;
 }
 
 static int sw_aging(lua_State *L)
 {
-    lnl_handle *h = checksw(L, "switch:aging");
+    lnl_handle *h = checksw(L, "switch:aging", lua_isnone(L, 2) ? LNL_OBSERVE : LNL_DRIVE);
     if (!lua_isnone(L, 2)) SW(h)->aging = lnl_argtime(L, 2, "switch:aging", NULL);
     lnl_push_time(L, SW(h)->aging);
     return 1;
@@ -81,13 +81,13 @@ static int sw_stats(lua_State *L)
         C(rx), C(forwarded), C(flooded), C(filtered), C(learned), C(moved), C(aged), {NULL, 0},
     };
 #undef C
-    lnl_push_counters(L, &SW(checksw(L, "switch:stats"))->st, counters);
+    lnl_push_counters(L, &SW(checksw(L, "switch:stats", LNL_OBSERVE))->st, counters);
     return 1;
 }
 
 static int sw_ports(lua_State *L)
 {
-    lua_pushinteger(L, SW(checksw(L, "switch:ports"))->n_ports);
+    lua_pushinteger(L, SW(checksw(L, "switch:ports", LNL_DESCRIBE))->n_ports);
     return 1;
 }
 

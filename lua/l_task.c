@@ -334,9 +334,14 @@ static int l_sleep(lua_State *L)
 
 /* ---- lunet.Task methods ------------------------------------------------ */
 
-static lnl_task *checktask_ud(lua_State *L, const char *fname)
+/* A host's task runs on its host's rank only: in a split run its handle
+ * elsewhere never moves (lnl_access).  A task of the network runs on
+ * every rank, and a closed network's tasks still tell how they ended. */
+static lnl_task *checktask_ud(lua_State *L, const char *fname, lnl_access acc)
 {
-    return lnl_checkudata(L, 1, LNL_TASK, fname);
+    lnl_task *t = lnl_checkudata(L, 1, LNL_TASK, fname);
+    if (t->n->net) lnl_checkowner(L, t->n, t->node, fname, acc);
+    return t;
 }
 
 static bool finished(const lnl_task *t)
@@ -346,19 +351,19 @@ static bool finished(const lnl_task *t)
 
 static int task_done(lua_State *L)
 {
-    lua_pushboolean(L, finished(checktask_ud(L, "Task:done")));
+    lua_pushboolean(L, finished(checktask_ud(L, "Task:done", LNL_OBSERVE)));
     return 1;
 }
 
 static int task_status(lua_State *L)
 {
-    lua_pushstring(L, state_names[checktask_ud(L, "Task:status")->state]);
+    lua_pushstring(L, state_names[checktask_ud(L, "Task:status", LNL_OBSERVE)->state]);
     return 1;
 }
 
 static int task_result(lua_State *L)
 {
-    lnl_task *t = checktask_ud(L, "Task:result");
+    lnl_task *t = checktask_ud(L, "Task:result", LNL_OBSERVE);
     if (t->state != T_DONE) return 0;
     lua_getiuservalue(L, 1, 1);
     lua_State *co = lua_tothread(L, -1);
@@ -374,7 +379,7 @@ static int task_result(lua_State *L)
 
 static int task_error(lua_State *L)
 {
-    lnl_task *t = checktask_ud(L, "Task:error");
+    lnl_task *t = checktask_ud(L, "Task:error", LNL_OBSERVE);
     if (t->state != T_FAILED) { lua_pushnil(L); return 1; }
     lua_getiuservalue(L, 1, 1);
     lua_State *co = lua_tothread(L, -1);
@@ -386,7 +391,7 @@ static int task_error(lua_State *L)
 
 static int task_kill(lua_State *L)
 {
-    lnl_task *t = checktask_ud(L, "Task:kill");
+    lnl_task *t = checktask_ud(L, "Task:kill", LNL_DRIVE);
     if (finished(t)) { lua_pushboolean(L, 0); return 1; }
     bool self = lnl_current_task(L) == t;
     if (t->state == T_BLOCKED && t->wake) t->wake(NULL, t, t->wake_arg);
@@ -412,8 +417,11 @@ static int task_kill(lua_State *L)
 
 static int task_tostring(lua_State *L)
 {
-    lnl_task *t = checktask_ud(L, "Task:__tostring");
-    if (t->node && t->n->net)
+    lnl_task *t = checktask_ud(L, "Task:__tostring", LNL_DESCRIBE);
+    int r = lnl_remote_rank(t->n, t->node);
+    if (r >= 0)                       /* its state here never moves */
+        lua_pushfstring(L, "lunet.Task(%s, on rank %d)", t->node->name, r);
+    else if (t->node && t->n->net)
         lua_pushfstring(L, "lunet.Task(%s, %s)", t->node->name, state_names[t->state]);
     else
         lua_pushfstring(L, "lunet.Task(%s)", state_names[t->state]);
@@ -422,7 +430,7 @@ static int task_tostring(lua_State *L)
 
 static int task_node(lua_State *L)
 {
-    lnl_task *t = checktask_ud(L, "Task:node");
+    lnl_task *t = checktask_ud(L, "Task:node", LNL_DESCRIBE);
     if (!t->node || !t->n->net) { lua_pushnil(L); return 1; }
     lnl_push_handle(L, t->n, t->node, LNL_NODE);
     return 1;

@@ -213,7 +213,7 @@ lnl_tsock *lnl_tcp_push(lua_State *L, lnl_net *n, ln_node *node, ln_tcp_sock *s)
 lnl_tsock *lnl_tcp_check(lua_State *L, const char *fname)
 {
     lnl_tsock *k = lnl_checkudata(L, 1, LNL_TCP, fname);
-    if (!k->n->net) luaL_error(L, "%s: the network is closed", fname);
+    lnl_checkowner(L, k->n, k->node, fname, LNL_OBSERVE);
     return k;
 }
 
@@ -841,6 +841,7 @@ static int tcp_shutdown(lua_State *L)
 static int tcp_close(lua_State *L)
 {
     lnl_tsock *k = lnl_checkudata(L, 1, LNL_TCP, F_PREFIX "close");
+    if (k->n->net) lnl_checkowner(L, k->n, k->node, F_PREFIX "close", LNL_DRIVE);
     if (k->s && k->n->net) {
         ln_tcp_sock *s = k->s;
         lnl_tcp_release(L, k);
@@ -857,7 +858,8 @@ static int tcp_close(lua_State *L)
 static int tcp_abort(lua_State *L)
 {
     const char *F = F_PREFIX "abort";
-    lnl_tsock *k = lnl_tcp_check(L, F);
+    lnl_tsock *k = lnl_checkudata(L, 1, LNL_TCP, F);
+    lnl_checkowner(L, k->n, k->node, F, LNL_DRIVE);       /* as close */
     lnl_check_not_in_hook(L, k->n, F);
     if (k->s) {
         ln_tcp_sock *s = k->s;
@@ -886,6 +888,7 @@ static int tcp_gc(lua_State *L)
 static int tcp_state(lua_State *L)
 {
     lnl_tsock *k = lnl_checkudata(L, 1, LNL_TCP, F_PREFIX "state");
+    if (k->n->net) lnl_checkowner(L, k->n, k->node, F_PREFIX "state", LNL_OBSERVE);
     lua_pushstring(L, k->s && k->n->net ? ln_tcp_state_name(ln_tcp_get_state(k->s)) : "CLOSED");
     return 1;
 }
@@ -1015,6 +1018,11 @@ static int tcp_tostring(lua_State *L)
         lua_pushliteral(L, "lunet.TcpSocket(closed)");
         return 1;
     }
+    int r = lnl_remote_rank(k->n, k->node);
+    if (r >= 0) {                     /* its state here is a stale copy's */
+        lua_pushfstring(L, "lunet.TcpSocket(%s, on rank %d)", k->node->name, r);
+        return 1;
+    }
     ln_tcp_info ti;
     ln_tcp_get_info(k->s, &ti);
     char a[24], b[24];
@@ -1030,9 +1038,9 @@ static int tcp_tostring(lua_State *L)
 
 /* ---- Node methods ------------------------------------------------------------------------------- */
 
-static lnl_handle *checknode(lua_State *L, const char *fname)
+static lnl_handle *checknode(lua_State *L, const char *fname, lnl_access acc)
 {
-    return lnl_checkhandle(L, 1, LNL_NODE, fname);
+    return lnl_checkhandle(L, 1, LNL_NODE, fname, acc);
 }
 
 static const char *const tcp_new_opts[] = {
@@ -1054,7 +1062,8 @@ static lnl_tsock *new_sock(lua_State *L, lnl_handle *h, int oidx, const char *fn
 static int node_tcp(lua_State *L)
 {
     const char *F = "node:tcp";
-    lnl_handle *h = checknode(L, F);
+    /* A new socket reads nothing: made by every copy at the top level. */
+    lnl_handle *h = checknode(L, F, LNL_DRIVE);
     if (!lua_isnoneornil(L, 2)) lnl_checkopts(L, 2, F, tcp_new_opts);
     lnl_check_not_in_hook(L, h->n, F);
     int rc;
@@ -1072,7 +1081,8 @@ static const char *const listen_opts[] = {
 static int node_listen(lua_State *L)
 {
     const char *F = "node:listen";
-    lnl_handle *h = checknode(L, F);
+    /* Whether the port is free is the host's state. */
+    lnl_handle *h = checknode(L, F, LNL_OBSERVE);
     lua_Integer port = lnl_checkinteger(L, 2, F);
     if (port < 0 || port > 65535) lnl_argerror(L, 2, F, "port %I out of range (0..65535)", port);
     int backlog = 128;
@@ -1112,7 +1122,7 @@ static const char *const hconnect_opts[] = {
 static int node_connect(lua_State *L)
 {
     const char *F = "node:connect";
-    lnl_handle *h = checknode(L, F);
+    lnl_handle *h = checknode(L, F, LNL_OBSERVE);
     uint32_t addr = lnl_argaddr(L, 2, NULL, F);
     lua_Integer port = check_port(L, 3, F);
     if (!lua_isnoneornil(L, 4)) lnl_checkopts(L, 4, F, hconnect_opts);
@@ -1205,7 +1215,7 @@ static const char *const sockets_opts[] = {"proto", NULL};
 static int node_sockets(lua_State *L)
 {
     const char *F = "node:sockets";
-    lnl_handle *h = checknode(L, F);
+    lnl_handle *h = checknode(L, F, LNL_OBSERVE);
     bool tcp = true, udp = true;
     const char *p = NULL;
     if (lua_type(L, 2) == LUA_TSTRING) {

@@ -68,10 +68,12 @@ static void release(lua_State *L, lnl_usock *k)
     if (k->waiter) lnl_task_wake(k->waiter);
 }
 
+/* A socket is its host's state: in a split run every method but close
+ * is its host's rank's only (lnl_access). */
 static lnl_usock *checksock(lua_State *L, const char *fname)
 {
     lnl_usock *k = lnl_checkudata(L, 1, LNL_UDP, fname);
-    if (!k->n->net) luaL_error(L, "%s: the network is closed", fname);
+    lnl_checkowner(L, k->n, k->node, fname, LNL_OBSERVE);
     return k;
 }
 
@@ -484,6 +486,7 @@ static int udp_poll(lua_State *L)
 static int udp_close(lua_State *L)
 {
     lnl_usock *k = lnl_checkudata(L, 1, LNL_UDP, F_PREFIX "close");
+    if (k->n->net) lnl_checkowner(L, k->n, k->node, F_PREFIX "close", LNL_DRIVE);
     if (k->s && k->n->net) {
         ln_udp_sock *s = k->s;
         release(L, k);
@@ -539,6 +542,11 @@ static int udp_tostring(lua_State *L)
         lua_pushliteral(L, "lunet.UdpSocket(closed)");
         return 1;
     }
+    int r = lnl_remote_rank(k->n, k->node);
+    if (r >= 0) {                     /* its endpoints here are a stale copy's */
+        lua_pushfstring(L, "lunet.UdpSocket(%s, on rank %d)", k->node->name, r);
+        return 1;
+    }
     uint32_t la, ra;
     uint16_t lp, rp;
     ln_udp_local(k->s, &la, &lp);
@@ -557,7 +565,7 @@ static int udp_tostring(lua_State *L)
 static int node_udp(lua_State *L)
 {
     const char *F = "node:udp";
-    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, F);
+    lnl_handle *h = lnl_checkhandle(L, 1, LNL_NODE, F, LNL_DRIVE);
     if (!lua_isnoneornil(L, 2)) lnl_checkopts(L, 2, F, new_opts);
     lnl_check_not_in_hook(L, h->n, F);
     ln_udp_sock *s = ln_udp_socket(h->obj);

@@ -60,6 +60,7 @@ struct lnl_usock;
 struct lnl_grave;
 struct ln_tcp_sock;
 struct ln_udp_sock;
+struct ln_node;
 
 typedef struct lnl_hook {
     int id;                    /* 0: removed, compacted when not dispatching */
@@ -139,8 +140,34 @@ void lnl_anchor(lua_State *L, lnl_net *n, int idx, const void *key);
 void lnl_unanchor(lua_State *L, lnl_net *n, const void *key);
 /* Push the cached handle for obj (creating it with metatable tname). */
 void lnl_push_handle(lua_State *L, lnl_net *n, void *obj, const char *tname);
-/* Check a handle argument and that its network is still open. */
-lnl_handle *lnl_checkhandle(lua_State *L, int idx, const char *tname, const char *fname);
+/* What a method does with the host, switch or link it is called on: the
+ * one rule of a split run (docs/parallel.md, "Handles in a split run").
+ * Once the network is split, another rank's actor here is an inert copy,
+ * frozen at the split, and a task or a hook runs on one rank only:
+ *   LNL_DESCRIBE  reads the topology, which every rank knows alike (names,
+ *                 interfaces, addresses, MACs, MTUs, forwarding): anywhere;
+ *   LNL_OBSERVE   reads what the actor's own events change (counters,
+ *                 tables, sockets, settings its tasks may change): on its
+ *                 own rank only, running or not.  A link cut between ranks
+ *                 is every rank's between runs (its counters are summed at
+ *                 the end of each run) and no rank's while it runs;
+ *   LNL_DRIVE     changes it: from the script's top level on every rank
+ *                 (each makes the same change; the owner's is the real
+ *                 one), but while the network runs only on its own rank (a
+ *                 link: only on a rank that runs both its ends);
+ *   LNL_RESHAPE   changes what LNL_DESCRIBE reads: in a split run, only
+ *                 from the top level, so that every rank goes on knowing it.
+ * Unsplit, nothing but the network's being open is checked. */
+typedef enum lnl_access { LNL_DESCRIBE, LNL_OBSERVE, LNL_DRIVE, LNL_RESHAPE } lnl_access;
+/* Check a handle argument, that its network is still open, and that this
+ * rank may do acc with it (raising "<fname>: h2 runs on rank 1, ..."). */
+lnl_handle *lnl_checkhandle(lua_State *L, int idx, const char *tname, const char *fname, lnl_access acc);
+/* The same rule for what belongs to node nd without being a handle: its
+ * sockets and tasks.  nd NULL (a network task): nothing to check. */
+void lnl_checkowner(lua_State *L, lnl_net *n, const struct ln_node *nd, const char *fname, lnl_access acc);
+/* A split run, and nd runs on another rank: its rank, else -1.  For
+ * __tostring, which must not raise but must not show a stale state. */
+int lnl_remote_rank(const lnl_net *n, const struct ln_node *nd);
 /* The network the running task belongs to, else the most recently created
  * open one; pushes it and returns its lnl_net, or pushes nil and returns
  * NULL. */
@@ -379,6 +406,9 @@ typedef struct lnl_ranks {
     void (*agree)(ln_time *next, uint32_t *stop);
     /* Every rank: send the outboxes, deliver what the others sent. */
     int (*exchange)(struct ln_dist *d);
+    /* Every rank: v becomes the element-wise sum of every rank's v (the
+     * counters of the links cut between ranks, at the end of a run). */
+    void (*sum)(uint64_t *v, size_t n);
 } lnl_ranks;
 extern const lnl_ranks *lnl_rank_ctx;        /* NULL unless lunet run --ranks */
 void lnl_open_dist(lua_State *L);             /* net:partition, rank, owns, dist_stats */

@@ -50,4 +50,5 @@ for k = 1, B do
 end
 net:run("4s")
 lib.dump(net, out, nodes)
+lib.views(net, out)
 lib.stats(net)

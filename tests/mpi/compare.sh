@@ -2,7 +2,8 @@
 # compare.sh LUNET SCRIPT - run SCRIPT whole (lunet run) and split across
 # 2 and 4 ranks (mpirun ... lunet run --ranks), oversubscribed on this
 # machine, and check that every capture and counter file is the same byte
-# for byte.  Skipped (exit 77, saying why) without mpirun or without MPI
+# for byte, and that every link any rank reads (OUT.views.rankN) reads as
+# in the whole run.  Skipped (exit 77, saying why) without mpirun or without MPI
 # in this lunet.
 set -u
 LUNET=$1
@@ -31,6 +32,7 @@ fi
 n1=$(ls "$W/np1" | wc -l)
 npcap=$(ls "$W/np1"/*.pcap 2>/dev/null | wc -l)
 if [ "$npcap" -lt 2 ]; then echo "FAIL: the whole run wrote $npcap captures"; ls "$W/np1"; exit 1; fi
+if [ ! -s "$W/np1.views.rank0" ]; then echo "FAIL: the whole run wrote no link views"; exit 1; fi
 status=0
 for np in 2 4; do
   mkdir -p "$W/np$np"
@@ -48,6 +50,19 @@ for np in 2 4; do
     b=$(basename "$f")
     if ! cmp -s "$f" "$W/np$np/$b"; then echo "FAIL: $b differs on $np ranks"; bad=1; fi
   done
+  # Every link a rank could read (lib.views) reads as in the whole run: a
+  # link cut between ranks, on every rank, even one that runs neither end.
+  nv=0
+  for v in "$W/np$np".views.rank*; do
+    [ -e "$v" ] || continue
+    nv=$((nv + 1))
+    if [ ! -s "$v" ]; then echo "FAIL: $(basename "$v"): no link readable"; bad=1; continue; fi
+    if grep -vxFf "$W/np1.views.rank0" "$v" >"$W/stale"; then
+      echo "FAIL: on $np ranks, $(basename "$v") reads links otherwise than the whole run:"
+      head -3 "$W/stale"; bad=1
+    fi
+  done
+  [ $nv = $np ] || { echo "FAIL: $nv link views from $np ranks"; bad=1; }
   if [ $bad = 0 ]; then echo "ok   $NAME: $n1 files ($npcap captures) identical on $np ranks"; else status=1; fi
 done
 exit $status

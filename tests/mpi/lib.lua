@@ -4,6 +4,18 @@
 -- byte (the captures come from lunet run --pcap OUT).
 local M = {}
 
+-- "ab.delivered=12 ab.enqueued=13 ... ba.tx_packets=9": a link's counters
+-- (and its settings' up), one line, sorted.
+local function link_line(l)
+  local st, parts = l:stats(), {}
+  for _, dir in ipairs({"ab", "ba"}) do
+    for k, v in pairs(st[dir]) do parts[#parts + 1] = dir .. "." .. k .. "=" .. tostring(v) end
+    parts[#parts + 1] = dir .. ".up=" .. tostring(l:is_up(dir))
+  end
+  table.sort(parts)
+  return table.concat(parts, " ")
+end
+
 function M.dump(net, out, nodes)
   for _, n in ipairs(nodes) do
     if net:owns(n) then
@@ -16,9 +28,32 @@ function M.dump(net, out, nodes)
       for k in pairs(drops) do dk[#dk + 1] = k end
       table.sort(dk)
       for _, k in ipairs(dk) do f:write("drop ", k, " ", tostring(drops[k]), "\n") end
+      -- The links of its interfaces: a link cut between ranks reads, on
+      -- this rank, the far rank's halves as summed at the end of the run.
+      for _, ifc in ipairs(n:ifaces()) do
+        local l = ifc:link()
+        if l then f:write("link ", l.name, " ", link_line(l), "\n") end
+      end
       f:close()
     end
   end
+end
+
+-- Every link this rank can read, one line each, to OUT.views.rankN (next
+-- to OUT, not in it: each rank reads a different set): compare.sh checks
+-- that every line is one of the whole run's, so a link cut between two
+-- ranks reads the same on every rank, even one that runs neither end.
+function M.views(net, out)
+  local f = assert(io.open(("%s.views.rank%d"):format(out, (net:rank())), "w"))
+  for _, l in ipairs(net:links()) do
+    local ok, line = pcall(link_line, l)
+    if ok then
+      f:write(l.name, " ", line, "\n")
+    elseif not tostring(line):find("runs on rank", 1, true) then
+      error(line, 0)                  -- not the refusal of another rank's link
+    end
+  end
+  f:close()
 end
 
 -- net:link between a and b with addresses ips and the options of o.

@@ -15,6 +15,9 @@
  *     the ranks' message counts agree, the other rank's copy of an actor
  *     does nothing, and no message arrives before the end of the window
  *     it was sent in (the lookahead holds);
+ *   - after a run, summing what each rank packed of the cut links'
+ *     counters (ln_dist_counts_*) lets each rank read every half of them
+ *     as the whole run counted it;
  *   - ln_dist_new refuses what cannot be split, saying why;
  *   - ln_dist_deliver refuses malformed buffers and arms nothing of them;
  *   - the script's own sends from an actor another rank owns go nowhere
@@ -515,6 +518,45 @@ static void split_stats(proc *const *p, const uint32_t *rank_of, uint32_t i, int
     st->dropped_down += dr->rx.st.dropped_down;
 }
 
+static bool same_dirstats(const ln_linkdir_stats *x, const ln_linkdir_stats *y)
+{
+    return x->enqueued == y->enqueued && x->tx_packets == y->tx_packets && x->tx_bytes == y->tx_bytes &&
+           x->delivered == y->delivered && x->delivered_bytes == y->delivered_bytes &&
+           x->dropped_queue == y->dropped_queue && x->dropped_loss == y->dropped_loss &&
+           x->dropped_down == y->dropped_down && x->dropped_mtu == y->dropped_mtu &&
+           x->corrupted == y->corrupted && x->duplicated == y->duplicated && x->reordered == y->reordered &&
+           x->max_qlen == y->max_qlen;
+}
+
+/* l_dist.c's sum_cut_counts with l_mpi.c's reduction done here: every
+ * rank packs its halves, the vectors are summed, every rank keeps the sum. */
+static void sum_counts(proc *const *p, uint32_t n)
+{
+    size_t len = ln_dist_counts_len(p[0]->w->net->dist);
+    uint64_t *sum = calloc(len + 1, sizeof *sum), *v = calloc(len + 1, sizeof *v);
+    for (uint32_t k = 0; k < n; k++) {
+        const ln_dist *d = p[k]->w->net->dist;
+        CHECK_U64(ln_dist_counts_len(d), len);
+        ln_dist_counts_pack(d, v);
+        for (size_t i = 0; i < len; i++) sum[i] += v[i];
+    }
+    for (uint32_t k = 0; k < n; k++) ln_dist_counts_set(p[k]->w->net->dist, sum);
+    free(sum);
+    free(v);
+}
+
+/* How link i's direction k reads on a rank (as l:stats() reads it), against
+ * the whole run; true when the same. */
+static bool reads_as_whole(const proc *p, const proc *whole, uint32_t i, int k)
+{
+    ln_linkdir_stats ws, ss;
+    const ln_linkdir *wd = &whole->w->net->links[i]->d[k];
+    ln_link_stats(wd, &ws);
+    uint32_t q_len, q_bytes;
+    ln_dist_link_stats(p->w->net->dist, &p->w->net->links[i]->d[k], &ss, &q_len, &q_bytes);
+    return same_dirstats(&ss, &ws) && q_len == wd->q_len && q_bytes == wd->q_bytes;
+}
+
 /* A run to compare: its wires, what is armed, and what must have happened
  * for the comparison to mean something. */
 typedef struct scen {
@@ -588,6 +630,30 @@ static void check_split(const scen *sc, const char *part, const proc *whole, con
             CHECK_U64(ss.delivered, ws.delivered);
             CHECK_U64(ss.delivered_bytes, ws.delivered_bytes);
         }
+
+    /* The counters of the cut links: before the sum each rank has only its
+     * own halves; after it both read every half as the whole run counted
+     * it, and a link that is not cut reads so on its rank. */
+    const ln_dist *d0 = p[0]->w->net->dist;
+    CHECK_U64(d0->cut_links, 1);
+    CHECK_U64(ln_dist_counts_len(d0), 2 * 19);
+    bool stale = false;
+    for (uint32_t i = 0; i < whole->w->net->n_links; i++)
+        for (int k = 0; k < 2; k++) stale |= !reads_as_whole(p[0], whole, i, k) || !reads_as_whole(p[1], whole, i, k);
+    CHECK(stale);                             /* what the sum is for */
+    sum_counts(p, 2);
+    for (uint32_t i = 0; i < whole->w->net->n_links; i++) {
+        const ln_link *l = whole->w->net->links[i];
+        bool cut = rank_of[l->d[0].from->actor] != rank_of[l->d[0].to->actor];
+        for (int k = 0; k < 2; k++)
+            for (uint32_t r = 0; r < 2; r++) {
+                if (!cut && r != rank_of[l->d[0].from->actor]) continue;
+                bool same = reads_as_whole(p[r], whole, i, k);
+                CHECK(same);
+                if (!same) fprintf(stderr, "%s: rank %u reads %s %s otherwise than the whole run\n", name, r,
+                                   l->name, k ? "ba" : "ab");
+            }
+    }
 
     /* The transport's figures: what one sent the other received, both
      * went through the same windows, and none came too late. */
