@@ -334,7 +334,7 @@ void lnl_auto_bridge(lua_State *L, lnl_net *n)
 
 static lnl_bridge *checkbridge(lua_State *L, const char *fname, lnl_handle **hp)
 {
-    lnl_handle *h = lnl_checkhandle(L, 1, LNL_BRIDGE, fname);
+    lnl_handle *h = lnl_checkhandle(L, 1, LNL_BRIDGE, fname, LNL_DRIVE);
     if (hp) *hp = h;
     lnl_bridge *b = EXT(h)->ud;
     if (!b) luaL_error(L, "%s: the bridge %s is closed", fname, EXT(h)->port.name);
@@ -376,7 +376,7 @@ static int bridge_tostring(lua_State *L)
 
 static int bridge_stats(lua_State *L)
 {
-    lnl_handle *h = lnl_checkhandle(L, 1, LNL_BRIDGE, "bridge:stats");
+    lnl_handle *h = lnl_checkhandle(L, 1, LNL_BRIDGE, "bridge:stats", LNL_OBSERVE);
 #define C(field) LNL_COUNTER(ln_ext_stats, field)
     static const lnl_counter counters[] = {
         C(in_frames), C(in_bytes), C(in_dropped), C(out_frames), C(out_bytes), C(out_dropped),
