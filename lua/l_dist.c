@@ -150,6 +150,7 @@ void lnl_dist_prepare(lua_State *L, lnl_net *n)
     lua_pop(L, 1);
     ln_net_set_dist(net, d);
     lnl_captures_split(L, n);
+    lnl_tasks_release_remote(L, n);
 }
 
 /* The end of a run, on every rank: each learns what the others' halves of

@@ -312,6 +312,17 @@ void lnl_tasks_abort(lnl_net *n)
     }
 }
 
+/* A split run has just begun: the tasks of hosts other ranks run can never
+ * run here (their timers are not armed on this rank), so they let go of
+ * their coroutines now instead of holding them to the end. */
+void lnl_tasks_release_remote(lua_State *L, lnl_net *n)
+{
+    for (lnl_task *t = n->tasks, *next; t; t = next) {
+        next = t->next;
+        if (t->node && lnl_remote_rank(n, t->node) >= 0) retire(L, t, T_KILLED);
+    }
+}
+
 /* ---- lunet.sleep ------------------------------------------------------- */
 
 static int woke_from_sleep(lua_State *co, lnl_task *t, void *arg)

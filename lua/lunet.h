@@ -168,6 +168,8 @@ void lnl_checkowner(lua_State *L, lnl_net *n, const struct ln_node *nd, const ch
 /* A split run, and nd runs on another rank: its rank, else -1.  For
  * __tostring, which must not raise but must not show a stale state. */
 int lnl_remote_rank(const lnl_net *n, const struct ln_node *nd);
+/* At the split: drop the tasks of hosts other ranks run (l_task.c). */
+void lnl_tasks_release_remote(lua_State *L, lnl_net *n);
 /* The network the running task belongs to, else the most recently created
  * open one; pushes it and returns its lnl_net, or pushes nil and returns
  * NULL. */
