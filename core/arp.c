@@ -116,7 +116,12 @@ static void unlink_entry(ln_arp_table *t, ln_arp_entry *e)
     while (*pp && *pp != e) pp = &(*pp)->next;
     if (*pp) *pp = e->next;
     t->n--;
+    if (e->permanent) t->n_perm--;
+    if (e->parked) t->n_parked--;
 }
+
+/* Entries garbage collection counts (Linux's tbl->gc_entries). */
+static uint32_t gc_entries(const ln_arp_table *t) { return t->n - t->n_perm; }
 
 /* ---- events ------------------------------------------------------------- */
 
@@ -170,36 +175,97 @@ static void delete_entry(ln_node *n, ln_arp_entry *e)
     destroy(e, true, true);
 }
 
-/* neigh_forced_gc: make room by removing FAILED entries and STALE ones not
- * updated recently.  Callers hold no entry pointer across it. */
-static void forced_gc(ln_node *n)
+/* Oldest update first; ties by interface and address, so the order never
+ * depends on memory. */
+static int by_age(const void *a, const void *b)
+{
+    const ln_arp_entry *x = *(ln_arp_entry *const *)a, *y = *(ln_arp_entry *const *)b;
+    if (x->updated != y->updated) return x->updated < y->updated ? -1 : 1;
+    if (x->iface->index != y->iface->index) return x->iface->index < y->iface->index ? -1 : 1;
+    return x->ip < y->ip ? -1 : x->ip > y->ip;
+}
+
+/* neigh_forced_gc: make room by removing entries no timer holds (FAILED,
+ * and STALE ones not updated in the last 5 s), oldest first, down to
+ * gc_thresh2.  Returns how many went.  Callers hold no entry pointer
+ * across it. */
+static uint32_t forced_gc(ln_node *n)
 {
     ln_arp_table *t = &n->arp;
     ln_time now = ln_net_now(n->net);
-    for (uint32_t i = 0; i < t->n_buckets; i++) {
-        for (ln_arp_entry *e = t->buckets[i], *next; e; e = next) {
-            next = e->next;
-            if (e->permanent) continue;
-            if (e->state == LN_ARP_FAILED ||
-                (e->state == LN_ARP_STALE && now - e->updated > ARP_FORCED_GC_AGE))
-                delete_entry(n, e);
+    LN_MIB_INC(n, ArpForcedGcRuns);
+    t->last_flush = now;
+    uint32_t entries = gc_entries(t), thresh2 = n->cfg.arp_gc_thresh2;
+    if (entries <= thresh2) return 0;
+    ln_arp_entry **cand = malloc((size_t)t->n * sizeof *cand);
+    if (!cand) return 0;
+    uint32_t nc = 0;
+    for (uint32_t i = 0; i < t->n_buckets; i++)
+        for (ln_arp_entry *e = t->buckets[i]; e; e = e->next)
+            if (!e->permanent && (e->state == LN_ARP_FAILED ||
+                                  (e->state == LN_ARP_STALE && now - e->updated > ARP_FORCED_GC_AGE)))
+                cand[nc++] = e;
+    qsort(cand, nc, sizeof *cand, by_age);
+    uint32_t max_clean = entries - thresh2, shrunk = 0;
+    for (; shrunk < nc && shrunk < max_clean; shrunk++) delete_entry(n, cand[shrunk]);
+    free(cand);
+    return shrunk;
+}
+
+/* Periodic gc is due for e, but the table is below gc_thresh1: it waits,
+ * with no timer (a quiet network must be able to go idle). */
+static void park(ln_arp_entry *e)
+{
+    e->parked = true;
+    e->node->arp.n_parked++;
+}
+
+static void unpark(ln_arp_entry *e)
+{
+    if (!e->parked) return;
+    e->parked = false;
+    e->node->arp.n_parked--;
+}
+
+/* The table reached gc_thresh1: the parked entries' gc runs now. */
+static void unpark_all(ln_node *n)
+{
+    ln_arp_table *t = &n->arp;
+    ln_time now = ln_net_now(n->net);
+    for (uint32_t i = 0; i < t->n_buckets && t->n_parked; i++) {
+        for (ln_arp_entry *e = t->buckets[i]; e; e = e->next) {
+            if (!e->parked) continue;
+            unpark(e);
+            ln_timer_arm(sim_of(n), &e->timer, now);
         }
     }
 }
 
-/* A new entry in state NONE, or NULL when the table is full (Linux:
- * "neighbour table overflow") or memory runs out. */
-static ln_arp_entry *create(ln_node *n, ln_iface *ifc, uint32_t ip)
+/* A new entry in state NONE, or NULL when the table is full (Linux's
+ * neigh_alloc: "neighbour table overflow") or memory runs out.  Static
+ * entries are exempt from the limits, as Linux's exempt_from_gc. */
+static ln_arp_entry *create(ln_node *n, ln_iface *ifc, uint32_t ip, bool exempt)
 {
     ln_arp_table *t = &n->arp;
-    if (t->n >= LN_ARP_MAX) {
-        forced_gc(n);
-        if (t->n >= LN_ARP_MAX) return NULL;
+    const ln_node_cfg *c = &n->cfg;
+    ln_time now = ln_net_now(n->net);
+    uint32_t entries = gc_entries(t);
+    if (!exempt && (entries >= c->arp_gc_thresh3 ||
+                    (entries >= c->arp_gc_thresh2 && now > t->last_flush + ARP_FORCED_GC_AGE))) {
+        if (forced_gc(n) == 0 && entries >= c->arp_gc_thresh3) {
+            LN_MIB_INC(n, ArpTableFulls);
+            if (LN_TRACE_ON(n->net, LN_TR_ARP)) {
+                char a[16];
+                ln_trace_emit(n->net, LN_TR_ARP, n->name, "%s: %s: neighbour table overflow (%u entries, "
+                              "gc_thresh3 %u)", ifc->name, ln_ip_fmt(ip, a), (unsigned)entries,
+                              (unsigned)c->arp_gc_thresh3);
+            }
+            return NULL;
+        }
     }
     if (t->n >= t->n_buckets * 2 && grow(t) != 0 && !t->n_buckets) return NULL;
     ln_arp_entry *e = calloc(1, sizeof *e);
     if (!e) return NULL;
-    ln_time now = ln_net_now(n->net);
     e->node = n;
     e->iface = ifc;
     e->ip = ip;
@@ -212,6 +278,7 @@ static ln_arp_entry *create(ln_node *n, ln_iface *ifc, uint32_t ip)
     e->next = t->buckets[k];
     t->buckets[k] = e;
     t->n++;
+    if (t->n_parked && t->n >= c->arp_gc_thresh1) unpark_all(n);
     return e;
 }
 
@@ -227,6 +294,7 @@ static void set_state(ln_arp_entry *e, ln_arp_state st)
                       ln_arp_state_name(e->state), ln_arp_state_name(st));
     }
     e->state = st;
+    unpark(e);
     ln_timer_cancel(sim_of(n), &e->timer);
     if (!e->permanent) {
         switch (st) {
@@ -433,11 +501,13 @@ static void arp_timer(void *arg)
             ln_timer_arm(sim_of(n), &e->timer, e->used + c->arp_gc_stale_time);
             return;
         }
-        delete_entry(n, e);
-        return;
+        /* Due for periodic gc, as FAILED entries are. */
+        /* fall through */
     case LN_ARP_FAILED:
     case LN_ARP_NONE:
-        delete_entry(n, e);
+        /* Linux's neigh_periodic_work does nothing below gc_thresh1. */
+        if (n->arp.n < c->arp_gc_thresh1) park(e);
+        else delete_entry(n, e);
         return;
     }
 }
@@ -494,9 +564,9 @@ void ln_arp_output(ln_node *n, ln_iface *ifc, uint32_t nexthop, ln_pkt *pkt)
         return;
     }
     ln_arp_entry *e = find(&n->arp, ifc, nexthop);
-    if (!e) e = create(n, ifc, nexthop);
+    if (!e) e = create(n, ifc, nexthop, false);
     if (!e) {
-        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_NO_BUFFER);
+        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_NEIGH_OVERFLOW);
         return;
     }
     switch (e->state) {
@@ -576,7 +646,7 @@ void ln_arp_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
         /* neigh_event_ns: the asker will talk to us, so remember it, as
          * STALE; no reply if the table cannot take it, like Linux. */
         ln_arp_entry *e = find(&n->arp, ifc, sip);
-        if (!e) e = create(n, ifc, sip);
+        if (!e) e = create(n, ifc, sip, false);
         if (!e) return;
         update(e, sha, LN_ARP_STALE, true);
         if (LN_TRACE_ON(n->net, LN_TR_ARP)) {
@@ -593,7 +663,7 @@ void ln_arp_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
      * ARP or an unsolicited reply may also create one. */
     bool garp = sip == tip && (op == LN_ARP_REQUEST || memcmp(tha, sha, 6) == 0);
     ln_arp_entry *e = find(&n->arp, ifc, sip);
-    if (!e && n->cfg.arp_accept && (garp || op == LN_ARP_REPLY)) e = create(n, ifc, sip);
+    if (!e && n->cfg.arp_accept && (garp || op == LN_ARP_REPLY)) e = create(n, ifc, sip, false);
     if (!e) {
         if (LN_TRACE_ON(n->net, LN_TR_ARP) && (garp || op == LN_ARP_REPLY)) {
             char sa[16];
@@ -631,11 +701,12 @@ int ln_arp_set(ln_node *n, ln_iface *ifc, uint32_t ip, const uint8_t mac[6])
     if (!ifc) ifc = route_iface(n, ip);
     if (!ifc) return LN_ENETUNREACH;
     ln_arp_entry *e = find(&n->arp, ifc, ip);
-    if (!e) e = create(n, ifc, ip);
+    if (!e) e = create(n, ifc, ip, true);
     if (!e) return LN_ENOMEM;
     ln_arp_state old = e->state;
     ln_time now = ln_net_now(n->net);
     memcpy(e->mac, mac, 6);
+    if (!e->permanent) n->arp.n_perm++;
     e->permanent = true;
     e->confirmed = now;
     e->updated = now;

@@ -12,11 +12,19 @@
  *   PROBE:      unicast requests to the cached MAC; a reply makes it
  *               REACHABLE again, arp_ucast_solicit misses make it FAILED.
  *   FAILED:     unusable; the next packet for it restarts INCOMPLETE.
- * An entry unused for arp_gc_stale_time while STALE, or FAILED for that
- * long, is removed (Linux's periodic gc, which there only runs once the
- * table holds gc_thresh1 = 128 entries; lunet always runs it).  The table
- * holds at most LN_ARP_MAX entries (Linux gc_thresh3); when full, FAILED
- * and old STALE entries are evicted first, else nothing new is learnt. */
+ * Garbage collection, with Linux's sysctls (net.ipv4.neigh.default.*):
+ *   periodic:   an entry unused for gc_stale_time while STALE, or FAILED,
+ *               is removed, but only while the table holds at least
+ *               gc_thresh1 (128) entries; below that it stays (parked,
+ *               with no timer) as on Linux, where `ip neigh` keeps STALE
+ *               entries of a quiet host for ever.
+ *   forced:     a new entry when the table holds gc_thresh3 (1024), or
+ *               gc_thresh2 (512) and the last forced run is 5 s old,
+ *               first removes FAILED and STALE entries not updated in the
+ *               last 5 s, oldest first, down to gc_thresh2; if that frees
+ *               nothing at gc_thresh3 the entry is refused ("neighbour
+ *               table overflow": ArpTableFulls, and the packet dropped).
+ * Static entries are exempt and do not count. */
 #ifndef LN_ARP_H
 #define LN_ARP_H
 
@@ -24,8 +32,6 @@
 #include <stdint.h>
 #include "pkt.h"
 #include "sim.h"
-
-#define LN_ARP_MAX 1024           /* Linux neigh gc_thresh3 */
 
 struct ln_node;
 struct ln_iface;
@@ -43,6 +49,8 @@ typedef struct ln_arp_entry {
     uint8_t mac[6];
     ln_arp_state state;
     bool permanent;               /* set by a script: never aged */
+    bool parked;                  /* due for periodic gc, but the table is below
+                                   * gc_thresh1: no timer until it is not */
     uint32_t probes;              /* requests sent in this state */
     ln_time confirmed;            /* last reply/confirmation; LN_NEVER if none */
     ln_time updated;              /* last change of state or MAC (locktime) */
@@ -55,6 +63,9 @@ typedef struct ln_arp_entry {
 typedef struct ln_arp_table {
     ln_arp_entry **buckets;
     uint32_t n_buckets, n;
+    uint32_t n_perm;              /* static entries: exempt from gc */
+    uint32_t n_parked;
+    ln_time last_flush;           /* the last forced gc (Linux tbl->last_flush) */
 } ln_arp_table;
 
 const char *ln_arp_state_name(ln_arp_state s);

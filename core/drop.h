@@ -43,7 +43,8 @@
     X(TCP_BAD_SEGMENT, "invalid tcp segment")                           \
     X(TCP_PAWS,        "paws")                                          \
     X(RCVBUF_FULL,     "receive buffer full")                           \
-    X(INTERCEPT,       "intercept")
+    X(INTERCEPT,       "intercept")                                     \
+    X(NEIGH_OVERFLOW,  "neighbour table overflow")
 
 typedef enum {
 #define LN_DROP_ENUM(name, word) LN_DROP_##name,

@@ -22,6 +22,7 @@
     X(IcmpOutEchoReps) X(IcmpOutRateLimitHost)                            \
     X(ArpInRequests) X(ArpInReplies) X(ArpOutRequests) X(ArpOutReplies)   \
     X(ArpResolveFailed) X(ArpUnresolvedDiscards) X(ArpInErrors)           \
+    X(ArpTableFulls) X(ArpForcedGcRuns)                                   \
     X(EthInErrors) X(EthInUnknownType) X(EthInOtherHost)                  \
     X(IpExtInNoRoutes) X(IpExtInMcastPkts) X(IpExtOutMcastPkts)           \
     X(IpExtInBcastPkts) X(IpExtOutBcastPkts)                              \

@@ -38,6 +38,9 @@ void ln_node_cfg_default(ln_node_cfg *c)
         /* Linux bounds the queue by bytes (unres_qlen_bytes = 212992),
          * which is about 101 full-size frames. */
         .arp_unres_qlen = 101,
+        .arp_gc_thresh1 = 128,
+        .arp_gc_thresh2 = 512,
+        .arp_gc_thresh3 = 1024,
         .arp_accept = false,
         .icmp_echo_ignore_all = false,
         .port_lo = 32768,

@@ -61,6 +61,9 @@ typedef struct ln_node_cfg {
     uint32_t arp_mcast_solicit;   /* broadcast requests before failing = 3 */
     uint32_t arp_ucast_solicit;   /* unicast probes of a stale entry = 3 */
     uint32_t arp_unres_qlen;      /* packets queued per unresolved entry */
+    uint32_t arp_gc_thresh1;      /* neigh gc_thresh1 = 128: periodic gc below it: none */
+    uint32_t arp_gc_thresh2;      /* gc_thresh2 = 512: forced gc at most every 5 s */
+    uint32_t arp_gc_thresh3;      /* gc_thresh3 = 1024: the table's hard limit */
     bool arp_accept;              /* create entries from gratuitous ARP */
     bool icmp_echo_ignore_all;    /* net.ipv4.icmp_echo_ignore_all = 0 */
     uint16_t port_lo, port_hi;    /* net.ipv4.ip_local_port_range = 32768 60999:

@@ -480,6 +480,9 @@ static const struct sysctl {
     NODE_KEY("net.ipv4.neigh.default.mcast_solicit", K_U32, arp_mcast_solicit, 1, 255),
     NODE_KEY("net.ipv4.neigh.default.ucast_solicit", K_U32, arp_ucast_solicit, 0, 255),
     NODE_KEY("net.ipv4.neigh.default.unres_qlen", K_U32, arp_unres_qlen, 0, 65535),
+    NODE_KEY("net.ipv4.neigh.default.gc_thresh1", K_U32, arp_gc_thresh1, 0, INT32_MAX),
+    NODE_KEY("net.ipv4.neigh.default.gc_thresh2", K_U32, arp_gc_thresh2, 0, INT32_MAX),
+    NODE_KEY("net.ipv4.neigh.default.gc_thresh3", K_U32, arp_gc_thresh3, 0, INT32_MAX),
     /* TCP (Documentation/networking/ip-sysctl.rst; ranges as Linux checks them) */
     TCP_KEY("net.ipv4.tcp_syn_retries", K_U32, syn_retries, 1, 127),
     TCP_KEY("net.ipv4.tcp_synack_retries", K_U32, synack_retries, 0, 255),

@@ -353,15 +353,87 @@ static void test_aging(void)
 
 static void test_gc(void)
 {
+    /* Below gc_thresh1 (128, Linux's default) periodic gc does nothing:
+     * the STALE entry stays, with no timer, and the network goes idle. */
     pair p = pair_new();
     uint32_t h2 = IP(10, 0, 0, 2);
     CHECK_EQ(ln_icmp_echo(p.s, h2, 1, 56, 0, false), 0);
-    /* Used at 0, STALE at 30 s, removed gc_stale_time after its last use. */
+    world_run(p.w);
+    CHECK_EQ(state_of(p.h1, h2), LN_ARP_STALE);
+    CHECK(world_now(p.w) < 61 * LN_SEC);
+    CHECK_U64(p.h1->arp.n_parked, 1);
+    world_free(p.w);
+
+    /* gc_thresh1 0: used at 0, STALE at 30 s, removed gc_stale_time after
+     * its last use. */
+    p = pair_new();
+    p.h1->cfg.arp_gc_thresh1 = 0;
+    CHECK_EQ(ln_icmp_echo(p.s, h2, 1, 56, 0, false), 0);
     world_run_until(p.w, 59 * LN_SEC);
     CHECK_EQ(state_of(p.h1, h2), LN_ARP_STALE);
     world_run_until(p.w, 61 * LN_SEC);
     CHECK(ln_arp_lookup(p.h1, NULL, h2) == NULL);
     CHECK_EQ(arps.ev[arps.n - 1].state, LN_ARP_NONE);
+    world_free(p.w);
+
+    /* Parked until the table reaches gc_thresh1: then collected at once. */
+    p = pair_new();
+    p.h1->cfg.arp_gc_thresh1 = 2;
+    CHECK_EQ(ln_icmp_echo(p.s, h2, 1, 56, 0, false), 0);
+    world_run_until(p.w, 70 * LN_SEC);
+    CHECK_EQ(state_of(p.h1, h2), LN_ARP_STALE);
+    CHECK_EQ(ln_icmp_echo(p.s, IP(10, 0, 0, 9), 2, 56, 0, false), 0);   /* a second entry */
+    world_run_until(p.w, 70 * LN_SEC + 1);
+    CHECK(ln_arp_lookup(p.h1, NULL, h2) == NULL);
+    CHECK_U64(p.h1->arp.n_parked, 0);
+    world_free(p.w);
+}
+
+/* gc_thresh2/3: a full table first loses FAILED and old STALE entries,
+ * oldest first, down to gc_thresh2; with none to lose, a new neighbour is
+ * refused and the packet dropped ("neighbour table overflow"). */
+static void test_table_full(void)
+{
+    pair p = pair_new();
+    ln_node *h = p.h1;
+    h->cfg.arp_gc_thresh2 = 2;
+    h->cfg.arp_gc_thresh3 = 4;
+    /* Four unanswered neighbours: INCOMPLETE, held by their timers. */
+    for (uint32_t k = 0; k < 4; k++)
+        CHECK_EQ(ln_icmp_echo(p.s, IP(10, 0, 0, 20 + k), 1, 56, 0, false), 0);
+    CHECK_U64(h->arp.n, 4);
+    uint64_t runs = h->mib[LN_MIB_ArpForcedGcRuns];
+    CHECK_EQ(ln_icmp_echo(p.s, IP(10, 0, 0, 30), 1, 56, 0, false), 0);
+    CHECK_U64(h->arp.n, 4);
+    CHECK_U64(h->mib[LN_MIB_ArpTableFulls], 1);
+    CHECK_U64(h->mib[LN_MIB_ArpForcedGcRuns], runs + 1);
+    CHECK_U64(h->drops[LN_DROP_NEIGH_OVERFLOW], 1);
+    CHECK(ln_arp_lookup(h, NULL, IP(10, 0, 0, 30)) == NULL);
+    /* Static entries are exempt: added, and not counted. */
+    static const uint8_t mac[6] = {2, 0, 0, 0, 0, 0x77};
+    CHECK_EQ(ln_arp_set(h, p.i1, IP(10, 0, 0, 77), mac), 0);
+    CHECK_U64(h->arp.n, 5);
+    CHECK_U64(h->arp.n_perm, 1);
+    /* After 3 s they FAIL; the next neighbour makes room: the oldest two
+     * go (down to gc_thresh2 = 2), the static one stays. */
+    world_run_until(p.w, 4 * LN_SEC);
+    CHECK_EQ(state_of(h, IP(10, 0, 0, 20)), LN_ARP_FAILED);
+    CHECK_EQ(ln_icmp_echo(p.s, IP(10, 0, 0, 31), 1, 56, 0, false), 0);
+    CHECK_U64(h->mib[LN_MIB_ArpTableFulls], 1);
+    CHECK_U64(h->arp.n - h->arp.n_perm, 3);
+    CHECK(ln_arp_lookup(h, NULL, IP(10, 0, 0, 31)) != NULL);
+    CHECK(ln_arp_lookup(h, NULL, IP(10, 0, 0, 77)) != NULL);
+    world_free(p.w);
+
+    /* Told to, a router holds 20,000 neighbours (no overflow, no gc). */
+    p = pair_new();
+    h = p.h1;
+    h->cfg.arp_gc_thresh1 = h->cfg.arp_gc_thresh2 = h->cfg.arp_gc_thresh3 = 100000;
+    ln_iface_set_addr(p.i1, IP(10, 0, 0, 1), 8);
+    for (uint32_t k = 0; k < 20000; k++)
+        CHECK_EQ(ln_icmp_echo(p.s, IP(10, 1, 0, 0) + k, 1, 56, 0, false), 0);
+    CHECK_U64(h->arp.n, 20000);
+    CHECK_U64(h->mib[LN_MIB_ArpTableFulls], 0);
     world_free(p.w);
 }
 
@@ -568,6 +640,7 @@ int main(void)
     test_failure_via_router();
     test_aging();
     test_gc();
+    test_table_full();
     test_gratuitous();
     test_locktime();
     test_permanent();
