@@ -472,6 +472,7 @@ static bool call(ln_ic *ic, const point *pt, ln_pkt **frame)
     bool rewrite = ic->info.cfg.action == LN_IC_REWRITE;
     ic->busy++;
     bool go = ic->info.cfg.fn(ic->info.cfg.arg, &ctx, frame);
+    if (rewrite && *frame) (*frame)->l4_csum_ok = 0;   /* whatever it changed is checked again */
     ic->busy--;
     if (ic->removed && !ic->busy) hook_free(ic);      /* it removed itself */
     return go || !rewrite;

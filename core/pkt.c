@@ -78,6 +78,7 @@ ln_pkt *ln_pkt_alloc(ln_pktpool *p, uint32_t len)
     pkt->kind = LN_PKT_KIND_NONE;
     pkt->epoch = 0;
     pkt->wire_lose = 0;
+    pkt->l4_csum_ok = 0;
     p->in_use++;
     return pkt;
 }
@@ -110,6 +111,7 @@ ln_pkt *ln_pkt_clone(const ln_pkt *src)
     dst->kind = src->kind;
     dst->epoch = src->epoch;
     dst->wire_lose = src->wire_lose;
+    dst->l4_csum_ok = src->l4_csum_ok;
     return dst;
 }
 

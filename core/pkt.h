@@ -88,6 +88,12 @@ typedef struct ln_pkt {
                                  * so that pictures need not guess */
     uint8_t wire_lose;          /* an interception hook chose it to be lost on
                                  * the link's wire (intercept.h LN_IC_LOSE) */
+    uint8_t l4_csum_ok;         /* the transport checksum is known right for these
+                                 * bytes: set by the sender that computed it,
+                                 * cleared by whatever changes them (corruption, a
+                                 * rewriting hook).  The receiver need not sum
+                                 * them again, as a NIC's checksum offload tells
+                                 * Linux (CHECKSUM_UNNECESSARY) */
     uint32_t epoch;             /* on a link: the direction's epoch when it left
                                  * (link.h), so a down it missed still drops it.
                                  * Beside kind and wire_lose it fills padding:

@@ -103,9 +103,11 @@ ln_drop_reason ln_tcp_parse(ln_pkt *pkt, const ln_ip_info *ip, ln_tcp_seg *seg)
 
     /* RFC 9293 3.1: the sum over pseudo header + segment, checksum field
      * included, folds to zero when it is right. */
-    uint32_t sum = ln_csum_partial(h, len, ln_csum_pseudo(ip->src, ip->dst, LN_IPPROTO_TCP,
-                                                          (uint16_t)len));
-    if (ln_csum_fold(sum) != 0) return LN_DROP_BAD_CSUM;
+    if (!pkt->l4_csum_ok) {
+        uint32_t sum = ln_csum_partial(h, len, ln_csum_pseudo(ip->src, ip->dst, LN_IPPROTO_TCP,
+                                                              (uint16_t)len));
+        if (ln_csum_fold(sum) != 0) return LN_DROP_BAD_CSUM;
+    }
 
     seg->saddr = ip->src;
     seg->daddr = ip->dst;
@@ -215,5 +217,6 @@ int ln_tcp_push_hdr(ln_pkt *pkt, const ln_tcp_hdr *h)
     uint32_t sum = ln_csum_partial(t, pkt->len, ln_csum_pseudo(h->saddr, h->daddr, LN_IPPROTO_TCP,
                                                                 (uint16_t)pkt->len));
     ln_put16(t + LN_TCPH_CSUM, ln_csum_fold(sum));
+    pkt->l4_csum_ok = 1;
     return 0;
 }

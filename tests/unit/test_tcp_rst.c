@@ -307,6 +307,7 @@ static void test_closed_bad_checksum(void)
     h.ws = -1;
     ln_tcp_push_hdr(p, &h);
     p->data[LN_TCPH_CSUM] ^= 0x55;
+    p->l4_csum_ok = 0;                  /* changed after the sum, as corruption does */
     ln_ip_opts o;
     memset(&o, 0, sizeof o);
     ln_ip_output(t.b, p, TH_B, TH_A, LN_IPPROTO_TCP, &o);

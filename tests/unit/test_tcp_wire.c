@@ -155,13 +155,16 @@ static void test_linux_data(ln_pktpool *pool)
     CHECK_EQ(seg.ttl, 64);
     ln_pkt_free(p);
 
-    /* One flipped payload bit: BAD_CSUM. */
+    /* One flipped payload bit: BAD_CSUM.  (What changes a segment's bytes
+     * after its checksum clears l4_csum_ok, as corruption on a link does.) */
     p = build(pool, &h, 100);
     p->data[80] ^= 0x10;
+    p->l4_csum_ok = 0;
     CHECK_EQ(ln_tcp_parse(p, &ip, &seg), LN_DROP_BAD_CSUM);
     ln_pkt_free(p);
     /* The right segment against the wrong pseudo header: BAD_CSUM. */
     p = build(pool, &h, 100);
+    p->l4_csum_ok = 0;                  /* as if it came from another host */
     ip.dst = IP(10, 99, 0, 3);
     CHECK_EQ(ln_tcp_parse(p, &ip, &seg), LN_DROP_BAD_CSUM);
     ln_pkt_free(p);
