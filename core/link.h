@@ -117,6 +117,11 @@ typedef struct ln_linkrx {
     struct ln_linkdir *d;         /* for the link's name and ports (read only) */
     ln_pkt *fl_head, *fl_tail;    /* on their way here, in the order they left */
     uint32_t in_flight;
+    bool per_frame;               /* a frame overtook another (jitter, reordering):
+                                   * each frame in flight has its own timer, until
+                                   * the flight list empties; else arr_timer alone
+                                   * is armed, for the head (link_rx.c) */
+    ln_timer arr_timer;
     uint32_t epoch;               /* the sender's epoch as this end knows it */
     ln_linknotice *nt;            /* downs not heard of yet, in time order */
     uint32_t n_nt, cap_nt;

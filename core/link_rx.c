@@ -13,11 +13,20 @@
  * what lets the two halves live in different processes later.
  *
  * Every frame between accept and arrival sits on the flight list (in the
- * order it left) with its own timer armed, so a down the receiver hears of
- * can find and drop what is on its way; arrival unlinks the frame, which
- * is the list head unless jitter or reordering let it overtake.  A frame's
- * timer carries one pointer, the packet; the direction is kept in
- * pkt->mark (the current holder's scratch) until it arrives. */
+ * order it left), so a down the receiver hears of can find and drop what
+ * is on its way.  While frames arrive in the order they left (no jitter or
+ * reordering let one overtake), only the head's arrival is in the
+ * scheduler: one timer per direction (arr_timer), armed with the head's
+ * own key and moved to the next frame as each arrives, instead of one per
+ * frame in flight; a bulk transfer keeps hundreds on a long fat link, and
+ * the scheduler's heap stays small.  The frames behind keep their key in
+ * their own (unarmed) timer: `when`, the creator in `owner` and the
+ * sequence in `arg`, so each arrives as the same event it would have been
+ * with a timer of its own, and the order of events does not change.  The
+ * first frame that would arrive before the one ahead of it switches the
+ * direction to a timer per frame (arrive) until the list empties.  The
+ * direction is kept in pkt->mark (the current holder's scratch) until the
+ * frame arrives. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,14 +45,72 @@ static void rx_drop(ln_linkdir *d, ln_pkt *p)
     ln_link_drop(d->link->net, d->link, d->dir, p, LN_LAYER_L2, LN_DROP_LINK_DOWN);
 }
 
+/* A waiting frame's key, kept in its unarmed timer (see above). */
+static void park_key(ln_pkt *p, ln_time at, uint32_t creator, uint64_t seq)
+{
+    p->timer.when = at;
+    p->timer.owner = creator;
+    p->timer.arg = (void *)(uintptr_t)seq;
+}
+
+static void arm_head(ln_linkdir *d)
+{
+    ln_pkt *h = d->rx.fl_head;
+    ln_timer_arm_as(&d->link->net->sim, &d->rx.arr_timer, h->timer.when, h->timer.owner,
+                    (uint64_t)(uintptr_t)h->timer.arg);
+}
+
+static void deliver(ln_linkdir *d, ln_pkt *p);
+
+/* A frame's own timer (per_frame mode). */
 static void arrive(void *arg)
 {
     ln_pkt *p = arg;
     ln_linkdir *d = dir_of(p);
     ln_linkrx *rx = &d->rx;
-    ln_net *net = d->link->net;
     ln_pktlist_unlink(&rx->fl_head, &rx->fl_tail, p);
     rx->in_flight--;
+    if (!rx->fl_head) rx->per_frame = false;
+    deliver(d, p);
+}
+
+/* arr_timer: the head is due.  The next head's timer goes in before the
+ * frame is handed on, so a frame sent on this direction from inside the
+ * delivery (a hook) finds the direction as it should be. */
+static void arrive_head(void *arg)
+{
+    ln_linkdir *d = arg;
+    ln_linkrx *rx = &d->rx;
+    ln_pkt *p = rx->fl_head;
+    rx->fl_head = p->next;
+    if (!rx->fl_head) rx->fl_tail = NULL;
+    p->next = NULL;
+    rx->in_flight--;
+    if (rx->fl_head) arm_head(d);
+    deliver(d, p);
+}
+
+/* Every frame in flight gets a timer of its own (one overtakes). */
+static void go_per_frame(ln_linkdir *d)
+{
+    ln_linkrx *rx = &d->rx;
+    ln_sim *s = &d->link->net->sim;
+    ln_timer_cancel(s, &rx->arr_timer);
+    rx->per_frame = true;
+    for (ln_pkt *p = rx->fl_head; p; p = p->next) {
+        ln_time at = p->timer.when;
+        uint32_t creator = p->timer.owner;
+        uint64_t seq = (uint64_t)(uintptr_t)p->timer.arg;
+        ln_timer_init(&p->timer, arrive, p);
+        ln_timer_own(&p->timer, d->to->actor);
+        ln_timer_arm_as(s, &p->timer, at, creator, seq);
+    }
+}
+
+static void deliver(ln_linkdir *d, ln_pkt *p)
+{
+    ln_linkrx *rx = &d->rx;
+    ln_net *net = d->link->net;
     p->mark = 0;
     if (ln_epoch_older(p->epoch, rx->epoch)) {
         /* It left before a down this end has heard of, yet was not here to
@@ -69,12 +136,22 @@ void ln_linkrx_accept_as(ln_linkdir *d, ln_pkt *p, ln_time at, uint32_t creator,
 {
     ln_linkrx *rx = &d->rx;
     p->mark = (uint64_t)(uintptr_t)d;
+    /* Behind the tail, or at the same instant: after it, whatever the key
+     * says, would be wrong only if two frames of one direction could tie
+     * with keys out of order, and the sender's sequence only grows. */
+    if (!rx->per_frame && rx->fl_tail && at < rx->fl_tail->timer.when) go_per_frame(d);
+    ln_pktlist_append(&rx->fl_head, &rx->fl_tail, p);
+    rx->in_flight++;
+    if (!rx->per_frame) {
+        ln_timer_init(&p->timer, NULL, NULL);
+        park_key(p, at, creator, seq);
+        if (rx->fl_head == p) arm_head(d);
+        return;
+    }
     ln_timer_init(&p->timer, arrive, p);
     /* An arrival is the receiver's event, created by the sender's: in a
      * split run it is armed on the receiver's rank. */
     ln_timer_own(&p->timer, d->to->actor);
-    ln_pktlist_append(&rx->fl_head, &rx->fl_tail, p);
-    rx->in_flight++;
     ln_timer_arm_as(&d->link->net->sim, &p->timer, at, creator, seq);
 }
 
@@ -113,6 +190,12 @@ static void hear(ln_linkdir *d, uint32_t epoch)
     }
     rx->fl_head = keep;
     rx->fl_tail = keep_tail;
+    if (!rx->per_frame) {
+        ln_timer_cancel(&net->sim, &rx->arr_timer);
+        if (rx->fl_head) arm_head(d);
+    } else if (!rx->fl_head) {
+        rx->per_frame = false;
+    }
     for (ln_pkt *p = stale; p;) {
         ln_pkt *next = p->next;
         p->next = NULL;
@@ -174,6 +257,10 @@ void ln_linkrx_init(ln_linkdir *d)
     d->rx = (ln_linkrx){ .d = d };
     ln_timer_init(&d->rx.nt_timer, notice_due, d);
     ln_timer_own(&d->rx.nt_timer, d->to->actor);
+    ln_timer_init(&d->rx.arr_timer, arrive_head, d);
+    /* An arrival is the receiver's event, created by the sender's: in a
+     * split run it is armed on the receiver's rank. */
+    ln_timer_own(&d->rx.arr_timer, d->to->actor);
 }
 
 /* Called by ln_link_free once every timer is disarmed. */
@@ -181,6 +268,7 @@ void ln_linkrx_free(ln_linkdir *d)
 {
     ln_linkrx *rx = &d->rx;
     ln_timer_cancel(&d->link->net->sim, &rx->nt_timer);
+    ln_timer_cancel(&d->link->net->sim, &rx->arr_timer);
     for (ln_pkt *p = rx->fl_head; p;) {
         ln_pkt *next = p->next;
         ln_timer_cancel(&d->link->net->sim, &p->timer);
