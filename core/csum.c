@@ -22,25 +22,38 @@
 uint32_t ln_csum_partial(const void *data, size_t len, uint32_t sum)
 {
     const uint8_t *p = data;
-    /* 32 bytes a step into a 128-bit sum (the compiler's add-with-carry):
-     * two instructions per 8 bytes, and the end-around carries folded in
-     * once at the end (RFC 1071 2(C), deferred carries).  Each step adds
-     * under 2^66: no overflow below 2^62 steps. */
-    unsigned __int128 wide = 0;
-    while (len >= 32) {
-        uint64_t w[4];
-        memcpy(w, p, 32);
-        wide += (unsigned __int128)w[0] + w[1];
-        wide += (unsigned __int128)w[2] + w[3];
-        p += 32;
-        len -= 32;
+    /* RFC 1071 2(C), deferred carries: sum wider words and fold the
+     * end-around carries in once at the end.  2^16 - 1 divides 2^32 - 1,
+     * so a one's complement sum of 32-bit words folds to that of the
+     * 16-bit words. */
+    uint64_t acc = 0;
+#if defined(__GNUC__) && !defined(LUNET_CSUM_SCALAR)
+    /* 16-byte vectors (GCC's and clang's vector types: SSE2 on x86-64,
+     * NEON on arm64) of 32-bit lanes, each taking the low and the high
+     * native 16-bit word of its 32 bits into two sums: five instructions
+     * per 16 bytes, no carries to track.  A step adds under 2^17 to a
+     * lane, so the lanes are emptied every 32 KiB. */
+    typedef uint32_t v4 __attribute__((vector_size(16)));
+    const v4 low16 = {0xffff, 0xffff, 0xffff, 0xffff};
+    size_t blocks = len / 32;
+    len %= 32;
+    while (blocks) {
+        size_t k = blocks < 1024 ? blocks : 1024;
+        blocks -= k;
+        v4 vl = {0, 0, 0, 0}, vh = {0, 0, 0, 0};
+        for (const uint8_t *end = p + 32 * k; p < end; p += 32) {
+            v4 a, b;
+            memcpy(&a, p, 16);
+            memcpy(&b, p + 16, 16);
+            vl += a & low16;
+            vh += a >> 16;
+            vl += b & low16;
+            vh += b >> 16;
+        }
+        v4 t = vl + vh;                          /* each lane under 2^28: no wrap */
+        acc += (uint64_t)t[0] + t[1] + t[2] + t[3];
     }
-    /* Fold 128 -> 64 -> 32 bits: the one's complement sum of the 16-bit
-     * words is the same at every width. */
-    uint64_t lo = (uint64_t)wide, hi = (uint64_t)(wide >> 64);
-    uint64_t s64 = lo + hi;
-    s64 += s64 < lo;                            /* end-around carry */
-    uint64_t acc = (s64 & 0xffffffffu) + (s64 >> 32);
+#endif
     while (len >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
