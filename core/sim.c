@@ -99,7 +99,26 @@ static void heap_remove(ln_sim *s, ln_timer *t)
 void ln_timer_arm_as(ln_sim *s, ln_timer *t, ln_time when, uint32_t creator, uint64_t seq)
 {
     if (when < s->now) when = s->now;
-    if (ln_timer_armed(t)) heap_remove(s, t);
+    uint32_t owner = t->owner == LN_ACTOR_RUNNING ? s->actor : t->owner;
+    bool inert = s->remote && owner < s->n_remote && s->remote[owner];
+    if (ln_timer_armed(t)) {
+        if (inert) {
+            heap_remove(s, t);
+            t->when = when;
+            return;
+        }
+        /* Re-armed before it fired (a retransmission timer pushed back by
+         * every ACK): the new key replaces the old in its slot and moves
+         * up or down from there, instead of a removal and an insertion. */
+        uint32_t i = t->slot;
+        ln_heapent e = { .when = when, .who = (uint64_t)owner << 32 | creator, .seq = seq, .t = t };
+        t->when = when;
+        bool up = i > 0 && before(&e, &s->heap[(i - 1) / 4]);
+        s->heap[i] = e;
+        if (up) sift_up(s, i);
+        else sift_down(s, i);
+        return;
+    }
     if (s->len == s->cap) {
         /* Growth is the only allocation; it stops once the heap has seen
          * the run's peak number of pending events. */
@@ -110,8 +129,7 @@ void ln_timer_arm_as(ln_sim *s, ln_timer *t, ln_time when, uint32_t creator, uin
         s->cap = ncap;
     }
     t->when = when;
-    uint32_t owner = t->owner == LN_ACTOR_RUNNING ? s->actor : t->owner;
-    if (s->remote && owner < s->n_remote && s->remote[owner]) return;   /* inert here */
+    if (inert) return;                  /* another rank runs it */
     s->heap[s->len] = (ln_heapent){
         .when = when, .who = (uint64_t)owner << 32 | creator, .seq = seq, .t = t };
     t->slot = s->len++;
