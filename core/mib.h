@@ -31,7 +31,7 @@
     X(TcpRetransSegs) X(TcpInErrs) X(TcpOutRsts) X(TcpInCsumErrors)       \
     X(TcpExtSyncookiesSent) X(TcpExtSyncookiesRecv)                       \
     X(TcpExtSyncookiesFailed) X(TcpExtEmbryonicRsts)                      \
-    X(TcpExtTW) X(TcpExtTWRecycled) X(TcpExtPAWSEstab) X(TcpExtDelayedACKs)\
+    X(TcpExtTW) X(TcpExtTWKilled) X(TcpExtTWRecycled) X(TcpExtPAWSEstab) X(TcpExtDelayedACKs)\
     X(TcpExtListenOverflows) X(TcpExtListenDrops)                         \
     X(TcpExtTCPReqQFullDrop) X(TcpExtTCPReqQFullDoCookies)                \
     X(TcpExtTCPPureAcks) X(TcpExtTCPHPAcks) X(TcpExtTCPSackRecovery)      \

@@ -270,6 +270,15 @@ static void tw_freeze(ln_tcp_sock *s)
     s->rcv_wup = s->rcv_nxt;
 }
 
+/* A timewait socket starts (Linux's __inet_twsk_schedule, not a rearm):
+ * TcpExtTW counts it then, or TcpExtTWKilled when it is to last 4 s or
+ * less; a retransmitted FIN that restarts the timer counts nothing. */
+static void count_tw(ln_tcp_sock *s, ln_time timeo)
+{
+    if (timeo <= 4 * LN_SEC) LN_MIB_INC(s->st->node, TcpExtTWKilled);
+    else LN_MIB_INC(s->st->node, TcpExtTW);
+}
+
 /* RFC 9293 3.10.7.4: TIME-WAIT lasts 2 MSL (Linux: TCP_TIMEWAIT_LEN,
  * 60 s).  The socket keeps only what it needs to answer a retransmitted
  * FIN: its buffers go now (those the user may still read excepted). */
@@ -285,7 +294,10 @@ void ln_tcp_enter_time_wait(ln_tcp_sock *s)
         return;
     }
     bool was_tw = s->state == LN_TCP_TIME_WAIT || s->keep_kind == LN_KEEP_FIN_WAIT_2;
-    if (!was_tw) tw_freeze(s);
+    if (!was_tw) {
+        tw_freeze(s);
+        count_tw(s, 2 * st->cfg.msl);
+    }
     ln_tcp_set_state(s, LN_TCP_TIME_WAIT);
     s->keep_kind = LN_KEEP_TIME_WAIT;
     ln_timer_arm_in(sim_of(s), &s->t_keep, 2 * st->cfg.msl);
@@ -304,7 +316,10 @@ void ln_tcp_arm_fin_wait_2(ln_tcp_sock *s)
     ln_time tmo = tmax(s->st->cfg.fin_timeout, (rto << 2) - (rto >> 1));
     ln_timer_cancel(sim_of(s), &s->t_rtx);
     s->rtx_kind = LN_RTX_NONE;
-    if (s->keep_kind != LN_KEEP_FIN_WAIT_2) tw_freeze(s);
+    if (s->keep_kind != LN_KEEP_FIN_WAIT_2) {
+        tw_freeze(s);
+        count_tw(s, tmo);
+    }
     s->keep_kind = LN_KEEP_FIN_WAIT_2;
     ln_timer_arm_in(sim_of(s), &s->t_keep, tmo);
     ln_tcp_free_buffers(s);
@@ -594,7 +609,6 @@ static void keep_fire(void *arg)
     switch (kind) {
     case LN_KEEP_TIME_WAIT:
         ln_tcp_emit_timer(s, "timewait", 0, 0);
-        LN_MIB_INC(st->node, TcpExtTW);
         ln_tcp_done(s);
         break;
     case LN_KEEP_FIN_WAIT_2:

@@ -259,7 +259,7 @@ do
                                  "TIME_WAIT", "CLOSED"})
   expect(lad:states(server)):eq({"LISTEN", "SYN_RCVD", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK",
                                  "CLOSED"})
-  expect(client:netstat().TcpExtTW, "TIME_WAIT ended by its timer"):eq(1)
+  expect(client:netstat().TcpExtTW, "one timewait socket (counted as it started)"):eq(1)
   if rst then
     expect(tw_out - tw_in, "TIME_WAIT lasted 2 MSL"):eq(TWO_MSL)
     expect(rst.time, "RST when the FIN came again"):eq(fins[2].rx_time)
@@ -418,7 +418,8 @@ do
            {rows[1].client, rows[2].client, rows[3].client, rows[4].client, rows[5].client}, {0, 0, 0, 0, 0})
   sc:claim({en = "B: the server's sockets at 10 s: the listener and the TIME_WAIT sockets",
             zh = "B：10 s 时服务器的套接字：监听套接字和 TIME_WAIT 套接字"}, server_socks, N + 1)
-  sc:claim({en = "B: all ended by their timer on the server", zh = "B：服务器上的全部由定时器结束"},
+  sc:claim({en = "B: TcpExtTW on the server: every one of them (counted as each started)",
+            zh = "B：服务器上的 TcpExtTW：全部（每个开始时计数）"},
            server:netstat().TcpExtTW, N)
 end
 

@@ -310,6 +310,8 @@ static void test_established_close(void)
     TH_NONE(&t, TH_A);
     CHECK_EQ(ln_tcp_get_state(s), LN_TCP_TIME_WAIT);
     CHECK_EQ(nsocks(t.a), 1);
+    /* Counted as it starts (Linux's __inet_twsk_schedule), once. */
+    CHECK_U64(TH_MIB(t.a, TcpExtTW), 1);
     gone_at(&t, th_now(&t) + 60 * LN_SEC);
     CHECK_U64(TH_MIB(t.a, TcpExtTW), 1);
     CHECK_U64(TH_MIB(t.a, TcpCurrEstab), 0);
