@@ -129,7 +129,7 @@ set_tests_properties(mpi.errors PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
 # root, /dev/net/tun, ip(8) or a namespace that works.  They go by the
 # wall clock, so they take turns (RESOURCE_LOCK) rather than compete for
 # the two cores of a CI machine.
-foreach(s transfer loss)
+foreach(s transfer loss options)
   add_test(NAME interop.${s}
            COMMAND bash ${CMAKE_SOURCE_DIR}/tests/interop/${s}.sh $<TARGET_FILE:lunet>)
   set_tests_properties(interop.${s} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120

@@ -2,9 +2,10 @@
 """peer.py - the Linux side of the interop tests (tests/interop/*.sh).
 
 Runs inside the test's network namespace, against the virtual hosts behind
-the TAP device.  Every mode prints one JSON object per connection on
-stdout (flushed), which the drivers read back; errors go to stderr with a
-non-zero exit.
+the TAP device.  Every mode prints one line of "key=value" words per
+connection on stdout (flushed; booleans as true/false, no spaces in
+values), which the drivers read back with grep; errors go to stderr with
+a non-zero exit.
 
   server PORT --send F --recv F [--count N]  accept N connections (one after
                                              the other); on each, send F and
@@ -21,7 +22,6 @@ non-zero exit.
                                              SYN flood's target)
 """
 import argparse
-import json
 import socket
 import struct
 import sys
@@ -32,7 +32,22 @@ TIMEOUT = 30
 
 
 def out(obj):
-    print(json.dumps(obj, sort_keys=True), flush=True)
+    """One line of key=value words; a nested dict's keys are flattened
+    (info's ts is ts), lists joined with commas."""
+    flat = {}
+    for k, v in obj.items():
+        if isinstance(v, dict):
+            flat.update(v)
+        else:
+            flat[k] = v
+    words = []
+    for k, v in sorted(flat.items()):
+        if isinstance(v, bool):
+            v = "true" if v else "false"
+        elif isinstance(v, (list, tuple)):
+            v = ",".join(str(x) for x in v)
+        words.append("%s=%s" % (k, str(v).replace(" ", "_")))
+    print(" ".join(words), flush=True)
 
 
 def tcp_info(s):
