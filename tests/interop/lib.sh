@@ -27,6 +27,8 @@
 #   pass / fail NAME [DETAIL...]     one line per check
 #   check_eq NAME GOT WANT           pass if equal
 #   finish                           exit 0 if nothing failed, else 1
+#
+# LUNET_IT_KEEP=1 keeps the scratch directory (outputs, captures, files).
 
 set -u
 LUNET=${1:?usage: $0 PATH/TO/lunet}
@@ -70,7 +72,9 @@ cleanup() {
     for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
     ip netns del "$NS" 2>/dev/null
   fi
-  [ -n "$TMP" ] && rm -rf "$TMP"
+  if [ -n "$TMP" ]; then
+    if [ -n "${LUNET_IT_KEEP:-}" ]; then echo "kept: $TMP"; else rm -rf "$TMP"; fi
+  fi
 }
 
 # The namespace, or skip saying why: `ip netns add` fails in many

@@ -16,8 +16,10 @@ a non-zero exit.
                                              line, answer it, report Linux's
                                              TCP_INFO of the connection
   info-client HOST PORT                      the same, connecting
-  close-server PORT                          the half-close and close cases
-  close-client HOST PORT CASE                of close.sh (see there)
+  close-server PORT CASE...                  the close, reset and half-close
+  close-client HOST PORT CASE                cases of close.sh (close_case
+                                             below); the server takes one
+                                             connection per case, in order
   listen PORT BACKLOG                        listen and never accept (the
                                              SYN flood's target)
 """
@@ -160,15 +162,23 @@ def recv_to_eof(c):
         chunks.append(d)
 
 
-def close_case(c, case):
+def close_case(c, case, half):
     """One of close.sh's cases, from Linux's end (the virtual host runs
     the other end in close.lua).  Returns what Linux saw."""
-    r = {"case": case}
+    r = {"case": case, "local": "%s:%d" % c.getsockname(), "remote": "%s:%d" % c.getpeername()}
     if case == "linux_rst":
         # A line each way, then Linux aborts: SO_LINGER 0, close -> RST.
         c.sendall(b"hello\n")
         r["line"] = readline(c).decode().strip()
         linger0(c)
+        c.close()
+    elif case == "virt_rst":
+        # A line to the virtual host, which aborts: Linux reads the RST.
+        c.sendall(b"hello\n")
+        try:
+            r["error"] = "eof" if not c.recv(100) else "data"
+        except ConnectionResetError:
+            r["error"] = "reset"
         c.close()
     elif case == "linux_fin":
         # Linux closes first: the virtual host reads EOF, then closes; the
@@ -177,11 +187,11 @@ def close_case(c, case):
         c.close()
     elif case == "virt_fin":
         # The virtual host closes first; Linux reads EOF and closes.
-        r["got"] = recv_to_eof(c).decode()
+        r["got"] = recv_to_eof(c).decode().strip()
         c.close()
     elif case == "linux_halfclose":
         # Linux shuts down its write side; the virtual host keeps sending
-        # 1 MB after Linux's FIN, then closes.
+        # (half bytes) after Linux's FIN, then closes.
         c.sendall(b"request\n")
         c.shutdown(socket.SHUT_WR)
         d = recv_to_eof(c)
@@ -190,11 +200,11 @@ def close_case(c, case):
         c.close()
     elif case == "virt_halfclose":
         # The virtual host shuts down its write side first; Linux keeps
-        # sending 1 MB after reading its FIN, then closes.
+        # sending (half bytes) after reading its FIN, then closes.
         d = recv_to_eof(c)
-        r["got"] = d.decode()
-        c.sendall(pattern(1 << 20))
-        r["sent"] = 1 << 20
+        r["got"] = d.decode().strip()
+        c.sendall(pattern(half))
+        r["sent"] = half
         c.close()
     else:
         raise SystemExit("unknown case " + case)
@@ -208,6 +218,7 @@ def main():
     p.add_argument("--send")
     p.add_argument("--recv")
     p.add_argument("--count", type=int, default=1)
+    p.add_argument("--half", type=int, default=256 * 1024)
     a = p.parse_args()
 
     if a.mode == "server":
@@ -234,9 +245,9 @@ def main():
         for case in a.rest[1:]:
             c, _ = l.accept()
             c.settimeout(TIMEOUT)
-            out(close_case(c, case))
+            out(close_case(c, case, a.half))
     elif a.mode == "close-client":
-        out(close_case(connect(a.rest[0], int(a.rest[1])), a.rest[2]))
+        out(close_case(connect(a.rest[0], int(a.rest[1])), a.rest[2], a.half))
     elif a.mode == "listen":
         l = listener(int(a.rest[0]), int(a.rest[1]))
         out({"listening": int(a.rest[0])})
