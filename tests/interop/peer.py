@@ -22,6 +22,8 @@ a non-zero exit.
                                              connection per case, in order
   listen PORT BACKLOG                        listen and never accept (the
                                              SYN flood's target)
+  connect HOST PORT                          connect (3 s at most), say how
+                                             long it took, close
 """
 import argparse
 import socket
@@ -248,6 +250,11 @@ def main():
             out(close_case(c, case, a.half))
     elif a.mode == "close-client":
         out(close_case(connect(a.rest[0], int(a.rest[1])), a.rest[2], a.half))
+    elif a.mode == "connect":
+        t0 = time.monotonic()
+        c = socket.create_connection((a.rest[0], int(a.rest[1])), timeout=3)
+        out({"connected": True, "ms": round((time.monotonic() - t0) * 1000, 1)})
+        c.close()
     elif a.mode == "listen":
         l = listener(int(a.rest[0]), int(a.rest[1]))
         out({"listening": int(a.rest[0])})
