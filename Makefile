@@ -80,6 +80,7 @@ bench: deps $(BUILD)/CMakeCache.txt
 	for b in $(BENCHES); do $(BUILD)/$$b || exit 1; done
 	cmake --build $(BUILD) -j$(JOBS) --target lunet
 	bash tests/bench/bench_ranks.sh $(BUILD)/lunet
+	bash tests/bench/bench_bridge.sh $(BUILD)/lunet
 
 # Installs what `cmake --install` lists in $(BUILD)/install_manifest.txt:
 # the binary, lunet.so for a stock lua5.4, the man pages, the completions,

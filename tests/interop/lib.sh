@@ -77,14 +77,30 @@ cleanup() {
   fi
 }
 
+# Namespaces of earlier runs of these drivers that were killed too hard
+# for their trap (SIGKILL, a ctest timeout): lunet-it-PID-* whose PID is
+# gone, with whatever still runs in them.
+reap_stale() {
+  local ns pid p
+  for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }' | grep '^lunet-it-[0-9]*-'); do
+    pid=${ns#lunet-it-}; pid=${pid%%-*}
+    kill -0 "$pid" 2>/dev/null && continue
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+    ip netns del "$ns" 2>/dev/null
+  done
+}
+
 # The namespace, or skip saying why: `ip netns add` fails in many
 # containers (no mount namespace, a read-only /run), and a namespace may
 # exist but refuse a TAP device (no CAP_NET_ADMIN over it).
 setup_ns() {
   TMP=$(mktemp -d "${TMPDIR:-/tmp}/lunet-it-$NAME.XXXXXX")
   trap cleanup EXIT
+  trap 'exit 129' HUP
   trap 'exit 130' INT
+  trap 'exit 141' PIPE
   trap 'exit 143' TERM
+  reap_stale
   local err
   if ! err=$(ip netns add "$NS" 2>&1); then
     skip "cannot create a network namespace (ip netns add: $err)"

@@ -10,7 +10,8 @@ a non-zero exit.
   server PORT --send F --recv F [--count N]  accept N connections (one after
                                              the other); on each, send F and
                                              read to EOF into F at once (full
-                                             duplex), then close
+                                             duplex), then close; --bytes N
+                                             sends N bytes of lunet's pattern
   client HOST PORT --send F --recv F         the same, connecting
   info-server PORT [--count N]               accept N connections: read a
                                              line, answer it, report Linux's
@@ -69,14 +70,20 @@ def tcp_info(s):
     }
 
 
-def duplex(c, send_path, recv_path):
-    """Send a file and read to EOF at the same time; then close."""
+def duplex(c, send_path, recv_path, nbytes=0):
+    """Send a file (or nbytes of lunet's pattern) and read to EOF at the
+    same time; then close."""
     data = open(send_path, "rb").read() if send_path else b""
+    chunk = pattern(1 << 16)
     err = []
 
     def sender():
         try:
             c.sendall(data)
+            left = nbytes
+            while left > 0:
+                n = c.send(chunk[:left])
+                left -= n
             c.shutdown(socket.SHUT_WR)
         except OSError as e:
             err.append("send: %s" % e)
@@ -99,7 +106,7 @@ def duplex(c, send_path, recv_path):
     t.join()
     info = tcp_info(c)
     c.close()
-    return {"sent": len(data), "received": n, "seconds": round(time.monotonic() - t0, 3),
+    return {"sent": len(data) + nbytes, "received": n, "seconds": round(time.monotonic() - t0, 3),
             "errors": err, "info": info}
 
 
@@ -221,6 +228,7 @@ def main():
     p.add_argument("--recv")
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--half", type=int, default=256 * 1024)
+    p.add_argument("--bytes", type=int, default=0)
     a = p.parse_args()
 
     if a.mode == "server":
@@ -229,9 +237,9 @@ def main():
         for _ in range(a.count):
             c, _ = l.accept()
             c.settimeout(TIMEOUT)
-            out(duplex(c, a.send, a.recv))
+            out(duplex(c, a.send, a.recv, a.bytes))
     elif a.mode == "client":
-        out(duplex(connect(a.rest[0], int(a.rest[1])), a.send, a.recv))
+        out(duplex(connect(a.rest[0], int(a.rest[1])), a.send, a.recv, a.bytes))
     elif a.mode == "info-server":
         l = listener(int(a.rest[0]))
         out({"listening": int(a.rest[0])})
