@@ -13,7 +13,7 @@ NAME=bench
 skip() { echo "bench_bridge: skipped: $*"; exit 0; }
 shift
 need_root_tun_ip
-need python3
+need_peer
 need ping "apt-get install iputils-ping"
 setup_ns
 args=("$@")
@@ -22,14 +22,14 @@ MB=$(arg mb 100); DELAY=$(arg delay 1ms); BW=$(arg bandwidth "1Gbps (net:link's 
 BYTES=$(awk -v m="$MB" 'BEGIN { printf "%d", m * 1e6 }')
 die() { echo "bench_bridge: $*"; [ -e "$TMP/lunet.out" ] && sed 's/^/  | /' "$TMP/lunet.out" | tail -20; exit 1; }
 
-start_bg server python3 "$HERE/peer.py" server 5002 --recv /dev/null
+start_bg server "${PEER[@]}" server 5002 --recv /dev/null
 SPID=${PIDS[-1]}
 wait_until 10 grep -q listening "$TMP/server.out" || die "the Linux server did not start"
 start_lunet ../bench/bench_bridge.lua "$@"
 wait_ready
 
 # Linux -> virtual, then virtual -> Linux (timed on both sides).
-nsx python3 "$HERE/peer.py" client 10.77.0.2 5001 --bytes "$BYTES" --recv /dev/null >"$TMP/client.out" 2>&1 ||
+nsx "${PEER[@]}" client 10.77.0.2 5001 --bytes "$BYTES" --recv /dev/null >"$TMP/client.out" 2>&1 ||
   die "Linux -> virtual failed: $(cat "$TMP/client.out")"
 go
 wait_pid "$SPID" 120

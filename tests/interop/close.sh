@@ -22,7 +22,7 @@ NAME=close
 [ "$MODE" = tw ] && NAME=tw_counter
 . "$(dirname "$0")/lib.sh"
 need_root_tun_ip
-need python3
+need_peer
 need ss "apt-get install iproute2"
 need nstat "apt-get install iproute2"
 setup_ns
@@ -36,7 +36,7 @@ port() {
 }
 has() { case " $CASES " in *" $1 "*) return 0 ;; esac; return 1; }
 
-start_bg server python3 "$HERE/peer.py" close-server 9000 $CASES --half $HALF
+start_bg server "${PEER[@]}" close-server 9000 $CASES --half $HALF
 SPID=${PIDS[-1]}
 wait_until 10 grep -q listening "$TMP/server.out" || { fail "Linux server started" "$(show server)"; finish; }
 
@@ -44,7 +44,7 @@ start_lunet close.lua cases="$(echo $CASES | tr ' ' ,)" half=$HALF
 wait_ready
 go
 for c in $CASES; do
-  nsx python3 "$HERE/peer.py" close-client 10.77.0.2 "$(port $c)" $c --half $HALF >"$TMP/client-$c.out" 2>&1 ||
+  nsx "${PEER[@]}" close-client 10.77.0.2 "$(port $c)" $c --half $HALF >"$TMP/client-$c.out" 2>&1 ||
     fail "Linux client, case $c" "$(show client-$c)"
 done
 wait_pid "$SPID" 20

@@ -14,6 +14,8 @@
 #
 #   need_root_tun_ip                 the skip checks every scenario makes
 #   need CMD [why]                   skip unless CMD is installed
+#   need_peer                        skip without python3; PEER is the
+#                                    command that runs peer.py
 #   setup_ns                         the namespace (lo up, no IPv6), or skip
 #   nsx CMD...                       CMD inside the namespace
 #   start_lunet SCRIPT ARGS...       lunet run --realtime SCRIPT dir=$TMP ARGS
@@ -26,6 +28,8 @@
 #   go                               tell the script to go on ($TMP/go)
 #   pass / fail NAME [DETAIL...]     one line per check
 #   check_eq NAME GOT WANT           pass if equal
+#   tshark_scan PCAP OUT             one tshark pass: a line per frame
+#   scan_flagged OUT, scan_tcp OUT   what tshark flags; how many TCP frames
 #   finish                           exit 0 if nothing failed, else 1
 #
 # LUNET_IT_KEEP=1 keeps the scratch directory (outputs, captures, files).
@@ -51,6 +55,16 @@ need_root_tun_ip() {
 
 need() {
   command -v "$1" >/dev/null 2>&1 || skip "$1 not installed${2:+ ($2)}"
+}
+
+# python3 as the interpreter itself, not a wrapper (pyenv's shims take
+# most of a second to start, a dozen times per test).
+need_peer() {
+  need python3
+  local py
+  py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+  [ -x "$py" ] || py=$(command -v python3)
+  PEER=("$py" "$HERE/peer.py")
 }
 
 nsx() { ip netns exec "$NS" "$@"; }
@@ -210,6 +224,32 @@ sha() { sha256sum "$1" 2>/dev/null | cut -c1-64; }
 # value NAME FILE: the number after "NAME=" on the last line that has it
 # (the scripts print "key=value" lines for the drivers).
 value() { grep -o "\b$1=[0-9.-]*" "$2" 2>/dev/null | tail -1 | cut -d= -f2; }
+
+# tshark_scan PCAP OUT: one pass of tshark (it takes a second or two to
+# start) over a capture, a line per frame, tab-separated: 1 number,
+# 2 protocols, 3 malformed, 4 expert severities, 5 TCP and 6 IP checksum
+# status (0 bad, 1 good), 7 ip.src, 8 sport, 9 ip.dst, 10 dport, 11 SYN,
+# 12 ACK, 13 MSS, 14 window scale, 15 TSval, 16 TSecr, 17 option kinds.
+tshark_scan() {
+  tshark -r "$1" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE -T fields -E separator=/t \
+    -E occurrence=a -E aggregator=, -e frame.number -e frame.protocols -e _ws.malformed \
+    -e _ws.expert.severity -e tcp.checksum.status -e ip.checksum.status -e ip.src -e tcp.srcport \
+    -e ip.dst -e tcp.dstport -e tcp.flags.syn -e tcp.flags.ack -e tcp.options.mss_val \
+    -e tcp.options.wscale.shift -e tcp.options.timestamp.tsval -e tcp.options.timestamp.tsecr \
+    -e tcp.option_kind >"$2" 2>"$2.err"
+}
+# The frames Wireshark finds fault with: malformed, an expert warning or
+# error (severity 0x600000 and up: a note or a chat is no fault), a bad
+# checksum.  One line each; nothing when the capture is clean.
+scan_flagged() {
+  awk -F'\t' '{ bad = ""
+    if ($3 != "") bad = bad " malformed"
+    n = split($4, s, ","); for (i = 1; i <= n; i++) if (s[i] + 0 >= 6291456) { bad = bad " expert-warning"; break }
+    if ($5 ~ /(^|,)0(,|$)/) bad = bad " bad-TCP-checksum"
+    if ($6 ~ /(^|,)0(,|$)/) bad = bad " bad-IP-checksum"
+    if (bad != "") print "frame " $1 ":" bad }' "$1"
+}
+scan_tcp() { awk -F'\t' '$2 ~ /:tcp/' "$1" | wc -l; }
 
 finish() {
   if [ "$fails" = 0 ]; then echo "interop.$NAME: passed"; exit 0; fi

@@ -12,7 +12,7 @@
 NAME=loss
 . "$(dirname "$0")/lib.sh"
 need_root_tun_ip
-need python3
+need_peer
 need nstat "apt-get install iproute2"
 setup_ns
 
@@ -20,14 +20,14 @@ SIZE=$((10 * 1024 * 1024))
 head -c $SIZE /dev/urandom >"$TMP/linux.bin"
 head -c $SIZE /dev/urandom >"$TMP/virt.bin"
 
-start_bg server python3 "$HERE/peer.py" server 5002 --send "$TMP/linux.bin" --recv "$TMP/l_recv_b.bin"
+start_bg server "${PEER[@]}" server 5002 --send "$TMP/linux.bin" --recv "$TMP/l_recv_b.bin"
 SPID=${PIDS[-1]}
 wait_until 10 grep -q listening "$TMP/server.out" || { fail "Linux server started" "$(show server)"; finish; }
 
 start_lunet transfer.lua size=$SIZE loss=2% reorder=5% reorder_delay=1ms delay=1ms
 wait_ready
 
-nsx python3 "$HERE/peer.py" client 10.77.0.2 5001 --send "$TMP/linux.bin" --recv "$TMP/l_recv_a.bin" \
+nsx "${PEER[@]}" client 10.77.0.2 5001 --send "$TMP/linux.bin" --recv "$TMP/l_recv_a.bin" \
   >"$TMP/client.out" 2>&1
 crc=$?
 [ $crc = 0 ] && pass "Linux client to the virtual server" || fail "Linux client (exit $crc)" "$(show client)"

@@ -15,12 +15,12 @@
 NAME=options
 . "$(dirname "$0")/lib.sh"
 need_root_tun_ip
-need python3
+need_peer
 need tshark "apt-get install tshark"
 need dumpcap "apt-get install tshark"
 setup_ns
 
-start_bg server python3 "$HERE/peer.py" info-server 7002 --count 3
+start_bg server "${PEER[@]}" info-server 7002 --count 3
 SPID=${PIDS[-1]}
 wait_until 10 grep -q listening "$TMP/server.out" || { fail "Linux server started" "$(show server)"; finish; }
 
@@ -32,7 +32,7 @@ wait_until 15 grep -q "Capturing on" "$TMP/dumpcap.out" || { fail "dumpcap start
 go
 
 for ip in 10.77.0.2 10.77.0.3 10.77.0.4; do
-  nsx python3 "$HERE/peer.py" info-client $ip 7001 >"$TMP/client-$ip.out" 2>&1 ||
+  nsx "${PEER[@]}" info-client $ip 7001 >"$TMP/client-$ip.out" 2>&1 ||
     fail "Linux client to $ip:7001" "$(show client-$ip)"
 done
 wait_pid "$SPID" 20
@@ -43,16 +43,15 @@ wait_pid "$DPID" 10
 
 # ---- the SYNs on the wire -----------------------------------------------------
 
-# One line per SYN and SYN-ACK: src sport dst dport ack mss wscale tsval
-# tsecr kinds (the option kinds in order: 2 MSS, 3 window scale, 4 SACK
-# permitted, 8 timestamps; 1 NOP).
-tshark -r "$TMP/linux.pcapng" -Y "tcp.flags.syn == 1" -T fields -E separator=/t -E occurrence=f \
-  -e ip.src -e tcp.srcport -e ip.dst -e tcp.dstport -e tcp.flags.ack -e tcp.options.mss_val \
-  -e tcp.options.wscale.shift -e tcp.options.timestamp.tsval -e tcp.options.timestamp.tsecr 2>/dev/null |
-  awk -F'\t' -v OFS=' ' '{ for (i = 1; i <= 9; i++) if ($i == "") $i = "-"; $1 = $1; print }' >"$TMP/fields.txt"
-tshark -r "$TMP/linux.pcapng" -Y "tcp.flags.syn == 1" -T fields -E occurrence=a -E aggregator=, \
-  -e tcp.option_kind 2>/dev/null >"$TMP/kinds.txt"
-paste -d' ' "$TMP/fields.txt" "$TMP/kinds.txt" >"$TMP/syns.txt"
+tshark_scan "$TMP/linux.pcapng" "$TMP/linux.scan"
+tshark_scan "$TMP/lunet.pcap" "$TMP/lunet.scan"
+# One line per SYN and SYN-ACK in the Linux-side capture: src sport dst
+# dport ack mss wscale tsval tsecr kinds (the option kinds in order: 2 MSS,
+# 3 window scale, 4 SACK permitted, 8 timestamps; 1 NOP); "-" for none.
+awk -F'\t' -v OFS=' ' '$11 == "1" || $11 == "True" {
+    ack = ($12 == "1" || $12 == "True") ? 1 : 0
+    for (i = 13; i <= 17; i++) if ($i == "") $i = "-"
+    print $7, $8, $9, $10, ack, $13, $14, $15, $16, $17 }' "$TMP/linux.scan" >"$TMP/syns.txt"
 
 # syn SRC DST SPORT DPORT ACK: the SYN (ACK 0) or SYN-ACK (ACK 1) between
 # them; a port given as "-" matches any.
@@ -125,18 +124,12 @@ check_pair v3 10.77.0.4 out 1400 yes
 
 # ---- lunet's own capture, as tshark sees it -------------------------------------
 
-PREFS="-o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE"
-FILTER='_ws.malformed || _ws.expert.severity >= "Warning" || tcp.checksum.status == "Bad" || ip.checksum.status == "Bad"'
-# tshark's own complaints count, but for the one about running as root.
-flagged() { tshark -r "$1" $PREFS -Y "$FILTER" 2>&1 | grep -v '^Running as user "root"'; }
-bad=$(flagged "$TMP/lunet.pcap")
-check_eq "lunet's capture: frames tshark flags (malformed, bad checksum, warnings)" "$bad" ""
-nl=$(tshark -r "$TMP/lunet.pcap" -Y tcp 2>/dev/null | wc -l)
-nk=$(tshark -r "$TMP/linux.pcapng" -Y tcp 2>/dev/null | wc -l)
+check_eq "lunet's capture: frames tshark flags (malformed, bad checksum, warnings)" "$(scan_flagged "$TMP/lunet.scan")" ""
+nl=$(scan_tcp "$TMP/lunet.scan")
+nk=$(scan_tcp "$TMP/linux.scan")
 check_ge "lunet's capture: TCP frames" "$nl" 30
 check_eq "TCP frames: lunet's capture of the bridge link = Linux's capture of the TAP" "$nl" "$nk"
-badl=$(flagged "$TMP/linux.pcapng")
-check_eq "Linux-side capture: frames tshark flags" "$badl" ""
+check_eq "Linux-side capture: frames tshark flags" "$(scan_flagged "$TMP/linux.scan")" ""
 
 echo "the SYNs (src sport dst dport ack mss wscale tsval tsecr kinds):"
 sed 's/^/    /' "$TMP/syns.txt"

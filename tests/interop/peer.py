@@ -23,10 +23,12 @@ a non-zero exit.
                                              connection per case, in order
   listen PORT BACKLOG                        listen and never accept (the
                                              SYN flood's target)
-  connect HOST PORT                          connect (3 s at most), say how
-                                             long it took, close
+  connect HOST PORT [--when F]               connect (3 s at most), say how
+                                             long it took, close; with --when,
+                                             once the file F exists
 """
 import argparse
+import os
 import socket
 import struct
 import sys
@@ -229,6 +231,7 @@ def main():
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--half", type=int, default=256 * 1024)
     p.add_argument("--bytes", type=int, default=0)
+    p.add_argument("--when")
     a = p.parse_args()
 
     if a.mode == "server":
@@ -259,6 +262,11 @@ def main():
     elif a.mode == "close-client":
         out(close_case(connect(a.rest[0], int(a.rest[1])), a.rest[2], a.half))
     elif a.mode == "connect":
+        deadline = time.monotonic() + TIMEOUT
+        while a.when and not os.path.exists(a.when):
+            if time.monotonic() > deadline:
+                raise SystemExit("no %s after %d s" % (a.when, TIMEOUT))
+            time.sleep(0.002)
         t0 = time.monotonic()
         c = socket.create_connection((a.rest[0], int(a.rest[1])), timeout=3)
         out({"connected": True, "ms": round((time.monotonic() - t0) * 1000, 1)})

@@ -11,8 +11,8 @@
 -- route 10.99.0.0/16 to the attacker, which drops the SYN-ACKs (it does
 -- not forward).  Two phases:
 --   1. SYN cookies on (both stacks' default), ports 80: during the flood
---      c connects to Linux and (from ping.sh's side) Linux connects to s:
---      both get in, through cookies;
+--      c connects to Linux and (synflood.sh's client) Linux connects to
+--      s: both get in, through cookies;
 --   2. SYN cookies off, ports 81 (fresh listeners, empty queues): the
 --      queues fill and every further SYN is dropped.
 -- This script asserts s's counters against what it sent and prints them
@@ -81,9 +81,11 @@ local function phase(n, port, cookies)
   local tasks, sent = floods(port)
   local legit
   if cookies then
-    -- Halfway through the flood, a legitimate client connects to Linux.
+    -- Halfway through the flood, legitimate clients connect: Linux's to
+    -- s (synflood.sh waits for dir/legit_now), c to Linux.
     c:spawn(function()
       lunet.sleep(SECONDS / 2)
+      it.write(it.dir .. "/legit_now", "")
       local t0 = lunet.now()
       local sock, err = c:connect(it.LINUX, port, {timeout = "3s"})
       legit = {err = err, ms = (lunet.now() - t0) / 1e6}

@@ -15,13 +15,13 @@
 NAME=synflood
 . "$(dirname "$0")/lib.sh"
 need_root_tun_ip
-need python3
+need_peer
 need nstat "apt-get install iproute2"
 setup_ns
 
 RATE=2000 SECONDS_=2
-start_bg listen80 python3 "$HERE/peer.py" listen 80 16
-start_bg listen81 python3 "$HERE/peer.py" listen 81 16
+start_bg listen80 "${PEER[@]}" listen 80 16
+start_bg listen81 "${PEER[@]}" listen 81 16
 wait_until 10 grep -q listening "$TMP/listen80.out" || { fail "Linux listener 80" "$(show listen80)"; finish; }
 wait_until 10 grep -q listening "$TMP/listen81.out" || { fail "Linux listener 81" "$(show listen81)"; finish; }
 
@@ -31,18 +31,18 @@ wait_ready
 # them (as the virtual listener's do).
 nsx ip route add 10.99.0.0/16 via 10.77.0.2 dev $TAP
 nsx nstat -az >"$TMP/nstat0.out"
+# Phase 1: halfway through the flood (when synflood.lua says so), Linux
+# connects to the virtual listener.
+start_bg legit "${PEER[@]}" connect 10.77.0.3 80 --when "$TMP/legit_now"
+LEGIT=${PIDS[-1]}
 go
-
-# Phase 1: halfway through the flood, Linux connects to the virtual listener.
-wait_until 20 test -e "$TMP/phase1_flooding" || { fail "phase 1 started" "$(show lunet)"; finish; }
-sleep $((SECONDS_ / 2))
-nsx python3 "$HERE/peer.py" connect 10.77.0.3 80 >"$TMP/legit.out" 2>&1
-lrc=$?
-wait_until 20 grep -q "^phase=1 done=1" "$TMP/lunet.out" || { fail "phase 1 ended" "$(show lunet)"; finish; }
+wait_until 30 grep -q "^phase=1 done=1" "$TMP/lunet.out" || { fail "phase 1 ended" "$(show lunet)"; finish; }
+wait_pid "$LEGIT" 10
+lrc=$rc
 nsx nstat -az >"$TMP/nstat1.out"
 nsx sysctl -qw net.ipv4.tcp_syncookies=0
 touch "$TMP/go2"
-wait_until 20 grep -q "^phase=2 done=1" "$TMP/lunet.out" || { fail "phase 2 ended" "$(show lunet)"; finish; }
+wait_until 30 grep -q "^phase=2 done=1" "$TMP/lunet.out" || { fail "phase 2 ended" "$(show lunet)"; finish; }
 nsx nstat -az >"$TMP/nstat2.out"
 touch "$TMP/go3"
 check_lunet 20
@@ -61,7 +61,9 @@ d() {
 v() { grep "^phase=$1 v_syn_rx" "$TMP/lunet.out" | grep -o "\bv_$2=[0-9]*" | cut -d= -f2; }
 sent=$(grep "^phase=1 v_syn_rx" "$TMP/lunet.out" | grep -o '\bsent_linux=[0-9]*' | cut -d= -f2)
 
-# Phase 1: cookies.  Linux got the flood's SYNs and the virtual client's.
+# Phase 1: cookies.  Linux got the flood's SYNs and the virtual client's,
+# the virtual listener the flood's and Linux's client's.
+check_eq "phase 1: SYNs the virtual listener received" "$(v 1 syn_rx)" $((sent + 1))
 syns=$((sent + 1))
 check_ge "phase 1 (cookies on): Linux sent SYN cookies" "$(d 1 TcpExtSyncookiesSent)" 1
 check_eq "phase 1: Linux: every SYN beyond a full queue got a cookie (queue of backlog + 1 = 17)" \

@@ -9,7 +9,7 @@
 NAME=transfer
 . "$(dirname "$0")/lib.sh"
 need_root_tun_ip
-need python3
+need_peer
 setup_ns
 
 SIZE=$((10 * 1024 * 1024))
@@ -17,7 +17,7 @@ head -c $SIZE /dev/urandom >"$TMP/linux.bin"       # what Linux sends
 head -c $SIZE /dev/urandom >"$TMP/virt.bin"        # what the virtual host sends
 
 # The Linux server of part 2 listens before the virtual client connects.
-start_bg server python3 "$HERE/peer.py" server 5002 --send "$TMP/linux.bin" --recv "$TMP/l_recv_b.bin"
+start_bg server "${PEER[@]}" server 5002 --send "$TMP/linux.bin" --recv "$TMP/l_recv_b.bin"
 SPID=${PIDS[-1]}
 wait_until 10 grep -q listening "$TMP/server.out" || { fail "Linux server started" "$(show server)"; finish; }
 
@@ -25,7 +25,7 @@ start_lunet transfer.lua size=$SIZE
 wait_ready
 
 # Part 1: the Linux client.
-nsx python3 "$HERE/peer.py" client 10.77.0.2 5001 --send "$TMP/linux.bin" --recv "$TMP/l_recv_a.bin" \
+nsx "${PEER[@]}" client 10.77.0.2 5001 --send "$TMP/linux.bin" --recv "$TMP/l_recv_a.bin" \
   >"$TMP/client.out" 2>&1
 crc=$?
 [ $crc = 0 ] && pass "Linux client to the virtual server" || fail "Linux client (exit $crc)" "$(show client)"
