@@ -22,7 +22,7 @@ local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local it = dofile(here .. "common.lua")
 local attacks = require "lunet.attacks"
 
-local RATE = it.num("rate", 2000)
+local RATE = it.num("rate", 1000)
 local SECONDS = it.num("seconds", 2)
 local BACKLOG = 16
 local COUNTERS = {"TcpExtSyncookiesSent", "TcpExtSyncookiesRecv", "TcpExtSyncookiesFailed",

@@ -1,6 +1,6 @@
 #!/bin/bash
 # synflood.sh LUNET - the same SYN flood at a Linux listener and at a
-# virtual one (issue 14, scenario 6; synflood.lua): 2000 spoofed SYNs a
+# virtual one (issue 14, scenario 6; synflood.lua): 1000 spoofed SYNs a
 # second for 2 s at each, backlog 16, first with SYN cookies on (both
 # stacks' default), then off.  Linux's counters come from nstat in the
 # namespace, before and after each phase; the virtual listener's from
@@ -19,7 +19,10 @@ need_peer
 need nstat "apt-get install iproute2"
 setup_ns
 
-RATE=2000 SECONDS_=2
+# 1000 a second at each listener, 2000 frames a second through the bridge
+# (the SYNs to Linux, its SYN-ACKs): what a sanitizer build of lunet (make
+# sanitize) keeps up with in real time.
+RATE=1000 SECONDS_=2
 start_bg listen80 "${PEER[@]}" listen 80 16
 start_bg listen81 "${PEER[@]}" listen 81 16
 wait_until 10 grep -q listening "$TMP/listen80.out" || { fail "Linux listener 80" "$(show listen80)"; finish; }
@@ -44,8 +47,13 @@ nsx sysctl -qw net.ipv4.tcp_syncookies=0
 touch "$TMP/go2"
 wait_until 30 grep -q "^phase=2 done=1" "$TMP/lunet.out" || { fail "phase 2 ended" "$(show lunet)"; finish; }
 nsx nstat -az >"$TMP/nstat2.out"
+# Frames Linux queued for lunet that the TAP dropped because lunet did not
+# read them in time (its queue holds 1000): a lunet that fell behind the
+# wall clock, which would explain any counter below that is off by a few.
+tap_dropped=$(nsx cat /sys/class/net/$TAP/statistics/tx_dropped)
 touch "$TMP/go3"
 check_lunet 20
+check_eq "frames the TAP dropped on their way to lunet (lunet kept up)" "$tap_dropped" 0
 
 [ $lrc = 0 ] && pass "Linux connects to the virtual listener during the flood ($(grep -o 'ms=[0-9.]*' "$TMP/legit.out"))" ||
   fail "Linux connects to the virtual listener during the flood" "$(show legit)"
