@@ -8,7 +8,7 @@
 # nstat in the namespace (TcpRetransSegs, SACK recoveries, ...).
 #
 # Registered with ctest by tests/extra.cmake as interop.loss; skipped (77)
-# without root, /dev/net/tun, ip, nstat or python3.  About 5 s.
+# without root, /dev/net/tun, ip, nstat or python3.  About 10 s.
 NAME=loss
 . "$(dirname "$0")/lib.sh"
 need_root_tun_ip

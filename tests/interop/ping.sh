@@ -7,7 +7,7 @@
 #
 # Registered with ctest by tests/extra.cmake as interop.ping; skipped (77)
 # without root, /dev/net/tun, ip or ping (apt-get install iputils-ping).
-# About 4 s.
+# About 3 s.
 NAME=ping
 . "$(dirname "$0")/lib.sh"
 need_root_tun_ip

@@ -11,7 +11,7 @@
 # both ways (Linux to the virtual listener, a virtual client to Linux's).
 #
 # Registered with ctest by tests/extra.cmake as interop.synflood; skipped
-# (77) without root, /dev/net/tun, ip, nstat or python3.  About 12 s.
+# (77) without root, /dev/net/tun, ip, nstat or python3.  About 8 s.
 NAME=synflood
 . "$(dirname "$0")/lib.sh"
 need_root_tun_ip

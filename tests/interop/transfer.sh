@@ -5,7 +5,7 @@
 # duplex; every file arrives intact (sha256 on both sides).
 #
 # Registered with ctest by tests/extra.cmake as interop.transfer; skipped
-# (77) without root, /dev/net/tun, ip or python3.  About 3 s.
+# (77) without root, /dev/net/tun, ip or python3.  About 4 s.
 NAME=transfer
 . "$(dirname "$0")/lib.sh"
 need_root_tun_ip
