@@ -131,9 +131,11 @@ setup_ns() {
   nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
 }
 
+# Not through nsx: a function in the background is a subshell, whose id
+# is not the command's; `ip netns exec` execs the command, so $! is its.
 start_bg() {
   local name=$1; shift
-  nsx "$@" >"$TMP/$name.out" 2>&1 &
+  ip netns exec "$NS" "$@" >"$TMP/$name.out" 2>&1 &
   PIDS+=($!)
 }
 
@@ -141,7 +143,7 @@ start_bg() {
 # always is; --realtime says so).  --timeout bounds a script that hangs.
 start_lunet() {
   local script=$1; shift
-  nsx "$LUNET" run --realtime --timeout 60s "$HERE/$script" dir="$TMP" tap="$TAP" "$@" \
+  ip netns exec "$NS" "$LUNET" run --realtime --timeout 60s "$HERE/$script" dir="$TMP" tap="$TAP" "$@" \
     >"$TMP/lunet.out" 2>&1 &
   LPID=$!
   PIDS+=($LPID)
