@@ -15,7 +15,9 @@ BENCHES  := bench_engine bench_tcp bench_partition
 
 # Debian packages and a file each one provides, to tell whether it is there.
 # Open MPI (lunet run --ranks) and METIS (its partitioner) are optional for
-# the build, but make installs them so that the split-run tests run.
+# the build, but make installs them so that the split-run tests run; ping
+# and iproute2 (ip, ss, nstat) are for the bridge's interop tests
+# (tests/interop/).
 MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 DEPS := cmake:/usr/bin/cmake \
         pkg-config:/usr/bin/pkg-config \
@@ -27,7 +29,9 @@ DEPS := cmake:/usr/bin/cmake \
         libopenmpi-dev:/usr/lib/$(MULTIARCH)/openmpi/include/mpi.h \
         openmpi-bin:/usr/bin/mpirun \
         libmetis-dev:/usr/include/metis.h \
-        tshark:/usr/bin/tshark
+        tshark:/usr/bin/tshark \
+        iputils-ping:/usr/bin/ping \
+        iproute2:/usr/bin/nstat
 
 .PHONY: all run test build lunet deps bench install uninstall sanitize fuzz gallery clean wireshark-profile
 
@@ -76,6 +80,7 @@ bench: deps $(BUILD)/CMakeCache.txt
 	for b in $(BENCHES); do $(BUILD)/$$b || exit 1; done
 	cmake --build $(BUILD) -j$(JOBS) --target lunet
 	bash tests/bench/bench_ranks.sh $(BUILD)/lunet
+	bash tests/bench/bench_bridge.sh $(BUILD)/lunet
 
 # Installs what `cmake --install` lists in $(BUILD)/install_manifest.txt:
 # the binary, lunet.so for a stock lua5.4, the man pages, the completions,

@@ -85,8 +85,14 @@ bool lnl_realtime_run(lnl_net *n, ln_time until, double speed)
     bool bridged = lnl_bridged(n);
     if (!(speed > 0) || bridged) speed = 1.0;
     /* A loop of our own, not libev's default one: the default loop reaps
-     * child processes (SIGCHLD), which would break a script's io.popen. */
-    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+     * child processes (SIGCHLD), which would break a script's io.popen.
+     * The select backend, because it sleeps to the microsecond: epoll's
+     * timeout is whole milliseconds, rounded up, so every event ran up to
+     * 1 ms after its due time, and a virtual host timing a round trip
+     * through a bridge saw up to 1 ms more than the wire took.  We watch
+     * a handful of descriptors, where select costs nothing more. */
+    struct ev_loop *loop = ev_loop_new(EVBACKEND_SELECT);
+    if (!loop) loop = ev_loop_new(EVFLAG_AUTO);
     if (!loop) return true;
     ln_sim *s = &n->net->sim;
 
