@@ -15,9 +15,9 @@ BENCHES  := bench_engine bench_tcp bench_partition
 
 # Debian packages and a file each one provides, to tell whether it is there.
 # Open MPI (lunet run --ranks) and METIS (its partitioner) are optional for
-# the build, but make installs them so that the split-run tests run; ping
-# and iproute2 (ip, ss, nstat) are for the bridge's interop tests
-# (tests/interop/).
+# the build, but make installs them so that the split-run tests run; ping,
+# iproute2 (ip, ss, nstat) and python3 (the Linux peer) are for the
+# bridge's interop tests (tests/interop/).
 MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 DEPS := cmake:/usr/bin/cmake \
         pkg-config:/usr/bin/pkg-config \
@@ -31,7 +31,8 @@ DEPS := cmake:/usr/bin/cmake \
         libmetis-dev:/usr/include/metis.h \
         tshark:/usr/bin/tshark \
         iputils-ping:/usr/bin/ping \
-        iproute2:/usr/bin/nstat
+        iproute2:/usr/bin/nstat \
+        python3:/usr/bin/python3
 
 .PHONY: all run test build lunet deps bench install uninstall sanitize fuzz gallery clean wireshark-profile
 
