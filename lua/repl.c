@@ -1204,7 +1204,11 @@ static repl *repl_new(lua_State *L, lnl_docall_fn docall)
 #endif
     active = r;
     /* A loop of our own, not libev's default one: see realtime.c. */
-    r->loop = ev_loop_new(EVFLAG_AUTO);
+    /* select, as realtime.c: it sleeps to the microsecond where epoll
+     * rounds up to whole milliseconds, which a bridged network would see
+     * as added latency.  stdin and a few bridges are all it watches. */
+    r->loop = ev_loop_new(EVBACKEND_SELECT);
+    if (!r->loop) r->loop = ev_loop_new(EVFLAG_AUTO);
     if (!r->loop) {
         message("repl: cannot create the event loop");
         active = NULL;
