@@ -16,8 +16,8 @@ BENCHES  := bench_engine bench_tcp bench_partition
 # Debian packages and a file each one provides, to tell whether it is there.
 # Open MPI (lunet run --ranks) and METIS (its partitioner) are optional for
 # the build, but make installs them so that the split-run tests run; ping,
-# iproute2 (ip, ss, nstat) and python3 (the Linux peer) are for the
-# bridge's interop tests (tests/interop/).
+# iproute2 (ip, ss, nstat), python3 (the Linux peer), ethtool and curl are
+# for the bridge's interop tests (tests/interop/).
 MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 DEPS := cmake:/usr/bin/cmake \
         pkg-config:/usr/bin/pkg-config \
@@ -32,7 +32,9 @@ DEPS := cmake:/usr/bin/cmake \
         tshark:/usr/bin/tshark \
         iputils-ping:/usr/bin/ping \
         iproute2:/usr/bin/nstat \
-        python3:/usr/bin/python3
+        python3:/usr/bin/python3 \
+        ethtool:/usr/sbin/ethtool \
+        curl:/usr/bin/curl
 
 .PHONY: all run test build lunet deps bench install uninstall sanitize fuzz gallery clean wireshark-profile
 
