@@ -77,8 +77,8 @@ bench: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS) --target lunet
 	bash tests/bench/bench_ranks.sh $(BUILD)/lunet
 
-# Issue 15's scale figures, apart from bench because they take minutes and
-# the largest case about 2.4 GB: 1,000 to 100,000 hosts behind routers,
+# Issue 15's scale figures, apart from bench because they take a minute or
+# two and the largest case 2.4 GB: 1,000 to 100,000 hosts behind routers,
 # 10,000 to 1,000,000 concurrent connections.  Other sizes:
 # $(BUILD)/bench_scale topology 5000, $(BUILD)/bench_scale connections 200000.
 bench-scale: deps $(BUILD)/CMakeCache.txt
