@@ -128,6 +128,7 @@ void ln_node_free(ln_node *n)
         free(n->ifaces[i]);
     }
     free(n->ifaces);
+    free(n->addr_idx);
     free(n);
 }
 
@@ -183,6 +184,33 @@ ln_iface *ln_node_iface(const ln_node *n, const char *name)
     return NULL;
 }
 
+#define ADDR_SCAN_MAX 8          /* interfaces a plain scan serves best */
+
+static uint32_t addr_hash(uint32_t a) { return (a * 2654435761u) ^ (a >> 16); }
+
+/* Rebuilt whole on every address change: routers are built once, and a
+ * rebuild is one pass over their interfaces.  The lowest index wins a
+ * shared address, as the scan finds it. */
+static void addr_index_rebuild(ln_node *n)
+{
+    free(n->addr_idx);
+    n->addr_idx = NULL;
+    if (n->n_ifaces <= ADDR_SCAN_MAX) return;
+    uint32_t cap = 16;
+    while (cap < 2 * n->n_ifaces) cap *= 2;
+    uint32_t *t = calloc(cap, sizeof *t);
+    if (!t) return;                                /* the scan still works */
+    for (uint32_t i = 0; i < n->n_ifaces; i++) {
+        const ln_iface *ifc = n->ifaces[i];
+        if (ifc->plen == LN_NO_ADDR) continue;
+        uint32_t k = addr_hash(ifc->addr) & (cap - 1);
+        while (t[k] && n->ifaces[t[k] - 1]->addr != ifc->addr) k = (k + 1) & (cap - 1);
+        if (!t[k]) t[k] = i + 1;
+    }
+    n->addr_idx = t;
+    n->addr_mask = cap - 1;
+}
+
 int ln_iface_set_addr(ln_iface *ifc, uint32_t addr, uint8_t plen)
 {
     ifc->node->net->topo_gen++;
@@ -192,6 +220,7 @@ int ln_iface_set_addr(ln_iface *ifc, uint32_t addr, uint8_t plen)
     ln_arp_flush(n, ifc);
     ifc->addr = plen == LN_NO_ADDR ? 0 : addr;
     ifc->plen = plen;
+    addr_index_rebuild(n);
     if (plen == LN_NO_ADDR) return 0;
     ln_route r = { .prefix = addr & ln_mask(plen), .plen = plen, .gateway = 0,
                    .iface = ifc, .metric = 0, .kind = LN_RT_CONNECTED };
@@ -258,6 +287,13 @@ bool ln_node_has_addr(const ln_node *n, uint32_t addr)
 
 ln_iface *ln_node_iface_by_addr(const ln_node *n, uint32_t addr)
 {
+    if (n->addr_idx) {
+        for (uint32_t k = addr_hash(addr) & n->addr_mask; n->addr_idx[k]; k = (k + 1) & n->addr_mask) {
+            ln_iface *ifc = n->ifaces[n->addr_idx[k] - 1];
+            if (ifc->addr == addr && ifc->plen != LN_NO_ADDR) return ifc;
+        }
+        return NULL;
+    }
     for (uint32_t i = 0; i < n->n_ifaces; i++) {
         ln_iface *ifc = n->ifaces[i];
         if (ifc->plen != LN_NO_ADDR && ifc->addr == addr) return ifc;

@@ -85,6 +85,10 @@ typedef struct ln_node {
     char name[32];
     bool forwarding;              /* router */
     ln_iface **ifaces; uint32_t n_ifaces;
+    /* A router with many interfaces finds its own addresses by hash (every
+     * datagram asks "is this for me?"): slot = interface index + 1, 0 for
+     * none; NULL while a scan of the few interfaces is quicker. */
+    uint32_t *addr_idx; uint32_t addr_mask;
     ln_rng rng;                   /* "node:<name>" */
     ln_node_cfg cfg;
     ln_rtable routes;
