@@ -30,6 +30,7 @@
 #   check_eq NAME GOT WANT           pass if equal
 #   tshark_scan PCAP OUT             one tshark pass: a line per frame
 #   scan_flagged OUT, scan_tcp OUT   what tshark flags; how many TCP frames
+#   transfers SECONDS ARGS...        transfer.lua's 10 MB both ways, sha256
 #   finish                           exit 0 if nothing failed, else 1
 #
 # LUNET_IT_KEEP=1 keeps the scratch directory (outputs, captures, files).
@@ -252,6 +253,37 @@ scan_flagged() {
     if (bad != "") print "frame " $1 ":" bad }' "$1"
 }
 scan_tcp() { awk -F'\t' '$2 ~ /:tcp/' "$1" | wc -l; }
+
+# transfers SECONDS [transfer.lua ARGS...]: 10 MB each way at once, a
+# Linux client against the virtual server and the virtual client against
+# a Linux server (transfer.lua, peer.py), every file checked by sha256 on
+# the side that received it.  SECONDS bounds the wait for each side.
+transfers() {
+  local secs=$1; shift
+  local size=$((10 * 1024 * 1024)) spid crc
+  head -c $size /dev/urandom >"$TMP/linux.bin"       # what Linux sends
+  head -c $size /dev/urandom >"$TMP/virt.bin"        # what the virtual host sends
+  # The Linux server listens before the virtual client connects.
+  start_bg server "${PEER[@]}" server 5002 --send "$TMP/linux.bin" --recv "$TMP/l_recv_b.bin"
+  spid=${PIDS[-1]}
+  wait_until 10 grep -q listening "$TMP/server.out" || { fail "Linux server started" "$(show server)"; finish; }
+  start_lunet transfer.lua size=$size "$@"
+  wait_ready
+  nsx "${PEER[@]}" client 10.77.0.2 5001 --send "$TMP/linux.bin" --recv "$TMP/l_recv_a.bin" \
+    >"$TMP/client.out" 2>&1
+  crc=$?
+  [ $crc = 0 ] && pass "Linux client to the virtual server" || fail "Linux client (exit $crc)" "$(show client)"
+  wait_pid "$spid" "$secs"
+  [ $rc = 0 ] && pass "Linux server for the virtual client" || fail "Linux server (exit $rc)" "$(show server)"
+  check_lunet "$secs"
+  local want_l want_v
+  want_l=$(sha "$TMP/linux.bin")
+  want_v=$(sha "$TMP/virt.bin")
+  check_eq "Linux -> virtual server: sha256" "$(sha "$TMP/v_recv_a.bin")" "$want_l"
+  check_eq "virtual server -> Linux: sha256" "$(sha "$TMP/l_recv_a.bin")" "$want_v"
+  check_eq "Linux server -> virtual client: sha256" "$(sha "$TMP/v_recv_b.bin")" "$want_l"
+  check_eq "virtual client -> Linux server: sha256" "$(sha "$TMP/l_recv_b.bin")" "$want_v"
+}
 
 finish() {
   if [ "$fails" = 0 ]; then echo "interop.$NAME: passed"; exit 0; fi
