@@ -1270,7 +1270,17 @@ static int l_hash(lua_State *L)
         size_t len;
         if (lua_type(L, 1) != LUA_TSTRING) lnl_typeerror(L, 1, F, "string or byte count");
         const unsigned char *p = (const unsigned char *)lua_tolstring(L, 1, &len);
-        for (size_t i = 0; i < len; i++) h = (h ^ p[i]) * prime;
+        /* FNV-1a is one multiply per byte in a chain nothing can shorten;
+         * four bytes a turn at least spare the loop's own instructions
+         * (h:sink hashes every byte it receives). */
+        size_t i = 0;
+        for (; i + 4 <= len; i += 4) {
+            h = (h ^ p[i]) * prime;
+            h = (h ^ p[i + 1]) * prime;
+            h = (h ^ p[i + 2]) * prime;
+            h = (h ^ p[i + 3]) * prime;
+        }
+        for (; i < len; i++) h = (h ^ p[i]) * prime;
     }
     lua_pushinteger(L, (lua_Integer)h);
     return 1;

@@ -198,8 +198,11 @@ function M.sink(h, port, opts)
       if not d then break end
       cb = cb + #d
       ch = lunet.hash(d, ch)
-      hash = lunet.hash(d, hash)
+      -- the whole stream's hash continues across connections; with one
+      -- connection it is that connection's, computed once (below)
+      if n > 1 then hash = lunet.hash(d, hash) end
     end
+    if n == 1 then hash = ch end
     local t1 = lunet.now()
     last = t1
     c:close()
