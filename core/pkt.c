@@ -1,6 +1,8 @@
 /* pkt.c - the packet pool.
  *
- * Two free lists, one per size class.  A packet header and its buffer are
+ * Three free lists, one per size class: a packet that is all headers (an
+ * ACK, an ARP frame) takes 320 bytes, not the 2 KB of a full segment, so
+ * queues of ACKs and floods of broadcasts cost what they carry.  A packet header and its buffer are
  * one allocation; every allocation is also linked on `all` so that freeing
  * the pool reclaims packets still sitting in queues or in flight when a
  * network is torn down. */
@@ -16,7 +18,7 @@ typedef struct slot {
 } slot;
 
 struct ln_pktpool {
-    ln_pkt *free_small, *free_large;
+    ln_pkt *free_tiny, *free_small, *free_large;
     slot *all;
     uint64_t in_use, allocated;
 };
@@ -40,9 +42,14 @@ void ln_pktpool_free(ln_pktpool *p)
 uint64_t ln_pktpool_in_use(const ln_pktpool *p) { return p->in_use; }
 uint64_t ln_pktpool_allocated(const ln_pktpool *p) { return p->allocated; }
 
+static ln_pkt **free_list(ln_pktpool *p, uint32_t cap)
+{
+    return cap == LN_PKT_TINY ? &p->free_tiny : cap == LN_PKT_SMALL ? &p->free_small : &p->free_large;
+}
+
 static ln_pkt *grab(ln_pktpool *p, uint32_t cap)
 {
-    ln_pkt **list = cap == LN_PKT_SMALL ? &p->free_small : &p->free_large;
+    ln_pkt **list = free_list(p, cap);
     ln_pkt *pkt = *list;
     if (pkt) {
         *list = pkt->next;
@@ -63,7 +70,8 @@ static ln_pkt *grab(ln_pktpool *p, uint32_t cap)
 ln_pkt *ln_pkt_alloc(ln_pktpool *p, uint32_t len)
 {
     uint32_t cap;
-    if (len <= LN_PKT_SMALL - LN_PKT_HEADROOM) cap = LN_PKT_SMALL;
+    if (len <= LN_PKT_TINY - LN_PKT_HEADROOM) cap = LN_PKT_TINY;
+    else if (len <= LN_PKT_SMALL - LN_PKT_HEADROOM) cap = LN_PKT_SMALL;
     else if (len <= LN_PKT_LARGE - LN_PKT_HEADROOM) cap = LN_PKT_LARGE;
     else return NULL;
     ln_pkt *pkt = grab(p, cap);
@@ -91,7 +99,7 @@ void ln_pkt_free(ln_pkt *pkt)
      * armed it owns it. */
     if (ln_timer_armed(&pkt->timer))
         ln_fatal("packet " LN_PKT_ID_FMT " freed while its timer is armed", LN_PKT_ID_ARGS(pkt->id));
-    ln_pkt **list = pkt->cap == LN_PKT_SMALL ? &p->free_small : &p->free_large;
+    ln_pkt **list = free_list(p, pkt->cap);
     pkt->next = *list;
     *list = pkt;
     p->in_use--;

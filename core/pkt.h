@@ -24,6 +24,9 @@
 #include "sim.h"
 
 #define LN_PKT_HEADROOM 192u     /* Ethernet 14 + IP 60 + TCP 60, rounded up */
+#define LN_PKT_TINY     320u     /* header-only packets (ACKs, ARP, SYNs): 128
+                                  * bytes past the headroom, for options and
+                                  * Ethernet's minimum frame */
 #define LN_PKT_SMALL    2048u    /* buffer size of the small class */
 #define LN_PKT_LARGE    (65536u + LN_PKT_HEADROOM + 64u)
 

@@ -321,6 +321,7 @@ static void test_pool(void)
     ln_pktpool *p = ln_pktpool_new();
     ln_pkt *a = ln_pkt_alloc(p, 100);
     CHECK(a && a->len == 100);
+    CHECK_U64(a->cap, LN_PKT_TINY);                 /* all headers: 320 bytes, not 2 KB */
     CHECK_EQ(ln_pkt_headroom(a), LN_PKT_HEADROOM);
     uint8_t *h = ln_pkt_push(a, 14);
     CHECK(h == a->data && a->len == 114);
@@ -337,9 +338,13 @@ static void test_pool(void)
     ln_pkt_free(b);
     ln_pkt_free(big);
     CHECK_U64(ln_pktpool_in_use(p), 0);
-    /* Reuse: no new allocation once warm. */
+    /* Reuse: no new allocation once warm, in each class. */
+    ln_pkt_free(ln_pkt_alloc(p, 1500));
     uint64_t before = ln_pktpool_allocated(p);
-    for (int i = 0; i < 1000; i++) ln_pkt_free(ln_pkt_alloc(p, 1500));
+    for (int i = 0; i < 1000; i++) {
+        ln_pkt_free(ln_pkt_alloc(p, 1500));
+        ln_pkt_free(ln_pkt_alloc(p, 40));
+    }
     CHECK_U64(ln_pktpool_allocated(p), before);
     ln_pkt_alloc(p, 10);                       /* leaked on purpose: */
     ln_pktpool_free(p);                        /* the pool reclaims it */
