@@ -484,11 +484,23 @@ static void set_up_now(ln_net *net, const void *data)
         if (u->dir < 0 || u->dir == i) dir_set_up(&u->l->d[i], u->up);
 }
 
+/* The direction's requested configuration, made a copy of cfg the first
+ * time a change is asked for. */
+static ln_linkcfg *want_of(ln_linkdir *d)
+{
+    if (!d->want) {
+        d->want = malloc(sizeof *d->want);
+        if (!d->want) ln_fatal("out of memory reconfiguring link %s", d->link->name);
+        *d->want = d->cfg;
+    }
+    return d->want;
+}
+
 void ln_link_set_up(ln_link *l, int dir, bool up)
 {
     updown u = { .l = l, .dir = dir, .up = up };
     for (int i = 0; i < 2; i++)
-        if (dir < 0 || dir == i) l->d[i].want.up = up;
+        if (dir < 0 || dir == i) want_of(&l->d[i])->up = up;
     ln_net_defer(l->net, set_up_now, &u, sizeof u);
 }
 
@@ -503,12 +515,13 @@ static int configure_check(const ln_link *l, int dir, const ln_linkcfg *c, char 
     if (rc) return rc;
     for (int i = 0; i < 2; i++) {
         if (dir >= 0 && dir != i) continue;
-        if (c->min_delay < l->d[i].want.min_delay) {
+        const ln_linkcfg *w = ln_link_cfg(l, i);
+        if (c->min_delay < w->min_delay) {
             /* Another process may already be running min_delay ahead on
              * the promise: it can be kept longer, never taken back. */
             FAIL(err, errlen, "min_delay %.9gs below the %.9gs declared for %s (%s): it may "
                  "be raised, never lowered", (double)c->min_delay / (double)LN_SEC,
-                 (double)l->d[i].want.min_delay / (double)LN_SEC, l->name, i ? "ba" : "ab");
+                 (double)w->min_delay / (double)LN_SEC, l->name, i ? "ba" : "ab");
             return LN_EINVAL;
         }
     }
@@ -540,14 +553,17 @@ static void configure_now(ln_net *net, const void *data)
     }
 }
 
-const ln_linkcfg *ln_link_cfg(const ln_link *l, int dir) { return &l->d[dir].want; }
+const ln_linkcfg *ln_link_cfg(const ln_link *l, int dir)
+{
+    return l->d[dir].want ? l->d[dir].want : &l->d[dir].cfg;
+}
 
 int ln_link_configure(ln_link *l, int dir, const ln_linkcfg *c, char *err, size_t errlen)
 {
     int rc = configure_check(l, dir, c, err, errlen);
     if (rc) return rc;
     for (int i = 0; i < 2; i++)
-        if (dir < 0 || dir == i) l->d[i].want = *c;
+        if (dir < 0 || dir == i) *want_of(&l->d[i]) = *c;
     reconf r = { .l = l, .dir = dir, .c = *c };
     ln_net_defer(l->net, configure_now, &r, sizeof r);
     return 0;
@@ -606,7 +622,7 @@ ln_link *ln_link_new(ln_net *net, ln_port *a, ln_port *b,
         d->link = l;
         d->dir = i;
         d->cfg = i ? *ba : *ab;
-        d->want = d->cfg;
+        d->want = NULL;
         d->from = i ? b : a;
         d->to = i ? a : b;
         ln_timer_init(&d->tx_timer, tx_kick, d);
@@ -649,6 +665,7 @@ void ln_link_free(ln_link *l)
             p = next;
         }
         ln_linkrx_free(d);
+        free(d->want);
     }
     free(l);
 }

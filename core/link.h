@@ -135,8 +135,11 @@ typedef struct ln_linkdir {
     struct ln_link *link;
     int dir;                      /* 0: a->b, 1: b->a */
     ln_linkcfg cfg;               /* in effect */
-    ln_linkcfg want;              /* as last asked for: cfg, or what cfg becomes
-                                   * after the current event (ln_net_defer) */
+    ln_linkcfg *want;             /* as last asked for, when that was ever asked
+                                   * (ln_link_set_up, ln_link_configure): what cfg
+                                   * becomes after the current event
+                                   * (ln_net_defer); NULL: cfg.  Most links are
+                                   * never reconfigured, and do not carry a copy */
     struct ln_port *from, *to;
     ln_pkt *q_head, *q_tail;      /* waiting for the transmitter */
     uint32_t q_len, q_bytes;

@@ -67,7 +67,12 @@ enum {
 
 extern const char *const ln_mib_names[LN_MIB__COUNT];
 
-#define LN_MIB_INC(node, name)    ((node)->mib[LN_MIB_##name]++)
-#define LN_MIB_ADD(node, name, n) ((node)->mib[LN_MIB_##name] += (n))
+/* A node's counters are read as node->mib[i]; they are written through
+ * ln_node_mib (node.h), which gives the node its own array on the first
+ * count: until then node->mib is ln_mib_none, all zeros, shared, and
+ * never written, so an idle host costs no counters. */
+extern uint64_t ln_mib_none[LN_MIB__COUNT];
+#define LN_MIB_INC(node, name)    (ln_node_mib(node)[LN_MIB_##name]++)
+#define LN_MIB_ADD(node, name, n) (ln_node_mib(node)[LN_MIB_##name] += (n))
 
 #endif

@@ -69,6 +69,15 @@ static int name_ok(const char *name, size_t max, char *err, size_t errlen, const
 
 static void node_fin(void *n) { ln_node_free(n); }
 
+uint64_t ln_mib_none[LN_MIB__COUNT];
+
+uint64_t *ln_node_mib_alloc(ln_node *n)
+{
+    uint64_t *m = calloc(LN_MIB__COUNT, sizeof *m);
+    if (!m) ln_fatal("%s: out of memory for its counters", n->name);
+    return n->mib = m;
+}
+
 ln_node *ln_node_new(ln_net *net, const char *name, bool forwarding, char *err, size_t errlen)
 {
     if (!name_ok(name, sizeof ((ln_node *)0)->name, err, errlen, "node")) return NULL;
@@ -82,6 +91,7 @@ ln_node *ln_node_new(ln_net *net, const char *name, bool forwarding, char *err, 
         return NULL;
     }
     n->net = net;
+    n->mib = ln_mib_none;
     n->id = net->n_nodes;
     n->actor = ln_net_new_actor(net);
     if (!n->actor) {
@@ -129,6 +139,7 @@ void ln_node_free(ln_node *n)
     }
     free(n->ifaces);
     free(n->addr_idx);
+    if (n->mib != ln_mib_none) free(n->mib);
     free(n);
 }
 

@@ -107,13 +107,21 @@ typedef struct ln_node {
     struct ln_fw *fw;             /* packet filter rules, owned by firewall.c; NULL: none */
     struct ln_ic_chain *ic[2];    /* interception hooks on input (LN_IC_IN) and output
                                    * (LN_IC_OUT), owned by intercept.c; NULL: none */
-    uint64_t mib[LN_MIB__COUNT];
+    uint64_t *mib;                /* LN_MIB__COUNT counters, read as mib[i];
+                                   * ln_mib_none until the first count (mib.h) */
     uint64_t drops[LN_DROP__COUNT];  /* drops of this node's packets (ln_net_drop's
                                       * node), whoever's event made them */
     ln_actor_counts counts;       /* this actor's share of the network's counters
                                    * (actor.h), written only by its own events */
     void *ud;                     /* owned by the Lua binding */
 } ln_node;
+
+/* The node's own counters, to write: made on the first count. */
+uint64_t *ln_node_mib_alloc(ln_node *n);
+static inline uint64_t *ln_node_mib(ln_node *n)
+{
+    return n->mib != ln_mib_none ? n->mib : ln_node_mib_alloc(n);
+}
 
 /* Create a host (forwarding off) or router (on) named `name`; the name must
  * be unique in the network.  Returns NULL and fills err on failure. */

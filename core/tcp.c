@@ -197,7 +197,7 @@ void ln_tcp_set_state(ln_tcp_sock *s, ln_tcp_state state)
         /* fall through */
     default:
         if (old == LN_TCP_ESTABLISHED || old == LN_TCP_CLOSE_WAIT) {
-            if (n->mib[LN_MIB_TcpCurrEstab]) n->mib[LN_MIB_TcpCurrEstab]--;
+            if (n->mib[LN_MIB_TcpCurrEstab]) ln_node_mib(n)[LN_MIB_TcpCurrEstab]--;
         }
         break;
     }

@@ -395,7 +395,7 @@ static bool retransmit_lost(ln_tcp_sock *s, uint32_t mss, ln_seq end, ln_seq wnd
     bool fin, head = false, sent = false;
     while (*in_flight < cwnd && next_rtx(s, mss, end, wnd_end, &seq, &len, &fin)) {
         if (resend(s, seq, len, fin || !ln_tcp_rack_on(s))) break;
-        s->st->node->mib[loss ? LN_MIB_TcpExtTCPSlowStartRetrans : LN_MIB_TcpExtTCPFastRetrans]++;
+        ln_node_mib(s->st->node)[loss ? LN_MIB_TcpExtTCPSlowStartRetrans : LN_MIB_TcpExtTCPFastRetrans]++;
         if (s->sb) s->sb->high_rxt = seq + len;
         head |= seq == s->snd_una;
         (*in_flight)++;
