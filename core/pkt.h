@@ -12,9 +12,10 @@
  * it carries the intrusive fields its current holder needs (a queue link and
  * a timer) instead of allocating them.
  *
- * Buffers come from two size classes (a frame-sized one and one big enough
- * for a reassembled 64 KiB datagram) kept on free lists: after warm-up the
- * hot path never calls malloc. */
+ * Buffers come from three size classes (one for packets that are all
+ * headers, a frame-sized one and one big enough for a reassembled 64 KiB
+ * datagram) kept on free lists and allocated in batches: after warm-up
+ * the hot path never calls malloc. */
 #ifndef LN_PKT_H
 #define LN_PKT_H
 
