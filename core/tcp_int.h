@@ -158,18 +158,21 @@ typedef struct ln_tcp_rack {
  * scoreboard (272 bytes) is allocated the first time SACK blocks arrive,
  * like the rings on the first byte. */
 struct ln_tcp_sock {
-    ln_tcp_stack *st;
+    /* A lookup walks hnext and compares the 4-tuple: both in the first
+     * cache line, with the state (bench_scale's million connections set
+     * up no faster for it on this machine: page faults dominate there). */
     ln_tcp_sock *hnext;             /* connection-hash or listener chain */
-    ln_tcp_sock *bnext, **bpprev;   /* the other owners of its local port (ln_tcp_port):
-                                     * unlinked in O(1), however many share it */
-    ln_tcp_sock *prev, *next;       /* every socket of the stack */
-    ln_tcp_sock *ev_next;           /* stack's list of sockets with held events */
-
     uint32_t laddr, raddr;          /* host order; laddr 0 = any */
     uint16_t lport, rport;
     uint8_t state;                  /* ln_tcp_state */
     uint8_t ca_state;               /* ln_ca_state */
     uint8_t rtx_kind, keep_kind;
+    ln_tcp_stack *st;
+    ln_tcp_sock *bnext, **bpprev;   /* the other owners of its local port (ln_tcp_port):
+                                     * unlinked in O(1), however many share it */
+    ln_tcp_sock *prev, *next;       /* every socket of the stack */
+    ln_tcp_sock *ev_next;           /* stack's list of sockets with held events */
+
     uint32_t flags;                 /* LN_TF_* */
     int16_t error;                  /* pending LN_E* */
     int16_t soft_error;             /* ICMP error kept for a timeout (sk_err_soft) */
