@@ -332,10 +332,9 @@ void lnl_auto_bridge(lua_State *L, lnl_net *n)
 
 /* ---- lunet.Bridge ---------------------------------------------------------- */
 
-static lnl_bridge *checkbridge(lua_State *L, const char *fname, lnl_handle **hp)
+static lnl_bridge *checkbridge(lua_State *L, const char *fname)
 {
     lnl_handle *h = lnl_checkhandle(L, 1, LNL_BRIDGE, fname, LNL_DRIVE);
-    if (hp) *hp = h;
     lnl_bridge *b = EXT(h)->ud;
     if (!b) luaL_error(L, "%s: the bridge %s is closed", fname, EXT(h)->port.name);
     return b;
@@ -389,10 +388,7 @@ static int bridge_stats(lua_State *L)
 
 static int bridge_close_m(lua_State *L)
 {
-    lnl_handle *h;
-    lnl_bridge *b = checkbridge(L, "bridge:close", &h);
-    (void)h;
-    bridge_close(b);
+    bridge_close(checkbridge(L, "bridge:close"));
     return 0;
 }
 

@@ -59,18 +59,15 @@ local function count(lport, rport, what)
   wire[k] = wire[k] or {fin_in = 0, rst_in = 0, fin_out = 0, rst_out = 0}
   wire[k][what] = wire[k][what] + 1
 end
-net:on("rx", function(e)
-  if e.node == "v1" and e.proto == "tcp" then
-    if e.flags:find("F") then count(e.dport, e.sport, "fin_in") end
-    if e.flags:find("R") then count(e.dport, e.sport, "rst_in") end
-  end
-end)
-net:on("tx", function(e)
-  if e.node == "v1" and e.proto == "tcp" then
-    if e.flags:find("F") then count(e.sport, e.dport, "fin_out") end
-    if e.flags:find("R") then count(e.sport, e.dport, "rst_out") end
-  end
-end)
+for _, way in ipairs{"in", "out"} do
+  net:on(way == "in" and "rx" or "tx", function(e)
+    if e.node ~= "v1" or e.proto ~= "tcp" then return end
+    local lport, rport = e.sport, e.dport                -- v1's port first
+    if way == "in" then lport, rport = e.dport, e.sport end
+    if e.flags:find("F") then count(lport, rport, "fin_" .. way) end
+    if e.flags:find("R") then count(lport, rport, "rst_" .. way) end
+  end)
+end
 
 -- The connection's entry in v1:sockets(), or nil when it is gone.
 local function entry(loc, rem)
