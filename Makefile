@@ -84,6 +84,7 @@ bench: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS) --target lunet
 	bash tests/bench/bench_ranks.sh $(BUILD)/lunet
 	bash tests/bench/bench_bridge.sh $(BUILD)/lunet
+	bash tests/bench/ack_pattern.sh $(BUILD)/lunet
 
 # Issue 15's scale figures, apart from bench because they take a minute or
 # two and the largest case 2.4 GB: 1,000 to 100,000 hosts behind routers,
