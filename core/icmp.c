@@ -121,6 +121,9 @@ static void not_sent(ln_node *n, uint8_t type, uint8_t code, uint32_t about, con
 
 void ln_icmp_error(ln_node *n, const ln_pkt *orig, uint8_t type, uint8_t code, uint32_t info)
 {
+    /* The quote carries the transport checksum as sent (pkt.h); finishing
+     * changes no byte from what its sender meant. */
+    ln_pkt_csum_finish((ln_pkt *)orig);
     const uint8_t *h = orig->data;
     uint32_t len = orig->len;
     if (len < LN_IP_HLEN || (h[LN_IP_VHL] >> 4) != 4) return;

@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 
+#include "csum.h"
 #include "err.h"
 
 /* Packets come in batches: one allocation holds `n` of a class, each a
@@ -130,6 +131,7 @@ ln_pkt *ln_pkt_alloc(ln_pktpool *p, uint32_t len)
     pkt->epoch = 0;
     pkt->wire_lose = 0;
     pkt->l4_csum_ok = 0;
+    pkt->csum_len = 0;
     p->in_use++;
     return pkt;
 }
@@ -163,7 +165,28 @@ ln_pkt *ln_pkt_clone(const ln_pkt *src)
     dst->epoch = src->epoch;
     dst->wire_lose = src->wire_lose;
     dst->l4_csum_ok = src->l4_csum_ok;
+    if (src->csum_len) {
+        /* The same range, wherever the copy's data starts. */
+        dst->csum_start = (uint16_t)(src->csum_start - head + ln_pkt_headroom(dst));
+        dst->csum_len = src->csum_len;
+        dst->csum_field = src->csum_field;
+    }
     return dst;
+}
+
+void ln_pkt_csum_finish_slow(ln_pkt *p)
+{
+    uint32_t start = p->csum_start, len = p->csum_len;
+    p->csum_len = 0;
+    /* The range lies within the bytes the packet holds unless a holder
+     * cut them (a truncating rewrite): then there is nothing to finish. */
+    if (start < ln_pkt_headroom(p) || start + len > ln_pkt_headroom(p) + p->len ||
+        len < p->csum_field + 2u)
+        return;
+    uint8_t *l4 = p->buf + start;
+    uint16_t sum = ln_csum_fold(ln_csum_partial(l4, len, 0));
+    l4[p->csum_field] = (uint8_t)(sum >> 8);
+    l4[p->csum_field + 1] = (uint8_t)sum;
 }
 
 const char *ln_pkt_kind_name(int kind)

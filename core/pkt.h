@@ -98,10 +98,15 @@ typedef struct ln_pkt {
                                  * rewriting hook).  The receiver need not sum
                                  * them again, as a NIC's checksum offload tells
                                  * Linux (CHECKSUM_UNNECESSARY) */
+    uint8_t csum_field;         /* with csum_len: the checksum's offset in the
+                                 * transport header */
     uint32_t epoch;             /* on a link: the direction's epoch when it left
-                                 * (link.h), so a down it missed still drops it.
-                                 * Beside kind and wire_lose it fills padding:
-                                 * the struct stays 112 bytes */
+                                 * (link.h), so a down it missed still drops it */
+    /* A transport checksum left to finish (Linux's CHECKSUM_PARTIAL):
+     * csum_len bytes from buf + csum_start, whose checksum field holds the
+     * pseudo header's sum; csum_len 0: none.  See ln_pkt_csum_finish. */
+    uint16_t csum_start;
+    uint16_t csum_len;
 } ln_pkt;
 
 typedef struct ln_pktpool ln_pktpool;
@@ -117,6 +122,21 @@ uint64_t ln_pktpool_allocated(const ln_pktpool *p);   /* ever malloc'ed */
  * of headroom; NULL if len cannot fit even the large class. */
 ln_pkt *ln_pkt_alloc(ln_pktpool *p, uint32_t len);
 void ln_pkt_free(ln_pkt *pkt);                 /* consumes; NULL is fine */
+/* Checksum offload, as Linux hands a NIC or a veth a CHECKSUM_PARTIAL
+ * packet.  The sending stack leaves the transport checksum unfinished (the
+ * pseudo header's sum in the field, the range in csum_start/csum_len);
+ * the receiving stack trusts l4_csum_ok and never sums it at all.  Whatever
+ * looks at or changes the bytes on the way (an event's subscribers, and so
+ * every capture; a firewall or interception filter; corruption; a bridge
+ * or another rank; an ICMP error quoting it; fragmentation) finishes it
+ * first, so every byte anyone sees is the byte the eager sum would have
+ * written: a capture does not depend on when the sum was made.  Idempotent. */
+void ln_pkt_csum_finish_slow(ln_pkt *p);
+static inline void ln_pkt_csum_finish(ln_pkt *p)
+{
+    if (p->csum_len) ln_pkt_csum_finish_slow(p);
+}
+
 /* A deep copy with the same headroom and metadata (new trace id is not
  * assigned: a duplicate is the same packet twice). */
 ln_pkt *ln_pkt_clone(const ln_pkt *pkt);

@@ -104,6 +104,7 @@ ln_drop_reason ln_tcp_parse(ln_pkt *pkt, const ln_ip_info *ip, ln_tcp_seg *seg)
     /* RFC 9293 3.1: the sum over pseudo header + segment, checksum field
      * included, folds to zero when it is right. */
     if (!pkt->l4_csum_ok) {
+        ln_pkt_csum_finish(pkt);
         uint32_t sum = ln_csum_partial(h, len, ln_csum_pseudo(ip->src, ip->dst, LN_IPPROTO_TCP,
                                                               (uint16_t)len));
         if (ln_csum_fold(sum) != 0) return LN_DROP_BAD_CSUM;
@@ -214,9 +215,14 @@ int ln_tcp_push_hdr(ln_pkt *pkt, const ln_tcp_hdr *h)
     ln_put16(t + LN_TCPH_CSUM, 0);
     ln_put16(t + LN_TCPH_URP, 0);
     write_opts(t + LN_TCP_HLEN, h);
-    uint32_t sum = ln_csum_partial(t, pkt->len, ln_csum_pseudo(h->saddr, h->daddr, LN_IPPROTO_TCP,
-                                                                (uint16_t)pkt->len));
-    ln_put16(t + LN_TCPH_CSUM, ln_csum_fold(sum));
+    /* Offloaded (pkt.h): the field holds the pseudo header's sum, folded
+     * but not complemented, so that summing the segment with it in place
+     * gives the same checksum as summing pseudo header and segment. */
+    uint32_t pseudo = ln_csum_pseudo(h->saddr, h->daddr, LN_IPPROTO_TCP, (uint16_t)pkt->len);
+    ln_put16(t + LN_TCPH_CSUM, (uint16_t)~ln_csum_fold(pseudo));
+    pkt->csum_start = (uint16_t)ln_pkt_headroom(pkt);
+    pkt->csum_len = (uint16_t)pkt->len;
+    pkt->csum_field = LN_TCPH_CSUM;
     pkt->l4_csum_ok = 1;
     return 0;
 }

@@ -53,11 +53,17 @@ static ln_ip_info ipinfo(uint32_t src, uint32_t dst)
 
 /* Build h over `payload` bytes of pattern data; returns the packet with
  * data at the TCP header. */
+/* A segment as it leaves: the checksum offloaded (pkt.h), then finished
+ * as anything that looks at the bytes finishes it. */
 static ln_pkt *build(ln_pktpool *pool, const ln_tcp_hdr *h, uint32_t payload)
 {
     ln_pkt *p = ln_pkt_alloc(pool, payload);
     for (uint32_t i = 0; i < payload; i++) p->data[i] = (uint8_t)i;
     CHECK_EQ(ln_tcp_push_hdr(p, h), 0);
+    CHECK(p->l4_csum_ok && p->csum_len == p->len && p->csum_field == LN_TCPH_CSUM &&
+          p->buf + p->csum_start == p->data);
+    ln_pkt_csum_finish(p);
+    CHECK_EQ(p->csum_len, 0);
     return p;
 }
 
@@ -472,6 +478,55 @@ static void test_push_errors(ln_pktpool *pool)
     ln_pkt_free(p);
 }
 
+/* Checksum offload (pkt.h): what is finished later, wherever, is what the
+ * eager sum gives; a trusted segment is parsed unfinished; a clone with
+ * other headroom finishes its own bytes. */
+static void test_offload(ln_pktpool *pool)
+{
+    ln_tcp_hdr h = client_hdr();
+    h.flags = LN_TCP_PSH | LN_TCP_ACK;
+    h.seq = 775817836u;
+    h.ack = 4094515780u;
+    h.wnd = 63;
+    for (uint32_t payload = 0; payload < 1500; payload += 373) {
+        ln_pkt *p = ln_pkt_alloc(pool, payload);
+        for (uint32_t i = 0; i < payload; i++) p->data[i] = (uint8_t)(i * 7 + payload);
+        CHECK_EQ(ln_tcp_push_hdr(p, &h), 0);
+        CHECK(p->csum_len == p->len);
+        /* The eager sum: field zero, pseudo header as the seed. */
+        uint8_t eager[2000];
+        memcpy(eager, p->data, p->len);
+        ln_put16(eager + LN_TCPH_CSUM, 0);
+        uint16_t want = ln_csum_fold(ln_csum_partial(
+            eager, p->len, ln_csum_pseudo(C_ADDR, S_ADDR, LN_IPPROTO_TCP, (uint16_t)p->len)));
+
+        ln_pkt *c = ln_pkt_clone(p);
+        CHECK(c && c->csum_len == p->len);
+        CHECK(ln_pkt_push(c, 14) && ln_pkt_pull(c, 14));   /* moving data is no matter */
+        ln_pkt_csum_finish(c);
+        CHECK_EQ(ln_get16(c->data + LN_TCPH_CSUM), want);
+        ln_pkt_csum_finish(c);                             /* twice: the same */
+        CHECK_EQ(ln_get16(c->data + LN_TCPH_CSUM), want);
+
+        /* Trusted: parsed unfinished, still pending after. */
+        ln_ip_info ip = ipinfo(C_ADDR, S_ADDR);
+        ln_tcp_seg seg;
+        CHECK_EQ(ln_tcp_parse(p, &ip, &seg), 0);
+        CHECK(p->csum_len != 0);
+        ln_pkt_free(p);
+
+        /* Not trusted (it came from elsewhere): finished, then checked. */
+        p = ln_pkt_alloc(pool, payload);
+        for (uint32_t i = 0; i < payload; i++) p->data[i] = (uint8_t)(i * 7 + payload);
+        CHECK_EQ(ln_tcp_push_hdr(p, &h), 0);
+        p->l4_csum_ok = 0;
+        CHECK_EQ(ln_tcp_parse(p, &ip, &seg), 0);
+        CHECK_EQ(p->csum_len, 0);
+        ln_pkt_free(p);
+        ln_pkt_free(c);
+    }
+}
+
 int main(void)
 {
     ln_pktpool *pool = ln_pktpool_new();
@@ -483,6 +538,7 @@ int main(void)
     test_bad_headers(pool);
     test_fuzz();
     test_push_errors(pool);
+    test_offload(pool);
     CHECK_EQ(ln_pktpool_in_use(pool), 0);
     ln_pktpool_free(pool);
     return check_report("test_tcp_wire");
