@@ -293,7 +293,7 @@ void ln_ip_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
         return;
     }
     /* Linux checks the header checksum before the total length. */
-    if (ln_csum(h, hlen) != 0) {
+    if (ln_csum_iphdr(h, hlen) != 0) {
         LN_MIB_INC(n, IpExtInCsumErrors);
         hdr_drop(n, ifc, pkt, LN_DROP_BAD_CSUM);
         return;
@@ -458,7 +458,7 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
     ln_put32(h + LN_IP_SRC, src);
     ln_put32(h + LN_IP_DST, dst);
     if (o.hdr_opt_len) memcpy(h + LN_IP_HLEN, o.hdr_opt, o.hdr_opt_len);
-    ln_put16(h + LN_IP_CSUM, ln_csum(h, hlen));
+    ln_put16(h + LN_IP_CSUM, ln_csum_iphdr(h, hlen));
     pkt->in_if = NULL;                 /* generated here: see ip.h */
     pkt->mark = 0;
     LN_MIB_INC(n, IpOutRequests);

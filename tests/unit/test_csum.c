@@ -125,6 +125,30 @@ static void test_wide(void)
     CHECK_EQ(bad, 0);
 }
 
+/* The IPv4 header sum by words agrees with the general one, for every
+ * header length, including sums that fold through 0xffff. */
+static void test_iphdr(void)
+{
+    uint8_t h[60];
+    uint32_t x = 12345;
+    for (int round = 0; round < 2000; round++) {
+        for (uint32_t i = 0; i < sizeof h; i++) {
+            x = x * 1103515245u + 12345u;
+            h[i] = round % 3 == 0 ? 0xff : (uint8_t)(x >> 16);
+        }
+        for (uint32_t hlen = 20; hlen <= 60; hlen += 4) {
+            CHECK_EQ(ln_csum_iphdr(h, hlen), ln_csum(h, hlen));
+            uint8_t c[60];
+            memcpy(c, h, hlen);
+            c[10] = c[11] = 0;
+            uint16_t s = ln_csum_iphdr(c, hlen);
+            c[10] = (uint8_t)(s >> 8);
+            c[11] = (uint8_t)s;
+            CHECK_EQ(ln_csum_iphdr(c, hlen), 0);
+        }
+    }
+}
+
 int main(void)
 {
     test_wide();
@@ -133,5 +157,6 @@ int main(void)
     test_real_header();
     test_pseudo();
     test_incremental();
+    test_iphdr();
     return check_report("test_csum");
 }
