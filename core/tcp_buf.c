@@ -80,15 +80,18 @@ static bool grow(ln_ring *r, uint32_t need)
 
 /* Copy n bytes (or the pattern) to ring position pos; no wrap inside. */
 /* Byte k of a generated stream is (uint8_t)k: copy it from a table that
- * holds two periods, so any run starts at any phase with one memcpy per
- * 256 bytes (bulk senders write hundreds of megabytes of it). */
-static const uint8_t pattern[512] = {
+ * holds 17 periods, so any run starts at any phase with one memcpy per
+ * 4 KiB, a whole segment at once (bulk senders write hundreds of
+ * megabytes of it). */
+#define PATTERN_RUN 4096u
+static const uint8_t pattern[PATTERN_RUN + 256] = {
 #define P16(b) b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, \
                b + 11, b + 12, b + 13, b + 14, b + 15
 #define P256(b) P16(b), P16(b + 16), P16(b + 32), P16(b + 48), P16(b + 64), P16(b + 80), \
                 P16(b + 96), P16(b + 112), P16(b + 128), P16(b + 144), P16(b + 160), \
                 P16(b + 176), P16(b + 192), P16(b + 208), P16(b + 224), P16(b + 240)
-    P256(0), P256(0)
+    P256(0), P256(0), P256(0), P256(0), P256(0), P256(0), P256(0), P256(0), P256(0),
+    P256(0), P256(0), P256(0), P256(0), P256(0), P256(0), P256(0), P256(0)
 #undef P256
 #undef P16
 };
@@ -97,7 +100,7 @@ static const uint8_t pattern[512] = {
 static void pattern_copy(uint8_t *dst, uint32_t at, uint32_t n)
 {
     while (n) {
-        uint32_t chunk = n < 256 ? n : 256;
+        uint32_t chunk = n < PATTERN_RUN ? n : PATTERN_RUN;
         memcpy(dst, pattern + (at & 255), chunk);
         dst += chunk;
         at += chunk;
