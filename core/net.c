@@ -13,6 +13,7 @@
 #include "err.h"
 #include "node.h"
 #include "switch.h"
+#include "tcp.h"
 
 /* The changes subscribers asked for, in the order asked; those asked
  * while they run (a hook that reacts to the LINK event of a change) join
@@ -37,6 +38,7 @@ ln_net *ln_net_new(uint64_t seed)
     if (!net) return NULL;
     net->seed = seed;
     net->pool = ln_pktpool_new();
+    ln_slab_init(&net->tcp_socks, ln_tcp_sock_size());
     net->cap_actors = 16;
     net->actors = calloc(net->cap_actors, sizeof *net->actors);
     if (!net->pool || !net->actors || ln_sim_init(&net->sim) != 0) {
@@ -87,6 +89,7 @@ void ln_net_free(ln_net *net)
     for (uint32_t i = 0; i < net->n_deferred; i++) free(net->deferred[i].data);
     free(net->deferred);
     ln_pktpool_free(net->pool);
+    ln_slab_destroy(&net->tcp_socks);
     free(net);
 }
 

@@ -15,6 +15,7 @@
 #include "pkt.h"
 #include "rand.h"
 #include "sim.h"
+#include "slab.h"
 
 struct ln_net;
 struct ln_node;
@@ -45,6 +46,7 @@ typedef struct ln_net {
     ln_sim sim;
     uint64_t seed;
     ln_pktpool *pool;
+    ln_slab tcp_socks;             /* every node's TCP sockets (slab.h) */
     uint32_t n_actors;             /* actor ids given out (sim.h): nodes and
                                     * switches from 1, in creation order */
     ln_actor_counts counts;        /* the network's own share (actor 0) */

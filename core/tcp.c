@@ -249,7 +249,7 @@ void ln_tcp_init_transfer(ln_tcp_sock *s)
 
 ln_tcp_sock *ln_tcp_sock_new(ln_tcp_stack *st)
 {
-    ln_tcp_sock *s = calloc(1, sizeof *s);
+    ln_tcp_sock *s = ln_slab_alloc(&st->node->net->tcp_socks);
     if (!s) return NULL;
     s->retrans_stamp = LN_NEVER;
     const ln_tcp_cfg *c = &st->cfg;
@@ -312,7 +312,7 @@ void ln_tcp_sock_free(ln_tcp_sock *s)
     ln_tcp_ofo_free(&s->ofo);
     free(s->sb);
     free(s->txq);
-    free(s);
+    ln_slab_free(&st->node->net->tcp_socks, s);
 }
 
 /* Buffers a socket no longer needs once it cannot send or receive data

@@ -1,0 +1,129 @@
+/* slab.c - see slab.h. */
+#define _DEFAULT_SOURCE                 /* MAP_ANONYMOUS, madvise */
+#include "slab.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define LN_SLAB_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LN_SLAB_ASAN 1
+#endif
+#endif
+
+#define ALIGN       64u
+#define FIRST_CHUNK (64u << 10)
+#define HUGE_CHUNK  (2u << 20)          /* x86-64's and arm64's huge page */
+
+typedef struct ln_slab_chunk {
+    struct ln_slab_chunk *next;
+    size_t bytes;                       /* what was mapped or malloc'ed */
+    void *base;
+    int mapped;
+} ln_slab_chunk;
+
+void ln_slab_init(ln_slab *s, size_t size)
+{
+    memset(s, 0, sizeof *s);
+    if (size < sizeof(void *)) size = sizeof(void *);
+    s->size = (size + ALIGN - 1) / ALIGN * ALIGN;
+    s->next_chunk = FIRST_CHUNK;
+    while (s->next_chunk < s->size) s->next_chunk <<= 1;
+}
+
+/* A 2 MiB-aligned 2 MiB mapping: map twice that and trim the ends. */
+static void *map_huge(void)
+{
+    size_t want = HUGE_CHUNK;
+    uint8_t *m = mmap(NULL, 2 * want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    uintptr_t a = ((uintptr_t)m + want - 1) & ~(uintptr_t)(want - 1);
+    uint8_t *base = (uint8_t *)a;
+    if (base > m) munmap(m, (size_t)(base - m));
+    size_t tail = (size_t)(m + 2 * want - (base + want));
+    if (tail) munmap(base + want, tail);
+#ifdef MADV_HUGEPAGE
+    madvise(base, want, MADV_HUGEPAGE);   /* a hint: without THP, plain pages */
+#endif
+    return base;
+}
+
+static int grow(ln_slab *s)
+{
+    ln_slab_chunk *c = malloc(sizeof *c);
+    if (!c) return -1;
+    size_t bytes = s->next_chunk;
+    void *base;
+    if (bytes >= HUGE_CHUNK && s->size <= HUGE_CHUNK) {
+        bytes = HUGE_CHUNK;
+        base = map_huge();
+        c->mapped = 1;
+    } else {
+        base = aligned_alloc(ALIGN, bytes);
+        c->mapped = 0;
+    }
+    if (!base) {
+        free(c);
+        return -1;
+    }
+    c->base = base;
+    c->bytes = bytes;
+    c->next = s->chunks;
+    s->chunks = c;
+    s->cur = base;
+    s->end = (uint8_t *)base + bytes / s->size * s->size;
+    if (s->next_chunk < HUGE_CHUNK) s->next_chunk <<= 1;
+    /* Fresh malloc'ed memory may hold garbage; mmap's is zero. */
+    if (!c->mapped) memset(base, 0, bytes);
+    return 0;
+}
+
+void *ln_slab_alloc(ln_slab *s)
+{
+#ifdef LN_SLAB_ASAN
+    void *o = aligned_alloc(ALIGN, s->size);
+    if (o) {
+        memset(o, 0, s->size);
+        s->in_use++;
+    }
+    return o;
+#else
+    void *o = s->free;
+    if (o) {
+        memcpy(&s->free, o, sizeof(void *));
+        memset(o, 0, s->size);
+    } else {
+        if (s->cur == s->end && grow(s) != 0) return NULL;
+        o = s->cur;                     /* zero since its chunk was made */
+        s->cur += s->size;
+    }
+    s->in_use++;
+    return o;
+#endif
+}
+
+void ln_slab_free(ln_slab *s, void *obj)
+{
+    if (!obj) return;
+    s->in_use--;
+#ifdef LN_SLAB_ASAN
+    free(obj);
+#else
+    memcpy(obj, &s->free, sizeof(void *));
+    s->free = obj;
+#endif
+}
+
+void ln_slab_destroy(ln_slab *s)
+{
+    for (ln_slab_chunk *c = s->chunks, *next; c; c = next) {
+        next = c->next;
+        if (c->mapped) munmap(c->base, c->bytes);
+        else free(c->base);
+        free(c);
+    }
+    ln_slab_init(s, s->size);
+}
