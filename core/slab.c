@@ -34,6 +34,47 @@ void ln_slab_init(ln_slab *s, size_t size)
     while (s->next_chunk < s->size) s->next_chunk <<= 1;
 }
 
+#ifdef LN_SLAB_ASAN
+
+/* Each object behind a header of ALIGN bytes that links it on s->live. */
+typedef struct live_hdr {
+    struct live_hdr *prev, *next;
+} live_hdr;
+
+void *ln_slab_alloc(ln_slab *s)
+{
+    live_hdr *h = aligned_alloc(ALIGN, ALIGN + s->size);
+    if (!h) return NULL;
+    memset(h, 0, ALIGN + s->size);
+    h->next = s->live;
+    if (h->next) h->next->prev = h;
+    s->live = h;
+    s->in_use++;
+    return (uint8_t *)h + ALIGN;
+}
+
+void ln_slab_free(ln_slab *s, void *obj)
+{
+    if (!obj) return;
+    live_hdr *h = (live_hdr *)((uint8_t *)obj - ALIGN);
+    if (h->prev) h->prev->next = h->next;
+    else s->live = h->next;
+    if (h->next) h->next->prev = h->prev;
+    s->in_use--;
+    free(h);
+}
+
+void ln_slab_destroy(ln_slab *s)
+{
+    for (live_hdr *h = s->live, *next; h; h = next) {
+        next = h->next;
+        free(h);
+    }
+    ln_slab_init(s, s->size);
+}
+
+#else
+
 /* A 2 MiB-aligned 2 MiB mapping: map twice that and trim the ends. */
 static void *map_huge(void)
 {
@@ -69,6 +110,8 @@ static int grow(ln_slab *s)
         free(c);
         return -1;
     }
+    /* Fresh malloc'ed memory may hold garbage; mmap's is zero. */
+    if (!c->mapped) memset(base, 0, bytes);
     c->base = base;
     c->bytes = bytes;
     c->next = s->chunks;
@@ -76,21 +119,11 @@ static int grow(ln_slab *s)
     s->cur = base;
     s->end = (uint8_t *)base + bytes / s->size * s->size;
     if (s->next_chunk < HUGE_CHUNK) s->next_chunk <<= 1;
-    /* Fresh malloc'ed memory may hold garbage; mmap's is zero. */
-    if (!c->mapped) memset(base, 0, bytes);
     return 0;
 }
 
 void *ln_slab_alloc(ln_slab *s)
 {
-#ifdef LN_SLAB_ASAN
-    void *o = aligned_alloc(ALIGN, s->size);
-    if (o) {
-        memset(o, 0, s->size);
-        s->in_use++;
-    }
-    return o;
-#else
     void *o = s->free;
     if (o) {
         memcpy(&s->free, o, sizeof(void *));
@@ -102,19 +135,14 @@ void *ln_slab_alloc(ln_slab *s)
     }
     s->in_use++;
     return o;
-#endif
 }
 
 void ln_slab_free(ln_slab *s, void *obj)
 {
     if (!obj) return;
     s->in_use--;
-#ifdef LN_SLAB_ASAN
-    free(obj);
-#else
     memcpy(obj, &s->free, sizeof(void *));
     s->free = obj;
-#endif
 }
 
 void ln_slab_destroy(ln_slab *s)
@@ -127,3 +155,5 @@ void ln_slab_destroy(ln_slab *s)
     }
     ln_slab_init(s, s->size);
 }
+
+#endif

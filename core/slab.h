@@ -11,8 +11,8 @@
  * cache line is its hot one), reused last-freed first, and the memory
  * goes back when the slab is destroyed (with its network).
  *
- * Under AddressSanitizer every object is its own calloc, so overflows and
- * uses after free are still seen. */
+ * Under AddressSanitizer every object is an allocation of its own (on a
+ * list, for destroy), so overflows and uses after free are still seen. */
 #ifndef LN_SLAB_H
 #define LN_SLAB_H
 
@@ -28,6 +28,7 @@ typedef struct ln_slab {
     struct ln_slab_chunk *chunks;
     size_t next_chunk;              /* bytes the next chunk will have */
     uint64_t in_use;
+    void *live;                     /* under ASan: objects handed out, for destroy */
 } ln_slab;
 
 void ln_slab_init(ln_slab *s, size_t size);
