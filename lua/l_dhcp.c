@@ -266,7 +266,7 @@ static int l_encode(lua_State *L)
         if (n < 1 || n > 255) luaL_error(L, F ": prl: %I codes (allowed: 1 to 255)", n);
         for (lua_Integer i = 1; i <= n; i++) {
             lua_rawgeti(L, -1, i);
-            m->prl[i - 1] = (uint8_t)field_int(L, "prl", 1, 254);
+            m->prl[i - 1] = (uint8_t)field_int(L, "prl", 0, 255);
             lua_pop(L, 1);
         }
         m->prl_len = (uint8_t)n;

@@ -163,8 +163,9 @@ local SERVER_OPTS = {
 -- a minute.
 local OFFER_HOLD, DECLINE_HOLD = 60 * SEC, 600 * SEC
 
+-- Errors name the line that called h:dhcp_server (level 3 from here).
 local function server_config(h, opts, fname)
-  local lvl = 4
+  local lvl = 3
   local first, last
   if opts.pool ~= nil then
     if opts.first or opts.last then error(fname .. ": give pool or first/last, not both", lvl) end
@@ -181,7 +182,7 @@ local function server_config(h, opts, fname)
   if first > last then error(string.format("%s: pool: %s comes after %s", fname, str(first), str(last)), lvl) end
   local ifc
   if opts.iface ~= nil then
-    ifc = iface_of(h, opts.iface, fname, lvl)
+    ifc = iface_of(h, opts.iface, fname, lvl + 1)
   else
     for _, i in ipairs(h:ifaces()) do
       local a, p = prefix(i:addr())
@@ -307,7 +308,7 @@ function M.dhcp_server(h, opts)
     return busy
   end
 
-  local function hold(a, key, why)
+  local function hold(a, why)
     by_addr[a] = {addr = a, state = why, expires = lunet.now() + cfg.decline_hold}
     log("%s is in use (%s): out of the pool for %ds", str(a), why, cfg.decline_hold // SEC)
   end
@@ -320,16 +321,18 @@ function M.dhcp_server(h, opts)
     if cfg.static[mac] then return cfg.static[mac] end
     local l = live(by_key[key])
     if l then return l.addr end
+    local function free(a)
+      if not usable(a, key) or live(by_addr[a]) then return false end
+      if in_use(a) then hold(a, "answers ping") return false end
+      return true
+    end
     local want = num(m.requested)
-    if want and usable(want, key) and (not by_addr[want]) and not in_use(want) then return want end
+    if want and free(want) then return want end
     local size = cfg.last - cfg.first + 1
     local start = hash32(key) % size
     for i = 0, size - 1 do
       local a = cfg.first + (start + i) % size
-      if usable(a, key) and not live(by_addr[a]) then
-        if not in_use(a) then return a end
-        hold(a, key, "answers ping")
-      end
+      if free(a) then return a end
     end
     return nil
   end
@@ -453,7 +456,7 @@ function M.dhcp_server(h, opts)
     log("DHCPDECLINE(%s) %s %s", srv.iface, str(a), m.chaddr)
     local cur = live(by_key[key])
     if cur and cur.addr == a then drop(cur) end
-    hold(a, key, "declined")
+    hold(a, "declined")
   end
 
   local function on_release(m, key)
@@ -692,13 +695,13 @@ function M.dhcp(h, a, b)
   local ifc_arg, opts = nil, a
   if type(a) == "string" or type(a) == "userdata" then ifc_arg, opts = a, b end
   opts = check_opts(F, opts, CLIENT_OPTS)
-  in_task(F)
   local ifc
   if ifc_arg ~= nil then ifc = iface_of(h, ifc_arg, F, 3)
   else
     ifc = h:ifaces()[1]
     if not ifc then error(F .. ": " .. h.name .. " has no interface", 2) end
   end
+  in_task(F)
   local cid = opts.client_id
   if not cid then
     -- RFC 2132 9.14: type 1 (Ethernet) and the MAC address, as dhcpcd
@@ -733,7 +736,11 @@ function M.dhcp(h, a, b)
   r.task = h:spawn(maintain, c)
 
   -- Give the address back (RFC 2131 4.4.6): a RELEASE to the server, the
-  -- address and default route removed, the background task stopped.
+  -- background task stopped, the address and default route removed.  The
+  -- RELEASE may wait for the server's MAC address in the neighbour table,
+  -- which removing the address would flush (Linux's queue outlives `ip
+  -- addr del`); so the address goes once the next hop is resolved, or
+  -- has failed (3 s), looked at every 10 ms.
   function r.release()
     if r.state == "RELEASED" or r.state == "EXPIRED" or r.state == "NAK" then return false end
     if r.task and not r.task:done() then r.task:kill() end
@@ -741,9 +748,21 @@ function M.dhcp(h, a, b)
     c.started = lunet.now()
     sock:sendto(message(c, "RELEASE", {ciaddr = r.addr, server_id = r.server}), r.server, SERVER_PORT)
     log(c, "DHCPRELEASE of %s on %s to %s port 67", r.addr, ifc.name, r.server)
-    unconfigure(c)
-    sock:close()
     r.state = "RELEASED"
+    local rt = h:lookup(r.server)
+    local nh = rt and rt.via or r.server
+    h:spawn(function()
+      for _ = 1, 300 do
+        local waiting = false
+        for _, e in ipairs(h:arp()) do
+          if e.ip == nh and e.state == "INCOMPLETE" then waiting = true end
+        end
+        if not waiting then break end
+        lunet.sleep("10ms")
+      end
+      unconfigure(c)
+      sock:close()
+    end)
     return true
   end
   return r
