@@ -215,7 +215,8 @@ test("NAK: a wrong network, somebody else's address, an address not offered", fu
     local mac = l.hs[2].eth0.mac
     local out = {}
     local function ask(t)
-      t.type, t.chaddr, t.broadcast = "REQUEST", mac, true
+      t.type, t.chaddr = "REQUEST", mac
+      if t.broadcast == nil then t.broadcast = true end
       u:sendto(lunet.dhcp.encode(t), "255.255.255.255", 67)
       local data = u:receivefrom{timeout = "1s"}
       local m = data and lunet.dhcp.decode(data)
@@ -225,15 +226,19 @@ test("NAK: a wrong network, somebody else's address, an address not offered", fu
     ask{xid = 2, requested = first.addr}                          -- INIT-REBOOT, h1's address
     ask{xid = 3, requested = "10.0.1.150", server_id = "10.0.1.1"} -- SELECTING, never offered
     ask{xid = 4, requested = "10.0.1.150", server_id = "10.0.1.7"} -- another server's: ignored
+    -- REBINDING with somebody else's address: the NAK is broadcast all the
+    -- same (RFC 2131 4.1), not sent to ciaddr, and h2 hears it.
+    ask{xid = 5, ciaddr = first.addr, broadcast = false}
     u:close()
     return out
   end)
-  expect(naks):eq({"NAK:wrong network", "NAK:address not available", "NAK:requested address not offered", "none"})
+  expect(naks):eq({"NAK:wrong network", "NAK:address not available", "NAK:requested address not offered", "none",
+                   "NAK:lease unknown"})
   local nak = of_type(log, "NAK", "out")[1]
   expect(nak.dst):eq("255.255.255.255")         -- RFC 2131 4.1: NAKs are broadcast
   expect(nak.m.yiaddr):eq("0.0.0.0")
   expect(nak.m.lease):is_nil()
-  expect(l.srv.stats.nak):eq(3)
+  expect(l.srv.stats.nak):eq(4)
   -- h1 keeps its address.
   expect(l.srv:leases()[1].addr):eq(first.addr)
 end)
