@@ -715,6 +715,21 @@ int ln_arp_set(ln_node *n, ln_iface *ifc, uint32_t ip, const uint8_t mac[6])
     return 0;
 }
 
+/* As an ARP reply would: a REACHABLE entry that ages like any other (a
+ * DHCP server about to unicast to a client that cannot answer ARP yet:
+ * dnsmasq's neighbour update). */
+int ln_arp_learn(ln_node *n, ln_iface *ifc, uint32_t ip, const uint8_t mac[6])
+{
+    if (!ifc) ifc = route_iface(n, ip);
+    if (!ifc) return LN_ENETUNREACH;
+    ln_arp_entry *e = find(&n->arp, ifc, ip);
+    if (e && e->permanent) return 0;
+    if (!e) e = create(n, ifc, ip, false);
+    if (!e) return LN_ENOBUFS;
+    update(e, mac, LN_ARP_REACHABLE, true);
+    return 0;
+}
+
 void ln_arp_confirm(ln_node *n, const ln_iface *ifc, uint32_t ip)
 {
     ln_arp_entry *e = ln_arp_lookup(n, ifc, ip);

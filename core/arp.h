@@ -83,6 +83,10 @@ int ln_arp_gratuitous(struct ln_iface *ifc);
 /* Static or script-set entry (state REACHABLE, never aged when permanent).
  * ifc NULL: the interface of the route to ip. */
 int ln_arp_set(struct ln_node *n, struct ln_iface *ifc, uint32_t ip, const uint8_t mac[6]);
+/* A dynamic entry, REACHABLE as if ip had just answered (ages and may be
+ * collected like a learnt one); a static entry for ip is left alone.
+ * LN_ENOBUFS when the table is full. */
+int ln_arp_learn(struct ln_node *n, struct ln_iface *ifc, uint32_t ip, const uint8_t mac[6]);
 /* Forward-progress hint from an upper layer (Linux dst_confirm /
  * neigh_confirm, e.g. TCP seeing new data acknowledged): marks the entry
  * confirmed, so DELAY returns to REACHABLE without probing. */

@@ -45,6 +45,9 @@ typedef struct ln_ip_opts {
     uint16_t id;                  /* (TCP keeps a per-socket ID, like Linux) */
     bool any_src;                 /* allow a source that is not ours (raw
                                    * socket with IP_HDRINCL: spoofing) */
+    bool zero_src;                /* with src 0 and dst 255.255.255.255:
+                                   * send from 0.0.0.0 even when another
+                                   * interface has an address (DHCP) */
     bool ttl_set;                 /* use `ttl` even when 0 (multicast TTL 0:
                                    * this host only) */
     bool mc_loop;                 /* multicast: a copy to this host too, if

@@ -411,7 +411,9 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
         }
     }
 
-    if (src == 0) {
+    if (src == 0 && o.zero_src && dst == 0xffffffffu && !local) {
+        /* RFC 2131 4.1: a client without an address sends from 0. */
+    } else if (src == 0) {
         src = local ? dst : iface_src(n, ifc);
         /* 0.0.0.0 is a legal source only towards the limited broadcast
          * and groups (a host with no address yet: DHCP, IGMP). */

@@ -44,6 +44,7 @@ struct ln_udp_sock {
     uint8_t mc_ttl;               /* IP_MULTICAST_TTL, default 1 */
     bool mc_loop, mc_all;         /* IP_MULTICAST_LOOP, IP_MULTICAST_ALL: default on */
     ln_iface *mc_if;              /* IP_MULTICAST_IF; NULL: the route's */
+    ln_iface *dev;                /* SO_BINDTODEVICE; NULL: any interface */
     struct mreq *groups;          /* memberships, newest first */
     uint32_t n_groups;
     uint32_t rcvbuf;
@@ -185,6 +186,9 @@ static bool in_use(const ln_udp_sock *s, uint32_t addr, uint16_t port, bool reus
     for (const ln_udp_sock *o = s->node->udp->socks; o; o = o->next) {
         if (o == s || o->lport != port) continue;
         if (o->laddr && addr && o->laddr != addr) continue;
+        /* Sockets bound to two different devices never clash (a DHCP
+         * server's socket per interface, all on port 67). */
+        if (o->dev && s->dev && o->dev != s->dev) continue;
         if (reuse && o->reuseaddr) continue;
         return true;
     }
@@ -287,6 +291,10 @@ int ln_udp_setopt(ln_udp_sock *s, ln_udp_opt opt, int64_t v)
         if (v < 0 || (uint64_t)v > s->node->n_ifaces) return LN_ENODEV;
         s->mc_if = v ? s->node->ifaces[v - 1] : NULL;
         return 0;
+    case LN_UDP_OPT_BINDTODEVICE:
+        if (v < 0 || (uint64_t)v > s->node->n_ifaces) return LN_ENODEV;
+        s->dev = v ? s->node->ifaces[v - 1] : NULL;
+        return 0;
     }
     return LN_EINVAL;
 }
@@ -302,6 +310,7 @@ int ln_udp_getopt(const ln_udp_sock *s, ln_udp_opt opt, int64_t *v)
     case LN_UDP_OPT_MCAST_LOOP: *v = s->mc_loop; return 0;
     case LN_UDP_OPT_MCAST_ALL: *v = s->mc_all; return 0;
     case LN_UDP_OPT_MCAST_IF: *v = s->mc_if ? s->mc_if->index + 1 : 0; return 0;
+    case LN_UDP_OPT_BINDTODEVICE: *v = s->dev ? s->dev->index + 1 : 0; return 0;
     }
     return LN_EINVAL;
 }
@@ -393,6 +402,13 @@ void ln_udp_foreach(ln_node *n, void (*fn)(ln_udp_sock *s, void *arg), void *arg
 
 /* ---- output ------------------------------------------------------------- */
 
+static void put_csum(uint8_t *u, uint16_t ulen, uint32_t src, uint32_t dst)
+{
+    uint16_t c = ln_csum_fold(ln_csum_partial(u, ulen, ln_csum_pseudo(src, dst, LN_IPPROTO_UDP, ulen)));
+    /* RFC 768: a computed zero is sent as all ones (zero means "none"). */
+    ln_put16(u + 6, c ? c : 0xffff);
+}
+
 void ln_udp_fill_header(uint8_t *u, uint16_t sport, uint16_t dport, uint16_t ulen, uint32_t src,
                         uint32_t dst)
 {
@@ -400,11 +416,10 @@ void ln_udp_fill_header(uint8_t *u, uint16_t sport, uint16_t dport, uint16_t ule
     ln_put16(u + 2, dport);
     ln_put16(u + 4, ulen);
     ln_put16(u + 6, 0);
-    if (!src) return;
-    uint16_t c = ln_csum_fold(ln_csum_partial(u, ulen, ln_csum_pseudo(src, dst, LN_IPPROTO_UDP, ulen)));
-    /* RFC 768: a computed zero is sent as all ones (zero means "none"). */
-    ln_put16(u + 6, c ? c : 0xffff);
+    if (src) put_csum(u, ulen, src, dst);
 }
+
+static bool via_dev(const ln_route *r, void *arg) { return r->iface == arg; }
 
 /* Source address for the pseudo-header: what ln_ip_output will pick. */
 static uint32_t source_for(ln_node *n, uint32_t laddr, uint32_t dst)
@@ -444,13 +459,26 @@ int64_t ln_udp_sendto(ln_udp_sock *s, const void *data, size_t len, uint32_t dst
     }
     bool mcast = ln_ip_is_mcast(dst);
     uint32_t src;
-    if (mcast && s->mc_if && (!s->laddr || ln_ip_is_mcast(s->laddr))) {
+    /* A socket bound to an interface that has no address yet sends the
+     * limited broadcast from 0.0.0.0 (RFC 2131 4.1: a DHCP client before
+     * it has an address).  Linux would borrow another interface's address
+     * here (inet_select_addr), which is why its DHCP clients send through
+     * packet sockets; lunet has none, and this is the one thing they are
+     * needed for. */
+    bool zero_src = s->dev && s->dev->plen == LN_NO_ADDR && dst == 0xffffffffu &&
+                    (!s->laddr || ln_ip_is_bcast(n, s->laddr));
+    if (zero_src) {
+        src = 0;
+    } else if (mcast && s->mc_if && (!s->laddr || ln_ip_is_mcast(s->laddr))) {
         ln_iface *ifc = s->mc_if;
         src = ifc->plen != LN_NO_ADDR ? ifc->addr : source_for(n, 0, dst);
+    } else if (s->dev && (!s->laddr || ln_ip_is_bcast(n, s->laddr) || ln_ip_is_mcast(s->laddr))) {
+        /* Bound to a device: its address (the route is looked up there). */
+        src = s->dev->plen != LN_NO_ADDR ? s->dev->addr : source_for(n, 0, dst);
     } else {
         src = source_for(n, s->laddr, dst);
     }
-    if (!src) return LN_ENETUNREACH;
+    if (!src && !zero_src) return LN_ENETUNREACH;
     ln_pkt *p = ln_net_pkt(n->net, (uint32_t)(LN_UDP_HLEN + len));
     if (!p) {
         LN_MIB_INC(n, UdpSndbufErrors);
@@ -462,12 +490,24 @@ int64_t ln_udp_sendto(ln_udp_sock *s, const void *data, size_t len, uint32_t dst
         else memset(u + LN_UDP_HLEN, 0, len);
     }
     ln_udp_fill_header(u, s->lport, port, (uint16_t)(LN_UDP_HLEN + len), src, dst);
-    ln_ip_opts o = { .ttl = s->ttl };
+    /* From 0.0.0.0 the checksum still covers the pseudo-header, with a
+     * zero source (RFC 768). */
+    if (zero_src) put_csum(u, (uint16_t)(LN_UDP_HLEN + len), 0, dst);
+    ln_ip_opts o = { .ttl = s->ttl, .oif = s->dev, .zero_src = zero_src };
+    if (s->dev && !mcast && !ln_ip_is_bcast(n, dst)) {
+        /* SO_BINDTODEVICE: the routes through that device only. */
+        const ln_route *r = ln_route_lookup_filter(&n->routes, dst, via_dev, s->dev);
+        if (!r) {
+            ln_pkt_free(p);
+            return LN_ENETUNREACH;
+        }
+        o.nexthop = r->gateway;
+    }
     if (mcast) {
         /* IP_MULTICAST_TTL replaces the unicast TTL; 0 keeps it on this
          * host (with the loop option). */
         o = (ln_ip_opts){ .ttl = s->mc_ttl, .ttl_set = true, .mc_loop = s->mc_loop,
-                          .oif = s->mc_if };
+                          .oif = s->mc_if ? s->mc_if : s->dev };
     }
     int rc = ln_ip_output(n, p, src, dst, LN_IPPROTO_UDP, &o);
     if (rc == LN_ENOBUFS) LN_MIB_INC(n, UdpSndbufErrors);
@@ -533,10 +573,16 @@ static void enqueue(ln_udp_sock *s, ln_pkt *pkt, uint32_t src, uint16_t sport)
 
 /* compute_score: -1 if s cannot take the datagram, else more for every
  * field that matched exactly. */
-static int score(const ln_udp_sock *s, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+static int score(const ln_udp_sock *s, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                 const ln_iface *in_if, bool check_dev)
 {
     if (s->lport != dport) return -1;
     int sc = 0;
+    if (s->dev && check_dev) {
+        /* A device-bound socket hears only that device (not loopback). */
+        if (s->dev != in_if) return -1;
+        sc += 4;
+    }
     if (s->laddr) {
         if (s->laddr != dst) return -1;
         sc += 4;
@@ -548,12 +594,15 @@ static int score(const ln_udp_sock *s, uint32_t src, uint16_t sport, uint32_t ds
     return sc;
 }
 
-static ln_udp_sock *lookup(ln_node *n, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+/* in_if is the arrival interface (NULL: loopback); check_dev false
+ * ignores device bindings (an ICMP error quoting what we sent). */
+static ln_udp_sock *lookup(ln_node *n, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                           const ln_iface *in_if, bool check_dev)
 {
     ln_udp_sock *best = NULL;
     int best_sc = -1;
     for (ln_udp_sock *s = n->udp->socks; s; s = s->next) {
-        int sc = score(s, src, sport, dst, dport);
+        int sc = score(s, src, sport, dst, dport, in_if, check_dev);
         if (sc > best_sc) { best = s; best_sc = sc; }
     }
     return best;
@@ -568,6 +617,7 @@ static ln_udp_sock *lookup(ln_node *n, uint32_t src, uint16_t sport, uint32_t ds
 static bool hears_group(const ln_udp_sock *s, const ln_ip_info *ip, uint16_t sport, uint16_t dport)
 {
     if (s->lport != dport) return false;
+    if (s->dev && s->dev != ip->in_if) return false;
     if (s->laddr && s->laddr != ip->dst) return false;
     if (s->rport && (s->raddr != ip->src || s->rport != sport)) return false;
     if (ln_ip_is_mcast(ip->dst) && !s->mc_all && !joined(s, ip->dst, ip->in_if)) return false;
@@ -644,7 +694,7 @@ static void udp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
         return;
     }
 
-    ln_udp_sock *s = lookup(n, ip->src, sport, ip->dst, dport);
+    ln_udp_sock *s = lookup(n, ip->src, sport, ip->dst, dport, ip->in_if, true);
     if (!s) {
         if (LN_TRACE_ON(n->net, LN_TR_UDP)) {
             char a[16], b[16];
@@ -691,7 +741,7 @@ static void on_icmp(ln_icmp_sock *is, const ln_icmp_msg *m, void *arg)
     if (m->quote_len < qhl + 4) return;
     const uint8_t *l4 = m->quote + qhl;
     uint16_t sport = ln_get16(l4), dport = ln_get16(l4 + 2);
-    ln_udp_sock *s = lookup(n, m->orig_dst, dport, m->orig_src, sport);
+    ln_udp_sock *s = lookup(n, m->orig_dst, dport, m->orig_src, sport, NULL, false);
     if (!s || !s->rport) return;
     int e = unreach_err(m->code);
     if (!e) return;

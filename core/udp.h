@@ -59,10 +59,14 @@ void ln_udp_close(ln_udp_sock *s);
  * (default 1: this host's own sockets get a copy when it is a member), IF
  * (the interface index + 1 to send by, 0: the route's), ALL (default 1: a
  * socket bound to the port hears every group the host joined, not only
- * its own). */
+ * its own).  BINDTODEVICE (SO_BINDTODEVICE: the interface index + 1, 0:
+ * none): the socket sends by that interface and hears only what arrives
+ * on it; two sockets bound to different devices may share a port; and
+ * while the interface has no address, a datagram to 255.255.255.255
+ * leaves from 0.0.0.0 (a DHCP client; see ln_udp_sendto). */
 typedef enum { LN_UDP_OPT_BROADCAST, LN_UDP_OPT_REUSEADDR, LN_UDP_OPT_RCVBUF,
                LN_UDP_OPT_TTL, LN_UDP_OPT_MCAST_TTL, LN_UDP_OPT_MCAST_LOOP,
-               LN_UDP_OPT_MCAST_IF, LN_UDP_OPT_MCAST_ALL } ln_udp_opt;
+               LN_UDP_OPT_MCAST_IF, LN_UDP_OPT_MCAST_ALL, LN_UDP_OPT_BINDTODEVICE } ln_udp_opt;
 int ln_udp_setopt(ln_udp_sock *s, ln_udp_opt opt, int64_t value);
 int ln_udp_getopt(const ln_udp_sock *s, ln_udp_opt opt, int64_t *value);
 

@@ -252,6 +252,7 @@ int luaopen_lunet(lua_State *L)
     lnl_open_icmp(L);
     lnl_open_tcp(L);                                   /* after Node: adds h:tcp() ... */
     lnl_open_udp(L);
+    lnl_open_dhcp(L);                                  /* lunet.dhcp */
     lnl_open_firewall(L);                              /* after Node: adds h:firewall() ... */
     lnl_open_intercept(L);                             /* after Net: adds net:intercept() */
     lnl_open_task(L);                                  /* also lunet.sleep */

@@ -412,6 +412,15 @@ static int node_arp_set(lua_State *L)
     uint8_t mac[6];
     check_mac(L, 3, mac, F);
     ln_iface *ifc = NULL;
+    bool temporary = false;
+    if (!lua_isnoneornil(L, 5)) {
+        static const char *const known[] = {"temporary", NULL};
+        lnl_checkopts(L, 5, F, known);
+        if (lnl_optfield(L, 5, "temporary")) {
+            temporary = lua_toboolean(L, -1);
+            lua_pop(L, 1);
+        }
+    }
     if (!lua_isnoneornil(L, 4)) {
         ifc = lnl_argiface(L, 4, nd, F);
     } else {
@@ -421,7 +430,7 @@ static int node_arp_set(lua_State *L)
         }
         if (!ifc) ifc = first_iface(L, nd, F);
     }
-    int rc = ln_arp_set(nd, ifc, ip, mac);
+    int rc = temporary ? ln_arp_learn(nd, ifc, ip, mac) : ln_arp_set(nd, ifc, ip, mac);
     if (rc != 0) luaL_error(L, "%s: %s", F, ln_strerror(rc));
     lua_settop(L, 1);
     return 1;

@@ -93,11 +93,13 @@ static const struct uopt {
     {"multicast_loop", LN_UDP_OPT_MCAST_LOOP, 'b'},
     {"multicast_if", LN_UDP_OPT_MCAST_IF, 'f'},
     {"multicast_all", LN_UDP_OPT_MCAST_ALL, 'b'},
+    {"bindtodevice", LN_UDP_OPT_BINDTODEVICE, 'f'},
     {NULL, 0, 0},
 };
 
 static const char *const new_opts[] = {"broadcast", "reuseaddr", "rcvbuf", "ttl", "multicast_ttl",
-                                       "multicast_loop", "multicast_if", "multicast_all", NULL};
+                                       "multicast_loop", "multicast_if", "multicast_all", "bindtodevice",
+                                       NULL};
 
 /* The option named by argument arg of fname. */
 static const struct uopt *find_opt(lua_State *L, int arg, const char *fname)
@@ -561,7 +563,7 @@ static int udp_tostring(lua_State *L)
 }
 
 /* h:udp{broadcast=, reuseaddr=, rcvbuf=, ttl=, multicast_ttl=, multicast_loop=,
- *       multicast_if=, multicast_all=} */
+ *       multicast_if=, multicast_all=, bindtodevice=} */
 static int node_udp(lua_State *L)
 {
     const char *F = "node:udp";

@@ -296,6 +296,7 @@ void lnl_socks_close_all(lnl_net *n);
 /* ---- l_tcp.c, l_udp.c ---------------------------------------------------- */
 void lnl_open_tcp(lua_State *L);              /* also h:tcp/listen/connect/sockets */
 void lnl_open_udp(lua_State *L);              /* also h:udp */
+void lnl_open_dhcp(lua_State *L);             /* lunet.dhcp.encode/decode (l_dhcp.c) */
 /* Network closing: forget every engine socket (ln_net_free frees them). */
 void lnl_tcp_close_all(lnl_net *n);
 void lnl_udp_close_all(lnl_net *n);

@@ -444,4 +444,10 @@ for _, name in ipairs({"echo_server", "discard_server", "bulk_send", "sink", "ht
   M[name] = tcpapps[name]
 end
 
+-- DHCP (lunet/dhcp.lua): h:dhcp_server{...}, h:dhcp([iface,] {...}).
+local dhcp = require("lunet.dhcp")
+Node.dhcp_server = dhcp.dhcp_server
+Node.dhcp = dhcp.dhcp
+M.dhcp_server, M.dhcp = dhcp.dhcp_server, dhcp.dhcp
+
 return M
