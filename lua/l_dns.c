@@ -326,7 +326,7 @@ static int enc_rr(enc *e, int idx)
 {
     uint16_t type = enc_code(e, idx, "type", -1, false);
     uint16_t klass = enc_code(e, idx, "class", LNL_DNS_C_IN, true);
-    uint32_t ttl = (uint32_t)enc_int(e, idx, "ttl", 0, 0x7FFFFFFF);   /* RFC 2181 8 */
+    uint32_t ttl = (uint32_t)enc_int(e, idx, "ttl", 0, 0xFFFFFFFF);
     TRY(enc_name_field(e, idx, "name", true));
     TRY(lnl_dns_put_u16(&e->w, type));
     TRY(lnl_dns_put_u16(&e->w, klass));

@@ -650,6 +650,15 @@ function M.dns_server(h, opts)
 
   local function count(r) srv.rcodes[r.rcode] = (srv.rcodes[r.rcode] or 0) + 1 end
 
+  -- srv.answer(query bytes [, max]) -> reply bytes | nil (silence): the
+  -- server without the network, for tests and the fuzz target.
+  function srv.answer(d, max)
+    local r = answer(d)
+    if not r then return nil end
+    count(r)
+    return (M.encode(r, {max = max or 65535}))
+  end
+
   local u = h:udp()
   local ok, err = u:bind(port)
   if not ok then u:close(); return nil, err end
