@@ -191,6 +191,12 @@ end
 -- /etc/hosts answers A and AAAA by the address family, and PTR by a
 -- reverse search (as glibc's files backend does for gethostbyaddr).
 local function hosts_lookup(s, name, qtype)
+  -- RFC 6761 6.3: localhost is the loopback address, whatever the tables say
+  local n = norm(name)
+  if n == "localhost" or n:sub(-10) == ".localhost" then
+    if qtype == "A" then return {"127.0.0.1"} end
+    if qtype == "AAAA" then return {"::1"} end
+  end
   if qtype == "PTR" then
     local ip = name:match("^(%d+%.%d+%.%d+%.%d+)%.in%-addr%.arpa$")
     if not ip then return nil end
@@ -285,7 +291,7 @@ local function query(h, s, qname, qtype, o)
   local start = 0
   if s.rotate then start = s.rot; s.rot = s.rot + 1 end
   local function finish(...)
-    for _, u in pairs(socks) do u:close() end
+    for i = 1, n do if socks[i] then socks[i]:close() end end
     return ...
   end
   for try = 0, o.attempts - 1 do
@@ -689,10 +695,11 @@ function M.dns_server(h, opts)
       if not c then break end
       h:spawn(function()
         while true do
-          local hdr = c:receive(2)
+          -- BIND's tcp-idle-timeout: 30 s
+          local hdr = c:receive(2, {timeout = "30s"})
           if not hdr or #hdr < 2 then break end
           local n = string.unpack(">I2", hdr)
-          local d = c:receive(n)
+          local d = c:receive(n, {timeout = "30s"})
           if not d or #d < n then drop("TCP message cut short"); break end
           srv.queries = srv.queries + 1
           srv.tcp_queries = srv.tcp_queries + 1

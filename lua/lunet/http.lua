@@ -141,8 +141,11 @@ local function read_chunked(r, max)
   while true do
     local line, err = r.line(1024)
     if not line then return nil, err end
-    local hex = line:match("^(%x+)[ \t]*;?.*$") or line:match("^(%x+)$")
-    if not hex or #hex > 8 then return nil, "bad chunk size" end
+    -- chunk-size [ chunk-ext ]: hex digits, then nothing or ";..."
+    local hex, rest = line:match("^(%x+)(.*)$")
+    if not hex or #hex > 8 or not (rest == "" or rest:find("^[ \t]*;")) then
+      return nil, "bad chunk size"
+    end
     local n = tonumber(hex, 16)
     if n == 0 then break end
     total = total + n
@@ -262,6 +265,11 @@ function M.http_server(h, port, opts)
         elseif version == "1.1" and not headers.host then
           why, body = "no Host field", "no Host field\n"     -- RFC 9112 3.2: 400
         else
+          -- RFC 9110 10.1.1: a client waiting to send its body (curl,
+          -- past 1 KB) is told to go on
+          if version == "1.1" and (headers.expect or ""):lower() == "100-continue" then
+            c:send("HTTP/1.1 100 Continue\r\n\r\n")
+          end
           local rbody, berr = read_body(r, headers, max_body, false)
           if not rbody then
             if berr == "closed" or berr == "timeout" or berr == "reset" then return false end

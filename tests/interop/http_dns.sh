@@ -19,7 +19,9 @@ need curl "apt-get install curl"
 need getent "libc-bin"
 need tshark "apt-get install tshark"
 setup_ns
-trap 'rm -rf "/etc/netns/$NS"; cleanup' EXIT
+# /etc/netns too, when this driver makes it (rmdir leaves it if not empty)
+[ -d /etc/netns ] && made_netns= || made_netns=1
+trap 'rm -rf "/etc/netns/$NS"; [ -n "$made_netns" ] && rmdir /etc/netns 2>/dev/null; cleanup' EXIT
 mkdir -p "/etc/netns/$NS" || skip "cannot create /etc/netns/$NS"
 printf 'nameserver 10.77.0.2\noptions timeout:1 attempts:2\n' >"/etc/netns/$NS/resolv.conf"
 

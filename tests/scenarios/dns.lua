@@ -194,6 +194,8 @@ test("the hosts table comes first; the cache keeps an answer for its TTL", funct
   expect(l.h1:resolve("server.lab")):eq("10.0.0.42")
   expect(l.h1:resolve("alias.lab", {type = "AAAA"})):eq("2001:db8::43")
   expect(l.h1:hosts()["alias.lab"][1]):eq("10.0.0.43")
+  expect(l.h1:resolve("localhost")):eq("127.0.0.1")   -- RFC 6761 6.3
+  expect(l.h1:resolve("db.localhost", {type = "AAAA"})):eq("::1")
   expect(function() l.h1:resolve("www.lab") end):raises("resolve: not inside a task")
   local r = run_task(net, l.h1, function()
     local o = {}

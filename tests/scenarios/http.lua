@@ -123,6 +123,9 @@ test("bad requests: 400, 414, 431, 505, 501, and the connection closes", functio
       raw(l, "POST /echo HTTP/1.1\r\nHost: h2\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"),
       raw(l, "POST /echo HTTP/1.1\r\nHost: h2\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" ..
              "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"),
+      raw(l, "POST /echo HTTP/1.1\r\nHost: h2\r\nExpect: 100-continue\r\nContent-Length: 2\r\n" ..
+             "Connection: close\r\n\r\nhi"),
+      raw(l, "POST /echo HTTP/1.1\r\nHost: h2\r\nTransfer-Encoding: chunked\r\n\r\n3 x\r\nabc\r\n0\r\n\r\n"),
     }
   end)
   local function status(s) return tonumber(s:match("^HTTP/1%.1 (%d+)")) end
@@ -137,6 +140,8 @@ test("bad requests: 400, 414, 431, 505, 501, and the connection closes", functio
   expect(status(r[8])):eq(400)
   expect(status(r[9])):eq(201)                      -- a chunked request body is read
   expect(r[9]:find("POST abcde$")):truthy()
+  expect(r[10]:find("^HTTP/1%.1 100 Continue\r\n\r\nHTTP/1%.1 201 Created\r\n")):truthy()
+  expect(status(r[11])):eq(400)                     -- "3 x": not a chunk size
   expect(l.srv.errors["no Host field"]):eq(1)
   expect(l.srv.errors["header section too large"]):eq(1)
 end)
