@@ -342,33 +342,14 @@ static int enc_rr(enc *e, int idx)
 
 static const char *const enc_opts[] = {"max", "tcp", NULL};
 
-/* lunet.dns.encode(msg [, {max = bytes, tcp = bool}]) -> bytes, truncated
- * Records that do not fit in max (default 65535) are left out, whole: in
- * the answer or authority section that sets TC (the client retries over
- * TCP); in the additional section it does not (RFC 2181 9).  tcp puts the
- * two-byte length in front (RFC 1035 4.2.2). */
-static int dns_encode(lua_State *L)
+/* One pass over the message at index 1 into buf (cap bytes): its length.
+ * *truncated: a record of the answer or authority section was left out;
+ * *full: any record was. */
+static size_t encode_pass(lua_State *L, uint8_t *buf, size_t cap, bool *truncated, bool *full)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    size_t max = LNL_DNS_MSG_MAX;
-    bool tcp = false;
-    if (!lua_isnoneornil(L, 2)) {
-        luaL_checktype(L, 2, LUA_TTABLE);
-        lnl_checkopts(L, 2, F_ENC, enc_opts);
-        if (lua_getfield(L, 2, "max") != LUA_TNIL) {
-            lua_Integer m = lua_tointeger(L, -1);
-            if (m < 512 || m > LNL_DNS_MSG_MAX)
-                luaL_error(L, "%s: max must be an integer in 512..65535", F_ENC);
-            max = (size_t)m;
-        }
-        lua_getfield(L, 2, "tcp");
-        tcp = lua_toboolean(L, -1);
-        lua_settop(L, 2);
-    }
-    lua_settop(L, 2);
+    int base = lua_gettop(L);
     enc e = {.L = L};
-    uint8_t *buf = lua_newuserdatauv(L, 2 + LNL_DNS_MSG_MAX, 0);     /* at 3 */
-    lnl_dns_wr_init(&e.w, buf + 2, max);
+    lnl_dns_wr_init(&e.w, buf, cap);
 
     lnl_dns_hdr h = {0};
     h.id = (uint16_t)enc_int(&e, 1, "id", 0, 65535);
@@ -389,10 +370,11 @@ static int dns_encode(lua_State *L)
     } else if (t != LUA_TNIL) {
         h.flags |= (uint16_t)enc_int(&e, 1, "rcode", 0, 15);
     }
-    lua_pop(L, 1);
+    lua_settop(L, base);
     lnl_dns_put_header(&e.w, &h);
 
-    bool truncated = false, stop = false;
+    bool stop = false;
+    *truncated = *full = false;
     for (int sec = 0; sec < 4; sec++) {
         int st = lua_getfield(L, 1, sections[sec]);
         if (st != LUA_TNIL && st != LUA_TTABLE)
@@ -412,24 +394,63 @@ static int dns_encode(lua_State *L)
                 rc = enc_name_field(&e, item, "name", true);
                 if (!rc) rc = lnl_dns_put_u16(&e.w, qt);
                 if (!rc) rc = lnl_dns_put_u16(&e.w, qc);
-                if (rc) luaL_error(L, "%s: the question does not fit in %d bytes", F_ENC, (int)max);
+                if (rc && cap >= LNL_DNS_MSG_MAX)
+                    luaL_error(L, "%s: the questions do not fit in %d bytes", F_ENC, (int)cap);
             } else {
                 rc = enc_rr(&e, item);
             }
             if (rc) {
                 lnl_dns_wr_undo(&e.w, m);
-                stop = true;
-                if (sec < 3) truncated = true;
+                stop = *full = true;
+                if (sec < 3) *truncated = true;
             } else {
                 h.count[sec]++;
             }
             lua_settop(L, list);
         }
-        lua_settop(L, 3);
+        lua_settop(L, base);
     }
-    if (truncated) h.flags |= LNL_DNS_F_TC;
+    if (*truncated) h.flags |= LNL_DNS_F_TC;
     lnl_dns_patch_header(&e.w, &h);
-    size_t len = e.w.len;
+    return e.w.len;
+}
+
+/* lunet.dns.encode(msg [, {max = bytes, tcp = bool}]) -> bytes, truncated
+ * Records that do not fit in max (default 65535) are left out, whole: in
+ * the answer or authority section that sets TC (the client retries over
+ * TCP); in the additional section it does not (RFC 2181 9).  tcp puts the
+ * two-byte length in front (RFC 1035 4.2.2).
+ *
+ * Most messages fit in 512 bytes: the first pass writes into the C stack,
+ * and only a message that did not fit is written again into a buffer of
+ * max bytes (the passes are deterministic, so the second just goes on
+ * further). */
+static int dns_encode(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    size_t max = LNL_DNS_MSG_MAX;
+    bool tcp = false;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lnl_checkopts(L, 2, F_ENC, enc_opts);
+        if (lua_getfield(L, 2, "max") != LUA_TNIL) {
+            lua_Integer m = lua_tointeger(L, -1);
+            if (m < 512 || m > LNL_DNS_MSG_MAX)
+                luaL_error(L, "%s: max must be an integer in 512..65535", F_ENC);
+            max = (size_t)m;
+        }
+        lua_getfield(L, 2, "tcp");
+        tcp = lua_toboolean(L, -1);
+    }
+    lua_settop(L, 2);
+    uint8_t small[2 + LNL_DNS_UDP_MAX];
+    uint8_t *buf = small;
+    bool truncated, full;
+    size_t len = encode_pass(L, buf + 2, LNL_DNS_UDP_MAX, &truncated, &full);
+    if (full && max > LNL_DNS_UDP_MAX) {
+        buf = lua_newuserdatauv(L, 2 + max, 0);
+        len = encode_pass(L, buf + 2, max, &truncated, &full);
+    }
     if (tcp) {
         buf[0] = (uint8_t)(len >> 8);
         buf[1] = (uint8_t)len;

@@ -286,7 +286,7 @@ local function query(h, s, qname, qtype, o)
   local id = s.rng:int(0, 65535)
   local msg = {id = id, rd = true, questions = {{name = qname, type = qtype}}}
   local q = M.encode(msg)
-  local qtcp = M.encode(msg, {tcp = true})
+  local qtcp = string.pack(">s2", q)            -- RFC 1035 4.2.2, for a TC fallback
   local socks, bad, last = {}, {}, "timeout"
   local start = 0
   if s.rotate then start = s.rot; s.rot = s.rot + 1 end
