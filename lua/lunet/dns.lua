@@ -64,10 +64,20 @@ local function valid_name(s)
   return type(s) == "string" and (pcall(M.encode, {questions = {{name = s}}}))
 end
 
--- "10.0.0.2" -> "2.0.0.10.in-addr.arpa" (RFC 1035 3.5)
+-- "10.0.0.2" -> "2.0.0.10.in-addr.arpa" (RFC 1035 3.5);
+-- "2001:db8::2" -> "2.0.0.0. ... .8.b.d.0.1.0.0.2.ip6.arpa" (RFC 3596 2.5),
+-- its 16 bytes taken from the wire encoder (inet_pton) rather than parsed
+-- again here.
 local function reverse_name(ip)
   local a, b, c, d = ip:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
-  return string.format("%s.%s.%s.%s.in-addr.arpa", d, c, b, a)
+  if a then return string.format("%s.%s.%s.%s.in-addr.arpa", d, c, b, a) end
+  local bytes = M.encode({answers = {{name = ".", type = "AAAA", data = ip}}}):sub(-16)
+  local nib = {}
+  for i = 16, 1, -1 do
+    local x = bytes:byte(i)
+    nib[#nib + 1] = string.format("%x.%x", x & 15, x >> 4)
+  end
+  return table.concat(nib, ".") .. ".ip6.arpa"
 end
 M.reverse_name = reverse_name
 
@@ -198,14 +208,10 @@ local function hosts_lookup(s, name, qtype)
     if qtype == "AAAA" then return {"::1"} end
   end
   if qtype == "PTR" then
-    local ip = name:match("^(%d+%.%d+%.%d+%.%d+)%.in%-addr%.arpa$")
-    if not ip then return nil end
-    local a, b, c, d = ip:match("(%d+)%.(%d+)%.(%d+)%.(%d+)")
-    ip = table.concat({d, c, b, a}, ".")
     local found = {}
     for _, n in ipairs(sorted_keys(s.hosts)) do
       for _, x in ipairs(s.hosts[n]) do
-        if x == ip then found[#found + 1] = n end
+        if reverse_name(x) == norm(name) then found[#found + 1] = n end
       end
     end
     return #found > 0 and found or nil
@@ -400,7 +406,7 @@ function M.resolve(h, name, opts)
   if qtype == "A" and is_ipv4(name) or qtype == "AAAA" and is_ipv6(name) then
     return name, {name = name, answers = {name}, via = "literal"}
   end
-  if qtype == "PTR" and is_ipv4(name) then name = reverse_name(name) end
+  if qtype == "PTR" and (is_ipv4(name) or is_ipv6(name)) then name = reverse_name(name) end
   if not valid_name(name) then error(string.format('%s: "%s" is not a valid name', F, name), 2) end
   local s = st(h)
   local o = {timeout = opts.timeout and lunet.time(opts.timeout) or s.timeout,
@@ -541,9 +547,11 @@ function M.dns_server(h, opts)
   -- Reverse records for every address (reverse = true), unless given.
   if opts.reverse then
     for _, name in ipairs(sorted_keys(z.names)) do
-      for _, a in ipairs(z.names[name].A or {}) do
-        local r = reverse_name(a)
-        if not z.names[r] then z.names[r] = {PTR = {name}, ttl = z.names[name].ttl} end
+      for _, t in ipairs({"A", "AAAA"}) do
+        for _, a in ipairs(z.names[name][t] or {}) do
+          local r = reverse_name(a)
+          if not z.names[r] then z.names[r] = {PTR = {name}, ttl = z.names[name].ttl} end
+        end
       end
     end
   end

@@ -41,6 +41,7 @@ test("resolve over UDP: A in zone order, AAAA, CNAME chains, PTR, TXT", function
     out.both6 = l.h1:resolve("both.lab", {type = "AAAA"})
     out.web, out.rweb = l.h1:resolve("web.lab")
     out.ptr = l.h1:resolve("10.0.0.2", {type = "PTR"})
+    out.ptr6, out.rptr6 = l.h1:resolve("2001:db8::2", {type = "PTR"})
     out.txt = l.h1:resolve("t.lab", {type = "TXT"})
     out.lit = l.h1:resolve("10.9.9.9")
     return out
@@ -56,9 +57,11 @@ test("resolve over UDP: A in zone order, AAAA, CNAME chains, PTR, TXT", function
   expect(r.web):eq("10.0.0.2")
   expect(r.rweb.cname):eq("server.lab")
   expect(r.ptr):eq("server.lab")
+  expect(r.ptr6):eq("v6.lab")
+  expect(r.rptr6.name):eq("2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa")
   expect(r.txt[1]):eq("hello")
   expect(r.lit):eq("10.9.9.9")
-  expect(l.srv.rcodes.NOERROR):eq(7)
+  expect(l.srv.rcodes.NOERROR):eq(8)
 end)
 
 test("NXDOMAIN, NODATA, REFUSED, an empty non-terminal, a CNAME out of the zone", function(net)
@@ -204,12 +207,14 @@ test("the hosts table comes first; the cache keeps an answer for its TTL", funct
     lunet.sleep("11s")                    -- its TTL is 10 s
     o[3] = select(2, l.h1:resolve("a.deep.lab")).via
     o[4] = l.h1:resolve("10.0.0.43", {type = "PTR"})
+    o[5] = l.h1:resolve("2001:db8::43", {type = "PTR"})
     return o
   end)
   expect(r[1]):eq("dns")
   expect(r[2]):eq("cache")
   expect(r[3]):eq("dns")
   expect(r[4]):eq("alias.lab")
+  expect(r[5]):eq("alias.lab")
   expect(l.srv.queries):eq(2)
 end)
 
