@@ -260,6 +260,7 @@ int luaopen_lunet(lua_State *L)
     lnl_open_clock(L);                                 /* lunet.wallclock, for lunet test */
     lnl_open_packet(L);                                /* after Node: lunet.packet, h:inject ... */
     lnl_open_rng(L);                                   /* after Net: net:rng */
+    lnl_open_dns(L);                                   /* lunet.dns; lunet/dns.lua adds the rest */
 
     static const luaL_Reg f[] = {
         {"net", lnl_net_new}, {"now", l_now}, {"current_net", l_current_net},

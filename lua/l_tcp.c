@@ -586,6 +586,7 @@ static int tcp_connect(lua_State *L)
 {
     const char *F = F_PREFIX "connect";
     lnl_tsock *k = lnl_tcp_check(L, F);
+    if (lnl_is_hostname(L, 2)) return lnl_resolve_arg(L, k->n, k->node, 2, F, tcp_connect);
     uint32_t addr = lnl_argaddr(L, 2, NULL, F);
     lua_Integer port = check_port(L, 3, F);
     ln_time deadline = opt_deadline(L, 4, k->n, F, connect_opts);
@@ -1123,6 +1124,7 @@ static int node_connect(lua_State *L)
 {
     const char *F = "node:connect";
     lnl_handle *h = checknode(L, F, LNL_OBSERVE);
+    if (lnl_is_hostname(L, 2)) return lnl_resolve_arg(L, h->n, h->obj, 2, F, node_connect);
     uint32_t addr = lnl_argaddr(L, 2, NULL, F);
     lua_Integer port = check_port(L, 3, F);
     if (!lua_isnoneornil(L, 4)) lnl_checkopts(L, 4, F, hconnect_opts);

@@ -308,6 +308,7 @@ static int udp_connect(lua_State *L)
         if (!k->s) return lnl_push_err(L, LN_ECLOSED);
         return lnl_push_rc(L, ln_udp_connect(k->s, 0, 0));
     }
+    if (lnl_is_hostname(L, 2)) return lnl_resolve_arg(L, k->n, k->node, 2, F, udp_connect);
     uint32_t addr = lnl_argaddr(L, 2, NULL, F);
     lua_Integer port = check_port(L, 3, 1, F);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
@@ -355,6 +356,7 @@ static int udp_sendto(lua_State *L)
     const char *F = F_PREFIX "sendto";
     lnl_usock *k = checksock(L, F);
     if (lua_type(L, 2) != LUA_TSTRING) lnl_typeerror(L, 2, F, "string");
+    if (lnl_is_hostname(L, 3)) return lnl_resolve_arg(L, k->n, k->node, 3, F, udp_sendto);
     uint32_t dst = lnl_argaddr(L, 3, NULL, F);
     lua_Integer port = check_port(L, 4, 1, F);
     return do_send(L, k, 2, 5, dst, (uint16_t)port, F);

@@ -257,6 +257,17 @@ void lnl_open_task(lua_State *L);
 void lnl_open_filter(lua_State *L);           /* lunet.filter (l_filter.c) */
 void lnl_open_clock(lua_State *L);            /* lunet.wallclock (l_clock.c) */
 void lnl_open_rng(lua_State *L);              /* net:rng (l_rng.c) */
+void lnl_open_dns(lua_State *L);              /* lunet.dns.encode/decode (l_dns.c) */
+/* A host name (a string with a letter, not an IPv6 address or a prefix)
+ * at argument arg, where an address is expected. */
+bool lnl_is_hostname(lua_State *L, int arg);
+/* Resolve the name at argument arg for node nd through lunet.dns (which
+ * blocks, so only in a task, unless h:hosts knows it), put the address in
+ * its place and return again(L); when the name does not resolve, return
+ * nil, why.  For the socket calls that take an address: call it first
+ * thing, with the function itself as again. */
+int lnl_resolve_arg(lua_State *L, lnl_net *n, struct ln_node *nd, int arg, const char *fname,
+                    lua_CFunction again);
 int  lnl_spawn(lua_State *L, lnl_net *n, struct ln_node *node, int fidx, const char *fname);
 /* The task running on L, or NULL (pushes nothing). */
 lnl_task *lnl_current_task(lua_State *L);

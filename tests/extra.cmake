@@ -70,6 +70,7 @@ set(FUZZ_RUNS_fuzz_pkt 3000)
 set(FUZZ_RUNS_fuzz_dist 20000)
 set(FUZZ_RUNS_fuzz_bridge 1000)
 set(FUZZ_RUNS_fuzz_dhcp 20000)
+set(FUZZ_RUNS_fuzz_dns 1500)
 set(FUZZ_SAN -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 if(LUNET_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
@@ -132,7 +133,7 @@ set_tests_properties(mpi.errors PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
 # root, /dev/net/tun, ip(8) or a namespace that works.  They go by the
 # wall clock, so they take turns (RESOURCE_LOCK) rather than compete for
 # the two cores of a CI machine.
-foreach(s transfer loss options close ping synflood pcap)
+foreach(s transfer loss options close ping synflood pcap http_dns)
   add_test(NAME interop.${s}
            COMMAND bash ${CMAKE_SOURCE_DIR}/tests/interop/${s}.sh $<TARGET_FILE:lunet>)
 endforeach()
@@ -141,5 +142,5 @@ endforeach()
 add_test(NAME interop.tw_counter
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/interop/close.sh $<TARGET_FILE:lunet> tw)
 set_tests_properties(interop.transfer interop.loss interop.options interop.close interop.ping interop.synflood
-                     interop.pcap interop.tw_counter
+                     interop.pcap interop.tw_counter interop.http_dns
                      PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 RESOURCE_LOCK interop)

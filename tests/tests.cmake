@@ -7,6 +7,9 @@ foreach(src ${UNIT_TESTS})
   target_link_libraries(${name} PRIVATE lunetcore)
   add_test(NAME unit.${name} COMMAND ${name})
 endforeach()
+# The binding's wire formats are plain C too (no Lua): tested the same way.
+target_sources(test_dns_wire PRIVATE ${CMAKE_SOURCE_DIR}/lua/dns_wire.c)
+target_include_directories(test_dns_wire PRIVATE ${CMAKE_SOURCE_DIR}/lua)
 
 # Scenario tests: each tests/scenarios/*.lua runs through `lunet test`.
 # They run in the build directory, not the source tree: a test finds its

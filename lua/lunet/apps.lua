@@ -1,6 +1,8 @@
 -- lunet.apps - ping and traceroute, installed as Node methods (and the TCP
 -- applications of lunet.tcpapps: echo_server, discard_server, bulk_send,
--- sink, http_server, http_get).
+-- sink; of lunet.http: http_server, http_get, http_connect; of lunet.dns:
+-- dns_server, dns_servers, hosts, resolve).  Every destination may be a
+-- host name, resolved by lunet.dns.dst_addr.
 --
 -- Both are plain tasks built on the ICMP socket of docs/lua-api.md
 -- (node:icmp_socket(), sock:echo, sock:probe, sock:receive(timeout)); they
@@ -93,6 +95,7 @@ local function is_port(v)
 end
 
 local dst_string = require("lunet.util").dst_string
+local dns = require("lunet.dns")
 
 -- iputils' rtt printing: fewer decimals as the time grows.
 local function fmt_rtt(rtt)
@@ -187,10 +190,19 @@ end}
 
 function M.ping(h, dst, opts)
   opts = check_opts("ping", opts, PING_OPTS)
-  dst = dst_string("ping", dst)
+  if not dns.is_name(dst) then dst_string("ping", dst) end   -- a bad one raises before the task check
   if not in_task() then
     error("ping: not inside a task (use host:spawn)", 2)
   end
+  local shown = dst
+  local addr, why = dns.dst_addr(h, "ping", dst)
+  if not addr then
+    -- iputils: "ping: nosuch.lab: Name or service not known"
+    if not opts.quiet then print(string.format("ping: %s: %s", dst, why)) end
+    return nil, why
+  end
+  dst = addr
+  if not dns.is_name(shown) then shown = addr end
   local count = opts.count or 4
   local interval = ns(opts.interval or "1s")
   local size = opts.size or 56
@@ -199,7 +211,7 @@ function M.ping(h, dst, opts)
   local out = quiet and function() end or print
 
   local sock = h:icmp_socket()
-  out(string.format("PING %s (%s) %d(%d) bytes of data.", dst, dst, size, size + 28))
+  out(string.format("PING %s (%s) %d(%d) bytes of data.", shown, dst, size, size + 28))
 
   local start = lunet.now()
   local sent_at, answered = {}, {}
@@ -299,7 +311,7 @@ function M.ping(h, dst, opts)
   end
 
   out("")
-  out(string.format("--- %s ping statistics ---", dst))
+  out(string.format("--- %s ping statistics ---", shown))
   for _, l in ipairs(ping_summary(r)) do out(l) end
   r.dst = dst
   return setmetatable(r, PingResult)
@@ -329,10 +341,18 @@ local NOTE = {
 
 function M.traceroute(h, dst, opts)
   opts = check_opts("traceroute", opts, TR_OPTS)
-  dst = dst_string("traceroute", dst)
+  if not dns.is_name(dst) then dst_string("traceroute", dst) end
   if not in_task() then
     error("traceroute: not inside a task (use host:spawn)", 2)
   end
+  local shown = dst
+  local addr, why = dns.dst_addr(h, "traceroute", dst)
+  if not addr then
+    if not opts.quiet then print(string.format("%s: %s", dst, why)) end
+    return nil, why
+  end
+  dst = addr
+  if not dns.is_name(shown) then shown = addr end
   local max_hops = opts.max_hops or 30
   local probes = opts.probes or 3
   local timeout = ns(opts.timeout or "1s")
@@ -344,7 +364,7 @@ function M.traceroute(h, dst, opts)
 
   local sock = h:icmp_socket()
   out(string.format("traceroute to %s (%s), %d hops max, %d byte packets",
-                    dst, dst, max_hops, size + 28))
+                    shown, dst, max_hops, size + 28))
 
   local hops = { reached = false }
   local n = 0   -- probes sent so far
@@ -436,12 +456,21 @@ local Node = node_methods()
 Node.ping = M.ping
 Node.traceroute = M.traceroute
 
--- TCP applications (lunet/tcpapps.lua): echo, discard, bulk transfer, HTTP.
+-- TCP applications (lunet/tcpapps.lua): echo, discard, bulk transfer.
 local tcpapps = require("lunet.tcpapps")
-for _, name in ipairs({"echo_server", "discard_server", "bulk_send", "sink", "http_server",
-                       "http_get"}) do
+for _, name in ipairs({"echo_server", "discard_server", "bulk_send", "sink"}) do
   Node[name] = tcpapps[name]
   M[name] = tcpapps[name]
+end
+-- HTTP/1.1 (lunet/http.lua) and DNS (lunet/dns.lua).
+local http = require("lunet.http")
+for _, name in ipairs({"http_server", "http_get", "http_connect"}) do
+  Node[name] = http[name]
+  M[name] = http[name]
+end
+for _, name in ipairs({"dns_server", "dns_servers", "hosts", "resolve"}) do
+  Node[name] = dns[name]
+  M[name] = dns[name]
 end
 
 -- DHCP (lunet/dhcp.lua): h:dhcp_server{...}, h:dhcp([iface,] {...}).

@@ -1,6 +1,6 @@
 -- lunet.tcpapps - small TCP applications, installed as Node methods by
 -- lunet.apps: echo and discard servers, a bulk sender and a sink that
--- report like iperf, and a minimal HTTP/1.1 server and client.
+-- report like iperf.  (HTTP is lunet.http's.)
 --
 -- All of them are plain tasks on the TcpSocket API of docs/lua-api.md; read
 -- them as examples of it.  Servers return at once (they spawn their own
@@ -22,10 +22,6 @@
 --     accepts `connections` connections one after the other, reads each to
 --     EOF, closes it.  r = {bytes=, seconds= (first accept to last EOF),
 --     bps=, hash= (FNV-1a of every byte, in order: lunet.hash), conns={...}}
---   srv = h:http_server(port, {handler = function(req) return body end})
---     req = {method=, path=, version=, headers={lowercase name = value},
---            body=}; the handler returns body [, status [, headers]]
---   body, status, headers = h:http_get(dst, port, path, {timeout=})
 
 local lunet = package.loaded["lunet"] or rawget(_G, "lunet") or require("lunet")
 
@@ -218,99 +214,6 @@ function M.sink(h, port, opts)
   r.bps = r.seconds > 0 and r.bytes * 8 / r.seconds or 0
   r.hash = hash or lunet.hash("")
   return r
-end
-
-------------------------------------------------------------------------
--- HTTP
-------------------------------------------------------------------------
-
-local REASONS = {[200] = "OK", [400] = "Bad Request", [404] = "Not Found",
-                 [500] = "Internal Server Error"}
-
-local function read_headers(c)
-  local headers = {}
-  while true do
-    local line, err = c:receive("*l")
-    if not line then return nil, err end
-    if line == "" then return headers end
-    local k, v = line:match("^([^:]+):%s*(.-)%s*$")
-    if k then headers[k:lower()] = v end
-  end
-end
-
-local HTTP_OPTS = {handler = true, backlog = true, reuseaddr = true}
-
-function M.http_server(h, port, opts)
-  local F = "http_server"
-  opts = check_opts(F, opts, HTTP_OPTS)
-  local handler = opts.handler or function(req) return "hello from " .. h.name .. "\n" end
-  if type(handler) ~= "function" then error(F .. ": handler must be a function", 2) end
-  return server(h, F, port, {backlog = opts.backlog, reuseaddr = opts.reuseaddr}, function(c, srv)
-    local line = c:receive("*l")
-    if not line then return end
-    local method, path, version = line:match("^(%u+) (%S+) (HTTP/%d%.%d)$")
-    local status, body, extra = 400, "bad request\n", nil
-    local req
-    if method then
-      local headers = read_headers(c)
-      if headers then
-        req = {method = method, path = path, version = version, headers = headers}
-        local len = tonumber(headers["content-length"] or "0") or 0
-        req.body = len > 0 and c:receive(len) or ""
-        local ok, b, st, hd = pcall(handler, req)
-        if ok then
-          body, status, extra = b or "", st or 200, hd
-        else
-          body, status = "internal error\n", 500
-          print(string.format("http_server: handler failed: %s", tostring(b)))
-        end
-      end
-    end
-    body = tostring(body)
-    local head = {string.format("HTTP/1.1 %d %s", status, REASONS[status] or "Status"),
-                  "Content-Length: " .. #body, "Connection: close"}
-    -- the handler's headers in name order: pairs() order changes from one
-    -- process to the next, and these bytes go on the wire
-    local names = {}
-    for k in pairs(extra or {}) do names[#names + 1] = k end
-    table.sort(names, function(a, b) return tostring(a) < tostring(b) end)
-    for _, k in ipairs(names) do head[#head + 1] = k .. ": " .. tostring(extra[k]) end
-    c:send(table.concat(head, "\r\n") .. "\r\n\r\n" .. body)
-    srv.bytes = srv.bytes + #body
-    -- the client reads to EOF; our FIN comes after the response
-  end)
-end
-
-local GET_OPTS = {timeout = true}
-
-function M.http_get(h, dst, port, path, opts)
-  local F = "http_get"
-  dst = dst_string(F, dst)
-  check_port(F, port)
-  path = path or "/"
-  if type(path) ~= "string" or path:sub(1, 1) ~= "/" then
-    error(F .. ': path must be a string starting with "/"', 2)
-  end
-  opts = check_opts(F, opts, GET_OPTS)
-  in_task(F)
-  local io = {timeout = opts.timeout}
-  local c, err = h:connect(dst, port, {timeout = opts.timeout})
-  if not c then return nil, err end
-  local ok, serr = c:send(string.format("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
-                                        path, dst), io)
-  if not ok then c:close(); return nil, serr end
-  local line, lerr = c:receive("*l", io)
-  if not line then c:close(); return nil, lerr end
-  local status = tonumber(line:match("^HTTP/%d%.%d (%d%d%d)"))
-  if not status then c:close(); return nil, "protocol error" end
-  local headers, herr = read_headers(c)
-  if not headers then c:close(); return nil, herr end
-  local body, berr
-  local len = tonumber(headers["content-length"] or "")
-  if len then body, berr = c:receive(len, io) else body, berr = c:receive("*a", io) end
-  c:close()
-  if not body then return nil, berr end
-  return body, status, headers
 end
 
 return M

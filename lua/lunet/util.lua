@@ -4,14 +4,17 @@
 local M = {}
 
 -- A destination given as "10.0.0.2", a Node or an Iface (its first
--- address); raises at the caller's caller otherwise.
-function M.dst_string(fname, dst)
+-- address); raises at the caller's caller otherwise (or at `level`).
+-- Names are lunet.dns.dst_addr's business: it resolves them, then calls
+-- this for everything else.
+function M.dst_string(fname, dst, level)
   if type(dst) == "string" then return dst end
   if type(dst) == "userdata" then
     local ok, ip = pcall(function() return dst:ip() end)
     if ok and type(ip) == "string" then return ip end
   end
-  error(fname .. ': destination must be an address string like "10.0.0.2"', 3)
+  error(fname .. ': destination must be an address like "10.0.0.2", a host name, a Node or an Iface',
+        level or 3)
 end
 
 -- Check an options table against the known names: a set (name -> true),

@@ -1,0 +1,727 @@
+-- lunet.dns - a DNS server and a stub resolver for the virtual hosts,
+-- installed as Node methods by lunet.apps, on top of lunet.dns.encode /
+-- decode (lua/l_dns.c, the wire format in lua/dns_wire.c).
+--
+--   srv = h:dns_server{zone = {...}, ttl = 300, origin =, reverse =, port = 53}
+--     answers over UDP and TCP, like an authoritative-only server
+--     (BIND with "recursion no"): NXDOMAIN, REFUSED outside its zones,
+--     FORMERR, NOTIMP, TC over UDP past 512 bytes.
+--   h:dns_servers{"10.0.0.53", ...}      -- resolv.conf's nameserver lines
+--   h:hosts{["server.lab"] = "10.0.0.2"} -- /etc/hosts, looked up first
+--   addr, r = h:resolve("server.lab", {type = "A", timeout =, attempts =})
+--
+-- The resolver behaves like glibc's with resolv.conf's defaults (timeout
+-- 5 s, attempts 2, servers tried in order), so the retry pattern in a
+-- capture is the one a Linux client makes.  lunet.dns.dst_addr is the one
+-- helper the applications (ping, http_get, ...) call to accept a name
+-- where they accept an address; the C socket calls reach the same
+-- resolver through lunet.dns._resolve_arg (lnl_resolve_arg in l_dns.c).
+
+local lunet = package.loaded["lunet"] or rawget(_G, "lunet") or require("lunet")
+local util = require("lunet.util")
+local check_opts = util.check_opts
+
+local M = lunet.dns     -- encode and decode, from C; the rest is added here
+
+------------------------------------------------------------------------
+-- helpers
+------------------------------------------------------------------------
+
+local function in_task()
+  local _, main = coroutine.running()
+  return not main and coroutine.isyieldable()
+end
+
+local function nsarg(n) return string.format("%dns", n) end
+
+-- Names compare without case (RFC 4343) and without the final dot.
+local function norm(name)
+  name = name:lower()
+  if #name > 1 and name:sub(-1) == "." then name = name:sub(1, -2) end
+  return name
+end
+
+local function is_ipv4(s)
+  local a, b, c, d = tostring(s):match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  return a ~= nil and tonumber(a) < 256 and tonumber(b) < 256 and tonumber(c) < 256 and
+         tonumber(d) < 256
+end
+
+-- An IPv6 address, checked by the wire encoder (inet_pton).
+local function is_ipv6(s)
+  if type(s) ~= "string" or not s:find(":", 1, true) then return false end
+  return (pcall(M.encode, {answers = {{name = ".", type = "AAAA", data = s}}}))
+end
+
+-- What lnl_is_hostname calls a name: a string with a letter that is not
+-- an IPv6 address or a prefix.
+local function is_name(s)
+  return type(s) == "string" and s:find("%a") ~= nil and not s:find("[:/]")
+end
+M.is_name = is_name
+
+local function valid_name(s)
+  return type(s) == "string" and (pcall(M.encode, {questions = {{name = s}}}))
+end
+
+-- "10.0.0.2" -> "2.0.0.10.in-addr.arpa" (RFC 1035 3.5);
+-- "2001:db8::2" -> "2.0.0.0. ... .8.b.d.0.1.0.0.2.ip6.arpa" (RFC 3596 2.5),
+-- its 16 bytes taken from the wire encoder (inet_pton) rather than parsed
+-- again here.
+local function reverse_name(ip)
+  local a, b, c, d = ip:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  if a then return string.format("%s.%s.%s.%s.in-addr.arpa", d, c, b, a) end
+  local bytes = M.encode({answers = {{name = ".", type = "AAAA", data = ip}}}):sub(-16)
+  local nib = {}
+  for i = 16, 1, -1 do
+    local x = bytes:byte(i)
+    nib[#nib + 1] = string.format("%x.%x", x & 15, x >> 4)
+  end
+  return table.concat(nib, ".") .. ".ip6.arpa"
+end
+M.reverse_name = reverse_name
+
+local function sorted_keys(t)
+  local k = {}
+  for n in pairs(t) do k[#k + 1] = n end
+  table.sort(k, function(a, b) return tostring(a) < tostring(b) end)
+  return k
+end
+
+local function is_time(v)
+  local ok, r = pcall(lunet.time, v)
+  if not ok or r <= 0 then return false, "must be a positive time like \"5s\"" end
+  return true
+end
+local function is_count(v)
+  if math.type(v) ~= "integer" or v < 1 or v > 5 then
+    return false, "must be an integer in 1..5 (resolv.conf's attempts)"
+  end
+  return true
+end
+local function is_bool(v)
+  if type(v) ~= "boolean" then return false, "must be a boolean" end
+  return true
+end
+local TYPES = {A = true, AAAA = true, CNAME = true, PTR = true, NS = true, MX = true, TXT = true,
+               SOA = true}
+local function is_type(v)
+  if not TYPES[v] then return false, "must be one of A, AAAA, CNAME, PTR, NS, MX, TXT, SOA" end
+  return true
+end
+
+------------------------------------------------------------------------
+-- per-host configuration: servers and hosts
+------------------------------------------------------------------------
+
+-- Node handles are cached per node, so they key the state (weakly: a
+-- closed network takes its hosts' state with it).
+local state = setmetatable({}, {__mode = "k"})
+
+local function st(h)
+  local s = state[h]
+  if not s then
+    s = {servers = {}, hosts = {}, timeout = 5e9, attempts = 2, rotate = false, cache = nil,
+         rot = 0}
+    state[h] = s
+  end
+  return s
+end
+
+-- glibc's MAXNS: servers past the third are ignored, silently, as glibc
+-- ignores a fourth nameserver line.
+local MAXNS = 3
+local SERVERS_OPTS = {timeout = is_time, attempts = is_count, rotate = is_bool, cache = is_bool}
+
+function M.dns_servers(h, list, opts)
+  local F = "dns_servers"
+  local s = st(h)
+  if list == nil and opts == nil then
+    local out = {}
+    for i, a in ipairs(s.servers) do out[i] = a end
+    return out
+  end
+  if type(list) ~= "table" then
+    error(F .. ': servers must be a list of addresses like {"10.0.0.53"}, got ' .. type(list), 2)
+  end
+  opts = check_opts(F, opts, SERVERS_OPTS)
+  local out = {}
+  for i, a in ipairs(list) do
+    a = util.dst_string(F, a, 3)
+    if not is_ipv4(a) then
+      error(string.format('%s: server %d: "%s" is not an IPv4 address like "10.0.0.53"', F, i, a), 2)
+    end
+    if i <= MAXNS then out[i] = a end
+  end
+  s.servers = out
+  if opts.timeout then s.timeout = lunet.time(opts.timeout) end
+  if opts.attempts then s.attempts = opts.attempts end
+  if opts.rotate ~= nil then s.rotate = opts.rotate end
+  if opts.cache ~= nil then s.cache = opts.cache and {} or nil end
+  return h
+end
+
+-- h:hosts{name = "addr" | {"addr", ...}} replaces the table; h:hosts()
+-- returns it (a copy, names in lower case).
+function M.hosts(h, tbl)
+  local F = "hosts"
+  local s = st(h)
+  if tbl == nil then
+    local out = {}
+    for n, l in pairs(s.hosts) do
+      out[n] = {}
+      for i, a in ipairs(l) do out[n][i] = a end
+    end
+    return out
+  end
+  if type(tbl) ~= "table" then
+    error(F .. ': expects a table like {["server.lab"] = "10.0.0.2"}, got ' .. type(tbl), 2)
+  end
+  local out = {}
+  for _, name in ipairs(sorted_keys(tbl)) do
+    if not valid_name(name) then error(string.format('%s: "%s" is not a host name', F, tostring(name)), 2) end
+    local v = tbl[name]
+    if type(v) == "string" then v = {v} end
+    if type(v) ~= "table" or #v == 0 then
+      error(string.format('%s: %s: give an address or a list of addresses', F, name), 2)
+    end
+    local l = {}
+    for i, a in ipairs(v) do
+      if not is_ipv4(a) and not is_ipv6(a) then
+        error(string.format('%s: %s: "%s" is not an address', F, name, tostring(a)), 2)
+      end
+      l[i] = a
+    end
+    out[norm(name)] = l
+  end
+  s.hosts = out
+  return h
+end
+
+-- /etc/hosts answers A and AAAA by the address family, and PTR by a
+-- reverse search (as glibc's files backend does for gethostbyaddr).
+local function hosts_lookup(s, name, qtype)
+  -- RFC 6761 6.3: localhost is the loopback address, whatever the tables say
+  local n = norm(name)
+  if n == "localhost" or n:sub(-10) == ".localhost" then
+    if qtype == "A" then return {"127.0.0.1"} end
+    if qtype == "AAAA" then return {"::1"} end
+  end
+  if qtype == "PTR" then
+    local found = {}
+    for _, n in ipairs(sorted_keys(s.hosts)) do
+      for _, x in ipairs(s.hosts[n]) do
+        if reverse_name(x) == norm(name) then found[#found + 1] = n end
+      end
+    end
+    return #found > 0 and found or nil
+  end
+  local l = s.hosts[norm(name)]
+  if not l then return nil end
+  local found = {}
+  for _, a in ipairs(l) do
+    if (qtype == "A" and is_ipv4(a)) or (qtype == "AAAA" and not is_ipv4(a)) then
+      found[#found + 1] = a
+    end
+  end
+  return #found > 0 and found or nil
+end
+
+------------------------------------------------------------------------
+-- the resolver
+------------------------------------------------------------------------
+
+-- Does reply m answer our question (glibc's res_queriesmatch)?
+local function matches(m, id, qname, qtype)
+  if not m.qr or m.id ~= id then return false end
+  local q = m.questions[1]
+  -- a FORMERR may come back without the question
+  if not q then return m.rcode ~= "NOERROR" end
+  return norm(q.name) == norm(qname) and q.type == qtype
+end
+
+-- One UDP exchange with a server, on the socket `u` connected to it.
+-- Replies that do not match are ignored (glibc's res_send keeps waiting).
+local function exchange_udp(u, q, id, qname, qtype, timeout)
+  local ok, err = u:send(q)
+  if not ok then return nil, err end
+  local deadline = lunet.now() + timeout
+  while true do
+    local left = deadline - lunet.now()
+    if left <= 0 then return nil, "timeout" end
+    local d, rerr = u:receive({timeout = nsarg(left)})
+    if not d then return nil, rerr end
+    local m = M.decode(d)
+    if m and matches(m, id, qname, qtype) then return m end
+  end
+end
+
+-- The same question over TCP (RFC 1035 4.2.2: a two-byte length before
+-- each message), after a truncated UDP answer.
+local function exchange_tcp(h, server, qtcp, id, qname, qtype, timeout)
+  local deadline = lunet.now() + timeout
+  local function left() return {timeout = nsarg(math.max(deadline - lunet.now(), 1))} end
+  local c, err = h:connect(server, 53, left())
+  if not c then return nil, err end
+  local ok, serr = c:send(qtcp, left())
+  if not ok then c:close(); return nil, serr end
+  local hdr, herr = c:receive(2, left())
+  if not hdr or #hdr < 2 then c:close(); return nil, herr or "closed" end
+  local body, berr = c:receive((string.unpack(">I2", hdr)), left())
+  c:close()
+  if not body then return nil, berr end
+  local m = M.decode(body)
+  if not m or not matches(m, id, qname, qtype) then return nil, "bad reply" end
+  return m
+end
+
+-- Replies that make glibc try the next server rather than believe them.
+local NEXT_SERVER = {SERVFAIL = "server failure", NOTIMP = "not implemented", REFUSED = "refused"}
+
+-- glibc's res_send with default options: for each attempt, each server in
+-- order (from a turning start with `rotate`); the first attempt waits
+-- `timeout` per server, the later ones timeout << attempt divided by the
+-- number of servers (at least 1 s).  A truncated reply is asked again of
+-- the same server over TCP; a closed port (ICMP port unreachable on the
+-- connected socket) drops that server for the rest of the query.
+local function query(h, s, qname, qtype, o)
+  local servers = s.servers
+  local n = #servers
+  if n == 0 then return nil, "no servers" end
+  s.rng = s.rng or h.net:rng("dns:" .. h.name)
+  local id = s.rng:int(0, 65535)
+  local msg = {id = id, rd = true, questions = {{name = qname, type = qtype}}}
+  local q = M.encode(msg)
+  local qtcp = string.pack(">s2", q)            -- RFC 1035 4.2.2, for a TC fallback
+  local socks, bad, last = {}, {}, "timeout"
+  local start = 0
+  if s.rotate then start = s.rot; s.rot = s.rot + 1 end
+  local function finish(...)
+    for i = 1, n do if socks[i] then socks[i]:close() end end
+    return ...
+  end
+  for try = 0, o.attempts - 1 do
+    for k = 0, n - 1 do
+      local i = (start + k) % n + 1
+      if not bad[i] then
+        local t = o.timeout << try
+        if try > 0 then t = t // n end
+        t = math.max(t, 1000000000)
+        local u = socks[i]
+        if not u then
+          u = h:udp()
+          u:connect(servers[i], 53)
+          socks[i] = u
+        end
+        local m, err = exchange_udp(u, q, id, qname, qtype, t)
+        if m and m.tc then m, err = exchange_tcp(h, servers[i], qtcp, id, qname, qtype, t) end
+        if m then
+          if NEXT_SERVER[m.rcode] then
+            last = NEXT_SERVER[m.rcode]
+          elseif m.rcode == "NOERROR" or m.rcode == "NXDOMAIN" then
+            return finish(m, servers[i])
+          else
+            last = "bad reply"
+          end
+        else
+          if err == "refused" then bad[i] = true end
+          last = err == "refused" and "refused" or (err or "timeout")
+        end
+      end
+    end
+  end
+  return finish(nil, last)
+end
+
+-- The records of type qtype for qname in m's answer section, through its
+-- CNAME chain: list, the name they belong to, the smallest TTL, and the
+-- name a chain ends at when the server did not follow it.
+local function answer_of(m, qname, qtype)
+  local cur, out, ttl, dangling = norm(qname), {}, nil, nil
+  for _ = 1, 16 do
+    local nxt
+    for _, rr in ipairs(m.answers) do
+      if norm(rr.name) == cur then
+        if rr.type == qtype then
+          out[#out + 1] = rr.data
+          ttl = math.min(ttl or rr.ttl, rr.ttl)
+        elseif rr.type == "CNAME" and qtype ~= "CNAME" then
+          nxt = norm(rr.data)
+          ttl = math.min(ttl or rr.ttl, rr.ttl)
+        end
+      end
+    end
+    if #out > 0 or not nxt then break end
+    cur, dangling = nxt, nxt
+  end
+  if #out > 0 then dangling = nil end
+  return out, cur, ttl, dangling
+end
+
+local RESOLVE_OPTS = {type = is_type, timeout = is_time, attempts = is_count}
+
+-- The whole lookup, in a task: hosts, the cache, then DNS, following a
+-- CNAME chain the server left unfinished.
+local function lookup(h, name, qtype, o)
+  local s = st(h)
+  local hit = hosts_lookup(s, name, qtype)
+  if hit then return hit[1], {name = name, answers = hit, via = "hosts"} end
+  local key = norm(name) .. "/" .. qtype
+  if s.cache then
+    local c = s.cache[key]
+    if c and c.expires > lunet.now() then
+      return c.answers[1], {name = name, cname = c.cname, answers = c.answers, via = "cache",
+                            server = c.server, ttl = (c.expires - lunet.now()) // 1000000000}
+    end
+  end
+  local qname = name
+  for _ = 1, 8 do
+    local m, server = query(h, s, qname, qtype, o)
+    if not m then return nil, server end
+    local out, owner, ttl, dangling = answer_of(m, qname, qtype)
+    if #out > 0 then
+      local r = {name = name, cname = owner ~= norm(name) and owner or nil, answers = out,
+                 ttl = ttl, server = server, via = "dns"}
+      if s.cache and ttl and ttl > 0 then
+        s.cache[key] = {answers = out, cname = r.cname, server = server,
+                        expires = lunet.now() + ttl * 1000000000}
+      end
+      return out[1], r
+    end
+    if m.rcode == "NXDOMAIN" then return nil, "no such name" end
+    if not dangling then return nil, "no data" end
+    qname = dangling
+  end
+  return nil, "cname loop"
+end
+
+function M.resolve(h, name, opts)
+  local F = "resolve"
+  if type(name) ~= "string" then
+    error(F .. ': name must be a string like "server.lab", got ' .. type(name), 2)
+  end
+  opts = check_opts(F, opts, RESOLVE_OPTS)
+  local qtype = opts.type or "A"
+  -- getaddrinfo on a numeric address returns it without a lookup
+  if qtype == "A" and is_ipv4(name) or qtype == "AAAA" and is_ipv6(name) then
+    return name, {name = name, answers = {name}, via = "literal"}
+  end
+  if qtype == "PTR" and (is_ipv4(name) or is_ipv6(name)) then name = reverse_name(name) end
+  if not valid_name(name) then error(string.format('%s: "%s" is not a valid name', F, name), 2) end
+  local s = st(h)
+  local o = {timeout = opts.timeout and lunet.time(opts.timeout) or s.timeout,
+             attempts = opts.attempts or s.attempts}
+  if not in_task() then
+    local hit = hosts_lookup(s, name, qtype)
+    if hit then return hit[1], {name = name, answers = hit, via = "hosts"} end
+    error(F .. ": not inside a task (use host:spawn): a DNS query waits for its answer", 2)
+  end
+  return lookup(h, name, qtype, o)
+end
+
+-- The C socket calls (h:connect, s:connect, u:connect, u:sendto) with a
+-- name: called by lnl_resolve_arg, so level 3 is the user's line.
+function M._resolve_arg(h, name, fname)
+  local s = st(h)
+  local hit = hosts_lookup(s, name, "A")
+  if hit then return hit[1] end
+  if not in_task() then
+    error(string.format('%s: resolving "%s" waits for a DNS answer: call it inside a task ' ..
+                        '(host:spawn), or put the name in h:hosts', fname, name), 3)
+  end
+  local a, err = lookup(h, name, "A", {timeout = s.timeout, attempts = s.attempts})
+  return a, err
+end
+
+-- The applications' one way to take a destination: an address, a Node or
+-- Iface (its address), or a name resolved for host h (in a task).  Returns
+-- the address, or nil and why the name did not resolve; raises at `level`
+-- (default: the application's caller) when dst is none of these.
+function M.dst_addr(h, fname, dst, level)
+  level = (level or 2) + 1
+  if is_name(dst) then
+    local s = st(h)
+    local hit = hosts_lookup(s, dst, "A")
+    if hit then return hit[1] end
+    if not in_task() then
+      error(fname .. ": not inside a task (use host:spawn)", level)
+    end
+    return lookup(h, dst, "A", {timeout = s.timeout, attempts = s.attempts})
+  end
+  return util.dst_string(fname, dst, level + 1)
+end
+
+------------------------------------------------------------------------
+-- the server
+------------------------------------------------------------------------
+
+local SERVER_OPTS = {zone = true, ttl = true, origin = true, reverse = is_bool, port = true}
+
+-- The zone table, checked and put in a fixed order:
+--   name = "10.0.0.2" | "2001:db8::2" | {"10.0.0.3", "10.0.0.4", ...}
+--   name = {a = addr|{...}, aaaa = addr|{...}, cname = "target",
+--           ptr = "name"|{...}, txt = "text"|{...}, mx = {{10, "mail.lab"}, ...}, ttl = n}
+-- z.names[name] = {A = {...}, AAAA = {...}, CNAME = "...", PTR = {...}, ttl =}
+local function compile_zone(F, zone, ttl)
+  if type(zone) ~= "table" then error(F .. ": zone must be a table of names", 3) end
+  local z = {names = {}}
+  local function bad(name, why) error(string.format("%s: zone[%q]: %s", F, name, why), 4) end
+  local function addrs(name, v, want)
+    if type(v) == "string" then v = {v} end
+    if type(v) ~= "table" or #v == 0 then bad(name, "an address or a list of addresses") end
+    for _, a in ipairs(v) do
+      if want == "A" and not is_ipv4(a) then bad(name, string.format('"%s" is not an IPv4 address', tostring(a))) end
+      if want == "AAAA" and not is_ipv6(a) then bad(name, string.format('"%s" is not an IPv6 address', tostring(a))) end
+    end
+    return v
+  end
+  local function names(name, v, what)
+    if type(v) == "string" then v = {v} end
+    if type(v) ~= "table" or #v == 0 then bad(name, what .. ": a name or a list of names") end
+    for _, x in ipairs(v) do
+      if not valid_name(x) then bad(name, string.format('%s: "%s" is not a valid name', what, tostring(x))) end
+    end
+    return v
+  end
+  for _, name in ipairs(sorted_keys(zone)) do
+    if type(name) ~= "string" or not valid_name(name) then
+      error(string.format("%s: zone: %s is not a valid name", F, tostring(name)), 3)
+    end
+    local v = zone[name]
+    local e = {ttl = ttl}
+    if type(v) == "string" or (type(v) == "table" and #v > 0) then
+      for _, a in ipairs(type(v) == "string" and {v} or v) do
+        if is_ipv4(a) then e.A = e.A or {}; e.A[#e.A + 1] = a
+        elseif is_ipv6(a) then e.AAAA = e.AAAA or {}; e.AAAA[#e.AAAA + 1] = a
+        else bad(name, string.format('"%s" is not an address', tostring(a))) end
+      end
+    elseif type(v) == "table" then
+      for _, k in ipairs(sorted_keys(v)) do
+        if k == "a" then e.A = addrs(name, v.a, "A")
+        elseif k == "aaaa" then e.AAAA = addrs(name, v.aaaa, "AAAA")
+        elseif k == "cname" then
+          if type(v.cname) ~= "string" or not valid_name(v.cname) then bad(name, "cname: a name") end
+          e.CNAME = v.cname
+        elseif k == "ptr" then e.PTR = names(name, v.ptr, "ptr")
+        elseif k == "txt" then
+          e.TXT = type(v.txt) == "string" and {v.txt} or v.txt
+          if type(e.TXT) ~= "table" then bad(name, "txt: a string or a list of strings") end
+        elseif k == "ttl" then
+          if math.type(v.ttl) ~= "integer" or v.ttl < 0 then bad(name, "ttl: an integer >= 0 (seconds)") end
+          e.ttl = v.ttl
+        else
+          bad(name, string.format('"%s" unknown (use a, aaaa, cname, ptr, txt, ttl)', tostring(k)))
+        end
+      end
+      if e.CNAME and (e.A or e.AAAA or e.PTR or e.TXT) then
+        bad(name, "a CNAME cannot have other data (RFC 1034 3.6.2)")
+      end
+    else
+      bad(name, "an address, a list of addresses or a table like {cname = \"x.lab\"}")
+    end
+    z.names[norm(name)] = e
+  end
+  return z
+end
+
+-- The parent of a name ("server.lab" -> "lab"), nil for a top-level one.
+local function parent(name) return name:match("^[^.]+%.(.+)$") end
+
+local function under(name, origin)
+  return name == origin or name:sub(-(#origin + 1)) == "." .. origin
+end
+
+function M.dns_server(h, opts)
+  local F = "dns_server"
+  opts = check_opts(F, opts, SERVER_OPTS)
+  local ttl = opts.ttl or 300
+  if math.type(ttl) ~= "integer" or ttl < 0 then
+    error(F .. ": ttl must be an integer >= 0 (seconds)", 2)
+  end
+  local port = opts.port or 53
+  if math.type(port) ~= "integer" or port < 1 or port > 65535 then
+    error(F .. ": port must be an integer in 1..65535", 2)
+  end
+  local z = compile_zone(F, opts.zone or {}, ttl)
+
+  -- Reverse records for every address (reverse = true), unless given.
+  if opts.reverse then
+    for _, name in ipairs(sorted_keys(z.names)) do
+      for _, t in ipairs({"A", "AAAA"}) do
+        for _, a in ipairs(z.names[name][t] or {}) do
+          local r = reverse_name(a)
+          if not z.names[r] then z.names[r] = {PTR = {name}, ttl = z.names[name].ttl} end
+        end
+      end
+    end
+  end
+
+  -- The zones served: `origin` (a name or a list), else the parent of
+  -- every name.  Anything else is REFUSED, as by a server that does not
+  -- recurse.
+  local origins = {}
+  local given = opts.origin
+  if type(given) == "string" then given = {given} end
+  if given ~= nil then
+    if type(given) ~= "table" then error(F .. ": origin must be a name or a list of names", 2) end
+    for _, o in ipairs(given) do
+      if not valid_name(o) then error(string.format('%s: origin "%s" is not a valid name', F, tostring(o)), 2) end
+      origins[norm(o)] = true
+    end
+  else
+    for name in pairs(z.names) do origins[parent(name) or name] = true end
+  end
+  local olist = sorted_keys(origins)
+  -- the longest origin first: it is the zone a name belongs to
+  table.sort(olist, function(a, b) if #a ~= #b then return #a > #b end return a < b end)
+  -- Empty non-terminals (RFC 8020: "b.lab" when only "a.b.lab" exists)
+  -- exist, without data.
+  local exists = {}
+  for o in pairs(origins) do exists[o] = true end
+  for name in pairs(z.names) do
+    local n = name
+    while n do exists[n] = true; n = parent(n) end
+  end
+  local function zone_of(name)
+    for _, o in ipairs(olist) do if under(name, o) then return o end end
+  end
+  local function soa(o)
+    return {name = o, type = "SOA", ttl = ttl, data = {
+      mname = h.name .. "." .. o, rname = "hostmaster." .. o, serial = 1, refresh = 3600,
+      retry = 600, expire = 86400, minimum = ttl}}
+  end
+
+  local srv = {port = port, queries = 0, tcp_queries = 0, truncated = 0, rcodes = {}, dropped = {}}
+  local function drop(why) srv.dropped[why] = (srv.dropped[why] or 0) + 1 end
+
+  local function add(list, name, e, t)
+    local v = e[t]
+    if v == nil then return 0 end
+    if type(v) ~= "table" then v = {v} end
+    for _, d in ipairs(v) do
+      list[#list + 1] = {name = name, type = t, ttl = e.ttl, data = d}
+    end
+    return #v
+  end
+
+  -- The reply to a message, or nil to stay silent.
+  local function answer(d)
+    local m, why = M.decode(d)
+    if not m then
+      drop(why)
+      -- RFC 1035 4.1.1: FORMERR, when there is a header to answer to
+      if #d < 12 then return nil end
+      local id, flags = string.unpack(">I2I2", d)
+      if flags & 0x8000 ~= 0 then return nil end       -- never answer a response
+      return {id = id, qr = true, opcode = (flags >> 11) & 15, rd = flags & 0x100 ~= 0,
+              rcode = "FORMERR"}
+    end
+    if m.qr then drop("not a query"); return nil end
+    local r = {id = m.id, qr = true, opcode = m.opcode, rd = m.rd, rcode = "NOERROR",
+               questions = m.questions, answers = {}, authority = {}}
+    if m.opcode ~= 0 then r.rcode = "NOTIMP"; return r end
+    -- BIND answers FORMERR to anything but one question
+    if #m.questions ~= 1 then r.rcode = "FORMERR"; return r end
+    local q = m.questions[1]
+    if q.class ~= "IN" and q.class ~= 255 then r.rcode = "REFUSED"; return r end
+    local name = norm(q.name)
+    local o = zone_of(name)
+    if not o then r.rcode = "REFUSED"; return r end
+    r.aa = true
+    -- RFC 1034 4.3.2: follow CNAMEs within our zones
+    for _ = 1, 8 do
+      local e = z.names[name]
+      if not e and name == o and (q.type == "SOA" or q.type == "ANY") then
+        r.answers[1] = soa(o)
+        break
+      end
+      if not e then
+        if not exists[name] then r.rcode = "NXDOMAIN" end     -- RFC 6604: the chain's end
+        break
+      end
+      if e.CNAME and q.type ~= "CNAME" and q.type ~= "ANY" then
+        add(r.answers, name, e, "CNAME")
+        name = norm(e.CNAME)
+        o = zone_of(name)
+        if not o then break end        -- the resolver asks elsewhere
+      elseif q.type == "ANY" then
+        for _, t in ipairs({"CNAME", "A", "AAAA", "PTR", "TXT"}) do add(r.answers, name, e, t) end
+        break
+      else
+        add(r.answers, name, e, q.type)
+        break
+      end
+    end
+    -- RFC 2308 3: the zone's SOA with a negative answer
+    if #r.answers == 0 or r.rcode == "NXDOMAIN" then
+      local last = r.answers[#r.answers]
+      if not (last and last.type == "CNAME" and not zone_of(name)) then
+        r.authority[1] = soa(o)
+      end
+    end
+    return r
+  end
+
+  local function count(r) srv.rcodes[r.rcode] = (srv.rcodes[r.rcode] or 0) + 1 end
+
+  -- srv.answer(query bytes [, max]) -> reply bytes | nil (silence): the
+  -- server without the network, for tests and the fuzz target.
+  function srv.answer(d, max)
+    local r = answer(d)
+    if not r then return nil end
+    count(r)
+    return (M.encode(r, {max = max or 65535}))
+  end
+
+  local u = h:udp()
+  local ok, err = u:bind(port)
+  if not ok then u:close(); return nil, err end
+  local l, lerr = h:listen(port, {reuseaddr = true})
+  if not l then u:close(); return nil, lerr end
+  srv.udp, srv.tcp = u, l
+  function srv.close() u:close(); l:close() end
+
+  srv.task = h:spawn(function()
+    while true do
+      local d, ip, from = u:receivefrom()
+      if not d then break end                        -- closed
+      srv.queries = srv.queries + 1
+      local r = answer(d)
+      if r then
+        local bytes, tc = M.encode(r, {max = 512})   -- RFC 1035 4.2.1
+        if tc then srv.truncated = srv.truncated + 1 end
+        count(r)
+        u:sendto(bytes, ip, from)
+      end
+    end
+  end)
+  -- RFC 7766: several queries may come over one connection, until the
+  -- client closes it.
+  srv.tcp_task = h:spawn(function()
+    while true do
+      local c = l:accept()
+      if not c then break end
+      h:spawn(function()
+        while true do
+          -- BIND's tcp-idle-timeout: 30 s
+          local hdr = c:receive(2, {timeout = "30s"})
+          if not hdr or #hdr < 2 then break end
+          local n = string.unpack(">I2", hdr)
+          local d = c:receive(n, {timeout = "30s"})
+          if not d or #d < n then drop("TCP message cut short"); break end
+          srv.queries = srv.queries + 1
+          srv.tcp_queries = srv.tcp_queries + 1
+          local r = answer(d)
+          if r then
+            count(r)
+            if not c:send((M.encode(r, {tcp = true}))) then break end
+          end
+        end
+        c:close()
+      end)
+    end
+  end)
+  return srv
+end
+
+return M
