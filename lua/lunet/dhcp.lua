@@ -555,6 +555,13 @@ local function configure(c, m)
     pcall(c.h.unroute, c.h, "default")
     c.h:route("default", router)
   end
+  -- The name servers go where the resolver reads them, as dhclient-script
+  -- writes /etc/resolv.conf (h:dns_servers keeps at most 3, as glibc).
+  if m.dns and #m.dns > 0 and c.h.dns_servers then
+    local list = {}
+    for i = 1, math.min(#m.dns, 3) do list[i] = m.dns[i] end
+    c.h:dns_servers(list)
+  end
   return plen, router
 end
 
