@@ -228,6 +228,12 @@ static void test_header_checks(void)
     CHECK_EQ(icmp6_out_a(w, 4, 1), 1);
     const world_frame *last = world_last_frame(w, &w->ia->port, LN_ETHERTYPE_IPV6);
     CHECK(last && last->b[54] == 4 && ln_get32(last->b + 58) == 6);
+    /* ... to all-nodes: dropped the same, but no error about a multicast
+     * datagram (RFC 4443 2.4 (e.2)) */
+    n = frame6(w, f, 200, 64, pl, 8, "ff02::1");
+    rx(w, f, n);
+    CHECK_U64(drops_a(w, LN_DROP_UNKNOWN_PROTO), 2);
+    CHECK_EQ(icmp6_out_a(w, 4, 1), 1);
     /* an NS with hop limit 254 (RFC 4861 7.1.1) */
     memset(pl, 0, 32);
     pl[0] = 135;
