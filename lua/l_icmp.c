@@ -180,7 +180,8 @@ static void push_msg(lua_State *L, const qmsg *e)
     lua_setfield(L, -2, "from");
     lua_pushstring(L, m->v6 ? ln_ip6_fmt(&m->to6, b) : ln_ip_fmt(m->to, b));
     lua_setfield(L, -2, "to");
-    setint(L, "family", m->v6 ? 6 : 4);
+    /* Only IPv6 messages say so: an IPv4 one costs what it always did. */
+    if (m->v6) setint(L, "family", 6);
     setint(L, "ttl", m->ttl);
     setint(L, "id", m->id);
     setint(L, "seq", m->seq);
