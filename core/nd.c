@@ -280,7 +280,7 @@ static void send_na(ln_iface *ifc, const ln_in6 *target, const ln_in6 *dst, bool
 
 /* One solicitation for e: multicast while INCOMPLETE, unicast to the
  * cached address while PROBE (ndisc_solicit).  From the newest queued
- * packet's source if it is ours, else the one selected for the target. */
+ * packet's source if it is ours, else from the link-local address. */
 static void solicit(ln_nd_entry *e)
 {
     ln_node *n = e->node;
@@ -292,11 +292,16 @@ static void solicit(ln_nd_entry *e)
         const ln_ip6_addr *a = ln_ip6_addr_find(n, ifc, &src);
         have = a && a->state == LN_IP6A_PREFERRED;
     }
-    if (!have && !ln_ip6_src_select(n, ifc, &e->ip, &src)) {
-        /* No usable address on the link yet (DAD still running):
-         * Linux cannot solicit either; the retransmission tries again. */
-        e->probes++;
-        return;
+    if (!have) {
+        /* ndisc_send_ns without a source: the link-local address. */
+        const ln_ip6_addr *ll = ln_ip6_linklocal(ifc);
+        if (!ll) {
+            /* Not usable yet (DAD still running): Linux cannot solicit
+             * either; the retransmission tries again. */
+            e->probes++;
+            return;
+        }
+        src = ll->addr;
     }
     e->probes++;
     ln_in6 dst = e->state == LN_ARP_INCOMPLETE ? ln_in6_solicited(&e->ip) : e->ip;
