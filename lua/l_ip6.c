@@ -95,8 +95,7 @@ static int iface_addr6_at(lua_State *L, ln_iface *ifc, int idx, const char *fnam
     if (ln_in6_is_mcast(&a) || ln_in6_is_unspec(&a) || ln_in6_is_loopback(&a))
         lnl_argerror(L, idx, fname, "address \"%s\": a multicast, unspecified or loopback address "
                      "cannot be an interface's", s);
-    int rc = ln_ip6_addr_add(ifc, &a, plen, ln_in6_is_linklocal(&a) ? LN_IP6A_STATIC : LN_IP6A_STATIC,
-                             LN_NEVER);
+    int rc = ln_ip6_addr_add(ifc, &a, plen, LN_IP6A_STATIC, LN_NEVER);
     if (rc == LN_EEXIST) luaL_error(L, "%s: %s already has %s", fname, ifc->port.name, s);
     if (rc == LN_ENOBUFS)
         luaL_error(L, "%s: %s has %d IPv6 addresses already, the most it holds", fname, ifc->port.name,
