@@ -44,7 +44,13 @@
     X(TCP_PAWS,        "paws")                                          \
     X(RCVBUF_FULL,     "receive buffer full")                           \
     X(INTERCEPT,       "intercept")                                     \
-    X(NEIGH_OVERFLOW,  "neighbour table overflow")
+    X(NEIGH_OVERFLOW,  "neighbour table overflow")                      \
+    X(ND_INVALID,      "invalid neighbour discovery")                   \
+    X(EXTHDR,          "bad extension header")                          \
+    X(RH0,             "routing header type 0")                         \
+    X(PKT_TOO_BIG,     "packet too big")                                \
+    X(ND_FAILED,       "neighbour unreachable")                         \
+    X(ND_QUEUE_FULL,   "neighbour queue full")
 
 typedef enum {
 #define LN_DROP_ENUM(name, word) LN_DROP_##name,

@@ -2,6 +2,7 @@
  * and the last step before a frame is handed to the link.
  *
  * Receive:  link -> port rx = ln_eth_input -> ln_ip_input | ln_arp_input
+ *                                         | ln_ip6_input (when the node has IPv6 on)
  * Transmit: ln_arp_output / arp.c -> ln_eth_output -> ln_iface_xmit -> link
  *
  * Frames carry no FCS (as in a capture), so the 60-byte minimum is the
@@ -16,6 +17,7 @@
 #include "igmp.h"
 #include "intercept.h"
 #include "ip.h"
+#include "ip6.h"
 #include "node.h"
 #include "wire.h"
 
@@ -47,7 +49,8 @@ void ln_eth_input(ln_port *port, ln_pkt *frame)
     bool bcast = memcmp(h + LN_ETH_DST, ln_eth_broadcast, 6) == 0;
     /* The NIC's filter: our address, broadcast, and the group addresses of
      * the multicast groups joined on this interface (igmp.h). */
-    bool ours = bcast || (group ? ln_igmp_mac_member(ifc, h + LN_ETH_DST)
+    bool ours = bcast || (group ? ln_igmp_mac_member(ifc, h + LN_ETH_DST) ||
+                                      (ifc->ip6 && ln_ip6_mac_member(ifc, h + LN_ETH_DST))
                                 : memcmp(h + LN_ETH_DST, ifc->mac, 6) == 0);
     if (!ours) {
         LN_MIB_INC(n, EthInOtherHost);
@@ -95,11 +98,18 @@ void ln_eth_input_cont(ln_iface *ifc, ln_pkt *frame)
         ln_pkt_pull(frame, LN_ETH_HLEN);
         ln_arp_input(n, ifc, frame);
         return;
-    default:
-        LN_MIB_INC(n, EthInUnknownType);
-        ln_net_drop(net, n, ifc, frame, LN_LAYER_L2, LN_DROP_UNKNOWN_ETHERTYPE);
+    case LN_ETHERTYPE_IPV6:
+        /* A node with IPv6 off has no handler for it (Linux without
+         * the ipv6 module). */
+        if (!n->ip6) break;
+        ln_pkt_pull(frame, LN_ETH_HLEN);
+        ln_ip6_input(n, ifc, frame);
         return;
+    default:
+        break;
     }
+    LN_MIB_INC(n, EthInUnknownType);
+    ln_net_drop(net, n, ifc, frame, LN_LAYER_L2, LN_DROP_UNKNOWN_ETHERTYPE);
 }
 
 uint32_t ln_eth_corrupt(ln_rng *r, ln_pkt *p, uint32_t bits)
@@ -111,6 +121,9 @@ uint32_t ln_eth_corrupt(ln_rng *r, ln_pkt *p, uint32_t bits)
     if (span >= LN_IP_HLEN && ln_get16(p->data + LN_ETH_TYPE) == LN_ETHERTYPE_IPV4) {
         uint16_t tot = ln_get16(p->data + LN_ETH_HLEN + LN_IP_LEN);
         if (tot >= LN_IP_HLEN && tot < span) span = tot;
+    } else if (span >= LN_IP6_HLEN && ln_get16(p->data + LN_ETH_TYPE) == LN_ETHERTYPE_IPV6) {
+        uint32_t tot = LN_IP6_HLEN + ln_get16(p->data + LN_ETH_HLEN + LN_IP6_PLEN);
+        if (tot < span) span = tot;
     }
     uint64_t n = (uint64_t)span * 8;
     if (bits > LN_ETH_CORRUPT_MAX) bits = LN_ETH_CORRUPT_MAX;

@@ -210,6 +210,12 @@ static ln_icmp_sock *sock_new(ln_node *n, uint16_t id, uint8_t proto, ln_icmp_so
     return s;
 }
 
+ln_icmp_sock *ln_icmp_sock_find(ln_node *n, uint16_t id, uint8_t proto)
+{
+    ln_icmp_sock *s = find_ping(n, id);
+    return s || !proto ? s : find_proto(n, proto);
+}
+
 ln_icmp_sock *ln_icmp_sock_open(ln_node *n, uint16_t id, ln_icmp_sock_fn fn, void *arg)
 {
     if (id == 0) {

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "in6.h"
 #include "ip.h"
 #include "pkt.h"
 #include "sim.h"
@@ -50,6 +51,10 @@ typedef struct ln_icmp_msg {
     const uint8_t *quote;         /* errors: the quoted IP header and what
                                    * follows (borrowed for the callback) */
     uint32_t quote_len;           /* at least its header + 8 octets */
+    /* ICMPv6 (icmp6.c): the same socket receives both families, and then
+     * these hold the addresses (from, to, orig_dst, orig_src stay 0) */
+    bool v6;
+    ln_in6 from6, to6, orig_dst6;
 } ln_icmp_msg;
 
 typedef struct ln_icmp_sock ln_icmp_sock;
@@ -72,6 +77,10 @@ ln_icmp_sock *ln_icmp_sock_open(struct ln_node *n, uint16_t id, ln_icmp_sock_fn 
  * socket claimed; m->quote gives the ports (and TCP sequence number). */
 ln_icmp_sock *ln_icmp_sock_open_proto(struct ln_node *n, uint8_t proto, ln_icmp_sock_fn fn, void *arg);
 void ln_icmp_sock_close(ln_icmp_sock *s);
+/* The ping socket with identifier id, else (proto non-zero) the error
+ * handler of proto; NULL if neither.  ICMPv6 finds its sockets here too:
+ * one identifier space for both families (Linux has one per family). */
+ln_icmp_sock *ln_icmp_sock_find(struct ln_node *n, uint16_t id, uint8_t proto);
 
 /* Send an echo request with `size` payload bytes (the first 8 carry the
  * virtual send time, like ping's timeval, when size >= 8).  ttl 0: default.

@@ -56,7 +56,24 @@
     X(TcpExtTCPDSACKRecvSegs) X(TcpExtTCPDSACKIgnoredNoUndo)              \
     X(TcpExtTCPDSACKUndo) X(TcpExtTCPPartialUndo)                         \
     X(UdpInDatagrams) X(UdpNoPorts) X(UdpInErrors) X(UdpOutDatagrams)     \
-    X(UdpRcvbufErrors) X(UdpSndbufErrors) X(UdpInCsumErrors) X(UdpIgnoredMulti)
+    X(UdpRcvbufErrors) X(UdpSndbufErrors) X(UdpInCsumErrors) X(UdpIgnoredMulti) \
+    X(Ip6InReceives) X(Ip6InHdrErrors) X(Ip6InTooBigErrors) X(Ip6InNoRoutes) \
+    X(Ip6InAddrErrors) X(Ip6InUnknownProtos) X(Ip6InTruncatedPkts)        \
+    X(Ip6InDiscards) X(Ip6InDelivers) X(Ip6OutForwDatagrams)              \
+    X(Ip6OutRequests) X(Ip6OutDiscards) X(Ip6OutNoRoutes)                 \
+    X(Ip6ReasmTimeout) X(Ip6ReasmReqds) X(Ip6ReasmOKs) X(Ip6ReasmFails)   \
+    X(Ip6FragOKs) X(Ip6FragFails) X(Ip6FragCreates)                       \
+    X(Ip6InMcastPkts) X(Ip6OutMcastPkts)                                  \
+    X(Icmp6InMsgs) X(Icmp6InErrors) X(Icmp6OutMsgs) X(Icmp6OutErrors)     \
+    X(Icmp6InCsumErrors) X(Icmp6InDestUnreachs) X(Icmp6InPktTooBigs)      \
+    X(Icmp6InTimeExcds) X(Icmp6InParmProblems) X(Icmp6InEchos)            \
+    X(Icmp6InEchoReplies) X(Icmp6InRouterSolicits)                        \
+    X(Icmp6InRouterAdvertisements) X(Icmp6InNeighborSolicits)             \
+    X(Icmp6InNeighborAdvertisements) X(Icmp6InRedirects)                  \
+    X(Icmp6OutDestUnreachs) X(Icmp6OutPktTooBigs) X(Icmp6OutTimeExcds)    \
+    X(Icmp6OutParmProblems) X(Icmp6OutEchos) X(Icmp6OutEchoReplies)       \
+    X(Icmp6OutRouterSolicits) X(Icmp6OutRouterAdvertisements)             \
+    X(Icmp6OutNeighborSolicits) X(Icmp6OutNeighborAdvertisements)
 
 enum {
 #define LN_MIB_ENUM(name) LN_MIB_##name,

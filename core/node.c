@@ -17,6 +17,7 @@
 #include "igmp.h"
 #include "intercept.h"
 #include "ip.h"
+#include "ip6.h"
 #include "link.h"
 #include "tcp.h"
 #include "udp.h"
@@ -45,6 +46,18 @@ void ln_node_cfg_default(ln_node_cfg *c)
         .icmp_echo_ignore_all = false,
         .port_lo = 32768,
         .port_hi = 60999,
+        .ip6_hop_limit = 64,
+        .ip6_accept_ra = true,
+        .ip6_autoconf = true,
+        .ip6_dad_transmits = 1,
+        /* Linux 4.9+ defaults to -1 (for ever, backing off to an hour);
+         * the classic 3 lets a network with no router go idle. */
+        .ip6_rtr_solicits = 3,
+        .ip6_rtr_solicit_interval = 4 * LN_SEC,
+        .ip6_rtr_solicit_delay = 1 * LN_SEC,
+        .ip6frag_time = 60 * LN_SEC,
+        .ip6_mtu_expires = 600 * LN_SEC,
+        .icmp6_echo_ignore_all = false,
     };
 }
 
@@ -131,10 +144,12 @@ void ln_node_free(ln_node *n)
     while (n->icmp_socks) ln_icmp_sock_close(n->icmp_socks);
     ln_arp_destroy(&n->arp);
     ln_reasm_free(n);
+    ln_ip6_free(n);
     ln_rtable_destroy(&n->routes);
     ln_fw_free(n);
     for (uint32_t i = 0; i < n->n_ifaces; i++) {
         ln_igmp_iface_free(n->ifaces[i]);
+        ln_ip6_if_free(n->ifaces[i]);
         free(n->ifaces[i]);
     }
     free(n->ifaces);
@@ -248,8 +263,12 @@ static void iface_set_up_now(ln_net *net, const void *data)
     (void)net;
     if (ifc->up == u->up) return;
     ifc->up = u->up;
-    if (!u->up) ln_arp_flush(ifc->node, ifc);
-    else ln_igmp_iface_up(ifc);
+    if (!u->up) {
+        ln_arp_flush(ifc->node, ifc);
+        if (ifc->node->ip6) ln_nd_flush(ifc->node, ifc);
+    } else {
+        ln_igmp_iface_up(ifc);
+    }
 }
 
 /* Asked for inside a subscriber, it happens after the current event

@@ -27,6 +27,8 @@ struct ln_reasm;
 struct ln_icmp_state;
 struct ln_tcp_stack;
 struct ln_udp_stack;
+struct ln_ip6;
+struct ln_ip6_if;
 
 typedef struct ln_iface_stats {
     uint64_t rx_packets, rx_bytes, rx_dropped, rx_errors;
@@ -46,6 +48,8 @@ typedef struct ln_iface {
     bool promisc;
     ln_iface_stats st;
     struct ln_igmp_if *igmp;      /* multicast groups, owned by igmp.c; NULL: none */
+    struct ln_ip6_if *ip6;        /* IPv6 addresses etc., owned by ip6_addr.c;
+                                   * NULL: IPv6 off on this interface */
 } ln_iface;
 
 
@@ -68,6 +72,18 @@ typedef struct ln_node_cfg {
     bool icmp_echo_ignore_all;    /* net.ipv4.icmp_echo_ignore_all = 0 */
     uint16_t port_lo, port_hi;    /* net.ipv4.ip_local_port_range = 32768 60999:
                                    * an inet setting, TCP's and UDP's ephemeral ports */
+    /* IPv6 (net.ipv6.conf.default.*; neighbour timers are the ARP ones
+     * above, as Linux's nd_tbl has arp_tbl's defaults) */
+    uint8_t ip6_hop_limit;        /* hop_limit = 64 */
+    bool ip6_accept_ra;           /* accept_ra = 1 (ignored while forwarding) */
+    bool ip6_autoconf;            /* autoconf = 1: SLAAC from prefix information */
+    uint32_t ip6_dad_transmits;   /* dad_transmits = 1 */
+    uint32_t ip6_rtr_solicits;    /* router_solicitations: 3 (see ra.c) */
+    ln_time ip6_rtr_solicit_interval; /* router_solicitation_interval = 4 s */
+    ln_time ip6_rtr_solicit_delay;    /* router_solicitation_delay = 1 s */
+    ln_time ip6frag_time;         /* net.ipv6.ip6frag_time = 60 s */
+    ln_time ip6_mtu_expires;      /* net.ipv6.route.mtu_expires = 600 s */
+    bool icmp6_echo_ignore_all;   /* net.ipv6.icmp.echo_ignore_all = 0 */
 } ln_node_cfg;
 
 /* Handler for an IP protocol delivered locally.  pkt->data is at the
@@ -104,6 +120,7 @@ typedef struct ln_node {
     struct ln_icmp_state *icmp;   /* rate limits etc., owned by icmp.c */
     struct ln_tcp_stack *tcp;     /* owned by tcp.c */
     struct ln_udp_stack *udp;     /* owned by udp.c */
+    struct ln_ip6 *ip6;           /* IPv6 stack, owned by ipv6.c; NULL: IPv6 off */
     struct ln_fw *fw;             /* packet filter rules, owned by firewall.c; NULL: none */
     struct ln_ic_chain *ic[2];    /* interception hooks on input (LN_IC_IN) and output
                                    * (LN_IC_OUT), owned by intercept.c; NULL: none */

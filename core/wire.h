@@ -27,6 +27,7 @@ static inline void ln_put32(uint8_t *p, uint32_t v)
 #define LN_ETH_TYPE        12
 #define LN_ETHERTYPE_IPV4  0x0800
 #define LN_ETHERTYPE_ARP   0x0806
+#define LN_ETHERTYPE_IPV6  0x86dd
 
 /* ARP for IPv4 over Ethernet */
 #define LN_ARP_LEN         28
@@ -83,6 +84,63 @@ static inline void ln_put32(uint8_t *p, uint32_t v)
 #define LN_ICMP_UNREACH_ADMIN    13
 #define LN_ICMP_TIMXCEED_TTL     0
 #define LN_ICMP_TIMXCEED_REASM   1
+
+/* IPv6 (RFC 8200 3) */
+#define LN_IP6_HLEN        40
+#define LN_IP6_VFC         0      /* version 4 bits, traffic class 8, flow label 20 */
+#define LN_IP6_PLEN        4
+#define LN_IP6_NXT         6
+#define LN_IP6_HLIM        7
+#define LN_IP6_SRC         8
+#define LN_IP6_DST         24
+#define LN_IP6_MIN_MTU     1280   /* RFC 8200 5: every link carries 1280 */
+/* Next header values (IANA) */
+#define LN_IPPROTO_HOPOPTS   0
+#define LN_IPPROTO_ROUTING   43
+#define LN_IPPROTO_FRAGMENT  44
+#define LN_IPPROTO_ICMPV6    58
+#define LN_IPPROTO_NONE      59
+#define LN_IPPROTO_DSTOPTS   60
+/* Fragment header (RFC 8200 4.5) */
+#define LN_FRAG6_HLEN      8
+#define LN_FRAG6_OFF       2      /* offset (13 bits, 8-octet units) << 3 | M */
+#define LN_FRAG6_ID        4
+#define LN_FRAG6_MF        0x0001
+#define LN_FRAG6_OFFMASK   0xfff8
+
+/* ICMPv6 (RFC 4443, RFC 4861) */
+#define LN_ICMP6_HLEN      8
+#define LN_ICMP6_DST_UNREACH   1
+#define LN_ICMP6_PKT_TOOBIG    2
+#define LN_ICMP6_TIME_EXCEED   3
+#define LN_ICMP6_PARAM_PROB    4
+#define LN_ICMP6_ECHO_REQUEST  128
+#define LN_ICMP6_ECHO_REPLY    129
+#define LN_ND_ROUTER_SOLICIT   133
+#define LN_ND_ROUTER_ADVERT    134
+#define LN_ND_NEIGHBOR_SOLICIT 135
+#define LN_ND_NEIGHBOR_ADVERT  136
+#define LN_ND_REDIRECT         137
+#define LN_ICMP6_UNREACH_NOROUTE  0
+#define LN_ICMP6_UNREACH_ADMIN    1
+#define LN_ICMP6_UNREACH_BEYONDSCOPE 2
+#define LN_ICMP6_UNREACH_ADDR     3
+#define LN_ICMP6_UNREACH_PORT     4
+#define LN_ICMP6_TIMXCEED_HOPLIMIT 0
+#define LN_ICMP6_TIMXCEED_REASM    1
+#define LN_ICMP6_PARAMPROB_HEADER  0
+#define LN_ICMP6_PARAMPROB_NEXTHDR 1
+#define LN_ICMP6_PARAMPROB_OPTION  2
+/* Neighbour discovery options (RFC 4861 4.6), lengths in 8-octet units */
+#define LN_ND_OPT_SLLA     1
+#define LN_ND_OPT_TLLA     2
+#define LN_ND_OPT_PREFIX   3
+#define LN_ND_OPT_MTU      5
+#define LN_ND_NA_ROUTER    0x80
+#define LN_ND_NA_SOLICITED 0x40
+#define LN_ND_NA_OVERRIDE  0x20
+#define LN_ND_PI_ONLINK    0x80
+#define LN_ND_PI_AUTO      0x40
 
 /* UDP (used by traceroute probes now, by the UDP layer later) */
 #define LN_UDP_HLEN        8

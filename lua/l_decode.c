@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr.h"
 #include "csum.h"
 #include "event.h"
 #include "node.h"
@@ -242,12 +243,96 @@ static void ipv4(out *o, const uint8_t *p, uint32_t len)
     if (tl > len) put(o, " [truncated: %u of %u bytes]", len, tl);
 }
 
+
+/* IPv6 as tcpdump prints it: "IP6 a > b: ICMP6, echo request, id 1, seq 1,
+ * length 64", the extension headers skipped (a later fragment says
+ * "frag (off|len)"). */
+static void icmp6(out *o, const uint8_t *p, uint32_t avail, uint32_t len)
+{
+    if (avail < 4) { put(o, "ICMP6, truncated"); return; }
+    uint8_t type = p[0], code = p[1];
+    char t[LN_IN6_FMTLEN];
+    ln_in6 a;
+    put(o, "ICMP6, ");
+    switch (type) {
+    case LN_ICMP6_ECHO_REQUEST: case LN_ICMP6_ECHO_REPLY:
+        put(o, "echo %s", type == LN_ICMP6_ECHO_REQUEST ? "request" : "reply");
+        if (avail >= 8) put(o, ", id %u, seq %u", ln_get16(p + 4), ln_get16(p + 6));
+        break;
+    case LN_ND_NEIGHBOR_SOLICIT: case LN_ND_NEIGHBOR_ADVERT:
+        put(o, "neighbor %s", type == LN_ND_NEIGHBOR_SOLICIT ? "solicitation" : "advertisement");
+        if (avail >= 24) {
+            memcpy(a.b, p + 8, 16);
+            put(o, type == LN_ND_NEIGHBOR_SOLICIT ? ", who has %s" : ", tgt is %s", ln_ip6_fmt(&a, t));
+        }
+        break;
+    case LN_ND_ROUTER_SOLICIT: put(o, "router solicitation"); break;
+    case LN_ND_ROUTER_ADVERT: put(o, "router advertisement"); break;
+    case LN_ICMP6_PKT_TOOBIG:
+        put(o, "packet too big");
+        if (avail >= 8) put(o, ", mtu %u", ln_get32(p + 4));
+        break;
+    case LN_ICMP6_TIME_EXCEED:
+        put(o, code == LN_ICMP6_TIMXCEED_REASM ? "time exceeded in-transit, reassembly"
+                                               : "time exceeded in-transit");
+        break;
+    case LN_ICMP6_DST_UNREACH: put(o, "destination unreachable, code %u", code); break;
+    case LN_ICMP6_PARAM_PROB: put(o, "parameter problem, code %u", code); break;
+    default: put(o, "type %u, code %u", type, code); break;
+    }
+    put(o, ", length %u", len);
+}
+
+static void ipv6(out *o, const uint8_t *p, uint32_t len)
+{
+    if (len < LN_IP6_HLEN) { put(o, "IP6 truncated, length %u", len); return; }
+    if ((p[0] >> 4) != 6) { put(o, "IP6 version %u, length %u", p[0] >> 4, len); return; }
+    char s[LN_IN6_FMTLEN], d[LN_IN6_FMTLEN];
+    ln_in6 a;
+    memcpy(a.b, p + LN_IP6_SRC, 16);
+    ln_ip6_fmt(&a, s);
+    memcpy(a.b, p + LN_IP6_DST, 16);
+    ln_ip6_fmt(&a, d);
+    uint32_t end = LN_IP6_HLEN + ln_get16(p + LN_IP6_PLEN);
+    uint32_t avail_end = end < len ? end : len;
+    uint8_t nh = p[LN_IP6_NXT];
+    uint32_t off = LN_IP6_HLEN;
+    put(o, "IP6 %s > %s: ", s, d);
+    while (nh == LN_IPPROTO_HOPOPTS || nh == LN_IPPROTO_ROUTING || nh == LN_IPPROTO_DSTOPTS ||
+           nh == LN_IPPROTO_FRAGMENT) {
+        if (off + 8 > avail_end) { put(o, "truncated"); return; }
+        if (nh == LN_IPPROTO_FRAGMENT) {
+            uint16_t fo = ln_get16(p + off + 2);
+            put(o, "frag (%u|%u) ", fo & LN_FRAG6_OFFMASK, end - off - 8);
+            nh = p[off];
+            off += 8;
+            if (fo & LN_FRAG6_OFFMASK) return;
+        } else {
+            nh = p[off];
+            off += ((uint32_t)p[off + 1] + 1) * 8;
+        }
+    }
+    if (off > avail_end) { put(o, "truncated"); return; }
+    uint32_t n = end > off ? end - off : 0;
+    switch (nh) {
+    case LN_IPPROTO_ICMPV6: icmp6(o, p + off, avail_end - off, n); break;
+    case LN_IPPROTO_UDP:
+        if (avail_end - off >= 8)
+            put(o, "UDP %u > %u, length %u", ln_get16(p + off), ln_get16(p + off + 2), n > 8 ? n - 8 : 0);
+        else put(o, "UDP, truncated");
+        break;
+    default: put(o, "ip-proto-%u %u", nh, n); break;
+    }
+    if (end > len) put(o, " [truncated: %u of %u bytes]", len, end);
+}
+
 static void ether(out *o, const uint8_t *p, uint32_t len)
 {
     if (len < LN_ETH_HLEN) { put(o, "truncated ethernet frame, length %u", len); return; }
     uint16_t et = ln_get16(p + LN_ETH_TYPE);
     if (et == LN_ETHERTYPE_ARP) arp(o, p + LN_ETH_HLEN, len - LN_ETH_HLEN);
     else if (et == LN_ETHERTYPE_IPV4) ipv4(o, p + LN_ETH_HLEN, len - LN_ETH_HLEN);
+    else if (et == LN_ETHERTYPE_IPV6) ipv6(o, p + LN_ETH_HLEN, len - LN_ETH_HLEN);
     else put(o, "ethertype 0x%04x, length %u", et, len);
 }
 
@@ -293,6 +378,10 @@ void lnl_summary(const uint8_t *p, uint32_t len, int layer, const uint8_t *buf,
     if (!p) return;
     if (layer == LN_LAYER_L2) {
         ether(&o, p, len);
+        return;
+    }
+    if (layer == LN_LAYER_L3 && len && (p[0] >> 4) == 6) {
+        ipv6(&o, p, len);
         return;
     }
     uint32_t iplen;

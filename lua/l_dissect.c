@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "csum.h"
+#include "ip6.h"
 #include "node.h"
 #include "wire.h"
 #include "lunet.h"
@@ -210,6 +211,12 @@ static void tcp_options(lua_State *L, const uint8_t *o, uint32_t n)
 /* The transport checksum over the pseudo-header (RFC 793 3.1, RFC 768). */
 static uint16_t l4_csum(const uint8_t *ip, const uint8_t *p, uint32_t n, uint8_t proto)
 {
+    if ((ip[0] >> 4) == 6) {                      /* RFC 8200 8.1 */
+        ln_in6 src, dst;
+        memcpy(src.b, ip + LN_IP6_SRC, 16);
+        memcpy(dst.b, ip + LN_IP6_DST, 16);
+        return ln_csum_fold(ln_csum_partial(p, n, ln_ip6_pseudo(&src, &dst, n, proto)));
+    }
     uint32_t s = ln_csum_pseudo(ln_get32(ip + LN_IP_SRC), ln_get32(ip + LN_IP_DST), proto, (uint16_t)n);
     return ln_csum_fold(ln_csum_partial(p, n, s));
 }
@@ -563,6 +570,232 @@ static void ipv4(dctx *d, const uint8_t *p, uint32_t len, uint32_t *used)
     }
 }
 
+
+/* ---- IPv6 (RFC 8200) and ICMPv6 (RFC 4443, 4861) ------------------------ */
+
+static void setip6(lua_State *L, const char *k, const uint8_t *p)
+{
+    ln_in6 a;
+    char b[LN_IN6_FMTLEN];
+    memcpy(a.b, p, 16);
+    sets(L, k, ln_ip6_fmt(&a, b));
+}
+
+static void ipv6(dctx *d, const uint8_t *p, uint32_t len, uint32_t *used);
+
+static const char *nd_opt_name(uint8_t t)
+{
+    switch (t) {
+    case LN_ND_OPT_SLLA: return "src_lladdr";
+    case LN_ND_OPT_TLLA: return "target_lladdr";
+    case LN_ND_OPT_PREFIX: return "prefix";
+    case LN_ND_OPT_MTU: return "mtu";
+    default: return "unknown";
+    }
+}
+
+/* ND options (RFC 4861 4.6) as a list; false when one is malformed. */
+static bool nd_options(dctx *d, const uint8_t *o, uint32_t n)
+{
+    lua_State *L = d->L;
+    lua_createtable(L, 2, 0);
+    uint32_t i = 0, k = 0;
+    bool ok = true;
+    while (i < n) {
+        uint32_t olen = n - i >= 2 ? (uint32_t)o[i + 1] * 8 : 0;
+        if (olen == 0 || olen > n - i) {
+            if (!d->quoted) malformed(d, "icmpv6: option at byte %u has length %u of %u left", i, olen, n - i);
+            ok = false;
+            break;
+        }
+        const uint8_t *q = o + i;
+        lua_createtable(L, 0, 4);
+        seti(L, "type", q[0]);
+        seti(L, "length", q[1]);
+        sets(L, "name", nd_opt_name(q[0]));
+        if ((q[0] == LN_ND_OPT_SLLA || q[0] == LN_ND_OPT_TLLA) && olen == 8) setmac(L, "lladdr", q + 2);
+        else if (q[0] == LN_ND_OPT_MTU && olen == 8) seti(L, "mtu", ln_get32(q + 4));
+        else if (q[0] == LN_ND_OPT_PREFIX && olen == 32) {
+            seti(L, "prefix_len", q[2]);
+            setb(L, "onlink", q[3] & LN_ND_PI_ONLINK);
+            setb(L, "auto", q[3] & LN_ND_PI_AUTO);
+            seti(L, "valid_lifetime", ln_get32(q + 4));
+            seti(L, "preferred_lifetime", ln_get32(q + 8));
+            setip6(L, "prefix", q + 16);
+        } else setl(L, "data", q + 2, olen - 2);
+        lua_rawseti(L, -2, ++k);
+        i += olen;
+    }
+    lua_setfield(L, -2, "options");
+    return ok;
+}
+
+static void icmpv6(dctx *d, const uint8_t *ip, const uint8_t *p, uint32_t n, bool whole)
+{
+    lua_State *L = d->L;
+    if (n < 4) {
+        if (!d->quoted) malformed(d, "icmpv6: %u bytes, shorter than the 4-byte header", n);
+        payload(d, p, n);
+        return;
+    }
+    uint8_t type = p[0], code = p[1];
+    layer(d, "icmpv6");
+    seti(L, "type", type);
+    seti(L, "code", code);
+    seti(L, "checksum", ln_get16(p + 2));
+    if (whole && n >= LN_ICMP6_HLEN)
+        checksum_status(L, l4_csum(ip, p, n, LN_IPPROTO_ICMPV6) == 0 ? "good" : "bad");
+    else sets(L, "checksum_status", "unverified");
+    if (n < LN_ICMP6_HLEN) {
+        if (!d->quoted) malformed(d, "icmpv6: %u bytes, shorter than the 8-byte header", n);
+        lua_pop(L, 1);
+        payload(d, p + 4, n - 4);
+        return;
+    }
+    const uint8_t *r = p + 4;
+    uint32_t body = LN_ICMP6_HLEN;
+    switch (type) {
+    case LN_ICMP6_ECHO_REQUEST: case LN_ICMP6_ECHO_REPLY:
+        seti(L, "ident", ln_get16(r));
+        seti(L, "seq", ln_get16(r + 2));
+        break;
+    case LN_ICMP6_PKT_TOOBIG: seti(L, "mtu", ln_get32(r)); break;
+    case LN_ICMP6_PARAM_PROB: seti(L, "pointer", ln_get32(r)); break;
+    case LN_ND_ROUTER_SOLICIT:
+        nd_options(d, p + 8, n - 8);
+        body = n;
+        break;
+    case LN_ND_ROUTER_ADVERT:
+        if (n < 16) { if (!d->quoted) malformed(d, "icmpv6: a %u-byte router advertisement, under 16", n); break; }
+        seti(L, "cur_hop_limit", p[4]);
+        setb(L, "flag_m", p[5] & 0x80);
+        setb(L, "flag_o", p[5] & 0x40);
+        seti(L, "router_lifetime", ln_get16(p + 6));
+        seti(L, "reachable_time", ln_get32(p + 8));
+        seti(L, "retrans_timer", ln_get32(p + 12));
+        nd_options(d, p + 16, n - 16);
+        body = n;
+        break;
+    case LN_ND_NEIGHBOR_SOLICIT: case LN_ND_NEIGHBOR_ADVERT:
+        if (n < 24) { if (!d->quoted) malformed(d, "icmpv6: a %u-byte neighbor message, under 24", n); break; }
+        if (type == LN_ND_NEIGHBOR_ADVERT) {
+            setb(L, "flag_r", p[4] & LN_ND_NA_ROUTER);
+            setb(L, "flag_s", p[4] & LN_ND_NA_SOLICITED);
+            setb(L, "flag_o", p[4] & LN_ND_NA_OVERRIDE);
+        }
+        setip6(L, "target", p + 8);
+        nd_options(d, p + 24, n - 24);
+        body = n;
+        break;
+    default:
+        break;
+    }
+    /* Errors quote the invoking packet (RFC 4443 2.4 (c)), one level. */
+    if (type < 128 && !d->quoted && n > LN_ICMP6_HLEN) {
+        lua_createtable(L, 0, 6);
+        dctx q = {L, lua_absindex(L, -1), 0, 0, true};
+        lua_createtable(L, 3, 0);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, q.pkt, "layers");
+        q.layers = lua_absindex(L, -1);
+        uint32_t u = 0;
+        ipv6(&q, p + LN_ICMP6_HLEN, n - LN_ICMP6_HLEN, &u);
+        lua_pop(L, 1);
+        luaL_setmetatable(L, LNL_DISSECTED);
+        lua_setfield(L, -2, "quote");
+    }
+    lua_pop(L, 1);
+    payload(d, p + body, n - body);
+}
+
+static void ipv6(dctx *d, const uint8_t *p, uint32_t len, uint32_t *used)
+{
+    lua_State *L = d->L;
+    *used = len;
+    if (len < LN_IP6_HLEN) {
+        malformed(d, "ipv6: %u bytes, shorter than the 40-byte header", len);
+        payload(d, p, len);
+        return;
+    }
+    uint8_t ver = p[0] >> 4;
+    uint32_t plen = ln_get16(p + LN_IP6_PLEN);
+    layer(d, "ipv6");
+    seti(L, "version", ver);
+    seti(L, "tclass", (ln_get16(p) >> 4) & 0xff);
+    seti(L, "flow", ln_get32(p) & 0xfffff);
+    seti(L, "plen", plen);
+    seti(L, "nxt", p[LN_IP6_NXT]);
+    seti(L, "hlim", p[LN_IP6_HLIM]);
+    setip6(L, "src", p + LN_IP6_SRC);
+    setip6(L, "dst", p + LN_IP6_DST);
+    if (ver != 6) malformed(d, "ipv6: version %u, not 6", ver);
+    uint32_t end = len;
+    bool whole = true;
+    if (LN_IP6_HLEN + plen > len) {
+        if (!d->quoted) malformed(d, "ipv6: payload length %u, but only %u bytes are present", plen,
+                                  len - LN_IP6_HLEN);
+        whole = false;
+    } else {
+        autofield(L, "plen");
+        end = LN_IP6_HLEN + plen;
+    }
+    *used = end;
+    /* The extension headers, each as Wireshark names it. */
+    uint8_t nh = p[LN_IP6_NXT];
+    uint32_t off = LN_IP6_HLEN;
+    bool later_frag = false;
+    lua_createtable(L, 0, 0);
+    int k = 0;
+    while (nh == LN_IPPROTO_HOPOPTS || nh == LN_IPPROTO_ROUTING || nh == LN_IPPROTO_DSTOPTS ||
+           nh == LN_IPPROTO_FRAGMENT) {
+        if (off + 8 > end) {
+            if (!d->quoted) malformed(d, "ipv6: extension header %u cut short", nh);
+            break;
+        }
+        const uint8_t *e = p + off;
+        uint32_t hl = nh == LN_IPPROTO_FRAGMENT ? 8 : ((uint32_t)e[1] + 1) * 8;
+        if (off + hl > end) {
+            if (!d->quoted) malformed(d, "ipv6: extension header %u of %u bytes runs past the datagram", nh, hl);
+            break;
+        }
+        lua_createtable(L, 0, 5);
+        sets(L, "type", nh == LN_IPPROTO_HOPOPTS ? "hopopts" : nh == LN_IPPROTO_ROUTING ? "routing"
+                      : nh == LN_IPPROTO_DSTOPTS ? "dstopts" : "fragment");
+        seti(L, "nxt", e[0]);
+        if (nh == LN_IPPROTO_FRAGMENT) {
+            uint16_t fo = ln_get16(e + 2);
+            seti(L, "offset", fo & LN_FRAG6_OFFMASK);
+            setb(L, "more", fo & LN_FRAG6_MF);
+            seti(L, "id", ln_get32(e + 4));
+            if (fo & LN_FRAG6_OFFMASK) later_frag = true;
+            if (fo & (LN_FRAG6_OFFMASK | LN_FRAG6_MF)) whole = false;
+        } else {
+            seti(L, "len", e[1]);
+            if (nh == LN_IPPROTO_ROUTING) {
+                seti(L, "routing_type", e[2]);
+                seti(L, "segleft", e[3]);
+            }
+            setl(L, "data", e + 2, hl - 2);
+        }
+        lua_rawseti(L, -2, ++k);
+        nh = e[0];
+        off += hl;
+        if (later_frag) break;
+    }
+    lua_setfield(L, -2, "ext");
+    lua_pop(L, 1);
+    if (off > end) off = end;
+    const uint8_t *l4 = p + off;
+    uint32_t n = end - off;
+    if (later_frag) { payload(d, l4, n); return; }
+    switch (nh) {
+    case LN_IPPROTO_TCP: tcp(d, p, l4, n, whole); break;
+    case LN_IPPROTO_UDP: udp(d, p, l4, n, whole); break;
+    case LN_IPPROTO_ICMPV6: icmpv6(d, p, l4, n, whole); break;
+    default: payload(d, l4, n);
+    }
+}
+
 void lnl_dissect_push(lua_State *L, const uint8_t *p, uint32_t len, lnl_at at)
 {
     luaL_checkstack(L, 12, "lunet.dissect");
@@ -574,7 +807,8 @@ void lnl_dissect_push(lua_State *L, const uint8_t *p, uint32_t len, lnl_at at)
     d.layers = lua_absindex(L, -1);
     uint32_t used = 0;
     if (at == LNL_AT_IP) {
-        ipv4(&d, p, len, &used);
+        if (len && (p[0] >> 4) == 6) ipv6(&d, p, len, &used);
+        else ipv4(&d, p, len, &used);
         if (used < len) {
             lua_pushlstring(L, (const char *)p + used, len - used);
             lua_setfield(L, d.pkt, "trailer");
@@ -591,6 +825,7 @@ void lnl_dissect_push(lua_State *L, const uint8_t *p, uint32_t len, lnl_at at)
         const uint8_t *q = p + LN_ETH_HLEN;
         uint32_t n = len - LN_ETH_HLEN;
         if (type == LN_ETHERTYPE_IPV4) ipv4(&d, q, n, &used);
+        else if (type == LN_ETHERTYPE_IPV6) ipv6(&d, q, n, &used);
         else if (type == LN_ETHERTYPE_ARP) arp(&d, q, n, &used);
         else { payload(&d, q, n); used = n; }
         if (used == 0 && n) payload(&d, q, n);            /* an ARP header cut short */

@@ -235,6 +235,11 @@ static void push_event(lua_State *L, const ln_event *ev)
         lua_setfield(L, -2, "icmp_type");
         lua_pushinteger(L, (lua_Integer)(ev->value & 0xff));
         lua_setfield(L, -2, "icmp_code");
+        /* value2: the next header of ICMPv6 (58), 0 for ICMP */
+        if (ev->value2 == 58) {
+            lua_pushinteger(L, 6);
+            lua_setfield(L, -2, "family");
+        }
     }
     set_str(L, "text", ev->text);
 }

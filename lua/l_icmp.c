@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "icmp.h"
+#include "icmp6.h"
 #include "node.h"
 #include "wire.h"
 #include "lunet.h"
@@ -118,8 +119,31 @@ int lnl_node_icmp_socket(lua_State *L)
     return 1;
 }
 
+/* ICMPv6 (RFC 4443 3-4), in the words iputils ping prints. */
+static const char *kind6(const ln_icmp_msg *m)
+{
+    switch (m->type) {
+    case LN_ICMP6_ECHO_REPLY: return "echo reply";
+    case LN_ICMP6_TIME_EXCEED:
+        return m->code == LN_ICMP6_TIMXCEED_REASM ? "reassembly time exceeded" : "time exceeded";
+    case LN_ICMP6_PKT_TOOBIG: return "packet too big";
+    case LN_ICMP6_PARAM_PROB: return "parameter problem";
+    case LN_ICMP6_DST_UNREACH:
+        switch (m->code) {
+        case LN_ICMP6_UNREACH_NOROUTE: return "no route";
+        case LN_ICMP6_UNREACH_ADMIN: return "admin prohibited";
+        case LN_ICMP6_UNREACH_BEYONDSCOPE: return "beyond scope";
+        case LN_ICMP6_UNREACH_ADDR: return "address unreachable";
+        case LN_ICMP6_UNREACH_PORT: return "port unreachable";
+        default: return "unreachable";
+        }
+    default: return "other";
+    }
+}
+
 static const char *kind(const ln_icmp_msg *m)
 {
+    if (m->v6) return kind6(m);
     switch (m->type) {
     case LN_ICMP_ECHOREPLY: return "echo reply";
     case LN_ICMP_ECHO: return "echo request";
@@ -148,23 +172,26 @@ static void setint(lua_State *L, const char *k, lua_Integer v)
 static void push_msg(lua_State *L, const qmsg *e)
 {
     const ln_icmp_msg *m = &e->m;
-    char b[16];
+    char b[LN_IN6_FMTLEN];
     lua_createtable(L, 0, 16);
     setint(L, "type", m->type);
     setint(L, "code", m->code);
-    lua_pushstring(L, ln_ip_fmt(m->from, b));
+    lua_pushstring(L, m->v6 ? ln_ip6_fmt(&m->from6, b) : ln_ip_fmt(m->from, b));
     lua_setfield(L, -2, "from");
-    lua_pushstring(L, ln_ip_fmt(m->to, b));
+    lua_pushstring(L, m->v6 ? ln_ip6_fmt(&m->to6, b) : ln_ip_fmt(m->to, b));
     lua_setfield(L, -2, "to");
+    /* Only IPv6 messages say so: an IPv4 one costs what it always did. */
+    if (m->v6) setint(L, "family", 6);
     setint(L, "ttl", m->ttl);
     setint(L, "id", m->id);
     setint(L, "seq", m->seq);
     setint(L, "len", m->len);
     setint(L, "time", (lua_Integer)e->at);
     if (m->sent != LN_NEVER && e->at >= m->sent) setint(L, "rtt", (lua_Integer)(e->at - m->sent));
-    if (m->type == LN_ICMP_UNREACH && m->code == LN_ICMP_UNREACH_NEEDFRAG) setint(L, "mtu", m->mtu);
+    if (m->v6 ? m->type == LN_ICMP6_PKT_TOOBIG
+              : m->type == LN_ICMP_UNREACH && m->code == LN_ICMP_UNREACH_NEEDFRAG) setint(L, "mtu", m->mtu);
     if (m->error) {
-        lua_pushstring(L, ln_ip_fmt(m->orig_dst, b));
+        lua_pushstring(L, m->v6 ? ln_ip6_fmt(&m->orig_dst6, b) : ln_ip_fmt(m->orig_dst, b));
         lua_setfield(L, -2, "orig_dst");
         setint(L, "orig_proto", m->orig_proto);
     }
@@ -257,7 +284,11 @@ static int sock_echo(lua_State *L)
 {
     const char *F = "IcmpSocket:echo";
     lnl_sock *k = checksock(L, F, LNL_OBSERVE);
-    uint32_t dst = lnl_argaddr(L, 2, NULL, F);
+    bool v6 = lua_type(L, 2) == LUA_TSTRING && ln_ip6_looks(lua_tostring(L, 2));
+    ln_in6 dst6 = {{0}};
+    uint32_t dst = 0;
+    if (v6) dst6 = lnl_argaddr6(L, 2, NULL, F);
+    else dst = lnl_argaddr(L, 2, NULL, F);
     if (!lua_isnoneornil(L, 3)) lnl_checkopts(L, 3, F, echo_opts);
     lua_Integer seq = int_opt(L, 3, "seq", k->next_seq, 0, 65535, F);
     /* 65507 = 65535 - 20 (IP) - 8 (ICMP), what ping -s accepts. */
@@ -270,6 +301,9 @@ static int sock_echo(lua_State *L)
     }
     if (!k->s) return result(L, LN_ECLOSED, 0);
     k->next_seq = (uint16_t)(seq + 1);
+    /* IPv6 has no DF: only the source fragments, so ping -M do means
+     * IPV6_DONTFRAG, which lunet's echo does not offer yet. */
+    if (v6) return result(L, ln_icmp6_echo(k->s, &dst6, (uint16_t)seq, (uint32_t)size, (uint8_t)ttl), seq);
     return result(L, ln_icmp_echo(k->s, dst, (uint16_t)seq, (uint32_t)size, (uint8_t)ttl, df), seq);
 }
 
@@ -277,12 +311,17 @@ static int sock_probe(lua_State *L)
 {
     const char *F = "IcmpSocket:probe";
     lnl_sock *k = checksock(L, F, LNL_OBSERVE);
-    uint32_t dst = lnl_argaddr(L, 2, NULL, F);
+    bool v6 = lua_type(L, 2) == LUA_TSTRING && ln_ip6_looks(lua_tostring(L, 2));
+    ln_in6 dst6 = {{0}};
+    uint32_t dst = 0;
+    if (v6) dst6 = lnl_argaddr6(L, 2, NULL, F);
+    else dst = lnl_argaddr(L, 2, NULL, F);
     if (!lua_isnoneornil(L, 3)) lnl_checkopts(L, 3, F, probe_opts);
     lua_Integer port = int_opt(L, 3, "port", 33434, 1, 65535, F);
     lua_Integer size = int_opt(L, 3, "size", 32, 0, 65507, F);
     lua_Integer ttl = int_opt(L, 3, "ttl", 0, 0, 255, F);
     if (!k->s) return result(L, LN_ECLOSED, 0);
+    if (v6) return result(L, ln_icmp6_udp_probe(k->s, &dst6, (uint16_t)port, (uint32_t)size, (uint8_t)ttl), port);
     return result(L, ln_icmp_udp_probe(k->s, dst, (uint16_t)port, (uint32_t)size, (uint8_t)ttl), port);
 }
 

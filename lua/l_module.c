@@ -254,6 +254,7 @@ int luaopen_lunet(lua_State *L)
     lnl_open_udp(L);
     lnl_open_dhcp(L);                                  /* lunet.dhcp */
     lnl_open_firewall(L);                              /* after Node: adds h:firewall() ... */
+    lnl_open_ip6(L);                                   /* after Node and Iface */
     lnl_open_intercept(L);                             /* after Net: adds net:intercept() */
     lnl_open_task(L);                                  /* also lunet.sleep */
     lnl_open_filter(L);                                /* lunet.filter */

@@ -254,6 +254,14 @@ static int node_route(lua_State *L)
     const char *F = "node:route";
     lnl_handle *h = checknode(L, F, LNL_DRIVE);
     ln_node *nd = NODE(h);
+    /* IPv6 when the destination or the gateway is one (l_ip6.c). */
+    int top = lua_gettop(L);
+    bool v6 = (lua_type(L, 2) == LUA_TSTRING && ln_ip6_looks(lua_tostring(L, 2))) ||
+              (lua_type(L, 3) == LUA_TSTRING && ln_ip6_looks(lua_tostring(L, 3))) ||
+              (lua_type(L, 3) == LUA_TTABLE && lua_getfield(L, 3, "via") == LUA_TSTRING &&
+               ln_ip6_looks(lua_tostring(L, -1)));
+    lua_settop(L, top);
+    if (v6) return lnl_node_route6(L, nd, F);
     ln_route r = {0};
     r.kind = LN_RT_STATIC;
     check_prefix(L, 2, &r.prefix, &r.plen, F);
@@ -325,7 +333,8 @@ static int node_gateway(lua_State *L)
     /* Checked here first: node_route sees it one argument later, and
      * would name its own function. */
     checknode(L, "node:gateway", LNL_DRIVE);
-    lnl_argaddr(L, 2, NULL, "node:gateway");
+    if (lua_type(L, 2) == LUA_TSTRING && ln_ip6_looks(lua_tostring(L, 2))) lnl_argaddr6(L, 2, NULL, "node:gateway");
+    else lnl_argaddr(L, 2, NULL, "node:gateway");
     lua_settop(L, 2);
     lua_pushliteral(L, "default");
     lua_insert(L, 2);
@@ -335,6 +344,8 @@ static int node_gateway(lua_State *L)
 static int node_unroute(lua_State *L)
 {
     lnl_handle *h = checknode(L, "node:unroute", LNL_DRIVE);
+    if (lua_type(L, 2) == LUA_TSTRING && ln_ip6_looks(lua_tostring(L, 2)))
+        return lnl_node_unroute6(L, NODE(h), "node:unroute");
     uint32_t pfx;
     uint8_t plen;
     check_prefix(L, 2, &pfx, &plen, "node:unroute");
@@ -352,12 +363,15 @@ static int node_routes(lua_State *L)
         push_route(L, &t->v[i]);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
+    lnl_push_routes6(L, NODE(h), lua_gettop(L));
     return 1;
 }
 
 static int node_lookup(lua_State *L)
 {
     lnl_handle *h = checknode(L, "node:lookup", LNL_OBSERVE);
+    if (lua_type(L, 2) == LUA_TSTRING && ln_ip6_looks(lua_tostring(L, 2)))
+        return lnl_node_lookup6(L, NODE(h), 2, "node:lookup");
     uint32_t dst = lnl_argaddr(L, 2, NULL, "node:lookup");
     const ln_route *r = ln_route_lookup(&NODE(h)->routes, dst);
     if (r) push_route(L, r);
@@ -492,6 +506,17 @@ static const struct sysctl {
     NODE_KEY("net.ipv4.neigh.default.gc_thresh1", K_U32, arp_gc_thresh1, 0, INT32_MAX),
     NODE_KEY("net.ipv4.neigh.default.gc_thresh2", K_U32, arp_gc_thresh2, 0, INT32_MAX),
     NODE_KEY("net.ipv4.neigh.default.gc_thresh3", K_U32, arp_gc_thresh3, 0, INT32_MAX),
+    /* IPv6 (its neighbour table shares the settings above) */
+    NODE_KEY("net.ipv6.conf.default.hop_limit", K_U8, ip6_hop_limit, 1, 255),
+    NODE_KEY("net.ipv6.conf.default.accept_ra", K_BOOL, ip6_accept_ra, 0, 1),
+    NODE_KEY("net.ipv6.conf.default.autoconf", K_BOOL, ip6_autoconf, 0, 1),
+    NODE_KEY("net.ipv6.conf.default.dad_transmits", K_U32, ip6_dad_transmits, 0, 255),
+    NODE_KEY("net.ipv6.conf.default.router_solicitations", K_U32, ip6_rtr_solicits, 0, 255),
+    NODE_KEY("net.ipv6.conf.default.router_solicitation_interval", K_TIME, ip6_rtr_solicit_interval, 0, 0),
+    NODE_KEY("net.ipv6.conf.default.router_solicitation_delay", K_TIME, ip6_rtr_solicit_delay, 0, 0),
+    NODE_KEY("net.ipv6.ip6frag_time", K_TIME, ip6frag_time, 0, 0),
+    NODE_KEY("net.ipv6.route.mtu_expires", K_TIME, ip6_mtu_expires, 0, 0),
+    NODE_KEY("net.ipv6.icmp.echo_ignore_all", K_BOOL, icmp6_echo_ignore_all, 0, 1),
     /* TCP (Documentation/networking/ip-sysctl.rst; ranges as Linux checks them) */
     TCP_KEY("net.ipv4.tcp_syn_retries", K_U32, syn_retries, 1, 127),
     TCP_KEY("net.ipv4.tcp_synack_retries", K_U32, synack_retries, 0, 255),

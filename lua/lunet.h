@@ -323,7 +323,14 @@ char *lnl_fmt_endpoint(uint32_t addr, uint16_t port, bool star, char *buf);
 void lnl_check_not_in_hook(lua_State *L, lnl_net *n, const char *fname);
 
 /* ---- l_firewall.c ------------------------------------------------------- */
-void lnl_open_firewall(lua_State *L);         /* h:firewall/firewall_policy/... */
+void lnl_open_firewall(lua_State *L);
+void lnl_open_ip6(lua_State *L);              /* ifc:addr6, h:addr6, ifc:ra, h:neigh6 ... */
+/* IPv6 for l_node.c's route methods (l_ip6.c). */
+struct ln_in6 lnl_argaddr6(lua_State *L, int arg, uint8_t *plen, const char *fname);
+int lnl_node_route6(lua_State *L, struct ln_node *nd, const char *fname);
+int lnl_node_unroute6(lua_State *L, struct ln_node *nd, const char *fname);
+int lnl_node_lookup6(lua_State *L, struct ln_node *nd, int arg, const char *fname);
+void lnl_push_routes6(lua_State *L, struct ln_node *nd, int t);         /* h:firewall/firewall_policy/... */
 void lnl_open_intercept(lua_State *L);        /* net:intercept, lunet.Intercept (l_intercept.c) */
 
 /* ---- l_bridge.c --------------------------------------------------------- */

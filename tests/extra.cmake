@@ -63,6 +63,7 @@ file(GLOB_RECURSE FUZZ_INPUTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/c
 # Mutations per seed under ctest: about 10 s each in the sanitizer build.
 set(FUZZ_RUNS_fuzz_dissect 1500)
 set(FUZZ_RUNS_fuzz_stack 2500)
+set(FUZZ_RUNS_fuzz_ip6 2500)
 set(FUZZ_RUNS_fuzz_router 2500)
 set(FUZZ_RUNS_fuzz_session 1500)
 set(FUZZ_RUNS_fuzz_parse 5000)

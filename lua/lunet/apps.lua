@@ -123,8 +123,28 @@ local UNREACH_TEXT = {
   ["admin prohibited"] = "Packet filtered",
 }
 
+-- iputils ping's words for ICMPv6 errors (print_icmp6 in ping6_common.c).
+local UNREACH6_TEXT = {
+  ["no route"] = "Destination unreachable: No route",
+  ["admin prohibited"] = "Destination unreachable: Administratively prohibited",
+  ["beyond scope"] = "Destination unreachable: Beyond scope",
+  ["address unreachable"] = "Destination unreachable: Address unreachable",
+  ["port unreachable"] = "Destination unreachable: Port unreachable",
+  ["parameter problem"] = "Parameter problem",
+}
+
 local function error_text(m)
   local kind = m.kind or "error"
+  if m.family == 6 then
+    if kind == "packet too big" then
+      return string.format("Packet too big: mtu=%s", tostring(m.mtu or "?"))
+    elseif kind == "time exceeded" then
+      return "Time exceeded: Hop limit"
+    elseif kind == "reassembly time exceeded" then
+      return "Time exceeded: Defragmentation failure"
+    end
+    return UNREACH6_TEXT[kind] or kind
+  end
   if kind == "frag needed" then
     return string.format("Frag needed and DF set (mtu = %s)", tostring(m.mtu or "?"))
   elseif kind == "time exceeded" then
@@ -211,7 +231,14 @@ function M.ping(h, dst, opts)
   local out = quiet and function() end or print
 
   local sock = h:icmp_socket()
-  out(string.format("PING %s (%s) %d(%d) bytes of data.", shown, dst, size, size + 28))
+  local v6 = dst:find(":", 1, true) ~= nil
+  if v6 then
+    -- iputils: "PING 2001:db8::2(2001:db8::2) 56 data bytes"
+    out(string.format("PING %s(%s) %d data bytes", shown, dst, size))
+  else
+    out(string.format("PING %s (%s) %d(%d) bytes of data.", shown, dst, size, size + 28))
+  end
+  local ttl_word = "ttl"   -- iputils says ttl for IPv6 too (older ones: hlim)
 
   local start = lunet.now()
   local sent_at, answered = {}, {}
@@ -247,8 +274,8 @@ function M.ping(h, dst, opts)
     if not m.error then
       if answered[s] == "reply" then
         r.duplicates = r.duplicates + 1
-        out(string.format("%d bytes from %s: icmp_seq=%d ttl=%d time=%s ms (DUP!)",
-                          (m.len or size) + 8, m.from, s, m.ttl or 0,
+        out(string.format("%d bytes from %s: icmp_seq=%d %s=%d time=%s ms (DUP!)",
+                          (m.len or size) + 8, m.from, s, ttl_word, m.ttl or 0,
                           fmt_rtt(m.rtt or (now - sent_at[s]))))
         return
       end
@@ -261,11 +288,12 @@ function M.ping(h, dst, opts)
       tsum, tsum2 = tsum + rtt, tsum2 + rtt * rtt
       if not r.min or rtt < r.min then r.min = rtt end
       if not r.max or rtt > r.max then r.max = rtt end
-      out(string.format("%d bytes from %s: icmp_seq=%d ttl=%d time=%s ms",
-                        (m.len or size) + 8, m.from, s, m.ttl or 0, fmt_rtt(rtt)))
+      out(string.format("%d bytes from %s: icmp_seq=%d %s=%d time=%s ms",
+                        (m.len or size) + 8, m.from, s, ttl_word, m.ttl or 0, fmt_rtt(rtt)))
     else
       r.errors[#r.errors + 1] = { seq = s, from = m.from, kind = m.kind, type = m.type,
-                                  code = m.code, mtu = m.mtu, time = now, ["local"] = false }
+                                  code = m.code, mtu = m.mtu, time = now, ["local"] = false,
+                                  family = m.family }
       if not answered[s] then
         answered[s] = "error"
         n_answered = n_answered + 1
@@ -335,6 +363,9 @@ local TR_OPTS = {
 
 local NOTE = {
   ["host unreachable"] = "!H", ["net unreachable"] = "!N",
+  -- ICMPv6 (traceroute's print_probe for IPv6)
+  ["address unreachable"] = "!H", ["no route"] = "!N", ["beyond scope"] = "!S",
+  ["packet too big"] = "!F",
   ["protocol unreachable"] = "!P", ["frag needed"] = "!F",
   ["admin prohibited"] = "!X", ["net prohibited"] = "!X", ["host prohibited"] = "!X",
 }
@@ -363,8 +394,9 @@ function M.traceroute(h, dst, opts)
   local out = opts.quiet and function() end or print
 
   local sock = h:icmp_socket()
+  local v6 = dst:find(":", 1, true) ~= nil
   out(string.format("traceroute to %s (%s), %d hops max, %d byte packets",
-                    shown, dst, max_hops, size + 28))
+                    shown, dst, max_hops, size + (v6 and 48 or 28)))
 
   local hops = { reached = false }
   local n = 0   -- probes sent so far
@@ -424,7 +456,9 @@ function M.traceroute(h, dst, opts)
           stop = true
         elseif got.error and kind ~= "time exceeded" then
           local note = NOTE[kind] or ("!<" .. tostring(got.code) .. ">")
-          if kind == "frag needed" and got.mtu then note = "!F-" .. got.mtu end
+          if (kind == "frag needed" or kind == "packet too big") and got.mtu then
+            note = "!F-" .. got.mtu
+          end
           hop.note = note
           line = line .. " " .. note
           stop = true

@@ -11,11 +11,17 @@
 local M = {}
 
 local ETHERTYPES = { [0x0800] = "IPv4", [0x0806] = "ARP", [0x86dd] = "IPv6" }
-local PROTOS = { [1] = "ICMP", [2] = "IGMP", [6] = "TCP", [17] = "UDP" }
+local PROTOS = { [1] = "ICMP", [2] = "IGMP", [6] = "TCP", [17] = "UDP", [58] = "ICMPv6" }
 local ICMP_TYPES = {
   [0] = "echo reply", [3] = "destination unreachable", [4] = "source quench", [5] = "redirect",
   [8] = "echo request", [11] = "time exceeded", [12] = "parameter problem",
   [13] = "timestamp request", [14] = "timestamp reply",
+}
+local ICMP6_TYPES = {
+  [1] = "destination unreachable", [2] = "packet too big", [3] = "time exceeded",
+  [4] = "parameter problem", [128] = "echo request", [129] = "echo reply",
+  [133] = "router solicitation", [134] = "router advertisement",
+  [135] = "neighbor solicitation", [136] = "neighbor advertisement", [137] = "redirect",
 }
 local UNREACH = { [0] = "net", [1] = "host", [2] = "protocol", [3] = "port",
                   [4] = "fragmentation needed", [13] = "administratively prohibited" }
@@ -129,6 +135,36 @@ local LINES = {
       s = s .. ", code " .. l.code
     end
     return "L3", "IGMP", s .. ", " .. status(l)
+  end,
+  ipv6 = function(l)
+    local s = string.format("%s > %s, hlim %d, nxt %d, plen %d", l.src, l.dst, l.hlim, l.nxt, l.plen)
+    if l.tclass ~= 0 then s = s .. string.format(", tclass 0x%02x", l.tclass) end
+    if l.flow ~= 0 then s = s .. string.format(", flow 0x%05x", l.flow) end
+    for _, e in ipairs(l.ext or {}) do
+      if e.type == "fragment" then
+        s = s .. string.format(", frag offset %d%s id 0x%08x", e.offset, e.more and "+" or "", e.id)
+      elseif e.type == "routing" then
+        s = s .. string.format(", routing type %d segleft %d", e.routing_type, e.segleft)
+      else
+        s = s .. ", " .. e.type
+      end
+    end
+    return "L3", "IPv6", s
+  end,
+  icmpv6 = function(l)
+    local s = ICMP6_TYPES[l.type] or ("type " .. l.type)
+    if l.code ~= 0 then s = s .. ", code " .. l.code end
+    if l.ident then s = s .. string.format(", id %d, seq %d", l.ident, l.seq) end
+    if l.target then s = s .. ", target " .. l.target end
+    if l.mtu then s = s .. ", mtu " .. l.mtu end
+    if l.pointer then s = s .. ", pointer " .. l.pointer end
+    if l.router_lifetime then s = s .. ", router lifetime " .. l.router_lifetime end
+    for _, o in ipairs(l.options or {}) do
+      if o.lladdr then s = s .. ", " .. o.name .. " " .. o.lladdr
+      elseif o.prefix then s = s .. string.format(", prefix %s/%d", o.prefix, o.prefix_len)
+      elseif o.mtu then s = s .. ", mtu " .. o.mtu end
+    end
+    return "L3", "ICMPv6", s .. ", " .. status(l)
   end,
   udp = function(l)
     return "L4", "UDP", string.format("%d > %d, length %d, %s", l.srcport, l.dstport, l.length, status(l))

@@ -1,0 +1,212 @@
+-- ipv6.lua - IPv6 at the network layer: addresses and DAD, neighbour
+-- discovery, ping and traceroute across routers, SLAAC from a router's
+-- advertisements, Packet Too Big lowering the path MTU, and IPv4-only
+-- scripts staying IPv4-only.
+--
+--   h1 2001:db8:1::1 -- r1 -- 2001:db8:12::/64 -- r2 -- 2001:db8:2::1 h2
+local run_task = require("lunet.test").run_task
+
+local function chain(net, opts)
+  opts = opts or {}
+  local t = {}
+  t.h1, t.r1, t.r2, t.h2 = net:host("h1"), net:router("r1"), net:router("r2"), net:host("h2")
+  t.l1 = net:link(t.h1, t.r1, {delay = "1ms"})
+  t.l2 = net:link(t.r1, t.r2, {delay = "1ms"})
+  t.l3 = net:link(t.r2, t.h2, {delay = "1ms"})
+  t.h1:addr6("2001:db8:1::1/64")
+  t.r1:addr6("eth0", "2001:db8:1::ffff/64")
+  t.r1:addr6("eth1", "2001:db8:12::1/64")
+  t.r2:addr6("eth0", "2001:db8:12::2/64")
+  t.r2:addr6("eth1", "2001:db8:2::ffff/64")
+  t.h2:addr6("2001:db8:2::1/64")
+  t.h1:gateway("2001:db8:1::ffff")
+  t.h2:gateway("2001:db8:2::ffff")
+  t.r1:route("2001:db8:2::/64", "2001:db8:12::2")
+  t.r2:route("2001:db8:1::/64", "2001:db8:12::1")
+  if opts.mtu then t.r2.eth0:mtu(opts.mtu); t.r1.eth1:mtu(opts.mtu) end
+  return t
+end
+
+-- Until every address has passed DAD (at most 1 s of delay + 1 s).
+local function settle() lunet.sleep("3s") end
+
+test("an address gets a link-local sibling from the MAC and passes DAD", function(net)
+  local a, b = net:host("a"), net:host("b")
+  net:link(a, b, {delay = "1ms"})
+  a:addr6("2001:db8::a/64")
+  local early = a.eth0:addr6()
+  expect(#early):eq(2)
+  expect(early[1].addr, "EUI-64 of 02:00:00:00:00:01"):eq("fe80::ff:fe00:1")
+  expect(early[2].state, "tentative at first"):eq("tentative")
+  net:run("3s")
+  for _, x in ipairs(a.eth0:addr6()) do expect(x.state, x.addr):eq("preferred") end
+  expect(a:ip6()):eq("2001:db8::a")
+  -- b never got an address: IPv6 is off there, a's probes are not for it
+  expect(b.eth0:ipv6()):falsy()
+  expect(a:netstat().Icmp6OutNeighborSolicits, "one DAD probe per address"):eq(2)
+end)
+
+test("a duplicate address fails DAD and is never used", function(net)
+  local sw = net:switch("sw")
+  local a, b = net:host("a"), net:host("b")
+  net:link(a, sw, {delay = "1ms"})
+  net:link(b, sw, {delay = "1ms"})
+  a:addr6("2001:db8::1/64")
+  net:run("3s")
+  b:addr6("2001:db8::1/64")
+  net:run("3s")
+  expect(a.eth0:addr6()[2].state):eq("preferred")
+  expect(b.eth0:addr6()[2].state, "b's copy"):eq("duplicate")
+  expect(a:netstat().Icmp6OutNeighborAdvertisements, "a defends it"):eq(1)
+end)
+
+test("ping6 on a link: neighbour discovery, echo, counters, capture filters", function(net)
+  local a, b = net:host("a"), net:host("b")
+  local l = net:link(a, b, {delay = "1ms"})
+  a:addr6("2001:db8::1/64")
+  b:addr6("2001:db8::2/64")
+  local f6, ficmp6, fip = lunet.filter("ip6"), lunet.filter("icmp6"), lunet.filter("ip")
+  local n6, nicmp6, nip = 0, 0, 0
+  net:on("tx", function(e)
+    if f6:match(e.bytes) then n6 = n6 + 1 end
+    if ficmp6:match(e.bytes) then nicmp6 = nicmp6 + 1 end
+    if fip:match(e.bytes) then nip = nip + 1 end
+  end)
+  local r = run_task(net, a, function()
+    settle()
+    return a:ping("2001:db8::2", {count = 3, quiet = true})
+  end)
+  expect(r.received):eq(3)
+  expect(r.replies[1].from):eq("2001:db8::2")
+  expect(r.replies[1].ttl, "hop limit 64"):eq(64)
+  expect(r.min, "2 x 1 ms"):ge(2000000)
+  local na = a:netstat()
+  expect(na.Icmp6OutEchos):eq(3)
+  expect(na.Icmp6InEchoReplies):eq(3)
+  expect(b:netstat().Icmp6InEchos):eq(3)
+  expect(b:netstat().Icmp6OutEchoReplies):eq(3)
+  expect(na.Ip6InReceives, "3 replies and an NA"):ge(4)
+  local nb = a:neigh6()
+  expect(#nb):eq(1)
+  expect(nb[1].ip):eq("2001:db8::2")
+  expect(nb[1].mac):eq(b.eth0.mac)
+  expect(nb[1].state == "REACHABLE" or nb[1].state == "STALE" or nb[1].state == "DELAY"):truthy()
+  expect(n6, "ip6 frames"):gt(0)
+  expect(nicmp6, "every IPv6 frame here is ICMPv6"):eq(n6)
+  expect(nip, "no IPv4"):eq(0)
+end)
+
+test("ping6 to an address nobody has: address unreachable after 3 solicitations", function(net)
+  local a, b = net:host("a"), net:host("b")
+  net:link(a, b, {delay = "1ms"})
+  a:addr6("2001:db8::1/64")
+  b:addr6("2001:db8::2/64")
+  local r = run_task(net, a, function()
+    settle()
+    return a:ping("2001:db8::9", {count = 1, quiet = true})
+  end)
+  expect(r.received):eq(0)
+  expect(#r.errors):eq(1)
+  expect(r.errors[1].kind):eq("address unreachable")
+  expect(a:drops()["neighbour unreachable"]):eq(1)
+end)
+
+test("ping6 and traceroute6 across two routers", function(net)
+  local t = chain(net)
+  local r, hops, hops_udp = run_task(net, t.h1, function()
+    settle()
+    return t.h1:ping("2001:db8:2::1", {count = 2, quiet = true}),
+           t.h1:traceroute("2001:db8:2::1", {quiet = true}),
+           t.h1:traceroute("2001:db8:2::1", {quiet = true, mode = "udp"})
+  end)
+  expect(r.received):eq(2)
+  expect(r.replies[1].ttl, "two routers on the way back"):eq(62)
+  for _, h in ipairs({hops, hops_udp}) do
+    expect(h.reached):truthy()
+    expect(#h):eq(3)
+    expect(h[1].addr, "r1's address towards h1"):eq("2001:db8:1::ffff")
+    expect(h[2].addr, "r2's address towards r1"):eq("2001:db8:12::2")
+    expect(h[3].addr):eq("2001:db8:2::1")
+  end
+  expect(hops_udp[3].note, "port unreachable ends it plainly"):is_nil()
+  expect(t.r1:netstat().Icmp6OutTimeExcds):eq(6)
+  expect(t.r2:netstat().Icmp6OutTimeExcds):eq(6)
+  expect(t.r1:drops()["ttl expired"]):eq(6)
+  expect(t.h2:netstat().Icmp6OutDestUnreachs, "port unreachable per UDP probe"):eq(3)
+  expect(t.r1:netstat().Ip6OutForwDatagrams):gt(0)
+end)
+
+test("no route: the router says so", function(net)
+  local t = chain(net)
+  local r = run_task(net, t.h1, function()
+    settle()
+    return t.h1:ping("2001:db8:99::1", {count = 1, quiet = true})
+  end)
+  expect(r.errors[1].kind):eq("no route")
+  expect(r.errors[1].from):eq("2001:db8:1::ffff")
+  expect(t.r1:netstat().Ip6InNoRoutes):eq(1)
+end)
+
+test("SLAAC: a host takes a global address and a default route from its router", function(net)
+  local r = net:router("r")
+  local h, far = net:host("h"), net:host("far")
+  net:link(h, r, {delay = "1ms"})
+  net:link(r, far, {delay = "1ms"})
+  r:addr6("eth0", "2001:db8:a::1/64")
+  r:addr6("eth1", "2001:db8:b::1/64")
+  far:addr6("2001:db8:b::2/64")
+  far:gateway("2001:db8:b::1")
+  r.eth0:ra({interval = "10s"})
+  h.eth0:ipv6(true)
+  net:run("5s")
+  local got
+  for _, x in ipairs(h.eth0:addr6()) do
+    if x.origin == "autoconf" then got = x end
+  end
+  expect(got, "an autoconfigured address"):truthy()
+  expect(got.addr, "prefix + EUI-64 of h's MAC"):eq("2001:db8:a::ff:fe00:1")
+  expect(got.state):eq("preferred")
+  local def
+  for _, x in ipairs(h:routes()) do if x.dst == "::/0" then def = x end end
+  expect(def.proto):eq("ra")
+  expect(def.via:match("^fe80::"), "via the router's link-local address"):truthy()
+  expect(h:netstat().Icmp6InRouterAdvertisements):ge(1)
+  local res = run_task(net, h, function() return h:ping("2001:db8:b::2", {count = 1, quiet = true}) end)
+  expect(res.received, "through the router"):eq(1)
+end)
+
+test("packet too big lowers the path MTU; later pings are fragmented and answered", function(net)
+  local t = chain(net, {mtu = 1300})
+  local r1, r2 = run_task(net, t.h1, function()
+    settle()
+    return t.h1:ping("2001:db8:2::1", {count = 1, size = 1400, quiet = true}),
+           t.h1:ping("2001:db8:2::1", {count = 3, size = 1400, quiet = true})
+  end)
+  expect(r1.received, "the first is too big for r1's next hop"):eq(0)
+  expect(r1.errors[1].kind):eq("packet too big")
+  expect(r1.errors[1].mtu):eq(1300)
+  expect(t.r1:netstat().Ip6InTooBigErrors):eq(1)
+  expect(t.h1:netstat().Icmp6InPktTooBigs):eq(1)
+  -- h1's requests now go in two fragments each; h2's first 1448-byte
+  -- reply meets the same narrow link and is lost to its own Packet Too
+  -- Big, after which h2 fragments too
+  expect(t.h1:netstat().Ip6FragCreates):eq(6)
+  expect(t.h2:netstat().Ip6ReasmOKs):eq(3)
+  expect(t.h2:netstat().Icmp6InPktTooBigs):eq(1)
+  expect(t.h2:netstat().Ip6FragCreates):eq(4)
+  expect(r2.received, "seq 2 and 3"):eq(2)
+  expect(r2.replies[1].seq):eq(2)
+end)
+
+test("an IPv4-only network sends no IPv6 at all", function(net)
+  local a, b = net:host("a"), net:host("b")
+  net:link(a, b, {delay = "1ms", ip = {"10.0.0.1/24", "10.0.0.2/24"}})
+  local f6, n = lunet.filter("ip6"), 0
+  net:on("tx", function(e) if f6:match(e.bytes) then n = n + 1 end end)
+  local r = run_task(net, a, function() return a:ping("10.0.0.2", {count = 2, quiet = true}) end)
+  net:run("20s")
+  expect(r.received):eq(2)
+  expect(n):eq(0)
+  expect(a.eth0:ipv6()):falsy()
+  expect(a:netstat().Ip6OutRequests):eq(0)
+end)
