@@ -52,7 +52,11 @@ check_eq "curl: 404" "$(nsx curl -s -o /dev/null -w '%{http_code}' http://server
 
 touch "$TMP/linux_done"
 check_lunet 30
-sleep 0.5
+# tshark writes what it captured a while later on a busy machine: wait
+# for the last HTTP message to be in the file (10 s at most) before
+# stopping it, or a slow capture would look like missing messages.
+http_in_pcap() { [ "$(tshark -r "$TMP/tap.pcap" -Y http 2>/dev/null | wc -l)" -ge 12 ]; }
+wait_until 10 http_in_pcap
 kill -INT "$TSPID" 2>/dev/null
 wait_pid "$TSPID" 10
 flagged=$(tshark -r "$TMP/tap.pcap" -Y '_ws.malformed or _ws.expert.severity >= "warning"' 2>/dev/null)
