@@ -43,6 +43,7 @@
 #include "udp.h"
 #include "lunet.h"
 #include "l_tcp.h"
+#include "crc64.h"
 
 #define F_PREFIX "TcpSocket:"
 
@@ -1252,37 +1253,39 @@ static int node_sockets(lua_State *L)
     return 1;
 }
 
-/* lunet.hash(data [, h]): 64-bit FNV-1a of a string, continuing from h
- * (so a receiver can hash a stream chunk by chunk); data may also be a
- * byte count n, for the stack's generated pattern (byte i = i % 256) that
- * s:send(n) queues. */
+/* lunet.hash(data [, h]): the CRC-64/XZ of a string (crc64.h), continuing
+ * from h, so that a receiver can digest a stream chunk by chunk; data may
+ * also be a byte count n, for the stack's generated pattern (byte i =
+ * i % 256) that s:send(n) queues. */
 static int l_hash(lua_State *L)
 {
-    uint64_t h = 0xcbf29ce484222325u;                 /* FNV offset basis */
     const char *F = "lunet.hash";
+    uint64_t h = 0;
     if (!lua_isnoneornil(L, 2)) h = (uint64_t)lnl_checkinteger(L, 2, F);
-    const uint64_t prime = 0x100000001b3u;
     if (lua_type(L, 1) == LUA_TNUMBER) {
         lua_Integer n = lnl_checkinteger(L, 1, F);
         if (n < 0) lnl_argerror(L, 1, F, "byte count %I is negative", n);
-        for (lua_Integer i = 0; i < n; i++) h = (h ^ (uint8_t)i) * prime;
+        h = lnl_crc64_pattern(h, (uint64_t)n);
     } else {
         size_t len;
         if (lua_type(L, 1) != LUA_TSTRING) lnl_typeerror(L, 1, F, "string or byte count");
-        const unsigned char *p = (const unsigned char *)lua_tolstring(L, 1, &len);
-        /* FNV-1a is one multiply per byte in a chain nothing can shorten;
-         * four bytes a turn at least spare the loop's own instructions
-         * (h:sink hashes every byte it receives). */
-        size_t i = 0;
-        for (; i + 4 <= len; i += 4) {
-            h = (h ^ p[i]) * prime;
-            h = (h ^ p[i + 1]) * prime;
-            h = (h ^ p[i + 2]) * prime;
-            h = (h ^ p[i + 3]) * prime;
-        }
-        for (; i < len; i++) h = (h ^ p[i]) * prime;
+        const char *p = lua_tolstring(L, 1, &len);
+        h = lnl_crc64(h, p, len);
     }
     lua_pushinteger(L, (lua_Integer)h);
+    return 1;
+}
+
+/* lunet.hash_combine(h1, h2, len2): the hash of A then B from A's hash,
+ * B's hash and B's length (h:sink's stream of several connections). */
+static int l_hash_combine(lua_State *L)
+{
+    const char *F = "lunet.hash_combine";
+    uint64_t h1 = (uint64_t)lnl_checkinteger(L, 1, F);
+    uint64_t h2 = (uint64_t)lnl_checkinteger(L, 2, F);
+    lua_Integer len2 = lnl_checkinteger(L, 3, F);
+    if (len2 < 0) lnl_argerror(L, 3, F, "byte count %I is negative", len2);
+    lua_pushinteger(L, (lua_Integer)lnl_crc64_combine(h1, h2, (uint64_t)len2));
     return 1;
 }
 
@@ -1290,6 +1293,8 @@ void lnl_open_tcp(lua_State *L)
 {
     lua_pushcfunction(L, l_hash);                      /* the module is at -1 */
     lua_setfield(L, -2, "hash");
+    lua_pushcfunction(L, l_hash_combine);
+    lua_setfield(L, -2, "hash_combine");
     static const luaL_Reg methods[] = {
         {"bind", tcp_bind}, {"listen", tcp_listen}, {"accept", tcp_accept},
         {"connect", tcp_connect}, {"send", tcp_send}, {"receive", tcp_receive},

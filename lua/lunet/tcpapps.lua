@@ -21,7 +21,7 @@
 --   r = h:sink(port, {connections=1, timeout=, quiet=})
 --     accepts `connections` connections one after the other, reads each to
 --     EOF, closes it.  r = {bytes=, seconds= (first accept to last EOF),
---     bps=, hash= (FNV-1a of every byte, in order: lunet.hash), conns={...}}
+--     bps=, hash= (CRC-64 of every byte, in order: lunet.hash), conns={...}}
 --   srv = h:http_server(port, {handler = function(req) return body end})
 --     req = {method=, path=, version=, headers={lowercase name = value},
 --            body=}; the handler returns body [, status [, headers]]
