@@ -172,7 +172,15 @@ static bool poll_again(lnl_task *t)
 {
     /* As while Lua runs the call: a wake from inside the stack is moot. */
     t->state = T_RUNNING;
-    bool done = t->poll(t, t->wake_arg);
+    lnl_wake_fn fn = t->wake;
+    void *arg = t->wake_arg;
+    bool done = t->poll(t, arg);
+    if (t->state != T_RUNNING) {
+        /* An event hook the call set off killed the task: it lets go of
+         * what it waited on, and nothing resumes it. */
+        if (fn) fn(NULL, t, arg);
+        return true;
+    }
     t->state = T_BLOCKED;
     if (done || ln_net_now(t->n->net) >= t->deadline) return false;
     arm_deadline(t, t->deadline);

@@ -184,3 +184,32 @@ test("sink over several connections, with loss and reordering: bytes and hashes"
   expect(l.h1:netstat().TcpRetransSegs, "the link lost segments"):gt(0)
   expect(l.h2:netstat().TcpExtTCPOFOQueue, "and reordered them"):gt(0)
 end)
+
+test("a hook that kills a task while its send goes on in C frees the writer slot", function(net)
+  local l = lab(net)
+  local srv = assert(l.h2:listen(7000))
+  l.h2:spawn(function() local c = srv:accept(); c:drain(); c:close() end)
+  local s = assert(run_task(net, l.h1, function()
+    return assert(l.h1:connect(l.h2_ip, 7000, {sndbuf = 8192}))
+  end))
+  local writer, killed_in, segs = nil, nil, 0
+  -- data segments go out from inside the blocked send's retries (the
+  -- ACKs open the buffer): kill the writer from the 20th on
+  net:on("tx", function(ev)
+    if ev.node == "h1" and (ev.len or 0) > 1000 and ev.layer == "l2" then
+      segs = segs + 1
+      if segs == 20 and writer then
+        killed_in = writer:status()
+        writer:kill()
+      end
+    end
+  end)
+  writer = l.h1:spawn(function() s:send(100000000) end)   -- more than 1 s holds
+  net:run("1s")
+  expect(killed_in, "the writer was blocked when the hook killed it"):eq("running")
+  expect(writer:status()):eq("killed")
+  -- its slot is free: another task writes on the socket, no "busy"
+  local res = run_task(net, l.h1, function() return {s:send(10)} end)
+  expect(res[1]):eq(10)
+  s:close()
+end)
