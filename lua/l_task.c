@@ -11,6 +11,11 @@
  *   lunet.sleep / s:receive -> lnl_task_block -> lua_yield
  *   ... scheduler ... timer -> lnl_protected(resume) -> builder -> lua_resume
  *
+ * A call blocked with lnl_task_block_poll (TcpSocket send, receive, drain)
+ * first retries in C when the timer fires (poll_again), and the coroutine
+ * resumes only once the call can finish: a transfer costs a resume per
+ * call, not one per segment.
+ *
  * While unfinished, a task is anchored in its network's user value (its
  * timer must not point into a collected userdata) and linked into the
  * network's list, so closing the network can disarm it without Lua.  An
