@@ -82,6 +82,7 @@ bench: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS) --target $(BENCHES)
 	for b in $(BENCHES); do $(BUILD)/$$b || exit 1; done
 	cmake --build $(BUILD) -j$(JOBS) --target lunet
+	bash tests/bench/bench_lua_w1.sh $(BUILD)/lunet $(BUILD)/bench_tcp
 	bash tests/bench/bench_ranks.sh $(BUILD)/lunet
 	bash tests/bench/bench_bridge.sh $(BUILD)/lunet
 	bash tests/bench/ack_pattern.sh $(BUILD)/lunet

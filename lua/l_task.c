@@ -11,6 +11,11 @@
  *   lunet.sleep / s:receive -> lnl_task_block -> lua_yield
  *   ... scheduler ... timer -> lnl_protected(resume) -> builder -> lua_resume
  *
+ * A call blocked with lnl_task_block_poll (TcpSocket send, receive, drain)
+ * first retries in C when the timer fires (poll_again), and the coroutine
+ * resumes only once the call can finish: a transfer costs a resume per
+ * call, not one per segment.
+ *
  * While unfinished, a task is anchored in its network's user value (its
  * timer must not point into a collected userdata) and linked into the
  * network's list, so closing the network can disarm it without Lua.  An
@@ -37,7 +42,9 @@ struct lnl_task {
     int nargs;                    /* T_NEW: arguments on the coroutine */
     int nres;                     /* T_DONE: results on the coroutine */
     lnl_wake_fn wake;             /* T_BLOCKED: builds the call's results */
+    lnl_poll_fn poll;             /* T_BLOCKED: retries the call in C, or NULL */
     void *wake_arg;
+    ln_time deadline;             /* T_BLOCKED with poll: when to give up */
     struct lnl_task *next, *prev; /* n->tasks, while unfinished */
     char where[80];               /* "h1, script.lua:12": for livelock reports */
 };
@@ -90,13 +97,21 @@ lua_State *volatile lnl_running_co = NULL;
  * gone by then). */
 char lnl_last_task[80] = "";
 
+/* The task whose coroutine is being resumed, innermost first: every
+ * blocking call asks which task it runs in, and this answers without the
+ * registry (see lnl_current_task). */
+static struct running { lua_State *co; lnl_task *t; } running;
+
 static int resume_co(lnl_task *t, lua_State *co, lua_State *from, int nargs, int *nres)
 {
     memcpy(lnl_last_task, t->where, sizeof lnl_last_task);
     lua_State *outer = lnl_running_co;
+    struct running outer_task = running;
     lnl_running_co = co;
+    running = (struct running){ co, t };
     int st = lua_resume(co, from, nargs, nres);
     lnl_running_co = outer;
+    running = outer_task;
     return st;
 }
 
@@ -113,6 +128,7 @@ static int resume(lua_State *L)
     } else if (t->state == T_BLOCKED) {
         lnl_wake_fn fn = t->wake;
         t->wake = NULL;
+        t->poll = NULL;
         if (fn) nargs = fn(co, t, t->wake_arg);
     }
     t->state = T_RUNNING;
@@ -144,9 +160,42 @@ static int resume(lua_State *L)
     return lua_error(L);
 }
 
+/* Set the timer of a task that blocks: its deadline, or none. */
+static void arm_deadline(lnl_task *t, ln_time deadline)
+{
+    if (deadline != LN_NEVER) ln_timer_arm(&t->n->net->sim, &t->timer, deadline);
+    else ln_timer_cancel(&t->n->net->sim, &t->timer);
+}
+
+/* A blocked task with a poll function tries its call again in C; true if
+ * it stays blocked, so that no coroutine is resumed for a wake that
+ * finishes nothing (a sink reading segment after segment, a sender whose
+ * buffer each ACK opens a little).  The poll makes the same stack calls,
+ * in the same event, as the continuation would, and the timer is re-armed
+ * as lnl_task_block_k arms it: the run is the same event for event. */
+static bool poll_again(lnl_task *t)
+{
+    /* As while Lua runs the call: a wake from inside the stack is moot. */
+    t->state = T_RUNNING;
+    lnl_wake_fn fn = t->wake;
+    void *arg = t->wake_arg;
+    bool done = t->poll(t, arg);
+    if (t->state != T_RUNNING) {
+        /* An event hook the call set off killed the task: it lets go of
+         * what it waited on, and nothing resumes it. */
+        if (fn) fn(NULL, t, arg);
+        return true;
+    }
+    t->state = T_BLOCKED;
+    if (done || ln_net_now(t->n->net) >= t->deadline) return false;
+    arm_deadline(t, t->deadline);
+    return true;
+}
+
 static void on_timer(void *arg)
 {
     lnl_task *t = arg;
+    if (t->poll && t->state == T_BLOCKED && poll_again(t)) return;
     lnl_protected(t->n, resume, t);
 }
 
@@ -257,6 +306,7 @@ bool lnl_tasks_busy(const lnl_net *n)
 
 lnl_task *lnl_current_task(lua_State *L)
 {
+    if (L == running.co) return running.t->state == T_RUNNING ? running.t : NULL;
     if (lua_pushthread(L)) { lua_pop(L, 1); return NULL; }   /* main thread */
     lua_getfield(L, LUA_REGISTRYINDEX, LNL_REG_THREADS);
     lua_insert(L, -2);
@@ -281,9 +331,21 @@ int lnl_task_block_k(lua_State *L, lnl_task *t, ln_time deadline, lnl_wake_fn fn
 {
     t->state = T_BLOCKED;
     t->wake = fn;
+    t->poll = NULL;
     t->wake_arg = arg;
-    if (deadline != LN_NEVER) ln_timer_arm(&t->n->net->sim, &t->timer, deadline);
-    else ln_timer_cancel(&t->n->net->sim, &t->timer);
+    arm_deadline(t, deadline);
+    return lua_yieldk(L, 0, ctx, k);
+}
+
+int lnl_task_block_poll(lua_State *L, lnl_task *t, ln_time deadline, lnl_poll_fn poll,
+                        lnl_wake_fn fn, void *arg, lua_KContext ctx, lua_KFunction k)
+{
+    t->state = T_BLOCKED;
+    t->wake = fn;
+    t->poll = poll;
+    t->wake_arg = arg;
+    t->deadline = deadline;
+    arm_deadline(t, deadline);
     return lua_yieldk(L, 0, ctx, k);
 }
 
@@ -306,6 +368,7 @@ void lnl_tasks_abort(lnl_net *n)
         lnl_task *t = n->tasks;
         if (t->state == T_BLOCKED && t->wake) t->wake(NULL, t, t->wake_arg);
         t->wake = NULL;
+        t->poll = NULL;
         t->state = T_KILLED;
         if (n->net) ln_timer_cancel(&n->net->sim, &t->timer);
         unlink_task(t);
@@ -407,6 +470,7 @@ static int task_kill(lua_State *L)
     bool self = lnl_current_task(L) == t;
     if (t->state == T_BLOCKED && t->wake) t->wake(NULL, t, t->wake_arg);
     t->wake = NULL;
+    t->poll = NULL;
     retire(L, t, T_KILLED);
     if (self) {
         /* Never resumed again: the coroutine is simply left suspended. */

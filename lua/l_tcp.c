@@ -3,17 +3,22 @@
  * h:listen(), h:connect(), h:sockets(), and the "grave" where sockets
  * dropped by the garbage collector wait to be closed.
  *
- * A blocking call (connect, accept, receive, send) first tries to finish
- * at once; if it cannot, it records the task in the socket's read or write
- * slot and yields with a continuation (lnl_task_block_k).  The socket's
- * notify callback (called from inside the stack) only re-arms the waiting
- * task's timer (lnl_task_wake), so the task resumes from the scheduler,
- * never from inside TCP input; the continuation retries and either
- * finishes or blocks again, until the deadline in its opts passes:
+ * A blocking call (connect, accept, receive, send, drain) first tries to
+ * finish at once; if it cannot, it records the task in the socket's read
+ * or write slot and yields with a continuation (lnl_task_block_k).  The
+ * socket's notify callback (called from inside the stack) only re-arms the
+ * waiting task's timer (lnl_task_wake), so the task resumes from the
+ * scheduler, never from inside TCP input; the continuation retries and
+ * either finishes or blocks again, until the deadline in its opts passes.
+ * send, receive and drain retry in C from the timer instead (a poll,
+ * lnl_task_block_poll), and resume the task only once they can finish:
+ * a transfer costs a coroutine switch per call, not per segment:
  *
- *   s:receive(100) -> recv_k -> recv_step -> ln_tcp_recv -> LN_EAGAIN
- *     -> lnl_task_block_k ... segment arrives -> ln_tcp_notify -> on_notify
- *     -> lnl_task_wake ... task timer -> resume -> recv_k -> recv_step -> "data"
+ *   s:receive(100) -> recv_try -> ln_tcp_recv -> LN_EAGAIN
+ *     -> lnl_task_block_poll ... segment arrives -> ln_tcp_notify -> on_notify
+ *     -> lnl_task_wake ... task timer -> recv_poll -> recv_try (more to come:
+ *     blocked again) ... task timer -> recv_poll -> recv_try -> resume ->
+ *     recv_k -> recv_results -> "data"
  *
  * One task may wait on each side of a socket (a reader and a writer, so a
  * connection can be full duplex); a second gets nil, "busy".  Network
@@ -43,6 +48,7 @@
 #include "udp.h"
 #include "lunet.h"
 #include "l_tcp.h"
+#include "crc64.h"
 
 #define F_PREFIX "TcpSocket:"
 
@@ -599,64 +605,84 @@ static int tcp_connect(lua_State *L)
 
 static const char *const io_opts[] = {"timeout", NULL};
 
-/* Stack: 1 socket, 2 data (string, or an integer count of pattern bytes),
- * 3 deadline, 4 bytes queued so far. */
+/* Queue what is left of k->w; false while the stack has no room (then
+ * k->w.res is LN_EAGAIN).  Runs from the call and from the task's poll. */
+static bool send_try(lnl_tsock *k)
+{
+    while (k->w.off < k->w.len) {
+        if (!k->s) {
+            k->w.res = LN_ECLOSED;
+            return true;
+        }
+        int64_t r = ln_tcp_send(k->s, k->w.data ? k->w.data + k->w.off : NULL, k->w.len - k->w.off);
+        if (r > 0) {
+            k->w.off += (size_t)r;
+            continue;
+        }
+        k->w.res = r == 0 ? LN_ECLOSED : r;
+        return r != LN_EAGAIN;
+    }
+    k->w.res = 0;
+    return true;
+}
+
+static bool send_poll(lnl_task *t, void *arg)
+{
+    (void)t;
+    return send_try(arg);
+}
+
+/* The call's results from k->w: n, or nil, word, n queued so far (a
+ * timeout when it is still waiting). */
+static int send_results(lua_State *L, lnl_tsock *k)
+{
+    if (k->w.res == 0) {
+        lua_pushinteger(L, (lua_Integer)k->w.len);
+        return 1;
+    }
+    lnl_push_err(L, k->w.res == LN_EAGAIN ? LN_ETIMEDOUT : (int)k->w.res);
+    lua_pushinteger(L, (lua_Integer)k->w.off);
+    return 3;
+}
+
+/* Resumed once send_poll finished the call or the deadline passed.
+ * Stack: 1 socket, 2 data (string, or a count of pattern bytes: it keeps
+ * k->w.data alive), 3 deadline. */
 static int send_k(lua_State *L, int status, lua_KContext ctx)
 {
     (void)status;
     (void)ctx;
-    lua_settop(L, 4);
-    lnl_tsock *k = lua_touserdata(L, 1);
-    size_t len;
-    const char *data = NULL;
-    if (lua_type(L, 2) == LUA_TSTRING) data = lua_tolstring(L, 2, &len);
-    else len = (size_t)lua_tointeger(L, 2);
-    ln_time deadline = (ln_time)lua_tointeger(L, 3);
-    size_t off = (size_t)lua_tointeger(L, 4);
-    while (off < len) {
-        if (!k->s) {
-            lnl_push_err(L, LN_ECLOSED);
-            lua_pushinteger(L, (lua_Integer)off);
-            return 3;
-        }
-        int64_t r = ln_tcp_send(k->s, data ? data + off : NULL, len - off);
-        if (r > 0) {
-            off += (size_t)r;
-            continue;
-        }
-        if (r == LN_EAGAIN) {
-            lua_pushinteger(L, (lua_Integer)off);
-            lua_replace(L, 4);
-            int nres = wait_for(L, k, true, deadline, 0, send_k);
-            /* wait_for returns only when it did not block: a timeout. */
-            lua_pushinteger(L, (lua_Integer)off);
-            return nres + 1;
-        }
-        lnl_push_err(L, r == 0 ? LN_ECLOSED : (int)r);
-        lua_pushinteger(L, (lua_Integer)off);
-        return 3;
-    }
-    lua_pushinteger(L, (lua_Integer)len);
-    return 1;
+    return send_results(L, lua_touserdata(L, 1));
 }
 
 static int tcp_send(lua_State *L)
 {
     const char *F = F_PREFIX "send";
     lnl_tsock *k = lnl_tcp_check(L, F);
+    size_t len;
+    const char *data = NULL;
     if (lua_type(L, 2) == LUA_TNUMBER) {
         if (!lua_isinteger(L, 2) || lua_tointeger(L, 2) < 0)
             lnl_argerror(L, 2, F, "a byte count must be a non-negative integer");
-    } else if (lua_type(L, 2) != LUA_TSTRING) {
+        len = (size_t)lua_tointeger(L, 2);
+    } else if (lua_type(L, 2) == LUA_TSTRING) {
+        data = lua_tolstring(L, 2, &len);
+    } else {
         lnl_argerror(L, 2, F, "expected a string (or a byte count of generated data), got %s",
                      luaL_typename(L, 2));
     }
     ln_time deadline = opt_deadline(L, 3, k->n, F, io_opts);
     if (!enter(L, k, true, F)) return 2;
+    k->w.data = data;
+    k->w.len = len;
+    k->w.off = 0;
+    if (send_try(k)) return send_results(L, k);
+    lnl_task *t = lnl_current_task(L);
+    if (!t || !lua_isyieldable(L)) return luaL_error(L, "TcpSocket: cannot block here");
+    if (ln_net_now(k->n->net) >= deadline) return send_results(L, k);
     lua_settop(L, 2);
-    lua_pushinteger(L, (lua_Integer)deadline);
-    lua_pushinteger(L, 0);
-    return send_k(L, LUA_OK, 0);
+    k->wwait = t;
+    return lnl_task_block_poll(L, t, deadline, send_poll, woke, k, 0, send_k);
 }
 
 /* ---- receive ---------------------------------------------------------------------------- */
@@ -723,64 +749,122 @@ static int recv_end(lua_State *L, lnl_tsock *k, int kind, int64_t r)
     return 3;
 }
 
-/* Try to satisfy the pattern; returns the number of results, or -1 to
- * wait for more bytes. */
-static int recv_step(lua_State *L, lnl_tsock *k, int kind, size_t count)
+/* How a receive attempt ended (k->r.res). */
+enum {
+    R_WAIT,        /* nothing more now: block */
+    R_READY,       /* the pattern is in the read-ahead */
+    R_RELEASED,    /* the socket left the user (closed by another task) */
+    R_END,         /* EOF or an error, k->r.end */
+    R_NOMEM,
+};
+
+/* Is the pattern in the read-ahead? */
+static bool recv_ready(const lnl_tsock *k)
+{
+    switch (k->r.kind) {
+    case P_COUNT: return k->rlen >= k->r.count;
+    case P_LINE: return k->rlen && memchr(k->rbuf, '\n', k->rlen);
+    case P_ANY: return k->rlen > 0;
+    default: return false;
+    }
+}
+
+/* Move bytes from the stack into the read-ahead until the pattern of k->r
+ * is there or the stack has none; true when the call can finish (k->r.res
+ * says how).  Runs from the call and from the task's poll, so it may not
+ * touch Lua. */
+static bool recv_try(lnl_tsock *k)
 {
     for (;;) {
-        switch (kind) {
-        case P_COUNT:
-            if (k->rlen >= count) { lnl_tcp_rbuf_take(L, k, count, 0); return 1; }
-            break;
-        case P_LINE: {
-            char *nl = k->rlen ? memchr(k->rbuf, '\n', k->rlen) : NULL;
-            if (nl) { push_line(L, k, (size_t)(nl - k->rbuf), 1); return 1; }
-            break;
-        }
-        case P_ANY:
-            if (k->rlen) { lnl_tcp_rbuf_take(L, k, k->rlen, 0); return 1; }
-            break;
-        default:
-            break;
+        if (recv_ready(k)) {
+            k->r.res = R_READY;
+            return true;
         }
         if (!k->s) {
-            if (kind == P_ALL || kind == P_COUNT || kind == P_LINE) {
-                if (k->rlen) return recv_end(L, k, kind, 0);
-            }
-            return lnl_push_err(L, LN_ECLOSED);
+            k->r.res = R_RELEASED;
+            return true;
         }
         bool eof = false;
         size_t avail = ln_tcp_readable(k->s, &eof);
         /* Take no more than the pattern needs and the stack holds; with
          * nothing readable, ask for one byte to learn EOF or the error. */
-        size_t want = kind == P_COUNT ? count - k->rlen : kind == P_LINE ? LINE_CHUNK : avail;
+        int kind = k->r.kind;
+        size_t want = kind == P_COUNT ? k->r.count - k->rlen : kind == P_LINE ? LINE_CHUNK : avail;
         if (want > avail) want = avail;
         if (!want) want = 1;
-        if (!lnl_tcp_rbuf_reserve(k, want)) return luaL_error(L, F_PREFIX "receive: out of memory");
+        if (!lnl_tcp_rbuf_reserve(k, want)) {
+            k->r.res = R_NOMEM;
+            return true;
+        }
         int64_t r = ln_tcp_recv(k->s, k->rbuf + k->rlen, want);
         if (r > 0) {
             k->rlen += (size_t)r;
             continue;
         }
-        if (r == LN_EAGAIN) return -1;
-        return recv_end(L, k, kind, r);
+        if (r == LN_EAGAIN) {
+            k->r.res = R_WAIT;
+            return false;
+        }
+        k->r.res = R_END;
+        k->r.end = r;
+        return true;
     }
 }
 
-/* Stack: 1 socket, 2 kind, 3 count, 4 deadline. */
+/* The call's results from what recv_try left (R_WAIT: the deadline). */
+static int recv_results(lua_State *L, lnl_tsock *k)
+{
+    int kind = k->r.kind;
+    switch (k->r.res) {
+    case R_READY:
+        if (kind == P_COUNT) {
+            lnl_tcp_rbuf_take(L, k, k->r.count, 0);
+        } else if (kind == P_LINE) {
+            char *nl = memchr(k->rbuf, '\n', k->rlen);
+            push_line(L, k, (size_t)(nl - k->rbuf), 1);
+        } else {
+            lnl_tcp_rbuf_take(L, k, k->rlen, 0);
+        }
+        return 1;
+    case R_RELEASED:
+        if ((kind == P_ALL || kind == P_COUNT || kind == P_LINE) && k->rlen)
+            return recv_end(L, k, kind, 0);
+        return lnl_push_err(L, LN_ECLOSED);
+    case R_END:
+        return recv_end(L, k, kind, k->r.end);
+    case R_NOMEM:
+        return luaL_error(L, F_PREFIX "receive: out of memory");
+    default:
+        /* On timeout nothing is consumed: the bytes stay for the next call. */
+        return lnl_push_err(L, LN_ETIMEDOUT);
+    }
+}
+
+static bool recv_poll(lnl_task *t, void *arg)
+{
+    (void)t;
+    return recv_try(arg);
+}
+
+/* Resumed once recv_poll finished the call or the deadline passed. */
 static int recv_k(lua_State *L, int status, lua_KContext ctx)
 {
     (void)status;
     (void)ctx;
-    lua_settop(L, 4);
-    lnl_tsock *k = lua_touserdata(L, 1);
-    int kind = (int)lua_tointeger(L, 2);
-    size_t count = (size_t)lua_tointeger(L, 3);
-    ln_time deadline = (ln_time)lua_tointeger(L, 4);
-    int nres = recv_step(L, k, kind, count);
-    if (nres >= 0) return nres;
-    /* On timeout nothing is consumed: the bytes stay for the next call. */
-    return wait_for(L, k, false, deadline, 0, recv_k);
+    return recv_results(L, lua_touserdata(L, 1));
+}
+
+/* Try the call at once, else block with poll until it can finish. */
+static int recv_start(lua_State *L, lnl_tsock *k, ln_time deadline, lnl_poll_fn poll,
+                      int (*results)(lua_State *, lnl_tsock *), lua_KFunction kf)
+{
+    if (poll(NULL, k)) return results(L, k);
+    lnl_task *t = lnl_current_task(L);
+    if (!t || !lua_isyieldable(L)) return luaL_error(L, "TcpSocket: cannot block here");
+    if (ln_net_now(k->n->net) >= deadline) return results(L, k);
+    lua_settop(L, 1);
+    k->rwait = t;
+    return lnl_task_block_poll(L, t, deadline, poll, woke, k, 0, kf);
 }
 
 static int tcp_receive(lua_State *L)
@@ -811,11 +895,105 @@ static int tcp_receive(lua_State *L)
         lua_pushliteral(L, "");
         return 1;
     }
-    lua_settop(L, 1);
-    lua_pushinteger(L, kind);
-    lua_pushinteger(L, count);
-    lua_pushinteger(L, (lua_Integer)deadline);
-    return recv_k(L, LUA_OK, 0);
+    k->r.kind = kind;
+    k->r.count = (size_t)count;
+    return recv_start(L, k, deadline, recv_poll, recv_results, recv_k);
+}
+
+/* ---- drain: read to EOF, keeping only a count and a digest --------------------------------- */
+
+/* Take every byte the stack holds into the digest, as receive() would take
+ * them (all that is readable at once, then one byte to learn EOF or the
+ * error), so the stack sees the same calls; true at EOF, an error or a
+ * release. */
+static bool drain_try(lnl_tsock *k)
+{
+    if (k->rlen) {                                     /* read-ahead first */
+        k->r.hash = lnl_crc64(k->r.hash, k->rbuf, k->rlen);
+        k->r.bytes += k->rlen;
+        k->rlen = 0;
+    }
+    for (;;) {
+        if (!k->s) {
+            k->r.res = R_RELEASED;
+            return true;
+        }
+        size_t want = ln_tcp_readable(k->s, NULL);
+        if (!want) want = 1;
+        if (!lnl_tcp_rbuf_reserve(k, want)) {
+            k->r.res = R_NOMEM;
+            return true;
+        }
+        int64_t r = ln_tcp_recv(k->s, k->rbuf, want);
+        if (r > 0) {
+            k->r.hash = lnl_crc64(k->r.hash, k->rbuf, (size_t)r);
+            k->r.bytes += (uint64_t)r;
+            continue;
+        }
+        if (r == LN_EAGAIN) {
+            k->r.res = R_WAIT;
+            return false;
+        }
+        k->r.res = R_END;
+        k->r.end = r;
+        return true;
+    }
+}
+
+static bool drain_poll(lnl_task *t, void *arg)
+{
+    (void)t;
+    return drain_try(arg);
+}
+
+/* n, hash at EOF; nil, word, n, hash otherwise. */
+static int drain_results(lua_State *L, lnl_tsock *k)
+{
+    int nres;
+    switch (k->r.res) {
+    case R_END:
+        if (k->r.end == 0) {
+            lua_pushinteger(L, (lua_Integer)k->r.bytes);
+            lua_pushinteger(L, (lua_Integer)k->r.hash);
+            return 2;
+        }
+        nres = lnl_push_err(L, (int)k->r.end);
+        break;
+    case R_RELEASED:
+        nres = lnl_push_err(L, LN_ECLOSED);
+        break;
+    case R_NOMEM:
+        return luaL_error(L, F_PREFIX "drain: out of memory");
+    default:
+        nres = lnl_push_err(L, LN_ETIMEDOUT);
+        break;
+    }
+    lua_pushinteger(L, (lua_Integer)k->r.bytes);
+    lua_pushinteger(L, (lua_Integer)k->r.hash);
+    return nres + 2;
+}
+
+static int drain_k(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    (void)ctx;
+    return drain_results(L, lua_touserdata(L, 1));
+}
+
+/* s:drain([h [, opts]]): what h:sink does with a connection, in C: read to
+ * EOF without making a string of anything, and return the byte count and
+ * the lunet.hash of the bytes (continued from h). */
+static int tcp_drain(lua_State *L)
+{
+    const char *F = F_PREFIX "drain";
+    lnl_tsock *k = lnl_tcp_check(L, F);
+    uint64_t h = 0;
+    if (!lua_isnoneornil(L, 2)) h = (uint64_t)lnl_checkinteger(L, 2, F);
+    ln_time deadline = opt_deadline(L, 3, k->n, F, io_opts);
+    if (!enter(L, k, false, F)) return 2;
+    k->r.bytes = 0;
+    k->r.hash = h;
+    return recv_start(L, k, deadline, drain_poll, drain_results, drain_k);
 }
 
 /* ---- shutdown / close / abort -------------------------------------------------------------- */
@@ -1254,37 +1432,39 @@ static int node_sockets(lua_State *L)
     return 1;
 }
 
-/* lunet.hash(data [, h]): 64-bit FNV-1a of a string, continuing from h
- * (so a receiver can hash a stream chunk by chunk); data may also be a
- * byte count n, for the stack's generated pattern (byte i = i % 256) that
- * s:send(n) queues. */
+/* lunet.hash(data [, h]): the CRC-64/XZ of a string (crc64.h), continuing
+ * from h, so that a receiver can digest a stream chunk by chunk; data may
+ * also be a byte count n, for the stack's generated pattern (byte i =
+ * i % 256) that s:send(n) queues. */
 static int l_hash(lua_State *L)
 {
-    uint64_t h = 0xcbf29ce484222325u;                 /* FNV offset basis */
     const char *F = "lunet.hash";
+    uint64_t h = 0;
     if (!lua_isnoneornil(L, 2)) h = (uint64_t)lnl_checkinteger(L, 2, F);
-    const uint64_t prime = 0x100000001b3u;
     if (lua_type(L, 1) == LUA_TNUMBER) {
         lua_Integer n = lnl_checkinteger(L, 1, F);
         if (n < 0) lnl_argerror(L, 1, F, "byte count %I is negative", n);
-        for (lua_Integer i = 0; i < n; i++) h = (h ^ (uint8_t)i) * prime;
+        h = lnl_crc64_pattern(h, (uint64_t)n);
     } else {
         size_t len;
         if (lua_type(L, 1) != LUA_TSTRING) lnl_typeerror(L, 1, F, "string or byte count");
-        const unsigned char *p = (const unsigned char *)lua_tolstring(L, 1, &len);
-        /* FNV-1a is one multiply per byte in a chain nothing can shorten;
-         * four bytes a turn at least spare the loop's own instructions
-         * (h:sink hashes every byte it receives). */
-        size_t i = 0;
-        for (; i + 4 <= len; i += 4) {
-            h = (h ^ p[i]) * prime;
-            h = (h ^ p[i + 1]) * prime;
-            h = (h ^ p[i + 2]) * prime;
-            h = (h ^ p[i + 3]) * prime;
-        }
-        for (; i < len; i++) h = (h ^ p[i]) * prime;
+        const char *p = lua_tolstring(L, 1, &len);
+        h = lnl_crc64(h, p, len);
     }
     lua_pushinteger(L, (lua_Integer)h);
+    return 1;
+}
+
+/* lunet.hash_combine(h1, h2, len2): the hash of A then B from A's hash,
+ * B's hash and B's length (h:sink's stream of several connections). */
+static int l_hash_combine(lua_State *L)
+{
+    const char *F = "lunet.hash_combine";
+    uint64_t h1 = (uint64_t)lnl_checkinteger(L, 1, F);
+    uint64_t h2 = (uint64_t)lnl_checkinteger(L, 2, F);
+    lua_Integer len2 = lnl_checkinteger(L, 3, F);
+    if (len2 < 0) lnl_argerror(L, 3, F, "byte count %I is negative", len2);
+    lua_pushinteger(L, (lua_Integer)lnl_crc64_combine(h1, h2, (uint64_t)len2));
     return 1;
 }
 
@@ -1292,9 +1472,11 @@ void lnl_open_tcp(lua_State *L)
 {
     lua_pushcfunction(L, l_hash);                      /* the module is at -1 */
     lua_setfield(L, -2, "hash");
+    lua_pushcfunction(L, l_hash_combine);
+    lua_setfield(L, -2, "hash_combine");
     static const luaL_Reg methods[] = {
         {"bind", tcp_bind}, {"listen", tcp_listen}, {"accept", tcp_accept},
-        {"connect", tcp_connect}, {"send", tcp_send}, {"receive", tcp_receive},
+        {"connect", tcp_connect}, {"send", tcp_send}, {"receive", tcp_receive}, {"drain", tcp_drain},
         {"shutdown", tcp_shutdown}, {"close", tcp_close}, {"abort", tcp_abort},
         {"setoption", tcp_setoption}, {"getoption", tcp_getoption},
         {"state", tcp_state}, {"info", tcp_info},

@@ -19,6 +19,21 @@ typedef struct lnl_tsock {
     char *rbuf;                   /* read-ahead: bytes taken from the stack */
     size_t rlen, rcap;
     bool was_listening;
+    /* A blocked call's progress, which the task's poll (run from the
+     * scheduler, without Lua) and the call's continuation share. */
+    struct {
+        const char *data;         /* the string being sent (on the task's
+                                   * stack), NULL for the generated pattern */
+        size_t len, off;          /* bytes to queue, bytes queued */
+        int64_t res;              /* 0 done, LN_EAGAIN waiting, else the error */
+    } w;
+    struct {
+        int kind;                 /* the receive pattern (l_tcp.c) */
+        size_t count;             /* its byte count */
+        int64_t res;              /* how it ended (l_tcp.c: R_*) */
+        int64_t end;              /* R_END: 0 at EOF, else the error */
+        uint64_t bytes, hash;     /* drain: bytes taken and their digest */
+    } r;
 } lnl_tsock;
 
 /* The socket at argument 1 of fname; raises if its network is closed. */

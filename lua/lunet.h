@@ -290,6 +290,14 @@ int  lnl_task_block(lua_State *L, lnl_task *t, ln_time deadline, lnl_wake_fn fn,
  * pushed: a socket call retries, and blocks again until it can finish. */
 int  lnl_task_block_k(lua_State *L, lnl_task *t, ln_time deadline, lnl_wake_fn fn, void *arg,
                       lua_KContext ctx, lua_KFunction k);
+/* The same again, but each wake first runs poll(t, arg) from the
+ * scheduler, without Lua: it retries the call in C (it may not raise or
+ * touch a Lua stack) and returns true when the call can finish; the task
+ * resumes in k only then or once `deadline` has passed, and otherwise
+ * stays blocked.  k tells the two apart from what poll left in arg. */
+typedef bool (*lnl_poll_fn)(lnl_task *t, void *arg);
+int  lnl_task_block_poll(lua_State *L, lnl_task *t, ln_time deadline, lnl_poll_fn poll,
+                         lnl_wake_fn fn, void *arg, lua_KContext ctx, lua_KFunction k);
 /* Make a blocked task resume at the current virtual time (through its
  * timer, so resumes only ever happen from the scheduler). */
 void lnl_task_wake(lnl_task *t);

@@ -21,7 +21,7 @@
 --   r = h:sink(port, {connections=1, timeout=, quiet=})
 --     accepts `connections` connections one after the other, reads each to
 --     EOF, closes it.  r = {bytes=, seconds= (first accept to last EOF),
---     bps=, hash= (FNV-1a of every byte, in order: lunet.hash), conns={...}}
+--     bps=, hash= (CRC-64 of every byte, in order: lunet.hash), conns={...}}
 
 local lunet = package.loaded["lunet"] or rawget(_G, "lunet") or require("lunet")
 
@@ -135,14 +135,17 @@ function M.bulk_send(h, dst, port, opts)
   local t0 = lunet.now()
   local left = bytes
   local chunk = opts.chunk or 65536
+  -- the data repeated past a chunk from any phase, so that each chunk is
+  -- one substring of it; without data, s:send(n) queues the stack's
+  -- generated pattern and no string is made at all
+  local d = opts.data
+  local reps = d and d:rep((chunk + #d) // #d + 1)
   while left > 0 do
     local n = math.min(left, chunk)
     local piece = n
-    if opts.data then
-      -- the data, repeated; keep the phase across chunks
-      local off = (bytes - left) % #opts.data
-      local d = opts.data
-      piece = (d:sub(off + 1) .. d:rep(n // #d + 1)):sub(1, n)
+    if d then
+      local off = (bytes - left) % #d
+      piece = reps:sub(off + 1, off + n)
     end
     local ok, serr = s:send(piece)
     if not ok then
@@ -187,24 +190,17 @@ function M.sink(h, port, opts)
     end
     local t0 = lunet.now()
     first = first or t0
-    local cb = 0
-    local ch
-    while true do
-      local d = c:receive()
-      if not d then break end
-      cb = cb + #d
-      ch = lunet.hash(d, ch)
-      -- the whole stream's hash continues across connections; with one
-      -- connection it is that connection's, computed once (below)
-      if n > 1 then hash = lunet.hash(d, hash) end
-    end
-    if n == 1 then hash = ch end
+    -- to EOF (or a reset: then what came before it), counted and hashed
+    -- in C, without a string per segment
+    local cb, ch, eb, eh = c:drain()
+    if not cb then cb, ch = eb, eh end
+    -- the whole stream's hash: this connection's after the ones before
+    hash = lunet.hash_combine(hash or 0, ch, cb)
     local t1 = lunet.now()
     last = t1
     c:close()
     local secs = (t1 - t0) / 1e9
-    r.conns[i] = {bytes = cb, seconds = secs, bps = secs > 0 and cb * 8 / secs or 0,
-                  hash = ch or lunet.hash("")}
+    r.conns[i] = {bytes = cb, seconds = secs, bps = secs > 0 and cb * 8 / secs or 0, hash = ch}
     r.bytes = r.bytes + cb
     out(string.format("[sink] :%d  0.00-%.2f sec  %s  %s", port, secs, fmt_bytes(cb),
                       fmt_bps(r.conns[i].bps)))

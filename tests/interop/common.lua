@@ -82,7 +82,7 @@ function M.report(...)
   print(table.concat(parts, " "))
 end
 
--- Everything the peer sends until its FIN: the byte count, the FNV-1a
+-- Everything the peer sends until its FIN: the byte count, the CRC-64
 -- hash (lunet.hash) and the error that ended it ("closed" at a clean EOF).
 function M.recv_all(sock, path, opts)
   local f = path and assert(io.open(path, "wb"))
