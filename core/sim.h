@@ -55,7 +55,7 @@ typedef void (*ln_timer_fn)(void *arg);
 
 typedef struct ln_timer {
     ln_time when;
-    uint32_t slot;      /* index in the heap; LN_TIMER_IDLE when not armed */
+    uint32_t slot;      /* where it waits (sim_queue.c); LN_TIMER_IDLE when not armed */
     uint32_t owner;     /* actor the event belongs to, or LN_ACTOR_RUNNING */
     ln_timer_fn fn;
     void *arg;
@@ -63,16 +63,18 @@ typedef struct ln_timer {
 
 #define LN_TIMER_IDLE UINT32_MAX
 
-/* A heap slot keeps its timer's key beside the pointer, so comparisons on
- * the way up and down never touch the timers themselves.  32 bytes, two
- * to a cache line: owner and creator share one word (owner in the high
- * half), so a tie at `when` costs one more comparison, two at worst. */
+/* A pending event: its timer's key beside the pointer, so comparing and
+ * moving keys never touches the timers themselves.  32 bytes, two to a
+ * cache line: owner and creator share one word (owner in the high half),
+ * so a tie at `when` costs one more comparison, two at worst. */
 typedef struct ln_heapent {
     ln_time when;
     uint64_t who;       /* owner << 32 | creator */
     uint64_t seq;       /* arming order */
     ln_timer *t;
 } ln_heapent;
+
+typedef struct ln_wheel ln_wheel;   /* the far events (sim_queue.c) */
 
 typedef struct ln_sim {
     ln_time now;
@@ -86,8 +88,12 @@ typedef struct ln_sim {
     uint64_t events;    /* callbacks run since creation */
     uint64_t stuck;     /* events in a row at one instant: drivers see a
                          * livelock (time that never moves) here */
-    ln_heapent *heap;
-    uint32_t len, cap;
+    uint32_t len;       /* armed timers, near and far */
+    uint32_t nlen, ncap;    /* the near heap's length and room */
+    ln_heapent *heap;   /* near events: a 4-ary min-heap; empty only when
+                         * nothing is armed */
+    ln_time edge;       /* near events are due at or before it, far ones after */
+    ln_wheel *far;
     bool stop;          /* set by ln_sim_stop(); checked between events */
     bool in_event;      /* a callback is running */
     bool after_due;     /* run after() once the current event returns */
@@ -131,7 +137,7 @@ void ln_sim_set_remote(ln_sim *s, const uint8_t *remote, uint32_t n);
 void ln_timer_cancel(ln_sim *s, ln_timer *t);
 
 /* Time of the earliest armed timer, or LN_NEVER when idle. */
-ln_time ln_sim_next(const ln_sim *s);
+ln_time ln_sim_next(ln_sim *s);
 /* Ask for s->after to run once the current event returns, before the next
  * one: the owner's changes that must not happen inside it. */
 static inline void ln_sim_after(ln_sim *s) { s->after_due = true; }
