@@ -1,5 +1,7 @@
 /* sim_queue.c - the scheduler's pending events: a small heap for the
- * events due now, in front of a hierarchical timing wheel for the rest.
+ * events due now, in front of a hierarchical timing wheel for the rest;
+ * and arming, cancelling and running them, here so that the hot paths
+ * are calls within one file (sim.c has the rest of sim.h).
  *
  * Why not one heap: with 100,000 pending timers a heap is 3 MB of keys,
  * and every event walks it from the root to a leaf and back, eight levels
@@ -9,9 +11,13 @@
  *
  * The split is the `edge` (s->edge): the near heap holds every event due
  * at or before it, the wheel every event due after it.  While the wheel is
- * in use the edge is the time of the last event taken from it, so it never
- * passes `now` and the near heap holds only events due at the current
- * instant: what the heap still orders is ties, by (owner, creator, seq).
+ * in use the edge is `now` when it came into use, then the time of the
+ * event just taken from it, so whenever a callback or the script runs the
+ * edge is not after `now` and the near heap holds only events due at the
+ * current instant: what the heap still orders is ties, by (owner, creator,
+ * seq).  The heap may be empty while the wheel is not: it is refilled when
+ * the next event is taken, never on a mere look (ln_simq_next), since an
+ * edge moved ahead of `now` would send the script's next arms to the heap.
  *
  * The wheel: level L has 64 slots of 2^(6L) ns; an event goes to the level
  * of the highest 6-bit digit in which its time differs from the edge, in
@@ -50,14 +56,16 @@ enum {
     SLOTS = 1 << DIGIT,
     LEVELS = (64 + DIGIT - 1) / DIGIT,
     CHUNK = 32,                         /* entries per chunk: 1 KiB */
-    /* Measured with bench_engine: while the heap fits in the L2 cache
-     * (4096 keys are 128 KiB) it beats the wheel, whose events each move
-     * a level or two before they run; past about 10,000 the wheel wins,
-     * by 3x at 100,000.  The gap between the two thresholds keeps a count
-     * that wavers around one of them from moving everything back and
-     * forth. */
-    SPILL = 4096,
-    GATHER = 1024,
+    /* Measured (bench_engine's two patterns, bench_tcp W2): up to about
+     * a thousand pending events, a heap of them (32 KiB) stays in the
+     * first-level cache and is as fast as the wheel or faster; at 2,000
+     * the two are even, at 4,000 the wheel takes 40% less time, at
+     * 100,000 3x less; W2's 1,000 connections (1,000 to 2,000 timers)
+     * run 8% fewer instructions with it.  The gap between the two
+     * thresholds keeps a count that wavers around one of them from moving
+     * everything back and forth. */
+    SPILL = 1024,
+    GATHER = 256,
 };
 #define NONE UINT32_MAX
 #define FAR  0x80000000u
@@ -123,20 +131,23 @@ static void sift_down(ln_sim *s, uint32_t i)
     place(s, i, e);
 }
 
-static void near_push(ln_sim *s, ln_heapent e)
+static void near_grow(ln_sim *s)
 {
-    if (s->nlen == s->ncap) {
-        /* Growth is the only allocation; it stops once the heap has seen
-         * the run's peak number of near events. */
-        uint32_t ncap = s->ncap ? s->ncap * 2 : 256;
-        if (ncap >= FAR) ln_fatal("the timer heap is full (%u timers due at once)", s->ncap);
-        ln_heapent *nh = realloc(s->heap, ncap * sizeof *nh);
-        if (!nh) ln_fatal("out of memory growing the timer heap to %u timers", ncap);
-        s->heap = nh;
-        s->ncap = ncap;
-    }
+    /* Growth is the only allocation; it stops once the heap has seen the
+     * run's peak number of near events. */
+    uint32_t ncap = s->ncap ? s->ncap * 2 : 256;
+    if (ncap >= FAR) ln_fatal("the timer heap is full (%u timers due at once)", s->ncap);
+    ln_heapent *nh = realloc(s->heap, ncap * sizeof *nh);
+    if (!nh) ln_fatal("out of memory growing the timer heap to %u timers", ncap);
+    s->heap = nh;
+    s->ncap = ncap;
+}
+
+static inline void near_push(ln_sim *s, const ln_heapent *e)
+{
+    if (s->nlen == s->ncap) near_grow(s);
     uint32_t i = s->nlen++;
-    s->heap[i] = e;
+    s->heap[i] = *e;
     sift_up(s, i);
 }
 
@@ -182,10 +193,10 @@ static uint32_t chunk_new(ln_wheel *w)
     return w->used++;
 }
 
-static void far_put(ln_sim *s, ln_heapent e)
+static void far_put(ln_sim *s, const ln_heapent *e)
 {
     ln_wheel *w = s->far;
-    uint32_t lv = level_of(e.when, s->edge), sl = digit(e.when, lv);
+    uint32_t lv = level_of(e->when, s->edge), sl = digit(e->when, lv);
     bucket *b = &w->b[lv * SLOTS + sl];
     uint32_t off = b->len % CHUNK;
     if (off == 0) {
@@ -194,13 +205,13 @@ static void far_put(ln_sim *s, ln_heapent e)
         b->top = c;
     }
     uint32_t id = b->top * CHUNK + off;
-    w->e[id] = e;
-    e.t->slot = FAR | id;
+    w->e[id] = *e;
+    e->t->slot = FAR | id;
     if (b->len++ == 0) {
         w->occupied[lv] |= 1ull << sl;
         w->levels |= 1u << lv;
     }
-    if (w->min_known && e.when < w->min) w->min = e.when;
+    if (w->min_known && e->when < w->min) w->min = e->when;
 }
 
 static void far_remove(ln_sim *s, ln_timer *t)
@@ -272,8 +283,8 @@ static void refill(ln_sim *s)
         for (uint32_t k = 0; k < n; k++) {
             /* A copy: far_put may move the pool. */
             ln_heapent e = w->e[c * CHUNK + k];
-            if (e.when == m) near_push(s, e);
-            else far_put(s, e);
+            if (e.when == m) near_push(s, &e);
+            else far_put(s, &e);
         }
         w->next[c] = w->free;
         w->free = c;
@@ -320,7 +331,7 @@ static void spill(ln_sim *s)
     uint32_t j = 0;
     for (uint32_t i = 0; i < s->nlen; i++) {
         if (s->heap[i].when <= s->edge) s->heap[j++] = s->heap[i];
-        else far_put(s, s->heap[i]);
+        else far_put(s, &s->heap[i]);
     }
     s->nlen = j;
     for (uint32_t i = 0; i < j; i++) s->heap[i].t->slot = i;
@@ -331,7 +342,7 @@ static void spill(ln_sim *s)
 static void gather_one(ln_sim *s, ln_heapent e, void *arg)
 {
     (void)arg;
-    near_push(s, e);
+    near_push(s, &e);
 }
 
 /* Below GATHER events: all back into the heap. */
@@ -374,10 +385,18 @@ void ln_simq_free(ln_sim *s)
     s->edge = LN_NEVER;
 }
 
-static inline void put(ln_sim *s, ln_heapent e)
+/* Inlined into ln_timer_arm_as: with a few timers, arming is a handful of
+ * instructions plus the sift, and a call more was 1.5% of bench_tcp W1. */
+static inline __attribute__((always_inline)) void insert(ln_sim *s, const ln_heapent *e)
 {
-    if (e.when <= s->edge) near_push(s, e);
-    else far_put(s, e);
+    e->t->when = e->when;
+    s->len++;
+    if (e->when > s->edge) {
+        far_put(s, e);
+        return;
+    }
+    near_push(s, e);
+    if (s->len > SPILL && s->edge == LN_NEVER) spill(s);
 }
 
 static inline void unput(ln_sim *s, ln_timer *t)
@@ -386,76 +405,134 @@ static inline void unput(ln_sim *s, ln_timer *t)
     else near_remove(s, t->slot);
 }
 
-void ln_simq_insert(ln_sim *s, ln_heapent e)
+static void rekey(ln_sim *s, const ln_heapent *e)
 {
-    e.t->when = e.when;
-    s->len++;
-    put(s, e);
-    if (s->edge == LN_NEVER && s->len > SPILL) spill(s);
-}
-
-void ln_simq_rekey(ln_sim *s, ln_heapent e)
-{
-    ln_timer *t = e.t;
-    if (!(t->slot & FAR) && e.when <= s->edge) {
+    ln_timer *t = e->t;
+    if (!(t->slot & FAR) && e->when <= s->edge) {
         /* Stays in the heap: the new key replaces the old in its slot and
          * moves up or down from there, instead of a removal and an
          * insertion. */
         uint32_t i = t->slot;
-        bool up = i > 0 && before(&e, &s->heap[(i - 1) / 4]);
-        s->heap[i] = e;
-        t->when = e.when;
+        bool up = i > 0 && before(e, &s->heap[(i - 1) / 4]);
+        s->heap[i] = *e;
+        t->when = e->when;
         if (up) sift_up(s, i);
         else sift_down(s, i);
         return;
     }
-    if ((t->slot & FAR) && e.when > s->edge) {
-        uint32_t lv = level_of(e.when, s->edge);
-        if (lv == level_of(t->when, s->edge) && digit(e.when, lv) == digit(t->when, lv)) {
+    if ((t->slot & FAR) && e->when > s->edge) {
+        uint32_t lv = level_of(e->when, s->edge);
+        if (lv == level_of(t->when, s->edge) && digit(e->when, lv) == digit(t->when, lv)) {
             /* Pushed back within its slot (a retransmission timer by one
              * round trip, most of the time): a new key in place. */
             ln_wheel *w = s->far;
             if (t->when == w->min) w->min_known = false;
-            else if (w->min_known && e.when < w->min) w->min = e.when;
-            w->e[t->slot & ~FAR] = e;
-            t->when = e.when;
+            else if (w->min_known && e->when < w->min) w->min = e->when;
+            w->e[t->slot & ~FAR] = *e;
+            t->when = e->when;
             return;
         }
     }
     unput(s, t);
-    t->when = e.when;
-    put(s, e);
+    t->when = e->when;
+    if (e->when <= s->edge) near_push(s, e);
+    else far_put(s, e);
 }
 
-static inline void shrunk(ln_sim *s)
-{
-    if (s->len < GATHER && s->edge != LN_NEVER) gather(s);
-}
-
-void ln_simq_remove(ln_sim *s, ln_timer *t)
+static void remove_armed(ln_sim *s, ln_timer *t)
 {
     unput(s, t);
     t->slot = LN_TIMER_IDLE;
-    s->len--;
-    shrunk(s);
+    if (--s->len < GATHER && s->edge != LN_NEVER) gather(s);
 }
 
-ln_heapent ln_simq_pop(ln_sim *s)
+static inline void pop(ln_sim *s, ln_heapent *out)
 {
     if (!s->nlen) refill(s);
-    ln_heapent top = s->heap[0];
-    near_remove(s, 0);
-    top.t->slot = LN_TIMER_IDLE;
-    s->len--;
-    shrunk(s);
-    return top;
+    *out = s->heap[0];
+    out->t->slot = LN_TIMER_IDLE;
+    if (--s->nlen) {
+        s->heap[0] = s->heap[s->nlen];
+        sift_down(s, 0);
+    }
+    if (--s->len < GATHER && s->edge != LN_NEVER) gather(s);
 }
 
-ln_time ln_simq_next(ln_sim *s)
+ln_time ln_sim_next(ln_sim *s)
 {
     if (s->nlen) return s->heap[0].when;
     return s->len ? far_min(s) : LN_NEVER;
 }
+
+/* --- arming and running ----------------------------------------------------- */
+
+void ln_timer_arm_as(ln_sim *s, ln_timer *t, ln_time when, uint32_t creator, uint64_t seq)
+{
+    if (when < s->now) when = s->now;
+    uint32_t owner = t->owner == LN_ACTOR_RUNNING ? s->actor : t->owner;
+    if (s->remote && owner < s->n_remote && s->remote[owner]) {
+        /* Another rank runs it: not armed here. */
+        if (ln_timer_armed(t)) remove_armed(s, t);
+        t->when = when;
+        return;
+    }
+    ln_heapent e = { .when = when, .who = (uint64_t)owner << 32 | creator, .seq = seq, .t = t };
+    /* Re-armed before it fired (a retransmission timer pushed back by
+     * every ACK): a new key, as if cancelled and armed again. */
+    if (ln_timer_armed(t)) rekey(s, &e);
+    else insert(s, &e);
+}
+
+void ln_timer_cancel(ln_sim *s, ln_timer *t)
+{
+    if (ln_timer_armed(t)) remove_armed(s, t);
+}
+
+bool ln_sim_step(ln_sim *s)
+{
+    if (s->len == 0) return false;
+    ln_heapent e;
+    pop(s, &e);
+    ln_timer *t = e.t;
+    uint32_t owner = (uint32_t)(e.who >> 32);
+    s->stuck = e.when == s->now ? s->stuck + 1 : 0;
+    s->now = e.when;
+    s->events++;
+    s->in_event = true;
+    /* The event's owner is the running actor until the deferred changes
+     * it asked for have run: they are its doing too. */
+    uint32_t outer = s->actor;
+    s->actor = owner;
+    t->fn(t->arg);
+    s->in_event = false;
+    if (s->after_due && s->after) {
+        s->after_due = false;
+        s->after(s->after_arg);
+    }
+    s->actor = outer;
+    return true;
+}
+
+uint64_t ln_sim_run_until(ln_sim *s, ln_time until)
+{
+    uint64_t start = s->events;
+    s->stop = false;
+    while (!s->stop && s->len && ln_sim_next(s) <= until) ln_sim_step(s);
+    if (!s->stop && until != LN_NEVER && until > s->now) s->now = until;
+    return s->events - start;
+}
+
+uint64_t ln_sim_run(ln_sim *s)
+{
+    uint64_t start = s->events;
+    s->stop = false;
+    while (!s->stop && ln_sim_step(s)) {}
+    return s->events - start;
+}
+
+/* --- for sim.c ------------------------------------------------------------- */
+
+void ln_simq_insert(ln_sim *s, const ln_heapent *e) { insert(s, e); }
 
 typedef struct sink { ln_heapent *out; uint32_t n; } sink;
 

@@ -22,8 +22,8 @@ enum {
     FOREIGN = 20,         /* creators 20..23 arm only through ln_timer_arm_as */
     N_FOREIGN = 4,
     REMOTE = 5,           /* the actor a split hands to another process */
-    HIGH = 6000,          /* the swing: grow to HIGH pending, shrink to LOW */
-    LOW = 600,
+    HIGH = 3000,          /* the swing: grow to HIGH pending, shrink to LOW */
+    LOW = 200,
 };
 
 typedef struct key { ln_time when; uint32_t owner, creator; uint64_t seq; } key;
@@ -124,7 +124,7 @@ static void random_op(void)
     tm *x = &g.t[ln_rng_below(&g.r, N)];
     uint32_t actor = ln_sim_actor(&g.s);
     uint64_t c = ln_rng_below(&g.r, 100);
-    if (c < (g.grow ? 5u : 75u)) {
+    if (c < (g.grow ? 5u : 90u)) {
         ln_timer_cancel(&g.s, &x->t);
         model_drop(x);
         return;
@@ -235,7 +235,7 @@ static void test_against_model(uint64_t seed, uint64_t events)
     CHECK_U64(g.mismatches, 0);
     /* The heap alone and with the wheel, back and forth. */
     CHECK(g.swings >= 4);
-    CHECK(g.heap_only > events / 10 && g.with_wheel > events / 10);
+    CHECK(g.heap_only > events / 20 && g.with_wheel > events / 20);
     CHECK(g.fired >= events);
     for (uint32_t i = 0; i < N; i++) CHECK(!ln_timer_armed(&g.t[i].t));
     free(g.t);
