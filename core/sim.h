@@ -1,7 +1,7 @@
 /* sim.h - the scheduler: virtual time and timers.
  *
  * Virtual time is a 64-bit count of nanoseconds since the start of the run.
- * Timers sit in a min-heap ordered by the key
+ * Timers run in the order of the key
  *
  *     (when, owner, creator, seq)
  *
@@ -25,10 +25,23 @@
  * the sending port's, a Lua task to its host (LN_ACTOR_NET for a task with
  * no host).
  *
+ * Where pending events wait (sim_queue.c): up to about a thousand, in a
+ * 4-ary min-heap of keys, which fits in the cache.  Beyond that, as Linux
+ * does for its many timers that are re-armed before they fire, a
+ * hierarchical timing wheel (64 slots a level, 6 bits of time each) holds
+ * every event not due at the current instant, and the heap only the ties
+ * at that instant; an event moves down the wheel's levels as its time
+ * comes near, and reaches the heap only when nothing earlier waits,
+ * so the order is exactly the key's.  With 100,000 pending timers that is
+ * about 3 times the events per second of the heap alone.
+ *
  * A timer is an intrusive struct owned by whoever embeds it (a packet in
  * flight, a TCP control block, an ARP entry): arming, re-arming and
- * cancelling never allocate and cost O(log n).  A callback may arm or cancel
- * any timer, including its own.
+ * cancelling never allocate once the run has seen its peak of pending
+ * events, and cost O(log n) in the heap, O(1) in the wheel.  A callback
+ * may arm or cancel any timer, including its own.  While a timer is armed
+ * its `when` is the scheduler's (the wheel finds it by it): read it, never
+ * write it.
  *
  * Nothing here reads a wall clock: the drivers (ln_sim_run*, the realtime
  * driver in lua/) decide how fast virtual time advances. */
@@ -55,7 +68,7 @@ typedef void (*ln_timer_fn)(void *arg);
 
 typedef struct ln_timer {
     ln_time when;
-    uint32_t slot;      /* index in the heap; LN_TIMER_IDLE when not armed */
+    uint32_t slot;      /* where it waits (sim_queue.c); LN_TIMER_IDLE when not armed */
     uint32_t owner;     /* actor the event belongs to, or LN_ACTOR_RUNNING */
     ln_timer_fn fn;
     void *arg;
@@ -63,16 +76,18 @@ typedef struct ln_timer {
 
 #define LN_TIMER_IDLE UINT32_MAX
 
-/* A heap slot keeps its timer's key beside the pointer, so comparisons on
- * the way up and down never touch the timers themselves.  32 bytes, two
- * to a cache line: owner and creator share one word (owner in the high
- * half), so a tie at `when` costs one more comparison, two at worst. */
+/* A pending event: its timer's key beside the pointer, so comparing and
+ * moving keys never touches the timers themselves.  32 bytes, two to a
+ * cache line: owner and creator share one word (owner in the high half),
+ * so a tie at `when` costs one more comparison, two at worst. */
 typedef struct ln_heapent {
     ln_time when;
     uint64_t who;       /* owner << 32 | creator */
     uint64_t seq;       /* arming order */
     ln_timer *t;
 } ln_heapent;
+
+typedef struct ln_wheel ln_wheel;   /* the far events (sim_queue.c) */
 
 typedef struct ln_sim {
     ln_time now;
@@ -86,8 +101,13 @@ typedef struct ln_sim {
     uint64_t events;    /* callbacks run since creation */
     uint64_t stuck;     /* events in a row at one instant: drivers see a
                          * livelock (time that never moves) here */
-    ln_heapent *heap;
-    uint32_t len, cap;
+    uint32_t len;       /* armed timers, near and far */
+    uint32_t nlen, ncap;    /* the near heap's length and room */
+    ln_heapent *heap;   /* near events, a 4-ary min-heap: every one while the
+                         * wheel is off, else those due at the current instant */
+    ln_time edge;       /* near events are due at or before it, far ones after;
+                         * LN_NEVER while the wheel is off */
+    ln_wheel *far;      /* NULL until first needed */
     bool stop;          /* set by ln_sim_stop(); checked between events */
     bool in_event;      /* a callback is running */
     bool after_due;     /* run after() once the current event returns */
@@ -130,8 +150,9 @@ uint64_t ln_sim_take_seq_of(ln_sim *s, uint32_t creator);
 void ln_sim_set_remote(ln_sim *s, const uint8_t *remote, uint32_t n);
 void ln_timer_cancel(ln_sim *s, ln_timer *t);
 
-/* Time of the earliest armed timer, or LN_NEVER when idle. */
-ln_time ln_sim_next(const ln_sim *s);
+/* Time of the earliest armed timer, or LN_NEVER when idle.  Not const:
+ * the wheel remembers the earliest time it found. */
+ln_time ln_sim_next(ln_sim *s);
 /* Ask for s->after to run once the current event returns, before the next
  * one: the owner's changes that must not happen inside it. */
 static inline void ln_sim_after(ln_sim *s) { s->after_due = true; }
