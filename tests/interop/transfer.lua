@@ -39,6 +39,13 @@ local function duplex(sock, recv_path)
   local n, _, err = it.recv_all(sock, recv_path)
   while not t:done() do lunet.sleep("10ms") end
   expect(t:error(), "the sending task's error"):is_nil()
+  -- Linux's peer shuts its sending side once it has sent, so its FIN may
+  -- come before it has read all of ours: wait until everything we sent, our
+  -- FIN included, is acknowledged.  The script ends soon after, and with it
+  -- whatever is still unacknowledged (a busy machine cut Linux's file short).
+  local deadline = lunet.now() + lunet.time("20s")
+  while sock:info().unacked > 0 and lunet.now() < deadline do lunet.sleep("10ms") end
+  expect(sock:info().unacked, "segments Linux has not acknowledged"):eq(0)
   local info = sock:info()
   sock:close()
   return {received = n, sent = sent, err = err, seconds = (lunet.now() - t0) / 1e9, info = info}
