@@ -215,7 +215,7 @@ function M.ping(h, dst, opts)
     error("ping: not inside a task (use host:spawn)", 2)
   end
   local shown = dst
-  local addr, why = dns.dst_addr(h, "ping", dst)
+  local addr, why = dns.dst_addr(h, "ping", dst, nil, true)
   if not addr then
     -- iputils: "ping: nosuch.lab: Name or service not known"
     if not opts.quiet then print(string.format("ping: %s: %s", dst, why)) end
@@ -377,7 +377,7 @@ function M.traceroute(h, dst, opts)
     error("traceroute: not inside a task (use host:spawn)", 2)
   end
   local shown = dst
-  local addr, why = dns.dst_addr(h, "traceroute", dst)
+  local addr, why = dns.dst_addr(h, "traceroute", dst, nil, true)
   if not addr then
     if not opts.quiet then print(string.format("%s: %s", dst, why)) end
     return nil, why

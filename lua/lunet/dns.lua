@@ -437,16 +437,22 @@ end
 -- Iface (its address), or a name resolved for host h (in a task).  Returns
 -- the address, or nil and why the name did not resolve; raises at `level`
 -- (default: the application's caller) when dst is none of these.
-function M.dst_addr(h, fname, dst, level)
+-- v6: the caller speaks IPv6 too (ping, traceroute).  Then a name with
+-- no A record but an AAAA one gives that, as glibc's getaddrinfo with
+-- AF_UNSPEC would; A comes first while TCP and UDP are IPv4-only.
+function M.dst_addr(h, fname, dst, level, v6)
   level = (level or 2) + 1
   if is_name(dst) then
     local s = st(h)
-    local hit = hosts_lookup(s, dst, "A")
+    local hit = hosts_lookup(s, dst, "A") or (v6 and hosts_lookup(s, dst, "AAAA"))
     if hit then return hit[1] end
     if not in_task() then
       error(fname .. ": not inside a task (use host:spawn)", level)
     end
-    return lookup(h, dst, "A", {timeout = s.timeout, attempts = s.attempts})
+    local o = {timeout = s.timeout, attempts = s.attempts}
+    local a, why = lookup(h, dst, "A", o)
+    if a or not v6 or why ~= "no data" then return a, why end
+    return lookup(h, dst, "AAAA", o)
   end
   return util.dst_string(fname, dst, level + 1)
 end

@@ -268,6 +268,29 @@ test("names wherever addresses go: ping, traceroute, connect, UDP, http_get, bul
   u:close()
 end)
 
+test("ping and traceroute take a name with only an AAAA record; connect does not", function(net)
+  local l = lab(net)
+  l.h1.eth0:addr6("2001:db8::1/64")
+  l.h2.eth0:addr6("2001:db8::2/64")
+  l.h1:hosts{["h2.six"] = "2001:db8::2"}
+  local r = run_task(net, l.h1, function()
+    lunet.sleep("3s")                  -- duplicate address detection
+    local o = {}
+    o.ping = l.h1:ping("v6.lab", {count = 1, quiet = true})
+    o.hosts = l.h1:ping("h2.six", {count = 1, quiet = true})
+    o.trace = l.h1:traceroute("v6.lab", {quiet = true})
+    o.both = l.h1:ping("both.lab", {count = 1, quiet = true})
+    o.tcp = {l.h1:connect("v6.lab", 80)}
+    return o
+  end)
+  expect(r.ping.received, "ping v6.lab (AAAA from DNS)"):eq(1)
+  expect(r.ping.dst):eq("2001:db8::2")
+  expect(r.hosts.received, "ping h2.six (AAAA from hosts)"):eq(1)
+  expect(r.trace.reached):eq(true)
+  expect(r.both.dst, "A first when there is one"):eq("10.0.0.7")
+  expect(r.tcp[2], "TCP is IPv4-only: the A record is missing"):eq("no data")
+end)
+
 test("the server's answers to malformed queries: FORMERR, NOTIMP, silence, counted", function(net)
   local l = lab(net)
   local a = l.srv.answer
