@@ -50,15 +50,17 @@ check_eq "curl -0: HTTP/1.0 gets Content-Length" \
   "$(nsx curl -s0 -D - -o /dev/null http://server.lab/chunks | grep -i '^content-length' | tr -d '\r')" "Content-Length: 14"
 check_eq "curl: 404" "$(nsx curl -s -o /dev/null -w '%{http_code}' http://server.lab/missing)" 404
 
-touch "$TMP/linux_done"
-check_lunet 30
-# tshark writes what it captured a while later on a busy machine: wait
-# for the last HTTP message to be in the file (10 s at most) before
-# stopping it, or a slow capture would look like missing messages.
+# Stop the capture before lunet ends: the TAP goes with lunet, and frames
+# tshark has not read from it yet by then are lost ("the network adapter
+# is no longer attached").  tshark writes what it captured a while later on
+# a busy machine, so first wait (10 s at most) for the last HTTP message to
+# be in the file.
 http_in_pcap() { [ "$(tshark -r "$TMP/tap.pcap" -Y http 2>/dev/null | wc -l)" -ge 12 ]; }
 wait_until 10 http_in_pcap
 kill -INT "$TSPID" 2>/dev/null
 wait_pid "$TSPID" 10
+touch "$TMP/linux_done"
+check_lunet 30
 flagged=$(tshark -r "$TMP/tap.pcap" -Y '_ws.malformed or _ws.expert.severity >= "warning"' 2>/dev/null)
 check_eq "tshark: nothing malformed, no warnings" "$flagged" ""
 check_ge "tshark: DNS messages" "$(tshark -r "$TMP/tap.pcap" -Y dns 2>/dev/null | wc -l)" 8
