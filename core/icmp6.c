@@ -143,6 +143,8 @@ static bool carries_error(const uint8_t *h, uint32_t len)
 
 void ln_icmp6_error(ln_node *n, const ln_pkt *orig, uint8_t type, uint8_t code, uint32_t info)
 {
+    /* The quote carries the transport checksum as sent (pkt.h). */
+    ln_pkt_csum_finish((ln_pkt *)orig);
     const uint8_t *h = orig->data;
     uint32_t len = orig->len;
     if (len < LN_IP6_HLEN || (h[0] >> 4) != 6) return;

@@ -32,6 +32,7 @@
 
 int ln_ip6_fragment(ln_node *n, ln_iface *ifc, const ln_in6 *nexthop, ln_pkt *pkt, uint32_t mtu)
 {
+    ln_pkt_csum_finish(pkt);            /* the sum travels in the first fragment only */
     const uint8_t *h = pkt->data;
     uint32_t payload = pkt->len - LN_IP6_HLEN;
     uint32_t chunk = mtu > LN_IP6_HLEN + LN_FRAG6_HLEN ? (mtu - LN_IP6_HLEN - LN_FRAG6_HLEN) & ~7u : 0;
@@ -183,12 +184,14 @@ ln_pkt *ln_reasm6_input(ln_node *n, ln_pkt *pkt, uint32_t *off_io, uint32_t *nh_
     uint32_t id = ln_get32(h + fo + LN_FRAG6_ID);
     fq *q = r->head;
     while (q && !(q->id == id && ln_in6_eq(&q->src, &src) && ln_in6_eq(&q->dst, &dst))) q = q->next;
+    /* Every fragment counts against the memory limit, not just a queue's
+     * first (Linux's frag_mem_limit, checked as each one is queued). */
+    if (r->mem + pkt->cap > n->cfg.ipfrag_high_thresh) {
+        LN_MIB_INC(n, Ip6ReasmFails);
+        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_NO_BUFFER);
+        return NULL;
+    }
     if (!q) {
-        if (r->mem + pkt->cap > n->cfg.ipfrag_high_thresh) {
-            LN_MIB_INC(n, Ip6ReasmFails);
-            ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_NO_BUFFER);
-            return NULL;
-        }
         q = calloc(1, sizeof *q);
         if (!q) {
             LN_MIB_INC(n, Ip6ReasmFails);

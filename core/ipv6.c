@@ -387,6 +387,13 @@ static void forward(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
         ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_OTHER_HOST);
         return;
     }
+    /* An unspecified source is never forwarded (ip6_forward: "security
+     * critical"; RFC 4291 2.5.2). */
+    if (ln_in6_is_unspec(&src)) {
+        LN_MIB_INC(n, Ip6InAddrErrors);
+        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_MALFORMED);
+        return;
+    }
     ln_in6 nh;
     ln_iface *out = ln_ip6_route(n, &dst, NULL, &nh);
     if (!out) {
@@ -434,7 +441,9 @@ static void forward(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
 
 void ln_ip6_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
 {
-    if (!n->ip6) {
+    /* IPv6 off on the node, or on the interface it came in by (Linux's
+     * ipv6_rcv without the device's inet6_dev): not ours to parse. */
+    if (!n->ip6 || (ifc && !ifc->ip6)) {
         ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_UNKNOWN_ETHERTYPE);
         return;
     }
@@ -502,7 +511,8 @@ void ln_ip6_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
     }
     /* Ours, tentative ones included: ND for a tentative target still
      * reaches DAD (nd.c); anything else to it is dropped there. */
-    const ln_ip6_addr *own = ln_ip6_addr_find(n, NULL, &dst);
+    /* A link-local address is ours only on its own link (RFC 4007 6). */
+    const ln_ip6_addr *own = ln_ip6_addr_find(n, ln_in6_is_linklocal(&dst) ? ifc : NULL, &dst);
     if (own || ln_in6_is_loopback(&dst)) {
         if (own && own->state != LN_IP6A_PREFERRED && nh != LN_IPPROTO_ICMPV6) {
             ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_OTHER_HOST);

@@ -207,6 +207,7 @@ local function server_config(h, opts, fname)
     local macs = {}
     for k in pairs(opts.static) do macs[#macs + 1] = k end
     table.sort(macs, function(x, y) return tostring(x) < tostring(y) end)
+    local owner = {}                  -- address -> the MAC given it first
     for _, mac in ipairs(macs) do
       local a = num(opts.static[mac])
       local m = type(mac) == "string" and mac:lower()
@@ -217,6 +218,11 @@ local function server_config(h, opts, fname)
         error(string.format("%s: option static: %s: %s is not an address on %s/%d", fname, mac,
                             tostring(opts.static[mac]), str(net), plen), lvl)
       end
+      if owner[a] then
+        error(string.format("%s: option static: %s and %s both given %s (one address, one client)",
+                            fname, owner[a], m, str(a)), lvl)
+      end
+      owner[a] = m
       static[m] = a
     end
   end

@@ -526,6 +526,10 @@ test("misuse raises, naming the function, the script line and what is allowed", 
   expect(function() l.r:dhcp_server{pool = "10.0.2.1-10.0.2.9"} end)
     :raises("scenarios/dhcp.lua:%d+: node:dhcp_server: no interface of r1 is on the pool's network")
   expect(function() l.r:dhcp_server{pool = "10.0.1.9-10.0.1.2"} end):raises("10.0.1.9 comes after 10.0.1.2")
+  expect(function()
+    l.r:dhcp_server{pool = "10.0.1.2-10.0.1.9", static = {["02:00:00:00:00:0a"] = "10.0.1.50",
+                                                           ["02:00:00:00:00:0b"] = "10.0.1.50"}}
+  end):raises("02:00:00:00:00:0a and 02:00:00:00:00:0b both given 10.0.1.50")
   expect(function() l.r:dhcp_server{pool = "10.0.1.2-10.0.1.9", lease = "1x"} end):raises("option lease")
   expect(function() l.r:dhcp_server{pool = "10.0.1.2-10.0.1.9", colour = 1} end)
     :raises('option "colour" unknown %(known: .*pool')

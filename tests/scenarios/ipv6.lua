@@ -210,3 +210,42 @@ test("an IPv4-only network sends no IPv6 at all", function(net)
   expect(a.eth0:ipv6()):falsy()
   expect(a:netstat().Ip6OutRequests):eq(0)
 end)
+
+-- A frame for one of the node's addresses that arrives by an interface
+-- where IPv6 is off is dropped there (it once reached the RS/RA handlers,
+-- which read that interface's missing IPv6 state), and a link-local
+-- address is ours only on its own link (RFC 4007 6).
+test("IPv6 off on the arrival interface: dropped, counted, no crash", function(net)
+  local r, a, b = net:router("r"), net:host("a"), net:host("b")
+  net:link(a, r, {delay = "1ms"})           -- r.eth0
+  net:link(b, r, {delay = "1ms"})           -- r.eth1: IPv6 never turned on
+  r:addr6("eth0", "2001:db8::ffff/64")
+  net:run("3s")
+  expect(r.eth1:ipv6()):falsy()
+  local function bytes(hex) return (hex:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end)) end
+  local function ip6(t)
+    local o = {}
+    for _, g in ipairs(t) do o[#o + 1] = string.char(g >> 8, g & 0xff) end
+    return table.concat(o)
+  end
+  local function csum(s)
+    local sum = 0
+    if #s % 2 == 1 then s = s .. "\0" end
+    for i = 1, #s, 2 do sum = sum + (s:byte(i) << 8) + s:byte(i + 1) end
+    while sum > 0xffff do sum = (sum & 0xffff) + (sum >> 16) end
+    return (~sum) & 0xffff
+  end
+  local src = ip6{0xfe80, 0, 0, 0, 0, 0, 0, 1}
+  local function rs_to(dst)
+    local icmp = string.char(133, 0, 0, 0) .. string.rep("\0", 4)      -- router solicitation
+    local c = csum(src .. dst .. string.char(0, 0, 0, #icmp, 0, 0, 0, 58) .. icmp)
+    icmp = icmp:sub(1, 2) .. string.char(c >> 8, c & 0xff) .. icmp:sub(5)
+    return bytes(r.eth1.mac:gsub(":", "")) .. bytes("020000000099") .. "\x86\xdd" ..
+           string.char(0x60, 0, 0, 0, 0, #icmp, 58, 255) .. src .. dst .. icmp
+  end
+  local before = r:netstat().Icmp6InRouterSolicits or 0
+  r:deliver("eth1", rs_to(ip6{0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xffff}))       -- eth0's global
+  r:deliver("eth1", rs_to(ip6{0xfe80, 0, 0, 0, 0, 0xff, 0xfe00, 2}))         -- a link-local
+  net:run("1s")
+  expect(r:netstat().Icmp6InRouterSolicits or 0, "solicitations taken in"):eq(before)
+end)
