@@ -51,8 +51,6 @@ static bool is_error_type(uint8_t t)
     }
 }
 
-static uint64_t get64(const uint8_t *p) { return (uint64_t)ln_get32(p) << 32 | ln_get32(p + 4); }
-static void put64(uint8_t *p, uint64_t v) { ln_put32(p, (uint32_t)(v >> 32)); ln_put32(p + 4, (uint32_t)v); }
 
 static const char *describe(uint8_t type, uint8_t code)
 {
@@ -260,7 +258,7 @@ int ln_icmp_echo(ln_icmp_sock *s, uint32_t dst, uint16_t seq, uint32_t size, uin
      * offset in the payload. */
     uint8_t *pl = d + LN_ICMP_HLEN;
     for (uint32_t i = 0; i < size; i++) pl[i] = (uint8_t)i;
-    if (size >= 8) put64(pl, ln_net_now(n->net));
+    if (size >= 8) ln_put64(pl, ln_net_now(n->net));
     ln_ip_opts o = { .ttl = ttl, .df = df, .df_set = true };
     return send_msg(n, p, 0, dst, &o);
 }
@@ -345,7 +343,7 @@ static void deliver_echo_reply(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
     ln_icmp_msg m = {
         .type = d[LN_ICMP_TYPE], .code = d[LN_ICMP_CODE], .from = ip->src, .to = ip->dst,
         .ttl = ip->ttl, .id = id, .seq = ln_get16(d + LN_ICMP_SEQ), .len = plen,
-        .sent = plen >= 8 ? get64(d + LN_ICMP_HLEN) : LN_NEVER,
+        .sent = plen >= 8 ? ln_get64(d + LN_ICMP_HLEN) : LN_NEVER,
     };
     s->fn(s, &m, s->arg);        /* may close s */
     ln_pkt_free(pkt);
@@ -386,7 +384,7 @@ static void deliver_error(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
     if (qproto == LN_IPPROTO_ICMP && l4[LN_ICMP_TYPE] == LN_ICMP_ECHO) {
         m.id = ln_get16(l4 + LN_ICMP_ID);
         m.seq = ln_get16(l4 + LN_ICMP_SEQ);
-        if (qlen >= qhl + LN_ICMP_HLEN + 8) m.sent = get64(l4 + LN_ICMP_HLEN);
+        if (qlen >= qhl + LN_ICMP_HLEN + 8) m.sent = ln_get64(l4 + LN_ICMP_HLEN);
         s = find_ping(n, m.id);
     } else if (qproto == LN_IPPROTO_UDP) {
         /* traceroute's probes: id = source port, seq = destination port. */

@@ -29,8 +29,6 @@
 /* RFC 4443 2.4 (c): as much of the invoking packet as fits in 1280. */
 #define ERR_ROOM (LN_IP6_MIN_MTU - LN_IP6_HLEN - LN_ICMP6_HLEN)
 
-static uint64_t get64(const uint8_t *p) { return (uint64_t)ln_get32(p) << 32 | ln_get32(p + 4); }
-static void put64(uint8_t *p, uint64_t v) { ln_put32(p, (uint32_t)(v >> 32)); ln_put32(p + 4, (uint32_t)v); }
 
 /* Types 0-127 are errors (RFC 4443 2.1). */
 static bool is_error(uint8_t t) { return t < 128; }
@@ -209,7 +207,7 @@ int ln_icmp6_echo(ln_icmp_sock *s, const ln_in6 *dst, uint16_t seq, uint32_t siz
     ln_put16(d + 6, seq);
     uint8_t *pl = d + LN_ICMP6_HLEN;
     for (uint32_t i = 0; i < size; i++) pl[i] = (uint8_t)i;
-    if (size >= 8) put64(pl, ln_net_now(n->net));
+    if (size >= 8) ln_put64(pl, ln_net_now(n->net));
     ln_ip6_opts o = { .hlim = hlim, .hlim_set = hlim != 0 };
     return ln_icmp6_send(n, p, NULL, dst, &o);
 }
@@ -276,7 +274,7 @@ static void deliver_echo_reply(ln_node *n, ln_pkt *pkt, const ln_ip6_info *ip)
     uint32_t plen = pkt->len - LN_ICMP6_HLEN;
     ln_icmp_msg m = {
         .type = d[0], .code = d[1], .ttl = ip->hlim, .id = id, .seq = ln_get16(d + 6), .len = plen,
-        .sent = plen >= 8 ? get64(d + LN_ICMP6_HLEN) : LN_NEVER, .v6 = true,
+        .sent = plen >= 8 ? ln_get64(d + LN_ICMP6_HLEN) : LN_NEVER, .v6 = true,
         .from6 = ip->src, .to6 = ip->dst,
     };
     s->fn(s, &m, s->arg);
@@ -318,7 +316,7 @@ static void deliver_error(ln_node *n, ln_pkt *pkt, const ln_ip6_info *ip)
         if (nh == LN_IPPROTO_ICMPV6 && l4[0] == LN_ICMP6_ECHO_REQUEST) {
             m.id = ln_get16(l4 + 4);
             m.seq = ln_get16(l4 + 6);
-            if (qlen >= off + LN_ICMP6_HLEN + 8) m.sent = get64(l4 + LN_ICMP6_HLEN);
+            if (qlen >= off + LN_ICMP6_HLEN + 8) m.sent = ln_get64(l4 + LN_ICMP6_HLEN);
             s = ln_icmp_sock_find(n, m.id, 0);
         } else if (nh == LN_IPPROTO_UDP) {
             m.id = ln_get16(l4);

@@ -293,8 +293,12 @@ static void udp(dctx *d, const uint8_t *ip, const uint8_t *p, uint32_t n, bool w
         if (len_ok) end = ulen;
     } else {
         autofield(L, "length");
-        /* RFC 768: 0 means the sender computed none. */
-        if (sum == 0) sets(L, "checksum_status", "none");
+        /* RFC 768: 0 means the sender computed none; over IPv6 that is not
+         * allowed (RFC 8200 8.1), and Wireshark calls it illegal. */
+        if (sum == 0 && (ip[0] >> 4) == 6) {
+            sets(L, "checksum_status", "bad");
+            malformed(d, "udp: checksum 0 over IPv6 (RFC 8200 8.1 requires one)");
+        } else if (sum == 0) sets(L, "checksum_status", "none");
         else checksum_status(L, l4_csum(ip, p, n, LN_IPPROTO_UDP) == 0 ? "good" : "bad");
     }
     lua_pop(L, 1);

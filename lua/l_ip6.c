@@ -187,9 +187,17 @@ static void add_prefix(lua_State *L, ln_ra_cfg *c, const char *s, const char *F)
  *        hop_limit = 64}: send router advertisements on ifc, as radvd.
  * Without prefix, the prefixes of the interface's static global
  * addresses. */
+/* A time as the user wrote it back: "2s", "0.5s". */
+static const char *secs(ln_time t, char *b)
+{
+    snprintf(b, 32, "%gs", (double)t / 1e9);
+    return b;
+}
+
 static int iface_ra(lua_State *L)
 {
     const char *F = "iface:ra";
+    char tb[64];
     lnl_handle *h = checkiface(L, F, LNL_DRIVE);
     ln_iface *ifc = IFC(h);
     ln_ra_cfg c;
@@ -219,7 +227,8 @@ static int iface_ra(lua_State *L)
             c.max_interval = lnl_checktime(L, -1, "iface:ra: interval");
             /* RFC 4861 6.2.1: 4 s to 1800 s */
             if (c.max_interval < 4 * LN_SEC || c.max_interval > 1800 * LN_SEC)
-                luaL_error(L, "%s: interval must be 4s..1800s (RFC 4861 6.2.1)", F);
+                luaL_error(L, "%s: interval %s: must be 4s..1800s (RFC 4861 6.2.1)", F,
+                           secs(c.max_interval, tb));
             lua_pop(L, 1);
         }
         if (lnl_optfield(L, 2, "min_interval")) {
@@ -229,7 +238,8 @@ static int iface_ra(lua_State *L)
         }
         if (lnl_optfield(L, 2, "lifetime")) {
             ln_time t = lnl_checktime(L, -1, "iface:ra: lifetime");
-            if (t > 9000 * LN_SEC) luaL_error(L, "%s: lifetime must be 0s..9000s (RFC 4861 6.2.1)", F);
+            if (t > 9000 * LN_SEC)
+                luaL_error(L, "%s: lifetime %s: must be 0s..9000s (RFC 4861 6.2.1)", F, secs(t, tb));
             c.lifetime = (uint32_t)(t / LN_SEC);
             lua_pop(L, 1);
         } else {
@@ -238,20 +248,21 @@ static int iface_ra(lua_State *L)
         }
         if (lnl_optfield(L, 2, "mtu")) {
             if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1280 || lua_tointeger(L, -1) > 65535)
-                luaL_error(L, "%s: mtu must be an integer in 1280..65535", F);
+                luaL_error(L, "%s: mtu %s: must be an integer in 1280..65535", F, luaL_tolstring(L, -1, NULL));
             c.mtu = (uint32_t)lua_tointeger(L, -1);
             lua_pop(L, 1);
         }
         if (lnl_optfield(L, 2, "hop_limit")) {
             if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 || lua_tointeger(L, -1) > 255)
-                luaL_error(L, "%s: hop_limit must be an integer in 0..255", F);
+                luaL_error(L, "%s: hop_limit %s: must be an integer in 0..255", F, luaL_tolstring(L, -1, NULL));
             c.hop_limit = (uint8_t)lua_tointeger(L, -1);
             lua_pop(L, 1);
         }
     }
     if (!have_min) c.min_interval = c.max_interval * 33 / 100;
     if (c.min_interval < 3 * LN_SEC || c.min_interval > c.max_interval * 3 / 4)
-        luaL_error(L, "%s: min_interval must be 3s..0.75 x interval (RFC 4861 6.2.1)", F);
+        luaL_error(L, "%s: min_interval %s: must be 3s..0.75 x interval (%s) (RFC 4861 6.2.1)", F,
+                   secs(c.min_interval, tb), secs(c.max_interval * 3 / 4, tb + 32));
     if (c.n_prefix == 0 && ifc->ip6) {
         for (uint32_t k = 0; k < ifc->ip6->n_addr && c.n_prefix < LN_RA_MAX_PREFIXES; k++) {
             const ln_ip6_addr *e = ifc->ip6->addr[k];

@@ -249,3 +249,34 @@ test("IPv6 off on the arrival interface: dropped, counted, no crash", function(n
   net:run("1s")
   expect(r:netstat().Icmp6InRouterSolicits or 0, "solicitations taken in"):eq(before)
 end)
+
+test("ra{} refuses what RFC 4861 6.2.1 does not allow, echoing the value", function(net)
+  local r, h = net:router("r"), net:host("h")
+  net:link(r, h, {})
+  r:addr6("eth0", "2001:db8::1/64")
+  expect(function() r.eth0:ra{interval = "2s"} end):raises("iface:ra: interval 2s: must be 4s..1800s")
+  expect(function() r.eth0:ra{mtu = 1000} end):raises("iface:ra: mtu 1000: must be an integer in 1280..65535")
+  expect(function() r.eth0:ra{hop_limit = 300} end):raises("hop_limit 300: must be an integer in 0..255")
+  expect(function() r.eth0:ra{lifetime = "10000s"} end):raises("lifetime 10000s: must be 0s..9000s")
+  expect(function() r.eth0:ra{interval = "10s", min_interval = "9s"} end)
+    :raises("min_interval 9s: must be 3s..0.75 x interval %(7.5s%)")
+end)
+
+test("dissection: a UDP checksum of 0 over IPv6 is malformed (RFC 8200 8.1), over IPv4 none", function()
+  local function hex(s) return (s:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end)) end
+  local udp = string.char(0x30, 0x39, 0x00, 0x35, 0, 12, 0, 0) .. "abcd"
+  local f6 = hex("020000000002020000000001") .. "\x86\xdd" .. string.char(0x60, 0, 0, 0, 0, #udp, 17, 64) ..
+             hex("20010db8000000000000000000000001") .. hex("20010db8000000000000000000000002") .. udp
+  local d6 = lunet.dissect(f6)
+  expect(d6.udp.checksum_status):eq("bad")
+  expect(d6.malformed):matches("checksum 0 over IPv6")
+  local ip4 = string.char(0x45, 0, 0, 20 + #udp, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2)
+  local c = 0
+  for i = 1, 20, 2 do c = c + (ip4:byte(i) << 8) + ip4:byte(i + 1) end
+  while c > 0xffff do c = (c & 0xffff) + (c >> 16) end
+  c = ~c & 0xffff
+  ip4 = ip4:sub(1, 10) .. string.char(c >> 8, c & 0xff) .. ip4:sub(13)
+  local d4 = lunet.dissect(hex("020000000002020000000001") .. "\x08\x00" .. ip4 .. udp)
+  expect(d4.udp.checksum_status):eq("none")
+  expect(d4.malformed):is_nil()
+end)
