@@ -61,16 +61,7 @@ local function nsarg(n) return string.format("%dns", n) end
 -- Options: lunet.util's check, with a checker per name.
 local check_opts = require("lunet.util").check_opts
 
-local function is_time(v)
-  local ok, r = pcall(lunet.time, v)
-  if not ok then
-    -- the why, without the position and lunet.time's "bad argument" wrapper
-    local m = tostring(r):gsub("^.-:%d+: ", "")
-    return false, m:match("^bad argument #%d+ to '[^']*' %((.*)%)$") or m
-  end
-  if r < 0 then return false, "must not be negative" end
-  return true
-end
+local is_time, is_bool = require("lunet.util").is_time, require("lunet.util").is_bool
 local function is_count(v)
   if math.type(v) ~= "integer" or v < 1 then return false, "must be an integer >= 1" end
   return true
@@ -83,10 +74,6 @@ local function is_size(v)
 end
 local function is_ttl(v)
   if math.type(v) ~= "integer" or v < 1 or v > 255 then return false, "must be an integer in 1..255" end
-  return true
-end
-local function is_bool(v)
-  if type(v) ~= "boolean" then return false, "must be a boolean" end
   return true
 end
 local function is_port(v)

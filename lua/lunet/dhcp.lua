@@ -78,19 +78,7 @@ local function in_task(fname)
   end
 end
 
-local function is_time(v)
-  local ok, r = pcall(lunet.time, v)
-  if not ok then
-    local m = tostring(r):gsub("^.-:%d+: ", "")
-    return false, m:match("^bad argument #%d+ to '[^']*' %((.*)%)$") or m
-  end
-  if r < 0 then return false, "must not be negative" end
-  return true
-end
-local function is_bool(v)
-  if type(v) ~= "boolean" then return false, "must be a boolean" end
-  return true
-end
+local is_time, is_bool = require("lunet.util").is_time, require("lunet.util").is_bool
 local function is_addr(v)
   if not num(v) then return false, string.format("%q is not an address like \"10.0.1.1\"", tostring(v)) end
   return true
@@ -204,9 +192,7 @@ local function server_config(h, opts, fname)
   local static = {}
   if opts.static ~= nil then
     if type(opts.static) ~= "table" then error(fname .. ': option static: must be a table {["02:00:00:00:00:09"] = "10.0.1.9"}', lvl) end
-    local macs = {}
-    for k in pairs(opts.static) do macs[#macs + 1] = k end
-    table.sort(macs, function(x, y) return tostring(x) < tostring(y) end)
+    local macs = require("lunet.util").sorted_keys(opts.static)
     local owner = {}                  -- address -> the MAC given it first
     for _, mac in ipairs(macs) do
       local a = num(opts.static[mac])

@@ -81,12 +81,7 @@ local function reverse_name(ip)
 end
 M.reverse_name = reverse_name
 
-local function sorted_keys(t)
-  local k = {}
-  for n in pairs(t) do k[#k + 1] = n end
-  table.sort(k, function(a, b) return tostring(a) < tostring(b) end)
-  return k
-end
+local sorted_keys = require("lunet.util").sorted_keys
 
 local function is_time(v)
   local ok, r = pcall(lunet.time, v)
@@ -99,10 +94,7 @@ local function is_count(v)
   end
   return true
 end
-local function is_bool(v)
-  if type(v) ~= "boolean" then return false, "must be a boolean" end
-  return true
-end
+local is_bool = require("lunet.util").is_bool
 local TYPES = {A = true, AAAA = true, CNAME = true, PTR = true, NS = true, MX = true, TXT = true,
                SOA = true}
 local function is_type(v)

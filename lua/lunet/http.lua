@@ -20,6 +20,7 @@ local lunet = package.loaded["lunet"] or rawget(_G, "lunet") or require("lunet")
 local util = require("lunet.util")
 local dns = require("lunet.dns")
 local check_opts = util.check_opts
+local sorted_keys, is_time = util.sorted_keys, util.is_time
 
 local M = {}
 
@@ -190,18 +191,10 @@ end
 local function head(status, framing, extra)
   local lines = {string.format("HTTP/1.1 %d %s", status, REASONS[status] or "Status")}
   for _, f in ipairs(framing) do lines[#lines + 1] = f end
-  local names = {}
-  for k in pairs(extra) do names[#names + 1] = k end
-  table.sort(names, function(a, b) return tostring(a) < tostring(b) end)
-  for _, k in ipairs(names) do lines[#lines + 1] = tostring(k) .. ": " .. tostring(extra[k]) end
+  for _, k in ipairs(sorted_keys(extra)) do lines[#lines + 1] = tostring(k) .. ": " .. tostring(extra[k]) end
   return table.concat(lines, "\r\n") .. "\r\n\r\n"
 end
 
-local function is_time(v)
-  local ok, r = pcall(lunet.time, v)
-  if not ok or r < 0 then return false, "must be a time like \"5s\"" end
-  return true
-end
 local function is_size(v)
   if math.type(v) ~= "integer" or v < 1 then return false, "must be an integer >= 1 (bytes)" end
   return true
@@ -369,9 +362,7 @@ Conn.__index = Conn
 local function send_request(self, method, path, o)
   local lines = {string.format("%s %s HTTP/1.1", method, path), "Host: " .. self.host}
   local extra = o.headers or {}
-  local names = {}
-  for k in pairs(extra) do names[#names + 1] = k end
-  table.sort(names, function(a, b) return tostring(a) < tostring(b) end)
+  local names = sorted_keys(extra)
   local has_conn = false
   for _, k in ipairs(names) do
     if tostring(k):lower() == "connection" then has_conn = true end

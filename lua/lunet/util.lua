@@ -23,16 +23,40 @@ end
 -- caller's caller (the user's line), or `level` when a helper stands in
 -- between.  Options are checked in name order, so that of two bad ones the
 -- same is always reported (pairs' order changes from run to run).
+-- The keys of t in a fixed order (by tostring): what reaches the wire, a
+-- file or the output must not follow pairs' order, which changes from run
+-- to run.
+function M.sorted_keys(t)
+  local k = {}
+  for n in pairs(t) do k[#k + 1] = n end
+  table.sort(k, function(a, b) return tostring(a) < tostring(b) end)
+  return k
+end
+
+-- Option checkers for check_opts: a time lunet.time takes, not negative
+-- (the why is lunet.time's own, without its position); a boolean.
+function M.is_time(v)
+  local lunet = package.loaded["lunet"] or rawget(_G, "lunet") or require("lunet")
+  local ok, r = pcall(lunet.time, v)
+  if not ok then
+    local m = tostring(r):gsub("^.-:%d+: ", "")
+    return false, m:match("^bad argument #%d+ to '[^']*' %((.*)%)$") or m
+  end
+  if r < 0 then return false, "must not be negative" end
+  return true
+end
+function M.is_bool(v)
+  if type(v) ~= "boolean" then return false, "must be a boolean" end
+  return true
+end
+
 function M.check_opts(fname, opts, known, level)
   level = level or 3
   if opts == nil then return {} end
   if type(opts) ~= "table" then
     error(fname .. ": options must be a table, got " .. type(opts), level)
   end
-  local keys = {}
-  for k in pairs(opts) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  for _, k in ipairs(keys) do
+  for _, k in ipairs(M.sorted_keys(opts)) do
     local chk = known[k]
     if not chk then
       local names = {}
