@@ -307,6 +307,26 @@ static void udp(dctx *d, const uint8_t *ip, const uint8_t *p, uint32_t n, bool w
 
 static void ipv4(dctx *d, const uint8_t *p, uint32_t len, uint32_t *used);
 
+/* An ICMP or ICMPv6 error's quote of the datagram that caused it, set as
+ * field `quote` of the table on top, dissected by `ip` one level deep (an
+ * error about an error is not sent: RFC 1122 3.2.2, RFC 4443 2.4 (e)). */
+static void quote(dctx *d, void (*ip)(dctx *, const uint8_t *, uint32_t, uint32_t *),
+                  const uint8_t *p, uint32_t n)
+{
+    lua_State *L = d->L;
+    lua_createtable(L, 0, 6);
+    dctx q = {L, lua_absindex(L, -1), 0, 0, true};
+    lua_createtable(L, 3, 0);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, q.pkt, "layers");
+    q.layers = lua_absindex(L, -1);
+    uint32_t used = 0;
+    ip(&q, p, n, &used);
+    lua_pop(L, 1);
+    luaL_setmetatable(L, LNL_DISSECTED);
+    lua_setfield(L, -2, "quote");
+}
+
 static bool icmp_is_error(uint8_t type)
 {
     return type == LN_ICMP_UNREACH || type == LN_ICMP_TIMXCEED || type == LN_ICMP_PARAMPROB ||
@@ -358,19 +378,8 @@ static void icmp(dctx *d, const uint8_t *p, uint32_t n, bool whole)
     /* An error quotes the datagram that caused it (RFC 792): dissected
      * under `quote`, one level deep (an error about an error is not sent,
      * RFC 1122 3.2.2). */
-    if (icmp_is_error(type) && !d->quoted && n > LN_ICMP_HLEN) {
-        lua_createtable(L, 0, 6);
-        dctx q = {L, lua_absindex(L, -1), 0, 0, true};
-        lua_createtable(L, 3, 0);
-        lua_pushvalue(L, -1);
-        lua_setfield(L, q.pkt, "layers");
-        q.layers = lua_absindex(L, -1);
-        uint32_t used = 0;
-        ipv4(&q, p + LN_ICMP_HLEN, n - LN_ICMP_HLEN, &used);
-        lua_pop(L, 1);
-        luaL_setmetatable(L, LNL_DISSECTED);
-        lua_setfield(L, -2, "quote");
-    }
+    if (icmp_is_error(type) && !d->quoted && n > LN_ICMP_HLEN)
+        quote(d, ipv4, p + LN_ICMP_HLEN, n - LN_ICMP_HLEN);
     lua_pop(L, 1);
     payload(d, p + LN_ICMP_HLEN, n - LN_ICMP_HLEN);
 }
@@ -695,19 +704,7 @@ static void icmpv6(dctx *d, const uint8_t *ip, const uint8_t *p, uint32_t n, boo
         break;
     }
     /* Errors quote the invoking packet (RFC 4443 2.4 (c)), one level. */
-    if (type < 128 && !d->quoted && n > LN_ICMP6_HLEN) {
-        lua_createtable(L, 0, 6);
-        dctx q = {L, lua_absindex(L, -1), 0, 0, true};
-        lua_createtable(L, 3, 0);
-        lua_pushvalue(L, -1);
-        lua_setfield(L, q.pkt, "layers");
-        q.layers = lua_absindex(L, -1);
-        uint32_t u = 0;
-        ipv6(&q, p + LN_ICMP6_HLEN, n - LN_ICMP6_HLEN, &u);
-        lua_pop(L, 1);
-        luaL_setmetatable(L, LNL_DISSECTED);
-        lua_setfield(L, -2, "quote");
-    }
+    if (type < 128 && !d->quoted && n > LN_ICMP6_HLEN) quote(d, ipv6, p + LN_ICMP6_HLEN, n - LN_ICMP6_HLEN);
     lua_pop(L, 1);
     payload(d, p + body, n - body);
 }
