@@ -35,14 +35,7 @@ static bool is_loopback(uint32_t a) { return (a >> 24) == 127; }
 
 bool ln_ip_is_bcast(const ln_node *n, uint32_t a)
 {
-    if (a == 0xffffffffu) return true;
-    for (uint32_t i = 0; i < n->n_ifaces; i++) {
-        const ln_iface *ifc = n->ifaces[i];
-        /* /31 and /32 have no broadcast address (RFC 3021). */
-        if (ifc->plen != LN_NO_ADDR && ifc->plen < 31 && a == (ifc->addr | ~ln_mask(ifc->plen)))
-            return true;
-    }
-    return false;
+    return a == 0xffffffffu || ln_node_addr_class(n, a) == LN_ADDR_BCAST;
 }
 
 bool ln_ip_is_local(const ln_node *n, uint32_t a)
@@ -338,11 +331,12 @@ void ln_ip_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
     }
     /* Weak host model (RFC 1122 3.3.4.2, Linux): any of our addresses on
      * any interface. */
-    if (ln_ip_is_local(n, dst)) {
+    ln_addr_class dc = ln_node_addr_class(n, dst);
+    if (dc == LN_ADDR_LOCAL || is_loopback(dst)) {
         deliver(n, ifc, pkt);
         return;
     }
-    if (ln_ip_is_bcast(n, dst)) {
+    if (dc == LN_ADDR_BCAST || dst == 0xffffffffu) {
         LN_MIB_INC(n, IpExtInBcastPkts);
         deliver(n, ifc, pkt);
         return;
@@ -381,6 +375,7 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
     if (dst == 0) dst = src ? src : 0x7f000001u;
     ln_iface *ifc = NULL;
     uint32_t nh = dst;
+    ln_addr_class dc = ln_node_addr_class(n, dst);
     bool local = false;
 
     if (o.oif) {
@@ -388,7 +383,7 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
         if (!o.oif->up) goto no_route;
         ifc = o.oif;
         if (o.nexthop) nh = o.nexthop;
-    } else if (ln_ip_is_local(n, dst)) {
+    } else if (dc == LN_ADDR_LOCAL || is_loopback(dst)) {
         local = true;
     } else if (ln_ip_is_mcast(dst)) {
         /* A group is never behind a gateway: the frame goes to the
@@ -471,7 +466,7 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
     }
     /* A broadcast we send is also received by ourselves (Linux
      * ip_mc_output loops a copy of RTCF_BROADCAST datagrams back). */
-    if (dst == 0xffffffffu || ln_ip_is_bcast(n, dst)) {
+    if (dst == 0xffffffffu || dc == LN_ADDR_BCAST) {
         LN_MIB_INC(n, IpExtOutBcastPkts);
         ln_pkt *copy = ln_pkt_clone(pkt);
         if (copy) loop_back(n, copy);

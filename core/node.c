@@ -154,6 +154,7 @@ void ln_node_free(ln_node *n)
     }
     free(n->ifaces);
     free(n->addr_idx);
+    free(n->a4);
     if (n->mib != ln_mib_none) free(n->mib);
     free(n);
 }
@@ -210,31 +211,83 @@ ln_iface *ln_node_iface(const ln_node *n, const char *name)
     return NULL;
 }
 
-#define ADDR_SCAN_MAX 8          /* interfaces a plain scan serves best */
+#define ADDR_SCAN_MAX 16         /* list entries a plain scan serves best */
 
 static uint32_t addr_hash(uint32_t a) { return (a * 2654435761u) ^ (a >> 16); }
 
 /* Rebuilt whole on every address change: routers are built once, and a
- * rebuild is one pass over their interfaces.  The lowest index wins a
- * shared address, as the scan finds it. */
+ * rebuild is one pass over their interfaces.  The list is in interface
+ * order, so the first entry found for an address is the lowest
+ * interface's, as a walk over the interfaces would find it; the hash
+ * keeps only the first entry of each (address, kind). */
 static void addr_index_rebuild(ln_node *n)
 {
     free(n->addr_idx);
     n->addr_idx = NULL;
-    if (n->n_ifaces <= ADDR_SCAN_MAX) return;
-    uint32_t cap = 16;
-    while (cap < 2 * n->n_ifaces) cap *= 2;
-    uint32_t *t = calloc(cap, sizeof *t);
-    if (!t) return;                                /* the scan still works */
+    free(n->a4);
+    n->a4 = NULL;
+    n->n_a4 = 0;
+    uint32_t cnt = 0;
+    for (uint32_t i = 0; i < n->n_ifaces; i++) {
+        const ln_iface *ifc = n->ifaces[i];
+        if (ifc->plen != LN_NO_ADDR) cnt += ifc->plen < 31 ? 2 : 1;
+    }
+    if (!cnt) return;
+    ln_addr4 *v = malloc(cnt * sizeof *v);
+    if (!v) ln_fatal("node %s: out of memory for its address list", n->name);
     for (uint32_t i = 0; i < n->n_ifaces; i++) {
         const ln_iface *ifc = n->ifaces[i];
         if (ifc->plen == LN_NO_ADDR) continue;
-        uint32_t k = addr_hash(ifc->addr) & (cap - 1);
-        while (t[k] && n->ifaces[t[k] - 1]->addr != ifc->addr) k = (k + 1) & (cap - 1);
-        if (!t[k]) t[k] = i + 1;
+        v[n->n_a4++] = (ln_addr4){ ifc->addr, LN_A4_LOCAL | i };
+        if (ifc->plen < 31)
+            v[n->n_a4++] = (ln_addr4){ ifc->addr | ~ln_mask(ifc->plen), LN_A4_BCAST | i };
+    }
+    n->a4 = v;
+    if (n->n_a4 <= ADDR_SCAN_MAX) return;
+    uint32_t cap = 16;
+    while (cap < 2 * n->n_a4) cap *= 2;
+    uint32_t *t = calloc(cap, sizeof *t);
+    if (!t) return;                                /* the scan still works */
+    for (uint32_t j = 0; j < n->n_a4; j++) {
+        uint32_t k = addr_hash(v[j].addr) & (cap - 1);
+        for (; t[k]; k = (k + 1) & (cap - 1)) {
+            const ln_addr4 *o = &v[t[k] - 1];
+            if (o->addr == v[j].addr && (o->tag & LN_A4_BCAST) == (v[j].tag & LN_A4_BCAST)) break;
+        }
+        if (!t[k]) t[k] = j + 1;
     }
     n->addr_idx = t;
     n->addr_mask = cap - 1;
+}
+
+/* The entry for addr: its own address if it is one, else a broadcast
+ * entry, else NULL. */
+static const ln_addr4 *addr_find(const ln_node *n, uint32_t addr)
+{
+    const ln_addr4 *bcast = NULL;
+    if (n->addr_idx) {
+        for (uint32_t k = addr_hash(addr) & n->addr_mask; n->addr_idx[k]; k = (k + 1) & n->addr_mask) {
+            const ln_addr4 *e = &n->a4[n->addr_idx[k] - 1];
+            if (e->addr != addr) continue;
+            if (!(e->tag & LN_A4_BCAST)) return e;
+            bcast = e;
+        }
+        return bcast;
+    }
+    for (uint32_t j = 0; j < n->n_a4; j++) {
+        const ln_addr4 *e = &n->a4[j];
+        if (e->addr != addr) continue;
+        if (!(e->tag & LN_A4_BCAST)) return e;
+        if (!bcast) bcast = e;
+    }
+    return bcast;
+}
+
+ln_addr_class ln_node_addr_class(const ln_node *n, uint32_t addr)
+{
+    const ln_addr4 *e = addr_find(n, addr);
+    if (!e) return LN_ADDR_OTHER;
+    return (e->tag & LN_A4_BCAST) ? LN_ADDR_BCAST : LN_ADDR_LOCAL;
 }
 
 int ln_iface_set_addr(ln_iface *ifc, uint32_t addr, uint8_t plen)
@@ -312,21 +365,11 @@ void ln_iface_xmit_cont(ln_iface *ifc, ln_pkt *frame)
 
 bool ln_node_has_addr(const ln_node *n, uint32_t addr)
 {
-    return ln_node_iface_by_addr(n, addr) != NULL;
+    return ln_node_addr_class(n, addr) == LN_ADDR_LOCAL;
 }
 
 ln_iface *ln_node_iface_by_addr(const ln_node *n, uint32_t addr)
 {
-    if (n->addr_idx) {
-        for (uint32_t k = addr_hash(addr) & n->addr_mask; n->addr_idx[k]; k = (k + 1) & n->addr_mask) {
-            ln_iface *ifc = n->ifaces[n->addr_idx[k] - 1];
-            if (ifc->addr == addr && ifc->plen != LN_NO_ADDR) return ifc;
-        }
-        return NULL;
-    }
-    for (uint32_t i = 0; i < n->n_ifaces; i++) {
-        ln_iface *ifc = n->ifaces[i];
-        if (ifc->plen != LN_NO_ADDR && ifc->addr == addr) return ifc;
-    }
-    return NULL;
+    const ln_addr4 *e = addr_find(n, addr);
+    return e && !(e->tag & LN_A4_BCAST) ? n->ifaces[e->tag] : NULL;
 }

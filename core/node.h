@@ -101,9 +101,14 @@ typedef struct ln_node {
     char name[32];
     bool forwarding;              /* router */
     ln_iface **ifaces; uint32_t n_ifaces;
-    /* A router with many interfaces finds its own addresses by hash (every
-     * datagram asks "is this for me?"): slot = interface index + 1, 0 for
-     * none; NULL while a scan of the few interfaces is quicker. */
+    /* Every datagram asks "is this for me, or a broadcast of mine?", on
+     * the way in and on the way out: the answers come from one compact
+     * list of the node's addresses and directed broadcasts (ln_addr4,
+     * rebuilt on every address change) rather than from a walk over the
+     * interfaces; a router with many interfaces finds them by hash
+     * (addr_idx: slot = index in a4 + 1, 0 for none; NULL while a scan of
+     * the list is quicker). */
+    struct ln_addr4 *a4; uint32_t n_a4;
     uint32_t *addr_idx; uint32_t addr_mask;
     ln_rng rng;                   /* "node:<name>" */
     ln_node_cfg cfg;
@@ -163,9 +168,26 @@ void ln_iface_xmit(ln_iface *ifc, ln_pkt *frame);
 /* The rest of ln_iface_xmit past the interception hooks (intercept.c
  * resumes the frames they let go here).  Consumes frame. */
 void ln_iface_xmit_cont(ln_iface *ifc, ln_pkt *frame);
+/* One of the node's IPv4 addresses (LN_A4_LOCAL) or the directed
+ * broadcast address of one of its subnets (LN_A4_BCAST); the interface's
+ * index is in the low bits. */
+typedef struct ln_addr4 {
+    uint32_t addr;
+    uint32_t tag;                 /* LN_A4_LOCAL or LN_A4_BCAST | ifindex */
+} ln_addr4;
+#define LN_A4_LOCAL 0u
+#define LN_A4_BCAST 0x80000000u
+
+typedef enum { LN_ADDR_OTHER, LN_ADDR_LOCAL, LN_ADDR_BCAST } ln_addr_class;
+/* What addr is to the node, in one look: one of its own addresses, a
+ * subnet's directed broadcast address (/31 and /32 have none, RFC 3021),
+ * or neither.  Only the interfaces' addresses: loopback and the limited
+ * broadcast are the caller's (ln_ip_is_local, ln_ip_is_bcast).  An
+ * address that is both ours and a broadcast of another subnet is ours. */
+ln_addr_class ln_node_addr_class(const ln_node *n, uint32_t addr);
 /* True if addr is one of the node's own addresses. */
 bool ln_node_has_addr(const ln_node *n, uint32_t addr);
-/* The interface holding addr, or NULL. */
+/* The interface holding addr (the lowest index if several do), or NULL. */
 ln_iface *ln_node_iface_by_addr(const ln_node *n, uint32_t addr);
 
 #endif
