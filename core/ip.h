@@ -34,6 +34,16 @@ typedef struct ln_ip_info {
     struct ln_iface *in_if;
 } ln_ip_info;
 
+/* A socket's cached route (Linux's sk_dst_cache): where its datagrams
+ * went last time, valid while the node's routing table has the generation
+ * it was taken at (route.h).  It serves one source and destination: zero
+ * it to start and whenever either changes. */
+typedef struct ln_ip_rcache {
+    struct ln_iface *ifc;         /* NULL: nothing cached */
+    uint32_t nh;                  /* next hop */
+    uint32_t gen;
+} ln_ip_rcache;
+
 typedef struct ln_ip_opts {
     uint8_t ttl;                  /* 0: node default */
     uint8_t tos;
@@ -55,6 +65,8 @@ typedef struct ln_ip_opts {
     const uint8_t *hdr_opt;       /* IP options, hdr_opt_len bytes: a multiple
                                    * of 4, at most 40 */
     uint8_t hdr_opt_len;
+    ln_ip_rcache *rc;             /* with a plain unicast destination: reuse and
+                                   * keep the route here (not with oif) */
 } ln_ip_opts;
 
 /* Datagram arrived on ifc (NULL: loopback), data at the IP header.

@@ -375,8 +375,18 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
     if (dst == 0) dst = src ? src : 0x7f000001u;
     ln_iface *ifc = NULL;
     uint32_t nh = dst;
-    ln_addr_class dc = ln_node_addr_class(n, dst);
+    ln_addr_class dc = LN_ADDR_OTHER;
     bool local = false;
+    ln_ip_rcache *rc = o.oif ? NULL : o.rc;
+    if (rc && rc->ifc && rc->gen == n->routes.gen) {
+        /* What the lookups below found last time, with an unchanged
+         * table: a plain unicast route from one of our
+         * addresses (ip_route_output skipped for a socket's cached dst). */
+        ifc = rc->ifc;
+        nh = rc->nh;
+        goto routed;
+    }
+    dc = ln_node_addr_class(n, dst);
 
     if (o.oif) {
         /* SO_BINDTODEVICE-like: Linux refuses a device that is down. */
@@ -419,8 +429,12 @@ int ln_ip_output(ln_node *n, ln_pkt *pkt, uint32_t src, uint32_t dst, uint8_t pr
     } else if (!o.any_src && !ln_ip_is_local(n, src)) {
         ln_pkt_free(pkt);
         return LN_EADDRNOTAVAIL;
+    } else if (rc && !o.any_src && ifc && !local && dc == LN_ADDR_OTHER &&
+               dst != 0xffffffffu && !ln_ip_is_mcast(dst)) {
+        *rc = (ln_ip_rcache){ .ifc = ifc, .nh = nh, .gen = n->routes.gen };
     }
 
+routed:;
     uint32_t hlen = LN_IP_HLEN + o.hdr_opt_len;
     if (o.hdr_opt_len % 4 || o.hdr_opt_len > 40) {
         ln_pkt_free(pkt);

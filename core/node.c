@@ -222,6 +222,7 @@ static uint32_t addr_hash(uint32_t a) { return (a * 2654435761u) ^ (a >> 16); }
  * keeps only the first entry of each (address, kind). */
 static void addr_index_rebuild(ln_node *n)
 {
+    n->routes.gen++;                  /* cached routes checked their source */
     free(n->addr_idx);
     n->addr_idx = NULL;
     free(n->a4);
@@ -316,6 +317,7 @@ static void iface_set_up_now(ln_net *net, const void *data)
     (void)net;
     if (ifc->up == u->up) return;
     ifc->up = u->up;
+    ifc->node->routes.gen++;          /* routes through it come and go */
     if (!u->up) {
         ln_arp_flush(ifc->node, ifc);
         if (ifc->node->ip6) ln_nd_flush(ifc->node, ifc);

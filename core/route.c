@@ -20,6 +20,7 @@ void ln_rtable_init(ln_rtable *t)
 {
     t->v = NULL;
     t->n = t->cap = 0;
+    t->gen++;
 }
 
 void ln_rtable_destroy(ln_rtable *t)
@@ -59,6 +60,7 @@ int ln_route_add(ln_rtable *t, const ln_route *r)
     memmove(&t->v[pos + 1], &t->v[pos], (t->n - pos) * sizeof *t->v);
     t->v[pos] = nr;
     t->n++;
+    t->gen++;
     return 0;
 }
 
@@ -75,6 +77,7 @@ static int remove_if(ln_rtable *t, int (*match)(const ln_route *, const void *),
         t->v[w++] = t->v[i];
     }
     t->n = w;
+    if (removed) t->gen++;
     return removed;
 }
 

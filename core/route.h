@@ -25,6 +25,10 @@ typedef struct ln_route {
 typedef struct ln_rtable {
     ln_route *v;              /* sorted: plen descending, then metric, then age */
     uint32_t n, cap;
+    uint32_t gen;             /* changes whenever a lookup's answer may: every
+                               * add and removal here, and the node's address
+                               * and interface up/down changes (node.c).  A
+                               * route cached with an older gen is stale. */
 } ln_rtable;
 
 static inline uint32_t ln_mask(uint8_t plen)

@@ -508,6 +508,7 @@ int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port)
     }
     s->raddr = addr;
     s->rport = port;
+    s->rcache = (ln_ip_rcache){0};
 
     /* tcp_connect_init */
     const ln_tcp_cfg *c = &st->cfg;

@@ -283,6 +283,7 @@ struct ln_tcp_sock {
     /* Statistics (tcp_info). */
     uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
     uint32_t segs_out, segs_in, data_segs_out, data_segs_in, total_retrans;
+    ln_ip_rcache rcache;            /* the route its segments take (sk_dst_cache) */
 };
 
 /* A node's TCP stack. */

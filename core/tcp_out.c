@@ -100,6 +100,7 @@ static int ip_send(ln_tcp_sock *s, ln_pkt *pkt, bool id0, bool count)
     o.df = o.df_set = true;
     o.id_set = true;
     o.id = id0 ? 0 : s->ip_id++;
+    o.rc = &s->rcache;
     if (count) LN_MIB_INC(s->st->node, TcpOutSegs);
     s->segs_out++;
     return ln_ip_output(s->st->node, pkt, s->laddr, s->raddr, LN_IPPROTO_TCP, &o);
