@@ -126,6 +126,8 @@ typedef struct result {
     double build_s, run_s;          /* run: the whole run, or the setup */
     double build_cpu, run_cpu;      /* CPU time of each (the machine is shared) */
     long long build_faults, run_faults;   /* minor page faults in each */
+    double build_sys, run_sys;      /* kernel CPU time of each: nearly all of it
+                                     * zeroing and mapping first-touched pages */
     unsigned long long events;
     long long peak;                 /* VmHWM, bytes */
     double per_host, per_conn;      /* bytes; < 0: not measured */
@@ -198,6 +200,17 @@ static long long faults(void)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_minflt;
+}
+
+/* Kernel CPU seconds so far.  A case makes no system calls while it runs,
+ * so what the kernel spends is the first touch of new memory: counting
+ * faults would not tell, since a transparent huge page is one fault that
+ * zeroes 2 MiB. */
+static double ksys(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 }
 
 /* What the first touch of a fresh page costs here (a minor fault: the
@@ -371,7 +384,7 @@ static void case_topology(uint32_t hosts, double budget, result *res)
     snprintf(res->name, sizeof res->name, "topology %u hosts", hosts);
     res->total = hosts;
     long long rss0 = rss(), f0 = faults();
-    double t0 = wall(), c0 = cpu();
+    double t0 = wall(), c0 = cpu(), k0 = ksys();
 
     ln_net *net = ln_net_new(1);
     char name[32], err[256];
@@ -440,6 +453,7 @@ static void case_topology(uint32_t hosts, double budget, result *res)
     res->build_s = wall() - t0;
     res->build_cpu = cpu() - c0;
     res->build_faults = faults() - f0;
+    res->build_sys = ksys() - k0;
     long long rss_built = rss();
     res->per_host = (double)(rss_built - rss0) / hosts;
 
@@ -464,10 +478,12 @@ static void case_topology(uint32_t hosts, double budget, result *res)
     t0 = wall();
     c0 = cpu();
     f0 = faults();
+    k0 = ksys();
     ln_sim_run(&net->sim);
     res->run_s = wall() - t0;
     res->run_cpu = cpu() - c0;
     res->run_faults = faults() - f0;
+    res->run_sys = ksys() - k0;
     res->events = net->sim.events - ev0;
     res->done = r->completed;
     char trouble[200];
@@ -576,7 +592,7 @@ static void case_connections(uint64_t conns, double budget, result *res)
     if (!r || !cl || !socks) die("connections", "out of memory");
     memset(socks, 0, (uint64_t)CLIENTS * per * sizeof *socks);
     long long rss0 = rss(), f0 = faults();
-    double t0 = wall(), c0 = cpu();
+    double t0 = wall(), c0 = cpu(), k0 = ksys();
 
     ln_net *net = ln_net_new(1);
     char name[32], err[256];
@@ -635,6 +651,7 @@ static void case_connections(uint64_t conns, double budget, result *res)
     res->build_s = wall() - t0;
     res->build_cpu = cpu() - c0;
     res->build_faults = faults() - f0;
+    res->build_sys = ksys() - k0;
     long long rss_built = rss();
     res->per_host = (double)(rss_built - rss0) / (CLIENTS + SERVERS);
     uint64_t pool0 = ln_pktpool_allocated(net->pool);
@@ -646,12 +663,14 @@ static void case_connections(uint64_t conns, double budget, result *res)
     t0 = wall();
     c0 = cpu();
     f0 = faults();
+    k0 = ksys();
     for (uint32_t i = 0; i < CLIENTS; i++)
         for (uint32_t k = 0; k < WINDOW && cl[i].opened < per; k++) client_open(&cl[i]);
     ln_sim_run(&net->sim);
     res->run_s = wall() - t0;
     res->run_cpu = cpu() - c0;
     res->run_faults = faults() - f0;
+    res->run_sys = ksys() - k0;
     char trouble[200];
     troubles(net, trouble, sizeof trouble);
     res->events = net->sim.events - ev0;
@@ -797,9 +816,9 @@ static void goals(const result *res, int n, const opts *o)
         printf("  %-36s %-10s %-34s ", what, target, fig); } while (0)
     if (h) {
         GOAL("100k hosts: build time", "< 2 s", "%.2f s (%.2f s CPU)", h->build_s, h->build_cpu);
-        printf("%s; page faults %.2f s of it\n",
+        printf("%s; the kernel's first touches of memory %.2f s of it\n",
                h->build_s < 2 ? "met" : h->build_cpu < 2 ? "met in CPU time only" : "NOT met",
-               (double)h->build_faults * o->fault_s);
+               h->build_sys);
         GOAL("100k hosts: peak RSS", "< 1 GiB", "%.0f MiB", (double)h->peak / 1048576.0);
         printf("%s\n", verdict(h->peak < (1ll << 30)));
         if (h->per_host >= 0) {
@@ -811,9 +830,9 @@ static void goals(const result *res, int n, const opts *o)
     }
     if (c) {
         GOAL("1M connections: setup time", "< 5 s", "%.2f s (%.2f s CPU)", c->run_s, c->run_cpu);
-        printf("%s; page faults %.2f s of it\n",
+        printf("%s; the kernel's first touches of memory %.2f s of it\n",
                c->run_s < 5 ? "met" : c->run_cpu < 5 ? "met in CPU time only" : "NOT met",
-               (double)c->run_faults * o->fault_s);
+               c->run_sys);
         if (c->per_conn >= 0) {
             GOAL("1M connections: memory per idle one", "<= 1.2 KB",
                  "%.0f B both ends, %.0f a socket", c->per_conn, c->per_conn / 2);
@@ -918,9 +937,9 @@ int main(int argc, char **argv)
         if (res[i].per_conn >= 0 && res[i].per_conn_nopool > 0)
             printf(", %.0f B a connection without them", res[i].per_conn_nopool);
         if (res[i].build_faults || res[i].run_faults)
-            printf("; page faults: %lld in the build, %lld in the run (about %.2f s and %.2f s "
-                   "of CPU here)", res[i].build_faults, res[i].run_faults,
-                   (double)res[i].build_faults * o.fault_s, (double)res[i].run_faults * o.fault_s);
+            printf("; page faults: %lld in the build, %lld in the run; kernel CPU (first "
+                   "touches of memory) %.2f s and %.2f s", res[i].build_faults, res[i].run_faults,
+                   res[i].build_sys, res[i].run_sys);
         if (res[i].close_first_us >= 0)
             printf("; us per abort, wall (CPU): all %.2f (%.2f), the first tenth of the rounds "
                    "%.2f (%.2f), the last tenth %.2f (%.2f)",
