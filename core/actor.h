@@ -20,8 +20,21 @@
 typedef struct ln_actor_counts {
     uint64_t pkts;                    /* packets made (ln_net_pkt): the count
                                        * in this actor's trace ids (pkt.h) */
-    uint64_t drops[LN_DROP__COUNT];   /* drops during this actor's events, by
-                                       * reason, whatever node they concern */
+    uint64_t *drops;                  /* drops during this actor's events, by
+                                       * reason, whatever node they concern:
+                                       * LN_DROP__COUNT counters, read as
+                                       * drops[r]; ln_drops_none until the first */
 } ln_actor_counts;
+
+/* All zeros, shared and never written: the drop counters of an actor or a
+ * node that has dropped nothing yet (most hosts of a large network, which
+ * would otherwise carry 672 bytes of zeros each).  ln_net_drop gives each
+ * its own array on the first drop. */
+extern uint64_t ln_drops_none[LN_DROP__COUNT];
+/* Count one drop in *d, giving it an array of its own on the first: the
+ * only way to write drop counters. */
+void ln_drops_count(uint64_t **d, ln_drop_reason reason);
+/* Free an actor's or a node's drop counters (nothing if never given). */
+void ln_drops_release(uint64_t *d);
 
 #endif

@@ -201,7 +201,7 @@ void ln_link_drop(ln_net *net, ln_link *link, int dir, ln_pkt *pkt, ln_layer lay
      * actor for what the sender half drops in its events, the receiving
      * port's for the receiver half's, whoever asked for a down for what
      * the down flushes. */
-    ln_net_counts(net)->drops[reason]++;
+    ln_drops_count(&ln_net_counts(net)->drops, reason);
     if (ln_net_wants(net, LN_EV_DROP)) {
         ln_event ev = { .type = LN_EV_DROP, .port = link->d[dir].from, .link = link, .dir = dir,
                         .pkt = pkt, .layer = pkt ? layer : LN_LAYER_NONE, .reason = reason };

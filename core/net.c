@@ -47,6 +47,7 @@ ln_net *ln_net_new(uint64_t seed)
         free(net);
         return NULL;
     }
+    net->counts.drops = ln_drops_none;
     net->actors[LN_ACTOR_NET] = &net->counts;
     net->next_sub_id = 1;
     net->sim.after = run_deferred;
@@ -90,6 +91,7 @@ void ln_net_free(ln_net *net)
     free(net->deferred);
     ln_pktpool_free(net->pool);
     ln_slab_destroy(&net->tcp_socks);
+    ln_drops_release(net->counts.drops);
     free(net);
 }
 
@@ -143,6 +145,7 @@ static int add_actor(ln_net *net, uint32_t actor, ln_actor_counts *c)
         net->actors = nv;
         net->cap_actors = ncap;
     }
+    if (!c->drops) c->drops = ln_drops_none;
     net->actors[actor] = c;
     return 0;
 }
@@ -346,6 +349,23 @@ void ln_net_defer(ln_net *net, ln_defer_fn fn, const void *data, size_t len)
     else if (!ln_timer_armed(&net->defer_timer)) ln_timer_arm(&net->sim, &net->defer_timer, net->sim.now);
 }
 
+uint64_t ln_drops_none[LN_DROP__COUNT];
+
+void ln_drops_count(uint64_t **d, ln_drop_reason reason)
+{
+    if (*d == ln_drops_none) {
+        uint64_t *v = calloc(LN_DROP__COUNT, sizeof *v);
+        if (!v) ln_fatal("out of memory for drop counters");
+        *d = v;
+    }
+    (*d)[reason]++;
+}
+
+void ln_drops_release(uint64_t *d)
+{
+    if (d != ln_drops_none) free(d);
+}
+
 void ln_net_drop(ln_net *net, ln_node *node, ln_iface *iface, ln_pkt *pkt,
                  ln_layer layer, ln_drop_reason reason)
 {
@@ -353,8 +373,8 @@ void ln_net_drop(ln_net *net, ln_node *node, ln_iface *iface, ln_pkt *pkt,
      * event that made it, whichever node it concerns (node is NULL for a
      * switch's drops, and need not be the running actor when the script
      * or another node's hook reached into it). */
-    ln_net_counts(net)->drops[reason]++;
-    if (node) node->drops[reason]++;
+    ln_drops_count(&ln_net_counts(net)->drops, reason);
+    if (node) ln_drops_count(&node->drops, reason);
     if (ln_net_wants(net, LN_EV_DROP)) {
         ln_event ev = { .type = LN_EV_DROP, .node = node, .iface = iface,
                         .port = iface ? &iface->port : NULL, .pkt = pkt,

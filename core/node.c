@@ -105,6 +105,7 @@ ln_node *ln_node_new(ln_net *net, const char *name, bool forwarding, char *err, 
     }
     n->net = net;
     n->mib = ln_mib_none;
+    n->drops = ln_drops_none;
     n->id = net->n_nodes;
     n->actor = ln_net_new_actor(net);
     if (!n->actor) {
@@ -156,6 +157,8 @@ void ln_node_free(ln_node *n)
     free(n->addr_idx);
     free(n->a4);
     if (n->mib != ln_mib_none) free(n->mib);
+    ln_drops_release(n->drops);
+    ln_drops_release(n->counts.drops);
     free(n);
 }
 

@@ -131,8 +131,10 @@ typedef struct ln_node {
                                    * (LN_IC_OUT), owned by intercept.c; NULL: none */
     uint64_t *mib;                /* LN_MIB__COUNT counters, read as mib[i];
                                    * ln_mib_none until the first count (mib.h) */
-    uint64_t drops[LN_DROP__COUNT];  /* drops of this node's packets (ln_net_drop's
-                                      * node), whoever's event made them */
+    uint64_t *drops;              /* drops of this node's packets (ln_net_drop's
+                                   * node), whoever's event made them: read as
+                                   * drops[r]; ln_drops_none until the first
+                                   * (actor.h) */
     ln_actor_counts counts;       /* this actor's share of the network's counters
                                    * (actor.h), written only by its own events */
     void *ud;                     /* owned by the Lua binding */

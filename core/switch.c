@@ -311,6 +311,7 @@ void ln_switch_free(ln_switch *s)
     for (uint32_t i = 0; i < s->n_ports; i++) free((swport *)s->ports[i]);
     free(s->ports);
     free(s->fdb);
+    ln_drops_release(s->counts.drops);
     free(s);
 }
 

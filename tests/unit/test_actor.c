@@ -302,6 +302,13 @@ static void test_drops_per_actor(void)
     }
     CHECK_U64(all, n0 + n1 + n2 + ns);
     CHECK_U64(all, w->n_drops);
+    /* Every drop went to an array of its own: the shared zeros of those
+     * that dropped nothing (the switch) were never written. */
+    uint64_t shared = 0;
+    for (int r = 0; r < LN_DROP__COUNT; r++) shared += ln_drops_none[r];
+    CHECK_U64(shared, 0);
+    CHECK(w->sw->counts.drops == ln_drops_none);
+    CHECK(h1->counts.drops != ln_drops_none);
     ln_udp_close(s);
     world_free(w);
 }
