@@ -69,9 +69,15 @@ typedef struct ln_ip6_addr {
     uint8_t state;                /* ln_ip6a_state */
     uint8_t origin;               /* ln_ip6a_origin */
     uint8_t dad_sent;             /* DAD probes sent */
+    bool deprecated;              /* its preferred lifetime is over (RFC 4862
+                                   * 5.5.4): still ours, but not chosen as the
+                                   * source of anything new (Linux's
+                                   * IFA_F_DEPRECATED, beside the DAD state) */
     struct ln_iface *ifc;
     ln_time valid_until;          /* LN_NEVER: for ever (static, link-local) */
-    ln_timer timer;               /* DAD */
+    ln_time prefer_until;         /* LN_NEVER: for ever */
+    ln_timer timer;               /* DAD while tentative, then the next
+                                   * lifetime to end */
 } ln_ip6_addr;
 
 #define LN_IP6_MAX_ADDRS 8         /* per interface: link-local, a few globals */
@@ -118,6 +124,10 @@ int ln_ip6_enable(struct ln_iface *ifc);
 /* Add an address with its prefix (connected route when plen < 128); DAD
  * runs unless the node's dad_transmits is 0.  LN_EEXIST if present,
  * LN_ENOBUFS past LN_IP6_MAX_ADDRS, LN_EINVAL for multicast/unspecified. */
+/* Set an address's lifetimes (absolute times; prefer_until is capped at
+ * valid_until): it is deprecated when the first passes and removed when
+ * the second does. */
+void ln_ip6_addr_lifetimes(ln_ip6_addr *e, ln_time prefer_until, ln_time valid_until);
 int ln_ip6_addr_add(struct ln_iface *ifc, const ln_in6 *a, uint8_t plen, ln_ip6a_origin origin,
                     ln_time valid_until);
 int ln_ip6_addr_del(struct ln_iface *ifc, const ln_in6 *a);

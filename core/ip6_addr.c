@@ -3,7 +3,8 @@
  * interface listens to, and source address selection.
  *
  *   script / ra.c (SLAAC) -> ln_ip6_addr_add -> connected route, DAD timer
- *   dad_timer -> ln_nd_send_ns (from ::) ... -> PREFERRED -> ln_ra_host_start
+ *   addr_timer -> ln_nd_send_ns (from ::) ... -> PREFERRED -> ln_ra_host_start
+ *   addr_timer (after DAD) -> deprecated -> removed (lifetimes, below)
  *   nd.c, on an NS or NA for a tentative address -> ln_ip6_dad_failed
  *   ipv6.c, icmp6.c, nd.c -> ln_ip6_src_select / ln_ip6_is_local
  *
@@ -12,7 +13,13 @@
  * (dad_transmits = 1) after a random delay of up to rtr_solicit_delay
  * (1 s), then retrans_time (1 s) of listening; an address that fails DAD
  * stays listed as duplicate and is never used.  No MLD reports are sent
- * (lunet's switches flood multicast, so no snooping switch needs them). */
+ * (lunet's switches flood multicast, so no snooping switch needs them).
+ *
+ * Lifetimes (RFC 4862 5.5.4): an address whose preferred lifetime ends is
+ * deprecated (kept, and still taken in, but not picked as a source while
+ * another will do); one whose valid lifetime ends is removed.  Linux checks
+ * every address in a periodic addrconf_verify; here each address's own
+ * timer is armed for its next end, once DAD no longer needs it. */
 #include "ip6.h"
 
 #include <stdio.h>
@@ -41,7 +48,7 @@ static ln_ip6 *stack_new(ln_node *n)
     return s;
 }
 
-static void dad_timer(void *arg);
+static void addr_timer(void *arg);
 
 int ln_ip6_enable(ln_iface *ifc)
 {
@@ -91,22 +98,74 @@ static void trace_state(const ln_ip6_addr *e, const char *what)
                   e->plen, what);
 }
 
+/* Arm the timer for the next lifetime to end, if any (not while DAD has
+ * it). */
+static void lifetime_arm(ln_ip6_addr *e)
+{
+    ln_sim *sim = &e->ifc->node->net->sim;
+    if (e->state == LN_IP6A_TENTATIVE) return;
+    ln_time next = e->deprecated ? e->valid_until : e->prefer_until;
+    if (e->valid_until < next) next = e->valid_until;
+    if (next == LN_NEVER) ln_timer_cancel(sim, &e->timer);
+    else ln_timer_arm(sim, &e->timer, next);
+}
+
+/* An address's lifetimes have come (or may have): deprecate it, or remove
+ * it.  Returns false when e is gone. */
+static bool lifetime_check(ln_ip6_addr *e)
+{
+    ln_node *n = e->ifc->node;
+    ln_time now = ln_net_now(n->net);
+    if (now >= e->valid_until) {
+        trace_state(e, "valid lifetime over: removed");
+        ln_ip6_addr_del(e->ifc, &e->addr);
+        return false;
+    }
+    if (!e->deprecated && now >= e->prefer_until) {
+        e->deprecated = true;
+        n->net->topo_gen++;
+        trace_state(e, "preferred lifetime over: deprecated");
+    }
+    lifetime_arm(e);
+    return true;
+}
+
+void ln_ip6_addr_lifetimes(ln_ip6_addr *e, ln_time prefer_until, ln_time valid_until)
+{
+    if (prefer_until > valid_until) prefer_until = valid_until;
+    e->valid_until = valid_until;
+    e->prefer_until = prefer_until;
+    if (e->deprecated && ln_net_now(e->ifc->node->net) < prefer_until) {
+        /* Linux: a new preferred lifetime makes it preferred again. */
+        e->deprecated = false;
+        e->ifc->node->net->topo_gen++;
+        trace_state(e, "preferred again");
+    }
+    if (e->state != LN_IP6A_TENTATIVE) lifetime_check(e);
+}
+
 static void dad_done(ln_ip6_addr *e)
 {
     e->state = LN_IP6A_PREFERRED;
     e->ifc->node->net->topo_gen++;
     trace_state(e, "passed duplicate address detection: preferred");
-    if (e->origin == LN_IP6A_LINK) ln_ra_host_start(e->ifc);
+    ln_iface *ifc = e->ifc;
+    bool link = e->origin == LN_IP6A_LINK;
+    /* Lifetimes that ended during DAD end now (then e may be gone). */
+    if (lifetime_check(e) && link) ln_ra_host_start(ifc);
 }
 
 /* RFC 4862 5.4.2: one NS from :: per retrans_time, dad_transmits of them;
  * silence for retrans_time after the last means the address is ours. */
-static void dad_timer(void *arg)
+static void addr_timer(void *arg)
 {
     ln_ip6_addr *e = arg;
+    if (e->state != LN_IP6A_TENTATIVE) {
+        lifetime_check(e);
+        return;
+    }
     ln_iface *ifc = e->ifc;
     ln_node *n = ifc->node;
-    if (e->state != LN_IP6A_TENTATIVE) return;
     if (e->dad_sent >= n->cfg.ip6_dad_transmits) {
         dad_done(e);
         return;
@@ -149,8 +208,9 @@ int ln_ip6_addr_add(ln_iface *ifc, const ln_in6 *a, uint8_t plen, ln_ip6a_origin
     ln_ip6_addr *e = calloc(1, sizeof *e);
     if (!e) return LN_ENOMEM;
     *e = (ln_ip6_addr){ .addr = *a, .plen = plen, .state = LN_IP6A_TENTATIVE,
-                        .origin = (uint8_t)origin, .ifc = ifc, .valid_until = valid_until };
-    ln_timer_init(&e->timer, dad_timer, e);
+                        .origin = (uint8_t)origin, .ifc = ifc, .valid_until = valid_until,
+                        .prefer_until = valid_until };
+    ln_timer_init(&e->timer, addr_timer, e);
     /* The node's, even when a script (the network's actor) adds it. */
     ln_timer_own(&e->timer, n->actor);
     i6->addr[i6->n_addr++] = e;
@@ -240,9 +300,9 @@ bool ln_ip6_mac_member(const ln_iface *ifc, const uint8_t mac[6])
     return false;
 }
 
-/* RFC 6724 5, the rules that matter without temporary or deprecated
- * addresses: 2 (appropriate scope: link-local for link-scope
- * destinations, a global one before a link-local otherwise), 5 (the
+/* RFC 6724 5, the rules that matter without temporary addresses: 2
+ * (appropriate scope: link-local for link-scope destinations, a global one
+ * before a link-local otherwise), 3 (avoid deprecated addresses), 5 (the
  * outgoing interface's), 8 (longest matching prefix). */
 bool ln_ip6_src_select(const ln_node *n, const ln_iface *oif, const ln_in6 *dst, ln_in6 *src)
 {
@@ -260,8 +320,8 @@ bool ln_ip6_src_select(const ln_node *n, const ln_iface *oif, const ln_in6 *dst,
             bool ll = ln_in6_is_linklocal(&e->addr);
             if (link_scope && !ll) continue;
             if (ll && c != oif && oif) continue;
-            int score = (ll == link_scope ? 1 << 16 : 0) + (c == oif ? 1 << 8 : 0) +
-                        ln_in6_common(&e->addr, dst);
+            int score = (ll == link_scope ? 1 << 17 : 0) + (e->deprecated ? 0 : 1 << 16) +
+                        (c == oif ? 1 << 8 : 0) + ln_in6_common(&e->addr, dst);
             if (score > best_score) {
                 best = e;
                 best_score = score;

@@ -9,8 +9,7 @@
  *                          -> RA (host): default route, hop limit, MTU,
  *                             on-link prefixes, SLAAC addresses
  *
- * Not done yet: address lifetimes are recorded but addresses do not
- * expire; the M and O flags (DHCPv6) and the Reachable Time / Retrans
+ * Not done yet: the M and O flags (DHCPv6) and the Reachable Time / Retrans
  * Timer fields are sent as 0 and ignored; no route information option. */
 #include "ra.h"
 
@@ -24,6 +23,10 @@
 #include "node.h"
 #include "trace.h"
 #include "wire.h"
+
+/* RFC 4862 5.5.3 (e): the least an advertisement can leave of an
+ * autoconfigured address's valid lifetime. */
+#define TWO_HOURS (2 * 3600 * LN_SEC)
 
 /* RFC 4861 10 */
 #define MAX_INITIAL_RTR_ADVERT_INTERVAL (16 * LN_SEC)
@@ -253,9 +256,21 @@ static void prefix_input(ln_node *n, ln_iface *ifc, const uint8_t *o)
     if (!(flags & LN_ND_PI_AUTO) || !n->cfg.ip6_autoconf || plen != 64 || !valid) return;
     ln_in6 a = pfx;
     ln_in6_set_eui64(&a, ifc->mac);
+    ln_time pref_until = preferred == 0xffffffffu ? LN_NEVER : now + (ln_time)preferred * LN_SEC;
     ln_ip6_addr *e = ln_ip6_addr_find(n, ifc, &a);
     if (e) {
-        if (e->origin == LN_IP6A_AUTOCONF) e->valid_until = until;
+        if (e->origin != LN_IP6A_AUTOCONF) return;
+        /* RFC 4862 5.5.3 (e), as Linux's addrconf_prefix_rcv_add_addr
+         * reads it: the valid lifetime becomes the advertised one, but an
+         * advertisement cannot cut it below two hours (or what is left,
+         * if less), so a forged RA cannot take a host's address away at
+         * once; the preferred lifetime is always taken as advertised. */
+        ln_time left = e->valid_until == LN_NEVER ? LN_NEVER : e->valid_until - now;
+        ln_time floor = left < TWO_HOURS ? left : TWO_HOURS;
+        ln_time v = valid == 0xffffffffu ? LN_NEVER : (ln_time)valid * LN_SEC;
+        if (v < floor) v = floor;
+        ln_time v_until = v == LN_NEVER ? LN_NEVER : now + v;
+        ln_ip6_addr_lifetimes(e, pref_until, v_until);
         return;
     }
     if (LN_TRACE_ON(n->net, LN_TR_IP)) {
@@ -263,7 +278,9 @@ static void prefix_input(ln_node *n, ln_iface *ifc, const uint8_t *o)
         ln_trace_emit(n->net, LN_TR_IP, n->name, "%s: autoconfigured %s/64 from a router advertisement",
                       ifc->name, ln_ip6_fmt(&a, b));
     }
-    ln_ip6_addr_add(ifc, &a, 64, LN_IP6A_AUTOCONF, until);
+    if (ln_ip6_addr_add(ifc, &a, 64, LN_IP6A_AUTOCONF, until) == 0 &&
+        (e = ln_ip6_addr_find(n, ifc, &a)) != NULL)
+        ln_ip6_addr_lifetimes(e, pref_until, until);
 }
 
 static void ra_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt, const ln_in6 *src)

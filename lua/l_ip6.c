@@ -56,6 +56,14 @@ static const char *origin_name(uint8_t o)
     }
 }
 
+/* What is left of a lifetime, as `ip -6 addr` shows it: whole seconds, or
+ * "forever". */
+static void push_lft(lua_State *L, ln_time until, ln_time now)
+{
+    if (until == LN_NEVER) lua_pushliteral(L, "forever");
+    else lua_pushinteger(L, until > now ? (lua_Integer)((until - now) / LN_SEC) : 0);
+}
+
 static void push_addrs(lua_State *L, const ln_iface *ifc)
 {
     lua_newtable(L);
@@ -76,6 +84,12 @@ static void push_addrs(lua_State *L, const ln_iface *ifc)
         lua_setfield(L, -2, "state");
         lua_pushstring(L, origin_name(e->origin));
         lua_setfield(L, -2, "origin");
+        lua_pushboolean(L, e->deprecated);
+        lua_setfield(L, -2, "deprecated");
+        push_lft(L, e->valid_until, ln_net_now(ifc->node->net));
+        lua_setfield(L, -2, "valid_lft");
+        push_lft(L, e->prefer_until, ln_net_now(ifc->node->net));
+        lua_setfield(L, -2, "preferred_lft");
         lua_rawseti(L, -2, (lua_Integer)k + 1);
     }
 }
@@ -169,7 +183,21 @@ static int iface_ip6(lua_State *L)
 }
 
 static const char *const ra_opts[] = {"prefix", "interval", "min_interval", "lifetime", "mtu",
-                                      "hop_limit", NULL};
+                                      "hop_limit", "valid", "preferred", NULL};
+
+/* A prefix lifetime (radvd's AdvValidLifetime, AdvPreferredLifetime): a
+ * time in whole seconds, or "infinity" (0xffffffff on the wire). */
+static uint32_t prefix_lifetime(lua_State *L, const char *F, const char *name)
+{
+    if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "infinity") == 0) return 0xffffffffu;
+    char what[48];
+    snprintf(what, sizeof what, "%s: %s", F, name);
+    ln_time t = lnl_checktime(L, -1, what);
+    if (t % LN_SEC || t / LN_SEC >= 0xffffffffu)
+        luaL_error(L, "%s: %s %s: must be whole seconds below 4294967295s, or \"infinity\"", F, name,
+                   luaL_tolstring(L, -1, NULL));
+    return (uint32_t)(t / LN_SEC);
+}
 
 static void add_prefix(lua_State *L, ln_ra_cfg *c, const char *s, const char *F)
 {
@@ -259,6 +287,25 @@ static int iface_ra(lua_State *L)
             lua_pop(L, 1);
         }
     }
+    /* The lifetimes of every prefix advertised, radvd's defaults else. */
+    uint32_t valid = 86400, preferred = 14400;
+    if (!lua_isnoneornil(L, 2)) {
+        if (lnl_optfield(L, 2, "valid")) {
+            valid = prefix_lifetime(L, F, "valid");
+            lua_pop(L, 1);
+        }
+        if (lnl_optfield(L, 2, "preferred")) {
+            preferred = prefix_lifetime(L, F, "preferred");
+            lua_pop(L, 1);
+        } else if (preferred > valid) {
+            preferred = valid;
+        }
+    }
+    /* RFC 4861 4.6.2 / radvd: a preferred lifetime longer than the valid
+     * one makes hosts ignore the prefix (RFC 4862 5.5.3 (c)). */
+    if (preferred > valid)
+        luaL_error(L, "%s: preferred lifetime %Is longer than the valid one %Is", F, (lua_Integer)preferred,
+                   (lua_Integer)valid);
     if (!have_min) c.min_interval = c.max_interval * 33 / 100;
     if (c.min_interval < 3 * LN_SEC || c.min_interval > c.max_interval * 3 / 4)
         luaL_error(L, "%s: min_interval %s: must be 3s..0.75 x interval (%s) (RFC 4861 6.2.1)", F,
@@ -272,6 +319,10 @@ static int iface_ra(lua_State *L)
             ln_in6_mask(&pf.prefix, pf.plen);
             c.prefix[c.n_prefix++] = pf;
         }
+    }
+    for (uint32_t k = 0; k < c.n_prefix; k++) {
+        c.prefix[k].valid = valid;
+        c.prefix[k].preferred = preferred;
     }
     if (!ifc->node->forwarding)
         luaL_error(L, "%s: %s is a host; router advertisements come from routers (net:router)", F,
