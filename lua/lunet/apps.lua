@@ -499,5 +499,7 @@ local dhcp = require("lunet.dhcp")
 Node.dhcp_server = dhcp.dhcp_server
 Node.dhcp = dhcp.dhcp
 M.dhcp_server, M.dhcp = dhcp.dhcp_server, dhcp.dhcp
+Node.dhcp_relay = require("lunet.dhcp_relay").dhcp_relay
+M.dhcp_relay = Node.dhcp_relay
 
 return M
