@@ -13,7 +13,6 @@
  * rather than hand resolv.conf a name it cannot hold. */
 #include <stdbool.h>
 #include <string.h>
-#include <strings.h>
 
 #include "dhcp.h"
 
@@ -89,8 +88,10 @@ int ln_dhcp_name_check(const char *text)
 }
 
 /* RFC 1035 4.1.4 as RFC 3397 asks: each name's longest suffix already
- * written becomes a pointer to it.  Suffixes are compared as text,
- * without case (RFC 4343), against those written in place before. */
+ * written becomes a pointer to it.  Suffixes are compared as text, byte
+ * for byte, against those written in place before: RFC 4343 would let
+ * case differ, but then "Lab" could come back as "lab" (the fuzz target
+ * found that), and names go to the client as the server was given them. */
 int ln_dhcp_search_encode(const char (*names)[LN_DHCP_NAME_TEXT], int count, uint8_t *out,
                           size_t cap)
 {
@@ -103,7 +104,7 @@ int ln_dhcp_search_encode(const char (*names)[LN_DHCP_NAME_TEXT], int count, uin
         for (;;) {
             int hit = -1;
             for (int j = 0; j < nseen && hit < 0; j++)
-                if (strcasecmp(seen[j].text, s) == 0) hit = j;
+                if (strcmp(seen[j].text, s) == 0) hit = j;
             if (hit >= 0) {
                 if (cap - len < 2) return -1;
                 out[len++] = (uint8_t)(0xC0 | seen[hit].off >> 8);

@@ -15,8 +15,10 @@
 -- renews by unicast (RENEWING) and rebinds by broadcast (REBINDING) from
 -- its address, without the flag, and the server answers to ciaddr.
 --
--- The server follows RFC 2131 4.1 on where replies go: to the relay
--- (giaddr) when there is one, a NAK broadcast, to ciaddr when the client
+-- The server keeps a pool for its own network and, with subnets, one per
+-- network behind a relay (lunet/dhcp_relay.lua), picked by giaddr as ISC
+-- dhcpd picks its subnet.  It follows RFC 2131 4.1 on where replies go:
+-- to the relay (giaddr) when there is one, a NAK broadcast, to ciaddr when the client
 -- has one, broadcast when the client asks for it; a client that set
 -- neither gets its OFFER/ACK unicast to yiaddr, its MAC address entered in
 -- the server's neighbour table first, as dnsmasq does.

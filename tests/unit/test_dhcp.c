@@ -288,7 +288,7 @@ static void test_search_rfc3397(void)
     msg.op = LN_DHCP_BOOTREPLY;
     msg.n_search = 2;
     strcpy(msg.search[0], "eng.apple.com");
-    strcpy(msg.search[1], "Marketing.Apple.com");
+    strcpy(msg.search[1], "Marketing.apple.com");
     int len = ln_dhcp_build(&msg, b, sizeof b);
     CHECK(len > 0);
     CHECK_EQ(b[240], 119);
@@ -297,6 +297,12 @@ static void test_search_rfc3397(void)
                             9, 'M', 'a', 'r', 'k', 'e', 't', 'i', 'n', 'g', 0xc0, 0x04};
     CHECK(memcmp(b + 242, want, sizeof want) == 0);
     CHECK_EQ(b[242 + sizeof want], 255);
+    /* case is kept: "Apple.com" is not "apple.com"'s suffix on the wire */
+    strcpy(msg.search[1], "marketing.Apple.com");
+    len = ln_dhcp_build(&msg, b, sizeof b);
+    CHECK_EQ(b[241], 15 + 18);              /* 9marketing 5Apple, then a pointer to 3com */
+    CHECK_EQ(ln_dhcp_parse(b, (size_t)len, &got, NULL), LN_DHCP_OK);
+    CHECK_STR(got.search[1], "marketing.Apple.com");
 }
 
 /* More than 255 bytes of names: consecutive instances (RFC 3396), which
