@@ -50,6 +50,7 @@ const char *ln_dhcp_strerror(ln_dhcp_err e)
     case LN_DHCP_ERR_OPTLEN: return "option length wrong for its type";
     case LN_DHCP_ERR_TYPE: return "unknown message type (53)";
     case LN_DHCP_ERR_TOO_MANY: return "too many options";
+    case LN_DHCP_ERR_SEARCH: return "bad domain search list (119)";
     }
     return "unknown error";
 }
@@ -234,6 +235,17 @@ ln_dhcp_err ln_dhcp_parse(const uint8_t *buf, size_t len, ln_dhcp_msg *m, uint8_
         /* RFC 2132 9.14: a type byte and at least one more. */
         (e = get_bytes(st, LN_DHCPO_CLIENT_ID, 2, m->client_id, &m->client_id_len, bad_code)))
         return e;
+    /* RFC 3046 2.0: at least one sub-option (code and length) */
+    if ((e = get_bytes(st, LN_DHCPO_AGENT, 2, m->agent, &m->agent_len, bad_code))) return e;
+    uint8_t sw[LN_DHCP_SEARCH_WIRE];
+    n = gather(st, LN_DHCPO_SEARCH, sw, sizeof sw);
+    if (n >= 0) {
+        const char *why;
+        int k = n > (long)sizeof sw ? -1
+                                    : ln_dhcp_search_decode(sw, (size_t)n, m->search, LN_DHCP_MAX_SEARCH, &why);
+        if (k < 0) { *bad_code = LN_DHCPO_SEARCH; return LN_DHCP_ERR_SEARCH; }
+        m->n_search = (uint8_t)(k < LN_DHCP_MAX_SEARCH ? k : LN_DHCP_MAX_SEARCH);
+    }
     uint8_t ms[4];
     n = gather(st, LN_DHCPO_MAX_SIZE, ms, sizeof ms);
     if (n >= 0) {
@@ -259,6 +271,13 @@ static void put_opt(out *o, uint8_t code, const void *v, size_t len)
     o->p[o->len + 1] = (uint8_t)len;
     if (len) memcpy(o->p + o->len + 2, v, len);
     o->len += 2 + len;
+}
+
+/* RFC 3396: an option longer than 255 bytes goes in consecutive
+ * instances of the same code. */
+static void put_long_opt(out *o, uint8_t code, const uint8_t *v, size_t len)
+{
+    for (size_t at = 0; at < len; at += 255) put_opt(o, code, v + at, len - at > 255 ? 255 : len - at);
 }
 
 static void put_u32(out *o, uint8_t code, uint32_t v)
@@ -313,6 +332,14 @@ int ln_dhcp_build(const ln_dhcp_msg *m, uint8_t *buf, size_t cap)
     put_addrs(&o, LN_DHCPO_ROUTER, m->routers, m->n_routers);
     put_addrs(&o, LN_DHCPO_DNS, m->dns, m->n_dns);
     put_str(&o, LN_DHCPO_DOMAIN, &m->domain);
+    if (m->n_search) {
+        uint8_t sw[LN_DHCP_SEARCH_WIRE];
+        int n = ln_dhcp_search_encode((const char (*)[LN_DHCP_NAME_TEXT])m->search,
+                                      m->n_search > LN_DHCP_MAX_SEARCH ? LN_DHCP_MAX_SEARCH : m->n_search,
+                                      sw, sizeof sw);
+        if (n < 0) return -1;
+        put_long_opt(&o, LN_DHCPO_SEARCH, sw, (size_t)n);
+    }
     put_str(&o, LN_DHCPO_HOSTNAME, &m->hostname);
     if (m->has & LN_DHCP_HAS_REQUESTED) put_u32(&o, LN_DHCPO_REQUESTED, m->requested);
     if (m->client_id_len) put_opt(&o, LN_DHCPO_CLIENT_ID, m->client_id, m->client_id_len);
@@ -323,6 +350,7 @@ int ln_dhcp_build(const ln_dhcp_msg *m, uint8_t *buf, size_t cap)
         put_opt(&o, LN_DHCPO_MAX_SIZE, b, 2);
     }
     put_str(&o, LN_DHCPO_MESSAGE, &m->message);
+    if (m->agent_len) put_opt(&o, LN_DHCPO_AGENT, m->agent, m->agent_len);
     if (o.full) return -1;
     buf[o.len++] = LN_DHCPO_END;
     if (o.len < LN_DHCP_MIN_LEN) o.len = LN_DHCP_MIN_LEN;   /* zeros: pad options */

@@ -40,7 +40,8 @@ enum {
     LN_DHCPO_LEASE = 51, LN_DHCPO_OVERLOAD = 52, LN_DHCPO_TYPE = 53,
     LN_DHCPO_SERVER_ID = 54, LN_DHCPO_PRL = 55, LN_DHCPO_MESSAGE = 56,
     LN_DHCPO_MAX_SIZE = 57, LN_DHCPO_T1 = 58, LN_DHCPO_T2 = 59,
-    LN_DHCPO_CLIENT_ID = 61, LN_DHCPO_END = 255
+    LN_DHCPO_CLIENT_ID = 61, LN_DHCPO_AGENT = 82 /* RFC 3046 */,
+    LN_DHCPO_SEARCH = 119 /* RFC 3397 */, LN_DHCPO_END = 255
 };
 
 /* Bits of ln_dhcp_msg.has: which of the scalar options are present. */
@@ -54,6 +55,9 @@ enum {
 
 #define LN_DHCP_MAX_ADDRS 16           /* routers, DNS servers kept */
 #define LN_DHCP_MAX_CODES 64           /* option codes listed, in order */
+#define LN_DHCP_MAX_SEARCH 16          /* search domains kept (option 119) */
+#define LN_DHCP_NAME_TEXT 254          /* a domain as text: 253 bytes and a NUL */
+#define LN_DHCP_SEARCH_WIRE 4096       /* option 119's data, joined, at most: 16 names of 255 */
 
 /* A string option: bytes, not NUL-terminated on the wire (RFC 2132 2:
  * "should not" carry a NUL); `s` is NUL-terminated here for convenience. */
@@ -81,6 +85,10 @@ typedef struct ln_dhcp_msg {
     ln_dhcp_str hostname, domain, message;
     uint8_t prl_len, client_id_len;    /* option 55, option 61 (0: absent) */
     uint8_t prl[255], client_id[255];
+    uint8_t n_search;                  /* option 119: the first LN_DHCP_MAX_SEARCH domains */
+    char search[LN_DHCP_MAX_SEARCH][LN_DHCP_NAME_TEXT];
+    uint8_t agent_len;                 /* option 82, raw sub-options (0: absent) */
+    uint8_t agent[255];
     uint8_t n_codes;                   /* option codes in the order met (parse only) */
     uint8_t codes[LN_DHCP_MAX_CODES];
 } ln_dhcp_msg;
@@ -97,6 +105,7 @@ typedef enum {
     LN_DHCP_ERR_OPTLEN,         /* an option's length is wrong for its type */
     LN_DHCP_ERR_TYPE,           /* option 53 not a known message type */
     LN_DHCP_ERR_TOO_MANY,       /* more option instances than the parser keeps */
+    LN_DHCP_ERR_SEARCH,         /* option 119 is not a list of domains (RFC 3397) */
 } ln_dhcp_err;
 
 /* The reason in words ("option runs past the end of its field"). */
@@ -110,14 +119,32 @@ const char *ln_dhcp_type_name(uint8_t type);
 ln_dhcp_err ln_dhcp_parse(const uint8_t *buf, size_t len, ln_dhcp_msg *m, uint8_t *bad_code);
 
 /* Encode m into buf: the fixed header, the cookie, the options present in
- * a fixed order (53, 54, 51, 58, 59, 1, 3, 6, 15, 12, 50, 61, 55, 57, 56),
- * the end option, padded with zeros to LN_DHCP_MIN_LEN.  Returns the
+ * a fixed order (53, 54, 51, 58, 59, 1, 3, 6, 15, 119, 12, 50, 61, 55, 57,
+ * 56, and 82 last as RFC 3046 2.1 wants), the end option, padded with
+ * zeros to LN_DHCP_MIN_LEN.  Option 119 is compressed, and split into
+ * instances of at most 255 bytes when longer (RFC 3396).  Returns the
  * length, or -1 when cap is too small.  The order is fixed so that the
  * same message always gives the same bytes. */
 int ln_dhcp_build(const ln_dhcp_msg *m, uint8_t *buf, size_t cap);
 
 /* The largest message ln_dhcp_build can write (every option at its
  * largest), so a buffer of this size always suffices. */
-#define LN_DHCP_MAX_BUILD 1800
+#define LN_DHCP_MAX_BUILD 6400
+
+/* ---- option 119 (dhcp_search.c) ---------------------------------------- */
+
+/* The n bytes of option 119's data (its instances joined): the number of
+ * names, the first max of them written to out as text ("corp.lab"), or -1
+ * with *why. */
+int ln_dhcp_search_decode(const uint8_t *p, size_t n, char (*out)[LN_DHCP_NAME_TEXT], int max,
+                          const char **why);
+/* count names as text into out, compressed: the length, or -1 when a
+ * name is not a domain ln_dhcp_name_check accepts or cap is too small. */
+int ln_dhcp_search_encode(const char (*names)[LN_DHCP_NAME_TEXT], int count, uint8_t *out,
+                          size_t cap);
+/* Is text a domain option 119 can carry (labels of 1 to 63 printable
+ * bytes other than '.', '\' and space; 255 wire bytes at most)?  Its
+ * wire length, or -1. */
+int ln_dhcp_name_check(const char *text);
 
 #endif

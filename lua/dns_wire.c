@@ -23,6 +23,9 @@ void lnl_dns_rd_init(lnl_dns_rd *r, const uint8_t *msg, size_t len)
     r->msg = msg;
     r->len = len;
     r->off = 0;
+    memset(r->count, 0, sizeof r->count);
+    r->nrr = 0;
+    r->opt_off = 0;
 }
 
 int lnl_dns_read_header(lnl_dns_rd *r, lnl_dns_hdr *h, const char **why)
@@ -34,8 +37,10 @@ int lnl_dns_read_header(lnl_dns_rd *r, lnl_dns_hdr *h, const char **why)
     const uint8_t *p = r->msg;
     h->id = rd16(p);
     h->flags = rd16(p + 2);
-    for (int i = 0; i < 4; i++) h->count[i] = rd16(p + 4 + 2 * i);
+    for (int i = 0; i < 4; i++) h->count[i] = r->count[i] = rd16(p + 4 + 2 * i);
     r->off = LNL_DNS_HDR_LEN;
+    r->nrr = 0;
+    r->opt_off = 0;
     return 0;
 }
 
@@ -189,6 +194,23 @@ static int rr_rdata(const lnl_dns_rd *r, lnl_dns_rr *rr, const char **why)
         }
         for (int i = 0; i < 5; i++) rr->soa[i] = rd32(m + p + 4 * (size_t)i);
         return 0;
+    case LNL_DNS_T_OPT:
+        /* RFC 6891 6.1.2: {code, length, data} until the rdata ends,
+         * exactly */
+        while (p < end) {
+            if (end - p < 4) {
+                *why = "OPT record: option header cut short";
+                return -1;
+            }
+            size_t olen = rd16(m + p + 2);
+            p += 4;
+            if (end - p < olen) {
+                *why = "OPT record: option runs past the rdata";
+                return -1;
+            }
+            p += olen;
+        }
+        return 0;
     case LNL_DNS_T_TXT:
         /* RFC 1035 3.3.14: one or more <character-string>s */
         if (rr->rdlen == 0) {
@@ -213,6 +235,27 @@ static int rr_rdata(const lnl_dns_rd *r, lnl_dns_rr *rr, const char **why)
     return 0;
 }
 
+/* RFC 6891 6.1.1: at most one OPT, in the additional section, and its
+ * owner the root (BIND answers FORMERR to each of these). */
+static int opt_place(lnl_dns_rd *r, const lnl_dns_rr *rr, size_t at, const char **why)
+{
+    unsigned before_ar = (unsigned)r->count[1] + r->count[2];
+    if (r->nrr < before_ar) {
+        *why = "OPT record outside the additional section";
+        return -1;
+    }
+    if (r->opt_off) {
+        *why = "a second OPT record";
+        return -1;
+    }
+    if (strcmp(rr->name, ".") != 0) {
+        *why = "OPT record: owner is not the root";
+        return -1;
+    }
+    r->opt_off = at;
+    return 0;
+}
+
 int lnl_dns_read_rr(lnl_dns_rd *r, lnl_dns_rr *rr, const char **why)
 {
     size_t off = r->off;
@@ -234,7 +277,36 @@ int lnl_dns_read_rr(lnl_dns_rd *r, lnl_dns_rr *rr, const char **why)
     rr->rdoff = off;
     rr->target[0] = rr->rname[0] = '\0';
     if (rr_rdata(r, rr, why) < 0) return -1;
+    if (rr->type == LNL_DNS_T_OPT && opt_place(r, rr, r->off, why) < 0) return -1;
     r->off = off + rr->rdlen;
+    r->nrr++;
+    return 0;
+}
+
+int lnl_dns_read_edns(const lnl_dns_rd *r, const lnl_dns_rr *rr, lnl_dns_edns *e, const char **why)
+{
+    if (rr->type != LNL_DNS_T_OPT) {
+        *why = "not an OPT record";
+        return -1;
+    }
+    e->udp_size = rr->klass;
+    e->ext_rcode = (uint8_t)(rr->ttl >> 24);
+    e->version = (uint8_t)(rr->ttl >> 16);
+    e->flags = (uint16_t)rr->ttl;
+    e->nopts = 0;
+    /* the lengths were checked by rr_rdata */
+    const uint8_t *m = r->msg;
+    for (size_t p = rr->rdoff, end = rr->rdoff + rr->rdlen; p < end;) {
+        if (e->nopts == LNL_DNS_EDNS_MAXOPTS) {
+            *why = "OPT record: more than 32 options";
+            return -1;
+        }
+        lnl_dns_edns_opt *o = &e->opts[e->nopts++];
+        o->code = rd16(m + p);
+        o->len = rd16(m + p + 2);
+        o->data = m + p + 4;
+        p += 4 + (size_t)o->len;
+    }
     return 0;
 }
 
@@ -356,6 +428,32 @@ toolong:
     return -1;
 }
 
+size_t lnl_dns_edns_len(const lnl_dns_edns *e)
+{
+    size_t n = 11;                     /* root, type, class, TTL, rdlength */
+    for (int i = 0; i < e->nopts; i++) n += 4 + (size_t)e->opts[i].len;
+    return n;
+}
+
+int lnl_dns_put_edns(lnl_dns_wr *w, const lnl_dns_edns *e)
+{
+    size_t rdlen = lnl_dns_edns_len(e) - 11;
+    if (rdlen > 0xFFFF) return LNL_DNS_NOROOM;
+    if (w->cap - w->len < rdlen + 11) return LNL_DNS_NOROOM;
+    /* owner: the root, never compressed (RFC 6891 6.1.2) */
+    lnl_dns_put_bytes(w, "", 1);
+    lnl_dns_put_u16(w, LNL_DNS_T_OPT);
+    lnl_dns_put_u16(w, e->udp_size);
+    lnl_dns_put_u32(w, (uint32_t)e->ext_rcode << 24 | (uint32_t)e->version << 16 | e->flags);
+    lnl_dns_put_u16(w, (uint16_t)rdlen);
+    for (int i = 0; i < e->nopts; i++) {
+        lnl_dns_put_u16(w, e->opts[i].code);
+        lnl_dns_put_u16(w, e->opts[i].len);
+        lnl_dns_put_bytes(w, e->opts[i].data, e->opts[i].len);
+    }
+    return 0;
+}
+
 /* Does the (possibly compressed) name at `at` in the buffer equal the
  * uncompressed wire name `wn`?  Case-insensitive (RFC 4343); the hop bound
  * only guards against a bug, the writer's own pointers point backwards. */
@@ -442,8 +540,10 @@ int lnl_dns_type_num(const char *name)
     return -1;
 }
 
+/* RFC 1035 4.1.1, RFC 2136 2.2 (6..10), RFC 6891 9 (16). */
 static const char *const rcodes[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
-                                     "REFUSED"};
+                                     "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
+                                     "NOTZONE", NULL, NULL, NULL, NULL, NULL, "BADVERS"};
 
 const char *lnl_dns_rcode_name(unsigned rcode)
 {
@@ -453,6 +553,6 @@ const char *lnl_dns_rcode_name(unsigned rcode)
 int lnl_dns_rcode_num(const char *name)
 {
     for (size_t i = 0; i < sizeof rcodes / sizeof rcodes[0]; i++)
-        if (strcmp(rcodes[i], name) == 0) return (int)i;
+        if (rcodes[i] && strcmp(rcodes[i], name) == 0) return (int)i;
     return -1;
 }

@@ -14,7 +14,12 @@
  * names against those already written.  A put that does not fit returns
  * LNL_DNS_NOROOM and leaves the buffer as it was after the last whole
  * record (lnl_dns_wr_mark/lnl_dns_wr_undo), which is how a server
- * truncates an answer to 512 bytes. */
+ * truncates an answer to 512 bytes.
+ *
+ * EDNS(0) (RFC 6891): the OPT pseudo-record is read like any record, and
+ * the reader enforces where it may stand (6.1.1: once, in the additional
+ * section, owned by the root); lnl_dns_read_edns takes its fields apart,
+ * lnl_dns_put_edns writes one. */
 #ifndef LNL_DNS_WIRE_H
 #define LNL_DNS_WIRE_H
 
@@ -50,7 +55,8 @@ enum { LNL_DNS_C_IN = 1 };
 #define LNL_DNS_RCODE(f)  ((f) & 15)
 
 enum { LNL_DNS_NOERROR = 0, LNL_DNS_FORMERR = 1, LNL_DNS_SERVFAIL = 2, LNL_DNS_NXDOMAIN = 3,
-       LNL_DNS_NOTIMP = 4, LNL_DNS_REFUSED = 5 };
+       LNL_DNS_NOTIMP = 4, LNL_DNS_REFUSED = 5,
+       LNL_DNS_BADVERS = 16 };    /* needs OPT: its high 8 bits are there (RFC 6891 6.1.3) */
 
 /* The four section counts, in wire order: question, answer, authority,
  * additional. */
@@ -90,6 +96,13 @@ typedef struct lnl_dns_rd {
     const uint8_t *msg;   /* borrowed */
     size_t len;
     size_t off;           /* next byte to read */
+    /* Where the records stand, for OPT's placement rules: the header's
+     * counts, the records read so far and the OPT seen (0: none).  A
+     * reader used without lnl_dns_read_header takes every record for an
+     * additional one. */
+    uint16_t count[4];
+    unsigned nrr;
+    size_t opt_off;
 } lnl_dns_rd;
 
 void lnl_dns_rd_init(lnl_dns_rd *r, const uint8_t *msg, size_t len);
@@ -102,6 +115,32 @@ int lnl_dns_read_rr(lnl_dns_rd *r, lnl_dns_rr *rr, const char **why);
  * backwards, so a chain of them always ends (RFC 1035 4.1.4 allows only
  * "a prior occurrence"). */
 int lnl_dns_read_name(const lnl_dns_rd *r, size_t *off, char *text, size_t cap, const char **why);
+
+/* ---- EDNS(0), RFC 6891 6.1 ---------------------------------------------- */
+
+#define LNL_DNS_EDNS_DO      0x8000   /* DNSSEC OK, RFC 3225 */
+#define LNL_DNS_EDNS_MAXOPTS 32       /* options kept; more is refused, not cut */
+
+/* An option, opaque: data borrowed from the message (reading) or from
+ * the caller (writing). */
+typedef struct lnl_dns_edns_opt {
+    uint16_t code, len;
+    const uint8_t *data;
+} lnl_dns_edns_opt;
+
+/* OPT's fields: CLASS is the requestor's UDP payload size, TTL holds the
+ * extended RCODE (its upper 8 bits), the version and the flags. */
+typedef struct lnl_dns_edns {
+    uint16_t udp_size;
+    uint8_t ext_rcode, version;
+    uint16_t flags;                   /* DO, and the Z bits as they came */
+    int nopts;
+    lnl_dns_edns_opt opts[LNL_DNS_EDNS_MAXOPTS];
+} lnl_dns_edns;
+
+/* rr must be an OPT read from r by lnl_dns_read_rr (which has checked its
+ * options' lengths).  0, or -1 with *why. */
+int lnl_dns_read_edns(const lnl_dns_rd *r, const lnl_dns_rr *rr, lnl_dns_edns *e, const char **why);
 
 /* ---- writing ------------------------------------------------------------ */
 
@@ -128,6 +167,10 @@ int lnl_dns_put_u32(lnl_dns_wr *w, uint32_t v);
 int lnl_dns_put_bytes(lnl_dns_wr *w, const void *p, size_t n);
 /* Rewrite the header's counts and flags once the sections are written. */
 void lnl_dns_patch_header(lnl_dns_wr *w, const lnl_dns_hdr *h);
+
+/* The OPT record's size on the wire, and the record itself: 0 or NOROOM. */
+size_t lnl_dns_edns_len(const lnl_dns_edns *e);
+int lnl_dns_put_edns(lnl_dns_wr *w, const lnl_dns_edns *e);
 
 /* A text name in wire form, uncompressed: its length, or -1 with *why. */
 int lnl_dns_name_to_wire(const char *text, uint8_t out[LNL_DNS_NAME_MAX], const char **why);

@@ -9,7 +9,8 @@
  *    chaddr = "02:00:00:00:00:01" (hlen bytes), type = "DISCOVER"|...|n,
  *    mask =, router = {...}, dns = {...}, hostname =, domain =, message =,
  *    requested =, lease =, server_id =, t1 =, t2 =, max_size =,
- *    prl = {1, 3, 6}, client_id = bytes, overload = 1..3 (decode only),
+ *    prl = {1, 3, 6}, client_id = bytes, search = {"corp.lab", ...} (119),
+ *    agent_info = bytes (82, its sub-options raw), overload = 1..3 (decode only),
  *    options = {codes in the order met} (decode only)} */
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +23,7 @@ static const char *const encode_fields[] = {
     "op", "htype", "hlen", "hops", "xid", "secs", "flags", "broadcast", "ciaddr", "yiaddr",
     "siaddr", "giaddr", "chaddr", "type", "mask", "router", "dns", "hostname", "domain",
     "message", "requested", "lease", "server_id", "t1", "t2", "max_size", "prl", "client_id",
-    "sname", "file", NULL};
+    "sname", "file", "search", "agent_info", NULL};
 
 /* ---- decode -------------------------------------------------------------- */
 
@@ -119,6 +120,18 @@ static int l_decode(lua_State *L)
     if (m->client_id_len) {
         lua_pushlstring(L, (const char *)m->client_id, m->client_id_len);
         lua_setfield(L, -2, "client_id");
+    }
+    if (m->n_search) {
+        lua_createtable(L, m->n_search, 0);
+        for (int i = 0; i < m->n_search; i++) {
+            lua_pushstring(L, m->search[i]);
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_setfield(L, -2, "search");
+    }
+    if (m->agent_len) {
+        lua_pushlstring(L, (const char *)m->agent, m->agent_len);
+        lua_setfield(L, -2, "agent_info");
     }
     if (m->prl_len) {
         lua_createtable(L, m->prl_len, 0);
@@ -272,6 +285,28 @@ static int l_encode(lua_State *L)
         m->prl_len = (uint8_t)n;
         lua_pop(L, 1);
     }
+    if (lnl_optfield(L, -1, "search")) {
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            lua_createtable(L, 1, 0);
+            lua_insert(L, -2);
+            lua_rawseti(L, -2, 1);
+        }
+        if (!lua_istable(L, -1)) luaL_error(L, F ": search: expected a domain or an array of them, got %s", luaL_typename(L, -1));
+        lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+        if (n > LN_DHCP_MAX_SEARCH) luaL_error(L, F ": search: %I domains (at most %d)", n, LN_DHCP_MAX_SEARCH);
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_rawgeti(L, -1, i);
+            const char *d = lua_tostring(L, -1);
+            if (lua_type(L, -1) != LUA_TSTRING || ln_dhcp_name_check(d) < 0)
+                luaL_error(L, F ": search: %s is not a domain (labels of 1 to 63 printable bytes, no "
+                              "spaces or backslashes, 253 bytes in all)", luaL_tolstring(L, -1, NULL));
+            memcpy(m->search[i - 1], d, strlen(d) + 1);
+            lua_pop(L, 1);
+        }
+        m->n_search = (uint8_t)n;
+        lua_pop(L, 1);
+    }
+    if (lnl_optfield(L, -1, "agent_info")) { m->agent_len = (uint8_t)field_bytes(L, "agent_info", 2, 255, m->agent); lua_pop(L, 1); }
 #undef INT_FIELD
 #undef ADDR_FIELD
     uint8_t buf[LN_DHCP_MAX_BUILD];

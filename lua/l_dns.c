@@ -13,7 +13,15 @@
  * otherwise; data is an address string (A, AAAA), a name (NS, CNAME,
  * PTR), {preference=, exchange=} (MX), {mname=, rname=, serial=, refresh=,
  * retry=, expire=, minimum=} (SOA), a list of strings (TXT), the raw
- * rdata bytes for any other type. */
+ * rdata bytes for any other type.
+ *
+ * EDNS(0) (RFC 6891): the OPT pseudo-record is not a record of the
+ * additional list but the field
+ *   edns = {udp_size = 1232, version = 0, dnssec_ok = false, z = 0,
+ *           options = {{code = 10, data = "bytes"}, ...}}
+ * and rcode is then the 12-bit extended one ("BADVERS" = 16).  Encoding
+ * puts OPT last and keeps room for it when records are left out, as a
+ * truncated answer must still carry it (RFC 6891 7). */
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -96,6 +104,36 @@ static void setbool(lua_State *L, const char *k, bool v)
     lua_setfield(L, -2, k);
 }
 
+/* The OPT record rr as the edns table, pushed.  0, or -1 with *why. */
+static int push_edns(lua_State *L, const lnl_dns_rd *r, const lnl_dns_rr *rr, const char **why)
+{
+    lnl_dns_edns *e = lua_newuserdatauv(L, sizeof *e, 0);
+    if (lnl_dns_read_edns(r, rr, e, why) < 0) {
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, e->udp_size);
+    lua_setfield(L, -2, "udp_size");
+    lua_pushinteger(L, e->version);
+    lua_setfield(L, -2, "version");
+    setbool(L, "dnssec_ok", e->flags & LNL_DNS_EDNS_DO);
+    lua_pushinteger(L, e->flags & ~LNL_DNS_EDNS_DO & 0xFFFF);
+    lua_setfield(L, -2, "z");
+    lua_createtable(L, e->nopts, 0);
+    for (int i = 0; i < e->nopts; i++) {
+        lua_createtable(L, 0, 2);
+        lua_pushinteger(L, e->opts[i].code);
+        lua_setfield(L, -2, "code");
+        lua_pushlstring(L, (const char *)e->opts[i].data, e->opts[i].len);
+        lua_setfield(L, -2, "data");
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "options");
+    lua_remove(L, -2);
+    return 0;
+}
+
 /* lunet.dns.decode(bytes) -> message | nil, why */
 static int dns_decode(lua_State *L)
 {
@@ -119,10 +157,7 @@ static int dns_decode(lua_State *L)
     setbool(L, "ra", h.flags & LNL_DNS_F_RA);
     setbool(L, "ad", h.flags & LNL_DNS_F_AD);
     setbool(L, "cd", h.flags & LNL_DNS_F_CD);
-    const char *rc = lnl_dns_rcode_name(LNL_DNS_RCODE(h.flags));
-    if (rc) lua_pushstring(L, rc);
-    else lua_pushinteger(L, LNL_DNS_RCODE(h.flags));
-    lua_setfield(L, -2, "rcode");
+    unsigned rcode = LNL_DNS_RCODE(h.flags);
 
     /* The records are big (three text names): one on the heap per call,
      * through a userdata so an error (out of memory) frees it too. */
@@ -143,6 +178,13 @@ static int dns_decode(lua_State *L)
                 lua_setfield(L, -2, "class");
             } else {
                 if (lnl_dns_read_rr(&r, rr, &why) < 0) goto bad;
+                if (rr->type == LNL_DNS_T_OPT) {
+                    /* the reader has made sure it is the only one */
+                    if (push_edns(L, &r, rr, &why) < 0) goto bad;
+                    rcode |= (unsigned)(rr->ttl >> 24) << 4;
+                    lua_setfield(L, -3, "edns");   /* the message, below the list */
+                    continue;
+                }
                 lua_createtable(L, 0, 5);
                 lua_pushstring(L, rr->name);
                 lua_setfield(L, -2, "name");
@@ -155,10 +197,14 @@ static int dns_decode(lua_State *L)
                 push_rdata(L, &r, rr);
                 lua_setfield(L, -2, "data");
             }
-            lua_rawseti(L, -2, i);
+            lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
         }
         lua_setfield(L, -2, sections[sec]);
     }
+    const char *rc = lnl_dns_rcode_name(rcode);
+    if (rc) lua_pushstring(L, rc);
+    else lua_pushinteger(L, rcode);
+    lua_setfield(L, -2, "rcode");
     /* Bytes after the last record are ignored, as glibc's resolver
      * ignores them. */
     return 1;
@@ -340,6 +386,54 @@ static int enc_rr(enc *e, int idx)
     return 0;
 }
 
+/* The message's edns table into *ed: false when there is none.  The
+ * options' data strings are left on the stack, so the pointers into them
+ * stay valid for the pass. */
+static bool enc_edns(enc *e, lnl_dns_edns *ed)
+{
+    lua_State *L = e->L;
+    memset(ed, 0, sizeof *ed);
+    int t = lua_getfield(L, 1, "edns");
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return false;
+    }
+    snprintf(e->where, sizeof e->where, "edns");
+    if (t != LUA_TTABLE) enc_error(e, "", "%s", "must be a table {udp_size=, version=, dnssec_ok=, options=}");
+    int d = lua_gettop(L);
+    /* 1232: the DNS flag day 2020 size, what BIND and Unbound advertise */
+    ed->udp_size = (uint16_t)enc_int(e, d, "udp_size", 1232, 65535);
+    ed->version = (uint8_t)enc_int(e, d, "version", 0, 255);
+    ed->flags = (uint16_t)enc_int(e, d, "z", 0, 0x7FFF);
+    if (enc_bool(e, d, "dnssec_ok")) ed->flags |= LNL_DNS_EDNS_DO;
+    int ot = lua_getfield(L, d, "options");
+    if (ot != LUA_TNIL && ot != LUA_TTABLE) enc_error(e, "options", "%s", "must be a list of {code=, data=}");
+    lua_Integer n = ot == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, -1) : 0;
+    if (n > LNL_DNS_EDNS_MAXOPTS) enc_error(e, "options", "%s", "at most 32");
+    int list = lua_gettop(L);
+    luaL_checkstack(L, (int)n + 2, F_ENC);
+    for (lua_Integer i = 1; i <= n; i++) {
+        snprintf(e->where, sizeof e->where, "edns.options[%d]", (int)i);
+        if (lua_rawgeti(L, list, i) != LUA_TTABLE) enc_error(e, "", "%s", "must be a table {code=, data=}");
+        int o = lua_gettop(L);
+        lnl_dns_edns_opt *op = &ed->opts[ed->nopts++];
+        if (lua_getfield(L, o, "code") == LUA_TNIL) enc_error(e, "code", "%s", "missing (an integer in 0..65535)");
+        lua_pop(L, 1);
+        op->code = (uint16_t)enc_int(e, o, "code", 0, 65535);
+        size_t len = 0;
+        int dt = lua_getfield(L, o, "data");
+        const char *s = dt == LUA_TNIL ? "" : lua_tolstring(L, -1, &len);
+        if (!s || len > 65535) enc_error(e, "data", "%s", "must be a string of at most 65535 bytes");
+        op->len = (uint16_t)len;
+        op->data = (const uint8_t *)s;
+        lua_replace(L, o);             /* keep the string, drop the table */
+    }
+    lua_remove(L, list);
+    lua_remove(L, d);
+    e->where[0] = '\0';
+    return true;
+}
+
 static const char *const enc_opts[] = {"max", "tcp", NULL};
 
 /* One pass over the message at index 1 into buf (cap bytes): its length.
@@ -347,9 +441,12 @@ static const char *const enc_opts[] = {"max", "tcp", NULL};
  * *full: any record was. */
 static size_t encode_pass(lua_State *L, uint8_t *buf, size_t cap, bool *truncated, bool *full)
 {
-    int base = lua_gettop(L);
+    int top = lua_gettop(L);
     enc e = {.L = L};
     lnl_dns_wr_init(&e.w, buf, cap);
+    lnl_dns_edns ed;
+    bool has_edns = enc_edns(&e, &ed);
+    int base = lua_gettop(L);          /* the options' data stay above top until the end */
 
     lnl_dns_hdr h = {0};
     h.id = (uint16_t)enc_int(&e, 1, "id", 0, 65535);
@@ -361,17 +458,28 @@ static size_t encode_pass(lua_State *L, uint8_t *buf, size_t cap, bool *truncate
     for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
         if (enc_bool(&e, 1, bits[i].k)) h.flags |= bits[i].bit;
     int t = lua_getfield(L, 1, "rcode");
+    int rcode = 0;
     if (t == LUA_TSTRING) {
-        int rc = lnl_dns_rcode_num(lua_tostring(L, -1));
-        if (rc < 0)
+        rcode = lnl_dns_rcode_num(lua_tostring(L, -1));
+        if (rcode < 0)
             enc_error(&e, "rcode", "\"%s\" unknown (use NOERROR, FORMERR, SERVFAIL, NXDOMAIN, "
-                      "NOTIMP, REFUSED or a number)", lua_tostring(L, -1));
-        h.flags |= (uint16_t)rc;
+                      "NOTIMP, REFUSED, BADVERS or a number)", lua_tostring(L, -1));
     } else if (t != LUA_TNIL) {
-        h.flags |= (uint16_t)enc_int(&e, 1, "rcode", 0, 15);
+        rcode = (int)enc_int(&e, 1, "rcode", 0, has_edns ? 4095 : 15);
     }
+    /* RFC 6891 6.1.3: an rcode above 15 keeps its upper 8 bits in OPT */
+    if (rcode > 15 && !has_edns)
+        enc_error(&e, "rcode", "%s", "above 15 needs edns (OPT carries its upper bits, RFC 6891 6.1.3)");
+    h.flags |= (uint16_t)(rcode & 15);
+    ed.ext_rcode = (uint8_t)(rcode >> 4);
     lua_settop(L, base);
     lnl_dns_put_header(&e.w, &h);
+    /* Room for OPT is kept while the sections are written: a truncated
+     * answer still carries it (RFC 6891 7). */
+    size_t optlen = has_edns ? lnl_dns_edns_len(&ed) : 0;
+    if (optlen > cap - e.w.len)
+        luaL_error(L, "%s: edns: the OPT record (%d bytes) does not fit in %d", F_ENC, (int)optlen, (int)cap);
+    e.w.cap = cap - optlen;
 
     bool stop = false;
     *truncated = *full = false;
@@ -410,8 +518,14 @@ static size_t encode_pass(lua_State *L, uint8_t *buf, size_t cap, bool *truncate
         }
         lua_settop(L, base);
     }
+    e.w.cap = cap;
+    if (has_edns) {
+        lnl_dns_put_edns(&e.w, &ed);       /* fits: its room was kept */
+        h.count[3]++;
+    }
     if (*truncated) h.flags |= LNL_DNS_F_TC;
     lnl_dns_patch_header(&e.w, &h);
+    lua_settop(L, top);
     return e.w.len;
 }
 

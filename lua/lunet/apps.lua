@@ -489,7 +489,7 @@ for _, name in ipairs({"http_server", "http_get", "http_connect"}) do
   Node[name] = http[name]
   M[name] = http[name]
 end
-for _, name in ipairs({"dns_server", "dns_servers", "hosts", "resolve"}) do
+for _, name in ipairs({"dns_server", "dns_servers", "dns_config", "hosts", "resolve"}) do
   Node[name] = dns[name]
   M[name] = dns[name]
 end
@@ -499,5 +499,7 @@ local dhcp = require("lunet.dhcp")
 Node.dhcp_server = dhcp.dhcp_server
 Node.dhcp = dhcp.dhcp
 M.dhcp_server, M.dhcp = dhcp.dhcp_server, dhcp.dhcp
+Node.dhcp_relay = require("lunet.dhcp_relay").dhcp_relay
+M.dhcp_relay = Node.dhcp_relay
 
 return M

@@ -15,8 +15,10 @@
 -- renews by unicast (RENEWING) and rebinds by broadcast (REBINDING) from
 -- its address, without the flag, and the server answers to ciaddr.
 --
--- The server follows RFC 2131 4.1 on where replies go: to the relay
--- (giaddr) when there is one, a NAK broadcast, to ciaddr when the client
+-- The server keeps a pool for its own network and, with subnets, one per
+-- network behind a relay (lunet/dhcp_relay.lua), picked by giaddr as ISC
+-- dhcpd picks its subnet.  It follows RFC 2131 4.1 on where replies go:
+-- to the relay (giaddr) when there is one, a NAK broadcast, to ciaddr when the client
 -- has one, broadcast when the client asks for it; a client that set
 -- neither gets its OFFER/ACK unicast to yiaddr, its MAC address entered in
 -- the server's neighbour table first, as dnsmasq does.
@@ -139,11 +141,28 @@ end
 -- server
 ------------------------------------------------------------------------
 
+local function is_search(v)
+  if type(v) == "string" then v = {v} end
+  if type(v) ~= "table" then return false, 'must be a domain or a list of domains like {"corp.lab", "lab"}' end
+  if #v > 16 then return false, "at most 16 domains" end
+  for _, d in ipairs(v) do
+    if type(d) ~= "string" or not pcall(encode, {search = d}) then
+      return false, string.format("%q is not a domain", tostring(d))
+    end
+  end
+  return true
+end
+
+-- What a pool hands out; the same keys at the top level (the pool on the
+-- server's own network) and in each entry of subnets (pools for the
+-- networks behind relays, ISC dhcpd's "subnet" blocks).
+local POOL_OPTS = {pool = true, first = is_addr, last = is_addr, router = is_addr, dns = is_addrs,
+                   lease = is_time, domain = is_name, search = is_search, static = true}
 local SERVER_OPTS = {
-  pool = true, first = is_addr, last = is_addr, router = is_addr, dns = is_addrs,
-  lease = is_time, domain = is_name, static = true, iface = is_iface, probe = true,
-  quiet = is_bool, offer_hold = is_time, decline_hold = is_time,
+  iface = is_iface, probe = true, quiet = is_bool, offer_hold = is_time, decline_hold = is_time,
+  subnets = true,
 }
+for k, v in pairs(POOL_OPTS) do SERVER_OPTS[k] = v end
 
 -- How long an OFFER keeps its address for the client, and how long an
 -- address a client DECLINEd (or a probe found in use) stays out of the
@@ -151,9 +170,8 @@ local SERVER_OPTS = {
 -- a minute.
 local OFFER_HOLD, DECLINE_HOLD = 60 * SEC, 600 * SEC
 
--- Errors name the line that called h:dhcp_server (level 3 from here).
-local function server_config(h, opts, fname)
-  local lvl = 3
+-- pool= or first=/last=: the range, or nil when neither is given.
+local function range_of(opts, fname, lvl)
   local first, last
   if opts.pool ~= nil then
     if opts.first or opts.last then error(fname .. ": give pool or first/last, not both", lvl) end
@@ -163,31 +181,22 @@ local function server_config(h, opts, fname)
     if not first or not last then
       error(string.format('%s: option pool: %q is not a range like "10.0.1.100-10.0.1.199"', fname, opts.pool), lvl)
     end
-  else
+  elseif opts.first or opts.last then
     first, last = num(opts.first), num(opts.last)
-    if not first or not last then error(fname .. ": a pool is needed: pool = \"10.0.1.100-10.0.1.199\" (or first= and last=)", lvl) end
+    if not first or not last then error(fname .. ": give both first= and last=", lvl) end
+  else
+    return nil
   end
   if first > last then error(string.format("%s: pool: %s comes after %s", fname, str(first), str(last)), lvl) end
-  local ifc
-  if opts.iface ~= nil then
-    ifc = iface_of(h, opts.iface, fname, lvl + 1)
-  else
-    for _, i in ipairs(h:ifaces()) do
-      local a, p = prefix(i:addr())
-      if a and first & mask_of(p) == a & mask_of(p) then ifc = i break end
-    end
-    if not ifc then
-      error(string.format("%s: no interface of %s is on the pool's network (%s): give the server's interface an "
-                          .. "address there, or iface=", fname, h.name, str(first)), lvl)
-    end
-  end
-  local addr, plen = prefix(ifc:addr())
-  if not addr then error(string.format("%s: %s has no address: the server needs one on it", fname, tostring(ifc)), lvl) end
+  return first, last
+end
+
+-- One pool on net/plen: the range, the static leases, the options.
+local function make_pool(opts, first, last, net, plen, fname, lvl)
   local mask = mask_of(plen)
-  local net, bcast = addr & mask, (addr & mask) | (~mask & 0xffffffff)
+  net = net & mask
   if first & mask ~= net or last & mask ~= net then
-    error(string.format("%s: pool %s-%s is not inside %s/%d, the network of %s", fname, str(first), str(last),
-                        str(net), plen, tostring(ifc)), lvl)
+    error(string.format("%s: pool %s-%s is not inside %s/%d", fname, str(first), str(last), str(net), plen), lvl)
   end
   local static = {}
   if opts.static ~= nil then
@@ -212,6 +221,71 @@ local function server_config(h, opts, fname)
       static[m] = a
     end
   end
+  local lease = opts.lease and lunet.time(opts.lease) or 3600 * SEC
+  if lease < SEC then error(fname .. ": option lease: at least 1s", lvl) end
+  local search = opts.search
+  if type(search) == "string" then search = {search} end
+  return {
+    plen = plen, mask = mask, net = net, bcast = net | (~mask & 0xffffffff),
+    first = first, last = last, router = opts.router, dns = addr_list(opts.dns), domain = opts.domain,
+    search = search, lease = lease // SEC, static = static,
+  }
+end
+
+-- Errors name the line that called h:dhcp_server (level 3 from here).
+local function server_config(h, opts, fname)
+  local lvl = 3
+  local first, last = range_of(opts, fname, lvl)
+  local subnets = opts.subnets
+  if subnets ~= nil and (type(subnets) ~= "table" or #subnets == 0) then
+    error(fname .. ': option subnets: must be a list like {{net = "10.0.2.0/24", pool = "10.0.2.100-10.0.2.199", router = "10.0.2.1"}}', lvl)
+  end
+  if not first and not subnets then
+    error(fname .. ": a pool is needed: pool = \"10.0.1.100-10.0.1.199\" (or first= and last=, or subnets=)", lvl)
+  end
+  local ifc
+  if opts.iface ~= nil then
+    ifc = iface_of(h, opts.iface, fname, lvl + 1)
+  else
+    for _, i in ipairs(h:ifaces()) do
+      local a, p = prefix(i:addr())
+      if a and (not first or first & mask_of(p) == a & mask_of(p)) then ifc = i break end
+    end
+    if not ifc then
+      error(string.format("%s: no interface of %s is on the pool's network (%s): give the server's interface an "
+                          .. "address there, or iface=", fname, h.name, first and str(first) or "any"), lvl)
+    end
+  end
+  local addr, plen = prefix(ifc:addr())
+  if not addr then error(string.format("%s: %s has no address: the server needs one on it", fname, tostring(ifc)), lvl) end
+  local pools, here = {}, nil
+  if first then
+    local mask = mask_of(plen)
+    if first & mask ~= addr & mask or last & mask ~= addr & mask then
+      error(string.format("%s: pool %s-%s is not inside %s/%d, the network of %s", fname, str(first), str(last),
+                          str(addr & mask), plen, tostring(ifc)), lvl)
+    end
+    here = make_pool(opts, first, last, addr, plen, fname, lvl + 1)
+    pools[1] = here
+  end
+  for i, sub in ipairs(subnets or {}) do
+    local sf = string.format("%s: subnets[%d]", fname, i)
+    if type(sub) ~= "table" then error(sf .. ": must be a table {net =, pool =, router =, ...}", lvl) end
+    local known = {net = true}
+    for k, v in pairs(POOL_OPTS) do known[k] = v end
+    check_opts(sf, sub, known, lvl + 1)
+    local na, np = prefix(sub.net)
+    if not na or np > 30 then error(sf .. ': net must be a network like "10.0.2.0/24" (/30 or larger)', lvl) end
+    local sa, sb = range_of(sub, sf, lvl + 1)
+    if not sa then error(sf .. ": a pool is needed: pool = \"10.0.2.100-10.0.2.199\"", lvl) end
+    local p = make_pool(sub, sa, sb, na, np, sf, lvl + 1)
+    for _, q in ipairs(pools) do
+      if p.net & q.mask == q.net or q.net & p.mask == p.net then
+        error(string.format("%s: %s/%d overlaps %s/%d", sf, str(p.net), p.plen, str(q.net), q.plen), lvl)
+      end
+    end
+    pools[#pools + 1] = p
+  end
   local probe = false
   if opts.probe == true then probe = SEC
   elseif opts.probe and opts.probe ~= false then
@@ -219,12 +293,9 @@ local function server_config(h, opts, fname)
     if not ok then error(fname .. ": option probe: " .. why .. " (true, false or a time)", lvl) end
     probe = lunet.time(opts.probe)
   end
-  local lease = opts.lease and lunet.time(opts.lease) or 3600 * SEC
-  if lease < SEC then error(fname .. ": option lease: at least 1s", lvl) end
   return {
-    iface = ifc, addr = addr, plen = plen, mask = mask, net = net, bcast = bcast,
-    first = first, last = last, router = opts.router, dns = addr_list(opts.dns), domain = opts.domain,
-    lease = lease // SEC, static = static, probe = probe, quiet = opts.quiet,
+    iface = ifc, addr = addr, ifmask = mask_of(plen), here = here, pools = pools, relayed = subnets ~= nil,
+    probe = probe, quiet = opts.quiet,
     offer_hold = opts.offer_hold and lunet.time(opts.offer_hold) or OFFER_HOLD,
     decline_hold = opts.decline_hold and lunet.time(opts.decline_hold) or DECLINE_HOLD,
   }
@@ -241,23 +312,56 @@ function M.dhcp_server(h, opts)
   local F = "node:dhcp_server"
   opts = check_opts(F, opts, SERVER_OPTS)
   local cfg = server_config(h, opts, F)
-  local sock = h:udp{broadcast = true, bindtodevice = cfg.iface}
+  -- With subnets, relayed requests (and renewals from behind the relays)
+  -- may arrive by any interface: a second socket, not bound to one, hears
+  -- them (both on port 67, so both SO_REUSEADDR).
+  local sock = h:udp{broadcast = true, bindtodevice = cfg.iface, reuseaddr = cfg.relayed}
   local ok, err = sock:bind(SERVER_PORT)
   if not ok then
     sock:close()
     error(string.format("%s: port 67 on %s: %s (another server there?)", F, tostring(cfg.iface), err), 2)
   end
+  local rsock
+  if cfg.relayed then
+    rsock = h:udp{reuseaddr = true}
+    ok, err = rsock:bind(SERVER_PORT)
+    if not ok then
+      sock:close()
+      rsock:close()
+      error(string.format("%s: port 67: %s (another server there?)", F, err), 2)
+    end
+  end
 
   local srv = {iface = cfg.iface.name, addr = str(cfg.addr), socket = sock,
                stats = {discover = 0, offer = 0, request = 0, ack = 0, nak = 0, decline = 0,
-                        release = 0, inform = 0, ignored = 0, malformed = 0, exhausted = 0},
+                        release = 0, inform = 0, ignored = 0, malformed = 0, exhausted = 0,
+                        relayed = 0, no_pool = 0},
                errors = {}}
   local by_addr, by_key = {}, {}     -- address -> lease, client key -> lease
-  local reserved = {[cfg.addr] = true, [cfg.net] = true, [cfg.bcast] = true}
-  if cfg.router then reserved[num(cfg.router)] = true end
-  for _, d in ipairs(cfg.dns) do reserved[num(d)] = true end
+  local reserved = {[cfg.addr] = true}
   local static_of = {}               -- address -> MAC it is kept for
-  for mac, a in pairs(cfg.static) do static_of[a] = mac end
+  for _, p in ipairs(cfg.pools) do
+    reserved[p.net], reserved[p.bcast] = true, true
+    if p.router then reserved[num(p.router)] = true end
+    for _, d in ipairs(p.dns) do reserved[num(d)] = true end
+    for mac, a in pairs(p.static) do static_of[a] = mac end
+  end
+  local function on(p, a) return a & p.mask == p.net end
+
+  -- The pool a message is about (ISC dhcpd's subnet lookup): the relay's
+  -- network (giaddr), else the client's address's (a renewal reaching us
+  -- straight from behind a relay, RFC 2131 4.4.5), else our own network.
+  local function pool_for(m)
+    local gi, ci = num(m.giaddr), num(m.ciaddr)
+    if gi ~= 0 then
+      for _, p in ipairs(cfg.pools) do if on(p, gi) then return p end end
+      return nil
+    end
+    if ci ~= 0 then
+      for _, p in ipairs(cfg.pools) do if on(p, ci) then return p end end
+    end
+    return cfg.here
+  end
 
   local function log(fmt, ...)
     if not cfg.quiet then print(string.format("%s: dhcp: " .. fmt, h.name, ...)) end
@@ -275,8 +379,9 @@ function M.dhcp_server(h, opts)
     return l
   end
 
-  local function usable(a, key)
-    if a < cfg.first and not static_of[a] or a > cfg.last and not static_of[a] then return false end
+  local function usable(a, key, p)
+    if not on(p, a) then return false end
+    if a < p.first and not static_of[a] or a > p.last and not static_of[a] then return false end
     if reserved[a] then return false end
     if static_of[a] and "hw:" .. static_of[a] ~= key then return false end
     local l = live(by_addr[a])
@@ -308,22 +413,23 @@ function M.dhcp_server(h, opts)
   -- RFC 2131 4.3.1: the client's current binding, else the address it
   -- asks for if free, else a free one (from a hash of the client, then
   -- upwards, as dnsmasq does).
-  local function choose(m, key)
+  local function choose(m, key, p)
     local mac = m.chaddr
-    if cfg.static[mac] then return cfg.static[mac] end
+    if p.static[mac] then return p.static[mac] end
     local l = live(by_key[key])
-    if l then return l.addr end
+    -- a client that moved to another network gets an address there
+    if l and on(p, l.addr) then return l.addr end
     local function free(a)
-      if not usable(a, key) or live(by_addr[a]) then return false end
+      if not usable(a, key, p) or live(by_addr[a]) then return false end
       if in_use(a) then hold(a, "answers ping") return false end
       return true
     end
     local want = num(m.requested)
     if want and free(want) then return want end
-    local size = cfg.last - cfg.first + 1
+    local size = p.last - p.first + 1
     local start = hash32(key) % size
     for i = 0, size - 1 do
-      local a = cfg.first + (start + i) % size
+      local a = p.first + (start + i) % size
       if free(a) then return a end
     end
     return nil
@@ -351,21 +457,30 @@ function M.dhcp_server(h, opts)
     return yiaddr, CLIENT_PORT
   end
 
-  local function send(m, rtype, yiaddr, extra)
+  local function send(m, rtype, yiaddr, extra, p)
     local r = {op = 2, type = rtype, xid = m.xid, flags = m.flags, giaddr = m.giaddr, htype = m.htype,
                hlen = m.hlen, chaddr = m.chaddr, server_id = srv.addr, client_id = m.client_id,
                yiaddr = yiaddr or "0.0.0.0"}
     -- RFC 2131 table 3: ciaddr echoed in an ACK, zero in OFFER and NAK.
     if rtype == "ACK" then r.ciaddr = m.ciaddr end
     if rtype ~= "NAK" then
-      r.mask = str(cfg.mask)
-      r.router = cfg.router
-      if #cfg.dns > 0 then r.dns = cfg.dns end
-      r.domain = cfg.domain
+      r.mask = str(p.mask)
+      r.router = p.router
+      if #p.dns > 0 then r.dns = p.dns end
+      r.domain = p.domain
+      r.search = p.search
+    elseif m.giaddr ~= "0.0.0.0" then
+      -- RFC 2131 4.3.2: a NAK through a relay asks it to broadcast
+      r.broadcast = true
     end
     for k, v in pairs(extra or {}) do r[k] = v end
+    -- RFC 3046 2.2: the relay agent option comes back as it came
+    r.agent_info = m.agent_info
     local dst, port = destination(m, rtype, yiaddr)
-    local ok, err = sock:sendto(encode(r), dst, port)
+    -- off our own network, by the socket that is not tied to its interface
+    local out = sock
+    if rsock and dst ~= BCAST and num(dst) & cfg.ifmask ~= cfg.addr & cfg.ifmask then out = rsock end
+    local ok, err = out:sendto(encode(r), dst, port)
     if not ok then log("DHCP%s to %s: %s", rtype, dst, err) end
     srv.stats[rtype:lower()] = srv.stats[rtype:lower()] + 1
   end
@@ -375,15 +490,15 @@ function M.dhcp_server(h, opts)
     return {lease = secs, t1 = secs // 2, t2 = secs * 7 // 8}
   end
 
-  local function nak(m, why)
+  local function nak(m, why, p)
     log("DHCPNAK(%s) %s %s %s", srv.iface, m.requested or m.ciaddr, m.chaddr, why)
-    send(m, "NAK", nil, {message = why})
+    send(m, "NAK", nil, {message = why}, p)
   end
 
-  local function on_discover(m, key)
+  local function on_discover(m, key, p)
     srv.stats.discover = srv.stats.discover + 1
     log("DHCPDISCOVER(%s) %s", srv.iface, m.chaddr)
-    local a = choose(m, key)
+    local a = choose(m, key, p)
     if not a then
       srv.stats.exhausted = srv.stats.exhausted + 1
       log("DHCPDISCOVER(%s) %s: no address available", srv.iface, m.chaddr)
@@ -394,18 +509,18 @@ function M.dhcp_server(h, opts)
       bind(a, key, m, "offered", cfg.offer_hold // SEC)
     end
     log("DHCPOFFER(%s) %s %s", srv.iface, str(a), m.chaddr)
-    send(m, "OFFER", str(a), lease_opts(cfg.lease))
+    send(m, "OFFER", str(a), lease_opts(p.lease), p)
   end
 
-  local function ack(m, key, a)
-    local l = bind(a, key, m, "bound", cfg.lease)
+  local function ack(m, key, a, p)
+    local l = bind(a, key, m, "bound", p.lease)
     log("DHCPACK(%s) %s %s%s", srv.iface, str(a), m.chaddr, m.hostname and (" " .. m.hostname) or "")
-    send(m, "ACK", str(a), lease_opts(cfg.lease))
+    send(m, "ACK", str(a), lease_opts(p.lease), p)
     return l
   end
 
   -- RFC 2131 4.3.2: the client's state shows in which fields it fills.
-  local function on_request(m, key)
+  local function on_request(m, key, p)
     srv.stats.request = srv.stats.request + 1
     local sid, want, ci = m.server_id, num(m.requested), num(m.ciaddr)
     log("DHCPREQUEST(%s) %s %s", srv.iface, m.requested or m.ciaddr, m.chaddr)
@@ -418,25 +533,25 @@ function M.dhcp_server(h, opts)
         srv.stats.ignored = srv.stats.ignored + 1
         return
       end
-      if want and cur and cur.addr == want then return ack(m, key, want) end
-      if want and cfg.static[m.chaddr] == want then return ack(m, key, want) end
-      return nak(m, "requested address not offered")
+      if want and cur and cur.addr == want then return ack(m, key, want, p) end
+      if want and p.static[m.chaddr] == want then return ack(m, key, want, p) end
+      return nak(m, "requested address not offered", p)
     end
     if want and ci == 0 then
       -- INIT-REBOOT: the client checks the address it had.  Wrong network,
       -- or somebody else's: NAK.  Free in the pool: this server is
       -- authoritative for its network (dnsmasq --dhcp-authoritative) and
       -- gives it back.
-      if want & cfg.mask ~= cfg.net then return nak(m, "wrong network") end
-      if cur and cur.addr == want then return ack(m, key, want) end
-      if usable(want, key) and not live(by_addr[want]) then return ack(m, key, want) end
-      return nak(m, "address not available")
+      if not on(p, want) then return nak(m, "wrong network", p) end
+      if cur and cur.addr == want then return ack(m, key, want, p) end
+      if usable(want, key, p) and not live(by_addr[want]) then return ack(m, key, want, p) end
+      return nak(m, "address not available", p)
     end
     if ci and ci ~= 0 then
       -- RENEWING (unicast) or REBINDING (broadcast): extend the lease.
-      if cur and cur.addr == ci then return ack(m, key, ci) end
-      if ci & cfg.mask == cfg.net and usable(ci, key) and not live(by_addr[ci]) then return ack(m, key, ci) end
-      return nak(m, "lease unknown")
+      if cur and cur.addr == ci and on(p, ci) then return ack(m, key, ci, p) end
+      if usable(ci, key, p) and not live(by_addr[ci]) then return ack(m, key, ci, p) end
+      return nak(m, "lease unknown", p)
     end
     srv.stats.ignored = srv.stats.ignored + 1
   end
@@ -458,35 +573,51 @@ function M.dhcp_server(h, opts)
     if m.server_id == srv.addr and cur and str(cur.addr) == m.ciaddr then drop(cur) end
   end
 
-  local function on_inform(m)
+  local function on_inform(m, _, p)
     -- RFC 2131 3.4: configuration only, no address and no lease.
     srv.stats.inform = srv.stats.inform + 1
     log("DHCPINFORM(%s) %s %s", srv.iface, m.ciaddr, m.chaddr)
     local mm = setmetatable({broadcast = false}, {__index = m})
-    send(mm, "ACK", nil, {ciaddr = m.ciaddr})
+    send(mm, "ACK", nil, {ciaddr = m.ciaddr}, p)
   end
 
   local handlers = {DISCOVER = on_discover, REQUEST = on_request, DECLINE = on_decline,
                     RELEASE = on_release, INFORM = on_inform}
 
-  local function serve()
+  -- relayed: the socket not tied to our interface, which hears every
+  -- broadcast too; it takes only what came through a relay or from a
+  -- client off our network (the other socket has the rest).
+  local function serve(from, relayed)
     while true do
-      local data = sock:receivefrom()
+      local data = from:receivefrom()
       if not data then return end          -- closed
       local m, why = decode(data)
       if not m then
-        srv.stats.malformed = srv.stats.malformed + 1
-        srv.errors[why] = (srv.errors[why] or 0) + 1
-        log("malformed message dropped: %s", why)
+        if not relayed then
+          srv.stats.malformed = srv.stats.malformed + 1
+          srv.errors[why] = (srv.errors[why] or 0) + 1
+          log("malformed message dropped: %s", why)
+        end
+      elseif relayed and m.giaddr == "0.0.0.0" and (m.ciaddr == "0.0.0.0" or cfg.here and on(cfg.here, num(m.ciaddr))) then
+        -- the other socket's
       elseif m.op ~= 1 or not handlers[m.type] then
         srv.stats.ignored = srv.stats.ignored + 1
       else
-        handlers[m.type](m, client_key(m))
+        local p = pool_for(m)
+        if m.giaddr ~= "0.0.0.0" then srv.stats.relayed = srv.stats.relayed + 1 end
+        if p then
+          handlers[m.type](m, client_key(m), p)
+        else
+          -- ISC dhcpd: "unknown network segment"
+          srv.stats.no_pool = srv.stats.no_pool + 1
+          log("DHCP%s(%s) %s via %s: no pool for that network", m.type, srv.iface, m.chaddr, m.giaddr)
+        end
       end
     end
   end
 
-  srv.task = h:spawn(serve)
+  srv.task = h:spawn(serve, sock, false)
+  if rsock then srv.relay_task = h:spawn(serve, rsock, true) end
 
   -- Leases by address: {addr=, mac=, state="offered"|"bound"|"declined"|
   -- "answers ping", expires= (virtual ns), hostname=}.
@@ -507,7 +638,9 @@ function M.dhcp_server(h, opts)
 
   function srv:close()
     sock:close()
+    if rsock then rsock:close() end
     if not srv.task:done() then srv.task:kill() end
+    if srv.relay_task and not srv.relay_task:done() then srv.relay_task:kill() end
   end
 
   return srv
@@ -520,8 +653,9 @@ end
 local CLIENT_OPTS = {timeout = is_time, hostname = is_name, requested = is_addr, quiet = is_bool,
                      client_id = is_name}
 
--- RFC 2132 9.8: what the client asks for (dhclient's list, short).
-local PRL = {1, 3, 6, 12, 15, 51, 58, 59}
+-- RFC 2132 9.8: what the client asks for (dhclient's list, short; 119
+-- the domain search list, RFC 3397).
+local PRL = {1, 3, 6, 12, 15, 51, 58, 59, 119}
 
 -- RFC 2131 4.1: 4 s, then 8, 16, 32, 64 (at most), each +-1 s at random.
 local function backoff(c, n)
@@ -549,10 +683,25 @@ local function configure(c, m)
   end
   -- The name servers go where the resolver reads them, as dhclient-script
   -- writes /etc/resolv.conf (h:dns_servers keeps at most 3, as glibc).
-  if m.dns and #m.dns > 0 and c.h.dns_servers then
-    local list = {}
-    for i = 1, math.min(#m.dns, 3) do list[i] = m.dns[i] end
-    c.h:dns_servers(list)
+  -- The search list too, as dhclient-script writes resolv.conf's
+  -- "search": the domain search option (119) if the server sent one,
+  -- else the domain name (15; several, separated by spaces, are each a
+  -- domain, and one that is not a valid name is left out).
+  local search = m.search
+  if not search and m.domain then
+    search = {}
+    for d in m.domain:gmatch("%S+") do
+      if pcall(lunet.dns.encode, {questions = {{name = d}}}) then search[#search + 1] = d end
+    end
+    if #search == 0 then search = nil end
+  end
+  if c.h.dns_servers and ((m.dns and #m.dns > 0) or search) then
+    local list
+    if m.dns and #m.dns > 0 then
+      list = {}
+      for i = 1, math.min(#m.dns, 3) do list[i] = m.dns[i] end
+    end
+    c.h:dns_servers(list, {search = search})
   end
   return plen, router
 end
@@ -570,6 +719,7 @@ local function apply_ack(c, m)
   r.t2 = m.t2 or lease * 7 // 8
   r.dns = addr_list(m.dns)
   r.domain = m.domain
+  r.search = m.search
   r.server = m.server_id or r.server
   r.obtained = lunet.now()
   r.renew_at = r.obtained + r.t1 * SEC

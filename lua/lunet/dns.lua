@@ -6,13 +6,18 @@
 --     answers over UDP and TCP, like an authoritative-only server
 --     (BIND with "recursion no"): NXDOMAIN, REFUSED outside its zones,
 --     FORMERR, NOTIMP, TC over UDP past 512 bytes.
+--     EDNS(0) (RFC 6891): a query with OPT gets an answer with OPT, cut at
+--     the size the client advertised (at most max_udp, 1232); BADVERS to
+--     a version other than 0.
 --   h:dns_servers{"10.0.0.53", ...}      -- resolv.conf's nameserver lines
+--   h:dns_servers(list, {search = {"lab"}, ndots = 1, edns0 = true})
 --   h:hosts{["server.lab"] = "10.0.0.2"} -- /etc/hosts, looked up first
 --   addr, r = h:resolve("server.lab", {type = "A", timeout =, attempts =})
 --
 -- The resolver behaves like glibc's with resolv.conf's defaults (timeout
 -- 5 s, attempts 2, servers tried in order), so the retry pattern in a
--- capture is the one a Linux client makes.  lunet.dns.dst_addr is the one
+-- capture is the one a Linux client makes; `search`, `ndots` and `options
+-- edns0` follow glibc's res_search and res_send.  lunet.dns.dst_addr is the one
 -- helper the applications (ping, http_get, ...) call to accept a name
 -- where they accept an address; the C socket calls reach the same
 -- resolver through lunet.dns._resolve_arg (lnl_resolve_arg in l_dns.c).
@@ -114,7 +119,7 @@ local function st(h)
   local s = state[h]
   if not s then
     s = {servers = {}, hosts = {}, timeout = 5e9, attempts = 2, rotate = false, cache = nil,
-         rot = 0}
+         rot = 0, search = {}, ndots = 1, edns0 = false, noedns = {}}
     state[h] = s
   end
   return s
@@ -123,7 +128,47 @@ end
 -- glibc's MAXNS: servers past the third are ignored, silently, as glibc
 -- ignores a fourth nameserver line.
 local MAXNS = 3
-local SERVERS_OPTS = {timeout = is_time, attempts = is_count, rotate = is_bool, cache = is_bool}
+-- glibc's RES_MAXNDOTS: a larger ndots in resolv.conf is taken as 15.
+local MAXNDOTS = 15
+-- What `options edns0` advertises: 1232, the DNS flag day 2020 size
+-- that BIND and Unbound use (glibc itself says 1200, RESOLV_EDNS_BUFFER_SIZE:
+-- both stay under the 1280-byte IPv6 minimum MTU).
+local EDNS_SIZE = 1232
+
+local function is_search(v)
+  if type(v) == "string" then v = {v} end
+  if type(v) ~= "table" then return false, 'must be a domain or a list of domains like {"lab", "corp.lab"}' end
+  for _, d in ipairs(v) do
+    if not valid_name(d) then return false, string.format('"%s" is not a valid domain', tostring(d)) end
+  end
+  return true
+end
+local function is_ndots(v)
+  if math.type(v) ~= "integer" or v < 0 then return false, "must be an integer >= 0 (resolv.conf's ndots)" end
+  return true
+end
+local function is_edns0(v)
+  if type(v) == "boolean" then return true end
+  if math.type(v) ~= "integer" or v < 512 or v > 65535 then
+    return false, "must be true, false or a UDP payload size in 512..65535"
+  end
+  return true
+end
+
+local SERVERS_OPTS = {timeout = is_time, attempts = is_count, rotate = is_bool, cache = is_bool,
+                      search = is_search, domain = is_search, ndots = is_ndots, edns0 = is_edns0}
+
+-- A search domain as the resolver appends it: no final dot, "" for the
+-- root (glibc's root_on_list: the name as is).
+local function search_list(v)
+  if type(v) == "string" then v = {v} end
+  local out = {}
+  for i, d in ipairs(v) do
+    d = d:gsub("%.$", "")
+    out[i] = d
+  end
+  return out
+end
 
 function M.dns_servers(h, list, opts)
   local F = "dns_servers"
@@ -133,24 +178,47 @@ function M.dns_servers(h, list, opts)
     for i, a in ipairs(s.servers) do out[i] = a end
     return out
   end
-  if type(list) ~= "table" then
+  if list ~= nil and type(list) ~= "table" then
     error(F .. ': servers must be a list of addresses like {"10.0.0.53"}, got ' .. type(list), 2)
   end
   opts = check_opts(F, opts, SERVERS_OPTS)
-  local out = {}
-  for i, a in ipairs(list) do
-    a = util.dst_string(F, a, 3)
-    if not is_ipv4(a) then
-      error(string.format('%s: server %d: "%s" is not an IPv4 address like "10.0.0.53"', F, i, a), 2)
-    end
-    if i <= MAXNS then out[i] = a end
+  if opts.search and opts.domain then
+    -- resolv.conf keeps whichever of the two lines comes last; a table
+    -- has no last
+    error(F .. ": give search or domain, not both (domain = x is search = {x})", 2)
   end
-  s.servers = out
+  if list then
+    local out = {}
+    for i, a in ipairs(list) do
+      a = util.dst_string(F, a, 3)
+      if not is_ipv4(a) then
+        error(string.format('%s: server %d: "%s" is not an IPv4 address like "10.0.0.53"', F, i, a), 2)
+      end
+      if i <= MAXNS then out[i] = a end
+    end
+    s.servers = out
+    s.noedns = {}
+  end
   if opts.timeout then s.timeout = lunet.time(opts.timeout) end
   if opts.attempts then s.attempts = opts.attempts end
   if opts.rotate ~= nil then s.rotate = opts.rotate end
   if opts.cache ~= nil then s.cache = opts.cache and {} or nil end
+  if opts.search or opts.domain then s.search = search_list(opts.search or opts.domain) end
+  if opts.ndots then s.ndots = math.min(opts.ndots, MAXNDOTS) end
+  if opts.edns0 ~= nil then
+    s.edns0 = opts.edns0 == true and EDNS_SIZE or opts.edns0
+    s.noedns = {}
+  end
   return h
+end
+
+-- h:dns_config(): what resolv.conf would say, as a table (copies).
+function M.dns_config(h)
+  local s = st(h)
+  local function copy(t) local o = {} for i, v in ipairs(t) do o[i] = v end return o end
+  return {servers = copy(s.servers), search = copy(s.search), ndots = s.ndots,
+          edns0 = s.edns0, timeout = s.timeout, attempts = s.attempts, rotate = s.rotate,
+          cache = s.cache ~= nil}
 end
 
 -- h:hosts{name = "addr" | {"addr", ...}} replaces the table; h:hosts()
@@ -276,15 +344,34 @@ local NEXT_SERVER = {SERVFAIL = "server failure", NOTIMP = "not implemented", RE
 -- number of servers (at least 1 s).  A truncated reply is asked again of
 -- the same server over TCP; a closed port (ICMP port unreachable on the
 -- connected socket) drops that server for the rest of the query.
+--
+-- EDNS(0), with `edns0`: the query carries OPT (RFC 6891) advertising
+-- s.edns0 bytes.  A server that answers it FORMERR or NOTIMP predates
+-- EDNS: asked again at once without OPT, and remembered as such until the
+-- server list or edns0 changes, as BIND's address database and Unbound's
+-- infrastructure cache remember it (glibc, less patient, would first try
+-- the other servers).
 local function query(h, s, qname, qtype, o)
   local servers = s.servers
   local n = #servers
   if n == 0 then return nil, "no servers" end
   s.rng = s.rng or h.net:rng("dns:" .. h.name)
-  local id = s.rng:int(0, 65535)
-  local msg = {id = id, rd = true, questions = {{name = qname, type = qtype}}}
-  local q = M.encode(msg)
-  local qtcp = string.pack(">s2", q)            -- RFC 1035 4.2.2, for a TC fallback
+  local plain, with_opt           -- the query without and with OPT: {bytes, TCP bytes}
+  local function make(edns)
+    local id = s.rng:int(0, 65535)
+    local msg = {id = id, rd = true, questions = {{name = qname, type = qtype}}}
+    if edns then msg.edns = {udp_size = s.edns0} end
+    local q = M.encode(msg)
+    return {q, string.pack(">s2", q), id}   -- RFC 1035 4.2.2, for a TC fallback
+  end
+  local function query_for(server)
+    if s.edns0 and not s.noedns[server] then
+      with_opt = with_opt or make(true)
+      return with_opt, true
+    end
+    plain = plain or make(false)
+    return plain, false
+  end
   local socks, bad, last = {}, {}, "timeout"
   local start = 0
   if s.rotate then start = s.rot; s.rot = s.rot + 1 end
@@ -305,8 +392,14 @@ local function query(h, s, qname, qtype, o)
           u:connect(servers[i], 53)
           socks[i] = u
         end
-        local m, err = exchange_udp(u, q, id, qname, qtype, t)
-        if m and m.tc then m, err = exchange_tcp(h, servers[i], qtcp, id, qname, qtype, t) end
+        local qq, edns = query_for(servers[i])
+        local m, err = exchange_udp(u, qq[1], qq[3], qname, qtype, t)
+        if m and edns and (m.rcode == "FORMERR" or m.rcode == "NOTIMP") then
+          s.noedns[servers[i]] = true
+          qq = query_for(servers[i])
+          m, err = exchange_udp(u, qq[1], qq[3], qname, qtype, t)
+        end
+        if m and m.tc then m, err = exchange_tcp(h, servers[i], qq[2], qq[3], qname, qtype, t) end
         if m then
           if NEXT_SERVER[m.rcode] then
             last = NEXT_SERVER[m.rcode]
@@ -322,7 +415,10 @@ local function query(h, s, qname, qtype, o)
       end
     end
   end
-  return finish(nil, last)
+  -- glibc's ECONNREFUSED: no server could be reached at all
+  local unreachable = true
+  for i = 1, n do if not bad[i] then unreachable = false end end
+  return finish(nil, last, unreachable)
 end
 
 -- The records of type qtype for qname in m's answer section, through its
@@ -352,12 +448,10 @@ end
 
 local RESOLVE_OPTS = {type = is_type, timeout = is_time, attempts = is_count}
 
--- The whole lookup, in a task: hosts, the cache, then DNS, following a
--- CNAME chain the server left unfinished.
-local function lookup(h, name, qtype, o)
-  local s = st(h)
-  local hit = hosts_lookup(s, name, qtype)
-  if hit then return hit[1], {name = name, answers = hit, via = "hosts"} end
+-- One name as given (the search list already applied): the cache, then
+-- DNS, following a CNAME chain the server left unfinished.  nil, why,
+-- unreachable on failure.
+local function lookup_dns(h, s, name, qtype, o)
   local key = norm(name) .. "/" .. qtype
   if s.cache then
     local c = s.cache[key]
@@ -368,8 +462,8 @@ local function lookup(h, name, qtype, o)
   end
   local qname = name
   for _ = 1, 8 do
-    local m, server = query(h, s, qname, qtype, o)
-    if not m then return nil, server end
+    local m, server, unreachable = query(h, s, qname, qtype, o)
+    if not m then return nil, server, unreachable end
     local out, owner, ttl, dangling = answer_of(m, qname, qtype)
     if #out > 0 then
       local r = {name = name, cname = owner ~= norm(name) and owner or nil, answers = out,
@@ -385,6 +479,62 @@ local function lookup(h, name, qtype, o)
     qname = dangling
   end
   return nil, "cname loop"
+end
+
+-- glibc's res_search (resolv/res_query.c), with RES_DEFNAMES and
+-- RES_DNSRCH on as they are by default:
+--   - a name with a trailing dot is absolute: asked as is, only;
+--   - a name with at least ndots dots is asked as is first;
+--   - then name.domain for each search domain, in order: NXDOMAIN and
+--     NODATA go on to the next, as does SERVFAIL from every server; a
+--     timeout (or REFUSED) ends the list; no server reachable at all
+--     (ECONNREFUSED) ends everything;
+--   - then, if not yet done and "." is not on the list, the name as is.
+-- A failure reports the first as-is answer's reason, else "no data" if a
+-- domain had the name without the type, else "server failure" if one
+-- failed, else the last reason.
+local function search(h, s, name, qtype, o)
+  local dots = select(2, name:gsub("%.", ""))
+  if name:sub(-1) == "." then return lookup_dns(h, s, name, qtype, o) end
+  local saved, tried_as_is
+  if dots >= s.ndots then
+    local a, r = lookup_dns(h, s, name, qtype, o)
+    if a then return a, r end
+    saved, tried_as_is = r, true
+  end
+  local got_nodata, got_servfail, last, root_on_list
+  for _, d in ipairs(s.search) do
+    if d == "" then root_on_list = true end
+    local full = d == "" and name or name .. "." .. d
+    -- res_nquerydomain refuses a name past MAXDNAME, and the loop goes on
+    if valid_name(full) then
+      local a, r, unreachable = lookup_dns(h, s, full, qtype, o)
+      if a then return a, r end
+      last = r
+      if unreachable then return nil, r end
+      if r == "no data" then got_nodata = true
+      elseif r == "server failure" then got_servfail = true
+      elseif r ~= "no such name" then break end
+    end
+  end
+  if not tried_as_is and not root_on_list then
+    local a, r = lookup_dns(h, s, name, qtype, o)
+    if a then return a, r end
+    last = r
+  end
+  if saved then return nil, saved end
+  if got_nodata then return nil, "no data" end
+  if got_servfail then return nil, "server failure" end
+  return nil, last
+end
+
+-- The whole lookup, in a task: hosts (the name as given, as glibc's files
+-- backend takes it), then DNS through the search list.
+local function lookup(h, name, qtype, o)
+  local s = st(h)
+  local hit = hosts_lookup(s, name, qtype)
+  if hit then return hit[1], {name = name, answers = hit, via = "hosts"} end
+  return search(h, s, name, qtype, o)
 end
 
 function M.resolve(h, name, opts)
@@ -453,7 +603,18 @@ end
 -- the server
 ------------------------------------------------------------------------
 
-local SERVER_OPTS = {zone = true, ttl = true, origin = true, reverse = is_bool, port = true}
+local function is_edns_mode(v)
+  if v == true or v == false or v == "notimp" or v == "ignore" then return true end
+  return false, 'must be true, false (FORMERR, as a server from before EDNS), "notimp" or "ignore"'
+end
+local function is_udp_size(v)
+  if math.type(v) ~= "integer" or v < 512 or v > 65535 then
+    return false, "must be an integer in 512..65535 (bytes)"
+  end
+  return true
+end
+local SERVER_OPTS = {zone = true, ttl = true, origin = true, reverse = is_bool, port = true,
+                     edns = is_edns_mode, max_udp = is_udp_size}
 
 -- The zone table, checked and put in a fixed order:
 --   name = "10.0.0.2" | "2001:db8::2" | {"10.0.0.3", "10.0.0.4", ...}
@@ -541,6 +702,10 @@ function M.dns_server(h, opts)
     error(F .. ": port must be an integer in 1..65535", 2)
   end
   local z = compile_zone(F, opts.zone or {}, ttl)
+  -- BIND's max-udp-size: 1232 since the DNS flag day 2020
+  local max_udp = opts.max_udp or 1232
+  local edns_mode = opts.edns
+  if edns_mode == nil then edns_mode = true end
 
   -- Reverse records for every address (reverse = true), unless given.
   if opts.reverse then
@@ -589,7 +754,8 @@ function M.dns_server(h, opts)
       retry = 600, expire = 86400, minimum = ttl}}
   end
 
-  local srv = {port = port, queries = 0, tcp_queries = 0, truncated = 0, rcodes = {}, dropped = {}}
+  local srv = {port = port, queries = 0, tcp_queries = 0, truncated = 0, rcodes = {}, dropped = {},
+               edns_queries = 0, max_udp = max_udp}
   local function drop(why) srv.dropped[why] = (srv.dropped[why] or 0) + 1 end
 
   local function add(list, name, e, t)
@@ -612,19 +778,34 @@ function M.dns_server(h, opts)
       local id, flags = string.unpack(">I2I2", d)
       if flags & 0x8000 ~= 0 then return nil end       -- never answer a response
       return {id = id, qr = true, opcode = (flags >> 11) & 15, rd = flags & 0x100 ~= 0,
-              rcode = "FORMERR"}
+              rcode = "FORMERR"}, 512
     end
     if m.qr then drop("not a query"); return nil end
     local r = {id = m.id, qr = true, opcode = m.opcode, rd = m.rd, rcode = "NOERROR",
                questions = m.questions, answers = {}, authority = {}}
-    if m.opcode ~= 0 then r.rcode = "NOTIMP"; return r end
+    -- EDNS comes first, as in BIND (a bad version is answered whatever
+    -- the opcode).  Without OPT the UDP limit is 512 (RFC 1035 4.2.1).
+    local limit = 512
+    if m.edns and edns_mode ~= "ignore" then
+      srv.edns_queries = srv.edns_queries + 1
+      -- a server from before RFC 2671 does not know the record type
+      if edns_mode == false then r.rcode = "FORMERR"; return r, limit end
+      if edns_mode == "notimp" then r.rcode = "NOTIMP"; return r, limit end
+      -- RFC 3225 3: the DO bit is copied into the answer
+      r.edns = {udp_size = max_udp, dnssec_ok = m.edns.dnssec_ok}
+      -- RFC 6891 6.1.3: a version we do not do gets BADVERS, and ours (0)
+      if m.edns.version ~= 0 then r.rcode = "BADVERS"; return r, limit end
+      -- 6.2.5: sizes below 512 count as 512; ours caps the rest
+      limit = math.min(math.max(m.edns.udp_size, 512), max_udp)
+    end
+    if m.opcode ~= 0 then r.rcode = "NOTIMP"; return r, limit end
     -- BIND answers FORMERR to anything but one question
-    if #m.questions ~= 1 then r.rcode = "FORMERR"; return r end
+    if #m.questions ~= 1 then r.rcode = "FORMERR"; return r, limit end
     local q = m.questions[1]
-    if q.class ~= "IN" and q.class ~= 255 then r.rcode = "REFUSED"; return r end
+    if q.class ~= "IN" and q.class ~= 255 then r.rcode = "REFUSED"; return r, limit end
     local name = norm(q.name)
     local o = zone_of(name)
-    if not o then r.rcode = "REFUSED"; return r end
+    if not o then r.rcode = "REFUSED"; return r, limit end
     r.aa = true
     -- RFC 1034 4.3.2: follow CNAMEs within our zones
     for _ = 1, 8 do
@@ -657,18 +838,20 @@ function M.dns_server(h, opts)
         r.authority[1] = soa(o)
       end
     end
-    return r
+    return r, limit
   end
 
   local function count(r) srv.rcodes[r.rcode] = (srv.rcodes[r.rcode] or 0) + 1 end
 
   -- srv.answer(query bytes [, max]) -> reply bytes | nil (silence): the
-  -- server without the network, for tests and the fuzz target.
+  -- server without the network, for tests and the fuzz target.  max:
+  -- bytes (default 65535, as over TCP), or "udp" for the size the UDP
+  -- answer would be cut at (512, or what EDNS negotiated).
   function srv.answer(d, max)
-    local r = answer(d)
+    local r, limit = answer(d)
     if not r then return nil end
     count(r)
-    return (M.encode(r, {max = max or 65535}))
+    return (M.encode(r, {max = max == "udp" and limit or max or 65535}))
   end
 
   local u = h:udp()
@@ -684,9 +867,10 @@ function M.dns_server(h, opts)
       local d, ip, from = u:receivefrom()
       if not d then break end                        -- closed
       srv.queries = srv.queries + 1
-      local r = answer(d)
+      local r, limit = answer(d)
       if r then
-        local bytes, tc = M.encode(r, {max = 512})   -- RFC 1035 4.2.1
+        -- RFC 1035 4.2.1, RFC 6891 7: cut at 512, or at the negotiated size
+        local bytes, tc = M.encode(r, {max = limit})
         if tc then srv.truncated = srv.truncated + 1 end
         count(r)
         u:sendto(bytes, ip, from)

@@ -3,12 +3,14 @@
  * lunet.dns.decode, and into a DNS server's answer function (lunet/dns.lua,
  * srv.answer).  Properties beyond "no crash, no read past the input":
  *   - a message decode accepts encodes again, and that decodes too;
- *   - whatever the server says back decodes (it never sends garbage).
+ *   - whatever the server says back decodes (it never sends garbage), and
+ *     over UDP fits 512 bytes, or the size EDNS negotiated (at most 1232).
  *
  * With clang: cmake -DLUNET_FUZZ=ON, then ./fuzz_dns CORPUS_DIR.  Without
  * it, fuzz_dns_replay (fuzz_replay.c) mutates tests/fuzz/corpus/fuzz_dns
  * under ctest.  The seeds are messages lunet's resolver and server sent
- * (queries, answers, NXDOMAIN with SOA, a truncated answer). */
+ * (queries, answers, NXDOMAIN with SOA, a truncated answer; queries and
+ * answers with OPT, BADVERS). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,6 +64,14 @@ static const char roundtrip[] =
     "  local rm, why = lunet.dns.decode(reply)\n"
     "  assert(rm, 'the server sent a reply it cannot decode: ' .. tostring(why))\n"
     "  assert(#reply <= 512, 'a UDP reply over 512 bytes')\n"
+    "end\n"
+    "reply = fuzz_answer(d, 'udp')\n"
+    "if reply then\n"
+    "  local rm, why = lunet.dns.decode(reply)\n"
+    "  assert(rm, 'the server sent a reply it cannot decode: ' .. tostring(why))\n"
+    "  local limit = m and m.edns and 1232 or 512\n"
+    "  assert(#reply <= limit, 'a UDP reply over ' .. limit .. ' bytes')\n"
+    "  if m and m.edns and rm.rcode ~= 'FORMERR' then assert(rm.edns, 'an EDNS query answered without OPT') end\n"
     "end\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -32,3 +32,11 @@ w("request", 0, req)
 w("nak-lua", 1, nak)
 w("ack-overload", 0, ack)
 w("ack-overload-lua", 1, ack)
+-- A relayed ACK: giaddr, a hop, option 82 (a circuit id) and a search list
+-- (119) long enough to be split in two instances (RFC 3396), compressed.
+local search = {}
+for i = 1, 8 do search[i] = string.rep(string.char(96 + i), 30) .. ".corp.example.lab" end
+local relayed = d.encode{type = "ACK", xid = 0x77, chaddr = mac, yiaddr = "10.0.2.100", giaddr = "10.0.2.1",
+                         hops = 1, search = search, domain = "corp.example.lab", agent_info = "\1\4eth1\2\3abc"}
+w("ack-relayed", 0, relayed)
+w("ack-relayed-lua", 1, relayed)

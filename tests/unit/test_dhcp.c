@@ -262,8 +262,120 @@ static void test_mutations(void)
     CHECK(ln_dhcp_type_name(9) == NULL);
 }
 
+/* RFC 3397 section 3's example: "eng.apple.com" and
+ * "marketing.apple.com", the second pointing at the first's "apple.com",
+ * split over three instances of option 119. */
+static const uint8_t rfc3397[] = {
+    119, 9, 3, 'e', 'n', 'g', 5, 'a', 'p', 'p', 'l',
+    119, 9, 'e', 3, 'c', 'o', 'm', 0, 9, 'm', 'a',
+    119, 9, 'r', 'k', 'e', 't', 'i', 'n', 'g', 0xc0, 0x04,
+    255,
+};
+
+static void test_search_rfc3397(void)
+{
+    uint8_t b[LN_DHCP_MAX_BUILD];
+    size_t n = raw(b, rfc3397, sizeof rfc3397);
+    uint8_t code = 0;
+    CHECK_EQ(ln_dhcp_parse(b, n, &got, &code), LN_DHCP_OK);
+    CHECK_EQ(got.n_search, 2);
+    CHECK_STR(got.search[0], "eng.apple.com");
+    CHECK_STR(got.search[1], "marketing.apple.com");
+
+    /* The encoder compresses the same way: the same 27 data bytes, in
+     * one instance since they fit. */
+    memset(&msg, 0, sizeof msg);
+    msg.op = LN_DHCP_BOOTREPLY;
+    msg.n_search = 2;
+    strcpy(msg.search[0], "eng.apple.com");
+    strcpy(msg.search[1], "Marketing.apple.com");
+    int len = ln_dhcp_build(&msg, b, sizeof b);
+    CHECK(len > 0);
+    CHECK_EQ(b[240], 119);
+    CHECK_EQ(b[241], 27);
+    const uint8_t want[] = {3, 'e', 'n', 'g', 5, 'a', 'p', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
+                            9, 'M', 'a', 'r', 'k', 'e', 't', 'i', 'n', 'g', 0xc0, 0x04};
+    CHECK(memcmp(b + 242, want, sizeof want) == 0);
+    CHECK_EQ(b[242 + sizeof want], 255);
+    /* case is kept: "Apple.com" is not "apple.com"'s suffix on the wire */
+    strcpy(msg.search[1], "marketing.Apple.com");
+    len = ln_dhcp_build(&msg, b, sizeof b);
+    CHECK_EQ(b[241], 15 + 18);              /* 9marketing 5Apple, then a pointer to 3com */
+    CHECK_EQ(ln_dhcp_parse(b, (size_t)len, &got, NULL), LN_DHCP_OK);
+    CHECK_STR(got.search[1], "marketing.Apple.com");
+}
+
+/* More than 255 bytes of names: consecutive instances (RFC 3396), which
+ * the parser joins before it follows the pointers. */
+static void test_search_long(void)
+{
+    uint8_t b[LN_DHCP_MAX_BUILD];
+    memset(&msg, 0, sizeof msg);
+    msg.op = LN_DHCP_BOOTREPLY;
+    msg.n_search = LN_DHCP_MAX_SEARCH;
+    for (int i = 0; i < LN_DHCP_MAX_SEARCH; i++) {
+        memset(msg.search[i], 'a' + i, 40);
+        strcpy(msg.search[i] + 40, ".example.lab");
+    }
+    int len = ln_dhcp_build(&msg, b, sizeof b);
+    CHECK(len > 0);
+    int instances = 0;
+    for (int at = 240; at < len && b[at] != 255; at += 2 + b[at + 1])
+        if (b[at] == 119) instances++;
+    /* 41 + 13 for the first, 41 + 2 for each other: 54 + 15 x 43 = 699 */
+    CHECK_EQ(instances, 3);
+    CHECK_EQ(ln_dhcp_parse(b, (size_t)len, &got, NULL), LN_DHCP_OK);
+    CHECK_EQ(got.n_search, LN_DHCP_MAX_SEARCH);
+    CHECK_STR(got.search[15], msg.search[15]);
+    /* a name the option cannot carry is refused by the encoder */
+    strcpy(msg.search[3], "bad name.lab");
+    CHECK_EQ(ln_dhcp_build(&msg, b, sizeof b), -1);
+    CHECK_EQ(ln_dhcp_name_check("a..b"), -1);
+    CHECK_EQ(ln_dhcp_name_check("lab"), 5);
+}
+
+static void test_search_malformed(void)
+{
+    static const struct { uint8_t opt[24]; size_t n; } bad[] = {
+        {{119, 3, 1, 'a', 0xc0}, 5},                 /* pointer cut short */
+        {{119, 2, 0xc0, 0x00}, 4},                   /* points at itself */
+        {{119, 6, 1, 'a', 0, 0xc0, 0x05, 0}, 8},     /* points forward (past itself) */
+        {{119, 3, 2, 'a', 'b'}, 5},                  /* no end */
+        {{119, 1, 0}, 3},                            /* the root */
+        {{119, 4, 2, 'a', ' ', 0}, 6},               /* a space in a label */
+        {{119, 3, 0x40, 'a', 0}, 5},                 /* reserved label type */
+    };
+    uint8_t b[LN_DHCP_MAX_BUILD];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint8_t code = 0;
+        size_t n = raw(b, bad[i].opt, bad[i].n);
+        CHECK_EQ(ln_dhcp_parse(b, n, &got, &code), LN_DHCP_ERR_SEARCH);
+        CHECK_EQ(code, 119);
+    }
+    /* a chain of pointers, each further back: fine */
+    const uint8_t chain[] = {119, 11, 1, 'a', 0, 1, 'b', 0xc0, 0, 0xc0, 3, 0xc0, 5};
+    size_t n = raw(b, chain, sizeof chain);
+    CHECK_EQ(ln_dhcp_parse(b, n, &got, NULL), LN_DHCP_OK);
+    CHECK_EQ(got.n_search, 4);
+    CHECK_STR(got.search[1], "b.a");
+    CHECK_STR(got.search[2], "b.a");
+    CHECK_STR(got.search[3], "a");             /* a pointer to a pointer */
+    /* option 82 is kept raw and written last */
+    const uint8_t agent[] = {82, 6, 1, 4, 'e', 't', 'h', '1', 53, 1, 1};
+    n = raw(b, agent, sizeof agent);
+    CHECK_EQ(ln_dhcp_parse(b, n, &got, NULL), LN_DHCP_OK);
+    CHECK_EQ(got.agent_len, 6);
+    int len = ln_dhcp_build(&got, b, sizeof b);
+    CHECK_EQ(b[243], 82);
+    CHECK_EQ(b[243 + 8], 255);
+    CHECK(len > 0);
+}
+
 int main(void)
 {
+    test_search_rfc3397();
+    test_search_long();
+    test_search_malformed();
     test_build_layout();
     test_roundtrip();
     test_header_errors();

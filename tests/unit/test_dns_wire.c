@@ -242,8 +242,114 @@ static void test_noroom(void)
     CHECK_EQ(w.len, sizeof buf);
 }
 
+/* The query dig sends: server.lab A with OPT (1232 bytes, DO, a cookie
+ * option of 8 bytes). */
+static const uint8_t edns_query[] = {
+    0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1,
+    6, 's', 'e', 'r', 'v', 'e', 'r', 3, 'l', 'a', 'b', 0,
+    0, 1, 0, 1,
+    0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 12,
+    0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8,
+};
+
+static void test_edns_read_write(void)
+{
+    static lnl_dns_rr rr;
+    lnl_dns_rd r;
+    lnl_dns_hdr h;
+    lnl_dns_q q;
+    lnl_dns_edns e;
+    const char *why = NULL;
+    lnl_dns_rd_init(&r, edns_query, sizeof edns_query);
+    CHECK_EQ(lnl_dns_read_header(&r, &h, &why), 0);
+    CHECK_EQ(lnl_dns_read_question(&r, &q, &why), 0);
+    CHECK_EQ(lnl_dns_read_rr(&r, &rr, &why), 0);
+    CHECK_EQ(rr.type, LNL_DNS_T_OPT);
+    CHECK_EQ(r.opt_off, 28);
+    CHECK_EQ(lnl_dns_read_edns(&r, &rr, &e, &why), 0);
+    CHECK_EQ(e.udp_size, 1232);
+    CHECK_EQ(e.version, 0);
+    CHECK_EQ(e.ext_rcode, 0);
+    CHECK_EQ(e.flags, LNL_DNS_EDNS_DO);
+    CHECK_EQ(e.nopts, 1);
+    CHECK_EQ(e.opts[0].code, 10);
+    CHECK_EQ(e.opts[0].len, 8);
+    CHECK_EQ(e.opts[0].data[7], 8);
+    CHECK_EQ(r.off, sizeof edns_query);
+
+    /* written again: the same bytes; and no room, nothing written */
+    uint8_t buf[128];
+    lnl_dns_wr w;
+    lnl_dns_wr_init(&w, buf, sizeof buf);
+    CHECK_EQ(lnl_dns_put_bytes(&w, edns_query, 28), 0);
+    CHECK_EQ(lnl_dns_edns_len(&e), 23);
+    CHECK_EQ(lnl_dns_put_edns(&w, &e), 0);
+    CHECK_EQ(w.len, sizeof edns_query);
+    CHECK(memcmp(buf, edns_query, sizeof edns_query) == 0);
+    lnl_dns_wr_init(&w, buf, 30);
+    CHECK_EQ(lnl_dns_put_bytes(&w, edns_query, 28), 0);
+    CHECK_EQ(lnl_dns_put_edns(&w, &e), LNL_DNS_NOROOM);
+    CHECK_EQ(w.len, 28);
+
+    /* BADVERS: 16, its upper bits in OPT's TTL */
+    CHECK_STR(lnl_dns_rcode_name(LNL_DNS_BADVERS), "BADVERS");
+    CHECK_EQ(lnl_dns_rcode_num("BADVERS"), 16);
+    CHECK(lnl_dns_rcode_name(11) == NULL);
+    CHECK_EQ(lnl_dns_rcode_num("NOTZONE"), 10);
+}
+
+/* A message of a header with the given counts and the records after it:
+ * the reason the last read fails, or NULL. */
+static const char *edns_why(const uint8_t *body, size_t n, uint16_t an, uint16_t ar)
+{
+    static uint8_t m[600];
+    static lnl_dns_rr rr;
+    memset(m, 0, LNL_DNS_HDR_LEN);
+    m[7] = (uint8_t)an;
+    m[11] = (uint8_t)ar;
+    memcpy(m + LNL_DNS_HDR_LEN, body, n);
+    lnl_dns_rd r;
+    lnl_dns_hdr h;
+    lnl_dns_edns e;
+    const char *why = NULL;
+    lnl_dns_rd_init(&r, m, LNL_DNS_HDR_LEN + n);
+    lnl_dns_read_header(&r, &h, &why);
+    for (int i = 0; i < an + ar; i++) {
+        if (lnl_dns_read_rr(&r, &rr, &why) < 0) return why;
+        if (rr.type == LNL_DNS_T_OPT && lnl_dns_read_edns(&r, &rr, &e, &why) < 0) return why;
+    }
+    return NULL;
+}
+
+static void test_edns_malformed(void)
+{
+    const uint8_t opt[] = {0, 0, 41, 2, 0, 0, 0, 0, 0, 0, 0};
+    CHECK(edns_why(opt, sizeof opt, 0, 1) == NULL);
+    /* RFC 6891 6.1.1: in the answer section, twice, not owned by the root */
+    CHECK_STR(edns_why(opt, sizeof opt, 1, 0), "OPT record outside the additional section");
+    uint8_t two[22];
+    memcpy(two, opt, 11);
+    memcpy(two + 11, opt, 11);
+    CHECK_STR(edns_why(two, sizeof two, 0, 2), "a second OPT record");
+    const uint8_t owner[] = {1, 'a', 0, 0, 41, 2, 0, 0, 0, 0, 0, 0, 0};
+    CHECK_STR(edns_why(owner, sizeof owner, 0, 1), "OPT record: owner is not the root");
+    /* options: a header cut short, data past the rdata */
+    const uint8_t cut[] = {0, 0, 41, 2, 0, 0, 0, 0, 0, 0, 3, 0, 10, 0};
+    CHECK_STR(edns_why(cut, sizeof cut, 0, 1), "OPT record: option header cut short");
+    const uint8_t past[] = {0, 0, 41, 2, 0, 0, 0, 0, 0, 0, 5, 0, 10, 0, 2, 1};
+    CHECK_STR(edns_why(past, sizeof past, 0, 1), "OPT record: option runs past the rdata");
+    /* 33 empty options: more than the reader keeps, refused whole */
+    uint8_t many[11 + 33 * 4] = {0, 0, 41, 2, 0, 0, 0, 0, 0, 0, 33 * 4};
+    CHECK_STR(edns_why(many, sizeof many, 0, 1), "OPT record: more than 32 options");
+    CHECK(edns_why(many, sizeof many - 4, 0, 1) != NULL);    /* rdlength now lies */
+    many[10] = 32 * 4;
+    CHECK(edns_why(many, sizeof many - 4, 0, 1) == NULL);
+}
+
 int main(void)
 {
+    test_edns_read_write();
+    test_edns_malformed();
     test_read_query();
     test_write_query();
     test_compression();
