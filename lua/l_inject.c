@@ -183,11 +183,11 @@ static int node_inject(lua_State *L)
             def.have_src_mac = true;
             memcpy(def.src_mac, ifc->mac, 6);
             if (ifc->plen != LN_NO_ADDR) def.have_src_ip = true, def.src_ip = ifc->addr;
-            ln_arp_entry *e = routed ? ln_arp_lookup(nd, ifc, nexthop) : NULL;
+            ln_neigh *e = routed ? ln_arp_lookup(nd, ifc, nexthop) : NULL;
             if (routed && ln_ip_is_mcast(nexthop)) {
                 def.have_dst_mac = true;          /* no ARP for a group: RFC 1112 6.4 */
                 ln_mc_mac(nexthop, def.dst_mac);
-            } else if (e && e->state != LN_ARP_INCOMPLETE && e->state != LN_ARP_FAILED && e->state != LN_ARP_NONE) {
+            } else if (e && ln_nud_valid(e->state)) {
                 def.have_dst_mac = true;
                 memcpy(def.dst_mac, e->mac, 6);
             } else {
