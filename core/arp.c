@@ -140,7 +140,7 @@ void ln_arp_output(ln_node *n, ln_iface *ifc, uint32_t nexthop, ln_pkt *pkt)
         ln_eth_output(ifc, pkt, mac, LN_ETHERTYPE_IPV4);
         return;
     }
-    ln_neigh_output(&n->arp, ifc, &nexthop, pkt);
+    ln_neigh_send(&n->arp, ifc, ifc->index, &nexthop, pkt);
 }
 
 /* ---- input -------------------------------------------------------------- */

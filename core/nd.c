@@ -164,7 +164,7 @@ void ln_nd_output(ln_node *n, ln_iface *ifc, const ln_in6 *nexthop, ln_pkt *pkt)
         ln_eth_output(ifc, pkt, mac, LN_ETHERTYPE_IPV6);
         return;
     }
-    ln_neigh_output(tbl(n), ifc, nexthop->b, pkt);
+    ln_neigh_send(tbl(n), ifc, ifc->index, nexthop->b, pkt);
 }
 
 /* ---- input -------------------------------------------------------------- */

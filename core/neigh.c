@@ -59,7 +59,8 @@ const char *ln_nud_state_name(ln_nud_state s)
 
 void ln_neigh_init(ln_neigh_table *t, ln_node *n, const ln_neigh_ops *ops)
 {
-    *t = (ln_neigh_table){ .ops = ops, .node = n, .key_len = ops->key_len, .ethertype = ops->ethertype };
+    *t = (ln_neigh_table){ .ops = ops, .node = n, .key_len = ops->key_len, .ethertype = ops->ethertype,
+                           .clock = &n->net->sim.now };
 }
 
 ln_time ln_neigh_reachable_time(ln_neigh_table *t)
@@ -76,49 +77,14 @@ ln_time ln_neigh_reachable_time(ln_neigh_table *t)
     return t->reach_time;
 }
 
-/* Keyed by interface index and address, never by pointer, so iteration
- * order (and thus any listing) is the same on every run.  The table hashes
- * a key by its length (IPv4's 4 bytes, IPv6's 16) rather than through the
- * ops: this is on every packet's path. */
-static inline uint32_t hash_key(uint32_t ifindex, const uint8_t *key, uint8_t key_len)
-{
-    uint32_t h;
-    if (key_len == 4) {
-        uint32_t ip;
-        memcpy(&ip, key, 4);
-        h = ip * 2654435761u ^ (ifindex + 1) * 0x9e3779b9u;
-    } else {
-        h = (ifindex + 1) * 0x9e3779b9u;
-        for (int i = 0; i < 16; i += 4)
-            h = (h ^ ((uint32_t)key[i] << 24 | (uint32_t)key[i + 1] << 16 | (uint32_t)key[i + 2] << 8 |
-                      key[i + 3])) * 2654435761u;
-    }
-    h ^= h >> 15;
-    return h;
-}
-
 static inline uint32_t bucket_of(const ln_neigh_table *t, uint32_t ifindex, const void *key, uint32_t nb)
 {
-    return hash_key(ifindex, key, t->key_len) & (nb - 1);
-}
-
-static inline bool same_key(const ln_neigh *e, const void *key, uint8_t key_len)
-{
-    if (key_len == 4) {
-        uint32_t ip;
-        memcpy(&ip, key, 4);
-        return e->ip == ip;
-    }
-    return memcmp(e->key, key, 16) == 0;
+    return ln_neigh_hash(ifindex, key, t->key_len) & (nb - 1);
 }
 
 static inline ln_neigh *find(const ln_neigh_table *t, const ln_iface *ifc, const void *key)
 {
-    if (!t->n_buckets) return NULL;
-    uint8_t kl = t->key_len;
-    for (ln_neigh *e = t->buckets[bucket_of(t, ifc->index, key, t->n_buckets)]; e; e = e->next)
-        if (e->iface == ifc && same_key(e, key, kl)) return e;
-    return NULL;
+    return ln_neigh_find(t, ifc, ifc->index, key);
 }
 
 ln_neigh *ln_neigh_lookup(const ln_neigh_table *t, const ln_iface *ifc, const void *key)
@@ -579,12 +545,6 @@ void ln_neigh_drop_down(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
 void ln_neigh_output(ln_neigh_table *t, ln_iface *ifc, const void *key, ln_pkt *pkt)
 {
     ln_neigh *e = find(t, ifc, key);
-    /* Most packets: a confirmed neighbour, nothing to change but `used`. */
-    if (e && (e->state == LN_NUD_REACHABLE || e->state == LN_NUD_DELAY || e->state == LN_NUD_PROBE)) {
-        e->used = ln_net_now(e->node->net);
-        ln_eth_output(ifc, pkt, e->mac, t->ethertype);
-        return;
-    }
     ln_node *n = t->node;
     if (!e) e = create(t, ifc, key, false);
     if (!e) {

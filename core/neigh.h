@@ -38,7 +38,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include "drop.h"
+#include "eth.h"
 #include "in6.h"
 #include "pkt.h"
 #include "rand.h"
@@ -111,6 +113,7 @@ typedef struct ln_neigh_table {
     struct ln_node *node;
     uint8_t key_len;              /* ops' own, here for every packet's path */
     uint16_t ethertype;
+    const ln_time *clock;         /* the node's virtual time (ln_neigh_send) */
     ln_neigh **buckets;
     uint32_t n_buckets, n;
     uint32_t n_perm;              /* static entries: exempt from gc */
@@ -131,6 +134,40 @@ void ln_neigh_destroy(ln_neigh_table *t);          /* frees queued packets too *
  * or, with t->rng, a draw from it renewed every 300 s. */
 ln_time ln_neigh_reachable_time(ln_neigh_table *t);
 
+/* Keyed by interface index and address, never by pointer, so iteration
+ * order (and thus any listing) is the same on every run.  A key is hashed
+ * by its length (IPv4's 4 bytes, IPv6's 16), not through the ops: this is
+ * on every packet's path. */
+static inline uint32_t ln_neigh_hash(uint32_t ifindex, const uint8_t *key, uint8_t key_len)
+{
+    uint32_t h;
+    if (key_len == 4) {
+        uint32_t ip;
+        memcpy(&ip, key, 4);
+        h = ip * 2654435761u ^ (ifindex + 1) * 0x9e3779b9u;
+    } else {
+        h = (ifindex + 1) * 0x9e3779b9u;
+        for (int i = 0; i < 16; i += 4)
+            h = (h ^ ((uint32_t)key[i] << 24 | (uint32_t)key[i + 1] << 16 | (uint32_t)key[i + 2] << 8 |
+                      key[i + 3])) * 2654435761u;
+    }
+    h ^= h >> 15;
+    return h;
+}
+
+/* The entry for key on ifc (whose index is ifindex), or NULL. */
+static inline ln_neigh *ln_neigh_find(const ln_neigh_table *t, const struct ln_iface *ifc, uint32_t ifindex,
+                                      const void *key)
+{
+    if (!t->n_buckets) return NULL;
+    uint8_t kl = t->key_len;
+    uint32_t ip = 0;
+    if (kl == 4) memcpy(&ip, key, 4);
+    for (ln_neigh *e = t->buckets[ln_neigh_hash(ifindex, key, kl) & (t->n_buckets - 1)]; e; e = e->next)
+        if (e->iface == ifc && (kl == 4 ? e->ip == ip : memcmp(e->key, key, 16) == 0)) return e;
+    return NULL;
+}
+
 ln_neigh *ln_neigh_lookup(const ln_neigh_table *t, const struct ln_iface *ifc, const void *key);
 /* The entry for key on ifc, created in state NONE if there is none; NULL
  * when the table is full (counted as a table full) or memory runs out.
@@ -142,6 +179,20 @@ ln_neigh *ln_neigh_lookup_create(ln_neigh_table *t, struct ln_iface *ifc, const 
  * already sent what needs no resolution (broadcast, multicast) itself.
  * Consumes pkt. */
 void ln_neigh_output(ln_neigh_table *t, struct ln_iface *ifc, const void *key, ln_pkt *pkt);
+/* The same, with the path of nearly every packet inline in the family's
+ * output: a confirmed entry (REACHABLE, DELAY, PROBE) sends at once, as
+ * ln_neigh_output would; anything else goes through it. */
+static inline void ln_neigh_send(ln_neigh_table *t, struct ln_iface *ifc, uint32_t ifindex, const void *key,
+                                 ln_pkt *pkt)
+{
+    ln_neigh *e = ln_neigh_find(t, ifc, ifindex, key);
+    if (e && (e->state == LN_NUD_REACHABLE || e->state == LN_NUD_DELAY || e->state == LN_NUD_PROBE)) {
+        e->used = *t->clock;
+        ln_eth_output(ifc, pkt, e->mac, t->ethertype);
+        return;
+    }
+    ln_neigh_output(t, ifc, key, pkt);
+}
 
 /* A packet for an interface that is down: counted and dropped.  Consumes
  * pkt. */
