@@ -273,6 +273,9 @@ static int node_inject(lua_State *L)
     if (at == LNL_AT_IP && len >= 1 && (b[0] >> 4) == 6) {
         if (len < LN_IP6_HLEN)
             luaL_error(L, "%s: an IPv6 packet needs its 40-byte header (build it with eth to send anything)", F);
+        if (!nd->ip6)
+            luaL_error(L, "%s: %s has IPv6 off, so nothing resolves an IPv6 next hop (give it an address with "
+                       "addr6, or build the packet with eth)", F, nd->name);
         ip6 = true;
         memcpy(dst6.b, b + LN_IP6_DST, 16);
         ifc = want;

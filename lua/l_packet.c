@@ -1157,7 +1157,7 @@ static void build_ipv6(bctx *c, int top, int t)
         lua_Integer cnt = (lua_Integer)lua_rawlen(L, el);
         if (cnt > EXT_MAX) luaL_error(L, "%s: ipv6.ext: %I headers, at most %d", c->fname, cnt, EXT_MAX);
         for (lua_Integer i = 1; i <= cnt; i++) {
-            char where[24];
+            char where[40];
             snprintf(where, sizeof where, "ipv6.ext[%lld]", (long long)i);
             if (lua_rawgeti(L, el, i) != LUA_TTABLE)
                 luaL_error(L, "%s: %s must be a table like {type=\"fragment\", offset=0}, got %s", c->fname,
