@@ -4,7 +4,7 @@
  *
  * Call chain:
  *   ln_ip_output / forwarding / ln_ip_fragment -> ln_arp_output
- *     -> ln_neigh_output -> [resolved] ln_eth_output
+ *     -> ln_neigh_send -> [resolved] ln_eth_output
  *                        -> [unresolved] queue, arp_solicit (broadcast)
  *   ln_eth_input -> ln_arp_input -> answer / learn (ln_neigh_update)
  *   neigh timer -> arp_solicit (retransmit, unicast probe)

@@ -4,7 +4,7 @@
  * IPv4 (the states and timers are the table's; see neigh.h).
  *
  *   ln_ip6_output / forward / ln_ip6_fragment -> ln_nd_output
- *       -> ln_neigh_output -> [resolved] ln_eth_output
+ *       -> ln_neigh_send -> [resolved] ln_eth_output
  *          [unresolved] queue, nd_solicit: NS to the solicited-node group
  *   icmp6.c -> ln_nd_input -> NS: learn the sender, answer NA / DAD
  *                          -> NA: update the entry (RFC 4861 7.2.5) / DAD

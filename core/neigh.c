@@ -3,8 +3,10 @@
  * shows the same solicitations, at the same moments, as one of Linux.
  *
  * Call chain:
- *   ln_arp_output / ln_nd_output -> ln_neigh_output
- *     -> [no resolution] ops->no_resolve  -> ln_eth_output
+ *   ln_arp_output / ln_nd_output -> ln_neigh_send (neigh.h: a confirmed entry
+ *     sends at once) -> ln_neigh_output
+ *     (broadcast and multicast next hops never get here: the family
+ *      maps them itself)
  *     -> [resolved]      ln_eth_output    (STALE: DELAY starts)
  *     -> [unresolved]    queue on the entry, ops->solicit
  *   arp.c / nd.c input -> ln_neigh_lookup(_create) -> ln_neigh_update
