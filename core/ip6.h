@@ -106,7 +106,7 @@ typedef struct ln_pmtu6 {
 
 typedef struct ln_ip6 {
     ln_rt6table routes;
-    ln_nd_table nd;
+    ln_neigh_table nd;
     struct ln_reasm6 *reasm;      /* owned by ip6_frag.c */
     ln_pmtu6 *pmtu;               /* path MTUs learnt from Packet Too Big */
     uint32_t n_pmtu, cap_pmtu;

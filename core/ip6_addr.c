@@ -38,7 +38,7 @@ static ln_ip6 *stack_new(ln_node *n)
     ln_ip6 *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     ln_rt6table_init(&s->routes);
-    ln_nd_init(&s->nd);
+    ln_nd_init(n, &s->nd);
     char label[64];
     snprintf(label, sizeof label, "ip6:%s", n->name);
     ln_rng_derive(&s->rng, n->net->seed, label);

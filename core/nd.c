@@ -1,24 +1,22 @@
-/* nd.c - IPv6 neighbour discovery (RFC 4861 7): the neighbour cache,
- * address resolution and neighbour unreachability detection, modelled on
- * Linux's net/ipv6/ndisc.c over net/core/neighbour.c, as arp.c is for
- * IPv4 (the states and timers are the same; see nd.h).
+/* nd.c - IPv6 neighbour discovery (RFC 4861 7): address resolution and
+ * neighbour unreachability detection as IPv6's family of the neighbour
+ * table (neigh.c), modelled on Linux's net/ipv6/ndisc.c, as arp.c is for
+ * IPv4 (the states and timers are the table's; see neigh.h).
  *
  *   ln_ip6_output / forward / ln_ip6_fragment -> ln_nd_output
- *       -> [resolved] ln_eth_output   -> [unresolved] queue, NS to the
- *          solicited-node group (nd_timer retransmits, probes, fails)
+ *       -> ln_neigh_send -> [resolved] ln_eth_output
+ *          [unresolved] queue, nd_solicit: NS to the solicited-node group
  *   icmp6.c -> ln_nd_input -> NS: learn the sender, answer NA / DAD
- *                          -> NA: update the entry, flush its queue / DAD
+ *                          -> NA: update the entry (RFC 4861 7.2.5) / DAD
  *   ip6_addr.c (DAD probes) -> ln_nd_send_ns
  *
  * Linux's choices kept: solicited NAs carry the override flag (ours are
  * never anycast or proxied) and always the target link-layer address; an
  * NS teaches its sender as STALE (7.2.3); resolution failure answers each
- * queued packet with Destination Unreachable, address unreachable (7.2.2).
- * Linux randomises reachable_time; lunet uses the base value, as arp.c. */
+ * queued packet with Destination Unreachable, address unreachable (7.2.2). */
 #include "nd.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -29,189 +27,36 @@
 #include "trace.h"
 #include "wire.h"
 
-/* neigh_forced_gc spares entries updated within the last 5 s. */
-#define ND_FORCED_GC_AGE (5 * LN_SEC)
+static ln_neigh_table *tbl(ln_node *n) { return &n->ip6->nd; }
 
-static bool valid(ln_arp_state s)
+/* ---- the family ---------------------------------------------------------- */
+
+static int nd_cmp(const ln_neigh *a, const ln_neigh *b) { return memcmp(a->ip6.b, b->ip6.b, 16); }
+
+static char *nd_fmt(const ln_neigh *e, char *buf) { return ln_ip6_fmt(&e->ip6, buf); }
+
+static void nd_solicit(ln_neigh *e);
+
+/* ndisc_error_report -> icmp6_send: address unreachable (7.2.2). */
+static void nd_error_report(ln_node *n, ln_pkt *p)
 {
-    return s == LN_ARP_REACHABLE || s == LN_ARP_STALE || s == LN_ARP_DELAY || s == LN_ARP_PROBE;
+    ln_icmp6_error(n, p, LN_ICMP6_DST_UNREACH, LN_ICMP6_UNREACH_ADDR, 0);
 }
 
-static ln_sim *sim_of(const ln_node *n) { return &n->net->sim; }
-static ln_nd_table *tbl(ln_node *n) { return &n->ip6->nd; }
+/* The counters are those ND had before it shared the table: a full table
+ * counts ArpTableFulls, nothing else is counted apart from ARP's. */
+static const ln_neigh_ops nd_ops = {
+    .key_len = 16, .ev_family = 6, .ethertype = LN_ETHERTYPE_IPV6,
+    .cmp = nd_cmp, .fmt = nd_fmt,
+    .solicit = nd_solicit, .error_report = nd_error_report,
+    .drop_failed = LN_DROP_ND_FAILED, .drop_queue_full = LN_DROP_ND_QUEUE_FULL,
+    .mib_resolve_failed = -1, .mib_unres_discards = -1,
+    .mib_table_fulls = LN_MIB_ArpTableFulls, .mib_forced_gc_runs = -1,
+    .probe_word = "solicitations", .unreach_word = "address unreachable",
+};
 
-void ln_nd_init(ln_nd_table *t)
-{
-    t->buckets = NULL;
-    t->n_buckets = t->n = 0;
-}
-
-static uint32_t bucket_of(uint32_t ifindex, const ln_in6 *ip, uint32_t nb)
-{
-    uint32_t h = (ifindex + 1) * 0x9e3779b9u;
-    for (int i = 0; i < 16; i += 4)
-        h = (h ^ ((uint32_t)ip->b[i] << 24 | (uint32_t)ip->b[i + 1] << 16 |
-                  (uint32_t)ip->b[i + 2] << 8 | ip->b[i + 3])) * 2654435761u;
-    h ^= h >> 15;
-    return h & (nb - 1);
-}
-
-static ln_nd_entry *find(const ln_nd_table *t, const ln_iface *ifc, const ln_in6 *ip)
-{
-    if (!t->n_buckets) return NULL;
-    for (ln_nd_entry *e = t->buckets[bucket_of(ifc->index, ip, t->n_buckets)]; e; e = e->next)
-        if (e->iface == ifc && ln_in6_eq(&e->ip, ip)) return e;
-    return NULL;
-}
-
-static int grow(ln_nd_table *t)
-{
-    uint32_t nb = t->n_buckets ? t->n_buckets * 2 : 16;
-    ln_nd_entry **b = calloc(nb, sizeof *b);
-    if (!b) return LN_ENOMEM;
-    for (uint32_t i = 0; i < t->n_buckets; i++) {
-        for (ln_nd_entry *e = t->buckets[i], *next; e; e = next) {
-            next = e->next;
-            uint32_t k = bucket_of(e->iface->index, &e->ip, nb);
-            e->next = b[k];
-            b[k] = e;
-        }
-    }
-    free(t->buckets);
-    t->buckets = b;
-    t->n_buckets = nb;
-    return 0;
-}
-
-static void emit(ln_nd_entry *e)
-{
-    ln_net *net = e->node->net;
-    if (!ln_net_wants(net, LN_EV_ARP)) return;
-    char ip[LN_IN6_FMTLEN], mac[18], text[96];
-    ln_ip6_fmt(&e->ip, ip);
-    switch (e->state) {
-    case LN_ARP_INCOMPLETE: snprintf(text, sizeof text, "who-has %s", ip); break;
-    case LN_ARP_FAILED:     snprintf(text, sizeof text, "%s failed", ip); break;
-    case LN_ARP_NONE:       snprintf(text, sizeof text, "%s deleted", ip); break;
-    default: snprintf(text, sizeof text, "%s is-at %s", ip, ln_mac_fmt(e->mac, mac)); break;
-    }
-    ln_event ev = { .type = LN_EV_ARP, .node = e->node, .iface = e->iface, .port = &e->iface->port,
-                    .value = e->state, .value2 = 6, .text = text };
-    ln_net_emit(net, &ev);
-}
-
-static void nd_timer(void *arg);
-
-static void destroy(ln_nd_entry *e, bool count)
-{
-    ln_node *n = e->node;
-    ln_timer_cancel(sim_of(n), &e->timer);
-    while (e->q_head) {
-        ln_pkt *p = e->q_head;
-        e->q_head = p->next;
-        p->next = NULL;
-        if (count) ln_net_drop(n->net, n, e->iface, p, LN_LAYER_L3, LN_DROP_ND_FAILED);
-        else ln_pkt_free(p);
-    }
-    free(e);
-}
-
-static void delete_entry(ln_node *n, ln_nd_entry *e)
-{
-    ln_nd_table *t = tbl(n);
-    ln_nd_entry **pp = &t->buckets[bucket_of(e->iface->index, &e->ip, t->n_buckets)];
-    while (*pp && *pp != e) pp = &(*pp)->next;
-    if (*pp) *pp = e->next;
-    t->n--;
-    if (e->state != LN_ARP_NONE) {
-        e->state = LN_ARP_NONE;
-        emit(e);
-    }
-    destroy(e, true);
-}
-
-static int by_age(const void *a, const void *b)
-{
-    const ln_nd_entry *x = *(ln_nd_entry *const *)a, *y = *(ln_nd_entry *const *)b;
-    if (x->updated != y->updated) return x->updated < y->updated ? -1 : 1;
-    if (x->iface->index != y->iface->index) return x->iface->index < y->iface->index ? -1 : 1;
-    return memcmp(x->ip.b, y->ip.b, 16);
-}
-
-/* neigh_forced_gc, as arp.c's. */
-static uint32_t forced_gc(ln_node *n)
-{
-    ln_nd_table *t = tbl(n);
-    ln_time now = ln_net_now(n->net);
-    uint32_t thresh2 = n->cfg.arp_gc_thresh2;
-    if (t->n <= thresh2) return 0;
-    ln_nd_entry **cand = malloc((size_t)t->n * sizeof *cand);
-    if (!cand) return 0;
-    uint32_t nc = 0;
-    for (uint32_t i = 0; i < t->n_buckets; i++)
-        for (ln_nd_entry *e = t->buckets[i]; e; e = e->next)
-            if (!e->permanent && (e->state == LN_ARP_FAILED ||
-                                  (e->state == LN_ARP_STALE && now - e->updated > ND_FORCED_GC_AGE)))
-                cand[nc++] = e;
-    qsort(cand, nc, sizeof *cand, by_age);
-    uint32_t max = t->n - thresh2, k = 0;
-    for (; k < nc && k < max; k++) delete_entry(n, cand[k]);
-    free(cand);
-    return k;
-}
-
-static ln_nd_entry *create(ln_node *n, ln_iface *ifc, const ln_in6 *ip)
-{
-    ln_nd_table *t = tbl(n);
-    if (t->n >= n->cfg.arp_gc_thresh3 && forced_gc(n) == 0) {
-        LN_MIB_INC(n, ArpTableFulls);
-        return NULL;
-    }
-    if (t->n >= t->n_buckets * 2 && grow(t) != 0 && !t->n_buckets) return NULL;
-    ln_nd_entry *e = calloc(1, sizeof *e);
-    if (!e) return NULL;
-    ln_time now = ln_net_now(n->net);
-    *e = (ln_nd_entry){ .node = n, .iface = ifc, .ip = *ip, .state = LN_ARP_NONE,
-                        .confirmed = LN_NEVER, .updated = now, .used = now };
-    ln_timer_init(&e->timer, nd_timer, e);
-    uint32_t k = bucket_of(ifc->index, ip, t->n_buckets);
-    e->next = t->buckets[k];
-    t->buckets[k] = e;
-    t->n++;
-    return e;
-}
-
-static void set_state(ln_nd_entry *e, ln_arp_state st)
-{
-    ln_node *n = e->node;
-    const ln_node_cfg *c = &n->cfg;
-    ln_time now = ln_net_now(n->net);
-    if (LN_TRACE_ON(n->net, LN_TR_ARP) && st != e->state) {
-        char a[LN_IN6_FMTLEN];
-        ln_trace_emit(n->net, LN_TR_ARP, n->name, "%s: %s %s -> %s", e->iface->name, ln_ip6_fmt(&e->ip, a),
-                      ln_arp_state_name(e->state), ln_arp_state_name(st));
-    }
-    bool changed = st != e->state;
-    if (changed) e->probes = 0;
-    e->state = st;
-    switch (st) {
-    case LN_ARP_REACHABLE:
-        ln_timer_arm(sim_of(n), &e->timer, (e->confirmed != LN_NEVER ? e->confirmed : now) + c->arp_reachable_time);
-        break;
-    case LN_ARP_DELAY:
-        ln_timer_arm(sim_of(n), &e->timer, now + c->arp_delay_first_probe);
-        break;
-    case LN_ARP_INCOMPLETE:
-    case LN_ARP_PROBE:
-        ln_timer_arm(sim_of(n), &e->timer, now + c->arp_retrans_time);
-        break;
-    default:
-        /* STALE and FAILED wait without a timer (see nd.h). */
-        ln_timer_cancel(sim_of(n), &e->timer);
-        break;
-    }
-    if (changed) emit(e);
-}
+void ln_nd_init(ln_node *n, ln_neigh_table *t) { ln_neigh_init(t, n, &nd_ops); }
+void ln_nd_destroy(ln_neigh_table *t) { ln_neigh_destroy(t); }
 
 /* ---- messages --------------------------------------------------------- */
 
@@ -281,7 +126,7 @@ static void send_na(ln_iface *ifc, const ln_in6 *target, const ln_in6 *dst, bool
 /* One solicitation for e: multicast while INCOMPLETE, unicast to the
  * cached address while PROBE (ndisc_solicit).  From the newest queued
  * packet's source if it is ours, else from the link-local address. */
-static void solicit(ln_nd_entry *e)
+static void nd_solicit(ln_neigh *e)
 {
     ln_node *n = e->node;
     ln_iface *ifc = e->iface;
@@ -295,145 +140,13 @@ static void solicit(ln_nd_entry *e)
     if (!have) {
         /* ndisc_send_ns without a source: the link-local address. */
         const ln_ip6_addr *ll = ln_ip6_linklocal(ifc);
-        if (!ll) {
-            /* Not usable yet (DAD still running): Linux cannot solicit
-             * either; the retransmission tries again. */
-            e->probes++;
-            return;
-        }
+        /* Not usable yet (DAD still running): Linux cannot solicit
+         * either; the retransmission tries again (the try counts). */
+        if (!ll) return;
         src = ll->addr;
     }
-    e->probes++;
-    ln_in6 dst = e->state == LN_ARP_INCOMPLETE ? ln_in6_solicited(&e->ip) : e->ip;
-    ln_nd_send_ns(ifc, &src, &e->ip, &dst);
-}
-
-static void xmit(ln_nd_entry *e, ln_pkt *pkt)
-{
-    e->used = ln_net_now(e->node->net);
-    if (e->state == LN_ARP_STALE) set_state(e, LN_ARP_DELAY);
-    ln_eth_output(e->iface, pkt, e->mac, LN_ETHERTYPE_IPV6);
-}
-
-static void enqueue(ln_nd_entry *e, ln_pkt *pkt)
-{
-    ln_node *n = e->node;
-    uint32_t limit = n->cfg.arp_unres_qlen;
-    while (e->q_len >= limit && e->q_head) {
-        ln_pkt *old = e->q_head;
-        e->q_head = old->next;
-        if (!e->q_head) e->q_tail = NULL;
-        old->next = NULL;
-        e->q_len--;
-        ln_net_drop(n->net, n, e->iface, old, LN_LAYER_L3, LN_DROP_ND_QUEUE_FULL);
-    }
-    if (limit == 0) {
-        ln_net_drop(n->net, n, e->iface, pkt, LN_LAYER_L3, LN_DROP_ND_QUEUE_FULL);
-        return;
-    }
-    pkt->next = NULL;
-    if (e->q_tail) e->q_tail->next = pkt;
-    else e->q_head = pkt;
-    e->q_tail = pkt;
-    e->q_len++;
-}
-
-static void fail(ln_nd_entry *e)
-{
-    ln_node *n = e->node;
-    ln_iface *ifc = e->iface;
-    if (LN_TRACE_ON(n->net, LN_TR_ARP)) {
-        char a[LN_IN6_FMTLEN];
-        ln_trace_emit(n->net, LN_TR_ARP, n->name, "%s: %s unresolved after %u solicitations: %u queued "
-                      "packets dropped, address unreachable", ifc->name, ln_ip6_fmt(&e->ip, a), e->probes,
-                      e->q_len);
-    }
-    ln_pkt *q = e->q_head;
-    e->q_head = e->q_tail = NULL;
-    e->q_len = 0;
-    set_state(e, LN_ARP_FAILED);
-    while (q) {
-        ln_pkt *p = q;
-        q = p->next;
-        p->next = NULL;
-        ln_icmp6_error(n, p, LN_ICMP6_DST_UNREACH, LN_ICMP6_UNREACH_ADDR, 0);
-        ln_net_drop(n->net, n, ifc, p, LN_LAYER_L3, LN_DROP_ND_FAILED);
-    }
-}
-
-static void flush_queue(ln_nd_entry *e)
-{
-    ln_pkt *q = e->q_head;
-    e->q_head = e->q_tail = NULL;
-    e->q_len = 0;
-    while (q) {
-        ln_pkt *p = q;
-        q = p->next;
-        p->next = NULL;
-        xmit(e, p);
-    }
-}
-
-static void nd_timer(void *arg)
-{
-    ln_nd_entry *e = arg;
-    ln_node *n = e->node;
-    const ln_node_cfg *c = &n->cfg;
-    ln_time now = ln_net_now(n->net);
-    switch (e->state) {
-    case LN_ARP_REACHABLE:
-        if (e->confirmed != LN_NEVER && now < e->confirmed + c->arp_reachable_time) {
-            ln_timer_arm(sim_of(n), &e->timer, e->confirmed + c->arp_reachable_time);
-            return;
-        }
-        set_state(e, LN_ARP_STALE);
-        return;
-    case LN_ARP_DELAY:
-        if (e->confirmed != LN_NEVER && now <= e->confirmed + c->arp_delay_first_probe) {
-            set_state(e, LN_ARP_REACHABLE);
-            return;
-        }
-        set_state(e, LN_ARP_PROBE);
-        solicit(e);
-        return;
-    case LN_ARP_INCOMPLETE:
-    case LN_ARP_PROBE: {
-        uint32_t max = e->state == LN_ARP_INCOMPLETE ? c->arp_mcast_solicit : c->arp_ucast_solicit;
-        if (e->probes >= max) {
-            fail(e);
-            return;
-        }
-        solicit(e);
-        ln_timer_arm(sim_of(n), &e->timer, now + c->arp_retrans_time);
-        return;
-    }
-    default:
-        return;
-    }
-}
-
-/* neigh_update for what a message says (RFC 4861 7.2.5's table). */
-static void update(ln_nd_entry *e, const uint8_t *mac, ln_arp_state st, bool override)
-{
-    if (e->permanent) return;
-    ln_time now = ln_net_now(e->node->net);
-    ln_arp_state old = e->state;
-    if (st == LN_ARP_REACHABLE) e->confirmed = now;
-    bool mac_changed = mac && (!valid(old) || memcmp(mac, e->mac, 6) != 0);
-    if (!mac && !valid(old)) return;
-    if (valid(old) && mac_changed && !override) {
-        /* 7.2.5: a different address without override demotes a
-         * REACHABLE entry to STALE and is otherwise ignored. */
-        if (old == LN_ARP_REACHABLE) set_state(e, LN_ARP_STALE);
-        return;
-    }
-    if (valid(old) && !mac_changed && st == LN_ARP_STALE) st = old;
-    if (st != old || mac_changed) e->updated = now;
-    if (mac) memcpy(e->mac, mac, 6);
-    if (mac_changed && st != LN_ARP_REACHABLE) e->confirmed = LN_NEVER;
-    if (st != old) set_state(e, st);
-    else if (mac_changed) emit(e);
-    if (!valid(old) && valid(e->state)) flush_queue(e);
+    ln_in6 dst = e->state == LN_NUD_INCOMPLETE ? ln_in6_solicited(&e->ip6) : e->ip6;
+    ln_nd_send_ns(ifc, &src, &e->ip6, &dst);
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -441,45 +154,17 @@ static void update(ln_nd_entry *e, const uint8_t *mac, ln_arp_state st, bool ove
 void ln_nd_output(ln_node *n, ln_iface *ifc, const ln_in6 *nexthop, ln_pkt *pkt)
 {
     if (!ifc->up) {
-        ifc->st.tx_dropped++;
-        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_IFACE_DOWN);
+        ln_neigh_drop_down(n, ifc, pkt);
         return;
     }
+    /* Multicast maps to 33:33:... (RFC 2464 7): no resolution. */
     if (ln_in6_is_mcast(nexthop)) {
         uint8_t mac[6];
         ln_in6_mc_mac(nexthop, mac);
         ln_eth_output(ifc, pkt, mac, LN_ETHERTYPE_IPV6);
         return;
     }
-    ln_nd_entry *e = find(tbl(n), ifc, nexthop);
-    if (!e) e = create(n, ifc, nexthop);
-    if (!e) {
-        ln_net_drop(n->net, n, ifc, pkt, LN_LAYER_L3, LN_DROP_NEIGH_OVERFLOW);
-        return;
-    }
-    switch (e->state) {
-    case LN_ARP_REACHABLE:
-    case LN_ARP_STALE:
-    case LN_ARP_DELAY:
-    case LN_ARP_PROBE:
-        xmit(e, pkt);
-        return;
-    case LN_ARP_INCOMPLETE:
-        e->used = ln_net_now(n->net);
-        enqueue(e, pkt);
-        return;
-    case LN_ARP_NONE:
-    case LN_ARP_FAILED:
-        e->used = ln_net_now(n->net);
-        set_state(e, LN_ARP_INCOMPLETE);
-        enqueue(e, pkt);
-        if (n->cfg.arp_mcast_solicit == 0) {
-            fail(e);
-            return;
-        }
-        solicit(e);
-        return;
-    }
+    ln_neigh_send(tbl(n), ifc, ifc->index, nexthop->b, pkt);
 }
 
 /* ---- input -------------------------------------------------------------- */
@@ -529,9 +214,8 @@ static void ns_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt, const ln_in6 *src, 
     }
     if (has_ll) {
         /* 7.2.3: the sender will talk to us; learn it as STALE. */
-        ln_nd_entry *e = find(tbl(n), ifc, src);
-        if (!e) e = create(n, ifc, src);
-        if (e) update(e, mac, LN_ARP_STALE, true);
+        ln_neigh *e = ln_neigh_lookup_create(tbl(n), ifc, src, false);
+        if (e) ln_neigh_update(e, mac, LN_NUD_STALE, LN_NEIGH_OVERRIDE);
     }
     send_na(ifc, &target, src, true);
 }
@@ -559,22 +243,26 @@ static void na_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt, const ln_in6 *dst)
         else LN_TRACE(n->net, LN_TR_ARP, n->name, "%s: another node advertises our address", ifc->name);
         return;
     }
-    ln_nd_entry *e = find(tbl(n), ifc, &target);
+    ln_neigh *e = ln_neigh_lookup(tbl(n), ifc, &target);
     if (!e) return;               /* 7.2.5: no entry, nothing to do */
-    if (e->state == LN_ARP_INCOMPLETE) {
+    bool router = flags & LN_ND_NA_ROUTER;
+    ln_nud_state st = solicited ? LN_NUD_REACHABLE : LN_NUD_STALE;
+    if (e->state == LN_NUD_INCOMPLETE) {
         if (!has_ll) return;
-        e->router = flags & LN_ND_NA_ROUTER;
-        update(e, mac, solicited ? LN_ARP_REACHABLE : LN_ARP_STALE, true);
+        e->router = router;
+        ln_neigh_update(e, mac, st, LN_NEIGH_OVERRIDE);
         return;
     }
-    e->router = flags & LN_ND_NA_ROUTER;
+    e->router = router;
+    /* 7.2.5: without the override flag a different address only demotes
+     * a REACHABLE entry to STALE (Linux's NEIGH_UPDATE_F_WEAK_OVERRIDE). */
     bool override = flags & LN_ND_NA_OVERRIDE;
     bool same = !has_ll || memcmp(mac, e->mac, 6) == 0;
     if (!override && !same) {
-        update(e, mac, LN_ARP_STALE, false);
+        ln_neigh_update(e, mac, LN_NUD_STALE, LN_NEIGH_WEAK_OVERRIDE);
         return;
     }
-    update(e, has_ll ? mac : NULL, solicited ? LN_ARP_REACHABLE : LN_ARP_STALE, true);
+    ln_neigh_update(e, has_ll ? mac : NULL, st, LN_NEIGH_OVERRIDE);
 }
 
 void ln_nd_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt, const ln_in6 *src, const ln_in6 *dst)
@@ -598,21 +286,20 @@ void ln_nd_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt, const ln_in6 *src, cons
 
 void ln_nd_learn(ln_node *n, ln_iface *ifc, const ln_in6 *ip, const uint8_t mac[6], bool router)
 {
-    ln_nd_entry *e = find(tbl(n), ifc, ip);
-    if (!e) e = create(n, ifc, ip);
+    ln_neigh *e = ln_neigh_lookup_create(tbl(n), ifc, ip, false);
     if (!e) return;
     e->router = router;
-    update(e, mac, LN_ARP_STALE, true);
+    ln_neigh_update(e, mac, LN_NUD_STALE, LN_NEIGH_OVERRIDE);
 }
 
 /* ---- API ------------------------------------------------------------------ */
 
-ln_nd_entry *ln_nd_lookup(ln_node *n, const ln_iface *ifc, const ln_in6 *ip)
+ln_neigh *ln_nd_lookup(ln_node *n, const ln_iface *ifc, const ln_in6 *ip)
 {
     if (!n->ip6) return NULL;
-    if (ifc) return find(tbl(n), ifc, ip);
+    if (ifc) return ln_neigh_lookup(tbl(n), ifc, ip);
     for (uint32_t i = 0; i < n->n_ifaces; i++) {
-        ln_nd_entry *e = find(tbl(n), n->ifaces[i], ip);
+        ln_neigh *e = ln_neigh_lookup(tbl(n), n->ifaces[i], ip);
         if (e) return e;
     }
     return NULL;
@@ -620,55 +307,17 @@ ln_nd_entry *ln_nd_lookup(ln_node *n, const ln_iface *ifc, const ln_in6 *ip)
 
 void ln_nd_confirm(ln_node *n, const ln_iface *ifc, const ln_in6 *ip)
 {
-    ln_nd_entry *e = ln_nd_lookup(n, ifc, ip);
-    if (e && valid(e->state)) e->confirmed = ln_net_now(n->net);
+    ln_neigh_confirm(ln_nd_lookup(n, ifc, ip));
 }
 
 void ln_nd_flush(ln_node *n, const ln_iface *ifc)
 {
-    if (!n->ip6) return;
-    ln_nd_table *t = tbl(n);
-    for (uint32_t i = 0; i < t->n_buckets; i++) {
-        for (ln_nd_entry *e = t->buckets[i], *next; e; e = next) {
-            next = e->next;
-            if (!ifc || e->iface == ifc) delete_entry(n, e);
-        }
-    }
+    if (n->ip6) ln_neigh_flush(tbl(n), ifc);
 }
 
-void ln_nd_foreach(ln_node *n, void (*fn)(const ln_nd_entry *e, void *arg), void *arg)
+/* By interface and address, never by bucket: a listing must not depend on
+ * the table's size. */
+void ln_nd_foreach(ln_node *n, void (*fn)(const ln_neigh *e, void *arg), void *arg)
 {
-    if (!n->ip6) return;
-    ln_nd_table *t = tbl(n);
-    /* By interface and address, never by bucket: a listing must not
-     * depend on the table's size. */
-    ln_nd_entry **v = malloc((size_t)(t->n ? t->n : 1) * sizeof *v);
-    if (!v) return;
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < t->n_buckets; i++)
-        for (ln_nd_entry *e = t->buckets[i]; e; e = e->next) v[k++] = e;
-    for (uint32_t i = 1; i < k; i++) {
-        ln_nd_entry *x = v[i];
-        uint32_t j = i;
-        while (j > 0 && (v[j - 1]->iface->index > x->iface->index ||
-                         (v[j - 1]->iface->index == x->iface->index && memcmp(v[j - 1]->ip.b, x->ip.b, 16) > 0))) {
-            v[j] = v[j - 1];
-            j--;
-        }
-        v[j] = x;
-    }
-    for (uint32_t i = 0; i < k; i++) fn(v[i], arg);
-    free(v);
-}
-
-void ln_nd_destroy(ln_nd_table *t)
-{
-    for (uint32_t i = 0; i < t->n_buckets; i++) {
-        for (ln_nd_entry *e = t->buckets[i], *next; e; e = next) {
-            next = e->next;
-            destroy(e, false);
-        }
-    }
-    free(t->buckets);
-    ln_nd_init(t);
+    if (n->ip6) ln_neigh_foreach_sorted(tbl(n), fn, arg);
 }

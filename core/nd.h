@@ -1,31 +1,20 @@
-/* nd.h - IPv6 neighbour discovery (RFC 4861): the neighbour cache and
- * neighbour solicitation/advertisement (nd.c).
+/* nd.h - IPv6 neighbour discovery (RFC 4861): neighbour solicitation and
+ * advertisement as IPv6's family of the neighbour table (neigh.h).
  *
- * The cache has the states of Linux's neighbour subsystem, like ARP's
- * (arp.h), with RFC 4861 7.3.2's names:
- *   INCOMPLETE: NS sent to the solicited-node group, packets queued; after
- *               mcast_solicit (3) unanswered ones, one per retrans_time
- *               (1 s), FAILED: queued packets dropped, their senders told
- *               "address unreachable" (ICMPv6 1/3).
- *   REACHABLE:  confirmed by a solicited advertisement; reachable_time (30 s).
- *   STALE:      learnt from an unsolicited message, or REACHABLE aged;
- *               the first packet sent starts DELAY.
- *   DELAY:      delay_first_probe_time (5 s) for an upper-layer
- *               confirmation, then PROBE.
- *   PROBE:      unicast NS to the cached address; ucast_solicit (3)
- *               misses make it FAILED.
- * The timers are the node's ARP settings: Linux's nd_tbl has the same
- * defaults as arp_tbl (net.ipv6.neigh.default.*).  The table is bounded
- * by gc_thresh3 like ARP's; entries below gc_thresh1 stay for ever, as
- * on Linux (no periodic gc of a small table); past it, STALE and FAILED
- * entries are collected only when a new one needs the room (gc_thresh3),
- * oldest first, down to gc_thresh2. */
+ * The table is the node's ip6->nd, with the states of Linux's neighbour
+ * subsystem (RFC 4861 7.3.2's names) and the node's ARP timers and
+ * thresholds: Linux's nd_tbl has arp_tbl's defaults
+ * (net.ipv6.neigh.default.*).  What is ND's own: the NS to the
+ * solicited-node group while INCOMPLETE and unicast while PROBE, the
+ * NA's router/solicited/override flags and RFC 4861 7.2.5's rules for
+ * them, DAD (with ip6_addr.c), and "address unreachable" (ICMPv6 1/3)
+ * to the senders of packets left queued when resolution fails. */
 #ifndef LN_ND_H
 #define LN_ND_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "arp.h"
+#include "neigh.h"
 #include "in6.h"
 #include "pkt.h"
 #include "sim.h"
@@ -33,30 +22,8 @@
 struct ln_node;
 struct ln_iface;
 
-/* The states are ARP's (ln_arp_state, ln_arp_state_name). */
-typedef struct ln_nd_entry {
-    struct ln_nd_entry *next;     /* hash chain */
-    struct ln_node *node;
-    struct ln_iface *iface;
-    ln_in6 ip;
-    uint8_t mac[6];
-    ln_arp_state state;
-    bool router;                  /* its advertisements carry the R flag */
-    bool permanent;
-    uint32_t probes;
-    ln_time confirmed, updated, used;
-    ln_timer timer;
-    ln_pkt *q_head, *q_tail;      /* waiting packets (data at the IPv6 header) */
-    uint32_t q_len;
-} ln_nd_entry;
-
-typedef struct ln_nd_table {
-    ln_nd_entry **buckets;
-    uint32_t n_buckets, n;
-} ln_nd_table;
-
-void ln_nd_init(ln_nd_table *t);
-void ln_nd_destroy(ln_nd_table *t);
+void ln_nd_init(struct ln_node *n, ln_neigh_table *t);
+void ln_nd_destroy(ln_neigh_table *t);
 
 /* Send an IPv6 packet (data at its header) to `nexthop` through ifc,
  * resolving it first (multicast maps to 33:33:...).  Consumes pkt. */
@@ -76,11 +43,12 @@ void ln_nd_send_ns(struct ln_iface *ifc, const ln_in6 *src, const ln_in6 *target
 void ln_nd_learn(struct ln_node *n, struct ln_iface *ifc, const ln_in6 *ip, const uint8_t mac[6],
                  bool router);
 
-ln_nd_entry *ln_nd_lookup(struct ln_node *n, const struct ln_iface *ifc, const ln_in6 *ip);
+/* Its address is e->ip6. */
+ln_neigh *ln_nd_lookup(struct ln_node *n, const struct ln_iface *ifc, const ln_in6 *ip);
 void ln_nd_confirm(struct ln_node *n, const struct ln_iface *ifc, const ln_in6 *ip);
 void ln_nd_flush(struct ln_node *n, const struct ln_iface *ifc);   /* NULL: all */
 /* Visit the entries in a fixed order (for `ip -6 neigh`-style listings). */
-void ln_nd_foreach(struct ln_node *n, void (*fn)(const ln_nd_entry *e, void *arg), void *arg);
+void ln_nd_foreach(struct ln_node *n, void (*fn)(const ln_neigh *e, void *arg), void *arg);
 
 /* Parse the options of an ND message (RFC 4861 4.6): false when one has
  * length 0 or runs past the end (7.1.1, 7.1.2: the message is invalid).

@@ -121,7 +121,7 @@ ln_node *ln_node_new(ln_net *net, const char *name, bool forwarding, char *err, 
     ln_rng_derive(&n->rng, net->seed, label);
     ln_node_cfg_default(&n->cfg);
     ln_rtable_init(&n->routes);
-    ln_arp_init(&n->arp);
+    ln_arp_init(n);
     /* Linux starts IP IDs at a random value; seeded, so still repeatable. */
     n->ip_id = (uint16_t)ln_rng_next(&n->rng);
     ln_icmp_attach(n);
@@ -143,7 +143,7 @@ void ln_node_free(ln_node *n)
     ln_tcp_detach(n);
     ln_udp_detach(n);
     while (n->icmp_socks) ln_icmp_sock_close(n->icmp_socks);
-    ln_arp_destroy(&n->arp);
+    ln_arp_destroy(n);
     ln_reasm_free(n);
     ln_ip6_free(n);
     ln_rtable_destroy(&n->routes);

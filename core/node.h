@@ -113,7 +113,7 @@ typedef struct ln_node {
     ln_rng rng;                   /* "node:<name>" */
     ln_node_cfg cfg;
     ln_rtable routes;
-    ln_arp_table arp;
+    ln_neigh_table arp;
     struct ln_reasm *reasm;       /* reassembly queues, owned by ip_frag.c */
     uint16_t ip_id;               /* next IP identification */
     uint8_t proto_slot[256];      /* IP protocol -> 1 + index in proto_fn; 0: none.

@@ -772,6 +772,7 @@ static void ipv6(dctx *d, const uint8_t *p, uint32_t len, uint32_t *used)
             if (fo & (LN_FRAG6_OFFMASK | LN_FRAG6_MF)) whole = false;
         } else {
             seti(L, "len", e[1]);
+            autofield(L, "len");      /* derived from the data: rebuilt with it */
             if (nh == LN_IPPROTO_ROUTING) {
                 seti(L, "routing_type", e[2]);
                 seti(L, "segleft", e[3]);

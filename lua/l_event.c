@@ -225,7 +225,7 @@ static void push_event(lua_State *L, const ln_event *ev)
     }
     lua_pushinteger(L, (lua_Integer)ev->value);
     lua_setfield(L, -2, "value");
-    if (ev->type == LN_EV_ARP) set_str(L, "state", ln_arp_state_name((ln_arp_state)ev->value));
+    if (ev->type == LN_EV_ARP) set_str(L, "state", ln_nud_state_name((ln_nud_state)ev->value));
     if (ev->type == LN_EV_LINK) {
         lua_pushboolean(L, ev->value != 0);
         lua_setfield(L, -2, "up");

@@ -9,7 +9,10 @@
 
 #include "arp.h"
 #include "igmp.h"
+#include "addr.h"
 #include "ip.h"
+#include "ip6.h"
+#include "nd.h"
 #include "net.h"
 #include "node.h"
 #include "route.h"
@@ -160,6 +163,60 @@ static bool peek_ip(lua_State *L, int t, const char *layer, const char *k, uint3
     return ok;
 }
 
+/* The same for IPv6: the route's interface and next hop (link-local and
+ * multicast destinations go out of the interface given, else the first). */
+static bool route6_to(ln_node *nd, const ln_in6 *dst, ln_iface *want, ln_iface **ifc, ln_in6 *nexthop)
+{
+    ln_iface *i = ln_ip6_route(nd, dst, want, nexthop);
+    if (i) {
+        *ifc = i;
+        return true;
+    }
+    if (want) {
+        *ifc = want;
+        *nexthop = *dst;
+        return true;
+    }
+    return false;
+}
+
+static bool peek_ip6(lua_State *L, int t, ln_in6 *a)
+{
+    bool ok = false;
+    if (lua_getfield(L, t, "ipv6") == LUA_TTABLE && lua_getfield(L, -1, "dst") == LUA_TSTRING) {
+        uint8_t plen;
+        char err[8];
+        ok = ln_ip6_parse(lua_tostring(L, -1), a, &plen, err, sizeof err) == 0 && plen == LN_NO_ADDR;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return ok;
+}
+
+/* Defaults from the host for an IPv6 packet out of ifc towards dst: its
+ * source address, and the next hop's MAC from the neighbour cache. */
+static void defaults6(ln_node *nd, ln_iface *ifc, bool routed, const ln_in6 *dst, const ln_in6 *nexthop,
+                      lnl_pkt_defaults *def, char *why, size_t whylen)
+{
+    def->have_src_ip6 = ln_ip6_src_select(nd, ifc, dst, &def->src_ip6);
+    const ln_neigh *e = routed ? ln_nd_lookup(nd, ifc, nexthop) : NULL;
+    char a[LN_IN6_FMTLEN];
+    if (routed && ln_in6_is_mcast(nexthop)) {
+        def->have_dst_mac = true;        /* 33:33 and the group's low 32 bits (RFC 2464 7) */
+        ln_in6_mc_mac(nexthop, def->dst_mac);
+    } else if (e && ln_nud_valid(e->state)) {
+        def->have_dst_mac = true;
+        memcpy(def->dst_mac, e->mac, 6);
+    } else if (routed) {
+        snprintf(why, whylen, "%s has no neighbour entry for the next hop %s on %s; give eth.dst, or leave "
+                 "eth out and %s resolves it", nd->name, ln_ip6_fmt(nexthop, a), ifc->name, nd->name);
+        def->why_no_dst_mac = why;
+    } else {
+        snprintf(why, whylen, "%s has no route to %s", nd->name, ln_ip6_fmt(dst, a));
+        def->why_no_dst_mac = why;
+    }
+}
+
 static int node_inject(lua_State *L)
 {
     static const char F[] = "node:inject";
@@ -175,19 +232,26 @@ static int node_inject(lua_State *L)
     if (lua_type(L, 2) == LUA_TTABLE) {
         /* Fill what the table leaves out from what the host knows. */
         lnl_pkt_defaults def = {0};
-        char why[160] = "";
-        if (peek_ip(L, 2, "ip", "dst", &dst) || peek_ip(L, 2, "arp", "dst_proto_ipv4", &dst))
+        char why[200] = "";
+        ln_in6 dst6, nh6;
+        bool v6 = peek_ip6(L, 2, &dst6);
+        if (v6) routed = route6_to(nd, &dst6, want, &ifc, &nh6);
+        else if (peek_ip(L, 2, "ip", "dst", &dst) || peek_ip(L, 2, "arp", "dst_proto_ipv4", &dst))
             routed = route_to(nd, dst, want, &ifc, &nexthop);
         if (!ifc && nd->n_ifaces) ifc = nd->ifaces[0];
-        if (ifc) {
+        if (ifc && v6) {
+            def.have_src_mac = true;
+            memcpy(def.src_mac, ifc->mac, 6);
+            defaults6(nd, ifc, routed, &dst6, &nh6, &def, why, sizeof why);
+        } else if (ifc) {
             def.have_src_mac = true;
             memcpy(def.src_mac, ifc->mac, 6);
             if (ifc->plen != LN_NO_ADDR) def.have_src_ip = true, def.src_ip = ifc->addr;
-            ln_arp_entry *e = routed ? ln_arp_lookup(nd, ifc, nexthop) : NULL;
+            ln_neigh *e = routed ? ln_arp_lookup(nd, ifc, nexthop) : NULL;
             if (routed && ln_ip_is_mcast(nexthop)) {
                 def.have_dst_mac = true;          /* no ARP for a group: RFC 1112 6.4 */
                 ln_mc_mac(nexthop, def.dst_mac);
-            } else if (e && e->state != LN_ARP_INCOMPLETE && e->state != LN_ARP_FAILED && e->state != LN_ARP_NONE) {
+            } else if (e && ln_nud_valid(e->state)) {
                 def.have_dst_mac = true;
                 memcpy(def.dst_mac, e->mac, 6);
             } else {
@@ -204,9 +268,26 @@ static int node_inject(lua_State *L)
     uint32_t len;
     lnl_at at;
     const uint8_t *b = lnl_packet_arg(L, 2, F, &len, &at);
-    if (at == LNL_AT_IP) {
+    bool ip6 = false;
+    ln_in6 dst6, nh6;
+    if (at == LNL_AT_IP && len >= 1 && (b[0] >> 4) == 6) {
+        if (len < LN_IP6_HLEN)
+            luaL_error(L, "%s: an IPv6 packet needs its 40-byte header (build it with eth to send anything)", F);
+        if (!nd->ip6)
+            luaL_error(L, "%s: %s has IPv6 off, so nothing resolves an IPv6 next hop (give it an address with "
+                       "addr6, or build the packet with eth)", F, nd->name);
+        ip6 = true;
+        memcpy(dst6.b, b + LN_IP6_DST, 16);
+        ifc = want;
+        if (!route6_to(nd, &dst6, want, &ifc, &nh6)) {
+            lua_pushnil(L);
+            lua_pushliteral(L, "unreachable");
+            return 2;
+        }
+    } else if (at == LNL_AT_IP) {
         if (len < LN_IP_HLEN || (b[0] >> 4) != 4)
-            luaL_error(L, "%s: an IP packet needs its 20-byte IPv4 header (build it with eth to send anything)", F);
+            luaL_error(L, "%s: an IP packet needs its 20-byte IPv4 or 40-byte IPv6 header (build it with eth to "
+                       "send anything)", F);
         dst = ln_get32(b + LN_IP_DST);
         ifc = want;
         if (!route_to(nd, dst, want, &ifc, &nexthop)) {
@@ -219,6 +300,10 @@ static int node_inject(lua_State *L)
          * routes to, else the first. */
         if (len >= LN_ETH_HLEN + LN_IP_HLEN && ln_get16(b + LN_ETH_TYPE) == LN_ETHERTYPE_IPV4)
             route_to(nd, ln_get32(b + LN_ETH_HLEN + LN_IP_DST), NULL, &ifc, &nexthop);
+        else if (len >= LN_ETH_HLEN + LN_IP6_HLEN && ln_get16(b + LN_ETH_TYPE) == LN_ETHERTYPE_IPV6) {
+            memcpy(dst6.b, b + LN_ETH_HLEN + LN_IP6_DST, 16);
+            route6_to(nd, &dst6, NULL, &ifc, &nh6);
+        }
         if (!ifc && nd->n_ifaces) ifc = nd->ifaces[0];
         if (!ifc) luaL_error(L, "%s: %s has no interface", F, nd->name);
     }
@@ -226,7 +311,8 @@ static int node_inject(lua_State *L)
     ln_pkt *p = ln_net_pkt(h->n->net, len);
     if (!p) luaL_error(L, "%s: out of packet buffers", F);
     memcpy(p->data, b, len);
-    if (at == LNL_AT_IP) ln_arp_output(nd, ifc, nexthop, p);
+    if (ip6) ln_nd_output(nd, ifc, &nh6, p);
+    else if (at == LNL_AT_IP) ln_arp_output(nd, ifc, nexthop, p);
     else ln_iface_xmit(ifc, p);
     lua_pushboolean(L, 1);
     return 1;

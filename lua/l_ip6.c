@@ -360,20 +360,20 @@ static int node_ip6(lua_State *L)
     return 1;
 }
 
-static void neigh_visit(const ln_nd_entry *e, void *arg)
+static void neigh_visit(const ln_neigh *e, void *arg)
 {
     lua_State *L = arg;
     char b[18];
     lua_createtable(L, 0, 5);
-    push_in6(L, &e->ip);
+    push_in6(L, &e->ip6);
     lua_setfield(L, -2, "ip");
-    if (e->state != LN_ARP_INCOMPLETE && e->state != LN_ARP_FAILED) {
+    if (e->state != LN_NUD_INCOMPLETE && e->state != LN_NUD_FAILED) {
         lua_pushstring(L, ln_mac_fmt(e->mac, b));
         lua_setfield(L, -2, "mac");
     }
     lua_pushstring(L, e->iface->name);
     lua_setfield(L, -2, "dev");
-    lua_pushstring(L, ln_arp_state_name(e->state));
+    lua_pushstring(L, ln_nud_state_name(e->state));
     lua_setfield(L, -2, "state");
     lua_pushboolean(L, e->router);
     lua_setfield(L, -2, "router");

@@ -381,14 +381,14 @@ static int node_lookup(lua_State *L)
 
 /* ---- neighbours -------------------------------------------------------- */
 
-static void arp_visit(const ln_arp_entry *e, void *arg)
+static void arp_visit(const ln_neigh *e, void *arg)
 {
     lua_State *L = arg;
     char b[18];
     lua_createtable(L, 0, 5);
     lua_pushstring(L, ln_ip_fmt(e->ip, b));
     lua_setfield(L, -2, "ip");
-    if (e->state != LN_ARP_INCOMPLETE && e->state != LN_ARP_FAILED) {
+    if (e->state != LN_NUD_INCOMPLETE && e->state != LN_NUD_FAILED) {
         lua_pushstring(L, ln_mac_fmt(e->mac, b));
         lua_setfield(L, -2, "mac");
     }
@@ -396,7 +396,7 @@ static void arp_visit(const ln_arp_entry *e, void *arg)
         lua_pushstring(L, e->iface->name);
         lua_setfield(L, -2, "dev");
     }
-    lua_pushstring(L, e->permanent ? "PERMANENT" : ln_arp_state_name(e->state));
+    lua_pushstring(L, e->permanent ? "PERMANENT" : ln_nud_state_name(e->state));
     lua_setfield(L, -2, "state");
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
 }

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr.h"
 #include "csum.h"
+#include "ip6.h"
 #include "node.h"
 #include "wire.h"
 #include "lunet.h"
@@ -36,8 +38,8 @@ typedef struct bctx {
     uint32_t len;
 } bctx;
 
-static const char *const top_fields[] = {"eth", "arp", "ip", "icmp", "igmp", "udp", "tcp", "payload",
-                                         "trailer", "layers", "malformed", NULL};
+static const char *const top_fields[] = {"eth", "arp", "ip", "ipv6", "icmp", "icmpv6", "igmp", "udp", "tcp",
+                                         "payload", "trailer", "layers", "malformed", NULL};
 static const char *const eth_fields[] = {"dst", "src", "type", "padding", NULL};
 static const char *const arp_fields[] = {"hw_type", "proto_type", "hw_size", "proto_size", "opcode",
                                          "src_hw_mac", "src_proto_ipv4", "dst_hw_mac",
@@ -57,6 +59,17 @@ static const char *const icmp_fields[] = {"type", "code", "checksum", "checksum_
 static const char *const igmp_fields[] = {"version", "type", "max_resp", "code", "checksum",
                                           "checksum_status", "maddr", "s", "qrv", "qqic", "num_src",
                                           "sources", "reserved", "num_grp_recs", "records", NULL};
+static const char *const ipv6_fields[] = {"version", "tclass", "flow", "plen", "nxt", "hlim", "src", "dst",
+                                          "ext", NULL};
+static const char *const ext_fields[] = {"type", "nxt", "len", "data", "routing_type", "segleft", "offset",
+                                         "more", "id", NULL};
+static const char *const icmpv6_fields[] = {"type", "code", "checksum", "checksum_status", "ident", "seq",
+                                            "mtu", "pointer", "unused", "cur_hop_limit", "flag_m", "flag_o",
+                                            "flag_r", "flag_s", "router_lifetime", "reachable_time",
+                                            "retrans_timer", "target", "options", "quote", NULL};
+static const char *const ndopt_fields[] = {"type", "length", "name", "lladdr", "mtu", "prefix_len", "onlink",
+                                           "auto", "valid_lifetime", "preferred_lifetime", "prefix", "data",
+                                           NULL};
 static const char *const igmp_rec_fields[] = {"record_type", "aux_data_len", "num_src", "maddr",
                                               "sources", "aux_data", NULL};
 
@@ -653,12 +666,250 @@ static void build_arp(bctx *c, int t, const uint8_t *eth_src)
     ln_put32(h + LN_ARP_TPA, a);
 }
 
+/* ---- IPv6 (RFC 8200) and ICMPv6 (RFC 4443, RFC 4861) ------------------------- */
+
+static bool fip6(bctx *c, int t, const char *layer, const char *k, ln_in6 *a)
+{
+    lua_State *L = c->L;
+    int ty = rawfield(L, t, k);
+    if (ty == LUA_TNIL) { lua_pop(L, 1); return false; }
+    uint8_t plen;
+    char err[160];
+    const char *s = lua_tostring(L, -1);
+    if (ty != LUA_TSTRING || ln_ip6_parse(s, a, &plen, err, sizeof err) != 0 || plen != LN_NO_ADDR)
+        luaL_error(L, "%s: %s.%s must be an IPv6 address like \"2001:db8::1\", got %s", c->fname, layer, k,
+                   ty == LUA_TSTRING ? lua_pushfstring(L, "\"%s\"", s) : luaL_typename(L, -1));
+    lua_pop(L, 1);
+    return true;
+}
+
+/* Every key of the table at t is one of names[] (a field of another
+ * message type is an error rather than a value silently left out). */
+static void only(bctx *c, int t, const char *layer, const char *what, const char *const names[])
+{
+    lua_State *L = c->L;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        const char *k = lua_tostring(L, -1);     /* a string: known() let it through */
+        bool ok = false;
+        for (int i = 0; names[i] && !ok; i++) ok = strcmp(k, names[i]) == 0;
+        if (ok) continue;
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        for (int i = 0; names[i]; i++) {
+            if (strcmp(names[i], "checksum_status") == 0 || strcmp(names[i], "quote") == 0) continue;
+            if (luaL_bufflen(&b)) luaL_addstring(&b, ", ");
+            luaL_addstring(&b, names[i]);
+        }
+        luaL_pushresult(&b);
+        luaL_error(L, "%s: %s.%s is not a field of %s (its fields: %s)", c->fname, layer, k, what,
+                   lua_tostring(L, -1));
+    }
+}
+
+/* ND options (RFC 4861 4.6), named as dissect names them. */
+static const struct { const char *name; uint8_t type; } nd_opt_names[] = {
+    {"src_lladdr", LN_ND_OPT_SLLA}, {"target_lladdr", LN_ND_OPT_TLLA}, {"prefix", LN_ND_OPT_PREFIX},
+    {"mtu", LN_ND_OPT_MTU},
+};
+
+static const char *const ndopt_lladdr_fields[] = {"type", "length", "name", "lladdr", NULL};
+static const char *const ndopt_prefix_fields[] = {"type", "length", "name", "prefix_len", "onlink", "auto",
+                                                  "valid_lifetime", "preferred_lifetime", "prefix", NULL};
+static const char *const ndopt_mtu_fields[] = {"type", "length", "name", "mtu", NULL};
+static const char *const ndopt_other_fields[] = {"type", "length", "name", "data", NULL};
+
+/* One option from the table at t, appended. */
+static void nd_option(bctx *c, int t, const char *where)
+{
+    lua_State *L = c->L;
+    known(c, t, where, ndopt_fields);
+    lua_Integer type = -1, v;
+    bool have_type = fint(c, t, where, "type", 0, 255, &type, false);
+    if (rawfield(L, t, "name") == LUA_TSTRING) {
+        const char *s = lua_tostring(L, -1);
+        lua_Integer by_name = -1;
+        for (size_t i = 0; i < sizeof nd_opt_names / sizeof nd_opt_names[0]; i++)
+            if (strcmp(s, nd_opt_names[i].name) == 0) by_name = nd_opt_names[i].type;
+        if (by_name < 0 && !(strcmp(s, "unknown") == 0 && have_type))
+            luaL_error(L, "%s: %s.name \"%s\" unknown (src_lladdr, target_lladdr, prefix, mtu; or give type)",
+                       c->fname, where, s);
+        if (by_name >= 0 && have_type && type != by_name)
+            luaL_error(L, "%s: %s.name \"%s\" is type %I, but type is %I", c->fname, where, s, by_name, type);
+        if (by_name >= 0) type = by_name;
+    } else if (lua_type(L, -1) != LUA_TNIL) {
+        luaL_error(L, "%s: %s.name must be a string, got %s", c->fname, where, luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);
+    if (type < 0) luaL_error(L, "%s: %s needs a type or a name (src_lladdr, target_lladdr, prefix, mtu)",
+                             c->fname, where);
+    uint32_t start = c->len;
+    if (type == LN_ND_OPT_SLLA || type == LN_ND_OPT_TLLA) {
+        only(c, t, where, "a link-layer address option", ndopt_lladdr_fields);
+        uint8_t *o = room(c, 8);
+        if (!fmac(c, t, where, "lladdr", o + 2)) luaL_error(L, "%s: %s.lladdr missing", c->fname, where);
+    } else if (type == LN_ND_OPT_PREFIX) {
+        only(c, t, where, "a prefix information option", ndopt_prefix_fields);
+        uint8_t *o = room(c, 32);
+        /* /64, on-link and autonomous, Linux radvd's lifetimes: 30 days and 7 (RFC 4861 6.2.1). */
+        o[2] = (uint8_t)fint_or(c, t, where, "prefix_len", 0, 128, 64);
+        int ty = rawfield(L, t, "onlink");
+        bool onlink = ty == LUA_TNIL || lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        ty = rawfield(L, t, "auto");
+        bool autoconf = ty == LUA_TNIL || lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        fbool(c, t, where, "onlink");
+        fbool(c, t, where, "auto");
+        o[3] = (uint8_t)((onlink ? LN_ND_PI_ONLINK : 0) | (autoconf ? LN_ND_PI_AUTO : 0));
+        ln_put32(o + 4, (uint32_t)fint_or(c, t, where, "valid_lifetime", 0, UINT32_MAX, 2592000));
+        ln_put32(o + 8, (uint32_t)fint_or(c, t, where, "preferred_lifetime", 0, UINT32_MAX, 604800));
+        ln_in6 p;
+        if (!fip6(c, t, where, "prefix", &p)) luaL_error(L, "%s: %s.prefix missing", c->fname, where);
+        memcpy(c->b + start + 16, p.b, 16);
+    } else if (type == LN_ND_OPT_MTU) {
+        only(c, t, where, "an MTU option", ndopt_mtu_fields);
+        uint8_t *o = room(c, 8);
+        if (!fint(c, t, where, "mtu", 0, UINT32_MAX, &v, false)) luaL_error(L, "%s: %s.mtu missing", c->fname, where);
+        ln_put32(o + 4, (uint32_t)v);
+    } else {
+        only(c, t, where, "an option of this type", ndopt_other_fields);
+        size_t dl = 0;
+        const char *d = fbytes(c, t, where, "data", &dl);
+        if (dl > 255 * 8 - 2) luaL_error(L, "%s: %s.data: %d bytes (an option holds 2038)", c->fname, where, (int)dl);
+        uint32_t total = ((uint32_t)dl + 2 + 7) & ~7u;      /* zero-padded to 8 bytes */
+        uint8_t *o = room(c, total);
+        if (dl) memcpy(o + 2, d, dl);
+    }
+    uint8_t *o = c->b + start;
+    o[0] = (uint8_t)type;
+    /* length may lie (0 is the malformed option of RFC 4861 4.6). */
+    o[1] = (uint8_t)fint_or(c, t, where, "length", 0, 255, (c->len - start) / 8);
+}
+
+static void nd_options_build(bctx *c, int t)
+{
+    lua_State *L = c->L;
+    int ty = rawfield(L, t, "options");
+    if (ty == LUA_TTABLE) {
+        int ol = lua_absindex(L, -1);
+        lua_Integer cnt = (lua_Integer)lua_rawlen(L, ol);
+        for (lua_Integer i = 1; i <= cnt; i++) {
+            char where[40];
+            snprintf(where, sizeof where, "icmpv6.options[%lld]", (long long)i);
+            if (lua_rawgeti(L, ol, i) != LUA_TTABLE)
+                luaL_error(L, "%s: %s must be a table like {name=\"src_lladdr\", lladdr=...}, got %s",
+                           c->fname, where, luaL_typename(L, -1));
+            nd_option(c, lua_absindex(L, -1), where);
+            lua_pop(L, 1);
+        }
+    } else if (ty != LUA_TNIL) {
+        luaL_error(L, "%s: icmpv6.options must be a list of options, got %s", c->fname, luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);
+}
+
+/* The fields of each ICMPv6 message: one of another message is an error. */
+#define ICMP6_COMMON "type", "code", "checksum", "checksum_status"
+static const char *const icmp6_err_fields[] = {ICMP6_COMMON, "unused", "quote", NULL};
+static const char *const icmp6_ptb_fields[] = {ICMP6_COMMON, "mtu", "quote", NULL};
+static const char *const icmp6_pp_fields[] = {ICMP6_COMMON, "pointer", "quote", NULL};
+static const char *const icmp6_echo_fields[] = {ICMP6_COMMON, "ident", "seq", NULL};
+static const char *const icmp6_rs_fields[] = {ICMP6_COMMON, "unused", "options", NULL};
+static const char *const icmp6_ra_fields[] = {ICMP6_COMMON, "cur_hop_limit", "flag_m", "flag_o",
+                                              "router_lifetime", "reachable_time", "retrans_timer",
+                                              "options", NULL};
+static const char *const icmp6_ns_fields[] = {ICMP6_COMMON, "unused", "target", "options", NULL};
+static const char *const icmp6_na_fields[] = {ICMP6_COMMON, "flag_r", "flag_s", "flag_o", "target",
+                                              "options", NULL};
+static const char *const icmp6_other_fields[] = {ICMP6_COMMON, "unused", NULL};
+
+static void build_icmpv6(bctx *c, int t, uint32_t *csum_off, bool *csum_given)
+{
+    lua_State *L = c->L;
+    lua_Integer v;
+    uint32_t start = c->len;
+    uint8_t *h = room(c, LN_ICMP6_HLEN);
+    lua_Integer type = fint_or(c, t, "icmpv6", "type", 0, 255, LN_ICMP6_ECHO_REQUEST);
+    h[0] = (uint8_t)type;
+    h[1] = (uint8_t)fint_or(c, t, "icmpv6", "code", 0, 255, 0);
+    char what[64];
+    switch (type) {
+    case LN_ICMP6_DST_UNREACH: case LN_ICMP6_TIME_EXCEED:
+        only(c, t, "icmpv6", type == 1 ? "a Destination Unreachable (type 1)" : "a Time Exceeded (type 3)",
+             icmp6_err_fields);
+        ln_put32(h + 4, (uint32_t)fint_or(c, t, "icmpv6", "unused", 0, UINT32_MAX, 0));
+        break;
+    case LN_ICMP6_PKT_TOOBIG:
+        only(c, t, "icmpv6", "a Packet Too Big (type 2)", icmp6_ptb_fields);
+        if (!fint(c, t, "icmpv6", "mtu", 0, UINT32_MAX, &v, false))
+            luaL_error(L, "%s: icmpv6.mtu missing (the MTU a Packet Too Big reports)", c->fname);
+        ln_put32(h + 4, (uint32_t)v);
+        break;
+    case LN_ICMP6_PARAM_PROB:
+        only(c, t, "icmpv6", "a Parameter Problem (type 4)", icmp6_pp_fields);
+        ln_put32(h + 4, (uint32_t)fint_or(c, t, "icmpv6", "pointer", 0, UINT32_MAX, 0));
+        break;
+    case LN_ICMP6_ECHO_REQUEST: case LN_ICMP6_ECHO_REPLY:
+        only(c, t, "icmpv6", type == 128 ? "an Echo Request (type 128)" : "an Echo Reply (type 129)",
+             icmp6_echo_fields);
+        ln_put16(h + 4, (uint16_t)fint_or(c, t, "icmpv6", "ident", 0, 65535, 0));
+        ln_put16(h + 6, (uint16_t)fint_or(c, t, "icmpv6", "seq", 0, 65535, 0));
+        break;
+    case LN_ND_ROUTER_SOLICIT:
+        only(c, t, "icmpv6", "a Router Solicitation (type 133)", icmp6_rs_fields);
+        ln_put32(h + 4, (uint32_t)fint_or(c, t, "icmpv6", "unused", 0, UINT32_MAX, 0));
+        nd_options_build(c, t);
+        break;
+    case LN_ND_ROUTER_ADVERT: {
+        only(c, t, "icmpv6", "a Router Advertisement (type 134)", icmp6_ra_fields);
+        uint8_t *r = room(c, 8);
+        h = c->b + start;
+        /* Linux's defaults (radvd's too): hop limit 64, lifetime 1800 s. */
+        h[4] = (uint8_t)fint_or(c, t, "icmpv6", "cur_hop_limit", 0, 255, 64);
+        h[5] = (uint8_t)((fbool(c, t, "icmpv6", "flag_m") ? 0x80 : 0) | (fbool(c, t, "icmpv6", "flag_o") ? 0x40 : 0));
+        ln_put16(h + 6, (uint16_t)fint_or(c, t, "icmpv6", "router_lifetime", 0, 65535, 1800));
+        ln_put32(r, (uint32_t)fint_or(c, t, "icmpv6", "reachable_time", 0, UINT32_MAX, 0));
+        ln_put32(r + 4, (uint32_t)fint_or(c, t, "icmpv6", "retrans_timer", 0, UINT32_MAX, 0));
+        nd_options_build(c, t);
+        break;
+    }
+    case LN_ND_NEIGHBOR_SOLICIT: case LN_ND_NEIGHBOR_ADVERT: {
+        bool ns = type == LN_ND_NEIGHBOR_SOLICIT;
+        only(c, t, "icmpv6", ns ? "a Neighbor Solicitation (type 135)" : "a Neighbor Advertisement (type 136)",
+             ns ? icmp6_ns_fields : icmp6_na_fields);
+        uint8_t *tg = room(c, 16);
+        ln_in6 a;
+        if (!fip6(c, t, "icmpv6", "target", &a))
+            luaL_error(L, "%s: icmpv6.target missing (the address %s)", c->fname, ns ? "asked about" : "advertised");
+        memcpy(tg, a.b, 16);
+        h = c->b + start;
+        if (ns) ln_put32(h + 4, (uint32_t)fint_or(c, t, "icmpv6", "unused", 0, UINT32_MAX, 0));
+        else h[4] = (uint8_t)((fbool(c, t, "icmpv6", "flag_r") ? LN_ND_NA_ROUTER : 0) |
+                              (fbool(c, t, "icmpv6", "flag_s") ? LN_ND_NA_SOLICITED : 0) |
+                              (fbool(c, t, "icmpv6", "flag_o") ? LN_ND_NA_OVERRIDE : 0));
+        nd_options_build(c, t);
+        break;
+    }
+    default:
+        snprintf(what, sizeof what, "type %d (type, code, checksum, a word, then the payload)", (int)type);
+        only(c, t, "icmpv6", what, icmp6_other_fields);
+        ln_put32(h + 4, (uint32_t)fint_or(c, t, "icmpv6", "unused", 0, UINT32_MAX, 0));
+        break;
+    }
+    *csum_off = start + 2;
+    *csum_given = fint(c, t, "icmpv6", "checksum", 0, 65535, &v, true);
+    if (*csum_given) ln_put16(c->b + start + 2, (uint16_t)v);
+}
+
 /* ---- IPv4 -------------------------------------------------------------------- */
 
-/* The transport layers a table may hold under ip: at most one. */
-enum { L4_ICMP, L4_IGMP, L4_UDP, L4_TCP, L4_N };
-static const char *const l4_name[L4_N] = {"icmp", "igmp", "udp", "tcp"};
-static const uint8_t l4_proto[L4_N] = {LN_IPPROTO_ICMP, LN_IPPROTO_IGMP, LN_IPPROTO_UDP, LN_IPPROTO_TCP};
+/* The transport layers a table may hold under ip or ipv6: at most one. */
+enum { L4_ICMP, L4_IGMP, L4_UDP, L4_TCP, L4_ICMPV6, L4_N };
+static const char *const l4_name[L4_N] = {"icmp", "igmp", "udp", "tcp", "icmpv6"};
+static const uint8_t l4_proto[L4_N] = {LN_IPPROTO_ICMP, LN_IPPROTO_IGMP, LN_IPPROTO_UDP, LN_IPPROTO_TCP,
+                                       LN_IPPROTO_ICMPV6};
 
 /* The transport layer as built: build_ip fills in its length and checksum
  * once the payload and the addresses are known, unless the table gave them. */
@@ -700,7 +951,7 @@ static int l4_which(bctx *c, int top)
 
 static void build_l4(bctx *c, int top, l4_built *l4)
 {
-    static const char *const *names[L4_N] = {icmp_fields, igmp_fields, udp_fields, tcp_fields};
+    static const char *const *names[L4_N] = {icmp_fields, igmp_fields, udp_fields, tcp_fields, icmpv6_fields};
     l4->off = c->len;
     l4->csum_off = 0;
     l4->csum_given = l4->ulen_given = true;
@@ -710,6 +961,7 @@ static void build_l4(bctx *c, int top, l4_built *l4)
     if (l4->which == L4_ICMP) build_icmp(c, lt, &l4->csum_off, &l4->csum_given);
     else if (l4->which == L4_IGMP) build_igmp(c, lt, &l4->csum_off, &l4->csum_given);
     else if (l4->which == L4_UDP) build_udp(c, lt, &l4->csum_off, &l4->csum_given, &l4->ulen_given);
+    else if (l4->which == L4_ICMPV6) build_icmpv6(c, lt, &l4->csum_off, &l4->csum_given);
     else build_tcp(c, lt, &l4->csum_off, &l4->csum_given);
     lua_pop(c->L, 1);
 }
@@ -792,6 +1044,7 @@ static void build_ip(bctx *c, int top, int t)
     uint32_t start = c->len;
     uint32_t padded = ip_reserve(c, t);
     l4_built l4 = { .which = l4_which(c, top) };
+    if (l4.which == L4_ICMPV6) luaL_error(c->L, "%s: icmpv6 goes over ipv6, not ip (IPv4)", c->fname);
     build_l4(c, top, &l4);
     size_t pl = 0;
     const char *pay = fbytes(c, top, "", "payload", &pl);
@@ -799,6 +1052,167 @@ static void build_ip(bctx *c, int top, int t)
     uint32_t end = c->len, src, dst;
     ip_header(c, t, start, end, padded, l4.which, &src, &dst);
     l4_finish(c, &l4, end, src, dst);
+}
+
+/* ---- IPv6 datagrams -------------------------------------------------------- */
+
+/* The extension headers a table may list, by dissect's names. */
+static const struct { const char *name; uint8_t nxt; } ext_names[] = {
+    {"hopopts", LN_IPPROTO_HOPOPTS}, {"routing", LN_IPPROTO_ROUTING}, {"fragment", LN_IPPROTO_FRAGMENT},
+    {"dstopts", LN_IPPROTO_DSTOPTS},
+};
+static const char *const ext_opts_fields[] = {"type", "nxt", "len", "data", NULL};
+static const char *const ext_routing_fields[] = {"type", "nxt", "len", "data", "routing_type", "segleft", NULL};
+static const char *const ext_frag_fields[] = {"type", "nxt", "offset", "more", "id", NULL};
+
+#define EXT_MAX 8
+
+typedef struct ext_built {
+    uint8_t code;                 /* its own next-header value */
+    uint32_t off;
+    bool nxt_given;
+} ext_built;
+
+/* The extension header described by the table at t, appended. */
+static void ext_header(bctx *c, int t, const char *where, ext_built *x)
+{
+    lua_State *L = c->L;
+    known(c, t, where, ext_fields);
+    if (rawfield(L, t, "type") != LUA_TSTRING)
+        luaL_error(L, "%s: %s.type must be \"hopopts\", \"routing\", \"fragment\" or \"dstopts\", got %s",
+                   c->fname, where, luaL_typename(L, -1));
+    const char *s = lua_tostring(L, -1);
+    int code = -1;
+    for (size_t i = 0; i < sizeof ext_names / sizeof ext_names[0]; i++)
+        if (strcmp(s, ext_names[i].name) == 0) code = ext_names[i].nxt;
+    if (code < 0)
+        luaL_error(L, "%s: %s.type \"%s\" unknown (\"hopopts\", \"routing\", \"fragment\" or \"dstopts\")",
+                   c->fname, where, s);
+    lua_pop(L, 1);
+    x->code = (uint8_t)code;
+    x->off = c->len;
+    lua_Integer v;
+    if (code == LN_IPPROTO_FRAGMENT) {
+        only(c, t, where, "a fragment header", ext_frag_fields);
+        uint8_t *e = room(c, LN_FRAG6_HLEN);
+        lua_Integer off = fint_or(c, t, where, "offset", 0, LN_FRAG6_OFFMASK, 0);
+        if (off % 8) luaL_error(L, "%s: %s.offset %I is not a multiple of 8 (it counts 8-byte units)", c->fname,
+                                where, off);
+        ln_put16(e + LN_FRAG6_OFF, (uint16_t)(off | (fbool(c, t, where, "more") ? LN_FRAG6_MF : 0)));
+        ln_put32(e + LN_FRAG6_ID, (uint32_t)fint_or(c, t, where, "id", 0, UINT32_MAX, 0));
+    } else {
+        bool routing = code == LN_IPPROTO_ROUTING;
+        only(c, t, where, routing ? "a routing header" : "an options header",
+             routing ? ext_routing_fields : ext_opts_fields);
+        size_t dl = 0;
+        const char *d = fbytes(c, t, where, "data", &dl);
+        /* Without data: one PadN option filling the 8 bytes (RFC 8200
+         * 4.2), or a routing header of type 0 with nothing left to visit. */
+        static const char padn[6] = {1, 4, 0, 0, 0, 0}, zero[6];
+        if (!d) d = routing ? zero : padn, dl = 6;
+        if ((dl + 2) % 8 || dl + 2 > 256 * 8)
+            luaL_error(L, "%s: %s.data: %d bytes; with its 2-byte start an extension header is a multiple "
+                       "of 8 bytes, at most 2048 (pad options with PadN)", c->fname, where, (int)dl);
+        uint8_t *e = room(c, (uint32_t)dl + 2);
+        memcpy(e + 2, d, dl);
+        e[1] = (uint8_t)fint_or(c, t, where, "len", 0, 255, (lua_Integer)(dl + 2) / 8 - 1);
+        if (routing) {
+            if (fint(c, t, where, "routing_type", 0, 255, &v, false)) e[2] = (uint8_t)v;
+            if (fint(c, t, where, "segleft", 0, 255, &v, false)) e[3] = (uint8_t)v;
+        }
+    }
+    x->nxt_given = fint(c, t, where, "nxt", 0, 255, &v, false);
+    if (x->nxt_given) c->b[x->off] = (uint8_t)v;
+}
+
+/* The destination the upper-layer checksum covers (RFC 8200 8.1): the
+ * final one when a routing header still has segments left, as Linux and
+ * Wireshark compute it; type 0 and 2 list it last, type 4 (segment
+ * routing, RFC 8754) first; other types are taken as written. */
+static void final_dst(const bctx *c, const ext_built *x, int nx, ln_in6 *dst)
+{
+    for (int i = 0; i < nx; i++) {
+        const uint8_t *e = c->b + x[i].off;
+        uint32_t hl = ((uint32_t)e[1] + 1) * 8;
+        if (x[i].code != LN_IPPROTO_ROUTING || e[3] == 0 || x[i].off + hl > c->len || hl < 24) continue;
+        if (e[2] == 0 || e[2] == 2) memcpy(dst->b, e + hl - 16, 16);
+        else if (e[2] == 4) memcpy(dst->b, e + 8, 16);
+    }
+}
+
+/* An IPv6 datagram from the ipv6 table t and its siblings in top: the
+ * extension headers in their order, chained by next header unless a
+ * table gives nxt, then the transport layer and the payload. */
+static void build_ipv6(bctx *c, int top, int t)
+{
+    lua_State *L = c->L;
+    lua_Integer v;
+    uint32_t start = c->len;
+    room(c, LN_IP6_HLEN);
+    ext_built x[EXT_MAX];
+    int nx = 0;
+    int ty = rawfield(L, t, "ext");
+    if (ty == LUA_TTABLE) {
+        int el = lua_absindex(L, -1);
+        lua_Integer cnt = (lua_Integer)lua_rawlen(L, el);
+        if (cnt > EXT_MAX) luaL_error(L, "%s: ipv6.ext: %I headers, at most %d", c->fname, cnt, EXT_MAX);
+        for (lua_Integer i = 1; i <= cnt; i++) {
+            char where[40];
+            snprintf(where, sizeof where, "ipv6.ext[%lld]", (long long)i);
+            if (lua_rawgeti(L, el, i) != LUA_TTABLE)
+                luaL_error(L, "%s: %s must be a table like {type=\"fragment\", offset=0}, got %s", c->fname,
+                           where, luaL_typename(L, -1));
+            ext_header(c, lua_absindex(L, -1), where, &x[nx++]);
+            lua_pop(L, 1);
+        }
+    } else if (ty != LUA_TNIL) {
+        luaL_error(L, "%s: ipv6.ext must be a list of extension headers, got %s", c->fname, luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);
+    l4_built l4 = { .which = l4_which(c, top) };
+    if (l4.which == L4_ICMP || l4.which == L4_IGMP)
+        luaL_error(L, "%s: %s goes over ip (IPv4); over ipv6 use icmpv6", c->fname, l4_name[l4.which]);
+    build_l4(c, top, &l4);
+    size_t pl = 0;
+    const char *pay = fbytes(c, top, "", "payload", &pl);
+    put_bytes(c, pay, pl);
+    uint32_t end = c->len;
+    /* Each header names the next; with no transport layer the chain ends
+     * in No Next Header (RFC 8200 4.7) unless told otherwise. */
+    uint8_t upper = l4.which >= 0 ? l4_proto[l4.which] : LN_IPPROTO_NONE;
+    for (int i = 0; i < nx; i++)
+        if (!x[i].nxt_given) c->b[x[i].off] = i + 1 < nx ? x[i + 1].code : upper;
+    uint8_t *h = c->b + start;
+    lua_Integer ver = fint_or(c, t, "ipv6", "version", 0, 15, 6);
+    lua_Integer tc = fint_or(c, t, "ipv6", "tclass", 0, 255, 0);
+    lua_Integer fl = fint_or(c, t, "ipv6", "flow", 0, 0xfffff, 0);
+    ln_put32(h, (uint32_t)(ver << 28 | tc << 20 | fl));
+    lua_Integer plen = end - start - LN_IP6_HLEN;
+    if (fint(c, t, "ipv6", "plen", 0, 65535, &v, true)) plen = v;
+    else if (plen > 65535)
+        luaL_error(L, "%s: the payload would be %I bytes; IPv6 holds 65535 without a jumbogram (RFC 2675)",
+                   c->fname, plen);
+    ln_put16(h + LN_IP6_PLEN, (uint16_t)plen);
+    if (fint(c, t, "ipv6", "nxt", 0, 255, &v, false)) h[LN_IP6_NXT] = (uint8_t)v;
+    else h[LN_IP6_NXT] = nx ? x[0].code : upper;
+    h[LN_IP6_HLIM] = (uint8_t)fint_or(c, t, "ipv6", "hlim", 0, 255, 64);
+    ln_in6 src, dst;
+    if (!fip6(c, t, "ipv6", "dst", &dst)) luaL_error(L, "%s: ipv6.dst missing", c->fname);
+    if (!fip6(c, t, "ipv6", "src", &src)) {
+        if (!c->def || !c->def->have_src_ip6) luaL_error(L, "%s: ipv6.src missing", c->fname);
+        src = c->def->src_ip6;
+    }
+    memcpy(h + LN_IP6_SRC, src.b, 16);
+    memcpy(h + LN_IP6_DST, dst.b, 16);
+    /* Transport length and checksum (RFC 8200 8.1: ICMPv6 too sums the
+     * pseudo-header, RFC 4443 2.3). */
+    uint32_t n4 = end - l4.off;
+    if (l4.which == L4_UDP && !l4.ulen_given) ln_put16(c->b + l4.off + 4, (uint16_t)n4);
+    if (l4.which < 0 || l4.csum_given) return;
+    final_dst(c, x, nx, &dst);
+    uint16_t s = ln_csum_fold(ln_csum_partial(c->b + l4.off, n4, ln_ip6_pseudo(&src, &dst, n4, upper)));
+    if (l4.which == L4_UDP && s == 0) s = 0xffff;   /* 0 is not allowed over IPv6 */
+    ln_put16(c->b + l4.csum_off, s);
 }
 
 /* ---- the whole packet -------------------------------------------------------- */
@@ -830,9 +1244,13 @@ lnl_packet *lnl_packet_build(lua_State *L, int idx, const char *fname, const lnl
     bctx c = {L, fname, def, buf, 0};
     known(&c, idx, "", top_fields);
     int has_arp = rawfield(L, idx, "arp") != LUA_TNIL;
-    int has_ip = rawfield(L, idx, "ip") != LUA_TNIL;
-    lua_pop(L, 2);
-    if (has_arp && has_ip) luaL_error(L, "%s: both arp and ip: a frame carries one of them", fname);
+    int has_ip4 = rawfield(L, idx, "ip") != LUA_TNIL;
+    int has_ip6 = rawfield(L, idx, "ipv6") != LUA_TNIL;
+    lua_pop(L, 3);
+    int has_ip = has_ip4 || has_ip6;
+    if (has_ip4 && has_ip6) luaL_error(L, "%s: both ip and ipv6: a frame carries one of them", fname);
+    if (has_arp && has_ip)
+        luaL_error(L, "%s: both arp and %s: a frame carries one of them", fname, has_ip6 ? "ipv6" : "ip");
     if (has_arp) {
         for (int i = 0; i < L4_N; i++) {
             if (rawfield(L, idx, l4_name[i]) != LUA_TNIL)
@@ -860,17 +1278,17 @@ lnl_packet *lnl_packet_build(lua_State *L, int idx, const char *fname, const lnl
         }
         memcpy(eth_src, h + LN_ETH_SRC, 6);
         have_src = true;
-        lua_Integer ty = has_arp ? LN_ETHERTYPE_ARP : LN_ETHERTYPE_IPV4;
+        lua_Integer ty = has_arp ? LN_ETHERTYPE_ARP : has_ip6 ? LN_ETHERTYPE_IPV6 : LN_ETHERTYPE_IPV4;
         lua_Integer v;
         if (fint(&c, et, "eth", "type", 0, 65535, &v, false)) ty = v;
-        else if (!has_arp && !has_ip) luaL_error(L, "%s: eth.type missing (no arp or ip layer to take it from)", fname);
+        else if (!has_arp && !has_ip) luaL_error(L, "%s: eth.type missing (no arp, ip or ipv6 layer to take it from)", fname);
         ln_put16(h + LN_ETH_TYPE, (uint16_t)ty);
         pad = fbytes(&c, et, "eth", "padding", &padn);
         lua_pop(L, 1);
     } else if (has_arp) {
         luaL_error(L, "%s: arp needs an eth layer", fname);
     } else if (!has_ip) {
-        luaL_error(L, "%s: a packet starts with eth or ip", fname);
+        luaL_error(L, "%s: a packet starts with eth, ip or ipv6", fname);
     }
     if (has_arp) {
         sub(&c, idx, "arp", arp_fields);
@@ -880,8 +1298,13 @@ lnl_packet *lnl_packet_build(lua_State *L, int idx, const char *fname, const lnl
         const char *pay = fbytes(&c, idx, "", "payload", &pl);
         put_bytes(&c, pay, pl);
     } else if (has_ip) {
-        sub(&c, idx, "ip", ip_fields);
-        build_ip(&c, idx, lua_absindex(L, -1));
+        if (has_ip6) {
+            sub(&c, idx, "ipv6", ipv6_fields);
+            build_ipv6(&c, idx, lua_absindex(L, -1));
+        } else {
+            sub(&c, idx, "ip", ip_fields);
+            build_ip(&c, idx, lua_absindex(L, -1));
+        }
         lua_pop(L, 1);
         size_t tl = 0;
         const char *tr = fbytes(&c, idx, "", "trailer", &tl);

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <lua.h>
+#include "in6.h"
 
 #define LNL_PACKET    "lunet.Packet"      /* built bytes (userdata) */
 #define LNL_DISSECTED "lunet.Dissected"   /* metatable of dissect's tables */
@@ -51,12 +52,14 @@ static inline uint32_t lnl_igmp_code_time(uint8_t code)
 }
 
 /* What host:inject fills in when the table leaves it out (it looks at
- * ip.dst first to pick the interface and the next hop). */
+ * ip.dst or ipv6.dst first to pick the interface and the next hop). */
 typedef struct lnl_pkt_defaults {
-    bool have_src_mac, have_dst_mac, have_src_ip;
+    bool have_src_mac, have_dst_mac, have_src_ip, have_src_ip6;
     uint8_t src_mac[6];           /* eth.src, arp.src_hw_mac */
-    uint8_t dst_mac[6];           /* eth.dst: the next hop's, from the ARP cache */
+    uint8_t dst_mac[6];           /* eth.dst: the next hop's, from the ARP or
+                                   * neighbour cache */
     uint32_t src_ip;              /* ip.src, arp.src_proto_ipv4 */
+    ln_in6 src_ip6;               /* ipv6.src */
     const char *why_no_dst_mac;   /* said when eth.dst is missing and unknown */
 } lnl_pkt_defaults;
 

@@ -56,10 +56,10 @@ static world *logged(world *w)
 static const uint8_t *arp_of(const world_frame *f) { return f->b + LN_ETH_HLEN; }
 static const uint8_t zero6[6];
 
-static ln_arp_state state_of(ln_node *n, uint32_t ip)
+static ln_nud_state state_of(ln_node *n, uint32_t ip)
 {
-    ln_arp_entry *e = ln_arp_lookup(n, NULL, ip);
-    return e ? e->state : LN_ARP_NONE;
+    ln_neigh *e = ln_arp_lookup(n, NULL, ip);
+    return e ? e->state : LN_NUD_NONE;
 }
 
 /* Build an ARP frame for injection at a port. */
@@ -156,9 +156,9 @@ static void test_request_reply(void)
 
     /* h1 heard a unicast reply: REACHABLE.  h2 learnt h1 from the request
      * (STALE, like Linux) and used it for the reply: DELAY. */
-    CHECK_EQ(state_of(p.h1, IP(10, 0, 0, 2)), LN_ARP_REACHABLE);
-    CHECK_EQ(state_of(p.h2, IP(10, 0, 0, 1)), LN_ARP_DELAY);
-    ln_arp_entry *e = ln_arp_lookup(p.h1, p.i1, IP(10, 0, 0, 2));
+    CHECK_EQ(state_of(p.h1, IP(10, 0, 0, 2)), LN_NUD_REACHABLE);
+    CHECK_EQ(state_of(p.h2, IP(10, 0, 0, 1)), LN_NUD_DELAY);
+    ln_neigh *e = ln_arp_lookup(p.h1, p.i1, IP(10, 0, 0, 2));
     CHECK(e && memcmp(e->mac, p.i2->mac, 6) == 0);
     CHECK_U64(p.h1->mib[LN_MIB_ArpOutRequests], 1);
     CHECK_U64(p.h1->mib[LN_MIB_ArpInReplies], 1);
@@ -167,11 +167,11 @@ static void test_request_reply(void)
 
     /* The events name the change. */
     CHECK(arps.n >= 2);
-    CHECK(arps.ev[0].node == p.h1 && arps.ev[0].state == LN_ARP_INCOMPLETE);
+    CHECK(arps.ev[0].node == p.h1 && arps.ev[0].state == LN_NUD_INCOMPLETE);
     CHECK(strcmp(arps.ev[0].text, "who-has 10.0.0.2") == 0);
     int found = 0;
     for (int i = 0; i < arps.n; i++)
-        if (arps.ev[i].node == p.h1 && arps.ev[i].state == LN_ARP_REACHABLE &&
+        if (arps.ev[i].node == p.h1 && arps.ev[i].state == LN_NUD_REACHABLE &&
             strcmp(arps.ev[i].text, "10.0.0.2 is-at 02:00:00:00:00:02") == 0) found++;
     CHECK_EQ(found, 1);
 
@@ -187,8 +187,8 @@ static void test_request_reply(void)
         CHECK(memcmp(arp_of(f2[1]) + LN_ARP_THA, zero6, 6) == 0);
         CHECK(f2[1]->t > 5 * LN_SEC && f2[1]->t < 5 * LN_SEC + LN_MSEC);
     }
-    CHECK_EQ(state_of(p.h2, IP(10, 0, 0, 1)), LN_ARP_REACHABLE);
-    CHECK_EQ(state_of(p.h1, IP(10, 0, 0, 2)), LN_ARP_REACHABLE);
+    CHECK_EQ(state_of(p.h2, IP(10, 0, 0, 1)), LN_NUD_REACHABLE);
+    CHECK_EQ(state_of(p.h1, IP(10, 0, 0, 2)), LN_NUD_REACHABLE);
     world_free(w);
 }
 
@@ -227,7 +227,7 @@ static void test_failure(void)
     world_run_until(w, 500 * LN_MSEC);
     CHECK_EQ(ln_icmp_echo(p.s, ghost, 2, 56, 0, false), 0);
     world_run_until(w, 2900 * LN_MSEC);
-    CHECK_EQ(state_of(p.h1, ghost), LN_ARP_INCOMPLETE);
+    CHECK_EQ(state_of(p.h1, ghost), LN_NUD_INCOMPLETE);
     CHECK_EQ(icmp.n, 0);
     world_run_until(w, 3 * LN_SEC);
     /* Three broadcasts, one per second, then failure at 3 s. */
@@ -239,7 +239,7 @@ static void test_failure(void)
         CHECK(memcmp(f[i]->b, ln_eth_broadcast, 6) == 0);
         CHECK_EQ(ln_get32(arp_of(f[i]) + LN_ARP_TPA), ghost);
     }
-    CHECK_EQ(state_of(p.h1, ghost), LN_ARP_FAILED);
+    CHECK_EQ(state_of(p.h1, ghost), LN_NUD_FAILED);
     CHECK_U64(p.h1->mib[LN_MIB_ArpResolveFailed], 1);
     CHECK_U64(w->drops[LN_DROP_ARP_FAILED], 2);
     /* Each queued echo's sender (us) hears "host unreachable" from our own
@@ -299,20 +299,20 @@ static void test_aging(void)
     uint32_t h2 = IP(10, 0, 0, 2);
     CHECK_EQ(ln_icmp_echo(p.s, h2, 1, 56, 0, false), 0);
     world_run_until(w, 29 * LN_SEC);
-    CHECK_EQ(state_of(p.h1, h2), LN_ARP_REACHABLE);
+    CHECK_EQ(state_of(p.h1, h2), LN_NUD_REACHABLE);
     /* reachable_time after the confirmation (the reply at ~0.2 ms). */
     world_run_until(w, 31 * LN_SEC);
-    CHECK_EQ(state_of(p.h1, h2), LN_ARP_STALE);
+    CHECK_EQ(state_of(p.h1, h2), LN_NUD_STALE);
     /* First use of a STALE entry: sent at once to the cached MAC, DELAY. */
     int before = w->n_tx;
     CHECK_EQ(ln_icmp_echo(p.s, h2, 2, 56, 0, false), 0);
-    CHECK_EQ(state_of(p.h1, h2), LN_ARP_DELAY);
+    CHECK_EQ(state_of(p.h1, h2), LN_NUD_DELAY);
     world_run_until(w, 32 * LN_SEC);
     CHECK_EQ(icmp.n, 2);
     CHECK(w->n_tx > before);
     /* No upper-layer confirmation: after 5 s a unicast probe, answered. */
     world_run_until(w, 36 * LN_SEC + 500 * LN_MSEC);
-    CHECK_EQ(state_of(p.h1, h2), LN_ARP_REACHABLE);
+    CHECK_EQ(state_of(p.h1, h2), LN_NUD_REACHABLE);
     const world_frame *f[16];
     int n = world_frames(w, &p.i1->port, LN_ETHERTYPE_ARP, f, 16);
     CHECK(n >= 2);
@@ -328,18 +328,18 @@ static void test_aging(void)
     /* Now let it go STALE again and take h2 away: DELAY, then three
      * unicast probes one second apart, then FAILED. */
     world_run_until(w, 70 * LN_SEC);
-    CHECK_EQ(state_of(p.h1, h2), LN_ARP_STALE);
+    CHECK_EQ(state_of(p.h1, h2), LN_NUD_STALE);
     ln_iface_set_up(p.i2, false);
     uint64_t req0 = p.h1->mib[LN_MIB_ArpOutRequests];
     CHECK_EQ(ln_icmp_echo(p.s, h2, 3, 56, 0, false), 0);
-    CHECK_EQ(state_of(p.h1, h2), LN_ARP_DELAY);
+    CHECK_EQ(state_of(p.h1, h2), LN_NUD_DELAY);
     world_run_until(w, 75 * LN_SEC);
-    CHECK_EQ(state_of(p.h1, h2), LN_ARP_PROBE);
+    CHECK_EQ(state_of(p.h1, h2), LN_NUD_PROBE);
     world_run_until(w, 77 * LN_SEC + LN_MSEC);
-    CHECK_EQ(state_of(p.h1, h2), LN_ARP_PROBE);
+    CHECK_EQ(state_of(p.h1, h2), LN_NUD_PROBE);
     CHECK_U64(p.h1->mib[LN_MIB_ArpOutRequests] - req0, 3);
     world_run_until(w, 78 * LN_SEC);
-    CHECK_EQ(state_of(p.h1, h2), LN_ARP_FAILED);
+    CHECK_EQ(state_of(p.h1, h2), LN_NUD_FAILED);
     CHECK_U64(p.h1->mib[LN_MIB_ArpResolveFailed], 1);
     n = world_frames(w, &p.i1->port, LN_ETHERTYPE_ARP, f, 16);
     int ucast = 0;
@@ -359,7 +359,7 @@ static void test_gc(void)
     uint32_t h2 = IP(10, 0, 0, 2);
     CHECK_EQ(ln_icmp_echo(p.s, h2, 1, 56, 0, false), 0);
     world_run(p.w);
-    CHECK_EQ(state_of(p.h1, h2), LN_ARP_STALE);
+    CHECK_EQ(state_of(p.h1, h2), LN_NUD_STALE);
     CHECK(world_now(p.w) < 61 * LN_SEC);
     CHECK_U64(p.h1->arp.n_parked, 1);
     world_free(p.w);
@@ -370,10 +370,10 @@ static void test_gc(void)
     p.h1->cfg.arp_gc_thresh1 = 0;
     CHECK_EQ(ln_icmp_echo(p.s, h2, 1, 56, 0, false), 0);
     world_run_until(p.w, 59 * LN_SEC);
-    CHECK_EQ(state_of(p.h1, h2), LN_ARP_STALE);
+    CHECK_EQ(state_of(p.h1, h2), LN_NUD_STALE);
     world_run_until(p.w, 61 * LN_SEC);
     CHECK(ln_arp_lookup(p.h1, NULL, h2) == NULL);
-    CHECK_EQ(arps.ev[arps.n - 1].state, LN_ARP_NONE);
+    CHECK_EQ(arps.ev[arps.n - 1].state, LN_NUD_NONE);
     world_free(p.w);
 
     /* Parked until the table reaches gc_thresh1: then collected at once. */
@@ -381,7 +381,7 @@ static void test_gc(void)
     p.h1->cfg.arp_gc_thresh1 = 2;
     CHECK_EQ(ln_icmp_echo(p.s, h2, 1, 56, 0, false), 0);
     world_run_until(p.w, 70 * LN_SEC);
-    CHECK_EQ(state_of(p.h1, h2), LN_ARP_STALE);
+    CHECK_EQ(state_of(p.h1, h2), LN_NUD_STALE);
     CHECK_EQ(ln_icmp_echo(p.s, IP(10, 0, 0, 9), 2, 56, 0, false), 0);   /* a second entry */
     world_run_until(p.w, 70 * LN_SEC + 1);
     CHECK(ln_arp_lookup(p.h1, NULL, h2) == NULL);
@@ -417,7 +417,7 @@ static void test_table_full(void)
     /* After 3 s they FAIL; the next neighbour makes room: the oldest two
      * go (down to gc_thresh2 = 2), the static one stays. */
     world_run_until(p.w, 4 * LN_SEC);
-    CHECK_EQ(state_of(h, IP(10, 0, 0, 20)), LN_ARP_FAILED);
+    CHECK_EQ(state_of(h, IP(10, 0, 0, 20)), LN_NUD_FAILED);
     CHECK_EQ(ln_icmp_echo(p.s, IP(10, 0, 0, 31), 1, 56, 0, false), 0);
     CHECK_U64(h->mib[LN_MIB_ArpTableFulls], 1);
     CHECK_U64(h->arp.n - h->arp.n_perm, 3);
@@ -464,19 +464,19 @@ static void test_gratuitous(void)
     p.h1->cfg.arp_accept = true;
     CHECK_EQ(ln_arp_gratuitous(p.i2), 0);
     world_run_until(w, 2 * LN_SEC);
-    CHECK_EQ(state_of(p.h1, h2), LN_ARP_STALE);
+    CHECK_EQ(state_of(p.h1, h2), LN_NUD_STALE);
 
     /* An existing entry follows a new MAC announced gratuitously, even
      * within locktime (a NIC swap, or an ARP spoofer). */
     p.h1->cfg.arp_accept = false;
     CHECK_EQ(ln_icmp_echo(p.s, h2, 1, 56, 0, false), 0);
     world_run_until(w, 3 * LN_SEC);
-    CHECK_EQ(state_of(p.h1, h2), LN_ARP_DELAY);        /* used, not yet confirmed */
+    CHECK_EQ(state_of(p.h1, h2), LN_NUD_DELAY);        /* used, not yet confirmed */
     p.i2->mac[5] = 0x99;
     CHECK_EQ(ln_arp_gratuitous(p.i2), 0);
     world_run_until(w, 3 * LN_SEC + 10 * LN_MSEC);
-    ln_arp_entry *e = ln_arp_lookup(p.h1, NULL, h2);
-    CHECK(e && e->mac[5] == 0x99 && e->state == LN_ARP_STALE);
+    ln_neigh *e = ln_arp_lookup(p.h1, NULL, h2);
+    CHECK(e && e->mac[5] == 0x99 && e->state == LN_NUD_STALE);
     CHECK(strcmp(arps.ev[arps.n - 1].text, "10.0.0.2 is-at 02:00:00:00:00:99") == 0);
     CHECK_EQ(ln_arp_gratuitous(p.i1), 0);       /* and the API's error paths */
     ln_iface_set_up(p.i1, false);
@@ -492,22 +492,22 @@ static void test_locktime(void)
     const uint8_t evil[6] = { 0x02, 0x66, 0x66, 0x66, 0x66, 0x66 };
     CHECK_EQ(ln_icmp_echo(p.s, h2, 1, 56, 0, false), 0);
     world_run_until(w, 500 * LN_MSEC);
-    CHECK_EQ(state_of(p.h1, h2), LN_ARP_REACHABLE);
+    CHECK_EQ(state_of(p.h1, h2), LN_NUD_REACHABLE);
     /* A competing reply within 1 s of the last update is ignored (Linux
      * keeps the first of several replies). */
     p.i1->port.rx(&p.i1->port, arp_frame(w, p.i1->mac, LN_ARP_REPLY, evil, h2, p.i1->mac, IP(10, 0, 0, 1)));
-    ln_arp_entry *e = ln_arp_lookup(p.h1, NULL, h2);
+    ln_neigh *e = ln_arp_lookup(p.h1, NULL, h2);
     CHECK(e && memcmp(e->mac, p.i2->mac, 6) == 0);
     /* Later, the same forged reply wins: ARP has no authentication. */
     world_run_until(w, 2 * LN_SEC);
     p.i1->port.rx(&p.i1->port, arp_frame(w, p.i1->mac, LN_ARP_REPLY, evil, h2, p.i1->mac, IP(10, 0, 0, 1)));
     e = ln_arp_lookup(p.h1, NULL, h2);
-    CHECK(e && memcmp(e->mac, evil, 6) == 0 && e->state == LN_ARP_REACHABLE);
+    CHECK(e && memcmp(e->mac, evil, 6) == 0 && e->state == LN_NUD_REACHABLE);
     /* A broadcast reply only proves the binding weakly: STALE. */
     world_run_until(w, 4 * LN_SEC);
     p.i1->port.rx(&p.i1->port, arp_frame(w, ln_eth_broadcast, LN_ARP_REPLY, p.i2->mac, h2, p.i1->mac, IP(10, 0, 0, 1)));
     e = ln_arp_lookup(p.h1, NULL, h2);
-    CHECK(e && memcmp(e->mac, p.i2->mac, 6) == 0 && e->state == LN_ARP_STALE);
+    CHECK(e && memcmp(e->mac, p.i2->mac, 6) == 0 && e->state == LN_NUD_STALE);
     /* A request from someone else for someone else teaches nothing new. */
     p.i1->port.rx(&p.i1->port, arp_frame(w, ln_eth_broadcast, LN_ARP_REQUEST, evil, IP(10, 0, 0, 77), zero6, IP(10, 0, 0, 2)));
     CHECK(ln_arp_lookup(p.h1, NULL, IP(10, 0, 0, 77)) == NULL);
@@ -537,8 +537,8 @@ static void test_permanent(void)
     world_run_until(w, 1000 * LN_SEC);
     CHECK_EQ(icmp.n, 1);
     CHECK_EQ(p.h1->mib[LN_MIB_ArpOutRequests], 0);
-    ln_arp_entry *e = ln_arp_lookup(p.h1, p.i1, h2);
-    CHECK(e && e->permanent && e->state == LN_ARP_REACHABLE);
+    ln_neigh *e = ln_arp_lookup(p.h1, p.i1, h2);
+    CHECK(e && e->permanent && e->state == LN_NUD_REACHABLE);
     /* Replies do not move a permanent entry. */
     const uint8_t other[6] = { 0x02, 1, 2, 3, 4, 5 };
     p.i1->port.rx(&p.i1->port, arp_frame(w, p.i1->mac, LN_ARP_REPLY, other, h2, p.i1->mac, IP(10, 0, 0, 1)));

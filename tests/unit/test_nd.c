@@ -46,11 +46,11 @@ static int send_a(world *w, const char *dst)
     return ln_ip6_output(w->a, p, NULL, &d, LN_IPPROTO_NONE, NULL);
 }
 
-static ln_arp_state state(world *w, const char *ip)
+static ln_nud_state state(world *w, const char *ip)
 {
     ln_in6 a = A6(ip);
-    ln_nd_entry *e = ln_nd_lookup(w->a, w->ia, &a);
-    return e ? e->state : LN_ARP_NONE;
+    ln_neigh *e = ln_nd_lookup(w->a, w->ia, &a);
+    return e ? e->state : LN_NUD_NONE;
 }
 
 /* NS frames a sent for 2001:db8::2 (not the ones about link-local
@@ -78,48 +78,48 @@ static void test_states(void)
     const ln_node_cfg *c = &w->a->cfg;
     bool mc = false;
     CHECK_EQ(send_a(w, "2001:db8::2"), 0);
-    CHECK_EQ(state(w, "2001:db8::2"), LN_ARP_INCOMPLETE);
+    CHECK_EQ(state(w, "2001:db8::2"), LN_NUD_INCOMPLETE);
     CHECK_EQ(ns_sent(w, &mc), 1);
     CHECK(mc);
     world_run_for(w, 10 * LN_MSEC);
     /* b answered with a solicited NA; the queued datagram went out */
-    CHECK_EQ(state(w, "2001:db8::2"), LN_ARP_REACHABLE);
+    CHECK_EQ(state(w, "2001:db8::2"), LN_NUD_REACHABLE);
     CHECK_U64(w->b->mib[LN_MIB_Ip6InDelivers], 2);          /* the NS and it */
     /* b learnt a from the NS, as STALE (7.2.3), and its NA used the
      * entry at once: DELAY, as on Linux */
     ln_in6 xa = A6("2001:db8::1");
-    ln_nd_entry *eb = ln_nd_lookup(w->b, w->ib, &xa);
-    CHECK(eb && eb->state == LN_ARP_DELAY);
+    ln_neigh *eb = ln_nd_lookup(w->b, w->ib, &xa);
+    CHECK(eb && eb->state == LN_NUD_DELAY);
     /* reachable_time later: STALE */
     world_run_for(w, c->arp_reachable_time);
-    CHECK_EQ(state(w, "2001:db8::2"), LN_ARP_STALE);
+    CHECK_EQ(state(w, "2001:db8::2"), LN_NUD_STALE);
     /* used: DELAY, then PROBE with a unicast NS, answered: REACHABLE */
     CHECK_EQ(send_a(w, "2001:db8::2"), 0);
-    CHECK_EQ(state(w, "2001:db8::2"), LN_ARP_DELAY);
+    CHECK_EQ(state(w, "2001:db8::2"), LN_NUD_DELAY);
     world_run_for(w, c->arp_delay_first_probe + LN_MSEC / 2);
-    CHECK_EQ(state(w, "2001:db8::2"), LN_ARP_PROBE);
+    CHECK_EQ(state(w, "2001:db8::2"), LN_NUD_PROBE);
     CHECK_EQ(ns_sent(w, &mc), 2);
     CHECK(!mc);
     world_run_for(w, 10 * LN_MSEC);
-    CHECK_EQ(state(w, "2001:db8::2"), LN_ARP_REACHABLE);
+    CHECK_EQ(state(w, "2001:db8::2"), LN_NUD_REACHABLE);
     /* an upper-layer confirmation in DELAY avoids the probe */
     world_run_for(w, c->arp_reachable_time);
-    CHECK_EQ(state(w, "2001:db8::2"), LN_ARP_STALE);
+    CHECK_EQ(state(w, "2001:db8::2"), LN_NUD_STALE);
     send_a(w, "2001:db8::2");
-    CHECK_EQ(state(w, "2001:db8::2"), LN_ARP_DELAY);
+    CHECK_EQ(state(w, "2001:db8::2"), LN_NUD_DELAY);
     world_run_for(w, LN_SEC);
     ln_in6 xb = A6("2001:db8::2");
     ln_nd_confirm(w->a, w->ia, &xb);
     world_run_for(w, c->arp_delay_first_probe);
-    CHECK_EQ(state(w, "2001:db8::2"), LN_ARP_REACHABLE);
+    CHECK_EQ(state(w, "2001:db8::2"), LN_NUD_REACHABLE);
     CHECK_EQ(ns_sent(w, NULL), 2);
     /* b goes quiet: STALE, DELAY, PROBE x 3, FAILED */
     ln_iface_set_up(w->ib, false);
     world_run_for(w, c->arp_reachable_time + LN_SEC);
-    CHECK_EQ(state(w, "2001:db8::2"), LN_ARP_STALE);
+    CHECK_EQ(state(w, "2001:db8::2"), LN_NUD_STALE);
     send_a(w, "2001:db8::2");
     world_run_for(w, c->arp_delay_first_probe + 3 * c->arp_retrans_time + LN_SEC);
-    CHECK_EQ(state(w, "2001:db8::2"), LN_ARP_FAILED);
+    CHECK_EQ(state(w, "2001:db8::2"), LN_NUD_FAILED);
     CHECK_EQ(ns_sent(w, NULL), 2 + 3);
     world_free(w);
 }
@@ -130,17 +130,38 @@ static void test_unresolved(void)
     CHECK_EQ(send_a(w, "2001:db8::77"), 0);
     CHECK_EQ(send_a(w, "2001:db8::77"), 0);
     world_run_for(w, 2 * LN_SEC + 10 * LN_MSEC);
-    CHECK_EQ(state(w, "2001:db8::77"), LN_ARP_INCOMPLETE);
+    CHECK_EQ(state(w, "2001:db8::77"), LN_NUD_INCOMPLETE);
     CHECK_EQ(ns_for(w, NULL, "2001:db8::77"), 3);
     world_run_for(w, LN_SEC);
-    CHECK_EQ(state(w, "2001:db8::77"), LN_ARP_FAILED);
+    CHECK_EQ(state(w, "2001:db8::77"), LN_NUD_FAILED);
     /* both queued datagrams dropped, each answered "address unreachable"
      * (to a itself: the error loops back, as Linux reports it to ping) */
     CHECK_U64(world_node_drops(w, w->a, WORLD_ANY, LN_DROP_ND_FAILED), 2);
     CHECK_EQ(world_node_icmp_out(w, w->a, 1 << 8 | 3), 2);
     /* the next datagram starts over */
     CHECK_EQ(send_a(w, "2001:db8::77"), 0);
-    CHECK_EQ(state(w, "2001:db8::77"), LN_ARP_INCOMPLETE);
+    CHECK_EQ(state(w, "2001:db8::77"), LN_NUD_INCOMPLETE);
+    world_free(w);
+}
+
+/* ND's table is the neighbour table's, garbage collection included: a
+ * STALE entry unused for gc_stale_time goes once the table holds
+ * gc_thresh1 entries, and stays (parked, no timer) below that. */
+static void test_gc(void)
+{
+    world *w = pair();
+    const ln_node_cfg *c = &w->a->cfg;
+    CHECK_EQ(send_a(w, "2001:db8::2"), 0);
+    world_run_for(w, 10 * LN_MSEC);
+    CHECK_EQ(state(w, "2001:db8::2"), LN_NUD_REACHABLE);
+    world_run_for(w, c->arp_reachable_time + c->arp_gc_stale_time + LN_SEC);
+    CHECK_EQ(state(w, "2001:db8::2"), LN_NUD_STALE);      /* below gc_thresh1 (128) */
+    ln_in6 xb = A6("2001:db8::2");
+    CHECK(ln_nd_lookup(w->a, w->ia, &xb)->parked);
+    w->a->cfg.arp_gc_thresh1 = 1;
+    CHECK_EQ(send_a(w, "2001:db8::2"), 0);                 /* used again: DELAY ... */
+    world_run_for(w, c->arp_reachable_time + c->arp_gc_stale_time + 10 * LN_SEC);
+    CHECK_EQ(state(w, "2001:db8::2"), LN_NUD_NONE);        /* ... aged and collected */
     world_free(w);
 }
 
@@ -172,6 +193,7 @@ int main(void)
 {
     test_states();
     test_unresolved();
+    test_gc();
     test_dad();
     return check_report("test_nd");
 }
