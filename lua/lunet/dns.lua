@@ -413,16 +413,32 @@ end
 
 -- The C socket calls (h:connect, s:connect, u:connect, u:sendto) with a
 -- name: called by lnl_resolve_arg, so level 3 is the user's line.
+-- Which family first: glibc's getaddrinfo sorts by RFC 6724, whose
+-- precedence table puts IPv6 (::/0, 40) before IPv4 (::ffff:0:0/96, 35)
+-- when the host has a global IPv6 source (rule 2, matching scope, fails
+-- for a link-local one).  So: AAAA first on a host with a global IPv6
+-- address, A first otherwise; the other family when the first has no
+-- data.  (getaddrinfo returns both and the application tries each in
+-- turn; lunet's socket calls take the first.)
+local function families(h)
+  local ok, a6 = pcall(h.ip6, h)
+  if ok and a6 then return "AAAA", "A" end
+  return "A", "AAAA"
+end
+
 function M._resolve_arg(h, name, fname)
   local s = st(h)
-  local hit = hosts_lookup(s, name, "A")
+  local first, second = families(h)
+  local hit = hosts_lookup(s, name, first) or hosts_lookup(s, name, second)
   if hit then return hit[1] end
   if not in_task() then
     error(string.format('%s: resolving "%s" waits for a DNS answer: call it inside a task ' ..
                         '(host:spawn), or put the name in h:hosts', fname, name), 3)
   end
-  local a, err = lookup(h, name, "A", {timeout = s.timeout, attempts = s.attempts})
-  return a, err
+  local o = {timeout = s.timeout, attempts = s.attempts}
+  local a, err = lookup(h, name, first, o)
+  if a or err ~= "no data" then return a, err end
+  return lookup(h, name, second, o)
 end
 
 -- The applications' one way to take a destination: an address, a Node or
@@ -431,7 +447,7 @@ end
 -- (default: the application's caller) when dst is none of these.
 -- v6: the caller speaks IPv6 too (ping, traceroute).  Then a name with
 -- no A record but an AAAA one gives that, as glibc's getaddrinfo with
--- AF_UNSPEC would; A comes first while TCP and UDP are IPv4-only.
+-- AF_UNSPEC would.
 function M.dst_addr(h, fname, dst, level, v6)
   level = (level or 2) + 1
   if is_name(dst) then
