@@ -207,7 +207,7 @@ static bool overlap(const ln_udp_sock *s, bool v6, uint32_t addr, const ln_in6 *
                     const ln_udp_sock *o)
 {
     if (!v6 && !o->v6) return !o->laddr || !addr || o->laddr == addr;
-    if (!v6) return !o->v6only && ln_in6_is_unspec(&o->laddr6) && (!addr || !o->laddr);
+    if (!v6) return !o->v6only && (!addr || ln_in6_is_unspec(&o->laddr6));
     bool any = ln_in6_is_unspec(addr6);
     if (!o->v6) return any && !s->v6only;
     return any || ln_in6_is_unspec(&o->laddr6) || ln_in6_eq(addr6, &o->laddr6);
