@@ -1408,7 +1408,8 @@ static void list_tcp(ln_tcp_sock *s, void *arg)
     ln_tcp_get_info(s, &ti);
     char b[LNL_EPLEN];
     lua_createtable(L, 0, 6);
-    setstr(L, "proto", ti.v6 ? "tcp6" : "tcp");
+    setstr(L, "proto", "tcp");                       /* ss's Netid, either family */
+    if (ti.v6) setstr(L, "family", "inet6");         /* IPv4 entries stay as they were */
     setstr(L, "state", ln_tcp_state_name(ti.state));
     setstr(L, "local", info_ep(&ti, false, true, b));
     setstr(L, "remote", info_ep(&ti, true, true, b));
@@ -1427,7 +1428,8 @@ static void list_req(const ln_tcp_req_view *r, void *arg)
     lua_State *L = arg;
     char b[LNL_EPLEN];
     lua_createtable(L, 0, 8);
-    setstr(L, "proto", r->v6 ? "tcp6" : "tcp");
+    setstr(L, "proto", "tcp");
+    if (r->v6) setstr(L, "family", "inet6");
     setstr(L, "state", ln_tcp_state_name(LN_TCP_SYN_RCVD));
     if (r->v6) {
         setstr(L, "local", lnl_fmt_endpoint6(&r->laddr6, r->lport, true, b));
@@ -1455,7 +1457,8 @@ static void list_udp(ln_udp_sock *s, void *arg)
     bool v6 = ln_udp_addrs6(s, &l6, &r6);
     char b[LNL_EPLEN];
     lua_createtable(L, 0, 6);
-    setstr(L, "proto", v6 ? "udp6" : "udp");
+    setstr(L, "proto", "udp");
+    if (v6) setstr(L, "family", "inet6");
     /* ss -uan's words for a UDP socket. */
     setstr(L, "state", rp ? "ESTAB" : "UNCONN");
     setstr(L, "local", v6 ? lnl_fmt_endpoint6(&l6, lp, true, b) : lnl_fmt_endpoint(la, lp, true, b));

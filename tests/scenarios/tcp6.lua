@@ -300,7 +300,7 @@ test("SYN cookies over IPv6 under a SYN flood", function(net)
   expect(t.h2:netstat().TcpExtSyncookiesSent, "cookies sent under the flood"):gt(0)
   local halfopen = 0
   for _, x in ipairs(t.h2:sockets{proto = "tcp"}) do
-    if x.state == "SYN_RCVD" and x.proto == "tcp6" then halfopen = halfopen + 1 end
+    if x.state == "SYN_RCVD" and x.family == "inet6" then halfopen = halfopen + 1 end
   end
   expect(halfopen, "the SYN queue holds backlog + 1"):eq(5)
   ic:remove()
@@ -341,7 +341,8 @@ test("TIME_WAIT over IPv6 holds the 4-tuple for 60 s", function(net)
     if x.state == "TIME_WAIT" then tw[#tw + 1] = x end
   end
   expect(#tw, "the active closer waits"):eq(1)
-  expect(tw[1].proto):eq("tcp6")
+  expect(tw[1].proto, "ss's Netid"):eq("tcp")
+  expect(tw[1].family):eq("inet6")
   expect(tw[1].remote):eq("[2001:db8:2::1]:80")
   net:run("61s")
   local left = 0
