@@ -48,9 +48,11 @@ struct ln_link;
 
 /* A transport flow as the event's subject sees it (local = src). */
 typedef struct ln_flow {
-    uint32_t src, dst;            /* host byte order */
+    uint32_t src, dst;            /* host byte order (IPv4) */
     uint16_t sport, dport;
     uint8_t proto;
+    const struct ln_in6 *src6, *dst6;  /* IPv6: the addresses (borrowed for
+                                        * the event), src and dst unused */
 } ln_flow;
 
 typedef struct ln_event {

@@ -54,7 +54,9 @@ typedef struct ln_icmp_msg {
     /* ICMPv6 (icmp6.c): the same socket receives both families, and then
      * these hold the addresses (from, to, orig_dst, orig_src stay 0) */
     bool v6;
-    ln_in6 from6, to6, orig_dst6;
+    ln_in6 from6, to6, orig_dst6, orig_src6;
+    uint32_t l4_off;              /* IPv6 errors: where the quoted datagram's
+                                   * upper-layer header starts in quote */
 } ln_icmp_msg;
 
 typedef struct ln_icmp_sock ln_icmp_sock;

@@ -296,6 +296,7 @@ static void deliver_error(ln_node *n, ln_pkt *pkt, const ln_ip6_info *ip)
         .quote = q, .quote_len = qlen, .v6 = true, .from6 = ip->src, .to6 = ip->dst,
     };
     memcpy(m.orig_dst6.b, q + LN_IP6_DST, 16);
+    memcpy(m.orig_src6.b, q + LN_IP6_SRC, 16);
     if (m.type == LN_ICMP6_PKT_TOOBIG) {
         m.mtu = ln_get32(d + 4);
         /* RFC 8201 4: lower the path MTU of the quoted destination. */
@@ -310,6 +311,7 @@ static void deliver_error(ln_node *n, ln_pkt *pkt, const ln_ip6_info *ip)
         off += LN_FRAG6_HLEN;
     }
     m.orig_proto = nh;
+    m.l4_off = off;
     ln_icmp_sock *s = NULL;
     if (qlen >= off + 8) {
         const uint8_t *l4 = q + off;
@@ -319,13 +321,15 @@ static void deliver_error(ln_node *n, ln_pkt *pkt, const ln_ip6_info *ip)
             if (qlen >= off + LN_ICMP6_HLEN + 8) m.sent = ln_get64(l4 + LN_ICMP6_HLEN);
             s = ln_icmp_sock_find(n, m.id, 0);
         } else if (nh == LN_IPPROTO_UDP) {
+            /* traceroute's probe (from its socket's id), else the UDP
+             * stack's handler. */
             m.id = ln_get16(l4);
             m.seq = ln_get16(l4 + 2);
-            s = ln_icmp_sock_find(n, m.id, 0);
+            s = ln_icmp_sock_find(n, m.id, LN_IPPROTO_UDP);
+        } else if (nh == LN_IPPROTO_TCP) {
+            s = ln_icmp_sock_find(n, 0, LN_IPPROTO_TCP);
         }
     }
-    /* The transports' error handlers (ln_icmp_sock_open_proto) read IPv4
-     * quotes; they get IPv6 ones with TCP and UDP over IPv6. */
     if (!s) {
         /* Packet Too Big did its work on the path MTU already. */
         ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_NO_LISTENER);

@@ -52,6 +52,7 @@ typedef struct ln_ip6_opts {
     uint8_t hlim;                 /* with hlim_set; else the node's (or the RA's) */
     bool hlim_set;
     uint8_t tclass;
+    uint32_t flow;                /* flow label (low 20 bits; 0: none) */
     struct ln_iface *oif;         /* force an interface (link-local, multicast) */
     bool any_src;                 /* allow a source that is not ours (raw) */
     bool dontfrag;                /* IPV6_DONTFRAG: EMSGSIZE rather than fragment */

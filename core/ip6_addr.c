@@ -31,6 +31,8 @@
 #include "nd.h"
 #include "node.h"
 #include "ra.h"
+#include "tcp.h"
+#include "udp.h"
 #include "trace.h"
 
 static ln_ip6 *stack_new(ln_node *n)
@@ -45,6 +47,9 @@ static ln_ip6 *stack_new(ln_node *n)
     s->frag_id = (uint32_t)ln_rng_next(&s->rng);
     n->ip6 = s;
     ln_icmp6_attach(n);
+    /* The transports take IPv6 from now on. */
+    ln_tcp_attach6(n);
+    ln_udp_attach6(n);
     return s;
 }
 

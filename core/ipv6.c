@@ -17,8 +17,9 @@
  * (TRUNCATED), an option or extension header that does not parse
  * (EXTHDR, with Parameter Problem as RFC 8200 4.2-4.5 asks), a type 0
  * routing header (RH0: RFC 5095 3), a next header nobody handles
- * (UNKNOWN_PROTO, Parameter Problem code 1).  Flow labels are sent as 0
- * (Linux sets one per flow for TCP and UDP; that comes with them);
+ * (UNKNOWN_PROTO, Parameter Problem code 1).  Flow labels are what the
+ * sender asks (TCP sets one per connection, as Linux's auto_flowlabels;
+ * everything else sends 0);
  * redirects are neither sent nor followed; multicast is not routed, and
  * multicast we send is not looped back to our own sockets. */
 #include "ip6.h"
@@ -583,7 +584,7 @@ int ln_ip6_output(ln_node *n, ln_pkt *pkt, const ln_in6 *src, const ln_in6 *dst,
                  : ifc && ifc->ip6 && ifc->ip6->hlim ? ifc->ip6->hlim : n->cfg.ip6_hop_limit;
     /* Sockets send to a group with hop limit 1 (IPV6_MULTICAST_HOPS). */
     if (!o.hlim_set && ln_in6_is_mcast(dst)) hlim = 1;
-    ln_put32(h, 6u << 28 | (uint32_t)o.tclass << 20);
+    ln_put32(h, 6u << 28 | (uint32_t)o.tclass << 20 | (o.flow & 0xfffffu));
     ln_put16(h + LN_IP6_PLEN, (uint16_t)plen);
     h[LN_IP6_NXT] = nxt;
     h[LN_IP6_HLIM] = hlim;

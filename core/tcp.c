@@ -28,6 +28,7 @@
 
 #include "err.h"
 #include "ip.h"
+#include "ip6.h"
 #include "net.h"
 #include "node.h"
 #include "tcp_int.h"
@@ -101,6 +102,11 @@ static ln_flow flow_of(const ln_tcp_sock *s)
 {
     ln_flow f = { .src = s->laddr, .dst = s->raddr, .sport = s->lport, .dport = s->rport,
                   .proto = LN_IPPROTO_TCP };
+    if (s->flags & LN_TF_V6) {
+        f.src = f.dst = 0;
+        f.src6 = &s->v6->laddr;
+        f.dst6 = &s->v6->raddr;
+    }
     return f;
 }
 
@@ -165,15 +171,26 @@ void ln_tcp_emit_timer(ln_tcp_sock *s, const char *what, int64_t value, int64_t 
     ln_net_emit(net, &ev);
 }
 
+char *ln_tcp_fmt_ep(const ln_tcp_sock *s, bool remote, char *buf)
+{
+    char a[LN_IN6_FMTLEN];
+    uint16_t port = remote ? s->rport : s->lport;
+    if (s->flags & LN_TF_V6)
+        snprintf(buf, LN_TCP_EPLEN, "[%s]:%u", ln_ip6_fmt(remote ? &s->v6->raddr : &s->v6->laddr, a), port);
+    else
+        snprintf(buf, LN_TCP_EPLEN, "%s:%u", ln_ip_fmt(remote ? s->raddr : s->laddr, a), port);
+    return buf;
+}
+
 void ln_tcp_trace(const ln_tcp_sock *s, const char *fmt, ...)
 {
-    char msg[400], a[16], b[16];
+    char msg[400], a[LN_TCP_EPLEN], b[LN_TCP_EPLEN];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    ln_trace_emit(s->st->node->net, LN_TR_TCP, s->st->node->name, "%s:%u>%s:%u %s",
-                  ln_ip_fmt(s->laddr, a), s->lport, ln_ip_fmt(s->raddr, b), s->rport, msg);
+    ln_trace_emit(s->st->node->net, LN_TR_TCP, s->st->node->name, "%s>%s %s", ln_tcp_fmt_ep(s, false, a),
+                  ln_tcp_fmt_ep(s, true, b), msg);
 }
 
 /* Linux's tcp_set_state: the MIB gauges and counters follow the state. */
@@ -312,6 +329,7 @@ void ln_tcp_sock_free(ln_tcp_sock *s)
     ln_tcp_ofo_free(&s->ofo);
     free(s->sb);
     free(s->txq);
+    free(s->v6);
     ln_slab_free(&st->node->net->tcp_socks, s);
 }
 
@@ -389,6 +407,17 @@ ln_tcp_sock *ln_tcp_child_new(ln_tcp_sock *l, const ln_tcp_req_params *p)
 
     s->laddr = p->laddr; s->raddr = p->raddr;
     s->lport = p->lport; s->rport = p->rport;
+    if (p->v6) {
+        /* Out of memory: the child is IPv4-shaped; free it and let the
+         * peer retry, as a failed sk_clone_lock does. */
+        if (ln_tcp6_set(s)) {
+            ln_tcp_sock_free(s);
+            return NULL;
+        }
+        s->v6->laddr = p->v6->laddr;
+        s->v6->raddr = p->v6->raddr;
+        s->v6->flow = ln_tcp6_flow(st, p->v6, s->lport, s->rport);
+    }
     s->iss = p->iss;
     s->irs = p->irs;
     s->snd_una = p->iss;
@@ -413,7 +442,7 @@ ln_tcp_sock *ln_tcp_child_new(ln_tcp_sock *l, const ln_tcp_req_params *p)
         s->snd_wscale = (uint8_t)p->snd_wscale;
         s->rcv_wscale = p->rcv_wscale;
     }
-    uint32_t mtu = ln_tcp_route_mtu(st->node, s->raddr);
+    uint32_t mtu = ln_tcp_sock_mtu(s);
     s->adv_mss = ln_tcp_adv_mss_for(s, mtu ? mtu : 1500);
     s->peer_mss = p->peer_mss;
     ln_tcp_sync_mss(s);
@@ -476,6 +505,8 @@ int ln_tcp_listen(ln_tcp_sock *s, int backlog)
     return 0;
 }
 
+static void connect_init(ln_tcp_sock *s, uint32_t mtu);
+
 int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port)
 {
     ln_tcp_stack *st = s->st;
@@ -483,6 +514,7 @@ int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port)
     if (s->state != LN_TCP_CLOSED || (s->flags & LN_TF_ORPHAN)) return LN_EINVAL;
     if (s->error) return LN_EINVAL;                 /* a used socket is not reusable */
     if (port == 0) return LN_EINVAL;
+    if (s->flags & LN_TF_V6) return LN_ENOTSUP;
     if (addr == 0) addr = 0x7f000001u;              /* Linux: 0.0.0.0 means this host */
     uint32_t mtu = ln_tcp_route_mtu(n, addr);
     uint32_t laddr = s->laddr ? s->laddr : ln_ip_src_for(n, addr);
@@ -490,7 +522,7 @@ int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port)
 
     ln_tcp_batch_begin(st);
     if (!(s->flags & LN_TF_BOUND)) {
-        uint16_t p = ln_tcp_connect_port(st, laddr, addr, port);
+        uint16_t p = ln_tcp_connect_port(st, laddr, addr, port, NULL);
         if (!p) {
             ln_tcp_batch_end(st);
             return LN_EADDRNOTAVAIL;
@@ -509,13 +541,84 @@ int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port)
     s->raddr = addr;
     s->rport = port;
     s->rcache = (ln_ip_rcache){0};
+    connect_init(s, mtu);
+    return 0;
+}
 
-    /* tcp_connect_init */
+uint32_t ln_tcp6_flow(const ln_tcp_stack *st, const ln_tcp6 *a, uint16_t lport, uint16_t rport)
+{
+    uint8_t w[36];
+    memcpy(w, a->laddr.b, 16);
+    memcpy(w + 16, a->raddr.b, 16);
+    ln_put16(w + 32, lport);
+    ln_put16(w + 34, rport);
+    uint32_t f = (uint32_t)ln_hash64(w, sizeof w, st->cookie_key[0] ^ st->isn_key) & 0xfffffu;
+    return f ? f : 1;
+}
+
+int ln_tcp_connect6(ln_tcp_sock *s, const ln_in6 *addr, uint16_t port)
+{
+    ln_tcp_stack *st = s->st;
+    ln_node *n = st->node;
+    if (s->state != LN_TCP_CLOSED || (s->flags & LN_TF_ORPHAN)) return LN_EINVAL;
+    if (s->error) return LN_EINVAL;
+    if (port == 0) return LN_EINVAL;
+    if ((s->flags & LN_TF_BOUND) && !(s->flags & LN_TF_V6)) return LN_ENOTSUP;
+    if (ln_in6_is_v4mapped(addr) || ln_in6_is_unspec(addr) || ln_in6_is_mcast(addr)) return LN_ENOTSUP;
+    uint32_t mtu = ln_tcp_route_mtu6(n, addr);
+    ln_in6 src;
+    if ((s->flags & LN_TF_V6) && !ln_in6_is_unspec(&s->v6->laddr)) src = s->v6->laddr;
+    else if (ln_ip6_is_local(n, addr)) src = *addr;
+    else if (!ln_ip6_src_for(n, addr, &src)) return LN_ENETUNREACH;
+    if (!mtu) return LN_ENETUNREACH;
+    if (ln_tcp6_set(s)) return LN_ENOMEM;
+    ln_tcp6 a = { .laddr = src, .raddr = *addr };
+    uint32_t lf = ln_tcp6_fold(st, &src), rf = ln_tcp6_fold(st, addr);
+
+    ln_tcp_batch_begin(st);
+    if (!(s->flags & LN_TF_BOUND)) {
+        uint16_t p = ln_tcp_connect_port(st, lf, rf, port, &a);
+        if (!p) {
+            ln_tcp_batch_end(st);
+            return LN_EADDRNOTAVAIL;
+        }
+        s->lport = p;
+        s->flags |= LN_TF_PORT_AUTO;
+    } else if (ln_tcp_lookup_conn6(st, &a, port, s->lport)) {
+        ln_tcp_batch_end(st);
+        return LN_EADDRNOTAVAIL;
+    }
+    s->laddr = lf;
+    s->v6->laddr = src;
+    if (!(s->flags & LN_TF_BOUND)) ln_tcp_bind_add(s);
+    s->raddr = rf;
+    s->v6->raddr = *addr;
+    s->rport = port;
+    /* Linux's auto_flowlabels: one label per connection (RFC 6437). */
+    s->v6->flow = ln_tcp6_flow(st, &a, s->lport, port);
+    connect_init(s, mtu);
+    return 0;
+}
+
+bool ln_tcp_addrs6(const ln_tcp_sock *s, ln_in6 *l, ln_in6 *r)
+{
+    if (!(s->flags & LN_TF_V6)) return false;
+    if (l) *l = s->v6->laddr;
+    if (r) *r = s->v6->raddr;
+    return true;
+}
+
+/* tcp_connect_init and the SYN, inside the caller's batch (ended here). */
+static void connect_init(ln_tcp_sock *s, uint32_t mtu)
+{
+    ln_tcp_stack *st = s->st;
+    ln_node *n = st->node;
+    const ln_tcp6 *v6 = (s->flags & LN_TF_V6) ? s->v6 : NULL;
     const ln_tcp_cfg *c = &st->cfg;
     s->adv_mss = ln_tcp_adv_mss_for(s, mtu);
     s->peer_mss = 0;
-    s->iss = ln_tcp_isn(st, s->laddr, s->lport, s->raddr, s->rport);
-    s->ts_offset = c->timestamps ? ln_tcp_ts_offset(st, s->laddr, s->raddr) : 0;
+    s->iss = ln_tcp_isn(st, s->laddr, s->lport, s->raddr, s->rport, v6);
+    s->ts_offset = c->timestamps ? ln_tcp_ts_offset(st, s->laddr, s->raddr, v6) : 0;
     s->ip_id = (uint16_t)ln_rng_next(&st->rng);
     ln_tcp_select_initial_window(s, s->adv_mss, &s->rcv_wnd, &s->window_clamp, &s->rcv_wscale);
     s->rcv_ssthresh = s->rcv_wnd;
@@ -539,7 +642,6 @@ int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port)
     s->retrans_stamp = ln_tcp_now(s);
     ln_tcp_rearm_rtx(s);
     ln_tcp_batch_end(st);
-    return 0;
 }
 
 ln_tcp_sock *ln_tcp_accept(ln_tcp_sock *l)
@@ -774,6 +876,12 @@ void ln_tcp_attach(ln_node *n)
     n->tcp = st;
     ln_ip_register(n, LN_IPPROTO_TCP, ln_tcp_input);
     st->icmp = ln_icmp_sock_open_proto(n, LN_IPPROTO_TCP, ln_tcp_icmp_err, st);
+    if (n->ip6) ln_tcp_attach6(n);
+}
+
+void ln_tcp_attach6(ln_node *n)
+{
+    if (n->tcp && n->ip6) ln_ip6_register(n, LN_IPPROTO_TCP, ln_tcp6_input);
 }
 
 void ln_tcp_detach(ln_node *n)

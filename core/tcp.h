@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "in6.h"
 #include "seq.h"
 #include "sim.h"
 
@@ -68,6 +69,18 @@ int ln_tcp_listen(ln_tcp_sock *s, int backlog);
 /* Start the active open (binds an ephemeral port if needed).  Completion
  * comes as CONNECTED, or ERROR with refused / timeout / unreachable. */
 int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port);
+/* IPv6 (RFC 8200; Linux's tcp_ipv6.c): a socket's family is set by its
+ * first bind or connect.  An IPv6 socket on :: also takes IPv4
+ * connections unless V6ONLY is set (net.ipv6.bindv6only = 0); those
+ * children are IPv4 sockets.  An IPv4-mapped address is refused
+ * (LN_ENOTSUP): use the IPv4 calls for IPv4.  The IPv4 calls on an IPv6
+ * socket (and the IPv6 ones on an IPv4 socket) are LN_ENOTSUP too. */
+int ln_tcp_bind6(ln_tcp_sock *s, const ln_in6 *addr, uint16_t port);
+int ln_tcp_connect6(ln_tcp_sock *s, const ln_in6 *addr, uint16_t port);
+/* True for an IPv6 socket; then l and r (either may be NULL) get its
+ * local and remote addresses. */
+bool ln_tcp_addrs6(const ln_tcp_sock *s, ln_in6 *l, ln_in6 *r);
+
 /* The next established connection, or NULL (LN_EAGAIN) if none waits. */
 ln_tcp_sock *ln_tcp_accept(ln_tcp_sock *listener);
 
@@ -113,6 +126,7 @@ typedef enum {
     LN_TCP_OPT_LINGER0,        /* bool: SO_LINGER {1, 0}: close sends RST */
     LN_TCP_OPT_CORK,           /* bool: TCP_CORK, partial segments wait */
     LN_TCP_OPT_USER_TIMEOUT,   /* ns, 0 = off: TCP_USER_TIMEOUT (kept in ms, as Linux) */
+    LN_TCP_OPT_V6ONLY,         /* bool: IPV6_V6ONLY, before bind (EINVAL after) */
     LN_TCP_OPT__COUNT
 } ln_tcp_opt;
 
@@ -124,7 +138,9 @@ int ln_tcp_set_cc(ln_tcp_sock *s, const char *name);
 /* What `ss -tin` shows, and more.  Sequence numbers are raw. */
 typedef struct ln_tcp_info {
     ln_tcp_state state;
-    uint32_t laddr, raddr;
+    uint32_t laddr, raddr;            /* IPv4 (v6 false) */
+    bool v6;                          /* IPv6: the addresses are these */
+    ln_in6 laddr6, raddr6;
     uint16_t lport, rport;
     ln_seq iss, irs, snd_una, snd_nxt, snd_max, rcv_nxt;
     uint32_t snd_wnd, rcv_wnd;        /* bytes, scaled */
@@ -159,6 +175,8 @@ void ln_tcp_foreach(struct ln_node *n, void (*fn)(ln_tcp_sock *s, void *arg), vo
 /* A half-open request of a passive open (SYN_RCVD), as `ss` lists SYN-RECV. */
 typedef struct ln_tcp_req_view {
     uint32_t laddr, raddr;
+    bool v6;                         /* IPv6: the addresses are these */
+    ln_in6 laddr6, raddr6;
     uint16_t lport, rport;
     uint32_t retransmits;            /* SYN-ACKs sent again so far */
     ln_time timer_left;              /* until the next SYN-ACK or expiry */
@@ -221,6 +239,8 @@ void ln_tcp_stack_info_get(struct ln_node *n, ln_tcp_stack_info *out);
  * (ln_node_free). */
 void ln_tcp_attach(struct ln_node *n);
 void ln_tcp_detach(struct ln_node *n);
+/* Register TCP with the node's IPv6 layer when IPv6 comes on. */
+void ln_tcp_attach6(struct ln_node *n);
 
 /* sizeof the control block, for the "memory of an idle connection" figure. */
 size_t ln_tcp_sock_size(void);

@@ -33,6 +33,11 @@
 /* Linux's msstab (syncookies.c): the MSS values a cookie can carry, by
  * the 2-bit index hidden in its low bits. */
 static const uint16_t msstab[] = { 536, 1300, 1440, 1460 };
+/* msstab6 (syncookies.c of net/ipv6): IPv6 MTUs of 1280, 1480, 1500 and
+ * 9000, less 60. */
+static const uint16_t msstab6[] = { 1220, 1420, 1440, 8940 };
+
+static const uint16_t *tab_of(const ln_tcp_seg *seg) { return seg->v6 ? msstab6 : msstab; }
 
 #define COOKIEBITS   24                 /* low bits: hash + MSS index */
 #define COOKIEMASK   ((1u << COOKIEBITS) - 1)
@@ -49,10 +54,18 @@ static uint32_t cookie_count(const ln_tcp_stack *st)
 /* Keyed hash of the connection (peer first, as the SYN sees it) and the
  * minute counter; key 0 or 1 of the stack's cookie_key (Linux uses
  * siphash with syncookie_secret[c]). */
-static uint32_t cookie_hash(const ln_tcp_stack *st, uint32_t saddr, uint32_t daddr,
-                            uint16_t sport, uint16_t dport, uint32_t count, int c)
+static uint32_t cookie_hash(const ln_tcp_stack *st, const ln_tcp_seg *seg, uint32_t count, int c)
 {
-    uint32_t w[4] = { saddr, daddr, (uint32_t)sport << 16 | dport, count };
+    if (seg->v6) {
+        /* cookie_v6_init_sequence: over the whole IPv6 addresses. */
+        uint32_t w[10];
+        memcpy(w, seg->v6->raddr.b, 16);
+        memcpy(w + 4, seg->v6->laddr.b, 16);
+        w[8] = (uint32_t)seg->sport << 16 | seg->dport;
+        w[9] = count;
+        return (uint32_t)ln_hash64(w, sizeof w, st->cookie_key[c]);
+    }
+    uint32_t w[4] = { seg->saddr, seg->daddr, (uint32_t)seg->sport << 16 | seg->dport, count };
     return (uint32_t)ln_hash64(w, sizeof w, st->cookie_key[c]);
 }
 
@@ -63,17 +76,16 @@ static uint32_t cookie_hash(const ln_tcp_stack *st, uint32_t saddr, uint32_t dad
 ln_seq ln_tcp_cookie_make(ln_tcp_stack *st, const ln_tcp_seg *syn, uint16_t *mss_out)
 {
     uint32_t mss = syn->has_mss && syn->mss ? syn->mss : st->cfg.base_mss;
+    const uint16_t *tab = tab_of(syn);
     uint32_t idx;
     /* __cookie_v4_init_sequence: the largest table entry not above the
      * peer's MSS (536 when even that is too much). */
     for (idx = 3; idx; idx--)
-        if (mss >= msstab[idx]) break;
-    if (mss_out) *mss_out = msstab[idx];
+        if (mss >= tab[idx]) break;
+    if (mss_out) *mss_out = tab[idx];
     uint32_t count = cookie_count(st);
-    return cookie_hash(st, syn->saddr, syn->daddr, syn->sport, syn->dport, 0, 0) +
-           syn->seq + (count << COOKIEBITS) +
-           ((cookie_hash(st, syn->saddr, syn->daddr, syn->sport, syn->dport, count, 1) + idx)
-            & COOKIEMASK);
+    return cookie_hash(st, syn, 0, 0) + syn->seq + (count << COOKIEBITS) +
+           ((cookie_hash(st, syn, count, 1) + idx) & COOKIEMASK);
 }
 
 /* check_tcp_syn_cookie(): the MSS index, or -1 if the cookie is forged
@@ -83,11 +95,10 @@ static int cookie_mss_index(const ln_tcp_stack *st, const ln_tcp_seg *ack)
 {
     uint32_t cookie = ack->ack - 1, sseq = ack->seq - 1;
     uint32_t count = cookie_count(st);
-    cookie -= cookie_hash(st, ack->saddr, ack->daddr, ack->sport, ack->dport, 0, 0) + sseq;
+    cookie -= cookie_hash(st, ack, 0, 0) + sseq;
     uint32_t diff = (count - (cookie >> COOKIEBITS)) & (0xffffffffu >> COOKIEBITS);
     if (diff >= LN_TCP_COOKIE_AGE) return -1;
-    uint32_t idx = (cookie - cookie_hash(st, ack->saddr, ack->daddr, ack->sport, ack->dport,
-                                         count - diff, 1)) & COOKIEMASK;
+    uint32_t idx = (cookie - cookie_hash(st, ack, count - diff, 1)) & COOKIEMASK;
     return idx < sizeof msstab / sizeof msstab[0] ? (int)idx : -1;
 }
 
@@ -125,7 +136,8 @@ bool ln_tcp_cookie_check(ln_tcp_stack *st, const ln_tcp_seg *ack, ln_tcp_req_par
     p->lport = ack->dport; p->rport = ack->sport;
     p->iss = ack->ack - 1;
     p->irs = ack->seq - 1;
-    p->peer_mss = msstab[idx];
+    p->v6 = ack->v6;
+    p->peer_mss = tab_of(ack)[idx];
     p->snd_wscale = -1;
     p->from_cookie = true;
     p->synack_time = LN_NEVER;          /* no handshake RTT from a cookie */
@@ -134,7 +146,7 @@ bool ln_tcp_cookie_check(ln_tcp_stack *st, const ln_tcp_seg *ack, ln_tcp_req_par
     if (!saw_ts) return true;               /* no options to recover */
     uint32_t tsoff = 0, tsecr = ack->tsecr;
     if (tsecr) {
-        tsoff = ln_tcp_ts_offset(st, ack->daddr, ack->saddr);
+        tsoff = ln_tcp_ts_offset(st, ack->daddr, ack->saddr, ack->v6);
         tsecr -= tsoff;
     }
     p->ts = true;

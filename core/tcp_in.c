@@ -38,6 +38,7 @@
 
 #include "err.h"
 #include "ip.h"
+#include "ip6.h"
 #include "net.h"
 #include "node.h"
 #include "tcp_int.h"
@@ -675,6 +676,43 @@ static bool tw_process(ln_tcp_sock *s, ln_tcp_seg *seg)
 
 /* ---- the protocol handler -------------------------------------------------------------------- */
 
+/* Demultiplex a parsed segment (v6: an IPv6 one; inlined into each
+ * family's handler so that IPv4 tests nothing for IPv6): its connection, TIME-WAIT,
+ * a listener, or a reset (tcp_v4_rcv / tcp_v6_rcv after the parse). */
+static inline __attribute__((always_inline)) void demux(ln_tcp_stack *st, ln_tcp_seg *seg, bool v6)
+{
+    ln_tcp_batch_begin(st);
+    ln_tcp_sock *s = v6 ? ln_tcp_lookup_conn6(st, seg->v6, seg->sport, seg->dport)
+                             : ln_tcp_lookup_conn(st, seg->saddr, seg->sport, seg->daddr, seg->dport);
+    if (s) {
+        s->segs_in++;
+        if (seg->len) s->data_segs_in++;
+        bool tw = s->state == LN_TCP_TIME_WAIT ||
+                  (s->state == LN_TCP_FIN_WAIT_2 && (s->flags & LN_TF_ORPHAN) &&
+                   s->keep_kind == LN_KEEP_FIN_WAIT_2);
+        if (!tw) {
+            ln_tcp_process(s, seg);
+            ln_tcp_batch_end(st);
+            return;
+        }
+        if (!tw_process(s, seg)) {
+            ln_tcp_batch_end(st);
+            return;
+        }
+        /* A SYN reopening a TIME-WAIT connection: on to the listener. */
+    }
+    ln_tcp_sock *l = v6 ? ln_tcp_lookup_listener6(st, &seg->v6->laddr, seg->dport)
+                             : ln_tcp_lookup_listener(st, seg->daddr, seg->dport);
+    if (l) {
+        ln_tcp_listen_input(l, seg);
+    } else {
+        /* RFC 9293 3.10.7.1: CLOSED -- a reset for anything but a reset. */
+        ln_tcp_send_rst_reply(st, seg);
+        ln_tcp_seg_drop(st, seg, LN_DROP_NO_SOCKET);
+    }
+    ln_tcp_batch_end(st);
+}
+
 void ln_tcp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
 {
     ln_tcp_stack *st = n->tcp;
@@ -685,7 +723,6 @@ void ln_tcp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
     }
     LN_MIB_INC(n, TcpInSegs);
     ln_tcp_seg seg;
-    memset(&seg, 0, sizeof seg);
     int rc = ln_tcp_parse(pkt, ip, &seg);
     if (rc) {
         if (rc == LN_DROP_BAD_CSUM) LN_MIB_INC(n, TcpInCsumErrors);
@@ -693,32 +730,33 @@ void ln_tcp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
         ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, (ln_drop_reason)rc);
         return;
     }
-    ln_tcp_batch_begin(st);
-    ln_tcp_sock *s = ln_tcp_lookup_conn(st, seg.saddr, seg.sport, seg.daddr, seg.dport);
-    if (s) {
-        s->segs_in++;
-        if (seg.len) s->data_segs_in++;
-        bool tw = s->state == LN_TCP_TIME_WAIT ||
-                  (s->state == LN_TCP_FIN_WAIT_2 && (s->flags & LN_TF_ORPHAN) &&
-                   s->keep_kind == LN_KEEP_FIN_WAIT_2);
-        if (!tw) {
-            ln_tcp_process(s, &seg);
-            ln_tcp_batch_end(st);
-            return;
-        }
-        if (!tw_process(s, &seg)) {
-            ln_tcp_batch_end(st);
-            return;
-        }
-        /* A SYN reopening a TIME-WAIT connection: on to the listener. */
+    demux(st, &seg, false);
+}
+
+/* tcp_v6_rcv: the same checks over IPv6, where the pseudo-header is RFC
+ * 8200 8.1's and a segment to a multicast group is dropped as Linux drops
+ * it (PACKET_HOST only). */
+void ln_tcp6_input(ln_node *n, ln_pkt *pkt, const ln_ip6_info *ip)
+{
+    ln_tcp_stack *st = n->tcp;
+    if (!st || ln_in6_is_mcast(&ip->dst)) {
+        ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_OTHER_HOST);
+        return;
     }
-    ln_tcp_sock *l = ln_tcp_lookup_listener(st, seg.daddr, seg.dport);
-    if (l) {
-        ln_tcp_listen_input(l, &seg);
-    } else {
-        /* RFC 9293 3.10.7.1: CLOSED -- a reset for anything but a reset. */
-        ln_tcp_send_rst_reply(st, &seg);
-        ln_tcp_seg_drop(st, &seg, LN_DROP_NO_SOCKET);
+    LN_MIB_INC(n, TcpInSegs);
+    ln_tcp_seg seg;
+    int rc = ln_tcp_parse6(pkt, &ip->src, &ip->dst, &seg);
+    if (rc) {
+        if (rc == LN_DROP_BAD_CSUM) LN_MIB_INC(n, TcpInCsumErrors);
+        LN_MIB_INC(n, TcpInErrs);
+        ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, (ln_drop_reason)rc);
+        return;
     }
-    ln_tcp_batch_end(st);
+    ln_tcp6 a = { .laddr = ip->dst, .raddr = ip->src };
+    seg.v6 = &a;
+    seg.saddr = ln_tcp6_fold(st, &ip->src);
+    seg.daddr = ln_tcp6_fold(st, &ip->dst);
+    seg.ttl = ip->hlim;
+    seg.tos = ip->tclass;
+    demux(st, &seg, true);
 }

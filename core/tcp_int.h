@@ -97,6 +97,8 @@ typedef enum { LN_KEEP_NONE, LN_KEEP_ALIVE, LN_KEEP_FIN_WAIT_2, LN_KEEP_TIME_WAI
 #define LN_TF_NOSPACE   0x2000000u /* a send found the buffer full: WRITABLE when room */
 #define LN_TF_OFO_FIN   0x4000000u /* a FIN is waiting at ofo_fin_seq */
 #define LN_TF_PROBE_RTX 0x8000000u /* a tail-loss probe is resending: no copy counted in retrans_out */
+#define LN_TF_V6       0x10000000u /* an IPv6 socket: s->v6 holds its addresses */
+#define LN_TF_V6ONLY   0x20000000u /* IPV6_V6ONLY: a socket on :: takes no IPv4 */
 
 /* Sizes with Linux's names (include/net/tcp.h). */
 #define LN_TCP_MIN_MSS        88u   /* TCP_MIN_MSS: the smallest MSS we use */
@@ -225,6 +227,8 @@ struct ln_tcp_sock {
     uint32_t mdev_us, mdev_max_us;  /* Linux's tcp_rtt_estimator state */
     uint32_t rcv_rtt_us;            /* receiver's RTT estimate x8 (tcp_rcv_rtt_est) */
     ln_seq rcv_rtt_seq;             /* ... without timestamps: the segment timed */
+    uint32_t total_retrans;         /* tcp_info; here to fill a hole: the block
+                                     * stays under 1 KiB */
     ln_time rcv_rtt_time;
     ln_time retrans_stamp;          /* when the head was first sent in this episode;
                                      * LN_NEVER when none (0 is a real time) */
@@ -276,13 +280,18 @@ struct ln_tcp_sock {
     uint32_t acc_len, backlog;
     uint32_t syn_qlen;              /* requests of this listener (tcp_listen.c) */
 
+    /* IPv6 (LN_TF_V6): the addresses, allocated with the family, so that
+     * an IPv4 socket pays one pointer for it; laddr and raddr hold their
+     * digests (ln_tcp6_fold). */
+    ln_tcp6 *v6;
+
     /* The user. */
     ln_tcp_notify_fn notify;
     void *notify_arg;
 
     /* Statistics (tcp_info). */
     uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
-    uint32_t segs_out, segs_in, data_segs_out, data_segs_in, total_retrans;
+    uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
     ln_ip_rcache rcache;            /* the route its segments take (sk_dst_cache) */
 };
 
@@ -316,6 +325,7 @@ static inline ln_time ln_tcp_now(const ln_tcp_sock *s) { return ln_net_now(s->st
 /* What a request (or a SYN cookie) knows when it becomes a socket. */
 typedef struct ln_tcp_req_params {
     uint32_t laddr, raddr;
+    const ln_tcp6 *v6;              /* IPv6 addresses (copied), NULL: IPv4 */
     uint16_t lport, rport;
     ln_seq iss, irs;
     uint16_t peer_mss;
@@ -403,10 +413,31 @@ void ln_tcp_free_buffers(ln_tcp_sock *s);
 void ln_tcp_init_transfer(ln_tcp_sock *s);
 
 /* ---- tcp_table.c ----------------------------------------------------- */
-/* Connection lookup by the segment's 4-tuple (remote = seg source). */
+/* Connection lookup by the segment's 4-tuple (remote = seg source):
+ * IPv4 connections only. */
 ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
                                 uint32_t laddr, uint16_t lport);
+/* The IPv4 listener for laddr:lport: an IPv4 one, else an IPv6 one on ::
+ * without V6ONLY (Linux's compute_score prefers AF_INET). */
 ln_tcp_sock *ln_tcp_lookup_listener(ln_tcp_stack *st, uint32_t laddr, uint16_t lport);
+/* The same for IPv6 (a's laddr is the segment's destination). */
+ln_tcp_sock *ln_tcp_lookup_conn6(ln_tcp_stack *st, const ln_tcp6 *a, uint16_t rport, uint16_t lport);
+ln_tcp_sock *ln_tcp_lookup_listener6(ln_tcp_stack *st, const ln_in6 *laddr, uint16_t lport);
+/* The keyed 32-bit digest an IPv6 address is hashed by (0 for ::, so
+ * that a socket on :: reads as a wildcard, never for anything else). */
+uint32_t ln_tcp6_fold(const ln_tcp_stack *st, const ln_in6 *a);
+/* Does s (IPv6 or not) have exactly the addresses of a (or none, a NULL)? */
+static inline bool ln_tcp6_match(const ln_tcp_sock *s, const ln_tcp6 *a)
+{
+    if (!a) return !(s->flags & LN_TF_V6);
+    return (s->flags & LN_TF_V6) && ln_in6_eq(&s->v6->raddr, &a->raddr) &&
+           ln_in6_eq(&s->v6->laddr, &a->laddr);
+}
+/* Make s an IPv6 socket (its addresses unspecified).  LN_ENOMEM. */
+int ln_tcp6_set(ln_tcp_sock *s);
+/* The flow label of a connection (tcp.c): a keyed hash of its 4-tuple,
+ * never 0, as Linux's auto_flowlabels gives each flow its own. */
+uint32_t ln_tcp6_flow(const ln_tcp_stack *st, const ln_tcp6 *a, uint16_t lport, uint16_t rport);
 /* Keyed hash of a 4-tuple (remote first): the connection table's and the
  * request table's bucket index. */
 uint32_t ln_tcp_tuple_hash(const ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
@@ -419,14 +450,18 @@ void ln_tcp_listener_del(ln_tcp_sock *l);  /* no-op if not listening */
 void ln_tcp_bind_add(ln_tcp_sock *s);
 void ln_tcp_bind_del(ln_tcp_sock *s);      /* no-op if not bound */
 void ln_tcp_ports_free(ln_tcp_stack *st);  /* the port table, at detach */
-/* Would s on addr:port clash with another socket (inet_bind_conflict)? */
+/* Would s on addr:port clash with another socket (inet_bind_conflict)?
+ * For an IPv6 socket, addr is the digest of s->v6->laddr. */
 bool ln_tcp_bind_conflict(const ln_tcp_sock *s, uint32_t addr, uint16_t port);
-/* An ephemeral port for connect() to raddr:rport, 0 if none is free. */
-uint16_t ln_tcp_connect_port(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr, uint16_t rport);
-/* RFC 6528 ISN (or cfg.fixed_isn). */
-ln_seq ln_tcp_isn(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* An ephemeral port for connect() to raddr:rport, 0 if none is free
+ * (v6: the IPv6 addresses, laddr and raddr their digests). */
+uint16_t ln_tcp_connect_port(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr, uint16_t rport,
+                             const ln_tcp6 *v6);
+/* RFC 6528 ISN (or cfg.fixed_isn); v6 non-NULL: over the IPv6 addresses. */
+ln_seq ln_tcp_isn(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
+                  const ln_tcp6 *v6);
 /* Per-connection TSval offset (Linux derives it from a keyed hash). */
-uint32_t ln_tcp_ts_offset(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr);
+uint32_t ln_tcp_ts_offset(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr, const ln_tcp6 *v6);
 /* TSval now: virtual milliseconds + offset. */
 uint32_t ln_tcp_tsval(ln_tcp_stack *st, uint32_t ts_offset);
 
@@ -467,7 +502,13 @@ uint32_t ln_tcp_seg_wnd(const ln_tcp_sock *s, const ln_tcp_seg *seg);
 /* The MTU of the route to raddr (loopback: 65535), 0 if there is none;
  * the MSS we announce over it (ipv4_default_advmss, TCP_MAXSEG). */
 uint32_t ln_tcp_route_mtu(ln_node *n, uint32_t raddr);
+/* The same towards an IPv6 address: the path MTU (Packet Too Big). */
+uint32_t ln_tcp_route_mtu6(ln_node *n, const ln_in6 *raddr);
+/* The route MTU towards s's peer, either family. */
+uint32_t ln_tcp_sock_mtu(const ln_tcp_sock *s);
 uint16_t ln_tcp_adv_mss_for(const ln_tcp_sock *s, uint32_t mtu);
+/* The same for a family and a TCP_MAXSEG (0: none). */
+uint16_t ln_tcp_mss_for_mtu(uint32_t mtu, bool v6, uint16_t user_mss);
 /* tp->advmss: our announced MSS less the TS option when it is used. */
 uint32_t ln_tcp_advmss(const ln_tcp_sock *s);
 /* tcp_sync_mss: mss_cache from our MSS, the peer's and the options. */
@@ -483,6 +524,9 @@ void ln_tcp_sndbuf_expand(ln_tcp_sock *s);
 /* ---- tcp_in.c -------------------------------------------------------- */
 /* The IP protocol handler (consumes pkt). */
 void ln_tcp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip);
+/* The IPv6 one (registered when IPv6 comes on). */
+struct ln_ip6_info;
+void ln_tcp6_input(ln_node *n, ln_pkt *pkt, const struct ln_ip6_info *ip);
 /* A segment for a full socket in any state but CLOSED and LISTEN
  * (RFC 9293 3.10.7.3 and on).  Consumes seg->pkt. */
 void ln_tcp_process(ln_tcp_sock *s, ln_tcp_seg *seg);
@@ -607,8 +651,9 @@ void ln_tcp_send_rst(ln_tcp_sock *s);       /* abort a synchronized connection *
 /* RST answering a segment no socket takes (RFC 9293 3.10.7.1). */
 void ln_tcp_send_rst_reply(ln_tcp_stack *st, const ln_tcp_seg *seg);
 /* A bare control segment with IP ID 0 (SYN-ACKs of requests and cookies,
- * RSTs, TIME_WAIT ACKs), as Linux sends them; kind: LN_PKT_KIND_*. */
-int ln_tcp_send_ctl(ln_tcp_stack *st, const ln_tcp_hdr *h, uint8_t kind);
+ * RSTs, TIME_WAIT ACKs), as Linux sends them; kind: LN_PKT_KIND_*.  v6:
+ * the IPv6 addresses (laddr the source), NULL for IPv4. */
+int ln_tcp_send_ctl(ln_tcp_stack *st, const ln_tcp_hdr *h, const ln_tcp6 *v6, uint8_t kind);
 /* Zero-window or keepalive probe (seq = snd_una - 1), kind saying which. */
 void ln_tcp_send_probe(ln_tcp_sock *s, uint8_t kind);
 /* The send-time records (tcp_txq.c).  Push: [.., end) left at t. */
@@ -676,7 +721,7 @@ void ln_tcp_listen_free_stack(ln_tcp_stack *st);       /* requests at teardown *
  * that 4-tuple, handle it as Linux's tcp_req_err (hard: the error aborts,
  * as tcp_v4_err decides) and return true. */
 bool ln_tcp_listen_icmp(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                        uint16_t rport, ln_seq seq, bool hard);
+                        uint16_t rport, const ln_tcp6 *v6, ln_seq seq, bool hard);
 
 /* ---- tcp_cookie.c ---------------------------------------------------- */
 /* SYN cookies (RFC 4987 3.6; Linux's encoding: MSS index in the low bits,
@@ -696,6 +741,11 @@ bool ln_tcp_cookie_check(ln_tcp_stack *st, const ln_tcp_seg *ack, ln_tcp_req_par
  * rounded down to 64 ms with the peer's WS (0xf: none) and SACK in its
  * low 6 bits, plus ts_offset. */
 uint32_t ln_tcp_cookie_tsval(ln_tcp_stack *st, int8_t snd_wscale, bool sack, uint32_t ts_offset);
+
+/* "10.0.0.1:80" or "[2001:db8::1]:80" (Linux's ss form), into buf of at
+ * least LN_TCP_EPLEN bytes. */
+#define LN_TCP_EPLEN 56
+char *ln_tcp_fmt_ep(const ln_tcp_sock *s, bool remote, char *buf);
 
 /* The debug trace (trace.h) for a connection: "10.0.0.1:40000>10.0.0.2:80
  * <message>".  The arguments are evaluated only when "tcp" is on. */

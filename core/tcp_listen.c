@@ -69,6 +69,8 @@ struct ln_tcp_req {
     uint8_t rcv_wscale;         /* ours, sent in the SYN-ACK when snd_wscale >= 0 */
     uint8_t num_timeout;        /* timer expiries so far; 0 = "young" */
     uint8_t flags;              /* RQ_* */
+    const ln_tcp6 *v6;          /* IPv6: its addresses, allocated after the
+                                 * request itself; NULL: IPv4 */
 };
 
 /* A flood with cookies off keeps up to backlog + 1 of these per listener. */
@@ -86,6 +88,11 @@ static ln_flow req_flow(const ln_tcp_req *r)
 {
     ln_flow f = { .src = r->laddr, .dst = r->raddr, .sport = r->lport,
                   .dport = r->rport, .proto = LN_IPPROTO_TCP };
+    if (r->v6) {
+        f.src = f.dst = 0;
+        f.src6 = &r->v6->laddr;
+        f.dst6 = &r->v6->raddr;
+    }
     return f;
 }
 
@@ -125,10 +132,11 @@ static bool synq_recent_overflow(const ln_tcp_sock *l)
  * 65536 MTU capped to IP's 65535), lowered by TCP_MAXSEG (tcp_mss_clamp).
  * 0 when there is no route back: Linux's route_req fails and the SYN is
  * dropped. */
-static uint16_t adv_mss_to(const ln_tcp_sock *l, uint32_t raddr)
+static uint16_t adv_mss_to(const ln_tcp_sock *l, const ln_tcp_seg *seg)
 {
-    uint32_t mtu = ln_tcp_route_mtu(l->st->node, raddr);
-    return mtu ? ln_tcp_adv_mss_for(l, mtu) : 0;
+    uint32_t mtu = seg->v6 ? ln_tcp_route_mtu6(l->st->node, &seg->v6->raddr)
+                           : ln_tcp_route_mtu(l->st->node, seg->saddr);
+    return mtu ? ln_tcp_mss_for_mtu(mtu, seg->v6 != NULL, l->user_mss) : 0;
 }
 
 /* Linux tcp_oow_rate_limited(): at most one reply to an out-of-window
@@ -162,7 +170,10 @@ static ln_tcp_req *req_lookup(const ln_tcp_stack *st, const ln_tcp_seg *seg)
     uint32_t h = rhash_of(st, seg->daddr, seg->dport, seg->saddr, seg->sport);
     for (ln_tcp_req *r = st->rhash[h & st->rhash_mask]; r; r = r->hnext)
         if (r->raddr == seg->saddr && r->rport == seg->sport &&
-            r->laddr == seg->daddr && r->lport == seg->dport)
+            r->laddr == seg->daddr && r->lport == seg->dport &&
+            (seg->v6 ? r->v6 && ln_in6_eq(&r->v6->raddr, &seg->v6->raddr) &&
+                           ln_in6_eq(&r->v6->laddr, &seg->v6->laddr)
+                     : !r->v6))
             return r;
     return NULL;
 }
@@ -251,7 +262,7 @@ static int send_synack(ln_tcp_stack *st, ln_tcp_req *r, uint32_t tsval, uint8_t 
     h.tsval = tsval;
     h.tsecr = r->ts_recent;
     r->synack_time = now_of(st);
-    return ln_tcp_send_ctl(st, &h, kind);
+    return ln_tcp_send_ctl(st, &h, r->v6, kind);
 }
 
 /* Retransmit it (inet_rtx_syn_ack / tcp_rtx_synack): the same segment but
@@ -286,7 +297,7 @@ static void send_req_ack(ln_tcp_stack *st, const ln_tcp_req *r)
         h.tsval = ln_tcp_tsval(st, r->ts_offset);
         h.tsecr = r->ts_recent;
     }
-    ln_tcp_send_ctl(st, &h, LN_PKT_KIND_NONE);
+    ln_tcp_send_ctl(st, &h, r->v6, LN_PKT_KIND_NONE);
 }
 
 /* ---- the request timer ---------------------------------------------------------- */
@@ -380,9 +391,10 @@ static bool req_from_syn(ln_tcp_sock *l, const ln_tcp_seg *seg, bool want_cookie
     memset(r, 0, sizeof *r);
     r->l = l;
     r->laddr = seg->daddr; r->raddr = seg->saddr;
+    r->v6 = seg->v6;                    /* the caller copies it to keep it */
     r->lport = seg->dport; r->rport = seg->sport;
     r->irs = seg->seq;
-    r->adv_mss = adv_mss_to(l, r->raddr);
+    r->adv_mss = adv_mss_to(l, seg);
     if (!r->adv_mss) return false;
 
     bool ts = seg->has_ts && cfg->timestamps;
@@ -396,7 +408,7 @@ static bool req_from_syn(ln_tcp_sock *l, const ln_tcp_seg *seg, bool want_cookie
     r->flags = (sack ? RQ_SACK : 0) | (ts ? RQ_TS : 0);
     if (ts) {
         r->ts_recent = seg->tsval;
-        r->ts_offset = ln_tcp_ts_offset(st, r->laddr, r->raddr);
+        r->ts_offset = ln_tcp_ts_offset(st, r->laddr, r->raddr, r->v6);
     }
 
     /* The window is a whole number of segments of the size the peer will
@@ -415,6 +427,7 @@ static void params_of_req(const ln_tcp_req *r, ln_tcp_req_params *p)
 {
     memset(p, 0, sizeof *p);
     p->laddr = r->laddr; p->raddr = r->raddr;
+    p->v6 = r->v6;
     p->lport = r->lport; p->rport = r->rport;
     p->iss = r->iss; p->irs = r->irs;
     p->peer_mss = r->peer_mss;
@@ -443,9 +456,14 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
      * Then cookies if enabled, else a silent drop (tcp_syn_flood_action);
      * tcp_syncookies = 2 sends cookies always and keeps no request. */
     if (cfg->syncookies == 2 || l->syn_qlen > l->backlog) {
-        LN_TCP_TRACE(l, "SYN from %u.%u.%u.%u:%u: SYN queue full (%u > backlog %u): %s", seg->saddr >> 24,
-                     (seg->saddr >> 16) & 255, (seg->saddr >> 8) & 255, seg->saddr & 255, seg->sport,
-                     l->syn_qlen, l->backlog, cfg->syncookies ? "SYN cookie" : "dropped (tcp_syncookies 0)");
+        if (LN_TRACE_ON(st->node->net, LN_TR_TCP)) {
+            char a[LN_IN6_FMTLEN];
+            if (seg->v6) ln_ip6_fmt(&seg->v6->raddr, a);
+            else ln_ip_fmt(seg->saddr, a);
+            ln_tcp_trace(l, "SYN from %s%s%s:%u: SYN queue full (%u > backlog %u): %s", seg->v6 ? "[" : "", a,
+                         seg->v6 ? "]" : "", seg->sport, l->syn_qlen, l->backlog,
+                         cfg->syncookies ? "SYN cookie" : "dropped (tcp_syncookies 0)");
+        }
         if (!cfg->syncookies) {
             LN_MIB_INC(st->node, TcpExtTCPReqQFullDrop);
             listen_drop(l, seg, LN_DROP_BACKLOG_FULL);
@@ -491,14 +509,22 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
         return;
     }
 
-    ln_tcp_req *r = malloc(sizeof *r);
+    /* An IPv6 request carries its addresses right after it: one
+     * allocation, and IPv4 requests stay as small as they were. */
+    ln_tcp_req *r = malloc(sizeof *r + (seg->v6 ? sizeof(ln_tcp6) : 0));
     if (!r || !rhash_grow(st)) {
         free(r);
         listen_drop(l, seg, LN_DROP_NO_BUFFER);
         return;
     }
     *r = tmp;
-    r->iss = ln_tcp_isn(st, r->laddr, r->lport, r->raddr, r->rport);
+    if (seg->v6) {
+        ln_tcp6 *a = (ln_tcp6 *)(r + 1);
+        *a = *seg->v6;
+        a->flow = ln_tcp6_flow(st, a, r->lport, r->rport);
+        r->v6 = a;
+    }
+    r->iss = ln_tcp_isn(st, r->laddr, r->lport, r->raddr, r->rport, r->v6);
     uint32_t h = rhash_of(st, r->laddr, r->lport, r->raddr, r->rport) & st->rhash_mask;
     r->hnext = st->rhash[h];
     st->rhash[h] = r;
@@ -612,12 +638,13 @@ static bool req_input(ln_tcp_sock *l, ln_tcp_req *r, ln_tcp_seg *seg)
  * ListenDrop); soft ones change nothing, the SYN-ACK timer goes on; a
  * quote of some other sequence number is an OutOfWindowIcmp. */
 bool ln_tcp_listen_icmp(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                        uint16_t rport, ln_seq seq, bool hard)
+                        uint16_t rport, const ln_tcp6 *v6, ln_seq seq, bool hard)
 {
     ln_tcp_seg key;
     memset(&key, 0, sizeof key);
     key.saddr = raddr; key.sport = rport;
     key.daddr = laddr; key.dport = lport;
+    key.v6 = v6;
     ln_tcp_req *r = req_lookup(st, &key);
     if (!r) return false;
     if (seq != r->iss) {
@@ -754,6 +781,12 @@ void ln_tcp_foreach_req(ln_node *n, void (*fn)(const ln_tcp_req_view *r, void *a
                                   .rport = r->rport, .retransmits = r->num_timeout,
                                   .timer_left = ln_timer_armed(&r->timer) && r->timer.when > now
                                                     ? r->timer.when - now : 0 };
+            if (r->v6) {
+                v.laddr = v.raddr = 0;
+                v.v6 = true;
+                v.laddr6 = r->v6->laddr;
+                v.raddr6 = r->v6->raddr;
+            }
             fn(&v, arg);
         }
     }

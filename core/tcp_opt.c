@@ -143,6 +143,11 @@ int ln_tcp_setopt(ln_tcp_sock *s, ln_tcp_opt opt, int64_t v)
         if (v < 0 || v / (int64_t)LN_MSEC > INT32_MAX) { rc = LN_EINVAL; break; }
         s->user_timeout_ms = (uint32_t)(v / (int64_t)LN_MSEC);
         break;
+    case LN_TCP_OPT_V6ONLY:
+        /* do_ipv6_setsockopt: only before the socket is bound. */
+        if (s->flags & LN_TF_BOUND) { rc = LN_EINVAL; break; }
+        set_flag(s, LN_TF_V6ONLY, v);
+        break;
     case LN_TCP_OPT_RCVBUF: {
         /* sock_setsockopt SO_RCVBUF: capped at rmem_max, doubled for
          * overhead, locked (no autotuning). */
@@ -187,6 +192,7 @@ int ln_tcp_getopt(const ln_tcp_sock *s, ln_tcp_opt opt, int64_t *v)
     case LN_TCP_OPT_USER_TIMEOUT: *v = (int64_t)s->user_timeout_ms * (int64_t)LN_MSEC; return 0;
     case LN_TCP_OPT_RCVBUF: *v = s->rcvbuf; return 0;
     case LN_TCP_OPT_SNDBUF: *v = s->sndbuf; return 0;
+    case LN_TCP_OPT_V6ONLY: *v = (s->flags & LN_TF_V6ONLY) != 0; return 0;
     default: return LN_EINVAL;
     }
 }
@@ -212,7 +218,13 @@ void ln_tcp_get_info(const ln_tcp_sock *s, ln_tcp_info *o)
     memset(o, 0, sizeof *o);
     ln_time now = ln_tcp_now(s);
     o->state = (ln_tcp_state)s->state;
-    o->laddr = s->laddr; o->raddr = s->raddr;
+    if (s->flags & LN_TF_V6) {
+        o->v6 = true;
+        o->laddr6 = s->v6->laddr;
+        o->raddr6 = s->v6->raddr;
+    } else {
+        o->laddr = s->laddr; o->raddr = s->raddr;
+    }
     o->lport = s->lport; o->rport = s->rport;
     o->iss = s->iss; o->irs = s->irs;
     o->snd_una = s->snd_una; o->snd_nxt = s->snd_nxt; o->snd_max = s->snd_max;

@@ -29,6 +29,7 @@
 #include "ip.h"
 #include "net.h"
 #include "node.h"
+#include "ip6.h"
 #include "tcp_int.h"
 #include "wire.h"
 
@@ -93,8 +94,21 @@ uint32_t ln_tcp_in_flight(const ln_tcp_sock *s)
  * leaves out segments that only repeat sequence space, as Linux's
  * __tcp_transmit_skb does (RFC 1213 tcpOutSegs: "excluding those
  * containing only retransmitted octets"). */
+/* IPv6 has no DF and no ID: path MTU discovery is the only way (RFC
+ * 8200 5), and the MSS already fits the path.  Out of line, so that the
+ * IPv4 path stays as short as it was. */
+static __attribute__((noinline)) int ip6_send(ln_tcp_sock *s, ln_pkt *pkt, bool count)
+{
+    ln_ip6_opts o6 = { .flow = s->v6->flow };
+    ln_tcp_csum6(pkt, s->v6);
+    if (count) LN_MIB_INC(s->st->node, TcpOutSegs);
+    s->segs_out++;
+    return ln_ip6_output(s->st->node, pkt, &s->v6->laddr, &s->v6->raddr, LN_IPPROTO_TCP, &o6);
+}
+
 static int ip_send(ln_tcp_sock *s, ln_pkt *pkt, bool id0, bool count)
 {
+    if (__builtin_expect((s->flags & LN_TF_V6) != 0, 0)) return ip6_send(s, pkt, count);
     ln_ip_opts o;
     memset(&o, 0, sizeof o);
     o.df = o.df_set = true;
@@ -543,7 +557,7 @@ static void tw_ack(ln_tcp_sock *s)
         h.tsecr = s->ts_recent;
     }
     s->segs_out++;
-    ln_tcp_send_ctl(s->st, &h, LN_PKT_KIND_NONE);
+    ln_tcp_send_ctl(s->st, &h, s->v6, LN_PKT_KIND_NONE);
     ack_sent(s);
 }
 
@@ -659,10 +673,10 @@ void ln_tcp_send_rst_reply(ln_tcp_stack *st, const ln_tcp_seg *seg)
         h.ack = seg->seq + seg->seg_len;
         h.flags = LN_TCP_RST | LN_TCP_ACK;
     }
-    ln_tcp_send_ctl(st, &h, LN_PKT_KIND_NONE);
+    ln_tcp_send_ctl(st, &h, seg->v6, LN_PKT_KIND_NONE);   /* its laddr is the segment's destination */
 }
 
-int ln_tcp_send_ctl(ln_tcp_stack *st, const ln_tcp_hdr *h, uint8_t kind)
+int ln_tcp_send_ctl(ln_tcp_stack *st, const ln_tcp_hdr *h, const ln_tcp6 *v6, uint8_t kind)
 {
     ln_node *n = st->node;
     ln_pkt *pkt = ln_net_pkt(n->net, 0);
@@ -673,13 +687,19 @@ int ln_tcp_send_ctl(ln_tcp_stack *st, const ln_tcp_hdr *h, uint8_t kind)
         ln_pkt_free(pkt);
         return rc;
     }
+    LN_MIB_INC(n, TcpOutSegs);
+    if (h->flags & LN_TCP_RST) LN_MIB_INC(n, TcpOutRsts);
+    if (v6) {
+        /* tcp_v6_send_response: the connection's flow label. */
+        ln_tcp_csum6(pkt, v6);
+        ln_ip6_opts o6 = { .flow = ln_tcp6_flow(st, v6, h->sport, h->dport) };
+        return ln_ip6_output(n, pkt, &v6->laddr, &v6->raddr, LN_IPPROTO_TCP, &o6);
+    }
     ln_ip_opts o;
     memset(&o, 0, sizeof o);
     o.df = o.df_set = true;
     o.id_set = true;
     o.id = 0;
-    LN_MIB_INC(n, TcpOutSegs);
-    if (h->flags & LN_TCP_RST) LN_MIB_INC(n, TcpOutRsts);
     return ln_ip_output(n, pkt, h->saddr, h->daddr, LN_IPPROTO_TCP, &o);
 }
 

@@ -19,9 +19,12 @@
  * RFC 6056 (ephemeral ports), RFC 6528 (ISNs), RFC 7323 5.4 (the TS
  * clock). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "err.h"
 #include "ip.h"
+#include "ip6.h"
+#include "wire.h"
 #include "net.h"
 #include "node.h"
 #include "tcp_int.h"
@@ -98,7 +101,42 @@ ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport
     if (!st->ehash) return NULL;
     uint32_t h = ln_tcp_tuple_hash(st, raddr, rport, laddr, lport) & st->ehash_mask;
     for (ln_tcp_sock *s = st->ehash[h]; s; s = s->hnext)
-        if (s->raddr == raddr && s->rport == rport && s->lport == lport && s->laddr == laddr)
+        if (s->raddr == raddr && s->rport == rport && s->lport == lport && s->laddr == laddr &&
+            !(s->flags & LN_TF_V6))
+            return s;
+    return NULL;
+}
+
+/* ---- IPv6 -------------------------------------------------------------- */
+
+/* IPv6 connections live in the same tables as IPv4 ones, under digests of
+ * their addresses: one table, one hash, and IPv4 sockets grow by the one
+ * pointer to their (absent) IPv6 part.  The digest is keyed, so that
+ * nobody can pick addresses that crowd one chain, and an exact compare of
+ * the full addresses decides every match. */
+uint32_t ln_tcp6_fold(const ln_tcp_stack *st, const ln_in6 *a)
+{
+    if (ln_in6_is_unspec(a)) return 0;
+    uint32_t h = (uint32_t)ln_hash64(a->b, 16, st->ts_key ^ 0x6a09e667f3bcc908ull);
+    return h ? h : 1;
+}
+
+int ln_tcp6_set(ln_tcp_sock *s)
+{
+    if (s->flags & LN_TF_V6) return 0;
+    if (!(s->v6 = calloc(1, sizeof *s->v6))) return LN_ENOMEM;
+    s->flags |= LN_TF_V6;
+    return 0;
+}
+
+ln_tcp_sock *ln_tcp_lookup_conn6(ln_tcp_stack *st, const ln_tcp6 *a, uint16_t rport, uint16_t lport)
+{
+    if (!st->ehash) return NULL;
+    uint32_t raddr = ln_tcp6_fold(st, &a->raddr), laddr = ln_tcp6_fold(st, &a->laddr);
+    uint32_t h = ln_tcp_tuple_hash(st, raddr, rport, laddr, lport) & st->ehash_mask;
+    for (ln_tcp_sock *s = st->ehash[h]; s; s = s->hnext)
+        if (s->raddr == raddr && s->rport == rport && s->lport == lport && s->laddr == laddr &&
+            ln_tcp6_match(s, a))
             return s;
     return NULL;
 }
@@ -109,11 +147,29 @@ ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport
  * wildcard (Linux's compute_score). */
 ln_tcp_sock *ln_tcp_lookup_listener(ln_tcp_stack *st, uint32_t laddr, uint16_t lport)
 {
-    ln_tcp_sock *wild = NULL;
+    ln_tcp_sock *wild = NULL, *wild6 = NULL;
     for (ln_tcp_sock *l = st->listeners; l; l = l->hnext) {
         if (l->lport != lport) continue;
+        if (l->flags & LN_TF_V6) {
+            /* net.ipv6.bindv6only = 0: a listener on :: takes IPv4 too,
+             * after any IPv4 listener (compute_score: AF_INET scores
+             * one more). */
+            if (!l->laddr && !(l->flags & LN_TF_V6ONLY) && !wild6) wild6 = l;
+            continue;
+        }
         if (l->laddr == laddr) return l;
         if (l->laddr == 0 && !wild) wild = l;
+    }
+    return wild ? wild : wild6;
+}
+
+ln_tcp_sock *ln_tcp_lookup_listener6(ln_tcp_stack *st, const ln_in6 *laddr, uint16_t lport)
+{
+    ln_tcp_sock *wild = NULL;
+    for (ln_tcp_sock *l = st->listeners; l; l = l->hnext) {
+        if (l->lport != lport || !(l->flags & LN_TF_V6)) continue;
+        if (ln_in6_eq(&l->v6->laddr, laddr)) return l;
+        if (!l->laddr && !wild) wild = l;
     }
     return wild;
 }
@@ -244,12 +300,34 @@ void ln_tcp_ports_free(ln_tcp_stack *st)
  * keep their flag (inherited from the listener), so a restarted server
  * rebinds only if the old one and the new one both set it (reference
  * 10). */
+/* Do s (on addr: its own digest for IPv6) and o claim a common address?
+ * Linux's inet_rcv_saddr_equal, in its two halves: for an IPv4 s,
+ * ipv4_rcv_saddr_equal (an IPv6 o is the wildcard when on :: without
+ * V6ONLY, an address no IPv4 one equals otherwise, but 0.0.0.0 still
+ * overlaps it); for an IPv6 s, ipv6_rcv_saddr_equal (:: overlaps every
+ * IPv6 binding, and IPv4 ones unless s is V6ONLY; a specific IPv6
+ * address never overlaps an IPv4 one).  The rule is not symmetric:
+ * 0.0.0.0 cannot join [2001:db8::1] on a port, but the reverse works, as
+ * on Linux. */
+static bool addr_overlap(const ln_tcp_sock *s, uint32_t addr, const ln_tcp_sock *o)
+{
+    bool s6 = (s->flags & LN_TF_V6) != 0, o6 = (o->flags & LN_TF_V6) != 0;
+    if (!s6 && !o6) return !addr || !o->laddr || addr == o->laddr;
+    if (!s6) {
+        if (o->flags & LN_TF_V6ONLY) return false;
+        return !addr || !o->laddr;
+    }
+    bool s_any = ln_in6_is_unspec(&s->v6->laddr);
+    if (!o6) return s_any && !(s->flags & LN_TF_V6ONLY);
+    return s_any || !o->laddr || ln_in6_eq(&s->v6->laddr, &o->v6->laddr);
+}
+
 bool ln_tcp_bind_conflict(const ln_tcp_sock *s, uint32_t addr, uint16_t port)
 {
     const ln_tcp_port *p = port_find(s->st, port);
     for (const ln_tcp_sock *o = p ? p->owners : NULL; o; o = o->bnext) {
         if (o == s || (o->flags & LN_TF_DEAD)) continue;
-        if (addr && o->laddr && addr != o->laddr) continue;
+        if (!addr_overlap(s, addr, o)) continue;
         if ((s->flags & LN_TF_REUSEADDR) && (o->flags & LN_TF_REUSEADDR) &&
             o->state != LN_TCP_LISTEN)
             continue;
@@ -282,6 +360,7 @@ int ln_tcp_bind(ln_tcp_sock *s, uint32_t addr, uint16_t port)
 {
     ln_tcp_stack *st = s->st;
     if ((s->flags & LN_TF_BOUND) || s->state != LN_TCP_CLOSED) return LN_EINVAL;
+    if (s->flags & LN_TF_V6) return LN_ENOTSUP;
     if (addr && !ln_ip_is_local(st->node, addr)) return LN_EADDRNOTAVAIL;
     if (port == 0) {
         port = bind_ephemeral(s, addr);
@@ -295,19 +374,43 @@ int ln_tcp_bind(ln_tcp_sock *s, uint32_t addr, uint16_t port)
     return 0;
 }
 
+int ln_tcp_bind6(ln_tcp_sock *s, const ln_in6 *addr, uint16_t port)
+{
+    ln_tcp_stack *st = s->st;
+    if ((s->flags & LN_TF_BOUND) || s->state != LN_TCP_CLOSED) return LN_EINVAL;
+    /* An IPv4-mapped address is IPv4: the caller binds that instead. */
+    if (ln_in6_is_v4mapped(addr) && !ln_in6_is_unspec(addr)) return LN_ENOTSUP;
+    if (!ln_in6_is_unspec(addr) && !ln_ip6_is_local(st->node, addr)) return LN_EADDRNOTAVAIL;
+    if (ln_tcp6_set(s)) return LN_ENOMEM;
+    s->v6->laddr = *addr;
+    uint32_t fold = ln_tcp6_fold(st, addr);
+    if (port == 0) {
+        port = bind_ephemeral(s, fold);
+        if (!port) return LN_EADDRNOTAVAIL;
+    } else if (ln_tcp_bind_conflict(s, fold, port)) {
+        memset(&s->v6->laddr, 0, sizeof s->v6->laddr);
+        return LN_EADDRINUSE;
+    }
+    s->laddr = fold;
+    s->lport = port;
+    ln_tcp_bind_add(s);
+    return 0;
+}
+
 /* May connect() use lport towards raddr:rport?  Ports that bind() took
  * are never shared (Linux: a bucket with fastreuse >= 0); a port other
  * connections chose is, as long as the 4-tuple is new (TIME_WAIT
  * included: lunet does not reuse TIME_WAIT 4-tuples, tcp_tw_reuse's
  * loopback case aside). */
 static bool port_ok_for_connect(const ln_tcp_stack *st, uint32_t laddr, uint16_t lport,
-                                uint32_t raddr, uint16_t rport)
+                                uint32_t raddr, uint16_t rport, const ln_tcp6 *v6)
 {
     const ln_tcp_port *p = port_find(st, lport);
     for (const ln_tcp_sock *o = p ? p->owners : NULL; o; o = o->bnext) {
         if (o->flags & LN_TF_DEAD) continue;
         if (!(o->flags & LN_TF_PORT_AUTO)) return false;
     }
+    if (v6) return !ln_tcp_lookup_conn6((ln_tcp_stack *)st, v6, rport, lport);
     return !ln_tcp_lookup_conn((ln_tcp_stack *)st, raddr, rport, laddr, lport);
 }
 
@@ -315,7 +418,8 @@ static bool port_ok_for_connect(const ln_tcp_stack *st, uint32_t laddr, uint16_t
  * first from an offset that depends on the destination and moves on
  * after each use (its table_perturb), so consecutive connections get
  * spread-out but repeatable ports. */
-uint16_t ln_tcp_connect_port(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr, uint16_t rport)
+uint16_t ln_tcp_connect_port(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr, uint16_t rport,
+                             const ln_tcp6 *v6)
 {
     uint32_t lo = st->node->cfg.port_lo, hi = st->node->cfg.port_hi;
     if (hi < lo) return 0;
@@ -326,7 +430,7 @@ uint16_t ln_tcp_connect_port(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr, u
         for (uint32_t i = 0; i < range; i++) {
             uint32_t port = lo + (off + i) % range;
             if ((port & 1u) != parity) continue;
-            if (port_ok_for_connect(st, laddr, (uint16_t)port, raddr, rport)) {
+            if (port_ok_for_connect(st, laddr, (uint16_t)port, raddr, rport, v6)) {
                 st->port_hint = (uint16_t)(st->port_hint + i + 2);
                 return (uint16_t)port;
             }
@@ -339,18 +443,34 @@ uint16_t ln_tcp_connect_port(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr, u
 
 /* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 us clock.  Linux hashes
  * with siphash and a 64 ns clock; lunet follows the RFC's clock. */
-ln_seq ln_tcp_isn(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+ln_seq ln_tcp_isn(ln_tcp_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport,
+                  const ln_tcp6 *v6)
 {
     if (st->cfg.fixed_isn >= 0) return (ln_seq)st->cfg.fixed_isn;
-    uint32_t w[3] = { laddr, raddr, (uint32_t)lport << 16 | rport };
-    uint32_t f = (uint32_t)ln_hash64(w, sizeof w, st->isn_key);
+    uint32_t f;
+    if (v6) {
+        /* RFC 6528 over the whole IPv6 4-tuple (Linux's secure_tcpv6_seq). */
+        uint8_t w[36];
+        memcpy(w, v6->laddr.b, 16);
+        memcpy(w + 16, v6->raddr.b, 16);
+        ln_put16(w + 32, lport);
+        ln_put16(w + 34, rport);
+        f = (uint32_t)ln_hash64(w, sizeof w, st->isn_key);
+    } else {
+        uint32_t w[3] = { laddr, raddr, (uint32_t)lport << 16 | rport };
+        f = (uint32_t)ln_hash64(w, sizeof w, st->isn_key);
+    }
     return f + (uint32_t)(ln_net_now(net_of(st)) / (4 * LN_USEC));
 }
 
 /* Linux's secure_tcp_ts_off: a keyed hash of the address pair, so TSvals
  * reveal neither uptime nor other connections' clocks. */
-uint32_t ln_tcp_ts_offset(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr)
+uint32_t ln_tcp_ts_offset(ln_tcp_stack *st, uint32_t laddr, uint32_t raddr, const ln_tcp6 *v6)
 {
+    if (v6) {                           /* secure_tcpv6_ts_off */
+        ln_in6 w[2] = { v6->laddr, v6->raddr };
+        return (uint32_t)ln_hash64(w, sizeof w, st->ts_key);
+    }
     uint32_t w[2] = { laddr, raddr };
     return (uint32_t)ln_hash64(w, sizeof w, st->ts_key);
 }

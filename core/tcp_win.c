@@ -34,6 +34,7 @@
 #include "net.h"
 #include "node.h"
 #include "route.h"
+#include "ip6.h"
 #include "tcp_int.h"
 
 static uint32_t umin(uint32_t a, uint32_t b) { return a < b ? a : b; }
@@ -260,12 +261,40 @@ uint32_t ln_tcp_route_mtu(ln_node *n, uint32_t raddr)
     return rt && rt->iface ? rt->iface->mtu : 0;
 }
 
-/* ipv4_default_advmss (MTU - 40, at least 256) lowered by TCP_MAXSEG. */
+uint32_t ln_tcp_route_mtu6(ln_node *n, const ln_in6 *raddr)
+{
+    /* Linux's loopback has an MTU of 65536: MSS 65476 over IPv6. */
+    if (ln_ip6_is_local(n, raddr) || ln_in6_is_loopback(raddr)) return 65536;
+    ln_in6 nh;
+    ln_iface *ifc = n->ip6 ? ln_ip6_route(n, raddr, NULL, &nh) : NULL;
+    return ifc ? ln_ip6_pmtu(n, raddr, ln_ip6_if_mtu(ifc)) : 0;
+}
+
+uint32_t ln_tcp_sock_mtu(const ln_tcp_sock *s)
+{
+    if (s->flags & LN_TF_V6) return ln_tcp_route_mtu6(s->st->node, &s->v6->raddr);
+    return ln_tcp_route_mtu(s->st->node, s->raddr);
+}
+
+/* ipv4_default_advmss (MTU - 40, at least 256) lowered by TCP_MAXSEG;
+ * over IPv6 ip6_default_advmss: MTU - 60, at least ip6_rt_min_advmss =
+ * 1220 (what the minimum IPv6 MTU of 1280 carries). */
+uint16_t ln_tcp_mss_for_mtu(uint32_t mtu, bool v6, uint16_t user_mss)
+{
+    uint32_t mss;
+    if (v6) {
+        mss = mtu > 60 + 1220 ? mtu - 60 : 1220;
+        if (mss > 65535 - 20) mss = 65535 - 20;
+    } else {
+        mss = mtu > 40 + 256 ? mtu - 40 : 256;
+    }
+    if (user_mss && user_mss < mss) mss = user_mss;
+    return (uint16_t)mss;
+}
+
 uint16_t ln_tcp_adv_mss_for(const ln_tcp_sock *s, uint32_t mtu)
 {
-    uint32_t mss = mtu > 40 + 256 ? mtu - 40 : 256;
-    if (s->user_mss && s->user_mss < mss) mss = s->user_mss;
-    return (uint16_t)mss;
+    return ln_tcp_mss_for_mtu(mtu, (s->flags & LN_TF_V6) != 0, s->user_mss);
 }
 
 /* tcp_sync_mss: what one of our segments carries, the smaller of our

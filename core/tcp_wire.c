@@ -3,7 +3,9 @@
  *
  * Place in the call chain:
  *   in:  ln_ip_input -> ln_tcp_input (tcp_in.c) -> ln_tcp_parse -> demux
+ *        ln_ip6_input -> ln_tcp6_input -> ln_tcp_parse6 -> demux
  *   out: tcp_out.c / tcp_listen.c -> ln_tcp_push_hdr -> ln_ip_output
+ *        (or ln_ip6_output: the pseudo-header of RFC 8200 8.1 then)
  *
  * Read: RFC 9293 3.1 (header format, checksum and pseudo header), 3.2
  * (option rules: unknown options skipped by length), RFC 7323 (WS, TS),
@@ -19,6 +21,7 @@
 #include "csum.h"
 #include "drop.h"
 #include "err.h"
+#include "ip6.h"
 #include "wire.h"
 
 /* Linux's tcp_parse_options, minus the socket: it stops at EOL, at a kind
@@ -86,7 +89,9 @@ static void parse_opts(const uint8_t *p, uint32_t n, bool syn, ln_tcp_seg *seg)
     }
 }
 
-ln_drop_reason ln_tcp_parse(ln_pkt *pkt, const ln_ip_info *ip, ln_tcp_seg *seg)
+/* Both families (src and dst: uint32_t for IPv4, ln_in6 for IPv6);
+ * inlined into each, so that IPv4 keeps its own straight path. */
+static inline __attribute__((always_inline)) ln_drop_reason parse(ln_pkt *pkt, ln_tcp_seg *seg, bool v6, const void *src, const void *dst)
 {
     memset(seg, 0, sizeof *seg);
     const uint8_t *h = pkt->data;
@@ -105,15 +110,11 @@ ln_drop_reason ln_tcp_parse(ln_pkt *pkt, const ln_ip_info *ip, ln_tcp_seg *seg)
      * included, folds to zero when it is right. */
     if (!pkt->l4_csum_ok) {
         ln_pkt_csum_finish(pkt);
-        uint32_t sum = ln_csum_partial(h, len, ln_csum_pseudo(ip->src, ip->dst, LN_IPPROTO_TCP,
-                                                              (uint16_t)len));
-        if (ln_csum_fold(sum) != 0) return LN_DROP_BAD_CSUM;
+        uint32_t pseudo = v6 ? ln_ip6_pseudo(src, dst, len, LN_IPPROTO_TCP)
+                             : ln_csum_pseudo(*(const uint32_t *)src, *(const uint32_t *)dst,
+                                              LN_IPPROTO_TCP, (uint16_t)len);
+        if (ln_csum_fold(ln_csum_partial(h, len, pseudo)) != 0) return LN_DROP_BAD_CSUM;
     }
-
-    seg->saddr = ip->src;
-    seg->daddr = ip->dst;
-    seg->ttl = ip->ttl;
-    seg->tos = ip->tos;
     seg->sport = ln_get16(h + LN_TCPH_SPORT);
     seg->dport = ln_get16(h + LN_TCPH_DPORT);
     seg->seq = ln_get32(h + LN_TCPH_SEQ);
@@ -128,6 +129,28 @@ ln_drop_reason ln_tcp_parse(ln_pkt *pkt, const ln_ip_info *ip, ln_tcp_seg *seg)
     seg->seg_len = seg->len + !!(seg->flags & LN_TCP_SYN) + !!(seg->flags & LN_TCP_FIN);
     seg->pkt = pkt;
     return LN_DROP_NONE;
+}
+
+ln_drop_reason ln_tcp_parse(ln_pkt *pkt, const ln_ip_info *ip, ln_tcp_seg *seg)
+{
+    ln_drop_reason rc = parse(pkt, seg, false, &ip->src, &ip->dst);
+    if (rc) return rc;
+    seg->saddr = ip->src;
+    seg->daddr = ip->dst;
+    seg->ttl = ip->ttl;
+    seg->tos = ip->tos;
+    return LN_DROP_NONE;
+}
+
+ln_drop_reason ln_tcp_parse6(ln_pkt *pkt, const ln_in6 *src, const ln_in6 *dst, ln_tcp_seg *seg)
+{
+    return parse(pkt, seg, true, src, dst);
+}
+
+void ln_tcp_csum6(ln_pkt *pkt, const ln_tcp6 *a)
+{
+    uint32_t pseudo = ln_ip6_pseudo(&a->laddr, &a->raddr, pkt->len, LN_IPPROTO_TCP);
+    ln_put16(pkt->data + LN_TCPH_CSUM, (uint16_t)~ln_csum_fold(pseudo));
 }
 
 /* SACK blocks that fit after `used` option bytes: Linux's

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "drop.h"
+#include "in6.h"
 #include "ip.h"
 #include "pkt.h"
 #include "seq.h"
@@ -55,6 +56,16 @@
 #define LN_TCP_ECE 0x40
 #define LN_TCP_CWR 0x80
 
+/* The addresses of an IPv6 connection, seen from our side (a segment's
+ * destination is laddr).  IPv4 connections have none: their addresses are
+ * the uint32_t fields, and IPv6 ones keep there a keyed 32-bit digest of
+ * these (ln_tcp6_fold), so that the tables hash and compare both families
+ * with the same code and an exact compare settles an IPv6 match. */
+typedef struct ln_tcp6 {
+    ln_in6 laddr, raddr;
+    uint32_t flow;                  /* the flow label we send (RFC 6437) */
+} ln_tcp6;
+
 /* One received segment, parsed once and passed down the input path (no
  * per-segment globals: every node parses into its own descriptor). */
 typedef struct ln_tcp_seg {
@@ -73,7 +84,9 @@ typedef struct ln_tcp_seg {
     uint32_t tsval, tsecr;
     uint8_t n_sack;
     ln_tcp_sackblk sack[4];
-    uint8_t ttl, tos;
+    uint8_t ttl, tos;               /* IPv6: hop limit, traffic class */
+    const ln_tcp6 *v6;              /* IPv6: the addresses (saddr, daddr hold
+                                     * their digests); NULL: IPv4 */
     ln_pkt *pkt;                    /* data at the payload after parsing */
 } ln_tcp_seg;
 
@@ -89,6 +102,9 @@ typedef struct ln_tcp_seg {
  * count only on a SYN; an MSS of 0 is ignored; WS above 14 reads as 14.
  * Whether TS and SACK are honoured (negotiated) is the caller's call. */
 ln_drop_reason ln_tcp_parse(ln_pkt *pkt, const ln_ip_info *ip, ln_tcp_seg *seg);
+/* The same over IPv6: the checksum over RFC 8200 8.1's pseudo-header of
+ * src and dst; the caller fills the addresses (seg->v6 and digests). */
+ln_drop_reason ln_tcp_parse6(ln_pkt *pkt, const ln_in6 *src, const ln_in6 *dst, ln_tcp_seg *seg);
 
 /* What to put in a header we send. */
 typedef struct ln_tcp_hdr {
@@ -117,5 +133,9 @@ uint32_t ln_tcp_opt_len(const ln_tcp_hdr *h);
  * the ACK flag (0 otherwise, as every Linux segment without ACK has it).
  * Returns 0, LN_ENOBUFS (no headroom) or LN_EMSGSIZE (over 65535 bytes). */
 int ln_tcp_push_hdr(ln_pkt *pkt, const ln_tcp_hdr *h);
+/* Over IPv6: seed the offloaded checksum of a segment ln_tcp_push_hdr
+ * built (data at its header) with RFC 8200 8.1's pseudo-header of a
+ * instead (laddr the source).  IPv4 headers never pay for IPv6 this way. */
+void ln_tcp_csum6(ln_pkt *pkt, const ln_tcp6 *a);
 
 #endif

@@ -1,14 +1,22 @@
 /* udp.c - UDP (RFC 768, RFC 1122 4.1), following Linux's udp.c.
  *
  * Input:  ln_ip_input -> deliver -> udp_input (registered for protocol 17)
+ *         ln_ip6_input -> deliver -> udp6_input (the same over IPv6)
  *           -> length and checksum checks (UdpInErrors, UdpInCsumErrors)
  *           -> broadcast, multicast: a copy to every matching socket
  *           -> unicast:   the best-matching socket (compute_score) or
  *                         ICMP port unreachable (UdpNoPorts)
  *           -> enqueue within the receive buffer (UdpRcvbufErrors) -> notify
  * Output: ln_udp_sendto -> header + checksum -> ln_ip_output (UdpOutDatagrams)
- * Errors: icmp.c -> on_icmp (our ln_icmp_sock_open_proto handler) -> the
- *         connected socket's pending error -> notify
+ *         ln_udp_sendto6 -> the same -> ln_ip6_output
+ * Errors: icmp.c, icmp6.c -> on_icmp (our ln_icmp_sock_open_proto handler)
+ *         -> the connected socket's pending error -> notify
+ *
+ * IPv6 (RFC 8200 8.1; Linux's udp.c of net/ipv6): a socket's family comes
+ * with its first bind, connect or send; an IPv6 socket on :: hears IPv4
+ * too unless V6ONLY is set (net.ipv6.bindv6only = 0), and sends to an
+ * IPv4-mapped address by IPv4.  The checksum is mandatory: a zero one is
+ * a counted drop.  The counters are the IPv4 ones (lunet keeps one set). 
  *
  * Sockets live on one list per node, newest first, so that among equally
  * good matches the most recently bound wins, as with Linux's hash chains.
@@ -23,8 +31,10 @@
 #include "csum.h"
 #include "err.h"
 #include "icmp.h"
+#include "icmp6.h"
 #include "igmp.h"
 #include "ip.h"
+#include "ip6.h"
 #include "node.h"
 #include "trace.h"
 #include "wire.h"
@@ -39,6 +49,9 @@ struct ln_udp_sock {
     uint32_t laddr, raddr;        /* host order; 0 = any / not connected */
     uint16_t lport, rport;        /* lport 0 = not bound */
     bool laddr_auto;              /* laddr chosen by connect, not by bind */
+    bool v6, v6only;              /* an IPv6 socket; IPV6_V6ONLY */
+    ln_in6 laddr6, raddr6;        /* IPv6: :: = any / not connected (or, with
+                                   * rport, connected to an IPv4 peer) */
     bool broadcast, reuseaddr;
     uint8_t ttl;
     uint8_t mc_ttl;               /* IP_MULTICAST_TTL, default 1 */
@@ -70,6 +83,7 @@ typedef struct ln_udp_stack {
 } ln_udp_stack;
 
 static void udp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip);
+static void udp6_input(ln_node *n, ln_pkt *pkt, const ln_ip6_info *ip);
 static void on_icmp(ln_icmp_sock *is, const ln_icmp_msg *m, void *arg);
 
 /* ---- attach / detach ------------------------------------------------- */
@@ -84,6 +98,12 @@ void ln_udp_attach(ln_node *n)
     st->icmp = ln_icmp_sock_open_proto(n, LN_IPPROTO_UDP, on_icmp, n);
     n->udp = st;
     ln_ip_register(n, LN_IPPROTO_UDP, udp_input);
+    ln_udp_attach6(n);
+}
+
+void ln_udp_attach6(ln_node *n)
+{
+    if (n->udp && n->ip6) ln_ip6_register(n, LN_IPPROTO_UDP, udp6_input);
 }
 
 static void free_queue(ln_udp_sock *s)
@@ -181,11 +201,24 @@ void ln_udp_close(ln_udp_sock *s)
 /* Would (addr, port) clash with another socket's binding?  Overlapping
  * addresses (equal, or either one the wildcard) on the same port clash
  * unless both sockets set SO_REUSEADDR (udp_lib_lport_inuse). */
-static bool in_use(const ln_udp_sock *s, uint32_t addr, uint16_t port, bool reuse)
+/* Linux's inet_rcv_saddr_equal, as TCP's (tcp_table.c): s, about to
+ * take addr (IPv4) or addr6 (v6), against o's binding. */
+static bool overlap(const ln_udp_sock *s, bool v6, uint32_t addr, const ln_in6 *addr6,
+                    const ln_udp_sock *o)
+{
+    if (!v6 && !o->v6) return !o->laddr || !addr || o->laddr == addr;
+    if (!v6) return !o->v6only && (!addr || ln_in6_is_unspec(&o->laddr6));
+    bool any = ln_in6_is_unspec(addr6);
+    if (!o->v6) return any && !s->v6only;
+    return any || ln_in6_is_unspec(&o->laddr6) || ln_in6_eq(addr6, &o->laddr6);
+}
+
+static bool in_use2(const ln_udp_sock *s, bool v6, uint32_t addr, const ln_in6 *addr6, uint16_t port,
+                    bool reuse)
 {
     for (const ln_udp_sock *o = s->node->udp->socks; o; o = o->next) {
         if (o == s || o->lport != port) continue;
-        if (o->laddr && addr && o->laddr != addr) continue;
+        if (!overlap(s, v6, addr, addr6, o)) continue;
         /* Sockets bound to two different devices never clash (a DHCP
          * server's socket per interface, all on port 67). */
         if (o->dev && s->dev && o->dev != s->dev) continue;
@@ -193,6 +226,11 @@ static bool in_use(const ln_udp_sock *s, uint32_t addr, uint16_t port, bool reus
         return true;
     }
     return false;
+}
+
+static bool in_use(const ln_udp_sock *s, uint32_t addr, uint16_t port, bool reuse)
+{
+    return in_use2(s, false, addr, NULL, port, reuse);
 }
 
 static bool port_taken(const ln_udp_sock *s, uint16_t port)
@@ -221,6 +259,7 @@ static uint16_t ephemeral(ln_udp_sock *s)
 int ln_udp_bind(ln_udp_sock *s, uint32_t addr, uint16_t port)
 {
     if (s->lport) return LN_EINVAL;
+    if (s->v6) return LN_ENOTSUP;
     /* inet_bind: a local, broadcast or multicast address, or any. */
     if (addr && !ln_ip_is_local(s->node, addr) && !ln_ip_is_bcast(s->node, addr) &&
         !ln_ip_is_mcast(addr))
@@ -236,6 +275,68 @@ int ln_udp_bind(ln_udp_sock *s, uint32_t addr, uint16_t port)
     s->laddr_auto = false;
     relink_first(s);
     return 0;
+}
+
+int ln_udp_bind6(ln_udp_sock *s, const ln_in6 *addr, uint16_t port)
+{
+    if (s->lport) return LN_EINVAL;
+    if (ln_in6_is_v4mapped(addr) && !ln_in6_is_unspec(addr)) return LN_ENOTSUP;
+    if (!ln_in6_is_unspec(addr) && !ln_ip6_is_local(s->node, addr)) return LN_EADDRNOTAVAIL;
+    if (port == 0) {
+        port = ephemeral(s);
+        if (!port) return LN_EADDRINUSE;
+    } else if (in_use2(s, true, 0, addr, port, s->reuseaddr)) {
+        return LN_EADDRINUSE;
+    }
+    s->v6 = true;
+    s->laddr6 = *addr;
+    s->lport = port;
+    s->laddr_auto = false;
+    relink_first(s);
+    return 0;
+}
+
+int ln_udp_connect6(ln_udp_sock *s, const ln_in6 *addr, uint16_t port)
+{
+    if (ln_in6_is_unspec(addr)) {
+        memset(&s->raddr6, 0, sizeof s->raddr6);
+        if (s->laddr_auto) memset(&s->laddr6, 0, sizeof s->laddr6);
+        return ln_udp_connect(s, 0, 0);
+    }
+    if (s->lport && !s->v6) return LN_ENOTSUP;
+    if (!s->lport) {
+        ln_in6 any = {{0}};
+        int rc = ln_udp_bind6(s, &any, 0);
+        if (rc) return rc;
+    }
+    if (ln_in6_is_v4mapped(addr)) {
+        /* ip6_datagram_connect to a mapped address: an IPv4 peer. */
+        if (s->v6only) return LN_ENETUNREACH;
+        uint32_t a4 = ln_get32(addr->b + 12);
+        memset(&s->raddr6, 0, sizeof s->raddr6);
+        return ln_udp_connect(s, a4, port);
+    }
+    if (port == 0) return LN_EINVAL;
+    ln_in6 src;
+    if (!ln_in6_is_unspec(&s->laddr6)) src = s->laddr6;
+    else if (ln_ip6_is_local(s->node, addr)) src = *addr;
+    else if (!ln_ip6_src_for(s->node, addr, &src)) return LN_ENETUNREACH;
+    if (ln_in6_is_unspec(&s->laddr6)) {
+        s->laddr6 = src;
+        s->laddr_auto = true;
+    }
+    s->raddr = 0;
+    s->raddr6 = *addr;
+    s->rport = port;
+    return 0;
+}
+
+bool ln_udp_addrs6(const ln_udp_sock *s, ln_in6 *l, ln_in6 *r)
+{
+    if (!s->v6) return false;
+    if (l) *l = s->laddr6;
+    if (r) *r = s->raddr6;
+    return true;
 }
 
 int ln_udp_connect(ln_udp_sock *s, uint32_t addr, uint16_t port)
@@ -257,6 +358,7 @@ int ln_udp_connect(ln_udp_sock *s, uint32_t addr, uint16_t port)
         int rc = ln_udp_bind(s, 0, 0);
         if (rc) return rc;
     }
+    if (s->v6 && (s->v6only || !ln_in6_is_unspec(&s->laddr6))) return LN_ENETUNREACH;
     /* ip4_datagram_connect: an unbound address becomes the route's source,
      * so getsockname shows it and only replies to it match. */
     if (!s->laddr && src) {
@@ -295,6 +397,10 @@ int ln_udp_setopt(ln_udp_sock *s, ln_udp_opt opt, int64_t v)
         if (v < 0 || (uint64_t)v > s->node->n_ifaces) return LN_ENODEV;
         s->dev = v ? s->node->ifaces[v - 1] : NULL;
         return 0;
+    case LN_UDP_OPT_V6ONLY:
+        if (s->lport) return LN_EINVAL;          /* only before bind, as Linux */
+        s->v6only = v != 0;
+        return 0;
     }
     return LN_EINVAL;
 }
@@ -311,6 +417,7 @@ int ln_udp_getopt(const ln_udp_sock *s, ln_udp_opt opt, int64_t *v)
     case LN_UDP_OPT_MCAST_ALL: *v = s->mc_all; return 0;
     case LN_UDP_OPT_MCAST_IF: *v = s->mc_if ? s->mc_if->index + 1 : 0; return 0;
     case LN_UDP_OPT_BINDTODEVICE: *v = s->dev ? s->dev->index + 1 : 0; return 0;
+    case LN_UDP_OPT_V6ONLY: *v = s->v6only; return 0;
     }
     return LN_EINVAL;
 }
@@ -453,6 +560,8 @@ int64_t ln_udp_sendto(ln_udp_sock *s, const void *data, size_t len, uint32_t dst
     if (port == 0) return LN_EINVAL;
     if (len > MAX_PAYLOAD) return LN_EMSGSIZE;
     if (ln_ip_is_bcast(n, dst) && !s->broadcast) return LN_EINVAL;        /* EACCES */
+    /* An IPv6 socket sends IPv4 only from ::, without V6ONLY. */
+    if (s->v6 && (s->v6only || !ln_in6_is_unspec(&s->laddr6))) return LN_ENETUNREACH;
     if (!s->lport) {
         int rc = ln_udp_bind(s, 0, 0);
         if (rc) return rc;
@@ -516,10 +625,104 @@ int64_t ln_udp_sendto(ln_udp_sock *s, const void *data, size_t len, uint32_t dst
     return (int64_t)len;
 }
 
+/* Linux's auto_flowlabels: a label per flow, from a hash of its 5-tuple
+ * (RFC 6437 3). */
+static uint32_t flow_label(const ln_node *n, const ln_in6 *src, const ln_in6 *dst, uint16_t sport,
+                           uint16_t dport)
+{
+    uint8_t w[36];
+    memcpy(w, src->b, 16);
+    memcpy(w + 16, dst->b, 16);
+    ln_put16(w + 32, sport);
+    ln_put16(w + 34, dport);
+    uint32_t f = (uint32_t)ln_hash64(w, sizeof w, n->net->seed ^ 0x3c6ef372fe94f82bull) & 0xfffffu;
+    return f ? f : 1;
+}
+
+int64_t ln_udp_sendto6(ln_udp_sock *s, const void *data, size_t len, const ln_in6 *dst, uint16_t port)
+{
+    ln_node *n = s->node;
+    if (!dst) {
+        if (s->err) {
+            int e = s->err;
+            s->err = 0;
+            return e;
+        }
+        if (!s->rport) return LN_ENOTCONN;
+        if (ln_in6_is_unspec(&s->raddr6)) return ln_udp_sendto(s, data, len, 0, 0);
+        dst = &s->raddr6;
+        port = s->rport;
+    }
+    if (ln_in6_is_v4mapped(dst)) {
+        /* udpv6_sendmsg hands a mapped destination to IPv4. */
+        if (s->lport && !s->v6) return LN_ENOTSUP;
+        if (s->v6only) return LN_ENETUNREACH;
+        if (!s->lport) {
+            ln_in6 any = {{0}};
+            int rc = ln_udp_bind6(s, &any, 0);
+            if (rc) return rc;
+        }
+        return ln_udp_sendto(s, data, len, ln_get32(dst->b + 12), port);
+    }
+    if (s->err) {
+        int e = s->err;
+        s->err = 0;
+        return e;
+    }
+    if (port == 0 || ln_in6_is_unspec(dst)) return LN_EINVAL;
+    if (len > 65535u - LN_UDP_HLEN) return LN_EMSGSIZE;
+    if (s->lport && !s->v6) return LN_ENOTSUP;
+    if (!s->lport) {
+        ln_in6 any = {{0}};
+        int rc = ln_udp_bind6(s, &any, 0);
+        if (rc) return rc;
+    }
+    ln_in6 src;
+    if (!ln_in6_is_unspec(&s->laddr6)) src = s->laddr6;
+    else if (ln_ip6_is_local(n, dst)) src = *dst;
+    else if (!ln_ip6_src_for(n, dst, &src)) return LN_ENETUNREACH;
+    ln_pkt *p = ln_net_pkt(n->net, (uint32_t)(LN_UDP_HLEN + len));
+    if (!p) {
+        LN_MIB_INC(n, UdpSndbufErrors);
+        return LN_ENOBUFS;
+    }
+    uint8_t *u = p->data;
+    if (len) {
+        if (data) memcpy(u + LN_UDP_HLEN, data, len);
+        else memset(u + LN_UDP_HLEN, 0, len);
+    }
+    uint16_t ulen = (uint16_t)(LN_UDP_HLEN + len);
+    ln_put16(u, s->lport);
+    ln_put16(u + 2, port);
+    ln_put16(u + 4, ulen);
+    ln_put16(u + 6, 0);
+    /* RFC 8200 8.1: mandatory, and a computed zero goes as ffff. */
+    uint16_t c = ln_csum_fold(ln_csum_partial(u, ulen, ln_ip6_pseudo(&src, dst, ulen, LN_IPPROTO_UDP)));
+    ln_put16(u + 6, c ? c : 0xffff);
+    ln_ip6_opts o = { .hlim = s->ttl, .hlim_set = s->ttl != 0, .oif = s->dev,
+                      .flow = flow_label(n, &src, dst, s->lport, port) };
+    int rc = ln_ip6_output(n, p, &src, dst, LN_IPPROTO_UDP, &o);
+    if (rc == LN_ENOBUFS) LN_MIB_INC(n, UdpSndbufErrors);
+    if (rc) return rc;
+    LN_MIB_INC(n, UdpOutDatagrams);
+    return (int64_t)len;
+}
+
 /* ---- receive ------------------------------------------------------------ */
 
-int64_t ln_udp_recvfrom(ln_udp_sock *s, void *buf, size_t len, uint32_t *src, uint16_t *port,
-                        size_t *full_len)
+/* A queued datagram's sender lives in its pkt->mark: IPv4, the address
+ * and port; IPv6 (the top bit), the port and how far back from the
+ * payload its IPv6 header still sits in the buffer (nothing is copied). */
+#define MARK_V6 (1ull << 63)
+
+static void mark_src6(const ln_pkt *p, ln_in6 *src)
+{
+    uint32_t back = (uint32_t)(p->mark >> 16) & 0xffffu;
+    memcpy(src->b, p->data - back + LN_IP6_SRC, 16);
+}
+
+static int64_t recv_common(ln_udp_sock *s, void *buf, size_t len, uint32_t *src, ln_in6 *src6,
+                           uint16_t *port, size_t *full_len)
 {
     /* __skb_recv_udp looks at sk_err before the queue. */
     if (s->err) {
@@ -536,7 +739,17 @@ int64_t ln_udp_recvfrom(ln_udp_sock *s, void *buf, size_t len, uint32_t *src, ui
     s->qbytes -= p->len;
     size_t n = p->len < len ? p->len : len;
     if (buf && n) memcpy(buf, p->data, n);
-    if (src) *src = (uint32_t)(p->mark >> 16);
+    if (src) *src = (p->mark & MARK_V6) ? 0 : (uint32_t)(p->mark >> 16);
+    if (src6) {
+        if (p->mark & MARK_V6) {
+            mark_src6(p, src6);
+        } else {
+            /* An IPv4 sender, as an AF_INET6 socket sees it: mapped. */
+            memset(src6->b, 0, 10);
+            src6->b[10] = src6->b[11] = 0xff;
+            ln_put32(src6->b + 12, (uint32_t)(p->mark >> 16));
+        }
+    }
     if (port) *port = (uint16_t)p->mark;
     if (full_len) *full_len = p->len;
     /* Linux counts UdpInDatagrams when the application reads (udp_recvmsg). */
@@ -545,15 +758,35 @@ int64_t ln_udp_recvfrom(ln_udp_sock *s, void *buf, size_t len, uint32_t *src, ui
     return (int64_t)n;
 }
 
+int64_t ln_udp_recvfrom(ln_udp_sock *s, void *buf, size_t len, uint32_t *src, uint16_t *port,
+                        size_t *full_len)
+{
+    return recv_common(s, buf, len, src, NULL, port, full_len);
+}
+
+int64_t ln_udp_recvfrom6(ln_udp_sock *s, void *buf, size_t len, ln_in6 *src, uint16_t *port,
+                         size_t *full_len)
+{
+    return recv_common(s, buf, len, NULL, src, port, full_len);
+}
+
 /* Queue a datagram (data at the payload) on s, or drop it.  Consumes pkt. */
-static void enqueue(ln_udp_sock *s, ln_pkt *pkt, uint32_t src, uint16_t sport)
+static void enqueue_mark(ln_udp_sock *s, ln_pkt *pkt, uint64_t mark)
 {
     ln_node *n = s->node;
     if (s->qcount && s->qbytes + pkt->len > s->rcvbuf) {
         if (LN_TRACE_ON(n->net, LN_TR_UDP)) {
-            char a[16];
+            char a[LN_IN6_FMTLEN];
+            if (mark & MARK_V6) {
+                ln_in6 a6;
+                pkt->mark = mark;
+                mark_src6(pkt, &a6);
+                ln_ip6_fmt(&a6, a);
+            } else {
+                ln_ip_fmt((uint32_t)(mark >> 16), a);
+            }
             ln_trace_emit(n->net, LN_TR_UDP, n->name, "port %u: %u bytes from %s do not fit (%zu of %u queued)",
-                          s->lport, pkt->len, ln_ip_fmt(src, a), s->qbytes, s->rcvbuf);
+                          s->lport, pkt->len, a, s->qbytes, s->rcvbuf);
         }
         LN_MIB_INC(n, UdpRcvbufErrors);
         LN_MIB_INC(n, UdpInErrors);
@@ -561,7 +794,7 @@ static void enqueue(ln_udp_sock *s, ln_pkt *pkt, uint32_t src, uint16_t sport)
         ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_RCVBUF_FULL);
         return;
     }
-    pkt->mark = (uint64_t)src << 16 | sport;
+    pkt->mark = mark;
     pkt->next = NULL;
     if (s->qtail) s->qtail->next = pkt;
     else s->qhead = pkt;
@@ -571,12 +804,26 @@ static void enqueue(ln_udp_sock *s, ln_pkt *pkt, uint32_t src, uint16_t sport)
     if (s->fn) s->fn(s, LN_UDP_EV_READABLE, s->arg);
 }
 
+static void enqueue(ln_udp_sock *s, ln_pkt *pkt, uint32_t src, uint16_t sport)
+{
+    enqueue_mark(s, pkt, (uint64_t)src << 16 | sport);
+}
+
+/* An IPv4 datagram and an IPv6 socket: only one on :: without V6ONLY and
+ * not connected to an IPv6 peer takes it (ipv6_only_sock, and the mapped
+ * addresses of udp_v6 lookups). */
+static bool v6_refuses_v4(const ln_udp_sock *s)
+{
+    return s->v6 && (s->v6only || !ln_in6_is_unspec(&s->laddr6) ||
+                     (s->rport && !ln_in6_is_unspec(&s->raddr6)));
+}
+
 /* compute_score: -1 if s cannot take the datagram, else more for every
  * field that matched exactly. */
 static int score(const ln_udp_sock *s, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
                  const ln_iface *in_if, bool check_dev)
 {
-    if (s->lport != dport) return -1;
+    if (s->lport != dport || v6_refuses_v4(s)) return -1;
     int sc = 0;
     if (s->dev && check_dev) {
         /* A device-bound socket hears only that device (not loopback). */
@@ -616,7 +863,7 @@ static ln_udp_sock *lookup(ln_node *n, uint32_t src, uint16_t sport, uint32_t ds
  * enough). */
 static bool hears_group(const ln_udp_sock *s, const ln_ip_info *ip, uint16_t sport, uint16_t dport)
 {
-    if (s->lport != dport) return false;
+    if (s->lport != dport || v6_refuses_v4(s)) return false;
     if (s->dev && s->dev != ip->in_if) return false;
     if (s->laddr && s->laddr != ip->dst) return false;
     if (s->rport && (s->raddr != ip->src || s->rport != sport)) return false;
@@ -714,6 +961,92 @@ static void udp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
     enqueue(s, pkt, ip->src, sport);
 }
 
+/* compute_score of udp_v6: IPv6 sockets only; the connected peer must be
+ * an IPv6 one. */
+static int score6(const ln_udp_sock *s, const ln_in6 *src, uint16_t sport, const ln_in6 *dst,
+                  uint16_t dport, const ln_iface *in_if, bool check_dev)
+{
+    if (!s->v6 || s->lport != dport) return -1;
+    int sc = 0;
+    if (s->dev && check_dev) {
+        if (s->dev != in_if) return -1;
+        sc += 4;
+    }
+    if (!ln_in6_is_unspec(&s->laddr6)) {
+        if (!ln_in6_eq(&s->laddr6, dst)) return -1;
+        sc += 4;
+    }
+    if (s->rport) {
+        if (ln_in6_is_unspec(&s->raddr6) || !ln_in6_eq(&s->raddr6, src) || s->rport != sport) return -1;
+        sc += 4;
+    }
+    return sc;
+}
+
+static ln_udp_sock *lookup6(ln_node *n, const ln_in6 *src, uint16_t sport, const ln_in6 *dst,
+                            uint16_t dport, const ln_iface *in_if, bool check_dev)
+{
+    ln_udp_sock *best = NULL;
+    int best_sc = -1;
+    for (ln_udp_sock *s = n->udp->socks; s; s = s->next) {
+        int sc = score6(s, src, sport, dst, dport, in_if, check_dev);
+        if (sc > best_sc) { best = s; best_sc = sc; }
+    }
+    return best;
+}
+
+/* __udp6_lib_rcv: the handler for next header 17.  Consumes pkt. */
+static void udp6_input(ln_node *n, ln_pkt *pkt, const ln_ip6_info *ip)
+{
+    if (!n->udp) {
+        ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_NO_LISTENER);
+        return;
+    }
+    const uint8_t *u = pkt->data;
+    if (pkt->len < LN_UDP_HLEN) {
+        in_error(n, pkt, LN_DROP_MALFORMED);
+        return;
+    }
+    uint32_t ulen = ln_get16(u + 4);
+    if (ulen < LN_UDP_HLEN || ulen > pkt->len) {
+        in_error(n, pkt, LN_DROP_MALFORMED);
+        return;
+    }
+    ln_pkt_trim(pkt, ulen);
+    /* RFC 8200 8.1: a zero checksum is not "none" over IPv6 (udp6_csum_init
+     * counts it as a checksum error). */
+    if (ln_get16(u + 6) == 0 ||
+        ln_csum_fold(ln_csum_partial(u, ulen, ln_ip6_pseudo(&ip->src, &ip->dst, ulen, LN_IPPROTO_UDP))) != 0) {
+        LN_MIB_INC(n, UdpInCsumErrors);
+        in_error(n, pkt, LN_DROP_BAD_CSUM);
+        return;
+    }
+    uint16_t sport = ln_get16(u), dport = ln_get16(u + 2);
+    if (ln_in6_is_mcast(&ip->dst)) {
+        /* Multicast sockets (MLD) are not there yet: nobody hears it, and
+         * it never earns an ICMPv6 error (RFC 4443 2.4 (e.3)). */
+        LN_MIB_INC(n, UdpIgnoredMulti);
+        ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_NO_LISTENER);
+        return;
+    }
+    ln_udp_sock *s = lookup6(n, &ip->src, sport, &ip->dst, dport, ip->in_if, true);
+    if (!s) {
+        if (LN_TRACE_ON(n->net, LN_TR_UDP)) {
+            char a[LN_IN6_FMTLEN], b[LN_IN6_FMTLEN];
+            ln_trace_emit(n->net, LN_TR_UDP, n->name, "%s.%u > %s.%u: no socket, port unreachable",
+                          ln_ip6_fmt(&ip->src, a), sport, ln_ip6_fmt(&ip->dst, b), dport);
+        }
+        LN_MIB_INC(n, UdpNoPorts);
+        ln_pkt_push(pkt, ip->hlen);
+        ln_icmp6_error(n, pkt, LN_ICMP6_DST_UNREACH, LN_ICMP6_UNREACH_PORT, 0);
+        ln_pkt_pull(pkt, ip->hlen);
+        ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_NO_LISTENER);
+        return;
+    }
+    ln_pkt_pull(pkt, LN_UDP_HLEN);
+    enqueue_mark(s, pkt, MARK_V6 | (uint64_t)(ip->hlen + LN_UDP_HLEN) << 16 | sport);
+}
+
 /* ---- ICMP errors ------------------------------------------------------- */
 
 /* icmp_err_convert: the error an ICMP destination unreachable code means,
@@ -732,10 +1065,39 @@ static int unreach_err(uint8_t code)
 /* __udp4_lib_err: find the socket that sent the quoted datagram; without
  * IP_RECVERR Linux reports only hard errors, and only to connected
  * sockets (an unconnected socket cannot tell whose error it is). */
+/* __udp6_lib_err with icmpv6_err_convert: port unreachable, parameter
+ * problem and the administrative codes are hard; Packet Too Big is too
+ * (IPV6_PMTUDISC_WANT: EMSGSIZE).  Only a connected socket hears them. */
+static void on_icmp6(ln_node *n, const ln_icmp_msg *m)
+{
+    if (!m->quote || m->quote_len < m->l4_off + 4) return;
+    const uint8_t *l4 = m->quote + m->l4_off;
+    uint16_t sport = ln_get16(l4), dport = ln_get16(l4 + 2);
+    int e = 0;
+    switch (m->type) {
+    case LN_ICMP6_DST_UNREACH:
+        if (m->code == LN_ICMP6_UNREACH_PORT) e = LN_ECONNREFUSED;
+        else if (m->code == LN_ICMP6_UNREACH_ADMIN || m->code >= 5) e = LN_EHOSTUNREACH;
+        break;
+    case LN_ICMP6_PARAM_PROB: e = LN_EPROTO; break;
+    case LN_ICMP6_PKT_TOOBIG: e = LN_EMSGSIZE; break;
+    default: break;
+    }
+    if (!e) return;
+    ln_udp_sock *s = lookup6(n, &m->orig_dst6, dport, &m->orig_src6, sport, NULL, false);
+    if (!s || !s->rport) return;
+    s->err = e;
+    if (s->fn) s->fn(s, LN_UDP_EV_ERROR, s->arg);
+}
+
 static void on_icmp(ln_icmp_sock *is, const ln_icmp_msg *m, void *arg)
 {
     (void)is;
     ln_node *n = arg;
+    if (n->udp && m->v6) {
+        on_icmp6(n, m);
+        return;
+    }
     if (!n->udp || !m->quote || m->type != LN_ICMP_UNREACH) return;
     uint32_t qhl = (uint32_t)(m->quote[LN_IP_VHL] & 0x0f) * 4;
     if (m->quote_len < qhl + 4) return;

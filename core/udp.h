@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "in6.h"
 #include "sim.h"
 
 struct ln_node;
@@ -46,6 +47,25 @@ int64_t ln_udp_sendto(ln_udp_sock *s, const void *data, size_t len, uint32_t dst
 int64_t ln_udp_recvfrom(ln_udp_sock *s, void *buf, size_t len, uint32_t *src, uint16_t *port,
                         size_t *full_len);
 size_t ln_udp_pending(const ln_udp_sock *s);   /* datagrams queued */
+
+/* IPv6 (RFC 8200 8.1).  A socket's family comes with its first bind,
+ * connect or send.  An IPv6 socket on :: also hears IPv4 (unless V6ONLY)
+ * and sends to an IPv4-mapped address by IPv4; recvfrom6 gives IPv4
+ * senders in their mapped form, as Linux's AF_INET6 sockets do.  The
+ * IPv4 calls on an IPv6-only or specifically bound IPv6 socket fail with
+ * LN_ENETUNREACH, the IPv6 ones on an IPv4 socket with LN_ENOTSUP.
+ * connect6 to :: dissolves the association.  sendto6 with dst NULL sends
+ * to the connected peer. */
+int ln_udp_bind6(ln_udp_sock *s, const ln_in6 *addr, uint16_t port);
+int ln_udp_connect6(ln_udp_sock *s, const ln_in6 *addr, uint16_t port);
+int64_t ln_udp_sendto6(ln_udp_sock *s, const void *data, size_t len, const ln_in6 *dst, uint16_t port);
+int64_t ln_udp_recvfrom6(ln_udp_sock *s, void *buf, size_t len, ln_in6 *src, uint16_t *port,
+                         size_t *full_len);
+/* True for an IPv6 socket; l and r (either may be NULL) get its local
+ * and remote IPv6 addresses (:: for none, or an IPv4 peer). */
+bool ln_udp_addrs6(const ln_udp_sock *s, ln_in6 *l, ln_in6 *r);
+/* Register UDP with the node's IPv6 layer when IPv6 comes on. */
+void ln_udp_attach6(struct ln_node *n);
 /* Pending error, not cleared (sendto and recvfrom report and clear it). */
 int ln_udp_error(const ln_udp_sock *s);
 /* Frees the socket and whatever it still queues. */
@@ -66,7 +86,8 @@ void ln_udp_close(ln_udp_sock *s);
  * leaves from 0.0.0.0 (a DHCP client; see ln_udp_sendto). */
 typedef enum { LN_UDP_OPT_BROADCAST, LN_UDP_OPT_REUSEADDR, LN_UDP_OPT_RCVBUF,
                LN_UDP_OPT_TTL, LN_UDP_OPT_MCAST_TTL, LN_UDP_OPT_MCAST_LOOP,
-               LN_UDP_OPT_MCAST_IF, LN_UDP_OPT_MCAST_ALL, LN_UDP_OPT_BINDTODEVICE } ln_udp_opt;
+               LN_UDP_OPT_MCAST_IF, LN_UDP_OPT_MCAST_ALL, LN_UDP_OPT_BINDTODEVICE,
+               LN_UDP_OPT_V6ONLY /* IPV6_V6ONLY, before bind */ } ln_udp_opt;
 int ln_udp_setopt(ln_udp_sock *s, ln_udp_opt opt, int64_t value);
 int ln_udp_getopt(const ln_udp_sock *s, ln_udp_opt opt, int64_t *value);
 

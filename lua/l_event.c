@@ -118,9 +118,13 @@ static void push_pktinfo(lua_State *L, const ln_event *ev)
 /* "10.0.0.1:40000>10.0.0.2:80", the local side first. */
 static void push_flow(lua_State *L, const ln_flow *f)
 {
-    char a[24], b[24];
-    lua_pushfstring(L, "%s>%s", lnl_fmt_endpoint(f->src, f->sport, false, a),
-                    lnl_fmt_endpoint(f->dst, f->dport, false, b));
+    char a[LNL_EPLEN], b[LNL_EPLEN];
+    if (f->src6 && f->dst6)
+        lua_pushfstring(L, "%s>%s", lnl_fmt_endpoint6(f->src6, f->sport, false, a),
+                        lnl_fmt_endpoint6(f->dst6, f->dport, false, b));
+    else
+        lua_pushfstring(L, "%s>%s", lnl_fmt_endpoint(f->src, f->sport, false, a),
+                        lnl_fmt_endpoint(f->dst, f->dport, false, b));
     lua_setfield(L, -2, "flow");
 }
 

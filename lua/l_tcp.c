@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "node.h"
 #include "tcp.h"
 #include "tcp_cc.h"
@@ -49,6 +50,7 @@
 #include "lunet.h"
 #include "l_tcp.h"
 #include "crc64.h"
+#include "wire.h"
 
 #define F_PREFIX "TcpSocket:"
 
@@ -62,6 +64,49 @@ char *lnl_fmt_endpoint(uint32_t addr, uint16_t port, bool star, char *buf)
     if (star && port == 0) snprintf(buf, 24, "%s:*", a);
     else snprintf(buf, 24, "%s:%u", a, (unsigned)port);
     return buf;
+}
+
+char *lnl_fmt_endpoint6(const ln_in6 *addr, uint16_t port, bool star, char *buf)
+{
+    char a[LN_IN6_FMTLEN];
+    ln_ip6_fmt(addr, a);
+    if (star && port == 0) snprintf(buf, LNL_EPLEN, "[%s]:*", a);
+    else snprintf(buf, LNL_EPLEN, "[%s]:%u", a, (unsigned)port);
+    return buf;
+}
+
+bool lnl_argaddr46(lua_State *L, int arg, uint32_t *a4, ln_in6 *a6, const char *fname)
+{
+    if (lua_type(L, arg) == LUA_TSTRING && strchr(lua_tostring(L, arg), ':')) {
+        *a6 = lnl_argaddr6(L, arg, NULL, fname);
+        if (!ln_in6_is_v4mapped(a6) || ln_in6_is_unspec(a6)) return true;
+        *a4 = ln_get32(a6->b + 12);
+        return false;
+    }
+    *a4 = lnl_argaddr(L, arg, NULL, fname);
+    return false;
+}
+
+bool lnl_checkaddr46(lua_State *L, int idx, uint32_t *a4, ln_in6 *a6, const char *ctx)
+{
+    if (lua_type(L, idx) == LUA_TSTRING && strchr(lua_tostring(L, idx), ':')) {
+        char err[200];
+        if (ln_ip6_parse(lua_tostring(L, idx), a6, NULL, err, sizeof err) != 0)
+            luaL_error(L, "%s: %s", ctx, err);
+        if (!ln_in6_is_v4mapped(a6) || ln_in6_is_unspec(a6)) return true;
+        *a4 = ln_get32(a6->b + 12);
+        return false;
+    }
+    *a4 = lnl_checkaddr(L, idx, NULL, ctx);
+    return false;
+}
+
+/* The local or remote endpoint of ti, in ss's form. */
+static char *info_ep(const ln_tcp_info *ti, bool remote, bool star, char *buf)
+{
+    if (ti->v6)
+        return lnl_fmt_endpoint6(remote ? &ti->raddr6 : &ti->laddr6, remote ? ti->rport : ti->lport, star, buf);
+    return lnl_fmt_endpoint(remote ? ti->raddr : ti->laddr, remote ? ti->rport : ti->lport, star, buf);
 }
 
 void lnl_check_not_in_hook(lua_State *L, lnl_net *n, const char *fname)
@@ -299,13 +344,14 @@ static const struct topt {
     {"linger0", LN_TCP_OPT_LINGER0, O_BOOL},
     {"cork", LN_TCP_OPT_CORK, O_BOOL},
     {"user_timeout", LN_TCP_OPT_USER_TIMEOUT, O_TIME},
+    {"v6only", LN_TCP_OPT_V6ONLY, O_BOOL},
     {"congestion", -1, O_CC},
     {NULL, 0, 0},
 };
 
 static const char OPT_NAMES[] = "nodelay, reuseaddr, keepalive, keepidle, keepintvl, keepcnt, "
                                 "rcvbuf, sndbuf, maxseg, quickack, linger0, cork, user_timeout, "
-                                "congestion";
+                                "v6only, congestion";
 
 /* The option named by argument arg of fname. */
 static const struct topt *find_opt(lua_State *L, int arg, const char *fname)
@@ -409,14 +455,16 @@ static int tcp_getoption(lua_State *L)
 static int do_bind(lua_State *L, lnl_tsock *k, int idx, const char *fname)
 {
     uint32_t addr = 0;
+    ln_in6 a6;
+    bool v6 = false;
     int pidx = idx;
     if (lua_type(L, idx) == LUA_TSTRING) {
-        addr = lnl_argaddr(L, idx, NULL, fname);
+        v6 = lnl_argaddr46(L, idx, &addr, &a6, fname);
         pidx = idx + 1;
     }
     lua_Integer port = lnl_checkinteger(L, pidx, fname);
     if (port < 0 || port > 65535) lnl_argerror(L, pidx, fname, "port %I out of range (0..65535)", port);
-    return ln_tcp_bind(k->s, addr, (uint16_t)port);
+    return v6 ? ln_tcp_bind6(k->s, &a6, (uint16_t)port) : ln_tcp_bind(k->s, addr, (uint16_t)port);
 }
 
 static int tcp_bind(lua_State *L)
@@ -427,6 +475,8 @@ static int tcp_bind(lua_State *L)
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     int rc = do_bind(L, k, 2, F);
     if (rc == LN_EINVAL) luaL_error(L, "%s: the socket is already bound", F);
+    if (rc == LN_ENOTSUP)
+        luaL_error(L, "%s: an IPv4-mapped address (bind its IPv4 address, or :: for both families)", F);
     return lnl_push_rc(L, rc);
 }
 
@@ -566,13 +616,25 @@ static int connect_k(lua_State *L, int status, lua_KContext ctx)
 static const char *const connect_opts[] = {"timeout", NULL};
 
 /* Start an active open on k and finish it (the socket is at 1). */
-static int start_connect(lua_State *L, lnl_tsock *k, uint32_t addr, lua_Integer port, ln_time deadline,
-                         const char *fname)
+/* connect() of either family; LN_ENOTSUP (the socket was bound to the
+ * other family) raises. */
+static int connect46(lua_State *L, ln_tcp_sock *s, bool v6, uint32_t addr, const ln_in6 *a6,
+                     lua_Integer port, const char *fname)
+{
+    int rc = v6 ? ln_tcp_connect6(s, a6, (uint16_t)port) : ln_tcp_connect(s, addr, (uint16_t)port);
+    if (rc == LN_ENOTSUP)
+        luaL_error(L, "%s: the socket is bound to an %s address and cannot reach an %s one", fname,
+                   v6 ? "IPv4" : "IPv6", v6 ? "IPv6" : "IPv4");
+    return rc;
+}
+
+static int start_connect(lua_State *L, lnl_tsock *k, bool v6, uint32_t addr, const ln_in6 *a6,
+                         lua_Integer port, ln_time deadline, const char *fname)
 {
     ln_tcp_state st = ln_tcp_get_state(k->s);
     if (st == LN_TCP_LISTEN) luaL_error(L, "%s: the socket is listening", fname);
     if (st != LN_TCP_CLOSED) luaL_error(L, "%s: the socket is already %s", fname, ln_tcp_state_name(st));
-    int rc = ln_tcp_connect(k->s, addr, (uint16_t)port);
+    int rc = connect46(L, k->s, v6, addr, a6, port, fname);
     if (rc == LN_EINVAL)
         luaL_error(L, "%s: a socket connects only once (make a new one with h:tcp())", fname);
     if (rc < 0) return lnl_push_err(L, rc);
@@ -593,12 +655,14 @@ static int tcp_connect(lua_State *L)
     const char *F = F_PREFIX "connect";
     lnl_tsock *k = lnl_tcp_check(L, F);
     if (lnl_is_hostname(L, 2)) return lnl_resolve_arg(L, k->n, k->node, 2, F, tcp_connect);
-    uint32_t addr = lnl_argaddr(L, 2, NULL, F);
+    uint32_t addr = 0;
+    ln_in6 a6;
+    bool v6 = lnl_argaddr46(L, 2, &addr, &a6, F);
     lua_Integer port = check_port(L, 3, F);
     ln_time deadline = opt_deadline(L, 4, k->n, F, connect_opts);
     if (!enter(L, k, true, F)) return 2;
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
-    return start_connect(L, k, addr, port, deadline, F);
+    return start_connect(L, k, v6, addr, &a6, port, deadline, F);
 }
 
 /* ---- send ----------------------------------------------------------------------------- */
@@ -1093,11 +1157,12 @@ static void setstr(lua_State *L, const char *key, const char *v)
 
 static void push_info(lua_State *L, const ln_tcp_info *ti)
 {
-    char b[24];
+    char b[LNL_EPLEN];
     lua_createtable(L, 0, 56);
     setstr(L, "state", ln_tcp_state_name(ti->state));
-    setstr(L, "local", lnl_fmt_endpoint(ti->laddr, ti->lport, false, b));
-    setstr(L, "remote", lnl_fmt_endpoint(ti->raddr, ti->rport, true, b));
+    setstr(L, "local", info_ep(ti, false, false, b));
+    setstr(L, "remote", info_ep(ti, true, true, b));
+    setstr(L, "family", ti->v6 ? "inet6" : "inet");
     setint(L, "iss", ti->iss);
     setint(L, "irs", ti->irs);
     setint(L, "snd_una", ti->snd_una);
@@ -1174,8 +1239,8 @@ static int push_name(lua_State *L, lnl_tsock *k, bool peer)
     uint32_t a = peer ? ti.raddr : ti.laddr;
     uint16_t p = peer ? ti.rport : ti.lport;
     if (peer && !p) return lnl_push_err(L, LN_ENOTCONN);
-    char b[16];
-    lua_pushstring(L, ln_ip_fmt(a, b));
+    char b[LN_IN6_FMTLEN];
+    lua_pushstring(L, ti.v6 ? ln_ip6_fmt(peer ? &ti.raddr6 : &ti.laddr6, b) : ln_ip_fmt(a, b));
     lua_pushinteger(L, p);
     return 2;
 }
@@ -1204,14 +1269,13 @@ static int tcp_tostring(lua_State *L)
     }
     ln_tcp_info ti;
     ln_tcp_get_info(k->s, &ti);
-    char a[24], b[24];
+    char a[LNL_EPLEN], b[LNL_EPLEN];
     if (ti.rport)
-        lua_pushfstring(L, "lunet.TcpSocket(%s, %s > %s, %s)", k->node->name,
-                        lnl_fmt_endpoint(ti.laddr, ti.lport, false, a),
-                        lnl_fmt_endpoint(ti.raddr, ti.rport, false, b), ln_tcp_state_name(ti.state));
+        lua_pushfstring(L, "lunet.TcpSocket(%s, %s > %s, %s)", k->node->name, info_ep(&ti, false, false, a),
+                        info_ep(&ti, true, false, b), ln_tcp_state_name(ti.state));
     else
-        lua_pushfstring(L, "lunet.TcpSocket(%s, %s, %s)", k->node->name,
-                        lnl_fmt_endpoint(ti.laddr, ti.lport, true, a), ln_tcp_state_name(ti.state));
+        lua_pushfstring(L, "lunet.TcpSocket(%s, %s, %s)", k->node->name, info_ep(&ti, false, true, a),
+                        ln_tcp_state_name(ti.state));
     return 1;
 }
 
@@ -1224,7 +1288,7 @@ static lnl_handle *checknode(lua_State *L, const char *fname, lnl_access acc)
 
 static const char *const tcp_new_opts[] = {
     "nodelay", "reuseaddr", "keepalive", "keepidle", "keepintvl", "keepcnt", "rcvbuf", "sndbuf",
-    "maxseg", "quickack", "linger0", "cork", "user_timeout", "congestion", NULL,
+    "maxseg", "quickack", "linger0", "cork", "user_timeout", "v6only", "congestion", NULL,
 };
 
 /* A new socket on the node, with the options in the table at oidx. */
@@ -1253,7 +1317,8 @@ static int node_tcp(lua_State *L)
 
 static const char *const listen_opts[] = {
     "backlog", "addr", "nodelay", "reuseaddr", "keepalive", "keepidle", "keepintvl", "keepcnt",
-    "rcvbuf", "sndbuf", "maxseg", "quickack", "linger0", "cork", "user_timeout", "congestion", NULL,
+    "rcvbuf", "sndbuf", "maxseg", "quickack", "linger0", "cork", "user_timeout", "v6only",
+    "congestion", NULL,
 };
 
 /* h:listen(port, {backlog=, addr=, <socket options>}) -> listening socket */
@@ -1266,6 +1331,8 @@ static int node_listen(lua_State *L)
     if (port < 0 || port > 65535) lnl_argerror(L, 2, F, "port %I out of range (0..65535)", port);
     int backlog = 128;
     uint32_t addr = 0;
+    ln_in6 a6;
+    bool v6 = false;
     if (!lua_isnoneornil(L, 3)) {
         lnl_checkopts(L, 3, F, listen_opts);
         if (lnl_optfield(L, 3, "backlog")) {
@@ -1273,7 +1340,7 @@ static int node_listen(lua_State *L)
             lua_pop(L, 1);
         }
         if (lnl_optfield(L, 3, "addr")) {
-            addr = lnl_checkaddr(L, lua_gettop(L), NULL, "node:listen: addr");
+            v6 = lnl_checkaddr46(L, lua_gettop(L), &addr, &a6, "node:listen: addr");
             lua_pop(L, 1);
         }
     }
@@ -1281,7 +1348,7 @@ static int node_listen(lua_State *L)
     lua_settop(L, 3);
     int rc;
     lnl_tsock *k = new_sock(L, h, 3, F, &rc);
-    if (rc == 0) rc = ln_tcp_bind(k->s, addr, (uint16_t)port);
+    if (rc == 0) rc = v6 ? ln_tcp_bind6(k->s, &a6, (uint16_t)port) : ln_tcp_bind(k->s, addr, (uint16_t)port);
     if (rc == 0) rc = start_listen(k, backlog);
     if (rc < 0) {
         ln_tcp_sock *s = k->s;
@@ -1294,7 +1361,7 @@ static int node_listen(lua_State *L)
 
 static const char *const hconnect_opts[] = {
     "timeout", "nodelay", "reuseaddr", "keepalive", "keepidle", "keepintvl", "keepcnt", "rcvbuf",
-    "sndbuf", "maxseg", "quickack", "linger0", "cork", "user_timeout", "congestion", NULL,
+    "sndbuf", "maxseg", "quickack", "linger0", "cork", "user_timeout", "v6only", "congestion", NULL,
 };
 
 /* h:connect(addr, port, {timeout=, <socket options>}) -> socket | nil, word */
@@ -1303,7 +1370,9 @@ static int node_connect(lua_State *L)
     const char *F = "node:connect";
     lnl_handle *h = checknode(L, F, LNL_OBSERVE);
     if (lnl_is_hostname(L, 2)) return lnl_resolve_arg(L, h->n, h->obj, 2, F, node_connect);
-    uint32_t addr = lnl_argaddr(L, 2, NULL, F);
+    uint32_t addr = 0;
+    ln_in6 a6;
+    bool v6 = lnl_argaddr46(L, 2, &addr, &a6, F);
     lua_Integer port = check_port(L, 3, F);
     if (!lua_isnoneornil(L, 4)) lnl_checkopts(L, 4, F, hconnect_opts);
     ln_time deadline = opt_deadline(L, 4, h->n, F, hconnect_opts);
@@ -1319,7 +1388,7 @@ static int node_connect(lua_State *L)
     }
     lua_replace(L, 1);
     lua_settop(L, 1);
-    int r = ln_tcp_connect(k->s, addr, (uint16_t)port);
+    int r = connect46(L, k->s, v6, addr, &a6, port, F);
     if (r < 0) {
         ln_tcp_sock *s = k->s;
         lnl_tcp_release(L, k);
@@ -1337,12 +1406,13 @@ static void list_tcp(ln_tcp_sock *s, void *arg)
     lua_State *L = arg;
     ln_tcp_info ti;
     ln_tcp_get_info(s, &ti);
-    char b[24];
+    char b[LNL_EPLEN];
     lua_createtable(L, 0, 6);
-    setstr(L, "proto", "tcp");
+    setstr(L, "proto", "tcp");                       /* ss's Netid, either family */
+    if (ti.v6) setstr(L, "family", "inet6");         /* IPv4 entries stay as they were */
     setstr(L, "state", ln_tcp_state_name(ti.state));
-    setstr(L, "local", lnl_fmt_endpoint(ti.laddr, ti.lport, true, b));
-    setstr(L, "remote", lnl_fmt_endpoint(ti.raddr, ti.rport, true, b));
+    setstr(L, "local", info_ep(&ti, false, true, b));
+    setstr(L, "remote", info_ep(&ti, true, true, b));
     setint(L, "recv_q", ti.recv_q);
     setint(L, "send_q", ti.send_q);
     if (ti.timer) {
@@ -1356,12 +1426,18 @@ static void list_tcp(ln_tcp_sock *s, void *arg)
 static void list_req(const ln_tcp_req_view *r, void *arg)
 {
     lua_State *L = arg;
-    char b[24];
+    char b[LNL_EPLEN];
     lua_createtable(L, 0, 8);
     setstr(L, "proto", "tcp");
+    if (r->v6) setstr(L, "family", "inet6");
     setstr(L, "state", ln_tcp_state_name(LN_TCP_SYN_RCVD));
-    setstr(L, "local", lnl_fmt_endpoint(r->laddr, r->lport, true, b));
-    setstr(L, "remote", lnl_fmt_endpoint(r->raddr, r->rport, true, b));
+    if (r->v6) {
+        setstr(L, "local", lnl_fmt_endpoint6(&r->laddr6, r->lport, true, b));
+        setstr(L, "remote", lnl_fmt_endpoint6(&r->raddr6, r->rport, true, b));
+    } else {
+        setstr(L, "local", lnl_fmt_endpoint(r->laddr, r->lport, true, b));
+        setstr(L, "remote", lnl_fmt_endpoint(r->raddr, r->rport, true, b));
+    }
     setint(L, "recv_q", 0);
     setint(L, "send_q", 0);
     setstr(L, "timer", "on");
@@ -1377,13 +1453,21 @@ static void list_udp(ln_udp_sock *s, void *arg)
     uint16_t lp, rp;
     ln_udp_local(s, &la, &lp);
     ln_udp_peer(s, &ra, &rp);
-    char b[24];
+    ln_in6 l6, r6;
+    bool v6 = ln_udp_addrs6(s, &l6, &r6);
+    char b[LNL_EPLEN];
     lua_createtable(L, 0, 6);
     setstr(L, "proto", "udp");
+    if (v6) setstr(L, "family", "inet6");
     /* ss -uan's words for a UDP socket. */
     setstr(L, "state", rp ? "ESTAB" : "UNCONN");
-    setstr(L, "local", lnl_fmt_endpoint(la, lp, true, b));
-    setstr(L, "remote", lnl_fmt_endpoint(ra, rp, true, b));
+    setstr(L, "local", v6 ? lnl_fmt_endpoint6(&l6, lp, true, b) : lnl_fmt_endpoint(la, lp, true, b));
+    /* Connected to an IPv4 peer, an IPv6 socket shows it mapped, as ss. */
+    if (v6 && rp && ln_in6_is_unspec(&r6)) {
+        r6.b[10] = r6.b[11] = 0xff;
+        ln_put32(r6.b + 12, ra);
+    }
+    setstr(L, "remote", v6 ? lnl_fmt_endpoint6(&r6, rp, true, b) : lnl_fmt_endpoint(ra, rp, true, b));
     setint(L, "recv_q", (lua_Integer)ln_udp_queued_bytes(s));
     setint(L, "send_q", 0);
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);

@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "igmp.h"
 #include "ip.h"
 #include "node.h"
 #include "udp.h"
+#include "wire.h"
 #include "lunet.h"
 
 #define F_PREFIX "UdpSocket:"
@@ -94,12 +96,13 @@ static const struct uopt {
     {"multicast_if", LN_UDP_OPT_MCAST_IF, 'f'},
     {"multicast_all", LN_UDP_OPT_MCAST_ALL, 'b'},
     {"bindtodevice", LN_UDP_OPT_BINDTODEVICE, 'f'},
+    {"v6only", LN_UDP_OPT_V6ONLY, 'b'},
     {NULL, 0, 0},
 };
 
 static const char *const new_opts[] = {"broadcast", "reuseaddr", "rcvbuf", "ttl", "multicast_ttl",
                                        "multicast_loop", "multicast_if", "multicast_all", "bindtodevice",
-                                       NULL};
+                                       "v6only", NULL};
 
 /* The option named by argument arg of fname. */
 static const struct uopt *find_opt(lua_State *L, int arg, const char *fname)
@@ -274,15 +277,17 @@ static int udp_bind(lua_State *L)
     const char *F = F_PREFIX "bind";
     lnl_usock *k = checksock(L, F);
     uint32_t addr = 0;
+    ln_in6 a6;
+    bool v6 = false;
     int pidx = 2;
     if (lua_type(L, 2) == LUA_TSTRING) {
-        addr = lnl_argaddr(L, 2, NULL, F);
+        v6 = lnl_argaddr46(L, 2, &addr, &a6, F);
         pidx = 3;
     }
     lua_Integer port = check_port(L, pidx, 0, F);
     lnl_check_not_in_hook(L, k->n, F);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
-    int rc = ln_udp_bind(k->s, addr, (uint16_t)port);
+    int rc = v6 ? ln_udp_bind6(k->s, &a6, (uint16_t)port) : ln_udp_bind(k->s, addr, (uint16_t)port);
     if (rc == LN_EINVAL) luaL_error(L, "%s: the socket is already bound", F);
     return lnl_push_rc(L, rc);
 }
@@ -298,6 +303,15 @@ static void check_bcast(lua_State *L, lnl_usock *k, uint32_t dst, const char *fn
     }
 }
 
+/* LN_ENOTSUP from the IPv6 calls: the socket is an IPv4 one. */
+static int not_family(lua_State *L, int rc, const char *fname)
+{
+    if (rc == LN_ENOTSUP)
+        luaL_error(L, "%s: the socket is bound to an IPv4 address and cannot reach an IPv6 one "
+                      "(bind it to :: for both families)", fname);
+    return rc;
+}
+
 /* u:connect(addr, port) sets the peer; u:connect() (or "*") removes it. */
 static int udp_connect(lua_State *L)
 {
@@ -309,9 +323,12 @@ static int udp_connect(lua_State *L)
         return lnl_push_rc(L, ln_udp_connect(k->s, 0, 0));
     }
     if (lnl_is_hostname(L, 2)) return lnl_resolve_arg(L, k->n, k->node, 2, F, udp_connect);
-    uint32_t addr = lnl_argaddr(L, 2, NULL, F);
+    uint32_t addr = 0;
+    ln_in6 a6;
+    bool v6 = lnl_argaddr46(L, 2, &addr, &a6, F);
     lua_Integer port = check_port(L, 3, 1, F);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
+    if (v6) return lnl_push_rc(L, not_family(L, ln_udp_connect6(k->s, &a6, (uint16_t)port), F));
     check_bcast(L, k, addr, F);
     return lnl_push_rc(L, ln_udp_connect(k->s, addr, (uint16_t)port));
 }
@@ -324,8 +341,8 @@ static const char *const send_opts[] = {"timeout", NULL};
  * call takes them.  A UDP send never waits (a datagram that does not fit
  * is dropped, as on Linux), so the timeout has nothing to bound, but a bad
  * one still raises. */
-static int do_send(lua_State *L, lnl_usock *k, int didx, int oidx, uint32_t dst, uint16_t port,
-                   const char *fname)
+static int do_send(lua_State *L, lnl_usock *k, int didx, int oidx, uint32_t dst, const ln_in6 *dst6,
+                   uint16_t port, const char *fname)
 {
     size_t len;
     if (lua_type(L, didx) != LUA_TSTRING) lnl_typeerror(L, didx, fname, "string");
@@ -345,7 +362,18 @@ static int do_send(lua_State *L, lnl_usock *k, int didx, int oidx, uint32_t dst,
     lnl_check_not_in_hook(L, k->n, fname);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
     if (dst) check_bcast(L, k, dst, fname);
-    int64_t r = ln_udp_sendto(k->s, data, len, dst, port);
+    int64_t r;
+    if (dst6) {
+        r = not_family(L, (int)ln_udp_sendto6(k->s, data, len, dst6, port), fname);
+    } else if (!dst && ln_udp_addrs6(k->s, NULL, NULL)) {
+        r = ln_udp_sendto6(k->s, data, len, NULL, 0);      /* the connected peer */
+    } else {
+        r = ln_udp_sendto(k->s, data, len, dst, port);
+        /* An IPv6 socket on a specific address (or V6ONLY) sends no IPv4. */
+        if (r == LN_ENETUNREACH && dst && ln_udp_addrs6(k->s, NULL, NULL))
+            luaL_error(L, "%s: the socket is bound to an IPv6 address (or v6only) and cannot reach an "
+                          "IPv4 one", fname);
+    }
     if (r < 0) return lnl_push_err(L, (int)r);
     lua_pushinteger(L, (lua_Integer)r);
     return 1;
@@ -357,16 +385,18 @@ static int udp_sendto(lua_State *L)
     lnl_usock *k = checksock(L, F);
     if (lua_type(L, 2) != LUA_TSTRING) lnl_typeerror(L, 2, F, "string");
     if (lnl_is_hostname(L, 3)) return lnl_resolve_arg(L, k->n, k->node, 3, F, udp_sendto);
-    uint32_t dst = lnl_argaddr(L, 3, NULL, F);
+    uint32_t dst = 0;
+    ln_in6 a6;
+    bool v6 = lnl_argaddr46(L, 3, &dst, &a6, F);
     lua_Integer port = check_port(L, 4, 1, F);
-    return do_send(L, k, 2, 5, dst, (uint16_t)port, F);
+    return do_send(L, k, 2, 5, dst, v6 ? &a6 : NULL, (uint16_t)port, F);
 }
 
 static int udp_send(lua_State *L)
 {
     const char *F = F_PREFIX "send";
     lnl_usock *k = checksock(L, F);
-    return do_send(L, k, 2, 3, 0, 0, F);
+    return do_send(L, k, 2, 3, 0, NULL, 0, F);
 }
 
 /* ---- receive ------------------------------------------------------------------ */
@@ -379,6 +409,16 @@ static int woke(lua_State *co, lnl_task *t, void *arg)
     lnl_usock *k = arg;
     if (k->waiter == t) k->waiter = NULL;
     return 0;
+}
+
+/* An address as scripts write it: IPv4 senders (mapped, as an IPv6
+ * socket sees them) in dotted form, so that a reply to what receivefrom
+ * gave goes back the way it came. */
+static void push_addr46(lua_State *L, const ln_in6 *a)
+{
+    char b[LN_IN6_FMTLEN];
+    if (ln_in6_is_v4mapped(a) && !ln_in6_is_unspec(a)) lua_pushstring(L, ln_ip_fmt(ln_get32(a->b + 12), b));
+    else lua_pushstring(L, ln_ip6_fmt(a, b));
 }
 
 /* Stack: 1 socket, 2 deadline.  ctx 1: receivefrom (data, ip, port). */
@@ -396,14 +436,13 @@ static int recv_k(lua_State *L, int status, lua_KContext ctx)
         if (!k->buf) return luaL_error(L, F_PREFIX "receive: out of memory");
         k->cap = MAX_DGRAM;
     }
-    uint32_t src;
+    ln_in6 src;
     uint16_t port;
-    int64_t r = ln_udp_recvfrom(k->s, k->buf, k->cap, &src, &port, NULL);
+    int64_t r = ln_udp_recvfrom6(k->s, k->buf, k->cap, &src, &port, NULL);
     if (r >= 0) {
         lua_pushlstring(L, k->buf, (size_t)r);
         if (!ctx) return 1;
-        char b[16];
-        lua_pushstring(L, ln_ip_fmt(src, b));
+        push_addr46(L, &src);
         lua_pushinteger(L, port);
         return 3;
     }
@@ -523,8 +562,12 @@ static int push_name(lua_State *L, lnl_usock *k, bool peer)
     if (peer) ln_udp_peer(k->s, &a, &p);
     else ln_udp_local(k->s, &a, &p);
     if (peer && !p) return lnl_push_err(L, LN_ENOTCONN);
-    char b[16];
-    lua_pushstring(L, ln_ip_fmt(a, b));
+    ln_in6 l6, r6;
+    char b[LN_IN6_FMTLEN];
+    if (ln_udp_addrs6(k->s, &l6, &r6) && !(peer && ln_in6_is_unspec(&r6)))
+        lua_pushstring(L, ln_ip6_fmt(peer ? &r6 : &l6, b));
+    else
+        lua_pushstring(L, ln_ip_fmt(a, b));
     lua_pushinteger(L, p);
     return 2;
 }

@@ -326,6 +326,15 @@ void lnl_grave_udp(lnl_net *n, struct ln_udp_sock *s);
 /* "10.0.0.1:80" into buf (at least 24 bytes); "0.0.0.0:*" for port 0
  * when star is set. */
 char *lnl_fmt_endpoint(uint32_t addr, uint16_t port, bool star, char *buf);
+/* "[2001:db8::1]:80" (ss's form for IPv6) into buf of LNL_EPLEN bytes;
+ * "[::]:*" for port 0 when star is set. */
+#define LNL_EPLEN 56
+char *lnl_fmt_endpoint6(const struct ln_in6 *addr, uint16_t port, bool star, char *buf);
+/* An address argument of either family: an IPv6 literal (true, *a6), or
+ * what lnl_argaddr takes (false, *a4); an IPv4-mapped literal is its
+ * IPv4 address.  lnl_checkaddr46: the same for a field (errors name ctx). */
+bool lnl_argaddr46(lua_State *L, int arg, uint32_t *a4, struct ln_in6 *a6, const char *fname);
+bool lnl_checkaddr46(lua_State *L, int idx, uint32_t *a4, struct ln_in6 *a6, const char *ctx);
 /* Raise "<fname>: not allowed inside an event hook (...)" when called from
  * a net:on hook, where engine code is on the C stack. */
 void lnl_check_not_in_hook(lua_State *L, lnl_net *n, const char *fname);

@@ -134,7 +134,7 @@ set_tests_properties(mpi.errors PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
 # root, /dev/net/tun, ip(8) or a namespace that works.  They go by the
 # wall clock, so they take turns (RESOURCE_LOCK) rather than compete for
 # the two cores of a CI machine.
-foreach(s transfer loss options close ping synflood pcap http_dns)
+foreach(s transfer loss options close ping synflood pcap http_dns tcp6)
   add_test(NAME interop.${s}
            COMMAND bash ${CMAKE_SOURCE_DIR}/tests/interop/${s}.sh $<TARGET_FILE:lunet>)
 endforeach()
@@ -143,5 +143,5 @@ endforeach()
 add_test(NAME interop.tw_counter
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/interop/close.sh $<TARGET_FILE:lunet> tw)
 set_tests_properties(interop.transfer interop.loss interop.options interop.close interop.ping interop.synflood
-                     interop.pcap interop.tw_counter interop.http_dns
+                     interop.pcap interop.tw_counter interop.http_dns interop.tcp6
                      PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 RESOURCE_LOCK interop)

@@ -191,8 +191,9 @@ function M.dns_servers(h, list, opts)
     local out = {}
     for i, a in ipairs(list) do
       a = util.dst_string(F, a, 3)
-      if not is_ipv4(a) then
-        error(string.format('%s: server %d: "%s" is not an IPv4 address like "10.0.0.53"', F, i, a), 2)
+      if not is_ipv4(a) and not is_ipv6(a) then
+        error(string.format('%s: server %d: "%s" is not an address like "10.0.0.53" or "2001:db8::53"',
+                            F, i, a), 2)
       end
       if i <= MAXNS then out[i] = a end
     end
@@ -563,38 +564,56 @@ end
 
 -- The C socket calls (h:connect, s:connect, u:connect, u:sendto) with a
 -- name: called by lnl_resolve_arg, so level 3 is the user's line.
+-- Which family first: glibc's getaddrinfo sorts by RFC 6724, whose
+-- precedence table puts IPv6 (::/0, 40) before IPv4 (::ffff:0:0/96, 35)
+-- when the host has a global IPv6 source (rule 2, matching scope, fails
+-- for a link-local one).  So: AAAA first on a host with a global IPv6
+-- address, A first otherwise; the other family when the first has no
+-- data.  (getaddrinfo returns both and the application tries each in
+-- turn; lunet's socket calls take the first.)
+local function families(h)
+  local ok, a6 = pcall(h.ip6, h)
+  if ok and a6 then return "AAAA", "A" end
+  return "A", "AAAA"
+end
+
 function M._resolve_arg(h, name, fname)
   local s = st(h)
-  local hit = hosts_lookup(s, name, "A")
+  local first, second = families(h)
+  local hit = hosts_lookup(s, name, first) or hosts_lookup(s, name, second)
   if hit then return hit[1] end
   if not in_task() then
     error(string.format('%s: resolving "%s" waits for a DNS answer: call it inside a task ' ..
                         '(host:spawn), or put the name in h:hosts', fname, name), 3)
   end
-  local a, err = lookup(h, name, "A", {timeout = s.timeout, attempts = s.attempts})
-  return a, err
+  local o = {timeout = s.timeout, attempts = s.attempts}
+  local a, err = lookup(h, name, first, o)
+  if a or err ~= "no data" then return a, err end
+  return lookup(h, name, second, o)
 end
 
 -- The applications' one way to take a destination: an address, a Node or
 -- Iface (its address), or a name resolved for host h (in a task).  Returns
 -- the address, or nil and why the name did not resolve; raises at `level`
 -- (default: the application's caller) when dst is none of these.
--- v6: the caller speaks IPv6 too (ping, traceroute).  Then a name with
--- no A record but an AAAA one gives that, as glibc's getaddrinfo with
--- AF_UNSPEC would; A comes first while TCP and UDP are IPv4-only.
+-- v6: the caller speaks IPv6 too (ping, traceroute, HTTP).  Then the
+-- families come in _resolve_arg's order (RFC 6724 as glibc sorts it), the
+-- other one when the first has no data; without it, A only.
 function M.dst_addr(h, fname, dst, level, v6)
   level = (level or 2) + 1
   if is_name(dst) then
     local s = st(h)
-    local hit = hosts_lookup(s, dst, "A") or (v6 and hosts_lookup(s, dst, "AAAA"))
+    local first, second = "A", nil
+    if v6 then first, second = families(h) end
+    local hit = hosts_lookup(s, dst, first) or (second and hosts_lookup(s, dst, second))
     if hit then return hit[1] end
     if not in_task() then
       error(fname .. ": not inside a task (use host:spawn)", level)
     end
     local o = {timeout = s.timeout, attempts = s.attempts}
-    local a, why = lookup(h, dst, "A", o)
-    if a or not v6 or why ~= "no data" then return a, why end
-    return lookup(h, dst, "AAAA", o)
+    local a, why = lookup(h, dst, first, o)
+    if a or not second or why ~= "no data" then return a, why end
+    return lookup(h, dst, second, o)
   end
   return util.dst_string(fname, dst, level + 1)
 end
@@ -614,7 +633,7 @@ local function is_udp_size(v)
   return true
 end
 local SERVER_OPTS = {zone = true, ttl = true, origin = true, reverse = is_bool, port = true,
-                     edns = is_edns_mode, max_udp = is_udp_size}
+                     addr = true, edns = is_edns_mode, max_udp = is_udp_size}
 
 -- The zone table, checked and put in a fixed order:
 --   name = "10.0.0.2" | "2001:db8::2" | {"10.0.0.3", "10.0.0.4", ...}
@@ -855,9 +874,11 @@ function M.dns_server(h, opts)
   end
 
   local u = h:udp()
-  local ok, err = u:bind(port)
+  -- addr = "::": IPv6 and IPv4 both (a socket on :: takes the two)
+  local ok, err
+  if opts.addr then ok, err = u:bind(opts.addr, port) else ok, err = u:bind(port) end
   if not ok then u:close(); return nil, err end
-  local l, lerr = h:listen(port, {reuseaddr = true})
+  local l, lerr = h:listen(port, {reuseaddr = true, addr = opts.addr})
   if not l then u:close(); return nil, lerr end
   srv.udp, srv.tcp = u, l
   function srv.close() u:close(); l:close() end

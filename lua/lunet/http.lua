@@ -6,7 +6,7 @@
 --
 --   srv = h:http_server(port, {handler = fn | routes = {...}, chunked =,
 --                              chunk_size =, keepalive_timeout =, backlog =,
---                              reuseaddr =, max_header =, max_body =})
+--                              reuseaddr =, max_header =, max_body =, addr =})
 --   body, status, headers = h:http_get(dst, port, path, {timeout=, method=, headers=})
 --   c = h:http_connect(dst, port, {timeout=})   -- one persistent connection
 --     body, status, headers = c:request("GET", "/a", {headers=, body=})
@@ -418,13 +418,15 @@ Conn.__close = Conn.close
 
 local function connect(h, F, dst, port, opts)
   in_task(F, 4)
-  local addr, why = dns.dst_addr(h, F, dst, 3)
+  local addr, why = dns.dst_addr(h, F, dst, 3, true)
   if not addr then return nil, why end
   local c, err = h:connect(addr, port, {timeout = opts.timeout})
   if not c then return nil, err end
   local io = opts.timeout and {timeout = opts.timeout} or nil
   -- Host names what the user asked for: the name, when it was a name
   local host = dns.is_name(dst) and dst or addr
+  -- an IPv6 literal goes in brackets (RFC 3986 3.2.2, RFC 9110 7.2)
+  if host:find(":", 1, true) then host = "[" .. host .. "]" end
   if port ~= 80 then host = host .. ":" .. port end
   return setmetatable({sock = c, io = io, host = host, reader = reader(c, io)}, Conn)
 end

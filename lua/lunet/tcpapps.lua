@@ -6,7 +6,8 @@
 -- them as examples of it.  Servers return at once (they spawn their own
 -- tasks); clients block, so they run inside a task (host:spawn).
 --
---   srv = h:echo_server(port, opts)     -- opts: backlog, reuseaddr, linger
+--   srv = h:echo_server(port, opts)     -- opts: backlog, reuseaddr, linger,
+--                                       -- addr ("::": IPv6 and IPv4)
 --   srv = h:discard_server(port, opts)
 --     srv = {port=, socket=, task=, connections=, bytes=, close=function}
 --     linger = "200ms": wait that long after the peer's FIN before closing
@@ -18,7 +19,7 @@
 --     generated pattern: byte i of the stream is i % 256), shuts down its
 --     side and waits for the receiver to close.  r = {bytes=, seconds=,
 --     bps=, retrans=, info=<final TcpSocket:info()>}
---   r = h:sink(port, {connections=1, timeout=, quiet=})
+--   r = h:sink(port, {connections=1, timeout=, quiet=, addr=})
 --     accepts `connections` connections one after the other, reads each to
 --     EOF, closes it.  r = {bytes=, seconds= (first accept to last EOF),
 --     bps=, hash= (CRC-64 of every byte, in order: lunet.hash), conns={...}}
@@ -163,12 +164,15 @@ function M.bulk_send(h, dst, port, opts)
   local secs = (t1 - t0) / 1e9
   local r = {bytes = bytes, seconds = secs, bps = secs > 0 and bytes * 8 / secs or 0,
              retrans = info and info.total_retrans or 0, info = info}
-  out(string.format("[bulk_send] %s:%d  0.00-%.2f sec  %s  %s  %d retrans", dst, port, secs,
+  -- an IPv6 address in brackets, as iperf3 and ss show it
+  local ep = dst:find(":", 1, true) and "[" .. dst .. "]" or dst
+  out(string.format("[bulk_send] %s:%d  0.00-%.2f sec  %s  %s  %d retrans", ep, port, secs,
                     fmt_bytes(bytes), fmt_bps(r.bps), r.retrans))
   return r
 end
 
-local SINK_OPTS = {connections = true, timeout = true, quiet = true, backlog = true, reuseaddr = true}
+local SINK_OPTS = {connections = true, timeout = true, quiet = true, backlog = true, reuseaddr = true,
+                   addr = true}
 
 function M.sink(h, port, opts)
   local F = "sink"
@@ -177,7 +181,7 @@ function M.sink(h, port, opts)
   in_task(F)
   local out = opts.quiet and function() end or print
   local n = opts.connections or 1
-  local l, err = h:listen(port, {backlog = opts.backlog, reuseaddr = opts.reuseaddr})
+  local l, err = h:listen(port, {backlog = opts.backlog, reuseaddr = opts.reuseaddr, addr = opts.addr})
   if not l then return nil, err end
   local r = {bytes = 0, conns = {}}
   local first, last

@@ -443,6 +443,8 @@ function Trace:_flow(ev)
   if self.hosts and not self.hosts[ev.node] then return nil end
   local la, lp, ra, rp = ev.flow:match("^(.-):(%d+)>(.-):(%d+)$")
   if not la then return nil end
+  -- IPv6 endpoints come as ss writes them, "[2001:db8::1]:80"
+  la, ra = la:match("^%[(.*)%]$") or la, ra:match("^%[(.*)%]$") or ra
   lp, rp = tonumber(lp), tonumber(rp)
   if not self:_wanted(lp, rp) then return nil end
   return la, lp, ra, rp
@@ -452,7 +454,7 @@ function Trace:_state(ev)
   local la, lp, ra, rp = self:_flow(ev)
   if not la then return end
   local rec = {what = "state", time = ev.time, host = ev.node, from = ev.from, to = ev.to, flow = ev.flow}
-  if ra ~= "0.0.0.0" then                      -- not a listener's own change
+  if ra ~= "0.0.0.0" and ra ~= "::" then      -- not a listener's own change
     local c, side = self:_conn(la, lp, ra, rp, ev.time, ev.to == "SYN_SENT")
     rec.conn, rec.side = c, side
     local st = c.states[side]

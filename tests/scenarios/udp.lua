@@ -191,7 +191,7 @@ test("misuse raises, naming the function and what is allowed", function(net)
   local u = l.h1:udp()
   expect(function() l.h1:udp{broadcst = true} end)
     :raises('node:udp: option "broadcst" unknown %(known: broadcast, reuseaddr, rcvbuf, ttl, '
-            .. 'multicast_ttl, multicast_loop, multicast_if, multicast_all, bindtodevice%)')
+            .. 'multicast_ttl, multicast_loop, multicast_if, multicast_all, bindtodevice, v6only%)')
   expect(function() u:setoption("nodelay", true) end)
     :raises([[bad argument #1 to 'UdpSocket:setoption' %(option "nodelay" unknown]])
   expect(function() u:setoption("ttl", 300) end):raises("bad argument #2 to 'UdpSocket:setoption' %(ttl: 300 out of range")

@@ -250,7 +250,7 @@ static void test_listen_syn_full_options(void)
     CHECK(v[0].has_ts);
     CHECK_EQ(v[0].tsecr, 777);
     ln_tcp_stack *st = ln_tcp_stack_of(t->a);
-    uint32_t off = ln_tcp_ts_offset(st, S_ADDR, SPOOF(5));
+    uint32_t off = ln_tcp_ts_offset(st, S_ADDR, SPOOF(5), NULL);
     CHECK_EQ(v[0].tsval - off, (uint32_t)(LINK_DELAY / LN_MSEC));
     CHECK_EQ(st->n_reqs, 1);
     CHECK_EQ(sv.l->syn_qlen, 1);
@@ -455,13 +455,13 @@ static void test_syn_rcvd_out_of_window_and_icmp(void)
     CHECK_EQ(s_segs(t, 0, v, 8), 2);
     CHECK_EQ(st->n_reqs, 1);
 
-    CHECK(!ln_tcp_listen_icmp(st, S_ADDR, PORT, SPOOF(30), 3001, iss, true));  /* no such request */
-    CHECK(ln_tcp_listen_icmp(st, S_ADDR, PORT, SPOOF(30), 3000, iss + 5, true));
+    CHECK(!ln_tcp_listen_icmp(st, S_ADDR, PORT, SPOOF(30), 3001, NULL, iss, true));  /* no such request */
+    CHECK(ln_tcp_listen_icmp(st, S_ADDR, PORT, SPOOF(30), 3000, NULL, iss + 5, true));
     CHECK_U64(TH_MIB(t->a, TcpExtOutOfWindowIcmps), 1);
-    CHECK(ln_tcp_listen_icmp(st, S_ADDR, PORT, SPOOF(30), 3000, iss, false));
+    CHECK(ln_tcp_listen_icmp(st, S_ADDR, PORT, SPOOF(30), 3000, NULL, iss, false));
     CHECK_EQ(st->n_reqs, 1);
     uint64_t drops = TH_MIB(t->a, TcpExtListenDrops);
-    CHECK(ln_tcp_listen_icmp(st, S_ADDR, PORT, SPOOF(30), 3000, iss, true));
+    CHECK(ln_tcp_listen_icmp(st, S_ADDR, PORT, SPOOF(30), 3000, NULL, iss, true));
     CHECK_EQ(st->n_reqs, 0);
     CHECK_U64(TH_MIB(t->a, TcpExtListenDrops), drops + 1);
     server_stop(&sv);
@@ -699,7 +699,7 @@ static void test_cookie_timestamp_options(void)
     th *t = listen_new(1);
     ln_tcp_stack *st = ln_tcp_stack_of(t->a);
     th_run_until(t, 12345 * LN_MSEC + 678 * LN_USEC);
-    uint32_t off = ln_tcp_ts_offset(st, S_ADDR, C_ADDR);
+    uint32_t off = ln_tcp_ts_offset(st, S_ADDR, C_ADDR, NULL);
     uint32_t clock = ln_tcp_tsval(st, 0);
 
     struct { int8_t ws; bool sack; } cases[] = { { 10, true }, { 7, false }, { -1, true },
@@ -758,7 +758,7 @@ static void test_listen_cookie_connection(void)
     CHECK_EQ(v[0].wnd, 65160);
     CHECK_EQ(20 + v[0].optlen, 40);
     CHECK_EQ(v[0].ipid, 0);
-    uint32_t off = ln_tcp_ts_offset(st, S_ADDR, C_ADDR);
+    uint32_t off = ln_tcp_ts_offset(st, S_ADDR, C_ADDR, NULL);
     CHECK_EQ((v[0].tsval - off) & 0x3f, 10 | 0x10);
     CHECK_U64(TH_MIB(t->a, TcpExtSyncookiesSent), 1);
     CHECK_U64(TH_MIB(t->a, TcpExtTCPReqQFullDoCookies), 1);
