@@ -4,7 +4,8 @@
  * Call chain: ln_eth_input (hook IN) and ln_iface_xmit (hook OUT) test
  * n->fw and call ln_fw_hook_run -> match() per rule (pcap_offline_filter
  * on the whole frame) -> verdict; REJECT answers through ln_icmp_error or
- * reset() -> ln_ip_output before the frame is dropped.
+ * reset() -> ln_ip_output (IPv4), ln_icmp6_error or reset6() ->
+ * ln_ip6_output (IPv6, as ip6tables' REJECT) before the frame is dropped.
  *
  * Filters run on a borrowed frame and never change it.  Rules live in a
  * growable array per hook; the engine never edits them, only the API
@@ -20,7 +21,9 @@
 #include "err.h"
 #include "eth.h"
 #include "icmp.h"
+#include "icmp6.h"
 #include "ip.h"
+#include "ip6.h"
 #include "net.h"
 #include "node.h"
 #include "tcp_wire.h"
@@ -206,12 +209,75 @@ static void reset(ln_node *n, const uint8_t *ip, uint32_t len, bool group)
     ln_ip_output(n, p, dst, src, LN_IPPROTO_TCP, &o);
 }
 
+/* ip6tables' tcp-reset (nf_send_reset6): the same answer over IPv6, for a
+ * segment right behind the IPv6 header (Linux skips extension headers
+ * first; a segment behind one is dropped without an answer here). */
+static void reset6(ln_node *n, const uint8_t *ip, uint32_t len, bool group)
+{
+    if (group || len < LN_IP6_HLEN + LN_TCP_HLEN || ip[LN_IP6_NXT] != LN_IPPROTO_TCP) return;
+    uint32_t tot = LN_IP6_HLEN + ln_get16(ip + LN_IP6_PLEN);
+    if (tot < LN_IP6_HLEN + LN_TCP_HLEN || tot > len) return;
+    ln_tcp6 a;                        /* our side: the segment's destination */
+    memcpy(a.laddr.b, ip + LN_IP6_DST, 16);
+    memcpy(a.raddr.b, ip + LN_IP6_SRC, 16);
+    a.flow = 0;
+    if (ln_in6_is_mcast(&a.laddr) || ln_in6_is_mcast(&a.raddr) || ln_in6_is_unspec(&a.raddr)) return;
+    const uint8_t *t = ip + LN_IP6_HLEN;
+    uint8_t flags = t[LN_TCPH_FLAGS];
+    uint32_t doff = (uint32_t)(t[LN_TCPH_OFF] >> 4) * 4;
+    if (flags & LN_TCP_RST || doff < LN_TCP_HLEN || LN_IP6_HLEN + doff > tot) return;
+    ln_tcp_hdr h = { .sport = ln_get16(t + LN_TCPH_DPORT), .dport = ln_get16(t + LN_TCPH_SPORT),
+                     .ws = -1 };
+    if (flags & LN_TCP_ACK) {
+        h.seq = (ln_seq)ln_get32(t + LN_TCPH_ACK);
+        h.flags = LN_TCP_RST;
+    } else {
+        uint32_t seg_len = tot - LN_IP6_HLEN - doff + !!(flags & LN_TCP_SYN) + !!(flags & LN_TCP_FIN);
+        h.ack = (ln_seq)(ln_get32(t + LN_TCPH_SEQ) + seg_len);
+        h.flags = LN_TCP_RST | LN_TCP_ACK;
+    }
+    ln_pkt *p = ln_net_pkt(n->net, 0);
+    if (!p) return;
+    if (ln_tcp_push_hdr(p, &h) != 0) { ln_pkt_free(p); return; }
+    ln_tcp_csum6(p, &a);
+    ln_ip6_opts o = { .any_src = true };
+    ln_ip6_output(n, p, &a.laddr, &a.raddr, LN_IPPROTO_TCP, &o);
+}
+
+/* ip6tables' REJECT: the ICMPv6 Destination Unreachable codes nearest the
+ * IPv4 ones (icmp6-port-unreachable, icmp6-addr-unreachable,
+ * icmp6-adm-prohibited, icmp6-no-route), or a reset. */
+static void reject6(ln_node *n, const rule *r, ln_pkt *frame, bool group)
+{
+    if (!n->ip6 || frame->len < LN_ETH_HLEN + LN_IP6_HLEN) return;   /* IPv6 off: nothing to say it with */
+    if (r->info.with == LN_FW_TCP_RESET) {
+        reset6(n, frame->data + LN_ETH_HLEN, frame->len - LN_ETH_HLEN, group);
+        return;
+    }
+    static const uint8_t code[] = {
+        [LN_FW_PORT_UNREACH] = LN_ICMP6_UNREACH_PORT,
+        [LN_FW_HOST_UNREACH] = LN_ICMP6_UNREACH_ADDR,
+        [LN_FW_ADMIN_PROHIB] = LN_ICMP6_UNREACH_ADMIN,
+        [LN_FW_NET_UNREACH] = LN_ICMP6_UNREACH_NOROUTE,
+    };
+    ln_pkt view = *frame;
+    view.data += LN_ETH_HLEN;
+    view.len -= LN_ETH_HLEN;
+    view.mark = group ? LN_ETH_MARK_MCAST : 0;
+    ln_icmp6_error(n, &view, LN_ICMP6_DST_UNREACH, code[r->info.with], 0);
+}
+
 static void reject(ln_node *n, const rule *r, ln_pkt *frame)
 {
     const uint8_t *eh = frame->data;
-    if (frame->len < LN_ETH_HLEN + LN_IP_HLEN || ln_get16(eh + LN_ETH_TYPE) != LN_ETHERTYPE_IPV4)
-        return;                       /* REJECT is for IP; anything else is dropped */
+    if (frame->len < LN_ETH_HLEN + LN_IP_HLEN) return;
     bool group = (eh[LN_ETH_DST] & 1) != 0;
+    if (ln_get16(eh + LN_ETH_TYPE) == LN_ETHERTYPE_IPV6) {
+        reject6(n, r, frame, group);
+        return;
+    }
+    if (ln_get16(eh + LN_ETH_TYPE) != LN_ETHERTYPE_IPV4)
+        return;                       /* REJECT is for IP; anything else is dropped */
     if (r->info.with == LN_FW_TCP_RESET) {
         reset(n, eh + LN_ETH_HLEN, frame->len - LN_ETH_HLEN, group);
         return;
