@@ -9,11 +9,12 @@
  *   ipv4.c, arp.c, ip_frag.c, transports -> ln_icmp_error -> ln_ip_output
  *   applications -> ln_icmp_echo / ln_icmp_udp_probe -> ln_ip_output
  *
- * Linux rate-limits ICMP errors per destination (icmp_ratelimit, burst 6)
- * and globally; lunet does not yet, so floods produce one error per
- * offending datagram.  Echo requests to a broadcast or multicast address
+ * Errors are rate-limited as Linux does (icmp_rate.c): per destination
+ * (icmp_ratelimit, a burst of 6) and for the node (icmp_msgs_per_sec), the
+ * types in icmp_ratemask only, never "fragmentation needed".  Echo requests to a broadcast or multicast address
  * are ignored (icmp_echo_ignore_broadcasts = 1, Linux's default). */
 #include "icmp.h"
+#include "icmp_rate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,33 @@ static void not_sent(ln_node *n, uint8_t type, uint8_t code, uint32_t about, con
                   ln_ip_fmt(about, a), why);
 }
 
+/* icmpv4_global_allow, then icmpv4_xrlim_allow: true if the error to `to`
+ * must not go (counted and traced). */
+static bool rate_limited(ln_node *n, uint8_t type, uint8_t code, uint32_t to)
+{
+    /* icmpv4_mask_allow: unlimited types, and never path MTU discovery. */
+    if (type > ICMP_MAXTYPE || !((n->cfg.icmp_ratemask >> type) & 1) ||
+        (type == LN_ICMP_UNREACH && code == LN_ICMP_UNREACH_NEEDFRAG))
+        return false;
+    if (!ln_icmp_rate_global(n)) {
+        LN_MIB_INC(n, IcmpOutRateLimitGlobal);
+        not_sent(n, type, code, to, "rate limit (net.ipv4.icmp_msgs_per_sec)");
+        return true;
+    }
+    /* No limit towards ourselves (Linux: the loopback device). */
+    if ((to >> 24) != 127 && !ln_node_has_addr(n, to)) {
+        uint8_t key[16] = { [10] = 0xff, [11] = 0xff };   /* IPv4-mapped */
+        ln_put32(key + 12, to);
+        if (!ln_icmp_rate_peer(n, key, n->cfg.icmp_ratelimit)) {
+            LN_MIB_INC(n, IcmpOutRateLimitHost);
+            not_sent(n, type, code, to, "rate limit (net.ipv4.icmp_ratelimit)");
+            return true;
+        }
+    }
+    ln_icmp_rate_consume(n);
+    return false;
+}
+
 void ln_icmp_error(ln_node *n, const ln_pkt *orig, uint8_t type, uint8_t code, uint32_t info)
 {
     /* The quote carries the transport checksum as sent (pkt.h); finishing
@@ -158,6 +186,8 @@ void ln_icmp_error(ln_node *n, const ln_pkt *orig, uint8_t type, uint8_t code, u
             return;
         }
     }
+
+    if (rate_limited(n, type, code, src)) return;
 
     uint32_t quote = len < ICMP_ERR_ROOM ? len : ICMP_ERR_ROOM;
     ln_pkt *p = ln_net_pkt(n->net, LN_ICMP_HLEN + quote);

@@ -8,11 +8,14 @@
  *       -> RS/RA: ln_ra_input (ra.c)    -> NS/NA: ln_nd_input (nd.c)
  *   ipv6.c, nd.c, ip6_frag.c -> ln_icmp6_error -> ln_icmp6_send -> ln_ip6_output
  *
- * Linux rate-limits ICMPv6 errors per destination (net.ipv6.icmp.ratelimit,
- * a token bucket of 1 s with a burst of 6); lunet does not yet, as for
- * IPv4.  Echo requests to a multicast address are answered, as Linux does
+ * Errors are rate-limited as RFC 4443 2.4 (f) requires, the way Linux does
+ * (icmp_rate.c): per destination (net.ipv6.icmp.ratelimit, a burst of 6,
+ * the interval shortened for destinations behind a wider route) and with
+ * the node's ICMP budget shared with IPv4; never Packet Too Big.  Echo
+ * requests to a multicast address are answered, as Linux does
  * (net.ipv6.icmp.echo_ignore_multicast = 0). */
 #include "icmp6.h"
+#include "icmp_rate.h"
 
 #include <string.h>
 
@@ -139,6 +142,34 @@ static bool carries_error(const uint8_t *h, uint32_t len)
     return false;
 }
 
+/* icmpv6_global_allow, then icmpv6_xrlim_allow: true if the error to `to`
+ * must not go (counted and traced). */
+static bool rate_limited(ln_node *n, uint8_t type, uint8_t code, const ln_in6 *to)
+{
+    /* net.ipv6.icmp.ratemask's default, 0-1,3-127: informational messages
+     * and Packet Too Big (path MTU discovery) are never limited. */
+    if (type >= 128 || type == LN_ICMP6_PKT_TOOBIG) return false;
+    if (!ln_icmp_rate_global(n)) {
+        LN_MIB_INC(n, IcmpOutRateLimitGlobal);  /* Linux counts it there for both */
+        not_sent(n, type, code, to, "rate limit (net.ipv4.icmp_msgs_per_sec)");
+        return true;
+    }
+    if (!ln_ip6_is_local(n, to)) {
+        /* "Give more bandwidth to wider prefixes": the interval shrinks by
+         * half for every 32 bits the route to `to` leaves open. */
+        ln_time tmo = n->cfg.icmp6_ratelimit;
+        const ln_route6 *r = ln_route6_lookup(&n->ip6->routes, to, ln_net_now(n->net));
+        if (r && r->plen < 128) tmo >>= (128 - r->plen) >> 5;
+        if (!ln_icmp_rate_peer(n, to->b, tmo)) {
+            LN_MIB_INC(n, Icmp6OutRateLimitHost);
+            not_sent(n, type, code, to, "rate limit (net.ipv6.icmp.ratelimit)");
+            return true;
+        }
+    }
+    ln_icmp_rate_consume(n);
+    return false;
+}
+
 void ln_icmp6_error(ln_node *n, const ln_pkt *orig, uint8_t type, uint8_t code, uint32_t info)
 {
     /* The quote carries the transport checksum as sent (pkt.h). */
@@ -168,6 +199,7 @@ void ln_icmp6_error(ln_node *n, const ln_pkt *orig, uint8_t type, uint8_t code, 
         not_sent(n, type, code, &src, "never about an ICMPv6 error");
         return;
     }
+    if (rate_limited(n, type, code, &src)) return;
     uint32_t quote = len < ERR_ROOM ? len : ERR_ROOM;
     ln_pkt *p = ln_net_pkt(n->net, LN_ICMP6_HLEN + quote);
     if (!p) {

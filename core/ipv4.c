@@ -15,7 +15,7 @@
  * IP options are carried but not interpreted (no record route, timestamp or
  * source routing; Linux hosts drop source-routed packets by default); the
  * only ones lunet sends are IGMP's Router Alert (igmp.c).
- * ICMP redirects are not sent and ICMP errors are not rate-limited. */
+ * ICMP redirects are not sent; ICMP errors are rate-limited in icmp_rate.c. */
 #include "ip.h"
 
 #include <stdint.h>

@@ -19,7 +19,7 @@
     X(IcmpInDestUnreachs) X(IcmpInTimeExcds) X(IcmpInEchos)               \
     X(IcmpInEchoReps) X(IcmpOutMsgs) X(IcmpOutErrors)                     \
     X(IcmpOutDestUnreachs) X(IcmpOutTimeExcds) X(IcmpOutEchos)            \
-    X(IcmpOutEchoReps) X(IcmpOutRateLimitHost)                            \
+    X(IcmpOutEchoReps) X(IcmpOutRateLimitGlobal) X(IcmpOutRateLimitHost)  \
     X(ArpInRequests) X(ArpInReplies) X(ArpOutRequests) X(ArpOutReplies)   \
     X(ArpResolveFailed) X(ArpUnresolvedDiscards) X(ArpInErrors)           \
     X(ArpTableFulls) X(ArpForcedGcRuns)                                   \
@@ -73,7 +73,8 @@
     X(Icmp6OutDestUnreachs) X(Icmp6OutPktTooBigs) X(Icmp6OutTimeExcds)    \
     X(Icmp6OutParmProblems) X(Icmp6OutEchos) X(Icmp6OutEchoReplies)       \
     X(Icmp6OutRouterSolicits) X(Icmp6OutRouterAdvertisements)             \
-    X(Icmp6OutNeighborSolicits) X(Icmp6OutNeighborAdvertisements)
+    X(Icmp6OutNeighborSolicits) X(Icmp6OutNeighborAdvertisements)         \
+    X(Icmp6OutRateLimitHost)
 
 enum {
 #define LN_MIB_ENUM(name) LN_MIB_##name,

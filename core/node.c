@@ -14,6 +14,7 @@
 #include "eth.h"
 #include "firewall.h"
 #include "icmp.h"
+#include "icmp_rate.h"
 #include "igmp.h"
 #include "intercept.h"
 #include "ip.h"
@@ -44,6 +45,10 @@ void ln_node_cfg_default(ln_node_cfg *c)
         .arp_gc_thresh3 = 1024,
         .arp_accept = false,
         .icmp_echo_ignore_all = false,
+        .icmp_ratelimit = 1000 * LN_MSEC,
+        .icmp_ratemask = 0x1818,
+        .icmp_msgs_per_sec = 1000,
+        .icmp_msgs_burst = 50,
         .port_lo = 32768,
         .port_hi = 60999,
         .ip6_hop_limit = 64,
@@ -58,6 +63,7 @@ void ln_node_cfg_default(ln_node_cfg *c)
         .ip6frag_time = 60 * LN_SEC,
         .ip6_mtu_expires = 600 * LN_SEC,
         .icmp6_echo_ignore_all = false,
+        .icmp6_ratelimit = 1000 * LN_MSEC,
     };
 }
 
@@ -143,6 +149,7 @@ void ln_node_free(ln_node *n)
     ln_tcp_detach(n);
     ln_udp_detach(n);
     while (n->icmp_socks) ln_icmp_sock_close(n->icmp_socks);
+    ln_icmp_rate_free(n);
     ln_arp_destroy(n);
     ln_reasm_free(n);
     ln_ip6_free(n);

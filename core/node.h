@@ -70,6 +70,13 @@ typedef struct ln_node_cfg {
     uint32_t arp_gc_thresh3;      /* gc_thresh3 = 1024: the table's hard limit */
     bool arp_accept;              /* create entries from gratuitous ARP */
     bool icmp_echo_ignore_all;    /* net.ipv4.icmp_echo_ignore_all = 0 */
+    ln_time icmp_ratelimit;       /* net.ipv4.icmp_ratelimit = 1000 ms: one
+                                   * error per destination per that, six deep */
+    uint32_t icmp_ratemask;       /* net.ipv4.icmp_ratemask = 0x1818: the types
+                                   * limited (unreachable, source quench, time
+                                   * exceeded, parameter problem) */
+    uint32_t icmp_msgs_per_sec;   /* net.ipv4.icmp_msgs_per_sec = 1000 */
+    uint32_t icmp_msgs_burst;     /* net.ipv4.icmp_msgs_burst = 50 */
     uint16_t port_lo, port_hi;    /* net.ipv4.ip_local_port_range = 32768 60999:
                                    * an inet setting, TCP's and UDP's ephemeral ports */
     /* IPv6 (net.ipv6.conf.default.*; neighbour timers are the ARP ones
@@ -84,6 +91,9 @@ typedef struct ln_node_cfg {
     ln_time ip6frag_time;         /* net.ipv6.ip6frag_time = 60 s */
     ln_time ip6_mtu_expires;      /* net.ipv6.route.mtu_expires = 600 s */
     bool icmp6_echo_ignore_all;   /* net.ipv6.icmp.echo_ignore_all = 0 */
+    ln_time icmp6_ratelimit;      /* net.ipv6.icmp.ratelimit = 1000 ms (its
+                                   * ratemask is Linux's default, fixed: every
+                                   * error but Packet Too Big) */
 } ln_node_cfg;
 
 /* Handler for an IP protocol delivered locally.  pkt->data is at the

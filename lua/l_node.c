@@ -495,6 +495,10 @@ static const struct sysctl {
     NODE_KEY("net.ipv4.ipfrag_time", K_TIME, ipfrag_time, 0, 0),
     NODE_KEY("net.ipv4.ipfrag_high_thresh", K_U32, ipfrag_high_thresh, 0, UINT32_MAX),
     NODE_KEY("net.ipv4.icmp_echo_ignore_all", K_BOOL, icmp_echo_ignore_all, 0, 1),
+    NODE_KEY("net.ipv4.icmp_ratelimit", K_TIME, icmp_ratelimit, 0, 0),
+    NODE_KEY("net.ipv4.icmp_ratemask", K_U32, icmp_ratemask, 0, UINT32_MAX),
+    NODE_KEY("net.ipv4.icmp_msgs_per_sec", K_U32, icmp_msgs_per_sec, 0, INT32_MAX),
+    NODE_KEY("net.ipv4.icmp_msgs_burst", K_U32, icmp_msgs_burst, 0, INT32_MAX),
     NODE_KEY("net.ipv4.conf.all.arp_accept", K_BOOL, arp_accept, 0, 1),
     NODE_KEY("net.ipv4.neigh.default.base_reachable_time", K_TIME, arp_reachable_time, 0, 0),
     NODE_KEY("net.ipv4.neigh.default.retrans_time", K_TIME, arp_retrans_time, 0, 0),
@@ -517,6 +521,7 @@ static const struct sysctl {
     NODE_KEY("net.ipv6.ip6frag_time", K_TIME, ip6frag_time, 0, 0),
     NODE_KEY("net.ipv6.route.mtu_expires", K_TIME, ip6_mtu_expires, 0, 0),
     NODE_KEY("net.ipv6.icmp.echo_ignore_all", K_BOOL, icmp6_echo_ignore_all, 0, 1),
+    NODE_KEY("net.ipv6.icmp.ratelimit", K_TIME, icmp6_ratelimit, 0, 0),
     /* TCP (Documentation/networking/ip-sysctl.rst; ranges as Linux checks them) */
     TCP_KEY("net.ipv4.tcp_syn_retries", K_U32, syn_retries, 1, 127),
     TCP_KEY("net.ipv4.tcp_synack_retries", K_U32, synack_retries, 0, 255),
