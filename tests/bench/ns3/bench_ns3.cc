@@ -30,8 +30,11 @@
  *  - Frames: PPP adds 2 bytes, lunet's Ethernet 14 (1502 against 1514 bytes
  *    on the wire for a full segment: 0.8% less serialization time).
  *  - Checksums: ns-3 computes none unless ChecksumEnabled is set; lunet
- *    computes IP and TCP checksums on every packet.  Payload: ns-3's
- *    packets carry virtual zero bytes; lunet's carry real (zeroed) bytes.
+ *    writes and checks every IP header's, and leaves TCP's unfinished while
+ *    nothing reads the bytes (as Linux with checksum offload; so here).
+ *    Payload: ns-3's packets carry virtual zero bytes, stored nowhere;
+ *    lunet's carry real bytes (its stream pattern), copied into each
+ *    segment and held in the queues (most of its W2 memory).
  *  - Delayed ACKs: Linux (and lunet) ACK every segment while quick-ACK mode
  *    lasts, which covers the whole of a 100 kB flow (see bench_tcp's W2
  *    note), and every second segment in a long bulk transfer.  ns-3 has no
@@ -44,6 +47,11 @@
  *  - The sink: PacketSink never closes its accepted sockets, so a W2 flow
  *    ends in CLOSE_WAIT/FIN_WAIT_2 without the server's FIN and its ACK (2
  *    of ~140 packets a flow that lunet's sink exchanges).
+ *  - The build: Debian's libns3 keeps NS_LOG and asserts compiled in (ns-3's
+ *    "default" profile, not "optimized"); checking log levels costs ns-3
+ *    about 7% of W2 (LogComponent::IsEnabled under perf).  About 30% of its
+ *    W2 goes to finding a segment's socket: Ipv4EndPointDemux walks a list of
+ *    every endpoint, which also makes W3 grow with the square of the SYNs.
  *  - W3: ns-3 has no SYN backlog limit and no SYN cookies: every SYN forks a
  *    full socket in SYN_RCVD.  lunet's "syncookies off" run drops 98% of the
  *    spoofed SYNs at its full backlog; its "syncookies on" run answers every
