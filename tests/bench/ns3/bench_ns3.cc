@@ -68,7 +68,6 @@
 #include "ns3/point-to-point-module.h"
 
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <string>
 #include <sys/resource.h>
@@ -112,8 +111,8 @@ void Tune()
     /* Linux's RTO is srtt + max(4 rttvar, 200 ms): never less than 200 ms
      * above the smoothed RTT.  ns-3's is max(MinRto, srtt + 4 rttvar), which
      * with MinRto 200 ms fires spuriously in W2 while the router's queue
-     * grows by hundreds of ms within an RTT (40% of W2's data sent twice,
-     * where lunet sends none twice).  ns-3's default of 1 s sends what
+     * grows by hundreds of ms within an RTT (39,780 retransmissions on top
+     * of W2's 70,000 data segments, where lunet retransmits none).  ns-3's default of 1 s sends what
      * Linux and lunet send; nothing in these workloads is lost. */
     Config::SetDefault("ns3::TcpSocketBase::MinRto", TimeValue(Seconds(1)));
     Config::SetDefault("ns3::TcpSocketBase::Sack", BooleanValue(true));
