@@ -1,7 +1,7 @@
 # lunet - the two commands:
 #   make run    install missing build deps (apt), build lunet, run the default demo
 #   make test   install missing build deps, build everything, run every test through ctest
-# Other targets: build, lunet, deps, bench, bench-scale, install, uninstall,
+# Other targets: build, lunet, deps, bench, bench-deps, bench-scale, install, uninstall,
 # sanitize, fuzz, gallery, clean.
 
 BUILD    ?= build
@@ -36,7 +36,7 @@ DEPS := cmake:/usr/bin/cmake \
         ethtool:/usr/sbin/ethtool \
         curl:/usr/bin/curl
 
-.PHONY: all run test build lunet deps bench bench-scale install uninstall sanitize fuzz gallery clean wireshark-profile
+.PHONY: all run test build lunet deps bench bench-deps bench-scale install uninstall sanitize fuzz gallery clean wireshark-profile
 
 all: build
 
@@ -59,6 +59,30 @@ deps:
 	  fi; \
 	fi
 
+# What make bench needs beyond the build, and only it (make test and CI do
+# not): ns-3 3.37 (Debian 12's libns3-dev) and a C++ compiler for
+# tests/bench/bench_ns3.sh, GNU time for peak RSS.  Without root it only
+# says what is missing: bench_ns3.sh then reports itself skipped.
+BENCH_DEPS := libns3-dev:/usr/include/ns3/core-module.h \
+              g++:/usr/bin/g++ \
+              time:/usr/bin/time
+
+bench-deps:
+	@missing=""; \
+	for d in $(BENCH_DEPS); do \
+	  pkg=$${d%%:*}; file=$${d#*:}; \
+	  [ -e "$$file" ] || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "lunet: installing for the benchmarks$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends$$missing || exit 1; \
+	  else \
+	    echo "lunet: the ns-3 comparison needs:$$missing (sudo apt-get install$$missing)"; \
+	  fi; \
+	fi
+
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
 
@@ -78,7 +102,7 @@ run: lunet
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
-bench: deps $(BUILD)/CMakeCache.txt
+bench: deps bench-deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS) --target $(BENCHES)
 	for b in $(BENCHES); do $(BUILD)/$$b || exit 1; done
 	cmake --build $(BUILD) -j$(JOBS) --target lunet
@@ -86,6 +110,7 @@ bench: deps $(BUILD)/CMakeCache.txt
 	bash tests/bench/bench_ranks.sh $(BUILD)/lunet
 	bash tests/bench/bench_bridge.sh $(BUILD)/lunet
 	bash tests/bench/ack_pattern.sh $(BUILD)/lunet
+	bash tests/bench/bench_ns3.sh $(BUILD)/bench_tcp
 
 # Issue 15's scale figures, apart from bench because they take a minute or
 # two and the largest case 2.4 GB: 1,000 to 100,000 hosts behind routers,
