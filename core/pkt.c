@@ -50,7 +50,7 @@ static size_t slot_size(uint32_t cap)
 }
 
 struct ln_pktpool {
-    ln_pkt *free_tiny, *free_small, *free_large;
+    ln_pkt *free_tiny, *free_frame, *free_small, *free_large;
     batch *all;
     uint64_t in_use, allocated;
 };
@@ -76,7 +76,10 @@ uint64_t ln_pktpool_allocated(const ln_pktpool *p) { return p->allocated; }
 
 static ln_pkt **free_list(ln_pktpool *p, uint32_t cap)
 {
-    return cap == LN_PKT_TINY ? &p->free_tiny : cap == LN_PKT_SMALL ? &p->free_small : &p->free_large;
+    return cap == LN_PKT_TINY    ? &p->free_tiny
+         : cap == LN_PKT_FRAME ? &p->free_frame
+         : cap == LN_PKT_SMALL ? &p->free_small
+                               : &p->free_large;
 }
 
 static ln_pkt *grab(ln_pktpool *p, uint32_t cap)
@@ -115,6 +118,7 @@ ln_pkt *ln_pkt_alloc(ln_pktpool *p, uint32_t len)
 {
     uint32_t cap;
     if (len <= LN_PKT_TINY - LN_PKT_HEADROOM) cap = LN_PKT_TINY;
+    else if (len <= LN_PKT_FRAME - LN_PKT_HEADROOM) cap = LN_PKT_FRAME;
     else if (len <= LN_PKT_SMALL - LN_PKT_HEADROOM) cap = LN_PKT_SMALL;
     else if (len <= LN_PKT_LARGE - LN_PKT_HEADROOM) cap = LN_PKT_LARGE;
     else return NULL;

@@ -28,6 +28,12 @@
 #define LN_PKT_TINY     320u     /* header-only packets (ACKs, ARP, SYNs): 128
                                   * bytes past the headroom, for options and
                                   * Ethernet's minimum frame */
+#define LN_PKT_FRAME    1664u    /* a full-size segment at MTU 1500: 1472 bytes
+                                  * past the headroom (UDP's largest payload
+                                  * unfragmented, TCP's 1460).  Its own class
+                                  * because a bulk transfer's queues are full
+                                  * of them: in 2048 bytes each, a fifth of
+                                  * bench_tcp W2's memory was empty tails */
 #define LN_PKT_SMALL    2048u    /* buffer size of the small class */
 #define LN_PKT_LARGE    (65536u + LN_PKT_HEADROOM + 64u)
 

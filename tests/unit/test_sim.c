@@ -333,10 +333,19 @@ static void test_pool(void)
     ln_pkt *big = ln_pkt_alloc(p, 65535);
     CHECK(big && big->cap == LN_PKT_LARGE);
     CHECK(ln_pkt_alloc(p, LN_PKT_LARGE) == NULL);
-    CHECK_U64(ln_pktpool_in_use(p), 3);
+    /* A full segment at MTU 1500 in a frame-sized buffer; one byte more,
+     * the next class; each writable to its last byte. */
+    ln_pkt *seg = ln_pkt_alloc(p, 1472), *more = ln_pkt_alloc(p, 1473);
+    CHECK(seg && seg->cap == LN_PKT_FRAME && ln_pkt_tailroom(seg) == 0);
+    CHECK(more && more->cap == LN_PKT_SMALL);
+    memset(seg->data, 0xcd, seg->len);
+    CHECK(ln_pkt_push(seg, 14 + 40 + 8 + 60) != NULL);   /* IPv6 + fragment + TCP */
+    CHECK_U64(ln_pktpool_in_use(p), 5);
     ln_pkt_free(a);
     ln_pkt_free(b);
     ln_pkt_free(big);
+    ln_pkt_free(seg);
+    ln_pkt_free(more);
     CHECK_U64(ln_pktpool_in_use(p), 0);
     /* Reuse: no new allocation once warm, in each class. */
     ln_pkt_free(ln_pkt_alloc(p, 1500));
