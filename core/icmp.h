@@ -57,6 +57,9 @@ typedef struct ln_icmp_msg {
     ln_in6 from6, to6, orig_dst6, orig_src6;
     uint32_t l4_off;              /* IPv6 errors: where the quoted datagram's
                                    * upper-layer header starts in quote */
+    struct ln_iface *in_if;       /* IPv6: the interface it came in on, the
+                                   * zone of a link-local from6 (RFC 4007
+                                   * 11); NULL: from this node */
 } ln_icmp_msg;
 
 typedef struct ln_icmp_sock ln_icmp_sock;

@@ -225,7 +225,8 @@ void ln_icmp6_error(ln_node *n, const ln_pkt *orig, uint8_t type, uint8_t code, 
 
 /* ---- applications --------------------------------------------------------- */
 
-int ln_icmp6_echo(ln_icmp_sock *s, const ln_in6 *dst, uint16_t seq, uint32_t size, uint8_t hlim)
+int ln_icmp6_echo(ln_icmp_sock *s, const ln_in6 *dst, ln_iface *oif, uint16_t seq, uint32_t size,
+                  uint8_t hlim)
 {
     ln_node *n = s->node;
     if (!n->ip6) return LN_ENETUNREACH;
@@ -240,17 +241,18 @@ int ln_icmp6_echo(ln_icmp_sock *s, const ln_in6 *dst, uint16_t seq, uint32_t siz
     uint8_t *pl = d + LN_ICMP6_HLEN;
     for (uint32_t i = 0; i < size; i++) pl[i] = (uint8_t)i;
     if (size >= 8) ln_put64(pl, ln_net_now(n->net));
-    ln_ip6_opts o = { .hlim = hlim, .hlim_set = hlim != 0 };
+    ln_ip6_opts o = { .hlim = hlim, .hlim_set = hlim != 0, .oif = oif };
     return ln_icmp6_send(n, p, NULL, dst, &o);
 }
 
-int ln_icmp6_udp_probe(ln_icmp_sock *s, const ln_in6 *dst, uint16_t port, uint32_t size, uint8_t hlim)
+int ln_icmp6_udp_probe(ln_icmp_sock *s, const ln_in6 *dst, ln_iface *oif, uint16_t port, uint32_t size,
+                       uint8_t hlim)
 {
     ln_node *n = s->node;
     if (!n->ip6) return LN_ENETUNREACH;
     if (size > 65535u - LN_UDP_HLEN) return LN_EMSGSIZE;
     ln_in6 src;
-    if (!ln_ip6_src_for(n, dst, &src)) return LN_ENETUNREACH;
+    if (!ln_ip6_src_via(n, dst, oif, &src)) return LN_ENETUNREACH;
     ln_pkt *p = ln_net_pkt(n->net, LN_UDP_HLEN + size);
     if (!p) return LN_ENOBUFS;
     uint8_t *d = p->data;
@@ -263,7 +265,7 @@ int ln_icmp6_udp_probe(ln_icmp_sock *s, const ln_in6 *dst, uint16_t port, uint32
     /* RFC 8200 8.1: mandatory over IPv6; a zero result is sent as ffff. */
     uint16_t c = ln_csum_fold(ln_csum_partial(d, ulen, ln_ip6_pseudo(&src, dst, ulen, LN_IPPROTO_UDP)));
     ln_put16(d + 6, c ? c : 0xffff);
-    ln_ip6_opts o = { .hlim = hlim, .hlim_set = hlim != 0 };
+    ln_ip6_opts o = { .hlim = hlim, .hlim_set = hlim != 0, .oif = oif };
     return ln_ip6_output(n, p, &src, dst, LN_IPPROTO_UDP, &o);
 }
 
@@ -307,7 +309,7 @@ static void deliver_echo_reply(ln_node *n, ln_pkt *pkt, const ln_ip6_info *ip)
     ln_icmp_msg m = {
         .type = d[0], .code = d[1], .ttl = ip->hlim, .id = id, .seq = ln_get16(d + 6), .len = plen,
         .sent = plen >= 8 ? ln_get64(d + LN_ICMP6_HLEN) : LN_NEVER, .v6 = true,
-        .from6 = ip->src, .to6 = ip->dst,
+        .from6 = ip->src, .to6 = ip->dst, .in_if = ip->in_if,
     };
     s->fn(s, &m, s->arg);
     ln_pkt_free(pkt);
@@ -326,6 +328,7 @@ static void deliver_error(ln_node *n, ln_pkt *pkt, const ln_ip6_info *ip)
     ln_icmp_msg m = {
         .type = d[0], .code = d[1], .ttl = ip->hlim, .len = qlen, .sent = LN_NEVER, .error = true,
         .quote = q, .quote_len = qlen, .v6 = true, .from6 = ip->src, .to6 = ip->dst,
+        .in_if = ip->in_if,
     };
     memcpy(m.orig_dst6.b, q + LN_IP6_DST, 16);
     memcpy(m.orig_src6.b, q + LN_IP6_SRC, 16);

@@ -33,11 +33,14 @@ int ln_icmp6_send(struct ln_node *n, ln_pkt *p, const ln_in6 *src, const ln_in6 
                   const ln_ip6_opts *o);
 
 /* Echo request with `size` payload bytes (the first 8 carry the send
- * time, as ln_icmp_echo's), hop limit hlim (0: default).  0 or LN_E*. */
-int ln_icmp6_echo(ln_icmp_sock *s, const ln_in6 *dst, uint16_t seq, uint32_t size, uint8_t hlim);
+ * time, as ln_icmp_echo's), hop limit hlim (0: default), out of oif (a
+ * link-local destination's zone, ping's fe80::1%eth1; NULL: the route's).
+ * 0 or LN_E*. */
+int ln_icmp6_echo(ln_icmp_sock *s, const ln_in6 *dst, struct ln_iface *oif, uint16_t seq,
+                  uint32_t size, uint8_t hlim);
 /* traceroute's UDP probe over IPv6, from port s->id to dst:port. */
-int ln_icmp6_udp_probe(ln_icmp_sock *s, const ln_in6 *dst, uint16_t port, uint32_t size,
-                       uint8_t hlim);
+int ln_icmp6_udp_probe(ln_icmp_sock *s, const ln_in6 *dst, struct ln_iface *oif, uint16_t port,
+                       uint32_t size, uint8_t hlim);
 
 /* Register ICMPv6 with the node's IPv6 layer (done when IPv6 comes on). */
 void ln_icmp6_attach(struct ln_node *n);

@@ -170,8 +170,11 @@ int ln_ip6_output(struct ln_node *n, ln_pkt *pkt, const ln_in6 *src, const ln_in
  * interface when none.  *gw gets the next hop. */
 struct ln_iface *ln_ip6_route(struct ln_node *n, const ln_in6 *dst, struct ln_iface *oif,
                               ln_in6 *nexthop);
-/* Source the node would use towards dst; false if no route or address. */
+/* Source the node would use towards dst; false if no route or address.
+ * ln_ip6_src_via: the same out of oif (a link-local destination's zone,
+ * RFC 4007 11; NULL: the route's interface). */
 bool ln_ip6_src_for(struct ln_node *n, const ln_in6 *dst, ln_in6 *src);
+bool ln_ip6_src_via(struct ln_node *n, const ln_in6 *dst, struct ln_iface *oif, ln_in6 *src);
 /* Register the handler for a next header value (NULL removes it). */
 void ln_ip6_register(struct ln_node *n, uint8_t nxt, ln_ip6_proto_fn fn);
 /* Partial checksum of the IPv6 pseudo-header (RFC 8200 8.1). */

@@ -157,13 +157,18 @@ ln_iface *ln_ip6_route(ln_node *n, const ln_in6 *dst, ln_iface *oif, ln_in6 *nex
 
 bool ln_ip6_src_for(ln_node *n, const ln_in6 *dst, ln_in6 *src)
 {
+    return ln_ip6_src_via(n, dst, NULL, src);
+}
+
+bool ln_ip6_src_via(ln_node *n, const ln_in6 *dst, ln_iface *oif, ln_in6 *src)
+{
     if (!n->ip6) return false;
     if (ln_ip6_is_local(n, dst)) {
         *src = *dst;
         return true;
     }
     ln_in6 nh;
-    ln_iface *ifc = ln_ip6_route(n, dst, NULL, &nh);
+    ln_iface *ifc = ln_ip6_route(n, dst, oif, &nh);
     return ifc && ln_ip6_src_select(n, ifc, dst, src);
 }
 

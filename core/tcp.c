@@ -416,6 +416,7 @@ ln_tcp_sock *ln_tcp_child_new(ln_tcp_sock *l, const ln_tcp_req_params *p)
         }
         s->v6->laddr = p->v6->laddr;
         s->v6->raddr = p->v6->raddr;
+        s->v6->oif = p->v6->oif;
         s->v6->flow = ln_tcp6_flow(st, p->v6, s->lport, s->rport);
     }
     s->iss = p->iss;
@@ -556,7 +557,7 @@ uint32_t ln_tcp6_flow(const ln_tcp_stack *st, const ln_tcp6 *a, uint16_t lport, 
     return f ? f : 1;
 }
 
-int ln_tcp_connect6(ln_tcp_sock *s, const ln_in6 *addr, uint16_t port)
+int ln_tcp_connect6(ln_tcp_sock *s, const ln_in6 *addr, uint16_t port, ln_iface *oif)
 {
     ln_tcp_stack *st = s->st;
     ln_node *n = st->node;
@@ -569,10 +570,10 @@ int ln_tcp_connect6(ln_tcp_sock *s, const ln_in6 *addr, uint16_t port)
     ln_in6 src;
     if ((s->flags & LN_TF_V6) && !ln_in6_is_unspec(&s->v6->laddr)) src = s->v6->laddr;
     else if (ln_ip6_is_local(n, addr)) src = *addr;
-    else if (!ln_ip6_src_for(n, addr, &src)) return LN_ENETUNREACH;
+    else if (!ln_ip6_src_via(n, addr, oif, &src)) return LN_ENETUNREACH;
     if (!mtu) return LN_ENETUNREACH;
     if (ln_tcp6_set(s)) return LN_ENOMEM;
-    ln_tcp6 a = { .laddr = src, .raddr = *addr };
+    ln_tcp6 a = { .laddr = src, .raddr = *addr, .oif = oif };
     uint32_t lf = ln_tcp6_fold(st, &src), rf = ln_tcp6_fold(st, addr);
 
     ln_tcp_batch_begin(st);
@@ -593,11 +594,17 @@ int ln_tcp_connect6(ln_tcp_sock *s, const ln_in6 *addr, uint16_t port)
     if (!(s->flags & LN_TF_BOUND)) ln_tcp_bind_add(s);
     s->raddr = rf;
     s->v6->raddr = *addr;
+    s->v6->oif = oif;
     s->rport = port;
     /* Linux's auto_flowlabels: one label per connection (RFC 6437). */
     s->v6->flow = ln_tcp6_flow(st, &a, s->lport, port);
     connect_init(s, mtu);
     return 0;
+}
+
+ln_iface *ln_tcp_zone6(const ln_tcp_sock *s)
+{
+    return (s->flags & LN_TF_V6) ? s->v6->oif : NULL;
 }
 
 bool ln_tcp_addrs6(const ln_tcp_sock *s, ln_in6 *l, ln_in6 *r)

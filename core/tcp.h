@@ -30,6 +30,7 @@
 #include "sim.h"
 
 struct ln_node;
+struct ln_iface;
 
 /* RFC 9293 3.3.2, in the RFC's order. */
 typedef enum {
@@ -76,10 +77,16 @@ int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port);
  * (LN_ENOTSUP): use the IPv4 calls for IPv4.  The IPv4 calls on an IPv6
  * socket (and the IPv6 ones on an IPv4 socket) are LN_ENOTSUP too. */
 int ln_tcp_bind6(ln_tcp_sock *s, const ln_in6 *addr, uint16_t port);
-int ln_tcp_connect6(ln_tcp_sock *s, const ln_in6 *addr, uint16_t port);
+/* oif: a link-local addr's zone (fe80::1%eth1, RFC 4007 11): the socket
+ * sends every segment out of it, as Linux binds it to sin6_scope_id's
+ * device; NULL: the route's interface. */
+int ln_tcp_connect6(ln_tcp_sock *s, const ln_in6 *addr, uint16_t port, struct ln_iface *oif);
 /* True for an IPv6 socket; then l and r (either may be NULL) get its
  * local and remote addresses. */
 bool ln_tcp_addrs6(const ln_tcp_sock *s, ln_in6 *l, ln_in6 *r);
+/* The interface an IPv6 socket is tied to (its peer's zone: the one it
+ * connected with, or a link-local peer's arrival interface), or NULL. */
+struct ln_iface *ln_tcp_zone6(const ln_tcp_sock *s);
 
 /* The next established connection, or NULL (LN_EAGAIN) if none waits. */
 ln_tcp_sock *ln_tcp_accept(ln_tcp_sock *listener);

@@ -752,7 +752,10 @@ void ln_tcp6_input(ln_node *n, ln_pkt *pkt, const ln_ip6_info *ip)
         ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, (ln_drop_reason)rc);
         return;
     }
-    ln_tcp6 a = { .laddr = ip->dst, .raddr = ip->src };
+    /* tcp_v6_syn_recv_sock: a link-local peer is answered out of the
+     * interface its segment came in on (inet6_iif), and so is a RST. */
+    ln_tcp6 a = { .laddr = ip->dst, .raddr = ip->src,
+                  .oif = ln_in6_is_linklocal(&ip->src) ? ip->in_if : NULL };
     seg.v6 = &a;
     seg.saddr = ln_tcp6_fold(st, &ip->src);
     seg.daddr = ln_tcp6_fold(st, &ip->dst);

@@ -99,7 +99,7 @@ uint32_t ln_tcp_in_flight(const ln_tcp_sock *s)
  * IPv4 path stays as short as it was. */
 static __attribute__((noinline)) int ip6_send(ln_tcp_sock *s, ln_pkt *pkt, bool count)
 {
-    ln_ip6_opts o6 = { .flow = s->v6->flow };
+    ln_ip6_opts o6 = { .flow = s->v6->flow, .oif = s->v6->oif };
     ln_tcp_csum6(pkt, s->v6);
     if (count) LN_MIB_INC(s->st->node, TcpOutSegs);
     s->segs_out++;
@@ -692,7 +692,7 @@ int ln_tcp_send_ctl(ln_tcp_stack *st, const ln_tcp_hdr *h, const ln_tcp6 *v6, ui
     if (v6) {
         /* tcp_v6_send_response: the connection's flow label. */
         ln_tcp_csum6(pkt, v6);
-        ln_ip6_opts o6 = { .flow = ln_tcp6_flow(st, v6, h->sport, h->dport) };
+        ln_ip6_opts o6 = { .flow = ln_tcp6_flow(st, v6, h->sport, h->dport), .oif = v6->oif };
         return ln_ip6_output(n, pkt, &v6->laddr, &v6->raddr, LN_IPPROTO_TCP, &o6);
     }
     ln_ip_opts o;

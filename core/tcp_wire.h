@@ -64,6 +64,10 @@
 typedef struct ln_tcp6 {
     ln_in6 laddr, raddr;
     uint32_t flow;                  /* the flow label we send (RFC 6437) */
+    struct ln_iface *oif;           /* a link-local peer's zone (RFC 4007 11):
+                                     * every segment goes out of it, as
+                                     * Linux's sk_bound_dev_if; NULL: the
+                                     * route's interface */
 } ln_tcp6;
 
 /* One received segment, parsed once and passed down the input path (no

@@ -277,9 +277,20 @@ int ln_udp_bind(ln_udp_sock *s, uint32_t addr, uint16_t port)
     return 0;
 }
 
-int ln_udp_bind6(ln_udp_sock *s, const ln_in6 *addr, uint16_t port)
+/* inet6_bind and ip6_datagram_connect: a zone ties the socket to its
+ * interface, and may not contradict a tie made before. */
+static int tie_zone(ln_udp_sock *s, ln_iface *zone)
+{
+    if (!zone) return 0;
+    if (s->dev && s->dev != zone) return LN_EINVAL;
+    s->dev = zone;
+    return 0;
+}
+
+int ln_udp_bind6(ln_udp_sock *s, const ln_in6 *addr, uint16_t port, ln_iface *zone)
 {
     if (s->lport) return LN_EINVAL;
+    if (zone && s->dev && s->dev != zone) return LN_EINVAL;
     if (ln_in6_is_v4mapped(addr) && !ln_in6_is_unspec(addr)) return LN_ENOTSUP;
     if (!ln_in6_is_unspec(addr) && !ln_ip6_is_local(s->node, addr)) return LN_EADDRNOTAVAIL;
     if (port == 0) {
@@ -292,11 +303,12 @@ int ln_udp_bind6(ln_udp_sock *s, const ln_in6 *addr, uint16_t port)
     s->laddr6 = *addr;
     s->lport = port;
     s->laddr_auto = false;
+    tie_zone(s, zone);
     relink_first(s);
     return 0;
 }
 
-int ln_udp_connect6(ln_udp_sock *s, const ln_in6 *addr, uint16_t port)
+int ln_udp_connect6(ln_udp_sock *s, const ln_in6 *addr, uint16_t port, ln_iface *zone)
 {
     if (ln_in6_is_unspec(addr)) {
         memset(&s->raddr6, 0, sizeof s->raddr6);
@@ -306,7 +318,7 @@ int ln_udp_connect6(ln_udp_sock *s, const ln_in6 *addr, uint16_t port)
     if (s->lport && !s->v6) return LN_ENOTSUP;
     if (!s->lport) {
         ln_in6 any = {{0}};
-        int rc = ln_udp_bind6(s, &any, 0);
+        int rc = ln_udp_bind6(s, &any, 0, NULL);
         if (rc) return rc;
     }
     if (ln_in6_is_v4mapped(addr)) {
@@ -317,10 +329,11 @@ int ln_udp_connect6(ln_udp_sock *s, const ln_in6 *addr, uint16_t port)
         return ln_udp_connect(s, a4, port);
     }
     if (port == 0) return LN_EINVAL;
+    if (tie_zone(s, zone)) return LN_EINVAL;
     ln_in6 src;
     if (!ln_in6_is_unspec(&s->laddr6)) src = s->laddr6;
     else if (ln_ip6_is_local(s->node, addr)) src = *addr;
-    else if (!ln_ip6_src_for(s->node, addr, &src)) return LN_ENETUNREACH;
+    else if (!ln_ip6_src_via(s->node, addr, s->dev, &src)) return LN_ENETUNREACH;
     if (ln_in6_is_unspec(&s->laddr6)) {
         s->laddr6 = src;
         s->laddr_auto = true;
@@ -639,7 +652,8 @@ static uint32_t flow_label(const ln_node *n, const ln_in6 *src, const ln_in6 *ds
     return f ? f : 1;
 }
 
-int64_t ln_udp_sendto6(ln_udp_sock *s, const void *data, size_t len, const ln_in6 *dst, uint16_t port)
+int64_t ln_udp_sendto6(ln_udp_sock *s, const void *data, size_t len, const ln_in6 *dst, uint16_t port,
+                       ln_iface *zone)
 {
     ln_node *n = s->node;
     if (!dst) {
@@ -659,7 +673,7 @@ int64_t ln_udp_sendto6(ln_udp_sock *s, const void *data, size_t len, const ln_in
         if (s->v6only) return LN_ENETUNREACH;
         if (!s->lport) {
             ln_in6 any = {{0}};
-            int rc = ln_udp_bind6(s, &any, 0);
+            int rc = ln_udp_bind6(s, &any, 0, NULL);
             if (rc) return rc;
         }
         return ln_udp_sendto(s, data, len, ln_get32(dst->b + 12), port);
@@ -674,13 +688,17 @@ int64_t ln_udp_sendto6(ln_udp_sock *s, const void *data, size_t len, const ln_in
     if (s->lport && !s->v6) return LN_ENOTSUP;
     if (!s->lport) {
         ln_in6 any = {{0}};
-        int rc = ln_udp_bind6(s, &any, 0);
+        int rc = ln_udp_bind6(s, &any, 0, NULL);
         if (rc) return rc;
     }
+    /* udpv6_sendmsg: the destination's scope id, else the socket's device
+     * (a bound socket may not send out of another one: EINVAL). */
+    if (zone && s->dev && zone != s->dev) return LN_EINVAL;
+    ln_iface *oif = zone ? zone : s->dev;
     ln_in6 src;
     if (!ln_in6_is_unspec(&s->laddr6)) src = s->laddr6;
     else if (ln_ip6_is_local(n, dst)) src = *dst;
-    else if (!ln_ip6_src_for(n, dst, &src)) return LN_ENETUNREACH;
+    else if (!ln_ip6_src_via(n, dst, oif, &src)) return LN_ENETUNREACH;
     ln_pkt *p = ln_net_pkt(n->net, (uint32_t)(LN_UDP_HLEN + len));
     if (!p) {
         LN_MIB_INC(n, UdpSndbufErrors);
@@ -699,7 +717,7 @@ int64_t ln_udp_sendto6(ln_udp_sock *s, const void *data, size_t len, const ln_in
     /* RFC 8200 8.1: mandatory, and a computed zero goes as ffff. */
     uint16_t c = ln_csum_fold(ln_csum_partial(u, ulen, ln_ip6_pseudo(&src, dst, ulen, LN_IPPROTO_UDP)));
     ln_put16(u + 6, c ? c : 0xffff);
-    ln_ip6_opts o = { .hlim = s->ttl, .hlim_set = s->ttl != 0, .oif = s->dev,
+    ln_ip6_opts o = { .hlim = s->ttl, .hlim_set = s->ttl != 0, .oif = oif,
                       .flow = flow_label(n, &src, dst, s->lport, port) };
     int rc = ln_ip6_output(n, p, &src, dst, LN_IPPROTO_UDP, &o);
     if (rc == LN_ENOBUFS) LN_MIB_INC(n, UdpSndbufErrors);
@@ -722,7 +740,7 @@ static void mark_src6(const ln_pkt *p, ln_in6 *src)
 }
 
 static int64_t recv_common(ln_udp_sock *s, void *buf, size_t len, uint32_t *src, ln_in6 *src6,
-                           uint16_t *port, size_t *full_len)
+                           uint16_t *port, size_t *full_len, ln_iface **in_if)
 {
     /* __skb_recv_udp looks at sk_err before the queue. */
     if (s->err) {
@@ -752,6 +770,7 @@ static int64_t recv_common(ln_udp_sock *s, void *buf, size_t len, uint32_t *src,
     }
     if (port) *port = (uint16_t)p->mark;
     if (full_len) *full_len = p->len;
+    if (in_if) *in_if = p->in_if;
     /* Linux counts UdpInDatagrams when the application reads (udp_recvmsg). */
     LN_MIB_INC(s->node, UdpInDatagrams);
     ln_pkt_free(p);
@@ -761,13 +780,13 @@ static int64_t recv_common(ln_udp_sock *s, void *buf, size_t len, uint32_t *src,
 int64_t ln_udp_recvfrom(ln_udp_sock *s, void *buf, size_t len, uint32_t *src, uint16_t *port,
                         size_t *full_len)
 {
-    return recv_common(s, buf, len, src, NULL, port, full_len);
+    return recv_common(s, buf, len, src, NULL, port, full_len, NULL);
 }
 
 int64_t ln_udp_recvfrom6(ln_udp_sock *s, void *buf, size_t len, ln_in6 *src, uint16_t *port,
-                         size_t *full_len)
+                         size_t *full_len, ln_iface **in_if)
 {
-    return recv_common(s, buf, len, NULL, src, port, full_len);
+    return recv_common(s, buf, len, NULL, src, port, full_len, in_if);
 }
 
 /* Queue a datagram (data at the payload) on s, or drop it.  Consumes pkt. */

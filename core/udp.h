@@ -56,11 +56,19 @@ size_t ln_udp_pending(const ln_udp_sock *s);   /* datagrams queued */
  * LN_ENETUNREACH, the IPv6 ones on an IPv4 socket with LN_ENOTSUP.
  * connect6 to :: dissolves the association.  sendto6 with dst NULL sends
  * to the connected peer. */
-int ln_udp_bind6(ln_udp_sock *s, const ln_in6 *addr, uint16_t port);
-int ln_udp_connect6(ln_udp_sock *s, const ln_in6 *addr, uint16_t port);
-int64_t ln_udp_sendto6(ln_udp_sock *s, const void *data, size_t len, const ln_in6 *dst, uint16_t port);
+/* zone: a link-local address's interface (fe80::1%eth1, RFC 4007 11).
+ * bind6 and connect6 tie the socket to it (SO_BINDTODEVICE, as Linux's
+ * inet6_bind and ip6_datagram_connect set sk_bound_dev_if from
+ * sin6_scope_id; LN_EINVAL when it is tied to another already); sendto6
+ * sends that one datagram out of it.  NULL: no zone.  recvfrom6's *in_if
+ * (may be NULL) gets the interface a datagram came in on (NULL: from
+ * this node), the zone of a link-local source. */
+int ln_udp_bind6(ln_udp_sock *s, const ln_in6 *addr, uint16_t port, struct ln_iface *zone);
+int ln_udp_connect6(ln_udp_sock *s, const ln_in6 *addr, uint16_t port, struct ln_iface *zone);
+int64_t ln_udp_sendto6(ln_udp_sock *s, const void *data, size_t len, const ln_in6 *dst, uint16_t port,
+                       struct ln_iface *zone);
 int64_t ln_udp_recvfrom6(ln_udp_sock *s, void *buf, size_t len, ln_in6 *src, uint16_t *port,
-                         size_t *full_len);
+                         size_t *full_len, struct ln_iface **in_if);
 /* True for an IPv6 socket; l and r (either may be NULL) get its local
  * and remote IPv6 addresses (:: for none, or an IPv4 peer). */
 bool ln_udp_addrs6(const ln_udp_sock *s, ln_in6 *l, ln_in6 *r);

@@ -176,7 +176,9 @@ static void push_msg(lua_State *L, const qmsg *e)
     lua_createtable(L, 0, 16);
     setint(L, "type", m->type);
     setint(L, "code", m->code);
-    lua_pushstring(L, m->v6 ? ln_ip6_fmt(&m->from6, b) : ln_ip_fmt(m->from, b));
+    /* ping prints a link-local sender with its zone: fe80::1%eth1 */
+    char z[LNL_IN6Z_LEN];
+    lua_pushstring(L, m->v6 ? lnl_fmt_in6z(&m->from6, m->in_if, z) : ln_ip_fmt(m->from, b));
     lua_setfield(L, -2, "from");
     lua_pushstring(L, m->v6 ? ln_ip6_fmt(&m->to6, b) : ln_ip_fmt(m->to, b));
     lua_setfield(L, -2, "to");
@@ -191,7 +193,8 @@ static void push_msg(lua_State *L, const qmsg *e)
     if (m->v6 ? m->type == LN_ICMP6_PKT_TOOBIG
               : m->type == LN_ICMP_UNREACH && m->code == LN_ICMP_UNREACH_NEEDFRAG) setint(L, "mtu", m->mtu);
     if (m->error) {
-        lua_pushstring(L, m->v6 ? ln_ip6_fmt(&m->orig_dst6, b) : ln_ip_fmt(m->orig_dst, b));
+        /* a link-local datagram of ours went out where its error came in */
+        lua_pushstring(L, m->v6 ? lnl_fmt_in6z(&m->orig_dst6, m->in_if, z) : ln_ip_fmt(m->orig_dst, b));
         lua_setfield(L, -2, "orig_dst");
         setint(L, "orig_proto", m->orig_proto);
     }
@@ -287,7 +290,8 @@ static int sock_echo(lua_State *L)
     bool v6 = lua_type(L, 2) == LUA_TSTRING && ln_ip6_looks(lua_tostring(L, 2));
     ln_in6 dst6 = {{0}};
     uint32_t dst = 0;
-    if (v6) dst6 = lnl_argaddr6(L, 2, NULL, F);
+    ln_iface *zone = NULL;
+    if (v6) dst6 = lnl_argaddr6z(L, 2, k->node, &zone, F);
     else dst = lnl_argaddr(L, 2, NULL, F);
     if (!lua_isnoneornil(L, 3)) lnl_checkopts(L, 3, F, echo_opts);
     lua_Integer seq = int_opt(L, 3, "seq", k->next_seq, 0, 65535, F);
@@ -303,7 +307,7 @@ static int sock_echo(lua_State *L)
     k->next_seq = (uint16_t)(seq + 1);
     /* IPv6 has no DF: only the source fragments, so ping -M do means
      * IPV6_DONTFRAG, which lunet's echo does not offer yet. */
-    if (v6) return result(L, ln_icmp6_echo(k->s, &dst6, (uint16_t)seq, (uint32_t)size, (uint8_t)ttl), seq);
+    if (v6) return result(L, ln_icmp6_echo(k->s, &dst6, zone, (uint16_t)seq, (uint32_t)size, (uint8_t)ttl), seq);
     return result(L, ln_icmp_echo(k->s, dst, (uint16_t)seq, (uint32_t)size, (uint8_t)ttl, df), seq);
 }
 
@@ -314,14 +318,15 @@ static int sock_probe(lua_State *L)
     bool v6 = lua_type(L, 2) == LUA_TSTRING && ln_ip6_looks(lua_tostring(L, 2));
     ln_in6 dst6 = {{0}};
     uint32_t dst = 0;
-    if (v6) dst6 = lnl_argaddr6(L, 2, NULL, F);
+    ln_iface *zone = NULL;
+    if (v6) dst6 = lnl_argaddr6z(L, 2, k->node, &zone, F);
     else dst = lnl_argaddr(L, 2, NULL, F);
     if (!lua_isnoneornil(L, 3)) lnl_checkopts(L, 3, F, probe_opts);
     lua_Integer port = int_opt(L, 3, "port", 33434, 1, 65535, F);
     lua_Integer size = int_opt(L, 3, "size", 32, 0, 65507, F);
     lua_Integer ttl = int_opt(L, 3, "ttl", 0, 0, 255, F);
     if (!k->s) return result(L, LN_ECLOSED, 0);
-    if (v6) return result(L, ln_icmp6_udp_probe(k->s, &dst6, (uint16_t)port, (uint32_t)size, (uint8_t)ttl), port);
+    if (v6) return result(L, ln_icmp6_udp_probe(k->s, &dst6, zone, (uint16_t)port, (uint32_t)size, (uint8_t)ttl), port);
     return result(L, ln_icmp_udp_probe(k->s, dst, (uint16_t)port, (uint32_t)size, (uint8_t)ttl), port);
 }
 

@@ -32,6 +32,61 @@ ln_in6 lnl_argaddr6(lua_State *L, int arg, uint8_t *plen, const char *fname)
     return a;
 }
 
+/* Addresses that need a zone to mean one link (RFC 4007 11.2):
+ * link-local unicast, and interface- or link-local multicast. */
+static bool scoped(const ln_in6 *a)
+{
+    return ln_in6_is_linklocal(a) || (ln_in6_is_mcast(a) && ln_in6_mc_scope(a) <= 2);
+}
+
+ln_in6 lnl_argaddr6z(lua_State *L, int arg, ln_node *nd, ln_iface **zone, const char *fname)
+{
+    const char *s = lnl_checkstring(L, arg, fname);
+    const char *pct = strchr(s, '%');
+    if (zone) *zone = NULL;
+    if (!pct) return lnl_argaddr6(L, arg, NULL, fname);
+    if (!nd || !zone)
+        lnl_argerror(L, arg, fname, "address \"%s\": a zone (%%eth0) is not taken here", s);
+    char a[LN_IN6_FMTLEN + 8], err[200];
+    ln_in6 r;
+    size_t n = (size_t)(pct - s);
+    if (n >= sizeof a) lnl_argerror(L, arg, fname, "address \"%s\": too long", s);
+    memcpy(a, s, n);
+    a[n] = 0;
+    if (ln_ip6_parse(a, &r, NULL, err, sizeof err) != 0)
+        lnl_argerror(L, arg, fname, "address \"%s\": %s", s, err);
+    /* Linux ignores a scope id on a global destination; refusing it
+     * tells the user the zone did nothing. */
+    if (!scoped(&r))
+        lnl_argerror(L, arg, fname, "address \"%s\": only a link-local address (fe80::/10) or a "
+                     "link-scope multicast one takes a zone", s);
+    for (uint32_t i = 0; i < nd->n_ifaces; i++)
+        if (strcmp(nd->ifaces[i]->name, pct + 1) == 0) *zone = nd->ifaces[i];
+    if (!*zone) {
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        for (uint32_t i = 0; i < nd->n_ifaces; i++) {
+            if (i) luaL_addstring(&b, ", ");
+            luaL_addstring(&b, nd->ifaces[i]->name);
+        }
+        if (!nd->n_ifaces) luaL_addstring(&b, "none");
+        luaL_pushresult(&b);
+        lnl_argerror(L, arg, fname, "address \"%s\": %s has no interface \"%s\" (its interfaces: %s)", s,
+                     nd->name, pct + 1, lua_tostring(L, -1));
+    }
+    return r;
+}
+
+char *lnl_fmt_in6z(const ln_in6 *a, const ln_iface *zone, char *buf)
+{
+    ln_ip6_fmt(a, buf);
+    if (zone && scoped(a)) {
+        size_t n = strlen(buf);
+        snprintf(buf + n, LNL_IN6Z_LEN - n, "%%%s", zone->name);
+    }
+    return buf;
+}
+
 static void push_in6(lua_State *L, const ln_in6 *a)
 {
     char b[LN_IN6_FMTLEN];

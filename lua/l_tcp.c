@@ -77,8 +77,15 @@ char *lnl_fmt_endpoint6(const ln_in6 *addr, uint16_t port, bool star, char *buf)
 
 bool lnl_argaddr46(lua_State *L, int arg, uint32_t *a4, ln_in6 *a6, const char *fname)
 {
+    return lnl_argaddr46z(L, arg, NULL, a4, a6, NULL, fname);
+}
+
+bool lnl_argaddr46z(lua_State *L, int arg, ln_node *nd, uint32_t *a4, ln_in6 *a6, ln_iface **zone,
+                    const char *fname)
+{
+    if (zone) *zone = NULL;
     if (lua_type(L, arg) == LUA_TSTRING && strchr(lua_tostring(L, arg), ':')) {
-        *a6 = lnl_argaddr6(L, arg, NULL, fname);
+        *a6 = lnl_argaddr6z(L, arg, nd, zone, fname);
         if (!ln_in6_is_v4mapped(a6) || ln_in6_is_unspec(a6)) return true;
         *a4 = ln_get32(a6->b + 12);
         return false;
@@ -619,9 +626,9 @@ static const char *const connect_opts[] = {"timeout", NULL};
 /* connect() of either family; LN_ENOTSUP (the socket was bound to the
  * other family) raises. */
 static int connect46(lua_State *L, ln_tcp_sock *s, bool v6, uint32_t addr, const ln_in6 *a6,
-                     lua_Integer port, const char *fname)
+                     ln_iface *zone, lua_Integer port, const char *fname)
 {
-    int rc = v6 ? ln_tcp_connect6(s, a6, (uint16_t)port) : ln_tcp_connect(s, addr, (uint16_t)port);
+    int rc = v6 ? ln_tcp_connect6(s, a6, (uint16_t)port, zone) : ln_tcp_connect(s, addr, (uint16_t)port);
     if (rc == LN_ENOTSUP)
         luaL_error(L, "%s: the socket is bound to an %s address and cannot reach an %s one", fname,
                    v6 ? "IPv4" : "IPv6", v6 ? "IPv6" : "IPv4");
@@ -629,12 +636,12 @@ static int connect46(lua_State *L, ln_tcp_sock *s, bool v6, uint32_t addr, const
 }
 
 static int start_connect(lua_State *L, lnl_tsock *k, bool v6, uint32_t addr, const ln_in6 *a6,
-                         lua_Integer port, ln_time deadline, const char *fname)
+                         ln_iface *zone, lua_Integer port, ln_time deadline, const char *fname)
 {
     ln_tcp_state st = ln_tcp_get_state(k->s);
     if (st == LN_TCP_LISTEN) luaL_error(L, "%s: the socket is listening", fname);
     if (st != LN_TCP_CLOSED) luaL_error(L, "%s: the socket is already %s", fname, ln_tcp_state_name(st));
-    int rc = connect46(L, k->s, v6, addr, a6, port, fname);
+    int rc = connect46(L, k->s, v6, addr, a6, zone, port, fname);
     if (rc == LN_EINVAL)
         luaL_error(L, "%s: a socket connects only once (make a new one with h:tcp())", fname);
     if (rc < 0) return lnl_push_err(L, rc);
@@ -657,12 +664,13 @@ static int tcp_connect(lua_State *L)
     if (lnl_is_hostname(L, 2)) return lnl_resolve_arg(L, k->n, k->node, 2, F, tcp_connect);
     uint32_t addr = 0;
     ln_in6 a6;
-    bool v6 = lnl_argaddr46(L, 2, &addr, &a6, F);
+    ln_iface *zone;
+    bool v6 = lnl_argaddr46z(L, 2, k->node, &addr, &a6, &zone, F);
     lua_Integer port = check_port(L, 3, F);
     ln_time deadline = opt_deadline(L, 4, k->n, F, connect_opts);
     if (!enter(L, k, true, F)) return 2;
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
-    return start_connect(L, k, v6, addr, &a6, port, deadline, F);
+    return start_connect(L, k, v6, addr, &a6, zone, port, deadline, F);
 }
 
 /* ---- send ----------------------------------------------------------------------------- */
@@ -1239,8 +1247,11 @@ static int push_name(lua_State *L, lnl_tsock *k, bool peer)
     uint32_t a = peer ? ti.raddr : ti.laddr;
     uint16_t p = peer ? ti.rport : ti.lport;
     if (peer && !p) return lnl_push_err(L, LN_ENOTCONN);
-    char b[LN_IN6_FMTLEN];
-    lua_pushstring(L, ti.v6 ? ln_ip6_fmt(peer ? &ti.raddr6 : &ti.laddr6, b) : ln_ip_fmt(a, b));
+    /* Linux's getpeername gives a link-local peer its sin6_scope_id, and
+     * the local link-local address is on the same interface. */
+    char b[LNL_IN6Z_LEN];
+    if (ti.v6) lnl_fmt_in6z(peer ? &ti.raddr6 : &ti.laddr6, ln_tcp_zone6(k->s), b);
+    lua_pushstring(L, ti.v6 ? b : ln_ip_fmt(a, b));
     lua_pushinteger(L, p);
     return 2;
 }
@@ -1372,7 +1383,8 @@ static int node_connect(lua_State *L)
     if (lnl_is_hostname(L, 2)) return lnl_resolve_arg(L, h->n, h->obj, 2, F, node_connect);
     uint32_t addr = 0;
     ln_in6 a6;
-    bool v6 = lnl_argaddr46(L, 2, &addr, &a6, F);
+    ln_iface *zone;
+    bool v6 = lnl_argaddr46z(L, 2, h->obj, &addr, &a6, &zone, F);
     lua_Integer port = check_port(L, 3, F);
     if (!lua_isnoneornil(L, 4)) lnl_checkopts(L, 4, F, hconnect_opts);
     ln_time deadline = opt_deadline(L, 4, h->n, F, hconnect_opts);
@@ -1388,7 +1400,7 @@ static int node_connect(lua_State *L)
     }
     lua_replace(L, 1);
     lua_settop(L, 1);
-    int r = connect46(L, k->s, v6, addr, &a6, port, F);
+    int r = connect46(L, k->s, v6, addr, &a6, zone, port, F);
     if (r < 0) {
         ln_tcp_sock *s = k->s;
         lnl_tcp_release(L, k);

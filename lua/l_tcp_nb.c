@@ -31,12 +31,13 @@ static int nb_connect(lua_State *L)
     lnl_tsock *k = lnl_tcp_check(L, F);
     uint32_t addr = 0;
     ln_in6 a6;
-    bool v6 = lnl_argaddr46(L, 2, &addr, &a6, F);
+    ln_iface *zone;
+    bool v6 = lnl_argaddr46z(L, 2, k->node, &addr, &a6, &zone, F);
     lua_Integer port = lnl_checkinteger(L, 3, F);
     if (port < 1 || port > 65535) lnl_argerror(L, 3, F, "port %I out of range (1..65535)", port);
     lnl_check_not_in_hook(L, k->n, F);
     if (!live(L, k)) return 2;
-    return lnl_push_rc(L, v6 ? ln_tcp_connect6(k->s, &a6, (uint16_t)port)
+    return lnl_push_rc(L, v6 ? ln_tcp_connect6(k->s, &a6, (uint16_t)port, zone)
                              : ln_tcp_connect(k->s, addr, (uint16_t)port));
 }
 

@@ -280,14 +280,17 @@ static int udp_bind(lua_State *L)
     ln_in6 a6;
     bool v6 = false;
     int pidx = 2;
+    ln_iface *zone = NULL;
     if (lua_type(L, 2) == LUA_TSTRING) {
-        v6 = lnl_argaddr46(L, 2, &addr, &a6, F);
+        v6 = lnl_argaddr46z(L, 2, k->node, &addr, &a6, &zone, F);
         pidx = 3;
     }
     lua_Integer port = check_port(L, pidx, 0, F);
     lnl_check_not_in_hook(L, k->n, F);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
-    int rc = v6 ? ln_udp_bind6(k->s, &a6, (uint16_t)port) : ln_udp_bind(k->s, addr, (uint16_t)port);
+    int rc = v6 ? ln_udp_bind6(k->s, &a6, (uint16_t)port, zone) : ln_udp_bind(k->s, addr, (uint16_t)port);
+    if (rc == LN_EINVAL && zone)
+        luaL_error(L, "%s: the socket is already bound, or tied to another interface than %s", F, zone->name);
     if (rc == LN_EINVAL) luaL_error(L, "%s: the socket is already bound", F);
     return lnl_push_rc(L, rc);
 }
@@ -325,10 +328,11 @@ static int udp_connect(lua_State *L)
     if (lnl_is_hostname(L, 2)) return lnl_resolve_arg(L, k->n, k->node, 2, F, udp_connect);
     uint32_t addr = 0;
     ln_in6 a6;
-    bool v6 = lnl_argaddr46(L, 2, &addr, &a6, F);
+    ln_iface *zone;
+    bool v6 = lnl_argaddr46z(L, 2, k->node, &addr, &a6, &zone, F);
     lua_Integer port = check_port(L, 3, 1, F);
     if (!k->s) return lnl_push_err(L, LN_ECLOSED);
-    if (v6) return lnl_push_rc(L, not_family(L, ln_udp_connect6(k->s, &a6, (uint16_t)port), F));
+    if (v6) return lnl_push_rc(L, not_family(L, ln_udp_connect6(k->s, &a6, (uint16_t)port, zone), F));
     check_bcast(L, k, addr, F);
     return lnl_push_rc(L, ln_udp_connect(k->s, addr, (uint16_t)port));
 }
@@ -342,7 +346,7 @@ static const char *const send_opts[] = {"timeout", NULL};
  * is dropped, as on Linux), so the timeout has nothing to bound, but a bad
  * one still raises. */
 static int do_send(lua_State *L, lnl_usock *k, int didx, int oidx, uint32_t dst, const ln_in6 *dst6,
-                   uint16_t port, const char *fname)
+                   ln_iface *zone, uint16_t port, const char *fname)
 {
     size_t len;
     if (lua_type(L, didx) != LUA_TSTRING) lnl_typeerror(L, didx, fname, "string");
@@ -364,9 +368,9 @@ static int do_send(lua_State *L, lnl_usock *k, int didx, int oidx, uint32_t dst,
     if (dst) check_bcast(L, k, dst, fname);
     int64_t r;
     if (dst6) {
-        r = not_family(L, (int)ln_udp_sendto6(k->s, data, len, dst6, port), fname);
+        r = not_family(L, (int)ln_udp_sendto6(k->s, data, len, dst6, port, zone), fname);
     } else if (!dst && ln_udp_addrs6(k->s, NULL, NULL)) {
-        r = ln_udp_sendto6(k->s, data, len, NULL, 0);      /* the connected peer */
+        r = ln_udp_sendto6(k->s, data, len, NULL, 0, NULL);      /* the connected peer */
     } else {
         r = ln_udp_sendto(k->s, data, len, dst, port);
         /* An IPv6 socket on a specific address (or V6ONLY) sends no IPv4. */
@@ -387,16 +391,17 @@ static int udp_sendto(lua_State *L)
     if (lnl_is_hostname(L, 3)) return lnl_resolve_arg(L, k->n, k->node, 3, F, udp_sendto);
     uint32_t dst = 0;
     ln_in6 a6;
-    bool v6 = lnl_argaddr46(L, 3, &dst, &a6, F);
+    ln_iface *zone;
+    bool v6 = lnl_argaddr46z(L, 3, k->node, &dst, &a6, &zone, F);
     lua_Integer port = check_port(L, 4, 1, F);
-    return do_send(L, k, 2, 5, dst, v6 ? &a6 : NULL, (uint16_t)port, F);
+    return do_send(L, k, 2, 5, dst, v6 ? &a6 : NULL, zone, (uint16_t)port, F);
 }
 
 static int udp_send(lua_State *L)
 {
     const char *F = F_PREFIX "send";
     lnl_usock *k = checksock(L, F);
-    return do_send(L, k, 2, 3, 0, NULL, 0, F);
+    return do_send(L, k, 2, 3, 0, NULL, NULL, 0, F);
 }
 
 /* ---- receive ------------------------------------------------------------------ */
@@ -414,11 +419,13 @@ static int woke(lua_State *co, lnl_task *t, void *arg)
 /* An address as scripts write it: IPv4 senders (mapped, as an IPv6
  * socket sees them) in dotted form, so that a reply to what receivefrom
  * gave goes back the way it came. */
-static void push_addr46(lua_State *L, const ln_in6 *a)
+/* A link-local sender with its zone, the interface it came in on, as
+ * recvfrom's sin6_scope_id gives it. */
+static void push_addr46(lua_State *L, const ln_in6 *a, const ln_iface *in_if)
 {
-    char b[LN_IN6_FMTLEN];
+    char b[LNL_IN6Z_LEN];
     if (ln_in6_is_v4mapped(a) && !ln_in6_is_unspec(a)) lua_pushstring(L, ln_ip_fmt(ln_get32(a->b + 12), b));
-    else lua_pushstring(L, ln_ip6_fmt(a, b));
+    else lua_pushstring(L, lnl_fmt_in6z(a, in_if, b));
 }
 
 /* Stack: 1 socket, 2 deadline.  ctx 1: receivefrom (data, ip, port). */
@@ -438,11 +445,12 @@ static int recv_k(lua_State *L, int status, lua_KContext ctx)
     }
     ln_in6 src;
     uint16_t port;
-    int64_t r = ln_udp_recvfrom6(k->s, k->buf, k->cap, &src, &port, NULL);
+    ln_iface *in_if;
+    int64_t r = ln_udp_recvfrom6(k->s, k->buf, k->cap, &src, &port, NULL, &in_if);
     if (r >= 0) {
         lua_pushlstring(L, k->buf, (size_t)r);
         if (!ctx) return 1;
-        push_addr46(L, &src);
+        push_addr46(L, &src, in_if);
         lua_pushinteger(L, port);
         return 3;
     }
@@ -563,9 +571,12 @@ static int push_name(lua_State *L, lnl_usock *k, bool peer)
     else ln_udp_local(k->s, &a, &p);
     if (peer && !p) return lnl_push_err(L, LN_ENOTCONN);
     ln_in6 l6, r6;
-    char b[LN_IN6_FMTLEN];
+    char b[LNL_IN6Z_LEN];
+    int64_t dev = 0;
+    ln_udp_getopt(k->s, LN_UDP_OPT_BINDTODEVICE, &dev);
+    const ln_iface *zone = dev > 0 && (uint64_t)dev <= k->node->n_ifaces ? k->node->ifaces[dev - 1] : NULL;
     if (ln_udp_addrs6(k->s, &l6, &r6) && !(peer && ln_in6_is_unspec(&r6)))
-        lua_pushstring(L, ln_ip6_fmt(peer ? &r6 : &l6, b));
+        lua_pushstring(L, lnl_fmt_in6z(peer ? &r6 : &l6, zone, b));
     else
         lua_pushstring(L, ln_ip_fmt(a, b));
     lua_pushinteger(L, p);

@@ -334,6 +334,10 @@ char *lnl_fmt_endpoint6(const struct ln_in6 *addr, uint16_t port, bool star, cha
  * what lnl_argaddr takes (false, *a4); an IPv4-mapped literal is its
  * IPv4 address.  lnl_checkaddr46: the same for a field (errors name ctx). */
 bool lnl_argaddr46(lua_State *L, int arg, uint32_t *a4, struct ln_in6 *a6, const char *fname);
+/* The same with a zone allowed on a link-local IPv6 address (see
+ * lnl_argaddr6z): *zone NULL for IPv4 and for none. */
+bool lnl_argaddr46z(lua_State *L, int arg, struct ln_node *nd, uint32_t *a4, struct ln_in6 *a6,
+                    struct ln_iface **zone, const char *fname);
 bool lnl_checkaddr46(lua_State *L, int idx, uint32_t *a4, struct ln_in6 *a6, const char *ctx);
 /* Raise "<fname>: not allowed inside an event hook (...)" when called from
  * a net:on hook, where engine code is on the C stack. */
@@ -344,6 +348,17 @@ void lnl_open_firewall(lua_State *L);
 void lnl_open_ip6(lua_State *L);              /* ifc:addr6, h:addr6, ifc:ra, h:neigh6 ... */
 /* IPv6 for l_node.c's route methods (l_ip6.c). */
 struct ln_in6 lnl_argaddr6(lua_State *L, int arg, uint8_t *plen, const char *fname);
+/* A destination that may carry a zone, "fe80::1%eth1" (RFC 4007 11.2, as
+ * Linux's sin6_scope_id): *zone gets nd's interface of that name, NULL
+ * without one.  A zone on a global address, or a name nd has no
+ * interface of, raises (naming its interfaces).  nd or zone NULL: a zone
+ * raises as not taken here. */
+struct ln_in6 lnl_argaddr6z(lua_State *L, int arg, struct ln_node *nd, struct ln_iface **zone,
+                            const char *fname);
+/* An address as ss and ping print it: "fe80::1%eth1" when it is
+ * link-local and zone is known, else RFC 5952.  buf: LNL_IN6Z_LEN. */
+#define LNL_IN6Z_LEN 64
+char *lnl_fmt_in6z(const struct ln_in6 *a, const struct ln_iface *zone, char *buf);
 int lnl_node_route6(lua_State *L, struct ln_node *nd, const char *fname);
 int lnl_node_unroute6(lua_State *L, struct ln_node *nd, const char *fname);
 int lnl_node_lookup6(lua_State *L, struct ln_node *nd, int arg, const char *fname);

@@ -113,9 +113,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ln_tcp_bind6(l1, &any, 80) || ln_tcp_listen(l1, 2)) fz_die("fuzz", "listen [::]:80");
     ln_tcp_setopt(l2, LN_TCP_OPT_V6ONLY, 1);
     if (ln_tcp_bind6(l2, &me, 81) || ln_tcp_listen(l2, 2)) fz_die("fuzz", "listen [2001:db8::2]:81");
-    ln_tcp_connect6(c, &them, 80);
+    ln_tcp_connect6(c, &them, 80, NULL);
     ln_udp_sock *u1 = ln_udp_socket(h), *u2 = ln_udp_socket(h);
-    if (!u1 || !u2 || ln_udp_bind6(u1, &any, 53) || ln_udp_connect6(u2, &them, 53)) fz_die("fuzz", "udp");
+    if (!u1 || !u2 || ln_udp_bind6(u1, &any, 53, NULL) || ln_udp_connect6(u2, &them, 53, NULL)) fz_die("fuzz", "udp");
 
     uint32_t hdr = at_ip ? LN_ETH_HLEN : 0;
     ln_pkt *p = ln_net_pkt(net, (uint32_t)(hdr + size));

@@ -131,7 +131,7 @@ static void test_dual_stack_accept(void)
     CHECK_EQ(ln_tcp_listen(l, 16), 0);
     ln_tcp_sock *c6 = ln_tcp_socket(w->b), *c4 = ln_tcp_socket(w->b);
     ln_in6 a6 = A6("2001:db8::1");
-    CHECK_EQ(ln_tcp_connect6(c6, &a6, 80), 0);
+    CHECK_EQ(ln_tcp_connect6(c6, &a6, 80, NULL), 0);
     CHECK_EQ(ln_tcp_connect(c4, IP(10, 0, 0, 1), 80), 0);
     world_run_for(w, 100 * LN_MSEC);
     CHECK_EQ(ln_tcp_get_state(c6), LN_TCP_ESTABLISHED);
@@ -189,7 +189,7 @@ static void test_v6only(void)
     CHECK_EQ(ln_tcp_listen(l, 16), 0);
     ln_tcp_sock *c4 = ln_tcp_socket(w->b), *c6 = ln_tcp_socket(w->b);
     CHECK_EQ(ln_tcp_connect(c4, IP(10, 0, 0, 1), 80), 0);
-    CHECK_EQ(ln_tcp_connect6(c6, &a6, 80), 0);
+    CHECK_EQ(ln_tcp_connect6(c6, &a6, 80, NULL), 0);
     world_run_for(w, 100 * LN_MSEC);
     CHECK_EQ(ln_tcp_error(c4), LN_ECONNREFUSED);
     CHECK_EQ(ln_tcp_get_state(c6), LN_TCP_ESTABLISHED);
@@ -263,7 +263,7 @@ static void test_mss_1280(void)
     CHECK_EQ(ln_tcp_bind6(l, &any, 80), 0);
     CHECK_EQ(ln_tcp_listen(l, 4), 0);
     ln_tcp_sock *c = ln_tcp_socket(w->b);
-    CHECK_EQ(ln_tcp_connect6(c, &a6, 80), 0);
+    CHECK_EQ(ln_tcp_connect6(c, &a6, 80, NULL), 0);
     world_run_for(w, 100 * LN_MSEC);
     const world_frame *f[8];
     int n = world_frames(w, NULL, LN_ETHERTYPE_IPV6, f, 8), syns = 0;
@@ -294,7 +294,7 @@ static void test_ptb_lowers_mss(void)
     CHECK_EQ(ln_tcp_bind6(l, &any, 80), 0);
     CHECK_EQ(ln_tcp_listen(l, 4), 0);
     ln_tcp_sock *c = ln_tcp_socket(w->a);
-    CHECK_EQ(ln_tcp_connect6(c, &b6, 80), 0);
+    CHECK_EQ(ln_tcp_connect6(c, &b6, 80, NULL), 0);
     world_run_for(w, 50 * LN_MSEC);
     CHECK_EQ(ln_tcp_get_state(c), LN_TCP_ESTABLISHED);
     ln_tcp_info ti;
@@ -368,7 +368,7 @@ static void test_udp6_checksum(void)
     world *w = pair(0);
     ln_udp_sock *u = ln_udp_socket(w->a);
     ln_in6 any = {{0}}, a6 = A6("2001:db8::1"), b6 = A6("2001:db8::2");
-    CHECK_EQ(ln_udp_bind6(u, &any, 5000), 0);
+    CHECK_EQ(ln_udp_bind6(u, &any, 5000, NULL), 0);
     for (int good = 0; good < 2; good++) {
         uint8_t f[14 + 40 + 8 + 4];
         memcpy(f, w->ia->mac, 6);
@@ -401,13 +401,13 @@ static void test_udp6_checksum(void)
     char buf[16];
     ln_in6 src;
     uint16_t port;
-    CHECK_EQ(ln_udp_recvfrom6(u, buf, sizeof buf, &src, &port, NULL), 4);
+    CHECK_EQ(ln_udp_recvfrom6(u, buf, sizeof buf, &src, &port, NULL, NULL), 4);
     CHECK(ln_in6_eq(&src, &b6));
     CHECK_EQ(port, 6000);
     /* and back: the checksum b's stack verified (it queued the datagram) */
     ln_udp_sock *v = ln_udp_socket(w->b);
-    CHECK_EQ(ln_udp_bind6(v, &any, 6000), 0);
-    CHECK_EQ(ln_udp_sendto6(u, "efgh", 4, &b6, 6000), 4);
+    CHECK_EQ(ln_udp_bind6(v, &any, 6000, NULL), 0);
+    CHECK_EQ(ln_udp_sendto6(u, "efgh", 4, &b6, 6000, NULL), 4);
     world_run_for(w, 10 * LN_MSEC);
     CHECK_EQ(ln_udp_pending(v), 1);
     CHECK_EQ(w->b->mib[LN_MIB_UdpInCsumErrors], 0);
@@ -415,8 +415,8 @@ static void test_udp6_checksum(void)
     CHECK_EQ(ln_udp_sendto(u, "ijkl", 4, IP(10, 0, 0, 2), 6000), 4);
     world_run_for(w, 10 * LN_MSEC);
     CHECK_EQ(ln_udp_pending(v), 2);
-    ln_udp_recvfrom6(v, buf, sizeof buf, &src, &port, NULL);
-    CHECK_EQ(ln_udp_recvfrom6(v, buf, sizeof buf, &src, &port, NULL), 4);
+    ln_udp_recvfrom6(v, buf, sizeof buf, &src, &port, NULL, NULL);
+    CHECK_EQ(ln_udp_recvfrom6(v, buf, sizeof buf, &src, &port, NULL, NULL), 4);
     CHECK(ln_in6_is_v4mapped(&src) && ln_get32(src.b + 12) == IP(10, 0, 0, 1));
     ln_udp_close(u);
     ln_udp_close(v);
@@ -428,7 +428,8 @@ static void test_udp6_checksum(void)
 static void test_size(void)
 {
     CHECK(ln_tcp_sock_size() < 1024);
-    CHECK(sizeof(ln_tcp6) == 36);
+    /* two addresses, the flow label, the zone's interface (padded) */
+    CHECK(sizeof(ln_tcp6) == 40 + sizeof(void *));
 }
 
 int main(void)
