@@ -86,18 +86,7 @@ static void arrive_head(void *arg)
     if (!rx->fl_head) rx->fl_tail = NULL;
     p->next = NULL;
     rx->in_flight--;
-    if (rx->fl_head) {
-        arm_head(d);
-        /* A long fat link holds more frames in flight than the second-level
-         * cache, so each arrives cold.  The next one is due a frame time
-         * from now: ask for its headers and for the one after it while
-         * this one is handled, and they are warm when their turn comes
-         * (bench_tcp W1: arrive_head was 10% of the cycles, most of it
-         * this miss). */
-        ln_pkt *nx = rx->fl_head;
-        __builtin_prefetch(nx->data);
-        if (nx->next) __builtin_prefetch(nx->next);
-    }
+    if (rx->fl_head) arm_head(d);
     deliver(d, p);
 }
 
