@@ -896,25 +896,35 @@ static void in_error(ln_node *n, ln_pkt *pkt, ln_drop_reason why)
     ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, why);
 }
 
+/* The checks both families make before the checksum: a UDP layer, a
+ * header, a length within the datagram; the datagram trimmed to that
+ * length (*ulen).  False: dropped (consumed). */
+static bool hdr_ok(ln_node *n, ln_pkt *pkt, uint32_t *ulen)
+{
+    if (!n->udp) {                       /* cannot happen once registered */
+        ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_NO_LISTENER);
+        return false;
+    }
+    if (pkt->len < LN_UDP_HLEN) {
+        in_error(n, pkt, LN_DROP_MALFORMED);
+        return false;
+    }
+    *ulen = ln_get16(pkt->data + 4);
+    if (*ulen < LN_UDP_HLEN || *ulen > pkt->len) {
+        in_error(n, pkt, LN_DROP_MALFORMED);
+        return false;
+    }
+    ln_pkt_trim(pkt, *ulen);
+    return true;
+}
+
 /* The handler for protocol 17; pkt->data is at the UDP header, the IP
  * header just before it (__udp4_lib_rcv).  Consumes pkt. */
 static void udp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
 {
-    if (!n->udp) {                       /* cannot happen once registered */
-        ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_NO_LISTENER);
-        return;
-    }
+    uint32_t ulen;
+    if (!hdr_ok(n, pkt, &ulen)) return;
     const uint8_t *u = pkt->data;
-    if (pkt->len < LN_UDP_HLEN) {
-        in_error(n, pkt, LN_DROP_MALFORMED);
-        return;
-    }
-    uint32_t ulen = ln_get16(u + 4);
-    if (ulen < LN_UDP_HLEN || ulen > pkt->len) {
-        in_error(n, pkt, LN_DROP_MALFORMED);
-        return;
-    }
-    ln_pkt_trim(pkt, ulen);
     /* RFC 768: checksum 0 means the sender computed none. */
     if (ln_get16(u + 6) != 0 &&
         ln_csum_fold(ln_csum_partial(u, ulen, ln_csum_pseudo(ip->src, ip->dst, LN_IPPROTO_UDP,
@@ -1017,21 +1027,9 @@ static ln_udp_sock *lookup6(ln_node *n, const ln_in6 *src, uint16_t sport, const
 /* __udp6_lib_rcv: the handler for next header 17.  Consumes pkt. */
 static void udp6_input(ln_node *n, ln_pkt *pkt, const ln_ip6_info *ip)
 {
-    if (!n->udp) {
-        ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_NO_LISTENER);
-        return;
-    }
+    uint32_t ulen;
+    if (!hdr_ok(n, pkt, &ulen)) return;
     const uint8_t *u = pkt->data;
-    if (pkt->len < LN_UDP_HLEN) {
-        in_error(n, pkt, LN_DROP_MALFORMED);
-        return;
-    }
-    uint32_t ulen = ln_get16(u + 4);
-    if (ulen < LN_UDP_HLEN || ulen > pkt->len) {
-        in_error(n, pkt, LN_DROP_MALFORMED);
-        return;
-    }
-    ln_pkt_trim(pkt, ulen);
     /* RFC 8200 8.1: a zero checksum is not "none" over IPv6 (udp6_csum_init
      * counts it as a checksum error). */
     if (ln_get16(u + 6) == 0 ||
