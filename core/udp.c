@@ -557,6 +557,22 @@ static uint32_t source_for(ln_node *n, uint32_t laddr, uint32_t dst)
     return src;
 }
 
+/* A datagram of `len` payload bytes (zeros when data is NULL) behind room
+ * for the UDP header; NULL (counted) when the pool is out. */
+static ln_pkt *datagram(ln_node *n, const void *data, size_t len)
+{
+    ln_pkt *p = ln_net_pkt(n->net, (uint32_t)(LN_UDP_HLEN + len));
+    if (!p) {
+        LN_MIB_INC(n, UdpSndbufErrors);
+        return NULL;
+    }
+    if (len) {
+        if (data) memcpy(p->data + LN_UDP_HLEN, data, len);
+        else memset(p->data + LN_UDP_HLEN, 0, len);
+    }
+    return p;
+}
+
 int64_t ln_udp_sendto(ln_udp_sock *s, const void *data, size_t len, uint32_t dst, uint16_t port)
 {
     ln_node *n = s->node;
@@ -601,16 +617,9 @@ int64_t ln_udp_sendto(ln_udp_sock *s, const void *data, size_t len, uint32_t dst
         src = source_for(n, s->laddr, dst);
     }
     if (!src && !zero_src) return LN_ENETUNREACH;
-    ln_pkt *p = ln_net_pkt(n->net, (uint32_t)(LN_UDP_HLEN + len));
-    if (!p) {
-        LN_MIB_INC(n, UdpSndbufErrors);
-        return LN_ENOBUFS;
-    }
+    ln_pkt *p = datagram(n, data, len);
+    if (!p) return LN_ENOBUFS;
     uint8_t *u = p->data;
-    if (len) {
-        if (data) memcpy(u + LN_UDP_HLEN, data, len);
-        else memset(u + LN_UDP_HLEN, 0, len);
-    }
     ln_udp_fill_header(u, s->lport, port, (uint16_t)(LN_UDP_HLEN + len), src, dst);
     /* From 0.0.0.0 the checksum still covers the pseudo-header, with a
      * zero source (RFC 768). */
@@ -699,16 +708,9 @@ int64_t ln_udp_sendto6(ln_udp_sock *s, const void *data, size_t len, const ln_in
     if (!ln_in6_is_unspec(&s->laddr6)) src = s->laddr6;
     else if (ln_ip6_is_local(n, dst)) src = *dst;
     else if (!ln_ip6_src_via(n, dst, oif, &src)) return LN_ENETUNREACH;
-    ln_pkt *p = ln_net_pkt(n->net, (uint32_t)(LN_UDP_HLEN + len));
-    if (!p) {
-        LN_MIB_INC(n, UdpSndbufErrors);
-        return LN_ENOBUFS;
-    }
+    ln_pkt *p = datagram(n, data, len);
+    if (!p) return LN_ENOBUFS;
     uint8_t *u = p->data;
-    if (len) {
-        if (data) memcpy(u + LN_UDP_HLEN, data, len);
-        else memset(u + LN_UDP_HLEN, 0, len);
-    }
     uint16_t ulen = (uint16_t)(LN_UDP_HLEN + len);
     ln_put16(u, s->lport);
     ln_put16(u + 2, port);
