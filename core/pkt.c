@@ -1,6 +1,6 @@
 /* pkt.c - the packet pool.
  *
- * Three free lists, one per size class, filled in batches (below): a packet that is all headers (an
+ * Four free lists, one per size class, filled in batches (below): a packet that is all headers (an
  * ACK, an ARP frame) takes 320 bytes, not the 2 KB of a full segment, so
  * queues of ACKs and floods of broadcasts cost what they carry.  A packet header and its buffer are
  * one allocation; every allocation is also linked on `all` so that freeing
@@ -12,6 +12,7 @@
 
 #include "csum.h"
 #include "err.h"
+#include "slab.h"
 
 /* Packets come in batches: one allocation holds `n` of a class, each a
  * header and its buffer, so the pool grows by a malloc per batch and not
@@ -19,7 +20,13 @@
 typedef struct batch {
     struct batch *all_next;
     uint32_t n;
+    uint32_t huge;                      /* a huge page (ln_huge_page), not malloc'ed */
 } batch;
+
+/* Once a pool holds this much, it grows a huge page at a time: a bulk
+ * transfer's queues take tens of megabytes, and on a virtual machine the
+ * first touch of each small page was most of bench_tcp W2's time. */
+#define HUGE_AFTER (4u << 20)
 
 #if defined(__SANITIZE_ADDRESS__)
 #define LN_PKT_ASAN 1
@@ -53,6 +60,7 @@ struct ln_pktpool {
     ln_pkt *free_tiny, *free_frame, *free_small, *free_large;
     batch *all;
     uint64_t in_use, allocated;
+    uint64_t bytes;                     /* held in batches */
 };
 
 ln_pktpool *ln_pktpool_new(void)
@@ -65,7 +73,8 @@ void ln_pktpool_free(ln_pktpool *p)
     if (!p) return;
     for (batch *b = p->all; b;) {
         batch *next = b->all_next;
-        free(b);
+        if (b->huge) ln_huge_page_free(b);
+        else free(b);
         b = next;
     }
     free(p);
@@ -93,10 +102,23 @@ static ln_pkt *grab(ln_pktpool *p, uint32_t cap)
     uint32_t n = batch_of(cap);
     size_t head = (sizeof(batch) + _Alignof(ln_pkt) - 1) / _Alignof(ln_pkt) * _Alignof(ln_pkt);
     size_t each = slot_size(cap);
-    batch *b = malloc(head + n * each);
+    batch *b;
+    bool huge = false;
+#ifndef LN_PKT_ASAN
+    huge = p->bytes >= HUGE_AFTER && head + each <= LN_HUGE_PAGE;
+#endif
+    if (huge) {
+        n = (uint32_t)((LN_HUGE_PAGE - head) / each);
+        b = ln_huge_page();
+        p->bytes += LN_HUGE_PAGE;
+    } else {
+        b = malloc(head + n * each);
+        p->bytes += head + n * each;
+    }
     if (!b) return NULL;
     b->all_next = p->all;
     b->n = n;
+    b->huge = huge;
     p->all = b;
     p->allocated += n;
     /* The first is returned; the others go on the free list, last first,

@@ -73,10 +73,14 @@ void ln_slab_destroy(ln_slab *s)
     ln_slab_init(s, s->size);
 }
 
+/* Under ASan, malloc'ed: overflows and leaks are seen. */
+void *ln_huge_page(void) { return calloc(1, HUGE_CHUNK); }
+void ln_huge_page_free(void *p) { free(p); }
+
 #else
 
 /* A 2 MiB-aligned 2 MiB mapping: map twice that and trim the ends. */
-static void *map_huge(void)
+void *ln_huge_page(void)
 {
     size_t want = HUGE_CHUNK;
     uint8_t *m = mmap(NULL, 2 * want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -92,6 +96,11 @@ static void *map_huge(void)
     return base;
 }
 
+void ln_huge_page_free(void *p)
+{
+    if (p) munmap(p, HUGE_CHUNK);
+}
+
 static int grow(ln_slab *s)
 {
     ln_slab_chunk *c = malloc(sizeof *c);
@@ -100,7 +109,7 @@ static int grow(ln_slab *s)
     void *base;
     if (bytes >= HUGE_CHUNK && s->size <= HUGE_CHUNK) {
         bytes = HUGE_CHUNK;
-        base = map_huge();
+        base = ln_huge_page();
         c->mapped = 1;
     } else {
         base = aligned_alloc(ALIGN, bytes);

@@ -38,4 +38,13 @@ void ln_slab_free(ln_slab *s, void *obj);          /* NULL is fine */
 /* Gives back every chunk: objects still in use die with it. */
 void ln_slab_destroy(ln_slab *s);
 
+/* One 2 MiB-aligned, zeroed 2 MiB mapping asked for as a transparent huge
+ * page (a hint: plain pages without THP), NULL when memory runs out; and
+ * its release.  For memory that grows in big steps: the first touch of a
+ * huge page is one fault where 512 small pages are 512, each costly on a
+ * virtual machine. */
+#define LN_HUGE_PAGE (2u << 20)
+void *ln_huge_page(void);
+void ln_huge_page_free(void *p);
+
 #endif

@@ -347,6 +347,22 @@ static void test_pool(void)
     ln_pkt_free(seg);
     ln_pkt_free(more);
     CHECK_U64(ln_pktpool_in_use(p), 0);
+    /* Past a few megabytes the pool grows a huge page at a time: every
+     * packet still whole, distinct and writable. */
+    enum { MANY = 6000 };                            /* ~10 MB of frame buffers */
+    static ln_pkt *v[MANY];
+    int bad = 0;
+    for (int i = 0; i < MANY; i++) {
+        v[i] = ln_pkt_alloc(p, 1400);
+        if (!v[i] || v[i]->cap != LN_PKT_FRAME || ln_pkt_headroom(v[i]) != LN_PKT_HEADROOM) { bad++; continue; }
+        memset(v[i]->data, (uint8_t)i, v[i]->len);
+    }
+    for (int i = 0; i < MANY; i++)
+        if (v[i] && (v[i]->data[0] != (uint8_t)i || v[i]->data[1399] != (uint8_t)i)) bad++;
+    CHECK_EQ(bad, 0);
+    CHECK_U64(ln_pktpool_in_use(p), MANY);
+    for (int i = 0; i < MANY; i++) ln_pkt_free(v[i]);
+    CHECK_U64(ln_pktpool_in_use(p), 0);
     /* Reuse: no new allocation once warm, in each class. */
     ln_pkt_free(ln_pkt_alloc(p, 1500));
     uint64_t before = ln_pktpool_allocated(p);
