@@ -73,7 +73,8 @@ static inline uint8_t ln_in6_common(const ln_in6 *a, const ln_in6 *b)
 /* Well-known groups (RFC 4291 2.7.1). */
 static inline ln_in6 ln_in6_all_nodes(void) { return (ln_in6){{0xff,2,0,0,0,0,0,0,0,0,0,0,0,0,0,1}}; }
 static inline ln_in6 ln_in6_all_routers(void) { return (ln_in6){{0xff,2,0,0,0,0,0,0,0,0,0,0,0,0,0,2}}; }
-/* Solicited-node group ff02::1:ffXX:XXXX of an address (RFC 4291 2.7.1). */
+/* Solicited-node group of an address: ff02::1:ff00:0/104 and the
+ * address's low 24 bits (RFC 4291 2.7.1). */
 static inline ln_in6 ln_in6_solicited(const ln_in6 *a)
 {
     ln_in6 s = {{0xff,2,0,0,0,0,0,0,0,0,0,1,0xff,0,0,0}};

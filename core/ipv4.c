@@ -109,27 +109,6 @@ uint32_t ln_ip_src_for(ln_node *n, uint32_t dst)
     return r ? iface_src(n, r->iface) : 0;
 }
 
-/* ---- loopback ----------------------------------------------------------- */
-
-/* The packet's own timer carries it to our input at the same instant but
- * as a separate event, so output never recurses into input (Linux queues
- * it on lo's backlog the same way).  pkt->mark holds the node until then. */
-static void loop_rx(void *arg)
-{
-    ln_pkt *p = arg;
-    ln_node *n = (ln_node *)(uintptr_t)p->mark;
-    p->mark = 0;
-    ln_ip_input(n, NULL, p);
-}
-
-static void loop_back(ln_node *n, ln_pkt *p)
-{
-    p->in_if = NULL;
-    p->mark = (uint64_t)(uintptr_t)n;
-    ln_timer_init(&p->timer, loop_rx, p);
-    ln_timer_arm_in(&n->net->sim, &p->timer, 0);
-}
-
 /* ---- input -------------------------------------------------------------- */
 
 static void hdr_drop(ln_node *n, ln_iface *ifc, ln_pkt *pkt, ln_drop_reason why)
@@ -475,7 +454,7 @@ routed:;
     LN_MIB_INC(n, IpOutRequests);
 
     if (local) {
-        loop_back(n, pkt);
+        ln_node_loopback(n, pkt);
         return 0;
     }
     /* A broadcast we send is also received by ourselves (Linux
@@ -483,14 +462,14 @@ routed:;
     if (dst == 0xffffffffu || dc == LN_ADDR_BCAST) {
         LN_MIB_INC(n, IpExtOutBcastPkts);
         ln_pkt *copy = ln_pkt_clone(pkt);
-        if (copy) loop_back(n, copy);
+        if (copy) ln_node_loopback(n, copy);
     } else if (ln_ip_is_mcast(dst)) {
         /* ip_mc_output: with IP_MULTICAST_LOOP, a copy for the sockets of
          * this host when the interface is a member. */
         LN_MIB_INC(n, IpExtOutMcastPkts);
         if (o.mc_loop && ln_igmp_member(ifc, dst)) {
             ln_pkt *copy = ln_pkt_clone(pkt);
-            if (copy) loop_back(n, copy);
+            if (copy) ln_node_loopback(n, copy);
         }
         /* TTL 0: for this host only (ip_mc_output frees it after the
          * loop copy). */

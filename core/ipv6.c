@@ -172,24 +172,6 @@ bool ln_ip6_src_via(ln_node *n, const ln_in6 *dst, ln_iface *oif, ln_in6 *src)
     return ifc && ln_ip6_src_select(n, ifc, dst, src);
 }
 
-/* ---- loopback ------------------------------------------------------------- */
-
-static void loop_rx(void *arg)
-{
-    ln_pkt *p = arg;
-    ln_node *n = (ln_node *)(uintptr_t)p->mark;
-    p->mark = 0;
-    ln_ip6_input(n, NULL, p);
-}
-
-static void loop_back(ln_node *n, ln_pkt *p)
-{
-    p->in_if = NULL;
-    p->mark = (uint64_t)(uintptr_t)n;
-    ln_timer_init(&p->timer, loop_rx, p);
-    ln_timer_arm_in(&n->net->sim, &p->timer, 0);
-}
-
 /* ---- input ---------------------------------------------------------------- */
 
 static void hdr_drop(ln_node *n, ln_iface *ifc, ln_pkt *pkt, ln_drop_reason why)
@@ -599,7 +581,7 @@ int ln_ip6_output(ln_node *n, ln_pkt *pkt, const ln_in6 *src, const ln_in6 *dst,
     pkt->mark = 0;
     LN_MIB_INC(n, Ip6OutRequests);
     if (local) {
-        loop_back(n, pkt);
+        ln_node_loopback(n, pkt);
         return 0;
     }
     if (ln_in6_is_mcast(dst)) LN_MIB_INC(n, Ip6OutMcastPkts);

@@ -375,6 +375,27 @@ void ln_iface_xmit_cont(ln_iface *ifc, ln_pkt *frame)
     ln_link_send(ifc->port.out, frame);
 }
 
+/* The packet's own timer carries it to our input at the same instant but
+ * as a separate event, so output never recurses into input (Linux queues
+ * it on lo's backlog the same way).  pkt->mark holds the node until then;
+ * the version nibble says which input. */
+static void loop_rx(void *arg)
+{
+    ln_pkt *p = arg;
+    ln_node *n = (ln_node *)(uintptr_t)p->mark;
+    p->mark = 0;
+    if (p->len && (p->data[0] >> 4) == 6) ln_ip6_input(n, NULL, p);
+    else ln_ip_input(n, NULL, p);
+}
+
+void ln_node_loopback(ln_node *n, ln_pkt *p)
+{
+    p->in_if = NULL;
+    p->mark = (uint64_t)(uintptr_t)n;
+    ln_timer_init(&p->timer, loop_rx, p);
+    ln_timer_arm_in(&n->net->sim, &p->timer, 0);
+}
+
 bool ln_node_has_addr(const ln_node *n, uint32_t addr)
 {
     return ln_node_addr_class(n, addr) == LN_ADDR_LOCAL;

@@ -197,6 +197,10 @@ typedef enum { LN_ADDR_OTHER, LN_ADDR_LOCAL, LN_ADDR_BCAST } ln_addr_class;
  * broadcast are the caller's (ln_ip_is_local, ln_ip_is_bcast).  An
  * address that is both ours and a broadcast of another subnet is ours. */
 ln_addr_class ln_node_addr_class(const ln_node *n, uint32_t addr);
+/* A datagram the node sends itself (data at its IP header, IPv4 or IPv6):
+ * to its own IP input as a separate event at the same instant.  Consumes
+ * p. */
+void ln_node_loopback(ln_node *n, ln_pkt *p);
 /* True if addr is one of the node's own addresses. */
 bool ln_node_has_addr(const ln_node *n, uint32_t addr);
 /* The interface holding addr (the lowest index if several do), or NULL. */

@@ -274,14 +274,15 @@ static void test_ext_headers(void)
     rx(w, f, n);
     CHECK_U64(drops_a(w, LN_DROP_EXTHDR), 1);
     CHECK_EQ(icmp6_out_a(w, 4, 0), 1);
-    /* an unknown option whose type says "discard and report" (10xxxxxx) */
+    /* an unknown option whose type's top two bits are 10: discard and
+     * report (RFC 8200 4.2) */
     pl[2] = 0x85;
     pl[3] = 4;
     n = frame6(w, f, 0, 64, pl, 8 + m, NULL);
     rx(w, f, n);
     CHECK_U64(drops_a(w, LN_DROP_EXTHDR), 2);
     CHECK_EQ(icmp6_out_a(w, 4, 2), 1);
-    /* ... "discard silently" (01xxxxxx) */
+    /* ... top bits 01: discard silently */
     pl[2] = 0x45;
     n = frame6(w, f, 0, 64, pl, 8 + m, NULL);
     rx(w, f, n);
