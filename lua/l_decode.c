@@ -389,10 +389,74 @@ void lnl_summary(const uint8_t *p, uint32_t len, int layer, const uint8_t *buf,
     if (ip) ipv4(&o, ip, iplen);
 }
 
+/* Ports, flags and sizes of the transport header at l4 (avail bytes of
+ * it present, tlen the transport length the IP header gives). */
+static void pktinfo_l4(lnl_pktinfo *pi, const uint8_t *l4, uint32_t avail, uint32_t tlen)
+{
+    if (pi->proto == LN_IPPROTO_TCP && avail >= 20) {
+        uint32_t thl = (uint32_t)(l4[12] >> 4) * 4;
+        pi->l4 = pi->tcp = true;
+        pi->sport = ln_get16(l4);
+        pi->dport = ln_get16(l4 + 2);
+        pi->seq = ln_get32(l4 + 4);
+        pi->ack = ln_get32(l4 + 8);
+        pi->flags = l4[13];
+        pi->win = ln_get16(l4 + 14);
+        pi->payload = thl >= 20 && tlen >= thl ? tlen - thl : 0;
+        lnl_tcp_flags_fmt(pi->flags, pi->flag_letters);
+    } else if (pi->proto == LN_IPPROTO_UDP && avail >= LN_UDP_HLEN) {
+        uint16_t ul = ln_get16(l4 + 4);
+        pi->l4 = true;
+        pi->sport = ln_get16(l4);
+        pi->dport = ln_get16(l4 + 2);
+        pi->payload = ul >= LN_UDP_HLEN ? ul - LN_UDP_HLEN : 0;
+    }
+}
+
+/* The same for IPv6, past the extension headers a datagram may carry
+ * (hop-by-hop, routing, destination options; a fragment other than the
+ * first has no ports). */
+static bool pktinfo6(const uint8_t *ip, uint32_t iplen, lnl_pktinfo *pi)
+{
+    if (iplen < LN_IP6_HLEN) return false;
+    pi->ip = pi->v6 = true;
+    memcpy(pi->src6, ip + LN_IP6_SRC, 16);
+    memcpy(pi->dst6, ip + LN_IP6_DST, 16);
+    pi->ttl = ip[7];
+    uint32_t tl = LN_IP6_HLEN + ln_get16(ip + LN_IP6_PLEN), off = LN_IP6_HLEN;
+    if (tl > iplen) tl = iplen;
+    uint8_t nh = ip[LN_IP6_NXT];
+    for (int k = 0; k < 8; k++) {
+        if (nh == 0 || nh == 43 || nh == 60) {
+            if (tl < off + 8) break;
+            nh = ip[off];
+            off += 8 + (uint32_t)ip[off + 1] * 8;
+        } else if (nh == 44) {
+            if (tl < off + 8) break;
+            if (ln_get16(ip + off + 2) & 0xfff8) {
+                pi->frag = true;
+                pi->proto = ip[off];
+                return true;
+            }
+            nh = ip[off];
+            off += 8;
+        } else {
+            break;
+        }
+    }
+    pi->proto = nh;
+    if (off > tl) return true;
+    pktinfo_l4(pi, ip + off, tl - off, tl - off);
+    return true;
+}
+
 bool lnl_pktinfo_get(const uint8_t *p, uint32_t len, int layer, const uint8_t *buf, lnl_pktinfo *pi)
 {
     memset(pi, 0, sizeof *pi);
     if (!p) return false;
+    if (layer == LN_LAYER_L2 && len >= LN_ETH_HLEN && ln_get16(p + LN_ETH_TYPE) == LN_ETHERTYPE_IPV6)
+        return pktinfo6(p + LN_ETH_HLEN, len - LN_ETH_HLEN, pi);
+    if (layer == LN_LAYER_L3 && len >= 1 && (p[0] >> 4) == 6) return pktinfo6(p, len, pi);
     uint32_t iplen;
     const uint8_t *ip = ip_of(p, len, layer, buf, &iplen);
     if (!ip || iplen < LN_IP_HLEN || (ip[0] >> 4) != 4) return false;
@@ -410,24 +474,6 @@ bool lnl_pktinfo_get(const uint8_t *p, uint32_t len, int layer, const uint8_t *b
         return true;
     }
     uint32_t avail = (tl <= iplen ? tl : iplen) - hl;
-    const uint8_t *l4 = ip + hl;
-    if (pi->proto == LN_IPPROTO_TCP && avail >= 20) {
-        uint32_t thl = (uint32_t)(l4[12] >> 4) * 4;
-        pi->l4 = pi->tcp = true;
-        pi->sport = ln_get16(l4);
-        pi->dport = ln_get16(l4 + 2);
-        pi->seq = ln_get32(l4 + 4);
-        pi->ack = ln_get32(l4 + 8);
-        pi->flags = l4[13];
-        pi->win = ln_get16(l4 + 14);
-        pi->payload = thl >= 20 && tl - hl >= thl ? tl - hl - thl : 0;
-        lnl_tcp_flags_fmt(pi->flags, pi->flag_letters);
-    } else if (pi->proto == LN_IPPROTO_UDP && avail >= LN_UDP_HLEN) {
-        uint16_t ul = ln_get16(l4 + 4);
-        pi->l4 = true;
-        pi->sport = ln_get16(l4);
-        pi->dport = ln_get16(l4 + 2);
-        pi->payload = ul >= LN_UDP_HLEN ? ul - LN_UDP_HLEN : 0;
-    }
+    pktinfo_l4(pi, ip + hl, avail, tl - hl);
     return true;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "in6.h"
 #include "link.h"
 #include "node.h"
 #include "tcp.h"
@@ -92,18 +93,29 @@ static void set_int(lua_State *L, const char *k, lua_Integer v)
     lua_setfield(L, -2, k);
 }
 
-/* ev.src, ev.sport, ev.flags, ev.seq, ... of an IPv4 packet. */
+/* ev.src, ev.sport, ev.flags, ev.seq, ... of an IPv4 or IPv6 packet. */
 static void push_pktinfo(lua_State *L, const ln_event *ev)
 {
     lnl_pktinfo pi;
     if (!lnl_pktinfo_get(ev->pkt->data, ev->pkt->len, (int)ev->layer, ev->pkt->buf, &pi)) return;
-    char b[16];
-    set_str(L, "src", ln_ip_fmt(pi.src, b));
-    set_str(L, "dst", ln_ip_fmt(pi.dst, b));
-    set_str(L, "proto", pi.proto == 6 ? "tcp" : pi.proto == 17 ? "udp" : pi.proto == 1 ? "icmp"
-                        : pi.proto == 2 ? "igmp" : "ip");
-    set_int(L, "ttl", pi.ttl);
-    set_int(L, "ipid", pi.ipid);
+    if (pi.v6) {
+        char b[LN_IN6_FMTLEN];
+        ln_in6 a;
+        memcpy(a.b, pi.src6, 16);
+        set_str(L, "src", ln_ip6_fmt(&a, b));
+        memcpy(a.b, pi.dst6, 16);
+        set_str(L, "dst", ln_ip6_fmt(&a, b));
+        set_str(L, "proto", pi.proto == 6 ? "tcp" : pi.proto == 17 ? "udp" : pi.proto == 58 ? "icmp6" : "ip6");
+        set_int(L, "ttl", pi.ttl);                 /* the hop limit */
+    } else {
+        char b[16];
+        set_str(L, "src", ln_ip_fmt(pi.src, b));
+        set_str(L, "dst", ln_ip_fmt(pi.dst, b));
+        set_str(L, "proto", pi.proto == 6 ? "tcp" : pi.proto == 17 ? "udp" : pi.proto == 1 ? "icmp"
+                            : pi.proto == 2 ? "igmp" : "ip");
+        set_int(L, "ttl", pi.ttl);
+        set_int(L, "ipid", pi.ipid);
+    }
     if (!pi.l4) return;
     set_int(L, "sport", pi.sport);
     set_int(L, "dport", pi.dport);

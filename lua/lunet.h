@@ -401,7 +401,10 @@ void lnl_summary(const uint8_t *p, uint32_t len, int layer,
  * ev.sport, ev.seq, ...); false if it is not IPv4. */
 typedef struct lnl_pktinfo {
     bool ip, frag, l4, tcp;       /* frag: not the first fragment (no ports) */
+    bool v6;                      /* IPv6: the addresses are src6/dst6, ttl the
+                                   * hop limit, proto the upper layer's */
     uint32_t src, dst;
+    uint8_t src6[16], dst6[16];
     uint8_t proto, ttl;
     uint16_t ipid;
     uint16_t sport, dport;        /* l4 */

@@ -289,7 +289,7 @@ function M._draw(lad, opts, show_opts)
   for i, col in ipairs(lad.cols) do
     c:text(xs[i], y0 + 22, col.name, 'class="host" text-anchor="middle"')
     local addr = col.addrs[1] or ""
-    if col.port then addr = addr .. ":" .. col.port end
+    if col.port then addr = require("lunet.util").endpoint(addr, col.port) end
     c:text(xs[i], y0 + 38, addr, 'class="addr" text-anchor="middle"')
   end
 

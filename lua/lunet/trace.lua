@@ -73,15 +73,25 @@ local u16, u32 = ">I2", ">I4"
 local function tcp_options(bytes, layer)
   local off = 1
   if layer == "l2" then
-    if #bytes < 14 or string.unpack(u16, bytes, 13) ~= 0x0800 then return nil end
+    if #bytes < 14 then return nil end
+    local et = string.unpack(u16, bytes, 13)
+    if et ~= 0x0800 and et ~= 0x86dd then return nil end
     off = 15
   elseif layer ~= "l3" then
     return nil
   end
   if #bytes < off + 19 then return nil end
-  local ihl = (bytes:byte(off) & 15) * 4
-  local t = off + ihl
-  if ihl < 20 or #bytes < t + 19 then return nil end
+  local t
+  if bytes:byte(off) >> 4 == 6 then
+    -- TCP right behind the IPv6 header (what lunet's TCP sends)
+    if #bytes < off + 39 or bytes:byte(off + 6) ~= 6 then return nil end
+    t = off + 40
+  else
+    local ihl = (bytes:byte(off) & 15) * 4
+    if ihl < 20 then return nil end
+    t = off + ihl
+  end
+  if #bytes < t + 19 then return nil end
   local thl = (bytes:byte(t + 12) >> 4) * 4
   if thl <= 20 or #bytes < t + thl - 1 then return nil end
   local o, i, stop = {}, t + 20, t + thl
@@ -112,7 +122,7 @@ local function tcp_options(bytes, layer)
 end
 M.tcp_options = tcp_options
 
-local function endpoint(addr, port) return addr .. ":" .. port end
+local endpoint = require("lunet.util").endpoint
 
 -- The node a frame is at: a host's or router's interface, or a switch
 -- port or a link's sending port ("sw1.p3", "h1.eth0": events of

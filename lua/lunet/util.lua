@@ -74,6 +74,13 @@ function M.check_opts(fname, opts, known, level)
 end
 
 -- Dotted-quad addresses and their 32-bit numbers (nil for a bad string).
+-- "10.0.0.1:80", "[2001:db8::1]:80": an address and port as ss and the
+-- flows of events write them.
+function M.endpoint(addr, port)
+  if addr:find(":", 1, true) then return "[" .. addr .. "]:" .. port end
+  return addr .. ":" .. port
+end
+
 function M.ip_num(ip)
   local a, b, c, d = tostring(ip):match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
   if not a then return nil end
