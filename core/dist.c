@@ -269,7 +269,7 @@ static bool route(ln_dist *d, ln_linkdir *dir, uint8_t type, ln_pkt *p, uint32_t
         .creator = from, .seq = ln_sim_take_seq_of(&d->net->sim, from), .at = at, .len = len,
     };
     if (p) {
-        ln_pkt_csum_finish(p);          /* the other rank sees bytes only (pkt.h) */
+        ln_pkt_finish(p);          /* the other rank sees bytes only (pkt.h) */
         h.kind = p->kind;
         h.wire_lose = p->wire_lose;
         h.id = p->id;

@@ -115,7 +115,7 @@ void ln_eth_input_cont(ln_iface *ifc, ln_pkt *frame)
 uint32_t ln_eth_corrupt(ln_rng *r, ln_pkt *p, uint32_t bits)
 {
     if (p->len <= LN_ETH_HLEN || bits == 0) return 0;
-    ln_pkt_csum_finish(p);              /* the sum the receiver will find wrong */
+    ln_pkt_finish(p);              /* the sum the receiver will find wrong */
     p->l4_csum_ok = 0;
     uint32_t span = p->len - LN_ETH_HLEN;
     if (span >= LN_IP_HLEN && ln_get16(p->data + LN_ETH_TYPE) == LN_ETHERTYPE_IPV4) {

@@ -14,7 +14,7 @@
 static void ext_rx(ln_port *port, ln_pkt *frame)
 {
     ln_ext *e = port->owner;
-    ln_pkt_csum_finish(frame);          /* a real host checks what it gets (pkt.h) */
+    ln_pkt_finish(frame);          /* a real host checks what it gets (pkt.h) */
     if (e->out && e->out(e, frame->data, frame->len, e->ud) == 0) {
         e->st.out_frames++;
         e->st.out_bytes += frame->len;

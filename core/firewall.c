@@ -310,7 +310,7 @@ bool ln_fw_hook_run(ln_node *n, ln_fw_hook hook, ln_iface *ifc, ln_pkt *frame)
 {
     chain *c = &n->fw->hooks[hook];
     ln_fw_action verdict = c->policy;
-    if (c->n) ln_pkt_csum_finish(frame);   /* filters may read any byte (pkt.h) */
+    if (c->n) ln_pkt_finish(frame);   /* filters may read any byte (pkt.h) */
     for (uint32_t i = 0; i < c->n; i++) {
         rule *r = &c->v[i];
         if (!match(r, ifc, frame)) continue;

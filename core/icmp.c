@@ -149,7 +149,7 @@ void ln_icmp_error(ln_node *n, const ln_pkt *orig, uint8_t type, uint8_t code, u
 {
     /* The quote carries the transport checksum as sent (pkt.h); finishing
      * changes no byte from what its sender meant. */
-    ln_pkt_csum_finish((ln_pkt *)orig);
+    ln_pkt_finish((ln_pkt *)orig);
     const uint8_t *h = orig->data;
     uint32_t len = orig->len;
     if (len < LN_IP_HLEN || (h[LN_IP_VHL] >> 4) != 4) return;

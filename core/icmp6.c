@@ -173,7 +173,7 @@ static bool rate_limited(ln_node *n, uint8_t type, uint8_t code, const ln_in6 *t
 void ln_icmp6_error(ln_node *n, const ln_pkt *orig, uint8_t type, uint8_t code, uint32_t info)
 {
     /* The quote carries the transport checksum as sent (pkt.h). */
-    ln_pkt_csum_finish((ln_pkt *)orig);
+    ln_pkt_finish((ln_pkt *)orig);
     const uint8_t *h = orig->data;
     uint32_t len = orig->len;
     if (len < LN_IP6_HLEN || (h[0] >> 4) != 6) return;

@@ -480,7 +480,7 @@ static bool call(ln_ic *ic, const point *pt, ln_pkt **frame)
 
 static void run(point pt, ln_pkt *frame, uint64_t after)
 {
-    ln_pkt_csum_finish(frame);          /* filters and hooks see every byte (pkt.h) */
+    ln_pkt_finish(frame);          /* filters and hooks see every byte (pkt.h) */
     for (;;) {
         ln_ic *ic = next_after(*slot_of(&pt), after);
         if (!ic) {

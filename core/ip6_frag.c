@@ -32,7 +32,7 @@
 
 int ln_ip6_fragment(ln_node *n, ln_iface *ifc, const ln_in6 *nexthop, ln_pkt *pkt, uint32_t mtu)
 {
-    ln_pkt_csum_finish(pkt);            /* the sum travels in the first fragment only */
+    ln_pkt_finish(pkt);            /* the sum travels in the first fragment only */
     const uint8_t *h = pkt->data;
     uint32_t payload = pkt->len - LN_IP6_HLEN;
     uint32_t chunk = mtu > LN_IP6_HLEN + LN_FRAG6_HLEN ? (mtu - LN_IP6_HLEN - LN_FRAG6_HLEN) & ~7u : 0;

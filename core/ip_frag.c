@@ -57,7 +57,7 @@ static void options_fragment(uint8_t *h, uint32_t hlen)
 
 int ln_ip_fragment(ln_node *n, ln_iface *ifc, uint32_t nexthop, ln_pkt *pkt, uint32_t mtu)
 {
-    ln_pkt_csum_finish(pkt);            /* the sum travels in the first fragment only */
+    ln_pkt_finish(pkt);            /* the sum travels in the first fragment only */
     const uint8_t *h = pkt->data;
     uint32_t hlen = pkt->len >= LN_IP_HLEN ? (uint32_t)(h[LN_IP_VHL] & 0x0f) * 4 : 0;
     uint32_t tot = hlen ? ln_get16(h + LN_IP_LEN) : 0;

@@ -311,7 +311,7 @@ void ln_net_emit(ln_net *net, ln_event *ev)
     ev->time = net->sim.now;
     /* Subscribers see bytes (captures write them): finish an offloaded
      * checksum first (pkt.h). */
-    if (ev->pkt) ln_pkt_csum_finish((ln_pkt *)ev->pkt);
+    if (ev->pkt) ln_pkt_finish((ln_pkt *)ev->pkt);
     uint32_t bit = LN_EV_MASK(ev->type);
     /* n_subs may grow during the loop (a callback subscribing); new
      * subscribers see the next event, not this one. */

@@ -1,11 +1,13 @@
-/* pkt.c - the packet pool.
+/* pkt.c - the packet pool, and finishing what a sender left unfinished.
  *
- * Four free lists, one per size class, filled in batches (below): a packet that is all headers (an
- * ACK, an ARP frame) takes 320 bytes, not the 2 KB of a full segment, so
- * queues of ACKs and floods of broadcasts cost what they carry.  A packet header and its buffer are
- * one allocation; every allocation is also linked on `all` so that freeing
- * the pool reclaims packets still sitting in queues or in flight when a
- * network is torn down. */
+ * Four free lists, one per size class, filled in batches (below): a
+ * packet that is all headers (an ACK, an ARP frame, a segment whose
+ * payload is generated) takes 320 bytes, not the 2 KB of a full segment,
+ * so queues of ACKs and floods of broadcasts cost what they carry.  A
+ * packet's header and its buffer are one slot, except while finishing has
+ * lent it a bigger buffer (give_room); every batch is also linked on
+ * `all` so that freeing the pool reclaims packets still sitting in queues
+ * or in flight when a network is torn down. */
 #include "pkt.h"
 
 #include <stdlib.h>
@@ -158,6 +160,7 @@ ln_pkt *ln_pkt_alloc(ln_pktpool *p, uint32_t len)
     pkt->wire_lose = 0;
     pkt->l4_csum_ok = 0;
     pkt->csum_len = 0;
+    pkt->gen_off = 0;
     p->in_use++;
     return pkt;
 }
@@ -170,6 +173,16 @@ void ln_pkt_free(ln_pkt *pkt)
      * armed it owns it. */
     if (ln_timer_armed(&pkt->timer))
         ln_fatal("packet " LN_PKT_ID_FMT " freed while its timer is armed", LN_PKT_ID_ARGS(pkt->id));
+    if (pkt->buf != (uint8_t *)(pkt + 1)) {
+        /* Finishing gave it a bigger buffer (give_room): both slots go
+         * home, each to its own class. */
+        ln_pkt *lent = (ln_pkt *)pkt->buf - 1;
+        ln_pkt **list = free_list(p, lent->cap);
+        lent->next = *list;
+        *list = lent;
+        pkt->buf = (uint8_t *)(pkt + 1);
+        pkt->cap = lent->len;
+    }
     ln_pkt **list = free_list(p, pkt->cap);
     pkt->next = *list;
     *list = pkt;
@@ -179,11 +192,13 @@ void ln_pkt_free(ln_pkt *pkt)
 ln_pkt *ln_pkt_clone(const ln_pkt *src)
 {
     uint32_t head = ln_pkt_headroom(src);
-    ln_pkt *dst = ln_pkt_alloc(src->pool, src->len);
+    uint32_t stored = ln_pkt_stored(src);       /* a generated tail stays generated */
+    ln_pkt *dst = ln_pkt_alloc(src->pool, stored);
     if (!dst) return NULL;
     /* Keep the same headroom when it fits, so a clone can grow headers. */
-    if (head > LN_PKT_HEADROOM && head + src->len <= dst->cap) dst->data = dst->buf + head;
-    memcpy(dst->data, src->data, src->len);
+    if (head > LN_PKT_HEADROOM && head + stored <= dst->cap) dst->data = dst->buf + head;
+    memcpy(dst->data, src->data, stored);
+    if (stored < src->len) ln_pkt_put_gen(dst, src->len - stored, ln_pkt_gen_at(src, stored));
     dst->id = src->id;
     dst->mark = src->mark;
     dst->in_if = src->in_if;
@@ -200,8 +215,68 @@ ln_pkt *ln_pkt_clone(const ln_pkt *src)
     return dst;
 }
 
-void ln_pkt_csum_finish_slow(ln_pkt *p)
+/* Byte k of the pattern is (uint8_t)k: a table of 17 periods gives any
+ * run of up to 4 KiB at any phase with one memcpy. */
+#define PATTERN_RUN 4096u
+static const uint8_t pattern[PATTERN_RUN + 256] = {
+#define P16(b) b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, \
+               b + 11, b + 12, b + 13, b + 14, b + 15
+#define P256(b) P16(b), P16(b + 16), P16(b + 32), P16(b + 48), P16(b + 64), P16(b + 80), \
+                P16(b + 96), P16(b + 112), P16(b + 128), P16(b + 144), P16(b + 160), \
+                P16(b + 176), P16(b + 192), P16(b + 208), P16(b + 224), P16(b + 240)
+    P256(0), P256(0), P256(0), P256(0), P256(0), P256(0), P256(0), P256(0), P256(0),
+    P256(0), P256(0), P256(0), P256(0), P256(0), P256(0), P256(0), P256(0)
+#undef P256
+#undef P16
+};
+
+void ln_pkt_gen_fill(uint8_t *dst, uint8_t phase, uint32_t n)
 {
+    while (n) {
+        uint32_t chunk = n < PATTERN_RUN ? n : PATTERN_RUN;
+        memcpy(dst, pattern + phase, chunk);
+        dst += chunk;
+        phase = (uint8_t)(phase + chunk);
+        n -= chunk;
+    }
+}
+
+/* Write a generated payload out.  The packet's own buffer holds only its
+ * headers, so the bytes go into another slot's buffer, big enough for all
+ * of them, lent to it until it is freed (ln_pkt_free sends both home);
+ * the lender's header keeps the borrower's own class in its len.  The
+ * packet keeps its place (callers hold it), and the old buffer keeps its
+ * bytes until then, so a header pointer taken before still reads right. */
+static void give_room(ln_pkt *p)
+{
+    uint32_t gen = p->gen_off, head = ln_pkt_headroom(p), end = head + p->len;
+    p->gen_off = 0;
+    if (end <= gen) return;                     /* trimmed back to stored bytes */
+    uint32_t cap = end <= LN_PKT_TINY ? LN_PKT_TINY
+                 : end <= LN_PKT_FRAME ? LN_PKT_FRAME
+                 : end <= LN_PKT_SMALL ? LN_PKT_SMALL : LN_PKT_LARGE;
+    ln_pkt *lent = grab(p->pool, cap);
+    if (!lent) ln_fatal("out of memory writing out a packet's payload (%u bytes)", end);
+    lent->len = p->buf == (uint8_t *)(p + 1) ? p->cap : ((ln_pkt *)p->buf - 1)->len;
+    uint8_t *b = lent->buf;
+    memcpy(b, p->buf, gen);
+    ln_pkt_gen_fill(b + gen, p->gen_phase, end - gen);
+    if (p->buf != (uint8_t *)(p + 1)) {
+        /* Already on a lent buffer (a clone's, say): hand that one back. */
+        ln_pkt *old = (ln_pkt *)p->buf - 1;
+        ln_pkt **list = free_list(p->pool, old->cap);
+        old->next = *list;
+        *list = old;
+    }
+    p->data = b + head;
+    p->buf = b;
+    p->cap = cap;
+}
+
+void ln_pkt_finish_slow(ln_pkt *p)
+{
+    if (p->gen_off) give_room(p);
+    if (!p->csum_len) return;
     uint32_t start = p->csum_start, len = p->csum_len;
     p->csum_len = 0;
     /* The range lies within the bytes the packet holds unless a holder

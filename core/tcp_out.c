@@ -187,10 +187,17 @@ static void data_sent(ln_tcp_sock *s, bool was_idle)
  * the events. */
 static int xmit(ln_tcp_sock *s, ln_seq seq, uint32_t len, uint8_t flags, uint8_t kind)
 {
-    ln_pkt *pkt = ln_net_pkt(net_of(s), len);
+    uint32_t off = (uint32_t)(seq - s->snd_una);
+    uint8_t phase;
+    /* A generated stream goes out as a generated payload (pkt.h): a
+     * header-sized packet, no bytes copied.  Not worth it for a payload
+     * that fits in one anyway. */
+    bool gen = len > LN_PKT_TINY - LN_PKT_HEADROOM && ln_ring_gen(&s->snd, off, &phase);
+    ln_pkt *pkt = ln_net_pkt(net_of(s), gen ? 0 : len);
     if (!pkt) return LN_ENOBUFS;
     pkt->kind = kind;
-    if (len) ln_ring_peek(&s->snd, (uint32_t)(seq - s->snd_una), pkt->data, len);
+    if (gen) ln_pkt_put_gen(pkt, len, phase);
+    else if (len) ln_ring_peek(&s->snd, off, pkt->data, len);
     ln_tcp_hdr h;
     fill_hdr(s, &h, seq, flags);
     h.wnd = ln_tcp_select_window(s);

@@ -435,7 +435,7 @@ static void queue_in_order(ln_tcp_sock *s, ln_tcp_seg *seg)
         /* Linux's tcp_queue_rcv: data joins an unread tail skb
          * (tcp_try_coalesce) rather than a new one. */
         if (s->rcv.len) LN_MIB_INC(s->st->node, TcpExtTCPRcvCoalesce);
-        uint32_t w = ln_ring_write(&s->rcv, p->data, len);
+        uint32_t w = ln_ring_write_pkt(&s->rcv, p);
         if (w < len) {
             /* The buffer is full (the peer overran what we offered). */
             LN_MIB_INC(s->st->node, TcpExtTCPRcvQDrop);

@@ -94,6 +94,9 @@ static void parse_opts(const uint8_t *p, uint32_t n, bool syn, ln_tcp_seg *seg)
 static inline __attribute__((always_inline)) ln_drop_reason parse(ln_pkt *pkt, ln_tcp_seg *seg, bool v6, const void *src, const void *dst)
 {
     memset(seg, 0, sizeof *seg);
+    /* A sum to check needs every byte: finish first, as it may move them
+     * (pkt.h). */
+    if (!pkt->l4_csum_ok) ln_pkt_finish(pkt);
     const uint8_t *h = pkt->data;
     uint32_t len = pkt->len;
 
@@ -109,7 +112,6 @@ static inline __attribute__((always_inline)) ln_drop_reason parse(ln_pkt *pkt, l
     /* RFC 9293 3.1: the sum over pseudo header + segment, checksum field
      * included, folds to zero when it is right. */
     if (!pkt->l4_csum_ok) {
-        ln_pkt_csum_finish(pkt);
         uint32_t pseudo = v6 ? ln_ip6_pseudo(src, dst, len, LN_IPPROTO_TCP)
                              : ln_csum_pseudo(*(const uint32_t *)src, *(const uint32_t *)dst,
                                               LN_IPPROTO_TCP, (uint16_t)len);

@@ -492,7 +492,7 @@ static ln_port_rx_fn eth_rx;
 
 static void tap_rx(ln_port *port, ln_pkt *frame)
 {
-    ln_pkt_csum_finish(frame);          /* a tap reads bytes, as a capture does (pkt.h) */
+    ln_pkt_finish(frame);          /* a tap reads bytes, as a capture does (pkt.h) */
     uint64_t h = D->hash ^ (port == &D->w->ia->port ? 1 : 2);
     for (uint32_t i = 0; i < frame->len; i++) h = (h ^ frame->data[i]) * 0x100000001b3ull;
     h = (h ^ (uint64_t)ln_net_now(D->w->net)) * 0x100000001b3ull;

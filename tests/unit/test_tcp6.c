@@ -106,7 +106,7 @@ static void test_pseudo_header_vector(void)
     CHECK_EQ(ln_tcp_push_hdr(p, &h), 0);
     ln_tcp6 a = { .laddr = s, .raddr = d };
     ln_tcp_csum6(p, &a);
-    ln_pkt_csum_finish(p);
+    ln_pkt_finish(p);
     CHECK_EQ(ln_get16(p->data + LN_TCPH_CSUM), want);
     /* and the parser takes it back, but not from another source */
     ln_tcp_seg seg;

@@ -62,7 +62,7 @@ static ln_pkt *build(ln_pktpool *pool, const ln_tcp_hdr *h, uint32_t payload)
     CHECK_EQ(ln_tcp_push_hdr(p, h), 0);
     CHECK(p->l4_csum_ok && p->csum_len == p->len && p->csum_field == LN_TCPH_CSUM &&
           p->buf + p->csum_start == p->data);
-    ln_pkt_csum_finish(p);
+    ln_pkt_finish(p);
     CHECK_EQ(p->csum_len, 0);
     return p;
 }
@@ -503,9 +503,9 @@ static void test_offload(ln_pktpool *pool)
         ln_pkt *c = ln_pkt_clone(p);
         CHECK(c && c->csum_len == p->len);
         CHECK(ln_pkt_push(c, 14) && ln_pkt_pull(c, 14));   /* moving data is no matter */
-        ln_pkt_csum_finish(c);
+        ln_pkt_finish(c);
         CHECK_EQ(ln_get16(c->data + LN_TCPH_CSUM), want);
-        ln_pkt_csum_finish(c);                             /* twice: the same */
+        ln_pkt_finish(c);                             /* twice: the same */
         CHECK_EQ(ln_get16(c->data + LN_TCPH_CSUM), want);
 
         /* Trusted: parsed unfinished, still pending after. */
