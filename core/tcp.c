@@ -707,6 +707,11 @@ int64_t ln_tcp_send(ln_tcp_sock *s, const void *data, size_t len)
     return n;
 }
 
+bool ln_tcp_recv_gen(const ln_tcp_sock *s, uint8_t *first)
+{
+    return s->rcv.len && ln_ring_gen(&s->rcv, 0, first);
+}
+
 int64_t ln_tcp_recv(ln_tcp_sock *s, void *buf, size_t len)
 {
     if (s->flags & LN_TF_ORPHAN) return LN_EINVAL;

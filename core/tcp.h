@@ -99,6 +99,11 @@ int64_t ln_tcp_send(ln_tcp_sock *s, const void *data, size_t len);
 /* Read up to len bytes (buf NULL: discard them).  > 0 bytes, 0 at EOF,
  * LN_EAGAIN when nothing waits, or the pending error. */
 int64_t ln_tcp_recv(ln_tcp_sock *s, void *buf, size_t len);
+/* Are the bytes waiting to be read the generated pattern of ln_tcp_send
+ * (every one of them), and if so the value of the first: a reader that
+ * only digests them need not look at them (as the stack itself never
+ * stored them, tcp_buf.h). */
+bool ln_tcp_recv_gen(const ln_tcp_sock *s, uint8_t *first);
 /* Bytes ready to read, and whether EOF follows them. */
 size_t ln_tcp_readable(const ln_tcp_sock *s, bool *eof);
 /* Room left in the send buffer. */

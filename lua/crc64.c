@@ -163,6 +163,15 @@ uint64_t lnl_crc64_pattern(uint64_t crc, uint64_t n)
     return crc;
 }
 
+uint64_t lnl_crc64_pattern_from(uint64_t crc, uint8_t first, uint64_t n)
+{
+    if (!ready) init();
+    uint64_t head = (256u - first) & 255u;          /* up to the next period */
+    if (head > n) head = n;
+    crc = lnl_crc64(crc, pattern + first, (size_t)head);
+    return lnl_crc64_pattern(crc, n - head);
+}
+
 /* a * b mod P, reflected (bit 63 of a is x^0). */
 static uint64_t mulmod(uint64_t a, uint64_t b)
 {

@@ -26,6 +26,8 @@ uint64_t lnl_crc64(uint64_t crc, const void *buf, size_t len);
 /* The same for n bytes of the stack's generated pattern (byte i of the
  * stream is i % 256, what TcpSocket:send(n) queues), from stream offset 0. */
 uint64_t lnl_crc64_pattern(uint64_t crc, uint64_t n);
+/* ... and from any offset: the first byte's value is `first`. */
+uint64_t lnl_crc64_pattern_from(uint64_t crc, uint8_t first, uint64_t n);
 
 /* The digest of A followed by B from crc1 = digest(A), crc2 = digest(B)
  * and B's length (as zlib's crc32_combine). */
