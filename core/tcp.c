@@ -143,8 +143,8 @@ void ln_tcp_emit_cwnd(ln_tcp_sock *s, const char *why)
     ln_net *net = net_of(s->st);
     if (!ln_net_wants(net, LN_EV_TCP_CWND)) return;
     ln_event ev = sock_event(s, LN_EV_TCP_CWND);
-    ev.value = s->cc.cwnd;
-    ev.value2 = s->cc.ssthresh;
+    ev.value = ln_tcp_cwnd(s);
+    ev.value2 = ln_tcp_ssthresh(s);
     ev.text = why;
     ln_net_emit(net, &ev);
 }
@@ -239,20 +239,28 @@ void ln_tcp_set_state(ln_tcp_sock *s, ln_tcp_state state)
 }
 
 /* Linux's tcp_init_transfer: buffers and congestion control start when
- * the connection is established (either side). */
+ * the connection is established (either side).  Without xf (nothing was
+ * sent or received yet, the usual case) the algorithm's state starts when
+ * xf is made, as of now: lsndtime keeps the time (xfer_new). */
 void ln_tcp_init_transfer(ln_tcp_sock *s)
 {
     ln_time now = ln_tcp_now(s);
     ln_tcp_init_buffer_space(s);
-    s->cc.ssthresh = LN_TCP_INFINITE_SSTHRESH;
-    s->cc.cwnd_cnt = 0;
     /* RFC 6928 / tcp_init_cwnd; RFC 6298 5.7: after a retransmitted SYN
      * the window starts at 1 (Linux: cwnd 1 when the SYN timed out). */
-    s->cc.cwnd = s->retransmits || s->total_retrans ? 1 : s->st->cfg.initial_cwnd;
-    s->cc.mss = s->mss_cache;
-    s->cc.snd_una = s->snd_una;
-    s->cc.snd_nxt = s->snd_max;
-    s->cc_ops->init(&s->cc, now);
+    s->init_cwnd = s->retransmits || s->total_retrans ? 1 : s->st->cfg.initial_cwnd;
+    ln_tcp_xfer *x = s->xf;
+    if (x) {
+        x->cc.cwnd = s->init_cwnd;
+        x->cc.ssthresh = LN_TCP_INFINITE_SSTHRESH;
+        x->cc.cwnd_cnt = 0;
+        x->cc.mss = s->mss_cache;
+        x->cc.snd_una = s->snd_una;
+        x->cc.snd_nxt = s->snd_max;
+        s->cc_ops->init(&x->cc, now);
+    } else {
+        s->flags |= LN_TF_CC_INIT;
+    }
     s->lsndtime = now;
     s->lrcvtime = now;
     s->rcv_tstamp = now;
@@ -277,14 +285,10 @@ ln_tcp_sock *ln_tcp_sock_new(ln_tcp_stack *st)
     /* Linux's TCP_DEFAULT_SCALING_RATIO: half of the buffer is assumed to
      * be payload until a full-sized segment shows the real ratio. */
     s->scaling_ratio = 128;
-    ln_ring_init(&s->snd, s->sndbuf);
-    ln_ring_init(&s->rcv, s->rcvbuf);
-    ln_tcp_ofo_init(&s->ofo);
     ln_tcp_timers_init(s);
     s->cc_ops = ln_tcp_cc_find(c->congestion);
     if (!s->cc_ops) s->cc_ops = ln_tcp_cc_find("reno");
-    s->cc.cwnd = c->initial_cwnd;
-    s->cc.ssthresh = LN_TCP_INFINITE_SSTHRESH;
+    s->init_cwnd = c->initial_cwnd;
     s->rto = c->rto_initial;
     s->min_rtt = LN_NEVER;
     s->ato = 0;
@@ -324,28 +328,63 @@ void ln_tcp_sock_free(ln_tcp_sock *s)
     if (s->state == LN_TCP_ESTABLISHED) st->n_estab--;
     if (s->state == LN_TCP_TIME_WAIT) st->n_tw--;
     st->n_socks--;
-    ln_ring_free(&s->snd);
-    ln_ring_free(&s->rcv);
-    ln_tcp_ofo_free(&s->ofo);
-    free(s->sb);
-    free(s->txq);
+    ln_tcp_free_buffers(s);
+    free(s->xf);
     free(s->v6);
     ln_slab_free(&st->node->net->tcp_socks, s);
 }
 
 /* Buffers a socket no longer needs once it cannot send or receive data
  * (TIME_WAIT, orphans): memory goes back at once, as Linux's small
- * timewait socks do. */
+ * timewait socks do.  xf itself stays: tcp_info still reads it. */
 void ln_tcp_free_buffers(ln_tcp_sock *s)
 {
-    ln_ring_free(&s->rcv);
-    ln_ring_free(&s->snd);
-    ln_tcp_ofo_free(&s->ofo);
-    free(s->sb);
-    s->sb = NULL;
-    free(s->txq);
-    s->txq = NULL;
-    s->txq_head = s->txq_len = s->txq_cap = 0;
+    ln_tcp_xfer *x = s->xf;
+    if (!x) return;
+    ln_ring_free(&x->rcv);
+    ln_ring_free(&x->snd);
+    ln_tcp_ofo_free(&x->ofo);
+    free(x->sb);
+    x->sb = NULL;
+    free(x->txq);
+    x->txq = NULL;
+    x->txq_head = x->txq_len = x->txq_cap = 0;
+}
+
+/* The transfer part, from what the socket holds: each field as
+ * ln_tcp_sock_new, ln_tcp_connect or ln_tcp_child_new and
+ * ln_tcp_init_transfer would have set it, none of which needs xf; and
+ * nothing that would change one of them later runs without xf (the
+ * congestion state's fields the core keeps current are copied: srtt,
+ * which the handshake's RTT sample set, and mss). */
+static ln_tcp_xfer *xfer_new(ln_tcp_sock *s)
+{
+    ln_tcp_xfer *x = calloc(1, sizeof *x);
+    if (!x) return NULL;
+    ln_ring_init(&x->snd, s->sndbuf);
+    ln_ring_init(&x->rcv, s->rcvbuf);
+    ln_tcp_ofo_init(&x->ofo);
+    x->high_seq = s->iss;
+    x->cc.cwnd = s->init_cwnd;
+    x->cc.ssthresh = LN_TCP_INFINITE_SSTHRESH;
+    x->cc.mss = s->mss_cache;
+    x->cc.srtt = s->srtt;
+    s->xf = x;
+    ln_tcp_delack_init(s);
+    if (s->flags & LN_TF_CC_INIT) {
+        /* ln_tcp_init_transfer ran at lsndtime (nothing was sent since:
+         * that needs xf), with SND.UNA and SND.MAX as they still are. */
+        s->flags &= ~LN_TF_CC_INIT;
+        x->cc.snd_una = s->snd_una;
+        x->cc.snd_nxt = s->snd_max;
+        s->cc_ops->init(&x->cc, s->lsndtime);
+    }
+    return x;
+}
+
+ln_tcp_xfer *ln_tcp_xfer_get(ln_tcp_sock *s)
+{
+    return s->xf ? s->xf : xfer_new(s);
 }
 
 /* A released socket reached CLOSED: free it after the current event, so
@@ -397,8 +436,6 @@ ln_tcp_sock *ln_tcp_child_new(ln_tcp_sock *l, const ln_tcp_req_params *p)
     s->flags |= LN_TF_PASSIVE | (p->from_cookie ? LN_TF_FROM_COOKIE : 0);
     s->rcvbuf = l->rcvbuf;
     s->sndbuf = l->sndbuf;
-    ln_ring_set_limit(&s->rcv, s->rcvbuf);
-    ln_ring_set_limit(&s->snd, s->sndbuf);
     s->keepidle = l->keepidle;
     s->keepintvl = l->keepintvl;
     s->keepcnt = l->keepcnt;
@@ -428,7 +465,6 @@ ln_tcp_sock *ln_tcp_child_new(ln_tcp_sock *l, const ln_tcp_req_params *p)
     s->rcv_nxt = s->rcv_wup = p->irs + 1;
     s->snd_sml = s->snd_una;
     s->rtt_epoch = s->snd_max;
-    s->high_seq = p->iss;
     s->cwnd_usage_seq = s->snd_max;
 
     if (p->ts) {
@@ -488,7 +524,7 @@ int ln_tcp_listen(ln_tcp_sock *s, int backlog)
     ln_tcp_stack *st = s->st;
     if (s->state == LN_TCP_LISTEN) {
         /* listen() again only changes the backlog, as on Linux. */
-        s->backlog = (uint32_t)(backlog < 0 ? 0 : umin((uint32_t)backlog, st->cfg.somaxconn));
+        s->xf->backlog = (uint32_t)(backlog < 0 ? 0 : umin((uint32_t)backlog, st->cfg.somaxconn));
         return 0;
     }
     if (s->state != LN_TCP_CLOSED || (s->flags & LN_TF_ORPHAN)) return LN_EINVAL;
@@ -500,7 +536,9 @@ int ln_tcp_listen(ln_tcp_sock *s, int backlog)
         /* inet_csk_get_port again at listen(): two listeners never share. */
         return LN_EADDRINUSE;
     }
-    s->backlog = (uint32_t)(backlog < 0 ? 0 : umin((uint32_t)backlog, st->cfg.somaxconn));
+    /* The accept queue is in xf. */
+    if (!ln_tcp_xfer_get(s)) return LN_ENOMEM;
+    s->xf->backlog = (uint32_t)(backlog < 0 ? 0 : umin((uint32_t)backlog, st->cfg.somaxconn));
     ln_tcp_listener_add(s);
     ln_tcp_set_state(s, LN_TCP_LISTEN);
     return 0;
@@ -634,13 +672,13 @@ static void connect_init(ln_tcp_sock *s, uint32_t mtu)
     s->snd_sml = s->iss;
     s->snd_wl2 = s->iss;
     s->rtt_epoch = s->iss;
-    s->high_seq = s->iss;
+    if (s->xf) s->xf->high_seq = s->iss;
     s->cwnd_usage_seq = s->iss;
     s->rcv_nxt = s->rcv_wup = 0;
     s->rto = c->rto_initial;
     s->backoff = s->retransmits = 0;
     s->mss_cache = (uint16_t)(s->adv_mss - (c->timestamps ? LN_TCPOLEN_TS_ALIGNED : 0));
-    s->cc.mss = s->mss_cache;
+    if (s->xf) s->xf->cc.mss = s->mss_cache;
 
     ln_tcp_hash(s);
     ln_tcp_set_state(s, LN_TCP_SYN_SENT);
@@ -667,15 +705,16 @@ static void restart_after_idle(ln_tcp_sock *s)
     ln_time now = ln_tcp_now(s), rto = s->rto;
     if (!rto || now - s->lsndtime <= rto) return;
     int64_t delta = (int64_t)(now - s->lsndtime);
-    uint32_t restart = umin(s->st->cfg.initial_cwnd, s->cc.cwnd);
-    uint32_t cwnd = s->cc.cwnd;
-    s->cc_ops->cwnd_event(&s->cc, LN_CA_EVENT_CWND_RESTART, now);
+    ln_tcp_cc *cc = &s->xf->cc;
+    uint32_t restart = umin(s->st->cfg.initial_cwnd, cc->cwnd);
+    uint32_t cwnd = cc->cwnd;
+    s->cc_ops->cwnd_event(cc, LN_CA_EVENT_CWND_RESTART, now);
     /* tcp_current_ssthresh */
     uint32_t cur = (cwnd >> 1) + (cwnd >> 2);
-    if (s->ca_state < LN_CA_CWR && cur > s->cc.ssthresh) s->cc.ssthresh = cur;
+    if (s->ca_state < LN_CA_CWR && cur > cc->ssthresh) cc->ssthresh = cur;
     while ((delta -= (int64_t)rto) > 0 && cwnd > restart) cwnd >>= 1;
-    s->cc.cwnd = umax(cwnd, restart);
-    s->cc.cwnd_cnt = 0;
+    cc->cwnd = umax(cwnd, restart);
+    cc->cwnd_cnt = 0;
     ln_tcp_emit_cwnd(s, "idle restart");
 }
 
@@ -695,9 +734,12 @@ int64_t ln_tcp_send(ln_tcp_sock *s, const void *data, size_t len)
         return LN_ENOTCONN;
     }
     if (len == 0) return 0;
-    uint32_t room = ln_ring_room(&s->snd);
+    /* Out of memory for xf: as for a ring that cannot grow, nothing is
+     * taken (LN_EAGAIN below). */
+    ln_tcp_xfer *x = ln_tcp_xfer_get(s);
+    uint32_t room = x ? ln_ring_room(&x->snd) : 0;
     uint32_t want = len > room ? room : (uint32_t)len;
-    uint32_t n = want ? ln_ring_write(&s->snd, data, want) : 0;
+    uint32_t n = want ? ln_ring_write(&x->snd, data, want) : 0;
     if (n < len) s->flags |= LN_TF_NOSPACE;
     if (!n) return LN_EAGAIN;
     ln_tcp_batch_begin(s->st);
@@ -709,13 +751,13 @@ int64_t ln_tcp_send(ln_tcp_sock *s, const void *data, size_t len)
 
 bool ln_tcp_recv_gen(const ln_tcp_sock *s, uint8_t *first)
 {
-    return s->rcv.len && ln_ring_gen(&s->rcv, 0, first);
+    return s->xf && s->xf->rcv.len && ln_ring_gen(&s->xf->rcv, 0, first);
 }
 
 int64_t ln_tcp_recv(ln_tcp_sock *s, void *buf, size_t len)
 {
     if (s->flags & LN_TF_ORPHAN) return LN_EINVAL;
-    uint32_t avail = s->rcv.len;
+    uint32_t avail = ln_tcp_rcv_queued(s);
     if (avail == 0 || len == 0) {
         if (s->error) return s->error;
         if (s->flags & (LN_TF_RCVD_FIN | LN_TF_SHUT_RD)) return 0;
@@ -723,7 +765,7 @@ int64_t ln_tcp_recv(ln_tcp_sock *s, void *buf, size_t len)
         return len == 0 ? 0 : LN_EAGAIN;
     }
     uint32_t n = len < avail ? (uint32_t)len : avail;
-    ln_ring_read(&s->rcv, buf, n);
+    ln_ring_read(&s->xf->rcv, buf, n);
     ln_tcp_batch_begin(s->st);
     ln_tcp_rcv_space_adjust(s);
     ln_tcp_cleanup_rbuf(s, n);
@@ -734,14 +776,15 @@ int64_t ln_tcp_recv(ln_tcp_sock *s, void *buf, size_t len)
 size_t ln_tcp_readable(const ln_tcp_sock *s, bool *eof)
 {
     if (eof) *eof = (s->flags & (LN_TF_RCVD_FIN | LN_TF_SHUT_RD)) != 0 || s->error != 0;
-    return s->rcv.len;
+    return ln_tcp_rcv_queued(s);
 }
 
 size_t ln_tcp_writable(const ln_tcp_sock *s)
 {
     if ((s->flags & LN_TF_SHUT_WR) || s->error) return 0;
     if (s->state != LN_TCP_ESTABLISHED && s->state != LN_TCP_CLOSE_WAIT) return 0;
-    return ln_ring_room(&s->snd);
+    /* Without xf the ring would be empty, its limit sndbuf. */
+    return s->xf ? ln_ring_room(&s->xf->snd) : s->sndbuf;
 }
 
 /* Linux's tcp_close_state: the state after our FIN is queued; true if a
@@ -817,9 +860,11 @@ int ln_tcp_close(ln_tcp_sock *s)
     }
     /* RFC 2525 2.17 / RFC 1122 4.2.2.13: closing with data unread resets
      * the connection, so the peer knows it was not delivered. */
-    uint32_t unread = s->rcv.len;
-    ln_ring_free(&s->rcv);
-    ln_tcp_ofo_purge(&s->ofo);
+    uint32_t unread = ln_tcp_rcv_queued(s);
+    if (s->xf) {
+        ln_ring_free(&s->xf->rcv);
+        ln_tcp_ofo_purge(&s->xf->ofo);
+    }
     if (unread) {
         LN_MIB_INC(st->node, TcpExtTCPAbortOnClose);
         if (s->state != LN_TCP_SYN_SENT) ln_tcp_send_rst(s);

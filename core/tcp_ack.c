@@ -46,8 +46,8 @@ static void rtt_from_ack(ln_tcp_sock *s, const ln_tcp_seg *seg, ln_seq ack, bool
     ln_time now = ln_tcp_now(s), first = 0, last = 0;
     bool rtx = false, any = false;
     ln_seq start = prior_una;
-    while (s->txq_len) {
-        ln_tcp_txts *e = &s->txq[s->txq_head];
+    while (s->xf->txq_len) {
+        ln_tcp_txts *e = &s->xf->txq[s->xf->txq_head];
         if (ln_seq_gt(e->end, ack)) break;
         if (e->rtx) {
             rtx = true;
@@ -58,8 +58,8 @@ static void rtt_from_ack(ln_tcp_sock *s, const ln_tcp_seg *seg, ln_seq ack, bool
         }
         ln_tcp_rack_acked(s, e, start, prior_fack, as);
         start = e->end;
-        s->txq_head = (s->txq_head + 1) & (s->txq_cap - 1);
-        s->txq_len--;
+        s->xf->txq_head = (s->xf->txq_head + 1) & (s->xf->txq_cap - 1);
+        s->xf->txq_len--;
     }
     ln_time seq_rtt = 0;
     *ca_rtt = 0;
@@ -75,7 +75,7 @@ static void rtt_from_ack(ln_tcp_sock *s, const ln_tcp_seg *seg, ln_seq ack, bool
     if (!seq_rtt) seq_rtt = 1;
     ln_tcp_rtt_sample(s, seq_rtt);
     if (*ca_rtt && *ca_rtt < s->min_rtt) s->min_rtt = *ca_rtt;
-    s->cc.min_rtt = s->min_rtt;
+    s->xf->cc.min_rtt = s->min_rtt;
 }
 
 /* ---- loss recovery ----------------------------------------------------- */
@@ -83,26 +83,26 @@ static void rtt_from_ack(ln_tcp_sock *s, const ln_tcp_seg *seg, ln_seq ack, bool
 /* The cc fields the core keeps current for the algorithms. */
 static void cc_sync(ln_tcp_sock *s)
 {
-    s->cc.snd_una = s->snd_una;
-    s->cc.snd_nxt = s->snd_max;
-    s->cc.srtt = s->srtt;
-    s->cc.min_rtt = s->min_rtt == LN_NEVER ? 0 : s->min_rtt;
-    s->cc.mss = s->mss_cache;
+    s->xf->cc.snd_una = s->snd_una;
+    s->xf->cc.snd_nxt = s->snd_max;
+    s->xf->cc.srtt = s->srtt;
+    s->xf->cc.min_rtt = s->min_rtt == LN_NEVER ? 0 : s->min_rtt;
+    s->xf->cc.mss = s->mss_cache;
 }
 
 void ln_tcp_set_ca_state(ln_tcp_sock *s, ln_ca_state st)
 {
     if (s->ca_state == st) return;
     s->ca_state = (uint8_t)st;
-    s->cc_ops->set_state(&s->cc, st, ln_tcp_now(s));
+    s->cc_ops->set_state(&s->xf->cc, st, ln_tcp_now(s));
 }
 #define set_ca_state ln_tcp_set_ca_state
 
 /* Linux's tcp_current_ssthresh: what undo may restore. */
 static uint32_t current_ssthresh(const ln_tcp_sock *s)
 {
-    if (s->ca_state == LN_CA_CWR || s->ca_state == LN_CA_RECOVERY) return s->cc.ssthresh;
-    return umax(s->cc.ssthresh, (s->cc.cwnd >> 1) + (s->cc.cwnd >> 2));
+    if (s->ca_state == LN_CA_CWR || s->ca_state == LN_CA_RECOVERY) return s->xf->cc.ssthresh;
+    return umax(s->xf->cc.ssthresh, (s->xf->cc.cwnd >> 1) + (s->xf->cc.cwnd >> 2));
 }
 
 /* Linux's tcp_init_cwnd_reduction: a new ssthresh, PRR from zero; a
@@ -110,12 +110,12 @@ static uint32_t current_ssthresh(const ln_tcp_sock *s)
 static void init_cwnd_reduction(ln_tcp_sock *s)
 {
     cc_sync(s);
-    s->prior_cwnd = s->cc.cwnd;
-    s->cc.ssthresh = s->cc_ops->ssthresh(&s->cc, ln_tcp_now(s));
-    s->cc.cwnd_cnt = 0;
-    s->prr_delivered = s->prr_out = 0;
-    s->high_seq = s->snd_max;            /* RFC 6582 "recover" */
-    s->rack.tlp_on = 0;
+    s->xf->prior_cwnd = s->xf->cc.cwnd;
+    s->xf->cc.ssthresh = s->cc_ops->ssthresh(&s->xf->cc, ln_tcp_now(s));
+    s->xf->cc.cwnd_cnt = 0;
+    s->xf->prr_delivered = s->xf->prr_out = 0;
+    s->xf->high_seq = s->snd_max;            /* RFC 6582 "recover" */
+    s->xf->rack.tlp_on = 0;
 }
 
 /* RFC 5681 3.2 / RFC 6675 5 step 4 / RFC 8985 6: enter fast recovery
@@ -126,18 +126,18 @@ void ln_tcp_enter_recovery(ln_tcp_sock *s, bool sacking)
     if (sacking) LN_MIB_INC(n, TcpExtTCPSackRecovery);
     else LN_MIB_INC(n, TcpExtTCPRenoRecovery);
     cc_sync(s);
-    s->prior_ssthresh = current_ssthresh(s);
+    s->xf->prior_ssthresh = current_ssthresh(s);
     ln_tcp_init_undo(s);
     init_cwnd_reduction(s);
     if (!ln_tcp_rack_on(s)) {
         /* RFC 6675 / NewReno: lunet's counts start again; RACK keeps its
          * per-segment marks. */
-        s->retrans_out = 0;
-        if (s->sb) s->sb->high_rxt = s->snd_una;
-        s->lost_out = sacking ? 0 : 1;   /* without SACK: the head is lost */
+        s->xf->retrans_out = 0;
+        if (s->xf->sb) s->xf->sb->high_rxt = s->snd_una;
+        s->xf->lost_out = sacking ? 0 : 1;   /* without SACK: the head is lost */
     }
     LN_TCP_TRACE(s, "fast recovery (%s) at %u: cwnd %u, ssthresh %u, recover %u",
-                 sacking ? "SACK" : "3 duplicate ACKs", s->snd_una, s->prior_cwnd, s->cc.ssthresh, s->high_seq);
+                 sacking ? "SACK" : "3 duplicate ACKs", s->snd_una, s->xf->prior_cwnd, s->xf->cc.ssthresh, s->xf->high_seq);
     set_ca_state(s, LN_CA_RECOVERY);
 }
 #define enter_recovery ln_tcp_enter_recovery
@@ -146,20 +146,20 @@ void ln_tcp_cwr_once(ln_tcp_sock *s)
 {
     init_cwnd_reduction(s);
     set_ca_state(s, LN_CA_CWR);
-    if (s->cc.ssthresh < LN_TCP_INFINITE_SSTHRESH) s->cc.cwnd = s->cc.ssthresh;
+    if (s->xf->cc.ssthresh < LN_TCP_INFINITE_SSTHRESH) s->xf->cc.cwnd = s->xf->cc.ssthresh;
     ln_tcp_try_keep_open(s);
     ln_tcp_emit_cwnd(s, "tlp recovery");
 }
 
 void ln_tcp_try_keep_open(ln_tcp_sock *s)
 {
-    bool any_rtx = s->retrans_out || (s->txq_len && ln_tcp_txq_at(s, 0)->ever);
-    ln_ca_state st = (s->sacked_out || s->lost_out || any_rtx) ? LN_CA_DISORDER : LN_CA_OPEN;
-    if (!any_rtx) s->rack.undo_ts_on = 0;    /* tcp_try_to_open: retrans_stamp = 0 */
-    if (!ln_tcp_rack_on(s)) st = s->sb && s->sb->n ? LN_CA_DISORDER : LN_CA_OPEN;
+    bool any_rtx = s->xf->retrans_out || (s->xf->txq_len && ln_tcp_txq_at(s, 0)->ever);
+    ln_ca_state st = (s->xf->sacked_out || s->xf->lost_out || any_rtx) ? LN_CA_DISORDER : LN_CA_OPEN;
+    if (!any_rtx) s->xf->rack.undo_ts_on = 0;    /* tcp_try_to_open: retrans_stamp = 0 */
+    if (!ln_tcp_rack_on(s)) st = s->xf->sb && s->xf->sb->n ? LN_CA_DISORDER : LN_CA_OPEN;
     if (s->ca_state != st) {
         set_ca_state(s, st);
-        s->high_seq = s->snd_max;
+        s->xf->high_seq = s->snd_max;
     }
 }
 
@@ -169,25 +169,25 @@ void ln_tcp_try_keep_open(ln_tcp_sock *s)
  * always allows the fast retransmit. */
 void ln_tcp_cwnd_reduction(ln_tcp_sock *s, uint32_t newly, bool una_advanced)
 {
-    if (!newly || !s->prior_cwnd) {
-        if (s->prr_out) return;
+    if (!newly || !s->xf->prior_cwnd) {
+        if (s->xf->prr_out) return;
     }
     uint32_t in_flight = ln_tcp_in_flight(s);
-    int64_t delta = (int64_t)s->cc.ssthresh - in_flight, sndcnt;
-    s->prr_delivered += newly;
+    int64_t delta = (int64_t)s->xf->cc.ssthresh - in_flight, sndcnt;
+    s->xf->prr_delivered += newly;
     if (delta < 0) {
-        uint64_t dividend = (uint64_t)s->cc.ssthresh * s->prr_delivered + s->prior_cwnd - 1;
-        sndcnt = (int64_t)(dividend / s->prior_cwnd) - s->prr_out;
+        uint64_t dividend = (uint64_t)s->xf->cc.ssthresh * s->xf->prr_delivered + s->xf->prior_cwnd - 1;
+        sndcnt = (int64_t)(dividend / s->xf->prior_cwnd) - s->xf->prr_out;
     } else {
-        sndcnt = (int64_t)s->prr_delivered - s->prr_out;
+        sndcnt = (int64_t)s->xf->prr_delivered - s->xf->prr_out;
         if (sndcnt < newly) sndcnt = newly;
         if (una_advanced) sndcnt++;
         if (sndcnt > delta) sndcnt = delta;
     }
-    if (sndcnt < (s->prr_out ? 0 : 1)) sndcnt = s->prr_out ? 0 : 1;
+    if (sndcnt < (s->xf->prr_out ? 0 : 1)) sndcnt = s->xf->prr_out ? 0 : 1;
     if (sndcnt < 0) sndcnt = 0;
-    s->cc.cwnd = in_flight + (uint32_t)sndcnt;
-    if (!s->cc.cwnd) s->cc.cwnd = 1;
+    s->xf->cc.cwnd = in_flight + (uint32_t)sndcnt;
+    if (!s->xf->cc.cwnd) s->xf->cc.cwnd = 1;
 }
 #define prr ln_tcp_cwnd_reduction
 
@@ -196,16 +196,16 @@ void ln_tcp_cwnd_reduction(ln_tcp_sock *s, uint32_t newly, bool una_advanced)
 static void end_recovery(ln_tcp_sock *s)
 {
     /* Linux: unless the reduction was undone (undo_marker cleared). */
-    bool undone = ln_tcp_rack_on(s) && !s->rack.undo_on;
-    if (s->cc.ssthresh < LN_TCP_INFINITE_SSTHRESH && !undone) s->cc.cwnd = s->cc.ssthresh;
-    s->cc.cwnd_cnt = 0;
-    s->dupacks = 0;
+    bool undone = ln_tcp_rack_on(s) && !s->xf->rack.undo_on;
+    if (s->xf->cc.ssthresh < LN_TCP_INFINITE_SSTHRESH && !undone) s->xf->cc.cwnd = s->xf->cc.ssthresh;
+    s->xf->cc.cwnd_cnt = 0;
+    s->xf->dupacks = 0;
     if (ln_tcp_rack_on(s)) {
         ln_tcp_try_keep_open(s);
         return;
     }
-    s->lost_out = s->retrans_out = 0;
-    set_ca_state(s, s->sb && s->sb->n ? LN_CA_DISORDER : LN_CA_OPEN);
+    s->xf->lost_out = s->xf->retrans_out = 0;
+    set_ca_state(s, s->xf->sb && s->xf->sb->n ? LN_CA_DISORDER : LN_CA_OPEN);
 }
 
 void ln_tcp_enter_loss(ln_tcp_sock *s)
@@ -217,32 +217,32 @@ void ln_tcp_enter_loss(ln_tcp_sock *s)
     bool rack = ln_tcp_rack_on(s);
     /* Linux marks first, so undo counts only retransmissions not lost. */
     if (rack) ln_tcp_rack_timeout_mark_lost(s);
-    if (s->ca_state <= LN_CA_DISORDER || s->snd_una == s->high_seq ||
+    if (s->ca_state <= LN_CA_DISORDER || s->snd_una == s->xf->high_seq ||
         (s->ca_state == LN_CA_LOSS && !s->retransmits)) {
-        s->prior_ssthresh = current_ssthresh(s);
-        s->prior_cwnd = s->cc.cwnd;
-        s->cc.ssthresh = s->cc_ops->ssthresh(&s->cc, now);
-        s->cc_ops->cwnd_event(&s->cc, LN_CA_EVENT_LOSS, now);
+        s->xf->prior_ssthresh = current_ssthresh(s);
+        s->xf->prior_cwnd = s->xf->cc.cwnd;
+        s->xf->cc.ssthresh = s->cc_ops->ssthresh(&s->xf->cc, now);
+        s->cc_ops->cwnd_event(&s->xf->cc, LN_CA_EVENT_LOSS, now);
         ln_tcp_init_undo(s);
     }
     /* RFC 5682 3.1 step 1 as Linux: F-RTO unless a recovery was already
      * under way (repeated timeouts of the same SND.UNA excepted, 3.2). */
-    s->rack.frto = s->st->cfg.frto && (new_recovery || s->retransmits) && s->state >= LN_TCP_ESTABLISHED;
-    s->rack.frto_new = 0;
-    s->rack.tlp_on = 0;
+    s->xf->rack.frto = s->st->cfg.frto && (new_recovery || s->retransmits) && s->state >= LN_TCP_ESTABLISHED;
+    s->xf->rack.frto_new = 0;
+    s->xf->rack.tlp_on = 0;
     /* RFC 5681 3.1 eq. 5: cwnd = 1, or as Linux one more than what is
      * still in flight (RACK did not mark the latest segments lost).
      * With RACK the marked segments are resent in order; without it
      * everything outstanding is, from SND.UNA (go-back-N). */
-    s->cc.cwnd = rack ? ln_tcp_rack_in_flight(s) + 1 : 1;
-    s->cc.cwnd_cnt = 0;
-    s->high_seq = s->snd_max;
-    s->dupacks = 0;
+    s->xf->cc.cwnd = rack ? ln_tcp_rack_in_flight(s) + 1 : 1;
+    s->xf->cc.cwnd_cnt = 0;
+    s->xf->high_seq = s->snd_max;
+    s->xf->dupacks = 0;
     if (!rack) {
         ln_tcp_rack_clear_marks(s);
         s->snd_nxt = s->snd_una;
     }
-    if (s->sb) s->sb->high_rxt = s->snd_una;
+    if (s->xf->sb) s->xf->sb->high_rxt = s->snd_una;
     /* Karn: nothing sent before the timeout may give an RTT sample. */
     ln_tcp_txq_no_samples(s);
     set_ca_state(s, LN_CA_LOSS);
@@ -261,20 +261,20 @@ void ln_tcp_simple_retransmit(ln_tcp_sock *s)
     if (rack && !ln_tcp_rack_mark_oversized(s, ln_tcp_current_mss(s))) return;
     if (s->ca_state != LN_CA_LOSS) {
         cc_sync(s);
-        s->high_seq = s->snd_max;
+        s->xf->high_seq = s->snd_max;
         /* tcp_current_ssthresh: not below 3/4 of cwnd outside recovery */
-        uint32_t three_q = (s->cc.cwnd >> 1) + (s->cc.cwnd >> 2);
-        if (s->ca_state < LN_CA_CWR && s->cc.ssthresh < three_q) s->cc.ssthresh = three_q;
-        s->prior_ssthresh = 0;
+        uint32_t three_q = (s->xf->cc.cwnd >> 1) + (s->xf->cc.cwnd >> 2);
+        if (s->ca_state < LN_CA_CWR && s->xf->cc.ssthresh < three_q) s->xf->cc.ssthresh = three_q;
+        s->xf->prior_ssthresh = 0;
         set_ca_state(s, LN_CA_LOSS);
     }
-    s->dupacks = 0;
-    s->rack.frto = s->rack.frto_new = 0;
+    s->xf->dupacks = 0;
+    s->xf->rack.frto = s->xf->rack.frto_new = 0;
     if (!rack) {
         ln_tcp_rack_clear_marks(s);
         s->snd_nxt = s->snd_una;
     }
-    if (s->sb) s->sb->high_rxt = s->snd_una;
+    if (s->xf->sb) s->xf->sb->high_rxt = s->snd_una;
     ln_tcp_txq_no_samples(s);               /* Karn: no samples from these */
     ln_tcp_output(s);
 }
@@ -295,10 +295,10 @@ static void recovery(ln_tcp_sock *s, bool una_advanced, uint32_t acked_segs, uin
      * network (Linux's tcp_add_reno_sack); a partial ACK takes them back. */
     if (!sacking) {
         if (is_dup) {
-            if (s->dupacks < packets_out) s->dupacks++;
+            if (s->xf->dupacks < packets_out) s->xf->dupacks++;
             delivered++;
         } else if (una_advanced) {
-            s->dupacks = s->dupacks > acked_segs ? s->dupacks - acked_segs : 0;
+            s->xf->dupacks = s->xf->dupacks > acked_segs ? s->xf->dupacks - acked_segs : 0;
         }
     }
 
@@ -306,15 +306,15 @@ static void recovery(ln_tcp_sock *s, bool una_advanced, uint32_t acked_segs, uin
     case LN_CA_LOSS:
         /* After an RTO, slow start until everything sent before it is
          * acknowledged (Linux's tcp_process_loss). */
-        if (una_advanced && !ln_seq_lt(s->snd_una, s->high_seq)) {
-            s->dupacks = 0;
-            s->lost_out = s->retrans_out = 0;
+        if (una_advanced && !ln_seq_lt(s->snd_una, s->xf->high_seq)) {
+            s->xf->dupacks = 0;
+            s->xf->lost_out = s->xf->retrans_out = 0;
             set_ca_state(s, LN_CA_OPEN);
             s->retransmits = 0;
         }
         return;
     case LN_CA_RECOVERY:
-        if (!ln_seq_lt(s->snd_una, s->high_seq)) {
+        if (!ln_seq_lt(s->snd_una, s->xf->high_seq)) {
             end_recovery(s);
             ln_tcp_emit_cwnd(s, "recovered");
             return;
@@ -329,8 +329,8 @@ static void recovery(ln_tcp_sock *s, bool una_advanced, uint32_t acked_segs, uin
             }
             /* RFC 6582 3.2 step 3, partial ACK: the next unacknowledged
              * segment is lost too; retransmit it. */
-            s->lost_out = 1;
-            s->retrans_out = 0;
+            s->xf->lost_out = 1;
+            s->xf->retrans_out = 0;
         }
         prr(s, delivered, una_advanced);
         return;
@@ -343,11 +343,11 @@ static void recovery(ln_tcp_sock *s, bool una_advanced, uint32_t acked_segs, uin
     if (sacking) {
         /* RFC 6675 5: IsLost(SND.UNA), i.e. DupThresh SACKed segments
          * above the hole (the 3rd duplicate ACK with SACK). */
-        lost = s->sb && s->sb->n && ln_tcp_sb_is_lost(s->sb, s->snd_una, mss, c->reordering);
+        lost = s->xf->sb && s->xf->sb->n && ln_tcp_sb_is_lost(s->xf->sb, s->snd_una, mss, c->reordering);
     } else {
         /* RFC 5681 3.2: DupThresh duplicate ACKs; RFC 6582 4.1: not again
          * for data sent before the last recovery began. */
-        lost = s->dupacks >= c->reordering && ln_seq_gt(s->snd_una, s->high_seq);
+        lost = s->xf->dupacks >= c->reordering && ln_seq_gt(s->snd_una, s->xf->high_seq);
     }
     if (lost) {
         enter_recovery(s, sacking);
@@ -355,7 +355,7 @@ static void recovery(ln_tcp_sock *s, bool una_advanced, uint32_t acked_segs, uin
         ln_tcp_emit_cwnd(s, "recovery");
         return;
     }
-    bool disorder = sacking ? (s->sb && s->sb->n) : s->dupacks > 0;
+    bool disorder = sacking ? (s->xf->sb && s->xf->sb->n) : s->xf->dupacks > 0;
     set_ca_state(s, disorder ? LN_CA_DISORDER : LN_CA_OPEN);
 }
 
@@ -375,9 +375,9 @@ static void rack_recovery(ln_tcp_sock *s, ln_tcp_ackstate *as, uint32_t delivere
         if (ln_tcp_rack_mark_lost(s, as)) as->reo_armed = true;
         if (s->ca_state != LN_CA_OPEN && !as->lost_retrans) return;
     }
-    if (s->ca_state == LN_CA_CWR && !ln_seq_lt(s->snd_una, s->high_seq) && s->snd_una != s->high_seq)
+    if (s->ca_state == LN_CA_CWR && !ln_seq_lt(s->snd_una, s->xf->high_seq) && s->snd_una != s->xf->high_seq)
         ln_tcp_try_keep_open(s);
-    if (s->ca_state == LN_CA_RECOVERY && !ln_seq_lt(s->snd_una, s->high_seq)) {
+    if (s->ca_state == LN_CA_RECOVERY && !ln_seq_lt(s->snd_una, s->xf->high_seq)) {
         /* RFC 6675 5 / RFC 6582: everything sent before it is in. */
         ln_tcp_try_undo_recovery(s, as);
         end_recovery(s);
@@ -397,7 +397,7 @@ static void rack_recovery(ln_tcp_sock *s, ln_tcp_ackstate *as, uint32_t delivere
         ln_tcp_try_undo_dsack(s);
         if (ln_tcp_rack_mark_lost(s, as)) as->reo_armed = true;
     }
-    if (!s->lost_out) {
+    if (!s->xf->lost_out) {
         if (s->ca_state != LN_CA_CWR) ln_tcp_try_keep_open(s);
         return;
     }
@@ -462,18 +462,18 @@ static uint32_t clean_acked(ln_tcp_sock *s, const ln_tcp_seg *seg, uint32_t acke
 {
     ln_seq prior_una = s->snd_una;
     ln_seq ack = seg->ack;
-    uint32_t data_acked = umin(acked, s->snd.len);
-    if (data_acked) ln_ring_read(&s->snd, NULL, data_acked);
+    uint32_t data_acked = umin(acked, s->xf->snd.len);
+    if (data_acked) ln_ring_read(&s->xf->snd, NULL, data_acked);
     s->snd_una = ack;
     if (ln_seq_lt(s->snd_nxt, ack)) s->snd_nxt = ack;
-    s->bytes_acked += data_acked;
-    if (s->sb) {
+    s->xf->bytes_acked += data_acked;
+    if (s->xf->sb) {
         /* Bytes SACKed earlier were counted as delivered then. */
-        uint32_t before = s->sb->sacked;
-        ln_tcp_sb_ack(s->sb, ack);
-        *was_sacked = before - s->sb->sacked;
+        uint32_t before = s->xf->sb->sacked;
+        ln_tcp_sb_ack(s->xf->sb, ack);
+        *was_sacked = before - s->xf->sb->sacked;
     }
-    if (s->retrans_out && !(s->flags & LN_TF_SACK)) s->retrans_out = 0;
+    if (s->xf->retrans_out && !(s->flags & LN_TF_SACK)) s->xf->retrans_out = 0;
     /* Linux's tcp_ack clears icsk_retransmits on every ACK that
      * advances SND.UNA, in Loss too: the next RTO is a new timeout,
      * which sets ssthresh again (RFC 5681 3.1 eq. 4, tcp_enter_loss).
@@ -484,8 +484,8 @@ static uint32_t clean_acked(ln_tcp_sock *s, const ln_tcp_seg *seg, uint32_t acke
     ln_time ca_rtt;
     rtt_from_ack(s, seg, ack, true, &ca_rtt, prior_una, prior_fack, as);
     cc_sync(s);
-    s->cc_ops->pkts_acked(&s->cc, div_up(acked, mss), ca_rtt, now);
-    if ((s->flags & LN_TF_NOSPACE) && ln_ring_room(&s->snd) >= s->snd.len / 2) {
+    s->cc_ops->pkts_acked(&s->xf->cc, div_up(acked, mss), ca_rtt, now);
+    if ((s->flags & LN_TF_NOSPACE) && ln_ring_room(&s->xf->snd) >= s->xf->snd.len / 2) {
         s->flags &= ~LN_TF_NOSPACE;
         ln_tcp_notify(s, LN_TCP_EV_WRITABLE);
     }
@@ -499,12 +499,12 @@ static uint32_t sack_update(ln_tcp_sock *s, const ln_tcp_seg *seg, ln_seq prior_
 {
     uint32_t newly_sacked = 0;
     if (!(s->flags & LN_TF_SACK) || !seg->n_sack) return 0;
-    if (!s->sb) {
-        s->sb = malloc(sizeof *s->sb);
-        if (s->sb) ln_tcp_sb_reset(s->sb, s->snd_una);
+    if (!s->xf->sb) {
+        s->xf->sb = malloc(sizeof *s->xf->sb);
+        if (s->xf->sb) ln_tcp_sb_reset(s->xf->sb, s->snd_una);
     }
-    if (!s->sb) return 0;
-    int dsack = ln_tcp_sb_update(s->sb, s->snd_una, s->snd_max, seg->sack, seg->n_sack, &newly_sacked);
+    if (!s->xf->sb) return 0;
+    int dsack = ln_tcp_sb_update(s->xf->sb, s->snd_una, s->snd_max, seg->sack, seg->n_sack, &newly_sacked);
     if (dsack) ln_tcp_undo_dsack(s, &seg->sack[0], seg->ack, as);
     if (ln_tcp_rack_on(s)) ln_tcp_rack_sacked(s, seg->sack + dsack, seg->n_sack - dsack, prior_fack, as);
     return newly_sacked;
@@ -530,10 +530,10 @@ static void cong_control(ln_tcp_sock *s, uint32_t data_acked, uint32_t delivered
 {
     if (data_acked && s->ca_state != LN_CA_RECOVERY && s->ca_state != LN_CA_CWR) {
         cc_sync(s);
-        s->cc_ops->cong_avoid(&s->cc, delivered_segs, now);
+        s->cc_ops->cong_avoid(&s->xf->cc, delivered_segs, now);
     }
-    if (s->cc.cwnd != cwnd0 || s->cc.ssthresh != ssth0) {
-        if (s->cc.cwnd > cwnd0) ln_tcp_sndbuf_expand(s);
+    if (s->xf->cc.cwnd != cwnd0 || s->xf->cc.ssthresh != ssth0) {
+        if (s->xf->cc.cwnd > cwnd0) ln_tcp_sndbuf_expand(s);
         ln_tcp_emit_cwnd(s, "ack");
     }
 }
@@ -573,7 +573,7 @@ static void count_pure_ack(ln_tcp_sock *s, const ln_tcp_seg *seg, ln_seq prior_u
     uint32_t hlen = 20 + ((s->flags & LN_TF_TS) ? LN_TCPOLEN_TS_ALIGNED : 0);
     bool fast = s->state == LN_TCP_ESTABLISHED && seg->hlen == hlen && seg->seq == s->rcv_nxt &&
                 !(seg->flags & ~(LN_TCP_ACK | LN_TCP_PSH)) && ln_tcp_seg_wnd(s, seg) == prior_wnd &&
-                !s->ofo.head && s->rcv_wnd && ln_seq_gt(seg->ack, prior_una);
+                !s->xf->ofo.head && s->rcv_wnd && ln_seq_gt(seg->ack, prior_una);
     if (fast) LN_MIB_INC(s->st->node, TcpExtTCPHPAcks);
     else LN_MIB_INC(s->st->node, TcpExtTCPPureAcks);
 }
@@ -594,9 +594,9 @@ int ln_tcp_ack(ln_tcp_sock *s, ln_tcp_seg *seg)
     bool win_update = update_window(s, seg);
 
     ln_tcp_ackstate as = { .tsecr = (s->flags & LN_TF_TS) && seg->has_ts ? seg->tsecr : 0 };
-    ln_seq prior_fack = s->sb ? ln_tcp_sb_high_sacked(s->sb, prior_una) : prior_una;
+    ln_seq prior_fack = s->xf->sb ? ln_tcp_sb_high_sacked(s->xf->sb, prior_una) : prior_una;
     uint32_t acked = (uint32_t)(seg->ack - prior_una), data_acked = 0, was_sacked = 0;
-    uint32_t cwnd0 = s->cc.cwnd, ssth0 = s->cc.ssthresh;
+    uint32_t cwnd0 = s->xf->cc.cwnd, ssth0 = s->xf->cc.ssthresh;
     if (acked) data_acked = clean_acked(s, seg, acked, mss, now, &was_sacked, prior_fack, &as);
     uint32_t newly_sacked = sack_update(s, seg, prior_fack, &as);
 

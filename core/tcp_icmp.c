@@ -77,7 +77,8 @@ static void icmp6_err(ln_tcp_stack *st, const ln_icmp_msg *m)
         if (mss < s->mss_cache) {
             LN_TCP_TRACE(s, "packet too big: path MTU %u, MSS %u -> %u", mtu, s->mss_cache, mss);
             s->mss_cache = (uint16_t)mss;
-            s->cc.mss = s->mss_cache;
+            if (s->xf) s->xf->cc.mss = s->mss_cache;
+            /* Something in flight after the handshake: xf holds it. */
             if (s->state >= LN_TCP_ESTABLISHED && s->snd_max != s->snd_una) ln_tcp_simple_retransmit(s);
         }
     } else if (s->state == LN_TCP_SYN_SENT || s->state == LN_TCP_SYN_RCVD) {
@@ -136,7 +137,7 @@ void ln_tcp_icmp_err(ln_icmp_sock *is, const ln_icmp_msg *m, void *arg)
             if (mss < s->mss_cache) {
                 ln_tcp_batch_begin(st);
                 s->mss_cache = (uint16_t)umax(mss, 48);
-                s->cc.mss = s->mss_cache;
+                if (s->xf) s->xf->cc.mss = s->mss_cache;
                 if (s->state >= LN_TCP_ESTABLISHED && s->snd_max != s->snd_una)
                     ln_tcp_simple_retransmit(s);
                 ln_tcp_batch_end(st);

@@ -536,6 +536,15 @@ static void synchronized(ln_tcp_sock *s, ln_tcp_seg *seg)
     if (!check_rst(s, seg)) return;                         /* second */
     /* Third, security and precedence: lunet has none. */
     if (!check_syn(s, seg, &simul_synack)) return;          /* fourth */
+    /* From here on the connection needs xf, unless the segment only
+     * completes the handshake (SYN-RECEIVED, no text, no FIN): that keeps
+     * a new connection small until it carries data.  Without memory the
+     * segment is dropped, as when a ring cannot take its data; the peer
+     * sends it again. */
+    if (!s->xf && (s->state != LN_TCP_SYN_RCVD || seg->seg_len) && !ln_tcp_xfer_get(s)) {
+        ln_tcp_seg_drop(s->st, seg, LN_DROP_NO_BUFFER);
+        return;
+    }
     if (!check_ack(s, seg, ts, simul_synack)) return;       /* fifth */
     /* Sixth, URG: not supported (the pointer is ignored, the data is
      * delivered inline). */
@@ -686,7 +695,12 @@ static inline __attribute__((always_inline)) void demux(ln_tcp_stack *st, ln_tcp
                              : ln_tcp_lookup_conn(st, seg->saddr, seg->sport, seg->daddr, seg->dport);
     if (s) {
         s->segs_in++;
-        if (seg->len) s->data_segs_in++;
+        if (seg->len) {
+            /* Data makes xf (see ln_tcp_process; without memory the
+             * segment is dropped there). */
+            ln_tcp_xfer *x = ln_tcp_xfer_get(s);
+            if (x) x->data_segs_in++;
+        }
         bool tw = s->state == LN_TCP_TIME_WAIT ||
                   (s->state == LN_TCP_FIN_WAIT_2 && (s->flags & LN_TF_ORPHAN) &&
                    s->keep_kind == LN_KEEP_FIN_WAIT_2);

@@ -99,6 +99,7 @@ typedef enum { LN_KEEP_NONE, LN_KEEP_ALIVE, LN_KEEP_FIN_WAIT_2, LN_KEEP_TIME_WAI
 #define LN_TF_PROBE_RTX 0x8000000u /* a tail-loss probe is resending: no copy counted in retrans_out */
 #define LN_TF_V6       0x10000000u /* an IPv6 socket: s->v6 holds its addresses */
 #define LN_TF_V6ONLY   0x20000000u /* IPV6_V6ONLY: a socket on :: takes no IPv4 */
+#define LN_TF_CC_INIT  0x40000000u /* init_transfer ran without xf: the algorithm starts with xf */
 
 /* Sizes with Linux's names (include/net/tcp.h). */
 #define LN_TCP_MIN_MSS        88u   /* TCP_MIN_MSS: the smallest MSS we use */
@@ -156,9 +157,66 @@ typedef struct ln_tcp_rack {
     uint8_t undo_ts_on : 1;         /* undo_tsval valid */
 } ln_tcp_rack;
 
-/* The control block.  Kept under 1 KiB without its buffers: the SACK
- * scoreboard (272 bytes) is allocated the first time SACK blocks arrive,
- * like the rings on the first byte. */
+/* What only a connection that moves data, recovers from loss or listens
+ * needs: the congestion and loss-recovery state, the buffers and the
+ * send-time records, the receiver's RTT and SACK-compression state, the
+ * accept queue, the byte counters.  Like Linux's request and timewait
+ * socks, which keep a half-open and a closing connection small, this
+ * keeps an idle one small: a million established connections that never
+ * send a byte hold none of it.  It is made on first use (ln_tcp_xfer_get:
+ * the first byte queued or received, a FIN, an ACK past the handshake,
+ * listen()) and lives as long as the socket, since what it holds (cwnd,
+ * CUBIC's epoch, RACK's reordering window, the counters) outlives idle
+ * periods on Linux too.  Until it exists every field reads as what it
+ * would hold: ln_tcp_xfer_new() makes it from the socket's own fields
+ * (see there), and the readers that may run without it (the handshake,
+ * an idle connection's ACKs and RSTs, tcp_info) take the defaults. */
+typedef struct ln_tcp_xfer {
+    /* Congestion control and loss recovery. */
+    ln_tcp_cc cc;
+    uint32_t dupacks;
+    ln_seq high_seq;                /* recovery point (RFC 6582 "recover") */
+    uint32_t prr_delivered, prr_out;               /* RFC 6937 PRR */
+    uint32_t prior_cwnd, prior_ssthresh;           /* for undo */
+    uint32_t retrans_out, lost_out; /* segments */
+    uint32_t sacked_out;            /* segments (SACK: txq entries SACKed) */
+    ln_tcp_rack rack;
+    ln_tcp_sb *sb;                  /* SACK scoreboard, allocated on first use */
+    struct ln_tcp_txts *txq;        /* send times of segments in flight (RTT samples) */
+    uint32_t txq_head, txq_len, txq_cap;
+
+    /* Buffers. */
+    ln_ring snd;                    /* bytes from SND.UNA on (SYN/FIN excluded) */
+    ln_ring rcv;                    /* in-order bytes not read yet */
+    ln_tcp_ofo ofo;
+    ln_tcp_sackblk dsack;           /* D-SACK block to report once (RFC 2883) */
+    ln_seq ofo_fin_seq;             /* sequence number of a FIN that came out of order */
+
+    /* The receiver's RTT (tcp_rcv_rtt_est), for DRS. */
+    uint32_t rcv_rtt_us;            /* estimate x8 */
+    ln_seq rcv_rtt_seq;             /* ... without timestamps: the segment timed */
+    ln_time rcv_rtt_time;
+
+    /* SACK compression (out-of-order data only). */
+    uint8_t dup_ack_counter;        /* immediate dupacks so far */
+    uint8_t compressed_ack;         /* ACKs held back */
+    ln_seq compressed_ack_rcv_nxt;  /* RCV.NXT the dupacks are for */
+
+    ln_timer t_delack;              /* delayed ACK, compressed SACK: only data arms it */
+
+    /* Listening. */
+    ln_tcp_sock *acc_head, *acc_tail;   /* accept queue */
+    uint32_t acc_len, backlog;
+    uint32_t syn_qlen;              /* requests of this listener (tcp_listen.c) */
+
+    /* Statistics (tcp_info). */
+    uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
+    uint32_t data_segs_out, data_segs_in;
+} ln_tcp_xfer;
+
+/* The control block: what an idle connection needs, 512 bytes; the rest
+ * is in xf.  The SACK scoreboard (272 bytes) is allocated the first time
+ * SACK blocks arrive, the rings on the first byte. */
 struct ln_tcp_sock {
     /* A lookup walks hnext and compares the 4-tuple: both in the first
      * cache line, with the state (bench_scale's million connections set
@@ -199,12 +257,13 @@ struct ln_tcp_sock {
     uint32_t rcv_wnd;               /* window last advertised, bytes */
     uint32_t rcv_ssthresh;          /* Linux's window growth limit */
     uint32_t window_clamp;          /* largest window we will ever offer */
-    uint32_t rcvbuf, sndbuf;        /* sk_rcvbuf / sk_sndbuf, bytes */
+    uint32_t rcvbuf, sndbuf;        /* sk_rcvbuf / sk_sndbuf, bytes (the rings' limits) */
     uint8_t scaling_ratio;          /* payload per buffer byte << 8 (tp->scaling_ratio) */
-    uint8_t dup_ack_counter;        /* SACK compression: immediate dupacks so far */
-    uint8_t compressed_ack;         /* SACK compression: ACKs held back */
-    ln_seq compressed_ack_rcv_nxt;  /* SACK compression: RCV.NXT the dupacks are for */
-    ln_seq ofo_fin_seq;             /* sequence number of a FIN that came out of order */
+    uint8_t snd_wscale, rcv_wscale; /* shifts: peer's, ours */
+    bool cwnd_limited;              /* the last window was cwnd-limited */
+    ln_seq rcvq_seq;                /* DRS (tcp_rcv_space_adjust): bytes read at start */
+    uint32_t rcvq_space;            /* DRS: bytes read in the last measured RTT */
+    ln_time rcvq_time;
 
     /* Options. */
     uint16_t mss_cache;             /* payload bytes per full segment we send (minus TS) */
@@ -213,23 +272,23 @@ struct ln_tcp_sock {
     uint16_t rcv_mss;               /* estimate of the peer's segment size */
     uint16_t user_mss;              /* TCP_MAXSEG, 0 if unset */
     uint16_t last_seg_size;         /* icsk_ack.last_seg_size */
-    uint8_t snd_wscale, rcv_wscale; /* shifts: peer's, ours */
     uint32_t ts_recent;             /* TS.Recent (RFC 7323 4.3) */
     ln_time ts_recent_stamp;        /* when ts_recent was updated (PAWS 24-day rule) */
     uint32_t ts_offset;             /* random per-connection TSval offset */
     uint32_t rcv_tsecr;             /* TSecr of the last segment (receiver RTT) */
     ln_seq cwnd_usage_seq;          /* Linux tcp_cwnd_validate: end of the window measured */
-    bool cwnd_limited;              /* the last window was cwnd-limited */
+
+    /* Congestion control: the algorithm, and the cwnd its state starts
+     * from when xf is made (the settings' initial_cwnd, or what
+     * ln_tcp_init_transfer chose). */
+    uint32_t init_cwnd;
+    const ln_tcp_cc_ops *cc_ops;
 
     /* RTT and RTO (RFC 6298, with Linux's estimator). */
     ln_time srtt, rttvar, rto, min_rtt;
     ln_seq rtt_epoch;               /* Linux's tp->rtt_seq: one mdev_max per window */
     uint32_t mdev_us, mdev_max_us;  /* Linux's tcp_rtt_estimator state */
-    uint32_t rcv_rtt_us;            /* receiver's RTT estimate x8 (tcp_rcv_rtt_est) */
-    ln_seq rcv_rtt_seq;             /* ... without timestamps: the segment timed */
-    uint32_t total_retrans;         /* tcp_info; here to fill a hole: the block
-                                     * stays under 1 KiB */
-    ln_time rcv_rtt_time;
+    uint32_t total_retrans;         /* tcp_info: SYN retransmissions count too */
     ln_time retrans_stamp;          /* when the head was first sent in this episode;
                                      * LN_NEVER when none (0 is a real time) */
     uint8_t backoff;                /* RTO doublings */
@@ -239,59 +298,33 @@ struct ln_tcp_sock {
     uint32_t probes_tstamp_ms;      /* first zero-window probe of this stall, in
                                      * virtual ms; 0: none (icsk_probes_tstamp) */
 
-    /* Congestion control and loss recovery. */
-    ln_tcp_cc cc;
-    const ln_tcp_cc_ops *cc_ops;
-    uint32_t dupacks;
-    ln_seq high_seq;                /* recovery point (RFC 6582 "recover") */
-    uint32_t prr_delivered, prr_out;               /* RFC 6937 PRR */
-    uint32_t prior_cwnd, prior_ssthresh;           /* for undo */
-    uint32_t retrans_out, lost_out; /* segments */
-    uint32_t sacked_out;            /* segments (SACK: txq entries SACKed) */
-    ln_tcp_rack rack;
-    ln_tcp_sb *sb;                  /* SACK scoreboard, allocated on first use */
-    struct ln_tcp_txts *txq;        /* send times of segments in flight (RTT samples) */
-    uint32_t txq_head, txq_len, txq_cap;
-
-    /* Buffers. */
-    ln_ring snd;                    /* bytes from SND.UNA on (SYN/FIN excluded) */
-    ln_ring rcv;                    /* in-order bytes not read yet */
-    ln_tcp_ofo ofo;
-    ln_tcp_sackblk dsack;           /* D-SACK block to report once (RFC 2883) */
-    ln_seq rcvq_seq;                /* DRS (tcp_rcv_space_adjust): bytes read at start */
-    uint32_t rcvq_space;            /* DRS: bytes read in the last measured RTT */
-    ln_time rcvq_time;
-
-    /* Timers. */
+    /* Timers (the delayed ACK's is in xf). */
     ln_timer t_rtx;                 /* RTO, SYN retries, persist */
-    ln_timer t_delack;              /* delayed ACK, compressed SACK */
     ln_timer t_keep;                /* keepalive, FIN_WAIT_2, TIME_WAIT, deferred free */
     ln_time ato;                    /* delayed-ACK timeout */
-    ln_time lrcvtime, lsndtime;     /* last data received / sent */
+    ln_time lrcvtime, lsndtime;     /* last data received / sent (lsndtime: without
+                                     * xf, when ln_tcp_init_transfer ran) */
     ln_time rcv_tstamp;             /* last acceptable ACK (keepalive idle time) */
     ln_time last_oow_ack;           /* last reply to an out-of-window segment */
     ln_time keepidle, keepintvl;
-    uint8_t keepcnt;
     uint32_t user_timeout_ms;       /* TCP_USER_TIMEOUT (icsk_user_timeout), 0: off */
+    uint8_t keepcnt;
 
-    /* Listening and accepting. */
-    ln_tcp_sock *listener;          /* a child: its listener until accepted */
-    ln_tcp_sock *acc_head, *acc_tail, *acc_next;   /* accept queue (listener) / link (child) */
-    uint32_t acc_len, backlog;
-    uint32_t syn_qlen;              /* requests of this listener (tcp_listen.c) */
+    /* A child: its listener and its link in the listener's accept queue,
+     * until accepted. */
+    ln_tcp_sock *listener, *acc_next;
 
     /* IPv6 (LN_TF_V6): the addresses, allocated with the family, so that
      * an IPv4 socket pays one pointer for it; laddr and raddr hold their
      * digests (ln_tcp6_fold). */
     ln_tcp6 *v6;
+    ln_tcp_xfer *xf;                /* NULL until first used (see ln_tcp_xfer) */
 
     /* The user. */
     ln_tcp_notify_fn notify;
     void *notify_arg;
 
-    /* Statistics (tcp_info). */
-    uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
-    uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
+    uint32_t segs_out, segs_in;     /* tcp_info: the handshake's count */
     ln_ip_rcache rcache;            /* the route its segments take (sk_dst_cache) */
 };
 
@@ -364,11 +397,11 @@ typedef struct ln_tcp_ackstate {
  * the index of the first whose end is after seq (txq_len if none). */
 static inline ln_tcp_txts *ln_tcp_txq_at(const ln_tcp_sock *s, uint32_t i)
 {
-    return &s->txq[(s->txq_head + i) & (s->txq_cap - 1)];
+    return &s->xf->txq[(s->xf->txq_head + i) & (s->xf->txq_cap - 1)];
 }
 static inline uint32_t ln_tcp_txq_after(const ln_tcp_sock *s, ln_seq seq)
 {
-    uint32_t lo = 0, hi = s->txq_len;
+    uint32_t lo = 0, hi = s->xf->txq_len;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (ln_seq_le(ln_tcp_txq_at(s, mid)->end, seq)) lo = mid + 1;
@@ -379,6 +412,21 @@ static inline uint32_t ln_tcp_txq_after(const ln_tcp_sock *s, ln_seq seq)
 
 /* ---- tcp.c ----------------------------------------------------------- */
 ln_tcp_sock *ln_tcp_sock_new(ln_tcp_stack *st);
+/* s->xf, made now if s has none yet; NULL when memory runs out (the
+ * caller fails the way a ring that cannot grow does). */
+ln_tcp_xfer *ln_tcp_xfer_get(ln_tcp_sock *s);
+/* What the fields of xf read as for the paths that may run without it
+ * (the handshake, an idle connection, tcp_info). */
+static inline uint32_t ln_tcp_cwnd(const ln_tcp_sock *s)
+{
+    return s->xf ? s->xf->cc.cwnd : s->init_cwnd;
+}
+static inline uint32_t ln_tcp_ssthresh(const ln_tcp_sock *s)
+{
+    return s->xf ? s->xf->cc.ssthresh : LN_TCP_INFINITE_SSTHRESH;
+}
+static inline uint32_t ln_tcp_snd_queued(const ln_tcp_sock *s) { return s->xf ? s->xf->snd.len : 0; }
+static inline uint32_t ln_tcp_rcv_queued(const ln_tcp_sock *s) { return s->xf ? s->xf->rcv.len : 0; }
 /* Change state; emits LN_EV_TCP_STATE, keeps TcpCurrEstab and the stack's
  * counts, notifies the user on CLOSED. */
 void ln_tcp_set_state(ln_tcp_sock *s, ln_tcp_state state);
@@ -687,6 +735,7 @@ bool ln_tcp_write_wakeup(ln_tcp_sock *s);
 
 /* ---- tcp_timer.c ----------------------------------------------------- */
 void ln_tcp_timers_init(ln_tcp_sock *s);
+void ln_tcp_delack_init(ln_tcp_sock *s);              /* xf's timer, when xf is made */
 void ln_tcp_timers_cancel(ln_tcp_sock *s);
 /* Arm the retransmission timer for data in flight, or the persist timer
  * for a zero window with data waiting, or cancel it. */

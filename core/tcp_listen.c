@@ -104,7 +104,7 @@ static void listen_drop(ln_tcp_sock *l, ln_tcp_seg *seg, ln_drop_reason why)
 }
 
 /* sk_acceptq_is_full(): "full" only once it holds more than backlog. */
-static bool acceptq_full(const ln_tcp_sock *l) { return l->acc_len > l->backlog; }
+static bool acceptq_full(const ln_tcp_sock *l) { return l->xf->acc_len > l->xf->backlog; }
 
 /* The last SYN-queue overflow of a listener (the last cookie sent).
  * Linux keeps it in the listener's otherwise unused ts_recent_stamp
@@ -218,7 +218,7 @@ static void req_free(ln_tcp_req *r, bool emit)
     ln_timer_cancel(&net_of(st)->sim, &r->timer);
     rhash_del(st, r);
     st->n_reqs--;
-    r->l->syn_qlen--;
+    r->l->xf->syn_qlen--;
     if (emit) {
         ln_flow f = req_flow(r);
         ln_tcp_emit_state(st, &f, LN_TCP_SYN_RCVD, LN_TCP_CLOSED);
@@ -354,11 +354,11 @@ static void req_timer(void *arg)
     ln_tcp_sock *l = r->l;
     ln_tcp_stack *st = l->st;
     uint32_t max_retries = st->cfg.synack_retries;
-    uint32_t qlen = l->syn_qlen;
+    uint32_t qlen = l->xf->syn_qlen;
 
     emit_timer(st, r);
     LN_MIB_INC(st->node, TcpExtTCPTimeouts);    /* tcp_syn_ack_timeout() */
-    if ((qlen << 1) > umax(8, l->backlog)) {
+    if ((qlen << 1) > umax(8, l->xf->backlog)) {
         uint32_t young = young_of(st, l) << 1;
         while (max_retries > 2) {
             if (qlen < young) break;
@@ -455,13 +455,13 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
      * (inet_csk_reqsk_queue_is_full): a backlog of 16 keeps 17 requests.
      * Then cookies if enabled, else a silent drop (tcp_syn_flood_action);
      * tcp_syncookies = 2 sends cookies always and keeps no request. */
-    if (cfg->syncookies == 2 || l->syn_qlen > l->backlog) {
+    if (cfg->syncookies == 2 || l->xf->syn_qlen > l->xf->backlog) {
         if (LN_TRACE_ON(st->node->net, LN_TR_TCP)) {
             char a[LN_IN6_FMTLEN];
             if (seg->v6) ln_ip6_fmt(&seg->v6->raddr, a);
             else ln_ip_fmt(seg->saddr, a);
             ln_tcp_trace(l, "SYN from %s%s%s:%u: SYN queue full (%u > backlog %u): %s", seg->v6 ? "[" : "", a,
-                         seg->v6 ? "]" : "", seg->sport, l->syn_qlen, l->backlog,
+                         seg->v6 ? "]" : "", seg->sport, l->xf->syn_qlen, l->xf->backlog,
                          cfg->syncookies ? "SYN cookie" : "dropped (tcp_syncookies 0)");
         }
         if (!cfg->syncookies) {
@@ -504,7 +504,7 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
      * peers proven alive (tcp_peer_is_proven: lunet keeps no metrics
      * cache, so nobody is). */
     if (!cfg->syncookies &&
-        (int64_t)cfg->max_syn_backlog - l->syn_qlen < (int64_t)(cfg->max_syn_backlog >> 2)) {
+        (int64_t)cfg->max_syn_backlog - l->xf->syn_qlen < (int64_t)(cfg->max_syn_backlog >> 2)) {
         listen_drop(l, seg, LN_DROP_BACKLOG_FULL);
         return;
     }
@@ -529,7 +529,7 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
     r->hnext = st->rhash[h];
     st->rhash[h] = r;
     st->n_reqs++;
-    l->syn_qlen++;
+    l->xf->syn_qlen++;
     ln_timer_init(&r->timer, req_timer, r);
     req_arm(st, r);
 
@@ -705,20 +705,20 @@ void ln_tcp_listen_input(ln_tcp_sock *l, ln_tcp_seg *seg)
 void ln_tcp_accept_enqueue(ln_tcp_sock *l, ln_tcp_sock *child)
 {
     child->acc_next = NULL;
-    if (l->acc_tail) l->acc_tail->acc_next = child;
-    else l->acc_head = child;
-    l->acc_tail = child;
-    l->acc_len++;
+    if (l->xf->acc_tail) l->xf->acc_tail->acc_next = child;
+    else l->xf->acc_head = child;
+    l->xf->acc_tail = child;
+    l->xf->acc_len++;
     ln_tcp_notify(l, LN_TCP_EV_ACCEPT);
 }
 
 ln_tcp_sock *ln_tcp_accept_dequeue(ln_tcp_sock *l)
 {
-    ln_tcp_sock *c = l->acc_head;
+    ln_tcp_sock *c = l->xf->acc_head;
     if (!c) return NULL;
-    l->acc_head = c->acc_next;
-    if (!l->acc_head) l->acc_tail = NULL;
-    l->acc_len--;
+    l->xf->acc_head = c->acc_next;
+    if (!l->xf->acc_head) l->xf->acc_tail = NULL;
+    l->xf->acc_len--;
     c->acc_next = NULL;
     c->listener = NULL;
     return c;

@@ -155,7 +155,7 @@ int ln_tcp_setopt(ln_tcp_sock *s, ln_tcp_opt opt, int64_t v)
         uint64_t b = (uint64_t)v > c->rmem_max ? c->rmem_max : (uint64_t)v;
         s->rcvbuf = (uint32_t)umax((uint32_t)(b * 2), LN_TCP_SOCK_MIN_RCVBUF);
         s->flags |= LN_TF_RCVBUF_LOCK;
-        ln_ring_set_limit(&s->rcv, s->rcvbuf);
+        if (s->xf) ln_ring_set_limit(&s->xf->rcv, s->rcvbuf);
         break;
     }
     case LN_TCP_OPT_SNDBUF: {
@@ -163,7 +163,7 @@ int ln_tcp_setopt(ln_tcp_sock *s, ln_tcp_opt opt, int64_t v)
         uint64_t b = (uint64_t)v > c->wmem_max ? c->wmem_max : (uint64_t)v;
         s->sndbuf = (uint32_t)umax((uint32_t)(b * 2), SOCK_MIN_SNDBUF);
         s->flags |= LN_TF_SNDBUF_LOCK;
-        ln_ring_set_limit(&s->snd, s->sndbuf);
+        if (s->xf) ln_ring_set_limit(&s->xf->snd, s->sndbuf);
         break;
     }
     default:
@@ -201,11 +201,13 @@ int ln_tcp_set_cc(ln_tcp_sock *s, const char *name)
 {
     const ln_tcp_cc_ops *ops = ln_tcp_cc_find(name);
     if (!ops) return LN_ENOENT;
-    s->cc_ops = ops;
     /* tcp_reinit_congestion_control: a running connection starts the new
-     * algorithm's state afresh, cwnd and ssthresh stay. */
-    if (s->state >= LN_TCP_ESTABLISHED && s->state != LN_TCP_TIME_WAIT)
-        ops->init(&s->cc, ln_tcp_now(s));
+     * algorithm's state afresh, cwnd and ssthresh stay.  The state is in
+     * xf. */
+    bool running = s->state >= LN_TCP_ESTABLISHED && s->state != LN_TCP_TIME_WAIT;
+    if (running && !ln_tcp_xfer_get(s)) return LN_ENOMEM;
+    s->cc_ops = ops;
+    if (running) ops->init(&s->xf->cc, ln_tcp_now(s));
     return 0;
 }
 
@@ -213,8 +215,13 @@ int ln_tcp_set_cc(ln_tcp_sock *s, const char *name)
 
 static const char *const ca_names[] = { "open", "disorder", "cwr", "recovery", "loss" };
 
+/* What xf reads as before it is made: all zero but cwnd and ssthresh
+ * (ln_tcp_cwnd, ln_tcp_ssthresh). */
+static const ln_tcp_xfer no_xfer;
+
 void ln_tcp_get_info(const ln_tcp_sock *s, ln_tcp_info *o)
 {
+    const ln_tcp_xfer *x = s->xf ? s->xf : &no_xfer;
     memset(o, 0, sizeof *o);
     ln_time now = ln_tcp_now(s);
     o->state = (ln_tcp_state)s->state;
@@ -231,8 +238,8 @@ void ln_tcp_get_info(const ln_tcp_sock *s, ln_tcp_info *o)
     o->rcv_nxt = s->rcv_nxt;
     o->snd_wnd = s->snd_wnd;
     o->rcv_wnd = s->rcv_wnd;
-    o->cwnd = s->cc.cwnd;
-    o->ssthresh = s->cc.ssthresh;
+    o->cwnd = ln_tcp_cwnd(s);
+    o->ssthresh = ln_tcp_ssthresh(s);
     o->mss = s->mss_cache;
     o->rcv_mss = s->rcv_mss;
     o->adv_mss = ln_tcp_advmss(s);
@@ -251,32 +258,32 @@ void ln_tcp_get_info(const ln_tcp_sock *s, ln_tcp_info *o)
     o->total_retrans = s->total_retrans;
     uint32_t mss = s->mss_cache ? s->mss_cache : 536;
     o->unacked = (uint32_t)((s->snd_max - s->snd_una + mss - 1) / mss);
-    o->sacked = s->sb ? (s->sb->sacked + mss - 1) / mss : 0;
-    o->lost = s->lost_out;
-    o->retrans_out = s->retrans_out;
-    o->bytes_acked = s->bytes_acked;
-    o->bytes_received = s->bytes_received;
-    o->bytes_sent = s->bytes_sent;
-    o->bytes_retrans = s->bytes_retrans;
+    o->sacked = x->sb ? (x->sb->sacked + mss - 1) / mss : 0;
+    o->lost = x->lost_out;
+    o->retrans_out = x->retrans_out;
+    o->bytes_acked = x->bytes_acked;
+    o->bytes_received = x->bytes_received;
+    o->bytes_sent = x->bytes_sent;
+    o->bytes_retrans = x->bytes_retrans;
     o->segs_out = s->segs_out;
     o->segs_in = s->segs_in;
-    o->data_segs_out = s->data_segs_out;
-    o->data_segs_in = s->data_segs_in;
+    o->data_segs_out = x->data_segs_out;
+    o->data_segs_in = x->data_segs_in;
     if (s->state == LN_TCP_LISTEN) {
         /* ss: Recv-Q is the accept queue, Send-Q the backlog. */
-        o->recv_q = s->acc_len;
-        o->send_q = s->backlog;
+        o->recv_q = x->acc_len;
+        o->send_q = x->backlog;
     } else {
-        o->send_q = s->snd.len;
-        o->recv_q = s->rcv.len;
+        o->send_q = x->snd.len;
+        o->recv_q = x->rcv.len;
     }
     o->ca_state = s->ca_state < 5 ? ca_names[s->ca_state] : "open";
     o->cc = s->cc_ops ? s->cc_ops->name : "";
     o->probes = s->probes;
     if (s->state == LN_TCP_LISTEN) {
-        o->syn_queue = s->syn_qlen;
-        o->accept_queue = s->acc_len;
-        o->backlog = s->backlog;
+        o->syn_queue = x->syn_qlen;
+        o->accept_queue = x->acc_len;
+        o->backlog = x->backlog;
     }
     o->error = s->error;
     /* ss's timer column: the first pending of retransmit/persist,
@@ -288,8 +295,8 @@ void ln_tcp_get_info(const ln_tcp_sock *s, ln_tcp_info *o)
     } else if (ln_timer_armed(&s->t_keep) && s->keep_kind != LN_KEEP_FREE) {
         t = &s->t_keep;
         o->timer = s->keep_kind == LN_KEEP_ALIVE ? "keepalive" : "timewait";
-    } else if (ln_timer_armed(&s->t_delack)) {
-        t = &s->t_delack;
+    } else if (s->xf && ln_timer_armed(&x->t_delack)) {
+        t = &x->t_delack;
         o->timer = "delack";
     }
     if (t) o->timer_left = t->when > now ? t->when - now : 0;
@@ -317,9 +324,11 @@ void ln_tcp_stack_info_get(ln_node *n, ln_tcp_stack_info *o)
         if (s->state == LN_TCP_ESTABLISHED) o->established++;
         if (s->state == LN_TCP_TIME_WAIT) o->time_wait++;
         if (s->flags & LN_TF_ORPHAN) o->orphans++;
-        o->mem_buffers += s->snd.cap + s->rcv.cap + s->ofo.bytes;
-        if (s->sb) o->mem_buffers += sizeof *s->sb;
-        o->mem_buffers += (uint64_t)s->txq_cap * sizeof(ln_tcp_txts);
+        const ln_tcp_xfer *x = s->xf;
+        if (!x) continue;
+        o->mem_buffers += x->snd.cap + x->rcv.cap + x->ofo.bytes;
+        if (x->sb) o->mem_buffers += sizeof *x->sb;
+        o->mem_buffers += (uint64_t)x->txq_cap * sizeof(ln_tcp_txts);
     }
     o->requests = st->n_reqs;
 }

@@ -45,7 +45,7 @@ ln_seq ln_tcp_data_end(const ln_tcp_sock *s)
     if (s->flags & LN_TF_FIN_SENT) return s->snd_max - 1;
     /* Data starts after the SYN, acknowledged or not (a close in
      * SYN-RECEIVED queues the FIN at ISS + 1). */
-    return (s->snd_una == s->iss ? s->iss + 1 : s->snd_una) + s->snd.len;
+    return (s->snd_una == s->iss ? s->iss + 1 : s->snd_una) + ln_tcp_snd_queued(s);
 }
 
 /* SACKed bytes in [from, to). */
@@ -62,28 +62,30 @@ static uint32_t sacked_between(const ln_tcp_sb *sb, ln_seq from, ln_seq to)
 uint32_t ln_tcp_in_flight(const ln_tcp_sock *s)
 {
     uint32_t mss = s->mss_cache ? s->mss_cache : 536;
+    /* Without xf at most a SYN is in flight. */
+    if (!s->xf) return s->snd_max != s->snd_una ? 1 : 0;
     /* With RACK, Loss too counts by the per-segment marks, as Linux. */
     if (ln_tcp_rack_on(s)) return ln_tcp_rack_in_flight(s);
     if (s->ca_state == LN_CA_LOSS) {
         /* After an RTO everything outstanding counts as lost (Linux's
          * tcp_timeout_mark_lost): only what went out again is in flight --
          * or, while F-RTO sends new data (RFC 5682 step 2.b), that data. */
-        ln_seq from = s->rack.frto_new && ln_seq_lt(s->snd_una, s->high_seq) ? s->high_seq : s->snd_una;
+        ln_seq from = s->xf->rack.frto_new && ln_seq_lt(s->snd_una, s->xf->high_seq) ? s->xf->high_seq : s->snd_una;
         uint32_t bytes = ln_seq_gt(s->snd_nxt, from) ? (uint32_t)(s->snd_nxt - from) : 0;
-        if (s->sb && bytes) bytes -= sacked_between(s->sb, from, s->snd_nxt);
+        if (s->xf->sb && bytes) bytes -= sacked_between(s->xf->sb, from, s->snd_nxt);
         return div_up(bytes, mss);
     }
-    if (s->sb && (s->sb->n || s->ca_state == LN_CA_RECOVERY))
-        return div_up(ln_tcp_sb_pipe(s->sb, s->snd_una, s->snd_max, mss, s->st->cfg.reordering), mss);
+    if (s->xf->sb && (s->xf->sb->n || s->ca_state == LN_CA_RECOVERY))
+        return div_up(ln_tcp_sb_pipe(s->xf->sb, s->snd_una, s->snd_max, mss, s->st->cfg.reordering), mss);
     /* Without SACK, Linux counts each duplicate ACK as a segment that left
      * the network (tcp_add_reno_sack): packets_out - sacked_out - lost_out
      * + retrans_out, the last two only while fast recovery marks the head
      * lost and retransmits it. */
     uint32_t segs = div_up((uint32_t)(s->snd_max - s->snd_una), mss);
-    uint32_t gone = s->dupacks;
-    if (s->ca_state == LN_CA_RECOVERY) gone += s->lost_out;
+    uint32_t gone = s->xf->dupacks;
+    if (s->ca_state == LN_CA_RECOVERY) gone += s->xf->lost_out;
     segs = segs > gone ? segs - gone : 0;
-    if (s->ca_state == LN_CA_RECOVERY) segs += s->retrans_out;
+    if (s->ca_state == LN_CA_RECOVERY) segs += s->xf->retrans_out;
     return segs;
 }
 
@@ -136,10 +138,11 @@ static void fill_hdr(ln_tcp_sock *s, ln_tcp_hdr *h, ln_seq seq, uint8_t flags)
         h->tsval = ln_tcp_tsval(s->st, s->ts_offset);
         h->tsecr = s->ts_recent;
     }
-    if ((s->flags & LN_TF_SACK) && (flags & LN_TCP_ACK)) {
+    /* Without xf there is nothing to SACK (a D-SACK is set in xf). */
+    if ((s->flags & LN_TF_SACK) && (flags & LN_TCP_ACK) && s->xf) {
         int n = 0;
-        if (s->flags & LN_TF_DSACK) h->sack[n++] = s->dsack;
-        n += ln_tcp_ofo_sack(&s->ofo, &h->sack[n], 4 - n);
+        if (s->flags & LN_TF_DSACK) h->sack[n++] = s->xf->dsack;
+        n += ln_tcp_ofo_sack(&s->xf->ofo, &h->sack[n], 4 - n);
         h->n_sack = (uint8_t)n;
     }
 }
@@ -148,9 +151,10 @@ static void fill_hdr(ln_tcp_sock *s, ln_tcp_hdr *h, ln_seq seq, uint8_t flags)
  * longer owed; each ACK of new data spends one quick ACK. */
 static void ack_sent(ln_tcp_sock *s)
 {
-    if (s->compressed_ack) {
-        LN_MIB_ADD(s->st->node, TcpExtTCPAckCompressed, s->compressed_ack);
-        s->compressed_ack = 0;
+    ln_tcp_xfer *x = s->xf;
+    if (x && x->compressed_ack) {
+        LN_MIB_ADD(s->st->node, TcpExtTCPAckCompressed, x->compressed_ack);
+        x->compressed_ack = 0;
     }
     if (s->quick) {
         uint32_t pkts = (s->ack_pending & LN_ACK_SCHED) ? 1 : 0;
@@ -162,7 +166,7 @@ static void ack_sent(ln_tcp_sock *s)
         }
     }
     s->ack_pending = 0;
-    ln_timer_cancel(&net_of(s)->sim, &s->t_delack);
+    if (x) ln_timer_cancel(&net_of(s)->sim, &x->t_delack);
     s->flags &= ~LN_TF_DSACK;
 }
 
@@ -174,8 +178,8 @@ static void data_sent(ln_tcp_sock *s, bool was_idle)
 {
     ln_time now = ln_tcp_now(s);
     if (was_idle) {
-        s->cc.lsndtime = s->lsndtime;
-        s->cc_ops->cwnd_event(&s->cc, LN_CA_EVENT_TX_START, now);
+        s->xf->cc.lsndtime = s->lsndtime;
+        s->cc_ops->cwnd_event(&s->xf->cc, LN_CA_EVENT_TX_START, now);
     }
     s->lsndtime = now;
     if (s->ato && now - s->lrcvtime < s->ato) s->flags |= LN_TF_PINGPONG;
@@ -192,12 +196,12 @@ static int xmit(ln_tcp_sock *s, ln_seq seq, uint32_t len, uint8_t flags, uint8_t
     /* A generated stream goes out as a generated payload (pkt.h): a
      * header-sized packet, no bytes copied.  Not worth it for a payload
      * that fits in one anyway. */
-    bool gen = len > LN_PKT_TINY - LN_PKT_HEADROOM && ln_ring_gen(&s->snd, off, &phase);
+    bool gen = len > LN_PKT_TINY - LN_PKT_HEADROOM && ln_ring_gen(&s->xf->snd, off, &phase);
     ln_pkt *pkt = ln_net_pkt(net_of(s), gen ? 0 : len);
     if (!pkt) return LN_ENOBUFS;
     pkt->kind = kind;
     if (gen) ln_pkt_put_gen(pkt, len, phase);
-    else if (len) ln_ring_peek(&s->snd, off, pkt->data, len);
+    else if (len) ln_ring_peek(&s->xf->snd, off, pkt->data, len);
     ln_tcp_hdr h;
     fill_hdr(s, &h, seq, flags);
     h.wnd = ln_tcp_select_window(s);
@@ -223,14 +227,14 @@ static void count_rtx(ln_tcp_sock *s, ln_seq seq, uint32_t len, bool fin)
     ln_node *n = s->st->node;
     LN_MIB_INC(n, TcpRetransSegs);
     s->total_retrans++;
-    s->bytes_retrans += len;
+    s->xf->bytes_retrans += len;
     if (!(s->flags & LN_TF_PROBE_RTX)) ln_tcp_undo_note_rtx(s);
     if (ln_tcp_rack_on(s)) {
-        if (s->txq) ln_tcp_rack_sent(s, seq, end, !(s->flags & LN_TF_PROBE_RTX));
+        if (s->xf->txq) ln_tcp_rack_sent(s, seq, end, !(s->flags & LN_TF_PROBE_RTX));
         return;
     }
-    s->retrans_out++;
-    if (s->txq) ln_tcp_txq_mark_rtx(s, seq, end);
+    s->xf->retrans_out++;
+    if (s->xf->txq) ln_tcp_txq_mark_rtx(s, seq, end);
 }
 
 /* Is a FIN owed now?  After close()/shutdown() has moved the state on,
@@ -269,15 +273,15 @@ static int send_seg(ln_tcp_sock *s, ln_seq seq, uint32_t len, ln_seq end, uint32
     if (ln_seq_gt(nend, s->snd_max)) {
         /* New sequence space (part of it may be a retransmission). */
         if (!rtx) {
-            if (s->txq || len) ln_tcp_txq_push(s, nend, now, (flags & LN_TCP_PSH) != 0);
+            if (s->xf->txq || len) ln_tcp_txq_push(s, nend, now, (flags & LN_TCP_PSH) != 0);
         }
         s->snd_max = nend;
     }
     if (fin) s->flags |= LN_TF_FIN_SENT;
     if (rtx) count_rtx(s, seq, len, fin);
     if (len) {
-        s->data_segs_out++;
-        s->bytes_sent += len;
+        s->xf->data_segs_out++;
+        s->xf->bytes_sent += len;
         if (!rtx) LN_MIB_INC(s->st->node, TcpExtTCPOrigDataSent);
         /* Minshall's Nagle (tcp_minshall_update): remember a short one. */
         if (len < mss) s->snd_sml = seq + len;
@@ -356,17 +360,17 @@ static bool next_rtx(ln_tcp_sock *s, uint32_t mss, ln_seq end, ln_seq wnd_end, l
 {
     *fin = false;
     if (ln_tcp_rack_on(s)) return next_lost(s, mss, end, seq, len, fin);
-    if (s->sb && (s->flags & LN_TF_SACK)) {
+    if (s->xf->sb && (s->flags & LN_TF_SACK)) {
         uint32_t nlen = umin(mss, (uint32_t)(end - s->snd_nxt));
         bool have_new = ln_seq_lt(s->snd_nxt, end) && ln_seq_le(s->snd_nxt + nlen, wnd_end);
         bool nd;
-        if (!ln_tcp_sb_next_seg(s->sb, s->snd_una, s->snd_max, mss, s->st->cfg.reordering,
+        if (!ln_tcp_sb_next_seg(s->xf->sb, s->snd_una, s->snd_max, mss, s->st->cfg.reordering,
                                 have_new, seq, len, &nd))
             return false;
         if (ln_seq_gt(*seq + *len, end)) *len = (uint32_t)(end - *seq);
         return *len > 0;
     }
-    if (s->lost_out <= s->retrans_out) return false;
+    if (s->xf->lost_out <= s->xf->retrans_out) return false;
     *seq = s->snd_una;
     *len = umin(mss, (uint32_t)(end - s->snd_una));
     return *len > 0;
@@ -395,12 +399,12 @@ static void cwnd_validate(ln_tcp_sock *s, bool cwnd_limited, uint32_t mss)
 {
     uint32_t packets_out = div_up((uint32_t)(s->snd_max - s->snd_una), mss);
     if (!ln_seq_lt(s->snd_una, s->cwnd_usage_seq) || cwnd_limited ||
-        (!s->cwnd_limited && packets_out > s->cc.in_flight)) {
+        (!s->cwnd_limited && packets_out > s->xf->cc.in_flight)) {
         s->cwnd_limited = cwnd_limited;
-        s->cc.in_flight = packets_out;
+        s->xf->cc.in_flight = packets_out;
         s->cwnd_usage_seq = s->snd_max;
     }
-    s->cc.app_limited = !s->cwnd_limited;
+    s->xf->cc.app_limited = !s->cwnd_limited;
 }
 
 /* Linux's tcp_xmit_retransmit_queue: in fast recovery, and after an RTO
@@ -410,7 +414,7 @@ static void cwnd_validate(ln_tcp_sock *s, bool cwnd_limited, uint32_t mss)
 static bool retransmit_lost(ln_tcp_sock *s, uint32_t mss, ln_seq end, ln_seq wnd_end, uint32_t *in_flight,
                             uint32_t cwnd)
 {
-    bool loss = s->ca_state == LN_CA_LOSS && ln_tcp_rack_on(s) && !s->rack.frto_new;
+    bool loss = s->ca_state == LN_CA_LOSS && ln_tcp_rack_on(s) && !s->xf->rack.frto_new;
     if (s->ca_state != LN_CA_RECOVERY && !loss) return false;
     ln_seq seq;
     uint32_t len;
@@ -418,10 +422,10 @@ static bool retransmit_lost(ln_tcp_sock *s, uint32_t mss, ln_seq end, ln_seq wnd
     while (*in_flight < cwnd && next_rtx(s, mss, end, wnd_end, &seq, &len, &fin)) {
         if (resend(s, seq, len, fin || !ln_tcp_rack_on(s))) break;
         ln_node_mib(s->st->node)[loss ? LN_MIB_TcpExtTCPSlowStartRetrans : LN_MIB_TcpExtTCPFastRetrans]++;
-        if (s->sb) s->sb->high_rxt = seq + len;
+        if (s->xf->sb) s->xf->sb->high_rxt = seq + len;
         head |= seq == s->snd_una;
         (*in_flight)++;
-        if (!loss) s->prr_out++;
+        if (!loss) s->xf->prr_out++;
         sent = true;
     }
     /* The head went again: the RTO starts over (unless RACK's timer is
@@ -443,11 +447,25 @@ void ln_tcp_output(ln_tcp_sock *s)
         return;
     }
     if (s->flags & LN_TF_DEAD) return;
-    uint32_t mss = ln_tcp_current_mss(s);
     ln_seq end = ln_tcp_data_end(s);
+    if (!s->xf) {
+        /* Without xf nothing was sent after the SYN and nothing is
+         * queued: only a FIN can be owed, and sending it makes xf.
+         * Without memory for that the connection cannot close in order:
+         * it is reset instead (ENOMEM), the way a failed tcp_send_fin
+         * would leave it. */
+        if (!fin_due(s, end)) return;
+        if (!ln_tcp_xfer_get(s)) {
+            ln_tcp_send_rst(s);
+            if (!(s->flags & LN_TF_ORPHAN)) ln_tcp_set_error(s, LN_ENOMEM);
+            ln_tcp_done(s);
+            return;
+        }
+    }
+    uint32_t mss = ln_tcp_current_mss(s);
     ln_seq wnd_end = s->snd_una + s->snd_wnd;
     uint32_t in_flight = ln_tcp_in_flight(s);
-    uint32_t cwnd = s->cc.cwnd;
+    uint32_t cwnd = s->xf->cc.cwnd;
     bool was_idle = in_flight == 0, sent = false, sent_new = false;
 
     /* 1. Recovery, and Loss with RACK: lost segments first. */
@@ -458,8 +476,8 @@ void ln_tcp_output(ln_tcp_sock *s)
     for (;;) {
         ln_seq seq = s->snd_nxt, lim = end;
         bool loss_rtx = s->ca_state == LN_CA_LOSS && ln_seq_lt(seq, s->snd_max);
-        if (loss_rtx && s->sb) {
-            seq = skip_sacked(s->sb, seq, &lim);
+        if (loss_rtx && s->xf->sb) {
+            seq = skip_sacked(s->xf->sb, seq, &lim);
             s->snd_nxt = seq;
         }
         /* A retransmission after an RTO stops at SND.MAX: merging bytes
@@ -482,7 +500,7 @@ void ln_tcp_output(ln_tcp_sock *s)
         if (loss_rtx) LN_MIB_INC(s->st->node, TcpExtTCPSlowStartRetrans);
         /* PRR counts everything sent during the reduction (RFC 6937
          * prr_out), new data included. */
-        if (s->ca_state == LN_CA_RECOVERY) s->prr_out++;
+        if (s->ca_state == LN_CA_RECOVERY) s->xf->prr_out++;
         was_idle = false;
         in_flight++;
         sent = true;
@@ -522,9 +540,9 @@ int ln_tcp_send_probe_data(ln_tcp_sock *s)
 
 bool ln_tcp_retransmit_tail(ln_tcp_sock *s)
 {
-    if (!s->txq_len || s->state < LN_TCP_ESTABLISHED) return false;
-    ln_seq end = ln_tcp_data_end(s), last = ln_tcp_txq_at(s, s->txq_len - 1)->end;
-    ln_seq start = s->txq_len > 1 ? ln_tcp_txq_at(s, s->txq_len - 2)->end : s->snd_una;
+    if (!s->xf->txq_len || s->state < LN_TCP_ESTABLISHED) return false;
+    ln_seq end = ln_tcp_data_end(s), last = ln_tcp_txq_at(s, s->xf->txq_len - 1)->end;
+    ln_seq start = s->xf->txq_len > 1 ? ln_tcp_txq_at(s, s->xf->txq_len - 2)->end : s->snd_una;
     if (ln_seq_lt(start, s->snd_una)) start = s->snd_una;
     ln_seq dend = ln_seq_lt(last, end) ? last : end;     /* the FIN is not data */
     uint32_t mss = ln_tcp_current_mss(s);
@@ -752,7 +770,7 @@ void ln_tcp_retransmit_una(ln_tcp_sock *s)
     bool fin;
     /* With RACK the head is marked lost (ln_tcp_rack_timeout_mark_lost):
      * resend it as the queue holds it, cut to the MSS if need be. */
-    if (ln_tcp_rack_on(s) && s->txq_len) {
+    if (ln_tcp_rack_on(s) && s->xf->txq_len) {
         if (record_range(s, 0, mss, end, &seq, &len, &fin)) resend(s, seq, len, fin);
         return;
     }

@@ -61,15 +61,15 @@ static ln_seq entry_start(const ln_tcp_sock *s, uint32_t i)
 
 uint32_t ln_tcp_rack_packets_out(const ln_tcp_sock *s)
 {
-    if (s->txq_len) return s->txq_len;
+    if (s->xf->txq_len) return s->xf->txq_len;
     /* A FIN sent before any data has no record. */
     return s->snd_max != s->snd_una ? 1 : 0;
 }
 
 uint32_t ln_tcp_rack_in_flight(const ln_tcp_sock *s)
 {
-    uint32_t out = ln_tcp_rack_packets_out(s) + s->retrans_out;
-    uint32_t left = s->sacked_out + s->lost_out;
+    uint32_t out = ln_tcp_rack_packets_out(s) + s->xf->retrans_out;
+    uint32_t left = s->xf->sacked_out + s->xf->lost_out;
     return out > left ? out - left : 0;
 }
 
@@ -88,11 +88,11 @@ static void rack_advance(ln_tcp_sock *s, bool ever_rtx, ln_seq end, ln_time xmit
 {
     ln_time now = ln_tcp_now(s), rtt = now - xmit;
     if (ever_rtx && s->min_rtt != LN_NEVER && rtt < s->min_rtt) return;
-    s->rack.advanced = 1;
-    s->rack.rtt_us = (uint32_t)(rtt / LN_USEC);
-    if (sent_after(xmit, s->rack.xmit_ts, end, s->rack.end_seq)) {
-        s->rack.xmit_ts = xmit;
-        s->rack.end_seq = end;
+    s->xf->rack.advanced = 1;
+    s->xf->rack.rtt_us = (uint32_t)(rtt / LN_USEC);
+    if (sent_after(xmit, s->xf->rack.xmit_ts, end, s->xf->rack.end_seq)) {
+        s->xf->rack.xmit_ts = xmit;
+        s->xf->rack.end_seq = end;
     }
 }
 
@@ -100,20 +100,20 @@ static void rack_advance(ln_tcp_sock *s, bool ever_rtx, ln_seq end, ln_time xmit
  * delivered below the highest SACKed one arrived out of order. */
 static void reordering_seen(ln_tcp_sock *s, ln_seq start, ln_seq prior_fack)
 {
-    if (ln_seq_lt(start, prior_fack) && s->rack.reord_seen < 255) s->rack.reord_seen++;
+    if (ln_seq_lt(start, prior_fack) && s->xf->rack.reord_seen < 255) s->xf->rack.reord_seen++;
 }
 
 void ln_tcp_rack_sent(ln_tcp_sock *s, ln_seq seq, ln_seq end, bool mark)
 {
     ln_time now = ln_tcp_now(s);
-    for (uint32_t i = ln_tcp_txq_after(s, seq); i < s->txq_len; i++) {
+    for (uint32_t i = ln_tcp_txq_after(s, seq); i < s->xf->txq_len; i++) {
         ln_tcp_txts *e = ln_tcp_txq_at(s, i);
         if (!ln_seq_lt(entry_start(s, i), end)) break;
         e->rtx = e->ever = 1;
         e->t = now;
         if (mark && !e->retrans && !e->sacked) {
             e->retrans = 1;
-            s->retrans_out++;
+            s->xf->retrans_out++;
         }
     }
 }
@@ -122,11 +122,11 @@ void ln_tcp_rack_acked(ln_tcp_sock *s, const ln_tcp_txts *e, ln_seq start, ln_se
                        ln_tcp_ackstate *as)
 {
     if (e->sacked) {
-        if (s->sacked_out) s->sacked_out--;
+        if (s->xf->sacked_out) s->xf->sacked_out--;
     } else if (ln_tcp_rack_on(s)) {
         if (!e->ever) {
             reordering_seen(s, start, prior_fack);
-            if (!ln_seq_gt(e->end, s->high_seq)) as->orig_sack_acked = true;
+            if (!ln_seq_gt(e->end, s->xf->high_seq)) as->orig_sack_acked = true;
         }
         /* tcp_skb_spurious_retrans: the TS echo says the original was
          * delivered, so this ACK tells nothing of the copy's RTT. */
@@ -136,26 +136,26 @@ void ln_tcp_rack_acked(ln_tcp_sock *s, const ln_tcp_txts *e, ln_seq start, ln_se
         if (!as->delivered || ln_seq_gt(e->end, as->newest_end)) as->newest_end = e->end;
         as->delivered = true;
     }
-    if (e->lost && s->lost_out) s->lost_out--;
-    if (e->retrans && s->retrans_out) s->retrans_out--;
+    if (e->lost && s->xf->lost_out) s->xf->lost_out--;
+    if (e->retrans && s->xf->retrans_out) s->xf->retrans_out--;
 }
 
 /* Linux's tcp_sacktag_one for a newly SACKed segment. */
 static void sack_one(ln_tcp_sock *s, ln_tcp_txts *e, ln_seq start, ln_seq prior_fack, ln_tcp_ackstate *as)
 {
     e->sacked = 1;
-    s->sacked_out++;
+    s->xf->sacked_out++;
     if (e->lost) {
         e->lost = 0;
-        s->lost_out--;
+        s->xf->lost_out--;
     }
     if (e->retrans) {
         e->retrans = 0;
-        s->retrans_out--;
+        s->xf->retrans_out--;
     }
     if (!e->ever) {
         reordering_seen(s, start, prior_fack);
-        if (!ln_seq_gt(e->end, s->high_seq)) as->orig_sack_acked = true;
+        if (!ln_seq_gt(e->end, s->xf->high_seq)) as->orig_sack_acked = true;
     }
     rack_advance(s, e->ever, e->end, e->t);
     if (!as->delivered || ln_seq_gt(e->end, as->newest_end)) as->newest_end = e->end;
@@ -170,7 +170,7 @@ void ln_tcp_rack_sacked(ln_tcp_sock *s, const ln_tcp_sackblk *b, int n, ln_seq p
     for (int k = 0; k < n; k++) {
         ln_seq lo = b[k].start, hi = b[k].end;
         if (!ln_seq_lt(lo, hi) || !ln_seq_gt(lo, s->snd_una) || ln_seq_gt(hi, s->snd_max)) continue;
-        for (uint32_t i = ln_tcp_txq_after(s, lo); i < s->txq_len; i++) {
+        for (uint32_t i = ln_tcp_txq_after(s, lo); i < s->xf->txq_len; i++) {
             ln_tcp_txts *e = ln_tcp_txq_at(s, i);
             ln_seq st = entry_start(s, i);
             if (!ln_seq_lt(st, hi)) break;
@@ -195,12 +195,12 @@ void ln_tcp_rack_sacked(ln_tcp_sock *s, const ln_tcp_sackblk *b, int n, ln_seq p
  * min_RTT / 4 per step, at most SRTT. */
 static ln_time reo_wnd(const ln_tcp_sock *s)
 {
-    if (!s->rack.reord_seen) {
+    if (!s->xf->rack.reord_seen) {
         if (s->ca_state >= LN_CA_RECOVERY) return 0;
-        if (s->sacked_out >= s->st->cfg.reordering) return 0;
+        if (s->xf->sacked_out >= s->st->cfg.reordering) return 0;
     }
     ln_time min_rtt = s->min_rtt == LN_NEVER ? s->srtt : s->min_rtt;
-    return tmin((min_rtt / 4) * (s->rack.reo_steps ? s->rack.reo_steps : 1), s->srtt);
+    return tmin((min_rtt / 4) * (s->xf->rack.reo_steps ? s->xf->rack.reo_steps : 1), s->srtt);
 }
 
 /* Linux's tcp_mark_skb_lost; a retransmission lost again is counted
@@ -213,10 +213,10 @@ static void mark_lost(ln_tcp_sock *s, ln_tcp_txts *e, ln_tcp_ackstate *as)
     }
     if (!e->lost) {
         e->lost = 1;
-        s->lost_out++;
+        s->xf->lost_out++;
     } else if (e->retrans) {
         e->retrans = 0;
-        s->retrans_out--;
+        s->xf->retrans_out--;
         LN_MIB_INC(s->st->node, TcpExtTCPLostRetransmit);
         if (as) as->lost_retrans = true;
     }
@@ -230,12 +230,12 @@ static void mark_lost(ln_tcp_sock *s, ln_tcp_txts *e, ln_tcp_ackstate *as)
  * the first one sent after RACK's ends the walk. */
 static void detect_loss(ln_tcp_sock *s, ln_time *wait, ln_tcp_ackstate *as)
 {
-    ln_time now = ln_tcp_now(s), win = reo_wnd(s), rtt = (ln_time)s->rack.rtt_us * LN_USEC;
+    ln_time now = ln_tcp_now(s), win = reo_wnd(s), rtt = (ln_time)s->xf->rack.rtt_us * LN_USEC;
     *wait = 0;
-    for (uint32_t i = 0; i < s->txq_len; i++) {
+    for (uint32_t i = 0; i < s->xf->txq_len; i++) {
         ln_tcp_txts *e = ln_tcp_txq_at(s, i);
         if (e->sacked || (e->lost && !e->retrans)) continue;
-        if (!sent_after(s->rack.xmit_ts, e->t, s->rack.end_seq, e->end)) {
+        if (!sent_after(s->xf->rack.xmit_ts, e->t, s->xf->rack.end_seq, e->end)) {
             if (!e->ever) break;
             continue;
         }
@@ -253,8 +253,8 @@ static void arm(ln_tcp_sock *s, ln_rtx_kind kind, ln_time delay)
 
 bool ln_tcp_rack_mark_lost(ln_tcp_sock *s, ln_tcp_ackstate *as)
 {
-    if (!s->rack.advanced) return false;
-    s->rack.advanced = 0;
+    if (!s->xf->rack.advanced) return false;
+    s->xf->rack.advanced = 0;
     ln_time wait;
     detect_loss(s, &wait, as);
     if (!wait) return false;
@@ -287,21 +287,21 @@ void ln_tcp_rack_update_reo_wnd(ln_tcp_sock *s, const ln_tcp_ackstate *as)
     if (!as->delivered) return;             /* nothing delivered: no rate sample */
     /* A D-SACK for data sent before the window last grew is old news
      * (Linux compares delivery counts, rack.last_delivered). */
-    if (ln_seq_le(as->newest_end, s->rack.reo_seq)) s->rack.dsack_seen = 0;
-    if (s->rack.dsack_seen) {
-        if (s->rack.reo_steps < 255) s->rack.reo_steps++;
-        s->rack.dsack_seen = 0;
-        s->rack.reo_seq = s->snd_max;
-        s->rack.reo_persist = RACK_RECOVERY_THRESH;
-    } else if (!s->rack.reo_persist) {
-        s->rack.reo_steps = 1;
+    if (ln_seq_le(as->newest_end, s->xf->rack.reo_seq)) s->xf->rack.dsack_seen = 0;
+    if (s->xf->rack.dsack_seen) {
+        if (s->xf->rack.reo_steps < 255) s->xf->rack.reo_steps++;
+        s->xf->rack.dsack_seen = 0;
+        s->xf->rack.reo_seq = s->snd_max;
+        s->xf->rack.reo_persist = RACK_RECOVERY_THRESH;
+    } else if (!s->xf->rack.reo_persist) {
+        s->xf->rack.reo_steps = 1;
     }
 }
 
 int ln_tcp_rack_next_lost(const ln_tcp_sock *s)
 {
-    if (s->lost_out <= s->retrans_out) return -1;
-    for (uint32_t i = 0; i < s->txq_len; i++) {
+    if (s->xf->lost_out <= s->xf->retrans_out) return -1;
+    for (uint32_t i = 0; i < s->xf->txq_len; i++) {
         const ln_tcp_txts *e = ln_tcp_txq_at(s, i);
         if (e->lost && !e->retrans && !e->sacked) return (int)i;
     }
@@ -315,13 +315,13 @@ int ln_tcp_rack_next_lost(const ln_tcp_sock *s)
  * it reneged (RFC 2018 8): its SACKs no longer count. */
 void ln_tcp_rack_timeout_mark_lost(ln_tcp_sock *s)
 {
-    ln_time now = ln_tcp_now(s), rtt = (ln_time)s->rack.rtt_us * LN_USEC;
-    bool reneged = s->txq_len && ln_tcp_txq_at(s, 0)->sacked;
+    ln_time now = ln_tcp_now(s), rtt = (ln_time)s->xf->rack.rtt_us * LN_USEC;
+    bool reneged = s->xf->txq_len && ln_tcp_txq_at(s, 0)->sacked;
     if (reneged) {
         LN_MIB_INC(s->st->node, TcpExtTCPSACKReneging);
-        s->sacked_out = 0;
+        s->xf->sacked_out = 0;
     }
-    for (uint32_t i = 0; i < s->txq_len; i++) {
+    for (uint32_t i = 0; i < s->xf->txq_len; i++) {
         ln_tcp_txts *e = ln_tcp_txq_at(s, i);
         if (reneged) e->sacked = 0;
         else if (i > 0 && now - e->t < rtt) continue;
@@ -335,22 +335,22 @@ void ln_tcp_rack_timeout_mark_lost(ln_tcp_sock *s)
 bool ln_tcp_rack_mark_oversized(ln_tcp_sock *s, uint32_t mss)
 {
     ln_seq data_end = ln_tcp_data_end(s);
-    for (uint32_t i = 0; i < s->txq_len; i++) {
+    for (uint32_t i = 0; i < s->xf->txq_len; i++) {
         ln_tcp_txts *e = ln_tcp_txq_at(s, i);
         ln_seq end = ln_seq_gt(e->end, data_end) ? data_end : e->end;
         ln_seq start = entry_start(s, i);
         if (ln_seq_gt(end, start) && (uint32_t)(end - start) > mss) mark_lost(s, e, NULL);
     }
-    return s->lost_out != 0;
+    return s->xf->lost_out != 0;
 }
 
 void ln_tcp_rack_clear_marks(ln_tcp_sock *s)
 {
-    for (uint32_t i = 0; i < s->txq_len; i++) {
+    for (uint32_t i = 0; i < s->xf->txq_len; i++) {
         ln_tcp_txts *e = ln_tcp_txq_at(s, i);
         e->lost = e->retrans = 0;
     }
-    s->lost_out = s->retrans_out = 0;
+    s->xf->lost_out = s->xf->retrans_out = 0;
 }
 
 /* ---- tail-loss probes (RFC 8985 7) --------------------------------------- */
@@ -371,7 +371,7 @@ bool ln_tcp_schedule_loss_probe(ln_tcp_sock *s, bool advancing)
     /* ... but never later than the RTO would fire: from now after an ACK,
      * else from the head's transmission (tcp_rto_delta_us). */
     ln_time rto = ln_tcp_rto_cur(s);
-    if (!advancing && s->txq_len) {
+    if (!advancing && s->xf->txq_len) {
         ln_time due = ln_tcp_txq_at(s, 0)->t + rto, now = ln_tcp_now(s);
         rto = due > now ? jiffies_up(due - now) : 0;
     }
@@ -384,21 +384,21 @@ void ln_tcp_send_loss_probe(ln_tcp_sock *s)
 {
     ln_tcp_emit_timer(s, "probe", 0, 0);
     /* RFC 8985 7.3: one probe per episode. */
-    if (s->rack.tlp_on || s->snd_max == s->snd_una) {
+    if (s->xf->rack.tlp_on || s->snd_max == s->snd_una) {
         ln_tcp_rearm_rtx(s);
         return;
     }
-    s->rack.tlp_retrans = 0;
+    s->xf->rack.tlp_retrans = 0;
     int sent = ln_tcp_send_probe_data(s);
     if (sent == 0 && ln_tcp_retransmit_tail(s)) {
         sent = 1;
-        s->rack.tlp_retrans = 1;
+        s->xf->rack.tlp_retrans = 1;
     }
     if (sent > 0) {
-        s->rack.tlp_on = 1;
-        s->rack.tlp_high_seq = s->snd_max;
+        s->xf->rack.tlp_on = 1;
+        s->xf->rack.tlp_high_seq = s->snd_max;
         LN_MIB_INC(s->st->node, TcpExtTCPLossProbes);
-        LN_TCP_TRACE(s, "tail-loss probe (%s), TLP.end_seq %u", s->rack.tlp_retrans ? "last segment" : "new data",
+        LN_TCP_TRACE(s, "tail-loss probe (%s), TLP.end_seq %u", s->xf->rack.tlp_retrans ? "last segment" : "new data",
                      s->snd_max);
     }
     ln_tcp_rearm_rtx(s);
@@ -406,17 +406,17 @@ void ln_tcp_send_loss_probe(ln_tcp_sock *s)
 
 void ln_tcp_process_tlp_ack(ln_tcp_sock *s, ln_seq ack, const ln_tcp_ackstate *as)
 {
-    if (!s->rack.tlp_on || ln_seq_lt(ack, s->rack.tlp_high_seq)) return;
-    if (!s->rack.tlp_retrans) {
-        s->rack.tlp_on = 0;                 /* new data probed and acknowledged */
+    if (!s->xf->rack.tlp_on || ln_seq_lt(ack, s->xf->rack.tlp_high_seq)) return;
+    if (!s->xf->rack.tlp_retrans) {
+        s->xf->rack.tlp_on = 0;                 /* new data probed and acknowledged */
     } else if (as->dsack_tlp) {
-        s->rack.tlp_on = 0;                 /* the probe was a duplicate: no loss */
-    } else if (ln_seq_gt(ack, s->rack.tlp_high_seq)) {
+        s->xf->rack.tlp_on = 0;                 /* the probe was a duplicate: no loss */
+    } else if (ln_seq_gt(ack, s->xf->rack.tlp_high_seq)) {
         /* RFC 8985 7.4.2: the probe repaired a loss; Linux reduces cwnd
          * once (a CWR episode ended at once). */
         ln_tcp_cwr_once(s);
         LN_MIB_INC(s->st->node, TcpExtTCPLossProbeRecovery);
     } else if (!as->una_advanced && !as->not_dup && !as->data_sacked) {
-        s->rack.tlp_on = 0;                 /* a pure duplicate ACK: both arrived */
+        s->xf->rack.tlp_on = 0;                 /* a pure duplicate ACK: both arrived */
     }
 }

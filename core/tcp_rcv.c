@@ -82,15 +82,15 @@ static void dsack_set(ln_tcp_sock *s, ln_seq start, ln_seq end, bool old)
 {
     if (!(s->flags & LN_TF_SACK) || !s->st->cfg.dsack || !ln_seq_lt(start, end)) return;
     if (old) LN_MIB_INC(s->st->node, TcpExtTCPDSACKOldSent);
-    s->dsack.start = start;
-    s->dsack.end = end;
+    s->xf->dsack.start = start;
+    s->xf->dsack.end = end;
     s->flags |= LN_TF_DSACK;
 }
 
 /* What the OFO queue found already held, as a D-SACK. */
 static void dsack_from_ofo(ln_tcp_sock *s)
 {
-    if (s->ofo.have_dup) dsack_set(s, s->ofo.dup.start, s->ofo.dup.end, ln_seq_lt(s->ofo.dup.start, s->rcv_nxt));
+    if (s->xf->ofo.have_dup) dsack_set(s, s->xf->ofo.dup.start, s->xf->ofo.dup.end, ln_seq_lt(s->xf->ofo.dup.start, s->rcv_nxt));
 }
 
 /* Linux's tcp_send_dupack: an ACK for an unacceptable segment; a
@@ -101,7 +101,8 @@ void ln_tcp_send_dupack(ln_tcp_sock *s, const ln_tcp_seg *seg)
         enter_quickack(s);
         ln_seq end = seg->seq + seg->len;
         if (ln_seq_gt(end, s->rcv_nxt)) end = s->rcv_nxt;
-        dsack_set(s, seg->seq, end, true);
+        /* The D-SACK block is in xf: without memory, a plain ACK. */
+        if (ln_tcp_xfer_get(s)) dsack_set(s, seg->seq, end, true);
     }
     ln_tcp_send_ack(s);
 }
@@ -111,7 +112,7 @@ void ln_tcp_send_dupack(ln_tcp_sock *s, const ln_tcp_seg *seg)
 /* Bytes the user has read: RCV.NXT less what waits and the FIN. */
 static ln_seq copied_seq(const ln_tcp_sock *s)
 {
-    return s->rcv_nxt - s->rcv.len - ((s->flags & LN_TF_RCVD_FIN) ? 1 : 0);
+    return s->rcv_nxt - ln_tcp_rcv_queued(s) - ((s->flags & LN_TF_RCVD_FIN) ? 1 : 0);
 }
 
 /* Linux's tcp_measure_rcv_mss: learn the peer's segment size, and from
@@ -184,7 +185,7 @@ static void grow_window(ln_tcp_sock *s, uint32_t len)
  * receive-buffer autotuning and SACK compression. */
 static void rcv_rtt_update(ln_tcp_sock *s, uint32_t sample, bool win_dep)
 {
-    uint32_t est = s->rcv_rtt_us;
+    uint32_t est = s->xf->rcv_rtt_us;
     long m = (long)sample;
     if (est) {
         if (!win_dep) {
@@ -196,7 +197,7 @@ static void rcv_rtt_update(ln_tcp_sock *s, uint32_t sample, bool win_dep)
     } else {
         est = (uint32_t)(m << 3);
     }
-    s->rcv_rtt_us = est ? est : 1;
+    s->xf->rcv_rtt_us = est ? est : 1;
 }
 
 /* tcp_rcv_rtt_measure: without timestamps, one window's worth of data
@@ -204,12 +205,12 @@ static void rcv_rtt_update(ln_tcp_sock *s, uint32_t sample, bool win_dep)
 static void rcv_rtt_measure(ln_tcp_sock *s)
 {
     ln_time now = ln_tcp_now(s);
-    if (s->rcv_rtt_time) {
-        if (ln_seq_lt(s->rcv_nxt, s->rcv_rtt_seq)) return;
-        rcv_rtt_update(s, (uint32_t)((now - s->rcv_rtt_time) / LN_USEC), true);
+    if (s->xf->rcv_rtt_time) {
+        if (ln_seq_lt(s->rcv_nxt, s->xf->rcv_rtt_seq)) return;
+        rcv_rtt_update(s, (uint32_t)((now - s->xf->rcv_rtt_time) / LN_USEC), true);
     }
-    s->rcv_rtt_seq = s->rcv_nxt + s->rcv_wnd;
-    s->rcv_rtt_time = now ? now : 1;
+    s->xf->rcv_rtt_seq = s->rcv_nxt + s->rcv_wnd;
+    s->xf->rcv_rtt_time = now ? now : 1;
 }
 
 /* tcp_rcv_rtt_measure_ts: with timestamps, from the echo in a full
@@ -257,8 +258,8 @@ static void event_data_recv(ln_tcp_sock *s, const ln_tcp_seg *seg)
 void ln_tcp_rcv_space_adjust(ln_tcp_sock *s)
 {
     ln_time now = ln_tcp_now(s);
-    ln_time rtt = (ln_time)(s->rcv_rtt_us >> 3) * LN_USEC;
-    if (!s->rcv_rtt_us || now - s->rcvq_time < rtt) return;
+    ln_time rtt = (ln_time)(s->xf->rcv_rtt_us >> 3) * LN_USEC;
+    if (!s->xf->rcv_rtt_us || now - s->rcvq_time < rtt) return;
     ln_seq cs = copied_seq(s);
     uint32_t copied = (uint32_t)(cs - s->rcvq_seq);
     if (copied > s->rcvq_space && s->rcvq_space) {
@@ -273,7 +274,7 @@ void ln_tcp_rcv_space_adjust(ln_tcp_sock *s)
             if (rcvbuf > s->rcvbuf) {
                 s->rcvbuf = (uint32_t)rcvbuf;
                 s->window_clamp = ln_tcp_win_from_space(s, s->rcvbuf);
-                ln_ring_set_limit(&s->rcv, s->rcvbuf);
+                ln_ring_set_limit(&s->xf->rcv, s->rcvbuf);
             }
         }
         s->rcvq_space = copied;
@@ -296,7 +297,7 @@ void ln_tcp_cleanup_rbuf(ln_tcp_sock *s, uint32_t copied)
             (copied > 0 &&
              ((s->ack_pending & LN_ACK_PUSHED2) ||
               ((s->ack_pending & LN_ACK_PUSHED) && !(s->flags & LN_TF_PINGPONG))) &&
-             s->rcv.len == 0 && s->ofo.bytes == 0))
+             s->xf->rcv.len == 0 && s->xf->ofo.bytes == 0))
             now = true;
     }
     if (copied > 0 && !now && !(s->flags & LN_TF_RCVD_FIN)) {
@@ -318,7 +319,7 @@ void ln_tcp_ack_snd_check(ln_tcp_sock *s)
 {
     if (!(s->ack_pending & LN_ACK_SCHED)) return;
     if (s->state < LN_TCP_ESTABLISHED || (s->flags & LN_TF_DEAD)) return;
-    bool ofo = s->ofo.head != NULL;
+    bool ofo = s->xf && s->xf->ofo.head != NULL;
     if (((uint32_t)(s->rcv_nxt - s->rcv_wup) > s->rcv_mss && ln_tcp_raw_window(s) >= s->rcv_wnd) ||
         in_quickack(s) || (s->ack_pending & LN_ACK_NOW)) {
         ln_tcp_send_ack(s);
@@ -328,30 +329,30 @@ void ln_tcp_ack_snd_check(ln_tcp_sock *s)
         ln_tcp_arm_delack(s);
         return;
     }
-    if (!(s->flags & LN_TF_SACK) || s->compressed_ack >= TCP_COMP_SACK_NR) {
+    if (!(s->flags & LN_TF_SACK) || s->xf->compressed_ack >= TCP_COMP_SACK_NR) {
         ln_tcp_send_ack(s);
         return;
     }
-    if (s->compressed_ack_rcv_nxt != s->rcv_nxt) {
-        s->compressed_ack_rcv_nxt = s->rcv_nxt;
-        s->dup_ack_counter = 0;
+    if (s->xf->compressed_ack_rcv_nxt != s->rcv_nxt) {
+        s->xf->compressed_ack_rcv_nxt = s->rcv_nxt;
+        s->xf->dup_ack_counter = 0;
     }
-    if (s->dup_ack_counter < TCP_FASTRETRANS_THRESH) {
-        s->dup_ack_counter++;
+    if (s->xf->dup_ack_counter < TCP_FASTRETRANS_THRESH) {
+        s->xf->dup_ack_counter++;
         ln_tcp_send_ack(s);
         return;
     }
-    s->compressed_ack++;
+    s->xf->compressed_ack++;
     if (s->ack_pending & LN_ACK_COMP) return;
     /* 5% of the RTT, at most 1 ms. */
-    ln_time rtt = (ln_time)s->rcv_rtt_us * 125;   /* x8 us -> ns */
+    ln_time rtt = (ln_time)s->xf->rcv_rtt_us * 125;   /* x8 us -> ns */
     if (s->srtt && (!rtt || s->srtt < rtt)) rtt = s->srtt;
     ln_time delay = rtt / 20;
     if (delay > TCP_COMP_SACK_DELAY) delay = TCP_COMP_SACK_DELAY;
     ln_time when = ln_tcp_now(s) + delay;
-    if (ln_timer_armed(&s->t_delack) && s->t_delack.when <= when) return;
+    if (ln_timer_armed(&s->xf->t_delack) && s->xf->t_delack.when <= when) return;
     s->ack_pending |= LN_ACK_COMP;
-    ln_timer_arm(&net_of(s)->sim, &s->t_delack, when);
+    ln_timer_arm(&net_of(s)->sim, &s->xf->t_delack, when);
 }
 
 /* ---- text and FIN ------------------------------------------------------ */
@@ -386,7 +387,7 @@ static void fin(ln_tcp_sock *s)
         break;
     }
     /* Data after the FIN makes no sense; Linux drops it. */
-    ln_tcp_ofo_purge(&s->ofo);
+    ln_tcp_ofo_purge(&s->xf->ofo);
     ln_tcp_notify(s, LN_TCP_EV_READABLE);
 }
 
@@ -404,24 +405,24 @@ static void data_queue_ofo(ln_tcp_sock *s, ln_tcp_seg *seg, ln_seq seq)
         len = seg->pkt->len;
     } else if ((seg->flags & LN_TCP_FIN) && !(s->flags & LN_TF_RCVD_FIN)) {
         s->flags |= LN_TF_OFO_FIN;
-        s->ofo_fin_seq = seq + len;
+        s->xf->ofo_fin_seq = seq + len;
     }
     /* Linux's tcp_sack_new_ofo_skb: a fifth range would push the oldest
      * SACK block out of the list; while ACKs are being compressed, send
      * one first so the sender hears of that block at least once. */
-    if (s->ofo.n_sacks >= 4 && s->compressed_ack > TCP_FASTRETRANS_THRESH) {
+    if (s->xf->ofo.n_sacks >= 4 && s->xf->compressed_ack > TCP_FASTRETRANS_THRESH) {
         bool extends = false;
-        for (int i = 0; i < s->ofo.n_sacks; i++)
-            if (ln_seq_le(seq, s->ofo.sacks[i].end) && ln_seq_le(s->ofo.sacks[i].start, seq + len))
+        for (int i = 0; i < s->xf->ofo.n_sacks; i++)
+            if (ln_seq_le(seq, s->xf->ofo.sacks[i].end) && ln_seq_le(s->xf->ofo.sacks[i].start, seq + len))
                 extends = true;
         if (!extends) ln_tcp_send_ack(s);
     }
     /* Linux's tcp_ooo_try_coalesce: a segment right after the last
      * out-of-order one joins its skb. */
-    if (s->ofo.n_sacks && s->ofo.sacks[0].end == seq) LN_MIB_INC(st->node, TcpExtTCPRcvCoalesce);
+    if (s->xf->ofo.n_sacks && s->xf->ofo.sacks[0].end == seq) LN_MIB_INC(st->node, TcpExtTCPRcvCoalesce);
     ln_pkt *p = seg->pkt;
     seg->pkt = NULL;
-    ln_tcp_ofo_insert(&s->ofo, s->rcv_nxt, seq, p);
+    ln_tcp_ofo_insert(&s->xf->ofo, s->rcv_nxt, seq, p);
     dsack_from_ofo(s);
 }
 
@@ -434,29 +435,29 @@ static void queue_in_order(ln_tcp_sock *s, ln_tcp_seg *seg)
     if (len) {
         /* Linux's tcp_queue_rcv: data joins an unread tail skb
          * (tcp_try_coalesce) rather than a new one. */
-        if (s->rcv.len) LN_MIB_INC(s->st->node, TcpExtTCPRcvCoalesce);
-        uint32_t w = ln_ring_write_pkt(&s->rcv, p);
+        if (s->xf->rcv.len) LN_MIB_INC(s->st->node, TcpExtTCPRcvCoalesce);
+        uint32_t w = ln_ring_write_pkt(&s->xf->rcv, p);
         if (w < len) {
             /* The buffer is full (the peer overran what we offered). */
             LN_MIB_INC(s->st->node, TcpExtTCPRcvQDrop);
             s->ack_pending |= LN_ACK_NOW;
         }
         s->rcv_nxt += w;
-        s->bytes_received += w;
+        s->xf->bytes_received += w;
         event_data_recv(s, seg);
         if (w < len) seg->flags &= (uint8_t)~LN_TCP_FIN;
     }
-    if (s->ofo.head || s->ofo.n_sacks) {
-        bool had = s->ofo.head != NULL;
-        uint32_t d = ln_tcp_ofo_drain(&s->ofo, s->rcv_nxt, &s->rcv);
+    if (s->xf->ofo.head || s->xf->ofo.n_sacks) {
+        bool had = s->xf->ofo.head != NULL;
+        uint32_t d = ln_tcp_ofo_drain(&s->xf->ofo, s->rcv_nxt, &s->xf->rcv);
         s->rcv_nxt += d;
-        s->bytes_received += d;
+        s->xf->bytes_received += d;
         dsack_from_ofo(s);
-        if (had && !s->ofo.head) s->ack_pending |= LN_ACK_NOW;
+        if (had && !s->xf->ofo.head) s->ack_pending |= LN_ACK_NOW;
     }
-    if (len || s->rcv.len) ln_tcp_notify(s, LN_TCP_EV_READABLE);
+    if (len || s->xf->rcv.len) ln_tcp_notify(s, LN_TCP_EV_READABLE);
     if (seg->flags & LN_TCP_FIN) fin(s);
-    else if ((s->flags & LN_TF_OFO_FIN) && s->ofo_fin_seq == s->rcv_nxt) fin(s);
+    else if ((s->flags & LN_TF_OFO_FIN) && s->xf->ofo_fin_seq == s->rcv_nxt) fin(s);
 }
 
 /* In-order text, unless the window is zero: then nothing fits, and the

@@ -133,7 +133,7 @@ void ln_tcp_rtt_sample(ln_tcp_sock *s, ln_time rtt)
     s->rto = tmin(rto, c->rto_max);
     /* RFC 6298 5.7 / Linux: only a valid sample resets the backoff. */
     s->backoff = 0;
-    s->cc.srtt = s->srtt;
+    if (s->xf) s->xf->cc.srtt = s->srtt;
     ln_tcp_emit_rtt(s, rtt);
 }
 
@@ -238,16 +238,22 @@ void ln_tcp_arm_delack(ln_tcp_sock *s)
     }
     ato = tmin(ato, c->delack_max);
     ln_time when = now + ato;
-    if ((s->ack_pending & LN_ACK_TIMER) && ln_timer_armed(&s->t_delack) &&
+    /* The timer is in xf: without memory for it, the ACK goes now. */
+    ln_tcp_xfer *x = ln_tcp_xfer_get(s);
+    if (!x) {
+        ln_tcp_send_ack(s);
+        return;
+    }
+    if ((s->ack_pending & LN_ACK_TIMER) && ln_timer_armed(&x->t_delack) &&
         !(s->ack_pending & LN_ACK_COMP)) {
-        if (s->t_delack.when <= now + (ato >> 2)) {
+        if (x->t_delack.when <= now + (ato >> 2)) {
             ln_tcp_send_ack(s);
             return;
         }
-        if (when >= s->t_delack.when) when = s->t_delack.when;
+        if (when >= x->t_delack.when) when = x->t_delack.when;
     }
     s->ack_pending = (uint8_t)((s->ack_pending | LN_ACK_SCHED | LN_ACK_TIMER) & ~LN_ACK_COMP);
-    ln_timer_arm(sim_of(s), &s->t_delack, when);
+    ln_timer_arm(sim_of(s), &x->t_delack, when);
 }
 
 /* RFC 1122 4.2.3.6: keepalives only when asked for, after keepidle of
@@ -301,10 +307,12 @@ void ln_tcp_enter_time_wait(ln_tcp_sock *s)
     ln_tcp_set_state(s, LN_TCP_TIME_WAIT);
     s->keep_kind = LN_KEEP_TIME_WAIT;
     ln_timer_arm_in(sim_of(s), &s->t_keep, 2 * st->cfg.msl);
-    ln_ring_free(&s->snd);
-    ln_tcp_ofo_free(&s->ofo);
-    free(s->sb);
-    s->sb = NULL;
+    if (s->xf) {
+        ln_ring_free(&s->xf->snd);
+        ln_tcp_ofo_free(&s->xf->ofo);
+        free(s->xf->sb);
+        s->xf->sb = NULL;
+    }
     if (s->flags & LN_TF_ORPHAN) ln_tcp_free_buffers(s);
 }
 
@@ -415,6 +423,13 @@ static void retransmit_timer(ln_tcp_sock *s)
     ln_node *n = s->st->node;
     ln_time now = ln_tcp_now(s);
     if (s->snd_max == s->snd_una) return;
+    /* Loss recovery is in xf (a SYN's first timeout makes it).  Without
+     * memory for it, try again soon and do not back off, as Linux does
+     * when it cannot allocate a retransmission (TCP_RESOURCE_PROBE_INTERVAL). */
+    if (!ln_tcp_xfer_get(s)) {
+        arm_rtx(s, LN_RTX_RTO, tmin(ln_tcp_rto_cur(s), 500 * LN_MSEC));
+        return;
+    }
     /* The receiver shrank its window to 0 over data in flight: the
      * retransmissions become probes, and the connection does not time
      * out while the peer answers (for rto_max). */
@@ -442,7 +457,7 @@ static void retransmit_timer(ln_tcp_sock *s)
         }
         /* Each timeout that goes on picks another path (sk_rethink_txhash). */
         LN_MIB_INC(n, TcpExtTcpTimeoutRehash);
-        s->rack.tlp_on = 0;                 /* tcp_retransmit_timer ends a TLP episode */
+        s->xf->rack.tlp_on = 0;                 /* tcp_retransmit_timer ends a TLP episode */
         if (!s->retransmits && s->state >= LN_TCP_ESTABLISHED &&
             !(s->ca_state == LN_CA_LOSS && s->retrans_stamp != LN_NEVER)) {
             /* The episode began when the head left, about one RTO ago. */
@@ -539,9 +554,9 @@ static void delack_fire(void *arg)
     ln_tcp_batch_begin(st);
     if (s->ack_pending & LN_ACK_COMP) {
         s->ack_pending &= (uint8_t)~LN_ACK_COMP;
-        if (s->compressed_ack) {
+        if (s->xf->compressed_ack) {
             /* The ACK that goes is not one of the compressed ones. */
-            s->compressed_ack--;
+            s->xf->compressed_ack--;
             ln_tcp_send_ack(s);
         }
     } else if (s->ack_pending & LN_ACK_SCHED) {
@@ -629,15 +644,19 @@ static void keep_fire(void *arg)
 void ln_tcp_timers_init(ln_tcp_sock *s)
 {
     ln_timer_init(&s->t_rtx, rtx_fire, s);
-    ln_timer_init(&s->t_delack, delack_fire, s);
     ln_timer_init(&s->t_keep, keep_fire, s);
+}
+
+void ln_tcp_delack_init(ln_tcp_sock *s)
+{
+    ln_timer_init(&s->xf->t_delack, delack_fire, s);
 }
 
 void ln_tcp_timers_cancel(ln_tcp_sock *s)
 {
     ln_sim *sim = sim_of(s);
     ln_timer_cancel(sim, &s->t_rtx);
-    ln_timer_cancel(sim, &s->t_delack);
+    if (s->xf) ln_timer_cancel(sim, &s->xf->t_delack);
     ln_timer_cancel(sim, &s->t_keep);
     s->rtx_kind = LN_RTX_NONE;
     s->keep_kind = LN_KEEP_NONE;

@@ -14,16 +14,16 @@
 /* Room for one more record; false at the cap (the caller decides). */
 static bool txq_grow(ln_tcp_sock *s)
 {
-    if (s->txq_len < s->txq_cap) return true;
-    uint32_t cap = s->txq_cap ? s->txq_cap * 2 : 16;
+    if (s->xf->txq_len < s->xf->txq_cap) return true;
+    uint32_t cap = s->xf->txq_cap ? s->xf->txq_cap * 2 : 16;
     if (cap > 65536) return false;
     ln_tcp_txts *q = malloc(cap * sizeof *q);
     if (!q) return false;
-    for (uint32_t i = 0; i < s->txq_len; i++) q[i] = *ln_tcp_txq_at(s, i);
-    free(s->txq);
-    s->txq = q;
-    s->txq_cap = cap;
-    s->txq_head = 0;
+    for (uint32_t i = 0; i < s->xf->txq_len; i++) q[i] = *ln_tcp_txq_at(s, i);
+    free(s->xf->txq);
+    s->xf->txq = q;
+    s->xf->txq_cap = cap;
+    s->xf->txq_head = 0;
     return true;
 }
 
@@ -31,16 +31,16 @@ static bool txq_grow(ln_tcp_sock *s)
 void ln_tcp_txq_push(ln_tcp_sock *s, ln_seq end, ln_time t, bool psh)
 {
     if (!txq_grow(s)) {
-        if (!s->txq_cap) return;
-        s->txq_head = (s->txq_head + 1) & (s->txq_cap - 1);  /* enough: forget the oldest */
-        s->txq_len--;
+        if (!s->xf->txq_cap) return;
+        s->xf->txq_head = (s->xf->txq_head + 1) & (s->xf->txq_cap - 1);  /* enough: forget the oldest */
+        s->xf->txq_len--;
     }
-    ln_tcp_txts *e = &s->txq[(s->txq_head + s->txq_len) & (s->txq_cap - 1)];
+    ln_tcp_txts *e = &s->xf->txq[(s->xf->txq_head + s->xf->txq_len) & (s->xf->txq_cap - 1)];
     memset(e, 0, sizeof *e);
     e->end = end;
     e->psh = psh;
     e->t = t;
-    s->txq_len++;
+    s->xf->txq_len++;
 }
 
 /* Linux's tcp_fragment for a retransmission: record i becomes two, the
@@ -50,22 +50,22 @@ void ln_tcp_txq_push(ln_tcp_sock *s, ln_seq end, ln_time t, bool psh)
 bool ln_tcp_txq_split(ln_tcp_sock *s, uint32_t i, ln_seq at)
 {
     if (!txq_grow(s)) return false;
-    for (uint32_t k = s->txq_len; k > i + 1; k--) *ln_tcp_txq_at(s, k) = *ln_tcp_txq_at(s, k - 1);
-    s->txq_len++;
+    for (uint32_t k = s->xf->txq_len; k > i + 1; k--) *ln_tcp_txq_at(s, k) = *ln_tcp_txq_at(s, k - 1);
+    s->xf->txq_len++;
     ln_tcp_txts *a = ln_tcp_txq_at(s, i), *b = ln_tcp_txq_at(s, i + 1);
     *b = *a;
     a->end = at;
     a->psh = 0;
-    s->lost_out += a->lost;
-    s->retrans_out += a->retrans;
-    s->sacked_out += a->sacked;
+    s->xf->lost_out += a->lost;
+    s->xf->retrans_out += a->retrans;
+    s->xf->sacked_out += a->sacked;
     return true;
 }
 
 /* Karn's rule (RFC 6298 3): no RTT sample from a retransmitted segment. */
 void ln_tcp_txq_mark_rtx(ln_tcp_sock *s, ln_seq seq, ln_seq end)
 {
-    for (uint32_t i = ln_tcp_txq_after(s, seq); i < s->txq_len; i++) {
+    for (uint32_t i = ln_tcp_txq_after(s, seq); i < s->xf->txq_len; i++) {
         ln_tcp_txts *e = ln_tcp_txq_at(s, i);
         e->rtx = 1;
         if (ln_seq_ge(e->end, end)) break;
@@ -76,14 +76,14 @@ void ln_tcp_txq_mark_rtx(ln_tcp_sock *s, ln_seq seq, ln_seq end)
  * give an RTT sample; the records stay for their PSH flags. */
 void ln_tcp_txq_no_samples(ln_tcp_sock *s)
 {
-    for (uint32_t i = 0; i < s->txq_len; i++) s->txq[(s->txq_head + i) & (s->txq_cap - 1)].rtx = 1;
+    for (uint32_t i = 0; i < s->xf->txq_len; i++) s->xf->txq[(s->xf->txq_head + i) & (s->xf->txq_cap - 1)].rtx = 1;
 }
 
 /* Did the segment that ended at `end` carry PSH?  -1: no record of it. */
 int ln_tcp_txq_psh(const ln_tcp_sock *s, ln_seq end)
 {
     uint32_t i = ln_tcp_txq_after(s, end - 1);
-    return i < s->txq_len && ln_tcp_txq_at(s, i)->end == end ? ln_tcp_txq_at(s, i)->psh : -1;
+    return i < s->xf->txq_len && ln_tcp_txq_at(s, i)->end == end ? ln_tcp_txq_at(s, i)->psh : -1;
 }
 
 /* Linux's tcp_retrans_try_collapse (tcp_retrans_collapse = 1): short
@@ -94,21 +94,21 @@ void ln_tcp_txq_collapse(ln_tcp_sock *s, uint32_t i, ln_seq seq, uint32_t room, 
                          bool *fin)
 {
     ln_tcp_txts *a = ln_tcp_txq_at(s, i);
-    while (i + 1 < s->txq_len && !*fin) {
+    while (i + 1 < s->xf->txq_len && !*fin) {
         ln_tcp_txts *b = ln_tcp_txq_at(s, i + 1);
         ln_seq bend = ln_seq_gt(b->end, end) ? end : b->end;
         if (b->sacked || (uint32_t)(bend - seq) > room) break;
         /* tcp_collapse_retrans: the second's marks go with it. */
-        s->lost_out -= b->lost;
-        s->retrans_out -= b->retrans;
+        s->xf->lost_out -= b->lost;
+        s->xf->retrans_out -= b->retrans;
         a->ever |= b->ever;
         a->rtx |= b->rtx;
         a->psh |= b->psh;
         a->end = b->end;
         *len = (uint32_t)(bend - seq);
         *fin = ln_seq_gt(b->end, end) && (s->flags & LN_TF_FIN_SENT);
-        for (uint32_t k = i + 1; k + 1 < s->txq_len; k++) *ln_tcp_txq_at(s, k) = *ln_tcp_txq_at(s, k + 1);
-        s->txq_len--;
+        for (uint32_t k = i + 1; k + 1 < s->xf->txq_len; k++) *ln_tcp_txq_at(s, k) = *ln_tcp_txq_at(s, k + 1);
+        s->xf->txq_len--;
     }
 }
 

@@ -21,12 +21,12 @@
 
 void ln_tcp_init_undo(ln_tcp_sock *s)
 {
-    ln_tcp_rack *r = &s->rack;
+    ln_tcp_rack *r = &s->xf->rack;
     r->undo_on = 1;
     r->undo_marker = s->snd_una;
     /* Retransmissions still in flight (a probe's too) may be D-SACKed
      * later; 0 would mean "undo now", so none is -1. */
-    r->undo_retrans = (int32_t)s->retrans_out + (r->tlp_on && r->tlp_retrans ? 1 : 0);
+    r->undo_retrans = (int32_t)s->xf->retrans_out + (r->tlp_on && r->tlp_retrans ? 1 : 0);
     if (!r->undo_retrans) {
         r->undo_retrans = -1;
         r->undo_ts_on = 0;
@@ -35,7 +35,7 @@ void ln_tcp_init_undo(ln_tcp_sock *s)
 
 void ln_tcp_undo_note_rtx(ln_tcp_sock *s)
 {
-    ln_tcp_rack *r = &s->rack;
+    ln_tcp_rack *r = &s->xf->rack;
     /* tcp_retransmit_skb: retrans_stamp is the first retransmission's. */
     if (!r->undo_ts_on) {
         r->undo_tsval = ln_tcp_tsval(s->st, s->ts_offset);
@@ -48,7 +48,7 @@ void ln_tcp_undo_note_rtx(ln_tcp_sock *s)
 
 void ln_tcp_undo_dsack(ln_tcp_sock *s, const ln_tcp_sackblk *b, ln_seq ack, ln_tcp_ackstate *as)
 {
-    ln_tcp_rack *r = &s->rack;
+    ln_tcp_rack *r = &s->xf->rack;
     ln_node *n = s->st->node;
     if (!ln_seq_lt(b->start, b->end)) return;
     uint32_t len = (uint32_t)(b->end - b->start), mss = s->mss_cache ? s->mss_cache : 536;
@@ -77,12 +77,12 @@ void ln_tcp_undo_dsack(ln_tcp_sock *s, const ln_tcp_sackblk *b, ln_seq ack, ln_t
  * through. */
 static bool packet_delayed(const ln_tcp_sock *s, const ln_tcp_ackstate *as)
 {
-    return s->rack.undo_ts_on && as && as->tsecr && (int32_t)(as->tsecr - s->rack.undo_tsval) < 0;
+    return s->xf->rack.undo_ts_on && as && as->tsecr && (int32_t)(as->tsecr - s->xf->rack.undo_tsval) < 0;
 }
 
 static bool may_undo(const ln_tcp_sock *s, const ln_tcp_ackstate *as)
 {
-    return s->rack.undo_on && (!s->rack.undo_retrans || packet_delayed(s, as));
+    return s->xf->rack.undo_on && (!s->xf->rack.undo_retrans || packet_delayed(s, as));
 }
 
 /* tcp_undo_cwnd_reduction: cwnd and ssthresh as before the reduction;
@@ -90,22 +90,22 @@ static bool may_undo(const ln_tcp_sock *s, const ln_tcp_ackstate *as)
 static void undo_cwnd_reduction(ln_tcp_sock *s, bool unmark_loss, const char *why)
 {
     if (unmark_loss) {
-        for (uint32_t i = 0; i < s->txq_len; i++) ln_tcp_txq_at(s, i)->lost = 0;
-        s->lost_out = 0;
+        for (uint32_t i = 0; i < s->xf->txq_len; i++) ln_tcp_txq_at(s, i)->lost = 0;
+        s->xf->lost_out = 0;
     }
-    if (s->prior_ssthresh) {
-        s->cc.cwnd = s->cc_ops->undo_cwnd(&s->cc);
-        if (s->prior_ssthresh > s->cc.ssthresh) s->cc.ssthresh = s->prior_ssthresh;
+    if (s->xf->prior_ssthresh) {
+        s->xf->cc.cwnd = s->cc_ops->undo_cwnd(&s->xf->cc);
+        if (s->xf->prior_ssthresh > s->xf->cc.ssthresh) s->xf->cc.ssthresh = s->xf->prior_ssthresh;
     }
-    s->rack.undo_on = 0;
-    s->rack.advanced = 1;                   /* RACK looks again */
-    LN_TCP_TRACE(s, "undo (%s): cwnd %u, ssthresh %u", why, s->cc.cwnd, s->cc.ssthresh);
+    s->xf->rack.undo_on = 0;
+    s->xf->rack.advanced = 1;                   /* RACK looks again */
+    LN_TCP_TRACE(s, "undo (%s): cwnd %u, ssthresh %u", why, s->xf->cc.cwnd, s->xf->cc.ssthresh);
     ln_tcp_emit_cwnd(s, "undo");
 }
 
 bool ln_tcp_try_undo_dsack(ln_tcp_sock *s)
 {
-    ln_tcp_rack *r = &s->rack;
+    ln_tcp_rack *r = &s->xf->rack;
     if (!r->undo_on || r->undo_retrans) return false;
     /* Reordering, not loss: keep the wider window a while longer. */
     if (r->reo_persist < 16) r->reo_persist++;
@@ -121,8 +121,8 @@ bool ln_tcp_try_undo_recovery(ln_tcp_sock *s, const ln_tcp_ackstate *as)
         undo_cwnd_reduction(s, false, loss ? "loss" : "recovery");
         if (loss) LN_MIB_INC(s->st->node, TcpExtTCPLossUndo);
         else LN_MIB_INC(s->st->node, TcpExtTCPFullUndo);
-    } else if (s->rack.reo_persist) {
-        s->rack.reo_persist--;
+    } else if (s->xf->rack.reo_persist) {
+        s->xf->rack.reo_persist--;
     }
     ln_tcp_set_ca_state(s, LN_CA_OPEN);
     return false;
@@ -130,12 +130,12 @@ bool ln_tcp_try_undo_recovery(ln_tcp_sock *s, const ln_tcp_ackstate *as)
 
 bool ln_tcp_try_undo_partial(ln_tcp_sock *s, const ln_tcp_ackstate *as)
 {
-    if (!s->rack.undo_on || !packet_delayed(s, as)) return false;
+    if (!s->xf->rack.undo_on || !packet_delayed(s, as)) return false;
     /* The hole was filled by the delayed original: reordering. */
-    if (s->rack.reord_seen < 255) s->rack.reord_seen++;
+    if (s->xf->rack.reord_seen < 255) s->xf->rack.reord_seen++;
     /* With retransmissions out, keep clocking new data out, but mark and
      * resend nothing more. */
-    if (s->retrans_out) return true;
+    if (s->xf->retrans_out) return true;
     undo_cwnd_reduction(s, true, "partial");
     LN_MIB_INC(s->st->node, TcpExtTCPPartialUndo);
     ln_tcp_try_keep_open(s);
@@ -151,8 +151,8 @@ static bool try_undo_loss(ln_tcp_sock *s, const ln_tcp_ackstate *as, bool frto_u
     LN_MIB_INC(s->st->node, TcpExtTCPLossUndo);
     if (frto_undo) LN_MIB_INC(s->st->node, TcpExtTCPSpuriousRTOs);
     s->retransmits = 0;
-    s->rack.frto = s->rack.frto_new = 0;
-    s->dupacks = 0;
+    s->xf->rack.frto = s->xf->rack.frto_new = 0;
+    s->xf->dupacks = 0;
     /* lunet's go-back-N pointer: what was not resent is in flight. */
     s->snd_nxt = s->snd_max;
     ln_tcp_set_ca_state(s, LN_CA_OPEN);
@@ -163,17 +163,17 @@ static bool try_undo_loss(ln_tcp_sock *s, const ln_tcp_ackstate *as, bool frto_u
  * or go back to SND.UNA (go-back-N). */
 static void frto_real_loss(ln_tcp_sock *s)
 {
-    s->rack.frto = 0;
-    if (s->rack.frto_new) {
-        s->rack.frto_new = 0;
+    s->xf->rack.frto = 0;
+    if (s->xf->rack.frto_new) {
+        s->xf->rack.frto_new = 0;
         if (!ln_tcp_rack_on(s)) s->snd_nxt = s->snd_una;
     }
 }
 
 void ln_tcp_process_loss(ln_tcp_sock *s, const ln_tcp_ackstate *as)
 {
-    ln_tcp_rack *r = &s->rack;
-    bool recovered = !ln_seq_lt(s->snd_una, s->high_seq);
+    ln_tcp_rack *r = &s->xf->rack;
+    bool recovered = !ln_seq_lt(s->snd_una, s->xf->high_seq);
     if (as->una_advanced && try_undo_loss(s, as, false)) return;
     if (r->frto) {
         /* RFC 5682 3.1 step 3.b: never-retransmitted data was delivered,
@@ -187,7 +187,7 @@ void ln_tcp_process_loss(ln_tcp_sock *s, const ln_tcp_ackstate *as)
             /* Step 2.b: send new data instead of retransmitting more;
              * if none may go, conventional recovery (step 2.a). */
             ln_seq end = ln_tcp_data_end(s), wnd_end = s->snd_una + s->snd_wnd;
-            s->high_seq = s->snd_max;
+            s->xf->high_seq = s->snd_max;
             if (ln_seq_lt(s->snd_max, end) && ln_seq_lt(s->snd_max, wnd_end)) {
                 r->frto_new = 1;
                 s->snd_nxt = s->snd_max;
@@ -199,7 +199,7 @@ void ln_tcp_process_loss(ln_tcp_sock *s, const ln_tcp_ackstate *as)
     if (recovered) {
         /* The end of Loss (and F-RTO step 2.a: everything was resent). */
         ln_tcp_try_undo_recovery(s, as);
-        s->dupacks = 0;
+        s->xf->dupacks = 0;
         s->retransmits = 0;
         r->frto = r->frto_new = 0;
     }

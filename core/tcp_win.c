@@ -62,7 +62,7 @@ uint32_t ln_tcp_full_space(const ln_tcp_sock *s)
 uint32_t ln_tcp_space(const ln_tcp_sock *s)
 {
     uint32_t full = ln_tcp_full_space(s);
-    uint32_t held = s->rcv.len + s->ofo.bytes;
+    uint32_t held = s->xf ? s->xf->rcv.len + s->xf->ofo.bytes : 0;
     return full > held ? full - held : 0;
 }
 
@@ -306,7 +306,7 @@ void ln_tcp_sync_mss(ln_tcp_sock *s)
     if (s->flags & LN_TF_TS) mss -= LN_TCPOLEN_TS_ALIGNED;
     if (mss < 48) mss = 48;
     s->mss_cache = (uint16_t)mss;
-    s->cc.mss = mss;
+    if (s->xf) s->xf->cc.mss = mss;
 }
 
 /* tcp_current_mss with tcp_bound_to_half_wnd: never more than half the
@@ -318,7 +318,7 @@ uint32_t ln_tcp_current_mss(const ln_tcp_sock *s)
     /* tcp_current_mss: SACK blocks riding on our segments take room from
      * the data (4 + 8 per block, at most 3 next to a TS option). */
     if (s->flags & LN_TF_SACK) {
-        uint32_t n = s->ofo.n_sacks + ((s->flags & LN_TF_DSACK) ? 1 : 0);
+        uint32_t n = (s->xf ? s->xf->ofo.n_sacks : 0) + ((s->flags & LN_TF_DSACK) ? 1 : 0);
         uint32_t max = (s->flags & LN_TF_TS) ? 3 : 4;
         if (n > max) n = max;
         if (n && mss > 4 + 8 * n + 48) mss -= 4 + 8 * n;
@@ -350,12 +350,12 @@ void ln_tcp_sndbuf_expand(ln_tcp_sock *s)
     uint32_t p2 = 1;
     while (p2 < per_mss) p2 <<= 1;
     per_mss = p2 + 256;
-    uint32_t segs = umax(s->st->cfg.initial_cwnd, s->cc.cwnd);
+    uint32_t segs = umax(s->st->cfg.initial_cwnd, ln_tcp_cwnd(s));
     segs = umax(segs, s->st->cfg.reordering + 1);
     uint64_t mem = 2ull * segs * per_mss;
     if (mem > s->st->cfg.wmem[2]) mem = s->st->cfg.wmem[2];
     if (mem > s->sndbuf) {
         s->sndbuf = (uint32_t)mem;
-        ln_ring_set_limit(&s->snd, s->sndbuf);
+        if (s->xf) ln_ring_set_limit(&s->xf->snd, s->sndbuf);
     }
 }

@@ -424,7 +424,7 @@ static inline void th_free(th *t)
     for (int i = 0; i < 2; i++) {
         ln_node *n = i ? t->b : t->a;
         if (!n->tcp) continue;
-        for (ln_tcp_sock *s = n->tcp->all; s; s = s->next) ofo += s->ofo.n_segs;
+        for (ln_tcp_sock *s = n->tcp->all; s; s = s->next) ofo += s->xf ? s->xf->ofo.n_segs : 0;
     }
     CHECK_U64(ln_pktpool_in_use(t->net->pool), t->pool0 + ofo);
     CHECK_U64(ofo, 0);

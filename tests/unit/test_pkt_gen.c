@@ -294,8 +294,8 @@ static void test_unwatched(void)
         world_run_for(w, LN_MSEC);
         if (i == 100) {
             /* Mid-transfer: data in flight and unread, nothing stored. */
-            CHECK(acc && acc->rcv.len > 0 && acc->rcv.synth && acc->rcv.buf == NULL);
-            CHECK(s->snd.len > 0 && s->snd.synth && s->snd.buf == NULL);
+            CHECK(acc && acc->xf && acc->xf->rcv.len > 0 && acc->xf->rcv.synth && acc->xf->rcv.buf == NULL);
+            CHECK(s->xf && s->xf->snd.len > 0 && s->xf->snd.synth && s->xf->snd.buf == NULL);
         }
         int64_t k;
         while (acc && (k = ln_tcp_recv(acc, NULL, 1 << 20)) > 0) got += (uint64_t)k;

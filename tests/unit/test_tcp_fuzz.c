@@ -61,22 +61,24 @@ static void check_sock(ln_tcp_sock *s)
     if (s->state == LN_TCP_CLOSED || s->state == LN_TCP_LISTEN) return;
     CHECK(ln_seq_le(s->snd_una, s->snd_nxt));
     CHECK(ln_seq_le(s->snd_nxt, s->snd_max));
-    if (s->state >= LN_TCP_ESTABLISHED && s->state != LN_TCP_TIME_WAIT && s->snd.cap + s->snd.len) {
+    if (s->state >= LN_TCP_ESTABLISHED && s->state != LN_TCP_TIME_WAIT && s->xf && s->xf->snd.cap + s->xf->snd.len) {
         ln_seq lim = ln_tcp_data_end(s) + ((s->flags & LN_TF_FIN_SENT) ? 1 : 0);
         CHECK(ln_seq_le(s->snd_max, lim));
     }
     /* The OFO queue's accounting. */
     uint32_t bytes = 0, n = 0;
-    for (ln_pkt *p = s->ofo.head; p; p = p->next) {
+    static const ln_tcp_ofo none;
+    const ln_tcp_ofo *ofo = s->xf ? &s->xf->ofo : &none;
+    for (ln_pkt *p = ofo->head; p; p = p->next) {
         bytes += p->len;
         n++;
         if (p->next) CHECK(ln_seq_le((ln_seq)p->mark + p->len, (ln_seq)p->next->mark));
         CHECK(ln_seq_gt((ln_seq)p->mark, s->rcv_nxt));
     }
-    CHECK_EQ(bytes, s->ofo.bytes);
-    CHECK_EQ(n, s->ofo.n_segs);
+    CHECK_EQ(bytes, ofo->bytes);
+    CHECK_EQ(n, ofo->n_segs);
     if (s->state >= LN_TCP_ESTABLISHED && s->state != LN_TCP_TIME_WAIT) {
-        CHECK(s->cc.cwnd >= 1);
+        CHECK(ln_tcp_cwnd(s) >= 1);
         CHECK(ln_tcp_in_flight(s) <= (uint32_t)(s->snd_max - s->snd_una) + 1024);
     }
     /* Nothing stalls: data in flight has the RTO timer, data or a FIN that

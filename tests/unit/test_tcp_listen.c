@@ -253,7 +253,7 @@ static void test_listen_syn_full_options(void)
     uint32_t off = ln_tcp_ts_offset(st, S_ADDR, SPOOF(5), NULL);
     CHECK_EQ(v[0].tsval - off, (uint32_t)(LINK_DELAY / LN_MSEC));
     CHECK_EQ(st->n_reqs, 1);
-    CHECK_EQ(sv.l->syn_qlen, 1);
+    CHECK_EQ(sv.l->xf->syn_qlen, 1);
     CHECK_EQ(states[LN_TCP_LISTEN][LN_TCP_SYN_RCVD], 1);
     CHECK_U64(TH_MIB(t->a, TcpPassiveOpens), 0);
     server_stop(&sv);
@@ -331,7 +331,7 @@ static void test_syn_rcvd_synack_retransmission(void)
     CHECK_U64(TH_MIB(t->a, TcpExtTCPSynRetrans), 5);
     CHECK_U64(TH_MIB(t->a, TcpRetransSegs), 5);
     CHECK_U64(TH_MIB(t->a, TcpExtTCPTimeouts), 6);
-    CHECK_EQ(sv.l->syn_qlen, 0);
+    CHECK_EQ(sv.l->xf->syn_qlen, 0);
     CHECK_EQ(states[LN_TCP_LISTEN][LN_TCP_SYN_RCVD], 1);
     CHECK_EQ(states[LN_TCP_SYN_RCVD][LN_TCP_CLOSED], 1);
     server_stop(&sv);
@@ -480,7 +480,7 @@ static void test_listen_handshake_accept(void)
     th_run_until(t, 10 * LN_MSEC);
     CHECK(c.connected > 0);
     CHECK_EQ(ln_tcp_get_state(c.s), LN_TCP_ESTABLISHED);
-    CHECK_EQ(sv.l->acc_len, 1);
+    CHECK_EQ(sv.l->xf->acc_len, 1);
     ln_tcp_sock *a = ln_tcp_accept(sv.l);
     CHECK(a != NULL);
     if (a) {
@@ -499,8 +499,8 @@ static void test_listen_handshake_accept(void)
     }
     CHECK(ln_tcp_accept(sv.l) == NULL);
     CHECK_EQ(first_window(t, &c), 64);
-    CHECK_EQ(sv.l->acc_len, 0);
-    CHECK_EQ(sv.l->syn_qlen, 0);
+    CHECK_EQ(sv.l->xf->acc_len, 0);
+    CHECK_EQ(sv.l->xf->syn_qlen, 0);
     CHECK_EQ(ln_tcp_stack_of(t->a)->n_reqs, 0);
     CHECK_U64(TH_MIB(t->a, TcpPassiveOpens), 1);
     CHECK_EQ(states[LN_TCP_LISTEN][LN_TCP_SYN_RCVD], 1);
@@ -527,14 +527,14 @@ static void test_listen_accept_overflow(void)
     client c[4];
     client_start(&c[0], t, true);
     th_run_until(t, th_now(t) + 10 * LN_MSEC);
-    CHECK_EQ(sv.l->acc_len, 1);
+    CHECK_EQ(sv.l->xf->acc_len, 1);
     for (int i = 1; i < 3; i++) client_start(&c[i], t, true);
     th_run_until(t, th_now(t) + 10 * LN_MSEC);
-    CHECK_EQ(sv.l->acc_len, 2);
+    CHECK_EQ(sv.l->xf->acc_len, 2);
     CHECK_U64(TH_MIB(t->a, TcpExtSyncookiesSent), 0);
     CHECK_U64(TH_MIB(t->a, TcpExtListenOverflows), 1);
     CHECK_U64(TH_MIB(t->a, TcpExtListenDrops), 1);
-    CHECK_EQ(sv.l->syn_qlen, 1);
+    CHECK_EQ(sv.l->xf->syn_qlen, 1);
     CHECK_EQ(ln_tcp_get_state(c[2].s), LN_TCP_ESTABLISHED);    /* it thinks so */
 
     /* A new SYN now: dropped, the accept queue being full. */
@@ -542,16 +542,16 @@ static void test_listen_accept_overflow(void)
     th_run_until(t, th_now(t) + 10 * LN_MSEC);
     CHECK_U64(TH_MIB(t->a, TcpExtListenOverflows), 2);
     CHECK_U64(TH_MIB(t->a, TcpExtListenDrops), 2);
-    CHECK_EQ(sv.l->syn_qlen, 1);
+    CHECK_EQ(sv.l->xf->syn_qlen, 1);
     CHECK_EQ(ln_tcp_get_state(c[3].s), LN_TCP_SYN_SENT);
     client_stop(&c[3]);                     /* no SYN retransmission to muddle what follows */
 
     ln_tcp_sock *a = ln_tcp_accept(sv.l);
     CHECK(a != NULL);
-    CHECK_EQ(sv.l->acc_len, 1);
+    CHECK_EQ(sv.l->xf->acc_len, 1);
     th_run_until(t, 1100 * LN_MSEC);           /* the request's SYN-ACK at ~1 s */
-    CHECK_EQ(sv.l->acc_len, 2);
-    CHECK_EQ(sv.l->syn_qlen, 0);
+    CHECK_EQ(sv.l->xf->acc_len, 2);
+    CHECK_EQ(sv.l->xf->syn_qlen, 0);
     CHECK_U64(TH_MIB(t->a, TcpPassiveOpens), 3);
     if (a) ln_tcp_close(a);
     for (int i = 0; i < 4; i++) client_stop(&c[i]);
@@ -571,7 +571,7 @@ static void test_listen_close_resets_children(void)
     rawseg syn = { .src = SPOOF(20), .sport = 999, .seq = 1, .flags = LN_TCP_SYN, .mss_only = true };
     send_raw(t, &syn);
     th_run_until(t, 10 * LN_MSEC);
-    CHECK_EQ(sv.l->acc_len, 2);
+    CHECK_EQ(sv.l->xf->acc_len, 2);
     CHECK_EQ(ln_tcp_stack_of(t->a)->n_reqs, 1);
     th_seg v[16];
     int before = s_segs(t, 0, v, 16);

@@ -414,12 +414,14 @@ static void test_established_icmp_needfrag_full_flight(void)
     th_free(&t);
 }
 
-/* The control block of an idle connection stays under 1 KiB, and a
- * TIME_WAIT socket holds no buffers. */
+/* The control block of an idle connection fits 512 bytes (the slab's
+ * rounding: 8 cache lines), what a connection that moves data adds
+ * (ln_tcp_xfer) 576; a TIME_WAIT socket holds no buffers. */
 static void test_established_memory(void)
 {
     th t;
-    CHECK(ln_tcp_sock_size() < 1024);
+    CHECK(ln_tcp_sock_size() <= 512);
+    CHECK(sizeof(ln_tcp_xfer) <= 576);
     ln_tcp_sock *s = th_established(start(&t));
     ln_tcp_stack_info si;
     ln_tcp_stack_info_get(t.a, &si);
@@ -435,6 +437,102 @@ static void test_established_memory(void)
     ln_tcp_stack_info_get(t.a, &si);
     CHECK_EQ(si.time_wait, 1);
     CHECK_U64(si.mem_buffers, 0);
+    th_free(&t);
+}
+
+/* Both ends of a connection that never carried a byte keep only their
+ * control blocks (no xf), and tcp_info reads as it would with one: the
+ * initial window, no ssthresh, empty queues.  The first byte makes the
+ * sender's xf, its arrival the receiver's, and congestion control starts
+ * from where the handshake left it. */
+static void test_established_idle_no_xfer(void)
+{
+    th t;
+    th_init(&t, false);
+    th_notes ln, cn;
+    ln_tcp_sock *l = th_listen(t.b, 80, &ln);
+    CHECK(l->xf != NULL);                    /* the accept queue is in xf */
+    ln_tcp_sock *c = ln_tcp_socket(t.a);
+    th_watch(c, &cn);
+    CHECK_EQ(ln_tcp_connect(c, TH_B, 80), 0);
+    th_run(&t, LN_SEC);
+    ln_tcp_sock *a = ln.accepted;
+    CHECK(a != NULL);
+    if (!a) {
+        th_free(&t);
+        return;
+    }
+    th_in_state(c, LN_TCP_ESTABLISHED);
+    th_in_state(a, LN_TCP_ESTABLISHED);
+    CHECK(c->xf == NULL);
+    CHECK(a->xf == NULL);
+    ln_tcp_info ci, ai;
+    ln_tcp_get_info(c, &ci);
+    ln_tcp_get_info(a, &ai);
+    CHECK_EQ(ci.cwnd, 10);
+    CHECK_EQ(ai.cwnd, 10);
+    CHECK_EQ(ci.ssthresh, LN_TCP_INFINITE_SSTHRESH);
+    CHECK_EQ(ci.send_q, 0);
+    CHECK_EQ(ai.recv_q, 0);
+    CHECK_U64(ci.bytes_sent, 0);
+    CHECK(ci.srtt > 0);                      /* the handshake's sample, kept hot */
+    CHECK(ai.srtt > 0);
+    CHECK_EQ(ln_tcp_writable(c), c->sndbuf);  /* an empty ring's room */
+    ln_tcp_stack_info si;
+    ln_tcp_stack_info_get(t.a, &si);
+    CHECK_U64(si.mem_buffers, 0);
+
+    /* Idle a while: no timer, no segment, still no xf. */
+    uint32_t before = t.n;
+    th_run(&t, 10 * LN_SEC);
+    CHECK_EQ(t.n, before);
+    CHECK(c->xf == NULL && a->xf == NULL);
+
+    CHECK_EQ(ln_tcp_send(c, "hello", 5), 5);
+    CHECK(c->xf != NULL);
+    CHECK_EQ(c->xf->cc.cwnd, 10);
+    CHECK_EQ(c->xf->cc.mss, c->mss_cache);
+    th_run(&t, LN_SEC);
+    CHECK(a->xf != NULL);
+    char buf[8];
+    CHECK_EQ(ln_tcp_recv(a, buf, sizeof buf), 5);
+    CHECK(memcmp(buf, "hello", 5) == 0);
+    ln_tcp_get_info(c, &ci);
+    ln_tcp_get_info(a, &ai);
+    CHECK_U64(ci.bytes_acked, 5);
+    CHECK_U64(ai.bytes_received, 5);
+    CHECK_EQ(ci.data_segs_out, 1);
+    CHECK_EQ(ai.data_segs_in, 1);
+    th_free(&t);
+}
+
+/* An abort of an idle connection: the RST goes and is taken without
+ * either end making its xf. */
+static void test_established_idle_abort(void)
+{
+    th t;
+    th_init(&t, false);
+    th_notes ln, cn;
+    th_listen(t.b, 80, &ln);
+    ln_tcp_sock *c = ln_tcp_socket(t.a);
+    th_watch(c, &cn);
+    CHECK_EQ(ln_tcp_connect(c, TH_B, 80), 0);
+    th_run(&t, LN_SEC);
+    ln_tcp_sock *a = ln.accepted;
+    CHECK(a != NULL);
+    if (!a) {
+        th_free(&t);
+        return;
+    }
+    th_notes an;
+    th_watch(a, &an);
+    ln_tcp_abort(c);
+    th_settle(&t);
+    CHECK(a->xf == NULL);
+    th_in_state(a, LN_TCP_CLOSED);
+    CHECK(an.ev & LN_TCP_EV_ERROR);
+    CHECK_EQ(ln_tcp_error(a), LN_ECONNRESET);
+    CHECK_U64(TH_MIB(t.a, TcpOutRsts), 1);
     th_free(&t);
 }
 
@@ -458,5 +556,7 @@ int main(void)
     test_established_icmp_needfrag();
     test_established_icmp_needfrag_full_flight();
     test_established_memory();
+    test_established_idle_no_xfer();
+    test_established_idle_abort();
     return check_report("test_tcp_rst");
 }
