@@ -332,7 +332,9 @@ struct ln_tcp_sock {
 struct ln_tcp_stack {
     ln_node *node;
     ln_tcp_cfg cfg;
-    ln_tcp_sock **ehash;            /* connections by 4-tuple (any state but LISTEN/CLOSED) */
+    uintptr_t *ehash;               /* connections by 4-tuple (any state but LISTEN/CLOSED):
+                                     * each bucket a chain's head with a filter in its
+                                     * low bits (tcp_table.c) */
     uint32_t ehash_mask, n_conns;
     struct ln_tcp_port **bhash;     /* bound ports (tcp_table.c), each with its owners */
     uint32_t bhash_mask, n_ports;

@@ -18,6 +18,7 @@
  * inet_connection_sock.c (inet_csk_bind_conflict, inet_csk_find_open_port),
  * RFC 6056 (ephemeral ports), RFC 6528 (ISNs), RFC 7323 5.4 (the TS
  * clock). */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,20 +46,40 @@ uint32_t ln_tcp_tuple_hash(const ln_tcp_stack *st, uint32_t raddr, uint16_t rpor
     return (uint32_t)x;
 }
 
+/* A bucket is its chain's first socket with a filter in the pointer's
+ * low bits (sockets are 64-byte aligned, slab.h): bit k is set when some
+ * socket in the chain has filter_bit k.  A lookup that finds its bit clear
+ * knows the chain lacks its tuple without touching a socket.  Most lookups
+ * that fail are a server's (the SYN and the handshake's last ACK look for
+ * a connection before the listener), and with a million connections the
+ * sockets in their chains are long cold: reading one was half the time of
+ * every failed lookup.  A socket leaving does not clear its bit (the
+ * others' bits would have to be read back); the bits are exact again when
+ * the chain empties or the table doubles, and a stale one only costs the
+ * walk every lookup made before. */
+#define EH_BITS 6u
+#define EH_MASK ((uintptr_t)(1u << EH_BITS) - 1)
+
+static inline ln_tcp_sock *eh_head(uintptr_t b) { return (ln_tcp_sock *)(b & ~EH_MASK); }
+/* One of the six bits, from hash bits the bucket index does not use (for
+ * tables up to 2^24 buckets). */
+static inline uintptr_t eh_bit(uint32_t h) { return (uintptr_t)1 << (((h >> 24) * EH_BITS) >> 8); }
+
 /* Double the connection table when it holds as many sockets as buckets:
  * chains stay short, and the rehash is amortised O(1) per connection. */
 static void ehash_grow(ln_tcp_stack *st)
 {
     uint32_t old = st->ehash ? st->ehash_mask + 1 : 0, n = old ? old * 2 : 64;
-    ln_tcp_sock **t = calloc(n, sizeof *t);
+    uintptr_t *t = calloc(n, sizeof *t);
     if (!t) return;                     /* keep the old one: longer chains only */
     for (uint32_t i = 0; i < old; i++) {
-        ln_tcp_sock *s = st->ehash[i], *next;
+        ln_tcp_sock *s = eh_head(st->ehash[i]), *next;
         for (; s; s = next) {
             next = s->hnext;
-            uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & (n - 1);
-            s->hnext = t[h];
-            t[h] = s;
+            uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport);
+            uintptr_t *b = &t[h & (n - 1)];
+            s->hnext = eh_head(*b);
+            *b = (uintptr_t)s | (*b & EH_MASK) | eh_bit(h);
         }
     }
     free(st->ehash);
@@ -72,9 +93,11 @@ void ln_tcp_hash(ln_tcp_sock *s)
     if (s->flags & LN_TF_HASHED) return;
     if (!st->ehash || st->n_conns >= st->ehash_mask + 1) ehash_grow(st);
     if (!st->ehash) ln_fatal("tcp: out of memory for the connection table");
-    uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & st->ehash_mask;
-    s->hnext = st->ehash[h];
-    st->ehash[h] = s;
+    uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport);
+    uintptr_t *b = &st->ehash[h & st->ehash_mask];
+    assert(((uintptr_t)s & EH_MASK) == 0 && "tcp: sockets are 64-byte aligned (slab.h)");
+    s->hnext = eh_head(*b);
+    *b = (uintptr_t)s | (*b & EH_MASK) | eh_bit(h);
     st->n_conns++;
     s->flags |= LN_TF_HASHED;
 }
@@ -84,10 +107,16 @@ void ln_tcp_unhash(ln_tcp_sock *s)
     ln_tcp_stack *st = s->st;
     if (!(s->flags & LN_TF_HASHED)) return;
     uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & st->ehash_mask;
-    for (ln_tcp_sock **pp = &st->ehash[h]; *pp; pp = &(*pp)->hnext) {
-        if (*pp == s) {
-            *pp = s->hnext;
-            break;
+    uintptr_t *b = &st->ehash[h];
+    if (eh_head(*b) == s) {
+        ln_tcp_sock *next = s->hnext;
+        *b = next ? (uintptr_t)next | (*b & EH_MASK) : 0;
+    } else {
+        for (ln_tcp_sock *p = eh_head(*b); p && p->hnext; p = p->hnext) {
+            if (p->hnext == s) {
+                p->hnext = s->hnext;
+                break;
+            }
         }
     }
     s->hnext = NULL;
@@ -99,8 +128,10 @@ ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport
                                 uint32_t laddr, uint16_t lport)
 {
     if (!st->ehash) return NULL;
-    uint32_t h = ln_tcp_tuple_hash(st, raddr, rport, laddr, lport) & st->ehash_mask;
-    for (ln_tcp_sock *s = st->ehash[h]; s; s = s->hnext)
+    uint32_t h = ln_tcp_tuple_hash(st, raddr, rport, laddr, lport);
+    uintptr_t b = st->ehash[h & st->ehash_mask];
+    if (!(b & eh_bit(h))) return NULL;
+    for (ln_tcp_sock *s = eh_head(b); s; s = s->hnext)
         if (s->raddr == raddr && s->rport == rport && s->lport == lport && s->laddr == laddr &&
             !(s->flags & LN_TF_V6))
             return s;
@@ -133,8 +164,10 @@ ln_tcp_sock *ln_tcp_lookup_conn6(ln_tcp_stack *st, const ln_tcp6 *a, uint16_t rp
 {
     if (!st->ehash) return NULL;
     uint32_t raddr = ln_tcp6_fold(st, &a->raddr), laddr = ln_tcp6_fold(st, &a->laddr);
-    uint32_t h = ln_tcp_tuple_hash(st, raddr, rport, laddr, lport) & st->ehash_mask;
-    for (ln_tcp_sock *s = st->ehash[h]; s; s = s->hnext)
+    uint32_t h = ln_tcp_tuple_hash(st, raddr, rport, laddr, lport);
+    uintptr_t b = st->ehash[h & st->ehash_mask];
+    if (!(b & eh_bit(h))) return NULL;
+    for (ln_tcp_sock *s = eh_head(b); s; s = s->hnext)
         if (s->raddr == raddr && s->rport == rport && s->lport == lport && s->laddr == laddr &&
             ln_tcp6_match(s, a))
             return s;
