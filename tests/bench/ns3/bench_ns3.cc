@@ -33,8 +33,9 @@
  *    writes and checks every IP header's, and leaves TCP's unfinished while
  *    nothing reads the bytes (as Linux with checksum offload; so here).
  *    Payload: ns-3's packets carry virtual zero bytes, stored nowhere;
- *    lunet's carry real bytes (its stream pattern), copied into each
- *    segment and held in the queues (most of its W2 memory).
+ *    lunet's carry where its generated stream pattern starts and write the
+ *    bytes out only when something reads them (pkt.h), so neither stores
+ *    a bulk sender's payload.
  *  - Delayed ACKs: Linux (and lunet) ACK every segment while quick-ACK mode
  *    lasts, which covers the whole of a 100 kB flow (see bench_tcp's W2
  *    note), and every second segment in a long bulk transfer.  ns-3 has no
