@@ -168,7 +168,7 @@ typedef struct ln_tcp_rack {
  * listen()) and lives as long as the socket, since what it holds (cwnd,
  * CUBIC's epoch, RACK's reordering window, the counters) outlives idle
  * periods on Linux too.  Until it exists every field reads as what it
- * would hold: ln_tcp_xfer_new() makes it from the socket's own fields
+ * would hold: xfer_new (tcp.c) makes it from the socket's own fields
  * (see there), and the readers that may run without it (the handshake,
  * an idle connection's ACKs and RSTs, tcp_info) take the defaults. */
 typedef struct ln_tcp_xfer {
