@@ -692,7 +692,8 @@ static inline __attribute__((always_inline)) void demux(ln_tcp_stack *st, ln_tcp
 {
     ln_tcp_batch_begin(st);
     ln_tcp_sock *s = v6 ? ln_tcp_lookup_conn6(st, seg->v6, seg->sport, seg->dport)
-                             : ln_tcp_lookup_conn(st, seg->saddr, seg->sport, seg->daddr, seg->dport);
+                             : ln_tcp_lookup_conn_hashed(st, seg->hash, seg->saddr, seg->sport,
+                                                         seg->daddr, seg->dport);
     if (s) {
         s->segs_in++;
         if (seg->len) {
@@ -736,6 +737,13 @@ void ln_tcp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
         return;
     }
     LN_MIB_INC(n, TcpInSegs);
+    /* The tables' buckets are the lookups' first cache misses (a server
+     * with many connections): start them before parsing. */
+    uint32_t h = 0;
+    if (pkt->len >= 4) {
+        h = ln_tcp_tuple_hash(st, ip->src, ln_get16(pkt->data), ip->dst, ln_get16(pkt->data + 2));
+        ln_tcp_prefetch(st, h);
+    }
     ln_tcp_seg seg;
     int rc = ln_tcp_parse(pkt, ip, &seg);
     if (rc) {
@@ -744,6 +752,8 @@ void ln_tcp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
         ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, (ln_drop_reason)rc);
         return;
     }
+    seg.has_hash = true;                /* parse checked the ports were there */
+    seg.hash = h;
     demux(st, &seg, false);
 }
 

@@ -467,6 +467,12 @@ void ln_tcp_init_transfer(ln_tcp_sock *s);
  * IPv4 connections only. */
 ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport,
                                 uint32_t laddr, uint16_t lport);
+/* The same with the tuple's ln_tcp_tuple_hash already made. */
+ln_tcp_sock *ln_tcp_lookup_conn_hashed(ln_tcp_stack *st, uint32_t hash, uint32_t raddr,
+                                       uint16_t rport, uint32_t laddr, uint16_t lport);
+/* Start fetching the buckets of both tables (connections, requests) that
+ * lookups of the tuple with this hash will read. */
+void ln_tcp_prefetch(const ln_tcp_stack *st, uint32_t hash);
 /* The IPv4 listener for laddr:lport: an IPv4 one, else an IPv6 one on ::
  * without V6ONLY (Linux's compute_score prefers AF_INET). */
 ln_tcp_sock *ln_tcp_lookup_listener(ln_tcp_stack *st, uint32_t laddr, uint16_t lport);

@@ -167,7 +167,7 @@ static uint32_t rhash_of(const ln_tcp_stack *st, uint32_t laddr, uint16_t lport,
 static ln_tcp_req *req_lookup(const ln_tcp_stack *st, const ln_tcp_seg *seg)
 {
     if (!st->rhash) return NULL;
-    uint32_t h = rhash_of(st, seg->daddr, seg->dport, seg->saddr, seg->sport);
+    uint32_t h = seg->has_hash ? seg->hash : rhash_of(st, seg->daddr, seg->dport, seg->saddr, seg->sport);
     for (ln_tcp_req *r = st->rhash[h & st->rhash_mask]; r; r = r->hnext)
         if (r->raddr == seg->saddr && r->rport == seg->sport &&
             r->laddr == seg->daddr && r->lport == seg->dport &&

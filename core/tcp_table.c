@@ -128,7 +128,20 @@ ln_tcp_sock *ln_tcp_lookup_conn(ln_tcp_stack *st, uint32_t raddr, uint16_t rport
                                 uint32_t laddr, uint16_t lport)
 {
     if (!st->ehash) return NULL;
-    uint32_t h = ln_tcp_tuple_hash(st, raddr, rport, laddr, lport);
+    return ln_tcp_lookup_conn_hashed(st, ln_tcp_tuple_hash(st, raddr, rport, laddr, lport), raddr,
+                                     rport, laddr, lport);
+}
+
+void ln_tcp_prefetch(const ln_tcp_stack *st, uint32_t h)
+{
+    if (st->ehash) __builtin_prefetch(&st->ehash[h & st->ehash_mask]);
+    if (st->rhash) __builtin_prefetch(&st->rhash[h & st->rhash_mask]);
+}
+
+ln_tcp_sock *ln_tcp_lookup_conn_hashed(ln_tcp_stack *st, uint32_t h, uint32_t raddr,
+                                       uint16_t rport, uint32_t laddr, uint16_t lport)
+{
+    if (!st->ehash) return NULL;
     uintptr_t b = st->ehash[h & st->ehash_mask];
     if (!(b & eh_bit(h))) return NULL;
     for (ln_tcp_sock *s = eh_head(b); s; s = s->hnext)

@@ -92,6 +92,8 @@ typedef struct ln_tcp_seg {
     const ln_tcp6 *v6;              /* IPv6: the addresses (saddr, daddr hold
                                      * their digests); NULL: IPv4 */
     ln_pkt *pkt;                    /* data at the payload after parsing */
+    bool has_hash;                  /* IPv4 input: hash is its 4-tuple's */
+    uint32_t hash;                  /* ln_tcp_tuple_hash, for both tables' lookups */
 } ln_tcp_seg;
 
 /* Parse and validate (lengths, data offset, checksum over the pseudo
