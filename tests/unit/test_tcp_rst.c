@@ -440,6 +440,23 @@ static void test_established_memory(void)
     th_free(&t);
 }
 
+/* c on a connects to b:80 and the handshake completes: b's accepted
+ * socket, or NULL (then t is freed). */
+static ln_tcp_sock *idle_pair(th *t, th_notes *ln, th_notes *cn, ln_tcp_sock **c)
+{
+    th_init(t, false);
+    ln_tcp_sock *l = th_listen(t->b, 80, ln);
+    CHECK(l->xf != NULL);                    /* the accept queue is in xf */
+    *c = ln_tcp_socket(t->a);
+    th_watch(*c, cn);
+    CHECK_EQ(ln_tcp_connect(*c, TH_B, 80), 0);
+    th_run(t, LN_SEC);
+    ln_tcp_sock *a = ln->accepted;
+    CHECK(a != NULL);
+    if (!a) th_free(t);
+    return a;
+}
+
 /* Both ends of a connection that never carried a byte keep only their
  * control blocks (no xf), and tcp_info reads as it would with one: the
  * initial window, no ssthresh, empty queues.  The first byte makes the
@@ -448,20 +465,10 @@ static void test_established_memory(void)
 static void test_established_idle_no_xfer(void)
 {
     th t;
-    th_init(&t, false);
     th_notes ln, cn;
-    ln_tcp_sock *l = th_listen(t.b, 80, &ln);
-    CHECK(l->xf != NULL);                    /* the accept queue is in xf */
-    ln_tcp_sock *c = ln_tcp_socket(t.a);
-    th_watch(c, &cn);
-    CHECK_EQ(ln_tcp_connect(c, TH_B, 80), 0);
-    th_run(&t, LN_SEC);
-    ln_tcp_sock *a = ln.accepted;
-    CHECK(a != NULL);
-    if (!a) {
-        th_free(&t);
-        return;
-    }
+    ln_tcp_sock *c;
+    ln_tcp_sock *a = idle_pair(&t, &ln, &cn, &c);
+    if (!a) return;
     th_in_state(c, LN_TCP_ESTABLISHED);
     th_in_state(a, LN_TCP_ESTABLISHED);
     CHECK(c->xf == NULL);
@@ -511,19 +518,10 @@ static void test_established_idle_no_xfer(void)
 static void test_established_idle_abort(void)
 {
     th t;
-    th_init(&t, false);
     th_notes ln, cn;
-    th_listen(t.b, 80, &ln);
-    ln_tcp_sock *c = ln_tcp_socket(t.a);
-    th_watch(c, &cn);
-    CHECK_EQ(ln_tcp_connect(c, TH_B, 80), 0);
-    th_run(&t, LN_SEC);
-    ln_tcp_sock *a = ln.accepted;
-    CHECK(a != NULL);
-    if (!a) {
-        th_free(&t);
-        return;
-    }
+    ln_tcp_sock *c;
+    ln_tcp_sock *a = idle_pair(&t, &ln, &cn, &c);
+    if (!a) return;
     th_notes an;
     th_watch(a, &an);
     ln_tcp_abort(c);
