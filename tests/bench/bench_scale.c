@@ -35,7 +35,7 @@
  *
  * Usage: bench_scale [all | topology [hosts...] | connections [count...]]
  *        all (the default): 1,000, 10,000 and 100,000 hosts, then 10,000,
- *        100,000 and 1,000,000 connections (which needs about 2.4 GB);
+ *        100,000 and 1,000,000 connections (which needs about 1.1 GB);
  *        sizes after a kind replace its defaults.  BENCH_SCALE_BUDGET=<s>:
  *        the wall time a case may run before it is stopped and reports
  *        what it reached (default 600).  BENCH_SCALE_PREFAULT=<MB>: see
