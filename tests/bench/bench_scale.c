@@ -39,7 +39,9 @@
  *        sizes after a kind replace its defaults.  BENCH_SCALE_BUDGET=<s>:
  *        the wall time a case may run before it is stopped and reports
  *        what it reached (default 600).  BENCH_SCALE_PREFAULT=<MB>: see
- *        prefault(). */
+ *        prefault().  BENCH_SCALE_CLOSE=0: the connections cases stop
+ *        after the memory figure, so that a profile (perf, cachegrind)
+ *        of the run shows the setup alone. */
 #define _DEFAULT_SOURCE              /* MAP_ANONYMOUS, which _POSIX_C_SOURCE hides */
 #include <malloc.h>
 #include <stdio.h>
@@ -579,7 +581,7 @@ static void server_accept(ln_tcp_sock *l, unsigned ev, void *arg)
     conns_check(r);
 }
 
-static void case_connections(uint64_t conns, double budget, result *res)
+static void case_connections(uint64_t conns, double budget, bool close, result *res)
 {
     snprintf(res->name, sizeof res->name, "connections %llu", (unsigned long long)conns);
     uint32_t per = (uint32_t)((conns + CLIENTS - 1) / CLIENTS);
@@ -694,7 +696,7 @@ static void case_connections(uint64_t conns, double budget, result *res)
      * until every server end has taken its RST and closed.  The first and
      * the last tenth of the rounds are timed apart. */
     res->close_us = res->close_first_us = res->close_last_us = -1;
-    if (!w.fired && res->done == r->total) {    /* no connect failed: every socket is there */
+    if (close && !w.fired && res->done == r->total) {   /* every socket is there */
         uint32_t tenth = per >= 10 ? per / 10 : 1;
         double t_all = wall(), c_all = cpu(), t_first = 0, t_last = 0, c_first = 0, c_last = 0;
         for (uint32_t k = 0; k < per; k++) {
@@ -734,6 +736,7 @@ typedef enum { TOPOLOGY, CONNECTIONS } kind;
 typedef struct opts {
     double budget;                  /* wall seconds a case may run */
     size_t prefault_mb;             /* BENCH_SCALE_PREFAULT */
+    bool close;                     /* BENCH_SCALE_CLOSE (default 1) */
     double fault_s;                 /* what a page fault costs here */
 } opts;
 
@@ -752,7 +755,7 @@ static bool run_case(kind k, uint64_t n, const opts *o, result *res)
         memset(&r, 0, sizeof r);
         bool warm = prefault(o->prefault_mb);
         if (k == TOPOLOGY) case_topology((uint32_t)n, o->budget, &r);
-        else case_connections(n, o->budget, &r);
+        else case_connections(n, o->budget, o->close, &r);
         if (warm) r.per_host = r.per_conn = -1;
         r.peak = status_bytes("VmHWM");
         ssize_t w = write(fd[1], &r, sizeof r);
@@ -903,8 +906,9 @@ int main(int argc, char **argv)
         if (sizes[nsizes] >= CLIENTS) nsizes++;
     }
     const char *b = getenv("BENCH_SCALE_BUDGET"), *pf = getenv("BENCH_SCALE_PREFAULT");
+    const char *cl = getenv("BENCH_SCALE_CLOSE");
     opts o = { .budget = b ? atof(b) : 600, .prefault_mb = pf ? strtoul(pf, NULL, 10) : 0,
-               .fault_s = fault_cost() };
+               .close = !cl || strcmp(cl, "0") != 0, .fault_s = fault_cost() };
     result res[8];
     int nres = 0;
 
