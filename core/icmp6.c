@@ -256,15 +256,8 @@ int ln_icmp6_udp_probe(ln_icmp_sock *s, const ln_in6 *dst, ln_iface *oif, uint16
     ln_pkt *p = ln_net_pkt(n->net, LN_UDP_HLEN + size);
     if (!p) return LN_ENOBUFS;
     uint8_t *d = p->data;
-    uint16_t ulen = (uint16_t)(LN_UDP_HLEN + size);
     for (uint32_t i = 0; i < size; i++) d[LN_UDP_HLEN + i] = (uint8_t)(0x40 + (i & 0x3f));
-    ln_put16(d, s->id);
-    ln_put16(d + 2, port);
-    ln_put16(d + 4, ulen);
-    ln_put16(d + 6, 0);
-    /* RFC 8200 8.1: mandatory over IPv6; a zero result is sent as ffff. */
-    uint16_t c = ln_csum_fold(ln_csum_partial(d, ulen, ln_ip6_pseudo(&src, dst, ulen, LN_IPPROTO_UDP)));
-    ln_put16(d + 6, c ? c : 0xffff);
+    ln_udp6_fill_header(d, s->id, port, (uint16_t)(LN_UDP_HLEN + size), &src, dst);
     ln_ip6_opts o = { .hlim = hlim, .hlim_set = hlim != 0, .oif = oif };
     return ln_ip6_output(n, p, &src, dst, LN_IPPROTO_UDP, &o);
 }

@@ -10,6 +10,7 @@
  * or in flight when a network is torn down. */
 #include "pkt.h"
 
+#include <assert.h>
 #include <stdlib.h>
 
 #include "csum.h"
@@ -255,19 +256,15 @@ static void give_room(ln_pkt *p)
     uint32_t cap = end <= LN_PKT_TINY ? LN_PKT_TINY
                  : end <= LN_PKT_FRAME ? LN_PKT_FRAME
                  : end <= LN_PKT_SMALL ? LN_PKT_SMALL : LN_PKT_LARGE;
+    /* Only a packet fresh from its pool gets a generated payload (a
+     * sender's, a clone's), so it is still on its own buffer. */
+    assert(p->buf == (uint8_t *)(p + 1));
     ln_pkt *lent = grab(p->pool, cap);
     if (!lent) ln_fatal("out of memory writing out a packet's payload (%u bytes)", end);
-    lent->len = p->buf == (uint8_t *)(p + 1) ? p->cap : ((ln_pkt *)p->buf - 1)->len;
+    lent->len = p->cap;
     uint8_t *b = lent->buf;
     memcpy(b, p->buf, gen);
     ln_pkt_gen_fill(b + gen, p->gen_phase, end - gen);
-    if (p->buf != (uint8_t *)(p + 1)) {
-        /* Already on a lent buffer (a clone's, say): hand that one back. */
-        ln_pkt *old = (ln_pkt *)p->buf - 1;
-        ln_pkt **list = free_list(p->pool, old->cap);
-        old->next = *list;
-        *list = old;
-    }
     p->data = b + head;
     p->buf = b;
     p->cap = cap;

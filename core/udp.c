@@ -539,6 +539,18 @@ void ln_udp_fill_header(uint8_t *u, uint16_t sport, uint16_t dport, uint16_t ule
     if (src) put_csum(u, ulen, src, dst);
 }
 
+void ln_udp6_fill_header(uint8_t *u, uint16_t sport, uint16_t dport, uint16_t ulen,
+                         const ln_in6 *src, const ln_in6 *dst)
+{
+    ln_put16(u, sport);
+    ln_put16(u + 2, dport);
+    ln_put16(u + 4, ulen);
+    ln_put16(u + 6, 0);
+    /* A computed zero goes as ffff: zero would mean "none", not allowed here. */
+    uint16_t c = ln_csum_fold(ln_csum_partial(u, ulen, ln_ip6_pseudo(src, dst, ulen, LN_IPPROTO_UDP)));
+    ln_put16(u + 6, c ? c : 0xffff);
+}
+
 static bool via_dev(const ln_route *r, void *arg) { return r->iface == arg; }
 
 /* Source address for the pseudo-header: what ln_ip_output will pick. */
@@ -710,15 +722,7 @@ int64_t ln_udp_sendto6(ln_udp_sock *s, const void *data, size_t len, const ln_in
     else if (!ln_ip6_src_via(n, dst, oif, &src)) return LN_ENETUNREACH;
     ln_pkt *p = datagram(n, data, len);
     if (!p) return LN_ENOBUFS;
-    uint8_t *u = p->data;
-    uint16_t ulen = (uint16_t)(LN_UDP_HLEN + len);
-    ln_put16(u, s->lport);
-    ln_put16(u + 2, port);
-    ln_put16(u + 4, ulen);
-    ln_put16(u + 6, 0);
-    /* RFC 8200 8.1: mandatory, and a computed zero goes as ffff. */
-    uint16_t c = ln_csum_fold(ln_csum_partial(u, ulen, ln_ip6_pseudo(&src, dst, ulen, LN_IPPROTO_UDP)));
-    ln_put16(u + 6, c ? c : 0xffff);
+    ln_udp6_fill_header(p->data, s->lport, port, (uint16_t)(LN_UDP_HLEN + len), &src, dst);
     ln_ip6_opts o = { .hlim = s->ttl, .hlim_set = s->ttl != 0, .oif = oif,
                       .flow = flow_label(n, &src, dst, s->lport, port) };
     int rc = ln_ip6_output(n, p, &src, dst, LN_IPPROTO_UDP, &o);
@@ -789,6 +793,20 @@ int64_t ln_udp_recvfrom6(ln_udp_sock *s, void *buf, size_t len, ln_in6 *src, uin
                          size_t *full_len, ln_iface **in_if)
 {
     return recv_common(s, buf, len, NULL, src, port, full_len, in_if);
+}
+
+/* No socket takes the datagram (pkt at the UDP header, hlen bytes of IP
+ * header before it): port unreachable in the datagram's family, then the
+ * drop.  The error wants the datagram from its IP header (the bytes are
+ * still in the buffer); it only borrows it. */
+static void no_port(ln_node *n, ln_pkt *pkt, uint16_t hlen, bool v6)
+{
+    LN_MIB_INC(n, UdpNoPorts);
+    ln_pkt_push(pkt, hlen);
+    if (v6) ln_icmp6_error(n, pkt, LN_ICMP6_DST_UNREACH, LN_ICMP6_UNREACH_PORT, 0);
+    else ln_icmp_error(n, pkt, LN_ICMP_UNREACH, LN_ICMP_UNREACH_PORT, 0);
+    ln_pkt_pull(pkt, hlen);
+    ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_NO_LISTENER);
 }
 
 /* Queue a datagram (data at the payload) on s, or drop it.  Consumes pkt. */
@@ -979,13 +997,7 @@ static void udp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
             ln_trace_emit(n->net, LN_TR_UDP, n->name, "%s.%u > %s.%u: no socket, port unreachable",
                           ln_ip_fmt(ip->src, a), sport, ln_ip_fmt(ip->dst, b), dport);
         }
-        LN_MIB_INC(n, UdpNoPorts);
-        /* ln_icmp_error wants the datagram from its IP header (the bytes
-         * are still in the buffer); it only borrows it. */
-        ln_pkt_push(pkt, ip->hlen);
-        ln_icmp_error(n, pkt, LN_ICMP_UNREACH, LN_ICMP_UNREACH_PORT, 0);
-        ln_pkt_pull(pkt, ip->hlen);
-        ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_NO_LISTENER);
+        no_port(n, pkt, ip->hlen, false);
         return;
     }
     ln_pkt_pull(pkt, LN_UDP_HLEN);
@@ -1055,11 +1067,7 @@ static void udp6_input(ln_node *n, ln_pkt *pkt, const ln_ip6_info *ip)
             ln_trace_emit(n->net, LN_TR_UDP, n->name, "%s.%u > %s.%u: no socket, port unreachable",
                           ln_ip6_fmt(&ip->src, a), sport, ln_ip6_fmt(&ip->dst, b), dport);
         }
-        LN_MIB_INC(n, UdpNoPorts);
-        ln_pkt_push(pkt, ip->hlen);
-        ln_icmp6_error(n, pkt, LN_ICMP6_DST_UNREACH, LN_ICMP6_UNREACH_PORT, 0);
-        ln_pkt_pull(pkt, ip->hlen);
-        ln_net_drop(n->net, n, pkt->in_if, pkt, LN_LAYER_L4, LN_DROP_NO_LISTENER);
+        no_port(n, pkt, ip->hlen, true);
         return;
     }
     ln_pkt_pull(pkt, LN_UDP_HLEN);

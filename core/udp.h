@@ -114,9 +114,13 @@ void ln_udp_foreach_group(const ln_udp_sock *s,
 /* Write the 8-byte header at u, in front of the ulen - 8 payload bytes
  * already there, with the checksum over the pseudo-header of src and dst
  * (src 0: none yet, the checksum is left 0, "not computed").  The one
- * place a UDP header is built: sockets and traceroute's probes. */
+ * place a UDP header is built (with ln_udp6_fill_header): sockets and
+ * traceroute's probes. */
 void ln_udp_fill_header(uint8_t *u, uint16_t sport, uint16_t dport, uint16_t ulen, uint32_t src,
                         uint32_t dst);
+/* The same over IPv6, where the checksum is mandatory (RFC 8200 8.1). */
+void ln_udp6_fill_header(uint8_t *u, uint16_t sport, uint16_t dport, uint16_t ulen,
+                         const ln_in6 *src, const ln_in6 *dst);
 
 /* Local and (when connected, else 0/0) remote address and port. */
 void ln_udp_local(const ln_udp_sock *s, uint32_t *addr, uint16_t *port);

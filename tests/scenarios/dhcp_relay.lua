@@ -35,18 +35,8 @@ local function lab(net, relay_opts, srv_opts)
   return t
 end
 
--- Every DHCP message node sees: {t=, dir=, iface=, src=, dst=, m=}.
-local function dhcp_log(net, node)
-  local log = {}
-  net:intercept{on = node, filter = "udp port 67 or udp port 68", action = "observe", raw = true,
-    fn = function(f, ctx)
-      local ihl = (f:byte(15) & 15) * 4
-      local ip = function(o) return string.format("%d.%d.%d.%d", f:byte(o, o + 3)) end
-      log[#log + 1] = {t = ctx.t, dir = ctx.dir, src = ip(27), dst = ip(31),
-                       m = assert(lunet.dhcp.decode(f:sub(15 + ihl + 8)))}
-    end}
-  return log
-end
+-- Every DHCP message a node sends or receives (tests/lib/dhcp_log.lua).
+local dhcp_log = dofile(here .. "../lib/dhcp_log.lua")
 
 local function count(log, pred)
   local n = 0

@@ -5,6 +5,8 @@
 --
 --   h1 2001:db8:1::1 -- r1 -- 2001:db8:12::/64 -- r2 -- 2001:db8:2::1 h2
 local run_task = require("lunet.test").run_task
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local slaac_lan = dofile(here .. "../lib/slaac_lan.lua")
 
 local function chain(net, opts)
   opts = opts or {}
@@ -148,16 +150,7 @@ test("no route: the router says so", function(net)
 end)
 
 test("SLAAC: a host takes a global address and a default route from its router", function(net)
-  local r = net:router("r")
-  local h, far = net:host("h"), net:host("far")
-  net:link(h, r, {delay = "1ms"})
-  net:link(r, far, {delay = "1ms"})
-  r:addr6("eth0", "2001:db8:a::1/64")
-  r:addr6("eth1", "2001:db8:b::1/64")
-  far:addr6("2001:db8:b::2/64")
-  far:gateway("2001:db8:b::1")
-  r.eth0:ra({interval = "10s"})
-  h.eth0:ipv6(true)
+  local _, h = slaac_lan(net, {interval = "10s"})
   net:run("5s")
   local got
   for _, x in ipairs(h.eth0:addr6()) do

@@ -7,19 +7,8 @@
 --   h -- r (advertises 2001:db8:a::/64 on eth0) -- far 2001:db8:b::2
 local run_task = require("lunet.test").run_task
 
-local function lan(net, ra)
-  local r = net:router("r")
-  local h, far = net:host("h"), net:host("far")
-  net:link(h, r, {delay = "1ms"})
-  net:link(r, far, {delay = "1ms"})
-  r:addr6("eth0", "2001:db8:a::1/64")
-  r:addr6("eth1", "2001:db8:b::1/64")
-  far:addr6("2001:db8:b::2/64")
-  far:gateway("2001:db8:b::1")
-  r.eth0:ra(ra)
-  h.eth0:ipv6(true)
-  return r, h, far
-end
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local lan = dofile(here .. "../lib/slaac_lan.lua")
 
 local function autoconf(h, prefix)
   for _, x in ipairs(h.eth0:addr6()) do
