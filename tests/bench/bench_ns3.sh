@@ -181,12 +181,12 @@ echo
 echo "CPU: task-clock (user + system) of the whole process; ns-3's start-up alone (loading its libraries) takes $ns3_start s of it."
 cat <<'NOTES'
 Differences ns-3 leaves (bench_ns3.cc's header lists them all): PPP frames (1502 B against
-Ethernet's 1514); no checksums in ns-3 (lunet's are offloaded: summed when something reads the
-bytes; neither side stores a bulk sender's payload, pkt.h); DelAckCount 1 in
-W2 to send Linux's quick ACKs (w2-delack2: ns-3's default 2); minimum RTO 1 s (with 200 ms,
-ns-3's RTO formula adds 39,780 spurious retransmissions to W2's 70,000 segments); PacketSink
-never closes (no server FIN); in W3 no SYN backlog limit or SYN cookies in ns-3 (every spoofed
-SYN forks a socket; it floods twice in place of lunet's cookies off and on runs); Debian's ns-3
+Ethernet's 1514); no checksums in ns-3 (lunet's are offloaded: summed when something reads
+the bytes; neither side stores a bulk sender's payload, pkt.h); DelAckCount 1 in W2 to send
+Linux's quick ACKs (w2-delack2: ns-3's default 2); minimum RTO 1 s (with 200 ms, ns-3's RTO
+formula adds 39,780 spurious retransmissions to W2's 70,000 segments); PacketSink never
+closes (no server FIN); in W3 no SYN backlog limit or SYN cookies in ns-3 (every spoofed SYN
+forks a socket; it floods twice in place of lunet's cookies off and on runs); Debian's ns-3
 keeps NS_LOG and asserts compiled in (~7% of its W2).
 NOTES
 exit 0
