@@ -15,7 +15,8 @@
 
 #include "csum.h"
 #include "err.h"
-#include "slab.h"
+#include "asan.h"
+#include "hugepage.h"
 
 /* Packets come in batches: one allocation holds `n` of a class, each a
  * header and its buffer, so the pool grows by a malloc per batch and not
@@ -31,20 +32,13 @@ typedef struct batch {
  * first touch of each small page was most of bench_tcp W2's time. */
 #define HUGE_AFTER (4u << 20)
 
-#if defined(__SANITIZE_ADDRESS__)
-#define LN_PKT_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LN_PKT_ASAN 1
-#endif
-#endif
 
 /* Packets a batch of a class holds: about 32 KB of buffers.  Under
  * AddressSanitizer one: a write past a buffer then leaves its allocation,
  * where ASan sees it, instead of landing in the next packet. */
 static uint32_t batch_of(uint32_t cap)
 {
-#ifdef LN_PKT_ASAN
+#ifdef LN_ASAN
     (void)cap;
     return 1;
 #else
@@ -107,7 +101,7 @@ static ln_pkt *grab(ln_pktpool *p, uint32_t cap)
     size_t each = slot_size(cap);
     batch *b;
     bool huge = false;
-#ifndef LN_PKT_ASAN
+#ifndef LN_ASAN
     huge = p->bytes >= HUGE_AFTER && head + each <= LN_HUGE_PAGE;
 #endif
     if (huge) {

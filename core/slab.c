@@ -1,22 +1,14 @@
 /* slab.c - see slab.h. */
-#define _DEFAULT_SOURCE                 /* MAP_ANONYMOUS, madvise */
 #include "slab.h"
+#include "asan.h"
+#include "hugepage.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-
-#if defined(__SANITIZE_ADDRESS__)
-#define LN_SLAB_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LN_SLAB_ASAN 1
-#endif
-#endif
 
 #define ALIGN       64u
 #define FIRST_CHUNK (64u << 10)
-#define HUGE_CHUNK  (2u << 20)          /* x86-64's and arm64's huge page */
+#define HUGE_CHUNK  LN_HUGE_PAGE
 
 typedef struct ln_slab_chunk {
     struct ln_slab_chunk *next;
@@ -34,7 +26,7 @@ void ln_slab_init(ln_slab *s, size_t size)
     while (s->next_chunk < s->size) s->next_chunk <<= 1;
 }
 
-#ifdef LN_SLAB_ASAN
+#ifdef LN_ASAN
 
 /* Each object behind a header of ALIGN bytes that links it on s->live. */
 typedef struct live_hdr {
@@ -73,33 +65,7 @@ void ln_slab_destroy(ln_slab *s)
     ln_slab_init(s, s->size);
 }
 
-/* Under ASan, malloc'ed: overflows and leaks are seen. */
-void *ln_huge_page(void) { return calloc(1, HUGE_CHUNK); }
-void ln_huge_page_free(void *p) { free(p); }
-
 #else
-
-/* A 2 MiB-aligned 2 MiB mapping: map twice that and trim the ends. */
-void *ln_huge_page(void)
-{
-    size_t want = HUGE_CHUNK;
-    uint8_t *m = mmap(NULL, 2 * want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) return NULL;
-    uintptr_t a = ((uintptr_t)m + want - 1) & ~(uintptr_t)(want - 1);
-    uint8_t *base = (uint8_t *)a;
-    if (base > m) munmap(m, (size_t)(base - m));
-    size_t tail = (size_t)(m + 2 * want - (base + want));
-    if (tail) munmap(base + want, tail);
-#ifdef MADV_HUGEPAGE
-    madvise(base, want, MADV_HUGEPAGE);   /* a hint: without THP, plain pages */
-#endif
-    return base;
-}
-
-void ln_huge_page_free(void *p)
-{
-    if (p) munmap(p, HUGE_CHUNK);
-}
 
 static int grow(ln_slab *s)
 {
@@ -158,7 +124,7 @@ void ln_slab_destroy(ln_slab *s)
 {
     for (ln_slab_chunk *c = s->chunks, *next; c; c = next) {
         next = c->next;
-        if (c->mapped) munmap(c->base, c->bytes);
+        if (c->mapped) ln_huge_page_free(c->base);
         else free(c->base);
         free(c);
     }

@@ -5,8 +5,8 @@
  * malloc's 4 KiB pages the first touch of each page costs a page fault
  * (half a million of them, over 8 s on a virtual machine).  The slab takes
  * its memory in chunks that double from 64 KiB to 2 MiB; the 2 MiB ones
- * are aligned and asked for as transparent huge pages (madvise), so the
- * kernel faults a chunk in once.  A small script never grows past the
+ * are huge pages (hugepage.h): the kernel faults a chunk in once, ahead
+ * of use in a large run.  A small script never grows past the
  * first chunks.  Objects are zeroed, 64-byte aligned (a socket's first
  * cache line is its hot one), reused last-freed first, and the memory
  * goes back when the slab is destroyed (with its network).
@@ -37,14 +37,5 @@ void *ln_slab_alloc(ln_slab *s);
 void ln_slab_free(ln_slab *s, void *obj);          /* NULL is fine */
 /* Gives back every chunk: objects still in use die with it. */
 void ln_slab_destroy(ln_slab *s);
-
-/* One 2 MiB-aligned, zeroed 2 MiB mapping asked for as a transparent huge
- * page (a hint: plain pages without THP), NULL when memory runs out; and
- * its release.  For memory that grows in big steps: the first touch of a
- * huge page is one fault where 512 small pages are 512, each costly on a
- * virtual machine. */
-#define LN_HUGE_PAGE (2u << 20)
-void *ln_huge_page(void);
-void ln_huge_page_free(void *p);
 
 #endif
