@@ -73,20 +73,21 @@ typedef struct ln_loss {
 } ln_loss;
 
 typedef struct ln_linkcfg {
+    /* What every frame reads first, in the first cache line. */
     uint64_t bandwidth;           /* bits per second; 0 = infinitely fast */
     ln_time delay;                /* propagation */
     ln_time jitter;               /* delay varies uniformly in +-jitter */
+    uint32_t mtu;                 /* largest L3 payload; 0 = no limit */
+    uint32_t queue_pkts;          /* 0 = no limit in packets */
+    uint32_t queue_bytes;         /* 0 = no limit in bytes */
+    bool up;
     ln_loss loss;
     double corrupt;               /* probability of flipping one bit */
     double duplicate;             /* probability of delivering twice */
     double reorder;               /* probability of holding a frame back */
     ln_time reorder_delay;        /* how long a reordered frame is held */
-    uint32_t queue_pkts;          /* 0 = no limit in packets */
-    uint32_t queue_bytes;         /* 0 = no limit in bytes */
-    uint32_t mtu;                 /* largest L3 payload; 0 = no limit */
     ln_time min_delay;            /* declared least delay - jitter (the lookahead
                                    * across processes); 0 = none declared */
-    bool up;
 } ln_linkcfg;
 
 /* A direction's counters as users read them (ln_link_stats): the sender
@@ -112,48 +113,57 @@ typedef struct ln_linknotice {
     uint32_t epoch;
 } ln_linknotice;
 
-/* The receiver half: state only code running at the far port touches. */
+/* The receiver half: state only code running at the far port touches.
+ * An arrival reads its first cache line only (the scheduler prefetches
+ * it with the timer, and link_rx.c's prefetcher the head frame from it):
+ * with a thousand links every arrival starts on cold memory. */
 typedef struct ln_linkrx {
-    struct ln_linkdir *d;         /* for the link's name and ports (read only) */
+    _Alignas(64) ln_timer arr_timer;
     ln_pkt *fl_head, *fl_tail;    /* on their way here, in the order they left */
     uint32_t in_flight;
+    uint32_t epoch;               /* the sender's epoch as this end knows it */
     bool per_frame;               /* a frame overtook another (jitter, reordering):
                                    * each frame in flight has its own timer, until
                                    * the flight list empties; else arr_timer alone
                                    * is armed, for the head (link_rx.c) */
-    ln_timer arr_timer;
-    uint32_t epoch;               /* the sender's epoch as this end knows it */
+    ln_linkrx_stats st;           /* the second line: an arrival counts here */
+    struct ln_linkdir *d;         /* for the link's name and ports (read only) */
     ln_linknotice *nt;            /* downs not heard of yet, in time order */
     uint32_t n_nt, cap_nt;
     ln_timer nt_timer;            /* armed at nt[0].at */
-    ln_linkrx_stats st;
 } ln_linkrx;
 
 /* A direction.  Every field but rx is the sender half's: only code running
- * at the sending port touches it. */
+ * at the sending port touches it.  A frame's way through reads the first
+ * two cache lines and the first of cfg; with a thousand links each one is
+ * cold, so what the rest needs lies further on. */
 typedef struct ln_linkdir {
-    struct ln_link *link;
-    int dir;                      /* 0: a->b, 1: b->a */
-    ln_linkcfg cfg;               /* in effect */
+    _Alignas(64) struct ln_link *link;
+    struct ln_port *from, *to;
+    ln_pkt *q_head, *q_tail;      /* waiting for the transmitter */
+    ln_time busy_until;           /* the transmitter serializes until then */
+    struct ln_ic_chain *ic;       /* interception hooks, owned by intercept.c; NULL: none */
+    uint32_t q_len, q_bytes;
+    ln_timer tx_timer;            /* armed at busy_until while frames wait */
+    uint32_t epoch;               /* bumped when the direction goes down; frames
+                                   * carry it (ln_pkt.epoch).  Compared wrap-safe,
+                                   * so 2^31 downs in flight at once would alias */
+    uint8_t dir;                  /* 0: a->b, 1: b->a */
+    bool plain;                   /* cfg has no loss, jitter, reordering,
+                                   * duplication or corruption: nothing to draw
+                                   * (link.c keeps it with cfg) */
+    ln_linkdir_stats st;          /* the sender's counters (delivered: 0); the
+                                   * first three a frame counts share the line */
+    _Alignas(64) ln_linkcfg cfg;  /* in effect */
     ln_linkcfg *want;             /* as last asked for, when that was ever asked
                                    * (ln_link_set_up, ln_link_configure): what cfg
                                    * becomes after the current event
                                    * (ln_net_defer); NULL: cfg.  Most links are
                                    * never reconfigured, and do not carry a copy */
-    struct ln_port *from, *to;
-    ln_pkt *q_head, *q_tail;      /* waiting for the transmitter */
-    uint32_t q_len, q_bytes;
-    ln_time busy_until;           /* the transmitter serializes until then */
-    ln_timer tx_timer;            /* armed at busy_until while frames wait */
     ln_pkt *lost_head, *lost_tail;/* lost on the wire, vanishing when their last
                                    * bit leaves, in the order they left */
     bool ge_bad;                  /* Gilbert-Elliott state */
-    uint32_t epoch;               /* bumped when the direction goes down; frames
-                                   * carry it (ln_pkt.epoch).  Compared wrap-safe,
-                                   * so 2^31 downs in flight at once would alias */
     ln_rng rng;
-    ln_linkdir_stats st;          /* the sender's counters (delivered: 0) */
-    struct ln_ic_chain *ic;       /* interception hooks, owned by intercept.c; NULL: none */
     ln_linkrx rx;                 /* the receiver half */
 } ln_linkdir;
 

@@ -466,6 +466,33 @@ ln_time ln_sim_next(ln_sim *s)
 
 /* --- arming and running ----------------------------------------------------- */
 
+void ln_sim_prefetcher(ln_sim *s, ln_timer_fn fn, ln_timer_fn pf)
+{
+    for (uint32_t k = 0; k < s->n_pf; k++)
+        if (s->pf_fn[k] == fn) return;
+    if (s->n_pf == LN_SIM_PREFETCHERS) return;
+    s->pf_fn[s->n_pf] = fn;
+    s->pf[s->n_pf++] = pf;
+}
+
+static inline void prefetch_ahead(ln_sim *s)
+{
+    if (s->nlen > 1) {
+        uint32_t last = s->nlen < 5 ? s->nlen : 5, c = 1;
+        for (uint32_t k = 2; k < last; k++)
+            if (before(&s->heap[k], &s->heap[c])) c = k;
+        __builtin_prefetch(s->heap[c].t);
+    }
+    const ln_timer *t = s->heap[0].t;
+    for (uint32_t k = 0; k < s->n_pf; k++) {
+        if (t->fn == s->pf_fn[k]) {
+            s->pf[k](t->arg);
+            return;
+        }
+    }
+}
+
+
 void ln_timer_arm_as(ln_sim *s, ln_timer *t, ln_time when, uint32_t creator, uint64_t seq)
 {
     if (when < s->now) when = s->now;
@@ -494,10 +521,13 @@ bool ln_sim_step(ln_sim *s)
     ln_heapent e;
     pop(s, &e);
     ln_timer *t = e.t;
-    /* The next event's timer and what it fires on are usually cold (a
+    /* The next events' timers and what they fire on are usually cold (a
      * link a thousand frames ago, a packet queued long since): start
-     * fetching them while this one runs. */
-    if (s->nlen) __builtin_prefetch(s->heap[0].t);
+     * fetching them while this one runs, in two stages.  The timer of the
+     * event after next (the least of the heap root's children), whose
+     * line the next step reads; and, from the next event's timer, fetched
+     * by the previous step, its prefetcher's lines. */
+    if (s->nlen) prefetch_ahead(s);
     uint32_t owner = (uint32_t)(e.who >> 32);
     s->stuck = e.when == s->now ? s->stuck + 1 : 0;
     s->now = e.when;
