@@ -65,9 +65,3 @@ uint64_t ln_rng_below(ln_rng *r, uint64_t n)
     return x % n;
 }
 
-bool ln_rng_chance(ln_rng *r, double p)
-{
-    if (p <= 0) return false;
-    if (p >= 1) return true;
-    return ln_rng_double(r) < p;
-}

@@ -272,6 +272,20 @@ void ln_tcp_init_transfer(ln_tcp_sock *s)
 
 /* ---- sockets ---------------------------------------------------------------------- */
 
+/* tcp_congestion_control's algorithm (reno when the name is unknown),
+ * looked up again only when the setting changed: a million sockets made
+ * with one setting would compare names a million times. */
+static const ln_tcp_cc_ops *cc_default(ln_tcp_stack *st)
+{
+    const char *name = st->cfg.congestion;
+    if (!st->cc_ops || memcmp(st->cc_name, name, sizeof st->cc_name) != 0) {
+        memcpy(st->cc_name, name, sizeof st->cc_name);
+        st->cc_ops = ln_tcp_cc_find(name);
+        if (!st->cc_ops) st->cc_ops = ln_tcp_cc_find("reno");
+    }
+    return st->cc_ops;
+}
+
 ln_tcp_sock *ln_tcp_sock_new(ln_tcp_stack *st)
 {
     ln_tcp_sock *s = ln_slab_alloc(&st->node->net->tcp_socks);
@@ -286,8 +300,7 @@ ln_tcp_sock *ln_tcp_sock_new(ln_tcp_stack *st)
      * be payload until a full-sized segment shows the real ratio. */
     s->scaling_ratio = 128;
     ln_tcp_timers_init(s);
-    s->cc_ops = ln_tcp_cc_find(c->congestion);
-    if (!s->cc_ops) s->cc_ops = ln_tcp_cc_find("reno");
+    s->cc_ops = cc_default(st);
     s->init_cwnd = c->initial_cwnd;
     s->rto = c->rto_initial;
     s->min_rtt = LN_NEVER;

@@ -339,6 +339,8 @@ struct ln_tcp_stack {
     struct ln_tcp_port **bhash;     /* bound ports (tcp_table.c), each with its owners */
     uint32_t bhash_mask, n_ports;
     struct ln_tcp_port *port_free;  /* emptied ports, reused: no malloc per connect */
+    struct port_chunk *port_chunks; /* where ports come from (tcp_table.c) */
+    uint32_t port_chunk_used;       /* of the first chunk */
     ln_tcp_sock *listeners;
     ln_tcp_sock *all;
     ln_tcp_req **rhash;             /* requests by 4-tuple (tcp_listen.c) */
@@ -352,6 +354,8 @@ struct ln_tcp_stack {
     ln_rng rng;                     /* "tcp:<node>": keys, IP ID starts */
     uint32_t batch;                 /* nesting of input/timer/API calls */
     ln_tcp_sock *ev_head, *ev_tail; /* sockets with notifications held */
+    char cc_name[sizeof ((ln_tcp_cfg *)0)->congestion];   /* cc_ops is for this setting */
+    const ln_tcp_cc_ops *cc_ops;    /* (tcp.c, cc_default) */
 };
 
 static inline ln_tcp_stack *ln_tcp_stack_of(ln_node *n) { return n->tcp; }

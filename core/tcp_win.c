@@ -158,15 +158,7 @@ uint16_t ln_tcp_select_window(ln_tcp_sock *s)
     return (uint16_t)nw;
 }
 
-static int ilog2(uint32_t v)
-{
-    int r = -1;
-    while (v) {
-        v >>= 1;
-        r++;
-    }
-    return r;
-}
+static int ilog2(uint32_t v) { return v ? 31 - __builtin_clz(v) : -1; }
 
 /* Linux's tcp_select_initial_window: a whole number of segments up to
  * the buffer, never more than 65535 unscaled; the scale is chosen for the
