@@ -232,6 +232,9 @@ typedef struct ln_tcp_cfg {
     uint32_t max_tw_buckets;         /* tcp_max_tw_buckets = 131072 */
     int64_t fixed_isn;               /* lunet: -1 = RFC 6528 ISNs; else every ISN */
     uint32_t base_mss;               /* MSS assumed without an MSS option = 536 */
+    uint32_t ehash_entries;          /* tcp_ehash_entries: the connection table's
+                                      * buckets from the start (rounded up to a
+                                      * power of 2); 0 = start small and double */
 } ln_tcp_cfg;
 
 /* NULL for a node without a TCP stack. */

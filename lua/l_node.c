@@ -557,6 +557,10 @@ static const struct sysctl {
     TCP_KEY("net.ipv4.tcp_slow_start_after_idle", K_BOOL, slow_start_after_idle, 0, 1),
     TCP_KEY("net.ipv4.tcp_max_tw_buckets", K_U32, max_tw_buckets, 0, UINT32_MAX),
     TCP_KEY("net.ipv4.tcp_base_mss", K_U32, base_mss, 88, 65535),
+    /* Read-only in Linux, whose table is sized once (thash_entries at boot,
+     * a parent's tcp_child_ehash_entries for a namespace); here settable,
+     * with the same range. */
+    TCP_KEY("net.ipv4.tcp_ehash_entries", K_U32, ehash_entries, 0, 1 << 24),
     /* lunet's own */
     TCP_KEY("net.ipv4.tcp_msl", K_TIME, msl, 0, 0),
     TCP_KEY("net.ipv4.tcp_fixed_isn", K_I64, fixed_isn, -1, UINT32_MAX),

@@ -306,12 +306,15 @@ static void arp_room(ln_node *n, uint32_t neighbours)
  * accept queue (somaxconn, and the listen backlog it clamps) and half-open
  * requests sized so that none is refused (a full SYN queue would answer
  * with cookies, a full accept queue would drop the ACK and leave the client
- * to retransmit). */
-static void server_room(ln_node *n)
+ * to retransmit); and a connection table sized for `conns`
+ * (tcp_ehash_entries, as a Linux host's is sized at boot), 0 to let it
+ * grow. */
+static void server_room(ln_node *n, uint32_t conns)
 {
     ln_tcp_cfg *c = ln_tcp_cfg_of(n);
     c->somaxconn = 1u << 20;
     c->max_syn_backlog = 1u << 20;
+    c->ehash_entries = conns;
 }
 
 /* ---- case 1: topology ---------------------------------------------------- */
@@ -449,7 +452,7 @@ static void case_topology(uint32_t hosts, double budget, result *res)
             link_ports(net, &i->port, ln_switch_add_port(sw), k == 0 ? &fast_link : &host_link);
             route(h, i, 0, 0, lan | 254);
             if (k == 0) {
-                server_room(h);
+                server_room(h, 0);
                 r->servers[j] = addr;
                 ln_tcp_sock *l = ln_tcp_socket(h);
                 if (ln_tcp_bind(l, 0, 80) || ln_tcp_listen(l, 1 << 20)) die("listen", "cannot listen");
@@ -627,7 +630,7 @@ static void case_connections(uint64_t conns, double budget, bool close, result *
         r->servers[j] = ip4(10, 0, 0, 1 + j);
         ln_iface *i = iface(h, r->servers[j], 16);
         link_ports(net, &i->port, ln_switch_add_port(sw), &cfg);
-        server_room(h);
+        server_room(h, (uint32_t)(res->total / SERVERS));
         ln_tcp_sock *l = ln_tcp_socket(h);
         if (ln_tcp_bind(l, 0, 80) || ln_tcp_listen(l, 1 << 20)) die("listen", "cannot listen");
         ln_tcp_set_notify(l, server_accept, r);
@@ -643,6 +646,7 @@ static void case_connections(uint64_t conns, double budget, bool close, result *
          * lifts that to 64,512, for larger runs. */
         h->cfg.port_lo = 1024;
         h->cfg.port_hi = 65535;
+        ln_tcp_cfg_of(h)->ehash_entries = per;
         cl[i] = (client){ .r = r, .node = h, .index = i, .target = per };
         /* ARP resolved up front, both ways: 1,000 clients asking for 4
          * servers at once would broadcast 4,000 requests on a 1,004-port

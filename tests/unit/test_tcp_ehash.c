@@ -51,8 +51,41 @@ static int check_all(ln_tcp_stack *st)
     return wrong;
 }
 
+/* tcp_ehash_entries: the table starts that big (rounded up to a power of
+ * 2) and doubles from there; 0 starts at 64. */
+static void test_sized(uint32_t entries, uint32_t first)
+{
+    th t;
+    th_init(&t, false);
+    ln_tcp_stack *st = t.b->tcp;
+    st->cfg.ehash_entries = entries;
+    ln_tcp_sock *s[2100];
+    uint32_t n = first + 1;
+    for (uint32_t i = 0; i < n; i++) {
+        s[i] = ln_tcp_sock_new(st);
+        s[i]->raddr = 0x0a000001u + i;
+        s[i]->rport = 1000;
+        s[i]->laddr = 0x0a010001u;
+        s[i]->lport = 80;
+        ln_tcp_hash(s[i]);
+        if (i == 0) CHECK_U64(st->ehash_mask + 1, first);
+        if (i == first - 1) CHECK_U64(st->ehash_mask + 1, first);    /* full, not yet doubled */
+    }
+    CHECK_U64(st->ehash_mask + 1, 2 * first);
+    for (uint32_t i = 0; i < n; i++)
+        CHECK(ln_tcp_lookup_conn(st, s[i]->raddr, 1000, s[i]->laddr, 80) == s[i]);
+    for (uint32_t i = 0; i < n; i++) {
+        ln_tcp_unhash(s[i]);
+        ln_tcp_sock_free(s[i]);
+    }
+    th_free(&t);
+}
+
 int main(void)
 {
+    test_sized(0, 64);
+    test_sized(1000, 1024);
+    test_sized(64, 64);
     th t;
     th_init(&t, false);
     ln_tcp_stack *st = t.b->tcp;
