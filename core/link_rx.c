@@ -74,9 +74,15 @@ static void arrive(void *arg)
     deliver(d, p);
 }
 
-/* arr_timer: the head is due.  The next head's timer goes in before the
- * frame is handed on, so a frame sent on this direction from inside the
- * delivery (a hook) finds the direction as it should be. */
+/* arr_timer: the head is due.  The next head's key is in its own frame,
+ * long cold when the direction is one of thousands: it is fetched while
+ * this frame is delivered, and arr_timer armed for it after.  A frame sent
+ * on this direction from inside the delivery (a hook) finds a list whose
+ * head is not armed yet, which only matters to accept (it arms the head of
+ * a list it starts, and the new frame is not that); one that overtakes, or
+ * a down heard meanwhile, arms or cancels everything itself, so arr_timer
+ * is armed here only if still needed.  The key is the frame's own either
+ * way: when it is armed does not change the order of events. */
 static void arrive_head(void *arg)
 {
     ln_linkdir *d = arg;
@@ -84,10 +90,11 @@ static void arrive_head(void *arg)
     ln_pkt *p = rx->fl_head;
     rx->fl_head = p->next;
     if (!rx->fl_head) rx->fl_tail = NULL;
+    else __builtin_prefetch(rx->fl_head);
     p->next = NULL;
     rx->in_flight--;
-    if (rx->fl_head) arm_head(d);
     deliver(d, p);
+    if (rx->fl_head && !rx->per_frame && !ln_timer_armed(&rx->arr_timer)) arm_head(d);
 }
 
 /* arr_timer is next (sim.h, ln_sim_prefetcher): from its line, the head
