@@ -629,8 +629,7 @@ ln_link *ln_link_new(ln_net *net, ln_port *a, ln_port *b,
     if (!ba) ba = ab;
     if (ln_linkcfg_check(ab, err, errlen) || ln_linkcfg_check(ba, err, errlen)) return NULL;
 
-    ln_link *l = aligned_alloc(_Alignof(ln_link), sizeof *l);   /* ln_linkrx's line */
-    if (l) memset(l, 0, sizeof *l);
+    ln_link *l = ln_slab_alloc(&net->link_slab);
     if (!l) {
         FAIL(err, errlen, "out of memory");
         return NULL;
@@ -657,7 +656,7 @@ ln_link *ln_link_new(ln_net *net, ln_port *a, ln_port *b,
         ln_rng_derive(&d->rng, net->seed, label);
     }
     if (ln_net_add_link(net, l, link_fin) != 0) {
-        free(l);
+        ln_slab_free(&net->link_slab, l);
         FAIL(err, errlen, "out of memory");
         return NULL;
     }
@@ -670,6 +669,12 @@ ln_link *ln_link_new(ln_net *net, ln_port *a, ln_port *b,
 /* Called by ln_net_free after the scheduler has been torn down (timers are
  * disarmed then, so cancelling is a no-op) and before the pool is; the
  * ports may already be gone, so they are not touched. */
+size_t ln_link_size(void)
+{
+    size_t lines = (sizeof(ln_link) + 63) / 64;
+    return (lines | 1) * 64;
+}
+
 void ln_link_free(ln_link *l)
 {
     if (!l) return;
@@ -690,7 +695,7 @@ void ln_link_free(ln_link *l)
         ln_linkrx_free(d);
         free(d->want);
     }
-    free(l);
+    ln_slab_free(&l->net->link_slab, l);
 }
 
 void ln_link_stats_sum(const ln_linkdir_stats *tx, const ln_linkrx_stats *rx, ln_linkdir_stats *st)

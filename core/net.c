@@ -11,6 +11,7 @@
 #include "capture.h"
 #include "dist.h"
 #include "err.h"
+#include "link.h"
 #include "node.h"
 #include "switch.h"
 #include "tcp.h"
@@ -39,6 +40,7 @@ ln_net *ln_net_new(uint64_t seed)
     net->seed = seed;
     net->pool = ln_pktpool_new();
     ln_slab_init(&net->tcp_socks, ln_tcp_sock_size());
+    ln_slab_init(&net->link_slab, ln_link_size());
     net->cap_actors = 16;
     net->actors = calloc(net->cap_actors, sizeof *net->actors);
     if (!net->pool || !net->actors || ln_sim_init(&net->sim) != 0) {
@@ -91,6 +93,7 @@ void ln_net_free(ln_net *net)
     free(net->deferred);
     ln_pktpool_free(net->pool);
     ln_slab_destroy(&net->tcp_socks);
+    ln_slab_destroy(&net->link_slab);
     ln_drops_release(net->counts.drops);
     free(net);
 }

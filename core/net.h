@@ -47,6 +47,7 @@ typedef struct ln_net {
     uint64_t seed;
     ln_pktpool *pool;
     ln_slab tcp_socks;             /* every node's TCP sockets (slab.h) */
+    ln_slab link_slab;             /* every link (link.c) */
     uint32_t n_actors;             /* actor ids given out (sim.h): nodes and
                                     * switches from 1, in creation order */
     ln_actor_counts counts;        /* the network's own share (actor 0) */

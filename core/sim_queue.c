@@ -477,13 +477,19 @@ void ln_sim_prefetcher(ln_sim *s, ln_timer_fn fn, ln_timer_fn pf)
 
 static inline void prefetch_ahead(ln_sim *s)
 {
-    if (s->nlen > 1) {
-        uint32_t last = s->nlen < 5 ? s->nlen : 5, c = 1;
-        for (uint32_t k = 2; k < last; k++)
-            if (before(&s->heap[k], &s->heap[c])) c = k;
-        __builtin_prefetch(s->heap[c].t);
+    const ln_heapent *h = s->heap;
+    uint32_t n = s->nlen;
+    if (n > 1) {
+        /* The event after next is one of the root's children.  By time
+         * alone (ties are the rule in a flood), a guess is enough for a
+         * prefetch, and cheaper than the order's full compare. */
+        const ln_heapent *c = &h[1];
+        if (n > 2 && h[2].when < c->when) c = &h[2];
+        if (n > 3 && h[3].when < c->when) c = &h[3];
+        if (n > 4 && h[4].when < c->when) c = &h[4];
+        __builtin_prefetch(c->t);
     }
-    const ln_timer *t = s->heap[0].t;
+    const ln_timer *t = h[0].t;
     for (uint32_t k = 0; k < s->n_pf; k++) {
         if (t->fn == s->pf_fn[k]) {
             s->pf[k](t->arg);
