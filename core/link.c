@@ -666,15 +666,15 @@ ln_link *ln_link_new(ln_net *net, ln_port *a, ln_port *b,
     return l;
 }
 
-/* Called by ln_net_free after the scheduler has been torn down (timers are
- * disarmed then, so cancelling is a no-op) and before the pool is; the
- * ports may already be gone, so they are not touched. */
 size_t ln_link_size(void)
 {
     size_t lines = (sizeof(ln_link) + 63) / 64;
     return (lines | 1) * 64;
 }
 
+/* Called by ln_net_free after the scheduler has been torn down (timers are
+ * disarmed then, so cancelling is a no-op) and before the pool is; the
+ * ports may already be gone, so they are not touched. */
 void ln_link_free(ln_link *l)
 {
     if (!l) return;

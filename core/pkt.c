@@ -32,7 +32,6 @@ typedef struct batch {
  * first touch of each small page was most of bench_tcp W2's time. */
 #define HUGE_AFTER (4u << 20)
 
-
 /* Packets a batch of a class holds: about 32 KB of buffers.  Under
  * AddressSanitizer one: a write past a buffer then leaves its allocation,
  * where ASan sees it, instead of landing in the next packet. */

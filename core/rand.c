@@ -64,4 +64,3 @@ uint64_t ln_rng_below(ln_rng *r, uint64_t n)
     do x = ln_rng_next(r); while (x >= limit);
     return x % n;
 }
-

@@ -498,7 +498,6 @@ static inline void prefetch_ahead(ln_sim *s)
     }
 }
 
-
 void ln_timer_arm_as(ln_sim *s, ln_timer *t, ln_time when, uint32_t creator, uint64_t seq)
 {
     if (when < s->now) when = s->now;

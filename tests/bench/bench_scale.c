@@ -203,6 +203,13 @@ static double clock_s(clockid_t c)
 }
 static double cpu(void) { return clock_s(CLOCK_THREAD_CPUTIME_ID); }
 static double pcpu(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
+/* The helper's share since pcpu() read p0, the simulator's being `own`:
+ * never below 0 (the two clocks are read a moment apart). */
+static double helper_cpu(double p0, double own)
+{
+    double h = pcpu() - p0 - own;
+    return h > 0 ? h : 0;
+}
 
 static long long faults(void)
 {
@@ -464,7 +471,7 @@ static void case_topology(uint32_t hosts, double budget, result *res)
     }
     res->build_s = wall() - t0;
     res->build_cpu = cpu() - c0;
-    res->build_help = pcpu() - p0 - res->build_cpu;
+    res->build_help = helper_cpu(p0, res->build_cpu);
     res->build_faults = faults() - f0;
     res->build_sys = ksys() - k0;
     long long rss_built = rss();
@@ -496,7 +503,7 @@ static void case_topology(uint32_t hosts, double budget, result *res)
     ln_sim_run(&net->sim);
     res->run_s = wall() - t0;
     res->run_cpu = cpu() - c0;
-    res->run_help = pcpu() - p0 - res->run_cpu;
+    res->run_help = helper_cpu(p0, res->run_cpu);
     res->run_faults = faults() - f0;
     res->run_sys = ksys() - k0;
     res->events = net->sim.events - ev0;
@@ -666,7 +673,7 @@ static void case_connections(uint64_t conns, double budget, bool close, result *
     ln_sim_run(&net->sim);
     res->build_s = wall() - t0;
     res->build_cpu = cpu() - c0;
-    res->build_help = pcpu() - p0 - res->build_cpu;
+    res->build_help = helper_cpu(p0, res->build_cpu);
     res->build_faults = faults() - f0;
     res->build_sys = ksys() - k0;
     long long rss_built = rss();
@@ -687,7 +694,7 @@ static void case_connections(uint64_t conns, double budget, bool close, result *
     ln_sim_run(&net->sim);
     res->run_s = wall() - t0;
     res->run_cpu = cpu() - c0;
-    res->run_help = pcpu() - p0 - res->run_cpu;
+    res->run_help = helper_cpu(p0, res->run_cpu);
     res->run_faults = faults() - f0;
     res->run_sys = ksys() - k0;
     char trouble[200];
