@@ -19,6 +19,7 @@
  * Nothing here knows a message format: a family's ops do. */
 #include "neigh.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,18 @@ static int grow(ln_neigh_table *t)
     t->buckets = b;
     t->n_buckets = nb;
     return 0;
+}
+
+/* Entries on a line of their own, so that a lookup's fields are one line
+ * (neigh.h). */
+_Static_assert(offsetof(ln_neigh, probes) <= 64, "ln_neigh's lookup fields must fit its first line");
+
+static ln_neigh *neigh_alloc(void)
+{
+    size_t size = (sizeof(ln_neigh) + 63) / 64 * 64;
+    ln_neigh *e = aligned_alloc(64, size);
+    if (e) memset(e, 0, sizeof *e);
+    return e;
 }
 
 static void unlink_entry(ln_neigh_table *t, ln_neigh *e)
@@ -268,7 +281,7 @@ static ln_neigh *create(ln_neigh_table *t, ln_iface *ifc, const void *key, bool 
         }
     }
     if (t->n >= t->n_buckets * 2 && grow(t) != 0 && !t->n_buckets) return NULL;
-    ln_neigh *e = calloc(1, sizeof *e);
+    ln_neigh *e = neigh_alloc();
     if (!e) return NULL;
     e->tbl = t;
     e->node = n;

@@ -65,25 +65,28 @@ struct ln_neigh_table;
 
 
 typedef struct ln_neigh {
+    /* What a packet's lookup reads and writes (ln_neigh_send), in the
+     * first cache line: entries are line-aligned, and in a table of
+     * thousands each lookup's line is cold. */
     struct ln_neigh *next;        /* hash chain */
-    struct ln_neigh_table *tbl;
-    struct ln_node *node;
     struct ln_iface *iface;
     union {                       /* the address, by family; unused bytes 0 */
         uint32_t ip;              /* ARP, host order */
         ln_in6 ip6;               /* ND */
         uint8_t key[16];
     };
+    ln_time used;                 /* last lookup that sent a packet */
     uint8_t mac[6];
-    ln_nud_state state;
     bool permanent;               /* set by a script: never aged */
     bool parked;                  /* due for periodic gc, but the table is below
                                    * gc_thresh1: no timer until it is not */
+    ln_nud_state state;
     bool router;                  /* ND: its advertisements carry the R flag */
     uint32_t probes;              /* solicitations sent in this state */
+    struct ln_neigh_table *tbl;
+    struct ln_node *node;
     ln_time confirmed;            /* last answer/confirmation; LN_NEVER if none */
     ln_time updated;              /* last change of state or MAC (locktime) */
-    ln_time used;                 /* last lookup that sent a packet */
     ln_timer timer;
     ln_pkt *q_head, *q_tail;      /* packets waiting (data at the IP header) */
     uint32_t q_len;
