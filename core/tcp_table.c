@@ -487,7 +487,12 @@ static bool port_ok_for_connect(const ln_tcp_stack *st, uint32_t laddr, uint16_t
                                 uint32_t raddr, uint16_t rport, const ln_tcp6 *v6)
 {
     const ln_tcp_port *p = port_find(st, lport);
-    for (const ln_tcp_sock *o = p ? p->owners : NULL; o; o = o->bnext) {
+    /* A port nobody holds is free, with no look at the connections:
+     * every one of them holds its local port (as in __inet_hash_connect,
+     * which checks the established table only on a port with a bind
+     * bucket). */
+    if (!p) return true;
+    for (const ln_tcp_sock *o = p->owners; o; o = o->bnext) {
         if (o->flags & LN_TF_DEAD) continue;
         if (!(o->flags & LN_TF_PORT_AUTO)) return false;
     }
