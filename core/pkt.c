@@ -78,6 +78,7 @@ void ln_pktpool_free(ln_pktpool *p)
 
 uint64_t ln_pktpool_in_use(const ln_pktpool *p) { return p->in_use; }
 uint64_t ln_pktpool_allocated(const ln_pktpool *p) { return p->allocated; }
+uint64_t ln_pktpool_bytes(const ln_pktpool *p) { return p->bytes; }
 
 static ln_pkt **free_list(ln_pktpool *p, uint32_t cap)
 {

@@ -128,6 +128,7 @@ void ln_pktpool_free(ln_pktpool *p);
 /* Buffers currently handed out: a test checks it returns to its start. */
 uint64_t ln_pktpool_in_use(const ln_pktpool *p);
 uint64_t ln_pktpool_allocated(const ln_pktpool *p);   /* ever malloc'ed */
+uint64_t ln_pktpool_bytes(const ln_pktpool *p);       /* the memory they take */
 
 /* A packet whose data holds `len` uninitialised bytes after LN_PKT_HEADROOM
  * of headroom; NULL if len cannot fit even the large class. */

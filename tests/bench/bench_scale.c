@@ -67,8 +67,6 @@
 #define CLIENTS       1000      /* connections case */
 #define WINDOW        8         /* connects a client keeps outstanding */
 #define PAYLOAD       1024      /* bytes each host sends in the topology case */
-#define POOL_BUF      2300      /* bytes a packet buffer holds (LN_PKT_SMALL, its
-                                 * header and malloc's) */
 
 static double wall(void)
 {
@@ -678,7 +676,7 @@ static void case_connections(uint64_t conns, double budget, bool close, result *
     res->build_sys = ksys() - k0;
     long long rss_built = rss();
     res->per_host = (double)(rss_built - rss0) / (CLIENTS + SERVERS);
-    uint64_t pool0 = ln_pktpool_allocated(net->pool);
+    uint64_t pool0 = ln_pktpool_allocated(net->pool), pool_bytes0 = ln_pktpool_bytes(net->pool);
 
     watchdog w;
     watchdog_start(&w, &net->sim, budget);
@@ -705,10 +703,11 @@ static void case_connections(uint64_t conns, double budget, bool close, result *
     long long rss_idle = rss();
     res->per_conn = res->done ? (double)(rss_idle - rss_built) / (double)res->done : -1;
     /* The packet pool keeps what the setup's busiest moment needed (a
-     * buffer of about 2.3 KB, LN_PKT_SMALL and its header, for each packet
-     * in flight together): part of the growth, but not of a connection. */
+     * buffer for each packet in flight together, 432 bytes for one of
+     * headers only, in whole batches): part of the growth, but not of a
+     * connection. */
     uint64_t pool = ln_pktpool_allocated(net->pool) - pool0;
-    double pool_mb = (double)pool * POOL_BUF / 1e6;
+    double pool_mb = (double)(ln_pktpool_bytes(net->pool) - pool_bytes0) / 1e6;
     double setup_virtual = (double)(ln_net_now(net) - v0);
     res->per_conn_nopool =
         res->done ? ((double)(rss_idle - rss_built) - pool_mb * 1e6) / (double)res->done : -1;
