@@ -40,6 +40,8 @@ ln_net *ln_net_new(uint64_t seed)
     net->seed = seed;
     net->pool = ln_pktpool_new();
     ln_slab_init(&net->tcp_socks, ln_tcp_sock_size());
+    ln_slab_init(&net->tcp_reqs, ln_tcp_req_size(false));
+    ln_slab_init(&net->tcp_reqs6, ln_tcp_req_size(true));
     ln_slab_init(&net->link_slab, ln_link_size());
     net->cap_actors = 16;
     net->actors = calloc(net->cap_actors, sizeof *net->actors);
@@ -93,6 +95,8 @@ void ln_net_free(ln_net *net)
     free(net->deferred);
     ln_pktpool_free(net->pool);
     ln_slab_destroy(&net->tcp_socks);
+    ln_slab_destroy(&net->tcp_reqs);
+    ln_slab_destroy(&net->tcp_reqs6);
     ln_slab_destroy(&net->link_slab);
     ln_drops_release(net->counts.drops);
     free(net);

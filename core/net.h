@@ -47,6 +47,8 @@ typedef struct ln_net {
     uint64_t seed;
     ln_pktpool *pool;
     ln_slab tcp_socks;             /* every node's TCP sockets (slab.h) */
+    ln_slab tcp_reqs, tcp_reqs6;   /* their connection requests, IPv4 and IPv6
+                                    * (tcp_listen.c) */
     ln_slab link_slab;             /* every link (link.c) */
     uint32_t n_actors;             /* actor ids given out (sim.h): nodes and
                                     * switches from 1, in creation order */

@@ -259,5 +259,7 @@ void ln_tcp_attach6(struct ln_node *n);
 
 /* sizeof the control block, for the "memory of an idle connection" figure. */
 size_t ln_tcp_sock_size(void);
+/* And of a connection request, with its IPv6 addresses or without. */
+size_t ln_tcp_req_size(bool v6);
 
 #endif

@@ -328,6 +328,20 @@ struct ln_tcp_sock {
     ln_ip_rcache rcache;            /* the route its segments take (sk_dst_cache) */
 };
 
+/* A hash bucket of the connection and request tables: its chain's first
+ * entry (64-byte aligned) with a filter in the pointer's low bits; bit k
+ * set when some entry in the chain has ln_tcp_hb_bit k (tcp_table.c
+ * says why). */
+#define LN_TCP_HB_BITS 6u
+#define LN_TCP_HB_MASK ((uintptr_t)(1u << LN_TCP_HB_BITS) - 1)
+static inline void *ln_tcp_hb_head(uintptr_t b) { return (void *)(b & ~LN_TCP_HB_MASK); }
+/* One of the six bits, from hash bits the bucket index does not use (for
+ * tables up to 2^24 buckets). */
+static inline uintptr_t ln_tcp_hb_bit(uint32_t h)
+{
+    return (uintptr_t)1 << (((h >> 24) * LN_TCP_HB_BITS) >> 8);
+}
+
 /* A node's TCP stack. */
 struct ln_tcp_stack {
     ln_node *node;
@@ -343,7 +357,8 @@ struct ln_tcp_stack {
     uint32_t port_chunk_used;       /* of the first chunk */
     ln_tcp_sock *listeners;
     ln_tcp_sock *all;
-    ln_tcp_req **rhash;             /* requests by 4-tuple (tcp_listen.c) */
+    uintptr_t *rhash;               /* requests by 4-tuple, filtered buckets as
+                                     * ehash's (tcp_listen.c) */
     uint32_t rhash_mask, n_reqs;
     uint64_t isn_key, ts_key, cookie_key[2];
     uint16_t port_hint;             /* where the ephemeral search starts */

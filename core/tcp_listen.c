@@ -30,10 +30,11 @@
  *   ln_tcp_close of a listener (tcp.c) -> ln_tcp_listen_stop
  *
  * A request is a small entry in the stack's rhash (by 4-tuple), not a
- * socket: a flood costs about 100 bytes per queued SYN, and nothing at all
+ * socket: a flood costs 128 bytes per queued SYN, and nothing at all
  * once cookies take over.  Requests live in no list of their listener;
  * the rare whole-listener operations (close, the young count under flood)
  * walk the table. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +73,9 @@ struct ln_tcp_req {
     const ln_tcp6 *v6;          /* IPv6: its addresses, allocated after the
                                  * request itself; NULL: IPv4 */
 };
+/* A lookup reads the chain link and the 4-tuple, in the first line of a
+ * request (64-byte aligned, for the bucket's filter bits too). */
+_Static_assert(offsetof(struct ln_tcp_req, rport) + 2 <= 64, "a request's key must fit its first line");
 
 /* A flood with cookies off keeps up to backlog + 1 of these per listener. */
 _Static_assert(sizeof(struct ln_tcp_req) <= 128, "a request must stay small");
@@ -83,6 +87,15 @@ static ln_time now_of(const ln_tcp_stack *st) { return ln_net_now(net_of(st)); }
 static uint32_t ms_of(const ln_tcp_stack *st) { return (uint32_t)(now_of(st) / LN_MSEC); }
 static uint32_t umax(uint32_t a, uint32_t b) { return a > b ? a : b; }
 static uint32_t umin(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+/* Requests come from the network's slabs (net.h): line-aligned, as the
+ * filter needs, and reused last-freed first. */
+size_t ln_tcp_req_size(bool v6) { return sizeof(ln_tcp_req) + (v6 ? sizeof(ln_tcp6) : 0); }
+
+static ln_slab *req_slab(const ln_tcp_stack *st, bool v6)
+{
+    return v6 ? &net_of(st)->tcp_reqs6 : &net_of(st)->tcp_reqs;
+}
 
 static ln_flow req_flow(const ln_tcp_req *r)
 {
@@ -164,11 +177,24 @@ static uint32_t rhash_of(const ln_tcp_stack *st, uint32_t laddr, uint16_t lport,
     return ln_tcp_tuple_hash(st, raddr, rport, laddr, lport);
 }
 
+/* The request table's buckets filter as the connection table's do
+ * (tcp_int.h, tcp_table.c): a SYN looks for a request it nearly never
+ * finds, and the requests in its chain are cold on a busy server. */
+static inline ln_tcp_req *rq_head(uintptr_t b) { return ln_tcp_hb_head(b); }
+
+static void rq_push(uintptr_t *b, ln_tcp_req *r, uint32_t h)
+{
+    r->hnext = rq_head(*b);
+    *b = (uintptr_t)r | (*b & LN_TCP_HB_MASK) | ln_tcp_hb_bit(h);
+}
+
 static ln_tcp_req *req_lookup(const ln_tcp_stack *st, const ln_tcp_seg *seg)
 {
     if (!st->rhash) return NULL;
     uint32_t h = seg->has_hash ? seg->hash : rhash_of(st, seg->daddr, seg->dport, seg->saddr, seg->sport);
-    for (ln_tcp_req *r = st->rhash[h & st->rhash_mask]; r; r = r->hnext)
+    uintptr_t b = st->rhash[h & st->rhash_mask];
+    if (!(b & ln_tcp_hb_bit(h))) return NULL;
+    for (ln_tcp_req *r = rq_head(b); r; r = r->hnext)
         if (r->raddr == seg->saddr && r->rport == seg->sport &&
             r->laddr == seg->daddr && r->lport == seg->dport &&
             (seg->v6 ? r->v6 && ln_in6_eq(&r->v6->raddr, &seg->v6->raddr) &&
@@ -185,15 +211,14 @@ static bool rhash_grow(ln_tcp_stack *st)
     uint32_t old_n = st->rhash ? st->rhash_mask + 1 : 0;
     if (st->rhash && st->n_reqs < old_n) return true;
     uint32_t n = old_n ? old_n * 2 : 64;
-    ln_tcp_req **t = calloc(n, sizeof *t);
+    uintptr_t *t = calloc(n, sizeof *t);
     if (!t) return st->rhash != NULL;
     for (uint32_t i = 0; i < old_n; i++) {
-        ln_tcp_req *r = st->rhash[i], *next;
+        ln_tcp_req *r = rq_head(st->rhash[i]), *next;
         for (; r; r = next) {
             next = r->hnext;
-            uint32_t h = rhash_of(st, r->laddr, r->lport, r->raddr, r->rport) & (n - 1);
-            r->hnext = t[h];
-            t[h] = r;
+            uint32_t h = rhash_of(st, r->laddr, r->lport, r->raddr, r->rport);
+            rq_push(&t[h & (n - 1)], r, h);
         }
     }
     free(st->rhash);
@@ -202,11 +227,18 @@ static bool rhash_grow(ln_tcp_stack *st)
     return true;
 }
 
+/* As ln_tcp_unhash: the filter keeps a leaving request's bit until the
+ * chain empties or the table doubles. */
 static void rhash_del(ln_tcp_stack *st, ln_tcp_req *r)
 {
     uint32_t h = rhash_of(st, r->laddr, r->lport, r->raddr, r->rport);
-    for (ln_tcp_req **pp = &st->rhash[h & st->rhash_mask]; *pp; pp = &(*pp)->hnext)
-        if (*pp == r) { *pp = r->hnext; return; }
+    uintptr_t *b = &st->rhash[h & st->rhash_mask];
+    if (rq_head(*b) == r) {
+        *b = r->hnext ? (uintptr_t)r->hnext | (*b & LN_TCP_HB_MASK) : 0;
+        return;
+    }
+    for (ln_tcp_req *p = rq_head(*b); p; p = p->hnext)
+        if (p->hnext == r) { p->hnext = r->hnext; return; }
 }
 
 /* Unlink and free a request.  `emit`: show SYN_RCVD -> CLOSED (the request
@@ -223,7 +255,7 @@ static void req_free(ln_tcp_req *r, bool emit)
         ln_flow f = req_flow(r);
         ln_tcp_emit_state(st, &f, LN_TCP_SYN_RCVD, LN_TCP_CLOSED);
     }
-    free(r);
+    ln_slab_free(req_slab(st, r->v6 != NULL), r);
 }
 
 /* Requests of l that never timed out (Linux's reqsk_queue_len_young).
@@ -234,7 +266,7 @@ static uint32_t young_of(const ln_tcp_stack *st, const ln_tcp_sock *l)
     uint32_t young = 0;
     if (!st->rhash) return 0;
     for (uint32_t i = 0; i <= st->rhash_mask; i++)
-        for (const ln_tcp_req *r = st->rhash[i]; r; r = r->hnext)
+        for (const ln_tcp_req *r = rq_head(st->rhash[i]); r; r = r->hnext)
             if (r->l == l && r->num_timeout == 0) young++;
     return young;
 }
@@ -511,9 +543,9 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
 
     /* An IPv6 request carries its addresses right after it: one
      * allocation, and IPv4 requests stay as small as they were. */
-    ln_tcp_req *r = malloc(sizeof *r + (seg->v6 ? sizeof(ln_tcp6) : 0));
+    ln_tcp_req *r = ln_slab_alloc(req_slab(st, seg->v6 != NULL));
     if (!r || !rhash_grow(st)) {
-        free(r);
+        ln_slab_free(req_slab(st, seg->v6 != NULL), r);
         listen_drop(l, seg, LN_DROP_NO_BUFFER);
         return;
     }
@@ -525,9 +557,8 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
         r->v6 = a;
     }
     r->iss = ln_tcp_isn(st, r->laddr, r->lport, r->raddr, r->rport, r->v6);
-    uint32_t h = rhash_of(st, r->laddr, r->lport, r->raddr, r->rport) & st->rhash_mask;
-    r->hnext = st->rhash[h];
-    st->rhash[h] = r;
+    uint32_t h = rhash_of(st, r->laddr, r->lport, r->raddr, r->rport);
+    rq_push(&st->rhash[h & st->rhash_mask], r, h);
     st->n_reqs++;
     l->xf->syn_qlen++;
     ln_timer_init(&r->timer, req_timer, r);
@@ -730,7 +761,7 @@ static void free_reqs(ln_tcp_stack *st, ln_tcp_sock *l)
 {
     if (!st->rhash) return;
     for (uint32_t i = 0; i <= st->rhash_mask; i++) {
-        ln_tcp_req *r = st->rhash[i], *next;
+        ln_tcp_req *r = rq_head(st->rhash[i]), *next;
         for (; r; r = next) {
             next = r->hnext;
             if (r->l == l) req_free(r, true);
@@ -756,11 +787,11 @@ void ln_tcp_listen_free_stack(ln_tcp_stack *st)
     if (st->rhash) {
         ln_sim *sim = &net_of(st)->sim;
         for (uint32_t i = 0; i <= st->rhash_mask; i++) {
-            ln_tcp_req *r = st->rhash[i], *next;
+            ln_tcp_req *r = rq_head(st->rhash[i]), *next;
             for (; r; r = next) {
                 next = r->hnext;
                 ln_timer_cancel(sim, &r->timer);
-                free(r);
+                ln_slab_free(req_slab(st, r->v6 != NULL), r);
             }
         }
     }
@@ -776,7 +807,7 @@ void ln_tcp_foreach_req(ln_node *n, void (*fn)(const ln_tcp_req_view *r, void *a
     if (!st || !st->rhash) return;
     ln_time now = ln_net_now(n->net);
     for (uint32_t i = 0; i <= st->rhash_mask; i++) {
-        for (ln_tcp_req *r = st->rhash[i]; r; r = r->hnext) {
+        for (ln_tcp_req *r = rq_head(st->rhash[i]); r; r = r->hnext) {
             ln_tcp_req_view v = { .laddr = r->laddr, .raddr = r->raddr, .lport = r->lport,
                                   .rport = r->rport, .retransmits = r->num_timeout,
                                   .timer_left = ln_timer_armed(&r->timer) && r->timer.when > now

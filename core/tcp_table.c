@@ -48,7 +48,7 @@ uint32_t ln_tcp_tuple_hash(const ln_tcp_stack *st, uint32_t raddr, uint16_t rpor
 
 /* A bucket is its chain's first socket with a filter in the pointer's
  * low bits (sockets are 64-byte aligned, slab.h): bit k is set when some
- * socket in the chain has filter_bit k.  A lookup that finds its bit clear
+ * socket in the chain has eh_bit k.  A lookup that finds its bit clear
  * knows the chain lacks its tuple without touching a socket.  Most lookups
  * that fail are a server's (the SYN and the handshake's last ACK look for
  * a connection before the listener), and with a million connections the
@@ -57,13 +57,10 @@ uint32_t ln_tcp_tuple_hash(const ln_tcp_stack *st, uint32_t raddr, uint16_t rpor
  * others' bits would have to be read back); the bits are exact again when
  * the chain empties or the table doubles, and a stale one only costs the
  * walk every lookup made before. */
-#define EH_BITS 6u
-#define EH_MASK ((uintptr_t)(1u << EH_BITS) - 1)
+#define EH_MASK LN_TCP_HB_MASK
 
-static inline ln_tcp_sock *eh_head(uintptr_t b) { return (ln_tcp_sock *)(b & ~EH_MASK); }
-/* One of the six bits, from hash bits the bucket index does not use (for
- * tables up to 2^24 buckets). */
-static inline uintptr_t eh_bit(uint32_t h) { return (uintptr_t)1 << (((h >> 24) * EH_BITS) >> 8); }
+static inline ln_tcp_sock *eh_head(uintptr_t b) { return ln_tcp_hb_head(b); }
+static inline uintptr_t eh_bit(uint32_t h) { return ln_tcp_hb_bit(h); }
 
 /* Double the connection table when it holds as many sockets as buckets:
  * chains stay short, and the rehash is amortised O(1) per connection.
