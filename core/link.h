@@ -114,19 +114,25 @@ typedef struct ln_linknotice {
 } ln_linknotice;
 
 /* The receiver half: state only code running at the far port touches.
- * An arrival reads its first cache line only (the scheduler prefetches
- * it with the timer, and link_rx.c's prefetcher the head frame from it):
- * with a thousand links every arrival starts on cold memory. */
+ * An arrival reads its first two cache lines only (the scheduler
+ * prefetches the first with the timer, and link_rx.c's prefetcher the
+ * second, the head frame and the port from it): with a thousand links
+ * every arrival starts on cold memory. */
 typedef struct ln_linkrx {
     _Alignas(64) ln_timer arr_timer;
     ln_pkt *fl_head, *fl_tail;    /* on their way here, in the order they left */
-    uint32_t in_flight;
+    /* d->to and d->link->net, copied here: an arrival then reads no line
+     * of the sender half or the link, and the prefetcher (whose first
+     * line is this one) can fetch the port too. */
+    struct ln_port *to;
     uint32_t epoch;               /* the sender's epoch as this end knows it */
     bool per_frame;               /* a frame overtook another (jitter, reordering):
                                    * each frame in flight has its own timer, until
                                    * the flight list empties; else arr_timer alone
                                    * is armed, for the head (link_rx.c) */
     ln_linkrx_stats st;           /* the second line: an arrival counts here */
+    struct ln_net *net;
+    uint32_t in_flight;
     struct ln_linkdir *d;         /* for the link's name and ports (read only) */
     ln_linknotice *nt;            /* downs not heard of yet, in time order */
     uint32_t n_nt, cap_nt;

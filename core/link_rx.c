@@ -56,7 +56,7 @@ static void park_key(ln_pkt *p, ln_time at, uint32_t creator, uint64_t seq)
 static void arm_head(ln_linkdir *d)
 {
     ln_pkt *h = d->rx.fl_head;
-    ln_timer_arm_as(&d->link->net->sim, &d->rx.arr_timer, h->timer.when, h->timer.owner,
+    ln_timer_arm_as(&d->rx.net->sim, &d->rx.arr_timer, h->timer.when, h->timer.owner,
                     (uint64_t)(uintptr_t)h->timer.arg);
 }
 
@@ -100,7 +100,8 @@ static void arrive_head(void *arg)
 /* arr_timer is next (sim.h, ln_sim_prefetcher): from its line, the head
  * frame: its header, which arrive_head reads, and the bytes at the end of
  * the headroom, where the frame's headers most often lie (a pool buffer
- * follows its header); and the line deliver counts in. */
+ * follows its header); the line deliver counts in; and the port it hands
+ * the frame to. */
 static void arrive_head_prefetch(void *arg)
 {
     const ln_linkdir *d = arg;
@@ -112,6 +113,7 @@ static void arrive_head_prefetch(void *arg)
     __builtin_prefetch(b + sizeof *p + LN_PKT_HEADROOM - 128);
     __builtin_prefetch(b + sizeof *p + LN_PKT_HEADROOM - 64);
     __builtin_prefetch(&d->rx.st);
+    __builtin_prefetch(d->rx.to);
 }
 
 /* Every frame in flight gets a timer of its own (one overtakes). */
@@ -134,7 +136,7 @@ static void go_per_frame(ln_linkdir *d)
 static void deliver(ln_linkdir *d, ln_pkt *p)
 {
     ln_linkrx *rx = &d->rx;
-    ln_net *net = d->link->net;
+    ln_net *net = rx->net;
     p->mark = 0;
     if (ln_epoch_older(p->epoch, rx->epoch)) {
         /* It left before a down this end has heard of, yet was not here to
@@ -153,7 +155,7 @@ static void deliver(ln_linkdir *d, ln_pkt *p)
                         .layer = LN_LAYER_L2 };
         ln_net_emit(net, &ev);
     }
-    d->to->rx(d->to, p);
+    rx->to->rx(rx->to, p);
 }
 
 void ln_linkrx_accept_as(ln_linkdir *d, ln_pkt *p, ln_time at, uint32_t creator, uint64_t seq)
@@ -278,7 +280,7 @@ void ln_linkrx_notice_as(ln_linkdir *d, uint32_t epoch, ln_time at, uint32_t cre
 
 void ln_linkrx_init(ln_linkdir *d)
 {
-    d->rx = (ln_linkrx){ .d = d };
+    d->rx = (ln_linkrx){ .d = d, .to = d->to, .net = d->link->net };
     ln_timer_init(&d->rx.nt_timer, notice_due, d);
     ln_timer_own(&d->rx.nt_timer, d->to->actor);
     ln_timer_init(&d->rx.arr_timer, arrive_head, d);
