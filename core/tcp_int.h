@@ -350,7 +350,8 @@ struct ln_tcp_stack {
                                      * each bucket a chain's head with a filter in its
                                      * low bits (tcp_table.c) */
     uint32_t ehash_mask, n_conns;
-    struct ln_tcp_port **bhash;     /* bound ports (tcp_table.c), each with its owners */
+    uintptr_t *bhash;               /* bound ports, each with its owners: filtered
+                                     * buckets (tcp_table.c) */
     uint32_t bhash_mask, n_ports;
     struct ln_tcp_port *port_free;  /* emptied ports, reused: no malloc per connect */
     struct port_chunk *port_chunks; /* where ports come from (tcp_table.c) */

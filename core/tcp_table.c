@@ -255,16 +255,41 @@ void ln_tcp_listener_del(ln_tcp_sock *l)
  * port may hold a million accepted connections), and a socket leaves its
  * port in constant time. */
 typedef struct ln_tcp_port {
-    struct ln_tcp_port *next;       /* hash chain, or the free list */
+    _Alignas(32) struct ln_tcp_port *next;  /* hash chain, or the free list */
     ln_tcp_sock *owners;
     uint32_t n_owners;
     uint16_t port;
 } ln_tcp_port;
 
+/* A bucket filters as the connection table's do (ln_tcp_hb_head): the
+ * chain's first port with five bits in the pointer's low bits (ports are
+ * 32-byte aligned), bit k set when some port in the chain has pb_bit k.
+ * connect() tries ports that are mostly not bound, each in a bucket that
+ * mostly holds another one, long cold on a client with thousands of
+ * connections: reading it was half of choosing a port. */
+#define PB_BITS 5u
+#define PB_MASK ((uintptr_t)(1u << PB_BITS) - 1)
+
+static inline ln_tcp_port *pb_head(uintptr_t b) { return (ln_tcp_port *)(b & ~PB_MASK); }
+/* From the port's bits mixed, so that ports sharing a bucket (the same
+ * low bits) spread over the five. */
+static inline uintptr_t pb_bit(uint16_t port)
+{
+    return (uintptr_t)1 << ((((uint32_t)port * 0x9e3779b1u) >> 16) * PB_BITS >> 16);
+}
+
+static void pb_push(uintptr_t *b, ln_tcp_port *p)
+{
+    p->next = pb_head(*b);
+    *b = (uintptr_t)p | (*b & PB_MASK) | pb_bit(p->port);
+}
+
 static ln_tcp_port *port_find(const ln_tcp_stack *st, uint16_t port)
 {
     if (!st->bhash) return NULL;
-    for (ln_tcp_port *p = st->bhash[port & st->bhash_mask]; p; p = p->next)
+    uintptr_t b = st->bhash[port & st->bhash_mask];
+    if (!(b & pb_bit(port))) return NULL;
+    for (ln_tcp_port *p = pb_head(b); p; p = p->next)
         if (p->port == port) return p;
     return NULL;
 }
@@ -289,7 +314,7 @@ static ln_tcp_port *port_new(ln_tcp_stack *st)
     port_chunk *c = st->port_chunks;
     if (!c || st->port_chunk_used == c->cap) {
         uint32_t cap = !c ? 2 : c->cap < 64 ? c->cap * 2 : 64;
-        if (!(c = malloc(sizeof *c + cap * sizeof c->p[0]))) return NULL;
+        if (!(c = aligned_alloc(_Alignof(port_chunk), sizeof *c + cap * sizeof c->p[0]))) return NULL;
         c->next = st->port_chunks;
         c->cap = cap;
         st->port_chunks = c;
@@ -302,13 +327,12 @@ static ln_tcp_port *port_new(ln_tcp_stack *st)
 static int ports_grow(ln_tcp_stack *st)
 {
     uint32_t old = st->bhash ? st->bhash_mask + 1 : 0, n = old ? old * 2 : 64;
-    ln_tcp_port **t = calloc(n, sizeof *t);
+    uintptr_t *t = calloc(n, sizeof *t);
     if (!t) return old ? 0 : -1;            /* keep the old one: longer chains only */
     for (uint32_t i = 0; i < old; i++) {
-        for (ln_tcp_port *p = st->bhash[i], *next; p; p = next) {
+        for (ln_tcp_port *p = pb_head(st->bhash[i]), *next; p; p = next) {
             next = p->next;
-            p->next = t[p->port & (n - 1)];
-            t[p->port & (n - 1)] = p;
+            pb_push(&t[p->port & (n - 1)], p);
         }
     }
     free(st->bhash);
@@ -328,8 +352,7 @@ void ln_tcp_bind_add(ln_tcp_sock *s)
         p->owners = NULL;
         p->n_owners = 0;
         p->port = s->lport;
-        p->next = st->bhash[s->lport & st->bhash_mask];
-        st->bhash[s->lport & st->bhash_mask] = p;
+        pb_push(&st->bhash[s->lport & st->bhash_mask], p);
         st->n_ports++;
     }
     s->bnext = p->owners;
@@ -349,11 +372,14 @@ void ln_tcp_bind_del(ln_tcp_sock *s)
     s->bnext = NULL;
     s->bpprev = NULL;
     s->flags &= ~LN_TF_BOUND;
-    ln_tcp_port **pp = &st->bhash[s->lport & st->bhash_mask];
-    while ((*pp)->port != s->lport) pp = &(*pp)->next;
-    ln_tcp_port *p = *pp;
+    uintptr_t *b = &st->bhash[s->lport & st->bhash_mask];
+    ln_tcp_port *p = pb_head(*b), *prev = NULL;
+    while (p->port != s->lport) prev = p, p = p->next;
     if (--p->n_owners) return;
-    *pp = p->next;                          /* the last owner left: the port is free */
+    /* The last owner left: the port is free.  Its filter bit stays until
+     * the chain empties or the table doubles, as a connection's does. */
+    if (prev) prev->next = p->next;
+    else *b = p->next ? (uintptr_t)p->next | (*b & PB_MASK) : 0;
     p->next = st->port_free;
     st->port_free = p;
     st->n_ports--;
