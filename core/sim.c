@@ -27,34 +27,20 @@ void ln_sim_destroy(ln_sim *s)
     s->n_aseq = 0;
 }
 
-void ln_timer_init(ln_timer *t, ln_timer_fn fn, void *arg)
-{
-    t->when = 0;
-    t->owner = LN_ACTOR_RUNNING;
-    t->slot = LN_TIMER_IDLE;
-    t->fn = fn;
-    t->arg = arg;
-}
-
 /* A count per creator, not one for the process: the order of two events
  * of one (owner, creator) pair is the order the creator armed them, and
  * that count is the same whichever process runs the creator, where a
  * process-wide count would depend on what else that process ran.  In one
  * process the two orders agree, since ties compare owner and creator
  * first. */
-uint64_t ln_sim_take_seq(ln_sim *s) { return ln_sim_take_seq_of(s, s->actor); }
-
-uint64_t ln_sim_take_seq_of(ln_sim *s, uint32_t c)
+void ln_sim_aseq_grow(ln_sim *s, uint32_t c)
 {
-    if (c >= s->n_aseq) {
-        uint32_t n = c < 15 ? 16 : c * 2 + 1;
-        uint64_t *a = realloc(s->aseq, n * sizeof *a);
-        if (!a) ln_fatal("out of memory for the arming counts of %u actors", n);
-        memset(a + s->n_aseq, 0, (n - s->n_aseq) * sizeof *a);
-        s->aseq = a;
-        s->n_aseq = n;
-    }
-    return s->aseq[c]++;
+    uint32_t n = c < 15 ? 16 : c * 2 + 1;
+    uint64_t *a = realloc(s->aseq, n * sizeof *a);
+    if (!a) ln_fatal("out of memory for the arming counts of %u actors", n);
+    memset(a + s->n_aseq, 0, (n - s->n_aseq) * sizeof *a);
+    s->aseq = a;
+    s->n_aseq = n;
 }
 
 void ln_timer_arm(ln_sim *s, ln_timer *t, ln_time when)

@@ -137,7 +137,14 @@ static inline ln_time ln_sim_now(const ln_sim *s) { return s->now; }
  * pair twice is a no-op; past LN_SIM_PREFETCHERS kinds, ignored. */
 void ln_sim_prefetcher(ln_sim *s, ln_timer_fn fn, ln_timer_fn pf);
 
-void ln_timer_init(ln_timer *t, ln_timer_fn fn, void *arg);
+static inline void ln_timer_init(ln_timer *t, ln_timer_fn fn, void *arg)
+{
+    t->when = 0;
+    t->owner = LN_ACTOR_RUNNING;
+    t->slot = LN_TIMER_IDLE;
+    t->fn = fn;
+    t->arg = arg;
+}
 /* The actor the timer's events belong to (see the top of this file); set
  * before arming.  Takes effect at the next arm. */
 static inline void ln_timer_own(ln_timer *t, uint32_t actor) { t->owner = actor; }
@@ -145,6 +152,20 @@ static inline void ln_timer_own(ln_timer *t, uint32_t actor) { t->owner = actor;
  * LN_ACTOR_NET outside events. */
 static inline uint32_t ln_sim_actor(const ln_sim *s) { return s->actor; }
 static inline bool ln_timer_armed(const ln_timer *t) { return t->slot != LN_TIMER_IDLE; }
+/* Arm with the creator and seq of an event armed elsewhere: what a frame
+ * from another process carries (ln_sim_take_seq there).  Keys stay
+ * comparable because a creator's seqs are its own count, taken on the
+ * one process that runs its events. */
+void ln_timer_arm_as(ln_sim *s, ln_timer *t, ln_time when, uint32_t creator, uint64_t seq);
+/* The running actor's next seq, as ln_timer_arm would take it; and a
+ * given creator's.  Inline: every frame a link carries takes one. */
+void ln_sim_aseq_grow(ln_sim *s, uint32_t creator);
+static inline uint64_t ln_sim_take_seq_of(ln_sim *s, uint32_t creator)
+{
+    if (creator >= s->n_aseq) ln_sim_aseq_grow(s, creator);
+    return s->aseq[creator]++;
+}
+static inline uint64_t ln_sim_take_seq(ln_sim *s) { return ln_sim_take_seq_of(s, s->actor); }
 /* Arm (or re-arm) for absolute time `when`; a time in the past means now.
  * Re-arming takes a new key (the running actor as creator, the creator's
  * next seq), as if cancelled and armed again.  In a split run a timer
@@ -152,15 +173,6 @@ static inline bool ln_timer_armed(const ln_timer *t) { return t->slot != LN_TIME
  * copy here is inert (dist.h). */
 void ln_timer_arm(ln_sim *s, ln_timer *t, ln_time when);
 void ln_timer_arm_in(ln_sim *s, ln_timer *t, ln_time delay);
-/* Arm with the creator and seq of an event armed elsewhere: what a frame
- * from another process carries (ln_sim_take_seq there).  Keys stay
- * comparable because a creator's seqs are its own count, taken on the
- * one process that runs its events. */
-void ln_timer_arm_as(ln_sim *s, ln_timer *t, ln_time when, uint32_t creator, uint64_t seq);
-/* The running actor's next seq, as ln_timer_arm would take it; and a
- * given creator's. */
-uint64_t ln_sim_take_seq(ln_sim *s);
-uint64_t ln_sim_take_seq_of(ln_sim *s, uint32_t creator);
 /* A split run (dist.h): remote[actor] set for the actors another process
  * runs; their timers armed already are dropped, later ones not armed. */
 void ln_sim_set_remote(ln_sim *s, const uint8_t *remote, uint32_t n);
