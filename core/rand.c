@@ -18,18 +18,6 @@ void ln_rng_seed(ln_rng *r, uint64_t seed)
     for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
 }
 
-uint64_t ln_hash64(const void *data, unsigned long len, uint64_t key)
-{
-    /* FNV-1a over the bytes, then a splitmix finaliser for avalanche. */
-    const unsigned char *p = data;
-    uint64_t h = 0xcbf29ce484222325ull ^ key;
-    for (unsigned long i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return splitmix64(&h);
-}
-
 void ln_rng_derive(ln_rng *r, uint64_t seed, const char *label)
 {
     unsigned long n = 0;

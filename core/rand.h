@@ -30,7 +30,23 @@ static inline bool ln_rng_chance(ln_rng *r, double p)
     if (p >= 1) return true;
     return ln_rng_double(r) < p;
 }
-/* 64-bit hash used for labels and keyed hashes (not cryptographic). */
-uint64_t ln_hash64(const void *data, unsigned long len, uint64_t key);
+/* 64-bit hash used for labels and keyed hashes (not cryptographic):
+ * FNV-1a over the bytes, then splitmix64's finaliser for avalanche.
+ * Inline, so that the fixed sizes of the keys TCP hashes (a connection's
+ * ISN, its TS offset and port search, five a connection) unroll. */
+static inline uint64_t ln_hash64(const void *data, unsigned long len, uint64_t key)
+{
+    const unsigned char *p = data;
+    uint64_t h = 0xcbf29ce484222325ull ^ key;
+#pragma GCC unroll 16
+    for (unsigned long i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    uint64_t z = h + 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
 
 #endif
