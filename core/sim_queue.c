@@ -172,8 +172,7 @@ static inline uint32_t digit(ln_time when, uint32_t lv)
     return (uint32_t)(when >> (lv * DIGIT)) & (SLOTS - 1);
 }
 
-/* Growing the pool, out of line: inline in far_put, it made far_put save
- * and restore six registers on every call (about two an event). */
+/* Growing the pool: rare, out of the way. */
 static __attribute__((noinline, cold)) void chunks_grow(ln_wheel *w)
 {
     uint32_t ncap = w->cap ? w->cap * 2 : 64;
@@ -197,18 +196,9 @@ static inline uint32_t chunk_new(ln_wheel *w)
     return w->used++;
 }
 
-static void far_put(ln_sim *s, const ln_heapent *e)
+static inline void slot_append(ln_wheel *w, bucket *b, uint32_t lv, uint32_t sl, const ln_heapent *e)
 {
-    ln_wheel *w = s->far;
-    uint32_t lv = level_of(e->when, s->edge), sl = digit(e->when, lv);
-    bucket *b = &w->b[lv * SLOTS + sl];
-    uint32_t off = b->len % CHUNK;
-    if (off == 0) {
-        uint32_t c = chunk_new(w);
-        w->next[c] = b->top;
-        b->top = c;
-    }
-    uint32_t id = b->top * CHUNK + off;
+    uint32_t id = b->top * CHUNK + b->len % CHUNK;
     w->e[id] = *e;
     e->t->slot = FAR | id;
     if (b->len++ == 0) {
@@ -216,6 +206,31 @@ static void far_put(ln_sim *s, const ln_heapent *e)
         w->levels |= 1u << lv;
     }
     if (w->min_known && e->when < w->min) w->min = e->when;
+}
+
+/* A slot's chunk is full (or it has none): one more below the rest. */
+static __attribute__((noinline)) void far_put_chunk(ln_wheel *w, bucket *b, uint32_t lv, uint32_t sl,
+                                                    const ln_heapent *e)
+{
+    uint32_t c = chunk_new(w);
+    w->next[c] = b->top;
+    b->top = c;
+    slot_append(w, b, lv, sl, e);
+}
+
+/* Every arm past the edge comes here, and every event a refill moves down
+ * a level: the common case (room in the slot's chunk) calls nothing, so
+ * it saves no registers. */
+static void far_put(ln_sim *s, const ln_heapent *e)
+{
+    ln_wheel *w = s->far;
+    uint32_t lv = level_of(e->when, s->edge), sl = digit(e->when, lv);
+    bucket *b = &w->b[lv * SLOTS + sl];
+    if (b->len % CHUNK == 0) {
+        far_put_chunk(w, b, lv, sl, e);
+        return;
+    }
+    slot_append(w, b, lv, sl, e);
 }
 
 static void far_remove(ln_sim *s, ln_timer *t)
