@@ -579,6 +579,10 @@ int ln_tcp_connect(ln_tcp_sock *s, uint32_t addr, uint16_t port)
             ln_tcp_batch_end(st);
             return LN_EADDRNOTAVAIL;
         }
+        /* The connection's bucket, which connect_init fills: on a client
+         * with thousands of connections it is cold, and the port's
+         * binding, the ISN and the TS offset come first. */
+        ln_tcp_prefetch(st, ln_tcp_tuple_hash(st, addr, port, laddr, p));
         s->lport = p;
         s->flags |= LN_TF_PORT_AUTO;
         s->laddr = laddr;
