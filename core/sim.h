@@ -177,6 +177,11 @@ void ln_timer_arm_in(ln_sim *s, ln_timer *t, ln_time delay);
  * runs; their timers armed already are dropped, later ones not armed. */
 void ln_sim_set_remote(ln_sim *s, const uint8_t *remote, uint32_t n);
 void ln_timer_cancel(ln_sim *s, ln_timer *t);
+/* A hint: start fetching what cancelling or re-arming t will touch, its
+ * place in the wheel, cold when it was armed long ago (a SYN's
+ * retransmission timer, cancelled by the SYN-ACK a round trip later among
+ * thousands of connections).  It changes nothing. */
+void ln_timer_prefetch(const ln_sim *s, const ln_timer *t);
 
 /* Time of the earliest armed timer, or LN_NEVER when idle.  Not const:
  * the wheel remembers the earliest time it found. */

@@ -539,6 +539,11 @@ void ln_timer_cancel(ln_sim *s, ln_timer *t)
     if (ln_timer_armed(t)) remove_armed(s, t);
 }
 
+void ln_timer_prefetch(const ln_sim *s, const ln_timer *t)
+{
+    if (ln_timer_armed(t) && (t->slot & FAR)) __builtin_prefetch(&s->far->e[t->slot & ~FAR]);
+}
+
 bool ln_sim_step(ln_sim *s)
 {
     if (s->len == 0) return false;

@@ -695,6 +695,9 @@ static inline __attribute__((always_inline)) void demux(ln_tcp_stack *st, ln_tcp
                              : ln_tcp_lookup_conn_hashed(st, seg->hash, seg->saddr, seg->sport,
                                                          seg->daddr, seg->dport);
     if (s) {
+        /* Most segments move the retransmission timer (an ACK of new data
+         * cancels or re-arms it, the SYN-ACK cancels the SYN's). */
+        ln_timer_prefetch(&st->node->net->sim, &s->t_rtx);
         s->segs_in++;
         if (seg->len) {
             /* Data makes xf (see ln_tcp_process; without memory the

@@ -693,6 +693,7 @@ void ln_tcp_listen_input(ln_tcp_sock *l, ln_tcp_seg *seg)
 {
     ln_tcp_stack *st = l->st;
     ln_tcp_req *r = req_lookup(st, seg);
+    if (r) ln_timer_prefetch(&net_of(st)->sim, &r->timer);   /* the ACK frees it */
     if (r && req_input(l, r, seg)) return;
 
     /* RFC 9293 3.10.7.2, LISTEN, in Linux's order (tcp_v4_do_rcv,
