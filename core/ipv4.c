@@ -28,6 +28,7 @@
 #include "icmp.h"
 #include "igmp.h"
 #include "node.h"
+#include "tcp.h"
 #include "trace.h"
 #include "wire.h"
 
@@ -264,6 +265,8 @@ void ln_ip_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
         hdr_drop(n, ifc, pkt, LN_DROP_TRUNCATED);
         return;
     }
+    if (h[LN_IP_PROTO] == LN_IPPROTO_TCP && pkt->len >= hlen + 4)
+        ln_tcp_input_prefetch(n, ln_get32(h + LN_IP_SRC), ln_get32(h + LN_IP_DST), h + hlen);
     /* Linux checks the header checksum before the total length. */
     if (ln_csum_iphdr(h, hlen) != 0) {
         LN_MIB_INC(n, IpExtInCsumErrors);

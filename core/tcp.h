@@ -257,6 +257,13 @@ void ln_tcp_detach(struct ln_node *n);
 /* Register TCP with the node's IPv6 layer when IPv6 comes on. */
 void ln_tcp_attach6(struct ln_node *n);
 
+/* A hint from IP input, before its header checks: start fetching the
+ * table buckets this segment's lookups will read (ln_tcp_input does it
+ * again, too late on a busy server for a bucket to arrive in time).
+ * Linux goes further at the same point (tcp_v4_early_demux, from
+ * ip_rcv_finish_core, looks the socket up); this changes nothing. */
+void ln_tcp_input_prefetch(struct ln_node *n, uint32_t src, uint32_t dst, const uint8_t *ports);
+
 /* sizeof the control block, for the "memory of an idle connection" figure. */
 size_t ln_tcp_sock_size(void);
 /* And of a connection request, with its IPv6 addresses or without. */

@@ -731,6 +731,12 @@ static inline __attribute__((always_inline)) void demux(ln_tcp_stack *st, ln_tcp
     ln_tcp_batch_end(st);
 }
 
+void ln_tcp_input_prefetch(ln_node *n, uint32_t src, uint32_t dst, const uint8_t *ports)
+{
+    ln_tcp_stack *st = n->tcp;
+    if (st) ln_tcp_prefetch(st, ln_tcp_tuple_hash(st, src, ln_get16(ports), dst, ln_get16(ports + 2)));
+}
+
 void ln_tcp_input(ln_node *n, ln_pkt *pkt, const ln_ip_info *ip)
 {
     ln_tcp_stack *st = n->tcp;
