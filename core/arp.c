@@ -122,25 +122,25 @@ static void arp_solicit(ln_neigh *e)
     send_arp(n, ifc, LN_ARP_REQUEST, spa, zero_mac, e->ip, dst);
 }
 
-void ln_arp_output(ln_node *n, ln_iface *ifc, uint32_t nexthop, ln_pkt *pkt)
+const void *ln_arp_output(ln_node *n, ln_iface *ifc, uint32_t nexthop, ln_pkt *pkt)
 {
     if (!ifc->up) {
         ln_neigh_drop_down(n, ifc, pkt);
-        return;
+        return NULL;
     }
     /* Broadcast and multicast next hops need no resolution (Linux gives
      * them NUD_NOARP entries: arp_constructor, arp_mc_map). */
     if (nexthop == 0xffffffffu || is_subnet_bcast(ifc, nexthop)) {
         ln_eth_output(ifc, pkt, ln_eth_broadcast, LN_ETHERTYPE_IPV4);
-        return;
+        return NULL;
     }
     if (ln_ip_is_mcast(nexthop)) {
         uint8_t mac[6];
         ln_mc_mac(nexthop, mac);
         ln_eth_output(ifc, pkt, mac, LN_ETHERTYPE_IPV4);
-        return;
+        return NULL;
     }
-    ln_neigh_send(&n->arp, ifc, ifc->index, &nexthop, pkt);
+    return ln_neigh_send(&n->arp, ifc, ifc->index, &nexthop, pkt);
 }
 
 /* ---- input -------------------------------------------------------------- */

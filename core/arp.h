@@ -22,7 +22,7 @@ void ln_arp_destroy(struct ln_node *n);     /* frees queued packets too */
 
 /* Send an IP packet (data at IP header) to next hop `nexthop` through
  * `ifc`, resolving it first if needed.  Consumes pkt. */
-void ln_arp_output(struct ln_node *n, struct ln_iface *ifc, uint32_t nexthop, ln_pkt *pkt);
+const void *ln_arp_output(struct ln_node *n, struct ln_iface *ifc, uint32_t nexthop, ln_pkt *pkt);
 /* ARP frame arrived on ifc (data at the ARP header).  Consumes pkt. */
 void ln_arp_input(struct ln_node *n, struct ln_iface *ifc, ln_pkt *pkt);
 /* Broadcast a gratuitous ARP request for ifc's own address. */

@@ -42,6 +42,10 @@ typedef struct ln_ip_rcache {
     struct ln_iface *ifc;         /* NULL: nothing cached */
     uint32_t nh;                  /* next hop */
     uint32_t gen;
+    /* The neighbour entry the last datagram went out through: only ever
+     * prefetched (before the next send, by whoever sees one coming),
+     * never read, since it may be gone. */
+    const void *neigh;
 } ln_ip_rcache;
 
 typedef struct ln_ip_opts {

@@ -267,6 +267,10 @@ void ln_ip_input(ln_node *n, ln_iface *ifc, ln_pkt *pkt)
     }
     if (h[LN_IP_PROTO] == LN_IPPROTO_TCP && pkt->len >= hlen + 4)
         ln_tcp_input_prefetch(n, ln_get32(h + LN_IP_SRC), ln_get32(h + LN_IP_DST), h + hlen);
+    /* Whoever sent it may well get an answer (a server's SYN-ACK): its
+     * neighbour entry's bucket (neigh.h; the entry is fetched later). */
+    uint32_t from = ln_get32(h + LN_IP_SRC);
+    if (ifc) ln_neigh_prefetch_bucket(&n->arp, ifc->index, &from);
     /* Linux checks the header checksum before the total length. */
     if (ln_csum_iphdr(h, hlen) != 0) {
         LN_MIB_INC(n, IpExtInCsumErrors);
@@ -482,7 +486,8 @@ routed:;
         }
     }
     if (tot > mtu) return ln_ip_fragment(n, ifc, nh, pkt, mtu);
-    ln_arp_output(n, ifc, nh, pkt);
+    const void *neigh = ln_arp_output(n, ifc, nh, pkt);
+    if (rc) rc->neigh = neigh;
     return 0;
 
 no_route:

@@ -171,6 +171,23 @@ static inline ln_neigh *ln_neigh_find(const ln_neigh_table *t, const struct ln_i
     return NULL;
 }
 
+/* A hint that a packet for key on ifc is likely soon (a reply to what
+ * key just sent, from a host with no socket remembering the entry): the
+ * bucket now, its first entry some time later, once the bucket is in.
+ * On a host with a thousand neighbours both are cold.  They change
+ * nothing. */
+static inline void ln_neigh_prefetch_bucket(const ln_neigh_table *t, uint32_t ifindex, const void *key)
+{
+    if (t->n_buckets)
+        __builtin_prefetch(&t->buckets[ln_neigh_hash(ifindex, key, t->key_len) & (t->n_buckets - 1)]);
+}
+static inline void ln_neigh_prefetch_entry(const ln_neigh_table *t, uint32_t ifindex, const void *key)
+{
+    if (!t->n_buckets) return;
+    const ln_neigh *e = t->buckets[ln_neigh_hash(ifindex, key, t->key_len) & (t->n_buckets - 1)];
+    if (e) __builtin_prefetch(e);
+}
+
 ln_neigh *ln_neigh_lookup(const ln_neigh_table *t, const struct ln_iface *ifc, const void *key);
 /* The entry for key on ifc, created in state NONE if there is none; NULL
  * when the table is full (counted as a table full) or memory runs out.
@@ -184,17 +201,20 @@ ln_neigh *ln_neigh_lookup_create(ln_neigh_table *t, struct ln_iface *ifc, const 
 void ln_neigh_output(ln_neigh_table *t, struct ln_iface *ifc, const void *key, ln_pkt *pkt);
 /* The same, with the path of nearly every packet inline in the family's
  * output: a confirmed entry (REACHABLE, DELAY, PROBE) sends at once, as
- * ln_neigh_output would; anything else goes through it. */
-static inline void ln_neigh_send(ln_neigh_table *t, struct ln_iface *ifc, uint32_t ifindex, const void *key,
-                                 ln_pkt *pkt)
+ * ln_neigh_output would; anything else goes through it.  Returns the
+ * entry it sent through, or NULL: a hint for the sender's next packet
+ * (ln_ip_rcache.neigh), which may outlive the entry. */
+static inline const ln_neigh *ln_neigh_send(ln_neigh_table *t, struct ln_iface *ifc, uint32_t ifindex,
+                                            const void *key, ln_pkt *pkt)
 {
     ln_neigh *e = ln_neigh_find(t, ifc, ifindex, key);
     if (e && (e->state == LN_NUD_REACHABLE || e->state == LN_NUD_DELAY || e->state == LN_NUD_PROBE)) {
         e->used = *t->clock;
         ln_eth_output(ifc, pkt, e->mac, t->ethertype);
-        return;
+        return e;
     }
     ln_neigh_output(t, ifc, key, pkt);
+    return NULL;
 }
 
 /* A packet for an interface that is down: counted and dropped.  Consumes

@@ -696,8 +696,12 @@ static inline __attribute__((always_inline)) void demux(ln_tcp_stack *st, ln_tcp
                                                          seg->daddr, seg->dport);
     if (s) {
         /* Most segments move the retransmission timer (an ACK of new data
-         * cancels or re-arms it, the SYN-ACK cancels the SYN's). */
+         * cancels or re-arms it, the SYN-ACK cancels the SYN's), and many
+         * are answered (the SYN-ACK by the handshake's ACK) through the
+         * neighbour entry the last segment went out through, cold on a
+         * host with thousands of connections. */
         ln_timer_prefetch(&st->node->net->sim, &s->t_rtx);
+        if (s->rcache.neigh) __builtin_prefetch(s->rcache.neigh);
         s->segs_in++;
         if (seg->len) {
             /* Data makes xf (see ln_tcp_process; without memory the

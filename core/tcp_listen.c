@@ -482,6 +482,10 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
     ln_tcp_stack *st = l->st;
     const ln_tcp_cfg *cfg = &st->cfg;
     bool want_cookie = false;
+    /* The SYN-ACK goes back through the client's neighbour entry, whose
+     * bucket IP input started on (neigh.h). */
+    if (!seg->v6 && seg->pkt->in_if)
+        ln_neigh_prefetch_entry(&st->node->arp, seg->pkt->in_if->index, &seg->saddr);
 
     /* The SYN queue counts as full once it holds more than backlog
      * (inet_csk_reqsk_queue_is_full): a backlog of 16 keeps 17 requests.
