@@ -487,7 +487,7 @@ routed:;
     }
     if (tot > mtu) return ln_ip_fragment(n, ifc, nh, pkt, mtu);
     const void *neigh = ln_arp_output(n, ifc, nh, pkt);
-    if (rc) rc->neigh = neigh;
+    if (rc && rc->ifc == ifc) rc->neigh = neigh;        /* only with a cached route */
     return 0;
 
 no_route:

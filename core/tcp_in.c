@@ -701,7 +701,7 @@ static inline __attribute__((always_inline)) void demux(ln_tcp_stack *st, ln_tcp
          * neighbour entry the last segment went out through, cold on a
          * host with thousands of connections. */
         ln_timer_prefetch(&st->node->net->sim, &s->t_rtx);
-        if (s->rcache.neigh) {
+        if (s->rcache.neigh && s->rcache.ifc) {
             __builtin_prefetch(s->rcache.neigh);
             ln_neigh_prefetch_bucket(&st->node->arp, s->rcache.ifc->index, &s->rcache.nh);
         }
