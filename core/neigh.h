@@ -158,6 +158,12 @@ static inline uint32_t ln_neigh_hash(uint32_t ifindex, const uint8_t *key, uint8
     return h;
 }
 
+/* The bucket key on ifindex hashes to; the table has buckets. */
+static inline ln_neigh *const *ln_neigh_bucket(const ln_neigh_table *t, uint32_t ifindex, const void *key)
+{
+    return &t->buckets[ln_neigh_hash(ifindex, key, t->key_len) & (t->n_buckets - 1)];
+}
+
 /* The entry for key on ifc (whose index is ifindex), or NULL. */
 static inline ln_neigh *ln_neigh_find(const ln_neigh_table *t, const struct ln_iface *ifc, uint32_t ifindex,
                                       const void *key)
@@ -166,7 +172,7 @@ static inline ln_neigh *ln_neigh_find(const ln_neigh_table *t, const struct ln_i
     uint8_t kl = t->key_len;
     uint32_t ip = 0;
     if (kl == 4) memcpy(&ip, key, 4);
-    for (ln_neigh *e = t->buckets[ln_neigh_hash(ifindex, key, kl) & (t->n_buckets - 1)]; e; e = e->next)
+    for (ln_neigh *e = *ln_neigh_bucket(t, ifindex, key); e; e = e->next)
         if (e->iface == ifc && (kl == 4 ? e->ip == ip : memcmp(e->key, key, 16) == 0)) return e;
     return NULL;
 }
@@ -178,13 +184,11 @@ static inline ln_neigh *ln_neigh_find(const ln_neigh_table *t, const struct ln_i
  * nothing. */
 static inline void ln_neigh_prefetch_bucket(const ln_neigh_table *t, uint32_t ifindex, const void *key)
 {
-    if (t->n_buckets)
-        __builtin_prefetch(&t->buckets[ln_neigh_hash(ifindex, key, t->key_len) & (t->n_buckets - 1)]);
+    if (t->n_buckets) __builtin_prefetch(ln_neigh_bucket(t, ifindex, key));
 }
 static inline void ln_neigh_prefetch_entry(const ln_neigh_table *t, uint32_t ifindex, const void *key)
 {
-    if (!t->n_buckets) return;
-    const ln_neigh *e = t->buckets[ln_neigh_hash(ifindex, key, t->key_len) & (t->n_buckets - 1)];
+    const ln_neigh *e = t->n_buckets ? *ln_neigh_bucket(t, ifindex, key) : NULL;
     if (e) __builtin_prefetch(e);
 }
 

@@ -328,18 +328,30 @@ struct ln_tcp_sock {
     ln_ip_rcache rcache;            /* the route its segments take (sk_dst_cache) */
 };
 
-/* A hash bucket of the connection and request tables: its chain's first
- * entry (64-byte aligned) with a filter in the pointer's low bits; bit k
- * set when some entry in the chain has ln_tcp_hb_bit k (tcp_table.c
- * says why). */
+/* A bucket of the connection, request and bound-port tables: its chain's
+ * first entry with a filter in the pointer's low bits, `bits` of them
+ * (entries aligned to 2^bits bytes); bit k set when some entry in the
+ * chain has ln_tcp_hb_bit k (tcp_table.c says why).  Connections and
+ * requests have six bits (64-byte aligned), ports five. */
 #define LN_TCP_HB_BITS 6u
-#define LN_TCP_HB_MASK ((uintptr_t)(1u << LN_TCP_HB_BITS) - 1)
-static inline void *ln_tcp_hb_head(uintptr_t b) { return (void *)(b & ~LN_TCP_HB_MASK); }
-/* One of the six bits, from hash bits the bucket index does not use (for
- * tables up to 2^24 buckets). */
-static inline uintptr_t ln_tcp_hb_bit(uint32_t h)
+static inline uintptr_t ln_tcp_hb_mask(unsigned bits) { return ((uintptr_t)1 << bits) - 1; }
+static inline void *ln_tcp_hb_head(uintptr_t b, unsigned bits) { return (void *)(b & ~ln_tcp_hb_mask(bits)); }
+/* One of the bits, from the top byte of h, which a bucket index does not
+ * use (for tables up to 2^24 buckets). */
+static inline uintptr_t ln_tcp_hb_bit(uint32_t h, unsigned bits)
 {
-    return (uintptr_t)1 << (((h >> 24) * LN_TCP_HB_BITS) >> 8);
+    return (uintptr_t)1 << (((h >> 24) * bits) >> 8);
+}
+/* e becomes the chain's head (the caller has linked the old head behind
+ * it), with its bit added; and a new head after the old one left, the
+ * filter kept (a leaving entry's bit stays until the chain empties). */
+static inline void ln_tcp_hb_push(uintptr_t *b, const void *e, uint32_t h, unsigned bits)
+{
+    *b = (uintptr_t)e | (*b & ln_tcp_hb_mask(bits)) | ln_tcp_hb_bit(h, bits);
+}
+static inline void ln_tcp_hb_behead(uintptr_t *b, const void *next, unsigned bits)
+{
+    *b = next ? (uintptr_t)next | (*b & ln_tcp_hb_mask(bits)) : 0;
 }
 
 /* A node's TCP stack. */

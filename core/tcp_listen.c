@@ -180,12 +180,12 @@ static uint32_t rhash_of(const ln_tcp_stack *st, uint32_t laddr, uint16_t lport,
 /* The request table's buckets filter as the connection table's do
  * (tcp_int.h, tcp_table.c): a SYN looks for a request it nearly never
  * finds, and the requests in its chain are cold on a busy server. */
-static inline ln_tcp_req *rq_head(uintptr_t b) { return ln_tcp_hb_head(b); }
+static inline ln_tcp_req *rq_head(uintptr_t b) { return ln_tcp_hb_head(b, LN_TCP_HB_BITS); }
 
 static void rq_push(uintptr_t *b, ln_tcp_req *r, uint32_t h)
 {
     r->hnext = rq_head(*b);
-    *b = (uintptr_t)r | (*b & LN_TCP_HB_MASK) | ln_tcp_hb_bit(h);
+    ln_tcp_hb_push(b, r, h, LN_TCP_HB_BITS);
 }
 
 static ln_tcp_req *req_lookup(const ln_tcp_stack *st, const ln_tcp_seg *seg)
@@ -193,7 +193,7 @@ static ln_tcp_req *req_lookup(const ln_tcp_stack *st, const ln_tcp_seg *seg)
     if (!st->rhash) return NULL;
     uint32_t h = seg->has_hash ? seg->hash : rhash_of(st, seg->daddr, seg->dport, seg->saddr, seg->sport);
     uintptr_t b = st->rhash[h & st->rhash_mask];
-    if (!(b & ln_tcp_hb_bit(h))) return NULL;
+    if (!(b & ln_tcp_hb_bit(h, LN_TCP_HB_BITS))) return NULL;
     for (ln_tcp_req *r = rq_head(b); r; r = r->hnext)
         if (r->raddr == seg->saddr && r->rport == seg->sport &&
             r->laddr == seg->daddr && r->lport == seg->dport &&
@@ -234,7 +234,7 @@ static void rhash_del(ln_tcp_stack *st, ln_tcp_req *r)
     uint32_t h = rhash_of(st, r->laddr, r->lport, r->raddr, r->rport);
     uintptr_t *b = &st->rhash[h & st->rhash_mask];
     if (rq_head(*b) == r) {
-        *b = r->hnext ? (uintptr_t)r->hnext | (*b & LN_TCP_HB_MASK) : 0;
+        ln_tcp_hb_behead(b, r->hnext, LN_TCP_HB_BITS);
         return;
     }
     for (ln_tcp_req *p = rq_head(*b); p; p = p->hnext)

@@ -57,10 +57,8 @@ uint32_t ln_tcp_tuple_hash(const ln_tcp_stack *st, uint32_t raddr, uint16_t rpor
  * others' bits would have to be read back); the bits are exact again when
  * the chain empties or the table doubles, and a stale one only costs the
  * walk every lookup made before. */
-#define EH_MASK LN_TCP_HB_MASK
-
-static inline ln_tcp_sock *eh_head(uintptr_t b) { return ln_tcp_hb_head(b); }
-static inline uintptr_t eh_bit(uint32_t h) { return ln_tcp_hb_bit(h); }
+static inline ln_tcp_sock *eh_head(uintptr_t b) { return ln_tcp_hb_head(b, LN_TCP_HB_BITS); }
+static inline uintptr_t eh_bit(uint32_t h) { return ln_tcp_hb_bit(h, LN_TCP_HB_BITS); }
 
 /* Double the connection table when it holds as many sockets as buckets:
  * chains stay short, and the rehash is amortised O(1) per connection.
@@ -87,7 +85,7 @@ static void ehash_grow(ln_tcp_stack *st)
             uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport);
             uintptr_t *b = &t[h & (n - 1)];
             s->hnext = eh_head(*b);
-            *b = (uintptr_t)s | (*b & EH_MASK) | eh_bit(h);
+            ln_tcp_hb_push(b, s, h, LN_TCP_HB_BITS);
         }
     }
     free(st->ehash);
@@ -103,9 +101,9 @@ void ln_tcp_hash(ln_tcp_sock *s)
     if (!st->ehash) ln_fatal("tcp: out of memory for the connection table");
     uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport);
     uintptr_t *b = &st->ehash[h & st->ehash_mask];
-    assert(((uintptr_t)s & EH_MASK) == 0 && "tcp: sockets are 64-byte aligned (slab.h)");
+    assert(((uintptr_t)s & ln_tcp_hb_mask(LN_TCP_HB_BITS)) == 0 && "tcp: sockets are 64-byte aligned (slab.h)");
     s->hnext = eh_head(*b);
-    *b = (uintptr_t)s | (*b & EH_MASK) | eh_bit(h);
+    ln_tcp_hb_push(b, s, h, LN_TCP_HB_BITS);
     st->n_conns++;
     s->flags |= LN_TF_HASHED;
 }
@@ -117,8 +115,7 @@ void ln_tcp_unhash(ln_tcp_sock *s)
     uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & st->ehash_mask;
     uintptr_t *b = &st->ehash[h];
     if (eh_head(*b) == s) {
-        ln_tcp_sock *next = s->hnext;
-        *b = next ? (uintptr_t)next | (*b & EH_MASK) : 0;
+        ln_tcp_hb_behead(b, s->hnext, LN_TCP_HB_BITS);
     } else {
         for (ln_tcp_sock *p = eh_head(*b); p && p->hnext; p = p->hnext) {
             if (p->hnext == s) {
@@ -261,34 +258,29 @@ typedef struct ln_tcp_port {
     uint16_t port;
 } ln_tcp_port;
 
-/* A bucket filters as the connection table's do (ln_tcp_hb_head): the
- * chain's first port with five bits in the pointer's low bits (ports are
- * 32-byte aligned), bit k set when some port in the chain has pb_bit k.
- * connect() tries ports that are mostly not bound, each in a bucket that
- * mostly holds another one, long cold on a client with thousands of
- * connections: reading it was half of choosing a port. */
+/* A bucket filters as the connection table's do (tcp_int.h), with five
+ * bits (ports are 32-byte aligned).  connect() tries ports that are
+ * mostly not bound, each in a bucket that mostly holds another one, long
+ * cold on a client with thousands of connections: reading it was half of
+ * choosing a port. */
 #define PB_BITS 5u
-#define PB_MASK ((uintptr_t)(1u << PB_BITS) - 1)
 
-static inline ln_tcp_port *pb_head(uintptr_t b) { return (ln_tcp_port *)(b & ~PB_MASK); }
-/* From the port's bits mixed, so that ports sharing a bucket (the same
- * low bits) spread over the five. */
-static inline uintptr_t pb_bit(uint16_t port)
-{
-    return (uintptr_t)1 << ((((uint32_t)port * 0x9e3779b1u) >> 16) * PB_BITS >> 16);
-}
+static inline ln_tcp_port *pb_head(uintptr_t b) { return ln_tcp_hb_head(b, PB_BITS); }
+/* The port's bits mixed into the top byte, so that ports sharing a bucket
+ * (the same low bits) spread over the five. */
+static inline uint32_t pb_hash(uint16_t port) { return (uint32_t)port * 0x9e3779b1u; }
 
 static void pb_push(uintptr_t *b, ln_tcp_port *p)
 {
     p->next = pb_head(*b);
-    *b = (uintptr_t)p | (*b & PB_MASK) | pb_bit(p->port);
+    ln_tcp_hb_push(b, p, pb_hash(p->port), PB_BITS);
 }
 
 static ln_tcp_port *port_find(const ln_tcp_stack *st, uint16_t port)
 {
     if (!st->bhash) return NULL;
     uintptr_t b = st->bhash[port & st->bhash_mask];
-    if (!(b & pb_bit(port))) return NULL;
+    if (!(b & ln_tcp_hb_bit(pb_hash(port), PB_BITS))) return NULL;
     for (ln_tcp_port *p = pb_head(b); p; p = p->next)
         if (p->port == port) return p;
     return NULL;
@@ -385,7 +377,7 @@ void ln_tcp_bind_del(ln_tcp_sock *s)
     /* The last owner left: the port is free.  Its filter bit stays until
      * the chain empties or the table doubles, as a connection's does. */
     if (prev) prev->next = p->next;
-    else *b = p->next ? (uintptr_t)p->next | (*b & PB_MASK) : 0;
+    else ln_tcp_hb_behead(b, p->next, PB_BITS);
     p->next = st->port_free;
     st->port_free = p;
     st->n_ports--;
