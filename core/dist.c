@@ -248,7 +248,8 @@ static uint8_t *reserve(ln_dist *d, uint32_t r, size_t n)
 /* Both halves here: false.  The sender elsewhere: this is an inert copy's
  * doing, dropped.  The receiver elsewhere: a message, keyed as the
  * arrival would have been armed here. */
-static bool route(ln_dist *d, ln_linkdir *dir, uint8_t type, ln_pkt *p, uint32_t epoch, ln_time at)
+static bool route(ln_dist *d, ln_linkdir *dir, uint8_t type, ln_pkt *p, uint32_t epoch, ln_time at,
+                  uint64_t seq)
 {
     bool s_loc = ln_dist_local(d, dir->from->actor), r_loc = ln_dist_local(d, dir->to->actor);
     if (s_loc && r_loc) return false;
@@ -260,13 +261,17 @@ static bool route(ln_dist *d, ln_linkdir *dir, uint8_t type, ln_pkt *p, uint32_t
         return true;
     }
     /* Keyed by the sending port's actor, as ln_linkrx_accept keys it:
-     * its count is this process's alone (an inert copy elsewhere never
-     * takes from it), whoever's event or script line made the send. */
+     * the count of the process that runs that actor (what an inert copy
+     * elsewhere takes from its own keys nothing), whoever's event or
+     * script line made the send.  A
+     * frame's seq was taken when it joined the direction; a notice's is
+     * taken now (UINT64_MAX). */
     uint32_t from = dir->from->actor;
     uint32_t len = p ? p->len : 0;
     msg_hdr h = {
         .type = type, .dir = (uint8_t)dir->dir, .link = dir->link->id, .epoch = epoch,
-        .creator = from, .seq = ln_sim_take_seq_of(&d->net->sim, from), .at = at, .len = len,
+        .creator = from, .seq = seq != UINT64_MAX ? seq : ln_sim_take_seq_of(&d->net->sim, from),
+        .at = at, .len = len,
     };
     if (p) {
         ln_pkt_finish(p);          /* the other rank sees bytes only (pkt.h) */
@@ -284,14 +289,14 @@ static bool route(ln_dist *d, ln_linkdir *dir, uint8_t type, ln_pkt *p, uint32_t
     return true;
 }
 
-bool ln_dist_accept(ln_dist *d, ln_linkdir *dir, ln_pkt *p, ln_time at)
+bool ln_dist_accept(ln_dist *d, ln_linkdir *dir, ln_pkt *p, ln_time at, uint64_t seq)
 {
-    return route(d, dir, MSG_FRAME, p, p->epoch, at);
+    return route(d, dir, MSG_FRAME, p, p->epoch, at, seq);
 }
 
 bool ln_dist_notice(ln_dist *d, ln_linkdir *dir, uint32_t epoch, ln_time at)
 {
-    return route(d, dir, MSG_NOTICE, NULL, epoch, at);
+    return route(d, dir, MSG_NOTICE, NULL, epoch, at, UINT64_MAX);
 }
 
 ln_time ln_dist_window_end(const ln_dist *d, ln_time global_next, ln_time until)

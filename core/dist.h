@@ -72,7 +72,7 @@ static inline bool ln_dist_local(const ln_dist *d, uint32_t actor)
  * here -- encoded for the receiver's process, or dropped because an inert
  * copy sent it (its real sender is elsewhere) -- false when both halves
  * are this process's and it goes on as usual.  Consumes p when true. */
-bool ln_dist_accept(ln_dist *d, struct ln_linkdir *dir, struct ln_pkt *p, ln_time at);
+bool ln_dist_accept(ln_dist *d, struct ln_linkdir *dir, struct ln_pkt *p, ln_time at, uint64_t seq);
 bool ln_dist_notice(ln_dist *d, struct ln_linkdir *dir, uint32_t epoch, ln_time at);
 
 /* How far the window that starts at the earliest event of all processes

@@ -12,6 +12,7 @@
  *     -> ln_linkrx_accept   the receiver half (link_rx.c): RX at arrival
  *        or vanish          a lost frame's DROP when its last bit leaves
  *   tx_timer (armed only while frames wait) -> tx_kick -> tx_start, QUEUE
+ *   or, on a direction nobody watches, book: the start known, no event
  *
  * Drops here go through ln_link_drop: they name the link, not a node.
  *
@@ -229,6 +230,126 @@ static void emit_queue(ln_linkdir *d)
     ln_net_emit(d->link->net, &ev);
 }
 
+/* ---- booked frames --------------------------------------------------------
+ *
+ * A frame that must wait for the transmitter starts when the frames ahead
+ * of it end: on a plain direction that time, its arrival and its key are
+ * known as it joins the queue.  When nothing can see it wait -- no TX or
+ * QUEUE subscriber, no frame an interception hook chose to lose, one
+ * process -- it needs no event to start it: it is handed to the receiver
+ * half at once, and only its start, key and length are kept here, in a
+ * ring, so that the queue's length and bytes (its limits and max_qlen) and
+ * the counters stay what they would have been.  A booked frame counts as
+ * started from its start time on (queued ones too: tx_catch_up).  It is
+ * the same frame, arriving at the same time as the same event; what is
+ * saved is the tx_timer event that would have started it, with the cold
+ * lines it would have read then: on a saturated link, one event of two per
+ * frame and hop, three of the nine of a connection's setup in bench_scale.
+ *
+ * While frames are booked the queue is empty and q_len and q_bytes count
+ * them (the ring's entries from its head; the started ones leave lazily).
+ * The booked frames that have not started are the tail of the receiver's
+ * flight list.  ln_link_settle puts them back in the queue, as if they had
+ * waited there all along, before anything that would see them wait or
+ * change what becomes of them: a subscriber to TX or QUEUE, a
+ * reconfiguration, a down, a frame that cannot be booked behind them. */
+
+typedef struct txbook_ent {
+    ln_time start;
+    uint64_t seq;               /* the arrival's, taken when it joined */
+    uint32_t len;
+} txbook_ent;
+
+struct ln_txbook {
+    uint32_t head, cap;         /* cap a power of two; d->q_len entries from head */
+    txbook_ent e[];
+};
+
+static bool booked(const ln_linkdir *d) { return !d->q_head && d->q_len; }
+
+static txbook_ent *book_at(const ln_linkdir *d, uint32_t k)
+{
+    struct ln_txbook *b = d->book;
+    return &b->e[(b->head + k) & (b->cap - 1)];
+}
+
+/* Forget the booked frames that have started by now. */
+static void book_prune(ln_linkdir *d, ln_time now)
+{
+    struct ln_txbook *b = d->book;
+    while (d->q_len && b->e[b->head].start <= now) {
+        d->q_len--;
+        d->q_bytes -= b->e[b->head].len;
+        b->head = (b->head + 1) & (b->cap - 1);
+    }
+}
+
+static void book_grow(ln_linkdir *d)
+{
+    struct ln_txbook *b = d->book;
+    uint32_t cap = b ? b->cap * 2 : 16, n = b ? d->q_len : 0;
+    struct ln_txbook *nb = malloc(sizeof *nb + cap * sizeof nb->e[0]);
+    if (!nb) ln_fatal("out of memory booking frames on link %s", d->link->name);
+    nb->head = 0;
+    nb->cap = cap;
+    for (uint32_t k = 0; k < n; k++) nb->e[k] = *book_at(d, k);
+    free(b);
+    d->book = nb;
+}
+
+static void launch(ln_linkdir *d, ln_pkt *p, ln_time at, uint64_t seq);
+
+/* p waits behind the transmitter (busy_until > now) on a plain direction
+ * nobody watches: it starts at busy_until, as tx_kick would start it. */
+static void book(ln_linkdir *d, ln_pkt *p, uint64_t seq)
+{
+    if (!d->book || d->q_len == d->book->cap) book_grow(d);
+    ln_time start = d->busy_until;
+    *book_at(d, d->q_len) = (txbook_ent){ .start = start, .seq = seq, .len = p->len };
+    d->q_len++;
+    d->q_bytes += p->len;
+    if (d->q_len > d->st.max_qlen) d->st.max_qlen = d->q_len;
+    d->busy_until = sat_add(start, ln_link_txtime(d->cfg.bandwidth, p->len));
+    d->st.tx_packets++;
+    d->st.tx_bytes += p->len;
+    launch(d, p, sat_add(d->busy_until, d->cfg.delay), seq);
+}
+
+static void tx_catch_up(ln_linkdir *d);
+
+void ln_link_settle(ln_linkdir *d)
+{
+    ln_net *net = d->link->net;
+    if (d->q_head) {
+        /* Queued, not booked: what is due has started all the same. */
+        if (d->busy_until <= ln_net_now(net)) tx_catch_up(d);
+        return;
+    }
+    if (!d->q_len) return;
+    book_prune(d, ln_net_now(net));
+    uint32_t n = d->q_len;
+    if (!n) return;
+    ln_pkt *p = ln_linkrx_take_back(d, n);
+    d->busy_until = book_at(d, 0)->start;     /* when the last started one ends */
+    for (uint32_t k = 0; k < n; k++) {
+        const txbook_ent *e = book_at(d, k);
+        ln_pkt *next = p->next;
+        p->mark = e->seq;
+        d->st.tx_packets--;
+        d->st.tx_bytes -= e->len;
+        ln_pktlist_append(&d->q_head, &d->q_tail, p);
+        p = next;
+    }
+    d->book->head = 0;
+    ln_timer_arm(&net->sim, &d->tx_timer, d->busy_until);
+}
+
+void ln_link_settle_all(ln_net *net)
+{
+    for (uint32_t i = 0; i < net->n_links; i++)
+        for (int k = 0; k < 2; k++) ln_link_settle(&net->links[i]->d[k]);
+}
+
 /* ---- the wire ------------------------------------------------------------ */
 
 static bool lost(ln_linkdir *d)
@@ -297,17 +418,17 @@ _Static_assert(offsetof(ln_linkdir, tx_timer) == 64 &&
                "a frame's way reads two lines of a direction (and one of cfg)");
 
 /* Hand a frame to the receiver half, stamped with the epoch it leaves in. */
-static void launch(ln_linkdir *d, ln_pkt *p, ln_time at)
+static void launch(ln_linkdir *d, ln_pkt *p, ln_time at, uint64_t seq)
 {
     p->epoch = d->epoch;
-    ln_linkrx_accept(d, p, at);
+    ln_linkrx_accept(d, p, at, seq);
 }
 
 /* Decide the frame's fate as it starts onto the wire.  Draws happen in a
  * fixed order (loss, jitter, reorder, duplicate, corrupt) and only for
  * knobs that are set, so the stream, hence the pattern, depends only on the
  * seed, the link's name and its configuration. */
-static void on_wire(ln_linkdir *d, ln_pkt *p, ln_time txend)
+static void on_wire(ln_linkdir *d, ln_pkt *p, ln_time txend, uint64_t seq)
 {
     const ln_linkcfg *c = &d->cfg;
     if (p->wire_lose) {
@@ -321,7 +442,7 @@ static void on_wire(ln_linkdir *d, ln_pkt *p, ln_time txend)
     }
     if (d->plain) {
         /* What the knobs below do when none is set, without reading them. */
-        launch(d, p, sat_add(txend, c->delay));
+        launch(d, p, sat_add(txend, c->delay), seq);
         return;
     }
     if (c->loss.kind != LN_LOSS_NONE && lost(d)) {
@@ -357,11 +478,12 @@ static void on_wire(ln_linkdir *d, ln_pkt *p, ln_time txend)
         else drop(d, NULL, LN_DROP_NO_BUFFER);
     }
     if (ln_rng_chance(&d->rng, c->corrupt)) corrupt(d, p);
-    launch(d, p, at);
-    if (dup) launch(d, dup, at);   /* same instant, right after */
+    launch(d, p, at, seq);
+    /* Same instant, right after; its own place in the count. */
+    if (dup) launch(d, dup, at, ln_sim_take_seq_of(&d->link->net->sim, d->from->actor));
 }
 
-static void tx_start(ln_linkdir *d, ln_pkt *p)
+static void tx_start(ln_linkdir *d, ln_pkt *p, uint64_t seq)
 {
     ln_net *net = d->link->net;
     ln_time txend = sat_add(ln_net_now(net), ln_link_txtime(d->cfg.bandwidth, p->len));
@@ -371,13 +493,12 @@ static void tx_start(ln_linkdir *d, ln_pkt *p)
     /* A subscriber that takes the direction down does so after this
      * event (ln_net_defer): the frame is on its way by then. */
     if (ln_net_wants(net, LN_EV_TX)) emit(d, LN_EV_TX, d->from, p);
-    on_wire(d, p, txend);
+    on_wire(d, p, txend, seq);
 }
 
-/* tx_timer: the transmitter is free; start what waits. */
-static void tx_kick(void *arg)
+/* Start what waits and is due by now. */
+static void tx_due(ln_linkdir *d)
 {
-    ln_linkdir *d = arg;
     ln_net *net = d->link->net;
     /* Loops only when serialization takes 0 ns (no bandwidth limit, or a
      * bandwidth just changed to unlimited). */
@@ -385,11 +506,34 @@ static void tx_kick(void *arg)
         /* The frame is on the wire (busy_until set) before anybody hears
          * that the queue shrank: a subscriber that sends on this direction
          * must find the transmitter busy. */
-        tx_start(d, q_pop(d));
+        ln_pkt *p = q_pop(d);
+        uint64_t seq = p->mark;
+        p->mark = 0;
+        tx_start(d, p, seq);
         if (ln_net_wants(net, LN_EV_QUEUE)) emit_queue(d);
     }
+}
+
+/* tx_timer: the transmitter is free; start what waits. */
+static void tx_kick(void *arg)
+{
+    ln_linkdir *d = arg;
+    tx_due(d);
     if (d->q_head && !ln_timer_armed(&d->tx_timer))
-        ln_timer_arm(&net->sim, &d->tx_timer, d->busy_until);
+        ln_timer_arm(&d->link->net->sim, &d->tx_timer, d->busy_until);
+}
+
+/* A frame is offered at the instant the transmitter frees up, maybe before
+ * tx_kick runs at that instant: what is due starts first, so that the
+ * queue a frame finds depends on the time alone, not on the order of the
+ * events at one instant (and a booked frame, which needs no event, counts
+ * alike). */
+static void tx_catch_up(ln_linkdir *d)
+{
+    ln_sim *sim = &d->link->net->sim;
+    tx_due(d);
+    if (d->q_head) ln_timer_arm(sim, &d->tx_timer, d->busy_until);
+    else ln_timer_cancel(sim, &d->tx_timer);
 }
 
 void ln_link_send(ln_linkdir *d, ln_pkt *frame)
@@ -402,10 +546,19 @@ void ln_link_send(ln_linkdir *d, ln_pkt *frame)
     ln_link_send_cont(d, frame);
 }
 
+/* Whether p may be booked rather than queued (see "booked frames"). */
+static bool can_book(const ln_linkdir *d, const ln_pkt *p)
+{
+    const ln_net *net = d->link->net;
+    return d->plain && !p->wire_lose && !d->q_head && !net->dist &&
+           !(net->ev_mask & (LN_EV_MASK(LN_EV_TX) | LN_EV_MASK(LN_EV_QUEUE)));
+}
+
 void ln_link_send_cont(ln_linkdir *d, ln_pkt *frame)
 {
     ln_net *net = d->link->net;
     const ln_linkcfg *c = &d->cfg;
+    ln_time now = ln_net_now(net);
     if (!c->up) {
         d->st.dropped_down++;
         drop(d, frame, LN_DROP_LINK_DOWN);
@@ -416,9 +569,17 @@ void ln_link_send_cont(ln_linkdir *d, ln_pkt *frame)
         drop(d, frame, LN_DROP_LINK_MTU);
         return;
     }
-    if (!d->q_head && d->busy_until <= ln_net_now(net)) {
+    if (d->q_len) {
+        if (!d->q_head) book_prune(d, now);
+        else if (d->busy_until <= now) tx_catch_up(d);
+    }
+    /* The arrival's place in the sending port's actor's count is taken
+     * as the frame joins, whenever it starts. */
+    uint64_t seq;
+    if (!d->q_head && d->busy_until <= now) {
         d->st.enqueued++;
-        tx_start(d, frame);
+        seq = ln_sim_take_seq_of(&net->sim, d->from->actor);
+        tx_start(d, frame, seq);
         return;
     }
     /* The limits count frames waiting, not the one being serialized, like
@@ -429,13 +590,17 @@ void ln_link_send_cont(ln_linkdir *d, ln_pkt *frame)
         drop(d, frame, LN_DROP_QUEUE_FULL);
         return;
     }
-    frame->next = NULL;
-    if (d->q_tail) d->q_tail->next = frame;
-    else d->q_head = frame;
-    d->q_tail = frame;
+    d->st.enqueued++;
+    seq = ln_sim_take_seq_of(&net->sim, d->from->actor);
+    if (can_book(d, frame)) {
+        book(d, frame, seq);
+        return;
+    }
+    ln_link_settle(d);                  /* what was booked ahead waits, then this */
+    frame->mark = seq;
+    ln_pktlist_append(&d->q_head, &d->q_tail, frame);
     d->q_len++;
     d->q_bytes += frame->len;
-    d->st.enqueued++;
     if (d->q_len > d->st.max_qlen) d->st.max_qlen = d->q_len;
     if (!ln_timer_armed(&d->tx_timer)) ln_timer_arm(&net->sim, &d->tx_timer, d->busy_until);
     /* Last: a subscriber that takes the direction down finds it whole. */
@@ -459,6 +624,7 @@ static void drop_list(ln_linkdir *d, ln_pkt *p)
 static void dir_set_up(ln_linkdir *d, bool up)
 {
     ln_net *net = d->link->net;
+    ln_link_settle(d);                  /* a down drops what waits */
     if (d->cfg.up == up) return;
     d->cfg.up = up;
     ln_pkt *lost = NULL, *q = NULL;
@@ -563,6 +729,8 @@ static void configure_now(ln_net *net, const void *data)
         if (dir >= 0 && dir != i) continue;
         ln_linkdir *d = &l->d[i];
         bool was_up = d->cfg.up;
+        /* Frames that wait start with what is in effect when they start. */
+        ln_link_settle(d);
         d->cfg = *c;
         d->cfg.up = was_up;
         cfg_changed(d);
@@ -692,7 +860,8 @@ void ln_link_free(ln_link *l)
             ln_pkt_free(p);
             p = next;
         }
-        ln_linkrx_free(d);
+        ln_linkrx_free(d);               /* booked frames too */
+        free(d->book);
         free(d->want);
     }
     ln_slab_free(&l->net->link_slab, l);
@@ -709,4 +878,23 @@ void ln_link_stats_sum(const ln_linkdir_stats *tx, const ln_linkrx_stats *rx, ln
 void ln_link_stats(const ln_linkdir *d, ln_linkdir_stats *st)
 {
     ln_link_stats_sum(&d->st, &d->rx.st, st);
+    /* As of now, whatever has run at this instant: a booked frame was
+     * counted as it joined, and has started only from its start on; a
+     * queued one whose start is due counts as started. */
+    ln_time now = ln_net_now(d->link->net);
+    if (booked(d)) {
+        for (uint32_t k = 0; k < d->q_len; k++) {
+            const txbook_ent *e = book_at(d, k);
+            if (e->start <= now) continue;
+            st->tx_packets--;
+            st->tx_bytes -= e->len;
+        }
+    } else {
+        ln_time start = d->busy_until;
+        for (const ln_pkt *p = d->q_head; p && start <= now; p = p->next) {
+            st->tx_packets++;
+            st->tx_bytes += p->len;
+            start = sat_add(start, ln_link_txtime(d->cfg.bandwidth, p->len));
+        }
+    }
 }

@@ -43,7 +43,9 @@
  * The transmitter is a time (busy_until), not a slot: a frame that starts
  * serializing is handed to the receiver straight away with its arrival time
  * already known, and tx_timer is armed only while frames wait in the queue.
- * An uncongested hop therefore costs one scheduler event per frame.
+ * An uncongested hop therefore costs one scheduler event per frame.  A
+ * frame that waits on a direction nobody watches costs no more (booked
+ * frames, link.c): its start is known when it joins the queue.
  *
  * Randomness comes from the direction's own stream, derived from the
  * endpoint names, so each link's pattern depends only on the seed. */
@@ -158,6 +160,7 @@ typedef struct ln_linkdir {
     bool plain;                   /* cfg has no loss, jitter, reordering,
                                    * duplication or corruption: nothing to draw
                                    * (link.c keeps it with cfg) */
+    bool ge_bad;                  /* Gilbert-Elliott state */
     ln_linkdir_stats st;          /* the sender's counters (delivered: 0); the
                                    * first three a frame counts share the line */
     _Alignas(64) ln_linkcfg cfg;  /* in effect */
@@ -168,7 +171,8 @@ typedef struct ln_linkdir {
                                    * never reconfigured, and do not carry a copy */
     ln_pkt *lost_head, *lost_tail;/* lost on the wire, vanishing when their last
                                    * bit leaves, in the order they left */
-    bool ge_bad;                  /* Gilbert-Elliott state */
+    struct ln_txbook *book;       /* booked frames' starts (link.c); NULL until
+                                   * a frame is first booked */
     ln_rng rng;
     ln_linkrx rx;                 /* the receiver half */
 } ln_linkdir;
@@ -221,12 +225,24 @@ void ln_link_set_up(ln_link *l, int dir, bool up);   /* dir -1: both; deferred a
 const ln_linkcfg *ln_link_cfg(const ln_link *l, int dir);
 
 /* The receiver half's entry: `frame` (stamped with the epoch it left in)
- * arrives at `at`, not before now.  In one process the sender calls it as
- * the frame starts onto the wire.  Consumes frame. */
-void ln_linkrx_accept(ln_linkdir *d, ln_pkt *frame, ln_time at);
+ * arrives at `at`, not before now.  `seq` is the arrival's place in the
+ * sending port's actor's count (the key's seq, sim.h), taken when the
+ * frame joined the direction.  In one process the sender calls it as the
+ * frame starts onto the wire, or as it joins the queue when its start is
+ * known then (link.c, booked frames).  Consumes frame. */
+void ln_linkrx_accept(ln_linkdir *d, ln_pkt *frame, ln_time at, uint64_t seq);
 
 /* A direction's counters, both halves summed. */
 void ln_link_stats(const ln_linkdir *d, ln_linkdir_stats *st);
+/* Bring a direction's sender up to now: what is due to start by now has
+ * started, even if the event that starts it at this instant has not run
+ * yet, and frames booked on it (link.c) that wait are back in its queue,
+ * as if they had waited there all along.  Before anything that watches or
+ * changes the queue, the transmitter or the configuration, so that what it
+ * finds depends on the time alone.  Cheap when nothing waits.
+ * ln_link_settle_all does every direction of the network. */
+void ln_link_settle(ln_linkdir *d);
+void ln_link_settle_all(struct ln_net *net);
 /* The same sum from a sender half's counters and a receiver half's, kept
  * anywhere (dist.c keeps another process's halves). */
 void ln_link_stats_sum(const ln_linkdir_stats *tx, const ln_linkrx_stats *rx, ln_linkdir_stats *st);

@@ -36,6 +36,12 @@ static inline void ln_pktlist_unlink(ln_pkt **head, ln_pkt **tail, ln_pkt *p)
     p->next = NULL;
 }
 
+/* The sender takes back the last n frames it handed over, which have not
+ * started onto the wire yet (booked frames, link.c): they leave the flight
+ * list as if never accepted, and come back in the order they were
+ * accepted, linked through next.  One process only. */
+ln_pkt *ln_linkrx_take_back(ln_linkdir *d, uint32_t n);
+
 /* Set up and tear down the receiver half of d (d->link, d->dir, d->to set). */
 void ln_linkrx_init(ln_linkdir *d);
 void ln_linkrx_free(ln_linkdir *d);   /* frees what is in flight */

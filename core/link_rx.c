@@ -181,16 +181,44 @@ void ln_linkrx_accept_as(ln_linkdir *d, ln_pkt *p, ln_time at, uint32_t creator,
     ln_timer_arm_as(&d->link->net->sim, &p->timer, at, creator, seq);
 }
 
-void ln_linkrx_accept(ln_linkdir *d, ln_pkt *p, ln_time at)
+void ln_linkrx_accept(ln_linkdir *d, ln_pkt *p, ln_time at, uint64_t seq)
 {
     ln_net *net = d->link->net;
-    if (net->dist && ln_dist_accept(net->dist, d, p, at)) return;
+    if (net->dist && ln_dist_accept(net->dist, d, p, at, seq)) return;
     /* The arrival's creator is the sending port's actor, whoever runs:
      * the script (actor 0) sends from a host on every process of a split
      * run, but only the host's own process has the real copy, so only
      * that host's count may number what it sends. */
-    uint32_t from = d->from->actor;
-    ln_linkrx_accept_as(d, p, at, from, ln_sim_take_seq_of(&net->sim, from));
+    ln_linkrx_accept_as(d, p, at, d->from->actor, seq);
+}
+
+ln_pkt *ln_linkrx_take_back(ln_linkdir *d, uint32_t n)
+{
+    ln_linkrx *rx = &d->rx;
+    ln_sim *s = &rx->net->sim;
+    if (n == 0) return NULL;
+    if (n > rx->in_flight) ln_fatal("link %s: %u frames taken back, %u in flight", d->link->name, n, rx->in_flight);
+    uint32_t keep = rx->in_flight - n;
+    ln_pkt *first = rx->fl_head, *last_kept = NULL;
+    for (uint32_t k = 0; k < keep; k++) {
+        last_kept = first;
+        first = first->next;
+    }
+    if (last_kept) {
+        last_kept->next = NULL;
+        rx->fl_tail = last_kept;
+    } else {
+        rx->fl_head = rx->fl_tail = NULL;
+        /* The head went back: its arrival is no event any more. */
+        if (!rx->per_frame) ln_timer_cancel(s, &rx->arr_timer);
+    }
+    rx->in_flight = keep;
+    for (ln_pkt *p = first; p; p = p->next) {
+        if (rx->per_frame) ln_timer_cancel(s, &p->timer);
+        p->mark = 0;
+    }
+    if (!rx->fl_head) rx->per_frame = false;
+    return first;
 }
 
 /* The direction went down and came back (or not) in `epoch`: whatever is

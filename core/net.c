@@ -62,6 +62,8 @@ ln_net *ln_net_new(uint64_t seed)
 
 void ln_net_set_dist(ln_net *net, ln_dist *d)
 {
+    /* Frames are booked only in one process (link.c). */
+    if (d) ln_link_settle_all(net);
     ln_dist_free(net->dist);
     net->dist = d;
     ln_sim_set_remote(&net->sim, d ? d->remote : NULL, d ? d->n_actors + 1 : 0);
@@ -300,6 +302,10 @@ int ln_net_subscribe(ln_net *net, uint32_t mask, ln_ev_fn fn, void *arg)
         }
         net->n_subs++;
     }
+    /* A frame booked on a link (link.c) has no event of its own to tell
+     * of its start or of the queue shrinking: those who watch them see
+     * frames that wait in a queue. */
+    if (mask & (LN_EV_MASK(LN_EV_TX) | LN_EV_MASK(LN_EV_QUEUE))) ln_link_settle_all(net);
     net->subs[i] = (ln_sub){ .mask = mask, .id = net->next_sub_id++, .fn = fn, .arg = arg };
     recompute_mask(net);
     return net->subs[i].id;

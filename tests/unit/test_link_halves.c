@@ -153,7 +153,7 @@ static void test_stale_frame_dropped_on_arrival(void)
     CHECK_EQ(d->rx.epoch, 1);                     /* heard at once: no min_delay */
     ln_pkt *late = frame(r.net, 5);
     late->epoch = 0;                              /* left before the down */
-    ln_linkrx_accept(d, late, 3 * LN_MSEC);
+    ln_linkrx_accept(d, late, 3 * LN_MSEC, ln_sim_take_seq_of(&r.net->sim, d->from->actor));
     send_ab(&r, 6);                               /* epoch 1: arrives */
     ln_sim_run(&r.net->sim);
     CHECK_EQ(r.b.n, 1);
@@ -168,7 +168,7 @@ static void test_stale_frame_dropped_on_arrival(void)
     d->rx.epoch = UINT32_MAX;
     ln_pkt *wrapped = frame(r.net, 7);
     wrapped->epoch = 0;
-    ln_linkrx_accept(d, wrapped, ln_net_now(r.net) + LN_MSEC);
+    ln_linkrx_accept(d, wrapped, ln_net_now(r.net) + LN_MSEC, ln_sim_take_seq_of(&r.net->sim, d->from->actor));
     ln_sim_run(&r.net->sim);
     CHECK_EQ(r.b.n, 2);
     rig_close(&r);
