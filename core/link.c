@@ -261,7 +261,8 @@ typedef struct txbook_ent {
 } txbook_ent;
 
 struct ln_txbook {
-    uint32_t head, cap;         /* cap a power of two; d->q_len entries from head */
+    uint32_t head, cap;         /* cap a power of two; d->q_len entries from head
+                                 * (with none, head may be anywhere) */
     txbook_ent e[];
 };
 
@@ -282,13 +283,20 @@ static void book_prune(ln_linkdir *d, ln_time now)
         d->q_bytes -= b->e[b->head].len;
         b->head = (b->head + 1) & (b->cap - 1);
     }
+    /* The next look reads the new head, written a queue's length ago:
+     * on a deep queue, out of the cache by now. */
+    __builtin_prefetch(&b->e[b->head]);
 }
 
+/* A ring starts with room for two, one cache line with its header: most
+ * links book a frame behind one other now and then (a client's SYN behind
+ * its ACK), and read one line to do it; a saturated link's ring doubles. */
 static void book_grow(ln_linkdir *d)
 {
     struct ln_txbook *b = d->book;
-    uint32_t cap = b ? b->cap * 2 : 16, n = b ? d->q_len : 0;
-    struct ln_txbook *nb = malloc(sizeof *nb + cap * sizeof nb->e[0]);
+    uint32_t cap = b ? b->cap * 2 : 2, n = b ? d->q_len : 0;
+    size_t size = (sizeof *b + cap * sizeof b->e[0] + 63) & ~(size_t)63;
+    struct ln_txbook *nb = aligned_alloc(64, size);
     if (!nb) ln_fatal("out of memory booking frames on link %s", d->link->name);
     nb->head = 0;
     nb->cap = cap;
@@ -413,7 +421,7 @@ static void cfg_changed(ln_linkdir *d)
                c->duplicate <= 0 && c->corrupt <= 0;
 }
 
-_Static_assert(offsetof(ln_linkdir, tx_timer) == 64 &&
+_Static_assert(offsetof(ln_linkdir, st.max_qlen) >= 64 &&
                offsetof(ln_linkdir, st.tx_bytes) + 8 <= 128,
                "a frame's way reads two lines of a direction (and one of cfg)");
 
@@ -570,8 +578,15 @@ void ln_link_send_cont(ln_linkdir *d, ln_pkt *frame)
         return;
     }
     if (d->q_len) {
-        if (!d->q_head) book_prune(d, now);
-        else if (d->busy_until <= now) tx_catch_up(d);
+        /* Booked frames that have all started need no look at the ring
+         * (on a link that was busy long ago, a cold line or two). */
+        if (d->q_head) {
+            if (d->busy_until <= now) tx_catch_up(d);
+        } else if (d->busy_until <= now) {
+            d->q_len = d->q_bytes = 0;
+        } else {
+            book_prune(d, now);
+        }
     }
     /* The arrival's place in the sending port's actor's count is taken
      * as the frame joins, whenever it starts. */
@@ -579,6 +594,9 @@ void ln_link_send_cont(ln_linkdir *d, ln_pkt *frame)
     if (!d->q_head && d->busy_until <= now) {
         d->st.enqueued++;
         seq = ln_sim_take_seq_of(&net->sim, d->from->actor);
+        /* The next frame, sent before this one is out, is booked: its
+         * ring is cold when the link is one of thousands. */
+        if (d->book) __builtin_prefetch(d->book, 1);
         tx_start(d, frame, seq);
         return;
     }
@@ -875,26 +893,40 @@ void ln_link_stats_sum(const ln_linkdir_stats *tx, const ln_linkrx_stats *rx, ln
     st->dropped_down += rx->dropped_down;
 }
 
-void ln_link_stats(const ln_linkdir *d, ln_linkdir_stats *st)
+void ln_link_queue(const ln_linkdir *d, uint32_t *len, uint32_t *bytes)
 {
-    ln_link_stats_sum(&d->st, &d->rx.st, st);
-    /* As of now, whatever has run at this instant: a booked frame was
-     * counted as it joined, and has started only from its start on; a
-     * queued one whose start is due counts as started. */
     ln_time now = ln_net_now(d->link->net);
+    uint32_t n = d->q_len, b = d->q_bytes;
     if (booked(d)) {
-        for (uint32_t k = 0; k < d->q_len; k++) {
-            const txbook_ent *e = book_at(d, k);
-            if (e->start <= now) continue;
-            st->tx_packets--;
-            st->tx_bytes -= e->len;
+        for (uint32_t k = 0; k < d->q_len && book_at(d, k)->start <= now; k++) {
+            n--;
+            b -= book_at(d, k)->len;
         }
     } else {
         ln_time start = d->busy_until;
         for (const ln_pkt *p = d->q_head; p && start <= now; p = p->next) {
-            st->tx_packets++;
-            st->tx_bytes += p->len;
+            n--;
+            b -= p->len;
             start = sat_add(start, ln_link_txtime(d->cfg.bandwidth, p->len));
         }
+    }
+    *len = n;
+    *bytes = b;
+}
+
+void ln_link_stats(const ln_linkdir *d, ln_linkdir_stats *st)
+{
+    ln_link_stats_sum(&d->st, &d->rx.st, st);
+    /* As of now, whatever has run at this instant: a booked frame was
+     * counted as it joined and has started from its start on; a queued
+     * one whose start is due counts as started before its event runs. */
+    uint32_t n, bytes;
+    ln_link_queue(d, &n, &bytes);
+    if (booked(d)) {
+        st->tx_packets -= n;
+        st->tx_bytes -= bytes;
+    } else {
+        st->tx_packets += d->q_len - n;
+        st->tx_bytes += d->q_bytes - bytes;
     }
 }

@@ -95,10 +95,10 @@ typedef struct ln_linkcfg {
 /* A direction's counters as users read them (ln_link_stats): the sender
  * half's and the receiver half's, summed. */
 typedef struct ln_linkdir_stats {
+    uint32_t max_qlen;            /* first: a waiting frame reads it (ln_linkdir) */
     uint64_t enqueued, tx_packets, tx_bytes, delivered, delivered_bytes;
     uint64_t dropped_queue, dropped_loss, dropped_down, dropped_mtu;
     uint64_t corrupted, duplicated, reordered;
-    uint32_t max_qlen;
 } ln_linkdir_stats;
 
 /* What only the receiver half counts. */
@@ -142,17 +142,19 @@ typedef struct ln_linkrx {
 } ln_linkrx;
 
 /* A direction.  Every field but rx is the sender half's: only code running
- * at the sending port touches it.  A frame's way through reads the first
- * two cache lines and the first of cfg; with a thousand links each one is
- * cold, so what the rest needs lies further on. */
+ * at the sending port touches it.  A frame's way through, started at once
+ * or booked, reads the first two cache lines and the first of cfg (a
+ * booked one its ring too); with a thousand links each one is cold, so
+ * what the rest needs lies further on, tx_timer among it. */
 typedef struct ln_linkdir {
     _Alignas(64) struct ln_link *link;
-    struct ln_port *from, *to;
+    struct ln_port *from;
     ln_pkt *q_head, *q_tail;      /* waiting for the transmitter */
     ln_time busy_until;           /* the transmitter serializes until then */
     struct ln_ic_chain *ic;       /* interception hooks, owned by intercept.c; NULL: none */
-    uint32_t q_len, q_bytes;
-    ln_timer tx_timer;            /* armed at busy_until while frames wait */
+    struct ln_txbook *book;       /* booked frames' starts (link.c); NULL until
+                                   * a frame is first booked */
+    uint32_t q_len, q_bytes;      /* waiting: queued or booked */
     uint32_t epoch;               /* bumped when the direction goes down; frames
                                    * carry it (ln_pkt.epoch).  Compared wrap-safe,
                                    * so 2^31 downs in flight at once would alias */
@@ -162,7 +164,9 @@ typedef struct ln_linkdir {
                                    * (link.c keeps it with cfg) */
     bool ge_bad;                  /* Gilbert-Elliott state */
     ln_linkdir_stats st;          /* the sender's counters (delivered: 0); the
-                                   * first three a frame counts share the line */
+                                   * four a frame counts share the line */
+    ln_timer tx_timer;            /* armed at busy_until while frames wait in the
+                                   * queue (not booked ones: link.c) */
     _Alignas(64) ln_linkcfg cfg;  /* in effect */
     ln_linkcfg *want;             /* as last asked for, when that was ever asked
                                    * (ln_link_set_up, ln_link_configure): what cfg
@@ -171,8 +175,7 @@ typedef struct ln_linkdir {
                                    * never reconfigured, and do not carry a copy */
     ln_pkt *lost_head, *lost_tail;/* lost on the wire, vanishing when their last
                                    * bit leaves, in the order they left */
-    struct ln_txbook *book;       /* booked frames' starts (link.c); NULL until
-                                   * a frame is first booked */
+    struct ln_port *to;           /* the far port (the receiver half has its copy) */
     ln_rng rng;
     ln_linkrx rx;                 /* the receiver half */
 } ln_linkdir;
@@ -234,6 +237,10 @@ void ln_linkrx_accept(ln_linkdir *d, ln_pkt *frame, ln_time at, uint64_t seq);
 
 /* A direction's counters, both halves summed. */
 void ln_link_stats(const ln_linkdir *d, ln_linkdir_stats *st);
+/* The frames waiting for the transmitter now, and their bytes: what the
+ * queue's limits count (q_len and q_bytes may still count frames booked
+ * or due that have started). */
+void ln_link_queue(const ln_linkdir *d, uint32_t *len, uint32_t *bytes);
 /* Bring a direction's sender up to now: what is due to start by now has
  * started, even if the event that starts it at this instant has not run
  * yet, and frames booked on it (link.c) that wait are back in its queue,

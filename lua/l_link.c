@@ -396,11 +396,17 @@ static void push_dirstats(lua_State *L, const ln_net *net, const ln_linkdir *d)
     };
 #undef C
     ln_linkdir_stats st;
-    uint32_t q_len = d->q_len, q_bytes = d->q_bytes;
+    uint32_t q_len, q_bytes;
     /* A split run: the halves another rank runs as that rank counted them
      * at the end of the last run (lnl_dist_drive sums them). */
-    if (net->dist) ln_dist_link_stats(net->dist, d, &st, &q_len, &q_bytes);
-    else ln_link_stats(d, &st);
+    if (net->dist) {
+        q_len = d->q_len;
+        q_bytes = d->q_bytes;
+        ln_dist_link_stats(net->dist, d, &st, &q_len, &q_bytes);
+    } else {
+        ln_link_stats(d, &st);
+        ln_link_queue(d, &q_len, &q_bytes);
+    }
     lnl_push_counters(L, &st, counters);
     lua_pushinteger(L, st.max_qlen);      /* a high-water mark, not a uint64_t counter */
     lua_setfield(L, -2, "max_qlen");

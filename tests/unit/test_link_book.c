@@ -24,7 +24,7 @@
 #define MAXREC 20000
 #define ACTIONS 4000
 #define GRID (40 * LN_USEC)      /* 50 bytes at 10 Mbit/s */
-#define NSTAT 13
+#define NSTAT 15
 
 enum mode { QUEUED, BOOKED, SETTLED_LATE };
 enum act { SEND_AB, SEND_BA, SEND_LOSE, SNAPSHOT, RECONF, BOUNCE, SUBSCRIBE };
@@ -87,15 +87,18 @@ static ln_pkt *frame(ln_net *net, uint32_t len, uint32_t seq)
     return p;
 }
 
-/* Every counter a user reads, as plain numbers (no padding to compare). */
+/* Every counter a user reads and the queue, as plain numbers (no padding
+ * to compare). */
 static void stats(const ln_linkdir *d, uint64_t *v)
 {
     ln_linkdir_stats st;
     ln_link_stats(d, &st);
+    uint32_t qlen, qbytes;
+    ln_link_queue(d, &qlen, &qbytes);
     uint64_t all[NSTAT] = { st.enqueued, st.tx_packets, st.tx_bytes, st.delivered,
                             st.delivered_bytes, st.dropped_queue, st.dropped_loss,
                             st.dropped_down, st.dropped_mtu, st.corrupted, st.duplicated,
-                            st.reordered, st.max_qlen };
+                            st.reordered, qlen, qbytes, st.max_qlen };
     memcpy(v, all, sizeof all);
 }
 
