@@ -274,6 +274,53 @@ static txbook_ent *book_at(const ln_linkdir *d, uint32_t k)
     return &b->e[(b->head + k) & (b->cap - 1)];
 }
 
+/* A ring starts with room for two, one cache line with its header, from
+ * the network's slab, and goes back to it as soon as it empties: most
+ * links book a frame behind one other now and then (a client's SYN behind
+ * its ACK), and take the ring another link gave back last, still in the
+ * cache, rather than one of their own, cold, that a hundred thousand
+ * links would keep.  A saturated link's ring doubles, from malloc, and
+ * stays. */
+enum { BOOK_FIRST = 2 };
+
+_Static_assert(sizeof(struct ln_txbook) + BOOK_FIRST * sizeof(txbook_ent) <= 64,
+               "a first ring is one cache line");
+
+size_t ln_link_book_size(void)
+{
+    return sizeof(struct ln_txbook) + BOOK_FIRST * sizeof(txbook_ent);
+}
+
+static void book_free(ln_linkdir *d)
+{
+    if (d->book_small) ln_slab_free(&d->link->net->txbook_slab, d->book);
+    else free(d->book);
+    d->book = NULL;
+    d->book_small = false;
+}
+
+/* Nothing booked any more (q_len 0). */
+static void book_empty(ln_linkdir *d)
+{
+    if (d->book_small) book_free(d);
+}
+
+static void book_grow(ln_linkdir *d)
+{
+    ln_net *net = d->link->net;
+    struct ln_txbook *nb;
+    uint32_t cap = d->book ? d->book->cap * 2 : BOOK_FIRST, n = d->book ? d->q_len : 0;
+    if (cap == BOOK_FIRST) nb = ln_slab_alloc(&net->txbook_slab);
+    else nb = malloc(sizeof *nb + cap * sizeof nb->e[0]);
+    if (!nb) ln_fatal("out of memory booking frames on link %s", d->link->name);
+    nb->head = 0;
+    nb->cap = cap;
+    for (uint32_t k = 0; k < n; k++) nb->e[k] = *book_at(d, k);
+    if (d->book) book_free(d);
+    d->book = nb;
+    d->book_small = cap == BOOK_FIRST;
+}
+
 /* Forget the booked frames that have started by now. */
 static void book_prune(ln_linkdir *d, ln_time now)
 {
@@ -283,26 +330,13 @@ static void book_prune(ln_linkdir *d, ln_time now)
         d->q_bytes -= b->e[b->head].len;
         b->head = (b->head + 1) & (b->cap - 1);
     }
+    if (!d->q_len) {
+        book_empty(d);
+        return;
+    }
     /* The next look reads the new head, written a queue's length ago:
      * on a deep queue, out of the cache by now. */
     __builtin_prefetch(&b->e[b->head]);
-}
-
-/* A ring starts with room for two, one cache line with its header: most
- * links book a frame behind one other now and then (a client's SYN behind
- * its ACK), and read one line to do it; a saturated link's ring doubles. */
-static void book_grow(ln_linkdir *d)
-{
-    struct ln_txbook *b = d->book;
-    uint32_t cap = b ? b->cap * 2 : 2, n = b ? d->q_len : 0;
-    size_t size = (sizeof *b + cap * sizeof b->e[0] + 63) & ~(size_t)63;
-    struct ln_txbook *nb = aligned_alloc(64, size);
-    if (!nb) ln_fatal("out of memory booking frames on link %s", d->link->name);
-    nb->head = 0;
-    nb->cap = cap;
-    for (uint32_t k = 0; k < n; k++) nb->e[k] = *book_at(d, k);
-    free(b);
-    d->book = nb;
 }
 
 static void launch(ln_linkdir *d, ln_pkt *p, ln_time at, uint64_t seq);
@@ -349,6 +383,7 @@ void ln_link_settle(ln_linkdir *d)
         p = next;
     }
     d->book->head = 0;
+    book_empty(d);
     ln_timer_arm(&net->sim, &d->tx_timer, d->busy_until);
 }
 
@@ -584,6 +619,7 @@ void ln_link_send_cont(ln_linkdir *d, ln_pkt *frame)
             if (d->busy_until <= now) tx_catch_up(d);
         } else if (d->busy_until <= now) {
             d->q_len = d->q_bytes = 0;
+            book_empty(d);
         } else {
             book_prune(d, now);
         }
@@ -594,9 +630,6 @@ void ln_link_send_cont(ln_linkdir *d, ln_pkt *frame)
     if (!d->q_head && d->busy_until <= now) {
         d->st.enqueued++;
         seq = ln_sim_take_seq_of(&net->sim, d->from->actor);
-        /* The next frame, sent before this one is out, is booked: its
-         * ring is cold when the link is one of thousands. */
-        if (d->book) __builtin_prefetch(d->book, 1);
         tx_start(d, frame, seq);
         return;
     }
@@ -879,7 +912,7 @@ void ln_link_free(ln_link *l)
             p = next;
         }
         ln_linkrx_free(d);               /* booked frames too */
-        free(d->book);
+        book_free(d);
         free(d->want);
     }
     ln_slab_free(&l->net->link_slab, l);

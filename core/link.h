@@ -163,6 +163,8 @@ typedef struct ln_linkdir {
                                    * duplication or corruption: nothing to draw
                                    * (link.c keeps it with cfg) */
     bool ge_bad;                  /* Gilbert-Elliott state */
+    bool book_small;              /* book is a first ring, from the slab: given
+                                   * back whenever it empties (link.c) */
     ln_linkdir_stats st;          /* the sender's counters (delivered: 0); the
                                    * four a frame counts share the line */
     ln_timer tx_timer;            /* armed at busy_until while frames wait in the
@@ -208,6 +210,9 @@ void ln_link_free(ln_link *l);   /* called by ln_net_free */
  * stride they crowded a fraction of the sets, and bench_scale's 30,000
  * hosts ran a third slower. */
 size_t ln_link_size(void);
+/* What a direction's first ring of booked frames takes in the network's
+ * slab (link.c): one cache line. */
+size_t ln_link_book_size(void);
 
 /* Offer a frame to a direction (called through the sending port).
  * Consumes frame. */

@@ -43,6 +43,7 @@ ln_net *ln_net_new(uint64_t seed)
     ln_slab_init(&net->tcp_reqs, ln_tcp_req_size(false));
     ln_slab_init(&net->tcp_reqs6, ln_tcp_req_size(true));
     ln_slab_init(&net->link_slab, ln_link_size());
+    ln_slab_init(&net->txbook_slab, ln_link_book_size());
     net->cap_actors = 16;
     net->actors = calloc(net->cap_actors, sizeof *net->actors);
     if (!net->pool || !net->actors || ln_sim_init(&net->sim) != 0) {
@@ -100,6 +101,7 @@ void ln_net_free(ln_net *net)
     ln_slab_destroy(&net->tcp_reqs);
     ln_slab_destroy(&net->tcp_reqs6);
     ln_slab_destroy(&net->link_slab);
+    ln_slab_destroy(&net->txbook_slab);
     ln_drops_release(net->counts.drops);
     free(net);
 }

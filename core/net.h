@@ -50,6 +50,8 @@ typedef struct ln_net {
     ln_slab tcp_reqs, tcp_reqs6;   /* their connection requests, IPv4 and IPv6
                                     * (tcp_listen.c) */
     ln_slab link_slab;             /* every link (link.c) */
+    ln_slab txbook_slab;           /* links' rings of booked frames while they
+                                    * hold two (link.c) */
     uint32_t n_actors;             /* actor ids given out (sim.h): nodes and
                                     * switches from 1, in creation order */
     ln_actor_counts counts;        /* the network's own share (actor 0) */
