@@ -254,9 +254,10 @@ static void emit_queue(ln_linkdir *d)
  * change what becomes of them: a subscriber to TX or QUEUE, a
  * reconfiguration, a down, a frame that cannot be booked behind them. */
 
+/* A booked frame's arrival key is parked in the frame, at the receiver
+ * (link_rx.c), which gives it back with the frame (ln_linkrx_take_back). */
 typedef struct txbook_ent {
     ln_time start;
-    uint64_t seq;               /* the arrival's, taken when it joined */
     uint32_t len;
 } txbook_ent;
 
@@ -342,19 +343,26 @@ static void book_prune(ln_linkdir *d, ln_time now)
 static void launch(ln_linkdir *d, ln_pkt *p, ln_time at, uint64_t seq);
 
 /* p waits behind the transmitter (busy_until > now) on a plain direction
- * nobody watches: it starts at busy_until, as tx_kick would start it. */
-static void book(ln_linkdir *d, ln_pkt *p, uint64_t seq)
+ * nobody watches: it starts at busy_until, as tx_kick would start it.
+ * False, and nothing done, if it would overtake a frame in flight (sent
+ * with a longer delay before a reconfiguration): the receiver then gives
+ * every frame a timer of its own and parks no key, so it waits in the
+ * queue instead. */
+static bool book(ln_linkdir *d, ln_pkt *p, uint64_t seq)
 {
+    ln_time start = d->busy_until, end = sat_add(start, ln_link_txtime(d->cfg.bandwidth, p->len));
+    ln_time at = sat_add(end, d->cfg.delay);
+    if (!ln_linkrx_in_order(d, at)) return false;
     if (!d->book || d->q_len == d->book->cap) book_grow(d);
-    ln_time start = d->busy_until;
-    *book_at(d, d->q_len) = (txbook_ent){ .start = start, .seq = seq, .len = p->len };
+    *book_at(d, d->q_len) = (txbook_ent){ .start = start, .len = p->len };
     d->q_len++;
     d->q_bytes += p->len;
     if (d->q_len > d->st.max_qlen) d->st.max_qlen = d->q_len;
-    d->busy_until = sat_add(start, ln_link_txtime(d->cfg.bandwidth, p->len));
+    d->busy_until = end;
     d->st.tx_packets++;
     d->st.tx_bytes += p->len;
-    launch(d, p, sat_add(d->busy_until, d->cfg.delay), seq);
+    launch(d, p, at, seq);
+    return true;
 }
 
 static void tx_catch_up(ln_linkdir *d);
@@ -375,8 +383,7 @@ void ln_link_settle(ln_linkdir *d)
     d->busy_until = book_at(d, 0)->start;     /* when the last started one ends */
     for (uint32_t k = 0; k < n; k++) {
         const txbook_ent *e = book_at(d, k);
-        ln_pkt *next = p->next;
-        p->mark = e->seq;
+        ln_pkt *next = p->next;                 /* its mark holds its seq */
         d->st.tx_packets--;
         d->st.tx_bytes -= e->len;
         ln_pktlist_append(&d->q_head, &d->q_tail, p);
@@ -643,10 +650,7 @@ void ln_link_send_cont(ln_linkdir *d, ln_pkt *frame)
     }
     d->st.enqueued++;
     seq = ln_sim_take_seq_of(&net->sim, d->from->actor);
-    if (can_book(d, frame)) {
-        book(d, frame, seq);
-        return;
-    }
+    if (can_book(d, frame) && book(d, frame, seq)) return;
     ln_link_settle(d);                  /* what was booked ahead waits, then this */
     frame->mark = seq;
     ln_pktlist_append(&d->q_head, &d->q_tail, frame);

@@ -36,10 +36,20 @@ static inline void ln_pktlist_unlink(ln_pkt **head, ln_pkt **tail, ln_pkt *p)
     p->next = NULL;
 }
 
+/* Whether a frame handed over now to arrive at `at` would arrive behind
+ * every frame in flight, as while the direction is not per_frame
+ * (link_rx.c) a booked one must (link.c). */
+static inline bool ln_linkrx_in_order(const ln_linkdir *d, ln_time at)
+{
+    return !d->rx.per_frame && (!d->rx.fl_tail || at >= d->rx.fl_tail->timer.when);
+}
+
 /* The sender takes back the last n frames it handed over, which have not
  * started onto the wire yet (booked frames, link.c): they leave the flight
  * list as if never accepted, and come back in the order they were
- * accepted, linked through next.  One process only. */
+ * accepted, linked through next, each with the seq it was accepted with
+ * in its mark.  One process only, and only while every frame in flight
+ * waits behind the head (not per_frame: their keys are parked here). */
 ln_pkt *ln_linkrx_take_back(ln_linkdir *d, uint32_t n);
 
 /* Set up and tear down the receiver half of d (d->link, d->dir, d->to set). */

@@ -197,7 +197,9 @@ ln_pkt *ln_linkrx_take_back(ln_linkdir *d, uint32_t n)
     ln_linkrx *rx = &d->rx;
     ln_sim *s = &rx->net->sim;
     if (n == 0) return NULL;
-    if (n > rx->in_flight) ln_fatal("link %s: %u frames taken back, %u in flight", d->link->name, n, rx->in_flight);
+    if (n > rx->in_flight || rx->per_frame)
+        ln_fatal("link %s: %u frames taken back, %u in flight%s", d->link->name, n, rx->in_flight,
+                 rx->per_frame ? ", each with a timer of its own" : "");
     uint32_t keep = rx->in_flight - n;
     ln_pkt *first = rx->fl_head, *last_kept = NULL;
     for (uint32_t k = 0; k < keep; k++) {
@@ -210,14 +212,10 @@ ln_pkt *ln_linkrx_take_back(ln_linkdir *d, uint32_t n)
     } else {
         rx->fl_head = rx->fl_tail = NULL;
         /* The head went back: its arrival is no event any more. */
-        if (!rx->per_frame) ln_timer_cancel(s, &rx->arr_timer);
+        ln_timer_cancel(s, &rx->arr_timer);
     }
     rx->in_flight = keep;
-    for (ln_pkt *p = first; p; p = p->next) {
-        if (rx->per_frame) ln_timer_cancel(s, &p->timer);
-        p->mark = 0;
-    }
-    if (!rx->fl_head) rx->per_frame = false;
+    for (ln_pkt *p = first; p; p = p->next) p->mark = (uint64_t)(uintptr_t)p->timer.arg;
     return first;
 }
 
