@@ -259,42 +259,63 @@ static void test_same_outcome(uint64_t seed)
     free(acts);
 }
 
+/* Two ports and a link of base_cfg() with queue_pkts frames of queue,
+ * watched (a TX subscriber) or not. */
+typedef struct pair {
+    ln_net *net;
+    rec *ra, *rb;
+    sink a, b;
+    ln_linkdir *d;                /* a -> b */
+} pair;
+
+static void pair_open(pair *p, uint32_t queue_pkts, bool watched)
+{
+    p->net = ln_net_new(1);
+    p->ra = calloc(1, sizeof *p->ra);
+    p->rb = calloc(1, sizeof *p->rb);
+    p->a = (sink){ .port.rx = sink_rx, .net = p->net, .r = p->ra };
+    p->b = (sink){ .port.rx = sink_rx, .net = p->net, .r = p->rb };
+    ln_linkcfg c = base_cfg();
+    c.queue_pkts = queue_pkts;
+    c.queue_bytes = 0;
+    char err[160];
+    ln_link *l = ln_link_new(p->net, &p->a.port, &p->b.port, &c, NULL, err, sizeof err);
+    p->d = &l->d[0];
+    if (watched) ln_net_subscribe(p->net, LN_EV_MASK(LN_EV_TX), on_tx, NULL);
+}
+
+static void pair_close(pair *p)
+{
+    CHECK_U64(ln_pktpool_in_use(p->net->pool), 0);
+    ln_net_free(p->net);
+    free(p->ra);
+    free(p->rb);
+}
+
 /* A frame offered at the instant the transmitter frees up finds the head
  * of the queue started, booked or not, before or after the event that
  * would start it at that instant. */
 static void test_tie(void)
 {
     for (int watched = 0; watched < 2; watched++) {
-        ln_net *net = ln_net_new(1);
-        rec *ra = calloc(1, sizeof *ra), *rb = calloc(1, sizeof *rb);
-        sink a = { .port.rx = sink_rx, .net = net, .r = ra };
-        sink b = { .port.rx = sink_rx, .net = net, .r = rb };
-        ln_linkcfg c = base_cfg();
-        c.queue_pkts = 1;
-        c.queue_bytes = 0;
-        char err[160];
-        ln_link *l = ln_link_new(net, &a.port, &b.port, &c, NULL, err, sizeof err);
-        if (watched) ln_net_subscribe(net, LN_EV_MASK(LN_EV_TX), on_tx, NULL);
-        ln_linkdir *d = &l->d[0];
+        pair p;
+        pair_open(&p, 1, watched);
         /* 1500 bytes: 1.2 ms.  Frame 0 on the wire, 1 waits. */
-        ln_link_send(d, frame(net, 1500, 0));
-        ln_link_send(d, frame(net, 1500, 1));
-        ln_link_send(d, frame(net, 1500, 2));        /* queue full */
-        ln_sim_run_until(&net->sim, 1200 * LN_USEC);
+        ln_link_send(p.d, frame(p.net, 1500, 0));
+        ln_link_send(p.d, frame(p.net, 1500, 1));
+        ln_link_send(p.d, frame(p.net, 1500, 2));        /* queue full */
+        ln_sim_run_until(&p.net->sim, 1200 * LN_USEC);
         /* At 1.2 ms frame 1 has started, so frame 3 takes its place. */
-        ln_link_send(d, frame(net, 1500, 3));
+        ln_link_send(p.d, frame(p.net, 1500, 3));
         ln_linkdir_stats st;
-        ln_link_stats(d, &st);
+        ln_link_stats(p.d, &st);
         CHECK_U64(st.tx_packets, 2);
         CHECK_U64(st.dropped_queue, 1);
-        ln_sim_run(&net->sim);
-        CHECK_EQ(rb->n, 3);
-        CHECK_EQ(rb->seq[2], 3);
-        CHECK_U64(rb->at[2], 3600 * LN_USEC + 2 * LN_MSEC);
-        CHECK_U64(ln_pktpool_in_use(net->pool), 0);
-        ln_net_free(net);
-        free(ra);
-        free(rb);
+        ln_sim_run(&p.net->sim);
+        CHECK_EQ(p.rb->n, 3);
+        CHECK_EQ(p.rb->seq[2], 3);
+        CHECK_U64(p.rb->at[2], 3600 * LN_USEC + 2 * LN_MSEC);
+        pair_close(&p);
     }
 }
 
@@ -303,24 +324,14 @@ static void test_tie(void)
 static void test_event_cost(void)
 {
     for (int watched = 0; watched < 2; watched++) {
-        ln_net *net = ln_net_new(1);
-        rec *ra = calloc(1, sizeof *ra), *rb = calloc(1, sizeof *rb);
-        sink a = { .port.rx = sink_rx, .net = net, .r = ra };
-        sink b = { .port.rx = sink_rx, .net = net, .r = rb };
-        ln_linkcfg c = base_cfg();
-        c.queue_pkts = 0;
-        c.queue_bytes = 0;
-        char err[160];
-        ln_link *l = ln_link_new(net, &a.port, &b.port, &c, NULL, err, sizeof err);
-        if (watched) ln_net_subscribe(net, LN_EV_MASK(LN_EV_TX), on_tx, NULL);
-        for (uint32_t i = 0; i < 100; i++) ln_link_send(&l->d[0], frame(net, 1000, i));
-        ln_sim_run(&net->sim);
-        CHECK_EQ(rb->n, 100);
-        CHECK_U64(rb->at[99], 100 * 800 * LN_USEC + 2 * LN_MSEC);
-        CHECK_U64(net->sim.events, watched ? 199 : 100);
-        ln_net_free(net);
-        free(ra);
-        free(rb);
+        pair p;
+        pair_open(&p, 0, watched);
+        for (uint32_t i = 0; i < 100; i++) ln_link_send(p.d, frame(p.net, 1000, i));
+        ln_sim_run(&p.net->sim);
+        CHECK_EQ(p.rb->n, 100);
+        CHECK_U64(p.rb->at[99], 100 * 800 * LN_USEC + 2 * LN_MSEC);
+        CHECK_U64(p.net->sim.events, watched ? 199 : 100);
+        pair_close(&p);
     }
 }
 
