@@ -73,9 +73,7 @@ static void put64(void *base, size_t off, uint64_t v) { memcpy((char *)base + of
 
 static void halves_of(const ln_linkdir *dir, struct ln_dist_halves *h)
 {
-    h->tx = dir->st;
-    h->q_len = dir->q_len;
-    h->q_bytes = dir->q_bytes;
+    ln_link_tx_now(dir, &h->tx, &h->q_len, &h->q_bytes);
     h->rx = dir->rx.st;
 }
 
@@ -129,10 +127,10 @@ void ln_dist_link_stats(const ln_dist *d, const ln_linkdir *dir, ln_linkdir_stat
     uint32_t id = dir->link->id;
     uint32_t c = id < d->n_links ? d->cut_of[id] : UINT32_MAX;
     const struct ln_dist_halves *h = c == UINT32_MAX ? NULL : &d->halves[2 * c + (uint32_t)dir->dir];
-    const ln_linkdir_stats *tx = &dir->st;
+    ln_linkdir_stats here;
+    ln_link_tx_now(dir, &here, q_len, q_bytes);
+    const ln_linkdir_stats *tx = &here;
     const ln_linkrx_stats *rx = &dir->rx.st;
-    *q_len = dir->q_len;
-    *q_bytes = dir->q_bytes;
     if (h && !ln_dist_local(d, dir->from->actor)) {
         tx = &h->tx;
         *q_len = h->q_len;

@@ -18,7 +18,8 @@
  *
  * A frame lost on the wire stays with the sender until its last bit has
  * left (the lost list, in the order frames left); every other frame is the
- * receiver half's from the moment it starts onto the wire.  Going down
+ * receiver half's from the moment it starts onto the wire (a booked one,
+ * below, from the moment it joins, until a settle takes it back).  Going down
  * bumps the epoch, drops what the sender holds (lost and queued frames)
  * and tells the receiver half, which drops what is on its way: nothing
  * sent before a down can arrive after it, even if the direction comes back
@@ -237,22 +238,24 @@ static void emit_queue(ln_linkdir *d)
  * known as it joins the queue.  When nothing can see it wait -- no TX or
  * QUEUE subscriber, no frame an interception hook chose to lose, one
  * process -- it needs no event to start it: it is handed to the receiver
- * half at once, and only its start, key and length are kept here, in a
- * ring, so that the queue's length and bytes (its limits and max_qlen) and
- * the counters stay what they would have been.  A booked frame counts as
- * started from its start time on (queued ones too: tx_catch_up).  It is
- * the same frame, arriving at the same time as the same event; what is
- * saved is the tx_timer event that would have started it, with the cold
- * lines it would have read then: on a saturated link, one event of two per
- * frame and hop, three of the nine of a connection's setup in bench_scale.
+ * half at once (which parks its key with it), and only its start and
+ * length are kept here, in a ring, so that the queue's length and bytes
+ * (its limits and max_qlen) and the counters stay what they would have
+ * been.  A booked frame counts as started from its start time on (queued
+ * ones too: tx_catch_up).  It is the same frame, arriving at the same time
+ * as the same event; what is saved is the tx_timer event that would have
+ * started it, with the cold lines it would have read then: on a saturated
+ * link, one event of two per frame and hop, three of the nine of a
+ * connection's setup in bench_scale.
  *
  * While frames are booked the queue is empty and q_len and q_bytes count
  * them (the ring's entries from its head; the started ones leave lazily).
  * The booked frames that have not started are the tail of the receiver's
- * flight list.  ln_link_settle puts them back in the queue, as if they had
- * waited there all along, before anything that would see them wait or
- * change what becomes of them: a subscriber to TX or QUEUE, a
- * reconfiguration, a down, a frame that cannot be booked behind them. */
+ * flight list.  ln_link_settle puts them back in the queue, where they are
+ * what they would be had they waited there all along (tx_arm), before
+ * anything that would see them wait or change what becomes of them: a
+ * subscriber to TX or QUEUE, a reconfiguration, a down, a frame that
+ * cannot be booked behind them (one to lose, one that would overtake). */
 
 /* A booked frame's arrival key is parked in the frame, at the receiver
  * (link_rx.c), which gives it back with the frame (ln_linkrx_take_back). */
@@ -276,12 +279,12 @@ static txbook_ent *book_at(const ln_linkdir *d, uint32_t k)
 }
 
 /* A ring starts with room for two, one cache line with its header, from
- * the network's slab, and goes back to it as soon as it empties: most
- * links book a frame behind one other now and then (a client's SYN behind
- * its ACK), and take the ring another link gave back last, still in the
- * cache, rather than one of their own, cold, that a hundred thousand
- * links would keep.  A saturated link's ring doubles, from malloc, and
- * stays. */
+ * the network's slab, and goes back to it once a send or a settle finds
+ * it empty (every frame on it started): most links book a frame behind
+ * one other now and then (a client's SYN behind its ACK), and take the
+ * ring another link gave back last, still in the cache, rather than one
+ * of their own, cold, that a hundred thousand links would keep.  A
+ * saturated link's ring doubles, from malloc, and stays. */
 enum { BOOK_FIRST = 2 };
 
 _Static_assert(sizeof(struct ln_txbook) + BOOK_FIRST * sizeof(txbook_ent) <= 64,
@@ -352,7 +355,7 @@ static bool book(ln_linkdir *d, ln_pkt *p, uint64_t seq)
 {
     ln_time start = d->busy_until, end = sat_add(start, ln_link_txtime(d->cfg.bandwidth, p->len));
     ln_time at = sat_add(end, d->cfg.delay);
-    if (!ln_linkrx_in_order(d, at)) return false;
+    if (!ln_linkrx_in_order(d, at, seq)) return false;
     if (!d->book || d->q_len == d->book->cap) book_grow(d);
     *book_at(d, d->q_len) = (txbook_ent){ .start = start, .len = p->len };
     d->q_len++;
@@ -366,6 +369,7 @@ static bool book(ln_linkdir *d, ln_pkt *p, uint64_t seq)
 }
 
 static void tx_catch_up(ln_linkdir *d);
+static void tx_arm(ln_linkdir *d);
 
 void ln_link_settle(ln_linkdir *d)
 {
@@ -391,7 +395,7 @@ void ln_link_settle(ln_linkdir *d)
     }
     d->book->head = 0;
     book_empty(d);
-    ln_timer_arm(&net->sim, &d->tx_timer, d->busy_until);
+    tx_arm(d);
 }
 
 void ln_link_settle_all(ln_net *net)
@@ -546,10 +550,23 @@ static void tx_start(ln_linkdir *d, ln_pkt *p, uint64_t seq)
     on_wire(d, p, txend, seq);
 }
 
+/* tx_timer's key: the sending port's actor owns and creates it, and its
+ * seq, above every count's, is the direction's own.  So its place among
+ * the events of an instant does not depend on when, or by whom, it was
+ * armed: a queue that booked frames settled into (ln_link_settle) starts
+ * them as the same events as one they waited in all along, and a split
+ * run as a whole one. */
+static void tx_arm(ln_linkdir *d)
+{
+    ln_timer_arm_as(&d->link->net->sim, &d->tx_timer, d->busy_until, d->from->actor,
+                    (1ull << 63) | (uint64_t)d->link->id << 1 | d->dir);
+}
+
 /* Start what waits and is due by now. */
 static void tx_due(ln_linkdir *d)
 {
     ln_net *net = d->link->net;
+    d->starting = true;
     /* Loops only when serialization takes 0 ns (no bandwidth limit, or a
      * bandwidth just changed to unlimited). */
     while (d->q_head && d->busy_until <= ln_net_now(net)) {
@@ -562,6 +579,7 @@ static void tx_due(ln_linkdir *d)
         tx_start(d, p, seq);
         if (ln_net_wants(net, LN_EV_QUEUE)) emit_queue(d);
     }
+    d->starting = false;
 }
 
 /* tx_timer: the transmitter is free; start what waits. */
@@ -569,8 +587,7 @@ static void tx_kick(void *arg)
 {
     ln_linkdir *d = arg;
     tx_due(d);
-    if (d->q_head && !ln_timer_armed(&d->tx_timer))
-        ln_timer_arm(&d->link->net->sim, &d->tx_timer, d->busy_until);
+    if (d->q_head && !ln_timer_armed(&d->tx_timer)) tx_arm(d);
 }
 
 /* A frame is offered at the instant the transmitter frees up, maybe before
@@ -580,10 +597,13 @@ static void tx_kick(void *arg)
  * alike). */
 static void tx_catch_up(ln_linkdir *d)
 {
-    ln_sim *sim = &d->link->net->sim;
+    /* From inside tx_due (a TX subscriber sending, or subscribing), the
+     * frame being started is not on its way yet: the loop goes on in
+     * order after it. */
+    if (d->starting) return;
     tx_due(d);
-    if (d->q_head) ln_timer_arm(sim, &d->tx_timer, d->busy_until);
-    else ln_timer_cancel(sim, &d->tx_timer);
+    if (d->q_head) tx_arm(d);
+    else ln_timer_cancel(&d->link->net->sim, &d->tx_timer);
 }
 
 void ln_link_send(ln_linkdir *d, ln_pkt *frame)
@@ -657,7 +677,7 @@ void ln_link_send_cont(ln_linkdir *d, ln_pkt *frame)
     d->q_len++;
     d->q_bytes += frame->len;
     if (d->q_len > d->st.max_qlen) d->st.max_qlen = d->q_len;
-    if (!ln_timer_armed(&d->tx_timer)) ln_timer_arm(&net->sim, &d->tx_timer, d->busy_until);
+    if (!ln_timer_armed(&d->tx_timer)) tx_arm(d);
     /* Last: a subscriber that takes the direction down finds it whole. */
     if (ln_net_wants(net, LN_EV_QUEUE)) emit_queue(d);
 }
@@ -951,19 +971,26 @@ void ln_link_queue(const ln_linkdir *d, uint32_t *len, uint32_t *bytes)
     *bytes = b;
 }
 
-void ln_link_stats(const ln_linkdir *d, ln_linkdir_stats *st)
+void ln_link_tx_now(const ln_linkdir *d, ln_linkdir_stats *tx, uint32_t *q_len, uint32_t *q_bytes)
 {
-    ln_link_stats_sum(&d->st, &d->rx.st, st);
     /* As of now, whatever has run at this instant: a booked frame was
      * counted as it joined and has started from its start on; a queued
      * one whose start is due counts as started before its event runs. */
-    uint32_t n, bytes;
-    ln_link_queue(d, &n, &bytes);
+    *tx = d->st;
+    ln_link_queue(d, q_len, q_bytes);
     if (booked(d)) {
-        st->tx_packets -= n;
-        st->tx_bytes -= bytes;
+        tx->tx_packets -= *q_len;
+        tx->tx_bytes -= *q_bytes;
     } else {
-        st->tx_packets += d->q_len - n;
-        st->tx_bytes += d->q_bytes - bytes;
+        tx->tx_packets += d->q_len - *q_len;
+        tx->tx_bytes += d->q_bytes - *q_bytes;
     }
+}
+
+void ln_link_stats(const ln_linkdir *d, ln_linkdir_stats *st)
+{
+    ln_linkdir_stats tx;
+    uint32_t n, bytes;
+    ln_link_tx_now(d, &tx, &n, &bytes);
+    ln_link_stats_sum(&tx, &d->rx.st, st);
 }

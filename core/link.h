@@ -168,7 +168,10 @@ typedef struct ln_linkdir {
     ln_linkdir_stats st;          /* the sender's counters (delivered: 0); the
                                    * four a frame counts share the line */
     ln_timer tx_timer;            /* armed at busy_until while frames wait in the
-                                   * queue (not booked ones: link.c) */
+                                   * queue (not booked ones: link.c), with a key
+                                   * of the direction's own */
+    bool starting;                /* tx_due runs: a send or settle from inside it
+                                   * (a TX subscriber) leaves the next frames to it */
     _Alignas(64) ln_linkcfg cfg;  /* in effect */
     ln_linkcfg *want;             /* as last asked for, when that was ever asked
                                    * (ln_link_set_up, ln_link_configure): what cfg
@@ -246,13 +249,19 @@ void ln_link_stats(const ln_linkdir *d, ln_linkdir_stats *st);
  * queue's limits count (q_len and q_bytes may still count frames booked
  * or due that have started). */
 void ln_link_queue(const ln_linkdir *d, uint32_t *len, uint32_t *bytes);
+/* The sender half's counters (d->st) and queue as of now, as
+ * ln_link_stats and ln_link_queue tell them. */
+void ln_link_tx_now(const ln_linkdir *d, ln_linkdir_stats *tx, uint32_t *q_len, uint32_t *q_bytes);
 /* Bring a direction's sender up to now: what is due to start by now has
  * started, even if the event that starts it at this instant has not run
  * yet, and frames booked on it (link.c) that wait are back in its queue,
- * as if they had waited there all along.  Before anything that watches or
- * changes the queue, the transmitter or the configuration, so that what it
- * finds depends on the time alone.  Cheap when nothing waits.
- * ln_link_settle_all does every direction of the network. */
+ * where they are what they would be had they waited there all along (the
+ * transmitter's event has a key of the direction's own, whenever it was
+ * armed).  Before anything that watches or changes the queue, the
+ * transmitter or the configuration, so that what it finds depends on the
+ * time alone.  Cheap when nothing waits.  ln_link_settle_all does every
+ * direction of the network (a walk over the links, each time somebody
+ * subscribes to TX or QUEUE). */
 void ln_link_settle(ln_linkdir *d);
 void ln_link_settle_all(struct ln_net *net);
 /* The same sum from a sender half's counters and a receiver half's, kept

@@ -36,12 +36,15 @@ static inline void ln_pktlist_unlink(ln_pkt **head, ln_pkt **tail, ln_pkt *p)
     p->next = NULL;
 }
 
-/* Whether a frame handed over now to arrive at `at` would arrive behind
- * every frame in flight, as while the direction is not per_frame
- * (link_rx.c) a booked one must (link.c). */
-static inline bool ln_linkrx_in_order(const ln_linkdir *d, ln_time at)
+/* Whether a frame handed over now to arrive at `at` with `seq` comes
+ * behind every frame in flight in the order of their keys (the creator,
+ * the sending port's actor, is the same), as while the direction is not
+ * per_frame (link_rx.c) a booked one must (link.c). */
+static inline bool ln_linkrx_in_order(const ln_linkdir *d, ln_time at, uint64_t seq)
 {
-    return !d->rx.per_frame && (!d->rx.fl_tail || at >= d->rx.fl_tail->timer.when);
+    const ln_pkt *t = d->rx.fl_tail;
+    if (d->rx.per_frame) return false;
+    return !t || at > t->timer.when || (at == t->timer.when && seq > (uint64_t)(uintptr_t)t->timer.arg);
 }
 
 /* The sender takes back the last n frames it handed over, which have not

@@ -162,10 +162,12 @@ void ln_linkrx_accept_as(ln_linkdir *d, ln_pkt *p, ln_time at, uint32_t creator,
 {
     ln_linkrx *rx = &d->rx;
     p->mark = (uint64_t)(uintptr_t)d;
-    /* Behind the tail, or at the same instant: after it, whatever the key
-     * says, would be wrong only if two frames of one direction could tie
-     * with keys out of order, and the sender's sequence only grows. */
-    if (!rx->per_frame && rx->fl_tail && at < rx->fl_tail->timer.when) go_per_frame(d);
+    /* Frames arrive in the order of their keys, and the list's order is
+     * theirs only while each comes after the tail: a frame due sooner, or
+     * at the same instant with a lower seq (the next frame, which took
+     * its seq as it joined, behind a duplicate, which takes one as it
+     * leaves), gives every frame a timer of its own. */
+    if (!rx->per_frame && !ln_linkrx_in_order(d, at, seq)) go_per_frame(d);
     ln_pktlist_append(&rx->fl_head, &rx->fl_tail, p);
     rx->in_flight++;
     if (!rx->per_frame) {

@@ -291,6 +291,11 @@ static void recompute_mask(ln_net *net)
 
 int ln_net_subscribe(ln_net *net, uint32_t mask, ln_ev_fn fn, void *arg)
 {
+    /* A frame booked on a link (link.c) has no event of its own to tell
+     * of its start or of the queue shrinking: those who watch them see
+     * frames that wait in a queue.  First, before a slot is taken: what
+     * is due starts now, and tells the subscribers there are. */
+    if (mask & (LN_EV_MASK(LN_EV_TX) | LN_EV_MASK(LN_EV_QUEUE))) ln_link_settle_all(net);
     uint32_t i;
     for (i = 0; i < net->n_subs; i++)
         if (!net->subs[i].id) break;
@@ -304,10 +309,6 @@ int ln_net_subscribe(ln_net *net, uint32_t mask, ln_ev_fn fn, void *arg)
         }
         net->n_subs++;
     }
-    /* A frame booked on a link (link.c) has no event of its own to tell
-     * of its start or of the queue shrinking: those who watch them see
-     * frames that wait in a queue. */
-    if (mask & (LN_EV_MASK(LN_EV_TX) | LN_EV_MASK(LN_EV_QUEUE))) ln_link_settle_all(net);
     net->subs[i] = (ln_sub){ .mask = mask, .id = net->next_sub_id++, .fn = fn, .arg = arg };
     recompute_mask(net);
     return net->subs[i].id;

@@ -400,8 +400,6 @@ static void push_dirstats(lua_State *L, const ln_net *net, const ln_linkdir *d)
     /* A split run: the halves another rank runs as that rank counted them
      * at the end of the last run (lnl_dist_drive sums them). */
     if (net->dist) {
-        q_len = d->q_len;
-        q_bytes = d->q_bytes;
         ln_dist_link_stats(net->dist, d, &st, &q_len, &q_bytes);
     } else {
         ln_link_stats(d, &st);
