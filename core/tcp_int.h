@@ -230,6 +230,9 @@ struct ln_tcp_sock {
     ln_tcp_stack *st;
     ln_tcp_sock *bnext, **bpprev;   /* the other owners of its local port (ln_tcp_port):
                                      * unlinked in O(1), however many share it */
+    ln_tcp_sock **hpprev;           /* in a connection chain, the hnext that points
+                                     * here; NULL for the chain's head, which the
+                                     * bucket points to (with its filter bits) */
     ln_tcp_sock *prev, *next;       /* every socket of the stack */
     ln_tcp_sock *ev_next;           /* stack's list of sockets with held events */
 

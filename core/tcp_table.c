@@ -60,6 +60,16 @@ uint32_t ln_tcp_tuple_hash(const ln_tcp_stack *st, uint32_t raddr, uint16_t rpor
 static inline ln_tcp_sock *eh_head(uintptr_t b) { return ln_tcp_hb_head(b, LN_TCP_HB_BITS); }
 static inline uintptr_t eh_bit(uint32_t h) { return ln_tcp_hb_bit(h, LN_TCP_HB_BITS); }
 
+/* s becomes the head of bucket b's chain (hashed h). */
+static void eh_push(uintptr_t *b, ln_tcp_sock *s, uint32_t h)
+{
+    ln_tcp_sock *old = eh_head(*b);
+    s->hnext = old;
+    s->hpprev = NULL;
+    if (old) old->hpprev = &s->hnext;
+    ln_tcp_hb_push(b, s, h, LN_TCP_HB_BITS);
+}
+
 /* Double the connection table when it holds as many sockets as buckets:
  * chains stay short, and the rehash is amortised O(1) per connection.
  * But it reads every socket in the table, long cold in a large run (a
@@ -83,9 +93,7 @@ static void ehash_grow(ln_tcp_stack *st)
         for (; s; s = next) {
             next = s->hnext;
             uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport);
-            uintptr_t *b = &t[h & (n - 1)];
-            s->hnext = eh_head(*b);
-            ln_tcp_hb_push(b, s, h, LN_TCP_HB_BITS);
+            eh_push(&t[h & (n - 1)], s, h);
         }
     }
     free(st->ehash);
@@ -102,8 +110,7 @@ void ln_tcp_hash(ln_tcp_sock *s)
     uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport);
     uintptr_t *b = &st->ehash[h & st->ehash_mask];
     assert(((uintptr_t)s & ln_tcp_hb_mask(LN_TCP_HB_BITS)) == 0 && "tcp: sockets are 64-byte aligned (slab.h)");
-    s->hnext = eh_head(*b);
-    ln_tcp_hb_push(b, s, h, LN_TCP_HB_BITS);
+    eh_push(b, s, h);
     st->n_conns++;
     s->flags |= LN_TF_HASHED;
 }
@@ -112,19 +119,19 @@ void ln_tcp_unhash(ln_tcp_sock *s)
 {
     ln_tcp_stack *st = s->st;
     if (!(s->flags & LN_TF_HASHED)) return;
-    uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & st->ehash_mask;
-    uintptr_t *b = &st->ehash[h];
-    if (eh_head(*b) == s) {
-        ln_tcp_hb_behead(b, s->hnext, LN_TCP_HB_BITS);
+    /* Behind the head, unlinked through hpprev (O(1), as Linux's
+     * hlist_nulls): no walk over the chain's other sockets, cold in a
+     * large run, and only stores to their lines.  The head's bucket keeps
+     * its filter bits. */
+    if (s->hpprev) {
+        *s->hpprev = s->hnext;
     } else {
-        for (ln_tcp_sock *p = eh_head(*b); p && p->hnext; p = p->hnext) {
-            if (p->hnext == s) {
-                p->hnext = s->hnext;
-                break;
-            }
-        }
+        uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & st->ehash_mask;
+        ln_tcp_hb_behead(&st->ehash[h], s->hnext, LN_TCP_HB_BITS);
     }
+    if (s->hnext) s->hnext->hpprev = s->hpprev;
     s->hnext = NULL;
+    s->hpprev = NULL;
     st->n_conns--;
     s->flags &= ~LN_TF_HASHED;
 }

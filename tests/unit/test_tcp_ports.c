@@ -58,8 +58,16 @@ int main(void)
     ln_tcp_close(other);
 
     /* The client's ports went back as the resets arrived, and are reused
-     * without a new allocation (the free list). */
+     * without a new allocation (the free list).  Each reset found its
+     * connection in the client's table, whose chains lost sockets from
+     * anywhere in them (unlinked through hpprev), and every chain is
+     * empty now. */
     CHECK_U64(sa->n_ports, 0);
+    CHECK_U64(sa->n_conns, 0);
+    CHECK_U64(sb->n_conns, 0);
+    uint32_t left = 0;
+    for (uint32_t i = 0; i <= sa->ehash_mask; i++) left += sa->ehash[i] != 0;
+    CHECK_EQ(left, 0);
     CHECK(sa->port_free != NULL);
     ln_tcp_sock *again = ln_tcp_socket(t.a);
     ln_tcp_sock *l2 = th_listen(t.b, 81, &notes);
