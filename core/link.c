@@ -303,7 +303,8 @@ static void book_free(ln_linkdir *d)
     d->book_small = false;
 }
 
-/* Nothing booked any more (q_len 0). */
+/* Nothing is booked any more (every frame started, or back in the
+ * queue): a first ring goes back to the slab. */
 static void book_empty(ln_linkdir *d)
 {
     if (d->book_small) book_free(d);
