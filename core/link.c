@@ -394,8 +394,7 @@ void ln_link_settle(ln_linkdir *d)
         ln_pktlist_append(&d->q_head, &d->q_tail, p);
         p = next;
     }
-    d->book->head = 0;
-    book_empty(d);
+    book_empty(d);                      /* nothing booked: q_len counts the queue */
     tx_arm(d);
 }
 
