@@ -72,6 +72,8 @@ struct ln_tcp_req {
     uint8_t flags;              /* RQ_* */
     const ln_tcp6 *v6;          /* IPv6: its addresses, allocated after the
                                  * request itself; NULL: IPv4 */
+    ln_tcp_req **hpprev;        /* the chain link that points here, NULL for
+                                 * the head (the bucket, with its filter bits) */
 };
 /* A lookup reads the chain link and the 4-tuple, in the first line of a
  * request (64-byte aligned, for the bucket's filter bits too). */
@@ -184,7 +186,10 @@ static inline ln_tcp_req *rq_head(uintptr_t b) { return ln_tcp_hb_head(b, LN_TCP
 
 static void rq_push(uintptr_t *b, ln_tcp_req *r, uint32_t h)
 {
-    r->hnext = rq_head(*b);
+    ln_tcp_req *old = rq_head(*b);
+    r->hnext = old;
+    r->hpprev = NULL;
+    if (old) old->hpprev = &r->hnext;
     ln_tcp_hb_push(b, r, h, LN_TCP_HB_BITS);
 }
 
@@ -227,18 +232,18 @@ static bool rhash_grow(ln_tcp_stack *st)
     return true;
 }
 
-/* As ln_tcp_unhash: the filter keeps a leaving request's bit until the
+/* As ln_tcp_unhash: in O(1) through hpprev, with no look at the chain's
+ * other requests, and the filter keeps a leaving request's bit until the
  * chain empties or the table doubles. */
 static void rhash_del(ln_tcp_stack *st, ln_tcp_req *r)
 {
-    uint32_t h = rhash_of(st, r->laddr, r->lport, r->raddr, r->rport);
-    uintptr_t *b = &st->rhash[h & st->rhash_mask];
-    if (rq_head(*b) == r) {
-        ln_tcp_hb_behead(b, r->hnext, LN_TCP_HB_BITS);
-        return;
+    if (r->hpprev) {
+        *r->hpprev = r->hnext;
+    } else {
+        uint32_t h = rhash_of(st, r->laddr, r->lport, r->raddr, r->rport);
+        ln_tcp_hb_behead(&st->rhash[h & st->rhash_mask], r->hnext, LN_TCP_HB_BITS);
     }
-    for (ln_tcp_req *p = rq_head(*b); p; p = p->hnext)
-        if (p->hnext == r) { p->hnext = r->hnext; return; }
+    if (r->hnext) r->hnext->hpprev = r->hpprev;
 }
 
 /* Unlink and free a request.  `emit`: show SYN_RCVD -> CLOSED (the request

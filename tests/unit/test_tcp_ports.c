@@ -40,6 +40,15 @@ int main(void)
     int na = 0;
     ln_tcp_foreach(t.b, collect, &na);
     CHECK_EQ(na, N);
+    /* The SYNs all came before the first ACK, so the requests shared
+     * chains, and each left from wherever the handshake's ACK found it
+     * (the oldest, deepest in its chain, first): unlinked through hpprev,
+     * every chain is empty now. */
+    CHECK_U64(sb->n_reqs, 0);
+    CHECK(sb->rhash_mask + 1 >= N);
+    uint32_t reqs_left = 0;
+    for (uint32_t i = 0; i <= sb->rhash_mask; i++) reqs_left += sb->rhash[i] != 0;
+    CHECK_EQ(reqs_left, 0);
 
     /* Children leave port 80 from anywhere in its owners, in a scrambled
      * order: the port stays while anyone is on it. */
