@@ -233,6 +233,7 @@ struct ln_tcp_sock {
     ln_tcp_sock **hpprev;           /* in a connection chain, the hnext that points
                                      * here; NULL for the chain's head, which the
                                      * bucket points to (with its filter bits) */
+    struct ln_tcp_port *bport;      /* its local port's entry, while LN_TF_BOUND */
     ln_tcp_sock *prev, *next;       /* every socket of the stack */
     ln_tcp_sock *ev_next;           /* stack's list of sockets with held events */
 
@@ -354,7 +355,10 @@ static inline void ln_tcp_hb_push(uintptr_t *b, const void *e, uint32_t h, unsig
 }
 static inline void ln_tcp_hb_behead(uintptr_t *b, const void *next, unsigned bits)
 {
-    *b = next ? (uintptr_t)next | (*b & ln_tcp_hb_mask(bits)) : 0;
+    /* A chain left empty (the usual case at a load of one) is a store
+     * alone: no wait for a cold bucket's old bits. */
+    if (!next) *b = 0;
+    else *b = (uintptr_t)next | (*b & ln_tcp_hb_mask(bits));
 }
 
 /* A node's TCP stack. */

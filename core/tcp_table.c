@@ -258,12 +258,16 @@ void ln_tcp_listener_del(ln_tcp_sock *l)
  * owners are found without walking anyone else's (a server's listening
  * port may hold a million accepted connections), and a socket leaves its
  * port in constant time. */
-typedef struct ln_tcp_port {
+typedef struct ln_tcp_port ln_tcp_port;
+struct ln_tcp_port {
     _Alignas(32) struct ln_tcp_port *next;  /* hash chain, or the free list */
+    struct ln_tcp_port **pprev;     /* the next that points here, NULL for the
+                                     * chain's head (the bucket, with its bits) */
     ln_tcp_sock *owners;
     uint32_t n_owners;
     uint16_t port;
-} ln_tcp_port;
+};
+_Static_assert(sizeof(ln_tcp_port) == 32, "a port must stay one aligned half-line");
 
 /* A bucket filters as the connection table's do (tcp_int.h), with five
  * bits (ports are 32-byte aligned).  connect() tries ports that are
@@ -279,7 +283,10 @@ static inline uint32_t pb_hash(uint16_t port) { return (uint32_t)port * 0x9e3779
 
 static void pb_push(uintptr_t *b, ln_tcp_port *p)
 {
-    p->next = pb_head(*b);
+    ln_tcp_port *old = pb_head(*b);
+    p->next = old;
+    p->pprev = NULL;
+    if (old) old->pprev = &p->next;
     ln_tcp_hb_push(b, p, pb_hash(p->port), PB_BITS);
 }
 
@@ -363,6 +370,7 @@ void ln_tcp_bind_add(ln_tcp_sock *s)
     s->bnext = p->owners;
     if (p->owners) p->owners->bpprev = &s->bnext;
     s->bpprev = &p->owners;
+    s->bport = p;
     p->owners = s;
     p->n_owners++;
     s->flags |= LN_TF_BOUND;
@@ -374,17 +382,21 @@ void ln_tcp_bind_del(ln_tcp_sock *s)
     ln_tcp_stack *st = s->st;
     *s->bpprev = s->bnext;
     if (s->bnext) s->bnext->bpprev = s->bpprev;
+    ln_tcp_port *p = s->bport;
     s->bnext = NULL;
     s->bpprev = NULL;
+    s->bport = NULL;
     s->flags &= ~LN_TF_BOUND;
-    uintptr_t *b = &st->bhash[s->lport & st->bhash_mask];
-    ln_tcp_port *p = pb_head(*b), *prev = NULL;
-    while (p->port != s->lport) prev = p, p = p->next;
     if (--p->n_owners) return;
-    /* The last owner left: the port is free.  Its filter bit stays until
-     * the chain empties or the table doubles, as a connection's does. */
-    if (prev) prev->next = p->next;
-    else ln_tcp_hb_behead(b, p->next, PB_BITS);
+    /* The last owner left: the port is free, and leaves its chain through
+     * pprev, with no look at the bucket unless it is the head (a client
+     * with thousands of connections frees a port at nearly every close;
+     * its bucket and the ports ahead in the chain are cold).  Its filter
+     * bit stays until the chain empties or the table doubles, as a
+     * connection's does. */
+    if (p->pprev) *p->pprev = p->next;
+    else ln_tcp_hb_behead(&st->bhash[p->port & st->bhash_mask], p->next, PB_BITS);
+    if (p->next) p->next->pprev = p->pprev;
     p->next = st->port_free;
     st->port_free = p;
     st->n_ports--;

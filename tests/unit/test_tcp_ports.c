@@ -77,6 +77,12 @@ int main(void)
     uint32_t left = 0;
     for (uint32_t i = 0; i <= sa->ehash_mask; i++) left += sa->ehash[i] != 0;
     CHECK_EQ(left, 0);
+    /* So are the port table's: each port left its chain through pprev
+     * as its connection went, from wherever it was in the chain. */
+    CHECK(sa->bhash_mask + 1 >= N);
+    left = 0;
+    for (uint32_t i = 0; i <= sa->bhash_mask; i++) left += sa->bhash[i] != 0;
+    CHECK_EQ(left, 0);
     CHECK(sa->port_free != NULL);
     ln_tcp_sock *again = ln_tcp_socket(t.a);
     ln_tcp_sock *l2 = th_listen(t.b, 81, &notes);
