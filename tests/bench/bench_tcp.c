@@ -12,7 +12,12 @@
  *                  SYN-ACK with RST), then from random spoofed sources of a
  *                  /16 routed nowhere, SYN cookies off and on
  *
- * Usage: bench_tcp [w1|w2|w3|all] [scale]   (scale < 1 shortens the runs) */
+ * Usage: bench_tcp [w1|w2|w3|all] [scale]   (scale < 1 shortens the runs)
+ *
+ * W1 runs 5 times under `all` and prints issue 15's goal for it from the
+ * best; once when asked for alone, as bench_ns3.sh and bench_lua_w1.sh
+ * do to time the whole process.  BENCH_TCP_W1_RUNS=<n> (1 to 16) says
+ * how many. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,7 +256,16 @@ static void sender_start(sender *d, topo *t, uint16_t port, uint64_t bytes)
 
 /* ---- W1, W2 -------------------------------------------------------------- */
 
-static void w1(double scale)
+static double cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* One W1 transfer; the first run prints the full report.  Returns its
+ * packet-hops per CPU second. */
+static double w1_once(double scale, bool print)
 {
     topo t;
     topo_build(&t);
@@ -261,14 +275,41 @@ static void w1(double scale)
     k.target_bytes = total;
     sender d = { 0 };
     mark m = take(t.net);
+    double c0 = cpu();
     sender_start(&d, &t, 5001, total);
     ln_sim_run(&t.net->sim);
-    char extra[200];
-    snprintf(extra, sizeof extra, "received %llu of %llu bytes: goodput %.1f Mbit/s of virtual time",
-             (unsigned long long)k.bytes, (unsigned long long)total,
-             (double)k.bytes * 8 / ((double)(ln_net_now(t.net) - m.now) / 1e9) / 1e6);
-    report("W1 bulk: 1 connection, 200 MB", t.net, &m, extra);
+    double c = cpu() - c0;
+    uint64_t hops = link_hops(t.net) - m.hops;
+    if (k.bytes != total) die("w1", "the sink did not receive everything");
+    if (print) {
+        char extra[200];
+        snprintf(extra, sizeof extra,
+                 "received %llu of %llu bytes: goodput %.1f Mbit/s of virtual time",
+                 (unsigned long long)k.bytes, (unsigned long long)total,
+                 (double)k.bytes * 8 / ((double)(ln_net_now(t.net) - m.now) / 1e9) / 1e6);
+        report("W1 bulk: 1 connection, 200 MB", t.net, &m, extra);
+    }
     ln_net_free(t.net);
+    return c > 0 ? (double)hops / c / 1e6 : 0;
+}
+
+/* Issue 15's goal for W1 is a rate on one core: packet-hops per CPU
+ * second of this (single-threaded) process.  A run is a tenth of a
+ * second, in which another tenant's turn on the core shows, so the goal
+ * takes the best of `runs` (the others are printed). */
+#define W1_GOAL 5.5
+
+static void w1(double scale, int runs)
+{
+    double best = 0, rate[16];
+    for (int i = 0; i < runs; i++) {
+        rate[i] = w1_once(scale, i == 0);
+        if (rate[i] > best) best = rate[i];
+    }
+    printf("  issue 15's goal, W1 >= %.1f M packet-hops/s on one core: %.2f M per CPU second, "
+           "the best of %d run%s (", W1_GOAL, best, runs, runs == 1 ? "" : "s");
+    for (int i = 0; i < runs; i++) printf("%s%.2f", i ? " " : "", rate[i]);
+    printf("): %s\n", best >= W1_GOAL ? "met" : "NOT met");
 }
 
 static void w2(double scale)
@@ -402,8 +443,14 @@ int main(int argc, char **argv)
     double scale = argc > 2 ? atof(argv[2]) : 1.0;
     if (scale <= 0) scale = 1.0;
     int all = strcmp(which, "all") == 0;
+    const char *r = getenv("BENCH_TCP_W1_RUNS");
+    int runs = r ? atoi(r) : all ? 5 : 1;
+    if (runs < 1 || runs > 16) {
+        fprintf(stderr, "bench_tcp: BENCH_TCP_W1_RUNS must be 1 to 16, not \"%s\"\n", r);
+        return 2;
+    }
     idle_memory();
-    if (all || strcmp(which, "w1") == 0) w1(scale);
+    if (all || strcmp(which, "w1") == 0) w1(scale, runs);
     if (all || strcmp(which, "w2") == 0) w2(scale);
     if (all || strcmp(which, "w3") == 0) w3(scale);
     return 0;
