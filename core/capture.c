@@ -69,14 +69,11 @@ static void on_event(const ln_event *ev, void *arg)
 {
     ln_capture *c = arg;
     const ln_pkt *p = ev->pkt;
+    /* Only its own target's events come (the subscription is scoped): a
+     * link's frames once each, as they start onto the wire in either
+     * direction, before the wire loses or damages them (TX alone); a
+     * port's as it sends and as it receives them. */
     if (!p || ev->layer != LN_LAYER_L2 || c->err) return;   /* a failed file takes no more */
-    if (c->link) {
-        /* A link capture sees each frame once, as it starts onto the wire
-         * in either direction, before the wire loses or damages it. */
-        if (ev->type != LN_EV_TX || ev->link != c->link) return;
-    } else if (ev->port != c->port) {
-        return;
-    }
     struct pcap_pkthdr h;
     h.ts.tv_sec = (time_t)(ev->time / LN_SEC);
     h.ts.tv_usec = (suseconds_t)(ev->time % LN_SEC);   /* nanoseconds in nano mode */
@@ -178,7 +175,10 @@ ln_capture *ln_capture_open(ln_net *net, const char *path,
     struct stat sb;
     c->live = fstat(fileno(c->f), &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode));
     if (c->live) fflush(c->f);              /* the file header, for the reader */
-    int id = ln_net_subscribe(net, LN_EV_MASK(LN_EV_TX) | LN_EV_MASK(LN_EV_RX), on_event, c);
+    /* Scoped to what it watches: the network's other links go on booking
+     * their frames (link.c), and on_event is called for its own alone. */
+    uint32_t mask = LN_EV_MASK(LN_EV_TX) | (port ? LN_EV_MASK(LN_EV_RX) : 0);
+    int id = ln_net_subscribe_on(net, mask, on_event, c, link, port);
     if (id <= 0 || ln_net_add_capture(net, c) != 0) {
         if (id > 0) ln_net_unsubscribe(net, id);
         FAIL(err, errlen, "out of memory");

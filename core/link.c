@@ -620,8 +620,8 @@ void ln_link_send(ln_linkdir *d, ln_pkt *frame)
 static bool can_book(const ln_linkdir *d, const ln_pkt *p)
 {
     const ln_net *net = d->link->net;
-    return d->plain && !p->wire_lose && !d->q_head && !net->dist &&
-           !(net->ev_mask & (LN_EV_MASK(LN_EV_TX) | LN_EV_MASK(LN_EV_QUEUE)));
+    return d->plain && !p->wire_lose && !d->q_head && !net->dist && !net->wide_mask &&
+           !d->watched;
 }
 
 void ln_link_send_cont(ln_linkdir *d, ln_pkt *frame)

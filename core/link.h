@@ -163,8 +163,10 @@ typedef struct ln_linkdir {
                                    * duplication or corruption: nothing to draw
                                    * (link.c keeps it with cfg) */
     bool ge_bad;                  /* Gilbert-Elliott state */
-    bool book_small;              /* book is a first ring, from the slab: given
+    bool book_small : 1;          /* book is a first ring, from the slab: given
                                    * back whenever it empties (link.c) */
+    bool watched : 1;             /* a subscriber of this link or its sending port
+                                   * sees frames start (TX, QUEUE): none is booked */
     ln_linkdir_stats st;          /* the sender's counters (delivered: 0); the
                                    * four a frame counts share the line */
     ln_timer tx_timer;            /* armed at busy_until while frames wait in the

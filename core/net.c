@@ -281,21 +281,66 @@ void ln_net_flush_captures(ln_net *net)
     for (uint32_t i = 0; i < net->n_caps; i++) ln_capture_flush(net->caps[i]);
 }
 
-static void recompute_mask(ln_net *net)
+#define STARTS (LN_EV_MASK(LN_EV_TX) | LN_EV_MASK(LN_EV_QUEUE))
+
+/* The directions whose frames a scoped subscriber sees start: a link's
+ * two, or the one its port sends into.  None for a port with no link
+ * yet: such a subscriber is wide (it watches every link, wide_mask), so
+ * that a link attached later books nothing under it. */
+static int sub_dirs(const ln_sub *s, ln_linkdir *out[2])
 {
-    uint32_t m = 0;
-    for (uint32_t i = 0; i < net->n_subs; i++)
-        if (net->subs[i].id) m |= net->subs[i].mask;
-    net->ev_mask = m;
+    if (s->link) {
+        out[0] = &s->link->d[0];
+        out[1] = &s->link->d[1];
+        return 2;
+    }
+    if (s->port && s->port->out) {
+        out[0] = s->port->out;
+        return 1;
+    }
+    return 0;
 }
 
-int ln_net_subscribe(ln_net *net, uint32_t mask, ln_ev_fn fn, void *arg)
+static void recompute_mask(ln_net *net)
+{
+    uint32_t m = 0, wide = 0;
+    for (uint32_t i = 0; i < net->n_subs; i++) {
+        const ln_sub *s = &net->subs[i];
+        if (!s->id) continue;
+        m |= s->mask;
+        if (s->wide) wide |= s->mask;
+    }
+    net->ev_mask = m;
+    net->wide_mask = wide & STARTS;
+}
+
+/* Whether a subscriber scoped to d still sees its frames start. */
+static bool watched(const ln_net *net, const ln_linkdir *d)
+{
+    for (uint32_t i = 0; i < net->n_subs; i++) {
+        const ln_sub *s = &net->subs[i];
+        ln_linkdir *sd[2];
+        if (!s->id || !(s->mask & STARTS)) continue;
+        for (int k = sub_dirs(s, sd); k-- > 0;)
+            if (sd[k] == d) return true;
+    }
+    return false;
+}
+
+int ln_net_subscribe_on(ln_net *net, uint32_t mask, ln_ev_fn fn, void *arg, ln_link *link,
+                        ln_port *port)
 {
     /* A frame booked on a link (link.c) has no event of its own to tell
      * of its start or of the queue shrinking: those who watch them see
      * frames that wait in a queue.  First, before a slot is taken: what
      * is due starts now, and tells the subscribers there are. */
-    if (mask & (LN_EV_MASK(LN_EV_TX) | LN_EV_MASK(LN_EV_QUEUE))) ln_link_settle_all(net);
+    ln_sub sub = { .mask = mask, .fn = fn, .arg = arg, .link = link, .port = port };
+    ln_linkdir *d[2];
+    int nd = sub_dirs(&sub, d);
+    if (mask & STARTS) {
+        if (!nd) ln_link_settle_all(net);
+        for (int k = 0; k < nd; k++) ln_link_settle(d[k]);
+    }
     uint32_t i;
     for (i = 0; i < net->n_subs; i++)
         if (!net->subs[i].id) break;
@@ -309,16 +354,31 @@ int ln_net_subscribe(ln_net *net, uint32_t mask, ln_ev_fn fn, void *arg)
         }
         net->n_subs++;
     }
-    net->subs[i] = (ln_sub){ .mask = mask, .id = net->next_sub_id++, .fn = fn, .arg = arg };
+    sub.id = net->next_sub_id++;
+    sub.wide = nd == 0;
+    net->subs[i] = sub;
     recompute_mask(net);
-    return net->subs[i].id;
+    if (mask & STARTS)
+        for (int k = 0; k < nd; k++) d[k]->watched = true;
+    return sub.id;
+}
+
+int ln_net_subscribe(ln_net *net, uint32_t mask, ln_ev_fn fn, void *arg)
+{
+    return ln_net_subscribe_on(net, mask, fn, arg, NULL, NULL);
 }
 
 void ln_net_unsubscribe(ln_net *net, int id)
 {
     /* Only mark the slot free: an unsubscribe may happen inside emit. */
-    for (uint32_t i = 0; i < net->n_subs; i++)
-        if (net->subs[i].id == id) net->subs[i].id = 0;
+    for (uint32_t i = 0; i < net->n_subs; i++) {
+        ln_sub *s = &net->subs[i];
+        ln_linkdir *d[2];
+        if (s->id != id) continue;
+        s->id = 0;
+        if (s->mask & STARTS)
+            for (int k = sub_dirs(s, d); k-- > 0;) d[k]->watched = watched(net, d[k]);
+    }
     recompute_mask(net);
 }
 
@@ -335,7 +395,9 @@ void ln_net_emit(ln_net *net, ln_event *ev)
     net->emitting++;
     for (uint32_t i = 0; i < n; i++) {
         ln_sub *s = &net->subs[i];
-        if (s->id && (s->mask & bit)) s->fn(ev, s->arg);
+        if (s->id && (s->mask & bit) && (!s->link || s->link == ev->link) &&
+            (!s->port || s->port == ev->port))
+            s->fn(ev, s->arg);
     }
     net->emitting--;
 }

@@ -22,12 +22,16 @@ struct ln_node;
 struct ln_link;
 struct ln_switch;
 struct ln_capture;
+struct ln_port;
 
 typedef struct ln_sub {
     uint32_t mask;
     int id;              /* 0 for a free slot */
     ln_ev_fn fn;
     void *arg;
+    struct ln_link *link;   /* only this link's events, or NULL */
+    struct ln_port *port;   /* only this port's events, or NULL */
+    bool wide;              /* sees frames start on every link (net.c) */
 } ln_sub;
 
 /* A change asked for inside an event subscriber, run after the event
@@ -70,6 +74,8 @@ typedef struct ln_net {
     ln_sub *subs;  uint32_t n_subs, cap_subs;
     int next_sub_id;
     uint32_t ev_mask;              /* union of subscriber masks */
+    uint32_t wide_mask;            /* TX and QUEUE bits of subscribers that watch
+                                    * every link (link.c books no frame while set) */
     uint32_t emitting;             /* subscribers running (nested emits) */
     ln_deferred *deferred; uint32_t n_deferred, cap_deferred;   /* ln_net_defer */
     bool draining;                 /* running the deferred changes */
@@ -95,6 +101,11 @@ static inline ln_time ln_net_now(const ln_net *net) { return net->sim.now; }
 
 /* Subscribe to the event types in `mask`; returns an id > 0, or LN_ENOMEM. */
 int  ln_net_subscribe(ln_net *net, uint32_t mask, ln_ev_fn fn, void *arg);
+/* The same for the events of one link (ev->link) or one port (ev->port)
+ * alone: fn sees no other.  A capture of one link watches its frames
+ * start (TX), and the other links go on booking theirs (link.c). */
+int  ln_net_subscribe_on(ln_net *net, uint32_t mask, ln_ev_fn fn, void *arg,
+                         struct ln_link *link, struct ln_port *port);
 void ln_net_unsubscribe(ln_net *net, int id);
 static inline bool ln_net_wants(const ln_net *net, ln_ev_type t)
 {

@@ -335,6 +335,156 @@ static void test_event_cost(void)
     }
 }
 
+/* ---- a subscriber of one link or one port (ln_net_subscribe_on) ------------- */
+
+/* Two links in one network, each between two sinks; a log of the TX events
+ * a subscriber saw. */
+typedef struct two {
+    ln_net *net;
+    rec *r[4];
+    sink s[4];                    /* l[0]: s0 - s1, l[1]: s2 - s3 */
+    ln_link *l[2];
+    uint32_t n_tx;
+    ln_time tx_at[256];
+    const ln_link *tx_link[256];
+} two;
+
+static void two_open(two *t)
+{
+    memset(t, 0, sizeof *t);
+    t->net = ln_net_new(1);
+    for (int i = 0; i < 4; i++) {
+        t->r[i] = calloc(1, sizeof *t->r[i]);
+        t->s[i] = (sink){ .port.rx = sink_rx, .net = t->net, .r = t->r[i] };
+    }
+    ln_linkcfg c = base_cfg();
+    c.queue_pkts = c.queue_bytes = 0;
+    char err[160];
+    t->l[0] = ln_link_new(t->net, &t->s[0].port, &t->s[1].port, &c, NULL, err, sizeof err);
+    t->l[1] = ln_link_new(t->net, &t->s[2].port, &t->s[3].port, &c, NULL, err, sizeof err);
+}
+
+static void two_close(two *t)
+{
+    CHECK_U64(ln_pktpool_in_use(t->net->pool), 0);
+    ln_net_free(t->net);
+    for (int i = 0; i < 4; i++) free(t->r[i]);
+}
+
+static void two_tx(const ln_event *ev, void *arg)
+{
+    two *t = arg;
+    if (ev->type == LN_EV_TX && t->n_tx < 256) {
+        t->tx_at[t->n_tx] = ev->time;
+        t->tx_link[t->n_tx++] = ev->link;
+    }
+}
+
+/* A burst of n 1000-byte frames (0.8 ms each) into d now. */
+static void burst(ln_net *net, ln_linkdir *d, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) ln_link_send(d, frame(net, 1000, i));
+}
+
+/* Every frame of a 100-frame burst arrives where it must. */
+static void check_burst(const rec *r, ln_time t0)
+{
+    CHECK_EQ(r->n, 100);
+    for (uint32_t i = 0; i < r->n && i < 100; i++) {
+        CHECK_EQ(r->seq[i], i);
+        CHECK_U64(r->at[i], t0 + (i + 1) * 800 * LN_USEC + 2 * LN_MSEC);
+    }
+}
+
+/* A capture of one link (or of one port) watches its frames start; the
+ * others book theirs: one event a frame there, and the watched link's TX
+ * events at each frame's start as if everything were queued.  Frames
+ * booked before the subscription come back into the queue on the watched
+ * link only. */
+static void test_scoped_watch(void)
+{
+    /* A link subscriber: l[0] queues (199 events), l[1] books (100). */
+    two t;
+    two_open(&t);
+    int id = ln_net_subscribe_on(t.net, LN_EV_MASK(LN_EV_TX), two_tx, &t, t.l[0], NULL);
+    CHECK(id > 0);
+    CHECK(t.l[0]->d[0].watched && t.l[0]->d[1].watched);
+    CHECK(!t.l[1]->d[0].watched && !t.l[1]->d[1].watched);
+    CHECK_EQ(t.net->wide_mask, 0);
+    burst(t.net, &t.l[0]->d[0], 100);
+    burst(t.net, &t.l[1]->d[0], 100);
+    ln_sim_run(&t.net->sim);
+    check_burst(t.r[1], 0);
+    check_burst(t.r[3], 0);
+    CHECK_U64(t.net->sim.events, 199 + 100);
+    CHECK_EQ(t.n_tx, 100);                      /* l[1]'s are not its own */
+    for (uint32_t i = 0; i < t.n_tx && i < 100; i++) {
+        CHECK(t.tx_link[i] == t.l[0]);
+        CHECK_U64(t.tx_at[i], i * 800 * LN_USEC);
+    }
+    /* Gone: l[0] books again. */
+    ln_net_unsubscribe(t.net, id);
+    CHECK(!t.l[0]->d[0].watched && !t.l[0]->d[1].watched);
+    uint64_t ev0 = t.net->sim.events;
+    ln_time t0 = ln_net_now(t.net);
+    t.r[1]->n = 0;
+    burst(t.net, &t.l[0]->d[0], 100);
+    ln_sim_run(&t.net->sim);
+    check_burst(t.r[1], t0);
+    CHECK_U64(t.net->sim.events - ev0, 100);
+    two_close(&t);
+
+    /* A port subscriber: the direction it sends into queues, the one it
+     * receives from books; two on one link, one gone, the other still
+     * watches. */
+    two_open(&t);
+    int a = ln_net_subscribe_on(t.net, LN_EV_MASK(LN_EV_TX), two_tx, &t, NULL, &t.s[2].port);
+    int b = ln_net_subscribe_on(t.net, LN_EV_MASK(LN_EV_QUEUE), two_tx, &t, t.l[1], NULL);
+    ln_net_unsubscribe(t.net, b);
+    CHECK(t.l[1]->d[0].watched && !t.l[1]->d[1].watched);
+    burst(t.net, &t.l[1]->d[0], 100);
+    burst(t.net, &t.l[1]->d[1], 100);
+    ln_sim_run(&t.net->sim);
+    check_burst(t.r[3], 0);
+    check_burst(t.r[2], 0);
+    CHECK_U64(t.net->sim.events, 199 + 100);
+    CHECK_EQ(t.n_tx, 100);
+    (void)a;
+    two_close(&t);
+
+    /* Half way through two bursts nobody watched, a subscriber of l[0]
+     * comes: l[0]'s booked frames go back into its queue and start each
+     * at its time (a TX event for each of the last half), l[1]'s stay
+     * booked; every arrival is where it was. */
+    two_open(&t);
+    burst(t.net, &t.l[0]->d[0], 100);
+    burst(t.net, &t.l[1]->d[0], 100);
+    ln_sim_run_until(&t.net->sim, 50 * 800 * LN_USEC + 400 * LN_USEC);
+    ln_net_subscribe_on(t.net, LN_EV_MASK(LN_EV_TX), two_tx, &t, t.l[0], NULL);
+    ln_sim_run(&t.net->sim);
+    check_burst(t.r[1], 0);
+    check_burst(t.r[3], 0);
+    CHECK_EQ(t.n_tx, 49);                       /* frames 51 to 99 */
+    CHECK_U64(t.n_tx ? t.tx_at[0] : 0, 51 * 800 * LN_USEC);
+    CHECK_U64(t.net->sim.events, 200 + 49);
+    two_close(&t);
+
+    /* A port with no link yet cannot say which direction it will send
+     * into: its subscriber watches every link until it goes. */
+    two_open(&t);
+    sink lone = { .port.rx = sink_rx, .net = t.net, .r = t.r[0] };
+    id = ln_net_subscribe_on(t.net, LN_EV_MASK(LN_EV_TX), two_tx, &t, NULL, &lone.port);
+    CHECK(t.net->wide_mask != 0);
+    burst(t.net, &t.l[1]->d[0], 100);
+    ln_sim_run(&t.net->sim);
+    check_burst(t.r[3], 0);
+    CHECK_U64(t.net->sim.events, 199);
+    CHECK_EQ(t.n_tx, 0);                        /* none of them its own */
+    ln_net_unsubscribe(t.net, id);
+    CHECK_EQ(t.net->wide_mask, 0);
+    two_close(&t);
+}
+
 /* ---- what a review found: each once a difference or a crash ------------ */
 
 /* A log of what happens at the receiver and to subscribers, to compare. */
@@ -513,6 +663,7 @@ int main(void)
     test_same_instant_order();
     test_duplicate_order();
     test_event_cost();
+    test_scoped_watch();
     test_tie();
     for (uint64_t seed = 1; seed <= 4; seed++) test_same_outcome(seed);
     return check_report("test_link_book");
