@@ -169,7 +169,7 @@ ln_dist *ln_dist_new(ln_net *net, uint32_t rank, uint32_t nranks, const uint32_t
                          "(a link between ranks must promise a least delay, its lookahead: "
                          "net:link{..., min_delay = ...} on both directions, or keep both ends "
                          "on one rank)",
-                         l->name, rank_of[l->d[0].from->actor], rank_of[l->d[0].to->actor],
+                         LN_LINK_NAME_OF(l), rank_of[l->d[0].from->actor], rank_of[l->d[0].to->actor],
                          k ? "b->a" : "a->b");
                 return NULL;
             }

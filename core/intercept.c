@@ -112,7 +112,7 @@ int ln_ic_set_frame(ln_pkt **frame, const uint8_t *bytes, uint32_t len)
 char *ln_ic_where(const ln_ic_ctx *ctx, char *buf, size_t len)
 {
     if (ctx->link)
-        snprintf(buf, len, "%s:%s", ctx->link->name, ctx->dir ? "ba" : "ab");
+        snprintf(buf, len, "%s:%s", LN_LINK_NAME_OF(ctx->link), ctx->dir ? "ba" : "ab");
     else
         snprintf(buf, len, "%s.%s:%s", ctx->node ? ctx->node->name : "?",
                  ctx->iface ? ctx->iface->name : "?", ctx->dir == LN_IC_OUT ? "out" : "in");

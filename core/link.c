@@ -317,7 +317,7 @@ static void book_grow(ln_linkdir *d)
     uint32_t cap = d->book ? d->book->cap * 2 : BOOK_FIRST, n = d->book ? d->q_len : 0;
     if (cap == BOOK_FIRST) nb = ln_slab_alloc(&net->txbook_slab);
     else nb = malloc(sizeof *nb + cap * sizeof nb->e[0]);
-    if (!nb) ln_fatal("out of memory booking frames on link %s", d->link->name);
+    if (!nb) ln_fatal("out of memory booking frames on link %s", LN_LINK_NAME_OF(d->link));
     nb->head = 0;
     nb->cap = cap;
     for (uint32_t k = 0; k < n; k++) nb->e[k] = *book_at(d, k);
@@ -751,7 +751,7 @@ static ln_linkcfg *want_of(ln_linkdir *d)
 {
     if (!d->want) {
         d->want = malloc(sizeof *d->want);
-        if (!d->want) ln_fatal("out of memory reconfiguring link %s", d->link->name);
+        if (!d->want) ln_fatal("out of memory reconfiguring link %s", LN_LINK_NAME_OF(d->link));
         *d->want = d->cfg;
     }
     return d->want;
@@ -782,7 +782,7 @@ static int configure_check(const ln_link *l, int dir, const ln_linkcfg *c, char 
              * the promise: it can be kept longer, never taken back. */
             FAIL(err, errlen, "min_delay %.9gs below the %.9gs declared for %s (%s): it may "
                  "be raised, never lowered", (double)c->min_delay / (double)LN_SEC,
-                 (double)w->min_delay / (double)LN_SEC, l->name, i ? "ba" : "ab");
+                 (double)w->min_delay / (double)LN_SEC, LN_LINK_NAME_OF(l), i ? "ba" : "ab");
             return LN_EINVAL;
         }
     }
@@ -879,10 +879,11 @@ ln_link *ln_link_new(ln_net *net, ln_port *a, ln_port *b,
     }
     l->net = net;
     l->id = net->n_links;
-    snprintf(l->name, sizeof l->name, "%s<->%s", a->name, b->name);
+    char name[LN_LINK_NAME];
+    snprintf(name, sizeof name, "%s<->%s", a->name, b->name);
     for (int i = 0; i < 2; i++) {
         ln_linkdir *d = &l->d[i];
-        char label[sizeof l->name + 16];
+        char label[LN_LINK_NAME + 16];
         d->link = l;
         d->dir = i;
         d->cfg = i ? *ba : *ab;
@@ -895,7 +896,7 @@ ln_link *ln_link_new(ln_net *net, ln_port *a, ln_port *b,
          * the script) re-arms it. */
         ln_timer_own(&d->tx_timer, d->from->actor);
         ln_linkrx_init(d);
-        snprintf(label, sizeof label, "link:%s:%s", l->name, i ? "ba" : "ab");
+        snprintf(label, sizeof label, "link:%s:%s", name, i ? "ba" : "ab");
         ln_rng_derive(&d->rng, net->seed, label);
     }
     if (ln_net_add_link(net, l, link_fin) != 0) {
@@ -907,6 +908,15 @@ ln_link *ln_link_new(ln_net *net, ln_port *a, ln_port *b,
     a->out = &l->d[0];
     b->out = &l->d[1];
     return l;
+}
+
+_Static_assert(2 * (sizeof(((ln_port *)0)->name) - 1) + sizeof "<->" <= LN_LINK_NAME,
+               "a link's name must fit LN_LINK_NAME");
+
+const char *ln_link_name(const ln_link *l, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s<->%s", l->d[0].from->name, l->d[1].from->name);
+    return buf;
 }
 
 size_t ln_link_size(void)

@@ -187,13 +187,24 @@ typedef struct ln_linkdir {
     ln_linkrx rx;                 /* the receiver half */
 } ln_linkdir;
 
+/* A link is its ports' and its directions' alone: its name is made from
+ * the ports' when asked (ln_link_name), so that the header and the two
+ * directions fill 21 lines, an odd number (ln_link_size), and 100,000
+ * hosts carry no copy of names they already have. */
 typedef struct ln_link {
     struct ln_net *net;
     uint32_t id;
-    char name[100];               /* "h1.eth0<->r1.eth0" */
-    ln_linkdir d[2];
     void *ud;                     /* owned by the Lua binding */
+    ln_linkdir d[2];
 } ln_link;
+
+/* "h1.eth0<->r1.eth0": its ports' names, a (a->b) first; a buffer of
+ * LN_LINK_NAME bytes holds any. */
+#define LN_LINK_NAME 100
+const char *ln_link_name(const ln_link *l, char *buf, size_t len);
+/* The same in a buffer that lives as long as the enclosing block: for a
+ * message or a field set at once. */
+#define LN_LINK_NAME_OF(l) ln_link_name((l), (char[LN_LINK_NAME]){ 0 }, LN_LINK_NAME)
 
 /* Defaults: 1 Gbit/s, no delay, no impairment, queue 1000 packets (Linux's
  * txqueuelen), no MTU limit, up. */

@@ -200,7 +200,7 @@ ln_pkt *ln_linkrx_take_back(ln_linkdir *d, uint32_t n)
     ln_sim *s = &rx->net->sim;
     if (n == 0) return NULL;
     if (n > rx->in_flight || rx->per_frame)
-        ln_fatal("link %s: %u frames taken back, %u in flight%s", d->link->name, n, rx->in_flight,
+        ln_fatal("link %s: %u frames taken back, %u in flight%s", LN_LINK_NAME_OF(d->link), n, rx->in_flight,
                  rx->per_frame ? ", each with a timer of its own" : "");
     uint32_t keep = rx->in_flight - n;
     ln_pkt *first = rx->fl_head, *last_kept = NULL;

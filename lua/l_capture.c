@@ -82,7 +82,7 @@ static bool target_here(lua_State *L, ln_net *net, const ln_port *port, const ln
     bool a = ln_net_local(net, link->d[0].from->actor), b = ln_net_local(net, link->d[1].from->actor);
     if (a != b)
         luaL_error(L, "%s: link %s joins two ranks of this split run, and neither sees both "
-                      "directions: capture an interface at either end", fname, link->name);
+                      "directions: capture an interface at either end", fname, LN_LINK_NAME_OF(link));
     return a;
 }
 
@@ -247,7 +247,7 @@ int lnl_net_capture(lua_State *L)
         lnl_handle *h = luaL_testudata(L, -1, LNL_LINK);
         if (!h || h->n != n) luaL_error(L, "%s: link must be a Link of this network", F);
         link = h->obj;
-        file_name(base, sizeof base, link->name);
+        file_name(base, sizeof base, LN_LINK_NAME_OF(link));
         targets++;
     }
     if (lnl_optfield(L, 2, "switch")) {

@@ -177,7 +177,7 @@ static void push_event(lua_State *L, const ln_event *ev)
     if (ev->iface) set_str(L, "iface", ev->iface->name);
     if (ev->port) set_str(L, "port", ev->port->name);
     const ln_link *lk = ev->link ? ev->link : ev->port ? ev->port->link : NULL;
-    if (lk) set_str(L, "link", lk->name);
+    if (lk) set_str(L, "link", LN_LINK_NAME_OF(lk));
     if (ev->type == LN_EV_TX || ev->type == LN_EV_RX || ev->type == LN_EV_LINK ||
         ev->type == LN_EV_QUEUE || (ev->type == LN_EV_DROP && ev->link)) {
         lua_pushinteger(L, ev->dir);

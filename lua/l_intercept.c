@@ -134,7 +134,7 @@ static void push_ctx(lua_State *L, const ln_ic_ctx *x)
     lua_pushstring(L, dir_name(x->link != NULL, x->dir));
     lua_setfield(L, -2, "dir");
     if (x->link) {
-        lua_pushstring(L, x->link->name);
+        lua_pushstring(L, LN_LINK_NAME_OF(x->link));
         lua_setfield(L, -2, "link");
     } else {
         lua_pushstring(L, x->node->name);
@@ -407,7 +407,7 @@ static lnl_ic *push_handle(lua_State *L, lnl_net *n, ic_opts *o)
     h->on_link = o->link != NULL;
     h->raw = o->raw;
     if (h->on_link) {
-        snprintf(h->on, sizeof h->on, "%s", ((ln_link *)o->link->obj)->name);
+        snprintf(h->on, sizeof h->on, "%s", LN_LINK_NAME_OF((ln_link *)o->link->obj));
     } else {
         snprintf(h->on, sizeof h->on, "%s%s%s", ((ln_node *)o->node->obj)->name,
                  o->cfg.iface ? "." : "", o->cfg.iface ? o->cfg.iface : "");

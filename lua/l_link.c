@@ -178,10 +178,10 @@ static void check_endpoint(lua_State *L, int idx, lnl_net *n, endpoint *e, const
     if (!n->net) luaL_error(L, "link: the network is closed");
     if (e->ifc && e->ifc->port.link)
         luaL_error(L, "link: %s: interface %s is already attached to %s", side, e->ifc->port.name,
-                   e->ifc->port.link->name);
+                   LN_LINK_NAME_OF(e->ifc->port.link));
     if (e->ext && e->ext->port.link)
         luaL_error(L, "link: %s: bridge %s is already attached to %s", side, e->ext->port.name,
-                   e->ext->port.link->name);
+                   LN_LINK_NAME_OF(e->ext->port.link));
 }
 
 int lnl_net_link(lua_State *L)
@@ -287,7 +287,7 @@ static int link_index(lua_State *L)
     if (lnl_index_method(L, &k)) return 1;
     if (!k || !h->n->net) { lua_pushnil(L); return 1; }
     ln_link *l = LINK(h);
-    if (strcmp(k, "name") == 0) lua_pushstring(L, l->name);
+    if (strcmp(k, "name") == 0) lua_pushstring(L, LN_LINK_NAME_OF(l));
     else if (strcmp(k, "a") == 0) push_end(L, h->n, l->d[0].from);
     else if (strcmp(k, "b") == 0) push_end(L, h->n, l->d[0].to);
     else lua_pushnil(L);
@@ -298,7 +298,7 @@ static int link_tostring(lua_State *L)
 {
     lnl_handle *h = luaL_checkudata(L, 1, LNL_LINK);
     if (!h->n->net) lua_pushliteral(L, "lunet.Link(closed)");
-    else lua_pushfstring(L, "lunet.Link(%s)", LINK(h)->name);
+    else lua_pushfstring(L, "lunet.Link(%s)", LN_LINK_NAME_OF(LINK(h)));
     return 1;
 }
 

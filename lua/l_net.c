@@ -161,7 +161,7 @@ lnl_handle *lnl_checkhandle(lua_State *L, int idx, const char *tname, const char
         split_rule(L, h->n, fname, acc, sw->name, "switch", sw->actor, sw->actor);
     } else if (strcmp(tname, LNL_LINK) == 0) {
         const ln_link *l = h->obj;
-        split_rule(L, h->n, fname, acc, l->name, "link", l->d[0].from->actor, l->d[0].to->actor);
+        split_rule(L, h->n, fname, acc, LN_LINK_NAME_OF(l), "link", l->d[0].from->actor, l->d[0].to->actor);
     }
     return h;
 }

@@ -158,7 +158,7 @@ static int raise_livelock(lua_State *L, lnl_net *n, const livelock_seen *w)
                                      : "frames sent again and again at that instant over ");
         for (int i = 0; i < w->n_links; i++) {
             if (i) luaL_addstring(&buf, ", ");
-            luaL_addstring(&buf, w->links[i]->name);
+            luaL_addstring(&buf, LN_LINK_NAME_OF(w->links[i]));
         }
         if (w->more_links) luaL_addstring(&buf, ", ...");
         luaL_addstring(&buf, w->loop ? " (a delay or a bandwidth limit on one of them lets time "

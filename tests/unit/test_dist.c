@@ -651,7 +651,7 @@ static void check_split(const scen *sc, const char *part, const proc *whole, con
                 bool same = reads_as_whole(p[r], whole, i, k);
                 CHECK(same);
                 if (!same) fprintf(stderr, "%s: rank %u reads %s %s otherwise than the whole run\n", name, r,
-                                   l->name, k ? "ba" : "ab");
+                                   LN_LINK_NAME_OF(l), k ? "ba" : "ab");
             }
     }
 
@@ -763,7 +763,7 @@ static void test_new_refuses(void)
     world *w = world_routed(&c);
     ln_net *net = w->net;
     const uint32_t *ar_b = part_ar_b;
-    const char *rb = net->links[1]->name;       /* r's wire to b */
+    const char *rb = LN_LINK_NAME_OF(net->links[1]);       /* r's wire to b */
 
     /* A cut link that declares nothing: named, with what to do. */
     err[0] = 0;
@@ -803,7 +803,7 @@ static void test_new_refuses(void)
     /* a | r, b cuts a--r, which declares nothing. */
     err[0] = 0;
     CHECK(ln_dist_new(net, 0, 2, part_a_rb, err, sizeof err) == NULL);
-    CHECK(strstr(err, net->links[0]->name) != NULL);
+    CHECK(strstr(err, LN_LINK_NAME_OF(net->links[0])) != NULL);
 
     /* Nothing cut: no lookahead, windows as long as asked. */
     static const uint32_t all0[N_ACT + 1] = { 0, 0, 0, 0 };

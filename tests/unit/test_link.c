@@ -198,7 +198,7 @@ static void test_new_and_names(void)
     sink_init(&c, net, "h2.eth0");
     ln_link *l = ln_link_new(net, &a.port, &b.port, NULL, NULL, err, sizeof err);
     CHECK(l != NULL);
-    CHECK(strcmp(l->name, "h1.eth0<->r1.eth0") == 0);
+    CHECK(strcmp(LN_LINK_NAME_OF(l), "h1.eth0<->r1.eth0") == 0);
     CHECK(a.port.link == l && b.port.link == l);
     CHECK(a.port.out == &l->d[0] && b.port.out == &l->d[1]);
     CHECK(l->d[0].from == &a.port && l->d[0].to == &b.port);
