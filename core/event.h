@@ -76,4 +76,11 @@ typedef struct ln_event {
 
 typedef void (*ln_ev_fn)(const ln_event *ev, void *arg);
 
+/* Subscribers an event may concern, as slots of the network's table, in
+ * the order they came (net.c): the network-wide ones, or one link's. */
+typedef struct ln_sublist {
+    uint32_t *v;
+    uint32_t n, cap;
+} ln_sublist;
+
 #endif

@@ -949,6 +949,7 @@ void ln_link_free(ln_link *l)
         book_free(d);
         free(d->want);
     }
+    free(l->subs.v);
     ln_slab_free(&l->net->link_slab, l);
 }
 

@@ -195,6 +195,8 @@ typedef struct ln_link {
     struct ln_net *net;
     uint32_t id;
     void *ud;                     /* owned by the Lua binding */
+    ln_sublist subs;              /* the subscribers of this link or of its ports
+                                   * (net.c): an event calls only its own link's */
     ln_linkdir d[2];
 } ln_link;
 

@@ -94,6 +94,7 @@ void ln_net_free(ln_net *net)
     ln_dist_free(net->dist);
     free(net->caps);
     free(net->subs);
+    free(net->wide_subs.v);
     for (uint32_t i = 0; i < net->n_deferred; i++) free(net->deferred[i].data);
     free(net->deferred);
     ln_pktpool_free(net->pool);
@@ -301,6 +302,55 @@ static int sub_dirs(const ln_sub *s, ln_linkdir *out[2])
     return 0;
 }
 
+/* A subscriber of one link, or of a port with a link, is listed on that
+ * link, every other one in wide_subs; an event calls the wide ones and
+ * its own link's alone.  `lunet run --pcap` captures every interface, and
+ * with one subscriber each, every event walked them all (3,000 hosts
+ * pinging: 49 s of CPU, against 4.5 s without the captures). */
+static ln_sublist *home_of(ln_net *net, const ln_sub *s)
+{
+    ln_link *l = s->link ? s->link : s->port ? s->port->link : NULL;
+    return l ? &l->subs : &net->wide_subs;
+}
+
+static int list_add(ln_sublist *l, uint32_t slot)
+{
+    if (l->n == l->cap) {
+        uint32_t ncap = l->cap ? l->cap * 2 : 4;
+        uint32_t *nv = realloc(l->v, ncap * sizeof *nv);
+        if (!nv) return LN_ENOMEM;
+        l->v = nv;
+        l->cap = ncap;
+    }
+    l->v[l->n++] = slot;
+    return 0;
+}
+
+/* Not while an emit may be walking the list (ln_sub.unlisted). */
+static void list_del(ln_sublist *l, uint32_t slot)
+{
+    for (uint32_t k = 0; k < l->n; k++) {
+        if (l->v[k] != slot) continue;
+        memmove(&l->v[k], &l->v[k + 1], (l->n - k - 1) * sizeof *l->v);
+        l->n--;
+        return;
+    }
+}
+
+/* After the outermost emit: those who left during it leave their lists,
+ * and their slots are free. */
+static void unlist(ln_net *net)
+{
+    for (uint32_t i = 0; i < net->n_subs && net->n_unlisted; i++) {
+        ln_sub *s = &net->subs[i];
+        if (!s->unlisted) continue;
+        list_del(s->home, i);
+        s->home = NULL;
+        s->unlisted = false;
+        net->n_unlisted--;
+    }
+}
+
 static void recompute_mask(ln_net *net)
 {
     uint32_t m = 0, wide = 0;
@@ -343,7 +393,7 @@ int ln_net_subscribe_on(ln_net *net, uint32_t mask, ln_ev_fn fn, void *arg, ln_l
     }
     uint32_t i;
     for (i = 0; i < net->n_subs; i++)
-        if (!net->subs[i].id) break;
+        if (!net->subs[i].home) break;
     if (i == net->n_subs) {
         if (net->n_subs == net->cap_subs) {
             uint32_t ncap = net->cap_subs ? net->cap_subs * 2 : 8;
@@ -352,8 +402,10 @@ int ln_net_subscribe_on(ln_net *net, uint32_t mask, ln_ev_fn fn, void *arg, ln_l
             net->subs = ns;
             net->cap_subs = ncap;
         }
-        net->n_subs++;
+        net->subs[net->n_subs++] = (ln_sub){ 0 };   /* a free slot */
     }
+    sub.home = home_of(net, &sub);
+    if (list_add(sub.home, i) != 0) return LN_ENOMEM;
     sub.id = net->next_sub_id++;
     sub.wide = nd == 0;
     net->subs[i] = sub;
@@ -370,16 +422,38 @@ int ln_net_subscribe(ln_net *net, uint32_t mask, ln_ev_fn fn, void *arg)
 
 void ln_net_unsubscribe(ln_net *net, int id)
 {
-    /* Only mark the slot free: an unsubscribe may happen inside emit. */
     for (uint32_t i = 0; i < net->n_subs; i++) {
         ln_sub *s = &net->subs[i];
         ln_linkdir *d[2];
-        if (s->id != id) continue;
+        if (!s->id || s->id != id) continue;
         s->id = 0;
         if (s->mask & STARTS)
             for (int k = sub_dirs(s, d); k-- > 0;) d[k]->watched = watched(net, d[k]);
+        /* Inside an emit the list may be being walked: the slot stays
+         * taken, skipped, until the outermost emit ends. */
+        if (net->emitting) {
+            s->unlisted = true;
+            net->n_unlisted++;
+        } else {
+            list_del(s->home, i);
+            s->home = NULL;
+        }
     }
     recompute_mask(net);
+}
+
+/* The subscribers in l that take ev.  Those who come during the walk
+ * (the list and the table may move: both are read again each time) see
+ * the next event. */
+static void emit_list(ln_net *net, const ln_event *ev, uint32_t bit, const ln_sublist *l)
+{
+    uint32_t n = l->n;
+    for (uint32_t k = 0; k < n; k++) {
+        const ln_sub *s = &net->subs[l->v[k]];
+        if (s->id && (s->mask & bit) && (!s->link || s->link == ev->link) &&
+            (!s->port || s->port == ev->port))
+            s->fn(ev, s->arg);
+    }
 }
 
 void ln_net_emit(ln_net *net, ln_event *ev)
@@ -389,17 +463,12 @@ void ln_net_emit(ln_net *net, ln_event *ev)
      * checksum first (pkt.h). */
     if (ev->pkt) ln_pkt_finish((ln_pkt *)ev->pkt);
     uint32_t bit = LN_EV_MASK(ev->type);
-    /* n_subs may grow during the loop (a callback subscribing); new
-     * subscribers see the next event, not this one. */
-    uint32_t n = net->n_subs;
     net->emitting++;
-    for (uint32_t i = 0; i < n; i++) {
-        ln_sub *s = &net->subs[i];
-        if (s->id && (s->mask & bit) && (!s->link || s->link == ev->link) &&
-            (!s->port || s->port == ev->port))
-            s->fn(ev, s->arg);
-    }
-    net->emitting--;
+    emit_list(net, ev, bit, &net->wide_subs);
+    if (ev->link) emit_list(net, ev, bit, &ev->link->subs);
+    if (ev->port && ev->port->link && ev->port->link != ev->link)
+        emit_list(net, ev, bit, &ev->port->link->subs);
+    if (!--net->emitting && net->n_unlisted) unlist(net);
 }
 
 void ln_net_defer(ln_net *net, ln_defer_fn fn, const void *data, size_t len)

@@ -31,7 +31,10 @@ typedef struct ln_sub {
     void *arg;
     struct ln_link *link;   /* only this link's events, or NULL */
     struct ln_port *port;   /* only this port's events, or NULL */
+    ln_sublist *home;       /* the list that holds it (net.c), NULL for a free slot */
     bool wide;              /* sees frames start on every link (net.c) */
+    bool unlisted;          /* gone inside an event: still in home's list until
+                             * the outermost emit ends (net.c) */
 } ln_sub;
 
 /* A change asked for inside an event subscriber, run after the event
@@ -71,12 +74,14 @@ typedef struct ln_net {
      * index in nodes, a switch's LN_NAME_SWITCH | its index. */
     uint32_t *names; uint32_t names_mask, n_names;
 
-    ln_sub *subs;  uint32_t n_subs, cap_subs;
+    ln_sub *subs;  uint32_t n_subs, cap_subs;   /* by slot; free slots reused */
+    ln_sublist wide_subs;          /* those of no link or port with a link (net.c) */
     int next_sub_id;
     uint32_t ev_mask;              /* union of subscriber masks */
     uint32_t wide_mask;            /* TX and QUEUE bits of subscribers that watch
                                     * every link (link.c books no frame while set) */
     uint32_t emitting;             /* subscribers running (nested emits) */
+    uint32_t n_unlisted;           /* subscribers waiting for that (ln_sub.unlisted) */
     ln_deferred *deferred; uint32_t n_deferred, cap_deferred;   /* ln_net_defer */
     bool draining;                 /* running the deferred changes */
     ln_timer defer_timer;          /* runs them when asked outside any event */

@@ -485,6 +485,106 @@ static void test_scoped_watch(void)
     two_close(&t);
 }
 
+/* Who is called for which event: each subscriber counts its calls and
+ * logs its tag in one shared order. */
+typedef struct who {
+    struct whos *all;
+    char tag;
+    uint32_t calls;
+    const ln_link *link;          /* every event it gets must be this link's */
+    const ln_port *port;          /* or this port's */
+    bool wrong;
+    int id;
+    int drop_id, add_on;          /* act once: unsubscribe drop_id, and subscribe
+                                   * a new one on link add_on - 1 */
+} who;
+
+typedef struct whos {
+    two *t;
+    char order[64];
+    uint32_t n_order;
+    who w[80];
+    uint32_t n;
+} whos;
+
+static void who_ev(const ln_event *ev, void *arg)
+{
+    who *w = arg;
+    whos *a = w->all;
+    w->calls++;
+    if ((w->link && ev->link != w->link) || (w->port && ev->port != w->port)) w->wrong = true;
+    if (a->n_order < sizeof a->order - 1) a->order[a->n_order++] = w->tag;
+    if (w->drop_id) {
+        ln_net_unsubscribe(a->t->net, w->drop_id);
+        w->drop_id = 0;
+    }
+    if (w->add_on) {
+        who *x = &a->w[a->n++];
+        *x = (who){ .all = a, .tag = 'N', .link = a->t->l[w->add_on - 1] };
+        ln_net_subscribe_on(a->t->net, LN_EV_MASK(LN_EV_TX), who_ev, x, a->t->l[w->add_on - 1], NULL);
+        w->add_on = 0;
+    }
+}
+
+static int who_add(whos *a, char tag, uint32_t mask, ln_link *l, ln_port *p)
+{
+    who *w = &a->w[a->n++];
+    *w = (who){ .all = a, .tag = tag, .link = l, .port = p };
+    w->id = ln_net_subscribe_on(a->t->net, mask, who_ev, w, l, p);
+    CHECK(w->id > 0);
+    return w->id;
+}
+
+/* An event calls the network-wide subscribers and its own link's only
+ * (each link keeps its list: a capture on every interface of a large
+ * network made every event walk them all), each once, wide ones first
+ * and then in the order they came; one who leaves or comes during an
+ * event is called no more for it, or not yet. */
+static void test_subscriber_lists(void)
+{
+    two t;
+    two_open(&t);
+    static whos a;
+    memset(&a, 0, sizeof a);
+    a.t = &t;
+    uint32_t tx = LN_EV_MASK(LN_EV_TX), txrx = tx | LN_EV_MASK(LN_EV_RX);
+    who_add(&a, 'a', tx, t.l[0], NULL);                 /* w[0] */
+    who_add(&a, 'G', txrx, NULL, NULL);                 /* w[1]: everything */
+    who_add(&a, 'p', txrx, NULL, &t.s[2].port);         /* w[2]: l[1]'s a end */
+    for (int i = 0; i < 50; i++) who_add(&a, 'm', tx, t.l[0], NULL);   /* w[3..52] */
+    int b_id = who_add(&a, 'b', tx, t.l[1], NULL);      /* w[53] */
+    ln_link_send(&t.l[1]->d[0], frame(t.net, 100, 0));
+    ln_sim_run(&t.net->sim);
+    /* l[1]'s frame: a TX from s2 (G, then p and b in the order they came),
+     * an RX at s3 (G only: p is s2's, b wants TX). */
+    CHECK(strcmp(a.order, "GpbG") == 0);
+    CHECK_EQ(a.w[0].calls, 0);
+    for (int i = 3; i < 53; i++) CHECK_EQ(a.w[i].calls, 0);
+
+    /* On l[0], with b gone: one of the fifty makes another, further on,
+     * leave and a newcomer come on l[0], during the TX event. */
+    a.n_order = 0;
+    memset(a.order, 0, sizeof a.order);
+    a.w[10].add_on = 1;
+    a.w[10].drop_id = a.w[20].id;
+    ln_net_unsubscribe(t.net, b_id);
+    ln_link_send(&t.l[0]->d[0], frame(t.net, 100, 1));
+    ln_sim_run(&t.net->sim);
+    CHECK_EQ(a.w[0].calls, 1);
+    CHECK_EQ(a.w[20].calls, 0);                         /* left before its turn */
+    for (int i = 3; i < 53; i++)
+        if (i != 20) CHECK_EQ(a.w[i].calls, 1);
+    CHECK_EQ(a.w[53].calls, 1);                         /* b: only l[1]'s frame */
+    CHECK_EQ(a.w[54].calls, 0);                         /* came during the event */
+    ln_link_send(&t.l[0]->d[0], frame(t.net, 100, 2));
+    ln_sim_run(&t.net->sim);
+    CHECK_EQ(a.w[54].calls, 1);
+    CHECK_EQ(a.w[0].calls, 2);
+    for (uint32_t i = 0; i < a.n; i++) CHECK(!a.w[i].wrong);
+    CHECK_EQ(a.w[1].calls, 2 + 2 + 2);                  /* G: every TX and RX */
+    two_close(&t);
+}
+
 /* ---- what a review found: each once a difference or a crash ------------ */
 
 /* A log of what happens at the receiver and to subscribers, to compare. */
@@ -664,6 +764,7 @@ int main(void)
     test_duplicate_order();
     test_event_cost();
     test_scoped_watch();
+    test_subscriber_lists();
     test_tie();
     for (uint64_t seed = 1; seed <= 4; seed++) test_same_outcome(seed);
     return check_report("test_link_book");
