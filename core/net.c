@@ -442,18 +442,28 @@ void ln_net_unsubscribe(ln_net *net, int id)
     recompute_mask(net);
 }
 
-/* The subscribers in l that take ev.  Those who come during the walk
- * (the list and the table may move: both are read again each time) see
- * the next event. */
-static void emit_list(ln_net *net, const ln_event *ev, uint32_t bit, const ln_sublist *l)
+/* The lists an event concerns: the wide one, its link's, and its port's
+ * link's should that differ. */
+typedef struct walk {
+    const ln_sublist *l[3];
+    uint32_t n[3], k[3];
+} walk;
+
+/* The next subscriber still subscribed, the oldest first across the
+ * lists (ids grow with each subscription), as one table in the order
+ * they came would call them: a capture opened before a hook that closes
+ * it still sees the frame; NULL at the end. */
+static const ln_sub *walk_next(const ln_net *net, walk *w)
 {
-    uint32_t n = l->n;
-    for (uint32_t k = 0; k < n; k++) {
-        const ln_sub *s = &net->subs[l->v[k]];
-        if (s->id && (s->mask & bit) && (!s->link || s->link == ev->link) &&
-            (!s->port || s->port == ev->port))
-            s->fn(ev, s->arg);
+    int best = -1, best_id = 0;
+    for (int j = 0; j < 3; j++) {
+        if (!w->l[j]) continue;
+        while (w->k[j] < w->n[j] && !net->subs[w->l[j]->v[w->k[j]]].id) w->k[j]++;
+        if (w->k[j] == w->n[j]) continue;
+        int id = net->subs[w->l[j]->v[w->k[j]]].id;
+        if (best < 0 || id < best_id) best = j, best_id = id;
     }
+    return best < 0 ? NULL : &net->subs[w->l[best]->v[w->k[best]++]];
 }
 
 void ln_net_emit(ln_net *net, ln_event *ev)
@@ -463,11 +473,17 @@ void ln_net_emit(ln_net *net, ln_event *ev)
      * checksum first (pkt.h). */
     if (ev->pkt) ln_pkt_finish((ln_pkt *)ev->pkt);
     uint32_t bit = LN_EV_MASK(ev->type);
+    /* Each list's length is taken before anyone is called: whoever comes
+     * during the event (appended: the lists and the table may move, and
+     * are read again each time) sees the next one. */
+    walk w = { .l = { &net->wide_subs } };
+    if (ev->link) w.l[1] = &ev->link->subs;
+    if (ev->port && ev->port->link && ev->port->link != ev->link) w.l[2] = &ev->port->link->subs;
+    for (int j = 0; j < 3; j++) w.n[j] = w.l[j] ? w.l[j]->n : 0;
     net->emitting++;
-    emit_list(net, ev, bit, &net->wide_subs);
-    if (ev->link) emit_list(net, ev, bit, &ev->link->subs);
-    if (ev->port && ev->port->link && ev->port->link != ev->link)
-        emit_list(net, ev, bit, &ev->port->link->subs);
+    for (const ln_sub *s; (s = walk_next(net, &w)) != NULL;)
+        if ((s->mask & bit) && (!s->link || s->link == ev->link) && (!s->port || s->port == ev->port))
+            s->fn(ev, s->arg);
     if (!--net->emitting && net->n_unlisted) unlist(net);
 }
 

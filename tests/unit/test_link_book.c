@@ -583,6 +583,27 @@ static void test_subscriber_lists(void)
     for (uint32_t i = 0; i < a.n; i++) CHECK(!a.w[i].wrong);
     CHECK_EQ(a.w[1].calls, 2 + 2 + 2);                  /* G: every TX and RX */
     two_close(&t);
+
+    /* Across the lists, the oldest first; and one who comes during an
+     * event, on a list not walked yet, waits for the next one too (a
+     * capture opened in a hook). */
+    two_open(&t);
+    memset(&a, 0, sizeof a);
+    a.t = &t;
+    who_add(&a, 'c', tx, t.l[0], NULL);                 /* w[0]: a capture */
+    who_add(&a, 'K', tx, NULL, NULL);                   /* w[1]: a hook */
+    who_add(&a, 'd', tx, NULL, &t.s[0].port);           /* w[2] */
+    a.w[1].drop_id = a.w[0].id;                         /* K closes c ... */
+    a.w[1].add_on = 1;                                  /* ... and opens one on l[0] */
+    ln_link_send(&t.l[0]->d[0], frame(t.net, 100, 0));
+    ln_sim_run(&t.net->sim);
+    CHECK(strcmp(a.order, "cKd") == 0);                 /* c saw the frame it closed on */
+    CHECK_EQ(a.w[3].calls, 0);                          /* came during the event */
+    ln_link_send(&t.l[0]->d[0], frame(t.net, 100, 1));
+    ln_sim_run(&t.net->sim);
+    CHECK(strcmp(a.order, "cKdKdN") == 0);
+    CHECK_EQ(a.w[0].calls, 1);
+    two_close(&t);
 }
 
 /* ---- what a review found: each once a difference or a crash ------------ */
