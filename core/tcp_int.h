@@ -214,14 +214,26 @@ typedef struct ln_tcp_xfer {
     uint32_t data_segs_out, data_segs_in;
 } ln_tcp_xfer;
 
+/* A link in a bucket's chain, the first member of what the chain holds
+ * (a connection, a request, a port), so that a bucket and a link point
+ * at an entry alike.  pprev is the next that points here, NULL for the
+ * chain's head, which the bucket points at with its filter bits: an
+ * entry leaves in O(1), as from Linux's hlist_nulls, writing to its
+ * neighbours but reading none of them (long cold in a large run).  See
+ * ln_tcp_hl_push and ln_tcp_hl_del below. */
+typedef struct ln_tcp_hl {
+    struct ln_tcp_hl *next, **pprev;
+} ln_tcp_hl;
+
 /* The control block: what an idle connection needs, 512 bytes; the rest
  * is in xf.  The SACK scoreboard (272 bytes) is allocated the first time
  * SACK blocks arrive, the rings on the first byte. */
 struct ln_tcp_sock {
-    /* A lookup walks hnext and compares the 4-tuple: both in the first
+    /* A lookup walks hl and compares the 4-tuple: both in the first
      * cache line, with the state (bench_scale's million connections set
      * up no faster for it on this machine: page faults dominate there). */
-    ln_tcp_sock *hnext;             /* connection-hash or listener chain */
+    ln_tcp_hl hl;                   /* connection-hash chain, or the listeners
+                                     * (next alone: ln_tcp_listener_add) */
     uint32_t laddr, raddr;          /* host order; laddr 0 = any */
     uint16_t lport, rport;
     uint8_t state;                  /* ln_tcp_state */
@@ -230,9 +242,6 @@ struct ln_tcp_sock {
     ln_tcp_stack *st;
     ln_tcp_sock *bnext, **bpprev;   /* the other owners of its local port (ln_tcp_port):
                                      * unlinked in O(1), however many share it */
-    ln_tcp_sock **hpprev;           /* in a connection chain, the hnext that points
-                                     * here; NULL for the chain's head, which the
-                                     * bucket points to (with its filter bits) */
     struct ln_tcp_port *bport;      /* its local port's entry, while LN_TF_BOUND */
     ln_tcp_sock *prev, *next;       /* every socket of the stack */
     ln_tcp_sock *ev_next;           /* stack's list of sockets with held events */
@@ -361,6 +370,32 @@ static inline void ln_tcp_hb_behead(uintptr_t *b, const void *next, unsigned bit
     else *b = (uintptr_t)next | (*b & ln_tcp_hb_mask(bits));
 }
 
+/* e (hashed h) becomes the head of bucket b's chain. */
+static inline void ln_tcp_hl_push(uintptr_t *b, ln_tcp_hl *e, uint32_t h, unsigned bits)
+{
+    ln_tcp_hl *old = ln_tcp_hb_head(*b, bits);
+    e->next = old;
+    e->pprev = NULL;
+    if (old) old->pprev = &e->next;
+    ln_tcp_hb_push(b, e, h, bits);
+}
+
+/* e leaves its chain.  b is its bucket, needed only when e is the head
+ * (e->pprev NULL; pass NULL otherwise, and skip the hash).  The filter
+ * keeps e's bit until the chain empties or the table doubles (the
+ * others' bits would have to be read back). */
+static inline void ln_tcp_hl_del(uintptr_t *b, ln_tcp_hl *e, unsigned bits)
+{
+    if (e->pprev) *e->pprev = e->next;
+    else ln_tcp_hb_behead(b, e->next, bits);
+    if (e->next) e->next->pprev = e->pprev;
+    e->next = NULL;
+    e->pprev = NULL;
+}
+
+/* The next socket in a chain (hl is a socket's first member). */
+static inline ln_tcp_sock *ln_tcp_hnext(const ln_tcp_sock *s) { return (ln_tcp_sock *)s->hl.next; }
+
 /* A node's TCP stack. */
 struct ln_tcp_stack {
     ln_node *node;
@@ -375,7 +410,7 @@ struct ln_tcp_stack {
     struct ln_tcp_port *port_free;  /* emptied ports, reused: no malloc per connect */
     struct port_chunk *port_chunks; /* where ports come from (tcp_table.c) */
     uint32_t port_chunk_used;       /* of the first chunk */
-    ln_tcp_sock *listeners;
+    ln_tcp_hl *listeners;           /* LISTEN sockets, through hl.next */
     ln_tcp_sock *all;
     uintptr_t *rhash;               /* requests by 4-tuple, filtered buckets as
                                      * ehash's (tcp_listen.c) */

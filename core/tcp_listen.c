@@ -52,11 +52,11 @@
 #define RQ_RETRANS 0x04u       /* a SYN-ACK went out again: no RTT sample (Karn) */
 
 struct ln_tcp_req {
-    ln_tcp_req *hnext;          /* rhash chain */
-    ln_tcp_sock *l;             /* the listener that owns it */
-    ln_timer timer;             /* SYN-ACK retransmission, then expiry */
+    ln_tcp_hl hl;               /* rhash chain */
     uint32_t laddr, raddr;
     uint16_t lport, rport;
+    ln_tcp_sock *l;             /* the listener that owns it */
+    ln_timer timer;             /* SYN-ACK retransmission, then expiry */
     ln_seq iss;                 /* our ISN: the same in every SYN-ACK */
     ln_seq irs;                 /* the SYN's sequence number; RCV.NXT = irs + 1 */
     uint32_t ts_recent;         /* peer's latest TSval, echoed as TSecr */
@@ -72,8 +72,6 @@ struct ln_tcp_req {
     uint8_t flags;              /* RQ_* */
     const ln_tcp6 *v6;          /* IPv6: its addresses, allocated after the
                                  * request itself; NULL: IPv4 */
-    ln_tcp_req **hpprev;        /* the chain link that points here, NULL for
-                                 * the head (the bucket, with its filter bits) */
 };
 /* A lookup reads the chain link and the 4-tuple, in the first line of a
  * request (64-byte aligned, for the bucket's filter bits too). */
@@ -184,14 +182,7 @@ static uint32_t rhash_of(const ln_tcp_stack *st, uint32_t laddr, uint16_t lport,
  * finds, and the requests in its chain are cold on a busy server. */
 static inline ln_tcp_req *rq_head(uintptr_t b) { return ln_tcp_hb_head(b, LN_TCP_HB_BITS); }
 
-static void rq_push(uintptr_t *b, ln_tcp_req *r, uint32_t h)
-{
-    ln_tcp_req *old = rq_head(*b);
-    r->hnext = old;
-    r->hpprev = NULL;
-    if (old) old->hpprev = &r->hnext;
-    ln_tcp_hb_push(b, r, h, LN_TCP_HB_BITS);
-}
+static inline ln_tcp_req *rq_next(const ln_tcp_req *r) { return (ln_tcp_req *)r->hl.next; }
 
 static ln_tcp_req *req_lookup(const ln_tcp_stack *st, const ln_tcp_seg *seg)
 {
@@ -199,7 +190,7 @@ static ln_tcp_req *req_lookup(const ln_tcp_stack *st, const ln_tcp_seg *seg)
     uint32_t h = seg->has_hash ? seg->hash : rhash_of(st, seg->daddr, seg->dport, seg->saddr, seg->sport);
     uintptr_t b = st->rhash[h & st->rhash_mask];
     if (!(b & ln_tcp_hb_bit(h, LN_TCP_HB_BITS))) return NULL;
-    for (ln_tcp_req *r = rq_head(b); r; r = r->hnext)
+    for (ln_tcp_req *r = rq_head(b); r; r = rq_next(r))
         if (r->raddr == seg->saddr && r->rport == seg->sport &&
             r->laddr == seg->daddr && r->lport == seg->dport &&
             (seg->v6 ? r->v6 && ln_in6_eq(&r->v6->raddr, &seg->v6->raddr) &&
@@ -221,9 +212,9 @@ static bool rhash_grow(ln_tcp_stack *st)
     for (uint32_t i = 0; i < old_n; i++) {
         ln_tcp_req *r = rq_head(st->rhash[i]), *next;
         for (; r; r = next) {
-            next = r->hnext;
+            next = rq_next(r);
             uint32_t h = rhash_of(st, r->laddr, r->lport, r->raddr, r->rport);
-            rq_push(&t[h & (n - 1)], r, h);
+            ln_tcp_hl_push(&t[h & (n - 1)], &r->hl, h, LN_TCP_HB_BITS);
         }
     }
     free(st->rhash);
@@ -232,18 +223,13 @@ static bool rhash_grow(ln_tcp_stack *st)
     return true;
 }
 
-/* As ln_tcp_unhash: in O(1) through hpprev, with no look at the chain's
- * other requests, and the filter keeps a leaving request's bit until the
- * chain empties or the table doubles. */
+/* As ln_tcp_unhash: in O(1), with no look at the chain's other requests. */
 static void rhash_del(ln_tcp_stack *st, ln_tcp_req *r)
 {
-    if (r->hpprev) {
-        *r->hpprev = r->hnext;
-    } else {
-        uint32_t h = rhash_of(st, r->laddr, r->lport, r->raddr, r->rport);
-        ln_tcp_hb_behead(&st->rhash[h & st->rhash_mask], r->hnext, LN_TCP_HB_BITS);
-    }
-    if (r->hnext) r->hnext->hpprev = r->hpprev;
+    uintptr_t *b = NULL;
+    if (!r->hl.pprev)
+        b = &st->rhash[rhash_of(st, r->laddr, r->lport, r->raddr, r->rport) & st->rhash_mask];
+    ln_tcp_hl_del(b, &r->hl, LN_TCP_HB_BITS);
 }
 
 /* Unlink and free a request.  `emit`: show SYN_RCVD -> CLOSED (the request
@@ -271,7 +257,7 @@ static uint32_t young_of(const ln_tcp_stack *st, const ln_tcp_sock *l)
     uint32_t young = 0;
     if (!st->rhash) return 0;
     for (uint32_t i = 0; i <= st->rhash_mask; i++)
-        for (const ln_tcp_req *r = rq_head(st->rhash[i]); r; r = r->hnext)
+        for (const ln_tcp_req *r = rq_head(st->rhash[i]); r; r = rq_next(r))
             if (r->l == l && r->num_timeout == 0) young++;
     return young;
 }
@@ -567,7 +553,7 @@ static void conn_request(ln_tcp_sock *l, ln_tcp_seg *seg)
     }
     r->iss = ln_tcp_isn(st, r->laddr, r->lport, r->raddr, r->rport, r->v6);
     uint32_t h = rhash_of(st, r->laddr, r->lport, r->raddr, r->rport);
-    rq_push(&st->rhash[h & st->rhash_mask], r, h);
+    ln_tcp_hl_push(&st->rhash[h & st->rhash_mask], &r->hl, h, LN_TCP_HB_BITS);
     st->n_reqs++;
     l->xf->syn_qlen++;
     ln_timer_init(&r->timer, req_timer, r);
@@ -773,7 +759,7 @@ static void free_reqs(ln_tcp_stack *st, ln_tcp_sock *l)
     for (uint32_t i = 0; i <= st->rhash_mask; i++) {
         ln_tcp_req *r = rq_head(st->rhash[i]), *next;
         for (; r; r = next) {
-            next = r->hnext;
+            next = rq_next(r);
             if (r->l == l) req_free(r, true);
         }
     }
@@ -799,7 +785,7 @@ void ln_tcp_listen_free_stack(ln_tcp_stack *st)
         for (uint32_t i = 0; i <= st->rhash_mask; i++) {
             ln_tcp_req *r = rq_head(st->rhash[i]), *next;
             for (; r; r = next) {
-                next = r->hnext;
+                next = rq_next(r);
                 ln_timer_cancel(sim, &r->timer);
                 ln_slab_free(req_slab(st, r->v6 != NULL), r);
             }
@@ -817,7 +803,7 @@ void ln_tcp_foreach_req(ln_node *n, void (*fn)(const ln_tcp_req_view *r, void *a
     if (!st || !st->rhash) return;
     ln_time now = ln_net_now(n->net);
     for (uint32_t i = 0; i <= st->rhash_mask; i++) {
-        for (ln_tcp_req *r = rq_head(st->rhash[i]); r; r = r->hnext) {
+        for (ln_tcp_req *r = rq_head(st->rhash[i]); r; r = rq_next(r)) {
             ln_tcp_req_view v = { .laddr = r->laddr, .raddr = r->raddr, .lport = r->lport,
                                   .rport = r->rport, .retransmits = r->num_timeout,
                                   .timer_left = ln_timer_armed(&r->timer) && r->timer.when > now

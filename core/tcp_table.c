@@ -60,15 +60,6 @@ uint32_t ln_tcp_tuple_hash(const ln_tcp_stack *st, uint32_t raddr, uint16_t rpor
 static inline ln_tcp_sock *eh_head(uintptr_t b) { return ln_tcp_hb_head(b, LN_TCP_HB_BITS); }
 static inline uintptr_t eh_bit(uint32_t h) { return ln_tcp_hb_bit(h, LN_TCP_HB_BITS); }
 
-/* s becomes the head of bucket b's chain (hashed h). */
-static void eh_push(uintptr_t *b, ln_tcp_sock *s, uint32_t h)
-{
-    ln_tcp_sock *old = eh_head(*b);
-    s->hnext = old;
-    s->hpprev = NULL;
-    if (old) old->hpprev = &s->hnext;
-    ln_tcp_hb_push(b, s, h, LN_TCP_HB_BITS);
-}
 
 /* Double the connection table when it holds as many sockets as buckets:
  * chains stay short, and the rehash is amortised O(1) per connection.
@@ -91,9 +82,9 @@ static void ehash_grow(ln_tcp_stack *st)
     for (uint32_t i = 0; i < old; i++) {
         ln_tcp_sock *s = eh_head(st->ehash[i]), *next;
         for (; s; s = next) {
-            next = s->hnext;
+            next = ln_tcp_hnext(s);
             uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport);
-            eh_push(&t[h & (n - 1)], s, h);
+            ln_tcp_hl_push(&t[h & (n - 1)], &s->hl, h, LN_TCP_HB_BITS);
         }
     }
     free(st->ehash);
@@ -110,7 +101,7 @@ void ln_tcp_hash(ln_tcp_sock *s)
     uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport);
     uintptr_t *b = &st->ehash[h & st->ehash_mask];
     assert(((uintptr_t)s & ln_tcp_hb_mask(LN_TCP_HB_BITS)) == 0 && "tcp: sockets are 64-byte aligned (slab.h)");
-    eh_push(b, s, h);
+    ln_tcp_hl_push(b, &s->hl, h, LN_TCP_HB_BITS);
     st->n_conns++;
     s->flags |= LN_TF_HASHED;
 }
@@ -119,19 +110,12 @@ void ln_tcp_unhash(ln_tcp_sock *s)
 {
     ln_tcp_stack *st = s->st;
     if (!(s->flags & LN_TF_HASHED)) return;
-    /* Behind the head, unlinked through hpprev (O(1), as Linux's
-     * hlist_nulls): no walk over the chain's other sockets, cold in a
-     * large run, and only stores to their lines.  The head's bucket keeps
-     * its filter bits. */
-    if (s->hpprev) {
-        *s->hpprev = s->hnext;
-    } else {
-        uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport) & st->ehash_mask;
-        ln_tcp_hb_behead(&st->ehash[h], s->hnext, LN_TCP_HB_BITS);
+    uintptr_t *b = NULL;                /* needed for a chain's head alone */
+    if (!s->hl.pprev) {
+        uint32_t h = ln_tcp_tuple_hash(st, s->raddr, s->rport, s->laddr, s->lport);
+        b = &st->ehash[h & st->ehash_mask];
     }
-    if (s->hnext) s->hnext->hpprev = s->hpprev;
-    s->hnext = NULL;
-    s->hpprev = NULL;
+    ln_tcp_hl_del(b, &s->hl, LN_TCP_HB_BITS);
     st->n_conns--;
     s->flags &= ~LN_TF_HASHED;
 }
@@ -156,7 +140,7 @@ ln_tcp_sock *ln_tcp_lookup_conn_hashed(ln_tcp_stack *st, uint32_t h, uint32_t ra
     if (!st->ehash) return NULL;
     uintptr_t b = st->ehash[h & st->ehash_mask];
     if (!(b & eh_bit(h))) return NULL;
-    for (ln_tcp_sock *s = eh_head(b); s; s = s->hnext)
+    for (ln_tcp_sock *s = eh_head(b); s; s = ln_tcp_hnext(s))
         if (s->raddr == raddr && s->rport == rport && s->lport == lport && s->laddr == laddr &&
             !(s->flags & LN_TF_V6))
             return s;
@@ -192,7 +176,7 @@ ln_tcp_sock *ln_tcp_lookup_conn6(ln_tcp_stack *st, const ln_tcp6 *a, uint16_t rp
     uint32_t h = ln_tcp_tuple_hash(st, raddr, rport, laddr, lport);
     uintptr_t b = st->ehash[h & st->ehash_mask];
     if (!(b & eh_bit(h))) return NULL;
-    for (ln_tcp_sock *s = eh_head(b); s; s = s->hnext)
+    for (ln_tcp_sock *s = eh_head(b); s; s = ln_tcp_hnext(s))
         if (s->raddr == raddr && s->rport == rport && s->lport == lport && s->laddr == laddr &&
             ln_tcp6_match(s, a))
             return s;
@@ -206,7 +190,7 @@ ln_tcp_sock *ln_tcp_lookup_conn6(ln_tcp_stack *st, const ln_tcp6 *a, uint16_t rp
 ln_tcp_sock *ln_tcp_lookup_listener(ln_tcp_stack *st, uint32_t laddr, uint16_t lport)
 {
     ln_tcp_sock *wild = NULL, *wild6 = NULL;
-    for (ln_tcp_sock *l = st->listeners; l; l = l->hnext) {
+    for (ln_tcp_sock *l = (ln_tcp_sock *)st->listeners; l; l = ln_tcp_hnext(l)) {
         if (l->lport != lport) continue;
         if (l->flags & LN_TF_V6) {
             /* net.ipv6.bindv6only = 0: a listener on :: takes IPv4 too,
@@ -224,7 +208,7 @@ ln_tcp_sock *ln_tcp_lookup_listener(ln_tcp_stack *st, uint32_t laddr, uint16_t l
 ln_tcp_sock *ln_tcp_lookup_listener6(ln_tcp_stack *st, const ln_in6 *laddr, uint16_t lport)
 {
     ln_tcp_sock *wild = NULL;
-    for (ln_tcp_sock *l = st->listeners; l; l = l->hnext) {
+    for (ln_tcp_sock *l = (ln_tcp_sock *)st->listeners; l; l = ln_tcp_hnext(l)) {
         if (l->lport != lport || !(l->flags & LN_TF_V6)) continue;
         if (ln_in6_eq(&l->v6->laddr, laddr)) return l;
         if (!l->laddr && !wild) wild = l;
@@ -234,21 +218,21 @@ ln_tcp_sock *ln_tcp_lookup_listener6(ln_tcp_stack *st, const ln_in6 *laddr, uint
 
 void ln_tcp_listener_add(ln_tcp_sock *l)
 {
-    l->hnext = l->st->listeners;
-    l->st->listeners = l;
+    l->hl.next = l->st->listeners;
+    l->st->listeners = &l->hl;
     l->flags |= LN_TF_LISTENING;
 }
 
 void ln_tcp_listener_del(ln_tcp_sock *l)
 {
     if (!(l->flags & LN_TF_LISTENING)) return;
-    for (ln_tcp_sock **pp = &l->st->listeners; *pp; pp = &(*pp)->hnext) {
-        if (*pp == l) {
-            *pp = l->hnext;
+    for (ln_tcp_hl **pp = &l->st->listeners; *pp; pp = &(*pp)->next) {
+        if (*pp == &l->hl) {
+            *pp = l->hl.next;
             break;
         }
     }
-    l->hnext = NULL;
+    l->hl.next = NULL;
     l->flags &= ~LN_TF_LISTENING;
 }
 
@@ -260,9 +244,7 @@ void ln_tcp_listener_del(ln_tcp_sock *l)
  * port in constant time. */
 typedef struct ln_tcp_port ln_tcp_port;
 struct ln_tcp_port {
-    _Alignas(32) struct ln_tcp_port *next;  /* hash chain, or the free list */
-    struct ln_tcp_port **pprev;     /* the next that points here, NULL for the
-                                     * chain's head (the bucket, with its bits) */
+    _Alignas(32) ln_tcp_hl hl;      /* hash chain, or the free list (next) */
     ln_tcp_sock *owners;
     uint32_t n_owners;
     uint16_t port;
@@ -281,13 +263,11 @@ static inline ln_tcp_port *pb_head(uintptr_t b) { return ln_tcp_hb_head(b, PB_BI
  * (the same low bits) spread over the five. */
 static inline uint32_t pb_hash(uint16_t port) { return (uint32_t)port * 0x9e3779b1u; }
 
+static inline ln_tcp_port *pb_next(const ln_tcp_port *p) { return (ln_tcp_port *)p->hl.next; }
+
 static void pb_push(uintptr_t *b, ln_tcp_port *p)
 {
-    ln_tcp_port *old = pb_head(*b);
-    p->next = old;
-    p->pprev = NULL;
-    if (old) old->pprev = &p->next;
-    ln_tcp_hb_push(b, p, pb_hash(p->port), PB_BITS);
+    ln_tcp_hl_push(b, &p->hl, pb_hash(p->port), PB_BITS);
 }
 
 static ln_tcp_port *port_find(const ln_tcp_stack *st, uint16_t port)
@@ -295,7 +275,7 @@ static ln_tcp_port *port_find(const ln_tcp_stack *st, uint16_t port)
     if (!st->bhash) return NULL;
     uintptr_t b = st->bhash[port & st->bhash_mask];
     if (!(b & ln_tcp_hb_bit(pb_hash(port), PB_BITS))) return NULL;
-    for (ln_tcp_port *p = pb_head(b); p; p = p->next)
+    for (ln_tcp_port *p = pb_head(b); p; p = pb_next(p))
         if (p->port == port) return p;
     return NULL;
 }
@@ -317,7 +297,7 @@ static ln_tcp_port *port_new(ln_tcp_stack *st)
 {
     ln_tcp_port *p = st->port_free;
     if (p) {
-        st->port_free = p->next;
+        st->port_free = pb_next(p);
         return p;
     }
     port_chunk *c = st->port_chunks;
@@ -343,7 +323,7 @@ static int ports_grow(ln_tcp_stack *st)
     if (!t) return old ? 0 : -1;            /* keep the old one: longer chains only */
     for (uint32_t i = 0; i < old; i++) {
         for (ln_tcp_port *p = pb_head(st->bhash[i]), *next; p; p = next) {
-            next = p->next;
+            next = pb_next(p);
             pb_push(&t[p->port & (n - 1)], p);
         }
     }
@@ -388,16 +368,12 @@ void ln_tcp_bind_del(ln_tcp_sock *s)
     s->bport = NULL;
     s->flags &= ~LN_TF_BOUND;
     if (--p->n_owners) return;
-    /* The last owner left: the port is free, and leaves its chain through
-     * pprev, with no look at the bucket unless it is the head (a client
-     * with thousands of connections frees a port at nearly every close;
-     * its bucket and the ports ahead in the chain are cold).  Its filter
-     * bit stays until the chain empties or the table doubles, as a
-     * connection's does. */
-    if (p->pprev) *p->pprev = p->next;
-    else ln_tcp_hb_behead(&st->bhash[p->port & st->bhash_mask], p->next, PB_BITS);
-    if (p->next) p->next->pprev = p->pprev;
-    p->next = st->port_free;
+    /* The last owner left: the port is free, and leaves its chain with no
+     * look at the bucket unless it is the head (a client with thousands
+     * of connections frees a port at nearly every close; its bucket and
+     * the ports ahead in the chain are cold). */
+    ln_tcp_hl_del(p->hl.pprev ? NULL : &st->bhash[p->port & st->bhash_mask], &p->hl, PB_BITS);
+    p->hl.next = (ln_tcp_hl *)st->port_free;
     st->port_free = p;
     st->n_ports--;
 }

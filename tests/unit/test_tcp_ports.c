@@ -42,7 +42,7 @@ int main(void)
     CHECK_EQ(na, N);
     /* The SYNs all came before the first ACK, so the requests shared
      * chains, and each left from wherever the handshake's ACK found it
-     * (the oldest, deepest in its chain, first): unlinked through hpprev,
+     * (the oldest, deepest in its chain, first): unlinked through their back links,
      * every chain is empty now. */
     CHECK_U64(sb->n_reqs, 0);
     CHECK(sb->rhash_mask + 1 >= N);
@@ -69,7 +69,7 @@ int main(void)
     /* The client's ports went back as the resets arrived, and are reused
      * without a new allocation (the free list).  Each reset found its
      * connection in the client's table, whose chains lost sockets from
-     * anywhere in them (unlinked through hpprev), and every chain is
+     * anywhere in them (unlinked through their back links), and every chain is
      * empty now. */
     CHECK_U64(sa->n_ports, 0);
     CHECK_U64(sa->n_conns, 0);
