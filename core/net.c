@@ -286,8 +286,8 @@ void ln_net_flush_captures(ln_net *net)
 
 /* The directions whose frames a scoped subscriber sees start: a link's
  * two, or the one its port sends into.  None for a port with no link
- * yet: such a subscriber is wide (it watches every link, wide_mask), so
- * that a link attached later books nothing under it. */
+ * yet: such a subscriber stays in wide_subs and counts as watching every
+ * link (wide_mask), so that a link attached later books nothing under it. */
 static int sub_dirs(const ln_sub *s, ln_linkdir *out[2])
 {
     if (s->link) {
@@ -326,7 +326,7 @@ static int list_add(ln_sublist *l, uint32_t slot)
     return 0;
 }
 
-/* Not while an emit may be walking the list (ln_sub.unlisted). */
+/* Not while an emit may be walking the list (ln_sub.home). */
 static void list_del(ln_sublist *l, uint32_t slot)
 {
     for (uint32_t k = 0; k < l->n; k++) {
@@ -343,10 +343,9 @@ static void unlist(ln_net *net)
 {
     for (uint32_t i = 0; i < net->n_subs && net->n_unlisted; i++) {
         ln_sub *s = &net->subs[i];
-        if (!s->unlisted) continue;
+        if (s->id || !s->home) continue;
         list_del(s->home, i);
         s->home = NULL;
-        s->unlisted = false;
         net->n_unlisted--;
     }
 }
@@ -358,7 +357,7 @@ static void recompute_mask(ln_net *net)
         const ln_sub *s = &net->subs[i];
         if (!s->id) continue;
         m |= s->mask;
-        if (s->wide) wide |= s->mask;
+        if (s->home == &net->wide_subs) wide |= s->mask;
     }
     net->ev_mask = m;
     net->wide_mask = wide & STARTS;
@@ -407,7 +406,6 @@ int ln_net_subscribe_on(ln_net *net, uint32_t mask, ln_ev_fn fn, void *arg, ln_l
     sub.home = home_of(net, &sub);
     if (list_add(sub.home, i) != 0) return LN_ENOMEM;
     sub.id = net->next_sub_id++;
-    sub.wide = nd == 0;
     net->subs[i] = sub;
     recompute_mask(net);
     if (mask & STARTS)
@@ -432,7 +430,6 @@ void ln_net_unsubscribe(ln_net *net, int id)
         /* Inside an emit the list may be being walked: the slot stays
          * taken, skipped, until the outermost emit ends. */
         if (net->emitting) {
-            s->unlisted = true;
             net->n_unlisted++;
         } else {
             list_del(s->home, i);

@@ -31,10 +31,9 @@ typedef struct ln_sub {
     void *arg;
     struct ln_link *link;   /* only this link's events, or NULL */
     struct ln_port *port;   /* only this port's events, or NULL */
-    ln_sublist *home;       /* the list that holds it (net.c), NULL for a free slot */
-    bool wide;              /* sees frames start on every link (net.c) */
-    bool unlisted;          /* gone inside an event: still in home's list until
-                             * the outermost emit ends (net.c) */
+    ln_sublist *home;       /* the list that holds it (net.c), NULL for a free slot;
+                             * set with id 0: gone during an emit, listed until
+                             * the outermost one ends */
 } ln_sub;
 
 /* A change asked for inside an event subscriber, run after the event
@@ -81,7 +80,7 @@ typedef struct ln_net {
     uint32_t wide_mask;            /* TX and QUEUE bits of subscribers that watch
                                     * every link (link.c books no frame while set) */
     uint32_t emitting;             /* subscribers running (nested emits) */
-    uint32_t n_unlisted;           /* subscribers waiting for that (ln_sub.unlisted) */
+    uint32_t n_unlisted;           /* slots gone during an emit, still listed (ln_sub.home) */
     ln_deferred *deferred; uint32_t n_deferred, cap_deferred;   /* ln_net_defer */
     bool draining;                 /* running the deferred changes */
     ln_timer defer_timer;          /* runs them when asked outside any event */
